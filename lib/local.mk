@@ -1,0 +1,7 @@
+# lib/: code shared by coopnet-nfq, coopnet-authd and coopnetctl. Pure where it can be.
+noinst_LIBRARIES += lib/libcoopnet.a
+lib_libcoopnet_a_SOURCES = \
+	lib/csum.c lib/csum.h \
+	lib/id.c lib/id.h \
+	lib/log.c lib/log.h \
+	lib/packet.c lib/packet.h

@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Logging in the OpenBSD style: log_warn() appends strerror(errno), log_warnx() does not;
+ * fatal()/fatalx() log and exit(1). Every helper preserves errno. Messages go to stderr
+ * until log_init() selects syslog.
+ */
+#ifndef COOPNET_LOG_H
+#define COOPNET_LOG_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+
+enum log_dest { LOG_TO_STDERR, LOG_TO_SYSLOG };
+
+/* ident: program name in every line; verbose: also print log_debug(). */
+void log_init(const char *ident, enum log_dest dest, bool verbose);
+void log_setverbose(bool verbose);
+
+void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+void fatalx(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+#endif
