@@ -1,0 +1,36 @@
+# nfq/: coopnet-nfq, the NFQUEUE data-plane worker (docs/nfq.md).
+sbin_PROGRAMS += nfq/coopnet-nfq
+noinst_LIBRARIES += nfq/libnfqcore.a
+
+# The pure parts (table, logic, config, snapshot swap), shared with the unit tests.
+nfq_libnfqcore_a_SOURCES = \
+	nfq/table.c nfq/table.h \
+	nfq/logic.c nfq/logic.h \
+	nfq/rcu.c nfq/rcu.h \
+	nfq/config.c nfq/config.h \
+	nfq/jconf.h nfq/jconf_shim.c
+nodist_nfq_libnfqcore_a_SOURCES = nfq/nfq_schema.h
+nfq_libnfqcore_a_CFLAGS = $(AM_CFLAGS) $(LIBNFQ_CFLAGS)
+BUILT_SOURCES += nfq/nfq_schema.h
+CLEANFILES += nfq/nfq_schema.h
+
+nfq_coopnet_nfq_SOURCES = \
+	nfq/main.c nfq/nfqd.h nfq/control.c \
+	nfq/worker.c nfq/worker.h \
+	nfq/nftbatch.c nfq/nftbatch.h \
+	nfq/nftrule.c nfq/nftrule.h \
+	nfq/kernelmode.c nfq/kernelmode.h
+nfq_coopnet_nfq_CFLAGS = $(AM_CFLAGS) $(PTHREAD_CFLAGS) $(LIBNFQ_CFLAGS) $(LIBMNL_CFLAGS) \
+	$(LIBNFTNL_CFLAGS)
+nfq_coopnet_nfq_LDADD = nfq/libnfqcore.a lib/libcoopnet.a $(LIBNFQ_LIBS) $(LIBMNL_LIBS) \
+	$(LIBNFTNL_LIBS) $(JANSSON_LIBS) $(PTHREAD_LIBS)
+
+# The schema, embedded as a C string.
+nfq/nfq_schema.h: $(top_srcdir)/schemas/nfq.schema.json
+	$(AM_V_GEN)mkdir -p nfq && { \
+	  echo '/* generated from schemas/nfq.schema.json */'; \
+	  echo 'static const char nfq_schema_json[] ='; \
+	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $<; \
+	  echo ';'; } > $@
+
+EXTRA_DIST += schemas/nfq.schema.json
