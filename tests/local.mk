@@ -20,3 +20,7 @@ tests_fuzz_fuzz_packet_SOURCES = tests/fuzz/fuzz_packet.c
 tests_fuzz_fuzz_packet_LDADD = lib/libcoopnet.a
 tests_fuzz_fuzz_packet_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
 endif
+
+# network-namespace integration tests (tests/netns/run.sh, as root; not part of make check)
+EXTRA_DIST += tests/netns/lib.sh tests/netns/run.sh tests/netns/selftest.sh \
+	tests/netns/selftest.test tests/netns/selftest-kill.test

@@ -28,6 +28,7 @@
 # (`ip -n A link add ... peer ... netns B`), so nothing ever appears in the root namespace.
 
 if [ -n "${NB__LOADED:-}" ]; then
+	# shellcheck disable=SC2317 # reached when executed rather than sourced
 	return 0 2>/dev/null || exit 0
 fi
 NB__LOADED=1
@@ -141,11 +142,16 @@ nb__starttime() {
 }
 
 nb__alive() {
-	local pid=$1 start=${2:-} now
-	[ -n "$pid" ] && [ -d "/proc/$pid" ] || return 1
-	[ -z "$start" ] && return 0
-	now=$(nb__starttime "$pid")
-	[ "$now" = "$start" ]
+	local pid=$1 start=${2:-} stat
+	[ -n "$pid" ] || return 1
+	stat=$(cat "/proc/$pid/stat" 2>/dev/null) || return 1
+	stat=${stat##*) }
+	# shellcheck disable=SC2086 # split into fields
+	set -- $stat
+	# a zombie (Z) or dying (X) process has exited: it holds no namespace, and when its parent
+	# was killed too it may wait a long time for init to reap it
+	case $1 in Z | X) return 1 ;; esac
+	[ -z "$start" ] || [ "${20:-}" = "$start" ]
 }
 
 # nb_sleep SECONDS: a sleep that lets the INT/TERM traps run at once (bash defers traps while a
@@ -168,7 +174,7 @@ nb__kill_pids() {
 		for ((i = 0; i < 30; i++)); do
 			left=0
 			for p in "$@"; do
-				if [ -d "/proc/$p" ] && ! grep -q '^State:.*Z' "/proc/$p/status" 2>/dev/null; then
+				if nb__alive "$p"; then
 					left=1
 				fi
 			done
@@ -204,10 +210,13 @@ nb__valid_v4() {
 
 # expand an IPv6 address (no prefix length) into 8 groups of 4 hex digits, or fail
 nb__expand_v6() {
-	local a=${1,,} head tail n i g out=()
-	local -a hg=() tg=()
+	local a=${1,,} head tail n i g
+	local -a hg=() tg=() grp=()
 	[[ $a =~ ^[0-9a-f:]+$ ]] || return 1
 	case $a in *:::*) return 1 ;; esac
+	# a single colon may neither start nor end an address
+	[[ $a == :* && $a != ::* ]] && return 1
+	[[ $a == *: && $a != *:: ]] && return 1
 	if [[ $a == *::* ]]; then
 		head=${a%%::*}
 		tail=${a#*::}
@@ -216,24 +225,23 @@ nb__expand_v6() {
 		[ -n "$tail" ] && IFS=: read -r -a tg <<<"$tail"
 		n=$((8 - ${#hg[@]} - ${#tg[@]}))
 		((n >= 1)) || return 1
-		out=("${hg[@]}")
-		for ((i = 0; i < n; i++)); do out+=(0); done
-		out+=("${tg[@]}")
+		grp=("${hg[@]}")
+		for ((i = 0; i < n; i++)); do grp+=(0); done
+		grp+=("${tg[@]}")
 	else
-		IFS=: read -r -a out <<<"$a"
-		[[ $a == *: ]] && return 1
+		IFS=: read -r -a grp <<<"$a"
 	fi
-	[ ${#out[@]} -eq 8 ] || return 1
-	for g in "${out[@]}"; do
+	[ ${#grp[@]} -eq 8 ] || return 1
+	for g in "${grp[@]}"; do
 		[[ $g =~ ^[0-9a-f]{1,4}$ ]] || return 1
 	done
 	printf '%04x:%04x:%04x:%04x:%04x:%04x:%04x:%04x\n' \
-		$((16#${out[0]})) $((16#${out[1]})) $((16#${out[2]})) $((16#${out[3]})) \
-		$((16#${out[4]})) $((16#${out[5]})) $((16#${out[6]})) $((16#${out[7]}))
+		$((16#${grp[0]})) $((16#${grp[1]})) $((16#${grp[2]})) $((16#${grp[3]})) \
+		$((16#${grp[4]})) $((16#${grp[5]})) $((16#${grp[6]})) $((16#${grp[7]}))
 }
 
 nb__valid_v6() {
-	local a=$1 need_len=$2 addr len= full
+	local a=$1 need_len=$2 addr len='' full
 	addr=${a%%/*}
 	if [[ $a == */* ]]; then
 		len=${a#*/}
@@ -393,7 +401,7 @@ nb__addr_add() {
 # A veth pair between hosts A and B, both ends up. Interface names default to "to-<peer>"
 # (shortened to 15 chars, a digit added if taken); nb_ifname A B prints them.
 nb_link() {
-	local a=${1:-} b=${2:-} ifa= ifb= nsa nsb x
+	local a=${1:-} b=${2:-} ifa='' ifb='' nsa nsb x
 	local -a v4=() v6=()
 	shift 2 || { nb__err "usage: nb_link A B [--v4 A_ADDR B_ADDR] [--v6 A_ADDR B_ADDR]"; return 1; }
 	while [ $# -gt 0 ]; do
@@ -460,7 +468,8 @@ nb_addr() {
 	local h=$1 f=${2:-4} p=${3:-} host peer fam addr ifn
 	[ -f "$NB_RUNDIR/addrs" ] || { nb__err "nb_addr: no addresses yet"; return 1; }
 	while read -r host peer fam addr ifn; do
-		[ "$host" = "$h" ] && [ "$fam" = "$f" ] || continue
+		[ "$host" = "$h" ] || continue
+		[ "$fam" = "$f" ] || continue
 		[ -z "$p" ] || [ "$peer" = "$p" ] || continue
 		echo "${addr%/*}"
 		return 0
@@ -483,8 +492,8 @@ nb_bridge() {
 
 # nb_bridge_port BRIDGE HOST [--v4 ADDR] [--v6 ADDR] [--if NAME]: plug HOST into the segment.
 nb_bridge_port() {
-	local br=${1:-} host=${2:-} ifn= x wire
-	local -a addrs=() opt=()
+	local br=${1:-} host=${2:-} ifn='' x wire
+	local -a addrs=() linkopt=()
 	shift 2 || { nb__err "usage: nb_bridge_port BRIDGE HOST [--v4 ADDR] [--v6 ADDR] [--if NAME]"; return 1; }
 	grep -qx "$br" "$NB_RUNDIR/bridges" 2>/dev/null || { nb__err "nb_bridge_port: no bridge '$br' (nb_bridge $br)"; return 1; }
 	while [ $# -gt 0 ]; do
@@ -499,8 +508,8 @@ nb_bridge_port() {
 		*) nb__err "nb_bridge_port: unknown argument '$1'"; return 1 ;;
 		esac
 	done
-	[ -n "$ifn" ] && opt=(--ifa "$ifn")
-	nb_link "$host" "$br" "${opt[@]}" || return 1
+	[ -n "$ifn" ] && linkopt=(--ifa "$ifn")
+	nb_link "$host" "$br" "${linkopt[@]}" || return 1
 	wire=$(nb_ifname "$br" "$host") || return 1
 	ifn=$(nb_ifname "$host" "$br") || return 1
 	ip -n "$(nb__ns "$br")" link set "$wire" master br0 || { nb__err "cannot enslave $wire to br0"; return 1; }
@@ -539,6 +548,7 @@ nb_bg() {
 	setsid ip netns exec "$(nb__ns "$host")" "$@" </dev/null >>"$NB_RUNDIR/$name.log" 2>&1 &
 	pid=$!
 	echo "$pid $(nb__starttime "$pid")" >"$NB_RUNDIR/pids/$name.pid"
+	# shellcheck disable=SC2034 # for the tests
 	NB_LAST_PID=$pid
 }
 
@@ -553,7 +563,7 @@ nb_pid() {
 nb_running() {
 	local pid start
 	read -r pid start <"$NB_RUNDIR/pids/$1.pid" 2>/dev/null || return 1
-	nb__alive "$pid" "$start" && ! grep -q '^State:.*Z' "/proc/$pid/status" 2>/dev/null
+	nb__alive "$pid" "$start"
 }
 
 # nb_log NAME: path of the log of an nb_bg process
@@ -582,8 +592,10 @@ nb_stop() {
 nb_wait_for() {
 	local desc=$1 t=$2 deadline now tries=0 max rem
 	shift 2 || { nb__err "usage: nb_wait_for DESC TIMEOUT CMD..."; return 1; }
-	[[ $t =~ ^[0-9]+$ ]] && ((t > 0 && t <= 3600)) ||
-		{ nb__err "nb_wait_for: timeout '$t' must be 1..3600 seconds"; return 1; }
+	if ! [[ $t =~ ^[0-9]+$ ]] || ((t < 1 || t > 3600)); then
+		nb__err "nb_wait_for: timeout '$t' must be 1..3600 seconds"
+		return 1
+	fi
 	max=$((t * 10 + 1))
 	deadline=$(($(nb__now_us) + t * 1000000))
 	while ((tries < max)); do
@@ -613,7 +625,10 @@ nb__port_listening() {
 nb_wait_port() {
 	local host=$1 port=$2 t=${3:-10} proto=${4:-tcp}
 	nb__need_host "$host" || return 1
-	[[ $port =~ ^[0-9]+$ ]] && ((port > 0 && port < 65536)) || { nb__err "nb_wait_port: bad port '$port'"; return 1; }
+	if ! [[ $port =~ ^[0-9]+$ ]] || ((port < 1 || port > 65535)); then
+		nb__err "nb_wait_port: bad port '$port'"
+		return 1
+	fi
 	case $proto in tcp | udp) ;; *) nb__err "nb_wait_port: tcp or udp, not '$proto'"; return 1 ;; esac
 	nb_wait_for "$proto port $port listening in $host" "$t" nb__port_listening "$host" "$port" "$proto"
 }
@@ -769,6 +784,15 @@ nb_cleanup() {
 	nb__purge "$NS_PREFIX" "$NB_RUNDIR"
 }
 
+# marker names as run prefixes
+nb__markers() {
+	local m
+	for m in "$NB_STATEDIR"/cn*; do
+		[ -f "$m" ] && echo "${m##*/}-"
+	done
+	return 0
+}
+
 # nb_sweep [--kept] [PREFIX]: remove leftovers of dead runs whose names start with PREFIX
 # (default "cn"). A run is dead when the pid in its name is gone or now names another process
 # (start time differs from the marker). Live runs are never touched, kept runs (NB_KEEP=1) only
@@ -780,7 +804,7 @@ nb_sweep() {
 	local -A seen=()
 	[ "${1:-}" = --kept ] && { kept=1; shift; }
 	pat=${1:-cn}
-	for n in $(nb__all_ns) $(ls "$NB_STATEDIR" 2>/dev/null | sed 's/$/-/'); do
+	for n in $(nb__all_ns) $(nb__markers); do
 		[[ $n == "$pat"* ]] || continue
 		[[ $n =~ $NB__NAME_RE ]] || continue
 		prefix="${BASH_REMATCH[1]}-"
@@ -794,7 +818,7 @@ nb_sweep() {
 			nb__alive "$pid" "$start" && continue
 		else
 			# no marker: only the pid tells; a live pid may be a run, leave it
-			[ -d "/proc/$pid" ] && continue
+			nb__alive "$pid" && continue
 		fi
 		if [ "$(nb__marker_get "$m" keep)" = 1 ] && [ "$kept" -eq 0 ]; then
 			continue
@@ -814,7 +838,7 @@ nb_runs() {
 	set +e
 	local n prefix pid m state
 	local -A seen=()
-	for n in $(nb__all_ns) $(ls "$NB_STATEDIR" 2>/dev/null | sed 's/$/-/'); do
+	for n in $(nb__all_ns) $(nb__markers); do
 		[[ $n =~ $NB__NAME_RE ]] || continue
 		prefix="${BASH_REMATCH[1]}-"
 		pid=${BASH_REMATCH[2]}

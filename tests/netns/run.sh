@@ -37,7 +37,10 @@ while getopts "t:vlh" opt; do
 	esac
 done
 shift $((OPTIND - 1))
-[[ $limit =~ ^[0-9]+$ ]] && ((limit > 0)) || { echo "run.sh: -t wants a number of seconds, not '$limit'" >&2; exit 2; }
+if ! [[ $limit =~ ^[0-9]+$ ]] || ((limit < 1)); then
+	echo "run.sh: -t wants a number of seconds, not '$limit'" >&2
+	exit 2
+fi
 
 tests=()
 if [ $# -eq 0 ]; then
@@ -49,7 +52,7 @@ else
 		n=${n##*/}
 		n=${n%.test}
 		if [ ! -e "$HERE/$n.test" ]; then
-			echo "run.sh: no test '$n' (have: $(cd "$HERE" && ls -- *.test 2>/dev/null | sed 's/\.test$//' | tr '\n' ' '))" >&2
+			echo "run.sh: no test '$n' (see: tests/netns/run.sh -l)" >&2
 			exit 2
 		fi
 		tests+=("$HERE/$n.test")
@@ -84,6 +87,7 @@ failed=()
 # timeout(1) runs the test in its own process group, so a ^C or a kill of run.sh would not
 # reach it: pass the signal on (the test's traps clean up), wait for it, sweep, and stop.
 current=
+# shellcheck disable=SC2317 # called from the traps below
 forward_signal() {
 	local sig=$1 code=$2
 	trap '' INT TERM HUP

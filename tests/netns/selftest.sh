@@ -20,7 +20,7 @@ set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SELF="$HERE/selftest.sh"
 
-# shellcheck source=tests/netns/lib.sh
+# shellcheck source=lib.sh
 . "$HERE/lib.sh"
 nb_require_cmd python3 curl stat cmp
 
@@ -159,7 +159,7 @@ child_topology() {
 	done
 	for n in 10.0.0.1/24 198.20.0.1/24 198.17.255.1/24 198.18.0.1/14 198.18.0.256/24 8.8.8.8/32 \
 		2001:db9::1/64 2001:db8::1/31 fe80::1/64 ::1/128 2001:db8::1::2/64 2001:db8:1:2:3:4:5:6:7/64 \
-		::ffff:198.18.0.1/128 2001:db8::g/64 "" garbage 198.18.0.1; do
+		::ffff:198.18.0.1/128 2001:db8::g/64 2001:db8::1:/64 :2001:db8::1/64 2001:db8:1:2:3:4:5:/64 "" garbage 198.18.0.1; do
 		nb_fail_ok "address '$n' refused" nb_valid_addr "$n" yes
 	done
 	nb_fail_ok "nb_link refuses an address outside the test ranges" \
@@ -255,7 +255,7 @@ wait_ready() {
 }
 
 proc_gone() {
-	[ ! -d "/proc/$1" ] || grep -q "^State:.*Z" "/proc/$1/status" 2>/dev/null || [ ! -d "/proc/$1" ]
+	! nb__alive "$1"
 }
 
 # on the parent's exit (even a failing one): end a child run still going, then sweep it
