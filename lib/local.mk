@@ -22,3 +22,4 @@ schemasdir = $(datadir)/coopnet/schemas
 dist_schemas_DATA =
 MOSTLYCLEANFILES = schemas/*.schema.c tests/unit/data/*.schema.c
 EXTRA_DIST += scripts/embed.sh
+dist_doc_DATA += docs/config.md
