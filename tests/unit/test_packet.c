@@ -477,6 +477,15 @@ static size_t mk_ip4_fragment_more(uint8_t *buf)
 	return len;
 }
 
+static size_t mk_ip4_fragment_high_bit(uint8_t *buf)
+{
+	struct pg_info info;
+	size_t len = base(buf, AF_INET, &info);
+
+	pg_put16(buf + 6, 0x1000); /* only the highest offset bit */
+	return len;
+}
+
 static size_t mk_ip6_fragment(uint8_t *buf)
 {
 	struct pg_spec spec;
@@ -543,6 +552,17 @@ static size_t mk_exthdr_mobility(uint8_t *buf)
 
 	return v6_with_exts(buf, &info, 135, 1, 0);
 }
+
+/* Mobility, HIP, shim6 and the two experimental numbers: not walked. */
+#define MK_EXTHDR_UNWALKED(n)                                        \
+	static size_t mk_exthdr_##n(uint8_t *buf)                    \
+	{                                                            \
+		struct pg_info info;                                 \
+		return v6_with_exts(buf, &info, n, 1, 0);            \
+	}
+MK_EXTHDR_UNWALKED(140)
+MK_EXTHDR_UNWALKED(253)
+MK_EXTHDR_UNWALKED(254)
 
 static size_t mk_exthdr_hip_after_hop(uint8_t *buf)
 {
@@ -632,6 +652,7 @@ static const struct reject_case {
 	{ "IPv6 payload length inside an ext header", CN_PKT_ERR_IP_LENGTH, mk_ip6_len_below_exthdr },
 	{ "IPv4 fragment offset 1", CN_PKT_ERR_FRAGMENT, mk_ip4_fragment },
 	{ "IPv4 fragment offset 0x1fff, MF", CN_PKT_ERR_FRAGMENT, mk_ip4_fragment_more },
+	{ "IPv4 fragment offset 0x1000", CN_PKT_ERR_FRAGMENT, mk_ip4_fragment_high_bit },
 	{ "IPv6 fragment offset 1", CN_PKT_ERR_FRAGMENT, mk_ip6_fragment },
 	{ "IPv4 UDP", CN_PKT_ERR_NOT_TCP, mk_ip4_udp },
 	{ "IPv6 UDP", CN_PKT_ERR_NOT_TCP, mk_ip6_udp },
@@ -640,6 +661,9 @@ static const struct reject_case {
 	{ "copy ending inside AH's fixed part", CN_PKT_ERR_EXTHDR_TRUNCATED, mk_exthdr_cut_fixed_part },
 	{ "mobility header", CN_PKT_ERR_EXTHDR_UNKNOWN, mk_exthdr_mobility },
 	{ "HIP after hop-by-hop", CN_PKT_ERR_EXTHDR_UNKNOWN, mk_exthdr_hip_after_hop },
+	{ "shim6 header", CN_PKT_ERR_EXTHDR_UNKNOWN, mk_exthdr_140 },
+	{ "experimental header 253", CN_PKT_ERR_EXTHDR_UNKNOWN, mk_exthdr_253 },
+	{ "experimental header 254", CN_PKT_ERR_EXTHDR_UNKNOWN, mk_exthdr_254 },
 	{ "9 dest opts headers", CN_PKT_ERR_EXTHDR_LIMIT, mk_exthdr_limit },
 	{ "19 bytes of TCP", CN_PKT_ERR_TCP_TRUNCATED, mk_tcp_truncated },
 	{ "copy ending in the TCP options", CN_PKT_ERR_TCP_TRUNCATED, mk_tcp_options_truncated },
@@ -809,6 +833,36 @@ static void test_set_id_complete_random(void **state)
 					 CN_PKT_OK);
 			check_rewritten(buf, orig, &info, CN_ID_NONE);
 			assert_int_equal(cn_pkt_get_id(&pkt, buf), CN_ID_NONE);
+		}
+	}
+}
+
+/* Every possible ID, written over a random old value, on one small packet per family. */
+static void test_set_id_every_id(void **state)
+{
+	uint8_t buf[PG_BUF_SIZE], orig[PG_BUF_SIZE];
+	struct pg_spec spec;
+	struct pg_info info;
+	struct cn_pkt pkt;
+
+	(void)state;
+	for (size_t f = 0; f < 2; f++) {
+		pg_spec_random(&spec, &rng, families[f], 41);
+		spec.ip4_more_frags = false;
+		for (uint32_t id = 0; id <= 0xffff; id++) {
+			size_t len;
+			spec.urg_ptr = (uint16_t)pg_rng_next(&rng);
+			spec.csum = id % 2 ? PG_CSUM_FULL : PG_CSUM_PARTIAL;
+			len = build(&spec, buf, &info);
+			parse_ok(&pkt, buf, len);
+			memcpy(orig, buf, sizeof(buf));
+			assert_int_equal(cn_pkt_set_id(&pkt, buf, (cn_id_t)id,
+						       id % 2 ? CN_CSUM_COMPLETE : CN_CSUM_PARTIAL),
+					 CN_PKT_OK);
+			assert_int_equal(pg_get16(buf + info.l4_off + 16),
+					 pg_ref_tcp_checksum(buf, &info));
+			assert_int_equal(cn_pkt_get_id(&pkt, buf), id);
+			assert_only_id_changed(orig, buf, len + GUARD, info.l4_off);
 		}
 	}
 }
@@ -1062,6 +1116,7 @@ int main(void)
 		cmocka_unit_test(test_length_zero),
 		cmocka_unit_test(test_result_names),
 		cmocka_unit_test(test_set_id_complete_random),
+		cmocka_unit_test(test_set_id_every_id),
 		cmocka_unit_test(test_set_id_checksum_zero),
 		cmocka_unit_test(test_set_id_partial_random),
 		cmocka_unit_test(test_set_id_partial_routing_header),
