@@ -3,5 +3,6 @@ noinst_LIBRARIES += lib/libcoopnet.a
 lib_libcoopnet_a_SOURCES = \
 	lib/csum.c lib/csum.h \
 	lib/id.c lib/id.h \
+	lib/ctl.c lib/ctl.h \
 	lib/log.c lib/log.h \
 	lib/packet.c lib/packet.h
