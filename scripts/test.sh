@@ -51,7 +51,11 @@ if [ "$run_unit" = 1 ]; then
 		failures+=("unit")
 	fi
 	# cmocka's per-suite summaries, then automake's totals
-	grep -h -E '^\[  (PASSED|FAILED|SKIPPED) \]|^\[==========\] .* ran' tests/unit/*.log 2>/dev/null
+	for log in tests/unit/*.log; do
+		[ -f "$log" ] || continue
+		printf '%-28s %s\n' "$(basename "$log" .log)" \
+			"$(grep -h -E '^\[  (PASSED|FAILED|SKIPPED) +\]' "$log" | tr '\n' ' ')"
+	done
 	grep -E '^# (TOTAL|PASS|SKIP|XFAIL|FAIL|XPASS|ERROR):' check.log
 	if [ "$unit_ok" = 0 ]; then
 		for log in tests/unit/*.log; do
