@@ -43,6 +43,8 @@ static const char *const migrations[DB_SCHEMA_VERSION] = {
 	"  port INTEGER NOT NULL CHECK (port BETWEEN 1 AND 65535),"
 	"  id INTEGER NOT NULL CHECK (id BETWEEN 1 AND 65535),"
 	"  vnic TEXT NOT NULL DEFAULT '',"
+	"  service_name TEXT NOT NULL DEFAULT '',"
+	"  client_name TEXT NOT NULL DEFAULT '',"
 	"  peer TEXT NOT NULL DEFAULT '',"
 	"  created INTEGER NOT NULL,"
 	"  refreshed INTEGER NOT NULL,"
@@ -315,12 +317,14 @@ int db_session_put(struct authd_db *db, const struct db_session *s)
 {
 	static const char sql[] =
 		"INSERT INTO sessions(role, family, client, service, port, id, vnic, "
-		"peer, created, refreshed, expires) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+		"peer, created, refreshed, expires, service_name, client_name) "
+		"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
 		/* not INSERT OR REPLACE: that would also delete another client's session
 		 * holding the same ID instead of failing on sessions_provider_id */
 		"ON CONFLICT (role, client, service, port) DO UPDATE SET id = excluded.id, "
 		"vnic = excluded.vnic, peer = excluded.peer, refreshed = excluded.refreshed, "
-		"expires = excluded.expires";
+		"expires = excluded.expires, service_name = excluded.service_name, "
+		"client_name = excluded.client_name";
 	struct key_text k;
 	sqlite3_stmt *st;
 	int r;
@@ -340,12 +344,16 @@ int db_session_put(struct authd_db *db, const struct db_session *s)
 	sqlite3_bind_int64(st, 9, s->created);
 	sqlite3_bind_int64(st, 10, s->refreshed);
 	sqlite3_bind_int64(st, 11, (sqlite3_int64)s->s.expires);
+	sqlite3_bind_text(st, 12, s->service_name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 13, s->client_name, -1, SQLITE_STATIC);
 	r = step_done(db, st, "store session");
 	sqlite3_finalize(st);
 	return r;
 }
 
-#define SESSION_COLS "role, family, client, service, port, id, vnic, peer, created, refreshed, expires"
+#define SESSION_COLS \
+	"role, family, client, service, port, id, vnic, peer, created, refreshed, expires, " \
+	"service_name, client_name"
 
 static int column_addr(const char *text, int family, uint8_t *out)
 {
@@ -373,6 +381,10 @@ static int read_row(struct authd_db *db, sqlite3_stmt *st, struct db_session *ou
 	out->created = sqlite3_column_int64(st, 8);
 	out->refreshed = sqlite3_column_int64(st, 9);
 	out->s.expires = (uint64_t)sqlite3_column_int64(st, 10);
+	snprintf(out->service_name, sizeof(out->service_name), "%s",
+		 sqlite3_column_text(st, 11) ? (const char *)sqlite3_column_text(st, 11) : "");
+	snprintf(out->client_name, sizeof(out->client_name), "%s",
+		 sqlite3_column_text(st, 12) ? (const char *)sqlite3_column_text(st, 12) : "");
 	return 0;
 }
 
@@ -568,6 +580,25 @@ int db_replay_check_add(struct authd_db *db, const uint8_t *digest, size_t len, 
 	if (r < 0)
 		return -1;
 	return sqlite3_changes(db->h) == 0 ? 1 : 0;
+}
+
+int db_replay_seen(struct authd_db *db, const uint8_t *digest, size_t len)
+{
+	sqlite3_stmt *st;
+	int rc, r;
+
+	if (len == 0 || len > DB_DIGEST_MAX) {
+		snprintf(db->err, sizeof(db->err), "replay digest of %zu bytes (1 to %d)", len,
+			 DB_DIGEST_MAX);
+		return -1;
+	}
+	if (prepare(db, &st, "SELECT 1 FROM replay WHERE digest = ?") < 0)
+		return -1;
+	sqlite3_bind_blob(st, 1, digest, (int)len, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	r = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : fail(db, "look up replay digest");
+	sqlite3_finalize(st);
+	return r;
 }
 
 int db_replay_prune(struct authd_db *db, int64_t now)

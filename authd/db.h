@@ -31,6 +31,8 @@ struct db_session {
 	enum db_role role;
 	struct cn_session s;
 	char peer[48];      /* the SP (on a supervisor) or SS (on a provider) address */
+	char service_name[32];
+	char client_name[16];
 	int64_t created;    /* Unix seconds */
 	int64_t refreshed;  /* last successful authentication, Unix seconds */
 };
@@ -95,6 +97,8 @@ int db_session_expire(struct authd_db *db, int64_t now, int64_t idle, db_session
 /* Replay cache. 1: digest already present (a replay), 0: recorded now, -1 error. */
 int db_replay_check_add(struct authd_db *db, const uint8_t *digest, size_t len,
 			int64_t expires);
+/* 1: present, 0: not, -1: error. */
+int db_replay_seen(struct authd_db *db, const uint8_t *digest, size_t len);
 /* Forget digests whose expiry passed; returns the number removed. */
 int db_replay_prune(struct authd_db *db, int64_t now);
 

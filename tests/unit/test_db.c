@@ -94,6 +94,8 @@ static struct db_session mk(enum db_role role, const char *client, const char *s
 	s.s.id = id;
 	strcpy(s.s.vnic, "vnic1");
 	strcpy(s.peer, "198.18.0.1");
+	strcpy(s.service_name, "http");
+	strcpy(s.client_name, "lan1");
 	s.created = s.refreshed = 1000;
 	return s;
 }
@@ -233,6 +235,8 @@ static void test_sessions_roundtrip_and_restart(void **state)
 	assert_int_equal(db_session_get(f->db, DB_ROLE_PROVIDER, &a.s, &got), 1);
 	assert_memory_equal(&got.s, &a.s, sizeof(a.s));
 	assert_string_equal(got.peer, "198.18.0.1");
+	assert_string_equal(got.service_name, "http");
+	assert_string_equal(got.client_name, "lan1");
 	assert_int_equal(db_session_get(f->db, DB_ROLE_SUPERVISOR, &b.s, &got), 1);
 	assert_memory_equal(&got.s, &b.s, sizeof(b.s));
 	/* the role is part of the key */
@@ -294,7 +298,9 @@ static void test_replay_cache_survives_restart(void **state)
 
 	memset(d1, 0xa5, sizeof(d1));
 	memset(d2, 0x5a, sizeof(d2));
+	assert_int_equal(db_replay_seen(f->db, d1, sizeof(d1)), 0);
 	assert_int_equal(db_replay_check_add(f->db, d1, sizeof(d1), 100), 0);
+	assert_int_equal(db_replay_seen(f->db, d1, sizeof(d1)), 1);
 	assert_int_equal(db_replay_check_add(f->db, d1, sizeof(d1), 100), 1);
 	assert_int_equal(db_replay_check_add(f->db, d2, sizeof(d2), 200), 0);
 	db_close(f->db);
