@@ -30,7 +30,7 @@ enum db_role { DB_ROLE_SUPERVISOR = 1, DB_ROLE_PROVIDER = 2 };
 struct db_session {
 	enum db_role role;
 	struct cn_session s;
-	char peer[48];      /* the SP (on a supervisor) or SS (on a provider) address */
+	char peer[56];      /* the SP (on a supervisor) or SS (on a provider) address */
 	char service_name[32];
 	char client_name[16];
 	int64_t created;    /* Unix seconds */

@@ -12,6 +12,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include <sodium.h>
+
 #include "log.h"
 
 #define REPLAY_SLACK_S 2

@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -676,11 +677,21 @@ int policy_load_buffer(struct policy *out, const char *name, const char *text, s
 
 /* --- resolving secrets (privileged parent) ---------------------------------------------- */
 
-static void file_error(struct jconf_error *err, const char *path, const char *fmt, const char *why)
+static void file_error(struct jconf_error *err, const char *path, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void file_error(struct jconf_error *err, const char *path, const char *fmt, ...)
 {
+	size_t n = strlen(path);
+	va_list ap;
+
 	memset(err, 0, sizeof(*err));
-	snprintf(err->file, sizeof(err->file), "%s", path);
-	snprintf(err->msg, sizeof(err->msg), fmt, why);
+	/* keep the end of a long path: it names the file */
+	if (n >= sizeof(err->file))
+		path += n - (sizeof(err->file) - 1);
+	memcpy(err->file, path, strlen(path) + 1);
+	va_start(ap, fmt);
+	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	va_end(ap);
 }
 
 /* Read a small secret file: regular, not readable or writable by group or others. The
