@@ -27,8 +27,8 @@ enum ev_kind { EV_PARENT = 1, EV_SIGNAL, EV_CTL_LISTEN, EV_CTL_CLIENT, EV_UDP };
 #define EV_TAG(kind, i) (((uint64_t)(kind) << 32) | (uint32_t)(i))
 
 static const char *const counter_names[CNT_MAX - AUTH_EV_KIND_MAX - 1] = {
-	"auth_ok", "auth_failed", "sessions_added", "sessions_revoked", "sessions_expired",
-	"session_miss", "nfq_requests", "db_errors", "udp_errors", "ctl_refused",
+	"auth-ok", "auth-failed", "sessions-added", "sessions-revoked", "sessions-expired",
+	"session-miss", "nfq-requests", "db-errors", "udp-errors", "ctl-refused",
 };
 
 const char *engine_counter_name(int i)

@@ -253,10 +253,15 @@ static void op_done(void *ctx, const struct auth_ss_outcome *o)
 		log_warnx("authentication of %s for %s failed: %s%s%s", client, o->service,
 			  auth_result_name(o->result), o->result == AUTH_FAIL_RST ? ": " : "",
 			  o->result == AUTH_FAIL_RST ? cn_auth_error_name(o->error) : "");
-		reply = json_pack("{s:b, s:s, s:s, s:s}", "ok", 0, "error",
-				  o->result == AUTH_FAIL_RST ? "Auth-RST" : auth_result_name(o->result),
-				  "result", auth_result_name(o->result), "reason",
-				  o->result == AUTH_FAIL_RST ? cn_auth_error_name(o->error) : "");
+		reply = ctl_reply_error("%s%s", o->result == AUTH_FAIL_RST ? "Auth-RST: " :
+					o->result == AUTH_FAIL_TIMEOUT ? "no answer: " : "",
+					o->result == AUTH_FAIL_RST ? cn_auth_error_name(o->error) :
+					auth_result_name(o->result));
+		if (reply) {
+			json_object_set_new(reply, "result", json_string(auth_result_name(o->result)));
+			json_object_set_new(reply, "reason", json_string(o->result == AUTH_FAIL_RST ?
+					    cn_auth_error_name(o->error) : ""));
+		}
 		engine_ctl_auth_done(e, o->handle, reply);
 		return;
 	}
