@@ -37,3 +37,17 @@ tests_fuzz_fuzz_jconf_LDADD = lib/libcoopnet.a $(JANSSON_LIBS)
 tests_fuzz_fuzz_jconf_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
 endif
 EXTRA_DIST += tests/unit/data/test.schema.json
+
+# Fuzzing smoke run: make fuzz-smoke [FUZZ_SECONDS=60]
+FUZZ_SECONDS = 60
+EXTRA_DIST += tests/fuzz/make_corpus.py tests/fuzz/corpus/packet
+if ENABLE_FUZZING
+fuzz-smoke: tests/fuzz/fuzz_packet
+	rm -rf tests/fuzz/corpus-run/packet && mkdir -p tests/fuzz/corpus-run/packet
+	tests/fuzz/fuzz_packet -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+		tests/fuzz/corpus-run/packet $(srcdir)/tests/fuzz/corpus/packet
+else
+fuzz-smoke:
+	@echo "fuzz-smoke needs ./configure --enable-fuzzing CC=clang" >&2; exit 1
+endif
+.PHONY: fuzz-smoke
