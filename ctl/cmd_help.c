@@ -16,7 +16,7 @@ int cmd_help(int argc, char **argv, const struct ctl_opts *opts)
 	       "commands:\n",
 	       opts->authd_socket, opts->nfq_socket, opts->timeout_ms);
 	for (const struct ctl_command *c = ctl_commands; c->name; c++)
-		printf("  %-8s %-16s %s\n", c->name, c->args, c->summary);
+		printf("  %-9s %-17s %s\n", c->name, c->args, c->summary);
 	printf("\nexit codes: 0 done, 1 refused by the daemon, 2 usage error, "
 	       "3 daemon unreachable, 4 bad reply\n");
 	return CTL_EXIT_OK;

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* coopnetctl stats: the data plane's counters, one line per reason. */
+/* coopnetctl stats [nfq|authd]: the data plane's counters (default, as before), or
+ * coopnet-authd's (events of the state machines, sessions, errors), one line per reason. */
 #include <stdio.h>
 #include <string.h>
 
@@ -19,27 +20,30 @@ static void print_counters(const char *title, const json_t *stats)
 
 int cmd_stats(int argc, char **argv, const struct ctl_opts *opts)
 {
+	enum ctl_target target = CTL_NFQ;
 	json_t *reply, *stats;
 	int rc;
 
-	(void)argv;
-	if (argc != 1) {
-		fprintf(stderr, "usage: coopnetctl stats\n");
+	if (argc > 2 || (argc == 2 && strcmp(argv[1], "nfq") && strcmp(argv[1], "authd"))) {
+		fprintf(stderr, "usage: coopnetctl stats [nfq|authd]\n");
 		return CTL_EXIT_USAGE;
 	}
-	rc = ctl_request(opts, CTL_NFQ, json_pack("{s:s}", "cmd", "stats"), &reply);
+	if (argc == 2 && !strcmp(argv[1], "authd"))
+		target = CTL_AUTHD;
+	rc = ctl_request(opts, target, json_pack("{s:s}", "cmd", "stats"), &reply);
 	if (rc != CTL_EXIT_OK)
 		return rc;
 	stats = json_object_get(reply, "stats");
 	if (!json_is_object(stats)) {
-		fprintf(stderr, "coopnetctl: coopnet-nfq's stats reply lacks \"stats\"\n");
+		fprintf(stderr, "coopnetctl: the stats reply lacks \"stats\"\n");
 		json_decref(reply);
 		return CTL_EXIT_BAD_REPLY;
 	}
 	if (opts->json)
 		ctl_print_json(stats);
 	else
-		print_counters("data plane (coopnet-nfq):", stats);
+		print_counters(target == CTL_NFQ ? "data plane (coopnet-nfq):" :
+			       "authentication (coopnet-authd):", stats);
 	json_decref(reply);
 	return CTL_EXIT_OK;
 }

@@ -10,8 +10,15 @@
 
 const struct ctl_command ctl_commands[] = {
 	{ "help", "", "this text", cmd_help },
-	{ "stats", "", "data-plane counters per reason (coopnet-nfq)",
+	{ "stats", "[nfq|authd]", "counters per reason (coopnet-nfq, or coopnet-authd)",
 	  cmd_stats },
+	{ "status", "", "coopnet-authd: roles, sockets, sessions, data-plane link", cmd_status },
+	{ "sessions", "", "coopnet-authd: the sessions (ID LIST) in its database", cmd_sessions },
+	{ "clients", "", "coopnet-authd: the CLIENT LIST of its policy", cmd_clients },
+	{ "vnics", "", "coopnet-authd: vNICs, data folders and services", cmd_vnics },
+	{ "auth", "SERVICE [CLIENT]", "coopnet-authd (SS): authenticate now", cmd_auth },
+	{ "revoke", "ID|CLIENT", "coopnet-authd: end sessions (data plane too)", cmd_revoke },
+	{ "reload", "", "coopnet-authd: re-read the policy (as SIGHUP)", cmd_reload },
 	{ NULL, NULL, NULL, NULL },
 };
 

@@ -42,6 +42,13 @@ void ctl_print_json(const json_t *value);
 
 int cmd_help(int argc, char **argv, const struct ctl_opts *opts);
 int cmd_stats(int argc, char **argv, const struct ctl_opts *opts);
+int cmd_status(int argc, char **argv, const struct ctl_opts *opts);
+int cmd_sessions(int argc, char **argv, const struct ctl_opts *opts);
+int cmd_clients(int argc, char **argv, const struct ctl_opts *opts);
+int cmd_vnics(int argc, char **argv, const struct ctl_opts *opts);
+int cmd_auth(int argc, char **argv, const struct ctl_opts *opts);
+int cmd_revoke(int argc, char **argv, const struct ctl_opts *opts);
+int cmd_reload(int argc, char **argv, const struct ctl_opts *opts);
 
 extern const struct ctl_command ctl_commands[];
 
