@@ -7,7 +7,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "nfq_schema.h"
+
+JCONF_SCHEMA_DECLARE(nfq);
 
 static const char *const hook_names[] = {
 	[NF_INET_PRE_ROUTING] = "prerouting",
@@ -34,8 +35,8 @@ const char *nfq_mode_name(enum nfq_mode m)
 
 struct jconf_schema *nfq_config_schema(struct jconf_error *err)
 {
-	return jconf_schema_parse("schemas/nfq.schema.json", nfq_schema_json,
-				  strlen(nfq_schema_json), err);
+	return jconf_schema_parse("nfq.schema.json", coopnet_schema_nfq, coopnet_schema_nfq_len,
+				  err);
 }
 
 static void defaults(struct nfq_config *c)

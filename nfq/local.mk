@@ -8,11 +8,9 @@ nfq_libnfqcore_a_SOURCES = \
 	nfq/logic.c nfq/logic.h \
 	nfq/rcu.c nfq/rcu.h \
 	nfq/config.c nfq/config.h \
-	nfq/jconf.h nfq/jconf_shim.c
-nodist_nfq_libnfqcore_a_SOURCES = nfq/nfq_schema.h
+	schemas/nfq.schema.json
 nfq_libnfqcore_a_CFLAGS = $(AM_CFLAGS) $(LIBNFQ_CFLAGS)
-BUILT_SOURCES += nfq/nfq_schema.h
-CLEANFILES += nfq/nfq_schema.h
+dist_schemas_DATA += schemas/nfq.schema.json
 
 nfq_coopnet_nfq_SOURCES = \
 	nfq/main.c nfq/nfqd.h nfq/control.c \
@@ -25,12 +23,3 @@ nfq_coopnet_nfq_CFLAGS = $(AM_CFLAGS) $(PTHREAD_CFLAGS) $(LIBNFQ_CFLAGS) $(LIBMN
 nfq_coopnet_nfq_LDADD = nfq/libnfqcore.a lib/libcoopnet.a $(LIBNFQ_LIBS) $(LIBMNL_LIBS) \
 	$(LIBNFTNL_LIBS) $(JANSSON_LIBS) $(PTHREAD_LIBS)
 
-# The schema, embedded as a C string.
-nfq/nfq_schema.h: $(top_srcdir)/schemas/nfq.schema.json
-	$(AM_V_GEN)mkdir -p nfq && { \
-	  echo '/* generated from schemas/nfq.schema.json */'; \
-	  echo 'static const char nfq_schema_json[] ='; \
-	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $<; \
-	  echo ';'; } > $@
-
-EXTRA_DIST += schemas/nfq.schema.json
