@@ -23,3 +23,16 @@ nfq_coopnet_nfq_CFLAGS = $(AM_CFLAGS) $(PTHREAD_CFLAGS) $(LIBNFQ_CFLAGS) $(LIBMN
 nfq_coopnet_nfq_LDADD = nfq/libnfqcore.a lib/libcoopnet.a $(LIBNFQ_LIBS) $(LIBMNL_LIBS) \
 	$(LIBNFTNL_LIBS) $(JANSSON_LIBS) $(PTHREAD_LIBS)
 
+
+# Unit tests of the pure parts.
+check_PROGRAMS += tests/unit/test_nfq_logic tests/unit/test_nfq_table
+TESTS += tests/unit/test_nfq_logic tests/unit/test_nfq_table
+tests_unit_test_nfq_logic_SOURCES = tests/unit/test_nfq_logic.c tests/unit/pktgen.c \
+	tests/unit/pktgen.h
+tests_unit_test_nfq_logic_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/nfq
+tests_unit_test_nfq_logic_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_nfq_logic_LDADD = nfq/libnfqcore.a $(TEST_LIBS) $(JANSSON_LIBS)
+tests_unit_test_nfq_table_SOURCES = tests/unit/test_nfq_table.c
+tests_unit_test_nfq_table_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/nfq
+tests_unit_test_nfq_table_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_nfq_table_LDADD = nfq/libnfqcore.a $(TEST_LIBS) $(JANSSON_LIBS)

@@ -13,12 +13,6 @@ nb_require_cmd nft tcpdump iperf3 curl
 
 nfq_topology
 
-# --- 1. baseline: the same transfers without coopnet, for the packet lengths
-nfq_capture_start base "tcp port 8080"
-nb_ok "baseline IPv4 transfer" nfq_get cl $S4 8080
-nb_ok "baseline IPv6 transfer" nfq_get cl $S6 8080
-nfq_capture_stop base
-
 # --- 2. coopnet on: rules first (marked traffic is dropped by the guards until the workers
 # run: fail closed), then the workers
 nfq_rules ss supervisor.nft overlay4 overlay6 8080 8081 8082 5201
@@ -33,16 +27,21 @@ nb_ok "SS worker logs which queue expression it installed" \
 	grep -q "queue rule installed .* with the xtables NFQUEUE target (nft compat)\|with the nft queue expression" "$(nb_log nfq-ss)"
 
 nfq_capture_start coop "tcp port 8080"
+nfq_capture_start lan "tcp port 8080" cl
 nb_ok "IPv4: client reaches the service through SS and SP" nfq_get cl $S4 8080
 nb_ok "IPv6: client reaches the service through SS and SP" nfq_get cl $S6 8080
 nfq_capture_stop coop
+nfq_capture_stop lan
 nb_ok "every segment on the SS-SP wire carries the ID, URG clear, both ways" \
 	$NFQ_PY "$NFQ_TOP/tests/netns/pcapcheck.py" "$NB_RUNDIR/coop.pcap" 8080 id $ID
-$NFQ_PY "$NFQ_TOP/tests/netns/pcapcheck.py" "$NB_RUNDIR/base.pcap" 8080 lengths | sort >"$NB_RUNDIR/len.base"
+# The same packets, same lengths, on the client LAN (as without coopnet) and on the SS-SP wire
+$NFQ_PY "$NFQ_TOP/tests/netns/pcapcheck.py" "$NB_RUNDIR/lan.pcap" 8080 lengths | sort >"$NB_RUNDIR/len.lan"
 $NFQ_PY "$NFQ_TOP/tests/netns/pcapcheck.py" "$NB_RUNDIR/coop.pcap" 8080 lengths | sort >"$NB_RUNDIR/len.coop"
-nb_ok "the baseline capture holds both transfers" test "$(wc -l <"$NB_RUNDIR/len.base")" -ge 16
-nb_ok "the same packets with the same lengths as without coopnet" \
-	diff "$NB_RUNDIR/len.base" "$NB_RUNDIR/len.coop"
+nb_ok "the LAN capture holds both transfers" test "$(wc -l <"$NB_RUNDIR/len.lan")" -ge 16
+nb_ok "each packet on the SS-SP wire has its length on the client LAN" \
+	diff "$NB_RUNDIR/len.lan" "$NB_RUNDIR/len.coop"
+nb_ok "no ID from the client on its LAN (the SS writes it after routing)" \
+	$NFQ_PY "$NFQ_TOP/tests/netns/pcapcheck.py" "$NB_RUNDIR/lan.pcap" 8080 none to
 nb_ok "SP counted checked segments" nfq_gt "$SP" checked_ok 0
 nb_ok "SS counted embedded segments" nfq_gt "$SS" embedded 0
 
@@ -109,7 +108,8 @@ nb_ok "every segment during the reloads carried the ID" \
 	$NFQ_PY "$NFQ_TOP/tests/netns/pcapcheck.py" "$NB_RUNDIR/reload.pcap" 8080 id $ID
 
 # --- 9. SIGHUP reload of the config: a static session appears
-sed -i "s/\"port\": 5201, \"id\": \"aA\"}\]/\"port\": 5201, \"id\": \"aA\"}, {\"client\": \"$C6\", \"service\": \"$S6\", \"port\": 8081, \"id\": \"aA\"}]/" "$SS" "$SP"
+nfq_add_static "$SS" $C6 $S6 8081
+nfq_add_static "$SP" $C6 $S6 8081
 kill -HUP "$(nb_pid nfq-ss)" "$(nb_pid nfq-sp)"
 nb_ok "after SIGHUP the new static session works" nb_wait_for "sighup" 5 nfq_get cl $S6 8081
 

@@ -114,10 +114,22 @@ nfq_no_get() {
 	! nfq_get "$@"
 }
 
-# nfq_capture_start NAME FILTER / nfq_capture_stop NAME: tcpdump on ss's interface toward sp
+# nfq_add_static CONFIG CLIENT SERVICE PORT: append a static session to a config file
+nfq_add_static() {
+	$NFQ_PY - "$@" <<'PY'
+import json, sys
+path, client, service, port = sys.argv[1:5]
+cfg = json.load(open(path))
+cfg["sessions"].append({"client": client, "service": service, "port": int(port), "id": "aA"})
+json.dump(cfg, open(path, "w"), indent=1)
+PY
+}
+
+# nfq_capture_start NAME FILTER [PEER] / nfq_capture_stop NAME: tcpdump on ss's interface
+# toward PEER (default sp, the SS-SP wire)
 nfq_capture_start() {
 	local ifn
-	ifn=$(nb_ifname ss sp)
+	ifn=$(nb_ifname ss "${3:-sp}")
 	nb_bg ss "$1" tcpdump --immediate-mode -i "$ifn" -U -n -w "$NB_RUNDIR/$1.pcap" "$2" || return 1
 	nb_wait_for "tcpdump $1" 10 grep -q "listening on" "$(nb_log "$1")"
 }

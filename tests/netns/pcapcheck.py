@@ -4,7 +4,8 @@
 
   pcapcheck.py FILE PORT id ID     every TCP segment to or from PORT carries ID in the urgent
                                    pointer with URG clear, at least 3 each way; prints counts
-  pcapcheck.py FILE PORT none      every such segment has urgent pointer 0
+  pcapcheck.py FILE PORT none [to|from]  every such segment (in that direction) has urgent
+                                   pointer 0
   pcapcheck.py FILE PORT lengths   one line per segment: direction, flags, IP packet length
   pcapcheck.py FILE PORT count     how many segments to or from PORT
 """
@@ -36,6 +37,8 @@ def main():
             print(d, t.sprintf("%TCP.flags%"), n)
         return 0
     want = int(sys.argv[4], 0) if what == "id" else 0
+    if what == "none" and len(sys.argv) > 4:
+        segs = [x for x in segs if x[0] == sys.argv[4]]
     bad = [(d, t.urgptr, t.flags) for d, t, _ in segs if t.urgptr != want or t.flags.U]
     ways = {d: sum(1 for x, _, _ in segs if x == d) for d in ("to", "from")}
     print(f"segments to {ways['to']} from {ways['from']}, bad {len(bad)}: {bad[:5]}")
