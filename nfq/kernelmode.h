@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "config.h"
+#include "nfqconf.h"
 #include "logic.h"
 #include "table.h"
 

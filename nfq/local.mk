@@ -7,7 +7,7 @@ nfq_libnfqcore_a_SOURCES = \
 	nfq/table.c nfq/table.h \
 	nfq/logic.c nfq/logic.h \
 	nfq/rcu.c nfq/rcu.h \
-	nfq/config.c nfq/config.h \
+	nfq/nfqconf.c nfq/nfqconf.h \
 	schemas/nfq.schema.json
 nfq_libnfqcore_a_CFLAGS = $(AM_CFLAGS) $(LIBNFQ_CFLAGS)
 dist_schemas_DATA += schemas/nfq.schema.json

@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <time.h>
 
-#include "config.h"
+#include "nfqconf.h"
 #include "kernelmode.h"
 #include "nftrule.h"
 #include "table.h"

@@ -15,7 +15,7 @@
 
 #include <stdbool.h>
 
-#include "config.h"
+#include "nfqconf.h"
 
 enum queue_expr { QEXPR_NONE, QEXPR_NATIVE, QEXPR_COMPAT };
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#include "config.h"
+#include "nfqconf.h"
 
 #include <arpa/inet.h>
 #include <linux/netfilter.h>

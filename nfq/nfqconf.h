@@ -3,8 +3,8 @@
  * coopnet-nfq's JSON configuration (schemas/nfq.schema.json, docs/nfq.md): parsed into a
  * struct nfq_config with defaults filled, semantic errors reported as FILE:LINE:COLUMN.
  */
-#ifndef COOPNET_NFQ_CONFIG_H
-#define COOPNET_NFQ_CONFIG_H
+#ifndef COOPNET_NFQ_NFQCONF_H
+#define COOPNET_NFQ_NFQCONF_H
 
 #include <stdbool.h>
 #include <stdint.h>
