@@ -21,8 +21,8 @@ SS=$NB_RUNDIR/ss.json SP=$NB_RUNDIR/sp.json
 nfq_config supervisor "$MODE" "$SS" 8080 5201
 nfq_config provider "$MODE" "$SP" 8080 5201 8082
 nb_fail_ok "guards drop overlay traffic before the workers run" nfq_get cl $S4 8080
-nfq_start ss nfq-ss "$SS"
-nfq_start sp nfq-sp "$SP"
+nb_ok "SS worker starts ($MODE mode)" nfq_start ss nfq-ss "$SS"
+nb_ok "SP worker starts ($MODE mode)" nfq_start sp nfq-sp "$SP"
 nb_ok "SS worker logs which queue expression it installed" \
 	grep -q "queue rule installed .* with the xtables NFQUEUE target (nft compat)\|with the nft queue expression" "$(nb_log nfq-ss)"
 
@@ -118,7 +118,7 @@ kill -KILL "$(nb_pid nfq-sp)"
 nb_fail_ok "SP worker killed (queue rule left behind): overlay traffic stops" nfq_get cl $S4 8080
 nb_ok "non-overlay traffic still passes" nfq_get cl $S4 9090
 nb_stop nfq-sp
-nfq_start sp nfq-sp2 "$SP"
+nb_ok "SP worker restarts" nfq_start sp nfq-sp2 "$SP"
 nb_ok "SP worker restarted: overlay traffic flows again" nfq_get cl $S4 8080
 nb_stop nfq-ss
 nb_ok "SS worker stopped: its queue rule is removed" bash -c "! ip netns exec $(nb_ns ss) nft list table ip coopnet_nfq"
