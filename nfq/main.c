@@ -19,6 +19,7 @@
 #include "ctl.h"
 #include "log.h"
 #include "nfqd.h"
+#include "nftbatch.h"
 
 static void usage(void)
 {
@@ -228,6 +229,7 @@ static void teardown(struct nfqd *d)
 {
 	if (d->qexpr != QEXPR_NONE && nftrule_remove(&d->cfg) == 0)
 		log_info("queue rule removed");
+	nftb_close();
 	workers_stop(&d->w);
 	ctl_close_all(d);
 	rcu_destroy(&d->sh.rcu);

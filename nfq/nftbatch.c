@@ -20,6 +20,33 @@
 #define NFTB_BUFSZ (4 * 1024 * 1024)
 #define NFTB_MSG_MAX 65536
 
+/*
+ * All changes go through one netlink socket that lives as long as the process: coopnet-nfq's
+ * tables carry NFT_TABLE_F_OWNER, so the kernel removes them (queue rule, kernel-mode rules
+ * and sets) when this socket closes, even on SIGKILL. The rule files' guards then drop the
+ * traffic marked for the queue: a dead worker fails closed in both modes.
+ */
+static struct mnl_socket *owner_nl;
+
+static struct mnl_socket *owner_socket(void)
+{
+	if (owner_nl)
+		return owner_nl;
+	owner_nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
+	if (owner_nl && mnl_socket_bind(owner_nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		mnl_socket_close(owner_nl);
+		owner_nl = NULL;
+	}
+	return owner_nl;
+}
+
+void nftb_close(void)
+{
+	if (owner_nl)
+		mnl_socket_close(owner_nl);
+	owner_nl = NULL;
+}
+
 struct nftb {
 	char *buf;
 	struct mnl_nlmsg_batch *batch;
@@ -40,7 +67,14 @@ struct nftb *nftb_begin(void)
 		return NULL;
 	}
 	b->batch = mnl_nlmsg_batch_start(b->buf, NFTB_BUFSZ);
-	b->seq0 = b->seq = (uint32_t)time(NULL);
+	/* sequence numbers never reused across batches on the long-lived socket, so a stale
+	 * acknowledgement of an earlier (failed) batch is never counted for this one */
+	static uint32_t next_seq;
+
+	if (next_seq == 0)
+		next_seq = (uint32_t)time(NULL) << 8;
+	b->seq0 = b->seq = next_seq;
+	next_seq += 1u << 16;
 	nftnl_batch_begin(mnl_nlmsg_batch_current(b->batch), b->seq++);
 	mnl_nlmsg_batch_next(b->batch);
 	return b;
@@ -84,6 +118,8 @@ static int table_msg(struct nftb *b, int family, const char *name, uint16_t type
 		return -1;
 	}
 	nftnl_table_set_str(t, NFTNL_TABLE_NAME, name);
+	if (type == NFT_MSG_NEWTABLE)
+		nftnl_table_set_u32(t, NFTNL_TABLE_FLAGS, NFT_TABLE_F_OWNER);
 	nlh = nftnl_table_nlmsg_build_hdr((char *)nlh, type, (uint16_t)family, flags | NLM_F_ACK,
 					  b->seq++);
 	nftnl_table_nlmsg_build_payload(nlh, t);
@@ -221,8 +257,8 @@ int nftb_commit(struct nftb *b)
 	nftnl_batch_end(mnl_nlmsg_batch_current(b->batch), b->seq++);
 	mnl_nlmsg_batch_next(b->batch);
 
-	nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
-	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0)
+	nl = owner_socket();
+	if (!nl)
 		goto out;
 	if (mnl_socket_sendto(nl, mnl_nlmsg_batch_head(b->batch),
 			      mnl_nlmsg_batch_size(b->batch)) < 0)
@@ -248,7 +284,8 @@ int nftb_commit(struct nftb *b)
 		rest = n;
 		for (nlh = (const struct nlmsghdr *)rbuf; mnl_nlmsg_ok(nlh, rest);
 		     nlh = mnl_nlmsg_next(nlh, &rest)) {
-			if (nlh->nlmsg_type == NLMSG_ERROR) {
+			if (nlh->nlmsg_type == NLMSG_ERROR && nlh->nlmsg_seq >= b->seq0 &&
+			    nlh->nlmsg_seq < b->seq) {
 				const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
 
 				acks++;
@@ -262,12 +299,6 @@ int nftb_commit(struct nftb *b)
 	else
 		errno = first_err;
 out:
-	if (nl) {
-		int saved = errno;
-
-		mnl_socket_close(nl);
-		errno = saved;
-	}
 	{
 		int saved = errno;
 

@@ -14,6 +14,8 @@ struct nftnl_rule;
 struct nftnl_set;
 
 struct nftb *nftb_begin(void);
+/* Close the owner socket: the kernel then removes every table created through it. */
+void nftb_close(void);
 /* Send, wait for every acknowledgement. 0, or -1 with errno of the first error. Frees b. */
 int nftb_commit(struct nftb *b);
 void nftb_abort(struct nftb *b); /* NULL-safe; frees b */

@@ -115,7 +115,8 @@ nb_ok "after SIGHUP the new static session works" nb_wait_for "sighup" 5 nfq_get
 
 # --- 10. fail closed: no worker, no overlay traffic; the bridge still passes the rest
 kill -KILL "$(nb_pid nfq-sp)"
-nb_fail_ok "SP worker killed (queue rule left behind): overlay traffic stops" nfq_get cl $S4 8080
+nb_ok "SP worker killed: the kernel removed its tables (owner flag)" nb_wait_for "tables gone" 5 bash -c "! ip netns exec $(nb_ns sp) nft list table ip coopnet_nfq"
+nb_fail_ok "SP worker killed: overlay traffic stops (guard)" nfq_get cl $S4 8080
 nb_ok "non-overlay traffic still passes" nfq_get cl $S4 9090
 nb_stop nfq-sp
 nb_ok "SP worker restarts" nfq_start sp nfq-sp2 "$SP"
