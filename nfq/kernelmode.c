@@ -325,6 +325,39 @@ int kmode_add_rules(struct nftb *b, const struct nfq_config *cfg, int family, co
 	return 0;
 }
 
+int nft_add_write_rule(struct nftb *b, const struct nfq_config *cfg, int family,
+		       const char *chain)
+{
+	struct nftnl_rule *r = nftb_rule_new(family, cfg->rule_table, chain);
+	struct nftnl_expr *bo = nftnl_expr_alloc("byteorder");
+	uint32_t keep = ~(cfg->mark_write | NFQ_MARK_ID_MASK), zero = 0;
+	uint8_t tcp = IPPROTO_TCP;
+
+	if (!r || !bo) {
+		if (r)
+			nftnl_rule_free(r);
+		expr_free(bo);
+		return -1;
+	}
+	nftnl_expr_set_u32(bo, NFTNL_EXPR_BYTEORDER_SREG, NFT_REG_1);
+	nftnl_expr_set_u32(bo, NFTNL_EXPR_BYTEORDER_DREG, NFT_REG_1);
+	nftnl_expr_set_u32(bo, NFTNL_EXPR_BYTEORDER_OP, NFT_BYTEORDER_HTON);
+	nftnl_expr_set_u32(bo, NFTNL_EXPR_BYTEORDER_LEN, 2);
+	nftnl_expr_set_u32(bo, NFTNL_EXPR_BYTEORDER_SIZE, 2);
+	if (nftb_match_mark(r, cfg->mark_write) < 0 ||
+	    put(r, meta(NFT_META_L4PROTO, NFT_REG_1, false)) ||
+	    put(r, cmp(NFT_REG_1, NFT_CMP_EQ, &tcp, 1)) ||
+	    put(r, meta(NFT_META_MARK, NFT_REG_1, false)) || put(r, bo) ||
+	    put(r, write_urgptr(NFT_REG_1)) ||
+	    put(r, meta(NFT_META_MARK, NFT_REG_1, false)) ||
+	    put(r, bitwise(NFT_REG_1, 4, &keep, &zero)) ||
+	    put(r, meta(NFT_META_MARK, NFT_REG_1, true))) {
+		nftnl_rule_free(r);
+		return -1;
+	}
+	return nftb_add_rule(b, r);
+}
+
 int kmode_add_objects(struct nftb *b, const struct nfq_config *cfg, int family)
 {
 	size_t i;

@@ -37,6 +37,12 @@ int kmode_add_elements(struct nftb *b, const struct nfq_config *cfg, int family,
 		       const struct sess_list *a, const struct sess_list *b2);
 /* One batch: every set of both families brought to the sessions of a and b. */
 int kmode_sync(const struct nfq_config *cfg, const struct sess_list *a, const struct sess_list *b2);
+/* The write rule of the mark path (both modes), in its own base chain after the queue:
+ *   meta mark & mark_write == mark_write  tcp urgptr set (meta mark & 0xffff)
+ *   meta mark set meta mark & ~(mark_write | 0xffff)
+ * (payload write with checksum fix-up; the 16 bits are converted to network order). */
+int nft_add_write_rule(struct nftb *b, const struct nfq_config *cfg, int family,
+		       const char *chain);
 /* Add the kernel's counters into c. */
 void kmode_counters(const struct nfq_config *cfg, uint64_t c[R__COUNT]);
 

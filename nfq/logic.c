@@ -36,10 +36,22 @@ static bool live(const struct sess_entry *e, uint64_t now)
 }
 
 /* Write (or clear, id 0) the ID; on refusal the verdict is a counted drop. */
-static void rewrite(const struct cn_pkt *p, uint8_t *buf, cn_id_t id, enum cn_csum_state csum,
-		    enum nfq_reason ok, struct nfq_result *res)
+static void rewrite(const struct nfq_logic_cfg *cfg, const struct cn_pkt *p, uint8_t *buf,
+		    cn_id_t id, enum cn_csum_state csum, enum nfq_reason ok,
+		    struct nfq_result *res)
 {
 	enum cn_pkt_result r;
+
+	if (cfg->header_only) {
+		if (p->tcp_flags & CN_TCP_FLAG_URG) {
+			res->pkt = CN_PKT_URGENT;
+			set(res, V_DROP, R_DROP_URGENT);
+			return;
+		}
+		res->set_id = id;
+		set(res, V_ACCEPT_SETID, ok);
+		return;
+	}
 
 	if (!cn_pkt_is_whole(p)) {
 		/* returning a truncated payload would cut the packet */
@@ -72,7 +84,7 @@ static void check(const struct nfq_logic_cfg *cfg, const struct cn_pkt *p, uint8
 		return;
 	}
 	if (cfg->strip)
-		rewrite(p, buf, CN_ID_NONE, csum, R_CHECKED_OK, res);
+		rewrite(cfg, p, buf, CN_ID_NONE, csum, R_CHECKED_OK, res);
 	else
 		set(res, V_ACCEPT, R_CHECKED_OK);
 }
@@ -88,7 +100,7 @@ static void supervisor(const struct nfq_logic_cfg *cfg, const struct sess_table 
 	sess_key_make(&out, p->family, p->saddr, p->daddr, p->dport);
 	e = tbl_lookup(t, &out);
 	if (live(e, now)) {
-		rewrite(p, buf, e->id, csum, R_EMBEDDED, res);
+		rewrite(cfg, p, buf, e->id, csum, R_EMBEDDED, res);
 		return;
 	}
 	/* service -> client: check it */
@@ -137,7 +149,7 @@ static void provider(const struct nfq_logic_cfg *cfg, const struct sess_table *t
 	sess_key_make(&back, p->family, p->daddr, p->saddr, p->sport);
 	e = tbl_lookup(t, &back);
 	if (live(e, now)) {
-		rewrite(p, buf, e->id, csum, R_EMBEDDED, res);
+		rewrite(cfg, p, buf, e->id, csum, R_EMBEDDED, res);
 		return;
 	}
 	if (to_svc || from_svc) {

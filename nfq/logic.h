@@ -37,11 +37,15 @@ enum nfq_verdict {
 	V_ACCEPT_MODIFIED, /* buf was rewritten: return it as the payload */
 	V_DROP,
 	V_HOLD,            /* supervisor session miss: keep the packet, tell authd */
+	V_ACCEPT_SETID,    /* header_only: accept, the kernel writes set_id (mark path) */
 };
 
 struct nfq_logic_cfg {
 	enum nfq_role role;
 	bool strip;   /* clear the ID before delivery to the unmodified side */
+	/* Do not touch the buffer: a rewrite becomes V_ACCEPT_SETID with set_id, and the
+	 * kernel writes it (queue_rule write chain). Needs only the headers in buf. */
+	bool header_only;
 };
 
 struct nfq_result {
@@ -49,6 +53,7 @@ struct nfq_result {
 	enum nfq_reason reason;
 	enum cn_pkt_result pkt;   /* parse or rewrite result behind R_MALFORMED and friends */
 	struct sess_key miss;     /* V_HOLD: the key authd must add */
+	cn_id_t set_id;           /* V_ACCEPT_SETID: the ID to write (0: clear) */
 };
 
 /* buf holds len bytes starting at the IP header (maybe less than the packet: see

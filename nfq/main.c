@@ -94,6 +94,8 @@ static const char *restart_needed(const struct nfq_config *a, const struct nfq_c
 		return "fail_open";
 	if (a->strip != b->strip)
 		return "strip";
+	if (a->rewrite_payload != b->rewrite_payload || a->mark_write != b->mark_write)
+		return "rewrite";
 	if (a->miss_hold_ms != b->miss_hold_ms)
 		return "miss_hold_ms";
 	if (a->rule_install != b->rule_install || strcmp(a->rule_table, b->rule_table) ||
@@ -187,6 +189,8 @@ static int setup(struct nfqd *d, sigset_t *mask, int *sfd)
 	rcu_init(&d->sh.rcu, t, d->cfg.queue_count);
 	d->sh.lcfg.role = d->cfg.role;
 	d->sh.lcfg.strip = d->cfg.strip;
+	d->sh.lcfg.header_only = !d->cfg.rewrite_payload;
+	d->sh.mark_write = d->cfg.mark_write;
 	d->sh.mark_done = d->cfg.mark_done;
 	d->sh.miss_hold_ms = d->cfg.role == ROLE_SUPERVISOR ? d->cfg.miss_hold_ms : 0;
 	d->sh.maxlen = d->cfg.queue_maxlen;

@@ -54,6 +54,7 @@ static void defaults(struct nfq_config *c)
 	c->rule_priority = -140;
 	c->mark_queue = NFQ_DEFAULT_MARK_QUEUE;
 	c->mark_done = NFQ_DEFAULT_MARK_DONE;
+	c->mark_write = NFQ_DEFAULT_MARK_WRITE;
 }
 
 /* Each parse_X takes the JSON value, checks it (the schema already checked its type where a
@@ -251,21 +252,26 @@ static int parse_rule(struct nfq_config *c, const json_t *o, const struct jconf_
 		} else if (!strcmp(key, "hooks")) {
 			if (parse_hooks(c, v, d, err) < 0)
 				return -1;
-		} else if (!strcmp(key, "mark_queue") || !strcmp(key, "mark_done")) {
+		} else if (!strcmp(key, "mark_queue") || !strcmp(key, "mark_done") ||
+			   !strcmp(key, "mark_write")) {
 			if (parse_int(&n, v, 1, 0xffffffffLL, d, err, key) < 0)
 				return -1;
 			if (key[5] == 'q')
 				c->mark_queue = (uint32_t)n;
-			else
+			else if (key[5] == 'd')
 				c->mark_done = (uint32_t)n;
+			else
+				c->mark_write = (uint32_t)n;
 		} else {
 			jconf_errorf(err, d, v, "unknown key \"queue_rule.%s\"", key);
 			return -1;
 		}
 	}
-	if (c->mark_queue & c->mark_done) {
-		jconf_errorf(err, d, o, "\"mark_queue\" 0x%x and \"mark_done\" 0x%x share bits: "
-			     "use separate bits", c->mark_queue, c->mark_done);
+	if ((c->mark_queue & c->mark_done) || (c->mark_write & (c->mark_queue | c->mark_done)) ||
+	    ((c->mark_queue | c->mark_done | c->mark_write) & NFQ_MARK_ID_MASK)) {
+		jconf_errorf(err, d, o, "\"mark_queue\" 0x%x, \"mark_done\" 0x%x and \"mark_write\" "
+			     "0x%x must use separate bits above 0xffff (the low 16 bits carry the ID)",
+			     c->mark_queue, c->mark_done, c->mark_write);
 		return -1;
 	}
 	return 0;
@@ -341,6 +347,10 @@ static int parse_key(struct nfq_config *c, const char *key, const json_t *v,
 		return parse_bool(&c->fail_open, v, d, err, key);
 	} else if (!strcmp(key, "strip")) {
 		return parse_bool(&c->strip, v, d, err, key);
+	} else if (!strcmp(key, "rewrite")) {
+		if (parse_enum(&e, v, "mark", "payload", d, err, key) < 0)
+			return -1;
+		c->rewrite_payload = e == 1;
 	} else if (!strcmp(key, "miss_hold_ms")) {
 		if (parse_int(&n, v, 0, 10000, d, err, key) < 0)
 			return -1;

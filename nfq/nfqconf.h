@@ -18,6 +18,8 @@ enum nfq_mode { MODE_QUEUE, MODE_KERNEL };
 #define NFQ_HOOK_MAX 3
 #define NFQ_DEFAULT_MARK_QUEUE 0x10000000u
 #define NFQ_DEFAULT_MARK_DONE  0x20000000u
+#define NFQ_DEFAULT_MARK_WRITE 0x40000000u
+#define NFQ_MARK_ID_MASK       0x0000ffffu
 
 struct nfq_config {
 	enum nfq_role role;
@@ -39,6 +41,8 @@ struct nfq_config {
 	int nhooks;
 	uint32_t mark_queue;
 	uint32_t mark_done;
+	uint32_t mark_write;             /* "write the ID in the low 16 bits" */
+	bool rewrite_payload;            /* rewrite in user space and return the payload */
 	bool log_syslog;
 	bool log_verbose;
 };

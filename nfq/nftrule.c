@@ -13,6 +13,7 @@
 #include <linux/netfilter/nf_tables.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 #include <time.h>
 
 #include "kernelmode.h"
@@ -89,9 +90,15 @@ static int add_queue_chain(struct nftb *b, const struct nfq_config *cfg, int fam
 {
 	struct nftnl_rule *r;
 	struct nftnl_expr *q;
+	char wchain[32];
 
 	if (nftb_add_chain(b, family, cfg->rule_table, chain_name(hook), hook,
 			   cfg->rule_priority) < 0)
+		return -1;
+	/* the mark path: the worker decides, the kernel writes (no payload copied back) */
+	snprintf(wchain, sizeof(wchain), "%s_write", chain_name(hook));
+	if (nftb_add_chain(b, family, cfg->rule_table, wchain, hook, cfg->rule_priority + 1) < 0 ||
+	    nft_add_write_rule(b, cfg, family, wchain) < 0)
 		return -1;
 	if (cfg->mode == MODE_KERNEL)
 		return kmode_add_rules(b, cfg, family, chain_name(hook), expr_queue(cfg, kind));

@@ -20,11 +20,13 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "nfqconf.h"
 
 #define RECV_BATCH 16
 #define RECV_BUFSZ (0xffff + 4096)
 #define VERDICT_BUFSZ (0xffff + 16384)
 #define MAX_HELD 256
+#define HEADER_COPY 512         /* IPv6 with extension headers and TCP options fit */
 #define HELD_COPY 512           /* a SYN with options fits easily */
 #define RCVBUF_BYTES (64 * 1024 * 1024)
 #define POLL_IDLE_MS 100        /* quiescent state and stop flag at least this often */
@@ -204,6 +206,12 @@ static void apply(struct nfq_thread *t, uint32_t id, uint32_t mark, uint8_t *pl,
 		break;
 	case V_ACCEPT_MODIFIED:
 		vb_single(t, id, NF_ACCEPT, m, pl, plen);
+		break;
+	case V_ACCEPT_SETID:
+		/* the write chain puts the low 16 bits into the urgent pointer, then clears them */
+		m = (mark & ~(NFQ_MARK_ID_MASK | t->sh->mark_write)) | t->sh->mark_done |
+		    t->sh->mark_write | res->set_id;
+		vb_accept(t, id, m);
 		break;
 	case V_DROP:
 	case V_HOLD: /* handled by the caller */
@@ -396,7 +404,9 @@ static int queue_open(struct nfq_thread *t)
 		return -1;
 	}
 	nlh = nfq_nlmsg_put(buf, NFQNL_MSG_CONFIG, t->queue);
-	nfq_nlmsg_cfg_put_params(nlh, NFQNL_COPY_PACKET, 0xffff);
+	/* header-only: the IP and TCP headers are all the logic reads */
+	nfq_nlmsg_cfg_put_params(nlh, NFQNL_COPY_PACKET,
+				 t->sh->lcfg.header_only ? HEADER_COPY : 0xffff);
 	nfq_nlmsg_cfg_put_qmaxlen(nlh, t->sh->maxlen);
 	/* ONE flags attribute: a second one would replace the first (GSO would be lost) */
 	flags = NFQA_CFG_F_GSO | (t->sh->fail_open ? NFQA_CFG_F_FAIL_OPEN : 0);

@@ -24,6 +24,7 @@ struct nfq_shared {
 	struct rcu rcu;
 	struct nfq_logic_cfg lcfg;
 	uint32_t mark_done;
+	uint32_t mark_write;
 	uint32_t miss_hold_ms;
 	uint32_t maxlen;
 	bool fail_open;

@@ -476,6 +476,47 @@ static void test_empty_table(void **state)
 	expect(&res, V_HOLD, R_SESSION_MISS);
 }
 
+/* header_only (the mark path): no byte of the buffer changes, the ID comes back in set_id, and
+ * packets cut by a small copy range are fine since nothing is returned. */
+static void test_header_only(void **state)
+{
+	uint8_t buf[PG_BUF_SIZE], orig[PG_BUF_SIZE];
+	struct nfq_logic_cfg cfg = {.role = ROLE_SUPERVISOR, .header_only = true};
+	struct pg_info info;
+	struct nfq_result res;
+	struct world w;
+	size_t i, len;
+
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		world_make(&w, families[i], 0, true);
+		len = seg(buf, &info, families[i], false, CN_TCP_FLAG_ACK, 0, 3000, PG_CSUM_PARTIAL);
+		memcpy(orig, buf, len);
+		cfg.role = ROLE_SUPERVISOR;
+		cfg.strip = false;
+		nfq_decide(&cfg, w.t, buf, 120, CN_CSUM_PARTIAL, NOW, &res);
+		expect(&res, V_ACCEPT_SETID, R_EMBEDDED);
+		assert_int_equal(res.set_id, ID_A);
+		assert_memory_equal(buf, orig, len);
+
+		/* provider strip: set_id 0 clears */
+		len = seg(buf, &info, families[i], false, CN_TCP_FLAG_ACK, ID_A, 3000, PG_CSUM_FULL);
+		cfg.role = ROLE_PROVIDER;
+		cfg.strip = true;
+		nfq_decide(&cfg, w.t, buf, 120, CN_CSUM_COMPLETE, NOW, &res);
+		expect(&res, V_ACCEPT_SETID, R_CHECKED_OK);
+		assert_int_equal(res.set_id, 0);
+
+		/* URG set: refused as in the payload path */
+		cfg.strip = false;
+		len = seg(buf, &info, families[i], true, CN_TCP_FLAG_ACK | CN_TCP_FLAG_URG, 1, 10,
+			  PG_CSUM_FULL);
+		nfq_decide(&cfg, w.t, buf, len, CN_CSUM_COMPLETE, NOW, &res);
+		expect(&res, V_DROP, R_DROP_URGENT);
+		world_free(&w);
+	}
+}
+
 static void test_reason_names(void **state)
 {
 	int r;
@@ -505,6 +546,7 @@ int main(void)
 		cmocka_unit_test(test_sp_strip),
 		cmocka_unit_test(test_sp_other_traffic),
 		cmocka_unit_test(test_empty_table),
+		cmocka_unit_test(test_header_only),
 		cmocka_unit_test(test_reason_names),
 	};
 

@@ -258,7 +258,7 @@ static void test_config_errors(void **state)
 		    "{\"client\": \"198.18.1.2\", \"service\": \"198.19.0.1\", \"port\": 80, \"id\": \"bB\"}]}",
 		    "duplicate");
 	check_error("{\"role\": \"provider\", \"queue_rule\": {\"mark_queue\": 3, \"mark_done\": 2}}",
-		    "share bits");
+		    "separate bits");
 	check_error("{\"role\": \"provider\", \"control_socket\": \"relative.sock\"}",
 		    "absolute path");
 	check_error("{\"role\": \"provider\", \"queue\": {\"num\": 65535, \"count\": 2}}",
