@@ -19,6 +19,8 @@ const struct ctl_command ctl_commands[] = {
 	{ "auth", "SERVICE [CLIENT]", "coopnet-authd (SS): authenticate now", cmd_auth },
 	{ "revoke", "ID|CLIENT", "coopnet-authd: end sessions (data plane too)", cmd_revoke },
 	{ "reload", "", "coopnet-authd: re-read the policy (as SIGHUP)", cmd_reload },
+	{ "dp-sessions", "", "coopnet-nfq: its session table (config and authd)",
+	  cmd_dp_sessions },
 	{ NULL, NULL, NULL, NULL },
 };
 

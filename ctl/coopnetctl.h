@@ -49,6 +49,7 @@ int cmd_vnics(int argc, char **argv, const struct ctl_opts *opts);
 int cmd_auth(int argc, char **argv, const struct ctl_opts *opts);
 int cmd_revoke(int argc, char **argv, const struct ctl_opts *opts);
 int cmd_reload(int argc, char **argv, const struct ctl_opts *opts);
+int cmd_dp_sessions(int argc, char **argv, const struct ctl_opts *opts);
 
 extern const struct ctl_command ctl_commands[];
 

@@ -44,6 +44,11 @@ nb_ok "no ID from the client on its LAN (the SS writes it after routing)" \
 	$NFQ_PY "$NFQ_TOP/tests/netns/pcapcheck.py" "$NB_RUNDIR/lan.pcap" 8080 none to
 nb_ok "SP counted checked segments" nfq_gt "$SP" checked_ok 0
 nb_ok "SS counted embedded segments" nfq_gt "$SS" embedded 0
+CTL="$NFQ_TOP/ctl/coopnetctl --nfq-socket $NB_RUNDIR/provider.sock"
+nb_ok "coopnetctl --json stats: the SP's counters" bash -c "$CTL --json stats |
+	$NFQ_PY -c 'import json,sys; d=json.load(sys.stdin); sys.exit(0 if d[\"checked_ok\"] > 0 and \"queue_overrun\" in d else 1)'"
+nb_ok "coopnetctl stats: one line per reason" bash -c "$CTL stats | grep -q 'dropped_wrong_id'"
+nb_ok "coopnetctl dp-sessions: the static sessions" bash -c "$CTL dp-sessions | grep -c '^config' | grep -qx 6"
 
 # --- 3. the attacker, with no session, cannot reach the protected service
 nb_fail_ok "IPv4 attacker connection dropped" nfq_get att $S4 8080
