@@ -359,7 +359,8 @@ static void test_success_via_header(void **state)
 		assert_null(memmem(n->log[i].buf, n->log[i].len, n->kc, 8));
 	}
 	/* After the linger time nothing is left. */
-	run(n);
+	while (advance(n))
+		deliver(n);
 	assert_int_equal(auth_ss_next_deadline(n->ss), UINT64_MAX);
 }
 
@@ -408,7 +409,7 @@ static void test_loss_repreq(void **state)
 	lose_one(&N, CN_KIND_AUTH_REPREQ, false);
 	/* Answered again: either the SS's retransmitted REQ (a duplicate) or the SP's timer. */
 	assert_true(N.events[AUTH_EV_DUPLICATE] + N.events[AUTH_EV_RETRANSMIT] >= 1);
-	assert_int_equal(N.sent[CN_KIND_AUTH_REPREQ], 2);
+	assert_true(N.sent[CN_KIND_AUTH_REPREQ] >= 2);
 }
 
 static void test_loss_rep(void **state)
