@@ -72,3 +72,4 @@ tests_fuzz_fuzz_coop_SOURCES = tests/fuzz/fuzz_coop.c
 tests_fuzz_fuzz_coop_LDADD = lib/libcoopnet.a
 tests_fuzz_fuzz_coop_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
 endif
+EXTRA_DIST += tests/fuzz/make_coop_corpus.py tests/fuzz/corpus/coop

@@ -3,7 +3,8 @@
  * libFuzzer target for the cooperative datagram: decode arbitrary bytes; whatever decodes
  * must re-encode to exactly the same bytes and decode again to the same message.
  *   ./configure --enable-fuzzing CC=clang && make tests/fuzz/fuzz_coop
- *   tests/fuzz/fuzz_coop -max_total_time=60
+ *   tests/fuzz/fuzz_coop -max_total_time=60 corpus-dir tests/fuzz/corpus/coop
+ * Seeds (one valid datagram per kind): tests/fuzz/make_coop_corpus.py
  */
 #include <stdint.h>
 #include <stdlib.h>
