@@ -55,3 +55,25 @@ endif
 # network-namespace integration tests (tests/netns/run.sh, as root; not part of make check)
 EXTRA_DIST += tests/netns/lib.sh tests/netns/run.sh tests/netns/selftest.sh \
 	tests/netns/selftest.test tests/netns/selftest-kill.test
+
+# The cooperative datagram, the Authentication crypto and state machines (authproto).
+AUTH_TEST_LIBS = authd/libauthfsm.a lib/libcoopnet.a $(SODIUM_LIBS) $(CMOCKA_LIBS)
+check_PROGRAMS += tests/unit/test_coop tests/unit/test_authcrypto tests/unit/test_auth_fsm
+TESTS += tests/unit/test_coop tests/unit/test_authcrypto tests/unit/test_auth_fsm
+tests_unit_test_coop_SOURCES = tests/unit/test_coop.c
+tests_unit_test_coop_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_coop_LDADD = $(TEST_LIBS)
+tests_unit_test_authcrypto_SOURCES = tests/unit/test_authcrypto.c
+tests_unit_test_authcrypto_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_authcrypto_LDADD = $(AUTH_TEST_LIBS)
+tests_unit_test_auth_fsm_SOURCES = tests/unit/test_auth_fsm.c
+tests_unit_test_auth_fsm_CFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/authd
+tests_unit_test_auth_fsm_LDADD = $(AUTH_TEST_LIBS)
+
+if ENABLE_FUZZING
+noinst_PROGRAMS += tests/fuzz/fuzz_coop
+tests_fuzz_fuzz_coop_SOURCES = tests/fuzz/fuzz_coop.c
+tests_fuzz_fuzz_coop_LDADD = lib/libcoopnet.a
+tests_fuzz_fuzz_coop_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+endif
+EXTRA_DIST += tests/fuzz/make_coop_corpus.py tests/fuzz/corpus/coop
