@@ -32,14 +32,14 @@ static enum cn_id_parse_err parse_hex(cn_id_t *out, const char *digits)
 
 	if (n == 0)
 		return CN_ID_PARSE_SYNTAX;
-	for (size_t i = 0; i < n; i++) {
-		int v = hex_value(digits[i]);
-		if (v < 0)
+	/* all digits first: "0x12345g" is not hex at all, so a syntax error, not a range one */
+	for (size_t i = 0; i < n; i++)
+		if (hex_value(digits[i]) < 0)
 			return CN_ID_PARSE_SYNTAX;
-		if (i >= 4)
-			return CN_ID_PARSE_RANGE;
-		value = value << 4 | (unsigned long)v;
-	}
+	if (n > 4)
+		return CN_ID_PARSE_RANGE;
+	for (size_t i = 0; i < n; i++)
+		value = value << 4 | (unsigned long)hex_value(digits[i]);
 	if (value == 0)
 		return CN_ID_PARSE_RESERVED;
 	*out = (cn_id_t)value;

@@ -3,7 +3,30 @@ noinst_LIBRARIES += lib/libcoopnet.a
 lib_libcoopnet_a_SOURCES = \
 	lib/csum.c lib/csum.h \
 	lib/id.c lib/id.h \
+	lib/ctl.c lib/ctl.h \
 	lib/log.c lib/log.h \
 	lib/packet.c lib/packet.h
+
+# JSON configuration loader (jconf.h) and its JSON Schema subset (docs/config.md).
+lib_libcoopnet_a_SOURCES += lib/jconf.c lib/jconf.h lib/jconf_int.h lib/jschema.c
+AM_CPPFLAGS += $(JANSSON_CFLAGS)
+
+# Embedded schemas: listing schemas/NAME.schema.json among a program's _SOURCES compiles it in
+# (scripts/embed.sh makes the C array coopnet_schema_NAME, see JCONF_SCHEMA_DECLARE in jconf.h):
+#   coopnet_nfq_SOURCES += schemas/nfq.schema.json
+# and link the program with $(JANSSON_LIBS). Schemas are also installed for reference:
+#   dist_schemas_DATA += schemas/nfq.schema.json
+SUFFIXES = .json
+.json.c:
+	$(AM_V_GEN)$(MKDIR_P) $(@D) && $(SHELL) $(top_srcdir)/scripts/embed.sh $< $@
+schemasdir = $(datadir)/coopnet/schemas
+dist_schemas_DATA =
+MOSTLYCLEANFILES = schemas/*.schema.c tests/unit/data/*.schema.c
+EXTRA_DIST += scripts/embed.sh
+dist_doc_DATA += docs/config.md
+# The cooperative datagram and the Authentication crypto (libsodium; link $(SODIUM_LIBS)).
+lib_libcoopnet_a_SOURCES += lib/coop.c lib/coop.h lib/authcrypto.c lib/authcrypto.h
+AM_CFLAGS += $(SODIUM_CFLAGS)
+
 # vNICs (macvlan over rtnetlink, libmnl) and their Apache vhosts; users link $(LIBMNL_LIBS)
 lib_libcoopnet_a_SOURCES += lib/vnic.c lib/vnic.h lib/vhost.c lib/vhost.h

@@ -26,6 +26,9 @@ void log_setverbose(bool verbose)
 }
 
 static void vlog(int prio, const char *fmt, va_list ap, const char *errstr)
+	__attribute__((format(printf, 2, 0)));
+
+static void vlog(int prio, const char *fmt, va_list ap, const char *errstr)
 {
 	char msg[1024];
 

@@ -234,6 +234,18 @@ uint16_t cn_pkt_tcp_checksum(const struct cn_pkt *pkt, const uint8_t *buf)
 	return (uint16_t)~cn_csum_fold(sum);
 }
 
+/* Finish a CHECKSUM_PARTIAL checksum as the kernel's skb_checksum_help() does: the field holds
+ * the folded pseudo-header sum the sending stack computed, so the checksum is the complement of
+ * the sum over the segment with that field in it. Taking the pseudo-header from the field rather
+ * than rebuilding it keeps the stack's choice of destination: with an IPv6 routing header that
+ * has segments left, it is the final one (RFC 8200 8.1), not the daddr in the IP header. */
+static uint16_t finish_partial_checksum(const struct cn_pkt *pkt, const uint8_t *buf)
+{
+	size_t tcp_len = pkt->ip_len - pkt->l4_off;
+
+	return (uint16_t)~cn_csum_fold(cn_csum_add(0, buf + pkt->l4_off, tcp_len));
+}
+
 enum cn_pkt_result cn_pkt_set_id(const struct cn_pkt *pkt, uint8_t *buf, cn_id_t id,
 				 enum cn_csum_state state)
 {
@@ -249,7 +261,7 @@ enum cn_pkt_result cn_pkt_set_id(const struct cn_pkt *pkt, uint8_t *buf, cn_id_t
 		if (pkt->truncated || pkt->fragment)
 			return CN_PKT_ERR_NEED_PAYLOAD;
 		memcpy(urg, new_urg, 2);
-		sum = cn_pkt_tcp_checksum(pkt, buf);
+		sum = finish_partial_checksum(pkt, buf);
 		memcpy(check, &sum, 2);
 	} else {
 		uint16_t old_word, new_word, sum;

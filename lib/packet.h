@@ -67,7 +67,8 @@ enum cn_csum_state {
 	/* The field holds the final checksum: patch it incrementally (RFC 1624). */
 	CN_CSUM_COMPLETE,
 	/* NFQA_SKB_CSUMNOTREADY: the field holds only the pseudo-header sum, and a returned
-	 * payload is taken as final (CHECKSUM_NONE), so the whole checksum is computed. */
+	 * payload is taken as final (CHECKSUM_NONE), so the whole checksum is computed, from
+	 * that pseudo-header sum and the segment (as skb_checksum_help() would). */
 	CN_CSUM_PARTIAL,
 };
 
@@ -90,7 +91,9 @@ enum cn_pkt_result cn_pkt_set_id(const struct cn_pkt *pkt, uint8_t *buf, cn_id_t
 bool cn_pkt_is_whole(const struct cn_pkt *pkt);
 
 /* The full TCP checksum of the segment as it should lie in the packet, computed with the
- * checksum field taken as zero. Needs cn_pkt_is_whole() and no fragment. */
+ * checksum field taken as zero. Needs cn_pkt_is_whole() and no fragment. The pseudo-header
+ * uses the daddr of the IP header: wrong for an IPv6 packet whose routing header still has
+ * segments left (RFC 8200 8.1 wants the final destination). cn_pkt_set_id() does not use it. */
 uint16_t cn_pkt_tcp_checksum(const struct cn_pkt *pkt, const uint8_t *buf);
 
 #endif

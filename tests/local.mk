@@ -21,6 +21,63 @@ tests_fuzz_fuzz_packet_LDADD = lib/libcoopnet.a
 tests_fuzz_fuzz_packet_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
 endif
 
+# lib/jconf: the test schema is embedded the way the daemons embed theirs (lib/local.mk)
+check_PROGRAMS += tests/unit/test_jconf
+TESTS += tests/unit/test_jconf
+tests_unit_test_jconf_SOURCES = tests/unit/test_jconf.c tests/unit/data/test.schema.json
+tests_unit_test_jconf_CFLAGS = $(TEST_CFLAGS) $(JANSSON_CFLAGS)
+tests_unit_test_jconf_LDADD = $(TEST_LIBS) $(JANSSON_LIBS)
+tests_unit_test_jconf_LDFLAGS = $(AM_LDFLAGS) \
+	-Wl,--wrap=json_loadb,--wrap=malloc,--wrap=calloc,--wrap=realloc
+
+if ENABLE_FUZZING
+noinst_PROGRAMS += tests/fuzz/fuzz_jconf
+tests_fuzz_fuzz_jconf_SOURCES = tests/fuzz/fuzz_jconf.c tests/unit/data/test.schema.json
+tests_fuzz_fuzz_jconf_LDADD = lib/libcoopnet.a $(JANSSON_LIBS)
+tests_fuzz_fuzz_jconf_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+endif
+EXTRA_DIST += tests/unit/data/test.schema.json
+
+# Fuzzing smoke run: make fuzz-smoke [FUZZ_SECONDS=60]
+FUZZ_SECONDS = 60
+EXTRA_DIST += tests/fuzz/make_corpus.py tests/fuzz/corpus/packet
+if ENABLE_FUZZING
+fuzz-smoke: tests/fuzz/fuzz_packet
+	rm -rf tests/fuzz/corpus-run/packet && mkdir -p tests/fuzz/corpus-run/packet
+	tests/fuzz/fuzz_packet -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+		tests/fuzz/corpus-run/packet $(srcdir)/tests/fuzz/corpus/packet
+else
+fuzz-smoke:
+	@echo "fuzz-smoke needs ./configure --enable-fuzzing CC=clang" >&2; exit 1
+endif
+.PHONY: fuzz-smoke
+
+# network-namespace integration tests (tests/netns/run.sh, as root; not part of make check)
+EXTRA_DIST += tests/netns/lib.sh tests/netns/run.sh tests/netns/selftest.sh \
+	tests/netns/selftest.test tests/netns/selftest-kill.test
+
+# The cooperative datagram, the Authentication crypto and state machines (authproto).
+AUTH_TEST_LIBS = authd/libauthfsm.a lib/libcoopnet.a $(SODIUM_LIBS) $(CMOCKA_LIBS)
+check_PROGRAMS += tests/unit/test_coop tests/unit/test_authcrypto tests/unit/test_auth_fsm
+TESTS += tests/unit/test_coop tests/unit/test_authcrypto tests/unit/test_auth_fsm
+tests_unit_test_coop_SOURCES = tests/unit/test_coop.c
+tests_unit_test_coop_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_coop_LDADD = $(TEST_LIBS)
+tests_unit_test_authcrypto_SOURCES = tests/unit/test_authcrypto.c
+tests_unit_test_authcrypto_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_authcrypto_LDADD = $(AUTH_TEST_LIBS)
+tests_unit_test_auth_fsm_SOURCES = tests/unit/test_auth_fsm.c
+tests_unit_test_auth_fsm_CFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/authd
+tests_unit_test_auth_fsm_LDADD = $(AUTH_TEST_LIBS)
+
+if ENABLE_FUZZING
+noinst_PROGRAMS += tests/fuzz/fuzz_coop
+tests_fuzz_fuzz_coop_SOURCES = tests/fuzz/fuzz_coop.c
+tests_fuzz_fuzz_coop_LDADD = lib/libcoopnet.a
+tests_fuzz_fuzz_coop_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+endif
+EXTRA_DIST += tests/fuzz/make_coop_corpus.py tests/fuzz/corpus/coop
+
 # vNIC reconciler and Apache vhosts (lib/vnic.c, lib/vhost.c)
 check_PROGRAMS += tests/unit/test_vnic tests/unit/test_vhost
 TESTS += tests/unit/test_vnic tests/unit/test_vhost

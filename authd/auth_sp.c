@@ -1,0 +1,396 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The SP (provider) side of Authentication:
+ *
+ *   Auth-REQ (direct, or forwarded by the header with fwd + group MAC):
+ *     group MAC (when forwarded) -> timestamp window -> duplicate of a pending exchange?
+ *     (resend its Auth-REP&REQ) -> replay cache -> rate limit of the source -> lookup
+ *     (service, client) -> proof -> record the digest -> allocate a random ID -> send
+ *     Auth-REP&REQ                                                       -> PENDING
+ *   PENDING Auth-REP (proof ok): commit the session                      -> free
+ *   PENDING time-out: resend Auth-REP&REQ with backoff; after max_tries discard.
+ *
+ * Cheap checks come before expensive ones, and the rate limit comes before the proof so a
+ * source that ran out of tokens costs no MAC computation.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth_int.h"
+
+struct sp_exch {
+	bool used;
+	cn_id_t id;
+	uint8_t nonce_ss[CN_COOP_NONCE_LEN];
+	uint8_t nonce_sp[CN_COOP_NONCE_LEN];
+	uint8_t digest[CN_DIGEST_LEN];   /* of the REQ: a duplicate is recognised by it */
+	uint8_t key[CN_KEY_LEN];
+	struct auth_sp_session sess;
+	struct cn_coop_addr reply_to;
+	uint8_t out[AUTH_FSM_BUFLEN];    /* the Auth-REP&REQ, resent verbatim */
+	size_t outlen;
+	uint32_t tries;
+	uint32_t rto;
+	uint64_t deadline;
+};
+
+struct auth_sp {
+	struct auth_sp_ops ops;
+	struct auth_sp_config cfg;
+	uint8_t gkey[CN_KEY_LEN];
+	bool has_gkey;
+	struct cn_replay replay;
+	struct cn_ratelimit *rl;
+	struct sp_exch *ex;
+	size_t n;
+};
+
+struct auth_sp *auth_sp_new(const struct auth_sp_ops *ops, const struct auth_sp_config *cfg)
+{
+	struct auth_sp *sp;
+
+	if (ops == NULL || cfg == NULL || ops->now_ms == NULL || ops->wall_ms == NULL ||
+	    ops->send == NULL || ops->lookup == NULL || ops->id_in_use == NULL ||
+	    ops->commit == NULL || cfg->replay == NULL || cfg->replay->seen == NULL ||
+	    cfg->replay->add == NULL) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if ((sp = calloc(1, sizeof(*sp))) == NULL)
+		return NULL;
+	sp->ops = *ops;
+	sp->cfg = *cfg;
+	auth_timing_defaults(&sp->cfg.timing);
+	if (sp->cfg.max_pending == 0)
+		sp->cfg.max_pending = 1024;
+	if (sp->cfg.rl_slots == 0)
+		sp->cfg.rl_slots = 4096;
+	if (sp->cfg.rl_burst == 0)
+		sp->cfg.rl_burst = 5;
+	if (sp->cfg.rl_per_min == 0)
+		sp->cfg.rl_per_min = 10;
+	if (cfg->group_key != NULL) {
+		memcpy(sp->gkey, cfg->group_key, CN_KEY_LEN);
+		sp->has_gkey = true;
+	}
+	sp->cfg.group_key = NULL; /* the copy above is the one used */
+	sp->replay = *cfg->replay;
+	sp->n = sp->cfg.max_pending;
+	sp->rl = cn_ratelimit_new(sp->cfg.rl_slots, sp->cfg.rl_burst, sp->cfg.rl_per_min);
+	sp->ex = calloc(sp->n, sizeof(*sp->ex));
+	if (sp->rl == NULL || sp->ex == NULL) {
+		auth_sp_free(sp);
+		errno = ENOMEM;
+		return NULL;
+	}
+	return sp;
+}
+
+void auth_sp_free(struct auth_sp *sp)
+{
+	if (sp == NULL)
+		return;
+	if (sp->ex != NULL)
+		memset(sp->ex, 0, sp->n * sizeof(*sp->ex));
+	free(sp->ex);
+	cn_ratelimit_free(sp->rl);
+	memset(sp->gkey, 0, sizeof(sp->gkey));
+	free(sp);
+}
+
+static void sp_event(struct auth_sp *sp, enum auth_event_kind kind,
+    const struct cn_coop_addr *peer, const char *service, uint16_t error, const char *detail)
+{
+	auth_emit(sp->ops.event, sp->ops.ctx, kind, peer, service, error, detail);
+}
+
+static void sp_send(struct auth_sp *sp, const struct cn_coop_addr *to, const uint8_t *buf,
+    size_t len, const char *service)
+{
+	if (sp->ops.send(sp->ops.ctx, to, buf, len) != 0)
+		sp_event(sp, AUTH_EV_SEND_FAILED, to, service, 0, NULL);
+}
+
+static void sp_rst(struct auth_sp *sp, const struct cn_coop_addr *to,
+    const struct cn_coop_msg *m, uint16_t error, const uint8_t *key)
+{
+	uint8_t out[AUTH_FSM_BUFLEN];
+	size_t len;
+
+	if (auth_build_rst(out, sizeof(out), &len, m, error, key,
+	    sp->ops.wall_ms(sp->ops.ctx)) != 0)
+		return;
+	sp_event(sp, AUTH_EV_RST, to, m->service, error, cn_auth_error_name(error));
+	sp_send(sp, to, out, len, m->service);
+}
+
+static void sp_release(struct sp_exch *e)
+{
+	memset(e, 0, sizeof(*e));
+}
+
+bool auth_sp_id_pending(const struct auth_sp *sp, cn_id_t id)
+{
+	for (size_t i = 0; i < sp->n; i++)
+		if (sp->ex[i].used && sp->ex[i].id == id)
+			return true;
+	return false;
+}
+
+static bool sp_id_in_use(void *ctx, cn_id_t id)
+{
+	struct auth_sp *sp = ctx;
+
+	return auth_sp_id_pending(sp, id) || sp->ops.id_in_use(sp->ops.ctx, id);
+}
+
+static struct sp_exch *sp_find_digest(struct auth_sp *sp, const uint8_t d[CN_DIGEST_LEN])
+{
+	for (size_t i = 0; i < sp->n; i++)
+		if (sp->ex[i].used && cn_auth_equal(sp->ex[i].digest, d, CN_DIGEST_LEN))
+			return &sp->ex[i];
+	return NULL;
+}
+
+static struct sp_exch *sp_free_slot(struct auth_sp *sp)
+{
+	for (size_t i = 0; i < sp->n; i++)
+		if (!sp->ex[i].used)
+			return &sp->ex[i];
+	return NULL;
+}
+
+/* Build and send the Auth-REP&REQ of a new exchange. */
+static int sp_answer(struct auth_sp *sp, struct sp_exch *e, const struct cn_coop_msg *req,
+    const struct auth_sp_entry *ent)
+{
+	struct cn_coop_msg r;
+
+	cn_coop_init(&r, CN_COOP_AUTH, CN_CTL_REQ | CN_CTL_REP);
+	r.id = e->id;
+	r.timestamp_ms = sp->ops.wall_ms(sp->ops.ctx);
+	memcpy(r.nonce_ss, req->nonce_ss, sizeof(r.nonce_ss));
+	memcpy(r.nonce_sp, e->nonce_sp, sizeof(r.nonce_sp));
+	memcpy(r.service, req->service, sizeof(r.service));
+	if (ent->vnic.kind == CN_SENDER_VNIC) {
+		r.sender = ent->vnic;
+		r.vnic_status = ent->vnic_status;
+	}
+	auth_tag_placeholder(r.proof);
+	if (cn_coop_encode(&r, e->out, sizeof(e->out), &e->outlen, NULL) != CN_COOP_OK ||
+	    cn_auth_seal_proof(e->out, e->outlen, ent->key, CN_DIR_SP_TO_SS) != 0)
+		return -1;
+	sp_send(sp, &e->reply_to, e->out, e->outlen, req->service);
+	return 0;
+}
+
+static int sp_on_req(struct auth_sp *sp, const struct cn_coop_addr *from, const uint8_t *buf,
+    size_t len, const struct cn_coop_msg *m)
+{
+	const struct cn_coop_addr *src = from;
+	uint8_t digest[CN_DIGEST_LEN];
+	struct auth_sp_entry ent;
+	struct sp_exch *e;
+	uint64_t now = sp->ops.now_ms(sp->ops.ctx);
+	char detail[64];
+	unsigned left;
+	int r;
+
+	if (m->fwd.family != CN_FAM_NONE) {
+		if (!sp->has_gkey || !cn_auth_check_mac(buf, len, sp->gkey)) {
+			sp_event(sp, AUTH_EV_BAD_MAC, from, m->service, 0,
+			    sp->has_gkey ? "forwarded Auth-REQ" : "no group key");
+			return -1;
+		}
+		src = &m->fwd; /* the SS, as the header saw it */
+	}
+	if (!cn_auth_time_ok(m->timestamp_ms, sp->ops.wall_ms(sp->ops.ctx),
+	    sp->cfg.timing.window_ms)) {
+		sp_event(sp, AUTH_EV_STALE, src, m->service, CN_AUTHERR_STALE, NULL);
+		sp_rst(sp, src, m, CN_AUTHERR_STALE, NULL);
+		return -1;
+	}
+	if (cn_auth_digest(digest, buf, len) != 0)
+		return -1;
+	if ((e = sp_find_digest(sp, digest)) != NULL) {
+		/* A retransmitted REQ (our REP&REQ was lost, or is late): same answer. */
+		sp_event(sp, AUTH_EV_DUPLICATE, src, m->service, 0, "Auth-REQ");
+		sp_send(sp, &e->reply_to, e->out, e->outlen, m->service);
+		return 0;
+	}
+	if (cn_replay_seen(&sp->replay, digest, m->timestamp_ms)) {
+		/* No answer: a replayer learns nothing, and we reflect nothing. */
+		sp_event(sp, AUTH_EV_REPLAY, src, m->service, 0, "Auth-REQ");
+		return -1;
+	}
+	if (!cn_ratelimit_allow(sp->rl, src, now)) {
+		sp_event(sp, AUTH_EV_RATE_LIMITED, src, m->service, CN_AUTHERR_RATE_LIMITED, NULL);
+		sp_rst(sp, src, m, CN_AUTHERR_RATE_LIMITED, NULL);
+		return -1;
+	}
+	memset(&ent, 0, sizeof(ent));
+	r = sp->ops.lookup(sp->ops.ctx, m->service, m->sender.name, &m->sender.addr, &ent);
+	if (r == -1) {
+		sp_event(sp, AUTH_EV_UNKNOWN_SERVICE, src, m->service, CN_AUTHERR_UNKNOWN_SERVICE,
+		    NULL);
+		sp_rst(sp, src, m, CN_AUTHERR_UNKNOWN_SERVICE, NULL);
+		return -1;
+	}
+	if (r != 0 || !cn_auth_check_proof(buf, len, ent.key, CN_DIR_SS_TO_SP)) {
+		/* Unknown client and wrong passcode look the same from outside (DENIED). */
+		left = cn_ratelimit_fail(sp->rl, src, now);
+		snprintf(detail, sizeof(detail), "client %s, %u tries left", m->sender.name, left);
+		sp_event(sp, r != 0 ? AUTH_EV_UNKNOWN_CLIENT : AUTH_EV_BAD_PROOF, src, m->service,
+		    CN_AUTHERR_DENIED, detail);
+		sp_rst(sp, src, m, CN_AUTHERR_DENIED, NULL);
+		memset(&ent, 0, sizeof(ent));
+		return -1;
+	}
+	if ((e = sp_free_slot(sp)) == NULL) {
+		sp_rst(sp, src, m, CN_AUTHERR_INTERNAL, ent.key);
+		memset(&ent, 0, sizeof(ent));
+		return -1;
+	}
+	/* Recorded before answering: the same bytes are never accepted twice. */
+	if (cn_replay_add(&sp->replay, digest, m->timestamp_ms) != 0) {
+		sp_rst(sp, src, m, CN_AUTHERR_INTERNAL, ent.key);
+		memset(&ent, 0, sizeof(ent));
+		return -1;
+	}
+	e->id = cn_auth_alloc_id(sp_id_in_use, sp, 32);
+	if (e->id == CN_ID_NONE) {
+		sp_event(sp, AUTH_EV_NO_ID, src, m->service, CN_AUTHERR_NO_ID, NULL);
+		sp_rst(sp, src, m, CN_AUTHERR_NO_ID, ent.key);
+		memset(&ent, 0, sizeof(ent));
+		return -1;
+	}
+	e->used = true;
+	memcpy(e->nonce_ss, m->nonce_ss, sizeof(e->nonce_ss));
+	cn_auth_nonce(e->nonce_sp);
+	memcpy(e->digest, digest, sizeof(e->digest));
+	memcpy(e->key, ent.key, sizeof(e->key));
+	e->reply_to = *src;
+	e->sess.id = e->id;
+	e->sess.client = m->sender.addr;
+	memcpy(e->sess.client_name, m->sender.name, sizeof(e->sess.client_name));
+	memcpy(e->sess.service, m->service, sizeof(e->sess.service));
+	e->sess.ss = *src;
+	e->sess.vnic = ent.vnic;
+	e->tries = 1;
+	e->rto = sp->cfg.timing.rto_ms;
+	e->deadline = now + e->rto;
+	r = sp_answer(sp, e, m, &ent);
+	memset(&ent, 0, sizeof(ent));
+	if (r != 0) {
+		sp_release(e);
+		return -1;
+	}
+	return 0;
+}
+
+static int sp_on_rep(struct auth_sp *sp, const struct cn_coop_addr *from, const uint8_t *buf,
+    size_t len, const struct cn_coop_msg *m)
+{
+	struct sp_exch *e = NULL;
+	struct auth_sp_session s;
+	int r;
+
+	for (size_t i = 0; i < sp->n; i++) {
+		struct sp_exch *x = &sp->ex[i];
+
+		if (x->used && x->id == m->id &&
+		    cn_auth_equal(x->nonce_ss, m->nonce_ss, CN_COOP_NONCE_LEN) &&
+		    cn_auth_equal(x->nonce_sp, m->nonce_sp, CN_COOP_NONCE_LEN)) {
+			e = x;
+			break;
+		}
+	}
+	if (e == NULL || strcmp(e->sess.service, m->service) != 0) {
+		sp_event(sp, AUTH_EV_NO_EXCHANGE, from, m->service, 0, "Auth-REP");
+		return -1;
+	}
+	if (!cn_auth_check_proof(buf, len, e->key, CN_DIR_SS_TO_SP)) {
+		sp_event(sp, AUTH_EV_BAD_PROOF, from, m->service, 0, "Auth-REP");
+		return -1;
+	}
+	if (!cn_auth_time_ok(m->timestamp_ms, sp->ops.wall_ms(sp->ops.ctx),
+	    sp->cfg.timing.window_ms)) {
+		sp_event(sp, AUTH_EV_STALE, from, m->service, 0, "Auth-REP");
+		return -1;
+	}
+	s = e->sess;
+	cn_auth_session_key(s.session_key, e->key, e->nonce_ss, e->nonce_sp, e->id);
+	r = sp->ops.commit(sp->ops.ctx, &s);
+	if (r != 0) {
+		struct cn_coop_msg echo = *m;
+
+		sp_rst(sp, &e->reply_to, &echo, CN_AUTHERR_INTERNAL, e->key);
+	}
+	memset(&s, 0, sizeof(s));
+	sp_release(e);
+	return r == 0 ? 0 : -1;
+}
+
+int auth_sp_input(struct auth_sp *sp, const struct cn_coop_addr *from, const uint8_t *buf,
+    size_t len)
+{
+	struct cn_coop_msg m;
+	enum cn_coop_err err;
+	enum cn_coop_kind kind;
+
+	if ((err = cn_coop_decode(&m, buf, len, NULL)) != CN_COOP_OK) {
+		sp_event(sp, AUTH_EV_DECODE_ERROR, from, NULL, 0, cn_coop_err_name(err));
+		return -1;
+	}
+	kind = cn_coop_kind(&m);
+	if (kind == CN_KIND_AUTH_REQ)
+		return sp_on_req(sp, from, buf, len, &m);
+	if (kind == CN_KIND_AUTH_REP)
+		return sp_on_rep(sp, from, buf, len, &m);
+	sp_event(sp, AUTH_EV_UNEXPECTED, from, m.service, 0, cn_coop_kind_name(kind));
+	return -1;
+}
+
+void auth_sp_tick(struct auth_sp *sp)
+{
+	uint64_t now = sp->ops.now_ms(sp->ops.ctx);
+
+	for (size_t i = 0; i < sp->n; i++) {
+		struct sp_exch *e = &sp->ex[i];
+
+		if (!e->used || e->deadline > now)
+			continue;
+		if (e->tries >= sp->cfg.timing.max_tries) {
+			sp_event(sp, AUTH_EV_TIMEOUT, &e->reply_to, e->sess.service, 0,
+			    "no Auth-REP");
+			sp_release(e);
+			continue;
+		}
+		e->tries++;
+		e->rto = auth_backoff(&sp->cfg.timing, e->rto);
+		e->deadline = now + e->rto;
+		sp_event(sp, AUTH_EV_RETRANSMIT, &e->reply_to, e->sess.service, 0, "Auth-REP&REQ");
+		sp_send(sp, &e->reply_to, e->out, e->outlen, e->sess.service);
+	}
+}
+
+uint64_t auth_sp_next_deadline(const struct auth_sp *sp)
+{
+	uint64_t next = UINT64_MAX;
+
+	for (size_t i = 0; i < sp->n; i++)
+		if (sp->ex[i].used && sp->ex[i].deadline < next)
+			next = sp->ex[i].deadline;
+	return next;
+}
+
+size_t auth_sp_pending(const struct auth_sp *sp)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < sp->n; i++)
+		n += sp->ex[i].used;
+	return n;
+}

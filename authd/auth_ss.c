@@ -1,0 +1,379 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The SS (supervisor) side of Authentication:
+ *
+ *   start: send Auth-REQ                                   -> WAIT
+ *   WAIT   Auth-REP&REQ (proof ok): send Auth-REP, done OK -> LINGER
+ *   WAIT   Auth-RST: done RST                              -> free
+ *   WAIT   time-out: resend the same REQ bytes with backoff; after max_tries done TIMEOUT
+ *   LINGER a duplicate Auth-REP&REQ (our REP was lost): resend the same REP bytes
+ *   LINGER time-out (linger_ms)                            -> free
+ *
+ * Retransmissions are byte-identical, so the SP recognises them as duplicates of the same
+ * exchange (same replay digest) and answers idempotently.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth_int.h"
+
+enum ss_state { SS_FREE = 0, SS_WAIT, SS_LINGER };
+
+struct ss_exch {
+	enum ss_state state;
+	uint64_t handle;
+	struct auth_ss_request req;
+	uint8_t nonce_ss[CN_COOP_NONCE_LEN];
+	uint8_t nonce_sp[CN_COOP_NONCE_LEN];
+	cn_id_t id;
+	struct cn_coop_addr sp;
+	uint8_t reqbuf[AUTH_FSM_BUFLEN];
+	size_t reqlen;
+	uint8_t repbuf[AUTH_FSM_BUFLEN];
+	size_t replen;
+	uint32_t tries;
+	uint32_t rto;
+	uint64_t deadline;
+};
+
+struct auth_ss {
+	struct auth_ss_ops ops;
+	struct auth_timing t;
+	struct ss_exch *ex;
+	size_t n;
+	uint64_t next_handle;
+};
+
+struct auth_ss *auth_ss_new(const struct auth_ss_ops *ops, const struct auth_timing *timing,
+    size_t max_exchanges)
+{
+	struct auth_ss *ss;
+
+	if (ops == NULL || ops->now_ms == NULL || ops->wall_ms == NULL || ops->send == NULL ||
+	    ops->done == NULL || max_exchanges == 0) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if ((ss = calloc(1, sizeof(*ss))) == NULL)
+		return NULL;
+	if ((ss->ex = calloc(max_exchanges, sizeof(*ss->ex))) == NULL) {
+		free(ss);
+		return NULL;
+	}
+	ss->n = max_exchanges;
+	ss->ops = *ops;
+	if (timing != NULL)
+		ss->t = *timing;
+	auth_timing_defaults(&ss->t);
+	ss->next_handle = 1;
+	return ss;
+}
+
+void auth_ss_free(struct auth_ss *ss)
+{
+	if (ss == NULL)
+		return;
+	for (size_t i = 0; i < ss->n; i++)
+		memset(ss->ex[i].req.key, 0, CN_KEY_LEN);
+	free(ss->ex);
+	free(ss);
+}
+
+static void ss_event(struct auth_ss *ss, enum auth_event_kind kind,
+    const struct cn_coop_addr *peer, const char *service, uint16_t error, const char *detail)
+{
+	auth_emit(ss->ops.event, ss->ops.ctx, kind, peer, service, error, detail);
+}
+
+static void ss_send(struct auth_ss *ss, const struct cn_coop_addr *to, const uint8_t *buf,
+    size_t len, const char *service)
+{
+	if (ss->ops.send(ss->ops.ctx, to, buf, len) != 0)
+		ss_event(ss, AUTH_EV_SEND_FAILED, to, service, 0, NULL);
+}
+
+static void ss_release(struct ss_exch *e)
+{
+	memset(e, 0, sizeof(*e)); /* also wipes the key */
+}
+
+static void ss_finish(struct auth_ss *ss, struct ss_exch *e, enum auth_result result,
+    uint16_t error, bool rst_auth)
+{
+	struct auth_ss_outcome o;
+
+	memset(&o, 0, sizeof(o));
+	o.handle = e->handle;
+	o.result = result;
+	o.error = error;
+	o.rst_authenticated = rst_auth;
+	o.client = e->req.client;
+	memcpy(o.client_name, e->req.client_name, sizeof(o.client_name));
+	memcpy(o.service, e->req.service, sizeof(o.service));
+	/* Free the slot first: done() may start a new exchange for the same pair at once. */
+	ss_release(e);
+	ss->ops.done(ss->ops.ctx, &o);
+}
+
+static struct ss_exch *ss_slot(struct auth_ss *ss, const struct auth_ss_request *req)
+{
+	struct ss_exch *free_slot = NULL, *oldest_linger = NULL;
+
+	for (size_t i = 0; i < ss->n; i++) {
+		struct ss_exch *e = &ss->ex[i];
+
+		if (e->state == SS_WAIT && cn_coop_addr_equal(&e->req.client, &req->client, false) &&
+		    strcmp(e->req.service, req->service) == 0) {
+			errno = EBUSY;
+			return NULL;
+		}
+		if (e->state == SS_FREE && free_slot == NULL)
+			free_slot = e;
+		if (e->state == SS_LINGER &&
+		    (oldest_linger == NULL || e->deadline < oldest_linger->deadline))
+			oldest_linger = e;
+	}
+	if (free_slot != NULL)
+		return free_slot;
+	if (oldest_linger != NULL) {
+		ss_release(oldest_linger);
+		return oldest_linger;
+	}
+	errno = ENOSPC;
+	return NULL;
+}
+
+static bool request_valid(const struct auth_ss_request *req)
+{
+	struct cn_coop_sender s;
+
+	return (req->client.family == CN_FAM_INET || req->client.family == CN_FAM_INET6) &&
+	    (req->header.family == CN_FAM_INET || req->header.family == CN_FAM_INET6) &&
+	    req->header.port != 0 && req->client_name[0] != '\0' &&
+	    memchr(req->client_name, '\0', sizeof(req->client_name)) != NULL &&
+	    cn_coop_set_name(&s, req->client_name) &&
+	    memchr(req->service, '\0', sizeof(req->service)) != NULL &&
+	    cn_coop_service_valid(req->service);
+}
+
+int auth_ss_start(struct auth_ss *ss, const struct auth_ss_request *req, uint64_t *handle)
+{
+	struct cn_coop_msg m;
+	struct ss_exch *e;
+
+	if (!request_valid(req)) {
+		errno = EINVAL;
+		return -1;
+	}
+	if ((e = ss_slot(ss, req)) == NULL)
+		return -1;
+
+	cn_coop_init(&m, CN_COOP_AUTH, CN_CTL_REQ);
+	m.timestamp_ms = ss->ops.wall_ms(ss->ops.ctx);
+	cn_auth_nonce(m.nonce_ss);
+	m.sender.kind = CN_SENDER_CLIENT;
+	m.sender.addr = req->client;
+	m.sender.addr.port = 0;
+	cn_coop_set_name(&m.sender, req->client_name);
+	cn_coop_set_service(&m, req->service);
+	auth_tag_placeholder(m.proof);
+	if (cn_coop_encode(&m, e->reqbuf, sizeof(e->reqbuf), &e->reqlen, NULL) != CN_COOP_OK ||
+	    cn_auth_seal_proof(e->reqbuf, e->reqlen, req->key, CN_DIR_SS_TO_SP) != 0) {
+		ss_release(e);
+		errno = EINVAL;
+		return -1;
+	}
+	e->state = SS_WAIT;
+	e->handle = ss->next_handle++;
+	e->req = *req;
+	e->req.client.port = 0;
+	memcpy(e->nonce_ss, m.nonce_ss, sizeof(e->nonce_ss));
+	e->tries = 1;
+	e->rto = ss->t.rto_ms;
+	e->deadline = ss->ops.now_ms(ss->ops.ctx) + e->rto;
+	*handle = e->handle;
+	ss_send(ss, &req->header, e->reqbuf, e->reqlen, req->service);
+	return 0;
+}
+
+static struct ss_exch *ss_find(struct auth_ss *ss, const struct cn_coop_msg *m)
+{
+	for (size_t i = 0; i < ss->n; i++) {
+		struct ss_exch *e = &ss->ex[i];
+
+		if (e->state != SS_FREE &&
+		    cn_auth_equal(e->nonce_ss, m->nonce_ss, CN_COOP_NONCE_LEN))
+			return e;
+	}
+	return NULL;
+}
+
+/* Auth-REP&REQ in WAIT: answer with Auth-REP and report success. */
+static int ss_on_repreq(struct auth_ss *ss, struct ss_exch *e, const struct cn_coop_addr *from,
+    const struct cn_coop_msg *m)
+{
+	struct cn_coop_msg r;
+	struct auth_ss_outcome o;
+
+	cn_coop_init(&r, CN_COOP_AUTH, CN_CTL_REP);
+	r.id = m->id;
+	r.timestamp_ms = ss->ops.wall_ms(ss->ops.ctx);
+	memcpy(r.nonce_ss, e->nonce_ss, sizeof(r.nonce_ss));
+	memcpy(r.nonce_sp, m->nonce_sp, sizeof(r.nonce_sp));
+	cn_coop_set_service(&r, e->req.service);
+	auth_tag_placeholder(r.proof);
+	if (cn_coop_encode(&r, e->repbuf, sizeof(e->repbuf), &e->replen, NULL) != CN_COOP_OK ||
+	    cn_auth_seal_proof(e->repbuf, e->replen, e->req.key, CN_DIR_SS_TO_SP) != 0)
+		return -1;
+	e->id = m->id;
+	e->sp = *from;
+	memcpy(e->nonce_sp, m->nonce_sp, sizeof(e->nonce_sp));
+	ss_send(ss, from, e->repbuf, e->replen, e->req.service);
+
+	memset(&o, 0, sizeof(o));
+	o.handle = e->handle;
+	o.result = AUTH_OK;
+	o.id = m->id;
+	o.sp = *from;
+	o.client = e->req.client;
+	memcpy(o.client_name, e->req.client_name, sizeof(o.client_name));
+	memcpy(o.service, e->req.service, sizeof(o.service));
+	cn_auth_session_key(o.session_key, e->req.key, e->nonce_ss, e->nonce_sp, e->id);
+	o.vnic = m->sender;
+	e->state = SS_LINGER;
+	e->deadline = ss->ops.now_ms(ss->ops.ctx) + ss->t.linger_ms;
+	ss->ops.done(ss->ops.ctx, &o);
+	memset(o.session_key, 0, sizeof(o.session_key));
+	return 0;
+}
+
+int auth_ss_input(struct auth_ss *ss, const struct cn_coop_addr *from, const uint8_t *buf,
+    size_t len)
+{
+	struct cn_coop_msg m;
+	enum cn_coop_err err;
+	enum cn_coop_kind kind;
+	struct ss_exch *e;
+	bool proof_ok;
+
+	if ((err = cn_coop_decode(&m, buf, len, NULL)) != CN_COOP_OK) {
+		ss_event(ss, AUTH_EV_DECODE_ERROR, from, NULL, 0, cn_coop_err_name(err));
+		return -1;
+	}
+	kind = cn_coop_kind(&m);
+	if (kind != CN_KIND_AUTH_REPREQ && kind != CN_KIND_AUTH_RST) {
+		ss_event(ss, AUTH_EV_UNEXPECTED, from, m.service, 0, cn_coop_kind_name(kind));
+		return -1;
+	}
+	if ((e = ss_find(ss, &m)) == NULL ||
+	    (m.service[0] != '\0' && strcmp(m.service, e->req.service) != 0)) {
+		ss_event(ss, AUTH_EV_NO_EXCHANGE, from, m.service, 0, cn_coop_kind_name(kind));
+		return -1;
+	}
+	/* An RST is fresh because it echoes our new nonce; checking its timestamp would hide
+	 * the very error (stale: our clock is wrong) it reports. */
+	if (kind != CN_KIND_AUTH_RST &&
+	    !cn_auth_time_ok(m.timestamp_ms, ss->ops.wall_ms(ss->ops.ctx), ss->t.window_ms)) {
+		ss_event(ss, AUTH_EV_STALE, from, e->req.service, 0, cn_coop_kind_name(kind));
+		return -1;
+	}
+	proof_ok = cn_auth_check_proof(buf, len, e->req.key, CN_DIR_SP_TO_SS);
+
+	if (kind == CN_KIND_AUTH_RST) {
+		/* Unauthenticated RSTs (a header's unknown-service, an SP that has no key for us)
+		 * are taken when they echo our nonce: only an on-path attacker knows it, and it
+		 * could drop our packets anyway. A proof that is present must verify. */
+		bool has_proof = !cn_auth_equal(m.proof, (uint8_t[CN_COOP_TAG_LEN]){ 0 },
+		    CN_COOP_TAG_LEN);
+
+		if (e->state != SS_WAIT || (has_proof && !proof_ok)) {
+			ss_event(ss, has_proof && !proof_ok ? AUTH_EV_BAD_PROOF : AUTH_EV_NO_EXCHANGE,
+			    from, e->req.service, m.error, "Auth-RST");
+			return -1;
+		}
+		ss_event(ss, AUTH_EV_RST, from, e->req.service, m.error, cn_auth_error_name(m.error));
+		ss_finish(ss, e, AUTH_FAIL_RST, m.error, proof_ok);
+		return 0;
+	}
+
+	if (!proof_ok) {
+		ss_event(ss, AUTH_EV_BAD_PROOF, from, e->req.service, 0, "Auth-REP&REQ");
+		return -1;
+	}
+	if (e->state == SS_LINGER) {
+		if (m.id != e->id || !cn_auth_equal(m.nonce_sp, e->nonce_sp, CN_COOP_NONCE_LEN)) {
+			ss_event(ss, AUTH_EV_NO_EXCHANGE, from, e->req.service, 0, "Auth-REP&REQ");
+			return -1;
+		}
+		/* Our Auth-REP was lost: the SP asks again. Same bytes, same answer. */
+		ss_event(ss, AUTH_EV_DUPLICATE, from, e->req.service, 0, "Auth-REP&REQ");
+		ss_send(ss, &e->sp, e->repbuf, e->replen, e->req.service);
+		return 0;
+	}
+	if (ss_on_repreq(ss, e, from, &m) != 0) {
+		ss_event(ss, AUTH_EV_SEND_FAILED, from, e->req.service, 0, "encode Auth-REP");
+		return -1;
+	}
+	return 0;
+}
+
+void auth_ss_tick(struct auth_ss *ss)
+{
+	uint64_t now = ss->ops.now_ms(ss->ops.ctx);
+
+	for (size_t i = 0; i < ss->n; i++) {
+		struct ss_exch *e = &ss->ex[i];
+
+		if (e->state == SS_FREE || e->deadline > now)
+			continue;
+		if (e->state == SS_LINGER) {
+			ss_release(e);
+			continue;
+		}
+		if (e->tries >= ss->t.max_tries) {
+			ss_event(ss, AUTH_EV_TIMEOUT, &e->req.header, e->req.service, 0,
+			    "no Auth-REP&REQ");
+			ss_finish(ss, e, AUTH_FAIL_TIMEOUT, 0, false);
+			continue;
+		}
+		e->tries++;
+		e->rto = auth_backoff(&ss->t, e->rto);
+		e->deadline = now + e->rto;
+		ss_event(ss, AUTH_EV_RETRANSMIT, &e->req.header, e->req.service, 0, "Auth-REQ");
+		ss_send(ss, &e->req.header, e->reqbuf, e->reqlen, e->req.service);
+	}
+}
+
+uint64_t auth_ss_next_deadline(const struct auth_ss *ss)
+{
+	uint64_t next = UINT64_MAX;
+
+	for (size_t i = 0; i < ss->n; i++)
+		if (ss->ex[i].state != SS_FREE && ss->ex[i].deadline < next)
+			next = ss->ex[i].deadline;
+	return next;
+}
+
+int auth_ss_cancel(struct auth_ss *ss, uint64_t handle)
+{
+	for (size_t i = 0; i < ss->n; i++) {
+		struct ss_exch *e = &ss->ex[i];
+
+		if (e->state == SS_WAIT && e->handle == handle) {
+			ss_finish(ss, e, AUTH_FAIL_CANCELLED, 0, false);
+			return 0;
+		}
+	}
+	errno = ENOENT;
+	return -1;
+}
+
+size_t auth_ss_pending(const struct auth_ss *ss)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < ss->n; i++)
+		n += ss->ex[i].state == SS_WAIT;
+	return n;
+}

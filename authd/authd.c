@@ -1,0 +1,442 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * coopnet-authd: the privileged parent. It reads the configuration, the policy and the secret
+ * files, opens the sockets, forks the engine (which drops to an unprivileged user) and then
+ * only: reloads the policy on SIGHUP or on the engine's request, and carries the engine's
+ * session messages to coopnet-nfq's root-only control socket (and its session-miss events
+ * back). See docs/authd.md.
+ */
+#include "authd.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <netinet/in.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ctl.h"
+#include "log.h"
+
+#define AUTHD_DEFAULT_CONFIG "/etc/coopnet/authd.json"
+#define NFQ_TIMEOUT_MS 1000
+
+struct parent {
+	struct authd_config cfg;
+	int engine_fd;
+	pid_t engine_pid;
+	int sig_fd;
+	int sub_fd;          /* nfq subscription (supervisor), -1 */
+	bool nfq_up;
+	bool quit;
+	int exit_code;
+};
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: coopnet-authd [-dnv] [-f config]\n"
+		"  -f FILE  configuration (default %s)\n"
+		"  -n       check the configuration, the policy and its secret files, then exit\n"
+		"  -d       stay in the foreground and log to stderr\n"
+		"  -v       verbose (debug) logging\n", AUTHD_DEFAULT_CONFIG);
+	exit(2);
+}
+
+/* Load, check and resolve the policy: NULL-free error string in buf on failure. */
+static int load_policy(const struct authd_config *cfg, struct policy *p, char *buf, size_t size)
+{
+	struct jconf_error err;
+
+	if (policy_load_file(p, cfg->policy, cfg->roles, &err) < 0 ||
+	    policy_resolve(p, cfg->kdf, &err) < 0) {
+		jconf_error_str(&err, buf, size);
+		policy_free(p);
+		return -1;
+	}
+	return 0;
+}
+
+static int send_policy(struct parent *pa, bool reload)
+{
+	struct policy p;
+	char err[1024];
+	json_t *doc;
+
+	if (load_policy(&pa->cfg, &p, err, sizeof(err)) < 0) {
+		log_warnx("policy not %s: %s", reload ? "reloaded, the running one stays" :
+			  "loaded", err);
+		if (reload)
+			imsg_send(pa->engine_fd, json_pack("{s:s, s:s}", "msg", "reload-failed",
+							   "error", err));
+		return -1;
+	}
+	doc = policy_to_json(&p);
+	policy_free(&p);
+	if (!doc)
+		return -1;
+	return imsg_send(pa->engine_fd, json_pack("{s:s, s:o, s:b}", "msg", "policy", "policy",
+						  doc, "reload", reload));
+}
+
+/* --- coopnet-nfq ---------------------------------------------------------------------------- */
+
+static void nfq_down(struct parent *pa, const char *why)
+{
+	if (pa->nfq_up)
+		log_warnx("coopnet-nfq unreachable (%s): retrying every second, then session-sync", why);
+	pa->nfq_up = false;
+	if (pa->sub_fd >= 0)
+		close(pa->sub_fd);
+	pa->sub_fd = -1;
+	imsg_send(pa->engine_fd, json_pack("{s:s}", "msg", "nfq-down"));
+}
+
+static int nfq_subscribe(struct parent *pa)
+{
+	char err[256];
+	json_t *req, *r;
+	bool closed;
+	int fd;
+
+	fd = ctl_connect(pa->cfg.nfq_socket);
+	if (fd < 0)
+		return -1;
+	req = json_pack("{s:s}", "cmd", "subscribe");
+	if (ctl_send(fd, req) < 0) {
+		json_decref(req);
+		close(fd);
+		return -1;
+	}
+	json_decref(req);
+	r = ctl_recv(fd, &closed, err, sizeof(err));
+	if (!r || !json_is_true(json_object_get(r, "ok"))) {
+		log_warnx("coopnet-nfq refused subscribe: %s", r ? json_string_value(
+				  json_object_get(r, "error")) ?: "?" : err);
+		json_decref(r);
+		close(fd);
+		return -1;
+	}
+	json_decref(r);
+	pa->sub_fd = fd;
+	return 0;
+}
+
+static void nfq_try_up(struct parent *pa)
+{
+	json_t *req = json_pack("{s:s}", "cmd", "status"), *r;
+	char err[256];
+
+	r = ctl_call(pa->cfg.nfq_socket, req, NFQ_TIMEOUT_MS, err, sizeof(err));
+	json_decref(req);
+	if (!r)
+		return;
+	json_decref(r);
+	if ((pa->cfg.roles & ROLE_SUPERVISOR) && nfq_subscribe(pa) < 0)
+		return;
+	pa->nfq_up = true;
+	log_info("coopnet-nfq reachable at %s", pa->cfg.nfq_socket);
+	imsg_send(pa->engine_fd, json_pack("{s:s}", "msg", "nfq-up"));
+}
+
+static void nfq_forward(struct parent *pa, const json_t *req)
+{
+	char err[256];
+	json_t *r;
+
+	if (!pa->nfq_up)
+		return; /* the session-sync after reconnecting carries it */
+	r = ctl_call(pa->cfg.nfq_socket, req, NFQ_TIMEOUT_MS, err, sizeof(err));
+	if (!r) {
+		nfq_down(pa, err);
+		return;
+	}
+	if (!json_is_true(json_object_get(r, "ok")))
+		log_warnx("coopnet-nfq refused %s: %s",
+			  json_string_value(json_object_get(req, "cmd")) ?: "?",
+			  json_string_value(json_object_get(r, "error")) ?: "?");
+	json_decref(r);
+}
+
+static void nfq_event(struct parent *pa)
+{
+	char err[256];
+	bool closed;
+	json_t *ev;
+	const char *kind;
+
+	ev = ctl_recv(pa->sub_fd, &closed, err, sizeof(err));
+	if (!ev) {
+		if (closed || (errno != EAGAIN && errno != EINTR))
+			nfq_down(pa, err);
+		return;
+	}
+	kind = json_string_value(json_object_get(ev, "event"));
+	if (kind && !strcmp(kind, "session-miss")) {
+		json_object_set_new(ev, "msg", json_string("session-miss"));
+		json_object_del(ev, "event");
+		imsg_send(pa->engine_fd, ev);
+		return;
+	}
+	json_decref(ev);
+}
+
+/* --- the engine's messages ---------------------------------------------------------------- */
+
+static void engine_input(struct parent *pa)
+{
+	char err[256];
+	const char *kind;
+	bool closed;
+	json_t *msg;
+
+	msg = ctl_recv(pa->engine_fd, &closed, err, sizeof(err));
+	if (!msg) {
+		if (closed || (errno != EAGAIN && errno != EINTR)) {
+			log_warnx("engine: %s", err);
+			pa->quit = true;
+			pa->exit_code = 1;
+		}
+		return;
+	}
+	kind = json_string_value(json_object_get(msg, "msg"));
+	if (kind && !strcmp(kind, "nfq"))
+		nfq_forward(pa, json_object_get(msg, "req"));
+	else if (kind && !strcmp(kind, "reload"))
+		send_policy(pa, true);
+	else if (kind && !strcmp(kind, "policy-applied")) {
+		if (!json_is_true(json_object_get(msg, "ok")))
+			log_warnx("the engine refused the policy: %s",
+				  json_string_value(json_object_get(msg, "error")) ?: "?");
+	} else
+		log_warnx("engine: unknown message");
+	json_decref(msg);
+}
+
+static void signal_input(struct parent *pa)
+{
+	struct signalfd_siginfo si;
+
+	while (read(pa->sig_fd, &si, sizeof(si)) == sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGHUP:
+			log_info("SIGHUP: reloading %s", pa->cfg.policy);
+			send_policy(pa, true);
+			break;
+		case SIGCHLD:
+			if (waitpid(pa->engine_pid, NULL, WNOHANG) == pa->engine_pid) {
+				log_warnx("the engine exited");
+				pa->engine_pid = -1;
+				pa->quit = true;
+				pa->exit_code = 1;
+			}
+			break;
+		default:
+			pa->quit = true;
+		}
+	}
+}
+
+static void parent_loop(struct parent *pa)
+{
+	uint64_t next_try = 0;
+
+	while (!pa->quit) {
+		struct pollfd pfd[3] = { { pa->sig_fd, POLLIN, 0 }, { pa->engine_fd, POLLIN, 0 },
+					 { pa->sub_fd, POLLIN, 0 } };
+		int n = poll(pfd, pa->sub_fd >= 0 ? 3 : 2, 1000);
+		if (n < 0 && errno != EINTR)
+			fatal("poll");
+		if (n > 0 && pfd[0].revents)
+			signal_input(pa);
+		if (n > 0 && pfd[1].revents && !pa->quit)
+			engine_input(pa);
+		if (n > 0 && pa->sub_fd >= 0 && pfd[2].revents && !pa->quit)
+			nfq_event(pa);
+		if (pa->cfg.nfq_socket[0] && !pa->nfq_up && !pa->quit) {
+			struct timespec ts;
+			uint64_t now;
+			clock_gettime(CLOCK_MONOTONIC, &ts);
+			now = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+			if (now >= next_try) {
+				next_try = now + 1000;
+				nfq_try_up(pa);
+			}
+		}
+	}
+}
+
+/* --- startup -------------------------------------------------------------------------------- */
+
+static int open_udp(const struct cn_coop_addr *a)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = cn_coop_addr_to_sockaddr(a, &ss);
+	char buf[CN_COOP_ADDRSTRLEN];
+	int fd, one = 1;
+
+	fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		fatal("socket");
+	if (ss.ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&ss, sl) < 0)
+		fatal("bind %s", cn_coop_addr_format(a, buf, sizeof(buf)));
+	return fd;
+}
+
+static void mkdir_for(const char *path, mode_t mode, uid_t uid, gid_t gid, bool chown_it)
+{
+	char copy[4096];
+	char *dir;
+
+	snprintf(copy, sizeof(copy), "%s", path);
+	dir = dirname(copy);
+	if (mkdir(dir, mode) < 0 && errno != EEXIST)
+		fatal("mkdir %s", dir);
+	if (chown_it && chown(dir, uid, gid) < 0)
+		fatal("chown %s", dir);
+}
+
+/* The engine opens the database as its own user: the directory and the files are its. */
+static void prepare_database(const struct authd_config *cfg, uid_t uid, gid_t gid)
+{
+	static const char *const suffix[] = { "", "-wal", "-shm", "-journal" };
+	char path[4200];
+
+	if (geteuid() != 0)
+		return;
+	mkdir_for(cfg->database, 0700, uid, gid, true);
+	for (size_t i = 0; i < sizeof(suffix) / sizeof(suffix[0]); i++) {
+		snprintf(path, sizeof(path), "%s%s", cfg->database, suffix[i]);
+		if (chown(path, uid, gid) < 0 && errno != ENOENT)
+			fatal("chown %s", path);
+	}
+}
+
+static int block_signals(void)
+{
+	sigset_t mask;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGCHLD);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+		return -1;
+	signal(SIGPIPE, SIG_IGN);
+	return signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+}
+
+static void check_only(const struct authd_config *cfg)
+{
+	struct policy p;
+	char err[1024];
+
+	if (load_policy(cfg, &p, err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s\n", err);
+		exit(1);
+	}
+	printf("configuration OK: roles%s%s%s, %zu vNIC(s), %zu client(s), %zu group SP(s)\n",
+	       cfg->roles & ROLE_SUPERVISOR ? " supervisor" : "",
+	       cfg->roles & ROLE_HEADER ? " header" : "", cfg->roles & ROLE_PROVIDER ? " provider" : "",
+	       p.n_vnics, p.n_ss_clients + p.n_sp_clients, p.n_group);
+	policy_free(&p);
+	exit(0);
+}
+
+int main(int argc, char **argv)
+{
+	static struct parent pa;
+	const char *config = AUTHD_DEFAULT_CONFIG;
+	bool check = false, foreground = false, verbose = false;
+	struct engine_init init;
+	struct jconf_error jerr;
+	char err[1024], uname[33];
+	int sp[2], c;
+	uid_t uid;
+	gid_t gid;
+
+	while ((c = getopt(argc, argv, "dnvf:")) != -1) {
+		switch (c) {
+		case 'd': foreground = true; break;
+		case 'n': check = true; break;
+		case 'v': verbose = true; break;
+		case 'f': config = optarg; break;
+		default: usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	log_init("coopnet-authd", LOG_TO_STDERR, verbose);
+	if (cn_auth_crypto_init() < 0)
+		fatalx("libsodium cannot start");
+	if (config_load(&pa.cfg, config, &jerr) < 0) {
+		fprintf(stderr, "%s\n", jconf_error_str(&jerr, err, sizeof(err)));
+		return 1;
+	}
+	if (check)
+		check_only(&pa.cfg);
+	if (privsep_lookup_user(pa.cfg.user, &uid, &gid, uname, sizeof(uname)) < 0)
+		return 1;
+
+	memset(&init, 0, sizeof(init));
+	init.cfg = &pa.cfg;
+	init.user = uname;
+	init.foreground = foreground;
+	for (size_t i = 0; i < pa.cfg.n_listen; i++) {
+		init.udp_addr[i] = pa.cfg.listen[i];
+		init.udp_fd[i] = open_udp(&pa.cfg.listen[i]);
+	}
+	init.n_udp = pa.cfg.n_listen;
+	mkdir_for(pa.cfg.control_socket, 0755, 0, 0, false);
+	init.ctl_fd = ctl_listen(pa.cfg.control_socket, 0600);
+	if (init.ctl_fd < 0)
+		fatal("control socket %s", pa.cfg.control_socket);
+	prepare_database(&pa.cfg, uid, gid);
+	if (!foreground) {
+		if (daemon(0, 0) < 0)
+			fatal("daemon");
+		log_init("coopnet-authd", LOG_TO_SYSLOG, verbose);
+	}
+	pa.sig_fd = block_signals();
+	if (pa.sig_fd < 0)
+		fatal("signals");
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
+		fatal("socketpair");
+	pa.engine_pid = fork();
+	if (pa.engine_pid < 0)
+		fatal("fork");
+	if (pa.engine_pid == 0) {
+		close(sp[0]);
+		close(pa.sig_fd);
+		init.parent_fd = sp[1];
+		engine_main(&init);
+	}
+	close(sp[1]);
+	close(init.ctl_fd);
+	for (size_t i = 0; i < init.n_udp; i++)
+		close(init.udp_fd[i]);
+	pa.engine_fd = sp[0];
+	pa.sub_fd = -1;
+	log_info("started: engine pid %d as %s", (int)pa.engine_pid, uname);
+	if (send_policy(&pa, false) < 0)
+		pa.quit = true, pa.exit_code = 1;
+	parent_loop(&pa);
+	if (pa.engine_pid > 0) {
+		kill(pa.engine_pid, SIGTERM);
+		waitpid(pa.engine_pid, NULL, 0);
+	}
+	unlink(pa.cfg.control_socket);
+	log_info("exiting");
+	return pa.exit_code;
+}

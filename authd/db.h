@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The profiled status database (docs/database.md): sqlite3 in WAL mode.
+ *
+ * The paper's columns map to tables: vNIC NAME and DATA FOLDER to vnics, SERVICE LIST to
+ * services, CLIENT LIST and PASSCODE (a hash of the derived key, never the passcode) to
+ * clients, ID LIST to sessions; plus the replay cache. The schema is versioned with
+ * PRAGMA user_version and migrated step by step (N -> N+1 in one transaction) on open.
+ *
+ * Every function returns 0 (or a count) on success and -1 on failure with a sentence in the
+ * db's error buffer (db_error()); a failure leaves the database as it was.
+ */
+#ifndef COOPNET_AUTHD_DB_H
+#define COOPNET_AUTHD_DB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ctl.h"
+
+#define DB_SCHEMA_VERSION 2
+#define DB_DIGEST_MAX 64
+
+struct authd_db;
+
+enum db_role { DB_ROLE_SUPERVISOR = 1, DB_ROLE_PROVIDER = 2 };
+
+/* One row of sessions: the data plane's session plus who it was made with and when. */
+struct db_session {
+	enum db_role role;
+	struct cn_session s;
+	char peer[56];      /* the SP (on a supervisor) or SS (on a provider) address */
+	char service_name[32];
+	char client_name[16];
+	int64_t created;    /* Unix seconds */
+	int64_t refreshed;  /* last successful authentication, Unix seconds */
+};
+
+/* What the profile tables hold; filled from the policy by the caller. */
+struct db_vnic {
+	const char *name;
+	const char *address;
+	const char *data_folder;
+};
+struct db_service {
+	const char *vnic;
+	const char *name;
+	const char *address;
+	uint16_t port;
+};
+struct db_client {
+	const char *address;     /* an address or a prefix, as the policy writes it */
+	const uint8_t *key_hash; /* BLAKE2b-256 of the derived key */
+	size_t key_hash_len;
+	const char *services;    /* comma-separated service names */
+};
+struct db_profile {
+	const struct db_vnic *vnics;
+	size_t n_vnics;
+	const struct db_service *services;
+	size_t n_services;
+	const struct db_client *clients;
+	size_t n_clients;
+};
+
+/* Open (creating it and its schema if needed) and migrate to DB_SCHEMA_VERSION. NULL with
+ * a message in err on failure. A database newer than this program is refused. */
+struct authd_db *db_open(const char *path, char *err, size_t errlen);
+void db_close(struct authd_db *db); /* NULL-safe */
+const char *db_error(const struct authd_db *db);
+int db_user_version(struct authd_db *db);
+
+/* Replace the profile tables in one transaction. */
+int db_set_profile(struct authd_db *db, const struct db_profile *p);
+
+/* Insert or replace (key: role, family, client, service, port). */
+int db_session_put(struct authd_db *db, const struct db_session *s);
+/* 1 when found (copied to *out), 0 when not. */
+int db_session_get(struct authd_db *db, enum db_role role, const struct cn_session *key,
+		   struct db_session *out);
+/* Is id held by a live provider session? 1 yes, 0 no. */
+int db_id_in_use(struct authd_db *db, cn_id_t id);
+
+typedef int (*db_session_cb)(const struct db_session *s, void *arg);
+/* Call cb for every session of role (0: every role), in key order; a non-zero return from
+ * cb stops the walk and is returned. */
+int db_session_foreach(struct authd_db *db, enum db_role role, db_session_cb cb, void *arg);
+/* Delete one session by key; returns the number deleted (0 or 1). */
+int db_session_del(struct authd_db *db, enum db_role role, const struct cn_session *key);
+/* Delete the sessions that expired at now (expires != 0 and expires <= now) or whose last
+ * authentication is older than idle seconds (idle 0: no idle limit); cb sees each one first.
+ * Returns the number deleted. */
+int db_session_expire(struct authd_db *db, int64_t now, int64_t idle, db_session_cb cb,
+		      void *arg);
+
+/* Replay cache. 1: digest already present (a replay), 0: recorded now, -1 error. */
+int db_replay_check_add(struct authd_db *db, const uint8_t *digest, size_t len,
+			int64_t expires);
+/* 1: present, 0: not, -1: error. */
+int db_replay_seen(struct authd_db *db, const uint8_t *digest, size_t len);
+/* Forget digests whose expiry passed; returns the number removed. */
+int db_replay_prune(struct authd_db *db, int64_t now);
+
+const char *db_role_name(enum db_role role);
+
+#endif

@@ -1,0 +1,466 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The unprivileged engine: one epoll loop over the UDP sockets, the control socket and its
+ * connections, the parent's socketpair and a signalfd. Timers are the state machines'
+ * deadlines (the epoll timeout) plus a one-second housekeeping tick (expiry, replay cache,
+ * retries of the configured authentications).
+ */
+#include "engine.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "ctl.h"
+#include "log.h"
+
+enum ev_kind { EV_PARENT = 1, EV_SIGNAL, EV_CTL_LISTEN, EV_CTL_CLIENT, EV_UDP };
+#define EV_TAG(kind, i) (((uint64_t)(kind) << 32) | (uint32_t)(i))
+
+static const char *const counter_names[CNT_MAX - AUTH_EV_KIND_MAX - 1] = {
+	"auth-ok", "auth-failed", "sessions-added", "sessions-revoked", "sessions-expired",
+	"session-miss", "nfq-requests", "db-errors", "udp-errors", "ctl-refused",
+};
+
+const char *engine_counter_name(int i)
+{
+	if (i <= AUTH_EV_KIND_MAX)
+		return auth_event_name((enum auth_event_kind)i);
+	return counter_names[i - AUTH_EV_KIND_MAX - 1];
+}
+
+uint64_t engine_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+uint64_t engine_wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+int imsg_send(int fd, json_t *msg)
+{
+	int r;
+
+	if (!msg) {
+		log_warnx("imsg: out of memory");
+		return -1;
+	}
+	r = ctl_send(fd, msg);
+	if (r < 0)
+		log_warn("imsg: send");
+	json_decref(msg);
+	return r;
+}
+
+/* --- sessions: database first, then the data plane ---------------------------------------- */
+
+static void nfq_request(struct engine *e, json_t *req)
+{
+	if (!e->cfg->nfq_socket[0]) {
+		json_decref(req);
+		return;
+	}
+	e->counters[CNT_NFQ_REQUESTS]++;
+	imsg_send(e->parent_fd, json_pack("{s:s, s:o}", "msg", "nfq", "req", req));
+}
+
+int engine_session_store(struct engine *e, const struct db_session *s)
+{
+	if (db_session_put(e->db, s) < 0) {
+		e->counters[CNT_DB_ERRORS]++;
+		log_warnx("database: %s", db_error(e->db));
+		return -1;
+	}
+	e->counters[CNT_SESSIONS_ADDED]++;
+	nfq_request(e, json_pack("{s:s, s:[o]}", "cmd", "session-add", "sessions",
+				 cn_session_to_json(&s->s)));
+	return 0;
+}
+
+static json_t *session_key_json(const struct cn_session *s)
+{
+	json_t *full = cn_session_to_json(s);
+
+	if (full) {
+		json_object_del(full, "id");
+		json_object_del(full, "vnic");
+		json_object_del(full, "expires");
+	}
+	return full;
+}
+
+int engine_session_remove(struct engine *e, const struct db_session *s, int counter)
+{
+	char id[CN_ID_STRLEN], client[INET6_ADDRSTRLEN];
+
+	if (counter != CNT_SESSIONS_EXPIRED && db_session_del(e->db, s->role, &s->s) < 0) {
+		e->counters[CNT_DB_ERRORS]++;
+		log_warnx("database: %s", db_error(e->db));
+		return -1;
+	}
+	e->counters[counter]++;
+	inet_ntop(s->s.family, s->s.client, client, sizeof(client));
+	log_info("session %s of %s for %s %s", cn_id_format_hex(s->s.id, id, sizeof(id)), client,
+		 s->service_name, counter == CNT_SESSIONS_EXPIRED ? "expired" : "revoked");
+	nfq_request(e, json_pack("{s:s, s:[o]}", "cmd", "session-del", "sessions",
+				 session_key_json(&s->s)));
+	return 0;
+}
+
+static int sync_cb(const struct db_session *s, void *arg)
+{
+	json_array_append_new(arg, cn_session_to_json(&s->s));
+	return 0;
+}
+
+void engine_nfq_sync(struct engine *e)
+{
+	json_t *all = json_array();
+
+	if (!all || db_session_foreach(e->db, 0, sync_cb, all) < 0) {
+		log_warnx("session-sync: %s", all ? db_error(e->db) : "out of memory");
+		json_decref(all);
+		return;
+	}
+	log_info("session-sync: %zu session(s) to the data plane", json_array_size(all));
+	nfq_request(e, json_pack("{s:s, s:o}", "cmd", "session-sync", "sessions", all));
+}
+
+static int expired_cb(const struct db_session *s, void *arg)
+{
+	engine_session_remove(arg, s, CNT_SESSIONS_EXPIRED);
+	return 0;
+}
+
+void engine_expire(struct engine *e)
+{
+	int64_t now = (int64_t)(engine_wall_ms() / 1000);
+	int64_t idle = e->pol.provider ? e->pol.idle_time : 0;
+
+	if (db_session_expire(e->db, now, idle, expired_cb, e) < 0) {
+		e->counters[CNT_DB_ERRORS]++;
+		log_warnx("expiry: %s", db_error(e->db));
+	}
+	/* replay digests are kept twice the window past their timestamp (engine_auth.c) */
+	if (db_replay_prune(e->db, now) < 0)
+		log_warnx("replay cache: %s", db_error(e->db));
+}
+
+/* --- policy ---------------------------------------------------------------------------------- */
+
+static void profile_to_db(struct engine *e)
+{
+	const struct policy *p = &e->pol;
+	size_t nv = p->n_vnics, ns = 0, nc = p->n_sp_clients + p->n_ss_clients;
+	struct db_vnic *v = calloc(nv + 1, sizeof(*v));
+	struct db_service *s;
+	struct db_client *c = calloc(nc + 1, sizeof(*c));
+	char (*addrs)[INET6_ADDRSTRLEN] = calloc(nv + 1, sizeof(*addrs));
+	char (*svcs)[512] = calloc(nc + 1, sizeof(*svcs));
+	uint8_t (*hash)[32] = calloc(nc + 1, sizeof(*hash));
+	struct db_profile prof;
+
+	for (size_t i = 0; i < nv; i++)
+		ns += p->vnics[i].n_services;
+	s = calloc(ns + 1, sizeof(*s));
+	if (!v || !s || !c || !addrs || !svcs || !hash) {
+		log_warnx("profile: out of memory");
+		goto out;
+	}
+	ns = 0;
+	for (size_t i = 0; i < nv; i++) {
+		const struct pol_vnic *vn = &p->vnics[i];
+		struct cn_coop_addr a = vn->addr;
+		a.port = 0;
+		cn_coop_addr_format(&a, addrs[i], sizeof(addrs[i]));
+		v[i] = (struct db_vnic){ vn->name, addrs[i], vn->data_folder };
+		for (size_t k = 0; k < vn->n_services; k++)
+			s[ns++] = (struct db_service){ vn->name, vn->services[k].name, addrs[i],
+						       vn->services[k].port };
+	}
+	for (size_t i = 0; i < nc; i++) {
+		const struct pol_client *cl = i < p->n_sp_clients ? &p->sp_clients[i] :
+					      &p->ss_clients[i - p->n_sp_clients];
+		size_t off = 0;
+		/* PASSCODE column: a hash of the derived keys, enough to tell a change */
+		crypto_generichash_state st;
+		crypto_generichash_init(&st, NULL, 0, sizeof(hash[i]));
+		for (size_t k = 0; k < cl->n_keys; k++)
+			crypto_generichash_update(&st, cl->keys[k].key, sizeof(cl->keys[k].key));
+		crypto_generichash_final(&st, hash[i], sizeof(hash[i]));
+		for (size_t k = 0; k < cl->n_services; k++)
+			off += (size_t)snprintf(svcs[i] + off, off < sizeof(svcs[i]) ? sizeof(svcs[i]) - off : 0,
+						"%s%s", k ? "," : "", cl->services[k]);
+		c[i] = (struct db_client){ cl->address, hash[i], sizeof(hash[i]), svcs[i] };
+	}
+	prof = (struct db_profile){ v, nv, s, ns, c, nc };
+	if (db_set_profile(e->db, &prof) < 0) {
+		e->counters[CNT_DB_ERRORS]++;
+		log_warnx("profile: %s", db_error(e->db));
+	}
+out:
+	free(v);
+	free(s);
+	free(c);
+	free(addrs);
+	free(svcs);
+	free(hash);
+}
+
+/* Apply a resolved policy from the parent. A bad one changes nothing. */
+static void apply_policy(struct engine *e, const json_t *msg)
+{
+	const json_t *doc = json_object_get(msg, "policy");
+	bool reload = json_is_true(json_object_get(msg, "reload"));
+	struct jconf_error err;
+	struct policy next, old;
+	char *text, ebuf[1024];
+	int revoked = 0;
+
+	text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+	if (!text || policy_load_buffer(&next, "policy (from the parent)", text, strlen(text),
+					e->cfg->roles, true, &err) < 0) {
+		if (text)
+			jconf_error_str(&err, ebuf, sizeof(ebuf));
+		else
+			snprintf(ebuf, sizeof(ebuf), "policy message without a policy");
+		log_warnx("policy refused: %s", ebuf);
+		if (text)
+			sodium_memzero(text, strlen(text));
+		free(text);
+		imsg_send(e->parent_fd, json_pack("{s:s, s:b, s:s}", "msg", "policy-applied",
+						  "ok", 0, "error", ebuf));
+		engine_ctl_reload_done(e, ctl_reply_error("%s", ebuf));
+		return;
+	}
+	sodium_memzero(text, strlen(text));
+	free(text);
+	old = e->pol;
+	e->pol = next;
+	e->have_policy = true;
+	free(e->start);
+	e->start = calloc(e->pol.n_start + 1, sizeof(*e->start));
+	if (engine_auth_setup(e) < 0)
+		fatalx("cannot set up the state machines");
+	profile_to_db(e);
+	if (reload)
+		revoked = engine_revoke_disallowed(e, &old);
+	policy_free(&old);
+	log_info("policy %s: %zu vNIC(s), %zu SP client(s), %zu SS client(s), %zu group SP(s)%s",
+		 reload ? "reloaded" : "loaded", e->pol.n_vnics, e->pol.n_sp_clients,
+		 e->pol.n_ss_clients, e->pol.n_group, reload ? "" : "");
+	if (reload && revoked)
+		log_info("reload revoked %d session(s)", revoked);
+	imsg_send(e->parent_fd, json_pack("{s:s, s:b, s:i}", "msg", "policy-applied", "ok", 1,
+					  "revoked", revoked));
+	engine_ctl_reload_done(e, json_pack("{s:b, s:i}", "ok", 1, "revoked", revoked));
+	engine_start_entries(e);
+}
+
+static void parent_input(struct engine *e)
+{
+	char err[256];
+	const char *kind;
+	bool closed;
+	json_t *msg;
+
+	msg = ctl_recv(e->parent_fd, &closed, err, sizeof(err));
+	if (!msg) {
+		if (closed || (errno != EAGAIN && errno != EINTR)) {
+			log_warnx("parent: %s; exiting", err);
+			e->quit = true;
+		}
+		return;
+	}
+	kind = json_string_value(json_object_get(msg, "msg"));
+	if (!kind)
+		log_warnx("parent: message without \"msg\"");
+	else if (!strcmp(kind, "policy"))
+		apply_policy(e, msg);
+	else if (!strcmp(kind, "nfq-up")) {
+		e->nfq_up = true;
+		engine_nfq_sync(e);
+	} else if (!strcmp(kind, "nfq-down"))
+		e->nfq_up = false;
+	else if (!strcmp(kind, "session-miss"))
+		engine_session_miss(e, msg);
+	else if (!strcmp(kind, "reload-failed"))
+		engine_ctl_reload_done(e, ctl_reply_error("%s", json_string_value(
+						json_object_get(msg, "error")) ?: "reload failed"));
+	else
+		log_warnx("parent: unknown message \"%s\"", kind);
+	json_decref(msg);
+}
+
+/* --- the loop ---------------------------------------------------------------------------- */
+
+static void signal_input(struct engine *e)
+{
+	struct signalfd_siginfo si;
+
+	while (read(e->sig_fd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
+			log_debug("engine: signal %u, exiting", si.ssi_signo);
+			e->quit = true;
+		}
+	}
+}
+
+static int add_fd(struct engine *e, int fd, enum ev_kind kind, size_t i)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = EV_TAG(kind, i) };
+
+	return epoll_ctl(e->epfd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+int engine_add_ctl_client(struct engine *e, int fd, size_t i);
+int engine_add_ctl_client(struct engine *e, int fd, size_t i)
+{
+	return add_fd(e, fd, EV_CTL_CLIENT, i);
+}
+
+static int timeout_ms(struct engine *e)
+{
+	uint64_t now = engine_now_ms(), next = e->last_housekeeping_ms + 1000;
+	uint64_t d = engine_auth_deadline(e);
+
+	if (d < next)
+		next = d;
+	return next <= now ? 0 : (int)(next - now);
+}
+
+static void dispatch(struct engine *e, uint64_t tag)
+{
+	size_t i = (uint32_t)tag;
+
+	switch ((enum ev_kind)(tag >> 32)) {
+	case EV_PARENT:
+		parent_input(e);
+		break;
+	case EV_SIGNAL:
+		signal_input(e);
+		break;
+	case EV_CTL_LISTEN:
+		engine_ctl_accept(e);
+		break;
+	case EV_CTL_CLIENT:
+		engine_ctl_input(e, i);
+		break;
+	case EV_UDP:
+		if (e->have_policy)
+			engine_udp_input(e, i);
+		else {
+			uint8_t junk[1];
+			(void)!recv(e->udp_fd[i], junk, sizeof(junk), 0);
+		}
+		break;
+	}
+}
+
+static void housekeeping(struct engine *e)
+{
+	uint64_t now = engine_now_ms();
+
+	if (now < e->last_housekeeping_ms + 1000)
+		return;
+	e->last_housekeeping_ms = now;
+	if (!e->have_policy)
+		return;
+	engine_expire(e);
+	engine_start_entries(e);
+}
+
+static void loop(struct engine *e)
+{
+	struct epoll_event evs[32];
+
+	while (!e->quit) {
+		int n = epoll_wait(e->epfd, evs, 32, timeout_ms(e));
+		if (n < 0 && errno != EINTR)
+			fatal("epoll_wait");
+		for (int k = 0; k < n && !e->quit; k++)
+			dispatch(e, evs[k].data.u64);
+		if (e->have_policy)
+			engine_auth_tick(e);
+		housekeeping(e);
+	}
+}
+
+static void setup_fds(struct engine *e)
+{
+	sigset_t mask;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);   /* the parent handles reloads */
+	sigaddset(&mask, SIGPIPE);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+		fatal("sigprocmask");
+	sigdelset(&mask, SIGHUP);
+	sigdelset(&mask, SIGPIPE);
+	e->sig_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	e->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (e->sig_fd < 0 || e->epfd < 0)
+		fatal("signalfd/epoll");
+	if (add_fd(e, e->parent_fd, EV_PARENT, 0) < 0 || add_fd(e, e->sig_fd, EV_SIGNAL, 0) < 0 ||
+	    add_fd(e, e->ctl_fd, EV_CTL_LISTEN, 0) < 0)
+		fatal("epoll_ctl");
+	for (size_t i = 0; i < e->n_udp; i++)
+		if (add_fd(e, e->udp_fd[i], EV_UDP, i) < 0)
+			fatal("epoll_ctl");
+}
+
+void engine_main(const struct engine_init *init)
+{
+	static struct engine e; /* one per process; static keeps it off the stack */
+	char err[512];
+	uid_t uid;
+	gid_t gid;
+
+	memset(&e, 0, sizeof(e));
+	e.cfg = init->cfg;
+	e.parent_fd = init->parent_fd;
+	e.ctl_fd = init->ctl_fd;
+	e.n_udp = init->n_udp;
+	memcpy(e.udp_fd, init->udp_fd, sizeof(e.udp_fd));
+	memcpy(e.udp_addr, init->udp_addr, sizeof(e.udp_addr));
+	for (size_t i = 0; i < AUTHD_MAX_CTL_CLIENTS; i++)
+		e.clients[i].fd = -1;
+	e.started = (int64_t)(engine_wall_ms() / 1000);
+
+	if (privsep_lookup_user(init->user, &uid, &gid, e.user, sizeof(e.user)) < 0)
+		exit(1);
+	e.db = db_open(e.cfg->database, err, sizeof(err));
+	if (!e.db)
+		fatalx("database: %s", err);
+	if (privsep_drop(uid, gid, e.user) < 0)
+		exit(1);
+	setup_fds(&e);
+	log_debug("engine: running as %s (uid %u)", e.user, (unsigned)uid);
+	loop(&e);
+	engine_auth_free(&e);
+	for (size_t i = 0; i < AUTHD_MAX_CTL_CLIENTS; i++)
+		engine_ctl_close(&e, i);
+	db_close(e.db);
+	policy_free(&e.pol);
+	free(e.start);
+	exit(0);
+}

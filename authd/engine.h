@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: MIT */
+/* The engine's state, shared by engine.c (loop), engine_auth.c (state machines) and
+ * engine_ctl.c (control commands). */
+#ifndef COOPNET_AUTHD_ENGINE_H
+#define COOPNET_AUTHD_ENGINE_H
+
+#include "authd.h"
+
+struct ctl_client {
+	int fd;                  /* -1: free slot */
+	bool auth_pending;       /* waiting for the exchange auth_handle */
+	uint64_t auth_handle;
+	bool reload_pending;
+};
+
+struct start_state {             /* one supervisor.authenticate entry */
+	uint64_t handle;         /* 0: no exchange in flight */
+	uint64_t next_try_ms;
+	uint32_t backoff_ms;
+};
+
+enum engine_counter {
+	CNT_AUTH_OK = AUTH_EV_KIND_MAX + 1,
+	CNT_AUTH_FAILED,
+	CNT_SESSIONS_ADDED,
+	CNT_SESSIONS_REVOKED,
+	CNT_SESSIONS_EXPIRED,
+	CNT_SESSION_MISS,
+	CNT_NFQ_REQUESTS,
+	CNT_DB_ERRORS,
+	CNT_UDP_ERRORS,
+	CNT_CTL_REFUSED,
+	CNT_MAX,
+};
+
+struct engine {
+	const struct authd_config *cfg;
+	struct policy pol;
+	bool have_policy;
+	struct authd_db *db;
+	int epfd, parent_fd, ctl_fd, sig_fd;
+	int udp_fd[AUTHD_MAX_UDP];
+	struct cn_coop_addr udp_addr[AUTHD_MAX_UDP];
+	size_t n_udp;
+	struct auth_timing timing;
+	struct auth_ss *ss;
+	struct auth_header *hdr;
+	struct auth_sp *sp;
+	uint8_t group_key[CN_KEY_LEN];
+	bool has_group_key;
+	struct cn_replay replay;
+	struct ctl_client clients[AUTHD_MAX_CTL_CLIENTS];
+	struct start_state *start;   /* n = pol.n_start */
+	uint64_t counters[CNT_MAX];
+	bool nfq_up;
+	bool quit;
+	int64_t started;
+	uint64_t last_housekeeping_ms;
+	char user[33];
+};
+
+uint64_t engine_now_ms(void);
+uint64_t engine_wall_ms(void);
+const char *engine_counter_name(int i);
+
+/* engine_auth.c */
+int engine_auth_setup(struct engine *e);      /* (re)create the state machines for pol */
+void engine_auth_free(struct engine *e);
+void engine_udp_input(struct engine *e, size_t i);
+void engine_auth_tick(struct engine *e);
+uint64_t engine_auth_deadline(const struct engine *e);
+/* Start an exchange for (client, service) as the supervisor; 0 and *handle, or -1 with a
+ * sentence in err. */
+int engine_auth_start(struct engine *e, const struct cn_coop_addr *client, const char *service,
+		      uint64_t *handle, char *err, size_t errlen);
+void engine_session_miss(struct engine *e, const json_t *ev);
+void engine_start_entries(struct engine *e);
+
+/* Sessions: database + data plane. */
+int engine_session_store(struct engine *e, const struct db_session *s);
+int engine_session_remove(struct engine *e, const struct db_session *s, int counter);
+void engine_nfq_sync(struct engine *e);
+void engine_expire(struct engine *e);
+/* Revoke the sessions the current policy no longer allows; returns how many. */
+int engine_revoke_disallowed(struct engine *e, const struct policy *old);
+
+/* engine_ctl.c */
+void engine_ctl_accept(struct engine *e);
+void engine_ctl_input(struct engine *e, size_t i);
+void engine_ctl_close(struct engine *e, size_t i);
+void engine_ctl_auth_done(struct engine *e, uint64_t handle, json_t *reply);
+void engine_ctl_reload_done(struct engine *e, json_t *reply);
+
+#endif

@@ -1,0 +1,617 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The engine's side of the state machines (authd/auth_fsm.h): their clock, their sockets,
+ * the policy and database lookups they ask for, and what happens when an exchange ends.
+ */
+#include "engine.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <sodium.h>
+
+#include "log.h"
+
+#define REPLAY_SLACK_S 2
+
+static uint64_t op_now(void *ctx)
+{
+	(void)ctx;
+	return engine_now_ms();
+}
+
+static uint64_t op_wall(void *ctx)
+{
+	(void)ctx;
+	return engine_wall_ms();
+}
+
+/* Send from the first socket of the destination's family. */
+static int op_send(void *ctx, const struct cn_coop_addr *to, const uint8_t *buf, size_t len)
+{
+	struct engine *e = ctx;
+	struct sockaddr_storage ss;
+	socklen_t sl = cn_coop_addr_to_sockaddr(to, &ss);
+
+	for (size_t i = 0; sl && i < e->n_udp; i++) {
+		if (e->udp_addr[i].family != to->family)
+			continue;
+		if (sendto(e->udp_fd[i], buf, len, 0, (struct sockaddr *)&ss, sl) == (ssize_t)len)
+			return 0;
+		e->counters[CNT_UDP_ERRORS]++;
+		log_debug("sendto: %s", strerror(errno));
+		return -1;
+	}
+	e->counters[CNT_UDP_ERRORS]++;
+	return -1;
+}
+
+static void op_event(void *ctx, const struct auth_event *ev)
+{
+	struct engine *e = ctx;
+	char peer[CN_COOP_ADDRSTRLEN] = "?";
+
+	if ((int)ev->kind >= 0 && ev->kind <= AUTH_EV_KIND_MAX)
+		e->counters[ev->kind]++;
+	if (ev->peer)
+		cn_coop_addr_format(ev->peer, peer, sizeof(peer));
+	switch (ev->kind) {
+	case AUTH_EV_BAD_PROOF:
+	case AUTH_EV_RATE_LIMITED:
+	case AUTH_EV_REPLAY:
+	case AUTH_EV_BAD_MAC:
+	case AUTH_EV_STALE:
+	case AUTH_EV_UNKNOWN_CLIENT:
+		/* what an administrator must see: never a key, never a passcode */
+		log_warnx("%s from %s%s%s%s%s", auth_event_name(ev->kind), peer,
+			  ev->service ? " for " : "", ev->service ? ev->service : "",
+			  ev->detail ? ": " : "", ev->detail ? ev->detail : "");
+		break;
+	default:
+		log_debug("%s %s%s%s%s%s", auth_event_name(ev->kind), peer,
+			  ev->service ? " for " : "", ev->service ? ev->service : "",
+			  ev->detail ? ": " : "", ev->detail ? ev->detail : "");
+	}
+}
+
+/* --- the replay cache in the database -------------------------------------------------- */
+
+static bool replay_seen(void *ctx, const uint8_t digest[CN_DIGEST_LEN], uint64_t ts_ms)
+{
+	struct engine *e = ctx;
+	int r = db_replay_seen(e->db, digest, CN_DIGEST_LEN);
+
+	(void)ts_ms;
+	if (r < 0) {
+		e->counters[CNT_DB_ERRORS]++;
+		log_warnx("replay cache: %s", db_error(e->db));
+		return true; /* fail closed */
+	}
+	return r == 1;
+}
+
+static int replay_add(void *ctx, const uint8_t digest[CN_DIGEST_LEN], uint64_t ts_ms)
+{
+	struct engine *e = ctx;
+	/* past ts + window the message is refused as stale: the digest can go then */
+	int64_t expires = (int64_t)((ts_ms + e->timing.window_ms) / 1000) + REPLAY_SLACK_S;
+
+	if (db_replay_check_add(e->db, digest, CN_DIGEST_LEN, expires) < 0) {
+		e->counters[CNT_DB_ERRORS]++;
+		log_warnx("replay cache: %s", db_error(e->db));
+		return -1;
+	}
+	return 0;
+}
+
+/* --- provider -------------------------------------------------------------------------- */
+
+static int op_lookup(void *ctx, const char *service, const char *client_name,
+		     const struct cn_coop_addr *client, struct auth_sp_entry *out)
+{
+	struct engine *e = ctx;
+	const struct pol_client *cl;
+	const struct pol_vnic *vn;
+	const uint8_t *key;
+	uint16_t port;
+
+	vn = policy_vnic_for(&e->pol, service, &port);
+	if (!vn)
+		return -1;
+	cl = policy_client_by_name(e->pol.sp_clients, e->pol.n_sp_clients, client_name);
+	if (!cl || !pol_prefix_contains(&cl->prefix, client) || !policy_client_allows(cl, service))
+		return -2;
+	key = policy_client_key(cl, service);
+	if (!key)
+		return -2;
+	memset(out, 0, sizeof(*out));
+	memcpy(out->key, key, CN_KEY_LEN);
+	out->vnic.kind = CN_SENDER_VNIC;
+	out->vnic.addr = vn->addr;
+	out->vnic.addr.port = port;
+	cn_coop_set_name(&out->vnic, vn->name);
+	out->vnic_status = CN_VNIC_UP;
+	return 0;
+}
+
+static bool op_id_in_use(void *ctx, cn_id_t id)
+{
+	struct engine *e = ctx;
+	int r = db_id_in_use(e->db, id);
+
+	if (r < 0) {
+		e->counters[CNT_DB_ERRORS]++;
+		return true; /* never risk a duplicate */
+	}
+	return r == 1;
+}
+
+static int to_af(uint8_t fam)
+{
+	return fam == CN_FAM_INET ? AF_INET : AF_INET6;
+}
+
+static void coop_to_bytes(const struct cn_coop_addr *a, uint8_t out[16])
+{
+	memcpy(out, a->addr, 16);
+}
+
+static int op_commit(void *ctx, const struct auth_sp_session *s)
+{
+	struct engine *e = ctx;
+	int64_t now = (int64_t)(engine_wall_ms() / 1000);
+	struct db_session d;
+	char peer[CN_COOP_ADDRSTRLEN], id[CN_ID_STRLEN], client[CN_COOP_ADDRSTRLEN];
+
+	if (s->client.family != s->vnic.addr.family) {
+		log_warnx("commit: client and vNIC of different families");
+		return -1;
+	}
+	memset(&d, 0, sizeof(d));
+	d.role = DB_ROLE_PROVIDER;
+	d.s.family = to_af(s->client.family);
+	coop_to_bytes(&s->client, d.s.client);
+	coop_to_bytes(&s->vnic.addr, d.s.service);
+	d.s.port = s->vnic.addr.port;
+	d.s.id = s->id;
+	snprintf(d.s.vnic, sizeof(d.s.vnic), "%s", s->vnic.name);
+	d.s.expires = e->pol.id_lifetime ? (uint64_t)now + e->pol.id_lifetime : 0;
+	cn_coop_addr_format(&s->ss, peer, sizeof(peer));
+	snprintf(d.peer, sizeof(d.peer), "%s", peer);
+	snprintf(d.service_name, sizeof(d.service_name), "%s", s->service);
+	snprintf(d.client_name, sizeof(d.client_name), "%s", s->client_name);
+	d.created = d.refreshed = now;
+	if (engine_session_store(e, &d) < 0)
+		return -1;
+	e->counters[CNT_AUTH_OK]++;
+	log_info("session %s: client %s (%s) for %s on %s, via %s",
+		 cn_id_format_hex(s->id, id, sizeof(id)),
+		 cn_coop_addr_format(&s->client, client, sizeof(client)), s->client_name,
+		 s->service, s->vnic.name, peer);
+	return 0;
+}
+
+/* --- header ---------------------------------------------------------------------------- */
+
+static bool is_local(const struct engine *e, const struct cn_coop_addr *a)
+{
+	for (size_t i = 0; i < e->n_udp; i++)
+		if (cn_coop_addr_equal(&e->udp_addr[i], a, true))
+			return true;
+	return false;
+}
+
+static int op_route(void *ctx, const char *service, struct cn_coop_addr *sp)
+{
+	struct engine *e = ctx;
+
+	for (size_t i = 0; i < e->pol.n_group; i++) {
+		const struct pol_sp *g = &e->pol.group[i];
+		for (size_t k = 0; k < g->n_services; k++) {
+			if (strcmp(g->services[k], service))
+				continue;
+			if (is_local(e, &g->addr) && e->sp)
+				return 1;
+			*sp = g->addr;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* --- supervisor ------------------------------------------------------------------------ */
+
+static void op_done(void *ctx, const struct auth_ss_outcome *o)
+{
+	struct engine *e = ctx;
+	const struct pol_service *svc = policy_service_by_name(&e->pol, o->service);
+	char client[CN_COOP_ADDRSTRLEN], sp[CN_COOP_ADDRSTRLEN], id[CN_ID_STRLEN];
+	int64_t now = (int64_t)(engine_wall_ms() / 1000);
+	struct db_session d;
+	json_t *reply;
+
+	for (size_t i = 0; i < e->pol.n_start; i++) {
+		if (e->start[i].handle != o->handle)
+			continue;
+		e->start[i].handle = 0;
+		if (o->result != AUTH_OK) {
+			e->start[i].backoff_ms = e->start[i].backoff_ms ? e->start[i].backoff_ms * 2 : 2000;
+			if (e->start[i].backoff_ms > 60000)
+				e->start[i].backoff_ms = 60000;
+			e->start[i].next_try_ms = engine_now_ms() + e->start[i].backoff_ms;
+		} else {
+			e->start[i].backoff_ms = 0;
+		}
+	}
+	cn_coop_addr_format(&o->client, client, sizeof(client));
+	if (o->result != AUTH_OK) {
+		e->counters[CNT_AUTH_FAILED]++;
+		log_warnx("authentication of %s for %s failed: %s%s%s", client, o->service,
+			  auth_result_name(o->result), o->result == AUTH_FAIL_RST ? ": " : "",
+			  o->result == AUTH_FAIL_RST ? cn_auth_error_name(o->error) : "");
+		reply = ctl_reply_error("%s%s", o->result == AUTH_FAIL_RST ? "Auth-RST: " :
+					o->result == AUTH_FAIL_TIMEOUT ? "no answer: " : "",
+					o->result == AUTH_FAIL_RST ? cn_auth_error_name(o->error) :
+					auth_result_name(o->result));
+		if (reply) {
+			json_object_set_new(reply, "result", json_string(auth_result_name(o->result)));
+			json_object_set_new(reply, "reason", json_string(o->result == AUTH_FAIL_RST ?
+					    cn_auth_error_name(o->error) : ""));
+		}
+		engine_ctl_auth_done(e, o->handle, reply);
+		return;
+	}
+	memset(&d, 0, sizeof(d));
+	d.role = DB_ROLE_SUPERVISOR;
+	d.s.family = to_af(o->client.family);
+	coop_to_bytes(&o->client, d.s.client);
+	/* the SS's data plane matches what its LAN clients dial: the policy's address */
+	if (svc && svc->addr.family == o->client.family) {
+		coop_to_bytes(&svc->addr, d.s.service);
+		d.s.port = svc->addr.port;
+	} else {
+		coop_to_bytes(&o->vnic.addr, d.s.service);
+		d.s.port = o->vnic.addr.port;
+	}
+	d.s.id = o->id;
+	snprintf(d.s.vnic, sizeof(d.s.vnic), "%s", o->vnic.name);
+	cn_coop_addr_format(&o->sp, sp, sizeof(sp));
+	snprintf(d.peer, sizeof(d.peer), "%s", sp);
+	snprintf(d.service_name, sizeof(d.service_name), "%s", o->service);
+	snprintf(d.client_name, sizeof(d.client_name), "%s", o->client_name);
+	d.created = d.refreshed = now;
+	if (d.s.port == 0 || engine_session_store(e, &d) < 0) {
+		e->counters[CNT_AUTH_FAILED]++;
+		engine_ctl_auth_done(e, o->handle, ctl_reply_error("authenticated, but the session "
+								   "could not be stored"));
+		return;
+	}
+	e->counters[CNT_AUTH_OK]++;
+	log_info("authenticated %s for %s: ID %s from %s", client, o->service,
+		 cn_id_format_hex(o->id, id, sizeof(id)), sp);
+	engine_ctl_auth_done(e, o->handle, json_pack("{s:b, s:o}", "ok", 1, "session",
+						     cn_session_to_json(&d.s)));
+}
+
+int engine_auth_start(struct engine *e, const struct cn_coop_addr *client, const char *service,
+		      uint64_t *handle, char *err, size_t errlen)
+{
+	struct auth_ss_request req;
+	const struct pol_client *cl;
+	const uint8_t *key;
+	char addr[CN_COOP_ADDRSTRLEN];
+
+	cn_coop_addr_format(client, addr, sizeof(addr));
+	if (!e->ss || !e->pol.n_headers) {
+		snprintf(err, errlen, "this host is not a supervisor");
+		return -1;
+	}
+	if (!policy_service_by_name(&e->pol, service)) {
+		snprintf(err, errlen, "unknown service \"%s\"", service);
+		return -1;
+	}
+	cl = policy_client_for(e->pol.ss_clients, e->pol.n_ss_clients, client, service);
+	key = cl ? policy_client_key(cl, service) : NULL;
+	if (!key) {
+		snprintf(err, errlen, "the policy does not let %s use \"%s\"", addr, service);
+		return -1;
+	}
+	memset(&req, 0, sizeof(req));
+	req.client = *client;
+	req.client.port = 0;
+	snprintf(req.client_name, sizeof(req.client_name), "%s", cl->name);
+	snprintf(req.service, sizeof(req.service), "%s", service);
+	memcpy(req.key, key, CN_KEY_LEN);
+	req.header = e->pol.headers[0];
+	if (auth_ss_start(e->ss, &req, handle) < 0) {
+		snprintf(err, errlen, "%s", errno == EBUSY ? "an exchange for this client and "
+			 "service is already running" : errno == ENOSPC ? "too many exchanges "
+			 "in flight" : strerror(errno));
+		sodium_memzero(&req, sizeof(req));
+		return -1;
+	}
+	sodium_memzero(&req, sizeof(req));
+	log_debug("authenticating %s for %s", addr, service);
+	return 0;
+}
+
+void engine_session_miss(struct engine *e, const json_t *ev)
+{
+	struct cn_coop_addr client, service;
+	const char *c = json_string_value(json_object_get(ev, "client"));
+	const char *s = json_string_value(json_object_get(ev, "service"));
+	json_int_t port = json_integer_value(json_object_get(ev, "port"));
+	const struct pol_service *svc;
+	char err[256];
+	uint64_t handle;
+
+	e->counters[CNT_SESSION_MISS]++;
+	if (!c || !s || port < 1 || port > 65535 || cn_coop_addr_parse(&client, c) < 0 ||
+	    cn_coop_addr_parse(&service, s) < 0) {
+		log_warnx("session-miss: malformed event");
+		return;
+	}
+	service.port = (uint16_t)port;
+	svc = policy_service_by_addr(&e->pol, &service);
+	if (!svc) {
+		log_debug("session-miss: %s:%d is no service of the policy", s, (int)port);
+		return;
+	}
+	if (engine_auth_start(e, &client, svc->name, &handle, err, sizeof(err)) < 0)
+		log_debug("session-miss for %s %s: %s", c, svc->name, err);
+}
+
+void engine_start_entries(struct engine *e)
+{
+	uint64_t now = engine_now_ms();
+	char err[256];
+
+	for (size_t i = 0; e->start && i < e->pol.n_start; i++) {
+		struct start_state *st = &e->start[i];
+		const struct pol_service *svc = policy_service_by_name(&e->pol, e->pol.start[i].service);
+		struct cn_session key;
+		struct db_session have;
+
+		if (st->handle || now < st->next_try_ms || !svc)
+			continue;
+		memset(&key, 0, sizeof(key));
+		key.family = to_af(svc->addr.family);
+		coop_to_bytes(&e->pol.start[i].client, key.client);
+		coop_to_bytes(&svc->addr, key.service);
+		key.port = svc->addr.port;
+		if (e->pol.start[i].client.family != svc->addr.family ||
+		    db_session_get(e->db, DB_ROLE_SUPERVISOR, &key, &have) != 0)
+			continue; /* have one (or cannot tell): nothing to do */
+		if (engine_auth_start(e, &e->pol.start[i].client, svc->name, &st->handle, err,
+				      sizeof(err)) < 0) {
+			log_debug("authenticate %s: %s", svc->name, err);
+			st->handle = 0;
+			st->next_try_ms = now + 5000;
+		}
+	}
+}
+
+/* --- input, timers ------------------------------------------------------------------------ */
+
+static void dispatch_datagram(struct engine *e, const struct cn_coop_addr *from,
+			      const uint8_t *buf, size_t len)
+{
+	struct cn_coop_msg m;
+	enum cn_coop_kind kind = CN_KIND_INVALID;
+
+	if (e->ss) {
+		auth_ss_input(e->ss, from, buf, len);
+		return;
+	}
+	if (cn_coop_decode(&m, buf, len, NULL) == CN_COOP_OK)
+		kind = cn_coop_kind(&m);
+	/* a REQ straight from an SS goes to the header; a forwarded one (fwd set), a REP and
+	 * everything else to the provider, whose state machine counts what it refuses */
+	if (e->hdr && kind == CN_KIND_AUTH_REQ && m.fwd.family == CN_FAM_NONE) {
+		if (auth_header_input(e->hdr, from, buf, len) != AUTH_HDR_LOCAL)
+			return;
+	}
+	if (e->sp)
+		auth_sp_input(e->sp, from, buf, len);
+	else if (e->hdr && kind != CN_KIND_AUTH_REQ)
+		auth_header_input(e->hdr, from, buf, len); /* counts the drop */
+}
+
+void engine_udp_input(struct engine *e, size_t i)
+{
+	uint8_t buf[CN_COOP_MAX_LEN + 1];
+	struct sockaddr_storage ss;
+	struct cn_coop_addr from;
+
+	for (int n = 0; n < 64; n++) {
+		socklen_t sl = sizeof(ss);
+		ssize_t len = recvfrom(e->udp_fd[i], buf, sizeof(buf), MSG_DONTWAIT,
+				       (struct sockaddr *)&ss, &sl);
+		if (len < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+				e->counters[CNT_UDP_ERRORS]++;
+				log_warn("recvfrom");
+			}
+			return;
+		}
+		if (cn_coop_addr_from_sockaddr(&from, (struct sockaddr *)&ss, sl) < 0)
+			continue;
+		/* an oversized datagram was cut to CN_COOP_MAX_LEN + 1: the decoder refuses it */
+		dispatch_datagram(e, &from, buf, (size_t)len);
+	}
+}
+
+void engine_auth_tick(struct engine *e)
+{
+	if (e->ss)
+		auth_ss_tick(e->ss);
+	if (e->sp)
+		auth_sp_tick(e->sp);
+}
+
+uint64_t engine_auth_deadline(const struct engine *e)
+{
+	uint64_t d = UINT64_MAX, x;
+
+	if (e->ss && (x = auth_ss_next_deadline(e->ss)) < d)
+		d = x;
+	if (e->sp && (x = auth_sp_next_deadline(e->sp)) < d)
+		d = x;
+	return d;
+}
+
+/* --- setup ------------------------------------------------------------------------------ */
+
+void engine_auth_free(struct engine *e)
+{
+	auth_ss_free(e->ss);
+	auth_header_free(e->hdr);
+	auth_sp_free(e->sp);
+	e->ss = NULL;
+	e->hdr = NULL;
+	e->sp = NULL;
+}
+
+static void timing_from_config(struct engine *e)
+{
+	memset(&e->timing, 0, sizeof(e->timing));
+	e->timing.rto_ms = e->cfg->timing.rto_ms;
+	e->timing.rto_max_ms = e->cfg->timing.rto_max_ms;
+	e->timing.max_tries = e->cfg->timing.max_tries;
+	e->timing.window_ms = e->cfg->timing.window_ms;
+	auth_timing_defaults(&e->timing);
+}
+
+/* Build the state machines the roles need. The SS keeps its exchanges over a reload; the
+ * header and the SP are rebuilt only when the group key changed (the SP's pending
+ * exchanges and rate limits are lost then, which a key change warrants anyway). */
+int engine_auth_setup(struct engine *e)
+{
+	static const struct auth_ss_ops ss_ops_tmpl = { NULL, op_now, op_wall, op_send, op_done,
+							op_event };
+	bool key_changed = e->pol.has_group_key != e->has_group_key ||
+			   (e->pol.has_group_key &&
+			    !cn_auth_equal(e->pol.group_key, e->group_key, CN_KEY_LEN));
+
+	timing_from_config(e);
+	e->replay = (struct cn_replay){ e, replay_seen, replay_add };
+	if ((e->cfg->roles & ROLE_SUPERVISOR) && !e->ss) {
+		struct auth_ss_ops ops = ss_ops_tmpl;
+		ops.ctx = e;
+		e->ss = auth_ss_new(&ops, &e->timing, 1024);
+		if (!e->ss)
+			return -1;
+	}
+	if (key_changed || (!e->hdr && (e->cfg->roles & ROLE_HEADER)) ||
+	    (!e->sp && (e->cfg->roles & ROLE_PROVIDER))) {
+		auth_header_free(e->hdr);
+		auth_sp_free(e->sp);
+		e->hdr = NULL;
+		e->sp = NULL;
+		memcpy(e->group_key, e->pol.group_key, CN_KEY_LEN);
+		e->has_group_key = e->pol.has_group_key;
+	}
+	if ((e->cfg->roles & ROLE_PROVIDER) && !e->sp) {
+		struct auth_sp_ops ops = { e, op_now, op_wall, op_send, op_lookup, op_id_in_use,
+					   op_commit, op_event };
+		struct auth_sp_config c = { .timing = e->timing,
+					    .group_key = e->has_group_key ? e->group_key : NULL,
+					    .replay = &e->replay };
+		e->sp = auth_sp_new(&ops, &c);
+		if (!e->sp)
+			return -1;
+	}
+	if ((e->cfg->roles & ROLE_HEADER) && !e->hdr) {
+		struct auth_header_ops ops = { e, op_wall, op_send, op_route, op_event };
+		e->hdr = auth_header_new(&ops, &e->timing, e->group_key);
+		if (!e->hdr)
+			return -1;
+	}
+	return 0;
+}
+
+/* --- revocation after a reload ----------------------------------------------------------- */
+
+struct revoke_ctx {
+	struct engine *e;
+	const struct policy *old;
+	int n;
+};
+
+static bool same_key(const struct pol_client *a, const struct pol_client *b, const char *svc)
+{
+	const uint8_t *ka = a ? policy_client_key(a, svc) : NULL;
+	const uint8_t *kb = b ? policy_client_key(b, svc) : NULL;
+
+	return ka && kb && cn_auth_equal(ka, kb, CN_KEY_LEN);
+}
+
+static struct cn_coop_addr session_addr(const struct db_session *s, const uint8_t *a,
+					uint16_t port)
+{
+	struct cn_coop_addr r;
+
+	memset(&r, 0, sizeof(r));
+	r.family = s->s.family == AF_INET ? CN_FAM_INET : CN_FAM_INET6;
+	memcpy(r.addr, a, s->s.family == AF_INET ? 4 : 16);
+	r.port = port;
+	return r;
+}
+
+/* Would the current policy issue this session again, with the same key? */
+static bool still_allowed(const struct engine *e, const struct policy *old,
+			  const struct db_session *s)
+{
+	const struct policy *p = &e->pol;
+	struct cn_coop_addr client = session_addr(s, s->s.client, 0);
+	struct cn_coop_addr service = session_addr(s, s->s.service, s->s.port);
+	const struct pol_client *now_c, *old_c;
+
+	if (s->role == DB_ROLE_PROVIDER) {
+		uint16_t port;
+		const struct pol_vnic *vn = policy_vnic_for(p, s->service_name, &port);
+		struct cn_coop_addr va;
+		if (!vn)
+			return false;
+		va = vn->addr;
+		va.port = port;
+		now_c = policy_client_by_name(p->sp_clients, p->n_sp_clients, s->client_name);
+		old_c = policy_client_by_name(old->sp_clients, old->n_sp_clients, s->client_name);
+		return cn_coop_addr_equal(&va, &service, true) && now_c &&
+		       pol_prefix_contains(&now_c->prefix, &client) &&
+		       policy_client_allows(now_c, s->service_name) &&
+		       same_key(now_c, old_c, s->service_name);
+	}
+	{
+		const struct pol_service *svc = policy_service_by_name(p, s->service_name);
+		if (!svc || !cn_coop_addr_equal(&svc->addr, &service, true))
+			return false;
+		now_c = policy_client_for(p->ss_clients, p->n_ss_clients, &client, s->service_name);
+		old_c = policy_client_for(old->ss_clients, old->n_ss_clients, &client,
+					  s->service_name);
+		return now_c && same_key(now_c, old_c, s->service_name);
+	}
+}
+
+static int revoke_cb(const struct db_session *s, void *arg)
+{
+	struct revoke_ctx *c = arg;
+
+	if (!still_allowed(c->e, c->old, s) &&
+	    engine_session_remove(c->e, s, CNT_SESSIONS_REVOKED) == 0)
+		c->n++;
+	return 0;
+}
+
+int engine_revoke_disallowed(struct engine *e, const struct policy *old)
+{
+	struct revoke_ctx c = { e, old, 0 };
+
+	if (db_session_foreach(e->db, 0, revoke_cb, &c) < 0)
+		log_warnx("reload: %s", db_error(e->db));
+	return c.n;
+}

@@ -1,0 +1,378 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The control socket's commands (docs/coopnetctl.md): status, sessions, clients, vnics,
+ * auth, revoke, reload, stats. auth and reload answer later, when the exchange or the
+ * parent's reload has finished.
+ */
+#include "engine.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "ctl.h"
+#include "log.h"
+
+int engine_add_ctl_client(struct engine *e, int fd, size_t i);
+
+static void reply(struct engine *e, size_t i, json_t *msg)
+{
+	if (!msg)
+		msg = ctl_reply_error("out of memory");
+	if (msg && ctl_send(e->clients[i].fd, msg) < 0)
+		log_debug("control: send: %s", strerror(errno));
+	json_decref(msg);
+}
+
+void engine_ctl_close(struct engine *e, size_t i)
+{
+	struct ctl_client *c = &e->clients[i];
+
+	if (c->fd < 0)
+		return;
+	epoll_ctl(e->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	close(c->fd);
+	memset(c, 0, sizeof(*c));
+	c->fd = -1;
+}
+
+void engine_ctl_accept(struct engine *e)
+{
+	uid_t uid;
+	int fd;
+
+	fd = accept4(e->ctl_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd < 0)
+		return;
+	/* root, or the engine's own user: nobody else (docs/control.md) */
+	if (ctl_peer_uid(fd, &uid) < 0 || (uid != 0 && uid != getuid())) {
+		json_t *r = ctl_reply_error("permission denied: coopnet-authd answers root only");
+		e->counters[CNT_CTL_REFUSED]++;
+		ctl_send(fd, r);
+		json_decref(r);
+		close(fd);
+		return;
+	}
+	for (size_t i = 0; i < AUTHD_MAX_CTL_CLIENTS; i++) {
+		if (e->clients[i].fd >= 0)
+			continue;
+		e->clients[i].fd = fd;
+		if (engine_add_ctl_client(e, fd, i) < 0) {
+			close(fd);
+			e->clients[i].fd = -1;
+		}
+		return;
+	}
+	{
+		json_t *r = ctl_reply_error("too many control connections");
+		ctl_send(fd, r);
+		json_decref(r);
+		close(fd);
+	}
+}
+
+/* --- commands ------------------------------------------------------------------------------ */
+
+static json_t *roles_json(unsigned roles)
+{
+	json_t *a = json_array();
+
+	if (roles & ROLE_SUPERVISOR)
+		json_array_append_new(a, json_string("supervisor"));
+	if (roles & ROLE_HEADER)
+		json_array_append_new(a, json_string("header"));
+	if (roles & ROLE_PROVIDER)
+		json_array_append_new(a, json_string("provider"));
+	return a;
+}
+
+static int count_cb(const struct db_session *s, void *arg)
+{
+	(void)s;
+	(*(int *)arg)++;
+	return 0;
+}
+
+static json_t *cmd_status(struct engine *e, const json_t *req)
+{
+	json_t *listen = json_array();
+	char buf[CN_COOP_ADDRSTRLEN];
+	int n = 0;
+
+	(void)req;
+	for (size_t i = 0; i < e->n_udp; i++)
+		json_array_append_new(listen, json_string(cn_coop_addr_format(&e->udp_addr[i], buf,
+									       sizeof(buf))));
+	if (db_session_foreach(e->db, 0, count_cb, &n) < 0)
+		return ctl_reply_error("database: %s", db_error(e->db));
+	return json_pack("{s:b, s:o, s:o, s:i, s:i, s:i, s:I, s:s, s:s, s:i, s:s, s:b}",
+			 "ok", 1, "roles", roles_json(e->cfg->roles), "listen", listen,
+			 "sessions", n, "pending_ss", e->ss ? (int)auth_ss_pending(e->ss) : 0,
+			 "pending_sp", e->sp ? (int)auth_sp_pending(e->sp) : 0,
+			 "uptime", (json_int_t)(engine_wall_ms() / 1000) - e->started,
+			 "database", e->cfg->database, "user", e->user,
+			 "schema_version", db_user_version(e->db),
+			 "nfq", !e->cfg->nfq_socket[0] ? "disabled" : e->nfq_up ? "up" : "down",
+			 "policy_loaded", e->have_policy);
+}
+
+static json_t *session_json(const struct db_session *s)
+{
+	json_t *o = cn_session_to_json(&s->s);
+
+	if (o) {
+		json_object_set_new(o, "role", json_string(db_role_name(s->role)));
+		json_object_set_new(o, "service_name", json_string(s->service_name));
+		json_object_set_new(o, "client_name", json_string(s->client_name));
+		json_object_set_new(o, "peer", json_string(s->peer));
+		json_object_set_new(o, "created", json_integer(s->created));
+		json_object_set_new(o, "refreshed", json_integer(s->refreshed));
+	}
+	return o;
+}
+
+static int list_cb(const struct db_session *s, void *arg)
+{
+	json_array_append_new(arg, session_json(s));
+	return 0;
+}
+
+static json_t *cmd_sessions(struct engine *e, const json_t *req)
+{
+	json_t *a = json_array();
+
+	(void)req;
+	if (!a || db_session_foreach(e->db, 0, list_cb, a) < 0) {
+		json_decref(a);
+		return ctl_reply_error("database: %s", db_error(e->db));
+	}
+	return json_pack("{s:b, s:o}", "ok", 1, "sessions", a);
+}
+
+static void add_clients(json_t *a, const struct pol_client *c, size_t n, const char *role)
+{
+	for (size_t i = 0; i < n; i++) {
+		json_t *s = json_array();
+		for (size_t k = 0; k < c[i].n_services; k++)
+			json_array_append_new(s, json_string(c[i].services[k]));
+		/* never a key, never a passcode */
+		json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:o}", "role", role, "name",
+						   c[i].name, "address", c[i].address, "services", s));
+	}
+}
+
+static json_t *cmd_clients(struct engine *e, const json_t *req)
+{
+	json_t *a = json_array();
+
+	(void)req;
+	add_clients(a, e->pol.ss_clients, e->pol.n_ss_clients, "supervisor");
+	add_clients(a, e->pol.sp_clients, e->pol.n_sp_clients, "provider");
+	return json_pack("{s:b, s:o}", "ok", 1, "clients", a);
+}
+
+static json_t *cmd_vnics(struct engine *e, const json_t *req)
+{
+	json_t *a = json_array();
+	char buf[CN_COOP_ADDRSTRLEN];
+
+	(void)req;
+	for (size_t i = 0; i < e->pol.n_vnics; i++) {
+		const struct pol_vnic *v = &e->pol.vnics[i];
+		json_t *s = json_array();
+		for (size_t k = 0; k < v->n_services; k++)
+			json_array_append_new(s, json_pack("{s:s, s:i}", "name", v->services[k].name,
+							   "port", v->services[k].port));
+		json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:o}", "name", v->name,
+						   "address", cn_coop_addr_format(&v->addr, buf, sizeof(buf)),
+						   "data_folder", v->data_folder, "services", s));
+	}
+	return json_pack("{s:b, s:o}", "ok", 1, "vnics", a);
+}
+
+static json_t *cmd_stats(struct engine *e, const json_t *req)
+{
+	json_t *s = json_object();
+
+	(void)req;
+	for (int i = 0; i < CNT_MAX; i++)
+		json_object_set_new(s, engine_counter_name(i), json_integer((json_int_t)e->counters[i]));
+	return json_pack("{s:b, s:o}", "ok", 1, "stats", s);
+}
+
+/* auth: the client defaults to the one configured for the service in "authenticate" */
+static json_t *cmd_auth(struct engine *e, const json_t *req, size_t i)
+{
+	const char *service = json_string_value(json_object_get(req, "service"));
+	const char *client = json_string_value(json_object_get(req, "client"));
+	struct cn_coop_addr addr;
+	char err[256];
+
+	if (!service)
+		return ctl_reply_error("auth needs \"service\"");
+	if (!client) {
+		for (size_t k = 0; k < e->pol.n_start && !client; k++) {
+			if (!strcmp(e->pol.start[k].service, service)) {
+				addr = e->pol.start[k].client;
+				client = "";
+			}
+		}
+		if (!client)
+			return ctl_reply_error("auth %s: give the client address (no "
+					       "\"authenticate\" entry names one)", service);
+	} else if (cn_coop_addr_parse(&addr, client) < 0) {
+		return ctl_reply_error("\"%s\" is not an IP address", client);
+	}
+	if (engine_auth_start(e, &addr, service, &e->clients[i].auth_handle, err, sizeof(err)) < 0)
+		return ctl_reply_error("%s", err);
+	e->clients[i].auth_pending = true;
+	return NULL; /* answered by engine_ctl_auth_done */
+}
+
+struct match {
+	bool by_id;
+	cn_id_t id;
+	struct cn_coop_addr client;
+	struct engine *e;
+	int n;
+};
+
+static int revoke_cb(const struct db_session *s, void *arg)
+{
+	struct match *m = arg;
+	bool hit;
+
+	if (m->by_id) {
+		hit = s->s.id == m->id;
+	} else {
+		int fam = m->client.family == CN_FAM_INET ? AF_INET : AF_INET6;
+		hit = s->s.family == fam &&
+		      !memcmp(s->s.client, m->client.addr, fam == AF_INET ? 4 : 16);
+	}
+	if (hit && engine_session_remove(m->e, s, CNT_SESSIONS_REVOKED) == 0)
+		m->n++;
+	return 0;
+}
+
+static json_t *cmd_revoke(struct engine *e, const json_t *req)
+{
+	const char *id = json_string_value(json_object_get(req, "id"));
+	const char *client = json_string_value(json_object_get(req, "client"));
+	struct match m = { .e = e };
+	enum cn_id_parse_err pe;
+
+	if (!!id == !!client)
+		return ctl_reply_error("revoke needs exactly one of \"id\" and \"client\"");
+	if (id) {
+		m.by_id = true;
+		if ((pe = cn_id_parse(&m.id, id)) != CN_ID_PARSE_OK)
+			return ctl_reply_error("\"%s\": %s", id, cn_id_parse_strerror(pe));
+	} else if (cn_coop_addr_parse(&m.client, client) < 0) {
+		return ctl_reply_error("\"%s\" is not an IP address", client);
+	}
+	if (db_session_foreach(e->db, 0, revoke_cb, &m) < 0)
+		return ctl_reply_error("database: %s", db_error(e->db));
+	if (m.n == 0)
+		return ctl_reply_error("no session matches %s", id ? id : client);
+	return json_pack("{s:b, s:i}", "ok", 1, "revoked", m.n);
+}
+
+static json_t *cmd_reload(struct engine *e, const json_t *req, size_t i)
+{
+	(void)req;
+	for (size_t k = 0; k < AUTHD_MAX_CTL_CLIENTS; k++)
+		if (e->clients[k].reload_pending)
+			return ctl_reply_error("a reload is already running");
+	if (imsg_send(e->parent_fd, json_pack("{s:s}", "msg", "reload")) < 0)
+		return ctl_reply_error("cannot reach the privileged parent");
+	e->clients[i].reload_pending = true;
+	return NULL;
+}
+
+static json_t *run(struct engine *e, const json_t *req, size_t i)
+{
+	const char *cmd = json_string_value(json_object_get(req, "cmd"));
+
+	if (!cmd)
+		return ctl_reply_error("request without \"cmd\"");
+	if (!strcmp(cmd, "status"))
+		return cmd_status(e, req);
+	if (!strcmp(cmd, "stats"))
+		return cmd_stats(e, req);
+	if (!strcmp(cmd, "sessions"))
+		return cmd_sessions(e, req);
+	if (!strcmp(cmd, "clients"))
+		return cmd_clients(e, req);
+	if (!strcmp(cmd, "vnics"))
+		return cmd_vnics(e, req);
+	if (!strcmp(cmd, "auth"))
+		return cmd_auth(e, req, i);
+	if (!strcmp(cmd, "revoke"))
+		return cmd_revoke(e, req);
+	if (!strcmp(cmd, "reload"))
+		return cmd_reload(e, req, i);
+	return ctl_reply_error("unknown command \"%s\"", cmd);
+}
+
+void engine_ctl_input(struct engine *e, size_t i)
+{
+	struct ctl_client *c = &e->clients[i];
+	char err[256];
+	bool closed;
+	json_t *req, *r;
+
+	req = ctl_recv(c->fd, &closed, err, sizeof(err));
+	if (!req) {
+		if (closed || (errno != EAGAIN && errno != EINTR)) {
+			engine_ctl_close(e, i);
+		} else {
+			reply(e, i, ctl_reply_error("%s", err));
+		}
+		return;
+	}
+	if (c->auth_pending || c->reload_pending) {
+		reply(e, i, ctl_reply_error("one request at a time on a connection"));
+		json_decref(req);
+		return;
+	}
+	if (!e->have_policy) {
+		reply(e, i, ctl_reply_error("no policy loaded yet"));
+		json_decref(req);
+		return;
+	}
+	r = run(e, req, i);
+	json_decref(req);
+	if (r || !(c->auth_pending || c->reload_pending))
+		reply(e, i, r);
+}
+
+void engine_ctl_auth_done(struct engine *e, uint64_t handle, json_t *r)
+{
+	for (size_t i = 0; i < AUTHD_MAX_CTL_CLIENTS; i++) {
+		struct ctl_client *c = &e->clients[i];
+		if (c->fd >= 0 && c->auth_pending && c->auth_handle == handle) {
+			c->auth_pending = false;
+			reply(e, i, r);
+			return;
+		}
+	}
+	json_decref(r);
+}
+
+void engine_ctl_reload_done(struct engine *e, json_t *r)
+{
+	for (size_t i = 0; i < AUTHD_MAX_CTL_CLIENTS; i++) {
+		struct ctl_client *c = &e->clients[i];
+		if (c->fd >= 0 && c->reload_pending) {
+			c->reload_pending = false;
+			reply(e, i, r);
+			return;
+		}
+	}
+	json_decref(r);
+}

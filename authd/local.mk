@@ -1,0 +1,35 @@
+# authd/: coopnet-authd (the daemon around the protocol core of authd/fsm.mk), its
+# database, policy engine and privilege separation; tests for them.
+noinst_LIBRARIES += authd/libauthd.a
+authd_libauthd_a_SOURCES = \
+	authd/db.c authd/db.h \
+	authd/policy.c authd/policy.h \
+	schemas/authd.schema.json schemas/policy.schema.json
+authd_libauthd_a_CFLAGS = $(AM_CFLAGS) $(SQLITE3_CFLAGS) $(SODIUM_CFLAGS)
+dist_schemas_DATA += schemas/authd.schema.json schemas/policy.schema.json
+
+AUTHD_LIBS = authd/libauthd.a authd/libauthfsm.a lib/libcoopnet.a $(SQLITE3_LIBS) \
+	$(SODIUM_LIBS) $(JANSSON_LIBS)
+
+sbin_PROGRAMS += authd/coopnet-authd
+authd_coopnet_authd_SOURCES = \
+	authd/authd.c authd/authd.h \
+	authd/engine.c authd/engine.h authd/engine_auth.c authd/engine_ctl.c \
+	authd/privsep.c
+authd_coopnet_authd_CFLAGS = $(AM_CFLAGS) $(SQLITE3_CFLAGS) $(SODIUM_CFLAGS)
+authd_coopnet_authd_LDADD = $(AUTHD_LIBS)
+
+# Unit tests. test_db wraps sqlite3_step/sqlite3_prepare_v2 to force failures.
+check_PROGRAMS += tests/unit/test_db tests/unit/test_policy
+TESTS += tests/unit/test_db tests/unit/test_policy
+tests_unit_test_db_SOURCES = tests/unit/test_db.c
+tests_unit_test_db_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(SQLITE3_CFLAGS)
+tests_unit_test_db_LDFLAGS = $(AM_LDFLAGS) -Wl,--wrap=sqlite3_step -Wl,--wrap=sqlite3_prepare_v2
+tests_unit_test_db_LDADD = $(AUTHD_LIBS) $(CMOCKA_LIBS)
+
+tests_unit_test_policy_SOURCES = tests/unit/test_policy.c
+tests_unit_test_policy_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(SODIUM_CFLAGS) \
+	-DSRCDIR='"$(abs_top_srcdir)"'
+tests_unit_test_policy_LDADD = $(AUTHD_LIBS) $(CMOCKA_LIBS)
+
+EXTRA_DIST += policy tests/netns/auth.test

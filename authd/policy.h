@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The configuration and the policy of coopnet-authd (docs/policy.md): JSON documents
+ * validated by lib/jconf against schemas/authd.schema.json and schemas/policy.schema.json,
+ * then checked for what a schema cannot say (an address that does not parse, a service a
+ * client names but nobody hosts, a duplicate vNIC). Every error is FILE:LINE:COLUMN: message.
+ *
+ * Two forms of a policy exist:
+ *   - the document the administrator writes: passcodes by reference (passcode_file,
+ *     group_key_file, readable by root only) or as derived keys (keys, group_key);
+ *   - the resolved form: the privileged parent reads the files and derives the keys
+ *     (policy_resolve), so the unprivileged engine only ever sees keys.
+ * policy_parse() takes both; the engine refuses file references (it cannot read them).
+ */
+#ifndef COOPNET_AUTHD_POLICY_H
+#define COOPNET_AUTHD_POLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "authcrypto.h"
+#include "coop.h"
+#include "jconf.h"
+
+#define AUTHD_DEFAULT_PORT 7447
+#define AUTHD_DEFAULT_POLICY "/etc/coopnet/policy.json"
+#define AUTHD_DEFAULT_DB "/var/lib/coopnet/authd.db"
+#define AUTHD_DEFAULT_CTL COOPNET_RUNDIR "/authd.sock"
+#define AUTHD_DEFAULT_NFQ COOPNET_RUNDIR "/nfq.sock"
+
+enum authd_role_bits { ROLE_SUPERVISOR = 1, ROLE_HEADER = 2, ROLE_PROVIDER = 4 };
+
+struct authd_config {
+	unsigned roles;                  /* ROLE_* bits */
+	struct cn_coop_addr listen[16];  /* port set */
+	size_t n_listen;
+	uint16_t port;
+	char policy[4096];
+	char database[4096];
+	char control_socket[108];
+	char nfq_socket[108];            /* "" : no data plane */
+	char user[33];                   /* "" : coopnet if it exists, else nobody */
+	enum cn_kdf_cost kdf;
+	struct auth_timing_cfg {
+		uint32_t rto_ms, rto_max_ms, max_tries, window_ms;
+	} timing;
+};
+
+/* An address or a prefix. */
+struct pol_prefix {
+	uint8_t family; /* CN_FAM_INET / CN_FAM_INET6 */
+	uint8_t addr[16];
+	uint8_t len;    /* prefix length; 32 or 128 for one address */
+};
+
+struct pol_key {
+	char service[CN_COOP_SERVICE_LEN];
+	uint8_t key[CN_KEY_LEN];
+};
+
+struct pol_client {
+	char name[CN_COOP_NAME_LEN];
+	char address[50];                /* as written */
+	struct pol_prefix prefix;
+	char (*services)[CN_COOP_SERVICE_LEN];
+	size_t n_services;
+	struct pol_key *keys;            /* resolved: one per service */
+	size_t n_keys;
+	char passcode_file[4096];        /* unresolved only */
+};
+
+struct pol_service {                     /* supervisor: a service of the overlay */
+	char name[CN_COOP_SERVICE_LEN];
+	struct cn_coop_addr addr;        /* port set */
+};
+
+struct pol_start {
+	char service[CN_COOP_SERVICE_LEN];
+	struct cn_coop_addr client;
+};
+
+struct pol_sp {                          /* header: one SP of the group */
+	struct cn_coop_addr addr;
+	char (*services)[CN_COOP_SERVICE_LEN];
+	size_t n_services;
+};
+
+struct pol_vservice {
+	char name[CN_COOP_SERVICE_LEN];
+	uint16_t port;
+};
+
+struct pol_vnic {
+	char name[CN_COOP_NAME_LEN];
+	struct cn_coop_addr addr;        /* port 0 */
+	char data_folder[4096];
+	struct pol_vservice *services;
+	size_t n_services;
+};
+
+struct policy {
+	bool has_group_key;
+	uint8_t group_key[CN_KEY_LEN];
+	char group_key_file[4096];       /* unresolved only */
+	/* supervisor */
+	bool supervisor;
+	struct cn_coop_addr *headers;
+	size_t n_headers;
+	struct pol_service *services;
+	size_t n_services;
+	struct pol_client *ss_clients;
+	size_t n_ss_clients;
+	struct pol_start *start;
+	size_t n_start;
+	/* header */
+	bool header;
+	struct pol_sp *group;
+	size_t n_group;
+	/* provider */
+	bool provider;
+	struct pol_vnic *vnics;
+	size_t n_vnics;
+	struct pol_client *sp_clients;
+	size_t n_sp_clients;
+	uint32_t id_lifetime;            /* seconds, 0: none */
+	uint32_t idle_time;              /* seconds, 0: none */
+};
+
+/* Load and check the daemon's configuration file. 0, or -1 with *err. */
+int config_load(struct authd_config *cfg, const char *path, struct jconf_error *err);
+
+/* Parse a policy document (file or buffer) into *out. The roles decide which sections
+ * must be present. resolved: refuse passcode_file / group_key_file. 0 or -1 with *err. */
+int policy_load_file(struct policy *out, const char *path, unsigned roles,
+		     struct jconf_error *err);
+int policy_load_buffer(struct policy *out, const char *name, const char *text, size_t len,
+		       unsigned roles, bool resolved, struct jconf_error *err);
+void policy_free(struct policy *p); /* NULL-safe, wipes keys */
+
+/* Read the passcode files (they must be regular files not readable by group or others)
+ * and derive the keys; read group_key_file. 0 or -1 with *err naming the file. */
+int policy_resolve(struct policy *p, enum cn_kdf_cost cost, struct jconf_error *err);
+/* The resolved form as JSON (keys in hex), for the engine. NULL on allocation failure. */
+json_t *policy_to_json(const struct policy *p);
+
+/* Lookups for the state machines. NULL when not found. */
+const struct pol_client *policy_client_by_name(const struct pol_client *c, size_t n,
+					       const char *name);
+/* The first client entry whose prefix holds addr and which may use service. */
+const struct pol_client *policy_client_for(const struct pol_client *c, size_t n,
+					   const struct cn_coop_addr *addr, const char *service);
+const uint8_t *policy_client_key(const struct pol_client *c, const char *service);
+bool policy_client_allows(const struct pol_client *c, const char *service);
+bool pol_prefix_contains(const struct pol_prefix *p, const struct cn_coop_addr *a);
+const struct pol_service *policy_service_by_name(const struct policy *p, const char *name);
+const struct pol_service *policy_service_by_addr(const struct policy *p,
+						 const struct cn_coop_addr *addr);
+/* Provider: the vNIC hosting service, with *port. */
+const struct pol_vnic *policy_vnic_for(const struct policy *p, const char *service,
+				       uint16_t *port);
+
+const char *kdf_name(enum cn_kdf_cost c);
+
+#endif

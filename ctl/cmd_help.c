@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: MIT */
+#include <stdio.h>
+
+#include "coopnetctl.h"
+
+int cmd_help(int argc, char **argv, const struct ctl_opts *opts)
+{
+	(void)argc;
+	(void)argv;
+	printf("usage: coopnetctl [--json] [--socket PATH] [--nfq-socket PATH] [--timeout MS] "
+	       "COMMAND [ARGS]\n\n"
+	       "  --json        print the daemon's reply as JSON\n"
+	       "  --socket      coopnet-authd's control socket (now %s)\n"
+	       "  --nfq-socket  coopnet-nfq's control socket (now %s)\n"
+	       "  --timeout     how long to wait for a reply, in ms (now %d)\n\n"
+	       "commands:\n",
+	       opts->authd_socket, opts->nfq_socket, opts->timeout_ms);
+	for (const struct ctl_command *c = ctl_commands; c->name; c++)
+		printf("  %-9s %-17s %s\n", c->name, c->args, c->summary);
+	printf("\nexit codes: 0 done, 1 refused by the daemon, 2 usage error, "
+	       "3 daemon unreachable, 4 bad reply\n");
+	return CTL_EXIT_OK;
+}

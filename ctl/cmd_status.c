@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT */
+/* coopnetctl status: coopnet-authd's roles, sockets, sessions and data-plane link. */
+#include <stdio.h>
+
+#include "coopnetctl.h"
+
+int cmd_status(int argc, char **argv, const struct ctl_opts *opts)
+{
+	json_t *reply, *v;
+	size_t i;
+	int rc;
+
+	(void)argv;
+	if (argc != 1) {
+		fprintf(stderr, "usage: coopnetctl status\n");
+		return CTL_EXIT_USAGE;
+	}
+	rc = ctl_request(opts, CTL_AUTHD, json_pack("{s:s}", "cmd", "status"), &reply);
+	if (rc != CTL_EXIT_OK)
+		return rc;
+	if (opts->json) {
+		ctl_print_json(reply);
+		json_decref(reply);
+		return CTL_EXIT_OK;
+	}
+	printf("roles:     ");
+	json_array_foreach(json_object_get(reply, "roles"), i, v)
+		printf("%s%s", i ? ", " : "", json_string_value(v));
+	printf("\nlisten:    ");
+	json_array_foreach(json_object_get(reply, "listen"), i, v)
+		printf("%s%s", i ? ", " : "", json_string_value(v));
+	printf("\nsessions:  %" JSON_INTEGER_FORMAT "\n",
+	       json_integer_value(json_object_get(reply, "sessions")));
+	printf("pending:   %" JSON_INTEGER_FORMAT " as SS, %" JSON_INTEGER_FORMAT " as SP\n",
+	       json_integer_value(json_object_get(reply, "pending_ss")),
+	       json_integer_value(json_object_get(reply, "pending_sp")));
+	printf("data plane: %s\n", json_string_value(json_object_get(reply, "nfq")) ?: "?");
+	printf("database:  %s (schema %" JSON_INTEGER_FORMAT ")\n",
+	       json_string_value(json_object_get(reply, "database")) ?: "?",
+	       json_integer_value(json_object_get(reply, "schema_version")));
+	printf("engine as: %s\nuptime:    %" JSON_INTEGER_FORMAT " s\n",
+	       json_string_value(json_object_get(reply, "user")) ?: "?",
+	       json_integer_value(json_object_get(reply, "uptime")));
+	json_decref(reply);
+	return CTL_EXIT_OK;
+}

@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: MIT */
+/* coopnetctl: the administrator's command line for coopnet-authd and coopnet-nfq. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "coopnetctl.h"
+
+const struct ctl_command ctl_commands[] = {
+	{ "help", "", "this text", cmd_help },
+	{ "stats", "[nfq|authd]", "counters per reason (coopnet-nfq, or coopnet-authd)",
+	  cmd_stats },
+	{ "status", "", "coopnet-authd: roles, sockets, sessions, data-plane link", cmd_status },
+	{ "sessions", "", "coopnet-authd: the sessions (ID LIST) in its database", cmd_sessions },
+	{ "clients", "", "coopnet-authd: the CLIENT LIST of its policy", cmd_clients },
+	{ "vnics", "", "coopnet-authd: vNICs, data folders and services", cmd_vnics },
+	{ "auth", "SERVICE [CLIENT]", "coopnet-authd (SS): authenticate now", cmd_auth },
+	{ "revoke", "ID|CLIENT", "coopnet-authd: end sessions (data plane too)", cmd_revoke },
+	{ "reload", "", "coopnet-authd: re-read the policy (as SIGHUP)", cmd_reload },
+	{ NULL, NULL, NULL, NULL },
+};
+
+static const struct ctl_command *find_command(const char *name)
+{
+	for (const struct ctl_command *c = ctl_commands; c->name; c++)
+		if (!strcmp(c->name, name))
+			return c;
+	return NULL;
+}
+
+static int parse_timeout(int *out, const char *value)
+{
+	char *end;
+	long ms;
+
+	errno = 0;
+	ms = strtol(value, &end, 10);
+	if (errno || *end || ms < 1 || ms > 600000) {
+		fprintf(stderr, "coopnetctl: --timeout \"%s\": give milliseconds from 1 to 600000\n",
+			value);
+		return -1;
+	}
+	*out = (int)ms;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "socket", required_argument, NULL, 's' },
+		{ "nfq-socket", required_argument, NULL, 'q' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct ctl_opts opts = {
+		.authd_socket = COOPNET_RUNDIR "/authd.sock",
+		.nfq_socket = COOPNET_RUNDIR "/nfq.sock",
+		.timeout_ms = 3000,
+	};
+	const struct ctl_command *cmd;
+	int c;
+
+	/* "+": stop at the command name, so a command's own options stay its own */
+	while ((c = getopt_long(argc, argv, "+js:q:t:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			opts.json = true;
+			break;
+		case 's':
+			opts.authd_socket = optarg;
+			break;
+		case 'q':
+			opts.nfq_socket = optarg;
+			break;
+		case 't':
+			if (parse_timeout(&opts.timeout_ms, optarg) < 0)
+				return CTL_EXIT_USAGE;
+			break;
+		case 'h':
+			return cmd_help(0, NULL, &opts);
+		default:
+			fprintf(stderr, "coopnetctl: try 'coopnetctl help'\n");
+			return CTL_EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		cmd_help(0, NULL, &opts);
+		return CTL_EXIT_USAGE;
+	}
+	cmd = find_command(argv[optind]);
+	if (!cmd) {
+		fprintf(stderr, "coopnetctl: unknown command \"%s\"; try 'coopnetctl help'\n",
+			argv[optind]);
+		return CTL_EXIT_USAGE;
+	}
+	return cmd->run(argc - optind, argv + optind, &opts);
+}

@@ -1,0 +1,677 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The cooperative datagram codec. Layout (big endian), docs/protocol.md has the diagram:
+ *
+ *    0 magic "CNCP"    4 version   5 ctl flags   6 coop flags (16)   8 length (16)
+ *   10 id (16)        12 error (16)             14 vNIC status      15 sender kind
+ *   16 timestamp ms (64)   24 nonce_ss (16 bytes)   40 nonce_sp (16 bytes)
+ *   56 sender: family, reserved, port (16), addr (16 bytes), name (16 bytes), reserved (4)
+ *   96 service (32 bytes)  128 proof (32 bytes)
+ *  160 fwd: family, reserved, port (16), addr (16 bytes)
+ *  180 dev_len (16)  182 reserved (16)  184 dev part (dev_len bytes)  then mac (32 bytes)
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "coop.h"
+
+#define OFF_MAGIC   0
+#define OFF_VERSION 4
+#define OFF_CTL     5
+#define OFF_COOP    6
+#define OFF_LENGTH  8
+#define OFF_ID      10
+#define OFF_ERROR   12
+#define OFF_VSTATUS 14
+#define OFF_SKIND   15
+#define OFF_TS      16
+#define OFF_NSS     24
+#define OFF_NSP     40
+#define OFF_SENDER  CN_COOP_OFF_SENDER
+#define OFF_SADDR   (OFF_SENDER + 4)
+#define OFF_SNAME   (OFF_SENDER + 20)
+#define OFF_SRES    (OFF_SENDER + 36)
+#define OFF_SERVICE CN_COOP_OFF_SERVICE
+#define OFF_PROOF   CN_COOP_OFF_PROOF
+#define OFF_FWD     CN_COOP_OFF_FWD
+#define OFF_DEVLEN  CN_COOP_OFF_DEVLEN
+#define OFF_RES2    182
+
+static const char *const err_names[] = {
+	[CN_COOP_OK] = "ok",
+	[CN_COOP_E_SHORT] = "short",
+	[CN_COOP_E_LONG] = "long",
+	[CN_COOP_E_MAGIC] = "magic",
+	[CN_COOP_E_VERSION] = "version",
+	[CN_COOP_E_LENGTH] = "length",
+	[CN_COOP_E_DEV_LEN] = "dev-len",
+	[CN_COOP_E_CTL_RESERVED] = "ctl-reserved",
+	[CN_COOP_E_COOP_RESERVED] = "coop-reserved",
+	[CN_COOP_E_NO_APP] = "no-app",
+	[CN_COOP_E_MULTI_APP] = "multi-app",
+	[CN_COOP_E_NO_CTL] = "no-ctl",
+	[CN_COOP_E_AUTH_FLAGS] = "auth-flags",
+	[CN_COOP_E_STATUS_FLAGS] = "status-flags",
+	[CN_COOP_E_VNIC_STATUS] = "vnic-status",
+	[CN_COOP_E_SENDER_KIND] = "sender-kind",
+	[CN_COOP_E_FAMILY] = "family",
+	[CN_COOP_E_ADDR_PAD] = "addr-pad",
+	[CN_COOP_E_NAME] = "name",
+	[CN_COOP_E_SERVICE] = "service",
+	[CN_COOP_E_RESERVED] = "reserved",
+	[CN_COOP_E_ERROR_CODE] = "error-code",
+	[CN_COOP_E_MISSING] = "missing",
+	[CN_COOP_E_UNUSED] = "unused",
+	[CN_COOP_E_NOSPACE] = "nospace",
+};
+
+static const char *const err_text[] = {
+	[CN_COOP_OK] = "no error",
+	[CN_COOP_E_SHORT] = "datagram shorter than the fixed part and the MAC (216 bytes)",
+	[CN_COOP_E_LONG] = "datagram longer than 1232 bytes",
+	[CN_COOP_E_MAGIC] = "not a cooperative datagram (magic is not \"CNCP\")",
+	[CN_COOP_E_VERSION] = "unsupported version",
+	[CN_COOP_E_LENGTH] = "length field differs from the datagram size",
+	[CN_COOP_E_DEV_LEN] = "developer part length does not match the datagram length",
+	[CN_COOP_E_CTL_RESERVED] = "a reserved control flag is set",
+	[CN_COOP_E_COOP_RESERVED] = "a reserved cooperative flag is set",
+	[CN_COOP_E_NO_APP] = "no cooperative flag set",
+	[CN_COOP_E_MULTI_APP] = "more than one cooperative flag set",
+	[CN_COOP_E_NO_CTL] = "no control flag set",
+	[CN_COOP_E_AUTH_FLAGS] = "auth control flags are none of REQ, REP&REQ, REP, RST+error",
+	[CN_COOP_E_STATUS_FLAGS] = "status control flags are none of REQ, REP, RST+error",
+	[CN_COOP_E_VNIC_STATUS] = "vNIC status out of range",
+	[CN_COOP_E_SENDER_KIND] = "sender kind out of range or wrong for this message",
+	[CN_COOP_E_FAMILY] = "address family is not 0, 4 or 6",
+	[CN_COOP_E_ADDR_PAD] = "address bytes beyond the family's length are not zero",
+	[CN_COOP_E_NAME] = "name is not printable ASCII padded with NUL bytes",
+	[CN_COOP_E_SERVICE] = "service is not [A-Za-z0-9._-]{1,31} padded with NUL bytes",
+	[CN_COOP_E_RESERVED] = "a reserved byte is not zero",
+	[CN_COOP_E_ERROR_CODE] = "error flag and error code disagree, or code out of range",
+	[CN_COOP_E_MISSING] = "a field this message needs is zero",
+	[CN_COOP_E_UNUSED] = "a field this message does not use is not zero",
+	[CN_COOP_E_NOSPACE] = "buffer too small for the datagram",
+};
+
+const char *cn_coop_err_name(enum cn_coop_err err)
+{
+	if ((unsigned)err > CN_COOP_E_MAX)
+		return "unknown";
+	return err_names[err];
+}
+
+const char *cn_coop_strerror(enum cn_coop_err err)
+{
+	if ((unsigned)err > CN_COOP_E_MAX)
+		return "unknown error";
+	return err_text[err];
+}
+
+const char *cn_auth_error_name(uint16_t code)
+{
+	static const char *const names[] = {
+		[CN_AUTHERR_NONE] = "none",
+		[CN_AUTHERR_DENIED] = "denied",
+		[CN_AUTHERR_UNKNOWN_SERVICE] = "unknown-service",
+		[CN_AUTHERR_STALE] = "stale",
+		[CN_AUTHERR_RATE_LIMITED] = "rate-limited",
+		[CN_AUTHERR_NO_ID] = "no-id",
+		[CN_AUTHERR_TIMEOUT] = "timeout",
+		[CN_AUTHERR_BAD_EXCHANGE] = "bad-exchange",
+		[CN_AUTHERR_INTERNAL] = "internal",
+	};
+
+	if (code > CN_AUTHERR_MAX)
+		return "unknown";
+	return names[code];
+}
+
+const char *cn_coop_kind_name(enum cn_coop_kind kind)
+{
+	static const char *const names[] = {
+		[CN_KIND_INVALID] = "invalid",
+		[CN_KIND_AUTH_REQ] = "Auth-REQ",
+		[CN_KIND_AUTH_REPREQ] = "Auth-REP&REQ",
+		[CN_KIND_AUTH_REP] = "Auth-REP",
+		[CN_KIND_AUTH_RST] = "Auth-RST",
+		[CN_KIND_STATUS_REQ] = "Status-REQ",
+		[CN_KIND_STATUS_REP] = "Status-REP",
+		[CN_KIND_STATUS_RST] = "Status-RST",
+		[CN_KIND_DEV] = "developer",
+	};
+
+	if ((unsigned)kind > CN_KIND_DEV)
+		return "invalid";
+	return names[kind];
+}
+
+enum cn_coop_kind cn_coop_kind(const struct cn_coop_msg *m)
+{
+	if (m->coop == CN_COOP_AUTH) {
+		switch (m->ctl) {
+		case CN_CTL_REQ: return CN_KIND_AUTH_REQ;
+		case CN_CTL_REQ | CN_CTL_REP: return CN_KIND_AUTH_REPREQ;
+		case CN_CTL_REP: return CN_KIND_AUTH_REP;
+		case CN_CTL_RST | CN_CTL_ERROR: return CN_KIND_AUTH_RST;
+		default: return CN_KIND_INVALID;
+		}
+	}
+	if (m->coop == CN_COOP_STATUS) {
+		switch (m->ctl) {
+		case CN_CTL_REQ: return CN_KIND_STATUS_REQ;
+		case CN_CTL_REP: return CN_KIND_STATUS_REP;
+		case CN_CTL_RST | CN_CTL_ERROR: return CN_KIND_STATUS_RST;
+		default: return CN_KIND_INVALID;
+		}
+	}
+	if (m->coop != 0 && (m->coop & ~CN_COOP_DEV_MASK) == 0 && (m->coop & (m->coop - 1)) == 0)
+		return CN_KIND_DEV;
+	return CN_KIND_INVALID;
+}
+
+void cn_coop_init(struct cn_coop_msg *m, uint16_t coop, uint8_t ctl)
+{
+	memset(m, 0, sizeof(*m));
+	m->coop = coop;
+	m->ctl = ctl;
+}
+
+/* ------------------------------------------------------------------ field checks */
+
+static enum cn_coop_err fail(struct cn_coop_diag *diag, enum cn_coop_err err,
+    const char *field, size_t offset)
+{
+	if (diag != NULL) {
+		diag->field = field;
+		diag->offset = offset;
+	}
+	return err;
+}
+
+static bool all_zero(const void *p, size_t n)
+{
+	const uint8_t *b = p;
+	uint8_t acc = 0;
+
+	for (size_t i = 0; i < n; i++)
+		acc |= b[i];
+	return acc == 0;
+}
+
+static bool addr_is_zero(const struct cn_coop_addr *a)
+{
+	return a->family == 0 && a->port == 0 && all_zero(a->addr, sizeof(a->addr));
+}
+
+static enum cn_coop_err check_addr(const struct cn_coop_addr *a, const char *field, size_t off,
+    struct cn_coop_diag *diag)
+{
+	switch (a->family) {
+	case CN_FAM_NONE:
+		if (!addr_is_zero(a))
+			return fail(diag, CN_COOP_E_ADDR_PAD, field, off);
+		return CN_COOP_OK;
+	case CN_FAM_INET:
+		if (!all_zero(a->addr + 4, 12))
+			return fail(diag, CN_COOP_E_ADDR_PAD, field, off + 8);
+		return CN_COOP_OK;
+	case CN_FAM_INET6:
+		return CN_COOP_OK;
+	default:
+		return fail(diag, CN_COOP_E_FAMILY, field, off);
+	}
+}
+
+/* NUL padded: at most size - 1 bytes of class, then only NUL bytes. Empty allowed here. */
+static bool padded_ok(const char *s, size_t size, bool service)
+{
+	size_t n = strnlen(s, size);
+
+	if (n == size)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (service) {
+			if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			    (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
+				return false;
+		} else if (c < 0x21 || c > 0x7e) {
+			return false;
+		}
+	}
+	return all_zero(s + n, size - n);
+}
+
+bool cn_coop_service_valid(const char *service)
+{
+	char buf[CN_COOP_SERVICE_LEN];
+	size_t n;
+
+	if (service == NULL)
+		return false;
+	n = strnlen(service, sizeof(buf));
+	if (n == 0 || n == sizeof(buf))
+		return false;
+	memset(buf, 0, sizeof(buf));
+	memcpy(buf, service, n);
+	return padded_ok(buf, sizeof(buf), true);
+}
+
+bool cn_coop_set_name(struct cn_coop_sender *s, const char *name)
+{
+	size_t n = strnlen(name, CN_COOP_NAME_LEN);
+
+	if (n == CN_COOP_NAME_LEN)
+		return false;
+	memset(s->name, 0, sizeof(s->name));
+	memcpy(s->name, name, n);
+	return padded_ok(s->name, sizeof(s->name), false);
+}
+
+bool cn_coop_set_service(struct cn_coop_msg *m, const char *service)
+{
+	if (!cn_coop_service_valid(service))
+		return false;
+	memset(m->service, 0, sizeof(m->service));
+	memcpy(m->service, service, strlen(service));
+	return true;
+}
+
+/* ------------------------------------------------------------------ semantic rules */
+
+/* Which fields a kind needs (MISSING when zero) and which it must leave zero (UNUSED). */
+#define F_ID       0x0001u
+#define F_NSS      0x0002u
+#define F_NSP      0x0004u
+#define F_TS       0x0008u
+#define F_SERVICE  0x0010u
+#define F_PROOF    0x0020u
+#define F_SENDER   0x0040u
+#define F_VSTATUS  0x0080u
+#define F_FWD      0x0100u
+#define F_MAC      0x0200u
+
+struct kind_rule {
+	unsigned need;    /* must be non-zero */
+	unsigned allow;   /* may be non-zero (need is implied) */
+	uint8_t sender;   /* bit mask of allowed sender kinds (1 << kind) */
+};
+
+static const struct kind_rule rules[] = {
+	[CN_KIND_AUTH_REQ] = { F_NSS | F_TS | F_SERVICE | F_PROOF | F_SENDER,
+		F_FWD | F_MAC, 1u << CN_SENDER_CLIENT },
+	[CN_KIND_AUTH_REPREQ] = { F_ID | F_NSS | F_NSP | F_TS | F_SERVICE | F_PROOF,
+		F_SENDER | F_VSTATUS, (1u << CN_SENDER_NONE) | (1u << CN_SENDER_VNIC) },
+	[CN_KIND_AUTH_REP] = { F_ID | F_NSS | F_NSP | F_TS | F_SERVICE | F_PROOF,
+		0, 1u << CN_SENDER_NONE },
+	[CN_KIND_AUTH_RST] = { F_NSS | F_TS,
+		F_NSP | F_SERVICE | F_PROOF, 1u << CN_SENDER_NONE },
+	[CN_KIND_STATUS_REQ] = { F_NSS | F_TS | F_SENDER,
+		F_ID | F_SERVICE | F_PROOF | F_MAC, (1u << CN_SENDER_CLIENT) | (1u << CN_SENDER_VNIC) },
+	[CN_KIND_STATUS_REP] = { F_NSS | F_NSP | F_TS | F_SENDER,
+		F_ID | F_SERVICE | F_PROOF | F_MAC | F_VSTATUS,
+		(1u << CN_SENDER_CLIENT) | (1u << CN_SENDER_VNIC) },
+	[CN_KIND_STATUS_RST] = { F_NSS | F_TS,
+		F_NSP | F_ID | F_SERVICE | F_PROOF | F_MAC, 1u << CN_SENDER_NONE },
+};
+
+static unsigned present_fields(const struct cn_coop_msg *m)
+{
+	unsigned f = 0;
+
+	if (m->id != 0)
+		f |= F_ID;
+	if (!all_zero(m->nonce_ss, sizeof(m->nonce_ss)))
+		f |= F_NSS;
+	if (!all_zero(m->nonce_sp, sizeof(m->nonce_sp)))
+		f |= F_NSP;
+	if (m->timestamp_ms != 0)
+		f |= F_TS;
+	if (m->service[0] != '\0')
+		f |= F_SERVICE;
+	if (!all_zero(m->proof, sizeof(m->proof)))
+		f |= F_PROOF;
+	if (m->sender.kind != CN_SENDER_NONE || !addr_is_zero(&m->sender.addr) ||
+	    !all_zero(m->sender.name, sizeof(m->sender.name)))
+		f |= F_SENDER;
+	if (m->vnic_status != 0)
+		f |= F_VSTATUS;
+	if (!addr_is_zero(&m->fwd))
+		f |= F_FWD;
+	if (!all_zero(m->mac, sizeof(m->mac)))
+		f |= F_MAC;
+	return f;
+}
+
+static const struct {
+	unsigned flag;
+	const char *name;
+	size_t offset;
+} field_info[] = {
+	{ F_ID, "id", OFF_ID },
+	{ F_NSS, "nonce_ss", OFF_NSS },
+	{ F_NSP, "nonce_sp", OFF_NSP },
+	{ F_TS, "timestamp", OFF_TS },
+	{ F_SERVICE, "service", OFF_SERVICE },
+	{ F_PROOF, "proof", OFF_PROOF },
+	{ F_SENDER, "sender", OFF_SENDER },
+	{ F_VSTATUS, "vnic_status", OFF_VSTATUS },
+	{ F_FWD, "fwd", OFF_FWD },
+	{ F_MAC, "mac", 0 /* at the end: offset filled by the caller */ },
+};
+
+static enum cn_coop_err check_kind(const struct cn_coop_msg *m, enum cn_coop_kind kind,
+    struct cn_coop_diag *diag)
+{
+	const struct kind_rule *r = &rules[kind];
+	unsigned have = present_fields(m);
+	size_t mac_off = CN_COOP_FIXED_LEN + m->dev_len;
+
+	for (size_t i = 0; i < sizeof(field_info) / sizeof(field_info[0]); i++) {
+		unsigned f = field_info[i].flag;
+		size_t off = f == F_MAC ? mac_off : field_info[i].offset;
+
+		if ((r->need & f) && !(have & f))
+			return fail(diag, CN_COOP_E_MISSING, field_info[i].name, off);
+		if (!((r->need | r->allow) & f) && (have & f))
+			return fail(diag, CN_COOP_E_UNUSED, field_info[i].name, off);
+	}
+	if (!(r->sender & (1u << m->sender.kind)))
+		return fail(diag, CN_COOP_E_SENDER_KIND, "sender.kind", OFF_SKIND);
+	if (m->sender.kind != CN_SENDER_NONE && m->sender.addr.family == CN_FAM_NONE)
+		return fail(diag, CN_COOP_E_MISSING, "sender.addr", OFF_SENDER);
+	if (kind == CN_KIND_AUTH_REQ && m->sender.name[0] == '\0')
+		return fail(diag, CN_COOP_E_MISSING, "sender.name", OFF_SNAME);
+	/* A forwarded REQ carries both the origin and the header's MAC, never one alone. */
+	if (kind == CN_KIND_AUTH_REQ && !(have & F_FWD) != !(have & F_MAC))
+		return fail(diag, CN_COOP_E_MISSING, (have & F_FWD) ? "mac" : "fwd",
+		    (have & F_FWD) ? mac_off : OFF_FWD);
+	if (kind == CN_KIND_AUTH_REQ && (have & F_FWD) && m->fwd.port == 0)
+		return fail(diag, CN_COOP_E_MISSING, "fwd.port", OFF_FWD + 2);
+	/* Status: authenticated by exactly one of proof (K_s, SS <-> SP) and mac (K_g, SPs). */
+	if (kind >= CN_KIND_STATUS_REQ && kind <= CN_KIND_STATUS_RST) {
+		if (!(have & (F_PROOF | F_MAC)))
+			return fail(diag, CN_COOP_E_MISSING, "proof|mac", OFF_PROOF);
+		if ((have & F_PROOF) && (have & F_MAC))
+			return fail(diag, CN_COOP_E_UNUSED, "mac", mac_off);
+		if ((have & F_PROOF) && !(have & F_ID))
+			return fail(diag, CN_COOP_E_MISSING, "id", OFF_ID);
+	}
+	return CN_COOP_OK;
+}
+
+enum cn_coop_err cn_coop_validate(const struct cn_coop_msg *m, struct cn_coop_diag *diag)
+{
+	enum cn_coop_err err;
+	enum cn_coop_kind kind;
+
+	if (m->ctl & CN_CTL_RESERVED)
+		return fail(diag, CN_COOP_E_CTL_RESERVED, "ctl", OFF_CTL);
+	if (m->coop & CN_COOP_RESERVED)
+		return fail(diag, CN_COOP_E_COOP_RESERVED, "coop", OFF_COOP);
+	if (m->coop == 0)
+		return fail(diag, CN_COOP_E_NO_APP, "coop", OFF_COOP);
+	if (m->coop & (m->coop - 1))
+		return fail(diag, CN_COOP_E_MULTI_APP, "coop", OFF_COOP);
+	if (m->ctl == 0)
+		return fail(diag, CN_COOP_E_NO_CTL, "ctl", OFF_CTL);
+	if (m->dev_len > CN_COOP_DEV_MAX)
+		return fail(diag, CN_COOP_E_DEV_LEN, "dev_len", OFF_DEVLEN);
+	if (m->vnic_status > CN_VNIC_STATUS_MAX)
+		return fail(diag, CN_COOP_E_VNIC_STATUS, "vnic_status", OFF_VSTATUS);
+	if (m->sender.kind > CN_SENDER_VNIC)
+		return fail(diag, CN_COOP_E_SENDER_KIND, "sender.kind", OFF_SKIND);
+	if ((err = check_addr(&m->sender.addr, "sender.addr", OFF_SENDER, diag)) != CN_COOP_OK)
+		return err;
+	if (!padded_ok(m->sender.name, sizeof(m->sender.name), false))
+		return fail(diag, CN_COOP_E_NAME, "sender.name", OFF_SNAME);
+	if (m->sender.kind == CN_SENDER_NONE &&
+	    (!addr_is_zero(&m->sender.addr) || m->sender.name[0] != '\0'))
+		return fail(diag, CN_COOP_E_UNUSED, "sender", OFF_SENDER);
+	if (!padded_ok(m->service, sizeof(m->service), true))
+		return fail(diag, CN_COOP_E_SERVICE, "service", OFF_SERVICE);
+	if ((err = check_addr(&m->fwd, "fwd", OFF_FWD, diag)) != CN_COOP_OK)
+		return err;
+	if (!(m->ctl & CN_CTL_ERROR) != (m->error == 0))
+		return fail(diag, CN_COOP_E_ERROR_CODE, "error", OFF_ERROR);
+
+	kind = cn_coop_kind(m);
+	if (m->coop == CN_COOP_AUTH && kind == CN_KIND_INVALID)
+		return fail(diag, CN_COOP_E_AUTH_FLAGS, "ctl", OFF_CTL);
+	if (m->coop == CN_COOP_STATUS && kind == CN_KIND_INVALID)
+		return fail(diag, CN_COOP_E_STATUS_FLAGS, "ctl", OFF_CTL);
+	if (kind == CN_KIND_DEV)
+		return CN_COOP_OK; /* a developer's application defines its own rules */
+	if (m->error > CN_AUTHERR_MAX)
+		return fail(diag, CN_COOP_E_ERROR_CODE, "error", OFF_ERROR);
+	return check_kind(m, kind, diag);
+}
+
+/* ------------------------------------------------------------------ encode / decode */
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static uint16_t get16(const uint8_t *p)
+{
+	return (uint16_t)((p[0] << 8) | p[1]);
+}
+
+static void put64(uint8_t *p, uint64_t v)
+{
+	for (int i = 7; i >= 0; i--, v >>= 8)
+		p[i] = (uint8_t)v;
+}
+
+static uint64_t get64(const uint8_t *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+static void put_addr(uint8_t *p, const struct cn_coop_addr *a)
+{
+	p[0] = a->family;
+	p[1] = 0;
+	put16(p + 2, a->port);
+	memcpy(p + 4, a->addr, 16);
+}
+
+static void get_addr(struct cn_coop_addr *a, const uint8_t *p)
+{
+	a->family = p[0];
+	a->port = get16(p + 2);
+	memcpy(a->addr, p + 4, 16);
+}
+
+enum cn_coop_err cn_coop_encode(const struct cn_coop_msg *m, uint8_t *buf, size_t size,
+    size_t *outlen, struct cn_coop_diag *diag)
+{
+	enum cn_coop_err err;
+	size_t len;
+
+	if ((err = cn_coop_validate(m, diag)) != CN_COOP_OK)
+		return err;
+	len = CN_COOP_MIN_LEN + m->dev_len;
+	if (size < len)
+		return fail(diag, CN_COOP_E_NOSPACE, "buffer", size);
+
+	memset(buf, 0, CN_COOP_FIXED_LEN);
+	put16(buf + OFF_MAGIC, (uint16_t)(CN_COOP_MAGIC >> 16));
+	put16(buf + OFF_MAGIC + 2, (uint16_t)CN_COOP_MAGIC);
+	buf[OFF_VERSION] = CN_COOP_VERSION;
+	buf[OFF_CTL] = m->ctl;
+	put16(buf + OFF_COOP, m->coop);
+	put16(buf + OFF_LENGTH, (uint16_t)len);
+	put16(buf + OFF_ID, m->id);
+	put16(buf + OFF_ERROR, m->error);
+	buf[OFF_VSTATUS] = m->vnic_status;
+	buf[OFF_SKIND] = m->sender.kind;
+	put64(buf + OFF_TS, m->timestamp_ms);
+	memcpy(buf + OFF_NSS, m->nonce_ss, CN_COOP_NONCE_LEN);
+	memcpy(buf + OFF_NSP, m->nonce_sp, CN_COOP_NONCE_LEN);
+	put_addr(buf + OFF_SENDER, &m->sender.addr);
+	memcpy(buf + OFF_SNAME, m->sender.name, CN_COOP_NAME_LEN);
+	memcpy(buf + OFF_SERVICE, m->service, CN_COOP_SERVICE_LEN);
+	memcpy(buf + OFF_PROOF, m->proof, CN_COOP_TAG_LEN);
+	put_addr(buf + OFF_FWD, &m->fwd);
+	put16(buf + OFF_DEVLEN, m->dev_len);
+	memcpy(buf + CN_COOP_OFF_DEV, m->dev, m->dev_len);
+	memcpy(buf + CN_COOP_OFF_DEV + m->dev_len, m->mac, CN_COOP_TAG_LEN);
+	*outlen = len;
+	return CN_COOP_OK;
+}
+
+enum cn_coop_err cn_coop_decode(struct cn_coop_msg *out, const uint8_t *buf, size_t len,
+    struct cn_coop_diag *diag)
+{
+	uint16_t dev_len;
+
+	if (len < CN_COOP_MIN_LEN)
+		return fail(diag, CN_COOP_E_SHORT, "datagram", len);
+	if (len > CN_COOP_MAX_LEN)
+		return fail(diag, CN_COOP_E_LONG, "datagram", len);
+	if (get16(buf) != (uint16_t)(CN_COOP_MAGIC >> 16) ||
+	    get16(buf + 2) != (uint16_t)CN_COOP_MAGIC)
+		return fail(diag, CN_COOP_E_MAGIC, "magic", OFF_MAGIC);
+	if (buf[OFF_VERSION] != CN_COOP_VERSION)
+		return fail(diag, CN_COOP_E_VERSION, "version", OFF_VERSION);
+	if (get16(buf + OFF_LENGTH) != len)
+		return fail(diag, CN_COOP_E_LENGTH, "length", OFF_LENGTH);
+	dev_len = get16(buf + OFF_DEVLEN);
+	if ((size_t)dev_len + CN_COOP_MIN_LEN != len)
+		return fail(diag, CN_COOP_E_DEV_LEN, "dev_len", OFF_DEVLEN);
+	/* Reserved bytes the struct has no room for: checked here, not in validate. */
+	if (buf[OFF_SENDER + 1] != 0)
+		return fail(diag, CN_COOP_E_RESERVED, "sender.reserved", OFF_SENDER + 1);
+	if (!all_zero(buf + OFF_SRES, 4))
+		return fail(diag, CN_COOP_E_RESERVED, "sender.reserved", OFF_SRES);
+	if (buf[OFF_FWD + 1] != 0)
+		return fail(diag, CN_COOP_E_RESERVED, "fwd.reserved", OFF_FWD + 1);
+	if (get16(buf + OFF_RES2) != 0)
+		return fail(diag, CN_COOP_E_RESERVED, "reserved", OFF_RES2);
+
+	memset(out, 0, offsetof(struct cn_coop_msg, dev));
+	out->ctl = buf[OFF_CTL];
+	out->coop = get16(buf + OFF_COOP);
+	out->id = get16(buf + OFF_ID);
+	out->error = get16(buf + OFF_ERROR);
+	out->vnic_status = buf[OFF_VSTATUS];
+	out->sender.kind = buf[OFF_SKIND];
+	out->timestamp_ms = get64(buf + OFF_TS);
+	memcpy(out->nonce_ss, buf + OFF_NSS, CN_COOP_NONCE_LEN);
+	memcpy(out->nonce_sp, buf + OFF_NSP, CN_COOP_NONCE_LEN);
+	get_addr(&out->sender.addr, buf + OFF_SENDER);
+	memcpy(out->sender.name, buf + OFF_SNAME, CN_COOP_NAME_LEN);
+	memcpy(out->service, buf + OFF_SERVICE, CN_COOP_SERVICE_LEN);
+	memcpy(out->proof, buf + OFF_PROOF, CN_COOP_TAG_LEN);
+	get_addr(&out->fwd, buf + OFF_FWD);
+	out->dev_len = dev_len;
+	memcpy(out->dev, buf + CN_COOP_OFF_DEV, dev_len);
+	memcpy(out->mac, buf + CN_COOP_OFF_DEV + dev_len, CN_COOP_TAG_LEN);
+	return cn_coop_validate(out, diag);
+}
+
+/* ------------------------------------------------------------------ addresses */
+
+int cn_coop_addr_from_sockaddr(struct cn_coop_addr *out, const struct sockaddr *sa,
+    socklen_t salen)
+{
+	memset(out, 0, sizeof(*out));
+	if (sa->sa_family == AF_INET && salen >= (socklen_t)sizeof(struct sockaddr_in)) {
+		const struct sockaddr_in *sin = (const struct sockaddr_in *)(const void *)sa;
+
+		out->family = CN_FAM_INET;
+		out->port = ntohs(sin->sin_port);
+		memcpy(out->addr, &sin->sin_addr, 4);
+		return 0;
+	}
+	if (sa->sa_family == AF_INET6 && salen >= (socklen_t)sizeof(struct sockaddr_in6)) {
+		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)(const void *)sa;
+
+		out->family = CN_FAM_INET6;
+		out->port = ntohs(sin6->sin6_port);
+		memcpy(out->addr, &sin6->sin6_addr, 16);
+		return 0;
+	}
+	return -1;
+}
+
+socklen_t cn_coop_addr_to_sockaddr(const struct cn_coop_addr *a, struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (a->family == CN_FAM_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)(void *)ss;
+
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(a->port);
+		memcpy(&sin->sin_addr, a->addr, 4);
+		return sizeof(*sin);
+	}
+	if (a->family == CN_FAM_INET6) {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)(void *)ss;
+
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(a->port);
+		memcpy(&sin6->sin6_addr, a->addr, 16);
+		return sizeof(*sin6);
+	}
+	return 0;
+}
+
+int cn_coop_addr_parse(struct cn_coop_addr *out, const char *text)
+{
+	memset(out, 0, sizeof(*out));
+	if (text == NULL)
+		return -1;
+	if (inet_pton(AF_INET, text, out->addr) == 1) {
+		out->family = CN_FAM_INET;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, text, out->addr) == 1) {
+		out->family = CN_FAM_INET6;
+		return 0;
+	}
+	memset(out, 0, sizeof(*out));
+	return -1;
+}
+
+const char *cn_coop_addr_format(const struct cn_coop_addr *a, char *buf, size_t size)
+{
+	char host[INET6_ADDRSTRLEN];
+
+	if (size == 0)
+		return buf;
+	if (a->family == CN_FAM_INET)
+		inet_ntop(AF_INET, a->addr, host, sizeof(host));
+	else if (a->family == CN_FAM_INET6)
+		inet_ntop(AF_INET6, a->addr, host, sizeof(host));
+	else
+		snprintf(host, sizeof(host), "none");
+	if (a->port == 0)
+		snprintf(buf, size, "%s", host);
+	else if (a->family == CN_FAM_INET6)
+		snprintf(buf, size, "[%s]:%u", host, a->port);
+	else
+		snprintf(buf, size, "%s:%u", host, a->port);
+	return buf;
+}
+
+bool cn_coop_addr_equal(const struct cn_coop_addr *a, const struct cn_coop_addr *b,
+    bool with_port)
+{
+	if (a->family != b->family)
+		return false;
+	if (with_port && a->port != b->port)
+		return false;
+	return memcmp(a->addr, b->addr, 16) == 0;
+}

@@ -1,0 +1,334 @@
+/* SPDX-License-Identifier: MIT */
+#include "ctl.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+static int fill_sockaddr(struct sockaddr_un *sun, const char *path)
+{
+	memset(sun, 0, sizeof(*sun));
+	sun->sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sun->sun_path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	strcpy(sun->sun_path, path);
+	return 0;
+}
+
+/* Remove a socket file left by a dead process; refuse to remove anything else. */
+static int remove_stale_socket(const char *path)
+{
+	struct stat st;
+
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? 0 : -1;
+	if (!S_ISSOCK(st.st_mode)) {
+		errno = EEXIST;
+		return -1;
+	}
+	return unlink(path);
+}
+
+int ctl_listen(const char *path, mode_t mode)
+{
+	struct sockaddr_un sun;
+	int fd, saved;
+
+	if (fill_sockaddr(&sun, path) < 0 || remove_stale_socket(path) < 0)
+		return -1;
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 || chmod(path, mode) < 0 ||
+	    listen(fd, 16) < 0)
+		goto fail;
+	return fd;
+fail:
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return -1;
+}
+
+int ctl_connect(const char *path)
+{
+	struct sockaddr_un sun;
+	int fd, saved;
+
+	if (fill_sockaddr(&sun, path) < 0)
+		return -1;
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	return fd;
+}
+
+int ctl_send(int fd, const json_t *msg)
+{
+	char *text = json_dumps(msg, JSON_COMPACT);
+	size_t len;
+	ssize_t n;
+
+	if (!text) {
+		errno = ENOMEM;
+		return -1;
+	}
+	len = strlen(text);
+	if (len > CTL_MSG_MAX) {
+		free(text);
+		errno = EMSGSIZE;
+		return -1;
+	}
+	n = send(fd, text, len, MSG_NOSIGNAL);
+	free(text);
+	if (n < 0)
+		return -1;
+	if ((size_t)n != len) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	return 0;
+}
+
+json_t *ctl_parse(const char *buf, size_t len, char *err, size_t errlen)
+{
+	json_error_t jerr;
+	json_t *msg;
+
+	msg = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!msg) {
+		snprintf(err, errlen, "bad control message: %s (column %d)", jerr.text,
+			 jerr.column);
+		return NULL;
+	}
+	if (!json_is_object(msg)) {
+		json_decref(msg);
+		snprintf(err, errlen, "bad control message: not a JSON object");
+		return NULL;
+	}
+	return msg;
+}
+
+json_t *ctl_recv(int fd, bool *closed, char *err, size_t errlen)
+{
+	char *buf;
+	ssize_t n;
+	json_t *msg;
+	int saved;
+
+	*closed = false;
+	buf = malloc(CTL_MSG_MAX + 1);
+	if (!buf) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	/* MSG_TRUNC reports the real size, so an oversized message is refused, not cut. */
+	n = recv(fd, buf, CTL_MSG_MAX + 1, MSG_TRUNC);
+	if (n <= 0) {
+		saved = errno;
+		free(buf);
+		if (n == 0)
+			*closed = true;
+		snprintf(err, errlen, "%s", n == 0 ? "connection closed" : strerror(saved));
+		errno = saved;
+		return NULL;
+	}
+	if (n > CTL_MSG_MAX) {
+		free(buf);
+		snprintf(err, errlen, "control message of %zd bytes exceeds %d", n, CTL_MSG_MAX);
+		errno = EMSGSIZE;
+		return NULL;
+	}
+	msg = ctl_parse(buf, (size_t)n, err, errlen);
+	free(buf);
+	return msg;
+}
+
+json_t *ctl_call(const char *path, const json_t *req, int timeout_ms, char *err, size_t errlen)
+{
+	struct pollfd pfd;
+	json_t *reply;
+	bool closed;
+	int fd, r;
+
+	fd = ctl_connect(path);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (ctl_send(fd, req) < 0) {
+		snprintf(err, errlen, "%s: send: %s", path, strerror(errno));
+		close(fd);
+		return NULL;
+	}
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	do {
+		r = poll(&pfd, 1, timeout_ms);
+	} while (r < 0 && errno == EINTR);
+	if (r <= 0) {
+		snprintf(err, errlen, "%s: %s", path, r == 0 ? "no reply (timed out)" : strerror(errno));
+		close(fd);
+		return NULL;
+	}
+	reply = ctl_recv(fd, &closed, err, errlen);
+	close(fd);
+	return reply;
+}
+
+json_t *ctl_reply_ok(void)
+{
+	return json_pack("{s:b}", "ok", 1);
+}
+
+json_t *ctl_reply_error(const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return json_pack("{s:b, s:s}", "ok", 0, "error", msg);
+}
+
+int ctl_peer_uid(int fd, uid_t *uid)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+		return -1;
+	*uid = cred.uid;
+	return 0;
+}
+
+/* --- the session object ------------------------------------------------------------ */
+
+json_t *cn_session_to_json(const struct cn_session *s)
+{
+	char client[INET6_ADDRSTRLEN], service[INET6_ADDRSTRLEN], id[CN_ID_STRLEN];
+
+	if (!inet_ntop(s->family, s->client, client, sizeof(client)) ||
+	    !inet_ntop(s->family, s->service, service, sizeof(service)))
+		return NULL;
+	return json_pack("{s:s, s:s, s:i, s:s, s:s, s:I}", "client", client, "service", service,
+			 "port", (int)s->port, "id", cn_id_format_hex(s->id, id, sizeof(id)),
+			 "vnic", s->vnic, "expires", (json_int_t)s->expires);
+}
+
+/* Parse an address; the first one fixes the family, the second must match it. */
+static int parse_session_addr(struct cn_session *s, uint8_t *out, const json_t *v,
+			      const char *key, char *err, size_t errlen)
+{
+	const char *text = json_string_value(v);
+	int family;
+
+	if (!text) {
+		snprintf(err, errlen, "\"%s\" must be an IP address string", key);
+		return -1;
+	}
+	family = strchr(text, ':') ? AF_INET6 : AF_INET;
+	if (inet_pton(family, text, out) != 1) {
+		snprintf(err, errlen, "\"%s\": \"%s\" is not an IPv4 or IPv6 address", key, text);
+		return -1;
+	}
+	if (s->family && s->family != family) {
+		snprintf(err, errlen, "\"%s\": \"%s\" is not of the same family as \"client\"",
+			 key, text);
+		return -1;
+	}
+	s->family = family;
+	return 0;
+}
+
+static int parse_session_field(struct cn_session *s, const char *key, const json_t *v,
+			       char *err, size_t errlen)
+{
+	if (!strcmp(key, "client"))
+		return parse_session_addr(s, s->client, v, key, err, errlen);
+	if (!strcmp(key, "service"))
+		return parse_session_addr(s, s->service, v, key, err, errlen);
+	if (!strcmp(key, "port")) {
+		json_int_t port = json_integer_value(v);
+		if (!json_is_integer(v) || port < 1 || port > 65535) {
+			snprintf(err, errlen, "\"port\" must be an integer from 1 to 65535");
+			return -1;
+		}
+		s->port = (uint16_t)port;
+		return 0;
+	}
+	if (!strcmp(key, "id")) {
+		enum cn_id_parse_err e = cn_id_parse(&s->id, json_string_value(v));
+		if (e != CN_ID_PARSE_OK) {
+			snprintf(err, errlen, "\"id\": %s%s%s: %s", json_is_string(v) ? "\"" : "",
+				 json_is_string(v) ? json_string_value(v) : "not a string",
+				 json_is_string(v) ? "\"" : "", cn_id_parse_strerror(e));
+			return -1;
+		}
+		return 0;
+	}
+	if (!strcmp(key, "vnic")) {
+		const char *name = json_string_value(v);
+		if (!name || strlen(name) >= sizeof(s->vnic)) {
+			snprintf(err, errlen, "\"vnic\" must be a string of at most %zu characters",
+				 sizeof(s->vnic) - 1);
+			return -1;
+		}
+		strcpy(s->vnic, name);
+		return 0;
+	}
+	if (!strcmp(key, "expires")) {
+		if (!json_is_integer(v) || json_integer_value(v) < 0) {
+			snprintf(err, errlen, "\"expires\" must be a Unix time in seconds (0: never)");
+			return -1;
+		}
+		s->expires = (uint64_t)json_integer_value(v);
+		return 0;
+	}
+	snprintf(err, errlen, "unknown session key \"%s\"", key);
+	return -1;
+}
+
+int cn_session_from_json(struct cn_session *out, const json_t *obj, char *err, size_t errlen)
+{
+	static const char *const required[] = { "client", "service", "port", "id" };
+	struct cn_session s;
+	const char *key;
+	json_t *v;
+
+	if (!json_is_object(obj)) {
+		snprintf(err, errlen, "a session must be a JSON object");
+		return -1;
+	}
+	for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++) {
+		if (!json_object_get(obj, required[i])) {
+			snprintf(err, errlen, "session lacks \"%s\"", required[i]);
+			return -1;
+		}
+	}
+	memset(&s, 0, sizeof(s));
+	json_object_foreach((json_t *)obj, key, v) {
+		if (parse_session_field(&s, key, v, err, errlen) < 0)
+			return -1;
+	}
+	*out = s;
+	return 0;
+}

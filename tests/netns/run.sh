@@ -1,0 +1,168 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# Run coopnet's namespace integration tests: every tests/netns/*.test, or those named.
+#
+#	tests/netns/run.sh [-t SECONDS] [-v] [-l] [NAME...]
+#
+#	NAME         a test name: "selftest" or "selftest.test" (several allowed)
+#	-t SECONDS   time limit per test (default $NB_TEST_TIMEOUT or 300); SIGTERM, then SIGKILL
+#	             10 s later. The test's traps clean up on SIGTERM; after a SIGKILL the sweep
+#	             below removes its leftovers.
+#	-v           show each test's output as it runs (default: only for failures)
+#	-l           list the tests and exit
+#
+# One line per test (PASS/FAIL/SKIP and seconds), then "# integration: N passed, M failed".
+# Exit status: 0 when nothing failed, 1 otherwise, 2 on usage errors. Exit 77 from a test is
+# a SKIP. Needs root. NB_KEEP=1 is passed through (tests then keep their namespaces).
+set -euo pipefail
+
+HERE=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)
+NB_TOP=$(cd "$HERE/../.." && pwd)
+export NB_TOP
+
+limit=${NB_TEST_TIMEOUT:-300}
+verbose=0
+list=0
+usage() {
+	sed -n '4,17s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
+	exit 2
+}
+while getopts "t:vlh" opt; do
+	case $opt in
+	t) limit=$OPTARG ;;
+	v) verbose=1 ;;
+	l) list=1 ;;
+	*) usage ;;
+	esac
+done
+shift $((OPTIND - 1))
+if ! [[ $limit =~ ^[0-9]+$ ]] || ((limit < 1)); then
+	echo "run.sh: -t wants a number of seconds, not '$limit'" >&2
+	exit 2
+fi
+
+tests=()
+if [ $# -eq 0 ]; then
+	for t in "$HERE"/*.test; do
+		[ -e "$t" ] && tests+=("$t")
+	done
+else
+	for n in "$@"; do
+		n=${n##*/}
+		n=${n%.test}
+		if [ ! -e "$HERE/$n.test" ]; then
+			echo "run.sh: no test '$n' (see: tests/netns/run.sh -l)" >&2
+			exit 2
+		fi
+		tests+=("$HERE/$n.test")
+	done
+fi
+if [ ${#tests[@]} -eq 0 ]; then
+	echo "run.sh: no tests in $HERE" >&2
+	exit 1
+fi
+if [ "$list" = 1 ]; then
+	for t in "${tests[@]}"; do basename "$t" .test; done
+	exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "run.sh: integration tests must run as root (they create network namespaces)" >&2
+	exit 1
+fi
+for c in ip timeout; do
+	command -v "$c" >/dev/null || { echo "run.sh: '$c' missing (Debian packages iproute2, coreutils; see scripts/setup.sh)" >&2; exit 1; }
+done
+
+logdir=$(mktemp -d "${TMPDIR:-/tmp}/coopnet-integration.XXXXXX")
+pass=0
+fail=0
+skip=0
+failed=()
+
+# leftovers of earlier runs that were killed (only runs whose creating process is dead)
+"$HERE/lib.sh" sweep >/dev/null || echo "# warning: sweeping dead runs failed" >&2
+
+# timeout(1) runs the test in its own process group, so a ^C or a kill of run.sh would not
+# reach it: pass the signal on (the test's traps clean up), wait for it, sweep, and stop.
+current=
+# shellcheck disable=SC2317 # called from the traps below
+forward_signal() {
+	local sig=$1 code=$2
+	trap '' INT TERM HUP
+	if [ -n "$current" ]; then
+		echo "# run.sh: SIG$sig, stopping the running test" >&2
+		kill -TERM "$current" 2>/dev/null || true
+		wait "$current" 2>/dev/null || true
+	fi
+	"$HERE/lib.sh" sweep >/dev/null 2>&1 || true
+	echo "# integration: interrupted by SIG$sig ($pass passed, $fail failed so far); logs: $logdir" >&2
+	exit "$code"
+}
+trap 'forward_signal INT 130' INT
+trap 'forward_signal TERM 143' TERM
+trap 'forward_signal HUP 129' HUP
+
+now_ms() {
+	local t=${EPOCHREALTIME//[!0-9]/}
+	echo $((t / 1000))
+}
+
+for t in "${tests[@]}"; do
+	name=$(basename "$t" .test)
+	log="$logdir/$name.log"
+	start=$(now_ms)
+	rc=0
+	if [ ! -x "$t" ]; then
+		echo "run.sh: $t is not executable (chmod +x, and commit the mode)" >"$log"
+		rc=126
+	else
+		# in the background so that a signal to run.sh is handled at once (forward_signal)
+		if [ "$verbose" = 1 ]; then
+			timeout -k 10 "$limit" "$t" > >(tee "$log" | sed 's/^/    /') 2>&1 &
+		else
+			timeout -k 10 "$limit" "$t" >"$log" 2>&1 &
+		fi
+		current=$!
+		wait "$current" || rc=$?
+		current=
+	fi
+	el=$(($(now_ms) - start))
+	secs=$(printf '%d.%01d' $((el / 1000)) $((el % 1000 / 100)))
+	case $rc in
+	0)
+		pass=$((pass + 1))
+		printf 'PASS  %-30s %6ss\n' "$name" "$secs"
+		;;
+	77)
+		skip=$((skip + 1))
+		printf 'SKIP  %-30s %6ss  %s\n' "$name" "$secs" "$(grep -m1 '^# SKIP' "$log" | sed 's/^# SKIP //')"
+		;;
+	*)
+		fail=$((fail + 1))
+		failed+=("$name")
+		why="exit $rc"
+		case $rc in
+		124) why="timed out after ${limit}s (SIGTERM)" ;;
+		137) why="timed out after ${limit}s, killed (SIGKILL)" ;;
+		126) why="not executable" ;;
+		esac
+		printf 'FAIL  %-30s %6ss  %s\n' "$name" "$secs" "$why"
+		if [ "$verbose" = 0 ]; then
+			tail -n 60 "$log" | sed 's/^/#   /'
+		fi
+		# a test killed by the time limit may have left namespaces behind
+		"$HERE/lib.sh" sweep >/dev/null 2>&1 || true
+		;;
+	esac
+done
+
+[ "$skip" -gt 0 ] && echo "# skipped: $skip"
+echo "# integration: $pass passed, $fail failed"
+if [ "$fail" -gt 0 ]; then
+	echo "# logs: $logdir (failed: ${failed[*]})"
+	exit 1
+fi
+rm -rf -- "$logdir"
+exit 0

@@ -1,0 +1,426 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The profiled status database on real sqlite files. sqlite3_step and sqlite3_prepare_v2 are
+ * wrapped (-Wl,--wrap) so a test can make the Nth call fail and check that the function
+ * reports it and leaves the database as it was.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../../authd/db.h"
+
+static int step_countdown;    /* fail the Nth sqlite3_step from now (0: never) */
+static int prepare_countdown; /* fail the Nth sqlite3_prepare_v2 from now */
+
+int __real_sqlite3_step(sqlite3_stmt *st);
+int __wrap_sqlite3_step(sqlite3_stmt *st);
+int __real_sqlite3_prepare_v2(sqlite3 *h, const char *sql, int n, sqlite3_stmt **st,
+			      const char **tail);
+int __wrap_sqlite3_prepare_v2(sqlite3 *h, const char *sql, int n, sqlite3_stmt **st,
+			      const char **tail);
+
+int __wrap_sqlite3_step(sqlite3_stmt *st)
+{
+	if (step_countdown > 0 && --step_countdown == 0)
+		return SQLITE_IOERR;
+	return __real_sqlite3_step(st);
+}
+
+int __wrap_sqlite3_prepare_v2(sqlite3 *h, const char *sql, int n, sqlite3_stmt **st,
+			      const char **tail)
+{
+	if (prepare_countdown > 0 && --prepare_countdown == 0) {
+		*st = NULL;
+		return SQLITE_NOMEM;
+	}
+	return __real_sqlite3_prepare_v2(h, sql, n, st, tail);
+}
+
+struct fixture {
+	char dir[64];
+	char path[96];
+	struct authd_db *db;
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	char err[256];
+
+	assert_non_null(f);
+	strcpy(f->dir, "/tmp/test_db.XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(f->path, sizeof(f->path), "%s/authd.db", f->dir);
+	f->db = db_open(f->path, err, sizeof(err));
+	assert_non_null(f->db);
+	step_countdown = prepare_countdown = 0;
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	char cmd[128];
+
+	db_close(f->db);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
+	assert_int_equal(system(cmd), 0);
+	free(f);
+	return 0;
+}
+
+static struct db_session mk(enum db_role role, const char *client, const char *service,
+			    uint16_t port, cn_id_t id)
+{
+	struct db_session s;
+
+	memset(&s, 0, sizeof(s));
+	s.role = role;
+	s.s.family = strchr(client, ':') ? AF_INET6 : AF_INET;
+	assert_int_equal(inet_pton(s.s.family, client, s.s.client), 1);
+	assert_int_equal(inet_pton(s.s.family, service, s.s.service), 1);
+	s.s.port = port;
+	s.s.id = id;
+	strcpy(s.s.vnic, "vnic1");
+	strcpy(s.peer, "198.18.0.1");
+	strcpy(s.service_name, "http");
+	strcpy(s.client_name, "lan1");
+	s.created = s.refreshed = 1000;
+	return s;
+}
+
+static int count_cb(const struct db_session *s, void *arg)
+{
+	(void)s;
+	(*(int *)arg)++;
+	return 0;
+}
+
+static int count(struct authd_db *db, enum db_role role)
+{
+	int n = 0;
+
+	assert_int_equal(db_session_foreach(db, role, count_cb, &n), 0);
+	return n;
+}
+
+/* Run one SQL statement on a second, plain connection (as an administrator would). */
+static void sql_on(const char *path, const char *sql)
+{
+	sqlite3 *h;
+
+	assert_int_equal(sqlite3_open(path, &h), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(h, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(h);
+}
+
+static void test_fresh_schema(void **state)
+{
+	struct fixture *f = *state;
+	sqlite3_stmt *st;
+	sqlite3 *h;
+
+	assert_int_equal(db_user_version(f->db), DB_SCHEMA_VERSION);
+	assert_int_equal(sqlite3_open(f->path, &h), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(h, "PRAGMA journal_mode", -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_string_equal((const char *)sqlite3_column_text(st, 0), "wal");
+	sqlite3_finalize(st);
+	sqlite3_close(h);
+}
+
+static void test_migrate_from_v1(void **state)
+{
+	struct fixture *f = *state;
+	char path[128], err[256];
+	struct authd_db *db;
+	struct db_session s = mk(DB_ROLE_PROVIDER, "198.18.1.2", "198.19.0.10", 80, 0x6141);
+
+	/* A version 1 database as an older coopnet-authd left it, with a vNIC in it. */
+	snprintf(path, sizeof(path), "%s/old.db", f->dir);
+	sql_on(path, "CREATE TABLE vnics (name TEXT PRIMARY KEY CHECK (length(name) BETWEEN 1 AND 15),"
+		     " address TEXT NOT NULL, data_folder TEXT NOT NULL);"
+		     "CREATE TABLE services (vnic TEXT NOT NULL REFERENCES vnics(name) ON DELETE CASCADE,"
+		     " name TEXT NOT NULL, address TEXT NOT NULL, port INTEGER NOT NULL,"
+		     " PRIMARY KEY (vnic, name));"
+		     "CREATE TABLE clients (address TEXT PRIMARY KEY, key_hash BLOB NOT NULL,"
+		     " services TEXT NOT NULL DEFAULT '');"
+		     "INSERT INTO vnics VALUES ('vnic1', '198.19.0.10', '/srv/vnic1');"
+		     "PRAGMA user_version = 1;");
+	db = db_open(path, err, sizeof(err));
+	assert_non_null(db);
+	assert_int_equal(db_user_version(db), 2);
+	assert_int_equal(db_session_put(db, &s), 0); /* the v2 table exists */
+	db_close(db);
+	/* and the v1 data is still there */
+	sql_on(path, "CREATE TABLE probe AS SELECT name FROM vnics WHERE name = 'vnic1';");
+	{
+		sqlite3 *h;
+		sqlite3_stmt *st;
+		assert_int_equal(sqlite3_open(path, &h), SQLITE_OK);
+		assert_int_equal(sqlite3_prepare_v2(h, "SELECT count(*) FROM probe", -1, &st, NULL),
+				 SQLITE_OK);
+		assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+		assert_int_equal(sqlite3_column_int(st, 0), 1);
+		sqlite3_finalize(st);
+		sqlite3_close(h);
+	}
+}
+
+static void test_newer_schema_refused(void **state)
+{
+	struct fixture *f = *state;
+	char path[128], err[256];
+
+	snprintf(path, sizeof(path), "%s/new.db", f->dir);
+	sql_on(path, "PRAGMA user_version = 99;");
+	assert_null(db_open(path, err, sizeof(err)));
+	assert_non_null(strstr(err, "newer"));
+	assert_non_null(strstr(err, "99"));
+}
+
+static void test_failed_migration_rolls_back(void **state)
+{
+	struct fixture *f = *state;
+	char path[128], err[256];
+
+	/* A version 1 file whose sessions table already exists: step 1 -> 2 must fail whole. */
+	snprintf(path, sizeof(path), "%s/clash.db", f->dir);
+	sql_on(path, "CREATE TABLE sessions (x); PRAGMA user_version = 1;");
+	assert_null(db_open(path, err, sizeof(err)));
+	assert_non_null(strstr(err, "migration 1 -> 2"));
+	/* the version did not move, and the replay table of the same step was not left behind */
+	{
+		sqlite3 *h;
+		sqlite3_stmt *st;
+		assert_int_equal(sqlite3_open(path, &h), SQLITE_OK);
+		assert_int_equal(sqlite3_prepare_v2(h, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
+		assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+		assert_int_equal(sqlite3_column_int(st, 0), 1);
+		sqlite3_finalize(st);
+		assert_int_equal(sqlite3_prepare_v2(h, "SELECT count(*) FROM sqlite_master WHERE name = 'replay'",
+						    -1, &st, NULL), SQLITE_OK);
+		assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+		assert_int_equal(sqlite3_column_int(st, 0), 0);
+		sqlite3_finalize(st);
+		sqlite3_close(h);
+	}
+}
+
+static void test_sessions_roundtrip_and_restart(void **state)
+{
+	struct fixture *f = *state;
+	struct db_session a = mk(DB_ROLE_PROVIDER, "198.18.1.2", "198.19.0.10", 80, 0x6141);
+	struct db_session b = mk(DB_ROLE_SUPERVISOR, "2001:db8::2", "2001:db8:1::10", 443, 0x6142);
+	struct db_session got;
+	char err[256];
+
+	a.s.expires = 1795000000;
+	assert_int_equal(db_session_put(f->db, &a), 0);
+	assert_int_equal(db_session_put(f->db, &b), 0);
+	db_close(f->db);
+	f->db = db_open(f->path, err, sizeof(err)); /* a daemon restart */
+	assert_non_null(f->db);
+	assert_int_equal(db_session_get(f->db, DB_ROLE_PROVIDER, &a.s, &got), 1);
+	assert_memory_equal(&got.s, &a.s, sizeof(a.s));
+	assert_string_equal(got.peer, "198.18.0.1");
+	assert_string_equal(got.service_name, "http");
+	assert_string_equal(got.client_name, "lan1");
+	assert_int_equal(db_session_get(f->db, DB_ROLE_SUPERVISOR, &b.s, &got), 1);
+	assert_memory_equal(&got.s, &b.s, sizeof(b.s));
+	/* the role is part of the key */
+	assert_int_equal(db_session_get(f->db, DB_ROLE_SUPERVISOR, &a.s, &got), 0);
+	assert_int_equal(count(f->db, 0), 2);
+	assert_int_equal(count(f->db, DB_ROLE_PROVIDER), 1);
+	/* same key replaces */
+	a.s.id = 0x7a7a;
+	assert_int_equal(db_session_put(f->db, &a), 0);
+	assert_int_equal(count(f->db, DB_ROLE_PROVIDER), 1);
+	assert_int_equal(db_id_in_use(f->db, 0x7a7a), 1);
+	assert_int_equal(db_id_in_use(f->db, 0x6141), 0);
+	assert_int_equal(db_session_del(f->db, DB_ROLE_PROVIDER, &a.s), 1);
+	assert_int_equal(db_session_del(f->db, DB_ROLE_PROVIDER, &a.s), 0);
+	assert_int_equal(count(f->db, 0), 1);
+}
+
+static void test_provider_id_unique(void **state)
+{
+	struct fixture *f = *state;
+	struct db_session a = mk(DB_ROLE_PROVIDER, "198.18.1.2", "198.19.0.10", 80, 0x6141);
+	struct db_session b = mk(DB_ROLE_PROVIDER, "198.18.1.3", "198.19.0.10", 80, 0x6141);
+	struct db_session c = mk(DB_ROLE_SUPERVISOR, "198.18.1.3", "198.19.0.10", 80, 0x6141);
+
+	assert_int_equal(db_session_put(f->db, &a), 0);
+	assert_int_equal(db_session_put(f->db, &b), -1);
+	assert_non_null(strstr(db_error(f->db), "UNIQUE"));
+	/* a supervisor's copy of an ID is not an SP's issue */
+	assert_int_equal(db_session_put(f->db, &c), 0);
+}
+
+static void test_expire(void **state)
+{
+	struct fixture *f = *state;
+	struct db_session a = mk(DB_ROLE_PROVIDER, "198.18.1.2", "198.19.0.10", 80, 0x6141);
+	struct db_session b = mk(DB_ROLE_PROVIDER, "198.18.1.3", "198.19.0.10", 80, 0x6142);
+	struct db_session c = mk(DB_ROLE_PROVIDER, "198.18.1.4", "198.19.0.10", 80, 0x6143);
+	int seen = 0;
+
+	a.s.expires = 2000;        /* hard expiry */
+	b.refreshed = 1500;        /* idle since 1500 */
+	c.refreshed = 2900;
+	assert_int_equal(db_session_put(f->db, &a), 0);
+	assert_int_equal(db_session_put(f->db, &b), 0);
+	assert_int_equal(db_session_put(f->db, &c), 0);
+	assert_int_equal(db_session_expire(f->db, 1999, 0, count_cb, &seen), 0);
+	assert_int_equal(db_session_expire(f->db, 2000, 0, count_cb, &seen), 1);
+	assert_int_equal(seen, 1);
+	assert_int_equal(db_session_expire(f->db, 3000, 600, count_cb, &seen), 1); /* b */
+	assert_int_equal(seen, 2);
+	assert_int_equal(count(f->db, 0), 1);
+}
+
+static void test_replay_cache_survives_restart(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t d1[32], d2[32];
+	char err[256];
+
+	memset(d1, 0xa5, sizeof(d1));
+	memset(d2, 0x5a, sizeof(d2));
+	assert_int_equal(db_replay_seen(f->db, d1, sizeof(d1)), 0);
+	assert_int_equal(db_replay_check_add(f->db, d1, sizeof(d1), 100), 0);
+	assert_int_equal(db_replay_seen(f->db, d1, sizeof(d1)), 1);
+	assert_int_equal(db_replay_check_add(f->db, d1, sizeof(d1), 100), 1);
+	assert_int_equal(db_replay_check_add(f->db, d2, sizeof(d2), 200), 0);
+	db_close(f->db);
+	f->db = db_open(f->path, err, sizeof(err));
+	assert_non_null(f->db);
+	assert_int_equal(db_replay_check_add(f->db, d1, sizeof(d1), 100), 1);
+	assert_int_equal(db_replay_prune(f->db, 150), 1);
+	assert_int_equal(db_replay_check_add(f->db, d1, sizeof(d1), 300), 0);
+	assert_int_equal(db_replay_check_add(f->db, d2, sizeof(d2), 200), 1);
+	assert_int_equal(db_replay_check_add(f->db, d2, 0, 200), -1);
+	assert_int_equal(db_replay_check_add(f->db, d2, DB_DIGEST_MAX + 1, 200), -1);
+}
+
+static const uint8_t hash1[32] = { 1 };
+
+static int profile_count(const char *path, const char *table)
+{
+	char sql[96];
+	sqlite3_stmt *st;
+	sqlite3 *h;
+	int n;
+
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s", table);
+	assert_int_equal(sqlite3_open(path, &h), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(h, sql, -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	n = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(h);
+	return n;
+}
+
+static void test_profile_replace_and_failure(void **state)
+{
+	struct fixture *f = *state;
+	struct db_vnic v[] = { { "vnic1", "198.19.0.10", "/srv/vnic1" },
+			       { "vnic2", "198.19.0.11", "/srv/vnic2" } };
+	struct db_service s[] = { { "vnic1", "http", "198.19.0.10", 80 },
+				  { "vnic2", "ssh", "198.19.0.11", 22 } };
+	struct db_client c[] = { { "198.18.1.0/24", hash1, sizeof(hash1), "http,ssh" } };
+	struct db_profile p = { v, 2, s, 2, c, 1 };
+	struct db_profile p1 = { v, 1, s, 1, c, 1 };
+
+	assert_int_equal(db_set_profile(f->db, &p1), 0);
+	assert_int_equal(profile_count(f->path, "vnics"), 1);
+	assert_int_equal(profile_count(f->path, "services"), 1);
+	/* the second vNIC insert fails: nothing of the new profile, all of the old */
+	step_countdown = 2;
+	assert_int_equal(db_set_profile(f->db, &p), -1);
+	assert_non_null(strstr(db_error(f->db), "insert vnic"));
+	step_countdown = 0;
+	assert_int_equal(profile_count(f->path, "vnics"), 1);
+	/* a service naming an unknown vNIC is refused by the foreign key */
+	s[1].vnic = "nope";
+	assert_int_equal(db_set_profile(f->db, &p), -1);
+	assert_int_equal(profile_count(f->path, "services"), 1);
+	s[1].vnic = "vnic2";
+	assert_int_equal(db_set_profile(f->db, &p), 0);
+	assert_int_equal(profile_count(f->path, "vnics"), 2);
+	assert_int_equal(profile_count(f->path, "services"), 2);
+	assert_int_equal(profile_count(f->path, "clients"), 1);
+}
+
+static void test_forced_failures(void **state)
+{
+	struct fixture *f = *state;
+	struct db_session a = mk(DB_ROLE_PROVIDER, "198.18.1.2", "198.19.0.10", 80, 0x6141);
+	struct db_session got;
+	uint8_t d[32] = { 7 };
+
+	prepare_countdown = 1;
+	assert_int_equal(db_session_put(f->db, &a), -1);
+	assert_non_null(strstr(db_error(f->db), "prepare"));
+	step_countdown = 1;
+	assert_int_equal(db_session_put(f->db, &a), -1);
+	assert_non_null(strstr(db_error(f->db), "store session"));
+	assert_int_equal(count(f->db, 0), 0);
+
+	a.s.expires = 10;
+	assert_int_equal(db_session_put(f->db, &a), 0);
+	step_countdown = 1;
+	assert_int_equal(db_session_get(f->db, DB_ROLE_PROVIDER, &a.s, &got), -1);
+	step_countdown = 1;
+	assert_int_equal(db_id_in_use(f->db, a.s.id), -1);
+	step_countdown = 1;
+	assert_int_equal(db_session_foreach(f->db, 0, count_cb, &(int){ 0 }), -1);
+	/* the expiry's DELETE fails after its SELECT: the session stays */
+	step_countdown = 3; /* SELECT row, SELECT done, DELETE */
+	assert_int_equal(db_session_expire(f->db, 100, 0, NULL, NULL), -1);
+	assert_int_equal(count(f->db, 0), 1);
+	prepare_countdown = 1;
+	assert_int_equal(db_session_expire(f->db, 100, 0, NULL, NULL), -1);
+	assert_int_equal(count(f->db, 0), 1);
+	step_countdown = 1;
+	assert_int_equal(db_session_del(f->db, DB_ROLE_PROVIDER, &a.s), -1);
+	assert_int_equal(count(f->db, 0), 1);
+	step_countdown = 1;
+	assert_int_equal(db_replay_check_add(f->db, d, sizeof(d), 100), -1);
+	assert_int_equal(db_replay_check_add(f->db, d, sizeof(d), 100), 0);
+	prepare_countdown = 1;
+	assert_int_equal(db_replay_prune(f->db, 1000), -1);
+	/* and after all that the database still works */
+	assert_int_equal(db_session_expire(f->db, 100, 0, NULL, NULL), 1);
+	assert_int_equal(db_replay_prune(f->db, 1000), 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_fresh_schema, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_from_v1, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_failed_migration_rolls_back, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sessions_roundtrip_and_restart, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_provider_id_unique, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_expire, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_replay_cache_survives_restart, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_profile_replace_and_failure, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_forced_failures, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

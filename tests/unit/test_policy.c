@@ -1,0 +1,220 @@
+/* SPDX-License-Identifier: MIT */
+/* The policy engine: the sample policies, schema and semantic errors with their positions,
+ * secret files, the resolved form the engine receives, and the lookups. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../../authd/policy.h"
+
+#define ALL (ROLE_SUPERVISOR | ROLE_HEADER | ROLE_PROVIDER)
+static const char KEY[] = "4f1c0a6f2b9d8e7c6b5a49382716f5e4d3c2b1a0f9e8d7c6b5a4938271605f4e";
+
+static int load(struct policy *p, const char *text, unsigned roles, struct jconf_error *e)
+{
+	return policy_load_buffer(p, "t.json", text, strlen(text), roles, false, e);
+}
+
+/* Expect a failure at line:column with msg_part in the message. */
+static void expect_error(const char *text, unsigned roles, int line, int col, const char *part)
+{
+	struct jconf_error e;
+	struct policy p;
+	char buf[1024];
+
+	assert_int_equal(load(&p, text, roles, &e), -1);
+	jconf_error_str(&e, buf, sizeof(buf));
+	if (e.line != line || e.column != col || !strstr(e.msg, part))
+		fail_msg("got \"%s\", want t.json:%d:%d and \"%s\"", buf, line, col, part);
+}
+
+static void test_samples_load(void **state)
+{
+	static const struct { const char *file; unsigned roles; } s[] = {
+		{ "supervisor.json", ROLE_SUPERVISOR },
+		{ "header.json", ROLE_HEADER },
+		{ "provider.json", ROLE_PROVIDER },
+	};
+	struct jconf_error e;
+	struct policy p;
+	char path[512], buf[1024];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++) {
+		snprintf(path, sizeof(path), "%s/policy/%s", SRCDIR, s[i].file);
+		if (policy_load_file(&p, path, s[i].roles, &e) < 0)
+			fail_msg("%s", jconf_error_str(&e, buf, sizeof(buf)));
+		policy_free(&p);
+	}
+	snprintf(path, sizeof(path), "%s/policy/provider.json", SRCDIR);
+	assert_int_equal(policy_load_file(&p, path, ROLE_PROVIDER, &e), 0);
+	assert_int_equal(p.n_vnics, 1);
+	assert_string_equal(p.vnics[0].data_folder, "/srv/coopnet/vnic1");
+	assert_int_equal(p.idle_time, 3600);
+	policy_free(&p);
+}
+
+static void test_config(void **state)
+{
+	struct authd_config c;
+	struct jconf_error e;
+	char path[512];
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/policy/authd-provider.json", SRCDIR);
+	assert_int_equal(config_load(&c, path, &e), 0);
+	assert_int_equal(c.roles, ROLE_HEADER | ROLE_PROVIDER);
+	assert_int_equal(c.n_listen, 2);
+	assert_int_equal(c.listen[1].family, CN_FAM_INET6);
+	assert_int_equal(c.listen[0].port, AUTHD_DEFAULT_PORT);
+	assert_string_equal(c.database, AUTHD_DEFAULT_DB);
+	assert_int_equal(c.kdf, CN_KDF_INTERACTIVE);
+	assert_int_equal(c.timing.window_ms, 30000);
+}
+
+static void test_schema_errors(void **state)
+{
+	(void)state;
+	expect_error("{\n  \"provider\": {\"vnics\": [], \"clients\": [], \"colour\": 1}\n}",
+		     ROLE_PROVIDER, 2, 44, "colour");
+	expect_error("{\"supervisor\": {\"headers\": [], \"services\": [], \"clients\": []}}",
+		     ROLE_SUPERVISOR, 1, 28, "");
+	/* the role decides which section must be there */
+	expect_error("{\"header\": {\"group\": [{\"address\": \"198.18.2.3\", \"services\": []}]},"
+		     " \"group_key\": \"" "00000000000000000000000000000000"
+		     "00000000000000000000000000000000" "\"}", ROLE_PROVIDER, 1, 1, "\"provider\"");
+}
+
+static void test_semantic_errors(void **state)
+{
+	char doc[2048];
+
+	(void)state;
+	/* host bits after the prefix length */
+	snprintf(doc, sizeof(doc), "{\"provider\": {\"vnics\": [{\"name\": \"v\", \"address\": "
+		 "\"198.19.0.10\", \"services\": [{\"name\": \"http\", \"port\": 80}]}],\n"
+		 "\"clients\": [{\"name\": \"c\", \"address\": \"198.18.1.7/24\", \"services\": "
+		 "[\"http\"], \"keys\": {\"http\": \"%s\"}}]}}", KEY);
+	expect_error(doc, ROLE_PROVIDER, 2, 38, "host bits");
+	/* a client's service that no vNIC hosts */
+	snprintf(doc, sizeof(doc), "{\"provider\": {\"vnics\": [{\"name\": \"v\", \"address\": "
+		 "\"198.19.0.10\", \"services\": [{\"name\": \"http\", \"port\": 80}]}],\n"
+		 "\"clients\": [{\"name\": \"c\", \"address\": \"198.18.1.0/24\", \"services\": "
+		 "[\"ssh\"], \"keys\": {\"ssh\": \"%s\"}}]}}", KEY);
+	expect_error(doc, ROLE_PROVIDER, 2, 67, "hosted by no vNIC");
+	/* two vNICs with one name */
+	expect_error("{\"provider\": {\"clients\": [], \"vnics\": [\n"
+		     "{\"name\": \"v\", \"address\": \"198.19.0.10\", \"services\": [{\"name\": \"a\", \"port\": 80}]},\n"
+		     "{\"name\": \"v\", \"address\": \"198.19.0.11\", \"services\": [{\"name\": \"b\", \"port\": 80}]}]}}",
+		     ROLE_PROVIDER, 3, 10, "used twice");
+	/* neither passcode_file nor keys */
+	expect_error("{\"provider\": {\"vnics\": [{\"name\": \"v\", \"address\": \"198.19.0.10\", "
+		     "\"services\": [{\"name\": \"http\", \"port\": 80}]}], \"clients\": [\n"
+		     "  {\"name\": \"c\", \"address\": \"198.18.1.2\", \"services\": [\"http\"]}]}}",
+		     ROLE_PROVIDER, 2, 3, "exactly one of");
+	/* a supervisor service named by a client but not listed */
+	snprintf(doc, sizeof(doc), "{\"supervisor\": {\"headers\": [{\"address\": \"198.18.2.2\"}],"
+		 " \"services\": [],\n\"clients\": [{\"name\": \"c\", \"address\": \"198.18.1.2\","
+		 " \"services\": [\"http\"], \"keys\": {\"http\": \"%s\"}}]}}", KEY);
+	expect_error(doc, ROLE_SUPERVISOR, 2, 64, "not in supervisor.services");
+	/* an address that does not parse */
+	expect_error("{\"group_key\": \"" "00000000000000000000000000000000"
+		     "00000000000000000000000000000000" "\", \"header\": {\"group\": "
+		     "[{\"address\": \"198.18.2.300\", \"services\": [\"http\"]}]}}", ROLE_HEADER,
+		     1, 116, "not an IPv4 or IPv6 address");
+}
+
+static char *write_secret(const char *text, mode_t mode)
+{
+	static char path[64];
+	int fd;
+
+	strcpy(path, "/tmp/test_policy.XXXXXX");
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	assert_int_equal(fchmod(fd, mode), 0);
+	close(fd);
+	return path;
+}
+
+static void test_resolve_and_resolved_form(void **state)
+{
+	char doc[2048], *secret, *text, buf[1024];
+	struct jconf_error e;
+	struct policy p, q;
+	uint8_t want[CN_KEY_LEN];
+	json_t *j;
+
+	(void)state;
+	assert_int_equal(cn_auth_crypto_init(), 0);
+	secret = write_secret("open sesame\n", 0644);
+	snprintf(doc, sizeof(doc), "{\"provider\": {\"vnics\": [{\"name\": \"v\", \"address\": "
+		 "\"198.19.0.10\", \"services\": [{\"name\": \"http\", \"port\": 80}]}], "
+		 "\"clients\": [{\"name\": \"c\", \"address\": \"198.18.1.2\", \"services\": "
+		 "[\"http\"], \"passcode_file\": \"%s\"}]}}", secret);
+	assert_int_equal(load(&p, doc, ROLE_PROVIDER, &e), 0);
+	/* readable by others: refused, naming the file and the fix */
+	assert_int_equal(policy_resolve(&p, CN_KDF_MIN, &e), -1);
+	jconf_error_str(&e, buf, sizeof(buf));
+	assert_non_null(strstr(buf, secret));
+	assert_non_null(strstr(buf, "chmod 600"));
+	assert_int_equal(chmod(secret, 0600), 0);
+	assert_int_equal(policy_resolve(&p, CN_KDF_MIN, &e), 0);
+	assert_int_equal(cn_auth_derive_key(want, "open sesame", 11, "http", "c", CN_KDF_MIN), 0);
+	assert_memory_equal(policy_client_key(&p.sp_clients[0], "http"), want, CN_KEY_LEN);
+	/* the engine's form: keys only, no file, and it loads as "resolved" */
+	j = policy_to_json(&p);
+	text = json_dumps(j, JSON_COMPACT);
+	assert_null(strstr(text, "passcode_file"));
+	assert_null(strstr(text, "open sesame"));
+	assert_int_equal(policy_load_buffer(&q, "r", text, strlen(text), ROLE_PROVIDER, true, &e), 0);
+	assert_memory_equal(policy_client_key(&q.sp_clients[0], "http"), want, CN_KEY_LEN);
+	policy_free(&q);
+	/* and a resolved document may not name files */
+	assert_int_equal(policy_load_buffer(&q, "t.json", doc, strlen(doc), ROLE_PROVIDER, true, &e), -1);
+	assert_non_null(strstr(e.msg, "resolved"));
+	free(text);
+	json_decref(j);
+	policy_free(&p);
+	unlink(secret);
+}
+
+static void test_lookups(void **state)
+{
+	struct pol_prefix px = { CN_FAM_INET, { 198, 18, 1, 0 }, 25 };
+	struct cn_coop_addr a;
+
+	(void)state;
+	assert_int_equal(cn_coop_addr_parse(&a, "198.18.1.127"), 0);
+	assert_true(pol_prefix_contains(&px, &a));
+	assert_int_equal(cn_coop_addr_parse(&a, "198.18.1.128"), 0);
+	assert_false(pol_prefix_contains(&px, &a));
+	assert_int_equal(cn_coop_addr_parse(&a, "2001:db8::1"), 0);
+	assert_false(pol_prefix_contains(&px, &a));
+	px.len = 0;
+	assert_int_equal(cn_coop_addr_parse(&a, "198.19.255.1"), 0);
+	assert_true(pol_prefix_contains(&px, &a));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_samples_load),
+		cmocka_unit_test(test_config),
+		cmocka_unit_test(test_schema_errors),
+		cmocka_unit_test(test_semantic_errors),
+		cmocka_unit_test(test_resolve_and_resolved_form),
+		cmocka_unit_test(test_lookups),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
