@@ -271,7 +271,10 @@ int auth_ss_input(struct auth_ss *ss, const struct cn_coop_addr *from, const uin
 		ss_event(ss, AUTH_EV_NO_EXCHANGE, from, m.service, 0, cn_coop_kind_name(kind));
 		return -1;
 	}
-	if (!cn_auth_time_ok(m.timestamp_ms, ss->ops.wall_ms(ss->ops.ctx), ss->t.window_ms)) {
+	/* An RST is fresh because it echoes our new nonce; checking its timestamp would hide
+	 * the very error (stale: our clock is wrong) it reports. */
+	if (kind != CN_KIND_AUTH_RST &&
+	    !cn_auth_time_ok(m.timestamp_ms, ss->ops.wall_ms(ss->ops.ctx), ss->t.window_ms)) {
 		ss_event(ss, AUTH_EV_STALE, from, e->req.service, 0, cn_coop_kind_name(kind));
 		return -1;
 	}

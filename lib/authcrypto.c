@@ -368,7 +368,7 @@ struct rl_slot {
 	uint8_t family;
 	uint8_t addr[16];
 	bool used;
-	uint64_t milli_tokens;
+	uint64_t units;   /* 1 token = 60000 units: refill is elapsed_ms * per_min, exact */
 	uint64_t last_ms;
 };
 
@@ -381,6 +381,7 @@ struct cn_ratelimit {
 };
 
 #define RL_WAYS 8
+#define RL_UNIT 60000u
 
 struct cn_ratelimit *cn_ratelimit_new(size_t slots, unsigned burst, unsigned per_min)
 {
@@ -412,12 +413,12 @@ void cn_ratelimit_free(struct cn_ratelimit *rl)
 
 static void rl_refill(const struct cn_ratelimit *rl, struct rl_slot *s, uint64_t now_ms)
 {
-	uint64_t cap = (uint64_t)rl->burst * 1000;
+	uint64_t cap = (uint64_t)rl->burst * RL_UNIT;
 
 	if (now_ms > s->last_ms) {
-		s->milli_tokens += (now_ms - s->last_ms) * rl->per_min / 60;
-		if (s->milli_tokens > cap)
-			s->milli_tokens = cap;
+		s->units += (now_ms - s->last_ms) * rl->per_min;
+		if (s->units > cap)
+			s->units = cap;
 	}
 	s->last_ms = now_ms;
 }
@@ -453,7 +454,7 @@ static struct rl_slot *rl_find(struct cn_ratelimit *rl, const struct cn_coop_add
 	victim->used = true;
 	victim->family = src->family;
 	memcpy(victim->addr, src->addr, 16);
-	victim->milli_tokens = (uint64_t)rl->burst * 1000;
+	victim->units = (uint64_t)rl->burst * RL_UNIT;
 	victim->last_ms = now_ms;
 	return victim;
 }
@@ -463,7 +464,7 @@ bool cn_ratelimit_allow(struct cn_ratelimit *rl, const struct cn_coop_addr *src,
 {
 	struct rl_slot *s = rl_find(rl, src, now_ms, false);
 
-	return s == NULL || s->milli_tokens >= 1000;
+	return s == NULL || s->units >= RL_UNIT;
 }
 
 unsigned cn_ratelimit_fail(struct cn_ratelimit *rl, const struct cn_coop_addr *src,
@@ -471,7 +472,7 @@ unsigned cn_ratelimit_fail(struct cn_ratelimit *rl, const struct cn_coop_addr *s
 {
 	struct rl_slot *s = rl_find(rl, src, now_ms, true);
 
-	if (s->milli_tokens >= 1000)
-		s->milli_tokens -= 1000;
-	return (unsigned)(s->milli_tokens / 1000);
+	if (s->units >= RL_UNIT)
+		s->units -= RL_UNIT;
+	return (unsigned)(s->units / RL_UNIT);
 }

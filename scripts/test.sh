@@ -64,6 +64,22 @@ if [ "$run_unit" = 1 ]; then
 	fi
 fi
 
+if [ "$run_unit" = 1 ] && [ "${COOPNET_SKIP_SANITIZERS:-0}" != 1 ]; then
+	section "unit tests under ASan and UBSan"
+	# A second build of the tracked files in a scratch directory, so the main build stays
+	# as it is; a sanitizer report fails the run (-fno-sanitize-recover).
+	asan_dir=$(mktemp -d /tmp/coopnet-asan.XXXXXX)
+	if git ls-files -z | tar --null -T - -cf - | tar -xf - -C "$asan_dir" &&
+		(cd "$asan_dir" && autoreconf -fi && ./configure --enable-werror --enable-sanitizers &&
+			make -j"$(nproc)" check) > "$top/check-asan.log" 2>&1; then
+		grep -E '^# (TOTAL|PASS|FAIL|ERROR):' "$top/check-asan.log"
+	else
+		tail -n 60 "$top/check-asan.log"
+		failures+=("unit-asan")
+	fi
+	rm -rf "$asan_dir"
+fi
+
 if [ "$run_integration" = 1 ]; then
 	section "integration tests (network namespaces)"
 	if ! tests/netns/run.sh "$@"; then

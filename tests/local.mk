@@ -55,3 +55,42 @@ endif
 # network-namespace integration tests (tests/netns/run.sh, as root; not part of make check)
 EXTRA_DIST += tests/netns/lib.sh tests/netns/run.sh tests/netns/selftest.sh \
 	tests/netns/selftest.test tests/netns/selftest-kill.test
+
+# The cooperative datagram, the Authentication crypto and state machines (authproto).
+AUTH_TEST_LIBS = authd/libauthfsm.a lib/libcoopnet.a $(SODIUM_LIBS) $(CMOCKA_LIBS)
+check_PROGRAMS += tests/unit/test_coop tests/unit/test_authcrypto tests/unit/test_auth_fsm
+TESTS += tests/unit/test_coop tests/unit/test_authcrypto tests/unit/test_auth_fsm
+tests_unit_test_coop_SOURCES = tests/unit/test_coop.c
+tests_unit_test_coop_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_coop_LDADD = $(TEST_LIBS)
+tests_unit_test_authcrypto_SOURCES = tests/unit/test_authcrypto.c
+tests_unit_test_authcrypto_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_authcrypto_LDADD = $(AUTH_TEST_LIBS)
+tests_unit_test_auth_fsm_SOURCES = tests/unit/test_auth_fsm.c
+tests_unit_test_auth_fsm_CFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/authd
+tests_unit_test_auth_fsm_LDADD = $(AUTH_TEST_LIBS)
+
+if ENABLE_FUZZING
+noinst_PROGRAMS += tests/fuzz/fuzz_coop
+tests_fuzz_fuzz_coop_SOURCES = tests/fuzz/fuzz_coop.c
+tests_fuzz_fuzz_coop_LDADD = lib/libcoopnet.a
+tests_fuzz_fuzz_coop_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+endif
+EXTRA_DIST += tests/fuzz/make_coop_corpus.py tests/fuzz/corpus/coop
+
+# vNIC reconciler and Apache vhosts (lib/vnic.c, lib/vhost.c)
+check_PROGRAMS += tests/unit/test_vnic tests/unit/test_vhost
+TESTS += tests/unit/test_vnic tests/unit/test_vhost
+tests_unit_test_vnic_SOURCES = tests/unit/test_vnic.c
+tests_unit_test_vnic_CFLAGS = $(TEST_CFLAGS) $(LIBMNL_CFLAGS)
+tests_unit_test_vnic_LDADD = $(TEST_LIBS) $(LIBMNL_LIBS)
+tests_unit_test_vnic_LDFLAGS = $(AM_LDFLAGS) -Wl,--wrap=mnl_socket_sendto -Wl,--wrap=mnl_socket_recvfrom
+tests_unit_test_vhost_SOURCES = tests/unit/test_vhost.c
+tests_unit_test_vhost_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_vhost_LDADD = $(TEST_LIBS) $(LIBMNL_LIBS)
+tests_unit_test_vhost_LDFLAGS = $(AM_LDFLAGS) -Wl,--wrap=rename -Wl,--wrap=fsync
+# driver of tests/netns/vnic.test (run as root by scripts/test.sh)
+noinst_PROGRAMS += tests/netns/vnic-tool
+tests_netns_vnic_tool_SOURCES = tests/netns/vnic-tool.c
+tests_netns_vnic_tool_LDADD = lib/libcoopnet.a $(LIBMNL_LIBS)
+EXTRA_DIST += tests/netns/vnic.test

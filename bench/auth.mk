@@ -1,0 +1,6 @@
+# bench/auth.mk: the Authentication benchmark (bench/auth_bench.c). Run: bench/auth.sh
+noinst_PROGRAMS += bench/auth_bench
+bench_auth_bench_SOURCES = bench/auth_bench.c
+bench_auth_bench_CFLAGS = $(AM_CFLAGS) $(PTHREAD_CFLAGS) -I$(top_srcdir)/authd
+bench_auth_bench_LDADD = authd/libauthfsm.a lib/libcoopnet.a $(SODIUM_LIBS) $(PTHREAD_LIBS)
+EXTRA_DIST += bench/auth.sh

@@ -1,0 +1,806 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The Authentication state machines, run against each other on a simulated network with an
+ * injected clock: SS (198.18.0.1), header SP (198.18.0.2), owning SP (198.18.0.3). Every
+ * datagram goes through a queue that tests can drop from, duplicate or capture.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "auth_fsm.h"
+
+#define MAXQ 64
+#define MAXLOG 256
+
+struct dgram {
+	struct cn_coop_addr from, to;
+	uint8_t buf[CN_COOP_MAX_LEN];
+	size_t len;
+};
+
+struct net {
+	uint64_t now, wall;
+	int64_t ss_skew;                /* added to the SS's wall clock */
+	struct dgram q[MAXQ];
+	size_t nq;
+	/* Drop rule: drop the next `drop_n` datagrams of this kind on this hop (to). */
+	enum cn_coop_kind drop_kind;
+	int drop_n;
+	bool drop_to_sp_only;           /* only on the hop that ends at the SP */
+	/* Every datagram sent, in order (for captures and counts). */
+	struct dgram log[MAXLOG];
+	size_t nlog;
+	size_t sent[CN_KIND_DEV + 1];
+	size_t dropped;
+
+	struct cn_coop_addr a_ss, a_hdr, a_sp;
+	struct auth_ss *ss;
+	struct auth_header *hdr;
+	struct auth_sp *sp;
+	struct cn_replay_mem *rmem;
+	struct cn_replay replay;
+
+	uint8_t kc[CN_KEY_LEN];         /* the key the SP stores for (http, alice) */
+	uint8_t group[CN_KEY_LEN];
+	bool sp_has_http;
+	bool commit_fails;
+	uint8_t ids_in_use[65536];
+
+	struct auth_ss_outcome outcomes[16];
+	size_t nout;
+	struct auth_sp_session commits[16];
+	size_t ncommit;
+	size_t events[AUTH_EV_KIND_MAX + 1];
+	bool retry_on_rst;
+	uint8_t retry_key[CN_KEY_LEN];
+};
+
+static struct net N;
+
+static uint64_t now_ms(void *ctx) { return ((struct net *)ctx)->now; }
+static uint64_t wall_ms(void *ctx) { return ((struct net *)ctx)->wall; }
+static uint64_t ss_wall_ms(void *ctx)
+{
+	struct net *n = ctx;
+
+	return (uint64_t)((int64_t)n->wall + n->ss_skew);
+}
+
+static enum cn_coop_kind kind_of(const uint8_t *buf, size_t len)
+{
+	struct cn_coop_msg m;
+
+	if (cn_coop_decode(&m, buf, len, NULL) != CN_COOP_OK)
+		return CN_KIND_INVALID;
+	return cn_coop_kind(&m);
+}
+
+static int net_send(struct net *n, const struct cn_coop_addr *from, const struct cn_coop_addr *to,
+    const uint8_t *buf, size_t len)
+{
+	enum cn_coop_kind k = kind_of(buf, len);
+	struct dgram *d;
+
+	assert_int_not_equal(k, CN_KIND_INVALID); /* the FSMs only send valid datagrams */
+	assert_true(n->nlog < MAXLOG);
+	d = &n->log[n->nlog++];
+	d->from = *from;
+	d->to = *to;
+	memcpy(d->buf, buf, len);
+	d->len = len;
+	n->sent[k]++;
+	if (n->drop_n > 0 && k == n->drop_kind &&
+	    (!n->drop_to_sp_only || cn_coop_addr_equal(to, &n->a_sp, true))) {
+		n->drop_n--;
+		n->dropped++;
+		return 0;
+	}
+	assert_true(n->nq < MAXQ);
+	n->q[n->nq++] = *d;
+	return 0;
+}
+
+static int ss_send(void *ctx, const struct cn_coop_addr *to, const uint8_t *buf, size_t len)
+{
+	struct net *n = ctx;
+
+	return net_send(n, &n->a_ss, to, buf, len);
+}
+
+static int hdr_send(void *ctx, const struct cn_coop_addr *to, const uint8_t *buf, size_t len)
+{
+	struct net *n = ctx;
+
+	return net_send(n, &n->a_hdr, to, buf, len);
+}
+
+static int sp_send(void *ctx, const struct cn_coop_addr *to, const uint8_t *buf, size_t len)
+{
+	struct net *n = ctx;
+
+	return net_send(n, &n->a_sp, to, buf, len);
+}
+
+static void start_alice(struct net *n, const uint8_t *key, const struct cn_coop_addr *to,
+    const char *service);
+
+static void ss_done(void *ctx, const struct auth_ss_outcome *o)
+{
+	struct net *n = ctx;
+
+	assert_true(n->nout < 16);
+	n->outcomes[n->nout++] = *o;
+	if (n->retry_on_rst && o->result == AUTH_FAIL_RST) {
+		n->retry_on_rst = false;
+		start_alice(n, n->retry_key, &n->a_hdr, "http"); /* from inside done() */
+	}
+}
+
+static void on_event(void *ctx, const struct auth_event *ev)
+{
+	struct net *n = ctx;
+
+	assert_true(ev->kind <= AUTH_EV_KIND_MAX);
+	n->events[ev->kind]++;
+}
+
+static int route(void *ctx, const char *service, struct cn_coop_addr *sp)
+{
+	struct net *n = ctx;
+
+	if (strcmp(service, "http") == 0 || strcmp(service, "ssh") == 0) {
+		*sp = n->a_sp;
+		return 0;
+	}
+	return -1;
+}
+
+static int lookup(void *ctx, const char *service, const char *client_name,
+    const struct cn_coop_addr *client, struct auth_sp_entry *out)
+{
+	struct net *n = ctx;
+	struct cn_coop_addr allowed;
+
+	if (strcmp(service, "http") != 0 || !n->sp_has_http)
+		return -1;
+	assert_int_equal(cn_coop_addr_parse(&allowed, "198.18.1.2"), 0);
+	if (strcmp(client_name, "alice") != 0 || !cn_coop_addr_equal(client, &allowed, false))
+		return -2;
+	memcpy(out->key, n->kc, CN_KEY_LEN);
+	out->vnic.kind = CN_SENDER_VNIC;
+	assert_int_equal(cn_coop_addr_parse(&out->vnic.addr, "198.19.0.10"), 0);
+	out->vnic.addr.port = 80;
+	assert_true(cn_coop_set_name(&out->vnic, "vnic1"));
+	out->vnic_status = CN_VNIC_UP;
+	return 0;
+}
+
+static bool id_in_use(void *ctx, cn_id_t id)
+{
+	return ((struct net *)ctx)->ids_in_use[id] != 0;
+}
+
+static int commit(void *ctx, const struct auth_sp_session *s)
+{
+	struct net *n = ctx;
+
+	if (n->commit_fails)
+		return -1;
+	assert_true(n->ncommit < 16);
+	n->commits[n->ncommit++] = *s;
+	n->ids_in_use[s->id] = 1;
+	return 0;
+}
+
+static void addr(struct cn_coop_addr *a, const char *text, uint16_t port)
+{
+	assert_int_equal(cn_coop_addr_parse(a, text), 0);
+	a->port = port;
+}
+
+static int setup(void **state)
+{
+	struct net *n = &N;
+	struct auth_ss_ops sso = {
+		.ctx = n, .now_ms = now_ms, .wall_ms = ss_wall_ms, .send = ss_send,
+		.done = ss_done, .event = on_event,
+	};
+	struct auth_header_ops ho = {
+		.ctx = n, .wall_ms = wall_ms, .send = hdr_send, .route = route, .event = on_event,
+	};
+	struct auth_sp_ops spo = {
+		.ctx = n, .now_ms = now_ms, .wall_ms = wall_ms, .send = sp_send, .lookup = lookup,
+		.id_in_use = id_in_use, .commit = commit, .event = on_event,
+	};
+	struct auth_sp_config cfg = { 0 };
+
+	(void)state;
+	if (cn_auth_crypto_init() != 0)
+		return -1;
+	memset(n, 0, sizeof(*n));
+	n->now = 1000;
+	n->wall = 1795000000000ull;
+	addr(&n->a_ss, "198.18.0.1", 4500);
+	addr(&n->a_hdr, "198.18.0.2", 4500);
+	addr(&n->a_sp, "198.18.0.3", 4500);
+	n->sp_has_http = true;
+	assert_int_equal(cn_auth_derive_key(n->kc, "AAA", 3, "http", "alice", CN_KDF_MIN), 0);
+	memset(n->group, 0x47, sizeof(n->group));
+	n->rmem = cn_replay_mem_new(1024, 120000);
+	cn_replay_mem_bind(n->rmem, &n->replay);
+	cfg.group_key = n->group;
+	cfg.replay = &n->replay;
+	cfg.rl_burst = 3;
+	cfg.rl_per_min = 1;
+	n->ss = auth_ss_new(&sso, NULL, 8);
+	n->hdr = auth_header_new(&ho, NULL, n->group);
+	n->sp = auth_sp_new(&spo, &cfg);
+	if (n->ss == NULL || n->hdr == NULL || n->sp == NULL || n->rmem == NULL)
+		return -1;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	auth_ss_free(N.ss);
+	auth_header_free(N.hdr);
+	auth_sp_free(N.sp);
+	cn_replay_mem_free(N.rmem);
+	return 0;
+}
+
+/* Deliver everything queued (and what that produces), in order. */
+static void deliver(struct net *n)
+{
+	for (int guard = 0; n->nq > 0; guard++) {
+		struct dgram d = n->q[0];
+
+		assert_true(guard < 1000);
+		memmove(n->q, n->q + 1, (n->nq - 1) * sizeof(n->q[0]));
+		n->nq--;
+		if (cn_coop_addr_equal(&d.to, &n->a_ss, true)) {
+			auth_ss_input(n->ss, &d.from, d.buf, d.len);
+		} else if (cn_coop_addr_equal(&d.to, &n->a_hdr, true)) {
+			assert_int_not_equal(auth_header_input(n->hdr, &d.from, d.buf, d.len),
+			    AUTH_HDR_LOCAL);
+		} else if (cn_coop_addr_equal(&d.to, &n->a_sp, true)) {
+			auth_sp_input(n->sp, &d.from, d.buf, d.len);
+		} else {
+			fail_msg("datagram to an unknown address");
+		}
+	}
+}
+
+/* Advance the clock to the next deadline of either side and run the timers. */
+static bool advance(struct net *n)
+{
+	uint64_t a = auth_ss_next_deadline(n->ss), b = auth_sp_next_deadline(n->sp);
+	uint64_t next = a < b ? a : b;
+
+	if (next == UINT64_MAX)
+		return false;
+	if (next > n->now) {
+		n->wall += next - n->now;
+		n->now = next;
+	}
+	auth_ss_tick(n->ss);
+	auth_sp_tick(n->sp);
+	return true;
+}
+
+static void run(struct net *n)
+{
+	deliver(n);
+	for (int i = 0; i < 100 && (auth_ss_pending(n->ss) > 0 || auth_sp_pending(n->sp) > 0); i++) {
+		assert_true(advance(n));
+		deliver(n);
+	}
+}
+
+static void start_alice(struct net *n, const uint8_t *key, const struct cn_coop_addr *to,
+    const char *service)
+{
+	struct auth_ss_request req;
+	uint64_t h;
+
+	memset(&req, 0, sizeof(req));
+	addr(&req.client, "198.18.1.2", 0);
+	strcpy(req.client_name, "alice");
+	strcpy(req.service, service);
+	memcpy(req.key, key, CN_KEY_LEN);
+	req.header = *to;
+	assert_int_equal(auth_ss_start(n->ss, &req, &h), 0);
+}
+
+static void assert_success(struct net *n)
+{
+	const struct auth_ss_outcome *o = &n->outcomes[n->nout - 1];
+	const struct auth_sp_session *s = &n->commits[n->ncommit - 1];
+	struct cn_coop_addr client;
+
+	assert_int_equal(o->result, AUTH_OK);
+	assert_int_not_equal(o->id, 0);
+	assert_int_equal(s->id, o->id);
+	assert_true(cn_coop_addr_equal(&o->sp, &n->a_sp, true)); /* the owner answered */
+	addr(&client, "198.18.1.2", 0);
+	assert_true(cn_coop_addr_equal(&s->client, &client, false)); /* bound to the client */
+	assert_true(cn_coop_addr_equal(&s->ss, &n->a_ss, true));
+	assert_string_equal(s->service, "http");
+	assert_string_equal(s->client_name, "alice");
+	assert_memory_equal(s->session_key, o->session_key, CN_KEY_LEN);
+	assert_string_equal(o->vnic.name, "vnic1");
+	assert_int_equal(auth_sp_pending(n->sp), 0);
+	assert_int_equal(auth_ss_pending(n->ss), 0);
+}
+
+static void test_success_via_header(void **state)
+{
+	struct net *n = &N;
+
+	(void)state;
+	start_alice(n, n->kc, &n->a_hdr, "http");
+	deliver(n);
+	assert_int_equal(n->nout, 1);
+	assert_int_equal(n->ncommit, 1);
+	assert_success(n);
+	assert_int_equal(n->events[AUTH_EV_FORWARDED], 1);
+	assert_int_equal(n->sent[CN_KIND_AUTH_REQ], 2); /* SS->header, header->SP */
+	assert_int_equal(n->sent[CN_KIND_AUTH_REPREQ], 1);
+	assert_int_equal(n->sent[CN_KIND_AUTH_REP], 1);
+	/* The passcode is nowhere on the wire, nor the key. */
+	for (size_t i = 0; i < n->nlog; i++) {
+		assert_null(memmem(n->log[i].buf, n->log[i].len, "AAA", 3));
+		assert_null(memmem(n->log[i].buf, n->log[i].len, n->kc, 8));
+	}
+	/* After the linger time nothing is left. */
+	while (advance(n))
+		deliver(n);
+	assert_int_equal(auth_ss_next_deadline(n->ss), UINT64_MAX);
+}
+
+static void test_success_direct(void **state)
+{
+	struct net *n = &N;
+
+	(void)state;
+	start_alice(n, n->kc, &n->a_sp, "http");
+	deliver(n);
+	assert_int_equal(n->ncommit, 1);
+	assert_success(n);
+	assert_int_equal(n->events[AUTH_EV_FORWARDED], 0);
+}
+
+static void lose_one(struct net *n, enum cn_coop_kind kind, bool to_sp_only)
+{
+	n->drop_kind = kind;
+	n->drop_n = 1;
+	n->drop_to_sp_only = to_sp_only;
+	start_alice(n, n->kc, &n->a_hdr, "http");
+	run(n);
+	assert_int_equal(n->dropped, 1);
+	assert_int_equal(n->nout, 1);
+	assert_int_equal(n->ncommit, 1);
+	assert_success(n);
+}
+
+static void test_loss_req(void **state)
+{
+	(void)state;
+	lose_one(&N, CN_KIND_AUTH_REQ, false); /* SS -> header */
+	assert_int_equal(N.events[AUTH_EV_RETRANSMIT], 1);
+}
+
+static void test_loss_forwarded_req(void **state)
+{
+	(void)state;
+	lose_one(&N, CN_KIND_AUTH_REQ, true); /* header -> SP */
+	assert_int_equal(N.events[AUTH_EV_FORWARDED], 2);
+}
+
+static void test_loss_repreq(void **state)
+{
+	(void)state;
+	lose_one(&N, CN_KIND_AUTH_REPREQ, false);
+	/* Answered again: either the SS's retransmitted REQ (a duplicate) or the SP's timer. */
+	assert_true(N.events[AUTH_EV_DUPLICATE] + N.events[AUTH_EV_RETRANSMIT] >= 1);
+	assert_true(N.sent[CN_KIND_AUTH_REPREQ] >= 2);
+}
+
+static void test_loss_rep(void **state)
+{
+	(void)state;
+	lose_one(&N, CN_KIND_AUTH_REP, false);
+	/* The SP resent REP&REQ, the lingering SS resent the same REP. */
+	assert_int_equal(N.sent[CN_KIND_AUTH_REP], 2);
+	assert_int_equal(N.sent[CN_KIND_AUTH_REPREQ], 2);
+	assert_int_equal(N.events[AUTH_EV_DUPLICATE], 1);
+	assert_memory_equal(N.outcomes[0].session_key, N.commits[0].session_key, CN_KEY_LEN);
+}
+
+static void test_ss_timeout_backoff(void **state)
+{
+	struct net *n = &N;
+	uint64_t t[8];
+	size_t nt = 0;
+	uint64_t start = n->now;
+
+	(void)state;
+	n->drop_kind = CN_KIND_AUTH_REQ;
+	n->drop_n = 1000;
+	start_alice(n, n->kc, &n->a_hdr, "http");
+	t[nt++] = n->now - start;
+	while (auth_ss_pending(n->ss) > 0) {
+		size_t before = n->sent[CN_KIND_AUTH_REQ];
+
+		assert_true(advance(n));
+		if (n->sent[CN_KIND_AUTH_REQ] > before) {
+			assert_true(nt < 8);
+			t[nt++] = n->now - start;
+		}
+	}
+	/* 5 transmissions at 0, 0.5, 1.5, 3.5, 7.5 s; given up at 11.5 s (cap 4 s). */
+	assert_int_equal(nt, 5);
+	assert_int_equal(t[1], 500);
+	assert_int_equal(t[2], 1500);
+	assert_int_equal(t[3], 3500);
+	assert_int_equal(t[4], 7500);
+	assert_int_equal(n->now - start, 11500);
+	assert_int_equal(n->nout, 1);
+	assert_int_equal(n->outcomes[0].result, AUTH_FAIL_TIMEOUT);
+	assert_int_equal(n->events[AUTH_EV_TIMEOUT], 1);
+	assert_int_equal(n->ncommit, 0);
+}
+
+static void test_sp_timeout_discards(void **state)
+{
+	struct net *n = &N;
+
+	(void)state;
+	n->drop_kind = CN_KIND_AUTH_REP;
+	n->drop_n = 1000;
+	start_alice(n, n->kc, &n->a_hdr, "http");
+	run(n);
+	assert_int_equal(n->ncommit, 0);
+	assert_int_equal(auth_sp_pending(n->sp), 0);
+	assert_int_equal(n->sent[CN_KIND_AUTH_REPREQ], 5); /* max_tries, then discarded */
+	assert_true(n->events[AUTH_EV_TIMEOUT] >= 1);
+	assert_int_equal(n->outcomes[0].result, AUTH_OK); /* the SS could not know */
+	/* The SS's REP keeps being lost: its lingering exchange expires too. */
+	while (advance(n))
+		deliver(n);
+	assert_int_equal(auth_ss_next_deadline(n->ss), UINT64_MAX);
+}
+
+static void test_duplicates_idempotent(void **state)
+{
+	struct net *n = &N;
+	struct dgram req, rep;
+
+	(void)state;
+	start_alice(n, n->kc, &n->a_sp, "http");
+	req = n->q[0];
+	n->q[n->nq++] = req; /* the network duplicates the REQ */
+	deliver(n);
+	assert_int_equal(n->ncommit, 1);
+	assert_int_equal(n->events[AUTH_EV_DUPLICATE] >= 1, 1);
+	assert_int_equal(n->sent[CN_KIND_AUTH_REPREQ], 2); /* the same answer twice */
+	assert_memory_equal(n->log[1].buf, n->log[2].buf, n->log[1].len);
+	/* A duplicated REP after the commit changes nothing. */
+	for (size_t i = 0; i < n->nlog; i++)
+		if (kind_of(n->log[i].buf, n->log[i].len) == CN_KIND_AUTH_REP)
+			rep = n->log[i];
+	assert_int_equal(auth_sp_input(n->sp, &rep.from, rep.buf, rep.len), -1);
+	assert_int_equal(n->ncommit, 1);
+	assert_int_equal(n->nout, 1);
+}
+
+static void test_replay_after_success(void **state)
+{
+	struct net *n = &N;
+	struct dgram req, fwd;
+	size_t sends;
+
+	(void)state;
+	start_alice(n, n->kc, &n->a_hdr, "http");
+	req = n->q[0];
+	deliver(n);
+	assert_int_equal(n->ncommit, 1);
+	fwd = n->log[1];
+	assert_int_equal(kind_of(fwd.buf, fwd.len), CN_KIND_AUTH_REQ);
+	sends = n->nlog;
+	/* The same REQ bytes again, through the header and straight to the SP. */
+	n->wall += 1000;
+	n->now += 1000;
+	assert_int_equal(auth_header_input(n->hdr, &req.from, req.buf, req.len),
+	    AUTH_HDR_FORWARDED);
+	deliver(n);
+	assert_int_equal(auth_sp_input(n->sp, &fwd.from, fwd.buf, fwd.len), -1);
+	assert_int_equal(auth_sp_input(n->sp, &req.from, req.buf, req.len), -1);
+	assert_int_equal(n->events[AUTH_EV_REPLAY], 3);
+	assert_int_equal(n->ncommit, 1);
+	assert_int_equal(auth_sp_pending(n->sp), 0);
+	/* Only the header's forward was sent: the SP answers a replay with nothing. */
+	assert_int_equal(n->nlog, sends + 1);
+	/* From another host (the attacker), after the window: refused as stale. */
+	n->wall += 60000;
+	{
+		struct cn_coop_addr evil;
+
+		addr(&evil, "198.18.0.66", 4500);
+		assert_int_equal(auth_sp_input(n->sp, &evil, req.buf, req.len), -1);
+	}
+	assert_int_equal(n->events[AUTH_EV_STALE], 1);
+	assert_int_equal(n->ncommit, 1);
+}
+
+static void test_wrong_passcode_rate_limited(void **state)
+{
+	struct net *n = &N;
+	uint8_t bad[CN_KEY_LEN];
+
+	(void)state;
+	assert_int_equal(cn_auth_derive_key(bad, "AAB", 3, "http", "alice", CN_KDF_MIN), 0);
+	for (int i = 0; i < 3; i++) {
+		start_alice(n, bad, &n->a_hdr, "http");
+		deliver(n);
+		assert_int_equal(n->outcomes[i].result, AUTH_FAIL_RST);
+		assert_int_equal(n->outcomes[i].error, CN_AUTHERR_DENIED);
+	}
+	assert_int_equal(n->events[AUTH_EV_BAD_PROOF], 3);
+	/* Out of tokens (burst 3): even the right passcode is refused for now, before any MAC. */
+	start_alice(n, n->kc, &n->a_hdr, "http");
+	deliver(n);
+	assert_int_equal(n->outcomes[3].result, AUTH_FAIL_RST);
+	assert_int_equal(n->outcomes[3].error, CN_AUTHERR_RATE_LIMITED);
+	assert_int_equal(n->events[AUTH_EV_RATE_LIMITED], 1);
+	assert_int_equal(n->ncommit, 0);
+	/* A minute later one token is back (1 per minute). */
+	n->now += 60000;
+	n->wall += 60000;
+	start_alice(n, n->kc, &n->a_hdr, "http");
+	deliver(n);
+	assert_int_equal(n->ncommit, 1);
+	assert_success(n);
+}
+
+static void test_unknown_client(void **state)
+{
+	struct net *n = &N;
+	struct auth_ss_request req;
+	uint64_t h;
+
+	(void)state;
+	memset(&req, 0, sizeof(req));
+	addr(&req.client, "198.18.1.99", 0); /* not alice's address */
+	strcpy(req.client_name, "alice");
+	strcpy(req.service, "http");
+	memcpy(req.key, n->kc, CN_KEY_LEN);
+	req.header = n->a_hdr;
+	assert_int_equal(auth_ss_start(n->ss, &req, &h), 0);
+	deliver(n);
+	assert_int_equal(n->outcomes[0].result, AUTH_FAIL_RST);
+	assert_int_equal(n->outcomes[0].error, CN_AUTHERR_DENIED);
+	assert_int_equal(n->events[AUTH_EV_UNKNOWN_CLIENT], 1);
+	assert_int_equal(n->ncommit, 0);
+}
+
+static void test_stale_timestamp(void **state)
+{
+	struct net *n = &N;
+
+	(void)state;
+	n->ss_skew = -31000; /* the SS's clock is 31 s behind */
+	start_alice(n, n->kc, &n->a_hdr, "http");
+	deliver(n);
+	assert_int_equal(n->nout, 1);
+	assert_int_equal(n->outcomes[0].result, AUTH_FAIL_RST);
+	assert_int_equal(n->outcomes[0].error, CN_AUTHERR_STALE);
+	assert_int_equal(n->events[AUTH_EV_STALE], 1);
+	assert_int_equal(n->ncommit, 0);
+	/* Straight to the SP: the SP checks the window too. */
+	start_alice(n, n->kc, &n->a_sp, "http");
+	deliver(n);
+	assert_int_equal(n->outcomes[1].error, CN_AUTHERR_STALE);
+	/* Within the window it works. */
+	n->ss_skew = 29000;
+	start_alice(n, n->kc, &n->a_hdr, "http");
+	deliver(n);
+	assert_int_equal(n->ncommit, 1);
+}
+
+static void test_reserved_bits(void **state)
+{
+	struct net *n = &N;
+	struct dgram req;
+
+	(void)state;
+	start_alice(n, n->kc, &n->a_sp, "http");
+	req = n->q[0];
+	n->nq = 0;
+	req.buf[5] |= 0x80; /* a reserved control flag */
+	assert_int_equal(auth_sp_input(n->sp, &req.from, req.buf, req.len), -1);
+	req.buf[5] &= 0x7f;
+	req.buf[7] |= 0x08; /* a reserved cooperative flag */
+	assert_int_equal(auth_sp_input(n->sp, &req.from, req.buf, req.len), -1);
+	assert_int_equal(auth_header_input(n->hdr, &req.from, req.buf, req.len), AUTH_HDR_DROPPED);
+	assert_int_equal(n->events[AUTH_EV_DECODE_ERROR], 3);
+	assert_int_equal(n->nlog, 1); /* nothing answered */
+	/* A flipped bit that the decoder accepts is caught by the proof. */
+	req.buf[7] &= (uint8_t)~0x08;
+	req.buf[100] = 'X'; /* the service name */
+	assert_int_equal(auth_sp_input(n->sp, &req.from, req.buf, req.len), -1);
+	assert_int_equal(n->ncommit, 0);
+}
+
+static void test_unknown_service(void **state)
+{
+	struct net *n = &N;
+
+	(void)state;
+	start_alice(n, n->kc, &n->a_hdr, "ftp");
+	deliver(n);
+	assert_int_equal(n->outcomes[0].result, AUTH_FAIL_RST);
+	assert_int_equal(n->outcomes[0].error, CN_AUTHERR_UNKNOWN_SERVICE);
+	assert_false(n->outcomes[0].rst_authenticated);
+	assert_int_equal(n->events[AUTH_EV_UNKNOWN_SERVICE], 1);
+	/* Routed by the header but not hosted by the SP (stale group list). */
+	n->sp_has_http = false;
+	start_alice(n, n->kc, &n->a_hdr, "http");
+	deliver(n);
+	assert_int_equal(n->outcomes[1].error, CN_AUTHERR_UNKNOWN_SERVICE);
+}
+
+static void test_forged_forward_and_rst(void **state)
+{
+	struct net *n = &N;
+	struct dgram fwd;
+	uint8_t buf[CN_COOP_MAX_LEN];
+	struct cn_coop_msg m;
+	size_t len;
+
+	(void)state;
+	n->drop_kind = CN_KIND_AUTH_REQ;
+	n->drop_n = 1;
+	n->drop_to_sp_only = true;
+	start_alice(n, n->kc, &n->a_hdr, "http");
+	deliver(n);
+	fwd = n->log[1];
+	/* Redirect the answer to a victim: the group MAC no longer matches. */
+	fwd.buf[CN_COOP_OFF_FWD + 7] = 77;
+	assert_int_equal(auth_sp_input(n->sp, &fwd.from, fwd.buf, fwd.len), -1);
+	assert_int_equal(n->events[AUTH_EV_BAD_MAC], 1);
+	/* An RST with the right nonce but a forged proof does not end the exchange. */
+	assert_int_equal(cn_coop_decode(&m, n->log[0].buf, n->log[0].len, NULL), CN_COOP_OK);
+	{
+		struct cn_coop_msg r;
+
+		cn_coop_init(&r, CN_COOP_AUTH, CN_CTL_RST | CN_CTL_ERROR);
+		r.error = CN_AUTHERR_DENIED;
+		r.timestamp_ms = n->wall;
+		memcpy(r.nonce_ss, m.nonce_ss, 16);
+		memset(r.proof, 0x33, 32);
+		assert_int_equal(cn_coop_encode(&r, buf, sizeof(buf), &len, NULL), CN_COOP_OK);
+	}
+	assert_int_equal(auth_ss_input(n->ss, &n->a_sp, buf, len), -1);
+	assert_int_equal(n->events[AUTH_EV_BAD_PROOF], 1);
+	assert_int_equal(n->nout, 0);
+	/* An RST for a nonce we never used is ignored too. */
+	buf[24] ^= 1;
+	assert_int_equal(auth_ss_input(n->ss, &n->a_sp, buf, len), -1);
+	assert_int_equal(n->events[AUTH_EV_NO_EXCHANGE], 1);
+	run(n); /* the retransmission still succeeds */
+	assert_int_equal(n->ncommit, 1);
+	assert_success(n);
+}
+
+static void test_retry_after_rst(void **state)
+{
+	struct net *n = &N;
+	uint8_t bad[CN_KEY_LEN];
+
+	(void)state;
+	memset(bad, 1, sizeof(bad));
+	n->retry_on_rst = true;
+	memcpy(n->retry_key, n->kc, CN_KEY_LEN);
+	start_alice(n, bad, &n->a_hdr, "http");
+	deliver(n);
+	assert_int_equal(n->nout, 2);
+	assert_int_equal(n->outcomes[0].result, AUTH_FAIL_RST);
+	assert_success(n);
+}
+
+static void test_ids_unique_and_busy(void **state)
+{
+	struct net *n = &N;
+	struct auth_ss_request req;
+	uint64_t h;
+
+	(void)state;
+	/* Every ID but two is taken by live sessions: the SP finds a free one. */
+	memset(n->ids_in_use, 1, sizeof(n->ids_in_use));
+	n->ids_in_use[0x6141] = 0;
+	n->ids_in_use[0x0102] = 0;
+	start_alice(n, n->kc, &n->a_hdr, "http");
+	deliver(n);
+	assert_true(n->commits[0].id == 0x6141 || n->commits[0].id == 0x0102);
+	/* Same (client, service) twice at once: EBUSY. */
+	n->drop_kind = CN_KIND_AUTH_REQ;
+	n->drop_n = 1;
+	start_alice(n, n->kc, &n->a_hdr, "ssh");
+	memset(&req, 0, sizeof(req));
+	addr(&req.client, "198.18.1.2", 0);
+	strcpy(req.client_name, "alice");
+	strcpy(req.service, "ssh");
+	req.header = n->a_hdr;
+	assert_int_equal(auth_ss_start(n->ss, &req, &h), -1);
+	/* Bad requests: EINVAL. */
+	strcpy(req.service, "bad service");
+	assert_int_equal(auth_ss_start(n->ss, &req, &h), -1);
+	assert_int_equal(auth_ss_cancel(n->ss, 9999), -1);
+	/* No free ID at all: Auth-RST no-id. */
+	n->ids_in_use[0x6141] = n->ids_in_use[0x0102] = 1;
+	assert_int_equal(auth_ss_cancel(n->ss, 2), 0);
+	assert_int_equal(n->outcomes[1].result, AUTH_FAIL_CANCELLED);
+	start_alice(n, n->kc, &n->a_hdr, "http");
+	deliver(n);
+	assert_int_equal(n->outcomes[2].result, AUTH_FAIL_RST);
+	assert_int_equal(n->outcomes[2].error, CN_AUTHERR_NO_ID);
+	assert_true(n->outcomes[2].rst_authenticated);
+}
+
+static void test_commit_failure(void **state)
+{
+	struct net *n = &N;
+
+	(void)state;
+	n->commit_fails = true;
+	start_alice(n, n->kc, &n->a_hdr, "http");
+	deliver(n);
+	assert_int_equal(n->ncommit, 0);
+	assert_int_equal(auth_sp_pending(n->sp), 0);
+	assert_int_equal(n->sent[CN_KIND_AUTH_RST], 1); /* told, with a proof */
+}
+
+static void test_names(void **state)
+{
+	(void)state;
+	for (int k = 0; k <= AUTH_EV_KIND_MAX; k++)
+		assert_string_not_equal(auth_event_name((enum auth_event_kind)k), "unknown");
+	assert_string_equal(auth_result_name(AUTH_FAIL_TIMEOUT), "timeout");
+}
+
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_success_via_header),
+		T(test_success_direct),
+		T(test_loss_req),
+		T(test_loss_forwarded_req),
+		T(test_loss_repreq),
+		T(test_loss_rep),
+		T(test_ss_timeout_backoff),
+		T(test_sp_timeout_discards),
+		T(test_duplicates_idempotent),
+		T(test_replay_after_success),
+		T(test_wrong_passcode_rate_limited),
+		T(test_unknown_client),
+		T(test_stale_timestamp),
+		T(test_reserved_bits),
+		T(test_unknown_service),
+		T(test_forged_forward_and_rst),
+		T(test_retry_after_rst),
+		T(test_ids_unique_and_busy),
+		T(test_commit_failure),
+		T(test_names),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
