@@ -13,10 +13,13 @@
 #
 # Not a test: it prints a table, then `RESULT <path> <gbit/s> <ratio-to-plain>` per path and
 # `RESULT latency-us <path> <p50>`. Run as root from a built tree:
-#   sudo bench/throughput.sh [SECONDS]      (default 5 s per iperf3 run, 3 s per sockperf run)
+#   sudo bench/throughput.sh [SECONDS] [ROUNDS]
+# Default 4 s per iperf3 run and 2 s per sockperf run, 3 rounds; each round measures the four
+# paths in turn and the table shows the median of the rounds (the machine is shared).
 set -uo pipefail
-SECS=${1:-5}
-LAT_SECS=${LAT_SECS:-3}
+SECS=${1:-4}
+ROUNDS=${2:-3}
+LAT_SECS=${LAT_SECS:-2}
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 NFQ=${COOPNET_NFQ:-$TOP/nfq/coopnet-nfq}
 # shellcheck source=/dev/null
@@ -87,37 +90,61 @@ start_workers() { # MODE
 	workers_cfg "$1" provider "$NB_RUNDIR/sp-$1.json"
 	nb_bg ss "nfq-ss-$1" "$NFQ" --config "$NB_RUNDIR/ss-$1.json"
 	nb_bg sp "nfq-sp-$1" "$NFQ" --config "$NB_RUNDIR/sp-$1.json"
+	rm -f "$NB_RUNDIR/supervisor-$1.sock" "$NB_RUNDIR/provider-$1.sock"
 	nb_wait_for "workers ($1)" 10 test -S "$NB_RUNDIR/supervisor-$1.sock" -a -S "$NB_RUNDIR/provider-$1.sock"
 	sleep 0.5
 }
 
+rules_off() {
+	nb_exec ss nft delete table inet coopnet 2>/dev/null
+	nb_exec sp nft delete table inet coopnet 2>/dev/null
+	return 0
+}
+
 declare -A GBPS CPU LAT
-measure() { # PATH DST [worker names]
-	local path=$1 dst=$2 t0 t1 hz
+measure() { # PATH DST [worker names]: appends this round's figures
+	local path=$1 dst=$2 t0 t1 hz g c
 	shift 2
 	hz=$(getconf CLK_TCK)
 	t0=0
 	for w in "$@"; do t0=$((t0 + $(cpu_ticks "$(nb_pid "$w")"))); done
-	GBPS[$path]=$(run_iperf "$dst")
+	g=$(run_iperf "$dst")
 	t1=0
 	for w in "$@"; do t1=$((t1 + $(cpu_ticks "$(nb_pid "$w")"))); done
-	# worker CPU (cores) over the run, per Gbit/s
-	CPU[$path]=$(python3 -c "g=${GBPS[$path]}; c=($t1-$t0)/$hz/($SECS+1); print('%.3f' % (c/g) if g > 0 else '-')")
-	[ $# -gt 0 ] || CPU[$path]=-
-	LAT[$path]=$(run_lat "$dst")
+	# worker CPU (cores, both workers) over the run, per Gbit/s
+	c=$(python3 -c "g=$g; c=($t1-$t0)/$hz/($SECS+1); print('%.3f' % (c/g) if g > 0 else '-')")
+	[ $# -gt 0 ] || c=-
+	GBPS[$path]+="$g "
+	CPU[$path]+="$c "
+	LAT[$path]+="$(run_lat "$dst") "
+	echo "# round $round $path: $g Gbit/s" >&2
 }
 
-measure plain $S4
-measure vxlan $V4
-rules_on
-start_workers queue
-measure queue $S4 nfq-ss-queue nfq-sp-queue
-nb_stop nfq-ss-queue
-nb_stop nfq-sp-queue
-start_workers kernel
-measure kernel $S4 nfq-ss-kernel nfq-sp-kernel
-nb_stop nfq-ss-kernel
-nb_stop nfq-sp-kernel
+median() { # values... -> median (non-numbers ignored), "-" when none
+	python3 -c 'import sys,statistics
+v=[float(x) for x in sys.argv[1:] if x.replace(".","",1).isdigit()]
+print(("%.3f" % statistics.median(v)).rstrip("0").rstrip(".") if v else "-")' "$@"
+}
+
+for ((round = 1; round <= ROUNDS; round++)); do
+	rules_off
+	measure plain $S4
+	measure vxlan $V4
+	rules_on
+	start_workers queue
+	measure queue $S4 nfq-ss-queue nfq-sp-queue
+	nb_stop nfq-ss-queue
+	nb_stop nfq-sp-queue
+	start_workers kernel
+	measure kernel $S4 nfq-ss-kernel nfq-sp-kernel
+	nb_stop nfq-ss-kernel
+	nb_stop nfq-sp-kernel
+	rm -f "$NB_RUNDIR"/*.sock
+done
+for p in plain vxlan queue kernel; do
+	# shellcheck disable=SC2086 # word splitting wanted
+	{ GBPS[$p]=$(median ${GBPS[$p]}); CPU[$p]=$(median ${CPU[$p]}); LAT[$p]=$(median ${LAT[$p]}); }
+done
 
 printf '\n%-8s %10s %8s %22s %14s\n' path Gbit/s ratio "worker CPU/(Gbit/s)" "p50 RTT (us)"
 for p in plain vxlan queue kernel; do
