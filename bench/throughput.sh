@@ -86,11 +86,11 @@ rules_on() {
 }
 
 start_workers() { # MODE
+	rm -f "$NB_RUNDIR/supervisor-$1.sock" "$NB_RUNDIR/provider-$1.sock"
 	workers_cfg "$1" supervisor "$NB_RUNDIR/ss-$1.json"
 	workers_cfg "$1" provider "$NB_RUNDIR/sp-$1.json"
 	nb_bg ss "nfq-ss-$1" "$NFQ" --config "$NB_RUNDIR/ss-$1.json"
 	nb_bg sp "nfq-sp-$1" "$NFQ" --config "$NB_RUNDIR/sp-$1.json"
-	rm -f "$NB_RUNDIR/supervisor-$1.sock" "$NB_RUNDIR/provider-$1.sock"
 	nb_wait_for "workers ($1)" 10 test -S "$NB_RUNDIR/supervisor-$1.sock" -a -S "$NB_RUNDIR/provider-$1.sock"
 	sleep 0.5
 }
@@ -139,7 +139,6 @@ for ((round = 1; round <= ROUNDS; round++)); do
 	measure kernel $S4 nfq-ss-kernel nfq-sp-kernel
 	nb_stop nfq-ss-kernel
 	nb_stop nfq-sp-kernel
-	rm -f "$NB_RUNDIR"/*.sock
 done
 for p in plain vxlan queue kernel; do
 	# shellcheck disable=SC2086 # word splitting wanted
@@ -156,6 +155,9 @@ for p in plain vxlan queue kernel; do
 	r=$(python3 -c "print('%.3f' % (${GBPS[$p]}/${GBPS[plain]}) if ${GBPS[plain]} > 0 else 0)")
 	echo "RESULT $p ${GBPS[$p]} $r"
 done
+echo "# added p50 round trip per queued hop (SS and SP: 2 hops): $(python3 -c "
+try: print('%.1f us' % ((float('${LAT[queue]}') - float('${LAT[plain]}')) / 2))
+except ValueError: print('?')")"
 for p in plain vxlan queue kernel; do
 	echo "RESULT latency-us $p ${LAT[$p]:-0}"
 done

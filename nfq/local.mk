@@ -40,6 +40,14 @@ tests_unit_test_nfq_table_LDADD = nfq/libnfqcore.a $(TEST_LIBS) $(JANSSON_LIBS)
 dist_doc_DATA += docs/nfq.md docs/performance.md
 nftrulesdir = $(datadir)/coopnet/nft-rules
 dist_nftrules_DATA = nft-rules/supervisor.nft nft-rules/provider.nft
-EXTRA_DIST += bench/throughput.sh tests/netns/nfq-queue.test tests/netns/nfq-kernel.test \
+EXTRA_DIST += bench/throughput.sh tests/netns/nfq-queue.test tests/netns/nfq-kernel.test tests/netns/nfq-payload.test \
 	tests/netns/nfq-dataplane.sh tests/netns/nfq-lib.sh tests/netns/nfqctl.py \
 	tests/netns/pcapcheck.py tests/netns/sendseg.py
+
+if ENABLE_FUZZING
+noinst_PROGRAMS += tests/fuzz/fuzz_nfq_logic
+tests_fuzz_fuzz_nfq_logic_SOURCES = tests/fuzz/fuzz_nfq_logic.c
+tests_fuzz_fuzz_nfq_logic_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/nfq
+tests_fuzz_fuzz_nfq_logic_LDADD = nfq/libnfqcore.a lib/libcoopnet.a $(JANSSON_LIBS)
+tests_fuzz_fuzz_nfq_logic_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+endif

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # coopnet-nfq end to end, real kernel queue, real TCP servers, IPv4 and IPv6.
-# Usage: nfq-dataplane.sh queue|kernel (the nfq-*.test files call it).
+# Usage: nfq-dataplane.sh queue|kernel|payload (the nfq-*.test files call it); payload is queue
+# mode with "rewrite": "payload" (the worker returns the rewritten packet).
 set -uo pipefail
-MODE=${1:?queue or kernel}
+MODE=${1:?queue, kernel or payload}
+REWRITE=mark
+if [ "$MODE" = payload ]; then MODE=queue REWRITE=payload; fi
 # shellcheck source=/dev/null
 . "${NB_LIB:-$(dirname "$0")/lib.sh}"
 # shellcheck source=tests/netns/nfq-lib.sh

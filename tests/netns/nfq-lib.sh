@@ -77,7 +77,8 @@ nfq_config() {
   "services": [$svc],
   "sessions": [$ses],
   "control_socket": "$NB_RUNDIR/$role.sock",
-  "miss_hold_ms": 1500
+  "miss_hold_ms": 1500,
+  "rewrite": "${REWRITE:-mark}"
 }
 JSON
 }
