@@ -15,7 +15,7 @@ sbin_PROGRAMS += authd/coopnet-authd
 authd_coopnet_authd_SOURCES = \
 	authd/authd.c authd/authd.h \
 	authd/engine.c authd/engine.h authd/engine_auth.c authd/engine_ctl.c \
-	authd/privsep.c
+	authd/privsep.c authd/nfqlink.c authd/nfqlink.h
 authd_coopnet_authd_CFLAGS = $(AM_CFLAGS) $(SQLITE3_CFLAGS) $(SODIUM_CFLAGS)
 authd_coopnet_authd_LDADD = $(AUTHD_LIBS)
 
