@@ -205,6 +205,8 @@ struct node {
 	bool reload_fail;         /* answer a reload with reload-failed */
 	int reloads;              /* reload requests seen */
 	json_t *applied;          /* the last policy-applied */
+	bool drop_rep;            /* a lossy link: Auth-REP datagrams to this node are lost */
+	int dropped;
 };
 
 static char DIR_[64];
@@ -362,12 +364,30 @@ static void parent_turn(struct node *n)
 		nfq_link_try_up(&n->link);
 }
 
+/* Discard the Auth-REPs queued on n's UDP socket (before the engine reads them). */
+static void drop_reps(struct node *n)
+{
+	uint8_t buf[CN_COOP_MAX_LEN];
+	struct cn_coop_msg m;
+
+	for (int i = 0; i < 64; i++) {
+		ssize_t len = recv(n->udp_fd, buf, sizeof(buf), MSG_PEEK | MSG_DONTWAIT);
+		if (len < 0 || cn_coop_decode(&m, buf, (size_t)len, NULL) != CN_COOP_OK ||
+		    cn_coop_kind(&m) != CN_KIND_AUTH_REP)
+			return;
+		(void)!recv(n->udp_fd, buf, sizeof(buf), MSG_DONTWAIT);
+		n->dropped++;
+	}
+}
+
 static void pump_once(void)
 {
 	for (size_t i = 0; i < sizeof(NODES) / sizeof(NODES[0]); i++) {
 		struct node *n = NODES[i];
 		if (!n->open)
 			continue;
+		if (n->drop_rep)
+			drop_reps(n);
 		engine_step(n->e, 0);
 		parent_turn(n);
 		engine_step(n->e, 0);
@@ -917,6 +937,70 @@ static void test_expiry_pushes_session_del(void **state)
 	assert_int_equal(stat_of(&SP, "sessions-expired"), 1);
 }
 
+/* The SS's copy carries the SP's lifetime and leaves the SS's data plane when it ends. */
+static void test_ss_expiry(void **state)
+{
+	json_t *r;
+	uint64_t exp;
+
+	(void)state;
+	start_pair("", 10);
+	r = expect_ok(auth(&SS, "http", CLIENT1));
+	exp = (uint64_t)json_integer_value(json_object_get(json_object_get(r, "session"), "expires"));
+	json_decref(r);
+	assert_int_equal(exp, T_wall / 1000 + 10);
+	r = nfq_last(&SS.nfq, "session-add");
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(
+		json_object_get(r, "sessions"), 0), "expires")), exp);
+	json_decref(r);
+	advance(9000);
+	assert_int_equal(nfq_count(&SS.nfq, "session-del"), 0);
+	advance(1000);
+	assert_int_equal(nfq_count(&SS.nfq, "session-del"), 1);
+	assert_int_equal(n_sessions(&SS), 0);
+	assert_int_equal(stat_of(&SS, "sessions-expired"), 1);
+}
+
+/* Every Auth-REP lost: the SS stored and pushed a session the SP never committed. When the
+ * SP gives up it sends Auth-RST timeout; the SS revokes its session (session-del). */
+static void test_lost_rep_revokes(void **state)
+{
+	(void)state;
+	start_pair("", 0);
+	SP.drop_rep = true;
+	expect_ok(auth(&SS, "http", CLIENT1));
+	PUMP_UNTIL(nfq_count(&SS.nfq, "session-add") == 1);
+	assert_int_equal(n_sessions(&SS), 1);
+	advance(11000);
+	assert_int_equal(nfq_count(&SS.nfq, "session-del"), 0);
+	advance(1000); /* the SP's fifth time-out is at 11.5 s */
+	PUMP_UNTIL(nfq_count(&SS.nfq, "session-del") == 1);
+	assert_true(SP.dropped >= 5);
+	assert_int_equal(n_sessions(&SS), 0);
+	assert_int_equal(n_sessions(&SP), 0);
+	assert_int_equal(nfq_count(&SP.nfq, "session-add"), 0);
+	assert_int_equal(stat_of(&SS, "sessions-revoked"), 1);
+	assert_int_equal(stat_of(&SP, "timeout"), 1);
+}
+
+/* Wrong passcodes are rate-limited per source (the SS's address): burst 5, 10 a minute.
+ * After 5 wrong proofs even the right passcode is refused until a token comes back (6 s). */
+static void test_rate_limit(void **state)
+{
+	(void)state;
+	start_pair("", 0);
+	for (int i = 0; i < 5; i++)
+		expect_error(auth(&SS, "http", "198.18.1.3"), "Auth-RST: denied");
+	expect_error(auth(&SS, "http", CLIENT1), "Auth-RST: rate-limited");
+	assert_int_equal(stat_of(&SP, "bad-proof"), 5);
+	assert_int_equal(stat_of(&SP, "rate-limited"), 1);
+	advance(5000);
+	expect_error(auth(&SS, "http", CLIENT1), "Auth-RST: rate-limited");
+	advance(1000);
+	expect_ok(auth(&SS, "http", CLIENT1));
+	assert_int_equal(nfq_count(&SS.nfq, "session-add"), 1);
+}
+
 /* session-sync: at start (a restarted engine with sessions in its database), and when the
  * link to coopnet-nfq comes back after a failure. */
 static void test_session_sync(void **state)
@@ -1018,6 +1102,9 @@ int main(void)
 		T(test_control_limits),
 		T(test_database_errors),
 		T(test_expiry_pushes_session_del),
+		T(test_ss_expiry),
+		T(test_lost_rep_revokes),
+		T(test_rate_limit),
 		T(test_session_sync),
 		T(test_session_miss),
 		T(test_authenticate_at_start),
