@@ -32,7 +32,7 @@ tests_unit_test_policy_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(SODIUM_CFLAGS) \
 	-DSRCDIR='"$(abs_top_srcdir)"'
 tests_unit_test_policy_LDADD = $(AUTHD_LIBS) $(CMOCKA_LIBS)
 
-EXTRA_DIST += policy tests/netns/auth.test
+EXTRA_DIST += policy tests/netns/auth.test tests/netns/e2e.test
 
 # The engine whole (control commands, data-plane pushes) with an injected clock, against a
 # fake coopnet-nfq on a real unix socket; db_session_foreach fails on demand.
