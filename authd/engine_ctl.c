@@ -116,8 +116,10 @@ static json_t *cmd_status(struct engine *e, const json_t *req)
 	for (size_t i = 0; i < e->n_udp; i++)
 		json_array_append_new(listen, json_string(cn_coop_addr_format(&e->udp_addr[i], buf,
 									       sizeof(buf))));
-	if (db_session_foreach(e->db, 0, count_cb, &n) < 0)
+	if (db_session_foreach(e->db, 0, count_cb, &n) < 0) {
+		json_decref(listen);
 		return ctl_reply_error("database: %s", db_error(e->db));
+	}
 	return json_pack("{s:b, s:o, s:o, s:i, s:i, s:i, s:I, s:s, s:s, s:i, s:s, s:b}",
 			 "ok", 1, "roles", roles_json(e->cfg->roles), "listen", listen,
 			 "sessions", n, "pending_ss", e->ss ? (int)auth_ss_pending(e->ss) : 0,

@@ -444,6 +444,13 @@ static json_t *ctl_wait(int fd)
 	return NULL;
 }
 
+static void ctl_put(int fd, json_t *req)
+{
+	assert_non_null(req);
+	assert_int_equal(ctl_send(fd, req), 0);
+	json_decref(req);
+}
+
 static json_t *ctl_on(int fd, json_t *req)
 {
 	assert_non_null(req);
@@ -620,7 +627,7 @@ static void test_requests_refused(void **state)
 	assert_int_equal(send(fd, "[1, 2", 5, 0), 5);
 	expect_error(ctl_wait(fd), "");
 	/* the connection stays usable */
-	expect_ok(ctl_on(fd, json_pack("{s:s}", "cmd", "status")));
+	json_decref(expect_ok(ctl_on(fd, json_pack("{s:s}", "cmd", "status"))));
 	close(fd);
 }
 
@@ -666,7 +673,7 @@ static void test_status_clients_vnics_stats(void **state)
 	json_decref(r);
 
 	assert_int_equal(stat_of(&SS, "auth-ok"), 0);
-	expect_ok(auth(&SS, "http", CLIENT1));
+	json_decref(expect_ok(auth(&SS, "http", CLIENT1)));
 	assert_int_equal(stat_of(&SS, "auth-ok"), 1);
 	PUMP_UNTIL(n_sessions(&SP) == 1);
 	assert_int_equal(stat_of(&SP, "auth-ok"), 1);
@@ -741,8 +748,8 @@ static void test_auth_errors(void **state)
 	 * is stopped so that the exchange stays in flight until the SS gives up. */
 	node_close(&SP);
 	fd1 = ctl_open(&SS);
-	assert_int_equal(ctl_send(fd1, json_pack("{s:s, s:s, s:s}", "cmd", "auth", "service",
-						 "http", "client", CLIENT1)), 0);
+	ctl_put(fd1, json_pack("{s:s, s:s, s:s}", "cmd", "auth", "service", "http", "client",
+			       CLIENT1));
 	pump(20);
 	expect_error(ctl_on(fd1, json_pack("{s:s}", "cmd", "status")),
 		     "one request at a time on a connection");
@@ -810,7 +817,7 @@ static void test_reload(void **state)
 
 	(void)state;
 	start_pair("", 0);
-	expect_ok(auth(&SS, "http", CLIENT1));
+	json_decref(expect_ok(auth(&SS, "http", CLIENT1)));
 	PUMP_UNTIL(n_sessions(&SP) == 1);
 
 	/* same policy: nothing revoked */
@@ -828,7 +835,7 @@ static void test_reload(void **state)
 	/* a second reload while one runs */
 	SP.hold_reload = true;
 	fd1 = ctl_open(&SP);
-	assert_int_equal(ctl_send(fd1, json_pack("{s:s}", "cmd", "reload")), 0);
+	ctl_put(fd1, json_pack("{s:s}", "cmd", "reload"));
 	PUMP_UNTIL(SP.reloads == 3);
 	expect_error(cmd(&SP, "reload"), "a reload is already running");
 	/* the engine refuses a policy that names a secret file (it cannot read one) */
@@ -915,7 +922,7 @@ static void test_database_errors(void **state)
 	expect_error(ctl(&SS, json_pack("{s:s, s:s}", "cmd", "revoke", "client", CLIENT1)),
 		     "database: ");
 	fail_foreach = false;
-	expect_ok(cmd(&SS, "status"));
+	json_decref(expect_ok(cmd(&SS, "status")));
 }
 
 /* --- tests: the data plane ---------------------------------------------------------------- */
@@ -925,7 +932,7 @@ static void test_expiry_pushes_session_del(void **state)
 {
 	(void)state;
 	start_pair("", 10);
-	expect_ok(auth(&SS, "http", CLIENT1));
+	json_decref(expect_ok(auth(&SS, "http", CLIENT1)));
 	PUMP_UNTIL(n_sessions(&SP) == 1);
 	/* the SP commits at T_wall: expires = floor(T_wall/1000) + 10 */
 	advance(9000);
@@ -968,7 +975,7 @@ static void test_lost_rep_revokes(void **state)
 	(void)state;
 	start_pair("", 0);
 	SP.drop_rep = true;
-	expect_ok(auth(&SS, "http", CLIENT1));
+	json_decref(expect_ok(auth(&SS, "http", CLIENT1)));
 	PUMP_UNTIL(nfq_count(&SS.nfq, "session-add") == 1);
 	assert_int_equal(n_sessions(&SS), 1);
 	advance(11000);
@@ -997,7 +1004,7 @@ static void test_rate_limit(void **state)
 	advance(5000);
 	expect_error(auth(&SS, "http", CLIENT1), "Auth-RST: rate-limited");
 	advance(1000);
-	expect_ok(auth(&SS, "http", CLIENT1));
+	json_decref(expect_ok(auth(&SS, "http", CLIENT1)));
 	assert_int_equal(nfq_count(&SS.nfq, "session-add"), 1);
 }
 
@@ -1033,12 +1040,12 @@ static void test_session_sync(void **state)
 
 	/* coopnet-nfq goes away: the next push fails, the link is down; it comes back: sync */
 	nfq_stop(&SS.nfq);
-	expect_ok(ctl(&SS, json_pack("{s:s, s:s}", "cmd", "revoke", "client", CLIENT1)));
+	json_decref(expect_ok(ctl(&SS, json_pack("{s:s, s:s}", "cmd", "revoke", "client", CLIENT1))));
 	PUMP_UNTIL(!SS.link.up);
 	r = expect_ok(cmd(&SS, "status"));
 	assert_string_equal(json_string_value(json_object_get(r, "nfq")), "down");
 	json_decref(r);
-	expect_ok(auth(&SS, "http", CLIENT1));
+	json_decref(expect_ok(auth(&SS, "http", CLIENT1)));
 	nfq_start(&SS.nfq);
 	PUMP_UNTIL(SS.link.up && nfq_count(&SS.nfq, "session-sync") == 2);
 	s = nfq_last(&SS.nfq, "session-sync");
@@ -1084,8 +1091,8 @@ static void test_authenticate_at_start(void **state)
 	start_pair(", \"authenticate\": [ { \"service\": \"http\", \"client\": \"" CLIENT1 "\" } ]", 0);
 	PUMP_UNTIL(nfq_count(&SS.nfq, "session-add") == 1 && nfq_count(&SP.nfq, "session-add") == 1);
 	/* auth without a client takes the entry's */
-	expect_ok(ctl(&SS, json_pack("{s:s, s:s}", "cmd", "revoke", "client", CLIENT1)));
-	expect_ok(auth(&SS, "http", NULL));
+	json_decref(expect_ok(ctl(&SS, json_pack("{s:s, s:s}", "cmd", "revoke", "client", CLIENT1))));
+	json_decref(expect_ok(auth(&SS, "http", NULL)));
 }
 
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
