@@ -26,17 +26,16 @@
 
 #include "ctl.h"
 #include "log.h"
+#include "nfqlink.h"
 
 #define AUTHD_DEFAULT_CONFIG "/etc/coopnet/authd.json"
-#define NFQ_TIMEOUT_MS 1000
 
 struct parent {
 	struct authd_config cfg;
 	int engine_fd;
 	pid_t engine_pid;
 	int sig_fd;
-	int sub_fd;          /* nfq subscription (supervisor), -1 */
-	bool nfq_up;
+	struct nfq_link nfq;
 	bool quit;
 	int exit_code;
 };
@@ -87,108 +86,6 @@ static int send_policy(struct parent *pa, bool reload)
 						  doc, "reload", reload));
 }
 
-/* --- coopnet-nfq ---------------------------------------------------------------------------- */
-
-static void nfq_down(struct parent *pa, const char *why)
-{
-	if (pa->nfq_up)
-		log_warnx("coopnet-nfq unreachable (%s): retrying every second, then session-sync", why);
-	pa->nfq_up = false;
-	if (pa->sub_fd >= 0)
-		close(pa->sub_fd);
-	pa->sub_fd = -1;
-	imsg_send(pa->engine_fd, json_pack("{s:s}", "msg", "nfq-down"));
-}
-
-static int nfq_subscribe(struct parent *pa)
-{
-	char err[256];
-	json_t *req, *r;
-	bool closed;
-	int fd;
-
-	fd = ctl_connect(pa->cfg.nfq_socket);
-	if (fd < 0)
-		return -1;
-	req = json_pack("{s:s}", "cmd", "subscribe");
-	if (ctl_send(fd, req) < 0) {
-		json_decref(req);
-		close(fd);
-		return -1;
-	}
-	json_decref(req);
-	r = ctl_recv(fd, &closed, err, sizeof(err));
-	if (!r || !json_is_true(json_object_get(r, "ok"))) {
-		log_warnx("coopnet-nfq refused subscribe: %s", r ? json_string_value(
-				  json_object_get(r, "error")) ?: "?" : err);
-		json_decref(r);
-		close(fd);
-		return -1;
-	}
-	json_decref(r);
-	pa->sub_fd = fd;
-	return 0;
-}
-
-static void nfq_try_up(struct parent *pa)
-{
-	json_t *req = json_pack("{s:s}", "cmd", "status"), *r;
-	char err[256];
-
-	r = ctl_call(pa->cfg.nfq_socket, req, NFQ_TIMEOUT_MS, err, sizeof(err));
-	json_decref(req);
-	if (!r)
-		return;
-	json_decref(r);
-	if ((pa->cfg.roles & ROLE_SUPERVISOR) && nfq_subscribe(pa) < 0)
-		return;
-	pa->nfq_up = true;
-	log_info("coopnet-nfq reachable at %s", pa->cfg.nfq_socket);
-	imsg_send(pa->engine_fd, json_pack("{s:s}", "msg", "nfq-up"));
-}
-
-static void nfq_forward(struct parent *pa, const json_t *req)
-{
-	char err[256];
-	json_t *r;
-
-	if (!pa->nfq_up)
-		return; /* the session-sync after reconnecting carries it */
-	r = ctl_call(pa->cfg.nfq_socket, req, NFQ_TIMEOUT_MS, err, sizeof(err));
-	if (!r) {
-		nfq_down(pa, err);
-		return;
-	}
-	if (!json_is_true(json_object_get(r, "ok")))
-		log_warnx("coopnet-nfq refused %s: %s",
-			  json_string_value(json_object_get(req, "cmd")) ?: "?",
-			  json_string_value(json_object_get(r, "error")) ?: "?");
-	json_decref(r);
-}
-
-static void nfq_event(struct parent *pa)
-{
-	char err[256];
-	bool closed;
-	json_t *ev;
-	const char *kind;
-
-	ev = ctl_recv(pa->sub_fd, &closed, err, sizeof(err));
-	if (!ev) {
-		if (closed || (errno != EAGAIN && errno != EINTR))
-			nfq_down(pa, err);
-		return;
-	}
-	kind = json_string_value(json_object_get(ev, "event"));
-	if (kind && !strcmp(kind, "session-miss")) {
-		json_object_set_new(ev, "msg", json_string("session-miss"));
-		json_object_del(ev, "event");
-		imsg_send(pa->engine_fd, ev);
-		return;
-	}
-	json_decref(ev);
-}
-
 /* --- the engine's messages ---------------------------------------------------------------- */
 
 static void engine_input(struct parent *pa)
@@ -209,7 +106,7 @@ static void engine_input(struct parent *pa)
 	}
 	kind = json_string_value(json_object_get(msg, "msg"));
 	if (kind && !strcmp(kind, "nfq"))
-		nfq_forward(pa, json_object_get(msg, "req"));
+		nfq_link_forward(&pa->nfq, json_object_get(msg, "req"));
 	else if (kind && !strcmp(kind, "reload"))
 		send_policy(pa, true);
 	else if (kind && !strcmp(kind, "policy-applied")) {
@@ -251,24 +148,24 @@ static void parent_loop(struct parent *pa)
 
 	while (!pa->quit) {
 		struct pollfd pfd[3] = { { pa->sig_fd, POLLIN, 0 }, { pa->engine_fd, POLLIN, 0 },
-					 { pa->sub_fd, POLLIN, 0 } };
-		int n = poll(pfd, pa->sub_fd >= 0 ? 3 : 2, 1000);
+					 { pa->nfq.sub_fd, POLLIN, 0 } };
+		int n = poll(pfd, pa->nfq.sub_fd >= 0 ? 3 : 2, 1000);
 		if (n < 0 && errno != EINTR)
 			fatal("poll");
 		if (n > 0 && pfd[0].revents)
 			signal_input(pa);
 		if (n > 0 && pfd[1].revents && !pa->quit)
 			engine_input(pa);
-		if (n > 0 && pa->sub_fd >= 0 && pfd[2].revents && !pa->quit)
-			nfq_event(pa);
-		if (pa->cfg.nfq_socket[0] && !pa->nfq_up && !pa->quit) {
+		if (n > 0 && pa->nfq.sub_fd >= 0 && pfd[2].revents && !pa->quit)
+			nfq_link_event(&pa->nfq);
+		if (pa->cfg.nfq_socket[0] && !pa->nfq.up && !pa->quit) {
 			struct timespec ts;
 			uint64_t now;
 			clock_gettime(CLOCK_MONOTONIC, &ts);
 			now = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 			if (now >= next_try) {
 				next_try = now + 1000;
-				nfq_try_up(pa);
+				nfq_link_try_up(&pa->nfq);
 			}
 		}
 	}
@@ -427,7 +324,7 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < init.n_udp; i++)
 		close(init.udp_fd[i]);
 	pa.engine_fd = sp[0];
-	pa.sub_fd = -1;
+	nfq_link_init(&pa.nfq, pa.cfg.nfq_socket, pa.cfg.roles & ROLE_SUPERVISOR, pa.engine_fd);
 	log_info("started: engine pid %d as %s", (int)pa.engine_pid, uname);
 	if (send_policy(&pa, false) < 0)
 		pa.quit = true, pa.exit_code = 1;

@@ -41,6 +41,22 @@ void engine_ctl_close(struct engine *e, size_t i)
 	c->fd = -1;
 }
 
+/* Answer once and close without a reset: on a unix socket, closing with unread data makes
+ * the peer's recv fail with ECONNRESET and lose the answer. SHUT_RD first stops new data (the
+ * peer's send gets EPIPE; ctl_call still reads the answer), then the queue is drained. */
+static void refuse(int fd, const char *why)
+{
+	json_t *r = ctl_reply_error("%s", why);
+	char junk[256];
+
+	ctl_send(fd, r);
+	json_decref(r);
+	shutdown(fd, SHUT_RD);
+	for (int n = 0; n < 64 && recv(fd, junk, sizeof(junk), MSG_DONTWAIT | MSG_TRUNC) > 0; n++)
+		;
+	close(fd);
+}
+
 void engine_ctl_accept(struct engine *e)
 {
 	uid_t uid;
@@ -51,11 +67,8 @@ void engine_ctl_accept(struct engine *e)
 		return;
 	/* root, or the engine's own user: nobody else (docs/control.md) */
 	if (ctl_peer_uid(fd, &uid) < 0 || (uid != 0 && uid != getuid())) {
-		json_t *r = ctl_reply_error("permission denied: coopnet-authd answers root only");
 		e->counters[CNT_CTL_REFUSED]++;
-		ctl_send(fd, r);
-		json_decref(r);
-		close(fd);
+		refuse(fd, "permission denied: coopnet-authd answers root only");
 		return;
 	}
 	for (size_t i = 0; i < AUTHD_MAX_CTL_CLIENTS; i++) {
@@ -68,12 +81,7 @@ void engine_ctl_accept(struct engine *e)
 		}
 		return;
 	}
-	{
-		json_t *r = ctl_reply_error("too many control connections");
-		ctl_send(fd, r);
-		json_decref(r);
-		close(fd);
-	}
+	refuse(fd, "too many control connections");
 }
 
 /* --- commands ------------------------------------------------------------------------------ */
@@ -108,8 +116,10 @@ static json_t *cmd_status(struct engine *e, const json_t *req)
 	for (size_t i = 0; i < e->n_udp; i++)
 		json_array_append_new(listen, json_string(cn_coop_addr_format(&e->udp_addr[i], buf,
 									       sizeof(buf))));
-	if (db_session_foreach(e->db, 0, count_cb, &n) < 0)
+	if (db_session_foreach(e->db, 0, count_cb, &n) < 0) {
+		json_decref(listen);
 		return ctl_reply_error("database: %s", db_error(e->db));
+	}
 	return json_pack("{s:b, s:o, s:o, s:i, s:i, s:i, s:I, s:s, s:s, s:i, s:s, s:b}",
 			 "ok", 1, "roles", roles_json(e->cfg->roles), "listen", listen,
 			 "sessions", n, "pending_ss", e->ss ? (int)auth_ss_pending(e->ss) : 0,
@@ -328,11 +338,10 @@ void engine_ctl_input(struct engine *e, size_t i)
 
 	req = ctl_recv(c->fd, &closed, err, sizeof(err));
 	if (!req) {
-		if (closed || (errno != EAGAIN && errno != EINTR)) {
+		if (!closed && (errno == EBADMSG || errno == EMSGSIZE))
+			reply(e, i, ctl_reply_error("%s", err)); /* a bad message, not a dead peer */
+		else if (closed || (errno != EAGAIN && errno != EINTR))
 			engine_ctl_close(e, i);
-		} else {
-			reply(e, i, ctl_reply_error("%s", err));
-		}
 		return;
 	}
 	if (c->auth_pending || c->reload_pending) {
