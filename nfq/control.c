@@ -1,0 +1,409 @@
+/* SPDX-License-Identifier: MIT */
+/* The coopnet-nfq control socket: docs/control.md. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "ctl.h"
+#include "log.h"
+#include "nfqd.h"
+
+static json_t *sess_json(const struct sess_entry *e)
+{
+	struct cn_session s;
+	json_t *o;
+
+	sess_entry_to_session(e, &s);
+	o = cn_session_to_json(&s);
+	if (o)
+		json_object_set_new(o, "source",
+				    json_string(e->source == SESS_SRC_AUTHD ? "authd" : "config"));
+	return o;
+}
+
+static json_t *cmd_status(struct nfqd *d, const json_t *req)
+{
+	json_t *r = ctl_reply_ok();
+
+	(void)req;
+	json_object_set_new(r, "role", json_string(nfq_role_name(d->cfg.role)));
+	json_object_set_new(r, "mode", json_string(nfq_mode_name(d->cfg.mode)));
+	json_object_set_new(r, "queues", json_pack("{s:i, s:i, s:b}", "num", d->cfg.queue_num,
+						      "count", d->cfg.queue_count, "fanout",
+						      d->cfg.fanout));
+	json_object_set_new(r, "sessions",
+			    json_integer((json_int_t)(d->cfg.sessions.n + d->authd.n)));
+	json_object_set_new(r, "queue_rule", json_string(queue_expr_name(d->qexpr)));
+	json_object_set_new(r, "fail_open", json_boolean(d->cfg.fail_open));
+	json_object_set_new(r, "uptime", json_integer((json_int_t)(time(NULL) - d->started)));
+	return r;
+}
+
+static json_t *cmd_stats(struct nfqd *d, const json_t *req)
+{
+	uint64_t c[R__COUNT];
+	json_t *r = ctl_reply_ok(), *s = json_object();
+	int i;
+
+	(void)req;
+	workers_counters(&d->w, c);
+	if (d->cfg.mode == MODE_KERNEL)
+		kmode_counters(&d->km, &d->cfg, c);
+	for (i = 0; i < R__COUNT; i++)
+		json_object_set_new(s, nfq_reason_name(i), json_integer((json_int_t)c[i]));
+	json_object_set_new(r, "stats", s);
+	return r;
+}
+
+static json_t *cmd_sessions(struct nfqd *d, const json_t *req)
+{
+	json_t *r = ctl_reply_ok(), *a = json_array();
+	size_t i;
+
+	(void)req;
+	for (i = 0; i < d->cfg.sessions.n; i++)
+		json_array_append_new(a, sess_json(&d->cfg.sessions.v[i]));
+	for (i = 0; i < d->authd.n; i++)
+		json_array_append_new(a, sess_json(&d->authd.v[i]));
+	json_object_set_new(r, "sessions", a);
+	return r;
+}
+
+/* Parse the "sessions" array into out (all or nothing). */
+static int parse_session_array(struct sess_list *out, const json_t *req, char *err,
+			       size_t errlen)
+{
+	const json_t *arr = json_object_get(req, "sessions");
+	json_t *v;
+	size_t i;
+
+	if (!json_is_array(arr)) {
+		snprintf(err, errlen, "\"sessions\" must be an array of session objects");
+		return -1;
+	}
+	json_array_foreach(arr, i, v) {
+		struct cn_session s;
+		char msg[256];
+
+		if (cn_session_from_json(&s, v, msg, sizeof(msg)) < 0) {
+			snprintf(err, errlen, "session %zu: %s", i, msg);
+			return -1;
+		}
+		if (sess_list_put(out, &s, SESS_SRC_AUTHD) < 0) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static json_t *apply_authd(struct nfqd *d, struct sess_list *next, size_t count,
+			   const char *field)
+{
+	struct sess_list old = d->authd;
+	json_t *r;
+
+	d->authd = *next;
+	if (nfqd_publish(d) < 0) {
+		d->authd = old;
+		sess_list_clear(next);
+		return ctl_reply_error("cannot publish the new session table (out of memory?)");
+	}
+	sess_list_clear(&old);
+	r = ctl_reply_ok();
+	json_object_set_new(r, field, json_integer((json_int_t)count));
+	return r;
+}
+
+static json_t *cmd_session_add(struct nfqd *d, const json_t *req)
+{
+	struct sess_list next, add;
+	char err[300];
+	size_t i;
+
+	sess_list_init(&add);
+	if (parse_session_array(&add, req, err, sizeof(err)) < 0) {
+		sess_list_clear(&add);
+		return ctl_reply_error("%s", err);
+	}
+	sess_list_init(&next);
+	for (i = 0; i < d->authd.n + add.n; i++) {
+		const struct sess_entry *e = i < d->authd.n ? &d->authd.v[i] : &add.v[i - d->authd.n];
+		struct cn_session s;
+
+		sess_entry_to_session(e, &s);
+		if (sess_list_put(&next, &s, SESS_SRC_AUTHD) < 0) {
+			sess_list_clear(&next);
+			sess_list_clear(&add);
+			return ctl_reply_error("out of memory");
+		}
+	}
+	i = add.n;
+	sess_list_clear(&add);
+	return apply_authd(d, &next, i, "added");
+}
+
+static json_t *cmd_session_sync(struct nfqd *d, const json_t *req)
+{
+	struct sess_list next;
+	char err[300];
+
+	sess_list_init(&next);
+	if (parse_session_array(&next, req, err, sizeof(err)) < 0) {
+		sess_list_clear(&next);
+		return ctl_reply_error("%s", err);
+	}
+	return apply_authd(d, &next, next.n, "sessions");
+}
+
+/* What session-del removes. */
+struct del_match {
+	enum { DEL_KEYS, DEL_ID, DEL_CLIENT } kind;
+	const struct sess_list *keys;
+	cn_id_t id;
+	int family;
+	uint8_t client[16];
+};
+
+static bool del_match_fn(const struct sess_entry *e, const void *arg)
+{
+	const struct del_match *m = arg;
+	size_t i;
+
+	switch (m->kind) {
+	case DEL_ID:
+		return e->id == m->id;
+	case DEL_CLIENT:
+		return e->key.family == m->family && !memcmp(e->key.client, m->client, 16);
+	case DEL_KEYS:
+		for (i = 0; i < m->keys->n; i++)
+			if (!memcmp(&m->keys->v[i].key, &e->key, sizeof(e->key)))
+				return true;
+	}
+	return false;
+}
+
+/* {client, service, port} objects: parsed as sessions with a placeholder ID. */
+static int parse_del_keys(struct sess_list *out, const json_t *arr, char *err, size_t errlen)
+{
+	json_t *v, *copy;
+	size_t i;
+	int r;
+
+	if (!json_is_array(arr)) {
+		snprintf(err, errlen, "\"sessions\" must be an array of {client, service, port}");
+		return -1;
+	}
+	json_array_foreach(arr, i, v) {
+		struct cn_session s;
+		char msg[256];
+
+		if (!json_is_object(v) || json_object_get(v, "id")) {
+			snprintf(err, errlen, "session %zu: give only client, service and port", i);
+			return -1;
+		}
+		copy = json_copy(v);
+		json_object_set_new(copy, "id", json_string("0x1"));
+		r = cn_session_from_json(&s, copy, msg, sizeof(msg));
+		json_decref(copy);
+		if (r < 0) {
+			snprintf(err, errlen, "session %zu: %s", i, msg);
+			return -1;
+		}
+		if (sess_list_put(out, &s, SESS_SRC_AUTHD) < 0) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static json_t *cmd_session_del(struct nfqd *d, const json_t *req)
+{
+	struct sess_list keys, next;
+	struct del_match m;
+	const json_t *v;
+	char err[300];
+	size_t removed, i;
+
+	memset(&m, 0, sizeof(m));
+	sess_list_init(&keys);
+	if ((v = json_object_get(req, "sessions"))) {
+		if (parse_del_keys(&keys, v, err, sizeof(err)) < 0) {
+			sess_list_clear(&keys);
+			return ctl_reply_error("%s", err);
+		}
+		m.kind = DEL_KEYS;
+		m.keys = &keys;
+	} else if ((v = json_object_get(req, "id"))) {
+		enum cn_id_parse_err e = cn_id_parse(&m.id, json_string_value(v));
+
+		if (e != CN_ID_PARSE_OK)
+			return ctl_reply_error("\"id\": %s", cn_id_parse_strerror(e));
+		m.kind = DEL_ID;
+	} else if ((v = json_object_get(req, "client"))) {
+		const char *s = json_string_value(v);
+
+		m.kind = DEL_CLIENT;
+		if (s && inet_pton(AF_INET, s, m.client) == 1)
+			m.family = AF_INET;
+		else if (s && inet_pton(AF_INET6, s, m.client) == 1)
+			m.family = AF_INET6;
+		else
+			return ctl_reply_error("\"client\": \"%s\" is not an IP address",
+					       s ? s : "(not a string)");
+	} else {
+		return ctl_reply_error("session-del needs \"sessions\", \"id\" or \"client\"");
+	}
+	sess_list_init(&next);
+	for (i = 0; i < d->authd.n; i++) {
+		struct cn_session s;
+
+		sess_entry_to_session(&d->authd.v[i], &s);
+		if (sess_list_put(&next, &s, SESS_SRC_AUTHD) < 0) {
+			sess_list_clear(&next);
+			sess_list_clear(&keys);
+			return ctl_reply_error("out of memory");
+		}
+	}
+	removed = sess_list_remove_if(&next, del_match_fn, &m);
+	sess_list_clear(&keys);
+	return apply_authd(d, &next, removed, "removed");
+}
+
+static json_t *cmd_reload(struct nfqd *d, const json_t *req)
+{
+	char msg[700];
+
+	(void)req;
+	if (nfqd_reload(d, msg, sizeof(msg)) < 0)
+		return ctl_reply_error("%s", msg);
+	return ctl_reply_ok();
+}
+
+static const struct {
+	const char *name;
+	json_t *(*fn)(struct nfqd *d, const json_t *req);
+} commands[] = {
+	{"status", cmd_status},
+	{"stats", cmd_stats},
+	{"sessions", cmd_sessions},
+	{"session-add", cmd_session_add},
+	{"session-del", cmd_session_del},
+	{"session-sync", cmd_session_sync},
+	{"reload", cmd_reload},
+};
+
+static json_t *dispatch(struct nfqd *d, struct ctl_client *c, const json_t *req)
+{
+	const char *cmd = json_string_value(json_object_get(req, "cmd"));
+	size_t i;
+
+	if (!cmd)
+		return ctl_reply_error("the request has no \"cmd\" string");
+	if (!strcmp(cmd, "subscribe")) {
+		c->subscribed = true;
+		return ctl_reply_ok();
+	}
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(cmd, commands[i].name))
+			return commands[i].fn(d, req);
+	return ctl_reply_error("unknown command \"%s\"", cmd);
+}
+
+void ctl_accept_client(struct nfqd *d)
+{
+	uid_t uid;
+	int fd;
+
+	fd = accept4(d->ctl_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (fd < 0) {
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+			log_warn("control: accept");
+		return;
+	}
+	if (ctl_peer_uid(fd, &uid) < 0 || (uid != 0 && uid != geteuid())) {
+		log_warnx("control: refused a peer with uid %u", (unsigned)uid);
+		close(fd);
+		return;
+	}
+	if (d->nclients >= MAX_CLIENTS) {
+		json_t *r = ctl_reply_error("too many control connections (%d)", MAX_CLIENTS);
+
+		ctl_send(fd, r);
+		json_decref(r);
+		close(fd);
+		return;
+	}
+	d->clients[d->nclients].fd = fd;
+	d->clients[d->nclients].subscribed = false;
+	d->nclients++;
+}
+
+bool ctl_handle_client(struct nfqd *d, struct ctl_client *c)
+{
+	char err[256];
+	bool closed = false;
+	json_t *req, *reply;
+
+	req = ctl_recv(c->fd, &closed, err, sizeof(err));
+	if (!req) {
+		if (closed)
+			return false;
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return true;
+		reply = ctl_reply_error("%s", err);
+		ctl_send(c->fd, reply);
+		json_decref(reply);
+		return errno != EMSGSIZE && errno != 0 ? false : true;
+	}
+	reply = dispatch(d, c, req);
+	json_decref(req);
+	if (!reply)
+		reply = ctl_reply_error("out of memory");
+	if (ctl_send(c->fd, reply) < 0) {
+		json_decref(reply);
+		return false;
+	}
+	json_decref(reply);
+	return true;
+}
+
+void ctl_broadcast_misses(struct nfqd *d)
+{
+	struct sess_key k;
+	int i;
+
+	while (workers_pop_miss(&d->sh, &k)) {
+		char client[INET6_ADDRSTRLEN], service[INET6_ADDRSTRLEN];
+		json_t *ev;
+
+		inet_ntop(k.family, k.client, client, sizeof(client));
+		inet_ntop(k.family, k.service, service, sizeof(service));
+		ev = json_pack("{s:s, s:s, s:s, s:i}", "event", "session-miss", "client", client,
+			       "service", service, "port", (int)k.port);
+		if (!ev)
+			continue;
+		log_debug("session miss: %s -> %s port %u", client, service, k.port);
+		for (i = 0; i < d->nclients; i++)
+			if (d->clients[i].subscribed && ctl_send(d->clients[i].fd, ev) < 0)
+				log_debug("control: event to a slow subscriber lost");
+		json_decref(ev);
+	}
+}
+
+void ctl_close_all(struct nfqd *d)
+{
+	int i;
+
+	for (i = 0; i < d->nclients; i++)
+		close(d->clients[i].fd);
+	d->nclients = 0;
+	if (d->ctl_fd >= 0) {
+		close(d->ctl_fd);
+		unlink(d->cfg.control_socket);
+		d->ctl_fd = -1;
+	}
+}

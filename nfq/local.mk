@@ -1,0 +1,38 @@
+# nfq/: coopnet-nfq, the NFQUEUE data-plane worker (docs/nfq.md).
+sbin_PROGRAMS += nfq/coopnet-nfq
+noinst_LIBRARIES += nfq/libnfqcore.a
+
+# The pure parts (table, logic, config, snapshot swap), shared with the unit tests.
+nfq_libnfqcore_a_SOURCES = \
+	nfq/table.c nfq/table.h \
+	nfq/logic.c nfq/logic.h \
+	nfq/rcu.c nfq/rcu.h \
+	nfq/nfqconf.c nfq/nfqconf.h \
+	schemas/nfq.schema.json
+nfq_libnfqcore_a_CFLAGS = $(AM_CFLAGS) $(LIBNFQ_CFLAGS)
+dist_schemas_DATA += schemas/nfq.schema.json
+
+nfq_coopnet_nfq_SOURCES = \
+	nfq/main.c nfq/nfqd.h nfq/control.c \
+	nfq/worker.c nfq/worker.h \
+	nfq/nftbatch.c nfq/nftbatch.h \
+	nfq/nftrule.c nfq/nftrule.h \
+	nfq/kernelmode.c nfq/kernelmode.h
+nfq_coopnet_nfq_CFLAGS = $(AM_CFLAGS) $(PTHREAD_CFLAGS) $(LIBNFQ_CFLAGS) $(LIBMNL_CFLAGS) \
+	$(LIBNFTNL_CFLAGS)
+nfq_coopnet_nfq_LDADD = nfq/libnfqcore.a lib/libcoopnet.a $(LIBNFQ_LIBS) $(LIBMNL_LIBS) \
+	$(LIBNFTNL_LIBS) $(JANSSON_LIBS) $(PTHREAD_LIBS)
+
+
+# Unit tests of the pure parts.
+check_PROGRAMS += tests/unit/test_nfq_logic tests/unit/test_nfq_table
+TESTS += tests/unit/test_nfq_logic tests/unit/test_nfq_table
+tests_unit_test_nfq_logic_SOURCES = tests/unit/test_nfq_logic.c tests/unit/pktgen.c \
+	tests/unit/pktgen.h
+tests_unit_test_nfq_logic_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/nfq
+tests_unit_test_nfq_logic_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_nfq_logic_LDADD = nfq/libnfqcore.a $(TEST_LIBS) $(JANSSON_LIBS)
+tests_unit_test_nfq_table_SOURCES = tests/unit/test_nfq_table.c
+tests_unit_test_nfq_table_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/nfq
+tests_unit_test_nfq_table_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_nfq_table_LDADD = nfq/libnfqcore.a $(TEST_LIBS) $(JANSSON_LIBS)

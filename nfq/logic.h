@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The packet logic of coopnet-nfq as a pure function: (role, packet, session table) ->
+ * (verdict, rewritten packet, reason). No I/O; the queue threads and the unit tests drive it.
+ */
+#ifndef COOPNET_NFQ_LOGIC_H
+#define COOPNET_NFQ_LOGIC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "packet.h"
+#include "table.h"
+
+enum nfq_role { ROLE_SUPERVISOR, ROLE_PROVIDER };
+
+/* Why a packet got its verdict: one counter each (docs/nfq.md). */
+enum nfq_reason {
+	R_EMBEDDED,           /* ID written (supervisor: to the service; provider: replies) */
+	R_PASSED,             /* not overlay traffic: accepted untouched */
+	R_CHECKED_OK,         /* ID matched the live session */
+	R_DROP_NO_ID,         /* session exists, segment carries no ID */
+	R_DROP_WRONG_ID,      /* session exists, segment carries another ID */
+	R_DROP_UNKNOWN_FLOW,  /* provider: no live session for this client and service */
+	R_MALFORMED,          /* not a parsable TCP segment */
+	R_DROP_URGENT,        /* URG set on an overlay flow: the pointer is not ours to use */
+	R_DROP_TRUNCATED,     /* must rewrite but only part of the packet was copied */
+	R_SESSION_MISS,       /* supervisor: first SYN without a session, held for authd */
+	R_QUEUE_OVERRUN,      /* counted by the queue thread, never returned here */
+	R_MISS_TIMEOUT,       /* held SYN released without a session (queue thread) */
+	R__COUNT
+};
+
+enum nfq_verdict {
+	V_ACCEPT,          /* unmodified: no payload in the verdict */
+	V_ACCEPT_MODIFIED, /* buf was rewritten: return it as the payload */
+	V_DROP,
+	V_HOLD,            /* supervisor session miss: keep the packet, tell authd */
+};
+
+struct nfq_logic_cfg {
+	enum nfq_role role;
+	bool strip;   /* clear the ID before delivery to the unmodified side */
+};
+
+struct nfq_result {
+	enum nfq_verdict verdict;
+	enum nfq_reason reason;
+	enum cn_pkt_result pkt;   /* parse or rewrite result behind R_MALFORMED and friends */
+	struct sess_key miss;     /* V_HOLD: the key authd must add */
+};
+
+/* buf holds len bytes starting at the IP header (maybe less than the packet: see
+ * cn_pkt_is_whole). now is CLOCK_REALTIME seconds (sessions expire on it). */
+void nfq_decide(const struct nfq_logic_cfg *cfg, const struct sess_table *t, uint8_t *buf,
+		size_t len, enum cn_csum_state csum, uint64_t now, struct nfq_result *res);
+
+const char *nfq_reason_name(enum nfq_reason r);
+
+#endif

@@ -1,0 +1,288 @@
+/* SPDX-License-Identifier: MIT */
+#include "nftbatch.h"
+
+#include <errno.h>
+#include <libmnl/libmnl.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/common.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/set.h>
+#include <libnftnl/table.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define NFTB_BUFSZ (4 * 1024 * 1024)
+#define NFTB_MSG_MAX 65536
+
+struct nftb {
+	char *buf;
+	struct mnl_nlmsg_batch *batch;
+	uint32_t seq0, seq;
+	unsigned nmsgs;
+	int failed;
+};
+
+struct nftb *nftb_begin(void)
+{
+	struct nftb *b = calloc(1, sizeof(*b));
+
+	if (!b)
+		return NULL;
+	b->buf = malloc(NFTB_BUFSZ);
+	if (!b->buf) {
+		free(b);
+		return NULL;
+	}
+	b->batch = mnl_nlmsg_batch_start(b->buf, NFTB_BUFSZ);
+	b->seq0 = b->seq = (uint32_t)time(NULL);
+	nftnl_batch_begin(mnl_nlmsg_batch_current(b->batch), b->seq++);
+	mnl_nlmsg_batch_next(b->batch);
+	return b;
+}
+
+void nftb_abort(struct nftb *b)
+{
+	if (!b)
+		return;
+	mnl_nlmsg_batch_stop(b->batch);
+	free(b->buf);
+	free(b);
+}
+
+/* Room for one more message of at most NFTB_MSG_MAX bytes? */
+static struct nlmsghdr *room(struct nftb *b)
+{
+	size_t used = mnl_nlmsg_batch_size(b->batch);
+
+	if (b->failed || used + NFTB_MSG_MAX + 64 > NFTB_BUFSZ) {
+		b->failed = 1;
+		return NULL;
+	}
+	return mnl_nlmsg_batch_current(b->batch);
+}
+
+static void next(struct nftb *b)
+{
+	mnl_nlmsg_batch_next(b->batch);
+	b->nmsgs++;
+}
+
+static int table_msg(struct nftb *b, int family, const char *name, uint16_t type,
+		     uint16_t flags)
+{
+	struct nftnl_table *t = nftnl_table_alloc();
+	struct nlmsghdr *nlh = room(b);
+
+	if (!t || !nlh) {
+		nftnl_table_free(t);
+		return -1;
+	}
+	nftnl_table_set_str(t, NFTNL_TABLE_NAME, name);
+	nlh = nftnl_table_nlmsg_build_hdr((char *)nlh, type, (uint16_t)family, flags | NLM_F_ACK,
+					  b->seq++);
+	nftnl_table_nlmsg_build_payload(nlh, t);
+	nftnl_table_free(t);
+	next(b);
+	return 0;
+}
+
+int nftb_add_table(struct nftb *b, int family, const char *table)
+{
+	return table_msg(b, family, table, NFT_MSG_NEWTABLE, NLM_F_CREATE);
+}
+
+int nftb_del_table(struct nftb *b, int family, const char *table)
+{
+	return table_msg(b, family, table, NFT_MSG_DELTABLE, 0);
+}
+
+int nftb_add_chain(struct nftb *b, int family, const char *table, const char *chain, int hook,
+		   int prio)
+{
+	struct nftnl_chain *c = nftnl_chain_alloc();
+	struct nlmsghdr *nlh = room(b);
+
+	if (!c || !nlh) {
+		nftnl_chain_free(c);
+		return -1;
+	}
+	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, table);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, chain);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, "filter");
+	nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, (uint32_t)hook);
+	nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, prio);
+	nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
+	nlh = nftnl_chain_nlmsg_build_hdr((char *)nlh, NFT_MSG_NEWCHAIN, (uint16_t)family,
+					  NLM_F_CREATE | NLM_F_ACK, b->seq++);
+	nftnl_chain_nlmsg_build_payload(nlh, c);
+	nftnl_chain_free(c);
+	next(b);
+	return 0;
+}
+
+struct nftnl_rule *nftb_rule_new(int family, const char *table, const char *chain)
+{
+	struct nftnl_rule *r = nftnl_rule_alloc();
+
+	if (!r)
+		return NULL;
+	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, (uint32_t)family);
+	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, table);
+	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
+	return r;
+}
+
+int nftb_match_mark(struct nftnl_rule *r, uint32_t mark)
+{
+	struct nftnl_expr *meta = nftnl_expr_alloc("meta");
+	struct nftnl_expr *bw = nftnl_expr_alloc("bitwise");
+	struct nftnl_expr *cmp = nftnl_expr_alloc("cmp");
+	uint32_t zero = 0;
+
+	if (!meta || !bw || !cmp) {
+		nftnl_expr_free(meta);
+		nftnl_expr_free(bw);
+		nftnl_expr_free(cmp);
+		return -1;
+	}
+	nftnl_expr_set_u32(meta, NFTNL_EXPR_META_KEY, NFT_META_MARK);
+	nftnl_expr_set_u32(meta, NFTNL_EXPR_META_DREG, NFT_REG_1);
+	nftnl_rule_add_expr(r, meta);
+
+	nftnl_expr_set_u32(bw, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
+	nftnl_expr_set_u32(bw, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
+	nftnl_expr_set_u32(bw, NFTNL_EXPR_BITWISE_LEN, sizeof(uint32_t));
+	nftnl_expr_set(bw, NFTNL_EXPR_BITWISE_MASK, &mark, sizeof(mark));
+	nftnl_expr_set(bw, NFTNL_EXPR_BITWISE_XOR, &zero, sizeof(zero));
+	nftnl_rule_add_expr(r, bw);
+
+	nftnl_expr_set_u32(cmp, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
+	nftnl_expr_set_u32(cmp, NFTNL_EXPR_CMP_OP, NFT_CMP_EQ);
+	nftnl_expr_set(cmp, NFTNL_EXPR_CMP_DATA, &mark, sizeof(mark));
+	nftnl_rule_add_expr(r, cmp);
+	return 0;
+}
+
+int nftb_add_rule(struct nftb *b, struct nftnl_rule *r)
+{
+	struct nlmsghdr *nlh = room(b);
+
+	if (!nlh) {
+		nftnl_rule_free(r);
+		return -1;
+	}
+	nlh = nftnl_rule_nlmsg_build_hdr((char *)nlh, NFT_MSG_NEWRULE,
+					 (uint16_t)nftnl_rule_get_u32(r, NFTNL_RULE_FAMILY),
+					 NLM_F_APPEND | NLM_F_CREATE | NLM_F_ACK, b->seq++);
+	nftnl_rule_nlmsg_build_payload(nlh, r);
+	nftnl_rule_free(r);
+	next(b);
+	return 0;
+}
+
+int nftb_add_set_msg(struct nftb *b, struct nftnl_set *s, uint16_t type, int family,
+		     uint16_t flags)
+{
+	struct nlmsghdr *nlh = room(b);
+
+	if (!nlh) {
+		nftnl_set_free(s);
+		return -1;
+	}
+	nlh = nftnl_nlmsg_build_hdr((char *)nlh, type, (uint16_t)family, flags | NLM_F_ACK,
+				    b->seq++);
+	if (type == NFT_MSG_NEWSETELEM || type == NFT_MSG_DELSETELEM)
+		nftnl_set_elems_nlmsg_build_payload(nlh, s);
+	else
+		nftnl_set_nlmsg_build_payload(nlh, s);
+	nftnl_set_free(s);
+	next(b);
+	return 0;
+}
+
+/* Count acknowledgements; remember the first error. */
+static int ack_cb(const struct nlmsghdr *nlh, void *data)
+{
+	(void)nlh;
+	(void)data;
+	return MNL_CB_OK;
+}
+
+int nftb_commit(struct nftb *b)
+{
+	struct mnl_socket *nl = NULL;
+	char rbuf[16384];
+	int first_err = 0, ret = -1;
+	unsigned acks = 0, portid;
+	struct pollfd pfd;
+
+	if (b->failed) {
+		errno = ENOSPC;
+		goto out;
+	}
+	nftnl_batch_end(mnl_nlmsg_batch_current(b->batch), b->seq++);
+	mnl_nlmsg_batch_next(b->batch);
+
+	nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
+	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0)
+		goto out;
+	portid = mnl_socket_get_portid(nl);
+	if (mnl_socket_sendto(nl, mnl_nlmsg_batch_head(b->batch),
+			      mnl_nlmsg_batch_size(b->batch)) < 0)
+		goto out;
+	pfd.fd = mnl_socket_get_fd(nl);
+	pfd.events = POLLIN;
+	/* one ack (or error) per message; on an error the kernel aborts the transaction and
+	 * may not acknowledge the rest, so stop at the first error */
+	while (acks < b->nmsgs && !first_err) {
+		int n, r = poll(&pfd, 1, 2000);
+		const struct nlmsghdr *nlh;
+		int rest;
+
+		if (r <= 0) {
+			first_err = r == 0 ? ETIMEDOUT : errno;
+			break;
+		}
+		n = (int)mnl_socket_recvfrom(nl, rbuf, sizeof(rbuf));
+		if (n < 0) {
+			first_err = errno;
+			break;
+		}
+		rest = n;
+		for (nlh = (const struct nlmsghdr *)rbuf; mnl_nlmsg_ok(nlh, rest);
+		     nlh = mnl_nlmsg_next(nlh, &rest)) {
+			if (nlh->nlmsg_type == NLMSG_ERROR) {
+				const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+
+				acks++;
+				if (e->error && !first_err)
+					first_err = -e->error;
+			}
+		}
+		(void)ack_cb;
+		(void)portid;
+	}
+	if (!first_err)
+		ret = 0;
+	else
+		errno = first_err;
+out:
+	if (nl) {
+		int saved = errno;
+
+		mnl_socket_close(nl);
+		errno = saved;
+	}
+	{
+		int saved = errno;
+
+		nftb_abort(b);
+		errno = saved;
+	}
+	return ret;
+}

@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: MIT */
+#include "nftrule.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <libmnl/libmnl.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/common.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/table.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "nftbatch.h"
+
+/* include/uapi/linux/netfilter/xt_NFQUEUE.h, revision 3 */
+struct xt_nfq_info_v3 {
+	uint16_t queuenum;
+	uint16_t queues_total;
+	uint16_t flags;
+};
+#define XT_NFQ_FLAG_BYPASS 0x01
+#define XT_NFQ_FLAG_CPU_FANOUT 0x02
+/* the kernel aligns target data to 8 bytes (XT_ALIGN) */
+#define XT_NFQ_INFO_SIZE 8
+
+const char *queue_expr_name(enum queue_expr e)
+{
+	switch (e) {
+	case QEXPR_NATIVE:
+		return "nft queue expression";
+	case QEXPR_COMPAT:
+		return "xtables NFQUEUE target (nft compat)";
+	default:
+		return "none";
+	}
+}
+
+static struct nftnl_expr *expr_queue(const struct nfq_config *cfg, enum queue_expr kind)
+{
+	uint16_t flags = (uint16_t)((cfg->fail_open ? XT_NFQ_FLAG_BYPASS : 0) |
+				    (cfg->fanout && cfg->queue_count > 1 ? XT_NFQ_FLAG_CPU_FANOUT : 0));
+	struct nftnl_expr *e;
+
+	if (kind == QEXPR_NATIVE) {
+		e = nftnl_expr_alloc("queue");
+		if (!e)
+			return NULL;
+		nftnl_expr_set_u16(e, NFTNL_EXPR_QUEUE_NUM, cfg->queue_num);
+		nftnl_expr_set_u16(e, NFTNL_EXPR_QUEUE_TOTAL, cfg->queue_count);
+		/* NFT_QUEUE_FLAG_BYPASS and _CPU_FANOUT have the xt values */
+		nftnl_expr_set_u16(e, NFTNL_EXPR_QUEUE_FLAGS, flags);
+		return e;
+	}
+	e = nftnl_expr_alloc("target");
+	if (!e)
+		return NULL;
+	{
+		/* libnftnl takes ownership of the info buffer */
+		struct xt_nfq_info_v3 *info = calloc(1, XT_NFQ_INFO_SIZE);
+
+		if (!info) {
+			nftnl_expr_free(e);
+			return NULL;
+		}
+		info->queuenum = cfg->queue_num;
+		info->queues_total = cfg->queue_count;
+		info->flags = flags;
+		nftnl_expr_set_str(e, NFTNL_EXPR_TG_NAME, "NFQUEUE");
+		nftnl_expr_set_u32(e, NFTNL_EXPR_TG_REV, 3);
+		nftnl_expr_set(e, NFTNL_EXPR_TG_INFO, info, XT_NFQ_INFO_SIZE);
+	}
+	return e;
+}
+
+static const char *chain_name(int hook)
+{
+	return nfq_hook_name(hook);
+}
+
+static int add_queue_chain(struct nftb *b, const struct nfq_config *cfg, int family, int hook,
+			   enum queue_expr kind)
+{
+	struct nftnl_rule *r;
+	struct nftnl_expr *q;
+
+	if (nftb_add_chain(b, family, cfg->rule_table, chain_name(hook), hook,
+			   cfg->rule_priority) < 0)
+		return -1;
+	r = nftb_rule_new(family, cfg->rule_table, chain_name(hook));
+	if (!r)
+		return -1;
+	q = expr_queue(cfg, kind);
+	if (nftb_match_mark(r, cfg->mark_queue) < 0 || !q) {
+		nftnl_expr_free(q);
+		nftnl_rule_free(r);
+		return -1;
+	}
+	nftnl_rule_add_expr(r, q);
+	return nftb_add_rule(b, r);
+}
+
+static int try_install(const struct nfq_config *cfg, enum queue_expr kind)
+{
+	static const int families[] = {NFPROTO_IPV4, NFPROTO_IPV6};
+	struct nftb *b = nftb_begin();
+	size_t f;
+	int i;
+
+	if (!b)
+		return -1;
+	for (f = 0; f < 2; f++) {
+		/* add + delete + add: replaces a table left by a crashed run, in one step */
+		if (nftb_add_table(b, families[f], cfg->rule_table) < 0 ||
+		    nftb_del_table(b, families[f], cfg->rule_table) < 0 ||
+		    nftb_add_table(b, families[f], cfg->rule_table) < 0)
+			goto fail;
+		for (i = 0; i < cfg->nhooks; i++)
+			if (add_queue_chain(b, cfg, families[f], cfg->hooks[i], kind) < 0)
+				goto fail;
+	}
+	return nftb_commit(b);
+fail:
+	nftb_abort(b);
+	errno = ENOMEM;
+	return -1;
+}
+
+enum queue_expr nftrule_install(const struct nfq_config *cfg)
+{
+	if (try_install(cfg, QEXPR_NATIVE) == 0)
+		return QEXPR_NATIVE;
+	/* ENOENT / EOPNOTSUPP: this kernel has no nft_queue */
+	log_debug("native queue expression refused (%s), trying nft compat NFQUEUE",
+		  strerror(errno));
+	if (try_install(cfg, QEXPR_COMPAT) == 0)
+		return QEXPR_COMPAT;
+	log_warn("cannot install the queue rule in table %s (ip, ip6)", cfg->rule_table);
+	return QEXPR_NONE;
+}
+
+int nftrule_remove(const struct nfq_config *cfg)
+{
+	static const int families[] = {NFPROTO_IPV4, NFPROTO_IPV6};
+	struct nftb *b = nftb_begin();
+	size_t f;
+
+	if (!b)
+		return -1;
+	for (f = 0; f < 2; f++) {
+		if (nftb_add_table(b, families[f], cfg->rule_table) < 0 ||
+		    nftb_del_table(b, families[f], cfg->rule_table) < 0) {
+			nftb_abort(b);
+			return -1;
+		}
+	}
+	if (nftb_commit(b) < 0) {
+		log_warn("removing table %s", cfg->rule_table);
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,512 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * coopnet-nfq's packet logic (nfq/logic.c) as the pure function it is: (role, packet,
+ * session table) -> (verdict, rewritten packet, reason), every branch, IPv4 and IPv6, with
+ * packets from pktgen and checksums checked by its independent reference.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <cmocka.h>
+
+#include "logic.h"
+#include "pktgen.h"
+#include "table.h"
+
+#define ID_A 0x6141
+#define NOW 1800000000ULL
+
+static const int families[] = {AF_INET, AF_INET6};
+
+/* The test world: client C (spec saddr) talks to service S (spec daddr) port 80. */
+struct world {
+	struct sess_list sessions;
+	struct svc_list svcs;
+	struct sess_table *t;
+};
+
+static void world_free(struct world *w)
+{
+	tbl_free(w->t);
+	sess_list_clear(&w->sessions);
+	svc_list_clear(&w->svcs);
+}
+
+/* A table with the session (C, S, 80, ID_A, expires) and, if with_svc, the service S:80. */
+static void world_make(struct world *w, int family, uint64_t expires, bool with_svc)
+{
+	struct pg_spec spec;
+	struct cn_session s;
+
+	memset(w, 0, sizeof(*w));
+	pg_spec_default(&spec, family);
+	memset(&s, 0, sizeof(s));
+	s.family = family;
+	memcpy(s.client, spec.saddr, 16);
+	memcpy(s.service, spec.daddr, 16);
+	s.port = 80;
+	s.id = ID_A;
+	s.expires = expires;
+	assert_int_equal(sess_list_put(&w->sessions, &s, SESS_SRC_CONFIG), 0);
+	if (with_svc)
+		assert_int_equal(svc_list_add(&w->svcs, family, spec.daddr, 80), 0);
+	w->t = tbl_build(&w->sessions, &w->svcs);
+	assert_non_null(w->t);
+}
+
+/* A segment client -> service (reply: service -> client) with flags and urgent pointer. */
+static size_t seg(uint8_t *buf, struct pg_info *info, int family, bool reply, uint8_t flags,
+		  uint16_t urg, size_t payload, enum pg_csum_mode csum)
+{
+	struct pg_spec spec;
+	uint8_t tmp[16];
+	size_t len;
+
+	pg_spec_default(&spec, family);
+	if (reply) {
+		memcpy(tmp, spec.saddr, 16);
+		memcpy(spec.saddr, spec.daddr, 16);
+		memcpy(spec.daddr, tmp, 16);
+		spec.sport = 80;
+		spec.dport = 40000;
+	}
+	spec.flags = flags;
+	spec.urg_ptr = urg;
+	spec.payload_len = payload;
+	spec.csum = csum;
+	len = pg_build(&spec, NULL, buf, PG_BUF_SIZE, info);
+	assert_true(len > 0);
+	return len;
+}
+
+static void decide(enum nfq_role role, bool strip, const struct world *w, uint8_t *buf,
+		   size_t len, enum cn_csum_state csum, struct nfq_result *res)
+{
+	struct nfq_logic_cfg cfg = {.role = role, .strip = strip};
+
+	nfq_decide(&cfg, w->t, buf, len, csum, NOW, res);
+}
+
+static uint16_t urgptr(const uint8_t *buf, const struct pg_info *info)
+{
+	return pg_get16(buf + info->l4_off + 18);
+}
+
+static void expect(const struct nfq_result *res, enum nfq_verdict v, enum nfq_reason r)
+{
+	if (res->verdict != v || res->reason != r)
+		fail_msg("got verdict %d reason %s, want verdict %d reason %s", res->verdict,
+			 nfq_reason_name(res->reason), v, nfq_reason_name(r));
+}
+
+/* ---- supervisor ---- */
+
+static void test_ss_embeds_id(void **state)
+{
+	uint8_t buf[PG_BUF_SIZE], orig[PG_BUF_SIZE];
+	struct pg_info info;
+	struct nfq_result res;
+	struct world w;
+	size_t i, len;
+
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		world_make(&w, families[i], 0, true);
+		len = seg(buf, &info, families[i], false, CN_TCP_FLAG_ACK, 0, 100, PG_CSUM_FULL);
+		memcpy(orig, buf, len);
+		decide(ROLE_SUPERVISOR, false, &w, buf, len, CN_CSUM_COMPLETE, &res);
+		expect(&res, V_ACCEPT_MODIFIED, R_EMBEDDED);
+		assert_int_equal(urgptr(buf, &info), ID_A);
+		assert_false(buf[info.l4_off + 13] & CN_TCP_FLAG_URG);
+		assert_true(pg_ref_tcp_valid(buf, &info));
+		/* only the urgent pointer and the checksum changed */
+		assert_memory_equal(buf, orig, info.l4_off + 16);
+		assert_memory_equal(buf + info.l4_off + 20, orig + info.l4_off + 20,
+				    len - info.l4_off - 20);
+		world_free(&w);
+	}
+}
+
+static void test_ss_embeds_partial_csum(void **state)
+{
+	uint8_t buf[PG_BUF_SIZE];
+	struct pg_info info;
+	struct nfq_result res;
+	struct world w;
+	size_t i, len;
+
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		world_make(&w, families[i], 0, true);
+		len = seg(buf, &info, families[i], false, CN_TCP_FLAG_ACK, 0, 1000, PG_CSUM_PARTIAL);
+		decide(ROLE_SUPERVISOR, false, &w, buf, len, CN_CSUM_PARTIAL, &res);
+		expect(&res, V_ACCEPT_MODIFIED, R_EMBEDDED);
+		/* a returned payload is final: the whole checksum must be right */
+		assert_true(pg_ref_tcp_valid(buf, &info));
+		assert_int_equal(urgptr(buf, &info), ID_A);
+		world_free(&w);
+	}
+}
+
+static void test_ss_urgent_dropped(void **state)
+{
+	uint8_t buf[PG_BUF_SIZE];
+	struct pg_info info;
+	struct nfq_result res;
+	struct world w;
+	size_t len;
+
+	(void)state;
+	world_make(&w, AF_INET, 0, true);
+	len = seg(buf, &info, AF_INET, false, CN_TCP_FLAG_ACK | CN_TCP_FLAG_URG, 5, 10,
+		  PG_CSUM_FULL);
+	decide(ROLE_SUPERVISOR, false, &w, buf, len, CN_CSUM_COMPLETE, &res);
+	expect(&res, V_DROP, R_DROP_URGENT);
+	world_free(&w);
+}
+
+static void test_ss_truncated_not_returned(void **state)
+{
+	uint8_t buf[PG_BUF_SIZE], orig[PG_BUF_SIZE];
+	struct pg_info info;
+	struct nfq_result res;
+	struct world w;
+	size_t len;
+
+	(void)state;
+	world_make(&w, AF_INET6, 0, true);
+	len = seg(buf, &info, AF_INET6, false, CN_TCP_FLAG_ACK, 0, 2000, PG_CSUM_FULL);
+	memcpy(orig, buf, len);
+	/* the copy range cut the packet: a payload verdict would cut it too */
+	decide(ROLE_SUPERVISOR, false, &w, buf, len - 500, CN_CSUM_COMPLETE, &res);
+	expect(&res, V_DROP, R_DROP_TRUNCATED);
+	assert_memory_equal(buf, orig, len);
+	world_free(&w);
+}
+
+static void test_ss_checks_reply(void **state)
+{
+	uint8_t buf[PG_BUF_SIZE], orig[PG_BUF_SIZE];
+	struct pg_info info;
+	struct nfq_result res;
+	struct world w;
+	size_t i, len;
+
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		world_make(&w, families[i], NOW + 10, true);
+		len = seg(buf, &info, families[i], true, CN_TCP_FLAG_ACK, ID_A, 50, PG_CSUM_FULL);
+		memcpy(orig, buf, len);
+		decide(ROLE_SUPERVISOR, false, &w, buf, len, CN_CSUM_COMPLETE, &res);
+		expect(&res, V_ACCEPT, R_CHECKED_OK);
+		assert_memory_equal(buf, orig, len);
+
+		len = seg(buf, &info, families[i], true, CN_TCP_FLAG_ACK, 0x4242, 50, PG_CSUM_FULL);
+		decide(ROLE_SUPERVISOR, false, &w, buf, len, CN_CSUM_COMPLETE, &res);
+		expect(&res, V_DROP, R_DROP_WRONG_ID);
+
+		len = seg(buf, &info, families[i], true, CN_TCP_FLAG_ACK, 0, 50, PG_CSUM_FULL);
+		decide(ROLE_SUPERVISOR, false, &w, buf, len, CN_CSUM_COMPLETE, &res);
+		expect(&res, V_DROP, R_DROP_NO_ID);
+
+		len = seg(buf, &info, families[i], true, CN_TCP_FLAG_ACK | CN_TCP_FLAG_URG, 3, 50,
+			  PG_CSUM_FULL);
+		decide(ROLE_SUPERVISOR, false, &w, buf, len, CN_CSUM_COMPLETE, &res);
+		expect(&res, V_DROP, R_DROP_URGENT);
+		world_free(&w);
+	}
+}
+
+static void test_ss_strip_reply(void **state)
+{
+	uint8_t buf[PG_BUF_SIZE];
+	struct pg_info info;
+	struct nfq_result res;
+	struct world w;
+	size_t len;
+
+	(void)state;
+	world_make(&w, AF_INET, 0, true);
+	len = seg(buf, &info, AF_INET, true, CN_TCP_FLAG_ACK, ID_A, 50, PG_CSUM_FULL);
+	decide(ROLE_SUPERVISOR, true, &w, buf, len, CN_CSUM_COMPLETE, &res);
+	expect(&res, V_ACCEPT_MODIFIED, R_CHECKED_OK);
+	assert_int_equal(urgptr(buf, &info), 0);
+	assert_true(pg_ref_tcp_valid(buf, &info));
+	world_free(&w);
+}
+
+static void test_ss_session_miss(void **state)
+{
+	uint8_t buf[PG_BUF_SIZE];
+	struct pg_info info;
+	struct nfq_result res;
+	struct world w;
+	struct sess_key want;
+	struct pg_spec spec;
+	size_t len;
+
+	(void)state;
+	/* expired session: as if none */
+	world_make(&w, AF_INET6, NOW, true);
+	len = seg(buf, &info, AF_INET6, false, CN_TCP_FLAG_SYN, 0, 0, PG_CSUM_FULL);
+	decide(ROLE_SUPERVISOR, false, &w, buf, len, CN_CSUM_COMPLETE, &res);
+	expect(&res, V_HOLD, R_SESSION_MISS);
+	pg_spec_default(&spec, AF_INET6);
+	sess_key_make(&want, AF_INET6, spec.saddr, spec.daddr, 80);
+	assert_memory_equal(&res.miss, &want, sizeof(want));
+
+	/* not a first SYN: passes (bridging) */
+	len = seg(buf, &info, AF_INET6, false, CN_TCP_FLAG_ACK, 0, 10, PG_CSUM_FULL);
+	decide(ROLE_SUPERVISOR, false, &w, buf, len, CN_CSUM_COMPLETE, &res);
+	expect(&res, V_ACCEPT, R_PASSED);
+	len = seg(buf, &info, AF_INET6, true, CN_TCP_FLAG_SYN | CN_TCP_FLAG_ACK, 0, 0, PG_CSUM_FULL);
+	decide(ROLE_SUPERVISOR, false, &w, buf, len, CN_CSUM_COMPLETE, &res);
+	expect(&res, V_ACCEPT, R_PASSED);
+	world_free(&w);
+}
+
+static void test_ss_non_overlay_passes(void **state)
+{
+	uint8_t buf[PG_BUF_SIZE], orig[PG_BUF_SIZE];
+	struct pg_info info;
+	struct nfq_result res;
+	struct world w;
+	struct pg_spec spec;
+	size_t len;
+
+	(void)state;
+	world_make(&w, AF_INET, 0, true);
+	/* SYN to another port of the service host: not an overlay service */
+	pg_spec_default(&spec, AF_INET);
+	spec.dport = 9090;
+	spec.flags = CN_TCP_FLAG_SYN;
+	len = pg_build(&spec, NULL, buf, sizeof(buf), &info);
+	memcpy(orig, buf, len);
+	decide(ROLE_SUPERVISOR, false, &w, buf, len, CN_CSUM_COMPLETE, &res);
+	expect(&res, V_ACCEPT, R_PASSED);
+	assert_memory_equal(buf, orig, len);
+	world_free(&w);
+
+	/* without a service list every first SYN without a session is a miss */
+	world_make(&w, AF_INET, 0, false);
+	decide(ROLE_SUPERVISOR, false, &w, buf, len, CN_CSUM_COMPLETE, &res);
+	expect(&res, V_HOLD, R_SESSION_MISS);
+	world_free(&w);
+}
+
+static void test_malformed(void **state)
+{
+	uint8_t buf[PG_BUF_SIZE];
+	struct pg_info info;
+	struct nfq_result res;
+	struct world w;
+	struct pg_spec spec;
+	size_t len;
+
+	(void)state;
+	world_make(&w, AF_INET, 0, true);
+	memset(buf, 0x45, 10);
+	decide(ROLE_SUPERVISOR, false, &w, buf, 10, CN_CSUM_COMPLETE, &res);
+	expect(&res, V_DROP, R_MALFORMED);
+	assert_int_equal(res.pkt, CN_PKT_ERR_IP_TRUNCATED);
+	decide(ROLE_PROVIDER, false, &w, buf, 0, CN_CSUM_COMPLETE, &res);
+	expect(&res, V_DROP, R_MALFORMED);
+	pg_spec_default(&spec, AF_INET);
+	spec.proto = 17;
+	len = pg_build(&spec, NULL, buf, sizeof(buf), &info);
+	decide(ROLE_PROVIDER, false, &w, buf, len, CN_CSUM_COMPLETE, &res);
+	expect(&res, V_DROP, R_MALFORMED);
+	assert_int_equal(res.pkt, CN_PKT_ERR_NOT_TCP);
+	world_free(&w);
+}
+
+/* ---- provider ---- */
+
+static void test_sp_checks_incoming(void **state)
+{
+	uint8_t buf[PG_BUF_SIZE], orig[PG_BUF_SIZE];
+	struct pg_info info;
+	struct nfq_result res;
+	struct world w;
+	size_t i, len;
+
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		world_make(&w, families[i], NOW + 1, true);
+		len = seg(buf, &info, families[i], false, CN_TCP_FLAG_SYN, ID_A, 0, PG_CSUM_FULL);
+		memcpy(orig, buf, len);
+		decide(ROLE_PROVIDER, false, &w, buf, len, CN_CSUM_COMPLETE, &res);
+		expect(&res, V_ACCEPT, R_CHECKED_OK);
+		assert_memory_equal(buf, orig, len);
+
+		len = seg(buf, &info, families[i], false, CN_TCP_FLAG_ACK, 0x4142, 10, PG_CSUM_FULL);
+		decide(ROLE_PROVIDER, false, &w, buf, len, CN_CSUM_COMPLETE, &res);
+		expect(&res, V_DROP, R_DROP_WRONG_ID);
+
+		len = seg(buf, &info, families[i], false, CN_TCP_FLAG_ACK, 0, 10, PG_CSUM_FULL);
+		decide(ROLE_PROVIDER, false, &w, buf, len, CN_CSUM_COMPLETE, &res);
+		expect(&res, V_DROP, R_DROP_NO_ID);
+		world_free(&w);
+	}
+}
+
+static void test_sp_unknown_flow(void **state)
+{
+	uint8_t buf[PG_BUF_SIZE];
+	struct pg_info info;
+	struct nfq_result res;
+	struct world w;
+	struct pg_spec spec;
+	size_t len;
+
+	(void)state;
+	/* expired: no live session, even with the right ID */
+	world_make(&w, AF_INET, NOW, true);
+	len = seg(buf, &info, AF_INET, false, CN_TCP_FLAG_SYN, ID_A, 0, PG_CSUM_FULL);
+	decide(ROLE_PROVIDER, false, &w, buf, len, CN_CSUM_COMPLETE, &res);
+	expect(&res, V_DROP, R_DROP_UNKNOWN_FLOW);
+	/* a reply from the service to a client without a session */
+	len = seg(buf, &info, AF_INET, true, CN_TCP_FLAG_ACK, 0, 10, PG_CSUM_FULL);
+	decide(ROLE_PROVIDER, false, &w, buf, len, CN_CSUM_COMPLETE, &res);
+	expect(&res, V_DROP, R_DROP_UNKNOWN_FLOW);
+	world_free(&w);
+
+	/* another client address, the right ID: still unknown */
+	world_make(&w, AF_INET6, 0, true);
+	pg_spec_default(&spec, AF_INET6);
+	spec.saddr[15] = 99;
+	spec.flags = CN_TCP_FLAG_SYN;
+	spec.urg_ptr = ID_A;
+	len = pg_build(&spec, NULL, buf, sizeof(buf), &info);
+	decide(ROLE_PROVIDER, false, &w, buf, len, CN_CSUM_COMPLETE, &res);
+	expect(&res, V_DROP, R_DROP_UNKNOWN_FLOW);
+	world_free(&w);
+}
+
+static void test_sp_embeds_reply(void **state)
+{
+	uint8_t buf[PG_BUF_SIZE];
+	struct pg_info info;
+	struct nfq_result res;
+	struct world w;
+	size_t i, j, len;
+
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		for (j = 0; j < 2; j++) {
+			/* with and without a service list (then the session alone tells) */
+			world_make(&w, families[i], 0, j == 0);
+			len = seg(buf, &info, families[i], true, CN_TCP_FLAG_ACK, 0, 1400,
+				  PG_CSUM_PARTIAL);
+			decide(ROLE_PROVIDER, false, &w, buf, len, CN_CSUM_PARTIAL, &res);
+			expect(&res, V_ACCEPT_MODIFIED, R_EMBEDDED);
+			assert_int_equal(urgptr(buf, &info), ID_A);
+			assert_true(pg_ref_tcp_valid(buf, &info));
+			world_free(&w);
+		}
+	}
+}
+
+static void test_sp_strip(void **state)
+{
+	uint8_t buf[PG_BUF_SIZE];
+	struct pg_info info;
+	struct nfq_result res;
+	struct world w;
+	size_t len;
+
+	(void)state;
+	world_make(&w, AF_INET6, 0, true);
+	len = seg(buf, &info, AF_INET6, false, CN_TCP_FLAG_ACK, ID_A, 100, PG_CSUM_FULL);
+	decide(ROLE_PROVIDER, true, &w, buf, len, CN_CSUM_COMPLETE, &res);
+	expect(&res, V_ACCEPT_MODIFIED, R_CHECKED_OK);
+	assert_int_equal(urgptr(buf, &info), 0);
+	assert_true(pg_ref_tcp_valid(buf, &info));
+	/* strip on a cut packet: not returned */
+	len = seg(buf, &info, AF_INET6, false, CN_TCP_FLAG_ACK, ID_A, 100, PG_CSUM_FULL);
+	decide(ROLE_PROVIDER, true, &w, buf, len - 50, CN_CSUM_COMPLETE, &res);
+	expect(&res, V_DROP, R_DROP_TRUNCATED);
+	world_free(&w);
+}
+
+static void test_sp_other_traffic(void **state)
+{
+	uint8_t buf[PG_BUF_SIZE];
+	struct pg_info info;
+	struct nfq_result res;
+	struct world w;
+	struct pg_spec spec;
+	size_t len;
+
+	(void)state;
+	/* with a service list: not to or from a protected service passes */
+	world_make(&w, AF_INET, 0, true);
+	pg_spec_default(&spec, AF_INET);
+	spec.dport = 22;
+	len = pg_build(&spec, NULL, buf, sizeof(buf), &info);
+	decide(ROLE_PROVIDER, false, &w, buf, len, CN_CSUM_COMPLETE, &res);
+	expect(&res, V_ACCEPT, R_PASSED);
+	world_free(&w);
+	/* without a list, everything queued is protected */
+	world_make(&w, AF_INET, 0, false);
+	decide(ROLE_PROVIDER, false, &w, buf, len, CN_CSUM_COMPLETE, &res);
+	expect(&res, V_DROP, R_DROP_UNKNOWN_FLOW);
+	world_free(&w);
+}
+
+static void test_empty_table(void **state)
+{
+	uint8_t buf[PG_BUF_SIZE];
+	struct pg_info info;
+	struct nfq_result res;
+	struct nfq_logic_cfg cfg = {.role = ROLE_PROVIDER};
+	size_t len;
+
+	(void)state;
+	len = seg(buf, &info, AF_INET, false, CN_TCP_FLAG_SYN, ID_A, 0, PG_CSUM_FULL);
+	nfq_decide(&cfg, NULL, buf, len, CN_CSUM_COMPLETE, NOW, &res);
+	expect(&res, V_DROP, R_DROP_UNKNOWN_FLOW);
+	cfg.role = ROLE_SUPERVISOR;
+	nfq_decide(&cfg, NULL, buf, len, CN_CSUM_COMPLETE, NOW, &res);
+	expect(&res, V_HOLD, R_SESSION_MISS);
+}
+
+static void test_reason_names(void **state)
+{
+	int r;
+
+	(void)state;
+	for (r = 0; r < R__COUNT; r++)
+		assert_string_not_equal(nfq_reason_name(r), "unknown");
+	assert_string_equal(nfq_reason_name(R__COUNT), "unknown");
+	assert_string_equal(nfq_reason_name(R_DROP_WRONG_ID), "dropped_wrong_id");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_ss_embeds_id),
+		cmocka_unit_test(test_ss_embeds_partial_csum),
+		cmocka_unit_test(test_ss_urgent_dropped),
+		cmocka_unit_test(test_ss_truncated_not_returned),
+		cmocka_unit_test(test_ss_checks_reply),
+		cmocka_unit_test(test_ss_strip_reply),
+		cmocka_unit_test(test_ss_session_miss),
+		cmocka_unit_test(test_ss_non_overlay_passes),
+		cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_sp_checks_incoming),
+		cmocka_unit_test(test_sp_unknown_flow),
+		cmocka_unit_test(test_sp_embeds_reply),
+		cmocka_unit_test(test_sp_strip),
+		cmocka_unit_test(test_sp_other_traffic),
+		cmocka_unit_test(test_empty_table),
+		cmocka_unit_test(test_reason_names),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

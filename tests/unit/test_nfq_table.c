@@ -1,0 +1,282 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * coopnet-nfq's session table (nfq/table.c), its snapshot swap (nfq/rcu.c) and its
+ * configuration (nfq/config.c, through lib/jconf with the embedded schema).
+ */
+#include <arpa/inet.h>
+#include <linux/netfilter.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <cmocka.h>
+
+#include "nfqconf.h"
+#include "rcu.h"
+#include "table.h"
+
+static void mk(struct cn_session *s, int family, uint32_t n, uint16_t port, cn_id_t id)
+{
+	memset(s, 0, sizeof(*s));
+	s->family = family;
+	if (family == AF_INET) {
+		uint32_t c = htonl(0xc6120000u | (n & 0xffff)); /* 198.18.x.y */
+		memcpy(s->client, &c, 4);
+		s->service[0] = 198, s->service[1] = 19, s->service[3] = 10;
+	} else {
+		s->client[0] = 0x20, s->client[1] = 0x01, s->client[2] = 0x0d, s->client[3] = 0xb8;
+		memcpy(s->client + 12, &n, 4);
+		memcpy(s->service, s->client, 12);
+		s->service[15] = 1;
+	}
+	s->port = port;
+	s->id = id;
+}
+
+static const struct sess_entry *find(const struct sess_table *t, const struct cn_session *s)
+{
+	struct sess_key k;
+
+	sess_key_make(&k, s->family, s->client, s->service, s->port);
+	return tbl_lookup(t, &k);
+}
+
+static void test_table_many(void **state)
+{
+	struct sess_list l;
+	struct sess_table *t;
+	struct cn_session s;
+	uint32_t i;
+
+	(void)state;
+	sess_list_init(&l);
+	for (i = 1; i <= 3000; i++) {
+		mk(&s, i % 2 ? AF_INET : AF_INET6, i, (uint16_t)(80 + i % 3), (cn_id_t)i);
+		assert_int_equal(sess_list_put(&l, &s, SESS_SRC_AUTHD), 0);
+	}
+	t = tbl_build(&l, NULL);
+	assert_non_null(t);
+	assert_int_equal(t->count, 3000);
+	for (i = 1; i <= 3000; i++) {
+		const struct sess_entry *e;
+
+		mk(&s, i % 2 ? AF_INET : AF_INET6, i, (uint16_t)(80 + i % 3), 0);
+		e = find(t, &s);
+		assert_non_null(e);
+		assert_int_equal(e->id, i);
+		/* another port, another family: absent */
+		s.port = 443;
+		assert_null(find(t, &s));
+	}
+	tbl_free(t);
+	sess_list_clear(&l);
+}
+
+static void test_table_replace_and_remove(void **state)
+{
+	struct sess_list l;
+	struct sess_table *t;
+	struct cn_session s;
+
+	(void)state;
+	sess_list_init(&l);
+	mk(&s, AF_INET, 5, 80, 0x6141);
+	assert_int_equal(sess_list_put(&l, &s, SESS_SRC_CONFIG), 0);
+	s.id = 0x4242;
+	strcpy(s.vnic, "vnic1");
+	assert_int_equal(sess_list_put(&l, &s, SESS_SRC_AUTHD), 0);
+	assert_int_equal(l.n, 1); /* same key: replaced */
+	t = tbl_build(&l, NULL);
+	assert_int_equal(find(t, &s)->id, 0x4242);
+	assert_string_equal(find(t, &s)->vnic, "vnic1");
+	tbl_free(t);
+	tbl_free(NULL);
+	assert_null(tbl_lookup(NULL, NULL));
+	sess_list_clear(&l);
+}
+
+static bool odd_id(const struct sess_entry *e, const void *arg)
+{
+	(void)arg;
+	return e->id & 1;
+}
+
+static void test_list_remove_if(void **state)
+{
+	struct sess_list l;
+	struct cn_session s, back;
+	uint32_t i;
+
+	(void)state;
+	sess_list_init(&l);
+	for (i = 1; i <= 10; i++) {
+		mk(&s, AF_INET6, i, 80, (cn_id_t)i);
+		assert_int_equal(sess_list_put(&l, &s, SESS_SRC_AUTHD), 0);
+	}
+	assert_int_equal(sess_list_remove_if(&l, odd_id, NULL), 5);
+	assert_int_equal(l.n, 5);
+	for (i = 0; i < l.n; i++)
+		assert_int_equal(l.v[i].id % 2, 0);
+	sess_entry_to_session(&l.v[0], &back);
+	assert_int_equal(back.family, AF_INET6);
+	assert_int_equal(back.port, 80);
+	sess_list_clear(&l);
+}
+
+static void test_services(void **state)
+{
+	struct svc_list sl;
+	struct sess_table *t;
+	uint8_t a4[16] = {198, 19, 0, 10}, a6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 1};
+
+	(void)state;
+	svc_list_init(&sl);
+	t = tbl_build(NULL, &sl);
+	assert_false(tbl_has_services(t));
+	tbl_free(t);
+	assert_int_equal(svc_list_add(&sl, AF_INET, a4, 80), 0);
+	assert_int_equal(svc_list_add(&sl, AF_INET6, a6, 8080), 0);
+	t = tbl_build(NULL, &sl);
+	assert_true(tbl_has_services(t));
+	assert_true(tbl_has_service(t, AF_INET, a4, 80));
+	assert_false(tbl_has_service(t, AF_INET, a4, 81));
+	assert_true(tbl_has_service(t, AF_INET6, a6, 8080));
+	assert_false(tbl_has_service(t, AF_INET6, a4, 8080));
+	tbl_free(t);
+	svc_list_clear(&sl);
+}
+
+/* The snapshot swap: a retired table is kept while a reader that may hold it is online. */
+static void test_rcu_grace(void **state)
+{
+	struct rcu r;
+	const struct sess_table *seen;
+	struct sess_table *t1 = tbl_build(NULL, NULL), *t2 = tbl_build(NULL, NULL);
+	struct sess_table *t3 = tbl_build(NULL, NULL);
+
+	(void)state;
+	rcu_init(&r, t1, 2);
+	seen = rcu_online(&r, 0);      /* reader 0 holds t1 */
+	assert_ptr_equal(seen, t1);
+	rcu_publish(&r, t2);
+	assert_ptr_equal(rcu_current(&r), t2);
+	assert_int_equal(rcu_reclaim(&r), 1); /* t1 kept: reader 0 is inside */
+	rcu_offline(&r, 0);
+	assert_int_equal(rcu_reclaim(&r), 0); /* freed (ASan would report a leak otherwise) */
+
+	seen = rcu_online(&r, 1);
+	assert_ptr_equal(seen, t2);
+	rcu_publish(&r, t3);
+	assert_int_equal(r.nretired, 1);
+	seen = rcu_online(&r, 1);      /* a new read section sees t3: t2 can go */
+	assert_ptr_equal(seen, t3);
+	assert_int_equal(rcu_reclaim(&r), 0);
+	rcu_offline(&r, 1);
+	rcu_destroy(&r);
+}
+
+/* ---- configuration ---- */
+
+static int load(struct nfq_config *c, const char *text, char *msg, size_t len)
+{
+	struct jconf_error err;
+	struct jconf_schema *s;
+	int r;
+
+	memset(&err, 0, sizeof(err));
+	s = nfq_config_schema(&err);
+	assert_non_null(s);
+	r = nfq_config_load_buffer(c, "t.json", text, strlen(text), s, &err);
+	if (r < 0)
+		jconf_error_str(&err, msg, len);
+	jconf_schema_free(s);
+	return r;
+}
+
+static void test_config_defaults(void **state)
+{
+	struct nfq_config c;
+	char msg[600];
+
+	(void)state;
+	assert_int_equal(load(&c, "{\"role\": \"supervisor\"}", msg, sizeof(msg)), 0);
+	assert_int_equal(c.role, ROLE_SUPERVISOR);
+	assert_int_equal(c.mode, MODE_QUEUE);
+	assert_false(c.fail_open); /* fail closed unless asked */
+	assert_int_equal(c.queue_count, 1);
+	assert_int_equal(c.nhooks, 1);
+	assert_int_equal(c.hooks[0], NF_INET_FORWARD);
+	assert_true(c.rule_install);
+	nfq_config_clear(&c);
+
+	assert_int_equal(load(&c, "{\"role\": \"provider\", \"mode\": \"kernel\", \"strip\": true,"
+			      " \"queue\": {\"num\": 3, \"count\": 2},"
+			      " \"services\": [{\"address\": \"2001:db8::1\", \"port\": 80}],"
+			      " \"sessions\": [{\"client\": \"198.18.1.2\", \"service\":"
+			      " \"198.19.0.10\", \"port\": 80, \"id\": \"aA\"}]}",
+			      msg, sizeof(msg)), 0);
+	assert_int_equal(c.role, ROLE_PROVIDER);
+	assert_int_equal(c.mode, MODE_KERNEL);
+	assert_true(c.strip);
+	assert_int_equal(c.queue_num, 3);
+	assert_int_equal(c.nhooks, 2);
+	assert_int_equal(c.services.n, 1);
+	assert_int_equal(c.sessions.n, 1);
+	assert_int_equal(c.sessions.v[0].id, 0x6141);
+	nfq_config_clear(&c);
+}
+
+static void check_error(const char *text, const char *want)
+{
+	struct nfq_config c;
+	char msg[600];
+
+	if (load(&c, text, msg, sizeof(msg)) == 0)
+		fail_msg("accepted: %s", text);
+	if (!strstr(msg, want))
+		fail_msg("error \"%s\" lacks \"%s\"", msg, want);
+}
+
+static void test_config_errors(void **state)
+{
+	(void)state;
+	check_error("{}", "t.json:1:");
+	check_error("{\"role\": \"router\"}", "t.json:1:10:");
+	check_error("{\"role\": \"provider\",\n \"queue\": {\"count\": 0}}", "t.json:2:");
+	check_error("{\"role\": \"provider\", \"bogus\": 1}", "bogus");
+	check_error("{\"role\": \"provider\",\n  \"sessions\": [{\"client\": \"198.18.1.2\", "
+		    "\"service\": \"2001:db8::1\", \"port\": 80, \"id\": \"aA\"}]}",
+		    "not of the same family");
+	check_error("{\"role\": \"provider\", \"sessions\": [{\"client\": \"198.18.1.2\", "
+		    "\"service\": \"198.19.0.1\", \"port\": 80, \"id\": \"0x0\"}]}", "id");
+	check_error("{\"role\": \"provider\", \"sessions\": ["
+		    "{\"client\": \"198.18.1.2\", \"service\": \"198.19.0.1\", \"port\": 80, \"id\": \"aA\"},"
+		    "{\"client\": \"198.18.1.2\", \"service\": \"198.19.0.1\", \"port\": 80, \"id\": \"bB\"}]}",
+		    "duplicate");
+	check_error("{\"role\": \"provider\", \"queue_rule\": {\"mark_queue\": 3, \"mark_done\": 2}}",
+		    "share bits");
+	check_error("{\"role\": \"provider\", \"control_socket\": \"relative.sock\"}",
+		    "absolute path");
+	check_error("{\"role\": \"provider\", \"queue\": {\"num\": 65535, \"count\": 2}}",
+		    "past 65535");
+	check_error("{\"role\": \"provider\",", "t.json:1:");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_table_many),
+		cmocka_unit_test(test_table_replace_and_remove),
+		cmocka_unit_test(test_list_remove_if),
+		cmocka_unit_test(test_services),
+		cmocka_unit_test(test_rcu_grace),
+		cmocka_unit_test(test_config_defaults),
+		cmocka_unit_test(test_config_errors),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
