@@ -314,6 +314,8 @@ int vswitch_render(const struct vswitch *vs, char *buf, size_t size)
 	/* reachable only through the switch; the host itself (lo) may still use them */
 	put(&o, "\tchain guard {\n\t\ttype filter hook input priority -150; policy accept;\n"
 		"\t\tiif \"lo\" accept\n"
+		"\t\tip daddr @relay4 ip daddr . tcp dport @svc4 ct status & dnat == 0 counter drop comment \"no session steers it\"\n"
+		"\t\tip6 daddr @relay6 ip6 daddr . tcp dport @svc6 ct status & dnat == 0 counter drop comment \"no session steers it\"\n"
 		"\t\tip daddr @vnic4 ct status & dnat == 0 counter drop comment \"vNIC not through the switch\"\n"
 		"\t\tip6 daddr @vnic6 ct status & dnat == 0 counter drop comment \"vNIC not through the switch\"\n"
 		"\t}\n}\n");
