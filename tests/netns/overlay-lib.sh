@@ -22,8 +22,16 @@ OV_CTL=$OV_TOP/ctl/coopnetctl
 if [ -z "${OV_RUN:-}" ]; then
 	OV_RUN=$(mktemp -d /tmp/coopnet-overlay.XXXXXX)
 	chmod 755 "$OV_RUN"
-	nb_at_cleanup rm -rf "$OV_RUN"
+	OV_RUN_OWNED=1
 fi
+ov_cleanup() {
+	local h
+	for h in sp1 sp2; do
+		ov_stop_apache "$h"
+	done
+	[ -z "${OV_RUN_OWNED:-}" ] || rm -rf "$OV_RUN"
+}
+nb_at_cleanup ov_cleanup
 
 ov_topology() {
 	nb_host client
@@ -52,11 +60,15 @@ ov_install() {
 
 # Apache daemonizes (coopnet-authd starts it with its graceful reload): stop it by its pid file.
 ov_stop_apache() {
-	local host=$1 pidf=$OV_RUN/$1/apache/apache2.pid
-	if [ -s "$pidf" ]; then
-		nb_exec "$host" /usr/sbin/apache2 -f "$OV_RUN/$host/apache2.conf" -k stop >/dev/null 2>&1 ||
-			kill "$(cat "$pidf")" 2>/dev/null || true
-	fi
+	local host=$1 pidf=$OV_RUN/$1/apache/apache2.pid pid
+	[ -s "$pidf" ] || return 0
+	pid=$(cat "$pidf")
+	kill -TERM "$pid" 2>/dev/null || return 0
+	for _ in $(seq 50); do
+		kill -0 "$pid" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2>/dev/null || true
 }
 
 ov_start_nfq() { # HOST RULEFILE
@@ -74,7 +86,6 @@ ov_start_authd() { # HOST
 
 ov_start_sp() { # HOST [nonfq]
 	local host=$1
-	nb_at_cleanup ov_stop_apache "$host"
 	if [ "${2:-}" != nonfq ]; then
 		ov_start_nfq "$host" provider.nft || return 1
 	fi
@@ -87,7 +98,7 @@ ov_start_header() {
 
 ov_start_ss() {
 	ov_start_nfq ss supervisor.nft || return 1
-	nb_exec ss nft add element inet coopnet overlay4 '{ 198.18.2.3 . 80, 198.18.2.4 . 80 }' || return 1
+	nb_exec ss nft add element inet coopnet overlay4 '{ 198.18.2.3 . 80, 198.18.2.3 . 8080, 198.18.2.4 . 80 }' || return 1
 	ov_start_authd ss
 }
 
