@@ -27,5 +27,6 @@ dist_doc_DATA += docs/config.md
 # The cooperative datagram and the Authentication crypto (libsodium; link $(SODIUM_LIBS)).
 lib_libcoopnet_a_SOURCES += lib/coop.c lib/coop.h lib/authcrypto.c lib/authcrypto.h
 AM_CFLAGS += $(SODIUM_CFLAGS)
+
 # vNICs (macvlan over rtnetlink, libmnl) and their Apache vhosts; users link $(LIBMNL_LIBS)
 lib_libcoopnet_a_SOURCES += lib/vnic.c lib/vnic.h lib/vhost.c lib/vhost.h

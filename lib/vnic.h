@@ -21,6 +21,8 @@
  * message naming the vNIC entry, e.g.
  *	vnic "web1": address 198.19.9.5/24 is outside parent "eth0" subnets 198.18.2.0/24
  * Nothing is applied when the plan cannot be built.
+ *
+ * Not thread-safe (one static receive buffer): run one reconcile at a time.
  */
 #ifndef COOPNET_VNIC_H
 #define COOPNET_VNIC_H

@@ -77,6 +77,7 @@ tests_fuzz_fuzz_coop_LDADD = lib/libcoopnet.a
 tests_fuzz_fuzz_coop_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
 endif
 EXTRA_DIST += tests/fuzz/make_coop_corpus.py tests/fuzz/corpus/coop
+
 # vNIC reconciler and Apache vhosts (lib/vnic.c, lib/vhost.c)
 check_PROGRAMS += tests/unit/test_vnic tests/unit/test_vhost
 TESTS += tests/unit/test_vnic tests/unit/test_vhost
