@@ -50,7 +50,7 @@ static json_t *cmd_stats(struct nfqd *d, const json_t *req)
 	(void)req;
 	workers_counters(&d->w, c);
 	if (d->cfg.mode == MODE_KERNEL)
-		kmode_counters(&d->km, &d->cfg, c);
+		kmode_counters(&d->cfg, c);
 	for (i = 0; i < R__COUNT; i++)
 		json_object_set_new(s, nfq_reason_name(i), json_integer((json_int_t)c[i]));
 	json_object_set_new(r, "stats", s);

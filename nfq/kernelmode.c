@@ -1,35 +1,507 @@
 /* SPDX-License-Identifier: MIT */
 #include "kernelmode.h"
 
+#include <arpa/inet.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/object.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/set.h>
+#include <linux/netfilter.h>
+#include <linux/netlink.h>
+#include <linux/netfilter/nf_tables.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
 #include "log.h"
+#include "nftbatch.h"
 
-int kmode_setup(struct kmode *k, const struct nfq_config *cfg)
+#define R(i) (NFT_REG32_00 + (i))
+
+enum kset { KS_IDS, KS_OK, KS_KEYS, KS__COUNT };
+static const char *const set_names[KS__COUNT] = {"ids", "ok", "keys"};
+
+static const struct {
+	const char *name;
+	enum nfq_reason reason;
+} counters[] = {
+	{"embedded", R_EMBEDDED},
+	{"checked_ok", R_CHECKED_OK},
+	{"passed", R_PASSED},
+	{"dropped_no_id", R_DROP_NO_ID},
+	{"dropped_wrong_id", R_DROP_WRONG_ID},
+	{"dropped_unknown_flow", R_DROP_UNKNOWN_FLOW},
+};
+#define NCOUNTERS (sizeof(counters) / sizeof(counters[0]))
+
+/* Registers per address, bytes of the concatenated keys. */
+static unsigned nregs(int family)
 {
-	(void)cfg;
-	k->active = false;
-	log_warnx("mode \"kernel\" is not implemented yet: use \"queue\"");
+	return family == NFPROTO_IPV4 ? 1 : 4;
+}
+
+static uint32_t set_id(int family, enum kset k)
+{
+	return (family == NFPROTO_IPV4 ? 1 : 11) + (uint32_t)k;
+}
+
+static uint32_t key_len(int family, enum kset k)
+{
+	return (2 * nregs(family) + (k == KS_OK ? 2 : 1)) * 4;
+}
+
+/* ---- expressions ---- */
+
+static void expr_free(struct nftnl_expr *e)
+{
+	if (e) /* nftnl_expr_free is not NULL-safe */
+		nftnl_expr_free(e);
+}
+
+static int put(struct nftnl_rule *r, struct nftnl_expr *e)
+{
+	if (!e)
+		return -1;
+	nftnl_rule_add_expr(r, e);
+	return 0;
+}
+
+static struct nftnl_expr *payload(uint32_t base, uint32_t off, uint32_t len, uint32_t dreg)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("payload");
+
+	if (!e)
+		return NULL;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, base);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, off);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, len);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, dreg);
+	return e;
+}
+
+/* Write the urgent pointer from sreg, fixing the TCP checksum incrementally. */
+static struct nftnl_expr *write_urgptr(uint32_t sreg)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("payload");
+
+	if (!e)
+		return NULL;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, NFT_PAYLOAD_TRANSPORT_HEADER);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, 18);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, 2);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_SREG, sreg);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_CSUM_TYPE, NFT_PAYLOAD_CSUM_INET);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_CSUM_OFFSET, 16);
+	return e;
+}
+
+static struct nftnl_expr *cmp(uint32_t sreg, uint32_t op, const void *data, uint32_t len)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("cmp");
+
+	if (!e)
+		return NULL;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, sreg);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, op);
+	nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, data, len);
+	return e;
+}
+
+static struct nftnl_expr *bitwise(uint32_t reg, uint32_t len, const void *mask, const void *xor)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("bitwise");
+
+	if (!e)
+		return NULL;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, reg);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, reg);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, len);
+	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, mask, len);
+	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, xor, len);
+	return e;
+}
+
+static struct nftnl_expr *meta(uint32_t key, uint32_t reg, bool set)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("meta");
+
+	if (!e)
+		return NULL;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
+	nftnl_expr_set_u32(e, set ? NFTNL_EXPR_META_SREG : NFTNL_EXPR_META_DREG, reg);
+	return e;
+}
+
+static struct nftnl_expr *lookup(int family, enum kset k, uint32_t sreg, int dreg)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("lookup");
+
+	if (!e)
+		return NULL;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, sreg);
+	if (dreg >= 0)
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_DREG, (uint32_t)dreg);
+	nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, set_names[k]);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, set_id(family, k));
+	return e;
+}
+
+static struct nftnl_expr *verdict(int v)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("immediate");
+
+	if (!e)
+		return NULL;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, (uint32_t)v);
+	return e;
+}
+
+static struct nftnl_expr *count(const char *name)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("objref");
+
+	if (!e)
+		return NULL;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_OBJREF_IMM_TYPE, NFT_OBJECT_COUNTER);
+	nftnl_expr_set_str(e, NFTNL_EXPR_OBJREF_IMM_NAME, name);
+	return e;
+}
+
+/* ---- rule fragments ---- */
+
+/* meta mark & Q == Q; meta l4proto tcp */
+static int prefix(struct nftnl_rule *r, const struct nfq_config *cfg)
+{
+	uint8_t tcp = IPPROTO_TCP;
+
+	if (nftb_match_mark(r, cfg->mark_queue) < 0)
+		return -1;
+	return put(r, meta(NFT_META_L4PROTO, NFT_REG_1, false)) ||
+	       put(r, cmp(NFT_REG_1, NFT_CMP_EQ, &tcp, 1));
+}
+
+/* tcp flags & urg == 0 */
+static int urg_clear(struct nftnl_rule *r)
+{
+	uint8_t m = 0x20, z = 0;
+
+	return put(r, payload(NFT_PAYLOAD_TRANSPORT_HEADER, 13, 1, NFT_REG_1)) ||
+	       put(r, bitwise(NFT_REG_1, 1, &m, &z)) ||
+	       put(r, cmp(NFT_REG_1, NFT_CMP_EQ, &z, 1));
+}
+
+/* tcp flags & (syn | ack) == syn */
+static int first_syn(struct nftnl_rule *r)
+{
+	uint8_t m = 0x12, z = 0, syn = 0x02;
+
+	return put(r, payload(NFT_PAYLOAD_TRANSPORT_HEADER, 13, 1, NFT_REG_1)) ||
+	       put(r, bitwise(NFT_REG_1, 1, &m, &z)) ||
+	       put(r, cmp(NFT_REG_1, NFT_CMP_EQ, &syn, 1));
+}
+
+/* tcp urgptr == 0 */
+static int urgptr_zero(struct nftnl_rule *r)
+{
+	uint16_t z = 0;
+
+	return put(r, payload(NFT_PAYLOAD_TRANSPORT_HEADER, 18, 2, NFT_REG_1)) ||
+	       put(r, cmp(NFT_REG_1, NFT_CMP_EQ, &z, 2));
+}
+
+/* Load the key (client . service . port [. urgptr]) from R(0) on. forward: the client is the
+ * source (segments to the service); else the destination (replies). */
+static int load_key(struct nftnl_rule *r, int family, bool forward, bool with_id)
+{
+	uint32_t na = nregs(family), alen = na * 4;
+	uint32_t soff = family == NFPROTO_IPV4 ? 12 : 8, doff = soff + alen;
+
+	if (put(r, payload(NFT_PAYLOAD_NETWORK_HEADER, forward ? soff : doff, alen, R(0))) ||
+	    put(r, payload(NFT_PAYLOAD_NETWORK_HEADER, forward ? doff : soff, alen, R(na))) ||
+	    put(r, payload(NFT_PAYLOAD_TRANSPORT_HEADER, forward ? 2 : 0, 2, R(2 * na))))
+		return -1;
+	if (with_id &&
+	    put(r, payload(NFT_PAYLOAD_TRANSPORT_HEADER, 18, 2, R(2 * na + 1))))
+		return -1;
+	return 0;
+}
+
+/* meta mark set meta mark | C; objref counter; accept */
+static int done(struct nftnl_rule *r, const struct nfq_config *cfg, const char *counter)
+{
+	uint32_t mask = ~cfg->mark_done, x = cfg->mark_done;
+
+	return put(r, meta(NFT_META_MARK, NFT_REG_1, false)) ||
+	       put(r, bitwise(NFT_REG_1, 4, &mask, &x)) ||
+	       put(r, meta(NFT_META_MARK, NFT_REG_1, true)) ||
+	       put(r, count(counter)) || put(r, verdict(NF_ACCEPT));
+}
+
+static int drop(struct nftnl_rule *r, const char *counter)
+{
+	return put(r, count(counter)) || put(r, verdict(NF_DROP));
+}
+
+/* Rule kinds, in chain order. */
+enum krule {
+	K_EMBED_FWD,   /* SS: client -> service, write the ID */
+	K_CHECK_FWD,   /* SP: client -> service with the right ID */
+	K_EMBED_BACK,  /* SP: service -> client, write the ID */
+	K_CHECK_BACK,  /* SS: service -> client with the right ID */
+	K_NOID_FWD, K_WRONG_FWD,   /* SP: session, ID absent / wrong */
+	K_NOID_BACK, K_WRONG_BACK, /* SS: session, ID absent / wrong */
+	K_MISS,        /* SS: first SYN without a session -> queue */
+	K_PASS,        /* SS: the rest passes */
+	K_UNKNOWN,     /* SP: the rest is dropped */
+};
+
+static int build_rule(struct nftnl_rule *r, const struct nfq_config *cfg, int family,
+		      enum krule k, struct nftnl_expr **q)
+{
+	uint32_t dreg = R(2 * nregs(family) + 1);
+
+	if (prefix(r, cfg) < 0)
+		return -1;
+	switch (k) {
+	case K_EMBED_FWD:
+	case K_EMBED_BACK:
+		return urg_clear(r) || load_key(r, family, k == K_EMBED_FWD, false) ||
+		       put(r, lookup(family, KS_IDS, R(0), (int)dreg)) ||
+		       put(r, write_urgptr(dreg)) || done(r, cfg, "embedded");
+	case K_CHECK_FWD:
+	case K_CHECK_BACK:
+		return urg_clear(r) || load_key(r, family, k == K_CHECK_FWD, true) ||
+		       put(r, lookup(family, KS_OK, R(0), -1)) || done(r, cfg, "checked_ok");
+	case K_NOID_FWD:
+	case K_NOID_BACK:
+		return load_key(r, family, k == K_NOID_FWD, false) ||
+		       put(r, lookup(family, KS_KEYS, R(0), -1)) || urgptr_zero(r) ||
+		       drop(r, "dropped_no_id");
+	case K_WRONG_FWD:
+	case K_WRONG_BACK:
+		return load_key(r, family, k == K_WRONG_FWD, false) ||
+		       put(r, lookup(family, KS_KEYS, R(0), -1)) || drop(r, "dropped_wrong_id");
+	case K_MISS:
+		if (first_syn(r) < 0 || !*q)
+			return -1;
+		nftnl_rule_add_expr(r, *q);
+		*q = NULL;
+		return 0;
+	case K_PASS:
+		return done(r, cfg, "passed");
+	case K_UNKNOWN:
+		return drop(r, "dropped_unknown_flow");
+	}
 	return -1;
 }
 
-int kmode_sync(struct kmode *k, const struct nfq_config *cfg, const struct sess_list *a,
-	       const struct sess_list *b)
+int kmode_add_rules(struct nftb *b, const struct nfq_config *cfg, int family, const char *chain,
+		    struct nftnl_expr *q)
 {
-	(void)k;
-	(void)cfg;
-	(void)a;
-	(void)b;
-	return -1;
+	static const enum krule ss[] = {K_EMBED_FWD, K_CHECK_BACK, K_NOID_BACK, K_WRONG_BACK,
+					K_MISS, K_PASS};
+	static const enum krule sp[] = {K_CHECK_FWD, K_EMBED_BACK, K_NOID_FWD, K_WRONG_FWD,
+					K_UNKNOWN};
+	const enum krule *list = cfg->role == ROLE_SUPERVISOR ? ss : sp;
+	size_t i, n = cfg->role == ROLE_SUPERVISOR ? sizeof(ss) / sizeof(ss[0]) :
+		      sizeof(sp) / sizeof(sp[0]);
+
+	for (i = 0; i < n; i++) {
+		struct nftnl_rule *r = nftb_rule_new(family, cfg->rule_table, chain);
+
+		if (!r || build_rule(r, cfg, family, list[i], &q) < 0) {
+			nftnl_rule_free(r);
+			expr_free(q);
+			return -1;
+		}
+		if (nftb_add_rule(b, r) < 0) {
+			expr_free(q);
+			return -1;
+		}
+	}
+	expr_free(q); /* the provider queues nothing */
+	return 0;
 }
 
-void kmode_counters(const struct kmode *k, const struct nfq_config *cfg, uint64_t c[R__COUNT])
+int kmode_add_objects(struct nftb *b, const struct nfq_config *cfg, int family)
 {
-	(void)k;
-	(void)cfg;
-	(void)c;
+	size_t i;
+	int k;
+
+	for (k = 0; k < KS__COUNT; k++) {
+		struct nftnl_set *s = nftnl_set_alloc();
+
+		if (!s)
+			return -1;
+		nftnl_set_set_str(s, NFTNL_SET_TABLE, cfg->rule_table);
+		nftnl_set_set_str(s, NFTNL_SET_NAME, set_names[k]);
+		nftnl_set_set_u32(s, NFTNL_SET_FAMILY, (uint32_t)family);
+		nftnl_set_set_u32(s, NFTNL_SET_ID, set_id(family, (enum kset)k));
+		nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, 0);
+		nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, key_len(family, (enum kset)k));
+		if (k == KS_IDS) {
+			nftnl_set_set_u32(s, NFTNL_SET_FLAGS, NFT_SET_MAP);
+			nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE, 0);
+			nftnl_set_set_u32(s, NFTNL_SET_DATA_LEN, 2);
+		}
+		if (nftb_add_set_msg(b, s, NFT_MSG_NEWSET, family, NLM_F_CREATE) < 0)
+			return -1;
+	}
+	for (i = 0; i < NCOUNTERS; i++) {
+		struct nftnl_obj *o = nftnl_obj_alloc();
+
+		if (!o)
+			return -1;
+		nftnl_obj_set_str(o, NFTNL_OBJ_TABLE, cfg->rule_table);
+		nftnl_obj_set_str(o, NFTNL_OBJ_NAME, counters[i].name);
+		nftnl_obj_set_u32(o, NFTNL_OBJ_TYPE, NFT_OBJECT_COUNTER);
+		nftnl_obj_set_u32(o, NFTNL_OBJ_FAMILY, (uint32_t)family);
+		if (nftb_add_obj(b, o, family) < 0)
+			return -1;
+	}
+	return 0;
 }
 
-void kmode_teardown(struct kmode *k, const struct nfq_config *cfg)
+/* The key bytes of e: each field in its own 4-byte register slot. */
+static uint32_t make_key(uint8_t *key, int family, const struct sess_entry *e, bool with_id)
 {
-	(void)cfg;
-	k->active = false;
+	uint32_t na = nregs(family), alen = na * 4;
+	uint16_t port = htons(e->key.port), id = htons(e->id);
+
+	memset(key, 0, 64);
+	memcpy(key, e->key.client, alen);
+	memcpy(key + alen, e->key.service, alen);
+	memcpy(key + 2 * alen, &port, 2);
+	if (with_id)
+		memcpy(key + 2 * alen + 4, &id, 2);
+	return (2 * na + (with_id ? 2 : 1)) * 4;
+}
+
+static struct nftnl_set *set_for(const struct nfq_config *cfg, int family, enum kset k)
+{
+	struct nftnl_set *s = nftnl_set_alloc();
+
+	if (!s)
+		return NULL;
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, cfg->rule_table);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, set_names[k]);
+	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, (uint32_t)family);
+	return s;
+}
+
+static int add_elem(struct nftnl_set *s, int family, enum kset k, const struct sess_entry *e)
+{
+	struct nftnl_set_elem *el = nftnl_set_elem_alloc();
+	uint8_t key[64];
+	uint16_t id = htons(e->id);
+	uint32_t len;
+
+	if (!el)
+		return -1;
+	len = make_key(key, family, e, k == KS_OK);
+	nftnl_set_elem_set(el, NFTNL_SET_ELEM_KEY, key, len);
+	if (k == KS_IDS)
+		nftnl_set_elem_set(el, NFTNL_SET_ELEM_DATA, &id, 2);
+	nftnl_set_elem_add(s, el);
+	return 0;
+}
+
+/* Is e the last entry with its key among a then b (so that b wins)? */
+static bool effective(const struct sess_list *a, const struct sess_list *b, size_t i)
+{
+	const struct sess_entry *e = i < a->n ? &a->v[i] : &b->v[i - a->n];
+	size_t j;
+
+	for (j = i + 1; j < a->n + b->n; j++) {
+		const struct sess_entry *f = j < a->n ? &a->v[j] : &b->v[j - a->n];
+
+		if (!memcmp(&e->key, &f->key, sizeof(e->key)))
+			return false;
+	}
+	return true;
+}
+
+int kmode_add_elements(struct nftb *b, const struct nfq_config *cfg, int family,
+		       const struct sess_list *a, const struct sess_list *b2)
+{
+	int af = family == NFPROTO_IPV4 ? AF_INET : AF_INET6;
+	uint64_t now = (uint64_t)time(NULL);
+	size_t i;
+	int k;
+
+	for (k = 0; k < KS__COUNT; k++) {
+		struct nftnl_set *flush = set_for(cfg, family, (enum kset)k);
+		struct nftnl_set *s;
+		size_t n = 0;
+
+		/* DELSETELEM without elements flushes the set, in this transaction */
+		if (!flush || nftb_add_set_msg(b, flush, NFT_MSG_DELSETELEM, family, 0) < 0)
+			return -1;
+		s = set_for(cfg, family, (enum kset)k);
+		if (!s)
+			return -1;
+		for (i = 0; i < a->n + b2->n; i++) {
+			const struct sess_entry *e = i < a->n ? &a->v[i] : &b2->v[i - a->n];
+
+			if (e->key.family != af || !effective(a, b2, i) ||
+			    (e->expires && e->expires <= now))
+				continue;
+			if (add_elem(s, family, (enum kset)k, e) < 0) {
+				nftnl_set_free(s);
+				return -1;
+			}
+			/* keep each message well under the batch's per-message room */
+			if (++n == 256) {
+				if (nftb_add_set_msg(b, s, NFT_MSG_NEWSETELEM, family, NLM_F_CREATE) < 0)
+					return -1;
+				s = set_for(cfg, family, (enum kset)k);
+				if (!s)
+					return -1;
+				n = 0;
+			}
+		}
+		if (n == 0) {
+			nftnl_set_free(s);
+			continue;
+		}
+		if (nftb_add_set_msg(b, s, NFT_MSG_NEWSETELEM, family, NLM_F_CREATE) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int kmode_sync(const struct nfq_config *cfg, const struct sess_list *a, const struct sess_list *b2)
+{
+	struct nftb *b = nftb_begin();
+
+	if (!b)
+		return -1;
+	if (kmode_add_elements(b, cfg, NFPROTO_IPV4, a, b2) < 0 ||
+	    kmode_add_elements(b, cfg, NFPROTO_IPV6, a, b2) < 0) {
+		nftb_abort(b);
+		log_warnx("kernel mode: the session batch does not fit");
+		return -1;
+	}
+	if (nftb_commit(b) < 0) {
+		log_warn("kernel mode: updating the session sets");
+		return -1;
+	}
+	return 0;
+}
+
+void kmode_counters(const struct nfq_config *cfg, uint64_t c[R__COUNT])
+{
+	const char *names[NCOUNTERS];
+	uint64_t v[NCOUNTERS] = {0};
+	size_t i;
+
+	for (i = 0; i < NCOUNTERS; i++)
+		names[i] = counters[i].name;
+	if (nftb_read_counters(NFPROTO_IPV4, cfg->rule_table, names, NCOUNTERS, v) < 0 ||
+	    nftb_read_counters(NFPROTO_IPV6, cfg->rule_table, names, NCOUNTERS, v) < 0)
+		log_warn("kernel mode: reading the counters");
+	for (i = 0; i < NCOUNTERS; i++)
+		c[counters[i].reason] += v[i];
 }

@@ -19,6 +19,7 @@
 #include "ctl.h"
 #include "log.h"
 #include "nfqd.h"
+#include "nftbatch.h"
 
 static void usage(void)
 {
@@ -68,8 +69,8 @@ int nfqd_publish(struct nfqd *d)
 		return -1;
 	}
 	/* kernel mode: the maps first, so that the kernel never lags behind the queue */
-	if (d->cfg.mode == MODE_KERNEL && d->km.active &&
-	    kmode_sync(&d->km, &d->cfg, &d->cfg.sessions, &d->authd) < 0)
+	if (d->cfg.mode == MODE_KERNEL && d->qexpr != QEXPR_NONE &&
+	    kmode_sync(&d->cfg, &d->cfg.sessions, &d->authd) < 0)
 		log_warnx("kernel maps not updated; the queue threads have the new sessions");
 	rcu_publish(&d->sh.rcu, t);
 	sess_list_clear(&all);
@@ -206,13 +207,12 @@ static int setup(struct nfqd *d, sigset_t *mask, int *sfd)
 	if (d->cfg.fail_open)
 		log_warnx("fail_open is on: queued traffic PASSES UNCHECKED when the queue is "
 			  "full or no worker is running");
-	if (d->cfg.mode == MODE_KERNEL && kmode_setup(&d->km, &d->cfg) < 0)
+	if (d->cfg.mode == MODE_KERNEL && !d->cfg.rule_install) {
+		log_warnx("mode \"kernel\" needs queue_rule.install: the worker owns its tables");
 		return -1;
-	if (d->cfg.mode == MODE_KERNEL &&
-	    kmode_sync(&d->km, &d->cfg, &d->cfg.sessions, &d->authd) < 0)
-		return -1;
+	}
 	if (d->cfg.rule_install) {
-		d->qexpr = nftrule_install(&d->cfg);
+		d->qexpr = nftrule_install(&d->cfg, &d->cfg.sessions, &d->authd);
 		if (d->qexpr == QEXPR_NONE)
 			return -1;
 		log_info("queue rule installed in tables ip/ip6 %s with the %s (queues %u-%u)",
@@ -229,8 +229,7 @@ static void teardown(struct nfqd *d)
 {
 	if (d->qexpr != QEXPR_NONE && nftrule_remove(&d->cfg) == 0)
 		log_info("queue rule removed");
-	if (d->cfg.mode == MODE_KERNEL)
-		kmode_teardown(&d->km, &d->cfg);
+	nftb_close();
 	workers_stop(&d->w);
 	ctl_close_all(d);
 	rcu_destroy(&d->sh.rcu);

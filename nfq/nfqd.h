@@ -27,7 +27,6 @@ struct nfqd {
 	struct nfq_shared sh;
 	struct nfq_workers w;
 	enum queue_expr qexpr;
-	struct kmode km;
 	time_t started;
 	int ctl_fd;
 	struct ctl_client clients[MAX_CLIENTS];

@@ -6,6 +6,7 @@
 #include <libnftnl/chain.h>
 #include <libnftnl/common.h>
 #include <libnftnl/expr.h>
+#include <libnftnl/object.h>
 #include <libnftnl/rule.h>
 #include <libnftnl/set.h>
 #include <libnftnl/table.h>
@@ -18,6 +19,33 @@
 
 #define NFTB_BUFSZ (4 * 1024 * 1024)
 #define NFTB_MSG_MAX 65536
+
+/*
+ * All changes go through one netlink socket that lives as long as the process: coopnet-nfq's
+ * tables carry NFT_TABLE_F_OWNER, so the kernel removes them (queue rule, kernel-mode rules
+ * and sets) when this socket closes, even on SIGKILL. The rule files' guards then drop the
+ * traffic marked for the queue: a dead worker fails closed in both modes.
+ */
+static struct mnl_socket *owner_nl;
+
+static struct mnl_socket *owner_socket(void)
+{
+	if (owner_nl)
+		return owner_nl;
+	owner_nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
+	if (owner_nl && mnl_socket_bind(owner_nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		mnl_socket_close(owner_nl);
+		owner_nl = NULL;
+	}
+	return owner_nl;
+}
+
+void nftb_close(void)
+{
+	if (owner_nl)
+		mnl_socket_close(owner_nl);
+	owner_nl = NULL;
+}
 
 struct nftb {
 	char *buf;
@@ -39,7 +67,14 @@ struct nftb *nftb_begin(void)
 		return NULL;
 	}
 	b->batch = mnl_nlmsg_batch_start(b->buf, NFTB_BUFSZ);
-	b->seq0 = b->seq = (uint32_t)time(NULL);
+	/* sequence numbers never reused across batches on the long-lived socket, so a stale
+	 * acknowledgement of an earlier (failed) batch is never counted for this one */
+	static uint32_t next_seq;
+
+	if (next_seq == 0)
+		next_seq = (uint32_t)time(NULL) << 8;
+	b->seq0 = b->seq = next_seq;
+	next_seq += 1u << 16;
 	nftnl_batch_begin(mnl_nlmsg_batch_current(b->batch), b->seq++);
 	mnl_nlmsg_batch_next(b->batch);
 	return b;
@@ -83,6 +118,8 @@ static int table_msg(struct nftb *b, int family, const char *name, uint16_t type
 		return -1;
 	}
 	nftnl_table_set_str(t, NFTNL_TABLE_NAME, name);
+	if (type == NFT_MSG_NEWTABLE)
+		nftnl_table_set_u32(t, NFTNL_TABLE_FLAGS, NFT_TABLE_F_OWNER);
 	nlh = nftnl_table_nlmsg_build_hdr((char *)nlh, type, (uint16_t)family, flags | NLM_F_ACK,
 					  b->seq++);
 	nftnl_table_nlmsg_build_payload(nlh, t);
@@ -205,20 +242,12 @@ int nftb_add_set_msg(struct nftb *b, struct nftnl_set *s, uint16_t type, int fam
 	return 0;
 }
 
-/* Count acknowledgements; remember the first error. */
-static int ack_cb(const struct nlmsghdr *nlh, void *data)
-{
-	(void)nlh;
-	(void)data;
-	return MNL_CB_OK;
-}
-
 int nftb_commit(struct nftb *b)
 {
 	struct mnl_socket *nl = NULL;
 	char rbuf[16384];
 	int first_err = 0, ret = -1;
-	unsigned acks = 0, portid;
+	unsigned acks = 0;
 	struct pollfd pfd;
 
 	if (b->failed) {
@@ -228,10 +257,9 @@ int nftb_commit(struct nftb *b)
 	nftnl_batch_end(mnl_nlmsg_batch_current(b->batch), b->seq++);
 	mnl_nlmsg_batch_next(b->batch);
 
-	nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
-	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0)
+	nl = owner_socket();
+	if (!nl)
 		goto out;
-	portid = mnl_socket_get_portid(nl);
 	if (mnl_socket_sendto(nl, mnl_nlmsg_batch_head(b->batch),
 			      mnl_nlmsg_batch_size(b->batch)) < 0)
 		goto out;
@@ -256,7 +284,8 @@ int nftb_commit(struct nftb *b)
 		rest = n;
 		for (nlh = (const struct nlmsghdr *)rbuf; mnl_nlmsg_ok(nlh, rest);
 		     nlh = mnl_nlmsg_next(nlh, &rest)) {
-			if (nlh->nlmsg_type == NLMSG_ERROR) {
+			if (nlh->nlmsg_type == NLMSG_ERROR && nlh->nlmsg_seq >= b->seq0 &&
+			    nlh->nlmsg_seq < b->seq) {
 				const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
 
 				acks++;
@@ -264,20 +293,12 @@ int nftb_commit(struct nftb *b)
 					first_err = -e->error;
 			}
 		}
-		(void)ack_cb;
-		(void)portid;
 	}
 	if (!first_err)
 		ret = 0;
 	else
 		errno = first_err;
 out:
-	if (nl) {
-		int saved = errno;
-
-		mnl_socket_close(nl);
-		errno = saved;
-	}
 	{
 		int saved = errno;
 
@@ -285,4 +306,82 @@ out:
 		errno = saved;
 	}
 	return ret;
+}
+
+int nftb_add_obj(struct nftb *b, struct nftnl_obj *o, int family)
+{
+	struct nlmsghdr *nlh = room(b);
+
+	if (!nlh) {
+		nftnl_obj_free(o);
+		return -1;
+	}
+	nlh = nftnl_nlmsg_build_hdr((char *)nlh, NFT_MSG_NEWOBJ, (uint16_t)family,
+				    NLM_F_CREATE | NLM_F_ACK, b->seq++);
+	nftnl_obj_nlmsg_build_payload(nlh, o);
+	nftnl_obj_free(o);
+	next(b);
+	return 0;
+}
+
+struct ctr_read {
+	const char *table;
+	const char *const *names;
+	size_t n;
+	uint64_t *out;
+};
+
+static int obj_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct ctr_read *cr = data;
+	struct nftnl_obj *o = nftnl_obj_alloc();
+	const char *name, *table;
+	size_t i;
+
+	if (!o)
+		return MNL_CB_ERROR;
+	if (nftnl_obj_nlmsg_parse(nlh, o) == 0 &&
+	    nftnl_obj_get_u32(o, NFTNL_OBJ_TYPE) == NFT_OBJECT_COUNTER) {
+		name = nftnl_obj_get_str(o, NFTNL_OBJ_NAME);
+		table = nftnl_obj_get_str(o, NFTNL_OBJ_TABLE);
+		for (i = 0; name && table && !strcmp(table, cr->table) && i < cr->n; i++)
+			if (!strcmp(name, cr->names[i]))
+				cr->out[i] += nftnl_obj_get_u64(o, NFTNL_OBJ_CTR_PKTS);
+	}
+	nftnl_obj_free(o);
+	return MNL_CB_OK;
+}
+
+int nftb_read_counters(int family, const char *table, const char *const *names, size_t n,
+		       uint64_t *out)
+{
+	struct ctr_read cr = {table, names, n, out};
+	struct mnl_socket *nl;
+	char buf[16384];
+	struct nlmsghdr *nlh;
+	uint32_t seq = (uint32_t)time(NULL), portid;
+	int r = -1, ret;
+
+	nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
+	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0)
+		goto out;
+	portid = mnl_socket_get_portid(nl);
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETOBJ, (uint16_t)family, NLM_F_DUMP, seq);
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
+		goto out;
+	for (;;) {
+		ret = (int)mnl_socket_recvfrom(nl, buf, sizeof(buf));
+		if (ret <= 0)
+			goto out;
+		ret = mnl_cb_run(buf, (size_t)ret, seq, portid, obj_cb, &cr);
+		if (ret < 0)
+			goto out;
+		if (ret == MNL_CB_STOP)
+			break;
+	}
+	r = 0;
+out:
+	if (nl)
+		mnl_socket_close(nl);
+	return r;
 }

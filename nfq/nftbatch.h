@@ -14,6 +14,8 @@ struct nftnl_rule;
 struct nftnl_set;
 
 struct nftb *nftb_begin(void);
+/* Close the owner socket: the kernel then removes every table created through it. */
+void nftb_close(void);
 /* Send, wait for every acknowledgement. 0, or -1 with errno of the first error. Frees b. */
 int nftb_commit(struct nftb *b);
 void nftb_abort(struct nftb *b); /* NULL-safe; frees b */
@@ -30,5 +32,15 @@ int nftb_add_rule(struct nftb *b, struct nftnl_rule *r);
 /* Queue a set message (NEWSET, NEWSETELEM, DELSETELEM, ...); takes ownership of s. */
 int nftb_add_set_msg(struct nftb *b, struct nftnl_set *s, uint16_t type, int family,
 		     uint16_t flags);
+
+struct nftnl_obj;
+/* Queue an object message (NEWOBJ); takes ownership of o. */
+int nftb_add_obj(struct nftb *b, struct nftnl_obj *o, int family);
+/* Append a prepared expression list to a rule: helpers for kernel mode. */
+
+/* Packet counts of the named counter objects of table in family: names[i] -> out[i] (added).
+ * 0, or -1 with errno. */
+int nftb_read_counters(int family, const char *table, const char *const *names, size_t n,
+		       uint64_t *out);
 
 #endif

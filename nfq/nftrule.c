@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "kernelmode.h"
 #include "log.h"
 #include "nftbatch.h"
 
@@ -92,12 +93,15 @@ static int add_queue_chain(struct nftb *b, const struct nfq_config *cfg, int fam
 	if (nftb_add_chain(b, family, cfg->rule_table, chain_name(hook), hook,
 			   cfg->rule_priority) < 0)
 		return -1;
+	if (cfg->mode == MODE_KERNEL)
+		return kmode_add_rules(b, cfg, family, chain_name(hook), expr_queue(cfg, kind));
 	r = nftb_rule_new(family, cfg->rule_table, chain_name(hook));
 	if (!r)
 		return -1;
 	q = expr_queue(cfg, kind);
 	if (nftb_match_mark(r, cfg->mark_queue) < 0 || !q) {
-		nftnl_expr_free(q);
+		if (q)
+			nftnl_expr_free(q);
 		nftnl_rule_free(r);
 		return -1;
 	}
@@ -105,7 +109,8 @@ static int add_queue_chain(struct nftb *b, const struct nfq_config *cfg, int fam
 	return nftb_add_rule(b, r);
 }
 
-static int try_install(const struct nfq_config *cfg, enum queue_expr kind)
+static int try_install(const struct nfq_config *cfg, enum queue_expr kind,
+		       const struct sess_list *a, const struct sess_list *sb)
 {
 	static const int families[] = {NFPROTO_IPV4, NFPROTO_IPV6};
 	struct nftb *b = nftb_begin();
@@ -120,6 +125,10 @@ static int try_install(const struct nfq_config *cfg, enum queue_expr kind)
 		    nftb_del_table(b, families[f], cfg->rule_table) < 0 ||
 		    nftb_add_table(b, families[f], cfg->rule_table) < 0)
 			goto fail;
+		if (cfg->mode == MODE_KERNEL &&
+		    (kmode_add_objects(b, cfg, families[f]) < 0 ||
+		     kmode_add_elements(b, cfg, families[f], a, sb) < 0))
+			goto fail;
 		for (i = 0; i < cfg->nhooks; i++)
 			if (add_queue_chain(b, cfg, families[f], cfg->hooks[i], kind) < 0)
 				goto fail;
@@ -131,14 +140,15 @@ fail:
 	return -1;
 }
 
-enum queue_expr nftrule_install(const struct nfq_config *cfg)
+enum queue_expr nftrule_install(const struct nfq_config *cfg, const struct sess_list *a,
+				const struct sess_list *b)
 {
-	if (try_install(cfg, QEXPR_NATIVE) == 0)
+	if (try_install(cfg, QEXPR_NATIVE, a, b) == 0)
 		return QEXPR_NATIVE;
 	/* ENOENT / EOPNOTSUPP: this kernel has no nft_queue */
 	log_debug("native queue expression refused (%s), trying nft compat NFQUEUE",
 		  strerror(errno));
-	if (try_install(cfg, QEXPR_COMPAT) == 0)
+	if (try_install(cfg, QEXPR_COMPAT, a, b) == 0)
 		return QEXPR_COMPAT;
 	log_warn("cannot install the queue rule in table %s (ip, ip6)", cfg->rule_table);
 	return QEXPR_NONE;

@@ -21,9 +21,11 @@ enum queue_expr { QEXPR_NONE, QEXPR_NATIVE, QEXPR_COMPAT };
 
 const char *queue_expr_name(enum queue_expr e);
 
-/* Install (replacing the tables if a crashed run left them). Returns the flavour used, or
+/* Install (replacing the tables if a crashed run left them). In kernel mode the same batch
+ * holds the sets, counters and rules of kernelmode.h, filled with the sessions of a and b. Returns the flavour used, or
  * QEXPR_NONE with a logged error. */
-enum queue_expr nftrule_install(const struct nfq_config *cfg);
+enum queue_expr nftrule_install(const struct nfq_config *cfg, const struct sess_list *a,
+				const struct sess_list *b);
 /* Remove both tables. 0 or -1 (logged). */
 int nftrule_remove(const struct nfq_config *cfg);
 

@@ -21,8 +21,8 @@ SS=$NB_RUNDIR/ss.json SP=$NB_RUNDIR/sp.json
 nfq_config supervisor "$MODE" "$SS" 8080 5201
 nfq_config provider "$MODE" "$SP" 8080 5201 8082
 nb_fail_ok "guards drop overlay traffic before the workers run" nfq_get cl $S4 8080
-nfq_start ss nfq-ss "$SS"
-nfq_start sp nfq-sp "$SP"
+nb_ok "SS worker starts ($MODE mode)" nfq_start ss nfq-ss "$SS"
+nb_ok "SP worker starts ($MODE mode)" nfq_start sp nfq-sp "$SP"
 nb_ok "SS worker logs which queue expression it installed" \
 	grep -q "queue rule installed .* with the xtables NFQUEUE target (nft compat)\|with the nft queue expression" "$(nb_log nfq-ss)"
 
@@ -115,10 +115,11 @@ nb_ok "after SIGHUP the new static session works" nb_wait_for "sighup" 5 nfq_get
 
 # --- 10. fail closed: no worker, no overlay traffic; the bridge still passes the rest
 kill -KILL "$(nb_pid nfq-sp)"
-nb_fail_ok "SP worker killed (queue rule left behind): overlay traffic stops" nfq_get cl $S4 8080
+nb_ok "SP worker killed: the kernel removed its tables (owner flag)" nb_wait_for "tables gone" 5 bash -c "! ip netns exec $(nb_ns sp) nft list table ip coopnet_nfq"
+nb_fail_ok "SP worker killed: overlay traffic stops (guard)" nfq_get cl $S4 8080
 nb_ok "non-overlay traffic still passes" nfq_get cl $S4 9090
 nb_stop nfq-sp
-nfq_start sp nfq-sp2 "$SP"
+nb_ok "SP worker restarts" nfq_start sp nfq-sp2 "$SP"
 nb_ok "SP worker restarted: overlay traffic flows again" nfq_get cl $S4 8080
 nb_stop nfq-ss
 nb_ok "SS worker stopped: its queue rule is removed" bash -c "! ip netns exec $(nb_ns ss) nft list table ip coopnet_nfq"

@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# Throughput and latency of the coopnet data plane against its baselines, measured in ONE run on
+# the same veth topology (the machine is noisy: only ratios within a run mean anything):
+#
+#   cl -- ss -- sp          cl: iperf3/sockperf client, ss: router (SS), sp: server (SP)
+#
+#   plain   routed, no rules
+#   vxlan   the ss-sp hop through a VXLAN tunnel (the usual way to build an overlay)
+#   queue   coopnet-nfq queue mode: the SS worker writes the ID, the SP worker checks it
+#   kernel  coopnet-nfq kernel mode: nft maps written by the workers, the kernel does the work
+#
+# Not a test: it prints a table, then `RESULT <path> <gbit/s> <ratio-to-plain>` per path and
+# `RESULT latency-us <path> <p50>`. Run as root from a built tree:
+#   sudo bench/throughput.sh [SECONDS]      (default 5 s per iperf3 run, 3 s per sockperf run)
+set -uo pipefail
+SECS=${1:-5}
+LAT_SECS=${LAT_SECS:-3}
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+NFQ=${COOPNET_NFQ:-$TOP/nfq/coopnet-nfq}
+# shellcheck source=/dev/null
+. "${NB_LIB:-$TOP/tests/netns/lib.sh}"
+nb_require_root
+nb_require_cmd iperf3 sockperf nft python3
+[ -x "$NFQ" ] || nb__die "$NFQ not built"
+
+C4=198.18.1.2 S4=198.18.2.2 V4=198.18.9.2
+nb_host cl
+nb_router ss
+nb_host sp
+nb_link cl ss --v4 $C4/24 198.18.1.1/24
+nb_link ss sp --v4 198.18.2.1/24 $S4/24
+nb_route cl default 198.18.1.1
+nb_route sp 198.18.1.0/24 198.18.2.1
+# the VXLAN path: sp's address V4 is reached through a tunnel over the ss-sp veth
+nb_exec ss ip link add vx0 type vxlan id 42 local 198.18.2.1 remote $S4 dstport 4789 dev "$(nb_ifname ss sp)"
+nb_exec sp ip link add vx0 type vxlan id 42 local $S4 remote 198.18.2.1 dstport 4789 dev "$(nb_ifname sp ss)"
+nb_exec ss ip addr add 198.18.9.1/24 dev vx0
+nb_exec sp ip addr add $V4/24 dev vx0
+nb_exec ss ip link set vx0 up
+nb_exec sp ip link set vx0 up
+
+nb_bg sp iperf3 iperf3 -s -p 5201
+nb_bg sp sockperf sockperf sr --tcp -i 0.0.0.0 -p 11111
+nb_wait_port sp 5201 10
+nb_wait_port sp 11111 10
+
+cpu_ticks() { # utime + stime of a pid, in clock ticks
+	awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0
+}
+
+# iperf3 DST -> Gbit/s (receiver side)
+run_iperf() {
+	nb_exec cl iperf3 -c "$1" -p 5201 -t "$SECS" -O 1 -J 2>/dev/null |
+		python3 -c 'import json,sys; print("%.2f" % (json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"]/1e9))' 2>/dev/null ||
+		echo 0
+}
+
+# sockperf ping-pong DST -> p50 round trip in us
+run_lat() {
+	nb_exec cl sockperf pp --tcp -i "$1" -p 11111 -t "$LAT_SECS" 2>/dev/null |
+		awk '/percentile 50.000/ {print $NF}' | head -1
+}
+
+workers_cfg() { # MODE ROLE FILE
+	cat >"$3" <<JSON
+{"role": "$2", "mode": "$1", "queue": {"num": 0, "count": 2},
+ "services": [{"address": "$S4", "port": 5201}, {"address": "$S4", "port": 11111}],
+ "sessions": [{"client": "$C4", "service": "$S4", "port": 5201, "id": "aA"},
+              {"client": "$C4", "service": "$S4", "port": 11111, "id": "aA"}],
+ "control_socket": "$NB_RUNDIR/$2-$1.sock"}
+JSON
+}
+
+rules_on() {
+	nb_exec ss nft -f "$TOP/nft-rules/supervisor.nft"
+	nb_exec sp nft -f "$TOP/nft-rules/provider.nft"
+	for p in 5201 11111; do
+		nb_exec ss nft add element inet coopnet overlay4 "{ $S4 . $p }"
+		nb_exec sp nft add element inet coopnet protected4 "{ $S4 . $p }"
+	done
+}
+
+start_workers() { # MODE
+	workers_cfg "$1" supervisor "$NB_RUNDIR/ss-$1.json"
+	workers_cfg "$1" provider "$NB_RUNDIR/sp-$1.json"
+	nb_bg ss "nfq-ss-$1" "$NFQ" --config "$NB_RUNDIR/ss-$1.json"
+	nb_bg sp "nfq-sp-$1" "$NFQ" --config "$NB_RUNDIR/sp-$1.json"
+	nb_wait_for "workers ($1)" 10 test -S "$NB_RUNDIR/supervisor-$1.sock" -a -S "$NB_RUNDIR/provider-$1.sock"
+	sleep 0.5
+}
+
+declare -A GBPS CPU LAT
+measure() { # PATH DST [worker names]
+	local path=$1 dst=$2 t0 t1 hz
+	shift 2
+	hz=$(getconf CLK_TCK)
+	t0=0
+	for w in "$@"; do t0=$((t0 + $(cpu_ticks "$(nb_pid "$w")"))); done
+	GBPS[$path]=$(run_iperf "$dst")
+	t1=0
+	for w in "$@"; do t1=$((t1 + $(cpu_ticks "$(nb_pid "$w")"))); done
+	# worker CPU (cores) over the run, per Gbit/s
+	CPU[$path]=$(python3 -c "g=${GBPS[$path]}; c=($t1-$t0)/$hz/($SECS+1); print('%.3f' % (c/g) if g > 0 else '-')")
+	[ $# -gt 0 ] || CPU[$path]=-
+	LAT[$path]=$(run_lat "$dst")
+}
+
+measure plain $S4
+measure vxlan $V4
+rules_on
+start_workers queue
+measure queue $S4 nfq-ss-queue nfq-sp-queue
+nb_stop nfq-ss-queue
+nb_stop nfq-sp-queue
+start_workers kernel
+measure kernel $S4 nfq-ss-kernel nfq-sp-kernel
+nb_stop nfq-ss-kernel
+nb_stop nfq-sp-kernel
+
+printf '\n%-8s %10s %8s %22s %14s\n' path Gbit/s ratio "worker CPU/(Gbit/s)" "p50 RTT (us)"
+for p in plain vxlan queue kernel; do
+	r=$(python3 -c "print('%.3f' % (${GBPS[$p]}/${GBPS[plain]}) if ${GBPS[plain]} > 0 else 0)")
+	printf '%-8s %10s %8s %22s %14s\n' "$p" "${GBPS[$p]}" "$r" "${CPU[$p]}" "${LAT[$p]:-?}"
+done
+echo
+for p in plain vxlan queue kernel; do
+	r=$(python3 -c "print('%.3f' % (${GBPS[$p]}/${GBPS[plain]}) if ${GBPS[plain]} > 0 else 0)")
+	echo "RESULT $p ${GBPS[$p]} $r"
+done
+for p in plain vxlan queue kernel; do
+	echo "RESULT latency-us $p ${LAT[$p]:-0}"
+done
