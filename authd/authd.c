@@ -27,6 +27,8 @@
 #include "ctl.h"
 #include "log.h"
 #include "nfqlink.h"
+#include "provision.h"
+#include "vswitch.h"
 
 #define AUTHD_DEFAULT_CONFIG "/etc/coopnet/authd.json"
 
@@ -38,6 +40,8 @@ struct parent {
 	struct nfq_link nfq;
 	bool quit;
 	int exit_code;
+	struct provision running;   /* the vNICs and vhosts of the running policy */
+	struct vswitch vs;
 };
 
 static void usage(void)
@@ -64,19 +68,78 @@ static int load_policy(const struct authd_config *cfg, struct policy *p, char *b
 	return 0;
 }
 
+/* A copy of the switch's policy part, to put back when a reload fails after it changed. */
+static void vswitch_keep(struct vswitch *keep, const struct vswitch *vs)
+{
+	*keep = *vs;
+	keep->sess = NULL;
+	keep->n_sess = keep->cap = 0;
+	keep->vnics = malloc((vs->n_vnics + 1) * sizeof(*vs->vnics));
+	keep->svcs = malloc((vs->n_svcs + 1) * sizeof(*vs->svcs));
+	if (!keep->vnics || !keep->svcs)
+		fatalx("out of memory");
+	memcpy(keep->vnics, vs->vnics, vs->n_vnics * sizeof(*vs->vnics));
+	memcpy(keep->svcs, vs->svcs, vs->n_svcs * sizeof(*vs->svcs));
+}
+
+static void vswitch_put_back(struct vswitch *vs, struct vswitch *keep)
+{
+	free(vs->vnics);
+	free(vs->svcs);
+	vs->enabled = keep->enabled;
+	vs->mark = keep->mark;
+	memcpy(vs->relay, keep->relay, sizeof(vs->relay));
+	vs->n_relay = keep->n_relay;
+	vs->vnics = keep->vnics;
+	vs->n_vnics = keep->n_vnics;
+	vs->svcs = keep->svcs;
+	vs->n_svcs = keep->n_svcs;
+	keep->vnics = NULL;
+	keep->svcs = NULL;
+}
+
+/* The host's part of a policy, in the parent only: vNICs, vhosts, then the virtual switch.
+ * On failure everything is as before and err says why. */
+static int apply_host(struct parent *pa, const struct policy *p, char *err, size_t size)
+{
+	struct provision next;
+	struct vswitch keep;
+	char undo[1024];
+
+	if (provision_build(&next, p, pa->cfg.policy, err, size) < 0)
+		return -1;
+	if (provision_apply(&next, &pa->running, err, size) < 0) {
+		provision_free(&next);
+		return -1;
+	}
+	vswitch_keep(&keep, &pa->vs);
+	if (vswitch_set_policy(&pa->vs, p) < 0 ||
+	    ((pa->vs.enabled || keep.enabled) && vswitch_apply(&pa->vs, err, size) < 0)) {
+		if (pa->vs.enabled || keep.enabled)
+			log_warnx("%s", err);
+		vswitch_put_back(&pa->vs, &keep);
+		if (provision_apply(&pa->running, &next, undo, sizeof(undo)) < 0)
+			log_warnx("restoring the previous vNICs failed: %s", undo);
+		provision_free(&next);
+		return -1;
+	}
+	vswitch_free(&keep);
+	provision_free(&pa->running);
+	pa->running = next;
+	return 0;
+}
+
 static int send_policy(struct parent *pa, bool reload)
 {
 	struct policy p;
-	char err[1024];
+	char err[4096];
 	json_t *doc;
 
-	if (load_policy(&pa->cfg, &p, err, sizeof(err)) < 0) {
-		log_warnx("policy not %s: %s", reload ? "reloaded, the running one stays" :
-			  "loaded", err);
-		if (reload)
-			imsg_send(pa->engine_fd, json_pack("{s:s, s:s}", "msg", "reload-failed",
-							   "error", err));
-		return -1;
+	if (load_policy(&pa->cfg, &p, err, sizeof(err)) < 0)
+		goto failed;
+	if (apply_host(pa, &p, err, sizeof(err)) < 0) {
+		policy_free(&p);
+		goto failed;
 	}
 	doc = policy_to_json(&p);
 	policy_free(&p);
@@ -84,6 +147,29 @@ static int send_policy(struct parent *pa, bool reload)
 		return -1;
 	return imsg_send(pa->engine_fd, json_pack("{s:s, s:o, s:b}", "msg", "policy", "policy",
 						  doc, "reload", reload));
+failed:
+	log_warnx("policy not %s: %s", reload ? "reloaded, the running one stays" :
+		  "loaded", err);
+	if (reload)
+		imsg_send(pa->engine_fd, json_pack("{s:s, s:s}", "msg", "reload-failed",
+						   "error", err));
+	return -1;
+}
+
+/* The sessions the engine sends to the data plane also feed the switch's steering map. */
+static void vswitch_sessions(struct parent *pa, const json_t *req)
+{
+	char err[2048];
+	int r;
+
+	if (!pa->vs.enabled)
+		return;
+	r = vswitch_session_req(&pa->vs, req);
+	if (r < 0)
+		log_warnx("virtual switch: malformed %s from the engine",
+			  json_string_value(json_object_get(req, "cmd")) ?: "request");
+	else if (r > 0 && vswitch_apply(&pa->vs, err, sizeof(err)) < 0)
+		log_warnx("%s", err);
 }
 
 /* --- the engine's messages ---------------------------------------------------------------- */
@@ -105,8 +191,10 @@ static void engine_input(struct parent *pa)
 		return;
 	}
 	kind = json_string_value(json_object_get(msg, "msg"));
-	if (kind && !strcmp(kind, "nfq"))
+	if (kind && !strcmp(kind, "nfq")) {
+		vswitch_sessions(pa, json_object_get(msg, "req"));
 		nfq_link_forward(&pa->nfq, json_object_get(msg, "req"));
+	}
 	else if (kind && !strcmp(kind, "reload"))
 		send_policy(pa, true);
 	else if (kind && !strcmp(kind, "policy-applied")) {

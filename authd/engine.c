@@ -87,7 +87,8 @@ int imsg_send(int fd, json_t *msg)
 
 static void nfq_request(struct engine *e, json_t *req)
 {
-	if (!e->cfg->nfq_socket[0]) {
+	/* the parent forwards to coopnet-nfq and feeds the virtual switch (provider.relay) */
+	if (!e->cfg->nfq_socket[0] && !e->pol.n_relay) {
 		json_decref(req);
 		return;
 	}
@@ -285,6 +286,9 @@ static void apply_policy(struct engine *e, const json_t *msg)
 	imsg_send(e->parent_fd, json_pack("{s:s, s:b, s:i}", "msg", "policy-applied", "ok", 1,
 					  "revoked", revoked));
 	engine_ctl_reload_done(e, json_pack("{s:b, s:i}", "ok", 1, "revoked", revoked));
+	/* the parent's virtual switch starts from the database's sessions (also after a restart) */
+	if (e->pol.n_relay)
+		engine_nfq_sync(e);
 	engine_start_entries(e);
 }
 

@@ -9,13 +9,14 @@ authd_libauthd_a_CFLAGS = $(AM_CFLAGS) $(SQLITE3_CFLAGS) $(SODIUM_CFLAGS)
 dist_schemas_DATA += schemas/authd.schema.json schemas/policy.schema.json
 
 AUTHD_LIBS = authd/libauthd.a authd/libauthfsm.a lib/libcoopnet.a $(SQLITE3_LIBS) \
-	$(SODIUM_LIBS) $(JANSSON_LIBS)
+	$(SODIUM_LIBS) $(JANSSON_LIBS) $(LIBMNL_LIBS)
 
 sbin_PROGRAMS += authd/coopnet-authd
 authd_coopnet_authd_SOURCES = \
 	authd/authd.c authd/authd.h \
 	authd/engine.c authd/engine.h authd/engine_auth.c authd/engine_ctl.c \
-	authd/privsep.c authd/nfqlink.c authd/nfqlink.h
+	authd/privsep.c authd/nfqlink.c authd/nfqlink.h \
+	authd/provision.c authd/provision.h authd/vswitch.c authd/vswitch.h
 authd_coopnet_authd_CFLAGS = $(AM_CFLAGS) $(SQLITE3_CFLAGS) $(SODIUM_CFLAGS)
 authd_coopnet_authd_LDADD = $(AUTHD_LIBS)
 

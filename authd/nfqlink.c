@@ -82,8 +82,8 @@ void nfq_link_forward(struct nfq_link *l, const json_t *req)
 	char err[256];
 	json_t *r;
 
-	if (!l->up)
-		return; /* the session-sync after reconnecting carries it */
+	if (!l->path[0] || !l->up)
+		return; /* no data plane, or the session-sync after reconnecting carries it */
 	r = ctl_call(l->path, req, NFQ_TIMEOUT_MS, err, sizeof(err));
 	if (!r) {
 		nfq_link_down(l, err);
