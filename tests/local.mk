@@ -38,14 +38,27 @@ tests_fuzz_fuzz_jconf_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
 endif
 EXTRA_DIST += tests/unit/data/test.schema.json
 
-# Fuzzing smoke run: make fuzz-smoke [FUZZ_SECONDS=60]
+# Fuzzing smoke run of every target: make fuzz-smoke [FUZZ_SECONDS=60]. New inputs go to
+# tests/fuzz/corpus-run/NAME (git-ignored); the committed seeds in tests/fuzz/corpus/NAME stay.
 FUZZ_SECONDS = 60
-EXTRA_DIST += tests/fuzz/make_corpus.py tests/fuzz/corpus/packet
+FUZZ_TARGETS = packet coop jconf nfq_logic ctl
+EXTRA_DIST += tests/fuzz/make_corpus.py tests/fuzz/corpus/packet tests/fuzz/corpus/ctl
 if ENABLE_FUZZING
-fuzz-smoke: tests/fuzz/fuzz_packet
-	rm -rf tests/fuzz/corpus-run/packet && mkdir -p tests/fuzz/corpus-run/packet
-	tests/fuzz/fuzz_packet -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
-		tests/fuzz/corpus-run/packet $(srcdir)/tests/fuzz/corpus/packet
+noinst_PROGRAMS += tests/fuzz/fuzz_ctl
+tests_fuzz_fuzz_ctl_SOURCES = tests/fuzz/fuzz_ctl.c
+tests_fuzz_fuzz_ctl_LDADD = lib/libcoopnet.a $(JANSSON_LIBS)
+tests_fuzz_fuzz_ctl_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+
+fuzz-smoke: $(FUZZ_TARGETS:%=tests/fuzz/fuzz_%)
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		rm -rf tests/fuzz/corpus-run/$$t && mkdir -p tests/fuzz/corpus-run/$$t; \
+		seeds=; [ -d $(srcdir)/tests/fuzz/corpus/$$t ] && seeds=$(srcdir)/tests/fuzz/corpus/$$t; \
+		echo "fuzz-smoke: $$t for $(FUZZ_SECONDS) s"; \
+		log=tests/fuzz/corpus-run/$$t.log; \
+		tests/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -print_final_stats=1 \
+			tests/fuzz/corpus-run/$$t $$seeds > $$log 2>&1 || { tail -n 40 $$log; exit 1; }; \
+		grep -E '^(Done|stat::peak_rss_mb)' $$log; \
+	done
 else
 fuzz-smoke:
 	@echo "fuzz-smoke needs ./configure --enable-fuzzing CC=clang" >&2; exit 1
