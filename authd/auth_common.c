@@ -54,8 +54,18 @@ void auth_timing_defaults(struct auth_timing *t)
 		t->max_tries = 5;
 	if (t->window_ms == 0)
 		t->window_ms = 30000;
-	if (t->linger_ms == 0)
-		t->linger_ms = 20000;
+	if (t->linger_ms == 0) {
+		/* The SP gives up max_tries RTOs after its first Auth-REP&REQ; its Auth-RST
+		 * timeout must still find the lingering exchange (docs/protocol.md). */
+		uint64_t giveup = 0;
+		uint32_t rto = t->rto_ms;
+		for (uint32_t i = 0; i < t->max_tries; i++) {
+			giveup += rto;
+			rto = auth_backoff(t, rto);
+		}
+		t->linger_ms = giveup * 2 > 20000 ? (giveup * 2 > UINT32_MAX ? UINT32_MAX :
+		    (uint32_t)(giveup * 2)) : 20000;
+	}
 }
 
 uint32_t auth_backoff(const struct auth_timing *t, uint32_t rto)

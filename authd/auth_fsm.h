@@ -67,7 +67,8 @@ struct auth_timing {
 	uint32_t max_tries;    /* transmissions before giving up [5] */
 	uint32_t window_ms;    /* accepted clock difference of timestamps [30000] */
 	uint32_t linger_ms;    /* SS: keep a finished exchange to answer a duplicate
-	                          Auth-REP&REQ (its Auth-REP was lost) [20000] */
+	                          Auth-REP&REQ (its Auth-REP was lost) and to take the SP's
+	                          Auth-RST timeout [20000, at least twice the SP's give-up time] */
 };
 /* Fill zero fields with the defaults. */
 void auth_timing_defaults(struct auth_timing *t);
@@ -116,6 +117,12 @@ struct auth_ss_ops {
 	/* An exchange ended (success or failure). Called once per handle. */
 	void (*done)(void *ctx, const struct auth_ss_outcome *o);
 	void (*event)(void *ctx, const struct auth_event *ev); /* may be NULL */
+	/* May be NULL. An exchange done() reported as AUTH_OK was never committed by the SP:
+	 * every Auth-REP was lost and the SP gave up, telling so with an Auth-RST timeout that
+	 * carries a valid proof and both nonces. o: result AUTH_FAIL_RST, error
+	 * CN_AUTHERR_TIMEOUT, the handle, id, sp, client and service of that success. The
+	 * caller revokes the session it stored. */
+	void (*lost)(void *ctx, const struct auth_ss_outcome *o);
 };
 
 /* max_exchanges: exchanges in flight (and lingering) at once. NULL on allocation failure. */

@@ -8,7 +8,9 @@
  *     (service, client) -> proof -> record the digest -> allocate a random ID -> send
  *     Auth-REP&REQ                                                       -> PENDING
  *   PENDING Auth-REP (proof ok): commit the session                      -> free
- *   PENDING time-out: resend Auth-REP&REQ with backoff; after max_tries discard.
+ *   PENDING time-out: resend Auth-REP&REQ with backoff; after max_tries discard, and tell
+ *           the SS with Auth-RST timeout (proof with K_c, both nonces): the SS believes it
+ *           has a session (it reported success on Auth-REP&REQ) and must revoke it.
  *
  * Cheap checks come before expensive ones, and the rate limit comes before the proof so a
  * source that ran out of tokens costs no MAC computation.
@@ -175,7 +177,7 @@ static int sp_answer(struct auth_sp *sp, struct sp_exch *e, const struct cn_coop
 	memcpy(r.nonce_sp, e->nonce_sp, sizeof(r.nonce_sp));
 	memcpy(r.service, req->service, sizeof(r.service));
 	if (ent->vnic.kind == CN_SENDER_VNIC) {
-		r.sender = ent->vnic;
+		r.sender = ent->vnic; /* with the lifetime the SP grants */
 		r.vnic_status = ent->vnic_status;
 	}
 	auth_tag_placeholder(r.proof);
@@ -363,8 +365,15 @@ void auth_sp_tick(struct auth_sp *sp)
 		if (!e->used || e->deadline > now)
 			continue;
 		if (e->tries >= sp->cfg.timing.max_tries) {
+			struct cn_coop_msg echo;
+
 			sp_event(sp, AUTH_EV_TIMEOUT, &e->reply_to, e->sess.service, 0,
 			    "no Auth-REP");
+			memset(&echo, 0, sizeof(echo));
+			memcpy(echo.nonce_ss, e->nonce_ss, sizeof(echo.nonce_ss));
+			memcpy(echo.nonce_sp, e->nonce_sp, sizeof(echo.nonce_sp));
+			memcpy(echo.service, e->sess.service, sizeof(echo.service));
+			sp_rst(sp, &e->reply_to, &echo, CN_AUTHERR_TIMEOUT, e->key);
 			sp_release(e);
 			continue;
 		}

@@ -7,6 +7,8 @@
  *   WAIT   Auth-RST: done RST                              -> free
  *   WAIT   time-out: resend the same REQ bytes with backoff; after max_tries done TIMEOUT
  *   LINGER a duplicate Auth-REP&REQ (our REP was lost): resend the same REP bytes
+ *   LINGER Auth-RST timeout with a valid proof and both nonces: the SP never got an
+ *          Auth-REP and gave up; lost() revokes the success     -> free
  *   LINGER time-out (linger_ms)                            -> free
  *
  * Retransmissions are byte-identical, so the SP recognises them as duplicates of the same
@@ -114,6 +116,26 @@ static void ss_finish(struct auth_ss *ss, struct ss_exch *e, enum auth_result re
 	/* Free the slot first: done() may start a new exchange for the same pair at once. */
 	ss_release(e);
 	ss->ops.done(ss->ops.ctx, &o);
+}
+
+/* A success done() reported is void: tell lost() and forget the exchange. */
+static void ss_lost(struct auth_ss *ss, struct ss_exch *e)
+{
+	struct auth_ss_outcome o;
+
+	memset(&o, 0, sizeof(o));
+	o.handle = e->handle;
+	o.result = AUTH_FAIL_RST;
+	o.error = CN_AUTHERR_TIMEOUT;
+	o.rst_authenticated = true;
+	o.id = e->id;
+	o.sp = e->sp;
+	o.client = e->req.client;
+	memcpy(o.client_name, e->req.client_name, sizeof(o.client_name));
+	memcpy(o.service, e->req.service, sizeof(o.service));
+	ss_release(e);
+	if (ss->ops.lost != NULL)
+		ss->ops.lost(ss->ops.ctx, &o);
 }
 
 static struct ss_exch *ss_slot(struct auth_ss *ss, const struct auth_ss_request *req)
@@ -287,6 +309,14 @@ int auth_ss_input(struct auth_ss *ss, const struct cn_coop_addr *from, const uin
 		bool has_proof = !cn_auth_equal(m.proof, (uint8_t[CN_COOP_TAG_LEN]){ 0 },
 		    CN_COOP_TAG_LEN);
 
+		if (e->state == SS_LINGER && has_proof && proof_ok &&
+		    m.error == CN_AUTHERR_TIMEOUT &&
+		    cn_auth_equal(m.nonce_sp, e->nonce_sp, CN_COOP_NONCE_LEN)) {
+			ss_event(ss, AUTH_EV_RST, from, e->req.service, m.error,
+			    "the SP gave up waiting for Auth-REP: session lost");
+			ss_lost(ss, e);
+			return 0;
+		}
 		if (e->state != SS_WAIT || (has_proof && !proof_ok)) {
 			ss_event(ss, has_proof && !proof_ok ? AUTH_EV_BAD_PROOF : AUTH_EV_NO_EXCHANGE,
 			    from, e->req.service, m.error, "Auth-RST");

@@ -26,19 +26,22 @@
 
 #include "ctl.h"
 #include "log.h"
+#include "nfqlink.h"
+#include "provision.h"
+#include "vswitch.h"
 
 #define AUTHD_DEFAULT_CONFIG "/etc/coopnet/authd.json"
-#define NFQ_TIMEOUT_MS 1000
 
 struct parent {
 	struct authd_config cfg;
 	int engine_fd;
 	pid_t engine_pid;
 	int sig_fd;
-	int sub_fd;          /* nfq subscription (supervisor), -1 */
-	bool nfq_up;
+	struct nfq_link nfq;
 	bool quit;
 	int exit_code;
+	struct provision running;   /* the vNICs and vhosts of the running policy */
+	struct vswitch vs;
 };
 
 static void usage(void)
@@ -65,19 +68,78 @@ static int load_policy(const struct authd_config *cfg, struct policy *p, char *b
 	return 0;
 }
 
+/* A copy of the switch's policy part, to put back when a reload fails after it changed. */
+static void vswitch_keep(struct vswitch *keep, const struct vswitch *vs)
+{
+	*keep = *vs;
+	keep->sess = NULL;
+	keep->n_sess = keep->cap = 0;
+	keep->vnics = malloc((vs->n_vnics + 1) * sizeof(*vs->vnics));
+	keep->svcs = malloc((vs->n_svcs + 1) * sizeof(*vs->svcs));
+	if (!keep->vnics || !keep->svcs)
+		fatalx("out of memory");
+	memcpy(keep->vnics, vs->vnics, vs->n_vnics * sizeof(*vs->vnics));
+	memcpy(keep->svcs, vs->svcs, vs->n_svcs * sizeof(*vs->svcs));
+}
+
+static void vswitch_put_back(struct vswitch *vs, struct vswitch *keep)
+{
+	free(vs->vnics);
+	free(vs->svcs);
+	vs->enabled = keep->enabled;
+	vs->mark = keep->mark;
+	memcpy(vs->relay, keep->relay, sizeof(vs->relay));
+	vs->n_relay = keep->n_relay;
+	vs->vnics = keep->vnics;
+	vs->n_vnics = keep->n_vnics;
+	vs->svcs = keep->svcs;
+	vs->n_svcs = keep->n_svcs;
+	keep->vnics = NULL;
+	keep->svcs = NULL;
+}
+
+/* The host's part of a policy, in the parent only: vNICs, vhosts, then the virtual switch.
+ * On failure everything is as before and err says why. */
+static int apply_host(struct parent *pa, const struct policy *p, char *err, size_t size)
+{
+	struct provision next;
+	struct vswitch keep;
+	char undo[1024];
+
+	if (provision_build(&next, p, pa->cfg.policy, err, size) < 0)
+		return -1;
+	if (provision_apply(&next, &pa->running, err, size) < 0) {
+		provision_free(&next);
+		return -1;
+	}
+	vswitch_keep(&keep, &pa->vs);
+	if (vswitch_set_policy(&pa->vs, p) < 0 ||
+	    ((pa->vs.enabled || keep.enabled) && vswitch_apply(&pa->vs, err, size) < 0)) {
+		if (pa->vs.enabled || keep.enabled)
+			log_warnx("%s", err);
+		vswitch_put_back(&pa->vs, &keep);
+		if (provision_apply(&pa->running, &next, undo, sizeof(undo)) < 0)
+			log_warnx("restoring the previous vNICs failed: %s", undo);
+		provision_free(&next);
+		return -1;
+	}
+	vswitch_free(&keep);
+	provision_free(&pa->running);
+	pa->running = next;
+	return 0;
+}
+
 static int send_policy(struct parent *pa, bool reload)
 {
 	struct policy p;
-	char err[1024];
+	char err[4096];
 	json_t *doc;
 
-	if (load_policy(&pa->cfg, &p, err, sizeof(err)) < 0) {
-		log_warnx("policy not %s: %s", reload ? "reloaded, the running one stays" :
-			  "loaded", err);
-		if (reload)
-			imsg_send(pa->engine_fd, json_pack("{s:s, s:s}", "msg", "reload-failed",
-							   "error", err));
-		return -1;
+	if (load_policy(&pa->cfg, &p, err, sizeof(err)) < 0)
+		goto failed;
+	if (apply_host(pa, &p, err, sizeof(err)) < 0) {
+		policy_free(&p);
+		goto failed;
 	}
 	doc = policy_to_json(&p);
 	policy_free(&p);
@@ -85,108 +147,29 @@ static int send_policy(struct parent *pa, bool reload)
 		return -1;
 	return imsg_send(pa->engine_fd, json_pack("{s:s, s:o, s:b}", "msg", "policy", "policy",
 						  doc, "reload", reload));
+failed:
+	log_warnx("policy not %s: %s", reload ? "reloaded, the running one stays" :
+		  "loaded", err);
+	if (reload)
+		imsg_send(pa->engine_fd, json_pack("{s:s, s:s}", "msg", "reload-failed",
+						   "error", err));
+	return -1;
 }
 
-/* --- coopnet-nfq ---------------------------------------------------------------------------- */
-
-static void nfq_down(struct parent *pa, const char *why)
+/* The sessions the engine sends to the data plane also feed the switch's steering map. */
+static void vswitch_sessions(struct parent *pa, const json_t *req)
 {
-	if (pa->nfq_up)
-		log_warnx("coopnet-nfq unreachable (%s): retrying every second, then session-sync", why);
-	pa->nfq_up = false;
-	if (pa->sub_fd >= 0)
-		close(pa->sub_fd);
-	pa->sub_fd = -1;
-	imsg_send(pa->engine_fd, json_pack("{s:s}", "msg", "nfq-down"));
-}
+	char err[2048];
+	int r;
 
-static int nfq_subscribe(struct parent *pa)
-{
-	char err[256];
-	json_t *req, *r;
-	bool closed;
-	int fd;
-
-	fd = ctl_connect(pa->cfg.nfq_socket);
-	if (fd < 0)
-		return -1;
-	req = json_pack("{s:s}", "cmd", "subscribe");
-	if (ctl_send(fd, req) < 0) {
-		json_decref(req);
-		close(fd);
-		return -1;
-	}
-	json_decref(req);
-	r = ctl_recv(fd, &closed, err, sizeof(err));
-	if (!r || !json_is_true(json_object_get(r, "ok"))) {
-		log_warnx("coopnet-nfq refused subscribe: %s", r ? json_string_value(
-				  json_object_get(r, "error")) ?: "?" : err);
-		json_decref(r);
-		close(fd);
-		return -1;
-	}
-	json_decref(r);
-	pa->sub_fd = fd;
-	return 0;
-}
-
-static void nfq_try_up(struct parent *pa)
-{
-	json_t *req = json_pack("{s:s}", "cmd", "status"), *r;
-	char err[256];
-
-	r = ctl_call(pa->cfg.nfq_socket, req, NFQ_TIMEOUT_MS, err, sizeof(err));
-	json_decref(req);
-	if (!r)
+	if (!pa->vs.enabled)
 		return;
-	json_decref(r);
-	if ((pa->cfg.roles & ROLE_SUPERVISOR) && nfq_subscribe(pa) < 0)
-		return;
-	pa->nfq_up = true;
-	log_info("coopnet-nfq reachable at %s", pa->cfg.nfq_socket);
-	imsg_send(pa->engine_fd, json_pack("{s:s}", "msg", "nfq-up"));
-}
-
-static void nfq_forward(struct parent *pa, const json_t *req)
-{
-	char err[256];
-	json_t *r;
-
-	if (!pa->nfq_up)
-		return; /* the session-sync after reconnecting carries it */
-	r = ctl_call(pa->cfg.nfq_socket, req, NFQ_TIMEOUT_MS, err, sizeof(err));
-	if (!r) {
-		nfq_down(pa, err);
-		return;
-	}
-	if (!json_is_true(json_object_get(r, "ok")))
-		log_warnx("coopnet-nfq refused %s: %s",
-			  json_string_value(json_object_get(req, "cmd")) ?: "?",
-			  json_string_value(json_object_get(r, "error")) ?: "?");
-	json_decref(r);
-}
-
-static void nfq_event(struct parent *pa)
-{
-	char err[256];
-	bool closed;
-	json_t *ev;
-	const char *kind;
-
-	ev = ctl_recv(pa->sub_fd, &closed, err, sizeof(err));
-	if (!ev) {
-		if (closed || (errno != EAGAIN && errno != EINTR))
-			nfq_down(pa, err);
-		return;
-	}
-	kind = json_string_value(json_object_get(ev, "event"));
-	if (kind && !strcmp(kind, "session-miss")) {
-		json_object_set_new(ev, "msg", json_string("session-miss"));
-		json_object_del(ev, "event");
-		imsg_send(pa->engine_fd, ev);
-		return;
-	}
-	json_decref(ev);
+	r = vswitch_session_req(&pa->vs, req);
+	if (r < 0)
+		log_warnx("virtual switch: malformed %s from the engine",
+			  json_string_value(json_object_get(req, "cmd")) ?: "request");
+	else if (r > 0 && vswitch_apply(&pa->vs, err, sizeof(err)) < 0)
+		log_warnx("%s", err);
 }
 
 /* --- the engine's messages ---------------------------------------------------------------- */
@@ -208,8 +191,10 @@ static void engine_input(struct parent *pa)
 		return;
 	}
 	kind = json_string_value(json_object_get(msg, "msg"));
-	if (kind && !strcmp(kind, "nfq"))
-		nfq_forward(pa, json_object_get(msg, "req"));
+	if (kind && !strcmp(kind, "nfq")) {
+		vswitch_sessions(pa, json_object_get(msg, "req"));
+		nfq_link_forward(&pa->nfq, json_object_get(msg, "req"));
+	}
 	else if (kind && !strcmp(kind, "reload"))
 		send_policy(pa, true);
 	else if (kind && !strcmp(kind, "policy-applied")) {
@@ -251,24 +236,24 @@ static void parent_loop(struct parent *pa)
 
 	while (!pa->quit) {
 		struct pollfd pfd[3] = { { pa->sig_fd, POLLIN, 0 }, { pa->engine_fd, POLLIN, 0 },
-					 { pa->sub_fd, POLLIN, 0 } };
-		int n = poll(pfd, pa->sub_fd >= 0 ? 3 : 2, 1000);
+					 { pa->nfq.sub_fd, POLLIN, 0 } };
+		int n = poll(pfd, pa->nfq.sub_fd >= 0 ? 3 : 2, 1000);
 		if (n < 0 && errno != EINTR)
 			fatal("poll");
 		if (n > 0 && pfd[0].revents)
 			signal_input(pa);
 		if (n > 0 && pfd[1].revents && !pa->quit)
 			engine_input(pa);
-		if (n > 0 && pa->sub_fd >= 0 && pfd[2].revents && !pa->quit)
-			nfq_event(pa);
-		if (pa->cfg.nfq_socket[0] && !pa->nfq_up && !pa->quit) {
+		if (n > 0 && pa->nfq.sub_fd >= 0 && pfd[2].revents && !pa->quit)
+			nfq_link_event(&pa->nfq);
+		if (pa->cfg.nfq_socket[0] && !pa->nfq.up && !pa->quit) {
 			struct timespec ts;
 			uint64_t now;
 			clock_gettime(CLOCK_MONOTONIC, &ts);
 			now = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 			if (now >= next_try) {
 				next_try = now + 1000;
-				nfq_try_up(pa);
+				nfq_link_try_up(&pa->nfq);
 			}
 		}
 	}
@@ -427,7 +412,7 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < init.n_udp; i++)
 		close(init.udp_fd[i]);
 	pa.engine_fd = sp[0];
-	pa.sub_fd = -1;
+	nfq_link_init(&pa.nfq, pa.cfg.nfq_socket, pa.cfg.roles & ROLE_SUPERVISOR, pa.engine_fd);
 	log_info("started: engine pid %d as %s", (int)pa.engine_pid, uname);
 	if (send_policy(&pa, false) < 0)
 		pa.quit = true, pa.exit_code = 1;

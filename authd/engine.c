@@ -38,10 +38,22 @@ const char *engine_counter_name(int i)
 	return counter_names[i - AUTH_EV_KIND_MAX - 1];
 }
 
+/* The clock seam: tests replace both clocks (engine_set_clock); NULL is the real clock. */
+static uint64_t (*clock_now)(void);
+static uint64_t (*clock_wall)(void);
+
+void engine_set_clock(uint64_t (*now_ms)(void), uint64_t (*wall_ms)(void))
+{
+	clock_now = now_ms;
+	clock_wall = wall_ms;
+}
+
 uint64_t engine_now_ms(void)
 {
 	struct timespec ts;
 
+	if (clock_now)
+		return clock_now();
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
@@ -50,6 +62,8 @@ uint64_t engine_wall_ms(void)
 {
 	struct timespec ts;
 
+	if (clock_wall)
+		return clock_wall();
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
@@ -73,7 +87,8 @@ int imsg_send(int fd, json_t *msg)
 
 static void nfq_request(struct engine *e, json_t *req)
 {
-	if (!e->cfg->nfq_socket[0]) {
+	/* the parent forwards to coopnet-nfq and feeds the virtual switch (provider.relay) */
+	if (!e->cfg->nfq_socket[0] && !e->pol.n_relay) {
 		json_decref(req);
 		return;
 	}
@@ -271,6 +286,9 @@ static void apply_policy(struct engine *e, const json_t *msg)
 	imsg_send(e->parent_fd, json_pack("{s:s, s:b, s:i}", "msg", "policy-applied", "ok", 1,
 					  "revoked", revoked));
 	engine_ctl_reload_done(e, json_pack("{s:b, s:i}", "ok", 1, "revoked", revoked));
+	/* the parent's virtual switch starts from the database's sessions (also after a restart) */
+	if (e->pol.n_relay)
+		engine_nfq_sync(e);
 	engine_start_entries(e);
 }
 
@@ -387,20 +405,21 @@ static void housekeeping(struct engine *e)
 	engine_start_entries(e);
 }
 
-static void loop(struct engine *e)
+void engine_step(struct engine *e, int max_wait_ms)
 {
 	struct epoll_event evs[32];
+	int t = timeout_ms(e), n;
 
-	while (!e->quit) {
-		int n = epoll_wait(e->epfd, evs, 32, timeout_ms(e));
-		if (n < 0 && errno != EINTR)
-			fatal("epoll_wait");
-		for (int k = 0; k < n && !e->quit; k++)
-			dispatch(e, evs[k].data.u64);
-		if (e->have_policy)
-			engine_auth_tick(e);
-		housekeeping(e);
-	}
+	if (max_wait_ms >= 0 && max_wait_ms < t)
+		t = max_wait_ms;
+	n = epoll_wait(e->epfd, evs, 32, t);
+	if (n < 0 && errno != EINTR)
+		fatal("epoll_wait");
+	for (int k = 0; k < n && !e->quit; k++)
+		dispatch(e, evs[k].data.u64);
+	if (e->have_policy)
+		engine_auth_tick(e);
+	housekeeping(e);
 }
 
 static void setup_fds(struct engine *e)
@@ -428,6 +447,48 @@ static void setup_fds(struct engine *e)
 			fatal("epoll_ctl");
 }
 
+static void init_state(struct engine *e, const struct engine_init *init)
+{
+	memset(e, 0, sizeof(*e));
+	e->cfg = init->cfg;
+	e->parent_fd = init->parent_fd;
+	e->ctl_fd = init->ctl_fd;
+	e->n_udp = init->n_udp;
+	memcpy(e->udp_fd, init->udp_fd, sizeof(e->udp_fd));
+	memcpy(e->udp_addr, init->udp_addr, sizeof(e->udp_addr));
+	for (size_t i = 0; i < AUTHD_MAX_CTL_CLIENTS; i++)
+		e->clients[i].fd = -1;
+	e->started = (int64_t)(engine_wall_ms() / 1000);
+}
+
+int engine_open(struct engine *e, const struct engine_init *init, char *err, size_t errlen)
+{
+	init_state(e, init);
+	snprintf(e->user, sizeof(e->user), "%s", init->user ? init->user : "");
+	e->db = db_open(e->cfg->database, err, errlen);
+	if (!e->db)
+		return -1;
+	setup_fds(e);
+	return 0;
+}
+
+void engine_close(struct engine *e)
+{
+	engine_auth_free(e);
+	for (size_t i = 0; i < AUTHD_MAX_CTL_CLIENTS; i++)
+		engine_ctl_close(e, i);
+	db_close(e->db);
+	e->db = NULL;
+	policy_free(&e->pol);
+	free(e->start);
+	e->start = NULL;
+	if (e->epfd >= 0)
+		close(e->epfd);
+	if (e->sig_fd >= 0)
+		close(e->sig_fd);
+	e->epfd = e->sig_fd = -1;
+}
+
 void engine_main(const struct engine_init *init)
 {
 	static struct engine e; /* one per process; static keeps it off the stack */
@@ -435,17 +496,7 @@ void engine_main(const struct engine_init *init)
 	uid_t uid;
 	gid_t gid;
 
-	memset(&e, 0, sizeof(e));
-	e.cfg = init->cfg;
-	e.parent_fd = init->parent_fd;
-	e.ctl_fd = init->ctl_fd;
-	e.n_udp = init->n_udp;
-	memcpy(e.udp_fd, init->udp_fd, sizeof(e.udp_fd));
-	memcpy(e.udp_addr, init->udp_addr, sizeof(e.udp_addr));
-	for (size_t i = 0; i < AUTHD_MAX_CTL_CLIENTS; i++)
-		e.clients[i].fd = -1;
-	e.started = (int64_t)(engine_wall_ms() / 1000);
-
+	init_state(&e, init);
 	if (privsep_lookup_user(init->user, &uid, &gid, e.user, sizeof(e.user)) < 0)
 		exit(1);
 	e.db = db_open(e.cfg->database, err, sizeof(err));
@@ -455,12 +506,8 @@ void engine_main(const struct engine_init *init)
 		exit(1);
 	setup_fds(&e);
 	log_debug("engine: running as %s (uid %u)", e.user, (unsigned)uid);
-	loop(&e);
-	engine_auth_free(&e);
-	for (size_t i = 0; i < AUTHD_MAX_CTL_CLIENTS; i++)
-		engine_ctl_close(&e, i);
-	db_close(e.db);
-	policy_free(&e.pol);
-	free(e.start);
+	while (!e.quit)
+		engine_step(&e, -1);
+	engine_close(&e);
 	exit(0);
 }

@@ -61,6 +61,18 @@ struct engine {
 
 uint64_t engine_now_ms(void);
 uint64_t engine_wall_ms(void);
+/* Test seam: replace the monotonic and the realtime clock (milliseconds); NULL restores the
+ * real ones. Everything in the engine (housekeeping, expiry, the state machines' timers and
+ * timestamps) reads time through engine_now_ms / engine_wall_ms. */
+void engine_set_clock(uint64_t (*now_ms)(void), uint64_t (*wall_ms)(void));
+
+/* Without privilege separation (tests; engine_main adds the privilege drop): open the
+ * database and the event loop for init's sockets. 0, or -1 with err. */
+int engine_open(struct engine *e, const struct engine_init *init, char *err, size_t errlen);
+/* One turn of the loop: wait at most max_wait_ms (-1: until the next deadline), handle what
+ * is ready, run the timers that are due. */
+void engine_step(struct engine *e, int max_wait_ms);
+void engine_close(struct engine *e);
 const char *engine_counter_name(int i);
 
 /* engine_auth.c */

@@ -134,6 +134,7 @@ static int op_lookup(void *ctx, const char *service, const char *client_name,
 	out->vnic.addr = vn->addr;
 	out->vnic.addr.port = port;
 	cn_coop_set_name(&out->vnic, vn->name);
+	out->vnic.lifetime_s = e->pol.id_lifetime; /* the SS expires its copy with it */
 	out->vnic_status = CN_VNIC_UP;
 	return 0;
 }
@@ -279,6 +280,9 @@ static void op_done(void *ctx, const struct auth_ss_outcome *o)
 	}
 	d.s.id = o->id;
 	snprintf(d.s.vnic, sizeof(d.s.vnic), "%s", o->vnic.name);
+	/* the SP's lifetime, counted from now: the SP commits later, so the SS's copy never
+	 * outlives the SP's */
+	d.s.expires = o->vnic.lifetime_s ? (uint64_t)now + o->vnic.lifetime_s : 0;
 	cn_coop_addr_format(&o->sp, sp, sizeof(sp));
 	snprintf(d.peer, sizeof(d.peer), "%s", sp);
 	snprintf(d.service_name, sizeof(d.service_name), "%s", o->service);
@@ -295,6 +299,35 @@ static void op_done(void *ctx, const struct auth_ss_outcome *o)
 		 cn_id_format_hex(o->id, id, sizeof(id)), sp);
 	engine_ctl_auth_done(e, o->handle, json_pack("{s:b, s:o}", "ok", 1, "session",
 						     cn_session_to_json(&d.s)));
+}
+
+/* The SP never committed a session we stored (it gave up waiting for our Auth-REP, which was
+ * lost every time, and said so with an authenticated Auth-RST timeout): revoke ours. */
+static int lost_cb(const struct db_session *s, void *arg)
+{
+	const struct auth_ss_outcome *o = ((void **)arg)[1];
+	struct engine *e = ((void **)arg)[0];
+
+	if (s->s.id == o->id && s->s.family == to_af(o->client.family) &&
+	    !memcmp(s->s.client, o->client.addr, s->s.family == AF_INET ? 4 : 16) &&
+	    !strcmp(s->service_name, o->service))
+		engine_session_remove(e, s, CNT_SESSIONS_REVOKED);
+	return 0;
+}
+
+static void op_lost(void *ctx, const struct auth_ss_outcome *o)
+{
+	struct engine *e = ctx;
+	char client[CN_COOP_ADDRSTRLEN], id[CN_ID_STRLEN];
+	void *arg[2] = { e, (void *)(uintptr_t)o };
+
+	log_warnx("the SP never got our Auth-REP for %s %s (ID %s): revoking the session",
+		  cn_coop_addr_format(&o->client, client, sizeof(client)), o->service,
+		  cn_id_format_hex(o->id, id, sizeof(id)));
+	if (db_session_foreach(e->db, DB_ROLE_SUPERVISOR, lost_cb, arg) < 0) {
+		e->counters[CNT_DB_ERRORS]++;
+		log_warnx("database: %s", db_error(e->db));
+	}
 }
 
 int engine_auth_start(struct engine *e, const struct cn_coop_addr *client, const char *service,
@@ -492,7 +525,7 @@ static void timing_from_config(struct engine *e)
 int engine_auth_setup(struct engine *e)
 {
 	static const struct auth_ss_ops ss_ops_tmpl = { NULL, op_now, op_wall, op_send, op_done,
-							op_event };
+							op_event, op_lost };
 	bool key_changed = e->pol.has_group_key != e->has_group_key ||
 			   (e->pol.has_group_key &&
 			    !cn_auth_equal(e->pol.group_key, e->group_key, CN_KEY_LEN));

@@ -15,8 +15,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <libmnl/libmnl.h>
+#include <linux/rtnetlink.h>
+
 #include "ctl.h"
 #include "log.h"
+#include "vnic.h"
 
 int engine_add_ctl_client(struct engine *e, int fd, size_t i);
 
@@ -41,6 +45,22 @@ void engine_ctl_close(struct engine *e, size_t i)
 	c->fd = -1;
 }
 
+/* Answer once and close without a reset: on a unix socket, closing with unread data makes
+ * the peer's recv fail with ECONNRESET and lose the answer. SHUT_RD first stops new data (the
+ * peer's send gets EPIPE; ctl_call still reads the answer), then the queue is drained. */
+static void refuse(int fd, const char *why)
+{
+	json_t *r = ctl_reply_error("%s", why);
+	char junk[256];
+
+	ctl_send(fd, r);
+	json_decref(r);
+	shutdown(fd, SHUT_RD);
+	for (int n = 0; n < 64 && recv(fd, junk, sizeof(junk), MSG_DONTWAIT | MSG_TRUNC) > 0; n++)
+		;
+	close(fd);
+}
+
 void engine_ctl_accept(struct engine *e)
 {
 	uid_t uid;
@@ -51,11 +71,8 @@ void engine_ctl_accept(struct engine *e)
 		return;
 	/* root, or the engine's own user: nobody else (docs/control.md) */
 	if (ctl_peer_uid(fd, &uid) < 0 || (uid != 0 && uid != getuid())) {
-		json_t *r = ctl_reply_error("permission denied: coopnet-authd answers root only");
 		e->counters[CNT_CTL_REFUSED]++;
-		ctl_send(fd, r);
-		json_decref(r);
-		close(fd);
+		refuse(fd, "permission denied: coopnet-authd answers root only");
 		return;
 	}
 	for (size_t i = 0; i < AUTHD_MAX_CTL_CLIENTS; i++) {
@@ -68,12 +85,7 @@ void engine_ctl_accept(struct engine *e)
 		}
 		return;
 	}
-	{
-		json_t *r = ctl_reply_error("too many control connections");
-		ctl_send(fd, r);
-		json_decref(r);
-		close(fd);
-	}
+	refuse(fd, "too many control connections");
 }
 
 /* --- commands ------------------------------------------------------------------------------ */
@@ -108,8 +120,10 @@ static json_t *cmd_status(struct engine *e, const json_t *req)
 	for (size_t i = 0; i < e->n_udp; i++)
 		json_array_append_new(listen, json_string(cn_coop_addr_format(&e->udp_addr[i], buf,
 									       sizeof(buf))));
-	if (db_session_foreach(e->db, 0, count_cb, &n) < 0)
+	if (db_session_foreach(e->db, 0, count_cb, &n) < 0) {
+		json_decref(listen);
 		return ctl_reply_error("database: %s", db_error(e->db));
+	}
 	return json_pack("{s:b, s:o, s:o, s:i, s:i, s:i, s:I, s:s, s:s, s:i, s:s, s:b}",
 			 "ok", 1, "roles", roles_json(e->cfg->roles), "listen", listen,
 			 "sessions", n, "pending_ss", e->ss ? (int)auth_ss_pending(e->ss) : 0,
@@ -176,22 +190,110 @@ static json_t *cmd_clients(struct engine *e, const json_t *req)
 	return json_pack("{s:b, s:o}", "ok", 1, "clients", a);
 }
 
+struct vnic_count {
+	const char *name;
+	int n;
+};
+
+static int vnic_count_cb(const struct db_session *s, void *arg)
+{
+	struct vnic_count *c = arg;
+
+	if (!strcmp(s->s.vnic, c->name))
+		c->n++;
+	return 0;
+}
+
+/* What the kernel shows of a vNIC: "up", "down", "missing", "drift" (a created vNIC whose
+ * link differs from the policy until the next reconcile), "not-coopnet" (a link of that name
+ * without coopnet's marker), or "external" (coopnet-authd does not create it). */
+static const char *vnic_state_name(const struct vnic_state *st, const struct pol_vnic *v)
+{
+	const struct vnic_link *l;
+	uint8_t mac[6];
+
+	if (!v->parent[0])
+		return "external";
+	if (!st)
+		return "unknown";
+	l = vnic_state_find(st, v->name);
+	if (!l)
+		return "missing";
+	if (strcmp(l->alias, VNIC_MARKER))
+		return "not-coopnet";
+	if (v->has_mac)
+		memcpy(mac, v->mac, sizeof(mac));
+	else
+		vnic_mac_derive(v->name, mac);
+	if (!l->has_mac || memcmp(l->mac, mac, sizeof(mac)))
+		return "drift";
+	for (size_t k = 0; k < v->n_addrs; k++) {
+		bool found = false;
+		for (size_t j = 0; j < l->naddrs && !found; j++)
+			found = l->addrs[j].family == v->addrs[k].family &&
+				l->addrs[j].prefixlen == v->addrs[k].prefixlen &&
+				!memcmp(l->addrs[j].addr, v->addrs[k].addr,
+					v->addrs[k].family == AF_INET ? 4 : 16);
+		if (!found)
+			return "drift";
+	}
+	return l->up ? "up" : "down";
+}
+
+/* The links as the kernel has them; reading rtnetlink needs no privilege. */
+static struct vnic_state *read_links(void)
+{
+	struct vnic_state *st = NULL;
+	struct vnic_error err;
+	struct mnl_socket *nl = mnl_socket_open(NETLINK_ROUTE);
+
+	if (!nl)
+		return NULL;
+	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0 || vnic_state_read(nl, &st, &err) < 0)
+		st = NULL;
+	mnl_socket_close(nl);
+	return st;
+}
+
 static json_t *cmd_vnics(struct engine *e, const json_t *req)
 {
 	json_t *a = json_array();
-	char buf[CN_COOP_ADDRSTRLEN];
+	char buf[VNIC_ADDRSTRLEN];
+	struct vnic_state *st = read_links();
 
 	(void)req;
 	for (size_t i = 0; i < e->pol.n_vnics; i++) {
 		const struct pol_vnic *v = &e->pol.vnics[i];
-		json_t *s = json_array();
+		struct vnic_count cnt = { v->name, 0 };
+		json_t *s = json_array(), *addrs = json_array(), *o;
+		uint8_t mac[6];
 		for (size_t k = 0; k < v->n_services; k++)
-			json_array_append_new(s, json_pack("{s:s, s:i}", "name", v->services[k].name,
-							   "port", v->services[k].port));
-		json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:o}", "name", v->name,
-						   "address", cn_coop_addr_format(&v->addr, buf, sizeof(buf)),
-						   "data_folder", v->data_folder, "services", s));
+			json_array_append_new(s, json_pack("{s:s, s:i, s:b}", "name", v->services[k].name,
+							   "port", v->services[k].port, "apache",
+							   v->services[k].apache));
+		if (v->parent[0])
+			for (size_t k = 0; k < v->n_addrs; k++)
+				json_array_append_new(addrs, json_string(vnic_addr_format(&v->addrs[k],
+										 buf, sizeof(buf))));
+		else
+			json_array_append_new(addrs, json_string(cn_coop_addr_format(&v->addr, buf,
+									 sizeof(buf))));
+		db_session_foreach(e->db, 0, vnic_count_cb, &cnt);
+		o = json_pack("{s:s, s:s, s:s, s:o, s:s, s:o, s:i}", "name", v->name, "state",
+			      vnic_state_name(st, v), "address", cn_coop_addr_format(&v->addr, buf,
+			      sizeof(buf)), "addresses", addrs, "data_folder", v->data_folder,
+			      "services", s, "sessions", cnt.n);
+		if (o && v->parent[0]) {
+			if (v->has_mac)
+				memcpy(mac, v->mac, sizeof(mac));
+			else
+				vnic_mac_derive(v->name, mac);
+			json_object_set_new(o, "parent", json_string(v->parent));
+			json_object_set_new(o, "mac", json_string(vnic_mac_format(mac, buf, sizeof(buf))));
+		}
+		json_array_append_new(a, o);
 	}
+	vnic_state_free(st);
 	return json_pack("{s:b, s:o}", "ok", 1, "vnics", a);
 }
 
@@ -328,11 +430,10 @@ void engine_ctl_input(struct engine *e, size_t i)
 
 	req = ctl_recv(c->fd, &closed, err, sizeof(err));
 	if (!req) {
-		if (closed || (errno != EAGAIN && errno != EINTR)) {
+		if (!closed && (errno == EBADMSG || errno == EMSGSIZE))
+			reply(e, i, ctl_reply_error("%s", err)); /* a bad message, not a dead peer */
+		else if (closed || (errno != EAGAIN && errno != EINTR))
 			engine_ctl_close(e, i);
-		} else {
-			reply(e, i, ctl_reply_error("%s", err));
-		}
 		return;
 	}
 	if (c->auth_pending || c->reload_pending) {

@@ -9,13 +9,14 @@ authd_libauthd_a_CFLAGS = $(AM_CFLAGS) $(SQLITE3_CFLAGS) $(SODIUM_CFLAGS)
 dist_schemas_DATA += schemas/authd.schema.json schemas/policy.schema.json
 
 AUTHD_LIBS = authd/libauthd.a authd/libauthfsm.a lib/libcoopnet.a $(SQLITE3_LIBS) \
-	$(SODIUM_LIBS) $(JANSSON_LIBS)
+	$(SODIUM_LIBS) $(JANSSON_LIBS) $(LIBMNL_LIBS)
 
 sbin_PROGRAMS += authd/coopnet-authd
 authd_coopnet_authd_SOURCES = \
 	authd/authd.c authd/authd.h \
 	authd/engine.c authd/engine.h authd/engine_auth.c authd/engine_ctl.c \
-	authd/privsep.c
+	authd/privsep.c authd/nfqlink.c authd/nfqlink.h \
+	authd/provision.c authd/provision.h authd/vswitch.c authd/vswitch.h
 authd_coopnet_authd_CFLAGS = $(AM_CFLAGS) $(SQLITE3_CFLAGS) $(SODIUM_CFLAGS)
 authd_coopnet_authd_LDADD = $(AUTHD_LIBS)
 
@@ -32,4 +33,15 @@ tests_unit_test_policy_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(SODIUM_CFLAGS) \
 	-DSRCDIR='"$(abs_top_srcdir)"'
 tests_unit_test_policy_LDADD = $(AUTHD_LIBS) $(CMOCKA_LIBS)
 
-EXTRA_DIST += policy tests/netns/auth.test
+EXTRA_DIST += policy tests/netns/auth.test tests/netns/e2e.test
+
+# The engine whole (control commands, data-plane pushes) with an injected clock, against a
+# fake coopnet-nfq on a real unix socket; db_session_foreach fails on demand.
+check_PROGRAMS += tests/unit/test_engine
+TESTS += tests/unit/test_engine
+tests_unit_test_engine_SOURCES = tests/unit/test_engine.c \
+	authd/engine.c authd/engine_auth.c authd/engine_ctl.c authd/nfqlink.c authd/privsep.c
+tests_unit_test_engine_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(SQLITE3_CFLAGS) \
+	$(SODIUM_CFLAGS) $(PTHREAD_CFLAGS) -I$(top_srcdir)/authd
+tests_unit_test_engine_LDFLAGS = $(AM_LDFLAGS) -Wl,--wrap=db_session_foreach
+tests_unit_test_engine_LDADD = $(AUTHD_LIBS) $(CMOCKA_LIBS) $(PTHREAD_LIBS)

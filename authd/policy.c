@@ -480,24 +480,137 @@ static int parse_header(struct policy *p, struct pctx *c, const json_t *obj)
 	return 0;
 }
 
-static int parse_vnic(struct pol_vnic *vn, struct pctx *c, const json_t *obj)
+/* "198.18.2.11" or "198.18.2.11/24": the address, and the prefix when given. */
+static int parse_vnic_addr(struct cn_coop_addr *addr, struct vnic_addr *va, bool *has_len,
+			   const struct jconf_doc *doc, const json_t *v, struct jconf_error *err)
 {
-	json_t *arr = json_object_get(obj, "services"), *v;
-	size_t i;
+	const char *text = json_string_value(v), *slash;
+	char host[INET6_ADDRSTRLEN];
+	size_t n;
 
-	if (parse_name(vn->name, sizeof(vn->name), c->doc, json_object_get(obj, "name"), c->err) < 0 ||
-	    parse_addr(&vn->addr, c->doc, json_object_get(obj, "address"), 0, c->err) < 0)
+	slash = text ? strchr(text, '/') : NULL;
+	n = text ? (slash ? (size_t)(slash - text) : strlen(text)) : 0;
+	if (!text || n == 0 || n >= sizeof(host))
+		goto bad;
+	memcpy(host, text, n);
+	host[n] = '\0';
+	if (cn_coop_addr_parse(addr, host) < 0)
+		goto bad;
+	addr->port = 0;
+	*has_len = slash != NULL;
+	if (slash && vnic_parse_addr(va, text) < 0) {
+		jconf_errorf(err, doc, v, "\"%s\": the prefix length must be 0 to %d", text,
+			     addr->family == CN_FAM_INET ? 32 : 128);
 		return -1;
-	copy_opt(vn->data_folder, sizeof(vn->data_folder), obj, "data_folder", "");
+	}
+	return 0;
+bad:
+	jconf_errorf(err, doc, v, "\"%s\" is not an address with an optional prefix length "
+		     "(198.18.2.11/24, 2001:db8:2::11/64)", text ? text : "");
+	return -1;
+}
+
+static int parse_vnic_services(struct pol_vnic *vn, struct pctx *c, const json_t *arr)
+{
+	size_t i, napache = 0;
+	json_t *v;
+
 	vn->services = alloc_array(json_array_size(arr), sizeof(*vn->services), c, arr);
 	if (!vn->services)
 		return -1;
 	json_array_foreach(arr, i, v) {
-		if (parse_name(vn->services[i].name, sizeof(vn->services[i].name), c->doc,
-			       json_object_get(v, "name"), c->err) < 0)
+		struct pol_vservice *s = &vn->services[i];
+		if (parse_name(s->name, sizeof(s->name), c->doc, json_object_get(v, "name"),
+			       c->err) < 0)
 			return -1;
-		vn->services[i].port = get_port(v, 0);
+		s->port = get_port(v, 0);
+		s->apache = json_is_true(json_object_get(v, "apache"));
 		vn->n_services++;
+		if (s->apache && ++napache > 1) {
+			jconf_errorf(c->err, c->doc, json_object_get(v, "apache"), "vNIC \"%s\": "
+				     "one service per vNIC may be served by Apache (its vhost file "
+				     "has one port)", vn->name);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* What creating the vNIC needs: a prefix length on every address, a data folder. */
+static int parse_vnic_provision(struct pol_vnic *vn, struct pctx *c, const json_t *obj,
+				const char *default_parent, bool has_len)
+{
+	json_t *mac = json_object_get(obj, "mac"), *extra = json_object_get(obj, "addresses"), *v;
+	const char *parent = json_string_value(json_object_get(obj, "parent"));
+	size_t i;
+
+	if (!parent && !default_parent[0])
+		return 0; /* a vNIC this SP does not create (its address is up already) */
+	snprintf(vn->parent, sizeof(vn->parent), "%s", parent ? parent : default_parent);
+	if (!has_len) {
+		jconf_errorf(c->err, c->doc, json_object_get(obj, "address"), "vNIC \"%s\": "
+			     "write the address with its prefix length (e.g. \"%s/24\"): coopnet-authd "
+			     "creates this vNIC on \"%s\"", vn->name,
+			     json_string_value(json_object_get(obj, "address")), vn->parent);
+		return -1;
+	}
+	if (!vn->data_folder[0]) {
+		jconf_errorf(c->err, c->doc, obj, "vNIC \"%s\": \"data_folder\" is required for "
+			     "a vNIC coopnet-authd creates", vn->name);
+		return -1;
+	}
+	if (mac) {
+		if (vnic_parse_mac(vn->mac, json_string_value(mac)) < 0 || (vn->mac[0] & 1)) {
+			jconf_errorf(c->err, c->doc, mac, "\"%s\" is not a unicast MAC address "
+				     "(02:00:5e:10:00:01)", json_string_value(mac));
+			return -1;
+		}
+		vn->has_mac = true;
+	}
+	vn->n_addrs = 1;
+	json_array_foreach(extra, i, v) {
+		struct cn_coop_addr a;
+		bool len = false;
+		if (vn->n_addrs >= VNIC_MAX_ADDRS) {
+			jconf_errorf(c->err, c->doc, v, "vNIC \"%s\": at most %d addresses",
+				     vn->name, VNIC_MAX_ADDRS);
+			return -1;
+		}
+		if (parse_vnic_addr(&a, &vn->addrs[vn->n_addrs], &len, c->doc, v, c->err) < 0)
+			return -1;
+		if (!len) {
+			jconf_errorf(c->err, c->doc, v, "vNIC \"%s\": \"%s\" needs its prefix "
+				     "length", vn->name, json_string_value(v));
+			return -1;
+		}
+		vn->n_addrs++;
+	}
+	return 0;
+}
+
+static int parse_vnic(struct pol_vnic *vn, struct pctx *c, const json_t *obj,
+		      const char *default_parent)
+{
+	json_t *addr = json_object_get(obj, "address");
+	bool has_len = false;
+
+	int col;
+
+	if (jconf_position(c->doc, obj, &vn->line, &col) < 0)
+		vn->line = 0;
+	if (parse_name(vn->name, sizeof(vn->name), c->doc, json_object_get(obj, "name"), c->err) < 0 ||
+	    parse_vnic_addr(&vn->addr, &vn->addrs[0], &has_len, c->doc, addr, c->err) < 0)
+		return -1;
+	copy_opt(vn->data_folder, sizeof(vn->data_folder), obj, "data_folder", "");
+	if (parse_vnic_services(vn, c, json_object_get(obj, "services")) < 0 ||
+	    parse_vnic_provision(vn, c, obj, default_parent, has_len) < 0)
+		return -1;
+	for (size_t k = 0; k < vn->n_services; k++) {
+		if (vn->services[k].apache && !vn->data_folder[0]) {
+			jconf_errorf(c->err, c->doc, obj, "vNIC \"%s\": a service served by Apache "
+				     "needs \"data_folder\" (its DocumentRoot)", vn->name);
+			return -1;
+		}
 	}
 	return 0;
 }
@@ -514,8 +627,10 @@ static int parse_vnics(struct policy *p, struct pctx *c, const json_t *arr)
 		struct pol_vnic *vn = &p->vnics[i];
 		uint16_t port;
 		p->n_vnics++;
-		if (parse_vnic(vn, c, v) < 0)
+		if (parse_vnic(vn, c, v, p->vnic_parent) < 0)
 			return -1;
+		if (vn->parent[0])
+			p->provision = true;
 		for (size_t j = 0; j < i; j++) {
 			if (!strcmp(p->vnics[j].name, vn->name)) {
 				jconf_errorf(c->err, c->doc, json_object_get(v, "name"),
@@ -544,6 +659,39 @@ static int parse_vnics(struct policy *p, struct pctx *c, const json_t *arr)
 	return 0;
 }
 
+static int parse_apache(struct pol_apache *a, const json_t *obj)
+{
+	json_t *r;
+
+	if (!obj)
+		return 0;
+	a->set = true;
+	copy_opt(a->vhost_dir, sizeof(a->vhost_dir), obj, "vhost_dir", "");
+	copy_opt(a->config, sizeof(a->config), obj, "config", "/etc/apache2/apache2.conf");
+	copy_opt(a->log_dir, sizeof(a->log_dir), obj, "log_dir", "/var/log/apache2");
+	copy_opt(a->binary, sizeof(a->binary), obj, "binary", "/usr/sbin/apache2");
+	r = json_object_get(obj, "reload");
+	a->reload = !r || json_is_true(r);
+	return 0;
+}
+
+static int parse_relay(struct policy *p, struct pctx *c, const json_t *arr)
+{
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(arr, i, v) {
+		if (i >= POL_MAX_RELAY) {
+			jconf_errorf(c->err, c->doc, v, "at most %d relay addresses", POL_MAX_RELAY);
+			return -1;
+		}
+		if (parse_addr(&p->relay[i], c->doc, v, 0, c->err) < 0)
+			return -1;
+		p->n_relay++;
+	}
+	return 0;
+}
+
 static int parse_provider(struct policy *p, struct pctx *c, const json_t *obj)
 {
 	json_t *clients = json_object_get(obj, "clients");
@@ -554,9 +702,27 @@ static int parse_provider(struct policy *p, struct pctx *c, const json_t *obj)
 	if (!json_object_get(obj, "id_lifetime"))
 		p->id_lifetime = 86400;
 	p->idle_time = (uint32_t)json_integer_value(json_object_get(obj, "idle_time"));
+	copy_opt(p->vnic_parent, sizeof(p->vnic_parent), obj, "vnic_parent", "");
+	if (parse_apache(&p->apache, json_object_get(obj, "apache")) < 0 ||
+	    parse_relay(p, c, json_object_get(obj, "relay")) < 0)
+		return -1;
+	p->queue_mark = POL_DEFAULT_QUEUE_MARK;
+	if (json_object_get(obj, "queue_mark"))
+		p->queue_mark = (uint32_t)json_integer_value(json_object_get(obj, "queue_mark"));
 	if (parse_vnics(p, c, json_object_get(obj, "vnics")) < 0 ||
 	    parse_clients(&p->sp_clients, &p->n_sp_clients, c, clients) < 0)
 		return -1;
+	for (size_t i = 0; i < p->n_vnics; i++) {
+		for (size_t k = 0; k < p->vnics[i].n_services; k++) {
+			if (p->vnics[i].services[k].apache && !p->apache.set) {
+				jconf_errorf(c->err, c->doc, json_array_get(json_object_get(obj, "vnics"), i),
+					     "vNIC \"%s\": service \"%s\" is served by Apache but "
+					     "provider.apache is missing (vhost_dir, config)",
+					     p->vnics[i].name, p->vnics[i].services[k].name);
+				return -1;
+			}
+		}
+	}
 	for (size_t i = 0; i < p->n_sp_clients; i++) {
 		const struct pol_client *cl = &p->sp_clients[i];
 		for (size_t j = 0; j < cl->n_services; j++) {
@@ -890,6 +1056,16 @@ static json_t *header_json(const struct policy *p)
 	return json_pack("{s:o}", "group", g);
 }
 
+/* The address as written: with its prefix length when the vNIC is provisioned. */
+static json_t *vnic_addr_json(const struct pol_vnic *vn, size_t k)
+{
+	char buf[VNIC_ADDRSTRLEN];
+
+	if (!vn->parent[0])
+		return addr_json(&vn->addr);
+	return json_string(vnic_addr_format(&vn->addrs[k], buf, sizeof(buf)));
+}
+
 static json_t *provider_json(const struct policy *p)
 {
 	json_t *v = json_array();
@@ -898,17 +1074,44 @@ static json_t *provider_json(const struct policy *p)
 		const struct pol_vnic *vn = &p->vnics[i];
 		json_t *s = json_array();
 		for (size_t k = 0; k < vn->n_services; k++)
-			json_array_append_new(s, json_pack("{s:s, s:i}", "name", vn->services[k].name,
-							   "port", vn->services[k].port));
+			json_array_append_new(s, json_pack("{s:s, s:i, s:b}", "name", vn->services[k].name,
+							   "port", vn->services[k].port, "apache",
+							   vn->services[k].apache));
 		json_t *o = json_pack("{s:s, s:o, s:o}", "name", vn->name, "address",
-				      addr_json(&vn->addr), "services", s);
+				      vnic_addr_json(vn, 0), "services", s);
 		if (o && vn->data_folder[0])
 			json_object_set_new(o, "data_folder", json_string(vn->data_folder));
+		if (o && vn->parent[0]) {
+			char mac[18];
+			json_t *extra = json_array();
+			json_object_set_new(o, "parent", json_string(vn->parent));
+			if (vn->has_mac)
+				json_object_set_new(o, "mac", json_string(vnic_mac_format(vn->mac, mac,
+											 sizeof(mac))));
+			for (size_t k = 1; k < vn->n_addrs; k++)
+				json_array_append_new(extra, vnic_addr_json(vn, k));
+			json_object_set_new(o, "addresses", extra);
+		}
 		json_array_append_new(v, o);
 	}
-	return json_pack("{s:o, s:o, s:i, s:i}", "vnics", v, "clients",
-			 clients_json(p->sp_clients, p->n_sp_clients), "id_lifetime",
-			 (int)p->id_lifetime, "idle_time", (int)p->idle_time);
+	json_t *prov = json_pack("{s:o, s:o, s:i, s:i, s:I}", "vnics", v, "clients",
+				 clients_json(p->sp_clients, p->n_sp_clients), "id_lifetime",
+				 (int)p->id_lifetime, "idle_time", (int)p->idle_time, "queue_mark",
+				 (json_int_t)p->queue_mark);
+	if (prov && p->vnic_parent[0])
+		json_object_set_new(prov, "vnic_parent", json_string(p->vnic_parent));
+	if (prov && p->apache.set)
+		json_object_set_new(prov, "apache", json_pack("{s:s, s:s, s:s, s:s, s:b}",
+				    "vhost_dir", p->apache.vhost_dir, "config", p->apache.config,
+				    "log_dir", p->apache.log_dir, "binary", p->apache.binary,
+				    "reload", p->apache.reload));
+	if (prov && p->n_relay) {
+		json_t *r = json_array();
+		for (size_t i = 0; i < p->n_relay; i++)
+			json_array_append_new(r, addr_json(&p->relay[i]));
+		json_object_set_new(prov, "relay", r);
+	}
+	return prov;
 }
 
 json_t *policy_to_json(const struct policy *p)

@@ -24,6 +24,7 @@
 #include "authcrypto.h"
 #include "coop.h"
 #include "jconf.h"
+#include "vnic.h"
 
 #define AUTHD_DEFAULT_PORT 7447
 #define AUTHD_DEFAULT_POLICY "/etc/coopnet/policy.json"
@@ -91,15 +92,36 @@ struct pol_sp {                          /* header: one SP of the group */
 struct pol_vservice {
 	char name[CN_COOP_SERVICE_LEN];
 	uint16_t port;
+	bool apache;                     /* Apache serves the data folder on this port */
 };
 
 struct pol_vnic {
 	char name[CN_COOP_NAME_LEN];
-	struct cn_coop_addr addr;        /* port 0 */
+	struct cn_coop_addr addr;        /* port 0: the primary address (sessions, steering) */
 	char data_folder[4096];
 	struct pol_vservice *services;
 	size_t n_services;
+	/* provisioning (docs/policy.md "vNIC provisioning"): parent[0] != 0 when coopnet-authd
+	 * creates this vNIC; addrs[0] is "address" with its prefix length */
+	char parent[IFNAMSIZ];
+	bool has_mac;
+	uint8_t mac[6];
+	struct vnic_addr addrs[VNIC_MAX_ADDRS];
+	size_t n_addrs;
+	int line;                        /* of the entry in the policy file, for messages */
 };
+
+struct pol_apache {
+	bool set;
+	char vhost_dir[4096];
+	char config[4096];
+	char log_dir[4096];
+	char binary[4096];
+	bool reload;
+};
+
+#define POL_MAX_RELAY 4
+#define POL_DEFAULT_QUEUE_MARK 0x10000000u
 
 struct policy {
 	bool has_group_key;
@@ -127,6 +149,12 @@ struct policy {
 	size_t n_sp_clients;
 	uint32_t id_lifetime;            /* seconds, 0: none */
 	uint32_t idle_time;              /* seconds, 0: none */
+	bool provision;                  /* some vNIC has a parent: reconcile the vNICs */
+	char vnic_parent[IFNAMSIZ];      /* default parent */
+	struct pol_apache apache;
+	struct cn_coop_addr relay[POL_MAX_RELAY]; /* virtual switch addresses, port 0 */
+	size_t n_relay;
+	uint32_t queue_mark;             /* mark for coopnet-nfq's queue rule, 0: none */
 };
 
 /* Load and check the daemon's configuration file. 0, or -1 with *err. */

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* coopnetctl vnics: vNIC NAME, address, DATA FOLDER and SERVICE LIST of the running policy. */
+/* coopnetctl vnics: vNIC NAME, state (as the kernel shows it), addresses, DATA FOLDER, sessions
+ * and SERVICE LIST of the running policy. */
 #include <stdio.h>
 
 #include "coopnetctl.h"
@@ -26,16 +27,31 @@ int cmd_vnics(int argc, char **argv, const struct ctl_opts *opts)
 	if (opts->json) {
 		ctl_print_json(list);
 	} else {
-		printf("%-15s %-24s %-24s %s\n", "vnic", "address", "data folder", "services");
+		printf("%-12s %-11s %-22s %-22s %-8s %s\n", "vnic", "state", "address",
+		       "data folder", "sessions", "services");
 		json_array_foreach(list, i, vn) {
-			printf("%-15s %-24s %-24s ", json_string_value(json_object_get(vn, "name")),
-			       json_string_value(json_object_get(vn, "address")),
-			       json_string_value(json_object_get(vn, "data_folder")));
+			json_t *addrs = json_object_get(vn, "addresses"), *a;
+			size_t j;
+			printf("%-12s %-11s %-22s %-22s %-8" JSON_INTEGER_FORMAT " ",
+			       json_string_value(json_object_get(vn, "name")) ?: "?",
+			       json_string_value(json_object_get(vn, "state")) ?: "?",
+			       json_string_value(json_array_get(addrs, 0)) ?:
+			       json_string_value(json_object_get(vn, "address")) ?: "?",
+			       json_string_value(json_object_get(vn, "data_folder")) ?: "",
+			       json_integer_value(json_object_get(vn, "sessions")));
 			json_array_foreach(json_object_get(vn, "services"), k, s)
-				printf("%s%s/%" JSON_INTEGER_FORMAT, k ? "," : "",
+				printf("%s%s/%" JSON_INTEGER_FORMAT "%s", k ? "," : "",
 				       json_string_value(json_object_get(s, "name")),
-				       json_integer_value(json_object_get(s, "port")));
+				       json_integer_value(json_object_get(s, "port")),
+				       json_is_true(json_object_get(s, "apache")) ? "(apache)" : "");
 			printf("\n");
+			json_array_foreach(addrs, j, a)
+				if (j > 0)
+					printf("%-12s %-11s %s\n", "", "", json_string_value(a) ?: "?");
+			if (json_object_get(vn, "parent"))
+				printf("%-12s %-11s on %s, mac %s\n", "", "",
+				       json_string_value(json_object_get(vn, "parent")) ?: "?",
+				       json_string_value(json_object_get(vn, "mac")) ?: "?");
 		}
 	}
 	json_decref(reply);

@@ -5,7 +5,8 @@
  *    0 magic "CNCP"    4 version   5 ctl flags   6 coop flags (16)   8 length (16)
  *   10 id (16)        12 error (16)             14 vNIC status      15 sender kind
  *   16 timestamp ms (64)   24 nonce_ss (16 bytes)   40 nonce_sp (16 bytes)
- *   56 sender: family, reserved, port (16), addr (16 bytes), name (16 bytes), reserved (4)
+ *   56 sender: family, reserved, port (16), addr (16 bytes), name (16 bytes), lifetime (32:
+ *      info_vNIC only, else reserved)
  *   96 service (32 bytes)  128 proof (32 bytes)
  *  160 fwd: family, reserved, port (16), addr (16 bytes)
  *  180 dev_len (16)  182 reserved (16)  184 dev part (dev_len bytes)  then mac (32 bytes)
@@ -431,6 +432,9 @@ enum cn_coop_err cn_coop_validate(const struct cn_coop_msg *m, struct cn_coop_di
 	if (m->sender.kind == CN_SENDER_NONE &&
 	    (!addr_is_zero(&m->sender.addr) || m->sender.name[0] != '\0'))
 		return fail(diag, CN_COOP_E_UNUSED, "sender", OFF_SENDER);
+	/* the lifetime is info_vNIC's only; for the other sender kinds the bytes are reserved */
+	if (m->sender.lifetime_s != 0 && m->sender.kind != CN_SENDER_VNIC)
+		return fail(diag, CN_COOP_E_RESERVED, "sender.reserved", OFF_SRES);
 	if (!padded_ok(m->service, sizeof(m->service), true))
 		return fail(diag, CN_COOP_E_SERVICE, "service", OFF_SERVICE);
 	if ((err = check_addr(&m->fwd, "fwd", OFF_FWD, diag)) != CN_COOP_OK)
@@ -461,6 +465,17 @@ static void put16(uint8_t *p, uint16_t v)
 static uint16_t get16(const uint8_t *p)
 {
 	return (uint16_t)((p[0] << 8) | p[1]);
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	put16(p, (uint16_t)(v >> 16));
+	put16(p + 2, (uint16_t)v);
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)get16(p) << 16 | get16(p + 2);
 }
 
 static void put64(uint8_t *p, uint64_t v)
@@ -521,6 +536,7 @@ enum cn_coop_err cn_coop_encode(const struct cn_coop_msg *m, uint8_t *buf, size_
 	memcpy(buf + OFF_NSP, m->nonce_sp, CN_COOP_NONCE_LEN);
 	put_addr(buf + OFF_SENDER, &m->sender.addr);
 	memcpy(buf + OFF_SNAME, m->sender.name, CN_COOP_NAME_LEN);
+	put32(buf + OFF_SRES, m->sender.lifetime_s);
 	memcpy(buf + OFF_SERVICE, m->service, CN_COOP_SERVICE_LEN);
 	memcpy(buf + OFF_PROOF, m->proof, CN_COOP_TAG_LEN);
 	put_addr(buf + OFF_FWD, &m->fwd);
@@ -553,8 +569,6 @@ enum cn_coop_err cn_coop_decode(struct cn_coop_msg *out, const uint8_t *buf, siz
 	/* Reserved bytes the struct has no room for: checked here, not in validate. */
 	if (buf[OFF_SENDER + 1] != 0)
 		return fail(diag, CN_COOP_E_RESERVED, "sender.reserved", OFF_SENDER + 1);
-	if (!all_zero(buf + OFF_SRES, 4))
-		return fail(diag, CN_COOP_E_RESERVED, "sender.reserved", OFF_SRES);
 	if (buf[OFF_FWD + 1] != 0)
 		return fail(diag, CN_COOP_E_RESERVED, "fwd.reserved", OFF_FWD + 1);
 	if (get16(buf + OFF_RES2) != 0)
@@ -572,6 +586,7 @@ enum cn_coop_err cn_coop_decode(struct cn_coop_msg *out, const uint8_t *buf, siz
 	memcpy(out->nonce_sp, buf + OFF_NSP, CN_COOP_NONCE_LEN);
 	get_addr(&out->sender.addr, buf + OFF_SENDER);
 	memcpy(out->sender.name, buf + OFF_SNAME, CN_COOP_NAME_LEN);
+	out->sender.lifetime_s = get32(buf + OFF_SRES);
 	memcpy(out->service, buf + OFF_SERVICE, CN_COOP_SERVICE_LEN);
 	memcpy(out->proof, buf + OFF_PROOF, CN_COOP_TAG_LEN);
 	get_addr(&out->fwd, buf + OFF_FWD);

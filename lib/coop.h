@@ -104,6 +104,8 @@ struct cn_coop_sender {
 	uint8_t kind; /* enum cn_sender_kind */
 	struct cn_coop_addr addr; /* info_client: client address; info_vNIC: vNIC address + port */
 	char name[CN_COOP_NAME_LEN]; /* info_client: client name; info_vNIC: vNIC name; NUL ended */
+	uint32_t lifetime_s; /* info_vNIC: seconds the session the SP grants lives, 0 = no limit;
+	                        0 for the other kinds (the bytes are reserved there) */
 };
 
 /* One decoded message. All fields in host order. Fields a kind does not use are zero. */

@@ -158,6 +158,8 @@ json_t *ctl_recv(int fd, bool *closed, char *err, size_t errlen)
 	}
 	msg = ctl_parse(buf, (size_t)n, err, errlen);
 	free(buf);
+	if (!msg)
+		errno = EBADMSG;
 	return msg;
 }
 
@@ -173,7 +175,9 @@ json_t *ctl_call(const char *path, const json_t *req, int timeout_ms, char *err,
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return NULL;
 	}
-	if (ctl_send(fd, req) < 0) {
+	/* A server that refuses the peer (SO_PEERCRED) answers at once and closes: the send then
+	 * fails with EPIPE, but its answer is waiting to be read. */
+	if (ctl_send(fd, req) < 0 && errno != EPIPE && errno != ECONNRESET) {
 		snprintf(err, errlen, "%s: send: %s", path, strerror(errno));
 		close(fd);
 		return NULL;

@@ -28,8 +28,9 @@ int ctl_connect(const char *path);
 
 /* Send one object. 0, or -1 with errno (EMSGSIZE when it does not fit CTL_MSG_MAX). */
 int ctl_send(int fd, const json_t *msg);
-/* Receive one object. NULL on error with a message in err (and errno kept from recv);
- * *closed is set when the peer closed the connection. */
+/* Receive one object. NULL on error with a message in err and errno: from recv, EMSGSIZE
+ * (too large) or EBADMSG (not a JSON object): after these two the connection is still
+ * usable. *closed is set when the peer closed the connection. */
 json_t *ctl_recv(int fd, bool *closed, char *err, size_t errlen);
 /* Parse one received message: it must be a JSON object. For tests and fuzzers. */
 json_t *ctl_parse(const char *buf, size_t len, char *err, size_t errlen);

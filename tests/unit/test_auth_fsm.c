@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "auth_fsm.h"
+#include "auth_int.h"
 
 #define MAXQ 64
 #define MAXLOG 256
@@ -58,6 +59,9 @@ struct net {
 	size_t events[AUTH_EV_KIND_MAX + 1];
 	bool retry_on_rst;
 	uint8_t retry_key[CN_KEY_LEN];
+	uint32_t lifetime;              /* what the SP grants (info_vNIC) */
+	struct auth_ss_outcome lost[4]; /* successes the SP said it never committed */
+	size_t nlost;
 };
 
 static struct net N;
@@ -141,6 +145,14 @@ static void ss_done(void *ctx, const struct auth_ss_outcome *o)
 	}
 }
 
+static void ss_lost(void *ctx, const struct auth_ss_outcome *o)
+{
+	struct net *n = ctx;
+
+	assert_true(n->nlost < 4);
+	n->lost[n->nlost++] = *o;
+}
+
 static void on_event(void *ctx, const struct auth_event *ev)
 {
 	struct net *n = ctx;
@@ -176,6 +188,7 @@ static int lookup(void *ctx, const char *service, const char *client_name,
 	assert_int_equal(cn_coop_addr_parse(&out->vnic.addr, "198.19.0.10"), 0);
 	out->vnic.addr.port = 80;
 	assert_true(cn_coop_set_name(&out->vnic, "vnic1"));
+	out->vnic.lifetime_s = n->lifetime;
 	out->vnic_status = CN_VNIC_UP;
 	return 0;
 }
@@ -208,7 +221,7 @@ static int setup(void **state)
 	struct net *n = &N;
 	struct auth_ss_ops sso = {
 		.ctx = n, .now_ms = now_ms, .wall_ms = ss_wall_ms, .send = ss_send,
-		.done = ss_done, .event = on_event,
+		.done = ss_done, .event = on_event, .lost = ss_lost,
 	};
 	struct auth_header_ops ho = {
 		.ctx = n, .wall_ms = wall_ms, .send = hdr_send, .route = route, .event = on_event,
@@ -457,9 +470,13 @@ static void test_ss_timeout_backoff(void **state)
 	assert_int_equal(n->ncommit, 0);
 }
 
+/* Every Auth-REP is lost: the SS reported success, the SP never committed. The SP gives up
+ * after max_tries and says so with an authenticated Auth-RST timeout; the lingering SS takes
+ * it and reports the success lost (the daemon revokes the session it stored). */
 static void test_sp_timeout_discards(void **state)
 {
 	struct net *n = &N;
+	uint64_t start = n->now;
 
 	(void)state;
 	n->drop_kind = CN_KIND_AUTH_REP;
@@ -470,11 +487,102 @@ static void test_sp_timeout_discards(void **state)
 	assert_int_equal(auth_sp_pending(n->sp), 0);
 	assert_int_equal(n->sent[CN_KIND_AUTH_REPREQ], 5); /* max_tries, then discarded */
 	assert_true(n->events[AUTH_EV_TIMEOUT] >= 1);
-	assert_int_equal(n->outcomes[0].result, AUTH_OK); /* the SS could not know */
-	/* The SS's REP keeps being lost: its lingering exchange expires too. */
-	while (advance(n))
-		deliver(n);
+	assert_int_equal(n->outcomes[0].result, AUTH_OK);
+	assert_int_equal(n->nout, 1);
+	/* the SP gave up at 11.5 s and sent one Auth-RST timeout */
+	assert_int_equal(n->now - start, 11500);
+	assert_int_equal(n->sent[CN_KIND_AUTH_RST], 1);
+	assert_int_equal(n->nlost, 1);
+	assert_int_equal(n->lost[0].handle, n->outcomes[0].handle);
+	assert_int_equal(n->lost[0].id, n->outcomes[0].id);
+	assert_int_equal(n->lost[0].error, CN_AUTHERR_TIMEOUT);
+	assert_true(n->lost[0].rst_authenticated);
+	assert_string_equal(n->lost[0].service, "http");
+	assert_true(cn_coop_addr_equal(&n->lost[0].client, &n->outcomes[0].client, false));
+	/* the exchange is gone: nothing lingers */
 	assert_int_equal(auth_ss_next_deadline(n->ss), UINT64_MAX);
+}
+
+/* Only the SP that holds K_c can void a success: an Auth-RST timeout for a lingering exchange
+ * without a proof, with a wrong one, with another error code or another nonce_sp is dropped. */
+static void test_rst_timeout_needs_proof(void **state)
+{
+	struct net *n = &N;
+	struct cn_coop_msg repreq, echo;
+	uint8_t bad[CN_KEY_LEN], buf[AUTH_FSM_BUFLEN];
+	size_t len, i;
+
+	(void)state;
+	start_alice(n, n->kc, &n->a_hdr, "http");
+	run(n);
+	assert_success(n);
+	for (i = 0; i < n->nlog; i++)
+		if (kind_of(n->log[i].buf, n->log[i].len) == CN_KIND_AUTH_REPREQ)
+			break;
+	assert_true(i < n->nlog);
+	assert_int_equal(cn_coop_decode(&repreq, n->log[i].buf, n->log[i].len, NULL), CN_COOP_OK);
+	memset(&echo, 0, sizeof(echo));
+	memcpy(echo.nonce_ss, repreq.nonce_ss, sizeof(echo.nonce_ss));
+	memcpy(echo.nonce_sp, repreq.nonce_sp, sizeof(echo.nonce_sp));
+	strcpy(echo.service, "http");
+	assert_int_equal(cn_auth_derive_key(bad, "AAB", 3, "http", "alice", CN_KDF_MIN), 0);
+
+	/* no proof (an on-path attacker who saw both nonces) */
+	assert_int_equal(auth_build_rst(buf, sizeof(buf), &len, &echo, CN_AUTHERR_TIMEOUT, NULL,
+	    n->wall), 0);
+	assert_int_equal(auth_ss_input(n->ss, &n->a_sp, buf, len), -1);
+	/* a wrong key */
+	assert_int_equal(auth_build_rst(buf, sizeof(buf), &len, &echo, CN_AUTHERR_TIMEOUT, bad,
+	    n->wall), 0);
+	assert_int_equal(auth_ss_input(n->ss, &n->a_sp, buf, len), -1);
+	assert_int_equal(n->events[AUTH_EV_BAD_PROOF], 1);
+	/* the right key, but another error */
+	assert_int_equal(auth_build_rst(buf, sizeof(buf), &len, &echo, CN_AUTHERR_INTERNAL, n->kc,
+	    n->wall), 0);
+	assert_int_equal(auth_ss_input(n->ss, &n->a_sp, buf, len), -1);
+	/* the right key, another nonce_sp */
+	echo.nonce_sp[0] ^= 1;
+	assert_int_equal(auth_build_rst(buf, sizeof(buf), &len, &echo, CN_AUTHERR_TIMEOUT, n->kc,
+	    n->wall), 0);
+	assert_int_equal(auth_ss_input(n->ss, &n->a_sp, buf, len), -1);
+	assert_int_equal(n->nlost, 0);
+	/* what the SP sends: taken */
+	echo.nonce_sp[0] ^= 1;
+	assert_int_equal(auth_build_rst(buf, sizeof(buf), &len, &echo, CN_AUTHERR_TIMEOUT, n->kc,
+	    n->wall), 0);
+	assert_int_equal(auth_ss_input(n->ss, &n->a_sp, buf, len), 0);
+	assert_int_equal(n->nlost, 1);
+	assert_int_equal(n->lost[0].id, n->outcomes[0].id);
+	/* once: the exchange is gone */
+	assert_int_equal(auth_ss_input(n->ss, &n->a_sp, buf, len), -1);
+	assert_int_equal(n->nlost, 1);
+}
+
+/* The SP's lifetime reaches the SS in info_vNIC (proved with the rest). */
+static void test_lifetime_to_ss(void **state)
+{
+	struct net *n = &N;
+
+	(void)state;
+	n->lifetime = 3600;
+	start_alice(n, n->kc, &n->a_hdr, "http");
+	run(n);
+	assert_success(n);
+	assert_int_equal(n->outcomes[0].vnic.lifetime_s, 3600);
+}
+
+/* The SS lingers long enough for the SP's give-up, whatever the timing. */
+static void test_linger_covers_sp_giveup(void **state)
+{
+	struct auth_timing t = { .rto_ms = 1000, .rto_max_ms = 30000, .max_tries = 6 };
+
+	(void)state;
+	auth_timing_defaults(&t);
+	/* 1 + 2 + 4 + 8 + 16 + 30 = 61 s */
+	assert_true(t.linger_ms >= 61000);
+	memset(&t, 0, sizeof(t));
+	auth_timing_defaults(&t);
+	assert_true(t.linger_ms >= 11500);
 }
 
 static void test_duplicates_idempotent(void **state)
@@ -780,6 +888,9 @@ static void test_names(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		T(test_rst_timeout_needs_proof),
+		T(test_lifetime_to_ss),
+		T(test_linger_covers_sp_giveup),
 		T(test_success_via_header),
 		T(test_success_direct),
 		T(test_loss_req),

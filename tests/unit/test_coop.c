@@ -156,6 +156,33 @@ static void test_forwarded_req_roundtrip(void **state)
 	assert_int_equal(buf[7], CN_COOP_AUTH);
 }
 
+/* info_vNIC's lifetime (offset 92, 32 bits): carried and proved in Auth-REP&REQ; in any
+ * other sender kind the four bytes stay reserved. */
+static void test_vnic_lifetime(void **state)
+{
+	struct cn_coop_msg m, d;
+	struct cn_coop_diag diag = { 0 };
+	uint8_t buf[CN_COOP_MAX_LEN];
+	size_t len;
+
+	(void)state;
+	sample(&m, CN_KIND_AUTH_REPREQ);
+	m.sender.lifetime_s = 86400;
+	assert_int_equal(cn_coop_encode(&m, buf, sizeof(buf), &len, NULL), CN_COOP_OK);
+	assert_memory_equal(buf + 92, "\x00\x01\x51\x80", 4);
+	assert_int_equal(cn_coop_decode(&d, buf, len, NULL), CN_COOP_OK);
+	assert_int_equal(d.sender.lifetime_s, 86400);
+	assert_msg_equal(&m, &d);
+
+	sample(&m, CN_KIND_AUTH_REQ); /* info_client */
+	m.sender.lifetime_s = 1;
+	assert_int_equal(cn_coop_encode(&m, buf, sizeof(buf), &len, &diag), CN_COOP_E_RESERVED);
+	assert_string_equal(diag.field, "sender.reserved");
+	sample(&m, CN_KIND_AUTH_REP); /* no sender */
+	m.sender.lifetime_s = 1;
+	assert_int_equal(cn_coop_encode(&m, buf, sizeof(buf), &len, NULL), CN_COOP_E_RESERVED);
+}
+
 static void test_dev_part_max(void **state)
 {
 	struct cn_coop_msg m, d;
@@ -414,6 +441,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_roundtrip_all_kinds),
 		cmocka_unit_test(test_forwarded_req_roundtrip),
+		cmocka_unit_test(test_vnic_lifetime),
 		cmocka_unit_test(test_dev_part_max),
 		cmocka_unit_test(test_decoder_errors),
 		cmocka_unit_test(test_encoder_bounds),

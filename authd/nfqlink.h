@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The parent's link to coopnet-nfq (docs/control.md, docs/authd.md "Data plane"): it carries
+ * the engine's session-add / session-del / session-sync requests to coopnet-nfq's control
+ * socket and, on a supervisor, coopnet-nfq's session-miss events back to the engine. Apart
+ * from authd.c so that tests can run it against a peer that plays coopnet-nfq.
+ */
+#ifndef COOPNET_AUTHD_NFQLINK_H
+#define COOPNET_AUTHD_NFQLINK_H
+
+#include <stdbool.h>
+
+#include <jansson.h>
+
+#define NFQ_TIMEOUT_MS 1000
+
+struct nfq_link {
+	const char *path;    /* coopnet-nfq's control socket */
+	bool subscribe;      /* supervisor: subscribe to session-miss events */
+	int engine_fd;       /* the engine's socketpair end */
+	int sub_fd;          /* the subscription, -1 */
+	bool up;
+};
+
+void nfq_link_init(struct nfq_link *l, const char *path, bool subscribe, int engine_fd);
+/* Try to reach coopnet-nfq (status, then subscribe); on success tell the engine nfq-up, which
+ * answers with a session-sync. */
+void nfq_link_try_up(struct nfq_link *l);
+/* Forward one request of the engine; a failed call marks the link down (nfq-down). */
+void nfq_link_forward(struct nfq_link *l, const json_t *req);
+/* sub_fd is readable: pass a session-miss event on to the engine. */
+void nfq_link_event(struct nfq_link *l);
+void nfq_link_down(struct nfq_link *l, const char *why);
+
+#endif

@@ -1,0 +1,113 @@
+# SPDX-License-Identifier: MIT
+# shellcheck shell=bash
+#
+# The whole overlay of examples/ in namespaces: used by scripts/demo.sh and
+# tests/netns/vnic-e2e.test (source tests/netns/lib.sh first).
+#
+#   client 198.18.1.2 -- ss (router) -- [wan bridge 198.18.2.0/24] -- header, sp1, sp2, attacker
+#
+#   ov_topology          namespaces, links, routes
+#   ov_install           examples/install.sh into $OV_RUN (configs, data folders, secrets 0600)
+#   ov_start_sp HOST     rules, coopnet-nfq, coopnet-authd (which creates the vNICs, writes the
+#                        vhosts and starts Apache, and loads the virtual switch)
+#   ov_start_header, ov_start_ss
+#   ov_ctl HOST ARGS     coopnetctl against HOST's authd
+#   ov_get HOST URL      curl with a short timeout, body on stdout
+
+OV_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+OV_AUTHD=$OV_TOP/authd/coopnet-authd
+OV_NFQ=$OV_TOP/nfq/coopnet-nfq
+OV_CTL=$OV_TOP/ctl/coopnetctl
+# Apache (www-data) reads the data folders: the run directory must be traversable by others
+if [ -z "${OV_RUN:-}" ]; then
+	OV_RUN=$(mktemp -d /tmp/coopnet-overlay.XXXXXX)
+	chmod 755 "$OV_RUN"
+	OV_RUN_OWNED=1
+fi
+ov_cleanup() {
+	local h
+	for h in sp1 sp2; do
+		ov_stop_apache "$h"
+	done
+	[ -z "${OV_RUN_OWNED:-}" ] || rm -rf "$OV_RUN"
+}
+nb_at_cleanup ov_cleanup
+
+ov_topology() {
+	nb_host client
+	nb_router ss
+	nb_host header
+	nb_host sp1
+	nb_host sp2
+	nb_host attacker
+	nb_bridge wan
+	nb_link client ss --v4 198.18.1.2/24 198.18.1.1/24
+	nb_bridge_port wan ss --v4 198.18.2.1/24
+	nb_bridge_port wan header --v4 198.18.2.2/24
+	nb_bridge_port wan sp1 --v4 198.18.2.3/24 --if wan0
+	nb_bridge_port wan sp2 --v4 198.18.2.4/24 --if wan0
+	nb_bridge_port wan attacker --v4 198.18.2.9/24
+	nb_route client default 198.18.1.1
+	local h
+	for h in header sp1 sp2; do
+		nb_route "$h" 198.18.1.0/24 198.18.2.1
+	done
+}
+
+ov_install() {
+	"$OV_TOP/examples/install.sh" "$OV_RUN"
+}
+
+# Apache daemonizes (coopnet-authd starts it with its graceful reload): stop it by its pid file.
+ov_stop_apache() {
+	local host=$1 pidf=$OV_RUN/$1/apache/apache2.pid pid
+	[ -s "$pidf" ] || return 0
+	pid=$(cat "$pidf")
+	kill -TERM "$pid" 2>/dev/null || return 0
+	for _ in $(seq 50); do
+		kill -0 "$pid" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2>/dev/null || true
+}
+
+ov_start_nfq() { # HOST RULEFILE
+	local host=$1
+	nb_exec "$host" nft -f "$OV_TOP/nft-rules/$2" || return 1
+	nb_bg "$host" "nfq-$host" "$OV_NFQ" -v --config "$OV_RUN/$host/nfq.json" || return 1
+	nb_wait_for "coopnet-nfq on $host" 10 test -S "$OV_RUN/$host/nfq.sock"
+}
+
+ov_start_authd() { # HOST
+	local host=$1
+	nb_bg "$host" "authd-$host" "$OV_AUTHD" -d -f "$OV_RUN/$host/authd.json" || return 1
+	nb_wait_for "coopnet-authd on $host" 20 ov_ctl "$host" status >/dev/null
+}
+
+ov_start_sp() { # HOST [nonfq]
+	local host=$1
+	if [ "${2:-}" != nonfq ]; then
+		ov_start_nfq "$host" provider.nft || return 1
+	fi
+	ov_start_authd "$host"
+}
+
+ov_start_header() {
+	ov_start_authd header
+}
+
+ov_start_ss() {
+	ov_start_nfq ss supervisor.nft || return 1
+	nb_exec ss nft add element inet coopnet overlay4 '{ 198.18.2.3 . 80, 198.18.2.3 . 8080, 198.18.2.4 . 80 }' || return 1
+	ov_start_authd ss
+}
+
+ov_ctl() { # HOST ARGS...
+	local host=$1
+	shift
+	"$OV_CTL" --socket "$OV_RUN/$host/authd.sock" --nfq-socket "$OV_RUN/$host/nfq.sock" "$@"
+}
+
+ov_get() { # HOST URL
+	nb_exec "$1" curl -sS --max-time 4 "$2"
+}

@@ -1,0 +1,1126 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * coopnet-authd's engine driven whole, in one process, with an injected clock:
+ *
+ *   test (plays the privileged parent: policy, reload; runs the real parent's nfqlink.c)
+ *     |  socketpair SOCK_SEQPACKET (the real parent <-> engine channel)
+ *   engine "ss" (supervisor)  <-- UDP 127.0.0.1 -->  engine "sp" (header + provider)
+ *     |  nfqlink -> unix SOCK_SEQPACKET                |  nfqlink -> unix SOCK_SEQPACKET
+ *   fake coopnet-nfq "ss" (thread)                   fake coopnet-nfq "sp" (thread)
+ *
+ * The fake coopnet-nfq answers the commands of docs/control.md and records every request;
+ * it can push session-miss events on a subscribed connection. The control commands are sent
+ * over the engine's real control socket. Nothing leaves the loopback interface.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "ctl.h"
+#include "engine.h"
+#include "log.h"
+#include "nfqlink.h"
+
+#define K1 "1111111111111111111111111111111111111111111111111111111111111111"
+#define K2 "2222222222222222222222222222222222222222222222222222222222222222"
+#define KG "9999999999999999999999999999999999999999999999999999999999999999"
+#define CLIENT1 "198.18.1.2"
+#define SERVICE "198.19.0.10"
+
+/* --- the injected clock -------------------------------------------------------------- */
+
+static uint64_t T_now = 5000000, T_wall = 1795000000000ULL;
+static uint64_t fake_now(void) { return T_now; }
+static uint64_t fake_wall(void) { return T_wall; }
+
+/* --- a fake coopnet-nfq -------------------------------------------------------------- */
+
+#define NFQ_MAX_CONN 64
+
+struct fake_nfq {
+	char path[108];
+	int lfd;
+	int stop[2];
+	pthread_t th;
+	pthread_mutex_t mu;
+	json_t *log;          /* every request, in order */
+	int sub_fd;           /* the subscribed connection, -1 */
+	bool running;
+};
+
+static void *nfq_thread(void *arg)
+{
+	struct fake_nfq *f = arg;
+	int conns[NFQ_MAX_CONN];
+	size_t nc = 0;
+
+	for (int loops = 0; loops < 1000000; loops++) {
+		struct pollfd p[NFQ_MAX_CONN + 2] = { { f->stop[0], POLLIN, 0 }, { f->lfd, POLLIN, 0 } };
+		for (size_t i = 0; i < nc; i++)
+			p[i + 2] = (struct pollfd){ conns[i], POLLIN, 0 };
+		if (poll(p, nc + 2, 1000) < 0)
+			continue;
+		if (p[0].revents)
+			break;
+		if (p[1].revents && nc < NFQ_MAX_CONN) {
+			int fd = accept4(f->lfd, NULL, NULL, SOCK_CLOEXEC);
+			if (fd >= 0)
+				conns[nc++] = fd;
+		}
+		for (size_t i = 0; i < nc; i++) {
+			char err[256];
+			bool closed = false;
+			json_t *req, *r;
+			const char *cmd;
+
+			if (!p[i + 2].revents)
+				continue;
+			req = ctl_recv(conns[i], &closed, err, sizeof(err));
+			if (!req) {
+				pthread_mutex_lock(&f->mu);
+				if (f->sub_fd == conns[i])
+					f->sub_fd = -1;
+				pthread_mutex_unlock(&f->mu);
+				close(conns[i]);
+				conns[i] = conns[--nc];
+				p[i + 2] = p[nc + 2];
+				i--;
+				continue;
+			}
+			cmd = json_string_value(json_object_get(req, "cmd"));
+			r = cmd && !strcmp(cmd, "status") ?
+			    json_pack("{s:b, s:s, s:s}", "ok", 1, "role", "fake", "mode", "queue") :
+			    ctl_reply_ok();
+			pthread_mutex_lock(&f->mu);
+			json_array_append(f->log, req);
+			if (cmd && !strcmp(cmd, "subscribe"))
+				f->sub_fd = conns[i];
+			pthread_mutex_unlock(&f->mu);
+			ctl_send(conns[i], r);
+			json_decref(r);
+			json_decref(req);
+		}
+	}
+	for (size_t i = 0; i < nc; i++)
+		close(conns[i]);
+	return NULL;
+}
+
+static void nfq_start(struct fake_nfq *f)
+{
+	f->lfd = ctl_listen(f->path, 0600);
+	assert_true(f->lfd >= 0);
+	assert_int_equal(pipe(f->stop), 0);
+	f->sub_fd = -1;
+	if (!f->log)
+		f->log = json_array();
+	pthread_mutex_init(&f->mu, NULL);
+	assert_int_equal(pthread_create(&f->th, NULL, nfq_thread, f), 0);
+	f->running = true;
+}
+
+static void nfq_stop(struct fake_nfq *f)
+{
+	if (!f->running)
+		return;
+	(void)!write(f->stop[1], "x", 1);
+	pthread_join(f->th, NULL);
+	close(f->stop[0]);
+	close(f->stop[1]);
+	close(f->lfd);
+	unlink(f->path);
+	pthread_mutex_destroy(&f->mu);
+	f->running = false;
+}
+
+/* Requests of cmd received so far. */
+static size_t nfq_count(struct fake_nfq *f, const char *cmd)
+{
+	size_t n = 0, i;
+	json_t *r;
+
+	pthread_mutex_lock(&f->mu);
+	json_array_foreach(f->log, i, r)
+		n += !strcmp(json_string_value(json_object_get(r, "cmd")) ?: "", cmd);
+	pthread_mutex_unlock(&f->mu);
+	return n;
+}
+
+/* The last request of cmd (a new reference), or NULL. */
+static json_t *nfq_last(struct fake_nfq *f, const char *cmd)
+{
+	json_t *r, *found = NULL;
+	size_t i;
+
+	pthread_mutex_lock(&f->mu);
+	json_array_foreach(f->log, i, r)
+		if (!strcmp(json_string_value(json_object_get(r, "cmd")) ?: "", cmd))
+			found = r;
+	json_incref(found);
+	pthread_mutex_unlock(&f->mu);
+	return found;
+}
+
+static bool nfq_event(struct fake_nfq *f, json_t *ev)
+{
+	int r = -1;
+
+	pthread_mutex_lock(&f->mu);
+	if (f->sub_fd >= 0)
+		r = ctl_send(f->sub_fd, ev);
+	pthread_mutex_unlock(&f->mu);
+	json_decref(ev);
+	return r == 0;
+}
+
+/* --- a node: an engine, the parent's side, its fake coopnet-nfq ------------------------ */
+
+struct node {
+	struct authd_config cfg;
+	struct engine *e;
+	struct nfq_link link;
+	int pfd;                  /* the parent's end of the socketpair */
+	int efd;                  /* the engine's end */
+	int ctl_fd, udp_fd;
+	bool open;
+	struct fake_nfq nfq;
+	char *policy;             /* the document the parent sends (also on reload) */
+	bool hold_reload;         /* leave a reload request unanswered */
+	bool reload_fail;         /* answer a reload with reload-failed */
+	int reloads;              /* reload requests seen */
+	json_t *applied;          /* the last policy-applied */
+	bool drop_rep;            /* a lossy link: Auth-REP datagrams to this node are lost */
+	int dropped;
+};
+
+static char DIR_[64];
+static struct node SS, SP;
+
+static void node_init(struct node *n, const char *name, unsigned roles)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	socklen_t sl = sizeof(sin);
+
+	memset(n, 0, sizeof(*n));
+	n->cfg.roles = roles;
+	n->cfg.kdf = CN_KDF_MIN;
+	snprintf(n->cfg.database, sizeof(n->cfg.database), "%s/%s.db", DIR_, name);
+	snprintf(n->cfg.control_socket, sizeof(n->cfg.control_socket), "%s/%s.ctl", DIR_, name);
+	snprintf(n->cfg.nfq_socket, sizeof(n->cfg.nfq_socket), "%s/%s.nfq", DIR_, name);
+	snprintf(n->nfq.path, sizeof(n->nfq.path), "%s", n->cfg.nfq_socket);
+	n->udp_fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	assert_true(n->udp_fd >= 0);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(n->udp_fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(getsockname(n->udp_fd, (struct sockaddr *)&sin, &sl), 0);
+	assert_int_equal(cn_coop_addr_from_sockaddr(&n->cfg.listen[0], (struct sockaddr *)&sin,
+						    sl), 0);
+	n->cfg.n_listen = 1;
+	n->cfg.port = n->cfg.listen[0].port;
+	n->pfd = n->efd = n->ctl_fd = -1;
+}
+
+static uint16_t node_port(const struct node *n)
+{
+	return n->cfg.listen[0].port;
+}
+
+static void node_open(struct node *n)
+{
+	struct engine_init init;
+	char err[256];
+	int sp[2];
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp), 0);
+	n->pfd = sp[0];
+	n->efd = sp[1];
+	n->ctl_fd = ctl_listen(n->cfg.control_socket, 0666);
+	assert_true(n->ctl_fd >= 0);
+	memset(&init, 0, sizeof(init));
+	init.cfg = &n->cfg;
+	init.parent_fd = n->efd;
+	init.ctl_fd = n->ctl_fd;
+	init.udp_fd[0] = n->udp_fd;
+	init.udp_addr[0] = n->cfg.listen[0];
+	init.n_udp = 1;
+	init.user = "test";
+	n->e = calloc(1, sizeof(*n->e));
+	assert_non_null(n->e);
+	assert_int_equal(engine_open(n->e, &init, err, sizeof(err)), 0);
+	nfq_link_init(&n->link, n->cfg.nfq_socket, n->cfg.roles & ROLE_SUPERVISOR, n->pfd);
+	n->open = true;
+}
+
+static void node_close(struct node *n)
+{
+	if (!n->open)
+		return;
+	engine_close(n->e);
+	free(n->e);
+	n->e = NULL;
+	if (n->link.sub_fd >= 0)
+		close(n->link.sub_fd);
+	close(n->pfd);
+	close(n->efd);
+	close(n->ctl_fd);
+	unlink(n->cfg.control_socket);
+	n->open = false;
+}
+
+static void node_free(struct node *n)
+{
+	node_close(n);
+	nfq_stop(&n->nfq);
+	json_decref(n->nfq.log);
+	json_decref(n->applied);
+	if (n->udp_fd >= 0)
+		close(n->udp_fd);
+	free(n->policy);
+	memset(n, 0, sizeof(*n));
+}
+
+static void node_set_policy(struct node *n, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void node_set_policy(struct node *n, const char *fmt, ...)
+{
+	va_list ap;
+
+	free(n->policy);
+	va_start(ap, fmt);
+	assert_true(vasprintf(&n->policy, fmt, ap) > 0);
+	va_end(ap);
+}
+
+/* What the real parent does: load the document, send the resolved form. */
+static void node_send_policy(struct node *n, bool reload)
+{
+	struct jconf_error err;
+	struct policy p;
+	char buf[1024];
+	json_t *doc;
+
+	if (policy_load_buffer(&p, "test policy", n->policy, strlen(n->policy), n->cfg.roles,
+			       false, &err) < 0)
+		fail_msg("policy: %s", jconf_error_str(&err, buf, sizeof(buf)));
+	doc = policy_to_json(&p);
+	policy_free(&p);
+	assert_non_null(doc);
+	assert_int_equal(imsg_send(n->pfd, json_pack("{s:s, s:o, s:b}", "msg", "policy", "policy",
+						     doc, "reload", reload)), 0);
+}
+
+static struct node *const NODES[] = { &SS, &SP };
+
+/* The parent's loop for one node, without blocking. */
+static void parent_turn(struct node *n)
+{
+	struct pollfd p[2] = { { n->pfd, POLLIN, 0 }, { n->link.sub_fd, POLLIN, 0 } };
+	char err[256];
+	bool closed;
+
+	while (poll(p, n->link.sub_fd >= 0 ? 2 : 1, 0) > 0) {
+		if (p[0].revents) {
+			json_t *msg = ctl_recv(n->pfd, &closed, err, sizeof(err));
+			const char *kind = json_string_value(json_object_get(msg, "msg")) ?: "";
+			if (!msg)
+				break;
+			if (!strcmp(kind, "nfq")) {
+				nfq_link_forward(&n->link, json_object_get(msg, "req"));
+			} else if (!strcmp(kind, "reload")) {
+				n->reloads++;
+				if (n->reload_fail)
+					imsg_send(n->pfd, json_pack("{s:s, s:s}", "msg", "reload-failed",
+								    "error", "test.json:1:2: bad"));
+				else if (!n->hold_reload)
+					node_send_policy(n, true);
+			} else if (!strcmp(kind, "policy-applied")) {
+				json_decref(n->applied);
+				n->applied = json_incref(msg);
+			}
+			json_decref(msg);
+		}
+		if (n->link.sub_fd >= 0 && p[1].revents)
+			nfq_link_event(&n->link);
+		p[1].fd = n->link.sub_fd;
+		p[0].revents = p[1].revents = 0;
+	}
+	if (!n->link.up && n->nfq.running)
+		nfq_link_try_up(&n->link);
+}
+
+/* Discard the Auth-REPs queued on n's UDP socket (before the engine reads them). */
+static void drop_reps(struct node *n)
+{
+	uint8_t buf[CN_COOP_MAX_LEN];
+	struct cn_coop_msg m;
+
+	for (int i = 0; i < 64; i++) {
+		ssize_t len = recv(n->udp_fd, buf, sizeof(buf), MSG_PEEK | MSG_DONTWAIT);
+		if (len < 0 || cn_coop_decode(&m, buf, (size_t)len, NULL) != CN_COOP_OK ||
+		    cn_coop_kind(&m) != CN_KIND_AUTH_REP)
+			return;
+		(void)!recv(n->udp_fd, buf, sizeof(buf), MSG_DONTWAIT);
+		n->dropped++;
+	}
+}
+
+static void pump_once(void)
+{
+	for (size_t i = 0; i < sizeof(NODES) / sizeof(NODES[0]); i++) {
+		struct node *n = NODES[i];
+		if (!n->open)
+			continue;
+		if (n->drop_rep)
+			drop_reps(n);
+		engine_step(n->e, 0);
+		parent_turn(n);
+		engine_step(n->e, 0);
+	}
+	poll(NULL, 0, 1);
+}
+
+/* Pump until expr holds (at most ~3 s of real time), then assert it. */
+#define PUMP_UNTIL(expr) do { \
+	for (int pu_i = 0; pu_i < 3000 && !(expr); pu_i++) \
+		pump_once(); \
+	assert_true(expr); \
+} while (0)
+
+static void pump(int n)
+{
+	for (int i = 0; i < n; i++)
+		pump_once();
+}
+
+/* Advance both clocks by ms, one housekeeping second at a time, pumping in between. */
+static void advance(uint64_t ms)
+{
+	while (ms) {
+		uint64_t d = ms > 250 ? 250 : ms;
+		T_now += d;
+		T_wall += d;
+		ms -= d;
+		pump(3);
+	}
+}
+
+/* --- the control socket ---------------------------------------------------------------- */
+
+static int ctl_open(struct node *n)
+{
+	int fd = ctl_connect(n->cfg.control_socket);
+
+	assert_true(fd >= 0);
+	return fd;
+}
+
+static json_t *ctl_wait(int fd)
+{
+	struct pollfd p = { fd, POLLIN, 0 };
+	char err[256];
+	bool closed;
+
+	for (int i = 0; i < 3000; i++) {
+		if (poll(&p, 1, 0) > 0)
+			return ctl_recv(fd, &closed, err, sizeof(err));
+		pump_once();
+	}
+	return NULL;
+}
+
+static void ctl_put(int fd, json_t *req)
+{
+	assert_non_null(req);
+	assert_int_equal(ctl_send(fd, req), 0);
+	json_decref(req);
+}
+
+static json_t *ctl_on(int fd, json_t *req)
+{
+	assert_non_null(req);
+	assert_int_equal(ctl_send(fd, req), 0);
+	json_decref(req);
+	return ctl_wait(fd);
+}
+
+/* One request on a fresh connection. */
+static json_t *ctl(struct node *n, json_t *req)
+{
+	int fd = ctl_open(n);
+	json_t *r = ctl_on(fd, req);
+
+	close(fd);
+	assert_non_null(r);
+	return r;
+}
+
+static json_t *cmd(struct node *n, const char *c)
+{
+	return ctl(n, json_pack("{s:s}", "cmd", c));
+}
+
+static void expect_error(json_t *r, const char *text)
+{
+	const char *e;
+
+	assert_non_null(r);
+	assert_true(json_is_false(json_object_get(r, "ok")));
+	e = json_string_value(json_object_get(r, "error"));
+	assert_non_null(e);
+	if (!strstr(e, text))
+		fail_msg("error \"%s\" does not say \"%s\"", e, text);
+	json_decref(r);
+}
+
+static json_t *expect_ok(json_t *r)
+{
+	assert_non_null(r);
+	if (!json_is_true(json_object_get(r, "ok")))
+		fail_msg("not ok: %s", json_string_value(json_object_get(r, "error")) ?: "?");
+	return r;
+}
+
+static json_t *auth(struct node *n, const char *service, const char *client)
+{
+	return ctl(n, client ? json_pack("{s:s, s:s, s:s}", "cmd", "auth", "service", service,
+					 "client", client) :
+			       json_pack("{s:s, s:s}", "cmd", "auth", "service", service));
+}
+
+static json_int_t stat_of(struct node *n, const char *name)
+{
+	json_t *r = expect_ok(cmd(n, "stats"));
+	json_t *v = json_object_get(json_object_get(r, "stats"), name);
+	json_int_t x;
+
+	assert_true(json_is_integer(v));
+	x = json_integer_value(v);
+	json_decref(r);
+	return x;
+}
+
+static size_t n_sessions(struct node *n)
+{
+	json_t *r = expect_ok(cmd(n, "sessions"));
+	size_t k = json_array_size(json_object_get(r, "sessions"));
+
+	json_decref(r);
+	return k;
+}
+
+/* The ID in the sessions array of a session-add / session-sync request (index i). */
+static const char *req_id(json_t *req, size_t i)
+{
+	return json_string_value(json_object_get(json_array_get(json_object_get(req, "sessions"),
+								 i), "id"));
+}
+
+/* --- fixtures -------------------------------------------------------------------------- */
+
+static void ss_policy(struct node *n, const char *extra)
+{
+	node_set_policy(n,
+		"{ \"supervisor\": {"
+		"  \"headers\": [ { \"address\": \"127.0.0.1\", \"port\": %u } ],"
+		"  \"services\": [ { \"name\": \"http\", \"address\": \"" SERVICE "\", \"port\": 80 },"
+		"                  { \"name\": \"ssh\", \"address\": \"198.19.0.11\", \"port\": 22 } ],"
+		"  \"clients\": ["
+		"    { \"name\": \"lan1\", \"address\": \"" CLIENT1 "\", \"services\": [\"http\"],"
+		"      \"keys\": { \"http\": \"" K1 "\" } },"
+		"    { \"name\": \"lan2\", \"address\": \"198.18.1.3\", \"services\": [\"http\"],"
+		"      \"keys\": { \"http\": \"" K1 "\" } },"
+		"    { \"name\": \"lan3\", \"address\": \"198.18.1.4\", \"services\": [\"http\", \"ssh\"],"
+		"      \"keys\": { \"http\": \"" K1 "\", \"ssh\": \"" K1 "\" } } ]%s } }",
+		node_port(&SP), extra);
+}
+
+static void sp_policy(struct node *n, unsigned lifetime, bool with_lan1)
+{
+	node_set_policy(n,
+		"{ \"group_key\": \"" KG "\","
+		"  \"header\": { \"group\": [ { \"address\": \"127.0.0.1\", \"port\": %u,"
+		"                              \"services\": [\"http\"] } ] },"
+		"  \"provider\": {"
+		"    \"vnics\": [ { \"name\": \"vnic1\", \"address\": \"" SERVICE "\","
+		"                   \"data_folder\": \"/srv/vnic1\","
+		"                   \"services\": [ { \"name\": \"http\", \"port\": 80 } ] } ],"
+		"    \"clients\": ["
+		"      { \"name\": \"%s\", \"address\": \"198.18.1.0/24\", \"services\": [\"http\"],"
+		"        \"keys\": { \"http\": \"" K1 "\" } },"
+		"      { \"name\": \"lan2\", \"address\": \"198.18.1.3\", \"services\": [\"http\"],"
+		"        \"keys\": { \"http\": \"" K2 "\" } } ],"
+		"    \"id_lifetime\": %u } }",
+		node_port(&SP), with_lan1 ? "lan1" : "other", lifetime);
+}
+
+/* Both nodes open, policies applied, each link up to its fake coopnet-nfq. */
+static void start_pair(const char *ss_extra, unsigned lifetime)
+{
+	ss_policy(&SS, ss_extra);
+	sp_policy(&SP, lifetime, true);
+	nfq_start(&SS.nfq);
+	nfq_start(&SP.nfq);
+	node_open(&SS);
+	node_open(&SP);
+	node_send_policy(&SP, false);
+	node_send_policy(&SS, false);
+	PUMP_UNTIL(SS.applied && SP.applied && SS.link.up && SP.link.up);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	snprintf(DIR_, sizeof(DIR_), "/tmp/cn-test-engine.XXXXXX");
+	if (!mkdtemp(DIR_))
+		return -1;
+	chmod(DIR_, 0755); /* the permission test connects as nobody */
+	node_init(&SS, "ss", ROLE_SUPERVISOR);
+	node_init(&SP, "sp", ROLE_HEADER | ROLE_PROVIDER);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char cmdline[128];
+
+	(void)state;
+	node_free(&SS);
+	node_free(&SP);
+	snprintf(cmdline, sizeof(cmdline), "rm -rf %s", DIR_);
+	return system(cmdline) == 0 ? 0 : -1;
+}
+
+/* --- tests: control commands ------------------------------------------------------------ */
+
+static void test_requests_refused(void **state)
+{
+	int fd;
+
+	(void)state;
+	ss_policy(&SS, "");
+	node_open(&SS);
+	/* before the parent sent a policy */
+	expect_error(cmd(&SS, "status"), "no policy loaded yet");
+	node_send_policy(&SS, false);
+	PUMP_UNTIL(SS.applied);
+	assert_true(json_is_true(json_object_get(SS.applied, "ok")));
+	expect_error(ctl(&SS, json_pack("{s:s}", "command", "status")), "request without \"cmd\"");
+	expect_error(cmd(&SS, "stat"), "unknown command \"stat\"");
+	/* not a JSON object */
+	fd = ctl_open(&SS);
+	assert_int_equal(send(fd, "[1, 2", 5, 0), 5);
+	expect_error(ctl_wait(fd), "");
+	/* the connection stays usable */
+	json_decref(expect_ok(ctl_on(fd, json_pack("{s:s}", "cmd", "status"))));
+	close(fd);
+}
+
+static void test_status_clients_vnics_stats(void **state)
+{
+	json_t *r, *c;
+	char *text;
+	size_t i;
+
+	(void)state;
+	start_pair("", 0);
+	r = expect_ok(cmd(&SS, "status"));
+	assert_string_equal(json_string_value(json_array_get(json_object_get(r, "roles"), 0)),
+			    "supervisor");
+	assert_int_equal(json_integer_value(json_object_get(r, "sessions")), 0);
+	assert_string_equal(json_string_value(json_object_get(r, "nfq")), "up");
+	assert_true(json_is_true(json_object_get(r, "policy_loaded")));
+	assert_string_equal(json_string_value(json_object_get(r, "database")), SS.cfg.database);
+	assert_int_equal(json_integer_value(json_object_get(r, "schema_version")), DB_SCHEMA_VERSION);
+	json_decref(r);
+	r = expect_ok(cmd(&SP, "status"));
+	assert_int_equal(json_array_size(json_object_get(r, "roles")), 2);
+	json_decref(r);
+
+	r = expect_ok(cmd(&SS, "clients"));
+	assert_int_equal(json_array_size(json_object_get(r, "clients")), 3);
+	json_array_foreach(json_object_get(r, "clients"), i, c)
+		assert_null(json_object_get(c, "keys"));
+	text = json_dumps(r, 0);
+	assert_null(strstr(text, K1)); /* never a key */
+	free(text);
+	json_decref(r);
+
+	r = expect_ok(cmd(&SP, "vnics"));
+	c = json_array_get(json_object_get(r, "vnics"), 0);
+	assert_string_equal(json_string_value(json_object_get(c, "name")), "vnic1");
+	assert_string_equal(json_string_value(json_object_get(c, "address")), SERVICE);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(
+		json_object_get(c, "services"), 0), "port")), 80);
+	json_decref(r);
+	r = expect_ok(cmd(&SS, "vnics"));
+	assert_int_equal(json_array_size(json_object_get(r, "vnics")), 0);
+	json_decref(r);
+
+	assert_int_equal(stat_of(&SS, "auth-ok"), 0);
+	json_decref(expect_ok(auth(&SS, "http", CLIENT1)));
+	assert_int_equal(stat_of(&SS, "auth-ok"), 1);
+	PUMP_UNTIL(n_sessions(&SP) == 1);
+	assert_int_equal(stat_of(&SP, "auth-ok"), 1);
+	assert_int_equal(stat_of(&SP, "sessions-added"), 1);
+	r = expect_ok(cmd(&SS, "status"));
+	assert_int_equal(json_integer_value(json_object_get(r, "sessions")), 1);
+	json_decref(r);
+}
+
+/* Success: the session reaches both databases and both data planes with the same ID. */
+static void test_auth_pushes_session_add(void **state)
+{
+	json_t *r, *a, *s;
+	const char *id;
+
+	(void)state;
+	start_pair("", 0);
+	assert_int_equal(nfq_count(&SS.nfq, "session-add"), 0);
+	r = expect_ok(auth(&SS, "http", CLIENT1));
+	s = json_object_get(r, "session");
+	id = json_string_value(json_object_get(s, "id"));
+	assert_non_null(id);
+	assert_string_equal(json_string_value(json_object_get(s, "client")), CLIENT1);
+	assert_string_equal(json_string_value(json_object_get(s, "service")), SERVICE);
+	assert_int_equal(json_integer_value(json_object_get(s, "port")), 80);
+
+	PUMP_UNTIL(nfq_count(&SS.nfq, "session-add") == 1 && nfq_count(&SP.nfq, "session-add") == 1);
+	a = nfq_last(&SS.nfq, "session-add");
+	assert_string_equal(req_id(a, 0), id);
+	json_decref(a);
+	a = nfq_last(&SP.nfq, "session-add");
+	assert_string_equal(req_id(a, 0), id);
+	s = json_array_get(json_object_get(a, "sessions"), 0);
+	assert_string_equal(json_string_value(json_object_get(s, "client")), CLIENT1);
+	assert_string_equal(json_string_value(json_object_get(s, "vnic")), "vnic1");
+	json_decref(a);
+
+	a = expect_ok(cmd(&SP, "sessions"));
+	s = json_array_get(json_object_get(a, "sessions"), 0);
+	assert_string_equal(json_string_value(json_object_get(s, "id")), id);
+	assert_string_equal(json_string_value(json_object_get(s, "role")), "provider");
+	assert_string_equal(json_string_value(json_object_get(s, "client_name")), "lan1");
+	json_decref(a);
+	json_decref(r);
+}
+
+static void test_auth_errors(void **state)
+{
+	json_t *r;
+	int fd1, fd2;
+
+	(void)state;
+	start_pair("", 0);
+	expect_error(ctl(&SS, json_pack("{s:s}", "cmd", "auth")), "auth needs \"service\"");
+	expect_error(auth(&SS, "http", NULL), "give the client address");
+	expect_error(auth(&SS, "http", "not-an-address"), "\"not-an-address\" is not an IP address");
+	expect_error(auth(&SS, "gopher", CLIENT1), "unknown service \"gopher\"");
+	expect_error(auth(&SS, "http", "198.18.9.9"), "the policy does not let 198.18.9.9 use");
+	expect_error(auth(&SP, "http", CLIENT1), "this host is not a supervisor");
+
+	/* the SP refuses: lan2's key differs (wrong passcode), ssh is hosted by nobody */
+	r = auth(&SS, "http", "198.18.1.3");
+	assert_string_equal(json_string_value(json_object_get(r, "reason")), "denied");
+	expect_error(r, "Auth-RST: denied");
+	r = auth(&SS, "ssh", "198.18.1.4");
+	assert_string_equal(json_string_value(json_object_get(r, "result")), "rst");
+	expect_error(r, "Auth-RST: unknown-service");
+	assert_int_equal(stat_of(&SS, "auth-failed"), 2);
+	assert_int_equal(nfq_count(&SS.nfq, "session-add"), 0);
+
+	/* one exchange per (client, service); one request at a time on a connection. The SP
+	 * is stopped so that the exchange stays in flight until the SS gives up. */
+	node_close(&SP);
+	fd1 = ctl_open(&SS);
+	ctl_put(fd1, json_pack("{s:s, s:s, s:s}", "cmd", "auth", "service", "http", "client",
+			       CLIENT1));
+	pump(20);
+	expect_error(ctl_on(fd1, json_pack("{s:s}", "cmd", "status")),
+		     "one request at a time on a connection");
+	fd2 = ctl_open(&SS);
+	expect_error(ctl_on(fd2, json_pack("{s:s, s:s, s:s}", "cmd", "auth", "service", "http",
+					   "client", CLIENT1)), "already running");
+	close(fd2);
+	advance(15000); /* 5 transmissions, 11.5 s */
+	r = ctl_wait(fd1);
+	assert_string_equal(json_string_value(json_object_get(r, "result")), "timeout");
+	expect_error(r, "no answer: timeout");
+	close(fd1);
+}
+
+static void test_revoke(void **state)
+{
+	json_t *r, *d;
+	const char *id;
+	char idbuf[16];
+
+	(void)state;
+	start_pair("", 0);
+	r = expect_ok(auth(&SS, "http", CLIENT1));
+	snprintf(idbuf, sizeof(idbuf), "%s",
+		 json_string_value(json_object_get(json_object_get(r, "session"), "id")));
+	id = idbuf;
+	json_decref(r);
+	PUMP_UNTIL(n_sessions(&SP) == 1);
+
+	expect_error(cmd(&SS, "revoke"), "exactly one of \"id\" and \"client\"");
+	expect_error(ctl(&SS, json_pack("{s:s, s:s, s:s}", "cmd", "revoke", "id", id, "client",
+					CLIENT1)), "exactly one of");
+	expect_error(ctl(&SS, json_pack("{s:s, s:s}", "cmd", "revoke", "id", "0x0")), "\"0x0\"");
+	expect_error(ctl(&SS, json_pack("{s:s, s:s}", "cmd", "revoke", "client", "nope")),
+		     "\"nope\" is not an IP address");
+	expect_error(ctl(&SS, json_pack("{s:s, s:s}", "cmd", "revoke", "client", "198.18.1.99")),
+		     "no session matches 198.18.1.99");
+
+	/* revoke reaches the data plane without waiting for a tick: the clock does not move */
+	r = expect_ok(ctl(&SP, json_pack("{s:s, s:s}", "cmd", "revoke", "id", id)));
+	assert_int_equal(json_integer_value(json_object_get(r, "revoked")), 1);
+	json_decref(r);
+	PUMP_UNTIL(nfq_count(&SP.nfq, "session-del") == 1);
+	r = nfq_last(&SP.nfq, "session-del");
+	d = json_array_get(json_object_get(r, "sessions"), 0);
+	assert_string_equal(json_string_value(json_object_get(d, "client")), CLIENT1);
+	assert_string_equal(json_string_value(json_object_get(d, "service")), SERVICE);
+	assert_int_equal(json_integer_value(json_object_get(d, "port")), 80);
+	assert_null(json_object_get(d, "id")); /* a key, not a session */
+	json_decref(r);
+	assert_int_equal(n_sessions(&SP), 0);
+
+	r = expect_ok(ctl(&SS, json_pack("{s:s, s:s}", "cmd", "revoke", "client", CLIENT1)));
+	assert_int_equal(json_integer_value(json_object_get(r, "revoked")), 1);
+	json_decref(r);
+	PUMP_UNTIL(nfq_count(&SS.nfq, "session-del") == 1);
+	assert_int_equal(n_sessions(&SS), 0);
+	assert_int_equal(stat_of(&SS, "sessions-revoked"), 1);
+}
+
+static void test_reload(void **state)
+{
+	json_t *r;
+	int fd1;
+
+	(void)state;
+	start_pair("", 0);
+	json_decref(expect_ok(auth(&SS, "http", CLIENT1)));
+	PUMP_UNTIL(n_sessions(&SP) == 1);
+
+	/* same policy: nothing revoked */
+	r = expect_ok(cmd(&SP, "reload"));
+	assert_int_equal(json_integer_value(json_object_get(r, "revoked")), 0);
+	json_decref(r);
+	assert_int_equal(SP.reloads, 1);
+
+	/* the parent refused the new document: the running policy stays */
+	SP.reload_fail = true;
+	expect_error(cmd(&SP, "reload"), "test.json:1:2: bad");
+	SP.reload_fail = false;
+	assert_int_equal(n_sessions(&SP), 1);
+
+	/* a second reload while one runs */
+	SP.hold_reload = true;
+	fd1 = ctl_open(&SP);
+	ctl_put(fd1, json_pack("{s:s}", "cmd", "reload"));
+	PUMP_UNTIL(SP.reloads == 3);
+	expect_error(cmd(&SP, "reload"), "a reload is already running");
+	/* the engine refuses a policy that names a secret file (it cannot read one) */
+	assert_int_equal(imsg_send(SP.pfd, json_pack("{s:s, s:{s:s, s:{s:[{s:s, s:[s]}]}}, s:b}",
+		"msg", "policy", "policy", "group_key_file", "/etc/coopnet/group.key", "header",
+		"group", "address", "127.0.0.1", "services", "http", "reload", 1)), 0);
+	expect_error(ctl_wait(fd1), "");
+	close(fd1);
+	SP.hold_reload = false;
+	assert_int_equal(n_sessions(&SP), 1);
+
+	/* a policy without lan1: its session is revoked and leaves the data plane */
+	sp_policy(&SP, 0, false);
+	r = expect_ok(cmd(&SP, "reload"));
+	assert_int_equal(json_integer_value(json_object_get(r, "revoked")), 1);
+	json_decref(r);
+	PUMP_UNTIL(nfq_count(&SP.nfq, "session-del") == 1);
+	assert_int_equal(n_sessions(&SP), 0);
+}
+
+static void test_control_limits(void **state)
+{
+	int fds[AUTHD_MAX_CTL_CLIENTS], fd;
+	pid_t pid;
+	int st;
+
+	(void)state;
+	start_pair("", 0);
+	for (size_t i = 0; i < AUTHD_MAX_CTL_CLIENTS; i++) {
+		fds[i] = ctl_open(&SS);
+		pump(2);
+	}
+	fd = ctl_open(&SS);
+	expect_error(ctl_wait(fd), "too many control connections");
+	close(fd);
+	for (size_t i = 0; i < AUTHD_MAX_CTL_CLIENTS; i++)
+		close(fds[i]);
+	pump(5);
+
+	if (geteuid() != 0) {
+		print_message("not root: the SO_PEERCRED check is not tested\n");
+		return;
+	}
+	/* another user: refused (the socket file's mode 0666 here lets it connect at all) */
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		char err[256];
+		json_t *req = json_pack("{s:s}", "cmd", "status"), *r;
+		if (setgid(65534) < 0 || setuid(65534) < 0)
+			_exit(3);
+		r = ctl_call(SS.cfg.control_socket, req, 3000, err, sizeof(err));
+		if (!r)
+			fprintf(stderr, "as nobody: %s\n", err);
+		_exit(r && json_is_false(json_object_get(r, "ok")) &&
+		      strstr(json_string_value(json_object_get(r, "error")) ?: "",
+			     "permission denied") ? 0 : 1);
+	}
+	for (int i = 0; i < 3000 && waitpid(pid, &st, WNOHANG) == 0; i++)
+		pump_once();
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	assert_int_equal(stat_of(&SS, "ctl-refused"), 1);
+}
+
+/* db_session_foreach fails on demand (-Wl,--wrap) */
+static bool fail_foreach;
+int __real_db_session_foreach(struct authd_db *db, enum db_role role, db_session_cb cb, void *arg);
+int __wrap_db_session_foreach(struct authd_db *db, enum db_role role, db_session_cb cb, void *arg);
+int __wrap_db_session_foreach(struct authd_db *db, enum db_role role, db_session_cb cb, void *arg)
+{
+	if (fail_foreach)
+		return -1;
+	return __real_db_session_foreach(db, role, cb, arg);
+}
+
+static void test_database_errors(void **state)
+{
+	(void)state;
+	start_pair("", 0);
+	fail_foreach = true;
+	expect_error(cmd(&SS, "status"), "database: ");
+	expect_error(cmd(&SS, "sessions"), "database: ");
+	expect_error(ctl(&SS, json_pack("{s:s, s:s}", "cmd", "revoke", "client", CLIENT1)),
+		     "database: ");
+	fail_foreach = false;
+	json_decref(expect_ok(cmd(&SS, "status")));
+}
+
+/* --- tests: the data plane ---------------------------------------------------------------- */
+
+/* Expiry on the SP: session-del at the first housekeeping tick after it, within 1 s. */
+static void test_expiry_pushes_session_del(void **state)
+{
+	(void)state;
+	start_pair("", 10);
+	json_decref(expect_ok(auth(&SS, "http", CLIENT1)));
+	PUMP_UNTIL(n_sessions(&SP) == 1);
+	/* the SP commits at T_wall: expires = floor(T_wall/1000) + 10 */
+	advance(9000);
+	assert_int_equal(nfq_count(&SP.nfq, "session-del"), 0);
+	assert_int_equal(n_sessions(&SP), 1);
+	advance(1000);
+	assert_int_equal(nfq_count(&SP.nfq, "session-del"), 1);
+	assert_int_equal(n_sessions(&SP), 0);
+	assert_int_equal(stat_of(&SP, "sessions-expired"), 1);
+}
+
+/* The SS's copy carries the SP's lifetime and leaves the SS's data plane when it ends. */
+static void test_ss_expiry(void **state)
+{
+	json_t *r;
+	uint64_t exp;
+
+	(void)state;
+	start_pair("", 10);
+	r = expect_ok(auth(&SS, "http", CLIENT1));
+	exp = (uint64_t)json_integer_value(json_object_get(json_object_get(r, "session"), "expires"));
+	json_decref(r);
+	assert_int_equal(exp, T_wall / 1000 + 10);
+	r = nfq_last(&SS.nfq, "session-add");
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(
+		json_object_get(r, "sessions"), 0), "expires")), exp);
+	json_decref(r);
+	advance(9000);
+	assert_int_equal(nfq_count(&SS.nfq, "session-del"), 0);
+	advance(1000);
+	assert_int_equal(nfq_count(&SS.nfq, "session-del"), 1);
+	assert_int_equal(n_sessions(&SS), 0);
+	assert_int_equal(stat_of(&SS, "sessions-expired"), 1);
+}
+
+/* Every Auth-REP lost: the SS stored and pushed a session the SP never committed. When the
+ * SP gives up it sends Auth-RST timeout; the SS revokes its session (session-del). */
+static void test_lost_rep_revokes(void **state)
+{
+	(void)state;
+	start_pair("", 0);
+	SP.drop_rep = true;
+	json_decref(expect_ok(auth(&SS, "http", CLIENT1)));
+	PUMP_UNTIL(nfq_count(&SS.nfq, "session-add") == 1);
+	assert_int_equal(n_sessions(&SS), 1);
+	advance(11000);
+	assert_int_equal(nfq_count(&SS.nfq, "session-del"), 0);
+	advance(1000); /* the SP's fifth time-out is at 11.5 s */
+	PUMP_UNTIL(nfq_count(&SS.nfq, "session-del") == 1);
+	assert_true(SP.dropped >= 5);
+	assert_int_equal(n_sessions(&SS), 0);
+	assert_int_equal(n_sessions(&SP), 0);
+	assert_int_equal(nfq_count(&SP.nfq, "session-add"), 0);
+	assert_int_equal(stat_of(&SS, "sessions-revoked"), 1);
+	assert_int_equal(stat_of(&SP, "timeout"), 1);
+}
+
+/* Wrong passcodes are rate-limited per source (the SS's address): burst 5, 10 a minute.
+ * After 5 wrong proofs even the right passcode is refused until a token comes back (6 s). */
+static void test_rate_limit(void **state)
+{
+	(void)state;
+	start_pair("", 0);
+	for (int i = 0; i < 5; i++)
+		expect_error(auth(&SS, "http", "198.18.1.3"), "Auth-RST: denied");
+	expect_error(auth(&SS, "http", CLIENT1), "Auth-RST: rate-limited");
+	assert_int_equal(stat_of(&SP, "bad-proof"), 5);
+	assert_int_equal(stat_of(&SP, "rate-limited"), 1);
+	advance(5000);
+	expect_error(auth(&SS, "http", CLIENT1), "Auth-RST: rate-limited");
+	advance(1000);
+	json_decref(expect_ok(auth(&SS, "http", CLIENT1)));
+	assert_int_equal(nfq_count(&SS.nfq, "session-add"), 1);
+}
+
+/* session-sync: at start (a restarted engine with sessions in its database), and when the
+ * link to coopnet-nfq comes back after a failure. */
+static void test_session_sync(void **state)
+{
+	json_t *r, *s;
+	char id[16];
+
+	(void)state;
+	start_pair("", 0);
+	/* the first link-up: an empty sync */
+	PUMP_UNTIL(nfq_count(&SP.nfq, "session-sync") == 1);
+	s = nfq_last(&SP.nfq, "session-sync");
+	assert_int_equal(json_array_size(json_object_get(s, "sessions")), 0);
+	json_decref(s);
+	r = expect_ok(auth(&SS, "http", CLIENT1));
+	snprintf(id, sizeof(id), "%s",
+		 json_string_value(json_object_get(json_object_get(r, "session"), "id")));
+	json_decref(r);
+	PUMP_UNTIL(n_sessions(&SP) == 1);
+
+	/* restart: a new engine on the same database */
+	node_close(&SP);
+	node_open(&SP);
+	node_send_policy(&SP, false);
+	PUMP_UNTIL(nfq_count(&SP.nfq, "session-sync") == 2);
+	s = nfq_last(&SP.nfq, "session-sync");
+	assert_int_equal(json_array_size(json_object_get(s, "sessions")), 1);
+	assert_string_equal(req_id(s, 0), id);
+	json_decref(s);
+
+	/* coopnet-nfq goes away: the next push fails, the link is down; it comes back: sync */
+	nfq_stop(&SS.nfq);
+	json_decref(expect_ok(ctl(&SS, json_pack("{s:s, s:s}", "cmd", "revoke", "client", CLIENT1))));
+	PUMP_UNTIL(!SS.link.up);
+	r = expect_ok(cmd(&SS, "status"));
+	assert_string_equal(json_string_value(json_object_get(r, "nfq")), "down");
+	json_decref(r);
+	json_decref(expect_ok(auth(&SS, "http", CLIENT1)));
+	nfq_start(&SS.nfq);
+	PUMP_UNTIL(SS.link.up && nfq_count(&SS.nfq, "session-sync") == 2);
+	s = nfq_last(&SS.nfq, "session-sync");
+	assert_int_equal(json_array_size(json_object_get(s, "sessions")), 1);
+	json_decref(s);
+}
+
+/* A supervisor subscribes; a session-miss starts an Authentication, whose session-add
+ * follows. A miss for an address that is no service, or malformed, starts nothing. */
+static void test_session_miss(void **state)
+{
+	json_t *a;
+
+	(void)state;
+	start_pair("", 0);
+	assert_int_equal(nfq_count(&SS.nfq, "subscribe"), 1);
+	assert_int_equal(nfq_count(&SP.nfq, "subscribe"), 0);
+	PUMP_UNTIL(SS.nfq.sub_fd >= 0);
+
+	assert_true(nfq_event(&SS.nfq, json_pack("{s:s, s:s, s:s, s:i}", "event", "session-miss",
+		"client", CLIENT1, "service", "198.19.9.9", "port", 80)));
+	assert_true(nfq_event(&SS.nfq, json_pack("{s:s, s:s, s:s, s:i}", "event", "session-miss",
+		"client", CLIENT1, "service", SERVICE, "port", 0)));
+	PUMP_UNTIL(stat_of(&SS, "session-miss") == 2);
+	pump(20);
+	assert_int_equal(stat_of(&SS, "auth-ok") + stat_of(&SS, "auth-failed"), 0);
+
+	assert_true(nfq_event(&SS.nfq, json_pack("{s:s, s:s, s:s, s:i}", "event", "session-miss",
+		"client", CLIENT1, "service", SERVICE, "port", 80)));
+	PUMP_UNTIL(nfq_count(&SS.nfq, "session-add") == 1);
+	a = nfq_last(&SS.nfq, "session-add");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(
+		json_object_get(a, "sessions"), 0), "client")), CLIENT1);
+	json_decref(a);
+	PUMP_UNTIL(nfq_count(&SP.nfq, "session-add") == 1);
+	assert_int_equal(stat_of(&SS, "session-miss"), 3);
+}
+
+/* "authenticate" entries run at start without any command. */
+static void test_authenticate_at_start(void **state)
+{
+	(void)state;
+	start_pair(", \"authenticate\": [ { \"service\": \"http\", \"client\": \"" CLIENT1 "\" } ]", 0);
+	PUMP_UNTIL(nfq_count(&SS.nfq, "session-add") == 1 && nfq_count(&SP.nfq, "session-add") == 1);
+	/* auth without a client takes the entry's */
+	json_decref(expect_ok(ctl(&SS, json_pack("{s:s, s:s}", "cmd", "revoke", "client", CLIENT1))));
+	json_decref(expect_ok(auth(&SS, "http", NULL)));
+}
+
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_requests_refused),
+		T(test_status_clients_vnics_stats),
+		T(test_auth_pushes_session_add),
+		T(test_auth_errors),
+		T(test_revoke),
+		T(test_reload),
+		T(test_control_limits),
+		T(test_database_errors),
+		T(test_expiry_pushes_session_del),
+		T(test_ss_expiry),
+		T(test_lost_rep_revokes),
+		T(test_rate_limit),
+		T(test_session_sync),
+		T(test_session_miss),
+		T(test_authenticate_at_start),
+	};
+
+	signal(SIGPIPE, SIG_IGN);
+	log_init("test_engine", LOG_TO_STDERR, getenv("TEST_VERBOSE") != NULL);
+	if (cn_auth_crypto_init() < 0)
+		return 1;
+	engine_set_clock(fake_now, fake_wall);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
