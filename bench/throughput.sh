@@ -108,7 +108,14 @@ measure() { # PATH DST [worker names]: appends this round's figures
 	hz=$(getconf CLK_TCK)
 	t0=0
 	for w in "$@"; do t0=$((t0 + $(cpu_ticks "$(nb_pid "$w")"))); done
+	# PERF_PATH=queue PERF_OUT=file: a system-wide profile during that path's iperf3 run
+	local perf_pid=
+	if [ "${PERF_PATH:-}" = "$path" ] && [ "$round" = 1 ]; then
+		perf record -a -g -o "${PERF_OUT:-perf.data}" -- sleep "$SECS" >/dev/null 2>&1 &
+		perf_pid=$!
+	fi
 	g=$(run_iperf "$dst")
+	[ -z "$perf_pid" ] || wait "$perf_pid"
 	t1=0
 	for w in "$@"; do t1=$((t1 + $(cpu_ticks "$(nb_pid "$w")"))); done
 	# worker CPU (cores, both workers) over the run, per Gbit/s

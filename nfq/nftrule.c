@@ -38,6 +38,8 @@ const char *queue_expr_name(enum queue_expr e)
 		return "nft queue expression";
 	case QEXPR_COMPAT:
 		return "xtables NFQUEUE target (nft compat)";
+	case QEXPR_KERNEL_ONLY:
+		return "kernel-mode rules only (a provider queues nothing)";
 	default:
 		return "none";
 	}
@@ -150,6 +152,10 @@ fail:
 enum queue_expr nftrule_install(const struct nfq_config *cfg, const struct sess_list *a,
 				const struct sess_list *b)
 {
+	if (cfg->mode == MODE_KERNEL && cfg->role == ROLE_PROVIDER)
+		return try_install(cfg, QEXPR_NATIVE, a, b) == 0 ? QEXPR_KERNEL_ONLY :
+		       (log_warn("cannot install the kernel-mode rules in table %s", cfg->rule_table),
+			QEXPR_NONE);
 	if (try_install(cfg, QEXPR_NATIVE, a, b) == 0)
 		return QEXPR_NATIVE;
 	/* ENOENT / EOPNOTSUPP: this kernel has no nft_queue */

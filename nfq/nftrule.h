@@ -17,7 +17,8 @@
 
 #include "nfqconf.h"
 
-enum queue_expr { QEXPR_NONE, QEXPR_NATIVE, QEXPR_COMPAT };
+/* QEXPR_KERNEL_ONLY: a provider in kernel mode, whose rules queue nothing. */
+enum queue_expr { QEXPR_NONE, QEXPR_NATIVE, QEXPR_COMPAT, QEXPR_KERNEL_ONLY };
 
 const char *queue_expr_name(enum queue_expr e);
 

@@ -23,7 +23,7 @@
 #include "nfqconf.h"
 
 #define RECV_BATCH 16
-#define RECV_BUFSZ (0xffff + 4096)
+#define RECV_BUFSZ (0x10000 + 4096) /* a multiple of 8: each buffer starts aligned */
 #define VERDICT_BUFSZ (0xffff + 16384)
 #define MAX_HELD 256
 #define HEADER_COPY 512         /* IPv6 with extension headers and TCP options fit */
