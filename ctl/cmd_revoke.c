@@ -1,10 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 /* coopnetctl revoke ID|CLIENT: end sessions now; coopnet-nfq drops them within a second. */
+#include <arpa/inet.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
-#include <string.h>
 
 #include "coopnetctl.h"
 #include "lib/id.h"
+
+static bool is_address(const char *text)
+{
+	uint8_t buf[16];
+
+	return inet_pton(AF_INET, text, buf) == 1 || inet_pton(AF_INET6, text, buf) == 1;
+}
 
 int cmd_revoke(int argc, char **argv, const struct ctl_opts *opts)
 {
@@ -17,8 +26,8 @@ int cmd_revoke(int argc, char **argv, const struct ctl_opts *opts)
 			"an IP address)\n");
 		return CTL_EXIT_USAGE;
 	}
-	/* an address has a dot or a colon; "aA" and 0x6141 have neither */
-	if (strchr(argv[1], '.') || strchr(argv[1], ':'))
+	/* an address first: "a." is a valid two-character ID but no address */
+	if (is_address(argv[1]))
 		req = json_pack("{s:s, s:s}", "cmd", "revoke", "client", argv[1]);
 	else if (cn_id_parse(&id, argv[1]) == CN_ID_PARSE_OK)
 		req = json_pack("{s:s, s:s}", "cmd", "revoke", "id", argv[1]);

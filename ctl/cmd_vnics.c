@@ -5,55 +5,36 @@
 
 #include "coopnetctl.h"
 
+static void header(void)
+{
+	printf("%-12s %-11s %-22s %-22s %-8s %s\n", "vnic", "state", "address", "data folder",
+	       "sessions", "services");
+}
+
+static void row(const json_t *vn)
+{
+	json_t *addrs = json_object_get(vn, "addresses"), *a, *s;
+	size_t j, k;
+
+	printf("%-12s %-11s %-22s %-22s %-8" JSON_INTEGER_FORMAT " ", ctl_str(vn, "name"),
+	       ctl_str(vn, "state"),
+	       json_string_value(json_array_get(addrs, 0)) ?: ctl_str(vn, "address"),
+	       ctl_str(vn, "data_folder"), ctl_int(vn, "sessions"));
+	json_array_foreach(json_object_get(vn, "services"), k, s)
+		printf("%s%s/%" JSON_INTEGER_FORMAT "%s", k ? "," : "", ctl_str(s, "name"),
+		       ctl_int(s, "port"), json_is_true(json_object_get(s, "apache")) ? "(apache)" : "");
+	printf("\n");
+	json_array_foreach(addrs, j, a)
+		if (j > 0)
+			printf("%-12s %-11s %s\n", "", "", json_string_value(a) ?: "?");
+	if (json_object_get(vn, "parent"))
+		printf("%-12s %-11s on %s, mac %s\n", "", "", ctl_str(vn, "parent"),
+		       ctl_str(vn, "mac"));
+}
+
 int cmd_vnics(int argc, char **argv, const struct ctl_opts *opts)
 {
-	json_t *reply, *list, *vn, *s;
-	size_t i, k;
-	int rc;
-
+	static const struct ctl_list list = { "vnics", CTL_AUTHD, "vnics", "vnics", header, row };
 	(void)argv;
-	if (argc != 1) {
-		fprintf(stderr, "usage: coopnetctl vnics\n");
-		return CTL_EXIT_USAGE;
-	}
-	rc = ctl_request(opts, CTL_AUTHD, json_pack("{s:s}", "cmd", "vnics"), &reply);
-	if (rc != CTL_EXIT_OK)
-		return rc;
-	list = json_object_get(reply, "vnics");
-	if (!json_is_array(list)) {
-		json_decref(reply);
-		return CTL_EXIT_BAD_REPLY;
-	}
-	if (opts->json) {
-		ctl_print_json(list);
-	} else {
-		printf("%-12s %-11s %-22s %-22s %-8s %s\n", "vnic", "state", "address",
-		       "data folder", "sessions", "services");
-		json_array_foreach(list, i, vn) {
-			json_t *addrs = json_object_get(vn, "addresses"), *a;
-			size_t j;
-			printf("%-12s %-11s %-22s %-22s %-8" JSON_INTEGER_FORMAT " ",
-			       json_string_value(json_object_get(vn, "name")) ?: "?",
-			       json_string_value(json_object_get(vn, "state")) ?: "?",
-			       json_string_value(json_array_get(addrs, 0)) ?:
-			       json_string_value(json_object_get(vn, "address")) ?: "?",
-			       json_string_value(json_object_get(vn, "data_folder")) ?: "",
-			       json_integer_value(json_object_get(vn, "sessions")));
-			json_array_foreach(json_object_get(vn, "services"), k, s)
-				printf("%s%s/%" JSON_INTEGER_FORMAT "%s", k ? "," : "",
-				       json_string_value(json_object_get(s, "name")),
-				       json_integer_value(json_object_get(s, "port")),
-				       json_is_true(json_object_get(s, "apache")) ? "(apache)" : "");
-			printf("\n");
-			json_array_foreach(addrs, j, a)
-				if (j > 0)
-					printf("%-12s %-11s %s\n", "", "", json_string_value(a) ?: "?");
-			if (json_object_get(vn, "parent"))
-				printf("%-12s %-11s on %s, mac %s\n", "", "",
-				       json_string_value(json_object_get(vn, "parent")) ?: "?",
-				       json_string_value(json_object_get(vn, "mac")) ?: "?");
-		}
-	}
-	json_decref(reply);
-	return CTL_EXIT_OK;
+	return ctl_run_list(argc, opts, &list);
 }

@@ -40,6 +40,23 @@ int ctl_request(const struct ctl_opts *opts, enum ctl_target target, json_t *req
 /* Print a reply as JSON (pretty, sorted keys) on stdout. */
 void ctl_print_json(const json_t *value);
 
+/* A command that takes no argument and lists the array `key` of the reply to {"cmd": cmd}:
+ * as JSON with --json, else header() once and row() per item. */
+struct ctl_list {
+	const char *name;         /* command name, for the usage line */
+	enum ctl_target target;
+	const char *cmd;
+	const char *key;
+	void (*header)(void);
+	void (*row)(const json_t *item);
+};
+int ctl_run_list(int argc, const struct ctl_opts *opts, const struct ctl_list *list);
+
+/* The string member key of obj for a table cell: "-" when missing, empty or not a string. */
+const char *ctl_str(const json_t *obj, const char *key);
+/* The integer member key of obj, 0 when missing. */
+json_int_t ctl_int(const json_t *obj, const char *key);
+
 int cmd_help(int argc, char **argv, const struct ctl_opts *opts);
 int cmd_stats(int argc, char **argv, const struct ctl_opts *opts);
 int cmd_status(int argc, char **argv, const struct ctl_opts *opts);

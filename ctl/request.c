@@ -43,3 +43,46 @@ void ctl_print_json(const json_t *value)
 	json_dumpf(value, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
 	fputc('\n', stdout);
 }
+
+const char *ctl_str(const json_t *obj, const char *key)
+{
+	const char *s = json_string_value(json_object_get(obj, key));
+
+	return s && s[0] ? s : "-";
+}
+
+json_int_t ctl_int(const json_t *obj, const char *key)
+{
+	return json_integer_value(json_object_get(obj, key));
+}
+
+int ctl_run_list(int argc, const struct ctl_opts *opts, const struct ctl_list *list)
+{
+	const char *daemon = list->target == CTL_NFQ ? "coopnet-nfq" : "coopnet-authd";
+	json_t *reply, *items, *item;
+	size_t i;
+	int rc;
+
+	if (argc != 1) {
+		fprintf(stderr, "usage: coopnetctl %s\n", list->name);
+		return CTL_EXIT_USAGE;
+	}
+	rc = ctl_request(opts, list->target, json_pack("{s:s}", "cmd", list->cmd), &reply);
+	if (rc != CTL_EXIT_OK)
+		return rc;
+	items = json_object_get(reply, list->key);
+	if (!json_is_array(items)) {
+		fprintf(stderr, "coopnetctl: %s's reply lacks \"%s\"\n", daemon, list->key);
+		json_decref(reply);
+		return CTL_EXIT_BAD_REPLY;
+	}
+	if (opts->json) {
+		ctl_print_json(items);
+	} else {
+		list->header();
+		json_array_foreach(items, i, item)
+			list->row(item);
+	}
+	json_decref(reply);
+	return CTL_EXIT_OK;
+}
