@@ -160,7 +160,7 @@ static void test_migrate_from_v1(void **state)
 		     "PRAGMA user_version = 1;");
 	db = db_open(path, err, sizeof(err));
 	assert_non_null(db);
-	assert_int_equal(db_user_version(db), 2);
+	assert_int_equal(db_user_version(db), DB_SCHEMA_VERSION);
 	assert_int_equal(db_session_put(db, &s), 0); /* the v2 table exists */
 	db_close(db);
 	/* and the v1 data is still there */
