@@ -412,10 +412,30 @@ void engine_session_miss(struct engine *e, const json_t *ev)
 		log_debug("session-miss for %s %s: %s", c, svc->name, err);
 }
 
+/*
+ * Renewal: an "authenticate" entry's session is authenticated again when 80% of its lifetime
+ * (from its last authentication) has passed, so a long-lived client never sees it expire.
+ * The new session has the same key (client, service, port): the SS's upsert and session-add
+ * switch its data plane to the new ID when it sends Auth-REP; the SP keeps the old session
+ * valid until that Auth-REP arrives and its commit replaces it (docs/authd.md, "Renewal").
+ */
+#define RENEW_AT_PERCENT 80
+
+static bool renewal_due(const struct db_session *s)
+{
+	int64_t now = (int64_t)(engine_wall_ms() / 1000), life;
+
+	if (s->s.expires == 0 || (int64_t)s->s.expires <= s->refreshed)
+		return false; /* no lifetime: nothing to renew */
+	life = (int64_t)s->s.expires - s->refreshed;
+	return now >= s->refreshed + life * RENEW_AT_PERCENT / 100;
+}
+
 void engine_start_entries(struct engine *e)
 {
 	uint64_t now = engine_now_ms();
 	char err[256];
+	int r;
 
 	for (size_t i = 0; e->start && i < e->pol.n_start; i++) {
 		struct start_state *st = &e->start[i];
@@ -430,9 +450,12 @@ void engine_start_entries(struct engine *e)
 		coop_to_bytes(&e->pol.start[i].client, key.client);
 		coop_to_bytes(&svc->addr, key.service);
 		key.port = svc->addr.port;
-		if (e->pol.start[i].client.family != svc->addr.family ||
-		    db_session_get(e->db, DB_ROLE_SUPERVISOR, &key, &have) != 0)
-			continue; /* have one (or cannot tell): nothing to do */
+		if (e->pol.start[i].client.family != svc->addr.family)
+			continue;
+		r = db_session_get(e->db, DB_ROLE_SUPERVISOR, &key, &have);
+		sodium_memzero(have.session_key, sizeof(have.session_key));
+		if (r < 0 || (r == 1 && !renewal_due(&have)))
+			continue; /* a session that is not due (or cannot tell): nothing to do */
 		if (engine_auth_start(e, &e->pol.start[i].client, svc->name, &st->handle, err,
 				      sizeof(err)) < 0) {
 			log_debug("authenticate %s: %s", svc->name, err);
