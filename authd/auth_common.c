@@ -22,6 +22,9 @@ static const char *const event_names[] = {
 	[AUTH_EV_FORWARDED] = "forwarded",
 	[AUTH_EV_NO_ID] = "no-id",
 	[AUTH_EV_SEND_FAILED] = "send-failed",
+	[AUTH_EV_REVOKE_SENT] = "revoke-sent",
+	[AUTH_EV_REVOKED] = "revoked",
+	[AUTH_EV_REVOKE_ACKED] = "revoke-acked",
 };
 
 const char *auth_event_name(enum auth_event_kind kind)

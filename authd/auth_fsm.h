@@ -48,7 +48,10 @@ enum auth_event_kind {
 	AUTH_EV_FORWARDED,      /* header: a REQ forwarded to the owning SP */
 	AUTH_EV_NO_ID,
 	AUTH_EV_SEND_FAILED,
-	AUTH_EV_KIND_MAX = AUTH_EV_SEND_FAILED,
+	AUTH_EV_REVOKE_SENT,    /* a revocation sent (or resent: AUTH_EV_RETRANSMIT) */
+	AUTH_EV_REVOKED,        /* a revocation received and applied (acknowledged) */
+	AUTH_EV_REVOKE_ACKED,   /* our revocation was acknowledged */
+	AUTH_EV_KIND_MAX = AUTH_EV_REVOKE_ACKED,
 };
 const char *auth_event_name(enum auth_event_kind kind);
 
@@ -230,5 +233,70 @@ uint64_t auth_sp_next_deadline(const struct auth_sp *sp);
 size_t auth_sp_pending(const struct auth_sp *sp);
 /* true when id is held by a pending exchange (the daemon's id_in_use need not know). */
 bool auth_sp_id_pending(const struct auth_sp *sp, cn_id_t id);
+
+/* ------------------------------------------------------------------ revocation (SS <-> SP) */
+
+/*
+ * One side tells the other that a session is gone (docs/protocol.md, "Revocation"):
+ *
+ *   revoker                                           peer
+ *   auth_rv_send ---- Auth-RST revoked (ID, service, nonce_ss, proof K_s) ---->  keys():
+ *                                                     the K_s of its sessions (ID, service);
+ *                                                     the one the proof verifies: revoked()
+ *   (result: acked) <--- Auth-REP&RST (echo ID, service, nonce_ss; proof K_s) --
+ *
+ * The revoker resends the same bytes with backoff until acknowledged or max_tries, then
+ * reports result(acked = false). The peer checks the timestamp window and the replay cache
+ * (a digest it has accepted is never accepted again), answers a retransmission (same bytes)
+ * with the same acknowledgement, and, when both sides revoke the same session at once, takes
+ * the other side's revocation as the acknowledgement of its own.
+ *
+ * K_s (cn_auth_session_key, from K_c and the exchange's nonces and ID) is known to exactly
+ * the two ends of one session: a revocation can name no other session, even one that later
+ * gets the same ID.
+ */
+struct auth_rv;
+
+struct auth_rv_ops {
+	void *ctx;
+	uint64_t (*now_ms)(void *ctx);
+	uint64_t (*wall_ms)(void *ctx);
+	int (*send)(void *ctx, const struct cn_coop_addr *to, const uint8_t *buf, size_t len);
+	/* The session keys of the live sessions with this ID and service (at most max, into
+	 * keys); returns how many. from: the sender (a hint; the proof decides). */
+	size_t (*keys)(void *ctx, cn_id_t id, const char *service, const struct cn_coop_addr *from,
+	    uint8_t (*keys)[CN_KEY_LEN], size_t max);
+	/* A revocation whose proof verified with key: remove that session now. */
+	void (*revoked)(void *ctx, cn_id_t id, const char *service, const uint8_t key[CN_KEY_LEN],
+	    const struct cn_coop_addr *from);
+	/* May be NULL. Our revocation was acknowledged (acked), or given up after max_tries. */
+	void (*result)(void *ctx, cn_id_t id, const char *service, const struct cn_coop_addr *to,
+	    bool acked);
+	void (*event)(void *ctx, const struct auth_event *ev); /* may be NULL */
+};
+
+struct auth_rv_config {
+	struct auth_timing timing;    /* rto, backoff, max_tries, window; linger_ms: how long an
+	                                 acknowledgement is kept for retransmissions */
+	enum cn_proof_dir dir;        /* what we send: CN_DIR_SP_TO_SS on an SP, else SS_TO_SP */
+	size_t max_pending;           /* revocations in flight [256] */
+	const struct cn_replay *replay; /* required */
+};
+
+struct auth_rv *auth_rv_new(const struct auth_rv_ops *ops, const struct auth_rv_config *cfg);
+void auth_rv_free(struct auth_rv *rv);
+/* Tell `to` that the session (id, service) with key K_s is gone: sends Auth-RST revoked at
+ * once. 0, or -1 with errno (ENOSPC: too many in flight; EINVAL). A revocation already in
+ * flight for the same (to, id, service) is not sent twice (0). */
+int auth_rv_send(struct auth_rv *rv, const struct cn_coop_addr *to, cn_id_t id,
+    const char *service, const uint8_t key[CN_KEY_LEN]);
+/* Feed an Auth-RST revoked or an Auth-REP&RST. 0 handled, -1 dropped (an event says why). */
+int auth_rv_input(struct auth_rv *rv, const struct cn_coop_addr *from, const uint8_t *buf,
+    size_t len);
+void auth_rv_tick(struct auth_rv *rv);
+uint64_t auth_rv_next_deadline(const struct auth_rv *rv);
+size_t auth_rv_pending(const struct auth_rv *rv);
+/* true for the two kinds auth_rv_input takes (decoded m). */
+bool auth_rv_wants(const struct cn_coop_msg *m);
 
 #endif

@@ -56,6 +56,10 @@ static const char *const migrations[DB_SCHEMA_VERSION] = {
 	"  digest BLOB PRIMARY KEY,"
 	"  expires INTEGER NOT NULL);"
 	"CREATE INDEX replay_expires ON replay(expires);",
+	/* 2 -> 3: the session key K_s, which authenticates a revocation between SS and SP
+	 * (docs/protocol.md); empty for the sessions stored before. */
+	"ALTER TABLE sessions ADD COLUMN session_key BLOB NOT NULL DEFAULT x'';"
+	"CREATE INDEX sessions_id ON sessions(id);",
 };
 
 static int fail(struct authd_db *db, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -317,14 +321,14 @@ int db_session_put(struct authd_db *db, const struct db_session *s)
 {
 	static const char sql[] =
 		"INSERT INTO sessions(role, family, client, service, port, id, vnic, "
-		"peer, created, refreshed, expires, service_name, client_name) "
-		"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+		"peer, created, refreshed, expires, service_name, client_name, session_key) "
+		"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
 		/* not INSERT OR REPLACE: that would also delete another client's session
 		 * holding the same ID instead of failing on sessions_provider_id */
 		"ON CONFLICT (role, client, service, port) DO UPDATE SET id = excluded.id, "
 		"vnic = excluded.vnic, peer = excluded.peer, refreshed = excluded.refreshed, "
 		"expires = excluded.expires, service_name = excluded.service_name, "
-		"client_name = excluded.client_name";
+		"client_name = excluded.client_name, session_key = excluded.session_key";
 	struct key_text k;
 	sqlite3_stmt *st;
 	int r;
@@ -346,6 +350,8 @@ int db_session_put(struct authd_db *db, const struct db_session *s)
 	sqlite3_bind_int64(st, 11, (sqlite3_int64)s->s.expires);
 	sqlite3_bind_text(st, 12, s->service_name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 13, s->client_name, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 14, s->session_key, s->has_key ? (int)sizeof(s->session_key) : 0,
+			  SQLITE_STATIC);
 	r = step_done(db, st, "store session");
 	sqlite3_finalize(st);
 	return r;
@@ -353,7 +359,7 @@ int db_session_put(struct authd_db *db, const struct db_session *s)
 
 #define SESSION_COLS \
 	"role, family, client, service, port, id, vnic, peer, created, refreshed, expires, " \
-	"service_name, client_name"
+	"service_name, client_name, session_key"
 
 static int column_addr(const char *text, int family, uint8_t *out)
 {
@@ -385,6 +391,10 @@ static int read_row(struct authd_db *db, sqlite3_stmt *st, struct db_session *ou
 		 sqlite3_column_text(st, 11) ? (const char *)sqlite3_column_text(st, 11) : "");
 	snprintf(out->client_name, sizeof(out->client_name), "%s",
 		 sqlite3_column_text(st, 12) ? (const char *)sqlite3_column_text(st, 12) : "");
+	if (sqlite3_column_bytes(st, 13) == (int)sizeof(out->session_key)) {
+		memcpy(out->session_key, sqlite3_column_blob(st, 13), sizeof(out->session_key));
+		out->has_key = true;
+	}
 	return 0;
 }
 
@@ -469,25 +479,47 @@ fail:
 	return -1;
 }
 
-int db_session_foreach(struct authd_db *db, enum db_role role, db_session_cb cb, void *arg)
+/* Collect the rows of a prepared st, call cb for each, wipe (session keys) and free. */
+static int walk(struct authd_db *db, sqlite3_stmt *st, db_session_cb cb, void *arg)
 {
 	struct db_session *rows;
-	sqlite3_stmt *st;
 	size_t n;
-	int r = 0;
+	int r;
 
-	if (prepare(db, &st, "SELECT " SESSION_COLS " FROM sessions WHERE ?1 = '' OR role = ?1 "
-		    "ORDER BY role, family, client, service, port") < 0)
-		return -1;
-	sqlite3_bind_text(st, 1, role ? db_role_name(role) : "", -1, SQLITE_STATIC);
 	r = collect(db, st, &rows, &n);
 	sqlite3_finalize(st);
 	if (r < 0)
 		return -1;
 	for (size_t i = 0; i < n && r == 0; i++)
 		r = cb(&rows[i], arg);
+	if (rows)
+		explicit_bzero(rows, n * sizeof(*rows));
 	free(rows);
 	return r;
+}
+
+int db_session_foreach(struct authd_db *db, enum db_role role, db_session_cb cb, void *arg)
+{
+	sqlite3_stmt *st;
+
+	if (prepare(db, &st, "SELECT " SESSION_COLS " FROM sessions WHERE ?1 = '' OR role = ?1 "
+		    "ORDER BY role, family, client, service, port") < 0)
+		return -1;
+	sqlite3_bind_text(st, 1, role ? db_role_name(role) : "", -1, SQLITE_STATIC);
+	return walk(db, st, cb, arg);
+}
+
+int db_session_foreach_id(struct authd_db *db, enum db_role role, cn_id_t id,
+			  db_session_cb cb, void *arg)
+{
+	sqlite3_stmt *st;
+
+	if (prepare(db, &st, "SELECT " SESSION_COLS " FROM sessions WHERE role = ?1 AND id = ?2 "
+		    "ORDER BY family, client, service, port") < 0)
+		return -1;
+	sqlite3_bind_text(st, 1, db_role_name(role), -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, id);
+	return walk(db, st, cb, arg);
 }
 
 int db_session_del(struct authd_db *db, enum db_role role, const struct cn_session *key)

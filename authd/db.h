@@ -19,7 +19,7 @@
 
 #include "ctl.h"
 
-#define DB_SCHEMA_VERSION 2
+#define DB_SCHEMA_VERSION 3
 #define DB_DIGEST_MAX 64
 
 struct authd_db;
@@ -35,6 +35,8 @@ struct db_session {
 	char client_name[16];
 	int64_t created;    /* Unix seconds */
 	int64_t refreshed;  /* last successful authentication, Unix seconds */
+	bool has_key;       /* session_key is set (sessions stored before schema 3 have none) */
+	uint8_t session_key[32]; /* K_s: authenticates the revocation of this session */
 };
 
 /* What the profile tables hold; filled from the policy by the caller. */
@@ -86,6 +88,9 @@ typedef int (*db_session_cb)(const struct db_session *s, void *arg);
 /* Call cb for every session of role (0: every role), in key order; a non-zero return from
  * cb stops the walk and is returned. */
 int db_session_foreach(struct authd_db *db, enum db_role role, db_session_cb cb, void *arg);
+/* The same for the sessions of role with this ID (an index: no full scan). */
+int db_session_foreach_id(struct authd_db *db, enum db_role role, cn_id_t id,
+			  db_session_cb cb, void *arg);
 /* Delete one session by key; returns the number deleted (0 or 1). */
 int db_session_del(struct authd_db *db, enum db_role role, const struct cn_session *key);
 /* Delete the sessions that expired at now (expires != 0 and expires <= now) or whose last

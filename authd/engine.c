@@ -29,6 +29,7 @@ enum ev_kind { EV_PARENT = 1, EV_SIGNAL, EV_CTL_LISTEN, EV_CTL_CLIENT, EV_UDP };
 static const char *const counter_names[CNT_MAX - AUTH_EV_KIND_MAX - 1] = {
 	"auth-ok", "auth-failed", "sessions-added", "sessions-revoked", "sessions-expired",
 	"session-miss", "nfq-requests", "db-errors", "udp-errors", "ctl-refused",
+	"sessions-revoked-by-peer", "sessions-renewed", "revoke-unacked",
 };
 
 const char *engine_counter_name(int i)
@@ -123,6 +124,12 @@ static json_t *session_key_json(const struct cn_session *s)
 
 int engine_session_remove(struct engine *e, const struct db_session *s, int counter)
 {
+	return engine_session_drop(e, s, counter, true);
+}
+
+int engine_session_drop(struct engine *e, const struct db_session *s, int counter,
+			bool tell_peer)
+{
 	char id[CN_ID_STRLEN], client[INET6_ADDRSTRLEN];
 
 	if (counter != CNT_SESSIONS_EXPIRED && db_session_del(e->db, s->role, &s->s) < 0) {
@@ -133,9 +140,12 @@ int engine_session_remove(struct engine *e, const struct db_session *s, int coun
 	e->counters[counter]++;
 	inet_ntop(s->s.family, s->s.client, client, sizeof(client));
 	log_info("session %s of %s for %s %s", cn_id_format_hex(s->s.id, id, sizeof(id)), client,
-		 s->service_name, counter == CNT_SESSIONS_EXPIRED ? "expired" : "revoked");
+		 s->service_name, counter == CNT_SESSIONS_EXPIRED ? "expired" :
+		 counter == CNT_SESSIONS_PEER_REVOKED ? "revoked by the peer" : "revoked");
 	nfq_request(e, json_pack("{s:s, s:[o]}", "cmd", "session-del", "sessions",
 				 session_key_json(&s->s)));
+	if (tell_peer)
+		engine_revoke_peer(e, s);
 	return 0;
 }
 

@@ -30,6 +30,9 @@ enum engine_counter {
 	CNT_DB_ERRORS,
 	CNT_UDP_ERRORS,
 	CNT_CTL_REFUSED,
+	CNT_SESSIONS_PEER_REVOKED,   /* removed because the other side revoked them */
+	CNT_SESSIONS_RENEWED,        /* supervisor: replaced by a renewal before expiry */
+	CNT_REVOKE_UNACKED,          /* revocations the other side never acknowledged */
 	CNT_MAX,
 };
 
@@ -46,6 +49,7 @@ struct engine {
 	struct auth_ss *ss;
 	struct auth_header *hdr;
 	struct auth_sp *sp;
+	struct auth_rv *rv;          /* revocations to and from the other end of a session */
 	uint8_t group_key[CN_KEY_LEN];
 	bool has_group_key;
 	struct cn_replay replay;
@@ -91,6 +95,12 @@ void engine_start_entries(struct engine *e);
 /* Sessions: database + data plane. */
 int engine_session_store(struct engine *e, const struct db_session *s);
 int engine_session_remove(struct engine *e, const struct db_session *s, int counter);
+/* The same; tell_peer false: do not send the other end a revocation (it revoked the session
+ * itself, or never committed it). */
+int engine_session_drop(struct engine *e, const struct db_session *s, int counter,
+			bool tell_peer);
+/* engine_auth.c: tell the other end of s that it is gone (Auth-RST revoked). */
+void engine_revoke_peer(struct engine *e, const struct db_session *s);
 void engine_nfq_sync(struct engine *e);
 void engine_expire(struct engine *e);
 /* Revoke the sessions the current policy no longer allows; returns how many. */

@@ -167,6 +167,7 @@ static int op_commit(void *ctx, const struct auth_sp_session *s)
 	int64_t now = (int64_t)(engine_wall_ms() / 1000);
 	struct db_session d;
 	char peer[CN_COOP_ADDRSTRLEN], id[CN_ID_STRLEN], client[CN_COOP_ADDRSTRLEN];
+	int r;
 
 	if (s->client.family != s->vnic.addr.family) {
 		log_warnx("commit: client and vNIC of different families");
@@ -186,7 +187,11 @@ static int op_commit(void *ctx, const struct auth_sp_session *s)
 	snprintf(d.service_name, sizeof(d.service_name), "%s", s->service);
 	snprintf(d.client_name, sizeof(d.client_name), "%s", s->client_name);
 	d.created = d.refreshed = now;
-	if (engine_session_store(e, &d) < 0)
+	memcpy(d.session_key, s->session_key, sizeof(d.session_key));
+	d.has_key = true;
+	r = engine_session_store(e, &d);
+	sodium_memzero(&d, sizeof(d));
+	if (r < 0)
 		return -1;
 	e->counters[CNT_AUTH_OK]++;
 	log_info("session %s: client %s (%s) for %s on %s, via %s",
@@ -232,7 +237,8 @@ static void op_done(void *ctx, const struct auth_ss_outcome *o)
 	const struct pol_service *svc = policy_service_by_name(&e->pol, o->service);
 	char client[CN_COOP_ADDRSTRLEN], sp[CN_COOP_ADDRSTRLEN], id[CN_ID_STRLEN];
 	int64_t now = (int64_t)(engine_wall_ms() / 1000);
-	struct db_session d;
+	struct db_session d, old;
+	bool renewed, stored;
 	json_t *reply;
 
 	for (size_t i = 0; i < e->pol.n_start; i++) {
@@ -288,15 +294,23 @@ static void op_done(void *ctx, const struct auth_ss_outcome *o)
 	snprintf(d.service_name, sizeof(d.service_name), "%s", o->service);
 	snprintf(d.client_name, sizeof(d.client_name), "%s", o->client_name);
 	d.created = d.refreshed = now;
-	if (d.s.port == 0 || engine_session_store(e, &d) < 0) {
+	memcpy(d.session_key, o->session_key, sizeof(d.session_key));
+	d.has_key = true;
+	renewed = d.s.port != 0 && db_session_get(e->db, DB_ROLE_SUPERVISOR, &d.s, &old) == 1;
+	sodium_memzero(&old, sizeof(old));
+	stored = d.s.port != 0 && engine_session_store(e, &d) == 0;
+	sodium_memzero(d.session_key, sizeof(d.session_key));
+	if (!stored) {
 		e->counters[CNT_AUTH_FAILED]++;
 		engine_ctl_auth_done(e, o->handle, ctl_reply_error("authenticated, but the session "
 								   "could not be stored"));
 		return;
 	}
 	e->counters[CNT_AUTH_OK]++;
-	log_info("authenticated %s for %s: ID %s from %s", client, o->service,
-		 cn_id_format_hex(o->id, id, sizeof(id)), sp);
+	if (renewed)
+		e->counters[CNT_SESSIONS_RENEWED]++;
+	log_info("%s %s for %s: ID %s from %s", renewed ? "renewed" : "authenticated", client,
+		 o->service, cn_id_format_hex(o->id, id, sizeof(id)), sp);
 	engine_ctl_auth_done(e, o->handle, json_pack("{s:b, s:o}", "ok", 1, "session",
 						     cn_session_to_json(&d.s)));
 }
@@ -311,7 +325,7 @@ static int lost_cb(const struct db_session *s, void *arg)
 	if (s->s.id == o->id && s->s.family == to_af(o->client.family) &&
 	    !memcmp(s->s.client, o->client.addr, s->s.family == AF_INET ? 4 : 16) &&
 	    !strcmp(s->service_name, o->service))
-		engine_session_remove(e, s, CNT_SESSIONS_REVOKED);
+		engine_session_drop(e, s, CNT_SESSIONS_REVOKED, false); /* the SP has none */
 	return 0;
 }
 
@@ -398,10 +412,30 @@ void engine_session_miss(struct engine *e, const json_t *ev)
 		log_debug("session-miss for %s %s: %s", c, svc->name, err);
 }
 
+/*
+ * Renewal: an "authenticate" entry's session is authenticated again when 80% of its lifetime
+ * (from its last authentication) has passed, so a long-lived client never sees it expire.
+ * The new session has the same key (client, service, port): the SS's upsert and session-add
+ * switch its data plane to the new ID when it sends Auth-REP; the SP keeps the old session
+ * valid until that Auth-REP arrives and its commit replaces it (docs/authd.md, "Renewal").
+ */
+#define RENEW_AT_PERCENT 80
+
+static bool renewal_due(const struct db_session *s)
+{
+	int64_t now = (int64_t)(engine_wall_ms() / 1000), life;
+
+	if (s->s.expires == 0 || (int64_t)s->s.expires <= s->refreshed)
+		return false; /* no lifetime: nothing to renew */
+	life = (int64_t)s->s.expires - s->refreshed;
+	return now >= s->refreshed + life * RENEW_AT_PERCENT / 100;
+}
+
 void engine_start_entries(struct engine *e)
 {
 	uint64_t now = engine_now_ms();
 	char err[256];
+	int r;
 
 	for (size_t i = 0; e->start && i < e->pol.n_start; i++) {
 		struct start_state *st = &e->start[i];
@@ -416,9 +450,12 @@ void engine_start_entries(struct engine *e)
 		coop_to_bytes(&e->pol.start[i].client, key.client);
 		coop_to_bytes(&svc->addr, key.service);
 		key.port = svc->addr.port;
-		if (e->pol.start[i].client.family != svc->addr.family ||
-		    db_session_get(e->db, DB_ROLE_SUPERVISOR, &key, &have) != 0)
-			continue; /* have one (or cannot tell): nothing to do */
+		if (e->pol.start[i].client.family != svc->addr.family)
+			continue;
+		r = db_session_get(e->db, DB_ROLE_SUPERVISOR, &key, &have);
+		sodium_memzero(have.session_key, sizeof(have.session_key));
+		if (r < 0 || (r == 1 && !renewal_due(&have)))
+			continue; /* a session that is not due (or cannot tell): nothing to do */
 		if (engine_auth_start(e, &e->pol.start[i].client, svc->name, &st->handle, err,
 				      sizeof(err)) < 0) {
 			log_debug("authenticate %s: %s", svc->name, err);
@@ -426,6 +463,137 @@ void engine_start_entries(struct engine *e)
 			st->next_try_ms = now + 5000;
 		}
 	}
+}
+
+/* --- revocation between the two ends of a session ---------------------------------------- */
+
+/* "198.18.0.1:7447" or "[2001:db8::1]:7447" (cn_coop_addr_format) back to an address. */
+static int peer_parse(struct cn_coop_addr *out, const char *text)
+{
+	char host[INET6_ADDRSTRLEN + 2];
+	const char *colon = strrchr(text, ':');
+	size_t hl;
+	char *end;
+	unsigned long port;
+
+	if (!colon || colon == text)
+		return -1;
+	hl = (size_t)(colon - text);
+	if (text[0] == '[') {
+		if (hl < 3 || text[hl - 1] != ']')
+			return -1;
+		text++;
+		hl -= 2;
+	}
+	if (hl >= sizeof(host))
+		return -1;
+	memcpy(host, text, hl);
+	host[hl] = '\0';
+	errno = 0;
+	port = strtoul(colon + 1, &end, 10);
+	if (errno || *end || port < 1 || port > 65535 || cn_coop_addr_parse(out, host) < 0)
+		return -1;
+	out->port = (uint16_t)port;
+	return 0;
+}
+
+void engine_revoke_peer(struct engine *e, const struct db_session *s)
+{
+	struct cn_coop_addr to;
+	char id[CN_ID_STRLEN];
+
+	if (!e->rv || !s->has_key)
+		return; /* a session from before schema 3: the peer's copy expires on its own */
+	if (peer_parse(&to, s->peer) < 0) {
+		log_warnx("revoke: session %s has no peer address (\"%s\")",
+			  cn_id_format_hex(s->s.id, id, sizeof(id)), s->peer);
+		return;
+	}
+	if (auth_rv_send(e->rv, &to, s->s.id, s->service_name, s->session_key) < 0)
+		log_warnx("revoke: cannot tell %s about %s: %s", s->peer,
+			  cn_id_format_hex(s->s.id, id, sizeof(id)), strerror(errno));
+}
+
+static enum db_role my_role(const struct engine *e)
+{
+	return e->ss ? DB_ROLE_SUPERVISOR : DB_ROLE_PROVIDER;
+}
+
+struct rv_keys {
+	const char *service;
+	uint8_t (*keys)[CN_KEY_LEN];
+	size_t max, n;
+	const uint8_t *key;          /* rv_revoked: the session with this key */
+	struct engine *e;
+	const struct db_session *hit;
+};
+
+static int rv_keys_cb(const struct db_session *s, void *arg)
+{
+	struct rv_keys *k = arg;
+
+	if (s->has_key && !strcmp(s->service_name, k->service) && k->n < k->max)
+		memcpy(k->keys[k->n++], s->session_key, CN_KEY_LEN);
+	return 0;
+}
+
+static size_t rv_op_keys(void *ctx, cn_id_t id, const char *service,
+			 const struct cn_coop_addr *from, uint8_t (*keys)[CN_KEY_LEN], size_t max)
+{
+	struct engine *e = ctx;
+	struct rv_keys k = { .service = service, .keys = keys, .max = max };
+
+	(void)from; /* the proof with K_s decides, not the address (NAT, several sockets) */
+	if (db_session_foreach_id(e->db, my_role(e), id, rv_keys_cb, &k) < 0) {
+		e->counters[CNT_DB_ERRORS]++;
+		log_warnx("revoke: %s", db_error(e->db));
+		return 0;
+	}
+	return k.n;
+}
+
+static int rv_revoked_cb(const struct db_session *s, void *arg)
+{
+	struct rv_keys *k = arg;
+
+	if (s->has_key && !strcmp(s->service_name, k->service) &&
+	    cn_auth_equal(s->session_key, k->key, CN_KEY_LEN)) {
+		engine_session_drop(k->e, s, CNT_SESSIONS_PEER_REVOKED, false);
+		return 1;
+	}
+	return 0;
+}
+
+static void rv_op_revoked(void *ctx, cn_id_t id, const char *service,
+			  const uint8_t key[CN_KEY_LEN], const struct cn_coop_addr *from)
+{
+	struct engine *e = ctx;
+	struct rv_keys k = { .service = service, .key = key, .e = e };
+	char peer[CN_COOP_ADDRSTRLEN];
+
+	log_info("%s revoked the session for %s", cn_coop_addr_format(from, peer, sizeof(peer)),
+		 service);
+	if (db_session_foreach_id(e->db, my_role(e), id, rv_revoked_cb, &k) < 0) {
+		e->counters[CNT_DB_ERRORS]++;
+		log_warnx("revoke: %s", db_error(e->db));
+	}
+	/* authenticate at start again at once (an entry whose session is gone) */
+	if (e->ss)
+		engine_start_entries(e);
+}
+
+static void rv_op_result(void *ctx, cn_id_t id, const char *service,
+			 const struct cn_coop_addr *to, bool acked)
+{
+	struct engine *e = ctx;
+	char peer[CN_COOP_ADDRSTRLEN], ids[CN_ID_STRLEN];
+
+	if (acked)
+		return;
+	e->counters[CNT_REVOKE_UNACKED]++;
+	log_warnx("%s never acknowledged the revocation of %s for %s",
+		  cn_coop_addr_format(to, peer, sizeof(peer)), cn_id_format_hex(id, ids, sizeof(ids)),
+		  service);
 }
 
 /* --- input, timers ------------------------------------------------------------------------ */
@@ -436,12 +604,16 @@ static void dispatch_datagram(struct engine *e, const struct cn_coop_addr *from,
 	struct cn_coop_msg m;
 	enum cn_coop_kind kind = CN_KIND_INVALID;
 
+	if (cn_coop_decode(&m, buf, len, NULL) == CN_COOP_OK)
+		kind = cn_coop_kind(&m);
+	if (e->rv && kind != CN_KIND_INVALID && auth_rv_wants(&m)) {
+		auth_rv_input(e->rv, from, buf, len);
+		return;
+	}
 	if (e->ss) {
 		auth_ss_input(e->ss, from, buf, len);
 		return;
 	}
-	if (cn_coop_decode(&m, buf, len, NULL) == CN_COOP_OK)
-		kind = cn_coop_kind(&m);
 	/* a REQ straight from an SS goes to the header; a forwarded one (fwd set), a REP and
 	 * everything else to the provider, whose state machine counts what it refuses */
 	if (e->hdr && kind == CN_KIND_AUTH_REQ && m.fwd.family == CN_FAM_NONE) {
@@ -484,6 +656,8 @@ void engine_auth_tick(struct engine *e)
 		auth_ss_tick(e->ss);
 	if (e->sp)
 		auth_sp_tick(e->sp);
+	if (e->rv)
+		auth_rv_tick(e->rv);
 }
 
 uint64_t engine_auth_deadline(const struct engine *e)
@@ -493,6 +667,8 @@ uint64_t engine_auth_deadline(const struct engine *e)
 	if (e->ss && (x = auth_ss_next_deadline(e->ss)) < d)
 		d = x;
 	if (e->sp && (x = auth_sp_next_deadline(e->sp)) < d)
+		d = x;
+	if (e->rv && (x = auth_rv_next_deadline(e->rv)) < d)
 		d = x;
 	return d;
 }
@@ -504,9 +680,11 @@ void engine_auth_free(struct engine *e)
 	auth_ss_free(e->ss);
 	auth_header_free(e->hdr);
 	auth_sp_free(e->sp);
+	auth_rv_free(e->rv);
 	e->ss = NULL;
 	e->hdr = NULL;
 	e->sp = NULL;
+	e->rv = NULL;
 }
 
 static void timing_from_config(struct engine *e)
@@ -562,6 +740,18 @@ int engine_auth_setup(struct engine *e)
 		struct auth_header_ops ops = { e, op_wall, op_send, op_route, op_event };
 		e->hdr = auth_header_new(&ops, &e->timing, e->group_key);
 		if (!e->hdr)
+			return -1;
+	}
+	/* the ends of a session: a supervisor and a provider (a header alone has none) */
+	if ((e->cfg->roles & (ROLE_SUPERVISOR | ROLE_PROVIDER)) && !e->rv) {
+		struct auth_rv_ops ops = { e, op_now, op_wall, op_send, rv_op_keys, rv_op_revoked,
+					   rv_op_result, op_event };
+		struct auth_rv_config c = { .timing = e->timing,
+					    .dir = (e->cfg->roles & ROLE_SUPERVISOR) ?
+						   CN_DIR_SS_TO_SP : CN_DIR_SP_TO_SS,
+					    .replay = &e->replay };
+		e->rv = auth_rv_new(&ops, &c);
+		if (!e->rv)
 			return -1;
 	}
 	return 0;

@@ -81,7 +81,7 @@ static const char *const err_text[] = {
 	[CN_COOP_E_NO_APP] = "no cooperative flag set",
 	[CN_COOP_E_MULTI_APP] = "more than one cooperative flag set",
 	[CN_COOP_E_NO_CTL] = "no control flag set",
-	[CN_COOP_E_AUTH_FLAGS] = "auth control flags are none of REQ, REP&REQ, REP, RST+error",
+	[CN_COOP_E_AUTH_FLAGS] = "auth control flags are none of REQ, REP&REQ, REP, RST+error, REP&RST",
 	[CN_COOP_E_STATUS_FLAGS] = "status control flags are none of REQ, REP, RST+error",
 	[CN_COOP_E_VNIC_STATUS] = "vNIC status out of range",
 	[CN_COOP_E_SENDER_KIND] = "sender kind out of range or wrong for this message",
@@ -122,6 +122,7 @@ const char *cn_auth_error_name(uint16_t code)
 		[CN_AUTHERR_TIMEOUT] = "timeout",
 		[CN_AUTHERR_BAD_EXCHANGE] = "bad-exchange",
 		[CN_AUTHERR_INTERNAL] = "internal",
+		[CN_AUTHERR_REVOKED] = "revoked",
 	};
 
 	if (code > CN_AUTHERR_MAX)
@@ -137,6 +138,7 @@ const char *cn_coop_kind_name(enum cn_coop_kind kind)
 		[CN_KIND_AUTH_REPREQ] = "Auth-REP&REQ",
 		[CN_KIND_AUTH_REP] = "Auth-REP",
 		[CN_KIND_AUTH_RST] = "Auth-RST",
+		[CN_KIND_AUTH_REPRST] = "Auth-REP&RST",
 		[CN_KIND_STATUS_REQ] = "Status-REQ",
 		[CN_KIND_STATUS_REP] = "Status-REP",
 		[CN_KIND_STATUS_RST] = "Status-RST",
@@ -156,6 +158,7 @@ enum cn_coop_kind cn_coop_kind(const struct cn_coop_msg *m)
 		case CN_CTL_REQ | CN_CTL_REP: return CN_KIND_AUTH_REPREQ;
 		case CN_CTL_REP: return CN_KIND_AUTH_REP;
 		case CN_CTL_RST | CN_CTL_ERROR: return CN_KIND_AUTH_RST;
+		case CN_CTL_REP | CN_CTL_RST: return CN_KIND_AUTH_REPRST;
 		default: return CN_KIND_INVALID;
 		}
 	}
@@ -310,6 +313,9 @@ static const struct kind_rule rules[] = {
 		0, 1u << CN_SENDER_NONE },
 	[CN_KIND_AUTH_RST] = { F_NSS | F_TS,
 		F_NSP | F_SERVICE | F_PROOF, 1u << CN_SENDER_NONE },
+	/* the acknowledgement of a revocation: echoes its ID, service and nonce_ss */
+	[CN_KIND_AUTH_REPRST] = { F_ID | F_NSS | F_TS | F_SERVICE | F_PROOF,
+		0, 1u << CN_SENDER_NONE },
 	[CN_KIND_STATUS_REQ] = { F_NSS | F_TS | F_SENDER,
 		F_ID | F_SERVICE | F_PROOF | F_MAC, (1u << CN_SENDER_CLIENT) | (1u << CN_SENDER_VNIC) },
 	[CN_KIND_STATUS_REP] = { F_NSS | F_NSP | F_TS | F_SENDER,
@@ -364,10 +370,15 @@ static const struct {
 	{ F_MAC, "mac", 0 /* at the end: offset filled by the caller */ },
 };
 
+/* An Auth-RST revoked names a session: it needs what the other RSTs may not carry. */
+static const struct kind_rule revoke_rule = { F_ID | F_NSS | F_TS | F_SERVICE | F_PROOF,
+	0, 1u << CN_SENDER_NONE };
+
 static enum cn_coop_err check_kind(const struct cn_coop_msg *m, enum cn_coop_kind kind,
     struct cn_coop_diag *diag)
 {
-	const struct kind_rule *r = &rules[kind];
+	const struct kind_rule *r = kind == CN_KIND_AUTH_RST && m->error == CN_AUTHERR_REVOKED ?
+	    &revoke_rule : &rules[kind];
 	unsigned have = present_fields(m);
 	size_t mac_off = CN_COOP_FIXED_LEN + m->dev_len;
 

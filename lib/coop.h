@@ -88,7 +88,9 @@ enum cn_auth_error {
 	CN_AUTHERR_TIMEOUT = 6,         /* the SP gave up waiting for Auth-REP */
 	CN_AUTHERR_BAD_EXCHANGE = 7,    /* Auth-REP for no pending exchange */
 	CN_AUTHERR_INTERNAL = 8,        /* the SP could not complete (database, ...) */
-	CN_AUTHERR_MAX = CN_AUTHERR_INTERNAL,
+	CN_AUTHERR_REVOKED = 9,         /* revocation of the session ID names (SP <-> SS):
+	                                   ID, service, proof with K_s; answered by Auth-REP&RST */
+	CN_AUTHERR_MAX = CN_AUTHERR_REVOKED,
 };
 const char *cn_auth_error_name(uint16_t code);
 
@@ -133,7 +135,8 @@ enum cn_coop_kind {
 	CN_KIND_AUTH_REQ,     /* auth, req: service + proof, info_client */
 	CN_KIND_AUTH_REPREQ,  /* auth, req, rep: ID, both nonces, proof */
 	CN_KIND_AUTH_REP,     /* auth, rep: success, ID, both nonces, proof */
-	CN_KIND_AUTH_RST,     /* auth, rst, error: error code */
+	CN_KIND_AUTH_RST,     /* auth, rst, error: error code (revoked: ID, service, proof) */
+	CN_KIND_AUTH_REPRST,  /* auth, rep, rst: acknowledges an Auth-RST revoked */
 	CN_KIND_STATUS_REQ,   /* status, req: ask a peer for its status */
 	CN_KIND_STATUS_REP,   /* status, rep: info_vNIC (from an SP) or info_client (from an SS) */
 	CN_KIND_STATUS_RST,   /* status, rst, error */
@@ -156,7 +159,7 @@ enum cn_coop_err {
 	CN_COOP_E_NO_APP,        /* no cooperative flag set */
 	CN_COOP_E_MULTI_APP,     /* more than one cooperative flag set */
 	CN_COOP_E_NO_CTL,        /* no control flag set */
-	CN_COOP_E_AUTH_FLAGS,    /* auth with a control-flag combination that is none of the four */
+	CN_COOP_E_AUTH_FLAGS,    /* auth with a control-flag combination it does not define */
 	CN_COOP_E_STATUS_FLAGS,  /* status with a control-flag combination it does not define */
 	CN_COOP_E_VNIC_STATUS,   /* vNIC status value out of range */
 	CN_COOP_E_SENDER_KIND,   /* sender kind out of range, or the wrong one for the message */

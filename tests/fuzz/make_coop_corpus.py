@@ -32,6 +32,8 @@ seeds = {
                          service=b"http", proof=P),
     "auth-rep": dgram(2, 1, ident=0x6141, nsp=b"\x22" * 16, service=b"http", proof=P),
     "auth-rst": dgram(12, 1, err=1),
+    "auth-rst-revoked": dgram(12, 1, ident=0x6141, err=9, service=b"http", proof=P),
+    "auth-reprst": dgram(6, 1, ident=0x6141, service=b"http", proof=P),
     "status-rep": dgram(2, 2, nsp=b"\x22" * 16, skind=2, vst=3, sender=vnic, mac=P),
     "dev": dgram(1, 0x0100, ident=7, dev=b"\x01\x02hi"),
 }

@@ -885,6 +885,413 @@ static void test_names(void **state)
 
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
+/* ------------------------------------------------------------------ revocation */
+
+/* Two ends of sessions, each with an auth_rv, on a lossy link of their own. */
+struct rv_side {
+	struct auth_rv *rv;
+	struct cn_coop_addr addr;
+	struct cn_replay_mem *rmem;
+	struct cn_replay replay;
+	struct { cn_id_t id; uint8_t key[CN_KEY_LEN]; bool live; } sess[4];
+	int revoked;          /* revoked() calls */
+	uint8_t revoked_key[CN_KEY_LEN];
+	int acked, unacked;
+};
+
+static struct {
+	uint64_t now, wall;
+	struct rv_side ss, sp;
+	struct dgram q[MAXQ];
+	size_t nq;
+	struct dgram last_revoke;  /* the last Auth-RST revoked sent (a capture) */
+	int drop_revokes, drop_acks;
+	size_t events[AUTH_EV_KIND_MAX + 1];
+	size_t revokes_sent, acks_sent;
+} R;
+
+static uint64_t rv_now(void *ctx) { (void)ctx; return R.now; }
+static uint64_t rv_wall(void *ctx) { (void)ctx; return R.wall; }
+
+static int rv_send_op(void *ctx, const struct cn_coop_addr *to, const uint8_t *buf, size_t len)
+{
+	struct rv_side *me = ctx;
+	struct dgram *d;
+	enum cn_coop_kind k = kind_of(buf, len);
+
+	assert_true(k == CN_KIND_AUTH_RST || k == CN_KIND_AUTH_REPRST);
+	if (k == CN_KIND_AUTH_RST) {
+		R.revokes_sent++;
+		R.last_revoke.from = me->addr;
+		R.last_revoke.to = *to;
+		memcpy(R.last_revoke.buf, buf, len);
+		R.last_revoke.len = len;
+		if (R.drop_revokes > 0) {
+			R.drop_revokes--;
+			return 0;
+		}
+	} else {
+		R.acks_sent++;
+		if (R.drop_acks > 0) {
+			R.drop_acks--;
+			return 0;
+		}
+	}
+	assert_true(R.nq < MAXQ);
+	d = &R.q[R.nq++];
+	d->from = me->addr;
+	d->to = *to;
+	memcpy(d->buf, buf, len);
+	d->len = len;
+	return 0;
+}
+
+static size_t rv_keys_op(void *ctx, cn_id_t id, const char *service,
+    const struct cn_coop_addr *from, uint8_t (*keys)[CN_KEY_LEN], size_t max)
+{
+	struct rv_side *me = ctx;
+	size_t n = 0;
+
+	(void)from;
+	if (strcmp(service, "http") != 0)
+		return 0;
+	for (size_t i = 0; i < 4 && n < max; i++)
+		if (me->sess[i].live && me->sess[i].id == id)
+			memcpy(keys[n++], me->sess[i].key, CN_KEY_LEN);
+	return n;
+}
+
+static void rv_revoked_op(void *ctx, cn_id_t id, const char *service,
+    const uint8_t key[CN_KEY_LEN], const struct cn_coop_addr *from)
+{
+	struct rv_side *me = ctx;
+
+	(void)service;
+	(void)from;
+	me->revoked++;
+	memcpy(me->revoked_key, key, CN_KEY_LEN);
+	for (size_t i = 0; i < 4; i++)
+		if (me->sess[i].live && me->sess[i].id == id &&
+		    memcmp(me->sess[i].key, key, CN_KEY_LEN) == 0)
+			me->sess[i].live = false;
+}
+
+static void rv_result_op(void *ctx, cn_id_t id, const char *service,
+    const struct cn_coop_addr *to, bool acked)
+{
+	struct rv_side *me = ctx;
+
+	(void)id;
+	(void)service;
+	(void)to;
+	if (acked)
+		me->acked++;
+	else
+		me->unacked++;
+}
+
+static void rv_event_op(void *ctx, const struct auth_event *ev)
+{
+	(void)ctx;
+	R.events[ev->kind]++;
+}
+
+static void rv_side_init(struct rv_side *s, const char *addr, enum cn_proof_dir dir)
+{
+	struct auth_rv_ops ops = { s, rv_now, rv_wall, rv_send_op, rv_keys_op, rv_revoked_op,
+	    rv_result_op, rv_event_op };
+	struct auth_rv_config cfg = { .dir = dir };
+
+	assert_int_equal(cn_coop_addr_parse(&s->addr, addr), 0);
+	s->addr.port = 7447;
+	s->rmem = cn_replay_mem_new(256, 120000);
+	assert_non_null(s->rmem);
+	cn_replay_mem_bind(s->rmem, &s->replay);
+	cfg.replay = &s->replay;
+	s->rv = auth_rv_new(&ops, &cfg);
+	assert_non_null(s->rv);
+}
+
+/* One session (ID 0x6141, http) known to both ends with the same K_s. */
+static int rv_setup(void **state)
+{
+	(void)state;
+	memset(&R, 0, sizeof(R));
+	R.now = 1000;
+	R.wall = 1795000000000ull;
+	rv_side_init(&R.ss, "198.18.0.1", CN_DIR_SS_TO_SP);
+	rv_side_init(&R.sp, "198.18.0.3", CN_DIR_SP_TO_SS);
+	for (int i = 0; i < 2; i++) {
+		struct rv_side *s = i ? &R.sp : &R.ss;
+		s->sess[0].id = 0x6141;
+		memset(s->sess[0].key, 0x42, CN_KEY_LEN);
+		s->sess[0].live = true;
+	}
+	return 0;
+}
+
+static int rv_teardown(void **state)
+{
+	(void)state;
+	auth_rv_free(R.ss.rv);
+	auth_rv_free(R.sp.rv);
+	cn_replay_mem_free(R.ss.rmem);
+	cn_replay_mem_free(R.sp.rmem);
+	return 0;
+}
+
+static void rv_deliver(void)
+{
+	for (int guard = 0; R.nq > 0 && guard < 100; guard++) {
+		struct dgram d = R.q[0];
+		struct rv_side *to = cn_coop_addr_equal(&d.to, &R.ss.addr, true) ? &R.ss : &R.sp;
+
+		memmove(R.q, R.q + 1, (R.nq - 1) * sizeof(R.q[0]));
+		R.nq--;
+		auth_rv_input(to->rv, &d.from, d.buf, d.len);
+	}
+}
+
+static void rv_advance(uint64_t ms)
+{
+	for (uint64_t t = 0; t < ms; t += 100) {
+		R.now += 100;
+		R.wall += 100;
+		auth_rv_tick(R.ss.rv);
+		auth_rv_tick(R.sp.rv);
+		rv_deliver();
+	}
+}
+
+/* The SP revokes (e.g. coopnetctl revoke): its local copy is gone; the SS's goes at once. */
+static void test_revoke_sp_to_ss(void **state)
+{
+	uint8_t key[CN_KEY_LEN];
+
+	(void)state;
+	memset(key, 0x42, sizeof(key));
+	R.sp.sess[0].live = false;
+	assert_int_equal(auth_rv_send(R.sp.rv, &R.ss.addr, 0x6141, "http", key), 0);
+	assert_int_equal(auth_rv_send(R.sp.rv, &R.ss.addr, 0x6141, "http", key), 0); /* once */
+	assert_int_equal(R.revokes_sent, 1);
+	assert_int_equal(auth_rv_pending(R.sp.rv), 1);
+	rv_deliver();
+	assert_int_equal(R.ss.revoked, 1);
+	assert_false(R.ss.sess[0].live);
+	assert_memory_equal(R.ss.revoked_key, key, CN_KEY_LEN);
+	assert_int_equal(R.sp.acked, 1);
+	assert_int_equal(auth_rv_pending(R.sp.rv), 0);
+	assert_int_equal(R.events[AUTH_EV_REVOKED], 1);
+	assert_int_equal(R.events[AUTH_EV_REVOKE_ACKED], 1);
+	/* nothing more to send: no timers but the kept acknowledgement */
+	rv_advance(60000);
+	assert_int_equal(R.revokes_sent, 1);
+	assert_int_equal(auth_rv_next_deadline(R.sp.rv), UINT64_MAX);
+	assert_int_equal(auth_rv_next_deadline(R.ss.rv), UINT64_MAX);
+}
+
+/* The same from the SS to the SP (a revoke on the SS reaches the SP). */
+static void test_revoke_ss_to_sp(void **state)
+{
+	uint8_t key[CN_KEY_LEN];
+
+	(void)state;
+	memset(key, 0x42, sizeof(key));
+	R.ss.sess[0].live = false;
+	assert_int_equal(auth_rv_send(R.ss.rv, &R.sp.addr, 0x6141, "http", key), 0);
+	rv_deliver();
+	assert_int_equal(R.sp.revoked, 1);
+	assert_false(R.sp.sess[0].live);
+	assert_int_equal(R.ss.acked, 1);
+}
+
+/* Lost revocations are resent (same bytes, backoff 0.5 s, 1 s); a lost acknowledgement
+ * makes the peer answer the retransmission again without revoking twice. */
+static void test_revoke_retries(void **state)
+{
+	uint8_t key[CN_KEY_LEN], first[CN_COOP_MAX_LEN];
+
+	(void)state;
+	memset(key, 0x42, sizeof(key));
+	R.drop_revokes = 2;
+	R.drop_acks = 1;
+	assert_int_equal(auth_rv_send(R.sp.rv, &R.ss.addr, 0x6141, "http", key), 0);
+	memcpy(first, R.last_revoke.buf, R.last_revoke.len);
+	rv_advance(400);
+	assert_int_equal(R.revokes_sent, 1);
+	rv_advance(100);                       /* 0.5 s: second, lost */
+	assert_int_equal(R.revokes_sent, 2);
+	assert_memory_equal(R.last_revoke.buf, first, R.last_revoke.len);
+	rv_advance(1000);                      /* 1.5 s: third, arrives; its ack is lost */
+	assert_int_equal(R.revokes_sent, 3);
+	assert_int_equal(R.ss.revoked, 1);
+	assert_int_equal(R.sp.acked, 0);
+	rv_advance(2000);                      /* 3.5 s: fourth: a duplicate, answered again */
+	assert_int_equal(R.revokes_sent, 4);
+	assert_int_equal(R.ss.revoked, 1);
+	assert_int_equal(R.events[AUTH_EV_DUPLICATE], 1);
+	assert_int_equal(R.sp.acked, 1);
+	assert_int_equal(R.sp.unacked, 0);
+	assert_int_equal(R.events[AUTH_EV_RETRANSMIT], 3);
+}
+
+/* No answer at all: max_tries (5) transmissions, then result(!acked), 11.5 s after. */
+static void test_revoke_gives_up(void **state)
+{
+	uint8_t key[CN_KEY_LEN];
+
+	(void)state;
+	memset(key, 0x42, sizeof(key));
+	R.drop_revokes = 100;
+	assert_int_equal(auth_rv_send(R.sp.rv, &R.ss.addr, 0x6141, "http", key), 0);
+	rv_advance(11400);
+	assert_int_equal(R.revokes_sent, 5);
+	assert_int_equal(R.sp.unacked, 0);
+	rv_advance(100);
+	assert_int_equal(R.revokes_sent, 5);
+	assert_int_equal(R.sp.unacked, 1);
+	assert_int_equal(auth_rv_pending(R.sp.rv), 0);
+	assert_true(R.ss.sess[0].live);
+}
+
+/* A forged revocation (any key but K_s), one reflected back to its sender, and one with a
+ * changed ID or byte revoke nothing. */
+static void test_revoke_forged(void **state)
+{
+	uint8_t wrong[CN_KEY_LEN], key[CN_KEY_LEN];
+	struct dgram d;
+
+	(void)state;
+	memset(wrong, 0x43, sizeof(wrong));
+	memset(key, 0x42, sizeof(key));
+	R.drop_revokes = 1;
+	assert_int_equal(auth_rv_send(R.sp.rv, &R.ss.addr, 0x6141, "http", wrong), 0);
+	d = R.last_revoke;
+	assert_int_equal(auth_rv_input(R.ss.rv, &d.from, d.buf, d.len), -1);
+	assert_int_equal(R.ss.revoked, 0);
+	assert_true(R.ss.sess[0].live);
+	assert_int_equal(R.events[AUTH_EV_BAD_PROOF], 1);
+
+	/* the SS's own revocation (with the right K_s) sent back to it: direction differs */
+	R.drop_revokes = 1;
+	assert_int_equal(auth_rv_send(R.ss.rv, &R.sp.addr, 0x6141, "http", key), 0);
+	d = R.last_revoke;
+	assert_int_equal(auth_rv_input(R.ss.rv, &R.sp.addr, d.buf, d.len), -1);
+	assert_true(R.ss.sess[0].live);
+
+	/* every byte flipped in turn: refused (decoder, window or proof) */
+	R.drop_revokes = 1;
+	R.sp.sess[0].live = true;
+	auth_rv_free(R.sp.rv);
+	rv_side_init(&R.sp, "198.18.0.3", CN_DIR_SP_TO_SS); /* forget the pending one */
+	assert_int_equal(auth_rv_send(R.sp.rv, &R.ss.addr, 0x6141, "http", key), 0);
+	d = R.last_revoke;
+	for (size_t i = 0; i < d.len; i++) {
+		struct dgram x = d;
+
+		x.buf[i] ^= 0x01;
+		assert_int_equal(auth_rv_input(R.ss.rv, &x.from, x.buf, x.len), -1);
+	}
+	assert_int_equal(R.ss.revoked, 0);
+	assert_true(R.ss.sess[0].live);
+	/* the genuine bytes work */
+	assert_int_equal(auth_rv_input(R.ss.rv, &d.from, d.buf, d.len), 0);
+	assert_int_equal(R.ss.revoked, 1);
+}
+
+/* A captured revocation replayed after its acknowledgement was forgotten: the replay cache
+ * refuses it, even when a new session took the same ID with the same key (a worst case the
+ * session key normally rules out). Outside the window: stale. */
+static void test_revoke_replay_and_stale(void **state)
+{
+	uint8_t key[CN_KEY_LEN];
+	struct dgram d;
+
+	(void)state;
+	memset(key, 0x42, sizeof(key));
+	assert_int_equal(auth_rv_send(R.sp.rv, &R.ss.addr, 0x6141, "http", key), 0);
+	d = R.last_revoke;
+	rv_deliver();
+	assert_int_equal(R.ss.revoked, 1);
+	rv_advance(25000);                      /* past linger: the answer is forgotten */
+	R.ss.sess[0].live = true;
+	assert_int_equal(auth_rv_input(R.ss.rv, &d.from, d.buf, d.len), -1);
+	assert_int_equal(R.events[AUTH_EV_REPLAY], 1);
+	assert_int_equal(R.ss.revoked, 1);
+	assert_true(R.ss.sess[0].live);
+	rv_advance(10000);                      /* 35 s after: outside the 30 s window */
+	assert_int_equal(auth_rv_input(R.ss.rv, &d.from, d.buf, d.len), -1);
+	assert_int_equal(R.events[AUTH_EV_STALE], 1);
+	assert_true(R.ss.sess[0].live);
+}
+
+/* Both ends revoke the same session at once: each takes the other's revocation as the
+ * acknowledgement of its own; nothing is retried. */
+static void test_revoke_crossed(void **state)
+{
+	uint8_t key[CN_KEY_LEN];
+
+	(void)state;
+	memset(key, 0x42, sizeof(key));
+	R.ss.sess[0].live = R.sp.sess[0].live = false;
+	assert_int_equal(auth_rv_send(R.ss.rv, &R.sp.addr, 0x6141, "http", key), 0);
+	assert_int_equal(auth_rv_send(R.sp.rv, &R.ss.addr, 0x6141, "http", key), 0);
+	rv_deliver();
+	assert_int_equal(R.ss.acked, 1);
+	assert_int_equal(R.sp.acked, 1);
+	assert_int_equal(R.ss.revoked + R.sp.revoked, 0); /* neither had a live one left */
+	rv_advance(15000);
+	assert_int_equal(R.revokes_sent, 2);
+	assert_int_equal(R.ss.unacked + R.sp.unacked, 0);
+}
+
+/* The codec: an Auth-RST revoked needs the ID, service and proof; other RSTs may not carry
+ * an ID; Auth-REP&RST decodes. */
+static void test_revoke_codec(void **state)
+{
+	struct cn_coop_msg m, d;
+	uint8_t buf[CN_COOP_MAX_LEN];
+	size_t len;
+	struct cn_coop_diag diag;
+
+	(void)state;
+	cn_coop_init(&m, CN_COOP_AUTH, CN_CTL_RST | CN_CTL_ERROR);
+	m.error = CN_AUTHERR_REVOKED;
+	m.timestamp_ms = 1;
+	memset(m.nonce_ss, 1, sizeof(m.nonce_ss));
+	assert_true(cn_coop_set_service(&m, "http"));
+	memset(m.proof, 7, sizeof(m.proof));
+	assert_int_equal(cn_coop_encode(&m, buf, sizeof(buf), &len, &diag), CN_COOP_E_MISSING);
+	assert_string_equal(diag.field, "id");
+	m.id = 0x6141;
+	assert_int_equal(cn_coop_encode(&m, buf, sizeof(buf), &len, NULL), CN_COOP_OK);
+	assert_int_equal(cn_coop_decode(&d, buf, len, NULL), CN_COOP_OK);
+	assert_int_equal(d.id, 0x6141);
+	assert_true(auth_rv_wants(&d));
+	memset(m.nonce_sp, 2, sizeof(m.nonce_sp));
+	assert_int_equal(cn_coop_encode(&m, buf, sizeof(buf), &len, &diag), CN_COOP_E_UNUSED);
+	memset(m.nonce_sp, 0, sizeof(m.nonce_sp));
+	memset(m.proof, 0, sizeof(m.proof));
+	assert_int_equal(cn_coop_encode(&m, buf, sizeof(buf), &len, &diag), CN_COOP_E_MISSING);
+	assert_string_equal(diag.field, "proof");
+	m.error = CN_AUTHERR_DENIED;
+	assert_int_equal(cn_coop_encode(&m, buf, sizeof(buf), &len, &diag), CN_COOP_E_UNUSED);
+	assert_string_equal(diag.field, "id");
+	assert_string_equal(cn_auth_error_name(CN_AUTHERR_REVOKED), "revoked");
+	cn_coop_init(&m, CN_COOP_AUTH, CN_CTL_REP | CN_CTL_RST);
+	m.id = 0x6141;
+	m.timestamp_ms = 1;
+	memset(m.nonce_ss, 1, sizeof(m.nonce_ss));
+	assert_true(cn_coop_set_service(&m, "http"));
+	memset(m.proof, 7, sizeof(m.proof));
+	assert_int_equal(cn_coop_encode(&m, buf, sizeof(buf), &len, NULL), CN_COOP_OK);
+	assert_int_equal(cn_coop_decode(&d, buf, len, NULL), CN_COOP_OK);
+	assert_int_equal(cn_coop_kind(&d), CN_KIND_AUTH_REPRST);
+	assert_string_equal(cn_coop_kind_name(CN_KIND_AUTH_REPRST), "Auth-REP&RST");
+}
+
+#define TR(f) cmocka_unit_test_setup_teardown(f, rv_setup, rv_teardown)
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -911,6 +1318,14 @@ int main(void)
 		T(test_ids_unique_and_busy),
 		T(test_commit_failure),
 		T(test_names),
+		TR(test_revoke_sp_to_ss),
+		TR(test_revoke_ss_to_sp),
+		TR(test_revoke_retries),
+		TR(test_revoke_gives_up),
+		TR(test_revoke_forged),
+		TR(test_revoke_replay_and_stale),
+		TR(test_revoke_crossed),
+		TR(test_revoke_codec),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

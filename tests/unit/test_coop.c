@@ -54,6 +54,10 @@ static void sample(struct cn_coop_msg *m, enum cn_coop_kind kind)
 		cn_coop_init(m, CN_COOP_AUTH, CN_CTL_RST | CN_CTL_ERROR);
 		m->error = CN_AUTHERR_DENIED;
 		break;
+	case CN_KIND_AUTH_REPRST:
+		cn_coop_init(m, CN_COOP_AUTH, CN_CTL_REP | CN_CTL_RST);
+		m->id = 0x6141;
+		break;
 	case CN_KIND_STATUS_REQ:
 		cn_coop_init(m, CN_COOP_STATUS, CN_CTL_REQ);
 		m->sender.kind = CN_SENDER_CLIENT;

@@ -160,7 +160,7 @@ static void test_migrate_from_v1(void **state)
 		     "PRAGMA user_version = 1;");
 	db = db_open(path, err, sizeof(err));
 	assert_non_null(db);
-	assert_int_equal(db_user_version(db), 2);
+	assert_int_equal(db_user_version(db), DB_SCHEMA_VERSION);
 	assert_int_equal(db_session_put(db, &s), 0); /* the v2 table exists */
 	db_close(db);
 	/* and the v1 data is still there */
@@ -407,6 +407,56 @@ static void test_forced_failures(void **state)
 	assert_int_equal(db_replay_prune(f->db, 1000), 1);
 }
 
+static int key_cb(const struct db_session *s, void *arg)
+{
+	struct db_session *out = arg;
+
+	*out = *s;
+	return 0;
+}
+
+/* Schema 3: the session key survives a restart, sessions without one read back without; the
+ * ID walk sees only that role's sessions with that ID. */
+static void test_session_key_and_id_walk(void **state)
+{
+	struct fixture *f = *state;
+	struct db_session a = mk(DB_ROLE_SUPERVISOR, "198.18.1.2", "198.19.0.10", 80, 0x6141);
+	struct db_session b = mk(DB_ROLE_SUPERVISOR, "198.18.1.3", "198.19.0.10", 80, 0x6141);
+	struct db_session c = mk(DB_ROLE_PROVIDER, "198.18.1.2", "198.19.0.10", 80, 0x6141);
+	struct db_session got;
+	char err[256];
+
+	memset(a.session_key, 0x5a, sizeof(a.session_key));
+	a.has_key = true;
+	assert_int_equal(db_session_put(f->db, &a), 0);
+	assert_int_equal(db_session_put(f->db, &b), 0);
+	assert_int_equal(db_session_put(f->db, &c), 0);
+	db_close(f->db);
+	f->db = db_open(f->path, err, sizeof(err));
+	assert_non_null(f->db);
+	assert_int_equal(db_session_get(f->db, DB_ROLE_SUPERVISOR, &a.s, &got), 1);
+	assert_true(got.has_key);
+	assert_memory_equal(got.session_key, a.session_key, sizeof(a.session_key));
+	assert_int_equal(db_session_get(f->db, DB_ROLE_SUPERVISOR, &b.s, &got), 1);
+	assert_false(got.has_key);
+	{
+		int n = 0;
+		assert_int_equal(db_session_foreach_id(f->db, DB_ROLE_SUPERVISOR, 0x6141, count_cb,
+						       &n), 0);
+		assert_int_equal(n, 2);
+		n = 0;
+		assert_int_equal(db_session_foreach_id(f->db, DB_ROLE_PROVIDER, 0x6141, count_cb,
+						       &n), 0);
+		assert_int_equal(n, 1);
+		n = 0;
+		assert_int_equal(db_session_foreach_id(f->db, DB_ROLE_SUPERVISOR, 0x6142, count_cb,
+						       &n), 0);
+		assert_int_equal(n, 0);
+	}
+	assert_int_equal(db_session_foreach_id(f->db, DB_ROLE_PROVIDER, 0x6141, key_cb, &got), 0);
+	assert_int_equal(got.role, DB_ROLE_PROVIDER);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -420,6 +470,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_replay_cache_survives_restart, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_profile_replace_and_failure, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_forced_failures, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_session_key_and_id_walk, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

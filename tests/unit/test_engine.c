@@ -550,6 +550,8 @@ static void ss_policy(struct node *n, const char *extra)
 		node_port(&SP), extra);
 }
 
+static unsigned sp_idle; /* the SP's idle_time (0: none); setup() resets it */
+
 static void sp_policy(struct node *n, unsigned lifetime, bool with_lan1)
 {
 	node_set_policy(n,
@@ -565,8 +567,8 @@ static void sp_policy(struct node *n, unsigned lifetime, bool with_lan1)
 		"        \"keys\": { \"http\": \"" K1 "\" } },"
 		"      { \"name\": \"lan2\", \"address\": \"198.18.1.3\", \"services\": [\"http\"],"
 		"        \"keys\": { \"http\": \"" K2 "\" } } ],"
-		"    \"id_lifetime\": %u } }",
-		node_port(&SP), with_lan1 ? "lan1" : "other", lifetime);
+		"    \"id_lifetime\": %u, \"idle_time\": %u } }",
+		node_port(&SP), with_lan1 ? "lan1" : "other", lifetime, sp_idle);
 }
 
 /* Both nodes open, policies applied, each link up to its fake coopnet-nfq. */
@@ -590,6 +592,7 @@ static int setup(void **state)
 	if (!mkdtemp(DIR_))
 		return -1;
 	chmod(DIR_, 0755); /* the permission test connects as nobody */
+	sp_idle = 0;
 	node_init(&SS, "ss", ROLE_SUPERVISOR);
 	node_init(&SP, "sp", ROLE_HEADER | ROLE_PROVIDER);
 	return 0;
@@ -802,12 +805,120 @@ static void test_revoke(void **state)
 	json_decref(r);
 	assert_int_equal(n_sessions(&SP), 0);
 
+	/* the SP tells the SS (Auth-RST revoked): the SS's copy leaves its database and data
+	 * plane at once, and the SS acknowledges (Auth-REP&RST) */
+	PUMP_UNTIL(nfq_count(&SS.nfq, "session-del") == 1);
+	r = nfq_last(&SS.nfq, "session-del");
+	d = json_array_get(json_object_get(r, "sessions"), 0);
+	assert_string_equal(json_string_value(json_object_get(d, "client")), CLIENT1);
+	json_decref(r);
+	assert_int_equal(n_sessions(&SS), 0);
+	assert_int_equal(stat_of(&SS, "sessions-revoked-by-peer"), 1);
+	assert_int_equal(stat_of(&SS, "revoked"), 1);
+	PUMP_UNTIL(stat_of(&SP, "revoke-acked") == 1);
+	assert_int_equal(stat_of(&SP, "sessions-revoked"), 1);
+	assert_int_equal(stat_of(&SP, "sessions-revoked-by-peer"), 0);
+	expect_error(ctl(&SS, json_pack("{s:s, s:s}", "cmd", "revoke", "client", CLIENT1)),
+		     "no session matches");
+
+	/* and the other way: a revoke on the SS reaches the SP */
+	json_decref(expect_ok(auth(&SS, "http", CLIENT1)));
+	PUMP_UNTIL(n_sessions(&SP) == 1);
 	r = expect_ok(ctl(&SS, json_pack("{s:s, s:s}", "cmd", "revoke", "client", CLIENT1)));
 	assert_int_equal(json_integer_value(json_object_get(r, "revoked")), 1);
 	json_decref(r);
-	PUMP_UNTIL(nfq_count(&SS.nfq, "session-del") == 1);
+	PUMP_UNTIL(nfq_count(&SS.nfq, "session-del") == 2);
 	assert_int_equal(n_sessions(&SS), 0);
 	assert_int_equal(stat_of(&SS, "sessions-revoked"), 1);
+	PUMP_UNTIL(nfq_count(&SP.nfq, "session-del") == 2);
+	assert_int_equal(n_sessions(&SP), 0);
+	assert_int_equal(stat_of(&SP, "sessions-revoked-by-peer"), 1);
+	PUMP_UNTIL(stat_of(&SS, "revoke-acked") == 1);
+	/* nothing was retransmitted, nothing is left to send */
+	advance(15000);
+	assert_int_equal(stat_of(&SS, "retransmit") + stat_of(&SP, "retransmit"), 0);
+	assert_int_equal(stat_of(&SS, "revoke-unacked") + stat_of(&SP, "revoke-unacked"), 0);
+}
+
+/* A revocation the other side never acknowledges (its daemon is gone) is sent max_tries
+ * times, then counted as unacknowledged. */
+static void test_revoke_unacked(void **state)
+{
+	(void)state;
+	start_pair("", 0);
+	json_decref(expect_ok(auth(&SS, "http", CLIENT1)));
+	PUMP_UNTIL(n_sessions(&SP) == 1);
+	node_close(&SS);
+	json_decref(expect_ok(ctl(&SP, json_pack("{s:s, s:s}", "cmd", "revoke", "client",
+						 CLIENT1))));
+	assert_int_equal(stat_of(&SP, "revoke-sent"), 1);
+	advance(11000);
+	assert_int_equal(stat_of(&SP, "revoke-unacked"), 0);
+	advance(1000);
+	assert_int_equal(stat_of(&SP, "retransmit"), 4);
+	assert_int_equal(stat_of(&SP, "revoke-unacked"), 1);
+}
+
+/* Revoked by the SP, an "authenticate" entry of the SS is authenticated again at once. */
+static void test_revoke_reauth_at_start(void **state)
+{
+	json_t *r;
+	char first[16];
+
+	(void)state;
+	start_pair(", \"authenticate\": [ { \"service\": \"http\", \"client\": \"" CLIENT1 "\" } ]", 0);
+	PUMP_UNTIL(nfq_count(&SS.nfq, "session-add") == 1 && nfq_count(&SP.nfq, "session-add") == 1);
+	r = nfq_last(&SP.nfq, "session-add");
+	snprintf(first, sizeof(first), "%s", req_id(r, 0));
+	json_decref(r);
+	json_decref(expect_ok(ctl(&SP, json_pack("{s:s, s:s}", "cmd", "revoke", "client",
+						 CLIENT1))));
+	/* the clock does not move: no housekeeping tick is needed */
+	PUMP_UNTIL(nfq_count(&SS.nfq, "session-del") == 1);
+	PUMP_UNTIL(nfq_count(&SS.nfq, "session-add") == 2 && nfq_count(&SP.nfq, "session-add") == 2);
+	r = nfq_last(&SP.nfq, "session-add");
+	assert_string_not_equal(req_id(r, 0), first);
+	json_decref(r);
+	assert_int_equal(n_sessions(&SS), 1);
+	assert_int_equal(n_sessions(&SP), 1);
+}
+
+/* Renewal: an "authenticate" entry with a 10 s lifetime is authenticated again at 8 s
+ * (80%). The data plane switches IDs with a session-add on the same key: no session-del on
+ * either side, nothing ever expires, the SP holds one session (the new ID) at the end. */
+static void test_renewal(void **state)
+{
+	json_t *r;
+	char first[16], second[16];
+
+	(void)state;
+	start_pair(", \"authenticate\": [ { \"service\": \"http\", \"client\": \"" CLIENT1 "\" } ]", 10);
+	PUMP_UNTIL(nfq_count(&SS.nfq, "session-add") == 1 && nfq_count(&SP.nfq, "session-add") == 1);
+	r = nfq_last(&SS.nfq, "session-add");
+	snprintf(first, sizeof(first), "%s", req_id(r, 0));
+	json_decref(r);
+	advance(7000);
+	assert_int_equal(nfq_count(&SS.nfq, "session-add"), 1);
+	advance(1000);                                   /* 8 s */
+	PUMP_UNTIL(nfq_count(&SS.nfq, "session-add") == 2 && nfq_count(&SP.nfq, "session-add") == 2);
+	r = nfq_last(&SS.nfq, "session-add");
+	snprintf(second, sizeof(second), "%s", req_id(r, 0));
+	json_decref(r);
+	assert_string_not_equal(first, second);
+	r = nfq_last(&SP.nfq, "session-add");
+	assert_string_equal(req_id(r, 0), second);       /* both ends use the new ID */
+	json_decref(r);
+	assert_int_equal(nfq_count(&SS.nfq, "session-del") + nfq_count(&SP.nfq, "session-del"), 0);
+	assert_int_equal(n_sessions(&SS), 1);
+	assert_int_equal(n_sessions(&SP), 1);
+	assert_int_equal(stat_of(&SS, "sessions-renewed"), 1);
+	/* again and again, never a gap */
+	advance(20000);
+	assert_int_equal(nfq_count(&SS.nfq, "session-add"), 4);
+	assert_int_equal(nfq_count(&SS.nfq, "session-del") + nfq_count(&SP.nfq, "session-del"), 0);
+	assert_int_equal(stat_of(&SS, "sessions-expired") + stat_of(&SP, "sessions-expired"), 0);
+	assert_int_equal(stat_of(&SS, "sessions-renewed"), 3);
+	assert_int_equal(stat_of(&SP, "revoke-sent") + stat_of(&SS, "revoke-sent"), 0);
 }
 
 static void test_reload(void **state)
@@ -941,7 +1052,29 @@ static void test_expiry_pushes_session_del(void **state)
 	advance(1000);
 	assert_int_equal(nfq_count(&SP.nfq, "session-del"), 1);
 	assert_int_equal(n_sessions(&SP), 0);
+	/* the SS's copy ends at the same second; whichever side sees it first tells the other */
+	assert_int_equal(stat_of(&SP, "sessions-expired") + stat_of(&SP, "sessions-revoked-by-peer"),
+			 1);
+	PUMP_UNTIL(n_sessions(&SS) == 0);
+}
+
+/* Idle expiry is the SP's alone (the SS learns no idle time): the SP's revocation takes the
+ * SS's copy out of its data plane in the same second. */
+static void test_idle_expiry_reaches_ss(void **state)
+{
+	(void)state;
+	sp_idle = 5;
+	start_pair("", 0);
+	json_decref(expect_ok(auth(&SS, "http", CLIENT1)));
+	PUMP_UNTIL(n_sessions(&SP) == 1);
+	advance(4000);
+	assert_int_equal(n_sessions(&SS), 1);
+	advance(1000);
 	assert_int_equal(stat_of(&SP, "sessions-expired"), 1);
+	PUMP_UNTIL(nfq_count(&SS.nfq, "session-del") == 1);
+	assert_int_equal(n_sessions(&SS), 0);
+	assert_int_equal(stat_of(&SS, "sessions-revoked-by-peer"), 1);
+	PUMP_UNTIL(stat_of(&SP, "revoke-acked") == 1);
 }
 
 /* The SS's copy carries the SP's lifetime and leaves the SS's data plane when it ends. */
@@ -1105,6 +1238,10 @@ int main(void)
 		T(test_auth_pushes_session_add),
 		T(test_auth_errors),
 		T(test_revoke),
+		T(test_revoke_unacked),
+		T(test_revoke_reauth_at_start),
+		T(test_renewal),
+		T(test_idle_expiry_reaches_ss),
 		T(test_reload),
 		T(test_control_limits),
 		T(test_database_errors),
