@@ -58,8 +58,8 @@ static const char *const migrations[DB_SCHEMA_VERSION] = {
 	"CREATE INDEX replay_expires ON replay(expires);",
 	/* 2 -> 3: the session key K_s, which authenticates a revocation between SS and SP
 	 * (docs/protocol.md); empty for the sessions stored before. */
-	"ALTER TABLE sessions ADD COLUMN session_key BLOB NOT NULL DEFAULT x'';"
-	"CREATE INDEX sessions_id ON sessions(id);",
+	("ALTER TABLE sessions ADD COLUMN session_key BLOB NOT NULL DEFAULT x'';"
+	 "CREATE INDEX sessions_id ON sessions(id);"),
 };
 
 static int fail(struct authd_db *db, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -80,6 +80,23 @@ if [ "$run_unit" = 1 ] && [ "${COOPNET_SKIP_SANITIZERS:-0}" != 1 ]; then
 	rm -rf "$asan_dir"
 fi
 
+if [ "$run_unit" = 1 ] && [ "${COOPNET_SKIP_FUZZ:-0}" != 1 ]; then
+	fuzz_seconds=${COOPNET_FUZZ_SECONDS:-10}
+	section "fuzz targets (clang, libFuzzer + ASan/UBSan, ${fuzz_seconds} s each)"
+	# The whole tree builds with clang -Werror too, and every target runs clean for a while.
+	fuzz_dir=$(mktemp -d /tmp/coopnet-fuzz.XXXXXX)
+	if git ls-files -z | tar --null -T - -cf - | tar -xf - -C "$fuzz_dir" &&
+		(cd "$fuzz_dir" && autoreconf -fi &&
+			./configure --enable-werror --enable-fuzzing CC=clang && make -j"$(nproc)" &&
+			make fuzz-smoke FUZZ_SECONDS="$fuzz_seconds") > "$top/fuzz.log" 2>&1; then
+		grep -E '^(fuzz-smoke:|Done)' "$top/fuzz.log"
+	else
+		tail -n 60 "$top/fuzz.log"
+		failures+=("fuzz")
+	fi
+	rm -rf "$fuzz_dir"
+fi
+
 if [ "$run_integration" = 1 ]; then
 	section "integration tests (network namespaces)"
 	if ! tests/netns/run.sh "$@"; then

@@ -1183,6 +1183,7 @@ static void test_revoke_forged(void **state)
 	R.drop_revokes = 1;
 	R.sp.sess[0].live = true;
 	auth_rv_free(R.sp.rv);
+	cn_replay_mem_free(R.sp.rmem);
 	rv_side_init(&R.sp, "198.18.0.3", CN_DIR_SP_TO_SS); /* forget the pending one */
 	assert_int_equal(auth_rv_send(R.sp.rv, &R.ss.addr, 0x6141, "http", key), 0);
 	d = R.last_revoke;
