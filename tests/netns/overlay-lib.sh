@@ -41,16 +41,20 @@ ov_topology() {
 	nb_host sp2
 	nb_host attacker
 	nb_bridge wan
-	nb_link client ss --v4 198.18.1.2/24 198.18.1.1/24
-	nb_bridge_port wan ss --v4 198.18.2.1/24
+	nb_link client ss --v4 198.18.1.2/24 198.18.1.1/24 --v6 2001:db8:1::2/64 2001:db8:1::1/64
+	nb_bridge_port wan ss --v4 198.18.2.1/24 --v6 2001:db8:2::1/64
 	nb_bridge_port wan header --v4 198.18.2.2/24
-	nb_bridge_port wan sp1 --v4 198.18.2.3/24 --if wan0
-	nb_bridge_port wan sp2 --v4 198.18.2.4/24 --if wan0
-	nb_bridge_port wan attacker --v4 198.18.2.9/24
+	nb_bridge_port wan sp1 --v4 198.18.2.3/24 --v6 2001:db8:2::3/64 --if wan0
+	nb_bridge_port wan sp2 --v4 198.18.2.4/24 --v6 2001:db8:2::4/64 --if wan0
+	nb_bridge_port wan attacker --v4 198.18.2.9/24 --v6 2001:db8:2::9/64
 	nb_route client default 198.18.1.1
+	nb_route client default 2001:db8:1::1
 	local h
 	for h in header sp1 sp2; do
 		nb_route "$h" 198.18.1.0/24 198.18.2.1
+	done
+	for h in sp1 sp2; do
+		nb_route "$h" 2001:db8:1::/64 2001:db8:2::1
 	done
 }
 
@@ -99,6 +103,7 @@ ov_start_header() {
 ov_start_ss() {
 	ov_start_nfq ss supervisor.nft || return 1
 	nb_exec ss nft add element inet coopnet overlay4 '{ 198.18.2.3 . 80, 198.18.2.3 . 8080, 198.18.2.4 . 80 }' || return 1
+	nb_exec ss nft add element inet coopnet overlay6 '{ 2001:db8:2::4 . 80 }' || return 1
 	ov_start_authd ss
 }
 
