@@ -58,8 +58,20 @@ ov_topology() {
 	done
 }
 
+# OV_NFQ_MODE=kernel: the SPs' coopnet-nfq in kernel mode (the kernel writes and checks the ID
+# from the worker's nft maps) instead of the examples' queue mode; OV_SS_NFQ_MODE the same for
+# the SS.
 ov_install() {
-	"$OV_TOP/examples/install.sh" "$OV_RUN"
+	"$OV_TOP/examples/install.sh" "$OV_RUN" || return 1
+	local h
+	if [ -n "${OV_NFQ_MODE:-}" ]; then
+		for h in sp1 sp2; do
+			sed -i "s/\"mode\": \"queue\"/\"mode\": \"$OV_NFQ_MODE\"/" "$OV_RUN/$h/nfq.json" || return 1
+		done
+	fi
+	if [ -n "${OV_SS_NFQ_MODE:-}" ]; then
+		sed -i "s/\"mode\": \"queue\"/\"mode\": \"$OV_SS_NFQ_MODE\"/" "$OV_RUN/ss/nfq.json" || return 1
+	fi
 }
 
 # Apache daemonizes (coopnet-authd starts it with its graceful reload): stop it by its pid file.
