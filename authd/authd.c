@@ -41,6 +41,7 @@ struct parent {
 	bool quit;
 	int exit_code;
 	struct provision running;   /* the vNICs and vhosts of the running policy */
+	bool applied;               /* a policy was applied once: running is meaningful */
 	struct vswitch vs;
 };
 
@@ -99,34 +100,46 @@ static void vswitch_put_back(struct vswitch *vs, struct vswitch *keep)
 }
 
 /* The host's part of a policy, in the parent only: vNICs, vhosts, then the virtual switch.
- * On failure everything is as before and err says why. */
+ * On failure everything is as before and err says why. Before the first policy, "before" is
+ * the host as found (provision_snapshot): a failed start undoes what it created. */
 static int apply_host(struct parent *pa, const struct policy *p, char *err, size_t size)
 {
-	struct provision next;
+	struct provision next, found, *prev = &pa->running;
 	struct vswitch keep;
 	char undo[1024];
 
 	if (provision_build(&next, p, pa->cfg.policy, err, size) < 0)
 		return -1;
-	if (provision_apply(&next, &pa->running, err, size) < 0) {
-		provision_free(&next);
-		return -1;
+	memset(&found, 0, sizeof(found));
+	if (!pa->applied) {
+		if (provision_snapshot(&found, &next, err, size) < 0) {
+			provision_free(&next);
+			return -1;
+		}
+		prev = &found;
 	}
+	if (provision_apply(&next, prev, err, size) < 0)
+		goto failed;
 	vswitch_keep(&keep, &pa->vs);
 	if (vswitch_set_policy(&pa->vs, p) < 0 ||
 	    ((pa->vs.enabled || keep.enabled) && vswitch_apply(&pa->vs, err, size) < 0)) {
 		if (pa->vs.enabled || keep.enabled)
 			log_warnx("%s", err);
 		vswitch_put_back(&pa->vs, &keep);
-		if (provision_apply(&pa->running, &next, undo, sizeof(undo)) < 0)
+		if (provision_apply(prev, &next, undo, sizeof(undo)) < 0)
 			log_warnx("restoring the previous vNICs failed: %s", undo);
-		provision_free(&next);
-		return -1;
+		goto failed;
 	}
 	vswitch_free(&keep);
+	provision_free(&found);
 	provision_free(&pa->running);
 	pa->running = next;
+	pa->applied = true;
 	return 0;
+failed:
+	provision_free(&found);
+	provision_free(&next);
+	return -1;
 }
 
 static int send_policy(struct parent *pa, bool reload)

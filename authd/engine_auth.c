@@ -131,7 +131,8 @@ static int op_lookup(void *ctx, const char *service, const char *client_name,
 	memset(out, 0, sizeof(*out));
 	memcpy(out->key, key, CN_KEY_LEN);
 	out->vnic.kind = CN_SENDER_VNIC;
-	out->vnic.addr = vn->addr;
+	if (!policy_vnic_addr(vn, client->family, &out->vnic.addr))
+		out->vnic.addr = vn->addr; /* no address of the client's family: commit refuses */
 	out->vnic.addr.port = port;
 	cn_coop_set_name(&out->vnic, vn->name);
 	out->vnic.lifetime_s = e->pol.id_lifetime; /* the SS expires its copy with it */
@@ -800,7 +801,8 @@ static bool still_allowed(const struct engine *e, const struct policy *old,
 		struct cn_coop_addr va;
 		if (!vn)
 			return false;
-		va = vn->addr;
+		if (!policy_vnic_addr(vn, service.family, &va))
+			return false;
 		va.port = port;
 		now_c = policy_client_by_name(p->sp_clients, p->n_sp_clients, s->client_name);
 		old_c = policy_client_by_name(old->sp_clients, old->n_sp_clients, s->client_name);

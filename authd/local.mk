@@ -45,3 +45,15 @@ tests_unit_test_engine_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(SQLITE3_CFLAGS) 
 	$(SODIUM_CFLAGS) $(PTHREAD_CFLAGS) -I$(top_srcdir)/authd
 tests_unit_test_engine_LDFLAGS = $(AM_LDFLAGS) -Wl,--wrap=db_session_foreach
 tests_unit_test_engine_LDADD = $(AUTHD_LIBS) $(CMOCKA_LIBS) $(PTHREAD_LIBS)
+
+# The virtual switch (nft text, sessions, nft -f through a stand-in and, as root in a private
+# network namespace, the real nft) and vNIC provisioning from a policy (specs, errors naming
+# the entry, rollback of a failed start; real rtnetlink in a private namespace as root).
+check_PROGRAMS += tests/unit/test_vswitch tests/unit/test_provision
+TESTS += tests/unit/test_vswitch tests/unit/test_provision
+tests_unit_test_vswitch_SOURCES = tests/unit/test_vswitch.c authd/vswitch.c
+tests_unit_test_vswitch_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) -I$(top_srcdir)/authd
+tests_unit_test_vswitch_LDADD = $(AUTHD_LIBS) $(CMOCKA_LIBS)
+tests_unit_test_provision_SOURCES = tests/unit/test_provision.c authd/provision.c
+tests_unit_test_provision_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) -I$(top_srcdir)/authd
+tests_unit_test_provision_LDADD = $(AUTHD_LIBS) $(CMOCKA_LIBS)

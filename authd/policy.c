@@ -1214,6 +1214,25 @@ const struct pol_vnic *policy_vnic_for(const struct policy *p, const char *servi
 	return NULL;
 }
 
+bool policy_vnic_addr(const struct pol_vnic *vn, uint8_t family, struct cn_coop_addr *out)
+{
+	int af = family == CN_FAM_INET ? AF_INET : AF_INET6;
+
+	if (vn->addr.family == family) {
+		*out = vn->addr;
+		return true;
+	}
+	for (size_t k = 1; k < vn->n_addrs; k++) {
+		if (vn->addrs[k].family != af)
+			continue;
+		memset(out, 0, sizeof(*out));
+		out->family = family;
+		memcpy(out->addr, vn->addrs[k].addr, af == AF_INET ? 4 : 16);
+		return true;
+	}
+	return false;
+}
+
 const char *kdf_name(enum cn_kdf_cost c)
 {
 	return c == CN_KDF_MIN ? "min" : c == CN_KDF_MODERATE ? "moderate" : "interactive";

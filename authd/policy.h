@@ -190,6 +190,11 @@ const struct pol_service *policy_service_by_addr(const struct policy *p,
 const struct pol_vnic *policy_vnic_for(const struct policy *p, const char *service,
 				       uint16_t *port);
 
+/* The vNIC's address of a family (CN_FAM_*), port 0: its "address" when of that family, else
+ * the first of its "addresses" that is. false when it has none: a dual-stack vNIC serves
+ * IPv4 and IPv6 clients, each session naming the address of the client's family. */
+bool policy_vnic_addr(const struct pol_vnic *vn, uint8_t family, struct cn_coop_addr *out);
+
 const char *kdf_name(enum cn_kdf_cost c);
 
 #endif

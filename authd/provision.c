@@ -3,6 +3,10 @@
 #include "provision.h"
 
 #include <errno.h>
+#include <arpa/inet.h>
+#include <libmnl/libmnl.h>
+#include <linux/if_link.h>
+#include <linux/rtnetlink.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +20,7 @@ void provision_free(struct provision *pr)
 	free(pr->specs);
 	free(pr->vhosts);
 	free(pr->lines);
+	vhost_files_free(pr->saved, pr->n_saved);
 	memset(pr, 0, sizeof(*pr));
 }
 
@@ -115,7 +120,8 @@ static int reconcile(const struct provision *pr, const char *what, char *err, si
 	return 0;
 }
 
-static int vhosts(const struct provision *pr, char *err, size_t size)
+/* Write pr's vhost files (clear: remove all of coopnet's files in pr's vhost_dir). */
+static int vhosts(const struct provision *pr, bool clear, char *err, size_t size)
 {
 	struct vhost_conf conf = {
 		.vhost_dir = pr->vhost_dir, .log_dir = pr->log_dir, .apache_bin = pr->binary,
@@ -127,7 +133,9 @@ static int vhosts(const struct provision *pr, char *err, size_t size)
 	if (!pr->apache)
 		return 0;
 	memset(&verr, 0, sizeof(verr));
-	if (vhost_sync(&conf, pr->vhosts, pr->n_vhosts, &rep, &verr) < 0) {
+	if ((pr->snapshot ? vhost_sync_files(&conf, pr->saved, pr->n_saved, &rep, &verr) :
+	     vhost_sync(&conf, clear ? NULL : pr->vhosts, clear ? 0 : pr->n_vhosts, &rep,
+			&verr)) < 0) {
 		snprintf(err, size, "%s: provider.apache: %s", pr->file, verr.msg);
 		return -1;
 	}
@@ -136,22 +144,136 @@ static int vhosts(const struct provision *pr, char *err, size_t size)
 	return 0;
 }
 
+/* running wrote vhost files where next will not: next has no Apache section, or another
+ * directory. (A start snapshot only knows next's directory.) */
+static bool vhost_dir_left(const struct provision *next, const struct provision *running)
+{
+	return running->apache && !running->snapshot &&
+	       (!next->apache || strcmp(next->vhost_dir, running->vhost_dir));
+}
+
 int provision_apply(const struct provision *next, const struct provision *running,
 		    char *err, size_t size)
 {
+	bool left = vhost_dir_left(next, running);
 	char undo[1024];
 
 	/* a policy that never created vNICs leaves the host alone; one that did and now lists
 	 * none removes them (stale, marked) */
-	if (!next->enabled && !running->enabled)
+	if (!next->enabled && !running->enabled && !left)
 		return 0;
-	if (reconcile(next, "reconciled", err, size) < 0)
+	if ((next->enabled || running->enabled) && reconcile(next, "reconciled", err, size) < 0)
 		return -1;
-	if (vhosts(next, err, size) < 0) {
-		/* the files are back as they were (vhost_sync): put the links back too */
-		if (running->enabled && reconcile(running, "restored", undo, sizeof(undo)) < 0)
-			log_warnx("restoring the previous vNICs failed too: %s", undo);
+	if (left && vhosts(running, true, err, size) < 0)
+		goto links_back;
+	if (vhosts(next, false, err, size) < 0) {
+		/* the files are back as they were (vhost_sync); those of the directory left too */
+		if (left && vhosts(running, false, undo, sizeof(undo)) < 0)
+			log_warnx("restoring the previous vhost files failed too: %s", undo);
+		goto links_back;
+	}
+	return 0;
+links_back:
+	if (running->enabled && reconcile(running, "restored", undo, sizeof(undo)) < 0)
+		log_warnx("restoring the previous vNICs failed too: %s", undo);
+	return -1;
+}
+
+/* --- the host as found at start ------------------------------------------------------------ */
+
+static bool link_local6(const struct vnic_addr *a)
+{
+	return a->family == AF_INET6 && a->addr[0] == 0xfe && (a->addr[1] & 0xc0) == 0x80;
+}
+
+/* A marked macvlan as a spec that reconcile() puts back: same name, parent, MAC, addresses.
+ * Its data folder is unknown here and only checked for existence: "/". false when it cannot
+ * be a spec (no parent, no address): the rollback then treats it as stale. */
+static bool spec_from_link(struct vnic_spec *s, const struct vnic_state *st,
+			   const struct vnic_link *l)
+{
+	const struct vnic_link *parent = vnic_state_find_index(st, l->link);
+
+	memset(s, 0, sizeof(*s));
+	if (!parent || strcmp(l->kind, "macvlan") || !l->has_mac)
+		return false;
+	snprintf(s->name, sizeof(s->name), "%s", l->name);
+	snprintf(s->parent, sizeof(s->parent), "%s", parent->name);
+	memcpy(s->mac, l->mac, sizeof(s->mac));
+	s->mac_set = true;
+	for (size_t k = 0; k < l->naddrs && s->naddrs < VNIC_MAX_ADDRS; k++)
+		if (!link_local6(&l->addrs[k]))
+			s->addrs[s->naddrs++] = l->addrs[k];
+	snprintf(s->data_folder, sizeof(s->data_folder), "/");
+	return s->naddrs > 0;
+}
+
+static int read_links(struct vnic_state **st, char *err, size_t size)
+{
+	struct vnic_error verr;
+	struct mnl_socket *nl = mnl_socket_open(NETLINK_ROUTE);
+	int r;
+
+	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		snprintf(err, size, "rtnetlink: %s", strerror(errno));
+		if (nl)
+			mnl_socket_close(nl);
 		return -1;
+	}
+	memset(&verr, 0, sizeof(verr));
+	r = vnic_state_read(nl, st, &verr);
+	mnl_socket_close(nl);
+	if (r < 0)
+		snprintf(err, size, "reading the links: %s", verr.msg);
+	return r;
+}
+
+int provision_snapshot(struct provision *out, const struct provision *next, char *err,
+		       size_t size)
+{
+	struct vnic_state *st = NULL;
+	struct vhost_error verr;
+
+	memset(out, 0, sizeof(*out));
+	memcpy(out->file, next->file, sizeof(out->file));
+	if (!next->enabled && !next->apache)
+		return 0;
+	if (read_links(&st, err, size) < 0)
+		return -1;
+	out->specs = calloc(st->nlinks + 1, sizeof(*out->specs));
+	out->lines = calloc(st->nlinks + 1, sizeof(*out->lines));
+	if (!out->specs || !out->lines) {
+		vnic_state_free(st);
+		provision_free(out);
+		snprintf(err, size, "out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < st->nlinks; i++) {
+		const struct vnic_link *l = &st->links[i];
+		if (strcmp(l->alias, VNIC_MARKER))
+			continue;
+		if (spec_from_link(&out->specs[out->n], st, l))
+			out->n++;
+		else
+			log_warnx("vNIC %s (marked) has no parent or address: a failed start "
+				  "would remove it", l->name);
+	}
+	vnic_state_free(st);
+	out->enabled = true;
+	out->snapshot = true;
+	if (next->apache) {
+		memset(&verr, 0, sizeof(verr));
+		if (vhost_dir_save(next->vhost_dir, &out->saved, &out->n_saved, &verr) < 0) {
+			snprintf(err, size, "%s: provider.apache: %s", next->file, verr.msg);
+			provision_free(out);
+			return -1;
+		}
+		out->apache = true;
+		memcpy(out->vhost_dir, next->vhost_dir, sizeof(out->vhost_dir));
+		memcpy(out->config, next->config, sizeof(out->config));
+		memcpy(out->log_dir, next->log_dir, sizeof(out->log_dir));
+		memcpy(out->binary, next->binary, sizeof(out->binary));
+		out->reload = next->reload;
 	}
 	return 0;
 }

@@ -7,7 +7,11 @@
  *	provision_build(&next, policy, file, err)   pure: policy -> specs
  *	provision_apply(&next, &running, err)       vnic_reconcile(next), then vhost_sync(next);
  *	                                            when the vhosts fail, the links are put back
- *	                                            with vnic_reconcile(running)
+ *	                                            with vnic_reconcile(running); when running
+ *	                                            had an Apache section next lacks (or another
+ *	                                            vhost_dir), coopnet's files there are removed
+ *	provision_snapshot(&prev, &next, err)       at start: the host as found, the "running"
+ *	                                            a failed start goes back to
  *
  * Nothing is half-applied: the reconciler undoes its own partial run, and a vhost failure
  * restores the previous links. Errors name the policy file and the vNIC entry:
@@ -34,6 +38,10 @@ struct provision {
 	bool reload;
 	char file[4096];            /* the policy file, for messages */
 	int *lines;                 /* policy line of each spec */
+	/* provision_snapshot(): the host as found at start, to go back to */
+	bool snapshot;
+	struct vhost_file *saved;   /* coopnet's files in vhost_dir, byte for byte */
+	size_t n_saved;
 };
 
 int provision_build(struct provision *out, const struct policy *p, const char *file,
@@ -42,5 +50,12 @@ int provision_build(struct provision *out, const struct policy *p, const char *f
 int provision_apply(const struct provision *next, const struct provision *running,
 		    char *err, size_t size);
 void provision_free(struct provision *pr); /* NULL-safe; leaves an empty provision */
+
+/* At start nothing is "running" yet: the host as found (coopnet's marked links, read over
+ * rtnetlink, and coopnet's vhost files in next's vhost_dir) becomes the provision a failed
+ * start goes back to, so the start undoes exactly what it created or changed. Only when
+ * next provisions anything; otherwise out is empty. 0, or -1 with err. */
+int provision_snapshot(struct provision *out, const struct provision *next, char *err,
+		       size_t size);
 
 #endif

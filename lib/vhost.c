@@ -251,6 +251,7 @@ struct snap {
 };
 
 struct want {
+	char name[NAME_MAX + 1];     /* the vhost's name, for messages */
 	char fname[NAME_MAX + 1];
 	char *text;
 	size_t len;
@@ -402,6 +403,7 @@ static int render_all(struct sync *s, const struct vhost_spec *v, size_t n,
 			return -1;
 		}
 		w->len = (size_t)len;
+		snprintf(w->name, sizeof(w->name), "%s", v[i].name);
 		s->nwants++;
 	}
 	return 0;
@@ -543,60 +545,145 @@ static int apache(const struct vhost_conf *c, const char *what, char *out, size_
 			 CHECK_TIMEOUT_MS);
 }
 
-int vhost_sync(const struct vhost_conf *conf, const struct vhost_spec *v, size_t n,
-	       struct vhost_report *rep, struct vhost_error *err)
+/* The common part of vhost_sync and vhost_sync_files: s->wants are rendered. */
+static int sync_run(struct sync *s, struct vhost_report *rep, struct vhost_error *err)
 {
-	struct sync s = { .conf = conf };
-	struct vhost_report dummy;
+	const struct vhost_conf *conf = s->conf;
 	char out[3000];
-	int changes, st, ret = -1;
+	int changes, st;
 
-	if (rep == NULL)
-		rep = &dummy;
-	memset(rep, 0, sizeof(*rep));
-	if (conf->vhost_dir == NULL || conf->apache_conf == NULL) {
-		set_err(err, EINVAL, "vhost: the vhost directory and the Apache config are required");
+	if (snapshot(s, err) < 0)
 		return -1;
-	}
-	if (render_all(&s, v, n, err) < 0 || snapshot(&s, err) < 0)
-		goto out;
-	for (size_t i = 0; i < s.nwants; i++) {
-		struct snap *sn = find_snap(&s, s.wants[i].fname);
+	for (size_t i = 0; i < s->nwants; i++) {
+		struct snap *sn = find_snap(s, s->wants[i].fname);
 
 		if (sn && !sn->ours) {
 			set_err(err, EEXIST, "vhost \"%s\": %s/%s exists and is not coopnet's (no "
-				"\"%s\" first line); move it away", v[i].name, conf->vhost_dir,
+				"\"%s\" first line); move it away", s->wants[i].name, conf->vhost_dir,
 				sn->fname, VHOST_MARKER);
-			goto out;
+			return -1;
 		}
 	}
-	if ((changes = write_changes(&s, rep, err)) < 0) {
-		restore(&s);
-		goto out;
+	if ((changes = write_changes(s, rep, err)) < 0) {
+		restore(s);
+		return -1;
 	}
-	if (changes == 0) {
-		ret = 0;
-		goto out;
-	}
+	if (changes == 0)
+		return 0;
 	st = apache(conf, "check", out, sizeof(out));
 	if (st != 0) {
-		restore(&s);
+		restore(s);
 		set_err(err, EINVAL, "apache config check (%s -t -f %s) failed, previous vhost files "
 			"restored: %s", conf->apache_bin ? conf->apache_bin : "/usr/sbin/apache2",
 			conf->apache_conf, *out ? out : "(no output)");
 		memset(rep, 0, sizeof(*rep));
-		goto out;
+		return -1;
 	}
 	if (!conf->no_reload) {
 		if ((st = apache(conf, "graceful", out, sizeof(out))) != 0) {
 			set_err(err, EIO, "apache graceful reload failed (files kept, they passed the "
 				"check): %s", *out ? out : "(no output)");
-			goto out;
+			return -1;
 		}
 		rep->reloaded = true;
 	}
-	ret = 0;
+	return 0;
+}
+
+static int sync_begin(const struct vhost_conf *conf, struct vhost_report **rep,
+		      struct vhost_report *dummy, struct vhost_error *err)
+{
+	if (*rep == NULL)
+		*rep = dummy;
+	memset(*rep, 0, sizeof(**rep));
+	if (conf->vhost_dir == NULL || conf->apache_conf == NULL) {
+		set_err(err, EINVAL, "vhost: the vhost directory and the Apache config are required");
+		return -1;
+	}
+	return 0;
+}
+
+int vhost_sync(const struct vhost_conf *conf, const struct vhost_spec *v, size_t n,
+	       struct vhost_report *rep, struct vhost_error *err)
+{
+	struct sync s = { .conf = conf };
+	struct vhost_report dummy;
+	int ret = -1;
+
+	if (sync_begin(conf, &rep, &dummy, err) < 0)
+		return -1;
+	if (render_all(&s, v, n, err) == 0)
+		ret = sync_run(&s, rep, err);
+	sync_free(&s);
+	return ret;
+}
+
+int vhost_sync_files(const struct vhost_conf *conf, const struct vhost_file *f, size_t n,
+		     struct vhost_report *rep, struct vhost_error *err)
+{
+	struct sync s = { .conf = conf };
+	struct vhost_report dummy;
+	int ret = -1;
+
+	if (sync_begin(conf, &rep, &dummy, err) < 0)
+		return -1;
+	if ((s.wants = calloc(n ? n : 1, sizeof(*s.wants))) == NULL) {
+		set_err(err, ENOMEM, "out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct want *w = &s.wants[i];
+		if (!text_is_ours(f[i].text, f[i].len) || (w->text = malloc(f[i].len + 1)) == NULL) {
+			set_err(err, EINVAL, "vhost: %s is not a coopnet vhost file", f[i].fname);
+			goto out;
+		}
+		memcpy(w->text, f[i].text, f[i].len);
+		w->text[f[i].len] = '\0';
+		w->len = f[i].len;
+		snprintf(w->fname, sizeof(w->fname), "%s", f[i].fname);
+		snprintf(w->name, sizeof(w->name), "%s", f[i].fname);
+		s.nwants++;
+	}
+	ret = sync_run(&s, rep, err);
 out:
 	sync_free(&s);
 	return ret;
+}
+
+void vhost_files_free(struct vhost_file *f, size_t n)
+{
+	for (size_t i = 0; f && i < n; i++)
+		free(f[i].text);
+	free(f);
+}
+
+int vhost_dir_save(const char *dir, struct vhost_file **out, size_t *n, struct vhost_error *err)
+{
+	struct vhost_conf conf = { .vhost_dir = dir };
+	struct sync s = { .conf = &conf };
+	struct vhost_file *f;
+
+	*out = NULL;
+	*n = 0;
+	if (access(dir, F_OK) < 0 && errno == ENOENT)
+		return 0;
+	if (snapshot(&s, err) < 0)
+		return -1;
+	if ((f = calloc(s.nsnaps ? s.nsnaps : 1, sizeof(*f))) == NULL) {
+		sync_free(&s);
+		set_err(err, ENOMEM, "out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < s.nsnaps; i++) {
+		if (!s.snaps[i].ours)
+			continue;
+		snprintf(f[*n].fname, sizeof(f[*n].fname), "%s", s.snaps[i].fname);
+		f[*n].text = s.snaps[i].text;   /* moved */
+		f[*n].len = s.snaps[i].len;
+		s.snaps[i].text = NULL;
+		(*n)++;
+	}
+	sync_free(&s);
+	*out = f;
+	return 0;
 }

@@ -76,4 +76,18 @@ int vhost_run(char *const argv[], char *out, size_t outsize, int timeout_ms);
 int vhost_sync(const struct vhost_conf *conf, const struct vhost_spec *v, size_t n,
 	       struct vhost_report *rep, struct vhost_error *err);
 
+/* coopnet's files of a directory, byte for byte (none when the directory does not exist),
+ * and the way back to them: vhost_sync_files() makes the directory hold exactly these
+ * coopnet files (others of coopnet's removed, foreign files untouched), with the same check,
+ * restore-on-failure and graceful reload as vhost_sync(). Used to undo a failed start. */
+struct vhost_file {
+	char fname[NAME_MAX + 1];
+	char *text;
+	size_t len;
+};
+int vhost_dir_save(const char *dir, struct vhost_file **out, size_t *n, struct vhost_error *err);
+int vhost_sync_files(const struct vhost_conf *conf, const struct vhost_file *f, size_t n,
+		     struct vhost_report *rep, struct vhost_error *err);
+void vhost_files_free(struct vhost_file *f, size_t n); /* NULL-safe */
+
 #endif

@@ -33,19 +33,35 @@ ov_cleanup() {
 }
 nb_at_cleanup ov_cleanup
 
-ov_topology() {
+# The SS as a bridge (docs/deployment.md, "Bridged"): client -- [ss: br0 = lan0 + wan0,
+# 198.18.1.250] -- gw (the LAN's router, 198.18.1.1 | 198.18.2.1) -- wan. The SS's authd
+# listens on br0's address; bridged IPv4 meets the ip/inet hooks through br_netfilter.
+ov_topology_bridged() {
+	local ns
 	nb_host client
-	nb_router ss
+	nb_host ss
+	nb_router gw
 	nb_host header
 	nb_host sp1
 	nb_host sp2
 	nb_host attacker
 	nb_bridge wan
-	nb_link client ss --v4 198.18.1.2/24 198.18.1.1/24
-	nb_bridge_port wan ss --v4 198.18.2.1/24
+	nb_link client ss --v4 198.18.1.2/24 198.18.1.250/24 --ifb lan0 || return 1
+	nb_link ss gw --ifa wan0 --v4 198.18.1.251/24 198.18.1.1/24 || return 1
+	ns=$(nb_ns ss)
+	ip -n "$ns" addr flush dev lan0 && ip -n "$ns" addr flush dev wan0 &&
+		ip -n "$ns" link add br0 type bridge stp_state 0 forward_delay 0 &&
+		ip -n "$ns" link set lan0 master br0 && ip -n "$ns" link set wan0 master br0 &&
+		ip -n "$ns" link set br0 up && ip -n "$ns" addr add 198.18.1.250/24 dev br0 &&
+		ip -n "$ns" route add default via 198.18.1.1 || return 1
+	# per namespace since Linux 5.3: bridged IPv4/IPv6 traverse the ip, ip6 and inet hooks
+	ip netns exec "$ns" sysctl -qw net.bridge.bridge-nf-call-iptables=1 \
+		net.bridge.bridge-nf-call-ip6tables=1 || return 1
+	nb_bridge_port wan gw --v4 198.18.2.1/24
 	nb_bridge_port wan header --v4 198.18.2.2/24
-	nb_bridge_port wan sp1 --v4 198.18.2.3/24 --if wan0
-	nb_bridge_port wan sp2 --v4 198.18.2.4/24 --if wan0
+	# IPv4 only through the bridged SS; the SPs keep IPv6 subnets for their dual-stack vNICs
+	nb_bridge_port wan sp1 --v4 198.18.2.3/24 --v6 2001:db8:2::3/64 --if wan0
+	nb_bridge_port wan sp2 --v4 198.18.2.4/24 --v6 2001:db8:2::4/64 --if wan0
 	nb_bridge_port wan attacker --v4 198.18.2.9/24
 	nb_route client default 198.18.1.1
 	local h
@@ -54,8 +70,52 @@ ov_topology() {
 	done
 }
 
+ov_topology() {
+	if [ -n "${OV_SS_BRIDGED:-}" ]; then
+		ov_topology_bridged
+		return
+	fi
+	nb_host client
+	nb_router ss
+	nb_host header
+	nb_host sp1
+	nb_host sp2
+	nb_host attacker
+	nb_bridge wan
+	nb_link client ss --v4 198.18.1.2/24 198.18.1.1/24 --v6 2001:db8:1::2/64 2001:db8:1::1/64
+	nb_bridge_port wan ss --v4 198.18.2.1/24 --v6 2001:db8:2::1/64
+	nb_bridge_port wan header --v4 198.18.2.2/24
+	nb_bridge_port wan sp1 --v4 198.18.2.3/24 --v6 2001:db8:2::3/64 --if wan0
+	nb_bridge_port wan sp2 --v4 198.18.2.4/24 --v6 2001:db8:2::4/64 --if wan0
+	nb_bridge_port wan attacker --v4 198.18.2.9/24 --v6 2001:db8:2::9/64
+	nb_route client default 198.18.1.1
+	nb_route client default 2001:db8:1::1
+	local h
+	for h in header sp1 sp2; do
+		nb_route "$h" 198.18.1.0/24 198.18.2.1
+	done
+	for h in sp1 sp2; do
+		nb_route "$h" 2001:db8:1::/64 2001:db8:2::1
+	done
+}
+
+# OV_NFQ_MODE=kernel: the SPs' coopnet-nfq in kernel mode (the kernel writes and checks the ID
+# from the worker's nft maps) instead of the examples' queue mode; OV_SS_NFQ_MODE the same for
+# the SS.
 ov_install() {
-	"$OV_TOP/examples/install.sh" "$OV_RUN"
+	"$OV_TOP/examples/install.sh" "$OV_RUN" || return 1
+	local h
+	if [ -n "${OV_NFQ_MODE:-}" ]; then
+		for h in sp1 sp2; do
+			sed -i "s/\"mode\": \"queue\"/\"mode\": \"$OV_NFQ_MODE\"/" "$OV_RUN/$h/nfq.json" || return 1
+		done
+	fi
+	if [ -n "${OV_SS_BRIDGED:-}" ]; then
+		sed -i 's/"listen": \["198.18.2.1"\]/"listen": ["198.18.1.250"]/' "$OV_RUN/ss/authd.json" || return 1
+	fi
+	if [ -n "${OV_SS_NFQ_MODE:-}" ]; then
+		sed -i "s/\"mode\": \"queue\"/\"mode\": \"$OV_SS_NFQ_MODE\"/" "$OV_RUN/ss/nfq.json" || return 1
+	fi
 }
 
 # Apache daemonizes (coopnet-authd starts it with its graceful reload): stop it by its pid file.
@@ -99,6 +159,9 @@ ov_start_header() {
 ov_start_ss() {
 	ov_start_nfq ss supervisor.nft || return 1
 	nb_exec ss nft add element inet coopnet overlay4 '{ 198.18.2.3 . 80, 198.18.2.3 . 8080, 198.18.2.4 . 80 }' || return 1
+	if [ -z "${OV_SS_BRIDGED:-}" ]; then
+		nb_exec ss nft add element inet coopnet overlay6 '{ 2001:db8:2::4 . 80 }' || return 1
+	fi
 	ov_start_authd ss
 }
 
