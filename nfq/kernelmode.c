@@ -387,6 +387,29 @@ int nft_add_write_rule(struct nftb *b, const struct nfq_config *cfg, int family,
 	return nftb_add_rule(b, r);
 }
 
+int nft_add_failopen_rule(struct nftb *b, const struct nfq_config *cfg, int family,
+			  const char *chain)
+{
+	struct nftnl_rule *r = nftb_rule_new(family, cfg->rule_table, chain);
+	uint32_t both = cfg->mark_queue | cfg->mark_done, q = cfg->mark_queue, zero = 0;
+	uint32_t keep = ~cfg->mark_done, done = cfg->mark_done;
+	struct nftnl_expr *c = nftnl_expr_alloc("counter");
+
+	if (!r || put(r, meta(NFT_META_MARK, NFT_REG_1, false)) ||
+	    put(r, bitwise(NFT_REG_1, 4, &both, &zero)) ||
+	    put(r, cmp(NFT_REG_1, NFT_CMP_EQ, &q, 4)) ||
+	    put(r, meta(NFT_META_MARK, NFT_REG_1, false)) ||
+	    put(r, bitwise(NFT_REG_1, 4, &keep, &done)) ||
+	    put(r, meta(NFT_META_MARK, NFT_REG_1, true)) || put(r, c)) {
+		if (r)
+			nftnl_rule_free(r);
+		else
+			expr_free(c);
+		return -1;
+	}
+	return nftb_add_rule(b, r);
+}
+
 int kmode_add_objects(struct nftb *b, const struct nfq_config *cfg, int family)
 {
 	size_t i;

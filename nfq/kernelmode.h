@@ -46,6 +46,14 @@ int kmode_sync(const struct nfq_config *cfg, const struct sess_list *a, const st
  * base chain, so no extra hook traversal for every other packet. */
 int nft_add_write_rule(struct nftb *b, const struct nfq_config *cfg, int family,
 		       const char *chain);
+/* fail_open only, in its own base chain right after the queue rule's: a segment the queue
+ * let through unanswered (queue full, NFQA_CFG_F_FAIL_OPEN / bypass) reaches the next chain
+ * still marked "to be queued" and not "decided"; without this the rule file's guard would
+ * drop it and fail_open would mean nothing:
+ *   meta mark & (mark_queue | mark_done) == mark_queue  meta mark set meta mark | mark_done  counter
+ * It goes with the worker's table: a killed worker still fails closed. */
+int nft_add_failopen_rule(struct nftb *b, const struct nfq_config *cfg, int family,
+			  const char *chain);
 /* Add the kernel's counters into c. */
 void kmode_counters(const struct nfq_config *cfg, uint64_t c[R__COUNT]);
 

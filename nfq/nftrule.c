@@ -98,6 +98,15 @@ static int add_queue_chain(struct nftb *b, const struct nfq_config *cfg, int fam
 	if (nftb_add_chain(b, family, cfg->rule_table, chain_name(hook), hook,
 			   cfg->rule_priority) < 0)
 		return -1;
+	if (cfg->fail_open && !(cfg->mode == MODE_KERNEL && cfg->role == ROLE_PROVIDER)) {
+		char fchain[32];
+
+		snprintf(fchain, sizeof(fchain), "%s_failopen", chain_name(hook));
+		if (nftb_add_chain(b, family, cfg->rule_table, fchain, hook,
+				   cfg->rule_priority + 1) < 0 ||
+		    nft_add_failopen_rule(b, cfg, family, fchain) < 0)
+			return -1;
+	}
 	if (cfg->mode == MODE_KERNEL)
 		return kmode_add_rules(b, cfg, family, chain_name(hook), hook,
 				       expr_queue(cfg, kind));
