@@ -10,6 +10,9 @@
 #   vxlan   the ss-sp hop through a VXLAN tunnel (the usual way to build an overlay)
 #   queue   coopnet-nfq queue mode: the SS worker writes the ID, the SP worker checks it
 #   kernel  coopnet-nfq kernel mode: nft maps written by the workers, the kernel does the work
+#   accept-all (extra, after the RESULT lines the issue specifies): queue mode's ceiling here,
+#           every overlay segment queued at both hops to workers that accept it unchanged
+#           (coopnet-nfq as a supervisor without sessions, no SYN held, batched verdicts)
 #
 # Not a test: it prints a table, then `RESULT <path> <gbit/s> <ratio-to-plain>` per path and
 # `RESULT latency-us <path> <p50>`. Run as root from a built tree:
@@ -67,6 +70,17 @@ run_lat() {
 }
 
 workers_cfg() { # MODE ROLE FILE
+	if [ "$1" = accept-all ]; then
+		# a supervisor with no session accepts every queued segment unchanged
+		local hooks='"forward"'
+		[ "$2" = supervisor ] || hooks='"input", "output"'
+		cat >"$3" <<JSON
+{"role": "supervisor", "mode": "queue", "queue": {"num": 0, "count": 2},
+ "miss_hold_ms": 0, "queue_rule": {"hooks": [$hooks]},
+ "control_socket": "$NB_RUNDIR/$2-$1.sock"}
+JSON
+		return
+	fi
 	cat >"$3" <<JSON
 {"role": "$2", "mode": "$1", "queue": {"num": 0, "count": 2},
  "services": [{"address": "$S4", "port": 5201}, {"address": "$S4", "port": 11111}],
@@ -146,16 +160,20 @@ for ((round = 1; round <= ROUNDS; round++)); do
 	measure kernel $S4 nfq-ss-kernel nfq-sp-kernel
 	nb_stop nfq-ss-kernel
 	nb_stop nfq-sp-kernel
+	start_workers accept-all
+	measure accept-all $S4 nfq-ss-accept-all nfq-sp-accept-all
+	nb_stop nfq-ss-accept-all
+	nb_stop nfq-sp-accept-all
 done
-for p in plain vxlan queue kernel; do
+for p in plain vxlan queue kernel accept-all; do
 	# shellcheck disable=SC2086 # word splitting wanted
 	{ GBPS[$p]=$(median ${GBPS[$p]}); CPU[$p]=$(median ${CPU[$p]}); LAT[$p]=$(median ${LAT[$p]}); }
 done
 
-printf '\n%-8s %10s %8s %22s %14s\n' path Gbit/s ratio "worker CPU/(Gbit/s)" "p50 RTT (us)"
-for p in plain vxlan queue kernel; do
+printf '\n%-10s %10s %8s %22s %14s\n' path Gbit/s ratio "worker CPU/(Gbit/s)" "p50 RTT (us)"
+for p in plain vxlan queue kernel accept-all; do
 	r=$(python3 -c "print('%.3f' % (${GBPS[$p]}/${GBPS[plain]}) if ${GBPS[plain]} > 0 else 0)")
-	printf '%-8s %10s %8s %22s %14s\n' "$p" "${GBPS[$p]}" "$r" "${CPU[$p]}" "${LAT[$p]:-?}"
+	printf '%-10s %10s %8s %22s %14s\n' "$p" "${GBPS[$p]}" "$r" "${CPU[$p]}" "${LAT[$p]:-?}"
 done
 echo
 for p in plain vxlan queue kernel; do
@@ -168,3 +186,7 @@ except ValueError: print('?')")"
 for p in plain vxlan queue kernel; do
 	echo "RESULT latency-us $p ${LAT[$p]:-0}"
 done
+# extra information (not one of the issue's paths): queue mode's ceiling on this machine
+r=$(python3 -c "print('%.3f' % (${GBPS[accept-all]}/${GBPS[plain]}) if ${GBPS[plain]} > 0 else 0)")
+echo "RESULT accept-all ${GBPS[accept-all]} $r"
+echo "RESULT latency-us accept-all ${LAT[accept-all]:-0}"

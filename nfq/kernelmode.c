@@ -171,15 +171,35 @@ static struct nftnl_expr *count(const char *name)
 
 /* ---- rule fragments ---- */
 
-/* meta mark & Q == Q; meta l4proto tcp */
-static int prefix(struct nftnl_rule *r, const struct nfq_config *cfg)
+/* The chain's first rules, so that the rules after them need no mark or protocol test:
+ *   meta mark & mark_queue == 0 accept      not overlay traffic: leave at once, untouched
+ *   [the write rule of the mark path]       (supervisor: released held SYNs, see below)
+ *   meta l4proto != tcp accept              marked but not TCP: no decision, the guard drops it
+ * An accept ends this chain only; the rule file's guard chain still runs afterwards. */
+static int add_gate(struct nftb *b, const struct nfq_config *cfg, int family, const char *chain)
 {
+	struct nftnl_rule *r = nftb_rule_new(family, cfg->rule_table, chain);
+	uint32_t q = cfg->mark_queue, zero = 0;
 	uint8_t tcp = IPPROTO_TCP;
 
-	if (nftb_match_mark(r, cfg->mark_queue) < 0)
+	if (!r || put(r, meta(NFT_META_MARK, NFT_REG_1, false)) ||
+	    put(r, bitwise(NFT_REG_1, 4, &q, &zero)) || put(r, cmp(NFT_REG_1, NFT_CMP_EQ, &zero, 4)) ||
+	    put(r, verdict(NF_ACCEPT)) || nftb_add_rule(b, r) < 0) {
+		if (r)
+			nftnl_rule_free(r);
 		return -1;
-	return put(r, meta(NFT_META_L4PROTO, NFT_REG_1, false)) ||
-	       put(r, cmp(NFT_REG_1, NFT_CMP_EQ, &tcp, 1));
+	}
+	if (cfg->role == ROLE_SUPERVISOR && nft_add_write_rule(b, cfg, family, chain) < 0)
+		return -1;
+	r = nftb_rule_new(family, cfg->rule_table, chain);
+	if (!r || put(r, meta(NFT_META_L4PROTO, NFT_REG_1, false)) ||
+	    put(r, cmp(NFT_REG_1, NFT_CMP_NEQ, &tcp, 1)) || put(r, verdict(NF_ACCEPT)) ||
+	    nftb_add_rule(b, r) < 0) {
+		if (r)
+			nftnl_rule_free(r);
+		return -1;
+	}
+	return 0;
 }
 
 /* tcp flags & urg == 0 */
@@ -262,8 +282,6 @@ static int build_rule(struct nftnl_rule *r, const struct nfq_config *cfg, int fa
 {
 	uint32_t dreg = R(2 * nregs(family) + 1);
 
-	if (prefix(r, cfg) < 0)
-		return -1;
 	switch (k) {
 	case K_EMBED_FWD:
 	case K_EMBED_BACK:
@@ -298,21 +316,32 @@ static int build_rule(struct nftnl_rule *r, const struct nfq_config *cfg, int fa
 }
 
 int kmode_add_rules(struct nftb *b, const struct nfq_config *cfg, int family, const char *chain,
-		    struct nftnl_expr *q)
+		    int hook, struct nftnl_expr *q)
 {
+	/* Most frequent first: one set lookup decides a data segment or an ACK of a live
+	 * session. The provider's input hook sees segments to its services, its output hook
+	 * the replies, so each gets its own order; any other hook the general one. */
 	static const enum krule ss[] = {K_EMBED_FWD, K_CHECK_BACK, K_NOID_BACK, K_WRONG_BACK,
 					K_MISS, K_PASS};
 	static const enum krule sp[] = {K_CHECK_FWD, K_EMBED_BACK, K_NOID_FWD, K_WRONG_FWD,
 					K_UNKNOWN};
-	const enum krule *list = cfg->role == ROLE_SUPERVISOR ? ss : sp;
+	static const enum krule sp_out[] = {K_EMBED_BACK, K_CHECK_FWD, K_NOID_FWD, K_WRONG_FWD,
+					    K_UNKNOWN};
+	const enum krule *list = cfg->role == ROLE_SUPERVISOR ? ss :
+				 hook == NF_INET_LOCAL_OUT ? sp_out : sp;
 	size_t i, n = cfg->role == ROLE_SUPERVISOR ? sizeof(ss) / sizeof(ss[0]) :
 		      sizeof(sp) / sizeof(sp[0]);
 
+	if (add_gate(b, cfg, family, chain) < 0) {
+		expr_free(q);
+		return -1;
+	}
 	for (i = 0; i < n; i++) {
 		struct nftnl_rule *r = nftb_rule_new(family, cfg->rule_table, chain);
 
 		if (!r || build_rule(r, cfg, family, list[i], &q) < 0) {
-			nftnl_rule_free(r);
+			if (r)
+				nftnl_rule_free(r);
 			expr_free(q);
 			return -1;
 		}
@@ -351,8 +380,31 @@ int nft_add_write_rule(struct nftb *b, const struct nfq_config *cfg, int family,
 	    put(r, write_urgptr(NFT_REG_1)) ||
 	    put(r, meta(NFT_META_MARK, NFT_REG_1, false)) ||
 	    put(r, bitwise(NFT_REG_1, 4, &keep, &zero)) ||
-	    put(r, meta(NFT_META_MARK, NFT_REG_1, true))) {
+	    put(r, meta(NFT_META_MARK, NFT_REG_1, true)) || put(r, verdict(NF_ACCEPT))) {
 		nftnl_rule_free(r);
+		return -1;
+	}
+	return nftb_add_rule(b, r);
+}
+
+int nft_add_failopen_rule(struct nftb *b, const struct nfq_config *cfg, int family,
+			  const char *chain)
+{
+	struct nftnl_rule *r = nftb_rule_new(family, cfg->rule_table, chain);
+	uint32_t both = cfg->mark_queue | cfg->mark_done, q = cfg->mark_queue, zero = 0;
+	uint32_t keep = ~cfg->mark_done, done = cfg->mark_done;
+	struct nftnl_expr *c = nftnl_expr_alloc("counter");
+
+	if (!r || put(r, meta(NFT_META_MARK, NFT_REG_1, false)) ||
+	    put(r, bitwise(NFT_REG_1, 4, &both, &zero)) ||
+	    put(r, cmp(NFT_REG_1, NFT_CMP_EQ, &q, 4)) ||
+	    put(r, meta(NFT_META_MARK, NFT_REG_1, false)) ||
+	    put(r, bitwise(NFT_REG_1, 4, &keep, &done)) ||
+	    put(r, meta(NFT_META_MARK, NFT_REG_1, true)) || put(r, c)) {
+		if (r)
+			nftnl_rule_free(r);
+		else
+			expr_free(c);
 		return -1;
 	}
 	return nftb_add_rule(b, r);

@@ -29,20 +29,31 @@ struct nftnl_expr;
 
 /* Install-time parts of the queue-rule batch (nftrule.c): sets and counters of one family. */
 int kmode_add_objects(struct nftb *b, const struct nfq_config *cfg, int family);
-/* The rules of one base chain; q (owned) is the queue expression for session misses. */
+/* The rules of the base chain on hook; q (owned) is the queue expression for session misses. */
 int kmode_add_rules(struct nftb *b, const struct nfq_config *cfg, int family, const char *chain,
-		    struct nftnl_expr *q);
+		    int hook, struct nftnl_expr *q);
 /* Flush the three sets of family and add the sessions of lists a and b (b wins on a key). */
 int kmode_add_elements(struct nftb *b, const struct nfq_config *cfg, int family,
 		       const struct sess_list *a, const struct sess_list *b2);
 /* One batch: every set of both families brought to the sessions of a and b. */
 int kmode_sync(const struct nfq_config *cfg, const struct sess_list *a, const struct sess_list *b2);
-/* The write rule of the mark path (both modes), in its own base chain after the queue:
+/* The write rule of the mark path (both modes), in the queue rule's own chain, before the
+ * queue: the worker answers a segment whose ID the kernel must write with NF_REPEAT and a
+ * mark carrying mark_write and the ID; the kernel runs the chain again and this rule
  *   meta mark & mark_write == mark_write  tcp urgptr set (meta mark & 0xffff)
- *   meta mark set meta mark & ~(mark_write | 0xffff)
- * (payload write with checksum fix-up; the 16 bits are converted to network order). */
+ *   meta mark set meta mark & ~(mark_write | 0xffff)  accept
+ * writes it (payload write with checksum fix-up; the 16 bits in network order). No second
+ * base chain, so no extra hook traversal for every other packet. */
 int nft_add_write_rule(struct nftb *b, const struct nfq_config *cfg, int family,
 		       const char *chain);
+/* fail_open only, in its own base chain right after the queue rule's: a segment the queue
+ * let through unanswered (queue full, NFQA_CFG_F_FAIL_OPEN / bypass) reaches the next chain
+ * still marked "to be queued" and not "decided"; without this the rule file's guard would
+ * drop it and fail_open would mean nothing:
+ *   meta mark & (mark_queue | mark_done) == mark_queue  meta mark set meta mark | mark_done  counter
+ * It goes with the worker's table: a killed worker still fails closed. */
+int nft_add_failopen_rule(struct nftb *b, const struct nfq_config *cfg, int family,
+			  const char *chain);
 /* Add the kernel's counters into c. */
 void kmode_counters(const struct nfq_config *cfg, uint64_t c[R__COUNT]);
 

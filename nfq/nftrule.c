@@ -92,18 +92,27 @@ static int add_queue_chain(struct nftb *b, const struct nfq_config *cfg, int fam
 {
 	struct nftnl_rule *r;
 	struct nftnl_expr *q;
-	char wchain[32];
 
+	/* One base chain per hook and family: every chain on a hook costs each packet a
+	 * traversal (docs/performance.md). */
 	if (nftb_add_chain(b, family, cfg->rule_table, chain_name(hook), hook,
 			   cfg->rule_priority) < 0)
 		return -1;
-	/* the mark path: the worker decides, the kernel writes (no payload copied back) */
-	snprintf(wchain, sizeof(wchain), "%s_write", chain_name(hook));
-	if (nftb_add_chain(b, family, cfg->rule_table, wchain, hook, cfg->rule_priority + 1) < 0 ||
-	    nft_add_write_rule(b, cfg, family, wchain) < 0)
-		return -1;
+	if (cfg->fail_open && !(cfg->mode == MODE_KERNEL && cfg->role == ROLE_PROVIDER)) {
+		char fchain[32];
+
+		snprintf(fchain, sizeof(fchain), "%s_failopen", chain_name(hook));
+		if (nftb_add_chain(b, family, cfg->rule_table, fchain, hook,
+				   cfg->rule_priority + 1) < 0 ||
+		    nft_add_failopen_rule(b, cfg, family, fchain) < 0)
+			return -1;
+	}
 	if (cfg->mode == MODE_KERNEL)
-		return kmode_add_rules(b, cfg, family, chain_name(hook), expr_queue(cfg, kind));
+		return kmode_add_rules(b, cfg, family, chain_name(hook), hook,
+				       expr_queue(cfg, kind));
+	/* the mark path: the worker decides, answers NF_REPEAT, this rule writes the ID */
+	if (nft_add_write_rule(b, cfg, family, chain_name(hook)) < 0)
+		return -1;
 	r = nftb_rule_new(family, cfg->rule_table, chain_name(hook));
 	if (!r)
 		return -1;

@@ -55,6 +55,7 @@ struct nfq_thread {
 	size_t vlen;
 	bool batch_open;
 	uint32_t batch_id, batch_mark;
+	int batch_verdict;
 	/* receive */
 	char *rbuf;                 /* RECV_BATCH x RECV_BUFSZ */
 	struct held *held;          /* MAX_HELD */
@@ -114,7 +115,7 @@ static void vb_close_batch(struct nfq_thread *t)
 		return;
 	vb_room(t, 256);
 	nlh = nfq_nlmsg_put(t->vbuf + t->vlen, NFQNL_MSG_VERDICT_BATCH, t->queue);
-	nfq_nlmsg_verdict_put(nlh, (int)t->batch_id, NF_ACCEPT);
+	nfq_nlmsg_verdict_put(nlh, (int)t->batch_id, t->batch_verdict);
 	nfq_nlmsg_verdict_put_mark(nlh, t->batch_mark);
 	t->vlen += NLMSG_ALIGN(nlh->nlmsg_len);
 	t->batch_open = false;
@@ -130,26 +131,33 @@ static void vb_single(struct nfq_thread *t, uint32_t id, int verdict, uint32_t m
 	vb_room(t, 256 + MNL_ALIGN(plen));
 	nlh = nfq_nlmsg_put(t->vbuf + t->vlen, NFQNL_MSG_VERDICT, t->queue);
 	nfq_nlmsg_verdict_put(nlh, (int)id, verdict);
-	if (verdict == NF_ACCEPT)
+	if (verdict == NF_ACCEPT || verdict == NF_REPEAT)
 		nfq_nlmsg_verdict_put_mark(nlh, mark);
 	if (payload)
 		nfq_nlmsg_verdict_put_pkt(nlh, payload, (uint32_t)plen);
 	t->vlen += NLMSG_ALIGN(nlh->nlmsg_len);
 }
 
-/* An unmodified accept: batched with its neighbours when that is safe. A batch verdict
- * covers every queued packet with a lower id, so it is not used while SYNs are held. */
-static void vb_accept(struct nfq_thread *t, uint32_t id, uint32_t mark)
+/* An unmodified accept (NF_ACCEPT, or NF_REPEAT for the mark path): batched with its
+ * neighbours when that is safe. A batch verdict covers every queued packet with a lower id,
+ * so it is not used while SYNs are held. */
+static void vb_verdict(struct nfq_thread *t, uint32_t id, int verdict, uint32_t mark)
 {
 	if (t->nheld > 0) {
-		vb_single(t, id, NF_ACCEPT, mark, NULL, 0);
+		vb_single(t, id, verdict, mark, NULL, 0);
 		return;
 	}
-	if (t->batch_open && t->batch_mark != mark)
+	if (t->batch_open && (t->batch_mark != mark || t->batch_verdict != verdict))
 		vb_close_batch(t);
 	t->batch_open = true;
 	t->batch_id = id;
 	t->batch_mark = mark;
+	t->batch_verdict = verdict;
+}
+
+static void vb_accept(struct nfq_thread *t, uint32_t id, uint32_t mark)
+{
+	vb_verdict(t, id, NF_ACCEPT, mark);
 }
 
 static void vb_flush(struct nfq_thread *t)
@@ -208,10 +216,12 @@ static void apply(struct nfq_thread *t, uint32_t id, uint32_t mark, uint8_t *pl,
 		vb_single(t, id, NF_ACCEPT, m, pl, plen);
 		break;
 	case V_ACCEPT_SETID:
-		/* the write chain puts the low 16 bits into the urgent pointer, then clears them */
+		/* NF_REPEAT: the kernel runs the queue rule's chain again, and its write rule
+		 * (first in the chain) puts the low 16 bits into the urgent pointer, clears
+		 * them and accepts; the queue rule after it is not reached again */
 		m = (mark & ~(NFQ_MARK_ID_MASK | t->sh->mark_write)) | t->sh->mark_done |
 		    t->sh->mark_write | res->set_id;
-		vb_accept(t, id, m);
+		vb_verdict(t, id, NF_REPEAT, m);
 		break;
 	case V_DROP:
 	case V_HOLD: /* handled by the caller */
