@@ -392,7 +392,8 @@ static void run(struct load *L)
 		uint64_t now = mono_ns();
 		bool more = L->started < L->n && now < t_stop;
 
-		for (size_t i = 0; more && i < L->window && L->in_flight < L->window; i++)
+		for (size_t i = 0; more && L->started < L->n && i < L->window &&
+		     L->in_flight < L->window; i++)
 			if (!L->slots[i].busy && start(L, &L->slots[i], now) != 0)
 				break;
 		if (L->in_flight == 0 && !more)
