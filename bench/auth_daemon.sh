@@ -117,7 +117,9 @@ INPROC_RATE=$(awk '$1 == "RESULT" && $2 == "auth-per-s" { print $3 }' <<<"$inpro
 INPROC_P50=$(awk '$1 == "RESULT" && $2 == "auth-latency-us" { print $3 }' <<<"$inproc")
 
 # ---------------------------------------------------------------- the load
+udp_drops() { nb_exec sp awk '$1 == "Udp:" && $2 ~ /^[0-9]+$/ { print $6 }' /proc/net/snmp; }
 ok0=$(stat_of auth-ok)
+drop0=$(udp_drops)
 eng0=$(ticks "$ENGINE")
 if [ -n "${PERF_OUT:-}" ]; then
 	nb_require_cmd perf
@@ -139,6 +141,7 @@ read -r _ _ COMPLETED _ FAILED _ LSECS _ RATE _ P50 _ P99 _ RST _ RETRANS _ LATE
 committed() { [ $(($(stat_of auth-ok) - ok0)) -ge "$COMPLETED" ]; }
 nb_wait_for "the SP committed every completed exchange" 10 committed || true
 COMMITTED=$(($(stat_of auth-ok) - ok0))
+DROPS=$(($(udp_drops) - drop0))
 HZ=$(getconf CLK_TCK)
 ENG_CPU=$(python3 -c "print('%.2f' % (($eng1 - $eng0) / $HZ / $LSECS))")
 PER_CORE=$(python3 -c "c = $ENG_CPU; print('%.0f' % ($RATE / c if c > 0 else 0))")
@@ -155,6 +158,7 @@ cat <<EOF
 | exchanges completed / failed / committed by the SP | $COMPLETED / $FAILED / $COMMITTED |
 | latency REQ sent -> REP&REQ received, p50 / p99 (us) | $P50 / $P99 |
 | Auth-RST / REQ resent / late datagrams | $RST / $RETRANS / $LATE |
+| datagrams the SP's UDP socket dropped (receive buffer full, /proc/net/snmp RcvbufErrors) | $DROPS |
 | engine CPU (cores busy during the load) | $ENG_CPU |
 | exchanges/s per engine core (rate / engine CPU) | $PER_CORE |
 | sessions / replay digests in the database after the run | $SESSIONS / $REPLAY |

@@ -20,7 +20,8 @@
  * Each exchange: Auth-REQ (sealed with K_c) -> wait for Auth-REP&REQ (window, proof with K_c
  * checked) -> Auth-REP (sealed). A client is never in two exchanges at once. The REQ is
  * resent (same bytes) after 0.5, 1, 2, 4 s and given up after the fifth send, as the SS's
- * state machine does. Latency: first send of the REQ to the arrival of the REP&REQ (when the
+ * state machine does; the last 16384 Auth-REPs are kept and sent again when the SP resends
+ * its Auth-REP&REQ (a lost Auth-REP), as the SS's linger does. Latency: first send of the REQ to the arrival of the REP&REQ (when the
  * SS reports success). The SP's work on the Auth-REP (the commit) is not in that latency but
  * it is in the rate: the SP reads its socket in order, so a window slot's next REQ is
  * answered only after the slot's previous REP was committed.
@@ -65,6 +66,16 @@ struct slot {
 	unsigned tries;
 };
 
+/* A finished exchange, kept as the SS keeps it (linger): if its Auth-REP was lost, the SP
+ * resends the Auth-REP&REQ and gets the same Auth-REP again. */
+#define LINGER 16384
+struct lingering {
+	uint8_t nonce_ss[CN_COOP_NONCE_LEN];
+	uint8_t rep[CN_COOP_MAX_LEN];
+	size_t replen;
+	int src;
+};
+
 struct load {
 	/* configuration */
 	struct cn_coop_addr target;
@@ -82,7 +93,9 @@ struct load {
 	uint8_t *busy;               /* per client address */
 	struct slot *slots;
 	size_t next_client, started, completed, failed, in_flight;
-	uint64_t rst, retrans, late, bad;
+	uint64_t rst, retrans, late, bad, rep_resent;
+	struct lingering *linger;
+	size_t linger_pos;
 	uint64_t *lat;
 };
 
@@ -315,7 +328,31 @@ static void on_repreq(struct load *L, struct slot *s, const uint8_t *buf, size_t
 		finish(L, s, false, now);
 		return;
 	}
+	{
+		struct lingering *g = &L->linger[L->linger_pos++ % LINGER];
+
+		memcpy(g->nonce_ss, s->nonce_ss, sizeof(g->nonce_ss));
+		memcpy(g->rep, out, olen);
+		g->replen = olen;
+		g->src = s->src;
+	}
 	finish(L, s, true, now);
+}
+
+/* The SP resent its Auth-REP&REQ: our Auth-REP was lost. Send the same one again. */
+static void answer_again(struct load *L, const struct cn_coop_msg *m)
+{
+	size_t n = L->linger_pos < LINGER ? L->linger_pos : LINGER;
+
+	for (size_t i = 0; i < n; i++) {
+		struct lingering *g = &L->linger[i];
+
+		if (sodium_memcmp(g->nonce_ss, m->nonce_ss, CN_COOP_NONCE_LEN) == 0) {
+			if (send(L->fd[g->src], g->rep, g->replen, 0) == (ssize_t)g->replen)
+				L->rep_resent++;
+			return;
+		}
+	}
 }
 
 static void input(struct load *L, int fd)
@@ -339,6 +376,8 @@ static void input(struct load *L, int fd)
 		kind = cn_coop_kind(&m);
 		if ((s = find(L, m.nonce_ss)) == NULL) {
 			L->late++; /* a resent REP&REQ after we finished, or an RST timeout */
+			if (kind == CN_KIND_AUTH_REPREQ)
+				answer_again(L, &m);
 			continue;
 		}
 		if (kind == CN_KIND_AUTH_REPREQ) {
@@ -429,10 +468,12 @@ static void run(struct load *L)
 		}
 		printf("auth_load: %zu exchanges completed, %zu failed in %.2f s (window %zu, "
 		       "%zu client addresses, %zu source(s)): %.0f/s; latency p50 %.1f us, "
-		       "p99 %.1f us; %llu Auth-RST, %llu REQ resent, %llu late, %llu bad\n",
+		       "p99 %.1f us; %llu Auth-RST, %llu REQ resent, %llu late, %llu REP resent, "
+		       "%llu bad\n",
 		       L->completed, L->failed, secs, L->window, L->n_clients, L->n_src, per_s, p50,
 		       p99, (unsigned long long)L->rst, (unsigned long long)L->retrans,
-		       (unsigned long long)L->late, (unsigned long long)L->bad);
+		       (unsigned long long)L->late, (unsigned long long)L->rep_resent,
+		       (unsigned long long)L->bad);
 		printf("LOAD completed %zu failed %zu seconds %.3f per_s %.0f p50_us %.1f "
 		       "p99_us %.1f rst %llu retrans %llu late %llu\n", L->completed, L->failed,
 		       secs, per_s, p50, p99, (unsigned long long)L->rst,
@@ -513,7 +554,8 @@ int main(int argc, char **argv)
 	L.busy = calloc(L.n_clients, 1);
 	L.slots = calloc(L.window, sizeof(*L.slots));
 	L.lat = calloc(L.n, sizeof(*L.lat));
-	if (!L.busy || !L.slots || !L.lat) {
+	L.linger = calloc(LINGER, sizeof(*L.linger));
+	if (!L.busy || !L.slots || !L.lat || !L.linger) {
 		fprintf(stderr, "auth_load: out of memory\n");
 		return 1;
 	}
@@ -524,5 +566,6 @@ int main(int argc, char **argv)
 	free(L.busy);
 	free(L.slots);
 	free(L.lat);
+	free(L.linger);
 	return L.failed == 0 && L.completed > 0 ? 0 : 1;
 }
