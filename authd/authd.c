@@ -185,6 +185,19 @@ static void vswitch_sessions(struct parent *pa, const json_t *req)
 		log_warnx("%s", err);
 }
 
+/* A SOCK_SEQPACKET message must fit the sender's send buffer (net.core.wmem_default, about
+ * 208 KiB): raise both ends to IMSG_MAX. SO_SNDBUFFORCE passes net.core.wmem_max as root;
+ * without root SO_SNDBUF gets what wmem_max allows, and a larger policy is refused with a
+ * clear error (imsg: send: Message too long). */
+static void imsg_bufsize(const int sp[2])
+{
+	int size = (int)IMSG_MAX + 65536;
+
+	for (int i = 0; i < 2; i++)
+		if (setsockopt(sp[i], SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size)) < 0)
+			(void)setsockopt(sp[i], SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+}
+
 /* --- the engine's messages ---------------------------------------------------------------- */
 
 static void engine_input(struct parent *pa)
@@ -194,7 +207,7 @@ static void engine_input(struct parent *pa)
 	bool closed;
 	json_t *msg;
 
-	msg = ctl_recv(pa->engine_fd, &closed, err, sizeof(err));
+	msg = ctl_recv_max(pa->engine_fd, IMSG_MAX, &closed, err, sizeof(err));
 	if (!msg) {
 		if (closed || (errno != EAGAIN && errno != EINTR)) {
 			log_warnx("engine: %s", err);
@@ -411,6 +424,7 @@ int main(int argc, char **argv)
 		fatal("signals");
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
 		fatal("socketpair");
+	imsg_bufsize(sp);
 	pa.engine_pid = fork();
 	if (pa.engine_pid < 0)
 		fatal("fork");

@@ -49,6 +49,9 @@ int privsep_lookup_user(const char *wanted, uid_t *uid, gid_t *gid, char *name, 
 int privsep_drop(uid_t uid, gid_t gid, const char *name);
 
 /* Parent/engine messages. */
+/* Messages between parent and engine may exceed a control socket's 64 KiB: the resolved
+ * policy of a provider with thousands of clients (schemas/policy.schema.json allows 4096). */
+#define IMSG_MAX (4u << 20)
 int imsg_send(int fd, json_t *msg); /* consumes msg */
 
 #endif

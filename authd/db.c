@@ -8,8 +8,19 @@
 #include <string.h>
 #include <sqlite3.h>
 
+/* The statements of an Authentication (replay cache, ID check, session commit), prepared
+ * once and reused: parsing them for every exchange cost more than running them. */
+enum db_stmt {
+	ST_REPLAY_SEEN,
+	ST_REPLAY_ADD,
+	ST_ID_IN_USE,
+	ST_SESSION_PUT,
+	ST_MAX
+};
+
 struct authd_db {
 	sqlite3 *h;
+	sqlite3_stmt *cache[ST_MAX];
 	char err[512];
 };
 
@@ -127,6 +138,22 @@ static int prepare(struct authd_db *db, sqlite3_stmt **st, const char *sql)
 	return 0;
 }
 
+/* A cached statement, prepared on first use. Give it back with done_cached(). */
+static int cached(struct authd_db *db, enum db_stmt which, sqlite3_stmt **st, const char *sql)
+{
+	if (!db->cache[which] && prepare(db, &db->cache[which], sql) < 0)
+		return -1;
+	*st = db->cache[which];
+	return 0;
+}
+
+/* Reset it and drop its bindings (they may point at the caller's stack). */
+static void done_cached(sqlite3_stmt *st)
+{
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+}
+
 /* Step a statement that returns no row. */
 static int step_done(struct authd_db *db, sqlite3_stmt *st, const char *what)
 {
@@ -218,6 +245,8 @@ void db_close(struct authd_db *db)
 {
 	if (!db)
 		return;
+	for (int i = 0; i < ST_MAX; i++)
+		sqlite3_finalize(db->cache[i]); /* NULL is a no-op */
 	sqlite3_close(db->h);
 	free(db);
 }
@@ -335,7 +364,7 @@ int db_session_put(struct authd_db *db, const struct db_session *s)
 
 	if (key_text(db, &s->s, &k) < 0)
 		return -1;
-	if (prepare(db, &st, sql) < 0)
+	if (cached(db, ST_SESSION_PUT, &st, sql) < 0)
 		return -1;
 	sqlite3_bind_text(st, 1, db_role_name(s->role), -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 2, s->s.family == AF_INET ? 4 : 6);
@@ -353,7 +382,7 @@ int db_session_put(struct authd_db *db, const struct db_session *s)
 	sqlite3_bind_blob(st, 14, s->session_key, s->has_key ? (int)sizeof(s->session_key) : 0,
 			  SQLITE_STATIC);
 	r = step_done(db, st, "store session");
-	sqlite3_finalize(st);
+	done_cached(st);
 	return r;
 }
 
@@ -435,12 +464,13 @@ int db_id_in_use(struct authd_db *db, cn_id_t id)
 	sqlite3_stmt *st;
 	int rc, r;
 
-	if (prepare(db, &st, "SELECT 1 FROM sessions WHERE role = 'provider' AND id = ?") < 0)
+	if (cached(db, ST_ID_IN_USE, &st, "SELECT 1 FROM sessions WHERE role = 'provider' AND "
+		   "id = ?") < 0)
 		return -1;
 	sqlite3_bind_int(st, 1, id);
 	rc = sqlite3_step(st);
 	r = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : fail(db, "look up ID");
-	sqlite3_finalize(st);
+	done_cached(st);
 	return r;
 }
 
@@ -603,12 +633,13 @@ int db_replay_check_add(struct authd_db *db, const uint8_t *digest, size_t len, 
 		return -1;
 	}
 	/* One statement: the check and the insert cannot be split by another writer. */
-	if (prepare(db, &st, "INSERT OR IGNORE INTO replay(digest, expires) VALUES (?, ?)") < 0)
+	if (cached(db, ST_REPLAY_ADD, &st, "INSERT OR IGNORE INTO replay(digest, expires) "
+		   "VALUES (?, ?)") < 0)
 		return -1;
 	sqlite3_bind_blob(st, 1, digest, (int)len, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, expires);
 	r = step_done(db, st, "record replay digest");
-	sqlite3_finalize(st);
+	done_cached(st);
 	if (r < 0)
 		return -1;
 	return sqlite3_changes(db->h) == 0 ? 1 : 0;
@@ -624,12 +655,12 @@ int db_replay_seen(struct authd_db *db, const uint8_t *digest, size_t len)
 			 DB_DIGEST_MAX);
 		return -1;
 	}
-	if (prepare(db, &st, "SELECT 1 FROM replay WHERE digest = ?") < 0)
+	if (cached(db, ST_REPLAY_SEEN, &st, "SELECT 1 FROM replay WHERE digest = ?") < 0)
 		return -1;
 	sqlite3_bind_blob(st, 1, digest, (int)len, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	r = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : fail(db, "look up replay digest");
-	sqlite3_finalize(st);
+	done_cached(st);
 	return r;
 }
 

@@ -77,7 +77,7 @@ int imsg_send(int fd, json_t *msg)
 		log_warnx("imsg: out of memory");
 		return -1;
 	}
-	r = ctl_send(fd, msg);
+	r = ctl_send_max(fd, msg, IMSG_MAX);
 	if (r < 0)
 		log_warn("imsg: send");
 	json_decref(msg);
@@ -309,7 +309,7 @@ static void parent_input(struct engine *e)
 	bool closed;
 	json_t *msg;
 
-	msg = ctl_recv(e->parent_fd, &closed, err, sizeof(err));
+	msg = ctl_recv_max(e->parent_fd, IMSG_MAX, &closed, err, sizeof(err));
 	if (!msg) {
 		if (closed || (errno != EAGAIN && errno != EINTR)) {
 			log_warnx("parent: %s; exiting", err);

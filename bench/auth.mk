@@ -4,3 +4,10 @@ bench_auth_bench_SOURCES = bench/auth_bench.c
 bench_auth_bench_CFLAGS = $(AM_CFLAGS) $(PTHREAD_CFLAGS) -I$(top_srcdir)/authd
 bench_auth_bench_LDADD = authd/libauthfsm.a lib/libcoopnet.a $(SODIUM_LIBS) $(PTHREAD_LIBS)
 EXTRA_DIST += bench/auth.sh
+
+# The load generator for a real coopnet-authd provider (bench/auth_daemon.sh).
+noinst_PROGRAMS += bench/auth_load
+bench_auth_load_SOURCES = bench/auth_load.c
+bench_auth_load_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS)
+bench_auth_load_LDADD = lib/libcoopnet.a $(SODIUM_LIBS)
+EXTRA_DIST += bench/auth_daemon.sh

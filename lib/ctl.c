@@ -82,6 +82,11 @@ int ctl_connect(const char *path)
 
 int ctl_send(int fd, const json_t *msg)
 {
+	return ctl_send_max(fd, msg, CTL_MSG_MAX);
+}
+
+int ctl_send_max(int fd, const json_t *msg, size_t max)
+{
 	char *text = json_dumps(msg, JSON_COMPACT);
 	size_t len;
 	ssize_t n;
@@ -91,7 +96,7 @@ int ctl_send(int fd, const json_t *msg)
 		return -1;
 	}
 	len = strlen(text);
-	if (len > CTL_MSG_MAX) {
+	if (len > max) {
 		free(text);
 		errno = EMSGSIZE;
 		return -1;
@@ -154,6 +159,54 @@ json_t *ctl_recv(int fd, bool *closed, char *err, size_t errlen)
 		free(buf);
 		snprintf(err, errlen, "control message of %zd bytes exceeds %d", n, CTL_MSG_MAX);
 		errno = EMSGSIZE;
+		return NULL;
+	}
+	msg = ctl_parse(buf, (size_t)n, err, errlen);
+	free(buf);
+	if (!msg)
+		errno = EBADMSG;
+	return msg;
+}
+
+json_t *ctl_recv_max(int fd, size_t max, bool *closed, char *err, size_t errlen)
+{
+	char *buf;
+	ssize_t n, m;
+	json_t *msg;
+	int saved;
+
+	*closed = false;
+	/* MSG_PEEK | MSG_TRUNC: the real size of the next message, which stays queued */
+	n = recv(fd, NULL, 0, MSG_PEEK | MSG_TRUNC);
+	if (n <= 0) {
+		saved = errno;
+		if (n == 0)
+			*closed = true;
+		snprintf(err, errlen, "%s", n == 0 ? "connection closed" : strerror(saved));
+		errno = n == 0 ? 0 : saved;
+		return NULL;
+	}
+	if ((size_t)n > max) {
+		char junk[1];
+
+		(void)!recv(fd, junk, sizeof(junk), 0); /* drop it: the next one may be fine */
+		snprintf(err, errlen, "message of %zd bytes exceeds %zu", n, max);
+		errno = EMSGSIZE;
+		return NULL;
+	}
+	if (!(buf = malloc((size_t)n + 1))) {
+		snprintf(err, errlen, "out of memory");
+		errno = ENOMEM;
+		return NULL;
+	}
+	m = recv(fd, buf, (size_t)n + 1, MSG_TRUNC);
+	if (m != n) {
+		saved = m < 0 ? errno : EMSGSIZE;
+		free(buf);
+		if (m == 0)
+			*closed = true;
+		snprintf(err, errlen, "%s", m == 0 ? "connection closed" : strerror(saved));
+		errno = saved;
 		return NULL;
 	}
 	msg = ctl_parse(buf, (size_t)n, err, errlen);

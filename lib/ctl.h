@@ -32,6 +32,12 @@ int ctl_send(int fd, const json_t *msg);
  * (too large) or EBADMSG (not a JSON object): after these two the connection is still
  * usable. *closed is set when the peer closed the connection. */
 json_t *ctl_recv(int fd, bool *closed, char *err, size_t errlen);
+/* The same with another size limit, for channels that are not control sockets (coopnet-authd's
+ * privilege-separation socketpair carries the resolved policy, which grows with the client
+ * list). A SOCK_SEQPACKET sender also needs SO_SNDBUF(FORCE) above max. ctl_recv_max peeks at
+ * the size first and allocates only what the message needs. */
+int ctl_send_max(int fd, const json_t *msg, size_t max);
+json_t *ctl_recv_max(int fd, size_t max, bool *closed, char *err, size_t errlen);
 /* Parse one received message: it must be a JSON object. For tests and fuzzers. */
 json_t *ctl_parse(const char *buf, size_t len, char *err, size_t errlen);
 
