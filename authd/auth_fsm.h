@@ -233,6 +233,10 @@ uint64_t auth_sp_next_deadline(const struct auth_sp *sp);
 size_t auth_sp_pending(const struct auth_sp *sp);
 /* true when id is held by a pending exchange (the daemon's id_in_use need not know). */
 bool auth_sp_id_pending(const struct auth_sp *sp, cn_id_t id);
+/* The replay digest of this REQ did not become durable (the daemon's transaction rolled
+ * back, and the Auth-REP&REQ was never sent): forget its exchange, so a retransmitted REQ is
+ * judged afresh (replay cache, proof) instead of answered from memory. */
+void auth_sp_forget(struct auth_sp *sp, const uint8_t digest[CN_DIGEST_LEN]);
 
 /* ------------------------------------------------------------------ revocation (SS <-> SP) */
 
@@ -296,6 +300,9 @@ int auth_rv_input(struct auth_rv *rv, const struct cn_coop_addr *from, const uin
 void auth_rv_tick(struct auth_rv *rv);
 uint64_t auth_rv_next_deadline(const struct auth_rv *rv);
 size_t auth_rv_pending(const struct auth_rv *rv);
+/* The same for a received revocation: forget its answer (never sent), so a retransmission
+ * is applied afresh instead of acknowledged from memory. */
+void auth_rv_forget(struct auth_rv *rv, const uint8_t digest[CN_DIGEST_LEN]);
 /* true for the two kinds auth_rv_input takes (decoded m). */
 bool auth_rv_wants(const struct cn_coop_msg *m);
 

@@ -273,6 +273,13 @@ static bool rv_key_for(struct auth_rv *rv, const struct cn_coop_addr *from, cons
 	return found;
 }
 
+void auth_rv_forget(struct auth_rv *rv, const uint8_t digest[CN_DIGEST_LEN])
+{
+	for (size_t i = 0; i < rv->n; i++)
+		if (rv->ans[i].used && cn_auth_equal(rv->ans[i].digest, digest, CN_DIGEST_LEN))
+			memset(&rv->ans[i], 0, sizeof(rv->ans[i]));
+}
+
 /* Auth-RST revoked from the peer. */
 static int rv_on_revoke(struct auth_rv *rv, const struct cn_coop_addr *from,
     const uint8_t *buf, size_t len, const struct cn_coop_msg *m)
@@ -325,6 +332,8 @@ static int rv_on_revoke(struct auth_rv *rv, const struct cn_coop_addr *from,
 	if (live)
 		rv->ops.revoked(rv->ops.ctx, m->id, m->service, key, from);
 	memset(key, 0, sizeof(key));
+	if (!a->used)
+		return -1; /* revoked() could not make it durable and forgot it: no answer */
 	rv_event(rv, AUTH_EV_REVOKED, from, m->service, crossed ? "crossed our own" : NULL);
 	if (crossed != NULL)
 		rv_out_done(rv, crossed, true);

@@ -156,6 +156,14 @@ static struct sp_exch *sp_find_digest(struct auth_sp *sp, const uint8_t d[CN_DIG
 	return NULL;
 }
 
+void auth_sp_forget(struct auth_sp *sp, const uint8_t digest[CN_DIGEST_LEN])
+{
+	struct sp_exch *e = sp_find_digest(sp, digest);
+
+	if (e != NULL)
+		sp_release(e);
+}
+
 static struct sp_exch *sp_free_slot(struct auth_sp *sp)
 {
 	for (size_t i = 0; i < sp->n; i++)

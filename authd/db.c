@@ -251,6 +251,35 @@ void db_close(struct authd_db *db)
 	free(db);
 }
 
+/* --- the engine's turn transaction (authd/engine_turn.c) ------------------------------ */
+
+int db_begin(struct authd_db *db)
+{
+	/* IMMEDIATE: take the write lock now, so no write of the turn meets SQLITE_BUSY later */
+	return exec(db, "BEGIN IMMEDIATE");
+}
+
+int db_commit(struct authd_db *db)
+{
+	if (exec(db, "COMMIT") == 0)
+		return 0;
+	/* a COMMIT that failed (busy, I/O) may leave the transaction open: end it */
+	if (db_in_tx(db))
+		rollback(db);
+	return -1;
+}
+
+void db_rollback(struct authd_db *db)
+{
+	if (db_in_tx(db))
+		rollback(db);
+}
+
+bool db_in_tx(const struct authd_db *db)
+{
+	return sqlite3_get_autocommit(db->h) == 0;
+}
+
 /* --- profile ------------------------------------------------------------------------ */
 
 static int put_vnics(struct authd_db *db, const struct db_profile *p)

@@ -109,4 +109,16 @@ int db_replay_prune(struct authd_db *db, int64_t now);
 
 const char *db_role_name(enum db_role role);
 
+/*
+ * One transaction over several writes (the engine's turn, authd/engine_turn.c). Between
+ * db_begin and db_commit every write above joins it (and reads see it); db_set_profile and
+ * db_session_expire, which open their own, fail inside it. db_commit ends the transaction
+ * either way: on failure it rolls back and returns -1 with the reason in db_error().
+ * db_in_tx is false again after sqlite rolled back on its own (an I/O error, a full disk).
+ */
+int db_begin(struct authd_db *db);
+int db_commit(struct authd_db *db);
+void db_rollback(struct authd_db *db); /* no-op outside a transaction */
+bool db_in_tx(const struct authd_db *db);
+
 #endif

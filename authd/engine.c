@@ -29,7 +29,8 @@ enum ev_kind { EV_PARENT = 1, EV_SIGNAL, EV_CTL_LISTEN, EV_CTL_CLIENT, EV_UDP };
 static const char *const counter_names[CNT_MAX - AUTH_EV_KIND_MAX - 1] = {
 	"auth-ok", "auth-failed", "sessions-added", "sessions-revoked", "sessions-expired",
 	"session-miss", "nfq-requests", "db-errors", "udp-errors", "ctl-refused",
-	"sessions-revoked-by-peer", "sessions-renewed", "revoke-unacked",
+	"sessions-revoked-by-peer", "sessions-renewed", "revoke-unacked", "turn-rollbacks",
+	"held-dropped",
 };
 
 const char *engine_counter_name(int i)
@@ -94,12 +95,16 @@ static void nfq_request(struct engine *e, json_t *req)
 		return;
 	}
 	e->counters[CNT_NFQ_REQUESTS]++;
-	imsg_send(e->parent_fd, json_pack("{s:s, s:o}", "msg", "nfq", "req", req));
+	/* in a batched turn: held until the write it reports is committed (engine_turn.c) */
+	engine_parent_send(e, json_pack("{s:s, s:o}", "msg", "nfq", "req", req));
 }
 
 int engine_session_store(struct engine *e, const struct db_session *s)
 {
+	if (engine_tx_write(e) < 0)
+		return -1;
 	if (db_session_put(e->db, s) < 0) {
+		engine_tx_check(e);
 		e->counters[CNT_DB_ERRORS]++;
 		log_warnx("database: %s", db_error(e->db));
 		return -1;
@@ -132,11 +137,17 @@ int engine_session_drop(struct engine *e, const struct db_session *s, int counte
 {
 	char id[CN_ID_STRLEN], client[INET6_ADDRSTRLEN];
 
-	if (counter != CNT_SESSIONS_EXPIRED && db_session_del(e->db, s->role, &s->s) < 0) {
+	if (counter != CNT_SESSIONS_EXPIRED &&
+	    (engine_tx_write(e) < 0 || db_session_del(e->db, s->role, &s->s) < 0)) {
+		engine_tx_check(e);
 		e->counters[CNT_DB_ERRORS]++;
 		log_warnx("database: %s", db_error(e->db));
 		return -1;
 	}
+	/* a drop is rare: commit it now, before the data plane and the peer hear of it (a
+	 * rolled-back drop must not have revoked the peer's copy) */
+	if (counter != CNT_SESSIONS_EXPIRED && engine_flush(e) < 0)
+		return -1;
 	e->counters[counter]++;
 	inet_ntop(s->s.family, s->s.client, client, sizeof(client));
 	log_info("session %s of %s for %s %s", cn_id_format_hex(s->s.id, id, sizeof(id)), client,
@@ -392,8 +403,11 @@ static void dispatch(struct engine *e, uint64_t tag)
 		engine_ctl_input(e, i);
 		break;
 	case EV_UDP:
-		if (e->have_policy)
+		if (e->have_policy) {
+			e->batching = true;
 			engine_udp_input(e, i);
+			e->batching = false;
+		}
 		else {
 			uint8_t junk[1];
 			(void)!recv(e->udp_fd[i], junk, sizeof(junk), 0);
@@ -425,10 +439,20 @@ void engine_step(struct engine *e, int max_wait_ms)
 	n = epoll_wait(e->epfd, evs, 32, t);
 	if (n < 0 && errno != EINTR)
 		fatal("epoll_wait");
-	for (int k = 0; k < n && !e->quit; k++)
+	/* The UDP input and the timers are batched (engine_turn.c); everything else (control
+	 * commands, the parent, housekeeping) first commits and sends what the turn holds, then
+	 * writes and answers one by one as before. */
+	for (int k = 0; k < n && !e->quit; k++) {
+		if ((evs[k].data.u64 >> 32) != EV_UDP)
+			engine_flush(e);
 		dispatch(e, evs[k].data.u64);
-	if (e->have_policy)
+	}
+	if (e->have_policy) {
+		e->batching = true;
 		engine_auth_tick(e);
+		e->batching = false;
+	}
+	engine_flush(e); /* before the loop sleeps */
 	housekeeping(e);
 }
 
@@ -484,6 +508,8 @@ int engine_open(struct engine *e, const struct engine_init *init, char *err, siz
 
 void engine_close(struct engine *e)
 {
+	engine_flush(e);
+	engine_turn_free(e);
 	engine_auth_free(e);
 	for (size_t i = 0; i < AUTHD_MAX_CTL_CLIENTS; i++)
 		engine_ctl_close(e, i);

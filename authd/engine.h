@@ -4,6 +4,8 @@
 #ifndef COOPNET_AUTHD_ENGINE_H
 #define COOPNET_AUTHD_ENGINE_H
 
+#include <sys/socket.h>
+
 #include "authd.h"
 
 struct ctl_client {
@@ -33,6 +35,8 @@ enum engine_counter {
 	CNT_SESSIONS_PEER_REVOKED,   /* removed because the other side revoked them */
 	CNT_SESSIONS_RENEWED,        /* supervisor: replaced by a renewal before expiry */
 	CNT_REVOKE_UNACKED,          /* revocations the other side never acknowledged */
+	CNT_TURN_ROLLBACKS,          /* turns whose transaction did not commit */
+	CNT_HELD_DROPPED,            /* their held datagrams and data-plane requests, dropped */
 	CNT_MAX,
 };
 
@@ -61,6 +65,9 @@ struct engine {
 	int64_t started;
 	uint64_t last_housekeeping_ms;
 	char user[33];
+	struct engine_turn *turn;    /* engine_turn.c; NULL until the first batched turn */
+	bool batching;               /* inside the batched part of engine_step */
+	enum { TX_NONE, TX_OPEN, TX_FAILED } tx;
 };
 
 uint64_t engine_now_ms(void);
@@ -105,6 +112,39 @@ void engine_nfq_sync(struct engine *e);
 void engine_expire(struct engine *e);
 /* Revoke the sessions the current policy no longer allows; returns how many. */
 int engine_revoke_disallowed(struct engine *e, const struct policy *old);
+
+/*
+ * engine_turn.c: the batched part of a turn (UDP input and the state machines' timers) runs
+ * its database writes in one transaction, opened by the first write (engine_tx_write) and
+ * committed by engine_flush before the loop sleeps or does anything else. Datagrams go out
+ * with sendmmsg at the flush; those queued after the transaction opened, and the data-plane
+ * requests made in it, leave only after the COMMIT and are dropped (log line, counters
+ * turn-rollbacks and held-dropped) when it fails: "recorded before answered" holds per turn.
+ * Outside the batched part (control commands, the parent, housekeeping, direct calls from
+ * tests) every write commits alone and every datagram is sent at once, as before.
+ */
+/* Before a write: 0 go ahead, -1 do not (the turn's transaction failed or cannot open). */
+int engine_tx_write(struct engine *e);
+/* After a write that failed: notice a transaction sqlite rolled back on its own. */
+void engine_tx_check(struct engine *e);
+/* Remember the replay digest recorded in this turn (forgotten by the state machines if the
+ * turn rolls back, so no answer ever leaves for a digest that is not durable). */
+void engine_tx_digest(struct engine *e, const uint8_t digest[CN_DIGEST_LEN]);
+/* Remember a provider session stored in this turn: retried alone if the turn rolls back. */
+void engine_tx_session(struct engine *e, const struct db_session *s);
+/* Send now or hold until the flush; 0, or -1 (send error, counted). */
+int engine_udp_send(struct engine *e, size_t sock, const struct sockaddr *to, socklen_t tolen,
+		    const uint8_t *buf, size_t len);
+/* Hold (in a batched turn) or send a message to the parent (imsg_send takes msg). */
+void engine_parent_send(struct engine *e, json_t *msg);
+/* Commit the turn's transaction, then send what it held. -1: the COMMIT failed (and what
+ * depended on it was dropped). */
+int engine_flush(struct engine *e);
+/* Read up to 64 datagrams of socket i with one recvmmsg and dispatch them. */
+void engine_udp_drain(struct engine *e, size_t i,
+		      void (*dispatch)(struct engine *, const struct cn_coop_addr *,
+				       const uint8_t *, size_t));
+void engine_turn_free(struct engine *e);
 
 /* engine_ctl.c */
 void engine_ctl_accept(struct engine *e);

@@ -40,11 +40,8 @@ static int op_send(void *ctx, const struct cn_coop_addr *to, const uint8_t *buf,
 	for (size_t i = 0; sl && i < e->n_udp; i++) {
 		if (e->udp_addr[i].family != to->family)
 			continue;
-		if (sendto(e->udp_fd[i], buf, len, 0, (struct sockaddr *)&ss, sl) == (ssize_t)len)
-			return 0;
-		e->counters[CNT_UDP_ERRORS]++;
-		log_debug("sendto: %s", strerror(errno));
-		return -1;
+		/* in a batched turn: held until the turn commits, then sent with sendmmsg */
+		return engine_udp_send(e, i, (struct sockaddr *)&ss, sl, buf, len);
 	}
 	e->counters[CNT_UDP_ERRORS]++;
 	return -1;
@@ -100,11 +97,15 @@ static int replay_add(void *ctx, const uint8_t digest[CN_DIGEST_LEN], uint64_t t
 	/* past ts + window the message is refused as stale: the digest can go then */
 	int64_t expires = (int64_t)((ts_ms + e->timing.window_ms) / 1000) + REPLAY_SLACK_S;
 
+	if (engine_tx_write(e) < 0)
+		return -1; /* fail closed: the state machine answers nothing that needs it */
 	if (db_replay_check_add(e->db, digest, CN_DIGEST_LEN, expires) < 0) {
+		engine_tx_check(e);
 		e->counters[CNT_DB_ERRORS]++;
 		log_warnx("replay cache: %s", db_error(e->db));
 		return -1;
 	}
+	engine_tx_digest(e, digest);
 	return 0;
 }
 
@@ -191,6 +192,8 @@ static int op_commit(void *ctx, const struct auth_sp_session *s)
 	memcpy(d.session_key, s->session_key, sizeof(d.session_key));
 	d.has_key = true;
 	r = engine_session_store(e, &d);
+	if (r == 0)
+		engine_tx_session(e, &d); /* stored again alone if the turn rolls back */
 	sodium_memzero(&d, sizeof(d));
 	if (r < 0)
 		return -1;
@@ -300,6 +303,9 @@ static void op_done(void *ctx, const struct auth_ss_outcome *o)
 	renewed = d.s.port != 0 && db_session_get(e->db, DB_ROLE_SUPERVISOR, &d.s, &old) == 1;
 	sodium_memzero(&old, sizeof(old));
 	stored = d.s.port != 0 && engine_session_store(e, &d) == 0;
+	/* the control client's answer says "stored": commit the turn first */
+	if (stored && engine_flush(e) < 0)
+		stored = false;
 	sodium_memzero(d.session_key, sizeof(d.session_key));
 	if (!stored) {
 		e->counters[CNT_AUTH_FAILED]++;
@@ -629,26 +635,7 @@ static void dispatch_datagram(struct engine *e, const struct cn_coop_addr *from,
 
 void engine_udp_input(struct engine *e, size_t i)
 {
-	uint8_t buf[CN_COOP_MAX_LEN + 1];
-	struct sockaddr_storage ss;
-	struct cn_coop_addr from;
-
-	for (int n = 0; n < 64; n++) {
-		socklen_t sl = sizeof(ss);
-		ssize_t len = recvfrom(e->udp_fd[i], buf, sizeof(buf), MSG_DONTWAIT,
-				       (struct sockaddr *)&ss, &sl);
-		if (len < 0) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-				e->counters[CNT_UDP_ERRORS]++;
-				log_warn("recvfrom");
-			}
-			return;
-		}
-		if (cn_coop_addr_from_sockaddr(&from, (struct sockaddr *)&ss, sl) < 0)
-			continue;
-		/* an oversized datagram was cut to CN_COOP_MAX_LEN + 1: the decoder refuses it */
-		dispatch_datagram(e, &from, buf, (size_t)len);
-	}
+	engine_udp_drain(e, i, dispatch_datagram); /* up to 64 datagrams, one recvmmsg */
 }
 
 void engine_auth_tick(struct engine *e)

@@ -14,7 +14,7 @@ AUTHD_LIBS = authd/libauthd.a authd/libauthfsm.a lib/libcoopnet.a $(SQLITE3_LIBS
 sbin_PROGRAMS += authd/coopnet-authd
 authd_coopnet_authd_SOURCES = \
 	authd/authd.c authd/authd.h \
-	authd/engine.c authd/engine.h authd/engine_auth.c authd/engine_ctl.c \
+	authd/engine.c authd/engine.h authd/engine_auth.c authd/engine_ctl.c authd/engine_turn.c \
 	authd/privsep.c authd/nfqlink.c authd/nfqlink.h \
 	authd/provision.c authd/provision.h authd/vswitch.c authd/vswitch.h
 authd_coopnet_authd_CFLAGS = $(AM_CFLAGS) $(SQLITE3_CFLAGS) $(SODIUM_CFLAGS)
@@ -40,7 +40,8 @@ EXTRA_DIST += policy tests/netns/auth.test tests/netns/e2e.test
 check_PROGRAMS += tests/unit/test_engine
 TESTS += tests/unit/test_engine
 tests_unit_test_engine_SOURCES = tests/unit/test_engine.c \
-	authd/engine.c authd/engine_auth.c authd/engine_ctl.c authd/nfqlink.c authd/privsep.c
+	authd/engine.c authd/engine_auth.c authd/engine_ctl.c authd/engine_turn.c authd/nfqlink.c \
+	authd/privsep.c
 tests_unit_test_engine_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(SQLITE3_CFLAGS) \
 	$(SODIUM_CFLAGS) $(PTHREAD_CFLAGS) -I$(top_srcdir)/authd
 tests_unit_test_engine_LDFLAGS = $(AM_LDFLAGS) -Wl,--wrap=db_session_foreach
