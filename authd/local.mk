@@ -44,7 +44,8 @@ tests_unit_test_engine_SOURCES = tests/unit/test_engine.c \
 	authd/privsep.c
 tests_unit_test_engine_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(SQLITE3_CFLAGS) \
 	$(SODIUM_CFLAGS) $(PTHREAD_CFLAGS) -I$(top_srcdir)/authd
-tests_unit_test_engine_LDFLAGS = $(AM_LDFLAGS) -Wl,--wrap=db_session_foreach
+tests_unit_test_engine_LDFLAGS = $(AM_LDFLAGS) -Wl,--wrap=db_session_foreach \
+	-Wl,--wrap=db_commit
 tests_unit_test_engine_LDADD = $(AUTHD_LIBS) $(CMOCKA_LIBS) $(PTHREAD_LIBS)
 
 # The virtual switch (nft text, sessions, nft -f through a stand-in and, as root in a private

@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <sqlite3.h>
 
 #include "ctl.h"
 #include "engine.h"
@@ -598,11 +599,17 @@ static int setup(void **state)
 	return 0;
 }
 
+/* test_turn_rollback_*: the COMMITs of this database that fail (__wrap_db_commit) */
+static struct authd_db *fail_commit_db;
+static int fail_commit_skip, fail_commit_n;
+
 static int teardown(void **state)
 {
 	char cmdline[128];
 
 	(void)state;
+	fail_commit_db = NULL;
+	fail_commit_skip = fail_commit_n = 0;
 	node_free(&SS);
 	node_free(&SP);
 	snprintf(cmdline, sizeof(cmdline), "rm -rf %s", DIR_);
@@ -1023,6 +1030,88 @@ int __wrap_db_session_foreach(struct authd_db *db, enum db_role role, db_session
 	return __real_db_session_foreach(db, role, cb, arg);
 }
 
+/* The turn's COMMIT fails (-Wl,--wrap=db_commit) for one node, the next fail_commit_n times. */
+int __real_db_commit(struct authd_db *db);
+int __wrap_db_commit(struct authd_db *db);
+int __wrap_db_commit(struct authd_db *db)
+{
+	if (db == fail_commit_db && fail_commit_skip > 0) {
+		fail_commit_skip--;
+	} else if (db == fail_commit_db && fail_commit_n > 0) {
+		fail_commit_n--;
+		db_rollback(db); /* as a COMMIT that fails (disk full, I/O error) ends it */
+		return -1;
+	}
+	return __real_db_commit(db);
+}
+
+static json_int_t replay_rows(struct node *n)
+{
+	sqlite3 *h;
+	sqlite3_stmt *st;
+	json_int_t v = -1;
+
+	assert_int_equal(sqlite3_open_v2(n->cfg.database, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(h, "SELECT count(*) FROM replay", -1, &st, NULL), SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(h);
+	return v;
+}
+
+/* The SP's turn that records the REQ's replay digest does not commit: its Auth-REP&REQ is
+ * held and dropped, the exchange forgotten. The SS's retransmitted REQ is then judged
+ * afresh (not answered from memory, not refused as a replay) and the exchange completes. */
+static void test_turn_rollback_req(void **state)
+{
+	int fd;
+
+	(void)state;
+	start_pair("", 0);
+	fail_commit_db = SP.e->db;
+	fail_commit_n = 1;
+	fd = ctl_open(&SS);
+	ctl_put(fd, json_pack("{s:s, s:s, s:s}", "cmd", "auth", "service", "http", "client",
+			      CLIENT1));
+	PUMP_UNTIL(stat_of(&SP, "turn-rollbacks") == 1);
+	pump(5);
+	assert_true(stat_of(&SP, "held-dropped") >= 1);      /* the Auth-REP&REQ */
+	assert_int_equal(replay_rows(&SP), 0);
+	assert_int_equal(stat_of(&SS, "auth-ok"), 0);        /* nothing reached the SS */
+	advance(1000);                                       /* the SS resends its REQ */
+	json_decref(expect_ok(ctl_wait(fd)));
+	close(fd);
+	fail_commit_db = NULL;
+	assert_true(stat_of(&SS, "retransmit") >= 1);
+	assert_int_equal(stat_of(&SP, "duplicate"), 0);      /* not answered from memory */
+	assert_int_equal(stat_of(&SP, "replay"), 0);         /* judged afresh */
+	PUMP_UNTIL(n_sessions(&SP) == 1);
+	assert_int_equal(replay_rows(&SP), 1);
+	assert_int_equal(stat_of(&SP, "turn-rollbacks"), 1);
+	assert_int_equal(stat_of(&SP, "auth-ok"), 1);
+	assert_int_equal(nfq_count(&SP.nfq, "session-add"), 1);
+}
+
+/* The SP's turn that commits the session (Auth-REP) does not commit: its session-add is
+ * dropped, and the session is stored again alone, then pushed: the SS believes in it. */
+static void test_turn_rollback_rep(void **state)
+{
+	(void)state;
+	start_pair("", 0);
+	fail_commit_db = SP.e->db;
+	fail_commit_skip = 1; /* the REQ's turn commits, the REP's does not */
+	fail_commit_n = 1;
+	json_decref(expect_ok(auth(&SS, "http", CLIENT1)));
+	PUMP_UNTIL(n_sessions(&SP) == 1);
+	fail_commit_db = NULL;
+	assert_int_equal(stat_of(&SP, "turn-rollbacks"), 1);
+	assert_true(stat_of(&SP, "held-dropped") >= 1);      /* the first session-add */
+	assert_int_equal(stat_of(&SP, "auth-ok"), 1);
+	assert_int_equal(stat_of(&SP, "sessions-added"), 1);
+	assert_int_equal(nfq_count(&SP.nfq, "session-add"), 1);
+}
+
 static void test_database_errors(void **state)
 {
 	(void)state;
@@ -1245,6 +1334,8 @@ int main(void)
 		T(test_reload),
 		T(test_control_limits),
 		T(test_database_errors),
+		T(test_turn_rollback_req),
+		T(test_turn_rollback_rep),
 		T(test_expiry_pushes_session_del),
 		T(test_ss_expiry),
 		T(test_lost_rep_revokes),
