@@ -389,3 +389,31 @@ int cn_session_from_json(struct cn_session *out, const json_t *obj, char *err, s
 	*out = s;
 	return 0;
 }
+
+size_t ctl_json_size(const json_t *v)
+{
+	return json_dumpb(v, NULL, 0, JSON_COMPACT);
+}
+
+json_t *ctl_array_chunk(const json_t *arr, size_t *pos, size_t budget)
+{
+	json_t *out = json_array();
+	size_t used = 2, n = json_array_size(arr);
+
+	if (!out)
+		return NULL;
+	while (*pos < n) {
+		json_t *v = json_array_get(arr, *pos);
+		size_t sz = ctl_json_size(v) + 1; /* and its comma */
+
+		if (json_array_size(out) > 0 && used + sz > budget)
+			break;
+		if (json_array_append(out, v) < 0) {
+			json_decref(out);
+			return NULL;
+		}
+		used += sz;
+		(*pos)++;
+	}
+	return out;
+}

@@ -5,6 +5,7 @@ noinst_LIBRARIES += nfq/libnfqcore.a
 # The pure parts (table, logic, config, snapshot swap), shared with the unit tests.
 nfq_libnfqcore_a_SOURCES = \
 	nfq/table.c nfq/table.h \
+	nfq/stage.c nfq/stage.h \
 	nfq/logic.c nfq/logic.h \
 	nfq/rcu.c nfq/rcu.h \
 	nfq/nfqconf.c nfq/nfqconf.h \
