@@ -28,6 +28,12 @@ nfq_coopnet_nfq_LDADD = nfq/libnfqcore.a lib/libcoopnet.a $(LIBNFQ_LIBS) $(LIBMN
 # Unit tests of the pure parts.
 check_PROGRAMS += tests/unit/test_nfq_logic tests/unit/test_nfq_table
 TESTS += tests/unit/test_nfq_logic tests/unit/test_nfq_table
+check_PROGRAMS += tests/unit/test_nfq_stage
+TESTS += tests/unit/test_nfq_stage
+tests_unit_test_nfq_stage_SOURCES = tests/unit/test_nfq_stage.c
+tests_unit_test_nfq_stage_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/nfq
+tests_unit_test_nfq_stage_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_nfq_stage_LDADD = nfq/libnfqcore.a $(TEST_LIBS) $(JANSSON_LIBS)
 tests_unit_test_nfq_logic_SOURCES = tests/unit/test_nfq_logic.c tests/unit/pktgen.c \
 	tests/unit/pktgen.h
 tests_unit_test_nfq_logic_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/nfq
