@@ -58,3 +58,4 @@ tests_fuzz_fuzz_nfq_logic_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/nfq
 tests_fuzz_fuzz_nfq_logic_LDADD = nfq/libnfqcore.a lib/libcoopnet.a $(JANSSON_LIBS)
 tests_fuzz_fuzz_nfq_logic_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
 endif
+EXTRA_DIST += tests/netns/sync.test
