@@ -54,6 +54,10 @@ json_t *ctl_call(const char *path, const json_t *req, int timeout_ms, char *err,
 #define CTL_CHUNK_BUDGET (CTL_MSG_MAX - 1024) /* room for "cmd", "more" and the braces */
 size_t ctl_json_size(const json_t *v);
 json_t *ctl_array_chunk(const json_t *arr, size_t *pos, size_t budget);
+/* A paged listing reply (docs/control.md, "Large replies"): {"ok": true, key: the items of arr
+ * from req's "offset" on that fit one message, "total": n, "next": offset of the next page
+ * when there is one}. An "offset" that is not an integer >= 0 gets an error reply. */
+json_t *ctl_reply_page(const json_t *arr, const json_t *req, const char *key);
 
 /* {"ok": true} and {"ok": false, "error": "..."} */
 json_t *ctl_reply_ok(void);
