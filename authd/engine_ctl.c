@@ -156,16 +156,18 @@ static int list_cb(const struct db_session *s, void *arg)
 	return 0;
 }
 
+/* Paged like coopnet-nfq's listing, so thousands of sessions fit the 64 KiB messages. */
 static json_t *cmd_sessions(struct engine *e, const json_t *req)
 {
-	json_t *a = json_array();
+	json_t *a = json_array(), *r;
 
-	(void)req;
 	if (!a || db_session_foreach(e->db, 0, list_cb, a) < 0) {
 		json_decref(a);
 		return ctl_reply_error("database: %s", db_error(e->db));
 	}
-	return json_pack("{s:b, s:o}", "ok", 1, "sessions", a);
+	r = ctl_reply_page(a, req, "sessions");
+	json_decref(a);
+	return r;
 }
 
 static void add_clients(json_t *a, const struct pol_client *c, size_t n, const char *role)

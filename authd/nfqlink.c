@@ -3,6 +3,8 @@
 #include "nfqlink.h"
 
 #include <errno.h>
+#include <poll.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -77,6 +79,92 @@ void nfq_link_try_up(struct nfq_link *l)
 	imsg_send(l->engine_fd, json_pack("{s:s}", "msg", "nfq-up"));
 }
 
+/* Send req on fd and wait for its reply. NULL with err when the link failed. */
+static json_t *call_on(int fd, const json_t *req, char *err, size_t errlen)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	bool closed = false;
+	json_t *r;
+	int n;
+
+	if (ctl_send(fd, req) < 0) {
+		snprintf(err, errlen, "send: %s", strerror(errno));
+		return NULL;
+	}
+	n = poll(&p, 1, NFQ_TIMEOUT_MS);
+	if (n <= 0) {
+		snprintf(err, errlen, "%s", n == 0 ? "no reply in time" : strerror(errno));
+		return NULL;
+	}
+	r = ctl_recv(fd, &closed, err, errlen);
+	if (!r && closed)
+		snprintf(err, errlen, "connection closed");
+	return r;
+}
+
+/* A reply: true when "ok"; else the refusal is logged. */
+static bool reply_ok(const json_t *req, const json_t *r)
+{
+	if (json_is_true(json_object_get(r, "ok")))
+		return true;
+	log_warnx("coopnet-nfq refused %s: %s",
+		  json_string_value(json_object_get(req, "cmd")) ?: "?",
+		  json_string_value(json_object_get(r, "error")) ?: "?");
+	return false;
+}
+
+/*
+ * A request whose "sessions" do not fit one control message (docs/control.md, "Large
+ * requests"), split by size on ONE connection: a session-sync as chunks with "more": true but
+ * the last, which coopnet-nfq stages and applies together (a failure closes the connection and
+ * so discards the stage); a session-add or session-del as consecutive requests, each all or
+ * nothing by itself.
+ */
+static void forward_chunked(struct nfq_link *l, const json_t *req)
+{
+	const json_t *arr = json_object_get(req, "sessions");
+	bool sync = !strcmp(json_string_value(json_object_get(req, "cmd")) ?: "", "session-sync");
+	size_t pos = 0, n = json_array_size(arr), chunks = 0;
+	char err[256];
+	int fd;
+
+	fd = ctl_connect(l->path);
+	if (fd < 0) {
+		nfq_link_down(l, strerror(errno));
+		return;
+	}
+	while (pos < n) {
+		json_t *part = json_copy((json_t *)req), *chunk, *r;
+		bool ok;
+
+		chunk = ctl_array_chunk(arr, &pos, CTL_CHUNK_BUDGET);
+		if (!part || !chunk) {
+			json_decref(part);
+			json_decref(chunk);
+			log_warnx("coopnet-nfq: out of memory splitting a request");
+			break;
+		}
+		json_object_set_new(part, "sessions", chunk);
+		if (sync && pos < n)
+			json_object_set_new(part, "more", json_true());
+		chunks++;
+		r = call_on(fd, part, err, sizeof(err));
+		if (!r) {
+			json_decref(part);
+			close(fd);
+			nfq_link_down(l, err);
+			return;
+		}
+		ok = reply_ok(part, r);
+		json_decref(part);
+		json_decref(r);
+		if (!ok && sync)
+			break; /* closing discards what was staged: the old table stays */
+	}
+	close(fd);
+	log_info("coopnet-nfq: %zu session(s) in %zu message(s)", n, chunks);
+}
+
 void nfq_link_forward(struct nfq_link *l, const json_t *req)
 {
 	char err[256];
@@ -84,15 +172,17 @@ void nfq_link_forward(struct nfq_link *l, const json_t *req)
 
 	if (!l->path[0] || !l->up)
 		return; /* no data plane, or the session-sync after reconnecting carries it */
+	if (ctl_json_size(req) > CTL_CHUNK_BUDGET &&
+	    json_is_array(json_object_get(req, "sessions"))) {
+		forward_chunked(l, req);
+		return;
+	}
 	r = ctl_call(l->path, req, NFQ_TIMEOUT_MS, err, sizeof(err));
 	if (!r) {
 		nfq_link_down(l, err);
 		return;
 	}
-	if (!json_is_true(json_object_get(r, "ok")))
-		log_warnx("coopnet-nfq refused %s: %s",
-			  json_string_value(json_object_get(req, "cmd")) ?: "?",
-			  json_string_value(json_object_get(r, "error")) ?: "?");
+	reply_ok(req, r);
 	json_decref(r);
 }
 

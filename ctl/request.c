@@ -56,10 +56,60 @@ json_int_t ctl_int(const json_t *obj, const char *key)
 	return json_integer_value(json_object_get(obj, key));
 }
 
-int ctl_run_list(int argc, const struct ctl_opts *opts, const struct ctl_list *list)
+/* Up to this many pages: a listing that does not end is the daemon's bug, not a reason to
+ * loop forever. */
+#define CTL_LIST_MAX_PAGES 100000
+
+/* The whole list: a daemon that pages a long one (docs/control.md, "Large replies") says
+ * "next", the offset to ask for; the pages are concatenated into *all. */
+static int fetch_list(const struct ctl_opts *opts, const struct ctl_list *list, json_t **all)
 {
 	const char *daemon = list->target == CTL_NFQ ? "coopnet-nfq" : "coopnet-authd";
-	json_t *reply, *items, *item;
+	json_int_t offset = 0;
+	json_t *reply, *items, *next;
+	int rc, pages;
+
+	*all = json_array();
+	for (pages = 0; pages < CTL_LIST_MAX_PAGES; pages++) {
+		json_t *req = offset ? json_pack("{s:s, s:I}", "cmd", list->cmd, "offset", offset) :
+				       json_pack("{s:s}", "cmd", list->cmd);
+
+		rc = ctl_request(opts, list->target, req, &reply);
+		if (rc != CTL_EXIT_OK)
+			goto fail;
+		items = json_object_get(reply, list->key);
+		if (!json_is_array(items)) {
+			fprintf(stderr, "coopnetctl: %s's reply lacks \"%s\"\n", daemon, list->key);
+			json_decref(reply);
+			rc = CTL_EXIT_BAD_REPLY;
+			goto fail;
+		}
+		json_array_extend(*all, items);
+		next = json_object_get(reply, "next");
+		if (!next) {
+			json_decref(reply);
+			return CTL_EXIT_OK;
+		}
+		if (!json_is_integer(next) || json_integer_value(next) <= offset) {
+			fprintf(stderr, "coopnetctl: %s's reply has a bad \"next\"\n", daemon);
+			json_decref(reply);
+			rc = CTL_EXIT_BAD_REPLY;
+			goto fail;
+		}
+		offset = json_integer_value(next);
+		json_decref(reply);
+	}
+	fprintf(stderr, "coopnetctl: %s's listing did not end after %d pages\n", daemon, pages);
+	rc = CTL_EXIT_BAD_REPLY;
+fail:
+	json_decref(*all);
+	*all = NULL;
+	return rc;
+}
+
+int ctl_run_list(int argc, const struct ctl_opts *opts, const struct ctl_list *list)
+{
+	json_t *items, *item;
 	size_t i;
 	int rc;
 
@@ -67,15 +117,9 @@ int ctl_run_list(int argc, const struct ctl_opts *opts, const struct ctl_list *l
 		fprintf(stderr, "usage: coopnetctl %s\n", list->name);
 		return CTL_EXIT_USAGE;
 	}
-	rc = ctl_request(opts, list->target, json_pack("{s:s}", "cmd", list->cmd), &reply);
+	rc = fetch_list(opts, list, &items);
 	if (rc != CTL_EXIT_OK)
 		return rc;
-	items = json_object_get(reply, list->key);
-	if (!json_is_array(items)) {
-		fprintf(stderr, "coopnetctl: %s's reply lacks \"%s\"\n", daemon, list->key);
-		json_decref(reply);
-		return CTL_EXIT_BAD_REPLY;
-	}
 	if (opts->json) {
 		ctl_print_json(items);
 	} else {
@@ -83,6 +127,6 @@ int ctl_run_list(int argc, const struct ctl_opts *opts, const struct ctl_list *l
 		json_array_foreach(items, i, item)
 			list->row(item);
 	}
-	json_decref(reply);
+	json_decref(items);
 	return CTL_EXIT_OK;
 }

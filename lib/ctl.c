@@ -389,3 +389,55 @@ int cn_session_from_json(struct cn_session *out, const json_t *obj, char *err, s
 	*out = s;
 	return 0;
 }
+
+size_t ctl_json_size(const json_t *v)
+{
+	return json_dumpb(v, NULL, 0, JSON_COMPACT);
+}
+
+json_t *ctl_array_chunk(const json_t *arr, size_t *pos, size_t budget)
+{
+	json_t *out = json_array();
+	size_t used = 2, n = json_array_size(arr);
+
+	if (!out)
+		return NULL;
+	while (*pos < n) {
+		json_t *v = json_array_get(arr, *pos);
+		size_t sz = ctl_json_size(v) + 1; /* and its comma */
+
+		if (json_array_size(out) > 0 && used + sz > budget)
+			break;
+		if (json_array_append(out, v) < 0) {
+			json_decref(out);
+			return NULL;
+		}
+		used += sz;
+		(*pos)++;
+	}
+	return out;
+}
+
+json_t *ctl_reply_page(const json_t *arr, const json_t *req, const char *key)
+{
+	const json_t *off = json_object_get(req, "offset");
+	size_t total = json_array_size(arr), pos = 0;
+	json_t *page, *r;
+
+	if (off && (!json_is_integer(off) || json_integer_value(off) < 0))
+		return ctl_reply_error("\"offset\" must be an integer >= 0");
+	if (off)
+		pos = (size_t)json_integer_value(off) < total ? (size_t)json_integer_value(off) : total;
+	page = pos < total ? ctl_array_chunk(arr, &pos, CTL_CHUNK_BUDGET) : json_array();
+	r = ctl_reply_ok();
+	if (!page || !r) {
+		json_decref(page);
+		json_decref(r);
+		return NULL;
+	}
+	json_object_set_new(r, key, page);
+	json_object_set_new(r, "total", json_integer((json_int_t)total));
+	if (pos < total)
+		json_object_set_new(r, "next", json_integer((json_int_t)pos));
+	return r;
+}

@@ -44,6 +44,21 @@ json_t *ctl_parse(const char *buf, size_t len, char *err, size_t errlen);
 /* Connect, send req, wait up to timeout_ms for one reply, close. NULL with err on failure. */
 json_t *ctl_call(const char *path, const json_t *req, int timeout_ms, char *err, size_t errlen);
 
+/*
+ * Splitting a long array by size (docs/control.md, "Large requests"): the items of arr from
+ * *pos on, as many as fit in budget bytes of compact JSON (at least one, so that progress is
+ * always made; a single item larger than budget is the caller's error). *pos advances past
+ * them. NULL when out of memory. ctl_json_size is the compact size of one value, as ctl_send
+ * writes it.
+ */
+#define CTL_CHUNK_BUDGET (CTL_MSG_MAX - 1024) /* room for "cmd", "more" and the braces */
+size_t ctl_json_size(const json_t *v);
+json_t *ctl_array_chunk(const json_t *arr, size_t *pos, size_t budget);
+/* A paged listing reply (docs/control.md, "Large replies"): {"ok": true, key: the items of arr
+ * from req's "offset" on that fit one message, "total": n, "next": offset of the next page
+ * when there is one}. An "offset" that is not an integer >= 0 gets an error reply. */
+json_t *ctl_reply_page(const json_t *arr, const json_t *req, const char *key);
+
 /* {"ok": true} and {"ok": false, "error": "..."} */
 json_t *ctl_reply_ok(void);
 json_t *ctl_reply_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

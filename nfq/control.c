@@ -57,17 +57,48 @@ static json_t *cmd_stats(struct nfqd *d, const json_t *req)
 	return r;
 }
 
+/* The entry number i of the listing: config sessions first, then authd ones. */
+static const struct sess_entry *listed(const struct nfqd *d, size_t i)
+{
+	return i < d->cfg.sessions.n ? &d->cfg.sessions.v[i] : &d->authd.v[i - d->cfg.sessions.n];
+}
+
+/* Paged by size (docs/control.md, "Large replies"): from "offset" on, as many sessions as fit
+ * one message; "next" is the offset of the following page when there is one. */
 static json_t *cmd_sessions(struct nfqd *d, const json_t *req)
 {
-	json_t *r = ctl_reply_ok(), *a = json_array();
-	size_t i;
+	size_t total = d->cfg.sessions.n + d->authd.n, used = 256, i;
+	const json_t *off = json_object_get(req, "offset");
+	json_int_t start = 0;
+	json_t *r, *a;
 
-	(void)req;
-	for (i = 0; i < d->cfg.sessions.n; i++)
-		json_array_append_new(a, sess_json(&d->cfg.sessions.v[i]));
-	for (i = 0; i < d->authd.n; i++)
-		json_array_append_new(a, sess_json(&d->authd.v[i]));
+	if (off && (!json_is_integer(off) || json_integer_value(off) < 0))
+		return ctl_reply_error("\"offset\" must be an integer >= 0");
+	if (off)
+		start = json_integer_value(off);
+	r = ctl_reply_ok();
+	a = json_array();
+	if (!r || !a) {
+		json_decref(r);
+		json_decref(a);
+		return NULL;
+	}
+	for (i = (size_t)start; i < total; i++) {
+		json_t *o = sess_json(listed(d, i));
+		size_t sz = o ? ctl_json_size(o) + 1 : 0;
+
+		if (!o || (json_array_size(a) > 0 && used + sz > CTL_CHUNK_BUDGET)) {
+			json_decref(o);
+			break;
+		}
+		used += sz;
+		json_array_append_new(a, o);
+	}
 	json_object_set_new(r, "sessions", a);
+	json_object_set_new(r, "total", json_integer((json_int_t)total));
+	if ((size_t)start + json_array_size(a) < total)
+		json_object_set_new(r, "next",
+				    json_integer(start + (json_int_t)json_array_size(a)));
 	return r;
 }
 
@@ -128,12 +159,15 @@ static json_t *cmd_session_add(struct nfqd *d, const json_t *req)
 		sess_list_clear(&add);
 		return ctl_reply_error("%s", err);
 	}
-	sess_list_init(&next);
-	for (i = 0; i < d->authd.n + add.n; i++) {
-		const struct sess_entry *e = i < d->authd.n ? &d->authd.v[i] : &add.v[i - d->authd.n];
+	/* the running list has unique keys: copy it, then put the new ones (replacing) */
+	if (sess_list_copy(&next, &d->authd) < 0) {
+		sess_list_clear(&add);
+		return ctl_reply_error("out of memory");
+	}
+	for (i = 0; i < add.n; i++) {
 		struct cn_session s;
 
-		sess_entry_to_session(e, &s);
+		sess_entry_to_session(&add.v[i], &s);
 		if (sess_list_put(&next, &s, SESS_SRC_AUTHD) < 0) {
 			sess_list_clear(&next);
 			sess_list_clear(&add);
@@ -145,15 +179,24 @@ static json_t *cmd_session_add(struct nfqd *d, const json_t *req)
 	return apply_authd(d, &next, i, "added");
 }
 
-static json_t *cmd_session_sync(struct nfqd *d, const json_t *req)
+/* One message, or one chunk of a chunked sync staged on this connection (stage.h): the
+ * table changes only with the last chunk. */
+static json_t *cmd_session_sync(struct nfqd *d, struct ctl_client *c, const json_t *req)
 {
 	struct sess_list next;
 	char err[300];
+	json_t *r;
+	int rc;
 
 	sess_list_init(&next);
-	if (parse_session_array(&next, req, err, sizeof(err)) < 0) {
-		sess_list_clear(&next);
-		return ctl_reply_error("%s", err);
+	rc = stage_feed(&c->stage, req, &next, err, sizeof(err));
+	if (rc < 0)
+		return ctl_reply_error("session-sync refused, the running table stays: %s", err);
+	if (rc == 0) {
+		r = ctl_reply_ok();
+		json_object_set_new(r, "staged", json_integer((json_int_t)c->stage.l.n));
+		json_object_set_new(r, "more", json_true());
+		return r;
 	}
 	return apply_authd(d, &next, next.n, "sessions");
 }
@@ -226,7 +269,7 @@ static json_t *cmd_session_del(struct nfqd *d, const json_t *req)
 	struct del_match m;
 	const json_t *v;
 	char err[300];
-	size_t removed, i;
+	size_t removed;
 
 	memset(&m, 0, sizeof(m));
 	sess_list_init(&keys);
@@ -257,16 +300,9 @@ static json_t *cmd_session_del(struct nfqd *d, const json_t *req)
 	} else {
 		return ctl_reply_error("session-del needs \"sessions\", \"id\" or \"client\"");
 	}
-	sess_list_init(&next);
-	for (i = 0; i < d->authd.n; i++) {
-		struct cn_session s;
-
-		sess_entry_to_session(&d->authd.v[i], &s);
-		if (sess_list_put(&next, &s, SESS_SRC_AUTHD) < 0) {
-			sess_list_clear(&next);
-			sess_list_clear(&keys);
-			return ctl_reply_error("out of memory");
-		}
+	if (sess_list_copy(&next, &d->authd) < 0) {
+		sess_list_clear(&keys);
+		return ctl_reply_error("out of memory");
 	}
 	removed = sess_list_remove_if(&next, del_match_fn, &m);
 	sess_list_clear(&keys);
@@ -292,7 +328,6 @@ static const struct {
 	{"sessions", cmd_sessions},
 	{"session-add", cmd_session_add},
 	{"session-del", cmd_session_del},
-	{"session-sync", cmd_session_sync},
 	{"reload", cmd_reload},
 };
 
@@ -307,6 +342,8 @@ static json_t *dispatch(struct nfqd *d, struct ctl_client *c, const json_t *req)
 		c->subscribed = true;
 		return ctl_reply_ok();
 	}
+	if (!strcmp(cmd, "session-sync"))
+		return cmd_session_sync(d, c, req);
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (!strcmp(cmd, commands[i].name))
 			return commands[i].fn(d, req);
@@ -339,10 +376,11 @@ void ctl_accept_client(struct nfqd *d)
 	}
 	d->clients[d->nclients].fd = fd;
 	d->clients[d->nclients].subscribed = false;
+	stage_init(&d->clients[d->nclients].stage);
 	d->nclients++;
 }
 
-bool ctl_handle_client(struct nfqd *d, struct ctl_client *c)
+static bool handle_client(struct nfqd *d, struct ctl_client *c)
 {
 	char err[256];
 	bool closed = false;
@@ -369,6 +407,19 @@ bool ctl_handle_client(struct nfqd *d, struct ctl_client *c)
 	}
 	json_decref(reply);
 	return true;
+}
+
+bool ctl_handle_client(struct nfqd *d, struct ctl_client *c)
+{
+	if (handle_client(d, c))
+		return true;
+	/* gone before the last chunk of a sync: nothing of it is applied */
+	if (c->stage.open)
+		log_warnx("control: a connection closed in the middle of a session-sync (%zu "
+			  "chunk(s), %zu session(s) staged): discarded", c->stage.chunks,
+			  c->stage.l.n);
+	stage_discard(&c->stage);
+	return false;
 }
 
 void ctl_broadcast_misses(struct nfqd *d)
@@ -398,8 +449,10 @@ void ctl_close_all(struct nfqd *d)
 {
 	int i;
 
-	for (i = 0; i < d->nclients; i++)
+	for (i = 0; i < d->nclients; i++) {
 		close(d->clients[i].fd);
+		stage_discard(&d->clients[i].stage);
+	}
 	d->nclients = 0;
 	if (d->ctl_fd >= 0) {
 		close(d->ctl_fd);

@@ -5,6 +5,7 @@ noinst_LIBRARIES += nfq/libnfqcore.a
 # The pure parts (table, logic, config, snapshot swap), shared with the unit tests.
 nfq_libnfqcore_a_SOURCES = \
 	nfq/table.c nfq/table.h \
+	nfq/stage.c nfq/stage.h \
 	nfq/logic.c nfq/logic.h \
 	nfq/rcu.c nfq/rcu.h \
 	nfq/nfqconf.c nfq/nfqconf.h \
@@ -27,6 +28,12 @@ nfq_coopnet_nfq_LDADD = nfq/libnfqcore.a lib/libcoopnet.a $(LIBNFQ_LIBS) $(LIBMN
 # Unit tests of the pure parts.
 check_PROGRAMS += tests/unit/test_nfq_logic tests/unit/test_nfq_table
 TESTS += tests/unit/test_nfq_logic tests/unit/test_nfq_table
+check_PROGRAMS += tests/unit/test_nfq_stage
+TESTS += tests/unit/test_nfq_stage
+tests_unit_test_nfq_stage_SOURCES = tests/unit/test_nfq_stage.c
+tests_unit_test_nfq_stage_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/nfq
+tests_unit_test_nfq_stage_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_nfq_stage_LDADD = nfq/libnfqcore.a $(TEST_LIBS) $(JANSSON_LIBS)
 tests_unit_test_nfq_logic_SOURCES = tests/unit/test_nfq_logic.c tests/unit/pktgen.c \
 	tests/unit/pktgen.h
 tests_unit_test_nfq_logic_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/nfq
@@ -51,3 +58,4 @@ tests_fuzz_fuzz_nfq_logic_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/nfq
 tests_fuzz_fuzz_nfq_logic_LDADD = nfq/libnfqcore.a lib/libcoopnet.a $(JANSSON_LIBS)
 tests_fuzz_fuzz_nfq_logic_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
 endif
+EXTRA_DIST += tests/netns/sync.test

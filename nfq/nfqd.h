@@ -9,6 +9,7 @@
 #include "nfqconf.h"
 #include "kernelmode.h"
 #include "nftrule.h"
+#include "stage.h"
 #include "table.h"
 #include "worker.h"
 
@@ -17,6 +18,7 @@
 struct ctl_client {
 	int fd;
 	bool subscribed;
+	struct sess_stage stage;         /* a chunked session-sync in progress (stage.h) */
 };
 
 struct nfqd {

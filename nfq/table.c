@@ -176,25 +176,35 @@ void sess_list_clear(struct sess_list *l)
 	sess_list_init(l);
 }
 
+static void entry_make(struct sess_entry *e, const struct cn_session *s, enum sess_source src)
+{
+	memset(e, 0, sizeof(*e));
+	sess_key_make(&e->key, s->family, s->client, s->service, s->port);
+	e->id = s->id;
+	e->source = (uint8_t)src;
+	e->used = 1;
+	memcpy(e->vnic, s->vnic, sizeof(e->vnic));
+	e->vnic[sizeof(e->vnic) - 1] = '\0';
+	e->expires = s->expires;
+}
+
 int sess_list_put(struct sess_list *l, const struct cn_session *s, enum sess_source src)
 {
 	struct sess_entry e;
 	size_t i;
 
-	memset(&e, 0, sizeof(e));
-	sess_key_make(&e.key, s->family, s->client, s->service, s->port);
-	e.id = s->id;
-	e.source = (uint8_t)src;
-	e.used = 1;
-	memcpy(e.vnic, s->vnic, sizeof(e.vnic));
-	e.vnic[sizeof(e.vnic) - 1] = '\0';
-	e.expires = s->expires;
+	entry_make(&e, s, src);
 	for (i = 0; i < l->n; i++) {
 		if (memcmp(&l->v[i].key, &e.key, sizeof(e.key)) == 0) {
 			l->v[i] = e;
 			return 0;
 		}
 	}
+	return sess_list_push(l, &e);
+}
+
+int sess_list_push(struct sess_list *l, const struct sess_entry *e)
+{
 	if (l->n == l->cap) {
 		size_t cap = l->cap ? l->cap * 2 : 16;
 		struct sess_entry *v = reallocarray(l->v, cap, sizeof(*v));
@@ -204,7 +214,71 @@ int sess_list_put(struct sess_list *l, const struct cn_session *s, enum sess_sou
 		l->v = v;
 		l->cap = cap;
 	}
-	l->v[l->n++] = e;
+	l->v[l->n++] = *e;
+	return 0;
+}
+
+int sess_list_copy(struct sess_list *dst, const struct sess_list *src)
+{
+	sess_list_init(dst);
+	if (!src->n)
+		return 0;
+	dst->v = reallocarray(NULL, src->n, sizeof(*dst->v));
+	if (!dst->v)
+		return -1;
+	memcpy(dst->v, src->v, src->n * sizeof(*dst->v));
+	dst->n = dst->cap = src->n;
+	return 0;
+}
+
+int sess_list_append(struct sess_list *l, const struct cn_session *s, enum sess_source src)
+{
+	struct sess_entry e;
+
+	entry_make(&e, s, src);
+	return sess_list_push(l, &e);
+}
+
+/* qsort context for sess_list_dedup: indices ordered by key, then by position */
+static const struct sess_list *dedup_list;
+
+static int dedup_cmp(const void *a, const void *b)
+{
+	size_t i = *(const size_t *)a, j = *(const size_t *)b;
+	int c = memcmp(&dedup_list->v[i].key, &dedup_list->v[j].key, sizeof(struct sess_key));
+
+	return c ? c : (i > j) - (i < j);
+}
+
+int sess_list_dedup(struct sess_list *l)
+{
+	size_t *idx, i, j;
+	bool *drop;
+
+	if (l->n < 2)
+		return 0;
+	idx = calloc(l->n, sizeof(*idx));
+	drop = calloc(l->n, sizeof(*drop));
+	if (!idx || !drop) {
+		free(idx);
+		free(drop);
+		return -1;
+	}
+	for (i = 0; i < l->n; i++)
+		idx[i] = i;
+	dedup_list = l; /* main thread only */
+	qsort(idx, l->n, sizeof(*idx), dedup_cmp);
+	dedup_list = NULL;
+	/* in each run of equal keys every entry but the last (latest) one goes */
+	for (i = 0; i + 1 < l->n; i++)
+		if (!memcmp(&l->v[idx[i]].key, &l->v[idx[i + 1]].key, sizeof(struct sess_key)))
+			drop[idx[i]] = true;
+	for (i = 0, j = 0; i < l->n; i++)
+		if (!drop[i])
+			l->v[j++] = l->v[i];
+	l->n = j;
+	free(idx);
+	free(drop);
 	return 0;
 }
 

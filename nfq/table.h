@@ -85,6 +85,13 @@ void sess_list_init(struct sess_list *l);
 void sess_list_clear(struct sess_list *l); /* frees */
 /* Add or replace by key. -1 on allocation failure. */
 int sess_list_put(struct sess_list *l, const struct cn_session *s, enum sess_source src);
+/* Without the duplicate check (O(1)): for long lists, followed by sess_list_dedup, which keeps
+ * the latest entry of each key and the order of the rest. 0 or -1 (memory). */
+int sess_list_append(struct sess_list *l, const struct cn_session *s, enum sess_source src);
+int sess_list_push(struct sess_list *l, const struct sess_entry *e);
+int sess_list_dedup(struct sess_list *l);
+/* dst (not initialised) becomes a copy of src. 0 or -1 (memory, dst empty). */
+int sess_list_copy(struct sess_list *dst, const struct sess_list *src);
 /* Remove every entry for which match() is true; returns the count removed. */
 size_t sess_list_remove_if(struct sess_list *l,
 			   bool (*match)(const struct sess_entry *e, const void *arg),

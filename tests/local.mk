@@ -110,3 +110,10 @@ EXTRA_DIST += tests/netns/vnic.test
 # end-to-end overlay with vNICs (examples/ configs), also used by scripts/demo.sh
 EXTRA_DIST += tests/netns/vnic-e2e.test tests/netns/vnic-e2e-kernel.test tests/netns/ss-bridged.test tests/netns/overlay-lib.sh tests/netns/urgdump.py \
 	examples scripts/demo.sh
+
+# lib/ctl: paged replies and the session object
+check_PROGRAMS += tests/unit/test_ctl
+TESTS += tests/unit/test_ctl
+tests_unit_test_ctl_SOURCES = tests/unit/test_ctl.c
+tests_unit_test_ctl_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_ctl_LDADD = $(TEST_LIBS) $(JANSSON_LIBS)
