@@ -7,6 +7,9 @@ set -uo pipefail
 MODE=${1:?queue, kernel or payload}
 REWRITE=mark
 if [ "$MODE" = payload ]; then MODE=queue REWRITE=payload; fi
+# kernel mode has its own rule files (no marking chain: docs/nfq.md, "Rules")
+RSUF=
+if [ "$MODE" = kernel ]; then RSUF=-kernel; fi
 # shellcheck source=/dev/null
 . "${NB_LIB:-$(dirname "$0")/lib.sh}"
 # shellcheck source=tests/netns/nfq-lib.sh
@@ -18,8 +21,8 @@ nfq_topology
 
 # --- 2. coopnet on: rules first (marked traffic is dropped by the guards until the workers
 # run: fail closed), then the workers
-nfq_rules ss supervisor.nft overlay4 overlay6 8080 8081 8082 5201
-nfq_rules sp provider.nft protected4 protected6 8080 8081 8082 5201
+nfq_rules ss supervisor$RSUF.nft overlay4 overlay6 8080 8081 8082 5201
+nfq_rules sp provider$RSUF.nft protected4 protected6 8080 8081 8082 5201
 SS=$NB_RUNDIR/ss.json SP=$NB_RUNDIR/sp.json
 nfq_config supervisor "$MODE" "$SS" 8080 5201
 nfq_config provider "$MODE" "$SP" 8080 5201 8082
@@ -103,9 +106,9 @@ nb_stop responder
 nfq_capture_start reload "tcp port 8080"
 reload_ok=1
 for i in 1 2 3 4 5 6 7 8; do
-	nb_exec ss nft -f "$NFQ_TOP/nft-rules/supervisor.nft" &
+	nb_exec ss nft -f "$NFQ_TOP/nft-rules/supervisor$RSUF.nft" &
 	r1=$!
-	nb_exec sp nft -f "$NFQ_TOP/nft-rules/provider.nft" &
+	nb_exec sp nft -f "$NFQ_TOP/nft-rules/provider$RSUF.nft" &
 	r2=$!
 	nfq_get cl $S4 8080 || reload_ok=0
 	wait $r1 $r2 || reload_ok=0
