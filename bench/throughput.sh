@@ -90,9 +90,11 @@ JSON
 JSON
 }
 
-rules_on() {
-	nb_exec ss nft -f "$TOP/nft-rules/supervisor.nft"
-	nb_exec sp nft -f "$TOP/nft-rules/provider.nft"
+rules_on() { # [kernel]: kernel mode's rule files (no marking chain)
+	local suf=
+	[ "${1:-}" != kernel ] || suf=-kernel
+	nb_exec ss nft -f "$TOP/nft-rules/supervisor$suf.nft"
+	nb_exec sp nft -f "$TOP/nft-rules/provider$suf.nft"
 	for p in 5201 11111; do
 		nb_exec ss nft add element inet coopnet overlay4 "{ $S4 . $p }"
 		nb_exec sp nft add element inet coopnet protected4 "{ $S4 . $p }"
@@ -156,10 +158,14 @@ for ((round = 1; round <= ROUNDS; round++)); do
 	measure queue $S4 nfq-ss-queue nfq-sp-queue
 	nb_stop nfq-ss-queue
 	nb_stop nfq-sp-queue
+	rules_off
+	rules_on kernel
 	start_workers kernel
 	measure kernel $S4 nfq-ss-kernel nfq-sp-kernel
 	nb_stop nfq-ss-kernel
 	nb_stop nfq-sp-kernel
+	rules_off
+	rules_on
 	start_workers accept-all
 	measure accept-all $S4 nfq-ss-accept-all nfq-sp-accept-all
 	nb_stop nfq-ss-accept-all

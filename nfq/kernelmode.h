@@ -54,6 +54,15 @@ int nft_add_write_rule(struct nftb *b, const struct nfq_config *cfg, int family,
  * It goes with the worker's table: a killed worker still fails closed. */
 int nft_add_failopen_rule(struct nftb *b, const struct nfq_config *cfg, int family,
 			  const char *chain);
+/* The copy of the rule file's service set (inet coopnet overlay4/6 or protected4/6) in the
+ * worker's set @svc: brought in step with the rule file (one batch, only when it changed).
+ * 0, or -1 (the old copy stays). */
+int kmode_svc_sync(const struct nfq_config *cfg);
+/* nftables events (NFNLGRP_NFTABLES): the socket's fd to poll, or -1. */
+int kmode_events_open(void);
+/* Drain the events; true if one names table inet coopnet (or some were lost). */
+bool kmode_events_read(void);
+void kmode_events_close(void); /* also frees the copy */
 /* Add the kernel's counters into c. */
 void kmode_counters(const struct nfq_config *cfg, uint64_t c[R__COUNT]);
 

@@ -215,6 +215,9 @@ static int setup(struct nfqd *d, sigset_t *mask, int *sfd)
 		log_warnx("mode \"kernel\" needs queue_rule.install: the worker owns its tables");
 		return -1;
 	}
+	/* kernel mode: follow the rule file's sets from before the first read on */
+	if (d->cfg.mode == MODE_KERNEL && (d->nft_ev_fd = kmode_events_open()) < 0)
+		return -1;
 	if (d->cfg.rule_install) {
 		d->qexpr = nftrule_install(&d->cfg, &d->cfg.sessions, &d->authd);
 		if (d->qexpr == QEXPR_NONE)
@@ -223,6 +226,8 @@ static int setup(struct nfqd *d, sigset_t *mask, int *sfd)
 			 d->cfg.rule_table, queue_expr_name(d->qexpr), d->cfg.queue_num,
 			 d->cfg.queue_num + d->cfg.queue_count - 1);
 	}
+	if (d->cfg.mode == MODE_KERNEL && kmode_svc_sync(&d->cfg) < 0)
+		return -1;
 	log_info("%s in %s mode: %zu static sessions, %zu services, control %s",
 		 nfq_role_name(d->cfg.role), nfq_mode_name(d->cfg.mode), d->cfg.sessions.n,
 		 d->cfg.services.n, d->cfg.control_socket);
@@ -234,6 +239,7 @@ static void teardown(struct nfqd *d)
 	if (d->qexpr != QEXPR_NONE && nftrule_remove(&d->cfg) == 0)
 		log_info("queue rule removed");
 	nftb_close();
+	kmode_events_close();
 	workers_stop(&d->w);
 	ctl_close_all(d);
 	rcu_destroy(&d->sh.rcu);
@@ -263,7 +269,8 @@ static bool on_signal(struct nfqd *d, int sfd)
 
 static void run(struct nfqd *d, int sfd)
 {
-	struct pollfd pfd[3 + MAX_CLIENTS];
+	enum { NFIX = 4 };
+	struct pollfd pfd[NFIX + MAX_CLIENTS];
 	time_t last_purge = time(NULL);
 	uint64_t ev;
 	int i, n;
@@ -272,9 +279,10 @@ static void run(struct nfqd *d, int sfd)
 		pfd[0] = (struct pollfd){.fd = sfd, .events = POLLIN};
 		pfd[1] = (struct pollfd){.fd = d->ctl_fd, .events = POLLIN};
 		pfd[2] = (struct pollfd){.fd = d->sh.event_fd, .events = POLLIN};
+		pfd[3] = (struct pollfd){.fd = d->nft_ev_fd, .events = POLLIN}; /* -1: ignored */
 		for (i = 0; i < d->nclients; i++)
-			pfd[3 + i] = (struct pollfd){.fd = d->clients[i].fd, .events = POLLIN};
-		n = 3 + d->nclients;
+			pfd[NFIX + i] = (struct pollfd){.fd = d->clients[i].fd, .events = POLLIN};
+		n = NFIX + d->nclients;
 		if (poll(pfd, (nfds_t)n, d->sh.rcu.nretired ? 10 : 1000) < 0 && errno != EINTR)
 			fatal("poll");
 		if ((pfd[0].revents & POLLIN) && !on_signal(d, sfd))
@@ -285,8 +293,10 @@ static void run(struct nfqd *d, int sfd)
 			ctl_broadcast_misses(d);
 		}
 		/* clients first (their indices shift when one leaves), then new ones */
-		for (i = n - 1; i >= 3; i--) {
-			struct ctl_client *c = &d->clients[i - 3];
+		if ((pfd[3].revents & (POLLIN | POLLERR)) && kmode_events_read())
+			kmode_svc_sync(&d->cfg);
+		for (i = n - 1; i >= NFIX; i--) {
+			struct ctl_client *c = &d->clients[i - NFIX];
 
 			if (!(pfd[i].revents & (POLLIN | POLLHUP | POLLERR)))
 				continue;
@@ -300,6 +310,8 @@ static void run(struct nfqd *d, int sfd)
 		rcu_reclaim(&d->sh.rcu);
 		if (time(NULL) - last_purge >= 5) {
 			purge_expired(d);
+			if (d->cfg.mode == MODE_KERNEL)
+				kmode_svc_sync(&d->cfg); /* safety net; a no-op when in step */
 			last_purge = time(NULL);
 		}
 	}
@@ -323,6 +335,7 @@ int main(int argc, char **argv)
 
 	memset(&d, 0, sizeof(d));
 	d.ctl_fd = -1;
+	d.nft_ev_fd = -1;
 	d.sh.event_fd = -1;
 	while ((c = getopt_long(argc, argv, "c:nvh", opts, NULL)) != -1) {
 		switch (c) {

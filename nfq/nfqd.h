@@ -31,6 +31,7 @@ struct nfqd {
 	enum queue_expr qexpr;
 	time_t started;
 	int ctl_fd;
+	int nft_ev_fd; /* kernel mode: nftables events (the rule file's sets), or -1 */
 	struct ctl_client clients[MAX_CLIENTS];
 	int nclients;
 	bool reload_pending;

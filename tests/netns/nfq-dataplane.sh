@@ -7,6 +7,9 @@ set -uo pipefail
 MODE=${1:?queue, kernel or payload}
 REWRITE=mark
 if [ "$MODE" = payload ]; then MODE=queue REWRITE=payload; fi
+# kernel mode has its own rule files (no marking chain: docs/nfq.md, "Rules")
+RSUF=
+if [ "$MODE" = kernel ]; then RSUF=-kernel; fi
 # shellcheck source=/dev/null
 . "${NB_LIB:-$(dirname "$0")/lib.sh}"
 # shellcheck source=tests/netns/nfq-lib.sh
@@ -18,8 +21,8 @@ nfq_topology
 
 # --- 2. coopnet on: rules first (marked traffic is dropped by the guards until the workers
 # run: fail closed), then the workers
-nfq_rules ss supervisor.nft overlay4 overlay6 8080 8081 8082 5201
-nfq_rules sp provider.nft protected4 protected6 8080 8081 8082 5201
+nfq_rules ss supervisor$RSUF.nft overlay4 overlay6 8080 8081 8082 5201
+nfq_rules sp provider$RSUF.nft protected4 protected6 8080 8081 8082 5201
 SS=$NB_RUNDIR/ss.json SP=$NB_RUNDIR/sp.json
 nfq_config supervisor "$MODE" "$SS" 8080 5201
 nfq_config provider "$MODE" "$SP" 8080 5201 8082
@@ -77,6 +80,23 @@ nfq_capture_stop plain
 nb_ok "non-overlay segments carry no ID" \
 	$NFQ_PY "$NFQ_TOP/tests/netns/pcapcheck.py" "$NB_RUNDIR/plain.pcap" 9090 none
 
+# --- 5b. `nft add element` / `delete element` on the rule files' sets while the workers run
+# changes what is overlay traffic (kernel mode: the workers follow the sets through nftables
+# events). 8081 has no session yet.
+nb_exec sp nft delete element inet coopnet protected4 "{ $S4 . 8081 }"
+nb_ok "8081 removed from protected4: the attacker reaches it" nfq_get att $S4 8081
+u0=$(nfq_stat "$SP" dropped_unknown_flow)
+nb_exec sp nft add element inet coopnet protected4 "{ $S4 . 8081 }"
+nb_fail_ok "8081 added back: the attacker is dropped" nfq_get att $S4 8081
+nb_ok "the SP counted it as unknown flow" nfq_gt "$SP" dropped_unknown_flow "$u0"
+m0=$(nfq_stat "$SS" session_miss)
+nb_exec ss nft delete element inet coopnet overlay6 "{ $S6 . 8081 }"
+nb_fail_ok "8081 not overlay on the SS: no ID, the SP drops it" nfq_get cl $S6 8081
+nb_is "8081 not overlay on the SS: no session miss" "$(nfq_stat "$SS" session_miss)" "$m0"
+nb_exec ss nft add element inet coopnet overlay6 "{ $S6 . 8081 }"
+nb_fail_ok "8081 overlay again on the SS, still no session: dropped" nfq_get cl $S6 8081
+nb_ok "the SS held the first SYN (session miss)" nfq_gt "$SS" session_miss "$m0"
+
 # --- 6. a session added while an iperf3 stream runs takes effect, the stream is not hurt
 nb_fail_ok "no session for 8081 yet: dropped at the SP" nfq_get cl $S4 8081
 d0=$(( $(nfq_stat "$SP" dropped_wrong_id) + $(nfq_stat "$SP" dropped_no_id) ))
@@ -103,9 +123,9 @@ nb_stop responder
 nfq_capture_start reload "tcp port 8080"
 reload_ok=1
 for i in 1 2 3 4 5 6 7 8; do
-	nb_exec ss nft -f "$NFQ_TOP/nft-rules/supervisor.nft" &
+	nb_exec ss nft -f "$NFQ_TOP/nft-rules/supervisor$RSUF.nft" &
 	r1=$!
-	nb_exec sp nft -f "$NFQ_TOP/nft-rules/provider.nft" &
+	nb_exec sp nft -f "$NFQ_TOP/nft-rules/provider$RSUF.nft" &
 	r2=$!
 	nfq_get cl $S4 8080 || reload_ok=0
 	wait $r1 $r2 || reload_ok=0

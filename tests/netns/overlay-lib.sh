@@ -147,7 +147,12 @@ ov_start_authd() { # HOST
 ov_start_sp() { # HOST [nonfq]
 	local host=$1
 	if [ "${2:-}" != nonfq ]; then
-		ov_start_nfq "$host" provider.nft || return 1
+		# kernel mode has its own rule file (no marking chain: docs/nfq.md, "Rules")
+		if [ "${OV_NFQ_MODE:-queue}" = kernel ]; then
+			ov_start_nfq "$host" provider-kernel.nft || return 1
+		else
+			ov_start_nfq "$host" provider.nft || return 1
+		fi
 	fi
 	ov_start_authd "$host"
 }
@@ -157,7 +162,11 @@ ov_start_header() {
 }
 
 ov_start_ss() {
-	ov_start_nfq ss supervisor.nft || return 1
+	if [ "${OV_SS_NFQ_MODE:-queue}" = kernel ]; then
+		ov_start_nfq ss supervisor-kernel.nft || return 1
+	else
+		ov_start_nfq ss supervisor.nft || return 1
+	fi
 	nb_exec ss nft add element inet coopnet overlay4 '{ 198.18.2.3 . 80, 198.18.2.3 . 8080, 198.18.2.4 . 80 }' || return 1
 	if [ -z "${OV_SS_BRIDGED:-}" ]; then
 		nb_exec ss nft add element inet coopnet overlay6 '{ 2001:db8:2::4 . 80 }' || return 1
