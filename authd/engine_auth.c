@@ -163,6 +163,27 @@ static void coop_to_bytes(const struct cn_coop_addr *a, uint8_t out[16])
 	memcpy(out, a->addr, 16);
 }
 
+/* What both roles store alike for a session: the client, the peer (SS or SP), names, times
+ * and K_s. The caller sets the service address, port and expiry. */
+static void session_record(struct db_session *d, enum db_role role,
+			   const struct cn_coop_addr *client, const struct cn_coop_addr *peer,
+			   const char *service, const char *client_name, const char *vnic,
+			   cn_id_t id, const uint8_t *session_key, int64_t now)
+{
+	memset(d, 0, sizeof(*d));
+	d->role = role;
+	d->s.family = to_af(client->family);
+	coop_to_bytes(client, d->s.client);
+	d->s.id = id;
+	snprintf(d->s.vnic, sizeof(d->s.vnic), "%s", vnic);
+	cn_coop_addr_format(peer, d->peer, sizeof(d->peer));
+	snprintf(d->service_name, sizeof(d->service_name), "%s", service);
+	snprintf(d->client_name, sizeof(d->client_name), "%s", client_name);
+	d->created = d->refreshed = now;
+	memcpy(d->session_key, session_key, sizeof(d->session_key));
+	d->has_key = true;
+}
+
 static int op_commit(void *ctx, const struct auth_sp_session *s)
 {
 	struct engine *e = ctx;
@@ -175,22 +196,12 @@ static int op_commit(void *ctx, const struct auth_sp_session *s)
 		log_warnx("commit: client and vNIC of different families");
 		return -1;
 	}
-	memset(&d, 0, sizeof(d));
-	d.role = DB_ROLE_PROVIDER;
-	d.s.family = to_af(s->client.family);
-	coop_to_bytes(&s->client, d.s.client);
+	session_record(&d, DB_ROLE_PROVIDER, &s->client, &s->ss, s->service, s->client_name,
+		       s->vnic.name, s->id, s->session_key, now);
 	coop_to_bytes(&s->vnic.addr, d.s.service);
 	d.s.port = s->vnic.addr.port;
-	d.s.id = s->id;
-	snprintf(d.s.vnic, sizeof(d.s.vnic), "%s", s->vnic.name);
 	d.s.expires = e->pol.id_lifetime ? (uint64_t)now + e->pol.id_lifetime : 0;
 	cn_coop_addr_format(&s->ss, peer, sizeof(peer));
-	snprintf(d.peer, sizeof(d.peer), "%s", peer);
-	snprintf(d.service_name, sizeof(d.service_name), "%s", s->service);
-	snprintf(d.client_name, sizeof(d.client_name), "%s", s->client_name);
-	d.created = d.refreshed = now;
-	memcpy(d.session_key, s->session_key, sizeof(d.session_key));
-	d.has_key = true;
 	r = engine_session_store(e, &d);
 	if (r == 0)
 		engine_tx_session(e, &d); /* stored again alone if the turn rolls back */
@@ -276,10 +287,8 @@ static void op_done(void *ctx, const struct auth_ss_outcome *o)
 		engine_ctl_auth_done(e, o->handle, reply);
 		return;
 	}
-	memset(&d, 0, sizeof(d));
-	d.role = DB_ROLE_SUPERVISOR;
-	d.s.family = to_af(o->client.family);
-	coop_to_bytes(&o->client, d.s.client);
+	session_record(&d, DB_ROLE_SUPERVISOR, &o->client, &o->sp, o->service, o->client_name,
+		       o->vnic.name, o->id, o->session_key, now);
 	/* the SS's data plane matches what its LAN clients dial: the policy's address */
 	if (svc && svc->addr.family == o->client.family) {
 		coop_to_bytes(&svc->addr, d.s.service);
@@ -288,18 +297,10 @@ static void op_done(void *ctx, const struct auth_ss_outcome *o)
 		coop_to_bytes(&o->vnic.addr, d.s.service);
 		d.s.port = o->vnic.addr.port;
 	}
-	d.s.id = o->id;
-	snprintf(d.s.vnic, sizeof(d.s.vnic), "%s", o->vnic.name);
 	/* the SP's lifetime, counted from now: the SP commits later, so the SS's copy never
 	 * outlives the SP's */
 	d.s.expires = o->vnic.lifetime_s ? (uint64_t)now + o->vnic.lifetime_s : 0;
 	cn_coop_addr_format(&o->sp, sp, sizeof(sp));
-	snprintf(d.peer, sizeof(d.peer), "%s", sp);
-	snprintf(d.service_name, sizeof(d.service_name), "%s", o->service);
-	snprintf(d.client_name, sizeof(d.client_name), "%s", o->client_name);
-	d.created = d.refreshed = now;
-	memcpy(d.session_key, o->session_key, sizeof(d.session_key));
-	d.has_key = true;
 	renewed = d.s.port != 0 && db_session_get(e->db, DB_ROLE_SUPERVISOR, &d.s, &old) == 1;
 	sodium_memzero(&old, sizeof(old));
 	stored = d.s.port != 0 && engine_session_store(e, &d) == 0;

@@ -244,25 +244,30 @@ static bool on_vnic_side(const struct vswitch *vs, const struct cn_session *s)
 	return false;
 }
 
+/* "set NAME4 { type ipv4_addr; elements = { ... }; }" with the addresses of that family. */
+static void render_addr_set(struct out *o, const char *name, int family,
+			    const struct vswitch_addr *addrs, size_t n)
+{
+	const char *v = family == AF_INET ? "4" : "6";
+	const char *type = family == AF_INET ? "ipv4_addr" : "ipv6_addr";
+	const char *sep = "elements = { ";
+	char a[INET6_ADDRSTRLEN];
+
+	put(o, "\tset %s%s { type %s; ", name, v, type);
+	for (size_t i = 0; i < n; i++)
+		if (addrs[i].family == family)
+			put(o, "%s%s", sep, fmt_addr(&addrs[i], a, sizeof(a))), sep = ", ";
+	put(o, "%s}\n", strcmp(sep, ", ") ? "" : " }; ");
+}
+
 static void render_family(const struct vswitch *vs, struct out *o, int family)
 {
 	const char *v = family == AF_INET ? "4" : "6", *ip = family == AF_INET ? "ip" : "ip6";
-	const char *type = family == AF_INET ? "ipv4_addr" : "ipv6_addr";
 	char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
 	const char *sep;
 
-	put(o, "\tset relay%s { type %s; ", v, type);
-	sep = "elements = { ";
-	for (size_t i = 0; i < vs->n_relay; i++)
-		if (vs->relay[i].family == family)
-			put(o, "%s%s", sep, fmt_addr(&vs->relay[i], a, sizeof(a))), sep = ", ";
-	put(o, "%s}\n", strcmp(sep, ", ") ? "" : " }; ");
-	put(o, "\tset vnic%s { type %s; ", v, type);
-	sep = "elements = { ";
-	for (size_t i = 0; i < vs->n_vnics; i++)
-		if (vs->vnics[i].family == family)
-			put(o, "%s%s", sep, fmt_addr(&vs->vnics[i], a, sizeof(a))), sep = ", ";
-	put(o, "%s}\n", strcmp(sep, ", ") ? "" : " }; ");
+	render_addr_set(o, "relay", family, vs->relay, vs->n_relay);
+	render_addr_set(o, "vnic", family, vs->vnics, vs->n_vnics);
 	put(o, "\tset svc%s { typeof %s daddr . tcp dport; ", v, ip);
 	sep = "elements = { ";
 	for (size_t i = 0; i < vs->n_svcs; i++)
