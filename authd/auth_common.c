@@ -25,6 +25,7 @@ static const char *const event_names[] = {
 	[AUTH_EV_REVOKE_SENT] = "revoke-sent",
 	[AUTH_EV_REVOKED] = "revoked",
 	[AUTH_EV_REVOKE_ACKED] = "revoke-acked",
+	[AUTH_EV_OVERLOADED] = "overloaded",
 };
 
 const char *auth_event_name(enum auth_event_kind kind)

@@ -51,7 +51,10 @@ enum auth_event_kind {
 	AUTH_EV_REVOKE_SENT,    /* a revocation sent (or resent: AUTH_EV_RETRANSMIT) */
 	AUTH_EV_REVOKED,        /* a revocation received and applied (acknowledged) */
 	AUTH_EV_REVOKE_ACKED,   /* our revocation was acknowledged */
-	AUTH_EV_KIND_MAX = AUTH_EV_REVOKE_ACKED,
+	AUTH_EV_OVERLOADED,     /* SP: a valid REQ refused with Auth-RST internal because no
+	                           exchange slot was free or its replay digest could not be
+	                           recorded (detail says which) */
+	AUTH_EV_KIND_MAX = AUTH_EV_OVERLOADED,
 };
 const char *auth_event_name(enum auth_event_kind kind);
 

@@ -258,13 +258,19 @@ static int sp_on_req(struct auth_sp *sp, const struct cn_coop_addr *from, const 
 		memset(&ent, 0, sizeof(ent));
 		return -1;
 	}
+	/* Under load: every slot holds an exchange waiting for its Auth-REP, or the replay
+	 * cache cannot take the digest (full, or the database failed). Fail closed, counted. */
 	if ((e = sp_free_slot(sp)) == NULL) {
+		sp_event(sp, AUTH_EV_OVERLOADED, src, m->service, CN_AUTHERR_INTERNAL,
+		    "no exchange slot free");
 		sp_rst(sp, src, m, CN_AUTHERR_INTERNAL, ent.key);
 		memset(&ent, 0, sizeof(ent));
 		return -1;
 	}
 	/* Recorded before answering: the same bytes are never accepted twice. */
 	if (cn_replay_add(&sp->replay, digest, m->timestamp_ms) != 0) {
+		sp_event(sp, AUTH_EV_OVERLOADED, src, m->service, CN_AUTHERR_INTERNAL,
+		    "replay digest not recorded");
 		sp_rst(sp, src, m, CN_AUTHERR_INTERNAL, ent.key);
 		memset(&ent, 0, sizeof(ent));
 		return -1;

@@ -691,17 +691,17 @@ static void timing_from_config(struct engine *e)
  * exchanges and rate limits are lost then, which a key change warrants anyway). */
 int engine_auth_setup(struct engine *e)
 {
-	static const struct auth_ss_ops ss_ops_tmpl = { NULL, op_now, op_wall, op_send, op_done,
-							op_event, op_lost };
 	bool key_changed = e->pol.has_group_key != e->has_group_key ||
 			   (e->pol.has_group_key &&
 			    !cn_auth_equal(e->pol.group_key, e->group_key, CN_KEY_LEN));
 
 	timing_from_config(e);
-	e->replay = (struct cn_replay){ e, replay_seen, replay_add };
+	e->replay = (struct cn_replay){ .ctx = e, .seen = replay_seen, .add = replay_add };
 	if ((e->cfg->roles & ROLE_SUPERVISOR) && !e->ss) {
-		struct auth_ss_ops ops = ss_ops_tmpl;
-		ops.ctx = e;
+		const struct auth_ss_ops ops = {
+			.ctx = e, .now_ms = op_now, .wall_ms = op_wall, .send = op_send,
+			.done = op_done, .event = op_event, .lost = op_lost,
+		};
 		e->ss = auth_ss_new(&ops, &e->timing, 1024);
 		if (!e->ss)
 			return -1;
@@ -716,8 +716,11 @@ int engine_auth_setup(struct engine *e)
 		e->has_group_key = e->pol.has_group_key;
 	}
 	if ((e->cfg->roles & ROLE_PROVIDER) && !e->sp) {
-		struct auth_sp_ops ops = { e, op_now, op_wall, op_send, op_lookup, op_id_in_use,
-					   op_commit, op_event };
+		const struct auth_sp_ops ops = {
+			.ctx = e, .now_ms = op_now, .wall_ms = op_wall, .send = op_send,
+			.lookup = op_lookup, .id_in_use = op_id_in_use, .commit = op_commit,
+			.event = op_event,
+		};
 		struct auth_sp_config c = { .timing = e->timing,
 					    .group_key = e->has_group_key ? e->group_key : NULL,
 					    .replay = &e->replay };
@@ -726,15 +729,21 @@ int engine_auth_setup(struct engine *e)
 			return -1;
 	}
 	if ((e->cfg->roles & ROLE_HEADER) && !e->hdr) {
-		struct auth_header_ops ops = { e, op_wall, op_send, op_route, op_event };
+		const struct auth_header_ops ops = {
+			.ctx = e, .wall_ms = op_wall, .send = op_send, .route = op_route,
+			.event = op_event,
+		};
 		e->hdr = auth_header_new(&ops, &e->timing, e->group_key);
 		if (!e->hdr)
 			return -1;
 	}
 	/* the ends of a session: a supervisor and a provider (a header alone has none) */
 	if ((e->cfg->roles & (ROLE_SUPERVISOR | ROLE_PROVIDER)) && !e->rv) {
-		struct auth_rv_ops ops = { e, op_now, op_wall, op_send, rv_op_keys, rv_op_revoked,
-					   rv_op_result, op_event };
+		const struct auth_rv_ops ops = {
+			.ctx = e, .now_ms = op_now, .wall_ms = op_wall, .send = op_send,
+			.keys = rv_op_keys, .revoked = rv_op_revoked, .result = rv_op_result,
+			.event = op_event,
+		};
 		struct auth_rv_config c = { .timing = e->timing,
 					    .dir = (e->cfg->roles & ROLE_SUPERVISOR) ?
 						   CN_DIR_SS_TO_SP : CN_DIR_SP_TO_SS,
@@ -822,7 +831,7 @@ static int revoke_cb(const struct db_session *s, void *arg)
 
 int engine_revoke_disallowed(struct engine *e, const struct policy *old)
 {
-	struct revoke_ctx c = { e, old, 0 };
+	struct revoke_ctx c = { .e = e, .old = old, .n = 0 };
 
 	if (db_session_foreach(e->db, 0, revoke_cb, &c) < 0)
 		log_warnx("reload: %s", db_error(e->db));
