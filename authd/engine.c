@@ -20,6 +20,7 @@
 
 #include <sodium.h>
 
+#include "coop_app.h"
 #include "ctl.h"
 #include "log.h"
 
@@ -30,7 +31,7 @@ static const char *const counter_names[CNT_MAX - AUTH_EV_KIND_MAX - 1] = {
 	"auth-ok", "auth-failed", "sessions-added", "sessions-revoked", "sessions-expired",
 	"session-miss", "nfq-requests", "db-errors", "udp-errors", "ctl-refused",
 	"sessions-revoked-by-peer", "sessions-renewed", "revoke-unacked", "turn-rollbacks",
-	"held-dropped",
+	"held-dropped", "coop-unknown",
 };
 
 const char *engine_counter_name(int i)
@@ -293,7 +294,7 @@ static void apply_policy(struct engine *e, const json_t *msg)
 	e->have_policy = true;
 	free(e->start);
 	e->start = calloc(e->pol.n_start + 1, sizeof(*e->start));
-	if (engine_auth_setup(e) < 0)
+	if (engine_apps_setup(e) < 0)
 		fatalx("cannot set up the state machines");
 	profile_to_db(e);
 	if (reload)
@@ -378,7 +379,7 @@ int engine_add_ctl_client(struct engine *e, int fd, size_t i)
 static int timeout_ms(struct engine *e)
 {
 	uint64_t now = engine_now_ms(), next = e->last_housekeeping_ms + 1000;
-	uint64_t d = engine_auth_deadline(e);
+	uint64_t d = engine_apps_deadline(e);
 
 	if (d < next)
 		next = d;
@@ -449,7 +450,7 @@ void engine_step(struct engine *e, int max_wait_ms)
 	}
 	if (e->have_policy) {
 		e->batching = true;
-		engine_auth_tick(e);
+		engine_apps_tick(e);
 		e->batching = false;
 	}
 	engine_flush(e); /* before the loop sleeps */
@@ -510,7 +511,7 @@ void engine_close(struct engine *e)
 {
 	engine_flush(e);
 	engine_turn_free(e);
-	engine_auth_free(e);
+	engine_apps_free(e);
 	for (size_t i = 0; i < AUTHD_MAX_CTL_CLIENTS; i++)
 		engine_ctl_close(e, i);
 	db_close(e->db);
