@@ -71,21 +71,6 @@ uint64_t engine_wall_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-int imsg_send(int fd, json_t *msg)
-{
-	int r;
-
-	if (!msg) {
-		log_warnx("imsg: out of memory");
-		return -1;
-	}
-	r = ctl_send_max(fd, msg, IMSG_MAX);
-	if (r < 0)
-		log_warn("imsg: send");
-	json_decref(msg);
-	return r;
-}
-
 /* --- sessions: database first, then the data plane ---------------------------------------- */
 
 static void nfq_request(struct engine *e, json_t *req)
@@ -262,8 +247,9 @@ out:
 }
 
 /* Apply a resolved policy from the parent. A bad one changes nothing. */
-static void apply_policy(struct engine *e, const json_t *msg)
+static void apply_policy(void *ctx, const json_t *msg)
 {
+	struct engine *e = ctx;
 	const json_t *doc = json_object_get(msg, "policy");
 	bool reload = json_is_true(json_object_get(msg, "reload"));
 	struct jconf_error err;
@@ -314,39 +300,50 @@ static void apply_policy(struct engine *e, const json_t *msg)
 	engine_start_entries(e);
 }
 
+static void on_nfq_up(void *ctx, const json_t *msg)
+{
+	struct engine *e = ctx;
+
+	(void)msg;
+	e->nfq_up = true;
+	engine_nfq_sync(e);
+}
+
+static void on_nfq_down(void *ctx, const json_t *msg)
+{
+	(void)msg;
+	((struct engine *)ctx)->nfq_up = false;
+}
+
+static void on_session_miss(void *ctx, const json_t *msg)
+{
+	engine_session_miss(ctx, msg);
+}
+
+static void on_reload_failed(void *ctx, const json_t *msg)
+{
+	engine_ctl_reload_done(ctx, ctl_reply_error("%s", json_string_value(
+				       json_object_get(msg, "error")) ?: "reload failed"));
+}
+
+/* What the parent sends (authd/authd.h lists the messages). */
+static const struct imsg_handler from_parent[] = {
+	{ .msg = "policy", .fn = apply_policy },
+	{ .msg = "nfq-up", .fn = on_nfq_up },
+	{ .msg = "nfq-down", .fn = on_nfq_down },
+	{ .msg = "session-miss", .fn = on_session_miss },
+	{ .msg = "reload-failed", .fn = on_reload_failed },
+};
+
 static void parent_input(struct engine *e)
 {
 	char err[256];
-	const char *kind;
-	bool closed;
-	json_t *msg;
 
-	msg = ctl_recv_max(e->parent_fd, IMSG_MAX, &closed, err, sizeof(err));
-	if (!msg) {
-		if (closed || (errno != EAGAIN && errno != EINTR)) {
-			log_warnx("parent: %s; exiting", err);
-			e->quit = true;
-		}
-		return;
+	if (imsg_dispatch(e->parent_fd, from_parent, sizeof(from_parent) / sizeof(from_parent[0]),
+			  e, "parent", err, sizeof(err)) < 0) {
+		log_warnx("parent: %s; exiting", err);
+		e->quit = true;
 	}
-	kind = json_string_value(json_object_get(msg, "msg"));
-	if (!kind)
-		log_warnx("parent: message without \"msg\"");
-	else if (!strcmp(kind, "policy"))
-		apply_policy(e, msg);
-	else if (!strcmp(kind, "nfq-up")) {
-		e->nfq_up = true;
-		engine_nfq_sync(e);
-	} else if (!strcmp(kind, "nfq-down"))
-		e->nfq_up = false;
-	else if (!strcmp(kind, "session-miss"))
-		engine_session_miss(e, msg);
-	else if (!strcmp(kind, "reload-failed"))
-		engine_ctl_reload_done(e, ctl_reply_error("%s", json_string_value(
-						json_object_get(msg, "error")) ?: "reload failed"));
-	else
-		log_warnx("parent: unknown message \"%s\"", kind);
-	json_decref(msg);
 }
 
 /* --- the loop ---------------------------------------------------------------------------- */
@@ -370,7 +367,6 @@ static int add_fd(struct engine *e, int fd, enum ev_kind kind, size_t i)
 	return epoll_ctl(e->epfd, EPOLL_CTL_ADD, fd, &ev);
 }
 
-int engine_add_ctl_client(struct engine *e, int fd, size_t i);
 int engine_add_ctl_client(struct engine *e, int fd, size_t i)
 {
 	return add_fd(e, fd, EV_CTL_CLIENT, i);

@@ -154,6 +154,9 @@ void engine_udp_drain(struct engine *e, size_t i,
 				       const uint8_t *, size_t));
 void engine_turn_free(struct engine *e);
 
+/* engine.c: watch a new control connection (slot i of e->clients). 0, or -1 with errno. */
+int engine_add_ctl_client(struct engine *e, int fd, size_t i);
+
 /* engine_ctl.c */
 void engine_ctl_accept(struct engine *e);
 void engine_ctl_input(struct engine *e, size_t i);

@@ -16,7 +16,7 @@ authd_coopnet_authd_SOURCES = \
 	authd/authd.c authd/authd.h \
 	authd/engine.c authd/engine.h authd/engine_auth.c authd/engine_ctl.c authd/engine_turn.c \
 	authd/coop_app.h authd/engine_dispatch.c authd/engine_revoke.c authd/engine_start.c \
-	authd/privsep.c authd/nfqlink.c authd/nfqlink.h \
+	authd/imsg.c authd/imsg.h authd/privsep.c authd/nfqlink.c authd/nfqlink.h \
 	authd/provision.c authd/provision.h authd/vswitch.c authd/vswitch.h
 authd_coopnet_authd_CFLAGS = $(AM_CFLAGS) $(SQLITE3_CFLAGS) $(SODIUM_CFLAGS)
 authd_coopnet_authd_LDADD = $(AUTHD_LIBS)
@@ -42,7 +42,7 @@ check_PROGRAMS += tests/unit/test_engine
 TESTS += tests/unit/test_engine
 ENGINE_SOURCES = authd/engine.c authd/engine_auth.c authd/engine_ctl.c authd/engine_turn.c \
 	authd/engine_dispatch.c authd/engine_revoke.c authd/engine_start.c authd/nfqlink.c \
-	authd/privsep.c
+	authd/imsg.c authd/privsep.c
 tests_unit_test_engine_SOURCES = tests/unit/test_engine.c $(ENGINE_SOURCES)
 tests_unit_test_engine_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(SQLITE3_CFLAGS) \
 	$(SODIUM_CFLAGS) $(PTHREAD_CFLAGS) -I$(top_srcdir)/authd
@@ -69,3 +69,10 @@ TESTS += tests/unit/test_dispatch
 tests_unit_test_dispatch_SOURCES = tests/unit/test_dispatch.c $(ENGINE_SOURCES)
 tests_unit_test_dispatch_CFLAGS = $(tests_unit_test_engine_CFLAGS)
 tests_unit_test_dispatch_LDADD = $(AUTHD_LIBS) $(CMOCKA_LIBS) $(PTHREAD_LIBS)
+
+# The parent/engine messages over a real socketpair (authd/imsg.c).
+check_PROGRAMS += tests/unit/test_imsg
+TESTS += tests/unit/test_imsg
+tests_unit_test_imsg_SOURCES = tests/unit/test_imsg.c authd/imsg.c
+tests_unit_test_imsg_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(JANSSON_CFLAGS) -I$(top_srcdir)/authd
+tests_unit_test_imsg_LDADD = lib/libcoopnet.a $(JANSSON_LIBS) $(CMOCKA_LIBS)
