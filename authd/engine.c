@@ -286,9 +286,9 @@ static void apply_policy(void *ctx, const json_t *msg)
 	if (reload)
 		revoked = engine_revoke_disallowed(e, &old);
 	policy_free(&old);
-	log_info("policy %s: %zu vNIC(s), %zu SP client(s), %zu SS client(s), %zu group SP(s)%s",
+	log_info("policy %s: %zu vNIC(s), %zu SP client(s), %zu SS client(s), %zu group SP(s)",
 		 reload ? "reloaded" : "loaded", e->pol.n_vnics, e->pol.n_sp_clients,
-		 e->pol.n_ss_clients, e->pol.n_group, reload ? "" : "");
+		 e->pol.n_ss_clients, e->pol.n_group);
 	if (reload && revoked)
 		log_info("reload revoked %d session(s)", revoked);
 	imsg_send(e->parent_fd, json_pack("{s:s, s:b, s:i}", "msg", "policy-applied", "ok", 1,

@@ -75,7 +75,6 @@ struct rv_keys {
 	size_t max, n;
 	const uint8_t *key;          /* rv_revoked: the session with this key */
 	struct engine *e;
-	const struct db_session *hit;
 };
 
 static int rv_keys_cb(const struct db_session *s, void *arg)
