@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* The engine's state, shared by engine.c (loop), engine_auth.c (state machines) and
- * engine_ctl.c (control commands). */
+/* The engine's state, shared by engine.c (loop), engine_dispatch.c (datagrams to the
+ * cooperative applications, authd/coop_app.h), engine_auth.c (the Authentication
+ * application), engine_start.c and engine_revoke.c (its supervisor and revocation parts),
+ * engine_turn.c (one transaction per turn) and engine_ctl.c (control commands). */
 #ifndef COOPNET_AUTHD_ENGINE_H
 #define COOPNET_AUTHD_ENGINE_H
 

@@ -369,6 +369,16 @@ static void unexpected(struct engine *e, const struct cn_coop_addr *from,
 	engine_auth_event(e, &ev); /* a valid message of a kind this role does not take */
 }
 
+/* Auth-REP, and an Auth-REQ the header leaves to this host: the provider's. */
+static void on_auth_to_sp(struct engine *e, const struct cn_coop_addr *from,
+			  const struct auth_dgram *d)
+{
+	if (e->sp)
+		auth_sp_handle(e->sp, from, d);
+	else
+		unexpected(e, from, d);
+}
+
 /* Straight from an SS: the header routes it (to this host's provider when it hosts the
  * service); forwarded by a header (fwd set, its mac verified at the entry): the provider. */
 static void on_auth_req(struct engine *e, const struct cn_coop_addr *from,
@@ -377,10 +387,7 @@ static void on_auth_req(struct engine *e, const struct cn_coop_addr *from,
 	if (e->hdr && (d->m->fwd.family == CN_FAM_NONE || !e->sp) &&
 	    auth_header_handle(e->hdr, from, d) != AUTH_HDR_LOCAL)
 		return;
-	if (e->sp)
-		auth_sp_handle(e->sp, from, d);
-	else
-		unexpected(e, from, d);
+	on_auth_to_sp(e, from, d);
 }
 
 /* Auth-REP&REQ and the Auth-RSTs of an exchange: the supervisor's. */
@@ -389,15 +396,6 @@ static void on_auth_to_ss(struct engine *e, const struct cn_coop_addr *from,
 {
 	if (e->ss)
 		auth_ss_handle(e->ss, from, d);
-	else
-		unexpected(e, from, d);
-}
-
-static void on_auth_rep(struct engine *e, const struct cn_coop_addr *from,
-			const struct auth_dgram *d)
-{
-	if (e->sp)
-		auth_sp_handle(e->sp, from, d);
 	else
 		unexpected(e, from, d);
 }
@@ -532,7 +530,7 @@ const struct coop_app coop_app_auth = {
 	.on = {
 		[CN_KIND_AUTH_REQ] = on_auth_req,
 		[CN_KIND_AUTH_REPREQ] = on_auth_to_ss,
-		[CN_KIND_AUTH_REP] = on_auth_rep,
+		[CN_KIND_AUTH_REP] = on_auth_to_sp,
 		[CN_KIND_AUTH_RST] = on_auth_rst,       /* revoked: on_auth_revoke */
 		[CN_KIND_AUTH_REPRST] = on_auth_revoke,
 	},

@@ -220,7 +220,8 @@ static struct jconf_schema *schema(const char *name, const char *text, size_t le
 	return jconf_schema_parse(name, text, len, err);
 }
 
-int config_load_buffer(struct authd_config *cfg, const char *name, const char *text,
+/* From the file name (text NULL) or from text[len] named name. */
+static int config_from(struct authd_config *cfg, const char *name, const char *text,
 		       size_t len, struct jconf_error *err)
 {
 	struct jconf_schema *s;
@@ -230,7 +231,7 @@ int config_load_buffer(struct authd_config *cfg, const char *name, const char *t
 	s = schema("authd.schema.json", coopnet_schema_authd, coopnet_schema_authd_len, err);
 	if (!s)
 		return -1;
-	doc = jconf_load_buffer(name, text, len, s, err);
+	doc = text ? jconf_load_buffer(name, text, len, s, err) : jconf_load_file(name, s, err);
 	jconf_schema_free(s);
 	if (!doc)
 		return -1;
@@ -239,22 +240,15 @@ int config_load_buffer(struct authd_config *cfg, const char *name, const char *t
 	return r;
 }
 
+int config_load_buffer(struct authd_config *cfg, const char *name, const char *text,
+		       size_t len, struct jconf_error *err)
+{
+	return config_from(cfg, name, text, len, err);
+}
+
 int config_load(struct authd_config *cfg, const char *path, struct jconf_error *err)
 {
-	struct jconf_schema *s;
-	struct jconf_doc *doc;
-	int r;
-
-	s = schema("authd.schema.json", coopnet_schema_authd, coopnet_schema_authd_len, err);
-	if (!s)
-		return -1;
-	doc = jconf_load_file(path, s, err);
-	jconf_schema_free(s);
-	if (!doc)
-		return -1;
-	r = config_from_doc(cfg, doc, err);
-	jconf_free(doc);
-	return r;
+	return config_from(cfg, path, NULL, 0, err);
 }
 
 /* --- policy ----------------------------------------------------------------------------- */
