@@ -396,10 +396,7 @@ int main(int argc, char **argv)
 	if (privsep_lookup_user(pa.cfg.user, &uid, &gid, uname, sizeof(uname)) < 0)
 		return 1;
 
-	memset(&init, 0, sizeof(init));
-	init.cfg = &pa.cfg;
-	init.user = uname;
-	init.foreground = foreground;
+	init = (struct engine_init){ .cfg = &pa.cfg, .user = uname, .foreground = foreground };
 	for (size_t i = 0; i < pa.cfg.n_listen; i++) {
 		init.udp_addr[i] = pa.cfg.listen[i];
 		init.udp_fd[i] = open_udp(&pa.cfg.listen[i]);
