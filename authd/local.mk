@@ -36,6 +36,16 @@ tests_unit_test_policy_LDADD = $(AUTHD_LIBS) $(CMOCKA_LIBS)
 
 EXTRA_DIST += policy tests/netns/auth.test tests/netns/e2e.test
 
+# The configuration and policy parsers under libFuzzer (seeds: tests/fuzz/make_conf_corpus.py)
+if ENABLE_FUZZING
+noinst_PROGRAMS += tests/fuzz/fuzz_policy
+tests_fuzz_fuzz_policy_SOURCES = tests/fuzz/fuzz_policy.c
+tests_fuzz_fuzz_policy_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) -I$(top_srcdir)/authd
+tests_fuzz_fuzz_policy_LDADD = $(AUTHD_LIBS)
+tests_fuzz_fuzz_policy_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+endif
+EXTRA_DIST += tests/fuzz/make_conf_corpus.py tests/fuzz/corpus/policy tests/fuzz/corpus/nfqconf
+
 # The engine whole (control commands, data-plane pushes) with an injected clock, against a
 # fake coopnet-nfq on a real unix socket; db_session_foreach fails on demand.
 check_PROGRAMS += tests/unit/test_engine

@@ -516,7 +516,7 @@ static void print_figures(const struct figures *f)
 int main(int argc, char **argv)
 {
 	size_t n = 50000;
-	bool udp = false;
+	bool udp = false, failed;
 	struct figures f = { .udp_n = 0 };
 	int c;
 
@@ -545,12 +545,18 @@ int main(int argc, char **argv)
 		return 1;
 
 	f.base_per_s = baseline_per_s(n);
-	if ((in_process(n, &f) != 0) | (check_refusals("in-process") != 0)) {
+	/* both run (no short circuit): the refusals are checked even after a failed run */
+	failed = in_process(n, &f) != 0;
+	failed = (check_refusals("in-process") != 0) || failed;
+	if (failed) {
 		fprintf(stderr, "auth_bench: in-process run failed: no figures\n");
 		return 1;
 	}
-	if (udp && ((over_udp(n / 5 < 20000 ? n / 5 : 20000, &f) != 0) |
-	    (check_refusals("udp") != 0))) {
+	if (udp) {
+		failed = over_udp(n / 5 < 20000 ? n / 5 : 20000, &f) != 0;
+		failed = (check_refusals("udp") != 0) || failed;
+	}
+	if (failed) {
 		fprintf(stderr, "auth_bench: udp run failed: no figures\n");
 		return 1;
 	}
