@@ -27,6 +27,7 @@
 #include "ctl.h"
 #include "log.h"
 #include "nfqlink.h"
+#include "parent_msg.h"
 #include "provision.h"
 #include "vswitch.h"
 
@@ -43,6 +44,7 @@ struct parent {
 	struct provision running;   /* the vNICs and vhosts of the running policy */
 	bool applied;               /* a policy was applied once: running is meaningful */
 	struct vswitch vs;
+	struct parent_msg pm;       /* the engine's messages, checked (parent_msg.h) */
 };
 
 static void usage(void)
@@ -155,9 +157,12 @@ static int send_policy(struct parent *pa, bool reload)
 		goto failed;
 	}
 	doc = policy_to_json(&p);
-	policy_free(&p);
-	if (!doc)
+	if (!doc) {
+		policy_free(&p);
 		return -1;
+	}
+	/* what the engine's sessions are checked against from now on */
+	parent_msg_set_policy(&pa->pm, &p);
 	return imsg_send(pa->engine_fd, json_pack("{s:s, s:o, s:b}", "msg", "policy", "policy",
 						  doc, "reload", reload));
 failed:
@@ -169,59 +174,32 @@ failed:
 	return -1;
 }
 
-/* The sessions the engine sends to the data plane also feed the switch's steering map. */
-static void vswitch_sessions(struct parent *pa, const json_t *req)
+/* --- the engine's messages (authd/parent_msg.c checks them) ------------------------------- */
+
+static void on_reload(void *ctx)
 {
-	char err[2048];
-	int r;
-
-	if (!pa->vs.enabled)
-		return;
-	r = vswitch_session_req(&pa->vs, req);
-	if (r < 0)
-		log_warnx("virtual switch: malformed %s from the engine",
-			  json_string_value(json_object_get(req, "cmd")) ?: "request");
-	else if (r > 0 && vswitch_apply(&pa->vs, err, sizeof(err)) < 0)
-		log_warnx("%s", err);
-}
-
-/* --- the engine's messages ---------------------------------------------------------------- */
-
-static void on_nfq(void *ctx, const json_t *msg)
-{
-	struct parent *pa = ctx;
-
-	vswitch_sessions(pa, json_object_get(msg, "req"));
-	nfq_link_forward(&pa->nfq, json_object_get(msg, "req"));
-}
-
-static void on_reload(void *ctx, const json_t *msg)
-{
-	(void)msg;
 	send_policy(ctx, true);
 }
 
-static void on_policy_applied(void *ctx, const json_t *msg)
+static void on_policy_applied(void *ctx, bool ok, int revoked, const char *error)
 {
 	(void)ctx;
-	if (!json_is_true(json_object_get(msg, "ok")))
-		log_warnx("the engine refused the policy: %s",
-			  json_string_value(json_object_get(msg, "error")) ?: "?");
+	if (!ok)
+		log_warnx("the engine refused the policy: %s", error[0] ? error : "?");
+	else if (revoked)
+		log_debug("the engine applied the policy, %d session(s) revoked", revoked);
 }
 
-/* What the engine sends (authd/authd.h lists the messages). */
-static const struct imsg_handler from_engine[] = {
-	{ .msg = "nfq", .fn = on_nfq },
-	{ .msg = "reload", .fn = on_reload },
-	{ .msg = "policy-applied", .fn = on_policy_applied },
+static const struct parent_msg_ops engine_ops = {
+	.reload = on_reload,
+	.applied = on_policy_applied,
 };
 
 static void engine_input(struct parent *pa)
 {
 	char err[256];
 
-	if (imsg_dispatch(pa->engine_fd, from_engine, sizeof(from_engine) / sizeof(from_engine[0]),
-			  pa, "engine", err, sizeof(err)) < 0) {
+	if (parent_msg_input(&pa->pm, err, sizeof(err)) < 0) {
 		log_warnx("engine: %s", err);
 		pa->quit = true;
 		pa->exit_code = 1;
@@ -432,6 +410,7 @@ int main(int argc, char **argv)
 		close(init.udp_fd[i]);
 	pa.engine_fd = sp[0];
 	nfq_link_init(&pa.nfq, pa.cfg.nfq_socket, pa.cfg.roles & ROLE_SUPERVISOR, pa.engine_fd);
+	parent_msg_init(&pa.pm, pa.engine_fd, &pa.nfq, &pa.vs, &engine_ops, &pa);
 	log_info("started: engine pid %d as %s", (int)pa.engine_pid, uname);
 	if (send_policy(&pa, false) < 0)
 		pa.quit = true, pa.exit_code = 1;

@@ -391,7 +391,7 @@ static json_t *cmd_reload(struct engine *e, const json_t *req, size_t i)
 	for (size_t k = 0; k < AUTHD_MAX_CTL_CLIENTS; k++)
 		if (e->clients[k].reload_pending)
 			return ctl_reply_error("a reload is already running");
-	if (imsg_send(e->parent_fd, json_pack("{s:s}", "msg", "reload")) < 0)
+	if (imsg_send_bin(e->parent_fd, IMSG_RELOAD, NULL, 0, 0) < 0)
 		return ctl_reply_error("cannot reach the privileged parent");
 	e->clients[i].reload_pending = true;
 	return NULL;

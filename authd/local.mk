@@ -17,6 +17,7 @@ authd_coopnet_authd_SOURCES = \
 	authd/engine.c authd/engine.h authd/engine_auth.c authd/engine_ctl.c authd/engine_turn.c \
 	authd/coop_app.h authd/engine_dispatch.c authd/engine_revoke.c authd/engine_start.c \
 	authd/imsg.c authd/imsg.h authd/privsep.c authd/nfqlink.c authd/nfqlink.h \
+	authd/parent_msg.c authd/parent_msg.h authd/keyset.c authd/keyset.h \
 	authd/provision.c authd/provision.h authd/vswitch.c authd/vswitch.h
 authd_coopnet_authd_CFLAGS = $(AM_CFLAGS) $(SQLITE3_CFLAGS) $(SODIUM_CFLAGS)
 authd_coopnet_authd_LDADD = $(AUTHD_LIBS)
@@ -52,8 +53,9 @@ check_PROGRAMS += tests/unit/test_engine
 TESTS += tests/unit/test_engine
 ENGINE_SOURCES = authd/engine.c authd/engine_auth.c authd/engine_ctl.c authd/engine_turn.c \
 	authd/engine_dispatch.c authd/engine_revoke.c authd/engine_start.c authd/nfqlink.c \
-	authd/imsg.c authd/privsep.c
-tests_unit_test_engine_SOURCES = tests/unit/test_engine.c $(ENGINE_SOURCES)
+	authd/imsg.c authd/privsep.c authd/parent_msg.c authd/keyset.c authd/vswitch.c
+tests_unit_test_engine_SOURCES = tests/unit/test_engine.c tests/unit/fake_nfq.c \
+	tests/unit/fake_nfq.h $(ENGINE_SOURCES)
 tests_unit_test_engine_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(SQLITE3_CFLAGS) \
 	$(SODIUM_CFLAGS) $(PTHREAD_CFLAGS) -I$(top_srcdir)/authd
 tests_unit_test_engine_LDFLAGS = $(AM_LDFLAGS) -Wl,--wrap=db_session_foreach \
@@ -86,3 +88,13 @@ TESTS += tests/unit/test_imsg
 tests_unit_test_imsg_SOURCES = tests/unit/test_imsg.c authd/imsg.c
 tests_unit_test_imsg_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(JANSSON_CFLAGS) -I$(top_srcdir)/authd
 tests_unit_test_imsg_LDADD = lib/libcoopnet.a $(JANSSON_LIBS) $(CMOCKA_LIBS)
+
+# The parent against a hostile engine: every malformed, oversized, unexpected or out-of-policy
+# message refused, counted, the parent up, the (fake, real-socket) data plane unchanged.
+check_PROGRAMS += tests/unit/test_parent
+TESTS += tests/unit/test_parent
+tests_unit_test_parent_SOURCES = tests/unit/test_parent.c tests/unit/fake_nfq.c \
+	tests/unit/fake_nfq.h authd/parent_msg.c authd/keyset.c authd/imsg.c authd/nfqlink.c \
+	authd/vswitch.c
+tests_unit_test_parent_CFLAGS = $(tests_unit_test_engine_CFLAGS)
+tests_unit_test_parent_LDADD = $(AUTHD_LIBS) $(CMOCKA_LIBS) $(PTHREAD_LIBS)
