@@ -209,6 +209,7 @@ static void engine_input(struct parent *pa)
 static void signal_input(struct parent *pa)
 {
 	struct signalfd_siginfo si;
+	int status = 0;
 
 	while (read(pa->sig_fd, &si, sizeof(si)) == sizeof(si)) {
 		switch (si.ssi_signo) {
@@ -217,8 +218,18 @@ static void signal_input(struct parent *pa)
 			send_policy(pa, true);
 			break;
 		case SIGCHLD:
-			if (waitpid(pa->engine_pid, NULL, WNOHANG) == pa->engine_pid) {
-				log_warnx("the engine exited");
+			if (waitpid(pa->engine_pid, &status, WNOHANG) == pa->engine_pid) {
+				if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS)
+					log_warnx("the engine was killed by SIGSYS: a system call "
+						  "outside its seccomp filter (start with "
+						  "COOPNET_SECCOMP=trap to log its name, or look for "
+						  "type=SECCOMP in the audit log; docs/authd.md)");
+				else if (WIFSIGNALED(status))
+					log_warnx("the engine was killed by signal %d",
+						  WTERMSIG(status));
+				else
+					log_warnx("the engine exited (status %d)",
+						  WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 				pa->engine_pid = -1;
 				pa->quit = true;
 				pa->exit_code = 1;
@@ -289,22 +300,6 @@ static void mkdir_for(const char *path, mode_t mode, uid_t uid, gid_t gid, bool 
 		fatal("mkdir %s", dir);
 	if (chown_it && chown(dir, uid, gid) < 0)
 		fatal("chown %s", dir);
-}
-
-/* The engine opens the database as its own user: the directory and the files are its. */
-static void prepare_database(const struct authd_config *cfg, uid_t uid, gid_t gid)
-{
-	static const char *const suffix[] = { "", "-wal", "-shm", "-journal" };
-	char path[4200];
-
-	if (geteuid() != 0)
-		return;
-	mkdir_for(cfg->database, 0700, uid, gid, true);
-	for (size_t i = 0; i < sizeof(suffix) / sizeof(suffix[0]); i++) {
-		snprintf(path, sizeof(path), "%s%s", cfg->database, suffix[i]);
-		if (chown(path, uid, gid) < 0 && errno != ENOENT)
-			fatal("chown %s", path);
-	}
 }
 
 static int block_signals(void)
@@ -384,7 +379,8 @@ int main(int argc, char **argv)
 	init.ctl_fd = ctl_listen(pa.cfg.control_socket, 0600);
 	if (init.ctl_fd < 0)
 		fatal("control socket %s", pa.cfg.control_socket);
-	prepare_database(&pa.cfg, uid, gid);
+	if (privsep_state_dir(pa.cfg.database, uid, gid) < 0)
+		return 1;
 	if (!foreground) {
 		if (daemon(0, 0) < 0)
 			fatal("daemon");

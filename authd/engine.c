@@ -23,6 +23,7 @@
 #include "coop_app.h"
 #include "ctl.h"
 #include "log.h"
+#include "sandbox.h"
 
 enum ev_kind { EV_PARENT = 1, EV_SIGNAL, EV_CTL_LISTEN, EV_CTL_CLIENT, EV_UDP };
 #define EV_TAG(kind, i) (((uint64_t)(kind) << 32) | (uint32_t)(i))
@@ -596,16 +597,24 @@ void engine_main(const struct engine_init *init)
 	uid_t uid;
 	gid_t gid;
 
+	char dir[4096], db[300] = "/";
+	bool root = geteuid() == 0;  /* else a test as a user: no chroot, nothing to drop */
+
 	init_state(&e, init);
 	if (privsep_lookup_user(init->user, &uid, &gid, e.user, sizeof(e.user)) < 0)
 		exit(1);
-	e.db = db_open(e.cfg->database, err, sizeof(err));
-	if (!e.db)
-		fatalx("database: %s", err);
-	if (privsep_drop(uid, gid, e.user) < 0)
+	/* chroot into the state directory, drop root, then open the database inside it
+	 * (authd/sandbox.c) */
+	if (privsep_split_db(e.cfg->database, dir, sizeof(dir), db + 1, sizeof(db) - 1) < 0 ||
+	    sandbox_prepare() < 0 || sandbox_chroot(dir) < 0 || privsep_drop(uid, gid, e.user) < 0)
 		exit(1);
+	e.db = db_open(root ? db : e.cfg->database, err, sizeof(err));
+	if (!e.db)
+		fatalx("database %s: %s", e.cfg->database, err);
 	setup_fds(&e);
-	log_debug("engine: running as %s (uid %u)", e.user, (unsigned)uid);
+	if (sandbox_seccomp() < 0)
+		exit(1);
+	log_debug("engine: running as %s (uid %u), chrooted in %s", e.user, (unsigned)uid, dir);
 	while (!e.quit)
 		engine_step(&e, -1);
 	engine_close(&e);

@@ -94,12 +94,40 @@ static const struct imsg_bin_handler *bin_handler(const struct imsg_bin_handler 
 	return NULL;
 }
 
+enum imsg_result imsg_handle_bin(const struct imsg_bin_handler *table, size_t n, void *ctx,
+				 const uint8_t *buf, size_t len, size_t size, char *err,
+				 size_t errlen)
+{
+	const struct imsg_bin_handler *h;
+	struct imsg_hdr hdr;
+
+	if (len > size || len < sizeof(hdr)) {
+		snprintf(err, errlen, "a message of %zu bytes (%s)", len,
+			 len > size ? "too large" : "shorter than a header");
+		return IMSG_REFUSED;
+	}
+	memcpy(&hdr, buf, sizeof(hdr));
+	h = bin_handler(table, n, hdr.type);
+	if (!h) {
+		snprintf(err, errlen, "a message of unexpected type %u", hdr.type);
+		return IMSG_REFUSED;
+	}
+	if (hdr.n < h->min_n || hdr.n > h->max_n || len - sizeof(hdr) != (size_t)hdr.n * h->size) {
+		snprintf(err, errlen, "%s: %zu bytes for %u item(s) of %zu bytes (%u to %u)",
+			 h->name, len, hdr.n, h->size, h->min_n, h->max_n);
+		return IMSG_REFUSED;
+	}
+	if (h->fn(ctx, buf + sizeof(hdr), hdr.n) < 0) {
+		snprintf(err, errlen, "%s: refused", h->name);
+		return IMSG_REFUSED;
+	}
+	return IMSG_HANDLED;
+}
+
 enum imsg_result imsg_dispatch_bin(int fd, const struct imsg_bin_handler *table, size_t n,
 				   void *ctx, uint8_t *buf, size_t size, char *err,
 				   size_t errlen)
 {
-	const struct imsg_bin_handler *h;
-	struct imsg_hdr hdr;
 	ssize_t len;
 
 	/* MSG_TRUNC: the real length of a message larger than buf, which is then refused */
@@ -110,26 +138,5 @@ enum imsg_result imsg_dispatch_bin(int fd, const struct imsg_bin_handler *table,
 		snprintf(err, errlen, "%s", len == 0 ? "connection closed" : strerror(errno));
 		return IMSG_GONE;
 	}
-	if ((size_t)len > size || (size_t)len < sizeof(hdr)) {
-		snprintf(err, errlen, "a message of %zd bytes (%s)", len,
-			 (size_t)len > size ? "too large" : "shorter than a header");
-		return IMSG_REFUSED;
-	}
-	memcpy(&hdr, buf, sizeof(hdr));
-	h = bin_handler(table, n, hdr.type);
-	if (!h) {
-		snprintf(err, errlen, "a message of unexpected type %u", hdr.type);
-		return IMSG_REFUSED;
-	}
-	if (hdr.n < h->min_n || hdr.n > h->max_n ||
-	    (size_t)len - sizeof(hdr) != (size_t)hdr.n * h->size) {
-		snprintf(err, errlen, "%s: %zd bytes for %u item(s) of %zu bytes (%u to %u)",
-			 h->name, len, hdr.n, h->size, h->min_n, h->max_n);
-		return IMSG_REFUSED;
-	}
-	if (h->fn(ctx, buf + sizeof(hdr), hdr.n) < 0) {
-		snprintf(err, errlen, "%s: refused", h->name);
-		return IMSG_REFUSED;
-	}
-	return IMSG_HANDLED;
+	return imsg_handle_bin(table, n, ctx, buf, (size_t)len, size, err, errlen);
 }

@@ -111,4 +111,10 @@ enum imsg_result imsg_dispatch_bin(int fd, const struct imsg_bin_handler *table,
 				   void *ctx, uint8_t *buf, size_t size, char *err,
 				   size_t errlen);
 
+/* The same for a message already received: len bytes in buf, which holds size (len > size:
+ * the message was cut, refused). Pure (the fuzz target calls it). */
+enum imsg_result imsg_handle_bin(const struct imsg_bin_handler *table, size_t n, void *ctx,
+				 const uint8_t *buf, size_t len, size_t size, char *err,
+				 size_t errlen);
+
 #endif

@@ -416,6 +416,19 @@ static void send_stats(struct parent_msg *pm)
 					   "refused-sessions", (json_int_t)pm->refused_sessions));
 }
 
+/* Count a refusal, log it (the first ten, then at every power of two), tell the engine. */
+static void result(struct parent_msg *pm, enum imsg_result r, uint64_t before, const char *err)
+{
+	if (r == IMSG_REFUSED) {
+		pm->refused_msgs++;
+		if (pm->refused_msgs <= 10 || !(pm->refused_msgs & (pm->refused_msgs - 1)))
+			log_warnx("engine: %s: refused (%llu refused so far)", err,
+				  (unsigned long long)pm->refused_msgs);
+	}
+	if (pm->refused_msgs + pm->refused_sessions != before && pm->engine_fd >= 0)
+		send_stats(pm);
+}
+
 int parent_msg_input(struct parent_msg *pm, char *err, size_t errlen)
 {
 	uint64_t before = pm->refused_msgs + pm->refused_sessions;
@@ -425,14 +438,15 @@ int parent_msg_input(struct parent_msg *pm, char *err, size_t errlen)
 			      pm, (uint8_t *)pm->buf, sizeof(pm->buf), err, errlen);
 	if (r == IMSG_GONE)
 		return -1;
-	if (r == IMSG_REFUSED) {
-		pm->refused_msgs++;
-		/* summarised: the first ten, then at every power of two */
-		if (pm->refused_msgs <= 10 || !(pm->refused_msgs & (pm->refused_msgs - 1)))
-			log_warnx("engine: %s: refused (%llu refused so far)", err,
-				  (unsigned long long)pm->refused_msgs);
-	}
-	if (pm->refused_msgs + pm->refused_sessions != before)
-		send_stats(pm);
+	result(pm, r, before, err);
 	return 0;
+}
+
+void parent_msg_handle(struct parent_msg *pm, const uint8_t *buf, size_t len)
+{
+	uint64_t before = pm->refused_msgs + pm->refused_sessions;
+	char err[256];
+
+	result(pm, imsg_handle_bin(from_engine, sizeof(from_engine) / sizeof(from_engine[0]), pm,
+				   buf, len, sizeof(pm->buf), err, sizeof(err)), before, err);
 }

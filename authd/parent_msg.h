@@ -56,6 +56,8 @@ void parent_msg_set_policy(struct parent_msg *pm, struct policy *p);
 /* The engine's socket is readable: handle one message. 0 (handled, refused and counted, or
  * nothing yet), -1: the engine is gone (err says why). */
 int parent_msg_input(struct parent_msg *pm, char *err, size_t errlen);
+/* The same for a message already received (len bytes; the fuzz target). */
+void parent_msg_handle(struct parent_msg *pm, const uint8_t *buf, size_t len);
 void parent_msg_free(struct parent_msg *pm);
 
 #endif
