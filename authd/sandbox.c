@@ -100,6 +100,15 @@ static void on_sigsys(int sig, siginfo_t *si, void *uc)
 
 static int add_rules(scmp_filter_ctx ctx)
 {
+	/* designated initialisers: the SCMP_A* macros leave datum_b out */
+	const struct scmp_arg_cmp netlink[2] = {
+		{ .arg = 0, .op = SCMP_CMP_EQ, .datum_a = AF_NETLINK, .datum_b = 0 },
+		{ .arg = 2, .op = SCMP_CMP_EQ, .datum_a = NETLINK_ROUTE, .datum_b = 0 },
+	};
+	const struct scmp_arg_cmp unix_[1] = {
+		{ .arg = 0, .op = SCMP_CMP_EQ, .datum_a = AF_UNIX, .datum_b = 0 },
+	};
+
 	for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++) {
 		int nr = seccomp_syscall_resolve_name(allowed[i]);
 		if (nr == __NR_SCMP_ERROR)
@@ -110,11 +119,8 @@ static int add_rules(scmp_filter_ctx ctx)
 	/* sockets: rtnetlink only (read_links in engine_ctl.c); glibc's syslog, reconnecting
 	 * to /dev/log after a failed send, gets EACCES instead of dying (no /dev/log in the
 	 * chroot anyway) */
-	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 2,
-			     SCMP_A0(SCMP_CMP_EQ, AF_NETLINK),
-			     SCMP_A2(SCMP_CMP_EQ, NETLINK_ROUTE)) < 0 ||
-	    seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(socket), 1,
-			     SCMP_A0(SCMP_CMP_EQ, AF_UNIX)) < 0 ||
+	if (seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 2, netlink) < 0 ||
+	    seccomp_rule_add_array(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(socket), 1, unix_) < 0 ||
 	    seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(connect), 0) < 0)
 		return -1;
 	return 0;
