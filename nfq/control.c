@@ -78,23 +78,48 @@ static json_t *cmd_sessions(void *ctx, size_t conn, const json_t *req)
 	return ctl_reply_page(d->cfg.sessions.n + d->authd.n, listed, d, req, "sessions");
 }
 
-/* Parse the "sessions" array into out (all or nothing). */
-static int parse_session_array(struct sess_list *out, const json_t *req, char *err,
-			       size_t errlen)
+/* One item of a "sessions" array; keys_only: a {client, service, port} object (session-del),
+ * parsed as a session with a placeholder ID. */
+static int parse_item(struct cn_session *s, json_t *v, bool keys_only, char *msg,
+		      size_t msglen)
 {
-	const json_t *arr = json_object_get(req, "sessions");
+	json_t *copy;
+	int r;
+
+	if (!keys_only)
+		return cn_session_from_json(s, v, msg, msglen);
+	if (!json_is_object(v) || json_object_get(v, "id")) {
+		snprintf(msg, msglen, "give only client, service and port");
+		return -1;
+	}
+	copy = json_copy(v);
+	if (!copy || json_object_set_new(copy, "id", json_string("0x1")) < 0) {
+		json_decref(copy);
+		snprintf(msg, msglen, "out of memory");
+		return -1;
+	}
+	r = cn_session_from_json(s, copy, msg, msglen);
+	json_decref(copy);
+	return r;
+}
+
+/* Parse a "sessions" array into out (all or nothing). */
+static int parse_sessions(struct sess_list *out, const json_t *arr, bool keys_only, char *err,
+			  size_t errlen)
+{
 	json_t *v;
 	size_t i;
 
 	if (!json_is_array(arr)) {
-		snprintf(err, errlen, "\"sessions\" must be an array of session objects");
+		snprintf(err, errlen, "\"sessions\" must be an array of %s",
+			 keys_only ? "{client, service, port}" : "session objects");
 		return -1;
 	}
 	json_array_foreach(arr, i, v) {
 		struct cn_session s;
 		char msg[256];
 
-		if (cn_session_from_json(&s, v, msg, sizeof(msg)) < 0) {
+		if (parse_item(&s, v, keys_only, msg, sizeof(msg)) < 0) {
 			snprintf(err, errlen, "session %zu: %s", i, msg);
 			return -1;
 		}
@@ -133,7 +158,7 @@ static json_t *cmd_session_add(void *ctx, size_t conn, const json_t *req)
 
 	(void)conn;
 	sess_list_init(&add);
-	if (parse_session_array(&add, req, err, sizeof(err)) < 0) {
+	if (parse_sessions(&add, json_object_get(req, "sessions"), false, err, sizeof(err)) < 0) {
 		sess_list_clear(&add);
 		return ctl_reply_error("%s", err);
 	}
@@ -208,41 +233,6 @@ static bool del_match_fn(const struct sess_entry *e, const void *arg)
 	return false;
 }
 
-/* {client, service, port} objects: parsed as sessions with a placeholder ID. */
-static int parse_del_keys(struct sess_list *out, const json_t *arr, char *err, size_t errlen)
-{
-	json_t *v, *copy;
-	size_t i;
-	int r;
-
-	if (!json_is_array(arr)) {
-		snprintf(err, errlen, "\"sessions\" must be an array of {client, service, port}");
-		return -1;
-	}
-	json_array_foreach(arr, i, v) {
-		struct cn_session s;
-		char msg[256];
-
-		if (!json_is_object(v) || json_object_get(v, "id")) {
-			snprintf(err, errlen, "session %zu: give only client, service and port", i);
-			return -1;
-		}
-		copy = json_copy(v);
-		json_object_set_new(copy, "id", json_string("0x1"));
-		r = cn_session_from_json(&s, copy, msg, sizeof(msg));
-		json_decref(copy);
-		if (r < 0) {
-			snprintf(err, errlen, "session %zu: %s", i, msg);
-			return -1;
-		}
-		if (sess_list_put(out, &s, SESS_SRC_AUTHD) < 0) {
-			snprintf(err, errlen, "out of memory");
-			return -1;
-		}
-	}
-	return 0;
-}
-
 static json_t *cmd_session_del(void *ctx, size_t conn, const json_t *req)
 {
 	struct nfqd *d = ctx;
@@ -256,7 +246,7 @@ static json_t *cmd_session_del(void *ctx, size_t conn, const json_t *req)
 	memset(&m, 0, sizeof(m));
 	sess_list_init(&keys);
 	if ((v = json_object_get(req, "sessions"))) {
-		if (parse_del_keys(&keys, v, err, sizeof(err)) < 0) {
+		if (parse_sessions(&keys, v, true, err, sizeof(err)) < 0) {
 			sess_list_clear(&keys);
 			return ctl_reply_error("%s", err);
 		}

@@ -235,6 +235,15 @@ static void test_session_del(void **state)
 	json_decref(r);
 	assert_int_equal(published_id("198.18.9.9"), 0x0909);
 	expect_error(call(p, json_pack("{s:s}", "cmd", "session-del")), "needs \"sessions\"");
+	expect_error(call(p, json_pack("{s:s, s:[{s:s, s:s, s:i, s:s}]}", "cmd", "session-del",
+				       "sessions", "client", "198.18.0.4", "service", "198.19.0.10",
+				       "port", 80, "id", "0x0103")),
+		     "session 0: give only client, service and port");
+	expect_error(call(p, json_pack("{s:s, s:s}", "cmd", "session-del", "sessions", "x")),
+		     "must be an array of {client, service, port}");
+	expect_error(call(p, json_pack("{s:s, s:i}", "cmd", "session-add", "sessions", 1)),
+		     "must be an array of session objects");
+	assert_int_equal(published_id("198.18.0.4"), 0x103);
 	expect_error(call(p, json_pack("{s:s, s:s}", "cmd", "session-del", "client", "x")),
 		     "\"x\" is not an IP address");
 	close(p.fd);
