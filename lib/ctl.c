@@ -368,43 +368,49 @@ size_t ctl_json_size(const json_t *v)
 	return json_dumpb(v, NULL, 0, JSON_COMPACT);
 }
 
-json_t *ctl_chunk(size_t total, ctl_item_fn item, void *arg, size_t *pos, size_t budget)
+json_t *ctl_chunk(ctl_next_fn next, void *arg, size_t *pos, size_t budget, bool *more)
 {
-	json_t *out = json_array();
-	size_t used = 2; /* the brackets */
+	json_t *out = json_array(), *v;
+	size_t used = 2, at = *pos; /* the brackets; the cursor before the item in hand */
+	int r;
 
+	*more = false;
 	if (!out)
 		return NULL;
-	while (*pos < total) {
-		json_t *v = item(arg, *pos);
-		size_t sz = v ? ctl_json_size(v) + 1 : 0; /* and its comma */
+	while ((r = next(arg, pos, &v)) > 0) {
+		size_t sz = ctl_json_size(v) + 1; /* and its comma */
 
-		if (v && json_array_size(out) > 0 && used + sz > budget) {
+		if (json_array_size(out) > 0 && used + sz > budget) {
 			json_decref(v);
+			*pos = at;
+			*more = true;
 			break;
 		}
-		if (!v || json_array_append_new(out, v) < 0) {
-			json_decref(out);
-			return NULL;
-		}
+		if (json_array_append_new(out, v) < 0)
+			break;
 		used += sz;
-		(*pos)++;
+		at = *pos;
+	}
+	if (r < 0 || (r > 0 && !*more)) {
+		json_decref(out);
+		return NULL;
 	}
 	return out;
 }
 
-json_t *ctl_reply_page(size_t total, ctl_item_fn item, void *arg, const json_t *req,
+json_t *ctl_reply_page(size_t total, ctl_next_fn next, void *arg, const json_t *req,
 		       const char *key)
 {
 	const json_t *off = json_object_get(req, "offset");
 	size_t pos = 0;
+	bool more;
 	json_t *page, *r;
 
 	if (off && (!json_is_integer(off) || json_integer_value(off) < 0))
 		return ctl_reply_error("\"offset\" must be an integer >= 0");
 	if (off)
-		pos = (size_t)json_integer_value(off) < total ? (size_t)json_integer_value(off) : total;
-	page = ctl_chunk(total, item, arg, &pos, CTL_CHUNK_BUDGET);
+		pos = (size_t)json_integer_value(off);
+	page = ctl_chunk(next, arg, &pos, CTL_CHUNK_BUDGET, &more);
 	r = ctl_reply_ok();
 	if (!page || !r) {
 		json_decref(page);
@@ -413,22 +419,27 @@ json_t *ctl_reply_page(size_t total, ctl_item_fn item, void *arg, const json_t *
 	}
 	json_object_set_new(r, key, page);
 	json_object_set_new(r, "total", json_integer((json_int_t)total));
-	if (pos < total)
+	if (more)
 		json_object_set_new(r, "next", json_integer((json_int_t)pos));
 	return r;
 }
 
-static json_t *array_item(void *arr, size_t i)
+static int array_next(void *arr, size_t *pos, json_t **item)
 {
-	return json_incref(json_array_get(arr, i));
+	if (*pos >= json_array_size(arr))
+		return 0;
+	*item = json_incref(json_array_get(arr, (*pos)++));
+	return 1;
 }
 
 json_t *ctl_array_chunk(const json_t *arr, size_t *pos, size_t budget)
 {
-	return ctl_chunk(json_array_size(arr), array_item, (void *)arr, pos, budget);
+	bool more;
+
+	return ctl_chunk(array_next, (void *)arr, pos, budget, &more);
 }
 
 json_t *ctl_reply_array_page(const json_t *arr, const json_t *req, const char *key)
 {
-	return ctl_reply_page(json_array_size(arr), array_item, (void *)arr, req, key);
+	return ctl_reply_page(json_array_size(arr), array_next, (void *)arr, req, key);
 }

@@ -55,25 +55,27 @@ json_t *ctl_parse(const char *buf, size_t len, char *err, size_t errlen);
 json_t *ctl_call(const char *path, const json_t *req, int timeout_ms, char *err, size_t errlen);
 
 /*
- * The one pager (docs/control.md, "Large requests" and "Large replies"). A listing is total
- * items, item(arg, i) making item i (a new reference; NULL when out of memory), so a daemon
- * that keeps its items in C builds only the page it sends.
+ * The one pager (docs/control.md, "Large requests" and "Large replies"). A listing is walked
+ * with a cursor: next(arg, pos, &item) makes the item at cursor *pos or the first one after
+ * it (a new reference), moves *pos past it and returns 1; it returns 0 at the end and -1 when
+ * out of memory. For an array the cursor is the index; a daemon that keeps its items in C
+ * builds only the page it sends.
  *
  * ctl_chunk: the items from *pos on, as many as fit in budget bytes of compact JSON (at least
  * one, so that progress is always made; a single item larger than budget is the caller's
- * error). *pos advances past them. NULL when out of memory. ctl_json_size is the compact size
- * of one value, as ctl_send writes it.
+ * error). *pos ends on the first item not taken, *more says whether there is one. NULL when
+ * out of memory. ctl_json_size is the compact size of one value, as ctl_send writes it.
  */
 #define CTL_CHUNK_BUDGET (CTL_MSG_MAX - 1024) /* room for "cmd", "more" and the braces */
-typedef json_t *(*ctl_item_fn)(void *arg, size_t i);
+typedef int (*ctl_next_fn)(void *arg, size_t *pos, json_t **item);
 size_t ctl_json_size(const json_t *v);
-json_t *ctl_chunk(size_t total, ctl_item_fn item, void *arg, size_t *pos, size_t budget);
-/* A paged listing reply: {"ok": true, key: the items from req's "offset" on that fit one
- * message, "total": n, "next": offset of the next page when there is one}. An "offset" that
- * is not an integer >= 0 gets an error reply. NULL when out of memory. */
-json_t *ctl_reply_page(size_t total, ctl_item_fn item, void *arg, const json_t *req,
+json_t *ctl_chunk(ctl_next_fn next, void *arg, size_t *pos, size_t budget, bool *more);
+/* A paged listing reply: {"ok": true, key: the items from req's "offset" (a cursor, default 0)
+ * on that fit one message, "total": total, "next": the cursor of the next page when there is
+ * one}. An "offset" that is not an integer >= 0 gets an error reply. NULL: out of memory. */
+json_t *ctl_reply_page(size_t total, ctl_next_fn next, void *arg, const json_t *req,
 		       const char *key);
-/* The same two over the items of a JSON array. */
+/* The same two over the items of a JSON array (the cursor is the index). */
 json_t *ctl_array_chunk(const json_t *arr, size_t *pos, size_t budget);
 json_t *ctl_reply_array_page(const json_t *arr, const json_t *req, const char *key);
 

@@ -60,13 +60,21 @@ static json_t *cmd_stats(void *ctx, size_t conn, const json_t *req)
 	return r;
 }
 
-/* Item i of the listing: config sessions first, then authd ones (ctl_item_fn). */
-static json_t *listed(void *arg, size_t i)
+/* The listing's cursor is an entry number: config sessions first, then authd ones
+ * (ctl_next_fn). */
+static int listed(void *arg, size_t *pos, json_t **item)
 {
 	const struct nfqd *d = arg;
+	size_t i = *pos;
 
-	return sess_json(i < d->cfg.sessions.n ? &d->cfg.sessions.v[i] :
-			 &d->authd.v[i - d->cfg.sessions.n]);
+	if (i >= d->cfg.sessions.n + d->authd.n)
+		return 0;
+	*item = sess_json(i < d->cfg.sessions.n ? &d->cfg.sessions.v[i] :
+			  &d->authd.v[i - d->cfg.sessions.n]);
+	if (!*item)
+		return -1;
+	(*pos)++;
+	return 1;
 }
 
 /* Paged by size (docs/control.md, "Large replies"), built page by page. */

@@ -455,27 +455,66 @@ static void test_peer_uid_refused(void **state)
 	unlink(path);
 }
 
-/* The pager over a generator: an item that cannot be made fails the page, not a crash. */
-static json_t *item_or_fail(void *arg, size_t i)
+/* The pager over a cursor that skips (like a hash table's free slots): only even cursors hold
+ * an item; item fail_at cannot be made (out of memory), which fails the page, not a crash. */
+struct sparse {
+	size_t end, fail_at;
+};
+
+static int sparse_next(void *arg, size_t *pos, json_t **item)
 {
-	return i == *(size_t *)arg ? NULL : json_pack("{s:I}", "n", (json_int_t)i);
+	const struct sparse *sp = arg;
+
+	*pos += *pos % 2;
+	if (*pos >= sp->end)
+		return 0;
+	if (*pos == sp->fail_at)
+		return -1;
+	*item = json_pack("{s:I, s:s}", "n", (json_int_t)*pos, "pad",
+			  "................................................................");
+	*pos += 1;
+	return 1;
 }
 
-static void test_pager_generator(void **state)
+static void test_pager_cursor(void **state)
 {
-	size_t fail_at = 5, pos = 0, never = SIZE_MAX;
-	json_t *req = json_pack("{s:s, s:i}", "cmd", "x", "offset", 2), *r;
+	struct sparse failing = { 100, 50 }, big = { 20000, SIZE_MAX };
+	json_t *req = json_pack("{s:s, s:i}", "cmd", "x", "offset", 3), *r, *items;
+	size_t pos = 0, seen = 0, expect = 0;
+	bool more;
 
 	(void)state;
-	assert_null(ctl_chunk(10, item_or_fail, &fail_at, &pos, CTL_CHUNK_BUDGET));
-	assert_null(ctl_reply_page(10, item_or_fail, &fail_at, req, "items"));
-	r = ctl_reply_page(10, item_or_fail, &never, req, "items");
-	assert_int_equal(json_array_size(json_object_get(r, "items")), 8);
-	assert_int_equal(json_integer_value(json_object_get(json_array_get(
-		json_object_get(r, "items"), 0), "n")), 2);
-	assert_null(json_object_get(r, "next"));
-	json_decref(r);
+	assert_null(ctl_chunk(sparse_next, &failing, &pos, CTL_CHUNK_BUDGET, &more));
+	assert_null(ctl_reply_page(50, sparse_next, &failing, req, "items"));
 	json_decref(req);
+	/* every item once, in order, from cursor 0 through "next", each page one message */
+	for (json_int_t off = 0, pages = 0;; pages++) {
+		json_t *next;
+		size_t i;
+		json_t *v;
+
+		assert_true(pages < 100);
+		req = json_pack("{s:s, s:I}", "cmd", "x", "offset", off);
+		r = ctl_reply_page(10000, sparse_next, &big, req, "items");
+		json_decref(req);
+		assert_non_null(r);
+		assert_true(ctl_json_size(r) <= CTL_MSG_MAX);
+		assert_int_equal(json_integer_value(json_object_get(r, "total")), 10000);
+		items = json_object_get(r, "items");
+		json_array_foreach(items, i, v) {
+			assert_int_equal(json_integer_value(json_object_get(v, "n")), expect);
+			expect += 2;
+			seen++;
+		}
+		next = json_object_get(r, "next");
+		if (!next) {
+			json_decref(r);
+			break;
+		}
+		off = json_integer_value(next);
+		json_decref(r);
+	}
+	assert_int_equal(seen, 10000);
 }
 
 int main(void)
@@ -491,7 +530,7 @@ int main(void)
 		cmocka_unit_test(test_recv_contract),
 		cmocka_unit_test(test_listen_accept),
 		cmocka_unit_test(test_peer_uid_refused),
-		cmocka_unit_test(test_pager_generator),
+		cmocka_unit_test(test_pager_cursor),
 	};
 
 	int rc;
