@@ -3,7 +3,7 @@ noinst_LIBRARIES += lib/libcoopnet.a
 lib_libcoopnet_a_SOURCES = \
 	lib/csum.c lib/csum.h \
 	lib/id.c lib/id.h \
-	lib/ctl.c lib/ctl.h \
+	lib/ctl.c lib/ctl.h lib/ctl_server.c \
 	lib/log.c lib/log.h \
 	lib/packet.c lib/packet.h
 

@@ -117,3 +117,9 @@ TESTS += tests/unit/test_ctl
 tests_unit_test_ctl_SOURCES = tests/unit/test_ctl.c
 tests_unit_test_ctl_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_ctl_LDADD = $(TEST_LIBS) $(JANSSON_LIBS)
+# lib/ctl_server.c and ctl_recv's errno contract, over real sockets
+check_PROGRAMS += tests/unit/test_ctl_server
+TESTS += tests/unit/test_ctl_server
+tests_unit_test_ctl_server_SOURCES = tests/unit/test_ctl_server.c
+tests_unit_test_ctl_server_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_ctl_server_LDADD = $(TEST_LIBS) $(JANSSON_LIBS)
