@@ -11,3 +11,10 @@ bench_auth_load_SOURCES = bench/auth_load.c
 bench_auth_load_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS)
 bench_auth_load_LDADD = lib/libcoopnet.a $(SODIUM_LIBS)
 EXTRA_DIST += bench/auth_daemon.sh
+
+# One session change on the virtual switch (bench/vswitch.sh).
+noinst_PROGRAMS += bench/vswitch_bench
+bench_vswitch_bench_SOURCES = bench/vswitch_bench.c authd/vswitch.c
+bench_vswitch_bench_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/authd
+bench_vswitch_bench_LDADD = $(AUTHD_LIBS)
+EXTRA_DIST += bench/vswitch.sh
