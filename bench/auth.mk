@@ -14,7 +14,7 @@ EXTRA_DIST += bench/auth_daemon.sh
 
 # One session change on the virtual switch (bench/vswitch.sh).
 noinst_PROGRAMS += bench/vswitch_bench
-bench_vswitch_bench_SOURCES = bench/vswitch_bench.c authd/vswitch.c
+bench_vswitch_bench_SOURCES = bench/vswitch_bench.c authd/vswitch.c authd/vswitch_nft.c
 bench_vswitch_bench_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/authd
 bench_vswitch_bench_LDADD = $(AUTHD_LIBS)
 EXTRA_DIST += bench/vswitch.sh

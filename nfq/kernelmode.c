@@ -57,34 +57,7 @@ static uint32_t key_len(int family, enum kset k)
 	return (2 * nregs(family) + (k == KS_OK ? 2 : 1)) * 4;
 }
 
-/* ---- expressions ---- */
-
-static void expr_free(struct nftnl_expr *e)
-{
-	if (e) /* nftnl_expr_free is not NULL-safe */
-		nftnl_expr_free(e);
-}
-
-static int put(struct nftnl_rule *r, struct nftnl_expr *e)
-{
-	if (!e)
-		return -1;
-	nftnl_rule_add_expr(r, e);
-	return 0;
-}
-
-static struct nftnl_expr *payload(uint32_t base, uint32_t off, uint32_t len, uint32_t dreg)
-{
-	struct nftnl_expr *e = nftnl_expr_alloc("payload");
-
-	if (!e)
-		return NULL;
-	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, base);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, off);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, len);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, dreg);
-	return e;
-}
+/* ---- expressions (the generic ones are nftb_* in lib/nftbatch.h) ---- */
 
 /* Write the urgent pointer from sreg, fixing the TCP checksum incrementally. */
 static struct nftnl_expr *write_urgptr(uint32_t sreg)
@@ -102,66 +75,9 @@ static struct nftnl_expr *write_urgptr(uint32_t sreg)
 	return e;
 }
 
-static struct nftnl_expr *cmp(uint32_t sreg, uint32_t op, const void *data, uint32_t len)
-{
-	struct nftnl_expr *e = nftnl_expr_alloc("cmp");
-
-	if (!e)
-		return NULL;
-	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, sreg);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, op);
-	nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, data, len);
-	return e;
-}
-
-static struct nftnl_expr *bitwise(uint32_t reg, uint32_t len, const void *mask, const void *xor)
-{
-	struct nftnl_expr *e = nftnl_expr_alloc("bitwise");
-
-	if (!e)
-		return NULL;
-	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, reg);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, reg);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, len);
-	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, mask, len);
-	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, xor, len);
-	return e;
-}
-
-static struct nftnl_expr *meta(uint32_t key, uint32_t reg, bool set)
-{
-	struct nftnl_expr *e = nftnl_expr_alloc("meta");
-
-	if (!e)
-		return NULL;
-	nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
-	nftnl_expr_set_u32(e, set ? NFTNL_EXPR_META_SREG : NFTNL_EXPR_META_DREG, reg);
-	return e;
-}
-
 static struct nftnl_expr *lookup(int family, enum kset k, uint32_t sreg, int dreg)
 {
-	struct nftnl_expr *e = nftnl_expr_alloc("lookup");
-
-	if (!e)
-		return NULL;
-	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, sreg);
-	if (dreg >= 0)
-		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_DREG, (uint32_t)dreg);
-	nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, set_names[k]);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, set_id(family, k));
-	return e;
-}
-
-static struct nftnl_expr *verdict(int v)
-{
-	struct nftnl_expr *e = nftnl_expr_alloc("immediate");
-
-	if (!e)
-		return NULL;
-	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, (uint32_t)v);
-	return e;
+	return nftb_lookup(set_names[k], set_id(family, k), sreg, dreg);
 }
 
 static struct nftnl_expr *count(const char *name)
@@ -191,8 +107,8 @@ static int add_gate(struct nftb *b, const struct nfq_config *cfg, int family, co
 	struct nftnl_rule *r = nftb_rule_new(family, cfg->rule_table, chain);
 	uint8_t tcp = IPPROTO_TCP;
 
-	if (!r || put(r, meta(NFT_META_L4PROTO, NFT_REG_1, false)) ||
-	    put(r, cmp(NFT_REG_1, NFT_CMP_NEQ, &tcp, 1)) || put(r, verdict(NF_ACCEPT)) ||
+	if (!r || nftb_put(r, nftb_meta(NFT_META_L4PROTO, NFT_REG_1, false)) ||
+	    nftb_put(r, nftb_cmp(NFT_REG_1, NFT_CMP_NEQ, &tcp, 1)) || nftb_put(r, nftb_verdict(NF_ACCEPT)) ||
 	    nftb_add_rule(b, r) < 0) {
 		if (r)
 			nftnl_rule_free(r);
@@ -208,9 +124,9 @@ static int urg_clear(struct nftnl_rule *r)
 {
 	uint8_t m = 0x20, z = 0;
 
-	return put(r, payload(NFT_PAYLOAD_TRANSPORT_HEADER, 13, 1, NFT_REG_1)) ||
-	       put(r, bitwise(NFT_REG_1, 1, &m, &z)) ||
-	       put(r, cmp(NFT_REG_1, NFT_CMP_EQ, &z, 1));
+	return nftb_put(r, nftb_payload(NFT_PAYLOAD_TRANSPORT_HEADER, 13, 1, NFT_REG_1)) ||
+	       nftb_put(r, nftb_bitwise(NFT_REG_1, 1, &m, &z)) ||
+	       nftb_put(r, nftb_cmp(NFT_REG_1, NFT_CMP_EQ, &z, 1));
 }
 
 /* tcp flags & (syn | ack) == syn */
@@ -218,9 +134,9 @@ static int first_syn(struct nftnl_rule *r)
 {
 	uint8_t m = 0x12, z = 0, syn = 0x02;
 
-	return put(r, payload(NFT_PAYLOAD_TRANSPORT_HEADER, 13, 1, NFT_REG_1)) ||
-	       put(r, bitwise(NFT_REG_1, 1, &m, &z)) ||
-	       put(r, cmp(NFT_REG_1, NFT_CMP_EQ, &syn, 1));
+	return nftb_put(r, nftb_payload(NFT_PAYLOAD_TRANSPORT_HEADER, 13, 1, NFT_REG_1)) ||
+	       nftb_put(r, nftb_bitwise(NFT_REG_1, 1, &m, &z)) ||
+	       nftb_put(r, nftb_cmp(NFT_REG_1, NFT_CMP_EQ, &syn, 1));
 }
 
 /* tcp urgptr == 0 */
@@ -228,8 +144,8 @@ static int urgptr_zero(struct nftnl_rule *r)
 {
 	uint16_t z = 0;
 
-	return put(r, payload(NFT_PAYLOAD_TRANSPORT_HEADER, 18, 2, NFT_REG_1)) ||
-	       put(r, cmp(NFT_REG_1, NFT_CMP_EQ, &z, 2));
+	return nftb_put(r, nftb_payload(NFT_PAYLOAD_TRANSPORT_HEADER, 18, 2, NFT_REG_1)) ||
+	       nftb_put(r, nftb_cmp(NFT_REG_1, NFT_CMP_EQ, &z, 2));
 }
 
 /* Load the key (client . service . port [. urgptr]) from R(0) on. forward: the client is the
@@ -239,12 +155,12 @@ static int load_key(struct nftnl_rule *r, int family, bool forward, bool with_id
 	uint32_t na = nregs(family), alen = na * 4;
 	uint32_t soff = family == NFPROTO_IPV4 ? 12 : 8, doff = soff + alen;
 
-	if (put(r, payload(NFT_PAYLOAD_NETWORK_HEADER, forward ? soff : doff, alen, R(0))) ||
-	    put(r, payload(NFT_PAYLOAD_NETWORK_HEADER, forward ? doff : soff, alen, R(na))) ||
-	    put(r, payload(NFT_PAYLOAD_TRANSPORT_HEADER, forward ? 2 : 0, 2, R(2 * na))))
+	if (nftb_put(r, nftb_payload(NFT_PAYLOAD_NETWORK_HEADER, forward ? soff : doff, alen, R(0))) ||
+	    nftb_put(r, nftb_payload(NFT_PAYLOAD_NETWORK_HEADER, forward ? doff : soff, alen, R(na))) ||
+	    nftb_put(r, nftb_payload(NFT_PAYLOAD_TRANSPORT_HEADER, forward ? 2 : 0, 2, R(2 * na))))
 		return -1;
 	if (with_id &&
-	    put(r, payload(NFT_PAYLOAD_TRANSPORT_HEADER, 18, 2, R(2 * na + 1))))
+	    nftb_put(r, nftb_payload(NFT_PAYLOAD_TRANSPORT_HEADER, 18, 2, R(2 * na + 1))))
 		return -1;
 	return 0;
 }
@@ -256,9 +172,9 @@ static int in_svc(struct nftnl_rule *r, int family, bool forward)
 	uint32_t na = nregs(family), alen = na * 4;
 	uint32_t soff = family == NFPROTO_IPV4 ? 12 : 8, doff = soff + alen;
 
-	return put(r, payload(NFT_PAYLOAD_NETWORK_HEADER, forward ? doff : soff, alen, R(0))) ||
-	       put(r, payload(NFT_PAYLOAD_TRANSPORT_HEADER, forward ? 2 : 0, 2, R(na))) ||
-	       put(r, lookup(family, KS_SVC, R(0), -1));
+	return nftb_put(r, nftb_payload(NFT_PAYLOAD_NETWORK_HEADER, forward ? doff : soff, alen, R(0))) ||
+	       nftb_put(r, nftb_payload(NFT_PAYLOAD_TRANSPORT_HEADER, forward ? 2 : 0, 2, R(na))) ||
+	       nftb_put(r, lookup(family, KS_SVC, R(0), -1));
 }
 
 /* meta mark set meta mark | C */
@@ -266,9 +182,9 @@ static int set_mark_bits(struct nftnl_rule *r, uint32_t bits)
 {
 	uint32_t mask = ~bits;
 
-	return put(r, meta(NFT_META_MARK, NFT_REG_1, false)) ||
-	       put(r, bitwise(NFT_REG_1, 4, &mask, &bits)) ||
-	       put(r, meta(NFT_META_MARK, NFT_REG_1, true));
+	return nftb_put(r, nftb_meta(NFT_META_MARK, NFT_REG_1, false)) ||
+	       nftb_put(r, nftb_bitwise(NFT_REG_1, 4, &mask, &bits)) ||
+	       nftb_put(r, nftb_meta(NFT_META_MARK, NFT_REG_1, true));
 }
 
 /* meta mark set meta mark | C; objref counter; accept */
@@ -276,15 +192,15 @@ static int done(struct nftnl_rule *r, const struct nfq_config *cfg, const char *
 {
 	uint32_t mask = ~cfg->mark_done, x = cfg->mark_done;
 
-	return put(r, meta(NFT_META_MARK, NFT_REG_1, false)) ||
-	       put(r, bitwise(NFT_REG_1, 4, &mask, &x)) ||
-	       put(r, meta(NFT_META_MARK, NFT_REG_1, true)) ||
-	       put(r, count(counter)) || put(r, verdict(NF_ACCEPT));
+	return nftb_put(r, nftb_meta(NFT_META_MARK, NFT_REG_1, false)) ||
+	       nftb_put(r, nftb_bitwise(NFT_REG_1, 4, &mask, &x)) ||
+	       nftb_put(r, nftb_meta(NFT_META_MARK, NFT_REG_1, true)) ||
+	       nftb_put(r, count(counter)) || nftb_put(r, nftb_verdict(NF_ACCEPT));
 }
 
 static int drop(struct nftnl_rule *r, const char *counter)
 {
-	return put(r, count(counter)) || put(r, verdict(NF_DROP));
+	return nftb_put(r, count(counter)) || nftb_put(r, nftb_verdict(NF_DROP));
 }
 
 /* Rule kinds, in chain order. */
@@ -309,21 +225,21 @@ static int build_rule(struct nftnl_rule *r, const struct nfq_config *cfg, int fa
 	case K_EMBED_FWD:
 	case K_EMBED_BACK:
 		return urg_clear(r) || load_key(r, family, k == K_EMBED_FWD, false) ||
-		       put(r, lookup(family, KS_IDS, R(0), (int)dreg)) ||
-		       put(r, write_urgptr(dreg)) || done(r, cfg, "embedded");
+		       nftb_put(r, lookup(family, KS_IDS, R(0), (int)dreg)) ||
+		       nftb_put(r, write_urgptr(dreg)) || done(r, cfg, "embedded");
 	case K_CHECK_FWD:
 	case K_CHECK_BACK:
 		return urg_clear(r) || load_key(r, family, k == K_CHECK_FWD, true) ||
-		       put(r, lookup(family, KS_OK, R(0), -1)) || done(r, cfg, "checked_ok");
+		       nftb_put(r, lookup(family, KS_OK, R(0), -1)) || done(r, cfg, "checked_ok");
 	case K_NOID_FWD:
 	case K_NOID_BACK:
 		return load_key(r, family, k == K_NOID_FWD, false) ||
-		       put(r, lookup(family, KS_KEYS, R(0), -1)) || urgptr_zero(r) ||
+		       nftb_put(r, lookup(family, KS_KEYS, R(0), -1)) || urgptr_zero(r) ||
 		       drop(r, "dropped_no_id");
 	case K_WRONG_FWD:
 	case K_WRONG_BACK:
 		return load_key(r, family, k == K_WRONG_FWD, false) ||
-		       put(r, lookup(family, KS_KEYS, R(0), -1)) || drop(r, "dropped_wrong_id");
+		       nftb_put(r, lookup(family, KS_KEYS, R(0), -1)) || drop(r, "dropped_wrong_id");
 	case K_MISS:
 		/* mark_queue: what the fail_open chain recognises as "queued, unanswered" */
 		if (first_syn(r) < 0 || in_svc(r, family, true) < 0 ||
@@ -360,7 +276,7 @@ int kmode_add_rules(struct nftb *b, const struct nfq_config *cfg, int family, co
 		      sizeof(sp) / sizeof(sp[0]);
 
 	if (add_gate(b, cfg, family, chain) < 0) {
-		expr_free(q);
+		nftb_expr_free(q);
 		return -1;
 	}
 	for (i = 0; i < n; i++) {
@@ -369,15 +285,15 @@ int kmode_add_rules(struct nftb *b, const struct nfq_config *cfg, int family, co
 		if (!r || build_rule(r, cfg, family, list[i], &q) < 0) {
 			if (r)
 				nftnl_rule_free(r);
-			expr_free(q);
+			nftb_expr_free(q);
 			return -1;
 		}
 		if (nftb_add_rule(b, r) < 0) {
-			expr_free(q);
+			nftb_expr_free(q);
 			return -1;
 		}
 	}
-	expr_free(q); /* the provider queues nothing */
+	nftb_expr_free(q); /* the provider queues nothing */
 	return 0;
 }
 
@@ -392,7 +308,7 @@ int nft_add_write_rule(struct nftb *b, const struct nfq_config *cfg, int family,
 	if (!r || !bo) {
 		if (r)
 			nftnl_rule_free(r);
-		expr_free(bo);
+		nftb_expr_free(bo);
 		return -1;
 	}
 	nftnl_expr_set_u32(bo, NFTNL_EXPR_BYTEORDER_SREG, NFT_REG_1);
@@ -401,13 +317,13 @@ int nft_add_write_rule(struct nftb *b, const struct nfq_config *cfg, int family,
 	nftnl_expr_set_u32(bo, NFTNL_EXPR_BYTEORDER_LEN, 2);
 	nftnl_expr_set_u32(bo, NFTNL_EXPR_BYTEORDER_SIZE, 2);
 	if (nftb_match_mark(r, cfg->mark_write) < 0 ||
-	    put(r, meta(NFT_META_L4PROTO, NFT_REG_1, false)) ||
-	    put(r, cmp(NFT_REG_1, NFT_CMP_EQ, &tcp, 1)) ||
-	    put(r, meta(NFT_META_MARK, NFT_REG_1, false)) || put(r, bo) ||
-	    put(r, write_urgptr(NFT_REG_1)) ||
-	    put(r, meta(NFT_META_MARK, NFT_REG_1, false)) ||
-	    put(r, bitwise(NFT_REG_1, 4, &keep, &zero)) ||
-	    put(r, meta(NFT_META_MARK, NFT_REG_1, true)) || put(r, verdict(NF_ACCEPT))) {
+	    nftb_put(r, nftb_meta(NFT_META_L4PROTO, NFT_REG_1, false)) ||
+	    nftb_put(r, nftb_cmp(NFT_REG_1, NFT_CMP_EQ, &tcp, 1)) ||
+	    nftb_put(r, nftb_meta(NFT_META_MARK, NFT_REG_1, false)) || nftb_put(r, bo) ||
+	    nftb_put(r, write_urgptr(NFT_REG_1)) ||
+	    nftb_put(r, nftb_meta(NFT_META_MARK, NFT_REG_1, false)) ||
+	    nftb_put(r, nftb_bitwise(NFT_REG_1, 4, &keep, &zero)) ||
+	    nftb_put(r, nftb_meta(NFT_META_MARK, NFT_REG_1, true)) || nftb_put(r, nftb_verdict(NF_ACCEPT))) {
 		nftnl_rule_free(r);
 		return -1;
 	}
@@ -422,16 +338,16 @@ int nft_add_failopen_rule(struct nftb *b, const struct nfq_config *cfg, int fami
 	uint32_t keep = ~cfg->mark_done, done = cfg->mark_done;
 	struct nftnl_expr *c = nftnl_expr_alloc("counter");
 
-	if (!r || put(r, meta(NFT_META_MARK, NFT_REG_1, false)) ||
-	    put(r, bitwise(NFT_REG_1, 4, &both, &zero)) ||
-	    put(r, cmp(NFT_REG_1, NFT_CMP_EQ, &q, 4)) ||
-	    put(r, meta(NFT_META_MARK, NFT_REG_1, false)) ||
-	    put(r, bitwise(NFT_REG_1, 4, &keep, &done)) ||
-	    put(r, meta(NFT_META_MARK, NFT_REG_1, true)) || put(r, c)) {
+	if (!r || nftb_put(r, nftb_meta(NFT_META_MARK, NFT_REG_1, false)) ||
+	    nftb_put(r, nftb_bitwise(NFT_REG_1, 4, &both, &zero)) ||
+	    nftb_put(r, nftb_cmp(NFT_REG_1, NFT_CMP_EQ, &q, 4)) ||
+	    nftb_put(r, nftb_meta(NFT_META_MARK, NFT_REG_1, false)) ||
+	    nftb_put(r, nftb_bitwise(NFT_REG_1, 4, &keep, &done)) ||
+	    nftb_put(r, nftb_meta(NFT_META_MARK, NFT_REG_1, true)) || nftb_put(r, c)) {
 		if (r)
 			nftnl_rule_free(r);
 		else
-			expr_free(c);
+			nftb_expr_free(c);
 		return -1;
 	}
 	return nftb_add_rule(b, r);

@@ -16,7 +16,6 @@ dist_schemas_DATA += schemas/nfq.schema.json
 nfq_coopnet_nfq_SOURCES = \
 	nfq/main.c nfq/nfqd.h nfq/control.c \
 	nfq/worker.c nfq/worker.h \
-	nfq/nftbatch.c nfq/nftbatch.h \
 	nfq/nftrule.c nfq/nftrule.h \
 	nfq/kernelmode.c nfq/kernelmode.h
 nfq_coopnet_nfq_CFLAGS = $(AM_CFLAGS) $(PTHREAD_CFLAGS) $(LIBNFQ_CFLAGS) $(LIBMNL_CFLAGS) \
