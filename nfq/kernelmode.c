@@ -36,6 +36,7 @@ static const struct {
 	{"dropped_no_id", R_DROP_NO_ID},
 	{"dropped_wrong_id", R_DROP_WRONG_ID},
 	{"dropped_unknown_flow", R_DROP_UNKNOWN_FLOW},
+	{"dropped_urgent", R_DROP_URGENT},
 };
 #define NCOUNTERS (sizeof(counters) / sizeof(counters[0]))
 
@@ -129,6 +130,16 @@ static int urg_clear(struct nftnl_rule *r)
 	       nftb_put(r, nftb_cmp(NFT_REG_1, NFT_CMP_EQ, &z, 1));
 }
 
+/* tcp flags & urg != 0 */
+static int urg_set(struct nftnl_rule *r)
+{
+	uint8_t m = 0x20, z = 0;
+
+	return nftb_put(r, nftb_payload(NFT_PAYLOAD_TRANSPORT_HEADER, 13, 1, NFT_REG_1)) ||
+	       nftb_put(r, nftb_bitwise(NFT_REG_1, 1, &m, &z)) ||
+	       nftb_put(r, nftb_cmp(NFT_REG_1, NFT_CMP_NEQ, &z, 1));
+}
+
 /* tcp flags & (syn | ack) == syn */
 static int first_syn(struct nftnl_rule *r)
 {
@@ -211,6 +222,7 @@ enum krule {
 	K_CHECK_BACK,  /* SS: service -> client with the right ID */
 	K_NOID_FWD, K_WRONG_FWD,   /* SP: session, ID absent / wrong */
 	K_NOID_BACK, K_WRONG_BACK, /* SS: session, ID absent / wrong */
+	K_URGENT_FWD,  /* SS: client -> service of a session with URG set: no ID can go there */
 	K_MISS,        /* SS: first SYN to an overlay service without a session -> queue */
 	K_PASS_FWD, K_PASS_BACK,       /* SS: other overlay segments pass (decided) */
 	K_UNKNOWN_FWD, K_UNKNOWN_BACK, /* SP: other segments of protected services: drop */
@@ -240,6 +252,10 @@ static int build_rule(struct nftnl_rule *r, const struct nfq_config *cfg, int fa
 	case K_WRONG_BACK:
 		return load_key(r, family, k == K_WRONG_FWD, false) ||
 		       nftb_put(r, lookup(family, KS_KEYS, R(0), -1)) || drop(r, "dropped_wrong_id");
+	case K_URGENT_FWD:
+		return load_key(r, family, true, false) ||
+		       nftb_put(r, lookup(family, KS_KEYS, R(0), -1)) || urg_set(r) ||
+		       drop(r, "dropped_urgent");
 	case K_MISS:
 		/* mark_queue: what the fail_open chain recognises as "queued, unanswered" */
 		if (first_syn(r) < 0 || in_svc(r, family, true) < 0 ||
@@ -265,7 +281,7 @@ int kmode_add_rules(struct nftb *b, const struct nfq_config *cfg, int family, co
 	 * session. The provider's input hook sees segments to its services, its output hook
 	 * the replies, so each gets its own order; any other hook the general one. */
 	static const enum krule ss[] = {K_EMBED_FWD, K_CHECK_BACK, K_NOID_BACK, K_WRONG_BACK,
-					K_MISS, K_PASS_FWD, K_PASS_BACK};
+					K_URGENT_FWD, K_MISS, K_PASS_FWD, K_PASS_BACK};
 	static const enum krule sp[] = {K_CHECK_FWD, K_EMBED_BACK, K_NOID_FWD, K_WRONG_FWD,
 					K_UNKNOWN_FWD, K_UNKNOWN_BACK};
 	static const enum krule sp_out[] = {K_EMBED_BACK, K_CHECK_FWD, K_NOID_FWD, K_WRONG_FWD,
