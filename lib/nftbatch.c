@@ -16,6 +16,7 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #define NFTB_BUFSZ (4 * 1024 * 1024)
@@ -272,6 +273,20 @@ int nftb_commit(struct nftb *b)
 	nl = owner_socket();
 	if (!nl)
 		goto out;
+	{
+		/* the kernel takes a netlink message only whole and only up to the socket's send
+		 * buffer (EMSGSIZE beyond): size it to the batch, as nft does (FORCE: as root,
+		 * past net.core.wmem_max) */
+		int need = (int)mnl_nlmsg_batch_size(b->batch) + 4096, have = 0;
+		socklen_t len = sizeof(have);
+
+		if (getsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_SNDBUF, &have, &len) == 0 &&
+		    have < need &&
+		    setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_SNDBUFFORCE, &need,
+			       sizeof(need)) < 0)
+			(void)setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_SNDBUF, &need,
+					 sizeof(need));
+	}
 	if (mnl_socket_sendto(nl, mnl_nlmsg_batch_head(b->batch),
 			      mnl_nlmsg_batch_size(b->batch)) < 0)
 		goto out;
