@@ -17,7 +17,7 @@ nfq_coopnet_nfq_SOURCES = \
 	nfq/main.c nfq/nfqd.h nfq/control.c \
 	nfq/worker.c nfq/worker.h \
 	nfq/nftrule.c nfq/nftrule.h \
-	nfq/kernelmode.c nfq/kernelmode.h
+	nfq/kmrules.c nfq/kmsets.c nfq/kmsvc.c nfq/kmode_int.h nfq/kernelmode.h
 nfq_coopnet_nfq_CFLAGS = $(AM_CFLAGS) $(PTHREAD_CFLAGS) $(LIBNFQ_CFLAGS) $(LIBMNL_CFLAGS) \
 	$(LIBNFTNL_CFLAGS)
 nfq_coopnet_nfq_LDADD = nfq/libnfqcore.a lib/libcoopnet.a $(LIBNFQ_LIBS) $(LIBMNL_LIBS) \
@@ -59,3 +59,14 @@ tests_fuzz_fuzz_nfq_logic_LDADD = nfq/libnfqcore.a lib/libcoopnet.a $(JANSSON_LI
 tests_fuzz_fuzz_nfq_logic_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
 endif
 EXTRA_DIST += tests/netns/sync.test
+
+# Kernel mode below the integration tests (key bytes, set sync, service copy; the kernel as
+# root in a private network namespace).
+check_PROGRAMS += tests/unit/test_nfq_kmode
+TESTS += tests/unit/test_nfq_kmode
+tests_unit_test_nfq_kmode_SOURCES = tests/unit/test_nfq_kmode.c nfq/nftrule.c nfq/kmrules.c \
+	nfq/kmsets.c nfq/kmsvc.c
+tests_unit_test_nfq_kmode_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/nfq
+tests_unit_test_nfq_kmode_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_nfq_kmode_LDADD = nfq/libnfqcore.a $(TEST_LIBS) $(LIBNFTNL_LIBS) $(LIBMNL_LIBS) \
+	$(JANSSON_LIBS)

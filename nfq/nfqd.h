@@ -32,6 +32,7 @@ struct nfqd {
 	time_t started;
 	int ctl_fd;
 	int nft_ev_fd; /* kernel mode: nftables events (the rule file's sets), or -1 */
+	struct kmode_svc kmsvc; /* kernel mode: the event socket and the service-set copy */
 	struct ctl_client clients[MAX_CLIENTS];
 	int nclients;
 	bool reload_pending;

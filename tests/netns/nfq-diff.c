@@ -308,6 +308,7 @@ int main(int argc, char **argv)
 	struct jconf_error je;
 	struct jconf_schema *schema;
 	struct sess_list none;
+	struct kmode_svc kmsvc = { .ev_nl = NULL };
 	struct sess_table *t;
 	struct pg_rng rng;
 	char text[4096], eb[512];
@@ -331,7 +332,7 @@ int main(int argc, char **argv)
 	sess_list_init(&none);
 	if (nftrule_install(&cfg, &cfg.sessions, &none) == QEXPR_NONE)
 		die("installing kernel mode's rules", strerror(errno));
-	if (kmode_svc_sync(&cfg) < 0)
+	if (kmode_svc_sync(&kmsvc, &cfg) < 0)
 		die("copying the rule file's service set", "");
 	t = tbl_build(&cfg.sessions, &cfg.services);
 	if (!t)
@@ -406,6 +407,7 @@ int main(int argc, char **argv)
 	       "with the ID written, %lu dropped, %lu queued as session misses\n", argv[2], count,
 	       (unsigned long long)seed, counts[0], counts[1], counts[2], counts[3]);
 	tbl_free(t);
+	kmode_events_close(&kmsvc);
 	nfq_config_clear(&cfg);
 	return 0;
 }
