@@ -302,16 +302,110 @@ static const char *vname(bool fwd, bool hold)
 	return hold ? "queued" : fwd ? "accepted" : "dropped";
 }
 
+/* The worker's kernel-mode table (the worker's own code) and the same sessions for
+ * nfq_decide. */
+static struct sess_table *setup(struct nfq_config *cfg, struct kmode_svc *kmsvc, const char *role)
+{
+	struct jconf_schema *schema;
+	struct jconf_error je;
+	struct sess_list none;
+	struct sess_table *t;
+	char text[4096], eb[512];
+
+	snprintf(text, sizeof(text), CONFIG, role, QNUM);
+	schema = nfq_config_schema(&je);
+	if (!schema || nfq_config_load_buffer(cfg, "nfq-diff.json", text, strlen(text), schema,
+					      &je) < 0)
+		die("configuration", jconf_error_str(&je, eb, sizeof(eb)));
+	sess_list_init(&none);
+	if (nftrule_install(cfg, &cfg->sessions, &none) == QEXPR_NONE)
+		die("installing kernel mode's rules", strerror(errno));
+	if (kmode_svc_sync(kmsvc, cfg) < 0)
+		die("copying the rule file's service set", "");
+	t = tbl_build(&cfg->sessions, &cfg->services);
+	if (!t)
+		die("tbl_build", strerror(errno));
+	return t;
+}
+
+/* The tun's carrier comes up when it is attached, and the kernel starts sending on it a
+ * moment later (link watch): wait until a sentinel goes round. */
+static void warm_up(void)
+{
+	for (uint32_t w = 0;; w++) {
+		struct seen s;
+
+		send_sentinel(0xffff0000u + w);
+		if (collect(AF_INET, 0, 0xffff0000u + w, &s, 200))
+			return;
+		if (w == 25)
+			die("no sentinel came back through the tun within 5 s", "");
+	}
+}
+
+/* Packet i through both. Returns the outcome's index in counts (accepted unchanged, with
+ * the ID written, dropped, queued), or -1 after printing a divergence. */
+static int compare_one(unsigned long i, uint64_t seed, const char *role, enum nfq_role r,
+		       const struct sess_table *t, struct pg_rng *rng)
+{
+	struct nfq_logic_cfg lc = { .role = r, .strip = false, .header_only = false };
+	struct pg_spec sp;
+	struct pg_info info;
+	struct nfq_result res;
+	struct seen s;
+	uint8_t pkt[PG_BUF_SIZE], dec[PG_BUF_SIZE];
+	size_t len;
+	bool want_fwd, want_hold;
+	uint16_t want_urg;
+
+	make_spec(&sp, rng, t);
+	len = pg_build(&sp, rng, pkt, sizeof(pkt), &info);
+	if (!len)
+		die("pg_build failed", "");
+	memcpy(dec, pkt, len);
+	nfq_decide(&lc, t, dec, info.ip_len, CN_CSUM_COMPLETE, (uint64_t)time(NULL), &res);
+	want_hold = res.verdict == V_HOLD;
+	want_fwd = res.verdict == V_ACCEPT || res.verdict == V_ACCEPT_MODIFIED;
+	want_urg = pg_get16(dec + info.l4_off + 18);
+	if (write(tun_fd, pkt, info.ip_len) != (ssize_t)info.ip_len)
+		die("writing a packet", strerror(errno));
+	send_sentinel((uint32_t)i);
+	if (!collect(sp.family, sp.seq, (uint32_t)i, &s, 3000)) {
+		fprintf(stderr, "nfq-diff: packet %lu: ", i);
+		die("its sentinel did not come back within 3 s", "");
+	}
+	/* a segment kernel mode queues goes to the worker, which decides it with nfq_decide:
+	 * a session miss, or a first SYN that only the worker may judge (URG set) */
+	if (s.held && res.reason == R_DROP_URGENT)
+		want_hold = true, want_fwd = false;
+	if (s.forwarded != want_fwd || s.held != want_hold ||
+	    (want_fwd && (s.urg != want_urg || !s.csum_ok))) {
+		char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
+
+		fprintf(stderr, "nfq-diff: DIVERGENCE at packet %lu (seed %llu, %s): %s %s:%u -> "
+			"%s:%u flags 0x%02x urgptr 0x%04x\n"
+			"  nfq_decide: %s (%s), urgptr 0x%04x\n"
+			"  kernel:     %s, urgptr 0x%04x%s\n",
+			i, (unsigned long long)seed, role,
+			sp.family == AF_INET ? "IPv4" : "IPv6",
+			inet_ntop(sp.family, sp.saddr, a, sizeof(a)), sp.sport,
+			inet_ntop(sp.family, sp.daddr, b, sizeof(b)), sp.dport, sp.flags,
+			sp.urg_ptr, vname(want_fwd, want_hold), nfq_reason_name(res.reason),
+			want_urg, vname(s.forwarded, s.held), s.urg,
+			s.forwarded && !s.csum_ok ? " (bad TCP checksum)" : "");
+		if (getenv("NFQ_DIFF_DUMP")) /* debugging aid: the rules as the kernel has them */
+			(void)!system("nft list ruleset >&2");
+		return -1;
+	}
+	return want_hold ? 3 : !want_fwd ? 2 : res.verdict == V_ACCEPT_MODIFIED ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
-	struct nfq_config cfg;
-	struct jconf_error je;
-	struct jconf_schema *schema;
-	struct sess_list none;
 	struct kmode_svc kmsvc = { .ev_nl = NULL };
+	struct nfq_config cfg;
 	struct sess_table *t;
 	struct pg_rng rng;
-	char text[4096], eb[512];
 	unsigned long count, counts[4] = { 0 };
 	uint64_t seed;
 
@@ -324,84 +418,16 @@ int main(int argc, char **argv)
 		setenv("PKTGEN_SEED", argv[4], 1);
 	seed = pg_seed_from_env("nfq-diff");
 	pg_rng_seed(&rng, seed);
-	snprintf(text, sizeof(text), CONFIG, argv[2], QNUM);
-	schema = nfq_config_schema(&je);
-	if (!schema || nfq_config_load_buffer(&cfg, "nfq-diff.json", text, strlen(text), schema,
-					      &je) < 0)
-		die("configuration", jconf_error_str(&je, eb, sizeof(eb)));
-	sess_list_init(&none);
-	if (nftrule_install(&cfg, &cfg.sessions, &none) == QEXPR_NONE)
-		die("installing kernel mode's rules", strerror(errno));
-	if (kmode_svc_sync(&kmsvc, &cfg) < 0)
-		die("copying the rule file's service set", "");
-	t = tbl_build(&cfg.sessions, &cfg.services);
-	if (!t)
-		die("tbl_build", strerror(errno));
+	t = setup(&cfg, &kmsvc, argv[2]);
 	open_tun(argv[1]);
 	open_queue();
-	/* the tun's carrier comes up when it is attached, and the kernel starts sending on it
-	 * a moment later (link watch): wait until a sentinel goes round */
-	for (uint32_t w = 0;; w++) {
-		struct seen s;
-
-		send_sentinel(0xffff0000u + w);
-		if (collect(AF_INET, 0, 0xffff0000u + w, &s, 200))
-			break;
-		if (w == 25)
-			die("no sentinel came back through the tun within 5 s", "");
-	}
-
+	warm_up();
 	for (unsigned long i = 0; i < count; i++) {
-		struct nfq_logic_cfg lc = { .role = cfg.role, .strip = false, .header_only = false };
-		struct pg_spec sp;
-		struct pg_info info;
-		struct nfq_result res;
-		struct seen s;
-		uint8_t pkt[PG_BUF_SIZE], dec[PG_BUF_SIZE];
-		size_t len;
-		bool want_fwd, want_hold;
-		uint16_t want_urg;
+		int k = compare_one(i, seed, argv[2], cfg.role, t, &rng);
 
-		make_spec(&sp, &rng, t);
-		len = pg_build(&sp, &rng, pkt, sizeof(pkt), &info);
-		if (!len)
-			die("pg_build failed", "");
-		memcpy(dec, pkt, len);
-		nfq_decide(&lc, t, dec, info.ip_len, CN_CSUM_COMPLETE, (uint64_t)time(NULL), &res);
-		want_hold = res.verdict == V_HOLD;
-		want_fwd = res.verdict == V_ACCEPT || res.verdict == V_ACCEPT_MODIFIED;
-		want_urg = pg_get16(dec + info.l4_off + 18);
-		if (write(tun_fd, pkt, info.ip_len) != (ssize_t)info.ip_len)
-			die("writing a packet", strerror(errno));
-		send_sentinel((uint32_t)i);
-		if (!collect(sp.family, sp.seq, (uint32_t)i, &s, 3000)) {
-			fprintf(stderr, "nfq-diff: packet %lu: ", i);
-			die("its sentinel did not come back within 3 s", "");
-		}
-		/* a segment kernel mode queues goes to the worker, which decides it with nfq_decide:
-		 * a session miss, or a first SYN that only the worker may judge (URG set) */
-		if (s.held && res.reason == R_DROP_URGENT)
-			want_hold = true, want_fwd = false;
-		if (s.forwarded != want_fwd || s.held != want_hold ||
-		    (want_fwd && (s.urg != want_urg || !s.csum_ok))) {
-			char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
-
-			fprintf(stderr, "nfq-diff: DIVERGENCE at packet %lu (seed %llu, %s): %s %s:%u -> "
-				"%s:%u flags 0x%02x urgptr 0x%04x\n"
-				"  nfq_decide: %s (%s), urgptr 0x%04x\n"
-				"  kernel:     %s, urgptr 0x%04x%s\n",
-				i, (unsigned long long)seed, argv[2],
-				sp.family == AF_INET ? "IPv4" : "IPv6",
-				inet_ntop(sp.family, sp.saddr, a, sizeof(a)), sp.sport,
-				inet_ntop(sp.family, sp.daddr, b, sizeof(b)), sp.dport, sp.flags,
-				sp.urg_ptr, vname(want_fwd, want_hold), nfq_reason_name(res.reason),
-				want_urg, vname(s.forwarded, s.held), s.urg,
-				s.forwarded && !s.csum_ok ? " (bad TCP checksum)" : "");
-			if (getenv("NFQ_DIFF_DUMP")) /* debugging aid: the rules as the kernel has them */
-				(void)!system("nft list ruleset >&2");
+		if (k < 0)
 			return 1;
-		}
-		counts[want_hold ? 3 : !want_fwd ? 2 : res.verdict == V_ACCEPT_MODIFIED ? 1 : 0]++;
+		counts[k]++;
 	}
 	printf("nfq-diff %s: %lu packets agree (seed %llu): %lu accepted unchanged, %lu accepted "
 	       "with the ID written, %lu dropped, %lu queued as session misses\n", argv[2], count,
