@@ -225,10 +225,12 @@ static int steer_cmp(const void *pa, const void *pb)
 		return r;
 	if (a->id != b->id)
 		return a->id < b->id ? -1 : 1;
+	if (a->port != b->port)
+		return a->port < b->port ? -1 : 1;
 	return memcmp(a->vnic, b->vnic, 16);
 }
 
-/* client . ID -> vNIC address of every session that names a vNIC, sorted, no duplicate. A
+/* client . ID . port -> vNIC address of every session that names a vNIC, sorted, no duplicate. A
  * session naming another address (an SS-side session, one left from an older policy) is
  * never steered anywhere. */
 static int steer_wanted(const struct vswitch *vs, struct vswitch_steer **out, size_t *n)
@@ -247,6 +249,7 @@ static int steer_wanted(const struct vswitch *vs, struct vswitch_steer **out, si
 		v[k].family = s->family;
 		memcpy(v[k].client, s->client, len);
 		memcpy(v[k].vnic, s->service, len);
+		v[k].port = s->port;
 		v[k++].id = s->id;
 	}
 	qsort(v, k, sizeof(*v), steer_cmp);
@@ -296,6 +299,16 @@ int vswitch_plan(const struct vswitch *vs, struct vswitch_change *c)
 	return 0;
 }
 
+void vswitch_hold(struct vswitch *vs, struct vswitch_change *c)
+{
+	free(vs->held);
+	vs->held = c->want;
+	vs->n_held = c->n_want;
+	c->want = NULL;
+	vswitch_change_free(c);
+	vs->installed = true;
+}
+
 /* --- loading ------------------------------------------------------------------------------- */
 
 static int refused(struct vswitch *vs, char *err, size_t size, const char *what)
@@ -335,12 +348,7 @@ int vswitch_apply(struct vswitch *vs, char *err, size_t size)
 		vswitch_change_free(&c);
 		return refused(vs, err, size, "session change");
 	}
-	free(vs->held);
-	vs->held = c.want;
-	vs->n_held = c.n_want;
-	c.want = NULL;
-	vswitch_change_free(&c);
-	vs->installed = true;
+	vswitch_hold(vs, &c);
 	vs->applied++;
 	return 0;
 }

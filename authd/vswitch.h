@@ -3,7 +3,8 @@
  * The virtual switch of a provider (paper 2.2 D, the relay-vNIC), kept by the privileged
  * parent in the nftables table `inet coopnet_vswitch` (docs/policy.md, "The virtual switch"):
  *
- *   steer4/steer6  map  client . ID (tcp urgptr) -> vNIC address, one element per session
+ *   steer4/steer6  map  client . ID (tcp urgptr) . port -> vNIC address, one element per
+ *                       session: a segment with a session's ID on another port is not steered
  *   relay4/relay6  set  the SP's global addresses (provider.relay)
  *   vnic4/vnic6    set  every vNIC address
  *   svc4/svc6      set  (vNIC or relay address . port) of the services: marked for
@@ -12,7 +13,8 @@
  *                  segment carries (URG clear) the ID of a session is DNATed to its vNIC; the
  *                  rest of the connection follows conntrack
  *   chain guard    filter input: a vNIC address is reachable from outside only through the
- *                  switch (ct status dnat); anything else to it is dropped and counted
+ *                  switch (ct status dnat) and only on its services' ports; anything else to
+ *                  it is dropped and counted
  *
  * Programmed through libnftnl batches (lib/nftbatch.h), never `nft` or a shell. A new policy
  * (or the first one) rebuilds the whole table in ONE batch (delete table + table and all of
@@ -47,11 +49,12 @@ struct vswitch_svc {
 	uint16_t port;
 };
 
-/* One element of steer4/steer6: client . ID -> vNIC address. */
+/* One element of steer4/steer6: client . ID . port -> vNIC address. */
 struct vswitch_steer {
 	int family;          /* AF_INET / AF_INET6 */
 	uint8_t client[16];
 	uint16_t id;
+	uint16_t port;       /* the service's port: the relay connection's destination port */
 	uint8_t vnic[16];
 };
 
@@ -87,6 +90,8 @@ int vswitch_session_req(struct vswitch *vs, const json_t *req);
  * it). 0, or -1 (memory). Free with vswitch_change_free. */
 int vswitch_plan(const struct vswitch *vs, struct vswitch_change *c);
 void vswitch_change_free(struct vswitch_change *c);
+/* The kernel committed c: it holds c->want now (taken over), the table is installed; frees c. */
+void vswitch_hold(struct vswitch *vs, struct vswitch_change *c);
 /* Bring the kernel to the switch: the whole table in one batch after a policy change (or
  * while it is not installed), else one batch of the steer elements that changed (none: no
  * batch). enabled == false: delete the table if present. 0, or -1 with err (the kernel keeps

@@ -5,15 +5,17 @@
  * shorter than 4 bytes is padded to 4 in a concatenated key, as nft does):
  *   set relay<v>, vnic<v>        key: address
  *   set svc<v>                   key: address . port
- *   map steer<v>                 key: client . ID (tcp urgptr)  data: vNIC address
+ *   map steer<v>                 key: client . ID (tcp urgptr) . port  data: vNIC address
  *   chain mark_in / mark_out     filter prerouting / output -200 (queue_mark only)
  *       ip daddr . tcp dport @svc4 meta mark set meta mark | MARK (saddr . sport on output)
  *   chain steer                  nat prerouting dstnat (-100)
- *       ip daddr @relay4 tcp flags & urg == 0 dnat ip to ip saddr . tcp urgptr map @steer4
+ *       ip daddr @relay4 tcp flags & urg == 0
+ *           dnat ip to ip saddr . tcp urgptr . tcp dport map @steer4
  *   chain guard                  filter input -150
  *       iifname "lo" accept
  *       ip daddr @relay4 ip daddr . tcp dport @svc4 ct status & dnat == 0 counter drop
  *       ip daddr @vnic4 ct status & dnat == 0 counter drop
+ *       ip daddr @vnic4 ip daddr . tcp dport != @svc4 counter drop
  * The table is not owned by the parent's socket (no NFT_TABLE_F_OWNER): the guard stays when
  * coopnet-authd stops, so a vNIC never becomes reachable around the switch.
  */
@@ -83,8 +85,10 @@ static int add_set(struct nftb *b, enum vset k, int af)
 
 	if (!s)
 		return -1;
-	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, alen(af) + (k >= VS_SVC ? 4 : 0));
-	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, k >= VS_SVC ? DT_CONCAT(addr, DT_SERVICE) : addr);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, alen(af) + (k == VS_STEER ? 8 : k == VS_SVC ? 4 : 0));
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE,
+			  k == VS_STEER ? DT_CONCAT(DT_CONCAT(addr, DT_SERVICE), DT_SERVICE) :
+			  k == VS_SVC ? DT_CONCAT(addr, DT_SERVICE) : addr);
 	if (k == VS_STEER) {
 		nftnl_set_set_u32(s, NFTNL_SET_FLAGS, NFT_SET_MAP);
 		nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE, addr);
@@ -93,21 +97,23 @@ static int add_set(struct nftb *b, enum vset k, int af)
 	return nftb_add_set_msg(b, s, NFT_MSG_NEWSET, FAM, NLM_F_CREATE);
 }
 
-/* One element: key (address, then a 16-bit value in network order padded to 4 bytes when
- * port_or_id >= 0), data (an address) when data != NULL. */
-static int put_elem(struct nftnl_set *s, int af, const uint8_t *addr, int port_or_id,
-		    const uint8_t *data)
+/* One element: key (address, then n 16-bit values in network order, each padded to 4 bytes
+ * as in a concatenation), data (an address) when data != NULL. */
+static int put_elem(struct nftnl_set *s, int af, const uint8_t *addr, const uint16_t *v,
+		    size_t n, const uint8_t *data)
 {
 	struct nftnl_set_elem *e = nftnl_set_elem_alloc();
-	uint8_t key[20] = { 0 };
-	uint16_t v = htons((uint16_t)port_or_id);
+	uint8_t key[24] = { 0 };
 
 	if (!e)
 		return -1;
 	memcpy(key, addr, alen(af));
-	if (port_or_id >= 0)
-		memcpy(key + alen(af), &v, 2);
-	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, alen(af) + (port_or_id >= 0 ? 4 : 0));
+	for (size_t i = 0; i < n && i < 2; i++) {
+		uint16_t be = htons(v[i]);
+
+		memcpy(key + alen(af) + 4 * i, &be, 2);
+	}
+	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, alen(af) + 4 * (uint32_t)n);
 	if (data)
 		nftnl_set_elem_set(e, NFTNL_SET_ELEM_DATA, data, alen(af));
 	nftnl_set_elem_add(s, e);
@@ -140,7 +146,9 @@ static int steer_elems(struct nftb *b, uint16_t type, int af, const struct vswit
 	for (size_t i = 0; s && i < nv; i++) {
 		if (v[i].family != af)
 			continue;
-		if (put_elem(s, af, v[i].client, v[i].id,
+		uint16_t idport[2] = { v[i].id, v[i].port };
+
+		if (put_elem(s, af, v[i].client, idport, 2,
 			     type == NFT_MSG_NEWSETELEM ? v[i].vnic : NULL) < 0 ||
 		    (++n, flush_elems(b, &s, &n, type, VS_STEER, af, false) < 0))
 			break;
@@ -166,13 +174,13 @@ static int policy_elems(struct nftb *b, const struct vswitch *vs, int af)
 			r = -1;
 	for (size_t i = 0; !r && i < vs->n_relay; i++)
 		if (vs->relay[i].family == af)
-			r = put_elem(s[0], af, vs->relay[i].addr, -1, NULL), n[0]++;
+			r = put_elem(s[0], af, vs->relay[i].addr, NULL, 0, NULL), n[0]++;
 	for (size_t i = 0; !r && i < vs->n_vnics; i++)
 		if (vs->vnics[i].family == af)
-			r = put_elem(s[1], af, vs->vnics[i].addr, -1, NULL), n[1]++;
+			r = put_elem(s[1], af, vs->vnics[i].addr, NULL, 0, NULL), n[1]++;
 	for (size_t i = 0; !r && i < vs->n_svcs; i++)
 		if (vs->svcs[i].a.family == af)
-			r = put_elem(s[2], af, vs->svcs[i].a.addr, vs->svcs[i].port, NULL), n[2]++;
+			r = put_elem(s[2], af, vs->svcs[i].a.addr, &vs->svcs[i].port, 1, NULL), n[2]++;
 	for (int k = 0; k < 3; k++) {
 		if (!r && n[k] > 0) {
 			r = nftb_add_set_msg(b, s[k], NFT_MSG_NEWSETELEM, FAM, NLM_F_CREATE);
@@ -222,16 +230,28 @@ static int daddr_in(struct nftnl_rule *r, enum vset k, int af)
 	       nftb_put(r, nftb_lookup(name, set_id(k, af), NFT_REG_1, -1));
 }
 
-/* ip [sd]addr . tcp [sd]port @svc (dst: the destination's) */
-static int svc_in(struct nftnl_rule *r, int af, bool dst)
+/* ip [sd]addr . tcp [sd]port @svc (dst: the destination's; inv: != @svc) */
+static int svc_match(struct nftnl_rule *r, int af, bool dst, bool inv)
 {
+	struct nftnl_expr *l;
 	char name[16];
 
 	set_name(name, VS_SVC, af);
-	return match_tcp(r) || nftb_put(r, addr(af, !dst, R(0))) ||
-	       nftb_put(r, nftb_payload(NFT_PAYLOAD_TRANSPORT_HEADER, dst ? 2 : 0, 2,
-					R(alen(af) / 4))) ||
-	       nftb_put(r, nftb_lookup(name, set_id(VS_SVC, af), R(0), -1));
+	l = nftb_lookup(name, set_id(VS_SVC, af), R(0), -1);
+	if (l && inv)
+		nftnl_expr_set_u32(l, NFTNL_EXPR_LOOKUP_FLAGS, NFT_LOOKUP_F_INV);
+	if (match_tcp(r) || nftb_put(r, addr(af, !dst, R(0))) ||
+	    nftb_put(r, nftb_payload(NFT_PAYLOAD_TRANSPORT_HEADER, dst ? 2 : 0, 2,
+				     R(alen(af) / 4)))) {
+		nftb_expr_free(l);
+		return -1;
+	}
+	return nftb_put(r, l);
+}
+
+static int svc_in(struct nftnl_rule *r, int af, bool dst)
+{
+	return svc_match(r, af, dst, false);
 }
 
 /* ct status & dnat == 0 */
@@ -254,7 +274,8 @@ static int set_mark(struct nftnl_rule *r, uint32_t mark)
 	       nftb_put(r, nftb_meta(NFT_META_MARK, NFT_REG_1, 1));
 }
 
-/* ip daddr @relay4 tcp flags & urg == 0 dnat ip to ip saddr . tcp urgptr map @steer4 */
+/* ip daddr @relay4 tcp flags & urg == 0 dnat ip to ip saddr . tcp urgptr . tcp dport map
+ * @steer4 */
 static int steer(struct nftnl_rule *r, int af)
 {
 	struct nftnl_expr *nat = nftnl_expr_alloc("nat");
@@ -274,6 +295,7 @@ static int steer(struct nftnl_rule *r, int af)
 	    nftb_put(r, nftb_cmp(NFT_REG_1, NFT_CMP_EQ, &z, 1)) ||
 	    nftb_put(r, addr(af, true, R(0))) ||
 	    nftb_put(r, nftb_payload(NFT_PAYLOAD_TRANSPORT_HEADER, 18, 2, R(alen(af) / 4))) ||
+	    nftb_put(r, nftb_payload(NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, R(alen(af) / 4 + 1))) ||
 	    nftb_put(r, nftb_lookup(name, set_id(VS_STEER, af), R(0), NFT_REG_1))) {
 		nftb_expr_free(nat);
 		return -1;
@@ -281,7 +303,7 @@ static int steer(struct nftnl_rule *r, int af)
 	return nftb_put(r, nat);
 }
 
-enum vrule { V_MARK_IN, V_MARK_OUT, V_STEER, V_LO, V_GUARD_RELAY, V_GUARD_VNIC };
+enum vrule { V_MARK_IN, V_MARK_OUT, V_STEER, V_LO, V_GUARD_RELAY, V_GUARD_VNIC, V_GUARD_PORT };
 
 static int build_rule(struct nftnl_rule *r, const struct vswitch *vs, enum vrule k, int af)
 {
@@ -306,6 +328,12 @@ static int build_rule(struct nftnl_rule *r, const struct vswitch *vs, enum vrule
 		       nftb_put(r, nftb_counter()) || nftb_put(r, nftb_verdict(NF_DROP)) ||
 		       nftb_rule_comment(r, k == V_GUARD_RELAY ? "no session steers it" :
 						"vNIC not through the switch");
+	case V_GUARD_PORT:
+		/* steered there, but only the vNIC's services: no other listener */
+		return match_family(r, af) || daddr_in(r, VS_VNIC, af) ||
+		       svc_match(r, af, true, true) ||
+		       nftb_put(r, nftb_counter()) || nftb_put(r, nftb_verdict(NF_DROP)) ||
+		       nftb_rule_comment(r, "not a service of the vNIC");
 	}
 	return -1;
 }
@@ -350,6 +378,9 @@ static int add_chains(struct nftb *b, const struct vswitch *vs)
 			return -1;
 	for (int f = 0; f < 2; f++)
 		if (add_rule(b, vs, "guard", V_GUARD_VNIC, afs[f]) < 0)
+			return -1;
+	for (int f = 0; f < 2; f++)
+		if (add_rule(b, vs, "guard", V_GUARD_PORT, afs[f]) < 0)
 			return -1;
 	return 0;
 }

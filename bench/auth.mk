@@ -18,3 +18,10 @@ bench_vswitch_bench_SOURCES = bench/vswitch_bench.c authd/vswitch.c authd/vswitc
 bench_vswitch_bench_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/authd
 bench_vswitch_bench_LDADD = $(AUTHD_LIBS)
 EXTRA_DIST += bench/vswitch.sh
+
+# Driver of tests/netns/vswitch-port.test: the switch of a policy with sessions, in the kernel.
+noinst_PROGRAMS += tests/netns/vswitch-tool
+tests_netns_vswitch_tool_SOURCES = tests/netns/vswitch-tool.c authd/vswitch.c authd/vswitch_nft.c
+tests_netns_vswitch_tool_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/authd
+tests_netns_vswitch_tool_LDADD = $(AUTHD_LIBS)
+EXTRA_DIST += tests/netns/vswitch-port.test

@@ -56,15 +56,15 @@ static const char SMALL_LISTED[] =
 	"\tset vnic4 {\n\t\ttype ipv4_addr\n\t\telements = { 198.18.2.21 }\n\t}\n\n"
 	"\tset svc4 {\n\t\ttype ipv4_addr . inet_service\n"
 	"\t\telements = { 198.18.2.4 . 80,\n\t\t\t     198.18.2.21 . 80 }\n\t}\n\n"
-	"\tmap steer4 {\n\t\ttype ipv4_addr . inet_service : ipv4_addr\n\t}\n\n"
+	"\tmap steer4 {\n\t\ttype ipv4_addr . inet_service . inet_service : ipv4_addr\n\t}\n\n"
 	"\tset relay6 {\n\t\ttype ipv6_addr\n\t}\n\n"
 	"\tset vnic6 {\n\t\ttype ipv6_addr\n\t}\n\n"
 	"\tset svc6 {\n\t\ttype ipv6_addr . inet_service\n\t}\n\n"
-	"\tmap steer6 {\n\t\ttype ipv6_addr . inet_service : ipv6_addr\n\t}\n\n"
+	"\tmap steer6 {\n\t\ttype ipv6_addr . inet_service . inet_service : ipv6_addr\n\t}\n\n"
 	"\tchain steer {\n"
 	"\t\ttype nat hook prerouting priority dstnat; policy accept;\n"
-	"\t\tip daddr @relay4 tcp flags ! urg dnat ip to ip saddr . tcp urgptr map @steer4\n"
-	"\t\tip6 daddr @relay6 tcp flags ! urg dnat ip6 to ip6 saddr . tcp urgptr map @steer6\n"
+	"\t\tip daddr @relay4 tcp flags ! urg dnat ip to ip saddr . tcp urgptr . tcp dport map @steer4\n"
+	"\t\tip6 daddr @relay6 tcp flags ! urg dnat ip6 to ip6 saddr . tcp urgptr . tcp dport map @steer6\n"
 	"\t}\n\n"
 	"\tchain guard {\n"
 	"\t\ttype filter hook input priority mangle; policy accept;\n"
@@ -73,6 +73,8 @@ static const char SMALL_LISTED[] =
 	"\t\tip6 daddr @relay6 ip6 daddr . tcp dport @svc6 ct status ! dnat counter packets 0 bytes 0 drop comment \"no session steers it\"\n"
 	"\t\tip daddr @vnic4 ct status ! dnat counter packets 0 bytes 0 drop comment \"vNIC not through the switch\"\n"
 	"\t\tip6 daddr @vnic6 ct status ! dnat counter packets 0 bytes 0 drop comment \"vNIC not through the switch\"\n"
+	"\t\tip daddr @vnic4 ip daddr . tcp dport != @svc4 counter packets 0 bytes 0 drop comment \"not a service of the vNIC\"\n"
+	"\t\tip6 daddr @vnic6 ip6 daddr . tcp dport != @svc6 counter packets 0 bytes 0 drop comment \"not a service of the vNIC\"\n"
 	"\t}\n"
 	"}\n";
 
@@ -141,7 +143,7 @@ static const char *svcs_text(const struct vswitch *vs, int family)
 	return buf;
 }
 
-/* "client . ID : vNIC, ..." (ID in decimal, as nft prints it) */
+/* "client . ID . port : vNIC, ..." (ID in decimal, as nft prints it) */
 static const char *steer_text(const struct vswitch_steer *v, size_t n)
 {
 	static char bufs[3][4096];
@@ -150,9 +152,9 @@ static const char *steer_text(const struct vswitch_steer *v, size_t n)
 
 	buf[0] = '\0';
 	for (size_t i = 0; i < n; i++)
-		snprintf(buf + strlen(buf), 4096 - strlen(buf), "%s%s . %u : %s",
+		snprintf(buf + strlen(buf), 4096 - strlen(buf), "%s%s . %u . %u : %s",
 			 buf[0] ? ", " : "", inet_ntop(v[i].family, v[i].client, a, sizeof(a)),
-			 v[i].id, inet_ntop(v[i].family, v[i].vnic, b, sizeof(b)));
+			 v[i].id, v[i].port, inet_ntop(v[i].family, v[i].vnic, b, sizeof(b)));
 	return buf;
 }
 
@@ -175,12 +177,7 @@ static void pretend_applied(struct vswitch *vs)
 	struct vswitch_change c;
 
 	assert_int_equal(vswitch_plan(vs, &c), 0);
-	free(vs->held);
-	vs->held = c.want;
-	vs->n_held = c.n_want;
-	c.want = NULL;
-	vswitch_change_free(&c);
-	vs->installed = true;
+	vswitch_hold(vs, &c);
 }
 
 /* --- what the switch takes from a policy -------------------------------------------------- */
@@ -240,28 +237,28 @@ static void test_sessions_v4_v6_removal_sync(void **state)
 	assert_int_equal(vs.n_sess, 3);
 	/* client . ID -> the vNIC address the session names; nothing held yet: all added */
 	assert_string_equal(plan(&vs),
-		"del [] add [198.18.1.2 . 258 : 198.18.2.12, 198.18.1.2 . 24897 : 198.18.2.11, "
-		"2001:db8:1::2 . 48879 : 2001:db8:2::11] want [198.18.1.2 . 258 : 198.18.2.12, "
-		"198.18.1.2 . 24897 : 198.18.2.11, 2001:db8:1::2 . 48879 : 2001:db8:2::11]");
+		"del [] add [198.18.1.2 . 258 . 8080 : 198.18.2.12, 198.18.1.2 . 24897 . 80 : 198.18.2.11, "
+		"2001:db8:1::2 . 48879 . 80 : 2001:db8:2::11] want [198.18.1.2 . 258 . 8080 : 198.18.2.12, "
+		"198.18.1.2 . 24897 . 80 : 198.18.2.11, 2001:db8:1::2 . 48879 . 80 : 2001:db8:2::11]");
 	pretend_applied(&vs);
-	assert_string_equal(plan(&vs), "del [] add [] want [198.18.1.2 . 258 : 198.18.2.12, "
-			    "198.18.1.2 . 24897 : 198.18.2.11, 2001:db8:1::2 . 48879 : 2001:db8:2::11]");
+	assert_string_equal(plan(&vs), "del [] add [] want [198.18.1.2 . 258 . 8080 : 198.18.2.12, "
+			    "198.18.1.2 . 24897 . 80 : 198.18.2.11, 2001:db8:1::2 . 48879 . 80 : 2001:db8:2::11]");
 
 	/* the same key again replaces (a renewed ID): one element goes, one comes */
 	assert_int_equal(req(&vs, "session-add",
 			     "[{\"client\": \"198.18.1.2\", \"service\": \"198.18.2.11\", \"port\": 80, "
 			     "\"id\": \"0x0007\", \"vnic\": \"web1\", \"expires\": 0}]"), 1);
 	assert_int_equal(vs.n_sess, 3);
-	assert_string_equal(plan(&vs), "del [198.18.1.2 . 24897 : 198.18.2.11] "
-			    "add [198.18.1.2 . 7 : 198.18.2.11] want [198.18.1.2 . 7 : 198.18.2.11, "
-			    "198.18.1.2 . 258 : 198.18.2.12, 2001:db8:1::2 . 48879 : 2001:db8:2::11]");
+	assert_string_equal(plan(&vs), "del [198.18.1.2 . 24897 . 80 : 198.18.2.11] "
+			    "add [198.18.1.2 . 7 . 80 : 198.18.2.11] want [198.18.1.2 . 7 . 80 : 198.18.2.11, "
+			    "198.18.1.2 . 258 . 8080 : 198.18.2.12, 2001:db8:1::2 . 48879 . 80 : 2001:db8:2::11]");
 	pretend_applied(&vs);
 
 	/* removal by key; an unknown key changes nothing */
 	assert_int_equal(req(&vs, "session-del",
 			     "[{\"client\": \"2001:db8:1::2\", \"service\": \"2001:db8:2::11\", \"port\": 80}]"), 1);
-	assert_string_equal(plan(&vs), "del [2001:db8:1::2 . 48879 : 2001:db8:2::11] add [] "
-			    "want [198.18.1.2 . 7 : 198.18.2.11, 198.18.1.2 . 258 : 198.18.2.12]");
+	assert_string_equal(plan(&vs), "del [2001:db8:1::2 . 48879 . 80 : 2001:db8:2::11] add [] "
+			    "want [198.18.1.2 . 7 . 80 : 198.18.2.11, 198.18.1.2 . 258 . 8080 : 198.18.2.12]");
 	pretend_applied(&vs);
 	assert_int_equal(req(&vs, "session-del",
 			     "[{\"client\": \"2001:db8:1::2\", \"service\": \"2001:db8:2::11\", \"port\": 80}]"), 0);
@@ -271,13 +268,13 @@ static void test_sessions_v4_v6_removal_sync(void **state)
 	assert_int_equal(req(&vs, "session-sync",
 			     "[{\"client\": \"198.18.1.9\", \"service\": \"198.18.2.12\", \"port\": 8080, "
 			     "\"id\": \"0x0005\", \"vnic\": \"docs\", \"expires\": 0}]"), 1);
-	assert_string_equal(plan(&vs), "del [198.18.1.2 . 7 : 198.18.2.11, 198.18.1.2 . 258 : "
-			    "198.18.2.12] add [198.18.1.9 . 5 : 198.18.2.12] "
-			    "want [198.18.1.9 . 5 : 198.18.2.12]");
+	assert_string_equal(plan(&vs), "del [198.18.1.2 . 7 . 80 : 198.18.2.11, 198.18.1.2 . 258 . 8080 : "
+			    "198.18.2.12] add [198.18.1.9 . 5 . 8080 : 198.18.2.12] "
+			    "want [198.18.1.9 . 5 . 8080 : 198.18.2.12]");
 	pretend_applied(&vs);
 	assert_int_equal(req(&vs, "session-sync", "[]"), 1);
 	assert_int_equal(vs.n_sess, 0);
-	assert_string_equal(plan(&vs), "del [198.18.1.9 . 5 : 198.18.2.12] add [] want []");
+	assert_string_equal(plan(&vs), "del [198.18.1.9 . 5 . 8080 : 198.18.2.12] add [] want []");
 	vswitch_free(&vs);
 }
 
@@ -315,8 +312,8 @@ static void test_policy_change_keeps_sessions(void **state)
 	policy_free(&p);
 	assert_false(vs.installed);
 	assert_int_equal(vs.n_sess, 1);
-	assert_string_equal(plan(&vs), "del [] add [198.18.1.2 . 3 : 198.18.2.21] "
-			    "want [198.18.1.2 . 3 : 198.18.2.21]");
+	assert_string_equal(plan(&vs), "del [] add [198.18.1.2 . 3 . 80 : 198.18.2.21] "
+			    "want [198.18.1.2 . 3 . 80 : 198.18.2.21]");
 	vswitch_free(&vs);
 }
 
@@ -431,8 +428,8 @@ static void test_kernel_by_element_keeps_previous(void **state)
 	assert_int_equal(vs.applied, 2);
 	assert_int_equal(table_handle(), handle); /* by element: the same table */
 	assert_int_equal(nft_list(listed, sizeof(listed), "list table"), 0);
-	assert_non_null(strstr(listed, "elements = { 198.18.1.2 . 24897 : 198.18.2.11 }"));
-	assert_non_null(strstr(listed, "elements = { 2001:db8:1::2 . 48879 : 2001:db8:2::11 }"));
+	assert_non_null(strstr(listed, "elements = { 198.18.1.2 . 24897 . 80 : 198.18.2.11 }"));
+	assert_non_null(strstr(listed, "elements = { 2001:db8:1::2 . 48879 . 80 : 2001:db8:2::11 }"));
 	assert_non_null(strstr(listed, "counter packets 0 bytes 0 drop comment \"vNIC not through the switch\""));
 	memcpy(before, listed, sizeof(before));
 
@@ -443,9 +440,9 @@ static void test_kernel_by_element_keeps_previous(void **state)
 	apply_ok(&vs);
 	assert_int_equal(vs.applied, 2);
 
-	/* the same client . ID steered to two vNICs: the kernel refuses the whole batch */
+	/* the same client . ID . port steered to two vNICs: the kernel refuses the whole batch */
 	assert_int_equal(req(&vs, "session-add",
-			     "[{\"client\": \"198.18.1.2\", \"service\": \"198.18.2.12\", \"port\": 8080, "
+			     "[{\"client\": \"198.18.1.2\", \"service\": \"198.18.2.12\", \"port\": 80, "
 			     "\"id\": \"0x6141\", \"vnic\": \"docs\", \"expires\": 0},"
 			     " {\"client\": \"198.18.1.7\", \"service\": \"198.18.2.12\", \"port\": 8080, "
 			     "\"id\": \"0x0009\", \"vnic\": \"docs\", \"expires\": 0}]"), 1);
@@ -459,11 +456,11 @@ static void test_kernel_by_element_keeps_previous(void **state)
 
 	/* the bad session goes: the next change succeeds, and brings the good one */
 	assert_int_equal(req(&vs, "session-del",
-			     "[{\"client\": \"198.18.1.2\", \"service\": \"198.18.2.12\", \"port\": 8080}]"), 1);
+			     "[{\"client\": \"198.18.1.2\", \"service\": \"198.18.2.12\", \"port\": 80}]"), 1);
 	apply_ok(&vs);
 	assert_int_equal(nft_list(listed, sizeof(listed), "list table"), 0);
-	assert_non_null(strstr(listed, "198.18.1.2 . 24897 : 198.18.2.11"));
-	assert_non_null(strstr(listed, "198.18.1.7 . 9 : 198.18.2.12"));
+	assert_non_null(strstr(listed, "198.18.1.2 . 24897 . 80 : 198.18.2.11"));
+	assert_non_null(strstr(listed, "198.18.1.7 . 9 . 8080 : 198.18.2.12"));
 	/* a renewed ID: the old element goes in the same batch */
 	assert_int_equal(req(&vs, "session-add",
 			     "[{\"client\": \"198.18.1.2\", \"service\": \"198.18.2.11\", \"port\": 80, "
@@ -471,7 +468,7 @@ static void test_kernel_by_element_keeps_previous(void **state)
 	apply_ok(&vs);
 	assert_int_equal(nft_list(listed, sizeof(listed), "list table"), 0);
 	assert_null(strstr(listed, "24897"));
-	assert_non_null(strstr(listed, "198.18.1.2 . 7 : 198.18.2.11"));
+	assert_non_null(strstr(listed, "198.18.1.2 . 7 . 80 : 198.18.2.11"));
 	assert_int_equal(table_handle(), handle);
 
 	/* a policy without relay removes the table */
