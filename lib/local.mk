@@ -30,3 +30,8 @@ AM_CFLAGS += $(SODIUM_CFLAGS)
 
 # vNICs (macvlan over rtnetlink, libmnl) and their Apache vhosts; users link $(LIBMNL_LIBS)
 lib_libcoopnet_a_SOURCES += lib/vnic.c lib/vnic.h lib/vhost.c lib/vhost.h
+
+# nftables through libnftnl batches (the queue rule, kernel mode, the virtual switch); users
+# link $(LIBNFTNL_LIBS) $(LIBMNL_LIBS)
+lib_libcoopnet_a_SOURCES += lib/nftbatch.c lib/nftbatch.h
+AM_CPPFLAGS += $(LIBMNL_CFLAGS) $(LIBNFTNL_CFLAGS)

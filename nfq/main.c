@@ -217,7 +217,7 @@ static int setup(struct nfqd *d, sigset_t *mask, int *sfd)
 		return -1;
 	}
 	/* kernel mode: follow the rule file's sets from before the first read on */
-	if (d->cfg.mode == MODE_KERNEL && (d->nft_ev_fd = kmode_events_open()) < 0)
+	if (d->cfg.mode == MODE_KERNEL && (d->nft_ev_fd = kmode_events_open(&d->kmsvc)) < 0)
 		return -1;
 	if (d->cfg.rule_install) {
 		d->qexpr = nftrule_install(&d->cfg, &d->cfg.sessions, &d->authd);
@@ -227,7 +227,7 @@ static int setup(struct nfqd *d, sigset_t *mask, int *sfd)
 			 d->cfg.rule_table, queue_expr_name(d->qexpr), d->cfg.queue_num,
 			 d->cfg.queue_num + d->cfg.queue_count - 1);
 	}
-	if (d->cfg.mode == MODE_KERNEL && kmode_svc_sync(&d->cfg) < 0)
+	if (d->cfg.mode == MODE_KERNEL && kmode_svc_sync(&d->kmsvc, &d->cfg) < 0)
 		return -1;
 	log_info("%s in %s mode: %zu static sessions, %zu services, control %s",
 		 nfq_role_name(d->cfg.role), nfq_mode_name(d->cfg.mode), d->cfg.sessions.n,
@@ -240,7 +240,7 @@ static void teardown(struct nfqd *d)
 	if (d->qexpr != QEXPR_NONE && nftrule_remove(&d->cfg) == 0)
 		log_info("queue rule removed");
 	nftb_close();
-	kmode_events_close();
+	kmode_events_close(&d->kmsvc);
 	workers_stop(&d->w);
 	nfqctl_close(d);
 	rcu_destroy(&d->sh.rcu);
@@ -289,15 +289,15 @@ static void run(struct nfqd *d, int sfd)
 				log_warn("eventfd");
 			nfqctl_broadcast_misses(d);
 		}
-		if ((pfd[3].revents & (POLLIN | POLLERR)) && kmode_events_read())
-			kmode_svc_sync(&d->cfg);
+		if ((pfd[3].revents & (POLLIN | POLLERR)) && kmode_events_read(&d->kmsvc))
+			kmode_svc_sync(&d->kmsvc, &d->cfg);
 		if (pfd[1].revents & POLLIN)
 			ctl_server_run(&d->ctl);
 		rcu_reclaim(&d->sh.rcu);
 		if (time(NULL) - last_purge >= 5) {
 			purge_expired(d);
 			if (d->cfg.mode == MODE_KERNEL)
-				kmode_svc_sync(&d->cfg); /* safety net; a no-op when in step */
+				kmode_svc_sync(&d->kmsvc, &d->cfg); /* safety net; a no-op when in step */
 			last_purge = time(NULL);
 		}
 	}

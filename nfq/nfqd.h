@@ -33,6 +33,7 @@ struct nfqd {
 	time_t started;
 	struct ctl_server ctl;           /* the control socket (lib/ctl.h) */
 	int nft_ev_fd; /* kernel mode: nftables events (the rule file's sets), or -1 */
+	struct kmode_svc kmsvc; /* kernel mode: the event socket and the service-set copy */
 	struct nfqctl_conn conns[CTL_MAX_CONNS];
 	bool reload_pending;
 };
