@@ -41,7 +41,7 @@ EXTRA_DIST += tests/unit/data/test.schema.json
 # Fuzzing smoke run of every target: make fuzz-smoke [FUZZ_SECONDS=60]. New inputs go to
 # tests/fuzz/corpus-run/NAME (git-ignored); the committed seeds in tests/fuzz/corpus/NAME stay.
 FUZZ_SECONDS = 60
-FUZZ_TARGETS = packet coop jconf nfq_logic ctl
+FUZZ_TARGETS = packet coop jconf nfq_logic ctl status
 EXTRA_DIST += tests/fuzz/make_corpus.py tests/fuzz/corpus/packet tests/fuzz/corpus/ctl
 if ENABLE_FUZZING
 noinst_PROGRAMS += tests/fuzz/fuzz_ctl
@@ -90,6 +90,20 @@ tests_fuzz_fuzz_coop_LDADD = lib/libcoopnet.a
 tests_fuzz_fuzz_coop_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
 endif
 EXTRA_DIST += tests/fuzz/make_coop_corpus.py tests/fuzz/corpus/coop
+
+# The status payload (lib/status.c): codec, header rules, receive window.
+check_PROGRAMS += tests/unit/test_status
+TESTS += tests/unit/test_status
+tests_unit_test_status_SOURCES = tests/unit/test_status.c
+tests_unit_test_status_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_status_LDADD = $(TEST_LIBS) $(SODIUM_LIBS)
+if ENABLE_FUZZING
+noinst_PROGRAMS += tests/fuzz/fuzz_status
+tests_fuzz_fuzz_status_SOURCES = tests/fuzz/fuzz_status.c
+tests_fuzz_fuzz_status_LDADD = lib/libcoopnet.a
+tests_fuzz_fuzz_status_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+endif
+EXTRA_DIST += tests/fuzz/make_status_corpus.py tests/fuzz/corpus/status
 
 # vNIC reconciler and Apache vhosts (lib/vnic.c, lib/vhost.c)
 check_PROGRAMS += tests/unit/test_vnic tests/unit/test_vhost
