@@ -131,3 +131,10 @@ TESTS += tests/unit/test_ctl
 tests_unit_test_ctl_SOURCES = tests/unit/test_ctl.c
 tests_unit_test_ctl_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_ctl_LDADD = $(TEST_LIBS) $(JANSSON_LIBS)
+
+# The status state machine (authd/status_fsm.c) with an injected clock.
+check_PROGRAMS += tests/unit/test_status_fsm
+TESTS += tests/unit/test_status_fsm
+tests_unit_test_status_fsm_SOURCES = tests/unit/test_status_fsm.c
+tests_unit_test_status_fsm_CFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/authd
+tests_unit_test_status_fsm_LDADD = authd/libstatus.a lib/libcoopnet.a $(SODIUM_LIBS) $(CMOCKA_LIBS)
