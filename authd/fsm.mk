@@ -10,5 +10,5 @@ authd_libauthfsm_a_SOURCES = \
 # The status application's state machine (pure) and the health checks (non-blocking
 # sockets, injected clock): docs/protocol.md "The status application".
 noinst_LIBRARIES += authd/libstatus.a
-authd_libstatus_a_SOURCES = authd/status_fsm.c authd/status_fsm.h
+authd_libstatus_a_SOURCES = authd/status_fsm.c authd/status_fsm.h authd/health.c authd/health.h
 # Link: authd/libstatus.a lib/libcoopnet.a $(SODIUM_LIBS)

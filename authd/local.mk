@@ -3,12 +3,12 @@
 noinst_LIBRARIES += authd/libauthd.a
 authd_libauthd_a_SOURCES = \
 	authd/db.c authd/db.h \
-	authd/policy.c authd/policy.h \
+	authd/policy.c authd/policy.h authd/policy_health.c \
 	schemas/authd.schema.json schemas/policy.schema.json
 authd_libauthd_a_CFLAGS = $(AM_CFLAGS) $(SQLITE3_CFLAGS) $(SODIUM_CFLAGS)
 dist_schemas_DATA += schemas/authd.schema.json schemas/policy.schema.json
 
-AUTHD_LIBS = authd/libauthd.a authd/libauthfsm.a lib/libcoopnet.a $(SQLITE3_LIBS) \
+AUTHD_LIBS = authd/libauthd.a authd/libauthfsm.a authd/libstatus.a lib/libcoopnet.a $(SQLITE3_LIBS) \
 	$(SODIUM_LIBS) $(JANSSON_LIBS) $(LIBMNL_LIBS)
 
 sbin_PROGRAMS += authd/coopnet-authd

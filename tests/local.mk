@@ -138,3 +138,10 @@ TESTS += tests/unit/test_status_fsm
 tests_unit_test_status_fsm_SOURCES = tests/unit/test_status_fsm.c
 tests_unit_test_status_fsm_CFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/authd
 tests_unit_test_status_fsm_LDADD = authd/libstatus.a lib/libcoopnet.a $(SODIUM_LIBS) $(CMOCKA_LIBS)
+
+# Health checks (authd/health.c) against real sockets on 127.0.0.1.
+check_PROGRAMS += tests/unit/test_health
+TESTS += tests/unit/test_health
+tests_unit_test_health_SOURCES = tests/unit/test_health.c
+tests_unit_test_health_CFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/authd -pthread
+tests_unit_test_health_LDADD = authd/libstatus.a lib/libcoopnet.a $(CMOCKA_LIBS) -lpthread
