@@ -37,6 +37,7 @@ enum engine_counter {
 	CNT_REVOKE_UNACKED,          /* revocations the other side never acknowledged */
 	CNT_TURN_ROLLBACKS,          /* turns whose transaction did not commit */
 	CNT_HELD_DROPPED,            /* their held datagrams and data-plane requests, dropped */
+	CNT_PROFILE_WRITE_FAILED,    /* policy loads whose profile tables could not be written */
 	CNT_MAX,
 };
 

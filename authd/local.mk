@@ -2,7 +2,7 @@
 # database, policy engine and privilege separation; tests for them.
 noinst_LIBRARIES += authd/libauthd.a
 authd_libauthd_a_SOURCES = \
-	authd/db.c authd/db.h \
+	authd/db.c authd/db.h authd/db_int.h authd/db_status.c \
 	authd/policy.c authd/policy.h authd/policy_health.c \
 	schemas/authd.schema.json schemas/policy.schema.json
 authd_libauthd_a_CFLAGS = $(AM_CFLAGS) $(SQLITE3_CFLAGS) $(SODIUM_CFLAGS)
@@ -19,6 +19,13 @@ authd_coopnet_authd_SOURCES = \
 	authd/provision.c authd/provision.h authd/vswitch.c authd/vswitch.h
 authd_coopnet_authd_CFLAGS = $(AM_CFLAGS) $(SQLITE3_CFLAGS) $(SODIUM_CFLAGS)
 authd_coopnet_authd_LDADD = $(AUTHD_LIBS)
+
+# Schema 4: migration from schema 3 with data, the status tables (db_status.c).
+check_PROGRAMS += tests/unit/test_db_status
+TESTS += tests/unit/test_db_status
+tests_unit_test_db_status_SOURCES = tests/unit/test_db_status.c
+tests_unit_test_db_status_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(SQLITE3_CFLAGS)
+tests_unit_test_db_status_LDADD = $(AUTHD_LIBS) $(CMOCKA_LIBS)
 
 # Unit tests. test_db wraps sqlite3_step/sqlite3_prepare_v2 to force failures.
 check_PROGRAMS += tests/unit/test_db tests/unit/test_policy
