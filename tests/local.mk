@@ -103,7 +103,7 @@ tests_fuzz_fuzz_status_SOURCES = tests/fuzz/fuzz_status.c
 tests_fuzz_fuzz_status_LDADD = lib/libcoopnet.a
 tests_fuzz_fuzz_status_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
 endif
-EXTRA_DIST += tests/fuzz/make_status_corpus.py tests/fuzz/corpus/status
+EXTRA_DIST += tests/fuzz/make_status_corpus.py tests/fuzz/coopgram.py tests/fuzz/corpus/status
 
 # vNIC reconciler and Apache vhosts (lib/vnic.c, lib/vhost.c)
 check_PROGRAMS += tests/unit/test_vnic tests/unit/test_vhost
