@@ -354,14 +354,15 @@ enum cn_status_err cn_status_to_msg(struct cn_coop_msg *m, const struct cn_statu
 	size_t len = 0;
 	enum cn_status_err err;
 
+	if (m->coop != CN_COOP_STATUS || !is_report(m))
+		return fail(diag, CN_STATUS_E_NOT_STATUS, "ctl", 5);
 	err = cn_status_body_encode(b, m->dev, sizeof(m->dev), &len, diag);
 	if (err != CN_STATUS_OK)
 		return err;
 	m->dev_len = (uint16_t)len;
 	m->sender.kind = b->kind;
 	m->vnic_status = b->kind == CN_SENDER_VNIC ? (uint8_t)cn_status_vnic_summary(&b->u.vnic) : 0;
-	return check_header(m, diag) == CN_STATUS_E_NOT_STATUS ?
-	       fail(diag, CN_STATUS_E_NOT_STATUS, "ctl", 5) : CN_STATUS_OK;
+	return CN_STATUS_OK;
 }
 
 /* ------------------------------------------------------------------ receive window */

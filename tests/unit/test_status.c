@@ -205,6 +205,8 @@ static void test_header_errors(void **state)
 	sample_msg(&m, &b);
 	m.ctl = CN_CTL_RST | CN_CTL_ERROR;
 	assert_int_equal(cn_status_from_msg(&m, &out, &d), CN_STATUS_E_NOT_STATUS);
+	m.coop = CN_COOP_AUTH; /* the encoder side refuses to build a non-status report */
+	assert_int_equal(cn_status_to_msg(&m, &b, &d), CN_STATUS_E_NOT_STATUS);
 	sample_msg(&m, &b);
 	m.dev[1] = 9; /* payload error: offset counted from the datagram's start */
 	assert_int_equal(cn_status_from_msg(&m, &out, &d), CN_STATUS_E_KIND);
