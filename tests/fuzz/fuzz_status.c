@@ -30,6 +30,8 @@ static void window(const uint8_t *data, size_t size)
 	}
 }
 
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct cn_status_body b;
