@@ -11,3 +11,9 @@ bench_auth_load_SOURCES = bench/auth_load.c
 bench_auth_load_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS)
 bench_auth_load_LDADD = lib/libcoopnet.a $(SODIUM_LIBS)
 EXTRA_DIST += bench/auth_daemon.sh
+
+# The status application's state machines under load (bench/status_bench.c).
+noinst_PROGRAMS += bench/status_bench
+bench_status_bench_SOURCES = bench/status_bench.c
+bench_status_bench_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/authd
+bench_status_bench_LDADD = authd/libstatus.a lib/libcoopnet.a $(SODIUM_LIBS)
