@@ -2,7 +2,7 @@
 # database, policy engine and privilege separation; tests for them.
 noinst_LIBRARIES += authd/libauthd.a
 authd_libauthd_a_SOURCES = \
-	authd/db.c authd/db.h authd/db_int.h authd/db_status.c \
+	authd/db.c authd/db.h authd/db_int.h authd/db_status.c authd/status_db.c authd/status_db.h \
 	authd/policy.c authd/policy.h authd/policy_health.c \
 	schemas/authd.schema.json schemas/policy.schema.json
 authd_libauthd_a_CFLAGS = $(AM_CFLAGS) $(SQLITE3_CFLAGS) $(SODIUM_CFLAGS)
@@ -26,6 +26,13 @@ TESTS += tests/unit/test_db_status
 tests_unit_test_db_status_SOURCES = tests/unit/test_db_status.c
 tests_unit_test_db_status_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(SQLITE3_CFLAGS)
 tests_unit_test_db_status_LDADD = $(AUTHD_LIBS) $(CMOCKA_LIBS)
+
+# The status machines writing real databases (authd/status_db.c).
+check_PROGRAMS += tests/unit/test_status_db
+TESTS += tests/unit/test_status_db
+tests_unit_test_status_db_SOURCES = tests/unit/test_status_db.c
+tests_unit_test_status_db_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(SQLITE3_CFLAGS) -I$(top_srcdir)/authd
+tests_unit_test_status_db_LDADD = $(AUTHD_LIBS) $(CMOCKA_LIBS)
 
 # Unit tests. test_db wraps sqlite3_step/sqlite3_prepare_v2 to force failures.
 check_PROGRAMS += tests/unit/test_db tests/unit/test_policy
