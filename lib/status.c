@@ -323,6 +323,8 @@ static enum cn_status_err check_header(const struct cn_coop_msg *m, struct cn_co
 		return fail(diag, CN_STATUS_E_MISSING, "id", 10);
 	if (m->service[0] == '\0')
 		return fail(diag, CN_STATUS_E_MISSING, "service", CN_COOP_OFF_SERVICE);
+	if (!zero(m->nonce_sp, sizeof(m->nonce_sp))) /* a report has no second nonce */
+		return fail(diag, CN_STATUS_E_RESERVED, "nonce_sp", 40);
 	return CN_STATUS_OK;
 }
 

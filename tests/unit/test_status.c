@@ -200,6 +200,10 @@ static void test_header_errors(void **state)
 	assert_int_equal(cn_status_from_msg(&m, &out, &d), CN_STATUS_E_MISSING);
 	assert_string_equal(d.field, "service");
 	sample_msg(&m, &b);
+	m.nonce_sp[15] = 1;
+	assert_int_equal(cn_status_from_msg(&m, &out, &d), CN_STATUS_E_RESERVED);
+	assert_string_equal(d.field, "nonce_sp");
+	sample_msg(&m, &b);
 	m.coop = CN_COOP_AUTH;
 	assert_int_equal(cn_status_from_msg(&m, &out, &d), CN_STATUS_E_NOT_STATUS);
 	sample_msg(&m, &b);
