@@ -271,3 +271,40 @@ bool health_run(struct health *h, uint64_t now)
 		changed |= finish(h, now, false, "timeout");
 	return changed;
 }
+
+/* ------------------------------------------------------------------ link state */
+
+uint8_t health_link_from_operstate(const char *text)
+{
+	static const struct { const char *word; uint8_t link; } map[] = {
+		{ "up", CN_LINK_UP }, { "down", CN_LINK_DOWN },
+		{ "lowerlayerdown", CN_LINK_DOWN }, { "notpresent", CN_LINK_DOWN },
+	};
+	size_t n = strcspn(text, "\n");
+
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (strlen(map[i].word) == n && !strncmp(text, map[i].word, n))
+			return map[i].link;
+	return CN_LINK_UNKNOWN;
+}
+
+uint8_t health_link_state(const char *ifname)
+{
+	char path[64], buf[32];
+	size_t len = strnlen(ifname, 16);
+	ssize_t n;
+	int fd;
+
+	if (len == 0 || len > 15 || strchr(ifname, '/') || !strcmp(ifname, ".") ||
+	    !strcmp(ifname, ".."))
+		return CN_LINK_UNKNOWN;
+	snprintf(path, sizeof(path), "/sys/class/net/%s/operstate", ifname);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return errno == ENOENT ? CN_LINK_DOWN : CN_LINK_UNKNOWN;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return CN_LINK_UNKNOWN;
+	buf[n] = '\0';
+	return health_link_from_operstate(buf);
+}

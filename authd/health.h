@@ -60,4 +60,12 @@ struct health_result {
 uint8_t health_verdict(const struct health *h); /* enum cn_health (never CN_HEALTH_NONE) */
 const struct health_result *health_last(const struct health *h);
 
+/* The link state of info_vNIC from the kernel's operstate (RFC 2863 words as
+ * /sys/class/net/IFNAME/operstate shows them): "up" -> CN_LINK_UP; "down",
+ * "lowerlayerdown", "notpresent" -> CN_LINK_DOWN; anything else -> CN_LINK_UNKNOWN. */
+uint8_t health_link_from_operstate(const char *text);
+/* Read it for ifname (1..15 characters, no '/'): CN_LINK_DOWN when the interface does not
+ * exist, CN_LINK_UNKNOWN when the name is not valid or the file cannot be read. */
+uint8_t health_link_state(const char *ifname);
+
 #endif

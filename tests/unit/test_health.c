@@ -292,6 +292,26 @@ static void test_cfg(void **state)
 	assert_false(health_cfg_defaults(&c, &why));
 }
 
+static void test_link_state(void **state)
+{
+	(void)state;
+	assert_int_equal(health_link_from_operstate("up\n"), CN_LINK_UP);
+	assert_int_equal(health_link_from_operstate("down\n"), CN_LINK_DOWN);
+	assert_int_equal(health_link_from_operstate("lowerlayerdown"), CN_LINK_DOWN);
+	assert_int_equal(health_link_from_operstate("notpresent\n"), CN_LINK_DOWN);
+	assert_int_equal(health_link_from_operstate("unknown\n"), CN_LINK_UNKNOWN);
+	assert_int_equal(health_link_from_operstate("dormant"), CN_LINK_UNKNOWN);
+	assert_int_equal(health_link_from_operstate("upx"), CN_LINK_UNKNOWN);
+	assert_int_equal(health_link_from_operstate(""), CN_LINK_UNKNOWN);
+	/* the kernel's own: lo has no carrier notion ("unknown"), a missing link is down */
+	assert_int_equal(health_link_state("lo"), CN_LINK_UNKNOWN);
+	assert_int_equal(health_link_state("cn-nosuchlink"), CN_LINK_DOWN);
+	assert_int_equal(health_link_state("../lo"), CN_LINK_UNKNOWN);
+	assert_int_equal(health_link_state(".."), CN_LINK_UNKNOWN);
+	assert_int_equal(health_link_state(""), CN_LINK_UNKNOWN);
+	assert_int_equal(health_link_state("a-name-too-long-for-linux"), CN_LINK_UNKNOWN);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -302,6 +322,7 @@ int main(void)
 		cmocka_unit_test(test_rise_fall),
 		cmocka_unit_test(test_expect_status),
 		cmocka_unit_test(test_cfg),
+		cmocka_unit_test(test_link_state),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
