@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,8 @@
 #include <unistd.h>
 
 #include <sodium.h>
+
+#include "cfgpath.h"
 
 JCONF_SCHEMA_DECLARE(authd);
 JCONF_SCHEMA_DECLARE(policy);
@@ -138,6 +141,39 @@ static void copy_opt(char *out, size_t size, const json_t *root, const char *key
 	snprintf(out, size, "%s", v ? v : def);
 }
 
+/* A path option: relative to the configuration file's folder (lib/cfgpath.h). */
+static int copy_path(char *out, size_t size, const struct jconf_doc *doc, const json_t *root,
+		     const char *key, const char *def)
+{
+	const char *v = json_string_value(json_object_get(root, key));
+
+	return cn_path_resolve(out, size, jconf_name(doc), v ? v : def);
+}
+
+static int config_paths(struct authd_config *cfg, const struct jconf_doc *doc,
+			struct jconf_error *err)
+{
+	static const struct { const char *key, *def; size_t off, size; } paths[] = {
+#define P(k, d) { #k, d, offsetof(struct authd_config, k), sizeof(((struct authd_config *)0)->k) }
+		P(policy, AUTHD_DEFAULT_POLICY), P(database, AUTHD_DEFAULT_DB),
+		P(control_socket, AUTHD_DEFAULT_CTL), P(nfq_socket, AUTHD_DEFAULT_NFQ),
+#undef P
+	};
+	json_t *root = jconf_root(doc);
+
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		if (copy_path((char *)cfg + paths[i].off, paths[i].size, doc, root, paths[i].key,
+			      paths[i].def) < 0) {
+			jconf_errorf(err, doc, json_object_get(root, paths[i].key),
+				     "\"%s\": %s (relative to the configuration's folder, at most "
+				     "%zu characters)", paths[i].key, strerror(errno),
+				     paths[i].size - 1);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static int config_from_doc(struct authd_config *cfg, const struct jconf_doc *doc,
 			   struct jconf_error *err)
 {
@@ -158,11 +194,8 @@ static int config_from_doc(struct authd_config *cfg, const struct jconf_doc *doc
 			return -1;
 		cfg->n_listen++;
 	}
-	copy_opt(cfg->policy, sizeof(cfg->policy), root, "policy", AUTHD_DEFAULT_POLICY);
-	copy_opt(cfg->database, sizeof(cfg->database), root, "database", AUTHD_DEFAULT_DB);
-	copy_opt(cfg->control_socket, sizeof(cfg->control_socket), root, "control_socket",
-		 AUTHD_DEFAULT_CTL);
-	copy_opt(cfg->nfq_socket, sizeof(cfg->nfq_socket), root, "nfq_socket", AUTHD_DEFAULT_NFQ);
+	if (config_paths(cfg, doc, err) < 0)
+		return -1;
 	copy_opt(cfg->user, sizeof(cfg->user), root, "user", "");
 	kdf = json_string_value(json_object_get(root, "kdf"));
 	cfg->kdf = !kdf || !strcmp(kdf, "interactive") ? CN_KDF_INTERACTIVE :
@@ -811,6 +844,53 @@ static int policy_finish(struct policy *out, struct jconf_doc *doc, unsigned rol
 	return r;
 }
 
+static void file_error(struct jconf_error *err, const char *path, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* A path of the policy file, relative to its folder (lib/cfgpath.h), in place. */
+static int resolve_one(char *p, size_t size, const char *policy_file, const char *what,
+		       struct jconf_error *err)
+{
+	char out[4096];
+
+	if (cn_path_resolve(out, sizeof(out) < size ? sizeof(out) : size, policy_file, p) < 0) {
+		file_error(err, policy_file, "%s \"%s\": %s (relative to the policy's folder, at "
+			   "most %zu characters)", what, p, strerror(errno), size - 1);
+		return -1;
+	}
+	memcpy(p, out, strlen(out) + 1);
+	return 0;
+}
+
+static int policy_paths(struct policy *p, const char *path, struct jconf_error *err)
+{
+	int r = resolve_one(p->group_key_file, sizeof(p->group_key_file), path,
+			    "group_key_file", err);
+
+	for (size_t i = 0; !r && i < p->n_ss_clients; i++)
+		r = resolve_one(p->ss_clients[i].passcode_file,
+				sizeof(p->ss_clients[i].passcode_file), path, "passcode_file", err);
+	for (size_t i = 0; !r && i < p->n_sp_clients; i++)
+		r = resolve_one(p->sp_clients[i].passcode_file,
+				sizeof(p->sp_clients[i].passcode_file), path, "passcode_file", err);
+	for (size_t i = 0; !r && i < p->n_vnics; i++)
+		r = resolve_one(p->vnics[i].data_folder, sizeof(p->vnics[i].data_folder), path,
+				"data_folder", err);
+	if (!r)
+		r = resolve_one(p->apache.vhost_dir, sizeof(p->apache.vhost_dir), path,
+				"apache.vhost_dir", err);
+	if (!r)
+		r = resolve_one(p->apache.config, sizeof(p->apache.config), path,
+				"apache.config", err);
+	if (!r)
+		r = resolve_one(p->apache.log_dir, sizeof(p->apache.log_dir), path,
+				"apache.log_dir", err);
+	if (!r)
+		r = resolve_one(p->apache.binary, sizeof(p->apache.binary), path,
+				"apache.binary", err);
+	return r;
+}
+
 int policy_load_file(struct policy *out, const char *path, unsigned roles,
 		     struct jconf_error *err)
 {
@@ -823,7 +903,13 @@ int policy_load_file(struct policy *out, const char *path, unsigned roles,
 		return -1;
 	doc = jconf_load_file(path, s, err);
 	jconf_schema_free(s);
-	return policy_finish(out, doc, roles, false, err);
+	if (policy_finish(out, doc, roles, false, err) < 0)
+		return -1;
+	if (policy_paths(out, path, err) < 0) {
+		policy_free(out);
+		return -1;
+	}
+	return 0;
 }
 
 int policy_load_buffer(struct policy *out, const char *name, const char *text, size_t len,
@@ -843,8 +929,6 @@ int policy_load_buffer(struct policy *out, const char *name, const char *text, s
 
 /* --- resolving secrets (privileged parent) ---------------------------------------------- */
 
-static void file_error(struct jconf_error *err, const char *path, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
 static void file_error(struct jconf_error *err, const char *path, const char *fmt, ...)
 {
 	size_t n = strlen(path);

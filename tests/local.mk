@@ -117,3 +117,10 @@ TESTS += tests/unit/test_ctl
 tests_unit_test_ctl_SOURCES = tests/unit/test_ctl.c
 tests_unit_test_ctl_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_ctl_LDADD = $(TEST_LIBS) $(JANSSON_LIBS)
+EXTRA_DIST += tests/unit/no-cmocka.h
+
+# the command line of the three programs and coopnetctl's bash completion
+TESTS += tests/cli.test
+EXTRA_DIST += tests/cli.test
+bashcompletiondir = $(datadir)/bash-completion/completions
+dist_bashcompletion_DATA = contrib/bash-completion/coopnetctl
