@@ -28,6 +28,7 @@
 #include "log.h"
 #include "nfqlink.h"
 #include "provision.h"
+#include "svcnotify.h"
 #include "vswitch.h"
 
 #define AUTHD_DEFAULT_CONFIG COOPNET_SYSCONFDIR "/authd.json"
@@ -428,7 +429,10 @@ int main(int argc, char **argv)
 	log_info("started: engine pid %d as %s", (int)pa.engine_pid, uname);
 	if (send_policy(&pa, false) < 0)
 		pa.quit = true, pa.exit_code = 1;
+	else
+		svc_notify_ready();
 	parent_loop(&pa);
+	svc_notify_stopping();
 	if (pa.engine_pid > 0) {
 		kill(pa.engine_pid, SIGTERM);
 		waitpid(pa.engine_pid, NULL, 0);

@@ -18,7 +18,7 @@ authd_coopnet_authd_SOURCES = \
 	authd/privsep.c authd/nfqlink.c authd/nfqlink.h \
 	authd/provision.c authd/provision.h authd/vswitch.c authd/vswitch.h
 authd_coopnet_authd_CFLAGS = $(AM_CFLAGS) $(SQLITE3_CFLAGS) $(SODIUM_CFLAGS)
-authd_coopnet_authd_LDADD = $(AUTHD_LIBS)
+authd_coopnet_authd_LDADD = $(AUTHD_LIBS) $(LIBSYSTEMD_LIBS)
 
 # Unit tests. test_db wraps sqlite3_step/sqlite3_prepare_v2 to force failures.
 check_PROGRAMS += tests/unit/test_db tests/unit/test_policy

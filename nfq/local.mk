@@ -22,7 +22,7 @@ nfq_coopnet_nfq_SOURCES = \
 nfq_coopnet_nfq_CFLAGS = $(AM_CFLAGS) $(PTHREAD_CFLAGS) $(LIBNFQ_CFLAGS) $(LIBMNL_CFLAGS) \
 	$(LIBNFTNL_CFLAGS)
 nfq_coopnet_nfq_LDADD = nfq/libnfqcore.a lib/libcoopnet.a $(LIBNFQ_LIBS) $(LIBMNL_LIBS) \
-	$(LIBNFTNL_LIBS) $(JANSSON_LIBS) $(PTHREAD_LIBS)
+	$(LIBNFTNL_LIBS) $(JANSSON_LIBS) $(PTHREAD_LIBS) $(LIBSYSTEMD_LIBS)
 
 
 # Unit tests of the pure parts.

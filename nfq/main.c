@@ -20,6 +20,7 @@
 #include "log.h"
 #include "nfqd.h"
 #include "nftbatch.h"
+#include "svcnotify.h"
 
 static int load_config(struct nfqd *d, struct nfq_config *out, char *msg, size_t msglen)
 {
@@ -357,7 +358,9 @@ int main(int argc, char **argv)
 		teardown(&d);
 		return 1;
 	}
+	svc_notify_ready();
 	run(&d, sfd);
+	svc_notify_stopping();
 	teardown(&d);
 	close(sfd);
 	return 0;
