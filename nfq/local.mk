@@ -46,7 +46,7 @@ tests_unit_test_nfq_table_LDADD = nfq/libnfqcore.a $(TEST_LIBS) $(JANSSON_LIBS)
 
 dist_doc_DATA += docs/nfq.md docs/performance.md
 nftrulesdir = $(datadir)/coopnet/nft-rules
-dist_nftrules_DATA = nft-rules/supervisor.nft nft-rules/provider.nft \
+dist_nftrules_SCRIPTS = nft-rules/supervisor.nft nft-rules/provider.nft \
 	nft-rules/supervisor-kernel.nft nft-rules/provider-kernel.nft
 EXTRA_DIST += bench/throughput.sh tests/netns/nfq-queue.test tests/netns/nfq-kernel.test tests/netns/nfq-payload.test tests/netns/nfq-failopen.test \
 	tests/netns/nfq-dataplane.sh tests/netns/nfq-lib.sh tests/netns/nfqctl.py \
