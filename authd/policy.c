@@ -612,6 +612,8 @@ static int parse_vnic_services(struct pol_vnic *vn, struct pctx *c, const json_t
 		s->port = get_port(v, 0);
 		s->apache = json_is_true(json_object_get(v, "apache"));
 		vn->n_services++;
+		if (policy_parse_health(s, c->doc, v, c->err) < 0)
+			return -1;
 		if (s->apache && ++napache > 1) {
 			jconf_errorf(c->err, c->doc, json_object_get(v, "apache"), "vNIC \"%s\": "
 				     "one service per vNIC may be served by Apache (its vhost file "
@@ -1223,9 +1225,12 @@ static json_t *provider_json(const struct policy *p)
 		const struct pol_vnic *vn = &p->vnics[i];
 		json_t *s = json_array();
 		for (size_t k = 0; k < vn->n_services; k++)
-			json_array_append_new(s, json_pack("{s:s, s:i, s:b}", "name", vn->services[k].name,
-							   "port", vn->services[k].port, "apache",
-							   vn->services[k].apache));
+			json_array_append_new(s, json_pack("{s:s, s:i, s:b, s:i, s:o}", "name",
+							   vn->services[k].name, "port",
+							   vn->services[k].port, "apache",
+							   vn->services[k].apache, "weight",
+							   vn->services[k].weight, "health",
+							   policy_health_json(&vn->services[k])));
 		json_t *o = json_pack("{s:s, s:o, s:o}", "name", vn->name, "address",
 				      vnic_addr_json(vn, 0), "services", s);
 		if (o && vn->data_folder[0])
