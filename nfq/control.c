@@ -10,12 +10,12 @@
 #include "log.h"
 #include "nfqd.h"
 
-static json_t *sess_json(const struct sess_entry *e)
+static json_t *sess_json(const struct tbl_entry *e)
 {
 	struct cn_session s;
 	json_t *o;
 
-	sess_entry_to_session(e, &s);
+	tbl_entry_to_session(e, &s);
 	o = cn_session_to_json(&s);
 	if (o)
 		json_object_set_new(o, "source",
@@ -34,7 +34,7 @@ static json_t *cmd_status(struct nfqd *d, const json_t *req)
 						      "count", d->cfg.queue_count, "fanout",
 						      d->cfg.fanout));
 	json_object_set_new(r, "sessions",
-			    json_integer((json_int_t)(d->cfg.sessions.n + d->authd.n)));
+			    json_integer((json_int_t)tbl_count(d->sh.tbl)));
 	json_object_set_new(r, "queue_rule", json_string(queue_expr_name(d->qexpr)));
 	json_object_set_new(r, "fail_open", json_boolean(d->cfg.fail_open));
 	json_object_set_new(r, "uptime", json_integer((json_int_t)(time(NULL) - d->started)));
@@ -57,25 +57,20 @@ static json_t *cmd_stats(struct nfqd *d, const json_t *req)
 	return r;
 }
 
-/* The entry number i of the listing: config sessions first, then authd ones. */
-static const struct sess_entry *listed(const struct nfqd *d, size_t i)
-{
-	return i < d->cfg.sessions.n ? &d->cfg.sessions.v[i] : &d->authd.v[i - d->cfg.sessions.n];
-}
-
-/* Paged by size (docs/control.md, "Large replies"): from "offset" on, as many sessions as fit
- * one message; "next" is the offset of the following page when there is one. */
+/* Paged by size (docs/control.md, "Large replies"): from "offset" on (an entry number: entries
+ * never move), as many sessions as fit one message; "next" is the offset of the following
+ * page when there is one. */
 static json_t *cmd_sessions(struct nfqd *d, const json_t *req)
 {
-	size_t total = d->cfg.sessions.n + d->authd.n, used = 256, i;
+	size_t used = 256, pos = 0, at;
 	const json_t *off = json_object_get(req, "offset");
-	json_int_t start = 0;
+	const struct tbl_entry *e;
 	json_t *r, *a;
 
 	if (off && (!json_is_integer(off) || json_integer_value(off) < 0))
 		return ctl_reply_error("\"offset\" must be an integer >= 0");
 	if (off)
-		start = json_integer_value(off);
+		pos = (size_t)json_integer_value(off);
 	r = ctl_reply_ok();
 	a = json_array();
 	if (!r || !a) {
@@ -83,22 +78,20 @@ static json_t *cmd_sessions(struct nfqd *d, const json_t *req)
 		json_decref(a);
 		return NULL;
 	}
-	for (i = (size_t)start; i < total; i++) {
-		json_t *o = sess_json(listed(d, i));
+	for (at = pos; (e = tbl_next(d->sh.tbl, &pos)); at = pos) {
+		json_t *o = sess_json(e);
 		size_t sz = o ? ctl_json_size(o) + 1 : 0;
 
 		if (!o || (json_array_size(a) > 0 && used + sz > CTL_CHUNK_BUDGET)) {
 			json_decref(o);
+			json_object_set_new(r, "next", json_integer((json_int_t)at));
 			break;
 		}
 		used += sz;
 		json_array_append_new(a, o);
 	}
 	json_object_set_new(r, "sessions", a);
-	json_object_set_new(r, "total", json_integer((json_int_t)total));
-	if ((size_t)start + json_array_size(a) < total)
-		json_object_set_new(r, "next",
-				    json_integer(start + (json_int_t)json_array_size(a)));
+	json_object_set_new(r, "total", json_integer((json_int_t)tbl_count(d->sh.tbl)));
 	return r;
 }
 
@@ -122,35 +115,30 @@ static int parse_session_array(struct sess_list *out, const json_t *req, char *e
 			snprintf(err, errlen, "session %zu: %s", i, msg);
 			return -1;
 		}
-		if (sess_list_put(out, &s, SESS_SRC_AUTHD) < 0) {
+		if (sess_list_append(out, &s, SESS_SRC_AUTHD) < 0) {
 			snprintf(err, errlen, "out of memory");
 			return -1;
 		}
 	}
+	if (sess_list_dedup(out) < 0) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
 	return 0;
 }
 
-static json_t *apply_authd(struct nfqd *d, struct sess_list *next, size_t count,
-			   const char *field)
+static json_t *changed(struct nfqd *d, size_t count, const char *field)
 {
-	struct sess_list old = d->authd;
-	json_t *r;
+	json_t *r = ctl_reply_ok();
 
-	d->authd = *next;
-	if (nfqd_publish(d) < 0) {
-		d->authd = old;
-		sess_list_clear(next);
-		return ctl_reply_error("cannot publish the new session table (out of memory?)");
-	}
-	sess_list_clear(&old);
-	r = ctl_reply_ok();
+	nfqd_publish(d);
 	json_object_set_new(r, field, json_integer((json_int_t)count));
 	return r;
 }
 
 static json_t *cmd_session_add(struct nfqd *d, const json_t *req)
 {
-	struct sess_list next, add;
+	struct sess_list add;
 	char err[300];
 	size_t i;
 
@@ -159,24 +147,16 @@ static json_t *cmd_session_add(struct nfqd *d, const json_t *req)
 		sess_list_clear(&add);
 		return ctl_reply_error("%s", err);
 	}
-	/* the running list has unique keys: copy it, then put the new ones (replacing) */
-	if (sess_list_copy(&next, &d->authd) < 0) {
+	/* all or nothing: with the room reserved, no put fails */
+	if (tbl_reserve(d->sh.tbl, add.n) < 0) {
 		sess_list_clear(&add);
-		return ctl_reply_error("out of memory");
+		return ctl_reply_error("out of memory, or more than %u sessions", TBL_MAX_SESSIONS);
 	}
-	for (i = 0; i < add.n; i++) {
-		struct cn_session s;
-
-		sess_entry_to_session(&add.v[i], &s);
-		if (sess_list_put(&next, &s, SESS_SRC_AUTHD) < 0) {
-			sess_list_clear(&next);
-			sess_list_clear(&add);
-			return ctl_reply_error("out of memory");
-		}
-	}
+	for (i = 0; i < add.n; i++)
+		tbl_put(d->sh.tbl, &add.v[i]);
 	i = add.n;
 	sess_list_clear(&add);
-	return apply_authd(d, &next, i, "added");
+	return changed(d, i, "added");
 }
 
 /* One message, or one chunk of a chunked sync staged on this connection (stage.h): the
@@ -186,6 +166,7 @@ static json_t *cmd_session_sync(struct nfqd *d, struct ctl_client *c, const json
 	struct sess_list next;
 	char err[300];
 	json_t *r;
+	size_t n;
 	int rc;
 
 	sess_list_init(&next);
@@ -198,34 +179,30 @@ static json_t *cmd_session_sync(struct nfqd *d, struct ctl_client *c, const json
 		json_object_set_new(r, "more", json_true());
 		return r;
 	}
-	return apply_authd(d, &next, next.n, "sessions");
+	rc = tbl_sync_authd(d->sh.tbl, &next, NULL);
+	n = next.n;
+	sess_list_clear(&next);
+	if (rc < 0)
+		return ctl_reply_error("session-sync refused, the running table stays: out of "
+				       "memory, or more than %u sessions", TBL_MAX_SESSIONS);
+	return changed(d, n, "sessions");
 }
 
 /* What session-del removes. */
 struct del_match {
-	enum { DEL_KEYS, DEL_ID, DEL_CLIENT } kind;
-	const struct sess_list *keys;
+	enum { DEL_ID, DEL_CLIENT } kind;
 	cn_id_t id;
 	int family;
 	uint8_t client[16];
 };
 
-static bool del_match_fn(const struct sess_entry *e, const void *arg)
+static bool del_match_fn(const struct tbl_entry *e, const void *arg)
 {
 	const struct del_match *m = arg;
-	size_t i;
 
-	switch (m->kind) {
-	case DEL_ID:
-		return e->id == m->id;
-	case DEL_CLIENT:
-		return e->key.family == m->family && !memcmp(e->key.client, m->client, 16);
-	case DEL_KEYS:
-		for (i = 0; i < m->keys->n; i++)
-			if (!memcmp(&m->keys->v[i].key, &e->key, sizeof(e->key)))
-				return true;
-	}
-	return false;
+	if (m->kind == DEL_ID)
+		return tbl_entry_id(e) == m->id;
+	return e->key.family == m->family && !memcmp(e->key.client, m->client, 16);
 }
 
 /* {client, service, port} objects: parsed as sessions with a placeholder ID. */
@@ -255,7 +232,7 @@ static int parse_del_keys(struct sess_list *out, const json_t *arr, char *err, s
 			snprintf(err, errlen, "session %zu: %s", i, msg);
 			return -1;
 		}
-		if (sess_list_put(out, &s, SESS_SRC_AUTHD) < 0) {
+		if (sess_list_append(out, &s, SESS_SRC_AUTHD) < 0) {
 			snprintf(err, errlen, "out of memory");
 			return -1;
 		}
@@ -265,11 +242,11 @@ static int parse_del_keys(struct sess_list *out, const json_t *arr, char *err, s
 
 static json_t *cmd_session_del(struct nfqd *d, const json_t *req)
 {
-	struct sess_list keys, next;
+	struct sess_list keys;
 	struct del_match m;
 	const json_t *v;
 	char err[300];
-	size_t removed;
+	size_t removed = 0, i;
 
 	memset(&m, 0, sizeof(m));
 	sess_list_init(&keys);
@@ -278,8 +255,11 @@ static json_t *cmd_session_del(struct nfqd *d, const json_t *req)
 			sess_list_clear(&keys);
 			return ctl_reply_error("%s", err);
 		}
-		m.kind = DEL_KEYS;
-		m.keys = &keys;
+		/* by key: O(1) each */
+		for (i = 0; i < keys.n; i++)
+			removed += tbl_del(d->sh.tbl, &keys.v[i].key);
+		sess_list_clear(&keys);
+		return changed(d, removed, "removed");
 	} else if ((v = json_object_get(req, "id"))) {
 		enum cn_id_parse_err e = cn_id_parse(&m.id, json_string_value(v));
 
@@ -300,13 +280,9 @@ static json_t *cmd_session_del(struct nfqd *d, const json_t *req)
 	} else {
 		return ctl_reply_error("session-del needs \"sessions\", \"id\" or \"client\"");
 	}
-	if (sess_list_copy(&next, &d->authd) < 0) {
-		sess_list_clear(&keys);
-		return ctl_reply_error("out of memory");
-	}
-	removed = sess_list_remove_if(&next, del_match_fn, &m);
-	sess_list_clear(&keys);
-	return apply_authd(d, &next, removed, "removed");
+	/* by ID or client: one scan of the table */
+	removed = tbl_del_if(d->sh.tbl, del_match_fn, &m);
+	return changed(d, removed, "removed");
 }
 
 static json_t *cmd_reload(struct nfqd *d, const json_t *req)

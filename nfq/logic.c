@@ -30,9 +30,11 @@ static void set(struct nfq_result *res, enum nfq_verdict v, enum nfq_reason r)
 	res->reason = r;
 }
 
-static bool live(const struct sess_entry *e, uint64_t now)
+static bool live(const struct tbl_entry *e, uint64_t now)
 {
-	return e && (e->expires == 0 || now < e->expires);
+	uint32_t exp = e ? tbl_entry_expires(e) : 0;
+
+	return e && (exp == 0 || now < exp);
 }
 
 /* Write (or clear, id 0) the ID; on refusal the verdict is a counted drop. */
@@ -71,7 +73,7 @@ static void rewrite(const struct nfq_logic_cfg *cfg, const struct cn_pkt *p, uin
 
 /* A segment that must carry e's ID: accept (maybe stripping it) or drop with the reason. */
 static void check(const struct nfq_logic_cfg *cfg, const struct cn_pkt *p, uint8_t *buf,
-		  const struct sess_entry *e, enum cn_csum_state csum, struct nfq_result *res)
+		  const struct tbl_entry *e, enum cn_csum_state csum, struct nfq_result *res)
 {
 	cn_id_t got = cn_pkt_get_id(p, buf);
 
@@ -79,7 +81,7 @@ static void check(const struct nfq_logic_cfg *cfg, const struct cn_pkt *p, uint8
 		set(res, V_DROP, (p->tcp_flags & CN_TCP_FLAG_URG) ? R_DROP_URGENT : R_DROP_NO_ID);
 		return;
 	}
-	if (got != e->id) {
+	if (got != tbl_entry_id(e)) {
 		set(res, V_DROP, R_DROP_WRONG_ID);
 		return;
 	}
@@ -94,13 +96,13 @@ static void supervisor(const struct nfq_logic_cfg *cfg, const struct sess_table 
 		       uint64_t now, struct nfq_result *res)
 {
 	struct sess_key out, back;
-	const struct sess_entry *e;
+	const struct tbl_entry *e;
 
 	/* client -> service: write the ID */
 	sess_key_make(&out, p->family, p->saddr, p->daddr, p->dport);
 	e = tbl_lookup(t, &out);
 	if (live(e, now)) {
-		rewrite(cfg, p, buf, e->id, csum, R_EMBEDDED, res);
+		rewrite(cfg, p, buf, tbl_entry_id(e), csum, R_EMBEDDED, res);
 		return;
 	}
 	/* service -> client: check it */
@@ -126,7 +128,7 @@ static void provider(const struct nfq_logic_cfg *cfg, const struct sess_table *t
 		     uint64_t now, struct nfq_result *res)
 {
 	struct sess_key in, back;
-	const struct sess_entry *e;
+	const struct tbl_entry *e;
 	bool to_svc, from_svc;
 
 	to_svc = !tbl_has_services(t) || tbl_has_service(t, p->family, p->daddr, p->dport);
@@ -149,7 +151,7 @@ static void provider(const struct nfq_logic_cfg *cfg, const struct sess_table *t
 	sess_key_make(&back, p->family, p->daddr, p->saddr, p->sport);
 	e = tbl_lookup(t, &back);
 	if (live(e, now)) {
-		rewrite(cfg, p, buf, e->id, csum, R_EMBEDDED, res);
+		rewrite(cfg, p, buf, tbl_entry_id(e), csum, R_EMBEDDED, res);
 		return;
 	}
 	if (to_svc || from_svc) {

@@ -451,7 +451,8 @@ static void *thread_main(void *arg)
 			log_warn("queue %u: poll", t->queue);
 			break;
 		}
-		t->tbl = rcu_online(&t->sh->rcu, t->index);
+		rcu_online(&t->sh->rcu, t->index);
+		t->tbl = t->sh->tbl;
 		if (r > 0 && drain(t) < 0)
 			break;
 		if (t->nheld) {

@@ -22,6 +22,7 @@ struct nfq_thread;
 
 struct nfq_shared {
 	struct rcu rcu;
+	struct sess_table *tbl;     /* the live table (read inside rcu_online/offline) */
 	struct nfq_logic_cfg lcfg;
 	uint32_t mark_done;
 	uint32_t mark_write;
