@@ -5,7 +5,7 @@ noinst_LIBRARIES += nfq/libnfqcore.a
 # The pure parts (table, logic, config, snapshot swap), shared with the unit tests.
 nfq_libnfqcore_a_SOURCES = \
 	nfq/table.c nfq/table.h \
-	nfq/sesstab.c \
+	nfq/sesstab.c nfq/sesstab_bulk.c nfq/sesstab_int.h \
 	nfq/stage.c nfq/stage.h \
 	nfq/logic.c nfq/logic.h \
 	nfq/rcu.c nfq/rcu.h \

@@ -1,39 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* The live session table (table.h): lock-free readers, one writer, changes in place. */
-#include "table.h"
+#include "sesstab_int.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <sys/socket.h>
-
-#define SLOT_EMPTY 0u
-#define SLOT_TOMB 0xffffffffu
-#define MIN_SLOTS 16u
-
-enum { TE_LIVE = 1, TE_OVER_CONFIG = 2, TE_MARK = 4 };
-
-_Static_assert(sizeof(struct tbl_entry) == 64, "a session entry is 64 bytes");
-
-struct tbl_index {
-	uint32_t mask;              /* slots - 1, a power of two */
-	_Atomic uint32_t slot[];    /* entry number + 1, SLOT_EMPTY or SLOT_TOMB */
-};
-
-struct tbl_pending {
-	uint32_t idx;
-	uint64_t epoch;
-};
-
-struct tbl_heap_el {
-	uint32_t expires;
-	uint32_t idx;
-};
-
-struct svc_set {
-	uint32_t mask, count;
-	struct svc_entry v[];
-};
 
 /* 64-bit mix (splitmix64 finaliser) over the key, seeded per table so that a remote peer
  * cannot choose addresses that collide. */
@@ -60,14 +32,6 @@ static uint64_t hash_bytes(uint64_t seed, const void *p, size_t n)
 	w = 0;
 	memcpy(&w, b + i, n - i);
 	return mix(h ^ w ^ n);
-}
-
-static struct tbl_entry *entry_at(const struct sess_table *t, uint32_t idx)
-{
-	struct tbl_entry *c = atomic_load_explicit(&t->chunk[idx >> TBL_CHUNK_SHIFT],
-						   memory_order_relaxed);
-
-	return &c[idx & (TBL_CHUNK - 1)];
 }
 
 static struct tbl_index *index_new(uint32_t slots)
@@ -187,94 +151,6 @@ bool tbl_has_service(const struct sess_table *t, int family, const uint8_t *addr
 	return false;
 }
 
-/* --- the expiry heap (authd sessions with an expiry) ----------------------------------- */
-
-static void heap_set(struct sess_table *t, size_t pos, struct tbl_heap_el el)
-{
-	t->heap[pos] = el;
-	entry_at(t, el.idx)->heap = (uint32_t)pos + 1;
-}
-
-static void heap_up(struct sess_table *t, size_t pos)
-{
-	struct tbl_heap_el el = t->heap[pos];
-
-	while (pos > 0 && t->heap[(pos - 1) / 2].expires > el.expires) {
-		heap_set(t, pos, t->heap[(pos - 1) / 2]);
-		pos = (pos - 1) / 2;
-	}
-	heap_set(t, pos, el);
-}
-
-static void heap_down(struct sess_table *t, size_t pos)
-{
-	struct tbl_heap_el el = t->heap[pos];
-	size_t c;
-
-	while ((c = 2 * pos + 1) < t->nheap) {
-		if (c + 1 < t->nheap && t->heap[c + 1].expires < t->heap[c].expires)
-			c++;
-		if (t->heap[c].expires >= el.expires)
-			break;
-		heap_set(t, pos, t->heap[c]);
-		pos = c;
-	}
-	heap_set(t, pos, el);
-}
-
-static int heap_reserve(struct sess_table *t, size_t n)
-{
-	size_t cap = t->heap_cap ? t->heap_cap : 64;
-	struct tbl_heap_el *v;
-
-	if (t->nheap + n <= t->heap_cap)
-		return 0;
-	while (cap < t->nheap + n)
-		cap *= 2;
-	v = reallocarray(t->heap, cap, sizeof(*v));
-	if (!v)
-		return -1;
-	t->heap = v;
-	t->heap_cap = cap;
-	return 0;
-}
-
-static void heap_remove(struct sess_table *t, struct tbl_entry *e)
-{
-	size_t pos;
-
-	if (!e->heap)
-		return;
-	pos = e->heap - 1;
-	e->heap = 0;
-	if (pos == --t->nheap)
-		return;
-	heap_set(t, pos, t->heap[t->nheap]);
-	heap_up(t, pos);
-	heap_down(t, entry_at(t, t->heap[t->nheap].idx)->heap - 1);
-}
-
-/* Put idx in the heap at its expiry, or out of it (config sessions, no expiry). Room was
- * reserved by tbl_reserve. */
-static void heap_track(struct sess_table *t, uint32_t idx)
-{
-	struct tbl_entry *e = entry_at(t, idx);
-	uint32_t exp = tbl_entry_expires(e);
-
-	if (e->source != SESS_SRC_AUTHD || exp == 0) {
-		heap_remove(t, e);
-		return;
-	}
-	if (e->heap) {
-		t->heap[e->heap - 1].expires = exp;
-		heap_up(t, e->heap - 1);
-		heap_down(t, e->heap - 1);
-		return;
-	}
-	heap_set(t, t->nheap, (struct tbl_heap_el){.expires = exp, .idx = idx});
-	heap_up(t, t->nheap++);
-}
-
 /* --- entries --------------------------------------------------------------------------- */
 
 size_t tbl_reclaim(struct sess_table *t)
@@ -365,7 +241,7 @@ static uint32_t entry_alloc(struct sess_table *t)
 
 /* The slot holding k, or -1; *ins gets the slot where k would go (first tombstone or the
  * empty slot that ended the probe). */
-static int64_t find_slot(const struct sess_table *t, const struct tbl_index *ix,
+int64_t tbl_find_slot(const struct sess_table *t, const struct tbl_index *ix,
 			 const struct sess_key *k, uint32_t *ins)
 {
 	uint32_t i = (uint32_t)hash_bytes(t->seed, k, sizeof(*k)) & ix->mask, probes;
@@ -404,7 +280,7 @@ static int index_rebuild(struct sess_table *t, uint32_t slots)
 
 		if (v == SLOT_EMPTY || v == SLOT_TOMB)
 			continue;
-		find_slot(t, ix, &entry_at(t, v - 1)->key, &ins);
+		tbl_find_slot(t, ix, &entry_at(t, v - 1)->key, &ins);
 		atomic_store_explicit(&ix->slot[ins], v, memory_order_relaxed);
 	}
 	atomic_store_explicit(&t->index, ix, memory_order_release);
@@ -428,7 +304,7 @@ int tbl_reserve(struct sess_table *t, size_t n)
 
 	if (n > TBL_MAX_SESSIONS || t->count + n > TBL_MAX_SESSIONS)
 		return -1;
-	if (chunks_reserve(t, n) < 0 || heap_reserve(t, n) < 0)
+	if (chunks_reserve(t, n) < 0 || tbl_heap_reserve(t, n) < 0)
 		return -1;
 	/* at most 3/4 of the slots in use (tombstones count); a rebuild leaves at most 1/2, so
 	 * the next one is Omega(n) changes away */
@@ -454,7 +330,7 @@ static void entry_set(struct sess_table *t, uint32_t idx, const struct sess_entr
 	x->source = e->source;
 	memcpy(x->vnic, e->vnic, sizeof(x->vnic));
 	x->vnic[sizeof(x->vnic) - 1] = '\0';
-	heap_track(t, idx);
+	tbl_heap_track(t, idx);
 }
 
 static uint32_t slot_entry(const struct sess_table *t, int64_t pos)
@@ -474,7 +350,7 @@ int tbl_put(struct sess_table *t, const struct sess_entry *e)
 	if (tbl_reserve(t, 1) < 0)
 		return -1;
 	ix = atomic_load_explicit(&t->index, memory_order_relaxed);
-	pos = find_slot(t, ix, &e->key, &ins);
+	pos = tbl_find_slot(t, ix, &e->key, &ins);
 	if (pos >= 0) {
 		idx = slot_entry(t, pos);
 		x = entry_at(t, idx);
@@ -522,7 +398,7 @@ static void unlink_slot(struct sess_table *t, int64_t pos)
 	uint32_t idx = slot_entry(t, pos);
 	struct tbl_entry *x = entry_at(t, idx);
 
-	heap_remove(t, x);
+	tbl_heap_remove(t, x);
 	x->flags = 0;
 	atomic_store_explicit(&ix->slot[pos], SLOT_TOMB, memory_order_release);
 	t->count--;
@@ -531,7 +407,7 @@ static void unlink_slot(struct sess_table *t, int64_t pos)
 
 /* After deletions: a smaller index when mostly empty (a failure keeps the bigger one). Not
  * inside a batch, whose reservation it would undo. */
-static void maybe_shrink(struct sess_table *t)
+void tbl_maybe_shrink(struct sess_table *t)
 {
 	struct tbl_index *ix = atomic_load_explicit(&t->index, memory_order_relaxed);
 
@@ -540,7 +416,7 @@ static void maybe_shrink(struct sess_table *t)
 }
 
 /* The authd session in slot pos goes: the config one with its key comes back, if any. */
-static void drop_authd(struct sess_table *t, int64_t pos)
+void tbl_drop_authd(struct sess_table *t, int64_t pos)
 {
 	uint32_t idx = slot_entry(t, pos);
 	struct tbl_entry *x = entry_at(t, idx);
@@ -558,12 +434,12 @@ bool tbl_del(struct sess_table *t, const struct sess_key *k)
 {
 	struct tbl_index *ix = atomic_load_explicit(&t->index, memory_order_relaxed);
 	uint32_t ins;
-	int64_t pos = find_slot(t, ix, k, &ins);
+	int64_t pos = tbl_find_slot(t, ix, k, &ins);
 
 	if (pos < 0 || entry_at(t, slot_entry(t, pos))->source != SESS_SRC_AUTHD)
 		return false;
-	drop_authd(t, pos);
-	maybe_shrink(t);
+	tbl_drop_authd(t, pos);
+	tbl_maybe_shrink(t);
 	return true;
 }
 
@@ -572,7 +448,7 @@ static void config_gone(struct sess_table *t, const struct sess_key *k)
 {
 	struct tbl_index *ix = atomic_load_explicit(&t->index, memory_order_relaxed);
 	uint32_t ins;
-	int64_t pos = find_slot(t, ix, k, &ins);
+	int64_t pos = tbl_find_slot(t, ix, k, &ins);
 	struct tbl_entry *x;
 
 	if (pos < 0)
@@ -604,7 +480,7 @@ int tbl_set_config(struct sess_table *t, const struct sess_list *cfg)
 		next.v[i].source = SESS_SRC_CONFIG;
 		tbl_put(t, &next.v[i]); /* reserved: cannot fail */
 	}
-	maybe_shrink(t);
+	tbl_maybe_shrink(t);
 	return 0;
 }
 
@@ -633,167 +509,4 @@ int tbl_set_services(struct sess_table *t, const struct svc_list *svcs)
 	}
 	retire(t, atomic_exchange(&t->svcs, s), index_free);
 	return 0;
-}
-
-/* Calls fn on every live authd entry (by slot). A deletion leaves a tombstone, so the scan
- * of this index stays valid (no rebuild happens inside). */
-static void each_authd(struct sess_table *t, void (*fn)(struct sess_table *t, int64_t pos,
-							 struct tbl_entry *x, void *arg),
-		       void *arg)
-{
-	struct tbl_index *ix = atomic_load_explicit(&t->index, memory_order_relaxed);
-	uint32_t i;
-
-	for (i = 0; i <= ix->mask; i++) {
-		uint32_t v = atomic_load_explicit(&ix->slot[i], memory_order_relaxed);
-		struct tbl_entry *x;
-
-		if (v == SLOT_EMPTY || v == SLOT_TOMB)
-			continue;
-		x = entry_at(t, v - 1);
-		if (x->source == SESS_SRC_AUTHD)
-			fn(t, i, x, arg);
-	}
-}
-
-static void unmark(struct sess_table *t, int64_t pos, struct tbl_entry *x, void *arg)
-{
-	(void)t, (void)pos, (void)arg;
-	x->flags &= (uint8_t)~TE_MARK;
-}
-
-static void sweep_unmarked(struct sess_table *t, int64_t pos, struct tbl_entry *x, void *arg)
-{
-	if (x->flags & TE_MARK)
-		return;
-	drop_authd(t, pos);
-	++*(size_t *)arg;
-}
-
-int tbl_sync_authd(struct sess_table *t, const struct sess_list *l, size_t *removed)
-{
-	struct tbl_index *ix = atomic_load_explicit(&t->index, memory_order_relaxed);
-	size_t i, fresh = 0, gone = 0;
-	uint32_t ins;
-
-	for (i = 0; i < l->n; i++)
-		if (find_slot(t, ix, &l->v[i].key, &ins) < 0)
-			fresh++;
-	if (tbl_reserve(t, fresh) < 0 || heap_reserve(t, l->n) < 0)
-		return -1;
-	each_authd(t, unmark, NULL);
-	for (i = 0; i < l->n; i++) {
-		struct sess_entry e = l->v[i];
-
-		e.source = SESS_SRC_AUTHD;
-		tbl_put(t, &e); /* reserved: cannot fail */
-	}
-	each_authd(t, sweep_unmarked, &gone);
-	maybe_shrink(t);
-	if (removed)
-		*removed = gone;
-	return 0;
-}
-
-struct del_if_arg {
-	bool (*match)(const struct tbl_entry *e, const void *arg);
-	const void *arg;
-	size_t n;
-};
-
-static void del_matching(struct sess_table *t, int64_t pos, struct tbl_entry *x, void *arg)
-{
-	struct del_if_arg *a = arg;
-
-	if (!a->match(x, a->arg))
-		return;
-	drop_authd(t, pos);
-	a->n++;
-}
-
-size_t tbl_del_if(struct sess_table *t, bool (*match)(const struct tbl_entry *e, const void *arg),
-		  const void *arg)
-{
-	struct del_if_arg a = {.match = match, .arg = arg};
-
-	each_authd(t, del_matching, &a);
-	maybe_shrink(t);
-	return a.n;
-}
-
-size_t tbl_expire(struct sess_table *t, uint64_t now, size_t max, bool *more)
-{
-	struct tbl_index *ix = atomic_load_explicit(&t->index, memory_order_relaxed);
-	size_t n = 0;
-	uint32_t ins;
-
-	while (t->nheap > 0 && t->heap[0].expires <= now && n < max) {
-		struct tbl_entry *x = entry_at(t, t->heap[0].idx);
-
-		drop_authd(t, find_slot(t, ix, &x->key, &ins));
-		n++;
-	}
-	if (more)
-		*more = t->nheap > 0 && t->heap[0].expires <= now;
-	maybe_shrink(t);
-	return n;
-}
-
-const struct tbl_entry *tbl_next(const struct sess_table *t, size_t *pos)
-{
-	for (; *pos < t->hwm; (*pos)++) {
-		const struct tbl_entry *x = entry_at(t, (uint32_t)*pos);
-
-		if (x->flags & TE_LIVE) {
-			(*pos)++;
-			return x;
-		}
-	}
-	return NULL;
-}
-
-void tbl_entry_to_session(const struct tbl_entry *e, struct cn_session *out)
-{
-	memset(out, 0, sizeof(*out));
-	out->family = e->key.family;
-	memcpy(out->client, e->key.client, 16);
-	memcpy(out->service, e->key.service, 16);
-	out->port = e->key.port;
-	out->id = tbl_entry_id(e);
-	memcpy(out->vnic, e->vnic, sizeof(out->vnic));
-	out->expires = tbl_entry_expires(e);
-}
-
-int tbl_to_list(const struct sess_table *t, struct sess_list *l)
-{
-	const struct tbl_entry *x;
-	size_t pos = 0;
-
-	while ((x = tbl_next(t, &pos))) {
-		struct sess_entry e = {.key = x->key, .id = tbl_entry_id(x), .source = x->source,
-				       .used = 1, .expires = tbl_entry_expires(x)};
-
-		memcpy(e.vnic, x->vnic, sizeof(e.vnic));
-		if (sess_list_push(l, &e) < 0)
-			return -1;
-	}
-	return 0;
-}
-
-struct sess_table *tbl_build(const struct sess_list *sessions, const struct svc_list *svcs)
-{
-	struct sess_table *t = tbl_new(NULL);
-	size_t i;
-
-	if (!t || tbl_set_services(t, svcs) < 0) {
-		tbl_free(t);
-		return NULL;
-	}
-	for (i = 0; sessions && i < sessions->n; i++) {
-		if (tbl_put(t, &sessions->v[i]) < 0) {
-			tbl_free(t);
-			return NULL;
-		}
-	}
-	return t;
 }

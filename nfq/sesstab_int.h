@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: MIT */
+/* The live session table's parts shared by sesstab.c (index, entries, changes) and
+ * sesstab_bulk.c (expiry heap, sync, scans, listing). Not for other files: use table.h. */
+#ifndef COOPNET_NFQ_SESSTAB_INT_H
+#define COOPNET_NFQ_SESSTAB_INT_H
+
+#include "table.h"
+
+#define SLOT_EMPTY 0u
+#define SLOT_TOMB 0xffffffffu
+#define MIN_SLOTS 16u
+
+enum { TE_LIVE = 1, TE_OVER_CONFIG = 2, TE_MARK = 4 };
+
+_Static_assert(sizeof(struct tbl_entry) == 64, "a session entry is 64 bytes");
+
+struct tbl_index {
+	uint32_t mask;              /* slots - 1, a power of two */
+	_Atomic uint32_t slot[];    /* entry number + 1, SLOT_EMPTY or SLOT_TOMB */
+};
+
+struct tbl_pending {
+	uint32_t idx;
+	uint64_t epoch;
+};
+
+struct tbl_heap_el {
+	uint32_t expires;
+	uint32_t idx;
+};
+
+struct svc_set {
+	uint32_t mask, count;
+	struct svc_entry v[];
+};
+
+static inline struct tbl_entry *entry_at(const struct sess_table *t, uint32_t idx)
+{
+	struct tbl_entry *c = atomic_load_explicit(&t->chunk[idx >> TBL_CHUNK_SHIFT],
+						   memory_order_relaxed);
+
+	return &c[idx & (TBL_CHUNK - 1)];
+}
+
+/* sesstab.c */
+/* The slot holding k, or -1; *ins gets the slot where k would go. */
+int64_t tbl_find_slot(const struct sess_table *t, const struct tbl_index *ix,
+		  const struct sess_key *k, uint32_t *ins);
+/* The authd session in slot pos goes: the config one with its key comes back, if any. */
+void tbl_drop_authd(struct sess_table *t, int64_t pos);
+/* After deletions: a smaller index when mostly empty. */
+void tbl_maybe_shrink(struct sess_table *t);
+
+/* sesstab_bulk.c: the expiry heap */
+int tbl_heap_reserve(struct sess_table *t, size_t n);
+void tbl_heap_remove(struct sess_table *t, struct tbl_entry *e);
+/* Put idx in the heap at its expiry, or out of it (config sessions, no expiry). */
+void tbl_heap_track(struct sess_table *t, uint32_t idx);
+
+#endif
