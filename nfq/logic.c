@@ -71,9 +71,11 @@ static void rewrite(const struct nfq_logic_cfg *cfg, const struct cn_pkt *p, uin
 		set(res, V_DROP, R_DROP_TRUNCATED);
 }
 
-/* A segment that must carry e's ID: accept (maybe stripping it) or drop with the reason. */
+/* A segment that must carry e's ID (or, just after a renewal, its previous one): accept
+ * (maybe stripping it) or drop with the reason. */
 static void check(const struct nfq_logic_cfg *cfg, const struct cn_pkt *p, uint8_t *buf,
-		  const struct tbl_entry *e, enum cn_csum_state csum, struct nfq_result *res)
+		  const struct tbl_entry *e, enum cn_csum_state csum, uint64_t now,
+		  struct nfq_result *res)
 {
 	cn_id_t got = cn_pkt_get_id(p, buf);
 
@@ -81,7 +83,7 @@ static void check(const struct nfq_logic_cfg *cfg, const struct cn_pkt *p, uint8
 		set(res, V_DROP, (p->tcp_flags & CN_TCP_FLAG_URG) ? R_DROP_URGENT : R_DROP_NO_ID);
 		return;
 	}
-	if (got != tbl_entry_id(e)) {
+	if (!tbl_entry_accepts(e, got, now)) {
 		set(res, V_DROP, R_DROP_WRONG_ID);
 		return;
 	}
@@ -109,7 +111,7 @@ static void supervisor(const struct nfq_logic_cfg *cfg, const struct sess_table 
 	sess_key_make(&back, p->family, p->daddr, p->saddr, p->sport);
 	e = tbl_lookup(t, &back);
 	if (live(e, now)) {
-		check(cfg, p, buf, e, csum, res);
+		check(cfg, p, buf, e, csum, now, res);
 		return;
 	}
 	/* No session. The first SYN of a client to an overlay service waits for authd. */
@@ -139,7 +141,7 @@ static void provider(const struct nfq_logic_cfg *cfg, const struct sess_table *t
 		sess_key_make(&in, p->family, p->saddr, p->daddr, p->dport);
 		e = tbl_lookup(t, &in);
 		if (live(e, now)) {
-			check(cfg, p, buf, e, csum, res);
+			check(cfg, p, buf, e, csum, now, res);
 			return;
 		}
 		if (tbl_has_services(t)) {

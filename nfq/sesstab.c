@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <time.h>
 
 /* 64-bit mix (splitmix64 finaliser) over the key, seeded per table so that a remote peer
  * cannot choose addresses that collide. */
@@ -56,6 +57,11 @@ static void retire(struct sess_table *t, void *p, void (*fn)(void *))
 		fn(p);
 }
 
+static uint64_t unix_now(void)
+{
+	return (uint64_t)time(NULL);
+}
+
 struct sess_table *tbl_new(struct rcu *rcu)
 {
 	struct sess_table *t = calloc(1, sizeof(*t));
@@ -66,6 +72,7 @@ struct sess_table *tbl_new(struct rcu *rcu)
 	if (getrandom(&t->seed, sizeof(t->seed), GRND_NONBLOCK) != sizeof(t->seed))
 		t->seed = (uint64_t)(uintptr_t)t ^ 0x9e3779b97f4a7c15ULL;
 	t->rcu = rcu;
+	t->clock = unix_now;
 	ix = index_new(MIN_SLOTS);
 	if (!ix) {
 		free(t);
@@ -182,7 +189,7 @@ static void entry_retire(struct sess_table *t, uint32_t idx)
 			t->pend = v;
 			t->pend_cap = cap;
 		} else {
-			/* no memory to remember it: never reuse it (a leak of 64 bytes) */
+			/* no memory to remember it: never reuse it (a leak of one entry) */
 			return;
 		}
 	}
@@ -320,12 +327,23 @@ static uint32_t clamp_expires(uint64_t expires)
 	return expires > UINT32_MAX ? 0 : (uint32_t)expires;
 }
 
-/* The values of e into x (live, key already set). */
-static void entry_set(struct sess_table *t, uint32_t idx, const struct sess_entry *e)
+/* The values of e into x (live, key already set). renewal: a live session gets e's ID, and
+ * a different old one stays valid for the grace time. */
+static void entry_set(struct sess_table *t, uint32_t idx, const struct sess_entry *e,
+		      bool renewal)
 {
 	struct tbl_entry *x = entry_at(t, idx);
+	uint32_t old = atomic_load_explicit(&x->ids, memory_order_relaxed) & 0xffff;
 
-	atomic_store_explicit(&x->id, e->id, memory_order_relaxed);
+	if (renewal && old != e->id) {
+		/* the time first: a reader that sees the new pair sees a valid window */
+		atomic_store_explicit(&x->prev_until,
+				      clamp_expires(t->clock() + TBL_RENEW_GRACE_S),
+				      memory_order_relaxed);
+		atomic_store_explicit(&x->ids, e->id | old << 16, memory_order_release);
+	} else if (!renewal) {
+		atomic_store_explicit(&x->ids, e->id, memory_order_relaxed);
+	}
 	atomic_store_explicit(&x->expires, clamp_expires(e->expires), memory_order_relaxed);
 	x->source = e->source;
 	memcpy(x->vnic, e->vnic, sizeof(x->vnic));
@@ -361,7 +379,7 @@ int tbl_put(struct sess_table *t, const struct sess_entry *e)
 		}
 		if (e->source == SESS_SRC_AUTHD && x->source == SESS_SRC_CONFIG)
 			x->flags |= TE_OVER_CONFIG;
-		entry_set(t, idx, e);
+		entry_set(t, idx, e, true);
 		return 0;
 	}
 	idx = entry_alloc(t);
@@ -369,7 +387,9 @@ int tbl_put(struct sess_table *t, const struct sess_entry *e)
 	x->key = e->key;
 	x->flags = TE_LIVE | TE_MARK;
 	x->heap = 0;
-	entry_set(t, idx, e);
+	atomic_store_explicit(&x->ids, 0, memory_order_relaxed);
+	atomic_store_explicit(&x->prev_until, 0, memory_order_relaxed);
+	entry_set(t, idx, e, false);
 	if (atomic_load_explicit(&ix->slot[ins], memory_order_relaxed) == SLOT_EMPTY)
 		t->used++;
 	/* publish: a reader that finds the slot sees the whole entry */
@@ -424,7 +444,7 @@ void tbl_drop_authd(struct sess_table *t, int64_t pos)
 
 	if ((x->flags & TE_OVER_CONFIG) && (c = config_find(t, &x->key))) {
 		x->flags &= (uint8_t)~TE_OVER_CONFIG;
-		entry_set(t, idx, c);
+		entry_set(t, idx, c, false);
 		return;
 	}
 	unlink_slot(t, pos);

@@ -12,7 +12,7 @@
 
 enum { TE_LIVE = 1, TE_OVER_CONFIG = 2, TE_MARK = 4 };
 
-_Static_assert(sizeof(struct tbl_entry) == 64, "a session entry is 64 bytes");
+_Static_assert(sizeof(struct tbl_entry) == 72, "a session entry is 72 bytes");
 
 struct tbl_index {
 	uint32_t mask;              /* slots - 1, a power of two */

@@ -5,7 +5,7 @@
  * locks by the queue threads, plus the set of services (family, address, port) the worker
  * serves.
  *
- * Layout (sesstab.c): entries of 64 bytes in chunks of TBL_CHUNK that never move; an
+ * Layout (sesstab.c): entries of 72 bytes in chunks of TBL_CHUNK that never move; an
  * open-addressing index of 32-bit entry numbers (linear probing, tombstones); an expiry heap
  * of the authd sessions that expire. A reader loads the index with acquire, follows a slot to
  * an entry, compares the key. The writer
@@ -100,18 +100,24 @@ int svc_list_add(struct svc_list *l, int family, const uint8_t *addr, uint16_t p
 /* --- the live table (sesstab.c) ------------------------------------------------------ */
 
 #define TBL_CHUNK_SHIFT 12
-#define TBL_CHUNK (1u << TBL_CHUNK_SHIFT)      /* entries per chunk (256 KiB) */
+#define TBL_CHUNK (1u << TBL_CHUNK_SHIFT)      /* entries per chunk (288 KiB) */
 #define TBL_MAX_CHUNKS 1024
 #define TBL_MAX_SESSIONS (TBL_CHUNK * TBL_MAX_CHUNKS) /* 4,194,304 */
 
-/* One session. The readers use key, id and expires only; the rest is the main thread's. */
+/* How long a session's previous ID stays valid after a renewal (segments in flight). */
+#define TBL_RENEW_GRACE_S 30
+
+/* One session. The readers use key, ids, expires and prev_until; the rest is the main
+ * thread's. */
 struct tbl_entry {
 	struct sess_key key;       /* fixed while the entry is live */
-	_Atomic uint16_t id;
+	_Atomic uint32_t ids;      /* ID | previous ID << 16 (0: none) */
+	_Atomic uint32_t expires;  /* Unix seconds, 0 = never (later than 2106: never) */
+	_Atomic uint32_t prev_until; /* Unix seconds: the previous ID is accepted before it */
+	uint32_t heap;             /* position in the expiry heap + 1 (0: none); free: next free */
 	uint8_t source;            /* enum sess_source */
 	uint8_t flags;             /* TE_* */
-	_Atomic uint32_t expires;  /* Unix seconds, 0 = never (later than 2106: never) */
-	uint32_t heap;             /* position in the expiry heap + 1 (0: none); free: next free */
+	uint16_t pad;
 	char vnic[16];
 };
 
@@ -136,6 +142,7 @@ struct sess_table {
 	struct tbl_heap_el *heap;   /* authd sessions that expire, earliest first */
 	size_t nheap, heap_cap;
 	struct sess_list cfg;       /* copy of the config sessions, sorted by key */
+	uint64_t (*clock)(void);    /* Unix seconds (renewal grace); tests set their own */
 };
 
 /* A new empty table. Deleted entries and old indexes wait for rcu's readers (rcu may be
@@ -152,7 +159,18 @@ bool tbl_has_service(const struct sess_table *t, int family, const uint8_t *addr
 bool tbl_has_services(const struct sess_table *t);
 static inline cn_id_t tbl_entry_id(const struct tbl_entry *e)
 {
-	return atomic_load_explicit(&e->id, memory_order_relaxed);
+	return (cn_id_t)(atomic_load_explicit(&e->ids, memory_order_relaxed) & 0xffff);
+}
+/* Does e accept a segment carrying got at now: its ID, or its previous one within
+ * TBL_RENEW_GRACE_S of a renewal? */
+static inline bool tbl_entry_accepts(const struct tbl_entry *e, cn_id_t got, uint64_t now)
+{
+	uint32_t ids = atomic_load_explicit(&e->ids, memory_order_acquire);
+
+	if (got == (ids & 0xffff))
+		return true;
+	return got != 0 && got == (ids >> 16) &&
+	       now < atomic_load_explicit(&e->prev_until, memory_order_relaxed);
 }
 static inline uint32_t tbl_entry_expires(const struct tbl_entry *e)
 {
@@ -164,7 +182,8 @@ static inline uint32_t tbl_entry_expires(const struct tbl_entry *e)
  * or more than TBL_MAX_SESSIONS). */
 int tbl_reserve(struct sess_table *t, size_t n);
 /* Add or replace e (its source says which). An authd session hides a config one with the
- * same key; a config put under an authd session only records that it is there. 0 or -1
+ * same key; a config put under an authd session only records that it is there. A new ID for
+ * a live session (a renewal) keeps the old one valid for TBL_RENEW_GRACE_S. 0 or -1
  * (memory or full; nothing changed). O(1) amortised, O(log n) with an expiry. */
 int tbl_put(struct sess_table *t, const struct sess_entry *e);
 /* Delete the authd session with key k: the config one with the key comes back, if any.
