@@ -99,25 +99,32 @@ void tbl_free(struct sess_table *t)
 	free(t);
 }
 
+uint64_t tbl_key_hash(const struct sess_table *t, const struct sess_key *k)
+{
+	return hash_bytes(t->seed, k, sizeof(*k));
+}
+
 /* --- readers --------------------------------------------------------------------------- */
 
 const struct tbl_entry *tbl_lookup(const struct sess_table *t, const struct sess_key *k)
 {
 	const struct tbl_index *ix;
 	uint32_t i, probes;
+	uint64_t h;
 
 	if (!t)
 		return NULL;
 	ix = atomic_load_explicit(&t->index, memory_order_acquire);
-	i = (uint32_t)hash_bytes(t->seed, k, sizeof(*k)) & ix->mask;
+	h = hash_bytes(t->seed, k, sizeof(*k));
+	i = (uint32_t)h & ix->mask;
 	/* at most 3/4 of the slots are used: an empty one is always reached; bound it anyway */
 	for (probes = 0; probes <= ix->mask; probes++) {
 		uint32_t v = atomic_load_explicit(&ix->slot[i], memory_order_acquire);
 
 		if (v == SLOT_EMPTY)
 			return NULL;
-		if (v != SLOT_TOMB) {
-			const struct tbl_entry *e = entry_at(t, v - 1);
+		if (slot_match(v, h)) {
+			const struct tbl_entry *e = entry_at(t, slot_idx(v));
 
 			if (memcmp(&e->key, k, sizeof(*k)) == 0)
 				return e;
@@ -251,7 +258,8 @@ static uint32_t entry_alloc(struct sess_table *t)
 int64_t tbl_find_slot(const struct sess_table *t, const struct tbl_index *ix,
 			 const struct sess_key *k, uint32_t *ins)
 {
-	uint32_t i = (uint32_t)hash_bytes(t->seed, k, sizeof(*k)) & ix->mask, probes;
+	uint64_t h = hash_bytes(t->seed, k, sizeof(*k));
+	uint32_t i = (uint32_t)h & ix->mask, probes;
 	bool have_ins = false;
 
 	for (probes = 0; probes <= ix->mask; probes++) {
@@ -265,7 +273,7 @@ int64_t tbl_find_slot(const struct sess_table *t, const struct tbl_index *ix,
 		if (v == SLOT_TOMB) {
 			if (!have_ins)
 				*ins = i, have_ins = true;
-		} else if (!memcmp(&entry_at(t, v - 1)->key, k, sizeof(*k))) {
+		} else if (slot_match(v, h) && !memcmp(&entry_at(t, slot_idx(v))->key, k, sizeof(*k))) {
 			return i;
 		}
 		i = (i + 1) & ix->mask;
@@ -287,7 +295,7 @@ static int index_rebuild(struct sess_table *t, uint32_t slots)
 
 		if (v == SLOT_EMPTY || v == SLOT_TOMB)
 			continue;
-		tbl_find_slot(t, ix, &entry_at(t, v - 1)->key, &ins);
+		tbl_find_slot(t, ix, &entry_at(t, slot_idx(v))->key, &ins);
 		atomic_store_explicit(&ix->slot[ins], v, memory_order_relaxed);
 	}
 	atomic_store_explicit(&t->index, ix, memory_order_release);
@@ -355,7 +363,7 @@ static uint32_t slot_entry(const struct sess_table *t, int64_t pos)
 {
 	struct tbl_index *ix = atomic_load_explicit(&t->index, memory_order_relaxed);
 
-	return atomic_load_explicit(&ix->slot[pos], memory_order_relaxed) - 1;
+	return slot_idx(atomic_load_explicit(&ix->slot[pos], memory_order_relaxed));
 }
 
 int tbl_put(struct sess_table *t, const struct sess_entry *e)
@@ -393,7 +401,8 @@ int tbl_put(struct sess_table *t, const struct sess_entry *e)
 	if (atomic_load_explicit(&ix->slot[ins], memory_order_relaxed) == SLOT_EMPTY)
 		t->used++;
 	/* publish: a reader that finds the slot sees the whole entry */
-	atomic_store_explicit(&ix->slot[ins], idx + 1, memory_order_release);
+	atomic_store_explicit(&ix->slot[ins], slot_make(idx, tbl_key_hash(t, &e->key)),
+			      memory_order_release);
 	t->count++;
 	return 0;
 }

@@ -108,7 +108,7 @@ static void each_authd(struct sess_table *t, void (*fn)(struct sess_table *t, in
 
 		if (v == SLOT_EMPTY || v == SLOT_TOMB)
 			continue;
-		x = entry_at(t, v - 1);
+		x = entry_at(t, slot_idx(v));
 		if (x->source == SESS_SRC_AUTHD)
 			fn(t, i, x, arg);
 	}

@@ -6,8 +6,30 @@
 
 #include "table.h"
 
+/* An index slot: SLOT_EMPTY, SLOT_TOMB, or the top 9 bits of the key's hash (a tag: a probe
+ * reads the entry only when it matches) above the entry number + 1 (23 bits). */
 #define SLOT_EMPTY 0u
 #define SLOT_TOMB 0xffffffffu
+#define SLOT_IDX_BITS 23
+#define SLOT_IDX_MASK ((1u << SLOT_IDX_BITS) - 1)
+_Static_assert(TBL_MAX_SESSIONS < SLOT_IDX_MASK - 1, "entry numbers fit a slot");
+
+static inline uint32_t slot_make(uint32_t idx, uint64_t hash)
+{
+	return (uint32_t)(hash >> (64 - (32 - SLOT_IDX_BITS))) << SLOT_IDX_BITS | (idx + 1);
+}
+
+static inline uint32_t slot_idx(uint32_t v)
+{
+	return (v & SLOT_IDX_MASK) - 1;
+}
+
+/* A live slot whose tag matches hash. */
+static inline bool slot_match(uint32_t v, uint64_t hash)
+{
+	return v != SLOT_EMPTY && v != SLOT_TOMB &&
+	       v >> SLOT_IDX_BITS == (uint32_t)(hash >> (64 - (32 - SLOT_IDX_BITS)));
+}
 #define MIN_SLOTS 16u
 
 enum { TE_LIVE = 1, TE_OVER_CONFIG = 2, TE_MARK = 4 };
@@ -43,6 +65,7 @@ static inline struct tbl_entry *entry_at(const struct sess_table *t, uint32_t id
 }
 
 /* sesstab.c */
+uint64_t tbl_key_hash(const struct sess_table *t, const struct sess_key *k);
 /* The slot holding k, or -1; *ins gets the slot where k would go. */
 int64_t tbl_find_slot(const struct sess_table *t, const struct tbl_index *ix,
 		  const struct sess_key *k, uint32_t *ins);
