@@ -156,7 +156,7 @@ static void run(struct nfqd *d, int sfd)
 {
 	enum { NFIX = 4 };
 	struct pollfd pfd[NFIX + MAX_CLIENTS];
-	time_t last_purge = time(NULL), last_expire = 0;
+	time_t last_svc_sync = time(NULL), last_expire = 0;
 	bool expire_more = false;
 	int timeout;
 	uint64_t ev;
@@ -203,10 +203,10 @@ static void run(struct nfqd *d, int sfd)
 			last_expire = time(NULL);
 			expire_more = nfqd_expire(d, (uint64_t)last_expire);
 		}
-		if (time(NULL) - last_purge >= 5) {
+		if (time(NULL) - last_svc_sync >= 5) {
 			if (d->cfg.mode == MODE_KERNEL)
 				kmode_svc_sync(&d->cfg); /* safety net; a no-op when in step */
-			last_purge = time(NULL);
+			last_svc_sync = time(NULL);
 		}
 	}
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The NFQUEUE side of coopnet-nfq: one thread per queue, each on its own netlink socket,
- * reading packets in batches, deciding with nfq_decide() on the current session snapshot,
+ * reading packets in batches, deciding with nfq_decide() on the live session table,
  * and answering with batched verdicts where the packet is unmodified.
  */
 #ifndef COOPNET_NFQ_WORKER_H
