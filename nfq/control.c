@@ -17,9 +17,22 @@ static json_t *sess_json(const struct tbl_entry *e)
 
 	tbl_entry_to_session(e, &s);
 	o = cn_session_to_json(&s);
-	if (o)
-		json_object_set_new(o, "source",
-				    json_string(e->source == SESS_SRC_AUTHD ? "authd" : "config"));
+	if (!o)
+		return NULL;
+	json_object_set_new(o, "source",
+			    json_string(e->source == SESS_SRC_AUTHD ? "authd" : "config"));
+	/* queue mode: what the queue threads saw (docs/control.md) */
+	json_object_set_new(o, "last_seen", json_integer(atomic_load_explicit(
+						 &e->last_seen, memory_order_relaxed)));
+	json_object_set_new(o, "traffic", json_pack(
+		"{s:{s:I, s:I}, s:{s:I, s:I}, s:{s:I, s:I, s:I}}",
+		"segments", "in", (json_int_t)atomic_load(&e->segs[0]),
+		"out", (json_int_t)atomic_load(&e->segs[1]),
+		"bytes", "in", (json_int_t)atomic_load(&e->bytes[0]),
+		"out", (json_int_t)atomic_load(&e->bytes[1]),
+		"drops", "no_id", (json_int_t)atomic_load(&e->drops[TBL_DROP_NO_ID]),
+		"wrong_id", (json_int_t)atomic_load(&e->drops[TBL_DROP_WRONG_ID]),
+		"other", (json_int_t)atomic_load(&e->drops[TBL_DROP_OTHER])));
 	return o;
 }
 

@@ -104,6 +104,7 @@ static void supervisor(const struct nfq_logic_cfg *cfg, const struct sess_table 
 	sess_key_make(&out, p->family, p->saddr, p->daddr, p->dport);
 	e = tbl_lookup(t, &out);
 	if (live(e, now)) {
+		res->sess = e;
 		rewrite(cfg, p, buf, tbl_entry_id(e), csum, R_EMBEDDED, res);
 		return;
 	}
@@ -111,6 +112,8 @@ static void supervisor(const struct nfq_logic_cfg *cfg, const struct sess_table 
 	sess_key_make(&back, p->family, p->daddr, p->saddr, p->sport);
 	e = tbl_lookup(t, &back);
 	if (live(e, now)) {
+		res->sess = e;
+		res->sess_dir = 1;
 		check(cfg, p, buf, e, csum, now, res);
 		return;
 	}
@@ -141,6 +144,7 @@ static void provider(const struct nfq_logic_cfg *cfg, const struct sess_table *t
 		sess_key_make(&in, p->family, p->saddr, p->daddr, p->dport);
 		e = tbl_lookup(t, &in);
 		if (live(e, now)) {
+			res->sess = e;
 			check(cfg, p, buf, e, csum, now, res);
 			return;
 		}
@@ -153,6 +157,8 @@ static void provider(const struct nfq_logic_cfg *cfg, const struct sess_table *t
 	sess_key_make(&back, p->family, p->daddr, p->saddr, p->sport);
 	e = tbl_lookup(t, &back);
 	if (live(e, now)) {
+		res->sess = e;
+		res->sess_dir = 1;
 		rewrite(cfg, p, buf, tbl_entry_id(e), csum, R_EMBEDDED, res);
 		return;
 	}
@@ -179,4 +185,23 @@ void nfq_decide(const struct nfq_logic_cfg *cfg, const struct sess_table *t, uin
 		supervisor(cfg, t, &p, buf, csum, now, res);
 	else
 		provider(cfg, t, &p, buf, csum, now, res);
+}
+
+void nfq_account(const struct nfq_result *res, size_t len, uint64_t now)
+{
+	/* the counters are the one part of an entry the readers write */
+	struct tbl_entry *e = (struct tbl_entry *)(uintptr_t)res->sess;
+	int d = res->sess_dir ? 1 : 0, k;
+
+	if (!e)
+		return;
+	if (res->verdict != V_DROP) {
+		atomic_store_explicit(&e->last_seen, (uint32_t)now, memory_order_relaxed);
+		atomic_fetch_add_explicit(&e->segs[d], 1, memory_order_relaxed);
+		atomic_fetch_add_explicit(&e->bytes[d], len, memory_order_relaxed);
+		return;
+	}
+	k = res->reason == R_DROP_NO_ID ? TBL_DROP_NO_ID :
+	    res->reason == R_DROP_WRONG_ID ? TBL_DROP_WRONG_ID : TBL_DROP_OTHER;
+	atomic_fetch_add_explicit(&e->drops[k], 1, memory_order_relaxed);
 }

@@ -359,6 +359,20 @@ static void entry_set(struct sess_table *t, uint32_t idx, const struct sess_entr
 	tbl_heap_track(t, idx);
 }
 
+/* A new session's counters (the entry may be a reused one: no reader holds it). */
+static void stats_clear(struct tbl_entry *x)
+{
+	int i;
+
+	atomic_store_explicit(&x->last_seen, 0, memory_order_relaxed);
+	for (i = 0; i < 2; i++) {
+		atomic_store_explicit(&x->segs[i], 0, memory_order_relaxed);
+		atomic_store_explicit(&x->bytes[i], 0, memory_order_relaxed);
+	}
+	for (i = 0; i < 3; i++)
+		atomic_store_explicit(&x->drops[i], 0, memory_order_relaxed);
+}
+
 static uint32_t slot_entry(const struct sess_table *t, int64_t pos)
 {
 	struct tbl_index *ix = atomic_load_explicit(&t->index, memory_order_relaxed);
@@ -397,6 +411,7 @@ int tbl_put(struct sess_table *t, const struct sess_entry *e)
 	x->heap = 0;
 	atomic_store_explicit(&x->ids, 0, memory_order_relaxed);
 	atomic_store_explicit(&x->prev_until, 0, memory_order_relaxed);
+	stats_clear(x);
 	entry_set(t, idx, e, false);
 	if (atomic_load_explicit(&ix->slot[ins], memory_order_relaxed) == SLOT_EMPTY)
 		t->used++;

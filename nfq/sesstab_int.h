@@ -34,7 +34,7 @@ static inline bool slot_match(uint32_t v, uint64_t hash)
 
 enum { TE_LIVE = 1, TE_OVER_CONFIG = 2, TE_MARK = 4 };
 
-_Static_assert(sizeof(struct tbl_entry) == 72, "a session entry is 72 bytes");
+_Static_assert(sizeof(struct tbl_entry) == 112, "a session entry is 112 bytes");
 
 struct tbl_index {
 	uint32_t mask;              /* slots - 1, a power of two */

@@ -5,7 +5,7 @@
  * locks by the queue threads, plus the set of services (family, address, port) the worker
  * serves.
  *
- * Layout (sesstab.c): entries of 72 bytes in chunks of TBL_CHUNK that never move; an
+ * Layout (sesstab.c): entries of 112 bytes in chunks of TBL_CHUNK that never move; an
  * open-addressing index of 32-bit entry numbers (linear probing, tombstones); an expiry heap
  * of the authd sessions that expire. A reader loads the index with acquire, follows a slot to
  * an entry, compares the key. The writer
@@ -100,15 +100,15 @@ int svc_list_add(struct svc_list *l, int family, const uint8_t *addr, uint16_t p
 /* --- the live table (sesstab.c) ------------------------------------------------------ */
 
 #define TBL_CHUNK_SHIFT 12
-#define TBL_CHUNK (1u << TBL_CHUNK_SHIFT)      /* entries per chunk (288 KiB) */
+#define TBL_CHUNK (1u << TBL_CHUNK_SHIFT)      /* entries per chunk (448 KiB) */
 #define TBL_MAX_CHUNKS 1024
 #define TBL_MAX_SESSIONS (TBL_CHUNK * TBL_MAX_CHUNKS) /* 4,194,304 */
 
 /* How long a session's previous ID stays valid after a renewal (segments in flight). */
 #define TBL_RENEW_GRACE_S 30
 
-/* One session. The readers use key, ids, expires and prev_until; the rest is the main
- * thread's. */
+/* One session. The readers use key, ids, expires and prev_until, and add to the counters
+ * at the end; the rest is the main thread's. */
 struct tbl_entry {
 	struct sess_key key;       /* fixed while the entry is live */
 	_Atomic uint32_t ids;      /* ID | previous ID << 16 (0: none) */
@@ -119,7 +119,15 @@ struct tbl_entry {
 	uint8_t flags;             /* TE_* */
 	uint16_t pad;
 	char vnic[16];
+	/* what the queue threads saw (relaxed atomics; kept on a renewal): [0] client ->
+	 * service, [1] service -> client */
+	_Atomic uint32_t last_seen;   /* Unix seconds of the last accepted segment, 0: none */
+	_Atomic uint32_t segs[2];
+	_Atomic uint32_t drops[3];    /* TBL_DROP_* */
+	_Atomic uint64_t bytes[2];
 };
+
+enum { TBL_DROP_NO_ID, TBL_DROP_WRONG_ID, TBL_DROP_OTHER };
 
 struct svc_set;
 struct tbl_index;

@@ -604,10 +604,70 @@ static void test_renewal_grace(void **state)
 	}
 }
 
+/* ---- per-session counters (nfq_account) ---- */
+
+static void test_session_counters(void **state)
+{
+	uint8_t buf[PG_BUF_SIZE];
+	struct pg_info info;
+	struct nfq_result res;
+	const struct tbl_entry *e;
+	struct world w;
+	size_t i, len;
+
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		world_make(&w, families[i], 0, true);
+		w.t->clock = fake_now;
+		/* client -> service with the ID, twice; the reply once */
+		len = seg(buf, &info, families[i], false, CN_TCP_FLAG_ACK, ID_A, 100, PG_CSUM_FULL);
+		decide_at(ROLE_PROVIDER, &w, buf, len, NOW, &res);
+		assert_non_null(res.sess);
+		assert_int_equal(res.sess_dir, 0);
+		e = res.sess;
+		nfq_account(&res, 1500, NOW);
+		nfq_account(&res, 1000, NOW + 5);
+		len = seg(buf, &info, families[i], true, CN_TCP_FLAG_ACK, 0, 10, PG_CSUM_FULL);
+		decide_at(ROLE_PROVIDER, &w, buf, len, NOW + 6, &res);
+		expect(&res, V_ACCEPT_MODIFIED, R_EMBEDDED);
+		assert_ptr_equal(res.sess, e);
+		assert_int_equal(res.sess_dir, 1);
+		nfq_account(&res, 60000, NOW + 6);
+		/* drops count by reason and do not make the session look alive */
+		len = seg(buf, &info, families[i], false, CN_TCP_FLAG_ACK, 0x5151, 10, PG_CSUM_FULL);
+		decide_at(ROLE_PROVIDER, &w, buf, len, NOW + 9, &res);
+		expect(&res, V_DROP, R_DROP_WRONG_ID);
+		nfq_account(&res, 80, NOW + 9);
+		len = seg(buf, &info, families[i], false, CN_TCP_FLAG_ACK, 0, 10, PG_CSUM_FULL);
+		decide_at(ROLE_PROVIDER, &w, buf, len, NOW + 9, &res);
+		expect(&res, V_DROP, R_DROP_NO_ID);
+		nfq_account(&res, 80, NOW + 9);
+		assert_int_equal(atomic_load(&e->segs[0]), 2);
+		assert_int_equal(atomic_load(&e->bytes[0]), 2500);
+		assert_int_equal(atomic_load(&e->segs[1]), 1);
+		assert_int_equal(atomic_load(&e->bytes[1]), 60000);
+		assert_int_equal(atomic_load(&e->drops[TBL_DROP_WRONG_ID]), 1);
+		assert_int_equal(atomic_load(&e->drops[TBL_DROP_NO_ID]), 1);
+		assert_int_equal(atomic_load(&e->drops[TBL_DROP_OTHER]), 0);
+		assert_int_equal(atomic_load(&e->last_seen), NOW + 6);
+		/* a renewal keeps them */
+		renew(&w, 0x4242);
+		assert_int_equal(atomic_load(&e->segs[0]), 2);
+		/* no session: nothing to count */
+		len = seg(buf, &info, families[i], false, CN_TCP_FLAG_ACK, ID_A, 10, PG_CSUM_FULL);
+		buf[info.l4_off + 2] ^= 1; /* another destination port */
+		decide_at(ROLE_PROVIDER, &w, buf, len, NOW, &res);
+		assert_null(res.sess);
+		nfq_account(&res, 80, NOW);
+		world_free(&w);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_renewal_grace),
+		cmocka_unit_test(test_session_counters),
 		cmocka_unit_test(test_ss_embeds_id),
 		cmocka_unit_test(test_ss_embeds_partial_csum),
 		cmocka_unit_test(test_ss_urgent_dropped),

@@ -292,6 +292,7 @@ static void test_entry_grace(void **state)
 	assert_int_equal(tbl_put(t, &e), 0);
 	rcu_online(&r, 0);
 	a = tbl_lookup(t, &ka);         /* reader 0 holds a */
+	atomic_store(&((struct tbl_entry *)(uintptr_t)a)->segs[0], 7);
 	assert_true(tbl_del(t, &ka));
 	mk(&e, 2, 0x2222, 0, SESS_SRC_AUTHD);
 	assert_int_equal(tbl_put(t, &e), 0);
@@ -306,6 +307,7 @@ static void test_entry_grace(void **state)
 	assert_int_equal(tbl_put(t, &e), 0);
 	c = get(t, 3);
 	assert_ptr_equal(a, c);         /* reused after the grace period */
+	assert_int_equal(atomic_load(&c->segs[0]), 0); /* a new session's counters */
 	tbl_free(t);
 	rcu_destroy(&r);
 }
