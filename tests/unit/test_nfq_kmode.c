@@ -168,6 +168,7 @@ static void load_config(struct nfq_config *cfg)
 
 	if (!s || nfq_config_load_buffer(cfg, "t.json", CONFIG, strlen(CONFIG), s, &je) < 0)
 		fail_msg("%s", jconf_error_str(&je, eb, sizeof(eb)));
+	jconf_schema_free(s);
 }
 
 /* kmode_sync: the map holds exactly the effective, live sessions of a then b. */
