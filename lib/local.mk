@@ -5,6 +5,7 @@ lib_libcoopnet_a_SOURCES = \
 	lib/id.c lib/id.h \
 	lib/ctl.c lib/ctl.h lib/ctl_server.c \
 	lib/log.c lib/log.h \
+	lib/cli.c lib/cli.h lib/cfgpath.c lib/cfgpath.h lib/svcnotify.c lib/svcnotify.h \
 	lib/packet.c lib/packet.h
 
 # JSON configuration loader (jconf.h) and its JSON Schema subset (docs/config.md).
@@ -25,7 +26,8 @@ MOSTLYCLEANFILES = schemas/*.schema.c tests/unit/data/*.schema.c
 EXTRA_DIST += scripts/embed.sh
 dist_doc_DATA += docs/config.md
 # The cooperative datagram and the Authentication crypto (libsodium; link $(SODIUM_LIBS)).
-lib_libcoopnet_a_SOURCES += lib/coop.c lib/coop.h lib/authcrypto.c lib/authcrypto.h
+lib_libcoopnet_a_SOURCES += lib/coop.c lib/coop.h lib/authcrypto.c lib/authcrypto.h \
+	lib/status.c lib/status.h
 AM_CFLAGS += $(SODIUM_CFLAGS)
 
 # vNICs (macvlan over rtnetlink, libmnl) and their Apache vhosts; users link $(LIBMNL_LIBS)

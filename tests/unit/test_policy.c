@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -188,6 +189,141 @@ static void test_resolve_and_resolved_form(void **state)
 	unlink(secret);
 }
 
+static void put_file(const char *dir, const char *name, const char *text, mode_t mode)
+{
+	char path[600];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	assert_int_equal(fputs(text, f) >= 0, 1);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(chmod(path, mode), 0);
+}
+
+/* Relative paths in the configuration and the policy are relative to the file's folder, so a
+ * daemon that left its working directory for "/" (daemon()) still finds them. */
+static void test_relative_paths(void **state)
+{
+	char dir[] = "/tmp/test_policy_rel.XXXXXX", real[PATH_MAX], want[PATH_MAX + 64], old[PATH_MAX];
+	struct authd_config c;
+	struct jconf_error e;
+	struct policy p;
+
+	(void)state;
+	assert_int_equal(cn_auth_crypto_init(), 0);
+	assert_non_null(mkdtemp(dir));
+	assert_non_null(realpath(dir, real));
+	assert_non_null(getcwd(old, sizeof(old)));
+	assert_int_equal(mkdir(strcat(strcpy(want, dir), "/etc"), 0700), 0);
+	put_file(dir, "etc/authd.json", "{\"roles\": [\"provider\"], \"listen\": [\"198.18.2.2\"], "
+		 "\"policy\": \"policy.json\", \"database\": \"../db/authd.db\", "
+		 "\"control_socket\": \"/run/x.sock\", \"nfq_socket\": \"\"}\n", 0644);
+	put_file(dir, "etc/policy.json", "{\"provider\": {\"vnics\": [{\"name\": \"v\", "
+		 "\"address\": \"198.19.0.10/24\", \"data_folder\": \"www\", \"services\": "
+		 "[{\"name\": \"http\", \"port\": 80}]}], \"clients\": [{\"name\": \"c\", "
+		 "\"address\": \"198.18.1.2\", \"services\": [\"http\"], "
+		 "\"passcode_file\": \"secrets/c.pass\"}]}}\n", 0644);
+	snprintf(want, sizeof(want), "%s/etc/secrets", dir);
+	assert_int_equal(mkdir(want, 0700), 0);
+	put_file(dir, "etc/secrets/c.pass", "open sesame\n", 0600);
+
+	/* the configuration named by a relative path, as "coopnet-authd -c authd.json" */
+	assert_int_equal(chdir(dir), 0);
+	assert_int_equal(config_load(&c, "etc/authd.json", &e), 0);
+	assert_int_equal(chdir("/"), 0);
+	snprintf(want, sizeof(want), "%s/etc/policy.json", real);
+	assert_string_equal(c.policy, want);
+	snprintf(want, sizeof(want), "%s/etc/../db/authd.db", real);
+	assert_string_equal(c.database, want);
+	assert_string_equal(c.control_socket, "/run/x.sock");   /* absolute: as written */
+	assert_string_equal(c.nfq_socket, "");                  /* "": no data plane */
+
+	/* the policy's files are relative to the policy's folder */
+	if (policy_load_file(&p, c.policy, ROLE_PROVIDER, &e) < 0)
+		fail_msg("%s: %s", e.file, e.msg);
+	snprintf(want, sizeof(want), "%s/etc/www", real);
+	assert_string_equal(p.vnics[0].data_folder, want);
+	assert_int_equal(policy_resolve(&p, CN_KDF_MIN, &e), 0);
+	policy_free(&p);
+
+	assert_int_equal(chdir(old), 0);
+	snprintf(want, sizeof(want), "rm -rf '%s'", dir);
+	assert_int_equal(system(want), 0);
+}
+
+/* Health checks and weight of a vNIC service: defaults, explicit values, errors with their
+ * positions, and the resolved form keeps them. */
+static void test_health(void **state)
+{
+	char doc[2048], *text;
+	struct jconf_error e;
+	struct policy p, q;
+	const struct health_cfg *h;
+	json_t *j;
+
+	(void)state;
+	snprintf(doc, sizeof(doc), "{\"provider\": {\"apache\": {\"vhost_dir\": \"/tmp\"}, "
+		 "\"vnics\": [{\"name\": \"v\", \"address\": \"198.19.0.10\", \"data_folder\": \"/tmp\", "
+		 "\"services\": [{\"name\": \"web\", \"port\": 80, \"apache\": true},\n"
+		 "{\"name\": \"db\", \"port\": 5432, \"weight\": 0, \"health\": {\"interval_ms\": 1000, "
+		 "\"fall\": 1}},\n"
+		 "{\"name\": \"api\", \"port\": 8080, \"health\": {\"check\": \"http\", \"path\": "
+		 "\"/healthz\", \"expect_status\": 204, \"rise\": 5}},\n"
+		 "{\"name\": \"raw\", \"port\": 9, \"health\": {\"check\": \"none\"}}]}], "
+		 "\"clients\": []}}");
+	if (load(&p, doc, ROLE_PROVIDER, &e) < 0)
+		fail_msg("%s", e.msg);
+	h = &p.vnics[0].services[0].health; /* Apache: http GET / */
+	assert_int_equal(h->check, CN_CHECK_HTTP);
+	assert_string_equal(h->path, "/");
+	assert_int_equal(h->interval_ms, 5000);
+	assert_int_equal(h->timeout_ms, 2000);
+	assert_int_equal(h->rise, 2);
+	assert_int_equal(h->fall, 3);
+	assert_int_equal(p.vnics[0].services[0].weight, POL_DEFAULT_WEIGHT);
+	h = &p.vnics[0].services[1].health; /* not Apache: tcp */
+	assert_int_equal(h->check, CN_CHECK_TCP);
+	assert_int_equal(h->interval_ms, 1000);
+	assert_int_equal(h->timeout_ms, 500);
+	assert_int_equal(h->fall, 1);
+	assert_int_equal(p.vnics[0].services[1].weight, 0);
+	h = &p.vnics[0].services[2].health;
+	assert_int_equal(h->check, CN_CHECK_HTTP);
+	assert_string_equal(h->path, "/healthz");
+	assert_int_equal(h->expect_status, 204);
+	assert_int_equal(h->rise, 5);
+	assert_int_equal(p.vnics[0].services[3].health.check, CN_CHECK_NONE);
+	/* the engine's form carries them */
+	j = policy_to_json(&p);
+	text = json_dumps(j, JSON_COMPACT);
+	if (policy_load_buffer(&q, "r", text, strlen(text), ROLE_PROVIDER, true, &e) < 0)
+		fail_msg("%s: %s", e.msg, text);
+	assert_memory_equal(&q.vnics[0].services[2].health, &p.vnics[0].services[2].health,
+			    sizeof(struct health_cfg));
+	assert_int_equal(q.vnics[0].services[1].weight, 0);
+	assert_int_equal(q.vnics[0].services[3].health.check, CN_CHECK_NONE);
+	policy_free(&q);
+	free(text);
+	json_decref(j);
+	policy_free(&p);
+	/* a timeout not below the interval */
+	expect_error("{\"provider\": {\"clients\": [], \"vnics\": [{\"name\": \"v\", \"address\": "
+		     "\"198.19.0.10\", \"services\": [\n{\"name\": \"a\", \"port\": 80, \"health\": "
+		     "{\"interval_ms\": 1000, \"timeout_ms\": 1000}}]}]}}", ROLE_PROVIDER, 2, 37,
+		     "timeout_ms must be above 0 and below interval_ms");
+	/* an HTTP path on a tcp check */
+	expect_error("{\"provider\": {\"clients\": [], \"vnics\": [{\"name\": \"v\", \"address\": "
+		     "\"198.19.0.10\", \"services\": [\n{\"name\": \"a\", \"port\": 80, \"health\": "
+		     "{\"check\": \"tcp\", \"path\": \"/x\"}}]}]}}", ROLE_PROVIDER, 2, 37,
+		     "need \"check\": \"http\"");
+	/* the schema: an unknown check */
+	expect_error("{\"provider\": {\"clients\": [], \"vnics\": [{\"name\": \"v\", \"address\": "
+		     "\"198.19.0.10\", \"services\": [\n{\"name\": \"a\", \"port\": 80, \"health\": "
+		     "{\"check\": \"icmp\"}}]}]}}", ROLE_PROVIDER, 2, 47, "is not one of");
+}
+
 static void test_lookups(void **state)
 {
 	struct pol_prefix px = { CN_FAM_INET, { 198, 18, 1, 0 }, 25 };
@@ -299,6 +435,8 @@ int main(void)
 		cmocka_unit_test(test_semantic_errors),
 		cmocka_unit_test(test_own_bounds),
 		cmocka_unit_test(test_resolve_and_resolved_form),
+		cmocka_unit_test(test_relative_paths),
+		cmocka_unit_test(test_health),
 		cmocka_unit_test(test_lookups),
 	};
 
