@@ -112,6 +112,7 @@ int engine_session_store(struct engine *e, const struct db_session *s)
 	e->counters[CNT_SESSIONS_ADDED]++;
 	nfq_request(e, json_pack("{s:s, s:[o]}", "cmd", "session-add", "sessions",
 				 cn_session_to_json(&s->s)));
+	relaylink_session(e, s, true);
 	return 0;
 }
 
@@ -155,6 +156,7 @@ int engine_session_drop(struct engine *e, const struct db_session *s, int counte
 		 counter == CNT_SESSIONS_PEER_REVOKED ? "revoked by the peer" : "revoked");
 	nfq_request(e, json_pack("{s:s, s:[o]}", "cmd", "session-del", "sessions",
 				 session_key_json(&s->s)));
+	relaylink_session(e, s, false);
 	if (tell_peer)
 		engine_revoke_peer(e, s);
 	return 0;
@@ -296,8 +298,10 @@ static void apply_policy(struct engine *e, const json_t *msg)
 	if (engine_auth_setup(e) < 0)
 		fatalx("cannot set up the state machines");
 	profile_to_db(e);
-	if (reload)
+	if (reload) {
 		revoked = engine_revoke_disallowed(e, &old);
+		relaylink_sync(e);   /* a service may have become confidential or plain */
+	}
 	policy_free(&old);
 	log_info("policy %s: %zu vNIC(s), %zu SP client(s), %zu SS client(s), %zu group SP(s)%s",
 		 reload ? "reloaded" : "loaded", e->pol.n_vnics, e->pol.n_sp_clients,
@@ -427,6 +431,7 @@ static void housekeeping(struct engine *e)
 		return;
 	engine_expire(e);
 	engine_start_entries(e);
+	relaylink_tick(e);
 }
 
 void engine_step(struct engine *e, int max_wait_ms)
@@ -492,6 +497,7 @@ static void init_state(struct engine *e, const struct engine_init *init)
 	memcpy(e->udp_addr, init->udp_addr, sizeof(e->udp_addr));
 	for (size_t i = 0; i < AUTHD_MAX_CTL_CLIENTS; i++)
 		e->clients[i].fd = -1;
+	e->relay_fd = -1;
 	e->started = (int64_t)(engine_wall_ms() / 1000);
 }
 
@@ -511,6 +517,7 @@ void engine_close(struct engine *e)
 	engine_flush(e);
 	engine_turn_free(e);
 	engine_auth_free(e);
+	relaylink_close(e);
 	for (size_t i = 0; i < AUTHD_MAX_CTL_CLIENTS; i++)
 		engine_ctl_close(e, i);
 	db_close(e->db);
