@@ -322,6 +322,8 @@ static void run(struct relay *r, struct relay_conn *c)
 			goto out;
 		}
 		attach(r, c, &k->t, &c->fd_tls, fd);
+		if (!relay_key_for_tuple(r, &k->t, k, now_s()))
+			goto out;           /* revoked while we connected */
 	} else {
 		pthread_mutex_lock(&r->lock);
 		c->fd_tls = c->fd_plain;    /* the accepted socket carries TLS on the SP */
@@ -351,6 +353,12 @@ static void run(struct relay *r, struct relay_conn *c)
 			goto out;
 		}
 		attach(r, c, &k->t, &c->fd_plain, fd);
+		struct relay_key again;
+		bool live = relay_key_for_ident(r, k->ident, CN_CONF_IDENT_LEN, &k->t, &again,
+						now_s());
+		OPENSSL_cleanse(&again, sizeof(again));
+		if (!live)
+			goto out;           /* revoked during the handshake */
 	}
 	OPENSSL_secure_clear_free(k, sizeof(*k));
 	k = NULL;
