@@ -3,13 +3,14 @@
  * The engine's link to coopnet-relay (docs/relay.md "Key messages"): for each session of a
  * confidential service, its TLS PSK (derived from K_s, lib/confkey.h) goes to the relay's
  * key socket as one fixed-size SEQPACKET message; a removed session's DEL makes the relay
- * forget its keys and close its connections. The link is write-only and never blocks the
- * engine (MSG_DONTWAIT); a failed send drops it, and the next housekeeping tick reconnects
+ * forget its keys and close its connections. The link is write-only; a full buffer waits at
+ * most RELAY_SEND_WAIT_MS per message for the relay to drain it; a failed send drops it, and the next housekeeping tick reconnects
  * and sends the full list (SYNC_BEGIN, SET..., SYNC_END). K_s itself never leaves the engine.
  */
 #include "engine.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -33,15 +34,31 @@ static void relay_down(struct engine *e, const char *why)
 	e->relay_fd = -1;
 }
 
+/* A full socket buffer (a sync of many sessions: a UNIX datagram costs far more buffer than
+ * its 104 bytes) waits for the relay to drain it, at most RELAY_SEND_WAIT_MS per message;
+ * the relay only copies keys into its table, so the wait is short. */
+#define RELAY_SEND_WAIT_MS 500
+
 static void send_msg(struct engine *e, const struct cn_conf_msg *m)
 {
 	uint8_t buf[CN_CONF_MSG_LEN];
+	ssize_t n;
 
 	if (e->relay_fd < 0)
 		return;
 	cn_conf_encode(m, buf);
-	if (send(e->relay_fd, buf, sizeof(buf), MSG_DONTWAIT | MSG_NOSIGNAL) != sizeof(buf))
-		relay_down(e, strerror(errno));
+	for (;;) {
+		n = send(e->relay_fd, buf, sizeof(buf), MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n >= 0 || (errno != EAGAIN && errno != EINTR))
+			break;
+		struct pollfd p = { .fd = e->relay_fd, .events = POLLOUT };
+		if (errno == EAGAIN && poll(&p, 1, RELAY_SEND_WAIT_MS) <= 0) {
+			errno = ETIMEDOUT;
+			break;
+		}
+	}
+	if (n != sizeof(buf))
+		relay_down(e, n < 0 ? strerror(errno) : "short send");
 	sodium_memzero(buf, sizeof(buf));
 }
 
