@@ -25,6 +25,7 @@ static const char *const event_names[] = {
 	[AUTH_EV_REVOKE_SENT] = "revoke-sent",
 	[AUTH_EV_REVOKED] = "revoked",
 	[AUTH_EV_REVOKE_ACKED] = "revoke-acked",
+	[AUTH_EV_OVERLOADED] = "overloaded",
 };
 
 const char *auth_event_name(enum auth_event_kind kind)
@@ -88,6 +89,23 @@ void auth_emit(void (*event)(void *, const struct auth_event *), void *ctx,
 
 	if (event != NULL)
 		event(ctx, &ev);
+}
+
+enum cn_coop_err auth_dgram_decode(struct auth_dgram *d, struct cn_coop_msg *m,
+    const uint8_t *buf, size_t len, const uint8_t *gkey)
+{
+	static const uint8_t zero[CN_COOP_TAG_LEN];
+	enum cn_coop_err err = cn_coop_decode(m, buf, len, NULL);
+
+	if (err != CN_COOP_OK)
+		return err;
+	d->m = m;
+	d->kind = cn_coop_kind(m);
+	d->raw = buf;
+	d->len = len;
+	d->has_mac = !cn_auth_equal(m->mac, zero, CN_COOP_TAG_LEN);
+	d->mac_ok = d->has_mac && gkey != NULL && cn_auth_check_mac(buf, len, gkey);
+	return CN_COOP_OK;
 }
 
 void auth_tag_placeholder(uint8_t tag[CN_COOP_TAG_LEN])

@@ -51,7 +51,10 @@ enum auth_event_kind {
 	AUTH_EV_REVOKE_SENT,    /* a revocation sent (or resent: AUTH_EV_RETRANSMIT) */
 	AUTH_EV_REVOKED,        /* a revocation received and applied (acknowledged) */
 	AUTH_EV_REVOKE_ACKED,   /* our revocation was acknowledged */
-	AUTH_EV_KIND_MAX = AUTH_EV_REVOKE_ACKED,
+	AUTH_EV_OVERLOADED,     /* SP: a valid REQ refused with Auth-RST internal because no
+	                           exchange slot was free or its replay digest could not be
+	                           recorded (detail says which) */
+	AUTH_EV_KIND_MAX = AUTH_EV_OVERLOADED,
 };
 const char *auth_event_name(enum auth_event_kind kind);
 
@@ -62,6 +65,25 @@ struct auth_event {
 	uint16_t error;                  /* enum cn_auth_error when one applies */
 	const char *detail;              /* a short word or sentence, may be NULL */
 };
+
+/*
+ * A datagram decoded once: by the daemon's entry (authd/engine_dispatch.c), or by the
+ * *_input() wrappers below for callers that hold raw bytes. The state machines' *_handle()
+ * functions take it and never decode again: they check proofs on raw, the bytes the proof
+ * and the mac cover.
+ */
+struct auth_dgram {
+	const struct cn_coop_msg *m;
+	enum cn_coop_kind kind;
+	const uint8_t *raw;
+	size_t len;
+	bool has_mac;   /* the message carries a mac (a forwarded REQ, SP-to-SP messages) */
+	bool mac_ok;    /* ... and it verified with the group key given to auth_dgram_decode */
+};
+/* Decode buf[len] into *m and describe it in *d; gkey (may be NULL) checks a mac the
+ * message carries. CN_COOP_OK, or the decoder's error (then *d is unspecified). */
+enum cn_coop_err auth_dgram_decode(struct auth_dgram *d, struct cn_coop_msg *m,
+    const uint8_t *buf, size_t len, const uint8_t *gkey);
 
 /* Time limits and retries. Zero fields take the defaults (in brackets). */
 struct auth_timing {
@@ -140,6 +162,9 @@ int auth_ss_start(struct auth_ss *ss, const struct auth_ss_request *req, uint64_
  * was dropped (an event says why). */
 int auth_ss_input(struct auth_ss *ss, const struct cn_coop_addr *from, const uint8_t *buf,
     size_t len);
+/* The same for a decoded datagram (Auth-REP&REQ, Auth-RST). */
+int auth_ss_handle(struct auth_ss *ss, const struct cn_coop_addr *from,
+    const struct auth_dgram *d);
 void auth_ss_tick(struct auth_ss *ss);
 uint64_t auth_ss_next_deadline(const struct auth_ss *ss);
 /* Abandon an exchange; done() is called with AUTH_FAIL_CANCELLED. */
@@ -173,6 +198,9 @@ struct auth_header *auth_header_new(const struct auth_header_ops *ops,
 void auth_header_free(struct auth_header *h);
 enum auth_header_action auth_header_input(struct auth_header *h, const struct cn_coop_addr *from,
     const uint8_t *buf, size_t len);
+/* The same for a decoded datagram (an Auth-REQ straight from an SS). */
+enum auth_header_action auth_header_handle(struct auth_header *h,
+    const struct cn_coop_addr *from, const struct auth_dgram *d);
 
 /* ------------------------------------------------------------------ SP (provider) */
 
@@ -228,6 +256,10 @@ void auth_sp_free(struct auth_sp *sp);
 /* Feed Auth-REQ (direct or forwarded) and Auth-REP. 0 handled, -1 dropped (event says why). */
 int auth_sp_input(struct auth_sp *sp, const struct cn_coop_addr *from, const uint8_t *buf,
     size_t len);
+/* The same for a decoded datagram. A forwarded REQ is taken only when d->mac_ok (the caller
+ * checked the mac with the group key; auth_sp_input does it with cfg->group_key). */
+int auth_sp_handle(struct auth_sp *sp, const struct cn_coop_addr *from,
+    const struct auth_dgram *d);
 void auth_sp_tick(struct auth_sp *sp);
 uint64_t auth_sp_next_deadline(const struct auth_sp *sp);
 size_t auth_sp_pending(const struct auth_sp *sp);
@@ -297,6 +329,9 @@ int auth_rv_send(struct auth_rv *rv, const struct cn_coop_addr *to, cn_id_t id,
 /* Feed an Auth-RST revoked or an Auth-REP&RST. 0 handled, -1 dropped (an event says why). */
 int auth_rv_input(struct auth_rv *rv, const struct cn_coop_addr *from, const uint8_t *buf,
     size_t len);
+/* The same for a decoded datagram. */
+int auth_rv_handle(struct auth_rv *rv, const struct cn_coop_addr *from,
+    const struct auth_dgram *d);
 void auth_rv_tick(struct auth_rv *rv);
 uint64_t auth_rv_next_deadline(const struct auth_rv *rv);
 size_t auth_rv_pending(const struct auth_rv *rv);

@@ -68,37 +68,46 @@ static void hdr_rst(struct auth_header *h, const struct cn_coop_addr *to,
 enum auth_header_action auth_header_input(struct auth_header *h, const struct cn_coop_addr *from,
     const uint8_t *buf, size_t len)
 {
-	uint8_t out[CN_COOP_MAX_LEN];
 	struct cn_coop_msg m;
-	struct cn_coop_addr sp;
+	struct auth_dgram d;
 	enum cn_coop_err err;
-	enum cn_coop_kind kind;
-	int r;
 
-	if ((err = cn_coop_decode(&m, buf, len, NULL)) != CN_COOP_OK) {
+	if ((err = auth_dgram_decode(&d, &m, buf, len, NULL)) != CN_COOP_OK) {
 		hdr_event(h, AUTH_EV_DECODE_ERROR, from, NULL, 0, cn_coop_err_name(err));
 		return AUTH_HDR_DROPPED;
 	}
-	kind = cn_coop_kind(&m);
+	return auth_header_handle(h, from, &d);
+}
+
+enum auth_header_action auth_header_handle(struct auth_header *h,
+    const struct cn_coop_addr *from, const struct auth_dgram *d)
+{
+	const struct cn_coop_msg *m = d->m;
+	const uint8_t *buf = d->raw;
+	size_t len = d->len;
+	uint8_t out[CN_COOP_MAX_LEN];
+	struct cn_coop_addr sp;
+	int r;
+
 	/* Only a REQ straight from an SS: a forwarded one is never forwarded again (loops). */
-	if (kind != CN_KIND_AUTH_REQ || m.fwd.family != CN_FAM_NONE) {
-		hdr_event(h, AUTH_EV_UNEXPECTED, from, m.service, 0,
-		    kind == CN_KIND_AUTH_REQ ? "forwarded Auth-REQ" : cn_coop_kind_name(kind));
+	if (d->kind != CN_KIND_AUTH_REQ || m->fwd.family != CN_FAM_NONE) {
+		hdr_event(h, AUTH_EV_UNEXPECTED, from, m->service, 0,
+		    d->kind == CN_KIND_AUTH_REQ ? "forwarded Auth-REQ" : cn_coop_kind_name(d->kind));
 		return AUTH_HDR_DROPPED;
 	}
-	if (!cn_auth_time_ok(m.timestamp_ms, h->ops.wall_ms(h->ops.ctx), h->t.window_ms)) {
-		hdr_event(h, AUTH_EV_STALE, from, m.service, CN_AUTHERR_STALE, NULL);
-		hdr_rst(h, from, &m, CN_AUTHERR_STALE);
+	if (!cn_auth_time_ok(m->timestamp_ms, h->ops.wall_ms(h->ops.ctx), h->t.window_ms)) {
+		hdr_event(h, AUTH_EV_STALE, from, m->service, CN_AUTHERR_STALE, NULL);
+		hdr_rst(h, from, m, CN_AUTHERR_STALE);
 		return AUTH_HDR_REJECTED;
 	}
 	memset(&sp, 0, sizeof(sp));
-	r = h->ops.route(h->ops.ctx, m.service, &sp);
+	r = h->ops.route(h->ops.ctx, m->service, &sp);
 	if (r == 1)
 		return AUTH_HDR_LOCAL;
 	if (r != 0) {
-		hdr_event(h, AUTH_EV_UNKNOWN_SERVICE, from, m.service, CN_AUTHERR_UNKNOWN_SERVICE,
+		hdr_event(h, AUTH_EV_UNKNOWN_SERVICE, from, m->service, CN_AUTHERR_UNKNOWN_SERVICE,
 		    NULL);
-		hdr_rst(h, from, &m, CN_AUTHERR_UNKNOWN_SERVICE);
+		hdr_rst(h, from, m, CN_AUTHERR_UNKNOWN_SERVICE);
 		return AUTH_HDR_REJECTED;
 	}
 
@@ -112,8 +121,8 @@ enum auth_header_action auth_header_input(struct auth_header *h, const struct cn
 	memcpy(out + CN_COOP_OFF_FWD + 4, from->addr, 16);
 	if (cn_auth_seal_mac(out, len, h->gkey) != 0)
 		return AUTH_HDR_DROPPED;
-	hdr_event(h, AUTH_EV_FORWARDED, &sp, m.service, 0, NULL);
+	hdr_event(h, AUTH_EV_FORWARDED, &sp, m->service, 0, NULL);
 	if (h->ops.send(h->ops.ctx, &sp, out, len) != 0)
-		hdr_event(h, AUTH_EV_SEND_FAILED, &sp, m.service, 0, "forward");
+		hdr_event(h, AUTH_EV_SEND_FAILED, &sp, m->service, 0, "forward");
 	return AUTH_HDR_FORWARDED;
 }

@@ -345,19 +345,26 @@ int auth_rv_input(struct auth_rv *rv, const struct cn_coop_addr *from, const uin
     size_t len)
 {
 	struct cn_coop_msg m;
+	struct auth_dgram d;
 	enum cn_coop_err err;
 
-	if ((err = cn_coop_decode(&m, buf, len, NULL)) != CN_COOP_OK) {
+	if ((err = auth_dgram_decode(&d, &m, buf, len, NULL)) != CN_COOP_OK) {
 		rv_event(rv, AUTH_EV_DECODE_ERROR, from, NULL, cn_coop_err_name(err));
 		return -1;
 	}
-	if (!auth_rv_wants(&m)) {
-		rv_event(rv, AUTH_EV_UNEXPECTED, from, m.service, cn_coop_kind_name(cn_coop_kind(&m)));
+	return auth_rv_handle(rv, from, &d);
+}
+
+int auth_rv_handle(struct auth_rv *rv, const struct cn_coop_addr *from,
+    const struct auth_dgram *d)
+{
+	if (!auth_rv_wants(d->m)) {
+		rv_event(rv, AUTH_EV_UNEXPECTED, from, d->m->service, cn_coop_kind_name(d->kind));
 		return -1;
 	}
-	if (cn_coop_kind(&m) == CN_KIND_AUTH_REPRST)
-		return rv_on_ack(rv, from, buf, len, &m);
-	return rv_on_revoke(rv, from, buf, len, &m);
+	if (d->kind == CN_KIND_AUTH_REPRST)
+		return rv_on_ack(rv, from, d->raw, d->len, d->m);
+	return rv_on_revoke(rv, from, d->raw, d->len, d->m);
 }
 
 void auth_rv_tick(struct auth_rv *rv)

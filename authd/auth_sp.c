@@ -196,9 +196,12 @@ static int sp_answer(struct auth_sp *sp, struct sp_exch *e, const struct cn_coop
 	return 0;
 }
 
-static int sp_on_req(struct auth_sp *sp, const struct cn_coop_addr *from, const uint8_t *buf,
-    size_t len, const struct cn_coop_msg *m)
+static int sp_on_req(struct auth_sp *sp, const struct cn_coop_addr *from,
+    const struct auth_dgram *d)
 {
+	const struct cn_coop_msg *m = d->m;
+	const uint8_t *buf = d->raw;
+	size_t len = d->len;
 	const struct cn_coop_addr *src = from;
 	uint8_t digest[CN_DIGEST_LEN];
 	struct auth_sp_entry ent;
@@ -209,7 +212,7 @@ static int sp_on_req(struct auth_sp *sp, const struct cn_coop_addr *from, const 
 	int r;
 
 	if (m->fwd.family != CN_FAM_NONE) {
-		if (!sp->has_gkey || !cn_auth_check_mac(buf, len, sp->gkey)) {
+		if (!sp->has_gkey || !d->mac_ok) {
 			sp_event(sp, AUTH_EV_BAD_MAC, from, m->service, 0,
 			    sp->has_gkey ? "forwarded Auth-REQ" : "no group key");
 			return -1;
@@ -258,13 +261,19 @@ static int sp_on_req(struct auth_sp *sp, const struct cn_coop_addr *from, const 
 		memset(&ent, 0, sizeof(ent));
 		return -1;
 	}
+	/* Under load: every slot holds an exchange waiting for its Auth-REP, or the replay
+	 * cache cannot take the digest (full, or the database failed). Fail closed, counted. */
 	if ((e = sp_free_slot(sp)) == NULL) {
+		sp_event(sp, AUTH_EV_OVERLOADED, src, m->service, CN_AUTHERR_INTERNAL,
+		    "no exchange slot free");
 		sp_rst(sp, src, m, CN_AUTHERR_INTERNAL, ent.key);
 		memset(&ent, 0, sizeof(ent));
 		return -1;
 	}
 	/* Recorded before answering: the same bytes are never accepted twice. */
 	if (cn_replay_add(&sp->replay, digest, m->timestamp_ms) != 0) {
+		sp_event(sp, AUTH_EV_OVERLOADED, src, m->service, CN_AUTHERR_INTERNAL,
+		    "replay digest not recorded");
 		sp_rst(sp, src, m, CN_AUTHERR_INTERNAL, ent.key);
 		memset(&ent, 0, sizeof(ent));
 		return -1;
@@ -300,9 +309,10 @@ static int sp_on_req(struct auth_sp *sp, const struct cn_coop_addr *from, const 
 	return 0;
 }
 
-static int sp_on_rep(struct auth_sp *sp, const struct cn_coop_addr *from, const uint8_t *buf,
-    size_t len, const struct cn_coop_msg *m)
+static int sp_on_rep(struct auth_sp *sp, const struct cn_coop_addr *from,
+    const struct auth_dgram *d)
 {
+	const struct cn_coop_msg *m = d->m;
 	struct sp_exch *e = NULL;
 	struct auth_sp_session s;
 	int r;
@@ -321,7 +331,7 @@ static int sp_on_rep(struct auth_sp *sp, const struct cn_coop_addr *from, const 
 		sp_event(sp, AUTH_EV_NO_EXCHANGE, from, m->service, 0, "Auth-REP");
 		return -1;
 	}
-	if (!cn_auth_check_proof(buf, len, e->key, CN_DIR_SS_TO_SP)) {
+	if (!cn_auth_check_proof(d->raw, d->len, e->key, CN_DIR_SS_TO_SP)) {
 		sp_event(sp, AUTH_EV_BAD_PROOF, from, m->service, 0, "Auth-REP");
 		return -1;
 	}
@@ -347,19 +357,25 @@ int auth_sp_input(struct auth_sp *sp, const struct cn_coop_addr *from, const uin
     size_t len)
 {
 	struct cn_coop_msg m;
+	struct auth_dgram d;
 	enum cn_coop_err err;
-	enum cn_coop_kind kind;
 
-	if ((err = cn_coop_decode(&m, buf, len, NULL)) != CN_COOP_OK) {
+	err = auth_dgram_decode(&d, &m, buf, len, sp->has_gkey ? sp->gkey : NULL);
+	if (err != CN_COOP_OK) {
 		sp_event(sp, AUTH_EV_DECODE_ERROR, from, NULL, 0, cn_coop_err_name(err));
 		return -1;
 	}
-	kind = cn_coop_kind(&m);
-	if (kind == CN_KIND_AUTH_REQ)
-		return sp_on_req(sp, from, buf, len, &m);
-	if (kind == CN_KIND_AUTH_REP)
-		return sp_on_rep(sp, from, buf, len, &m);
-	sp_event(sp, AUTH_EV_UNEXPECTED, from, m.service, 0, cn_coop_kind_name(kind));
+	return auth_sp_handle(sp, from, &d);
+}
+
+int auth_sp_handle(struct auth_sp *sp, const struct cn_coop_addr *from,
+    const struct auth_dgram *d)
+{
+	if (d->kind == CN_KIND_AUTH_REQ)
+		return sp_on_req(sp, from, d);
+	if (d->kind == CN_KIND_AUTH_REP)
+		return sp_on_rep(sp, from, d);
+	sp_event(sp, AUTH_EV_UNEXPECTED, from, d->m->service, 0, cn_coop_kind_name(d->kind));
 	return -1;
 }
 

@@ -273,57 +273,65 @@ static int ss_on_repreq(struct auth_ss *ss, struct ss_exch *e, const struct cn_c
 int auth_ss_input(struct auth_ss *ss, const struct cn_coop_addr *from, const uint8_t *buf,
     size_t len)
 {
-	struct cn_coop_msg m;
+	struct cn_coop_msg msg;
+	struct auth_dgram d;
 	enum cn_coop_err err;
-	enum cn_coop_kind kind;
-	struct ss_exch *e;
-	bool proof_ok;
 
-	if ((err = cn_coop_decode(&m, buf, len, NULL)) != CN_COOP_OK) {
+	if ((err = auth_dgram_decode(&d, &msg, buf, len, NULL)) != CN_COOP_OK) {
 		ss_event(ss, AUTH_EV_DECODE_ERROR, from, NULL, 0, cn_coop_err_name(err));
 		return -1;
 	}
-	kind = cn_coop_kind(&m);
+	return auth_ss_handle(ss, from, &d);
+}
+
+int auth_ss_handle(struct auth_ss *ss, const struct cn_coop_addr *from,
+    const struct auth_dgram *d)
+{
+	const struct cn_coop_msg *m = d->m;
+	enum cn_coop_kind kind = d->kind;
+	struct ss_exch *e;
+	bool proof_ok;
+
 	if (kind != CN_KIND_AUTH_REPREQ && kind != CN_KIND_AUTH_RST) {
-		ss_event(ss, AUTH_EV_UNEXPECTED, from, m.service, 0, cn_coop_kind_name(kind));
+		ss_event(ss, AUTH_EV_UNEXPECTED, from, m->service, 0, cn_coop_kind_name(kind));
 		return -1;
 	}
-	if ((e = ss_find(ss, &m)) == NULL ||
-	    (m.service[0] != '\0' && strcmp(m.service, e->req.service) != 0)) {
-		ss_event(ss, AUTH_EV_NO_EXCHANGE, from, m.service, 0, cn_coop_kind_name(kind));
+	if ((e = ss_find(ss, m)) == NULL ||
+	    (m->service[0] != '\0' && strcmp(m->service, e->req.service) != 0)) {
+		ss_event(ss, AUTH_EV_NO_EXCHANGE, from, m->service, 0, cn_coop_kind_name(kind));
 		return -1;
 	}
 	/* An RST is fresh because it echoes our new nonce; checking its timestamp would hide
 	 * the very error (stale: our clock is wrong) it reports. */
 	if (kind != CN_KIND_AUTH_RST &&
-	    !cn_auth_time_ok(m.timestamp_ms, ss->ops.wall_ms(ss->ops.ctx), ss->t.window_ms)) {
+	    !cn_auth_time_ok(m->timestamp_ms, ss->ops.wall_ms(ss->ops.ctx), ss->t.window_ms)) {
 		ss_event(ss, AUTH_EV_STALE, from, e->req.service, 0, cn_coop_kind_name(kind));
 		return -1;
 	}
-	proof_ok = cn_auth_check_proof(buf, len, e->req.key, CN_DIR_SP_TO_SS);
+	proof_ok = cn_auth_check_proof(d->raw, d->len, e->req.key, CN_DIR_SP_TO_SS);
 
 	if (kind == CN_KIND_AUTH_RST) {
 		/* Unauthenticated RSTs (a header's unknown-service, an SP that has no key for us)
 		 * are taken when they echo our nonce: only an on-path attacker knows it, and it
 		 * could drop our packets anyway. A proof that is present must verify. */
-		bool has_proof = !cn_auth_equal(m.proof, (uint8_t[CN_COOP_TAG_LEN]){ 0 },
+		bool has_proof = !cn_auth_equal(m->proof, (uint8_t[CN_COOP_TAG_LEN]){ 0 },
 		    CN_COOP_TAG_LEN);
 
 		if (e->state == SS_LINGER && has_proof && proof_ok &&
-		    m.error == CN_AUTHERR_TIMEOUT &&
-		    cn_auth_equal(m.nonce_sp, e->nonce_sp, CN_COOP_NONCE_LEN)) {
-			ss_event(ss, AUTH_EV_RST, from, e->req.service, m.error,
+		    m->error == CN_AUTHERR_TIMEOUT &&
+		    cn_auth_equal(m->nonce_sp, e->nonce_sp, CN_COOP_NONCE_LEN)) {
+			ss_event(ss, AUTH_EV_RST, from, e->req.service, m->error,
 			    "the SP gave up waiting for Auth-REP: session lost");
 			ss_lost(ss, e);
 			return 0;
 		}
 		if (e->state != SS_WAIT || (has_proof && !proof_ok)) {
 			ss_event(ss, has_proof && !proof_ok ? AUTH_EV_BAD_PROOF : AUTH_EV_NO_EXCHANGE,
-			    from, e->req.service, m.error, "Auth-RST");
+			    from, e->req.service, m->error, "Auth-RST");
 			return -1;
 		}
-		ss_event(ss, AUTH_EV_RST, from, e->req.service, m.error, cn_auth_error_name(m.error));
-		ss_finish(ss, e, AUTH_FAIL_RST, m.error, proof_ok);
+		ss_event(ss, AUTH_EV_RST, from, e->req.service, m->error, cn_auth_error_name(m->error));
+		ss_finish(ss, e, AUTH_FAIL_RST, m->error, proof_ok);
 		return 0;
 	}
 
@@ -332,7 +340,7 @@ int auth_ss_input(struct auth_ss *ss, const struct cn_coop_addr *from, const uin
 		return -1;
 	}
 	if (e->state == SS_LINGER) {
-		if (m.id != e->id || !cn_auth_equal(m.nonce_sp, e->nonce_sp, CN_COOP_NONCE_LEN)) {
+		if (m->id != e->id || !cn_auth_equal(m->nonce_sp, e->nonce_sp, CN_COOP_NONCE_LEN)) {
 			ss_event(ss, AUTH_EV_NO_EXCHANGE, from, e->req.service, 0, "Auth-REP&REQ");
 			return -1;
 		}
@@ -341,7 +349,7 @@ int auth_ss_input(struct auth_ss *ss, const struct cn_coop_addr *from, const uin
 		ss_send(ss, &e->sp, e->repbuf, e->replen, e->req.service);
 		return 0;
 	}
-	if (ss_on_repreq(ss, e, from, &m) != 0) {
+	if (ss_on_repreq(ss, e, from, m) != 0) {
 		ss_event(ss, AUTH_EV_SEND_FAILED, from, e->req.service, 0, "encode Auth-REP");
 		return -1;
 	}

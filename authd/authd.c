@@ -185,51 +185,47 @@ static void vswitch_sessions(struct parent *pa, const json_t *req)
 		log_warnx("%s", err);
 }
 
-/* A SOCK_SEQPACKET message must fit the sender's send buffer (net.core.wmem_default, about
- * 208 KiB): raise both ends to IMSG_MAX. SO_SNDBUFFORCE passes net.core.wmem_max as root;
- * without root SO_SNDBUF gets what wmem_max allows, and a larger policy is refused with a
- * clear error (imsg: send: Message too long). */
-static void imsg_bufsize(const int sp[2])
-{
-	int size = (int)IMSG_MAX + 65536;
+/* --- the engine's messages ---------------------------------------------------------------- */
 
-	for (int i = 0; i < 2; i++)
-		if (setsockopt(sp[i], SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size)) < 0)
-			(void)setsockopt(sp[i], SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+static void on_nfq(void *ctx, const json_t *msg)
+{
+	struct parent *pa = ctx;
+
+	vswitch_sessions(pa, json_object_get(msg, "req"));
+	nfq_link_forward(&pa->nfq, json_object_get(msg, "req"));
 }
 
-/* --- the engine's messages ---------------------------------------------------------------- */
+static void on_reload(void *ctx, const json_t *msg)
+{
+	(void)msg;
+	send_policy(ctx, true);
+}
+
+static void on_policy_applied(void *ctx, const json_t *msg)
+{
+	(void)ctx;
+	if (!json_is_true(json_object_get(msg, "ok")))
+		log_warnx("the engine refused the policy: %s",
+			  json_string_value(json_object_get(msg, "error")) ?: "?");
+}
+
+/* What the engine sends (authd/authd.h lists the messages). */
+static const struct imsg_handler from_engine[] = {
+	{ .msg = "nfq", .fn = on_nfq },
+	{ .msg = "reload", .fn = on_reload },
+	{ .msg = "policy-applied", .fn = on_policy_applied },
+};
 
 static void engine_input(struct parent *pa)
 {
 	char err[256];
-	const char *kind;
-	bool closed;
-	json_t *msg;
 
-	msg = ctl_recv_max(pa->engine_fd, IMSG_MAX, &closed, err, sizeof(err));
-	if (!msg) {
-		if (closed || (errno != EAGAIN && errno != EINTR)) {
-			log_warnx("engine: %s", err);
-			pa->quit = true;
-			pa->exit_code = 1;
-		}
-		return;
+	if (imsg_dispatch(pa->engine_fd, from_engine, sizeof(from_engine) / sizeof(from_engine[0]),
+			  pa, "engine", err, sizeof(err)) < 0) {
+		log_warnx("engine: %s", err);
+		pa->quit = true;
+		pa->exit_code = 1;
 	}
-	kind = json_string_value(json_object_get(msg, "msg"));
-	if (kind && !strcmp(kind, "nfq")) {
-		vswitch_sessions(pa, json_object_get(msg, "req"));
-		nfq_link_forward(&pa->nfq, json_object_get(msg, "req"));
-	}
-	else if (kind && !strcmp(kind, "reload"))
-		send_policy(pa, true);
-	else if (kind && !strcmp(kind, "policy-applied")) {
-		if (!json_is_true(json_object_get(msg, "ok")))
-			log_warnx("the engine refused the policy: %s",
-				  json_string_value(json_object_get(msg, "error")) ?: "?");
-	} else
-		log_warnx("engine: unknown message");
-	json_decref(msg);
 }
 
 static void signal_input(struct parent *pa)
@@ -400,10 +396,7 @@ int main(int argc, char **argv)
 	if (privsep_lookup_user(pa.cfg.user, &uid, &gid, uname, sizeof(uname)) < 0)
 		return 1;
 
-	memset(&init, 0, sizeof(init));
-	init.cfg = &pa.cfg;
-	init.user = uname;
-	init.foreground = foreground;
+	init = (struct engine_init){ .cfg = &pa.cfg, .user = uname, .foreground = foreground };
 	for (size_t i = 0; i < pa.cfg.n_listen; i++) {
 		init.udp_addr[i] = pa.cfg.listen[i];
 		init.udp_fd[i] = open_udp(&pa.cfg.listen[i]);
@@ -422,9 +415,8 @@ int main(int argc, char **argv)
 	pa.sig_fd = block_signals();
 	if (pa.sig_fd < 0)
 		fatal("signals");
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
+	if (imsg_pair(sp) < 0)
 		fatal("socketpair");
-	imsg_bufsize(sp);
 	pa.engine_pid = fork();
 	if (pa.engine_pid < 0)
 		fatal("fork");

@@ -23,6 +23,7 @@
 
 #include "auth_fsm.h"
 #include "db.h"
+#include "imsg.h"
 #include "policy.h"
 
 #define AUTHD_MAX_UDP 16
@@ -47,11 +48,5 @@ void engine_main(const struct engine_init *init) __attribute__((noreturn));
  * setgid, setuid, no_new_privs. 0, or -1 with a message logged. */
 int privsep_lookup_user(const char *wanted, uid_t *uid, gid_t *gid, char *name, size_t size);
 int privsep_drop(uid_t uid, gid_t gid, const char *name);
-
-/* Parent/engine messages. */
-/* Messages between parent and engine may exceed a control socket's 64 KiB: the resolved
- * policy of a provider with thousands of clients (schemas/policy.schema.json allows 4096). */
-#define IMSG_MAX (4u << 20)
-int imsg_send(int fd, json_t *msg); /* consumes msg */
 
 #endif

@@ -20,6 +20,7 @@
 
 #include <sodium.h>
 
+#include "coop_app.h"
 #include "ctl.h"
 #include "log.h"
 
@@ -30,7 +31,7 @@ static const char *const counter_names[CNT_MAX - AUTH_EV_KIND_MAX - 1] = {
 	"auth-ok", "auth-failed", "sessions-added", "sessions-revoked", "sessions-expired",
 	"session-miss", "nfq-requests", "db-errors", "udp-errors", "ctl-refused",
 	"sessions-revoked-by-peer", "sessions-renewed", "revoke-unacked", "turn-rollbacks",
-	"held-dropped",
+	"held-dropped", "coop-unknown",
 };
 
 const char *engine_counter_name(int i)
@@ -68,21 +69,6 @@ uint64_t engine_wall_ms(void)
 		return clock_wall();
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-int imsg_send(int fd, json_t *msg)
-{
-	int r;
-
-	if (!msg) {
-		log_warnx("imsg: out of memory");
-		return -1;
-	}
-	r = ctl_send_max(fd, msg, IMSG_MAX);
-	if (r < 0)
-		log_warn("imsg: send");
-	json_decref(msg);
-	return r;
 }
 
 /* --- sessions: database first, then the data plane ---------------------------------------- */
@@ -263,8 +249,9 @@ out:
 }
 
 /* Apply a resolved policy from the parent. A bad one changes nothing. */
-static void apply_policy(struct engine *e, const json_t *msg)
+static void apply_policy(void *ctx, const json_t *msg)
 {
+	struct engine *e = ctx;
 	const json_t *doc = json_object_get(msg, "policy");
 	bool reload = json_is_true(json_object_get(msg, "reload"));
 	struct jconf_error err;
@@ -295,7 +282,7 @@ static void apply_policy(struct engine *e, const json_t *msg)
 	e->have_policy = true;
 	free(e->start);
 	e->start = calloc(e->pol.n_start + 1, sizeof(*e->start));
-	if (engine_auth_setup(e) < 0)
+	if (engine_apps_setup(e) < 0)
 		fatalx("cannot set up the state machines");
 	profile_to_db(e);
 	if (reload) {
@@ -303,9 +290,9 @@ static void apply_policy(struct engine *e, const json_t *msg)
 		relaylink_sync(e);   /* a service may have become confidential or plain */
 	}
 	policy_free(&old);
-	log_info("policy %s: %zu vNIC(s), %zu SP client(s), %zu SS client(s), %zu group SP(s)%s",
+	log_info("policy %s: %zu vNIC(s), %zu SP client(s), %zu SS client(s), %zu group SP(s)",
 		 reload ? "reloaded" : "loaded", e->pol.n_vnics, e->pol.n_sp_clients,
-		 e->pol.n_ss_clients, e->pol.n_group, reload ? "" : "");
+		 e->pol.n_ss_clients, e->pol.n_group);
 	if (reload && revoked)
 		log_info("reload revoked %d session(s)", revoked);
 	imsg_send(e->parent_fd, json_pack("{s:s, s:b, s:i}", "msg", "policy-applied", "ok", 1,
@@ -317,39 +304,50 @@ static void apply_policy(struct engine *e, const json_t *msg)
 	engine_start_entries(e);
 }
 
+static void on_nfq_up(void *ctx, const json_t *msg)
+{
+	struct engine *e = ctx;
+
+	(void)msg;
+	e->nfq_up = true;
+	engine_nfq_sync(e);
+}
+
+static void on_nfq_down(void *ctx, const json_t *msg)
+{
+	(void)msg;
+	((struct engine *)ctx)->nfq_up = false;
+}
+
+static void on_session_miss(void *ctx, const json_t *msg)
+{
+	engine_session_miss(ctx, msg);
+}
+
+static void on_reload_failed(void *ctx, const json_t *msg)
+{
+	engine_ctl_reload_done(ctx, ctl_reply_error("%s", json_string_value(
+				       json_object_get(msg, "error")) ?: "reload failed"));
+}
+
+/* What the parent sends (authd/authd.h lists the messages). */
+static const struct imsg_handler from_parent[] = {
+	{ .msg = "policy", .fn = apply_policy },
+	{ .msg = "nfq-up", .fn = on_nfq_up },
+	{ .msg = "nfq-down", .fn = on_nfq_down },
+	{ .msg = "session-miss", .fn = on_session_miss },
+	{ .msg = "reload-failed", .fn = on_reload_failed },
+};
+
 static void parent_input(struct engine *e)
 {
 	char err[256];
-	const char *kind;
-	bool closed;
-	json_t *msg;
 
-	msg = ctl_recv_max(e->parent_fd, IMSG_MAX, &closed, err, sizeof(err));
-	if (!msg) {
-		if (closed || (errno != EAGAIN && errno != EINTR)) {
-			log_warnx("parent: %s; exiting", err);
-			e->quit = true;
-		}
-		return;
+	if (imsg_dispatch(e->parent_fd, from_parent, sizeof(from_parent) / sizeof(from_parent[0]),
+			  e, "parent", err, sizeof(err)) < 0) {
+		log_warnx("parent: %s; exiting", err);
+		e->quit = true;
 	}
-	kind = json_string_value(json_object_get(msg, "msg"));
-	if (!kind)
-		log_warnx("parent: message without \"msg\"");
-	else if (!strcmp(kind, "policy"))
-		apply_policy(e, msg);
-	else if (!strcmp(kind, "nfq-up")) {
-		e->nfq_up = true;
-		engine_nfq_sync(e);
-	} else if (!strcmp(kind, "nfq-down"))
-		e->nfq_up = false;
-	else if (!strcmp(kind, "session-miss"))
-		engine_session_miss(e, msg);
-	else if (!strcmp(kind, "reload-failed"))
-		engine_ctl_reload_done(e, ctl_reply_error("%s", json_string_value(
-						json_object_get(msg, "error")) ?: "reload failed"));
-	else
-		log_warnx("parent: unknown message \"%s\"", kind);
-	json_decref(msg);
 }
 
 /* --- the loop ---------------------------------------------------------------------------- */
@@ -373,7 +371,6 @@ static int add_fd(struct engine *e, int fd, enum ev_kind kind, size_t i)
 	return epoll_ctl(e->epfd, EPOLL_CTL_ADD, fd, &ev);
 }
 
-int engine_add_ctl_client(struct engine *e, int fd, size_t i);
 int engine_add_ctl_client(struct engine *e, int fd, size_t i)
 {
 	return add_fd(e, fd, EV_CTL_CLIENT, i);
@@ -382,7 +379,7 @@ int engine_add_ctl_client(struct engine *e, int fd, size_t i)
 static int timeout_ms(struct engine *e)
 {
 	uint64_t now = engine_now_ms(), next = e->last_housekeeping_ms + 1000;
-	uint64_t d = engine_auth_deadline(e);
+	uint64_t d = engine_apps_deadline(e);
 
 	if (d < next)
 		next = d;
@@ -454,7 +451,7 @@ void engine_step(struct engine *e, int max_wait_ms)
 	}
 	if (e->have_policy) {
 		e->batching = true;
-		engine_auth_tick(e);
+		engine_apps_tick(e);
 		e->batching = false;
 	}
 	engine_flush(e); /* before the loop sleeps */
@@ -516,7 +513,7 @@ void engine_close(struct engine *e)
 {
 	engine_flush(e);
 	engine_turn_free(e);
-	engine_auth_free(e);
+	engine_apps_free(e);
 	relaylink_close(e);
 	for (size_t i = 0; i < AUTHD_MAX_CTL_CLIENTS; i++)
 		engine_ctl_close(e, i);

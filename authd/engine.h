@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* The engine's state, shared by engine.c (loop), engine_auth.c (state machines) and
- * engine_ctl.c (control commands). */
+/* The engine's state, shared by engine.c (loop), engine_dispatch.c (datagrams to the
+ * cooperative applications, authd/coop_app.h), engine_auth.c (the Authentication
+ * application), engine_start.c and engine_revoke.c (its supervisor and revocation parts),
+ * engine_turn.c (one transaction per turn) and engine_ctl.c (control commands). */
 #ifndef COOPNET_AUTHD_ENGINE_H
 #define COOPNET_AUTHD_ENGINE_H
 
@@ -37,6 +39,7 @@ enum engine_counter {
 	CNT_REVOKE_UNACKED,          /* revocations the other side never acknowledged */
 	CNT_TURN_ROLLBACKS,          /* turns whose transaction did not commit */
 	CNT_HELD_DROPPED,            /* their held datagrams and data-plane requests, dropped */
+	CNT_COOP_UNKNOWN,            /* datagrams of an application or kind with no handler */
 	CNT_MAX,
 };
 
@@ -88,14 +91,19 @@ void engine_step(struct engine *e, int max_wait_ms);
 void engine_close(struct engine *e);
 const char *engine_counter_name(int i);
 
-/* engine_auth.c */
-int engine_auth_setup(struct engine *e);      /* (re)create the state machines for pol */
-void engine_auth_free(struct engine *e);
+/* engine_dispatch.c: read socket i's datagrams and dispatch each (authd/coop_app.h; the
+ * applications' setup, free, tick and deadline are there too). */
 void engine_udp_input(struct engine *e, size_t i);
-void engine_auth_tick(struct engine *e);
-uint64_t engine_auth_deadline(const struct engine *e);
-/* Start an exchange for (client, service) as the supervisor; 0 and *handle, or -1 with a
- * sentence in err. */
+
+/* engine_auth.c: what the state machines' ops call in the engine (clock, sockets, events). */
+uint64_t engine_op_now(void *ctx);            /* ctx: the engine */
+uint64_t engine_op_wall(void *ctx);
+int engine_op_send(void *ctx, const struct cn_coop_addr *to, const uint8_t *buf, size_t len);
+/* Count an event (counters[ev->kind]) and log it. */
+void engine_auth_event(struct engine *e, const struct auth_event *ev);
+
+/* engine_start.c: start an exchange for (client, service) as the supervisor; 0 and *handle,
+ * or -1 with a sentence in err. */
 int engine_auth_start(struct engine *e, const struct cn_coop_addr *client, const char *service,
 		      uint64_t *handle, char *err, size_t errlen);
 void engine_session_miss(struct engine *e, const json_t *ev);
@@ -108,8 +116,10 @@ int engine_session_remove(struct engine *e, const struct db_session *s, int coun
  * itself, or never committed it). */
 int engine_session_drop(struct engine *e, const struct db_session *s, int counter,
 			bool tell_peer);
-/* engine_auth.c: tell the other end of s that it is gone (Auth-RST revoked). */
+/* engine_revoke.c: tell the other end of s that it is gone (Auth-RST revoked). */
 void engine_revoke_peer(struct engine *e, const struct db_session *s);
+/* engine_revoke.c: create e->rv, the revocation state machine of a supervisor or provider. */
+int engine_revoke_setup(struct engine *e);
 void engine_nfq_sync(struct engine *e);
 
 /* relaylink.c: keys of confidential services to coopnet-relay (authd.json relay_socket) */
@@ -153,6 +163,9 @@ void engine_udp_drain(struct engine *e, size_t i,
 		      void (*dispatch)(struct engine *, const struct cn_coop_addr *,
 				       const uint8_t *, size_t));
 void engine_turn_free(struct engine *e);
+
+/* engine.c: watch a new control connection (slot i of e->clients). 0, or -1 with errno. */
+int engine_add_ctl_client(struct engine *e, int fd, size_t i);
 
 /* engine_ctl.c */
 void engine_ctl_accept(struct engine *e);

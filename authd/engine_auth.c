@@ -3,7 +3,7 @@
  * The engine's side of the state machines (authd/auth_fsm.h): their clock, their sockets,
  * the policy and database lookups they ask for, and what happens when an exchange ends.
  */
-#include "engine.h"
+#include "coop_app.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -18,20 +18,25 @@
 
 #define REPLAY_SLACK_S 2
 
-static uint64_t op_now(void *ctx)
+uint64_t engine_op_now(void *ctx)
 {
 	(void)ctx;
 	return engine_now_ms();
 }
 
-static uint64_t op_wall(void *ctx)
+uint64_t engine_op_wall(void *ctx)
 {
 	(void)ctx;
 	return engine_wall_ms();
 }
 
+static void op_event(void *ctx, const struct auth_event *ev)
+{
+	engine_auth_event(ctx, ev);
+}
+
 /* Send from the first socket of the destination's family. */
-static int op_send(void *ctx, const struct cn_coop_addr *to, const uint8_t *buf, size_t len)
+int engine_op_send(void *ctx, const struct cn_coop_addr *to, const uint8_t *buf, size_t len)
 {
 	struct engine *e = ctx;
 	struct sockaddr_storage ss;
@@ -47,9 +52,8 @@ static int op_send(void *ctx, const struct cn_coop_addr *to, const uint8_t *buf,
 	return -1;
 }
 
-static void op_event(void *ctx, const struct auth_event *ev)
+void engine_auth_event(struct engine *e, const struct auth_event *ev)
 {
-	struct engine *e = ctx;
 	char peer[CN_COOP_ADDRSTRLEN] = "?";
 
 	if ((int)ev->kind >= 0 && ev->kind <= AUTH_EV_KIND_MAX)
@@ -352,294 +356,70 @@ static void op_lost(void *ctx, const struct auth_ss_outcome *o)
 	}
 }
 
-int engine_auth_start(struct engine *e, const struct cn_coop_addr *client, const char *service,
-		      uint64_t *handle, char *err, size_t errlen)
-{
-	struct auth_ss_request req;
-	const struct pol_client *cl;
-	const uint8_t *key;
-	char addr[CN_COOP_ADDRSTRLEN];
+/* --- the handlers of the Authentication application (authd/coop_app.h) ------------------- */
 
-	cn_coop_addr_format(client, addr, sizeof(addr));
-	if (!e->ss || !e->pol.n_headers) {
-		snprintf(err, errlen, "this host is not a supervisor");
-		return -1;
-	}
-	if (!policy_service_by_name(&e->pol, service)) {
-		snprintf(err, errlen, "unknown service \"%s\"", service);
-		return -1;
-	}
-	cl = policy_client_for(e->pol.ss_clients, e->pol.n_ss_clients, client, service);
-	key = cl ? policy_client_key(cl, service) : NULL;
-	if (!key) {
-		snprintf(err, errlen, "the policy does not let %s use \"%s\"", addr, service);
-		return -1;
-	}
-	memset(&req, 0, sizeof(req));
-	req.client = *client;
-	req.client.port = 0;
-	snprintf(req.client_name, sizeof(req.client_name), "%s", cl->name);
-	snprintf(req.service, sizeof(req.service), "%s", service);
-	memcpy(req.key, key, CN_KEY_LEN);
-	req.header = e->pol.headers[0];
-	if (auth_ss_start(e->ss, &req, handle) < 0) {
-		snprintf(err, errlen, "%s", errno == EBUSY ? "an exchange for this client and "
-			 "service is already running" : errno == ENOSPC ? "too many exchanges "
-			 "in flight" : strerror(errno));
-		sodium_memzero(&req, sizeof(req));
-		return -1;
-	}
-	sodium_memzero(&req, sizeof(req));
-	log_debug("authenticating %s for %s", addr, service);
-	return 0;
+static void unexpected(struct engine *e, const struct cn_coop_addr *from,
+		       const struct auth_dgram *d)
+{
+	struct auth_event ev = {
+		.kind = AUTH_EV_UNEXPECTED, .peer = from, .service = d->m->service,
+		.detail = cn_coop_kind_name(d->kind),
+	};
+
+	engine_auth_event(e, &ev); /* a valid message of a kind this role does not take */
 }
 
-void engine_session_miss(struct engine *e, const json_t *ev)
+/* Auth-REP, and an Auth-REQ the header leaves to this host: the provider's. */
+static void on_auth_to_sp(struct engine *e, const struct cn_coop_addr *from,
+			  const struct auth_dgram *d)
 {
-	struct cn_coop_addr client, service;
-	const char *c = json_string_value(json_object_get(ev, "client"));
-	const char *s = json_string_value(json_object_get(ev, "service"));
-	json_int_t port = json_integer_value(json_object_get(ev, "port"));
-	const struct pol_service *svc;
-	char err[256];
-	uint64_t handle;
-
-	e->counters[CNT_SESSION_MISS]++;
-	if (!c || !s || port < 1 || port > 65535 || cn_coop_addr_parse(&client, c) < 0 ||
-	    cn_coop_addr_parse(&service, s) < 0) {
-		log_warnx("session-miss: malformed event");
-		return;
-	}
-	service.port = (uint16_t)port;
-	svc = policy_service_by_addr(&e->pol, &service);
-	if (!svc) {
-		log_debug("session-miss: %s:%d is no service of the policy", s, (int)port);
-		return;
-	}
-	if (engine_auth_start(e, &client, svc->name, &handle, err, sizeof(err)) < 0)
-		log_debug("session-miss for %s %s: %s", c, svc->name, err);
-}
-
-/*
- * Renewal: an "authenticate" entry's session is authenticated again when 80% of its lifetime
- * (from its last authentication) has passed, so a long-lived client never sees it expire.
- * The new session has the same key (client, service, port): the SS's upsert and session-add
- * switch its data plane to the new ID when it sends Auth-REP; the SP keeps the old session
- * valid until that Auth-REP arrives and its commit replaces it (docs/authd.md, "Renewal").
- */
-#define RENEW_AT_PERCENT 80
-
-static bool renewal_due(const struct db_session *s)
-{
-	int64_t now = (int64_t)(engine_wall_ms() / 1000), life;
-
-	if (s->s.expires == 0 || (int64_t)s->s.expires <= s->refreshed)
-		return false; /* no lifetime: nothing to renew */
-	life = (int64_t)s->s.expires - s->refreshed;
-	return now >= s->refreshed + life * RENEW_AT_PERCENT / 100;
-}
-
-void engine_start_entries(struct engine *e)
-{
-	uint64_t now = engine_now_ms();
-	char err[256];
-	int r;
-
-	for (size_t i = 0; e->start && i < e->pol.n_start; i++) {
-		struct start_state *st = &e->start[i];
-		const struct pol_service *svc = policy_service_by_name(&e->pol, e->pol.start[i].service);
-		struct cn_session key;
-		struct db_session have;
-
-		if (st->handle || now < st->next_try_ms || !svc)
-			continue;
-		memset(&key, 0, sizeof(key));
-		key.family = to_af(svc->addr.family);
-		coop_to_bytes(&e->pol.start[i].client, key.client);
-		coop_to_bytes(&svc->addr, key.service);
-		key.port = svc->addr.port;
-		if (e->pol.start[i].client.family != svc->addr.family)
-			continue;
-		r = db_session_get(e->db, DB_ROLE_SUPERVISOR, &key, &have);
-		sodium_memzero(have.session_key, sizeof(have.session_key));
-		if (r < 0 || (r == 1 && !renewal_due(&have)))
-			continue; /* a session that is not due (or cannot tell): nothing to do */
-		if (engine_auth_start(e, &e->pol.start[i].client, svc->name, &st->handle, err,
-				      sizeof(err)) < 0) {
-			log_debug("authenticate %s: %s", svc->name, err);
-			st->handle = 0;
-			st->next_try_ms = now + 5000;
-		}
-	}
-}
-
-/* --- revocation between the two ends of a session ---------------------------------------- */
-
-/* "198.18.0.1:7447" or "[2001:db8::1]:7447" (cn_coop_addr_format) back to an address. */
-static int peer_parse(struct cn_coop_addr *out, const char *text)
-{
-	char host[INET6_ADDRSTRLEN + 2];
-	const char *colon = strrchr(text, ':');
-	size_t hl;
-	char *end;
-	unsigned long port;
-
-	if (!colon || colon == text)
-		return -1;
-	hl = (size_t)(colon - text);
-	if (text[0] == '[') {
-		if (hl < 3 || text[hl - 1] != ']')
-			return -1;
-		text++;
-		hl -= 2;
-	}
-	if (hl >= sizeof(host))
-		return -1;
-	memcpy(host, text, hl);
-	host[hl] = '\0';
-	errno = 0;
-	port = strtoul(colon + 1, &end, 10);
-	if (errno || *end || port < 1 || port > 65535 || cn_coop_addr_parse(out, host) < 0)
-		return -1;
-	out->port = (uint16_t)port;
-	return 0;
-}
-
-void engine_revoke_peer(struct engine *e, const struct db_session *s)
-{
-	struct cn_coop_addr to;
-	char id[CN_ID_STRLEN];
-
-	if (!e->rv || !s->has_key)
-		return; /* a session from before schema 3: the peer's copy expires on its own */
-	if (peer_parse(&to, s->peer) < 0) {
-		log_warnx("revoke: session %s has no peer address (\"%s\")",
-			  cn_id_format_hex(s->s.id, id, sizeof(id)), s->peer);
-		return;
-	}
-	if (auth_rv_send(e->rv, &to, s->s.id, s->service_name, s->session_key) < 0)
-		log_warnx("revoke: cannot tell %s about %s: %s", s->peer,
-			  cn_id_format_hex(s->s.id, id, sizeof(id)), strerror(errno));
-}
-
-static enum db_role my_role(const struct engine *e)
-{
-	return e->ss ? DB_ROLE_SUPERVISOR : DB_ROLE_PROVIDER;
-}
-
-struct rv_keys {
-	const char *service;
-	uint8_t (*keys)[CN_KEY_LEN];
-	size_t max, n;
-	const uint8_t *key;          /* rv_revoked: the session with this key */
-	struct engine *e;
-	const struct db_session *hit;
-};
-
-static int rv_keys_cb(const struct db_session *s, void *arg)
-{
-	struct rv_keys *k = arg;
-
-	if (s->has_key && !strcmp(s->service_name, k->service) && k->n < k->max)
-		memcpy(k->keys[k->n++], s->session_key, CN_KEY_LEN);
-	return 0;
-}
-
-static size_t rv_op_keys(void *ctx, cn_id_t id, const char *service,
-			 const struct cn_coop_addr *from, uint8_t (*keys)[CN_KEY_LEN], size_t max)
-{
-	struct engine *e = ctx;
-	struct rv_keys k = { .service = service, .keys = keys, .max = max };
-
-	(void)from; /* the proof with K_s decides, not the address (NAT, several sockets) */
-	if (db_session_foreach_id(e->db, my_role(e), id, rv_keys_cb, &k) < 0) {
-		e->counters[CNT_DB_ERRORS]++;
-		log_warnx("revoke: %s", db_error(e->db));
-		return 0;
-	}
-	return k.n;
-}
-
-static int rv_revoked_cb(const struct db_session *s, void *arg)
-{
-	struct rv_keys *k = arg;
-
-	if (s->has_key && !strcmp(s->service_name, k->service) &&
-	    cn_auth_equal(s->session_key, k->key, CN_KEY_LEN)) {
-		engine_session_drop(k->e, s, CNT_SESSIONS_PEER_REVOKED, false);
-		return 1;
-	}
-	return 0;
-}
-
-static void rv_op_revoked(void *ctx, cn_id_t id, const char *service,
-			  const uint8_t key[CN_KEY_LEN], const struct cn_coop_addr *from)
-{
-	struct engine *e = ctx;
-	struct rv_keys k = { .service = service, .key = key, .e = e };
-	char peer[CN_COOP_ADDRSTRLEN];
-
-	log_info("%s revoked the session for %s", cn_coop_addr_format(from, peer, sizeof(peer)),
-		 service);
-	if (db_session_foreach_id(e->db, my_role(e), id, rv_revoked_cb, &k) < 0) {
-		e->counters[CNT_DB_ERRORS]++;
-		log_warnx("revoke: %s", db_error(e->db));
-	}
-	/* authenticate at start again at once (an entry whose session is gone) */
-	if (e->ss)
-		engine_start_entries(e);
-}
-
-static void rv_op_result(void *ctx, cn_id_t id, const char *service,
-			 const struct cn_coop_addr *to, bool acked)
-{
-	struct engine *e = ctx;
-	char peer[CN_COOP_ADDRSTRLEN], ids[CN_ID_STRLEN];
-
-	if (acked)
-		return;
-	e->counters[CNT_REVOKE_UNACKED]++;
-	log_warnx("%s never acknowledged the revocation of %s for %s",
-		  cn_coop_addr_format(to, peer, sizeof(peer)), cn_id_format_hex(id, ids, sizeof(ids)),
-		  service);
-}
-
-/* --- input, timers ------------------------------------------------------------------------ */
-
-static void dispatch_datagram(struct engine *e, const struct cn_coop_addr *from,
-			      const uint8_t *buf, size_t len)
-{
-	struct cn_coop_msg m;
-	enum cn_coop_kind kind = CN_KIND_INVALID;
-
-	if (cn_coop_decode(&m, buf, len, NULL) == CN_COOP_OK)
-		kind = cn_coop_kind(&m);
-	if (e->rv && kind != CN_KIND_INVALID && auth_rv_wants(&m)) {
-		auth_rv_input(e->rv, from, buf, len);
-		return;
-	}
-	if (e->ss) {
-		auth_ss_input(e->ss, from, buf, len);
-		return;
-	}
-	/* a REQ straight from an SS goes to the header; a forwarded one (fwd set), a REP and
-	 * everything else to the provider, whose state machine counts what it refuses */
-	if (e->hdr && kind == CN_KIND_AUTH_REQ && m.fwd.family == CN_FAM_NONE) {
-		if (auth_header_input(e->hdr, from, buf, len) != AUTH_HDR_LOCAL)
-			return;
-	}
 	if (e->sp)
-		auth_sp_input(e->sp, from, buf, len);
-	else if (e->hdr && kind != CN_KIND_AUTH_REQ)
-		auth_header_input(e->hdr, from, buf, len); /* counts the drop */
+		auth_sp_handle(e->sp, from, d);
+	else
+		unexpected(e, from, d);
 }
 
-void engine_udp_input(struct engine *e, size_t i)
+/* Straight from an SS: the header routes it (to this host's provider when it hosts the
+ * service); forwarded by a header (fwd set, its mac verified at the entry): the provider. */
+static void on_auth_req(struct engine *e, const struct cn_coop_addr *from,
+			const struct auth_dgram *d)
 {
-	engine_udp_drain(e, i, dispatch_datagram); /* up to 64 datagrams, one recvmmsg */
+	if (e->hdr && (d->m->fwd.family == CN_FAM_NONE || !e->sp) &&
+	    auth_header_handle(e->hdr, from, d) != AUTH_HDR_LOCAL)
+		return;
+	on_auth_to_sp(e, from, d);
 }
 
-void engine_auth_tick(struct engine *e)
+/* Auth-REP&REQ and the Auth-RSTs of an exchange: the supervisor's. */
+static void on_auth_to_ss(struct engine *e, const struct cn_coop_addr *from,
+			  const struct auth_dgram *d)
+{
+	if (e->ss)
+		auth_ss_handle(e->ss, from, d);
+	else
+		unexpected(e, from, d);
+}
+
+/* Auth-RST revoked and Auth-REP&RST: revocation between the two ends of a session. */
+static void on_auth_revoke(struct engine *e, const struct cn_coop_addr *from,
+			   const struct auth_dgram *d)
+{
+	if (e->rv)
+		auth_rv_handle(e->rv, from, d);
+	else
+		unexpected(e, from, d);
+}
+
+static void on_auth_rst(struct engine *e, const struct cn_coop_addr *from,
+			const struct auth_dgram *d)
+{
+	if (auth_rv_wants(d->m))
+		on_auth_revoke(e, from, d);
+	else
+		on_auth_to_ss(e, from, d);
+}
+
+static void auth_tick(struct engine *e)
 {
 	if (e->ss)
 		auth_ss_tick(e->ss);
@@ -649,7 +429,7 @@ void engine_auth_tick(struct engine *e)
 		auth_rv_tick(e->rv);
 }
 
-uint64_t engine_auth_deadline(const struct engine *e)
+static uint64_t auth_deadline(const struct engine *e)
 {
 	uint64_t d = UINT64_MAX, x;
 
@@ -664,7 +444,7 @@ uint64_t engine_auth_deadline(const struct engine *e)
 
 /* --- setup ------------------------------------------------------------------------------ */
 
-void engine_auth_free(struct engine *e)
+static void auth_free(struct engine *e)
 {
 	auth_ss_free(e->ss);
 	auth_header_free(e->hdr);
@@ -689,19 +469,19 @@ static void timing_from_config(struct engine *e)
 /* Build the state machines the roles need. The SS keeps its exchanges over a reload; the
  * header and the SP are rebuilt only when the group key changed (the SP's pending
  * exchanges and rate limits are lost then, which a key change warrants anyway). */
-int engine_auth_setup(struct engine *e)
+static int auth_setup(struct engine *e)
 {
-	static const struct auth_ss_ops ss_ops_tmpl = { NULL, op_now, op_wall, op_send, op_done,
-							op_event, op_lost };
 	bool key_changed = e->pol.has_group_key != e->has_group_key ||
 			   (e->pol.has_group_key &&
 			    !cn_auth_equal(e->pol.group_key, e->group_key, CN_KEY_LEN));
 
 	timing_from_config(e);
-	e->replay = (struct cn_replay){ e, replay_seen, replay_add };
+	e->replay = (struct cn_replay){ .ctx = e, .seen = replay_seen, .add = replay_add };
 	if ((e->cfg->roles & ROLE_SUPERVISOR) && !e->ss) {
-		struct auth_ss_ops ops = ss_ops_tmpl;
-		ops.ctx = e;
+		const struct auth_ss_ops ops = {
+			.ctx = e, .now_ms = engine_op_now, .wall_ms = engine_op_wall, .send = engine_op_send,
+			.done = op_done, .event = op_event, .lost = op_lost,
+		};
 		e->ss = auth_ss_new(&ops, &e->timing, 1024);
 		if (!e->ss)
 			return -1;
@@ -716,8 +496,11 @@ int engine_auth_setup(struct engine *e)
 		e->has_group_key = e->pol.has_group_key;
 	}
 	if ((e->cfg->roles & ROLE_PROVIDER) && !e->sp) {
-		struct auth_sp_ops ops = { e, op_now, op_wall, op_send, op_lookup, op_id_in_use,
-					   op_commit, op_event };
+		const struct auth_sp_ops ops = {
+			.ctx = e, .now_ms = engine_op_now, .wall_ms = engine_op_wall, .send = engine_op_send,
+			.lookup = op_lookup, .id_in_use = op_id_in_use, .commit = op_commit,
+			.event = op_event,
+		};
 		struct auth_sp_config c = { .timing = e->timing,
 					    .group_key = e->has_group_key ? e->group_key : NULL,
 					    .replay = &e->replay };
@@ -726,105 +509,33 @@ int engine_auth_setup(struct engine *e)
 			return -1;
 	}
 	if ((e->cfg->roles & ROLE_HEADER) && !e->hdr) {
-		struct auth_header_ops ops = { e, op_wall, op_send, op_route, op_event };
+		const struct auth_header_ops ops = {
+			.ctx = e, .wall_ms = engine_op_wall, .send = engine_op_send, .route = op_route,
+			.event = op_event,
+		};
 		e->hdr = auth_header_new(&ops, &e->timing, e->group_key);
 		if (!e->hdr)
 			return -1;
 	}
 	/* the ends of a session: a supervisor and a provider (a header alone has none) */
-	if ((e->cfg->roles & (ROLE_SUPERVISOR | ROLE_PROVIDER)) && !e->rv) {
-		struct auth_rv_ops ops = { e, op_now, op_wall, op_send, rv_op_keys, rv_op_revoked,
-					   rv_op_result, op_event };
-		struct auth_rv_config c = { .timing = e->timing,
-					    .dir = (e->cfg->roles & ROLE_SUPERVISOR) ?
-						   CN_DIR_SS_TO_SP : CN_DIR_SP_TO_SS,
-					    .replay = &e->replay };
-		e->rv = auth_rv_new(&ops, &c);
-		if (!e->rv)
-			return -1;
-	}
+	if ((e->cfg->roles & (ROLE_SUPERVISOR | ROLE_PROVIDER)) && !e->rv)
+		return engine_revoke_setup(e);
 	return 0;
 }
 
-/* --- revocation after a reload ----------------------------------------------------------- */
-
-struct revoke_ctx {
-	struct engine *e;
-	const struct policy *old;
-	int n;
+/* The Authentication application: cooperative flag auth (docs/protocol.md). */
+const struct coop_app coop_app_auth = {
+	.name = "auth",
+	.coop = CN_COOP_AUTH,
+	.on = {
+		[CN_KIND_AUTH_REQ] = on_auth_req,
+		[CN_KIND_AUTH_REPREQ] = on_auth_to_ss,
+		[CN_KIND_AUTH_REP] = on_auth_to_sp,
+		[CN_KIND_AUTH_RST] = on_auth_rst,       /* revoked: on_auth_revoke */
+		[CN_KIND_AUTH_REPRST] = on_auth_revoke,
+	},
+	.setup = auth_setup,
+	.free = auth_free,
+	.tick = auth_tick,
+	.deadline = auth_deadline,
 };
-
-static bool same_key(const struct pol_client *a, const struct pol_client *b, const char *svc)
-{
-	const uint8_t *ka = a ? policy_client_key(a, svc) : NULL;
-	const uint8_t *kb = b ? policy_client_key(b, svc) : NULL;
-
-	return ka && kb && cn_auth_equal(ka, kb, CN_KEY_LEN);
-}
-
-static struct cn_coop_addr session_addr(const struct db_session *s, const uint8_t *a,
-					uint16_t port)
-{
-	struct cn_coop_addr r;
-
-	memset(&r, 0, sizeof(r));
-	r.family = s->s.family == AF_INET ? CN_FAM_INET : CN_FAM_INET6;
-	memcpy(r.addr, a, s->s.family == AF_INET ? 4 : 16);
-	r.port = port;
-	return r;
-}
-
-/* Would the current policy issue this session again, with the same key? */
-static bool still_allowed(const struct engine *e, const struct policy *old,
-			  const struct db_session *s)
-{
-	const struct policy *p = &e->pol;
-	struct cn_coop_addr client = session_addr(s, s->s.client, 0);
-	struct cn_coop_addr service = session_addr(s, s->s.service, s->s.port);
-	const struct pol_client *now_c, *old_c;
-
-	if (s->role == DB_ROLE_PROVIDER) {
-		uint16_t port;
-		const struct pol_vnic *vn = policy_vnic_for(p, s->service_name, &port);
-		struct cn_coop_addr va;
-		if (!vn)
-			return false;
-		if (!policy_vnic_addr(vn, service.family, &va))
-			return false;
-		va.port = port;
-		now_c = policy_client_by_name(p->sp_clients, p->n_sp_clients, s->client_name);
-		old_c = policy_client_by_name(old->sp_clients, old->n_sp_clients, s->client_name);
-		return cn_coop_addr_equal(&va, &service, true) && now_c &&
-		       pol_prefix_contains(&now_c->prefix, &client) &&
-		       policy_client_allows(now_c, s->service_name) &&
-		       same_key(now_c, old_c, s->service_name);
-	}
-	{
-		const struct pol_service *svc = policy_service_by_name(p, s->service_name);
-		if (!svc || !cn_coop_addr_equal(&svc->addr, &service, true))
-			return false;
-		now_c = policy_client_for(p->ss_clients, p->n_ss_clients, &client, s->service_name);
-		old_c = policy_client_for(old->ss_clients, old->n_ss_clients, &client,
-					  s->service_name);
-		return now_c && same_key(now_c, old_c, s->service_name);
-	}
-}
-
-static int revoke_cb(const struct db_session *s, void *arg)
-{
-	struct revoke_ctx *c = arg;
-
-	if (!still_allowed(c->e, c->old, s) &&
-	    engine_session_remove(c->e, s, CNT_SESSIONS_REVOKED) == 0)
-		c->n++;
-	return 0;
-}
-
-int engine_revoke_disallowed(struct engine *e, const struct policy *old)
-{
-	struct revoke_ctx c = { e, old, 0 };
-
-	if (db_session_foreach(e->db, 0, revoke_cb, &c) < 0)
-		log_warnx("reload: %s", db_error(e->db));
-	return c.n;
-}

@@ -22,7 +22,6 @@
 #include "log.h"
 #include "vnic.h"
 
-int engine_add_ctl_client(struct engine *e, int fd, size_t i);
 
 static void reply(struct engine *e, size_t i, json_t *msg)
 {

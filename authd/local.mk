@@ -15,7 +15,8 @@ sbin_PROGRAMS += authd/coopnet-authd
 authd_coopnet_authd_SOURCES = \
 	authd/authd.c authd/authd.h \
 	authd/engine.c authd/engine.h authd/engine_auth.c authd/engine_ctl.c authd/engine_turn.c \
-	authd/privsep.c authd/nfqlink.c authd/nfqlink.h authd/relaylink.c \
+	authd/coop_app.h authd/engine_dispatch.c authd/engine_revoke.c authd/engine_start.c \
+	authd/imsg.c authd/imsg.h authd/privsep.c authd/nfqlink.c authd/nfqlink.h authd/relaylink.c \
 	authd/provision.c authd/provision.h authd/vswitch.c authd/vswitch.h
 authd_coopnet_authd_CFLAGS = $(AM_CFLAGS) $(SQLITE3_CFLAGS) $(SODIUM_CFLAGS)
 authd_coopnet_authd_LDADD = $(AUTHD_LIBS)
@@ -39,9 +40,10 @@ EXTRA_DIST += policy tests/netns/auth.test tests/netns/e2e.test
 # fake coopnet-nfq on a real unix socket; db_session_foreach fails on demand.
 check_PROGRAMS += tests/unit/test_engine
 TESTS += tests/unit/test_engine
-tests_unit_test_engine_SOURCES = tests/unit/test_engine.c \
-	authd/engine.c authd/engine_auth.c authd/engine_ctl.c authd/engine_turn.c authd/nfqlink.c \
-	authd/privsep.c authd/relaylink.c
+ENGINE_SOURCES = authd/engine.c authd/engine_auth.c authd/engine_ctl.c authd/engine_turn.c \
+	authd/engine_dispatch.c authd/engine_revoke.c authd/engine_start.c authd/nfqlink.c \
+	authd/imsg.c authd/privsep.c authd/relaylink.c
+tests_unit_test_engine_SOURCES = tests/unit/test_engine.c $(ENGINE_SOURCES)
 tests_unit_test_engine_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(SQLITE3_CFLAGS) \
 	$(SODIUM_CFLAGS) $(PTHREAD_CFLAGS) -I$(top_srcdir)/authd
 tests_unit_test_engine_LDFLAGS = $(AM_LDFLAGS) -Wl,--wrap=db_session_foreach \
@@ -59,3 +61,18 @@ tests_unit_test_vswitch_LDADD = $(AUTHD_LIBS) $(CMOCKA_LIBS)
 tests_unit_test_provision_SOURCES = tests/unit/test_provision.c authd/provision.c
 tests_unit_test_provision_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) -I$(top_srcdir)/authd
 tests_unit_test_provision_LDADD = $(AUTHD_LIBS) $(CMOCKA_LIBS)
+
+# The engine's entry for cooperative datagrams: the handler table, unknown applications,
+# the mac checked before any handler (authd/engine_dispatch.c).
+check_PROGRAMS += tests/unit/test_dispatch
+TESTS += tests/unit/test_dispatch
+tests_unit_test_dispatch_SOURCES = tests/unit/test_dispatch.c $(ENGINE_SOURCES)
+tests_unit_test_dispatch_CFLAGS = $(tests_unit_test_engine_CFLAGS)
+tests_unit_test_dispatch_LDADD = $(AUTHD_LIBS) $(CMOCKA_LIBS) $(PTHREAD_LIBS)
+
+# The parent/engine messages over a real socketpair (authd/imsg.c).
+check_PROGRAMS += tests/unit/test_imsg
+TESTS += tests/unit/test_imsg
+tests_unit_test_imsg_SOURCES = tests/unit/test_imsg.c authd/imsg.c
+tests_unit_test_imsg_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(JANSSON_CFLAGS) -I$(top_srcdir)/authd
+tests_unit_test_imsg_LDADD = lib/libcoopnet.a $(JANSSON_LIBS) $(CMOCKA_LIBS)

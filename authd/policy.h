@@ -162,6 +162,11 @@ struct policy {
 
 /* Load and check the daemon's configuration file. 0, or -1 with *err. */
 int config_load(struct authd_config *cfg, const char *path, struct jconf_error *err);
+int config_load_buffer(struct authd_config *cfg, const char *name, const char *text,
+		       size_t len, struct jconf_error *err);
+/* Tests: false loads without the schemas, to show that the C code checks every bound of its
+ * own (a fixed array never trusts the schema's maxItems / maxLength). */
+void policy_check_schema(bool on);
 
 /* Parse a policy document (file or buffer) into *out. The roles decide which sections
  * must be present. resolved: refuse passcode_file / group_key_file. 0 or -1 with *err. */

@@ -68,6 +68,7 @@ struct bench {
 	cn_id_t ring[4096];        /* sessions expire FIFO so the ID space never fills */
 	size_t ring_pos;
 	uint64_t commits, oks, fails;
+	uint64_t events[AUTH_EV_KIND_MAX + 1]; /* what the SP reported (ops.event) */
 	int udp_fd;                /* -1 in-process */
 };
 
@@ -140,32 +141,56 @@ static int commit(void *ctx, const struct auth_sp_session *s)
 		b->live[*slot] = 0; /* the oldest session expires */
 	*slot = s->id;
 	b->live[s->id] = 1;
-	b->commits++;
+	__atomic_fetch_add(&b->commits, 1, __ATOMIC_RELEASE); /* read by main in the UDP run */
 	return 0;
 }
 
-static struct auth_sp *make_sp(struct cn_replay *replay, struct auth_sp_ops *ops,
+/* Every refusal the SP makes (an Auth-RST, an overload, a replay, ...) is counted here: a run
+ * in which any exchange was refused prints no figures (check_refusals). */
+static void sp_event(void *ctx, const struct auth_event *ev)
+{
+	struct bench *b = ctx;
+
+	if ((unsigned)ev->kind <= AUTH_EV_KIND_MAX)
+		b->events[ev->kind]++;
+}
+
+static struct auth_sp *make_sp(const struct cn_replay *replay,
     int (*send)(void *, const struct cn_coop_addr *, const uint8_t *, size_t))
 {
-	struct auth_sp_config cfg = { 0 };
+	const struct auth_sp_ops ops = {
+		.ctx = &B, .now_ms = clk_now, .wall_ms = clk_wall, .send = send,
+		.lookup = lookup, .id_in_use = id_in_use, .commit = commit, .event = sp_event,
+	};
+	const struct auth_sp_config cfg = { .replay = replay, .max_pending = 64 };
 
-	ops->ctx = &B;
-	ops->now_ms = clk_now;
-	ops->wall_ms = clk_wall;
-	ops->send = send;
-	ops->lookup = lookup;
-	ops->id_in_use = id_in_use;
-	ops->commit = commit;
-	cfg.replay = replay;
-	cfg.max_pending = 64;
-	return auth_sp_new(ops, &cfg);
+	return auth_sp_new(&ops, &cfg);
+}
+
+/* 0 when the SP refused nothing; else a message naming what it refused, and -1. */
+static int check_refusals(const char *run)
+{
+	static const enum auth_event_kind bad[] = {
+		AUTH_EV_RST, AUTH_EV_OVERLOADED, AUTH_EV_NO_ID, AUTH_EV_REPLAY, AUTH_EV_STALE,
+		AUTH_EV_BAD_PROOF, AUTH_EV_DECODE_ERROR, AUTH_EV_SEND_FAILED,
+	};
+	int r = 0;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (B.events[bad[i]] == 0)
+			continue;
+		fprintf(stderr, "auth_bench: %s: the SP reported %llu %s\n", run,
+		    (unsigned long long)B.events[bad[i]], auth_event_name(bad[i]));
+		r = -1;
+	}
+	return r;
 }
 
 static struct auth_ss *make_ss(void)
 {
-	struct auth_ss_ops ops = {
+	const struct auth_ss_ops ops = {
 		.ctx = &B, .now_ms = clk_now, .wall_ms = clk_wall, .send = ss_send,
-		.done = ss_done,
+		.done = ss_done, .event = NULL, .lost = NULL,
 	};
 
 	return auth_ss_new(&ops, NULL, 4);
@@ -221,13 +246,39 @@ static double baseline_per_s(size_t n)
 	return (double)n * 1e9 / (double)(mono_ns() - t0);
 }
 
+/* ------------------------------------------------------------------ figures */
+
+/* Everything a run measures; printed by main only once every part has succeeded. */
+struct figures {
+	double base_per_s;                  /* bare crypto */
+	size_t n;
+	double sp_ns, ss_ns, sp_per_s;      /* in-process, per exchange */
+	double p50_us, p99_us;              /* in-process full exchange */
+	size_t udp_n;                       /* 0: no UDP run */
+	double udp_p50_us, udp_p99_us, udp_per_s;
+};
+
 /* ------------------------------------------------------------------ in-process */
 
-static int in_process(size_t n, double *sp_per_s, double *p50_us)
+/* The SS cannot start the next exchange: the previous one is still waiting (the SP answered
+ * nothing: see the SP's events), or the start was refused. */
+static int start_failed(size_t i)
 {
-	struct cn_replay_mem *rm = cn_replay_mem_new(n * 2 + 1024, 120000);
+	fprintf(stderr, "auth_bench: exchange %zu could not start (%s): the previous one got no "
+	    "answer\n", i, strerror(errno));
+	return -1;
+}
+
+/*
+ * The replay cache holds every digest of the run (2 n: the run is shorter than keep_ms, so
+ * pruning frees nothing). It probes at most 64 slots per insert: sized for 2 n it ran at 76%
+ * load, an insert now and then found no slot, and the SP refused that REQ with Auth-RST
+ * internal (counted as "overloaded"). 4 n keeps the load under 40%.
+ */
+static int in_process(size_t n, struct figures *f)
+{
+	struct cn_replay_mem *rm = cn_replay_mem_new(n * 4 + 1024, 120000);
 	struct cn_replay replay;
-	struct auth_sp_ops ops;
 	struct auth_sp *sp;
 	struct auth_ss *ss;
 	struct auth_ss_request req;
@@ -238,7 +289,7 @@ static int in_process(size_t n, double *sp_per_s, double *p50_us)
 		return -1;
 	cn_replay_mem_bind(rm, &replay);
 	B.udp_fd = -1;
-	sp = make_sp(&replay, &ops, sp_send);
+	sp = make_sp(&replay, sp_send);
 	ss = make_ss();
 	if (sp == NULL || ss == NULL)
 		return -1;
@@ -248,7 +299,7 @@ static int in_process(size_t n, double *sp_per_s, double *p50_us)
 
 		t0 = mono_ns();
 		if (auth_ss_start(ss, &req, &h) != 0)
-			return -1;
+			return start_failed(i);
 		t1 = mono_ns();
 		ss_ns += t1 - t0;
 		/* REQ -> SP */
@@ -273,16 +324,18 @@ static int in_process(size_t n, double *sp_per_s, double *p50_us)
 		    (unsigned long long)B.commits, (unsigned long long)B.oks, n);
 		return -1;
 	}
-	*sp_per_s = (double)n * 1e9 / (double)sp_ns;
-	printf("in-process: %zu exchanges; SP %.0f ns each (%.0f/s), SS %.0f ns each\n", n,
-	    (double)sp_ns / (double)n, *sp_per_s, (double)ss_ns / (double)n);
+	f->n = n;
+	f->sp_ns = (double)sp_ns / (double)n;
+	f->ss_ns = (double)ss_ns / (double)n;
+	f->sp_per_s = (double)n * 1e9 / (double)sp_ns;
 
 	/* Full exchange latency, one at a time, SS + SP work (no network). */
 	for (size_t i = 0; i < n; i++) {
 		uint64_t h;
 
 		t0 = mono_ns();
-		auth_ss_start(ss, &req, &h);
+		if (auth_ss_start(ss, &req, &h) != 0)
+			return start_failed(n + i);
 		B.to_sp.full = 0;
 		auth_sp_input(sp, &B.a_ss, B.to_sp.buf, B.to_sp.len);
 		B.to_ss.full = 0;
@@ -293,10 +346,14 @@ static int in_process(size_t n, double *sp_per_s, double *p50_us)
 		if ((i & 1023) == 1023)
 			cn_replay_mem_prune(rm, real_ms());
 	}
+	if (B.commits != 2 * n || B.oks != 2 * n) {
+		fprintf(stderr, "in-process latency: %llu commits, %llu ok for %zu exchanges\n",
+		    (unsigned long long)B.commits - n, (unsigned long long)B.oks - n, n);
+		return -1;
+	}
 	qsort(lat, n, sizeof(*lat), cmp_u64);
-	*p50_us = (double)lat[n / 2] / 1000.0;
-	printf("in-process full exchange: p50 %.1f us, p99 %.1f us\n", *p50_us,
-	    (double)lat[n * 99 / 100] / 1000.0);
+	f->p50_us = (double)lat[n / 2] / 1000.0;
+	f->p99_us = (double)lat[n * 99 / 100] / 1000.0;
 	auth_sp_free(sp);
 	auth_ss_free(ss);
 	cn_replay_mem_free(rm);
@@ -362,12 +419,11 @@ static int udp_socket(struct cn_coop_addr *bound)
 	return fd;
 }
 
-static int over_udp(size_t n, double *p50_us)
+static int over_udp(size_t n, struct figures *f)
 {
 	struct cn_replay_mem *rm = cn_replay_mem_new(n * 2 + 1024, 120000);
 	struct cn_replay replay;
-	struct auth_sp_ops ops;
-	struct udp_sp u = { 0 };
+	struct udp_sp u = { .fd = -1 };
 	struct auth_ss *ss;
 	struct auth_ss_request req;
 	struct cn_coop_addr a_sp, a_ss;
@@ -385,7 +441,7 @@ static int over_udp(size_t n, double *p50_us)
 	udp_server_fd = u.fd;
 	/* The SP answers on its own socket. Only the SP thread touches the SP state machine and
 	 * the replay cache; the commit counter is read after the join. */
-	u.sp = make_sp(&replay, &ops, udp_sp_send);
+	u.sp = make_sp(&replay, udp_sp_send);
 	ss = make_ss();
 	if (u.sp == NULL || ss == NULL)
 		return -1;
@@ -403,7 +459,7 @@ static int over_udp(size_t n, double *p50_us)
 		for (int k = 0; k < 100 && B.oks + B.fails == before; k++) {
 			struct sockaddr_storage from;
 			socklen_t sl = sizeof(from);
-			struct cn_coop_addr f;
+			struct cn_coop_addr src;
 			ssize_t r = recvfrom(B.udp_fd, buf, sizeof(buf), 0, (struct sockaddr *)&from,
 			    &sl);
 
@@ -411,38 +467,57 @@ static int over_udp(size_t n, double *p50_us)
 				auth_ss_tick(ss);
 				continue;
 			}
-			cn_coop_addr_from_sockaddr(&f, (struct sockaddr *)&from, sl);
-			auth_ss_input(ss, &f, buf, (size_t)r);
+			cn_coop_addr_from_sockaddr(&src, (struct sockaddr *)&from, sl);
+			auth_ss_input(ss, &src, buf, (size_t)r);
 		}
 		lat[done++] = mono_ns() - t0;
 	}
 	t_all = mono_ns() - t_all;
-	/* The last REP may still be in flight: give the SP a moment, then stop it. */
-	usleep(50000);
+	/* The last REP may still be in flight: give the SP up to 2 s to commit it. */
+	for (int k = 0; k < 40 && __atomic_load_n(&B.commits, __ATOMIC_ACQUIRE) < done; k++)
+		usleep(50000);
 	u.stop = 1;
 	pthread_join(th, NULL);
 	qsort(lat, done, sizeof(*lat), cmp_u64);
-	*p50_us = done ? (double)lat[done / 2] / 1000.0 : 0;
-	printf("udp loopback: %zu exchanges, %llu ok, %llu failed, %llu committed; "
-	    "p50 %.1f us, p99 %.1f us; %.0f sequential exchanges/s\n", done,
-	    (unsigned long long)B.oks, (unsigned long long)B.fails,
-	    (unsigned long long)B.commits, *p50_us,
-	    done ? (double)lat[done * 99 / 100] / 1000.0 : 0.0,
-	    (double)done * 1e9 / (double)t_all);
+	f->udp_n = done;
+	f->udp_p50_us = done ? (double)lat[done / 2] / 1000.0 : 0;
+	f->udp_p99_us = done ? (double)lat[done * 99 / 100] / 1000.0 : 0;
+	f->udp_per_s = (double)done * 1e9 / (double)t_all;
+	if (B.fails != 0 || done != n || B.commits != n)
+		fprintf(stderr, "auth_bench: udp: %zu of %zu exchanges, %llu ok, %llu failed, "
+		    "%llu committed\n", done, n, (unsigned long long)B.oks,
+		    (unsigned long long)B.fails, (unsigned long long)B.commits);
 	close(u.fd);
 	close(B.udp_fd);
 	auth_sp_free(u.sp);
 	auth_ss_free(ss);
 	cn_replay_mem_free(rm);
 	free(lat);
-	return B.fails == 0 && done == n ? 0 : -1;
+	return B.fails == 0 && done == n && B.commits == n ? 0 : -1;
+}
+
+static void print_figures(const struct figures *f)
+{
+	printf("baseline (SP crypto only: 2 proof checks, 1 seal, 1 digest): %.0f/s\n",
+	    f->base_per_s);
+	printf("in-process: %zu exchanges; SP %.0f ns each (%.0f/s), SS %.0f ns each\n", f->n,
+	    f->sp_ns, f->sp_per_s, f->ss_ns);
+	printf("in-process full exchange: p50 %.1f us, p99 %.1f us\n", f->p50_us, f->p99_us);
+	printf("SP state machine vs bare crypto: %.2f of the baseline rate\n",
+	    f->sp_per_s / f->base_per_s);
+	if (f->udp_n)
+		printf("udp loopback: %zu exchanges, all committed; p50 %.1f us, p99 %.1f us; "
+		    "%.0f sequential exchanges/s\n", f->udp_n, f->udp_p50_us, f->udp_p99_us,
+		    f->udp_per_s);
+	printf("RESULT auth-per-s %.0f\n", f->sp_per_s);
+	printf("RESULT auth-latency-us %.1f\n", f->udp_n ? f->udp_p50_us : f->p50_us);
 }
 
 int main(int argc, char **argv)
 {
 	size_t n = 50000;
 	bool udp = false;
-	double per_s, p50, base, udp_p50 = 0;
+	struct figures f = { .udp_n = 0 };
 	int c;
 
 	while ((c = getopt(argc, argv, "n:u")) != -1) {
@@ -469,21 +544,16 @@ int main(int argc, char **argv)
 	if (cn_auth_derive_key(B.kc, "AAA", 3, "http", "alice", CN_KDF_MIN) != 0)
 		return 1;
 
-	base = baseline_per_s(n);
-	printf("baseline (SP crypto only: 2 proof checks, 1 seal, 1 digest): %.0f/s\n", base);
-	if (in_process(n, &per_s, &p50) != 0) {
-		fprintf(stderr, "auth_bench: in-process run failed\n");
+	f.base_per_s = baseline_per_s(n);
+	if ((in_process(n, &f) != 0) | (check_refusals("in-process") != 0)) {
+		fprintf(stderr, "auth_bench: in-process run failed: no figures\n");
 		return 1;
 	}
-	printf("SP state machine vs bare crypto: %.2f of the baseline rate\n", per_s / base);
-	if (udp) {
-		if (over_udp(n / 5 < 20000 ? n / 5 : 20000, &udp_p50) != 0) {
-			fprintf(stderr, "auth_bench: udp run failed\n");
-			return 1;
-		}
-		p50 = udp_p50;
+	if (udp && ((over_udp(n / 5 < 20000 ? n / 5 : 20000, &f) != 0) |
+	    (check_refusals("udp") != 0))) {
+		fprintf(stderr, "auth_bench: udp run failed: no figures\n");
+		return 1;
 	}
-	printf("RESULT auth-per-s %.0f\n", per_s);
-	printf("RESULT auth-latency-us %.1f\n", p50);
+	print_figures(&f);
 	return 0;
 }

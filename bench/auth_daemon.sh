@@ -89,7 +89,22 @@ json.dump(pol, open(w + "/policy.json", "w"), indent=1)
 PY
 
 ctl() { "$CTL" -s "$W/authd.sock" "$@"; }
-stat_of() { ctl --json stats authd | python3 -c "import json,sys; print(json.load(sys.stdin).get('$1', 0))"; }
+# a component that fails ends the run with a message and no figures (never a partial table)
+fail() {
+	echo "bench/auth_daemon.sh: $*: no figures" >&2
+	[ ! -f "$(nb_log authd)" ] || tail -5 "$(nb_log authd)" >&2
+	exit 1
+}
+stat_of() {
+	local j
+	j=$(ctl --json stats authd) || fail "coopnetctl stats failed (is coopnet-authd still running?)"
+	python3 -c "import json,sys; print(json.load(sys.stdin).get('$1', 0))" <<<"$j" ||
+		fail "coopnetctl stats: unreadable answer"
+}
+daemon_alive() {
+	kill -0 "$PARENT" 2>/dev/null && kill -0 "$ENGINE" 2>/dev/null ||
+		fail "coopnet-authd (parent $PARENT, engine $ENGINE) exited during the run"
+}
 ticks() { # utime + stime of a pid, in clock ticks
 	local s
 	s=$(cat "/proc/$1/stat")
@@ -111,10 +126,12 @@ echo "# coopnet-authd provider up in $(python3 -c "print('%.1f' % ($t1 - $t0))")
 
 # ---------------------------------------------------------------- baseline: in-process
 # The SP state machine with an in-memory replay cache and no database, on the daemon's CPU.
-inproc=$(nb_exec gen taskset -c "$SP_CPU" "$INPROC" -n 50000)
+inproc=$(nb_exec gen taskset -c "$SP_CPU" "$INPROC" -n 50000) ||
+	fail "bench/auth_bench (the in-process baseline) failed with status $?"
 echo "$inproc" | sed 's/^/# auth_bench: /'
 INPROC_RATE=$(awk '$1 == "RESULT" && $2 == "auth-per-s" { print $3 }' <<<"$inproc")
 INPROC_P50=$(awk '$1 == "RESULT" && $2 == "auth-latency-us" { print $3 }' <<<"$inproc")
+[ -n "$INPROC_RATE" ] && [ -n "$INPROC_P50" ] || fail "bench/auth_bench printed no RESULT lines"
 
 # ---------------------------------------------------------------- the load
 udp_drops() { nb_exec sp awk '$1 == "Udp:" && $2 ~ /^[0-9]+$/ { print $6 }' /proc/net/snmp; }
@@ -136,6 +153,9 @@ set -e
 eng1=$(ticks "$ENGINE")
 [ -z "${PERF_PID:-}" ] || wait "$PERF_PID" || true
 echo "$load" | grep -v '^LOAD ' | sed 's/^/# /'
+daemon_alive
+[ "$load_rc" -eq 0 ] || fail "bench/auth_load failed with status $load_rc"
+grep -q '^LOAD ' <<<"$load" || fail "bench/auth_load printed no LOAD line"
 read -r _ _ COMPLETED _ FAILED _ LSECS _ RATE _ P50 _ P99 _ RST _ RETRANS _ LATE <<<"$(grep '^LOAD ' <<<"$load")"
 # every completed exchange must be committed by the SP (its last Auth-REPs may still queue)
 committed() { [ $(($(stat_of auth-ok) - ok0)) -ge "$COMPLETED" ]; }
@@ -145,10 +165,14 @@ DROPS=$(($(udp_drops) - drop0))
 HZ=$(getconf CLK_TCK)
 ENG_CPU=$(python3 -c "print('%.2f' % (($eng1 - $eng0) / $HZ / $LSECS))")
 PER_CORE=$(python3 -c "c = $ENG_CPU; print('%.0f' % ($RATE / c if c > 0 else 0))")
-SESSIONS=$(sqlite3 "$W/db/authd.db" "SELECT count(*) FROM sessions")
-REPLAY=$(sqlite3 "$W/db/authd.db" "SELECT count(*) FROM replay")
+SESSIONS=$(sqlite3 "$W/db/authd.db" "SELECT count(*) FROM sessions") || fail "sqlite3: sessions"
+REPLAY=$(sqlite3 "$W/db/authd.db" "SELECT count(*) FROM replay") || fail "sqlite3: replay"
 DB_ERR=$(stat_of db-errors)
 RATIO=$(python3 -c "print('%.3f' % ($RATE / $INPROC_RATE))")
+daemon_alive
+if [ "$FAILED" -ne 0 ] || [ "$COMMITTED" -lt "$COMPLETED" ]; then
+	fail "$FAILED exchanges failed, $COMMITTED of $COMPLETED committed (see $(nb_log authd))"
+fi
 
 cat <<EOF
 
@@ -167,11 +191,6 @@ cat <<EOF
 | daemon / in-process | $RATIO |
 EOF
 [ -z "${PERF_OUT:-}" ] || echo "# profile of the engine: perf report -i $PERF_OUT --no-children"
-if [ "$load_rc" -ne 0 ] || [ "$FAILED" -ne 0 ] || [ "$COMMITTED" -lt "$COMPLETED" ]; then
-	echo "# auth_daemon.sh: exchanges failed or were not committed (see $(nb_log authd))" >&2
-	tail -5 "$(nb_log authd)" >&2
-	exit 1
-fi
 echo "RESULT auth-per-s-daemon $RATE"
 echo "RESULT auth-latency-us-daemon $P50"
 echo "RESULT auth-per-s-inprocess $INPROC_RATE"

@@ -82,7 +82,8 @@ void jconf_free(struct jconf_doc *doc); /* NULL-safe */
 /*
  * Validate doc against s again, collecting up to nerrs errors sorted in document order into
  * errs (may be NULL when nerrs is 0). Returns the total number of errors found (0: valid).
- * For tools that list every error (coopnetctl check); the loaders report only the first.
+ * For tools that list every error (the tests and fuzz_jconf use it); the daemons' loaders
+ * report only the first (coopnet-authd -n and coopnet-nfq -n check a whole file).
  */
 unsigned jconf_validate(const struct jconf_doc *doc, const struct jconf_schema *s,
 			struct jconf_error *errs, size_t nerrs);

@@ -230,7 +230,9 @@ static int setup(void **state)
 		.ctx = n, .now_ms = now_ms, .wall_ms = wall_ms, .send = sp_send, .lookup = lookup,
 		.id_in_use = id_in_use, .commit = commit, .event = on_event,
 	};
-	struct auth_sp_config cfg = { 0 };
+	struct auth_sp_config cfg = {
+		.group_key = N.group, .replay = &N.replay, .rl_burst = 3, .rl_per_min = 1,
+	};
 
 	(void)state;
 	if (cn_auth_crypto_init() != 0)
@@ -246,10 +248,6 @@ static int setup(void **state)
 	memset(n->group, 0x47, sizeof(n->group));
 	n->rmem = cn_replay_mem_new(1024, 120000);
 	cn_replay_mem_bind(n->rmem, &n->replay);
-	cfg.group_key = n->group;
-	cfg.replay = &n->replay;
-	cfg.rl_burst = 3;
-	cfg.rl_per_min = 1;
 	n->ss = auth_ss_new(&sso, NULL, 8);
 	n->hdr = auth_header_new(&ho, NULL, n->group);
 	n->sp = auth_sp_new(&spo, &cfg);
@@ -875,6 +873,64 @@ static void test_commit_failure(void **state)
 	assert_int_equal(n->sent[CN_KIND_AUTH_RST], 1); /* told, with a proof */
 }
 
+static int replay_add_fails(void *ctx, const uint8_t digest[CN_DIGEST_LEN], uint64_t ts_ms)
+{
+	(void)ctx;
+	(void)digest;
+	(void)ts_ms;
+	return -1;
+}
+
+/* The SP under load (issue 11: bench/auth_bench reached this with an uninitialised event
+ * callback): a valid REQ finds no free exchange slot, or its replay digest cannot be
+ * recorded. Either way the SS gets an authenticated Auth-RST internal, nothing is
+ * committed, the refusal is counted as "overloaded", and a NULL event callback is safe. */
+static void test_sp_overloaded(void **state)
+{
+	struct net *n = &N;
+	struct auth_sp_ops spo = {
+		.ctx = n, .now_ms = now_ms, .wall_ms = wall_ms, .send = sp_send, .lookup = lookup,
+		.id_in_use = id_in_use, .commit = commit, .event = on_event,
+	};
+	struct auth_sp_config cfg = { .replay = &n->replay, .max_pending = 1 };
+	struct cn_replay failing = { .ctx = n->rmem, .seen = n->replay.seen,
+				     .add = replay_add_fails };
+
+	(void)state;
+	auth_sp_free(n->sp);
+	assert_non_null(n->sp = auth_sp_new(&spo, &cfg));
+	/* exchange 1 takes the only slot; its Auth-REP&REQ is lost, so the slot stays taken */
+	n->drop_kind = CN_KIND_AUTH_REPREQ;
+	n->drop_n = 1;
+	start_alice(n, n->kc, &n->a_sp, "http");
+	deliver(n);
+	assert_int_equal(auth_sp_pending(n->sp), 1);
+	/* the SS gives up on it and asks again: a valid REQ, and no slot for it */
+	assert_int_equal(auth_ss_cancel(n->ss, 1), 0);
+	start_alice(n, n->kc, &n->a_sp, "http");
+	deliver(n);
+	assert_int_equal(n->events[AUTH_EV_OVERLOADED], 1);
+	assert_int_equal(n->nout, 2);
+	assert_int_equal(n->outcomes[1].result, AUTH_FAIL_RST);
+	assert_int_equal(n->outcomes[1].error, CN_AUTHERR_INTERNAL);
+	assert_true(n->outcomes[1].rst_authenticated); /* not a forgery: the SP's proof */
+	assert_int_equal(n->ncommit, 0);
+	assert_int_equal(auth_sp_pending(n->sp), 1); /* exchange 1 keeps its slot */
+
+	/* the replay cache refuses the digest, and the SP has no event callback at all */
+	auth_sp_free(n->sp);
+	spo.event = NULL;
+	cfg.replay = &failing;
+	assert_non_null(n->sp = auth_sp_new(&spo, &cfg));
+	start_alice(n, n->kc, &n->a_sp, "http");
+	deliver(n);
+	assert_int_equal(n->nout, 3);
+	assert_int_equal(n->outcomes[2].result, AUTH_FAIL_RST);
+	assert_int_equal(n->outcomes[2].error, CN_AUTHERR_INTERNAL);
+	assert_int_equal(n->ncommit, 0);
+	assert_int_equal(auth_sp_pending(n->sp), 0);
+}
+
 static void test_names(void **state)
 {
 	(void)state;
@@ -998,8 +1054,11 @@ static void rv_event_op(void *ctx, const struct auth_event *ev)
 
 static void rv_side_init(struct rv_side *s, const char *addr, enum cn_proof_dir dir)
 {
-	struct auth_rv_ops ops = { s, rv_now, rv_wall, rv_send_op, rv_keys_op, rv_revoked_op,
-	    rv_result_op, rv_event_op };
+	struct auth_rv_ops ops = {
+		.ctx = s, .now_ms = rv_now, .wall_ms = rv_wall, .send = rv_send_op,
+		.keys = rv_keys_op, .revoked = rv_revoked_op, .result = rv_result_op,
+		.event = rv_event_op,
+	};
 	struct auth_rv_config cfg = { .dir = dir };
 
 	assert_int_equal(cn_coop_addr_parse(&s->addr, addr), 0);
@@ -1318,6 +1377,7 @@ int main(void)
 		T(test_retry_after_rst),
 		T(test_ids_unique_and_busy),
 		T(test_commit_failure),
+		T(test_sp_overloaded),
 		T(test_names),
 		TR(test_revoke_sp_to_ss),
 		TR(test_revoke_ss_to_sp),

@@ -255,14 +255,11 @@ static void node_open(struct node *n)
 	n->efd = sp[1];
 	n->ctl_fd = ctl_listen(n->cfg.control_socket, 0666);
 	assert_true(n->ctl_fd >= 0);
-	memset(&init, 0, sizeof(init));
-	init.cfg = &n->cfg;
-	init.parent_fd = n->efd;
-	init.ctl_fd = n->ctl_fd;
-	init.udp_fd[0] = n->udp_fd;
-	init.udp_addr[0] = n->cfg.listen[0];
-	init.n_udp = 1;
-	init.user = "test";
+	init = (struct engine_init){
+		.cfg = &n->cfg, .parent_fd = n->efd, .ctl_fd = n->ctl_fd,
+		.udp_fd = { n->udp_fd }, .udp_addr = { n->cfg.listen[0] }, .n_udp = 1,
+		.user = "test",
+	};
 	n->e = calloc(1, sizeof(*n->e));
 	assert_non_null(n->e);
 	assert_int_equal(engine_open(n->e, &init, err, sizeof(err)), 0);

@@ -266,6 +266,40 @@ static void test_config_errors(void **state)
 	check_error("{\"role\": \"provider\",", "t.json:1:");
 }
 
+/* Every fixed array of the configuration checks its own bound with the schema off (NULL):
+ * the queue rule's hooks[NFQ_HOOK_MAX], rule_table[33], control_socket[108]. */
+static void check_bound(const char *text, const char *want)
+{
+	struct nfq_config c;
+	struct jconf_error err;
+	char msg[1024];
+
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(nfq_config_load_buffer(&c, "t.json", text, strlen(text), NULL, &err), -1);
+	jconf_error_str(&err, msg, sizeof(msg));
+	if (strncmp(msg, "t.json:1:", 9) != 0 || err.column < 1 || !strstr(msg, want))
+		fail_msg("error \"%s\" lacks t.json:1:COLUMN or \"%s\"", msg, want);
+}
+
+static void test_config_own_bounds(void **state)
+{
+	char doc[1024], name[200];
+
+	(void)state;
+	check_bound("{\"role\": \"provider\", \"queue_rule\": {\"hooks\": [\"prerouting\", \"input\", "
+		    "\"forward\", \"output\", \"postrouting\"]}}", "1 to 3 hook names");
+	memset(name, 'x', 40);
+	name[40] = '\0';
+	snprintf(doc, sizeof(doc), "{\"role\": \"provider\", \"queue_rule\": {\"table\": \"%s\"}}",
+		 name);
+	check_bound(doc, "\"table\" must be a name of 1 to 32 characters");
+	name[0] = '/';
+	memset(name + 1, 's', 150);
+	name[151] = '\0';
+	snprintf(doc, sizeof(doc), "{\"role\": \"provider\", \"control_socket\": \"%s\"}", name);
+	check_bound(doc, "at most 107 characters");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -276,6 +310,7 @@ int main(void)
 		cmocka_unit_test(test_rcu_grace),
 		cmocka_unit_test(test_config_defaults),
 		cmocka_unit_test(test_config_errors),
+		cmocka_unit_test(test_config_own_bounds),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

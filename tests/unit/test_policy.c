@@ -205,6 +205,91 @@ static void test_lookups(void **state)
 	assert_true(pol_prefix_contains(&px, &a));
 }
 
+/* Every fixed array and string buffer of the configuration and the policy checks its own
+ * bound, with the schema switched off: an error naming t.json:LINE:COLUMN, never an overflow
+ * or a silent truncation (issue 8, "Code that trusts the schema for memory safety"). */
+static char *longstr(char *buf, size_t n, char c)
+{
+	buf[0] = '/';
+	memset(buf + 1, c, n - 1);
+	buf[n] = '\0';
+	return buf;
+}
+
+static void expect_bound(bool config, const char *text, const char *part)
+{
+	struct authd_config cfg;
+	struct jconf_error e;
+	struct policy p;
+	char buf[1024];
+	int r;
+
+	memset(&e, 0, sizeof(e));
+	if (config)
+		r = config_load_buffer(&cfg, "t.json", text, strlen(text), &e);
+	else
+		r = load(&p, text, ROLE_PROVIDER, &e);
+	assert_int_equal(r, -1);
+	jconf_error_str(&e, buf, sizeof(buf));
+	if (strncmp(buf, "t.json:1:", 9) != 0 || e.column < 1 || !strstr(buf, part))
+		fail_msg("got \"%s\", want t.json:1:COLUMN and \"%s\"", buf, part);
+}
+
+#define VNIC "{\"name\": \"v\", \"address\": \"198.19.0.10%s\", \"services\": " \
+	     "[{\"name\": \"http\", \"port\": 80}]%s}"
+
+static void test_own_bounds(void **state)
+{
+	static char doc[16384], big[5000], listen[1024];
+	char v[8192], extra[6000];
+	size_t off = 0;
+
+	(void)state;
+	policy_check_schema(false);
+	/* the configuration: 17 listen addresses, and each string buffer */
+	for (int i = 0; i < 17; i++)
+		off += (size_t)snprintf(listen + off, sizeof(listen) - off, "%s\"198.18.0.%d\"",
+					i ? ", " : "", i + 1);
+	snprintf(doc, sizeof(doc), "{\"roles\": [\"provider\"], \"listen\": [%s], "
+		 "\"policy\": \"/p\"}", listen);
+	expect_bound(true, doc, "at most 16 \"listen\" addresses");
+	snprintf(doc, sizeof(doc), "{\"roles\": [\"provider\"], \"listen\": [\"198.18.0.1\"], "
+		 "\"policy\": \"/p\", \"control_socket\": \"%s\"}", longstr(big, 200, 's'));
+	expect_bound(true, doc, "\"control_socket\" is 200 characters long: at most 107");
+	snprintf(doc, sizeof(doc), "{\"roles\": [\"provider\"], \"listen\": [\"198.18.0.1\"], "
+		 "\"policy\": \"%s\"}", longstr(big, 4096, 'p'));
+	expect_bound(true, doc, "\"policy\" is 4096 characters long: at most 4095");
+	snprintf(doc, sizeof(doc), "{\"roles\": [\"provider\"], \"listen\": [\"198.18.0.1\"], "
+		 "\"policy\": \"/p\", \"user\": \"%s\"}", longstr(big, 40, 'u') + 1);
+	expect_bound(true, doc, "\"user\" is 39 characters long: at most 32");
+
+	/* the policy: a vNIC's data folder and parent, the provider's vnic_parent and apache
+	 * paths, a client's passcode_file, the group_key_file */
+	snprintf(extra, sizeof(extra), ", \"data_folder\": \"%s\"", longstr(big, 4096, 'd'));
+	snprintf(v, sizeof(v), VNIC, "", extra);
+	snprintf(doc, sizeof(doc), "{\"provider\": {\"vnics\": [%s], \"clients\": []}}", v);
+	expect_bound(false, doc, "\"data_folder\" is 4096 characters long: at most 4095");
+	snprintf(extra, sizeof(extra), ", \"parent\": \"%s\"", longstr(big, 20, 'e') + 1);
+	snprintf(v, sizeof(v), VNIC, "/24", extra);
+	snprintf(doc, sizeof(doc), "{\"provider\": {\"vnics\": [%s], \"clients\": []}}", v);
+	expect_bound(false, doc, "the parent interface name is 19 characters long: at most 15");
+	snprintf(v, sizeof(v), VNIC, "", "");
+	snprintf(doc, sizeof(doc), "{\"provider\": {\"vnics\": [%s], \"clients\": [], "
+		 "\"vnic_parent\": \"%s\"}}", v, longstr(big, 20, 'e') + 1);
+	expect_bound(false, doc, "\"vnic_parent\" is 19 characters long: at most 15");
+	snprintf(doc, sizeof(doc), "{\"provider\": {\"vnics\": [%s], \"clients\": [], "
+		 "\"apache\": {\"config\": \"%s\"}}}", v, longstr(big, 4200, 'a'));
+	expect_bound(false, doc, "\"config\" is 4200 characters long: at most 4095");
+	snprintf(doc, sizeof(doc), "{\"provider\": {\"vnics\": [%s], \"clients\": [{\"name\": "
+		 "\"c\", \"address\": \"198.18.1.0/24\", \"services\": [\"http\"], "
+		 "\"passcode_file\": \"%s\"}]}}", v, longstr(big, 4096, 'f'));
+	expect_bound(false, doc, "\"passcode_file\" is 4096 characters long: at most 4095");
+	snprintf(doc, sizeof(doc), "{\"provider\": {\"vnics\": [%s], \"clients\": []}, "
+		 "\"group_key_file\": \"%s\"}", v, longstr(big, 4096, 'g'));
+	expect_bound(false, doc, "\"group_key_file\" is 4096 characters long: at most 4095");
+	policy_check_schema(true);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -212,6 +297,7 @@ int main(void)
 		cmocka_unit_test(test_config),
 		cmocka_unit_test(test_schema_errors),
 		cmocka_unit_test(test_semantic_errors),
+		cmocka_unit_test(test_own_bounds),
 		cmocka_unit_test(test_resolve_and_resolved_form),
 		cmocka_unit_test(test_lookups),
 	};
