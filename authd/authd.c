@@ -74,7 +74,8 @@ static void vswitch_keep(struct vswitch *keep, const struct vswitch *vs)
 {
 	*keep = *vs;
 	keep->sess = NULL;
-	keep->n_sess = keep->cap = 0;
+	keep->held = NULL;
+	keep->n_sess = keep->cap = keep->n_held = 0;
 	keep->vnics = malloc((vs->n_vnics + 1) * sizeof(*vs->vnics));
 	keep->svcs = malloc((vs->n_svcs + 1) * sizeof(*vs->svcs));
 	if (!keep->vnics || !keep->svcs)

@@ -24,7 +24,7 @@
 #include "ctl.h"
 #include "log.h"
 
-enum ev_kind { EV_PARENT = 1, EV_SIGNAL, EV_CTL_LISTEN, EV_CTL_CLIENT, EV_UDP };
+enum ev_kind { EV_PARENT = 1, EV_SIGNAL, EV_CTL, EV_UDP };
 #define EV_TAG(kind, i) (((uint64_t)(kind) << 32) | (uint32_t)(i))
 
 static const char *const counter_names[CNT_MAX - AUTH_EV_KIND_MAX - 1] = {
@@ -371,11 +371,6 @@ static int add_fd(struct engine *e, int fd, enum ev_kind kind, size_t i)
 	return epoll_ctl(e->epfd, EPOLL_CTL_ADD, fd, &ev);
 }
 
-int engine_add_ctl_client(struct engine *e, int fd, size_t i)
-{
-	return add_fd(e, fd, EV_CTL_CLIENT, i);
-}
-
 static int timeout_ms(struct engine *e)
 {
 	uint64_t now = engine_now_ms(), next = e->last_housekeeping_ms + 1000;
@@ -397,11 +392,8 @@ static void dispatch(struct engine *e, uint64_t tag)
 	case EV_SIGNAL:
 		signal_input(e);
 		break;
-	case EV_CTL_LISTEN:
-		engine_ctl_accept(e);
-		break;
-	case EV_CTL_CLIENT:
-		engine_ctl_input(e, i);
+	case EV_CTL:
+		ctl_server_run(&e->ctl);
 		break;
 	case EV_UDP:
 		if (e->have_policy) {
@@ -476,7 +468,7 @@ static void setup_fds(struct engine *e)
 	if (e->sig_fd < 0 || e->epfd < 0)
 		fatal("signalfd/epoll");
 	if (add_fd(e, e->parent_fd, EV_PARENT, 0) < 0 || add_fd(e, e->sig_fd, EV_SIGNAL, 0) < 0 ||
-	    add_fd(e, e->ctl_fd, EV_CTL_LISTEN, 0) < 0)
+	    add_fd(e, ctl_server_fd(&e->ctl), EV_CTL, 0) < 0)
 		fatal("epoll_ctl");
 	for (size_t i = 0; i < e->n_udp; i++)
 		if (add_fd(e, e->udp_fd[i], EV_UDP, i) < 0)
@@ -488,12 +480,11 @@ static void init_state(struct engine *e, const struct engine_init *init)
 	memset(e, 0, sizeof(*e));
 	e->cfg = init->cfg;
 	e->parent_fd = init->parent_fd;
-	e->ctl_fd = init->ctl_fd;
 	e->n_udp = init->n_udp;
 	memcpy(e->udp_fd, init->udp_fd, sizeof(e->udp_fd));
 	memcpy(e->udp_addr, init->udp_addr, sizeof(e->udp_addr));
-	for (size_t i = 0; i < AUTHD_MAX_CTL_CLIENTS; i++)
-		e->clients[i].fd = -1;
+	if (engine_ctl_open(e, init->ctl_fd) < 0) /* it owns the listening socket now */
+		fatal("control socket: epoll");
 	e->relay_fd = -1;
 	e->started = (int64_t)(engine_wall_ms() / 1000);
 }
@@ -515,8 +506,7 @@ void engine_close(struct engine *e)
 	engine_turn_free(e);
 	engine_apps_free(e);
 	relaylink_close(e);
-	for (size_t i = 0; i < AUTHD_MAX_CTL_CLIENTS; i++)
-		engine_ctl_close(e, i);
+	ctl_server_close(&e->ctl);
 	db_close(e->db);
 	e->db = NULL;
 	policy_free(&e->pol);

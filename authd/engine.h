@@ -9,12 +9,13 @@
 #include <sys/socket.h>
 
 #include "authd.h"
+#include "ctl.h"
 
-struct ctl_client {
-	int fd;                  /* -1: free slot */
+/* engine_ctl.c's state of one control connection, indexed like ctl.conns */
+struct engine_ctl_conn {
 	bool auth_pending;       /* waiting for the exchange auth_handle */
 	uint64_t auth_handle;
-	bool reload_pending;
+	bool reload_pending;     /* waiting for the parent's reload */
 };
 
 struct start_state {             /* one supervisor.authenticate entry */
@@ -48,7 +49,8 @@ struct engine {
 	struct policy pol;
 	bool have_policy;
 	struct authd_db *db;
-	int epfd, parent_fd, ctl_fd, sig_fd;
+	int epfd, parent_fd, sig_fd;
+	struct ctl_server ctl;       /* the control socket (lib/ctl.h), commands in engine_ctl.c */
 	int udp_fd[AUTHD_MAX_UDP];
 	struct cn_coop_addr udp_addr[AUTHD_MAX_UDP];
 	size_t n_udp;
@@ -60,7 +62,7 @@ struct engine {
 	uint8_t group_key[CN_KEY_LEN];
 	bool has_group_key;
 	struct cn_replay replay;
-	struct ctl_client clients[AUTHD_MAX_CTL_CLIENTS];
+	struct engine_ctl_conn ctl_conns[CTL_MAX_CONNS];
 	struct start_state *start;   /* n = pol.n_start */
 	uint64_t counters[CNT_MAX];
 	bool nfq_up;
@@ -164,13 +166,10 @@ void engine_udp_drain(struct engine *e, size_t i,
 				       const uint8_t *, size_t));
 void engine_turn_free(struct engine *e);
 
-/* engine.c: watch a new control connection (slot i of e->clients). 0, or -1 with errno. */
-int engine_add_ctl_client(struct engine *e, int fd, size_t i);
-
-/* engine_ctl.c */
-void engine_ctl_accept(struct engine *e);
-void engine_ctl_input(struct engine *e, size_t i);
-void engine_ctl_close(struct engine *e, size_t i);
+/* engine_ctl.c: the command table on lib's control-socket server, which takes listen_fd.
+ * 0, or -1 with errno. */
+int engine_ctl_open(struct engine *e, int listen_fd);
+/* The deferred answers of auth and reload (reply taken). */
 void engine_ctl_auth_done(struct engine *e, uint64_t handle, json_t *reply);
 void engine_ctl_reload_done(struct engine *e, json_t *reply);
 

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The control socket's commands (docs/coopnetctl.md): status, sessions, clients, vnics,
- * auth, revoke, reload, stats. auth and reload answer later, when the exchange or the
- * parent's reload has finished.
+ * auth, revoke, reload, stats, on lib's control-socket server (lib/ctl_server.c). auth and
+ * reload answer later (ctl_server_defer), when the exchange or the parent's reload has
+ * finished.
  */
 #include "engine.h"
 
@@ -11,9 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <libmnl/libmnl.h>
 #include <linux/rtnetlink.h>
@@ -21,71 +19,6 @@
 #include "ctl.h"
 #include "log.h"
 #include "vnic.h"
-
-
-static void reply(struct engine *e, size_t i, json_t *msg)
-{
-	if (!msg)
-		msg = ctl_reply_error("out of memory");
-	if (msg && ctl_send(e->clients[i].fd, msg) < 0)
-		log_debug("control: send: %s", strerror(errno));
-	json_decref(msg);
-}
-
-void engine_ctl_close(struct engine *e, size_t i)
-{
-	struct ctl_client *c = &e->clients[i];
-
-	if (c->fd < 0)
-		return;
-	epoll_ctl(e->epfd, EPOLL_CTL_DEL, c->fd, NULL);
-	close(c->fd);
-	memset(c, 0, sizeof(*c));
-	c->fd = -1;
-}
-
-/* Answer once and close without a reset: on a unix socket, closing with unread data makes
- * the peer's recv fail with ECONNRESET and lose the answer. SHUT_RD first stops new data (the
- * peer's send gets EPIPE; ctl_call still reads the answer), then the queue is drained. */
-static void refuse(int fd, const char *why)
-{
-	json_t *r = ctl_reply_error("%s", why);
-	char junk[256];
-
-	ctl_send(fd, r);
-	json_decref(r);
-	shutdown(fd, SHUT_RD);
-	for (int n = 0; n < 64 && recv(fd, junk, sizeof(junk), MSG_DONTWAIT | MSG_TRUNC) > 0; n++)
-		;
-	close(fd);
-}
-
-void engine_ctl_accept(struct engine *e)
-{
-	uid_t uid;
-	int fd;
-
-	fd = accept4(e->ctl_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-	if (fd < 0)
-		return;
-	/* root, or the engine's own user: nobody else (docs/control.md) */
-	if (ctl_peer_uid(fd, &uid) < 0 || (uid != 0 && uid != getuid())) {
-		e->counters[CNT_CTL_REFUSED]++;
-		refuse(fd, "permission denied: coopnet-authd answers root only");
-		return;
-	}
-	for (size_t i = 0; i < AUTHD_MAX_CTL_CLIENTS; i++) {
-		if (e->clients[i].fd >= 0)
-			continue;
-		e->clients[i].fd = fd;
-		if (engine_add_ctl_client(e, fd, i) < 0) {
-			close(fd);
-			e->clients[i].fd = -1;
-		}
-		return;
-	}
-	refuse(fd, "too many control connections");
-}
 
 /* --- commands ------------------------------------------------------------------------------ */
 
@@ -109,12 +42,14 @@ static int count_cb(const struct db_session *s, void *arg)
 	return 0;
 }
 
-static json_t *cmd_status(struct engine *e, const json_t *req)
+static json_t *cmd_status(void *ctx, size_t conn, const json_t *req)
 {
+	struct engine *e = ctx;
 	json_t *listen = json_array();
 	char buf[CN_COOP_ADDRSTRLEN];
 	int n = 0;
 
+	(void)conn;
 	(void)req;
 	for (size_t i = 0; i < e->n_udp; i++)
 		json_array_append_new(listen, json_string(cn_coop_addr_format(&e->udp_addr[i], buf,
@@ -165,16 +100,18 @@ static int list_cb(const struct db_session *s, void *arg)
 }
 
 /* Paged like coopnet-nfq's listing, so thousands of sessions fit the 64 KiB messages. */
-static json_t *cmd_sessions(struct engine *e, const json_t *req)
+static json_t *cmd_sessions(void *ctx, size_t conn, const json_t *req)
 {
+	struct engine *e = ctx;
 	json_t *a = json_array(), *r;
 	struct list_arg la = { .e = e, .a = a };
 
+	(void)conn;
 	if (!a || db_session_foreach(e->db, 0, list_cb, &la) < 0) {
 		json_decref(a);
 		return ctl_reply_error("database: %s", db_error(e->db));
 	}
-	r = ctl_reply_page(a, req, "sessions");
+	r = ctl_reply_array_page(a, req, "sessions");
 	json_decref(a);
 	return r;
 }
@@ -191,10 +128,12 @@ static void add_clients(json_t *a, const struct pol_client *c, size_t n, const c
 	}
 }
 
-static json_t *cmd_clients(struct engine *e, const json_t *req)
+static json_t *cmd_clients(void *ctx, size_t conn, const json_t *req)
 {
+	struct engine *e = ctx;
 	json_t *a = json_array();
 
+	(void)conn;
 	(void)req;
 	add_clients(a, e->pol.ss_clients, e->pol.n_ss_clients, "supervisor");
 	add_clients(a, e->pol.sp_clients, e->pol.n_sp_clients, "provider");
@@ -266,12 +205,14 @@ static struct vnic_state *read_links(void)
 	return st;
 }
 
-static json_t *cmd_vnics(struct engine *e, const json_t *req)
+static json_t *cmd_vnics(void *ctx, size_t conn, const json_t *req)
 {
+	struct engine *e = ctx;
 	json_t *a = json_array();
 	char buf[VNIC_ADDRSTRLEN];
 	struct vnic_state *st = read_links();
 
+	(void)conn;
 	(void)req;
 	for (size_t i = 0; i < e->pol.n_vnics; i++) {
 		const struct pol_vnic *v = &e->pol.vnics[i];
@@ -308,19 +249,23 @@ static json_t *cmd_vnics(struct engine *e, const json_t *req)
 	return json_pack("{s:b, s:o}", "ok", 1, "vnics", a);
 }
 
-static json_t *cmd_stats(struct engine *e, const json_t *req)
+static json_t *cmd_stats(void *ctx, size_t conn, const json_t *req)
 {
+	struct engine *e = ctx;
 	json_t *s = json_object();
 
+	(void)conn;
 	(void)req;
+	e->counters[CNT_CTL_REFUSED] = e->ctl.refused; /* counted by the server */
 	for (int i = 0; i < CNT_MAX; i++)
 		json_object_set_new(s, engine_counter_name(i), json_integer((json_int_t)e->counters[i]));
 	return json_pack("{s:b, s:o}", "ok", 1, "stats", s);
 }
 
 /* auth: the client defaults to the one configured for the service in "authenticate" */
-static json_t *cmd_auth(struct engine *e, const json_t *req, size_t i)
+static json_t *cmd_auth(void *ctx, size_t i, const json_t *req)
 {
+	struct engine *e = ctx;
 	const char *service = json_string_value(json_object_get(req, "service"));
 	const char *client = json_string_value(json_object_get(req, "client"));
 	struct cn_coop_addr addr;
@@ -341,9 +286,11 @@ static json_t *cmd_auth(struct engine *e, const json_t *req, size_t i)
 	} else if (cn_coop_addr_parse(&addr, client) < 0) {
 		return ctl_reply_error("\"%s\" is not an IP address", client);
 	}
-	if (engine_auth_start(e, &addr, service, &e->clients[i].auth_handle, err, sizeof(err)) < 0)
+	if (engine_auth_start(e, &addr, service, &e->ctl_conns[i].auth_handle, err,
+			      sizeof(err)) < 0)
 		return ctl_reply_error("%s", err);
-	e->clients[i].auth_pending = true;
+	e->ctl_conns[i].auth_pending = true;
+	ctl_server_defer(&e->ctl, i);
 	return NULL; /* answered by engine_ctl_auth_done */
 }
 
@@ -372,13 +319,15 @@ static int revoke_cb(const struct db_session *s, void *arg)
 	return 0;
 }
 
-static json_t *cmd_revoke(struct engine *e, const json_t *req)
+static json_t *cmd_revoke(void *ctx, size_t conn, const json_t *req)
 {
+	struct engine *e = ctx;
 	const char *id = json_string_value(json_object_get(req, "id"));
 	const char *client = json_string_value(json_object_get(req, "client"));
 	struct match m = { .e = e };
 	enum cn_id_parse_err pe;
 
+	(void)conn;
 	if (!!id == !!client)
 		return ctl_reply_error("revoke needs exactly one of \"id\" and \"client\"");
 	if (id) {
@@ -395,81 +344,69 @@ static json_t *cmd_revoke(struct engine *e, const json_t *req)
 	return json_pack("{s:b, s:i}", "ok", 1, "revoked", m.n);
 }
 
-static json_t *cmd_reload(struct engine *e, const json_t *req, size_t i)
+static json_t *cmd_reload(void *ctx, size_t i, const json_t *req)
 {
+	struct engine *e = ctx;
+
 	(void)req;
-	for (size_t k = 0; k < AUTHD_MAX_CTL_CLIENTS; k++)
-		if (e->clients[k].reload_pending)
+	for (size_t k = 0; k < CTL_MAX_CONNS; k++)
+		if (e->ctl_conns[k].reload_pending)
 			return ctl_reply_error("a reload is already running");
 	if (imsg_send(e->parent_fd, json_pack("{s:s}", "msg", "reload")) < 0)
 		return ctl_reply_error("cannot reach the privileged parent");
-	e->clients[i].reload_pending = true;
-	return NULL;
+	e->ctl_conns[i].reload_pending = true;
+	ctl_server_defer(&e->ctl, i);
+	return NULL; /* answered by engine_ctl_reload_done */
 }
 
-static json_t *run(struct engine *e, const json_t *req, size_t i)
-{
-	const char *cmd = json_string_value(json_object_get(req, "cmd"));
+static const struct ctl_command commands[] = {
+	{ "status", cmd_status },
+	{ "stats", cmd_stats },
+	{ "sessions", cmd_sessions },
+	{ "clients", cmd_clients },
+	{ "vnics", cmd_vnics },
+	{ "auth", cmd_auth },
+	{ "revoke", cmd_revoke },
+	{ "reload", cmd_reload },
+	{ NULL, NULL },
+};
 
-	if (!cmd)
-		return ctl_reply_error("request without \"cmd\"");
-	if (!strcmp(cmd, "status"))
-		return cmd_status(e, req);
-	if (!strcmp(cmd, "stats"))
-		return cmd_stats(e, req);
-	if (!strcmp(cmd, "sessions"))
-		return cmd_sessions(e, req);
-	if (!strcmp(cmd, "clients"))
-		return cmd_clients(e, req);
-	if (!strcmp(cmd, "vnics"))
-		return cmd_vnics(e, req);
-	if (!strcmp(cmd, "auth"))
-		return cmd_auth(e, req, i);
-	if (!strcmp(cmd, "revoke"))
-		return cmd_revoke(e, req);
-	if (!strcmp(cmd, "reload"))
-		return cmd_reload(e, req, i);
-	return ctl_reply_error("unknown command \"%s\"", cmd);
+static json_t *gate(void *ctx, size_t conn, const json_t *req)
+{
+	(void)conn;
+	(void)req;
+	return ((struct engine *)ctx)->have_policy ? NULL : ctl_reply_error("no policy loaded yet");
 }
 
-void engine_ctl_input(struct engine *e, size_t i)
+/* A closed connection forgets what it waited for: its answer, when it comes, is dropped. */
+static void conn_reset(void *ctx, size_t conn)
 {
-	struct ctl_client *c = &e->clients[i];
-	char err[256];
-	bool closed;
-	json_t *req, *r;
+	struct engine *e = ctx;
 
-	req = ctl_recv(c->fd, &closed, err, sizeof(err));
-	if (!req) {
-		if (!closed && (errno == EBADMSG || errno == EMSGSIZE))
-			reply(e, i, ctl_reply_error("%s", err)); /* a bad message, not a dead peer */
-		else if (closed || (errno != EAGAIN && errno != EINTR))
-			engine_ctl_close(e, i);
-		return;
-	}
-	if (c->auth_pending || c->reload_pending) {
-		reply(e, i, ctl_reply_error("one request at a time on a connection"));
-		json_decref(req);
-		return;
-	}
-	if (!e->have_policy) {
-		reply(e, i, ctl_reply_error("no policy loaded yet"));
-		json_decref(req);
-		return;
-	}
-	r = run(e, req, i);
-	json_decref(req);
-	if (r || !(c->auth_pending || c->reload_pending))
-		reply(e, i, r);
+	memset(&e->ctl_conns[conn], 0, sizeof(e->ctl_conns[conn]));
+}
+
+int engine_ctl_open(struct engine *e, int listen_fd)
+{
+	const struct ctl_server_ops ops = {
+		.commands = commands,
+		.ctx = e,
+		.gate = gate,
+		.opened = conn_reset,
+		.closing = conn_reset,
+	};
+
+	return ctl_server_open(&e->ctl, listen_fd, AUTHD_MAX_CTL_CLIENTS, &ops);
 }
 
 void engine_ctl_auth_done(struct engine *e, uint64_t handle, json_t *r)
 {
-	for (size_t i = 0; i < AUTHD_MAX_CTL_CLIENTS; i++) {
-		struct ctl_client *c = &e->clients[i];
-		if (c->fd >= 0 && c->auth_pending && c->auth_handle == handle) {
+	for (size_t i = 0; i < CTL_MAX_CONNS; i++) {
+		struct engine_ctl_conn *c = &e->ctl_conns[i];
+
+		if (c->auth_pending && c->auth_handle == handle) {
 			c->auth_pending = false;
-			reply(e, i, r);
+			ctl_server_answer(&e->ctl, i, r);
 			return;
 		}
 	}
@@ -478,11 +415,12 @@ void engine_ctl_auth_done(struct engine *e, uint64_t handle, json_t *r)
 
 void engine_ctl_reload_done(struct engine *e, json_t *r)
 {
-	for (size_t i = 0; i < AUTHD_MAX_CTL_CLIENTS; i++) {
-		struct ctl_client *c = &e->clients[i];
-		if (c->fd >= 0 && c->reload_pending) {
+	for (size_t i = 0; i < CTL_MAX_CONNS; i++) {
+		struct engine_ctl_conn *c = &e->ctl_conns[i];
+
+		if (c->reload_pending) {
 			c->reload_pending = false;
-			reply(e, i, r);
+			ctl_server_answer(&e->ctl, i, r);
 			return;
 		}
 	}

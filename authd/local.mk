@@ -9,7 +9,7 @@ authd_libauthd_a_CFLAGS = $(AM_CFLAGS) $(SQLITE3_CFLAGS) $(SODIUM_CFLAGS)
 dist_schemas_DATA += schemas/authd.schema.json schemas/policy.schema.json
 
 AUTHD_LIBS = authd/libauthd.a authd/libauthfsm.a lib/libcoopnet.a $(SQLITE3_LIBS) \
-	$(SODIUM_LIBS) $(JANSSON_LIBS) $(LIBMNL_LIBS)
+	$(SODIUM_LIBS) $(JANSSON_LIBS) $(LIBNFTNL_LIBS) $(LIBMNL_LIBS)
 
 sbin_PROGRAMS += authd/coopnet-authd
 authd_coopnet_authd_SOURCES = \
@@ -17,7 +17,7 @@ authd_coopnet_authd_SOURCES = \
 	authd/engine.c authd/engine.h authd/engine_auth.c authd/engine_ctl.c authd/engine_turn.c \
 	authd/coop_app.h authd/engine_dispatch.c authd/engine_revoke.c authd/engine_start.c \
 	authd/imsg.c authd/imsg.h authd/privsep.c authd/nfqlink.c authd/nfqlink.h authd/relaylink.c \
-	authd/provision.c authd/provision.h authd/vswitch.c authd/vswitch.h
+	authd/provision.c authd/provision.h authd/vswitch.c authd/vswitch_nft.c authd/vswitch.h
 authd_coopnet_authd_CFLAGS = $(AM_CFLAGS) $(SQLITE3_CFLAGS) $(SODIUM_CFLAGS)
 authd_coopnet_authd_LDADD = $(AUTHD_LIBS)
 
@@ -55,7 +55,7 @@ tests_unit_test_engine_LDADD = $(AUTHD_LIBS) $(CMOCKA_LIBS) $(PTHREAD_LIBS)
 # the entry, rollback of a failed start; real rtnetlink in a private namespace as root).
 check_PROGRAMS += tests/unit/test_vswitch tests/unit/test_provision
 TESTS += tests/unit/test_vswitch tests/unit/test_provision
-tests_unit_test_vswitch_SOURCES = tests/unit/test_vswitch.c authd/vswitch.c
+tests_unit_test_vswitch_SOURCES = tests/unit/test_vswitch.c authd/vswitch.c authd/vswitch_nft.c
 tests_unit_test_vswitch_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) -I$(top_srcdir)/authd
 tests_unit_test_vswitch_LDADD = $(AUTHD_LIBS) $(CMOCKA_LIBS)
 tests_unit_test_provision_SOURCES = tests/unit/test_provision.c authd/provision.c

@@ -195,8 +195,11 @@ void nfq_link_event(struct nfq_link *l)
 
 	ev = ctl_recv(l->sub_fd, &closed, err, sizeof(err));
 	if (!ev) {
-		if (closed || (errno != EAGAIN && errno != EINTR))
+		/* lib/ctl.h's contract: closed, or a bad message on a usable link, or nothing yet */
+		if (closed)
 			nfq_link_down(l, err);
+		else if (errno == EMSGSIZE || errno == EBADMSG)
+			log_warnx("coopnet-nfq sent a bad event (dropped): %s", err);
 		return;
 	}
 	kind = json_string_value(json_object_get(ev, "event"));

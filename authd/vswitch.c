@@ -4,16 +4,11 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "log.h"
-#include "vhost.h"
-
-#define NFT_TIMEOUT_MS 10000
 
 void vswitch_free(struct vswitch *vs)
 {
@@ -22,10 +17,13 @@ void vswitch_free(struct vswitch *vs)
 	free(vs->vnics);
 	free(vs->svcs);
 	free(vs->sess);
+	free(vs->held);
 	vs->vnics = NULL;
 	vs->svcs = NULL;
 	vs->sess = NULL;
-	vs->n_vnics = vs->n_svcs = vs->n_sess = vs->cap = 0;
+	vs->held = NULL;
+	vs->n_vnics = vs->n_svcs = vs->n_sess = vs->cap = vs->n_held = 0;
+	vs->installed = false;
 }
 
 static void from_coop(struct vswitch_addr *out, const struct cn_coop_addr *a)
@@ -108,6 +106,7 @@ int vswitch_set_policy(struct vswitch *vs, const struct policy *p)
 	vs->n_vnics = nv;
 	vs->svcs = sv;
 	vs->n_svcs = ns;
+	vs->installed = false; /* the next apply rebuilds the table */
 	return 0;
 }
 
@@ -202,36 +201,7 @@ int vswitch_session_req(struct vswitch *vs, const json_t *req)
 	return changed;
 }
 
-/* --- rendering ------------------------------------------------------------------------------ */
-
-struct out {
-	char *buf;
-	size_t size, len;
-	bool overflow;
-};
-
-static void put(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void put(struct out *o, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (o->overflow)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(o->buf + o->len, o->size - o->len, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= o->size - o->len) {
-		o->overflow = true;
-		return;
-	}
-	o->len += (size_t)n;
-}
-
-static const char *fmt_addr(const struct vswitch_addr *a, char *buf, size_t size)
-{
-	return inet_ntop(a->family, a->addr, buf, (socklen_t)size);
-}
+/* --- the steer elements ----------------------------------------------------------------------- */
 
 static bool on_vnic_side(const struct vswitch *vs, const struct cn_session *s)
 {
@@ -244,135 +214,141 @@ static bool on_vnic_side(const struct vswitch *vs, const struct cn_session *s)
 	return false;
 }
 
-/* "set NAME4 { type ipv4_addr; elements = { ... }; }" with the addresses of that family. */
-static void render_addr_set(struct out *o, const char *name, int family,
-			    const struct vswitch_addr *addrs, size_t n)
+static int steer_cmp(const void *pa, const void *pb)
 {
-	const char *v = family == AF_INET ? "4" : "6";
-	const char *type = family == AF_INET ? "ipv4_addr" : "ipv6_addr";
-	const char *sep = "elements = { ";
-	char a[INET6_ADDRSTRLEN];
+	const struct vswitch_steer *a = pa, *b = pb;
+	int r;
 
-	put(o, "\tset %s%s { type %s; ", name, v, type);
-	for (size_t i = 0; i < n; i++)
-		if (addrs[i].family == family)
-			put(o, "%s%s", sep, fmt_addr(&addrs[i], a, sizeof(a))), sep = ", ";
-	put(o, "%s}\n", strcmp(sep, ", ") ? "" : " }; ");
+	if (a->family != b->family)
+		return a->family < b->family ? -1 : 1;
+	if ((r = memcmp(a->client, b->client, 16)))
+		return r;
+	if (a->id != b->id)
+		return a->id < b->id ? -1 : 1;
+	if (a->port != b->port)
+		return a->port < b->port ? -1 : 1;
+	return memcmp(a->vnic, b->vnic, 16);
 }
 
-static void render_family(const struct vswitch *vs, struct out *o, int family)
+/* client . ID . port -> vNIC address of every session that names a vNIC, sorted, no duplicate. A
+ * session naming another address (an SS-side session, one left from an older policy) is
+ * never steered anywhere. */
+static int steer_wanted(const struct vswitch *vs, struct vswitch_steer **out, size_t *n)
 {
-	const char *v = family == AF_INET ? "4" : "6", *ip = family == AF_INET ? "ip" : "ip6";
-	char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
-	const char *sep;
+	struct vswitch_steer *v = calloc(vs->n_sess + 1, sizeof(*v));
+	size_t k = 0;
 
-	render_addr_set(o, "relay", family, vs->relay, vs->n_relay);
-	render_addr_set(o, "vnic", family, vs->vnics, vs->n_vnics);
-	put(o, "\tset svc%s { typeof %s daddr . tcp dport; ", v, ip);
-	sep = "elements = { ";
-	for (size_t i = 0; i < vs->n_svcs; i++)
-		if (vs->svcs[i].a.family == family)
-			put(o, "%s%s . %u", sep, fmt_addr(&vs->svcs[i].a, a, sizeof(a)),
-			    vs->svcs[i].port), sep = ", ";
-	put(o, "%s}\n", strcmp(sep, ", ") ? "" : " }; ");
-	/* client . ID -> vNIC address; IDs are unique per SP, so a client's IDs never clash */
-	put(o, "\tmap steer%s { typeof %s saddr . tcp urgptr : %s daddr; ", v, ip, ip);
-	sep = "elements = { ";
+	if (!v)
+		return -1;
 	for (size_t i = 0; i < vs->n_sess; i++) {
 		const struct cn_session *s = &vs->sess[i];
-		if (s->family != family || !on_vnic_side(vs, s))
+		size_t len = s->family == AF_INET ? 4 : 16;
+
+		if (!on_vnic_side(vs, s))
 			continue;
-		inet_ntop(family, s->client, a, sizeof(a));
-		inet_ntop(family, s->service, b, sizeof(b));
-		put(o, "%s%s . %u : %s", sep, a, (unsigned)s->id, b);
-		sep = ", ";
+		v[k].family = s->family;
+		memcpy(v[k].client, s->client, len);
+		memcpy(v[k].vnic, s->service, len);
+		v[k].port = s->port;
+		v[k++].id = s->id;
 	}
-	put(o, "%s}\n", strcmp(sep, ", ") ? "" : " }; ");
+	qsort(v, k, sizeof(*v), steer_cmp);
+	*n = 0;
+	for (size_t i = 0; i < k; i++)
+		if (*n == 0 || steer_cmp(&v[*n - 1], &v[i]))
+			v[(*n)++] = v[i];
+	*out = v;
+	return 0;
 }
 
-int vswitch_render(const struct vswitch *vs, char *buf, size_t size)
+void vswitch_change_free(struct vswitch_change *c)
 {
-	struct out o = { buf, size, 0, false };
+	if (!c)
+		return;
+	free(c->del);
+	free(c->add);
+	free(c->want);
+	memset(c, 0, sizeof(*c));
+}
 
-	put(&o, "table inet %s {}\ndelete table inet %s\n", VSWITCH_TABLE, VSWITCH_TABLE);
-	if (!vs->enabled)
-		goto done;
-	put(&o, "table inet %s {\n", VSWITCH_TABLE);
-	render_family(vs, &o, AF_INET);
-	render_family(vs, &o, AF_INET6);
-	if (vs->mark) {
-		/* before coopnet-nfq's queue rule and before NAT: relay and vNIC services alike */
-		put(&o, "\tchain mark_in {\n\t\ttype filter hook prerouting priority -200; policy accept;\n"
-			"\t\tip daddr . tcp dport @svc4 meta mark set meta mark | 0x%x\n"
-			"\t\tip6 daddr . tcp dport @svc6 meta mark set meta mark | 0x%x\n\t}\n",
-		    vs->mark, vs->mark);
-		put(&o, "\tchain mark_out {\n\t\ttype filter hook output priority -200; policy accept;\n"
-			"\t\tip saddr . tcp sport @svc4 meta mark set meta mark | 0x%x\n"
-			"\t\tip6 saddr . tcp sport @svc6 meta mark set meta mark | 0x%x\n\t}\n",
-		    vs->mark, vs->mark);
-	}
-	/* the switch: only the first segment of a connection reaches a nat chain */
-	put(&o, "\tchain steer {\n\t\ttype nat hook prerouting priority dstnat; policy accept;\n"
-		"\t\tip daddr @relay4 tcp flags & urg == 0 dnat ip to ip saddr . tcp urgptr map @steer4\n"
-		"\t\tip6 daddr @relay6 tcp flags & urg == 0 dnat ip6 to ip6 saddr . tcp urgptr map @steer6\n"
-		"\t}\n");
-	/* reachable only through the switch; the host itself (lo) may still use them */
-	put(&o, "\tchain guard {\n\t\ttype filter hook input priority -150; policy accept;\n"
-		"\t\tiif \"lo\" accept\n"
-		"\t\tip daddr @relay4 ip daddr . tcp dport @svc4 ct status & dnat == 0 counter drop comment \"no session steers it\"\n"
-		"\t\tip6 daddr @relay6 ip6 daddr . tcp dport @svc6 ct status & dnat == 0 counter drop comment \"no session steers it\"\n"
-		"\t\tip daddr @vnic4 ct status & dnat == 0 counter drop comment \"vNIC not through the switch\"\n"
-		"\t\tip6 daddr @vnic6 ct status & dnat == 0 counter drop comment \"vNIC not through the switch\"\n"
-		"\t}\n}\n");
-done:
-	if (o.overflow)
+/* A merge of two sorted lists: held but not wanted goes, wanted but not held comes. */
+int vswitch_plan(const struct vswitch *vs, struct vswitch_change *c)
+{
+	size_t i = 0, j = 0;
+
+	memset(c, 0, sizeof(*c));
+	if (steer_wanted(vs, &c->want, &c->n_want) < 0)
 		return -1;
-	return (int)o.len;
+	c->del = calloc(vs->n_held + 1, sizeof(*c->del));
+	c->add = calloc(c->n_want + 1, sizeof(*c->add));
+	if (!c->del || !c->add) {
+		vswitch_change_free(c);
+		return -1;
+	}
+	while (i < vs->n_held || j < c->n_want) {
+		int r = i == vs->n_held ? 1 : j == c->n_want ? -1 :
+			steer_cmp(&vs->held[i], &c->want[j]);
+
+		if (r < 0)
+			c->del[c->n_del++] = vs->held[i++];
+		else if (r > 0)
+			c->add[c->n_add++] = c->want[j++];
+		else
+			i++, j++;
+	}
+	return 0;
+}
+
+void vswitch_hold(struct vswitch *vs, struct vswitch_change *c)
+{
+	free(vs->held);
+	vs->held = c->want;
+	vs->n_held = c->n_want;
+	c->want = NULL;
+	vswitch_change_free(c);
+	vs->installed = true;
 }
 
 /* --- loading ------------------------------------------------------------------------------- */
 
+static int refused(struct vswitch *vs, char *err, size_t size, const char *what)
+{
+	vs->failed++;
+	snprintf(err, size, "virtual switch: the kernel refused the %s (the previous table "
+		 "stays): %s", what, errno == ENOSPC ? "too many elements for one batch" :
+		 strerror(errno));
+	return -1;
+}
+
 int vswitch_apply(struct vswitch *vs, char *err, size_t size)
 {
-	char path[] = "/run/coopnet-vswitch.XXXXXX", out[2048];
-	size_t cap = 65536 + 160 * (vs->n_sess + vs->n_svcs + vs->n_vnics);
-	char *buf = malloc(cap);
-	int fd, len, st;
+	struct vswitch_change c;
 
-	if (!buf) {
+	if (!vs->enabled) {
+		if (vswitch_nft_delete() < 0)
+			return refused(vs, err, size, "removal of the table");
+		vs->installed = false;
+		vs->n_held = 0;
+		vs->applied++;
+		return 0;
+	}
+	if (vswitch_plan(vs, &c) < 0) {
 		snprintf(err, size, "virtual switch: out of memory");
 		return -1;
 	}
-	len = vswitch_render(vs, buf, cap);
-	if (len < 0) {
-		free(buf);
-		snprintf(err, size, "virtual switch: rule set larger than %zu bytes", cap);
-		return -1;
-	}
-	fd = mkstemp(path);
-	if (fd < 0 || write(fd, buf, (size_t)len) != len) {
-		snprintf(err, size, "virtual switch: %s: %s", path, strerror(errno));
-		if (fd >= 0) {
-			close(fd);
-			unlink(path);
+	if (!vs->installed) {
+		if (vswitch_nft_table(vs, c.want, c.n_want) < 0) {
+			vswitch_change_free(&c);
+			return refused(vs, err, size, "table");
 		}
-		free(buf);
-		vs->failed++;
-		return -1;
+	} else if (c.n_del + c.n_add == 0) {
+		vswitch_change_free(&c);
+		return 0; /* nothing the kernel holds changes */
+	} else if (vswitch_nft_elems(&c) < 0) {
+		vswitch_change_free(&c);
+		return refused(vs, err, size, "session change");
 	}
-	close(fd);
-	free(buf);
-	{
-		char *argv[] = { vs->nft[0] ? vs->nft : (char *)"/usr/sbin/nft", (char *)"-f", path, NULL };
-		st = vhost_run(argv, out, sizeof(out), NFT_TIMEOUT_MS);
-	}
-	unlink(path);
-	if (st != 0) {
-		vs->failed++;
-		snprintf(err, size, "virtual switch: nft -f refused the table (the previous one "
-			 "stays): %s", out[0] ? out : "(no output)");
-		return -1;
-	}
+	vswitch_hold(vs, &c);
 	vs->applied++;
 	return 0;
 }

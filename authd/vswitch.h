@@ -3,7 +3,8 @@
  * The virtual switch of a provider (paper 2.2 D, the relay-vNIC), kept by the privileged
  * parent in the nftables table `inet coopnet_vswitch` (docs/policy.md, "The virtual switch"):
  *
- *   steer4/steer6  map  client . ID (tcp urgptr) -> vNIC address, one element per session
+ *   steer4/steer6  map  client . ID (tcp urgptr) . port -> vNIC address, one element per
+ *                       session: a segment with a session's ID on another port is not steered
  *   relay4/relay6  set  the SP's global addresses (provider.relay)
  *   vnic4/vnic6    set  every vNIC address
  *   svc4/svc6      set  (vNIC or relay address . port) of the services: marked for
@@ -12,12 +13,17 @@
  *                  segment carries (URG clear) the ID of a session is DNATed to its vNIC; the
  *                  rest of the connection follows conntrack
  *   chain guard    filter input: a vNIC address is reachable from outside only through the
- *                  switch (ct status dnat); anything else to it is dropped and counted
+ *                  switch (ct status dnat) and only on its services' ports; anything else to
+ *                  it is dropped and counted
  *
- * Every change (policy, session added or removed) rewrites the whole table in ONE `nft -f`
- * transaction (delete table + table { ... }): never a moment without the guard, and a
- * failure leaves the previous table in force. The parent learns the sessions from the
- * engine's data plane requests (session-add, session-del, session-sync; docs/control.md).
+ * Programmed through libnftnl batches (lib/nftbatch.h), never `nft` or a shell. A new policy
+ * (or the first one) rebuilds the whole table in ONE batch (delete table + table and all of
+ * its sets, maps, chains and elements): never a moment without the guard. A session change
+ * only deletes and adds the steer elements that changed, again in one batch per change-set
+ * (one engine request). The kernel applies a batch as one transaction: a refused batch leaves
+ * the previous table in force, and the switch keeps what the kernel holds (`held`) to diff
+ * the next change against. The parent learns the sessions from the engine's data plane
+ * requests (session-add, session-del, session-sync; docs/control.md).
  */
 #ifndef COOPNET_AUTHD_VSWITCH_H
 #define COOPNET_AUTHD_VSWITCH_H
@@ -43,6 +49,21 @@ struct vswitch_svc {
 	uint16_t port;
 };
 
+/* One element of steer4/steer6: client . ID . port -> vNIC address. */
+struct vswitch_steer {
+	int family;          /* AF_INET / AF_INET6 */
+	uint8_t client[16];
+	uint16_t id;
+	uint16_t port;       /* the service's port: the relay connection's destination port */
+	uint8_t vnic[16];
+};
+
+/* The elements one session change deletes and adds (vswitch_plan). */
+struct vswitch_change {
+	struct vswitch_steer *del, *add, *want; /* want: what the maps hold afterwards */
+	size_t n_del, n_add, n_want;
+};
+
 struct vswitch {
 	bool enabled;                /* provider with relay addresses */
 	uint32_t mark;
@@ -54,8 +75,10 @@ struct vswitch {
 	size_t n_svcs;
 	struct cn_session *sess;     /* the engine's sessions, as sent to the data plane */
 	size_t n_sess, cap;
-	char nft[4096];              /* nft binary, "" for /usr/sbin/nft */
-	uint64_t applied, failed;
+	struct vswitch_steer *held;  /* what the kernel's steer maps hold, sorted */
+	size_t n_held;
+	bool installed;              /* the kernel holds the table of the current policy */
+	uint64_t applied, failed;    /* batches committed / refused */
 };
 
 /* Take the addresses of a (new) policy; sessions are kept. 0 or -1 (memory). */
@@ -63,11 +86,22 @@ int vswitch_set_policy(struct vswitch *vs, const struct policy *p);
 /* A data plane request from the engine: session-add / session-del / session-sync.
  * Returns 1 when the sessions changed, 0 when not, -1 on a malformed request. */
 int vswitch_session_req(struct vswitch *vs, const json_t *req);
-/* The nft script for the whole table into buf. Returns its length, or -1 when buf is too
- * small. Pure (tests call it). */
-int vswitch_render(const struct vswitch *vs, char *buf, size_t size);
-/* Render and load it (`nft -f`). enabled == false: delete the table if present. */
+/* The steer elements the sessions call for, against what the kernel holds: pure (tests call
+ * it). 0, or -1 (memory). Free with vswitch_change_free. */
+int vswitch_plan(const struct vswitch *vs, struct vswitch_change *c);
+void vswitch_change_free(struct vswitch_change *c);
+/* The kernel committed c: it holds c->want now (taken over), the table is installed; frees c. */
+void vswitch_hold(struct vswitch *vs, struct vswitch_change *c);
+/* Bring the kernel to the switch: the whole table in one batch after a policy change (or
+ * while it is not installed), else one batch of the steer elements that changed (none: no
+ * batch). enabled == false: delete the table if present. 0, or -1 with err (the kernel keeps
+ * the previous state, and so does `held`). */
 int vswitch_apply(struct vswitch *vs, char *err, size_t size);
 void vswitch_free(struct vswitch *vs);
+
+/* vswitch_nft.c: the batches. Each returns 0 or -1 with errno (ENOSPC: does not fit). */
+int vswitch_nft_table(const struct vswitch *vs, const struct vswitch_steer *steer, size_t n);
+int vswitch_nft_elems(const struct vswitch_change *c);
+int vswitch_nft_delete(void);
 
 #endif

@@ -11,3 +11,17 @@ bench_auth_load_SOURCES = bench/auth_load.c
 bench_auth_load_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS)
 bench_auth_load_LDADD = lib/libcoopnet.a $(SODIUM_LIBS)
 EXTRA_DIST += bench/auth_daemon.sh
+
+# One session change on the virtual switch (bench/vswitch.sh).
+noinst_PROGRAMS += bench/vswitch_bench
+bench_vswitch_bench_SOURCES = bench/vswitch_bench.c authd/vswitch.c authd/vswitch_nft.c
+bench_vswitch_bench_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/authd
+bench_vswitch_bench_LDADD = $(AUTHD_LIBS)
+EXTRA_DIST += bench/vswitch.sh
+
+# Driver of tests/netns/vswitch-port.test: the switch of a policy with sessions, in the kernel.
+noinst_PROGRAMS += tests/netns/vswitch-tool
+tests_netns_vswitch_tool_SOURCES = tests/netns/vswitch-tool.c authd/vswitch.c authd/vswitch_nft.c
+tests_netns_vswitch_tool_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/authd
+tests_netns_vswitch_tool_LDADD = $(AUTHD_LIBS)
+EXTRA_DIST += tests/netns/vswitch-port.test

@@ -7,27 +7,27 @@
 /* An exchange with every retry takes up to about 15 s (docs/protocol.md). */
 #define AUTH_TIMEOUT_MS 30000
 
-int cmd_auth(int argc, char **argv, const struct ctl_opts *opts)
+int cmd_auth(int argc, char **argv, const struct cli_opts *opts)
 {
-	struct ctl_opts o = *opts;
+	struct cli_opts o = *opts;
 	json_t *req, *reply, *s;
 	int rc;
 
 	if (argc < 2 || argc > 3) {
 		fprintf(stderr, "usage: coopnetctl auth SERVICE [CLIENT]\n");
-		return CTL_EXIT_USAGE;
+		return CLI_EXIT_USAGE;
 	}
 	req = json_pack("{s:s, s:s}", "cmd", "auth", "service", argv[1]);
 	if (argc == 3)
 		json_object_set_new(req, "client", json_string(argv[2]));
 	if (o.timeout_ms < AUTH_TIMEOUT_MS)
 		o.timeout_ms = AUTH_TIMEOUT_MS;
-	rc = ctl_request(&o, CTL_AUTHD, req, &reply);
-	if (rc != CTL_EXIT_OK)
+	rc = cli_request(&o, CLI_AUTHD, req, &reply);
+	if (rc != CLI_EXIT_OK)
 		return rc;
 	s = json_object_get(reply, "session");
 	if (opts->json)
-		ctl_print_json(s);
+		cli_print_json(s);
 	else
 		printf("authenticated: ID %s for %s -> %s:%" JSON_INTEGER_FORMAT "\n",
 		       json_string_value(json_object_get(s, "id")) ?: "?",
@@ -35,5 +35,5 @@ int cmd_auth(int argc, char **argv, const struct ctl_opts *opts)
 		       json_string_value(json_object_get(s, "service")) ?: "?",
 		       json_integer_value(json_object_get(s, "port")));
 	json_decref(reply);
-	return CTL_EXIT_OK;
+	return CLI_EXIT_OK;
 }

@@ -14,16 +14,16 @@ static void row(const json_t *c)
 	json_t *v;
 	size_t k;
 
-	printf("%-10s %-15s %-24s ", ctl_str(c, "role"), ctl_str(c, "name"), ctl_str(c, "address"));
+	printf("%-10s %-15s %-24s ", cli_str(c, "role"), cli_str(c, "name"), cli_str(c, "address"));
 	json_array_foreach(json_object_get(c, "services"), k, v)
 		printf("%s%s", k ? "," : "", json_string_value(v) ?: "?");
 	printf("\n");
 }
 
-int cmd_clients(int argc, char **argv, const struct ctl_opts *opts)
+int cmd_clients(int argc, char **argv, const struct cli_opts *opts)
 {
-	static const struct ctl_list list = { "clients", CTL_AUTHD, "clients", "clients", header,
+	static const struct cli_list list = { "clients", CLI_AUTHD, "clients", "clients", header,
 					      row };
 	(void)argv;
-	return ctl_run_list(argc, opts, &list);
+	return cli_run_list(argc, opts, &list);
 }

@@ -14,14 +14,14 @@ static void header(void)
 static void row(const json_t *s)
 {
 	printf("%-6s %-7s %-24s %-24s %-5" JSON_INTEGER_FORMAT " %-10s %" JSON_INTEGER_FORMAT "\n",
-	       ctl_str(s, "source"), ctl_str(s, "id"), ctl_str(s, "client"), ctl_str(s, "service"),
-	       ctl_int(s, "port"), ctl_str(s, "vnic"), ctl_int(s, "expires"));
+	       cli_str(s, "source"), cli_str(s, "id"), cli_str(s, "client"), cli_str(s, "service"),
+	       cli_int(s, "port"), cli_str(s, "vnic"), cli_int(s, "expires"));
 }
 
-int cmd_dp_sessions(int argc, char **argv, const struct ctl_opts *opts)
+int cmd_dp_sessions(int argc, char **argv, const struct cli_opts *opts)
 {
-	static const struct ctl_list list = { "dp-sessions", CTL_NFQ, "sessions", "sessions",
+	static const struct cli_list list = { "dp-sessions", CLI_NFQ, "sessions", "sessions",
 					      header, row };
 	(void)argv;
-	return ctl_run_list(argc, opts, &list);
+	return cli_run_list(argc, opts, &list);
 }

@@ -3,7 +3,7 @@
 
 #include "coopnetctl.h"
 
-int cmd_help(int argc, char **argv, const struct ctl_opts *opts)
+int cmd_help(int argc, char **argv, const struct cli_opts *opts)
 {
 	(void)argc;
 	(void)argv;
@@ -15,9 +15,9 @@ int cmd_help(int argc, char **argv, const struct ctl_opts *opts)
 	       "  --timeout     how long to wait for a reply, in ms (now %d)\n\n"
 	       "commands:\n",
 	       opts->authd_socket, opts->nfq_socket, opts->timeout_ms);
-	for (const struct ctl_command *c = ctl_commands; c->name; c++)
+	for (const struct cli_command *c = cli_commands; c->name; c++)
 		printf("  %-9s %-17s %s\n", c->name, c->args, c->summary);
 	printf("\nexit codes: 0 done, 1 refused by the daemon, 2 usage error, "
 	       "3 daemon unreachable, 4 bad reply\n");
-	return CTL_EXIT_OK;
+	return CLI_EXIT_OK;
 }

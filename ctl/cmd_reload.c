@@ -4,28 +4,28 @@
 
 #include "coopnetctl.h"
 
-int cmd_reload(int argc, char **argv, const struct ctl_opts *opts)
+int cmd_reload(int argc, char **argv, const struct cli_opts *opts)
 {
-	struct ctl_opts o = *opts;
+	struct cli_opts o = *opts;
 	json_t *reply;
 	int rc;
 
 	(void)argv;
 	if (argc != 1) {
 		fprintf(stderr, "usage: coopnetctl reload\n");
-		return CTL_EXIT_USAGE;
+		return CLI_EXIT_USAGE;
 	}
 	/* deriving keys from passcodes (Argon2id) takes a moment per client */
 	if (o.timeout_ms < 30000)
 		o.timeout_ms = 30000;
-	rc = ctl_request(&o, CTL_AUTHD, json_pack("{s:s}", "cmd", "reload"), &reply);
-	if (rc != CTL_EXIT_OK)
+	rc = cli_request(&o, CLI_AUTHD, json_pack("{s:s}", "cmd", "reload"), &reply);
+	if (rc != CLI_EXIT_OK)
 		return rc;
 	if (opts->json)
-		ctl_print_json(reply);
+		cli_print_json(reply);
 	else
 		printf("policy reloaded; %" JSON_INTEGER_FORMAT " session(s) revoked\n",
 		       json_integer_value(json_object_get(reply, "revoked")));
 	json_decref(reply);
-	return CTL_EXIT_OK;
+	return CLI_EXIT_OK;
 }

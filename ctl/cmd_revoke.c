@@ -15,7 +15,7 @@ static bool is_address(const char *text)
 	return inet_pton(AF_INET, text, buf) == 1 || inet_pton(AF_INET6, text, buf) == 1;
 }
 
-int cmd_revoke(int argc, char **argv, const struct ctl_opts *opts)
+int cmd_revoke(int argc, char **argv, const struct cli_opts *opts)
 {
 	json_t *req, *reply;
 	cn_id_t id;
@@ -24,7 +24,7 @@ int cmd_revoke(int argc, char **argv, const struct ctl_opts *opts)
 	if (argc != 2) {
 		fprintf(stderr, "usage: coopnetctl revoke ID|CLIENT  (ID: \"aA\" or 0x6141; CLIENT: "
 			"an IP address)\n");
-		return CTL_EXIT_USAGE;
+		return CLI_EXIT_USAGE;
 	}
 	/* an address first: "a." is a valid two-character ID but no address */
 	if (is_address(argv[1]))
@@ -33,16 +33,16 @@ int cmd_revoke(int argc, char **argv, const struct ctl_opts *opts)
 		req = json_pack("{s:s, s:s}", "cmd", "revoke", "id", argv[1]);
 	else {
 		fprintf(stderr, "coopnetctl: \"%s\" is neither an ID nor an IP address\n", argv[1]);
-		return CTL_EXIT_USAGE;
+		return CLI_EXIT_USAGE;
 	}
-	rc = ctl_request(opts, CTL_AUTHD, req, &reply);
-	if (rc != CTL_EXIT_OK)
+	rc = cli_request(opts, CLI_AUTHD, req, &reply);
+	if (rc != CLI_EXIT_OK)
 		return rc;
 	if (opts->json)
-		ctl_print_json(reply);
+		cli_print_json(reply);
 	else
 		printf("revoked %" JSON_INTEGER_FORMAT " session(s)\n",
 		       json_integer_value(json_object_get(reply, "revoked")));
 	json_decref(reply);
-	return CTL_EXIT_OK;
+	return CLI_EXIT_OK;
 }

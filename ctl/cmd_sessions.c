@@ -13,16 +13,16 @@ static void header(void)
 static void row(const json_t *s)
 {
 	printf("%-10s %-6s %-24s %-24s %-5" JSON_INTEGER_FORMAT " %-8s %-10s %-12"
-	       JSON_INTEGER_FORMAT " %s\n", ctl_str(s, "role"), ctl_str(s, "id"),
-	       ctl_str(s, "client"), ctl_str(s, "service"), ctl_int(s, "port"),
-	       ctl_str(s, "service_name"), ctl_str(s, "vnic"), ctl_int(s, "expires"),
+	       JSON_INTEGER_FORMAT " %s\n", cli_str(s, "role"), cli_str(s, "id"),
+	       cli_str(s, "client"), cli_str(s, "service"), cli_int(s, "port"),
+	       cli_str(s, "service_name"), cli_str(s, "vnic"), cli_int(s, "expires"),
 	       json_is_true(json_object_get(s, "confidential")) ? "yes (TLS)" : "no");
 }
 
-int cmd_sessions(int argc, char **argv, const struct ctl_opts *opts)
+int cmd_sessions(int argc, char **argv, const struct cli_opts *opts)
 {
-	static const struct ctl_list list = { "sessions", CTL_AUTHD, "sessions", "sessions",
+	static const struct cli_list list = { "sessions", CLI_AUTHD, "sessions", "sessions",
 					      header, row };
 	(void)argv;
-	return ctl_run_list(argc, opts, &list);
+	return cli_run_list(argc, opts, &list);
 }

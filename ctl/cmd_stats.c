@@ -18,32 +18,32 @@ static void print_counters(const char *title, const json_t *stats)
 	}
 }
 
-int cmd_stats(int argc, char **argv, const struct ctl_opts *opts)
+int cmd_stats(int argc, char **argv, const struct cli_opts *opts)
 {
-	enum ctl_target target = CTL_NFQ;
+	enum cli_target target = CLI_NFQ;
 	json_t *reply, *stats;
 	int rc;
 
 	if (argc > 2 || (argc == 2 && strcmp(argv[1], "nfq") && strcmp(argv[1], "authd"))) {
 		fprintf(stderr, "usage: coopnetctl stats [nfq|authd]\n");
-		return CTL_EXIT_USAGE;
+		return CLI_EXIT_USAGE;
 	}
 	if (argc == 2 && !strcmp(argv[1], "authd"))
-		target = CTL_AUTHD;
-	rc = ctl_request(opts, target, json_pack("{s:s}", "cmd", "stats"), &reply);
-	if (rc != CTL_EXIT_OK)
+		target = CLI_AUTHD;
+	rc = cli_request(opts, target, json_pack("{s:s}", "cmd", "stats"), &reply);
+	if (rc != CLI_EXIT_OK)
 		return rc;
 	stats = json_object_get(reply, "stats");
 	if (!json_is_object(stats)) {
 		fprintf(stderr, "coopnetctl: the stats reply lacks \"stats\"\n");
 		json_decref(reply);
-		return CTL_EXIT_BAD_REPLY;
+		return CLI_EXIT_BAD_REPLY;
 	}
 	if (opts->json)
-		ctl_print_json(stats);
+		cli_print_json(stats);
 	else
-		print_counters(target == CTL_NFQ ? "data plane (coopnet-nfq):" :
+		print_counters(target == CLI_NFQ ? "data plane (coopnet-nfq):" :
 			       "authentication (coopnet-authd):", stats);
 	json_decref(reply);
-	return CTL_EXIT_OK;
+	return CLI_EXIT_OK;
 }

@@ -4,7 +4,7 @@
 
 #include "coopnetctl.h"
 
-int cmd_status(int argc, char **argv, const struct ctl_opts *opts)
+int cmd_status(int argc, char **argv, const struct cli_opts *opts)
 {
 	json_t *reply, *v;
 	size_t i;
@@ -13,15 +13,15 @@ int cmd_status(int argc, char **argv, const struct ctl_opts *opts)
 	(void)argv;
 	if (argc != 1) {
 		fprintf(stderr, "usage: coopnetctl status\n");
-		return CTL_EXIT_USAGE;
+		return CLI_EXIT_USAGE;
 	}
-	rc = ctl_request(opts, CTL_AUTHD, json_pack("{s:s}", "cmd", "status"), &reply);
-	if (rc != CTL_EXIT_OK)
+	rc = cli_request(opts, CLI_AUTHD, json_pack("{s:s}", "cmd", "status"), &reply);
+	if (rc != CLI_EXIT_OK)
 		return rc;
 	if (opts->json) {
-		ctl_print_json(reply);
+		cli_print_json(reply);
 		json_decref(reply);
-		return CTL_EXIT_OK;
+		return CLI_EXIT_OK;
 	}
 	printf("roles:     ");
 	json_array_foreach(json_object_get(reply, "roles"), i, v)
@@ -42,5 +42,5 @@ int cmd_status(int argc, char **argv, const struct ctl_opts *opts)
 	       json_string_value(json_object_get(reply, "user")) ?: "?",
 	       json_integer_value(json_object_get(reply, "uptime")));
 	json_decref(reply);
-	return CTL_EXIT_OK;
+	return CLI_EXIT_OK;
 }

@@ -8,7 +8,7 @@
 
 #include "coopnetctl.h"
 
-const struct ctl_command ctl_commands[] = {
+const struct cli_command cli_commands[] = {
 	{ "help", "", "this text", cmd_help },
 	{ "stats", "[nfq|authd]", "counters per reason (coopnet-nfq, or coopnet-authd)",
 	  cmd_stats },
@@ -24,9 +24,9 @@ const struct ctl_command ctl_commands[] = {
 	{ NULL, NULL, NULL, NULL },
 };
 
-static const struct ctl_command *find_command(const char *name)
+static const struct cli_command *find_command(const char *name)
 {
-	for (const struct ctl_command *c = ctl_commands; c->name; c++)
+	for (const struct cli_command *c = cli_commands; c->name; c++)
 		if (!strcmp(c->name, name))
 			return c;
 	return NULL;
@@ -58,12 +58,12 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct ctl_opts opts = {
+	struct cli_opts opts = {
 		.authd_socket = COOPNET_RUNDIR "/authd.sock",
 		.nfq_socket = COOPNET_RUNDIR "/nfq.sock",
 		.timeout_ms = 3000,
 	};
-	const struct ctl_command *cmd;
+	const struct cli_command *cmd;
 	int c;
 
 	/* "+": stop at the command name, so a command's own options stay its own */
@@ -80,24 +80,24 @@ int main(int argc, char **argv)
 			break;
 		case 't':
 			if (parse_timeout(&opts.timeout_ms, optarg) < 0)
-				return CTL_EXIT_USAGE;
+				return CLI_EXIT_USAGE;
 			break;
 		case 'h':
 			return cmd_help(0, NULL, &opts);
 		default:
 			fprintf(stderr, "coopnetctl: try 'coopnetctl help'\n");
-			return CTL_EXIT_USAGE;
+			return CLI_EXIT_USAGE;
 		}
 	}
 	if (optind >= argc) {
 		cmd_help(0, NULL, &opts);
-		return CTL_EXIT_USAGE;
+		return CLI_EXIT_USAGE;
 	}
 	cmd = find_command(argv[optind]);
 	if (!cmd) {
 		fprintf(stderr, "coopnetctl: unknown command \"%s\"; try 'coopnetctl help'\n",
 			argv[optind]);
-		return CTL_EXIT_USAGE;
+		return CLI_EXIT_USAGE;
 	}
 	return cmd->run(argc - optind, argv + optind, &opts);
 }

@@ -133,39 +133,18 @@ json_t *ctl_parse(const char *buf, size_t len, char *err, size_t errlen)
 
 json_t *ctl_recv(int fd, bool *closed, char *err, size_t errlen)
 {
-	char *buf;
-	ssize_t n;
-	json_t *msg;
-	int saved;
+	return ctl_recv_max(fd, CTL_MSG_MAX, closed, err, errlen);
+}
 
-	*closed = false;
-	buf = malloc(CTL_MSG_MAX + 1);
-	if (!buf) {
-		snprintf(err, errlen, "out of memory");
-		return NULL;
-	}
-	/* MSG_TRUNC reports the real size, so an oversized message is refused, not cut. */
-	n = recv(fd, buf, CTL_MSG_MAX + 1, MSG_TRUNC);
-	if (n <= 0) {
-		saved = errno;
-		free(buf);
-		if (n == 0)
-			*closed = true;
-		snprintf(err, errlen, "%s", n == 0 ? "connection closed" : strerror(saved));
-		errno = saved;
-		return NULL;
-	}
-	if (n > CTL_MSG_MAX) {
-		free(buf);
-		snprintf(err, errlen, "control message of %zd bytes exceeds %d", n, CTL_MSG_MAX);
-		errno = EMSGSIZE;
-		return NULL;
-	}
-	msg = ctl_parse(buf, (size_t)n, err, errlen);
-	free(buf);
-	if (!msg)
-		errno = EBADMSG;
-	return msg;
+/* A recv that returned n <= 0: the contract of lib/ctl.h for *closed and errno. */
+static json_t *recv_failed(ssize_t n, bool *closed, char *err, size_t errlen)
+{
+	int saved = n == 0 ? 0 : errno;
+
+	*closed = !(n < 0 && (saved == EAGAIN || saved == EWOULDBLOCK || saved == EINTR));
+	snprintf(err, errlen, "%s", n == 0 ? "connection closed" : strerror(saved));
+	errno = saved;
+	return NULL;
 }
 
 json_t *ctl_recv_max(int fd, size_t max, bool *closed, char *err, size_t errlen)
@@ -173,46 +152,40 @@ json_t *ctl_recv_max(int fd, size_t max, bool *closed, char *err, size_t errlen)
 	char *buf;
 	ssize_t n, m;
 	json_t *msg;
-	int saved;
 
 	*closed = false;
 	/* MSG_PEEK | MSG_TRUNC: the real size of the next message, which stays queued */
 	n = recv(fd, NULL, 0, MSG_PEEK | MSG_TRUNC);
-	if (n <= 0) {
-		saved = errno;
-		if (n == 0)
-			*closed = true;
-		snprintf(err, errlen, "%s", n == 0 ? "connection closed" : strerror(saved));
-		errno = n == 0 ? 0 : saved;
-		return NULL;
-	}
+	if (n <= 0)
+		return recv_failed(n, closed, err, errlen);
 	if ((size_t)n > max) {
 		char junk[1];
 
-		(void)!recv(fd, junk, sizeof(junk), 0); /* drop it: the next one may be fine */
+		/* drop it whole (SOCK_SEQPACKET): the next one may be fine */
+		if ((m = recv(fd, junk, sizeof(junk), 0)) <= 0)
+			return recv_failed(m, closed, err, errlen);
 		snprintf(err, errlen, "message of %zd bytes exceeds %zu", n, max);
 		errno = EMSGSIZE;
 		return NULL;
 	}
 	if (!(buf = malloc((size_t)n + 1))) {
-		snprintf(err, errlen, "out of memory");
+		*closed = true;
+		snprintf(err, errlen, "out of memory for a message of %zd bytes", n);
 		errno = ENOMEM;
 		return NULL;
 	}
 	m = recv(fd, buf, (size_t)n + 1, MSG_TRUNC);
 	if (m != n) {
-		saved = m < 0 ? errno : EMSGSIZE;
 		free(buf);
-		if (m == 0)
-			*closed = true;
-		snprintf(err, errlen, "%s", m == 0 ? "connection closed" : strerror(saved));
-		errno = saved;
+		if (m <= 0)
+			return recv_failed(m, closed, err, errlen);
+		snprintf(err, errlen, "message changed size while read (%zd, then %zd bytes)", n, m);
+		errno = EBADMSG;
 		return NULL;
 	}
 	msg = ctl_parse(buf, (size_t)n, err, errlen);
 	free(buf);
-	if (!msg)
-		errno = EBADMSG;
+	errno = msg ? 0 : EBADMSG;
 	return msg;
 }
 
@@ -395,40 +368,49 @@ size_t ctl_json_size(const json_t *v)
 	return json_dumpb(v, NULL, 0, JSON_COMPACT);
 }
 
-json_t *ctl_array_chunk(const json_t *arr, size_t *pos, size_t budget)
+json_t *ctl_chunk(ctl_next_fn next, void *arg, size_t *pos, size_t budget, bool *more)
 {
-	json_t *out = json_array();
-	size_t used = 2, n = json_array_size(arr);
+	json_t *out = json_array(), *v;
+	size_t used = 2, at = *pos; /* the brackets; the cursor before the item in hand */
+	int r;
 
+	*more = false;
 	if (!out)
 		return NULL;
-	while (*pos < n) {
-		json_t *v = json_array_get(arr, *pos);
+	while ((r = next(arg, pos, &v)) > 0) {
 		size_t sz = ctl_json_size(v) + 1; /* and its comma */
 
-		if (json_array_size(out) > 0 && used + sz > budget)
+		if (json_array_size(out) > 0 && used + sz > budget) {
+			json_decref(v);
+			*pos = at;
+			*more = true;
 			break;
-		if (json_array_append(out, v) < 0) {
-			json_decref(out);
-			return NULL;
 		}
+		if (json_array_append_new(out, v) < 0)
+			break;
 		used += sz;
-		(*pos)++;
+		at = *pos;
+	}
+	if (r < 0 || (r > 0 && !*more)) {
+		json_decref(out);
+		return NULL;
 	}
 	return out;
 }
 
-json_t *ctl_reply_page(const json_t *arr, const json_t *req, const char *key)
+json_t *ctl_reply_page(size_t total, ctl_next_fn next, void *arg, const json_t *req,
+		       const char *key)
 {
 	const json_t *off = json_object_get(req, "offset");
-	size_t total = json_array_size(arr), pos = 0;
+	size_t pos = 0;
+	bool more;
 	json_t *page, *r;
 
 	if (off && (!json_is_integer(off) || json_integer_value(off) < 0))
 		return ctl_reply_error("\"offset\" must be an integer >= 0");
 	if (off)
-		pos = (size_t)json_integer_value(off) < total ? (size_t)json_integer_value(off) : total;
-	page = pos < total ? ctl_array_chunk(arr, &pos, CTL_CHUNK_BUDGET) : json_array();
+		pos = (size_t)json_integer_value(off);
+	page = ctl_chunk(next, arg, &pos, CTL_CHUNK_BUDGET, &more);
 	r = ctl_reply_ok();
 	if (!page || !r) {
 		json_decref(page);
@@ -437,7 +419,27 @@ json_t *ctl_reply_page(const json_t *arr, const json_t *req, const char *key)
 	}
 	json_object_set_new(r, key, page);
 	json_object_set_new(r, "total", json_integer((json_int_t)total));
-	if (pos < total)
+	if (more)
 		json_object_set_new(r, "next", json_integer((json_int_t)pos));
 	return r;
+}
+
+static int array_next(void *arr, size_t *pos, json_t **item)
+{
+	if (*pos >= json_array_size(arr))
+		return 0;
+	*item = json_incref(json_array_get(arr, (*pos)++));
+	return 1;
+}
+
+json_t *ctl_array_chunk(const json_t *arr, size_t *pos, size_t budget)
+{
+	bool more;
+
+	return ctl_chunk(array_next, (void *)arr, pos, budget, &more);
+}
+
+json_t *ctl_reply_array_page(const json_t *arr, const json_t *req, const char *key)
+{
+	return ctl_reply_page(json_array_size(arr), array_next, (void *)arr, req, key);
 }

@@ -3,7 +3,7 @@ noinst_LIBRARIES += lib/libcoopnet.a
 lib_libcoopnet_a_SOURCES = \
 	lib/csum.c lib/csum.h \
 	lib/id.c lib/id.h \
-	lib/ctl.c lib/ctl.h \
+	lib/ctl.c lib/ctl.h lib/ctl_server.c \
 	lib/log.c lib/log.h \
 	lib/packet.c lib/packet.h
 
@@ -31,3 +31,8 @@ AM_CFLAGS += $(SODIUM_CFLAGS)
 # vNICs (macvlan over rtnetlink, libmnl) and their Apache vhosts; users link $(LIBMNL_LIBS)
 lib_libcoopnet_a_SOURCES += lib/vnic.c lib/vnic.h lib/vhost.c lib/vhost.h
 lib_libcoopnet_a_SOURCES += lib/confkey.c lib/confkey.h
+
+# nftables through libnftnl batches (the queue rule, kernel mode, the virtual switch); users
+# link $(LIBNFTNL_LIBS) $(LIBMNL_LIBS)
+lib_libcoopnet_a_SOURCES += lib/nftbatch.c lib/nftbatch.h
+AM_CPPFLAGS += $(LIBMNL_CFLAGS) $(LIBNFTNL_CFLAGS)

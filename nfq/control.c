@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* The coopnet-nfq control socket: docs/control.md. */
+/* The coopnet-nfq control socket's commands (docs/control.md); the server is lib/ctl_server.c. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "ctl.h"
@@ -23,10 +22,12 @@ static json_t *sess_json(const struct sess_entry *e)
 	return o;
 }
 
-static json_t *cmd_status(struct nfqd *d, const json_t *req)
+static json_t *cmd_status(void *ctx, size_t conn, const json_t *req)
 {
+	struct nfqd *d = ctx;
 	json_t *r = ctl_reply_ok();
 
+	(void)conn;
 	(void)req;
 	json_object_set_new(r, "role", json_string(nfq_role_name(d->cfg.role)));
 	json_object_set_new(r, "mode", json_string(nfq_mode_name(d->cfg.mode)));
@@ -41,12 +42,14 @@ static json_t *cmd_status(struct nfqd *d, const json_t *req)
 	return r;
 }
 
-static json_t *cmd_stats(struct nfqd *d, const json_t *req)
+static json_t *cmd_stats(void *ctx, size_t conn, const json_t *req)
 {
+	struct nfqd *d = ctx;
 	uint64_t c[R__COUNT];
 	json_t *r = ctl_reply_ok(), *s = json_object();
 	int i;
 
+	(void)conn;
 	(void)req;
 	workers_counters(&d->w, c);
 	if (d->cfg.mode == MODE_KERNEL)
@@ -57,68 +60,74 @@ static json_t *cmd_stats(struct nfqd *d, const json_t *req)
 	return r;
 }
 
-/* The entry number i of the listing: config sessions first, then authd ones. */
-static const struct sess_entry *listed(const struct nfqd *d, size_t i)
+/* The listing's cursor is an entry number: config sessions first, then authd ones
+ * (ctl_next_fn). */
+static int listed(void *arg, size_t *pos, json_t **item)
 {
-	return i < d->cfg.sessions.n ? &d->cfg.sessions.v[i] : &d->authd.v[i - d->cfg.sessions.n];
+	const struct nfqd *d = arg;
+	size_t i = *pos;
+
+	if (i >= d->cfg.sessions.n + d->authd.n)
+		return 0;
+	*item = sess_json(i < d->cfg.sessions.n ? &d->cfg.sessions.v[i] :
+			  &d->authd.v[i - d->cfg.sessions.n]);
+	if (!*item)
+		return -1;
+	(*pos)++;
+	return 1;
 }
 
-/* Paged by size (docs/control.md, "Large replies"): from "offset" on, as many sessions as fit
- * one message; "next" is the offset of the following page when there is one. */
-static json_t *cmd_sessions(struct nfqd *d, const json_t *req)
+/* Paged by size (docs/control.md, "Large replies"), built page by page. */
+static json_t *cmd_sessions(void *ctx, size_t conn, const json_t *req)
 {
-	size_t total = d->cfg.sessions.n + d->authd.n, used = 256, i;
-	const json_t *off = json_object_get(req, "offset");
-	json_int_t start = 0;
-	json_t *r, *a;
+	struct nfqd *d = ctx;
 
-	if (off && (!json_is_integer(off) || json_integer_value(off) < 0))
-		return ctl_reply_error("\"offset\" must be an integer >= 0");
-	if (off)
-		start = json_integer_value(off);
-	r = ctl_reply_ok();
-	a = json_array();
-	if (!r || !a) {
-		json_decref(r);
-		json_decref(a);
-		return NULL;
-	}
-	for (i = (size_t)start; i < total; i++) {
-		json_t *o = sess_json(listed(d, i));
-		size_t sz = o ? ctl_json_size(o) + 1 : 0;
+	(void)conn;
+	return ctl_reply_page(d->cfg.sessions.n + d->authd.n, listed, d, req, "sessions");
+}
 
-		if (!o || (json_array_size(a) > 0 && used + sz > CTL_CHUNK_BUDGET)) {
-			json_decref(o);
-			break;
-		}
-		used += sz;
-		json_array_append_new(a, o);
+/* One item of a "sessions" array; keys_only: a {client, service, port} object (session-del),
+ * parsed as a session with a placeholder ID. */
+static int parse_item(struct cn_session *s, json_t *v, bool keys_only, char *msg,
+		      size_t msglen)
+{
+	json_t *copy;
+	int r;
+
+	if (!keys_only)
+		return cn_session_from_json(s, v, msg, msglen);
+	if (!json_is_object(v) || json_object_get(v, "id")) {
+		snprintf(msg, msglen, "give only client, service and port");
+		return -1;
 	}
-	json_object_set_new(r, "sessions", a);
-	json_object_set_new(r, "total", json_integer((json_int_t)total));
-	if ((size_t)start + json_array_size(a) < total)
-		json_object_set_new(r, "next",
-				    json_integer(start + (json_int_t)json_array_size(a)));
+	copy = json_copy(v);
+	if (!copy || json_object_set_new(copy, "id", json_string("0x1")) < 0) {
+		json_decref(copy);
+		snprintf(msg, msglen, "out of memory");
+		return -1;
+	}
+	r = cn_session_from_json(s, copy, msg, msglen);
+	json_decref(copy);
 	return r;
 }
 
-/* Parse the "sessions" array into out (all or nothing). */
-static int parse_session_array(struct sess_list *out, const json_t *req, char *err,
-			       size_t errlen)
+/* Parse a "sessions" array into out (all or nothing). */
+static int parse_sessions(struct sess_list *out, const json_t *arr, bool keys_only, char *err,
+			  size_t errlen)
 {
-	const json_t *arr = json_object_get(req, "sessions");
 	json_t *v;
 	size_t i;
 
 	if (!json_is_array(arr)) {
-		snprintf(err, errlen, "\"sessions\" must be an array of session objects");
+		snprintf(err, errlen, "\"sessions\" must be an array of %s",
+			 keys_only ? "{client, service, port}" : "session objects");
 		return -1;
 	}
 	json_array_foreach(arr, i, v) {
 		struct cn_session s;
 		char msg[256];
 
-		if (cn_session_from_json(&s, v, msg, sizeof(msg)) < 0) {
+		if (parse_item(&s, v, keys_only, msg, sizeof(msg)) < 0) {
 			snprintf(err, errlen, "session %zu: %s", i, msg);
 			return -1;
 		}
@@ -148,14 +157,16 @@ static json_t *apply_authd(struct nfqd *d, struct sess_list *next, size_t count,
 	return r;
 }
 
-static json_t *cmd_session_add(struct nfqd *d, const json_t *req)
+static json_t *cmd_session_add(void *ctx, size_t conn, const json_t *req)
 {
+	struct nfqd *d = ctx;
 	struct sess_list next, add;
 	char err[300];
 	size_t i;
 
+	(void)conn;
 	sess_list_init(&add);
-	if (parse_session_array(&add, req, err, sizeof(err)) < 0) {
+	if (parse_sessions(&add, json_object_get(req, "sessions"), false, err, sizeof(err)) < 0) {
 		sess_list_clear(&add);
 		return ctl_reply_error("%s", err);
 	}
@@ -181,8 +192,10 @@ static json_t *cmd_session_add(struct nfqd *d, const json_t *req)
 
 /* One message, or one chunk of a chunked sync staged on this connection (stage.h): the
  * table changes only with the last chunk. */
-static json_t *cmd_session_sync(struct nfqd *d, struct ctl_client *c, const json_t *req)
+static json_t *cmd_session_sync(void *ctx, size_t conn, const json_t *req)
 {
+	struct nfqd *d = ctx;
+	struct nfqctl_conn *c = &d->conns[conn];
 	struct sess_list next;
 	char err[300];
 	json_t *r;
@@ -228,53 +241,20 @@ static bool del_match_fn(const struct sess_entry *e, const void *arg)
 	return false;
 }
 
-/* {client, service, port} objects: parsed as sessions with a placeholder ID. */
-static int parse_del_keys(struct sess_list *out, const json_t *arr, char *err, size_t errlen)
+static json_t *cmd_session_del(void *ctx, size_t conn, const json_t *req)
 {
-	json_t *v, *copy;
-	size_t i;
-	int r;
-
-	if (!json_is_array(arr)) {
-		snprintf(err, errlen, "\"sessions\" must be an array of {client, service, port}");
-		return -1;
-	}
-	json_array_foreach(arr, i, v) {
-		struct cn_session s;
-		char msg[256];
-
-		if (!json_is_object(v) || json_object_get(v, "id")) {
-			snprintf(err, errlen, "session %zu: give only client, service and port", i);
-			return -1;
-		}
-		copy = json_copy(v);
-		json_object_set_new(copy, "id", json_string("0x1"));
-		r = cn_session_from_json(&s, copy, msg, sizeof(msg));
-		json_decref(copy);
-		if (r < 0) {
-			snprintf(err, errlen, "session %zu: %s", i, msg);
-			return -1;
-		}
-		if (sess_list_put(out, &s, SESS_SRC_AUTHD) < 0) {
-			snprintf(err, errlen, "out of memory");
-			return -1;
-		}
-	}
-	return 0;
-}
-
-static json_t *cmd_session_del(struct nfqd *d, const json_t *req)
-{
+	struct nfqd *d = ctx;
 	struct sess_list keys, next;
 	struct del_match m;
 	const json_t *v;
 	char err[300];
 	size_t removed;
 
+	(void)conn;
 	memset(&m, 0, sizeof(m));
 	sess_list_init(&keys);
 	if ((v = json_object_get(req, "sessions"))) {
-		if (parse_del_keys(&keys, v, err, sizeof(err)) < 0) {
+		if (parse_sessions(&keys, v, true, err, sizeof(err)) < 0) {
 			sess_list_clear(&keys);
 			return ctl_reply_error("%s", err);
 		}
@@ -309,123 +289,80 @@ static json_t *cmd_session_del(struct nfqd *d, const json_t *req)
 	return apply_authd(d, &next, removed, "removed");
 }
 
-static json_t *cmd_reload(struct nfqd *d, const json_t *req)
+static json_t *cmd_reload(void *ctx, size_t conn, const json_t *req)
 {
+	struct nfqd *d = ctx;
 	char msg[700];
 
+	(void)conn;
 	(void)req;
 	if (nfqd_reload(d, msg, sizeof(msg)) < 0)
 		return ctl_reply_error("%s", msg);
 	return ctl_reply_ok();
 }
 
-static const struct {
-	const char *name;
-	json_t *(*fn)(struct nfqd *d, const json_t *req);
-} commands[] = {
-	{"status", cmd_status},
-	{"stats", cmd_stats},
-	{"sessions", cmd_sessions},
-	{"session-add", cmd_session_add},
-	{"session-del", cmd_session_del},
-	{"reload", cmd_reload},
+static json_t *cmd_subscribe(void *ctx, size_t conn, const json_t *req)
+{
+	struct nfqd *d = ctx;
+
+	(void)req;
+	d->conns[conn].subscribed = true;
+	return ctl_reply_ok();
+}
+
+static const struct ctl_command commands[] = {
+	{ "status", cmd_status },
+	{ "stats", cmd_stats },
+	{ "sessions", cmd_sessions },
+	{ "session-add", cmd_session_add },
+	{ "session-del", cmd_session_del },
+	{ "session-sync", cmd_session_sync },
+	{ "subscribe", cmd_subscribe },
+	{ "reload", cmd_reload },
+	{ NULL, NULL },
 };
 
-static json_t *dispatch(struct nfqd *d, struct ctl_client *c, const json_t *req)
+static void conn_opened(void *ctx, size_t conn)
 {
-	const char *cmd = json_string_value(json_object_get(req, "cmd"));
-	size_t i;
+	struct nfqd *d = ctx;
 
-	if (!cmd)
-		return ctl_reply_error("the request has no \"cmd\" string");
-	if (!strcmp(cmd, "subscribe")) {
-		c->subscribed = true;
-		return ctl_reply_ok();
-	}
-	if (!strcmp(cmd, "session-sync"))
-		return cmd_session_sync(d, c, req);
-	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (!strcmp(cmd, commands[i].name))
-			return commands[i].fn(d, req);
-	return ctl_reply_error("unknown command \"%s\"", cmd);
+	d->conns[conn].subscribed = false;
+	stage_init(&d->conns[conn].stage);
 }
 
-void ctl_accept_client(struct nfqd *d)
+/* Gone before the last chunk of a sync: nothing of it is applied. */
+static void conn_closing(void *ctx, size_t conn)
 {
-	uid_t uid;
-	int fd;
+	struct nfqctl_conn *c = &((struct nfqd *)ctx)->conns[conn];
 
-	fd = accept4(d->ctl_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-	if (fd < 0) {
-		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-			log_warn("control: accept");
-		return;
-	}
-	if (ctl_peer_uid(fd, &uid) < 0 || (uid != 0 && uid != geteuid())) {
-		log_warnx("control: refused a peer with uid %u", (unsigned)uid);
-		close(fd);
-		return;
-	}
-	if (d->nclients >= MAX_CLIENTS) {
-		json_t *r = ctl_reply_error("too many control connections (%d)", MAX_CLIENTS);
-
-		ctl_send(fd, r);
-		json_decref(r);
-		close(fd);
-		return;
-	}
-	d->clients[d->nclients].fd = fd;
-	d->clients[d->nclients].subscribed = false;
-	stage_init(&d->clients[d->nclients].stage);
-	d->nclients++;
-}
-
-static bool handle_client(struct nfqd *d, struct ctl_client *c)
-{
-	char err[256];
-	bool closed = false;
-	json_t *req, *reply;
-
-	req = ctl_recv(c->fd, &closed, err, sizeof(err));
-	if (!req) {
-		if (closed)
-			return false;
-		if (errno == EAGAIN || errno == EWOULDBLOCK)
-			return true;
-		reply = ctl_reply_error("%s", err);
-		ctl_send(c->fd, reply);
-		json_decref(reply);
-		return errno != EMSGSIZE && errno != 0 ? false : true;
-	}
-	reply = dispatch(d, c, req);
-	json_decref(req);
-	if (!reply)
-		reply = ctl_reply_error("out of memory");
-	if (ctl_send(c->fd, reply) < 0) {
-		json_decref(reply);
-		return false;
-	}
-	json_decref(reply);
-	return true;
-}
-
-bool ctl_handle_client(struct nfqd *d, struct ctl_client *c)
-{
-	if (handle_client(d, c))
-		return true;
-	/* gone before the last chunk of a sync: nothing of it is applied */
 	if (c->stage.open)
 		log_warnx("control: a connection closed in the middle of a session-sync (%zu "
 			  "chunk(s), %zu session(s) staged): discarded", c->stage.chunks,
 			  c->stage.l.n);
 	stage_discard(&c->stage);
-	return false;
+	c->subscribed = false;
 }
 
-void ctl_broadcast_misses(struct nfqd *d)
+int nfqctl_start(struct nfqd *d, int listen_fd)
+{
+	const struct ctl_server_ops ops = {
+		.commands = commands,
+		.ctx = d,
+		.opened = conn_opened,
+		.closing = conn_closing,
+	};
+
+	return ctl_server_open(&d->ctl, listen_fd, NFQCTL_MAX_CONNS, &ops);
+}
+
+static bool subscribed(void *ctx, size_t conn)
+{
+	return ((struct nfqd *)ctx)->conns[conn].subscribed;
+}
+
+void nfqctl_broadcast_misses(struct nfqd *d)
 {
 	struct sess_key k;
-	int i;
 
 	while (workers_pop_miss(&d->sh, &k)) {
 		char client[INET6_ADDRSTRLEN], service[INET6_ADDRSTRLEN];
@@ -438,25 +375,16 @@ void ctl_broadcast_misses(struct nfqd *d)
 		if (!ev)
 			continue;
 		log_debug("session miss: %s -> %s port %u", client, service, k.port);
-		for (i = 0; i < d->nclients; i++)
-			if (d->clients[i].subscribed && ctl_send(d->clients[i].fd, ev) < 0)
-				log_debug("control: event to a slow subscriber lost");
+		ctl_server_broadcast(&d->ctl, ev, subscribed);
 		json_decref(ev);
 	}
 }
 
-void ctl_close_all(struct nfqd *d)
+void nfqctl_close(struct nfqd *d)
 {
-	int i;
+	bool listening = d->ctl.listen_fd >= 0;
 
-	for (i = 0; i < d->nclients; i++) {
-		close(d->clients[i].fd);
-		stage_discard(&d->clients[i].stage);
-	}
-	d->nclients = 0;
-	if (d->ctl_fd >= 0) {
-		close(d->ctl_fd);
+	ctl_server_close(&d->ctl);
+	if (listening)
 		unlink(d->cfg.control_socket);
-		d->ctl_fd = -1;
-	}
 }

@@ -18,6 +18,7 @@
 #define COOPNET_NFQ_KERNELMODE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "logic.h"
@@ -26,6 +27,22 @@
 
 struct nftb;
 struct nftnl_expr;
+struct mnl_socket;
+
+/* The copy of the rule file's service set, one per family (kmsvc.c). */
+struct svc_copy {
+	uint8_t *keys; /* n keys of klen bytes, sorted */
+	size_t n, cap;
+	uint32_t klen;
+	bool ok;       /* the dump succeeded (a missing set is an empty copy) */
+};
+
+/* Kernel mode's state, owned by struct nfqd: the event socket and the copy last written. */
+struct kmode_svc {
+	struct mnl_socket *ev_nl;
+	struct svc_copy last[2];
+	bool have_last[2];
+};
 
 /* Install-time parts of the queue-rule batch (nftrule.c): sets and counters of one family. */
 int kmode_add_objects(struct nftb *b, const struct nfq_config *cfg, int family);
@@ -37,32 +54,22 @@ int kmode_add_elements(struct nftb *b, const struct nfq_config *cfg, int family,
 		       const struct sess_list *a, const struct sess_list *b2);
 /* One batch: every set of both families brought to the sessions of a and b. */
 int kmode_sync(const struct nfq_config *cfg, const struct sess_list *a, const struct sess_list *b2);
-/* The write rule of the mark path (both modes), in the queue rule's own chain, before the
- * queue: the worker answers a segment whose ID the kernel must write with NF_REPEAT and a
- * mark carrying mark_write and the ID; the kernel runs the chain again and this rule
- *   meta mark & mark_write == mark_write  tcp urgptr set (meta mark & 0xffff)
- *   meta mark set meta mark & ~(mark_write | 0xffff)  accept
- * writes it (payload write with checksum fix-up; the 16 bits in network order). No second
- * base chain, so no extra hook traversal for every other packet. */
-int nft_add_write_rule(struct nftb *b, const struct nfq_config *cfg, int family,
-		       const char *chain);
-/* fail_open only, in its own base chain right after the queue rule's: a segment the queue
- * let through unanswered (queue full, NFQA_CFG_F_FAIL_OPEN / bypass) reaches the next chain
- * still marked "to be queued" and not "decided"; without this the rule file's guard would
- * drop it and fail_open would mean nothing:
- *   meta mark & (mark_queue | mark_done) == mark_queue  meta mark set meta mark | mark_done  counter
- * It goes with the worker's table: a killed worker still fails closed. */
-int nft_add_failopen_rule(struct nftb *b, const struct nfq_config *cfg, int family,
-			  const char *chain);
 /* The copy of the rule file's service set (inet coopnet overlay4/6 or protected4/6) in the
  * worker's set @svc: brought in step with the rule file (one batch, only when it changed).
  * 0, or -1 (the old copy stays). */
-int kmode_svc_sync(const struct nfq_config *cfg);
+int kmode_svc_sync(struct kmode_svc *st, const struct nfq_config *cfg);
 /* nftables events (NFNLGRP_NFTABLES): the socket's fd to poll, or -1. */
-int kmode_events_open(void);
+int kmode_events_open(struct kmode_svc *st);
 /* Drain the events; true if one names table inet coopnet (or some were lost). */
-bool kmode_events_read(void);
-void kmode_events_close(void); /* also frees the copy */
+bool kmode_events_read(struct kmode_svc *st);
+void kmode_events_close(struct kmode_svc *st); /* also frees the copy; NULL-safe members */
+/* The key bytes of e into key (64 bytes): client . service . port [. id], each field in its
+ * own 4-byte register slot. Returns the length. */
+uint32_t kmode_make_key(uint8_t *key, int family, const struct sess_entry *e, bool with_id);
+/* Is entry i (of a then b) the last with its key, so that b wins over a? */
+bool kmode_effective(const struct sess_list *a, const struct sess_list *b, size_t i);
+/* Two copies of the service set hold the same keys (then no batch). */
+bool kmode_same_copy(const struct svc_copy *a, const struct svc_copy *b);
 /* Add the kernel's counters into c. */
 void kmode_counters(const struct nfq_config *cfg, uint64_t c[R__COUNT]);
 

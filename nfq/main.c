@@ -173,6 +173,7 @@ static int make_parent_dir(const char *path)
 static int setup(struct nfqd *d, sigset_t *mask, int *sfd)
 {
 	struct sess_table *t;
+	int fd;
 
 	sigemptyset(mask);
 	sigaddset(mask, SIGHUP);
@@ -202,8 +203,8 @@ static int setup(struct nfqd *d, sigset_t *mask, int *sfd)
 
 	if (make_parent_dir(d->cfg.control_socket) < 0)
 		fatal("%s: cannot create its directory", d->cfg.control_socket);
-	d->ctl_fd = ctl_listen(d->cfg.control_socket, 0600);
-	if (d->ctl_fd < 0)
+	fd = ctl_listen(d->cfg.control_socket, 0600);
+	if (fd < 0 || nfqctl_start(d, fd) < 0)
 		fatal("control socket %s", d->cfg.control_socket);
 
 	if (workers_start(&d->w, &d->sh, d->cfg.queue_num, d->cfg.queue_count) < 0)
@@ -216,7 +217,7 @@ static int setup(struct nfqd *d, sigset_t *mask, int *sfd)
 		return -1;
 	}
 	/* kernel mode: follow the rule file's sets from before the first read on */
-	if (d->cfg.mode == MODE_KERNEL && (d->nft_ev_fd = kmode_events_open()) < 0)
+	if (d->cfg.mode == MODE_KERNEL && (d->nft_ev_fd = kmode_events_open(&d->kmsvc)) < 0)
 		return -1;
 	if (d->cfg.rule_install) {
 		d->qexpr = nftrule_install(&d->cfg, &d->cfg.sessions, &d->authd);
@@ -226,7 +227,7 @@ static int setup(struct nfqd *d, sigset_t *mask, int *sfd)
 			 d->cfg.rule_table, queue_expr_name(d->qexpr), d->cfg.queue_num,
 			 d->cfg.queue_num + d->cfg.queue_count - 1);
 	}
-	if (d->cfg.mode == MODE_KERNEL && kmode_svc_sync(&d->cfg) < 0)
+	if (d->cfg.mode == MODE_KERNEL && kmode_svc_sync(&d->kmsvc, &d->cfg) < 0)
 		return -1;
 	log_info("%s in %s mode: %zu static sessions, %zu services, control %s",
 		 nfq_role_name(d->cfg.role), nfq_mode_name(d->cfg.mode), d->cfg.sessions.n,
@@ -239,9 +240,9 @@ static void teardown(struct nfqd *d)
 	if (d->qexpr != QEXPR_NONE && nftrule_remove(&d->cfg) == 0)
 		log_info("queue rule removed");
 	nftb_close();
-	kmode_events_close();
+	kmode_events_close(&d->kmsvc);
 	workers_stop(&d->w);
-	ctl_close_all(d);
+	nfqctl_close(d);
 	rcu_destroy(&d->sh.rcu);
 	if (d->sh.event_fd >= 0)
 		close(d->sh.event_fd);
@@ -270,48 +271,33 @@ static bool on_signal(struct nfqd *d, int sfd)
 static void run(struct nfqd *d, int sfd)
 {
 	enum { NFIX = 4 };
-	struct pollfd pfd[NFIX + MAX_CLIENTS];
+	struct pollfd pfd[NFIX];
 	time_t last_purge = time(NULL);
 	uint64_t ev;
-	int i, n;
 
 	for (;;) {
 		pfd[0] = (struct pollfd){.fd = sfd, .events = POLLIN};
-		pfd[1] = (struct pollfd){.fd = d->ctl_fd, .events = POLLIN};
+		pfd[1] = (struct pollfd){.fd = ctl_server_fd(&d->ctl), .events = POLLIN};
 		pfd[2] = (struct pollfd){.fd = d->sh.event_fd, .events = POLLIN};
 		pfd[3] = (struct pollfd){.fd = d->nft_ev_fd, .events = POLLIN}; /* -1: ignored */
-		for (i = 0; i < d->nclients; i++)
-			pfd[NFIX + i] = (struct pollfd){.fd = d->clients[i].fd, .events = POLLIN};
-		n = NFIX + d->nclients;
-		if (poll(pfd, (nfds_t)n, d->sh.rcu.nretired ? 10 : 1000) < 0 && errno != EINTR)
+		if (poll(pfd, NFIX, d->sh.rcu.nretired ? 10 : 1000) < 0 && errno != EINTR)
 			fatal("poll");
 		if ((pfd[0].revents & POLLIN) && !on_signal(d, sfd))
 			return;
 		if (pfd[2].revents & POLLIN) {
 			if (read(d->sh.event_fd, &ev, sizeof(ev)) < 0 && errno != EAGAIN)
 				log_warn("eventfd");
-			ctl_broadcast_misses(d);
+			nfqctl_broadcast_misses(d);
 		}
-		/* clients first (their indices shift when one leaves), then new ones */
-		if ((pfd[3].revents & (POLLIN | POLLERR)) && kmode_events_read())
-			kmode_svc_sync(&d->cfg);
-		for (i = n - 1; i >= NFIX; i--) {
-			struct ctl_client *c = &d->clients[i - NFIX];
-
-			if (!(pfd[i].revents & (POLLIN | POLLHUP | POLLERR)))
-				continue;
-			if (!ctl_handle_client(d, c)) {
-				close(c->fd);
-				*c = d->clients[--d->nclients];
-			}
-		}
+		if ((pfd[3].revents & (POLLIN | POLLERR)) && kmode_events_read(&d->kmsvc))
+			kmode_svc_sync(&d->kmsvc, &d->cfg);
 		if (pfd[1].revents & POLLIN)
-			ctl_accept_client(d);
+			ctl_server_run(&d->ctl);
 		rcu_reclaim(&d->sh.rcu);
 		if (time(NULL) - last_purge >= 5) {
 			purge_expired(d);
 			if (d->cfg.mode == MODE_KERNEL)
-				kmode_svc_sync(&d->cfg); /* safety net; a no-op when in step */
+				kmode_svc_sync(&d->kmsvc, &d->cfg); /* safety net; a no-op when in step */
 			last_purge = time(NULL);
 		}
 	}
@@ -334,7 +320,7 @@ int main(int argc, char **argv)
 	int c, sfd = -1;
 
 	memset(&d, 0, sizeof(d));
-	d.ctl_fd = -1;
+	ctl_server_init(&d.ctl);
 	d.nft_ev_fd = -1;
 	d.sh.event_fd = -1;
 	while ((c = getopt_long(argc, argv, "c:nvh", opts, NULL)) != -1) {

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <time.h>
 
+#include "ctl.h"
 #include "nfqconf.h"
 #include "kernelmode.h"
 #include "nftrule.h"
@@ -13,11 +14,11 @@
 #include "table.h"
 #include "worker.h"
 
-#define MAX_CLIENTS 32
+#define NFQCTL_MAX_CONNS 32
 
-struct ctl_client {
-	int fd;
-	bool subscribed;
+/* control.c's state of one control connection, indexed like ctl.conns */
+struct nfqctl_conn {
+	bool subscribed;                 /* receives session-miss events */
 	struct sess_stage stage;         /* a chunked session-sync in progress (stage.h) */
 };
 
@@ -30,10 +31,10 @@ struct nfqd {
 	struct nfq_workers w;
 	enum queue_expr qexpr;
 	time_t started;
-	int ctl_fd;
+	struct ctl_server ctl;           /* the control socket (lib/ctl.h) */
 	int nft_ev_fd; /* kernel mode: nftables events (the rule file's sets), or -1 */
-	struct ctl_client clients[MAX_CLIENTS];
-	int nclients;
+	struct kmode_svc kmsvc; /* kernel mode: the event socket and the service-set copy */
+	struct nfqctl_conn conns[CTL_MAX_CONNS];
 	bool reload_pending;
 };
 
@@ -43,11 +44,13 @@ int nfqd_publish(struct nfqd *d);
 /* Re-read the config file; on error the running config stays. 0 or -1 with msg. */
 int nfqd_reload(struct nfqd *d, char *msg, size_t msglen);
 
-/* control.c */
-void ctl_accept_client(struct nfqd *d);
-/* Returns false when the client is gone (closed and removed by the caller). */
-bool ctl_handle_client(struct nfqd *d, struct ctl_client *c);
-void ctl_broadcast_misses(struct nfqd *d);
-void ctl_close_all(struct nfqd *d);
+/* control.c: the command table on lib's control-socket server. nfqctl_start takes listen_fd
+ * (-1: none, for tests that adopt connected sockets); d->ctl must be ctl_server_init'ed before
+ * nfqctl_close is safe. 0, or -1 with errno. */
+int nfqctl_start(struct nfqd *d, int listen_fd);
+/* Send the workers' session misses to the subscribed connections. */
+void nfqctl_broadcast_misses(struct nfqd *d);
+/* Close every connection and the socket, and remove its file. */
+void nfqctl_close(struct nfqd *d);
 
 #endif

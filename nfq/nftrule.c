@@ -197,3 +197,77 @@ int nftrule_remove(const struct nfq_config *cfg)
 	}
 	return 0;
 }
+
+/* ---- rules of both modes (declared in nftrule.h) ---- */
+
+/* Write the urgent pointer from sreg, fixing the TCP checksum incrementally. */
+struct nftnl_expr *nft_write_urgptr(uint32_t sreg)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("payload");
+
+	if (!e)
+		return NULL;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, NFT_PAYLOAD_TRANSPORT_HEADER);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, 18);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, 2);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_SREG, sreg);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_CSUM_TYPE, NFT_PAYLOAD_CSUM_INET);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_CSUM_OFFSET, 16);
+	return e;
+}
+
+int nft_add_write_rule(struct nftb *b, const struct nfq_config *cfg, int family,
+		       const char *chain)
+{
+	struct nftnl_rule *r = nftb_rule_new(family, cfg->rule_table, chain);
+	struct nftnl_expr *bo = nftnl_expr_alloc("byteorder");
+	uint32_t keep = ~(cfg->mark_write | NFQ_MARK_ID_MASK), zero = 0;
+	uint8_t tcp = IPPROTO_TCP;
+
+	if (!r || !bo) {
+		if (r)
+			nftnl_rule_free(r);
+		nftb_expr_free(bo);
+		return -1;
+	}
+	nftnl_expr_set_u32(bo, NFTNL_EXPR_BYTEORDER_SREG, NFT_REG_1);
+	nftnl_expr_set_u32(bo, NFTNL_EXPR_BYTEORDER_DREG, NFT_REG_1);
+	nftnl_expr_set_u32(bo, NFTNL_EXPR_BYTEORDER_OP, NFT_BYTEORDER_HTON);
+	nftnl_expr_set_u32(bo, NFTNL_EXPR_BYTEORDER_LEN, 2);
+	nftnl_expr_set_u32(bo, NFTNL_EXPR_BYTEORDER_SIZE, 2);
+	if (nftb_match_mark(r, cfg->mark_write) < 0 ||
+	    nftb_put(r, nftb_meta(NFT_META_L4PROTO, NFT_REG_1, false)) ||
+	    nftb_put(r, nftb_cmp(NFT_REG_1, NFT_CMP_EQ, &tcp, 1)) ||
+	    nftb_put(r, nftb_meta(NFT_META_MARK, NFT_REG_1, false)) || nftb_put(r, bo) ||
+	    nftb_put(r, nft_write_urgptr(NFT_REG_1)) ||
+	    nftb_put(r, nftb_meta(NFT_META_MARK, NFT_REG_1, false)) ||
+	    nftb_put(r, nftb_bitwise(NFT_REG_1, 4, &keep, &zero)) ||
+	    nftb_put(r, nftb_meta(NFT_META_MARK, NFT_REG_1, true)) || nftb_put(r, nftb_verdict(NF_ACCEPT))) {
+		nftnl_rule_free(r);
+		return -1;
+	}
+	return nftb_add_rule(b, r);
+}
+
+int nft_add_failopen_rule(struct nftb *b, const struct nfq_config *cfg, int family,
+			  const char *chain)
+{
+	struct nftnl_rule *r = nftb_rule_new(family, cfg->rule_table, chain);
+	uint32_t both = cfg->mark_queue | cfg->mark_done, q = cfg->mark_queue, zero = 0;
+	uint32_t keep = ~cfg->mark_done, done = cfg->mark_done;
+	struct nftnl_expr *c = nftnl_expr_alloc("counter");
+
+	if (!r || nftb_put(r, nftb_meta(NFT_META_MARK, NFT_REG_1, false)) ||
+	    nftb_put(r, nftb_bitwise(NFT_REG_1, 4, &both, &zero)) ||
+	    nftb_put(r, nftb_cmp(NFT_REG_1, NFT_CMP_EQ, &q, 4)) ||
+	    nftb_put(r, nftb_meta(NFT_META_MARK, NFT_REG_1, false)) ||
+	    nftb_put(r, nftb_bitwise(NFT_REG_1, 4, &keep, &done)) ||
+	    nftb_put(r, nftb_meta(NFT_META_MARK, NFT_REG_1, true)) || nftb_put(r, c)) {
+		if (r)
+			nftnl_rule_free(r);
+		else
+			nftb_expr_free(c);
+		return -1;
+	}
+	return nftb_add_rule(b, r);
+}

@@ -14,6 +14,7 @@
 #define COOPNET_NFQ_NFTRULE_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "nfqconf.h"
 
@@ -29,5 +30,28 @@ enum queue_expr nftrule_install(const struct nfq_config *cfg, const struct sess_
 				const struct sess_list *b);
 /* Remove both tables. 0 or -1 (logged). */
 int nftrule_remove(const struct nfq_config *cfg);
+
+struct nftb;
+struct nftnl_expr;
+/* tcp urgptr set <sreg> (a payload write with checksum fix-up), NULL on allocation failure. */
+struct nftnl_expr *nft_write_urgptr(uint32_t sreg);
+/* The write rule of the mark path (both modes), in the queue rule's own chain, before the
+ * queue: the worker answers a segment whose ID the kernel must write with NF_REPEAT and a
+ * mark carrying mark_write and the ID; the kernel runs the chain again and this rule
+ *   meta mark & mark_write == mark_write  tcp urgptr set (meta mark & 0xffff)
+ *   meta mark set meta mark & ~(mark_write | 0xffff)  accept
+ * writes it (payload write with checksum fix-up; the 16 bits in network order). No second
+ * base chain, so no extra hook traversal for every other packet. */
+int nft_add_write_rule(struct nftb *b, const struct nfq_config *cfg, int family,
+		       const char *chain);
+/* fail_open only, in its own base chain right after the queue rule's: a segment the queue
+ * let through unanswered (queue full, NFQA_CFG_F_FAIL_OPEN / bypass) reaches the next chain
+ * still marked "to be queued" and not "decided"; without this the rule file's guard would
+ * drop it and fail_open would mean nothing:
+ *   meta mark & (mark_queue | mark_done) == mark_queue  meta mark set meta mark | mark_done  counter
+ * It goes with the worker's table: a killed worker still fails closed. */
+int nft_add_failopen_rule(struct nftb *b, const struct nfq_config *cfg, int family,
+			  const char *chain);
+
 
 #endif

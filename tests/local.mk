@@ -117,3 +117,18 @@ TESTS += tests/unit/test_ctl
 tests_unit_test_ctl_SOURCES = tests/unit/test_ctl.c
 tests_unit_test_ctl_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_ctl_LDADD = $(TEST_LIBS) $(JANSSON_LIBS)
+# lib/ctl_server.c and ctl_recv's errno contract, over real sockets
+check_PROGRAMS += tests/unit/test_ctl_server
+TESTS += tests/unit/test_ctl_server
+tests_unit_test_ctl_server_SOURCES = tests/unit/test_ctl_server.c
+tests_unit_test_ctl_server_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_ctl_server_LDADD = $(TEST_LIBS) $(JANSSON_LIBS)
+# driver of tests/netns/nfq-diff.test: kernel mode's nft rules against nfq_decide
+noinst_PROGRAMS += tests/netns/nfq-diff
+tests_netns_nfq_diff_SOURCES = tests/netns/nfq-diff.c tests/unit/pktgen.c tests/unit/pktgen.h \
+	nfq/nftrule.c nfq/kmrules.c nfq/kmsets.c nfq/kmsvc.c
+tests_netns_nfq_diff_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/nfq -I$(top_srcdir)/tests/unit
+tests_netns_nfq_diff_CFLAGS = $(AM_CFLAGS) $(LIBNFQ_CFLAGS)
+tests_netns_nfq_diff_LDADD = nfq/libnfqcore.a lib/libcoopnet.a $(LIBNFQ_LIBS) $(LIBNFTNL_LIBS) \
+	$(LIBMNL_LIBS) $(JANSSON_LIBS)
+EXTRA_DIST += tests/netns/nfq-diff.test

@@ -4,10 +4,17 @@
  * cn_session_from_json() of the message itself and of every item of its "sessions" array (as
  * coopnet-nfq does for session-add/sync). A session that parses must survive
  * to_json -> from_json unchanged.
+ *
+ * Then the same bytes as one message through lib's control-socket server (lib/ctl_server.c)
+ * on a real SOCK_SEQPACKET socketpair: every message but an empty one (which reads as a close)
+ * must get exactly one reply, a JSON object with a boolean "ok", and leave the connection open.
  */
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "ctl.h"
 
@@ -37,6 +44,68 @@ static void check_session(const json_t *obj)
 		abort();
 }
 
+/* a command that parses the sessions it is given, as coopnet-nfq's session-add does */
+static json_t *cmd_sessions(void *ctx, size_t conn, const json_t *req)
+{
+	json_t *item;
+	size_t i;
+
+	(void)ctx;
+	(void)conn;
+	json_array_foreach(json_object_get(req, "sessions"), i, item)
+		check_session(item);
+	return ctl_reply_ok();
+}
+
+static const struct ctl_command commands[] = {
+	{ "session-add", cmd_sessions },
+	{ NULL, NULL },
+};
+
+static struct ctl_server server;
+static int peer = -1; /* the client's end of the connection the server adopted */
+
+static void connect_server(void)
+{
+	static const struct ctl_server_ops ops = { .commands = commands };
+	static bool opened;
+	int sp[2];
+
+	if (!opened && ctl_server_open(&server, -1, 1, &ops) < 0)
+		abort();
+	opened = true;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sp) < 0 ||
+	    ctl_server_adopt(&server, sp[0]) != 0)
+		abort();
+	peer = sp[1];
+}
+
+static void through_server(const uint8_t *data, size_t size)
+{
+	char err[256], c;
+	bool closed;
+	json_t *r;
+
+	if (peer < 0)
+		connect_server();
+	if (send(peer, data, size, 0) != (ssize_t)size)
+		abort();
+	ctl_server_input(&server, 0);
+	if (size == 0) { /* an empty message reads as a close: the server closed its end */
+		if (server.conns[0].fd != -1 || recv(peer, &c, 1, MSG_DONTWAIT) != 0)
+			abort();
+		close(peer);
+		peer = -1;
+		return;
+	}
+	r = ctl_recv(peer, &closed, err, sizeof(err));
+	if (!r || !json_is_boolean(json_object_get(r, "ok")) || server.conns[0].fd < 0)
+		abort();
+	json_decref(r);
+	if (recv(peer, &c, 1, MSG_DONTWAIT) != -1 || errno != EAGAIN) /* one reply, no more */
+		abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char err[256] = "";
@@ -45,6 +114,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size > CTL_MSG_MAX)
 		return 0;
+	through_server(data, size);
 	msg = ctl_parse((const char *)data, size, err, sizeof(err));
 	if (!msg) {
 		if (!err[0])

@@ -29,7 +29,7 @@ static json_t *make_items(size_t n)
 static json_t *page_at(const json_t *all, json_int_t offset)
 {
 	json_t *req = json_pack("{s:s, s:I}", "cmd", "sessions", "offset", offset);
-	json_t *r = ctl_reply_page(all, req, "sessions");
+	json_t *r = ctl_reply_array_page(all, req, "sessions");
 
 	json_decref(req);
 	assert_non_null(r);
@@ -73,7 +73,7 @@ static void test_pages_cover_everything(void **state)
 static void test_small_list_one_page(void **state)
 {
 	json_t *all = make_items(3), *req = json_pack("{s:s}", "cmd", "sessions");
-	json_t *r = ctl_reply_page(all, req, "sessions");
+	json_t *r = ctl_reply_array_page(all, req, "sessions");
 
 	(void)state;
 	assert_int_equal(json_array_size(json_object_get(r, "sessions")), 3);
@@ -94,14 +94,14 @@ static void test_offset_past_end_and_bad_offset(void **state)
 	json_decref(r);
 
 	req = json_pack("{s:s, s:i}", "cmd", "sessions", "offset", -1);
-	r = ctl_reply_page(all, req, "sessions");
+	r = ctl_reply_array_page(all, req, "sessions");
 	assert_true(json_is_false(json_object_get(r, "ok")));
 	assert_non_null(strstr(json_string_value(json_object_get(r, "error")), "offset"));
 	json_decref(r);
 	json_decref(req);
 
 	req = json_pack("{s:s, s:s}", "cmd", "sessions", "offset", "3");
-	r = ctl_reply_page(all, req, "sessions");
+	r = ctl_reply_array_page(all, req, "sessions");
 	assert_true(json_is_false(json_object_get(r, "ok")));
 	json_decref(r);
 	json_decref(req);

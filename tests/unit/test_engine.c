@@ -277,8 +277,7 @@ static void node_close(struct node *n)
 	if (n->link.sub_fd >= 0)
 		close(n->link.sub_fd);
 	close(n->pfd);
-	close(n->efd);
-	close(n->ctl_fd);
+	close(n->efd); /* n->ctl_fd: closed by engine_close, which owns it */
 	unlink(n->cfg.control_socket);
 	n->open = false;
 }

@@ -10,11 +10,13 @@
 #include <libnftnl/rule.h>
 #include <libnftnl/set.h>
 #include <libnftnl/table.h>
+#include <libnftnl/udata.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #define NFTB_BUFSZ (4 * 1024 * 1024)
@@ -108,7 +110,7 @@ static void next(struct nftb *b)
 }
 
 static int table_msg(struct nftb *b, int family, const char *name, uint16_t type,
-		     uint16_t flags)
+		     uint16_t flags, uint32_t tflags)
 {
 	struct nftnl_table *t = nftnl_table_alloc();
 	struct nlmsghdr *nlh = room(b);
@@ -119,7 +121,7 @@ static int table_msg(struct nftb *b, int family, const char *name, uint16_t type
 	}
 	nftnl_table_set_str(t, NFTNL_TABLE_NAME, name);
 	if (type == NFT_MSG_NEWTABLE)
-		nftnl_table_set_u32(t, NFTNL_TABLE_FLAGS, NFT_TABLE_F_OWNER);
+		nftnl_table_set_u32(t, NFTNL_TABLE_FLAGS, tflags);
 	nlh = nftnl_table_nlmsg_build_hdr((char *)nlh, type, (uint16_t)family, flags | NLM_F_ACK,
 					  b->seq++);
 	nftnl_table_nlmsg_build_payload(nlh, t);
@@ -130,16 +132,27 @@ static int table_msg(struct nftb *b, int family, const char *name, uint16_t type
 
 int nftb_add_table(struct nftb *b, int family, const char *table)
 {
-	return table_msg(b, family, table, NFT_MSG_NEWTABLE, NLM_F_CREATE);
+	return table_msg(b, family, table, NFT_MSG_NEWTABLE, NLM_F_CREATE, NFT_TABLE_F_OWNER);
+}
+
+int nftb_add_table_flags(struct nftb *b, int family, const char *table, uint32_t flags)
+{
+	return table_msg(b, family, table, NFT_MSG_NEWTABLE, NLM_F_CREATE, flags);
 }
 
 int nftb_del_table(struct nftb *b, int family, const char *table)
 {
-	return table_msg(b, family, table, NFT_MSG_DELTABLE, 0);
+	return table_msg(b, family, table, NFT_MSG_DELTABLE, 0, 0);
 }
 
 int nftb_add_chain(struct nftb *b, int family, const char *table, const char *chain, int hook,
 		   int prio)
+{
+	return nftb_add_base_chain(b, family, table, chain, "filter", hook, prio);
+}
+
+int nftb_add_base_chain(struct nftb *b, int family, const char *table, const char *chain,
+			const char *type, int hook, int prio)
 {
 	struct nftnl_chain *c = nftnl_chain_alloc();
 	struct nlmsghdr *nlh = room(b);
@@ -150,7 +163,7 @@ int nftb_add_chain(struct nftb *b, int family, const char *table, const char *ch
 	}
 	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, table);
 	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, chain);
-	nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, "filter");
+	nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, type);
 	nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, (uint32_t)hook);
 	nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, prio);
 	nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
@@ -260,6 +273,20 @@ int nftb_commit(struct nftb *b)
 	nl = owner_socket();
 	if (!nl)
 		goto out;
+	{
+		/* the kernel takes a netlink message only whole and only up to the socket's send
+		 * buffer (EMSGSIZE beyond): size it to the batch, as nft does (FORCE: as root,
+		 * past net.core.wmem_max) */
+		int need = (int)mnl_nlmsg_batch_size(b->batch) + 4096, have = 0;
+		socklen_t len = sizeof(have);
+
+		if (getsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_SNDBUF, &have, &len) == 0 &&
+		    have < need &&
+		    setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_SNDBUFFORCE, &need,
+			       sizeof(need)) < 0)
+			(void)setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_SNDBUF, &need,
+					 sizeof(need));
+	}
 	if (mnl_socket_sendto(nl, mnl_nlmsg_batch_head(b->batch),
 			      mnl_nlmsg_batch_size(b->batch)) < 0)
 		goto out;
@@ -384,4 +411,125 @@ out:
 	if (nl)
 		mnl_socket_close(nl);
 	return r;
+}
+
+/* --- expressions ----------------------------------------------------------------------------- */
+
+void nftb_expr_free(struct nftnl_expr *e)
+{
+	if (e) /* nftnl_expr_free is not NULL-safe */
+		nftnl_expr_free(e);
+}
+
+int nftb_put(struct nftnl_rule *r, struct nftnl_expr *e)
+{
+	if (!e)
+		return -1;
+	nftnl_rule_add_expr(r, e);
+	return 0;
+}
+
+struct nftnl_expr *nftb_payload(uint32_t base, uint32_t off, uint32_t len, uint32_t dreg)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("payload");
+
+	if (!e)
+		return NULL;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, base);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, off);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, len);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, dreg);
+	return e;
+}
+
+struct nftnl_expr *nftb_cmp(uint32_t sreg, uint32_t op, const void *data, uint32_t len)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("cmp");
+
+	if (!e)
+		return NULL;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, sreg);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, op);
+	nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, data, len);
+	return e;
+}
+
+struct nftnl_expr *nftb_bitwise(uint32_t reg, uint32_t len, const void *mask, const void *xor)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("bitwise");
+
+	if (!e)
+		return NULL;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, reg);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, reg);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, len);
+	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, mask, len);
+	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, xor, len);
+	return e;
+}
+
+struct nftnl_expr *nftb_meta(uint32_t key, uint32_t reg, int set)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("meta");
+
+	if (!e)
+		return NULL;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
+	nftnl_expr_set_u32(e, set ? NFTNL_EXPR_META_SREG : NFTNL_EXPR_META_DREG, reg);
+	return e;
+}
+
+struct nftnl_expr *nftb_lookup(const char *set, uint32_t set_id, uint32_t sreg, int dreg)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("lookup");
+
+	if (!e)
+		return NULL;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, sreg);
+	if (dreg >= 0)
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_DREG, (uint32_t)dreg);
+	nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, set);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, set_id);
+	return e;
+}
+
+struct nftnl_expr *nftb_verdict(int verdict)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("immediate");
+
+	if (!e)
+		return NULL;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, (uint32_t)verdict);
+	return e;
+}
+
+struct nftnl_expr *nftb_counter(void)
+{
+	return nftnl_expr_alloc("counter");
+}
+
+struct nftnl_expr *nftb_ct(uint32_t key, uint32_t reg)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("ct");
+
+	if (!e)
+		return NULL;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, key);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, reg);
+	return e;
+}
+
+int nftb_rule_comment(struct nftnl_rule *r, const char *comment)
+{
+	struct nftnl_udata_buf *u = nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN);
+	int ret = -1;
+
+	if (u && nftnl_udata_put_strz(u, NFTNL_UDATA_RULE_COMMENT, comment)) {
+		nftnl_rule_set_data(r, NFTNL_RULE_USERDATA, nftnl_udata_buf_data(u),
+				    nftnl_udata_buf_len(u));
+		ret = 0;
+	}
+	nftnl_udata_buf_free(u);
+	return ret;
 }

@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A small libnftnl batch builder, the one way coopnet programs nftables: every change
+ * coopnet-nfq (queue rule, kernel mode) and coopnet-authd's parent (the virtual switch) make
+ * is one batch, committed atomically by the kernel (one transaction), with every message
+ * acknowledged. No `nft` binary, no text. Users link $(LIBNFTNL_LIBS) $(LIBMNL_LIBS).
+ */
+#ifndef COOPNET_LIB_NFTBATCH_H
+#define COOPNET_LIB_NFTBATCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct nftb;
+struct nftnl_rule;
+struct nftnl_set;
+
+struct nftb *nftb_begin(void);
+/* Close the owner socket: the kernel then removes every table created through it. */
+void nftb_close(void);
+/* Send, wait for every acknowledgement. 0, or -1 with errno of the first error. Frees b. */
+int nftb_commit(struct nftb *b);
+void nftb_abort(struct nftb *b); /* NULL-safe; frees b */
+
+/* A table owned by this process's netlink socket (NFT_TABLE_F_OWNER): gone when it closes. */
+int nftb_add_table(struct nftb *b, int family, const char *table);
+/* A table with these NFT_TABLE_F_* flags (0: it outlives the process). */
+int nftb_add_table_flags(struct nftb *b, int family, const char *table, uint32_t flags);
+int nftb_del_table(struct nftb *b, int family, const char *table);
+/* A base chain of type "filter", policy accept. */
+int nftb_add_chain(struct nftb *b, int family, const char *table, const char *chain, int hook,
+		   int prio);
+/* A base chain of the given type ("filter", "nat", "route"), policy accept. */
+int nftb_add_base_chain(struct nftb *b, int family, const char *table, const char *chain,
+			const char *type, int hook, int prio);
+struct nftnl_rule *nftb_rule_new(int family, const char *table, const char *chain);
+/* Append expressions: `meta mark & mark == mark` */
+int nftb_match_mark(struct nftnl_rule *r, uint32_t mark);
+/* Queue the rule (takes ownership of r). */
+int nftb_add_rule(struct nftb *b, struct nftnl_rule *r);
+/* Queue a set message (NEWSET, NEWSETELEM, DELSETELEM, ...); takes ownership of s. */
+int nftb_add_set_msg(struct nftb *b, struct nftnl_set *s, uint16_t type, int family,
+		     uint16_t flags);
+
+struct nftnl_obj;
+/* Queue an object message (NEWOBJ); takes ownership of o. */
+int nftb_add_obj(struct nftb *b, struct nftnl_obj *o, int family);
+/* Expressions, each NULL on allocation failure (nftb_put then fails). */
+struct nftnl_expr;
+struct nftnl_expr *nftb_payload(uint32_t base, uint32_t off, uint32_t len, uint32_t dreg);
+struct nftnl_expr *nftb_cmp(uint32_t sreg, uint32_t op, const void *data, uint32_t len);
+/* reg = (reg & mask) ^ xor over len bytes */
+struct nftnl_expr *nftb_bitwise(uint32_t reg, uint32_t len, const void *mask, const void *xor);
+/* meta key -> reg (set false), or reg -> meta key (set true) */
+struct nftnl_expr *nftb_meta(uint32_t key, uint32_t reg, int set);
+/* lookup in the named set (set_id: the batch-local id of a set added in the same batch);
+ * dreg < 0: a set, else a map writing its data to dreg */
+struct nftnl_expr *nftb_lookup(const char *set, uint32_t set_id, uint32_t sreg, int dreg);
+struct nftnl_expr *nftb_verdict(int verdict);
+struct nftnl_expr *nftb_counter(void);
+/* ct key -> reg */
+struct nftnl_expr *nftb_ct(uint32_t key, uint32_t reg);
+/* Append e to r: 0, or -1 when e is NULL (allocation failed). */
+int nftb_put(struct nftnl_rule *r, struct nftnl_expr *e);
+void nftb_expr_free(struct nftnl_expr *e); /* NULL-safe */
+/* The rule's comment, as `nft list` shows it. 0 or -1. */
+int nftb_rule_comment(struct nftnl_rule *r, const char *comment);
+
+/* Packet counts of the named counter objects of table in family: names[i] -> out[i] (added).
+ * 0, or -1 with errno. */
+int nftb_read_counters(int family, const char *table, const char *const *names, size_t n,
+		       uint64_t *out);
+
+#endif

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Kernel mode's own parts, shared by its files (kernelmode.h is the interface):
+ *   kmrules.c  the rules of the worker's chain (decision table in nft expressions)
+ *   kmsets.c   the sets and counters, the session elements (set sync), the counter read
+ *   kmsvc.c    the copy of the rule file's service set (@svc) and the nftables events
+ */
+#ifndef COOPNET_NFQ_KMODE_INT_H
+#define COOPNET_NFQ_KMODE_INT_H
+
+#include <stdint.h>
+#include <linux/netfilter/nf_tables.h>
+
+#include "kernelmode.h"
+
+#define R(i) (NFT_REG32_00 + (i))
+
+enum kset { KS_IDS, KS_OK, KS_KEYS, KS_SVC, KS__COUNT };
+
+extern const char *const kmode_set_names[KS__COUNT];
+/* Registers per address: 1 (IPv4) or 4 (IPv6). */
+unsigned kmode_nregs(int family);
+/* The batch-local id of a set (lookups in the batch that creates it). */
+uint32_t kmode_set_id(int family, enum kset k);
+/* Bytes of the set's key: each field in its own 4-byte register slot. */
+uint32_t kmode_key_len(int family, enum kset k);
+/* A set message of the worker's table (name and family set), NULL on allocation failure. */
+struct nftnl_set *kmode_set_for(const struct nfq_config *cfg, int family, enum kset k);
+
+#endif

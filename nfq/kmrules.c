@@ -1,0 +1,254 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Kernel mode: the rules of the worker's chain, the decision table of nfq/logic.c in nft
+ * expressions (kernelmode.h; compared with nfq_decide by tests/netns/nfq-diff.test).
+ */
+#include <arpa/inet.h>
+
+#include "kmode_int.h"
+
+#include <libnftnl/expr.h>
+#include <libnftnl/rule.h>
+#include <linux/netfilter.h>
+#include <stdbool.h>
+
+#include "nftbatch.h"
+#include "nftrule.h"
+
+static struct nftnl_expr *lookup(int family, enum kset k, uint32_t sreg, int dreg)
+{
+	return nftb_lookup(kmode_set_names[k], kmode_set_id(family, k), sreg, dreg);
+}
+
+static struct nftnl_expr *count(const char *name)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("objref");
+
+	if (!e)
+		return NULL;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_OBJREF_IMM_TYPE, NFT_OBJECT_COUNTER);
+	nftnl_expr_set_str(e, NFTNL_EXPR_OBJREF_IMM_NAME, name);
+	return e;
+}
+
+/* ---- rule fragments ---- */
+
+/* The chain's first rules:
+ *   meta l4proto != tcp accept              not TCP: never overlay traffic, leaves at once
+ *   [the write rule of the mark path]       (supervisor: released held SYNs, see below)
+ * Every rule after them starts with a set lookup keyed on the segment's own addresses and
+ * ports, so non-overlay TCP leaves after a few misses. No mark test: the rule file marks
+ * nothing in kernel mode (nft-rules/ *-kernel.nft), so this chain and the rule file's guard
+ * are the only two base chains a segment crosses per hook. An accept ends this chain only;
+ * the guard still runs afterwards and drops an overlay segment this chain did not mark
+ * decided. */
+static int add_gate(struct nftb *b, const struct nfq_config *cfg, int family, const char *chain)
+{
+	struct nftnl_rule *r = nftb_rule_new(family, cfg->rule_table, chain);
+	uint8_t tcp = IPPROTO_TCP;
+
+	if (!r || nftb_put(r, nftb_meta(NFT_META_L4PROTO, NFT_REG_1, false)) ||
+	    nftb_put(r, nftb_cmp(NFT_REG_1, NFT_CMP_NEQ, &tcp, 1)) || nftb_put(r, nftb_verdict(NF_ACCEPT)) ||
+	    nftb_add_rule(b, r) < 0) {
+		if (r)
+			nftnl_rule_free(r);
+		return -1;
+	}
+	if (cfg->role == ROLE_SUPERVISOR && nft_add_write_rule(b, cfg, family, chain) < 0)
+		return -1;
+	return 0;
+}
+
+/* tcp flags & urg == 0 */
+static int urg_clear(struct nftnl_rule *r)
+{
+	uint8_t m = 0x20, z = 0;
+
+	return nftb_put(r, nftb_payload(NFT_PAYLOAD_TRANSPORT_HEADER, 13, 1, NFT_REG_1)) ||
+	       nftb_put(r, nftb_bitwise(NFT_REG_1, 1, &m, &z)) ||
+	       nftb_put(r, nftb_cmp(NFT_REG_1, NFT_CMP_EQ, &z, 1));
+}
+
+/* tcp flags & urg != 0 */
+static int urg_set(struct nftnl_rule *r)
+{
+	uint8_t m = 0x20, z = 0;
+
+	return nftb_put(r, nftb_payload(NFT_PAYLOAD_TRANSPORT_HEADER, 13, 1, NFT_REG_1)) ||
+	       nftb_put(r, nftb_bitwise(NFT_REG_1, 1, &m, &z)) ||
+	       nftb_put(r, nftb_cmp(NFT_REG_1, NFT_CMP_NEQ, &z, 1));
+}
+
+/* tcp flags & (syn | ack) == syn */
+static int first_syn(struct nftnl_rule *r)
+{
+	uint8_t m = 0x12, z = 0, syn = 0x02;
+
+	return nftb_put(r, nftb_payload(NFT_PAYLOAD_TRANSPORT_HEADER, 13, 1, NFT_REG_1)) ||
+	       nftb_put(r, nftb_bitwise(NFT_REG_1, 1, &m, &z)) ||
+	       nftb_put(r, nftb_cmp(NFT_REG_1, NFT_CMP_EQ, &syn, 1));
+}
+
+/* tcp urgptr == 0 */
+static int urgptr_zero(struct nftnl_rule *r)
+{
+	uint16_t z = 0;
+
+	return nftb_put(r, nftb_payload(NFT_PAYLOAD_TRANSPORT_HEADER, 18, 2, NFT_REG_1)) ||
+	       nftb_put(r, nftb_cmp(NFT_REG_1, NFT_CMP_EQ, &z, 2));
+}
+
+/* Load the key (client . service . port [. urgptr]) from R(0) on. forward: the client is the
+ * source (segments to the service); else the destination (replies). */
+static int load_key(struct nftnl_rule *r, int family, bool forward, bool with_id)
+{
+	uint32_t na = kmode_nregs(family), alen = na * 4;
+	uint32_t soff = family == NFPROTO_IPV4 ? 12 : 8, doff = soff + alen;
+
+	if (nftb_put(r, nftb_payload(NFT_PAYLOAD_NETWORK_HEADER, forward ? soff : doff, alen, R(0))) ||
+	    nftb_put(r, nftb_payload(NFT_PAYLOAD_NETWORK_HEADER, forward ? doff : soff, alen, R(na))) ||
+	    nftb_put(r, nftb_payload(NFT_PAYLOAD_TRANSPORT_HEADER, forward ? 2 : 0, 2, R(2 * na))))
+		return -1;
+	if (with_id &&
+	    nftb_put(r, nftb_payload(NFT_PAYLOAD_TRANSPORT_HEADER, 18, 2, R(2 * na + 1))))
+		return -1;
+	return 0;
+}
+
+/* (service . port) of the segment in the worker's copy of the rule file's set (@svc):
+ * forward: destination (segment to the service), else source (reply). */
+static int in_svc(struct nftnl_rule *r, int family, bool forward)
+{
+	uint32_t na = kmode_nregs(family), alen = na * 4;
+	uint32_t soff = family == NFPROTO_IPV4 ? 12 : 8, doff = soff + alen;
+
+	return nftb_put(r, nftb_payload(NFT_PAYLOAD_NETWORK_HEADER, forward ? doff : soff, alen, R(0))) ||
+	       nftb_put(r, nftb_payload(NFT_PAYLOAD_TRANSPORT_HEADER, forward ? 2 : 0, 2, R(na))) ||
+	       nftb_put(r, lookup(family, KS_SVC, R(0), -1));
+}
+
+/* meta mark set meta mark | C */
+static int set_mark_bits(struct nftnl_rule *r, uint32_t bits)
+{
+	uint32_t mask = ~bits;
+
+	return nftb_put(r, nftb_meta(NFT_META_MARK, NFT_REG_1, false)) ||
+	       nftb_put(r, nftb_bitwise(NFT_REG_1, 4, &mask, &bits)) ||
+	       nftb_put(r, nftb_meta(NFT_META_MARK, NFT_REG_1, true));
+}
+
+/* meta mark set meta mark | C; objref counter; accept */
+static int done(struct nftnl_rule *r, const struct nfq_config *cfg, const char *counter)
+{
+	uint32_t mask = ~cfg->mark_done, x = cfg->mark_done;
+
+	return nftb_put(r, nftb_meta(NFT_META_MARK, NFT_REG_1, false)) ||
+	       nftb_put(r, nftb_bitwise(NFT_REG_1, 4, &mask, &x)) ||
+	       nftb_put(r, nftb_meta(NFT_META_MARK, NFT_REG_1, true)) ||
+	       nftb_put(r, count(counter)) || nftb_put(r, nftb_verdict(NF_ACCEPT));
+}
+
+static int drop(struct nftnl_rule *r, const char *counter)
+{
+	return nftb_put(r, count(counter)) || nftb_put(r, nftb_verdict(NF_DROP));
+}
+
+/* Rule kinds, in chain order. */
+enum krule {
+	K_EMBED_FWD,   /* SS: client -> service, write the ID */
+	K_CHECK_FWD,   /* SP: client -> service with the right ID */
+	K_EMBED_BACK,  /* SP: service -> client, write the ID */
+	K_CHECK_BACK,  /* SS: service -> client with the right ID */
+	K_NOID_FWD, K_WRONG_FWD,   /* SP: session, ID absent / wrong */
+	K_NOID_BACK, K_WRONG_BACK, /* SS: session, ID absent / wrong */
+	K_URGENT_FWD,  /* SS: client -> service of a session with URG set: no ID can go there */
+	K_MISS,        /* SS: first SYN to an overlay service without a session -> queue */
+	K_PASS_FWD, K_PASS_BACK,       /* SS: other overlay segments pass (decided) */
+	K_UNKNOWN_FWD, K_UNKNOWN_BACK, /* SP: other segments of protected services: drop */
+};
+
+static int build_rule(struct nftnl_rule *r, const struct nfq_config *cfg, int family,
+		      enum krule k, struct nftnl_expr **q)
+{
+	uint32_t dreg = R(2 * kmode_nregs(family) + 1);
+
+	switch (k) {
+	case K_EMBED_FWD:
+	case K_EMBED_BACK:
+		return urg_clear(r) || load_key(r, family, k == K_EMBED_FWD, false) ||
+		       nftb_put(r, lookup(family, KS_IDS, R(0), (int)dreg)) ||
+		       nftb_put(r, nft_write_urgptr(dreg)) || done(r, cfg, "embedded");
+	case K_CHECK_FWD:
+	case K_CHECK_BACK:
+		return urg_clear(r) || load_key(r, family, k == K_CHECK_FWD, true) ||
+		       nftb_put(r, lookup(family, KS_OK, R(0), -1)) || done(r, cfg, "checked_ok");
+	case K_NOID_FWD:
+	case K_NOID_BACK:
+		return load_key(r, family, k == K_NOID_FWD, false) ||
+		       nftb_put(r, lookup(family, KS_KEYS, R(0), -1)) || urgptr_zero(r) ||
+		       drop(r, "dropped_no_id");
+	case K_WRONG_FWD:
+	case K_WRONG_BACK:
+		return load_key(r, family, k == K_WRONG_FWD, false) ||
+		       nftb_put(r, lookup(family, KS_KEYS, R(0), -1)) || drop(r, "dropped_wrong_id");
+	case K_URGENT_FWD:
+		return load_key(r, family, true, false) ||
+		       nftb_put(r, lookup(family, KS_KEYS, R(0), -1)) || urg_set(r) ||
+		       drop(r, "dropped_urgent");
+	case K_MISS:
+		/* mark_queue: what the fail_open chain recognises as "queued, unanswered" */
+		if (first_syn(r) < 0 || in_svc(r, family, true) < 0 ||
+		    set_mark_bits(r, cfg->mark_queue) < 0 || !*q)
+			return -1;
+		nftnl_rule_add_expr(r, *q);
+		*q = NULL;
+		return 0;
+	case K_PASS_FWD:
+	case K_PASS_BACK:
+		return in_svc(r, family, k == K_PASS_FWD) || done(r, cfg, "passed");
+	case K_UNKNOWN_FWD:
+	case K_UNKNOWN_BACK:
+		return in_svc(r, family, k == K_UNKNOWN_FWD) || drop(r, "dropped_unknown_flow");
+	}
+	return -1;
+}
+
+int kmode_add_rules(struct nftb *b, const struct nfq_config *cfg, int family, const char *chain,
+		    int hook, struct nftnl_expr *q)
+{
+	/* Most frequent first: one set lookup decides a data segment or an ACK of a live
+	 * session. The provider's input hook sees segments to its services, its output hook
+	 * the replies, so each gets its own order; any other hook the general one. */
+	static const enum krule ss[] = {K_EMBED_FWD, K_CHECK_BACK, K_NOID_BACK, K_WRONG_BACK,
+					K_URGENT_FWD, K_MISS, K_PASS_FWD, K_PASS_BACK};
+	static const enum krule sp[] = {K_CHECK_FWD, K_EMBED_BACK, K_NOID_FWD, K_WRONG_FWD,
+					K_UNKNOWN_FWD, K_UNKNOWN_BACK};
+	static const enum krule sp_out[] = {K_EMBED_BACK, K_CHECK_FWD, K_NOID_FWD, K_WRONG_FWD,
+					    K_UNKNOWN_BACK, K_UNKNOWN_FWD};
+	const enum krule *list = cfg->role == ROLE_SUPERVISOR ? ss :
+				 hook == NF_INET_LOCAL_OUT ? sp_out : sp;
+	size_t i, n = cfg->role == ROLE_SUPERVISOR ? sizeof(ss) / sizeof(ss[0]) :
+		      sizeof(sp) / sizeof(sp[0]);
+
+	if (add_gate(b, cfg, family, chain) < 0) {
+		nftb_expr_free(q);
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		struct nftnl_rule *r = nftb_rule_new(family, cfg->rule_table, chain);
+
+		if (!r || build_rule(r, cfg, family, list[i], &q) < 0) {
+			if (r)
+				nftnl_rule_free(r);
+			nftb_expr_free(q);
+			return -1;
+		}
+		if (nftb_add_rule(b, r) < 0) {
+			nftb_expr_free(q);
+			return -1;
+		}
+	}
+	nftb_expr_free(q); /* the provider queues nothing */
+	return 0;
+}
+

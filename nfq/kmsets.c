@@ -1,0 +1,234 @@
+/* SPDX-License-Identifier: MIT */
+/* Kernel mode: the worker's sets, maps and counters, and the session elements (kernelmode.h). */
+#include <arpa/inet.h>
+
+#include "kmode_int.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <libmnl/libmnl.h>
+#include <libnftnl/object.h>
+#include <libnftnl/set.h>
+#include <linux/netfilter.h>
+#include <linux/netlink.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "nftbatch.h"
+
+const char *const kmode_set_names[KS__COUNT] = {"ids", "ok", "keys", "svc"};
+
+static const struct {
+	const char *name;
+	enum nfq_reason reason;
+} counters[] = {
+	{"embedded", R_EMBEDDED},
+	{"checked_ok", R_CHECKED_OK},
+	{"passed", R_PASSED},
+	{"dropped_no_id", R_DROP_NO_ID},
+	{"dropped_wrong_id", R_DROP_WRONG_ID},
+	{"dropped_unknown_flow", R_DROP_UNKNOWN_FLOW},
+	{"dropped_urgent", R_DROP_URGENT},
+};
+#define NCOUNTERS (sizeof(counters) / sizeof(counters[0]))
+
+unsigned kmode_nregs(int family)
+{
+	return family == NFPROTO_IPV4 ? 1 : 4;
+}
+
+uint32_t kmode_set_id(int family, enum kset k)
+{
+	return (family == NFPROTO_IPV4 ? 1 : 11) + (uint32_t)k;
+}
+
+uint32_t kmode_key_len(int family, enum kset k)
+{
+	if (k == KS_SVC) /* service . port */
+		return (kmode_nregs(family) + 1) * 4;
+	return (2 * kmode_nregs(family) + (k == KS_OK ? 2 : 1)) * 4;
+}
+
+int kmode_add_objects(struct nftb *b, const struct nfq_config *cfg, int family)
+{
+	size_t i;
+	int k;
+
+	for (k = 0; k < KS__COUNT; k++) {
+		struct nftnl_set *s = nftnl_set_alloc();
+
+		if (!s)
+			return -1;
+		nftnl_set_set_str(s, NFTNL_SET_TABLE, cfg->rule_table);
+		nftnl_set_set_str(s, NFTNL_SET_NAME, kmode_set_names[k]);
+		nftnl_set_set_u32(s, NFTNL_SET_FAMILY, (uint32_t)family);
+		nftnl_set_set_u32(s, NFTNL_SET_ID, kmode_set_id(family, (enum kset)k));
+		nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, 0);
+		nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, kmode_key_len(family, (enum kset)k));
+		if (k == KS_IDS) {
+			nftnl_set_set_u32(s, NFTNL_SET_FLAGS, NFT_SET_MAP);
+			nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE, 0);
+			nftnl_set_set_u32(s, NFTNL_SET_DATA_LEN, 2);
+		}
+		if (nftb_add_set_msg(b, s, NFT_MSG_NEWSET, family, NLM_F_CREATE) < 0)
+			return -1;
+	}
+	for (i = 0; i < NCOUNTERS; i++) {
+		struct nftnl_obj *o = nftnl_obj_alloc();
+
+		if (!o)
+			return -1;
+		nftnl_obj_set_str(o, NFTNL_OBJ_TABLE, cfg->rule_table);
+		nftnl_obj_set_str(o, NFTNL_OBJ_NAME, counters[i].name);
+		nftnl_obj_set_u32(o, NFTNL_OBJ_TYPE, NFT_OBJECT_COUNTER);
+		nftnl_obj_set_u32(o, NFTNL_OBJ_FAMILY, (uint32_t)family);
+		if (nftb_add_obj(b, o, family) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* The key bytes of e: each field in its own 4-byte register slot. */
+uint32_t kmode_make_key(uint8_t *key, int family, const struct sess_entry *e, bool with_id)
+{
+	uint32_t na = kmode_nregs(family), alen = na * 4;
+	uint16_t port = htons(e->key.port), id = htons(e->id);
+
+	memset(key, 0, 64);
+	memcpy(key, e->key.client, alen);
+	memcpy(key + alen, e->key.service, alen);
+	memcpy(key + 2 * alen, &port, 2);
+	if (with_id)
+		memcpy(key + 2 * alen + 4, &id, 2);
+	return (2 * na + (with_id ? 2 : 1)) * 4;
+}
+
+struct nftnl_set *kmode_set_for(const struct nfq_config *cfg, int family, enum kset k)
+{
+	struct nftnl_set *s = nftnl_set_alloc();
+
+	if (!s)
+		return NULL;
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, cfg->rule_table);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, kmode_set_names[k]);
+	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, (uint32_t)family);
+	return s;
+}
+
+static int add_elem(struct nftnl_set *s, int family, enum kset k, const struct sess_entry *e)
+{
+	struct nftnl_set_elem *el = nftnl_set_elem_alloc();
+	uint8_t key[64];
+	uint16_t id = htons(e->id);
+	uint32_t len;
+
+	if (!el)
+		return -1;
+	len = kmode_make_key(key, family, e, k == KS_OK);
+	nftnl_set_elem_set(el, NFTNL_SET_ELEM_KEY, key, len);
+	if (k == KS_IDS)
+		nftnl_set_elem_set(el, NFTNL_SET_ELEM_DATA, &id, 2);
+	nftnl_set_elem_add(s, el);
+	return 0;
+}
+
+/* Is e the last entry with its key among a then b (so that b wins)? */
+bool kmode_effective(const struct sess_list *a, const struct sess_list *b, size_t i)
+{
+	const struct sess_entry *e = i < a->n ? &a->v[i] : &b->v[i - a->n];
+	size_t j;
+
+	for (j = i + 1; j < a->n + b->n; j++) {
+		const struct sess_entry *f = j < a->n ? &a->v[j] : &b->v[j - a->n];
+
+		if (!memcmp(&e->key, &f->key, sizeof(e->key)))
+			return false;
+	}
+	return true;
+}
+
+int kmode_add_elements(struct nftb *b, const struct nfq_config *cfg, int family,
+		       const struct sess_list *a, const struct sess_list *b2)
+{
+	int af = family == NFPROTO_IPV4 ? AF_INET : AF_INET6;
+	uint64_t now = (uint64_t)time(NULL);
+	size_t i;
+	int k;
+
+	for (k = 0; k <= KS_KEYS; k++) {
+		struct nftnl_set *flush = kmode_set_for(cfg, family, (enum kset)k);
+		struct nftnl_set *s;
+		size_t n = 0;
+
+		/* DELSETELEM without elements flushes the set, in this transaction */
+		if (!flush || nftb_add_set_msg(b, flush, NFT_MSG_DELSETELEM, family, 0) < 0)
+			return -1;
+		s = kmode_set_for(cfg, family, (enum kset)k);
+		if (!s)
+			return -1;
+		for (i = 0; i < a->n + b2->n; i++) {
+			const struct sess_entry *e = i < a->n ? &a->v[i] : &b2->v[i - a->n];
+
+			if (e->key.family != af || !kmode_effective(a, b2, i) ||
+			    (e->expires && e->expires <= now))
+				continue;
+			if (add_elem(s, family, (enum kset)k, e) < 0) {
+				nftnl_set_free(s);
+				return -1;
+			}
+			/* keep each message well under the batch's per-message room */
+			if (++n == 256) {
+				if (nftb_add_set_msg(b, s, NFT_MSG_NEWSETELEM, family, NLM_F_CREATE) < 0)
+					return -1;
+				s = kmode_set_for(cfg, family, (enum kset)k);
+				if (!s)
+					return -1;
+				n = 0;
+			}
+		}
+		if (n == 0) {
+			nftnl_set_free(s);
+			continue;
+		}
+		if (nftb_add_set_msg(b, s, NFT_MSG_NEWSETELEM, family, NLM_F_CREATE) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int kmode_sync(const struct nfq_config *cfg, const struct sess_list *a, const struct sess_list *b2)
+{
+	struct nftb *b = nftb_begin();
+
+	if (!b)
+		return -1;
+	if (kmode_add_elements(b, cfg, NFPROTO_IPV4, a, b2) < 0 ||
+	    kmode_add_elements(b, cfg, NFPROTO_IPV6, a, b2) < 0) {
+		nftb_abort(b);
+		log_warnx("kernel mode: the session batch does not fit");
+		return -1;
+	}
+	if (nftb_commit(b) < 0) {
+		log_warn("kernel mode: updating the session sets");
+		return -1;
+	}
+	return 0;
+}
+
+void kmode_counters(const struct nfq_config *cfg, uint64_t c[R__COUNT])
+{
+	const char *names[NCOUNTERS];
+	uint64_t v[NCOUNTERS] = {0};
+	size_t i;
+
+	for (i = 0; i < NCOUNTERS; i++)
+		names[i] = counters[i].name;
+	if (nftb_read_counters(NFPROTO_IPV4, cfg->rule_table, names, NCOUNTERS, v) < 0 ||
+	    nftb_read_counters(NFPROTO_IPV6, cfg->rule_table, names, NCOUNTERS, v) < 0)
+		log_warn("kernel mode: reading the counters");
+	for (i = 0; i < NCOUNTERS; i++)
+		c[counters[i].reason] += v[i];
+}
+

@@ -1,0 +1,258 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * coopnet-nfq's kernel mode below the integration tests: the key bytes of the session sets
+ * (nfq/kmsets.c), which entry wins when the config and authd name the same key, the
+ * comparison that spares a batch when the service copy did not change (nfq/kmsvc.c); and, as
+ * root in a private network namespace, the set sync and the service-set copy against the
+ * kernel (what `nft list` then shows in the worker's table).
+ */
+#include <arpa/inet.h>
+#include <linux/netfilter.h>
+#include <sched.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "kmode_int.h"
+#include "nfqconf.h"
+#include "nftrule.h"
+
+static bool in_netns;
+
+static void entry(struct sess_entry *e, int family, const char *client, const char *service,
+		  uint16_t port, cn_id_t id)
+{
+	memset(e, 0, sizeof(*e));
+	e->key.family = (uint8_t)family;
+	e->key.port = port;
+	assert_int_equal(inet_pton(family, client, e->key.client), 1);
+	assert_int_equal(inet_pton(family, service, e->key.service), 1);
+	e->id = id;
+}
+
+static void test_make_key_v4(void **state)
+{
+	static const uint8_t want[] = { 198, 18, 1, 2, 198, 18, 2, 1, 0, 80, 0, 0, 0x61, 0x41, 0, 0 };
+	struct sess_entry e;
+	uint8_t key[64];
+
+	(void)state;
+	entry(&e, AF_INET, "198.18.1.2", "198.18.2.1", 80, 0x6141);
+	assert_int_equal(kmode_make_key(key, NFPROTO_IPV4, &e, false), 12);
+	assert_memory_equal(key, want, 12);
+	assert_int_equal(kmode_key_len(NFPROTO_IPV4, KS_KEYS), 12);
+	assert_int_equal(kmode_make_key(key, NFPROTO_IPV4, &e, true), 16);
+	assert_memory_equal(key, want, 16);
+	assert_int_equal(kmode_key_len(NFPROTO_IPV4, KS_OK), 16);
+	assert_int_equal(kmode_key_len(NFPROTO_IPV4, KS_SVC), 8); /* service . port */
+}
+
+static void test_make_key_v6(void **state)
+{
+	struct sess_entry e;
+	uint8_t key[64], c[16], s[16];
+
+	(void)state;
+	entry(&e, AF_INET6, "2001:db8:1::2", "2001:db8:2::1", 443, 0xbeef);
+	inet_pton(AF_INET6, "2001:db8:1::2", c);
+	inet_pton(AF_INET6, "2001:db8:2::1", s);
+	assert_int_equal(kmode_make_key(key, NFPROTO_IPV6, &e, true), 40);
+	assert_memory_equal(key, c, 16);
+	assert_memory_equal(key + 16, s, 16);
+	assert_memory_equal(key + 32, "\x01\xbb\0\0\xbe\xef\0\0", 8);
+	assert_int_equal(kmode_key_len(NFPROTO_IPV6, KS_OK), 40);
+	assert_int_equal(kmode_make_key(key, NFPROTO_IPV6, &e, false), 36);
+	assert_int_equal(kmode_key_len(NFPROTO_IPV6, KS_KEYS), 36);
+}
+
+/* The config's sessions (a) and authd's (b): the last entry with a key wins. */
+static void test_effective_b_wins(void **state)
+{
+	struct sess_list a, b;
+	struct sess_entry e;
+
+	(void)state;
+	sess_list_init(&a);
+	sess_list_init(&b);
+	entry(&e, AF_INET, "198.18.1.2", "198.18.2.1", 80, 1);
+	assert_int_equal(sess_list_push(&a, &e), 0);
+	entry(&e, AF_INET, "198.18.1.3", "198.18.2.1", 80, 2);
+	assert_int_equal(sess_list_push(&a, &e), 0);
+	entry(&e, AF_INET, "198.18.1.2", "198.18.2.1", 80, 3); /* a's first key again */
+	assert_int_equal(sess_list_push(&b, &e), 0);
+	assert_false(kmode_effective(&a, &b, 0));
+	assert_true(kmode_effective(&a, &b, 1));
+	assert_true(kmode_effective(&a, &b, 2));
+	entry(&e, AF_INET, "198.18.1.2", "198.18.2.1", 8080, 4); /* another port: another key */
+	assert_int_equal(sess_list_push(&b, &e), 0);
+	assert_true(kmode_effective(&a, &b, 2));
+	assert_true(kmode_effective(&a, &b, 3));
+	sess_list_clear(&a);
+	sess_list_clear(&b);
+}
+
+static void test_same_copy(void **state)
+{
+	uint8_t k1[16] = { 1, 2, 3, 4, 0, 80 }, k2[16] = { 1, 2, 3, 4, 0, 80 };
+	struct svc_copy a = { .keys = k1, .n = 2, .klen = 8 }, b = { .keys = k2, .n = 2, .klen = 8 };
+
+	(void)state;
+	assert_true(kmode_same_copy(&a, &b));
+	k2[13] = 1;
+	assert_false(kmode_same_copy(&a, &b));
+	k2[13] = 0;
+	b.n = 1;
+	assert_false(kmode_same_copy(&a, &b));
+	b.n = 2;
+	b.klen = 4;
+	assert_false(kmode_same_copy(&a, &b));
+	a.n = b.n = 0;
+	b.klen = 8;
+	assert_true(kmode_same_copy(&a, &b));
+}
+
+/* --- against the kernel ------------------------------------------------------------------------ */
+
+static const char CONFIG[] =
+	"{ \"role\": \"supervisor\", \"mode\": \"kernel\", \"queue\": {\"num\": 9, \"count\": 1},\n"
+	"  \"services\": [{\"address\": \"198.18.2.1\", \"port\": 80}],\n"
+	"  \"sessions\": [{\"client\": \"198.18.1.2\", \"service\": \"198.18.2.1\", \"port\": 80, \"id\": \"0x1111\"}] }\n";
+
+static int run(const char *cmd, char *out, size_t size)
+{
+	FILE *f = popen(cmd, "r");
+	size_t n = 0;
+
+	if (!f)
+		return -1;
+	if (out) {
+		n = fread(out, 1, size - 1, f);
+		out[n] = '\0';
+	} else {
+		char sink[4096];
+
+		while (fread(sink, 1, sizeof(sink), f) > 0)
+			;
+	}
+	return pclose(f) == 0 ? 0 : -1;
+}
+
+static void load_config(struct nfq_config *cfg)
+{
+	struct jconf_error je;
+	struct jconf_schema *s = nfq_config_schema(&je);
+	char eb[512];
+
+	if (!s || nfq_config_load_buffer(cfg, "t.json", CONFIG, strlen(CONFIG), s, &je) < 0)
+		fail_msg("%s", jconf_error_str(&je, eb, sizeof(eb)));
+}
+
+/* kmode_sync: the map holds exactly the effective, live sessions of a then b. */
+static void test_kernel_set_sync(void **state)
+{
+	struct nfq_config cfg;
+	struct sess_list none, b;
+	struct sess_entry e;
+	char out[16384];
+
+	(void)state;
+	if (!in_netns)
+		skip();
+	load_config(&cfg);
+	sess_list_init(&none);
+	sess_list_init(&b);
+	assert_int_not_equal(nftrule_install(&cfg, &cfg.sessions, &none), QEXPR_NONE);
+	assert_int_equal(run("nft list map ip coopnet_nfq ids", out, sizeof(out)), 0);
+	assert_non_null(strstr(out, "0xc6120102c612020100500000 [invalid type] : 0x1111"));
+
+	entry(&e, AF_INET, "198.18.1.2", "198.18.2.1", 80, 0x2222); /* authd renews it */
+	assert_int_equal(sess_list_push(&b, &e), 0);
+	entry(&e, AF_INET, "198.18.1.3", "198.18.2.1", 80, 0x3333);
+	e.expires = (uint64_t)time(NULL) - 1; /* expired: not in the kernel */
+	assert_int_equal(sess_list_push(&b, &e), 0);
+	entry(&e, AF_INET, "198.18.1.4", "198.18.2.1", 80, 0x4444);
+	assert_int_equal(sess_list_push(&b, &e), 0);
+	assert_int_equal(kmode_sync(&cfg, &cfg.sessions, &b), 0);
+	assert_int_equal(run("nft list map ip coopnet_nfq ids", out, sizeof(out)), 0);
+	assert_null(strstr(out, ": 0x1111"));
+	assert_null(strstr(out, ": 0x3333"));
+	assert_non_null(strstr(out, "0xc6120102c612020100500000 [invalid type] : 0x2222"));
+	assert_non_null(strstr(out, "0xc6120104c612020100500000 [invalid type] : 0x4444"));
+	assert_int_equal(run("nft list set ip coopnet_nfq ok", out, sizeof(out)), 0);
+	assert_non_null(strstr(out, "0xc6120102c61202010050000022220000"));
+	assert_null(strstr(out, "11110000"));
+	sess_list_clear(&b);
+	nftrule_remove(&cfg);
+	nfq_config_clear(&cfg);
+}
+
+/* kmode_svc_sync: the worker's @svc follows the rule file's overlay4 (one batch per change). */
+static void test_kernel_svc_copy(void **state)
+{
+	struct kmode_svc st = { .ev_nl = NULL };
+	struct nfq_config cfg;
+	struct sess_list none;
+	char out[16384];
+
+	(void)state;
+	if (!in_netns)
+		skip();
+	load_config(&cfg);
+	sess_list_init(&none);
+	assert_int_equal(run("nft add table inet coopnet && nft add set inet coopnet overlay4 "
+			     "'{ type ipv4_addr . inet_service; }' && nft add set inet coopnet overlay6 "
+			     "'{ type ipv6_addr . inet_service; }' && nft add element inet coopnet "
+			     "overlay4 '{ 198.18.2.1 . 80, 198.18.2.9 . 443 }'", NULL, 0), 0);
+	assert_int_not_equal(nftrule_install(&cfg, &cfg.sessions, &none), QEXPR_NONE);
+	assert_int_equal(kmode_svc_sync(&st, &cfg), 0);
+	assert_int_equal(st.last[0].n, 2);
+	assert_int_equal(run("nft list set ip coopnet_nfq svc", out, sizeof(out)), 0);
+	assert_non_null(strstr(out, "0xc612020100500000"));
+	assert_non_null(strstr(out, "0xc612020901bb0000"));
+
+	assert_int_equal(run("nft delete element inet coopnet overlay4 '{ 198.18.2.9 . 443 }'",
+			     NULL, 0), 0);
+	assert_int_equal(kmode_svc_sync(&st, &cfg), 0);
+	assert_int_equal(st.last[0].n, 1);
+	assert_int_equal(run("nft list set ip coopnet_nfq svc", out, sizeof(out)), 0);
+	assert_null(strstr(out, "0xc612020901bb0000"));
+	assert_non_null(strstr(out, "0xc612020100500000"));
+	kmode_events_close(&st);
+	assert_null(st.last[0].keys);
+	nftrule_remove(&cfg);
+	nfq_config_clear(&cfg);
+	assert_int_equal(run("nft delete table inet coopnet", NULL, 0), 0);
+}
+
+static int group_setup(void **state)
+{
+	(void)state;
+	in_netns = geteuid() == 0 && unshare(CLONE_NEWNET) == 0 &&
+		   access("/usr/sbin/nft", X_OK) == 0;
+	if (!in_netns)
+		fprintf(stderr, "# not root or no unshare(CLONE_NEWNET): kernel tests skipped\n");
+	return 0;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_make_key_v4),
+		cmocka_unit_test(test_make_key_v6),
+		cmocka_unit_test(test_effective_b_wins),
+		cmocka_unit_test(test_same_copy),
+		cmocka_unit_test(test_kernel_set_sync),
+		cmocka_unit_test(test_kernel_svc_copy),
+	};
+
+	return cmocka_run_group_tests(tests, group_setup, NULL);
+}
