@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "db.h"
+#include "db_int.h"
 
 #include <arpa/inet.h>
 #include <stdarg.h>
@@ -71,6 +72,66 @@ static const char *const migrations[DB_SCHEMA_VERSION] = {
 	 * (docs/protocol.md); empty for the sessions stored before. */
 	("ALTER TABLE sessions ADD COLUMN session_key BLOB NOT NULL DEFAULT x'';"
 	 "CREATE INDEX sessions_id ON sessions(id);"),
+	/* 3 -> 4: the status application (docs/database.md). clients is keyed by (role, name,
+	 * address): two entries may share a prefix (rows from before keep role and name ''
+	 * until the next policy load rewrites them). Status per session, dropped with it. The
+	 * paper's row per vNIC as a view. */
+	("CREATE TABLE clients4 ("
+	 "  role TEXT NOT NULL DEFAULT '' CHECK (role IN ('supervisor', 'provider', '')),"
+	 "  name TEXT NOT NULL DEFAULT '',"
+	 "  address TEXT NOT NULL,"
+	 "  key_hash BLOB NOT NULL,"
+	 "  services TEXT NOT NULL DEFAULT '',"
+	 "  PRIMARY KEY (role, name, address));"
+	 "INSERT INTO clients4(address, key_hash, services) SELECT address, key_hash, services FROM clients;"
+	 "DROP TABLE clients;"
+	 "ALTER TABLE clients4 RENAME TO clients;"
+	 "CREATE TABLE vnic_status ("          /* on an SS: info_vNIC per session */
+	 "  sp TEXT NOT NULL, id INTEGER NOT NULL CHECK (id BETWEEN 1 AND 65535),"
+	 "  service TEXT NOT NULL, vnic TEXT NOT NULL DEFAULT '', address TEXT NOT NULL DEFAULT '',"
+	 "  vnic_status INTEGER NOT NULL DEFAULT 0, link INTEGER NOT NULL DEFAULT 0,"
+	 "  health INTEGER NOT NULL DEFAULT 0, check_kind INTEGER NOT NULL DEFAULT 0,"
+	 "  http_code INTEGER NOT NULL DEFAULT 0, weight INTEGER NOT NULL DEFAULT 0,"
+	 "  sessions INTEGER NOT NULL DEFAULT 0, conns INTEGER NOT NULL DEFAULT -1,"
+	 "  bytes_per_s INTEGER NOT NULL DEFAULT 0, check_ms INTEGER NOT NULL DEFAULT 0,"
+	 "  since_s INTEGER NOT NULL DEFAULT -1, interval_ms INTEGER NOT NULL DEFAULT 0,"
+	 "  sent INTEGER NOT NULL DEFAULT 0, received INTEGER NOT NULL DEFAULT 0,"
+	 "  reachable INTEGER NOT NULL DEFAULT 1, reach_changed INTEGER NOT NULL DEFAULT 0,"
+	 "  PRIMARY KEY (sp, id, service));"
+	 "CREATE TABLE client_status ("        /* on an SP: info_client per session */
+	 "  ss TEXT NOT NULL, id INTEGER NOT NULL CHECK (id BETWEEN 1 AND 65535),"
+	 "  service TEXT NOT NULL, client TEXT NOT NULL DEFAULT '', client_name TEXT NOT NULL DEFAULT '',"
+	 "  last_seen INTEGER NOT NULL DEFAULT 0,"
+	 "  segs_c2s INTEGER NOT NULL DEFAULT 0, bytes_c2s INTEGER NOT NULL DEFAULT 0,"
+	 "  segs_s2c INTEGER NOT NULL DEFAULT 0, bytes_s2c INTEGER NOT NULL DEFAULT 0,"
+	 "  drop_no_id INTEGER NOT NULL DEFAULT 0, drop_wrong_id INTEGER NOT NULL DEFAULT 0,"
+	 "  drop_expired INTEGER NOT NULL DEFAULT 0, drop_other INTEGER NOT NULL DEFAULT 0,"
+	 "  interval_ms INTEGER NOT NULL DEFAULT 0,"
+	 "  sent INTEGER NOT NULL DEFAULT 0, received INTEGER NOT NULL DEFAULT 0,"
+	 "  reachable INTEGER NOT NULL DEFAULT 1, reach_changed INTEGER NOT NULL DEFAULT 0,"
+	 "  PRIMARY KEY (ss, id, service));"
+	 "CREATE TRIGGER sessions_status_del AFTER DELETE ON sessions BEGIN"
+	 "  DELETE FROM vnic_status WHERE OLD.role = 'supervisor' AND sp = OLD.peer"
+	 "    AND id = OLD.id AND service = OLD.service_name;"
+	 "  DELETE FROM client_status WHERE OLD.role = 'provider' AND ss = OLD.peer"
+	 "    AND id = OLD.id AND service = OLD.service_name;"
+	 " END;"
+	 "CREATE VIEW sp_status AS SELECT sp, max(reachable) AS reachable,"
+	 "  max(received) AS last_received, count(*) AS sessions,"
+	 "  sum(vnic_status = 1) AS up, sum(vnic_status = 2) AS down FROM vnic_status GROUP BY sp;"
+	 "CREATE VIEW profiled_status AS SELECT"
+	 "  (SELECT group_concat(id) FROM (SELECT DISTINCT se.id AS id FROM sessions se"
+	 "     WHERE se.role = 'provider' AND se.vnic = v.name ORDER BY se.id)) AS id_list,"
+	 "  (SELECT group_concat(ref) FROM (SELECT DISTINCT c.name || ':' || lower(hex(substr(c.key_hash, 1, 8))) AS ref"
+	 "     FROM clients c, services s WHERE c.role IN ('provider', '') AND s.vnic = v.name"
+	 "     AND instr(',' || c.services || ',', ',' || s.name || ',') > 0 ORDER BY ref)) AS passcode_ref,"
+	 "  v.name AS vnic_name, v.data_folder AS data_folder,"
+	 "  (SELECT group_concat(svc) FROM (SELECT s.name || '/' || s.port AS svc FROM services s"
+	 "     WHERE s.vnic = v.name ORDER BY s.name)) AS service_list,"
+	 "  (SELECT group_concat(cl) FROM (SELECT DISTINCT c.name || '@' || c.address AS cl"
+	 "     FROM clients c, services s WHERE c.role IN ('provider', '') AND s.vnic = v.name"
+	 "     AND instr(',' || c.services || ',', ',' || s.name || ',') > 0 ORDER BY cl)) AS client_list"
+	 "  FROM vnics v;"),
 };
 
 static int fail(struct authd_db *db, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -86,6 +147,17 @@ static int fail(struct authd_db *db, const char *fmt, ...)
 	if (db->h && sqlite3_errcode(db->h) != SQLITE_OK)
 		snprintf(db->err + n, sizeof(db->err) - n, ": %s", sqlite3_errmsg(db->h));
 	return -1;
+}
+
+/* For db_status.c (db_int.h): the connection, and an error naming what failed. */
+sqlite3 *db_sqlite(struct authd_db *db)
+{
+	return db->h;
+}
+
+int db_fail_sql(struct authd_db *db, const char *what)
+{
+	return fail(db, "%s", what);
 }
 
 const char *db_error(const struct authd_db *db)
@@ -324,13 +396,17 @@ static int put_clients(struct authd_db *db, const struct db_profile *p)
 	sqlite3_stmt *st;
 	int r = 0;
 
-	if (prepare(db, &st, "INSERT INTO clients(address, key_hash, services) VALUES (?, ?, ?)") < 0)
+	if (prepare(db, &st, "INSERT INTO clients(address, key_hash, services, role, name) "
+		    "VALUES (?, ?, ?, ?, ?)") < 0)
 		return -1;
 	for (size_t i = 0; i < p->n_clients && r == 0; i++) {
 		sqlite3_bind_text(st, 1, p->clients[i].address, -1, SQLITE_STATIC);
 		sqlite3_bind_blob(st, 2, p->clients[i].key_hash, (int)p->clients[i].key_hash_len,
 				  SQLITE_STATIC);
 		sqlite3_bind_text(st, 3, p->clients[i].services ? p->clients[i].services : "", -1,
+				  SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, db_role_name(p->clients[i].role), -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 5, p->clients[i].name ? p->clients[i].name : "", -1,
 				  SQLITE_STATIC);
 		r = step_done(db, st, "insert client");
 		sqlite3_reset(st);

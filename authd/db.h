@@ -4,7 +4,8 @@
  *
  * The paper's columns map to tables: vNIC NAME and DATA FOLDER to vnics, SERVICE LIST to
  * services, CLIENT LIST and PASSCODE (a hash of the derived key, never the passcode) to
- * clients, ID LIST to sessions; plus the replay cache. The schema is versioned with
+ * clients, ID LIST to sessions; plus the replay cache and (schema 4) the status tables and
+ * the view profiled_status, the paper's row per vNIC. The schema is versioned with
  * PRAGMA user_version and migrated step by step (N -> N+1 in one transaction) on open.
  *
  * Every function returns 0 (or a count) on success and -1 on failure with a sentence in the
@@ -18,8 +19,9 @@
 #include <stdint.h>
 
 #include "ctl.h"
+#include "status.h"
 
-#define DB_SCHEMA_VERSION 3
+#define DB_SCHEMA_VERSION 4
 #define DB_DIGEST_MAX 64
 
 struct authd_db;
@@ -56,6 +58,8 @@ struct db_client {
 	const uint8_t *key_hash; /* BLAKE2b-256 of the derived key */
 	size_t key_hash_len;
 	const char *services;    /* comma-separated service names */
+	enum db_role role;       /* whose client list: an SS's (supervisor) or an SP's */
+	const char *name;        /* the client's name; (role, name, address) is the key */
 };
 struct db_profile {
 	const struct db_vnic *vnics;
@@ -108,6 +112,52 @@ int db_replay_seen(struct authd_db *db, const uint8_t *digest, size_t len);
 int db_replay_prune(struct authd_db *db, int64_t now);
 
 const char *db_role_name(enum db_role role);
+
+/*
+ * Status of the status application (db_status.c, docs/database.md "Status tables"), one row
+ * per session: on an SS the info_vNIC its SP reported, on an SP the info_client its SS
+ * reported, with the time received (this host's real-time clock, ms). Rows go with their
+ * session (a trigger). Writes join the engine's turn transaction like the others.
+ */
+struct db_vnic_status {
+	char sp[56];              /* the SP, address:port (sessions.peer) */
+	cn_id_t id;
+	char service[32];         /* service name */
+	char vnic[16];            /* sender data: the vNIC's name */
+	char address[56];         /* and address:port */
+	uint8_t vnic_status;      /* enum cn_vnic_status */
+	struct cn_status_vnic v;
+	uint32_t interval_ms;     /* the SP's report interval */
+	int64_t sent_ms;          /* the SP's timestamp */
+	int64_t received_ms;
+	bool reachable;
+	int64_t reach_changed_ms; /* when reachable last changed, 0: never */
+};
+struct db_client_status {
+	char ss[56];              /* the SS, address:port (sessions.peer) */
+	cn_id_t id;
+	char service[32];
+	char client[56];          /* sender data: the client's address */
+	char client_name[16];
+	struct cn_status_client c;
+	uint32_t interval_ms;
+	int64_t sent_ms;
+	int64_t received_ms;
+	bool reachable;
+	int64_t reach_changed_ms;
+};
+/* Insert or update the row of (sp|ss, id, service) with a report; marks it reachable. */
+int db_vnic_status_put(struct authd_db *db, const struct db_vnic_status *r);
+int db_client_status_put(struct authd_db *db, const struct db_client_status *r);
+/* Mark the row of a session (role SUPERVISOR: vnic_status, PROVIDER: client_status)
+ * reachable or not at now_ms, creating it (no report yet) when missing. */
+int db_status_reachable(struct authd_db *db, enum db_role role, const char *peer, cn_id_t id,
+			const char *service, bool reachable, int64_t now_ms);
+typedef int (*db_vnic_status_cb)(const struct db_vnic_status *r, void *arg);
+typedef int (*db_client_status_cb)(const struct db_client_status *r, void *arg);
+/* Every row in key order; a non-zero return from cb stops the walk and is returned. */
+int db_vnic_status_foreach(struct authd_db *db, db_vnic_status_cb cb, void *arg);
+int db_client_status_foreach(struct authd_db *db, db_client_status_cb cb, void *arg);
 
 /*
  * One transaction over several writes (the engine's turn, authd/engine_turn.c). Between

@@ -31,7 +31,7 @@ static const char *const counter_names[CNT_MAX - AUTH_EV_KIND_MAX - 1] = {
 	"auth-ok", "auth-failed", "sessions-added", "sessions-revoked", "sessions-expired",
 	"session-miss", "nfq-requests", "db-errors", "udp-errors", "ctl-refused",
 	"sessions-revoked-by-peer", "sessions-renewed", "revoke-unacked", "turn-rollbacks",
-	"held-dropped", "coop-unknown",
+	"held-dropped", "coop-unknown", "profile-write-failed",
 };
 
 const char *engine_counter_name(int i)
@@ -189,7 +189,8 @@ void engine_expire(struct engine *e)
 
 /* --- policy ---------------------------------------------------------------------------------- */
 
-static void profile_to_db(struct engine *e)
+/* Mirror the policy into the profile tables. 0, or -1 with the reason in why. */
+static int profile_to_db(struct engine *e, char *why, size_t whylen)
 {
 	const struct policy *p = &e->pol;
 	size_t nv = p->n_vnics, ns = 0, nc = p->n_sp_clients + p->n_ss_clients;
@@ -200,12 +201,13 @@ static void profile_to_db(struct engine *e)
 	char (*svcs)[512] = calloc(nc + 1, sizeof(*svcs));
 	uint8_t (*hash)[32] = calloc(nc + 1, sizeof(*hash));
 	struct db_profile prof;
+	int rc = -1;
 
 	for (size_t i = 0; i < nv; i++)
 		ns += p->vnics[i].n_services;
 	s = calloc(ns + 1, sizeof(*s));
 	if (!v || !s || !c || !addrs || !svcs || !hash) {
-		log_warnx("profile: out of memory");
+		snprintf(why, whylen, "out of memory");
 		goto out;
 	}
 	ns = 0;
@@ -232,12 +234,16 @@ static void profile_to_db(struct engine *e)
 		for (size_t k = 0; k < cl->n_services; k++)
 			off += (size_t)snprintf(svcs[i] + off, off < sizeof(svcs[i]) ? sizeof(svcs[i]) - off : 0,
 						"%s%s", k ? "," : "", cl->services[k]);
-		c[i] = (struct db_client){ cl->address, hash[i], sizeof(hash[i]), svcs[i] };
+		c[i] = (struct db_client){ .address = cl->address, .key_hash = hash[i],
+			.key_hash_len = sizeof(hash[i]), .services = svcs[i], .name = cl->name,
+			.role = i < p->n_sp_clients ? DB_ROLE_PROVIDER : DB_ROLE_SUPERVISOR };
 	}
 	prof = (struct db_profile){ v, nv, s, ns, c, nc };
 	if (db_set_profile(e->db, &prof) < 0) {
 		e->counters[CNT_DB_ERRORS]++;
-		log_warnx("profile: %s", db_error(e->db));
+		snprintf(why, whylen, "%s", db_error(e->db));
+	} else {
+		rc = 0;
 	}
 out:
 	free(v);
@@ -246,6 +252,7 @@ out:
 	free(addrs);
 	free(svcs);
 	free(hash);
+	return rc;
 }
 
 /* Apply a resolved policy from the parent. A bad one changes nothing. */
@@ -256,8 +263,9 @@ static void apply_policy(void *ctx, const json_t *msg)
 	bool reload = json_is_true(json_object_get(msg, "reload"));
 	struct jconf_error err;
 	struct policy next, old;
-	char *text, ebuf[1024];
+	char *text, ebuf[1024], why[600];
 	int revoked = 0;
+	bool profile_ok;
 
 	text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
 	if (!text || policy_load_buffer(&next, "policy (from the parent)", text, strlen(text),
@@ -284,15 +292,24 @@ static void apply_policy(void *ctx, const json_t *msg)
 	e->start = calloc(e->pol.n_start + 1, sizeof(*e->start));
 	if (engine_apps_setup(e) < 0)
 		fatalx("cannot set up the state machines");
-	profile_to_db(e);
+	profile_ok = profile_to_db(e, why, sizeof(why)) == 0;
 	if (reload) {
 		revoked = engine_revoke_disallowed(e, &old);
 		relaylink_sync(e);   /* a service may have become confidential or plain */
 	}
 	policy_free(&old);
-	log_info("policy %s: %zu vNIC(s), %zu SP client(s), %zu SS client(s), %zu group SP(s)",
-		 reload ? "reloaded" : "loaded", e->pol.n_vnics, e->pol.n_sp_clients,
-		 e->pol.n_ss_clients, e->pol.n_group);
+	if (!profile_ok) {
+		/* Authentication runs on the policy in memory; the database's vnics, services and
+		 * clients tables are stale until a reload writes them */
+		e->counters[CNT_PROFILE_WRITE_FAILED]++;
+		log_warnx("error: policy in force, but its profile was not written to the database "
+			  "(%s): the vnics/services/clients tables are stale; fix the cause and run "
+			  "coopnetctl reload", why);
+	} else {
+		log_info("policy %s: %zu vNIC(s), %zu SP client(s), %zu SS client(s), %zu group SP(s)",
+			 reload ? "reloaded" : "loaded", e->pol.n_vnics, e->pol.n_sp_clients,
+			 e->pol.n_ss_clients, e->pol.n_group);
+	}
 	if (reload && revoked)
 		log_info("reload revoked %d session(s)", revoked);
 	imsg_send(e->parent_fd, json_pack("{s:s, s:b, s:i}", "msg", "policy-applied", "ok", 1,

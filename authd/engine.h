@@ -41,6 +41,7 @@ enum engine_counter {
 	CNT_TURN_ROLLBACKS,          /* turns whose transaction did not commit */
 	CNT_HELD_DROPPED,            /* their held datagrams and data-plane requests, dropped */
 	CNT_COOP_UNKNOWN,            /* datagrams of an application or kind with no handler */
+	CNT_PROFILE_WRITE_FAILED,    /* policy loads whose profile tables could not be written */
 	CNT_MAX,
 };
 

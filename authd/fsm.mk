@@ -6,3 +6,9 @@ authd_libauthfsm_a_SOURCES = \
 	authd/auth_common.c authd/auth_ss.c authd/auth_header.c authd/auth_sp.c \
 	authd/auth_revoke.c
 # Link: authd/libauthfsm.a lib/libcoopnet.a $(SODIUM_LIBS)
+
+# The status application's state machine (pure) and the health checks (non-blocking
+# sockets, injected clock): docs/protocol.md "The status application".
+noinst_LIBRARIES += authd/libstatus.a
+authd_libstatus_a_SOURCES = authd/status_fsm.c authd/status_fsm.h authd/health.c authd/health.h
+# Link: authd/libstatus.a lib/libcoopnet.a $(SODIUM_LIBS)

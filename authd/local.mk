@@ -2,14 +2,14 @@
 # database, policy engine and privilege separation; tests for them.
 noinst_LIBRARIES += authd/libauthd.a
 authd_libauthd_a_SOURCES = \
-	authd/db.c authd/db.h \
-	authd/policy.c authd/policy.h \
+	authd/db.c authd/db.h authd/db_int.h authd/db_status.c authd/status_db.c authd/status_db.h \
+	authd/policy.c authd/policy.h authd/policy_health.c \
 	schemas/authd.schema.json schemas/policy.schema.json
 authd_libauthd_a_CFLAGS = $(AM_CFLAGS) $(SQLITE3_CFLAGS) $(SODIUM_CFLAGS)
 dist_schemas_DATA += schemas/authd.schema.json schemas/policy.schema.json
 
-AUTHD_LIBS = authd/libauthd.a authd/libauthfsm.a lib/libcoopnet.a $(SQLITE3_LIBS) \
-	$(SODIUM_LIBS) $(JANSSON_LIBS) $(LIBNFTNL_LIBS) $(LIBMNL_LIBS)
+AUTHD_LIBS = authd/libauthd.a authd/libauthfsm.a authd/libstatus.a lib/libcoopnet.a \
+	$(SQLITE3_LIBS) $(SODIUM_LIBS) $(JANSSON_LIBS) $(LIBNFTNL_LIBS) $(LIBMNL_LIBS)
 
 sbin_PROGRAMS += authd/coopnet-authd
 authd_coopnet_authd_SOURCES = \
@@ -20,6 +20,20 @@ authd_coopnet_authd_SOURCES = \
 	authd/provision.c authd/provision.h authd/vswitch.c authd/vswitch_nft.c authd/vswitch.h
 authd_coopnet_authd_CFLAGS = $(AM_CFLAGS) $(SQLITE3_CFLAGS) $(SODIUM_CFLAGS)
 authd_coopnet_authd_LDADD = $(AUTHD_LIBS)
+
+# Schema 4: migration from schema 3 with data, the status tables (db_status.c).
+check_PROGRAMS += tests/unit/test_db_status
+TESTS += tests/unit/test_db_status
+tests_unit_test_db_status_SOURCES = tests/unit/test_db_status.c
+tests_unit_test_db_status_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(SQLITE3_CFLAGS)
+tests_unit_test_db_status_LDADD = $(AUTHD_LIBS) $(CMOCKA_LIBS)
+
+# The status machines writing real databases (authd/status_db.c).
+check_PROGRAMS += tests/unit/test_status_db
+TESTS += tests/unit/test_status_db
+tests_unit_test_status_db_SOURCES = tests/unit/test_status_db.c
+tests_unit_test_status_db_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(SQLITE3_CFLAGS) -I$(top_srcdir)/authd
+tests_unit_test_status_db_LDADD = $(AUTHD_LIBS) $(CMOCKA_LIBS)
 
 # Unit tests. test_db wraps sqlite3_step/sqlite3_prepare_v2 to force failures.
 check_PROGRAMS += tests/unit/test_db tests/unit/test_policy

@@ -584,6 +584,8 @@ static int parse_vnic_services(struct pol_vnic *vn, struct pctx *c, const json_t
 		s->apache = json_is_true(json_object_get(v, "apache"));
 		s->confidential = json_is_true(json_object_get(v, "confidential"));
 		vn->n_services++;
+		if (policy_parse_health(s, c->doc, v, c->err) < 0)
+			return -1;
 		if (s->apache && ++napache > 1) {
 			jconf_errorf(c->err, c->doc, json_object_get(v, "apache"), "vNIC \"%s\": "
 				     "one service per vNIC may be served by Apache (its vhost file "
@@ -1145,10 +1147,13 @@ static json_t *provider_json(const struct policy *p)
 		const struct pol_vnic *vn = &p->vnics[i];
 		json_t *s = json_array();
 		for (size_t k = 0; k < vn->n_services; k++)
-			json_array_append_new(s, json_pack("{s:s, s:i, s:b, s:b}", "name",
+			json_array_append_new(s, json_pack("{s:s, s:i, s:b, s:i, s:o, s:b}", "name",
 							   vn->services[k].name, "port",
 							   vn->services[k].port, "apache",
-							   vn->services[k].apache, "confidential",
+							   vn->services[k].apache, "weight",
+							   vn->services[k].weight, "health",
+							   policy_health_json(&vn->services[k]),
+							   "confidential",
 							   vn->services[k].confidential));
 		json_t *o = json_pack("{s:s, s:o, s:o}", "name", vn->name, "address",
 				      vnic_addr_json(vn, 0), "services", s);

@@ -23,6 +23,7 @@
 
 #include "authcrypto.h"
 #include "coop.h"
+#include "health.h"
 #include "jconf.h"
 #include "vnic.h"
 
@@ -96,7 +97,10 @@ struct pol_vservice {
 	uint16_t port;
 	bool apache;                     /* Apache serves the data folder on this port */
 	bool confidential;               /* TLS between SS and SP (docs/security.md) */
+	uint16_t weight;                 /* capacity weight in info_vNIC (POL_DEFAULT_WEIGHT) */
+	struct health_cfg health;        /* check CN_CHECK_NONE: no check; defaults filled */
 };
+#define POL_DEFAULT_WEIGHT 100
 
 struct pol_vnic {
 	char name[CN_COOP_NAME_LEN];
@@ -207,5 +211,10 @@ const struct pol_vnic *policy_vnic_for(const struct policy *p, const char *servi
 bool policy_vnic_addr(const struct pol_vnic *vn, uint8_t family, struct cn_coop_addr *out);
 
 const char *kdf_name(enum cn_kdf_cost c);
+
+/* policy_health.c: a vNIC service's "health" and "weight" (s->name and s->apache set). */
+int policy_parse_health(struct pol_vservice *s, const struct jconf_doc *doc, const json_t *svc,
+			struct jconf_error *err);
+json_t *policy_health_json(const struct pol_vservice *s);
 
 #endif

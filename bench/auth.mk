@@ -25,3 +25,8 @@ tests_netns_vswitch_tool_SOURCES = tests/netns/vswitch-tool.c authd/vswitch.c au
 tests_netns_vswitch_tool_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/authd
 tests_netns_vswitch_tool_LDADD = $(AUTHD_LIBS)
 EXTRA_DIST += tests/netns/vswitch-port.test
+# The status application's state machines under load (bench/status_bench.c).
+noinst_PROGRAMS += bench/status_bench
+bench_status_bench_SOURCES = bench/status_bench.c
+bench_status_bench_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/authd
+bench_status_bench_LDADD = authd/libstatus.a lib/libcoopnet.a $(SODIUM_LIBS)

@@ -316,10 +316,13 @@ static const struct kind_rule rules[] = {
 	/* the acknowledgement of a revocation: echoes its ID, service and nonce_ss */
 	[CN_KIND_AUTH_REPRST] = { F_ID | F_NSS | F_TS | F_SERVICE | F_PROOF,
 		0, 1u << CN_SENDER_NONE },
+	/* status reports (lib/status.h): nonce_ss is the sender's epoch; nonce_sp stays for a
+	 * request/answer pair of the planned group status */
 	[CN_KIND_STATUS_REQ] = { F_NSS | F_TS | F_SENDER,
-		F_ID | F_SERVICE | F_PROOF | F_MAC, (1u << CN_SENDER_CLIENT) | (1u << CN_SENDER_VNIC) },
-	[CN_KIND_STATUS_REP] = { F_NSS | F_NSP | F_TS | F_SENDER,
 		F_ID | F_SERVICE | F_PROOF | F_MAC | F_VSTATUS,
+		(1u << CN_SENDER_CLIENT) | (1u << CN_SENDER_VNIC) },
+	[CN_KIND_STATUS_REP] = { F_NSS | F_TS | F_SENDER,
+		F_NSP | F_ID | F_SERVICE | F_PROOF | F_MAC | F_VSTATUS,
 		(1u << CN_SENDER_CLIENT) | (1u << CN_SENDER_VNIC) },
 	[CN_KIND_STATUS_RST] = { F_NSS | F_TS,
 		F_NSP | F_ID | F_SERVICE | F_PROOF | F_MAC, 1u << CN_SENDER_NONE },

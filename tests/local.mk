@@ -41,7 +41,7 @@ EXTRA_DIST += tests/unit/data/test.schema.json
 # Fuzzing smoke run of every target: make fuzz-smoke [FUZZ_SECONDS=60]. New inputs go to
 # tests/fuzz/corpus-run/NAME (git-ignored); the committed seeds in tests/fuzz/corpus/NAME stay.
 FUZZ_SECONDS = 60
-FUZZ_TARGETS = packet coop jconf nfq_logic ctl
+FUZZ_TARGETS = packet coop jconf nfq_logic ctl status
 EXTRA_DIST += tests/fuzz/make_corpus.py tests/fuzz/corpus/packet tests/fuzz/corpus/ctl
 if ENABLE_FUZZING
 noinst_PROGRAMS += tests/fuzz/fuzz_ctl
@@ -91,6 +91,20 @@ tests_fuzz_fuzz_coop_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
 endif
 EXTRA_DIST += tests/fuzz/make_coop_corpus.py tests/fuzz/corpus/coop
 
+# The status payload (lib/status.c): codec, header rules, receive window.
+check_PROGRAMS += tests/unit/test_status
+TESTS += tests/unit/test_status
+tests_unit_test_status_SOURCES = tests/unit/test_status.c
+tests_unit_test_status_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_status_LDADD = $(TEST_LIBS) $(SODIUM_LIBS)
+if ENABLE_FUZZING
+noinst_PROGRAMS += tests/fuzz/fuzz_status
+tests_fuzz_fuzz_status_SOURCES = tests/fuzz/fuzz_status.c
+tests_fuzz_fuzz_status_LDADD = lib/libcoopnet.a
+tests_fuzz_fuzz_status_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+endif
+EXTRA_DIST += tests/fuzz/make_status_corpus.py tests/fuzz/coopgram.py tests/fuzz/corpus/status
+
 # vNIC reconciler and Apache vhosts (lib/vnic.c, lib/vhost.c)
 check_PROGRAMS += tests/unit/test_vnic tests/unit/test_vhost
 TESTS += tests/unit/test_vnic tests/unit/test_vhost
@@ -132,3 +146,17 @@ tests_netns_nfq_diff_CFLAGS = $(AM_CFLAGS) $(LIBNFQ_CFLAGS)
 tests_netns_nfq_diff_LDADD = nfq/libnfqcore.a lib/libcoopnet.a $(LIBNFQ_LIBS) $(LIBNFTNL_LIBS) \
 	$(LIBMNL_LIBS) $(JANSSON_LIBS)
 EXTRA_DIST += tests/netns/nfq-diff.test
+
+# The status state machine (authd/status_fsm.c) with an injected clock.
+check_PROGRAMS += tests/unit/test_status_fsm
+TESTS += tests/unit/test_status_fsm
+tests_unit_test_status_fsm_SOURCES = tests/unit/test_status_fsm.c
+tests_unit_test_status_fsm_CFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/authd
+tests_unit_test_status_fsm_LDADD = authd/libstatus.a lib/libcoopnet.a $(SODIUM_LIBS) $(CMOCKA_LIBS)
+
+# Health checks (authd/health.c) against real sockets on 127.0.0.1.
+check_PROGRAMS += tests/unit/test_health
+TESTS += tests/unit/test_health
+tests_unit_test_health_SOURCES = tests/unit/test_health.c
+tests_unit_test_health_CFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/authd -pthread
+tests_unit_test_health_LDADD = authd/libstatus.a lib/libcoopnet.a $(CMOCKA_LIBS) -lpthread

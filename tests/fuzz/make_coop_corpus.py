@@ -2,24 +2,9 @@
 # SPDX-License-Identifier: MIT
 """Seed corpus for tests/fuzz/fuzz_coop: one valid datagram of each kind (docs/protocol.md)."""
 import os
-import struct
 import sys
 
-def addr(fam, a, port):
-    raw = bytes(a) + bytes(16 - len(a))
-    return struct.pack(">BBH", fam, 0, port) + raw
-
-def dgram(ctl, coop, ident=0, err=0, vst=0, skind=0, nss=b"\x11" * 16, nsp=bytes(16),
-          sender=None, service=b"", proof=bytes(32), fwd=None, dev=b"", mac=bytes(32)):
-    length = 216 + len(dev)
-    h = b"CNCP" + struct.pack(">BBHHHHBB", 1, ctl, coop, length, ident, err, vst, skind)
-    h += struct.pack(">Q", 1795000000123) + nss + nsp
-    h += sender if sender else bytes(40)
-    h += service.ljust(32, b"\0") + proof
-    h += fwd if fwd else bytes(20)
-    h += struct.pack(">HH", len(dev), 0) + dev + mac
-    assert len(h) == length
-    return h
+from coopgram import addr, dgram
 
 client = addr(4, [198, 18, 1, 2], 0) + b"alice".ljust(16, b"\0") + bytes(4)
 vnic = addr(6, [0x20, 1, 0xd, 0xb8] + [0] * 11 + [1], 80) + b"vnic1".ljust(16, b"\0") + bytes(4)

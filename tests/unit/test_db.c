@@ -340,7 +340,9 @@ static void test_profile_replace_and_failure(void **state)
 			       { "vnic2", "198.19.0.11", "/srv/vnic2" } };
 	struct db_service s[] = { { "vnic1", "http", "198.19.0.10", 80 },
 				  { "vnic2", "ssh", "198.19.0.11", 22 } };
-	struct db_client c[] = { { "198.18.1.0/24", hash1, sizeof(hash1), "http,ssh" } };
+	struct db_client c[] = { { .address = "198.18.1.0/24", .key_hash = hash1,
+				 .key_hash_len = sizeof(hash1), .services = "http,ssh",
+				 .role = DB_ROLE_PROVIDER, .name = "lan" } };
 	struct db_profile p = { v, 2, s, 2, c, 1 };
 	struct db_profile p1 = { v, 1, s, 1, c, 1 };
 

@@ -926,6 +926,75 @@ static void test_renewal(void **state)
 	assert_int_equal(stat_of(&SP, "revoke-sent") + stat_of(&SS, "revoke-sent"), 0);
 }
 
+/* --- the profile tables (issue 9) ------------------------------------------------------ */
+
+static int count_rows(const char *path, const char *sql)
+{
+	sqlite3_stmt *st;
+	sqlite3 *h;
+	int n = -1;
+
+	assert_int_equal(sqlite3_open(path, &h), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(h, sql, -1, &st, NULL), SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(h);
+	return n;
+}
+
+/* Two client entries on one prefix ("office" for http, "admins" for ssh) are written to the
+ * profile tables; a profile write that fails is counted (profile-write-failed) and leaves the
+ * previous profile whole. */
+static void test_profile_overlap_and_failure(void **state)
+{
+	const char *db = SP.cfg.database;
+	sqlite3 *h;
+
+	(void)state;
+	node_set_policy(&SP,
+		"{ \"group_key\": \"" KG "\","
+		"  \"header\": { \"group\": [ { \"address\": \"127.0.0.1\", \"port\": %u,"
+		"                              \"services\": [\"http\", \"ssh\"] } ] },"
+		"  \"provider\": {"
+		"    \"vnics\": [ { \"name\": \"vnic1\", \"address\": \"" SERVICE "\","
+		"                   \"data_folder\": \"/srv/vnic1\","
+		"                   \"services\": [ { \"name\": \"http\", \"port\": 80 },"
+		"                                 { \"name\": \"ssh\", \"port\": 22 } ] } ],"
+		"    \"clients\": ["
+		"      { \"name\": \"office\", \"address\": \"198.18.1.0/24\", \"services\": [\"http\"],"
+		"        \"keys\": { \"http\": \"" K1 "\" } },"
+		"      { \"name\": \"admins\", \"address\": \"198.18.1.0/24\", \"services\": [\"ssh\"],"
+		"        \"keys\": { \"ssh\": \"" K2 "\" } } ] } }", node_port(&SP));
+	node_open(&SP);
+	node_send_policy(&SP, false);
+	PUMP_UNTIL(SP.applied);
+	assert_true(json_is_true(json_object_get(SP.applied, "ok")));
+	assert_int_equal(stat_of(&SP, "profile-write-failed"), 0);
+	assert_int_equal(count_rows(db, "SELECT count(*) FROM clients WHERE address = "
+				    "'198.18.1.0/24' AND role = 'provider'"), 2);
+	assert_int_equal(count_rows(db, "SELECT count(*) FROM services"), 2);
+	/* the paper's row for vnic1 lists both clients and both services */
+	assert_int_equal(count_rows(db, "SELECT count(*) FROM profiled_status WHERE vnic_name = "
+				    "'vnic1' AND client_list = 'admins@198.18.1.0/24,office@198.18.1.0/24' "
+				    "AND service_list = 'http/80,ssh/22'"), 1);
+
+	/* the next write fails (an administrator's trigger stands for a full disk) */
+	assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(h, "CREATE TRIGGER boom BEFORE INSERT ON clients BEGIN "
+				      "SELECT RAISE(ABORT, 'refused by the test'); END;", NULL, NULL,
+				      NULL), SQLITE_OK);
+	sqlite3_close(h);
+	json_decref(SP.applied);
+	SP.applied = NULL;
+	node_send_policy(&SP, true);
+	PUMP_UNTIL(SP.applied);
+	assert_int_equal(stat_of(&SP, "profile-write-failed"), 1);
+	/* nothing half-written: the previous profile is still there */
+	assert_int_equal(count_rows(db, "SELECT count(*) FROM clients"), 2);
+	assert_int_equal(count_rows(db, "SELECT count(*) FROM vnics"), 1);
+}
+
 static void test_reload(void **state)
 {
 	json_t *r;
@@ -1472,6 +1541,7 @@ int main(void)
 		T(test_session_sync),
 		T(test_session_miss),
 		T(test_authenticate_at_start),
+		T(test_profile_overlap_and_failure),
 		T(test_confidential_keys),
 	};
 

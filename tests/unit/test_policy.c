@@ -188,6 +188,77 @@ static void test_resolve_and_resolved_form(void **state)
 	unlink(secret);
 }
 
+/* Health checks and weight of a vNIC service: defaults, explicit values, errors with their
+ * positions, and the resolved form keeps them. */
+static void test_health(void **state)
+{
+	char doc[2048], *text;
+	struct jconf_error e;
+	struct policy p, q;
+	const struct health_cfg *h;
+	json_t *j;
+
+	(void)state;
+	snprintf(doc, sizeof(doc), "{\"provider\": {\"apache\": {\"vhost_dir\": \"/tmp\"}, "
+		 "\"vnics\": [{\"name\": \"v\", \"address\": \"198.19.0.10\", \"data_folder\": \"/tmp\", "
+		 "\"services\": [{\"name\": \"web\", \"port\": 80, \"apache\": true},\n"
+		 "{\"name\": \"db\", \"port\": 5432, \"weight\": 0, \"health\": {\"interval_ms\": 1000, "
+		 "\"fall\": 1}},\n"
+		 "{\"name\": \"api\", \"port\": 8080, \"health\": {\"check\": \"http\", \"path\": "
+		 "\"/healthz\", \"expect_status\": 204, \"rise\": 5}},\n"
+		 "{\"name\": \"raw\", \"port\": 9, \"health\": {\"check\": \"none\"}}]}], "
+		 "\"clients\": []}}");
+	if (load(&p, doc, ROLE_PROVIDER, &e) < 0)
+		fail_msg("%s", e.msg);
+	h = &p.vnics[0].services[0].health; /* Apache: http GET / */
+	assert_int_equal(h->check, CN_CHECK_HTTP);
+	assert_string_equal(h->path, "/");
+	assert_int_equal(h->interval_ms, 5000);
+	assert_int_equal(h->timeout_ms, 2000);
+	assert_int_equal(h->rise, 2);
+	assert_int_equal(h->fall, 3);
+	assert_int_equal(p.vnics[0].services[0].weight, POL_DEFAULT_WEIGHT);
+	h = &p.vnics[0].services[1].health; /* not Apache: tcp */
+	assert_int_equal(h->check, CN_CHECK_TCP);
+	assert_int_equal(h->interval_ms, 1000);
+	assert_int_equal(h->timeout_ms, 500);
+	assert_int_equal(h->fall, 1);
+	assert_int_equal(p.vnics[0].services[1].weight, 0);
+	h = &p.vnics[0].services[2].health;
+	assert_int_equal(h->check, CN_CHECK_HTTP);
+	assert_string_equal(h->path, "/healthz");
+	assert_int_equal(h->expect_status, 204);
+	assert_int_equal(h->rise, 5);
+	assert_int_equal(p.vnics[0].services[3].health.check, CN_CHECK_NONE);
+	/* the engine's form carries them */
+	j = policy_to_json(&p);
+	text = json_dumps(j, JSON_COMPACT);
+	if (policy_load_buffer(&q, "r", text, strlen(text), ROLE_PROVIDER, true, &e) < 0)
+		fail_msg("%s: %s", e.msg, text);
+	assert_memory_equal(&q.vnics[0].services[2].health, &p.vnics[0].services[2].health,
+			    sizeof(struct health_cfg));
+	assert_int_equal(q.vnics[0].services[1].weight, 0);
+	assert_int_equal(q.vnics[0].services[3].health.check, CN_CHECK_NONE);
+	policy_free(&q);
+	free(text);
+	json_decref(j);
+	policy_free(&p);
+	/* a timeout not below the interval */
+	expect_error("{\"provider\": {\"clients\": [], \"vnics\": [{\"name\": \"v\", \"address\": "
+		     "\"198.19.0.10\", \"services\": [\n{\"name\": \"a\", \"port\": 80, \"health\": "
+		     "{\"interval_ms\": 1000, \"timeout_ms\": 1000}}]}]}}", ROLE_PROVIDER, 2, 37,
+		     "timeout_ms must be above 0 and below interval_ms");
+	/* an HTTP path on a tcp check */
+	expect_error("{\"provider\": {\"clients\": [], \"vnics\": [{\"name\": \"v\", \"address\": "
+		     "\"198.19.0.10\", \"services\": [\n{\"name\": \"a\", \"port\": 80, \"health\": "
+		     "{\"check\": \"tcp\", \"path\": \"/x\"}}]}]}}", ROLE_PROVIDER, 2, 37,
+		     "need \"check\": \"http\"");
+	/* the schema: an unknown check */
+	expect_error("{\"provider\": {\"clients\": [], \"vnics\": [{\"name\": \"v\", \"address\": "
+		     "\"198.19.0.10\", \"services\": [\n{\"name\": \"a\", \"port\": 80, \"health\": "
+		     "{\"check\": \"icmp\"}}]}]}}", ROLE_PROVIDER, 2, 47, "is not one of");
+}
+
 static void test_lookups(void **state)
 {
 	struct pol_prefix px = { CN_FAM_INET, { 198, 18, 1, 0 }, 25 };
@@ -299,6 +370,7 @@ int main(void)
 		cmocka_unit_test(test_semantic_errors),
 		cmocka_unit_test(test_own_bounds),
 		cmocka_unit_test(test_resolve_and_resolved_form),
+		cmocka_unit_test(test_health),
 		cmocka_unit_test(test_lookups),
 	};
 

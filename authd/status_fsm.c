@@ -1,0 +1,423 @@
+/* SPDX-License-Identifier: MIT */
+/* The status state machine (status.h, docs/protocol.md "State machine"). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "status_fsm.h"
+
+#define BUCKETS 4096u     /* sessions hashed by ID */
+#define MAX_CANDIDATES 8  /* sessions with one (ID, service) whose key is tried */
+#define NIL UINT32_MAX
+
+struct sess {
+	bool used;
+	bool reachable;
+	uint32_t next;           /* bucket chain */
+	struct status_session s;
+	uint8_t epoch[CN_COOP_NONCE_LEN];
+	uint64_t seq;            /* last sent */
+	uint64_t next_send_ms;
+	uint64_t last_rx_ms;     /* monotonic: last valid report, or when added */
+	uint32_t peer_interval_ms;
+	struct cn_status_rx rx;
+};
+
+struct status_fsm {
+	struct status_ops ops;
+	struct status_timing t;
+	enum status_role role;
+	struct sess *sess;
+	size_t max, count;
+	uint32_t head[BUCKETS];
+	uint64_t deadline;
+	uint64_t counters[STATUS_EV_KIND_MAX + 1];
+};
+
+static const char *const event_names[] = {
+	[STATUS_EV_SENT] = "sent",
+	[STATUS_EV_CHANGE_SENT] = "change-sent",
+	[STATUS_EV_PROBE_SENT] = "probe-sent",
+	[STATUS_EV_ANSWERED] = "answered",
+	[STATUS_EV_RECEIVED] = "received",
+	[STATUS_EV_DECODE_ERROR] = "decode-error",
+	[STATUS_EV_BAD_PAYLOAD] = "bad-payload",
+	[STATUS_EV_NO_SESSION] = "no-session",
+	[STATUS_EV_BAD_PROOF] = "bad-proof",
+	[STATUS_EV_STALE] = "stale",
+	[STATUS_EV_REPLAY] = "replay",
+	[STATUS_EV_TOO_OLD] = "too-old",
+	[STATUS_EV_OLD_EPOCH] = "old-epoch",
+	[STATUS_EV_PEER_RESTART] = "peer-restart",
+	[STATUS_EV_UNREACHABLE] = "unreachable",
+	[STATUS_EV_REACHABLE] = "reachable",
+	[STATUS_EV_SEND_FAILED] = "send-failed",
+};
+
+const char *status_event_name(enum status_event_kind k)
+{
+	return (unsigned)k <= STATUS_EV_KIND_MAX ? event_names[k] : "unknown";
+}
+
+void status_timing_defaults(struct status_timing *t)
+{
+	if (t->interval_ms == 0)
+		t->interval_ms = 10000;
+	if (t->interval_ms < CN_STATUS_INTERVAL_MIN_MS)
+		t->interval_ms = CN_STATUS_INTERVAL_MIN_MS;
+	if (t->interval_ms > CN_STATUS_INTERVAL_MAX_MS)
+		t->interval_ms = CN_STATUS_INTERVAL_MAX_MS;
+	if (t->miss_limit == 0)
+		t->miss_limit = 3;
+	if (t->window_ms == 0)
+		t->window_ms = 30000;
+}
+
+static void event(struct status_fsm *f, enum status_event_kind k,
+    const struct cn_coop_addr *peer, const char *detail)
+{
+	f->counters[k]++;
+	if (f->ops.event)
+		f->ops.event(f->ops.ctx, k, peer, detail);
+}
+
+struct status_fsm *status_new(const struct status_ops *ops, const struct status_timing *t,
+    enum status_role role, size_t max_sessions)
+{
+	struct status_fsm *f;
+
+	if (!ops || !ops->now_ms || !ops->wall_ms || !ops->send || !ops->fill || !ops->store ||
+	    (role != STATUS_SS && role != STATUS_SP) || max_sessions == 0 ||
+	    max_sessions >= NIL)
+		return NULL;
+	if (!(f = calloc(1, sizeof(*f))))
+		return NULL;
+	if (!(f->sess = calloc(max_sessions, sizeof(*f->sess)))) {
+		free(f);
+		return NULL;
+	}
+	f->ops = *ops;
+	if (t)
+		f->t = *t;
+	status_timing_defaults(&f->t);
+	f->role = role;
+	f->max = max_sessions;
+	f->deadline = UINT64_MAX;
+	for (size_t i = 0; i < BUCKETS; i++)
+		f->head[i] = NIL;
+	return f;
+}
+
+void status_free(struct status_fsm *f)
+{
+	if (!f)
+		return;
+	explicit_bzero(f->sess, f->max * sizeof(*f->sess));
+	free(f->sess);
+	free(f);
+}
+
+/* ------------------------------------------------------------------ lookup */
+
+static bool same(const struct sess *x, cn_id_t id, const char *service,
+    const struct cn_coop_addr *peer)
+{
+	return x->s.id == id && !strncmp(x->s.service, service, sizeof(x->s.service)) &&
+	       (!peer || cn_coop_addr_equal(&x->s.peer, peer, true));
+}
+
+static uint32_t find(const struct status_fsm *f, cn_id_t id, const char *service,
+    const struct cn_coop_addr *peer)
+{
+	for (uint32_t i = f->head[id % BUCKETS]; i != NIL; i = f->sess[i].next)
+		if (same(&f->sess[i], id, service, peer))
+			return i;
+	return NIL;
+}
+
+/* ------------------------------------------------------------------ sending */
+
+static uint8_t own_kind(const struct status_fsm *f)
+{
+	return f->role == STATUS_SS ? CN_SENDER_CLIENT : CN_SENDER_VNIC;
+}
+
+static enum cn_proof_dir own_dir(const struct status_fsm *f)
+{
+	return f->role == STATUS_SS ? CN_DIR_SS_TO_SP : CN_DIR_SP_TO_SS;
+}
+
+/* Build, seal and send one report of x. ctl: CN_CTL_REQ or CN_CTL_REP. */
+static int send_report(struct status_fsm *f, struct sess *x, uint8_t ctl, uint8_t flags,
+    enum status_event_kind why)
+{
+	struct cn_status_body b = { .kind = own_kind(f), .flags = flags,
+				    .interval_ms = f->t.interval_ms, .seq = x->seq + 1 };
+	struct cn_coop_msg m;
+	uint8_t buf[CN_COOP_MAX_LEN];
+	size_t len;
+
+	f->ops.fill(f->ops.ctx, &x->s, &b);
+	b.kind = own_kind(f); /* fill() only gives the figures */
+	b.flags = flags;
+	b.interval_ms = f->t.interval_ms;
+	b.seq = x->seq + 1;
+	cn_coop_init(&m, CN_COOP_STATUS, ctl);
+	m.id = x->s.id;
+	m.timestamp_ms = f->ops.wall_ms(f->ops.ctx);
+	memcpy(m.nonce_ss, x->epoch, sizeof(m.nonce_ss));
+	m.sender = x->s.sender;
+	m.sender.lifetime_s = 0;
+	memcpy(m.service, x->s.service, sizeof(m.service));
+	memset(m.proof, 0xff, sizeof(m.proof)); /* sealed below */
+	if (cn_status_to_msg(&m, &b, NULL) != CN_STATUS_OK ||
+	    cn_coop_encode(&m, buf, sizeof(buf), &len, NULL) != CN_COOP_OK ||
+	    cn_auth_seal_proof(buf, len, x->s.key, own_dir(f)) < 0) {
+		event(f, STATUS_EV_SEND_FAILED, &x->s.peer, "encode");
+		return -1;
+	}
+	x->seq++;
+	if (f->ops.send(f->ops.ctx, &x->s.peer, buf, len) < 0) {
+		event(f, STATUS_EV_SEND_FAILED, &x->s.peer, "send");
+		return -1;
+	}
+	event(f, why, &x->s.peer, NULL);
+	return 0;
+}
+
+static uint64_t sess_deadline(const struct status_fsm *f, const struct sess *x)
+{
+	uint64_t d = x->next_send_ms;
+
+	if (x->reachable) {
+		uint64_t r = x->last_rx_ms + (uint64_t)f->t.miss_limit * x->peer_interval_ms;
+		if (r < d)
+			d = r;
+	}
+	return d;
+}
+
+/* ------------------------------------------------------------------ sessions */
+
+int status_add(struct status_fsm *f, const struct status_session *s)
+{
+	uint64_t now = f->ops.now_ms(f->ops.ctx);
+	struct sess *x = NULL;
+	uint32_t i;
+
+	if (s->id == 0 || !cn_coop_service_valid(s->service)) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (find(f, s->id, s->service, &s->peer) != NIL) {
+		errno = EEXIST;
+		return -1;
+	}
+	for (i = 0; i < f->max && f->sess[i].used; i++)
+		;
+	if (i == f->max) {
+		errno = ENOSPC;
+		return -1;
+	}
+	x = &f->sess[i];
+	memset(x, 0, sizeof(*x));
+	x->used = true;
+	x->reachable = true; /* until miss_limit intervals pass without a report */
+	x->s = *s;
+	x->s.sender.kind = own_kind(f);
+	cn_auth_nonce(x->epoch);
+	x->last_rx_ms = now;
+	x->peer_interval_ms = f->t.interval_ms;
+	x->next_send_ms = now + f->t.interval_ms;
+	x->next = f->head[s->id % BUCKETS];
+	f->head[s->id % BUCKETS] = i;
+	f->count++;
+	send_report(f, x, CN_CTL_REQ, 0, STATUS_EV_PROBE_SENT);
+	if (sess_deadline(f, x) < f->deadline)
+		f->deadline = sess_deadline(f, x);
+	return 0;
+}
+
+int status_remove(struct status_fsm *f, cn_id_t id, const char *service,
+    const struct cn_coop_addr *peer)
+{
+	uint32_t *link = &f->head[id % BUCKETS];
+
+	for (; *link != NIL; link = &f->sess[*link].next) {
+		struct sess *x = &f->sess[*link];
+
+		if (same(x, id, service, peer)) {
+			*link = x->next;
+			explicit_bzero(x, sizeof(*x));
+			f->count--;
+			return 0;
+		}
+	}
+	errno = ENOENT;
+	return -1;
+}
+
+size_t status_changed(struct status_fsm *f, const char *service)
+{
+	uint64_t now = f->ops.now_ms(f->ops.ctx);
+	size_t n = 0;
+
+	for (size_t i = 0; i < f->max; i++) {
+		struct sess *x = &f->sess[i];
+
+		if (!x->used || (service && strncmp(x->s.service, service, sizeof(x->s.service))))
+			continue;
+		if (send_report(f, x, x->reachable ? CN_CTL_REP : CN_CTL_REQ, CN_STATUS_F_CHANGE,
+				STATUS_EV_CHANGE_SENT) == 0)
+			n++;
+		x->next_send_ms = now + f->t.interval_ms;
+	}
+	return n;
+}
+
+/* ------------------------------------------------------------------ timers */
+
+static void tick_one(struct status_fsm *f, struct sess *x, uint64_t now)
+{
+	if (x->reachable &&
+	    now >= x->last_rx_ms + (uint64_t)f->t.miss_limit * x->peer_interval_ms) {
+		x->reachable = false;
+		event(f, STATUS_EV_UNREACHABLE, &x->s.peer, x->s.service);
+		if (f->ops.reachability)
+			f->ops.reachability(f->ops.ctx, &x->s, false);
+	}
+	if (now >= x->next_send_ms) {
+		/* while the peer is silent, ask it to answer at once when it is back */
+		send_report(f, x, x->reachable ? CN_CTL_REP : CN_CTL_REQ, 0,
+			    x->reachable ? STATUS_EV_SENT : STATUS_EV_PROBE_SENT);
+		x->next_send_ms += f->t.interval_ms;
+		if (x->next_send_ms <= now) /* the loop was late: no burst to catch up */
+			x->next_send_ms = now + f->t.interval_ms;
+	}
+}
+
+void status_tick(struct status_fsm *f)
+{
+	uint64_t now = f->ops.now_ms(f->ops.ctx);
+
+	f->deadline = UINT64_MAX;
+	for (size_t i = 0; i < f->max; i++) {
+		struct sess *x = &f->sess[i];
+
+		if (!x->used)
+			continue;
+		tick_one(f, x, now);
+		if (sess_deadline(f, x) < f->deadline)
+			f->deadline = sess_deadline(f, x);
+	}
+}
+
+uint64_t status_next_deadline(const struct status_fsm *f)
+{
+	return f->deadline;
+}
+
+/* ------------------------------------------------------------------ input */
+
+/* The session among those with m's ID and service whose key verifies the proof. */
+static struct sess *authenticate(struct status_fsm *f, const struct cn_coop_msg *m,
+    const uint8_t *buf, size_t len, const struct cn_coop_addr *from)
+{
+	enum cn_proof_dir peer_dir = f->role == STATUS_SS ? CN_DIR_SP_TO_SS : CN_DIR_SS_TO_SP;
+	unsigned tried = 0;
+
+	for (uint32_t i = f->head[m->id % BUCKETS]; i != NIL && tried < MAX_CANDIDATES;
+	     i = f->sess[i].next) {
+		struct sess *x = &f->sess[i];
+
+		if (!same(x, m->id, m->service, NULL))
+			continue;
+		tried++;
+		if (cn_auth_check_proof(buf, len, x->s.key, peer_dir))
+			return x;
+	}
+	event(f, tried ? STATUS_EV_BAD_PROOF : STATUS_EV_NO_SESSION, from, m->service);
+	return NULL;
+}
+
+static const enum status_event_kind rx_event[] = {
+	[CN_RX_REPLAY] = STATUS_EV_REPLAY,
+	[CN_RX_TOO_OLD] = STATUS_EV_TOO_OLD,
+	[CN_RX_OLD_EPOCH] = STATUS_EV_OLD_EPOCH,
+};
+
+/* The checks after the proof: time window, receive window. */
+static int fresh(struct status_fsm *f, struct sess *x, const struct cn_coop_msg *m,
+    const struct cn_status_body *b, const struct cn_coop_addr *from)
+{
+	enum cn_status_rx_verdict v;
+
+	if (!cn_auth_time_ok(m->timestamp_ms, f->ops.wall_ms(f->ops.ctx), f->t.window_ms)) {
+		event(f, STATUS_EV_STALE, from, m->service);
+		return -1;
+	}
+	v = cn_status_rx_check(&x->rx, m->nonce_ss, b->seq, m->timestamp_ms);
+	if (v != CN_RX_ACCEPT && v != CN_RX_NEW_EPOCH) {
+		event(f, rx_event[v], from, m->service);
+		return -1;
+	}
+	if (v == CN_RX_NEW_EPOCH && x->rx.init)
+		event(f, STATUS_EV_PEER_RESTART, from, m->service);
+	cn_status_rx_accept(&x->rx, m->nonce_ss, b->seq, m->timestamp_ms);
+	return 0;
+}
+
+int status_input(struct status_fsm *f, const struct cn_coop_addr *from, const uint8_t *buf,
+    size_t len)
+{
+	struct cn_status_body b;
+	struct cn_coop_msg m;
+	struct sess *x;
+
+	if (cn_coop_decode(&m, buf, len, NULL) != CN_COOP_OK) {
+		event(f, STATUS_EV_DECODE_ERROR, from, NULL);
+		return -1;
+	}
+	if (cn_status_from_msg(&m, &b, NULL) != CN_STATUS_OK ||
+	    b.kind == own_kind(f)) { /* a report of our own kind: reflected, or the wrong role */
+		event(f, STATUS_EV_BAD_PAYLOAD, from, NULL);
+		return -1;
+	}
+	if (!(x = authenticate(f, &m, buf, len, from)) || fresh(f, x, &m, &b, from) < 0)
+		return -1;
+	x->last_rx_ms = f->ops.now_ms(f->ops.ctx);
+	x->peer_interval_ms = b.interval_ms;
+	event(f, STATUS_EV_RECEIVED, from, m.service);
+	f->ops.store(f->ops.ctx, &x->s, &m, &b);
+	if (!x->reachable) {
+		x->reachable = true;
+		event(f, STATUS_EV_REACHABLE, &x->s.peer, x->s.service);
+		if (f->ops.reachability)
+			f->ops.reachability(f->ops.ctx, &x->s, true);
+	}
+	if (m.ctl == CN_CTL_REQ)
+		send_report(f, x, CN_CTL_REP, 0, STATUS_EV_ANSWERED);
+	if (sess_deadline(f, x) < f->deadline)
+		f->deadline = sess_deadline(f, x);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ queries */
+
+uint64_t status_counter(const struct status_fsm *f, enum status_event_kind k)
+{
+	return (unsigned)k <= STATUS_EV_KIND_MAX ? f->counters[k] : 0;
+}
+
+size_t status_count(const struct status_fsm *f)
+{
+	return f->count;
+}
+
+int status_reachable(const struct status_fsm *f, cn_id_t id, const char *service,
+    const struct cn_coop_addr *peer)
+{
+	uint32_t i = find(f, id, service, peer);
+
+	return i == NIL ? -1 : f->sess[i].reachable;
+}
