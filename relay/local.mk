@@ -22,3 +22,4 @@ tests_fuzz_fuzz_relaykey_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
 endif
 EXTRA_DIST += tests/fuzz/corpus/relaykey tests/netns/confidential.test tests/netns/relaykey.py
 dist_nftrules_DATA += nft-rules/relay-ss.nft nft-rules/relay-sp.nft
+dist_doc_DATA += docs/relay.md docs/probe.md
