@@ -21,5 +21,5 @@ tests_fuzz_fuzz_relaykey_LDADD = lib/libcoopnet.a $(SODIUM_LIBS) $(PTHREAD_LIBS)
 tests_fuzz_fuzz_relaykey_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
 endif
 EXTRA_DIST += tests/fuzz/corpus/relaykey tests/netns/confidential.test tests/netns/relaykey.py
-dist_nftrules_DATA += nft-rules/relay-ss.nft nft-rules/relay-sp.nft
+dist_nftrules_SCRIPTS += nft-rules/relay-ss.nft nft-rules/relay-sp.nft
 dist_doc_DATA += docs/relay.md docs/probe.md
