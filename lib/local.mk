@@ -32,6 +32,7 @@ AM_CFLAGS += $(SODIUM_CFLAGS)
 
 # vNICs (macvlan over rtnetlink, libmnl) and their Apache vhosts; users link $(LIBMNL_LIBS)
 lib_libcoopnet_a_SOURCES += lib/vnic.c lib/vnic.h lib/vhost.c lib/vhost.h
+lib_libcoopnet_a_SOURCES += lib/confkey.c lib/confkey.h
 
 # nftables through libnftnl batches (the queue rule, kernel mode, the virtual switch); users
 # link $(LIBNFTNL_LIBS) $(LIBMNL_LIBS)
