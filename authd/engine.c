@@ -123,6 +123,7 @@ int engine_session_store(struct engine *e, const struct db_session *s)
 	}
 	e->counters[CNT_SESSIONS_ADDED]++;
 	nfq_request(e, IMSG_SESSION_ADD, s);
+	relaylink_session(e, s, true);
 	return 0;
 }
 
@@ -153,6 +154,7 @@ int engine_session_drop(struct engine *e, const struct db_session *s, int counte
 		 s->service_name, counter == CNT_SESSIONS_EXPIRED ? "expired" :
 		 counter == CNT_SESSIONS_PEER_REVOKED ? "revoked by the peer" : "revoked");
 	nfq_request(e, IMSG_SESSION_DEL, s);
+	relaylink_session(e, s, false);
 	if (tell_peer)
 		engine_revoke_peer(e, s);
 	return 0;
@@ -350,8 +352,10 @@ static void apply_policy(void *ctx, const json_t *msg)
 	if (engine_apps_setup(e) < 0)
 		fatalx("cannot set up the state machines");
 	profile_ok = profile_to_db(e, why, sizeof(why)) == 0;
-	if (reload)
+	if (reload) {
 		revoked = engine_revoke_disallowed(e, &old);
+		relaylink_sync(e);   /* a service may have become confidential or plain */
+	}
 	policy_free(&old);
 	if (!profile_ok) {
 		/* Authentication runs on the policy in memory; the database's vnics, services and
@@ -502,6 +506,7 @@ static void housekeeping(struct engine *e)
 		return;
 	engine_expire(e);
 	engine_start_entries(e);
+	relaylink_tick(e);
 }
 
 void engine_step(struct engine *e, int max_wait_ms)
@@ -566,6 +571,7 @@ static void init_state(struct engine *e, const struct engine_init *init)
 	memcpy(e->udp_addr, init->udp_addr, sizeof(e->udp_addr));
 	if (engine_ctl_open(e, init->ctl_fd) < 0) /* it owns the listening socket now */
 		fatal("control socket: epoll");
+	e->relay_fd = -1;
 	e->started = (int64_t)(engine_wall_ms() / 1000);
 }
 
@@ -585,6 +591,7 @@ void engine_close(struct engine *e)
 	engine_flush(e);
 	engine_turn_free(e);
 	engine_apps_free(e);
+	relaylink_close(e);
 	ctl_server_close(&e->ctl);
 	db_close(e->db);
 	e->db = NULL;
@@ -607,20 +614,30 @@ void engine_main(const struct engine_init *init)
 
 	char dir[4096], db[300] = "/";
 	bool root = geteuid() == 0;  /* else a test as a user: no chroot, nothing to drop */
+	bool relay = init->cfg->relay_socket[0] != 0;
 
 	init_state(&e, init);
 	if (privsep_lookup_user(init->user, &uid, &gid, e.user, sizeof(e.user)) < 0)
 		exit(1);
 	/* chroot into the state directory, drop root, then open the database inside it
 	 * (authd/sandbox.c) */
+	/* coopnet-relay's key socket lies outside the state directory and the engine
+	 * reconnects to it (relaylink.c): with "relay_socket" set, no chroot (planned: the
+	 * parent passes that connection in) */
+	if (relay) {
+		log_warnx("relay_socket is set: the engine runs without chroot (it connects to %s)",
+			  e.cfg->relay_socket);
+		root = false;
+	}
 	if (privsep_split_db(e.cfg->database, dir, sizeof(dir), db + 1, sizeof(db) - 1) < 0 ||
-	    sandbox_prepare() < 0 || sandbox_chroot(dir) < 0 || privsep_drop(uid, gid, e.user) < 0)
+	    sandbox_prepare() < 0 || (root && sandbox_chroot(dir) < 0) ||
+	    privsep_drop(uid, gid, e.user) < 0)
 		exit(1);
 	e.db = db_open(root ? db : e.cfg->database, err, sizeof(err));
 	if (!e.db)
 		fatalx("database %s: %s", e.cfg->database, err);
 	setup_fds(&e);
-	if (sandbox_seccomp() < 0)
+	if (sandbox_seccomp(relay) < 0)
 		exit(1);
 	log_debug("engine: running as %s (uid %u), chrooted in %s", e.user, (unsigned)uid, dir);
 	while (!e.quit)

@@ -98,7 +98,7 @@ static void on_sigsys(int sig, siginfo_t *si, void *uc)
 	_exit(70);
 }
 
-static int add_rules(scmp_filter_ctx ctx)
+static int add_rules(scmp_filter_ctx ctx, bool unix_connect)
 {
 	/* designated initialisers: the SCMP_A* macros leave datum_b out */
 	const struct scmp_arg_cmp netlink[2] = {
@@ -119,6 +119,10 @@ static int add_rules(scmp_filter_ctx ctx)
 	/* sockets: rtnetlink only (read_links in engine_ctl.c); glibc's syslog, reconnecting
 	 * to /dev/log after a failed send, gets EACCES instead of dying (no /dev/log in the
 	 * chroot anyway) */
+	if (unix_connect) /* coopnet-relay's key socket (relaylink.c) */
+		return seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 2, netlink) < 0 ||
+		       seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1, unix_) < 0 ||
+		       seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(connect), 0) < 0 ? -1 : 0;
 	if (seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 2, netlink) < 0 ||
 	    seccomp_rule_add_array(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(socket), 1, unix_) < 0 ||
 	    seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(connect), 0) < 0)
@@ -126,7 +130,7 @@ static int add_rules(scmp_filter_ctx ctx)
 	return 0;
 }
 
-int sandbox_seccomp(void)
+int sandbox_seccomp(bool unix_connect)
 {
 	const char *mode = getenv("COOPNET_SECCOMP");
 	bool trap = mode && !strcmp(mode, "trap");
@@ -148,7 +152,7 @@ int sandbox_seccomp(void)
 		log_warnx("seccomp: cannot start a filter");
 		return -1;
 	}
-	r = add_rules(ctx);
+	r = add_rules(ctx, unix_connect);
 	if (r == 0)
 		r = seccomp_load(ctx);
 	seccomp_release(ctx);
