@@ -21,17 +21,16 @@
 #include <sodium.h>
 
 #include "coop_app.h"
+#include "engine_status.h"
 #include "ctl.h"
 #include "log.h"
 
-enum ev_kind { EV_PARENT = 1, EV_SIGNAL, EV_CTL, EV_UDP };
-#define EV_TAG(kind, i) (((uint64_t)(kind) << 32) | (uint32_t)(i))
 
 static const char *const counter_names[CNT_MAX - AUTH_EV_KIND_MAX - 1] = {
 	"auth-ok", "auth-failed", "sessions-added", "sessions-revoked", "sessions-expired",
 	"session-miss", "nfq-requests", "db-errors", "udp-errors", "ctl-refused",
 	"sessions-revoked-by-peer", "sessions-renewed", "revoke-unacked", "turn-rollbacks",
-	"held-dropped", "coop-unknown", "profile-write-failed",
+	"held-dropped", "coop-unknown", "profile-write-failed", "nfq-traffic-bad",
 };
 
 const char *engine_counter_name(int i)
@@ -87,8 +86,14 @@ static void nfq_request(struct engine *e, json_t *req)
 
 int engine_session_store(struct engine *e, const struct db_session *s)
 {
+	struct db_session old;
+
 	if (engine_tx_write(e) < 0)
 		return -1;
+	/* a renewal replaces the session of the same key: its reports stop with it */
+	if (db_session_get(e->db, s->role, &s->s, &old) == 1 && old.s.id != s->s.id)
+		engine_status_remove(e, &old);
+	sodium_memzero(&old, sizeof(old));
 	if (db_session_put(e->db, s) < 0) {
 		engine_tx_check(e);
 		e->counters[CNT_DB_ERRORS]++;
@@ -96,6 +101,7 @@ int engine_session_store(struct engine *e, const struct db_session *s)
 		return -1;
 	}
 	e->counters[CNT_SESSIONS_ADDED]++;
+	engine_status_add(e, s);
 	nfq_request(e, json_pack("{s:s, s:[o]}", "cmd", "session-add", "sessions",
 				 cn_session_to_json(&s->s)));
 	return 0;
@@ -135,6 +141,7 @@ int engine_session_drop(struct engine *e, const struct db_session *s, int counte
 	if (counter != CNT_SESSIONS_EXPIRED && engine_flush(e) < 0)
 		return -1;
 	e->counters[counter]++;
+	engine_status_remove(e, s);
 	inet_ntop(s->s.family, s->s.client, client, sizeof(client));
 	log_info("session %s of %s for %s %s", cn_id_format_hex(s->s.id, id, sizeof(id)), client,
 		 s->service_name, counter == CNT_SESSIONS_EXPIRED ? "expired" :
@@ -343,6 +350,11 @@ static void on_reload_failed(void *ctx, const json_t *msg)
 				       json_object_get(msg, "error")) ?: "reload failed"));
 }
 
+static void on_nfq_traffic(void *ctx, const json_t *msg)
+{
+	engine_nfq_traffic(ctx, msg);
+}
+
 /* What the parent sends (authd/authd.h lists the messages). */
 static const struct imsg_handler from_parent[] = {
 	{ .msg = "policy", .fn = apply_policy },
@@ -350,6 +362,7 @@ static const struct imsg_handler from_parent[] = {
 	{ .msg = "nfq-down", .fn = on_nfq_down },
 	{ .msg = "session-miss", .fn = on_session_miss },
 	{ .msg = "reload-failed", .fn = on_reload_failed },
+	{ .msg = "nfq-traffic", .fn = on_nfq_traffic },
 };
 
 static void parent_input(struct engine *e)
@@ -407,6 +420,11 @@ static void dispatch(struct engine *e, uint64_t tag)
 		break;
 	case EV_CTL:
 		ctl_server_run(&e->ctl);
+		break;
+	case EV_HEALTH:
+		e->batching = true;
+		engine_health_input(e, i);
+		e->batching = false;
 		break;
 	case EV_UDP:
 		if (e->have_policy) {

@@ -249,6 +249,7 @@ static json_t *cmd_stats(void *ctx, size_t conn, const json_t *req)
 	e->counters[CNT_CTL_REFUSED] = e->ctl.refused; /* counted by the server */
 	for (int i = 0; i < CNT_MAX; i++)
 		json_object_set_new(s, engine_counter_name(i), json_integer((json_int_t)e->counters[i]));
+	engine_status_stats(e, s);
 	return json_pack("{s:b, s:o}", "ok", 1, "stats", s);
 }
 
