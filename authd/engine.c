@@ -91,8 +91,14 @@ int engine_session_store(struct engine *e, const struct db_session *s)
 	if (engine_tx_write(e) < 0)
 		return -1;
 	/* a renewal replaces the session of the same key: its reports stop with it */
-	if (db_session_get(e->db, s->role, &s->s, &old) == 1 && old.s.id != s->s.id)
+	if (db_session_get(e->db, s->role, &s->s, &old) == 1 && old.s.id != s->s.id) {
 		engine_status_remove(e, &old);
+		if (db_status_del(e->db, old.role, old.peer, old.s.id, old.service_name) < 0) {
+			engine_tx_check(e);
+			e->counters[CNT_DB_ERRORS]++;
+			log_warnx("database: %s", db_error(e->db));
+		}
+	}
 	sodium_memzero(&old, sizeof(old));
 	if (db_session_put(e->db, s) < 0) {
 		engine_tx_check(e);

@@ -558,7 +558,8 @@ static void sp_policy(struct node *n, unsigned lifetime, bool with_lan1)
 		"  \"provider\": {"
 		"    \"vnics\": [ { \"name\": \"vnic1\", \"address\": \"" SERVICE "\","
 		"                   \"data_folder\": \"/srv/vnic1\","
-		"                   \"services\": [ { \"name\": \"http\", \"port\": 80 } ] } ],"
+		"                   \"services\": [ { \"name\": \"http\", \"port\": 80,"
+		"                                   \"health\": { \"check\": \"none\" } } ] } ],"
 		"    \"clients\": ["
 		"      { \"name\": \"%s\", \"address\": \"198.18.1.0/24\", \"services\": [\"http\"],"
 		"        \"keys\": { \"http\": \"" K1 "\" } },"
@@ -941,6 +942,77 @@ static int count_rows(const char *path, const char *sql)
 	return n;
 }
 
+/* --- the status application (issue 9) -------------------------------------------------- */
+
+/* A session's reports reach both databases (info_vNIC on the SS, info_client on the SP) and
+ * the counters; a renewal moves them to the new ID; an SP that stops answering is marked
+ * unreachable on the SS after miss_limit intervals; a revocation removes the rows. */
+static void test_status_reports(void **state)
+{
+	(void)state;
+	SS.cfg.status.interval_ms = SP.cfg.status.interval_ms = 1000;
+	SS.cfg.status.miss_limit = SP.cfg.status.miss_limit = 3;
+	start_pair("", 0);
+	json_decref(expect_ok(auth(&SS, "http", CLIENT1)));
+	PUMP_UNTIL(n_sessions(&SP) == 1);
+	advance(1500);
+	PUMP_UNTIL(count_rows(SS.cfg.database, "SELECT count(*) FROM vnic_status "
+			      "WHERE received > 0 AND reachable = 1 AND vnic = 'vnic1' AND "
+			      "vnic_status = 1 AND weight = 100 AND sessions = 1") == 1 &&
+		   count_rows(SP.cfg.database, "SELECT count(*) FROM client_status "
+			      "WHERE received > 0 AND reachable = 1 AND client = '" CLIENT1 "'") == 1);
+	assert_true(stat_of(&SS, "status-received") > 0);
+	assert_true(stat_of(&SP, "status-received") > 0);
+	assert_int_equal(stat_of(&SS, "status-bad-proof") + stat_of(&SP, "status-bad-proof"), 0);
+	assert_int_equal(stat_of(&SS, "coop-unknown") + stat_of(&SP, "coop-unknown"), 0);
+	/* periodic: a few intervals later the SS has taken more */
+	{
+		json_int_t before = stat_of(&SS, "status-received");
+		advance(3000);
+		assert_true(stat_of(&SS, "status-received") >= before + 2);
+	}
+	/* the SP goes silent (its engine closed): unreachable after 3 of its intervals */
+	node_close(&SP);
+	advance(2000);
+	assert_int_equal(count_rows(SS.cfg.database, "SELECT count(*) FROM vnic_status "
+				    "WHERE reachable = 0"), 0);
+	advance(2500);
+	assert_int_equal(count_rows(SS.cfg.database, "SELECT count(*) FROM vnic_status "
+				    "WHERE reachable = 0 AND reach_changed > 0"), 1);
+	assert_int_equal(stat_of(&SS, "status-unreachable"), 1);
+	/* revoked on the SS: the row goes with the session */
+	json_decref(expect_ok(ctl(&SS, json_pack("{s:s, s:s}", "cmd", "revoke", "client", CLIENT1))));
+	assert_int_equal(count_rows(SS.cfg.database, "SELECT count(*) FROM vnic_status"), 0);
+}
+
+/* After a renewal the reports go with the new ID only; after a restart of the SS engine its
+ * stored session reports again. */
+static void test_status_renewal_restart(void **state)
+{
+	(void)state;
+	SS.cfg.status.interval_ms = SP.cfg.status.interval_ms = 1000;
+	start_pair(", \"authenticate\": [ { \"service\": \"http\", \"client\": \"" CLIENT1 "\" } ]", 10);
+	PUMP_UNTIL(n_sessions(&SS) == 1 && n_sessions(&SP) == 1);
+	advance(8500); /* renewed at 8 s */
+	assert_int_equal(stat_of(&SS, "sessions-renewed"), 1);
+	advance(1500);
+	assert_int_equal(count_rows(SS.cfg.database, "SELECT count(*) FROM vnic_status v, sessions s "
+				    "WHERE s.role = 'supervisor' AND s.id = v.id AND v.received > 0"), 1);
+	assert_int_equal(count_rows(SS.cfg.database, "SELECT count(*) FROM vnic_status"), 1);
+	assert_int_equal(count_rows(SP.cfg.database, "SELECT count(*) FROM client_status c, sessions s "
+				    "WHERE s.role = 'provider' AND s.id = c.id AND c.received > 0"), 1);
+	/* the SP's first Status-REQ leaves with its Auth-REP and may reach the SS before the SS
+	 * stores the session: at most one no-session per session (two sessions so far) */
+	assert_true(stat_of(&SS, "status-no-session") <= 2);
+	/* restart the SS's engine: its stored session reports again (a new epoch to the SP) */
+	node_close(&SS);
+	node_open(&SS);
+	node_send_policy(&SS, false);
+	advance(250); /* the new epoch's timestamp is later than the last report's (a real clock) */
+	PUMP_UNTIL(stat_of(&SS, "status-received") > 0);
+	assert_true(stat_of(&SP, "status-peer-restart") >= 1);
+}
+
 /* Two client entries on one prefix ("office" for http, "admins" for ssh) are written to the
  * profile tables; a profile write that fails is counted (profile-write-failed) and leaves the
  * previous profile whole. */
@@ -957,8 +1029,8 @@ static void test_profile_overlap_and_failure(void **state)
 		"  \"provider\": {"
 		"    \"vnics\": [ { \"name\": \"vnic1\", \"address\": \"" SERVICE "\","
 		"                   \"data_folder\": \"/srv/vnic1\","
-		"                   \"services\": [ { \"name\": \"http\", \"port\": 80 },"
-		"                                 { \"name\": \"ssh\", \"port\": 22 } ] } ],"
+		"                   \"services\": [ { \"name\": \"http\", \"port\": 80, \"health\": { \"check\": \"none\" } },"
+		"                                 { \"name\": \"ssh\", \"port\": 22, \"health\": { \"check\": \"none\" } } ] } ],"
 		"    \"clients\": ["
 		"      { \"name\": \"office\", \"address\": \"198.18.1.0/24\", \"services\": [\"http\"],"
 		"        \"keys\": { \"http\": \"" K1 "\" } },"
@@ -1395,6 +1467,8 @@ int main(void)
 		T(test_revoke_unacked),
 		T(test_revoke_reauth_at_start),
 		T(test_renewal),
+		T(test_status_reports),
+		T(test_status_renewal_restart),
 		T(test_idle_expiry_reaches_ss),
 		T(test_reload),
 		T(test_control_limits),
