@@ -44,6 +44,11 @@ bool engine_traffic_find(const struct engine *e, cn_id_t id, const struct cn_coo
 			 struct cn_status_client *out);
 void engine_traffic_free(struct engine *e);
 
+/* engine_ctl_status.c: the rows of `vnics` (supervisor: info_vNIC per session) and of
+ * `clients` (provider: info_client per session, role "session") appended to rows. 0 or -1. */
+int engine_ctl_vnic_status(struct engine *e, json_t *rows);
+int engine_ctl_client_status(struct engine *e, json_t *rows);
+
 /* engine_health.c: (re)build the checks of e->pol (kept when unchanged), free, run the due
  * ones (and those whose fd is ready), the next deadline, the figures of one service. */
 int engine_health_setup(struct engine *e);

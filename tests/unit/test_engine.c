@@ -963,6 +963,26 @@ static void test_status_reports(void **state)
 			      "WHERE received > 0 AND reachable = 1 AND client = '" CLIENT1 "'") == 1);
 	assert_true(stat_of(&SS, "status-received") > 0);
 	assert_true(stat_of(&SP, "status-received") > 0);
+	/* what coopnetctl shows: the SS's vnics, the SP's clients with a session row */
+	{
+		json_t *r = expect_ok(cmd(&SS, "vnics")), *v;
+
+		assert_int_equal(json_array_size(json_object_get(r, "vnics")), 1);
+		v = json_array_get(json_object_get(r, "vnics"), 0);
+		assert_string_equal(json_string_value(json_object_get(v, "vnic")), "vnic1");
+		assert_string_equal(json_string_value(json_object_get(v, "status")), "up");
+		assert_string_equal(json_string_value(json_object_get(v, "health")), "none");
+		assert_int_equal(json_integer_value(json_object_get(v, "weight")), 100);
+		assert_true(json_is_true(json_object_get(v, "reachable")));
+		assert_true(json_integer_value(json_object_get(v, "age_ms")) >= 0);
+		json_decref(r);
+		r = expect_ok(cmd(&SP, "clients"));
+		v = json_array_get(json_object_get(r, "clients"), 2); /* after lan1 and lan2 */
+		assert_string_equal(json_string_value(json_object_get(v, "role")), "session");
+		assert_string_equal(json_string_value(json_object_get(v, "client")), CLIENT1);
+		assert_true(json_is_true(json_object_get(v, "reachable")));
+		json_decref(r);
+	}
 	assert_int_equal(stat_of(&SS, "status-bad-proof") + stat_of(&SP, "status-bad-proof"), 0);
 	assert_int_equal(stat_of(&SS, "coop-unknown") + stat_of(&SP, "coop-unknown"), 0);
 	/* periodic: a few intervals later the SS has taken more */
@@ -983,6 +1003,43 @@ static void test_status_reports(void **state)
 	/* revoked on the SS: the row goes with the session */
 	json_decref(expect_ok(ctl(&SS, json_pack("{s:s, s:s}", "cmd", "revoke", "client", CLIENT1))));
 	assert_int_equal(count_rows(SS.cfg.database, "SELECT count(*) FROM vnic_status"), 0);
+}
+
+/* info_client from coopnet-nfq's counters: the parent's "nfq-traffic" reaches the SP's
+ * client_status in the next report; a bad entry drops the whole poll (counted). */
+static void test_status_traffic(void **state)
+{
+	json_t *r, *s;
+	unsigned long id;
+
+	(void)state;
+	SS.cfg.status.interval_ms = SP.cfg.status.interval_ms = 1000;
+	start_pair("", 0);
+	r = expect_ok(auth(&SS, "http", CLIENT1));
+	id = strtoul(json_string_value(json_object_get(json_object_get(r, "session"), "id")), NULL, 16);
+	json_decref(r);
+	PUMP_UNTIL(n_sessions(&SP) == 1);
+	assert_int_equal(imsg_send(SS.pfd, json_pack("{s:s, s:b, s:b, s:[[I, s, I, I, I, I, I, I, I, I]]}",
+		"msg", "nfq-traffic", "first", 1, "more", 0, "sessions", (json_int_t)id, CLIENT1,
+		(json_int_t)1795000000, (json_int_t)12, (json_int_t)10, (json_int_t)1480,
+		(json_int_t)31200, (json_int_t)0, (json_int_t)1, (json_int_t)2)), 0);
+	advance(1500);
+	PUMP_UNTIL(count_rows(SP.cfg.database, "SELECT count(*) FROM client_status WHERE "
+			      "bytes_c2s = 1480 AND bytes_s2c = 31200 AND segs_c2s = 12 AND "
+			      "segs_s2c = 10 AND last_seen = 1795000000000 AND drop_wrong_id = 1 AND "
+			      "drop_other = 2") == 1);
+	/* a bad entry (ID 0): the poll is refused whole, the last good figures stay */
+	assert_int_equal(imsg_send(SS.pfd, json_pack("{s:s, s:b, s:b, s:[[i, s, i, i, i, i, i, i, i, i]]}",
+		"msg", "nfq-traffic", "first", 1, "more", 0, "sessions", 0, CLIENT1, 0, 0, 0, 0, 0,
+		0, 0, 0)), 0);
+	PUMP_UNTIL(stat_of(&SS, "nfq-traffic-bad") == 1);
+	advance(1500);
+	assert_int_equal(count_rows(SP.cfg.database, "SELECT count(*) FROM client_status WHERE "
+				    "bytes_s2c = 31200"), 1);
+	r = expect_ok(cmd(&SP, "clients"));
+	s = json_array_get(json_object_get(r, "clients"), 2);
+	assert_int_equal(json_integer_value(json_object_get(s, "bytes_s2c")), 31200);
+	json_decref(r);
 }
 
 /* After a renewal the reports go with the new ID only; after a restart of the SS engine its
@@ -1469,6 +1526,7 @@ int main(void)
 		T(test_renewal),
 		T(test_status_reports),
 		T(test_status_renewal_restart),
+		T(test_status_traffic),
 		T(test_idle_expiry_reaches_ss),
 		T(test_reload),
 		T(test_control_limits),
