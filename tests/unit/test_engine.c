@@ -1360,6 +1360,34 @@ static void test_idle_expiry_reaches_ss(void **state)
 	PUMP_UNTIL(stat_of(&SP, "revoke-acked") == 1);
 }
 
+/* Idle expiry on the SP counts from the last segment the SS's data plane saw (info_client
+ * last_seen), not from the Authentication: traffic keeps the session; silence ends it. */
+static void test_idle_from_last_seen(void **state)
+{
+	json_t *r;
+	unsigned long id;
+
+	(void)state;
+	sp_idle = 5;
+	SS.cfg.status.interval_ms = SP.cfg.status.interval_ms = 1000;
+	start_pair("", 0);
+	r = expect_ok(auth(&SS, "http", CLIENT1));
+	id = strtoul(json_string_value(json_object_get(json_object_get(r, "session"), "id")), NULL, 16);
+	json_decref(r);
+	PUMP_UNTIL(n_sessions(&SP) == 1);
+	/* traffic seen at 4 s: the session lives to 9 s */
+	advance(3000);
+	assert_int_equal(imsg_send(SS.pfd, json_pack("{s:s, s:b, s:b, s:[[I, s, I, I, I, I, I, I, I, I]]}",
+		"msg", "nfq-traffic", "first", 1, "more", 0, "sessions", (json_int_t)id, CLIENT1,
+		(json_int_t)(T_wall / 1000 + 1), (json_int_t)1, (json_int_t)1, (json_int_t)60,
+		(json_int_t)60, (json_int_t)0, (json_int_t)0, (json_int_t)0)), 0);
+	advance(3000); /* 6 s: past idle_time from the Authentication */
+	assert_int_equal(stat_of(&SP, "sessions-expired"), 0);
+	assert_int_equal(n_sessions(&SP), 1);
+	advance(4000); /* 10 s: idle since 4 s */
+	assert_int_equal(stat_of(&SP, "sessions-expired"), 1);
+}
+
 /* The SS's copy carries the SP's lifetime and leaves the SS's data plane when it ends. */
 static void test_ss_expiry(void **state)
 {
@@ -1528,6 +1556,7 @@ int main(void)
 		T(test_status_renewal_restart),
 		T(test_status_traffic),
 		T(test_idle_expiry_reaches_ss),
+		T(test_idle_from_last_seen),
 		T(test_reload),
 		T(test_control_limits),
 		T(test_database_errors),
