@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,8 @@
 #include <unistd.h>
 
 #include <sodium.h>
+
+#include "cfgpath.h"
 
 JCONF_SCHEMA_DECLARE(authd);
 JCONF_SCHEMA_DECLARE(policy);
@@ -190,6 +193,33 @@ static int status_from_doc(struct status_cfg *out, const struct jconf_doc *doc,
 	return 0;
 }
 
+/* The path options, as copied (bounded) from the document: a relative one becomes relative to
+ * the configuration file's folder (lib/cfgpath.h), in place. */
+static int config_paths(struct authd_config *cfg, const struct jconf_doc *doc,
+			struct jconf_error *err)
+{
+	static const struct { const char *key; size_t off, size; } paths[] = {
+#define P(k) { #k, offsetof(struct authd_config, k), sizeof(((struct authd_config *)0)->k) }
+		P(policy), P(database), P(control_socket), P(nfq_socket),
+#undef P
+	};
+	char out[sizeof(cfg->policy)];
+
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		char *field = (char *)cfg + paths[i].off;
+
+		if (cn_path_resolve(out, paths[i].size, jconf_name(doc), field) < 0) {
+			jconf_errorf(err, doc, json_object_get(jconf_root(doc), paths[i].key),
+				     "\"%s\": %s (relative to the configuration's folder, at most "
+				     "%zu characters)", paths[i].key, strerror(errno),
+				     paths[i].size - 1);
+			return -1;
+		}
+		memcpy(field, out, strlen(out) + 1);
+	}
+	return 0;
+}
+
 static int config_from_doc(struct authd_config *cfg, const struct jconf_doc *doc,
 			   struct jconf_error *err)
 {
@@ -223,7 +253,11 @@ static int config_from_doc(struct authd_config *cfg, const struct jconf_doc *doc
 		     AUTHD_DEFAULT_CTL, doc, err) < 0 ||
 	    copy_opt(cfg->nfq_socket, sizeof(cfg->nfq_socket), root, "nfq_socket",
 		     AUTHD_DEFAULT_NFQ, doc, err) < 0 ||
+	    copy_opt(cfg->relay_socket, sizeof(cfg->relay_socket), root, "relay_socket", "",
+		     doc, err) < 0 ||
 	    copy_opt(cfg->user, sizeof(cfg->user), root, "user", "", doc, err) < 0)
+		return -1;
+	if (config_paths(cfg, doc, err) < 0)
 		return -1;
 	kdf = json_string_value(json_object_get(root, "kdf"));
 	cfg->kdf = !kdf || !strcmp(kdf, "interactive") ? CN_KDF_INTERACTIVE :
@@ -468,6 +502,7 @@ static int parse_ss_services(struct policy *p, struct pctx *c, const json_t *arr
 		if (parse_name(s->name, sizeof(s->name), c->doc, json_object_get(v, "name"), c->err) < 0 ||
 		    parse_addr(&s->addr, c->doc, json_object_get(v, "address"), get_port(v, 0), c->err) < 0)
 			return -1;
+		s->confidential = json_is_true(json_object_get(v, "confidential"));
 		if (policy_service_by_name(p, s->name) || policy_service_by_addr(p, &s->addr)) {
 			jconf_errorf(c->err, c->doc, v, "service \"%s\": its name or its address "
 				     "and port are used twice", s->name);
@@ -610,6 +645,7 @@ static int parse_vnic_services(struct pol_vnic *vn, struct pctx *c, const json_t
 			return -1;
 		s->port = get_port(v, 0);
 		s->apache = json_is_true(json_object_get(v, "apache"));
+		s->confidential = json_is_true(json_object_get(v, "confidential"));
 		vn->n_services++;
 		if (policy_parse_health(s, c->doc, v, c->err) < 0)
 			return -1;
@@ -910,6 +946,53 @@ static int policy_finish(struct policy *out, struct jconf_doc *doc, unsigned rol
 	return r;
 }
 
+static void file_error(struct jconf_error *err, const char *path, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* A path of the policy file, relative to its folder (lib/cfgpath.h), in place. */
+static int resolve_one(char *p, size_t size, const char *policy_file, const char *what,
+		       struct jconf_error *err)
+{
+	char out[4096];
+
+	if (cn_path_resolve(out, sizeof(out) < size ? sizeof(out) : size, policy_file, p) < 0) {
+		file_error(err, policy_file, "%s \"%s\": %s (relative to the policy's folder, at "
+			   "most %zu characters)", what, p, strerror(errno), size - 1);
+		return -1;
+	}
+	memcpy(p, out, strlen(out) + 1);
+	return 0;
+}
+
+static int policy_paths(struct policy *p, const char *path, struct jconf_error *err)
+{
+	int r = resolve_one(p->group_key_file, sizeof(p->group_key_file), path,
+			    "group_key_file", err);
+
+	for (size_t i = 0; !r && i < p->n_ss_clients; i++)
+		r = resolve_one(p->ss_clients[i].passcode_file,
+				sizeof(p->ss_clients[i].passcode_file), path, "passcode_file", err);
+	for (size_t i = 0; !r && i < p->n_sp_clients; i++)
+		r = resolve_one(p->sp_clients[i].passcode_file,
+				sizeof(p->sp_clients[i].passcode_file), path, "passcode_file", err);
+	for (size_t i = 0; !r && i < p->n_vnics; i++)
+		r = resolve_one(p->vnics[i].data_folder, sizeof(p->vnics[i].data_folder), path,
+				"data_folder", err);
+	if (!r)
+		r = resolve_one(p->apache.vhost_dir, sizeof(p->apache.vhost_dir), path,
+				"apache.vhost_dir", err);
+	if (!r)
+		r = resolve_one(p->apache.config, sizeof(p->apache.config), path,
+				"apache.config", err);
+	if (!r)
+		r = resolve_one(p->apache.log_dir, sizeof(p->apache.log_dir), path,
+				"apache.log_dir", err);
+	if (!r)
+		r = resolve_one(p->apache.binary, sizeof(p->apache.binary), path,
+				"apache.binary", err);
+	return r;
+}
+
 int policy_load_file(struct policy *out, const char *path, unsigned roles,
 		     struct jconf_error *err)
 {
@@ -922,7 +1005,13 @@ int policy_load_file(struct policy *out, const char *path, unsigned roles,
 		return -1;
 	doc = jconf_load_file(path, s, err);
 	jconf_schema_free(s);
-	return policy_finish(out, doc, roles, false, err);
+	if (policy_finish(out, doc, roles, false, err) < 0)
+		return -1;
+	if (policy_paths(out, path, err) < 0) {
+		policy_free(out);
+		return -1;
+	}
+	return 0;
 }
 
 int policy_load_buffer(struct policy *out, const char *name, const char *text, size_t len,
@@ -942,8 +1031,6 @@ int policy_load_buffer(struct policy *out, const char *name, const char *text, s
 
 /* --- resolving secrets (privileged parent) ---------------------------------------------- */
 
-static void file_error(struct jconf_error *err, const char *path, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
 static void file_error(struct jconf_error *err, const char *path, const char *fmt, ...)
 {
 	size_t n = strlen(path);
@@ -1133,9 +1220,10 @@ static json_t *supervisor_json(const struct policy *p)
 		json_array_append_new(h, json_pack("{s:o, s:i}", "address", addr_json(&p->headers[i]),
 						   "port", p->headers[i].port));
 	for (size_t i = 0; i < p->n_services; i++)
-		json_array_append_new(s, json_pack("{s:s, s:o, s:i}", "name", p->services[i].name,
+		json_array_append_new(s, json_pack("{s:s, s:o, s:i, s:b}", "name", p->services[i].name,
 						   "address", addr_json(&p->services[i].addr),
-						   "port", p->services[i].addr.port));
+						   "port", p->services[i].addr.port, "confidential",
+						   p->services[i].confidential));
 	for (size_t i = 0; i < p->n_start; i++)
 		json_array_append_new(st, json_pack("{s:s, s:o}", "service", p->start[i].service,
 						    "client", addr_json(&p->start[i].client)));
@@ -1173,12 +1261,14 @@ static json_t *provider_json(const struct policy *p)
 		const struct pol_vnic *vn = &p->vnics[i];
 		json_t *s = json_array();
 		for (size_t k = 0; k < vn->n_services; k++)
-			json_array_append_new(s, json_pack("{s:s, s:i, s:b, s:i, s:o}", "name",
+			json_array_append_new(s, json_pack("{s:s, s:i, s:b, s:i, s:o, s:b}", "name",
 							   vn->services[k].name, "port",
 							   vn->services[k].port, "apache",
 							   vn->services[k].apache, "weight",
 							   vn->services[k].weight, "health",
-							   policy_health_json(&vn->services[k])));
+							   policy_health_json(&vn->services[k]),
+							   "confidential",
+							   vn->services[k].confidential));
 		json_t *o = json_pack("{s:s, s:o, s:o}", "name", vn->name, "address",
 				      vnic_addr_json(vn, 0), "services", s);
 		if (o && vn->data_folder[0])
@@ -1283,6 +1373,19 @@ const struct pol_client *policy_client_for(const struct pol_client *c, size_t n,
 		if (pol_prefix_contains(&c[i].prefix, addr) && policy_client_allows(&c[i], service))
 			return &c[i];
 	return NULL;
+}
+
+bool policy_confidential(const struct policy *p, const char *service)
+{
+	const struct pol_service *s = policy_service_by_name(p, service);
+
+	if (s)
+		return s->confidential;
+	for (size_t i = 0; i < p->n_vnics; i++)
+		for (size_t k = 0; k < p->vnics[i].n_services; k++)
+			if (!strcmp(p->vnics[i].services[k].name, service))
+				return p->vnics[i].services[k].confidential;
+	return false;
 }
 
 const struct pol_service *policy_service_by_name(const struct policy *p, const char *name)

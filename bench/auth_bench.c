@@ -545,12 +545,18 @@ int main(int argc, char **argv)
 		return 1;
 
 	f.base_per_s = baseline_per_s(n);
-	if ((in_process(n, &f) != 0) | (check_refusals("in-process") != 0)) {
+	/* both run, so the refusals are reported even when the run failed */
+	int run_failed = in_process(n, &f) != 0;
+	int refused = check_refusals("in-process") != 0;
+	if (run_failed || refused) {
 		fprintf(stderr, "auth_bench: in-process run failed: no figures\n");
 		return 1;
 	}
-	if (udp && ((over_udp(n / 5 < 20000 ? n / 5 : 20000, &f) != 0) |
-	    (check_refusals("udp") != 0))) {
+	if (udp) {
+		run_failed = over_udp(n / 5 < 20000 ? n / 5 : 20000, &f) != 0;
+		refused = check_refusals("udp") != 0;
+	}
+	if (udp && (run_failed || refused)) {
 		fprintf(stderr, "auth_bench: udp run failed: no figures\n");
 		return 1;
 	}
