@@ -233,9 +233,28 @@ static void signal_input(struct parent *pa)
 	}
 }
 
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Supervisor: coopnet-nfq's per-session counters for info_client, once per status interval. */
+static void poll_traffic(struct parent *pa, uint64_t *next)
+{
+	uint64_t now = mono_ms();
+
+	if (!(pa->cfg.roles & ROLE_SUPERVISOR) || !pa->nfq.up || now < *next)
+		return;
+	*next = now + (pa->cfg.status.interval_ms ? pa->cfg.status.interval_ms : 10000);
+	nfq_link_poll_traffic(&pa->nfq);
+}
+
 static void parent_loop(struct parent *pa)
 {
-	uint64_t next_try = 0;
+	uint64_t next_try = 0, next_traffic = 0;
 
 	while (!pa->quit) {
 		struct pollfd pfd[3] = { { pa->sig_fd, POLLIN, 0 }, { pa->engine_fd, POLLIN, 0 },
@@ -259,6 +278,8 @@ static void parent_loop(struct parent *pa)
 				nfq_link_try_up(&pa->nfq);
 			}
 		}
+		if (!pa->quit)
+			poll_traffic(pa, &next_traffic);
 	}
 }
 

@@ -153,6 +153,10 @@ int db_client_status_put(struct authd_db *db, const struct db_client_status *r);
  * reachable or not at now_ms, creating it (no report yet) when missing. */
 int db_status_reachable(struct authd_db *db, enum db_role role, const char *peer, cn_id_t id,
 			const char *service, bool reachable, int64_t now_ms);
+/* Delete the status row of a session whose ID a renewal replaced (the sessions row is
+ * updated in place, so the delete trigger does not run). 0 or -1. */
+int db_status_del(struct authd_db *db, enum db_role role, const char *peer, cn_id_t id,
+		  const char *service);
 typedef int (*db_vnic_status_cb)(const struct db_vnic_status *r, void *arg);
 typedef int (*db_client_status_cb)(const struct db_client_status *r, void *arg);
 /* Every row in key order; a non-zero return from cb stops the walk and is returned. */

@@ -235,3 +235,20 @@ int db_status_reachable(struct authd_db *db, enum db_role role, const char *peer
 	sqlite3_bind_int64(st, 5, now_ms);
 	return run(db, st, "store reachability");
 }
+
+int db_status_del(struct authd_db *db, enum db_role role, const char *peer, cn_id_t id,
+		  const char *service)
+{
+	static const char vnic_sql[] = "DELETE FROM vnic_status WHERE sp = ? AND id = ? AND service = ?";
+	static const char client_sql[] = "DELETE FROM client_status WHERE ss = ? AND id = ? AND service = ?";
+	sqlite3_stmt *st;
+
+	if (role != DB_ROLE_SUPERVISOR && role != DB_ROLE_PROVIDER)
+		return db_fail_sql(db, "status delete: no role");
+	if (prep(db, &st, role == DB_ROLE_SUPERVISOR ? vnic_sql : client_sql) < 0)
+		return -1;
+	sqlite3_bind_text(st, 1, peer, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, id);
+	sqlite3_bind_text(st, 3, service, -1, SQLITE_STATIC);
+	return run(db, st, "delete status");
+}

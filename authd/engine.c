@@ -21,19 +21,18 @@
 #include <sodium.h>
 
 #include "coop_app.h"
+#include "engine_status.h"
 #include "ctl.h"
 #include "log.h"
 #include "sandbox.h"
 
-enum ev_kind { EV_PARENT = 1, EV_SIGNAL, EV_CTL, EV_UDP };
-#define EV_TAG(kind, i) (((uint64_t)(kind) << 32) | (uint32_t)(i))
 
 static const char *const counter_names[CNT_MAX - AUTH_EV_KIND_MAX - 1] = {
 	"auth-ok", "auth-failed", "sessions-added", "sessions-revoked", "sessions-expired",
 	"session-miss", "nfq-requests", "db-errors", "udp-errors", "ctl-refused",
 	"sessions-revoked-by-peer", "sessions-renewed", "revoke-unacked", "turn-rollbacks",
 	"held-dropped", "coop-unknown", "profile-write-failed", "parent-refused-messages",
-	"parent-refused-sessions",
+	"parent-refused-sessions", "nfq-traffic-bad",
 };
 
 const char *engine_counter_name(int i)
@@ -113,8 +112,20 @@ static void nfq_request(struct engine *e, uint32_t type, const struct db_session
 
 int engine_session_store(struct engine *e, const struct db_session *s)
 {
+	struct db_session old;
+
 	if (engine_tx_write(e) < 0)
 		return -1;
+	/* a renewal replaces the session of the same key: its reports stop with it */
+	if (db_session_get(e->db, s->role, &s->s, &old) == 1 && old.s.id != s->s.id) {
+		engine_status_remove(e, &old);
+		if (db_status_del(e->db, old.role, old.peer, old.s.id, old.service_name) < 0) {
+			engine_tx_check(e);
+			e->counters[CNT_DB_ERRORS]++;
+			log_warnx("database: %s", db_error(e->db));
+		}
+	}
+	sodium_memzero(&old, sizeof(old));
 	if (db_session_put(e->db, s) < 0) {
 		engine_tx_check(e);
 		e->counters[CNT_DB_ERRORS]++;
@@ -122,6 +133,7 @@ int engine_session_store(struct engine *e, const struct db_session *s)
 		return -1;
 	}
 	e->counters[CNT_SESSIONS_ADDED]++;
+	engine_status_add(e, s);
 	nfq_request(e, IMSG_SESSION_ADD, s);
 	relaylink_session(e, s, true);
 	return 0;
@@ -149,6 +161,7 @@ int engine_session_drop(struct engine *e, const struct db_session *s, int counte
 	if (counter != CNT_SESSIONS_EXPIRED && engine_flush(e) < 0)
 		return -1;
 	e->counters[counter]++;
+	engine_status_remove(e, s);
 	inet_ntop(s->s.family, s->s.client, client, sizeof(client));
 	log_info("session %s of %s for %s %s", cn_id_format_hex(s->s.id, id, sizeof(id)), client,
 		 s->service_name, counter == CNT_SESSIONS_EXPIRED ? "expired" :
@@ -415,6 +428,11 @@ static void on_reload_failed(void *ctx, const json_t *msg)
 				       json_object_get(msg, "error")) ?: "reload failed"));
 }
 
+static void on_nfq_traffic(void *ctx, const json_t *msg)
+{
+	engine_nfq_traffic(ctx, msg);
+}
+
 /* What the parent sends (authd/authd.h lists the messages). */
 static const struct imsg_handler from_parent[] = {
 	{ .msg = "policy", .fn = apply_policy },
@@ -423,6 +441,7 @@ static const struct imsg_handler from_parent[] = {
 	{ .msg = "session-miss", .fn = on_session_miss },
 	{ .msg = "reload-failed", .fn = on_reload_failed },
 	{ .msg = "parent-stats", .fn = on_parent_stats },
+	{ .msg = "nfq-traffic", .fn = on_nfq_traffic },
 };
 
 static void parent_input(struct engine *e)
@@ -480,6 +499,11 @@ static void dispatch(struct engine *e, uint64_t tag)
 		break;
 	case EV_CTL:
 		ctl_server_run(&e->ctl);
+		break;
+	case EV_HEALTH:
+		e->batching = true;
+		engine_health_input(e, i);
+		e->batching = false;
 		break;
 	case EV_UDP:
 		if (e->have_policy) {

@@ -44,6 +44,7 @@ enum engine_counter {
 	CNT_PROFILE_WRITE_FAILED,    /* policy loads whose profile tables could not be written */
 	CNT_PARENT_REFUSED_MSGS,     /* messages of this engine the parent refused (parent-stats) */
 	CNT_PARENT_REFUSED_SESSIONS, /* sessions the parent found outside its policy */
+	CNT_NFQ_TRAFFIC_BAD,         /* polls of coopnet-nfq's session counters refused */
 	CNT_MAX,
 };
 
@@ -74,11 +75,16 @@ struct engine {
 	uint64_t last_housekeeping_ms;
 	char user[33];
 	struct engine_turn *turn;    /* engine_turn.c; NULL until the first batched turn */
+	struct engine_status *status; /* engine_status.c; NULL until the first policy */
 	bool batching;               /* inside the batched part of engine_step */
 	enum { TX_NONE, TX_OPEN, TX_FAILED } tx;
 	int relay_fd;                /* relaylink.c: coopnet-relay's key socket, -1 */
 	bool relay_warned;
 };
+
+/* What an epoll event's data.u64 names: kind << 32 | index. */
+enum ev_kind { EV_PARENT = 1, EV_SIGNAL, EV_CTL, EV_UDP, EV_HEALTH };
+#define EV_TAG(kind, i) (((uint64_t)(kind) << 32) | (uint32_t)(i))
 
 uint64_t engine_now_ms(void);
 uint64_t engine_wall_ms(void);
@@ -169,6 +175,15 @@ void engine_udp_drain(struct engine *e, size_t i,
 		      void (*dispatch)(struct engine *, const struct cn_coop_addr *,
 				       const uint8_t *, size_t));
 void engine_turn_free(struct engine *e);
+
+/* engine_status.c: the status application (authd/coop_app.h coop_app_status). A session
+ * committed or stored (add) and removed (remove) starts and stops its reports. */
+void engine_status_add(struct engine *e, const struct db_session *s);
+void engine_status_remove(struct engine *e, const struct db_session *s);
+/* The counters "status-<event>" of both machines into stats. */
+void engine_status_stats(const struct engine *e, json_t *stats);
+/* An SP's info_vNIC figures of service now (the Auth-REP&REQ's vNIC status is their summary). */
+void engine_status_vnic(struct engine *e, const char *service, struct cn_status_vnic *out);
 
 /* engine_ctl.c: the command table on lib's control-socket server, which takes listen_fd.
  * 0, or -1 with errno. */

@@ -141,7 +141,13 @@ static int op_lookup(void *ctx, const char *service, const char *client_name,
 	out->vnic.addr.port = port;
 	cn_coop_set_name(&out->vnic, vn->name);
 	out->vnic.lifetime_s = e->pol.id_lifetime; /* the SS expires its copy with it */
-	out->vnic_status = CN_VNIC_UP;
+	/* the summary of the info_vNIC the status application would send now */
+	{
+		struct cn_status_vnic v;
+
+		engine_status_vnic(e, service, &v);
+		out->vnic_status = (uint8_t)cn_status_vnic_summary(&v);
+	}
 	return 0;
 }
 

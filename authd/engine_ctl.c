@@ -6,6 +6,7 @@
  * finished.
  */
 #include "engine.h"
+#include "engine_status.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -137,6 +138,11 @@ static json_t *cmd_clients(void *ctx, size_t conn, const json_t *req)
 	(void)req;
 	add_clients(a, e->pol.ss_clients, e->pol.n_ss_clients, "supervisor");
 	add_clients(a, e->pol.sp_clients, e->pol.n_sp_clients, "provider");
+	/* a provider: the info_client of each session, as its SS reported it */
+	if ((e->cfg->roles & ROLE_PROVIDER) && engine_ctl_client_status(e, a) < 0) {
+		json_decref(a);
+		return ctl_reply_error("database: %s", db_error(e->db));
+	}
 	return json_pack("{s:b, s:o}", "ok", 1, "clients", a);
 }
 
@@ -246,6 +252,11 @@ static json_t *cmd_vnics(void *ctx, size_t conn, const json_t *req)
 		json_array_append_new(a, o);
 	}
 	vnic_state_free(st);
+	/* a supervisor: the info_vNIC its SPs reported, one row per session */
+	if ((e->cfg->roles & ROLE_SUPERVISOR) && engine_ctl_vnic_status(e, a) < 0) {
+		json_decref(a);
+		return ctl_reply_error("database: %s", db_error(e->db));
+	}
 	return json_pack("{s:b, s:o}", "ok", 1, "vnics", a);
 }
 
@@ -259,6 +270,7 @@ static json_t *cmd_stats(void *ctx, size_t conn, const json_t *req)
 	e->counters[CNT_CTL_REFUSED] = e->ctl.refused; /* counted by the server */
 	for (int i = 0; i < CNT_MAX; i++)
 		json_object_set_new(s, engine_counter_name(i), json_integer((json_int_t)e->counters[i]));
+	engine_status_stats(e, s);
 	return json_pack("{s:b, s:o}", "ok", 1, "stats", s);
 }
 

@@ -12,7 +12,7 @@
 /* Adding an application: one line here, one handler file (docs/protocol.md). */
 const struct coop_app *const coop_apps[COOP_APP_SLOTS] = {
 	[0] = &coop_app_auth,                /* CN_COOP_AUTH 0x0001 */
-	/* [1]: CN_COOP_STATUS 0x0002, the status application (issue 9) */
+	[1] = &coop_app_status,              /* CN_COOP_STATUS 0x0002 */
 	/* [8 + n]: CN_COOP_DEV(n), applications a developer defines */
 };
 

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -210,4 +211,113 @@ void nfq_link_event(struct nfq_link *l)
 		return;
 	}
 	json_decref(ev);
+}
+
+/* --- per-session counters for the status application (docs/protocol.md, info_client) ---- */
+
+#define TRAFFIC_PAGES_MAX 4096        /* bounds one poll: ~1.9 million sessions at 480 a page */
+#define TRAFFIC_MSG_BUDGET (1u << 20) /* per message to the engine (IMSG_MAX is 4 MiB) */
+
+static json_int_t member_int(const json_t *o, const char *a, const char *b)
+{
+	const json_t *v = json_object_get(o, a);
+
+	if (b)
+		v = json_object_get(v, b);
+	return json_is_integer(v) && json_integer_value(v) >= 0 ? json_integer_value(v) : 0;
+}
+
+/* One listed session -> [id, client, last_seen, segs in, out, bytes in, out, drops no_id,
+ * wrong_id, other] (engine_nfqstat.c); NULL when it carries no counters (an older
+ * coopnet-nfq) or no ID. */
+static json_t *traffic_entry(const json_t *s)
+{
+	const json_t *t = json_object_get(s, "traffic");
+	const char *client = json_string_value(json_object_get(s, "client"));
+	const char *id = json_string_value(json_object_get(s, "id"));
+	unsigned long x;
+	char *end;
+
+	if (!json_is_object(t) || !client || !id)
+		return NULL;
+	x = strtoul(id, &end, 0);
+	if (*end || x == 0 || x > 0xffff)
+		return NULL;
+	return json_pack("[I, s, I, I, I, I, I, I, I, I]", (json_int_t)x, client,
+			 member_int(s, "last_seen", NULL),
+			 member_int(json_object_get(t, "segments"), "in", NULL),
+			 member_int(json_object_get(t, "segments"), "out", NULL),
+			 member_int(json_object_get(t, "bytes"), "in", NULL),
+			 member_int(json_object_get(t, "bytes"), "out", NULL),
+			 member_int(json_object_get(t, "drops"), "no_id", NULL),
+			 member_int(json_object_get(t, "drops"), "wrong_id", NULL),
+			 member_int(json_object_get(t, "drops"), "other", NULL));
+}
+
+/* The whole listing, page by page on one connection, into one array. NULL: link failed. */
+static json_t *traffic_list(struct nfq_link *l)
+{
+	json_t *all = json_array(), *req, *r, *s;
+	json_int_t offset = 0;
+	char err[256];
+	size_t i;
+	int fd = ctl_connect(l->path);
+
+	if (fd < 0 || !all) {
+		if (fd >= 0)
+			close(fd);
+		json_decref(all);
+		return NULL;
+	}
+	for (unsigned page = 0; page < TRAFFIC_PAGES_MAX; page++) {
+		const json_t *next;
+
+		req = json_pack("{s:s, s:I}", "cmd", "sessions", "offset", offset);
+		r = req ? call_on(fd, req, err, sizeof(err)) : NULL;
+		json_decref(req);
+		if (!r || !json_is_true(json_object_get(r, "ok"))) {
+			json_decref(r);
+			close(fd);
+			json_decref(all);
+			return NULL;
+		}
+		json_array_foreach(json_object_get(r, "sessions"), i, s) {
+			json_t *x = traffic_entry(s);
+			if (x)
+				json_array_append_new(all, x);
+		}
+		next = json_object_get(r, "next");
+		if (!json_is_integer(next) || json_integer_value(next) <= offset) {
+			json_decref(r);
+			break;
+		}
+		offset = json_integer_value(next);
+		json_decref(r);
+	}
+	close(fd);
+	return all;
+}
+
+void nfq_link_poll_traffic(struct nfq_link *l)
+{
+	json_t *all, *chunk;
+	size_t pos = 0, n;
+	bool first = true;
+
+	if (!l->path[0] || !l->up)
+		return;
+	if (!(all = traffic_list(l))) {
+		log_warnx("coopnet-nfq: cannot list the sessions' counters (this poll is skipped)");
+		return;
+	}
+	n = json_array_size(all);
+	do {
+		chunk = ctl_array_chunk(all, &pos, TRAFFIC_MSG_BUDGET);
+		if (!chunk)
+			break;
+		imsg_send(l->engine_fd, json_pack("{s:s, s:b, s:b, s:o}", "msg", "nfq-traffic",
+						  "first", first, "more", pos < n, "sessions", chunk));
+		first = false;
+	} while (pos < n);
+	json_decref(all);
 }

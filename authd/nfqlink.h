@@ -31,5 +31,9 @@ void nfq_link_forward(struct nfq_link *l, const json_t *req);
 /* sub_fd is readable: pass a session-miss event on to the engine. */
 void nfq_link_event(struct nfq_link *l);
 void nfq_link_down(struct nfq_link *l, const char *why);
+/* Supervisor, once per status interval: list coopnet-nfq's sessions (paged, one connection)
+ * and send their counters (last_seen, traffic) to the engine as "nfq-traffic" messages. A
+ * coopnet-nfq without per-session counters sends an empty list. */
+void nfq_link_poll_traffic(struct nfq_link *l);
 
 #endif

@@ -162,6 +162,37 @@ static int copy_opt(char *out, size_t size, const json_t *root, const char *key,
 	return copy_bounded(out, size, s ? s : def, doc, v, what, err);
 }
 
+/* One optional integer member of obj in [min, max] (0 when absent), checked here too. */
+static int get_u32(uint32_t *out, const struct jconf_doc *doc, const json_t *obj,
+		   const char *key, json_int_t min, json_int_t max, struct jconf_error *err)
+{
+	const json_t *v = json_object_get(obj, key);
+	json_int_t x;
+
+	*out = 0;
+	if (!v)
+		return 0;
+	x = json_integer_value(v);
+	if (!json_is_integer(v) || x < min || x > max) {
+		jconf_errorf(err, doc, v, "\"%s\" must be an integer from %lld to %lld",
+			     key, (long long)min, (long long)max);
+		return -1;
+	}
+	*out = (uint32_t)x;
+	return 0;
+}
+
+/* "status": {"interval_ms", "miss_limit"} (docs/authd.md). */
+static int status_from_doc(struct status_cfg *out, const struct jconf_doc *doc,
+			   const json_t *st, struct jconf_error *err)
+{
+	if (get_u32(&out->interval_ms, doc, st, "interval_ms", CN_STATUS_INTERVAL_MIN_MS,
+		    CN_STATUS_INTERVAL_MAX_MS, err) < 0 ||
+	    get_u32(&out->miss_limit, doc, st, "miss_limit", 1, 100, err) < 0)
+		return -1;
+	return 0;
+}
+
 /* The path options, as copied (bounded) from the document: a relative one becomes relative to
  * the configuration file's folder (lib/cfgpath.h), in place. */
 static int config_paths(struct authd_config *cfg, const struct jconf_doc *doc,
@@ -236,7 +267,7 @@ static int config_from_doc(struct authd_config *cfg, const struct jconf_doc *doc
 	cfg->timing.rto_max_ms = (uint32_t)json_integer_value(json_object_get(t, "rto_max_ms"));
 	cfg->timing.max_tries = (uint32_t)json_integer_value(json_object_get(t, "max_tries"));
 	cfg->timing.window_ms = (uint32_t)json_integer_value(json_object_get(t, "window_ms"));
-	return 0;
+	return status_from_doc(&cfg->status, doc, json_object_get(root, "status"), err);
 }
 
 static bool check_schema = true;

@@ -50,6 +50,10 @@ struct authd_config {
 	struct auth_timing_cfg {
 		uint32_t rto_ms, rto_max_ms, max_tries, window_ms;
 	} timing;
+	struct status_cfg {              /* 0: the default (status_timing_defaults) */
+		uint32_t interval_ms;    /* 100..3600000 [10000] */
+		uint32_t miss_limit;     /* 1..100 [3] */
+	} status;
 };
 
 /* An address or a prefix. */

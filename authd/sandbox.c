@@ -108,6 +108,12 @@ static int add_rules(scmp_filter_ctx ctx, bool unix_connect)
 	const struct scmp_arg_cmp unix_[1] = {
 		{ .arg = 0, .op = SCMP_CMP_EQ, .datum_a = AF_UNIX, .datum_b = 0 },
 	};
+	const struct scmp_arg_cmp inet[1] = {
+		{ .arg = 0, .op = SCMP_CMP_EQ, .datum_a = AF_INET, .datum_b = 0 },
+	};
+	const struct scmp_arg_cmp inet6[1] = {
+		{ .arg = 0, .op = SCMP_CMP_EQ, .datum_a = AF_INET6, .datum_b = 0 },
+	};
 
 	for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++) {
 		int nr = seccomp_syscall_resolve_name(allowed[i]);
@@ -119,13 +125,18 @@ static int add_rules(scmp_filter_ctx ctx, bool unix_connect)
 	/* sockets: rtnetlink only (read_links in engine_ctl.c); glibc's syslog, reconnecting
 	 * to /dev/log after a failed send, gets EACCES instead of dying (no /dev/log in the
 	 * chroot anyway) */
+	/* TCP and UDP sockets and connect: an SP's health checks of its vNIC services
+	 * (authd/engine_health.c: a TCP connect and an HTTP GET on the vNIC address) */
+	if (seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1, inet) < 0 ||
+	    seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1, inet6) < 0)
+		return -1;
 	if (unix_connect) /* coopnet-relay's key socket (relaylink.c) */
 		return seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 2, netlink) < 0 ||
 		       seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1, unix_) < 0 ||
 		       seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(connect), 0) < 0 ? -1 : 0;
 	if (seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 2, netlink) < 0 ||
 	    seccomp_rule_add_array(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(socket), 1, unix_) < 0 ||
-	    seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(connect), 0) < 0)
+	    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(connect), 0) < 0)
 		return -1;
 	return 0;
 }

@@ -370,14 +370,22 @@ static int fresh(struct status_fsm *f, struct sess *x, const struct cn_coop_msg 
 int status_input(struct status_fsm *f, const struct cn_coop_addr *from, const uint8_t *buf,
     size_t len)
 {
-	struct cn_status_body b;
 	struct cn_coop_msg m;
-	struct sess *x;
 
 	if (cn_coop_decode(&m, buf, len, NULL) != CN_COOP_OK) {
 		event(f, STATUS_EV_DECODE_ERROR, from, NULL);
 		return -1;
 	}
+	return status_input_msg(f, from, &m, buf, len);
+}
+
+int status_input_msg(struct status_fsm *f, const struct cn_coop_addr *from,
+    const struct cn_coop_msg *mp, const uint8_t *buf, size_t len)
+{
+	const struct cn_coop_msg m = *mp;
+	struct cn_status_body b;
+	struct sess *x;
+
 	if (cn_status_from_msg(&m, &b, NULL) != CN_STATUS_OK ||
 	    b.kind == own_kind(f)) { /* a report of our own kind: reflected, or the wrong role */
 		event(f, STATUS_EV_BAD_PAYLOAD, from, NULL);

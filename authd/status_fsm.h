@@ -108,6 +108,10 @@ size_t status_changed(struct status_fsm *f, const char *service);
 /* Feed a datagram. 0 when accepted, -1 when refused (counted, an event says why). */
 int status_input(struct status_fsm *f, const struct cn_coop_addr *from, const uint8_t *buf,
     size_t len);
+/* The same for a datagram the caller decoded already (the engine's dispatch decodes once):
+ * m is buf[len] decoded; buf is what the proof covers. */
+int status_input_msg(struct status_fsm *f, const struct cn_coop_addr *from,
+    const struct cn_coop_msg *m, const uint8_t *buf, size_t len);
 void status_tick(struct status_fsm *f);
 uint64_t status_next_deadline(const struct status_fsm *f); /* UINT64_MAX: no session */
 

@@ -7,6 +7,7 @@
  *   set svc<v>                   key: address . port
  *   map steer<v>                 key: client . ID (tcp urgptr) . port  data: vNIC address
  *   chain mark_in / mark_out     filter prerouting / output -200 (queue_mark only)
+ *       iifname "lo" accept      (oifname on output: the SP's own health checks)
  *       ip daddr . tcp dport @svc4 meta mark set meta mark | MARK (saddr . sport on output)
  *   chain steer                  nat prerouting dstnat (-100)
  *       ip daddr @relay4 tcp flags & urg == 0
@@ -303,7 +304,8 @@ static int steer(struct nftnl_rule *r, int af)
 	return nftb_put(r, nat);
 }
 
-enum vrule { V_MARK_IN, V_MARK_OUT, V_STEER, V_LO, V_GUARD_RELAY, V_GUARD_VNIC, V_GUARD_PORT };
+enum vrule { V_MARK_IN, V_MARK_OUT, V_STEER, V_LO, V_LO_OUT, V_GUARD_RELAY, V_GUARD_VNIC,
+	     V_GUARD_PORT };
 
 static int build_rule(struct nftnl_rule *r, const struct vswitch *vs, enum vrule k, int af)
 {
@@ -317,7 +319,9 @@ static int build_rule(struct nftnl_rule *r, const struct vswitch *vs, enum vrule
 	case V_STEER:
 		return match_family(r, af) || steer(r, af);
 	case V_LO:
-		return nftb_put(r, nftb_meta(NFT_META_IIFNAME, NFT_REG_1, 0)) ||
+	case V_LO_OUT:
+		return nftb_put(r, nftb_meta(k == V_LO ? NFT_META_IIFNAME : NFT_META_OIFNAME,
+					     NFT_REG_1, 0)) ||
 		       nftb_put(r, nftb_cmp(NFT_REG_1, NFT_CMP_EQ, lo, sizeof(lo))) ||
 		       nftb_put(r, nftb_verdict(NF_ACCEPT));
 	case V_GUARD_RELAY:
@@ -358,10 +362,13 @@ static int add_chains(struct nftb *b, const struct vswitch *vs)
 	if (vs->mark &&
 	    (nftb_add_base_chain(b, FAM, VSWITCH_TABLE, "mark_in", "filter", NF_INET_PRE_ROUTING,
 				 -200) < 0 ||
+	     /* the SP's own traffic over the loopback (its health checks) is not the overlay's */
+	     add_rule(b, vs, "mark_in", V_LO, AF_INET) < 0 ||
 	     add_rule(b, vs, "mark_in", V_MARK_IN, AF_INET) < 0 ||
 	     add_rule(b, vs, "mark_in", V_MARK_IN, AF_INET6) < 0 ||
 	     nftb_add_base_chain(b, FAM, VSWITCH_TABLE, "mark_out", "filter", NF_INET_LOCAL_OUT,
 				 -200) < 0 ||
+	     add_rule(b, vs, "mark_out", V_LO_OUT, AF_INET) < 0 ||
 	     add_rule(b, vs, "mark_out", V_MARK_OUT, AF_INET) < 0 ||
 	     add_rule(b, vs, "mark_out", V_MARK_OUT, AF_INET6) < 0))
 		return -1;

@@ -20,8 +20,10 @@ static void row(const json_t *s)
 
 int cmd_dp_sessions(int argc, char **argv, const struct cli_opts *opts)
 {
-	static const struct cli_list list = { "dp-sessions", CLI_NFQ, "sessions", "sessions",
-					      header, row };
+	static const struct cli_list list = {
+		.name = "dp-sessions", .target = CLI_NFQ, .cmd = "sessions", .key = "sessions",
+		.header = header, .row = row,
+	};
 	(void)argv;
 	return cli_run_list(argc, opts, &list);
 }

@@ -21,8 +21,10 @@ static void row(const json_t *s)
 
 int cmd_sessions(int argc, char **argv, const struct cli_opts *opts)
 {
-	static const struct cli_list list = { "sessions", CLI_AUTHD, "sessions", "sessions",
-					      header, row };
+	static const struct cli_list list = {
+		.name = "sessions", .target = CLI_AUTHD, .cmd = "sessions", .key = "sessions",
+		.header = header, .row = row,
+	};
 	(void)argv;
 	return cli_run_list(argc, opts, &list);
 }

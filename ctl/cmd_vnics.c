@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* coopnetctl vnics: vNIC NAME, state (as the kernel shows it), addresses, DATA FOLDER, sessions
- * and SERVICE LIST of the running policy. */
+ * and SERVICE LIST of the running policy; on a supervisor, the status its SPs reported. */
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "coopnetctl.h"
@@ -9,6 +10,28 @@ static void header(void)
 {
 	printf("%-12s %-11s %-22s %-22s %-8s %s\n", "vnic", "state", "address", "data folder",
 	       "sessions", "services");
+}
+
+/* A supervisor's row: the info_vNIC an SP reported for one session. */
+static void status_row(const json_t *v)
+{
+	json_t *since = json_object_get(v, "since_s");
+	json_int_t age = cli_int(v, "age_ms");
+
+	printf("%-12s %-8s %-22s %-6s %-6s %-5s %-8s %-4" JSON_INTEGER_FORMAT " %-6"
+	       JSON_INTEGER_FORMAT " %-8" JSON_INTEGER_FORMAT " ", cli_str(v, "vnic"),
+	       cli_str(v, "status"), cli_str(v, "sp"), cli_str(v, "id"), cli_str(v, "link"),
+	       cli_str(v, "check"), cli_str(v, "health"), cli_int(v, "http_code"),
+	       cli_int(v, "weight"), cli_int(v, "sessions"));
+	if (age >= 0)
+		printf("%-7.1f ", (double)age / 1000);
+	else
+		printf("%-7s ", "-");
+	printf("%-9s %s", json_is_true(json_object_get(v, "reachable")) ? "yes" : "NO",
+	       cli_str(v, "service"));
+	if (json_is_integer(since))
+		printf(" (health since %" JSON_INTEGER_FORMAT " s)", json_integer_value(since));
+	printf("\n");
 }
 
 static void row(const json_t *vn)
@@ -32,9 +55,43 @@ static void row(const json_t *vn)
 		       cli_str(vn, "mac"));
 }
 
+static void status_header(void)
+{
+	printf("%-12s %-8s %-22s %-6s %-6s %-5s %-8s %-4s %-6s %-8s %-7s %-9s %s\n", "vnic",
+	       "status", "sp", "id", "link", "check", "health", "http", "weight", "sessions",
+	       "age(s)", "reachable", "service");
+}
+
+/* Policy vNICs (a provider) first, then reported ones (a supervisor: rows with "sp"). */
+static void print(const json_t *items)
+{
+	const json_t *v;
+	bool any = false;
+	size_t i;
+
+	json_array_foreach(items, i, v)
+		if (!json_object_get(v, "sp")) {
+			if (!any)
+				header();
+			any = true;
+			row(v);
+		}
+	any = false;
+	json_array_foreach(items, i, v)
+		if (json_object_get(v, "sp")) {
+			if (!any)
+				status_header();
+			any = true;
+			status_row(v);
+		}
+}
+
 int cmd_vnics(int argc, char **argv, const struct cli_opts *opts)
 {
-	static const struct cli_list list = { "vnics", CLI_AUTHD, "vnics", "vnics", header, row };
+	static const struct cli_list list = {
+		.name = "vnics", .target = CLI_AUTHD, .cmd = "vnics", .key = "vnics",
+		.header = header, .row = row, .print = print,
+	};
 	(void)argv;
 	return cli_run_list(argc, opts, &list);
 }

@@ -50,6 +50,7 @@ struct cli_list {
 	const char *key;
 	void (*header)(void);
 	void (*row)(const json_t *item);
+	void (*print)(const json_t *items); /* optional: the whole table instead of header+rows */
 };
 int cli_run_list(int argc, const struct cli_opts *opts, const struct cli_list *list);
 

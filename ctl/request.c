@@ -122,6 +122,8 @@ int cli_run_list(int argc, const struct cli_opts *opts, const struct cli_list *l
 		return rc;
 	if (opts->json) {
 		cli_print_json(items);
+	} else if (list->print) {
+		list->print(items);
 	} else {
 		list->header();
 		json_array_foreach(items, i, item)

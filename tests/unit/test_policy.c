@@ -398,6 +398,13 @@ static void test_own_bounds(void **state)
 	snprintf(doc, sizeof(doc), "{\"roles\": [\"provider\"], \"listen\": [\"198.18.0.1\"], "
 		 "\"policy\": \"/p\", \"user\": \"%s\"}", longstr(big, 40, 'u') + 1);
 	expect_bound(true, doc, "\"user\" is 39 characters long: at most 32");
+	/* the status application's timers: checked here too */
+	expect_bound(true, "{\"roles\": [\"provider\"], \"listen\": [\"198.18.0.1\"], "
+		     "\"policy\": \"/p\", \"status\": {\"interval_ms\": 99}}",
+		     "\"interval_ms\" must be an integer from 100 to 3600000");
+	expect_bound(true, "{\"roles\": [\"provider\"], \"listen\": [\"198.18.0.1\"], "
+		     "\"policy\": \"/p\", \"status\": {\"miss_limit\": 0}}",
+		     "\"miss_limit\" must be an integer from 1 to 100");
 
 	/* the policy: a vNIC's data folder and parent, the provider's vnic_parent and apache
 	 * paths, a client's passcode_file, the group_key_file */
