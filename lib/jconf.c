@@ -5,6 +5,7 @@
  * positions, and a second parser that only has to follow a text jansson already accepted is
  * small: a recursive descent bounded by JCONF_MAX_DEPTH, one pass, O(n).
  */
+#include "grow.h"
 #include "jconf_int.h"
 
 #include <errno.h>
@@ -54,7 +55,7 @@ struct scanner {
 	int line;
 	int chars;            /* characters consumed on this line: the column of *p is chars + 1 */
 	struct jconf_doc *doc;
-	uint32_t cap;
+	size_t cap;           /* of doc->nodes */
 	char *kbuf;           /* decoded member key */
 	size_t kcap;
 	struct jconf_error *err;
@@ -109,19 +110,14 @@ static uint32_t push_node(struct scanner *sc, const json_t *v, uint32_t parent)
 	struct jconf_doc *doc = sc->doc;
 	struct jpos *n;
 
-	if (doc->nnodes == sc->cap) {
-		uint32_t ncap = sc->cap ? sc->cap * 2 : 64;
-		struct jpos *nn;
-
-		/* every value takes at least one byte of a text below 2^31 bytes */
-		if (ncap <= sc->cap || ncap > UINT32_MAX / 2 ||
-		    (nn = realloc(doc->nodes, (size_t)ncap * sizeof(*nn))) == NULL) {
-			scan_fail(sc, "out of memory");
-			return JPOS_NONE;
-		}
-		doc->nodes = nn;
-		sc->cap = ncap;
+	/* every value takes at least one byte of a text below 2^31 bytes: uint32_t indices */
+	n = doc->nnodes < UINT32_MAX / 2 ? grow(doc->nodes, doc->nnodes, &sc->cap, sizeof(*n), 64)
+					  : NULL;
+	if (n == NULL) {
+		scan_fail(sc, "out of memory");
+		return JPOS_NONE;
 	}
+	doc->nodes = n;
 	n = &doc->nodes[doc->nnodes];
 	memset(n, 0, sizeof(*n));
 	n->v = v;

@@ -2,6 +2,7 @@
 noinst_LIBRARIES += lib/libcoopnet.a
 lib_libcoopnet_a_SOURCES = \
 	lib/csum.c lib/csum.h \
+	lib/grow.c lib/grow.h \
 	lib/id.c lib/id.h \
 	lib/ctl.c lib/ctl.h lib/ctl_server.c \
 	lib/log.c lib/log.h \

@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include "vhost.h"
+#include "grow.h"
 #include "log.h"
 
 #include <arpa/inet.h>
@@ -331,7 +332,7 @@ static int snapshot(struct sync *s, struct vhost_error *err)
 	}
 	while ((de = readdir(d)) != NULL) {
 		char path[PATH_MAX];
-		struct snap sn;
+		struct snap sn, *n;
 
 		if (de->d_name[0] == '.')
 			continue;   /* ., .., and our own temporary files */
@@ -342,19 +343,14 @@ static int snapshot(struct sync *s, struct vhost_error *err)
 		if (read_file(path, &sn.text, &sn.len, &sn.mode) < 0)
 			continue;   /* not a regular readable file: not ours, leave it */
 		sn.ours = text_is_ours(sn.text, sn.len);
-		if (s->nsnaps == cap) {
-			size_t ncap = cap ? cap * 2 : 16;
-			struct snap *n = reallocarray(s->snaps, ncap, sizeof(*n));
-
-			if (n == NULL) {
-				free(sn.text);
-				closedir(d);
-				set_err(err, ENOMEM, "out of memory");
-				return -1;
-			}
-			s->snaps = n;
-			cap = ncap;
+		n = grow(s->snaps, s->nsnaps, &cap, sizeof(*n), 16);
+		if (n == NULL) {
+			free(sn.text);
+			closedir(d);
+			set_err(err, ENOMEM, "out of memory");
+			return -1;
 		}
+		s->snaps = n;
 		s->snaps[s->nsnaps++] = sn;
 	}
 	closedir(d);

@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include "vnic.h"
+#include "grow.h"
 #include "log.h"
 
 #include <arpa/inet.h>
@@ -318,21 +319,16 @@ static int parse_link(struct vnic_link *l, const struct nlmsghdr *nlh)
 
 int vnic_state_add_link(struct vnic_state *st, const struct nlmsghdr *nlh)
 {
-	struct vnic_link l;
+	struct vnic_link l, *n;
 
 	if (nlh->nlmsg_type != RTM_NEWLINK || parse_link(&l, nlh) < 0) {
 		errno = EBADMSG;
 		return -1;
 	}
-	if (st->nlinks == st->cap) {
-		size_t cap = st->cap ? st->cap * 2 : 16;
-		struct vnic_link *n = reallocarray(st->links, cap, sizeof(*n));
-
-		if (n == NULL)
-			return -1;
-		st->links = n;
-		st->cap = cap;
-	}
+	n = grow(st->links, st->nlinks, &st->cap, sizeof(*n), 16);
+	if (n == NULL)
+		return -1;
+	st->links = n;
 	st->links[st->nlinks++] = l;
 	return 0;
 }
@@ -348,7 +344,7 @@ int vnic_state_add_addr(struct vnic_state *st, const struct nlmsghdr *nlh)
 	const struct ifaddrmsg *ifa;
 	const struct nlattr *at;
 	struct vnic_link *l = NULL;
-	struct vnic_addr a;
+	struct vnic_addr a, *n;
 
 	if (nlh->nlmsg_type != RTM_NEWADDR || mnl_nlmsg_get_payload_len(nlh) < sizeof(*ifa))
 		goto bad;
@@ -371,15 +367,10 @@ int vnic_state_add_addr(struct vnic_state *st, const struct nlmsghdr *nlh)
 			l = &st->links[i];
 	if (l == NULL)
 		return 0;   /* link appeared after the link dump: next run sees it */
-	if (l->naddrs == l->addrs_cap) {
-		size_t cap = l->addrs_cap ? l->addrs_cap * 2 : 4;
-		struct vnic_addr *n = reallocarray(l->addrs, cap, sizeof(*n));
-
-		if (n == NULL)
-			return -1;
-		l->addrs = n;
-		l->addrs_cap = cap;
-	}
+	n = grow(l->addrs, l->naddrs, &l->addrs_cap, sizeof(*n), 4);
+	if (n == NULL)
+		return -1;
+	l->addrs = n;
 	l->addrs[l->naddrs++] = a;
 	return 0;
 bad:
@@ -683,15 +674,10 @@ static struct vnic_action *plan_add(struct vnic_plan *p, enum vnic_action_type t
 {
 	struct vnic_action *a;
 
-	if (p->n == p->cap) {
-		size_t cap = p->cap ? p->cap * 2 : 8;
-		struct vnic_action *n = reallocarray(p->acts, cap, sizeof(*n));
-
-		if (n == NULL)
-			return NULL;
-		p->acts = n;
-		p->cap = cap;
-	}
+	a = grow(p->acts, p->n, &p->cap, sizeof(*a), 8);
+	if (a == NULL)
+		return NULL;
+	p->acts = a;
 	a = &p->acts[p->n++];
 	memset(a, 0, sizeof(*a));
 	a->type = type;
