@@ -19,12 +19,7 @@ void vswitch_free(struct vswitch *vs)
 	free(vs->svcs);
 	free(vs->sess);
 	free(vs->held);
-	vs->vnics = NULL;
-	vs->svcs = NULL;
-	vs->sess = NULL;
-	vs->held = NULL;
-	vs->n_vnics = vs->n_svcs = vs->n_sess = vs->cap = vs->n_held = 0;
-	vs->installed = false;
+	memset(vs, 0, sizeof(*vs));
 }
 
 static void from_coop(struct vswitch_addr *out, const struct cn_coop_addr *a)

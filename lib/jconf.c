@@ -6,6 +6,7 @@
  * small: a recursive descent bounded by JCONF_MAX_DEPTH, one pass, O(n).
  */
 #include "grow.h"
+#include "hex.h"
 #include "jconf_int.h"
 
 #include <errno.h>
@@ -129,23 +130,12 @@ static uint32_t push_node(struct scanner *sc, const json_t *v, uint32_t parent)
 	return doc->nnodes++;
 }
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static int read_u4(struct scanner *sc, unsigned *out)
 {
 	unsigned u = 0;
 
 	for (int i = 0; i < 4; i++) {
-		int h = hexval(peek(sc));
+		int h = cn_hex_value(peek(sc));
 
 		if (h < 0)
 			return -1;

@@ -1,7 +1,7 @@
 # lib/: code shared by coopnet-nfq, coopnet-authd and coopnetctl. Pure where it can be.
 noinst_LIBRARIES += lib/libcoopnet.a
 lib_libcoopnet_a_SOURCES = \
-	lib/csum.c lib/csum.h \
+	lib/clock.h lib/hex.h lib/csum.c lib/csum.h \
 	lib/grow.c lib/grow.h \
 	lib/id.c lib/id.h \
 	lib/ctl.c lib/ctl.h lib/ctl_server.c \

@@ -373,9 +373,9 @@ static bool is_wanted(struct sync *s, const char *fname)
 	return false;
 }
 
-static int render_all(struct sync *s, const struct vhost_spec *v, size_t n,
-		      struct vhost_error *err)
+static int render_all(struct sync *s, const void *items, size_t n, struct vhost_error *err)
 {
+	const struct vhost_spec *v = items;
 	char buf[16384];
 
 	if ((s->wants = calloc(n ? n : 1, sizeof(*s->wants))) == NULL) {
@@ -599,51 +599,60 @@ static int sync_begin(const struct vhost_conf *conf, struct vhost_report **rep,
 	return 0;
 }
 
-int vhost_sync(const struct vhost_conf *conf, const struct vhost_spec *v, size_t n,
-	       struct vhost_report *rep, struct vhost_error *err)
+/* The wanted files are saved ones (vhost_dir_save): copied as they are, if they are ours. */
+static int copy_all(struct sync *s, const void *items, size_t n, struct vhost_error *err)
 {
-	struct sync s = { .conf = conf };
-	struct vhost_report dummy;
-	int ret = -1;
+	const struct vhost_file *f = items;
 
-	if (sync_begin(conf, &rep, &dummy, err) < 0)
-		return -1;
-	if (render_all(&s, v, n, err) == 0)
-		ret = sync_run(&s, rep, err);
-	sync_free(&s);
-	return ret;
-}
-
-int vhost_sync_files(const struct vhost_conf *conf, const struct vhost_file *f, size_t n,
-		     struct vhost_report *rep, struct vhost_error *err)
-{
-	struct sync s = { .conf = conf };
-	struct vhost_report dummy;
-	int ret = -1;
-
-	if (sync_begin(conf, &rep, &dummy, err) < 0)
-		return -1;
-	if ((s.wants = calloc(n ? n : 1, sizeof(*s.wants))) == NULL) {
+	if ((s->wants = calloc(n ? n : 1, sizeof(*s->wants))) == NULL) {
 		set_err(err, ENOMEM, "out of memory");
 		return -1;
 	}
 	for (size_t i = 0; i < n; i++) {
-		struct want *w = &s.wants[i];
+		struct want *w = &s->wants[i];
+
 		if (!text_is_ours(f[i].text, f[i].len) || (w->text = malloc(f[i].len + 1)) == NULL) {
 			set_err(err, EINVAL, "vhost: %s is not a coopnet vhost file", f[i].fname);
-			goto out;
+			return -1;
 		}
 		memcpy(w->text, f[i].text, f[i].len);
 		w->text[f[i].len] = '\0';
 		w->len = f[i].len;
 		snprintf(w->fname, sizeof(w->fname), "%s", f[i].fname);
 		snprintf(w->name, sizeof(w->name), "%s", f[i].fname);
-		s.nwants++;
+		s->nwants++;
 	}
-	ret = sync_run(&s, rep, err);
-out:
+	return 0;
+}
+
+/* One sync: fill the wanted files (rendered or copied), then make the directory hold them. */
+static int sync_with(const struct vhost_conf *conf, struct vhost_report *rep,
+		     struct vhost_error *err,
+		     int (*fill)(struct sync *, const void *, size_t, struct vhost_error *),
+		     const void *items, size_t n)
+{
+	struct sync s = { .conf = conf };
+	struct vhost_report dummy;
+	int ret = -1;
+
+	if (sync_begin(conf, &rep, &dummy, err) < 0)
+		return -1;
+	if (fill(&s, items, n, err) == 0)
+		ret = sync_run(&s, rep, err);
 	sync_free(&s);
 	return ret;
+}
+
+int vhost_sync(const struct vhost_conf *conf, const struct vhost_spec *v, size_t n,
+	       struct vhost_report *rep, struct vhost_error *err)
+{
+	return sync_with(conf, rep, err, render_all, v, n);
+}
+
+int vhost_sync_files(const struct vhost_conf *conf, const struct vhost_file *f, size_t n,
+		     struct vhost_report *rep, struct vhost_error *err)
+{
+	return sync_with(conf, rep, err, copy_all, f, n);
 }
 
 void vhost_files_free(struct vhost_file *f, size_t n)
