@@ -9,7 +9,7 @@ lib_libcoopnet_a_SOURCES = \
 	lib/packet.c lib/packet.h
 
 # JSON configuration loader (jconf.h) and its JSON Schema subset (docs/config.md).
-lib_libcoopnet_a_SOURCES += lib/jconf.c lib/jconf.h lib/jconf_int.h lib/jschema.c \
+lib_libcoopnet_a_SOURCES += lib/jconf.c lib/jconf.h lib/jconf_int.h lib/jconf_scan.c lib/jschema.c \
 	lib/jschema_int.h lib/jschema_format.c lib/jschema_validate.c
 AM_CPPFLAGS += $(JANSSON_CFLAGS)
 
