@@ -259,6 +259,8 @@ static int start_failed(size_t i)
  * pruning frees nothing). It probes at most 64 slots per insert: sized for 2 n it ran at 76%
  * load, an insert now and then found no slot, and the SP refused that REQ with Auth-RST
  * internal (counted as "overloaded"). 4 n keeps the load under 40%.
+ * Long (about 85 lines): the four timed stages of one run in order, each beside its baseline;
+ * split, the timing windows would be spread over helpers and harder to check.
  */
 static int in_process(size_t n, struct figures *f)
 {

@@ -466,6 +466,7 @@ static void run(struct load *L)
 	}
 }
 
+/* Long (about 85 lines): options, then the run's steps in order; nothing here is reused. */
 int main(int argc, char **argv)
 {
 	static struct load L;
