@@ -140,6 +140,19 @@ static void sp_event(void *ctx, const struct auth_event *ev)
 		b->events[ev->kind]++;
 }
 
+/* Hand the datagram the SS sent to the SP, and the other way round (no network). */
+static void deliver_to_sp(struct auth_sp *sp)
+{
+	B.to_sp.full = 0;
+	auth_sp_input(sp, &B.a_ss, B.to_sp.buf, B.to_sp.len);
+}
+
+static void deliver_to_ss(struct auth_ss *ss)
+{
+	B.to_ss.full = 0;
+	auth_ss_input(ss, &B.a_sp, B.to_ss.buf, B.to_ss.len);
+}
+
 static struct auth_sp *make_sp(const struct cn_replay *replay,
     int (*send)(void *, const struct cn_coop_addr *, const uint8_t *, size_t))
 {
@@ -259,7 +272,7 @@ static int start_failed(size_t i)
  * pruning frees nothing). It probes at most 64 slots per insert: sized for 2 n it ran at 76%
  * load, an insert now and then found no slot, and the SP refused that REQ with Auth-RST
  * internal (counted as "overloaded"). 4 n keeps the load under 40%.
- * Long (about 85 lines): the four timed stages of one run in order, each beside its baseline;
+ * The timed stages of one run in order, each beside its baseline;
  * split, the timing windows would be spread over helpers and harder to check.
  */
 static int in_process(size_t n, struct figures *f)
@@ -290,17 +303,14 @@ static int in_process(size_t n, struct figures *f)
 		t1 = cn_mono_ns();
 		ss_ns += t1 - t0;
 		/* REQ -> SP */
-		B.to_sp.full = 0;
-		auth_sp_input(sp, &B.a_ss, B.to_sp.buf, B.to_sp.len);
+		deliver_to_sp(sp);
 		t0 = cn_mono_ns();
 		sp_ns += t0 - t1;
 		/* REP&REQ -> SS, which sends REP */
-		B.to_ss.full = 0;
-		auth_ss_input(ss, &B.a_sp, B.to_ss.buf, B.to_ss.len);
+		deliver_to_ss(ss);
 		t1 = cn_mono_ns();
 		ss_ns += t1 - t0;
-		B.to_sp.full = 0;
-		auth_sp_input(sp, &B.a_ss, B.to_sp.buf, B.to_sp.len);
+		deliver_to_sp(sp);
 		t0 = cn_mono_ns();
 		sp_ns += t0 - t1;
 		if ((i & 1023) == 1023)
@@ -323,12 +333,9 @@ static int in_process(size_t n, struct figures *f)
 		t0 = cn_mono_ns();
 		if (auth_ss_start(ss, &req, &h) != 0)
 			return start_failed(n + i);
-		B.to_sp.full = 0;
-		auth_sp_input(sp, &B.a_ss, B.to_sp.buf, B.to_sp.len);
-		B.to_ss.full = 0;
-		auth_ss_input(ss, &B.a_sp, B.to_ss.buf, B.to_ss.len);
-		B.to_sp.full = 0;
-		auth_sp_input(sp, &B.a_ss, B.to_sp.buf, B.to_sp.len);
+		deliver_to_sp(sp);
+		deliver_to_ss(ss);
+		deliver_to_sp(sp);
 		lat[i] = cn_mono_ns() - t0;
 		if ((i & 1023) == 1023)
 			cn_replay_mem_prune(rm, cn_real_ms());
