@@ -9,7 +9,6 @@
 #include "authd.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <libgen.h>
 #include <poll.h>
 #include <signal.h>
@@ -24,13 +23,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "ctl.h"
 #include "log.h"
 #include "nfqlink.h"
 #include "provision.h"
+#include "svcnotify.h"
 #include "vswitch.h"
 
-#define AUTHD_DEFAULT_CONFIG "/etc/coopnet/authd.json"
+#define AUTHD_DEFAULT_CONFIG COOPNET_SYSCONFDIR "/authd.json"
 
 struct parent {
 	struct authd_config cfg;
@@ -44,16 +45,6 @@ struct parent {
 	bool applied;               /* a policy was applied once: running is meaningful */
 	struct vswitch vs;
 };
-
-static void usage(void)
-{
-	fprintf(stderr, "usage: coopnet-authd [-dnv] [-f config]\n"
-		"  -f FILE  configuration (default %s)\n"
-		"  -n       check the configuration, the policy and its secret files, then exit\n"
-		"  -d       stay in the foreground and log to stderr\n"
-		"  -v       verbose (debug) logging\n", AUTHD_DEFAULT_CONFIG);
-	exit(2);
-}
 
 /* Load, check and resolve the policy: NULL-free error string in buf on failure. */
 static int load_policy(const struct authd_config *cfg, struct policy *p, char *buf, size_t size)
@@ -364,40 +355,35 @@ static void check_only(const struct authd_config *cfg)
 
 int main(int argc, char **argv)
 {
+	static const struct cli_daemon_spec spec = {
+		.prog = "coopnet-authd",
+		.default_config = AUTHD_DEFAULT_CONFIG,
+		.check_help = "check the configuration, the policy and its secret files, exit",
+		.foreground_help = "stay in the foreground and log to stderr",
+	};
 	static struct parent pa;
-	const char *config = AUTHD_DEFAULT_CONFIG;
-	bool check = false, foreground = false, verbose = false;
+	struct cli_daemon_opts o;
 	struct engine_init init;
 	struct jconf_error jerr;
 	char err[1024], uname[33];
-	int sp[2], c;
+	int sp[2];
 	uid_t uid;
 	gid_t gid;
 
-	while ((c = getopt(argc, argv, "dnvf:")) != -1) {
-		switch (c) {
-		case 'd': foreground = true; break;
-		case 'n': check = true; break;
-		case 'v': verbose = true; break;
-		case 'f': config = optarg; break;
-		default: usage();
-		}
-	}
-	if (optind != argc)
-		usage();
-	log_init("coopnet-authd", LOG_TO_STDERR, verbose);
+	cli_daemon_parse(&o, &spec, argc, argv);
+	log_init("coopnet-authd", LOG_TO_STDERR, o.verbose);
 	if (cn_auth_crypto_init() < 0)
 		fatalx("libsodium cannot start");
-	if (config_load(&pa.cfg, config, &jerr) < 0) {
+	if (config_load(&pa.cfg, o.config, &jerr) < 0) {
 		fprintf(stderr, "%s\n", jconf_error_str(&jerr, err, sizeof(err)));
 		return 1;
 	}
-	if (check)
+	if (o.check)
 		check_only(&pa.cfg);
 	if (privsep_lookup_user(pa.cfg.user, &uid, &gid, uname, sizeof(uname)) < 0)
 		return 1;
 
-	init = (struct engine_init){ .cfg = &pa.cfg, .user = uname, .foreground = foreground };
+	init = (struct engine_init){ .cfg = &pa.cfg, .user = uname, .foreground = o.foreground };
 	for (size_t i = 0; i < pa.cfg.n_listen; i++) {
 		init.udp_addr[i] = pa.cfg.listen[i];
 		init.udp_fd[i] = open_udp(&pa.cfg.listen[i]);
@@ -408,10 +394,10 @@ int main(int argc, char **argv)
 	if (init.ctl_fd < 0)
 		fatal("control socket %s", pa.cfg.control_socket);
 	prepare_database(&pa.cfg, uid, gid);
-	if (!foreground) {
+	if (!o.foreground) {
 		if (daemon(0, 0) < 0)
 			fatal("daemon");
-		log_init("coopnet-authd", LOG_TO_SYSLOG, verbose);
+		log_init("coopnet-authd", LOG_TO_SYSLOG, o.verbose);
 	}
 	pa.sig_fd = block_signals();
 	if (pa.sig_fd < 0)
@@ -436,7 +422,10 @@ int main(int argc, char **argv)
 	log_info("started: engine pid %d as %s", (int)pa.engine_pid, uname);
 	if (send_policy(&pa, false) < 0)
 		pa.quit = true, pa.exit_code = 1;
+	else
+		svc_notify_ready();
 	parent_loop(&pa);
+	svc_notify_stopping();
 	if (pa.engine_pid > 0) {
 		kill(pa.engine_pid, SIGTERM);
 		waitpid(pa.engine_pid, NULL, 0);

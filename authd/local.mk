@@ -19,7 +19,7 @@ authd_coopnet_authd_SOURCES = \
 	authd/imsg.c authd/imsg.h authd/privsep.c authd/nfqlink.c authd/nfqlink.h \
 	authd/provision.c authd/provision.h authd/vswitch.c authd/vswitch_nft.c authd/vswitch.h
 authd_coopnet_authd_CFLAGS = $(AM_CFLAGS) $(SQLITE3_CFLAGS) $(SODIUM_CFLAGS)
-authd_coopnet_authd_LDADD = $(AUTHD_LIBS)
+authd_coopnet_authd_LDADD = $(AUTHD_LIBS) $(LIBSYSTEMD_LIBS)
 
 # Schema 4: migration from schema 3 with data, the status tables (db_status.c).
 check_PROGRAMS += tests/unit/test_db_status

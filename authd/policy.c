@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,8 @@
 #include <unistd.h>
 
 #include <sodium.h>
+
+#include "cfgpath.h"
 
 JCONF_SCHEMA_DECLARE(authd);
 JCONF_SCHEMA_DECLARE(policy);
@@ -159,6 +162,33 @@ static int copy_opt(char *out, size_t size, const json_t *root, const char *key,
 	return copy_bounded(out, size, s ? s : def, doc, v, what, err);
 }
 
+/* The path options, as copied (bounded) from the document: a relative one becomes relative to
+ * the configuration file's folder (lib/cfgpath.h), in place. */
+static int config_paths(struct authd_config *cfg, const struct jconf_doc *doc,
+			struct jconf_error *err)
+{
+	static const struct { const char *key; size_t off, size; } paths[] = {
+#define P(k) { #k, offsetof(struct authd_config, k), sizeof(((struct authd_config *)0)->k) }
+		P(policy), P(database), P(control_socket), P(nfq_socket),
+#undef P
+	};
+	char out[sizeof(cfg->policy)];
+
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		char *field = (char *)cfg + paths[i].off;
+
+		if (cn_path_resolve(out, paths[i].size, jconf_name(doc), field) < 0) {
+			jconf_errorf(err, doc, json_object_get(jconf_root(doc), paths[i].key),
+				     "\"%s\": %s (relative to the configuration's folder, at most "
+				     "%zu characters)", paths[i].key, strerror(errno),
+				     paths[i].size - 1);
+			return -1;
+		}
+		memcpy(field, out, strlen(out) + 1);
+	}
+	return 0;
+}
+
 static int config_from_doc(struct authd_config *cfg, const struct jconf_doc *doc,
 			   struct jconf_error *err)
 {
@@ -193,6 +223,8 @@ static int config_from_doc(struct authd_config *cfg, const struct jconf_doc *doc
 	    copy_opt(cfg->nfq_socket, sizeof(cfg->nfq_socket), root, "nfq_socket",
 		     AUTHD_DEFAULT_NFQ, doc, err) < 0 ||
 	    copy_opt(cfg->user, sizeof(cfg->user), root, "user", "", doc, err) < 0)
+		return -1;
+	if (config_paths(cfg, doc, err) < 0)
 		return -1;
 	kdf = json_string_value(json_object_get(root, "kdf"));
 	cfg->kdf = !kdf || !strcmp(kdf, "interactive") ? CN_KDF_INTERACTIVE :
@@ -879,6 +911,53 @@ static int policy_finish(struct policy *out, struct jconf_doc *doc, unsigned rol
 	return r;
 }
 
+static void file_error(struct jconf_error *err, const char *path, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* A path of the policy file, relative to its folder (lib/cfgpath.h), in place. */
+static int resolve_one(char *p, size_t size, const char *policy_file, const char *what,
+		       struct jconf_error *err)
+{
+	char out[4096];
+
+	if (cn_path_resolve(out, sizeof(out) < size ? sizeof(out) : size, policy_file, p) < 0) {
+		file_error(err, policy_file, "%s \"%s\": %s (relative to the policy's folder, at "
+			   "most %zu characters)", what, p, strerror(errno), size - 1);
+		return -1;
+	}
+	memcpy(p, out, strlen(out) + 1);
+	return 0;
+}
+
+static int policy_paths(struct policy *p, const char *path, struct jconf_error *err)
+{
+	int r = resolve_one(p->group_key_file, sizeof(p->group_key_file), path,
+			    "group_key_file", err);
+
+	for (size_t i = 0; !r && i < p->n_ss_clients; i++)
+		r = resolve_one(p->ss_clients[i].passcode_file,
+				sizeof(p->ss_clients[i].passcode_file), path, "passcode_file", err);
+	for (size_t i = 0; !r && i < p->n_sp_clients; i++)
+		r = resolve_one(p->sp_clients[i].passcode_file,
+				sizeof(p->sp_clients[i].passcode_file), path, "passcode_file", err);
+	for (size_t i = 0; !r && i < p->n_vnics; i++)
+		r = resolve_one(p->vnics[i].data_folder, sizeof(p->vnics[i].data_folder), path,
+				"data_folder", err);
+	if (!r)
+		r = resolve_one(p->apache.vhost_dir, sizeof(p->apache.vhost_dir), path,
+				"apache.vhost_dir", err);
+	if (!r)
+		r = resolve_one(p->apache.config, sizeof(p->apache.config), path,
+				"apache.config", err);
+	if (!r)
+		r = resolve_one(p->apache.log_dir, sizeof(p->apache.log_dir), path,
+				"apache.log_dir", err);
+	if (!r)
+		r = resolve_one(p->apache.binary, sizeof(p->apache.binary), path,
+				"apache.binary", err);
+	return r;
+}
+
 int policy_load_file(struct policy *out, const char *path, unsigned roles,
 		     struct jconf_error *err)
 {
@@ -891,7 +970,13 @@ int policy_load_file(struct policy *out, const char *path, unsigned roles,
 		return -1;
 	doc = jconf_load_file(path, s, err);
 	jconf_schema_free(s);
-	return policy_finish(out, doc, roles, false, err);
+	if (policy_finish(out, doc, roles, false, err) < 0)
+		return -1;
+	if (policy_paths(out, path, err) < 0) {
+		policy_free(out);
+		return -1;
+	}
+	return 0;
 }
 
 int policy_load_buffer(struct policy *out, const char *name, const char *text, size_t len,
@@ -911,8 +996,6 @@ int policy_load_buffer(struct policy *out, const char *name, const char *text, s
 
 /* --- resolving secrets (privileged parent) ---------------------------------------------- */
 
-static void file_error(struct jconf_error *err, const char *path, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
 static void file_error(struct jconf_error *err, const char *path, const char *fmt, ...)
 {
 	size_t n = strlen(path);

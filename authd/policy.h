@@ -28,8 +28,8 @@
 #include "vnic.h"
 
 #define AUTHD_DEFAULT_PORT 7447
-#define AUTHD_DEFAULT_POLICY "/etc/coopnet/policy.json"
-#define AUTHD_DEFAULT_DB "/var/lib/coopnet/authd.db"
+#define AUTHD_DEFAULT_POLICY COOPNET_SYSCONFDIR "/policy.json"
+#define AUTHD_DEFAULT_DB COOPNET_STATEDIR "/authd.db"
 #define AUTHD_DEFAULT_CTL COOPNET_RUNDIR "/authd.sock"
 #define AUTHD_DEFAULT_NFQ COOPNET_RUNDIR "/nfq.sock"
 

@@ -8,7 +8,8 @@ int cmd_help(int argc, char **argv, const struct cli_opts *opts)
 	(void)argc;
 	(void)argv;
 	printf("usage: coopnetctl [--json] [--socket PATH] [--nfq-socket PATH] [--timeout MS] "
-	       "COMMAND [ARGS]\n\n"
+	       "COMMAND [ARGS]\n"
+	       "       coopnetctl --version\n\n"
 	       "  --json        print the daemon's reply as JSON\n"
 	       "  --socket      coopnet-authd's control socket (now %s)\n"
 	       "  --nfq-socket  coopnet-nfq's control socket (now %s)\n"

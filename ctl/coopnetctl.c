@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "coopnetctl.h"
 
 const struct cli_command cli_commands[] = {
@@ -56,6 +57,7 @@ int main(int argc, char **argv)
 		{ "nfq-socket", required_argument, NULL, 'q' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cli_opts opts = {
@@ -67,7 +69,7 @@ int main(int argc, char **argv)
 	int c;
 
 	/* "+": stop at the command name, so a command's own options stay its own */
-	while ((c = getopt_long(argc, argv, "+js:q:t:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+js:q:t:hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
 			opts.json = true;
@@ -84,6 +86,9 @@ int main(int argc, char **argv)
 			break;
 		case 'h':
 			return cmd_help(0, NULL, &opts);
+		case 'V':
+			cli_print_version("coopnetctl");
+			return CLI_EXIT_OK;
 		default:
 			fprintf(stderr, "coopnetctl: try 'coopnetctl help'\n");
 			return CLI_EXIT_USAGE;

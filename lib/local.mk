@@ -6,6 +6,7 @@ lib_libcoopnet_a_SOURCES = \
 	lib/id.c lib/id.h \
 	lib/ctl.c lib/ctl.h lib/ctl_server.c \
 	lib/log.c lib/log.h \
+	lib/cli.c lib/cli.h lib/cfgpath.c lib/cfgpath.h lib/svcnotify.c lib/svcnotify.h \
 	lib/packet.c lib/packet.h
 
 # JSON configuration loader (jconf.h) and its JSON Schema subset (docs/config.md).

@@ -21,7 +21,7 @@ nfq_coopnet_nfq_SOURCES = \
 nfq_coopnet_nfq_CFLAGS = $(AM_CFLAGS) $(PTHREAD_CFLAGS) $(LIBNFQ_CFLAGS) $(LIBMNL_CFLAGS) \
 	$(LIBNFTNL_CFLAGS)
 nfq_coopnet_nfq_LDADD = nfq/libnfqcore.a lib/libcoopnet.a $(LIBNFQ_LIBS) $(LIBMNL_LIBS) \
-	$(LIBNFTNL_LIBS) $(JANSSON_LIBS) $(PTHREAD_LIBS)
+	$(LIBNFTNL_LIBS) $(JANSSON_LIBS) $(PTHREAD_LIBS) $(LIBSYSTEMD_LIBS)
 
 
 # Unit tests of the pure parts.
@@ -45,7 +45,7 @@ tests_unit_test_nfq_table_LDADD = nfq/libnfqcore.a $(TEST_LIBS) $(JANSSON_LIBS)
 
 dist_doc_DATA += docs/nfq.md docs/performance.md
 nftrulesdir = $(datadir)/coopnet/nft-rules
-dist_nftrules_DATA = nft-rules/supervisor.nft nft-rules/provider.nft \
+dist_nftrules_SCRIPTS = nft-rules/supervisor.nft nft-rules/provider.nft \
 	nft-rules/supervisor-kernel.nft nft-rules/provider-kernel.nft
 EXTRA_DIST += bench/throughput.sh tests/netns/nfq-queue.test tests/netns/nfq-kernel.test tests/netns/nfq-payload.test tests/netns/nfq-failopen.test \
 	tests/netns/nfq-dataplane.sh tests/netns/nfq-lib.sh tests/netns/nfqctl.py \
@@ -73,7 +73,7 @@ tests_unit_test_nfq_control_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/nfq \
 tests_unit_test_nfq_control_CFLAGS = $(TEST_CFLAGS) $(PTHREAD_CFLAGS) $(LIBNFQ_CFLAGS) \
 	$(LIBMNL_CFLAGS) $(LIBNFTNL_CFLAGS) -Wno-missing-prototypes
 tests_unit_test_nfq_control_LDADD = nfq/libnfqcore.a $(TEST_LIBS) $(LIBNFQ_LIBS) \
-	$(LIBMNL_LIBS) $(LIBNFTNL_LIBS) $(JANSSON_LIBS) $(PTHREAD_LIBS)
+	$(LIBMNL_LIBS) $(LIBNFTNL_LIBS) $(JANSSON_LIBS) $(PTHREAD_LIBS) $(LIBSYSTEMD_LIBS)
 # Kernel mode below the integration tests (key bytes, set sync, service copy; the kernel as
 # root in a private network namespace).
 check_PROGRAMS += tests/unit/test_nfq_kmode

@@ -4,7 +4,6 @@
  * of queued segments (docs/nfq.md).
  */
 #include <errno.h>
-#include <getopt.h>
 #include <libgen.h>
 #include <poll.h>
 #include <signal.h>
@@ -16,20 +15,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "ctl.h"
 #include "log.h"
 #include "nfqd.h"
 #include "nftbatch.h"
-
-static void usage(void)
-{
-	fprintf(stderr, "usage: coopnet-nfq [-n] [-v] --config FILE\n"
-		"  -c, --config FILE  JSON configuration (schemas/nfq.schema.json)\n"
-		"  -n, --check        check the configuration, print errors as "
-		"FILE:LINE:COLUMN: message, exit\n"
-		"  -v, --verbose      debug logging\n");
-	exit(2);
-}
+#include "svcnotify.h"
 
 static int load_config(struct nfqd *d, struct nfq_config *out, char *msg, size_t msglen)
 {
@@ -305,41 +296,27 @@ static void run(struct nfqd *d, int sfd)
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"check", no_argument, NULL, 'n'},
-		{"verbose", no_argument, NULL, 'v'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	static const struct cli_daemon_spec spec = {
+		.prog = "coopnet-nfq",
+		.default_config = COOPNET_SYSCONFDIR "/nfq.json",
+		.check_help = "check the configuration (errors as FILE:LINE:COLUMN: message), exit",
+		.foreground_help = "accepted for symmetry: coopnet-nfq never detaches",
 	};
+	struct cli_daemon_opts o;
 	struct jconf_error err;
 	struct nfqd d;
-	bool check = false, verbose = false;
+	bool verbose;
 	char msg[1024];
 	sigset_t mask;
-	int c, sfd = -1;
+	int sfd = -1;
 
 	memset(&d, 0, sizeof(d));
 	ctl_server_init(&d.ctl);
 	d.nft_ev_fd = -1;
 	d.sh.event_fd = -1;
-	while ((c = getopt_long(argc, argv, "c:nvh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'c':
-			d.config_path = optarg;
-			break;
-		case 'n':
-			check = true;
-			break;
-		case 'v':
-			verbose = true;
-			break;
-		default:
-			usage();
-		}
-	}
-	if (!d.config_path || optind != argc)
-		usage();
+	cli_daemon_parse(&o, &spec, argc, argv);
+	d.config_path = o.config;
+	verbose = o.verbose;
 	log_init("coopnet-nfq", LOG_TO_STDERR, verbose);
 
 	memset(&err, 0, sizeof(err));
@@ -351,7 +328,7 @@ int main(int argc, char **argv)
 		jconf_schema_free(d.schema);
 		return 1;
 	}
-	if (check) {
+	if (o.check) {
 		printf("%s: ok (%s, %s mode, %zu sessions)\n", d.config_path,
 		       nfq_role_name(d.cfg.role), nfq_mode_name(d.cfg.mode), d.cfg.sessions.n);
 		nfq_config_clear(&d.cfg);
@@ -367,7 +344,9 @@ int main(int argc, char **argv)
 		teardown(&d);
 		return 1;
 	}
+	svc_notify_ready();
 	run(&d, sfd);
+	svc_notify_stopping();
 	teardown(&d);
 	close(sfd);
 	return 0;

@@ -10,16 +10,18 @@ fi
 
 # build
 PKGS_BUILD="build-essential autoconf automake libtool pkg-config
- libnetfilter-queue-dev libnfnetlink-dev libmnl-dev libnftnl-dev
- libjansson-dev libsqlite3-dev libsodium-dev libcmocka-dev"
+ libnetfilter-queue-dev libmnl-dev libnftnl-dev
+ libjansson-dev libsqlite3-dev libsodium-dev libcmocka-dev scdoc libsystemd-dev"
 # tests: real kernel parts and real peers
 PKGS_TEST="iproute2 nftables iptables procps psmisc python3 python3-scapy tcpdump
- iperf3 sqlite3 apache2 curl hping3"
+ iperf3 sqlite3 apache2 curl hping3 bash-completion mandoc man-db"
 # fuzzing, sanitizers, profiling, benchmarks
 PKGS_DEV="clang libclang-rt-14-dev valgrind sockperf wrk"
+# the Debian package (scripts/deb-check.sh)
+PKGS_DEB="debhelper dh-autoreconf lintian fakeroot dpkg-dev systemd"
 
 missing=()
-for p in $PKGS_BUILD $PKGS_TEST $PKGS_DEV; do
+for p in $PKGS_BUILD $PKGS_TEST $PKGS_DEV $PKGS_DEB; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
 		missing+=("$p")
 	fi

@@ -97,6 +97,18 @@ if [ "$run_unit" = 1 ] && [ "${COOPNET_SKIP_FUZZ:-0}" != 1 ]; then
 	rm -rf "$fuzz_dir"
 fi
 
+if [ "$run_unit" = 1 ] && [ "${COOPNET_SKIP_DEB:-0}" != 1 ]; then
+	section "Debian package (build, lintian, unpack, check what it installs)"
+	# scripts/deb-check.sh: dpkg-buildpackage from make dist's tarball, lintian, dpkg -x into a
+	# scratch root, -n on the installed examples, man -l, systemd-analyze verify (~4 min)
+	if scripts/deb-check.sh > "$top/deb.log" 2>&1; then
+		grep -E '^(ok - dpkg|ok - lintian|# package)' "$top/deb.log"
+	else
+		grep -E '^not ok|^#   ' "$top/deb.log" | head -n 40; tail -n 5 "$top/deb.log"
+		failures+=("deb")
+	fi
+fi
+
 if [ "$run_integration" = 1 ]; then
 	section "integration tests (network namespaces)"
 	if ! tests/netns/run.sh "$@"; then

@@ -126,7 +126,7 @@ tests_netns_vnic_tool_SOURCES = tests/netns/vnic-tool.c
 tests_netns_vnic_tool_LDADD = lib/libcoopnet.a $(LIBMNL_LIBS)
 EXTRA_DIST += tests/netns/vnic.test
 # end-to-end overlay with vNICs (examples/ configs), also used by scripts/demo.sh
-EXTRA_DIST += tests/netns/vnic-e2e.test tests/netns/vnic-e2e-kernel.test tests/netns/ss-bridged.test tests/netns/overlay-lib.sh tests/netns/urgdump.py \
+EXTRA_DIST += tests/netns/vnic-e2e.test tests/netns/vnic-e2e-kernel.test tests/netns/vnic-e2e-queue.test tests/netns/ss-bridged.test tests/netns/overlay-lib.sh tests/netns/urgdump.py \
 	examples scripts/demo.sh
 
 # lib/ctl: paged replies and the session object
@@ -135,6 +135,13 @@ TESTS += tests/unit/test_ctl
 tests_unit_test_ctl_SOURCES = tests/unit/test_ctl.c
 tests_unit_test_ctl_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_ctl_LDADD = $(TEST_LIBS) $(JANSSON_LIBS)
+EXTRA_DIST += tests/unit/no-cmocka.h
+
+# the command line of the three programs and coopnetctl's bash completion
+TESTS += tests/cli.test
+EXTRA_DIST += tests/cli.test
+bashcompletiondir = $(datadir)/bash-completion/completions
+dist_bashcompletion_DATA = contrib/bash-completion/coopnetctl
 # lib/ctl_server.c and ctl_recv's errno contract, over real sockets
 check_PROGRAMS += tests/unit/test_ctl_server
 TESTS += tests/unit/test_ctl_server

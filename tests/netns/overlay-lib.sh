@@ -99,23 +99,29 @@ ov_topology() {
 	done
 }
 
-# OV_NFQ_MODE=kernel: the SPs' coopnet-nfq in kernel mode (the kernel writes and checks the ID
-# from the worker's nft maps) instead of the examples' queue mode; OV_SS_NFQ_MODE the same for
-# the SS.
+# The examples run coopnet-nfq in kernel mode (the kernel writes and checks the ID from the
+# worker's nft maps). OV_NFQ_MODE=queue|kernel sets the SPs' mode, OV_SS_NFQ_MODE the SS's.
 ov_install() {
 	"$OV_TOP/examples/install.sh" "$OV_RUN" || return 1
 	local h
 	if [ -n "${OV_NFQ_MODE:-}" ]; then
 		for h in sp1 sp2; do
-			sed -i "s/\"mode\": \"queue\"/\"mode\": \"$OV_NFQ_MODE\"/" "$OV_RUN/$h/nfq.json" || return 1
+			sed -i "s/\"mode\": \"[a-z]*\"/\"mode\": \"$OV_NFQ_MODE\"/" "$OV_RUN/$h/nfq.json" || return 1
 		done
 	fi
 	if [ -n "${OV_SS_BRIDGED:-}" ]; then
 		sed -i 's/"listen": \["198.18.2.1"\]/"listen": ["198.18.1.250"]/' "$OV_RUN/ss/authd.json" || return 1
 	fi
 	if [ -n "${OV_SS_NFQ_MODE:-}" ]; then
-		sed -i "s/\"mode\": \"queue\"/\"mode\": \"$OV_SS_NFQ_MODE\"/" "$OV_RUN/ss/nfq.json" || return 1
+		sed -i "s/\"mode\": \"[a-z]*\"/\"mode\": \"$OV_SS_NFQ_MODE\"/" "$OV_RUN/ss/nfq.json" || return 1
 	fi
+}
+
+# ov_nfq_mode HOST: the mode of HOST's installed nfq.json (queue when it names none)
+ov_nfq_mode() {
+	local m
+	m=$(sed -n 's/.*"mode": *"\([a-z]*\)".*/\1/p' "$OV_RUN/$1/nfq.json" | head -n 1)
+	echo "${m:-queue}"
 }
 
 # Apache daemonizes (coopnet-authd starts it with its graceful reload): stop it by its pid file.
@@ -148,7 +154,7 @@ ov_start_sp() { # HOST [nonfq]
 	local host=$1
 	if [ "${2:-}" != nonfq ]; then
 		# kernel mode has its own rule file (no marking chain: docs/nfq.md, "Rules")
-		if [ "${OV_NFQ_MODE:-queue}" = kernel ]; then
+		if [ "$(ov_nfq_mode "$host")" = kernel ]; then
 			ov_start_nfq "$host" provider-kernel.nft || return 1
 		else
 			ov_start_nfq "$host" provider.nft || return 1
@@ -162,7 +168,7 @@ ov_start_header() {
 }
 
 ov_start_ss() {
-	if [ "${OV_SS_NFQ_MODE:-queue}" = kernel ]; then
+	if [ "$(ov_nfq_mode ss)" = kernel ]; then
 		ov_start_nfq ss supervisor-kernel.nft || return 1
 	else
 		ov_start_nfq ss supervisor.nft || return 1

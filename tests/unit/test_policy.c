@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -186,6 +187,70 @@ static void test_resolve_and_resolved_form(void **state)
 	json_decref(j);
 	policy_free(&p);
 	unlink(secret);
+}
+
+static void put_file(const char *dir, const char *name, const char *text, mode_t mode)
+{
+	char path[600];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	assert_int_equal(fputs(text, f) >= 0, 1);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(chmod(path, mode), 0);
+}
+
+/* Relative paths in the configuration and the policy are relative to the file's folder, so a
+ * daemon that left its working directory for "/" (daemon()) still finds them. */
+static void test_relative_paths(void **state)
+{
+	char dir[] = "/tmp/test_policy_rel.XXXXXX", real[PATH_MAX], want[PATH_MAX + 64], old[PATH_MAX];
+	struct authd_config c;
+	struct jconf_error e;
+	struct policy p;
+
+	(void)state;
+	assert_int_equal(cn_auth_crypto_init(), 0);
+	assert_non_null(mkdtemp(dir));
+	assert_non_null(realpath(dir, real));
+	assert_non_null(getcwd(old, sizeof(old)));
+	assert_int_equal(mkdir(strcat(strcpy(want, dir), "/etc"), 0700), 0);
+	put_file(dir, "etc/authd.json", "{\"roles\": [\"provider\"], \"listen\": [\"198.18.2.2\"], "
+		 "\"policy\": \"policy.json\", \"database\": \"../db/authd.db\", "
+		 "\"control_socket\": \"/run/x.sock\", \"nfq_socket\": \"\"}\n", 0644);
+	put_file(dir, "etc/policy.json", "{\"provider\": {\"vnics\": [{\"name\": \"v\", "
+		 "\"address\": \"198.19.0.10/24\", \"data_folder\": \"www\", \"services\": "
+		 "[{\"name\": \"http\", \"port\": 80}]}], \"clients\": [{\"name\": \"c\", "
+		 "\"address\": \"198.18.1.2\", \"services\": [\"http\"], "
+		 "\"passcode_file\": \"secrets/c.pass\"}]}}\n", 0644);
+	snprintf(want, sizeof(want), "%s/etc/secrets", dir);
+	assert_int_equal(mkdir(want, 0700), 0);
+	put_file(dir, "etc/secrets/c.pass", "open sesame\n", 0600);
+
+	/* the configuration named by a relative path, as "coopnet-authd -c authd.json" */
+	assert_int_equal(chdir(dir), 0);
+	assert_int_equal(config_load(&c, "etc/authd.json", &e), 0);
+	assert_int_equal(chdir("/"), 0);
+	snprintf(want, sizeof(want), "%s/etc/policy.json", real);
+	assert_string_equal(c.policy, want);
+	snprintf(want, sizeof(want), "%s/etc/../db/authd.db", real);
+	assert_string_equal(c.database, want);
+	assert_string_equal(c.control_socket, "/run/x.sock");   /* absolute: as written */
+	assert_string_equal(c.nfq_socket, "");                  /* "": no data plane */
+
+	/* the policy's files are relative to the policy's folder */
+	if (policy_load_file(&p, c.policy, ROLE_PROVIDER, &e) < 0)
+		fail_msg("%s: %s", e.file, e.msg);
+	snprintf(want, sizeof(want), "%s/etc/www", real);
+	assert_string_equal(p.vnics[0].data_folder, want);
+	assert_int_equal(policy_resolve(&p, CN_KDF_MIN, &e), 0);
+	policy_free(&p);
+
+	assert_int_equal(chdir(old), 0);
+	snprintf(want, sizeof(want), "rm -rf '%s'", dir);
+	assert_int_equal(system(want), 0);
 }
 
 /* Health checks and weight of a vNIC service: defaults, explicit values, errors with their
@@ -370,6 +435,7 @@ int main(void)
 		cmocka_unit_test(test_semantic_errors),
 		cmocka_unit_test(test_own_bounds),
 		cmocka_unit_test(test_resolve_and_resolved_form),
+		cmocka_unit_test(test_relative_paths),
 		cmocka_unit_test(test_health),
 		cmocka_unit_test(test_lookups),
 	};
