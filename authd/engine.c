@@ -89,6 +89,7 @@ int engine_session_store(struct engine *e, const struct db_session *s)
 	e->counters[CNT_SESSIONS_ADDED]++;
 	nfq_request(e, json_pack("{s:s, s:[o]}", "cmd", "session-add", "sessions",
 				 cn_session_to_json(&s->s)));
+	relaylink_session(e, s, true);
 	return 0;
 }
 
@@ -132,6 +133,7 @@ int engine_session_drop(struct engine *e, const struct db_session *s, int counte
 		 counter == CNT_SESSIONS_PEER_REVOKED ? "revoked by the peer" : "revoked");
 	nfq_request(e, json_pack("{s:s, s:[o]}", "cmd", "session-del", "sessions",
 				 session_key_json(&s->s)));
+	relaylink_session(e, s, false);
 	if (tell_peer)
 		engine_revoke_peer(e, s);
 	return 0;
@@ -282,8 +284,10 @@ static void apply_policy(void *ctx, const json_t *msg)
 	if (engine_apps_setup(e) < 0)
 		fatalx("cannot set up the state machines");
 	profile_ok = profile_to_db(e, why, sizeof(why)) == 0;
-	if (reload)
+	if (reload) {
 		revoked = engine_revoke_disallowed(e, &old);
+		relaylink_sync(e);   /* a service may have become confidential or plain */
+	}
 	policy_free(&old);
 	if (!profile_ok) {
 		/* Authentication runs on the policy in memory; the database's vnics, services and
@@ -424,6 +428,7 @@ static void housekeeping(struct engine *e)
 		return;
 	engine_expire(e);
 	engine_start_entries(e);
+	relaylink_tick(e);
 }
 
 void engine_step(struct engine *e, int max_wait_ms)
@@ -488,6 +493,7 @@ static void init_state(struct engine *e, const struct engine_init *init)
 	memcpy(e->udp_addr, init->udp_addr, sizeof(e->udp_addr));
 	if (engine_ctl_open(e, init->ctl_fd) < 0) /* it owns the listening socket now */
 		fatal("control socket: epoll");
+	e->relay_fd = -1;
 	e->started = (int64_t)(engine_wall_ms() / 1000);
 }
 
@@ -507,6 +513,7 @@ void engine_close(struct engine *e)
 	engine_flush(e);
 	engine_turn_free(e);
 	engine_apps_free(e);
+	relaylink_close(e);
 	ctl_server_close(&e->ctl);
 	db_close(e->db);
 	e->db = NULL;

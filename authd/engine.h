@@ -74,6 +74,8 @@ struct engine {
 	struct engine_turn *turn;    /* engine_turn.c; NULL until the first batched turn */
 	bool batching;               /* inside the batched part of engine_step */
 	enum { TX_NONE, TX_OPEN, TX_FAILED } tx;
+	int relay_fd;                /* relaylink.c: coopnet-relay's key socket, -1 */
+	bool relay_warned;
 };
 
 uint64_t engine_now_ms(void);
@@ -122,6 +124,12 @@ void engine_revoke_peer(struct engine *e, const struct db_session *s);
 /* engine_revoke.c: create e->rv, the revocation state machine of a supervisor or provider. */
 int engine_revoke_setup(struct engine *e);
 void engine_nfq_sync(struct engine *e);
+
+/* relaylink.c: keys of confidential services to coopnet-relay (authd.json relay_socket) */
+void relaylink_session(struct engine *e, const struct db_session *s, bool add);
+void relaylink_sync(struct engine *e);
+void relaylink_tick(struct engine *e);   /* (re)connect, then a full sync */
+void relaylink_close(struct engine *e);
 void engine_expire(struct engine *e);
 /* Revoke the sessions the current policy no longer allows; returns how many. */
 int engine_revoke_disallowed(struct engine *e, const struct policy *old);

@@ -69,11 +69,13 @@ static json_t *cmd_status(void *ctx, size_t conn, const json_t *req)
 			 "policy_loaded", e->have_policy);
 }
 
-static json_t *session_json(const struct db_session *s)
+static json_t *session_json(const struct engine *e, const struct db_session *s)
 {
 	json_t *o = cn_session_to_json(&s->s);
 
 	if (o) {
+		json_object_set_new(o, "confidential",
+				    json_boolean(policy_confidential(&e->pol, s->service_name)));
 		json_object_set_new(o, "role", json_string(db_role_name(s->role)));
 		json_object_set_new(o, "service_name", json_string(s->service_name));
 		json_object_set_new(o, "client_name", json_string(s->client_name));
@@ -84,9 +86,16 @@ static json_t *session_json(const struct db_session *s)
 	return o;
 }
 
+struct list_arg {
+	const struct engine *e;
+	json_t *a;
+};
+
 static int list_cb(const struct db_session *s, void *arg)
 {
-	json_array_append_new(arg, session_json(s));
+	struct list_arg *la = arg;
+
+	json_array_append_new(la->a, session_json(la->e, s));
 	return 0;
 }
 
@@ -95,9 +104,10 @@ static json_t *cmd_sessions(void *ctx, size_t conn, const json_t *req)
 {
 	struct engine *e = ctx;
 	json_t *a = json_array(), *r;
+	struct list_arg la = { .e = e, .a = a };
 
 	(void)conn;
-	if (!a || db_session_foreach(e->db, 0, list_cb, a) < 0) {
+	if (!a || db_session_foreach(e->db, 0, list_cb, &la) < 0) {
 		json_decref(a);
 		return ctl_reply_error("database: %s", db_error(e->db));
 	}

@@ -16,7 +16,7 @@ authd_coopnet_authd_SOURCES = \
 	authd/authd.c authd/authd.h \
 	authd/engine.c authd/engine.h authd/engine_auth.c authd/engine_ctl.c authd/engine_turn.c \
 	authd/coop_app.h authd/engine_dispatch.c authd/engine_revoke.c authd/engine_start.c \
-	authd/imsg.c authd/imsg.h authd/privsep.c authd/nfqlink.c authd/nfqlink.h \
+	authd/imsg.c authd/imsg.h authd/privsep.c authd/nfqlink.c authd/nfqlink.h authd/relaylink.c \
 	authd/provision.c authd/provision.h authd/vswitch.c authd/vswitch_nft.c authd/vswitch.h
 authd_coopnet_authd_CFLAGS = $(AM_CFLAGS) $(SQLITE3_CFLAGS) $(SODIUM_CFLAGS)
 authd_coopnet_authd_LDADD = $(AUTHD_LIBS) $(LIBSYSTEMD_LIBS)
@@ -56,7 +56,7 @@ check_PROGRAMS += tests/unit/test_engine
 TESTS += tests/unit/test_engine
 ENGINE_SOURCES = authd/engine.c authd/engine_auth.c authd/engine_ctl.c authd/engine_turn.c \
 	authd/engine_dispatch.c authd/engine_revoke.c authd/engine_start.c authd/nfqlink.c \
-	authd/imsg.c authd/privsep.c
+	authd/imsg.c authd/privsep.c authd/relaylink.c
 tests_unit_test_engine_SOURCES = tests/unit/test_engine.c $(ENGINE_SOURCES)
 tests_unit_test_engine_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(SQLITE3_CFLAGS) \
 	$(SODIUM_CFLAGS) $(PTHREAD_CFLAGS) -I$(top_srcdir)/authd

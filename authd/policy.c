@@ -222,6 +222,8 @@ static int config_from_doc(struct authd_config *cfg, const struct jconf_doc *doc
 		     AUTHD_DEFAULT_CTL, doc, err) < 0 ||
 	    copy_opt(cfg->nfq_socket, sizeof(cfg->nfq_socket), root, "nfq_socket",
 		     AUTHD_DEFAULT_NFQ, doc, err) < 0 ||
+	    copy_opt(cfg->relay_socket, sizeof(cfg->relay_socket), root, "relay_socket", "",
+		     doc, err) < 0 ||
 	    copy_opt(cfg->user, sizeof(cfg->user), root, "user", "", doc, err) < 0)
 		return -1;
 	if (config_paths(cfg, doc, err) < 0)
@@ -469,6 +471,7 @@ static int parse_ss_services(struct policy *p, struct pctx *c, const json_t *arr
 		if (parse_name(s->name, sizeof(s->name), c->doc, json_object_get(v, "name"), c->err) < 0 ||
 		    parse_addr(&s->addr, c->doc, json_object_get(v, "address"), get_port(v, 0), c->err) < 0)
 			return -1;
+		s->confidential = json_is_true(json_object_get(v, "confidential"));
 		if (policy_service_by_name(p, s->name) || policy_service_by_addr(p, &s->addr)) {
 			jconf_errorf(c->err, c->doc, v, "service \"%s\": its name or its address "
 				     "and port are used twice", s->name);
@@ -611,6 +614,7 @@ static int parse_vnic_services(struct pol_vnic *vn, struct pctx *c, const json_t
 			return -1;
 		s->port = get_port(v, 0);
 		s->apache = json_is_true(json_object_get(v, "apache"));
+		s->confidential = json_is_true(json_object_get(v, "confidential"));
 		vn->n_services++;
 		if (policy_parse_health(s, c->doc, v, c->err) < 0)
 			return -1;
@@ -1185,9 +1189,10 @@ static json_t *supervisor_json(const struct policy *p)
 		json_array_append_new(h, json_pack("{s:o, s:i}", "address", addr_json(&p->headers[i]),
 						   "port", p->headers[i].port));
 	for (size_t i = 0; i < p->n_services; i++)
-		json_array_append_new(s, json_pack("{s:s, s:o, s:i}", "name", p->services[i].name,
+		json_array_append_new(s, json_pack("{s:s, s:o, s:i, s:b}", "name", p->services[i].name,
 						   "address", addr_json(&p->services[i].addr),
-						   "port", p->services[i].addr.port));
+						   "port", p->services[i].addr.port, "confidential",
+						   p->services[i].confidential));
 	for (size_t i = 0; i < p->n_start; i++)
 		json_array_append_new(st, json_pack("{s:s, s:o}", "service", p->start[i].service,
 						    "client", addr_json(&p->start[i].client)));
@@ -1225,12 +1230,14 @@ static json_t *provider_json(const struct policy *p)
 		const struct pol_vnic *vn = &p->vnics[i];
 		json_t *s = json_array();
 		for (size_t k = 0; k < vn->n_services; k++)
-			json_array_append_new(s, json_pack("{s:s, s:i, s:b, s:i, s:o}", "name",
+			json_array_append_new(s, json_pack("{s:s, s:i, s:b, s:i, s:o, s:b}", "name",
 							   vn->services[k].name, "port",
 							   vn->services[k].port, "apache",
 							   vn->services[k].apache, "weight",
 							   vn->services[k].weight, "health",
-							   policy_health_json(&vn->services[k])));
+							   policy_health_json(&vn->services[k]),
+							   "confidential",
+							   vn->services[k].confidential));
 		json_t *o = json_pack("{s:s, s:o, s:o}", "name", vn->name, "address",
 				      vnic_addr_json(vn, 0), "services", s);
 		if (o && vn->data_folder[0])
@@ -1335,6 +1342,19 @@ const struct pol_client *policy_client_for(const struct pol_client *c, size_t n,
 		if (pol_prefix_contains(&c[i].prefix, addr) && policy_client_allows(&c[i], service))
 			return &c[i];
 	return NULL;
+}
+
+bool policy_confidential(const struct policy *p, const char *service)
+{
+	const struct pol_service *s = policy_service_by_name(p, service);
+
+	if (s)
+		return s->confidential;
+	for (size_t i = 0; i < p->n_vnics; i++)
+		for (size_t k = 0; k < p->vnics[i].n_services; k++)
+			if (!strcmp(p->vnics[i].services[k].name, service))
+				return p->vnics[i].services[k].confidential;
+	return false;
 }
 
 const struct pol_service *policy_service_by_name(const struct policy *p, const char *name)

@@ -44,6 +44,7 @@ struct authd_config {
 	char database[4096];
 	char control_socket[108];
 	char nfq_socket[108];            /* "" : no data plane */
+	char relay_socket[108];          /* coopnet-relay's key socket; "" : none */
 	char user[33];                   /* "" : coopnet if it exists, else nobody */
 	enum cn_kdf_cost kdf;
 	struct auth_timing_cfg {
@@ -77,6 +78,7 @@ struct pol_client {
 struct pol_service {                     /* supervisor: a service of the overlay */
 	char name[CN_COOP_SERVICE_LEN];
 	struct cn_coop_addr addr;        /* port set */
+	bool confidential;               /* TLS between SS and SP (docs/security.md) */
 };
 
 struct pol_start {
@@ -94,6 +96,7 @@ struct pol_vservice {
 	char name[CN_COOP_SERVICE_LEN];
 	uint16_t port;
 	bool apache;                     /* Apache serves the data folder on this port */
+	bool confidential;               /* TLS between SS and SP (docs/security.md) */
 	uint16_t weight;                 /* capacity weight in info_vNIC (POL_DEFAULT_WEIGHT) */
 	struct health_cfg health;        /* check CN_CHECK_NONE: no check; defaults filled */
 };
@@ -192,6 +195,9 @@ const struct pol_client *policy_client_for(const struct pol_client *c, size_t n,
 const uint8_t *policy_client_key(const struct pol_client *c, const char *service);
 bool policy_client_allows(const struct pol_client *c, const char *service);
 bool pol_prefix_contains(const struct pol_prefix *p, const struct cn_coop_addr *a);
+/* Is the service of this name marked confidential (supervisor.services or a vNIC's
+ * services)? false for an unknown name. */
+bool policy_confidential(const struct policy *p, const char *service);
 const struct pol_service *policy_service_by_name(const struct policy *p, const char *name);
 const struct pol_service *policy_service_by_addr(const struct policy *p,
 						 const struct cn_coop_addr *addr);

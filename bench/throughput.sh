@@ -10,6 +10,11 @@
 #   vxlan   the ss-sp hop through a VXLAN tunnel (the usual way to build an overlay)
 #   queue   coopnet-nfq queue mode: the SS worker writes the ID, the SP worker checks it
 #   kernel  coopnet-nfq kernel mode: nft maps written by the workers, the kernel does the work
+#   queue-relayon  queue mode with coopnet-relay running on both hops for ANOTHER service
+#           (relay rules loaded, the SS's worker on forward+input+output): the plain overlay
+#           path with the confidential feature enabled elsewhere
+#   confidential   queue mode + coopnet-relay: TLS 1.3 between ss and sp (docs/relay.md), keys
+#           pushed to the relays' key sockets as coopnet-authd's engine does
 #   accept-all (extra, after the RESULT lines the issue specifies): queue mode's ceiling here,
 #           every overlay segment queued at both hops to workers that accept it unchanged
 #           (coopnet-nfq as a supervisor without sessions, no SYN held, batched verdicts)
@@ -25,11 +30,13 @@ ROUNDS=${2:-3}
 LAT_SECS=${LAT_SECS:-2}
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 NFQ=${COOPNET_NFQ:-$TOP/nfq/coopnet-nfq}
+RELAY=${COOPNET_RELAY:-$TOP/relay/coopnet-relay}
 # shellcheck source=/dev/null
 . "${NB_LIB:-$TOP/tests/netns/lib.sh}"
 nb_require_root
 nb_require_cmd iperf3 sockperf nft python3
 [ -x "$NFQ" ] || nb__die "$NFQ not built"
+[ -x "$RELAY" ] || nb__die "$RELAY not built"
 
 C4=198.18.1.2 S4=198.18.2.2 V4=198.18.9.2
 nb_host cl
@@ -81,8 +88,11 @@ workers_cfg() { # MODE ROLE FILE
 JSON
 		return
 	fi
+	local hooks='"forward"'
+	[ "$2" = supervisor ] || hooks='"input", "output"'
+	[ "$2" != supervisor ] || [ -z "${SS_LOCAL_HOOKS:-}" ] || hooks='"forward", "input", "output"'
 	cat >"$3" <<JSON
-{"role": "$2", "mode": "$1", "queue": {"num": 0, "count": 2},
+{"role": "$2", "mode": "$1", "queue": {"num": 0, "count": 2}, "queue_rule": {"hooks": [$hooks]},
  "services": [{"address": "$S4", "port": 5201}, {"address": "$S4", "port": 11111}],
  "sessions": [{"client": "$C4", "service": "$S4", "port": 5201, "id": "aA"},
               {"client": "$C4", "service": "$S4", "port": 11111, "id": "aA"}],
@@ -115,6 +125,40 @@ rules_off() {
 	nb_exec ss nft delete table inet coopnet 2>/dev/null
 	nb_exec sp nft delete table inet coopnet 2>/dev/null
 	return 0
+}
+
+# coopnet-relay on both hops; CONF_PORTS: the confidential service ports (nft sets and keys)
+relays_on() { # PORTS...
+	local p psk ident
+	psk=$(head -c32 /dev/urandom | od -An -tx1 | tr -d ' \n')
+	ident=$(head -c16 /dev/urandom | od -An -tx1 | tr -d ' \n')
+	nb_exec ss nft -f "$TOP/nft-rules/relay-ss.nft" || return 1
+	nb_exec sp nft -f "$TOP/nft-rules/relay-sp.nft" || return 1
+	nb_exec ss ip rule add fwmark 0x800000/0x800000 lookup 7450 2>/dev/null
+	nb_exec ss ip route replace local 0.0.0.0/0 dev lo table 7450 || return 1
+	rm -f "$NB_RUNDIR/relay-ss.sock" "$NB_RUNDIR/relay-sp.sock"
+	nb_bg ss relay-ss "$RELAY" --role ss --listen 127.0.0.1:7450 --keys "$NB_RUNDIR/relay-ss.sock" || return 1
+	nb_bg sp relay-sp "$RELAY" --role sp --listen 127.0.0.1:7451 --keys "$NB_RUNDIR/relay-sp.sock" --mark 0x800000 || return 1
+	nb_wait_for "relays" 10 test -S "$NB_RUNDIR/relay-ss.sock" -a -S "$NB_RUNDIR/relay-sp.sock" || return 1
+	for p in "$@"; do
+		nb_exec ss nft add element inet coopnet_relay conf4 "{ $S4 . $p }" || return 1
+		nb_exec sp nft add element inet coopnet_relay conf4 "{ $S4 . $p }" || return 1
+		nb_exec ss python3 "$TOP/tests/netns/relaykey.py" "$NB_RUNDIR/relay-ss.sock" set $C4 $S4 "$p" 0x6141 "$psk" "$ident" || return 1
+		nb_exec sp python3 "$TOP/tests/netns/relaykey.py" "$NB_RUNDIR/relay-sp.sock" set $C4 $S4 "$p" 0x6141 "$psk" "$ident" || return 1
+	done
+}
+
+relays_off() {
+	nb_stop relay-ss
+	nb_stop relay-sp
+	nb_exec ss nft delete table inet coopnet_relay 2>/dev/null
+	nb_exec sp nft delete table inet coopnet_relay 2>/dev/null
+	return 0
+}
+
+# a path whose figures would be wrong (a component failed): stop, print nothing
+must() {
+	"$@" || { relays_off; nb__die "bench: '$*' failed: no figures from a partial run"; }
 }
 
 declare -A GBPS CPU LAT
@@ -166,30 +210,46 @@ for ((round = 1; round <= ROUNDS; round++)); do
 	nb_stop nfq-sp-kernel
 	rules_off
 	rules_on
+	SS_LOCAL_HOOKS=1 start_workers queue
+	must relays_on 5202 11112
+	measure queue-relayon $S4 nfq-ss-queue nfq-sp-queue
+	relays_off
+	must relays_on 5201 11111
+	measure confidential $S4 nfq-ss-queue nfq-sp-queue relay-ss relay-sp
+	[ "$(nb_exec sp "$RELAY" --keys "$NB_RUNDIR/relay-sp.sock" --stats | python3 -c 'import json,sys; print(json.load(sys.stdin)["handshake-ok"])')" -ge 2 ] ||
+		{ relays_off; nb__die "bench: the confidential path did not go through the relays' TLS"; }
+	relays_off
+	nb_stop nfq-ss-queue
+	nb_stop nfq-sp-queue
+	rules_off
+	rules_on
 	start_workers accept-all
 	measure accept-all $S4 nfq-ss-accept-all nfq-sp-accept-all
 	nb_stop nfq-ss-accept-all
 	nb_stop nfq-sp-accept-all
 done
-for p in plain vxlan queue kernel accept-all; do
+for p in plain vxlan queue kernel queue-relayon confidential accept-all; do
 	# shellcheck disable=SC2086 # word splitting wanted
 	{ GBPS[$p]=$(median ${GBPS[$p]}); CPU[$p]=$(median ${CPU[$p]}); LAT[$p]=$(median ${LAT[$p]}); }
 done
 
-printf '\n%-10s %10s %8s %22s %14s\n' path Gbit/s ratio "worker CPU/(Gbit/s)" "p50 RTT (us)"
-for p in plain vxlan queue kernel accept-all; do
+printf '\n%-14s %10s %8s %22s %14s\n' path Gbit/s ratio "worker CPU/(Gbit/s)" "p50 RTT (us)"
+for p in plain vxlan queue kernel queue-relayon confidential accept-all; do
 	r=$(python3 -c "print('%.3f' % (${GBPS[$p]}/${GBPS[plain]}) if ${GBPS[plain]} > 0 else 0)")
-	printf '%-10s %10s %8s %22s %14s\n' "$p" "${GBPS[$p]}" "$r" "${CPU[$p]}" "${LAT[$p]:-?}"
+	printf '%-14s %10s %8s %22s %14s\n' "$p" "${GBPS[$p]}" "$r" "${CPU[$p]}" "${LAT[$p]:-?}"
 done
 echo
-for p in plain vxlan queue kernel; do
+for p in plain vxlan queue kernel queue-relayon confidential; do
 	r=$(python3 -c "print('%.3f' % (${GBPS[$p]}/${GBPS[plain]}) if ${GBPS[plain]} > 0 else 0)")
 	echo "RESULT $p ${GBPS[$p]} $r"
 done
 echo "# added p50 round trip per queued hop (SS and SP: 2 hops): $(python3 -c "
 try: print('%.1f us' % ((float('${LAT[queue]}') - float('${LAT[plain]}')) / 2))
 except ValueError: print('?')")"
-for p in plain vxlan queue kernel; do
+echo "# confidential vs vxlan: $(python3 -c "print('%.3f' % (${GBPS[confidential]}/${GBPS[vxlan]}) if ${GBPS[vxlan]} > 0 else '?')") of its throughput; added p50 round trip vs queue: $(python3 -c "
+try: print('%.1f us' % (float('${LAT[confidential]}') - float('${LAT[queue]}')))
+except ValueError: print('?')")"
+for p in plain vxlan queue kernel queue-relayon confidential; do
 	echo "RESULT latency-us $p ${LAT[$p]:-0}"
 done
 # extra information (not one of the issue's paths): queue mode's ceiling on this machine

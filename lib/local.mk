@@ -37,6 +37,7 @@ AM_CFLAGS += $(SODIUM_CFLAGS)
 # vNICs (macvlan over rtnetlink, libmnl) and their Apache vhosts; users link $(LIBMNL_LIBS)
 lib_libcoopnet_a_SOURCES += lib/vnic.c lib/vnic.h lib/vnic_int.h lib/vnic_nl.c lib/vnic_plan.c \
 	lib/vhost.c lib/vhost.h lib/vhost_int.h lib/vhost_sync.c
+lib_libcoopnet_a_SOURCES += lib/confkey.c lib/confkey.h
 
 # nftables through libnftnl batches (the queue rule, kernel mode, the virtual switch); users
 # link $(LIBNFTNL_LIBS) $(LIBMNL_LIBS)

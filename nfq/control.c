@@ -9,16 +9,29 @@
 #include "log.h"
 #include "nfqd.h"
 
-static json_t *sess_json(const struct sess_entry *e)
+static json_t *sess_json(const struct tbl_entry *e)
 {
 	struct cn_session s;
 	json_t *o;
 
-	sess_entry_to_session(e, &s);
+	tbl_entry_to_session(e, &s);
 	o = cn_session_to_json(&s);
-	if (o)
-		json_object_set_new(o, "source",
-				    json_string(e->source == SESS_SRC_AUTHD ? "authd" : "config"));
+	if (!o)
+		return NULL;
+	json_object_set_new(o, "source",
+			    json_string(e->source == SESS_SRC_AUTHD ? "authd" : "config"));
+	/* queue mode: what the queue threads saw (docs/control.md) */
+	json_object_set_new(o, "last_seen", json_integer(atomic_load_explicit(
+						 &e->last_seen, memory_order_relaxed)));
+	json_object_set_new(o, "traffic", json_pack(
+		"{s:{s:I, s:I}, s:{s:I, s:I}, s:{s:I, s:I, s:I}}",
+		"segments", "in", (json_int_t)atomic_load(&e->segs[0]),
+		"out", (json_int_t)atomic_load(&e->segs[1]),
+		"bytes", "in", (json_int_t)atomic_load(&e->bytes[0]),
+		"out", (json_int_t)atomic_load(&e->bytes[1]),
+		"drops", "no_id", (json_int_t)atomic_load(&e->drops[TBL_DROP_NO_ID]),
+		"wrong_id", (json_int_t)atomic_load(&e->drops[TBL_DROP_WRONG_ID]),
+		"other", (json_int_t)atomic_load(&e->drops[TBL_DROP_OTHER])));
 	return o;
 }
 
@@ -35,7 +48,7 @@ static json_t *cmd_status(void *ctx, size_t conn, const json_t *req)
 						      "count", d->cfg.queue_count, "fanout",
 						      d->cfg.fanout));
 	json_object_set_new(r, "sessions",
-			    json_integer((json_int_t)(d->cfg.sessions.n + d->authd.n)));
+			    json_integer((json_int_t)tbl_count(d->sh.tbl)));
 	json_object_set_new(r, "queue_rule", json_string(queue_expr_name(d->qexpr)));
 	json_object_set_new(r, "fail_open", json_boolean(d->cfg.fail_open));
 	json_object_set_new(r, "uptime", json_integer((json_int_t)(time(NULL) - d->started)));
@@ -60,21 +73,17 @@ static json_t *cmd_stats(void *ctx, size_t conn, const json_t *req)
 	return r;
 }
 
-/* The listing's cursor is an entry number: config sessions first, then authd ones
- * (ctl_next_fn). */
+/* The listing's cursor is an entry number of the table (tbl_next: entries never move, so a
+ * listing stays in place while sessions change; the cursor skips free slots). */
 static int listed(void *arg, size_t *pos, json_t **item)
 {
 	const struct nfqd *d = arg;
-	size_t i = *pos;
+	const struct tbl_entry *e = tbl_next(d->sh.tbl, pos);
 
-	if (i >= d->cfg.sessions.n + d->authd.n)
+	if (!e)
 		return 0;
-	*item = sess_json(i < d->cfg.sessions.n ? &d->cfg.sessions.v[i] :
-			  &d->authd.v[i - d->cfg.sessions.n]);
-	if (!*item)
-		return -1;
-	(*pos)++;
-	return 1;
+	*item = sess_json(e);
+	return *item ? 1 : -1;
 }
 
 /* Paged by size (docs/control.md, "Large replies"), built page by page. */
@@ -83,7 +92,7 @@ static json_t *cmd_sessions(void *ctx, size_t conn, const json_t *req)
 	struct nfqd *d = ctx;
 
 	(void)conn;
-	return ctl_reply_page(d->cfg.sessions.n + d->authd.n, listed, d, req, "sessions");
+	return ctl_reply_page(tbl_count(d->sh.tbl), listed, d, req, "sessions");
 }
 
 /* One item of a "sessions" array; keys_only: a {client, service, port} object (session-del),
@@ -131,28 +140,23 @@ static int parse_sessions(struct sess_list *out, const json_t *arr, bool keys_on
 			snprintf(err, errlen, "session %zu: %s", i, msg);
 			return -1;
 		}
-		if (sess_list_put(out, &s, SESS_SRC_AUTHD) < 0) {
+		if (sess_list_append(out, &s, SESS_SRC_AUTHD) < 0) {
 			snprintf(err, errlen, "out of memory");
 			return -1;
 		}
 	}
+	if (sess_list_dedup(out) < 0) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
 	return 0;
 }
 
-static json_t *apply_authd(struct nfqd *d, struct sess_list *next, size_t count,
-			   const char *field)
+static json_t *changed(struct nfqd *d, size_t count, const char *field)
 {
-	struct sess_list old = d->authd;
-	json_t *r;
+	json_t *r = ctl_reply_ok();
 
-	d->authd = *next;
-	if (nfqd_publish(d) < 0) {
-		d->authd = old;
-		sess_list_clear(next);
-		return ctl_reply_error("cannot publish the new session table (out of memory?)");
-	}
-	sess_list_clear(&old);
-	r = ctl_reply_ok();
+	nfqd_publish(d);
 	json_object_set_new(r, field, json_integer((json_int_t)count));
 	return r;
 }
@@ -160,7 +164,7 @@ static json_t *apply_authd(struct nfqd *d, struct sess_list *next, size_t count,
 static json_t *cmd_session_add(void *ctx, size_t conn, const json_t *req)
 {
 	struct nfqd *d = ctx;
-	struct sess_list next, add;
+	struct sess_list add;
 	char err[300];
 	size_t i;
 
@@ -170,24 +174,16 @@ static json_t *cmd_session_add(void *ctx, size_t conn, const json_t *req)
 		sess_list_clear(&add);
 		return ctl_reply_error("%s", err);
 	}
-	/* the running list has unique keys: copy it, then put the new ones (replacing) */
-	if (sess_list_copy(&next, &d->authd) < 0) {
+	/* all or nothing: with the room reserved, no put fails */
+	if (tbl_reserve(d->sh.tbl, add.n) < 0) {
 		sess_list_clear(&add);
-		return ctl_reply_error("out of memory");
+		return ctl_reply_error("out of memory, or more than %u sessions", TBL_MAX_SESSIONS);
 	}
-	for (i = 0; i < add.n; i++) {
-		struct cn_session s;
-
-		sess_entry_to_session(&add.v[i], &s);
-		if (sess_list_put(&next, &s, SESS_SRC_AUTHD) < 0) {
-			sess_list_clear(&next);
-			sess_list_clear(&add);
-			return ctl_reply_error("out of memory");
-		}
-	}
+	for (i = 0; i < add.n; i++)
+		tbl_put(d->sh.tbl, &add.v[i]);
 	i = add.n;
 	sess_list_clear(&add);
-	return apply_authd(d, &next, i, "added");
+	return changed(d, i, "added");
 }
 
 /* One message, or one chunk of a chunked sync staged on this connection (stage.h): the
@@ -199,6 +195,7 @@ static json_t *cmd_session_sync(void *ctx, size_t conn, const json_t *req)
 	struct sess_list next;
 	char err[300];
 	json_t *r;
+	size_t n;
 	int rc;
 
 	sess_list_init(&next);
@@ -211,44 +208,40 @@ static json_t *cmd_session_sync(void *ctx, size_t conn, const json_t *req)
 		json_object_set_new(r, "more", json_true());
 		return r;
 	}
-	return apply_authd(d, &next, next.n, "sessions");
+	rc = tbl_sync_authd(d->sh.tbl, &next, NULL);
+	n = next.n;
+	sess_list_clear(&next);
+	if (rc < 0)
+		return ctl_reply_error("session-sync refused, the running table stays: out of "
+				       "memory, or more than %u sessions", TBL_MAX_SESSIONS);
+	return changed(d, n, "sessions");
 }
 
 /* What session-del removes. */
 struct del_match {
-	enum { DEL_KEYS, DEL_ID, DEL_CLIENT } kind;
-	const struct sess_list *keys;
+	enum { DEL_ID, DEL_CLIENT } kind;
 	cn_id_t id;
 	int family;
 	uint8_t client[16];
 };
 
-static bool del_match_fn(const struct sess_entry *e, const void *arg)
+static bool del_match_fn(const struct tbl_entry *e, const void *arg)
 {
 	const struct del_match *m = arg;
-	size_t i;
 
-	switch (m->kind) {
-	case DEL_ID:
-		return e->id == m->id;
-	case DEL_CLIENT:
-		return e->key.family == m->family && !memcmp(e->key.client, m->client, 16);
-	case DEL_KEYS:
-		for (i = 0; i < m->keys->n; i++)
-			if (!memcmp(&m->keys->v[i].key, &e->key, sizeof(e->key)))
-				return true;
-	}
-	return false;
+	if (m->kind == DEL_ID)
+		return tbl_entry_id(e) == m->id;
+	return e->key.family == m->family && !memcmp(e->key.client, m->client, 16);
 }
 
 static json_t *cmd_session_del(void *ctx, size_t conn, const json_t *req)
 {
 	struct nfqd *d = ctx;
-	struct sess_list keys, next;
+	struct sess_list keys;
 	struct del_match m;
 	const json_t *v;
 	char err[300];
-	size_t removed;
+	size_t removed = 0, i;
 
 	(void)conn;
 	memset(&m, 0, sizeof(m));
@@ -258,8 +251,11 @@ static json_t *cmd_session_del(void *ctx, size_t conn, const json_t *req)
 			sess_list_clear(&keys);
 			return ctl_reply_error("%s", err);
 		}
-		m.kind = DEL_KEYS;
-		m.keys = &keys;
+		/* by key: O(1) each */
+		for (i = 0; i < keys.n; i++)
+			removed += tbl_del(d->sh.tbl, &keys.v[i].key);
+		sess_list_clear(&keys);
+		return changed(d, removed, "removed");
 	} else if ((v = json_object_get(req, "id"))) {
 		enum cn_id_parse_err e = cn_id_parse(&m.id, json_string_value(v));
 
@@ -280,13 +276,9 @@ static json_t *cmd_session_del(void *ctx, size_t conn, const json_t *req)
 	} else {
 		return ctl_reply_error("session-del needs \"sessions\", \"id\" or \"client\"");
 	}
-	if (sess_list_copy(&next, &d->authd) < 0) {
-		sess_list_clear(&keys);
-		return ctl_reply_error("out of memory");
-	}
-	removed = sess_list_remove_if(&next, del_match_fn, &m);
-	sess_list_clear(&keys);
-	return apply_authd(d, &next, removed, "removed");
+	/* by ID or client: one scan of the table */
+	removed = tbl_del_if(d->sh.tbl, del_match_fn, &m);
+	return changed(d, removed, "removed");
 }
 
 static json_t *cmd_reload(void *ctx, size_t conn, const json_t *req)

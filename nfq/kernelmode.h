@@ -66,8 +66,10 @@ void kmode_events_close(struct kmode_svc *st); /* also frees the copy; NULL-safe
 /* The key bytes of e into key (64 bytes): client . service . port [. id], each field in its
  * own 4-byte register slot. Returns the length. */
 uint32_t kmode_make_key(uint8_t *key, int family, const struct sess_entry *e, bool with_id);
-/* Is entry i (of a then b) the last with its key, so that b wins over a? */
-bool kmode_effective(const struct sess_list *a, const struct sess_list *b, size_t i);
+/* For each entry i of a then b: is it the last with its key, so that b wins over a? One
+ * sort: O(n log n) (a search per entry was O(n^2) per change). Owned by the caller (free);
+ * NULL when out of memory. */
+bool *kmode_effective(const struct sess_list *a, const struct sess_list *b);
 /* Two copies of the service set hold the same keys (then no batch). */
 bool kmode_same_copy(const struct svc_copy *a, const struct svc_copy *b);
 /* Add the kernel's counters into c. */

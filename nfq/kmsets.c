@@ -134,68 +134,107 @@ static int add_elem(struct nftnl_set *s, int family, enum kset k, const struct s
 	return 0;
 }
 
-/* Is e the last entry with its key among a then b (so that b wins)? */
-bool kmode_effective(const struct sess_list *a, const struct sess_list *b, size_t i)
+static const struct sess_entry *nth(const struct sess_list *a, const struct sess_list *b,
+				    size_t i)
 {
-	const struct sess_entry *e = i < a->n ? &a->v[i] : &b->v[i - a->n];
-	size_t j;
+	return i < a->n ? &a->v[i] : &b->v[i - a->n];
+}
 
-	for (j = i + 1; j < a->n + b->n; j++) {
-		const struct sess_entry *f = j < a->n ? &a->v[j] : &b->v[j - a->n];
+struct eff_lists {
+	const struct sess_list *a, *b;
+};
 
-		if (!memcmp(&e->key, &f->key, sizeof(e->key)))
-			return false;
+/* By key, then by position (so that the last of a run of equal keys is the one that wins). */
+static int eff_cmp(const void *x, const void *y, void *arg)
+{
+	const struct eff_lists *l = arg;
+	size_t i = *(const size_t *)x, j = *(const size_t *)y;
+	int c = memcmp(&nth(l->a, l->b, i)->key, &nth(l->a, l->b, j)->key,
+		       sizeof(struct sess_key));
+
+	return c ? c : (i > j) - (i < j);
+}
+
+bool *kmode_effective(const struct sess_list *a, const struct sess_list *b)
+{
+	const struct eff_lists l = { .a = a, .b = b };
+	size_t n = a->n + b->n, j;
+	size_t *idx = malloc((n ? n : 1) * sizeof(*idx));
+	bool *keep = calloc(n ? n : 1, sizeof(*keep));
+
+	if (!idx || !keep) {
+		free(idx);
+		free(keep);
+		return NULL;
 	}
-	return true;
+	for (j = 0; j < n; j++)
+		idx[j] = j;
+	qsort_r(idx, n, sizeof(*idx), eff_cmp, (void *)&l);
+	for (j = 0; j < n; j++)
+		keep[idx[j]] = j + 1 == n || memcmp(&nth(a, b, idx[j])->key,
+						    &nth(a, b, idx[j + 1])->key,
+						    sizeof(struct sess_key)) != 0;
+	free(idx);
+	return keep;
+}
+
+/* The elements of set k of family: the effective, live sessions, 256 to a message. */
+static int add_set_elements(struct nftb *b, const struct nfq_config *cfg, int family,
+			    enum kset k, const struct sess_list *a, const struct sess_list *b2,
+			    const bool *keep)
+{
+	int af = family == NFPROTO_IPV4 ? AF_INET : AF_INET6;
+	uint64_t now = (uint64_t)time(NULL);
+	struct nftnl_set *s = kmode_set_for(cfg, family, k);
+	size_t i, n = 0;
+
+	if (!s)
+		return -1;
+	for (i = 0; i < a->n + b2->n; i++) {
+		const struct sess_entry *e = nth(a, b2, i);
+
+		if (e->key.family != af || !keep[i] || (e->expires && e->expires <= now))
+			continue;
+		if (add_elem(s, family, k, e) < 0) {
+			nftnl_set_free(s);
+			return -1;
+		}
+		/* keep each message well under the batch's per-message room */
+		if (++n == 256) {
+			if (nftb_add_set_msg(b, s, NFT_MSG_NEWSETELEM, family, NLM_F_CREATE) < 0)
+				return -1;
+			s = kmode_set_for(cfg, family, k);
+			if (!s)
+				return -1;
+			n = 0;
+		}
+	}
+	if (n == 0) {
+		nftnl_set_free(s);
+		return 0;
+	}
+	return nftb_add_set_msg(b, s, NFT_MSG_NEWSETELEM, family, NLM_F_CREATE);
 }
 
 int kmode_add_elements(struct nftb *b, const struct nfq_config *cfg, int family,
 		       const struct sess_list *a, const struct sess_list *b2)
 {
-	int af = family == NFPROTO_IPV4 ? AF_INET : AF_INET6;
-	uint64_t now = (uint64_t)time(NULL);
-	size_t i;
-	int k;
+	bool *keep = kmode_effective(a, b2);
+	int k, rc = 0;
 
-	for (k = 0; k <= KS_KEYS; k++) {
+	if (!keep)
+		return -1;
+	for (k = 0; k <= KS_KEYS && rc == 0; k++) {
 		struct nftnl_set *flush = kmode_set_for(cfg, family, (enum kset)k);
-		struct nftnl_set *s;
-		size_t n = 0;
 
 		/* DELSETELEM without elements flushes the set, in this transaction */
 		if (!flush || nftb_add_set_msg(b, flush, NFT_MSG_DELSETELEM, family, 0) < 0)
-			return -1;
-		s = kmode_set_for(cfg, family, (enum kset)k);
-		if (!s)
-			return -1;
-		for (i = 0; i < a->n + b2->n; i++) {
-			const struct sess_entry *e = i < a->n ? &a->v[i] : &b2->v[i - a->n];
-
-			if (e->key.family != af || !kmode_effective(a, b2, i) ||
-			    (e->expires && e->expires <= now))
-				continue;
-			if (add_elem(s, family, (enum kset)k, e) < 0) {
-				nftnl_set_free(s);
-				return -1;
-			}
-			/* keep each message well under the batch's per-message room */
-			if (++n == 256) {
-				if (nftb_add_set_msg(b, s, NFT_MSG_NEWSETELEM, family, NLM_F_CREATE) < 0)
-					return -1;
-				s = kmode_set_for(cfg, family, (enum kset)k);
-				if (!s)
-					return -1;
-				n = 0;
-			}
-		}
-		if (n == 0) {
-			nftnl_set_free(s);
-			continue;
-		}
-		if (nftb_add_set_msg(b, s, NFT_MSG_NEWSETELEM, family, NLM_F_CREATE) < 0)
-			return -1;
+			rc = -1;
+		else
+			rc = add_set_elements(b, cfg, family, (enum kset)k, a, b2, keep);
 	}
-	return 0;
+	free(keep);
+	return rc;
 }
 
 int kmode_sync(const struct nfq_config *cfg, const struct sess_list *a, const struct sess_list *b2)

@@ -5,6 +5,7 @@ noinst_LIBRARIES += nfq/libnfqcore.a
 # The pure parts (table, logic, config, snapshot swap), shared with the unit tests.
 nfq_libnfqcore_a_SOURCES = \
 	nfq/table.c nfq/table.h \
+	nfq/sesstab.c nfq/sesstab_bulk.c nfq/sesstab_int.h \
 	nfq/stage.c nfq/stage.h \
 	nfq/logic.c nfq/logic.h \
 	nfq/rcu.c nfq/rcu.h \
@@ -14,7 +15,7 @@ nfq_libnfqcore_a_CFLAGS = $(AM_CFLAGS) $(LIBNFQ_CFLAGS)
 dist_schemas_DATA += schemas/nfq.schema.json
 
 nfq_coopnet_nfq_SOURCES = \
-	nfq/main.c nfq/nfqd.h nfq/control.c \
+	nfq/main.c nfq/nfqd.h nfq/control.c nfq/publish.c \
 	nfq/worker.c nfq/worker.h \
 	nfq/nftrule.c nfq/nftrule.h \
 	nfq/kmrules.c nfq/kmsets.c nfq/kmsvc.c nfq/kmode_int.h nfq/kernelmode.h
@@ -60,18 +61,36 @@ tests_fuzz_fuzz_nfq_logic_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
 endif
 EXTRA_DIST += tests/netns/sync.test
 
+# The live session table at scale, with reader threads (nfq/sesstab.c).
+check_PROGRAMS += tests/unit/test_nfq_sesstab
+TESTS += tests/unit/test_nfq_sesstab
+tests_unit_test_nfq_sesstab_SOURCES = tests/unit/test_nfq_sesstab.c
+tests_unit_test_nfq_sesstab_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/nfq
+tests_unit_test_nfq_sesstab_CFLAGS = $(TEST_CFLAGS) $(PTHREAD_CFLAGS)
+tests_unit_test_nfq_sesstab_LDADD = nfq/libnfqcore.a $(TEST_LIBS) $(JANSSON_LIBS) $(PTHREAD_LIBS)
+
+# Reload on a real config file and the live table (nfq/publish.c; kernel mode linked, not run).
+check_PROGRAMS += tests/unit/test_nfq_reload
+TESTS += tests/unit/test_nfq_reload
+tests_unit_test_nfq_reload_SOURCES = tests/unit/test_nfq_reload.c nfq/publish.c \
+	nfq/kmrules.c nfq/kmsets.c nfq/kmsvc.c nfq/nftrule.c
+tests_unit_test_nfq_reload_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/nfq
+tests_unit_test_nfq_reload_CFLAGS = $(TEST_CFLAGS) $(PTHREAD_CFLAGS) $(LIBNFQ_CFLAGS) \
+	$(LIBMNL_CFLAGS) $(LIBNFTNL_CFLAGS)
+tests_unit_test_nfq_reload_LDADD = nfq/libnfqcore.a $(TEST_LIBS) $(LIBMNL_LIBS) \
+	$(LIBNFTNL_LIBS) $(JANSSON_LIBS) $(PTHREAD_LIBS)
+
 # nfq/control.c's commands through lib's control-socket server, with the real publish and
-# reload of nfq/main.c: its main() is renamed for this test (hence -Wno-missing-prototypes),
-# and every other file of coopnet-nfq is linked as the daemon links it.
+# reload (nfq/publish.c) and the live table (libnfqcore); every other file of coopnet-nfq but
+# main.c is linked as the daemon links it.
 check_PROGRAMS += tests/unit/test_nfq_control
 TESTS += tests/unit/test_nfq_control
 tests_unit_test_nfq_control_SOURCES = tests/unit/test_nfq_control.c \
-	nfq/main.c nfq/nfqd.h nfq/control.c nfq/worker.c nfq/worker.h nfq/nftrule.c \
+	nfq/nfqd.h nfq/control.c nfq/publish.c nfq/worker.c nfq/worker.h nfq/nftrule.c \
 	nfq/nftrule.h nfq/kmrules.c nfq/kmsets.c nfq/kmsvc.c nfq/kernelmode.h nfq/kmode_int.h
-tests_unit_test_nfq_control_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/nfq \
-	-Dmain=coopnet_nfq_main_unused
+tests_unit_test_nfq_control_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/nfq
 tests_unit_test_nfq_control_CFLAGS = $(TEST_CFLAGS) $(PTHREAD_CFLAGS) $(LIBNFQ_CFLAGS) \
-	$(LIBMNL_CFLAGS) $(LIBNFTNL_CFLAGS) -Wno-missing-prototypes
+	$(LIBMNL_CFLAGS) $(LIBNFTNL_CFLAGS)
 tests_unit_test_nfq_control_LDADD = nfq/libnfqcore.a $(TEST_LIBS) $(LIBNFQ_LIBS) \
 	$(LIBMNL_LIBS) $(LIBNFTNL_LIBS) $(JANSSON_LIBS) $(PTHREAD_LIBS) $(LIBSYSTEMD_LIBS)
 # Kernel mode below the integration tests (key bytes, set sync, service copy; the kernel as

@@ -30,9 +30,11 @@ static void set(struct nfq_result *res, enum nfq_verdict v, enum nfq_reason r)
 	res->reason = r;
 }
 
-static bool live(const struct sess_entry *e, uint64_t now)
+static bool live(const struct tbl_entry *e, uint64_t now)
 {
-	return e && (e->expires == 0 || now < e->expires);
+	uint32_t exp = e ? tbl_entry_expires(e) : 0;
+
+	return e && (exp == 0 || now < exp);
 }
 
 /* Write (or clear, id 0) the ID; on refusal the verdict is a counted drop. */
@@ -69,9 +71,11 @@ static void rewrite(const struct nfq_logic_cfg *cfg, const struct cn_pkt *p, uin
 		set(res, V_DROP, R_DROP_TRUNCATED);
 }
 
-/* A segment that must carry e's ID: accept (maybe stripping it) or drop with the reason. */
+/* A segment that must carry e's ID (or, just after a renewal, its previous one): accept
+ * (maybe stripping it) or drop with the reason. */
 static void check(const struct nfq_logic_cfg *cfg, const struct cn_pkt *p, uint8_t *buf,
-		  const struct sess_entry *e, enum cn_csum_state csum, struct nfq_result *res)
+		  const struct tbl_entry *e, enum cn_csum_state csum, uint64_t now,
+		  struct nfq_result *res)
 {
 	cn_id_t got = cn_pkt_get_id(p, buf);
 
@@ -79,7 +83,7 @@ static void check(const struct nfq_logic_cfg *cfg, const struct cn_pkt *p, uint8
 		set(res, V_DROP, (p->tcp_flags & CN_TCP_FLAG_URG) ? R_DROP_URGENT : R_DROP_NO_ID);
 		return;
 	}
-	if (got != e->id) {
+	if (!tbl_entry_accepts(e, got, now)) {
 		set(res, V_DROP, R_DROP_WRONG_ID);
 		return;
 	}
@@ -94,20 +98,23 @@ static void supervisor(const struct nfq_logic_cfg *cfg, const struct sess_table 
 		       uint64_t now, struct nfq_result *res)
 {
 	struct sess_key out, back;
-	const struct sess_entry *e;
+	const struct tbl_entry *e;
 
 	/* client -> service: write the ID */
 	sess_key_make(&out, p->family, p->saddr, p->daddr, p->dport);
 	e = tbl_lookup(t, &out);
 	if (live(e, now)) {
-		rewrite(cfg, p, buf, e->id, csum, R_EMBEDDED, res);
+		res->sess = e;
+		rewrite(cfg, p, buf, tbl_entry_id(e), csum, R_EMBEDDED, res);
 		return;
 	}
 	/* service -> client: check it */
 	sess_key_make(&back, p->family, p->daddr, p->saddr, p->sport);
 	e = tbl_lookup(t, &back);
 	if (live(e, now)) {
-		check(cfg, p, buf, e, csum, res);
+		res->sess = e;
+		res->sess_dir = 1;
+		check(cfg, p, buf, e, csum, now, res);
 		return;
 	}
 	/* No session. The first SYN of a client to an overlay service waits for authd. */
@@ -126,7 +133,7 @@ static void provider(const struct nfq_logic_cfg *cfg, const struct sess_table *t
 		     uint64_t now, struct nfq_result *res)
 {
 	struct sess_key in, back;
-	const struct sess_entry *e;
+	const struct tbl_entry *e;
 	bool to_svc, from_svc;
 
 	to_svc = !tbl_has_services(t) || tbl_has_service(t, p->family, p->daddr, p->dport);
@@ -137,7 +144,8 @@ static void provider(const struct nfq_logic_cfg *cfg, const struct sess_table *t
 		sess_key_make(&in, p->family, p->saddr, p->daddr, p->dport);
 		e = tbl_lookup(t, &in);
 		if (live(e, now)) {
-			check(cfg, p, buf, e, csum, res);
+			res->sess = e;
+			check(cfg, p, buf, e, csum, now, res);
 			return;
 		}
 		if (tbl_has_services(t)) {
@@ -149,7 +157,9 @@ static void provider(const struct nfq_logic_cfg *cfg, const struct sess_table *t
 	sess_key_make(&back, p->family, p->daddr, p->saddr, p->sport);
 	e = tbl_lookup(t, &back);
 	if (live(e, now)) {
-		rewrite(cfg, p, buf, e->id, csum, R_EMBEDDED, res);
+		res->sess = e;
+		res->sess_dir = 1;
+		rewrite(cfg, p, buf, tbl_entry_id(e), csum, R_EMBEDDED, res);
 		return;
 	}
 	if (to_svc || from_svc) {
@@ -175,4 +185,23 @@ void nfq_decide(const struct nfq_logic_cfg *cfg, const struct sess_table *t, uin
 		supervisor(cfg, t, &p, buf, csum, now, res);
 	else
 		provider(cfg, t, &p, buf, csum, now, res);
+}
+
+void nfq_account(const struct nfq_result *res, size_t len, uint64_t now)
+{
+	/* the counters are the one part of an entry the readers write */
+	struct tbl_entry *e = (struct tbl_entry *)(uintptr_t)res->sess;
+	int d = res->sess_dir ? 1 : 0, k;
+
+	if (!e)
+		return;
+	if (res->verdict != V_DROP) {
+		atomic_store_explicit(&e->last_seen, (uint32_t)now, memory_order_relaxed);
+		atomic_fetch_add_explicit(&e->segs[d], 1, memory_order_relaxed);
+		atomic_fetch_add_explicit(&e->bytes[d], len, memory_order_relaxed);
+		return;
+	}
+	k = res->reason == R_DROP_NO_ID ? TBL_DROP_NO_ID :
+	    res->reason == R_DROP_WRONG_ID ? TBL_DROP_WRONG_ID : TBL_DROP_OTHER;
+	atomic_fetch_add_explicit(&e->drops[k], 1, memory_order_relaxed);
 }

@@ -54,6 +54,8 @@ struct nfq_result {
 	enum cn_pkt_result pkt;   /* parse or rewrite result behind R_MALFORMED and friends */
 	struct sess_key miss;     /* V_HOLD: the key authd must add */
 	cn_id_t set_id;           /* V_ACCEPT_SETID: the ID to write (0: clear) */
+	const struct tbl_entry *sess; /* the session the verdict came from, or NULL */
+	int sess_dir;             /* 0: client -> service, 1: service -> client */
 };
 
 /* buf holds len bytes starting at the IP header (maybe less than the packet: see
@@ -62,5 +64,11 @@ void nfq_decide(const struct nfq_logic_cfg *cfg, const struct sess_table *t, uin
 		size_t len, enum cn_csum_state csum, uint64_t now, struct nfq_result *res);
 
 const char *nfq_reason_name(enum nfq_reason r);
+
+/* Count a decided segment of len bytes (the whole packet's length) on its session (queue
+ * threads, inside the read section): accepted ones in segs/bytes of their direction and
+ * last_seen (now); drops by reason. Nothing without a session. Relaxed atomic adds: several
+ * queue threads may count on one session. */
+void nfq_account(const struct nfq_result *res, size_t len, uint64_t now);
 
 #endif

@@ -34,121 +34,6 @@ static int load_config(struct nfqd *d, struct nfq_config *out, char *msg, size_t
 	return 0;
 }
 
-int nfqd_publish(struct nfqd *d)
-{
-	struct sess_list all;
-	struct sess_table *t;
-	size_t i;
-
-	/* config first, authd after: an authd session replaces a static one with its key */
-	sess_list_init(&all);
-	for (i = 0; i < d->cfg.sessions.n + d->authd.n; i++) {
-		const struct sess_entry *e = i < d->cfg.sessions.n ? &d->cfg.sessions.v[i] :
-					     &d->authd.v[i - d->cfg.sessions.n];
-		struct cn_session s;
-
-		sess_entry_to_session(e, &s);
-		if (sess_list_put(&all, &s, e->source) < 0) {
-			sess_list_clear(&all);
-			return -1;
-		}
-	}
-	t = tbl_build(&all, &d->cfg.services);
-	if (!t) {
-		sess_list_clear(&all);
-		log_warnx("out of memory building the session table");
-		return -1;
-	}
-	/* kernel mode: the maps first, so that the kernel never lags behind the queue */
-	if (d->cfg.mode == MODE_KERNEL && d->qexpr != QEXPR_NONE &&
-	    kmode_sync(&d->cfg, &d->cfg.sessions, &d->authd) < 0)
-		log_warnx("kernel maps not updated; the queue threads have the new sessions");
-	rcu_publish(&d->sh.rcu, t);
-	sess_list_clear(&all);
-	log_debug("session table: %u sessions, %u services", t->count, t->svc_count);
-	return 0;
-}
-
-/* Settings that need a restart; everything else (sessions, services) applies live. */
-static const char *restart_needed(const struct nfq_config *a, const struct nfq_config *b)
-{
-	if (a->role != b->role)
-		return "role";
-	if (a->mode != b->mode)
-		return "mode";
-	if (a->queue_num != b->queue_num || a->queue_count != b->queue_count ||
-	    a->queue_maxlen != b->queue_maxlen || a->fanout != b->fanout)
-		return "queue";
-	if (strcmp(a->control_socket, b->control_socket))
-		return "control_socket";
-	if (a->fail_open != b->fail_open)
-		return "fail_open";
-	if (a->strip != b->strip)
-		return "strip";
-	if (a->rewrite_payload != b->rewrite_payload || a->mark_write != b->mark_write)
-		return "rewrite";
-	if (a->miss_hold_ms != b->miss_hold_ms)
-		return "miss_hold_ms";
-	if (a->rule_install != b->rule_install || strcmp(a->rule_table, b->rule_table) ||
-	    a->rule_priority != b->rule_priority || a->nhooks != b->nhooks ||
-	    memcmp(a->hooks, b->hooks, sizeof(a->hooks)) || a->mark_queue != b->mark_queue ||
-	    a->mark_done != b->mark_done)
-		return "queue_rule";
-	return NULL;
-}
-
-int nfqd_reload(struct nfqd *d, char *msg, size_t msglen)
-{
-	struct nfq_config next, old;
-	const char *what;
-
-	if (load_config(d, &next, msg, msglen) < 0) {
-		log_warnx("reload refused, keeping the running configuration: %s", msg);
-		return -1;
-	}
-	what = restart_needed(&d->cfg, &next);
-	if (what) {
-		snprintf(msg, msglen, "%s: changing \"%s\" needs a restart; nothing reloaded",
-			 d->config_path, what);
-		log_warnx("%s", msg);
-		nfq_config_clear(&next);
-		return -1;
-	}
-	old = d->cfg;
-	d->cfg.sessions = next.sessions;
-	d->cfg.services = next.services;
-	d->cfg.log_verbose = next.log_verbose;
-	log_setverbose(next.log_verbose);
-	if (nfqd_publish(d) < 0) {
-		d->cfg = old;
-		svc_list_clear(&next.services);
-		sess_list_clear(&next.sessions);
-		snprintf(msg, msglen, "out of memory");
-		return -1;
-	}
-	svc_list_clear(&old.services);
-	sess_list_clear(&old.sessions);
-	log_info("reloaded %s: %zu static sessions, %zu services", d->config_path,
-		 d->cfg.sessions.n, d->cfg.services.n);
-	return 0;
-}
-
-static bool expired(const struct sess_entry *e, const void *arg)
-{
-	uint64_t now = *(const uint64_t *)arg;
-
-	return e->expires != 0 && e->expires <= now;
-}
-
-/* Drop expired authd sessions (the queue threads already ignore them). */
-static void purge_expired(struct nfqd *d)
-{
-	uint64_t now = (uint64_t)time(NULL);
-
-	if (sess_list_remove_if(&d->authd, expired, &now) > 0)
-		nfqd_publish(d);
-}
-
 static int make_parent_dir(const char *path)
 {
 	char tmp[sizeof(((struct nfq_config *)0)->control_socket)];
@@ -163,7 +48,7 @@ static int make_parent_dir(const char *path)
 
 static int setup(struct nfqd *d, sigset_t *mask, int *sfd)
 {
-	struct sess_table *t;
+	struct sess_list none;
 	int fd;
 
 	sigemptyset(mask);
@@ -175,10 +60,9 @@ static int setup(struct nfqd *d, sigset_t *mask, int *sfd)
 		fatal("signalfd");
 	signal(SIGPIPE, SIG_IGN);
 
-	t = tbl_build(&d->cfg.sessions, &d->cfg.services);
-	if (!t)
-		fatalx("out of memory");
-	rcu_init(&d->sh.rcu, t, d->cfg.queue_count);
+	rcu_init(&d->sh.rcu, d->cfg.queue_count);
+	if (nfqd_table_init(d) < 0)
+		return -1;
 	d->sh.lcfg.role = d->cfg.role;
 	d->sh.lcfg.strip = d->cfg.strip;
 	d->sh.lcfg.header_only = !d->cfg.rewrite_payload;
@@ -211,7 +95,8 @@ static int setup(struct nfqd *d, sigset_t *mask, int *sfd)
 	if (d->cfg.mode == MODE_KERNEL && (d->nft_ev_fd = kmode_events_open(&d->kmsvc)) < 0)
 		return -1;
 	if (d->cfg.rule_install) {
-		d->qexpr = nftrule_install(&d->cfg, &d->cfg.sessions, &d->authd);
+		sess_list_init(&none);
+		d->qexpr = nftrule_install(&d->cfg, &d->cfg.sessions, &none);
 		if (d->qexpr == QEXPR_NONE)
 			return -1;
 		log_info("queue rule installed in tables ip/ip6 %s with the %s (queues %u-%u)",
@@ -235,9 +120,9 @@ static void teardown(struct nfqd *d)
 	workers_stop(&d->w);
 	nfqctl_close(d);
 	rcu_destroy(&d->sh.rcu);
+	tbl_free(d->sh.tbl);
 	if (d->sh.event_fd >= 0)
 		close(d->sh.event_fd);
-	sess_list_clear(&d->authd);
 	nfq_config_clear(&d->cfg);
 	jconf_schema_free(d->schema);
 }
@@ -263,7 +148,9 @@ static void run(struct nfqd *d, int sfd)
 {
 	enum { NFIX = 4 };
 	struct pollfd pfd[NFIX];
-	time_t last_purge = time(NULL);
+	time_t last_svc_sync = time(NULL), last_expire = 0;
+	bool expire_more = false;
+	int timeout;
 	uint64_t ev;
 
 	for (;;) {
@@ -271,7 +158,10 @@ static void run(struct nfqd *d, int sfd)
 		pfd[1] = (struct pollfd){.fd = ctl_server_fd(&d->ctl), .events = POLLIN};
 		pfd[2] = (struct pollfd){.fd = d->sh.event_fd, .events = POLLIN};
 		pfd[3] = (struct pollfd){.fd = d->nft_ev_fd, .events = POLLIN}; /* -1: ignored */
-		if (poll(pfd, NFIX, d->sh.rcu.nretired ? 10 : 1000) < 0 && errno != EINTR)
+		/* come back soon while deleted entries or old indexes wait for the readers, at
+		 * once while expired sessions remain (bounded work per turn) */
+		timeout = expire_more ? 0 : (d->sh.rcu.nretired || tbl_reclaim(d->sh.tbl)) ? 10 : 1000;
+		if (poll(pfd, NFIX, timeout) < 0 && errno != EINTR)
 			fatal("poll");
 		if ((pfd[0].revents & POLLIN) && !on_signal(d, sfd))
 			return;
@@ -285,11 +175,15 @@ static void run(struct nfqd *d, int sfd)
 		if (pfd[1].revents & POLLIN)
 			ctl_server_run(&d->ctl);
 		rcu_reclaim(&d->sh.rcu);
-		if (time(NULL) - last_purge >= 5) {
-			purge_expired(d);
+		tbl_reclaim(d->sh.tbl);
+		if (expire_more || time(NULL) != last_expire) {
+			last_expire = time(NULL);
+			expire_more = nfqd_expire(d, (uint64_t)last_expire);
+		}
+		if (time(NULL) - last_svc_sync >= 5) {
 			if (d->cfg.mode == MODE_KERNEL)
 				kmode_svc_sync(&d->kmsvc, &d->cfg); /* safety net; a no-op when in step */
-			last_purge = time(NULL);
+			last_svc_sync = time(NULL);
 		}
 	}
 }
@@ -318,6 +212,7 @@ int main(int argc, char **argv)
 	d.config_path = o.config;
 	verbose = o.verbose;
 	log_init("coopnet-nfq", LOG_TO_STDERR, verbose);
+	d.cli_verbose = verbose;
 
 	memset(&err, 0, sizeof(err));
 	d.schema = nfq_config_schema(&err);

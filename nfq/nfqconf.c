@@ -431,3 +431,33 @@ void nfq_config_clear(struct nfq_config *cfg)
 	sess_list_clear(&cfg->sessions);
 	memset(cfg, 0, sizeof(*cfg));
 }
+
+/* Settings that need a restart; everything else (sessions, services) applies live. */
+const char *nfq_config_restart_needed(const struct nfq_config *a, const struct nfq_config *b)
+{
+	if (a->role != b->role)
+		return "role";
+	if (a->mode != b->mode)
+		return "mode";
+	if (a->queue_num != b->queue_num || a->queue_count != b->queue_count ||
+	    a->queue_maxlen != b->queue_maxlen || a->fanout != b->fanout)
+		return "queue";
+	if (a->log_syslog != b->log_syslog)
+		return "log.syslog";
+	if (strcmp(a->control_socket, b->control_socket))
+		return "control_socket";
+	if (a->fail_open != b->fail_open)
+		return "fail_open";
+	if (a->strip != b->strip)
+		return "strip";
+	if (a->rewrite_payload != b->rewrite_payload || a->mark_write != b->mark_write)
+		return "rewrite";
+	if (a->miss_hold_ms != b->miss_hold_ms)
+		return "miss_hold_ms";
+	if (a->rule_install != b->rule_install || strcmp(a->rule_table, b->rule_table) ||
+	    a->rule_priority != b->rule_priority || a->nhooks != b->nhooks ||
+	    memcmp(a->hooks, b->hooks, sizeof(a->hooks)) || a->mark_queue != b->mark_queue ||
+	    a->mark_done != b->mark_done)
+		return "queue_rule";
+	return NULL;
+}

@@ -62,4 +62,8 @@ const char *nfq_role_name(enum nfq_role r);
 const char *nfq_mode_name(enum nfq_mode m);
 const char *nfq_hook_name(int hook);
 
+/* The first setting that differs between a and b and needs a restart (its name), or NULL
+ * when b can be applied live (sessions, services, log.verbose). */
+const char *nfq_config_restart_needed(const struct nfq_config *a, const struct nfq_config *b);
+
 #endif

@@ -26,7 +26,6 @@ struct nfqd {
 	const char *config_path;
 	struct jconf_schema *schema;
 	struct nfq_config cfg;
-	struct sess_list authd;          /* sessions pushed over the control socket */
 	struct nfq_shared sh;
 	struct nfq_workers w;
 	enum queue_expr qexpr;
@@ -36,13 +35,21 @@ struct nfqd {
 	struct kmode_svc kmsvc; /* kernel mode: the event socket and the service-set copy */
 	struct nfqctl_conn conns[CTL_MAX_CONNS];
 	bool reload_pending;
+	bool cli_verbose;                /* -v: debug logging whatever the config says */
 };
 
-/* Rebuild the snapshot from config + authd sessions and publish it (and, in kernel mode,
- * bring the nft maps in step). 0 or -1 (logged; the old snapshot stays). */
+/* publish.c: the main thread's side of the session table. */
+/* The live table with the config's sessions and services (d->sh.rcu initialised). 0 or -1. */
+int nfqd_table_init(struct nfqd *d);
+/* After a change of the table: the queue threads see it already; in kernel mode, bring the
+ * nft maps in step (a full refill: O(n)). 0 or -1 (logged). */
 int nfqd_publish(struct nfqd *d);
 /* Re-read the config file; on error the running config stays. 0 or -1 with msg. */
 int nfqd_reload(struct nfqd *d, char *msg, size_t msglen);
+/* Delete the authd sessions expired at now, at most NFQD_EXPIRE_BATCH (bounded work per
+ * main-loop turn). True when expired ones remain (the loop comes back at once). */
+#define NFQD_EXPIRE_BATCH 65536
+bool nfqd_expire(struct nfqd *d, uint64_t now);
 
 /* control.c: the command table on lib's control-socket server. nfqctl_start takes listen_fd
  * (-1: none, for tests that adopt connected sockets); d->ctl must be ctl_server_init'ed before

@@ -1,26 +1,24 @@
 /* SPDX-License-Identifier: MIT */
 #include "rcu.h"
 
-#include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-void rcu_init(struct rcu *r, struct sess_table *initial, int nreaders)
+void rcu_init(struct rcu *r, int nreaders)
 {
 	int i;
 
 	memset(r, 0, sizeof(*r));
-	atomic_init(&r->cur, initial);
 	atomic_init(&r->epoch, 1);
 	r->nreaders = nreaders > RCU_MAX_READERS ? RCU_MAX_READERS : nreaders;
 	for (i = 0; i < RCU_MAX_READERS; i++)
 		atomic_init(&r->readers[i].seen, 0);
 }
 
-const struct sess_table *rcu_online(struct rcu *r, int reader)
+void rcu_online(struct rcu *r, int reader)
 {
 	atomic_store(&r->readers[reader].seen, atomic_load(&r->epoch));
-	return atomic_load(&r->cur);
 }
 
 void rcu_offline(struct rcu *r, int reader)
@@ -28,12 +26,12 @@ void rcu_offline(struct rcu *r, int reader)
 	atomic_store(&r->readers[reader].seen, 0);
 }
 
-const struct sess_table *rcu_current(struct rcu *r)
+uint64_t rcu_bump(struct rcu *r)
 {
-	return atomic_load(&r->cur);
+	return atomic_fetch_add(&r->epoch, 1) + 1;
 }
 
-static bool readers_past(struct rcu *r, uint64_t epoch)
+bool rcu_past(struct rcu *r, uint64_t epoch)
 {
 	int i;
 
@@ -46,53 +44,60 @@ static bool readers_past(struct rcu *r, uint64_t epoch)
 	return true;
 }
 
-int rcu_reclaim(struct rcu *r)
+size_t rcu_reclaim(struct rcu *r)
 {
-	int i, j;
+	size_t i, j;
 
-	for (i = 0, j = 0; i < r->nretired; i++) {
-		if (readers_past(r, r->retired[i].epoch)) {
-			tbl_free(r->retired[i].t);
-			continue;
-		}
-		r->retired[j++] = r->retired[i];
-	}
+	/* epochs grow along the list: stop at the first one still held */
+	for (i = 0; i < r->nretired && rcu_past(r, r->retired[i].epoch); i++)
+		r->retired[i].free_fn(r->retired[i].p);
+	for (j = 0; i < r->nretired; i++, j++)
+		r->retired[j] = r->retired[i];
 	r->nretired = j;
 	return j;
 }
 
-void rcu_publish(struct rcu *r, struct sess_table *t)
+/* No room to remember it: wait (bounded) for the readers, which pass a quiescent state at
+ * least every poll timeout, and free it; leak it if they stay inside. */
+static void wait_and_free(struct rcu *r, void *p, void (*free_fn)(void *p), uint64_t e)
 {
-	struct sess_table *old = atomic_exchange(&r->cur, t);
-	uint64_t e = atomic_fetch_add(&r->epoch, 1) + 1;
 	struct timespec ts = {0, 1000000};
 	int tries;
 
-	if (!old)
-		return;
-	/* The retired list is bounded: if it is full, wait (bounded) for the readers, which
-	 * pass a quiescent state at least every poll timeout. */
-	for (tries = 0; r->nretired >= RCU_MAX_RETIRED && tries < 5000; tries++) {
-		if (rcu_reclaim(r) < RCU_MAX_RETIRED)
-			break;
+	for (tries = 0; tries < 5000 && !rcu_past(r, e); tries++)
 		nanosleep(&ts, NULL);
-	}
-	if (r->nretired >= RCU_MAX_RETIRED) {
-		/* readers are stuck: leaking is safer than freeing under them */
+	if (rcu_past(r, e))
+		free_fn(p);
+}
+
+void rcu_retire(struct rcu *r, void *p, void (*free_fn)(void *p))
+{
+	uint64_t e = rcu_bump(r);
+
+	if (!p)
 		return;
+	if (r->nretired == r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 16;
+		struct rcu_retired *v = reallocarray(r->retired, cap, sizeof(*v));
+
+		if (!v) {
+			wait_and_free(r, p, free_fn, e);
+			return;
+		}
+		r->retired = v;
+		r->cap = cap;
 	}
-	r->retired[r->nretired].t = old;
-	r->retired[r->nretired].epoch = e;
-	r->nretired++;
+	r->retired[r->nretired++] = (struct rcu_retired){.p = p, .free_fn = free_fn, .epoch = e};
 	rcu_reclaim(r);
 }
 
 void rcu_destroy(struct rcu *r)
 {
-	int i;
+	size_t i;
 
 	for (i = 0; i < r->nretired; i++)
-		tbl_free(r->retired[i].t);
-	r->nretired = 0;
-	tbl_free(atomic_exchange(&r->cur, NULL));
+		r->retired[i].free_fn(r->retired[i].p);
+	free(r->retired);
+	r->retired = NULL;
+	r->nretired = r->cap = 0;
 }

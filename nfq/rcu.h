@@ -3,54 +3,61 @@
  * A minimal quiescent-state scheme for the session table (one writer, N readers).
  *
  * Readers (queue threads) call rcu_online() at the top of each batch, which records the
- * current epoch and returns the current snapshot; they hold no snapshot pointer across
- * rcu_online()/rcu_offline() calls. The writer (main thread) swaps the pointer, bumps the
- * epoch, and frees a retired snapshot once every reader is offline or has recorded an
- * epoch at least as new as the swap: such a reader loaded the pointer after the swap.
- * All accesses are sequentially consistent; the cost is two atomic operations per batch.
+ * current epoch; they hold no pointer into the table across rcu_offline()/rcu_online().
+ * The writer (main thread) unlinks an object, then bumps the epoch (rcu_bump) and keeps the
+ * new epoch with the object; the object may be freed or reused once every reader is offline
+ * or has recorded an epoch at least as new (rcu_past): such a reader started after the
+ * unlink. All accesses are sequentially consistent; the cost is two atomic stores per batch
+ * on the reader side.
+ *
+ * The table (table.h) keeps its own queue of retired entries with their epochs; bigger
+ * objects (a replaced hash index or service set) go to rcu_retire() and are freed by
+ * rcu_reclaim().
  */
 #ifndef COOPNET_NFQ_RCU_H
 #define COOPNET_NFQ_RCU_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "table.h"
-
 #define RCU_MAX_READERS 64
-#define RCU_MAX_RETIRED 64
 
 struct rcu_reader {
-	_Atomic uint64_t seen;   /* 0: offline (holds no snapshot) */
+	_Atomic uint64_t seen;   /* 0: offline (holds nothing) */
 	char pad[56];
 };
 
 struct rcu_retired {
-	struct sess_table *t;
+	void *p;
+	void (*free_fn)(void *p);
 	uint64_t epoch;
 };
 
 struct rcu {
-	_Atomic(struct sess_table *) cur;
 	_Atomic uint64_t epoch;
 	struct rcu_reader readers[RCU_MAX_READERS];
 	int nreaders;
-	struct rcu_retired retired[RCU_MAX_RETIRED]; /* writer only */
-	int nretired;
+	struct rcu_retired *retired; /* writer only; FIFO in epoch order */
+	size_t nretired, cap;
 };
 
-void rcu_init(struct rcu *r, struct sess_table *initial, int nreaders);
+void rcu_init(struct rcu *r, int nreaders);
 /* Reader side. */
-const struct sess_table *rcu_online(struct rcu *r, int reader);
+void rcu_online(struct rcu *r, int reader);
 void rcu_offline(struct rcu *r, int reader);
-/* Writer side: publish t (ownership passes to r), retire the old snapshot. */
-void rcu_publish(struct rcu *r, struct sess_table *t);
-/* Free every retired snapshot no reader can hold. Returns how many remain retired. */
-int rcu_reclaim(struct rcu *r);
-/* Free everything (readers stopped). */
+/* Writer side: after an unlink, the epoch the unlinked object must wait for. */
+uint64_t rcu_bump(struct rcu *r);
+/* True when no reader can still hold an object retired at epoch. */
+bool rcu_past(struct rcu *r, uint64_t epoch);
+/* Free p with free_fn once no reader can hold it (unlinked already). If the retired list
+ * cannot grow, waits (bounded) for the readers, then frees; never frees under a reader:
+ * leaks instead if they stay inside. */
+void rcu_retire(struct rcu *r, void *p, void (*free_fn)(void *p));
+/* Free every retired object no reader can hold. Returns how many remain. */
+size_t rcu_reclaim(struct rcu *r);
+/* Free everything retired (readers stopped). */
 void rcu_destroy(struct rcu *r);
-/* The current snapshot, for the writer thread itself. */
-const struct sess_table *rcu_current(struct rcu *r);
 
 #endif

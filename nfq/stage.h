@@ -4,7 +4,7 @@
  * sends {"cmd": "session-sync", "sessions": [...], "more": true} as many times as it needs and
  * the last chunk without "more" (or "more": false). Each control connection has one stage;
  * the chunks accumulate there and only the last one hands the whole set over, to be applied
- * as one snapshot swap. A bad chunk discards the stage (the whole sync is refused), and so
+ * in one main-loop turn. A bad chunk discards the stage (the whole sync is refused), and so
  * does closing the connection before the last chunk: the running table stays.
  * Pure: no I/O, driven by the control socket and by the unit tests.
  */

@@ -276,6 +276,7 @@ static void recheck_held(struct nfq_thread *t)
 			continue;
 		}
 		apply(t, h->id, h->mark, h->buf, h->len, &res);
+		nfq_account(&res, h->len, now_unix());
 	}
 	t->nheld = j;
 }
@@ -286,6 +287,7 @@ static void handle_packet(struct nfq_thread *t, struct nlattr **attr)
 	struct nfq_result res;
 	enum cn_csum_state csum;
 	uint32_t id, mark, skbinfo, caplen;
+	uint64_t now;
 	uint8_t *pl;
 	size_t plen;
 
@@ -300,7 +302,8 @@ static void handle_packet(struct nfq_thread *t, struct nlattr **attr)
 	plen = attr[NFQA_PAYLOAD] ? mnl_attr_get_payload_len(attr[NFQA_PAYLOAD]) : 0;
 	caplen = attr[NFQA_CAP_LEN] ? ntohl(mnl_attr_get_u32(attr[NFQA_CAP_LEN])) : (uint32_t)plen;
 
-	nfq_decide(&t->sh->lcfg, t->tbl, pl, pl ? plen : 0, csum, now_unix(), &res);
+	now = now_unix();
+	nfq_decide(&t->sh->lcfg, t->tbl, pl, pl ? plen : 0, csum, now, &res);
 	/* The IP length field of a GSO packet may be 0 (BIG TCP); NFQA_CAP_LEN is the truth:
 	 * a modified payload shorter than the packet would cut it. */
 	if (res.verdict == V_ACCEPT_MODIFIED && caplen > plen) {
@@ -311,6 +314,7 @@ static void handle_packet(struct nfq_thread *t, struct nlattr **attr)
 		hold(t, id, mark, pl, plen, csum, &res);
 	else
 		apply(t, id, mark, pl, plen, &res);
+	nfq_account(&res, caplen, now);
 }
 
 static void handle_datagram(struct nfq_thread *t, char *buf, size_t len)
@@ -451,7 +455,8 @@ static void *thread_main(void *arg)
 			log_warn("queue %u: poll", t->queue);
 			break;
 		}
-		t->tbl = rcu_online(&t->sh->rcu, t->index);
+		rcu_online(&t->sh->rcu, t->index);
+		t->tbl = t->sh->tbl;
 		if (r > 0 && drain(t) < 0)
 			break;
 		if (t->nheld) {

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The NFQUEUE side of coopnet-nfq: one thread per queue, each on its own netlink socket,
- * reading packets in batches, deciding with nfq_decide() on the current session snapshot,
+ * reading packets in batches, deciding with nfq_decide() on the live session table,
  * and answering with batched verdicts where the packet is unmodified.
  */
 #ifndef COOPNET_NFQ_WORKER_H
@@ -22,6 +22,7 @@ struct nfq_thread;
 
 struct nfq_shared {
 	struct rcu rcu;
+	struct sess_table *tbl;     /* the live table (read inside rcu_online/offline) */
 	struct nfq_logic_cfg lcfg;
 	uint32_t mark_done;
 	uint32_t mark_write;

@@ -55,6 +55,14 @@ nb_ok "coopnetctl --json stats: the SP's counters" bash -c "$CTL --json stats |
 	$NFQ_PY -c 'import json,sys; d=json.load(sys.stdin); sys.exit(0 if d[\"checked_ok\"] > 0 and \"queue_overrun\" in d else 1)'"
 nb_ok "coopnetctl stats: one line per reason" bash -c "$CTL stats | grep -q 'dropped_wrong_id'"
 nb_ok "coopnetctl dp-sessions: the static sessions" bash -c "$CTL dp-sessions | grep -c '^config' | grep -qx 6"
+if [ "$MODE" = queue ]; then
+	# the two downloads of 3,000 bytes on 8080, counted on their sessions (docs/control.md)
+	nb_ok "the SP's listing counts each 8080 session's segments and bytes" bash -c "$CTL --json dp-sessions |
+		$NFQ_PY -c 'import json,sys
+s=[x for x in json.load(sys.stdin) if x[\"port\"] == 8080]
+ok=len(s) == 2 and all(x[\"traffic\"][\"segments\"][\"in\"] > 0 and x[\"traffic\"][\"bytes\"][\"out\"] >= 3000 and x[\"last_seen\"] > 0 for x in s)
+sys.exit(0 if ok else 1)'"
+fi
 
 # --- 3. the attacker, with no session, cannot reach the protected service
 nb_fail_ok "IPv4 attacker connection dropped" nfq_get att $S4 8080

@@ -257,7 +257,7 @@ static void make_spec(struct pg_spec *sp, struct pg_rng *rng, const struct sess_
 	uint8_t client[16] = { 0 }, service[16] = { 0 };
 	uint16_t port = PORTS[pg_rng_range(rng, 0, 2)];
 	struct sess_key k;
-	const struct sess_entry *e;
+	const struct tbl_entry *e;
 
 	pg_spec_random(sp, rng, family, 64);
 	pick_addr(family, true, rng, client);
@@ -284,7 +284,7 @@ static void make_spec(struct pg_spec *sp, struct pg_rng *rng, const struct sess_
 	e = tbl_lookup(t, &k);
 	switch (pg_rng_range(rng, 0, 2)) {
 	case 0:
-		sp->urg_ptr = e ? e->id : (uint16_t)pg_rng_next(rng);
+		sp->urg_ptr = e ? tbl_entry_id(e) : (uint16_t)pg_rng_next(rng);
 		break;
 	case 1:
 		sp->urg_ptr = 0;

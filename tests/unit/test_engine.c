@@ -25,6 +25,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
@@ -33,6 +34,7 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
+#include "confkey.h"
 #include "ctl.h"
 #include "engine.h"
 #include "log.h"
@@ -1384,6 +1386,137 @@ static void test_authenticate_at_start(void **state)
 
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
+/* --- confidential services: the keys to coopnet-relay (relaylink.c) ----------------------- */
+
+struct fake_relay {
+	int lfd, fd;
+};
+
+static void relay_listen(struct fake_relay *fr, struct node *n, const char *name)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+
+	snprintf(n->cfg.relay_socket, sizeof(n->cfg.relay_socket), "%s/%s.relay", DIR_, name);
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", n->cfg.relay_socket);
+	fr->lfd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	assert_true(fr->lfd >= 0);
+	assert_int_equal(bind(fr->lfd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	assert_int_equal(listen(fr->lfd, 4), 0);
+	fr->fd = -1;
+}
+
+static bool relay_next(struct fake_relay *fr, struct cn_conf_msg *m)
+{
+	uint8_t buf[CN_CONF_MSG_LEN + 1];
+	ssize_t len;
+
+	if (fr->fd < 0)
+		fr->fd = accept4(fr->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fr->fd < 0)
+		return false;
+	len = recv(fr->fd, buf, sizeof(buf), MSG_DONTWAIT);
+	if (len <= 0)
+		return false;
+	assert_int_equal(cn_conf_decode(m, buf, (size_t)len, NULL), 0);
+	return true;
+}
+
+/* The next message of this type (others skipped); the clock moves so that housekeeping
+ * (re)connects. */
+static void relay_expect(struct fake_relay *fr, uint8_t type, struct cn_conf_msg *m)
+{
+	for (int i = 0; i < 200; i++) {
+		while (relay_next(fr, m))
+			if (m->type == type)
+				return;
+		advance(50);
+	}
+	fail_msg("no key message of type %u", type);
+}
+
+static void mark_confidential(struct node *n)
+{
+	char *at = strstr(n->policy, "\"port\": 80 }"), *out;
+
+	assert_non_null(at);
+	assert_true(asprintf(&out, "%.*s\"port\": 80, \"confidential\": true }%s",
+			     (int)(at - n->policy), n->policy, at + strlen("\"port\": 80 }")) > 0);
+	free(n->policy);
+	n->policy = out;
+}
+
+static void test_confidential_keys(void **state)
+{
+	struct fake_relay rss, rsp;
+	struct cn_conf_msg a, b;
+	uint8_t client[16] = { 0 }, service[16] = { 0 }, zero[CN_CONF_PSK_LEN] = { 0 };
+	json_t *r, *s;
+	char id[16];
+
+	(void)state;
+	relay_listen(&rss, &SS, "ss");
+	relay_listen(&rsp, &SP, "sp");
+	ss_policy(&SS, "");
+	sp_policy(&SP, 0, true);
+	mark_confidential(&SS);
+	mark_confidential(&SP);
+	nfq_start(&SS.nfq);
+	nfq_start(&SP.nfq);
+	node_open(&SS);
+	node_open(&SP);
+	node_send_policy(&SP, false);
+	node_send_policy(&SS, false);
+	PUMP_UNTIL(SS.applied && SP.applied && SS.link.up && SP.link.up);
+	/* each engine connects and sends its (empty) list */
+	relay_expect(&rss, CN_CONF_SYNC_END, &a);
+	relay_expect(&rsp, CN_CONF_SYNC_END, &a);
+
+	r = expect_ok(auth(&SS, "http", CLIENT1));
+	snprintf(id, sizeof(id), "%s",
+		 json_string_value(json_object_get(json_object_get(r, "session"), "id")));
+	json_decref(r);
+	relay_expect(&rss, CN_CONF_SET, &a);
+	relay_expect(&rsp, CN_CONF_SET, &b);
+	/* both ends derived the same PSK and identity from their own K_s, for the same session */
+	assert_memory_not_equal(a.psk, zero, sizeof(zero));
+	assert_memory_equal(a.psk, b.psk, CN_CONF_PSK_LEN);
+	assert_memory_equal(a.ident, b.ident, CN_CONF_IDENT_LEN);
+	inet_pton(AF_INET, CLIENT1, client);
+	inet_pton(AF_INET, SERVICE, service);
+	assert_int_equal(a.family, AF_INET);
+	assert_memory_equal(a.client, client, 16);
+	assert_memory_equal(a.service, service, 16);
+	assert_memory_equal(b.client, client, 16);
+	assert_int_equal(a.port, 80);
+	assert_int_equal(a.id, b.id);
+	assert_int_equal(a.id, strtoul(id, NULL, 16));
+
+	r = expect_ok(cmd(&SS, "sessions"));
+	s = json_array_get(json_object_get(r, "sessions"), 0);
+	assert_true(json_is_true(json_object_get(s, "confidential")));
+	json_decref(r);
+
+	/* a renewal (a new exchange: a new K_s) gives a new key */
+	r = expect_ok(auth(&SS, "http", CLIENT1));
+	json_decref(r);
+	relay_expect(&rss, CN_CONF_SET, &b);
+	assert_memory_not_equal(a.psk, b.psk, CN_CONF_PSK_LEN);
+	assert_memory_not_equal(a.ident, b.ident, CN_CONF_IDENT_LEN);
+
+	/* revocation: DEL at both ends */
+	r = expect_ok(ctl(&SS, json_pack("{s:s, s:s}", "cmd", "revoke", "client", CLIENT1)));
+	json_decref(r);
+	relay_expect(&rss, CN_CONF_DEL, &a);
+	assert_memory_equal(a.client, client, 16);
+	assert_memory_equal(a.psk, zero, sizeof(zero));
+	relay_expect(&rsp, CN_CONF_DEL, &b);
+	assert_memory_equal(b.service, service, 16);
+	close(rss.fd);
+	close(rss.lfd);
+	close(rsp.fd);
+	close(rsp.lfd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1409,6 +1542,7 @@ int main(void)
 		T(test_session_miss),
 		T(test_authenticate_at_start),
 		T(test_profile_overlap_and_failure),
+		T(test_confidential_keys),
 	};
 
 	signal(SIGPIPE, SIG_IGN);

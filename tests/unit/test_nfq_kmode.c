@@ -79,6 +79,7 @@ static void test_effective_b_wins(void **state)
 {
 	struct sess_list a, b;
 	struct sess_entry e;
+	bool *keep;
 
 	(void)state;
 	sess_list_init(&a);
@@ -89,13 +90,26 @@ static void test_effective_b_wins(void **state)
 	assert_int_equal(sess_list_push(&a, &e), 0);
 	entry(&e, AF_INET, "198.18.1.2", "198.18.2.1", 80, 3); /* a's first key again */
 	assert_int_equal(sess_list_push(&b, &e), 0);
-	assert_false(kmode_effective(&a, &b, 0));
-	assert_true(kmode_effective(&a, &b, 1));
-	assert_true(kmode_effective(&a, &b, 2));
+	keep = kmode_effective(&a, &b);
+	assert_non_null(keep);
+	assert_false(keep[0]);
+	assert_true(keep[1]);
+	assert_true(keep[2]);
+	free(keep);
 	entry(&e, AF_INET, "198.18.1.2", "198.18.2.1", 8080, 4); /* another port: another key */
 	assert_int_equal(sess_list_push(&b, &e), 0);
-	assert_true(kmode_effective(&a, &b, 2));
-	assert_true(kmode_effective(&a, &b, 3));
+	entry(&e, AF_INET, "198.18.1.3", "198.18.2.1", 80, 5); /* a's second key, twice in b */
+	assert_int_equal(sess_list_push(&b, &e), 0);
+	assert_int_equal(sess_list_push(&b, &e), 0);
+	keep = kmode_effective(&a, &b);
+	assert_non_null(keep);
+	assert_false(keep[0]);
+	assert_false(keep[1]);
+	assert_true(keep[2]);
+	assert_true(keep[3]);
+	assert_false(keep[4]);
+	assert_true(keep[5]);
+	free(keep);
 	sess_list_clear(&a);
 	sess_list_clear(&b);
 }
@@ -154,6 +168,7 @@ static void load_config(struct nfq_config *cfg)
 
 	if (!s || nfq_config_load_buffer(cfg, "t.json", CONFIG, strlen(CONFIG), s, &je) < 0)
 		fail_msg("%s", jconf_error_str(&je, eb, sizeof(eb)));
+	jconf_schema_free(s);
 }
 
 /* kmode_sync: the map holds exactly the effective, live sessions of a then b. */

@@ -528,9 +528,146 @@ static void test_reason_names(void **state)
 	assert_string_equal(nfq_reason_name(R_DROP_WRONG_ID), "dropped_wrong_id");
 }
 
+/* ---- renewal: the previous ID stays valid for TBL_RENEW_GRACE_S ---- */
+
+static uint64_t fake_now(void)
+{
+	return NOW;
+}
+
+static void renew(struct world *w, cn_id_t id)
+{
+	struct sess_entry e = w->sessions.v[0];
+
+	e.id = id;
+	e.source = SESS_SRC_AUTHD;
+	assert_int_equal(tbl_put(w->t, &e), 0);
+}
+
+static void decide_at(enum nfq_role role, const struct world *w, uint8_t *buf, size_t len,
+		      uint64_t now, struct nfq_result *res)
+{
+	struct nfq_logic_cfg cfg = {.role = role};
+
+	nfq_decide(&cfg, w->t, buf, len, CN_CSUM_COMPLETE, now, res);
+}
+
+static void test_renewal_grace(void **state)
+{
+	static const enum nfq_role roles[] = {ROLE_PROVIDER, ROLE_SUPERVISOR};
+	uint8_t buf[PG_BUF_SIZE];
+	struct pg_info info;
+	struct nfq_result res;
+	struct world w;
+	size_t i, r, len;
+
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		for (r = 0; r < 2; r++) {
+			/* the segments that must carry the ID: to the service on the SP, the
+			 * replies on the SS */
+			bool reply = roles[r] == ROLE_SUPERVISOR;
+
+			world_make(&w, families[i], 0, true);
+			w.t->clock = fake_now;
+			renew(&w, 0x4242);
+			len = seg(buf, &info, families[i], reply, CN_TCP_FLAG_ACK, ID_A, 10, PG_CSUM_FULL);
+			decide_at(roles[r], &w, buf, len, NOW + TBL_RENEW_GRACE_S - 1, &res);
+			expect(&res, V_ACCEPT, R_CHECKED_OK);
+			decide_at(roles[r], &w, buf, len, NOW + TBL_RENEW_GRACE_S, &res);
+			expect(&res, V_DROP, R_DROP_WRONG_ID);
+			len = seg(buf, &info, families[i], reply, CN_TCP_FLAG_ACK, 0x4242, 10, PG_CSUM_FULL);
+			decide_at(roles[r], &w, buf, len, NOW + 1000, &res);
+			expect(&res, V_ACCEPT, R_CHECKED_OK);
+			len = seg(buf, &info, families[i], reply, CN_TCP_FLAG_ACK, 0x5151, 10, PG_CSUM_FULL);
+			decide_at(roles[r], &w, buf, len, NOW, &res);
+			expect(&res, V_DROP, R_DROP_WRONG_ID);
+			/* the other direction gets the new ID */
+			len = seg(buf, &info, families[i], !reply, CN_TCP_FLAG_ACK, 0, 10, PG_CSUM_FULL);
+			decide_at(roles[r], &w, buf, len, NOW, &res);
+			expect(&res, V_ACCEPT_MODIFIED, R_EMBEDDED);
+			assert_int_equal(urgptr(buf, &info), 0x4242);
+			/* a second renewal: only the latest previous ID counts */
+			renew(&w, 0x4343);
+			len = seg(buf, &info, families[i], reply, CN_TCP_FLAG_ACK, ID_A, 10, PG_CSUM_FULL);
+			decide_at(roles[r], &w, buf, len, NOW, &res);
+			expect(&res, V_DROP, R_DROP_WRONG_ID);
+			len = seg(buf, &info, families[i], reply, CN_TCP_FLAG_ACK, 0x4242, 10, PG_CSUM_FULL);
+			decide_at(roles[r], &w, buf, len, NOW, &res);
+			expect(&res, V_ACCEPT, R_CHECKED_OK);
+			/* the same ID again is no renewal: the window stays as it was */
+			renew(&w, 0x4343);
+			decide_at(roles[r], &w, buf, len, NOW + 1, &res);
+			expect(&res, V_ACCEPT, R_CHECKED_OK);
+			world_free(&w);
+		}
+	}
+}
+
+/* ---- per-session counters (nfq_account) ---- */
+
+static void test_session_counters(void **state)
+{
+	uint8_t buf[PG_BUF_SIZE];
+	struct pg_info info;
+	struct nfq_result res;
+	const struct tbl_entry *e;
+	struct world w;
+	size_t i, len;
+
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		world_make(&w, families[i], 0, true);
+		w.t->clock = fake_now;
+		/* client -> service with the ID, twice; the reply once */
+		len = seg(buf, &info, families[i], false, CN_TCP_FLAG_ACK, ID_A, 100, PG_CSUM_FULL);
+		decide_at(ROLE_PROVIDER, &w, buf, len, NOW, &res);
+		assert_non_null(res.sess);
+		assert_int_equal(res.sess_dir, 0);
+		e = res.sess;
+		nfq_account(&res, 1500, NOW);
+		nfq_account(&res, 1000, NOW + 5);
+		len = seg(buf, &info, families[i], true, CN_TCP_FLAG_ACK, 0, 10, PG_CSUM_FULL);
+		decide_at(ROLE_PROVIDER, &w, buf, len, NOW + 6, &res);
+		expect(&res, V_ACCEPT_MODIFIED, R_EMBEDDED);
+		assert_ptr_equal(res.sess, e);
+		assert_int_equal(res.sess_dir, 1);
+		nfq_account(&res, 60000, NOW + 6);
+		/* drops count by reason and do not make the session look alive */
+		len = seg(buf, &info, families[i], false, CN_TCP_FLAG_ACK, 0x5151, 10, PG_CSUM_FULL);
+		decide_at(ROLE_PROVIDER, &w, buf, len, NOW + 9, &res);
+		expect(&res, V_DROP, R_DROP_WRONG_ID);
+		nfq_account(&res, 80, NOW + 9);
+		len = seg(buf, &info, families[i], false, CN_TCP_FLAG_ACK, 0, 10, PG_CSUM_FULL);
+		decide_at(ROLE_PROVIDER, &w, buf, len, NOW + 9, &res);
+		expect(&res, V_DROP, R_DROP_NO_ID);
+		nfq_account(&res, 80, NOW + 9);
+		assert_int_equal(atomic_load(&e->segs[0]), 2);
+		assert_int_equal(atomic_load(&e->bytes[0]), 2500);
+		assert_int_equal(atomic_load(&e->segs[1]), 1);
+		assert_int_equal(atomic_load(&e->bytes[1]), 60000);
+		assert_int_equal(atomic_load(&e->drops[TBL_DROP_WRONG_ID]), 1);
+		assert_int_equal(atomic_load(&e->drops[TBL_DROP_NO_ID]), 1);
+		assert_int_equal(atomic_load(&e->drops[TBL_DROP_OTHER]), 0);
+		assert_int_equal(atomic_load(&e->last_seen), NOW + 6);
+		/* a renewal keeps them */
+		renew(&w, 0x4242);
+		assert_int_equal(atomic_load(&e->segs[0]), 2);
+		/* no session: nothing to count */
+		len = seg(buf, &info, families[i], false, CN_TCP_FLAG_ACK, ID_A, 10, PG_CSUM_FULL);
+		buf[info.l4_off + 2] ^= 1; /* another destination port */
+		decide_at(ROLE_PROVIDER, &w, buf, len, NOW, &res);
+		assert_null(res.sess);
+		nfq_account(&res, 80, NOW);
+		world_free(&w);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_renewal_grace),
+		cmocka_unit_test(test_session_counters),
 		cmocka_unit_test(test_ss_embeds_id),
 		cmocka_unit_test(test_ss_embeds_partial_csum),
 		cmocka_unit_test(test_ss_urgent_dropped),

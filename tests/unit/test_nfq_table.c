@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -37,7 +38,7 @@ static void mk(struct cn_session *s, int family, uint32_t n, uint16_t port, cn_i
 	s->id = id;
 }
 
-static const struct sess_entry *find(const struct sess_table *t, const struct cn_session *s)
+static const struct tbl_entry *find(const struct sess_table *t, const struct cn_session *s)
 {
 	struct sess_key k;
 
@@ -60,14 +61,14 @@ static void test_table_many(void **state)
 	}
 	t = tbl_build(&l, NULL);
 	assert_non_null(t);
-	assert_int_equal(t->count, 3000);
+	assert_int_equal(tbl_count(t), 3000);
 	for (i = 1; i <= 3000; i++) {
-		const struct sess_entry *e;
+		const struct tbl_entry *e;
 
 		mk(&s, i % 2 ? AF_INET : AF_INET6, i, (uint16_t)(80 + i % 3), 0);
 		e = find(t, &s);
 		assert_non_null(e);
-		assert_int_equal(e->id, i);
+		assert_int_equal(tbl_entry_id(e), i);
 		/* another port, another family: absent */
 		s.port = 443;
 		assert_null(find(t, &s));
@@ -91,7 +92,7 @@ static void test_table_replace_and_remove(void **state)
 	assert_int_equal(sess_list_put(&l, &s, SESS_SRC_AUTHD), 0);
 	assert_int_equal(l.n, 1); /* same key: replaced */
 	t = tbl_build(&l, NULL);
-	assert_int_equal(find(t, &s)->id, 0x4242);
+	assert_int_equal(tbl_entry_id(find(t, &s)), 0x4242);
 	assert_string_equal(find(t, &s)->vnic, "vnic1");
 	tbl_free(t);
 	tbl_free(NULL);
@@ -150,32 +151,42 @@ static void test_services(void **state)
 	svc_list_clear(&sl);
 }
 
-/* The snapshot swap: a retired table is kept while a reader that may hold it is online. */
+static int freed;
+
+static void count_free(void *p)
+{
+	freed++;
+	free(p);
+}
+
+/* A retired object is kept while a reader that may hold it is online. */
 static void test_rcu_grace(void **state)
 {
 	struct rcu r;
-	const struct sess_table *seen;
-	struct sess_table *t1 = tbl_build(NULL, NULL), *t2 = tbl_build(NULL, NULL);
-	struct sess_table *t3 = tbl_build(NULL, NULL);
+	uint64_t e;
 
 	(void)state;
-	rcu_init(&r, t1, 2);
-	seen = rcu_online(&r, 0);      /* reader 0 holds t1 */
-	assert_ptr_equal(seen, t1);
-	rcu_publish(&r, t2);
-	assert_ptr_equal(rcu_current(&r), t2);
-	assert_int_equal(rcu_reclaim(&r), 1); /* t1 kept: reader 0 is inside */
+	freed = 0;
+	rcu_init(&r, 2);
+	rcu_online(&r, 0);                     /* reader 0 may hold the first object */
+	rcu_retire(&r, malloc(8), count_free);
+	assert_int_equal(rcu_reclaim(&r), 1);  /* kept: reader 0 is inside */
 	rcu_offline(&r, 0);
-	assert_int_equal(rcu_reclaim(&r), 0); /* freed (ASan would report a leak otherwise) */
+	assert_int_equal(rcu_reclaim(&r), 0);  /* freed (ASan would report a leak otherwise) */
+	assert_int_equal(freed, 1);
 
-	seen = rcu_online(&r, 1);
-	assert_ptr_equal(seen, t2);
-	rcu_publish(&r, t3);
+	rcu_online(&r, 1);
+	e = rcu_bump(&r);
+	assert_false(rcu_past(&r, e));
+	rcu_retire(&r, malloc(8), count_free);
 	assert_int_equal(r.nretired, 1);
-	seen = rcu_online(&r, 1);      /* a new read section sees t3: t2 can go */
-	assert_ptr_equal(seen, t3);
+	rcu_online(&r, 1);                     /* a new read section started after: past */
+	assert_true(rcu_past(&r, e));
 	assert_int_equal(rcu_reclaim(&r), 0);
 	rcu_offline(&r, 1);
+	rcu_retire(&r, malloc(8), count_free); /* nobody online: freed at once */
+	assert_int_equal(r.nretired, 0);
+	assert_int_equal(freed, 3);
 	rcu_destroy(&r);
 }
 
