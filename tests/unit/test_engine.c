@@ -1504,7 +1504,7 @@ static void test_confidential_keys(void **state)
 	assert_memory_not_equal(a.ident, b.ident, CN_CONF_IDENT_LEN);
 
 	/* revocation: DEL at both ends */
-	r = expect_ok(ctl(&SS, json_pack("{s:s, s:s}", "cmd", "revoke", "client", CLIENT1)));
+	r = expect_ok(node_ctl(&SS, json_pack("{s:s, s:s}", "cmd", "revoke", "client", CLIENT1)));
 	json_decref(r);
 	relay_expect(&rss, CN_CONF_DEL, &a);
 	assert_memory_equal(a.client, client, 16);
