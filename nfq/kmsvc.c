@@ -35,7 +35,7 @@
 
 static const char *rule_set_name(const struct nfq_config *cfg, int family)
 {
-	if (cfg->role == ROLE_SUPERVISOR)
+	if (cfg->role == NFQ_ROLE_SUPERVISOR)
 		return family == NFPROTO_IPV4 ? "overlay4" : "overlay6";
 	return family == NFPROTO_IPV4 ? "protected4" : "protected6";
 }

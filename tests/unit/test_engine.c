@@ -263,7 +263,7 @@ static void node_open(struct node *n)
 	n->e = calloc(1, sizeof(*n->e));
 	assert_non_null(n->e);
 	assert_int_equal(engine_open(n->e, &init, err, sizeof(err)), 0);
-	nfq_link_init(&n->link, n->cfg.nfq_socket, n->cfg.roles & ROLE_SUPERVISOR, n->pfd);
+	nfq_link_init(&n->link, n->cfg.nfq_socket, n->cfg.roles & POLICY_ROLE_SUPERVISOR, n->pfd);
 	n->open = true;
 }
 
@@ -592,8 +592,8 @@ static int setup(void **state)
 		return -1;
 	chmod(DIR_, 0755); /* the permission test connects as nobody */
 	sp_idle = 0;
-	node_init(&SS, "ss", ROLE_SUPERVISOR);
-	node_init(&SP, "sp", ROLE_HEADER | ROLE_PROVIDER);
+	node_init(&SS, "ss", POLICY_ROLE_SUPERVISOR);
+	node_init(&SP, "sp", POLICY_ROLE_HEADER | POLICY_ROLE_PROVIDER);
 	return 0;
 }
 
