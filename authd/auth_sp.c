@@ -196,6 +196,63 @@ static int sp_answer(struct auth_sp *sp, struct sp_exch *e, const struct cn_coop
 	return 0;
 }
 
+/* The Auth-REQ is authentic and the client known (ent): take a slot, record the digest, give
+ * an ID and answer. Wipes ent. */
+static int sp_accept(struct auth_sp *sp, const struct cn_coop_addr *src,
+    const struct cn_coop_msg *m, const uint8_t digest[CN_DIGEST_LEN],
+    struct auth_sp_entry *ent, uint64_t now)
+{
+	struct sp_exch *e;
+	int r;
+
+	/* Under load: every slot holds an exchange waiting for its Auth-REP, or the replay
+	 * cache cannot take the digest (full, or the database failed). Fail closed, counted. */
+	if ((e = sp_free_slot(sp)) == NULL) {
+		sp_event(sp, AUTH_EV_OVERLOADED, src, m->service, CN_AUTHERR_INTERNAL,
+		    "no exchange slot free");
+		sp_rst(sp, src, m, CN_AUTHERR_INTERNAL, ent->key);
+		memset(ent, 0, sizeof(*ent));
+		return -1;
+	}
+	/* Recorded before answering: the same bytes are never accepted twice. */
+	if (cn_replay_add(&sp->replay, digest, m->timestamp_ms) != 0) {
+		sp_event(sp, AUTH_EV_OVERLOADED, src, m->service, CN_AUTHERR_INTERNAL,
+		    "replay digest not recorded");
+		sp_rst(sp, src, m, CN_AUTHERR_INTERNAL, ent->key);
+		memset(ent, 0, sizeof(*ent));
+		return -1;
+	}
+	e->id = cn_auth_alloc_id(sp_id_in_use, sp, 32);
+	if (e->id == CN_ID_NONE) {
+		sp_event(sp, AUTH_EV_NO_ID, src, m->service, CN_AUTHERR_NO_ID, NULL);
+		sp_rst(sp, src, m, CN_AUTHERR_NO_ID, ent->key);
+		memset(ent, 0, sizeof(*ent));
+		return -1;
+	}
+	e->used = true;
+	memcpy(e->nonce_ss, m->nonce_ss, sizeof(e->nonce_ss));
+	cn_auth_nonce(e->nonce_sp);
+	memcpy(e->digest, digest, sizeof(e->digest));
+	memcpy(e->key, ent->key, sizeof(e->key));
+	e->reply_to = *src;
+	e->sess.id = e->id;
+	e->sess.client = m->sender.addr;
+	memcpy(e->sess.client_name, m->sender.name, sizeof(e->sess.client_name));
+	memcpy(e->sess.service, m->service, sizeof(e->sess.service));
+	e->sess.ss = *src;
+	e->sess.vnic = ent->vnic;
+	e->tries = 1;
+	e->rto = sp->cfg.timing.rto_ms;
+	e->deadline = now + e->rto;
+	r = sp_answer(sp, e, m, ent);
+	memset(ent, 0, sizeof(*ent));
+	if (r != 0) {
+		sp_release(e);
+		return -1;
+	}
+	return 0;
+}
+
 static int sp_on_req(struct auth_sp *sp, const struct cn_coop_addr *from,
     const struct auth_dgram *d)
 {
@@ -261,52 +318,7 @@ static int sp_on_req(struct auth_sp *sp, const struct cn_coop_addr *from,
 		memset(&ent, 0, sizeof(ent));
 		return -1;
 	}
-	/* Under load: every slot holds an exchange waiting for its Auth-REP, or the replay
-	 * cache cannot take the digest (full, or the database failed). Fail closed, counted. */
-	if ((e = sp_free_slot(sp)) == NULL) {
-		sp_event(sp, AUTH_EV_OVERLOADED, src, m->service, CN_AUTHERR_INTERNAL,
-		    "no exchange slot free");
-		sp_rst(sp, src, m, CN_AUTHERR_INTERNAL, ent.key);
-		memset(&ent, 0, sizeof(ent));
-		return -1;
-	}
-	/* Recorded before answering: the same bytes are never accepted twice. */
-	if (cn_replay_add(&sp->replay, digest, m->timestamp_ms) != 0) {
-		sp_event(sp, AUTH_EV_OVERLOADED, src, m->service, CN_AUTHERR_INTERNAL,
-		    "replay digest not recorded");
-		sp_rst(sp, src, m, CN_AUTHERR_INTERNAL, ent.key);
-		memset(&ent, 0, sizeof(ent));
-		return -1;
-	}
-	e->id = cn_auth_alloc_id(sp_id_in_use, sp, 32);
-	if (e->id == CN_ID_NONE) {
-		sp_event(sp, AUTH_EV_NO_ID, src, m->service, CN_AUTHERR_NO_ID, NULL);
-		sp_rst(sp, src, m, CN_AUTHERR_NO_ID, ent.key);
-		memset(&ent, 0, sizeof(ent));
-		return -1;
-	}
-	e->used = true;
-	memcpy(e->nonce_ss, m->nonce_ss, sizeof(e->nonce_ss));
-	cn_auth_nonce(e->nonce_sp);
-	memcpy(e->digest, digest, sizeof(e->digest));
-	memcpy(e->key, ent.key, sizeof(e->key));
-	e->reply_to = *src;
-	e->sess.id = e->id;
-	e->sess.client = m->sender.addr;
-	memcpy(e->sess.client_name, m->sender.name, sizeof(e->sess.client_name));
-	memcpy(e->sess.service, m->service, sizeof(e->sess.service));
-	e->sess.ss = *src;
-	e->sess.vnic = ent.vnic;
-	e->tries = 1;
-	e->rto = sp->cfg.timing.rto_ms;
-	e->deadline = now + e->rto;
-	r = sp_answer(sp, e, m, &ent);
-	memset(&ent, 0, sizeof(ent));
-	if (r != 0) {
-		sp_release(e);
-		return -1;
-	}
-	return 0;
+	return sp_accept(sp, src, m, digest, &ent, now);
 }
 
 static int sp_on_rep(struct auth_sp *sp, const struct cn_coop_addr *from,

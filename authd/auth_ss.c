@@ -100,19 +100,26 @@ static void ss_release(struct ss_exch *e)
 	memset(e, 0, sizeof(*e)); /* also wipes the key */
 }
 
+/* The outcome of exchange e as far as its request goes: handle, result, client, service. */
+static void ss_outcome(struct auth_ss_outcome *o, const struct ss_exch *e,
+    enum auth_result result)
+{
+	memset(o, 0, sizeof(*o));
+	o->handle = e->handle;
+	o->result = result;
+	o->client = e->req.client;
+	memcpy(o->client_name, e->req.client_name, sizeof(o->client_name));
+	memcpy(o->service, e->req.service, sizeof(o->service));
+}
+
 static void ss_finish(struct auth_ss *ss, struct ss_exch *e, enum auth_result result,
     uint16_t error, bool rst_auth)
 {
 	struct auth_ss_outcome o;
 
-	memset(&o, 0, sizeof(o));
-	o.handle = e->handle;
-	o.result = result;
+	ss_outcome(&o, e, result);
 	o.error = error;
 	o.rst_authenticated = rst_auth;
-	o.client = e->req.client;
-	memcpy(o.client_name, e->req.client_name, sizeof(o.client_name));
-	memcpy(o.service, e->req.service, sizeof(o.service));
 	/* Free the slot first: done() may start a new exchange for the same pair at once. */
 	ss_release(e);
 	ss->ops.done(ss->ops.ctx, &o);
@@ -123,16 +130,11 @@ static void ss_lost(struct auth_ss *ss, struct ss_exch *e)
 {
 	struct auth_ss_outcome o;
 
-	memset(&o, 0, sizeof(o));
-	o.handle = e->handle;
-	o.result = AUTH_FAIL_RST;
+	ss_outcome(&o, e, AUTH_FAIL_RST);
 	o.error = CN_AUTHERR_TIMEOUT;
 	o.rst_authenticated = true;
 	o.id = e->id;
 	o.sp = e->sp;
-	o.client = e->req.client;
-	memcpy(o.client_name, e->req.client_name, sizeof(o.client_name));
-	memcpy(o.service, e->req.service, sizeof(o.service));
 	ss_release(e);
 	if (ss->ops.lost != NULL)
 		ss->ops.lost(ss->ops.ctx, &o);
@@ -253,14 +255,9 @@ static int ss_on_repreq(struct auth_ss *ss, struct ss_exch *e, const struct cn_c
 	memcpy(e->nonce_sp, m->nonce_sp, sizeof(e->nonce_sp));
 	ss_send(ss, from, e->repbuf, e->replen, e->req.service);
 
-	memset(&o, 0, sizeof(o));
-	o.handle = e->handle;
-	o.result = AUTH_OK;
+	ss_outcome(&o, e, AUTH_OK);
 	o.id = m->id;
 	o.sp = *from;
-	o.client = e->req.client;
-	memcpy(o.client_name, e->req.client_name, sizeof(o.client_name));
-	memcpy(o.service, e->req.service, sizeof(o.service));
 	cn_auth_session_key(o.session_key, e->req.key, e->nonce_ss, e->nonce_sp, e->id);
 	o.vnic = m->sender;
 	e->state = SS_LINGER;

@@ -340,8 +340,8 @@ static void check_only(const struct authd_config *cfg)
 		exit(1);
 	}
 	printf("configuration OK: roles%s%s%s, %zu vNIC(s), %zu client(s), %zu group SP(s)\n",
-	       cfg->roles & ROLE_SUPERVISOR ? " supervisor" : "",
-	       cfg->roles & ROLE_HEADER ? " header" : "", cfg->roles & ROLE_PROVIDER ? " provider" : "",
+	       cfg->roles & POLICY_ROLE_SUPERVISOR ? " supervisor" : "",
+	       cfg->roles & POLICY_ROLE_HEADER ? " header" : "", cfg->roles & POLICY_ROLE_PROVIDER ? " provider" : "",
 	       p.n_vnics, p.n_ss_clients + p.n_sp_clients, p.n_group);
 	policy_free(&p);
 	exit(0);
@@ -413,7 +413,7 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < init.n_udp; i++)
 		close(init.udp_fd[i]);
 	pa.engine_fd = sp[0];
-	nfq_link_init(&pa.nfq, pa.cfg.nfq_socket, pa.cfg.roles & ROLE_SUPERVISOR, pa.engine_fd);
+	nfq_link_init(&pa.nfq, pa.cfg.nfq_socket, pa.cfg.roles & POLICY_ROLE_SUPERVISOR, pa.engine_fd);
 	parent_msg_init(&pa.pm, pa.engine_fd, &pa.nfq, &pa.vs, &engine_ops, &pa);
 	log_info("started: engine pid %d as %s", (int)pa.engine_pid, uname);
 	if (send_policy(&pa, false) < 0)

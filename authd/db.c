@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "db.h"
 #include "db_int.h"
+#include "grow.h"
 
 #include <arpa/inet.h>
 #include <stdarg.h>
@@ -588,16 +589,13 @@ static int collect(struct authd_db *db, sqlite3_stmt *st, struct db_session **ro
 	*rows = NULL;
 	*n = 0;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (*n == cap) {
-			size_t ncap = cap ? cap * 2 : 16;
-			struct db_session *nr = realloc(*rows, ncap * sizeof(**rows));
-			if (!nr) {
-				snprintf(db->err, sizeof(db->err), "out of memory");
-				goto fail;
-			}
-			*rows = nr;
-			cap = ncap;
+		struct db_session *nr = grow(*rows, *n, &cap, sizeof(*nr), 16);
+
+		if (!nr) {
+			snprintf(db->err, sizeof(db->err), "out of memory");
+			goto fail;
 		}
+		*rows = nr;
 		if (read_row(db, st, &(*rows)[*n]) < 0)
 			goto fail;
 		(*n)++;

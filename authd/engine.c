@@ -20,6 +20,7 @@
 
 #include <sodium.h>
 
+#include "clock.h"
 #include "coop_app.h"
 #include "engine_status.h"
 #include "ctl.h"
@@ -54,22 +55,12 @@ void engine_set_clock(uint64_t (*now_ms)(void), uint64_t (*wall_ms)(void))
 
 uint64_t engine_now_ms(void)
 {
-	struct timespec ts;
-
-	if (clock_now)
-		return clock_now();
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return clock_now ? clock_now() : cn_mono_ms();
 }
 
 uint64_t engine_wall_ms(void)
 {
-	struct timespec ts;
-
-	if (clock_wall)
-		return clock_wall();
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return clock_wall ? clock_wall() : cn_real_ms();
 }
 
 /* --- sessions: database first, then the data plane ---------------------------------------- */

@@ -483,7 +483,7 @@ static int auth_setup(struct engine *e)
 
 	timing_from_config(e);
 	e->replay = (struct cn_replay){ .ctx = e, .seen = replay_seen, .add = replay_add };
-	if ((e->cfg->roles & ROLE_SUPERVISOR) && !e->ss) {
+	if ((e->cfg->roles & POLICY_ROLE_SUPERVISOR) && !e->ss) {
 		const struct auth_ss_ops ops = {
 			.ctx = e, .now_ms = engine_op_now, .wall_ms = engine_op_wall, .send = engine_op_send,
 			.done = op_done, .event = op_event, .lost = op_lost,
@@ -492,8 +492,8 @@ static int auth_setup(struct engine *e)
 		if (!e->ss)
 			return -1;
 	}
-	if (key_changed || (!e->hdr && (e->cfg->roles & ROLE_HEADER)) ||
-	    (!e->sp && (e->cfg->roles & ROLE_PROVIDER))) {
+	if (key_changed || (!e->hdr && (e->cfg->roles & POLICY_ROLE_HEADER)) ||
+	    (!e->sp && (e->cfg->roles & POLICY_ROLE_PROVIDER))) {
 		auth_header_free(e->hdr);
 		auth_sp_free(e->sp);
 		e->hdr = NULL;
@@ -501,7 +501,7 @@ static int auth_setup(struct engine *e)
 		memcpy(e->group_key, e->pol.group_key, CN_KEY_LEN);
 		e->has_group_key = e->pol.has_group_key;
 	}
-	if ((e->cfg->roles & ROLE_PROVIDER) && !e->sp) {
+	if ((e->cfg->roles & POLICY_ROLE_PROVIDER) && !e->sp) {
 		const struct auth_sp_ops ops = {
 			.ctx = e, .now_ms = engine_op_now, .wall_ms = engine_op_wall, .send = engine_op_send,
 			.lookup = op_lookup, .id_in_use = op_id_in_use, .commit = op_commit,
@@ -514,7 +514,7 @@ static int auth_setup(struct engine *e)
 		if (!e->sp)
 			return -1;
 	}
-	if ((e->cfg->roles & ROLE_HEADER) && !e->hdr) {
+	if ((e->cfg->roles & POLICY_ROLE_HEADER) && !e->hdr) {
 		const struct auth_header_ops ops = {
 			.ctx = e, .wall_ms = engine_op_wall, .send = engine_op_send, .route = op_route,
 			.event = op_event,
@@ -524,7 +524,7 @@ static int auth_setup(struct engine *e)
 			return -1;
 	}
 	/* the ends of a session: a supervisor and a provider (a header alone has none) */
-	if ((e->cfg->roles & (ROLE_SUPERVISOR | ROLE_PROVIDER)) && !e->rv)
+	if ((e->cfg->roles & (POLICY_ROLE_SUPERVISOR | POLICY_ROLE_PROVIDER)) && !e->rv)
 		return engine_revoke_setup(e);
 	return 0;
 }

@@ -27,11 +27,11 @@ static json_t *roles_json(unsigned roles)
 {
 	json_t *a = json_array();
 
-	if (roles & ROLE_SUPERVISOR)
+	if (roles & POLICY_ROLE_SUPERVISOR)
 		json_array_append_new(a, json_string("supervisor"));
-	if (roles & ROLE_HEADER)
+	if (roles & POLICY_ROLE_HEADER)
 		json_array_append_new(a, json_string("header"));
-	if (roles & ROLE_PROVIDER)
+	if (roles & POLICY_ROLE_PROVIDER)
 		json_array_append_new(a, json_string("provider"));
 	return a;
 }

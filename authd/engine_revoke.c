@@ -160,7 +160,7 @@ int engine_revoke_setup(struct engine *e)
 	};
 	const struct auth_rv_config c = {
 		.timing = e->timing,
-		.dir = (e->cfg->roles & ROLE_SUPERVISOR) ? CN_DIR_SS_TO_SP : CN_DIR_SP_TO_SS,
+		.dir = (e->cfg->roles & POLICY_ROLE_SUPERVISOR) ? CN_DIR_SS_TO_SP : CN_DIR_SP_TO_SS,
 		.replay = &e->replay,
 	};
 

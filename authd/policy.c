@@ -128,8 +128,8 @@ static int parse_roles(unsigned *out, const json_t *v)
 	*out = 0;
 	json_array_foreach(v, i, r) {
 		const char *s = json_string_value(r);
-		*out |= !strcmp(s, "supervisor") ? ROLE_SUPERVISOR :
-			!strcmp(s, "header") ? ROLE_HEADER : ROLE_PROVIDER;
+		*out |= !strcmp(s, "supervisor") ? POLICY_ROLE_SUPERVISOR :
+			!strcmp(s, "header") ? POLICY_ROLE_HEADER : POLICY_ROLE_PROVIDER;
 	}
 	return 0;
 }
@@ -229,7 +229,7 @@ static int config_from_doc(struct authd_config *cfg, const struct jconf_doc *doc
 
 	memset(cfg, 0, sizeof(*cfg));
 	parse_roles(&cfg->roles, json_object_get(root, "roles"));
-	if ((cfg->roles & ROLE_SUPERVISOR) && (cfg->roles & (ROLE_HEADER | ROLE_PROVIDER))) {
+	if ((cfg->roles & POLICY_ROLE_SUPERVISOR) && (cfg->roles & (POLICY_ROLE_HEADER | POLICY_ROLE_PROVIDER))) {
 		jconf_errorf(err, doc, json_object_get(root, "roles"),
 			     "a supervisor (SS) cannot also be an SP: run one daemon per host role");
 		return -1;
@@ -900,7 +900,7 @@ static int parse_group_key(struct policy *p, struct pctx *c, const json_t *root,
 		if (parse_hexkey(p->group_key, c->doc, gk, c->err) < 0)
 			return -1;
 		p->has_group_key = true;
-	} else if ((roles & ROLE_HEADER) && !(roles & ROLE_PROVIDER)) {
+	} else if ((roles & POLICY_ROLE_HEADER) && !(roles & POLICY_ROLE_PROVIDER)) {
 		/* a header that forwards must MAC what it forwards */
 		jconf_errorf(c->err, c->doc, root, "a header needs \"group_key\" or "
 			     "\"group_key_file\" (the SP group's key)");
@@ -916,17 +916,17 @@ static int policy_from_doc(struct policy *p, const struct jconf_doc *doc, unsign
 	json_t *root = jconf_root(doc), *v;
 
 	memset(p, 0, sizeof(*p));
-	if (need_section(&c, root, "supervisor", roles & ROLE_SUPERVISOR) < 0 ||
-	    need_section(&c, root, "header", roles & ROLE_HEADER) < 0 ||
-	    need_section(&c, root, "provider", roles & ROLE_PROVIDER) < 0 ||
+	if (need_section(&c, root, "supervisor", roles & POLICY_ROLE_SUPERVISOR) < 0 ||
+	    need_section(&c, root, "header", roles & POLICY_ROLE_HEADER) < 0 ||
+	    need_section(&c, root, "provider", roles & POLICY_ROLE_PROVIDER) < 0 ||
 	    parse_group_key(p, &c, root, roles) < 0)
 		return -1;
-	if ((v = json_object_get(root, "supervisor")) && (roles & ROLE_SUPERVISOR) &&
+	if ((v = json_object_get(root, "supervisor")) && (roles & POLICY_ROLE_SUPERVISOR) &&
 	    parse_supervisor(p, &c, v) < 0)
 		return -1;
-	if ((v = json_object_get(root, "header")) && (roles & ROLE_HEADER) && parse_header(p, &c, v) < 0)
+	if ((v = json_object_get(root, "header")) && (roles & POLICY_ROLE_HEADER) && parse_header(p, &c, v) < 0)
 		return -1;
-	if ((v = json_object_get(root, "provider")) && (roles & ROLE_PROVIDER) &&
+	if ((v = json_object_get(root, "provider")) && (roles & POLICY_ROLE_PROVIDER) &&
 	    parse_provider(p, &c, v) < 0)
 		return -1;
 	return 0;

@@ -33,10 +33,15 @@
 #define AUTHD_DEFAULT_CTL COOPNET_RUNDIR "/authd.sock"
 #define AUTHD_DEFAULT_NFQ COOPNET_RUNDIR "/nfq.sock"
 
-enum authd_role_bits { ROLE_SUPERVISOR = 1, ROLE_HEADER = 2, ROLE_PROVIDER = 4 };
+/* authd's roles, bits of authd_config.roles (nfq/logic.h has NFQ_ROLE_*, one role a worker) */
+enum authd_role_bits {
+	POLICY_ROLE_SUPERVISOR = 1,
+	POLICY_ROLE_HEADER = 2,
+	POLICY_ROLE_PROVIDER = 4,
+};
 
 struct authd_config {
-	unsigned roles;                  /* ROLE_* bits */
+	unsigned roles;                  /* POLICY_ROLE_* bits */
 	struct cn_coop_addr listen[16];  /* port set */
 	size_t n_listen;
 	uint16_t port;

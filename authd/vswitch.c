@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "log.h"
 
 void vswitch_free(struct vswitch *vs)
@@ -18,12 +19,7 @@ void vswitch_free(struct vswitch *vs)
 	free(vs->svcs);
 	free(vs->sess);
 	free(vs->held);
-	vs->vnics = NULL;
-	vs->svcs = NULL;
-	vs->sess = NULL;
-	vs->held = NULL;
-	vs->n_vnics = vs->n_svcs = vs->n_sess = vs->cap = vs->n_held = 0;
-	vs->installed = false;
+	memset(vs, 0, sizeof(*vs));
 }
 
 static void from_coop(struct vswitch_addr *out, const struct cn_coop_addr *a)
@@ -128,14 +124,11 @@ static int sess_put(struct vswitch *vs, const struct cn_session *s)
 			return 0;
 		}
 	}
-	if (vs->n_sess == vs->cap) {
-		size_t cap = vs->cap ? vs->cap * 2 : 16;
-		struct cn_session *n = realloc(vs->sess, cap * sizeof(*n));
-		if (!n)
-			return -1;
-		vs->sess = n;
-		vs->cap = cap;
-	}
+	struct cn_session *n = grow(vs->sess, vs->n_sess, &vs->cap, sizeof(*n), 16);
+
+	if (n == NULL)
+		return -1;
+	vs->sess = n;
 	vs->sess[vs->n_sess++] = *s;
 	return 0;
 }

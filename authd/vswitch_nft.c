@@ -66,17 +66,10 @@ static uint32_t set_id(enum vset k, int af)
 
 static struct nftnl_set *set_ref(enum vset k, int af)
 {
-	struct nftnl_set *s = nftnl_set_alloc();
 	char name[16];
 
-	if (!s)
-		return NULL;
 	set_name(name, k, af);
-	nftnl_set_set_str(s, NFTNL_SET_TABLE, VSWITCH_TABLE);
-	nftnl_set_set_str(s, NFTNL_SET_NAME, name);
-	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, FAM);
-	nftnl_set_set_u32(s, NFTNL_SET_ID, set_id(k, af));
-	return s;
+	return nftb_set_new(FAM, VSWITCH_TABLE, name, set_id(k, af));
 }
 
 static int add_set(struct nftb *b, enum vset k, int af)

@@ -30,25 +30,10 @@
 #include <unistd.h>
 
 #include "auth_fsm.h"
+#include "clock.h"
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static uint64_t real_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000ull + (uint64_t)ts.tv_nsec / 1000000ull;
-}
-
-static uint64_t clk_now(void *ctx) { (void)ctx; return mono_ns() / 1000000ull; }
-static uint64_t clk_wall(void *ctx) { (void)ctx; return real_ms(); }
+static uint64_t clk_now(void *ctx) { (void)ctx; return cn_mono_ns() / 1000000ull; }
+static uint64_t clk_wall(void *ctx) { (void)ctx; return cn_real_ms(); }
 
 /* ------------------------------------------------------------------ the two sides */
 
@@ -155,6 +140,19 @@ static void sp_event(void *ctx, const struct auth_event *ev)
 		b->events[ev->kind]++;
 }
 
+/* Hand the datagram the SS sent to the SP, and the other way round (no network). */
+static void deliver_to_sp(struct auth_sp *sp)
+{
+	B.to_sp.full = 0;
+	auth_sp_input(sp, &B.a_ss, B.to_sp.buf, B.to_sp.len);
+}
+
+static void deliver_to_ss(struct auth_ss *ss)
+{
+	B.to_ss.full = 0;
+	auth_ss_input(ss, &B.a_sp, B.to_ss.buf, B.to_ss.len);
+}
+
 static struct auth_sp *make_sp(const struct cn_replay *replay,
     int (*send)(void *, const struct cn_coop_addr *, const uint8_t *, size_t))
 {
@@ -225,7 +223,7 @@ static double baseline_per_s(size_t n)
 	volatile bool sink = false;
 
 	cn_coop_init(&m, CN_COOP_AUTH, CN_CTL_REQ);
-	m.timestamp_ms = real_ms();
+	m.timestamp_ms = cn_real_ms();
 	cn_auth_nonce(m.nonce_ss);
 	m.sender.kind = CN_SENDER_CLIENT;
 	cn_coop_addr_parse(&m.sender.addr, "198.18.1.2");
@@ -234,7 +232,7 @@ static double baseline_per_s(size_t n)
 	memset(m.proof, 1, sizeof(m.proof));
 	cn_coop_encode(&m, buf, sizeof(buf), &len, NULL);
 	cn_auth_seal_proof(buf, len, B.kc, CN_DIR_SS_TO_SP);
-	t0 = mono_ns();
+	t0 = cn_mono_ns();
 	for (size_t i = 0; i < n; i++) {
 		sink ^= cn_auth_check_proof(buf, len, B.kc, CN_DIR_SS_TO_SP);
 		cn_auth_digest(d, buf, len);
@@ -243,7 +241,7 @@ static double baseline_per_s(size_t n)
 		buf[30] ^= d[0];
 	}
 	(void)sink;
-	return (double)n * 1e9 / (double)(mono_ns() - t0);
+	return (double)n * 1e9 / (double)(cn_mono_ns() - t0);
 }
 
 /* ------------------------------------------------------------------ figures */
@@ -274,6 +272,8 @@ static int start_failed(size_t i)
  * pruning frees nothing). It probes at most 64 slots per insert: sized for 2 n it ran at 76%
  * load, an insert now and then found no slot, and the SP refused that REQ with Auth-RST
  * internal (counted as "overloaded"). 4 n keeps the load under 40%.
+ * The timed stages of one run in order, each beside its baseline;
+ * split, the timing windows would be spread over helpers and harder to check.
  */
 static int in_process(size_t n, struct figures *f)
 {
@@ -297,27 +297,24 @@ static int in_process(size_t n, struct figures *f)
 	for (size_t i = 0; i < n; i++) {
 		uint64_t h;
 
-		t0 = mono_ns();
+		t0 = cn_mono_ns();
 		if (auth_ss_start(ss, &req, &h) != 0)
 			return start_failed(i);
-		t1 = mono_ns();
+		t1 = cn_mono_ns();
 		ss_ns += t1 - t0;
 		/* REQ -> SP */
-		B.to_sp.full = 0;
-		auth_sp_input(sp, &B.a_ss, B.to_sp.buf, B.to_sp.len);
-		t0 = mono_ns();
+		deliver_to_sp(sp);
+		t0 = cn_mono_ns();
 		sp_ns += t0 - t1;
 		/* REP&REQ -> SS, which sends REP */
-		B.to_ss.full = 0;
-		auth_ss_input(ss, &B.a_sp, B.to_ss.buf, B.to_ss.len);
-		t1 = mono_ns();
+		deliver_to_ss(ss);
+		t1 = cn_mono_ns();
 		ss_ns += t1 - t0;
-		B.to_sp.full = 0;
-		auth_sp_input(sp, &B.a_ss, B.to_sp.buf, B.to_sp.len);
-		t0 = mono_ns();
+		deliver_to_sp(sp);
+		t0 = cn_mono_ns();
 		sp_ns += t0 - t1;
 		if ((i & 1023) == 1023)
-			cn_replay_mem_prune(rm, real_ms());
+			cn_replay_mem_prune(rm, cn_real_ms());
 	}
 	if (B.commits != n || B.oks != n) {
 		fprintf(stderr, "in-process: %llu commits, %llu ok for %zu exchanges\n",
@@ -333,18 +330,15 @@ static int in_process(size_t n, struct figures *f)
 	for (size_t i = 0; i < n; i++) {
 		uint64_t h;
 
-		t0 = mono_ns();
+		t0 = cn_mono_ns();
 		if (auth_ss_start(ss, &req, &h) != 0)
 			return start_failed(n + i);
-		B.to_sp.full = 0;
-		auth_sp_input(sp, &B.a_ss, B.to_sp.buf, B.to_sp.len);
-		B.to_ss.full = 0;
-		auth_ss_input(ss, &B.a_sp, B.to_ss.buf, B.to_ss.len);
-		B.to_sp.full = 0;
-		auth_sp_input(sp, &B.a_ss, B.to_sp.buf, B.to_sp.len);
-		lat[i] = mono_ns() - t0;
+		deliver_to_sp(sp);
+		deliver_to_ss(ss);
+		deliver_to_sp(sp);
+		lat[i] = cn_mono_ns() - t0;
 		if ((i & 1023) == 1023)
-			cn_replay_mem_prune(rm, real_ms());
+			cn_replay_mem_prune(rm, cn_real_ms());
 	}
 	if (B.commits != 2 * n || B.oks != 2 * n) {
 		fprintf(stderr, "in-process latency: %llu commits, %llu ok for %zu exchanges\n",
@@ -449,9 +443,9 @@ static int over_udp(size_t n, struct figures *f)
 		return -1;
 	request(&req, &a_sp);
 	B.oks = B.fails = B.commits = 0;
-	t_all = mono_ns();
+	t_all = cn_mono_ns();
 	for (size_t i = 0; i < n; i++) {
-		uint64_t h, t0 = mono_ns(), before = B.oks + B.fails;
+		uint64_t h, t0 = cn_mono_ns(), before = B.oks + B.fails;
 
 		if (auth_ss_start(ss, &req, &h) != 0)
 			break;
@@ -470,9 +464,9 @@ static int over_udp(size_t n, struct figures *f)
 			cn_coop_addr_from_sockaddr(&src, (struct sockaddr *)&from, sl);
 			auth_ss_input(ss, &src, buf, (size_t)r);
 		}
-		lat[done++] = mono_ns() - t0;
+		lat[done++] = cn_mono_ns() - t0;
 	}
-	t_all = mono_ns() - t_all;
+	t_all = cn_mono_ns() - t_all;
 	/* The last REP may still be in flight: give the SP up to 2 s to commit it. */
 	for (int k = 0; k < 40 && __atomic_load_n(&B.commits, __ATOMIC_ACQUIRE) < done; k++)
 		usleep(50000);

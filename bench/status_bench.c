@@ -143,6 +143,7 @@ static uint64_t baseline_ns(uint64_t count, size_t len)
 	return cpu_now() - t0;
 }
 
+/* Long (about 80 lines): the benchmark's rows in the order they are printed. */
 int main(int argc, char **argv)
 {
 	size_t n = 5000;

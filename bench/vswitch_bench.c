@@ -86,7 +86,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: vswitch_bench SESSIONS(0..60000) ROUNDS(1..10000)\n");
 		return 2;
 	}
-	if (policy_load_buffer(&p, "bench.json", POLICY, strlen(POLICY), ROLE_PROVIDER, false, &e) < 0) {
+	if (policy_load_buffer(&p, "bench.json", POLICY, strlen(POLICY), POLICY_ROLE_PROVIDER, false, &e) < 0) {
 		fprintf(stderr, "vswitch_bench: %s\n", jconf_error_str(&e, buf, sizeof(buf)));
 		return 1;
 	}

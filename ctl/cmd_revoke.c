@@ -17,9 +17,8 @@ static bool is_address(const char *text)
 
 int cmd_revoke(int argc, char **argv, const struct cli_opts *opts)
 {
-	json_t *req, *reply;
+	json_t *req;
 	cn_id_t id;
-	int rc;
 
 	if (argc != 2) {
 		fprintf(stderr, "usage: coopnetctl revoke ID|CLIENT  (ID: \"aA\" or 0x6141; CLIENT: "
@@ -35,14 +34,5 @@ int cmd_revoke(int argc, char **argv, const struct cli_opts *opts)
 		fprintf(stderr, "coopnetctl: \"%s\" is neither an ID nor an IP address\n", argv[1]);
 		return CLI_EXIT_USAGE;
 	}
-	rc = cli_request(opts, CLI_AUTHD, req, &reply);
-	if (rc != CLI_EXIT_OK)
-		return rc;
-	if (opts->json)
-		cli_print_json(reply);
-	else
-		printf("revoked %" JSON_INTEGER_FORMAT " session(s)\n",
-		       json_integer_value(json_object_get(reply, "revoked")));
-	json_decref(reply);
-	return CLI_EXIT_OK;
+	return cli_request_revoked(opts, req, "revoked ", " session(s)");
 }

@@ -40,6 +40,10 @@ int cli_request(const struct cli_opts *opts, enum cli_target target, json_t *req
 		json_t **reply);
 /* Print a reply as JSON (pretty, sorted keys) on stdout. */
 void cli_print_json(const json_t *value);
+/* Send req (consumed) to coopnet-authd; print the reply as JSON (--json) or as one line,
+ * before + the reply's "revoked" count + after. Returns the exit code. */
+int cli_request_revoked(const struct cli_opts *opts, json_t *req, const char *before,
+			const char *after);
 
 /* A command that takes no argument and lists the array `key` of the reply to {"cmd": cmd}:
  * as JSON with --json, else header() once and row() per item. */

@@ -44,6 +44,23 @@ void cli_print_json(const json_t *value)
 	fputc('\n', stdout);
 }
 
+int cli_request_revoked(const struct cli_opts *opts, json_t *req, const char *before,
+			const char *after)
+{
+	json_t *reply;
+	int rc = cli_request(opts, CLI_AUTHD, req, &reply);
+
+	if (rc != CLI_EXIT_OK)
+		return rc;
+	if (opts->json)
+		cli_print_json(reply);
+	else
+		printf("%s%" JSON_INTEGER_FORMAT "%s\n", before,
+		       json_integer_value(json_object_get(reply, "revoked")), after);
+	json_decref(reply);
+	return CLI_EXIT_OK;
+}
+
 const char *cli_str(const json_t *obj, const char *key)
 {
 	const char *s = json_string_value(json_object_get(obj, key));

@@ -10,35 +10,12 @@
  *   96 service (32 bytes)  128 proof (32 bytes)
  *  160 fwd: family, reserved, port (16), addr (16 bytes)
  *  180 dev_len (16)  182 reserved (16)  184 dev part (dev_len bytes)  then mac (32 bytes)
- */
-#include <arpa/inet.h>
+ */#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "coop.h"
-
-#define OFF_MAGIC   0
-#define OFF_VERSION 4
-#define OFF_CTL     5
-#define OFF_COOP    6
-#define OFF_LENGTH  8
-#define OFF_ID      10
-#define OFF_ERROR   12
-#define OFF_VSTATUS 14
-#define OFF_SKIND   15
-#define OFF_TS      16
-#define OFF_NSS     24
-#define OFF_NSP     40
-#define OFF_SENDER  CN_COOP_OFF_SENDER
-#define OFF_SADDR   (OFF_SENDER + 4)
-#define OFF_SNAME   (OFF_SENDER + 20)
-#define OFF_SRES    (OFF_SENDER + 36)
-#define OFF_SERVICE CN_COOP_OFF_SERVICE
-#define OFF_PROOF   CN_COOP_OFF_PROOF
-#define OFF_FWD     CN_COOP_OFF_FWD
-#define OFF_DEVLEN  CN_COOP_OFF_DEVLEN
-#define OFF_RES2    182
+#include "coop_int.h"
 
 static const char *const err_names[] = {
 	[CN_COOP_OK] = "ok",
@@ -184,16 +161,6 @@ void cn_coop_init(struct cn_coop_msg *m, uint16_t coop, uint8_t ctl)
 
 /* ------------------------------------------------------------------ field checks */
 
-static enum cn_coop_err fail(struct cn_coop_diag *diag, enum cn_coop_err err,
-    const char *field, size_t offset)
-{
-	if (diag != NULL) {
-		diag->field = field;
-		diag->offset = offset;
-	}
-	return err;
-}
-
 static bool all_zero(const void *p, size_t n)
 {
 	const uint8_t *b = p;
@@ -215,16 +182,16 @@ static enum cn_coop_err check_addr(const struct cn_coop_addr *a, const char *fie
 	switch (a->family) {
 	case CN_FAM_NONE:
 		if (!addr_is_zero(a))
-			return fail(diag, CN_COOP_E_ADDR_PAD, field, off);
+			return cn_coop_fail(diag, CN_COOP_E_ADDR_PAD, field, off);
 		return CN_COOP_OK;
 	case CN_FAM_INET:
 		if (!all_zero(a->addr + 4, 12))
-			return fail(diag, CN_COOP_E_ADDR_PAD, field, off + 8);
+			return cn_coop_fail(diag, CN_COOP_E_ADDR_PAD, field, off + 8);
 		return CN_COOP_OK;
 	case CN_FAM_INET6:
 		return CN_COOP_OK;
 	default:
-		return fail(diag, CN_COOP_E_FAMILY, field, off);
+		return cn_coop_fail(diag, CN_COOP_E_FAMILY, field, off);
 	}
 }
 
@@ -390,30 +357,30 @@ static enum cn_coop_err check_kind(const struct cn_coop_msg *m, enum cn_coop_kin
 		size_t off = f == F_MAC ? mac_off : field_info[i].offset;
 
 		if ((r->need & f) && !(have & f))
-			return fail(diag, CN_COOP_E_MISSING, field_info[i].name, off);
+			return cn_coop_fail(diag, CN_COOP_E_MISSING, field_info[i].name, off);
 		if (!((r->need | r->allow) & f) && (have & f))
-			return fail(diag, CN_COOP_E_UNUSED, field_info[i].name, off);
+			return cn_coop_fail(diag, CN_COOP_E_UNUSED, field_info[i].name, off);
 	}
 	if (!(r->sender & (1u << m->sender.kind)))
-		return fail(diag, CN_COOP_E_SENDER_KIND, "sender.kind", OFF_SKIND);
+		return cn_coop_fail(diag, CN_COOP_E_SENDER_KIND, "sender.kind", OFF_SKIND);
 	if (m->sender.kind != CN_SENDER_NONE && m->sender.addr.family == CN_FAM_NONE)
-		return fail(diag, CN_COOP_E_MISSING, "sender.addr", OFF_SENDER);
+		return cn_coop_fail(diag, CN_COOP_E_MISSING, "sender.addr", OFF_SENDER);
 	if (kind == CN_KIND_AUTH_REQ && m->sender.name[0] == '\0')
-		return fail(diag, CN_COOP_E_MISSING, "sender.name", OFF_SNAME);
+		return cn_coop_fail(diag, CN_COOP_E_MISSING, "sender.name", OFF_SNAME);
 	/* A forwarded REQ carries both the origin and the header's MAC, never one alone. */
 	if (kind == CN_KIND_AUTH_REQ && !(have & F_FWD) != !(have & F_MAC))
-		return fail(diag, CN_COOP_E_MISSING, (have & F_FWD) ? "mac" : "fwd",
+		return cn_coop_fail(diag, CN_COOP_E_MISSING, (have & F_FWD) ? "mac" : "fwd",
 		    (have & F_FWD) ? mac_off : OFF_FWD);
 	if (kind == CN_KIND_AUTH_REQ && (have & F_FWD) && m->fwd.port == 0)
-		return fail(diag, CN_COOP_E_MISSING, "fwd.port", OFF_FWD + 2);
+		return cn_coop_fail(diag, CN_COOP_E_MISSING, "fwd.port", OFF_FWD + 2);
 	/* Status: authenticated by exactly one of proof (K_s, SS <-> SP) and mac (K_g, SPs). */
 	if (kind >= CN_KIND_STATUS_REQ && kind <= CN_KIND_STATUS_RST) {
 		if (!(have & (F_PROOF | F_MAC)))
-			return fail(diag, CN_COOP_E_MISSING, "proof|mac", OFF_PROOF);
+			return cn_coop_fail(diag, CN_COOP_E_MISSING, "proof|mac", OFF_PROOF);
 		if ((have & F_PROOF) && (have & F_MAC))
-			return fail(diag, CN_COOP_E_UNUSED, "mac", mac_off);
+			return cn_coop_fail(diag, CN_COOP_E_UNUSED, "mac", mac_off);
 		if ((have & F_PROOF) && !(have & F_ID))
-			return fail(diag, CN_COOP_E_MISSING, "id", OFF_ID);
+			return cn_coop_fail(diag, CN_COOP_E_MISSING, "id", OFF_ID);
 	}
 	return CN_COOP_OK;
 }
@@ -424,283 +391,46 @@ enum cn_coop_err cn_coop_validate(const struct cn_coop_msg *m, struct cn_coop_di
 	enum cn_coop_kind kind;
 
 	if (m->ctl & CN_CTL_RESERVED)
-		return fail(diag, CN_COOP_E_CTL_RESERVED, "ctl", OFF_CTL);
+		return cn_coop_fail(diag, CN_COOP_E_CTL_RESERVED, "ctl", OFF_CTL);
 	if (m->coop & CN_COOP_RESERVED)
-		return fail(diag, CN_COOP_E_COOP_RESERVED, "coop", OFF_COOP);
+		return cn_coop_fail(diag, CN_COOP_E_COOP_RESERVED, "coop", OFF_COOP);
 	if (m->coop == 0)
-		return fail(diag, CN_COOP_E_NO_APP, "coop", OFF_COOP);
+		return cn_coop_fail(diag, CN_COOP_E_NO_APP, "coop", OFF_COOP);
 	if (m->coop & (m->coop - 1))
-		return fail(diag, CN_COOP_E_MULTI_APP, "coop", OFF_COOP);
+		return cn_coop_fail(diag, CN_COOP_E_MULTI_APP, "coop", OFF_COOP);
 	if (m->ctl == 0)
-		return fail(diag, CN_COOP_E_NO_CTL, "ctl", OFF_CTL);
+		return cn_coop_fail(diag, CN_COOP_E_NO_CTL, "ctl", OFF_CTL);
 	if (m->dev_len > CN_COOP_DEV_MAX)
-		return fail(diag, CN_COOP_E_DEV_LEN, "dev_len", OFF_DEVLEN);
+		return cn_coop_fail(diag, CN_COOP_E_DEV_LEN, "dev_len", OFF_DEVLEN);
 	if (m->vnic_status > CN_VNIC_STATUS_MAX)
-		return fail(diag, CN_COOP_E_VNIC_STATUS, "vnic_status", OFF_VSTATUS);
+		return cn_coop_fail(diag, CN_COOP_E_VNIC_STATUS, "vnic_status", OFF_VSTATUS);
 	if (m->sender.kind > CN_SENDER_VNIC)
-		return fail(diag, CN_COOP_E_SENDER_KIND, "sender.kind", OFF_SKIND);
+		return cn_coop_fail(diag, CN_COOP_E_SENDER_KIND, "sender.kind", OFF_SKIND);
 	if ((err = check_addr(&m->sender.addr, "sender.addr", OFF_SENDER, diag)) != CN_COOP_OK)
 		return err;
 	if (!padded_ok(m->sender.name, sizeof(m->sender.name), false))
-		return fail(diag, CN_COOP_E_NAME, "sender.name", OFF_SNAME);
+		return cn_coop_fail(diag, CN_COOP_E_NAME, "sender.name", OFF_SNAME);
 	if (m->sender.kind == CN_SENDER_NONE &&
 	    (!addr_is_zero(&m->sender.addr) || m->sender.name[0] != '\0'))
-		return fail(diag, CN_COOP_E_UNUSED, "sender", OFF_SENDER);
+		return cn_coop_fail(diag, CN_COOP_E_UNUSED, "sender", OFF_SENDER);
 	/* the lifetime is info_vNIC's only; for the other sender kinds the bytes are reserved */
 	if (m->sender.lifetime_s != 0 && m->sender.kind != CN_SENDER_VNIC)
-		return fail(diag, CN_COOP_E_RESERVED, "sender.reserved", OFF_SRES);
+		return cn_coop_fail(diag, CN_COOP_E_RESERVED, "sender.reserved", OFF_SRES);
 	if (!padded_ok(m->service, sizeof(m->service), true))
-		return fail(diag, CN_COOP_E_SERVICE, "service", OFF_SERVICE);
+		return cn_coop_fail(diag, CN_COOP_E_SERVICE, "service", OFF_SERVICE);
 	if ((err = check_addr(&m->fwd, "fwd", OFF_FWD, diag)) != CN_COOP_OK)
 		return err;
 	if (!(m->ctl & CN_CTL_ERROR) != (m->error == 0))
-		return fail(diag, CN_COOP_E_ERROR_CODE, "error", OFF_ERROR);
+		return cn_coop_fail(diag, CN_COOP_E_ERROR_CODE, "error", OFF_ERROR);
 
 	kind = cn_coop_kind(m);
 	if (m->coop == CN_COOP_AUTH && kind == CN_KIND_INVALID)
-		return fail(diag, CN_COOP_E_AUTH_FLAGS, "ctl", OFF_CTL);
+		return cn_coop_fail(diag, CN_COOP_E_AUTH_FLAGS, "ctl", OFF_CTL);
 	if (m->coop == CN_COOP_STATUS && kind == CN_KIND_INVALID)
-		return fail(diag, CN_COOP_E_STATUS_FLAGS, "ctl", OFF_CTL);
+		return cn_coop_fail(diag, CN_COOP_E_STATUS_FLAGS, "ctl", OFF_CTL);
 	if (kind == CN_KIND_DEV)
 		return CN_COOP_OK; /* a developer's application defines its own rules */
 	if (m->error > CN_AUTHERR_MAX)
-		return fail(diag, CN_COOP_E_ERROR_CODE, "error", OFF_ERROR);
+		return cn_coop_fail(diag, CN_COOP_E_ERROR_CODE, "error", OFF_ERROR);
 	return check_kind(m, kind, diag);
-}
-
-/* ------------------------------------------------------------------ encode / decode */
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)((p[0] << 8) | p[1]);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)(v >> 16));
-	put16(p + 2, (uint16_t)v);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)get16(p) << 16 | get16(p + 2);
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	for (int i = 7; i >= 0; i--, v >>= 8)
-		p[i] = (uint8_t)v;
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < 8; i++)
-		v = (v << 8) | p[i];
-	return v;
-}
-
-static void put_addr(uint8_t *p, const struct cn_coop_addr *a)
-{
-	p[0] = a->family;
-	p[1] = 0;
-	put16(p + 2, a->port);
-	memcpy(p + 4, a->addr, 16);
-}
-
-static void get_addr(struct cn_coop_addr *a, const uint8_t *p)
-{
-	a->family = p[0];
-	a->port = get16(p + 2);
-	memcpy(a->addr, p + 4, 16);
-}
-
-enum cn_coop_err cn_coop_encode(const struct cn_coop_msg *m, uint8_t *buf, size_t size,
-    size_t *outlen, struct cn_coop_diag *diag)
-{
-	enum cn_coop_err err;
-	size_t len;
-
-	if ((err = cn_coop_validate(m, diag)) != CN_COOP_OK)
-		return err;
-	len = CN_COOP_MIN_LEN + m->dev_len;
-	if (size < len)
-		return fail(diag, CN_COOP_E_NOSPACE, "buffer", size);
-
-	memset(buf, 0, CN_COOP_FIXED_LEN);
-	put16(buf + OFF_MAGIC, (uint16_t)(CN_COOP_MAGIC >> 16));
-	put16(buf + OFF_MAGIC + 2, (uint16_t)CN_COOP_MAGIC);
-	buf[OFF_VERSION] = CN_COOP_VERSION;
-	buf[OFF_CTL] = m->ctl;
-	put16(buf + OFF_COOP, m->coop);
-	put16(buf + OFF_LENGTH, (uint16_t)len);
-	put16(buf + OFF_ID, m->id);
-	put16(buf + OFF_ERROR, m->error);
-	buf[OFF_VSTATUS] = m->vnic_status;
-	buf[OFF_SKIND] = m->sender.kind;
-	put64(buf + OFF_TS, m->timestamp_ms);
-	memcpy(buf + OFF_NSS, m->nonce_ss, CN_COOP_NONCE_LEN);
-	memcpy(buf + OFF_NSP, m->nonce_sp, CN_COOP_NONCE_LEN);
-	put_addr(buf + OFF_SENDER, &m->sender.addr);
-	memcpy(buf + OFF_SNAME, m->sender.name, CN_COOP_NAME_LEN);
-	put32(buf + OFF_SRES, m->sender.lifetime_s);
-	memcpy(buf + OFF_SERVICE, m->service, CN_COOP_SERVICE_LEN);
-	memcpy(buf + OFF_PROOF, m->proof, CN_COOP_TAG_LEN);
-	put_addr(buf + OFF_FWD, &m->fwd);
-	put16(buf + OFF_DEVLEN, m->dev_len);
-	memcpy(buf + CN_COOP_OFF_DEV, m->dev, m->dev_len);
-	memcpy(buf + CN_COOP_OFF_DEV + m->dev_len, m->mac, CN_COOP_TAG_LEN);
-	*outlen = len;
-	return CN_COOP_OK;
-}
-
-enum cn_coop_err cn_coop_decode(struct cn_coop_msg *out, const uint8_t *buf, size_t len,
-    struct cn_coop_diag *diag)
-{
-	uint16_t dev_len;
-
-	if (len < CN_COOP_MIN_LEN)
-		return fail(diag, CN_COOP_E_SHORT, "datagram", len);
-	if (len > CN_COOP_MAX_LEN)
-		return fail(diag, CN_COOP_E_LONG, "datagram", len);
-	if (get16(buf) != (uint16_t)(CN_COOP_MAGIC >> 16) ||
-	    get16(buf + 2) != (uint16_t)CN_COOP_MAGIC)
-		return fail(diag, CN_COOP_E_MAGIC, "magic", OFF_MAGIC);
-	if (buf[OFF_VERSION] != CN_COOP_VERSION)
-		return fail(diag, CN_COOP_E_VERSION, "version", OFF_VERSION);
-	if (get16(buf + OFF_LENGTH) != len)
-		return fail(diag, CN_COOP_E_LENGTH, "length", OFF_LENGTH);
-	dev_len = get16(buf + OFF_DEVLEN);
-	if ((size_t)dev_len + CN_COOP_MIN_LEN != len)
-		return fail(diag, CN_COOP_E_DEV_LEN, "dev_len", OFF_DEVLEN);
-	/* Reserved bytes the struct has no room for: checked here, not in validate. */
-	if (buf[OFF_SENDER + 1] != 0)
-		return fail(diag, CN_COOP_E_RESERVED, "sender.reserved", OFF_SENDER + 1);
-	if (buf[OFF_FWD + 1] != 0)
-		return fail(diag, CN_COOP_E_RESERVED, "fwd.reserved", OFF_FWD + 1);
-	if (get16(buf + OFF_RES2) != 0)
-		return fail(diag, CN_COOP_E_RESERVED, "reserved", OFF_RES2);
-
-	memset(out, 0, offsetof(struct cn_coop_msg, dev));
-	out->ctl = buf[OFF_CTL];
-	out->coop = get16(buf + OFF_COOP);
-	out->id = get16(buf + OFF_ID);
-	out->error = get16(buf + OFF_ERROR);
-	out->vnic_status = buf[OFF_VSTATUS];
-	out->sender.kind = buf[OFF_SKIND];
-	out->timestamp_ms = get64(buf + OFF_TS);
-	memcpy(out->nonce_ss, buf + OFF_NSS, CN_COOP_NONCE_LEN);
-	memcpy(out->nonce_sp, buf + OFF_NSP, CN_COOP_NONCE_LEN);
-	get_addr(&out->sender.addr, buf + OFF_SENDER);
-	memcpy(out->sender.name, buf + OFF_SNAME, CN_COOP_NAME_LEN);
-	out->sender.lifetime_s = get32(buf + OFF_SRES);
-	memcpy(out->service, buf + OFF_SERVICE, CN_COOP_SERVICE_LEN);
-	memcpy(out->proof, buf + OFF_PROOF, CN_COOP_TAG_LEN);
-	get_addr(&out->fwd, buf + OFF_FWD);
-	out->dev_len = dev_len;
-	memcpy(out->dev, buf + CN_COOP_OFF_DEV, dev_len);
-	memcpy(out->mac, buf + CN_COOP_OFF_DEV + dev_len, CN_COOP_TAG_LEN);
-	return cn_coop_validate(out, diag);
-}
-
-/* ------------------------------------------------------------------ addresses */
-
-int cn_coop_addr_from_sockaddr(struct cn_coop_addr *out, const struct sockaddr *sa,
-    socklen_t salen)
-{
-	memset(out, 0, sizeof(*out));
-	if (sa->sa_family == AF_INET && salen >= (socklen_t)sizeof(struct sockaddr_in)) {
-		const struct sockaddr_in *sin = (const struct sockaddr_in *)(const void *)sa;
-
-		out->family = CN_FAM_INET;
-		out->port = ntohs(sin->sin_port);
-		memcpy(out->addr, &sin->sin_addr, 4);
-		return 0;
-	}
-	if (sa->sa_family == AF_INET6 && salen >= (socklen_t)sizeof(struct sockaddr_in6)) {
-		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)(const void *)sa;
-
-		out->family = CN_FAM_INET6;
-		out->port = ntohs(sin6->sin6_port);
-		memcpy(out->addr, &sin6->sin6_addr, 16);
-		return 0;
-	}
-	return -1;
-}
-
-socklen_t cn_coop_addr_to_sockaddr(const struct cn_coop_addr *a, struct sockaddr_storage *ss)
-{
-	memset(ss, 0, sizeof(*ss));
-	if (a->family == CN_FAM_INET) {
-		struct sockaddr_in *sin = (struct sockaddr_in *)(void *)ss;
-
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons(a->port);
-		memcpy(&sin->sin_addr, a->addr, 4);
-		return sizeof(*sin);
-	}
-	if (a->family == CN_FAM_INET6) {
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)(void *)ss;
-
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons(a->port);
-		memcpy(&sin6->sin6_addr, a->addr, 16);
-		return sizeof(*sin6);
-	}
-	return 0;
-}
-
-int cn_coop_addr_parse(struct cn_coop_addr *out, const char *text)
-{
-	memset(out, 0, sizeof(*out));
-	if (text == NULL)
-		return -1;
-	if (inet_pton(AF_INET, text, out->addr) == 1) {
-		out->family = CN_FAM_INET;
-		return 0;
-	}
-	if (inet_pton(AF_INET6, text, out->addr) == 1) {
-		out->family = CN_FAM_INET6;
-		return 0;
-	}
-	memset(out, 0, sizeof(*out));
-	return -1;
-}
-
-const char *cn_coop_addr_format(const struct cn_coop_addr *a, char *buf, size_t size)
-{
-	char host[INET6_ADDRSTRLEN];
-
-	if (size == 0)
-		return buf;
-	if (a->family == CN_FAM_INET)
-		inet_ntop(AF_INET, a->addr, host, sizeof(host));
-	else if (a->family == CN_FAM_INET6)
-		inet_ntop(AF_INET6, a->addr, host, sizeof(host));
-	else
-		snprintf(host, sizeof(host), "none");
-	if (a->port == 0)
-		snprintf(buf, size, "%s", host);
-	else if (a->family == CN_FAM_INET6)
-		snprintf(buf, size, "[%s]:%u", host, a->port);
-	else
-		snprintf(buf, size, "%s:%u", host, a->port);
-	return buf;
-}
-
-bool cn_coop_addr_equal(const struct cn_coop_addr *a, const struct cn_coop_addr *b,
-    bool with_port)
-{
-	if (a->family != b->family)
-		return false;
-	if (with_port && a->port != b->port)
-		return false;
-	return memcmp(a->addr, b->addr, 16) == 0;
 }

@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "hex.h"
+
 static bool is_id_char(unsigned char c)
 {
 	return c > 0x20 && c < 0x7f;
@@ -12,17 +14,6 @@ static bool is_id_char(unsigned char c)
 bool cn_id_is_printable(cn_id_t id)
 {
 	return is_id_char((unsigned char)(id >> 8)) && is_id_char((unsigned char)(id & 0xff));
-}
-
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 static enum cn_id_parse_err parse_hex(cn_id_t *out, const char *digits)
@@ -34,12 +25,12 @@ static enum cn_id_parse_err parse_hex(cn_id_t *out, const char *digits)
 		return CN_ID_PARSE_SYNTAX;
 	/* all digits first: "0x12345g" is not hex at all, so a syntax error, not a range one */
 	for (size_t i = 0; i < n; i++)
-		if (hex_value(digits[i]) < 0)
+		if (cn_hex_value(digits[i]) < 0)
 			return CN_ID_PARSE_SYNTAX;
 	if (n > 4)
 		return CN_ID_PARSE_RANGE;
 	for (size_t i = 0; i < n; i++)
-		value = value << 4 | (unsigned long)hex_value(digits[i]);
+		value = value << 4 | (unsigned long)cn_hex_value(digits[i]);
 	if (value == 0)
 		return CN_ID_PARSE_RESERVED;
 	*out = (cn_id_t)value;

@@ -40,6 +40,9 @@ void jconf_vset_error(struct jconf_error *err, const char *file, int line, int c
 		      const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));
 /* Path of node i ("peers[1].address"), "" for the root. */
 const char *jconf_node_path(const struct jconf_doc *doc, uint32_t i, char *buf, size_t size);
+/* Record the position of every value of doc->root (parsed from text) in doc->nodes;
+ * -1 with err set on a text that does not follow the tree or on no memory. */
+int jconf_scan(struct jconf_doc *doc, const char *text, size_t len, struct jconf_error *err);
 /* Parse only (no schema). */
 struct jconf_doc *jconf_parse(const char *name, const char *text, size_t len,
 			      struct jconf_error *err);

@@ -1,7 +1,8 @@
 # lib/: code shared by coopnet-nfq, coopnet-authd and coopnetctl. Pure where it can be.
 noinst_LIBRARIES += lib/libcoopnet.a
 lib_libcoopnet_a_SOURCES = \
-	lib/csum.c lib/csum.h \
+	lib/clock.h lib/hex.h lib/csum.c lib/csum.h \
+	lib/grow.c lib/grow.h \
 	lib/id.c lib/id.h \
 	lib/ctl.c lib/ctl.h lib/ctl_server.c \
 	lib/log.c lib/log.h \
@@ -9,7 +10,9 @@ lib_libcoopnet_a_SOURCES = \
 	lib/packet.c lib/packet.h
 
 # JSON configuration loader (jconf.h) and its JSON Schema subset (docs/config.md).
-lib_libcoopnet_a_SOURCES += lib/jconf.c lib/jconf.h lib/jconf_int.h lib/jschema.c
+lib_libcoopnet_a_SOURCES += lib/jconf.c lib/jconf.h lib/jconf_int.h lib/jconf_scan.c \
+	lib/jschema.c \
+	lib/jschema_int.h lib/jschema_format.c lib/jschema_validate.c
 AM_CPPFLAGS += $(JANSSON_CFLAGS)
 
 # Embedded schemas: listing schemas/NAME.schema.json among a program's _SOURCES compiles it in
@@ -26,12 +29,14 @@ MOSTLYCLEANFILES = schemas/*.schema.c tests/unit/data/*.schema.c
 EXTRA_DIST += scripts/embed.sh
 dist_doc_DATA += docs/config.md
 # The cooperative datagram and the Authentication crypto (libsodium; link $(SODIUM_LIBS)).
-lib_libcoopnet_a_SOURCES += lib/coop.c lib/coop.h lib/authcrypto.c lib/authcrypto.h \
+lib_libcoopnet_a_SOURCES += lib/coop.c lib/coop.h lib/coop_int.h lib/coop_wire.c \
+	lib/authcrypto.c lib/authcrypto.h \
 	lib/status.c lib/status.h
 AM_CFLAGS += $(SODIUM_CFLAGS)
 
 # vNICs (macvlan over rtnetlink, libmnl) and their Apache vhosts; users link $(LIBMNL_LIBS)
-lib_libcoopnet_a_SOURCES += lib/vnic.c lib/vnic.h lib/vhost.c lib/vhost.h
+lib_libcoopnet_a_SOURCES += lib/vnic.c lib/vnic.h lib/vnic_int.h lib/vnic_nl.c lib/vnic_plan.c \
+	lib/vhost.c lib/vhost.h lib/vhost_int.h lib/vhost_sync.c
 lib_libcoopnet_a_SOURCES += lib/confkey.c lib/confkey.h
 
 # nftables through libnftnl batches (the queue rule, kernel mode, the virtual switch); users

@@ -235,6 +235,20 @@ int nftb_add_rule(struct nftb *b, struct nftnl_rule *r)
 	return 0;
 }
 
+struct nftnl_set *nftb_set_new(int family, const char *table, const char *name, uint32_t id)
+{
+	struct nftnl_set *s = nftnl_set_alloc();
+
+	if (!s)
+		return NULL;
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, table);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, name);
+	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, (uint32_t)family);
+	if (id)
+		nftnl_set_set_u32(s, NFTNL_SET_ID, id);
+	return s;
+}
+
 int nftb_add_set_msg(struct nftb *b, struct nftnl_set *s, uint16_t type, int family,
 		     uint16_t flags)
 {

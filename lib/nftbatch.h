@@ -38,6 +38,9 @@ struct nftnl_rule *nftb_rule_new(int family, const char *table, const char *chai
 int nftb_match_mark(struct nftnl_rule *r, uint32_t mark);
 /* Queue the rule (takes ownership of r). */
 int nftb_add_rule(struct nftb *b, struct nftnl_rule *r);
+/* A set of table by name, for a set or element message; id (0: none) names it within one
+ * batch. NULL on allocation failure. */
+struct nftnl_set *nftb_set_new(int family, const char *table, const char *name, uint32_t id);
 /* Queue a set message (NEWSET, NEWSETELEM, DELSETELEM, ...); takes ownership of s. */
 int nftb_add_set_msg(struct nftb *b, struct nftnl_set *s, uint16_t type, int family,
 		     uint16_t flags);

@@ -54,7 +54,7 @@ static int add_gate(struct nftb *b, const struct nfq_config *cfg, int family, co
 			nftnl_rule_free(r);
 		return -1;
 	}
-	if (cfg->role == ROLE_SUPERVISOR && nft_add_write_rule(b, cfg, family, chain) < 0)
+	if (cfg->role == NFQ_ROLE_SUPERVISOR && nft_add_write_rule(b, cfg, family, chain) < 0)
 		return -1;
 	return 0;
 }
@@ -225,9 +225,9 @@ int kmode_add_rules(struct nftb *b, const struct nfq_config *cfg, int family, co
 					K_UNKNOWN_FWD, K_UNKNOWN_BACK};
 	static const enum krule sp_out[] = {K_EMBED_BACK, K_CHECK_FWD, K_NOID_FWD, K_WRONG_FWD,
 					    K_UNKNOWN_BACK, K_UNKNOWN_FWD};
-	const enum krule *list = cfg->role == ROLE_SUPERVISOR ? ss :
+	const enum krule *list = cfg->role == NFQ_ROLE_SUPERVISOR ? ss :
 				 hook == NF_INET_LOCAL_OUT ? sp_out : sp;
-	size_t i, n = cfg->role == ROLE_SUPERVISOR ? sizeof(ss) / sizeof(ss[0]) :
+	size_t i, n = cfg->role == NFQ_ROLE_SUPERVISOR ? sizeof(ss) / sizeof(ss[0]) :
 		      sizeof(sp) / sizeof(sp[0]);
 
 	if (add_gate(b, cfg, family, chain) < 0) {

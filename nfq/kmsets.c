@@ -57,14 +57,11 @@ int kmode_add_objects(struct nftb *b, const struct nfq_config *cfg, int family)
 	int k;
 
 	for (k = 0; k < KS__COUNT; k++) {
-		struct nftnl_set *s = nftnl_set_alloc();
+		struct nftnl_set *s = nftb_set_new(family, cfg->rule_table, kmode_set_names[k],
+						   kmode_set_id(family, (enum kset)k));
 
 		if (!s)
 			return -1;
-		nftnl_set_set_str(s, NFTNL_SET_TABLE, cfg->rule_table);
-		nftnl_set_set_str(s, NFTNL_SET_NAME, kmode_set_names[k]);
-		nftnl_set_set_u32(s, NFTNL_SET_FAMILY, (uint32_t)family);
-		nftnl_set_set_u32(s, NFTNL_SET_ID, kmode_set_id(family, (enum kset)k));
 		nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, 0);
 		nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, kmode_key_len(family, (enum kset)k));
 		if (k == KS_IDS) {
@@ -107,14 +104,7 @@ uint32_t kmode_make_key(uint8_t *key, int family, const struct sess_entry *e, bo
 
 struct nftnl_set *kmode_set_for(const struct nfq_config *cfg, int family, enum kset k)
 {
-	struct nftnl_set *s = nftnl_set_alloc();
-
-	if (!s)
-		return NULL;
-	nftnl_set_set_str(s, NFTNL_SET_TABLE, cfg->rule_table);
-	nftnl_set_set_str(s, NFTNL_SET_NAME, kmode_set_names[k]);
-	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, (uint32_t)family);
-	return s;
+	return nftb_set_new(family, cfg->rule_table, kmode_set_names[k], 0);
 }
 
 static int add_elem(struct nftnl_set *s, int family, enum kset k, const struct sess_entry *e)

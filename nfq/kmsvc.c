@@ -17,6 +17,7 @@
 
 #include "log.h"
 #include "nftbatch.h"
+#include "grow.h"
 
 /* ---- the copy of the rule file's service set (@svc) ----
  *
@@ -35,7 +36,7 @@
 
 static const char *rule_set_name(const struct nfq_config *cfg, int family)
 {
-	if (cfg->role == ROLE_SUPERVISOR)
+	if (cfg->role == NFQ_ROLE_SUPERVISOR)
 		return family == NFPROTO_IPV4 ? "overlay4" : "overlay6";
 	return family == NFPROTO_IPV4 ? "protected4" : "protected6";
 }
@@ -58,23 +59,19 @@ static int elem_cb(const struct nlmsghdr *nlh, void *data)
 	for (e = it ? nftnl_set_elems_iter_next(it) : NULL; e; e = nftnl_set_elems_iter_next(it)) {
 		uint32_t len = 0;
 		const void *k = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &len);
+		uint8_t *p;
 
 		if (!k || len != c->klen || c->n >= SVC_MAX) {
 			/* another key type (the set was redefined) or too many: refuse */
 			r = MNL_CB_ERROR;
 			break;
 		}
-		if (c->n == c->cap) {
-			size_t cap = c->cap ? 2 * c->cap : 64;
-			uint8_t *p = realloc(c->keys, cap * c->klen);
-
-			if (!p) {
-				r = MNL_CB_ERROR;
-				break;
-			}
-			c->keys = p;
-			c->cap = cap;
+		p = grow(c->keys, c->n, &c->cap, c->klen, 64);
+		if (!p) {
+			r = MNL_CB_ERROR;
+			break;
 		}
+		c->keys = p;
 		memcpy(c->keys + c->n++ * c->klen, k, c->klen);
 	}
 	if (it)

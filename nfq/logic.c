@@ -181,7 +181,7 @@ void nfq_decide(const struct nfq_logic_cfg *cfg, const struct sess_table *t, uin
 		set(res, V_DROP, R_MALFORMED);
 		return;
 	}
-	if (cfg->role == ROLE_SUPERVISOR)
+	if (cfg->role == NFQ_ROLE_SUPERVISOR)
 		supervisor(cfg, t, &p, buf, csum, now, res);
 	else
 		provider(cfg, t, &p, buf, csum, now, res);

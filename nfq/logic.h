@@ -13,7 +13,7 @@
 #include "packet.h"
 #include "table.h"
 
-enum nfq_role { ROLE_SUPERVISOR, ROLE_PROVIDER };
+enum nfq_role { NFQ_ROLE_SUPERVISOR, NFQ_ROLE_PROVIDER };
 
 /* Why a packet got its verdict: one counter each (docs/nfq.md). */
 enum nfq_reason {

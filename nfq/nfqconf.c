@@ -25,7 +25,7 @@ const char *nfq_hook_name(int hook)
 
 const char *nfq_role_name(enum nfq_role r)
 {
-	return r == ROLE_SUPERVISOR ? "supervisor" : "provider";
+	return r == NFQ_ROLE_SUPERVISOR ? "supervisor" : "provider";
 }
 
 const char *nfq_mode_name(enum nfq_mode m)
@@ -323,7 +323,7 @@ static int parse_key(struct nfq_config *c, const char *key, const json_t *v,
 	if (!strcmp(key, "role")) {
 		if (parse_enum(&e, v, "supervisor", "provider", d, err, key) < 0)
 			return -1;
-		c->role = e ? ROLE_PROVIDER : ROLE_SUPERVISOR;
+		c->role = e ? NFQ_ROLE_PROVIDER : NFQ_ROLE_SUPERVISOR;
 	} else if (!strcmp(key, "mode")) {
 		if (parse_enum(&e, v, "queue", "kernel", d, err, key) < 0)
 			return -1;
@@ -388,7 +388,7 @@ static int convert(struct nfq_config *c, const struct jconf_doc *d, struct jconf
 	}
 	if (c->nhooks == 0) {
 		/* the SS routes between clients and providers; the SP hosts the services */
-		if (c->role == ROLE_SUPERVISOR) {
+		if (c->role == NFQ_ROLE_SUPERVISOR) {
 			c->hooks[c->nhooks++] = NF_INET_FORWARD;
 		} else {
 			c->hooks[c->nhooks++] = NF_INET_LOCAL_IN;

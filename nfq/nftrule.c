@@ -98,7 +98,7 @@ static int add_queue_chain(struct nftb *b, const struct nfq_config *cfg, int fam
 	if (nftb_add_chain(b, family, cfg->rule_table, chain_name(hook), hook,
 			   cfg->rule_priority) < 0)
 		return -1;
-	if (cfg->fail_open && !(cfg->mode == MODE_KERNEL && cfg->role == ROLE_PROVIDER)) {
+	if (cfg->fail_open && !(cfg->mode == MODE_KERNEL && cfg->role == NFQ_ROLE_PROVIDER)) {
 		char fchain[32];
 
 		snprintf(fchain, sizeof(fchain), "%s_failopen", chain_name(hook));
@@ -161,7 +161,7 @@ fail:
 enum queue_expr nftrule_install(const struct nfq_config *cfg, const struct sess_list *a,
 				const struct sess_list *b)
 {
-	if (cfg->mode == MODE_KERNEL && cfg->role == ROLE_PROVIDER)
+	if (cfg->mode == MODE_KERNEL && cfg->role == NFQ_ROLE_PROVIDER)
 		return try_install(cfg, QEXPR_NATIVE, a, b) == 0 ? QEXPR_KERNEL_ONLY :
 		       (log_warn("cannot install the kernel-mode rules in table %s", cfg->rule_table),
 			QEXPR_NONE);

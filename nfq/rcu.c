@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "rcu.h"
+#include "grow.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -73,20 +74,16 @@ static void wait_and_free(struct rcu *r, void *p, void (*free_fn)(void *p), uint
 void rcu_retire(struct rcu *r, void *p, void (*free_fn)(void *p))
 {
 	uint64_t e = rcu_bump(r);
+	struct rcu_retired *v;
 
 	if (!p)
 		return;
-	if (r->nretired == r->cap) {
-		size_t cap = r->cap ? r->cap * 2 : 16;
-		struct rcu_retired *v = reallocarray(r->retired, cap, sizeof(*v));
-
-		if (!v) {
-			wait_and_free(r, p, free_fn, e);
-			return;
-		}
-		r->retired = v;
-		r->cap = cap;
+	v = grow(r->retired, r->nretired, &r->cap, sizeof(*v), 16);
+	if (!v) {
+		wait_and_free(r, p, free_fn, e);
+		return;
 	}
+	r->retired = v;
 	r->retired[r->nretired++] = (struct rcu_retired){.p = p, .free_fn = free_fn, .epoch = e};
 	rcu_reclaim(r);
 }

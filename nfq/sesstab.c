@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The live session table (table.h): lock-free readers, one writer, changes in place. */
 #include "sesstab_int.h"
+#include "grow.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -184,7 +185,6 @@ size_t tbl_reclaim(struct sess_table *t)
 static void entry_retire(struct sess_table *t, uint32_t idx)
 {
 	if (t->npend == t->pend_cap) {
-		size_t cap = t->pend_cap ? t->pend_cap * 2 : 256;
 		struct tbl_pending *v = NULL;
 
 		if (t->pend_head > 0) { /* compact first */
@@ -192,9 +192,8 @@ static void entry_retire(struct sess_table *t, uint32_t idx)
 				(t->npend - t->pend_head) * sizeof(*t->pend));
 			t->npend -= t->pend_head;
 			t->pend_head = 0;
-		} else if ((v = reallocarray(t->pend, cap, sizeof(*v)))) {
+		} else if ((v = grow(t->pend, t->npend, &t->pend_cap, sizeof(*v), 256))) {
 			t->pend = v;
-			t->pend_cap = cap;
 		} else {
 			/* no memory to remember it: never reuse it (a leak of one entry) */
 			return;

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "table.h"
+#include "grow.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -57,15 +58,11 @@ int sess_list_put(struct sess_list *l, const struct cn_session *s, enum sess_sou
 
 int sess_list_push(struct sess_list *l, const struct sess_entry *e)
 {
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 16;
-		struct sess_entry *v = reallocarray(l->v, cap, sizeof(*v));
+	struct sess_entry *v = grow(l->v, l->n, &l->cap, sizeof(*v), 16);
 
-		if (!v)
-			return -1;
-		l->v = v;
-		l->cap = cap;
-	}
+	if (!v)
+		return -1;
+	l->v = v;
 	l->v[l->n++] = *e;
 	return 0;
 }
@@ -91,13 +88,12 @@ int sess_list_append(struct sess_list *l, const struct cn_session *s, enum sess_
 	return sess_list_push(l, &e);
 }
 
-/* qsort context for sess_list_dedup: indices ordered by key, then by position */
-static const struct sess_list *dedup_list;
-
-static int dedup_cmp(const void *a, const void *b)
+/* sess_list_dedup's order (qsort_r, ctx the list): indices by key, then by position */
+static int dedup_cmp(const void *a, const void *b, void *ctx)
 {
+	const struct sess_list *l = ctx;
 	size_t i = *(const size_t *)a, j = *(const size_t *)b;
-	int c = memcmp(&dedup_list->v[i].key, &dedup_list->v[j].key, sizeof(struct sess_key));
+	int c = memcmp(&l->v[i].key, &l->v[j].key, sizeof(struct sess_key));
 
 	return c ? c : (i > j) - (i < j);
 }
@@ -118,9 +114,7 @@ int sess_list_dedup(struct sess_list *l)
 	}
 	for (i = 0; i < l->n; i++)
 		idx[i] = i;
-	dedup_list = l; /* main thread only */
-	qsort(idx, l->n, sizeof(*idx), dedup_cmp);
-	dedup_list = NULL;
+	qsort_r(idx, l->n, sizeof(*idx), dedup_cmp, l);
 	/* in each run of equal keys every entry but the last (latest) one goes */
 	for (i = 0; i + 1 < l->n; i++)
 		if (!memcmp(&l->v[idx[i]].key, &l->v[idx[i + 1]].key, sizeof(struct sess_key)))
@@ -176,17 +170,11 @@ void svc_list_clear(struct svc_list *l)
 
 int svc_list_add(struct svc_list *l, int family, const uint8_t *addr, uint16_t port)
 {
-	struct svc_entry e;
+	struct svc_entry e, *v = grow(l->v, l->n, &l->cap, sizeof(*v), 8);
 
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 8;
-		struct svc_entry *v = reallocarray(l->v, cap, sizeof(*v));
-
-		if (!v)
-			return -1;
-		l->v = v;
-		l->cap = cap;
-	}
+	if (!v)
+		return -1;
+	l->v = v;
 	memset(&e, 0, sizeof(e));
 	e.family = (uint8_t)family;
 	e.port = port;

@@ -69,7 +69,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	CHECK(t != NULL);
 	{
 		struct nfq_logic_cfg cfg = {
-			.role = role ? ROLE_PROVIDER : ROLE_SUPERVISOR,
+			.role = role ? NFQ_ROLE_PROVIDER : NFQ_ROLE_SUPERVISOR,
 			.strip = (data[0] >> 6) & 1,
 			.header_only = mode,
 		};

@@ -44,7 +44,7 @@ static void fresh_parent(void)
 
 	if (!ready) {
 		log_init("fuzz", LOG_TO_STDERR, false);
-		if (policy_load_buffer(&p, "fuzz", POLICY, strlen(POLICY), ROLE_PROVIDER, true,
+		if (policy_load_buffer(&p, "fuzz", POLICY, strlen(POLICY), POLICY_ROLE_PROVIDER, true,
 				       &err) < 0)
 			abort();
 		parent_msg_init(&pm, -1, NULL, NULL, NULL, NULL);

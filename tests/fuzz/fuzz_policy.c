@@ -2,7 +2,7 @@
 /*
  * libFuzzer target for coopnet-authd's configuration and policy parsers (authd/policy.c).
  * The first byte chooses what the rest is parsed as:
- *   bits 0-2  roles (ROLE_* bits; 0 parses the rest as authd.json instead)
+ *   bits 0-2  roles (POLICY_ROLE_* bits; 0 parses the rest as authd.json instead)
  *   bit 3     resolved (refuse passcode_file / group_key_file, as the engine does)
  *   bit 4     schema off: only the C code's own bounds stand between the input and the
  *             fixed arrays (policy_check_schema(false), as tests/unit/test_policy does)

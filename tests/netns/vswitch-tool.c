@@ -43,7 +43,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	text = slurp(argv[1], &len);
-	if (policy_load_buffer(&p, argv[1], text, len, ROLE_PROVIDER, false, &e) < 0) {
+	if (policy_load_buffer(&p, argv[1], text, len, POLICY_ROLE_PROVIDER, false, &e) < 0) {
 		fprintf(stderr, "vswitch-tool: %s\n", jconf_error_str(&e, err, sizeof(err)));
 		return 1;
 	}

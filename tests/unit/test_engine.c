@@ -167,7 +167,7 @@ static void node_open(struct node *n)
 	n->e = calloc(1, sizeof(*n->e));
 	assert_non_null(n->e);
 	assert_int_equal(engine_open(n->e, &init, err, sizeof(err)), 0);
-	nfq_link_init(&n->link, n->cfg.nfq_socket, n->cfg.roles & ROLE_SUPERVISOR, n->pfd);
+	nfq_link_init(&n->link, n->cfg.nfq_socket, n->cfg.roles & POLICY_ROLE_SUPERVISOR, n->pfd);
 	parent_msg_init(&n->pm, n->pfd, &n->link, NULL, &node_ops, n);
 	n->open = true;
 }
@@ -309,7 +309,7 @@ static void advance(uint64_t ms)
 
 /* --- the control socket ---------------------------------------------------------------- */
 
-static int ctl_open(struct node *n)
+static int node_ctl_open(struct node *n)
 {
 	int fd = ctl_connect(n->cfg.control_socket);
 
@@ -317,7 +317,7 @@ static int ctl_open(struct node *n)
 	return fd;
 }
 
-static json_t *ctl_wait(int fd)
+static json_t *node_ctl_wait(int fd)
 {
 	struct pollfd p = { fd, POLLIN, 0 };
 	char err[256];
@@ -331,26 +331,26 @@ static json_t *ctl_wait(int fd)
 	return NULL;
 }
 
-static void ctl_put(int fd, json_t *req)
+static void node_ctl_put(int fd, json_t *req)
 {
 	assert_non_null(req);
 	assert_int_equal(ctl_send(fd, req), 0);
 	json_decref(req);
 }
 
-static json_t *ctl_on(int fd, json_t *req)
+static json_t *node_ctl_on(int fd, json_t *req)
 {
 	assert_non_null(req);
 	assert_int_equal(ctl_send(fd, req), 0);
 	json_decref(req);
-	return ctl_wait(fd);
+	return node_ctl_wait(fd);
 }
 
 /* One request on a fresh connection. */
-static json_t *ctl(struct node *n, json_t *req)
+static json_t *node_ctl(struct node *n, json_t *req)
 {
-	int fd = ctl_open(n);
-	json_t *r = ctl_on(fd, req);
+	int fd = node_ctl_open(n);
+	json_t *r = node_ctl_on(fd, req);
 
 	close(fd);
 	assert_non_null(r);
@@ -359,7 +359,7 @@ static json_t *ctl(struct node *n, json_t *req)
 
 static json_t *cmd(struct node *n, const char *c)
 {
-	return ctl(n, json_pack("{s:s}", "cmd", c));
+	return node_ctl(n, json_pack("{s:s}", "cmd", c));
 }
 
 static void expect_error(json_t *r, const char *text)
@@ -385,7 +385,7 @@ static json_t *expect_ok(json_t *r)
 
 static json_t *auth(struct node *n, const char *service, const char *client)
 {
-	return ctl(n, client ? json_pack("{s:s, s:s, s:s}", "cmd", "auth", "service", service,
+	return node_ctl(n, client ? json_pack("{s:s, s:s, s:s}", "cmd", "auth", "service", service,
 					 "client", client) :
 			       json_pack("{s:s, s:s}", "cmd", "auth", "service", service));
 }
@@ -481,8 +481,8 @@ static int setup(void **state)
 		return -1;
 	chmod(DIR_, 0755); /* the permission test connects as nobody */
 	sp_idle = 0;
-	node_init(&SS, "ss", ROLE_SUPERVISOR);
-	node_init(&SP, "sp", ROLE_HEADER | ROLE_PROVIDER);
+	node_init(&SS, "ss", POLICY_ROLE_SUPERVISOR);
+	node_init(&SP, "sp", POLICY_ROLE_HEADER | POLICY_ROLE_PROVIDER);
 	return 0;
 }
 
@@ -517,14 +517,14 @@ static void test_requests_refused(void **state)
 	node_send_policy(&SS, false);
 	PUMP_UNTIL(SS.applied);
 	assert_true(json_is_true(json_object_get(SS.applied, "ok")));
-	expect_error(ctl(&SS, json_pack("{s:s}", "command", "status")), "request without \"cmd\"");
+	expect_error(node_ctl(&SS, json_pack("{s:s}", "command", "status")), "request without \"cmd\"");
 	expect_error(cmd(&SS, "stat"), "unknown command \"stat\"");
 	/* not a JSON object */
-	fd = ctl_open(&SS);
+	fd = node_ctl_open(&SS);
 	assert_int_equal(send(fd, "[1, 2", 5, 0), 5);
-	expect_error(ctl_wait(fd), "");
+	expect_error(node_ctl_wait(fd), "");
 	/* the connection stays usable */
-	json_decref(expect_ok(ctl_on(fd, json_pack("{s:s}", "cmd", "status"))));
+	json_decref(expect_ok(node_ctl_on(fd, json_pack("{s:s}", "cmd", "status"))));
 	close(fd);
 }
 
@@ -624,7 +624,7 @@ static void test_auth_errors(void **state)
 
 	(void)state;
 	start_pair("", 0);
-	expect_error(ctl(&SS, json_pack("{s:s}", "cmd", "auth")), "auth needs \"service\"");
+	expect_error(node_ctl(&SS, json_pack("{s:s}", "cmd", "auth")), "auth needs \"service\"");
 	expect_error(auth(&SS, "http", NULL), "give the client address");
 	expect_error(auth(&SS, "http", "not-an-address"), "\"not-an-address\" is not an IP address");
 	expect_error(auth(&SS, "gopher", CLIENT1), "unknown service \"gopher\"");
@@ -644,18 +644,18 @@ static void test_auth_errors(void **state)
 	/* one exchange per (client, service); one request at a time on a connection. The SP
 	 * is stopped so that the exchange stays in flight until the SS gives up. */
 	node_close(&SP);
-	fd1 = ctl_open(&SS);
-	ctl_put(fd1, json_pack("{s:s, s:s, s:s}", "cmd", "auth", "service", "http", "client",
+	fd1 = node_ctl_open(&SS);
+	node_ctl_put(fd1, json_pack("{s:s, s:s, s:s}", "cmd", "auth", "service", "http", "client",
 			       CLIENT1));
 	pump(20);
-	expect_error(ctl_on(fd1, json_pack("{s:s}", "cmd", "status")),
+	expect_error(node_ctl_on(fd1, json_pack("{s:s}", "cmd", "status")),
 		     "one request at a time on a connection");
-	fd2 = ctl_open(&SS);
-	expect_error(ctl_on(fd2, json_pack("{s:s, s:s, s:s}", "cmd", "auth", "service", "http",
+	fd2 = node_ctl_open(&SS);
+	expect_error(node_ctl_on(fd2, json_pack("{s:s, s:s, s:s}", "cmd", "auth", "service", "http",
 					   "client", CLIENT1)), "already running");
 	close(fd2);
 	advance(15000); /* 5 transmissions, 11.5 s */
-	r = ctl_wait(fd1);
+	r = node_ctl_wait(fd1);
 	assert_string_equal(json_string_value(json_object_get(r, "result")), "timeout");
 	expect_error(r, "no answer: timeout");
 	close(fd1);
@@ -677,16 +677,16 @@ static void test_revoke(void **state)
 	PUMP_UNTIL(n_sessions(&SP) == 1);
 
 	expect_error(cmd(&SS, "revoke"), "exactly one of \"id\" and \"client\"");
-	expect_error(ctl(&SS, json_pack("{s:s, s:s, s:s}", "cmd", "revoke", "id", id, "client",
+	expect_error(node_ctl(&SS, json_pack("{s:s, s:s, s:s}", "cmd", "revoke", "id", id, "client",
 					CLIENT1)), "exactly one of");
-	expect_error(ctl(&SS, json_pack("{s:s, s:s}", "cmd", "revoke", "id", "0x0")), "\"0x0\"");
-	expect_error(ctl(&SS, json_pack("{s:s, s:s}", "cmd", "revoke", "client", "nope")),
+	expect_error(node_ctl(&SS, json_pack("{s:s, s:s}", "cmd", "revoke", "id", "0x0")), "\"0x0\"");
+	expect_error(node_ctl(&SS, json_pack("{s:s, s:s}", "cmd", "revoke", "client", "nope")),
 		     "\"nope\" is not an IP address");
-	expect_error(ctl(&SS, json_pack("{s:s, s:s}", "cmd", "revoke", "client", "198.18.1.99")),
+	expect_error(node_ctl(&SS, json_pack("{s:s, s:s}", "cmd", "revoke", "client", "198.18.1.99")),
 		     "no session matches 198.18.1.99");
 
 	/* revoke reaches the data plane without waiting for a tick: the clock does not move */
-	r = expect_ok(ctl(&SP, json_pack("{s:s, s:s}", "cmd", "revoke", "id", id)));
+	r = expect_ok(node_ctl(&SP, json_pack("{s:s, s:s}", "cmd", "revoke", "id", id)));
 	assert_int_equal(json_integer_value(json_object_get(r, "revoked")), 1);
 	json_decref(r);
 	PUMP_UNTIL(nfq_count(&SP.nfq, "session-del") == 1);
@@ -712,13 +712,13 @@ static void test_revoke(void **state)
 	PUMP_UNTIL(stat_of(&SP, "revoke-acked") == 1);
 	assert_int_equal(stat_of(&SP, "sessions-revoked"), 1);
 	assert_int_equal(stat_of(&SP, "sessions-revoked-by-peer"), 0);
-	expect_error(ctl(&SS, json_pack("{s:s, s:s}", "cmd", "revoke", "client", CLIENT1)),
+	expect_error(node_ctl(&SS, json_pack("{s:s, s:s}", "cmd", "revoke", "client", CLIENT1)),
 		     "no session matches");
 
 	/* and the other way: a revoke on the SS reaches the SP */
 	json_decref(expect_ok(auth(&SS, "http", CLIENT1)));
 	PUMP_UNTIL(n_sessions(&SP) == 1);
-	r = expect_ok(ctl(&SS, json_pack("{s:s, s:s}", "cmd", "revoke", "client", CLIENT1)));
+	r = expect_ok(node_ctl(&SS, json_pack("{s:s, s:s}", "cmd", "revoke", "client", CLIENT1)));
 	assert_int_equal(json_integer_value(json_object_get(r, "revoked")), 1);
 	json_decref(r);
 	PUMP_UNTIL(nfq_count(&SS.nfq, "session-del") == 2);
@@ -743,7 +743,7 @@ static void test_revoke_unacked(void **state)
 	json_decref(expect_ok(auth(&SS, "http", CLIENT1)));
 	PUMP_UNTIL(n_sessions(&SP) == 1);
 	node_close(&SS);
-	json_decref(expect_ok(ctl(&SP, json_pack("{s:s, s:s}", "cmd", "revoke", "client",
+	json_decref(expect_ok(node_ctl(&SP, json_pack("{s:s, s:s}", "cmd", "revoke", "client",
 						 CLIENT1))));
 	assert_int_equal(stat_of(&SP, "revoke-sent"), 1);
 	advance(11000);
@@ -765,7 +765,7 @@ static void test_revoke_reauth_at_start(void **state)
 	r = nfq_last(&SP.nfq, "session-add");
 	snprintf(first, sizeof(first), "%s", req_id(r, 0));
 	json_decref(r);
-	json_decref(expect_ok(ctl(&SP, json_pack("{s:s, s:s}", "cmd", "revoke", "client",
+	json_decref(expect_ok(node_ctl(&SP, json_pack("{s:s, s:s}", "cmd", "revoke", "client",
 						 CLIENT1))));
 	/* the clock does not move: no housekeeping tick is needed */
 	PUMP_UNTIL(nfq_count(&SS.nfq, "session-del") == 1);
@@ -1036,15 +1036,15 @@ static void test_reload(void **state)
 
 	/* a second reload while one runs */
 	SP.hold_reload = true;
-	fd1 = ctl_open(&SP);
-	ctl_put(fd1, json_pack("{s:s}", "cmd", "reload"));
+	fd1 = node_ctl_open(&SP);
+	node_ctl_put(fd1, json_pack("{s:s}", "cmd", "reload"));
 	PUMP_UNTIL(SP.reloads == 3);
 	expect_error(cmd(&SP, "reload"), "a reload is already running");
 	/* the engine refuses a policy that names a secret file (it cannot read one) */
 	assert_int_equal(imsg_send(SP.pfd, json_pack("{s:s, s:{s:s, s:{s:[{s:s, s:[s]}]}}, s:b}",
 		"msg", "policy", "policy", "group_key_file", "/etc/coopnet/group.key", "header",
 		"group", "address", "127.0.0.1", "services", "http", "reload", 1)), 0);
-	expect_error(ctl_wait(fd1), "");
+	expect_error(node_ctl_wait(fd1), "");
 	close(fd1);
 	SP.hold_reload = false;
 	assert_int_equal(n_sessions(&SP), 1);
@@ -1067,11 +1067,11 @@ static void test_control_limits(void **state)
 	(void)state;
 	start_pair("", 0);
 	for (size_t i = 0; i < AUTHD_MAX_CTL_CLIENTS; i++) {
-		fds[i] = ctl_open(&SS);
+		fds[i] = node_ctl_open(&SS);
 		pump(2);
 	}
-	fd = ctl_open(&SS);
-	expect_error(ctl_wait(fd), "too many control connections");
+	fd = node_ctl_open(&SS);
+	expect_error(node_ctl_wait(fd), "too many control connections");
 	close(fd);
 	for (size_t i = 0; i < AUTHD_MAX_CTL_CLIENTS; i++)
 		close(fds[i]);
@@ -1155,8 +1155,8 @@ static void test_turn_rollback_req(void **state)
 	start_pair("", 0);
 	fail_commit_db = SP.e->db;
 	fail_commit_n = 1;
-	fd = ctl_open(&SS);
-	ctl_put(fd, json_pack("{s:s, s:s, s:s}", "cmd", "auth", "service", "http", "client",
+	fd = node_ctl_open(&SS);
+	node_ctl_put(fd, json_pack("{s:s, s:s, s:s}", "cmd", "auth", "service", "http", "client",
 			      CLIENT1));
 	PUMP_UNTIL(stat_of(&SP, "turn-rollbacks") == 1);
 	pump(5);
@@ -1164,7 +1164,7 @@ static void test_turn_rollback_req(void **state)
 	assert_int_equal(replay_rows(&SP), 0);
 	assert_int_equal(stat_of(&SS, "auth-ok"), 0);        /* nothing reached the SS */
 	advance(1000);                                       /* the SS resends its REQ */
-	json_decref(expect_ok(ctl_wait(fd)));
+	json_decref(expect_ok(node_ctl_wait(fd)));
 	close(fd);
 	fail_commit_db = NULL;
 	assert_true(stat_of(&SS, "retransmit") >= 1);
@@ -1203,7 +1203,7 @@ static void test_database_errors(void **state)
 	fail_foreach = true;
 	expect_error(cmd(&SS, "status"), "database: ");
 	expect_error(cmd(&SS, "sessions"), "database: ");
-	expect_error(ctl(&SS, json_pack("{s:s, s:s}", "cmd", "revoke", "client", CLIENT1)),
+	expect_error(node_ctl(&SS, json_pack("{s:s, s:s}", "cmd", "revoke", "client", CLIENT1)),
 		     "database: ");
 	fail_foreach = false;
 	json_decref(expect_ok(cmd(&SS, "status")));
@@ -1374,7 +1374,7 @@ static void test_session_sync(void **state)
 
 	/* coopnet-nfq goes away: the next push fails, the link is down; it comes back: sync */
 	nfq_stop(&SS.nfq);
-	json_decref(expect_ok(ctl(&SS, json_pack("{s:s, s:s}", "cmd", "revoke", "client", CLIENT1))));
+	json_decref(expect_ok(node_ctl(&SS, json_pack("{s:s, s:s}", "cmd", "revoke", "client", CLIENT1))));
 	PUMP_UNTIL(!SS.link.up);
 	r = expect_ok(cmd(&SS, "status"));
 	assert_string_equal(json_string_value(json_object_get(r, "nfq")), "down");
@@ -1425,7 +1425,7 @@ static void test_authenticate_at_start(void **state)
 	start_pair(", \"authenticate\": [ { \"service\": \"http\", \"client\": \"" CLIENT1 "\" } ]", 0);
 	PUMP_UNTIL(nfq_count(&SS.nfq, "session-add") == 1 && nfq_count(&SP.nfq, "session-add") == 1);
 	/* auth without a client takes the entry's */
-	json_decref(expect_ok(ctl(&SS, json_pack("{s:s, s:s}", "cmd", "revoke", "client", CLIENT1))));
+	json_decref(expect_ok(node_ctl(&SS, json_pack("{s:s, s:s}", "cmd", "revoke", "client", CLIENT1))));
 	json_decref(expect_ok(auth(&SS, "http", NULL)));
 }
 
@@ -1549,7 +1549,7 @@ static void test_confidential_keys(void **state)
 	assert_memory_not_equal(a.ident, b.ident, CN_CONF_IDENT_LEN);
 
 	/* revocation: DEL at both ends */
-	r = expect_ok(ctl(&SS, json_pack("{s:s, s:s}", "cmd", "revoke", "client", CLIENT1)));
+	r = expect_ok(node_ctl(&SS, json_pack("{s:s, s:s}", "cmd", "revoke", "client", CLIENT1)));
 	json_decref(r);
 	relay_expect(&rss, CN_CONF_DEL, &a);
 	assert_memory_equal(a.client, client, 16);

@@ -119,7 +119,7 @@ static void test_ss_embeds_id(void **state)
 		world_make(&w, families[i], 0, true);
 		len = seg(buf, &info, families[i], false, CN_TCP_FLAG_ACK, 0, 100, PG_CSUM_FULL);
 		memcpy(orig, buf, len);
-		decide(ROLE_SUPERVISOR, false, &w, buf, len, CN_CSUM_COMPLETE, &res);
+		decide(NFQ_ROLE_SUPERVISOR, false, &w, buf, len, CN_CSUM_COMPLETE, &res);
 		expect(&res, V_ACCEPT_MODIFIED, R_EMBEDDED);
 		assert_int_equal(urgptr(buf, &info), ID_A);
 		assert_false(buf[info.l4_off + 13] & CN_TCP_FLAG_URG);
@@ -144,7 +144,7 @@ static void test_ss_embeds_partial_csum(void **state)
 	for (i = 0; i < 2; i++) {
 		world_make(&w, families[i], 0, true);
 		len = seg(buf, &info, families[i], false, CN_TCP_FLAG_ACK, 0, 1000, PG_CSUM_PARTIAL);
-		decide(ROLE_SUPERVISOR, false, &w, buf, len, CN_CSUM_PARTIAL, &res);
+		decide(NFQ_ROLE_SUPERVISOR, false, &w, buf, len, CN_CSUM_PARTIAL, &res);
 		expect(&res, V_ACCEPT_MODIFIED, R_EMBEDDED);
 		/* a returned payload is final: the whole checksum must be right */
 		assert_true(pg_ref_tcp_valid(buf, &info));
@@ -165,7 +165,7 @@ static void test_ss_urgent_dropped(void **state)
 	world_make(&w, AF_INET, 0, true);
 	len = seg(buf, &info, AF_INET, false, CN_TCP_FLAG_ACK | CN_TCP_FLAG_URG, 5, 10,
 		  PG_CSUM_FULL);
-	decide(ROLE_SUPERVISOR, false, &w, buf, len, CN_CSUM_COMPLETE, &res);
+	decide(NFQ_ROLE_SUPERVISOR, false, &w, buf, len, CN_CSUM_COMPLETE, &res);
 	expect(&res, V_DROP, R_DROP_URGENT);
 	world_free(&w);
 }
@@ -183,7 +183,7 @@ static void test_ss_truncated_not_returned(void **state)
 	len = seg(buf, &info, AF_INET6, false, CN_TCP_FLAG_ACK, 0, 2000, PG_CSUM_FULL);
 	memcpy(orig, buf, len);
 	/* the copy range cut the packet: a payload verdict would cut it too */
-	decide(ROLE_SUPERVISOR, false, &w, buf, len - 500, CN_CSUM_COMPLETE, &res);
+	decide(NFQ_ROLE_SUPERVISOR, false, &w, buf, len - 500, CN_CSUM_COMPLETE, &res);
 	expect(&res, V_DROP, R_DROP_TRUNCATED);
 	assert_memory_equal(buf, orig, len);
 	world_free(&w);
@@ -202,21 +202,21 @@ static void test_ss_checks_reply(void **state)
 		world_make(&w, families[i], NOW + 10, true);
 		len = seg(buf, &info, families[i], true, CN_TCP_FLAG_ACK, ID_A, 50, PG_CSUM_FULL);
 		memcpy(orig, buf, len);
-		decide(ROLE_SUPERVISOR, false, &w, buf, len, CN_CSUM_COMPLETE, &res);
+		decide(NFQ_ROLE_SUPERVISOR, false, &w, buf, len, CN_CSUM_COMPLETE, &res);
 		expect(&res, V_ACCEPT, R_CHECKED_OK);
 		assert_memory_equal(buf, orig, len);
 
 		len = seg(buf, &info, families[i], true, CN_TCP_FLAG_ACK, 0x4242, 50, PG_CSUM_FULL);
-		decide(ROLE_SUPERVISOR, false, &w, buf, len, CN_CSUM_COMPLETE, &res);
+		decide(NFQ_ROLE_SUPERVISOR, false, &w, buf, len, CN_CSUM_COMPLETE, &res);
 		expect(&res, V_DROP, R_DROP_WRONG_ID);
 
 		len = seg(buf, &info, families[i], true, CN_TCP_FLAG_ACK, 0, 50, PG_CSUM_FULL);
-		decide(ROLE_SUPERVISOR, false, &w, buf, len, CN_CSUM_COMPLETE, &res);
+		decide(NFQ_ROLE_SUPERVISOR, false, &w, buf, len, CN_CSUM_COMPLETE, &res);
 		expect(&res, V_DROP, R_DROP_NO_ID);
 
 		len = seg(buf, &info, families[i], true, CN_TCP_FLAG_ACK | CN_TCP_FLAG_URG, 3, 50,
 			  PG_CSUM_FULL);
-		decide(ROLE_SUPERVISOR, false, &w, buf, len, CN_CSUM_COMPLETE, &res);
+		decide(NFQ_ROLE_SUPERVISOR, false, &w, buf, len, CN_CSUM_COMPLETE, &res);
 		expect(&res, V_DROP, R_DROP_URGENT);
 		world_free(&w);
 	}
@@ -233,7 +233,7 @@ static void test_ss_strip_reply(void **state)
 	(void)state;
 	world_make(&w, AF_INET, 0, true);
 	len = seg(buf, &info, AF_INET, true, CN_TCP_FLAG_ACK, ID_A, 50, PG_CSUM_FULL);
-	decide(ROLE_SUPERVISOR, true, &w, buf, len, CN_CSUM_COMPLETE, &res);
+	decide(NFQ_ROLE_SUPERVISOR, true, &w, buf, len, CN_CSUM_COMPLETE, &res);
 	expect(&res, V_ACCEPT_MODIFIED, R_CHECKED_OK);
 	assert_int_equal(urgptr(buf, &info), 0);
 	assert_true(pg_ref_tcp_valid(buf, &info));
@@ -254,7 +254,7 @@ static void test_ss_session_miss(void **state)
 	/* expired session: as if none */
 	world_make(&w, AF_INET6, NOW, true);
 	len = seg(buf, &info, AF_INET6, false, CN_TCP_FLAG_SYN, 0, 0, PG_CSUM_FULL);
-	decide(ROLE_SUPERVISOR, false, &w, buf, len, CN_CSUM_COMPLETE, &res);
+	decide(NFQ_ROLE_SUPERVISOR, false, &w, buf, len, CN_CSUM_COMPLETE, &res);
 	expect(&res, V_HOLD, R_SESSION_MISS);
 	pg_spec_default(&spec, AF_INET6);
 	sess_key_make(&want, AF_INET6, spec.saddr, spec.daddr, 80);
@@ -262,10 +262,10 @@ static void test_ss_session_miss(void **state)
 
 	/* not a first SYN: passes (bridging) */
 	len = seg(buf, &info, AF_INET6, false, CN_TCP_FLAG_ACK, 0, 10, PG_CSUM_FULL);
-	decide(ROLE_SUPERVISOR, false, &w, buf, len, CN_CSUM_COMPLETE, &res);
+	decide(NFQ_ROLE_SUPERVISOR, false, &w, buf, len, CN_CSUM_COMPLETE, &res);
 	expect(&res, V_ACCEPT, R_PASSED);
 	len = seg(buf, &info, AF_INET6, true, CN_TCP_FLAG_SYN | CN_TCP_FLAG_ACK, 0, 0, PG_CSUM_FULL);
-	decide(ROLE_SUPERVISOR, false, &w, buf, len, CN_CSUM_COMPLETE, &res);
+	decide(NFQ_ROLE_SUPERVISOR, false, &w, buf, len, CN_CSUM_COMPLETE, &res);
 	expect(&res, V_ACCEPT, R_PASSED);
 	world_free(&w);
 }
@@ -287,14 +287,14 @@ static void test_ss_non_overlay_passes(void **state)
 	spec.flags = CN_TCP_FLAG_SYN;
 	len = pg_build(&spec, NULL, buf, sizeof(buf), &info);
 	memcpy(orig, buf, len);
-	decide(ROLE_SUPERVISOR, false, &w, buf, len, CN_CSUM_COMPLETE, &res);
+	decide(NFQ_ROLE_SUPERVISOR, false, &w, buf, len, CN_CSUM_COMPLETE, &res);
 	expect(&res, V_ACCEPT, R_PASSED);
 	assert_memory_equal(buf, orig, len);
 	world_free(&w);
 
 	/* without a service list every first SYN without a session is a miss */
 	world_make(&w, AF_INET, 0, false);
-	decide(ROLE_SUPERVISOR, false, &w, buf, len, CN_CSUM_COMPLETE, &res);
+	decide(NFQ_ROLE_SUPERVISOR, false, &w, buf, len, CN_CSUM_COMPLETE, &res);
 	expect(&res, V_HOLD, R_SESSION_MISS);
 	world_free(&w);
 }
@@ -311,15 +311,15 @@ static void test_malformed(void **state)
 	(void)state;
 	world_make(&w, AF_INET, 0, true);
 	memset(buf, 0x45, 10);
-	decide(ROLE_SUPERVISOR, false, &w, buf, 10, CN_CSUM_COMPLETE, &res);
+	decide(NFQ_ROLE_SUPERVISOR, false, &w, buf, 10, CN_CSUM_COMPLETE, &res);
 	expect(&res, V_DROP, R_MALFORMED);
 	assert_int_equal(res.pkt, CN_PKT_ERR_IP_TRUNCATED);
-	decide(ROLE_PROVIDER, false, &w, buf, 0, CN_CSUM_COMPLETE, &res);
+	decide(NFQ_ROLE_PROVIDER, false, &w, buf, 0, CN_CSUM_COMPLETE, &res);
 	expect(&res, V_DROP, R_MALFORMED);
 	pg_spec_default(&spec, AF_INET);
 	spec.proto = 17;
 	len = pg_build(&spec, NULL, buf, sizeof(buf), &info);
-	decide(ROLE_PROVIDER, false, &w, buf, len, CN_CSUM_COMPLETE, &res);
+	decide(NFQ_ROLE_PROVIDER, false, &w, buf, len, CN_CSUM_COMPLETE, &res);
 	expect(&res, V_DROP, R_MALFORMED);
 	assert_int_equal(res.pkt, CN_PKT_ERR_NOT_TCP);
 	world_free(&w);
@@ -340,16 +340,16 @@ static void test_sp_checks_incoming(void **state)
 		world_make(&w, families[i], NOW + 1, true);
 		len = seg(buf, &info, families[i], false, CN_TCP_FLAG_SYN, ID_A, 0, PG_CSUM_FULL);
 		memcpy(orig, buf, len);
-		decide(ROLE_PROVIDER, false, &w, buf, len, CN_CSUM_COMPLETE, &res);
+		decide(NFQ_ROLE_PROVIDER, false, &w, buf, len, CN_CSUM_COMPLETE, &res);
 		expect(&res, V_ACCEPT, R_CHECKED_OK);
 		assert_memory_equal(buf, orig, len);
 
 		len = seg(buf, &info, families[i], false, CN_TCP_FLAG_ACK, 0x4142, 10, PG_CSUM_FULL);
-		decide(ROLE_PROVIDER, false, &w, buf, len, CN_CSUM_COMPLETE, &res);
+		decide(NFQ_ROLE_PROVIDER, false, &w, buf, len, CN_CSUM_COMPLETE, &res);
 		expect(&res, V_DROP, R_DROP_WRONG_ID);
 
 		len = seg(buf, &info, families[i], false, CN_TCP_FLAG_ACK, 0, 10, PG_CSUM_FULL);
-		decide(ROLE_PROVIDER, false, &w, buf, len, CN_CSUM_COMPLETE, &res);
+		decide(NFQ_ROLE_PROVIDER, false, &w, buf, len, CN_CSUM_COMPLETE, &res);
 		expect(&res, V_DROP, R_DROP_NO_ID);
 		world_free(&w);
 	}
@@ -368,11 +368,11 @@ static void test_sp_unknown_flow(void **state)
 	/* expired: no live session, even with the right ID */
 	world_make(&w, AF_INET, NOW, true);
 	len = seg(buf, &info, AF_INET, false, CN_TCP_FLAG_SYN, ID_A, 0, PG_CSUM_FULL);
-	decide(ROLE_PROVIDER, false, &w, buf, len, CN_CSUM_COMPLETE, &res);
+	decide(NFQ_ROLE_PROVIDER, false, &w, buf, len, CN_CSUM_COMPLETE, &res);
 	expect(&res, V_DROP, R_DROP_UNKNOWN_FLOW);
 	/* a reply from the service to a client without a session */
 	len = seg(buf, &info, AF_INET, true, CN_TCP_FLAG_ACK, 0, 10, PG_CSUM_FULL);
-	decide(ROLE_PROVIDER, false, &w, buf, len, CN_CSUM_COMPLETE, &res);
+	decide(NFQ_ROLE_PROVIDER, false, &w, buf, len, CN_CSUM_COMPLETE, &res);
 	expect(&res, V_DROP, R_DROP_UNKNOWN_FLOW);
 	world_free(&w);
 
@@ -383,7 +383,7 @@ static void test_sp_unknown_flow(void **state)
 	spec.flags = CN_TCP_FLAG_SYN;
 	spec.urg_ptr = ID_A;
 	len = pg_build(&spec, NULL, buf, sizeof(buf), &info);
-	decide(ROLE_PROVIDER, false, &w, buf, len, CN_CSUM_COMPLETE, &res);
+	decide(NFQ_ROLE_PROVIDER, false, &w, buf, len, CN_CSUM_COMPLETE, &res);
 	expect(&res, V_DROP, R_DROP_UNKNOWN_FLOW);
 	world_free(&w);
 }
@@ -403,7 +403,7 @@ static void test_sp_embeds_reply(void **state)
 			world_make(&w, families[i], 0, j == 0);
 			len = seg(buf, &info, families[i], true, CN_TCP_FLAG_ACK, 0, 1400,
 				  PG_CSUM_PARTIAL);
-			decide(ROLE_PROVIDER, false, &w, buf, len, CN_CSUM_PARTIAL, &res);
+			decide(NFQ_ROLE_PROVIDER, false, &w, buf, len, CN_CSUM_PARTIAL, &res);
 			expect(&res, V_ACCEPT_MODIFIED, R_EMBEDDED);
 			assert_int_equal(urgptr(buf, &info), ID_A);
 			assert_true(pg_ref_tcp_valid(buf, &info));
@@ -423,13 +423,13 @@ static void test_sp_strip(void **state)
 	(void)state;
 	world_make(&w, AF_INET6, 0, true);
 	len = seg(buf, &info, AF_INET6, false, CN_TCP_FLAG_ACK, ID_A, 100, PG_CSUM_FULL);
-	decide(ROLE_PROVIDER, true, &w, buf, len, CN_CSUM_COMPLETE, &res);
+	decide(NFQ_ROLE_PROVIDER, true, &w, buf, len, CN_CSUM_COMPLETE, &res);
 	expect(&res, V_ACCEPT_MODIFIED, R_CHECKED_OK);
 	assert_int_equal(urgptr(buf, &info), 0);
 	assert_true(pg_ref_tcp_valid(buf, &info));
 	/* strip on a cut packet: not returned */
 	len = seg(buf, &info, AF_INET6, false, CN_TCP_FLAG_ACK, ID_A, 100, PG_CSUM_FULL);
-	decide(ROLE_PROVIDER, true, &w, buf, len - 50, CN_CSUM_COMPLETE, &res);
+	decide(NFQ_ROLE_PROVIDER, true, &w, buf, len - 50, CN_CSUM_COMPLETE, &res);
 	expect(&res, V_DROP, R_DROP_TRUNCATED);
 	world_free(&w);
 }
@@ -449,12 +449,12 @@ static void test_sp_other_traffic(void **state)
 	pg_spec_default(&spec, AF_INET);
 	spec.dport = 22;
 	len = pg_build(&spec, NULL, buf, sizeof(buf), &info);
-	decide(ROLE_PROVIDER, false, &w, buf, len, CN_CSUM_COMPLETE, &res);
+	decide(NFQ_ROLE_PROVIDER, false, &w, buf, len, CN_CSUM_COMPLETE, &res);
 	expect(&res, V_ACCEPT, R_PASSED);
 	world_free(&w);
 	/* without a list, everything queued is protected */
 	world_make(&w, AF_INET, 0, false);
-	decide(ROLE_PROVIDER, false, &w, buf, len, CN_CSUM_COMPLETE, &res);
+	decide(NFQ_ROLE_PROVIDER, false, &w, buf, len, CN_CSUM_COMPLETE, &res);
 	expect(&res, V_DROP, R_DROP_UNKNOWN_FLOW);
 	world_free(&w);
 }
@@ -464,14 +464,14 @@ static void test_empty_table(void **state)
 	uint8_t buf[PG_BUF_SIZE];
 	struct pg_info info;
 	struct nfq_result res;
-	struct nfq_logic_cfg cfg = {.role = ROLE_PROVIDER};
+	struct nfq_logic_cfg cfg = {.role = NFQ_ROLE_PROVIDER};
 	size_t len;
 
 	(void)state;
 	len = seg(buf, &info, AF_INET, false, CN_TCP_FLAG_SYN, ID_A, 0, PG_CSUM_FULL);
 	nfq_decide(&cfg, NULL, buf, len, CN_CSUM_COMPLETE, NOW, &res);
 	expect(&res, V_DROP, R_DROP_UNKNOWN_FLOW);
-	cfg.role = ROLE_SUPERVISOR;
+	cfg.role = NFQ_ROLE_SUPERVISOR;
 	nfq_decide(&cfg, NULL, buf, len, CN_CSUM_COMPLETE, NOW, &res);
 	expect(&res, V_HOLD, R_SESSION_MISS);
 }
@@ -481,7 +481,7 @@ static void test_empty_table(void **state)
 static void test_header_only(void **state)
 {
 	uint8_t buf[PG_BUF_SIZE], orig[PG_BUF_SIZE];
-	struct nfq_logic_cfg cfg = {.role = ROLE_SUPERVISOR, .header_only = true};
+	struct nfq_logic_cfg cfg = {.role = NFQ_ROLE_SUPERVISOR, .header_only = true};
 	struct pg_info info;
 	struct nfq_result res;
 	struct world w;
@@ -492,7 +492,7 @@ static void test_header_only(void **state)
 		world_make(&w, families[i], 0, true);
 		len = seg(buf, &info, families[i], false, CN_TCP_FLAG_ACK, 0, 3000, PG_CSUM_PARTIAL);
 		memcpy(orig, buf, len);
-		cfg.role = ROLE_SUPERVISOR;
+		cfg.role = NFQ_ROLE_SUPERVISOR;
 		cfg.strip = false;
 		nfq_decide(&cfg, w.t, buf, 120, CN_CSUM_PARTIAL, NOW, &res);
 		expect(&res, V_ACCEPT_SETID, R_EMBEDDED);
@@ -501,7 +501,7 @@ static void test_header_only(void **state)
 
 		/* provider strip: set_id 0 clears */
 		len = seg(buf, &info, families[i], false, CN_TCP_FLAG_ACK, ID_A, 3000, PG_CSUM_FULL);
-		cfg.role = ROLE_PROVIDER;
+		cfg.role = NFQ_ROLE_PROVIDER;
 		cfg.strip = true;
 		nfq_decide(&cfg, w.t, buf, 120, CN_CSUM_COMPLETE, NOW, &res);
 		expect(&res, V_ACCEPT_SETID, R_CHECKED_OK);
@@ -554,7 +554,7 @@ static void decide_at(enum nfq_role role, const struct world *w, uint8_t *buf, s
 
 static void test_renewal_grace(void **state)
 {
-	static const enum nfq_role roles[] = {ROLE_PROVIDER, ROLE_SUPERVISOR};
+	static const enum nfq_role roles[] = {NFQ_ROLE_PROVIDER, NFQ_ROLE_SUPERVISOR};
 	uint8_t buf[PG_BUF_SIZE];
 	struct pg_info info;
 	struct nfq_result res;
@@ -566,7 +566,7 @@ static void test_renewal_grace(void **state)
 		for (r = 0; r < 2; r++) {
 			/* the segments that must carry the ID: to the service on the SP, the
 			 * replies on the SS */
-			bool reply = roles[r] == ROLE_SUPERVISOR;
+			bool reply = roles[r] == NFQ_ROLE_SUPERVISOR;
 
 			world_make(&w, families[i], 0, true);
 			w.t->clock = fake_now;
@@ -621,25 +621,25 @@ static void test_session_counters(void **state)
 		w.t->clock = fake_now;
 		/* client -> service with the ID, twice; the reply once */
 		len = seg(buf, &info, families[i], false, CN_TCP_FLAG_ACK, ID_A, 100, PG_CSUM_FULL);
-		decide_at(ROLE_PROVIDER, &w, buf, len, NOW, &res);
+		decide_at(NFQ_ROLE_PROVIDER, &w, buf, len, NOW, &res);
 		assert_non_null(res.sess);
 		assert_int_equal(res.sess_dir, 0);
 		e = res.sess;
 		nfq_account(&res, 1500, NOW);
 		nfq_account(&res, 1000, NOW + 5);
 		len = seg(buf, &info, families[i], true, CN_TCP_FLAG_ACK, 0, 10, PG_CSUM_FULL);
-		decide_at(ROLE_PROVIDER, &w, buf, len, NOW + 6, &res);
+		decide_at(NFQ_ROLE_PROVIDER, &w, buf, len, NOW + 6, &res);
 		expect(&res, V_ACCEPT_MODIFIED, R_EMBEDDED);
 		assert_ptr_equal(res.sess, e);
 		assert_int_equal(res.sess_dir, 1);
 		nfq_account(&res, 60000, NOW + 6);
 		/* drops count by reason and do not make the session look alive */
 		len = seg(buf, &info, families[i], false, CN_TCP_FLAG_ACK, 0x5151, 10, PG_CSUM_FULL);
-		decide_at(ROLE_PROVIDER, &w, buf, len, NOW + 9, &res);
+		decide_at(NFQ_ROLE_PROVIDER, &w, buf, len, NOW + 9, &res);
 		expect(&res, V_DROP, R_DROP_WRONG_ID);
 		nfq_account(&res, 80, NOW + 9);
 		len = seg(buf, &info, families[i], false, CN_TCP_FLAG_ACK, 0, 10, PG_CSUM_FULL);
-		decide_at(ROLE_PROVIDER, &w, buf, len, NOW + 9, &res);
+		decide_at(NFQ_ROLE_PROVIDER, &w, buf, len, NOW + 9, &res);
 		expect(&res, V_DROP, R_DROP_NO_ID);
 		nfq_account(&res, 80, NOW + 9);
 		assert_int_equal(atomic_load(&e->segs[0]), 2);
@@ -656,7 +656,7 @@ static void test_session_counters(void **state)
 		/* no session: nothing to count */
 		len = seg(buf, &info, families[i], false, CN_TCP_FLAG_ACK, ID_A, 10, PG_CSUM_FULL);
 		buf[info.l4_off + 2] ^= 1; /* another destination port */
-		decide_at(ROLE_PROVIDER, &w, buf, len, NOW, &res);
+		decide_at(NFQ_ROLE_PROVIDER, &w, buf, len, NOW, &res);
 		assert_null(res.sess);
 		nfq_account(&res, 80, NOW);
 		world_free(&w);

@@ -215,7 +215,7 @@ static void test_config_defaults(void **state)
 
 	(void)state;
 	assert_int_equal(load(&c, "{\"role\": \"supervisor\"}", msg, sizeof(msg)), 0);
-	assert_int_equal(c.role, ROLE_SUPERVISOR);
+	assert_int_equal(c.role, NFQ_ROLE_SUPERVISOR);
 	assert_int_equal(c.mode, MODE_QUEUE);
 	assert_false(c.fail_open); /* fail closed unless asked */
 	assert_int_equal(c.queue_count, 1);
@@ -230,7 +230,7 @@ static void test_config_defaults(void **state)
 			      " \"sessions\": [{\"client\": \"198.18.1.2\", \"service\":"
 			      " \"198.19.0.10\", \"port\": 80, \"id\": \"aA\"}]}",
 			      msg, sizeof(msg)), 0);
-	assert_int_equal(c.role, ROLE_PROVIDER);
+	assert_int_equal(c.role, NFQ_ROLE_PROVIDER);
 	assert_int_equal(c.mode, MODE_KERNEL);
 	assert_true(c.strip);
 	assert_int_equal(c.queue_num, 3);

@@ -86,7 +86,7 @@ static int setup(void **state)
 	nfq_link_try_up(&E.link);
 	assert_true(E.link.up);
 	parent_msg_init(&E.pm, E.parent, &E.link, NULL, &ops, &E);
-	assert_int_equal(policy_load_buffer(&p, "test", POLICY, strlen(POLICY), ROLE_PROVIDER,
+	assert_int_equal(policy_load_buffer(&p, "test", POLICY, strlen(POLICY), POLICY_ROLE_PROVIDER,
 					    true, &err), 0);
 	parent_msg_set_policy(&E.pm, &p);
 	/* the nfq-up the link told the engine */

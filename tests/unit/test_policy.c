@@ -16,7 +16,7 @@
 
 #include "../../authd/policy.h"
 
-#define ALL (ROLE_SUPERVISOR | ROLE_HEADER | ROLE_PROVIDER)
+#define ALL (POLICY_ROLE_SUPERVISOR | POLICY_ROLE_HEADER | POLICY_ROLE_PROVIDER)
 static const char KEY[] = "4f1c0a6f2b9d8e7c6b5a49382716f5e4d3c2b1a0f9e8d7c6b5a4938271605f4e";
 
 static int load(struct policy *p, const char *text, unsigned roles, struct jconf_error *e)
@@ -40,9 +40,9 @@ static void expect_error(const char *text, unsigned roles, int line, int col, co
 static void test_samples_load(void **state)
 {
 	static const struct { const char *file; unsigned roles; } s[] = {
-		{ "supervisor.json", ROLE_SUPERVISOR },
-		{ "header.json", ROLE_HEADER },
-		{ "provider.json", ROLE_PROVIDER },
+		{ "supervisor.json", POLICY_ROLE_SUPERVISOR },
+		{ "header.json", POLICY_ROLE_HEADER },
+		{ "provider.json", POLICY_ROLE_PROVIDER },
 	};
 	struct jconf_error e;
 	struct policy p;
@@ -56,7 +56,7 @@ static void test_samples_load(void **state)
 		policy_free(&p);
 	}
 	snprintf(path, sizeof(path), "%s/policy/provider.json", SRCDIR);
-	assert_int_equal(policy_load_file(&p, path, ROLE_PROVIDER, &e), 0);
+	assert_int_equal(policy_load_file(&p, path, POLICY_ROLE_PROVIDER, &e), 0);
 	assert_int_equal(p.n_vnics, 1);
 	assert_string_equal(p.vnics[0].data_folder, "/srv/coopnet/vnic1");
 	assert_int_equal(p.idle_time, 3600);
@@ -72,7 +72,7 @@ static void test_config(void **state)
 	(void)state;
 	snprintf(path, sizeof(path), "%s/policy/authd-provider.json", SRCDIR);
 	assert_int_equal(config_load(&c, path, &e), 0);
-	assert_int_equal(c.roles, ROLE_HEADER | ROLE_PROVIDER);
+	assert_int_equal(c.roles, POLICY_ROLE_HEADER | POLICY_ROLE_PROVIDER);
 	assert_int_equal(c.n_listen, 2);
 	assert_int_equal(c.listen[1].family, CN_FAM_INET6);
 	assert_int_equal(c.listen[0].port, AUTHD_DEFAULT_PORT);
@@ -85,13 +85,13 @@ static void test_schema_errors(void **state)
 {
 	(void)state;
 	expect_error("{\n  \"provider\": {\"vnics\": [], \"clients\": [], \"colour\": 1}\n}",
-		     ROLE_PROVIDER, 2, 44, "colour");
+		     POLICY_ROLE_PROVIDER, 2, 44, "colour");
 	expect_error("{\"supervisor\": {\"headers\": [], \"services\": [], \"clients\": []}}",
-		     ROLE_SUPERVISOR, 1, 28, "");
+		     POLICY_ROLE_SUPERVISOR, 1, 28, "");
 	/* the role decides which section must be there */
 	expect_error("{\"header\": {\"group\": [{\"address\": \"198.18.2.3\", \"services\": []}]},"
 		     " \"group_key\": \"" "00000000000000000000000000000000"
-		     "00000000000000000000000000000000" "\"}", ROLE_PROVIDER, 1, 1, "\"provider\"");
+		     "00000000000000000000000000000000" "\"}", POLICY_ROLE_PROVIDER, 1, 1, "\"provider\"");
 }
 
 static void test_semantic_errors(void **state)
@@ -104,32 +104,32 @@ static void test_semantic_errors(void **state)
 		 "\"198.19.0.10\", \"services\": [{\"name\": \"http\", \"port\": 80}]}],\n"
 		 "\"clients\": [{\"name\": \"c\", \"address\": \"198.18.1.7/24\", \"services\": "
 		 "[\"http\"], \"keys\": {\"http\": \"%s\"}}]}}", KEY);
-	expect_error(doc, ROLE_PROVIDER, 2, 38, "host bits");
+	expect_error(doc, POLICY_ROLE_PROVIDER, 2, 38, "host bits");
 	/* a client's service that no vNIC hosts */
 	snprintf(doc, sizeof(doc), "{\"provider\": {\"vnics\": [{\"name\": \"v\", \"address\": "
 		 "\"198.19.0.10\", \"services\": [{\"name\": \"http\", \"port\": 80}]}],\n"
 		 "\"clients\": [{\"name\": \"c\", \"address\": \"198.18.1.0/24\", \"services\": "
 		 "[\"ssh\"], \"keys\": {\"ssh\": \"%s\"}}]}}", KEY);
-	expect_error(doc, ROLE_PROVIDER, 2, 67, "hosted by no vNIC");
+	expect_error(doc, POLICY_ROLE_PROVIDER, 2, 67, "hosted by no vNIC");
 	/* two vNICs with one name */
 	expect_error("{\"provider\": {\"clients\": [], \"vnics\": [\n"
 		     "{\"name\": \"v\", \"address\": \"198.19.0.10\", \"services\": [{\"name\": \"a\", \"port\": 80}]},\n"
 		     "{\"name\": \"v\", \"address\": \"198.19.0.11\", \"services\": [{\"name\": \"b\", \"port\": 80}]}]}}",
-		     ROLE_PROVIDER, 3, 10, "used twice");
+		     POLICY_ROLE_PROVIDER, 3, 10, "used twice");
 	/* neither passcode_file nor keys */
 	expect_error("{\"provider\": {\"vnics\": [{\"name\": \"v\", \"address\": \"198.19.0.10\", "
 		     "\"services\": [{\"name\": \"http\", \"port\": 80}]}], \"clients\": [\n"
 		     "  {\"name\": \"c\", \"address\": \"198.18.1.2\", \"services\": [\"http\"]}]}}",
-		     ROLE_PROVIDER, 2, 3, "exactly one of");
+		     POLICY_ROLE_PROVIDER, 2, 3, "exactly one of");
 	/* a supervisor service named by a client but not listed */
 	snprintf(doc, sizeof(doc), "{\"supervisor\": {\"headers\": [{\"address\": \"198.18.2.2\"}],"
 		 " \"services\": [],\n\"clients\": [{\"name\": \"c\", \"address\": \"198.18.1.2\","
 		 " \"services\": [\"http\"], \"keys\": {\"http\": \"%s\"}}]}}", KEY);
-	expect_error(doc, ROLE_SUPERVISOR, 2, 64, "not in supervisor.services");
+	expect_error(doc, POLICY_ROLE_SUPERVISOR, 2, 64, "not in supervisor.services");
 	/* an address that does not parse */
 	expect_error("{\"group_key\": \"" "00000000000000000000000000000000"
 		     "00000000000000000000000000000000" "\", \"header\": {\"group\": "
-		     "[{\"address\": \"198.18.2.300\", \"services\": [\"http\"]}]}}", ROLE_HEADER,
+		     "[{\"address\": \"198.18.2.300\", \"services\": [\"http\"]}]}}", POLICY_ROLE_HEADER,
 		     1, 116, "not an IPv4 or IPv6 address");
 }
 
@@ -162,7 +162,7 @@ static void test_resolve_and_resolved_form(void **state)
 		 "\"198.19.0.10\", \"services\": [{\"name\": \"http\", \"port\": 80}]}], "
 		 "\"clients\": [{\"name\": \"c\", \"address\": \"198.18.1.2\", \"services\": "
 		 "[\"http\"], \"passcode_file\": \"%s\"}]}}", secret);
-	assert_int_equal(load(&p, doc, ROLE_PROVIDER, &e), 0);
+	assert_int_equal(load(&p, doc, POLICY_ROLE_PROVIDER, &e), 0);
 	/* readable by others: refused, naming the file and the fix */
 	assert_int_equal(policy_resolve(&p, CN_KDF_MIN, &e), -1);
 	jconf_error_str(&e, buf, sizeof(buf));
@@ -177,11 +177,11 @@ static void test_resolve_and_resolved_form(void **state)
 	text = json_dumps(j, JSON_COMPACT);
 	assert_null(strstr(text, "passcode_file"));
 	assert_null(strstr(text, "open sesame"));
-	assert_int_equal(policy_load_buffer(&q, "r", text, strlen(text), ROLE_PROVIDER, true, &e), 0);
+	assert_int_equal(policy_load_buffer(&q, "r", text, strlen(text), POLICY_ROLE_PROVIDER, true, &e), 0);
 	assert_memory_equal(policy_client_key(&q.sp_clients[0], "http"), want, CN_KEY_LEN);
 	policy_free(&q);
 	/* and a resolved document may not name files */
-	assert_int_equal(policy_load_buffer(&q, "t.json", doc, strlen(doc), ROLE_PROVIDER, true, &e), -1);
+	assert_int_equal(policy_load_buffer(&q, "t.json", doc, strlen(doc), POLICY_ROLE_PROVIDER, true, &e), -1);
 	assert_non_null(strstr(e.msg, "resolved"));
 	free(text);
 	json_decref(j);
@@ -241,7 +241,7 @@ static void test_relative_paths(void **state)
 	assert_string_equal(c.nfq_socket, "");                  /* "": no data plane */
 
 	/* the policy's files are relative to the policy's folder */
-	if (policy_load_file(&p, c.policy, ROLE_PROVIDER, &e) < 0)
+	if (policy_load_file(&p, c.policy, POLICY_ROLE_PROVIDER, &e) < 0)
 		fail_msg("%s: %s", e.file, e.msg);
 	snprintf(want, sizeof(want), "%s/etc/www", real);
 	assert_string_equal(p.vnics[0].data_folder, want);
@@ -273,7 +273,7 @@ static void test_health(void **state)
 		 "\"/healthz\", \"expect_status\": 204, \"rise\": 5}},\n"
 		 "{\"name\": \"raw\", \"port\": 9, \"health\": {\"check\": \"none\"}}]}], "
 		 "\"clients\": []}}");
-	if (load(&p, doc, ROLE_PROVIDER, &e) < 0)
+	if (load(&p, doc, POLICY_ROLE_PROVIDER, &e) < 0)
 		fail_msg("%s", e.msg);
 	h = &p.vnics[0].services[0].health; /* Apache: http GET / */
 	assert_int_equal(h->check, CN_CHECK_HTTP);
@@ -298,7 +298,7 @@ static void test_health(void **state)
 	/* the engine's form carries them */
 	j = policy_to_json(&p);
 	text = json_dumps(j, JSON_COMPACT);
-	if (policy_load_buffer(&q, "r", text, strlen(text), ROLE_PROVIDER, true, &e) < 0)
+	if (policy_load_buffer(&q, "r", text, strlen(text), POLICY_ROLE_PROVIDER, true, &e) < 0)
 		fail_msg("%s: %s", e.msg, text);
 	assert_memory_equal(&q.vnics[0].services[2].health, &p.vnics[0].services[2].health,
 			    sizeof(struct health_cfg));
@@ -311,17 +311,17 @@ static void test_health(void **state)
 	/* a timeout not below the interval */
 	expect_error("{\"provider\": {\"clients\": [], \"vnics\": [{\"name\": \"v\", \"address\": "
 		     "\"198.19.0.10\", \"services\": [\n{\"name\": \"a\", \"port\": 80, \"health\": "
-		     "{\"interval_ms\": 1000, \"timeout_ms\": 1000}}]}]}}", ROLE_PROVIDER, 2, 37,
+		     "{\"interval_ms\": 1000, \"timeout_ms\": 1000}}]}]}}", POLICY_ROLE_PROVIDER, 2, 37,
 		     "timeout_ms must be above 0 and below interval_ms");
 	/* an HTTP path on a tcp check */
 	expect_error("{\"provider\": {\"clients\": [], \"vnics\": [{\"name\": \"v\", \"address\": "
 		     "\"198.19.0.10\", \"services\": [\n{\"name\": \"a\", \"port\": 80, \"health\": "
-		     "{\"check\": \"tcp\", \"path\": \"/x\"}}]}]}}", ROLE_PROVIDER, 2, 37,
+		     "{\"check\": \"tcp\", \"path\": \"/x\"}}]}]}}", POLICY_ROLE_PROVIDER, 2, 37,
 		     "need \"check\": \"http\"");
 	/* the schema: an unknown check */
 	expect_error("{\"provider\": {\"clients\": [], \"vnics\": [{\"name\": \"v\", \"address\": "
 		     "\"198.19.0.10\", \"services\": [\n{\"name\": \"a\", \"port\": 80, \"health\": "
-		     "{\"check\": \"icmp\"}}]}]}}", ROLE_PROVIDER, 2, 47, "is not one of");
+		     "{\"check\": \"icmp\"}}]}]}}", POLICY_ROLE_PROVIDER, 2, 47, "is not one of");
 }
 
 static void test_lookups(void **state)
@@ -364,7 +364,7 @@ static void expect_bound(bool config, const char *text, const char *part)
 	if (config)
 		r = config_load_buffer(&cfg, "t.json", text, strlen(text), &e);
 	else
-		r = load(&p, text, ROLE_PROVIDER, &e);
+		r = load(&p, text, POLICY_ROLE_PROVIDER, &e);
 	assert_int_equal(r, -1);
 	jconf_error_str(&e, buf, sizeof(buf));
 	if (strncmp(buf, "t.json:1:", 9) != 0 || e.column < 1 || !strstr(buf, part))

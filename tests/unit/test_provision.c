@@ -83,7 +83,7 @@ static void build(struct provision *pr, struct policy *p, const char *text)
 	struct jconf_error e;
 	char err[1024];
 
-	if (policy_load_buffer(p, "t.json", text, strlen(text), ROLE_PROVIDER, false, &e) < 0)
+	if (policy_load_buffer(p, "t.json", text, strlen(text), POLICY_ROLE_PROVIDER, false, &e) < 0)
 		fail_msg("%s\n%s", jconf_error_str(&e, err, sizeof(err)), text);
 	assert_int_equal(provision_build(pr, p, "t.json", err, sizeof(err)), 0);
 }
@@ -156,7 +156,7 @@ static void test_build_nothing_to_provision(void **state)
 	assert_int_equal(pr.n, 0);
 	provision_free(&pr);
 	policy_free(&p);
-	assert_int_equal(policy_load_buffer(&p, "h.json", HEADER, strlen(HEADER), ROLE_HEADER, false, &e), 0);
+	assert_int_equal(policy_load_buffer(&p, "h.json", HEADER, strlen(HEADER), POLICY_ROLE_HEADER, false, &e), 0);
 	assert_int_equal(provision_build(&pr, &p, "h.json", err, sizeof(err)), 0);
 	assert_false(pr.enabled);
 	assert_false(pr.apache);

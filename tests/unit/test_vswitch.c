@@ -85,7 +85,7 @@ static void load_policy(struct policy *p, const char *text)
 	struct jconf_error e;
 	char buf[1024];
 
-	if (policy_load_buffer(p, "t.json", text, strlen(text), ROLE_PROVIDER, false, &e) < 0)
+	if (policy_load_buffer(p, "t.json", text, strlen(text), POLICY_ROLE_PROVIDER, false, &e) < 0)
 		fail_msg("%s", jconf_error_str(&e, buf, sizeof(buf)));
 }
 

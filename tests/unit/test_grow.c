@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: MIT */
+/* lib/grow.c: doubling, the first capacity, overflow refused with the array kept. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <cmocka.h>
+
+#include "grow.h"
+
+static void test_doubles_from_first(void **state)
+{
+	int *v = NULL, *n;
+	size_t cap = 0, len = 0;
+
+	(void)state;
+	for (int i = 0; i < 100; i++) {
+		n = grow(v, len, &cap, sizeof(*v), 4);
+		assert_non_null(n);
+		v = n;
+		v[len++] = i;
+		if (len <= 4)
+			assert_int_equal(cap, 4);
+	}
+	assert_int_equal(cap, 128);   /* 4, 8, ..., 128 */
+	for (int i = 0; i < 100; i++)
+		assert_int_equal(v[i], i);
+	assert_ptr_equal(grow(v, 99, &cap, sizeof(*v), 4), v);   /* room left: same array */
+	free(v);
+}
+
+static void test_overflow_keeps_array(void **state)
+{
+	char *v = malloc(8), *n;
+	size_t cap = SIZE_MAX / 2 + 1;
+
+	(void)state;
+	assert_non_null(v);
+	errno = 0;
+	n = grow(v, cap, &cap, 1, 16);
+	assert_null(n);
+	assert_int_equal(errno, ENOMEM);
+	assert_int_equal(cap, SIZE_MAX / 2 + 1);
+	cap = 4;
+	n = grow(v, 4, &cap, SIZE_MAX / 4, 16);   /* 8 elements of SIZE_MAX / 4 bytes */
+	assert_null(n);
+	assert_int_equal(cap, 4);
+	free(v);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_doubles_from_first),
+		cmocka_unit_test(test_overflow_keeps_array),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
