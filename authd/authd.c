@@ -27,6 +27,7 @@
 #include "ctl.h"
 #include "log.h"
 #include "nfqlink.h"
+#include "parent_msg.h"
 #include "provision.h"
 #include "svcnotify.h"
 #include "vswitch.h"
@@ -44,6 +45,7 @@ struct parent {
 	struct provision running;   /* the vNICs and vhosts of the running policy */
 	bool applied;               /* a policy was applied once: running is meaningful */
 	struct vswitch vs;
+	struct parent_msg pm;       /* the engine's messages, checked (parent_msg.h) */
 };
 
 /* Load, check and resolve the policy: NULL-free error string in buf on failure. */
@@ -147,9 +149,12 @@ static int send_policy(struct parent *pa, bool reload)
 		goto failed;
 	}
 	doc = policy_to_json(&p);
-	policy_free(&p);
-	if (!doc)
+	if (!doc) {
+		policy_free(&p);
 		return -1;
+	}
+	/* what the engine's sessions are checked against from now on */
+	parent_msg_set_policy(&pa->pm, &p);
 	return imsg_send(pa->engine_fd, json_pack("{s:s, s:o, s:b}", "msg", "policy", "policy",
 						  doc, "reload", reload));
 failed:
@@ -161,59 +166,32 @@ failed:
 	return -1;
 }
 
-/* The sessions the engine sends to the data plane also feed the switch's steering map. */
-static void vswitch_sessions(struct parent *pa, const json_t *req)
+/* --- the engine's messages (authd/parent_msg.c checks them) ------------------------------- */
+
+static void on_reload(void *ctx)
 {
-	char err[2048];
-	int r;
-
-	if (!pa->vs.enabled)
-		return;
-	r = vswitch_session_req(&pa->vs, req);
-	if (r < 0)
-		log_warnx("virtual switch: malformed %s from the engine",
-			  json_string_value(json_object_get(req, "cmd")) ?: "request");
-	else if (r > 0 && vswitch_apply(&pa->vs, err, sizeof(err)) < 0)
-		log_warnx("%s", err);
-}
-
-/* --- the engine's messages ---------------------------------------------------------------- */
-
-static void on_nfq(void *ctx, const json_t *msg)
-{
-	struct parent *pa = ctx;
-
-	vswitch_sessions(pa, json_object_get(msg, "req"));
-	nfq_link_forward(&pa->nfq, json_object_get(msg, "req"));
-}
-
-static void on_reload(void *ctx, const json_t *msg)
-{
-	(void)msg;
 	send_policy(ctx, true);
 }
 
-static void on_policy_applied(void *ctx, const json_t *msg)
+static void on_policy_applied(void *ctx, bool ok, int revoked, const char *error)
 {
 	(void)ctx;
-	if (!json_is_true(json_object_get(msg, "ok")))
-		log_warnx("the engine refused the policy: %s",
-			  json_string_value(json_object_get(msg, "error")) ?: "?");
+	if (!ok)
+		log_warnx("the engine refused the policy: %s", error[0] ? error : "?");
+	else if (revoked)
+		log_debug("the engine applied the policy, %d session(s) revoked", revoked);
 }
 
-/* What the engine sends (authd/authd.h lists the messages). */
-static const struct imsg_handler from_engine[] = {
-	{ .msg = "nfq", .fn = on_nfq },
-	{ .msg = "reload", .fn = on_reload },
-	{ .msg = "policy-applied", .fn = on_policy_applied },
+static const struct parent_msg_ops engine_ops = {
+	.reload = on_reload,
+	.applied = on_policy_applied,
 };
 
 static void engine_input(struct parent *pa)
 {
 	char err[256];
 
-	if (imsg_dispatch(pa->engine_fd, from_engine, sizeof(from_engine) / sizeof(from_engine[0]),
-			  pa, "engine", err, sizeof(err)) < 0) {
+	if (parent_msg_input(&pa->pm, err, sizeof(err)) < 0) {
 		log_warnx("engine: %s", err);
 		pa->quit = true;
 		pa->exit_code = 1;
@@ -223,6 +201,7 @@ static void engine_input(struct parent *pa)
 static void signal_input(struct parent *pa)
 {
 	struct signalfd_siginfo si;
+	int status = 0;
 
 	while (read(pa->sig_fd, &si, sizeof(si)) == sizeof(si)) {
 		switch (si.ssi_signo) {
@@ -231,8 +210,18 @@ static void signal_input(struct parent *pa)
 			send_policy(pa, true);
 			break;
 		case SIGCHLD:
-			if (waitpid(pa->engine_pid, NULL, WNOHANG) == pa->engine_pid) {
-				log_warnx("the engine exited");
+			if (waitpid(pa->engine_pid, &status, WNOHANG) == pa->engine_pid) {
+				if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS)
+					log_warnx("the engine was killed by SIGSYS: a system call "
+						  "outside its seccomp filter (start with "
+						  "COOPNET_SECCOMP=trap to log its name, or look for "
+						  "type=SECCOMP in the audit log; docs/authd.md)");
+				else if (WIFSIGNALED(status))
+					log_warnx("the engine was killed by signal %d",
+						  WTERMSIG(status));
+				else
+					log_warnx("the engine exited (status %d)",
+						  WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 				pa->engine_pid = -1;
 				pa->quit = true;
 				pa->exit_code = 1;
@@ -303,22 +292,6 @@ static void mkdir_for(const char *path, mode_t mode, uid_t uid, gid_t gid, bool 
 		fatal("mkdir %s", dir);
 	if (chown_it && chown(dir, uid, gid) < 0)
 		fatal("chown %s", dir);
-}
-
-/* The engine opens the database as its own user: the directory and the files are its. */
-static void prepare_database(const struct authd_config *cfg, uid_t uid, gid_t gid)
-{
-	static const char *const suffix[] = { "", "-wal", "-shm", "-journal" };
-	char path[4200];
-
-	if (geteuid() != 0)
-		return;
-	mkdir_for(cfg->database, 0700, uid, gid, true);
-	for (size_t i = 0; i < sizeof(suffix) / sizeof(suffix[0]); i++) {
-		snprintf(path, sizeof(path), "%s%s", cfg->database, suffix[i]);
-		if (chown(path, uid, gid) < 0 && errno != ENOENT)
-			fatal("chown %s", path);
-	}
 }
 
 static int block_signals(void)
@@ -393,7 +366,8 @@ int main(int argc, char **argv)
 	init.ctl_fd = ctl_listen(pa.cfg.control_socket, 0600);
 	if (init.ctl_fd < 0)
 		fatal("control socket %s", pa.cfg.control_socket);
-	prepare_database(&pa.cfg, uid, gid);
+	if (privsep_state_dir(pa.cfg.database, uid, gid) < 0)
+		return 1;
 	if (!o.foreground) {
 		if (daemon(0, 0) < 0)
 			fatal("daemon");
@@ -419,6 +393,7 @@ int main(int argc, char **argv)
 		close(init.udp_fd[i]);
 	pa.engine_fd = sp[0];
 	nfq_link_init(&pa.nfq, pa.cfg.nfq_socket, pa.cfg.roles & ROLE_SUPERVISOR, pa.engine_fd);
+	parent_msg_init(&pa.pm, pa.engine_fd, &pa.nfq, &pa.vs, &engine_ops, &pa);
 	log_info("started: engine pid %d as %s", (int)pa.engine_pid, uname);
 	if (send_policy(&pa, false) < 0)
 		pa.quit = true, pa.exit_code = 1;

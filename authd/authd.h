@@ -6,12 +6,14 @@
  *   reads config, policy, secret files   UDP sockets (opened by the parent), the state
  *   derives keys, creates the control    machines, the database, the control socket's
  *   socket file, talks to coopnet-nfq    connections
- *              <------ socketpair (SOCK_SEQPACKET, one JSON object per message) ------>
+ *     <-- socketpair (SOCK_SEQPACKET): JSON down to the engine, binary structs up -->
  *
  * Messages ("msg" names the kind; docs/authd.md lists them):
  *   parent -> engine: policy {policy, reload}, nfq-up, nfq-down, session-miss {client,
  *                     service, port}, reload-failed {error}
- *   engine -> parent: nfq {req}, reload, policy-applied {ok, error, revoked}
+ *                     parent-stats {refused-messages, refused-sessions}
+ *   engine -> parent: authd/imsg.h enum imsg_type (session add/del, sync begin/part/end,
+ *                     reload, policy-applied), checked by authd/parent_msg.c
  */
 #ifndef COOPNET_AUTHD_H
 #define COOPNET_AUTHD_H
@@ -48,5 +50,14 @@ void engine_main(const struct engine_init *init) __attribute__((noreturn));
  * setgid, setuid, no_new_privs. 0, or -1 with a message logged. */
 int privsep_lookup_user(const char *wanted, uid_t *uid, gid_t *gid, char *name, size_t size);
 int privsep_drop(uid_t uid, gid_t gid, const char *name);
+/* The database's directory and file name ("/var/lib/coopnet", "authd.db"); -1 (logged)
+ * unless an absolute path with a directory. */
+int privsep_split_db(const char *database, char *dir, size_t dsize, char *base, size_t bsize);
+/* The parent, as root, before the fork: make the database's directory the engine's state
+ * directory (created 0700, owned by uid:gid) and migrate the database files in it to the
+ * engine (an existing root-owned database included). Refused, with a message: a directory
+ * holding anything but the database's files, a symlink or a hard-linked file, a parent
+ * directory the engine could write. 0 or -1. */
+int privsep_state_dir(const char *database, uid_t uid, gid_t gid);
 
 #endif

@@ -23,6 +23,7 @@
 #include "coop_app.h"
 #include "ctl.h"
 #include "log.h"
+#include "sandbox.h"
 
 enum ev_kind { EV_PARENT = 1, EV_SIGNAL, EV_CTL, EV_UDP };
 #define EV_TAG(kind, i) (((uint64_t)(kind) << 32) | (uint32_t)(i))
@@ -31,7 +32,8 @@ static const char *const counter_names[CNT_MAX - AUTH_EV_KIND_MAX - 1] = {
 	"auth-ok", "auth-failed", "sessions-added", "sessions-revoked", "sessions-expired",
 	"session-miss", "nfq-requests", "db-errors", "udp-errors", "ctl-refused",
 	"sessions-revoked-by-peer", "sessions-renewed", "revoke-unacked", "turn-rollbacks",
-	"held-dropped", "coop-unknown", "profile-write-failed",
+	"held-dropped", "coop-unknown", "profile-write-failed", "parent-refused-messages",
+	"parent-refused-sessions",
 };
 
 const char *engine_counter_name(int i)
@@ -73,16 +75,40 @@ uint64_t engine_wall_ms(void)
 
 /* --- sessions: database first, then the data plane ---------------------------------------- */
 
-static void nfq_request(struct engine *e, json_t *req)
+/* A session as the parent takes it (authd/imsg.h): every byte defined. key_only: a
+ * session-del, which names the session by its key. */
+static void session_msg(struct imsg_session *m, const struct db_session *s, bool key_only)
 {
-	/* the parent forwards to coopnet-nfq and feeds the virtual switch (provider.relay) */
-	if (!e->cfg->nfq_socket[0] && !e->pol.n_relay) {
-		json_decref(req);
+	memset(m, 0, sizeof(*m));
+	m->family = (uint8_t)s->s.family;
+	m->port = s->s.port;
+	memcpy(m->client, s->s.client, s->s.family == AF_INET ? 4 : 16);
+	memcpy(m->service, s->s.service, s->s.family == AF_INET ? 4 : 16);
+	if (key_only)
 		return;
-	}
+	m->id = s->s.id;
+	snprintf(m->vnic, sizeof(m->vnic), "%s", s->s.vnic);
+	snprintf(m->service_name, sizeof(m->service_name), "%s", s->service_name);
+	m->expires = s->s.expires;
+}
+
+/* The parent checks it against its policy, forwards it to coopnet-nfq and feeds the virtual
+ * switch (provider.relay) with it. */
+static bool data_plane(const struct engine *e)
+{
+	return e->cfg->nfq_socket[0] || e->pol.n_relay;
+}
+
+static void nfq_request(struct engine *e, uint32_t type, const struct db_session *s)
+{
+	struct imsg_session m;
+
+	if (!data_plane(e))
+		return;
 	e->counters[CNT_NFQ_REQUESTS]++;
+	session_msg(&m, s, type == IMSG_SESSION_DEL);
 	/* in a batched turn: held until the write it reports is committed (engine_turn.c) */
-	engine_parent_send(e, json_pack("{s:s, s:o}", "msg", "nfq", "req", req));
+	engine_parent_send(e, type, &m);
 }
 
 int engine_session_store(struct engine *e, const struct db_session *s)
@@ -96,22 +122,9 @@ int engine_session_store(struct engine *e, const struct db_session *s)
 		return -1;
 	}
 	e->counters[CNT_SESSIONS_ADDED]++;
-	nfq_request(e, json_pack("{s:s, s:[o]}", "cmd", "session-add", "sessions",
-				 cn_session_to_json(&s->s)));
+	nfq_request(e, IMSG_SESSION_ADD, s);
 	relaylink_session(e, s, true);
 	return 0;
-}
-
-static json_t *session_key_json(const struct cn_session *s)
-{
-	json_t *full = cn_session_to_json(s);
-
-	if (full) {
-		json_object_del(full, "id");
-		json_object_del(full, "vnic");
-		json_object_del(full, "expires");
-	}
-	return full;
 }
 
 int engine_session_remove(struct engine *e, const struct db_session *s, int counter)
@@ -140,31 +153,70 @@ int engine_session_drop(struct engine *e, const struct db_session *s, int counte
 	log_info("session %s of %s for %s %s", cn_id_format_hex(s->s.id, id, sizeof(id)), client,
 		 s->service_name, counter == CNT_SESSIONS_EXPIRED ? "expired" :
 		 counter == CNT_SESSIONS_PEER_REVOKED ? "revoked by the peer" : "revoked");
-	nfq_request(e, json_pack("{s:s, s:[o]}", "cmd", "session-del", "sessions",
-				 session_key_json(&s->s)));
+	nfq_request(e, IMSG_SESSION_DEL, s);
 	relaylink_session(e, s, false);
 	if (tell_peer)
 		engine_revoke_peer(e, s);
 	return 0;
 }
 
-static int sync_cb(const struct db_session *s, void *arg)
+struct sync_state {
+	struct engine *e;
+	struct imsg_session part[IMSG_SESSIONS_MAX];
+	uint32_t n;
+	size_t total;
+	int r;
+};
+
+static void sync_flush(struct sync_state *st)
 {
-	json_array_append_new(arg, cn_session_to_json(&s->s));
-	return 0;
+	if (st->n && imsg_send_bin(st->e->parent_fd, IMSG_SYNC_PART, st->part, st->n,
+				   sizeof(st->part[0])) < 0)
+		st->r = -1;
+	st->n = 0;
 }
 
+static int sync_cb(const struct db_session *s, void *arg)
+{
+	struct sync_state *st = arg;
+
+	if (st->total == IMSG_SYNC_MAX)
+		return 1; /* the parent takes no more: the rest waits for expiry */
+	session_msg(&st->part[st->n++], s, false);
+	st->total++;
+	if (st->n == IMSG_SESSIONS_MAX)
+		sync_flush(st);
+	return st->r;
+}
+
+/* Every session of the database to the data plane: a begin, parts, an end (authd/imsg.h). */
 void engine_nfq_sync(struct engine *e)
 {
-	json_t *all = json_array();
+	struct sync_state *st;
 
-	if (!all || db_session_foreach(e->db, 0, sync_cb, all) < 0) {
-		log_warnx("session-sync: %s", all ? db_error(e->db) : "out of memory");
-		json_decref(all);
+	if (!data_plane(e))
+		return;
+	st = calloc(1, sizeof(*st));
+	if (!st) {
+		log_warnx("session-sync: out of memory");
 		return;
 	}
-	log_info("session-sync: %zu session(s) to the data plane", json_array_size(all));
-	nfq_request(e, json_pack("{s:s, s:o}", "cmd", "session-sync", "sessions", all));
+	st->e = e;
+	e->counters[CNT_NFQ_REQUESTS]++;
+	if (imsg_send_bin(e->parent_fd, IMSG_SYNC_BEGIN, NULL, 0, 0) < 0 ||
+	    db_session_foreach(e->db, 0, sync_cb, st) < 0 || (sync_flush(st), st->r < 0)) {
+		/* no end: the data plane keeps what it had; the parent discards the parts at the
+		 * next begin */
+		log_warnx("session-sync: %s", st->r < 0 ? "send failed" : db_error(e->db));
+		goto out;
+	}
+	if (st->total == IMSG_SYNC_MAX)
+		log_warnx("session-sync: more than %u sessions, the rest not sent", IMSG_SYNC_MAX);
+	log_info("session-sync: %zu session(s) to the data plane", st->total);
+	imsg_send_bin(e->parent_fd, IMSG_SYNC_END, NULL, 0, 0);
+out:
+	sodium_memzero(st, sizeof(*st));
+	free(st);
 }
 
 static int expired_cb(const struct db_session *s, void *arg)
@@ -255,6 +307,14 @@ out:
 	return rc;
 }
 
+static void policy_applied(struct engine *e, bool ok, int revoked, const char *error)
+{
+	struct imsg_applied a = { .ok = ok, .revoked = revoked };
+
+	memcpy(a.error, error, strnlen(error, sizeof(a.error) - 1)); /* a long one cut */
+	imsg_send_bin(e->parent_fd, IMSG_POLICY_APPLIED, &a, 1, sizeof(a));
+}
+
 /* Apply a resolved policy from the parent. A bad one changes nothing. */
 static void apply_policy(void *ctx, const json_t *msg)
 {
@@ -278,8 +338,7 @@ static void apply_policy(void *ctx, const json_t *msg)
 		if (text)
 			sodium_memzero(text, strlen(text));
 		free(text);
-		imsg_send(e->parent_fd, json_pack("{s:s, s:b, s:s}", "msg", "policy-applied",
-						  "ok", 0, "error", ebuf));
+		policy_applied(e, false, 0, ebuf);
 		engine_ctl_reload_done(e, ctl_reply_error("%s", ebuf));
 		return;
 	}
@@ -312,8 +371,7 @@ static void apply_policy(void *ctx, const json_t *msg)
 	}
 	if (reload && revoked)
 		log_info("reload revoked %d session(s)", revoked);
-	imsg_send(e->parent_fd, json_pack("{s:s, s:b, s:i}", "msg", "policy-applied", "ok", 1,
-					  "revoked", revoked));
+	policy_applied(e, true, revoked, "");
 	engine_ctl_reload_done(e, json_pack("{s:b, s:i}", "ok", 1, "revoked", revoked));
 	/* the parent's virtual switch starts from the database's sessions (also after a restart) */
 	if (e->pol.n_relay)
@@ -341,6 +399,16 @@ static void on_session_miss(void *ctx, const json_t *msg)
 	engine_session_miss(ctx, msg);
 }
 
+static void on_parent_stats(void *ctx, const json_t *msg)
+{
+	struct engine *e = ctx;
+
+	e->counters[CNT_PARENT_REFUSED_MSGS] =
+		(uint64_t)json_integer_value(json_object_get(msg, "refused-messages"));
+	e->counters[CNT_PARENT_REFUSED_SESSIONS] =
+		(uint64_t)json_integer_value(json_object_get(msg, "refused-sessions"));
+}
+
 static void on_reload_failed(void *ctx, const json_t *msg)
 {
 	engine_ctl_reload_done(ctx, ctl_reply_error("%s", json_string_value(
@@ -354,6 +422,7 @@ static const struct imsg_handler from_parent[] = {
 	{ .msg = "nfq-down", .fn = on_nfq_down },
 	{ .msg = "session-miss", .fn = on_session_miss },
 	{ .msg = "reload-failed", .fn = on_reload_failed },
+	{ .msg = "parent-stats", .fn = on_parent_stats },
 };
 
 static void parent_input(struct engine *e)
@@ -543,16 +612,34 @@ void engine_main(const struct engine_init *init)
 	uid_t uid;
 	gid_t gid;
 
+	char dir[4096], db[300] = "/";
+	bool root = geteuid() == 0;  /* else a test as a user: no chroot, nothing to drop */
+	bool relay = init->cfg->relay_socket[0] != 0;
+
 	init_state(&e, init);
 	if (privsep_lookup_user(init->user, &uid, &gid, e.user, sizeof(e.user)) < 0)
 		exit(1);
-	e.db = db_open(e.cfg->database, err, sizeof(err));
-	if (!e.db)
-		fatalx("database: %s", err);
-	if (privsep_drop(uid, gid, e.user) < 0)
+	/* chroot into the state directory, drop root, then open the database inside it
+	 * (authd/sandbox.c) */
+	/* coopnet-relay's key socket lies outside the state directory and the engine
+	 * reconnects to it (relaylink.c): with "relay_socket" set, no chroot (planned: the
+	 * parent passes that connection in) */
+	if (relay) {
+		log_warnx("relay_socket is set: the engine runs without chroot (it connects to %s)",
+			  e.cfg->relay_socket);
+		root = false;
+	}
+	if (privsep_split_db(e.cfg->database, dir, sizeof(dir), db + 1, sizeof(db) - 1) < 0 ||
+	    sandbox_prepare() < 0 || (root && sandbox_chroot(dir) < 0) ||
+	    privsep_drop(uid, gid, e.user) < 0)
 		exit(1);
+	e.db = db_open(root ? db : e.cfg->database, err, sizeof(err));
+	if (!e.db)
+		fatalx("database %s: %s", e.cfg->database, err);
 	setup_fds(&e);
-	log_debug("engine: running as %s (uid %u)", e.user, (unsigned)uid);
+	if (sandbox_seccomp(relay) < 0)
+		exit(1);
+	log_debug("engine: running as %s (uid %u), chrooted in %s", e.user, (unsigned)uid, dir);
 	while (!e.quit)
 		engine_step(&e, -1);
 	engine_close(&e);

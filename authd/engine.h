@@ -42,6 +42,8 @@ enum engine_counter {
 	CNT_HELD_DROPPED,            /* their held datagrams and data-plane requests, dropped */
 	CNT_COOP_UNKNOWN,            /* datagrams of an application or kind with no handler */
 	CNT_PROFILE_WRITE_FAILED,    /* policy loads whose profile tables could not be written */
+	CNT_PARENT_REFUSED_MSGS,     /* messages of this engine the parent refused (parent-stats) */
+	CNT_PARENT_REFUSED_SESSIONS, /* sessions the parent found outside its policy */
 	CNT_MAX,
 };
 
@@ -156,8 +158,9 @@ void engine_tx_session(struct engine *e, const struct db_session *s);
 /* Send now or hold until the flush; 0, or -1 (send error, counted). */
 int engine_udp_send(struct engine *e, size_t sock, const struct sockaddr *to, socklen_t tolen,
 		    const uint8_t *buf, size_t len);
-/* Hold (in a batched turn) or send a message to the parent (imsg_send takes msg). */
-void engine_parent_send(struct engine *e, json_t *msg);
+/* Hold (in a batched turn) or send a data-plane request to the parent: IMSG_SESSION_ADD or
+ * IMSG_SESSION_DEL of one session. */
+void engine_parent_send(struct engine *e, uint32_t type, const struct imsg_session *s);
 /* Commit the turn's transaction, then send what it held. -1: the COMMIT failed (and what
  * depended on it was dropped). */
 int engine_flush(struct engine *e);

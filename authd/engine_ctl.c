@@ -352,7 +352,7 @@ static json_t *cmd_reload(void *ctx, size_t i, const json_t *req)
 	for (size_t k = 0; k < CTL_MAX_CONNS; k++)
 		if (e->ctl_conns[k].reload_pending)
 			return ctl_reply_error("a reload is already running");
-	if (imsg_send(e->parent_fd, json_pack("{s:s}", "msg", "reload")) < 0)
+	if (imsg_send_bin(e->parent_fd, IMSG_RELOAD, NULL, 0, 0) < 0)
 		return ctl_reply_error("cannot reach the privileged parent");
 	e->ctl_conns[i].reload_pending = true;
 	ctl_server_defer(&e->ctl, i);

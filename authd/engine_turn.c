@@ -42,7 +42,8 @@ struct held_dgram {
 struct engine_turn {
 	struct held_dgram dg[TURN_DGRAMS];
 	size_t n_dg, tx_dg;              /* tx_*: the count when the transaction opened */
-	json_t *req[TURN_REQS];          /* messages to the parent (data-plane requests) */
+	uint32_t req_type[TURN_REQS];    /* data-plane requests to the parent: IMSG_SESSION_* */
+	struct imsg_session req[TURN_REQS];
 	size_t n_req, tx_req;
 	uint8_t digest[TURN_DIGESTS][CN_DIGEST_LEN];
 	size_t n_digest;
@@ -77,8 +78,6 @@ void engine_turn_free(struct engine *e)
 {
 	if (!e->turn)
 		return;
-	for (size_t i = 0; i < e->turn->n_req; i++)
-		json_decref(e->turn->req[i]);
 	sodium_memzero(e->turn, sizeof(*e->turn));
 	free(e->turn);
 	e->turn = NULL;
@@ -165,8 +164,6 @@ static void tx_rolled_back(struct engine *e, struct engine_turn *t)
 	log_warnx("database: the turn's transaction did not commit (%s): dropped %zu datagram(s) "
 		  "and %zu data-plane request(s), forgot %zu exchange(s)", db_error(e->db),
 		  t->n_dg - t->tx_dg, t->n_req - t->tx_req, t->n_digest);
-	for (size_t i = t->tx_req; i < t->n_req; i++)
-		json_decref(t->req[i]);
 	t->n_req = t->tx_req;
 	t->n_dg = t->tx_dg;
 	for (size_t i = 0; i < t->n_digest; i++) {
@@ -221,17 +218,18 @@ int engine_udp_send(struct engine *e, size_t sock, const struct sockaddr *to, so
 	return 0;
 }
 
-void engine_parent_send(struct engine *e, json_t *msg)
+void engine_parent_send(struct engine *e, uint32_t type, const struct imsg_session *s)
 {
-	struct engine_turn *t = e->batching && msg ? turn(e) : NULL;
+	struct engine_turn *t = e->batching ? turn(e) : NULL;
 
 	if (t && t->n_req == TURN_REQS)
 		engine_flush(e);
 	if (!t) {
-		imsg_send(e->parent_fd, msg);
+		imsg_send_bin(e->parent_fd, type, s, 1, sizeof(*s));
 		return;
 	}
-	t->req[t->n_req++] = msg;
+	t->req_type[t->n_req] = type;
+	t->req[t->n_req++] = *s;
 }
 
 /* Send dg[from, to) of one socket, as many per sendmmsg as it takes. */
@@ -274,8 +272,16 @@ static void send_held(struct engine *e, struct engine_turn *t)
 		i = j;
 	}
 	t->n_dg = 0;
-	for (i = 0; i < t->n_req; i++)
-		imsg_send(e->parent_fd, t->req[i]);
+	/* consecutive requests of one kind in one message (in order: an add and a later del
+	 * of the same session stay in that order) */
+	for (i = 0; i < t->n_req;) {
+		size_t j = i + 1;
+		while (j < t->n_req && j - i < IMSG_SESSIONS_MAX && t->req_type[j] == t->req_type[i])
+			j++;
+		imsg_send_bin(e->parent_fd, t->req_type[i], &t->req[i], (uint32_t)(j - i),
+			      sizeof(t->req[0]));
+		i = j;
+	}
 	t->n_req = 0;
 }
 

@@ -3,8 +3,10 @@
 #include "imsg.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include "ctl.h"
 #include "log.h"
@@ -64,4 +66,77 @@ int imsg_dispatch(int fd, const struct imsg_handler *table, size_t n, void *ctx,
 		log_warnx("%s: unknown message \"%s\"", peer, kind);
 	json_decref(msg);
 	return 0;
+}
+
+int imsg_send_bin(int fd, uint32_t type, const void *items, uint32_t n, size_t size)
+{
+	struct imsg_hdr h = { .type = type, .n = n };
+	struct iovec iov[2] = { { &h, sizeof(h) }, { (void *)items, (size_t)n * size } };
+	struct msghdr m = { .msg_iov = iov, .msg_iovlen = n && size ? 2 : 1 };
+	ssize_t r;
+
+	do
+		r = sendmsg(fd, &m, MSG_NOSIGNAL);
+	while (r < 0 && errno == EINTR);
+	if (r < 0) {
+		log_warn("imsg: send");
+		return -1;
+	}
+	return 0;
+}
+
+static const struct imsg_bin_handler *bin_handler(const struct imsg_bin_handler *table,
+						  size_t n, uint32_t type)
+{
+	for (size_t i = 0; i < n; i++)
+		if (table[i].type == type)
+			return &table[i];
+	return NULL;
+}
+
+enum imsg_result imsg_handle_bin(const struct imsg_bin_handler *table, size_t n, void *ctx,
+				 const uint8_t *buf, size_t len, size_t size, char *err,
+				 size_t errlen)
+{
+	const struct imsg_bin_handler *h;
+	struct imsg_hdr hdr;
+
+	if (len > size || len < sizeof(hdr)) {
+		snprintf(err, errlen, "a message of %zu bytes (%s)", len,
+			 len > size ? "too large" : "shorter than a header");
+		return IMSG_REFUSED;
+	}
+	memcpy(&hdr, buf, sizeof(hdr));
+	h = bin_handler(table, n, hdr.type);
+	if (!h) {
+		snprintf(err, errlen, "a message of unexpected type %u", hdr.type);
+		return IMSG_REFUSED;
+	}
+	if (hdr.n < h->min_n || hdr.n > h->max_n || len - sizeof(hdr) != (size_t)hdr.n * h->size) {
+		snprintf(err, errlen, "%s: %zu bytes for %u item(s) of %zu bytes (%u to %u)",
+			 h->name, len, hdr.n, h->size, h->min_n, h->max_n);
+		return IMSG_REFUSED;
+	}
+	if (h->fn(ctx, buf + sizeof(hdr), hdr.n) < 0) {
+		snprintf(err, errlen, "%s: refused", h->name);
+		return IMSG_REFUSED;
+	}
+	return IMSG_HANDLED;
+}
+
+enum imsg_result imsg_dispatch_bin(int fd, const struct imsg_bin_handler *table, size_t n,
+				   void *ctx, uint8_t *buf, size_t size, char *err,
+				   size_t errlen)
+{
+	ssize_t len;
+
+	/* MSG_TRUNC: the real length of a message larger than buf, which is then refused */
+	len = recv(fd, buf, size, MSG_DONTWAIT | MSG_TRUNC);
+	if (len < 0 && (errno == EAGAIN || errno == EINTR))
+		return IMSG_NONE;
+	if (len <= 0) {
+		snprintf(err, errlen, "%s", len == 0 ? "connection closed" : strerror(errno));
+		return IMSG_GONE;
+	}
+	return imsg_handle_bin(table, n, ctx, buf, (size_t)len, size, err, errlen);
 }

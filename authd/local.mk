@@ -9,7 +9,8 @@ authd_libauthd_a_CFLAGS = $(AM_CFLAGS) $(SQLITE3_CFLAGS) $(SODIUM_CFLAGS)
 dist_schemas_DATA += schemas/authd.schema.json schemas/policy.schema.json
 
 AUTHD_LIBS = authd/libauthd.a authd/libauthfsm.a authd/libstatus.a lib/libcoopnet.a \
-	$(SQLITE3_LIBS) $(SODIUM_LIBS) $(JANSSON_LIBS) $(LIBNFTNL_LIBS) $(LIBMNL_LIBS)
+	$(SQLITE3_LIBS) $(SODIUM_LIBS) $(JANSSON_LIBS) $(LIBNFTNL_LIBS) $(LIBMNL_LIBS) \
+	$(SECCOMP_LIBS)
 
 sbin_PROGRAMS += authd/coopnet-authd
 authd_coopnet_authd_SOURCES = \
@@ -17,8 +18,10 @@ authd_coopnet_authd_SOURCES = \
 	authd/engine.c authd/engine.h authd/engine_auth.c authd/engine_ctl.c authd/engine_turn.c \
 	authd/coop_app.h authd/engine_dispatch.c authd/engine_revoke.c authd/engine_start.c \
 	authd/imsg.c authd/imsg.h authd/privsep.c authd/nfqlink.c authd/nfqlink.h authd/relaylink.c \
+	authd/parent_msg.c authd/parent_msg.h authd/keyset.c authd/keyset.h \
+	authd/sandbox.c authd/sandbox.h \
 	authd/provision.c authd/provision.h authd/vswitch.c authd/vswitch_nft.c authd/vswitch.h
-authd_coopnet_authd_CFLAGS = $(AM_CFLAGS) $(SQLITE3_CFLAGS) $(SODIUM_CFLAGS)
+authd_coopnet_authd_CFLAGS = $(AM_CFLAGS) $(SQLITE3_CFLAGS) $(SODIUM_CFLAGS) $(SECCOMP_CFLAGS)
 authd_coopnet_authd_LDADD = $(AUTHD_LIBS) $(LIBSYSTEMD_LIBS)
 
 # Schema 4: migration from schema 3 with data, the status tables (db_status.c).
@@ -50,14 +53,34 @@ tests_unit_test_policy_LDADD = $(AUTHD_LIBS) $(CMOCKA_LIBS)
 
 EXTRA_DIST += policy tests/netns/auth.test tests/netns/e2e.test
 
+# The configuration and policy parsers under libFuzzer (seeds: tests/fuzz/make_conf_corpus.py)
+if ENABLE_FUZZING
+noinst_PROGRAMS += tests/fuzz/fuzz_policy
+tests_fuzz_fuzz_policy_SOURCES = tests/fuzz/fuzz_policy.c
+tests_fuzz_fuzz_policy_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) -I$(top_srcdir)/authd
+tests_fuzz_fuzz_policy_LDADD = $(AUTHD_LIBS)
+tests_fuzz_fuzz_policy_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+# what the privileged parent takes from its engine (authd/parent_msg.c)
+noinst_PROGRAMS += tests/fuzz/fuzz_parent_msg
+tests_fuzz_fuzz_parent_msg_SOURCES = tests/fuzz/fuzz_parent_msg.c authd/parent_msg.c \
+	authd/keyset.c authd/imsg.c authd/nfqlink.c authd/vswitch.c authd/vswitch_nft.c
+tests_fuzz_fuzz_parent_msg_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) -I$(top_srcdir)/authd
+tests_fuzz_fuzz_parent_msg_LDADD = $(AUTHD_LIBS)
+tests_fuzz_fuzz_parent_msg_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+endif
+EXTRA_DIST += tests/fuzz/make_conf_corpus.py tests/fuzz/corpus/policy tests/fuzz/corpus/nfqconf \
+	tests/fuzz/make_parent_msg_corpus.py tests/fuzz/corpus/parent_msg
+
 # The engine whole (control commands, data-plane pushes) with an injected clock, against a
 # fake coopnet-nfq on a real unix socket; db_session_foreach fails on demand.
 check_PROGRAMS += tests/unit/test_engine
 TESTS += tests/unit/test_engine
 ENGINE_SOURCES = authd/engine.c authd/engine_auth.c authd/engine_ctl.c authd/engine_turn.c \
 	authd/engine_dispatch.c authd/engine_revoke.c authd/engine_start.c authd/nfqlink.c \
-	authd/imsg.c authd/privsep.c authd/relaylink.c
-tests_unit_test_engine_SOURCES = tests/unit/test_engine.c $(ENGINE_SOURCES)
+	authd/imsg.c authd/privsep.c authd/parent_msg.c authd/keyset.c authd/vswitch.c authd/vswitch_nft.c \
+	authd/sandbox.c authd/relaylink.c
+tests_unit_test_engine_SOURCES = tests/unit/test_engine.c tests/unit/fake_nfq.c \
+	tests/unit/fake_nfq.h $(ENGINE_SOURCES)
 tests_unit_test_engine_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(SQLITE3_CFLAGS) \
 	$(SODIUM_CFLAGS) $(PTHREAD_CFLAGS) -I$(top_srcdir)/authd
 tests_unit_test_engine_LDFLAGS = $(AM_LDFLAGS) -Wl,--wrap=db_session_foreach \
@@ -90,3 +113,13 @@ TESTS += tests/unit/test_imsg
 tests_unit_test_imsg_SOURCES = tests/unit/test_imsg.c authd/imsg.c
 tests_unit_test_imsg_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(JANSSON_CFLAGS) -I$(top_srcdir)/authd
 tests_unit_test_imsg_LDADD = lib/libcoopnet.a $(JANSSON_LIBS) $(CMOCKA_LIBS)
+
+# The parent against a hostile engine: every malformed, oversized, unexpected or out-of-policy
+# message refused, counted, the parent up, the (fake, real-socket) data plane unchanged.
+check_PROGRAMS += tests/unit/test_parent
+TESTS += tests/unit/test_parent
+tests_unit_test_parent_SOURCES = tests/unit/test_parent.c tests/unit/fake_nfq.c \
+	tests/unit/fake_nfq.h authd/parent_msg.c authd/keyset.c authd/imsg.c authd/nfqlink.c \
+	authd/vswitch.c authd/vswitch_nft.c
+tests_unit_test_parent_CFLAGS = $(tests_unit_test_engine_CFLAGS)
+tests_unit_test_parent_LDADD = $(AUTHD_LIBS) $(CMOCKA_LIBS) $(PTHREAD_LIBS)

@@ -58,6 +58,11 @@ tests_fuzz_fuzz_nfq_logic_SOURCES = tests/fuzz/fuzz_nfq_logic.c
 tests_fuzz_fuzz_nfq_logic_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/nfq
 tests_fuzz_fuzz_nfq_logic_LDADD = nfq/libnfqcore.a lib/libcoopnet.a $(JANSSON_LIBS)
 tests_fuzz_fuzz_nfq_logic_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+noinst_PROGRAMS += tests/fuzz/fuzz_nfqconf
+tests_fuzz_fuzz_nfqconf_SOURCES = tests/fuzz/fuzz_nfqconf.c
+tests_fuzz_fuzz_nfqconf_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/nfq
+tests_fuzz_fuzz_nfqconf_LDADD = nfq/libnfqcore.a lib/libcoopnet.a $(JANSSON_LIBS)
+tests_fuzz_fuzz_nfqconf_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
 endif
 EXTRA_DIST += tests/netns/sync.test
 

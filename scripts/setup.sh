@@ -11,7 +11,7 @@ fi
 # build
 PKGS_BUILD="build-essential autoconf automake libtool pkg-config
  libnetfilter-queue-dev libmnl-dev libnftnl-dev
- libjansson-dev libsqlite3-dev libsodium-dev libcmocka-dev scdoc libsystemd-dev libssl-dev"
+ libjansson-dev libsqlite3-dev libsodium-dev libseccomp-dev libcmocka-dev scdoc libsystemd-dev libssl-dev"
 # tests: real kernel parts and real peers
 PKGS_TEST="iproute2 nftables iptables procps psmisc python3 python3-scapy tcpdump
  iperf3 sqlite3 apache2 curl hping3 bash-completion mandoc man-db"

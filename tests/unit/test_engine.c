@@ -39,6 +39,8 @@
 #include "engine.h"
 #include "log.h"
 #include "nfqlink.h"
+#include "parent_msg.h"
+#include "fake_nfq.h"
 
 #define K1 "1111111111111111111111111111111111111111111111111111111111111111"
 #define K2 "2222222222222222222222222222222222222222222222222222222222222222"
@@ -53,132 +55,6 @@ static uint64_t fake_now(void) { return T_now; }
 static uint64_t fake_wall(void) { return T_wall; }
 
 /* --- a fake coopnet-nfq -------------------------------------------------------------- */
-
-#define NFQ_MAX_CONN 64
-
-struct fake_nfq {
-	char path[108];
-	int lfd;
-	int stop[2];
-	pthread_t th;
-	pthread_mutex_t mu;
-	json_t *log;          /* every request, in order */
-	int sub_fd;           /* the subscribed connection, -1 */
-	bool running;
-};
-
-static void *nfq_thread(void *arg)
-{
-	struct fake_nfq *f = arg;
-	int conns[NFQ_MAX_CONN];
-	size_t nc = 0;
-
-	for (int loops = 0; loops < 1000000; loops++) {
-		struct pollfd p[NFQ_MAX_CONN + 2] = { { f->stop[0], POLLIN, 0 }, { f->lfd, POLLIN, 0 } };
-		for (size_t i = 0; i < nc; i++)
-			p[i + 2] = (struct pollfd){ conns[i], POLLIN, 0 };
-		if (poll(p, nc + 2, 1000) < 0)
-			continue;
-		if (p[0].revents)
-			break;
-		if (p[1].revents && nc < NFQ_MAX_CONN) {
-			int fd = accept4(f->lfd, NULL, NULL, SOCK_CLOEXEC);
-			if (fd >= 0)
-				conns[nc++] = fd;
-		}
-		for (size_t i = 0; i < nc; i++) {
-			char err[256];
-			bool closed = false;
-			json_t *req, *r;
-			const char *cmd;
-
-			if (!p[i + 2].revents)
-				continue;
-			req = ctl_recv(conns[i], &closed, err, sizeof(err));
-			if (!req) {
-				pthread_mutex_lock(&f->mu);
-				if (f->sub_fd == conns[i])
-					f->sub_fd = -1;
-				pthread_mutex_unlock(&f->mu);
-				close(conns[i]);
-				conns[i] = conns[--nc];
-				p[i + 2] = p[nc + 2];
-				i--;
-				continue;
-			}
-			cmd = json_string_value(json_object_get(req, "cmd"));
-			r = cmd && !strcmp(cmd, "status") ?
-			    json_pack("{s:b, s:s, s:s}", "ok", 1, "role", "fake", "mode", "queue") :
-			    ctl_reply_ok();
-			pthread_mutex_lock(&f->mu);
-			json_array_append(f->log, req);
-			if (cmd && !strcmp(cmd, "subscribe"))
-				f->sub_fd = conns[i];
-			pthread_mutex_unlock(&f->mu);
-			ctl_send(conns[i], r);
-			json_decref(r);
-			json_decref(req);
-		}
-	}
-	for (size_t i = 0; i < nc; i++)
-		close(conns[i]);
-	return NULL;
-}
-
-static void nfq_start(struct fake_nfq *f)
-{
-	f->lfd = ctl_listen(f->path, 0600);
-	assert_true(f->lfd >= 0);
-	assert_int_equal(pipe(f->stop), 0);
-	f->sub_fd = -1;
-	if (!f->log)
-		f->log = json_array();
-	pthread_mutex_init(&f->mu, NULL);
-	assert_int_equal(pthread_create(&f->th, NULL, nfq_thread, f), 0);
-	f->running = true;
-}
-
-static void nfq_stop(struct fake_nfq *f)
-{
-	if (!f->running)
-		return;
-	(void)!write(f->stop[1], "x", 1);
-	pthread_join(f->th, NULL);
-	close(f->stop[0]);
-	close(f->stop[1]);
-	close(f->lfd);
-	unlink(f->path);
-	pthread_mutex_destroy(&f->mu);
-	f->running = false;
-}
-
-/* Requests of cmd received so far. */
-static size_t nfq_count(struct fake_nfq *f, const char *cmd)
-{
-	size_t n = 0, i;
-	json_t *r;
-
-	pthread_mutex_lock(&f->mu);
-	json_array_foreach(f->log, i, r)
-		n += !strcmp(json_string_value(json_object_get(r, "cmd")) ?: "", cmd);
-	pthread_mutex_unlock(&f->mu);
-	return n;
-}
-
-/* The last request of cmd (a new reference), or NULL. */
-static json_t *nfq_last(struct fake_nfq *f, const char *cmd)
-{
-	json_t *r, *found = NULL;
-	size_t i;
-
-	pthread_mutex_lock(&f->mu);
-	json_array_foreach(f->log, i, r)
-		if (!strcmp(json_string_value(json_object_get(r, "cmd")) ?: "", cmd))
-			found = r;
-	json_incref(found);
-	pthread_mutex_unlock(&f->mu);
-	return found;
-}
 
 static bool nfq_event(struct fake_nfq *f, json_t *ev)
 {
@@ -198,6 +74,7 @@ struct node {
 	struct authd_config cfg;
 	struct engine *e;
 	struct nfq_link link;
+	struct parent_msg pm;     /* the real parent's side of the engine's messages */
 	int pfd;                  /* the parent's end of the socketpair */
 	int efd;                  /* the engine's end */
 	int ctl_fd, udp_fd;
@@ -244,6 +121,33 @@ static uint16_t node_port(const struct node *n)
 	return n->cfg.listen[0].port;
 }
 
+static void node_send_policy(struct node *n, bool reload);
+
+static void node_reload(void *ctx)
+{
+	struct node *n = ctx;
+
+	n->reloads++;
+	if (n->reload_fail)
+		imsg_send(n->pfd, json_pack("{s:s, s:s}", "msg", "reload-failed",
+					    "error", "test.json:1:2: bad"));
+	else if (!n->hold_reload)
+		node_send_policy(n, true);
+}
+
+static void node_applied(void *ctx, bool ok, int revoked, const char *error)
+{
+	struct node *n = ctx;
+
+	json_decref(n->applied);
+	n->applied = json_pack("{s:b, s:i, s:s}", "ok", ok, "revoked", revoked, "error", error);
+}
+
+static const struct parent_msg_ops node_ops = {
+	.reload = node_reload,
+	.applied = node_applied,
+};
+
 static void node_open(struct node *n)
 {
 	struct engine_init init;
@@ -264,6 +168,7 @@ static void node_open(struct node *n)
 	assert_non_null(n->e);
 	assert_int_equal(engine_open(n->e, &init, err, sizeof(err)), 0);
 	nfq_link_init(&n->link, n->cfg.nfq_socket, n->cfg.roles & ROLE_SUPERVISOR, n->pfd);
+	parent_msg_init(&n->pm, n->pfd, &n->link, NULL, &node_ops, n);
 	n->open = true;
 }
 
@@ -272,6 +177,7 @@ static void node_close(struct node *n)
 	if (!n->open)
 		return;
 	engine_close(n->e);
+	parent_msg_free(&n->pm);
 	free(n->e);
 	n->e = NULL;
 	if (n->link.sub_fd >= 0)
@@ -318,42 +224,24 @@ static void node_send_policy(struct node *n, bool reload)
 			       false, &err) < 0)
 		fail_msg("policy: %s", jconf_error_str(&err, buf, sizeof(buf)));
 	doc = policy_to_json(&p);
-	policy_free(&p);
 	assert_non_null(doc);
+	parent_msg_set_policy(&n->pm, &p); /* what the parent checks the engine's sessions by */
 	assert_int_equal(imsg_send(n->pfd, json_pack("{s:s, s:o, s:b}", "msg", "policy", "policy",
 						     doc, "reload", reload)), 0);
 }
 
 static struct node *const NODES[] = { &SS, &SP };
 
-/* The parent's loop for one node, without blocking. */
+/* The parent's loop for one node, without blocking: the engine's messages through the real
+ * parent's checks (authd/parent_msg.c) and nfqlink.c. */
 static void parent_turn(struct node *n)
 {
 	struct pollfd p[2] = { { n->pfd, POLLIN, 0 }, { n->link.sub_fd, POLLIN, 0 } };
 	char err[256];
-	bool closed;
 
 	while (poll(p, n->link.sub_fd >= 0 ? 2 : 1, 0) > 0) {
-		if (p[0].revents) {
-			json_t *msg = ctl_recv(n->pfd, &closed, err, sizeof(err));
-			const char *kind = json_string_value(json_object_get(msg, "msg")) ?: "";
-			if (!msg)
-				break;
-			if (!strcmp(kind, "nfq")) {
-				nfq_link_forward(&n->link, json_object_get(msg, "req"));
-			} else if (!strcmp(kind, "reload")) {
-				n->reloads++;
-				if (n->reload_fail)
-					imsg_send(n->pfd, json_pack("{s:s, s:s}", "msg", "reload-failed",
-								    "error", "test.json:1:2: bad"));
-				else if (!n->hold_reload)
-					node_send_policy(n, true);
-			} else if (!strcmp(kind, "policy-applied")) {
-				json_decref(n->applied);
-				n->applied = json_incref(msg);
-			}
-			json_decref(msg);
-		}
+		if (p[0].revents)
+			assert_int_equal(parent_msg_input(&n->pm, err, sizeof(err)), 0);
 		if (n->link.sub_fd >= 0 && p[1].revents)
 			nfq_link_event(&n->link);
 		p[1].fd = n->link.sub_fd;

@@ -1,0 +1,452 @@
+/* SPDX-License-Identifier: MIT */
+/* The parent's side of the engine's messages: checked, then forwarded (parent_msg.h). */
+#include "parent_msg.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "authd.h"
+#include "log.h"
+
+void parent_msg_init(struct parent_msg *pm, int engine_fd, struct nfq_link *nfq,
+		     struct vswitch *vs, const struct parent_msg_ops *ops, void *ctx)
+{
+	memset(pm, 0, sizeof(*pm));
+	pm->engine_fd = engine_fd;
+	pm->nfq = nfq;
+	pm->vs = vs;
+	pm->ops = ops;
+	pm->ctx = ctx;
+}
+
+void parent_msg_set_policy(struct parent_msg *pm, struct policy *p)
+{
+	policy_free(&pm->pol);
+	pm->pol = *p;
+	memset(p, 0, sizeof(*p));
+	pm->have_pol = true;
+}
+
+void parent_msg_free(struct parent_msg *pm)
+{
+	if (!pm)
+		return;
+	policy_free(&pm->pol);
+	keyset_free(&pm->live);
+	keyset_free(&pm->stage);
+	json_decref(pm->stage_arr);
+	pm->stage_arr = NULL;
+	pm->have_pol = false;
+}
+
+/* --- checking one session ------------------------------------------------------------------ */
+
+/* A NUL-terminated name of printable ASCII without spaces, zero after the NUL. */
+static bool name_ok(const char *s, size_t size)
+{
+	const char *end = memchr(s, 0, size);
+
+	if (!end)
+		return false;
+	for (const char *c = s; c < end; c++)
+		if (*c <= ' ' || *c > '~')
+			return false;
+	for (const char *c = end; c < s + size; c++)
+		if (*c)
+			return false;
+	return true;
+}
+
+static bool zero(const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i])
+			return false;
+	return true;
+}
+
+/* The layout: every byte defined. del: a key only. */
+static const char *malformed(const struct imsg_session *s, bool del)
+{
+	size_t alen = s->family == AF_INET ? 4 : 16;
+
+	if (s->family != AF_INET && s->family != AF_INET6)
+		return "family";
+	if (s->zero0 || s->zero1 || !zero(s->client + alen, 16 - alen) ||
+	    !zero(s->service + alen, 16 - alen))
+		return "padding";
+	if (zero(s->client, alen) || zero(s->service, alen))
+		return "unspecified address";
+	if (s->port == 0)
+		return "port 0";
+	if (!name_ok(s->vnic, sizeof(s->vnic)) || !name_ok(s->service_name, sizeof(s->service_name)))
+		return "name";
+	if (del)
+		return s->id || s->vnic[0] || s->service_name[0] || s->expires ? "session-del "
+		       "with more than a key" : NULL;
+	if (s->id == 0 || !s->service_name[0])
+		return "ID 0 or no service name";
+	if (s->expires >= (1ull << 40))
+		return "expiry";
+	return NULL;
+}
+
+static void to_coop(struct cn_coop_addr *a, int family, const uint8_t *addr, uint16_t port)
+{
+	memset(a, 0, sizeof(*a));
+	a->family = family == AF_INET ? CN_FAM_INET : CN_FAM_INET6;
+	memcpy(a->addr, addr, family == AF_INET ? 4 : 16);
+	a->port = port;
+}
+
+/* Inside the parent's policy? NULL, or why not. */
+static const char *outside_policy(const struct parent_msg *pm, const struct imsg_session *s)
+{
+	const struct policy *p = &pm->pol;
+	struct cn_coop_addr client, a;
+
+	if (!pm->have_pol)
+		return "no policy yet";
+	to_coop(&client, s->family, s->client, 0);
+	if (p->provider) {
+		uint16_t port;
+		const struct pol_vnic *vn = policy_vnic_for(p, s->service_name, &port);
+		if (!vn)
+			return "no vNIC hosts this service";
+		if (strcmp(vn->name, s->vnic) || port != s->port)
+			return "not the vNIC or port of this service";
+		if (!policy_vnic_addr(vn, client.family, &a) ||
+		    memcmp(a.addr, s->service, s->family == AF_INET ? 4 : 16))
+			return "not the vNIC's address";
+		if (!policy_client_for(p->sp_clients, p->n_sp_clients, &client, s->service_name))
+			return "no client entry lets this client use the service";
+		return NULL;
+	}
+	if (p->supervisor) {
+		const struct pol_service *svc = policy_service_by_name(p, s->service_name);
+		if (!svc)
+			return "no such service";
+		/* of the client's family: the policy's address; else the SP's vNIC address,
+		 * which this policy does not name (docs/authd.md) */
+		if (svc->addr.family == client.family &&
+		    (svc->addr.port != s->port ||
+		     memcmp(svc->addr.addr, s->service, s->family == AF_INET ? 4 : 16)))
+			return "not the service's address and port";
+		if (!policy_client_for(p->ss_clients, p->n_ss_clients, &client, s->service_name))
+			return "no client entry lets this client use the service";
+		return NULL;
+	}
+	return "this host's roles hold no sessions";
+}
+
+static void to_key(struct session_key *k, const struct imsg_session *s)
+{
+	memset(k, 0, sizeof(*k));
+	k->family = s->family;
+	memcpy(k->client, s->client, 16);
+	memcpy(k->service, s->service, 16);
+	k->port = s->port;
+}
+
+static json_t *session_json(const struct imsg_session *s, bool key_only)
+{
+	struct cn_session c = { .family = s->family, .port = s->port, .id = s->id,
+				.expires = s->expires };
+	json_t *o;
+
+	memcpy(c.client, s->client, 16);
+	memcpy(c.service, s->service, 16);
+	memcpy(c.vnic, s->vnic, sizeof(c.vnic));
+	o = cn_session_to_json(&c);
+	if (o && key_only) {
+		json_object_del(o, "id");
+		json_object_del(o, "vnic");
+		json_object_del(o, "expires");
+	}
+	return o;
+}
+
+static void session_refused(struct parent_msg *pm, const struct imsg_session *s, const char *why)
+{
+	char client[INET6_ADDRSTRLEN] = "?";
+
+	pm->refused_sessions++;
+	inet_ntop(s->family, s->client, client, sizeof(client));
+	log_warnx("engine: session of %s for \"%s\" refused: %s (%llu refused)", client,
+		  s->service_name, why, (unsigned long long)pm->refused_sessions);
+}
+
+/* --- forwarding ---------------------------------------------------------------------------- */
+
+/* A checked request to the virtual switch and coopnet-nfq (consumes req). */
+static void forward(struct parent_msg *pm, json_t *req)
+{
+	char err[2048];
+	int r;
+
+	if (!req) {
+		log_warnx("engine: out of memory building a data-plane request");
+		return;
+	}
+	if (pm->vs && pm->vs->enabled) {
+		r = vswitch_session_req(pm->vs, req);
+		if (r < 0)
+			log_warnx("virtual switch: request refused");
+		else if (r > 0 && vswitch_apply(pm->vs, err, sizeof(err)) < 0)
+			log_warnx("%s", err);
+	}
+	if (pm->nfq)
+		nfq_link_forward(pm->nfq, req);
+	json_decref(req);
+}
+
+static json_t *request(const char *cmd, json_t *sessions)
+{
+	return json_pack("{s:s, s:o}", "cmd", cmd, "sessions", sessions);
+}
+
+/* --- the handlers -------------------------------------------------------------------------- */
+
+/* Items are copied out: buf + header is aligned, but never rely on it. */
+static void item(struct imsg_session *s, const void *items, uint32_t i)
+{
+	memcpy(s, (const uint8_t *)items + (size_t)i * sizeof(*s), sizeof(*s));
+}
+
+static int check_all(const void *items, uint32_t n, bool del)
+{
+	struct imsg_session s;
+	const char *why;
+
+	for (uint32_t i = 0; i < n; i++) {
+		item(&s, items, i);
+		if ((why = malformed(&s, del))) {
+			log_warnx("engine: session %u of %u malformed: %s", i + 1, n, why);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int on_add(void *ctx, const void *items, uint32_t n)
+{
+	struct parent_msg *pm = ctx;
+	json_t *arr = json_array();
+	struct imsg_session s;
+	struct session_key k;
+	const char *why;
+
+	if (!arr || check_all(items, n, false) < 0) {
+		json_decref(arr);
+		return -1;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		item(&s, items, i);
+		to_key(&k, &s);
+		if ((why = outside_policy(pm, &s)))
+			session_refused(pm, &s, why);
+		else if (keyset_add(&pm->live, &k, IMSG_SYNC_MAX) < 0)
+			session_refused(pm, &s, "too many sessions");
+		else
+			json_array_append_new(arr, session_json(&s, false));
+	}
+	if (json_array_size(arr))
+		forward(pm, request("session-add", arr));
+	else
+		json_decref(arr);
+	return 0;
+}
+
+static int on_del(void *ctx, const void *items, uint32_t n)
+{
+	struct parent_msg *pm = ctx;
+	json_t *arr = json_array();
+	struct imsg_session s;
+	struct session_key k;
+
+	if (!arr || check_all(items, n, true) < 0) {
+		json_decref(arr);
+		return -1;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		item(&s, items, i);
+		to_key(&k, &s);
+		/* only what the parent let the engine add; nothing else is in the data plane */
+		if (keyset_del(&pm->live, &k))
+			json_array_append_new(arr, session_json(&s, true));
+		else
+			log_debug("engine: session-del of a session it never added: ignored");
+	}
+	if (json_array_size(arr))
+		forward(pm, request("session-del", arr));
+	else
+		json_decref(arr);
+	return 0;
+}
+
+static void sync_abort(struct parent_msg *pm)
+{
+	pm->syncing = false;
+	keyset_clear(&pm->stage);
+	json_decref(pm->stage_arr);
+	pm->stage_arr = NULL;
+}
+
+static int on_sync_begin(void *ctx, const void *items, uint32_t n)
+{
+	struct parent_msg *pm = ctx;
+
+	(void)items, (void)n;
+	/* one that did not end (the engine's database failed midway) is discarded */
+	sync_abort(pm);
+	pm->stage_arr = json_array();
+	if (!pm->stage_arr)
+		return -1;
+	keyset_clear(&pm->stage);
+	pm->syncing = true;
+	return 0;
+}
+
+static int on_sync_part(void *ctx, const void *items, uint32_t n)
+{
+	struct parent_msg *pm = ctx;
+	struct imsg_session s;
+	struct session_key k;
+	const char *why;
+	int r;
+
+	if (!pm->syncing || check_all(items, n, false) < 0) {
+		if (!pm->syncing)
+			log_warnx("engine: session-sync part outside a session-sync");
+		sync_abort(pm);
+		return -1;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		item(&s, items, i);
+		to_key(&k, &s);
+		if ((why = outside_policy(pm, &s))) {
+			session_refused(pm, &s, why);
+			continue;
+		}
+		r = keyset_add(&pm->stage, &k, IMSG_SYNC_MAX);
+		if (r < 0) {
+			log_warnx("engine: a session-sync of more than %u sessions", IMSG_SYNC_MAX);
+			sync_abort(pm);
+			return -1;
+		}
+		if (r > 0)
+			json_array_append_new(pm->stage_arr, session_json(&s, false));
+	}
+	return 0;
+}
+
+static int on_sync_end(void *ctx, const void *items, uint32_t n)
+{
+	struct parent_msg *pm = ctx;
+	struct keyset t;
+
+	(void)items, (void)n;
+	if (!pm->syncing) {
+		log_warnx("engine: session-sync end outside a session-sync");
+		return -1;
+	}
+	t = pm->live;
+	pm->live = pm->stage;
+	pm->stage = t;
+	keyset_clear(&pm->stage);
+	pm->syncing = false;
+	log_info("session-sync: %zu session(s) to the data plane", json_array_size(pm->stage_arr));
+	forward(pm, request("session-sync", pm->stage_arr));
+	pm->stage_arr = NULL;
+	return 0;
+}
+
+static int on_reload(void *ctx, const void *items, uint32_t n)
+{
+	struct parent_msg *pm = ctx;
+
+	(void)items, (void)n;
+	if (pm->ops && pm->ops->reload)
+		pm->ops->reload(pm->ctx);
+	return 0;
+}
+
+static int on_applied(void *ctx, const void *items, uint32_t n)
+{
+	struct parent_msg *pm = ctx;
+	struct imsg_applied a;
+	char text[IMSG_ERROR_LEN];
+	size_t len;
+
+	(void)n;
+	memcpy(&a, items, sizeof(a));
+	if (a.ok > 1 || !zero(a.zero, sizeof(a.zero)) || a.revoked < 0 ||
+	    !memchr(a.error, 0, sizeof(a.error)))
+		return -1;
+	/* a message for the log: printable ASCII only */
+	len = strlen(a.error);
+	for (size_t i = 0; i <= len; i++)
+		text[i] = i == len ? 0 : (a.error[i] >= ' ' && a.error[i] <= '~') ? a.error[i] : '?';
+	if (pm->ops && pm->ops->applied)
+		pm->ops->applied(pm->ctx, a.ok, a.revoked, text);
+	return 0;
+}
+
+/* What the engine may send, with the sizes the dispatcher enforces (authd/imsg.h). */
+static const struct imsg_bin_handler from_engine[] = {
+	{ .type = IMSG_SESSION_ADD, .name = "session-add", .size = sizeof(struct imsg_session),
+	  .min_n = 1, .max_n = IMSG_SESSIONS_MAX, .fn = on_add },
+	{ .type = IMSG_SESSION_DEL, .name = "session-del", .size = sizeof(struct imsg_session),
+	  .min_n = 1, .max_n = IMSG_SESSIONS_MAX, .fn = on_del },
+	{ .type = IMSG_SYNC_BEGIN, .name = "sync-begin", .fn = on_sync_begin },
+	{ .type = IMSG_SYNC_PART, .name = "sync-part", .size = sizeof(struct imsg_session),
+	  .min_n = 1, .max_n = IMSG_SESSIONS_MAX, .fn = on_sync_part },
+	{ .type = IMSG_SYNC_END, .name = "sync-end", .fn = on_sync_end },
+	{ .type = IMSG_RELOAD, .name = "reload", .fn = on_reload },
+	{ .type = IMSG_POLICY_APPLIED, .name = "policy-applied",
+	  .size = sizeof(struct imsg_applied), .min_n = 1, .max_n = 1, .fn = on_applied },
+};
+
+static void send_stats(struct parent_msg *pm)
+{
+	imsg_send(pm->engine_fd, json_pack("{s:s, s:I, s:I}", "msg", "parent-stats",
+					   "refused-messages", (json_int_t)pm->refused_msgs,
+					   "refused-sessions", (json_int_t)pm->refused_sessions));
+}
+
+/* Count a refusal, log it (the first ten, then at every power of two), tell the engine. */
+static void result(struct parent_msg *pm, enum imsg_result r, uint64_t before, const char *err)
+{
+	if (r == IMSG_REFUSED) {
+		pm->refused_msgs++;
+		if (pm->refused_msgs <= 10 || !(pm->refused_msgs & (pm->refused_msgs - 1)))
+			log_warnx("engine: %s: refused (%llu refused so far)", err,
+				  (unsigned long long)pm->refused_msgs);
+	}
+	if (pm->refused_msgs + pm->refused_sessions != before && pm->engine_fd >= 0)
+		send_stats(pm);
+}
+
+int parent_msg_input(struct parent_msg *pm, char *err, size_t errlen)
+{
+	uint64_t before = pm->refused_msgs + pm->refused_sessions;
+	enum imsg_result r;
+
+	r = imsg_dispatch_bin(pm->engine_fd, from_engine, sizeof(from_engine) / sizeof(from_engine[0]),
+			      pm, (uint8_t *)pm->buf, sizeof(pm->buf), err, errlen);
+	if (r == IMSG_GONE)
+		return -1;
+	result(pm, r, before, err);
+	return 0;
+}
+
+void parent_msg_handle(struct parent_msg *pm, const uint8_t *buf, size_t len)
+{
+	uint64_t before = pm->refused_msgs + pm->refused_sessions;
+	char err[256];
+
+	result(pm, imsg_handle_bin(from_engine, sizeof(from_engine) / sizeof(from_engine[0]), pm,
+				   buf, len, sizeof(pm->buf), err, sizeof(err)), before, err);
+}

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: MIT */
+/* A fake coopnet-nfq for the unit tests: a thread answering "ok" on a real unix SEQPACKET
+ * control socket and logging every request (tests/unit/test_engine.c, test_parent.c). */
+#ifndef COOPNET_TESTS_FAKE_NFQ_H
+#define COOPNET_TESTS_FAKE_NFQ_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <jansson.h>
+
+struct fake_nfq {
+	char path[108];
+	int lfd;
+	int stop[2];
+	pthread_t th;
+	pthread_mutex_t mu;
+	json_t *log;          /* every request, in order */
+	int sub_fd;           /* the subscribed connection, -1 */
+	bool running;
+};
+
+void nfq_start(struct fake_nfq *f);
+void nfq_stop(struct fake_nfq *f);
+/* Requests of cmd received so far. */
+size_t nfq_count(struct fake_nfq *f, const char *cmd);
+/* The last request of cmd (a new reference), or NULL. */
+json_t *nfq_last(struct fake_nfq *f, const char *cmd);
+
+#endif

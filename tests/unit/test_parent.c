@@ -1,0 +1,409 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The privileged parent against a hostile engine (authd/parent_msg.c, issue 11 s.2): this
+ * test is the engine, on a real socketpair, and sends every kind of malformed, oversized,
+ * unexpected and out-of-policy message. The parent must refuse each one, count it, stay up,
+ * tell the engine its counts (parent-stats, shown by `coopnetctl stats`), and leave the data
+ * plane (a fake coopnet-nfq on a real unix socket, tests/unit/fake_nfq.c) unchanged. A valid
+ * request afterwards still reaches the data plane: the refusals are not a parent that ignores
+ * everything.
+ */
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "ctl.h"
+#include "fake_nfq.h"
+#include "parent_msg.h"
+
+#define K1 "1111111111111111111111111111111111111111111111111111111111111111"
+#define VNIC_ADDR "198.19.0.10"
+
+static const char *const POLICY =
+	"{ \"provider\": {"
+	"    \"vnics\": [ { \"name\": \"vnic1\", \"address\": \"" VNIC_ADDR "\","
+	"                   \"data_folder\": \"/srv/vnic1\","
+	"                   \"services\": [ { \"name\": \"http\", \"port\": 80 } ] },"
+	"                 { \"name\": \"vnic2\", \"address\": \"198.19.0.11\","
+	"                   \"data_folder\": \"/srv/vnic2\","
+	"                   \"services\": [ { \"name\": \"ssh\", \"port\": 22 } ] } ],"
+	"    \"clients\": ["
+	"      { \"name\": \"lan\", \"address\": \"198.18.1.0/24\", \"services\": [\"http\"],"
+	"        \"keys\": { \"http\": \"" K1 "\" } } ] } }";
+
+struct env {
+	char dir[64];
+	struct fake_nfq nfq;
+	struct nfq_link link;
+	struct parent_msg pm;
+	int engine;          /* the test's end: the fake engine */
+	int parent;
+	int reloads;
+};
+
+static struct env E;
+
+static void on_reload(void *ctx)
+{
+	((struct env *)ctx)->reloads++;
+}
+
+static void on_applied(void *ctx, bool ok, int revoked, const char *error)
+{
+	(void)ctx, (void)ok, (void)revoked, (void)error;
+}
+
+static const struct parent_msg_ops ops = { .reload = on_reload, .applied = on_applied };
+
+static int setup(void **state)
+{
+	struct jconf_error err;
+	struct policy p;
+	int sp[2];
+
+	(void)state;
+	memset(&E, 0, sizeof(E));
+	snprintf(E.dir, sizeof(E.dir), "/tmp/test_parent.XXXXXX");
+	assert_non_null(mkdtemp(E.dir));
+	snprintf(E.nfq.path, sizeof(E.nfq.path), "%s/nfq.sock", E.dir);
+	nfq_start(&E.nfq);
+	assert_int_equal(imsg_pair(sp), 0);
+	E.engine = sp[0];
+	E.parent = sp[1];
+	/* the fake engine reads the parent's answers without waiting */
+	assert_int_equal(fcntl(E.engine, F_SETFL, O_NONBLOCK), 0);
+	nfq_link_init(&E.link, E.nfq.path, false, E.parent);
+	nfq_link_try_up(&E.link);
+	assert_true(E.link.up);
+	parent_msg_init(&E.pm, E.parent, &E.link, NULL, &ops, &E);
+	assert_int_equal(policy_load_buffer(&p, "test", POLICY, strlen(POLICY), ROLE_PROVIDER,
+					    true, &err), 0);
+	parent_msg_set_policy(&E.pm, &p);
+	/* the nfq-up the link told the engine */
+	{
+		char buf[256];
+		(void)!recv(E.engine, buf, sizeof(buf), MSG_DONTWAIT);
+	}
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char path[128];
+
+	(void)state;
+	parent_msg_free(&E.pm);
+	nfq_stop(&E.nfq);
+	json_decref(E.nfq.log);
+	close(E.engine);
+	close(E.parent);
+	snprintf(path, sizeof(path), "%s", E.dir);
+	rmdir(path);
+	return 0;
+}
+
+/* A valid session of the policy: lan (198.18.1.0/24) to http on vnic1. */
+static struct imsg_session good(const char *client)
+{
+	struct imsg_session s = { .family = AF_INET, .port = 80, .id = 0x6141,
+				  .expires = 1795000000 };
+
+	assert_int_equal(inet_pton(AF_INET, client, s.client), 1);
+	assert_int_equal(inet_pton(AF_INET, VNIC_ADDR, s.service), 1);
+	strcpy(s.vnic, "vnic1");
+	strcpy(s.service_name, "http");
+	return s;
+}
+
+static size_t data_plane_requests(void)
+{
+	return nfq_count(&E.nfq, "session-add") + nfq_count(&E.nfq, "session-del") +
+	       nfq_count(&E.nfq, "session-sync");
+}
+
+/* The parent takes the message the fake engine sent; it must stay up. */
+static void parent_takes(void)
+{
+	char err[256];
+
+	assert_int_equal(parent_msg_input(&E.pm, err, sizeof(err)), 0);
+}
+
+/* The parent-stats the parent sent back, if any: its refused-messages count, else -1. */
+static json_int_t last_stats(json_int_t *sessions)
+{
+	json_int_t msgs = -1;
+	char err[256];
+	bool closed;
+	json_t *m;
+
+	while ((m = ctl_recv_max(E.engine, IMSG_MAX, &closed, err, sizeof(err)))) {
+		if (!strcmp(json_string_value(json_object_get(m, "msg")) ?: "", "parent-stats")) {
+			msgs = json_integer_value(json_object_get(m, "refused-messages"));
+			if (sessions)
+				*sessions = json_integer_value(json_object_get(m, "refused-sessions"));
+		}
+		json_decref(m);
+	}
+	return msgs;
+}
+
+static void send_raw(const void *buf, size_t len)
+{
+	assert_int_equal(send(E.engine, buf, len, 0), (ssize_t)len);
+}
+
+static void send_sessions(uint32_t type, const struct imsg_session *s, uint32_t n)
+{
+	assert_int_equal(imsg_send_bin(E.engine, type, s, n, sizeof(*s)), 0);
+}
+
+/* Each refused whole, counted once, the parent up, the data plane untouched. */
+static void expect_refused(uint64_t *count)
+{
+	size_t before = data_plane_requests();
+
+	parent_takes();
+	(*count)++;
+	assert_int_equal(E.pm.refused_msgs, *count);
+	assert_int_equal(last_stats(NULL), (json_int_t)*count);
+	/* the fake coopnet-nfq answers in its own thread: give a forwarded request time */
+	usleep(20000);
+	assert_int_equal(data_plane_requests(), before);
+}
+
+static void test_malformed_messages(void **state)
+{
+	struct imsg_hdr h;
+	struct imsg_session s[2];
+	struct imsg_applied a;
+	static uint8_t big[IMSG_BIN_MAX + 4096];
+	uint64_t refused = 0;
+	uint8_t one = 1;
+
+	(void)state;
+	/* shorter than a header */
+	send_raw(&one, 1);
+	expect_refused(&refused);
+	/* a type the parent does not take, and one from the parent's own direction */
+	h = (struct imsg_hdr){ .type = 99, .n = 0 };
+	send_raw(&h, sizeof(h));
+	expect_refused(&refused);
+	h = (struct imsg_hdr){ .type = 0, .n = 0 };
+	send_raw(&h, sizeof(h));
+	expect_refused(&refused);
+	/* larger than any message: cut by the receive buffer, refused by its real length */
+	memset(big, 0, sizeof(big));
+	h = (struct imsg_hdr){ .type = IMSG_SESSION_ADD, .n = IMSG_SESSIONS_MAX + 40 };
+	memcpy(big, &h, sizeof(h));
+	send_raw(big, sizeof(big));
+	expect_refused(&refused);
+	/* n that does not match the length; n = 0; n above the maximum */
+	s[0] = good("198.18.1.2");
+	h = (struct imsg_hdr){ .type = IMSG_SESSION_ADD, .n = 2 };
+	memcpy(big, &h, sizeof(h));
+	memcpy(big + sizeof(h), &s[0], sizeof(s[0]));
+	send_raw(big, sizeof(h) + sizeof(s[0]));
+	expect_refused(&refused);
+	h.n = 0;
+	send_raw(&h, sizeof(h));
+	expect_refused(&refused);
+	/* a session cut short */
+	h.n = 1;
+	memcpy(big, &h, sizeof(h));
+	send_raw(big, sizeof(h) + sizeof(s[0]) - 1);
+	expect_refused(&refused);
+	/* a message without payload carrying one */
+	h = (struct imsg_hdr){ .type = IMSG_RELOAD, .n = 1 };
+	memcpy(big, &h, sizeof(h));
+	send_raw(big, sizeof(h) + 4);
+	expect_refused(&refused);
+	assert_int_equal(E.reloads, 0);
+	/* policy-applied: ok not 0/1, error without a NUL, negative revoked */
+	memset(&a, 0, sizeof(a));
+	a.ok = 7;
+	assert_int_equal(imsg_send_bin(E.engine, IMSG_POLICY_APPLIED, &a, 1, sizeof(a)), 0);
+	expect_refused(&refused);
+	a.ok = 0;
+	memset(a.error, 'x', sizeof(a.error));
+	assert_int_equal(imsg_send_bin(E.engine, IMSG_POLICY_APPLIED, &a, 1, sizeof(a)), 0);
+	expect_refused(&refused);
+	memset(&a, 0, sizeof(a));
+	a.revoked = -1;
+	assert_int_equal(imsg_send_bin(E.engine, IMSG_POLICY_APPLIED, &a, 1, sizeof(a)), 0);
+	expect_refused(&refused);
+	/* sync parts and ends outside a sync */
+	s[0] = good("198.18.1.2");
+	send_sessions(IMSG_SYNC_PART, s, 1);
+	expect_refused(&refused);
+	assert_int_equal(imsg_send_bin(E.engine, IMSG_SYNC_END, NULL, 0, 0), 0);
+	expect_refused(&refused);
+	assert_int_equal(E.pm.refused_sessions, 0);
+}
+
+/* Each malformed field of a session refuses its whole message. */
+static void test_malformed_sessions(void **state)
+{
+	struct imsg_session s[2];
+	uint64_t refused = 0;
+
+	(void)state;
+	for (int k = 0; k < 13; k++) {
+		s[0] = good("198.18.1.2");
+		s[1] = good("198.18.1.3");
+		switch (k) {
+		case 0: s[1].family = 7; break;
+		case 1: s[1].zero0 = 1; break;
+		case 2: s[1].zero1 = 1; break;
+		case 3: s[1].client[5] = 1; break;           /* IPv4 with bytes past the 4th */
+		case 4: s[1].service[15] = 1; break;
+		case 5: s[1].port = 0; break;
+		case 6: s[1].id = 0; break;
+		case 7: memset(s[1].vnic, 'v', sizeof(s[1].vnic)); break; /* no NUL */
+		case 8: s[1].service_name[10] = 'x'; break;  /* junk after the NUL */
+		case 9: strcpy(s[1].vnic, "a b\n"); break;   /* not printable */
+		case 10: s[1].expires = UINT64_MAX; break;
+		case 11: memset(s[1].client, 0, 4); break;  /* unspecified */
+		case 12: s[1].service_name[0] = 0; break;
+		}
+		send_sessions(IMSG_SESSION_ADD, s, 2);
+		expect_refused(&refused);
+	}
+	/* a session-del carrying more than a key */
+	s[0] = good("198.18.1.2");
+	send_sessions(IMSG_SESSION_DEL, s, 1);
+	expect_refused(&refused);
+	/* a malformed part aborts the sync: its end is then refused, nothing replaced */
+	assert_int_equal(imsg_send_bin(E.engine, IMSG_SYNC_BEGIN, NULL, 0, 0), 0);
+	parent_takes();
+	s[0].family = 3;
+	send_sessions(IMSG_SYNC_PART, s, 1);
+	expect_refused(&refused);
+	assert_int_equal(imsg_send_bin(E.engine, IMSG_SYNC_END, NULL, 0, 0), 0);
+	expect_refused(&refused);
+}
+
+/* Well-formed sessions outside the parent's policy: dropped, counted, not forwarded. */
+static void test_outside_policy(void **state)
+{
+	struct imsg_session s;
+	json_int_t sessions = -1;
+	uint64_t n = 0;
+
+	(void)state;
+	for (int k = 0; k < 6; k++) {
+		s = good("198.18.1.2");
+		switch (k) {
+		case 0: s = good("198.18.2.2"); break;        /* client outside every entry */
+		case 1: strcpy(s.service_name, "ftp"); break; /* no such service */
+		case 2: strcpy(s.vnic, "vnic2"); break;       /* another vNIC */
+		case 3: s.port = 8080; break;                 /* not the service's port */
+		case 4: inet_pton(AF_INET, "198.19.0.11", s.service); break; /* vnic2's address */
+		case 5: strcpy(s.service_name, "ssh"); strcpy(s.vnic, "vnic2"); s.port = 22;
+			inet_pton(AF_INET, "198.19.0.11", s.service); break; /* no client may */
+		}
+		send_sessions(IMSG_SESSION_ADD, &s, 1);
+		parent_takes();
+		n++;
+		assert_int_equal(E.pm.refused_sessions, n);
+		assert_int_equal(last_stats(&sessions), 0);
+		assert_int_equal(sessions, (json_int_t)n);
+	}
+	/* a del of a session the parent never let the engine add: nothing to remove */
+	s = good("198.18.1.9");
+	s.id = 0, s.expires = 0;
+	memset(s.vnic, 0, sizeof(s.vnic));
+	memset(s.service_name, 0, sizeof(s.service_name));
+	send_sessions(IMSG_SESSION_DEL, &s, 1);
+	parent_takes();
+	usleep(20000);
+	assert_int_equal(data_plane_requests(), 0);
+	assert_int_equal(E.pm.refused_msgs, 0);
+}
+
+/* After all that, valid requests still reach the data plane, checked field by field. */
+static void test_valid_after_refusals(void **state)
+{
+	struct imsg_session s[3], key;
+	struct imsg_hdr h = { .type = 42 };
+	json_t *r;
+
+	(void)state;
+	send_raw(&h, sizeof(h));
+	parent_takes();
+	s[0] = good("198.18.1.2");
+	s[1] = good("198.18.7.7");              /* outside: dropped, the others go */
+	s[2] = good("198.18.1.3");
+	send_sessions(IMSG_SESSION_ADD, s, 3);
+	parent_takes();
+	for (int i = 0; i < 100 && nfq_count(&E.nfq, "session-add") < 1; i++)
+		usleep(10000);
+	r = nfq_last(&E.nfq, "session-add");
+	assert_non_null(r);
+	assert_int_equal(json_array_size(json_object_get(r, "sessions")), 2);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(
+		json_object_get(r, "sessions"), 1), "client")), "198.18.1.3");
+	json_decref(r);
+	assert_int_equal(E.pm.refused_sessions, 1);
+	assert_int_equal(E.pm.refused_msgs, 1);
+	/* a del of one it added goes through */
+	key = s[0];
+	key.id = 0, key.expires = 0;
+	memset(key.vnic, 0, sizeof(key.vnic));
+	memset(key.service_name, 0, sizeof(key.service_name));
+	send_sessions(IMSG_SESSION_DEL, &key, 1);
+	parent_takes();
+	for (int i = 0; i < 100 && nfq_count(&E.nfq, "session-del") < 1; i++)
+		usleep(10000);
+	assert_int_equal(nfq_count(&E.nfq, "session-del"), 1);
+	/* a sync: begin, part, end -> one session-sync of the policy's sessions */
+	assert_int_equal(imsg_send_bin(E.engine, IMSG_SYNC_BEGIN, NULL, 0, 0), 0);
+	parent_takes();
+	send_sessions(IMSG_SYNC_PART, s, 3);
+	parent_takes();
+	assert_int_equal(imsg_send_bin(E.engine, IMSG_SYNC_END, NULL, 0, 0), 0);
+	parent_takes();
+	for (int i = 0; i < 100 && nfq_count(&E.nfq, "session-sync") < 1; i++)
+		usleep(10000);
+	r = nfq_last(&E.nfq, "session-sync");
+	assert_non_null(r);
+	assert_int_equal(json_array_size(json_object_get(r, "sessions")), 2);
+	json_decref(r);
+	/* reload: no payload, reaches the parent's handler */
+	assert_int_equal(imsg_send_bin(E.engine, IMSG_RELOAD, NULL, 0, 0), 0);
+	parent_takes();
+	assert_int_equal(E.reloads, 1);
+}
+
+/* The engine gone: the only case in which the parent stops. */
+static void test_engine_gone(void **state)
+{
+	char err[256];
+
+	(void)state;
+	close(E.engine);
+	E.engine = socket(AF_UNIX, SOCK_SEQPACKET, 0);
+	assert_int_equal(parent_msg_input(&E.pm, err, sizeof(err)), -1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_malformed_messages, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_malformed_sessions, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_outside_policy, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_valid_after_refusals, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_engine_gone, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
