@@ -10,12 +10,16 @@
 # and a timed-out figure is shown as a lower bound.
 #
 # Each daemon runs alone in its own network namespace (queue mode, provider, queue rule not
-# installed: no packet is involved), as root.
+# installed: no packet is involved), as root. The kernel-mode rows (kafter, kbefore: KSIZES)
+# run the daemon in kernel mode with its nft tables installed, so each change also updates
+# the kernel's session sets (only the changed keys' elements; the baseline refills them all).
 #
 #   sudo bench/sessions.sh                     (after make; about 5 minutes plus the build)
 #   env: BASE_REF (main), COOPNET_NFQ_BASE=BINARY (skip the baseline build),
 #        SIZES ("1000 100000 1000000"), BASE_SIZES ("1000 20000 100000"),
-#        OPS (2000 requests each way), BASE_DEADLINE (60 s per request)
+#        OPS (2000 requests each way), BASE_DEADLINE (60 s per request),
+#        KSIZES ("1000": kernel mode, both builds; a size whose full sync does not fit one
+#        nft batch, about 40,000 and up, stops the run with a message, docs/nfq.md)
 #
 # Exit status 0 with the figures, 1 (and no figures) if a component fails.
 set -euo pipefail
@@ -30,6 +34,7 @@ SIZES=${SIZES-1000 100000 1000000}
 BASE_SIZES=${BASE_SIZES-1000 20000 100000}
 OPS=${OPS:-2000}
 BASE_DEADLINE=${BASE_DEADLINE:-60}
+KSIZES=${KSIZES-1000}
 [ -x "$NEW" ] && [ -x "$DRIVER" ] || nb__die "build first: make (nfq/coopnet-nfq, bench/sess_bench)"
 
 # the baseline binary: built from BASE_REF in a scratch copy of the tree
@@ -45,17 +50,19 @@ if [ -z "$BASE" ]; then
 	BASE=$src/nfq/coopnet-nfq
 fi
 
-# run NAME BINARY N K DEADLINE: one daemon, one driver run; appends the driver's line and the
+# run NAME BINARY N K DEADLINE [MODE]: one daemon, one driver run; appends the driver's line and the
 # stop time to $OUT
 OUT=$NB_RUNDIR/figures
 : >"$OUT"
 run() {
-	local name=$1 bin=$2 n=$3 k=$4 deadline=$5 host=h$RANDOM sock pid rc t0 t1 i
+	local name=$1 bin=$2 n=$3 k=$4 deadline=$5 mode=${6:-queue} host=h$RANDOM sock pid rc t0 t1 i
+	local install=false
+	[ "$mode" = kernel ] && install=true
 	sock=$NB_RUNDIR/$host.sock
 	nb_host "$host"
 	cat >"$NB_RUNDIR/$host.json" <<JSON
-{"role": "provider", "mode": "queue", "queue": {"num": 0, "count": 1},
- "control_socket": "$sock", "queue_rule": {"install": false}}
+{"role": "provider", "mode": "$mode", "queue": {"num": 0, "count": 1},
+ "control_socket": "$sock", "queue_rule": {"install": $install}}
 JSON
 	nb_bg "$host" "$host" "$bin" --config "$NB_RUNDIR/$host.json"
 	nb_wait_for "$name control socket" 10 test -S "$sock" || { cat "$(nb_log "$host")"; nb__die "$name did not start"; }
@@ -64,6 +71,10 @@ JSON
 	"$DRIVER" "$name" "$sock" "$pid" "$n" "$k" "$deadline" >>"$OUT" || rc=$?
 	[ $rc = 0 ] || [ $rc = 3 ] || { cat "$(nb_log "$host")" >&2; nb__die "sess_bench failed ($name, $n)"; }
 	nb_running "$host" || nb__die "$name died during the run"
+	# kernel mode: the sets must hold the table, or the figures are not of a working daemon
+	if [ "$mode" = kernel ] && grep -q "does not fit\|not updated" "$(nb_log "$host")"; then
+		nb__die "$name ($n sessions): the kernel's session sets were not updated (see $(nb_log "$host"))"
+	fi
 	# SIGTERM with the sessions present (or while a request still runs, after a timeout)
 	t0=$(nb__now_us)
 	kill -TERM "$pid"
@@ -92,6 +103,13 @@ for n in $BASE_SIZES; do
 	if grep -q "^before $n timeout" "$OUT"; then break; fi
 done
 
+for n in $KSIZES; do
+	run kafter "$NEW" "$n" "$OPS" 30 kernel
+	k=$OPS
+	[ "$n" -le 1000 ] || k=3 # the baseline refills every element per change
+	run kbefore "$BASE" "$n" "$k" "$BASE_DEADLINE" kernel
+done
+
 # the report: only from a complete run (every component above succeeded)
 python3 - "$OUT" "$BASE_DEADLINE" <<'PY'
 import sys
@@ -109,7 +127,7 @@ for line in open(sys.argv[1]):
 print("%-7s %9s %8s %9s %9s %9s %9s %9s %9s %9s %8s" % (
     "build", "sessions", "sync_s", "add/s", "add_p50us", "add_p99us", "del/s", "del_p50us",
     "del_p99us", "B/session", "stop"))
-for (name, n) in sorted(set(rows) | set(timeouts), key=lambda k: (k[0] != "before", k[1])):
+for (name, n) in sorted(set(rows) | set(timeouts), key=lambda k: (k[0], k[1])):
     stop = stops.get((name, n), "?")
     if (name, n) in timeouts:
         what, s = timeouts[(name, n)]
@@ -121,16 +139,16 @@ for (name, n) in sorted(set(rows) | set(timeouts), key=lambda k: (k[0] != "befor
         r["del_p50"], r["del_p99"], r["bytes"], stop))
 print()
 for (name, n), b in sorted(rows.items()):
-    if name != "before":
+    if name not in ("before", "kbefore"):
         continue
-    # the nearest "after" size at or above n
-    ups = sorted(m for (nm, m) in rows if nm == "after" and m >= n)
+    # the nearest "after" size at or above n (same mode)
+    an = "after" if name == "before" else "kafter"
+    ups = sorted(m for (nm, m) in rows if nm == an and m >= n)
     if not ups:
         continue
-    a = rows[("after", ups[0])]
-    print("RESULT ratio add_p50 before(%d)/after(%d) %.1f" % (n, ups[0], b["add_p50"] / a["add_p50"]))
-    print("RESULT ratio del_p50 before(%d)/after(%d) %.1f" % (n, ups[0], b["del_p50"] / a["del_p50"]))
-    print("RESULT ratio sync_s before(%d)/after(%d) %.1f" % (n, ups[0], b["sync_s"] / a["sync_s"]))
+    a = rows[(an, ups[0])]
+    for f in ("add_p50", "del_p50", "sync_s"):
+        print("RESULT ratio %s %s(%d)/%s(%d) %.1f" % (f, name, n, an, ups[0], b[f] / a[f]))
 for (name, n), (what, s) in sorted(timeouts.items()):
     ups = sorted(m for (nm, m) in rows if nm == "after" and m >= n)
     if name == "before" and ups:

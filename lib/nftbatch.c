@@ -260,7 +260,8 @@ int nftb_add_set_msg(struct nftb *b, struct nftnl_set *s, uint16_t type, int fam
 	}
 	nlh = nftnl_nlmsg_build_hdr((char *)nlh, type, (uint16_t)family, flags | NLM_F_ACK,
 				    b->seq++);
-	if (type == NFT_MSG_NEWSETELEM || type == NFT_MSG_DELSETELEM)
+	/* 30: NFT_MSG_DESTROYSETELEM (Linux 6.3+), which older headers lack */
+	if (type == NFT_MSG_NEWSETELEM || type == NFT_MSG_DELSETELEM || type == 30)
 		nftnl_set_elems_nlmsg_build_payload(nlh, s);
 	else
 		nftnl_set_nlmsg_build_payload(nlh, s);

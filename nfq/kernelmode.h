@@ -11,8 +11,9 @@
  *   set keys { client . service . port }            flows with a session
  *   counters embedded, checked_ok, passed, dropped_no_id, dropped_wrong_id,
  *            dropped_unknown_flow (read by `stats`)
- * Each update is one batch: flush and refill the three sets, so the kernel switches from the
- * old content to the new in one transaction.
+ * Each update is one batch, so the kernel switches from the old content to the new in one
+ * transaction: at start and reload, flush and refill the three sets (kmode_sync); after a
+ * session change, only the elements of the keys that changed (kmode_apply).
  */
 #ifndef COOPNET_NFQ_KERNELMODE_H
 #define COOPNET_NFQ_KERNELMODE_H
@@ -54,6 +55,12 @@ int kmode_add_elements(struct nftb *b, const struct nfq_config *cfg, int family,
 		       const struct sess_list *a, const struct sess_list *b2);
 /* One batch: every set of both families brought to the sessions of a and b. */
 int kmode_sync(const struct nfq_config *cfg, const struct sess_list *a, const struct sess_list *b2);
+/* The elements of the keys in changes (notes of the session table t, tbl_changes): one
+ * batch that destroys each key's old elements and adds those of its session now in t (none
+ * if gone or expired). O(m log m) for m notes, whatever the table's size. *sent gets the
+ * element operations sent. 0, or -1 (the caller then does a full kmode_sync). */
+int kmode_apply(const struct nfq_config *cfg, const struct sess_table *t,
+		const struct tbl_change *changes, size_t n, size_t *sent);
 /* The copy of the rule file's service set (inet coopnet overlay4/6 or protected4/6) in the
  * worker's set @svc: brought in step with the rule file (one batch, only when it changed).
  * 0, or -1 (the old copy stays). */

@@ -19,18 +19,19 @@ int nfqd_table_init(struct nfqd *d)
 		log_warnx("out of memory building the session table");
 		return -1;
 	}
+	/* kernel mode: the sets follow the changes of the table (nfqd_publish); the start's
+	 * sessions are in the batch that installs the sets */
+	tbl_changes_track(d->sh.tbl, d->cfg.mode == MODE_KERNEL);
 	return 0;
 }
 
-int nfqd_publish(struct nfqd *d)
+/* Kernel mode: refill the sets from the whole table (start, reload, or when the changes were
+ * not all noted or their batch failed). O(n log n). */
+static int publish_full(struct nfqd *d)
 {
 	struct sess_list all, none;
 	int rc = 0;
 
-	log_debug("session table: %zu sessions", tbl_count(d->sh.tbl));
-	if (d->cfg.mode != MODE_KERNEL || d->qexpr == QEXPR_NONE)
-		return 0;
-	/* kernel mode refills its sets from the whole table (kernelmode.h) */
 	sess_list_init(&all);
 	sess_list_init(&none);
 	if (tbl_to_list(d->sh.tbl, &all) < 0 || kmode_sync(&d->cfg, &all, &none) < 0) {
@@ -38,6 +39,28 @@ int nfqd_publish(struct nfqd *d)
 		rc = -1;
 	}
 	sess_list_clear(&all);
+	return rc;
+}
+
+int nfqd_publish(struct nfqd *d)
+{
+	const struct tbl_change *c;
+	size_t n, sent;
+	bool lost;
+	int rc = 0;
+
+	log_debug("session table: %zu sessions", tbl_count(d->sh.tbl));
+	if (d->cfg.mode != MODE_KERNEL || d->qexpr == QEXPR_NONE) {
+		tbl_changes_clear(d->sh.tbl);
+		return 0;
+	}
+	/* only the elements of the keys that changed (kernelmode.h) */
+	c = tbl_changes(d->sh.tbl, &n, &lost);
+	if (lost || kmode_apply(&d->cfg, d->sh.tbl, c, n, &sent) < 0)
+		rc = publish_full(d);
+	else
+		log_debug("kernel mode: %zu change(s), %zu element operation(s)", n, sent);
+	tbl_changes_clear(d->sh.tbl);
 	return rc;
 }
 
@@ -75,7 +98,9 @@ int nfqd_reload(struct nfqd *d, char *msg, size_t msglen)
 	d->cfg.services = next.services;
 	d->cfg.log_verbose = next.log_verbose;
 	log_setverbose(d->cli_verbose || next.log_verbose);
-	nfqd_publish(d);
+	if (d->cfg.mode == MODE_KERNEL && d->qexpr != QEXPR_NONE)
+		publish_full(d); /* a reload also repairs whatever the sets lost */
+	tbl_changes_clear(d->sh.tbl);
 	log_info("reloaded %s: %zu static sessions, %zu services", d->config_path,
 		 d->cfg.sessions.n, d->cfg.services.n);
 	return 0;

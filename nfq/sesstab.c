@@ -96,6 +96,7 @@ void tbl_free(struct sess_table *t)
 	free(atomic_load(&t->svcs));
 	free(t->pend);
 	free(t->heap);
+	free(t->chg);
 	sess_list_clear(&t->cfg);
 	free(t);
 }
@@ -164,6 +165,32 @@ bool tbl_has_service(const struct sess_table *t, int family, const uint8_t *addr
 		i = (i + 1) & s->mask;
 	}
 	return false;
+}
+
+/* --- change notes (kernel mode) ------------------------------------------------------- */
+
+/* The session with key k changes; before, it was x's (NULL: none). */
+static void note(struct sess_table *t, const struct sess_key *k, const struct tbl_entry *x)
+{
+	if (!t->chg_on || t->chg_lost)
+		return;
+	if (t->nchg == t->chg_cap) {
+		size_t cap = t->chg_cap ? t->chg_cap * 2 : 16;
+		struct tbl_change *v = NULL;
+
+		if (cap <= TBL_MAX_CHANGES)
+			v = reallocarray(t->chg, cap, sizeof(*v));
+		if (!v) {
+			t->chg_lost = true;
+			return;
+		}
+		t->chg = v;
+		t->chg_cap = cap;
+	}
+	t->chg[t->nchg] = (struct tbl_change){
+		.key = *k, .seq = (uint32_t)t->nchg,
+		.old_id = x ? 0x10000u | tbl_entry_id(x) : 0};
+	t->nchg++;
 }
 
 /* --- entries --------------------------------------------------------------------------- */
@@ -400,9 +427,11 @@ int tbl_put(struct sess_table *t, const struct sess_entry *e)
 		}
 		if (e->source == SESS_SRC_AUTHD && x->source == SESS_SRC_CONFIG)
 			x->flags |= TE_OVER_CONFIG;
+		note(t, &e->key, x);
 		entry_set(t, idx, e, true);
 		return 0;
 	}
+	note(t, &e->key, NULL);
 	idx = entry_alloc(t);
 	x = entry_at(t, idx);
 	x->key = e->key;
@@ -441,6 +470,7 @@ static void unlink_slot(struct sess_table *t, int64_t pos)
 	uint32_t idx = slot_entry(t, pos);
 	struct tbl_entry *x = entry_at(t, idx);
 
+	note(t, &x->key, x);
 	tbl_heap_remove(t, x);
 	x->flags = 0;
 	atomic_store_explicit(&ix->slot[pos], SLOT_TOMB, memory_order_release);
@@ -467,6 +497,7 @@ void tbl_drop_authd(struct sess_table *t, int64_t pos)
 
 	if ((x->flags & TE_OVER_CONFIG) && (c = config_find(t, &x->key))) {
 		x->flags &= (uint8_t)~TE_OVER_CONFIG;
+		note(t, &x->key, x);
 		entry_set(t, idx, c, false);
 		return;
 	}

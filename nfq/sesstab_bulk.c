@@ -197,6 +197,32 @@ size_t tbl_expire(struct sess_table *t, uint64_t now, size_t max, bool *more)
 	return n;
 }
 
+/* --- change notes (kernel mode; sesstab.c notes them) ----------------------------------- */
+
+void tbl_changes_track(struct sess_table *t, bool on)
+{
+	t->chg_on = on;
+	tbl_changes_clear(t);
+}
+
+const struct tbl_change *tbl_changes(const struct sess_table *t, size_t *n, bool *lost)
+{
+	*n = t->nchg;
+	*lost = t->chg_lost;
+	return t->chg_lost ? NULL : t->chg;
+}
+
+void tbl_changes_clear(struct sess_table *t)
+{
+	t->nchg = 0;
+	t->chg_lost = false;
+	if (t->chg_cap > 256) { /* a big change-set does not keep its memory */
+		free(t->chg);
+		t->chg = NULL;
+		t->chg_cap = 0;
+	}
+}
+
 const struct tbl_entry *tbl_next(const struct sess_table *t, size_t *pos)
 {
 	for (; *pos < t->hwm; (*pos)++) {

@@ -129,6 +129,16 @@ struct tbl_entry {
 
 enum { TBL_DROP_NO_ID, TBL_DROP_WRONG_ID, TBL_DROP_OTHER };
 
+/* A change of the session with key: what it was before (kernel mode's incremental set update). */
+struct tbl_change {
+	struct sess_key key;
+	uint32_t seq;    /* order of the notes: the first of a key holds its state before */
+	uint32_t old_id; /* 0x10000 | ID when a session was there, 0 when none */
+};
+
+/* Notes kept per change-set before the caller falls back to a full sync. */
+#define TBL_MAX_CHANGES 4096
+
 struct svc_set;
 struct tbl_index;
 struct tbl_pending;
@@ -151,6 +161,10 @@ struct sess_table {
 	size_t nheap, heap_cap;
 	struct sess_list cfg;       /* copy of the config sessions, sorted by key */
 	uint64_t (*clock)(void);    /* Unix seconds (renewal grace); tests set their own */
+	/* kernel mode: the keys changed since tbl_changes_clear (tbl_changes_track) */
+	struct tbl_change *chg;
+	size_t nchg, chg_cap;
+	bool chg_on, chg_lost;      /* tracking; more than TBL_MAX_CHANGES (or no memory) */
 };
 
 /* A new empty table. Deleted entries and old indexes wait for rcu's readers (rcu may be
@@ -224,6 +238,11 @@ static inline size_t tbl_count(const struct sess_table *t)
  * never move: a listing by number stays in place while sessions change. */
 const struct tbl_entry *tbl_next(const struct sess_table *t, size_t *pos);
 void tbl_entry_to_session(const struct tbl_entry *e, struct cn_session *out);
+/* Note every change of a key's session (ID, presence) from now on (on) or not. */
+void tbl_changes_track(struct sess_table *t, bool on);
+/* The notes since the last clear; NULL with *lost true when some were not kept. */
+const struct tbl_change *tbl_changes(const struct sess_table *t, size_t *n, bool *lost);
+void tbl_changes_clear(struct sess_table *t);
 /* Every live session into l (initialised by the caller): kernel mode's full sync. */
 int tbl_to_list(const struct sess_table *t, struct sess_list *l);
 

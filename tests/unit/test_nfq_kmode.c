@@ -3,8 +3,9 @@
  * coopnet-nfq's kernel mode below the integration tests: the key bytes of the session sets
  * (nfq/kmsets.c), which entry wins when the config and authd name the same key, the
  * comparison that spares a batch when the service copy did not change (nfq/kmsvc.c); and, as
- * root in a private network namespace, the set sync and the service-set copy against the
- * kernel (what `nft list` then shows in the worker's table).
+ * root in a private network namespace, the set sync, the incremental update of the changed
+ * keys (equal to a full sync after each change) and the service-set copy against the kernel
+ * (what `nft list` then shows in the worker's table).
  */
 #include <arpa/inet.h>
 #include <linux/netfilter.h>
@@ -248,6 +249,138 @@ static void test_kernel_svc_copy(void **state)
 	assert_int_equal(run("nft delete table inet coopnet", NULL, 0), 0);
 }
 
+/* The elements of a set or map as `nft list` prints them, sorted (the kernel lists a hash set
+ * in its own order), one per line. */
+static void elements(const char *what, char *out, size_t size)
+{
+	char cmd[256];
+
+	snprintf(cmd, sizeof(cmd), "nft list %s | tr -d '\\n\\t' | sed -n 's/.*elements = { *//p' "
+		 "| sed 's/ *}.*//' | tr ',' '\\n' | sed 's/^ *//' | sort", what);
+	assert_int_equal(run(cmd, out, size), 0);
+	assert_true(strlen(out) + 1 < size); /* all of it */
+}
+
+struct sets {
+	char ids[1 << 17], ok[1 << 17], keys[1 << 17];
+};
+
+static void read_sets(struct sets *s)
+{
+	elements("map ip coopnet_nfq ids", s->ids, sizeof(s->ids));
+	elements("set ip coopnet_nfq ok", s->ok, sizeof(s->ok));
+	elements("set ip coopnet_nfq keys", s->keys, sizeof(s->keys));
+}
+
+/* Publish the table's changes as coopnet-nfq does; the kernel's sets must then equal what a
+ * full sync of the table writes. Returns the element operations sent. */
+static size_t apply_and_compare(const struct nfq_config *cfg, struct sess_table *t)
+{
+	static struct sets inc, full;
+	struct sess_list all, none;
+	const struct tbl_change *c;
+	size_t n, sent;
+	bool lost;
+
+	c = tbl_changes(t, &n, &lost);
+	assert_false(lost);
+	assert_int_equal(kmode_apply(cfg, t, c, n, &sent), 0);
+	tbl_changes_clear(t);
+	read_sets(&inc);
+	sess_list_init(&all);
+	sess_list_init(&none);
+	assert_int_equal(tbl_to_list(t, &all), 0);
+	assert_int_equal(kmode_sync(cfg, &all, &none), 0);
+	sess_list_clear(&all);
+	read_sets(&full);
+	assert_string_equal(inc.ids, full.ids);
+	assert_string_equal(inc.ok, full.ok);
+	assert_string_equal(inc.keys, full.keys);
+	return sent;
+}
+
+static bool has(const char *what, const char *needle)
+{
+	static char out[1 << 17];
+
+	elements(what, out, sizeof(out));
+	return strstr(out, needle) != NULL;
+}
+
+/* kmode_apply: add, renew, hide a config session and bring it back, delete, expire; each
+ * change sends only its key's elements (3 out, 3 in), with 1,000 other sessions present. */
+static void test_kernel_incremental(void **state)
+{
+	struct nfq_config cfg;
+	struct sess_table *t;
+	struct sess_list none;
+	struct sess_entry e;
+	size_t i;
+
+	(void)state;
+	if (!in_netns)
+		skip();
+	load_config(&cfg);
+	sess_list_init(&none);
+	t = tbl_new(NULL);
+	assert_non_null(t);
+	assert_int_equal(tbl_set_config(t, &cfg.sessions), 0);
+	assert_int_not_equal(nftrule_install(&cfg, &cfg.sessions, &none), QEXPR_NONE);
+	tbl_changes_track(t, true);
+	for (i = 0; i < 1000; i++) { /* others, in one change-set */
+		char client[32];
+
+		snprintf(client, sizeof(client), "198.19.%zu.%zu", i / 250, i % 250 + 1);
+		entry(&e, AF_INET, client, "198.18.2.1", 80, (cn_id_t)(0x100 + i));
+		e.source = SESS_SRC_AUTHD;
+		assert_int_equal(tbl_put(t, &e), 0);
+	}
+	assert_int_equal(apply_and_compare(&cfg, t), 3000); /* 3 adds each */
+
+	entry(&e, AF_INET, "198.18.1.4", "198.18.2.1", 80, 0x4444); /* add */
+	e.source = SESS_SRC_AUTHD;
+	assert_int_equal(tbl_put(t, &e), 0);
+	assert_int_equal(apply_and_compare(&cfg, t), 3); /* nothing to take out */
+	assert_true(has("map ip coopnet_nfq ids", "0xc6120104c612020100500000 [invalid type] : 0x4444"));
+
+	e.id = 0x4545; /* renewal: the old ID's element goes */
+	assert_int_equal(tbl_put(t, &e), 0);
+	assert_int_equal(apply_and_compare(&cfg, t), 6);
+	assert_false(has("set ip coopnet_nfq ok", "0xc6120104c61202010050000044440000"));
+	assert_true(has("set ip coopnet_nfq ok", "0xc6120104c61202010050000045450000"));
+
+	entry(&e, AF_INET, "198.18.1.2", "198.18.2.1", 80, 0x2222); /* hides the config one */
+	e.source = SESS_SRC_AUTHD;
+	assert_int_equal(tbl_put(t, &e), 0);
+	assert_int_equal(apply_and_compare(&cfg, t), 6);
+	assert_false(has("set ip coopnet_nfq ok", "0xc6120102c61202010050000011110000"));
+	assert_true(has("map ip coopnet_nfq ids", "0xc6120102c612020100500000 [invalid type] : 0x2222"));
+
+	assert_true(tbl_del(t, &e.key)); /* the config one comes back */
+	assert_int_equal(apply_and_compare(&cfg, t), 6);
+	assert_true(has("map ip coopnet_nfq ids", "0xc6120102c612020100500000 [invalid type] : 0x1111"));
+	assert_false(has("set ip coopnet_nfq ok", "0xc6120102c61202010050000022220000"));
+
+	entry(&e, AF_INET, "198.18.1.4", "198.18.2.1", 80, 0x4545); /* delete */
+	assert_true(tbl_del(t, &e.key));
+	assert_int_equal(apply_and_compare(&cfg, t), 3);
+	assert_false(has("set ip coopnet_nfq keys", "0xc6120104c612020100500000"));
+
+	entry(&e, AF_INET, "198.18.1.5", "198.18.2.1", 80, 0x5555); /* expiry */
+	e.source = SESS_SRC_AUTHD;
+	e.expires = (uint64_t)time(NULL) + 100;
+	assert_int_equal(tbl_put(t, &e), 0);
+	assert_int_equal(apply_and_compare(&cfg, t), 3);
+	assert_int_equal(tbl_expire(t, e.expires, 10, NULL), 1);
+	assert_int_equal(apply_and_compare(&cfg, t), 3);
+	assert_false(has("set ip coopnet_nfq keys", "0xc6120105c612020100500000"));
+	assert_int_equal(tbl_count(t), 1001);
+
+	tbl_free(t);
+	nftrule_remove(&cfg);
+	nfq_config_clear(&cfg);
+}
+
 static int group_setup(void **state)
 {
 	(void)state;
@@ -267,6 +400,7 @@ int main(void)
 		cmocka_unit_test(test_same_copy),
 		cmocka_unit_test(test_kernel_set_sync),
 		cmocka_unit_test(test_kernel_svc_copy),
+		cmocka_unit_test(test_kernel_incremental),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, NULL);
