@@ -246,7 +246,7 @@ static void poll_traffic(struct parent *pa, uint64_t *next)
 {
 	uint64_t now = mono_ms();
 
-	if (!(pa->cfg.roles & ROLE_SUPERVISOR) || !pa->nfq.up || now < *next)
+	if (!(pa->cfg.roles & POLICY_ROLE_SUPERVISOR) || !pa->nfq.up || now < *next)
 		return;
 	*next = now + (pa->cfg.status.interval_ms ? pa->cfg.status.interval_ms : 10000);
 	nfq_link_poll_traffic(&pa->nfq);

@@ -139,7 +139,7 @@ static json_t *cmd_clients(void *ctx, size_t conn, const json_t *req)
 	add_clients(a, e->pol.ss_clients, e->pol.n_ss_clients, "supervisor");
 	add_clients(a, e->pol.sp_clients, e->pol.n_sp_clients, "provider");
 	/* a provider: the info_client of each session, as its SS reported it */
-	if ((e->cfg->roles & ROLE_PROVIDER) && engine_ctl_client_status(e, a) < 0) {
+	if ((e->cfg->roles & POLICY_ROLE_PROVIDER) && engine_ctl_client_status(e, a) < 0) {
 		json_decref(a);
 		return ctl_reply_error("database: %s", db_error(e->db));
 	}
@@ -253,7 +253,7 @@ static json_t *cmd_vnics(void *ctx, size_t conn, const json_t *req)
 	}
 	vnic_state_free(st);
 	/* a supervisor: the info_vNIC its SPs reported, one row per session */
-	if ((e->cfg->roles & ROLE_SUPERVISOR) && engine_ctl_vnic_status(e, a) < 0) {
+	if ((e->cfg->roles & POLICY_ROLE_SUPERVISOR) && engine_ctl_vnic_status(e, a) < 0) {
 		json_decref(a);
 		return ctl_reply_error("database: %s", db_error(e->db));
 	}

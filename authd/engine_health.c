@@ -121,7 +121,7 @@ int engine_health_setup(struct engine *e)
 	uint64_t now = engine_now_ms();
 
 	engine_health_free(e);
-	if (!(e->cfg->roles & ROLE_PROVIDER) || n == 0)
+	if (!(e->cfg->roles & POLICY_ROLE_PROVIDER) || n == 0)
 		return 0;
 	if (!(st->checks = calloc(n, sizeof(*st->checks))))
 		return -1;

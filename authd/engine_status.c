@@ -334,8 +334,8 @@ static int status_setup(struct engine *e)
 	if (!st) {
 		if (!(st = e->status = calloc(1, sizeof(*st))))
 			return -1;
-		if (((e->cfg->roles & ROLE_SUPERVISOR) && !(st->ss = new_machine(e, STATUS_SS))) ||
-		    ((e->cfg->roles & ROLE_PROVIDER) && !(st->sp = new_machine(e, STATUS_SP))))
+		if (((e->cfg->roles & POLICY_ROLE_SUPERVISOR) && !(st->ss = new_machine(e, STATUS_SS))) ||
+		    ((e->cfg->roles & POLICY_ROLE_PROVIDER) && !(st->sp = new_machine(e, STATUS_SP))))
 			return -1;
 		if (db_session_foreach(e->db, 0, readd_cb, e) < 0) {
 			e->counters[CNT_DB_ERRORS]++;

@@ -891,7 +891,7 @@ static void test_status_reports(void **state)
 				    "WHERE reachable = 0 AND reach_changed > 0"), 1);
 	assert_int_equal(stat_of(&SS, "status-unreachable"), 1);
 	/* revoked on the SS: the row goes with the session */
-	json_decref(expect_ok(ctl(&SS, json_pack("{s:s, s:s}", "cmd", "revoke", "client", CLIENT1))));
+	json_decref(expect_ok(node_ctl(&SS, json_pack("{s:s, s:s}", "cmd", "revoke", "client", CLIENT1))));
 	assert_int_equal(count_rows(SS.cfg.database, "SELECT count(*) FROM vnic_status"), 0);
 }
 
