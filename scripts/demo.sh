@@ -167,6 +167,29 @@ ov_ctl sp1 status | show
 say "sp1# coopnetctl stats authd"
 ov_ctl sp1 stats authd | grep -vE " 0$" | show
 
+step "Status application: SP1 reports its vNICs' health to the SS (info_vNIC), the SS its traffic (info_client)"
+say "ss# coopnetctl vnics   (the vNICs of the SPs, as their last info_vNIC said)"
+ov_ctl ss vnics | show
+say "sp1# coopnetctl clients   (info_client: what the SS's data plane saw per session)"
+ov_ctl sp1 clients | show
+web1_status() {
+	ov_ctl ss --json vnics | python3 -c '
+import json, sys
+print(" ".join(r["status"] for r in json.load(sys.stdin) if r.get("vnic") == "web1"))'
+}
+web1_is() { [ "$(web1_status)" = "$1" ]; }
+graceful() { nb_exec sp1 apache2 -k graceful -f "$OV_RUN/sp1/apache2.conf"; }
+VH=$OV_RUN/sp1/vhosts/coopnet-web1.conf
+say "sp1# stop web1's Apache vhost (the default HTTP check: every 5 s, down after 3 failures)"
+mv "$VH" "$OV_RUN/web1.vhost.off" && graceful >/dev/null 2>&1 || die "could not stop web1's vhost"
+t0=$(date +%s)
+check "the SS sees web1 down (sp1 sends the change at once)" nb_wait_for "web1 down" 40 web1_is down
+say "after $(($(date +%s) - t0)) s:"
+ov_ctl ss vnics | show
+mv "$OV_RUN/web1.vhost.off" "$VH" && graceful >/dev/null 2>&1 || die "could not start web1's vhost"
+check "... and up again once its vhost is back" nb_wait_for "web1 up" 40 web1_is up
+ov_ctl ss vnics | show
+
 step "Clean up"
 say "namespaces, daemons, Apache, files: removed by the trap (also on failure or Ctrl-C)"
 printf '\n%sdemo passed in %d s%s\n' "$G$B" $(($(date +%s) - DEMO_T0)) "$N"
