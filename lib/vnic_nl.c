@@ -344,6 +344,8 @@ static int apply_one(struct mnl_socket *nl, const struct vnic_action *a, char *e
 	struct nlmsghdr *nlh;
 	int ifindex = 0;
 
+	if (extack_size > 0)
+		extack[0] = '\0'; /* every return below leaves a string, kernel's or empty */
 	if ((a->type == VNIC_ACT_ADD_ADDR || a->type == VNIC_ACT_DEL_ADDR) &&
 	    resolve_ifindex(nl, a->name, &ifindex, extack, extack_size) < 0)
 		return -1;
