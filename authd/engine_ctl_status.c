@@ -25,6 +25,19 @@ static json_int_t age_ms(int64_t received_ms)
 	return received_ms > 0 && now >= received_ms ? (json_int_t)(now - received_ms) : -1;
 }
 
+/* The fields every stored report has (when, how often, whether its peer answers), then the row
+ * joins the listing. Takes o. */
+static int append_report(json_t *rows, json_t *o, json_int_t interval_ms, json_int_t received_ms,
+			 bool reachable, json_int_t reach_changed_ms)
+{
+	json_object_set_new(o, "interval_ms", json_integer(interval_ms));
+	json_object_set_new(o, "received_ms", json_integer(received_ms));
+	json_object_set_new(o, "age_ms", json_integer(age_ms(received_ms)));
+	json_object_set_new(o, "reachable", json_boolean(reachable));
+	json_object_set_new(o, "reach_changed_ms", json_integer(reach_changed_ms));
+	return json_array_append_new(rows, o) == 0 ? 0 : -1;
+}
+
 static int vnic_row(const struct db_vnic_status *r, void *arg)
 {
 	char id[CN_ID_STRLEN];
@@ -43,13 +56,8 @@ static int vnic_row(const struct db_vnic_status *r, void *arg)
 	json_object_set_new(o, "check_ms", json_integer(r->v.check_ms));
 	json_object_set_new(o, "since_s", r->v.since_s == CN_STATUS_SINCE_UNKNOWN ? json_null() :
 			    json_integer(r->v.since_s));
-	json_object_set_new(o, "interval_ms", json_integer(r->interval_ms));
-	json_object_set_new(o, "received_ms", json_integer(r->received_ms));
-	json_object_set_new(o, "age_ms", json_integer(age_ms(r->received_ms)));
-	json_object_set_new(o, "reachable", json_boolean(r->reachable));
-	json_object_set_new(o, "reach_changed_ms", json_integer(r->reach_changed_ms));
-	json_array_append_new(arg, o);
-	return 0;
+	return append_report(arg, o, r->interval_ms, r->received_ms, r->reachable,
+			     r->reach_changed_ms);
 }
 
 int engine_ctl_vnic_status(struct engine *e, json_t *rows)
@@ -74,13 +82,8 @@ static int client_row(const struct db_client_status *r, void *arg)
 		cn_status_drop_name(CN_DROP_WRONG_ID), (json_int_t)r->c.drops[CN_DROP_WRONG_ID],
 		cn_status_drop_name(CN_DROP_EXPIRED), (json_int_t)r->c.drops[CN_DROP_EXPIRED],
 		cn_status_drop_name(CN_DROP_OTHER), (json_int_t)r->c.drops[CN_DROP_OTHER]));
-	json_object_set_new(o, "interval_ms", json_integer(r->interval_ms));
-	json_object_set_new(o, "received_ms", json_integer(r->received_ms));
-	json_object_set_new(o, "age_ms", json_integer(age_ms(r->received_ms)));
-	json_object_set_new(o, "reachable", json_boolean(r->reachable));
-	json_object_set_new(o, "reach_changed_ms", json_integer(r->reach_changed_ms));
-	json_array_append_new(arg, o);
-	return 0;
+	return append_report(arg, o, r->interval_ms, r->received_ms, r->reachable,
+			     r->reach_changed_ms);
 }
 
 int engine_ctl_client_status(struct engine *e, json_t *rows)

@@ -8,6 +8,8 @@
 
 #include <sodium.h>
 
+#include "be.h"
+
 /*
  * Frame (104 bytes, network byte order):
  *   0  'C' 'R'   magic
@@ -49,32 +51,6 @@ int cn_conf_derive(const uint8_t ks[32], uint8_t psk[CN_CONF_PSK_LEN],
 	return 0;
 }
 
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	for (int i = 7; i >= 0; i--, v >>= 8)
-		p[i] = (uint8_t)v;
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < 8; i++)
-		v = v << 8 | p[i];
-	return v;
-}
-
 void cn_conf_encode(const struct cn_conf_msg *m, uint8_t out[CN_CONF_MSG_LEN])
 {
 	memset(out, 0, CN_CONF_MSG_LEN);
@@ -83,9 +59,9 @@ void cn_conf_encode(const struct cn_conf_msg *m, uint8_t out[CN_CONF_MSG_LEN])
 	out[2] = CN_CONF_VERSION;
 	out[3] = m->type;
 	out[4] = m->family;
-	put16(out + 6, m->port);
-	put16(out + 8, m->id);
-	put64(out + 12, (uint64_t)m->expires);
+	be_put16(out + 6, m->port);
+	be_put16(out + 8, m->id);
+	be_put64(out + 12, (uint64_t)m->expires);
 	memcpy(out + 20, m->client, m->family == AF_INET ? 4 : 16);
 	memcpy(out + 36, m->service, m->family == AF_INET ? 4 : 16);
 	memcpy(out + 52, m->ident, CN_CONF_IDENT_LEN);
@@ -122,7 +98,7 @@ int cn_conf_decode(struct cn_conf_msg *m, const uint8_t *buf, size_t len, const 
 		return fail(why, "unknown version");
 	if (buf[3] < CN_CONF_SET || buf[3] > CN_CONF_TYPE_MAX)
 		return fail(why, "unknown type");
-	if (buf[5] || get16(buf + 10) || !all_zero(buf + 100, 4))
+	if (buf[5] || be_get16(buf + 10) || !all_zero(buf + 100, 4))
 		return fail(why, "reserved bytes set");
 	m->type = buf[3];
 	m->family = buf[4];
@@ -132,16 +108,16 @@ int cn_conf_decode(struct cn_conf_msg *m, const uint8_t *buf, size_t len, const 
 			return fail(why, "unknown address family");
 		if (!all_zero(buf + 20 + alen, 16 - alen) || !all_zero(buf + 36 + alen, 16 - alen))
 			return fail(why, "address bytes beyond the family's length");
-		if (get16(buf + 6) == 0)
+		if (be_get16(buf + 6) == 0)
 			return fail(why, "port 0");
 		if (m->type == CN_CONF_DEL && !all_zero(buf + 52, 48))
 			return fail(why, "a DEL carries no key");
 	} else if (!all_zero(buf + 4, 96)) {
 		return fail(why, "a SYNC or STATS message carries no fields");
 	}
-	m->port = get16(buf + 6);
-	m->id = get16(buf + 8);
-	m->expires = (int64_t)get64(buf + 12);
+	m->port = be_get16(buf + 6);
+	m->id = be_get16(buf + 8);
+	m->expires = (int64_t)be_get64(buf + 12);
 	memcpy(m->client, buf + 20, 16);
 	memcpy(m->service, buf + 36, 16);
 	memcpy(m->ident, buf + 52, CN_CONF_IDENT_LEN);
@@ -157,7 +133,7 @@ void cn_conf_stats_encode(const struct cn_conf_stats *s, uint8_t out[CN_CONF_STA
 	out[2] = CN_CONF_VERSION;
 	out[3] = CN_CONF_C_MAX;
 	for (int i = 0; i < CN_CONF_C_MAX; i++)
-		put64(out + 8 + 8 * i, s->c[i]);
+		be_put64(out + 8 + 8 * i, s->c[i]);
 }
 
 int cn_conf_stats_decode(struct cn_conf_stats *s, const uint8_t *buf, size_t len)
@@ -167,6 +143,6 @@ int cn_conf_stats_decode(struct cn_conf_stats *s, const uint8_t *buf, size_t len
 	    buf[2] != CN_CONF_VERSION || buf[3] != CN_CONF_C_MAX)
 		return -1;
 	for (int i = 0; i < CN_CONF_C_MAX; i++)
-		s->c[i] = get64(buf + 8 + 8 * i);
+		s->c[i] = be_get64(buf + 8 + 8 * i);
 	return 0;
 }

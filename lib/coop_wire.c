@@ -6,59 +6,23 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "be.h"
 #include "coop_int.h"
 
 /* ------------------------------------------------------------------ encode / decode */
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)((p[0] << 8) | p[1]);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)(v >> 16));
-	put16(p + 2, (uint16_t)v);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)get16(p) << 16 | get16(p + 2);
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	for (int i = 7; i >= 0; i--, v >>= 8)
-		p[i] = (uint8_t)v;
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < 8; i++)
-		v = (v << 8) | p[i];
-	return v;
-}
 
 static void put_addr(uint8_t *p, const struct cn_coop_addr *a)
 {
 	p[0] = a->family;
 	p[1] = 0;
-	put16(p + 2, a->port);
+	be_put16(p + 2, a->port);
 	memcpy(p + 4, a->addr, 16);
 }
 
 static void get_addr(struct cn_coop_addr *a, const uint8_t *p)
 {
 	a->family = p[0];
-	a->port = get16(p + 2);
+	a->port = be_get16(p + 2);
 	memcpy(a->addr, p + 4, 16);
 }
 
@@ -75,26 +39,26 @@ enum cn_coop_err cn_coop_encode(const struct cn_coop_msg *m, uint8_t *buf, size_
 		return cn_coop_fail(diag, CN_COOP_E_NOSPACE, "buffer", size);
 
 	memset(buf, 0, CN_COOP_FIXED_LEN);
-	put16(buf + OFF_MAGIC, (uint16_t)(CN_COOP_MAGIC >> 16));
-	put16(buf + OFF_MAGIC + 2, (uint16_t)CN_COOP_MAGIC);
+	be_put16(buf + OFF_MAGIC, (uint16_t)(CN_COOP_MAGIC >> 16));
+	be_put16(buf + OFF_MAGIC + 2, (uint16_t)CN_COOP_MAGIC);
 	buf[OFF_VERSION] = CN_COOP_VERSION;
 	buf[OFF_CTL] = m->ctl;
-	put16(buf + OFF_COOP, m->coop);
-	put16(buf + OFF_LENGTH, (uint16_t)len);
-	put16(buf + OFF_ID, m->id);
-	put16(buf + OFF_ERROR, m->error);
+	be_put16(buf + OFF_COOP, m->coop);
+	be_put16(buf + OFF_LENGTH, (uint16_t)len);
+	be_put16(buf + OFF_ID, m->id);
+	be_put16(buf + OFF_ERROR, m->error);
 	buf[OFF_VSTATUS] = m->vnic_status;
 	buf[OFF_SKIND] = m->sender.kind;
-	put64(buf + OFF_TS, m->timestamp_ms);
+	be_put64(buf + OFF_TS, m->timestamp_ms);
 	memcpy(buf + OFF_NSS, m->nonce_ss, CN_COOP_NONCE_LEN);
 	memcpy(buf + OFF_NSP, m->nonce_sp, CN_COOP_NONCE_LEN);
 	put_addr(buf + OFF_SENDER, &m->sender.addr);
 	memcpy(buf + OFF_SNAME, m->sender.name, CN_COOP_NAME_LEN);
-	put32(buf + OFF_SRES, m->sender.lifetime_s);
+	be_put32(buf + OFF_SRES, m->sender.lifetime_s);
 	memcpy(buf + OFF_SERVICE, m->service, CN_COOP_SERVICE_LEN);
 	memcpy(buf + OFF_PROOF, m->proof, CN_COOP_TAG_LEN);
 	put_addr(buf + OFF_FWD, &m->fwd);
-	put16(buf + OFF_DEVLEN, m->dev_len);
+	be_put16(buf + OFF_DEVLEN, m->dev_len);
 	memcpy(buf + CN_COOP_OFF_DEV, m->dev, m->dev_len);
 	memcpy(buf + CN_COOP_OFF_DEV + m->dev_len, m->mac, CN_COOP_TAG_LEN);
 	*outlen = len;
@@ -110,14 +74,14 @@ enum cn_coop_err cn_coop_decode(struct cn_coop_msg *out, const uint8_t *buf, siz
 		return cn_coop_fail(diag, CN_COOP_E_SHORT, "datagram", len);
 	if (len > CN_COOP_MAX_LEN)
 		return cn_coop_fail(diag, CN_COOP_E_LONG, "datagram", len);
-	if (get16(buf) != (uint16_t)(CN_COOP_MAGIC >> 16) ||
-	    get16(buf + 2) != (uint16_t)CN_COOP_MAGIC)
+	if (be_get16(buf) != (uint16_t)(CN_COOP_MAGIC >> 16) ||
+	    be_get16(buf + 2) != (uint16_t)CN_COOP_MAGIC)
 		return cn_coop_fail(diag, CN_COOP_E_MAGIC, "magic", OFF_MAGIC);
 	if (buf[OFF_VERSION] != CN_COOP_VERSION)
 		return cn_coop_fail(diag, CN_COOP_E_VERSION, "version", OFF_VERSION);
-	if (get16(buf + OFF_LENGTH) != len)
+	if (be_get16(buf + OFF_LENGTH) != len)
 		return cn_coop_fail(diag, CN_COOP_E_LENGTH, "length", OFF_LENGTH);
-	dev_len = get16(buf + OFF_DEVLEN);
+	dev_len = be_get16(buf + OFF_DEVLEN);
 	if ((size_t)dev_len + CN_COOP_MIN_LEN != len)
 		return cn_coop_fail(diag, CN_COOP_E_DEV_LEN, "dev_len", OFF_DEVLEN);
 	/* Reserved bytes the struct has no room for: checked here, not in validate. */
@@ -125,22 +89,22 @@ enum cn_coop_err cn_coop_decode(struct cn_coop_msg *out, const uint8_t *buf, siz
 		return cn_coop_fail(diag, CN_COOP_E_RESERVED, "sender.reserved", OFF_SENDER + 1);
 	if (buf[OFF_FWD + 1] != 0)
 		return cn_coop_fail(diag, CN_COOP_E_RESERVED, "fwd.reserved", OFF_FWD + 1);
-	if (get16(buf + OFF_RES2) != 0)
+	if (be_get16(buf + OFF_RES2) != 0)
 		return cn_coop_fail(diag, CN_COOP_E_RESERVED, "reserved", OFF_RES2);
 
 	memset(out, 0, offsetof(struct cn_coop_msg, dev));
 	out->ctl = buf[OFF_CTL];
-	out->coop = get16(buf + OFF_COOP);
-	out->id = get16(buf + OFF_ID);
-	out->error = get16(buf + OFF_ERROR);
+	out->coop = be_get16(buf + OFF_COOP);
+	out->id = be_get16(buf + OFF_ID);
+	out->error = be_get16(buf + OFF_ERROR);
 	out->vnic_status = buf[OFF_VSTATUS];
 	out->sender.kind = buf[OFF_SKIND];
-	out->timestamp_ms = get64(buf + OFF_TS);
+	out->timestamp_ms = be_get64(buf + OFF_TS);
 	memcpy(out->nonce_ss, buf + OFF_NSS, CN_COOP_NONCE_LEN);
 	memcpy(out->nonce_sp, buf + OFF_NSP, CN_COOP_NONCE_LEN);
 	get_addr(&out->sender.addr, buf + OFF_SENDER);
 	memcpy(out->sender.name, buf + OFF_SNAME, CN_COOP_NAME_LEN);
-	out->sender.lifetime_s = get32(buf + OFF_SRES);
+	out->sender.lifetime_s = be_get32(buf + OFF_SRES);
 	memcpy(out->service, buf + OFF_SERVICE, CN_COOP_SERVICE_LEN);
 	memcpy(out->proof, buf + OFF_PROOF, CN_COOP_TAG_LEN);
 	get_addr(&out->fwd, buf + OFF_FWD);

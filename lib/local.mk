@@ -29,7 +29,7 @@ MOSTLYCLEANFILES = schemas/*.schema.c tests/unit/data/*.schema.c
 EXTRA_DIST += scripts/embed.sh
 dist_doc_DATA += docs/config.md
 # The cooperative datagram and the Authentication crypto (libsodium; link $(SODIUM_LIBS)).
-lib_libcoopnet_a_SOURCES += lib/coop.c lib/coop.h lib/coop_int.h lib/coop_wire.c \
+lib_libcoopnet_a_SOURCES += lib/be.h lib/coop.c lib/coop.h lib/coop_int.h lib/coop_wire.c \
 	lib/authcrypto.c lib/authcrypto.h \
 	lib/status.c lib/status.h
 AM_CFLAGS += $(SODIUM_CFLAGS)

@@ -11,6 +11,7 @@
  */
 #include <string.h>
 
+#include "be.h"
 #include "status.h"
 
 static const char *const err_names[] = {
@@ -112,33 +113,6 @@ static enum cn_status_err fail(struct cn_coop_diag *diag, enum cn_status_err err
 
 /* ------------------------------------------------------------------ bytes */
 
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	for (int i = 3; i >= 0; i--, v >>= 8)
-		p[i] = (uint8_t)v;
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	for (int i = 7; i >= 0; i--, v >>= 8)
-		p[i] = (uint8_t)v;
-}
-
-static uint64_t getn(const uint8_t *p, int n)
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < n; i++)
-		v = (v << 8) | p[i];
-	return v;
-}
-
 /* ------------------------------------------------------------------ rules */
 
 static size_t kind_len(uint8_t kind)
@@ -182,24 +156,24 @@ enum cn_status_err cn_status_body_validate(const struct cn_status_body *b,
 
 static void put_client(uint8_t *p, const struct cn_status_client *c)
 {
-	put64(p + 16, c->last_seen_ms);
-	put64(p + 24, c->segs_c2s);
-	put64(p + 32, c->bytes_c2s);
-	put64(p + 40, c->segs_s2c);
-	put64(p + 48, c->bytes_s2c);
+	be_put64(p + 16, c->last_seen_ms);
+	be_put64(p + 24, c->segs_c2s);
+	be_put64(p + 32, c->bytes_c2s);
+	be_put64(p + 40, c->segs_s2c);
+	be_put64(p + 48, c->bytes_s2c);
 	for (int i = 0; i < CN_DROP_MAX; i++)
-		put32(p + 56 + 4 * i, c->drops[i]);
+		be_put32(p + 56 + 4 * i, c->drops[i]);
 }
 
 static void get_client(struct cn_status_client *c, const uint8_t *p)
 {
-	c->last_seen_ms = getn(p + 16, 8);
-	c->segs_c2s = getn(p + 24, 8);
-	c->bytes_c2s = getn(p + 32, 8);
-	c->segs_s2c = getn(p + 40, 8);
-	c->bytes_s2c = getn(p + 48, 8);
+	c->last_seen_ms = be_get(p + 16, 8);
+	c->segs_c2s = be_get(p + 24, 8);
+	c->bytes_c2s = be_get(p + 32, 8);
+	c->segs_s2c = be_get(p + 40, 8);
+	c->bytes_s2c = be_get(p + 48, 8);
 	for (int i = 0; i < CN_DROP_MAX; i++)
-		c->drops[i] = (uint32_t)getn(p + 56 + 4 * i, 4);
+		c->drops[i] = (uint32_t)be_get(p + 56 + 4 * i, 4);
 }
 
 static void put_vnic(uint8_t *p, const struct cn_status_vnic *v)
@@ -208,13 +182,13 @@ static void put_vnic(uint8_t *p, const struct cn_status_vnic *v)
 	p[17] = v->health;
 	p[18] = v->check;
 	p[19] = 0;
-	put16(p + 20, v->http_code);
-	put16(p + 22, v->weight);
-	put32(p + 24, v->sessions);
-	put32(p + 28, v->conns);
-	put64(p + 32, v->bytes_per_s);
-	put32(p + 40, v->check_ms);
-	put32(p + 44, v->since_s);
+	be_put16(p + 20, v->http_code);
+	be_put16(p + 22, v->weight);
+	be_put32(p + 24, v->sessions);
+	be_put32(p + 28, v->conns);
+	be_put64(p + 32, v->bytes_per_s);
+	be_put32(p + 40, v->check_ms);
+	be_put32(p + 44, v->since_s);
 }
 
 static void get_vnic(struct cn_status_vnic *v, const uint8_t *p)
@@ -222,13 +196,13 @@ static void get_vnic(struct cn_status_vnic *v, const uint8_t *p)
 	v->link = p[16];
 	v->health = p[17];
 	v->check = p[18];
-	v->http_code = (uint16_t)getn(p + 20, 2);
-	v->weight = (uint16_t)getn(p + 22, 2);
-	v->sessions = (uint32_t)getn(p + 24, 4);
-	v->conns = (uint32_t)getn(p + 28, 4);
-	v->bytes_per_s = getn(p + 32, 8);
-	v->check_ms = (uint32_t)getn(p + 40, 4);
-	v->since_s = (uint32_t)getn(p + 44, 4);
+	v->http_code = (uint16_t)be_get(p + 20, 2);
+	v->weight = (uint16_t)be_get(p + 22, 2);
+	v->sessions = (uint32_t)be_get(p + 24, 4);
+	v->conns = (uint32_t)be_get(p + 28, 4);
+	v->bytes_per_s = be_get(p + 32, 8);
+	v->check_ms = (uint32_t)be_get(p + 40, 4);
+	v->since_s = (uint32_t)be_get(p + 44, 4);
 }
 
 enum cn_status_err cn_status_body_encode(const struct cn_status_body *b, uint8_t *buf,
@@ -246,8 +220,8 @@ enum cn_status_err cn_status_body_encode(const struct cn_status_body *b, uint8_t
 	buf[0] = CN_STATUS_VERSION;
 	buf[1] = b->kind;
 	buf[2] = b->flags;
-	put32(buf + 4, b->interval_ms);
-	put64(buf + 8, b->seq);
+	be_put32(buf + 4, b->interval_ms);
+	be_put64(buf + 8, b->seq);
 	if (b->kind == CN_SENDER_CLIENT)
 		put_client(buf, &b->u.client);
 	else
@@ -274,8 +248,8 @@ enum cn_status_err cn_status_body_decode(struct cn_status_body *out, const uint8
 	memset(out, 0, sizeof(*out));
 	out->kind = buf[1];
 	out->flags = buf[2];
-	out->interval_ms = (uint32_t)getn(buf + 4, 4);
-	out->seq = getn(buf + 8, 8);
+	out->interval_ms = (uint32_t)be_get(buf + 4, 4);
+	out->seq = be_get(buf + 8, 8);
 	if (out->kind == CN_SENDER_CLIENT)
 		get_client(&out->u.client, buf);
 	else
