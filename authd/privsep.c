@@ -146,6 +146,14 @@ static int own_file(int dfd, const char *dir, const char *name, uid_t uid, gid_t
 		close(fd);
 		return -1;
 	}
+	/* mode first, while root may still own it: changing the mode of a file root no longer
+	 * owns needs CAP_FOWNER, which the unit's bounding set leaves out; and nothing that is
+	 * already right is changed, so a restart needs neither */
+	if ((st.st_mode & 07777) != 0600 && fchmod(fd, 0600) < 0) {
+		log_warn("chmod %s/%s", dir, name);
+		close(fd);
+		return -1;
+	}
 	if ((st.st_uid != uid || st.st_gid != gid) && fchown(fd, uid, gid) < 0) {
 		log_warn("chown %s/%s", dir, name);
 		close(fd);
@@ -154,11 +162,6 @@ static int own_file(int dfd, const char *dir, const char *name, uid_t uid, gid_t
 	if (st.st_uid != uid)
 		log_info("%s/%s: owner changed from uid %u to the engine's (%u)", dir, name,
 			 (unsigned)st.st_uid, (unsigned)uid);
-	if (fchmod(fd, 0600) < 0) {
-		log_warn("chmod %s/%s", dir, name);
-		close(fd);
-		return -1;
-	}
 	close(fd);
 	return 0;
 }
@@ -204,7 +207,12 @@ int privsep_state_dir(const char *database, uid_t uid, gid_t gid)
 		if (own_file(dfd, dir, name, uid, gid) < 0)
 			goto out;
 	}
-	if (fchown(dfd, uid, gid) < 0 || fchmod(dfd, 0700) < 0) {
+	/* mode before owner, each only when needed (see own_file) */
+	if ((st.st_mode & 07777) != 0700 && fchmod(dfd, 0700) < 0) {
+		log_warn("chmod %s", dir);
+		goto out;
+	}
+	if ((st.st_uid != uid || st.st_gid != gid) && fchown(dfd, uid, gid) < 0) {
 		log_warn("chown %s", dir);
 		goto out;
 	}
