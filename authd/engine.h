@@ -10,6 +10,7 @@
 
 #include "authd.h"
 #include "ctl.h"
+#include "group_view.h"
 
 /* engine_ctl.c's state of one control connection, indexed like ctl.conns */
 struct engine_ctl_conn {
@@ -79,6 +80,7 @@ struct engine {
 	bool batching;               /* inside the batched part of engine_step */
 	enum { TX_NONE, TX_OPEN, TX_FAILED } tx;
 	int relay_fd;                /* relaylink.c: coopnet-relay's key socket, -1 */
+	struct member_view *members; /* group_view.h: n = pol.n_group, NULL: all unknown */
 	bool relay_warned;
 };
 

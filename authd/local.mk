@@ -16,7 +16,7 @@ sbin_PROGRAMS += authd/coopnet-authd
 authd_coopnet_authd_SOURCES = \
 	authd/authd.c authd/authd.h \
 	authd/engine.c authd/engine.h authd/engine_auth.c authd/engine_ctl.c authd/engine_turn.c \
-	authd/coop_app.h authd/engine_dispatch.c authd/engine_revoke.c authd/engine_start.c \
+	authd/coop_app.h authd/group_view.h authd/engine_dispatch.c authd/engine_revoke.c authd/engine_start.c \
 	authd/imsg.c authd/imsg.h authd/privsep.c authd/nfqlink.c authd/nfqlink.h authd/relaylink.c \
 	authd/parent_msg.c authd/parent_msg.h authd/keyset.c authd/keyset.h \
 	authd/sandbox.c authd/sandbox.h \
