@@ -45,7 +45,7 @@ EXTRA_DIST += tests/unit/data/test.schema.json
 # Fuzzing smoke run of every target: make fuzz-smoke [FUZZ_SECONDS=60]. New inputs go to
 # tests/fuzz/corpus-run/NAME (git-ignored); the committed seeds in tests/fuzz/corpus/NAME stay.
 FUZZ_SECONDS = 60
-FUZZ_TARGETS = packet coop jconf nfq_logic ctl status policy nfqconf parent_msg
+FUZZ_TARGETS = packet coop jconf nfq_logic ctl status policy nfqconf parent_msg probe
 EXTRA_DIST += tests/fuzz/make_corpus.py tests/fuzz/corpus/packet tests/fuzz/corpus/ctl
 if ENABLE_FUZZING
 noinst_PROGRAMS += tests/fuzz/fuzz_ctl
@@ -108,6 +108,20 @@ tests_fuzz_fuzz_status_LDADD = lib/libcoopnet.a
 tests_fuzz_fuzz_status_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
 endif
 EXTRA_DIST += tests/fuzz/make_status_corpus.py tests/fuzz/coopgram.py tests/fuzz/corpus/status
+
+# The path probe (lib/probe.c): payload codec, header rules, the probe segment.
+check_PROGRAMS += tests/unit/test_probe
+TESTS += tests/unit/test_probe
+tests_unit_test_probe_SOURCES = tests/unit/test_probe.c
+tests_unit_test_probe_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_probe_LDADD = $(TEST_LIBS) $(SODIUM_LIBS)
+if ENABLE_FUZZING
+noinst_PROGRAMS += tests/fuzz/fuzz_probe
+tests_fuzz_fuzz_probe_SOURCES = tests/fuzz/fuzz_probe.c
+tests_fuzz_fuzz_probe_LDADD = lib/libcoopnet.a
+tests_fuzz_fuzz_probe_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+endif
+EXTRA_DIST += tests/fuzz/corpus/probe
 
 # vNIC reconciler and Apache vhosts (lib/vnic.c, lib/vhost.c)
 check_PROGRAMS += tests/unit/test_vnic tests/unit/test_vhost

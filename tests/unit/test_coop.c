@@ -85,6 +85,11 @@ static void sample(struct cn_coop_msg *m, enum cn_coop_kind kind)
 		m->error = CN_AUTHERR_INTERNAL;
 		fill(m->mac, sizeof(m->mac), 90);
 		break;
+	case CN_KIND_PROBE_REQ:
+	case CN_KIND_PROBE_REP:
+		cn_coop_init(m, CN_COOP_PROBE, kind == CN_KIND_PROBE_REQ ? CN_CTL_REQ : CN_CTL_REP);
+		m->id = 0x1234;
+		break;
 	case CN_KIND_DEV:
 		cn_coop_init(m, CN_COOP_DEV(3), CN_CTL_REQ | CN_CTL_RST);
 		m->dev_len = 100;
@@ -228,7 +233,7 @@ static void m_devlen(uint8_t *b, size_t *len)
 	b[9] = (uint8_t)*len;
 }
 static void m_ctl_res(uint8_t *b, size_t *len) { (void)len; b[5] |= 0x10; }
-static void m_coop_res(uint8_t *b, size_t *len) { (void)len; b[7] |= 0x04; }
+static void m_coop_res(uint8_t *b, size_t *len) { (void)len; b[7] |= 0x08; }
 static void m_no_app(uint8_t *b, size_t *len) { (void)len; b[6] = b[7] = 0; }
 static void m_multi(uint8_t *b, size_t *len) { (void)len; b[7] = 0x03; }
 static void m_multi_dev(uint8_t *b, size_t *len) { (void)len; b[6] = 0x03; b[7] = 0; }
@@ -266,6 +271,7 @@ static void m_mac(uint8_t *b, size_t *len) { b[*len - 1] = 1; }
 static void m_fwd_only(uint8_t *b, size_t *len) { (void)len; b[160] = 4; b[163] = 1; b[164] = 1; }
 static void m_vstatus_rep(uint8_t *b, size_t *len) { (void)len; b[14] = 1; }
 static void m_status_both(uint8_t *b, size_t *len) { b[*len - 1] = 1; memset(b + 128, 1, 32); }
+static void m_probe_flags(uint8_t *b, size_t *len) { (void)len; b[5] = CN_CTL_REQ | CN_CTL_REP; }
 
 static const struct mutation mutations[] = {
 	{ "short", CN_KIND_AUTH_REQ, m_short, CN_COOP_E_SHORT, NULL },
@@ -315,6 +321,9 @@ static const struct mutation mutations[] = {
 	  "vnic_status" },
 	{ "RST with id", CN_KIND_AUTH_RST, m_id, CN_COOP_E_UNUSED, "id" },
 	{ "status proof and mac", CN_KIND_STATUS_REQ, m_status_both, CN_COOP_E_UNUSED, "mac" },
+	{ "probe req+rep", CN_KIND_PROBE_REQ, m_probe_flags, CN_COOP_E_PROBE_FLAGS, "ctl" },
+	{ "probe without ID", CN_KIND_PROBE_REP, m_no_id, CN_COOP_E_MISSING, "id" },
+	{ "probe with a mac", CN_KIND_PROBE_REQ, m_mac, CN_COOP_E_UNUSED, "mac" },
 };
 
 static void test_decoder_errors(void **state)
@@ -345,8 +354,8 @@ static void test_decoder_errors(void **state)
 		seen[err] = true;
 	}
 	/* Every decoder error has a test (OK and NOSPACE are not decoder errors). */
-	for (int e = CN_COOP_E_SHORT; e < CN_COOP_E_NOSPACE; e++)
-		if (!seen[e])
+	for (int e = CN_COOP_E_SHORT; e <= CN_COOP_E_MAX; e++)
+		if (e != CN_COOP_E_NOSPACE && !seen[e])
 			fail_msg("no test for %s", cn_coop_err_name((enum cn_coop_err)e));
 }
 
