@@ -252,19 +252,35 @@ void engine_probe_drops(struct engine *e, const struct db_session *s)
 	start(e, s, "drops", 0);
 }
 
+/* Why a Probe-REP answers no probe of ours, or NULL when it does. */
+static const char *rep_refusal(const struct engine *e, const struct probe_sp *p,
+			       const struct auth_dgram *d, const struct cn_probe_body *b)
+{
+	if (!p || !p->running)
+		return "no probe of that SP running";
+	if (cn_probe_from_msg(d->m, (struct cn_probe_body *)b, NULL) != CN_PROBE_OK)
+		return "bad payload";
+	if (d->m->id != p->id || !cn_auth_equal(d->m->nonce_ss, p->nonce, sizeof(p->nonce)))
+		return "another probe's ID or nonce";
+	if (!cn_auth_check_proof(d->raw, d->len, p->key, CN_DIR_SP_TO_SS))
+		return "bad proof";
+	if (!cn_auth_time_ok(d->m->timestamp_ms, engine_wall_ms(), e->timing.window_ms))
+		return "stale";
+	if (b->seq != p->seq || b->sport != p->sport || b->dport != p->sp.port)
+		return "another segment";
+	return NULL;
+}
+
 static void on_rep(struct engine *e, const struct cn_coop_addr *from, const struct auth_dgram *d)
 {
 	struct engine_probe *st = e->probe;
 	struct probe_sp *p = st ? sp_find(st, from, false) : NULL;
 	struct cn_probe_body b;
+	const char *why = rep_refusal(e, p, d, &b);
 
-	if (!p || !p->running || cn_probe_from_msg(d->m, &b, NULL) != CN_PROBE_OK ||
-	    d->m->id != p->id || !cn_auth_equal(d->m->nonce_ss, p->nonce, sizeof(p->nonce)) ||
-	    !cn_auth_check_proof(d->raw, d->len, p->key, CN_DIR_SP_TO_SS) ||
-	    !cn_auth_time_ok(d->m->timestamp_ms, engine_wall_ms(), e->cfg->timing.window_ms) ||
-	    b.seq != p->seq || b.sport != p->sport || b.dport != p->sp.port) {
+	if (why) {
 		e->counters[CNT_PROBE_REFUSED]++;
-		log_debug("path probe: a Probe-REP that answers no probe of ours: dropped");
+		log_debug("path probe: a Probe-REP dropped: %s", why);
 		return;
 	}
 	if (b.answer == CN_PROBE_NOT_SEEN) {
@@ -331,12 +347,16 @@ static void on_req(struct engine *e, const struct cn_coop_addr *from, const stru
 	struct probe_wait w = { .used = true, .from = *from };
 	const struct probe_seen_rec *r;
 
-	if (!st || !(e->cfg->roles & POLICY_ROLE_PROVIDER) ||
-	    cn_probe_from_msg(d->m, &w.req, NULL) != CN_PROBE_OK ||
-	    !cn_auth_time_ok(d->m->timestamp_ms, engine_wall_ms(), e->cfg->timing.window_ms) ||
-	    db_session_foreach_id(e->db, DB_ROLE_PROVIDER, d->m->id, key_cb, &k) < 0 || !k.found) {
+	const char *why = !st || !(e->cfg->roles & POLICY_ROLE_PROVIDER) ? "not a provider" :
+		cn_probe_from_msg(d->m, &w.req, NULL) != CN_PROBE_OK ? "bad payload" :
+		!cn_auth_time_ok(d->m->timestamp_ms, engine_wall_ms(), e->timing.window_ms) ?
+		"stale" : db_session_foreach_id(e->db, DB_ROLE_PROVIDER, d->m->id, key_cb, &k) < 0 ?
+		"database" : !k.found ? "no session of that ID and service whose key makes its proof" :
+		NULL;
+
+	if (why) {
 		e->counters[CNT_PROBE_REFUSED]++;
-		log_debug("path probe: a Probe-REQ with no session, proof or fresh time: dropped");
+		log_debug("path probe: a Probe-REQ dropped: %s", why);
 		sodium_memzero(&k, sizeof(k));
 		return;
 	}
@@ -547,6 +567,7 @@ json_t *engine_ctl_probe(struct engine *e, size_t conn, const json_t *req)
 		return ctl_reply_error("too many SPs probed (%d)", PROBE_MAX_SPS);
 	e->ctl_conns[conn].probe_pending = true;
 	e->ctl_conns[conn].probe_slot = (size_t)(p - e->probe->sps);
+	ctl_server_defer(&e->ctl, conn);
 	return NULL; /* answered by answer_ctl when the probe ends */
 }
 
