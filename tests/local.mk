@@ -138,7 +138,7 @@ tests_unit_test_vhost_LDFLAGS = $(AM_LDFLAGS) -Wl,--wrap=rename -Wl,--wrap=fsync
 noinst_PROGRAMS += tests/netns/vnic-tool
 tests_netns_vnic_tool_SOURCES = tests/netns/vnic-tool.c
 tests_netns_vnic_tool_LDADD = lib/libcoopnet.a $(LIBMNL_LIBS)
-EXTRA_DIST += tests/netns/vnic.test tests/netns/probe.test
+EXTRA_DIST += tests/netns/vnic.test tests/netns/probe.test tests/netns/confidential6.test
 # end-to-end overlay with vNICs (examples/ configs), also used by scripts/demo.sh
 EXTRA_DIST += tests/netns/status.test tests/netns/vnic-e2e.test tests/netns/vnic-e2e-kernel.test tests/netns/vnic-e2e-queue.test tests/netns/ss-bridged.test tests/netns/overlay-lib.sh tests/netns/urgdump.py \
 	examples scripts/demo.sh
