@@ -587,7 +587,8 @@ static int parse_header(struct policy *p, struct pctx *c, const json_t *obj)
 		if (parse_addr(&sp->addr, c->doc, json_object_get(v, "address"),
 			       get_port(v, AUTHD_DEFAULT_PORT), c->err) < 0 ||
 		    parse_service_list(&sp->services, &sp->n_services, c,
-				       json_object_get(v, "services")) < 0)
+				       json_object_get(v, "services")) < 0 ||
+		    policy_group_sp(sp, c->doc, v, c->err) < 0)
 			return -1;
 		for (size_t j = 0; j < i; j++) {
 			if (cn_coop_addr_equal(&p->group[j].addr, &sp->addr, true)) {
@@ -597,7 +598,7 @@ static int parse_header(struct policy *p, struct pctx *c, const json_t *obj)
 			}
 		}
 	}
-	return 0;
+	return policy_group_header(p, c->doc, obj, c->err);
 }
 
 /* "198.18.2.11" or "198.18.2.11/24": the address, and the prefix when given. */
@@ -843,7 +844,9 @@ static int parse_provider(struct policy *p, struct pctx *c, const json_t *obj)
 	if (json_object_get(obj, "queue_mark"))
 		p->queue_mark = (uint32_t)json_integer_value(json_object_get(obj, "queue_mark"));
 	if (parse_vnics(p, c, json_object_get(obj, "vnics")) < 0 ||
-	    parse_clients(&p->sp_clients, &p->n_sp_clients, c, clients) < 0)
+	    parse_clients(&p->sp_clients, &p->n_sp_clients, c, clients) < 0 ||
+	    policy_group_membership(p, c->doc, json_object_get(obj, "membership"), c->resolved,
+				    c->err) < 0)
 		return -1;
 	for (size_t i = 0; i < p->n_vnics; i++) {
 		for (size_t k = 0; k < p->vnics[i].n_services; k++) {
@@ -990,6 +993,10 @@ static int policy_paths(struct policy *p, const char *path, struct jconf_error *
 	if (!r)
 		r = resolve_one(p->apache.binary, sizeof(p->apache.binary), path,
 				"apache.binary", err);
+	if (!r)
+		r = resolve_one(p->membership.signing_key_file,
+				sizeof(p->membership.signing_key_file), path,
+				"membership.signing_key_file", err);
 	return r;
 }
 
@@ -1048,7 +1055,7 @@ static void file_error(struct jconf_error *err, const char *path, const char *fm
 
 /* Read a small secret file: regular, not readable or writable by group or others. The
  * content up to the first newline is the secret. Returns its length or -1. */
-static ssize_t read_secret(const char *path, char *buf, size_t size, struct jconf_error *err)
+ssize_t policy_read_secret(const char *path, char *buf, size_t size, struct jconf_error *err)
 {
 	struct stat st;
 	ssize_t n;
@@ -1101,7 +1108,7 @@ static int resolve_client(struct pol_client *cl, enum cn_kdf_cost cost, struct j
 
 	if (!cl->passcode_file[0])
 		return 0;
-	n = read_secret(cl->passcode_file, pass, sizeof(pass), err);
+	n = policy_read_secret(cl->passcode_file, pass, sizeof(pass), err);
 	if (n < 0)
 		return -1;
 	free(cl->keys);
@@ -1135,7 +1142,7 @@ static int resolve_group_key(struct policy *p, struct jconf_error *err)
 
 	if (!p->group_key_file[0])
 		return 0;
-	n = read_secret(p->group_key_file, text, sizeof(text), err);
+	n = policy_read_secret(p->group_key_file, text, sizeof(text), err);
 	if (n < 0)
 		return -1;
 	if (n != 2 * CN_KEY_LEN ||
@@ -1154,7 +1161,7 @@ static int resolve_group_key(struct policy *p, struct jconf_error *err)
 
 int policy_resolve(struct policy *p, enum cn_kdf_cost cost, struct jconf_error *err)
 {
-	if (resolve_group_key(p, err) < 0)
+	if (resolve_group_key(p, err) < 0 || policy_group_resolve(p, err) < 0)
 		return -1;
 	for (size_t i = 0; i < p->n_ss_clients; i++)
 		if (resolve_client(&p->ss_clients[i], cost, err) < 0)
@@ -1320,6 +1327,7 @@ json_t *policy_to_json(const struct policy *p)
 		json_object_set_new(root, "header", header_json(p));
 	if (p->provider)
 		json_object_set_new(root, "provider", provider_json(p));
+	policy_group_json(p, root);
 	return root;
 }
 
