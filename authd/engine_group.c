@@ -246,6 +246,9 @@ static json_t *member_json(const struct engine *e, size_t i, uint64_t now)
 		json_object_set_new(o, "age_ms", v->seen_ms ? json_integer((json_int_t)(now -
 				    v->seen_ms)) : json_null());
 	if (o)
+		json_object_set_new(o, "state_age_ms", rx->st[i].changed_ms ?
+				    json_integer((json_int_t)(now - rx->st[i].changed_ms)) : json_null());
+	if (o)
 		json_object_set_new(o, "authenticated", json_boolean(sp->has_public_key));
 	return o;
 }

@@ -161,14 +161,18 @@ static void apply(struct group_rx *rx, const struct pol_sp *sp, size_t i,
 	count(rx, GROUP_EV_ACCEPTED);
 	if (g->type == CN_GROUP_LEAVE) {
 		count(rx, GROUP_EV_LEAVE);
+		if (v->state != MEMBER_DOWN)
+			s->changed_ms = now_ms;
 		v->state = MEMBER_DOWN;
 		v->load = 0;
 		return;
 	}
 	if (g->type == CN_GROUP_JOIN)
 		count(rx, GROUP_EV_JOIN);
-	if (v->state != MEMBER_UP)
+	if (v->state != MEMBER_UP) {
 		count(rx, GROUP_EV_UP);
+		s->changed_ms = now_ms;
+	}
 	v->state = MEMBER_UP;
 	v->load = g->load;
 	v->services_down = services_down(sp, g);
@@ -220,6 +224,7 @@ void group_rx_tick(struct group_rx *rx, uint64_t now_ms)
 	for (size_t i = 0; i < rx->n; i++)
 		if (rx->view[i].state == MEMBER_UP && now_ms >= due(rx, i)) {
 			rx->view[i].state = MEMBER_DOWN;
+			rx->st[i].changed_ms = now_ms;
 			count(rx, GROUP_EV_DOWN);
 		}
 }

@@ -52,6 +52,7 @@ struct group_member_state {
 	uint32_t interval_ms;    /* the member's, from its last accepted message */
 	uint64_t last_ts;        /* its timestamp */
 	struct cn_group_msg last; /* its last accepted message (services, after a reload) */
+	uint64_t changed_ms;     /* now_ms of the last change of state, 0: never */
 };
 
 struct group_rx {

@@ -142,3 +142,9 @@ tests_fuzz_fuzz_group_LDADD = $(AUTHD_LIBS)
 tests_fuzz_fuzz_group_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
 endif
 EXTRA_DIST += tests/fuzz/make_group_corpus.py tests/fuzz/corpus/group
+# the attacker of tests/netns/group.test (run as root by scripts/test.sh)
+noinst_PROGRAMS += tests/netns/group-tool
+tests_netns_group_tool_SOURCES = tests/netns/group-tool.c
+tests_netns_group_tool_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS)
+tests_netns_group_tool_LDADD = lib/libcoopnet.a $(SODIUM_LIBS)
+EXTRA_DIST += tests/netns/group.test tests/netns/groupcap.py

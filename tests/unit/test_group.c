@@ -290,6 +290,7 @@ static void test_join_up_and_miss_down(void **state)
 	assert_int_equal(rx.view[0].state, MEMBER_UP);
 	group_rx_tick(&rx, now + 1500);
 	assert_int_equal(rx.view[0].state, MEMBER_DOWN);
+	assert_int_equal(rx.st[0].changed_ms, now + 1500);
 	assert_int_equal(rx.counters[GROUP_EV_DOWN], 1);
 	assert_int_equal(group_rx_deadline(&rx), UINT64_MAX);
 	/* back: up again */
