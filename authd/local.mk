@@ -148,3 +148,10 @@ tests_netns_group_tool_SOURCES = tests/netns/group-tool.c
 tests_netns_group_tool_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS)
 tests_netns_group_tool_LDADD = lib/libcoopnet.a $(SODIUM_LIBS)
 EXTRA_DIST += tests/netns/group.test tests/netns/groupcap.py
+
+# The policy of group messages (authd/policy_group.c).
+check_PROGRAMS += tests/unit/test_policy_group
+TESTS += tests/unit/test_policy_group
+tests_unit_test_policy_group_SOURCES = tests/unit/test_policy_group.c
+tests_unit_test_policy_group_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(SODIUM_CFLAGS) -I$(top_srcdir)/authd
+tests_unit_test_policy_group_LDADD = $(AUTHD_LIBS) $(CMOCKA_LIBS)
