@@ -153,15 +153,12 @@ static void on_group(struct engine *e, const struct cn_coop_addr *from, const st
 static void header_tick(struct engine *e)
 {
 	struct group_rx *rx = &e->group->rx;
-	enum member_state before;
+	uint64_t now = engine_now_ms();
 
-	for (size_t i = 0; i < rx->n; i++) {
-		before = rx->view[i].state;
-		group_rx_tick(rx, engine_now_ms());
-		if (before != rx->view[i].state)
+	for (size_t i = 0; i < rx->n; i++)
+		if (group_rx_expire(rx, i, now))
 			log_info("group: member %s is down (no message for %u x %u ms)",
 				 rx->names[i], rx->miss_limit, rx->st[i].interval_ms);
-	}
 }
 
 /* --- the application --------------------------------------------------------------------- */
@@ -271,6 +268,11 @@ static json_t *membership_json(const struct engine *e, uint64_t now)
 	if (o)
 		json_object_set_new(o, "last_sent_age_ms", eg->last_sent_ms ?
 				    json_integer((json_int_t)(now - eg->last_sent_ms)) : json_null());
+	/* the traffic with the engine's clock of the same moment: rates need no outside timer */
+	if (o)
+		json_object_set_new(o, "traffic", json_pack("{s:I, s:I, s:I}", "clock_ms",
+				    (json_int_t)now, "tx_datagrams", (json_int_t)eg->tx_dgrams,
+				    "tx_bytes", (json_int_t)eg->tx_bytes));
 	return o;
 }
 

@@ -219,14 +219,20 @@ static uint64_t due(const struct group_rx *rx, size_t i)
 	return rx->view[i].seen_ms + (uint64_t)iv * rx->miss_limit;
 }
 
+bool group_rx_expire(struct group_rx *rx, size_t i, uint64_t now_ms)
+{
+	if (i >= rx->n || rx->view[i].state != MEMBER_UP || now_ms < due(rx, i))
+		return false;
+	rx->view[i].state = MEMBER_DOWN;
+	rx->st[i].changed_ms = now_ms;
+	count(rx, GROUP_EV_DOWN);
+	return true;
+}
+
 void group_rx_tick(struct group_rx *rx, uint64_t now_ms)
 {
 	for (size_t i = 0; i < rx->n; i++)
-		if (rx->view[i].state == MEMBER_UP && now_ms >= due(rx, i)) {
-			rx->view[i].state = MEMBER_DOWN;
-			rx->st[i].changed_ms = now_ms;
-			count(rx, GROUP_EV_DOWN);
-		}
+		group_rx_expire(rx, i, now_ms);
 }
 
 uint64_t group_rx_deadline(const struct group_rx *rx)

@@ -79,8 +79,10 @@ void group_rx_free(struct group_rx *rx);   /* NULL-safe; rx itself is the caller
 enum group_ev group_rx_input(struct group_rx *rx, const struct policy *pol, const uint8_t *raw,
 			     size_t len, const struct cn_coop_msg *m, uint64_t now_ms,
 			     uint64_t wall_ms);
-/* Members whose heartbeats stopped become DOWN; when the next one is due (UINT64_MAX). */
+/* Members whose heartbeats stopped become DOWN; when the next one is due (UINT64_MAX).
+ * group_rx_expire: the same for member i alone, true when it became DOWN now. */
 void group_rx_tick(struct group_rx *rx, uint64_t now_ms);
+bool group_rx_expire(struct group_rx *rx, size_t i, uint64_t now_ms);
 uint64_t group_rx_deadline(const struct group_rx *rx);
 /* Index of a member in the view, -1. */
 int group_rx_find(const struct group_rx *rx, const char *name);
