@@ -7,7 +7,7 @@
  * privileged parent in policy_resolve) or, in the resolved form the engine gets,
  * "signing_key". Hooks called from policy.c.
  */
-#include "policy.h"
+#include "policy_int.h"
 
 #include <string.h>
 
@@ -15,20 +15,9 @@
 
 #include "group.h"
 
-/* 2 * n hexadecimal digits into out[n]; a key is never quoted in an error. */
-static int parse_hex(uint8_t *out, size_t n, const struct jconf_doc *doc, const json_t *v,
-		     const char *what, struct jconf_error *err)
-{
-	const char *text = json_string_value(v);
-	size_t bin_len = 0;
-
-	if (!text || strlen(text) != 2 * n ||
-	    sodium_hex2bin(out, n, text, strlen(text), NULL, &bin_len, NULL) != 0 || bin_len != n) {
-		jconf_errorf(err, doc, v, "%s must be %zu hexadecimal digits", what, 2 * n);
-		return -1;
-	}
-	return 0;
-}
+/* An Ed25519 public key and seed are 32 bytes, as the group key: pol_parse_hexkey fits. */
+_Static_assert(CN_GROUP_PK_LEN == CN_KEY_LEN && CN_GROUP_SEED_LEN == CN_KEY_LEN,
+	       "Ed25519 keys are parsed as 32-byte keys");
 
 static int parse_member_name(char out[CN_COOP_NAME_LEN], const struct jconf_doc *doc,
 			     const json_t *v, struct jconf_error *err)
@@ -78,7 +67,7 @@ int policy_group_sp(struct pol_sp *sp, const struct jconf_doc *doc, const json_t
 		return -1;
 	}
 	if (parse_member_name(sp->name, doc, name, err) < 0 ||
-	    parse_hex(sp->public_key, sizeof(sp->public_key), doc, pk, "\"public_key\"", err) < 0)
+	    pol_parse_hexkey(sp->public_key, doc, pk, err) < 0)
 		return -1;
 	sp->has_public_key = true;
 	return 0;
@@ -108,28 +97,25 @@ int policy_group_header(struct policy *p, const struct jconf_doc *doc, const jso
 static int parse_headers(struct pol_membership *m, const struct jconf_doc *doc,
 			 const json_t *arr, struct jconf_error *err)
 {
+	const size_t max = sizeof(m->headers) / sizeof(m->headers[0]);
 	size_t i;
 	json_t *v;
 
-	if (json_array_size(arr) < 1 || json_array_size(arr) > 16) {
-		jconf_errorf(err, doc, arr, "\"headers\": give 1 to 16 header SPs");
+	if (json_array_size(arr) < 1 || json_array_size(arr) > max) {
+		jconf_errorf(err, doc, arr, "\"headers\": give 1 to %zu header SPs", max);
 		return -1;
 	}
 	json_array_foreach(arr, i, v) {
-		json_t *a = json_object_get(v, "address"), *port = json_object_get(v, "port");
-		const char *text = json_string_value(a);
+		json_t *port = json_object_get(v, "port");
 		json_int_t pn = port ? json_integer_value(port) : AUTHD_DEFAULT_PORT;
 
-		if (!text || cn_coop_addr_parse(&m->headers[i], text) < 0) {
-			jconf_errorf(err, doc, a ? a : v, "\"%s\" is not an IPv4 or IPv6 address",
-				     text ? text : "");
-			return -1;
-		}
 		if ((port && !json_is_integer(port)) || pn < 1 || pn > 65535) {
 			jconf_errorf(err, doc, port, "port: give 1 to 65535");
 			return -1;
 		}
-		m->headers[i].port = (uint16_t)pn;
+		if (pol_parse_addr(&m->headers[i], doc, json_object_get(v, "address"),
+				   (uint16_t)pn, err) < 0)
+			return -1;
 		m->n_headers++;
 	}
 	return 0;
@@ -161,8 +147,7 @@ int policy_group_membership(struct policy *p, const struct jconf_doc *doc, const
 	}
 	if (kf)
 		memcpy(m->signing_key_file, path, strlen(path) + 1);
-	else if (parse_hex(m->signing_seed, sizeof(m->signing_seed), doc, k, "\"signing_key\"",
-			   err) < 0)
+	else if (pol_parse_hexkey(m->signing_seed, doc, k, err) < 0)
 		return -1;
 	m->has_signing_key = k != NULL;
 	m->set = true;
@@ -185,13 +170,8 @@ int policy_group_resolve(struct policy *p, struct jconf_error *err)
 	    sodium_hex2bin(m->signing_seed, sizeof(m->signing_seed), text, (size_t)n, NULL,
 			   &bin_len, NULL) != 0 || bin_len != sizeof(m->signing_seed)) {
 		sodium_memzero(text, sizeof(text));
-		memset(err, 0, sizeof(*err));
-		/* keep the end of a long path: it names the file */
-		size_t fl = strlen(m->signing_key_file), keep = sizeof(err->file) - 1;
-		memcpy(err->file, m->signing_key_file + (fl > keep ? fl - keep : 0),
-		       (fl > keep ? keep : fl) + 1);
-		snprintf(err->msg, sizeof(err->msg), "a signing key file holds 64 hexadecimal digits "
-			 "(make one with: coopnetctl group keygen FILE)");
+		pol_file_error(err, m->signing_key_file, "a signing key file holds 64 hexadecimal "
+			       "digits (make one with: coopnetctl group keygen FILE)");
 		return -1;
 	}
 	sodium_memzero(text, sizeof(text));
