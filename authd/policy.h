@@ -217,10 +217,6 @@ int policy_resolve(struct policy *p, enum cn_kdf_cost cost, struct jconf_error *
 /* The resolved form as JSON (keys in hex), for the engine. NULL on allocation failure. */
 json_t *policy_to_json(const struct policy *p);
 
-/* Read a small secret file (regular, mode without group/other bits); the content up to the
- * first newline into buf. Its length, or -1 with *err naming the file. */
-ssize_t policy_read_secret(const char *path, char *buf, size_t size, struct jconf_error *err);
-
 /* policy_group.c (hooks of policy.c): a header's group entry v into sp (name, public_key)
  * and the header's miss_limit, window_ms; a provider's membership; the signing key file;
  * the resolved form into root (policy_to_json's). 0 or -1 with *err. */

@@ -157,24 +157,12 @@ int policy_group_membership(struct policy *p, const struct jconf_doc *doc, const
 int policy_group_resolve(struct policy *p, struct jconf_error *err)
 {
 	struct pol_membership *m = &p->membership;
-	char text[1024];
-	size_t bin_len = 0;
-	ssize_t n;
 
 	if (!m->set || m->has_signing_key)
 		return 0;
-	n = policy_read_secret(m->signing_key_file, text, sizeof(text), err);
-	if (n < 0)
+	if (pol_read_hexkey_file(m->signing_seed, m->signing_key_file, "signing key",
+				 "coopnetctl group keygen FILE", err) < 0)
 		return -1;
-	if ((size_t)n != 2 * sizeof(m->signing_seed) ||
-	    sodium_hex2bin(m->signing_seed, sizeof(m->signing_seed), text, (size_t)n, NULL,
-			   &bin_len, NULL) != 0 || bin_len != sizeof(m->signing_seed)) {
-		sodium_memzero(text, sizeof(text));
-		pol_file_error(err, m->signing_key_file, "a signing key file holds 64 hexadecimal "
-			       "digits (make one with: coopnetctl group keygen FILE)");
-		return -1;
-	}
-	sodium_memzero(text, sizeof(text));
 	m->has_signing_key = true;
 	m->signing_key_file[0] = '\0';
 	return 0;

@@ -61,6 +61,12 @@ int pol_parse_each(void *array, size_t size, size_t *n, struct pctx *c, const js
 	 pol_parse_each((out), sizeof(*(out)), (n), (c), (arr), (fn), (arg)) : -1)
 int pol_parse_clients(struct pol_client **out, size_t *n, struct pctx *c, const json_t *arr);
 
+/* policy_secret.c: a secret file (regular, no group or other permission bits) holding 64
+ * hexadecimal digits into out; -1 with *err naming the file, what it is and how to make one
+ * (the content is never quoted). */
+int pol_read_hexkey_file(uint8_t out[CN_KEY_LEN], const char *path, const char *what,
+			 const char *make, struct jconf_error *err);
+
 /* policy_provider.c */
 int pol_parse_provider(struct policy *p, struct pctx *c, const json_t *obj);
 

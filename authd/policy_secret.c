@@ -17,7 +17,7 @@
 
 /* Read a small secret file: regular, not readable or writable by group or others. The
  * content up to the first newline is the secret. Returns its length or -1. */
-ssize_t policy_read_secret(const char *path, char *buf, size_t size, struct jconf_error *err)
+static ssize_t read_secret(const char *path, char *buf, size_t size, struct jconf_error *err)
 {
 	struct stat st;
 	ssize_t n;
@@ -70,7 +70,7 @@ static int resolve_client(struct pol_client *cl, enum cn_kdf_cost cost, struct j
 
 	if (!cl->passcode_file[0])
 		return 0;
-	n = policy_read_secret(cl->passcode_file, pass, sizeof(pass), err);
+	n = read_secret(cl->passcode_file, pass, sizeof(pass), err);
 	if (n < 0)
 		return -1;
 	free(cl->keys);
@@ -96,26 +96,34 @@ static int resolve_client(struct pol_client *cl, enum cn_kdf_cost cost, struct j
 	return r;
 }
 
-static int resolve_group_key(struct policy *p, struct jconf_error *err)
+int pol_read_hexkey_file(uint8_t out[CN_KEY_LEN], const char *path, const char *what,
+			 const char *make, struct jconf_error *err)
 {
 	char text[PASSCODE_MAX + 2];
 	size_t bin_len = 0;
-	ssize_t n;
+	ssize_t n = read_secret(path, text, sizeof(text), err);
 
-	if (!p->group_key_file[0])
-		return 0;
-	n = policy_read_secret(p->group_key_file, text, sizeof(text), err);
 	if (n < 0)
 		return -1;
 	if (n != 2 * CN_KEY_LEN ||
-	    sodium_hex2bin(p->group_key, CN_KEY_LEN, text, (size_t)n, NULL, &bin_len, NULL) != 0 ||
+	    sodium_hex2bin(out, CN_KEY_LEN, text, (size_t)n, NULL, &bin_len, NULL) != 0 ||
 	    bin_len != CN_KEY_LEN) {
 		sodium_memzero(text, sizeof(text));
-		pol_file_error(err, p->group_key_file, "%s", "a group key file holds 64 hexadecimal "
-			   "digits (make one: head -c32 /dev/urandom | xxd -p -c64)");
+		pol_file_error(err, path, "a %s file holds 64 hexadecimal digits (make one: %s)",
+			       what, make);
 		return -1;
 	}
 	sodium_memzero(text, sizeof(text));
+	return 0;
+}
+
+static int resolve_group_key(struct policy *p, struct jconf_error *err)
+{
+	if (!p->group_key_file[0])
+		return 0;
+	if (pol_read_hexkey_file(p->group_key, p->group_key_file, "group key",
+				 "head -c32 /dev/urandom | xxd -p -c64", err) < 0)
+		return -1;
 	p->has_group_key = true;
 	p->group_key_file[0] = '\0';
 	return 0;
