@@ -120,7 +120,7 @@ int group_rx_rebuild(struct group_rx *rx, const struct policy *pol, const struct
 		}
 	}
 	for (size_t i = 0; i < rx->n; i++)
-		if (rx->names[i][0] && !policy_group_by_name(pol, rx->names[i]))
+		if (rx->names[i][0] && !policy_sp_by_name(pol, rx->names[i]))
 			add_removed(rx, rx->names[i]);
 	free(rx->view), free(rx->st), free(rx->names), free(rx->keys);
 	rx->view = view, rx->st = st, rx->names = names, rx->keys = keys;

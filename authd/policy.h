@@ -99,13 +99,13 @@ struct pol_sp {                          /* header: one SP of the group */
 	struct cn_coop_addr addr;
 	char (*services)[CN_COOP_SERVICE_LEN];
 	size_t n_services;
-	/* policy_group.c: the member's name and Ed25519 public key (its group messages) */
+	/* policy_membership.c: the member's name and Ed25519 public key (its group messages) */
 	char name[CN_COOP_NAME_LEN];     /* "": takes no group message */
 	bool has_public_key;
 	uint8_t public_key[32];
 };
 
-/* policy_group.c: provider.membership, an SP's part in its group's messages */
+/* policy_membership.c: provider.membership, an SP's part in its group's messages */
 struct pol_membership {
 	bool set;
 	char name[CN_COOP_NAME_LEN];     /* its name in the headers' policies */
@@ -217,19 +217,19 @@ int policy_resolve(struct policy *p, enum cn_kdf_cost cost, struct jconf_error *
 /* The resolved form as JSON (keys in hex), for the engine. NULL on allocation failure. */
 json_t *policy_to_json(const struct policy *p);
 
-/* policy_group.c (hooks of policy.c): a header's group entry v into sp (name, public_key)
+/* policy_membership.c (hooks of policy.c): a header's group entry v into sp (name, public_key)
  * and the header's miss_limit, window_ms; a provider's membership; the signing key file;
  * the resolved form into root (policy_to_json's). 0 or -1 with *err. */
-int policy_group_sp(struct pol_sp *sp, const struct jconf_doc *doc, const json_t *v,
+int policy_membership_sp(struct pol_sp *sp, const struct jconf_doc *doc, const json_t *v,
 		    struct jconf_error *err);
-int policy_group_header(struct policy *p, const struct jconf_doc *doc, const json_t *obj,
+int policy_membership_header(struct policy *p, const struct jconf_doc *doc, const json_t *obj,
 			struct jconf_error *err);
-int policy_group_membership(struct policy *p, const struct jconf_doc *doc, const json_t *obj,
+int policy_membership_parse(struct policy *p, const struct jconf_doc *doc, const json_t *obj,
 			    bool resolved, struct jconf_error *err);
-int policy_group_resolve(struct policy *p, struct jconf_error *err);
-void policy_group_json(const struct policy *p, json_t *root);
+int policy_membership_resolve(struct policy *p, struct jconf_error *err);
+void policy_membership_json(const struct policy *p, json_t *root);
 /* The member of p->group named name, or NULL. */
-const struct pol_sp *policy_group_by_name(const struct policy *p, const char *name);
+const struct pol_sp *policy_sp_by_name(const struct policy *p, const char *name);
 
 /* Lookups for the state machines. NULL when not found. */
 const struct pol_client *policy_client_by_name(const struct pol_client *c, size_t n,

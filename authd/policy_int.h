@@ -9,7 +9,7 @@
  *   policy_secret.c   policy_resolve: passcode files and the group key file (parent only)
  *   policy_json.c     policy_to_json, the resolved form
  *   policy_lookup.c   lookups in a parsed policy
- *   policy_group.c    group messages: member keys, membership, signing key (hooks of the
+ *   policy_membership.c    group messages: member keys, membership, signing key (hooks of the
  *                     files above, declared in policy.h)
  * Nothing here is for other parts of authd: they use policy.h.
  */

@@ -255,7 +255,7 @@ static int parse_group_sp(void *elem, size_t i, const json_t *v, struct pctx *c,
 	if (pol_parse_addr(&sp->addr, c->doc, json_object_get(v, "address"),
 			   pol_get_port(v, AUTHD_DEFAULT_PORT), c->err) < 0 ||
 	    POL_PARSE_EACH(sp->services, &sp->n_services, c, svcs, parse_service_name, NULL) < 0 ||
-	    policy_group_sp(sp, c->doc, v, c->err) < 0)
+	    policy_membership_sp(sp, c->doc, v, c->err) < 0)
 		return -1;
 	for (size_t j = 0; j < i; j++) {
 		if (cn_coop_addr_equal(&all[j].addr, &sp->addr, true)) {
@@ -274,7 +274,7 @@ static int parse_header(struct policy *p, struct pctx *c, const json_t *obj)
 	p->header = true;
 	if (POL_PARSE_EACH(p->group, &p->n_group, c, arr, parse_group_sp, p) < 0)
 		return -1;
-	return policy_group_header(p, c->doc, obj, c->err); /* policy_group.c */
+	return policy_membership_header(p, c->doc, obj, c->err); /* policy_membership.c */
 }
 
 

@@ -131,7 +131,7 @@ static int resolve_group_key(struct policy *p, struct jconf_error *err)
 
 int policy_resolve(struct policy *p, enum cn_kdf_cost cost, struct jconf_error *err)
 {
-	if (resolve_group_key(p, err) < 0 || policy_group_resolve(p, err) < 0)
+	if (resolve_group_key(p, err) < 0 || policy_membership_resolve(p, err) < 0)
 		return -1;
 	for (size_t i = 0; i < p->n_ss_clients; i++)
 		if (resolve_client(&p->ss_clients[i], cost, err) < 0)

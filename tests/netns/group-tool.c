@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The attacker of tests/netns/group.test: send group messages a header must refuse.
+ * The attacker of tests/netns/membership.test: send group messages a header must refuse.
  *   group-tool forge ADDR PORT SEEDHEX NAME   a heartbeat naming NAME ("http" up, load 0),
  *                                             signed with the key of SEEDHEX (not NAME's)
  *   group-tool replay ADDR PORT HEXFILE       send the datagram of HEXFILE (hex, one line)

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 """groupcap.py PCAP SRC: print in hex the UDP payload of the last group message (cooperative
 datagram "CNCP" with the group flag 0x0004) sent from IPv6 address SRC in PCAP (Ethernet or
-Linux cooked capture, as tcpdump -w writes). The capture of tests/netns/group.test's
+Linux cooked capture, as tcpdump -w writes). The capture of tests/netns/membership.test's
 attacker. Exit 1 when the capture holds none."""
 import ipaddress
 import os

@@ -20,7 +20,7 @@
 
 #define GROUP_JOINS 3  /* the first messages after a start are joins (one may be lost) */
 
-struct engine_group {
+struct engine_member {
 	struct group_rx rx;          /* header: the members' view */
 	bool member;                 /* provider.membership with a signing key */
 	uint8_t sk[CN_GROUP_SK_LEN];
@@ -60,7 +60,7 @@ static void fill_services(struct engine *e, struct cn_group_msg *g)
 
 static void send_all(struct engine *e, uint8_t type)
 {
-	struct engine_group *eg = e->group;
+	struct engine_member *eg = e->member;
 	const struct pol_membership *ms = &e->pol.membership;
 	struct cn_group_msg g = { .type = type, .interval_ms = ms->interval_ms };
 	uint8_t buf[CN_GROUP_DGRAM_MAX];
@@ -90,7 +90,7 @@ static void send_all(struct engine *e, uint8_t type)
 
 static void member_tick(struct engine *e)
 {
-	struct engine_group *eg = e->group;
+	struct engine_member *eg = e->member;
 	uint64_t now = engine_now_ms();
 
 	if (!eg->member || now < eg->next_ms)
@@ -103,7 +103,7 @@ static void member_tick(struct engine *e)
 
 static void member_setup(struct engine *e)
 {
-	struct engine_group *eg = e->group;
+	struct engine_member *eg = e->member;
 	const struct pol_membership *ms = &e->pol.membership;
 	bool on = e->pol.provider && ms->set && ms->has_signing_key;
 
@@ -124,7 +124,7 @@ static void member_setup(struct engine *e)
 
 static void on_group(struct engine *e, const struct cn_coop_addr *from, const struct auth_dgram *d)
 {
-	struct engine_group *eg = e->group;
+	struct engine_member *eg = e->member;
 	char peer[CN_COOP_ADDRSTRLEN];
 	enum member_state before[2] = { MEMBER_UNKNOWN, MEMBER_UNKNOWN };
 	struct cn_group_msg g;
@@ -152,7 +152,7 @@ static void on_group(struct engine *e, const struct cn_coop_addr *from, const st
 
 static void header_tick(struct engine *e)
 {
-	struct group_rx *rx = &e->group->rx;
+	struct group_rx *rx = &e->member->rx;
 	uint64_t now = engine_now_ms();
 
 	for (size_t i = 0; i < rx->n; i++)
@@ -165,36 +165,36 @@ static void header_tick(struct engine *e)
 
 static int group_setup(struct engine *e)
 {
-	if (!e->group) {
-		e->group = calloc(1, sizeof(*e->group));
-		if (!e->group)
+	if (!e->member) {
+		e->member = calloc(1, sizeof(*e->member));
+		if (!e->member)
 			return -1;
 		/* never below what an earlier run of this SP sent: the real-time clock in us */
-		e->group->seq = engine_wall_ms() * 1000;
+		e->member->seq = engine_wall_ms() * 1000;
 	}
-	if (group_rx_rebuild(&e->group->rx, &e->pol, &e->replay) < 0)
+	if (group_rx_rebuild(&e->member->rx, &e->pol, &e->replay) < 0)
 		return -1;
-	e->members = e->group->rx.n ? e->group->rx.view : NULL;
+	e->members = e->member->rx.n ? e->member->rx.view : NULL;
 	member_setup(e);
 	return 0;
 }
 
 static void group_free(struct engine *e)
 {
-	if (!e->group)
+	if (!e->member)
 		return;
-	if (e->group->member)
+	if (e->member->member)
 		send_all(e, CN_GROUP_LEAVE); /* a clean stop: DOWN at once on the headers */
 	e->members = NULL;
-	group_rx_free(&e->group->rx);
-	sodium_memzero(e->group, sizeof(*e->group));
-	free(e->group);
-	e->group = NULL;
+	group_rx_free(&e->member->rx);
+	sodium_memzero(e->member, sizeof(*e->member));
+	free(e->member);
+	e->member = NULL;
 }
 
 static void group_tick(struct engine *e)
 {
-	if (!e->group)
+	if (!e->member)
 		return;
 	header_tick(e);
 	member_tick(e);
@@ -204,11 +204,11 @@ static uint64_t group_deadline(const struct engine *e)
 {
 	uint64_t d;
 
-	if (!e->group)
+	if (!e->member)
 		return UINT64_MAX;
-	d = group_rx_deadline(&e->group->rx);
-	if (e->group->member && e->group->next_ms < d)
-		d = e->group->next_ms;
+	d = group_rx_deadline(&e->member->rx);
+	if (e->member->member && e->member->next_ms < d)
+		d = e->member->next_ms;
 	return d;
 }
 
@@ -222,11 +222,11 @@ const struct coop_app coop_app_group = {
 	.deadline = group_deadline,
 };
 
-/* --- coopnetctl group, stats ---------------------------------------------------------------- */
+/* --- coopnetctl membership, stats ----------------------------------------------------------- */
 
 static json_t *member_json(const struct engine *e, size_t i, uint64_t now)
 {
-	const struct group_rx *rx = &e->group->rx;
+	const struct group_rx *rx = &e->member->rx;
 	const struct member_view *v = &rx->view[i];
 	const struct pol_sp *sp = &e->pol.group[i];
 	char buf[CN_COOP_ADDRSTRLEN];
@@ -253,7 +253,7 @@ static json_t *member_json(const struct engine *e, size_t i, uint64_t now)
 static json_t *membership_json(const struct engine *e, uint64_t now)
 {
 	const struct pol_membership *ms = &e->pol.membership;
-	const struct engine_group *eg = e->group;
+	const struct engine_member *eg = e->member;
 	char buf[CN_COOP_ADDRSTRLEN], pk[2 * CN_GROUP_PK_LEN + 1];
 	json_t *h = json_array(), *o;
 
@@ -276,7 +276,7 @@ static json_t *membership_json(const struct engine *e, uint64_t now)
 	return o;
 }
 
-json_t *engine_ctl_group(void *ctx, size_t conn, const json_t *req)
+json_t *engine_ctl_membership(void *ctx, size_t conn, const json_t *req)
 {
 	struct engine *e = ctx;
 	uint64_t now = engine_now_ms();
@@ -284,19 +284,19 @@ json_t *engine_ctl_group(void *ctx, size_t conn, const json_t *req)
 
 	(void)conn;
 	(void)req;
-	if (!e->group)
+	if (!e->member)
 		return ctl_reply_error("the group application is not set up");
-	for (size_t i = 0; i < e->group->rx.n; i++)
+	for (size_t i = 0; i < e->member->rx.n; i++)
 		json_array_append_new(members, member_json(e, i, now));
 	r = json_pack("{s:b, s:o}", "ok", 1, "members", members);
-	if (r && e->group->member)
+	if (r && e->member->member)
 		json_object_set_new(r, "membership", membership_json(e, now));
 	return r;
 }
 
-void engine_group_stats(const struct engine *e, json_t *stats)
+void engine_member_stats(const struct engine *e, json_t *stats)
 {
-	const struct engine_group *eg = e->group;
+	const struct engine_member *eg = e->member;
 	char name[64];
 
 	for (int i = 0; i < GROUP_EV_MAX; i++) {

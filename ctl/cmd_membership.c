@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * coopnetctl group: on a header SP, the members of its group (state, load, age of the last
+ * coopnetctl membership: on a header SP, the members of its group (state, load, age of the last
  * accepted message, services down); on an SP with provider.membership, its name, public key
- * and headers. coopnetctl group keygen FILE: a new Ed25519 signing key (docs/policy.md,
+ * and headers. coopnetctl membership keygen FILE: a new Ed25519 signing key (docs/policy.md,
  * "Group messages").
  */
 #include <errno.h>
@@ -89,23 +89,23 @@ static int keygen(const char *path)
 	return rc;
 }
 
-int cmd_group(int argc, char **argv, const struct cli_opts *opts)
+int cmd_membership(int argc, char **argv, const struct cli_opts *opts)
 {
 	json_t *reply = NULL;
 	int rc;
 
 	if (argc >= 2 && !strcmp(argv[1], "keygen")) {
 		if (argc != 3) {
-			fprintf(stderr, "usage: coopnetctl group keygen FILE\n");
+			fprintf(stderr, "usage: coopnetctl membership keygen FILE\n");
 			return CLI_EXIT_USAGE;
 		}
 		return keygen(argv[2]);
 	}
 	if (argc != 1) {
-		fprintf(stderr, "usage: coopnetctl group [keygen FILE]\n");
+		fprintf(stderr, "usage: coopnetctl membership [keygen FILE]\n");
 		return CLI_EXIT_USAGE;
 	}
-	rc = cli_request(opts, CLI_AUTHD, json_pack("{s:s}", "cmd", "group"), &reply);
+	rc = cli_request(opts, CLI_AUTHD, json_pack("{s:s}", "cmd", "membership"), &reply);
 	if (rc != CLI_EXIT_OK)
 		return rc;
 	if (opts->json)

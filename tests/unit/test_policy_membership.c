@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The policy of group messages (authd/policy_group.c): a header's member names and public
+/* The policy of group messages (authd/policy_membership.c): a header's member names and public
  * keys, miss_limit and window_ms; a provider's membership and its signing key file, read by
  * the parent (policy_resolve) and handed to the engine as a key only; errors with positions;
  * the C code's own bounds with the schema off. */
@@ -63,8 +63,8 @@ static void test_header(void **state)
 	assert_false(p.group[1].has_public_key); /* takes no group message: stays unknown */
 	assert_int_equal(p.group_miss_limit, 4);
 	assert_int_equal(p.group_window_ms, POL_GROUP_WINDOW_MS);
-	assert_ptr_equal(policy_group_by_name(&p, "sp1"), &p.group[0]);
-	assert_null(policy_group_by_name(&p, "sp2"));
+	assert_ptr_equal(policy_sp_by_name(&p, "sp1"), &p.group[0]);
+	assert_null(policy_sp_by_name(&p, "sp2"));
 	policy_free(&p);
 }
 
@@ -90,7 +90,7 @@ static char *write_secret(const char *text, mode_t mode)
 	static char path[64];
 	int fd;
 
-	strcpy(path, "/tmp/test_policy_group.XXXXXX");
+	strcpy(path, "/tmp/test_policy_membership.XXXXXX");
 	fd = mkstemp(path);
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
@@ -159,7 +159,7 @@ static void test_membership_resolve(void **state)
 	assert_int_equal(load(&p, doc, POLICY_ROLE_PROVIDER, false, &e), 0);
 	assert_int_equal(policy_resolve(&p, CN_KDF_MIN, &e), -1);
 	jconf_error_str(&e, buf, sizeof(buf));
-	assert_non_null(strstr(buf, "coopnetctl group keygen"));
+	assert_non_null(strstr(buf, "coopnetctl membership keygen"));
 	assert_null(strstr(buf, "not a key"));
 	policy_free(&p);
 	unlink(secret);

@@ -54,7 +54,7 @@ static int get_bounded(uint32_t *out, const struct jconf_doc *doc, const json_t 
 	return 0;
 }
 
-int policy_group_sp(struct pol_sp *sp, const struct jconf_doc *doc, const json_t *v,
+int policy_membership_sp(struct pol_sp *sp, const struct jconf_doc *doc, const json_t *v,
 		    struct jconf_error *err)
 {
 	json_t *name = json_object_get(v, "name"), *pk = json_object_get(v, "public_key");
@@ -63,7 +63,7 @@ int policy_group_sp(struct pol_sp *sp, const struct jconf_doc *doc, const json_t
 		return 0; /* a member that sends no group message: its state stays unknown */
 	if (!name || !pk) {
 		jconf_errorf(err, doc, v, "a group member with \"name\" needs \"public_key\" and "
-			     "the reverse (coopnetctl group keygen prints it)");
+			     "the reverse (coopnetctl membership keygen prints it)");
 		return -1;
 	}
 	if (parse_member_name(sp->name, doc, name, err) < 0 ||
@@ -73,7 +73,7 @@ int policy_group_sp(struct pol_sp *sp, const struct jconf_doc *doc, const json_t
 	return 0;
 }
 
-int policy_group_header(struct policy *p, const struct jconf_doc *doc, const json_t *obj,
+int policy_membership_header(struct policy *p, const struct jconf_doc *doc, const json_t *obj,
 			struct jconf_error *err)
 {
 	json_t *arr = json_object_get(obj, "group");
@@ -121,7 +121,7 @@ static int parse_headers(struct pol_membership *m, const struct jconf_doc *doc,
 	return 0;
 }
 
-int policy_group_membership(struct policy *p, const struct jconf_doc *doc, const json_t *obj,
+int policy_membership_parse(struct policy *p, const struct jconf_doc *doc, const json_t *obj,
 			    bool resolved, struct jconf_error *err)
 {
 	struct pol_membership *m = &p->membership;
@@ -154,14 +154,14 @@ int policy_group_membership(struct policy *p, const struct jconf_doc *doc, const
 	return 0;
 }
 
-int policy_group_resolve(struct policy *p, struct jconf_error *err)
+int policy_membership_resolve(struct policy *p, struct jconf_error *err)
 {
 	struct pol_membership *m = &p->membership;
 
 	if (!m->set || m->has_signing_key)
 		return 0;
 	if (pol_read_hexkey_file(m->signing_seed, m->signing_key_file, "signing key",
-				 "coopnetctl group keygen FILE", err) < 0)
+				 "coopnetctl membership keygen FILE", err) < 0)
 		return -1;
 	m->has_signing_key = true;
 	m->signing_key_file[0] = '\0';
@@ -178,7 +178,7 @@ static json_t *hex(const uint8_t *b, size_t n)
 	return j;
 }
 
-void policy_group_json(const struct policy *p, json_t *root)
+void policy_membership_json(const struct policy *p, json_t *root)
 {
 	json_t *hdr = json_object_get(root, "header"), *prov = json_object_get(root, "provider");
 	json_t *g = json_object_get(hdr, "group"), *m, *hs;
@@ -216,7 +216,7 @@ void policy_group_json(const struct policy *p, json_t *root)
 	json_object_set_new(prov, "membership", m);
 }
 
-const struct pol_sp *policy_group_by_name(const struct policy *p, const char *name)
+const struct pol_sp *policy_sp_by_name(const struct policy *p, const char *name)
 {
 	for (size_t i = 0; i < p->n_group; i++)
 		if (p->group[i].name[0] && !strcmp(p->group[i].name, name))
