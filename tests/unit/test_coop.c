@@ -85,6 +85,12 @@ static void sample(struct cn_coop_msg *m, enum cn_coop_kind kind)
 		m->error = CN_AUTHERR_INTERNAL;
 		fill(m->mac, sizeof(m->mac), 90);
 		break;
+	case CN_KIND_GROUP: /* only the timestamp and the payload (lib/group.h checks it) */
+		cn_coop_init(m, CN_COOP_GROUP, CN_CTL_REQ);
+		m->timestamp_ms = 1795000000123ull;
+		m->dev_len = 104;
+		fill(m->dev, m->dev_len, 4);
+		return;
 	case CN_KIND_PROBE_REQ:
 	case CN_KIND_PROBE_REP:
 		cn_coop_init(m, CN_COOP_PROBE, kind == CN_KIND_PROBE_REQ ? CN_CTL_REQ : CN_CTL_REP);
@@ -233,7 +239,8 @@ static void m_devlen(uint8_t *b, size_t *len)
 	b[9] = (uint8_t)*len;
 }
 static void m_ctl_res(uint8_t *b, size_t *len) { (void)len; b[5] |= 0x10; }
-static void m_coop_res(uint8_t *b, size_t *len) { (void)len; b[7] |= 0x08; }
+static void m_coop_res(uint8_t *b, size_t *len) { (void)len; b[7] |= 0x10; }
+static void m_group_rep(uint8_t *b, size_t *len) { (void)len; b[5] = CN_CTL_REP; }
 static void m_no_app(uint8_t *b, size_t *len) { (void)len; b[6] = b[7] = 0; }
 static void m_multi(uint8_t *b, size_t *len) { (void)len; b[7] = 0x03; }
 static void m_multi_dev(uint8_t *b, size_t *len) { (void)len; b[6] = 0x03; b[7] = 0; }
@@ -321,6 +328,10 @@ static const struct mutation mutations[] = {
 	  "vnic_status" },
 	{ "RST with id", CN_KIND_AUTH_RST, m_id, CN_COOP_E_UNUSED, "id" },
 	{ "status proof and mac", CN_KIND_STATUS_REQ, m_status_both, CN_COOP_E_UNUSED, "mac" },
+	{ "group rep", CN_KIND_GROUP, m_group_rep, CN_COOP_E_GROUP_FLAGS, "ctl" },
+	{ "group with id", CN_KIND_GROUP, m_id, CN_COOP_E_UNUSED, "id" },
+	{ "group with mac", CN_KIND_GROUP, m_mac, CN_COOP_E_UNUSED, "mac" },
+	{ "group no timestamp", CN_KIND_GROUP, m_no_ts, CN_COOP_E_MISSING, "timestamp" },
 	{ "probe req+rep", CN_KIND_PROBE_REQ, m_probe_flags, CN_COOP_E_PROBE_FLAGS, "ctl" },
 	{ "probe without ID", CN_KIND_PROBE_REP, m_no_id, CN_COOP_E_MISSING, "id" },
 	{ "probe with a mac", CN_KIND_PROBE_REQ, m_mac, CN_COOP_E_UNUSED, "mac" },
