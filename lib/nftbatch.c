@@ -103,6 +103,13 @@ static struct nlmsghdr *room(struct nftb *b)
 	return mnl_nlmsg_batch_current(b->batch);
 }
 
+size_t nftb_room(const struct nftb *b)
+{
+	size_t used = mnl_nlmsg_batch_size(b->batch);
+
+	return b->failed || used + 64 > NFTB_BUFSZ ? 0 : NFTB_BUFSZ - used - 64;
+}
+
 static void next(struct nftb *b)
 {
 	mnl_nlmsg_batch_next(b->batch);
@@ -300,6 +307,16 @@ int nftb_commit(struct nftb *b)
 		    setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_SNDBUFFORCE, &need,
 			       sizeof(need)) < 0)
 			(void)setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_SNDBUF, &need,
+					 sizeof(need));
+		/* and the receive buffer to one acknowledgement per message (an skb each, about
+		 * 1 KiB of buffer): beyond, the kernel drops them and recv fails with ENOBUFS */
+		need = (int)(b->nmsgs * 2048u) + 65536;
+		len = sizeof(have);
+		if (getsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVBUF, &have, &len) == 0 &&
+		    have < need &&
+		    setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVBUFFORCE, &need,
+			       sizeof(need)) < 0)
+			(void)setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVBUF, &need,
 					 sizeof(need));
 	}
 	if (mnl_socket_sendto(nl, mnl_nlmsg_batch_head(b->batch),
