@@ -48,7 +48,7 @@ dist_doc_DATA += docs/nfq.md docs/performance.md
 nftrulesdir = $(datadir)/coopnet/nft-rules
 dist_nftrules_SCRIPTS = nft-rules/supervisor.nft nft-rules/provider.nft \
 	nft-rules/supervisor-kernel.nft nft-rules/provider-kernel.nft
-EXTRA_DIST += bench/throughput.sh tests/netns/nfq-queue.test tests/netns/nfq-kernel.test tests/netns/nfq-payload.test tests/netns/nfq-failopen.test \
+EXTRA_DIST += bench/throughput.sh tests/netns/nfq-queue.test tests/netns/nfq-kernel.test tests/netns/nfq-kernel-sync.test tests/netns/nfq-payload.test tests/netns/nfq-failopen.test \
 	tests/netns/nfq-dataplane.sh tests/netns/nfq-lib.sh tests/netns/nfqctl.py \
 	tests/netns/pcapcheck.py tests/netns/sendseg.py
 
