@@ -43,8 +43,11 @@ static void heap_down(struct sess_table *t, size_t pos)
 
 int tbl_heap_reserve(struct sess_table *t, size_t n)
 {
-	struct tbl_heap_el *v = grow_to(t->heap, t->nheap + n, &t->heap_cap, sizeof(*v), 64);
+	struct tbl_heap_el *v;
 
+	if (t->nheap + n <= t->heap_cap)
+		return 0; /* (grow_to would return the array, NULL while none is allocated) */
+	v = grow_to(t->heap, t->nheap + n, &t->heap_cap, sizeof(*v), 64);
 	if (!v)
 		return -1;
 	t->heap = v;
