@@ -424,7 +424,8 @@ static double now_s(void)
 
 /* kmode_sync beyond one batch (4 MiB, about 40,000 sessions): 60,000 sessions reach the
  * kernel; a second sync that gives half of them a new ID and drops 10,000 leaves exactly the
- * table's elements (the old IDs and the dropped keys gone). */
+ * table's elements (the old IDs and the dropped keys gone); an install with the 50,000 left
+ * (more than its batch carries) fills the sets too. */
 static void test_kernel_large_sync(void **state)
 {
 	enum { N = 60000, DROP = 10000, HALF = N / 2 };
@@ -477,6 +478,12 @@ static void test_kernel_large_sync(void **state)
 	assert_int_equal(lines_equal(ok, "0xc6127530c61202010050000075310000"), 1);
 	assert_int_equal(lines_equal(keys, "0xc612c34fc612020100500000"), 1);
 	assert_int_equal(lines_equal(keys, "0xc612ea5fc612020100500000"), 0);
+	/* a start with more sessions than the install batch carries (KMODE_INSTALL_MAX): the
+	 * install, then a full sync */
+	nftrule_remove(&cfg);
+	assert_int_not_equal(nftrule_install(&cfg, &l, &none), QEXPR_NONE);
+	assert_int_equal(list_to("set ip coopnet_nfq ok", ok), N - DROP);
+	assert_int_equal(lines_equal(ok, "0xc6120000c61202010050000000020000"), 1);
 	unlink(ids);
 	unlink(ok);
 	unlink(keys);
