@@ -517,6 +517,7 @@ static void housekeeping(struct engine *e)
 	if (now < e->last_housekeeping_ms + 1000)
 		return;
 	e->last_housekeeping_ms = now;
+	engine_log_flush(e);
 	if (!e->have_policy)
 		return;
 	engine_expire(e);

@@ -11,6 +11,7 @@
 #include "authd.h"
 #include "ctl.h"
 #include "group_view.h"
+#include "logrl.h"
 
 /* engine_ctl.c's state of one control connection, indexed like ctl.conns */
 struct engine_ctl_conn {
@@ -70,6 +71,7 @@ struct engine {
 	struct engine_ctl_conn ctl_conns[CTL_MAX_CONNS];
 	struct start_state *start;   /* n = pol.n_start */
 	uint64_t counters[CNT_MAX];
+	struct log_rl log_rl[AUTH_EV_KIND_MAX + 1]; /* warnings of outside input, summarised */
 	bool nfq_up;
 	bool quit;
 	int64_t started;
@@ -114,6 +116,11 @@ uint64_t engine_op_wall(void *ctx);
 int engine_op_send(void *ctx, const struct cn_coop_addr *to, const uint8_t *buf, size_t len);
 /* Count an event (counters[ev->kind]) and log it. */
 void engine_auth_event(struct engine *e, const struct auth_event *ev);
+/* A warning about outside input of this kind may be logged now (lib/logrl.h: a few per
+ * window, then "N similar line(s) suppressed"). */
+bool engine_log_allow(struct engine *e, enum auth_event_kind kind);
+/* Once a second: the summaries of windows that have ended. */
+void engine_log_flush(struct engine *e);
 
 /* engine_start.c: start an exchange for (client, service) as the supervisor; 0 and *handle,
  * or -1 with a sentence in err. */

@@ -7,6 +7,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,7 +68,11 @@ void engine_auth_event(struct engine *e, const struct auth_event *ev)
 	case AUTH_EV_BAD_MAC:
 	case AUTH_EV_STALE:
 	case AUTH_EV_UNKNOWN_CLIENT:
-		/* what an administrator must see: never a key, never a passcode */
+	case AUTH_EV_UNKNOWN_SERVICE:
+		/* what an administrator must see: never a key, never a passcode; input from
+		 * outside, so a flood is summarised (lib/logrl.h) */
+		if (!engine_log_allow(e, ev->kind))
+			break;
 		log_warnx("%s from %s%s%s%s%s", auth_event_name(ev->kind), peer,
 			  ev->service ? " for " : "", ev->service ? ev->service : "",
 			  ev->detail ? ": " : "", ev->detail ? ev->detail : "");
@@ -77,6 +82,26 @@ void engine_auth_event(struct engine *e, const struct auth_event *ev)
 			  ev->service ? " for " : "", ev->service ? ev->service : "",
 			  ev->detail ? ": " : "", ev->detail ? ev->detail : "");
 	}
+}
+
+bool engine_log_allow(struct engine *e, enum auth_event_kind kind)
+{
+	uint64_t ended;
+	bool ok = log_rl_allow(&e->log_rl[kind], engine_now_ms(), &ended);
+
+	if (ended)
+		log_warnx("%s: %" PRIu64 " similar line(s) suppressed", auth_event_name(kind), ended);
+	return ok;
+}
+
+void engine_log_flush(struct engine *e)
+{
+	uint64_t now = engine_now_ms(), ended;
+
+	for (int k = 0; k <= AUTH_EV_KIND_MAX; k++)
+		if ((ended = log_rl_flush(&e->log_rl[k], now)))
+			log_warnx("%s: %" PRIu64 " similar line(s) suppressed",
+				  auth_event_name((enum auth_event_kind)k), ended);
 }
 
 /* --- the replay cache in the database -------------------------------------------------- */

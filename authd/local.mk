@@ -54,7 +54,7 @@ tests_unit_test_policy_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(SODIUM_CFLAGS) \
 tests_unit_test_policy_LDADD = $(AUTHD_LIBS) $(CMOCKA_LIBS)
 
 EXTRA_DIST += policy tests/netns/auth.test tests/netns/e2e.test tests/netns/coop-lib.sh \
-	tests/netns/dp-restart.test
+	tests/netns/dp-restart.test tests/netns/spoof.test tests/netns/spoofreq.py
 
 # The configuration and policy parsers under libFuzzer (seeds: tests/fuzz/make_conf_corpus.py)
 if ENABLE_FUZZING
