@@ -5,8 +5,9 @@
  *   Auth-REQ (direct, or forwarded by the header with fwd + group MAC):
  *     group MAC (when forwarded) -> timestamp window -> duplicate of a pending exchange?
  *     (resend its Auth-REP&REQ) -> replay cache -> lookup (service, client) -> proof
- *     (a failure: sp_refuse, the source's tokens) -> record the digest -> allocate a random ID -> send
- *     Auth-REP&REQ                                                       -> PENDING
+ *     (a failure: sp_refuse, the source's tokens) -> record the digest -> allocate a random ID
+ *     -> ops.prepare (a first session goes to the data plane ahead) -> send Auth-REP&REQ
+ *                                                                        -> PENDING
  *   PENDING Auth-REP (proof ok): commit the session                      -> free
  *   PENDING time-out: resend Auth-REP&REQ with backoff; after max_tries discard, and tell
  *           the SS with Auth-RST timeout (proof with K_c, both nonces): the SS believes it
@@ -41,6 +42,7 @@ struct sp_exch {
 	uint32_t tries;
 	uint32_t rto;
 	uint64_t deadline;
+	uint64_t prepared;               /* ops.prepare's tag: in the data plane ahead */
 };
 
 struct auth_sp {
@@ -168,6 +170,14 @@ static void sp_release(struct sp_exch *e)
 	memset(e, 0, sizeof(*e));
 }
 
+/* An exchange that ends without a commit: its session leaves the data plane again. */
+static void sp_discard(struct auth_sp *sp, struct sp_exch *e)
+{
+	if (e->prepared && sp->ops.unprepare != NULL)
+		sp->ops.unprepare(sp->ops.ctx, &e->sess);
+	sp_release(e);
+}
+
 bool auth_sp_id_pending(const struct auth_sp *sp, cn_id_t id)
 {
 	for (size_t i = 0; i < sp->n; i++)
@@ -196,7 +206,7 @@ void auth_sp_forget(struct auth_sp *sp, const uint8_t digest[CN_DIGEST_LEN])
 	struct sp_exch *e = sp_find_digest(sp, digest);
 
 	if (e != NULL)
-		sp_release(e);
+		sp_discard(sp, e);
 }
 
 static struct sp_exch *sp_free_slot(struct auth_sp *sp)
@@ -279,10 +289,12 @@ static int sp_accept(struct auth_sp *sp, const struct cn_coop_addr *src,
 	e->tries = 1;
 	e->rto = sp->cfg.timing.rto_ms;
 	e->deadline = now + e->rto;
+	if (sp->ops.prepare != NULL)
+		e->prepared = sp->ops.prepare(sp->ops.ctx, &e->sess);
 	r = sp_answer(sp, e, m, ent);
 	memset(ent, 0, sizeof(*ent));
 	if (r != 0) {
-		sp_release(e);
+		sp_discard(sp, e);
 		return -1;
 	}
 	return 0;
@@ -379,6 +391,7 @@ static int sp_on_rep(struct auth_sp *sp, const struct cn_coop_addr *from,
 		return -1;
 	}
 	s = e->sess;
+	s.prepared = e->prepared;
 	cn_auth_session_key(s.session_key, e->key, e->nonce_ss, e->nonce_sp, e->id);
 	r = sp->ops.commit(sp->ops.ctx, &s);
 	if (r != 0) {
@@ -387,7 +400,10 @@ static int sp_on_rep(struct auth_sp *sp, const struct cn_coop_addr *from,
 		sp_rst(sp, &e->reply_to, &echo, CN_AUTHERR_INTERNAL, e->key);
 	}
 	memset(&s, 0, sizeof(s));
-	sp_release(e);
+	if (r == 0)
+		sp_release(e);
+	else
+		sp_discard(sp, e);
 	return r == 0 ? 0 : -1;
 }
 
@@ -436,7 +452,7 @@ void auth_sp_tick(struct auth_sp *sp)
 			memcpy(echo.nonce_sp, e->nonce_sp, sizeof(echo.nonce_sp));
 			memcpy(echo.service, e->sess.service, sizeof(echo.service));
 			sp_rst(sp, &e->reply_to, &echo, CN_AUTHERR_TIMEOUT, e->key);
-			sp_release(e);
+			sp_discard(sp, e);
 			continue;
 		}
 		e->tries++;
