@@ -14,7 +14,8 @@
 #   att 198.18.3.2 ----------------+
 #
 # "http" is authenticated at start (an "authenticate" entry); "http2" on demand. coop_setup
-# starts everything; the helpers below read the state.
+# starts everything; the helpers below read the state. COOP_LAN: the SS's client address or
+# prefix (default: cl's one address; bench/first_page.sh gives 198.18.1.0/24).
 nb_require_root
 nb_require_cmd ip nft curl python3 tcpdump
 AUTHD=$TOP/authd/coopnet-authd
@@ -90,7 +91,7 @@ coop_setup() {
 	    "headers": [ { "address": "$S4" } ],
 	    "services": [ { "name": "http", "address": "$S4", "port": 8080 },
 	                  { "name": "http2", "address": "$S4", "port": 8081 } ],
-	    "clients": [ { "name": "lan1", "address": "$C4", "services": ["http", "http2"],
+	    "clients": [ { "name": "lan1", "address": "${COOP_LAN:-$C4}", "services": ["http", "http2"],
 	                   "passcode_file": "$W/lan1.pass" } ],
 	    "authenticate": [ { "service": "http", "client": "$C4" } ] } }
 	JSON
@@ -104,9 +105,9 @@ coop_setup() {
 	                   "passcode_file": "$W/lan1.pass" } ],
 	    "id_lifetime": 3600 } }
 	JSON
-	nb_bg sp authd-sp "$AUTHD" -d -v -f "$W/sp/authd.json"
+	nb_bg sp authd-sp env ${COOP_AUTHD_ENV:-} "$AUTHD" -d -v -f "$W/sp/authd.json"
 	nb_ok "the SP's authd answers" nb_wait_for "authd-sp" 15 "$CTL" -s "$W/sp/authd.sock" status
-	nb_bg ss authd-ss "$AUTHD" -d -v -f "$W/ss/authd.json"
+	nb_bg ss authd-ss env ${COOP_AUTHD_ENV:-} "$AUTHD" -d -v -f "$W/ss/authd.json"
 	nb_ok "the SS's authd answers" nb_wait_for "authd-ss" 15 "$CTL" -s "$W/ss/authd.sock" status
 }
 
