@@ -201,6 +201,7 @@ bool engine_gate_hold(struct engine *e, size_t sock, const struct sockaddr *to, 
 		      const uint8_t *buf, size_t len);
 void engine_gate_barrier(struct engine *e);
 void engine_gate_drop_new(struct engine *e);
+void engine_gate_disarm(struct engine *e);
 void engine_gate_release(struct engine *e, uint64_t token);
 void engine_gate_tick(struct engine *e);
 uint64_t engine_gate_deadline(const struct engine *e);

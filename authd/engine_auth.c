@@ -262,6 +262,7 @@ static void op_unprepare(void *ctx, const struct auth_sp_session *s)
 	struct db_session d, old;
 	struct imsg_session m;
 
+	engine_gate_disarm(e); /* its REP&REQ may never have been sent */
 	provider_record(e, s, &d, 0);
 	if (db_session_get(e->db, DB_ROLE_PROVIDER, &d.s, &old) == 0) {
 		engine_session_msg(&m, &d, true);

@@ -111,6 +111,7 @@ void engine_gate_barrier(struct engine *e)
 
 	if (!g)
 		return;
+	g->armed = false; /* armed for a datagram that was never sent (no socket, encode error) */
 	for (size_t i = 0; i < g->n; i++)
 		any |= g->q[i].token == 0;
 	if (!any)
@@ -121,6 +122,12 @@ void engine_gate_barrier(struct engine *e)
 			g->q[i].token = b.token;
 	if (imsg_send_bin(e->parent_fd, IMSG_BARRIER, &b, 1, sizeof(b)) < 0)
 		engine_gate_release(e, b.token); /* no parent to wait for */
+}
+
+void engine_gate_disarm(struct engine *e)
+{
+	if (e->gate)
+		e->gate->armed = false;
 }
 
 void engine_gate_drop_new(struct engine *e)
