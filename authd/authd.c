@@ -430,7 +430,9 @@ int main(int argc, char **argv)
 	/* after the fork: the engine never holds a raw socket (docs/probe.md) */
 	if ((pa.cfg.roles & POLICY_ROLE_PROVIDER) && pa.cfg.n_listen > 0)
 		probe_raw_open(&pa.probe, pa.cfg.listen[0].port); /* the first cooperative port */
-	nfq_link_init(&pa.nfq, pa.cfg.nfq_socket, pa.cfg.roles & POLICY_ROLE_SUPERVISOR, pa.engine_fd);
+	/* every role keeps a standing subscription: its end is how a restart of coopnet-nfq is
+	 * noticed at once (then status says down, and the re-sync follows within a second) */
+	nfq_link_init(&pa.nfq, pa.cfg.nfq_socket, true, pa.engine_fd);
 	parent_msg_init(&pa.pm, pa.engine_fd, &pa.nfq, &pa.vs, &engine_ops, &pa);
 	log_info("started: engine pid %d as %s", (int)pa.engine_pid, uname);
 	if (send_policy(&pa, false) < 0)

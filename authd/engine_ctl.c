@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The control socket's commands (docs/coopnetctl.md): status, sessions, clients, vnics,
- * auth, revoke, reload, stats, on lib's control-socket server (lib/ctl_server.c). auth and
+ * auth, revoke, reload, stats, dp-resync, on lib's control-socket server (lib/ctl_server.c). auth and
  * reload answer later (ctl_server_defer), when the exchange or the parent's reload has
  * finished.
  */
@@ -378,6 +378,25 @@ static json_t *cmd_reload(void *ctx, size_t i, const json_t *req)
 	return NULL; /* answered by engine_ctl_reload_done */
 }
 
+/* dp-resync: every session of the database to coopnet-nfq again, as after a reconnect */
+static json_t *cmd_dp_resync(void *ctx, size_t conn, const json_t *req)
+{
+	struct engine *e = ctx;
+	int n = 0;
+
+	(void)conn;
+	(void)req;
+	if (!e->cfg->nfq_socket[0])
+		return ctl_reply_error("no data plane: \"nfq_socket\" is empty in authd.json");
+	if (!e->nfq_up)
+		return ctl_reply_error("coopnet-nfq is down: the sync follows when it answers again "
+				       "(tried every second)");
+	if (db_session_foreach(e->db, 0, count_cb, &n) < 0)
+		return ctl_reply_error("database: %s", db_error(e->db));
+	engine_nfq_sync(e);
+	return json_pack("{s:b, s:i}", "ok", 1, "sessions", n);
+}
+
 static const struct ctl_command commands[] = {
 	{ "status", cmd_status },
 	{ "stats", cmd_stats },
@@ -389,6 +408,7 @@ static const struct ctl_command commands[] = {
 	{ "revoke", cmd_revoke },
 	{ "reload", cmd_reload },
 	{ "probe", cmd_probe },
+	{ "dp-resync", cmd_dp_resync },
 	{ NULL, NULL },
 };
 

@@ -52,6 +52,8 @@ enum imsg_type {
 	IMSG_RELOAD,           /* n = 0: coopnetctl reload arrived */
 	IMSG_POLICY_APPLIED,   /* n = 1 struct imsg_applied */
 	IMSG_PROBE_SEND,       /* n = 1 struct imsg_probe: send one path-probe SYN */
+	IMSG_BARRIER,          /* n = 1 struct imsg_barrier: answer "dp-barrier" once every
+	                        * earlier message is applied (authd/engine_gate.c) */
 	IMSG_TYPE_MAX
 };
 
@@ -74,6 +76,10 @@ struct imsg_session {
 	char vnic[16];         /* the vNIC's name, NUL-terminated ("" in a session-del) */
 	char service_name[32]; /* the policy's name of the service ("" in a session-del) */
 	uint64_t expires;      /* Unix seconds, 0: none (0 in a session-del) */
+};
+
+struct imsg_barrier {
+	uint64_t token;        /* echoed in {"msg": "dp-barrier", "token": N} */
 };
 
 #define IMSG_ERROR_LEN 512

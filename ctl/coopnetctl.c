@@ -27,6 +27,10 @@ const struct cli_command cli_commands[] = {
 	  "(exit 0: preserved)", cmd_probe },
 	{ "dp-sessions", "", "coopnet-nfq: its session table (config and authd)",
 	  cmd_dp_sessions },
+	{ "dp-compare", "", "the data plane's sessions against coopnet-authd's database",
+	  cmd_dp_compare },
+	{ "dp-resync", "", "coopnet-authd: send every session to coopnet-nfq again",
+	  cmd_dp_resync },
 	{ NULL, NULL, NULL, NULL },
 };
 

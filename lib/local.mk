@@ -5,7 +5,7 @@ lib_libcoopnet_a_SOURCES = \
 	lib/grow.c lib/grow.h \
 	lib/id.c lib/id.h \
 	lib/ctl.c lib/ctl.h lib/ctl_server.c \
-	lib/log.c lib/log.h \
+	lib/log.c lib/log.h lib/logrl.c lib/logrl.h \
 	lib/cli.c lib/cli.h lib/cfgpath.c lib/cfgpath.h lib/svcnotify.c lib/svcnotify.h \
 	lib/packet.c lib/packet.h
 

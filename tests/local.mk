@@ -3,8 +3,9 @@
 TEST_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 TEST_LIBS = lib/libcoopnet.a $(CMOCKA_LIBS)
 
-check_PROGRAMS += tests/unit/test_packet tests/unit/test_id tests/unit/test_grow
-TESTS += tests/unit/test_packet tests/unit/test_id tests/unit/test_grow
+check_PROGRAMS += tests/unit/test_packet tests/unit/test_id tests/unit/test_grow \
+	tests/unit/test_logrl
+TESTS += tests/unit/test_packet tests/unit/test_id tests/unit/test_grow tests/unit/test_logrl
 
 tests_unit_test_packet_SOURCES = tests/unit/test_packet.c tests/unit/pktgen.c tests/unit/pktgen.h
 tests_unit_test_packet_CFLAGS = $(TEST_CFLAGS)
@@ -17,6 +18,9 @@ tests_unit_test_id_LDADD = $(TEST_LIBS)
 tests_unit_test_grow_SOURCES = tests/unit/test_grow.c
 tests_unit_test_grow_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_grow_LDADD = $(TEST_LIBS)
+tests_unit_test_logrl_SOURCES = tests/unit/test_logrl.c
+tests_unit_test_logrl_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_logrl_LDADD = $(TEST_LIBS)
 
 if ENABLE_FUZZING
 noinst_PROGRAMS += tests/fuzz/fuzz_packet
