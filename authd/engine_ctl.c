@@ -384,6 +384,7 @@ static const struct ctl_command commands[] = {
 	{ "sessions", cmd_sessions },
 	{ "clients", cmd_clients },
 	{ "vnics", cmd_vnics },
+	{ "membership", engine_ctl_membership },
 	{ "auth", cmd_auth },
 	{ "revoke", cmd_revoke },
 	{ "reload", cmd_reload },

@@ -35,6 +35,7 @@ json_t *engine_stats_json(struct engine *e)
 	for (int i = 0; i < CNT_MAX; i++)
 		json_object_set_new(s, engine_counter_name(i), json_integer((json_int_t)e->counters[i]));
 	engine_status_stats(e, s);
+	engine_member_stats(e, s);
 	return s;
 }
 

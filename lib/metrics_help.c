@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The HELP line of every counter that `coopnetctl stats` shows (metrics.h). The names are the
- * daemons' (authd/auth_common.c, authd/engine.c, authd/status_fsm.c, nfq/logic.c); their
+ * daemons' (authd/auth_common.c, authd/engine.c, authd/status_fsm.c, authd/group_fsm.c,
+ * authd/engine_member.c, nfq/logic.c); their
  * meaning is documented in docs/authd.md, docs/nfq.md and docs/coopnetctl.md.
  * tests/unit/test_metrics checks that every name the daemons produce is here.
  */
@@ -59,6 +60,26 @@ static const struct help authd_help[] = {
 	{ "nfq-traffic-bad", "Polls of coopnet-nfq's per-session counters refused." },
 	{ "nfq-stats-bad", "Polls of coopnet-nfq's counters refused." },
 	{ "metrics-scrapes", "GET /metrics requests answered by the HTTP endpoint." },
+	/* the group application (authd/group_fsm.h, authd/engine_member.c) */
+	{ "group-accepted", "Group messages applied (joins, heartbeats, leaves)." },
+	{ "group-join", "Group joins applied." },
+	{ "group-leave", "Group leaves applied." },
+	{ "group-member-up", "Times a group member became up." },
+	{ "group-member-down", "Times a group member became down by missed heartbeats." },
+	{ "group-bad-payload", "Group messages refused: the payload does not decode." },
+	{ "group-unknown-sender", "Group messages refused: no member of that name with a key." },
+	{ "group-removed", "Group messages refused: a member a reload removed." },
+	{ "group-bad-signature", "Group messages refused: the signature does not verify." },
+	{ "group-stale", "Group messages refused: timestamp outside the window." },
+	{ "group-replay", "Group messages refused: replayed (sequence or digest seen)." },
+	{ "group-internal", "Group messages refused: the replay cache could not record them." },
+	{ "group-not-header", "Group messages refused: this host is no header SP." },
+	{ "group-sent", "Group datagrams sent (member side)." },
+	{ "group-send-error", "Group datagrams the UDP socket did not take (member side)." },
+	{ "group-tx-bytes", "Bytes of group datagrams sent." },
+	{ "group-tx-datagrams", "Group datagrams sent." },
+	{ "group-rx-bytes", "Bytes of group datagrams received." },
+	{ "group-rx-datagrams", "Group datagrams received." },
 	/* the status application (authd/status_fsm.h), both roles summed */
 	{ "status-sent", "Status reports sent at the interval." },
 	{ "status-change-sent", "Status reports sent at once on a change." },
