@@ -23,6 +23,7 @@
 #include "clock.h"
 #include "coop_app.h"
 #include "engine_status.h"
+#include "engine_probe.h"
 #include "ctl.h"
 #include "log.h"
 #include "sandbox.h"
@@ -34,6 +35,8 @@ static const char *const counter_names[CNT_MAX - AUTH_EV_KIND_MAX - 1] = {
 	"sessions-revoked-by-peer", "sessions-renewed", "revoke-unacked", "turn-rollbacks",
 	"held-dropped", "coop-unknown", "profile-write-failed", "parent-refused-messages",
 	"parent-refused-sessions", "nfq-traffic-bad", "nfq-stats-bad", "metrics-scrapes",
+	"probe-preserved", "probe-cleared",
+	"probe-altered", "probe-lost", "probe-no-answer", "probe-answered", "probe-refused",
 };
 
 const char *engine_counter_name(int i)
@@ -125,6 +128,7 @@ int engine_session_store(struct engine *e, const struct db_session *s)
 	}
 	e->counters[CNT_SESSIONS_ADDED]++;
 	engine_status_add(e, s);
+	engine_probe_session(e, s);
 	nfq_request(e, IMSG_SESSION_ADD, s);
 	relaylink_session(e, s, true);
 	return 0;
@@ -419,6 +423,11 @@ static void on_reload_failed(void *ctx, const json_t *msg)
 				       json_object_get(msg, "error")) ?: "reload failed"));
 }
 
+static void on_probe_seen(void *ctx, const json_t *msg)
+{
+	engine_probe_seen(ctx, msg);
+}
+
 static void on_nfq_traffic(void *ctx, const json_t *msg)
 {
 	engine_nfq_traffic(ctx, msg);
@@ -439,6 +448,7 @@ static const struct imsg_handler from_parent[] = {
 	{ .msg = "parent-stats", .fn = on_parent_stats },
 	{ .msg = "nfq-traffic", .fn = on_nfq_traffic },
 	{ .msg = "nfq-stats", .fn = on_nfq_stats },
+	{ .msg = "probe-seen", .fn = on_probe_seen },
 };
 
 static void parent_input(struct engine *e)

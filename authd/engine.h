@@ -17,6 +17,8 @@ struct engine_ctl_conn {
 	bool auth_pending;       /* waiting for the exchange auth_handle */
 	uint64_t auth_handle;
 	bool reload_pending;     /* waiting for the parent's reload */
+	bool probe_pending;      /* waiting for the path probe of SP slot probe_slot */
+	size_t probe_slot;
 };
 
 struct start_state {             /* one supervisor.authenticate entry */
@@ -48,6 +50,13 @@ enum engine_counter {
 	CNT_NFQ_TRAFFIC_BAD,         /* polls of coopnet-nfq's session counters refused */
 	CNT_NFQ_STATS_BAD,           /* polls of coopnet-nfq's counters refused */
 	CNT_METRICS_SCRAPES,         /* GET /metrics answered (engine_metrics.c) */
+	CNT_PROBE_PRESERVED,         /* path probes (engine_probe.c), by outcome, on an SS */
+	CNT_PROBE_CLEARED,
+	CNT_PROBE_ALTERED,
+	CNT_PROBE_LOST,
+	CNT_PROBE_NO_ANSWER,
+	CNT_PROBE_ANSWERED,          /* Probe-REPs an SP sent */
+	CNT_PROBE_REFUSED,           /* probe datagrams and segments refused (decode, proof, time) */
 	CNT_MAX,
 };
 
@@ -84,6 +93,7 @@ struct engine {
 	int relay_fd;                /* relaylink.c: coopnet-relay's key socket, -1 */
 	struct member_view *members; /* group_view.h: n = pol.n_group, NULL: all unknown */
 	struct engine_member *member; /* engine_member.c: group messages; NULL until a policy */
+	struct engine_probe *probe;  /* engine_probe.c; NULL until the first policy */
 	bool relay_warned;
 	int metrics_fd;              /* the parent's listening socket for "metrics", -1: none */
 	struct MHD_Daemon *mhd;      /* engine_metrics.c: the HTTP endpoint (owns metrics_fd) */

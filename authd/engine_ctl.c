@@ -7,6 +7,7 @@
  */
 #include "engine.h"
 #include "engine_status.h"
+#include "engine_probe.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -43,6 +44,11 @@ static int count_cb(const struct db_session *s, void *arg)
 	return 0;
 }
 
+static json_t *cmd_probe(void *ctx, size_t conn, const json_t *req)
+{
+	return engine_ctl_probe(ctx, conn, req);
+}
+
 static json_t *cmd_status(void *ctx, size_t conn, const json_t *req)
 {
 	struct engine *e = ctx;
@@ -59,7 +65,7 @@ static json_t *cmd_status(void *ctx, size_t conn, const json_t *req)
 		json_decref(listen);
 		return ctl_reply_error("database: %s", db_error(e->db));
 	}
-	return json_pack("{s:b, s:o, s:o, s:i, s:i, s:i, s:I, s:s, s:s, s:i, s:s, s:b}",
+	return json_pack("{s:b, s:o, s:o, s:i, s:i, s:i, s:I, s:s, s:s, s:i, s:s, s:b, s:o}",
 			 "ok", 1, "roles", roles_json(e->cfg->roles), "listen", listen,
 			 "sessions", n, "pending_ss", e->ss ? (int)auth_ss_pending(e->ss) : 0,
 			 "pending_sp", e->sp ? (int)auth_sp_pending(e->sp) : 0,
@@ -67,7 +73,7 @@ static json_t *cmd_status(void *ctx, size_t conn, const json_t *req)
 			 "database", e->cfg->database, "user", e->user,
 			 "schema_version", db_user_version(e->db),
 			 "nfq", !e->cfg->nfq_socket[0] ? "disabled" : e->nfq_up ? "up" : "down",
-			 "policy_loaded", e->have_policy);
+			 "policy_loaded", e->have_policy, "probes", engine_probe_status(e));
 }
 
 static json_t *session_json(const struct engine *e, const struct db_session *s)
@@ -388,6 +394,7 @@ static const struct ctl_command commands[] = {
 	{ "auth", cmd_auth },
 	{ "revoke", cmd_revoke },
 	{ "reload", cmd_reload },
+	{ "probe", cmd_probe },
 	{ NULL, NULL },
 };
 

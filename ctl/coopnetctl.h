@@ -73,6 +73,7 @@ int cmd_membership(int argc, char **argv, const struct cli_opts *opts);
 int cmd_vnics(int argc, char **argv, const struct cli_opts *opts);
 int cmd_auth(int argc, char **argv, const struct cli_opts *opts);
 int cmd_revoke(int argc, char **argv, const struct cli_opts *opts);
+int cmd_probe(int argc, char **argv, const struct cli_opts *opts);
 int cmd_reload(int argc, char **argv, const struct cli_opts *opts);
 int cmd_dp_sessions(int argc, char **argv, const struct cli_opts *opts);
 

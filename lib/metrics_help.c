@@ -60,6 +60,14 @@ static const struct help authd_help[] = {
 	{ "nfq-traffic-bad", "Polls of coopnet-nfq's per-session counters refused." },
 	{ "nfq-stats-bad", "Polls of coopnet-nfq's counters refused." },
 	{ "metrics-scrapes", "GET /metrics requests answered by the HTTP endpoint." },
+	/* the path probe (authd/engine_probe.c, docs/probe.md) */
+	{ "probe-preserved", "Path probes whose urgent pointer arrived unchanged (SS)." },
+	{ "probe-cleared", "Path probes whose urgent pointer a middlebox cleared (SS)." },
+	{ "probe-altered", "Path probes whose urgent pointer a middlebox changed (SS)." },
+	{ "probe-lost", "Path probes whose segment never arrived (SS)." },
+	{ "probe-no-answer", "Path probes the SP never answered (SS)." },
+	{ "probe-answered", "Probe-REPs sent (SP)." },
+	{ "probe-refused", "Probe datagrams and segments refused (decode, proof, time)." },
 	/* the group application (authd/group_fsm.h, authd/engine_member.c) */
 	{ "group-accepted", "Group messages applied (joins, heartbeats, leaves)." },
 	{ "group-join", "Group joins applied." },

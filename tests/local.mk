@@ -45,7 +45,7 @@ EXTRA_DIST += tests/unit/data/test.schema.json
 # Fuzzing smoke run of every target: make fuzz-smoke [FUZZ_SECONDS=60]. New inputs go to
 # tests/fuzz/corpus-run/NAME (git-ignored); the committed seeds in tests/fuzz/corpus/NAME stay.
 FUZZ_SECONDS = 60
-FUZZ_TARGETS = packet coop jconf nfq_logic ctl status policy nfqconf parent_msg metrics
+FUZZ_TARGETS = packet coop jconf nfq_logic ctl status policy nfqconf parent_msg probe metrics
 EXTRA_DIST += tests/fuzz/make_corpus.py tests/fuzz/corpus/packet tests/fuzz/corpus/ctl \
 	tests/fuzz/corpus/metrics
 if ENABLE_FUZZING
@@ -113,6 +113,20 @@ tests_fuzz_fuzz_status_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
 endif
 EXTRA_DIST += tests/fuzz/make_status_corpus.py tests/fuzz/coopgram.py tests/fuzz/corpus/status
 
+# The path probe (lib/probe.c): payload codec, header rules, the probe segment.
+check_PROGRAMS += tests/unit/test_probe
+TESTS += tests/unit/test_probe
+tests_unit_test_probe_SOURCES = tests/unit/test_probe.c
+tests_unit_test_probe_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_probe_LDADD = $(TEST_LIBS) $(SODIUM_LIBS)
+if ENABLE_FUZZING
+noinst_PROGRAMS += tests/fuzz/fuzz_probe
+tests_fuzz_fuzz_probe_SOURCES = tests/fuzz/fuzz_probe.c
+tests_fuzz_fuzz_probe_LDADD = lib/libcoopnet.a
+tests_fuzz_fuzz_probe_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+endif
+EXTRA_DIST += tests/fuzz/corpus/probe
+
 # vNIC reconciler and Apache vhosts (lib/vnic.c, lib/vhost.c)
 check_PROGRAMS += tests/unit/test_vnic tests/unit/test_vhost
 TESTS += tests/unit/test_vnic tests/unit/test_vhost
@@ -128,7 +142,7 @@ tests_unit_test_vhost_LDFLAGS = $(AM_LDFLAGS) -Wl,--wrap=rename -Wl,--wrap=fsync
 noinst_PROGRAMS += tests/netns/vnic-tool
 tests_netns_vnic_tool_SOURCES = tests/netns/vnic-tool.c
 tests_netns_vnic_tool_LDADD = lib/libcoopnet.a $(LIBMNL_LIBS)
-EXTRA_DIST += tests/netns/vnic.test
+EXTRA_DIST += tests/netns/vnic.test tests/netns/probe.test tests/netns/confidential6.test
 # end-to-end overlay with vNICs (examples/ configs), also used by scripts/demo.sh
 EXTRA_DIST += tests/netns/metrics.test tests/netns/status.test tests/netns/vnic-e2e.test tests/netns/vnic-e2e-kernel.test tests/netns/vnic-e2e-queue.test tests/netns/ss-bridged.test tests/netns/ss-bridged-kernel.test tests/netns/overlay-lib.sh tests/netns/urgdump.py \
 	examples scripts/demo.sh
@@ -155,7 +169,7 @@ tests_unit_test_ctl_server_LDADD = $(TEST_LIBS) $(JANSSON_LIBS)
 # driver of tests/netns/nfq-diff.test: kernel mode's nft rules against nfq_decide
 noinst_PROGRAMS += tests/netns/nfq-diff
 tests_netns_nfq_diff_SOURCES = tests/netns/nfq-diff.c tests/unit/pktgen.c tests/unit/pktgen.h \
-	nfq/nftrule.c nfq/kmrules.c nfq/kmsets.c nfq/kmdelta.c nfq/kmsvc.c
+	nfq/nftrule.c nfq/kmrules.c nfq/kmsets.c nfq/kmdelta.c nfq/kmsync.c nfq/kmsvc.c
 tests_netns_nfq_diff_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/nfq -I$(top_srcdir)/tests/unit
 tests_netns_nfq_diff_CFLAGS = $(AM_CFLAGS) $(LIBNFQ_CFLAGS)
 tests_netns_nfq_diff_LDADD = nfq/libnfqcore.a lib/libcoopnet.a $(LIBNFQ_LIBS) $(LIBNFTNL_LIBS) \
