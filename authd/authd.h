@@ -39,6 +39,7 @@ struct engine_init {
 	int udp_fd[AUTHD_MAX_UDP];
 	struct cn_coop_addr udp_addr[AUTHD_MAX_UDP];
 	size_t n_udp;
+	int metrics_fd;                /* listening TCP socket of "metrics", -1: none */
 	const char *user;              /* run as */
 	bool foreground;
 };

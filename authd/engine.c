@@ -34,7 +34,8 @@ static const char *const counter_names[CNT_MAX - AUTH_EV_KIND_MAX - 1] = {
 	"session-miss", "nfq-requests", "db-errors", "udp-errors", "ctl-refused",
 	"sessions-revoked-by-peer", "sessions-renewed", "revoke-unacked", "turn-rollbacks",
 	"held-dropped", "coop-unknown", "profile-write-failed", "parent-refused-messages",
-	"parent-refused-sessions", "nfq-traffic-bad", "probe-preserved", "probe-cleared",
+	"parent-refused-sessions", "nfq-traffic-bad", "nfq-stats-bad", "metrics-scrapes",
+	"probe-preserved", "probe-cleared",
 	"probe-altered", "probe-lost", "probe-no-answer", "probe-answered", "probe-refused",
 	"dp-gated", "dp-gate-timeouts",
 };
@@ -444,6 +445,11 @@ static void on_nfq_traffic(void *ctx, const json_t *msg)
 	engine_nfq_traffic(ctx, msg);
 }
 
+static void on_nfq_stats(void *ctx, const json_t *msg)
+{
+	engine_nfq_stats(ctx, msg);
+}
+
 /* What the parent sends (authd/authd.h lists the messages). */
 static const struct imsg_handler from_parent[] = {
 	{ .msg = "policy", .fn = apply_policy },
@@ -453,6 +459,7 @@ static const struct imsg_handler from_parent[] = {
 	{ .msg = "reload-failed", .fn = on_reload_failed },
 	{ .msg = "parent-stats", .fn = on_parent_stats },
 	{ .msg = "nfq-traffic", .fn = on_nfq_traffic },
+	{ .msg = "nfq-stats", .fn = on_nfq_stats },
 	{ .msg = "probe-seen", .fn = on_probe_seen },
 	{ .msg = "dp-barrier", .fn = on_dp_barrier },
 };
@@ -520,6 +527,9 @@ static void dispatch(struct engine *e, uint64_t tag)
 		engine_health_input(e, i);
 		e->batching = false;
 		break;
+	case EV_METRICS:
+		engine_metrics_run(e);
+		break;
 	case EV_UDP:
 		if (e->have_policy) {
 			e->batching = true;
@@ -542,6 +552,7 @@ static void housekeeping(struct engine *e)
 		return;
 	e->last_housekeeping_ms = now;
 	engine_log_flush(e);
+	engine_metrics_run(e); /* its connections' time-outs */
 	if (!e->have_policy)
 		return;
 	engine_expire(e);
@@ -600,6 +611,8 @@ static void setup_fds(struct engine *e)
 	for (size_t i = 0; i < e->n_udp; i++)
 		if (add_fd(e, e->udp_fd[i], EV_UDP, i) < 0)
 			fatal("epoll_ctl");
+	if (engine_metrics_open(e, e->metrics_fd) < 0)
+		fatalx("metrics: the HTTP endpoint cannot start (libmicrohttpd)");
 }
 
 static void init_state(struct engine *e, const struct engine_init *init)
@@ -610,6 +623,7 @@ static void init_state(struct engine *e, const struct engine_init *init)
 	e->n_udp = init->n_udp;
 	memcpy(e->udp_fd, init->udp_fd, sizeof(e->udp_fd));
 	memcpy(e->udp_addr, init->udp_addr, sizeof(e->udp_addr));
+	e->metrics_fd = init->cfg->metrics.enabled ? init->metrics_fd : -1;
 	if (engine_ctl_open(e, init->ctl_fd) < 0) /* it owns the listening socket now */
 		fatal("control socket: epoll");
 	e->relay_fd = -1;
@@ -635,6 +649,7 @@ void engine_close(struct engine *e)
 	engine_gate_free(e);
 	engine_apps_free(e);
 	relaylink_close(e);
+	engine_metrics_close(e);
 	ctl_server_close(&e->ctl);
 	db_close(e->db);
 	e->db = NULL;

@@ -49,6 +49,8 @@ enum engine_counter {
 	CNT_PARENT_REFUSED_MSGS,     /* messages of this engine the parent refused (parent-stats) */
 	CNT_PARENT_REFUSED_SESSIONS, /* sessions the parent found outside its policy */
 	CNT_NFQ_TRAFFIC_BAD,         /* polls of coopnet-nfq's session counters refused */
+	CNT_NFQ_STATS_BAD,           /* polls of coopnet-nfq's counters refused */
+	CNT_METRICS_SCRAPES,         /* GET /metrics answered (engine_metrics.c) */
 	CNT_PROBE_PRESERVED,         /* path probes (engine_probe.c), by outcome, on an SS */
 	CNT_PROBE_CLEARED,
 	CNT_PROBE_ALTERED,
@@ -100,10 +102,13 @@ struct engine {
 	struct engine_member *member; /* engine_member.c: group messages; NULL until a policy */
 	struct engine_probe *probe;  /* engine_probe.c; NULL until the first policy */
 	bool relay_warned;
+	int metrics_fd;              /* the parent's listening socket for "metrics", -1: none */
+	struct MHD_Daemon *mhd;      /* engine_metrics.c: the HTTP endpoint (owns metrics_fd) */
+	json_t *nfq_stats;           /* coopnet-nfq's counters as the parent last polled them */
 };
 
 /* What an epoll event's data.u64 names: kind << 32 | index. */
-enum ev_kind { EV_PARENT = 1, EV_SIGNAL, EV_CTL, EV_UDP, EV_HEALTH };
+enum ev_kind { EV_PARENT = 1, EV_SIGNAL, EV_CTL, EV_UDP, EV_HEALTH, EV_METRICS };
 #define EV_TAG(kind, i) (((uint64_t)(kind) << 32) | (uint32_t)(i))
 
 uint64_t engine_now_ms(void);
@@ -241,5 +246,16 @@ int engine_ctl_open(struct engine *e, int listen_fd);
 /* The deferred answers of auth and reload (reply taken). */
 void engine_ctl_auth_done(struct engine *e, uint64_t handle, json_t *reply);
 void engine_ctl_reload_done(struct engine *e, json_t *reply);
+
+/* engine_metrics.c (docs/metrics.md): the counters of `stats`; the snapshot lib/metrics.c
+ * renders (NULL: out of memory or a database error); coopnet-nfq's counters from the parent
+ * ("nfq-stats"); the HTTP endpoint on the parent's listening socket (-1: none; 0 or -1), run
+ * when its epoll fd is ready and every second, closed. */
+json_t *engine_stats_json(struct engine *e);
+json_t *engine_metrics_snapshot(struct engine *e);
+void engine_nfq_stats(struct engine *e, const json_t *msg);
+int engine_metrics_open(struct engine *e, int listen_fd);
+void engine_metrics_run(struct engine *e);
+void engine_metrics_close(struct engine *e);
 
 #endif

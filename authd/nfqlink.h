@@ -38,5 +38,9 @@ void nfq_link_down(struct nfq_link *l, const char *why);
  * and send their counters (last_seen, traffic) to the engine as "nfq-traffic" messages. A
  * coopnet-nfq without per-session counters sends an empty list. */
 void nfq_link_poll_traffic(struct nfq_link *l);
+/* Ask coopnet-nfq for its counters (`stats`) and send them to the engine as "nfq-stats"
+ * (its metrics, docs/metrics.md); nothing when the link is down or the call fails. */
+#define NFQ_STATS_INTERVAL_MS 2000
+void nfq_link_poll_stats(struct nfq_link *l);
 
 #endif

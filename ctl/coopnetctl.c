@@ -13,6 +13,7 @@ const struct cli_command cli_commands[] = {
 	{ "help", "", "this text", cmd_help },
 	{ "stats", "[nfq|authd]", "counters per reason (coopnet-nfq, or coopnet-authd)",
 	  cmd_stats },
+	{ "metrics", "[authd|nfq]", "the counters and gauges as Prometheus text", cmd_metrics },
 	{ "status", "", "coopnet-authd: roles, sockets, sessions, data-plane link", cmd_status },
 	{ "sessions", "", "coopnet-authd: the sessions (ID LIST) in its database", cmd_sessions },
 	{ "clients", "", "coopnet-authd: the CLIENT LIST of its policy", cmd_clients },

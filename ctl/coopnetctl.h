@@ -70,6 +70,7 @@ json_int_t cli_int(const json_t *obj, const char *key);
 
 int cmd_help(int argc, char **argv, const struct cli_opts *opts);
 int cmd_stats(int argc, char **argv, const struct cli_opts *opts);
+int cmd_metrics(int argc, char **argv, const struct cli_opts *opts);
 int cmd_status(int argc, char **argv, const struct cli_opts *opts);
 int cmd_sessions(int argc, char **argv, const struct cli_opts *opts);
 int cmd_clients(int argc, char **argv, const struct cli_opts *opts);

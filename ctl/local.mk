@@ -3,7 +3,7 @@ sbin_PROGRAMS += ctl/coopnetctl
 ctl_coopnetctl_SOURCES = \
 	ctl/coopnetctl.c ctl/coopnetctl.h ctl/request.c \
 	ctl/cmd_help.c \
-	ctl/cmd_stats.c
+	ctl/cmd_stats.c ctl/cmd_metrics.c
 ctl_coopnetctl_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)
 ctl_coopnetctl_LDADD = lib/libcoopnet.a $(JANSSON_LIBS)
 ctl_coopnetctl_SOURCES += \

@@ -7,6 +7,7 @@ lib_libcoopnet_a_SOURCES = \
 	lib/ctl.c lib/ctl.h lib/ctl_server.c \
 	lib/log.c lib/log.h lib/logrl.c lib/logrl.h \
 	lib/cli.c lib/cli.h lib/cfgpath.c lib/cfgpath.h lib/svcnotify.c lib/svcnotify.h \
+	lib/metrics.c lib/metrics.h lib/metrics_help.c \
 	lib/packet.c lib/packet.h
 
 # JSON configuration loader (jconf.h) and its JSON Schema subset (docs/config.md).
