@@ -18,6 +18,12 @@ tests_unit_test_grow_SOURCES = tests/unit/test_grow.c
 tests_unit_test_grow_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_grow_LDADD = $(TEST_LIBS)
 
+check_PROGRAMS += tests/unit/test_balance
+TESTS += tests/unit/test_balance
+tests_unit_test_balance_SOURCES = tests/unit/test_balance.c
+tests_unit_test_balance_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_balance_LDADD = $(TEST_LIBS)
+
 if ENABLE_FUZZING
 noinst_PROGRAMS += tests/fuzz/fuzz_packet
 tests_fuzz_fuzz_packet_SOURCES = tests/fuzz/fuzz_packet.c
