@@ -344,6 +344,7 @@ void policy_free(struct policy *p)
 	if (!p)
 		return;
 	free(p->headers);
+	policy_group_free(p);
 	free(p->services);
 	free_clients(p->ss_clients, p->n_ss_clients);
 	free(p->start);
@@ -509,8 +510,10 @@ static int parse_ss_services(struct policy *p, struct pctx *c, const json_t *arr
 			return -1;
 		}
 		p->n_services++;
+		if (policy_parse_members(s, c->doc, v, c->err) < 0)
+			return -1;
 	}
-	return 0;
+	return policy_check_members(p, c->doc, arr, c->err);
 }
 
 static int parse_start(struct policy *p, struct pctx *c, const json_t *arr)
@@ -587,7 +590,8 @@ static int parse_header(struct policy *p, struct pctx *c, const json_t *obj)
 		if (parse_addr(&sp->addr, c->doc, json_object_get(v, "address"),
 			       get_port(v, AUTHD_DEFAULT_PORT), c->err) < 0 ||
 		    parse_service_list(&sp->services, &sp->n_services, c,
-				       json_object_get(v, "services")) < 0)
+				       json_object_get(v, "services")) < 0 ||
+		    policy_parse_group_entry(sp, c->doc, v, c->err) < 0)
 			return -1;
 		for (size_t j = 0; j < i; j++) {
 			if (cn_coop_addr_equal(&p->group[j].addr, &sp->addr, true)) {
@@ -597,7 +601,7 @@ static int parse_header(struct policy *p, struct pctx *c, const json_t *obj)
 			}
 		}
 	}
-	return 0;
+	return policy_parse_balance(p, c->doc, obj, c->err);
 }
 
 /* "198.18.2.11" or "198.18.2.11/24": the address, and the prefix when given. */
@@ -1219,11 +1223,14 @@ static json_t *supervisor_json(const struct policy *p)
 	for (size_t i = 0; i < p->n_headers; i++)
 		json_array_append_new(h, json_pack("{s:o, s:i}", "address", addr_json(&p->headers[i]),
 						   "port", p->headers[i].port));
-	for (size_t i = 0; i < p->n_services; i++)
-		json_array_append_new(s, json_pack("{s:s, s:o, s:i, s:b}", "name", p->services[i].name,
-						   "address", addr_json(&p->services[i].addr),
-						   "port", p->services[i].addr.port, "confidential",
-						   p->services[i].confidential));
+	for (size_t i = 0; i < p->n_services; i++) {
+		json_t *o = json_pack("{s:s, s:o, s:i, s:b}", "name", p->services[i].name,
+				      "address", addr_json(&p->services[i].addr),
+				      "port", p->services[i].addr.port, "confidential",
+				      p->services[i].confidential);
+		policy_members_json(o, &p->services[i]);
+		json_array_append_new(s, o);
+	}
 	for (size_t i = 0; i < p->n_start; i++)
 		json_array_append_new(st, json_pack("{s:s, s:o}", "service", p->start[i].service,
 						    "client", addr_json(&p->start[i].client)));
@@ -1240,7 +1247,9 @@ static json_t *header_json(const struct policy *p)
 						   addr_json(&p->group[i].addr), "port",
 						   p->group[i].addr.port, "services",
 						   names_json(p->group[i].services, p->group[i].n_services)));
-	return json_pack("{s:o}", "group", g);
+	json_t *h = json_pack("{s:o}", "group", g);
+	policy_group_json(h, g, p);
+	return h;
 }
 
 /* The address as written: with its prefix length when the vNIC is provisioned. */

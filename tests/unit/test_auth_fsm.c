@@ -161,10 +161,11 @@ static void on_event(void *ctx, const struct auth_event *ev)
 	n->events[ev->kind]++;
 }
 
-static int route(void *ctx, const char *service, struct cn_coop_addr *sp)
+static int route(void *ctx, const char *service, const uint8_t *nonce, struct cn_coop_addr *sp)
 {
 	struct net *n = ctx;
 
+	(void)nonce;
 	if (strcmp(service, "http") == 0 || strcmp(service, "ssh") == 0) {
 		*sp = n->a_sp;
 		return 0;
