@@ -4,6 +4,7 @@ noinst_LIBRARIES += authd/libauthd.a
 authd_libauthd_a_SOURCES = \
 	authd/db.c authd/db.h authd/db_int.h authd/db_status.c authd/status_db.c authd/status_db.h \
 	authd/policy.c authd/policy.h authd/policy_health.c authd/policy_group.c \
+	authd/ssnat.c authd/ssnat.h authd/ssnat_nft.c \
 	schemas/authd.schema.json schemas/policy.schema.json
 authd_libauthd_a_CFLAGS = $(AM_CFLAGS) $(SQLITE3_CFLAGS) $(SODIUM_CFLAGS)
 dist_schemas_DATA += schemas/authd.schema.json schemas/policy.schema.json
@@ -126,3 +127,11 @@ tests_unit_test_parent_SOURCES = tests/unit/test_parent.c tests/unit/fake_nfq.c 
 	authd/vswitch.c authd/vswitch_nft.c
 tests_unit_test_parent_CFLAGS = $(tests_unit_test_engine_CFLAGS)
 tests_unit_test_parent_LDADD = $(AUTHD_LIBS) $(CMOCKA_LIBS) $(PTHREAD_LIBS)
+
+# SP groups: the SS's DNAT (sessions -> elements; the real table in a private namespace as
+# root) and the group fields of the policy.
+check_PROGRAMS += tests/unit/test_ssnat
+TESTS += tests/unit/test_ssnat
+tests_unit_test_ssnat_SOURCES = tests/unit/test_ssnat.c
+tests_unit_test_ssnat_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(SODIUM_CFLAGS) -I$(top_srcdir)/authd
+tests_unit_test_ssnat_LDADD = $(AUTHD_LIBS) $(CMOCKA_LIBS)
