@@ -57,8 +57,8 @@ struct authd_config {
 		uint32_t rto_ms, rto_max_ms, max_tries, window_ms;
 	} timing;
 	struct status_cfg {              /* 0: the default (status_timing_defaults) */
-		uint32_t interval_ms;    /* 100..3600000 [10000] */
-		uint32_t miss_limit;     /* 1..100 [3] */
+		uint32_t interval_ms;    /* 100..3600000 [1000] */
+		uint32_t miss_limit;     /* 1..100 [2] */
 	} status;
 };
 
