@@ -134,8 +134,8 @@ static const char *outside_policy(const struct parent_msg *pm, const struct imsg
 		     !policy_member_by_addr(svc, client.family, s->service)))
 			return "not a member's address of this group service";
 		/* of the client's family: the policy's address; else the SP's vNIC address,
-		 * which this policy does not name (docs/authd.md) */
-		if (svc->addr.family == client.family &&
+		 * which this policy does not name (docs/authd.md); a group service: above */
+		if (!svc->n_members && svc->addr.family == client.family &&
 		    (svc->addr.port != s->port ||
 		     memcmp(svc->addr.addr, s->service, s->family == AF_INET ? 4 : 16)))
 			return "not the service's address and port";
