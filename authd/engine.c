@@ -33,7 +33,7 @@ static const char *const counter_names[CNT_MAX - AUTH_EV_KIND_MAX - 1] = {
 	"session-miss", "nfq-requests", "db-errors", "udp-errors", "ctl-refused",
 	"sessions-revoked-by-peer", "sessions-renewed", "revoke-unacked", "turn-rollbacks",
 	"held-dropped", "coop-unknown", "profile-write-failed", "parent-refused-messages",
-	"parent-refused-sessions", "nfq-traffic-bad", "group-retry-avoided", "failovers",
+	"parent-refused-sessions", "nfq-traffic-bad", "balance-retry-avoided", "failovers",
 };
 
 const char *engine_counter_name(int i)

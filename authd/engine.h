@@ -83,7 +83,7 @@ struct engine {
 	enum { TX_NONE, TX_OPEN, TX_FAILED } tx;
 	int relay_fd;                /* relaylink.c: coopnet-relay's key socket, -1 */
 	struct member_view *members; /* group_view.h: n = pol.n_group, NULL: all unknown */
-	struct engine_group *group;  /* engine_group.c: the header's balancing state, or NULL */
+	struct engine_balance *balance; /* engine_balance.c: the header's balancing state, or NULL */
 	bool relay_warned;
 };
 
@@ -124,17 +124,17 @@ int engine_auth_start(struct engine *e, const struct cn_coop_addr *client, const
 		      uint64_t *handle, char *err, size_t errlen);
 void engine_session_miss(struct engine *e, const json_t *ev);
 
-/* engine_group.c: SP groups (docs/groups.md) */
-int engine_group_route(struct engine *e, const char *service, const uint8_t *nonce,
+/* engine_balance.c: SP groups (docs/groups.md) */
+int engine_balance_route(struct engine *e, const char *service, const uint8_t *nonce,
 		       struct cn_coop_addr *sp);
-json_t *engine_group_json(struct engine *e);
-void engine_group_failover(struct engine *e, const struct cn_coop_addr *client,
+json_t *engine_balance_json(struct engine *e);
+void engine_failover_start(struct engine *e, const struct cn_coop_addr *client,
 			   const char *service, const struct cn_coop_addr *sp_peer);
-void engine_group_ss_done(struct engine *e, const struct cn_coop_addr *client,
+void engine_failover_done(struct engine *e, const struct cn_coop_addr *client,
 			  const char *service, bool ok);
-int engine_group_ss_find(struct engine *e, const struct cn_coop_addr *client,
+int engine_failover_find(struct engine *e, const struct cn_coop_addr *client,
 			 const char *service, struct db_session *out);
-void engine_group_free(struct engine *e);
+void engine_balance_free(struct engine *e);
 void engine_start_entries(struct engine *e);
 
 /* Sessions: database + data plane. */

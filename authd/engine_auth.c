@@ -228,11 +228,11 @@ static int op_commit(void *ctx, const struct auth_sp_session *s)
 
 /* --- header ---------------------------------------------------------------------------- */
 
-/* The balancer over the SPs that host the service (engine_group.c, docs/groups.md). */
+/* The balancer over the SPs that host the service (engine_balance.c, docs/groups.md). */
 static int op_route(void *ctx, const char *service, const uint8_t nonce_ss[CN_COOP_NONCE_LEN],
 		    struct cn_coop_addr *sp)
 {
-	return engine_group_route(ctx, service, nonce_ss, sp);
+	return engine_balance_route(ctx, service, nonce_ss, sp);
 }
 
 /* --- supervisor ------------------------------------------------------------------------ */
@@ -267,7 +267,7 @@ static void op_done(void *ctx, const struct auth_ss_outcome *o)
 	json_t *reply;
 
 	if (svc && svc->n_members)
-		engine_group_ss_done(e, &o->client, o->service, o->result == AUTH_OK &&
+		engine_failover_done(e, &o->client, o->service, o->result == AUTH_OK &&
 				     group_member(e, svc, o));
 	for (size_t i = 0; i < e->pol.n_start; i++) {
 		if (e->start[i].handle != o->handle)
@@ -470,7 +470,7 @@ static uint64_t auth_deadline(const struct engine *e)
 
 static void auth_free(struct engine *e)
 {
-	engine_group_free(e);
+	engine_balance_free(e);
 	auth_ss_free(e->ss);
 	auth_header_free(e->hdr);
 	auth_sp_free(e->sp);
@@ -501,7 +501,7 @@ static int auth_setup(struct engine *e)
 			    !cn_auth_equal(e->pol.group_key, e->group_key, CN_KEY_LEN));
 
 	timing_from_config(e);
-	engine_group_free(e); /* the balancer's members follow the new policy */
+	engine_balance_free(e); /* the balancer's members follow the new policy */
 	e->replay = (struct cn_replay){ .ctx = e, .seen = replay_seen, .add = replay_add };
 	if ((e->cfg->roles & POLICY_ROLE_SUPERVISOR) && !e->ss) {
 		const struct auth_ss_ops ops = {

@@ -260,8 +260,8 @@ static json_t *cmd_vnics(void *ctx, size_t conn, const json_t *req)
 	return json_pack("{s:b, s:o}", "ok", 1, "vnics", a);
 }
 
-/* group: the header's members (engine_group.c) */
-static json_t *cmd_group(void *ctx, size_t conn, const json_t *req)
+/* balance: the header's strategy and members (engine_balance.c) */
+static json_t *cmd_balance(void *ctx, size_t conn, const json_t *req)
 {
 	struct engine *e = ctx;
 	json_t *g;
@@ -270,11 +270,11 @@ static json_t *cmd_group(void *ctx, size_t conn, const json_t *req)
 	(void)req;
 	if (!e->pol.header)
 		return ctl_reply_error("this host is not a header SP");
-	g = engine_group_json(e);
+	g = engine_balance_json(e);
 	if (!g)
 		return ctl_reply_error("out of memory");
-	return json_pack("{s:b, s:O, s:O}", "ok", 1, "balance", json_object_get(g, "balance"),
-			 "group", json_object_get(g, "members")) ?: (json_decref(g), NULL);
+	json_object_set_new(g, "ok", json_true());
+	return g; /* {"ok", "balance", "members"} */
 }
 
 static json_t *cmd_stats(void *ctx, size_t conn, const json_t *req)
@@ -394,7 +394,7 @@ static const struct ctl_command commands[] = {
 	{ "sessions", cmd_sessions },
 	{ "clients", cmd_clients },
 	{ "vnics", cmd_vnics },
-	{ "group", cmd_group },
+	{ "balance", cmd_balance },
 	{ "auth", cmd_auth },
 	{ "revoke", cmd_revoke },
 	{ "reload", cmd_reload },

@@ -125,7 +125,7 @@ void engine_start_entries(struct engine *e)
 		key.port = svc->addr.port;
 		if (e->pol.start[i].client.family != svc->addr.family)
 			continue;
-		r = svc->n_members ? engine_group_ss_find(e, &e->pol.start[i].client, svc->name,
+		r = svc->n_members ? engine_failover_find(e, &e->pol.start[i].client, svc->name,
 							   &have) :
 				     db_session_get(e->db, DB_ROLE_SUPERVISOR, &key, &have);
 		sodium_memzero(have.session_key, sizeof(have.session_key));

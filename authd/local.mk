@@ -3,7 +3,7 @@
 noinst_LIBRARIES += authd/libauthd.a
 authd_libauthd_a_SOURCES = \
 	authd/db.c authd/db.h authd/db_int.h authd/db_status.c authd/status_db.c authd/status_db.h \
-	authd/policy.c authd/policy.h authd/policy_health.c authd/policy_group.c \
+	authd/policy.c authd/policy.h authd/policy_health.c authd/policy_members.c \
 	authd/ssnat.c authd/ssnat.h authd/ssnat_nft.c \
 	schemas/authd.schema.json schemas/policy.schema.json
 authd_libauthd_a_CFLAGS = $(AM_CFLAGS) $(SQLITE3_CFLAGS) $(SODIUM_CFLAGS)
@@ -23,7 +23,7 @@ authd_coopnet_authd_SOURCES = \
 	authd/sandbox.c authd/sandbox.h \
 	authd/provision.c authd/provision.h authd/vswitch.c authd/vswitch_nft.c authd/vswitch.h \
 	authd/engine_status.c authd/engine_status.h authd/engine_health.c authd/engine_nfqstat.c \
-	authd/engine_ctl_status.c authd/engine_group.c
+	authd/engine_ctl_status.c authd/engine_balance.c
 authd_coopnet_authd_CFLAGS = $(AM_CFLAGS) $(SQLITE3_CFLAGS) $(SODIUM_CFLAGS) $(SECCOMP_CFLAGS)
 authd_coopnet_authd_LDADD = $(AUTHD_LIBS) $(LIBSYSTEMD_LIBS)
 
@@ -82,7 +82,7 @@ ENGINE_SOURCES = authd/engine.c authd/engine_auth.c authd/engine_ctl.c authd/eng
 	authd/engine_dispatch.c authd/engine_revoke.c authd/engine_start.c authd/nfqlink.c \
 	authd/imsg.c authd/privsep.c authd/parent_msg.c authd/keyset.c authd/vswitch.c authd/vswitch_nft.c \
 	authd/sandbox.c authd/relaylink.c authd/engine_status.c authd/engine_health.c \
-	authd/engine_nfqstat.c authd/engine_ctl_status.c authd/engine_group.c
+	authd/engine_nfqstat.c authd/engine_ctl_status.c authd/engine_balance.c
 tests_unit_test_engine_SOURCES = tests/unit/test_engine.c tests/unit/fake_nfq.c \
 	tests/unit/fake_nfq.h $(ENGINE_SOURCES)
 tests_unit_test_engine_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(SQLITE3_CFLAGS) \

@@ -344,7 +344,7 @@ void policy_free(struct policy *p)
 	if (!p)
 		return;
 	free(p->headers);
-	policy_group_free(p);
+	policy_members_free(p);
 	free(p->services);
 	free_clients(p->ss_clients, p->n_ss_clients);
 	free(p->start);
@@ -1248,7 +1248,7 @@ static json_t *header_json(const struct policy *p)
 						   p->group[i].addr.port, "services",
 						   names_json(p->group[i].services, p->group[i].n_services)));
 	json_t *h = json_pack("{s:o}", "group", g);
-	policy_group_json(h, g, p);
+	policy_balance_json(h, g, p);
 	return h;
 }
 

@@ -237,7 +237,7 @@ int policy_parse_health(struct pol_vservice *s, const struct jconf_doc *doc, con
 			struct jconf_error *err);
 json_t *policy_health_json(const struct pol_vservice *s);
 
-/* policy_group.c: SP groups (docs/groups.md). A supervisor service's "members", a group
+/* policy_members.c: SP groups (docs/groups.md). A supervisor service's "members", a group
  * entry's "weight" and the header's "balance"; their JSON for the engine; the checks
  * across entries; the free of what they own. */
 int policy_parse_members(struct pol_service *s, const struct jconf_doc *doc, const json_t *svc,
@@ -249,8 +249,8 @@ int policy_parse_group_entry(struct pol_sp *sp, const struct jconf_doc *doc, con
 int policy_parse_balance(struct policy *p, const struct jconf_doc *doc, const json_t *header,
 			 struct jconf_error *err);
 void policy_members_json(json_t *svc, const struct pol_service *s);
-void policy_group_json(json_t *header, json_t *group, const struct policy *p);
-void policy_group_free(struct policy *p);
+void policy_balance_json(json_t *header, json_t *group, const struct policy *p);
+void policy_members_free(struct policy *p);
 /* The member of a group service whose SP is sp (address only) / whose address is addr. */
 const struct pol_member *policy_member_by_sp(const struct pol_service *s,
 					     const struct cn_coop_addr *sp);

@@ -17,8 +17,8 @@ const struct cli_command cli_commands[] = {
 	{ "sessions", "", "coopnet-authd: the sessions (ID LIST) in its database", cmd_sessions },
 	{ "clients", "", "coopnet-authd: the CLIENT LIST of its policy", cmd_clients },
 	{ "vnics", "", "coopnet-authd: vNICs, data folders and services", cmd_vnics },
-	{ "group", "", "coopnet-authd (header): the SPs of its group, their state, weight and the "
-	  "balancing decisions", cmd_group },
+	{ "balance", "", "coopnet-authd (header): the SPs of its group, their state, weight and the "
+	  "balancing decisions", cmd_balance },
 	{ "auth", "SERVICE [CLIENT]", "coopnet-authd (SS): authenticate now", cmd_auth },
 	{ "revoke", "ID|CLIENT", "coopnet-authd: end sessions (data plane too)", cmd_revoke },
 	{ "reload", "", "coopnet-authd: re-read the policy (as SIGHUP)", cmd_reload },

@@ -9,4 +9,4 @@ ctl_coopnetctl_LDADD = lib/libcoopnet.a $(JANSSON_LIBS)
 ctl_coopnetctl_SOURCES += \
 	ctl/cmd_status.c ctl/cmd_sessions.c ctl/cmd_clients.c ctl/cmd_vnics.c \
 	ctl/cmd_auth.c ctl/cmd_revoke.c ctl/cmd_reload.c
-ctl_coopnetctl_SOURCES += ctl/cmd_dp_sessions.c ctl/cmd_group.c
+ctl_coopnetctl_SOURCES += ctl/cmd_dp_sessions.c ctl/cmd_balance.c

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 # shellcheck shell=bash
 #
-# An SP group in namespaces (docs/groups.md): used by tests/netns/group.test and
+# An SP group in namespaces (docs/groups.md): used by tests/netns/balance.test and
 # bench/failover.sh (source tests/netns/lib.sh first).
 #
 #   clients 198.18.4.0/22, 2001:db8:4::/64 -- ss (router) -- [wan 198.18.2.0/24, 2001:db8:2::/64]

@@ -7,7 +7,7 @@
  *               the SP it went to before, which did not answer;
  *   supervisor: failover: a session's SP unreachable (status application) or its vNIC down
  *               -> authenticate the client again through the header; when that succeeds
- *               the sessions on the dead SP go (op_done calls engine_group_ss_done).
+ *               the sessions on the dead SP go (op_done calls engine_failover_done).
  */
 #include "coop_app.h"
 
@@ -47,7 +47,7 @@ struct grp_failover {                   /* supervisor: a re-authentication under
 	bool used;
 };
 
-struct engine_group {
+struct engine_balance {
 	struct grp_svc *svc;
 	size_t n_svc;
 	uint64_t *decisions;                /* per pol.group entry */
@@ -56,29 +56,29 @@ struct engine_group {
 	struct grp_failover fo[FAILOVER_SLOTS];
 };
 
-void engine_group_free(struct engine *e)
+void engine_balance_free(struct engine *e)
 {
-	if (!e->group)
+	if (!e->balance)
 		return;
-	free(e->group->svc);
-	free(e->group->decisions);
-	free(e->group);
-	e->group = NULL;
+	free(e->balance->svc);
+	free(e->balance->decisions);
+	free(e->balance);
+	e->balance = NULL;
 }
 
-static struct engine_group *group_get(struct engine *e)
+static struct engine_balance *group_get(struct engine *e)
 {
-	if (!e->group) {
-		e->group = calloc(1, sizeof(*e->group));
-		if (e->group && !(e->group->decisions = calloc(e->pol.n_group + 1, sizeof(uint64_t)))) {
-			free(e->group);
-			e->group = NULL;
+	if (!e->balance) {
+		e->balance = calloc(1, sizeof(*e->balance));
+		if (e->balance && !(e->balance->decisions = calloc(e->pol.n_group + 1, sizeof(uint64_t)))) {
+			free(e->balance);
+			e->balance = NULL;
 		}
 	}
-	return e->group;
+	return e->balance;
 }
 
-static struct grp_svc *svc_get(struct engine *e, struct engine_group *g, const char *service)
+static struct grp_svc *svc_get(struct engine *e, struct engine_balance *g, const char *service)
 {
 	struct grp_svc *n, *s;
 
@@ -135,7 +135,7 @@ static void refresh(struct engine *e, struct grp_svc *s, size_t k)
 		s->m[k].eligible = false;
 }
 
-static struct grp_retry *retry_find(struct engine_group *g, const uint8_t *nonce)
+static struct grp_retry *retry_find(struct engine_balance *g, const uint8_t *nonce)
 {
 	for (size_t i = 0; i < RETRY_SLOTS; i++)
 		if (g->retry[i].used &&
@@ -145,10 +145,10 @@ static struct grp_retry *retry_find(struct engine_group *g, const uint8_t *nonce
 }
 
 /* 0 with *sp, 1 when it is this host, -1 unknown service, -2 no member up (auth_fsm.h). */
-int engine_group_route(struct engine *e, const char *service, const uint8_t *nonce,
+int engine_balance_route(struct engine *e, const char *service, const uint8_t *nonce,
 		       struct cn_coop_addr *sp)
 {
-	struct engine_group *g = group_get(e);
+	struct engine_balance *g = group_get(e);
 	struct grp_svc *s = g ? svc_get(e, g, service) : NULL;
 	struct grp_retry *r;
 	bool avoided = false;
@@ -191,8 +191,8 @@ chosen:
 	return 0;
 }
 
-/* `coopnetctl group`: the header's members, their state and the decisions it made. */
-json_t *engine_group_json(struct engine *e)
+/* `coopnetctl balance`: the header's members, their state and the decisions it made. */
+json_t *engine_balance_json(struct engine *e)
 {
 	static const char *const st[] = { "unknown", "up", "down" };
 	json_t *a = json_array();
@@ -204,7 +204,7 @@ json_t *engine_group_json(struct engine *e)
 				      cn_coop_addr_format(&e->pol.group[i].addr, addr, sizeof(addr)),
 				      "weight", e->pol.group[i].weight, "state",
 				      st[v && v->state <= MEMBER_DOWN ? v->state : 0], "decisions",
-				      (json_int_t)(e->group ? e->group->decisions[i] : 0));
+				      (json_int_t)(e->balance ? e->balance->decisions[i] : 0));
 		if (o && v)
 			json_object_set_new(o, "load", json_integer(v->load));
 		json_array_append_new(a, o);
@@ -214,7 +214,7 @@ json_t *engine_group_json(struct engine *e)
 
 /* --- supervisor: failover ----------------------------------------------------------------- */
 
-static struct grp_failover *fo_find(struct engine_group *g, const struct cn_coop_addr *client,
+static struct grp_failover *fo_find(struct engine_balance *g, const struct cn_coop_addr *client,
 				    const char *service)
 {
 	for (size_t i = 0; i < FAILOVER_SLOTS; i++)
@@ -227,12 +227,12 @@ static struct grp_failover *fo_find(struct engine_group *g, const struct cn_coop
 /* The SP of a session (status: unreachable, or its vNIC down) is gone: authenticate the
  * client again; the header chooses another SP (a retransmission never goes to the same
  * one twice, and gmsg's view marks it down). */
-void engine_group_failover(struct engine *e, const struct cn_coop_addr *client,
+void engine_failover_start(struct engine *e, const struct cn_coop_addr *client,
 			   const char *service, const struct cn_coop_addr *sp_peer)
 {
 	const struct pol_service *svc = policy_service_by_name(&e->pol, service);
 	const struct pol_member *dead = svc ? policy_member_by_sp(svc, sp_peer) : NULL;
-	struct engine_group *g = group_get(e);
+	struct engine_balance *g = group_get(e);
 	struct grp_failover *f;
 	char err[256], c[CN_COOP_ADDRSTRLEN];
 	uint64_t handle;
@@ -284,10 +284,10 @@ static int drop_cb(const struct db_session *s, void *arg)
 
 /* An Authentication of a group service ended: after a failover, the sessions on the dead
  * SP go (their open connections are lost with it; new ones use the new session). */
-void engine_group_ss_done(struct engine *e, const struct cn_coop_addr *client,
+void engine_failover_done(struct engine *e, const struct cn_coop_addr *client,
 			  const char *service, bool ok)
 {
-	struct grp_failover *f = e->group ? fo_find(e->group, client, service) : NULL;
+	struct grp_failover *f = e->balance ? fo_find(e->balance, client, service) : NULL;
 	struct drop_arg a = { .e = e, .client = client, .service = service };
 
 	if (!f)
@@ -326,7 +326,7 @@ static int newest_cb(const struct db_session *s, void *arg)
 
 /* The client's newest session of a group service (its key names the member's address, not
  * the service's): 1, 0 none, -1 database error. */
-int engine_group_ss_find(struct engine *e, const struct cn_coop_addr *client,
+int engine_failover_find(struct engine *e, const struct cn_coop_addr *client,
 			 const char *service, struct db_session *out)
 {
 	struct newest_arg a = { .client = client, .service = service, .out = out };

@@ -166,7 +166,7 @@ void policy_members_json(json_t *svc, const struct pol_service *s)
 	json_object_set_new(svc, "members", a);
 }
 
-void policy_group_json(json_t *header, json_t *group, const struct policy *p)
+void policy_balance_json(json_t *header, json_t *group, const struct policy *p)
 {
 	if (!header)
 		return;
@@ -176,7 +176,7 @@ void policy_group_json(json_t *header, json_t *group, const struct policy *p)
 				    json_integer(p->group[i].weight));
 }
 
-void policy_group_free(struct policy *p)
+void policy_members_free(struct policy *p)
 {
 	for (size_t i = 0; p && p->services && i < p->n_services; i++) {
 		free(p->services[i].members);

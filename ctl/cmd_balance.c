@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* coopnetctl group: a header SP's members, their state and load (the group application's
+/* coopnetctl balance: a header SP's members, their state and load (the group application's
  * view, "unknown" without it), weight and the balancing decisions made for each. */
 #include <stdio.h>
 
@@ -21,10 +21,10 @@ static void row(const json_t *s)
 	       cli_int(s, "decisions"));
 }
 
-int cmd_group(int argc, char **argv, const struct cli_opts *opts)
+int cmd_balance(int argc, char **argv, const struct cli_opts *opts)
 {
 	static const struct cli_list list = {
-		.name = "group", .target = CLI_AUTHD, .cmd = "group", .key = "group",
+		.name = "balance", .target = CLI_AUTHD, .cmd = "balance", .key = "members",
 		.header = header, .row = row,
 	};
 	(void)argv;
