@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The SS's DNAT of group services (authd/ssnat.c) and the group fields of the policy
- * (authd/policy_group.c): elements from sessions (only members' addresses, the newest session
+ * (authd/policy_members.c): elements from sessions (only members' addresses, the newest session
  * of a client wins, deletions), and, as root in a private network namespace, the real
  * nftables table: the whole table, then one element replaced in place on a failover.
  */
