@@ -5,6 +5,7 @@
  * to), a header's group entry "weight" and the header's "balance" strategy.
  */
 #include "policy.h"
+#include "policy_int.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -12,14 +13,7 @@
 static int parse_ip(struct cn_coop_addr *out, const struct jconf_doc *doc, const json_t *v,
 		    struct jconf_error *err)
 {
-	const char *text = json_string_value(v);
-
-	if (!text || cn_coop_addr_parse(out, text) < 0) {
-		jconf_errorf(err, doc, v, "\"%s\" is not an IPv4 or IPv6 address", text ? text : "");
-		return -1;
-	}
-	out->port = 0;
-	return 0;
+	return pol_parse_addr(out, doc, v, 0, err);
 }
 
 static json_t *ip_json(const struct cn_coop_addr *a)
