@@ -5,7 +5,7 @@
 # 2, RTO 500 ms), in namespaces with real Apache on three SPs hosting one service and two
 # header SPs (tests/netns/balance-lib.sh):
 #   - SP failover, ROUNDS times: a client whose session is on sp1 opens a new connection every
-#     50 ms; sp1's daemons (coopnet-authd, coopnet-nfq, Apache) get SIGKILL; the time from the
+#     50 ms (each attempt on its own, 1 s limit); sp1's daemons (coopnet-authd, coopnet-nfq, Apache) get SIGKILL; the time from the
 #     kill to the first new connection served by another SP, and the connections that failed
 #     in between. sp1 is restarted between rounds and a fresh client authenticated onto it.
 #   - header failover, ROUNDS times: the header the SS uses gets SIGKILL; the time of the next
@@ -53,14 +53,23 @@ client_on() {
 	return 1
 }
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
-loop() { # I OUT: until OUT.stop exists (at most 20 s), "ms page|FAILED" per new connection
-	local i=$1 out=$2 end=$(($(now_ms) + 20000)) r
+# one connection attempt: "start_ms end_ms page|FAILED" (appended to OUT)
+attempt() {
+	local i=$1 out=$2 t0 r
+	t0=$(now_ms)
+	r=$(ip netns exec "$(nb_ns client)" curl -sS --max-time 1 --interface "$(gr_client_addr "$i")" \
+		http://198.19.0.10/ 2>/dev/null || echo FAILED)
+	echo "$t0 $(now_ms) $r" >>"$out"
+}
+loop() { # I OUT: a new connection every 50 ms, each on its own (a hanging one delays no
+	# other), until OUT.stop exists (at most 20 s)
+	local i=$1 out=$2 end=$(($(now_ms) + 20000))
+	: >"$out"
 	while [ ! -e "$out.stop" ] && [ "$(now_ms)" -lt "$end" ]; do
-		r=$(ip netns exec "$(nb_ns client)" curl -sS --max-time 1 --interface "$(gr_client_addr "$i")" \
-			http://198.19.0.10/ 2>/dev/null || echo FAILED)
-		echo "$(now_ms) $r"
+		attempt "$i" "$out" &
 		sleep 0.05
-	done >"$out"
+	done
+	wait
 }
 
 FO=()
@@ -74,15 +83,19 @@ for r in $(seq "$ROUNDS"); do
 	t_kill=$(now_ms)
 	gr_kill_sp 1 "${TAG:-}"
 	nb_wait_for "round $r: a page from another SP" 15 \
-		bash -c "awk -v t=$t_kill '\$1 > t && \$2 == \"web\" && \$4 != \"sp1\"' $out | grep -q ." ||
+		bash -c "awk -v t=$t_kill '\$1 > t && \$3 == \"web\" && \$5 != \"sp1\"' $out | grep -q ." ||
 		{ touch "$out.stop"; wait "$lp"; nb__die "round $r: no failover within 15 s"; }
-	sleep 0.5
+	sleep 1.5
 	touch "$out.stop"
 	wait "$lp"
-	first=$(awk -v t="$t_kill" '$1 > t && $2 == "web" && $4 != "sp1" { print $1; exit }' "$out")
-	FO+=($((first - t_kill)))
-	FAILS+=("$(awk -v t="$t_kill" -v f="$first" '$1 > t && $1 < f && $2 == "FAILED"' "$out" | wc -l)")
-	after=$(awk -v f="$first" '$1 >= f && $2 != "web"' "$out" | wc -l)
+	# the first success through another SP, by its end; the failures: attempts started after
+	# the kill and before that one started
+	first=$(awk -v t="$t_kill" '$1 > t && $3 == "web" && $5 != "sp1" { print $2, $1 }' "$out" | sort -n | head -n 1)
+	first_end=${first% *}
+	first_start=${first#* }
+	FO+=($((first_end - t_kill)))
+	FAILS+=("$(awk -v t="$t_kill" -v f="$first_start" '$1 > t && $1 < f && $3 != "web"' "$out" | wc -l)")
+	after=$(awk -v f="$first_end" '$1 >= f && $3 != "web"' "$out" | wc -l)
 	[ "$after" -eq 0 ] || nb__die "round $r: $after new connection(s) failed after the failover"
 	echo "# round $r: failover ${FO[-1]} ms, ${FAILS[-1]} failed new connection(s)" >&2
 	TAG=.r$r
