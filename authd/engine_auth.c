@@ -266,9 +266,6 @@ static void op_done(void *ctx, const struct auth_ss_outcome *o)
 	bool renewed, stored;
 	json_t *reply;
 
-	if (svc && svc->n_members)
-		engine_failover_done(e, &o->client, o->service, o->result == AUTH_OK &&
-				     group_member(e, svc, o));
 	for (size_t i = 0; i < e->pol.n_start; i++) {
 		if (e->start[i].handle != o->handle)
 			continue;
@@ -284,6 +281,8 @@ static void op_done(void *ctx, const struct auth_ss_outcome *o)
 	}
 	cn_coop_addr_format(&o->client, client, sizeof(client));
 	cn_coop_addr_format(&o->sp, sp, sizeof(sp));
+	if (o->result != AUTH_OK && svc && svc->n_members)
+		engine_failover_done(e, &o->client, o->service, false);
 	if (o->result != AUTH_OK) {
 		e->counters[CNT_AUTH_FAILED]++;
 		log_warnx("authentication of %s for %s failed: %s%s%s", client, o->service,
@@ -309,6 +308,7 @@ static void op_done(void *ctx, const struct auth_ss_outcome *o)
 		const struct pol_member *mb = group_member(e, svc, o);
 
 		if (!mb) {
+			engine_failover_done(e, &o->client, o->service, false);
 			sodium_memzero(&d, sizeof(d));
 			e->counters[CNT_AUTH_FAILED]++;
 			engine_ctl_auth_done(e, o->handle, ctl_reply_error("authenticated by %s, "
@@ -336,6 +336,10 @@ static void op_done(void *ctx, const struct auth_ss_outcome *o)
 	if (stored && engine_flush(e) < 0)
 		stored = false;
 	sodium_memzero(d.session_key, sizeof(d.session_key));
+	/* after the new session: its DNAT element replaces the old one in one batch, with no
+	 * moment without one (a SYN then would be a session-miss) */
+	if (svc && svc->n_members)
+		engine_failover_done(e, &o->client, o->service, stored);
 	if (!stored) {
 		e->counters[CNT_AUTH_FAILED]++;
 		engine_ctl_auth_done(e, o->handle, ctl_reply_error("authenticated, but the session "
