@@ -19,6 +19,9 @@ const struct cli_command cli_commands[] = {
 	{ "vnics", "", "coopnet-authd: vNICs, data folders and services", cmd_vnics },
 	{ "balance", "", "coopnet-authd (header): the SPs of its group, their state, weight and the "
 	  "balancing decisions", cmd_balance },
+	{ "membership", "[keygen FILE]", "coopnet-authd: group messages: the members a header "
+	  "hears and their state, or an SP's membership; keygen: a new signing key",
+	  cmd_membership },
 	{ "auth", "SERVICE [CLIENT]", "coopnet-authd (SS): authenticate now", cmd_auth },
 	{ "revoke", "ID|CLIENT", "coopnet-authd: end sessions (data plane too)", cmd_revoke },
 	{ "reload", "", "coopnet-authd: re-read the policy (as SIGHUP)", cmd_reload },

@@ -30,7 +30,7 @@ EXTRA_DIST += scripts/embed.sh
 dist_doc_DATA += docs/config.md
 # The cooperative datagram and the Authentication crypto (libsodium; link $(SODIUM_LIBS)).
 lib_libcoopnet_a_SOURCES += lib/be.h lib/coop.c lib/coop.h lib/coop_int.h lib/coop_wire.c \
-	lib/authcrypto.c lib/authcrypto.h \
+	lib/authcrypto.c lib/authcrypto.h lib/group.c lib/group.h lib/group_sign.c \
 	lib/status.c lib/status.h
 AM_CFLAGS += $(SODIUM_CFLAGS)
 
@@ -43,5 +43,5 @@ lib_libcoopnet_a_SOURCES += lib/balance.c lib/balance.h
 
 # nftables through libnftnl batches (the queue rule, kernel mode, the virtual switch); users
 # link $(LIBNFTNL_LIBS) $(LIBMNL_LIBS)
-lib_libcoopnet_a_SOURCES += lib/nftbatch.c lib/nftbatch.h
+lib_libcoopnet_a_SOURCES += lib/nftbatch.c lib/nftdump.c lib/nftbatch.h
 AM_CPPFLAGS += $(LIBMNL_CFLAGS) $(LIBNFTNL_CFLAGS)

@@ -103,6 +103,13 @@ static struct nlmsghdr *room(struct nftb *b)
 	return mnl_nlmsg_batch_current(b->batch);
 }
 
+size_t nftb_room(const struct nftb *b)
+{
+	size_t used = mnl_nlmsg_batch_size(b->batch);
+
+	return b->failed || used + 64 > NFTB_BUFSZ ? 0 : NFTB_BUFSZ - used - 64;
+}
+
 static void next(struct nftb *b)
 {
 	mnl_nlmsg_batch_next(b->batch);
@@ -270,6 +277,17 @@ int nftb_add_set_msg(struct nftb *b, struct nftnl_set *s, uint16_t type, int fam
 	return 0;
 }
 
+/* Grow a socket buffer to need bytes (FORCE: as root, past net.core.[rw]mem_max). */
+static void sock_buf(int fd, int opt, int force, int need)
+{
+	socklen_t len = sizeof(int);
+	int have = 0;
+
+	if (getsockopt(fd, SOL_SOCKET, opt, &have, &len) == 0 && have < need &&
+	    setsockopt(fd, SOL_SOCKET, force, &need, sizeof(need)) < 0)
+		(void)setsockopt(fd, SOL_SOCKET, opt, &need, sizeof(need));
+}
+
 int nftb_commit(struct nftb *b)
 {
 	struct mnl_socket *nl = NULL;
@@ -288,20 +306,13 @@ int nftb_commit(struct nftb *b)
 	nl = owner_socket();
 	if (!nl)
 		goto out;
-	{
-		/* the kernel takes a netlink message only whole and only up to the socket's send
-		 * buffer (EMSGSIZE beyond): size it to the batch, as nft does (FORCE: as root,
-		 * past net.core.wmem_max) */
-		int need = (int)mnl_nlmsg_batch_size(b->batch) + 4096, have = 0;
-		socklen_t len = sizeof(have);
-
-		if (getsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_SNDBUF, &have, &len) == 0 &&
-		    have < need &&
-		    setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_SNDBUFFORCE, &need,
-			       sizeof(need)) < 0)
-			(void)setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_SNDBUF, &need,
-					 sizeof(need));
-	}
+	/* the kernel takes a netlink message only whole and only up to the socket's send buffer
+	 * (EMSGSIZE beyond): size it to the batch, as nft does; and the receive buffer to one
+	 * acknowledgement per message (an skb each, about 1 KiB of buffer), beyond which the
+	 * kernel drops them and recv fails with ENOBUFS */
+	sock_buf(mnl_socket_get_fd(nl), SO_SNDBUF, SO_SNDBUFFORCE,
+		 (int)mnl_nlmsg_batch_size(b->batch) + 4096);
+	sock_buf(mnl_socket_get_fd(nl), SO_RCVBUF, SO_RCVBUFFORCE, (int)(b->nmsgs * 2048u) + 65536);
 	if (mnl_socket_sendto(nl, mnl_nlmsg_batch_head(b->batch),
 			      mnl_nlmsg_batch_size(b->batch)) < 0)
 		goto out;

@@ -69,6 +69,17 @@ void nftb_expr_free(struct nftnl_expr *e); /* NULL-safe */
 /* The rule's comment, as `nft list` shows it. 0 or -1. */
 int nftb_rule_comment(struct nftnl_rule *r, const char *comment);
 
+/* Bytes left in the batch: a caller that splits a large change commits and begins another
+ * batch when fewer than it may need are left (each message needs at most 64 KiB). */
+size_t nftb_room(const struct nftb *b);
+
+/* Each element of set of table in family, read back from the kernel (nftdump.c):
+ * cb(key, klen, data, dlen, arg), data NULL unless the set is a map; cb < 0 stops the dump.
+ * 0, or -1 with errno (ENOENT: no such table or set). */
+typedef int nftb_elem_cb(const void *key, uint32_t klen, const void *data, uint32_t dlen,
+			 void *arg);
+int nftb_dump_set(int family, const char *table, const char *set, nftb_elem_cb *cb, void *arg);
+
 /* Packet counts of the named counter objects of table in family: names[i] -> out[i] (added).
  * 0, or -1 with errno. */
 int nftb_read_counters(int family, const char *table, const char *const *names, size_t n,

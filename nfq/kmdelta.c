@@ -32,13 +32,7 @@ static int chg_cmp(const void *x, const void *y)
 	return c ? c : (a->seq > b->seq) - (a->seq < b->seq);
 }
 
-/* One set's messages of one kind being filled, 256 elements to a message. */
-struct pend {
-	struct nftnl_set *s;
-	size_t n;
-};
-
-static int pend_flush(struct nftb *b, struct pend *p, uint16_t type, int family)
+static int pend_flush(struct nftb *b, struct kmd_pend *p, uint16_t type, int family)
 {
 	int rc = 0;
 
@@ -52,50 +46,73 @@ static int pend_flush(struct nftb *b, struct pend *p, uint16_t type, int family)
 	return rc;
 }
 
-static int pend_add(struct nftb *b, const struct nfq_config *cfg, int family, enum kset k,
-		    struct pend *p, uint16_t type, const struct sess_entry *e)
+/* The gathered messages of one kind (0 destroy, 1 add), both families, every set. */
+static int flush_kind(struct nftb *b, struct kmd_ops *d, int add)
 {
+	for (int f = 0; f < 2; f++)
+		for (int k = 0; k < KS_SVC; k++)
+			if (pend_flush(b, &d->p[f][k][add], add ? NFT_MSG_NEWSETELEM :
+				       NFT_MSG_DESTROYSETELEM, f ? NFPROTO_IPV6 : NFPROTO_IPV4) < 0)
+				return -1;
+	return 0;
+}
+
+int kmd_put(struct nftb *b, const struct nfq_config *cfg, struct kmd_ops *d, enum kset k,
+	    const struct sess_entry *e, int add)
+{
+	int fam = e->key.family == AF_INET ? NFPROTO_IPV4 : NFPROTO_IPV6;
+	uint16_t type = add ? NFT_MSG_NEWSETELEM : NFT_MSG_DESTROYSETELEM;
+	struct kmd_pend *p = &d->p[fam != NFPROTO_IPV4][k][add];
 	struct nftnl_set_elem *el;
 	uint8_t key[64];
 	uint16_t id = htons(e->id);
 
-	if (!p->s && !(p->s = kmode_set_for(cfg, family, k)))
+	if (!p->s && !(p->s = kmode_set_for(cfg, fam, k)))
 		return -1;
 	el = nftnl_set_elem_alloc();
 	if (!el)
 		return -1;
-	nftnl_set_elem_set(el, NFTNL_SET_ELEM_KEY, key, kmode_make_key(key, family, e, k == KS_OK));
-	if (k == KS_IDS && type == NFT_MSG_NEWSETELEM)
+	nftnl_set_elem_set(el, NFTNL_SET_ELEM_KEY, key, kmode_make_key(key, fam, e, k == KS_OK));
+	if (k == KS_IDS && add)
 		nftnl_set_elem_set(el, NFTNL_SET_ELEM_DATA, &id, 2);
 	nftnl_set_elem_add(p->s, el);
-	if (++p->n == 256)
-		return pend_flush(b, p, type, family);
-	return 0;
+	d->sent++;
+	if (++p->n < 256)
+		return 0;
+	/* a full add message: the destroys gathered before it go first */
+	if (add && flush_kind(b, d, 0) < 0)
+		return -1;
+	return pend_flush(b, p, type, fam);
 }
 
-/* [family 0/1][set][0 destroy, 1 add] */
-struct delta {
-	struct pend p[2][KS_SVC][2];
-	size_t sent;
-};
+int kmd_flush(struct nftb *b, struct kmd_ops *d)
+{
+	return flush_kind(b, d, 0) < 0 ? -1 : flush_kind(b, d, 1);
+}
 
-static int put_elems(struct nftb *b, const struct nfq_config *cfg, struct delta *d,
+void kmd_free(struct kmd_ops *d)
+{
+	for (int a = 0; a < 2; a++)
+		for (int f = 0; f < 2; f++)
+			for (int k = 0; k < KS_SVC; k++)
+				if (d->p[f][k][a].s) {
+					nftnl_set_free(d->p[f][k][a].s);
+					d->p[f][k][a].s = NULL;
+					d->p[f][k][a].n = 0;
+				}
+}
+
+static int put_elems(struct nftb *b, const struct nfq_config *cfg, struct kmd_ops *d,
 		     const struct sess_entry *e, int add)
 {
-	int fam = e->key.family == AF_INET ? NFPROTO_IPV4 : NFPROTO_IPV6, k;
-	uint16_t type = add ? NFT_MSG_NEWSETELEM : NFT_MSG_DESTROYSETELEM;
-
-	for (k = 0; k < KS_SVC; k++) {
-		if (pend_add(b, cfg, fam, (enum kset)k, &d->p[fam != NFPROTO_IPV4][k][add], type,
-			     e) < 0)
+	for (int k = 0; k < KS_SVC; k++)
+		if (kmd_put(b, cfg, d, (enum kset)k, e, add) < 0)
 			return -1;
-		d->sent++;
-	}
 	return 0;
 }
 
 /* The elements of one changed key: the old ones out, the effective session's in. */
-static int one_key(struct nftb *b, const struct nfq_config *cfg, struct delta *d,
+static int one_key(struct nftb *b, const struct nfq_config *cfg, struct kmd_ops *d,
 		   const struct sess_table *t, const struct tbl_change *c, uint64_t now)
 {
 	const struct tbl_entry *x = tbl_lookup(t, &c->key);
@@ -112,12 +129,11 @@ static int one_key(struct nftb *b, const struct nfq_config *cfg, struct delta *d
 	return put_elems(b, cfg, d, &e, 1);
 }
 
-static int build(struct nftb *b, const struct nfq_config *cfg, struct delta *d,
+static int build(struct nftb *b, const struct nfq_config *cfg, struct kmd_ops *d,
 		 const struct sess_table *t, const struct tbl_change *v, size_t n)
 {
 	uint64_t now = (uint64_t)time(NULL);
 	size_t i;
-	int f, k, a;
 
 	for (i = 0; i < n; i++) {
 		if (i > 0 && !memcmp(&v[i].key, &v[i - 1].key, sizeof(v[i].key)))
@@ -126,23 +142,16 @@ static int build(struct nftb *b, const struct nfq_config *cfg, struct delta *d,
 			return -1;
 	}
 	/* all destroys before all adds: a key both loses and gets an element */
-	for (a = 0; a < 2; a++)
-		for (f = 0; f < 2; f++)
-			for (k = 0; k < KS_SVC; k++)
-				if (pend_flush(b, &d->p[f][k][a], a ? NFT_MSG_NEWSETELEM :
-					       NFT_MSG_DESTROYSETELEM,
-					       f ? NFPROTO_IPV6 : NFPROTO_IPV4) < 0)
-					return -1;
-	return 0;
+	return kmd_flush(b, d);
 }
 
 int kmode_apply(const struct nfq_config *cfg, const struct sess_table *t,
 		const struct tbl_change *changes, size_t n, size_t *sent)
 {
 	struct tbl_change *v = malloc((n ? n : 1) * sizeof(*v));
-	struct delta d = {.sent = 0};
+	struct kmd_ops d = {.sent = 0};
 	struct nftb *b = NULL;
-	int rc = -1, f, k, a;
+	int rc = -1;
 
 	*sent = 0;
 	if (!v)
@@ -160,11 +169,7 @@ int kmode_apply(const struct nfq_config *cfg, const struct sess_table *t,
 			log_warn("kernel mode: updating %zu session element(s)", d.sent);
 		b = NULL;
 	}
-	for (a = 0; a < 2; a++) /* left over after a failure */
-		for (f = 0; f < 2; f++)
-			for (k = 0; k < KS_SVC; k++)
-				if (d.p[f][k][a].s)
-					nftnl_set_free(d.p[f][k][a].s);
+	kmd_free(&d); /* left over after a failure */
 	nftb_abort(b);
 	free(v);
 	if (rc == 0)

@@ -227,25 +227,6 @@ int kmode_add_elements(struct nftb *b, const struct nfq_config *cfg, int family,
 	return rc;
 }
 
-int kmode_sync(const struct nfq_config *cfg, const struct sess_list *a, const struct sess_list *b2)
-{
-	struct nftb *b = nftb_begin();
-
-	if (!b)
-		return -1;
-	if (kmode_add_elements(b, cfg, NFPROTO_IPV4, a, b2) < 0 ||
-	    kmode_add_elements(b, cfg, NFPROTO_IPV6, a, b2) < 0) {
-		nftb_abort(b);
-		log_warnx("kernel mode: the session batch does not fit");
-		return -1;
-	}
-	if (nftb_commit(b) < 0) {
-		log_warn("kernel mode: updating the session sets");
-		return -1;
-	}
-	return 0;
-}
-
 void kmode_counters(const struct nfq_config *cfg, uint64_t c[R__COUNT])
 {
 	const char *names[NCOUNTERS];
