@@ -28,6 +28,7 @@
 #include "log.h"
 #include "nfqlink.h"
 #include "parent_msg.h"
+#include "probe_raw.h"
 #include "provision.h"
 #include "svcnotify.h"
 #include "ssnat.h"
@@ -48,6 +49,7 @@ struct parent {
 	struct vswitch vs;
 	struct ssnat sn;            /* the SS's DNAT of group services */
 	struct parent_msg pm;       /* the engine's messages, checked (parent_msg.h) */
+	struct probe_raw probe;     /* the path probe's raw sockets (probe_raw.h) */
 };
 
 /* Load, check and resolve the policy: NULL-free error string in buf on failure. */
@@ -186,9 +188,15 @@ static void on_policy_applied(void *ctx, bool ok, int revoked, const char *error
 		log_debug("the engine applied the policy, %d session(s) revoked", revoked);
 }
 
+static int on_probe(void *ctx, const struct imsg_probe *p)
+{
+	return probe_raw_send(&((struct parent *)ctx)->probe, p);
+}
+
 static const struct parent_msg_ops engine_ops = {
 	.reload = on_reload,
 	.applied = on_policy_applied,
+	.probe = on_probe,
 };
 
 static void engine_input(struct parent *pa)
@@ -261,11 +269,16 @@ static void parent_loop(struct parent *pa)
 	uint64_t next_try = 0, next_traffic = 0;
 
 	while (!pa->quit) {
-		struct pollfd pfd[3] = { { pa->sig_fd, POLLIN, 0 }, { pa->engine_fd, POLLIN, 0 },
-					 { pa->nfq.sub_fd, POLLIN, 0 } };
-		int n = poll(pfd, pa->nfq.sub_fd >= 0 ? 3 : 2, 1000);
+		/* -1 entries are skipped by poll */
+		struct pollfd pfd[5] = { { pa->sig_fd, POLLIN, 0 }, { pa->engine_fd, POLLIN, 0 },
+					 { pa->nfq.sub_fd, POLLIN, 0 }, { pa->probe.fd[0], POLLIN, 0 },
+					 { pa->probe.fd[1], POLLIN, 0 } };
+		int n = poll(pfd, 5, 1000);
 		if (n < 0 && errno != EINTR)
 			fatal("poll");
+		for (int i = 0; n > 0 && i < 2 && !pa->quit; i++)
+			if (pa->probe.fd[i] >= 0 && pfd[3 + i].revents)
+				probe_raw_input(&pa->probe, i, pa->engine_fd);
 		if (n > 0 && pfd[0].revents)
 			signal_input(pa);
 		if (n > 0 && pfd[1].revents && !pa->quit)
@@ -387,6 +400,7 @@ int main(int argc, char **argv)
 		init.udp_fd[i] = open_udp(&pa.cfg.listen[i]);
 	}
 	init.n_udp = pa.cfg.n_listen;
+	pa.probe.fd[0] = pa.probe.fd[1] = -1;
 	mkdir_for(pa.cfg.control_socket, 0755, 0, 0, false);
 	init.ctl_fd = ctl_listen(pa.cfg.control_socket, 0600);
 	if (init.ctl_fd < 0)
@@ -417,7 +431,12 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < init.n_udp; i++)
 		close(init.udp_fd[i]);
 	pa.engine_fd = sp[0];
-	nfq_link_init(&pa.nfq, pa.cfg.nfq_socket, pa.cfg.roles & POLICY_ROLE_SUPERVISOR, pa.engine_fd);
+	/* after the fork: the engine never holds a raw socket (docs/probe.md) */
+	if ((pa.cfg.roles & POLICY_ROLE_PROVIDER) && pa.cfg.n_listen > 0)
+		probe_raw_open(&pa.probe, pa.cfg.listen[0].port); /* the first cooperative port */
+	/* every role keeps a standing subscription: its end is how a restart of coopnet-nfq is
+	 * noticed at once (then status says down, and the re-sync follows within a second) */
+	nfq_link_init(&pa.nfq, pa.cfg.nfq_socket, true, pa.engine_fd);
 	parent_msg_init(&pa.pm, pa.engine_fd, &pa.nfq, &pa.vs, &engine_ops, &pa);
 	pa.pm.sn = &pa.sn;
 	log_info("started: engine pid %d as %s", (int)pa.engine_pid, uname);
@@ -431,6 +450,7 @@ int main(int argc, char **argv)
 		kill(pa.engine_pid, SIGTERM);
 		waitpid(pa.engine_pid, NULL, 0);
 	}
+	probe_raw_close(&pa.probe);
 	unlink(pa.cfg.control_socket);
 	log_info("exiting");
 	return pa.exit_code;

@@ -11,9 +11,9 @@
  * Messages ("msg" names the kind; docs/authd.md lists them):
  *   parent -> engine: policy {policy, reload}, nfq-up, nfq-down, session-miss {client,
  *                     service, port}, reload-failed {error}
- *                     parent-stats {refused-messages, refused-sessions}
+ *                     parent-stats {refused-messages, refused-sessions}, dp-barrier {token}
  *   engine -> parent: authd/imsg.h enum imsg_type (session add/del, sync begin/part/end,
- *                     reload, policy-applied), checked by authd/parent_msg.c
+ *                     reload, policy-applied, barrier), checked by authd/parent_msg.c
  */
 #ifndef COOPNET_AUTHD_H
 #define COOPNET_AUTHD_H

@@ -19,14 +19,15 @@ AUTHD_LIBS = authd/libgroup.a authd/libauthd.a authd/libauthfsm.a authd/libstatu
 sbin_PROGRAMS += authd/coopnet-authd
 authd_coopnet_authd_SOURCES = \
 	authd/authd.c authd/authd.h \
-	authd/engine.c authd/engine.h authd/engine_auth.c authd/engine_ctl.c authd/engine_turn.c \
+	authd/engine.c authd/engine.h authd/engine_auth.c authd/engine_ctl.c authd/engine_turn.c authd/engine_gate.c \
 	authd/coop_app.h authd/group_view.h authd/engine_dispatch.c authd/engine_revoke.c authd/engine_start.c \
 	authd/imsg.c authd/imsg.h authd/privsep.c authd/nfqlink.c authd/nfqlink.h authd/relaylink.c \
 	authd/parent_msg.c authd/parent_msg.h authd/keyset.c authd/keyset.h \
 	authd/sandbox.c authd/sandbox.h \
 	authd/provision.c authd/provision.h authd/vswitch.c authd/vswitch_nft.c authd/vswitch.h \
 	authd/engine_status.c authd/engine_status.h authd/engine_health.c authd/engine_nfqstat.c \
-	authd/engine_ctl_status.c authd/engine_balance.c authd/engine_member.c
+	authd/engine_ctl_status.c authd/engine_member.c authd/engine_balance.c authd/engine_probe.c authd/engine_probe.h \
+	authd/probe_raw.c authd/probe_raw.h
 authd_coopnet_authd_CFLAGS = $(AM_CFLAGS) $(SQLITE3_CFLAGS) $(SODIUM_CFLAGS) $(SECCOMP_CFLAGS)
 authd_coopnet_authd_LDADD = $(AUTHD_LIBS) $(LIBSYSTEMD_LIBS)
 
@@ -57,7 +58,9 @@ tests_unit_test_policy_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(SODIUM_CFLAGS) \
 	-DSRCDIR='"$(abs_top_srcdir)"'
 tests_unit_test_policy_LDADD = $(AUTHD_LIBS) $(CMOCKA_LIBS)
 
-EXTRA_DIST += policy tests/netns/auth.test tests/netns/e2e.test
+EXTRA_DIST += policy tests/netns/auth.test tests/netns/e2e.test tests/netns/coop-lib.sh \
+	tests/netns/dp-restart.test tests/netns/spoof.test tests/netns/spoofreq.py \
+	tests/netns/first-page.test
 
 # The configuration and policy parsers under libFuzzer (seeds: tests/fuzz/make_conf_corpus.py)
 if ENABLE_FUZZING
@@ -81,11 +84,11 @@ EXTRA_DIST += tests/fuzz/make_conf_corpus.py tests/fuzz/corpus/policy tests/fuzz
 # fake coopnet-nfq on a real unix socket; db_session_foreach fails on demand.
 check_PROGRAMS += tests/unit/test_engine
 TESTS += tests/unit/test_engine
-ENGINE_SOURCES = authd/engine.c authd/engine_auth.c authd/engine_ctl.c authd/engine_turn.c \
+ENGINE_SOURCES = authd/engine.c authd/engine_auth.c authd/engine_ctl.c authd/engine_turn.c authd/engine_gate.c \
 	authd/engine_dispatch.c authd/engine_revoke.c authd/engine_start.c authd/nfqlink.c \
 	authd/imsg.c authd/privsep.c authd/parent_msg.c authd/keyset.c authd/vswitch.c authd/vswitch_nft.c \
 	authd/sandbox.c authd/relaylink.c authd/engine_status.c authd/engine_health.c \
-	authd/engine_nfqstat.c authd/engine_ctl_status.c authd/engine_balance.c authd/engine_member.c
+	authd/engine_nfqstat.c authd/engine_ctl_status.c authd/engine_member.c authd/engine_probe.c authd/engine_balance.c
 tests_unit_test_engine_SOURCES = tests/unit/test_engine.c tests/unit/fake_nfq.c \
 	tests/unit/fake_nfq.h $(ENGINE_SOURCES)
 tests_unit_test_engine_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(SQLITE3_CFLAGS) \

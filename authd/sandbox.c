@@ -70,8 +70,8 @@ static const char *const allowed[] = {
 	"clock_gettime", "clock_nanosleep", "nanosleep", "gettimeofday", "time", "getpid",
 	"gettid", "getuid", "geteuid", "getgid", "getegid", "restart_syscall", "rt_sigreturn",
 	"rt_sigprocmask", "exit", "exit_group",
-	/* glibc's qsort asks sysconf(_SC_PHYS_PAGES) before it allocates for an array above
-	 * 1 KiB (engine_nfqstat.c sorts the traffic counters: about 40 sessions and more) */
+	/* glibc's qsort asks the physical memory size (sysconf(_SC_PHYS_PAGES)) before it sorts
+	 * a large array: an SS with some 70 sessions was killed here (bench/first_page.sh) */
 	"sysinfo",
 	/* descriptors, the loop */
 	"read", "write", "readv", "writev", "close", "fcntl", "epoll_wait", "epoll_pwait",
