@@ -2,8 +2,10 @@
 /* The cooperative datagram on the wire: encode, decode (the layout: lib/coop.c), and the
  * address conversions. */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "be.h"
@@ -176,6 +178,36 @@ int cn_coop_addr_parse(struct cn_coop_addr *out, const char *text)
 	}
 	memset(out, 0, sizeof(*out));
 	return -1;
+}
+
+int cn_coop_addr_parse_port(struct cn_coop_addr *out, const char *text)
+{
+	char host[CN_COOP_ADDRSTRLEN];
+	const char *colon = text ? strrchr(text, ':') : NULL;
+	unsigned long port;
+	char *end;
+	size_t n;
+
+	if (!colon || colon == text)
+		return -1;
+	n = (size_t)(colon - text);
+	if (text[0] == '[') {
+		if (n < 3 || text[n - 1] != ']')
+			return -1;
+		text++;
+		n -= 2;
+	}
+	if (n >= sizeof(host))
+		return -1;
+	memcpy(host, text, n);
+	host[n] = '\0';
+	errno = 0;
+	port = strtoul(colon + 1, &end, 10);
+	if (errno || *end || end == colon + 1 || port == 0 || port > 65535 ||
+	    cn_coop_addr_parse(out, host) < 0)
+		return -1;
+	out->port = (uint16_t)port;
+	return 0;
 }
 
 const char *cn_coop_addr_format(const struct cn_coop_addr *a, char *buf, size_t size)
