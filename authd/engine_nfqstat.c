@@ -25,6 +25,7 @@ struct traffic {
 	uint8_t family;
 	uint8_t client[16];
 	struct cn_status_client c;
+	uint64_t c2s_mark;  /* segs_c2s when segs_s2c last moved (0 before any came back) */
 };
 
 struct traffic_tab {
@@ -148,14 +149,20 @@ static int drops_probe_cb(const struct db_session *s, void *arg)
 	return 1;
 }
 
-static void check_drops(struct engine *e, const struct traffic_tab *cur)
+/* The counters are the session's whole life: "none back" means none since the last poll in
+ * which segs_s2c moved, so a session that worked before the path broke still counts. */
+static void check_drops(struct engine *e, struct traffic_tab *cur, const struct traffic_tab *old)
 {
-	for (size_t i = 0; e->ss && i < cur->n; i++) {
-		struct drops_find f = { .t = &cur->v[i], .e = e };
+	for (size_t i = 0; i < cur->n; i++) {
+		struct traffic *t = &cur->v[i];
+		const struct traffic *o = old->n ? bsearch(t, old->v, old->n, sizeof(*t), cmp) : NULL;
+		struct drops_find f = { .t = t, .e = e };
 
-		if (cur->v[i].c.segs_c2s >= DROP_SEGS && cur->v[i].c.segs_s2c == 0)
-			db_session_foreach_id(e->db, DB_ROLE_SUPERVISOR, cur->v[i].id,
-					      drops_probe_cb, &f);
+		t->c2s_mark = !o ? (t->c.segs_s2c ? t->c.segs_c2s : 0) :
+			      o->c.segs_s2c == t->c.segs_s2c ? o->c2s_mark : t->c.segs_c2s;
+		if (e->ss && t->c.segs_c2s >= t->c2s_mark + DROP_SEGS &&
+		    (!o ? t->c.segs_s2c == 0 : o->c.segs_s2c == t->c.segs_s2c))
+			db_session_foreach_id(e->db, DB_ROLE_SUPERVISOR, t->id, drops_probe_cb, &f);
 	}
 }
 
@@ -185,8 +192,8 @@ void engine_nfq_traffic(struct engine *e, const json_t *msg)
 	x = t->cur;
 	t->cur = t->stage;
 	t->stage = x;
+	check_drops(e, &t->cur, &t->stage); /* the previous poll, until the next one stages */
 	t->stage.n = 0;
-	check_drops(e, &t->cur);
 }
 
 bool engine_traffic_find(const struct engine *e, cn_id_t id, const struct cn_coop_addr *client,

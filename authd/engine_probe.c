@@ -31,7 +31,8 @@
 #define PROBE_RTO_MS    1000
 #define PROBE_FIRST_MS  200    /* after the first Authentication: let the SP commit first */
 #define PROBE_WAIT_MS   800    /* an SP's wait for the segment (< PROBE_RTO_MS) */
-#define PROBE_AGAIN_MS  60000  /* drops start a new probe of an SP at most this often */
+#define PROBE_AGAIN_MS  60000  /* drops start a new probe of an SP at most this often
+                                  (authd.json "probe": {"again_ms"}) */
 
 struct probe_sp {              /* supervisor: one SP */
 	struct cn_coop_addr sp;        /* its cooperative address and port */
@@ -215,11 +216,13 @@ void engine_probe_drops(struct engine *e, const struct db_session *s)
 {
 	struct cn_coop_addr sp;
 	struct probe_sp *p;
+	uint64_t again;
 
 	if (s->role != DB_ROLE_SUPERVISOR || cn_coop_addr_parse_port(&sp, s->peer) < 0 || !state(e))
 		return;
 	p = sp_find(e->probe, &sp, false);
-	if (p && (p->running || engine_wall_ms() < p->ended_ms + PROBE_AGAIN_MS))
+	again = e->cfg->probe_again_ms ? e->cfg->probe_again_ms : PROBE_AGAIN_MS;
+	if (p && (p->running || engine_wall_ms() < p->ended_ms + again))
 		return;
 	start(e, s, "drops", 0);
 }

@@ -65,6 +65,7 @@ struct authd_config {
 		struct cn_coop_addr listen;  /* address and port of the HTTP endpoint */
 		uint32_t max_connections; /* 1..64 [8] */
 	} metrics;
+	uint32_t probe_again_ms;         /* "probe": {"again_ms"}: 1000..86400000; 0: [60000] */
 };
 
 /* An address or a prefix. */
