@@ -53,20 +53,15 @@ static int pend_flush(struct nftb *b, struct pend *p, uint16_t type, int family)
 }
 
 static int pend_add(struct nftb *b, const struct nfq_config *cfg, int family, enum kset k,
-		    struct pend *p, uint16_t type, const struct sess_entry *e)
+		    struct pend *p, uint16_t type, const struct sess_entry *e, uint64_t now_ms)
 {
 	struct nftnl_set_elem *el;
-	uint8_t key[64];
-	uint16_t id = htons(e->id);
 
 	if (!p->s && !(p->s = kmode_set_for(cfg, family, k)))
 		return -1;
-	el = nftnl_set_elem_alloc();
+	el = kmode_elem(family, k, e, type == NFT_MSG_NEWSETELEM, now_ms);
 	if (!el)
 		return -1;
-	nftnl_set_elem_set(el, NFTNL_SET_ELEM_KEY, key, kmode_make_key(key, family, e, k == KS_OK));
-	if (k == KS_IDS && type == NFT_MSG_NEWSETELEM)
-		nftnl_set_elem_set(el, NFTNL_SET_ELEM_DATA, &id, 2);
 	nftnl_set_elem_add(p->s, el);
 	if (++p->n == 256)
 		return pend_flush(b, p, type, family);
@@ -77,52 +72,64 @@ static int pend_add(struct nftb *b, const struct nfq_config *cfg, int family, en
 struct delta {
 	struct pend p[2][KS_SVC][2];
 	size_t sent;
+	uint64_t now_ms;
 };
 
+/* e's elements in ids, ok and keys; prev: only its element in prev (the previous ID). */
 static int put_elems(struct nftb *b, const struct nfq_config *cfg, struct delta *d,
-		     const struct sess_entry *e, int add)
+		     const struct sess_entry *e, int add, bool prev)
 {
 	int fam = e->key.family == AF_INET ? NFPROTO_IPV4 : NFPROTO_IPV6, k;
 	uint16_t type = add ? NFT_MSG_NEWSETELEM : NFT_MSG_DESTROYSETELEM;
 
-	for (k = 0; k < KS_SVC; k++) {
+	for (k = prev ? KS_PREV : 0; k < (prev ? KS_SVC : KS_PREV); k++) {
 		if (pend_add(b, cfg, fam, (enum kset)k, &d->p[fam != NFPROTO_IPV4][k][add], type,
-			     e) < 0)
+			     e, d->now_ms) < 0)
 			return -1;
 		d->sent++;
 	}
 	return 0;
 }
 
-/* The elements of one changed key: the old ones out, the effective session's in. */
+/* The elements of one changed key: the old ones out (with the previous ID's), the effective
+ * session's in (with its previous ID's for the grace left, if any). */
 static int one_key(struct nftb *b, const struct nfq_config *cfg, struct delta *d,
-		   const struct sess_table *t, const struct tbl_change *c, uint64_t now)
+		   const struct sess_table *t, const struct tbl_change *c)
 {
 	const struct tbl_entry *x = tbl_lookup(t, &c->key);
 	struct sess_entry e = {.key = c->key};
+	uint64_t now = d->now_ms / 1000;
 
 	if (c->old_id) {
 		e.id = (cn_id_t)(c->old_id & 0xffff);
-		if (put_elems(b, cfg, d, &e, 0) < 0)
+		if (put_elems(b, cfg, d, &e, 0, false) < 0)
+			return -1;
+	}
+	if (c->old_prev) {
+		e.prev_id = (cn_id_t)(c->old_prev & 0xffff);
+		if (put_elems(b, cfg, d, &e, 0, true) < 0)
 			return -1;
 	}
 	if (!x || (tbl_entry_expires(x) && tbl_entry_expires(x) <= now))
 		return 0; /* gone, or expired (as in the full sync) */
 	e.id = tbl_entry_id(x);
-	return put_elems(b, cfg, d, &e, 1);
+	e.prev_id = tbl_entry_prev(x, &e.prev_until);
+	if (put_elems(b, cfg, d, &e, 1, false) < 0)
+		return -1;
+	return kmode_prev_left_ms(&e, d->now_ms) ? put_elems(b, cfg, d, &e, 1, true) : 0;
 }
 
 static int build(struct nftb *b, const struct nfq_config *cfg, struct delta *d,
 		 const struct sess_table *t, const struct tbl_change *v, size_t n)
 {
-	uint64_t now = (uint64_t)time(NULL);
 	size_t i;
 	int f, k, a;
 
+	d->now_ms = kmode_now_ms();
 	for (i = 0; i < n; i++) {
 		if (i > 0 && !memcmp(&v[i].key, &v[i - 1].key, sizeof(v[i].key)))
 			continue;
-		if (one_key(b, cfg, d, t, &v[i], now) < 0)
+		if (one_key(b, cfg, d, t, &v[i]) < 0)
 			return -1;
 	}
 	/* all destroys before all adds: a key both loses and gets an element */

@@ -18,7 +18,7 @@
 #include "log.h"
 #include "nftbatch.h"
 
-const char *const kmode_set_names[KS__COUNT] = {"ids", "ok", "keys", "svc"};
+const char *const kmode_set_names[KS__COUNT] = {"ids", "ok", "keys", "prev", "svc"};
 
 static const struct {
 	const char *name;
@@ -48,7 +48,7 @@ uint32_t kmode_key_len(int family, enum kset k)
 {
 	if (k == KS_SVC) /* service . port */
 		return (kmode_nregs(family) + 1) * 4;
-	return (2 * kmode_nregs(family) + (k == KS_OK ? 2 : 1)) * 4;
+	return (2 * kmode_nregs(family) + (k == KS_OK || k == KS_PREV ? 2 : 1)) * 4;
 }
 
 int kmode_add_objects(struct nftb *b, const struct nfq_config *cfg, int family)
@@ -69,6 +69,8 @@ int kmode_add_objects(struct nftb *b, const struct nfq_config *cfg, int family)
 			nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE, 0);
 			nftnl_set_set_u32(s, NFTNL_SET_DATA_LEN, 2);
 		}
+		if (k == KS_PREV) /* each element expires on its own (the renewal grace) */
+			nftnl_set_set_u32(s, NFTNL_SET_FLAGS, NFT_SET_TIMEOUT);
 		if (nftb_add_set_msg(b, s, NFT_MSG_NEWSET, family, NLM_F_CREATE) < 0)
 			return -1;
 	}
@@ -107,19 +109,49 @@ struct nftnl_set *kmode_set_for(const struct nfq_config *cfg, int family, enum k
 	return nftb_set_new(family, cfg->rule_table, kmode_set_names[k], 0);
 }
 
-static int add_elem(struct nftnl_set *s, int family, enum kset k, const struct sess_entry *e)
+uint64_t kmode_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+uint64_t kmode_prev_left_ms(const struct sess_entry *e, uint64_t now_ms)
+{
+	uint64_t until = (uint64_t)e->prev_until * 1000;
+
+	return e->prev_id && until > now_ms ? until - now_ms : 0;
+}
+
+struct nftnl_set_elem *kmode_elem(int family, enum kset k, const struct sess_entry *e, bool add,
+				  uint64_t now_ms)
 {
 	struct nftnl_set_elem *el = nftnl_set_elem_alloc();
+	struct sess_entry p = *e;
 	uint8_t key[64];
 	uint16_t id = htons(e->id);
-	uint32_t len;
+
+	if (!el)
+		return NULL;
+	if (k == KS_PREV)
+		p.id = e->prev_id;
+	nftnl_set_elem_set(el, NFTNL_SET_ELEM_KEY, key,
+			   kmode_make_key(key, family, &p, k == KS_OK || k == KS_PREV));
+	if (k == KS_IDS && add)
+		nftnl_set_elem_set(el, NFTNL_SET_ELEM_DATA, &id, 2);
+	if (k == KS_PREV && add)
+		nftnl_set_elem_set_u64(el, NFTNL_SET_ELEM_TIMEOUT, kmode_prev_left_ms(e, now_ms));
+	return el;
+}
+
+static int add_elem(struct nftnl_set *s, int family, enum kset k, const struct sess_entry *e,
+		    uint64_t now_ms)
+{
+	struct nftnl_set_elem *el = kmode_elem(family, k, e, true, now_ms);
 
 	if (!el)
 		return -1;
-	len = kmode_make_key(key, family, e, k == KS_OK);
-	nftnl_set_elem_set(el, NFTNL_SET_ELEM_KEY, key, len);
-	if (k == KS_IDS)
-		nftnl_set_elem_set(el, NFTNL_SET_ELEM_DATA, &id, 2);
 	nftnl_set_elem_add(s, el);
 	return 0;
 }
@@ -174,7 +206,7 @@ static int add_set_elements(struct nftb *b, const struct nfq_config *cfg, int fa
 			    const bool *keep)
 {
 	int af = family == NFPROTO_IPV4 ? AF_INET : AF_INET6;
-	uint64_t now = (uint64_t)time(NULL);
+	uint64_t now_ms = kmode_now_ms(), now = now_ms / 1000;
 	struct nftnl_set *s = kmode_set_for(cfg, family, k);
 	size_t i, n = 0;
 
@@ -183,9 +215,10 @@ static int add_set_elements(struct nftb *b, const struct nfq_config *cfg, int fa
 	for (i = 0; i < a->n + b2->n; i++) {
 		const struct sess_entry *e = nth(a, b2, i);
 
-		if (e->key.family != af || !keep[i] || (e->expires && e->expires <= now))
+		if (e->key.family != af || !keep[i] || (e->expires && e->expires <= now) ||
+		    (k == KS_PREV && !kmode_prev_left_ms(e, now_ms)))
 			continue;
-		if (add_elem(s, family, k, e) < 0) {
+		if (add_elem(s, family, k, e, now_ms) < 0) {
 			nftnl_set_free(s);
 			return -1;
 		}
@@ -214,7 +247,7 @@ int kmode_add_elements(struct nftb *b, const struct nfq_config *cfg, int family,
 
 	if (!keep)
 		return -1;
-	for (k = 0; k <= KS_KEYS && rc == 0; k++) {
+	for (k = 0; k <= KS_PREV && rc == 0; k++) {
 		struct nftnl_set *flush = kmode_set_for(cfg, family, (enum kset)k);
 
 		/* DELSETELEM without elements flushes the set, in this transaction */
