@@ -27,6 +27,7 @@
 #include "ctl.h"
 #include "log.h"
 #include "nfqlink.h"
+#include "link_poll.h"
 #include "parent_msg.h"
 #include "provision.h"
 #include "svcnotify.h"
@@ -46,6 +47,7 @@ struct parent {
 	bool applied;               /* a policy was applied once: running is meaningful */
 	struct vswitch vs;
 	struct parent_msg pm;       /* the engine's messages, checked (parent_msg.h) */
+	struct link_poll lp;        /* provider: the vNICs' link state for the engine */
 };
 
 /* Load, check and resolve the policy: NULL-free error string in buf on failure. */
@@ -155,6 +157,7 @@ static int send_policy(struct parent *pa, bool reload)
 	}
 	/* what the engine's sessions are checked against from now on */
 	parent_msg_set_policy(&pa->pm, &p);
+	link_poll_free(&pa->lp); /* the new policy's vNICs: sent again at the next poll */
 	return imsg_send(pa->engine_fd, json_pack("{s:s, s:o, s:b}", "msg", "policy", "policy",
 						  doc, "reload", reload));
 failed:
@@ -252,9 +255,20 @@ static void poll_traffic(struct parent *pa, uint64_t *next)
 	nfq_link_poll_traffic(&pa->nfq);
 }
 
+/* Provider: the link state of the vNICs the policy makes, once a second (link_poll.c). */
+static void poll_links(struct parent *pa, uint64_t *next)
+{
+	uint64_t now = mono_ms();
+
+	if (!(pa->cfg.roles & POLICY_ROLE_PROVIDER) || !pa->pm.have_pol || now < *next)
+		return;
+	*next = now + 1000;
+	link_poll(&pa->lp, &pa->pm.pol, pa->engine_fd);
+}
+
 static void parent_loop(struct parent *pa)
 {
-	uint64_t next_try = 0, next_traffic = 0;
+	uint64_t next_try = 0, next_traffic = 0, next_link = 0;
 
 	while (!pa->quit) {
 		struct pollfd pfd[3] = { { pa->sig_fd, POLLIN, 0 }, { pa->engine_fd, POLLIN, 0 },
@@ -280,6 +294,8 @@ static void parent_loop(struct parent *pa)
 		}
 		if (!pa->quit)
 			poll_traffic(pa, &next_traffic);
+		if (!pa->quit)
+			poll_links(pa, &next_link);
 	}
 }
 
@@ -421,6 +437,7 @@ int main(int argc, char **argv)
 	else
 		svc_notify_ready();
 	parent_loop(&pa);
+	link_poll_free(&pa.lp);
 	svc_notify_stopping();
 	if (pa.engine_pid > 0) {
 		kill(pa.engine_pid, SIGTERM);

@@ -33,7 +33,7 @@ static const char *const counter_names[CNT_MAX - AUTH_EV_KIND_MAX - 1] = {
 	"session-miss", "nfq-requests", "db-errors", "udp-errors", "ctl-refused",
 	"sessions-revoked-by-peer", "sessions-renewed", "revoke-unacked", "turn-rollbacks",
 	"held-dropped", "coop-unknown", "profile-write-failed", "parent-refused-messages",
-	"parent-refused-sessions", "nfq-traffic-bad",
+	"parent-refused-sessions", "nfq-traffic-bad", "link-state-bad",
 };
 
 const char *engine_counter_name(int i)
@@ -424,6 +424,11 @@ static void on_nfq_traffic(void *ctx, const json_t *msg)
 	engine_nfq_traffic(ctx, msg);
 }
 
+static void on_link_state(void *ctx, const json_t *msg)
+{
+	engine_link_state(ctx, msg);
+}
+
 /* What the parent sends (authd/authd.h lists the messages). */
 static const struct imsg_handler from_parent[] = {
 	{ .msg = "policy", .fn = apply_policy },
@@ -433,6 +438,7 @@ static const struct imsg_handler from_parent[] = {
 	{ .msg = "reload-failed", .fn = on_reload_failed },
 	{ .msg = "parent-stats", .fn = on_parent_stats },
 	{ .msg = "nfq-traffic", .fn = on_nfq_traffic },
+	{ .msg = "link-state", .fn = on_link_state },
 };
 
 static void parent_input(struct engine *e)

@@ -46,6 +46,7 @@ enum engine_counter {
 	CNT_PARENT_REFUSED_MSGS,     /* messages of this engine the parent refused (parent-stats) */
 	CNT_PARENT_REFUSED_SESSIONS, /* sessions the parent found outside its policy */
 	CNT_NFQ_TRAFFIC_BAD,         /* polls of coopnet-nfq's session counters refused */
+	CNT_LINK_STATE_BAD,          /* link-state messages of the parent refused */
 	CNT_MAX,
 };
 

@@ -32,6 +32,9 @@ struct engine_status {
 	struct svc_health *checks;
 	size_t n_checks;
 	struct engine_traffic *traffic; /* engine_nfqstat.c: coopnet-nfq's per-session counters */
+	struct engine_link *links;      /* engine_link.c: the vNICs' link state from the parent */
+	size_t n_links;
+	bool links_seen;
 };
 
 /* engine_status.c */
@@ -43,6 +46,12 @@ void engine_nfq_traffic(struct engine *e, const json_t *msg);
 bool engine_traffic_find(const struct engine *e, cn_id_t id, const struct cn_coop_addr *client,
 			 struct cn_status_client *out);
 void engine_traffic_free(struct engine *e);
+
+/* engine_link.c: the parent's "link-state" message (the vNICs' link state, which the engine
+ * cannot read in its chroot); find: the state of vnic, false when the parent never named it. */
+void engine_link_state(struct engine *e, const json_t *msg);
+bool engine_link_find(const struct engine *e, const char *vnic, uint8_t *link);
+void engine_link_free(struct engine *e);
 
 /* engine_ctl_status.c: the rows of `vnics` (supervisor: info_vNIC per session) and of
  * `clients` (provider: info_client per session, role "session") appended to rows. 0 or -1. */
