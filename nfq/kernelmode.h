@@ -9,10 +9,12 @@
  *   map ids  { client . service . port : id }      the ID to write
  *   set ok   { client . service . port . id }       segments that carry the right ID
  *   set keys { client . service . port }            flows with a session
+ *   set prev { client . service . port . id }       a renewed session's previous ID, each
+ *                                                   element with its grace as its timeout
  *   counters embedded, checked_ok, passed, dropped_no_id, dropped_wrong_id,
  *            dropped_unknown_flow (read by `stats`)
  * Each update is one batch, so the kernel switches from the old content to the new in one
- * transaction: at start and reload, flush and refill the three sets (kmode_sync); after a
+ * transaction: at start and reload, flush and refill the four sets (kmode_sync); after a
  * session change, only the elements of the keys that changed (kmode_apply).
  */
 #ifndef COOPNET_NFQ_KERNELMODE_H
@@ -79,6 +81,9 @@ uint32_t kmode_make_key(uint8_t *key, int family, const struct sess_entry *e, bo
 bool *kmode_effective(const struct sess_list *a, const struct sess_list *b);
 /* Two copies of the service set hold the same keys (then no batch). */
 bool kmode_same_copy(const struct svc_copy *a, const struct svc_copy *b);
+/* The per-session counters of the sets' elements into t's entries (segments and bytes each
+ * way, last_seen: this refresh when a count grew): kmstats.c. 0 or -1 (logged). O(n). */
+int kmode_stats_refresh(const struct nfq_config *cfg, struct sess_table *t);
 /* Add the kernel's counters into c. */
 void kmode_counters(const struct nfq_config *cfg, uint64_t c[R__COUNT]);
 

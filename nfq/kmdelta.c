@@ -59,7 +59,7 @@ static int pend_add(struct nftb *b, const struct nfq_config *cfg, int family, en
 
 	if (!p->s && !(p->s = kmode_set_for(cfg, family, k)))
 		return -1;
-	el = kmode_elem(family, k, e, type == NFT_MSG_NEWSETELEM, now_ms);
+	el = kmode_elem(cfg, family, k, e, type == NFT_MSG_NEWSETELEM, now_ms);
 	if (!el)
 		return -1;
 	nftnl_set_elem_add(p->s, el);
@@ -91,6 +91,24 @@ static int put_elems(struct nftb *b, const struct nfq_config *cfg, struct delta 
 	return 0;
 }
 
+/* A session that stays (renewal, new expiry): its new elements start from the counts of the
+ * old ones (kmstats.c), read before the batch replaces them. */
+static int carry(const struct nfq_config *cfg, struct sess_entry *e, cn_id_t old_id)
+{
+	int fam = e->key.family == AF_INET ? NFPROTO_IPV4 : NFPROTO_IPV6;
+	static const enum kset sets[] = {KS_IDS, KS_OK};
+	struct sess_entry o = *e;
+
+	o.id = old_id;
+	for (size_t i = 0; i < 2; i++) {
+		int dir = kmode_dir(cfg, sets[i]);
+
+		if (kmode_elem_get(cfg, fam, sets[i], &o, &e->segs[dir], &e->bytes[dir]) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* The elements of one changed key: the old ones out (with the previous ID's), the effective
  * session's in (with its previous ID's for the grace left, if any). */
 static int one_key(struct nftb *b, const struct nfq_config *cfg, struct delta *d,
@@ -112,6 +130,8 @@ static int one_key(struct nftb *b, const struct nfq_config *cfg, struct delta *d
 	}
 	if (!x || (tbl_entry_expires(x) && tbl_entry_expires(x) <= now))
 		return 0; /* gone, or expired (as in the full sync) */
+	if (c->old_id && carry(cfg, &e, (cn_id_t)(c->old_id & 0xffff)) < 0)
+		return -1;
 	e.id = tbl_entry_id(x);
 	e.prev_id = tbl_entry_prev(x, &e.prev_until);
 	if (put_elems(b, cfg, d, &e, 1, false) < 0)

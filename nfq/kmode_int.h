@@ -16,6 +16,7 @@
 #include "kernelmode.h"
 
 struct nftnl_set_elem;
+struct nftnl_expr;
 
 #define R(i) (NFT_REG32_00 + (i))
 
@@ -41,7 +42,14 @@ uint64_t kmode_now_ms(void);
 uint64_t kmode_prev_left_ms(const struct sess_entry *e, uint64_t now_ms);
 /* The element of e in set k (ids, ok, keys or prev: its previous ID, with the grace left as
  * the timeout); add: with the map's data and the timeout, else the key only. NULL: memory. */
-struct nftnl_set_elem *kmode_elem(int family, enum kset k, const struct sess_entry *e, bool add,
-				  uint64_t now_ms);
+struct nftnl_set_elem *kmode_elem(const struct nfq_config *cfg, int family, enum kset k,
+				  const struct sess_entry *e, bool add, uint64_t now_ms);
+/* kmstats.c: the direction set k's element counts (0: client -> service, 1: back), -1: none */
+int kmode_dir(const struct nfq_config *cfg, enum kset k);
+/* A counter expression starting at pk packets, by bytes. NULL: memory. */
+struct nftnl_expr *kmode_counter_expr(uint64_t pk, uint64_t by);
+/* The counter of e's element in set k (one GET). 0, 1 (no such element), -1 (error). */
+int kmode_elem_get(const struct nfq_config *cfg, int family, enum kset k,
+		   const struct sess_entry *e, uint64_t *pk, uint64_t *by);
 
 #endif

@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <libmnl/libmnl.h>
+#include <libnftnl/expr.h>
 #include <libnftnl/object.h>
 #include <libnftnl/set.h>
 #include <linux/netfilter.h>
@@ -71,6 +72,15 @@ int kmode_add_objects(struct nftb *b, const struct nfq_config *cfg, int family)
 		}
 		if (k == KS_PREV) /* each element expires on its own (the renewal grace) */
 			nftnl_set_set_u32(s, NFTNL_SET_FLAGS, NFT_SET_TIMEOUT);
+		if (k == KS_IDS || k == KS_OK) { /* a counter per element (kmstats.c) */
+			struct nftnl_expr *x = nftnl_expr_alloc("counter");
+
+			if (!x) {
+				nftnl_set_free(s);
+				return -1;
+			}
+			nftnl_set_add_expr(s, x);
+		}
 		if (nftb_add_set_msg(b, s, NFT_MSG_NEWSET, family, NLM_F_CREATE) < 0)
 			return -1;
 	}
@@ -124,9 +134,10 @@ uint64_t kmode_prev_left_ms(const struct sess_entry *e, uint64_t now_ms)
 	return e->prev_id && until > now_ms ? until - now_ms : 0;
 }
 
-struct nftnl_set_elem *kmode_elem(int family, enum kset k, const struct sess_entry *e, bool add,
-				  uint64_t now_ms)
+struct nftnl_set_elem *kmode_elem(const struct nfq_config *cfg, int family, enum kset k,
+				  const struct sess_entry *e, bool add, uint64_t now_ms)
 {
+	int dir = kmode_dir(cfg, k);
 	struct nftnl_set_elem *el = nftnl_set_elem_alloc();
 	struct sess_entry p = *e;
 	uint8_t key[64];
@@ -142,13 +153,22 @@ struct nftnl_set_elem *kmode_elem(int family, enum kset k, const struct sess_ent
 		nftnl_set_elem_set(el, NFTNL_SET_ELEM_DATA, &id, 2);
 	if (k == KS_PREV && add)
 		nftnl_set_elem_set_u64(el, NFTNL_SET_ELEM_TIMEOUT, kmode_prev_left_ms(e, now_ms));
+	if (dir >= 0 && add) { /* the session's counts so far (kmstats.c) */
+		struct nftnl_expr *x = kmode_counter_expr(e->segs[dir], e->bytes[dir]);
+
+		if (!x) {
+			nftnl_set_elem_free(el);
+			return NULL;
+		}
+		nftnl_set_elem_add_expr(el, x);
+	}
 	return el;
 }
 
-static int add_elem(struct nftnl_set *s, int family, enum kset k, const struct sess_entry *e,
-		    uint64_t now_ms)
+static int add_elem(const struct nfq_config *cfg, struct nftnl_set *s, int family, enum kset k,
+		    const struct sess_entry *e, uint64_t now_ms)
 {
-	struct nftnl_set_elem *el = kmode_elem(family, k, e, true, now_ms);
+	struct nftnl_set_elem *el = kmode_elem(cfg, family, k, e, true, now_ms);
 
 	if (!el)
 		return -1;
@@ -218,7 +238,7 @@ static int add_set_elements(struct nftb *b, const struct nfq_config *cfg, int fa
 		if (e->key.family != af || !keep[i] || (e->expires && e->expires <= now) ||
 		    (k == KS_PREV && !kmode_prev_left_ms(e, now_ms)))
 			continue;
-		if (add_elem(s, family, k, e, now_ms) < 0) {
+		if (add_elem(cfg, s, family, k, e, now_ms) < 0) {
 			nftnl_set_free(s);
 			return -1;
 		}

@@ -34,6 +34,9 @@ static int publish_full(struct nfqd *d)
 
 	sess_list_init(&all);
 	sess_list_init(&none);
+	/* the counts so far go into the new elements (kmstats.c); a failed read starts them at
+	 * the last one the entries hold */
+	kmode_stats_refresh(&d->cfg, d->sh.tbl);
 	if (tbl_to_list(d->sh.tbl, &all) < 0 || kmode_sync(&d->cfg, &all, &none) < 0) {
 		log_warnx("kernel maps not updated; the queue threads have the new sessions");
 		rc = -1;

@@ -54,6 +54,8 @@ struct sess_entry {
 	uint64_t expires; /* Unix seconds, 0 = never */
 	cn_id_t prev_id;     /* the live table's copy (tbl_to_list): previous ID, 0: none */
 	uint32_t prev_until; /* Unix seconds: prev_id is accepted before it */
+	uint64_t segs[2], bytes[2]; /* tbl_to_list: the entry's counts (kernel mode carries them
+				     * into the new elements of a full sync) */
 };
 
 struct svc_entry {

@@ -126,7 +126,7 @@ tests_netns_vnic_tool_SOURCES = tests/netns/vnic-tool.c
 tests_netns_vnic_tool_LDADD = lib/libcoopnet.a $(LIBMNL_LIBS)
 EXTRA_DIST += tests/netns/vnic.test
 # end-to-end overlay with vNICs (examples/ configs), also used by scripts/demo.sh
-EXTRA_DIST += tests/netns/status.test tests/netns/renewal.test tests/netns/renewal-queue.test tests/netns/renewal-kernel.test tests/netns/vnic-e2e.test tests/netns/vnic-e2e-kernel.test tests/netns/vnic-e2e-queue.test tests/netns/ss-bridged.test tests/netns/overlay-lib.sh tests/netns/urgdump.py \
+EXTRA_DIST += tests/netns/status.test tests/netns/renewal.sh tests/netns/renewal-queue.test tests/netns/renewal-kernel.test tests/netns/vnic-e2e.test tests/netns/vnic-e2e-kernel.test tests/netns/vnic-e2e-queue.test tests/netns/ss-bridged.test tests/netns/overlay-lib.sh tests/netns/urgdump.py \
 	examples scripts/demo.sh
 
 # lib/ctl: paged replies and the session object
@@ -151,7 +151,7 @@ tests_unit_test_ctl_server_LDADD = $(TEST_LIBS) $(JANSSON_LIBS)
 # driver of tests/netns/nfq-diff.test: kernel mode's nft rules against nfq_decide
 noinst_PROGRAMS += tests/netns/nfq-diff
 tests_netns_nfq_diff_SOURCES = tests/netns/nfq-diff.c tests/unit/pktgen.c tests/unit/pktgen.h \
-	nfq/nftrule.c nfq/kmrules.c nfq/kmsets.c nfq/kmdelta.c nfq/kmsvc.c
+	nfq/nftrule.c nfq/kmrules.c nfq/kmsets.c nfq/kmstats.c nfq/kmdelta.c nfq/kmsvc.c
 tests_netns_nfq_diff_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/nfq -I$(top_srcdir)/tests/unit
 tests_netns_nfq_diff_CFLAGS = $(AM_CFLAGS) $(LIBNFQ_CFLAGS)
 tests_netns_nfq_diff_LDADD = nfq/libnfqcore.a lib/libcoopnet.a $(LIBNFQ_LIBS) $(LIBNFTNL_LIBS) \

@@ -20,6 +20,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdatomic.h>
 #include <fcntl.h>
 #include <libnetfilter_queue/libnetfilter_queue.h>
 #include <linux/if_tun.h>
@@ -319,6 +320,60 @@ static void make_spec(struct pg_spec *sp, struct pg_rng *rng, const struct sess_
 	sp->csum = PG_CSUM_FULL;
 }
 
+/* What kernel mode's per-session counters (nfq/kmstats.c) must show: per entry of the table
+ * (by its position in tbl_next order) and direction, the segments the decision table
+ * accepted with the session's current ID (written or checked) and their bytes. */
+#define MAX_SESS 16
+static struct { const struct tbl_entry *e; uint64_t segs[2], bytes[2]; } expect[MAX_SESS];
+
+static void expect_count(const struct sess_table *t, const struct pg_spec *sp, size_t len)
+{
+	struct sess_key k;
+	const struct tbl_entry *e;
+	int dir = 0;
+
+	sess_key_make(&k, sp->family, sp->saddr, sp->daddr, sp->dport);
+	if (!(e = tbl_lookup(t, &k))) {
+		dir = 1;
+		sess_key_make(&k, sp->family, sp->daddr, sp->saddr, sp->sport);
+		if (!(e = tbl_lookup(t, &k)))
+			return;
+	}
+	for (int i = 0; i < MAX_SESS; i++)
+		if (!expect[i].e || expect[i].e == e) {
+			expect[i].e = e;
+			expect[i].segs[dir]++;
+			expect[i].bytes[dir] += len;
+			return;
+		}
+}
+
+/* The kernel's element counters, read by the worker's own kmode_stats_refresh into the
+ * table's entries, against what the decision table accepted. Returns the sessions checked. */
+static int check_counts(const struct nfq_config *cfg, struct sess_table *t, const char *when)
+{
+	int n = 0;
+
+	if (kmode_stats_refresh(cfg, t) < 0)
+		die("kmode_stats_refresh", strerror(errno));
+	for (int i = 0; i < MAX_SESS && expect[i].e; i++, n++)
+		for (int d = 0; d < 2; d++) {
+			uint64_t segs = atomic_load(&expect[i].e->segs[d]);
+			uint64_t bytes = atomic_load(&expect[i].e->bytes[d]);
+
+			if (segs != expect[i].segs[d] || bytes != expect[i].bytes[d]) {
+				fprintf(stderr, "nfq-diff: %s: session %d direction %d: kernel counted "
+					"%llu segments, %llu bytes; the decision table accepted %llu, "
+					"%llu\n", when, i, d, (unsigned long long)segs,
+					(unsigned long long)bytes,
+					(unsigned long long)expect[i].segs[d],
+					(unsigned long long)expect[i].bytes[d]);
+				exit(1);
+			}
+		}
+	return n;
+}
+
 static const char *vname(bool fwd, bool hold)
 {
 	return hold ? "queued" : fwd ? "accepted" : "dropped";
@@ -433,6 +488,8 @@ static int compare_one(unsigned long i, uint64_t seed, const char *role, enum nf
 			(void)!system("nft list ruleset >&2");
 		return -1;
 	}
+	if (want_fwd && !*prev_id && (res.reason == R_EMBEDDED || res.reason == R_CHECKED_OK))
+		expect_count(t, &sp, info.ip_len);
 	return want_hold ? 3 : !want_fwd ? 2 : res.verdict == V_ACCEPT_MODIFIED ? 1 : 0;
 }
 
@@ -517,6 +574,8 @@ int main(int argc, char **argv)
 	printf("nfq-diff %s: %lu packets agree (seed %llu): %lu accepted unchanged, %lu accepted "
 	       "with the ID written, %lu dropped, %lu queued as session misses\n", argv[2], count,
 	       (unsigned long long)seed, counts[0], counts[1], counts[2], counts[3]);
+	printf("nfq-diff %s: per-session counters of %d sessions as accepted\n", argv[2],
+	       check_counts(&cfg, t, "before the renewal"));
 	/* renewal: within the grace (stopping 1 s before its end), then 1 s after it */
 	until = renew_all(&cfg, t);
 	memset(in_grace, 0, sizeof(in_grace));
@@ -524,6 +583,8 @@ int main(int argc, char **argv)
 	while ((uint64_t)time(NULL) < until + 1)
 		usleep(100000);
 	run_phase(count / 2 + 1, 0, seed, argv[2], &cfg, t, true, &rng, counts, after);
+	printf("nfq-diff %s: per-session counters of %d sessions carried over the renewal\n",
+	       argv[2], check_counts(&cfg, t, "after the renewal"));
 	printf("nfq-diff %s: after a renewal, previous ID within the grace: %lu accepted, %lu "
 	       "dropped; after it: %lu accepted, %lu dropped (both agree with nfq_decide)\n",
 	       argv[2], in_grace[0], in_grace[1], after[0], after[1]);

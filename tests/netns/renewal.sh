@@ -6,8 +6,11 @@
 # (80 %); a rate-limited download of a 6,000,000-byte file from web1 takes ~24 s and so spans
 # at least two renewals. It must arrive whole (sha256), with no `dropped_wrong_id` on the SS's
 # coopnet-nfq: sp1's segments in flight with the previous ID are accepted for the renewal
-# grace (docs/nfq.md, "Renewal"); sp1's count is printed (see below). OV_NFQ_MODE / OV_SS_NFQ_MODE choose the data-plane modes
-# (renewal-kernel.test: every coopnet-nfq in kernel mode).
+# grace (docs/nfq.md, "Renewal"); sp1's count is printed (see below). And sp1's info_client
+# for web1 (what the SS's coopnet-nfq counted, reported every second here) grows by the
+# file's size within 10 %: the per-session counters survive the renewals (kernel mode: the
+# element counters carried into the new elements). Run by renewal-queue.test and
+# renewal-kernel.test (OV_NFQ_MODE / OV_SS_NFQ_MODE: every coopnet-nfq in that mode).
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
@@ -25,6 +28,11 @@ ov_install
 python3 - "$OV_RUN" "$LIFETIME" <<'PY'
 import json, sys
 run, life = sys.argv[1], int(sys.argv[2])
+for h in ("ss", "header", "sp1", "sp2"):
+    f = f"{run}/{h}/authd.json"
+    c = json.load(open(f))
+    c["status"] = {"interval_ms": 1000, "miss_limit": 3}
+    json.dump(c, open(f, "w"), indent=1)
 f = f"{run}/sp1/policy.json"
 p = json.load(open(f))
 p["provider"]["id_lifetime"] = life
@@ -49,7 +57,14 @@ import json, sys
 d = json.load(sys.stdin)
 d = d.get('counters', d)
 print(d['$2'])"; }
+# the largest bytes service -> client of web1's sessions in sp1's info_client (a renewal
+# starts a row for the new ID, which carries the counts on)
+s2c() { ov_ctl sp1 --json clients | python3 -c '
+import json, sys
+rows = [c["bytes_s2c"] for c in json.load(sys.stdin) if c.get("role") == "session" and c.get("service") == "web1"]
+print(max(rows) if rows else -1)'; }
 ren0=$(authd_stat ss sessions-renewed)
+before=$(s2c)
 wrong_sp0=$(nfq_stat sp1 dropped_wrong_id)
 wrong_ss0=$(nfq_stat ss dropped_wrong_id)
 ids0=$(ov_ctl ss --json sessions | python3 -c '
@@ -74,4 +89,10 @@ nb_is "the SS's coopnet-nfq: no wrong-ID drop during the download" "$wrong_ss" 0
 # Not covered (docs/nfq.md, "Renewal"): the client's segments the SS writes with the NEW ID
 # before sp1 has committed it (the Auth-REP's one-way trip); a figure, not an assertion.
 echo "# sp1's coopnet-nfq counted $wrong_sp wrong-ID drop(s) (new ID before sp1 committed it)"
+grown() { [ $(($(s2c) - before)) -ge $((SIZE * 9 / 10)) ]; }
+nb_ok "sp1's info_client for web1 grew by the download (reported by the SS)" \
+	nb_wait_for "info_client bytes" 15 grown
+delta=$(($(s2c) - before))
+echo "# info_client on sp1: $delta bytes service -> client for a $SIZE-byte file over $((ren1 - ren0)) renewals (SS $(ov_nfq_mode ss) mode)"
+nb_ok "within 10% of the file's size: $delta" test "$delta" -le $((SIZE * 11 / 10))
 nb_done
