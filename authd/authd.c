@@ -244,12 +244,13 @@ static uint64_t mono_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-/* Supervisor: coopnet-nfq's per-session counters for info_client, once per status interval. */
+/* coopnet-nfq's per-session counters, once per status interval: a supervisor's info_client,
+ * a provider's load figure in info_vNIC (engine_load.c). */
 static void poll_traffic(struct parent *pa, uint64_t *next)
 {
 	uint64_t now = mono_ms();
 
-	if (!(pa->cfg.roles & POLICY_ROLE_SUPERVISOR) || !pa->nfq.up || now < *next)
+	if (!pa->nfq.up || now < *next)
 		return;
 	*next = now + (pa->cfg.status.interval_ms ? pa->cfg.status.interval_ms : 10000);
 	nfq_link_poll_traffic(&pa->nfq);

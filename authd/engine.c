@@ -421,7 +421,8 @@ static void on_reload_failed(void *ctx, const json_t *msg)
 
 static void on_nfq_traffic(void *ctx, const json_t *msg)
 {
-	engine_nfq_traffic(ctx, msg);
+	if (engine_nfq_traffic(ctx, msg))
+		engine_load_update(ctx); /* provider: the load figure of info_vNIC */
 }
 
 static void on_link_state(void *ctx, const json_t *msg)

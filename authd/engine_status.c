@@ -169,6 +169,7 @@ void engine_status_vnic(struct engine *e, const char *service, struct cn_status_
 	out->conns = CN_STATUS_CONNS_UNKNOWN;
 	out->since_s = CN_STATUS_SINCE_UNKNOWN;
 	out->sessions = c ? c->n : 0;
+	out->bytes_per_s = c ? c->bytes_per_s : 0; /* engine_load.c */
 	if (!vs)
 		return; /* gone from the policy: weight 0, busy */
 	out->weight = vs->weight;

@@ -11,6 +11,8 @@
 struct svc_count {                 /* live sessions of one service (SP) */
 	char service[CN_COOP_SERVICE_LEN];
 	uint32_t n;
+	/* engine_load.c: bytes of its sessions at the last two polls of coopnet-nfq */
+	uint64_t bytes_sum, bytes_last, bytes_at_ms, bytes_per_s;
 };
 
 struct svc_health {                /* one health check per vNIC service (SP) */
@@ -42,10 +44,14 @@ void engine_status_changed(struct engine *e, const char *service);
 
 /* engine_nfqstat.c: the last poll of coopnet-nfq's per-session counters (an "nfq-traffic"
  * message of the parent); find: the figures of (ID, client), false when not listed. */
-void engine_nfq_traffic(struct engine *e, const json_t *msg);
+bool engine_nfq_traffic(struct engine *e, const json_t *msg); /* true: a whole poll taken */
 bool engine_traffic_find(const struct engine *e, cn_id_t id, const struct cn_coop_addr *client,
 			 struct cn_status_client *out);
 void engine_traffic_free(struct engine *e);
+
+/* engine_load.c: after a poll of coopnet-nfq's counters (provider): bytes per second of
+ * each service's sessions, for info_vNIC (svc_count.bytes_per_s). */
+void engine_load_update(struct engine *e);
 
 /* engine_link.c: the parent's "link-state" message (the vNICs' link state, which the engine
  * cannot read in its chroot); find: the state of vnic, false when the parent never named it. */

@@ -21,7 +21,7 @@ authd_coopnet_authd_SOURCES = \
 	authd/parent_msg.c authd/parent_msg.h authd/link_poll.c authd/link_poll.h authd/keyset.c authd/keyset.h \
 	authd/sandbox.c authd/sandbox.h \
 	authd/provision.c authd/provision.h authd/vswitch.c authd/vswitch_nft.c authd/vswitch.h \
-	authd/engine_status.c authd/engine_status.h authd/engine_health.c authd/engine_nfqstat.c authd/engine_link.c \
+	authd/engine_status.c authd/engine_status.h authd/engine_health.c authd/engine_nfqstat.c authd/engine_link.c authd/engine_load.c \
 	authd/engine_ctl_status.c
 authd_coopnet_authd_CFLAGS = $(AM_CFLAGS) $(SQLITE3_CFLAGS) $(SODIUM_CFLAGS) $(SECCOMP_CFLAGS)
 authd_coopnet_authd_LDADD = $(AUTHD_LIBS) $(LIBSYSTEMD_LIBS)
@@ -90,7 +90,7 @@ ENGINE_SOURCES = authd/engine.c authd/engine_auth.c authd/engine_ctl.c authd/eng
 	authd/engine_dispatch.c authd/engine_revoke.c authd/engine_start.c authd/nfqlink.c authd/nfq_traffic.c \
 	authd/imsg.c authd/privsep.c authd/parent_msg.c authd/keyset.c authd/vswitch.c authd/vswitch_nft.c \
 	authd/sandbox.c authd/relaylink.c authd/engine_status.c authd/engine_health.c \
-	authd/engine_nfqstat.c authd/engine_link.c authd/engine_ctl_status.c
+	authd/engine_nfqstat.c authd/engine_link.c authd/engine_load.c authd/engine_ctl_status.c
 tests_unit_test_engine_SOURCES = tests/unit/test_engine.c tests/unit/fake_nfq.c \
 	tests/unit/fake_nfq.h $(ENGINE_SOURCES)
 tests_unit_test_engine_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(SQLITE3_CFLAGS) \
