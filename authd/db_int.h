@@ -1,5 +1,13 @@
 /* SPDX-License-Identifier: MIT */
-/* What the files of the database module (db.c, db_status.c) share; not for other callers. */
+/*
+ * What the files of the database module share; not for other callers (they use db.h).
+ *   db.c          the connection: open, close, errors, statements, the turn transaction
+ *   db_migrate.c  the schema's migrations
+ *   db_profile.c  vnics, services, clients (db_set_profile)
+ *   db_session.c  sessions
+ *   db_replay.c   the replay cache
+ *   db_status.c   vnic_status, client_status
+ */
 #ifndef COOPNET_AUTHD_DB_INT_H
 #define COOPNET_AUTHD_DB_INT_H
 
@@ -7,8 +15,39 @@
 
 #include "db.h"
 
+/* The statements of an Authentication (replay cache, ID check, session commit), prepared
+ * once and reused: parsing them for every exchange cost more than running them. */
+enum db_stmt {
+	ST_REPLAY_SEEN,
+	ST_REPLAY_ADD,
+	ST_ID_IN_USE,
+	ST_SESSION_PUT,
+	ST_MAX
+};
+
+struct authd_db {
+	sqlite3 *h;
+	sqlite3_stmt *cache[ST_MAX];
+	char err[512];
+};
+
 sqlite3 *db_sqlite(struct authd_db *db);
 /* Set the error to "what: <sqlite's message>"; returns -1. */
 int db_fail_sql(struct authd_db *db, const char *what);
+/* Set the error (with sqlite's message when it has one); returns -1. */
+int db_fail(struct authd_db *db, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Run sql (no rows); on error db->err is sqlite's message. */
+int db_exec(struct authd_db *db, const char *sql);
+/* ROLLBACK, keeping the first error in db->err. */
+void db_rollback_keep(struct authd_db *db);
+int db_prepare(struct authd_db *db, sqlite3_stmt **st, const char *sql);
+/* A cached statement, prepared on first use. Give it back with db_done_cached(). */
+int db_cached(struct authd_db *db, enum db_stmt which, sqlite3_stmt **st, const char *sql);
+void db_done_cached(sqlite3_stmt *st);
+/* Step a statement that returns no row. */
+int db_step_done(struct authd_db *db, sqlite3_stmt *st, const char *what);
+enum db_role db_role_from_name(const char *name); /* 0: none */
+/* db_migrate.c: bring the schema to DB_SCHEMA_VERSION, one transaction a step. */
+int db_migrate(struct authd_db *db);
 
 #endif

@@ -5,15 +5,6 @@
 
 #include "db_int.h"
 
-static int prep(struct authd_db *db, sqlite3_stmt **st, const char *sql)
-{
-	if (sqlite3_prepare_v2(db_sqlite(db), sql, -1, st, NULL) != SQLITE_OK) {
-		*st = NULL;
-		return db_fail_sql(db, "prepare");
-	}
-	return 0;
-}
-
 /* Step a write, finalize it. */
 static int run(struct authd_db *db, sqlite3_stmt *st, const char *what)
 {
@@ -57,7 +48,7 @@ int db_vnic_status_put(struct authd_db *db, const struct db_vnic_status *r)
 	const struct cn_status_vnic *v = &r->v;
 	sqlite3_stmt *st;
 
-	if (prep(db, &st, sql) < 0)
+	if (db_prepare(db, &st, sql) < 0)
 		return -1;
 	sqlite3_bind_text(st, 1, r->sp, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 2, r->id);
@@ -115,7 +106,7 @@ int db_vnic_status_foreach(struct authd_db *db, db_vnic_status_cb cb, void *arg)
 	sqlite3_stmt *st;
 	int rc, ret = 0;
 
-	if (prep(db, &st, "SELECT " VNIC_COLS " FROM vnic_status ORDER BY sp, id, service") < 0)
+	if (db_prepare(db, &st, "SELECT " VNIC_COLS " FROM vnic_status ORDER BY sp, id, service") < 0)
 		return -1;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW && ret == 0) {
 		read_vnic(st, &r);
@@ -149,7 +140,7 @@ int db_client_status_put(struct authd_db *db, const struct db_client_status *r)
 	const struct cn_status_client *c = &r->c;
 	sqlite3_stmt *st;
 
-	if (prep(db, &st, sql) < 0)
+	if (db_prepare(db, &st, sql) < 0)
 		return -1;
 	sqlite3_bind_text(st, 1, r->ss, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 2, r->id);
@@ -197,7 +188,7 @@ int db_client_status_foreach(struct authd_db *db, db_client_status_cb cb, void *
 	sqlite3_stmt *st;
 	int rc, ret = 0;
 
-	if (prep(db, &st, "SELECT " CLIENT_COLS " FROM client_status ORDER BY ss, id, service") < 0)
+	if (db_prepare(db, &st, "SELECT " CLIENT_COLS " FROM client_status ORDER BY ss, id, service") < 0)
 		return -1;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW && ret == 0) {
 		read_client(st, &r);
@@ -226,7 +217,7 @@ int db_status_reachable(struct authd_db *db, enum db_role role, const char *peer
 
 	if (role != DB_ROLE_SUPERVISOR && role != DB_ROLE_PROVIDER)
 		return db_fail_sql(db, "status reachability: no role");
-	if (prep(db, &st, role == DB_ROLE_SUPERVISOR ? vnic_sql : client_sql) < 0)
+	if (db_prepare(db, &st, role == DB_ROLE_SUPERVISOR ? vnic_sql : client_sql) < 0)
 		return -1;
 	sqlite3_bind_text(st, 1, peer, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 2, id);
@@ -245,7 +236,7 @@ int db_status_del(struct authd_db *db, enum db_role role, const char *peer, cn_i
 
 	if (role != DB_ROLE_SUPERVISOR && role != DB_ROLE_PROVIDER)
 		return db_fail_sql(db, "status delete: no role");
-	if (prep(db, &st, role == DB_ROLE_SUPERVISOR ? vnic_sql : client_sql) < 0)
+	if (db_prepare(db, &st, role == DB_ROLE_SUPERVISOR ? vnic_sql : client_sql) < 0)
 		return -1;
 	sqlite3_bind_text(st, 1, peer, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 2, id);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * libFuzzer target for coopnet-authd's configuration and policy parsers (authd/policy.c).
+ * libFuzzer target for coopnet-authd's configuration and policy parsers
+ * (authd/config.c, authd/policy_*.c).
  * The first byte chooses what the rest is parsed as:
  *   bits 0-2  roles (POLICY_ROLE_* bits; 0 parses the rest as authd.json instead)
  *   bit 3     resolved (refuse passcode_file / group_key_file, as the engine does)

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: MIT */
+/* The replay cache that survives restarts (docs/database.md). */
+#include "db_int.h"
+
+#include <stdio.h>
+
+int db_replay_check_add(struct authd_db *db, const uint8_t *digest, size_t len, int64_t expires)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	if (len == 0 || len > DB_DIGEST_MAX) {
+		snprintf(db->err, sizeof(db->err), "replay digest of %zu bytes (1 to %d)", len,
+			 DB_DIGEST_MAX);
+		return -1;
+	}
+	/* One statement: the check and the insert cannot be split by another writer. */
+	if (db_cached(db, ST_REPLAY_ADD, &st, "INSERT OR IGNORE INTO replay(digest, expires) "
+		   "VALUES (?, ?)") < 0)
+		return -1;
+	sqlite3_bind_blob(st, 1, digest, (int)len, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, expires);
+	r = db_step_done(db, st, "record replay digest");
+	db_done_cached(st);
+	if (r < 0)
+		return -1;
+	return sqlite3_changes(db->h) == 0 ? 1 : 0;
+}
+
+int db_replay_seen(struct authd_db *db, const uint8_t *digest, size_t len)
+{
+	sqlite3_stmt *st;
+	int rc, r;
+
+	if (len == 0 || len > DB_DIGEST_MAX) {
+		snprintf(db->err, sizeof(db->err), "replay digest of %zu bytes (1 to %d)", len,
+			 DB_DIGEST_MAX);
+		return -1;
+	}
+	if (db_cached(db, ST_REPLAY_SEEN, &st, "SELECT 1 FROM replay WHERE digest = ?") < 0)
+		return -1;
+	sqlite3_bind_blob(st, 1, digest, (int)len, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	r = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : db_fail(db, "look up replay digest");
+	db_done_cached(st);
+	return r;
+}
+
+int db_replay_prune(struct authd_db *db, int64_t now)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	if (db_prepare(db, &st, "DELETE FROM replay WHERE expires <= ?") < 0)
+		return -1;
+	sqlite3_bind_int64(st, 1, now);
+	r = db_step_done(db, st, "prune replay cache");
+	sqlite3_finalize(st);
+	return r < 0 ? -1 : sqlite3_changes(db->h);
+}

@@ -1,0 +1,306 @@
+/* SPDX-License-Identifier: MIT */
+/* The sessions table (the paper's ID LIST): store, read, walk, delete, expire. */
+#include "db_int.h"
+#include "grow.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int addr_text(const struct cn_session *s, const uint8_t *a, char *buf, size_t len)
+{
+	return inet_ntop(s->family, a, buf, (socklen_t)len) ? 0 : -1;
+}
+
+struct key_text {
+	char client[INET6_ADDRSTRLEN];
+	char service[INET6_ADDRSTRLEN];
+};
+
+static int key_text(struct authd_db *db, const struct cn_session *s, struct key_text *k)
+{
+	if ((s->family != AF_INET && s->family != AF_INET6) ||
+	    addr_text(s, s->client, k->client, sizeof(k->client)) < 0 ||
+	    addr_text(s, s->service, k->service, sizeof(k->service)) < 0) {
+		snprintf(db->err, sizeof(db->err), "session has no valid address family");
+		return -1;
+	}
+	return 0;
+}
+
+int db_session_put(struct authd_db *db, const struct db_session *s)
+{
+	static const char sql[] =
+		"INSERT INTO sessions(role, family, client, service, port, id, vnic, "
+		"peer, created, refreshed, expires, service_name, client_name, session_key) "
+		"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+		/* not INSERT OR REPLACE: that would also delete another client's session
+		 * holding the same ID instead of failing on sessions_provider_id */
+		"ON CONFLICT (role, client, service, port) DO UPDATE SET id = excluded.id, "
+		"vnic = excluded.vnic, peer = excluded.peer, refreshed = excluded.refreshed, "
+		"expires = excluded.expires, service_name = excluded.service_name, "
+		"client_name = excluded.client_name, session_key = excluded.session_key";
+	struct key_text k;
+	sqlite3_stmt *st;
+	int r;
+
+	if (key_text(db, &s->s, &k) < 0)
+		return -1;
+	if (db_cached(db, ST_SESSION_PUT, &st, sql) < 0)
+		return -1;
+	sqlite3_bind_text(st, 1, db_role_name(s->role), -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, s->s.family == AF_INET ? 4 : 6);
+	sqlite3_bind_text(st, 3, k.client, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, k.service, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 5, s->s.port);
+	sqlite3_bind_int(st, 6, s->s.id);
+	sqlite3_bind_text(st, 7, s->s.vnic, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 8, s->peer, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 9, s->created);
+	sqlite3_bind_int64(st, 10, s->refreshed);
+	sqlite3_bind_int64(st, 11, (sqlite3_int64)s->s.expires);
+	sqlite3_bind_text(st, 12, s->service_name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 13, s->client_name, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 14, s->session_key, s->has_key ? (int)sizeof(s->session_key) : 0,
+			  SQLITE_STATIC);
+	r = db_step_done(db, st, "store session");
+	db_done_cached(st);
+	return r;
+}
+
+#define SESSION_COLS \
+	"role, family, client, service, port, id, vnic, peer, created, refreshed, expires, " \
+	"service_name, client_name, session_key"
+
+static int column_addr(const char *text, int family, uint8_t *out)
+{
+	return text && inet_pton(family, text, out) == 1 ? 0 : -1;
+}
+
+/* A row back into a db_session; a row the schema should have prevented is an error. */
+static int read_row(struct authd_db *db, sqlite3_stmt *st, struct db_session *out)
+{
+	const char *vnic, *peer;
+
+	memset(out, 0, sizeof(*out));
+	out->role = db_role_from_name((const char *)sqlite3_column_text(st, 0));
+	out->s.family = sqlite3_column_int(st, 1) == 4 ? AF_INET : AF_INET6;
+	if (!out->role ||
+	    column_addr((const char *)sqlite3_column_text(st, 2), out->s.family, out->s.client) < 0 ||
+	    column_addr((const char *)sqlite3_column_text(st, 3), out->s.family, out->s.service) < 0)
+		return db_fail(db, "corrupt session row");
+	out->s.port = (uint16_t)sqlite3_column_int(st, 4);
+	out->s.id = (cn_id_t)sqlite3_column_int(st, 5);
+	vnic = (const char *)sqlite3_column_text(st, 6);
+	peer = (const char *)sqlite3_column_text(st, 7);
+	snprintf(out->s.vnic, sizeof(out->s.vnic), "%s", vnic ? vnic : "");
+	snprintf(out->peer, sizeof(out->peer), "%s", peer ? peer : "");
+	out->created = sqlite3_column_int64(st, 8);
+	out->refreshed = sqlite3_column_int64(st, 9);
+	out->s.expires = (uint64_t)sqlite3_column_int64(st, 10);
+	snprintf(out->service_name, sizeof(out->service_name), "%s",
+		 sqlite3_column_text(st, 11) ? (const char *)sqlite3_column_text(st, 11) : "");
+	snprintf(out->client_name, sizeof(out->client_name), "%s",
+		 sqlite3_column_text(st, 12) ? (const char *)sqlite3_column_text(st, 12) : "");
+	if (sqlite3_column_bytes(st, 13) == (int)sizeof(out->session_key)) {
+		memcpy(out->session_key, sqlite3_column_blob(st, 13), sizeof(out->session_key));
+		out->has_key = true;
+	}
+	return 0;
+}
+
+static void bind_key(sqlite3_stmt *st, enum db_role role, const struct key_text *k,
+		     uint16_t port)
+{
+	sqlite3_bind_text(st, 1, db_role_name(role), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, k->client, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 3, k->service, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(st, 4, port);
+}
+
+int db_session_get(struct authd_db *db, enum db_role role, const struct cn_session *key,
+		   struct db_session *out)
+{
+	struct key_text k;
+	sqlite3_stmt *st;
+	int rc, r;
+
+	if (key_text(db, key, &k) < 0 ||
+	    db_prepare(db, &st, "SELECT " SESSION_COLS " FROM sessions WHERE role = ? AND "
+		    "client = ? AND service = ? AND port = ?") < 0)
+		return -1;
+	bind_key(st, role, &k, key->port);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		r = read_row(db, st, out) < 0 ? -1 : 1;
+	else if (rc == SQLITE_DONE)
+		r = 0;
+	else
+		r = db_fail(db, "read session");
+	sqlite3_finalize(st);
+	return r;
+}
+
+int db_id_in_use(struct authd_db *db, cn_id_t id)
+{
+	sqlite3_stmt *st;
+	int rc, r;
+
+	if (db_cached(db, ST_ID_IN_USE, &st, "SELECT 1 FROM sessions WHERE role = 'provider' AND "
+		   "id = ?") < 0)
+		return -1;
+	sqlite3_bind_int(st, 1, id);
+	rc = sqlite3_step(st);
+	r = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : db_fail(db, "look up ID");
+	db_done_cached(st);
+	return r;
+}
+
+/* Read every row of st first, then call cb: cb may write to the database. */
+static int collect(struct authd_db *db, sqlite3_stmt *st, struct db_session **rows, size_t *n)
+{
+	size_t cap = 0;
+	int rc;
+
+	*rows = NULL;
+	*n = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct db_session *nr = grow(*rows, *n, &cap, sizeof(*nr), 16);
+
+		if (!nr) {
+			snprintf(db->err, sizeof(db->err), "out of memory");
+			goto fail;
+		}
+		*rows = nr;
+		if (read_row(db, st, &(*rows)[*n]) < 0)
+			goto fail;
+		(*n)++;
+	}
+	if (rc != SQLITE_DONE) {
+		db_fail(db, "read sessions");
+		goto fail;
+	}
+	return 0;
+fail:
+	free(*rows);
+	*rows = NULL;
+	*n = 0;
+	return -1;
+}
+
+/* Collect the rows of a prepared st, call cb for each, wipe (session keys) and free. */
+static int walk(struct authd_db *db, sqlite3_stmt *st, db_session_cb cb, void *arg)
+{
+	struct db_session *rows;
+	size_t n;
+	int r;
+
+	r = collect(db, st, &rows, &n);
+	sqlite3_finalize(st);
+	if (r < 0)
+		return -1;
+	for (size_t i = 0; i < n && r == 0; i++)
+		r = cb(&rows[i], arg);
+	if (rows)
+		explicit_bzero(rows, n * sizeof(*rows));
+	free(rows);
+	return r;
+}
+
+int db_session_foreach(struct authd_db *db, enum db_role role, db_session_cb cb, void *arg)
+{
+	sqlite3_stmt *st;
+
+	if (db_prepare(db, &st, "SELECT " SESSION_COLS " FROM sessions WHERE ?1 = '' OR role = ?1 "
+		    "ORDER BY role, family, client, service, port") < 0)
+		return -1;
+	sqlite3_bind_text(st, 1, role ? db_role_name(role) : "", -1, SQLITE_STATIC);
+	return walk(db, st, cb, arg);
+}
+
+int db_session_foreach_id(struct authd_db *db, enum db_role role, cn_id_t id,
+			  db_session_cb cb, void *arg)
+{
+	sqlite3_stmt *st;
+
+	if (db_prepare(db, &st, "SELECT " SESSION_COLS " FROM sessions WHERE role = ?1 AND id = ?2 "
+		    "ORDER BY family, client, service, port") < 0)
+		return -1;
+	sqlite3_bind_text(st, 1, db_role_name(role), -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, id);
+	return walk(db, st, cb, arg);
+}
+
+int db_session_del(struct authd_db *db, enum db_role role, const struct cn_session *key)
+{
+	struct key_text k;
+	sqlite3_stmt *st;
+	int r;
+
+	if (key_text(db, key, &k) < 0 ||
+	    db_prepare(db, &st, "DELETE FROM sessions WHERE role = ? AND client = ? AND "
+		    "service = ? AND port = ?") < 0)
+		return -1;
+	bind_key(st, role, &k, key->port);
+	r = db_step_done(db, st, "delete session");
+	sqlite3_finalize(st);
+	return r < 0 ? -1 : sqlite3_changes(db->h);
+}
+
+/* Idle: from the later of the last authentication and, on a provider, the last segment its
+ * SS's data plane saw (client_status.last_seen, ms, 0: none). */
+#define EXPIRED_WHERE \
+	" FROM sessions WHERE (expires != 0 AND expires <= ?1) OR (?2 > 0 AND max(refreshed," \
+	" coalesce((SELECT max(c.last_seen) / 1000 FROM client_status c WHERE" \
+	" sessions.role = 'provider' AND c.ss = sessions.peer AND c.id = sessions.id AND" \
+	" c.service = sessions.service_name), 0)) + ?2 <= ?1)"
+
+static int expired_rows(struct authd_db *db, int64_t now, int64_t idle, struct db_session **rows,
+			size_t *n)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	if (db_prepare(db, &st, "SELECT " SESSION_COLS EXPIRED_WHERE) < 0)
+		return -1;
+	sqlite3_bind_int64(st, 1, now);
+	sqlite3_bind_int64(st, 2, idle);
+	r = collect(db, st, rows, n);
+	sqlite3_finalize(st);
+	return r;
+}
+
+static int delete_expired(struct authd_db *db, int64_t now, int64_t idle)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	if (db_prepare(db, &st, "DELETE" EXPIRED_WHERE) < 0)
+		return -1;
+	sqlite3_bind_int64(st, 1, now);
+	sqlite3_bind_int64(st, 2, idle);
+	r = db_step_done(db, st, "delete expired sessions");
+	sqlite3_finalize(st);
+	return r;
+}
+
+int db_session_expire(struct authd_db *db, int64_t now, int64_t idle, db_session_cb cb,
+		      void *arg)
+{
+	struct db_session *rows = NULL;
+	size_t n = 0;
+
+	if (db_exec(db, "BEGIN IMMEDIATE") < 0)
+		return -1;
+	if (expired_rows(db, now, idle, &rows, &n) < 0 || delete_expired(db, now, idle) < 0 ||
+	    db_exec(db, "COMMIT") < 0) {
+		free(rows);
+		db_rollback_keep(db);
+		return -1;
+	}
+	for (size_t i = 0; cb && i < n; i++)
+		cb(&rows[i], arg);
+	free(rows);
+	return (int)n;
+}

@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: MIT */
+/* Lookups in a parsed policy. */
+#include "policy_int.h"
+
+#include <arpa/inet.h>
+#include <string.h>
+
+/* --- lookups ---------------------------------------------------------------------------- */
+
+bool pol_prefix_contains(const struct pol_prefix *p, const struct cn_coop_addr *a)
+{
+	unsigned full = p->len / 8, rest = p->len % 8;
+
+	if (p->family != a->family)
+		return false;
+	if (memcmp(p->addr, a->addr, full) != 0)
+		return false;
+	if (rest) {
+		uint8_t mask = (uint8_t)(0xff << (8 - rest));
+		if ((p->addr[full] & mask) != (a->addr[full] & mask))
+			return false;
+	}
+	return true;
+}
+
+bool policy_client_allows(const struct pol_client *c, const char *service)
+{
+	for (size_t i = 0; i < c->n_services; i++)
+		if (!strcmp(c->services[i], service))
+			return true;
+	return false;
+}
+
+const uint8_t *policy_client_key(const struct pol_client *c, const char *service)
+{
+	for (size_t i = 0; i < c->n_keys; i++)
+		if (!strcmp(c->keys[i].service, service))
+			return c->keys[i].key;
+	return NULL;
+}
+
+const struct pol_client *policy_client_by_name(const struct pol_client *c, size_t n,
+					       const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(c[i].name, name))
+			return &c[i];
+	return NULL;
+}
+
+const struct pol_client *policy_client_for(const struct pol_client *c, size_t n,
+					   const struct cn_coop_addr *addr, const char *service)
+{
+	for (size_t i = 0; i < n; i++)
+		if (pol_prefix_contains(&c[i].prefix, addr) && policy_client_allows(&c[i], service))
+			return &c[i];
+	return NULL;
+}
+
+bool policy_confidential(const struct policy *p, const char *service)
+{
+	const struct pol_service *s = policy_service_by_name(p, service);
+
+	if (s)
+		return s->confidential;
+	for (size_t i = 0; i < p->n_vnics; i++)
+		for (size_t k = 0; k < p->vnics[i].n_services; k++)
+			if (!strcmp(p->vnics[i].services[k].name, service))
+				return p->vnics[i].services[k].confidential;
+	return false;
+}
+
+const struct pol_service *policy_service_by_name(const struct policy *p, const char *name)
+{
+	for (size_t i = 0; i < p->n_services; i++)
+		if (!strcmp(p->services[i].name, name))
+			return &p->services[i];
+	return NULL;
+}
+
+const struct pol_service *policy_service_by_addr(const struct policy *p,
+						 const struct cn_coop_addr *addr)
+{
+	for (size_t i = 0; i < p->n_services; i++)
+		if (cn_coop_addr_equal(&p->services[i].addr, addr, true))
+			return &p->services[i];
+	return NULL;
+}
+
+const struct pol_vnic *policy_vnic_for(const struct policy *p, const char *service,
+				       uint16_t *port)
+{
+	for (size_t i = 0; i < p->n_vnics; i++) {
+		for (size_t k = 0; k < p->vnics[i].n_services; k++) {
+			if (!strcmp(p->vnics[i].services[k].name, service)) {
+				*port = p->vnics[i].services[k].port;
+				return &p->vnics[i];
+			}
+		}
+	}
+	return NULL;
+}
+
+bool policy_vnic_addr(const struct pol_vnic *vn, uint8_t family, struct cn_coop_addr *out)
+{
+	int af = family == CN_FAM_INET ? AF_INET : AF_INET6;
+
+	if (vn->addr.family == family) {
+		*out = vn->addr;
+		return true;
+	}
+	for (size_t k = 1; k < vn->n_addrs; k++) {
+		if (vn->addrs[k].family != af)
+			continue;
+		memset(out, 0, sizeof(*out));
+		out->family = family;
+		memcpy(out->addr, vn->addrs[k].addr, af == AF_INET ? 4 : 16);
+		return true;
+	}
+	return false;
+}
+
+const char *kdf_name(enum cn_kdf_cost c)
+{
+	return c == CN_KDF_MIN ? "min" : c == CN_KDF_MODERATE ? "moderate" : "interactive";
+}
