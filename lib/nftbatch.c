@@ -394,38 +394,43 @@ static int obj_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
+int nftb_query(struct nlmsghdr *nlh, int (*cb)(const struct nlmsghdr *nlh, void *data),
+	       void *data, void *buf, size_t size)
+{
+	struct mnl_socket *nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
+	uint32_t seq = nlh->nlmsg_seq;
+	int r = -1, ret, err;
+
+	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0 ||
+	    mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
+		goto out;
+	do {
+		ret = (int)mnl_socket_recvfrom(nl, buf, size);
+		if (ret <= 0)
+			goto out;
+		ret = mnl_cb_run(buf, (size_t)ret, seq, mnl_socket_get_portid(nl), cb, data);
+		if (ret < 0)
+			goto out;
+	} while (ret != MNL_CB_STOP);
+	r = 0;
+out:
+	err = errno;
+	if (nl)
+		mnl_socket_close(nl);
+	errno = err;
+	return r;
+}
+
 int nftb_read_counters(int family, const char *table, const char *const *names, size_t n,
 		       uint64_t *out)
 {
 	struct ctr_read cr = {table, names, n, out};
-	struct mnl_socket *nl;
 	char buf[16384];
 	struct nlmsghdr *nlh;
-	uint32_t seq = (uint32_t)time(NULL), portid;
-	int r = -1, ret;
 
-	nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
-	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0)
-		goto out;
-	portid = mnl_socket_get_portid(nl);
-	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETOBJ, (uint16_t)family, NLM_F_DUMP, seq);
-	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
-		goto out;
-	for (;;) {
-		ret = (int)mnl_socket_recvfrom(nl, buf, sizeof(buf));
-		if (ret <= 0)
-			goto out;
-		ret = mnl_cb_run(buf, (size_t)ret, seq, portid, obj_cb, &cr);
-		if (ret < 0)
-			goto out;
-		if (ret == MNL_CB_STOP)
-			break;
-	}
-	r = 0;
-out:
-	if (nl)
-		mnl_socket_close(nl);
-	return r;
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETOBJ, (uint16_t)family, NLM_F_DUMP,
+				    (uint32_t)time(NULL));
+	return nftb_query(nlh, obj_cb, &cr, buf, sizeof(buf));
 }
 
 /* --- expressions ----------------------------------------------------------------------------- */

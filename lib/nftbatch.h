@@ -69,6 +69,14 @@ void nftb_expr_free(struct nftnl_expr *e); /* NULL-safe */
 /* The rule's comment, as `nft list` shows it. 0 or -1. */
 int nftb_rule_comment(struct nftnl_rule *r, const char *comment);
 
+/* Send the request nlh (built by the caller, e.g. a GET or a dump; its nlmsg_seq is kept) on a
+ * new netfilter socket and run cb on each answer (libmnl's mnl_cb_run) until the end of the
+ * dump or the acknowledgement; buf (size bytes, may hold nlh) receives them. 0, or -1 with
+ * errno (ENOENT: no such object). */
+struct nlmsghdr;
+int nftb_query(struct nlmsghdr *nlh, int (*cb)(const struct nlmsghdr *nlh, void *data),
+	       void *data, void *buf, size_t size);
+
 /* Packet counts of the named counter objects of table in family: names[i] -> out[i] (added).
  * 0, or -1 with errno. */
 int nftb_read_counters(int family, const char *table, const char *const *names, size_t n,

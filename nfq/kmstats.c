@@ -28,6 +28,7 @@
 
 #include "kmode_int.h"
 #include "log.h"
+#include "nftbatch.h"
 
 int kmode_dir(const struct nfq_config *cfg, enum kset k)
 {
@@ -106,56 +107,39 @@ static int elem_cb(struct nftnl_set_elem *el, void *data)
 	return 0;
 }
 
-static int dump_cb(const struct nlmsghdr *nlh, void *data)
+/* Each element of a GETSETELEM answer through fn (elem_cb or one_elem). */
+struct each {
+	int (*fn)(struct nftnl_set_elem *el, void *data);
+	void *data;
+};
+
+static int elems_cb(const struct nlmsghdr *nlh, void *data)
 {
+	const struct each *x = data;
 	struct nftnl_set *s = nftnl_set_alloc();
 	int rc = MNL_CB_OK;
 
 	if (!s)
 		return MNL_CB_ERROR;
-	if (nftnl_set_elems_nlmsg_parse(nlh, s) < 0 || nftnl_set_elem_foreach(s, elem_cb, data) < 0)
+	if (nftnl_set_elems_nlmsg_parse(nlh, s) < 0 || nftnl_set_elem_foreach(s, x->fn, x->data) < 0)
 		rc = MNL_CB_ERROR;
 	nftnl_set_free(s);
 	return rc;
 }
 
-/* Send the element request of set s (dump: every element; else the one in s) and run cb on
- * the answers. 0, or -1 with errno (ENOENT: no such element). */
-static int request(struct nftnl_set *s, int family, bool dump, mnl_cb_t cb, void *data)
+/* Send the element request of set s (dump: every element; else the one in s) and run fn on
+ * each element of the answers. 0, or -1 with errno (ENOENT: no such element). */
+static int request(struct nftnl_set *s, int family, bool dump,
+		   int (*fn)(struct nftnl_set_elem *el, void *data), void *data)
 {
 	static char buf[1 << 16];
-	struct mnl_socket *nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
-	uint32_t seq = (uint32_t)time(NULL), portid;
-	struct nlmsghdr *nlh;
-	int r = -1, ret, err = EIO;
+	struct each x = {.fn = fn, .data = data};
+	struct nlmsghdr *nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, (uint16_t)family,
+						     dump ? NLM_F_DUMP : NLM_F_ACK,
+						     (uint32_t)time(NULL));
 
-	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0)
-		goto out;
-	portid = mnl_socket_get_portid(nl);
-	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, (uint16_t)family,
-				    dump ? NLM_F_DUMP : NLM_F_ACK, seq);
 	nftnl_set_elems_nlmsg_build_payload(nlh, s);
-	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
-		goto out;
-	for (;;) {
-		ret = (int)mnl_socket_recvfrom(nl, buf, sizeof(buf));
-		if (ret <= 0)
-			goto out;
-		ret = mnl_cb_run(buf, (size_t)ret, seq, portid, cb, data);
-		if (ret < 0) {
-			err = errno;
-			goto out;
-		}
-		if (ret == MNL_CB_STOP)
-			break;
-	}
-	r = 0;
-out:
-	if (nl)
-		mnl_socket_close(nl);
-	if (r < 0)
-		errno = err;
-	return r;
+	return nftb_query(nlh, elems_cb, &x, buf, sizeof(buf));
 }
 
 int kmode_stats_refresh(const struct nfq_config *cfg, struct sess_table *t)
@@ -173,7 +157,7 @@ int kmode_stats_refresh(const struct nfq_config *cfg, struct sess_table *t)
 				return -1;
 			r.family = fams[f];
 			r.dir = kmode_dir(cfg, sets[i]);
-			rc = request(s, fams[f], true, dump_cb, &r);
+			rc = request(s, fams[f], true, elem_cb, &r);
 			nftnl_set_free(s);
 			if (rc < 0) {
 				log_warn("kernel mode: reading the session counters of set %s",
@@ -187,19 +171,6 @@ int kmode_stats_refresh(const struct nfq_config *cfg, struct sess_table *t)
 static int one_elem(struct nftnl_set_elem *el, void *data)
 {
 	return nftnl_set_elem_expr_foreach(el, ctr_cb, data) < 0 ? -1 : 0;
-}
-
-static int one_cb(const struct nlmsghdr *nlh, void *data)
-{
-	struct nftnl_set *s = nftnl_set_alloc();
-	int rc = MNL_CB_OK;
-
-	if (!s)
-		return MNL_CB_ERROR;
-	if (nftnl_set_elems_nlmsg_parse(nlh, s) < 0 || nftnl_set_elem_foreach(s, one_elem, data) < 0)
-		rc = MNL_CB_ERROR;
-	nftnl_set_free(s);
-	return rc;
 }
 
 int kmode_elem_get(const struct nfq_config *cfg, int family, enum kset k,
@@ -216,7 +187,7 @@ int kmode_elem_get(const struct nfq_config *cfg, int family, enum kset k,
 		return -1;
 	}
 	nftnl_set_elem_add(s, el);
-	rc = request(s, family, false, one_cb, v);
+	rc = request(s, family, false, one_elem, v);
 	nftnl_set_free(s);
 	if (rc < 0)
 		return errno == ENOENT ? 1 : -1;
