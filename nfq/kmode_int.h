@@ -3,6 +3,7 @@
  * Kernel mode's own parts, shared by its files (kernelmode.h is the interface):
  *   kmrules.c  the rules of the worker's chain (decision table in nft expressions)
  *   kmsets.c   the sets and counters, the session elements (full set sync), the counter read
+ *   kmstats.c  the per-session counters of the elements of ids and ok
  *   kmdelta.c  the session elements of the keys that changed (one batch per change-set)
  *   kmsvc.c    the copy of the rule file's service set (@svc) and the nftables events
  */
