@@ -82,6 +82,7 @@ struct engine {
 	enum { TX_NONE, TX_OPEN, TX_FAILED } tx;
 	int relay_fd;                /* relaylink.c: coopnet-relay's key socket, -1 */
 	struct member_view *members; /* group_view.h: n = pol.n_group, NULL: all unknown */
+	struct engine_member *member; /* engine_member.c: group messages; NULL until a policy */
 	bool relay_warned;
 };
 
@@ -187,6 +188,11 @@ void engine_status_remove(struct engine *e, const struct db_session *s);
 void engine_status_stats(const struct engine *e, json_t *stats);
 /* An SP's info_vNIC figures of service now (the Auth-REP&REQ's vNIC status is their summary). */
 void engine_status_vnic(struct engine *e, const char *service, struct cn_status_vnic *out);
+
+/* engine_member.c: the group application (coop_app_group): coopnetctl group, and its
+ * counters "group-<event>" into stats. */
+json_t *engine_ctl_membership(void *ctx, size_t conn, const json_t *req);
+void engine_member_stats(const struct engine *e, json_t *stats);
 
 /* engine_ctl.c: the command table on lib's control-socket server, which takes listen_fd.
  * 0, or -1 with errno. */

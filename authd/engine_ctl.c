@@ -271,6 +271,7 @@ static json_t *cmd_stats(void *ctx, size_t conn, const json_t *req)
 	for (int i = 0; i < CNT_MAX; i++)
 		json_object_set_new(s, engine_counter_name(i), json_integer((json_int_t)e->counters[i]));
 	engine_status_stats(e, s);
+	engine_member_stats(e, s);
 	return json_pack("{s:b, s:o}", "ok", 1, "stats", s);
 }
 
@@ -377,6 +378,7 @@ static const struct ctl_command commands[] = {
 	{ "sessions", cmd_sessions },
 	{ "clients", cmd_clients },
 	{ "vnics", cmd_vnics },
+	{ "membership", engine_ctl_membership },
 	{ "auth", cmd_auth },
 	{ "revoke", cmd_revoke },
 	{ "reload", cmd_reload },

@@ -12,3 +12,10 @@ authd_libauthfsm_a_SOURCES = \
 noinst_LIBRARIES += authd/libstatus.a
 authd_libstatus_a_SOURCES = authd/status_fsm.c authd/status_fsm.h authd/health.c authd/health.h
 # Link: authd/libstatus.a lib/libcoopnet.a $(SODIUM_LIBS)
+
+# The group application's member view of a header SP (pure, injected clock):
+# docs/protocol.md "The group application".
+noinst_LIBRARIES += authd/libgroup.a
+authd_libgroup_a_SOURCES = authd/group_fsm.c authd/group_fsm.h
+authd_libgroup_a_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS)
+# Link: authd/libgroup.a authd/libauthd.a lib/libcoopnet.a $(SODIUM_LIBS)

@@ -6,12 +6,12 @@ authd_libauthd_a_SOURCES = \
 	authd/db_session.c authd/db_replay.c authd/db_status.c authd/status_db.c authd/status_db.h \
 	authd/config.c authd/policy.h authd/policy_int.h authd/policy_field.c \
 	authd/policy_parse.c authd/policy_provider.c authd/policy_health.c authd/policy_secret.c \
-	authd/policy_json.c authd/policy_lookup.c \
+	authd/policy_json.c authd/policy_lookup.c authd/policy_membership.c \
 	schemas/authd.schema.json schemas/policy.schema.json
 authd_libauthd_a_CFLAGS = $(AM_CFLAGS) $(SQLITE3_CFLAGS) $(SODIUM_CFLAGS)
 dist_schemas_DATA += schemas/authd.schema.json schemas/policy.schema.json
 
-AUTHD_LIBS = authd/libauthd.a authd/libauthfsm.a authd/libstatus.a lib/libcoopnet.a \
+AUTHD_LIBS = authd/libgroup.a authd/libauthd.a authd/libauthfsm.a authd/libstatus.a lib/libcoopnet.a \
 	$(SQLITE3_LIBS) $(SODIUM_LIBS) $(JANSSON_LIBS) $(LIBNFTNL_LIBS) $(LIBMNL_LIBS) \
 	$(SECCOMP_LIBS)
 
@@ -25,7 +25,7 @@ authd_coopnet_authd_SOURCES = \
 	authd/sandbox.c authd/sandbox.h \
 	authd/provision.c authd/provision.h authd/vswitch.c authd/vswitch_nft.c authd/vswitch.h \
 	authd/engine_status.c authd/engine_status.h authd/engine_health.c authd/engine_nfqstat.c authd/engine_link.c authd/engine_load.c \
-	authd/engine_ctl_status.c
+	authd/engine_ctl_status.c authd/engine_member.c
 authd_coopnet_authd_CFLAGS = $(AM_CFLAGS) $(SQLITE3_CFLAGS) $(SODIUM_CFLAGS) $(SECCOMP_CFLAGS)
 authd_coopnet_authd_LDADD = $(AUTHD_LIBS) $(LIBSYSTEMD_LIBS)
 
@@ -93,7 +93,8 @@ ENGINE_SOURCES = authd/engine.c authd/engine_auth.c authd/engine_ctl.c authd/eng
 	authd/engine_dispatch.c authd/engine_revoke.c authd/engine_start.c authd/nfqlink.c authd/nfq_traffic.c \
 	authd/imsg.c authd/privsep.c authd/parent_msg.c authd/keyset.c authd/vswitch.c authd/vswitch_nft.c \
 	authd/sandbox.c authd/relaylink.c authd/engine_status.c authd/engine_health.c \
-	authd/engine_nfqstat.c authd/engine_link.c authd/engine_load.c authd/engine_ctl_status.c
+	authd/engine_nfqstat.c authd/engine_link.c authd/engine_load.c authd/engine_ctl_status.c \
+	authd/engine_member.c
 tests_unit_test_engine_SOURCES = tests/unit/test_engine.c tests/unit/fake_nfq.c \
 	tests/unit/fake_nfq.h $(ENGINE_SOURCES)
 tests_unit_test_engine_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(SQLITE3_CFLAGS) \
@@ -138,3 +139,32 @@ tests_unit_test_parent_SOURCES = tests/unit/test_parent.c tests/unit/fake_nfq.c 
 	authd/vswitch.c authd/vswitch_nft.c
 tests_unit_test_parent_CFLAGS = $(tests_unit_test_engine_CFLAGS)
 tests_unit_test_parent_LDADD = $(AUTHD_LIBS) $(CMOCKA_LIBS) $(PTHREAD_LIBS)
+
+# Group messages: codec, signatures, the header's member view with an injected clock.
+check_PROGRAMS += tests/unit/test_group
+TESTS += tests/unit/test_group
+tests_unit_test_group_SOURCES = tests/unit/test_group.c
+tests_unit_test_group_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(SODIUM_CFLAGS) -I$(top_srcdir)/authd
+tests_unit_test_group_LDADD = $(AUTHD_LIBS) $(CMOCKA_LIBS)
+FUZZ_TARGETS += group
+if ENABLE_FUZZING
+noinst_PROGRAMS += tests/fuzz/fuzz_group
+tests_fuzz_fuzz_group_SOURCES = tests/fuzz/fuzz_group.c
+tests_fuzz_fuzz_group_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) -I$(top_srcdir)/authd
+tests_fuzz_fuzz_group_LDADD = $(AUTHD_LIBS)
+tests_fuzz_fuzz_group_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+endif
+EXTRA_DIST += tests/fuzz/make_group_corpus.py tests/fuzz/corpus/group
+# the attacker of tests/netns/membership.test (run as root by scripts/test.sh)
+noinst_PROGRAMS += tests/netns/group-tool
+tests_netns_group_tool_SOURCES = tests/netns/group-tool.c
+tests_netns_group_tool_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS)
+tests_netns_group_tool_LDADD = lib/libcoopnet.a $(SODIUM_LIBS)
+EXTRA_DIST += tests/netns/membership.test tests/netns/groupcap.py
+
+# The policy of group messages (authd/policy_membership.c).
+check_PROGRAMS += tests/unit/test_policy_membership
+TESTS += tests/unit/test_policy_membership
+tests_unit_test_policy_membership_SOURCES = tests/unit/test_policy_membership.c
+tests_unit_test_policy_membership_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(SODIUM_CFLAGS) -I$(top_srcdir)/authd
+tests_unit_test_policy_membership_LDADD = $(AUTHD_LIBS) $(CMOCKA_LIBS)

@@ -99,7 +99,26 @@ struct pol_sp {                          /* header: one SP of the group */
 	struct cn_coop_addr addr;
 	char (*services)[CN_COOP_SERVICE_LEN];
 	size_t n_services;
+	/* policy_membership.c: the member's name and Ed25519 public key (its group messages) */
+	char name[CN_COOP_NAME_LEN];     /* "": takes no group message */
+	bool has_public_key;
+	uint8_t public_key[32];
 };
+
+/* policy_membership.c: provider.membership, an SP's part in its group's messages */
+struct pol_membership {
+	bool set;
+	char name[CN_COOP_NAME_LEN];     /* its name in the headers' policies */
+	struct cn_coop_addr headers[16]; /* where its messages go (port set) */
+	size_t n_headers;
+	uint32_t interval_ms;            /* heartbeat interval [500] */
+	char signing_key_file[4096];     /* unresolved only: 64 hex digits, an Ed25519 seed */
+	bool has_signing_key;
+	uint8_t signing_seed[32];        /* resolved */
+};
+#define POL_GROUP_INTERVAL_MS 500
+#define POL_GROUP_MISS_LIMIT 3
+#define POL_GROUP_WINDOW_MS 5000
 
 struct pol_vservice {
 	char name[CN_COOP_SERVICE_LEN];
@@ -157,6 +176,8 @@ struct policy {
 	bool header;
 	struct pol_sp *group;
 	size_t n_group;
+	uint32_t group_miss_limit;       /* heartbeat intervals of a member before DOWN [3] */
+	uint32_t group_window_ms;        /* accepted clock difference of group messages [5000] */
 	/* provider */
 	bool provider;
 	struct pol_vnic *vnics;
@@ -171,6 +192,7 @@ struct policy {
 	struct cn_coop_addr relay[POL_MAX_RELAY]; /* virtual switch addresses, port 0 */
 	size_t n_relay;
 	uint32_t queue_mark;             /* mark for coopnet-nfq's queue rule, 0: none */
+	struct pol_membership membership;
 };
 
 /* Load and check the daemon's configuration file. 0, or -1 with *err. */
@@ -194,6 +216,20 @@ void policy_free(struct policy *p); /* NULL-safe, wipes keys */
 int policy_resolve(struct policy *p, enum cn_kdf_cost cost, struct jconf_error *err);
 /* The resolved form as JSON (keys in hex), for the engine. NULL on allocation failure. */
 json_t *policy_to_json(const struct policy *p);
+
+/* policy_membership.c (hooks of policy.c): a header's group entry v into sp (name, public_key)
+ * and the header's miss_limit, window_ms; a provider's membership; the signing key file;
+ * the resolved form into root (policy_to_json's). 0 or -1 with *err. */
+int policy_membership_sp(struct pol_sp *sp, const struct jconf_doc *doc, const json_t *v,
+		    struct jconf_error *err);
+int policy_membership_header(struct policy *p, const struct jconf_doc *doc, const json_t *obj,
+			struct jconf_error *err);
+int policy_membership_parse(struct policy *p, const struct jconf_doc *doc, const json_t *obj,
+			    bool resolved, struct jconf_error *err);
+int policy_membership_resolve(struct policy *p, struct jconf_error *err);
+void policy_membership_json(const struct policy *p, json_t *root);
+/* The member of p->group named name, or NULL. */
+const struct pol_sp *policy_sp_by_name(const struct policy *p, const char *name);
 
 /* Lookups for the state machines. NULL when not found. */
 const struct pol_client *policy_client_by_name(const struct pol_client *c, size_t n,

@@ -9,6 +9,8 @@
  *   policy_secret.c   policy_resolve: passcode files and the group key file (parent only)
  *   policy_json.c     policy_to_json, the resolved form
  *   policy_lookup.c   lookups in a parsed policy
+ *   policy_membership.c    group messages: member keys, membership, signing key (hooks of the
+ *                     files above, declared in policy.h)
  * Nothing here is for other parts of authd: they use policy.h.
  */
 #ifndef COOPNET_AUTHD_POLICY_INT_H
@@ -58,6 +60,12 @@ int pol_parse_each(void *array, size_t size, size_t *n, struct pctx *c, const js
 	(((out) = pol_alloc_array(json_array_size(arr), sizeof(*(out)), (c), (arr))) ?    \
 	 pol_parse_each((out), sizeof(*(out)), (n), (c), (arr), (fn), (arg)) : -1)
 int pol_parse_clients(struct pol_client **out, size_t *n, struct pctx *c, const json_t *arr);
+
+/* policy_secret.c: a secret file (regular, no group or other permission bits) holding 64
+ * hexadecimal digits into out; -1 with *err naming the file, what it is and how to make one
+ * (the content is never quoted). */
+int pol_read_hexkey_file(uint8_t out[CN_KEY_LEN], const char *path, const char *what,
+			 const char *make, struct jconf_error *err);
 
 /* policy_provider.c */
 int pol_parse_provider(struct policy *p, struct pctx *c, const json_t *obj);

@@ -159,6 +159,7 @@ json_t *policy_to_json(const struct policy *p)
 		json_object_set_new(root, "header", header_json(p));
 	if (p->provider)
 		json_object_set_new(root, "provider", provider_json(p));
+	policy_membership_json(p, root);
 	return root;
 }
 

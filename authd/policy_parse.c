@@ -254,7 +254,8 @@ static int parse_group_sp(void *elem, size_t i, const json_t *v, struct pctx *c,
 
 	if (pol_parse_addr(&sp->addr, c->doc, json_object_get(v, "address"),
 			   pol_get_port(v, AUTHD_DEFAULT_PORT), c->err) < 0 ||
-	    POL_PARSE_EACH(sp->services, &sp->n_services, c, svcs, parse_service_name, NULL) < 0)
+	    POL_PARSE_EACH(sp->services, &sp->n_services, c, svcs, parse_service_name, NULL) < 0 ||
+	    policy_membership_sp(sp, c->doc, v, c->err) < 0)
 		return -1;
 	for (size_t j = 0; j < i; j++) {
 		if (cn_coop_addr_equal(&all[j].addr, &sp->addr, true)) {
@@ -271,7 +272,9 @@ static int parse_header(struct policy *p, struct pctx *c, const json_t *obj)
 	json_t *arr = json_object_get(obj, "group");
 
 	p->header = true;
-	return POL_PARSE_EACH(p->group, &p->n_group, c, arr, parse_group_sp, p);
+	if (POL_PARSE_EACH(p->group, &p->n_group, c, arr, parse_group_sp, p) < 0)
+		return -1;
+	return policy_membership_header(p, c->doc, obj, c->err); /* policy_membership.c */
 }
 
 
@@ -372,6 +375,7 @@ static int policy_paths(struct policy *p, const char *path, struct jconf_error *
 	const struct { char *field; size_t size; const char *what; } apache[] = {
 		F(p->apache.vhost_dir, "apache.vhost_dir"), F(p->apache.config, "apache.config"),
 		F(p->apache.log_dir, "apache.log_dir"), F(p->apache.binary, "apache.binary"),
+		F(p->membership.signing_key_file, "membership.signing_key_file"),
 	};
 #undef F
 	int r = resolve_one(p->group_key_file, sizeof(p->group_key_file), path,

@@ -239,7 +239,9 @@ int pol_parse_provider(struct policy *p, struct pctx *c, const json_t *obj)
 		p->queue_mark = (uint32_t)json_integer_value(json_object_get(obj, "queue_mark"));
 	if (POL_PARSE_EACH(p->vnics, &p->n_vnics, c, json_object_get(obj, "vnics"), parse_vnic_elem,
 			   p) < 0 ||
-	    pol_parse_clients(&p->sp_clients, &p->n_sp_clients, c, clients) < 0)
+	    pol_parse_clients(&p->sp_clients, &p->n_sp_clients, c, clients) < 0 ||
+	    policy_membership_parse(p, c->doc, json_object_get(obj, "membership"), c->resolved,
+				    c->err) < 0)
 		return -1;
 	for (size_t i = 0; i < p->n_vnics; i++) {
 		for (size_t k = 0; k < p->vnics[i].n_services; k++) {

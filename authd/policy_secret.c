@@ -96,26 +96,34 @@ static int resolve_client(struct pol_client *cl, enum cn_kdf_cost cost, struct j
 	return r;
 }
 
-static int resolve_group_key(struct policy *p, struct jconf_error *err)
+int pol_read_hexkey_file(uint8_t out[CN_KEY_LEN], const char *path, const char *what,
+			 const char *make, struct jconf_error *err)
 {
 	char text[PASSCODE_MAX + 2];
 	size_t bin_len = 0;
-	ssize_t n;
+	ssize_t n = read_secret(path, text, sizeof(text), err);
 
-	if (!p->group_key_file[0])
-		return 0;
-	n = read_secret(p->group_key_file, text, sizeof(text), err);
 	if (n < 0)
 		return -1;
 	if (n != 2 * CN_KEY_LEN ||
-	    sodium_hex2bin(p->group_key, CN_KEY_LEN, text, (size_t)n, NULL, &bin_len, NULL) != 0 ||
+	    sodium_hex2bin(out, CN_KEY_LEN, text, (size_t)n, NULL, &bin_len, NULL) != 0 ||
 	    bin_len != CN_KEY_LEN) {
 		sodium_memzero(text, sizeof(text));
-		pol_file_error(err, p->group_key_file, "%s", "a group key file holds 64 hexadecimal "
-			   "digits (make one: head -c32 /dev/urandom | xxd -p -c64)");
+		pol_file_error(err, path, "a %s file holds 64 hexadecimal digits (make one: %s)",
+			       what, make);
 		return -1;
 	}
 	sodium_memzero(text, sizeof(text));
+	return 0;
+}
+
+static int resolve_group_key(struct policy *p, struct jconf_error *err)
+{
+	if (!p->group_key_file[0])
+		return 0;
+	if (pol_read_hexkey_file(p->group_key, p->group_key_file, "group key",
+				 "head -c32 /dev/urandom | xxd -p -c64", err) < 0)
+		return -1;
 	p->has_group_key = true;
 	p->group_key_file[0] = '\0';
 	return 0;
@@ -123,7 +131,7 @@ static int resolve_group_key(struct policy *p, struct jconf_error *err)
 
 int policy_resolve(struct policy *p, enum cn_kdf_cost cost, struct jconf_error *err)
 {
-	if (resolve_group_key(p, err) < 0)
+	if (resolve_group_key(p, err) < 0 || policy_membership_resolve(p, err) < 0)
 		return -1;
 	for (size_t i = 0; i < p->n_ss_clients; i++)
 		if (resolve_client(&p->ss_clients[i], cost, err) < 0)

@@ -17,6 +17,9 @@ const struct cli_command cli_commands[] = {
 	{ "sessions", "", "coopnet-authd: the sessions (ID LIST) in its database", cmd_sessions },
 	{ "clients", "", "coopnet-authd: the CLIENT LIST of its policy", cmd_clients },
 	{ "vnics", "", "coopnet-authd: vNICs, data folders and services", cmd_vnics },
+	{ "membership", "[keygen FILE]", "coopnet-authd: group messages: the members a header "
+	  "hears and their state, or an SP's membership; keygen: a new signing key",
+	  cmd_membership },
 	{ "auth", "SERVICE [CLIENT]", "coopnet-authd (SS): authenticate now", cmd_auth },
 	{ "revoke", "ID|CLIENT", "coopnet-authd: end sessions (data plane too)", cmd_revoke },
 	{ "reload", "", "coopnet-authd: re-read the policy (as SIGHUP)", cmd_reload },

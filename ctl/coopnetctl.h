@@ -68,6 +68,7 @@ int cmd_stats(int argc, char **argv, const struct cli_opts *opts);
 int cmd_status(int argc, char **argv, const struct cli_opts *opts);
 int cmd_sessions(int argc, char **argv, const struct cli_opts *opts);
 int cmd_clients(int argc, char **argv, const struct cli_opts *opts);
+int cmd_membership(int argc, char **argv, const struct cli_opts *opts);
 int cmd_vnics(int argc, char **argv, const struct cli_opts *opts);
 int cmd_auth(int argc, char **argv, const struct cli_opts *opts);
 int cmd_revoke(int argc, char **argv, const struct cli_opts *opts);

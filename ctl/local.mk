@@ -10,3 +10,7 @@ ctl_coopnetctl_SOURCES += \
 	ctl/cmd_status.c ctl/cmd_sessions.c ctl/cmd_clients.c ctl/cmd_vnics.c \
 	ctl/cmd_auth.c ctl/cmd_revoke.c ctl/cmd_reload.c
 ctl_coopnetctl_SOURCES += ctl/cmd_dp_sessions.c
+# group keygen: Ed25519 keys (libsodium)
+ctl_coopnetctl_SOURCES += ctl/cmd_membership.c
+ctl_coopnetctl_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS)
+ctl_coopnetctl_LDADD += $(SODIUM_LIBS)

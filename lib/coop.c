@@ -43,6 +43,7 @@ static const char *const err_names[] = {
 	[CN_COOP_E_MISSING] = "missing",
 	[CN_COOP_E_UNUSED] = "unused",
 	[CN_COOP_E_NOSPACE] = "nospace",
+	[CN_COOP_E_GROUP_FLAGS] = "group-flags",
 };
 
 static const char *const err_text[] = {
@@ -71,6 +72,7 @@ static const char *const err_text[] = {
 	[CN_COOP_E_MISSING] = "a field this message needs is zero",
 	[CN_COOP_E_UNUSED] = "a field this message does not use is not zero",
 	[CN_COOP_E_NOSPACE] = "buffer too small for the datagram",
+	[CN_COOP_E_GROUP_FLAGS] = "group control flags are not REQ",
 };
 
 const char *cn_coop_err_name(enum cn_coop_err err)
@@ -119,6 +121,7 @@ const char *cn_coop_kind_name(enum cn_coop_kind kind)
 		[CN_KIND_STATUS_REQ] = "Status-REQ",
 		[CN_KIND_STATUS_REP] = "Status-REP",
 		[CN_KIND_STATUS_RST] = "Status-RST",
+		[CN_KIND_GROUP] = "Group",
 		[CN_KIND_DEV] = "developer",
 	};
 
@@ -147,6 +150,8 @@ enum cn_coop_kind cn_coop_kind(const struct cn_coop_msg *m)
 		default: return CN_KIND_INVALID;
 		}
 	}
+	if (m->coop == CN_COOP_GROUP)
+		return m->ctl == CN_CTL_REQ ? CN_KIND_GROUP : CN_KIND_INVALID;
 	if (m->coop != 0 && (m->coop & ~CN_COOP_DEV_MASK) == 0 && (m->coop & (m->coop - 1)) == 0)
 		return CN_KIND_DEV;
 	return CN_KIND_INVALID;
@@ -214,6 +219,11 @@ static bool padded_ok(const char *s, size_t size, bool service)
 		}
 	}
 	return all_zero(s + n, size - n);
+}
+
+bool cn_coop_padded_ok(const char *s, size_t size, bool service)
+{
+	return padded_ok(s, size, service);
 }
 
 bool cn_coop_service_valid(const char *service)
@@ -293,6 +303,9 @@ static const struct kind_rule rules[] = {
 		(1u << CN_SENDER_CLIENT) | (1u << CN_SENDER_VNIC) },
 	[CN_KIND_STATUS_RST] = { F_NSS | F_TS,
 		F_NSP | F_ID | F_SERVICE | F_PROOF | F_MAC, 1u << CN_SENDER_NONE },
+	/* group messages (lib/group.h): the timestamp, and a payload signed by its sender in the
+	 * developer part; everything else zero (the mac too: the signature authenticates) */
+	[CN_KIND_GROUP] = { F_TS, 0, 1u << CN_SENDER_NONE },
 };
 
 static unsigned present_fields(const struct cn_coop_msg *m)
@@ -428,6 +441,8 @@ enum cn_coop_err cn_coop_validate(const struct cn_coop_msg *m, struct cn_coop_di
 		return cn_coop_fail(diag, CN_COOP_E_AUTH_FLAGS, "ctl", OFF_CTL);
 	if (m->coop == CN_COOP_STATUS && kind == CN_KIND_INVALID)
 		return cn_coop_fail(diag, CN_COOP_E_STATUS_FLAGS, "ctl", OFF_CTL);
+	if (m->coop == CN_COOP_GROUP && kind == CN_KIND_INVALID)
+		return cn_coop_fail(diag, CN_COOP_E_GROUP_FLAGS, "ctl", OFF_CTL);
 	if (kind == CN_KIND_DEV)
 		return CN_COOP_OK; /* a developer's application defines its own rules */
 	if (m->error > CN_AUTHERR_MAX)

@@ -35,7 +35,8 @@
 /* Cooperative flags (bytes 6-7): which application. Exactly one bit is set. */
 #define CN_COOP_AUTH       0x0001u
 #define CN_COOP_STATUS     0x0002u
-#define CN_COOP_RESERVED   0x00fcu /* future coopnet applications: must be zero */
+#define CN_COOP_GROUP      0x0004u /* membership of an SP group (lib/group.h) */
+#define CN_COOP_RESERVED   0x00f8u /* future coopnet applications: must be zero */
 #define CN_COOP_DEV_MASK   0xff00u /* eight applications a developer defines */
 #define CN_COOP_DEV(n)     ((uint16_t)(0x0100u << (n))) /* n = 0..7 */
 
@@ -140,6 +141,7 @@ enum cn_coop_kind {
 	CN_KIND_STATUS_REQ,   /* status, req: ask a peer for its status */
 	CN_KIND_STATUS_REP,   /* status, rep: info_vNIC (from an SP) or info_client (from an SS) */
 	CN_KIND_STATUS_RST,   /* status, rst, error */
+	CN_KIND_GROUP,        /* group, req: join, heartbeat or leave of an SP (lib/group.h) */
 	CN_KIND_DEV,          /* an application a developer defines (CN_COOP_DEV_MASK) */
 };
 enum cn_coop_kind cn_coop_kind(const struct cn_coop_msg *m);
@@ -172,7 +174,8 @@ enum cn_coop_err {
 	CN_COOP_E_MISSING,       /* a field the message kind needs is zero (diag names it) */
 	CN_COOP_E_UNUSED,        /* a field the message kind does not use is not zero (diag) */
 	CN_COOP_E_NOSPACE,       /* encoder: the caller's buffer is too small */
-	CN_COOP_E_MAX = CN_COOP_E_NOSPACE,
+	CN_COOP_E_GROUP_FLAGS,   /* group with control flags other than REQ */
+	CN_COOP_E_MAX = CN_COOP_E_GROUP_FLAGS,
 };
 /* "short", "magic", ... (stable, for counters and logs) */
 const char *cn_coop_err_name(enum cn_coop_err err);
@@ -200,6 +203,9 @@ enum cn_coop_err cn_coop_encode(const struct cn_coop_msg *m, uint8_t *buf, size_
 /* Zero a message and set the application and control flags. */
 void cn_coop_init(struct cn_coop_msg *m, uint16_t coop, uint8_t ctl);
 
+/* A NUL-padded field of size bytes: at most size - 1 bytes of [A-Za-z0-9._-] (service) or
+ * printable ASCII, then only NUL bytes (empty allowed). */
+bool cn_coop_padded_ok(const char *s, size_t size, bool service);
 /* Service names: 1..31 characters of [A-Za-z0-9._-]. */
 bool cn_coop_service_valid(const char *service);
 /* Copy a name into a NUL-padded field; false when it does not fit (15 / 31 characters). */

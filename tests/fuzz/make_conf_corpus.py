@@ -37,6 +37,9 @@ def resolved(text):
             if "group_key_file" in o:
                 del o["group_key_file"]
                 o["group_key"] = KEY
+            if "signing_key_file" in o:
+                del o["signing_key_file"]
+                o["signing_key"] = KEY
             for v in o.values():
                 walk(v)
         elif isinstance(o, list):

@@ -3,12 +3,15 @@
 """replay.py PCAP DST PORT: send the UDP payload of the first IPv4 UDP datagram to port PORT
 in PCAP (Ethernet or Linux cooked capture, as tcpdump -w writes) to DST:PORT, unchanged, from
 this host. The attacker of tests/netns/auth.test. Exit 1 when the capture holds none."""
+import ipaddress
 import socket
 import struct
 import sys
 
 
-def datagrams(data):
+def udp_datagrams(data):
+    """(source address, destination port, UDP payload) of every IPv4 and IPv6 UDP datagram
+    of a pcap file's bytes (IPv6: without extension headers)."""
     magic = struct.unpack_from("<I", data, 0)[0]
     endian = "<" if magic in (0xA1B2C3D4, 0xA1B23C4D) else ">"
     linktype = struct.unpack_from(endian + "I", data, 20)[0]
@@ -18,23 +21,28 @@ def datagrams(data):
         pkt = data[off + 16: off + 16 + incl]
         off += 16 + incl
         if linktype == 1:            # Ethernet
-            l3 = 14
-            if struct.unpack_from("!H", pkt, 12)[0] != 0x0800:
-                continue
+            l3, etype = 14, struct.unpack_from("!H", pkt, 12)[0]
         elif linktype == 113:        # Linux cooked v1
-            l3 = 16
-            if struct.unpack_from("!H", pkt, 14)[0] != 0x0800:
-                continue
+            l3, etype = 16, struct.unpack_from("!H", pkt, 14)[0]
         else:
             raise SystemExit("replay.py: link type %d not handled" % linktype)
         ip = pkt[l3:]
-        if len(ip) < 20 or ip[9] != 17:
+        if etype == 0x0800 and len(ip) >= 20 and ip[9] == 17:
+            src, udp = ipaddress.IPv4Address(ip[12:16]), ip[(ip[0] & 0x0F) * 4:]
+        elif etype == 0x86DD and len(ip) >= 48 and ip[6] == 17:
+            src, udp = ipaddress.IPv6Address(ip[8:24]), ip[40:]
+        else:
             continue
-        ihl = (ip[0] & 0x0F) * 4
-        udp = ip[ihl:]
         if len(udp) < 8:
             continue
-        yield struct.unpack_from("!H", udp, 2)[0], udp[8:struct.unpack_from("!H", udp, 4)[0]]
+        yield src, struct.unpack_from("!H", udp, 2)[0], udp[8:struct.unpack_from("!H", udp, 4)[0]]
+
+
+def datagrams(data):
+    """(destination port, payload) of the IPv4 UDP datagrams."""
+    for src, dport, payload in udp_datagrams(data):
+        if src.version == 4:
+            yield dport, payload
 
 
 def main():

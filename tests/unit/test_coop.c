@@ -85,6 +85,12 @@ static void sample(struct cn_coop_msg *m, enum cn_coop_kind kind)
 		m->error = CN_AUTHERR_INTERNAL;
 		fill(m->mac, sizeof(m->mac), 90);
 		break;
+	case CN_KIND_GROUP: /* only the timestamp and the payload (lib/group.h checks it) */
+		cn_coop_init(m, CN_COOP_GROUP, CN_CTL_REQ);
+		m->timestamp_ms = 1795000000123ull;
+		m->dev_len = 104;
+		fill(m->dev, m->dev_len, 4);
+		return;
 	case CN_KIND_DEV:
 		cn_coop_init(m, CN_COOP_DEV(3), CN_CTL_REQ | CN_CTL_RST);
 		m->dev_len = 100;
@@ -228,7 +234,8 @@ static void m_devlen(uint8_t *b, size_t *len)
 	b[9] = (uint8_t)*len;
 }
 static void m_ctl_res(uint8_t *b, size_t *len) { (void)len; b[5] |= 0x10; }
-static void m_coop_res(uint8_t *b, size_t *len) { (void)len; b[7] |= 0x04; }
+static void m_coop_res(uint8_t *b, size_t *len) { (void)len; b[7] |= 0x08; }
+static void m_group_rep(uint8_t *b, size_t *len) { (void)len; b[5] = CN_CTL_REP; }
 static void m_no_app(uint8_t *b, size_t *len) { (void)len; b[6] = b[7] = 0; }
 static void m_multi(uint8_t *b, size_t *len) { (void)len; b[7] = 0x03; }
 static void m_multi_dev(uint8_t *b, size_t *len) { (void)len; b[6] = 0x03; b[7] = 0; }
@@ -315,6 +322,10 @@ static const struct mutation mutations[] = {
 	  "vnic_status" },
 	{ "RST with id", CN_KIND_AUTH_RST, m_id, CN_COOP_E_UNUSED, "id" },
 	{ "status proof and mac", CN_KIND_STATUS_REQ, m_status_both, CN_COOP_E_UNUSED, "mac" },
+	{ "group rep", CN_KIND_GROUP, m_group_rep, CN_COOP_E_GROUP_FLAGS, "ctl" },
+	{ "group with id", CN_KIND_GROUP, m_id, CN_COOP_E_UNUSED, "id" },
+	{ "group with mac", CN_KIND_GROUP, m_mac, CN_COOP_E_UNUSED, "mac" },
+	{ "group no timestamp", CN_KIND_GROUP, m_no_ts, CN_COOP_E_MISSING, "timestamp" },
 };
 
 static void test_decoder_errors(void **state)
@@ -345,8 +356,8 @@ static void test_decoder_errors(void **state)
 		seen[err] = true;
 	}
 	/* Every decoder error has a test (OK and NOSPACE are not decoder errors). */
-	for (int e = CN_COOP_E_SHORT; e < CN_COOP_E_NOSPACE; e++)
-		if (!seen[e])
+	for (int e = CN_COOP_E_SHORT; e <= CN_COOP_E_MAX; e++)
+		if (e != CN_COOP_E_NOSPACE && !seen[e])
 			fail_msg("no test for %s", cn_coop_err_name((enum cn_coop_err)e));
 }
 
