@@ -5,15 +5,15 @@
 
 #include "grow.h"
 
-void *grow(void *v, size_t n, size_t *cap, size_t size, size_t first)
+void *grow_to(void *v, size_t need, size_t *cap, size_t size, size_t first)
 {
 	size_t ncap;
 	void *nv;
 
-	if (n < *cap)
+	if (need <= *cap)
 		return v;
 	ncap = *cap ? *cap : (first ? first : 1);
-	if (*cap) {
+	while (ncap < need) {
 		if (ncap > SIZE_MAX / 2)
 			goto nomem;
 		ncap *= 2;
@@ -29,4 +29,13 @@ void *grow(void *v, size_t n, size_t *cap, size_t size, size_t first)
 nomem:
 	errno = ENOMEM;
 	return NULL;
+}
+
+void *grow(void *v, size_t n, size_t *cap, size_t size, size_t first)
+{
+	if (n == SIZE_MAX) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return grow_to(v, n + 1, cap, size, first);
 }

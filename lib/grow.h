@@ -17,5 +17,9 @@
  *	l->v[l->n++] = item;
  */
 void *grow(void *v, size_t n, size_t *cap, size_t size, size_t first);
+/* Room for need elements in all (a reserve before a bulk insert): as grow, doubling from *cap
+ * (first when 0) until need fit, with one reallocation. When need already fits it returns v
+ * unchanged, which is NULL for an array never allocated (need 0): check need > *cap first. */
+void *grow_to(void *v, size_t need, size_t *cap, size_t size, size_t first);
 
 #endif

@@ -41,5 +41,5 @@ lib_libcoopnet_a_SOURCES += lib/confkey.c lib/confkey.h
 
 # nftables through libnftnl batches (the queue rule, kernel mode, the virtual switch); users
 # link $(LIBNFTNL_LIBS) $(LIBMNL_LIBS)
-lib_libcoopnet_a_SOURCES += lib/nftbatch.c lib/nftbatch.h
+lib_libcoopnet_a_SOURCES += lib/nftbatch.c lib/nftdump.c lib/nftbatch.h
 AM_CPPFLAGS += $(LIBMNL_CFLAGS) $(LIBNFTNL_CFLAGS)

@@ -103,6 +103,13 @@ static struct nlmsghdr *room(struct nftb *b)
 	return mnl_nlmsg_batch_current(b->batch);
 }
 
+size_t nftb_room(const struct nftb *b)
+{
+	size_t used = mnl_nlmsg_batch_size(b->batch);
+
+	return b->failed || used + 64 > NFTB_BUFSZ ? 0 : NFTB_BUFSZ - used - 64;
+}
+
 static void next(struct nftb *b)
 {
 	mnl_nlmsg_batch_next(b->batch);
@@ -270,6 +277,17 @@ int nftb_add_set_msg(struct nftb *b, struct nftnl_set *s, uint16_t type, int fam
 	return 0;
 }
 
+/* Grow a socket buffer to need bytes (FORCE: as root, past net.core.[rw]mem_max). */
+static void sock_buf(int fd, int opt, int force, int need)
+{
+	socklen_t len = sizeof(int);
+	int have = 0;
+
+	if (getsockopt(fd, SOL_SOCKET, opt, &have, &len) == 0 && have < need &&
+	    setsockopt(fd, SOL_SOCKET, force, &need, sizeof(need)) < 0)
+		(void)setsockopt(fd, SOL_SOCKET, opt, &need, sizeof(need));
+}
+
 int nftb_commit(struct nftb *b)
 {
 	struct mnl_socket *nl = NULL;
@@ -288,20 +306,13 @@ int nftb_commit(struct nftb *b)
 	nl = owner_socket();
 	if (!nl)
 		goto out;
-	{
-		/* the kernel takes a netlink message only whole and only up to the socket's send
-		 * buffer (EMSGSIZE beyond): size it to the batch, as nft does (FORCE: as root,
-		 * past net.core.wmem_max) */
-		int need = (int)mnl_nlmsg_batch_size(b->batch) + 4096, have = 0;
-		socklen_t len = sizeof(have);
-
-		if (getsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_SNDBUF, &have, &len) == 0 &&
-		    have < need &&
-		    setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_SNDBUFFORCE, &need,
-			       sizeof(need)) < 0)
-			(void)setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_SNDBUF, &need,
-					 sizeof(need));
-	}
+	/* the kernel takes a netlink message only whole and only up to the socket's send buffer
+	 * (EMSGSIZE beyond): size it to the batch, as nft does; and the receive buffer to one
+	 * acknowledgement per message (an skb each, about 1 KiB of buffer), beyond which the
+	 * kernel drops them and recv fails with ENOBUFS */
+	sock_buf(mnl_socket_get_fd(nl), SO_SNDBUF, SO_SNDBUFFORCE,
+		 (int)mnl_nlmsg_batch_size(b->batch) + 4096);
+	sock_buf(mnl_socket_get_fd(nl), SO_RCVBUF, SO_RCVBUFFORCE, (int)(b->nmsgs * 2048u) + 65536);
 	if (mnl_socket_sendto(nl, mnl_nlmsg_batch_head(b->batch),
 			      mnl_nlmsg_batch_size(b->batch)) < 0)
 		goto out;
@@ -364,73 +375,6 @@ int nftb_add_obj(struct nftb *b, struct nftnl_obj *o, int family)
 	nftnl_obj_free(o);
 	next(b);
 	return 0;
-}
-
-struct ctr_read {
-	const char *table;
-	const char *const *names;
-	size_t n;
-	uint64_t *out;
-};
-
-static int obj_cb(const struct nlmsghdr *nlh, void *data)
-{
-	struct ctr_read *cr = data;
-	struct nftnl_obj *o = nftnl_obj_alloc();
-	const char *name, *table;
-	size_t i;
-
-	if (!o)
-		return MNL_CB_ERROR;
-	if (nftnl_obj_nlmsg_parse(nlh, o) == 0 &&
-	    nftnl_obj_get_u32(o, NFTNL_OBJ_TYPE) == NFT_OBJECT_COUNTER) {
-		name = nftnl_obj_get_str(o, NFTNL_OBJ_NAME);
-		table = nftnl_obj_get_str(o, NFTNL_OBJ_TABLE);
-		for (i = 0; name && table && !strcmp(table, cr->table) && i < cr->n; i++)
-			if (!strcmp(name, cr->names[i]))
-				cr->out[i] += nftnl_obj_get_u64(o, NFTNL_OBJ_CTR_PKTS);
-	}
-	nftnl_obj_free(o);
-	return MNL_CB_OK;
-}
-
-int nftb_query(struct nlmsghdr *nlh, int (*cb)(const struct nlmsghdr *nlh, void *data),
-	       void *data, void *buf, size_t size)
-{
-	struct mnl_socket *nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
-	uint32_t seq = nlh->nlmsg_seq;
-	int r = -1, ret, err;
-
-	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0 ||
-	    mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
-		goto out;
-	do {
-		ret = (int)mnl_socket_recvfrom(nl, buf, size);
-		if (ret <= 0)
-			goto out;
-		ret = mnl_cb_run(buf, (size_t)ret, seq, mnl_socket_get_portid(nl), cb, data);
-		if (ret < 0)
-			goto out;
-	} while (ret != MNL_CB_STOP);
-	r = 0;
-out:
-	err = errno;
-	if (nl)
-		mnl_socket_close(nl);
-	errno = err;
-	return r;
-}
-
-int nftb_read_counters(int family, const char *table, const char *const *names, size_t n,
-		       uint64_t *out)
-{
-	struct ctr_read cr = {table, names, n, out};
-	char buf[16384];
-	struct nlmsghdr *nlh;
-
-	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETOBJ, (uint16_t)family, NLM_F_DUMP,
-				    (uint32_t)time(NULL));
-	return nftb_query(nlh, obj_cb, &cr, buf, sizeof(buf));
 }
 
 /* --- expressions ----------------------------------------------------------------------------- */

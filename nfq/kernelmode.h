@@ -13,9 +13,15 @@
  *                                                   element with its grace as its timeout
  *   counters embedded, checked_ok, passed, dropped_no_id, dropped_wrong_id,
  *            dropped_unknown_flow (read by `stats`)
- * Each update is one batch, so the kernel switches from the old content to the new in one
- * transaction: at start and reload, flush and refill the four sets (kmode_sync); after a
- * session change, only the elements of the keys that changed (kmode_apply).
+ * After a session change, one batch with only the elements of the keys that changed
+ * (kmode_apply): the kernel switches from the old content to the new in one transaction. At
+ * start the install batch holds the sessions (up to KMODE_INSTALL_MAX; more: a full sync right
+ * after). At reload, or when changes were lost, a full sync (kmode_sync, kmsync.c): the
+ * difference between the kernel's elements and the table's, in bounded batches, each key's
+ * change within one batch, so between batches every key is as before or as after, never
+ * missing (100,000 sessions and more; one batch holds at most 4 MiB). Elements that stay keep
+ * their counters (ids, ok) and their timeout (prev); a key whose ID changes carries its
+ * counts into its new elements.
  */
 #ifndef COOPNET_NFQ_KERNELMODE_H
 #define COOPNET_NFQ_KERNELMODE_H
@@ -52,10 +58,17 @@ int kmode_add_objects(struct nftb *b, const struct nfq_config *cfg, int family);
 /* The rules of the base chain on hook; q (owned) is the queue expression for session misses. */
 int kmode_add_rules(struct nftb *b, const struct nfq_config *cfg, int family, const char *chain,
 		    int hook, struct nftnl_expr *q);
-/* Flush the three sets of family and add the sessions of lists a and b (b wins on a key). */
+/* Flush the four session sets of family and add the sessions of lists a and b (b wins on a
+ * key), in batch b: for the install batch, at most KMODE_INSTALL_MAX sessions. */
 int kmode_add_elements(struct nftb *b, const struct nfq_config *cfg, int family,
 		       const struct sess_list *a, const struct sess_list *b2);
-/* One batch: every set of both families brought to the sessions of a and b. */
+/* Sessions the install batch carries (kmode_add_elements) before it leaves them to kmode_sync:
+ * each takes at most about 300 bytes in the four sets (IPv6 keys, the counters of ids and ok,
+ * prev's timeout), and a batch holds 4 MiB. */
+#define KMODE_INSTALL_MAX 8192
+/* Every set of both families brought to the sessions of a and b (b wins on a key): read the
+ * kernel's elements, send the difference in bounded batches, one key's change in one batch
+ * (kmsync.c). 0, or -1 (logged; batches sent before the failure stay, each key complete). */
 int kmode_sync(const struct nfq_config *cfg, const struct sess_list *a, const struct sess_list *b2);
 /* The elements of the keys in changes (notes of the session table t, tbl_changes): one
  * batch that destroys each key's old elements and adds those of its session now in t (none

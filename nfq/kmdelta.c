@@ -2,9 +2,11 @@
 /*
  * Kernel mode: the session elements of the keys that changed (kernelmode.h, kmode_apply).
  * One batch per change-set: for each changed key, destroy its old elements (ids, keys, and ok
- * with the old ID; NFT_MSG_DESTROYSETELEM does not fail on a missing element, so an element
- * the kernel never had, e.g. of a session put already expired, is no error) and add the ones
- * of the session now effective in the table (an authd session's, or the config one it hid).
+ * with the old ID, prev with the old previous ID; NFT_MSG_DESTROYSETELEM does not fail on a
+ * missing element, so an element the kernel never had, e.g. of a session put already expired,
+ * is no error) and add the ones of the session now effective in the table (an authd
+ * session's, or the config one it hid). A key whose ID stays keeps its elements in ids, ok
+ * and keys (one_key).
  */
 #include <arpa/inet.h>
 #include <libnftnl/set.h>
@@ -32,13 +34,7 @@ static int chg_cmp(const void *x, const void *y)
 	return c ? c : (a->seq > b->seq) - (a->seq < b->seq);
 }
 
-/* One set's messages of one kind being filled, 256 elements to a message. */
-struct pend {
-	struct nftnl_set *s;
-	size_t n;
-};
-
-static int pend_flush(struct nftb *b, struct pend *p, uint16_t type, int family)
+static int pend_flush(struct nftb *b, struct kmd_pend *p, uint16_t type, int family)
 {
 	int rc = 0;
 
@@ -52,47 +48,69 @@ static int pend_flush(struct nftb *b, struct pend *p, uint16_t type, int family)
 	return rc;
 }
 
-static int pend_add(struct nftb *b, const struct nfq_config *cfg, int family, enum kset k,
-		    struct pend *p, uint16_t type, const struct sess_entry *e, uint64_t now_ms)
+/* The gathered messages of one kind (0 destroy, 1 add), both families, every set. */
+static int flush_kind(struct nftb *b, struct kmd_ops *d, int add)
 {
+	for (int f = 0; f < 2; f++)
+		for (int k = 0; k < KS_SVC; k++)
+			if (pend_flush(b, &d->p[f][k][add], add ? NFT_MSG_NEWSETELEM :
+				       NFT_MSG_DESTROYSETELEM, f ? NFPROTO_IPV6 : NFPROTO_IPV4) < 0)
+				return -1;
+	return 0;
+}
+
+int kmd_put(struct nftb *b, const struct nfq_config *cfg, struct kmd_ops *d, enum kset k,
+	    const struct sess_entry *e, int add)
+{
+	int fam = e->key.family == AF_INET ? NFPROTO_IPV4 : NFPROTO_IPV6;
+	uint16_t type = add ? NFT_MSG_NEWSETELEM : NFT_MSG_DESTROYSETELEM;
+	struct kmd_pend *p = &d->p[fam != NFPROTO_IPV4][k][add];
 	struct nftnl_set_elem *el;
 
-	if (!p->s && !(p->s = kmode_set_for(cfg, family, k)))
+	if (!p->s && !(p->s = kmode_set_for(cfg, fam, k)))
 		return -1;
-	el = kmode_elem(cfg, family, k, e, type == NFT_MSG_NEWSETELEM, now_ms);
+	el = kmode_elem(cfg, fam, k, e, add, d->now_ms);
 	if (!el)
 		return -1;
 	nftnl_set_elem_add(p->s, el);
-	if (++p->n == 256)
-		return pend_flush(b, p, type, family);
-	return 0;
+	d->sent++;
+	if (++p->n < 256)
+		return 0;
+	/* a full add message: the destroys gathered before it go first */
+	if (add && flush_kind(b, d, 0) < 0)
+		return -1;
+	return pend_flush(b, p, type, fam);
 }
 
-/* [family 0/1][set][0 destroy, 1 add] */
-struct delta {
-	struct pend p[2][KS_SVC][2];
-	size_t sent;
-	uint64_t now_ms;
-};
-
-/* e's elements in ids, ok and keys; prev: only its element in prev (the previous ID). */
-static int put_elems(struct nftb *b, const struct nfq_config *cfg, struct delta *d,
-		     const struct sess_entry *e, int add, bool prev)
+int kmd_flush(struct nftb *b, struct kmd_ops *d)
 {
-	int fam = e->key.family == AF_INET ? NFPROTO_IPV4 : NFPROTO_IPV6, k;
-	uint16_t type = add ? NFT_MSG_NEWSETELEM : NFT_MSG_DESTROYSETELEM;
+	return flush_kind(b, d, 0) < 0 ? -1 : flush_kind(b, d, 1);
+}
 
-	for (k = prev ? KS_PREV : 0; k < (prev ? KS_SVC : KS_PREV); k++) {
-		if (pend_add(b, cfg, fam, (enum kset)k, &d->p[fam != NFPROTO_IPV4][k][add], type,
-			     e, d->now_ms) < 0)
+void kmd_free(struct kmd_ops *d)
+{
+	for (int a = 0; a < 2; a++)
+		for (int f = 0; f < 2; f++)
+			for (int k = 0; k < KS_SVC; k++)
+				if (d->p[f][k][a].s) {
+					nftnl_set_free(d->p[f][k][a].s);
+					d->p[f][k][a].s = NULL;
+					d->p[f][k][a].n = 0;
+				}
+}
+
+/* e's elements in ids, ok and keys (prev is put on its own). */
+static int put_elems(struct nftb *b, const struct nfq_config *cfg, struct kmd_ops *d,
+		     const struct sess_entry *e, int add)
+{
+	for (int k = 0; k < KS_PREV; k++)
+		if (kmd_put(b, cfg, d, (enum kset)k, e, add) < 0)
 			return -1;
-		d->sent++;
-	}
 	return 0;
 }
 
-/* A session that stays (renewal, new expiry): its new elements start from the counts of the
- * old ones (kmstats.c), read before the batch replaces them. */
+/* A key whose ID changes: its new elements start from the counts of the old ones
+ * (kmstats.c), read before the batch replaces them (an old element the kernel lacks: 0). */
 static int carry(const struct nfq_config *cfg, struct sess_entry *e, cn_id_t old_id)
 {
 	int fam = e->key.family == AF_INET ? NFPROTO_IPV4 : NFPROTO_IPV6;
@@ -109,41 +127,46 @@ static int carry(const struct nfq_config *cfg, struct sess_entry *e, cn_id_t old
 	return 0;
 }
 
-/* The elements of one changed key: the old ones out (with the previous ID's), the effective
- * session's in (with its previous ID's for the grace left, if any). */
-static int one_key(struct nftb *b, const struct nfq_config *cfg, struct delta *d,
+/* The elements of one changed key (c: its first note, the state before the change-set).
+ * ids, ok, keys: a session that keeps its ID (a new expiry, a renewal to the same ID) keeps
+ * its elements untouched, so their counters go on; one whose ID changes loses the old ones
+ * and gets new ones that start from their counts (carry); one gone or expired loses them.
+ * prev: the old previous ID's element out, the current one's in for the grace left. It is put
+ * again even when the previous ID is the same: a renewal back and forth within one
+ * change-set gives it a new grace end, and the element's timeout counts to the table's end
+ * (prev_until) either way. */
+static int one_key(struct nftb *b, const struct nfq_config *cfg, struct kmd_ops *d,
 		   const struct sess_table *t, const struct tbl_change *c)
 {
 	const struct tbl_entry *x = tbl_lookup(t, &c->key);
+	struct sess_entry old = {.key = c->key, .id = (cn_id_t)(c->old_id & 0xffff),
+				 .prev_id = (cn_id_t)(c->old_prev & 0xffff)};
 	struct sess_entry e = {.key = c->key};
 	uint64_t now = d->now_ms / 1000;
+	bool live = x && !(tbl_entry_expires(x) && tbl_entry_expires(x) <= now);
 
-	if (c->old_id) {
-		e.id = (cn_id_t)(c->old_id & 0xffff);
-		if (put_elems(b, cfg, d, &e, 0, false) < 0)
+	if (live) { /* (an expired one: gone, as in the full sync) */
+		e.id = tbl_entry_id(x);
+		e.prev_id = tbl_entry_prev(x, &e.prev_until);
+	}
+	if (c->old_prev && kmd_put(b, cfg, d, KS_PREV, &old, 0) < 0)
+		return -1;
+	if (!c->old_id || !live || old.id != e.id) {
+		if (c->old_id && put_elems(b, cfg, d, &old, 0) < 0)
+			return -1;
+		if (live && ((c->old_id && carry(cfg, &e, old.id) < 0) ||
+			     put_elems(b, cfg, d, &e, 1) < 0))
 			return -1;
 	}
-	if (c->old_prev) {
-		e.prev_id = (cn_id_t)(c->old_prev & 0xffff);
-		if (put_elems(b, cfg, d, &e, 0, true) < 0)
-			return -1;
-	}
-	if (!x || (tbl_entry_expires(x) && tbl_entry_expires(x) <= now))
-		return 0; /* gone, or expired (as in the full sync) */
-	if (c->old_id && carry(cfg, &e, (cn_id_t)(c->old_id & 0xffff)) < 0)
+	if (live && kmode_prev_left_ms(&e, d->now_ms) && kmd_put(b, cfg, d, KS_PREV, &e, 1) < 0)
 		return -1;
-	e.id = tbl_entry_id(x);
-	e.prev_id = tbl_entry_prev(x, &e.prev_until);
-	if (put_elems(b, cfg, d, &e, 1, false) < 0)
-		return -1;
-	return kmode_prev_left_ms(&e, d->now_ms) ? put_elems(b, cfg, d, &e, 1, true) : 0;
+	return 0;
 }
 
-static int build(struct nftb *b, const struct nfq_config *cfg, struct delta *d,
+static int build(struct nftb *b, const struct nfq_config *cfg, struct kmd_ops *d,
 		 const struct sess_table *t, const struct tbl_change *v, size_t n)
 {
 	size_t i;
-	int f, k, a;
 
 	d->now_ms = kmode_now_ms();
 	for (i = 0; i < n; i++) {
@@ -153,23 +176,16 @@ static int build(struct nftb *b, const struct nfq_config *cfg, struct delta *d,
 			return -1;
 	}
 	/* all destroys before all adds: a key both loses and gets an element */
-	for (a = 0; a < 2; a++)
-		for (f = 0; f < 2; f++)
-			for (k = 0; k < KS_SVC; k++)
-				if (pend_flush(b, &d->p[f][k][a], a ? NFT_MSG_NEWSETELEM :
-					       NFT_MSG_DESTROYSETELEM,
-					       f ? NFPROTO_IPV6 : NFPROTO_IPV4) < 0)
-					return -1;
-	return 0;
+	return kmd_flush(b, d);
 }
 
 int kmode_apply(const struct nfq_config *cfg, const struct sess_table *t,
 		const struct tbl_change *changes, size_t n, size_t *sent)
 {
 	struct tbl_change *v = malloc((n ? n : 1) * sizeof(*v));
-	struct delta d = {.sent = 0};
+	struct kmd_ops d = {.sent = 0};
 	struct nftb *b = NULL;
-	int rc = -1, f, k, a;
+	int rc = -1;
 
 	*sent = 0;
 	if (!v)
@@ -187,11 +203,7 @@ int kmode_apply(const struct nfq_config *cfg, const struct sess_table *t,
 			log_warn("kernel mode: updating %zu session element(s)", d.sent);
 		b = NULL;
 	}
-	for (a = 0; a < 2; a++) /* left over after a failure */
-		for (f = 0; f < 2; f++)
-			for (k = 0; k < KS_SVC; k++)
-				if (d.p[f][k][a].s)
-					nftnl_set_free(d.p[f][k][a].s);
+	kmd_free(&d); /* left over after a failure */
 	nftb_abort(b);
 	free(v);
 	if (rc == 0)

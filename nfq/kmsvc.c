@@ -41,43 +41,23 @@ static const char *rule_set_name(const struct nfq_config *cfg, int family)
 	return family == NFPROTO_IPV4 ? "protected4" : "protected6";
 }
 
-static int elem_cb(const struct nlmsghdr *nlh, void *data)
+/* One element of the rule file's set into the copy (nftb_dump_set). */
+static int copy_key(const struct nftb_elem *el, void *arg)
 {
-	struct svc_copy *c = data;
-	struct nftnl_set *s = nftnl_set_alloc();
-	struct nftnl_set_elems_iter *it;
-	struct nftnl_set_elem *e;
-	int r = MNL_CB_OK;
+	struct svc_copy *c = arg;
+	uint8_t *p;
 
-	if (!s)
-		return MNL_CB_ERROR;
-	if (nftnl_set_elems_nlmsg_parse(nlh, s) < 0) {
-		nftnl_set_free(s);
-		return MNL_CB_ERROR;
+	if (el->klen != c->klen || c->n >= SVC_MAX) {
+		/* another key type (the set was redefined) or too many: refuse */
+		errno = EPROTO;
+		return -1;
 	}
-	it = nftnl_set_elems_iter_create(s);
-	for (e = it ? nftnl_set_elems_iter_next(it) : NULL; e; e = nftnl_set_elems_iter_next(it)) {
-		uint32_t len = 0;
-		const void *k = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &len);
-		uint8_t *p;
-
-		if (!k || len != c->klen || c->n >= SVC_MAX) {
-			/* another key type (the set was redefined) or too many: refuse */
-			r = MNL_CB_ERROR;
-			break;
-		}
-		p = grow(c->keys, c->n, &c->cap, c->klen, 64);
-		if (!p) {
-			r = MNL_CB_ERROR;
-			break;
-		}
-		c->keys = p;
-		memcpy(c->keys + c->n++ * c->klen, k, c->klen);
-	}
-	if (it)
-		nftnl_set_elems_iter_destroy(it);
-	nftnl_set_free(s);
-	return r;
+	p = grow(c->keys, c->n, &c->cap, c->klen, 64);
+	if (!p)
+		return -1;
+	c->keys = p;
+	memcpy(c->keys + c->n++ * c->klen, el->key, c->klen);
+	return 0;
 }
 
 static int key_cmp(const void *a, const void *b, void *klen)
@@ -88,54 +68,20 @@ static int key_cmp(const void *a, const void *b, void *klen)
 /* Dump inet coopnet <set> into c. A missing table or set: an empty copy. */
 static int read_rule_set(const struct nfq_config *cfg, int family, struct svc_copy *c)
 {
-	struct mnl_socket *nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
-	struct nftnl_set *s = nftnl_set_alloc();
-	char buf[32768];
-	uint32_t seq = (uint32_t)time(NULL), portid;
-	struct nlmsghdr *nlh;
-	int ret = -1;
-
 	memset(c, 0, sizeof(*c));
 	c->klen = kmode_key_len(family, KS_SVC);
-	if (!nl || !s || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0)
-		goto out;
-	portid = mnl_socket_get_portid(nl);
-	nftnl_set_set_str(s, NFTNL_SET_TABLE, RULE_TABLE);
-	nftnl_set_set_str(s, NFTNL_SET_NAME, rule_set_name(cfg, family));
-	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, NFPROTO_INET, NLM_F_DUMP,
-				    seq);
-	nftnl_set_elems_nlmsg_build_payload(nlh, s);
-	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
-		goto out;
-	for (;;) {
-		ssize_t n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
-
-		if (n <= 0)
-			goto out;
-		ret = mnl_cb_run(buf, (size_t)n, seq, portid, elem_cb, c);
-		if (ret < 0 && errno == ENOENT) {
-			c->n = 0; /* rule file not loaded: nothing is overlay traffic */
-			ret = 0;
-			break;
+	if (nftb_dump_set(NFPROTO_INET, RULE_TABLE, rule_set_name(cfg, family), copy_key, c) < 0) {
+		if (errno != ENOENT) {
+			log_warn("kernel mode: reading set inet %s %s", RULE_TABLE,
+				 rule_set_name(cfg, family));
+			return -1;
 		}
-		if (ret <= 0)
-			break;
+		c->n = 0; /* rule file not loaded: nothing is overlay traffic */
 	}
-	if (ret < 0)
-		goto out;
 	if (c->n > 1)
 		qsort_r(c->keys, c->n, c->klen, key_cmp, &c->klen);
 	c->ok = true;
-	ret = 0;
-out:
-	if (ret < 0)
-		log_warn("kernel mode: reading set inet %s %s", RULE_TABLE,
-			 rule_set_name(cfg, family));
-	if (s)
-		nftnl_set_free(s);
-	if (nl)
-		mnl_socket_close(nl);
-	return ret;
+	return 0;
 }
 
 bool kmode_same_copy(const struct svc_copy *a, const struct svc_copy *b)

@@ -131,6 +131,9 @@ static int try_install(const struct nfq_config *cfg, enum queue_expr kind,
 		       const struct sess_list *a, const struct sess_list *sb)
 {
 	static const int families[] = {NFPROTO_IPV4, NFPROTO_IPV6};
+	/* the sessions in the install batch when they surely fit in it, else kmode_sync's
+	 * bounded batches right after (nothing passed through these tables before) */
+	bool fill = a->n + sb->n <= KMODE_INSTALL_MAX;
 	struct nftb *b = nftb_begin();
 	size_t f;
 	int i;
@@ -145,13 +148,15 @@ static int try_install(const struct nfq_config *cfg, enum queue_expr kind,
 			goto fail;
 		if (cfg->mode == MODE_KERNEL &&
 		    (kmode_add_objects(b, cfg, families[f]) < 0 ||
-		     kmode_add_elements(b, cfg, families[f], a, sb) < 0))
+		     (fill && kmode_add_elements(b, cfg, families[f], a, sb) < 0)))
 			goto fail;
 		for (i = 0; i < cfg->nhooks; i++)
 			if (add_queue_chain(b, cfg, families[f], cfg->hooks[i], kind) < 0)
 				goto fail;
 	}
-	return nftb_commit(b);
+	if (nftb_commit(b) < 0)
+		return -1;
+	return cfg->mode == MODE_KERNEL && !fill ? kmode_sync(cfg, a, sb) : 0;
 fail:
 	nftb_abort(b);
 	errno = ENOMEM;

@@ -175,17 +175,16 @@ static void note(struct sess_table *t, const struct sess_key *k, const struct tb
 	if (!t->chg_on || t->chg_lost)
 		return;
 	if (t->nchg == t->chg_cap) {
-		size_t cap = t->chg_cap ? t->chg_cap * 2 : 16;
 		struct tbl_change *v = NULL;
 
-		if (cap <= TBL_MAX_CHANGES)
-			v = reallocarray(t->chg, cap, sizeof(*v));
+		/* capacities 16, 32, ... TBL_MAX_CHANGES (a power of two): no room beyond */
+		if (t->nchg < TBL_MAX_CHANGES)
+			v = grow(t->chg, t->nchg, &t->chg_cap, sizeof(*v), 16);
 		if (!v) {
 			t->chg_lost = true;
 			return;
 		}
 		t->chg = v;
-		t->chg_cap = cap;
 	}
 	t->chg[t->nchg] = (struct tbl_change){
 		.key = *k, .seq = (uint32_t)t->nchg,

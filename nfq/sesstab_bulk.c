@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "sesstab_int.h"
+#include "grow.h"
 
 /* --- the expiry heap (authd sessions with an expiry) ----------------------------------- */
 
@@ -42,18 +43,14 @@ static void heap_down(struct sess_table *t, size_t pos)
 
 int tbl_heap_reserve(struct sess_table *t, size_t n)
 {
-	size_t cap = t->heap_cap ? t->heap_cap : 64;
 	struct tbl_heap_el *v;
 
 	if (t->nheap + n <= t->heap_cap)
-		return 0;
-	while (cap < t->nheap + n)
-		cap *= 2;
-	v = reallocarray(t->heap, cap, sizeof(*v));
+		return 0; /* (grow_to would return the array, NULL while none is allocated) */
+	v = grow_to(t->heap, t->nheap + n, &t->heap_cap, sizeof(*v), 64);
 	if (!v)
 		return -1;
 	t->heap = v;
-	t->heap_cap = cap;
 	return 0;
 }
 

@@ -151,7 +151,7 @@ tests_unit_test_ctl_server_LDADD = $(TEST_LIBS) $(JANSSON_LIBS)
 # driver of tests/netns/nfq-diff.test: kernel mode's nft rules against nfq_decide
 noinst_PROGRAMS += tests/netns/nfq-diff
 tests_netns_nfq_diff_SOURCES = tests/netns/nfq-diff.c tests/unit/pktgen.c tests/unit/pktgen.h \
-	nfq/nftrule.c nfq/kmrules.c nfq/kmsets.c nfq/kmstats.c nfq/kmdelta.c nfq/kmsvc.c
+	nfq/nftrule.c nfq/kmrules.c nfq/kmsets.c nfq/kmstats.c nfq/kmdelta.c nfq/kmsync.c nfq/kmsvc.c
 tests_netns_nfq_diff_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/nfq -I$(top_srcdir)/tests/unit
 tests_netns_nfq_diff_CFLAGS = $(AM_CFLAGS) $(LIBNFQ_CFLAGS)
 tests_netns_nfq_diff_LDADD = nfq/libnfqcore.a lib/libcoopnet.a $(LIBNFQ_LIBS) $(LIBNFTNL_LIBS) \

@@ -172,6 +172,20 @@ static void test_expire_bounded(void **state)
 	tbl_free(t);
 }
 
+/* A worker with no static session (the examples' SPs): an empty config is no error. */
+static void test_config_empty(void **state)
+{
+	struct sess_table *t = tbl_new(NULL);
+	struct sess_list none;
+
+	(void)state;
+	assert_non_null(t);
+	sess_list_init(&none);
+	assert_int_equal(tbl_set_config(t, &none), 0);
+	assert_int_equal(tbl_count(t), 0);
+	tbl_free(t);
+}
+
 /* An authd session hides the config one with its key; deleting or expiring it brings the
  * config one back; a reload of the config applies the difference. */
 static void test_config_under_authd(void **state)
@@ -416,6 +430,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_scale_against_model),
 		cmocka_unit_test(test_expire_bounded),
+		cmocka_unit_test(test_config_empty),
 		cmocka_unit_test(test_config_under_authd),
 		cmocka_unit_test(test_sync),
 		cmocka_unit_test(test_entry_grace),
