@@ -132,3 +132,22 @@ int auth_build_rst(uint8_t *buf, size_t size, size_t *len, const struct cn_coop_
 		return -1;
 	return 0;
 }
+
+bool auth_budget_take(struct auth_budget *b, uint64_t now_ms)
+{
+	const uint64_t cap = AUTH_UNAUTH_RST_BURST * 1000ull;
+
+	if (!b->started) {
+		b->started = true;
+		b->units = cap;
+	} else if (now_ms > b->last_ms) {
+		b->units += (now_ms - b->last_ms) * AUTH_UNAUTH_RST_PER_S;
+		if (b->units > cap)
+			b->units = cap;
+	}
+	b->last_ms = now_ms;
+	if (b->units < 1000)
+		return false;
+	b->units -= 1000;
+	return true;
+}

@@ -222,6 +222,7 @@ struct auth_sp_session {
 	struct cn_coop_addr ss;           /* the SS that authenticated */
 	uint8_t session_key[CN_KEY_LEN];
 	struct cn_coop_sender vnic;
+	uint64_t prepared;                /* commit: ops.prepare's tag (0: not prepared) */
 };
 
 struct auth_sp_ops {
@@ -238,6 +239,12 @@ struct auth_sp_ops {
 	bool (*id_in_use)(void *ctx, cn_id_t id);
 	/* Auth-REP received: register the session. 0, or -1 (the SS gets Auth-RST internal). */
 	int (*commit)(void *ctx, const struct auth_sp_session *s);
+	/* May be NULL. An exchange was accepted; its Auth-REP&REQ is sent right after. Non-zero:
+	 * the session went to the data plane ahead of its commit (a first session for its key);
+	 * the tag comes back in the committed session's `prepared`, and unprepare is called when
+	 * the exchange ends without a commit. */
+	uint64_t (*prepare)(void *ctx, const struct auth_sp_session *s);
+	void (*unprepare)(void *ctx, const struct auth_sp_session *s);
 	void (*event)(void *ctx, const struct auth_event *ev); /* may be NULL */
 };
 

@@ -15,6 +15,7 @@ struct auth_header {
 	struct auth_header_ops ops;
 	struct auth_timing t;
 	uint8_t gkey[CN_KEY_LEN];
+	struct auth_budget rst;      /* its Auth-RSTs answer unauthenticated input: bounded */
 };
 
 struct auth_header *auth_header_new(const struct auth_header_ops *ops,
@@ -57,8 +58,14 @@ static void hdr_rst(struct auth_header *h, const struct cn_coop_addr *to,
 	uint8_t out[AUTH_FSM_BUFLEN];
 	size_t len;
 
-	if (auth_build_rst(out, sizeof(out), &len, m, error, NULL,
-	    h->ops.wall_ms(h->ops.ctx)) != 0)
+	uint64_t now = h->ops.wall_ms(h->ops.ctx);
+
+	if (!auth_budget_take(&h->rst, now)) {
+		hdr_event(h, AUTH_EV_RATE_LIMITED, to, m->service, error,
+		    "reply budget spent: no Auth-RST");
+		return;
+	}
+	if (auth_build_rst(out, sizeof(out), &len, m, error, NULL, now) != 0)
 		return;
 	hdr_event(h, AUTH_EV_RST, to, m->service, error, cn_auth_error_name(error));
 	if (h->ops.send(h->ops.ctx, to, out, len) != 0)

@@ -16,6 +16,21 @@ void auth_emit(void (*event)(void *, const struct auth_event *), void *ctx,
 int auth_build_rst(uint8_t *buf, size_t size, size_t *len, const struct cn_coop_msg *m,
     uint16_t error, const uint8_t *key, uint64_t wall_ms);
 
+/*
+ * The budget of Auth-RSTs to input that did not prove itself, all sources together (a burst,
+ * then a rate): a spoofer cannot make the SP or header bounce a stream 1:1 at the address it
+ * claims. Zero-initialised = full.
+ */
+#define AUTH_UNAUTH_RST_BURST 20u
+#define AUTH_UNAUTH_RST_PER_S 10u
+struct auth_budget {
+	uint64_t units;       /* 1000 a reply */
+	uint64_t last_ms;
+	bool started;
+};
+/* true: one reply may go now (taken from the budget). */
+bool auth_budget_take(struct auth_budget *b, uint64_t now_ms);
+
 /* The next retransmission time-out: doubled, capped. */
 uint32_t auth_backoff(const struct auth_timing *t, uint32_t rto);
 

@@ -4,16 +4,22 @@
  *
  *   Auth-REQ (direct, or forwarded by the header with fwd + group MAC):
  *     group MAC (when forwarded) -> timestamp window -> duplicate of a pending exchange?
- *     (resend its Auth-REP&REQ) -> replay cache -> rate limit of the source -> lookup
- *     (service, client) -> proof -> record the digest -> allocate a random ID -> send
- *     Auth-REP&REQ                                                       -> PENDING
+ *     (resend its Auth-REP&REQ) -> replay cache -> lookup (service, client) -> proof
+ *     (a failure: sp_refuse, the source's tokens) -> record the digest -> allocate a random ID
+ *     -> ops.prepare (a first session goes to the data plane ahead) -> send Auth-REP&REQ
+ *                                                                        -> PENDING
  *   PENDING Auth-REP (proof ok): commit the session                      -> free
  *   PENDING time-out: resend Auth-REP&REQ with backoff; after max_tries discard, and tell
  *           the SS with Auth-RST timeout (proof with K_c, both nonces): the SS believes it
  *           has a session (it reported success on Auth-REP&REQ) and must revoke it.
  *
- * Cheap checks come before expensive ones, and the rate limit comes before the proof so a
- * source that ran out of tokens costs no MAC computation.
+ * Cheap checks come first; the proof (one keyed BLAKE2b) is checked before any rate limit, so
+ * a REQ whose proof verifies is never refused because of someone else's failures (an
+ * off-path spoofer using the SS's address, or a neighbour behind the same SS). Only input
+ * that did not prove itself (stale, unknown service or client, wrong proof) is counted
+ * against its source: while the source has tokens it gets an Auth-RST, after that nothing;
+ * and all such replies together stay within a small budget per second, so the SP never
+ * bounces a spoofed stream 1:1 at the address it claims (docs/security.md, "Spoofed input").
  */
 #include <errno.h>
 #include <stdio.h>
@@ -36,6 +42,7 @@ struct sp_exch {
 	uint32_t tries;
 	uint32_t rto;
 	uint64_t deadline;
+	uint64_t prepared;               /* ops.prepare's tag: in the data plane ahead */
 };
 
 struct auth_sp {
@@ -45,6 +52,7 @@ struct auth_sp {
 	bool has_gkey;
 	struct cn_replay replay;
 	struct cn_ratelimit *rl;
+	struct auth_budget rst;          /* Auth-RSTs to unauthenticated input */
 	struct sp_exch *ex;
 	size_t n;
 };
@@ -128,9 +136,46 @@ static void sp_rst(struct auth_sp *sp, const struct cn_coop_addr *to,
 	sp_send(sp, to, out, len, m->service);
 }
 
+/*
+ * Input that did not prove itself: one failure of its source. Answered with an Auth-RST
+ * (error) only while the source has tokens and the reply budget allows; else dropped without
+ * a word (counted as rate-limited). detail: what the log says, or NULL.
+ */
+static void sp_refuse(struct auth_sp *sp, const struct cn_coop_addr *src,
+    const struct cn_coop_msg *m, enum auth_event_kind kind, uint16_t error, const char *what,
+    uint64_t now)
+{
+	char detail[96];
+	unsigned left;
+
+	if (!cn_ratelimit_allow(sp->rl, src, now)) {
+		snprintf(detail, sizeof(detail), "%s%sdropped, no reply", what ? what : "",
+		    what ? ": " : "");
+		sp_event(sp, AUTH_EV_RATE_LIMITED, src, m->service, error, detail);
+		return;
+	}
+	left = cn_ratelimit_fail(sp->rl, src, now);
+	snprintf(detail, sizeof(detail), "%s%s%u tries left", what ? what : "", what ? ", " : "",
+	    left);
+	sp_event(sp, kind, src, m->service, error, detail);
+	if (auth_budget_take(&sp->rst, now))
+		sp_rst(sp, src, m, error, NULL);
+	else
+		sp_event(sp, AUTH_EV_RATE_LIMITED, src, m->service, error,
+		    "reply budget spent: no Auth-RST");
+}
+
 static void sp_release(struct sp_exch *e)
 {
 	memset(e, 0, sizeof(*e));
+}
+
+/* An exchange that ends without a commit: its session leaves the data plane again. */
+static void sp_discard(struct auth_sp *sp, struct sp_exch *e)
+{
+	if (e->prepared && sp->ops.unprepare != NULL)
+		sp->ops.unprepare(sp->ops.ctx, &e->sess);
+	sp_release(e);
 }
 
 bool auth_sp_id_pending(const struct auth_sp *sp, cn_id_t id)
@@ -161,7 +206,7 @@ void auth_sp_forget(struct auth_sp *sp, const uint8_t digest[CN_DIGEST_LEN])
 	struct sp_exch *e = sp_find_digest(sp, digest);
 
 	if (e != NULL)
-		sp_release(e);
+		sp_discard(sp, e);
 }
 
 static struct sp_exch *sp_free_slot(struct auth_sp *sp)
@@ -244,10 +289,12 @@ static int sp_accept(struct auth_sp *sp, const struct cn_coop_addr *src,
 	e->tries = 1;
 	e->rto = sp->cfg.timing.rto_ms;
 	e->deadline = now + e->rto;
+	if (sp->ops.prepare != NULL)
+		e->prepared = sp->ops.prepare(sp->ops.ctx, &e->sess);
 	r = sp_answer(sp, e, m, ent);
 	memset(ent, 0, sizeof(*ent));
 	if (r != 0) {
-		sp_release(e);
+		sp_discard(sp, e);
 		return -1;
 	}
 	return 0;
@@ -265,7 +312,6 @@ static int sp_on_req(struct auth_sp *sp, const struct cn_coop_addr *from,
 	struct sp_exch *e;
 	uint64_t now = sp->ops.now_ms(sp->ops.ctx);
 	char detail[64];
-	unsigned left;
 	int r;
 
 	if (m->fwd.family != CN_FAM_NONE) {
@@ -278,8 +324,7 @@ static int sp_on_req(struct auth_sp *sp, const struct cn_coop_addr *from,
 	}
 	if (!cn_auth_time_ok(m->timestamp_ms, sp->ops.wall_ms(sp->ops.ctx),
 	    sp->cfg.timing.window_ms)) {
-		sp_event(sp, AUTH_EV_STALE, src, m->service, CN_AUTHERR_STALE, NULL);
-		sp_rst(sp, src, m, CN_AUTHERR_STALE, NULL);
+		sp_refuse(sp, src, m, AUTH_EV_STALE, CN_AUTHERR_STALE, NULL, now);
 		return -1;
 	}
 	if (cn_auth_digest(digest, buf, len) != 0)
@@ -295,26 +340,19 @@ static int sp_on_req(struct auth_sp *sp, const struct cn_coop_addr *from,
 		sp_event(sp, AUTH_EV_REPLAY, src, m->service, 0, "Auth-REQ");
 		return -1;
 	}
-	if (!cn_ratelimit_allow(sp->rl, src, now)) {
-		sp_event(sp, AUTH_EV_RATE_LIMITED, src, m->service, CN_AUTHERR_RATE_LIMITED, NULL);
-		sp_rst(sp, src, m, CN_AUTHERR_RATE_LIMITED, NULL);
-		return -1;
-	}
 	memset(&ent, 0, sizeof(ent));
 	r = sp->ops.lookup(sp->ops.ctx, m->service, m->sender.name, &m->sender.addr, &ent);
 	if (r == -1) {
-		sp_event(sp, AUTH_EV_UNKNOWN_SERVICE, src, m->service, CN_AUTHERR_UNKNOWN_SERVICE,
-		    NULL);
-		sp_rst(sp, src, m, CN_AUTHERR_UNKNOWN_SERVICE, NULL);
+		sp_refuse(sp, src, m, AUTH_EV_UNKNOWN_SERVICE, CN_AUTHERR_UNKNOWN_SERVICE, NULL,
+		    now);
 		return -1;
 	}
 	if (r != 0 || !cn_auth_check_proof(buf, len, ent.key, CN_DIR_SS_TO_SP)) {
 		/* Unknown client and wrong passcode look the same from outside (DENIED). */
-		left = cn_ratelimit_fail(sp->rl, src, now);
-		snprintf(detail, sizeof(detail), "client %s, %u tries left", m->sender.name, left);
-		sp_event(sp, r != 0 ? AUTH_EV_UNKNOWN_CLIENT : AUTH_EV_BAD_PROOF, src, m->service,
-		    CN_AUTHERR_DENIED, detail);
-		sp_rst(sp, src, m, CN_AUTHERR_DENIED, NULL);
+		snprintf(detail, sizeof(detail), "client %.*s", (int)sizeof(m->sender.name),
+		    m->sender.name);
+		sp_refuse(sp, src, m, r != 0 ? AUTH_EV_UNKNOWN_CLIENT : AUTH_EV_BAD_PROOF,
+		    CN_AUTHERR_DENIED, detail, now);
 		memset(&ent, 0, sizeof(ent));
 		return -1;
 	}
@@ -353,6 +391,7 @@ static int sp_on_rep(struct auth_sp *sp, const struct cn_coop_addr *from,
 		return -1;
 	}
 	s = e->sess;
+	s.prepared = e->prepared;
 	cn_auth_session_key(s.session_key, e->key, e->nonce_ss, e->nonce_sp, e->id);
 	r = sp->ops.commit(sp->ops.ctx, &s);
 	if (r != 0) {
@@ -361,7 +400,10 @@ static int sp_on_rep(struct auth_sp *sp, const struct cn_coop_addr *from,
 		sp_rst(sp, &e->reply_to, &echo, CN_AUTHERR_INTERNAL, e->key);
 	}
 	memset(&s, 0, sizeof(s));
-	sp_release(e);
+	if (r == 0)
+		sp_release(e);
+	else
+		sp_discard(sp, e);
 	return r == 0 ? 0 : -1;
 }
 
@@ -410,7 +452,7 @@ void auth_sp_tick(struct auth_sp *sp)
 			memcpy(echo.nonce_sp, e->nonce_sp, sizeof(echo.nonce_sp));
 			memcpy(echo.service, e->sess.service, sizeof(echo.service));
 			sp_rst(sp, &e->reply_to, &echo, CN_AUTHERR_TIMEOUT, e->key);
-			sp_release(e);
+			sp_discard(sp, e);
 			continue;
 		}
 		e->tries++;

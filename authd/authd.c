@@ -29,6 +29,7 @@
 #include "nfqlink.h"
 #include "link_poll.h"
 #include "parent_msg.h"
+#include "probe_raw.h"
 #include "provision.h"
 #include "svcnotify.h"
 #include "vswitch.h"
@@ -48,6 +49,8 @@ struct parent {
 	struct vswitch vs;
 	struct parent_msg pm;       /* the engine's messages, checked (parent_msg.h) */
 	struct link_poll lp;        /* provider: the vNICs' link state for the engine */
+	bool reloading;             /* RELOADING=1 sent, READY=1 when the engine applied it */
+	struct probe_raw probe;     /* the path probe's raw sockets (probe_raw.h) */
 };
 
 /* Load, check and resolve the policy: NULL-free error string in buf on failure. */
@@ -169,25 +172,49 @@ failed:
 	return -1;
 }
 
+/* A reload (SIGHUP, coopnetctl reload) as the service manager sees it (Type=notify):
+ * RELOADING=1 now, READY=1 once the engine applied the policy, or at once when it was refused
+ * here (the running policy stays; `systemctl reload` returns either way, the log says why). */
+static void reload(struct parent *pa)
+{
+	svc_notify_reloading();
+	pa->reloading = true;
+	if (send_policy(pa, true) < 0) {
+		pa->reloading = false;
+		svc_notify_ready();
+	}
+}
+
 /* --- the engine's messages (authd/parent_msg.c checks them) ------------------------------- */
 
 static void on_reload(void *ctx)
 {
-	send_policy(ctx, true);
+	reload(ctx);
 }
 
 static void on_policy_applied(void *ctx, bool ok, int revoked, const char *error)
 {
-	(void)ctx;
+	struct parent *pa = ctx;
+
+	if (pa->reloading) {
+		pa->reloading = false;
+		svc_notify_ready();
+	}
 	if (!ok)
 		log_warnx("the engine refused the policy: %s", error[0] ? error : "?");
 	else if (revoked)
 		log_debug("the engine applied the policy, %d session(s) revoked", revoked);
 }
 
+static int on_probe(void *ctx, const struct imsg_probe *p)
+{
+	return probe_raw_send(&((struct parent *)ctx)->probe, p);
+}
+
 static const struct parent_msg_ops engine_ops = {
 	.reload = on_reload,
 	.applied = on_policy_applied,
+	.probe = on_probe,
 };
 
 static void engine_input(struct parent *pa)
@@ -210,7 +237,7 @@ static void signal_input(struct parent *pa)
 		switch (si.ssi_signo) {
 		case SIGHUP:
 			log_info("SIGHUP: reloading %s", pa->cfg.policy);
-			send_policy(pa, true);
+			reload(pa);
 			break;
 		case SIGCHLD:
 			if (waitpid(pa->engine_pid, &status, WNOHANG) == pa->engine_pid) {
@@ -267,16 +294,32 @@ static void poll_links(struct parent *pa, uint64_t *next)
 	link_poll(&pa->lp, &pa->pm.pol, pa->engine_fd);
 }
 
+/* coopnet-nfq's counters for the engine's metrics (docs/metrics.md), every two seconds. */
+static void poll_stats(struct parent *pa, uint64_t *next)
+{
+	uint64_t now = mono_ms();
+
+	if (!pa->nfq.up || now < *next)
+		return;
+	*next = now + NFQ_STATS_INTERVAL_MS;
+	nfq_link_poll_stats(&pa->nfq);
+}
+
 static void parent_loop(struct parent *pa)
 {
-	uint64_t next_try = 0, next_traffic = 0, next_link = 0;
+	uint64_t next_try = 0, next_traffic = 0, next_link = 0, next_stats = 0;
 
 	while (!pa->quit) {
-		struct pollfd pfd[3] = { { pa->sig_fd, POLLIN, 0 }, { pa->engine_fd, POLLIN, 0 },
-					 { pa->nfq.sub_fd, POLLIN, 0 } };
-		int n = poll(pfd, pa->nfq.sub_fd >= 0 ? 3 : 2, 1000);
+		/* -1 entries are skipped by poll */
+		struct pollfd pfd[5] = { { pa->sig_fd, POLLIN, 0 }, { pa->engine_fd, POLLIN, 0 },
+					 { pa->nfq.sub_fd, POLLIN, 0 }, { pa->probe.fd[0], POLLIN, 0 },
+					 { pa->probe.fd[1], POLLIN, 0 } };
+		int n = poll(pfd, 5, 1000);
 		if (n < 0 && errno != EINTR)
 			fatal("poll");
+		for (int i = 0; n > 0 && i < 2 && !pa->quit; i++)
+			if (pa->probe.fd[i] >= 0 && pfd[3 + i].revents)
+				probe_raw_input(&pa->probe, i, pa->engine_fd);
 		if (n > 0 && pfd[0].revents)
 			signal_input(pa);
 		if (n > 0 && pfd[1].revents && !pa->quit)
@@ -297,6 +340,8 @@ static void parent_loop(struct parent *pa)
 			poll_traffic(pa, &next_traffic);
 		if (!pa->quit)
 			poll_links(pa, &next_link);
+		if (!pa->quit)
+			poll_stats(pa, &next_stats);
 	}
 }
 
@@ -316,6 +361,30 @@ static int open_udp(const struct cn_coop_addr *a)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
 	if (bind(fd, (struct sockaddr *)&ss, sl) < 0)
 		fatal("bind %s", cn_coop_addr_format(a, buf, sizeof(buf)));
+	return fd;
+}
+
+/* authd.json "metrics": the engine serves HTTP on it (docs/metrics.md); bound here, as root,
+ * like the UDP sockets, so that the engine needs neither socket() for TCP listeners nor bind. */
+static int open_metrics(const struct metrics_cfg *m)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	char buf[CN_COOP_ADDRSTRLEN];
+	int fd, one = 1;
+
+	if (!m->enabled)
+		return -1;
+	sl = cn_coop_addr_to_sockaddr(&m->listen, &ss);
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		fatal("metrics: socket");
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (ss.ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&ss, sl) < 0 || listen(fd, 16) < 0)
+		fatal("metrics: bind/listen %s (authd.json \"metrics\")",
+		      cn_coop_addr_format(&m->listen, buf, sizeof(buf)));
 	return fd;
 }
 
@@ -400,6 +469,8 @@ int main(int argc, char **argv)
 		init.udp_fd[i] = open_udp(&pa.cfg.listen[i]);
 	}
 	init.n_udp = pa.cfg.n_listen;
+	init.metrics_fd = open_metrics(&pa.cfg.metrics);
+	pa.probe.fd[0] = pa.probe.fd[1] = -1;
 	mkdir_for(pa.cfg.control_socket, 0755, 0, 0, false);
 	init.ctl_fd = ctl_listen(pa.cfg.control_socket, 0600);
 	if (init.ctl_fd < 0)
@@ -429,8 +500,15 @@ int main(int argc, char **argv)
 	close(init.ctl_fd);
 	for (size_t i = 0; i < init.n_udp; i++)
 		close(init.udp_fd[i]);
+	if (init.metrics_fd >= 0)
+		close(init.metrics_fd);
 	pa.engine_fd = sp[0];
-	nfq_link_init(&pa.nfq, pa.cfg.nfq_socket, pa.cfg.roles & POLICY_ROLE_SUPERVISOR, pa.engine_fd);
+	/* after the fork: the engine never holds a raw socket (docs/probe.md) */
+	if ((pa.cfg.roles & POLICY_ROLE_PROVIDER) && pa.cfg.n_listen > 0)
+		probe_raw_open(&pa.probe, pa.cfg.listen[0].port); /* the first cooperative port */
+	/* every role keeps a standing subscription: its end is how a restart of coopnet-nfq is
+	 * noticed at once (then status says down, and the re-sync follows within a second) */
+	nfq_link_init(&pa.nfq, pa.cfg.nfq_socket, true, pa.engine_fd);
 	parent_msg_init(&pa.pm, pa.engine_fd, &pa.nfq, &pa.vs, &engine_ops, &pa);
 	log_info("started: engine pid %d as %s", (int)pa.engine_pid, uname);
 	if (send_policy(&pa, false) < 0)
@@ -444,6 +522,7 @@ int main(int argc, char **argv)
 		kill(pa.engine_pid, SIGTERM);
 		waitpid(pa.engine_pid, NULL, 0);
 	}
+	probe_raw_close(&pa.probe);
 	unlink(pa.cfg.control_socket);
 	log_info("exiting");
 	return pa.exit_code;

@@ -11,10 +11,10 @@
  * Messages ("msg" names the kind; docs/authd.md lists them):
  *   parent -> engine: policy {policy, reload}, nfq-up, nfq-down, session-miss {client,
  *                     service, port}, reload-failed {error}
- *                     parent-stats {refused-messages, refused-sessions},
+ *                     parent-stats {refused-messages, refused-sessions}, dp-barrier {token},
  *                     nfq-traffic {first, more, sessions}, link-state {vnics}
  *   engine -> parent: authd/imsg.h enum imsg_type (session add/del, sync begin/part/end,
- *                     reload, policy-applied), checked by authd/parent_msg.c
+ *                     reload, policy-applied, barrier), checked by authd/parent_msg.c
  */
 #ifndef COOPNET_AUTHD_H
 #define COOPNET_AUTHD_H
@@ -40,6 +40,7 @@ struct engine_init {
 	int udp_fd[AUTHD_MAX_UDP];
 	struct cn_coop_addr udp_addr[AUTHD_MAX_UDP];
 	size_t n_udp;
+	int metrics_fd;                /* listening TCP socket of "metrics", -1: none */
 	const char *user;              /* run as */
 	bool foreground;
 };

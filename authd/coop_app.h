@@ -40,6 +40,7 @@ struct coop_app {
 extern const struct coop_app coop_app_auth;          /* authd/engine_auth.c */
 extern const struct coop_app coop_app_status;        /* authd/engine_status.c */
 extern const struct coop_app coop_app_group;         /* authd/engine_member.c */
+extern const struct coop_app coop_app_probe;         /* authd/engine_probe.c */
 
 /* The table, indexed by the bit number of the cooperative flag (CN_COOP_AUTH = bit 0, ...,
  * CN_COOP_DEV(n) = bit 8 + n). */

@@ -23,6 +23,7 @@
 #include "clock.h"
 #include "coop_app.h"
 #include "engine_status.h"
+#include "engine_probe.h"
 #include "ctl.h"
 #include "log.h"
 #include "sandbox.h"
@@ -33,7 +34,10 @@ static const char *const counter_names[CNT_MAX - AUTH_EV_KIND_MAX - 1] = {
 	"session-miss", "nfq-requests", "db-errors", "udp-errors", "ctl-refused",
 	"sessions-revoked-by-peer", "sessions-renewed", "revoke-unacked", "turn-rollbacks",
 	"held-dropped", "coop-unknown", "profile-write-failed", "parent-refused-messages",
-	"parent-refused-sessions", "nfq-traffic-bad", "link-state-bad",
+	"parent-refused-sessions", "nfq-traffic-bad", "link-state-bad", "nfq-stats-bad", "metrics-scrapes",
+	"probe-preserved", "probe-cleared",
+	"probe-altered", "probe-lost", "probe-no-answer", "probe-answered", "probe-refused",
+	"dp-gated", "dp-gate-timeouts",
 };
 
 const char *engine_counter_name(int i)
@@ -67,7 +71,7 @@ uint64_t engine_wall_ms(void)
 
 /* A session as the parent takes it (authd/imsg.h): every byte defined. key_only: a
  * session-del, which names the session by its key. */
-static void session_msg(struct imsg_session *m, const struct db_session *s, bool key_only)
+void engine_session_msg(struct imsg_session *m, const struct db_session *s, bool key_only)
 {
 	memset(m, 0, sizeof(*m));
 	m->family = (uint8_t)s->s.family;
@@ -84,7 +88,7 @@ static void session_msg(struct imsg_session *m, const struct db_session *s, bool
 
 /* The parent checks it against its policy, forwards it to coopnet-nfq and feeds the virtual
  * switch (provider.relay) with it. */
-static bool data_plane(const struct engine *e)
+bool engine_data_plane(const struct engine *e)
 {
 	return e->cfg->nfq_socket[0] || e->pol.n_relay;
 }
@@ -93,10 +97,10 @@ static void nfq_request(struct engine *e, uint32_t type, const struct db_session
 {
 	struct imsg_session m;
 
-	if (!data_plane(e))
+	if (!engine_data_plane(e))
 		return;
 	e->counters[CNT_NFQ_REQUESTS]++;
-	session_msg(&m, s, type == IMSG_SESSION_DEL);
+	engine_session_msg(&m, s, type == IMSG_SESSION_DEL);
 	/* in a batched turn: held until the write it reports is committed (engine_turn.c) */
 	engine_parent_send(e, type, &m);
 }
@@ -125,7 +129,9 @@ int engine_session_store(struct engine *e, const struct db_session *s)
 	}
 	e->counters[CNT_SESSIONS_ADDED]++;
 	engine_status_add(e, s);
-	nfq_request(e, IMSG_SESSION_ADD, s);
+	engine_probe_session(e, s);
+	if (!e->dp_prepared)
+		nfq_request(e, IMSG_SESSION_ADD, s);
 	relaylink_session(e, s, true);
 	return 0;
 }
@@ -186,7 +192,7 @@ static int sync_cb(const struct db_session *s, void *arg)
 
 	if (st->total == IMSG_SYNC_MAX)
 		return 1; /* the parent takes no more: the rest waits for expiry */
-	session_msg(&st->part[st->n++], s, false);
+	engine_session_msg(&st->part[st->n++], s, false);
 	st->total++;
 	if (st->n == IMSG_SESSIONS_MAX)
 		sync_flush(st);
@@ -198,7 +204,7 @@ void engine_nfq_sync(struct engine *e)
 {
 	struct sync_state *st;
 
-	if (!data_plane(e))
+	if (!engine_data_plane(e))
 		return;
 	st = calloc(1, sizeof(*st));
 	if (!st) {
@@ -206,6 +212,7 @@ void engine_nfq_sync(struct engine *e)
 		return;
 	}
 	st->e = e;
+	e->dp_epoch++; /* what went ahead of its commit is replaced by this sync */
 	e->counters[CNT_NFQ_REQUESTS]++;
 	if (imsg_send_bin(e->parent_fd, IMSG_SYNC_BEGIN, NULL, 0, 0) < 0 ||
 	    db_session_foreach(e->db, 0, sync_cb, st) < 0 || (sync_flush(st), st->r < 0)) {
@@ -396,6 +403,15 @@ static void on_nfq_down(void *ctx, const json_t *msg)
 {
 	(void)msg;
 	((struct engine *)ctx)->nfq_up = false;
+	((struct engine *)ctx)->dp_epoch++; /* requests sent while down are lost */
+}
+
+static void on_dp_barrier(void *ctx, const json_t *msg)
+{
+	json_int_t t = json_integer_value(json_object_get(msg, "token"));
+
+	if (t > 0)
+		engine_gate_release(ctx, (uint64_t)t);
 }
 
 static void on_session_miss(void *ctx, const json_t *msg)
@@ -419,6 +435,11 @@ static void on_reload_failed(void *ctx, const json_t *msg)
 				       json_object_get(msg, "error")) ?: "reload failed"));
 }
 
+static void on_probe_seen(void *ctx, const json_t *msg)
+{
+	engine_probe_seen(ctx, msg);
+}
+
 static void on_nfq_traffic(void *ctx, const json_t *msg)
 {
 	if (engine_nfq_traffic(ctx, msg))
@@ -428,6 +449,11 @@ static void on_nfq_traffic(void *ctx, const json_t *msg)
 static void on_link_state(void *ctx, const json_t *msg)
 {
 	engine_link_state(ctx, msg);
+}
+
+static void on_nfq_stats(void *ctx, const json_t *msg)
+{
+	engine_nfq_stats(ctx, msg);
 }
 
 /* What the parent sends (authd/authd.h lists the messages). */
@@ -440,6 +466,9 @@ static const struct imsg_handler from_parent[] = {
 	{ .msg = "parent-stats", .fn = on_parent_stats },
 	{ .msg = "nfq-traffic", .fn = on_nfq_traffic },
 	{ .msg = "link-state", .fn = on_link_state },
+	{ .msg = "nfq-stats", .fn = on_nfq_stats },
+	{ .msg = "probe-seen", .fn = on_probe_seen },
+	{ .msg = "dp-barrier", .fn = on_dp_barrier },
 };
 
 static void parent_input(struct engine *e)
@@ -481,6 +510,8 @@ static int timeout_ms(struct engine *e)
 
 	if (d < next)
 		next = d;
+	if ((d = engine_gate_deadline(e)) < next)
+		next = d;
 	return next <= now ? 0 : (int)(next - now);
 }
 
@@ -503,6 +534,9 @@ static void dispatch(struct engine *e, uint64_t tag)
 		engine_health_input(e, i);
 		e->batching = false;
 		break;
+	case EV_METRICS:
+		engine_metrics_run(e);
+		break;
 	case EV_UDP:
 		if (e->have_policy) {
 			e->batching = true;
@@ -524,6 +558,8 @@ static void housekeeping(struct engine *e)
 	if (now < e->last_housekeeping_ms + 1000)
 		return;
 	e->last_housekeeping_ms = now;
+	engine_log_flush(e);
+	engine_metrics_run(e); /* its connections' time-outs */
 	if (!e->have_policy)
 		return;
 	engine_expire(e);
@@ -555,6 +591,7 @@ void engine_step(struct engine *e, int max_wait_ms)
 		e->batching = false;
 	}
 	engine_flush(e); /* before the loop sleeps */
+	engine_gate_tick(e);
 	housekeeping(e);
 }
 
@@ -581,6 +618,8 @@ static void setup_fds(struct engine *e)
 	for (size_t i = 0; i < e->n_udp; i++)
 		if (add_fd(e, e->udp_fd[i], EV_UDP, i) < 0)
 			fatal("epoll_ctl");
+	if (engine_metrics_open(e, e->metrics_fd) < 0)
+		fatalx("metrics: the HTTP endpoint cannot start (libmicrohttpd)");
 }
 
 static void init_state(struct engine *e, const struct engine_init *init)
@@ -591,10 +630,12 @@ static void init_state(struct engine *e, const struct engine_init *init)
 	e->n_udp = init->n_udp;
 	memcpy(e->udp_fd, init->udp_fd, sizeof(e->udp_fd));
 	memcpy(e->udp_addr, init->udp_addr, sizeof(e->udp_addr));
+	e->metrics_fd = init->cfg->metrics.enabled ? init->metrics_fd : -1;
 	if (engine_ctl_open(e, init->ctl_fd) < 0) /* it owns the listening socket now */
 		fatal("control socket: epoll");
 	e->relay_fd = -1;
 	e->started = (int64_t)(engine_wall_ms() / 1000);
+	e->dp_epoch = 1;
 }
 
 int engine_open(struct engine *e, const struct engine_init *init, char *err, size_t errlen)
@@ -612,8 +653,10 @@ void engine_close(struct engine *e)
 {
 	engine_flush(e);
 	engine_turn_free(e);
+	engine_gate_free(e);
 	engine_apps_free(e);
 	relaylink_close(e);
+	engine_metrics_close(e);
 	ctl_server_close(&e->ctl);
 	db_close(e->db);
 	e->db = NULL;

@@ -11,12 +11,15 @@
 #include "authd.h"
 #include "ctl.h"
 #include "group_view.h"
+#include "logrl.h"
 
 /* engine_ctl.c's state of one control connection, indexed like ctl.conns */
 struct engine_ctl_conn {
 	bool auth_pending;       /* waiting for the exchange auth_handle */
 	uint64_t auth_handle;
 	bool reload_pending;     /* waiting for the parent's reload */
+	bool probe_pending;      /* waiting for the path probe of SP slot probe_slot */
+	size_t probe_slot;
 };
 
 struct start_state {             /* one supervisor.authenticate entry */
@@ -47,6 +50,17 @@ enum engine_counter {
 	CNT_PARENT_REFUSED_SESSIONS, /* sessions the parent found outside its policy */
 	CNT_NFQ_TRAFFIC_BAD,         /* polls of coopnet-nfq's session counters refused */
 	CNT_LINK_STATE_BAD,          /* link-state messages of the parent refused */
+	CNT_NFQ_STATS_BAD,           /* polls of coopnet-nfq's counters refused */
+	CNT_METRICS_SCRAPES,         /* GET /metrics answered (engine_metrics.c) */
+	CNT_PROBE_PRESERVED,         /* path probes (engine_probe.c), by outcome, on an SS */
+	CNT_PROBE_CLEARED,
+	CNT_PROBE_ALTERED,
+	CNT_PROBE_LOST,
+	CNT_PROBE_NO_ANSWER,
+	CNT_PROBE_ANSWERED,          /* Probe-REPs an SP sent */
+	CNT_PROBE_REFUSED,           /* probe datagrams and segments refused (decode, proof, time) */
+	CNT_DP_GATED,                /* Auth-REP&REQs held until the data plane had the session */
+	CNT_DP_GATE_TIMEOUTS,        /* ... sent without the parent's answer, after 1 s */
 	CNT_MAX,
 };
 
@@ -71,23 +85,31 @@ struct engine {
 	struct engine_ctl_conn ctl_conns[CTL_MAX_CONNS];
 	struct start_state *start;   /* n = pol.n_start */
 	uint64_t counters[CNT_MAX];
+	struct log_rl log_rl[AUTH_EV_KIND_MAX + 1]; /* warnings of outside input, summarised */
 	bool nfq_up;
+	bool dp_prepared;            /* engine_session_store: the session-add went ahead */
+	uint64_t dp_epoch;           /* 1 + the session-syncs sent: a sync drops what went ahead */
 	bool quit;
 	int64_t started;
 	uint64_t last_housekeeping_ms;
 	char user[33];
 	struct engine_turn *turn;    /* engine_turn.c; NULL until the first batched turn */
+	struct engine_gate *gate;    /* engine_gate.c; NULL until the first prepared session */
 	struct engine_status *status; /* engine_status.c; NULL until the first policy */
 	bool batching;               /* inside the batched part of engine_step */
 	enum { TX_NONE, TX_OPEN, TX_FAILED } tx;
 	int relay_fd;                /* relaylink.c: coopnet-relay's key socket, -1 */
 	struct member_view *members; /* group_view.h: n = pol.n_group, NULL: all unknown */
 	struct engine_member *member; /* engine_member.c: group messages; NULL until a policy */
+	struct engine_probe *probe;  /* engine_probe.c; NULL until the first policy */
 	bool relay_warned;
+	int metrics_fd;              /* the parent's listening socket for "metrics", -1: none */
+	struct MHD_Daemon *mhd;      /* engine_metrics.c: the HTTP endpoint (owns metrics_fd) */
+	json_t *nfq_stats;           /* coopnet-nfq's counters as the parent last polled them */
 };
 
 /* What an epoll event's data.u64 names: kind << 32 | index. */
-enum ev_kind { EV_PARENT = 1, EV_SIGNAL, EV_CTL, EV_UDP, EV_HEALTH };
+enum ev_kind { EV_PARENT = 1, EV_SIGNAL, EV_CTL, EV_UDP, EV_HEALTH, EV_METRICS };
 #define EV_TAG(kind, i) (((uint64_t)(kind) << 32) | (uint32_t)(i))
 
 uint64_t engine_now_ms(void);
@@ -116,6 +138,11 @@ uint64_t engine_op_wall(void *ctx);
 int engine_op_send(void *ctx, const struct cn_coop_addr *to, const uint8_t *buf, size_t len);
 /* Count an event (counters[ev->kind]) and log it. */
 void engine_auth_event(struct engine *e, const struct auth_event *ev);
+/* A warning about outside input of this kind may be logged now (lib/logrl.h: a few per
+ * window, then "N similar line(s) suppressed"). */
+bool engine_log_allow(struct engine *e, enum auth_event_kind kind);
+/* Once a second: the summaries of windows that have ended. */
+void engine_log_flush(struct engine *e);
 
 /* engine_start.c: start an exchange for (client, service) as the supervisor; 0 and *handle,
  * or -1 with a sentence in err. */
@@ -180,6 +207,26 @@ void engine_udp_drain(struct engine *e, size_t i,
 				       const uint8_t *, size_t));
 void engine_turn_free(struct engine *e);
 
+/* engine_gate.c: a provider's Auth-REP&REQ of a first session waits until the data plane
+ * holds the session (see there). prepare: send s to the data plane now and hold the next
+ * datagram; hold: take the datagram if armed (true) or not (false: send it yourself);
+ * barrier: after the turn's requests, ask the parent to confirm them; drop_new: the turn
+ * rolled back; release: the parent confirmed token; tick/deadline: the time-out. */
+void engine_gate_prepare(struct engine *e, const struct db_session *s);
+bool engine_gate_hold(struct engine *e, size_t sock, const struct sockaddr *to, socklen_t tolen,
+		      const uint8_t *buf, size_t len);
+void engine_gate_barrier(struct engine *e);
+void engine_gate_drop_new(struct engine *e);
+void engine_gate_disarm(struct engine *e);
+void engine_gate_release(struct engine *e, uint64_t token);
+void engine_gate_tick(struct engine *e);
+uint64_t engine_gate_deadline(const struct engine *e);
+void engine_gate_free(struct engine *e);
+/* engine.c: a session as the parent takes it (key_only: a session-del); whether this engine
+ * has a data plane (coopnet-nfq or provider.relay). */
+void engine_session_msg(struct imsg_session *m, const struct db_session *s, bool key_only);
+bool engine_data_plane(const struct engine *e);
+
 /* engine_status.c: the status application (authd/coop_app.h coop_app_status). A session
  * committed or stored (add) and removed (remove) starts and stops its reports. */
 void engine_status_add(struct engine *e, const struct db_session *s);
@@ -200,5 +247,16 @@ int engine_ctl_open(struct engine *e, int listen_fd);
 /* The deferred answers of auth and reload (reply taken). */
 void engine_ctl_auth_done(struct engine *e, uint64_t handle, json_t *reply);
 void engine_ctl_reload_done(struct engine *e, json_t *reply);
+
+/* engine_metrics.c (docs/metrics.md): the counters of `stats`; the snapshot lib/metrics.c
+ * renders (NULL: out of memory or a database error); coopnet-nfq's counters from the parent
+ * ("nfq-stats"); the HTTP endpoint on the parent's listening socket (-1: none; 0 or -1), run
+ * when its epoll fd is ready and every second, closed. */
+json_t *engine_stats_json(struct engine *e);
+json_t *engine_metrics_snapshot(struct engine *e);
+void engine_nfq_stats(struct engine *e, const json_t *msg);
+int engine_metrics_open(struct engine *e, int listen_fd);
+void engine_metrics_run(struct engine *e);
+void engine_metrics_close(struct engine *e);
 
 #endif

@@ -7,6 +7,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,7 +68,11 @@ void engine_auth_event(struct engine *e, const struct auth_event *ev)
 	case AUTH_EV_BAD_MAC:
 	case AUTH_EV_STALE:
 	case AUTH_EV_UNKNOWN_CLIENT:
-		/* what an administrator must see: never a key, never a passcode */
+	case AUTH_EV_UNKNOWN_SERVICE:
+		/* what an administrator must see: never a key, never a passcode; input from
+		 * outside, so a flood is summarised (lib/logrl.h) */
+		if (!engine_log_allow(e, ev->kind))
+			break;
 		log_warnx("%s from %s%s%s%s%s", auth_event_name(ev->kind), peer,
 			  ev->service ? " for " : "", ev->service ? ev->service : "",
 			  ev->detail ? ": " : "", ev->detail ? ev->detail : "");
@@ -77,6 +82,26 @@ void engine_auth_event(struct engine *e, const struct auth_event *ev)
 			  ev->service ? " for " : "", ev->service ? ev->service : "",
 			  ev->detail ? ": " : "", ev->detail ? ev->detail : "");
 	}
+}
+
+bool engine_log_allow(struct engine *e, enum auth_event_kind kind)
+{
+	uint64_t ended;
+	bool ok = log_rl_allow(&e->log_rl[kind], engine_now_ms(), &ended);
+
+	if (ended)
+		log_warnx("%s: %" PRIu64 " similar line(s) suppressed", auth_event_name(kind), ended);
+	return ok;
+}
+
+void engine_log_flush(struct engine *e)
+{
+	uint64_t now = engine_now_ms(), ended;
+
+	for (int k = 0; k <= AUTH_EV_KIND_MAX; k++)
+		if ((ended = log_rl_flush(&e->log_rl[k], now)))
+			log_warnx("%s: %" PRIu64 " similar line(s) suppressed",
+				  auth_event_name((enum auth_event_kind)k), ended);
 }
 
 /* --- the replay cache in the database -------------------------------------------------- */
@@ -194,6 +219,60 @@ static void session_record(struct db_session *d, enum db_role role,
 	d->has_key = true;
 }
 
+/* The provider's record of s, as committed (and as prepared ahead of the commit). */
+static void provider_record(const struct engine *e, const struct auth_sp_session *s,
+			    struct db_session *d, int64_t now)
+{
+	session_record(d, DB_ROLE_PROVIDER, &s->client, &s->ss, s->service, s->client_name,
+		       s->vnic.name, s->id, s->session_key, now);
+	coop_to_bytes(&s->vnic.addr, d->s.service);
+	d->s.port = s->vnic.addr.port;
+	d->s.expires = e->pol.id_lifetime ? (uint64_t)now + e->pol.id_lifetime : 0;
+}
+
+/*
+ * A first session for (client, service, port) goes to the data plane when the REQ is
+ * accepted, and its Auth-REP&REQ waits for it (engine_gate.c): the SS releases the client's
+ * held SYN after its Auth-REP, which must find the SP's data plane ready. A renewal (a session
+ * of the key exists) keeps the old ID in the data plane until the commit, as before. The tag
+ * is the data-plane epoch: a session-sync in between replaces what went ahead.
+ */
+static uint64_t op_prepare(void *ctx, const struct auth_sp_session *s)
+{
+	struct engine *e = ctx;
+	struct db_session d, old;
+	bool first;
+
+	if (!engine_data_plane(e) || s->client.family != s->vnic.addr.family)
+		return 0;
+	provider_record(e, s, &d, (int64_t)(engine_wall_ms() / 1000));
+	first = db_session_get(e->db, DB_ROLE_PROVIDER, &d.s, &old) == 0;
+	if (first)
+		engine_gate_prepare(e, &d);
+	sodium_memzero(&d, sizeof(d));
+	sodium_memzero(&old, sizeof(old));
+	return first ? e->dp_epoch : 0;
+}
+
+/* The exchange ended without a commit: out of the data plane again, unless a session of the
+ * key was stored meanwhile. */
+static void op_unprepare(void *ctx, const struct auth_sp_session *s)
+{
+	struct engine *e = ctx;
+	struct db_session d, old;
+	struct imsg_session m;
+
+	engine_gate_disarm(e); /* its REP&REQ may never have been sent */
+	provider_record(e, s, &d, 0);
+	if (db_session_get(e->db, DB_ROLE_PROVIDER, &d.s, &old) == 0) {
+		engine_session_msg(&m, &d, true);
+		e->counters[CNT_NFQ_REQUESTS]++;
+		engine_parent_send(e, IMSG_SESSION_DEL, &m);
+	}
+	sodium_memzero(&d, sizeof(d));
+	sodium_memzero(&old, sizeof(old));
+}
+
 static int op_commit(void *ctx, const struct auth_sp_session *s)
 {
 	struct engine *e = ctx;
@@ -206,13 +285,12 @@ static int op_commit(void *ctx, const struct auth_sp_session *s)
 		log_warnx("commit: client and vNIC of different families");
 		return -1;
 	}
-	session_record(&d, DB_ROLE_PROVIDER, &s->client, &s->ss, s->service, s->client_name,
-		       s->vnic.name, s->id, s->session_key, now);
-	coop_to_bytes(&s->vnic.addr, d.s.service);
-	d.s.port = s->vnic.addr.port;
-	d.s.expires = e->pol.id_lifetime ? (uint64_t)now + e->pol.id_lifetime : 0;
+	provider_record(e, s, &d, now);
 	cn_coop_addr_format(&s->ss, peer, sizeof(peer));
+	/* in the data plane already (no session-sync replaced its table since): no second add */
+	e->dp_prepared = s->prepared && s->prepared == e->dp_epoch;
 	r = engine_session_store(e, &d);
+	e->dp_prepared = false;
 	if (r == 0)
 		engine_tx_session(e, &d); /* stored again alone if the turn rolls back */
 	sodium_memzero(&d, sizeof(d));
@@ -505,7 +583,7 @@ static int auth_setup(struct engine *e)
 		const struct auth_sp_ops ops = {
 			.ctx = e, .now_ms = engine_op_now, .wall_ms = engine_op_wall, .send = engine_op_send,
 			.lookup = op_lookup, .id_in_use = op_id_in_use, .commit = op_commit,
-			.event = op_event,
+			.prepare = op_prepare, .unprepare = op_unprepare, .event = op_event,
 		};
 		struct auth_sp_config c = { .timing = e->timing,
 					    .group_key = e->has_group_key ? e->group_key : NULL,

@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The control socket's commands (docs/coopnetctl.md): status, sessions, clients, vnics,
- * auth, revoke, reload, stats, on lib's control-socket server (lib/ctl_server.c). auth and
+ * auth, revoke, reload, stats, dp-resync, on lib's control-socket server (lib/ctl_server.c). auth and
  * reload answer later (ctl_server_defer), when the exchange or the parent's reload has
  * finished.
  */
 #include "engine.h"
 #include "engine_status.h"
+#include "engine_probe.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -43,6 +44,11 @@ static int count_cb(const struct db_session *s, void *arg)
 	return 0;
 }
 
+static json_t *cmd_probe(void *ctx, size_t conn, const json_t *req)
+{
+	return engine_ctl_probe(ctx, conn, req);
+}
+
 static json_t *cmd_status(void *ctx, size_t conn, const json_t *req)
 {
 	struct engine *e = ctx;
@@ -59,7 +65,7 @@ static json_t *cmd_status(void *ctx, size_t conn, const json_t *req)
 		json_decref(listen);
 		return ctl_reply_error("database: %s", db_error(e->db));
 	}
-	return json_pack("{s:b, s:o, s:o, s:i, s:i, s:i, s:I, s:s, s:s, s:i, s:s, s:b}",
+	return json_pack("{s:b, s:o, s:o, s:i, s:i, s:i, s:I, s:s, s:s, s:i, s:s, s:b, s:o}",
 			 "ok", 1, "roles", roles_json(e->cfg->roles), "listen", listen,
 			 "sessions", n, "pending_ss", e->ss ? (int)auth_ss_pending(e->ss) : 0,
 			 "pending_sp", e->sp ? (int)auth_sp_pending(e->sp) : 0,
@@ -67,7 +73,7 @@ static json_t *cmd_status(void *ctx, size_t conn, const json_t *req)
 			 "database", e->cfg->database, "user", e->user,
 			 "schema_version", db_user_version(e->db),
 			 "nfq", !e->cfg->nfq_socket[0] ? "disabled" : e->nfq_up ? "up" : "down",
-			 "policy_loaded", e->have_policy);
+			 "policy_loaded", e->have_policy, "probes", engine_probe_status(e));
 }
 
 static json_t *session_json(const struct engine *e, const struct db_session *s)
@@ -262,17 +268,22 @@ static json_t *cmd_vnics(void *ctx, size_t conn, const json_t *req)
 
 static json_t *cmd_stats(void *ctx, size_t conn, const json_t *req)
 {
-	struct engine *e = ctx;
-	json_t *s = json_object();
+	json_t *s = engine_stats_json(ctx);
 
 	(void)conn;
 	(void)req;
-	e->counters[CNT_CTL_REFUSED] = e->ctl.refused; /* counted by the server */
-	for (int i = 0; i < CNT_MAX; i++)
-		json_object_set_new(s, engine_counter_name(i), json_integer((json_int_t)e->counters[i]));
-	engine_status_stats(e, s);
-	engine_member_stats(e, s);
-	return json_pack("{s:b, s:o}", "ok", 1, "stats", s);
+	return s ? json_pack("{s:b, s:o}", "ok", 1, "stats", s) : NULL;
+}
+
+/* The snapshot lib/metrics.c renders; coopnetctl metrics renders it (docs/metrics.md). */
+static json_t *cmd_metrics(void *ctx, size_t conn, const json_t *req)
+{
+	json_t *m = engine_metrics_snapshot(ctx);
+
+	(void)conn;
+	(void)req;
+	return m ? json_pack("{s:b, s:o}", "ok", 1, "metrics", m) :
+		   ctl_reply_error("metrics: database or memory");
 }
 
 /* auth: the client defaults to the one configured for the service in "authenticate" */
@@ -372,9 +383,29 @@ static json_t *cmd_reload(void *ctx, size_t i, const json_t *req)
 	return NULL; /* answered by engine_ctl_reload_done */
 }
 
+/* dp-resync: every session of the database to coopnet-nfq again, as after a reconnect */
+static json_t *cmd_dp_resync(void *ctx, size_t conn, const json_t *req)
+{
+	struct engine *e = ctx;
+	int n = 0;
+
+	(void)conn;
+	(void)req;
+	if (!e->cfg->nfq_socket[0])
+		return ctl_reply_error("no data plane: \"nfq_socket\" is empty in authd.json");
+	if (!e->nfq_up)
+		return ctl_reply_error("coopnet-nfq is down: the sync follows when it answers again "
+				       "(tried every second)");
+	if (db_session_foreach(e->db, 0, count_cb, &n) < 0)
+		return ctl_reply_error("database: %s", db_error(e->db));
+	engine_nfq_sync(e);
+	return json_pack("{s:b, s:i}", "ok", 1, "sessions", n);
+}
+
 static const struct ctl_command commands[] = {
 	{ "status", cmd_status },
 	{ "stats", cmd_stats },
+	{ "metrics", cmd_metrics },
 	{ "sessions", cmd_sessions },
 	{ "clients", cmd_clients },
 	{ "vnics", cmd_vnics },
@@ -382,6 +413,8 @@ static const struct ctl_command commands[] = {
 	{ "auth", cmd_auth },
 	{ "revoke", cmd_revoke },
 	{ "reload", cmd_reload },
+	{ "probe", cmd_probe },
+	{ "dp-resync", cmd_dp_resync },
 	{ NULL, NULL },
 };
 

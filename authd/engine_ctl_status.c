@@ -11,7 +11,7 @@
 
 #include "log.h"
 
-static const char *vnic_status_name(unsigned v)
+const char *engine_vnic_status_name(unsigned v)
 {
 	static const char *const names[] = { "unknown", "up", "down", "busy" };
 
@@ -43,7 +43,7 @@ static int vnic_row(const struct db_vnic_status *r, void *arg)
 	char id[CN_ID_STRLEN];
 	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:I, s:I}",
 		"sp", r->sp, "id", cn_id_format_hex(r->id, id, sizeof(id)), "service", r->service,
-		"vnic", r->vnic, "address", r->address, "status", vnic_status_name(r->vnic_status),
+		"vnic", r->vnic, "address", r->address, "status", engine_vnic_status_name(r->vnic_status),
 		"link", cn_link_name(r->v.link), "health", cn_health_name(r->v.health),
 		"check", cn_check_name(r->v.check), "http_code", r->v.http_code,
 		"weight", r->v.weight, "sessions", (json_int_t)r->v.sessions,

@@ -14,6 +14,7 @@ const struct coop_app *const coop_apps[COOP_APP_SLOTS] = {
 	[0] = &coop_app_auth,                /* CN_COOP_AUTH 0x0001 */
 	[1] = &coop_app_status,              /* CN_COOP_STATUS 0x0002 */
 	[2] = &coop_app_group,               /* CN_COOP_GROUP 0x0004 */
+	[3] = &coop_app_probe,               /* CN_COOP_PROBE 0x0008 */
 	/* [8 + n]: CN_COOP_DEV(n), applications a developer defines */
 };
 

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine_probe.h"
 #include "log.h"
 
 #define TRAFFIC_MAX 1048576 /* entries, as coopnet-nfq's STAGE_MAX_SESSIONS */
@@ -117,6 +118,47 @@ static int stage_add(struct traffic_tab *tab, const json_t *arr)
 	return r;
 }
 
+/* A session whose SYNs (or segments) went out DROP_SEGS times with nothing back: the path
+ * may drop its segments (docs/probe.md, "When"); probe its SP (at most once a minute). */
+#define DROP_SEGS 3
+
+static int drops_cb(const struct db_session *s, void *arg)
+{
+	const struct traffic *t = arg;
+	size_t n = t->family == CN_FAM_INET ? 4 : 16;
+
+	if ((s->s.family == AF_INET) != (t->family == CN_FAM_INET) ||
+	    memcmp(s->s.client, t->client, n) != 0)
+		return 0;
+	return 1;
+}
+
+struct drops_find {
+	const struct traffic *t;
+	struct engine *e;
+};
+
+static int drops_probe_cb(const struct db_session *s, void *arg)
+{
+	struct drops_find *f = arg;
+
+	if (!drops_cb(s, (void *)f->t))
+		return 0;
+	engine_probe_drops(f->e, s);
+	return 1;
+}
+
+static void check_drops(struct engine *e, const struct traffic_tab *cur)
+{
+	for (size_t i = 0; e->ss && i < cur->n; i++) {
+		struct drops_find f = { .t = &cur->v[i], .e = e };
+
+		if (cur->v[i].c.segs_c2s >= DROP_SEGS && cur->v[i].c.segs_s2c == 0)
+			db_session_foreach_id(e->db, DB_ROLE_SUPERVISOR, cur->v[i].id,
+					      drops_probe_cb, &f);
+	}
+}
+
 /* {"msg": "nfq-traffic", "first": bool, "more": bool, "sessions": [...]} */
 bool engine_nfq_traffic(struct engine *e, const json_t *msg)
 {
@@ -144,6 +186,7 @@ bool engine_nfq_traffic(struct engine *e, const json_t *msg)
 	t->cur = t->stage;
 	t->stage = x;
 	t->stage.n = 0;
+	check_drops(e, &t->cur);
 	return true;
 }
 

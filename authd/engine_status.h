@@ -62,6 +62,8 @@ void engine_link_free(struct engine *e);
 /* engine_ctl_status.c: the rows of `vnics` (supervisor: info_vNIC per session) and of
  * `clients` (provider: info_client per session, role "session") appended to rows. 0 or -1. */
 int engine_ctl_vnic_status(struct engine *e, json_t *rows);
+/* A reported vNIC status (enum cn_vnic_status): "unknown", "up", "down", "busy", "invalid". */
+const char *engine_vnic_status_name(unsigned v);
 int engine_ctl_client_status(struct engine *e, json_t *rows);
 
 /* engine_health.c: (re)build the checks of e->pol (kept when unchanged), free, run the due

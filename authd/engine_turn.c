@@ -200,6 +200,8 @@ int engine_udp_send(struct engine *e, size_t sock, const struct sockaddr *to, so
 	struct engine_turn *t = e->batching ? turn(e) : NULL;
 	struct held_dgram *d;
 
+	if (engine_gate_hold(e, sock, to, tolen, buf, len))
+		return 0; /* a provider's REP&REQ: leaves once the data plane has the session */
 	if (t && t->n_dg == TURN_DGRAMS)
 		engine_flush(e); /* commits what the held ones depend on, then sends them */
 	if (!t || len > sizeof(t->dg[0].buf) || tolen > sizeof(t->dg[0].to)) {
@@ -283,6 +285,7 @@ static void send_held(struct engine *e, struct engine_turn *t)
 		i = j;
 	}
 	t->n_req = 0;
+	engine_gate_barrier(e); /* after the requests the gated datagrams wait for */
 }
 
 int engine_flush(struct engine *e)
@@ -303,6 +306,7 @@ int engine_flush(struct engine *e)
 	/* no batching while we clean up: a retried session commits alone and goes out at once */
 	e->batching = false;
 	if (r < 0) {
+		engine_gate_drop_new(e); /* their session-adds are dropped with the turn */
 		tx_rolled_back(e, t);
 		send_held(e, t);
 		tx_retry_sessions(e, t);

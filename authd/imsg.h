@@ -51,6 +51,9 @@ enum imsg_type {
 	IMSG_SYNC_END,         /* n = 0: replace the data plane's sessions with the parts */
 	IMSG_RELOAD,           /* n = 0: coopnetctl reload arrived */
 	IMSG_POLICY_APPLIED,   /* n = 1 struct imsg_applied */
+	IMSG_PROBE_SEND,       /* n = 1 struct imsg_probe: send one path-probe SYN */
+	IMSG_BARRIER,          /* n = 1 struct imsg_barrier: answer "dp-barrier" once every
+	                        * earlier message is applied (authd/engine_gate.c) */
 	IMSG_TYPE_MAX
 };
 
@@ -75,12 +78,28 @@ struct imsg_session {
 	uint64_t expires;      /* Unix seconds, 0: none (0 in a session-del) */
 };
 
+struct imsg_barrier {
+	uint64_t token;        /* echoed in {"msg": "dp-barrier", "token": N} */
+};
+
 #define IMSG_ERROR_LEN 512
 struct imsg_applied {
 	uint8_t ok;            /* 0 or 1 */
 	uint8_t zero[3];
 	int32_t revoked;       /* sessions the reload revoked, >= 0 */
 	char error[IMSG_ERROR_LEN]; /* NUL-terminated, zero-padded; "" when ok */
+};
+
+/* The path probe's segment (docs/probe.md): a TCP SYN with URG clear and this urgent pointer,
+ * from the address the kernel routes from to dst. The parent builds it from these fields. */
+struct imsg_probe {
+	uint8_t family;        /* AF_INET or AF_INET6 */
+	uint8_t zero0;
+	uint16_t dport;        /* host order, non-zero: the SP's cooperative port */
+	uint16_t sport;        /* non-zero */
+	uint16_t urgptr;
+	uint32_t seq;          /* non-zero */
+	uint8_t dst[16];       /* network order; IPv4: the first 4 bytes, the rest zero */
 };
 
 #define IMSG_SESSIONS_MAX 256        /* per message: 24 KiB */

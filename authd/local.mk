@@ -6,27 +6,30 @@ authd_libauthd_a_SOURCES = \
 	authd/db_session.c authd/db_replay.c authd/db_status.c authd/status_db.c authd/status_db.h \
 	authd/config.c authd/policy.h authd/policy_int.h authd/policy_field.c \
 	authd/policy_parse.c authd/policy_provider.c authd/policy_health.c authd/policy_secret.c \
-	authd/policy_json.c authd/policy_lookup.c authd/policy_membership.c \
+	authd/policy_json.c authd/policy_lookup.c authd/policy_membership.c authd/config_metrics.c \
 	schemas/authd.schema.json schemas/policy.schema.json
 authd_libauthd_a_CFLAGS = $(AM_CFLAGS) $(SQLITE3_CFLAGS) $(SODIUM_CFLAGS)
 dist_schemas_DATA += schemas/authd.schema.json schemas/policy.schema.json
 
 AUTHD_LIBS = authd/libgroup.a authd/libauthd.a authd/libauthfsm.a authd/libstatus.a lib/libcoopnet.a \
 	$(SQLITE3_LIBS) $(SODIUM_LIBS) $(JANSSON_LIBS) $(LIBNFTNL_LIBS) $(LIBMNL_LIBS) \
-	$(SECCOMP_LIBS)
+	$(SECCOMP_LIBS) $(MHD_LIBS)
 
 sbin_PROGRAMS += authd/coopnet-authd
 authd_coopnet_authd_SOURCES = \
 	authd/authd.c authd/authd.h \
-	authd/engine.c authd/engine.h authd/engine_auth.c authd/engine_ctl.c authd/engine_turn.c \
+	authd/engine.c authd/engine.h authd/engine_auth.c authd/engine_ctl.c authd/engine_turn.c authd/engine_gate.c \
 	authd/coop_app.h authd/group_view.h authd/engine_dispatch.c authd/engine_revoke.c authd/engine_start.c \
 	authd/imsg.c authd/imsg.h authd/privsep.c authd/nfqlink.c authd/nfqlink.h authd/nfq_traffic.c authd/relaylink.c \
 	authd/parent_msg.c authd/parent_msg.h authd/link_poll.c authd/link_poll.h authd/keyset.c authd/keyset.h \
 	authd/sandbox.c authd/sandbox.h \
 	authd/provision.c authd/provision.h authd/vswitch.c authd/vswitch_nft.c authd/vswitch.h \
-	authd/engine_status.c authd/engine_status.h authd/engine_health.c authd/engine_nfqstat.c authd/engine_link.c authd/engine_load.c \
-	authd/engine_ctl_status.c authd/engine_member.c
-authd_coopnet_authd_CFLAGS = $(AM_CFLAGS) $(SQLITE3_CFLAGS) $(SODIUM_CFLAGS) $(SECCOMP_CFLAGS)
+	authd/engine_status.c authd/engine_status.h authd/engine_health.c authd/engine_nfqstat.c \
+	authd/engine_link.c authd/engine_load.c \
+	authd/engine_ctl_status.c authd/engine_member.c authd/engine_probe.c authd/engine_probe.h \
+	authd/probe_raw.c authd/probe_raw.h authd/engine_metrics.c
+authd_coopnet_authd_CFLAGS = $(AM_CFLAGS) $(SQLITE3_CFLAGS) $(SODIUM_CFLAGS) $(SECCOMP_CFLAGS) \
+	$(MHD_CFLAGS)
 authd_coopnet_authd_LDADD = $(AUTHD_LIBS) $(LIBSYSTEMD_LIBS)
 
 # Schema 4: migration from schema 3 with data, the status tables (db_status.c).
@@ -56,7 +59,9 @@ tests_unit_test_policy_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(SODIUM_CFLAGS) \
 	-DSRCDIR='"$(abs_top_srcdir)"'
 tests_unit_test_policy_LDADD = $(AUTHD_LIBS) $(CMOCKA_LIBS)
 
-EXTRA_DIST += policy tests/netns/auth.test tests/netns/e2e.test
+EXTRA_DIST += policy tests/netns/auth.test tests/netns/e2e.test tests/netns/coop-lib.sh \
+	tests/netns/dp-restart.test tests/netns/spoof.test tests/netns/spoofreq.py \
+	tests/netns/first-page.test
 
 # The configuration and policy parsers under libFuzzer (seeds: tests/fuzz/make_conf_corpus.py)
 if ENABLE_FUZZING
@@ -89,16 +94,16 @@ EXTRA_DIST += tests/fuzz/make_conf_corpus.py tests/fuzz/corpus/policy tests/fuzz
 # fake coopnet-nfq on a real unix socket; db_session_foreach fails on demand.
 check_PROGRAMS += tests/unit/test_engine
 TESTS += tests/unit/test_engine
-ENGINE_SOURCES = authd/engine.c authd/engine_auth.c authd/engine_ctl.c authd/engine_turn.c \
+ENGINE_SOURCES = authd/engine.c authd/engine_auth.c authd/engine_ctl.c authd/engine_turn.c authd/engine_gate.c \
 	authd/engine_dispatch.c authd/engine_revoke.c authd/engine_start.c authd/nfqlink.c authd/nfq_traffic.c \
 	authd/imsg.c authd/privsep.c authd/parent_msg.c authd/keyset.c authd/vswitch.c authd/vswitch_nft.c \
 	authd/sandbox.c authd/relaylink.c authd/engine_status.c authd/engine_health.c \
 	authd/engine_nfqstat.c authd/engine_link.c authd/engine_load.c authd/engine_ctl_status.c \
-	authd/engine_member.c
+	authd/engine_member.c authd/engine_probe.c authd/engine_metrics.c
 tests_unit_test_engine_SOURCES = tests/unit/test_engine.c tests/unit/fake_nfq.c \
 	tests/unit/fake_nfq.h $(ENGINE_SOURCES)
 tests_unit_test_engine_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(SQLITE3_CFLAGS) \
-	$(SODIUM_CFLAGS) $(PTHREAD_CFLAGS) -I$(top_srcdir)/authd
+	$(SODIUM_CFLAGS) $(PTHREAD_CFLAGS) $(MHD_CFLAGS) -I$(top_srcdir)/authd
 tests_unit_test_engine_LDFLAGS = $(AM_LDFLAGS) -Wl,--wrap=db_session_foreach \
 	-Wl,--wrap=db_commit
 tests_unit_test_engine_LDADD = $(AUTHD_LIBS) $(CMOCKA_LIBS) $(PTHREAD_LIBS)

@@ -285,3 +285,20 @@ void nfq_link_poll_traffic(struct nfq_link *l)
 	} while (pos < n);
 	json_decref(all);
 }
+
+void nfq_link_poll_stats(struct nfq_link *l)
+{
+	json_t *req = json_pack("{s:s}", "cmd", "stats"), *r, *st;
+	char err[256];
+
+	if (!req || !l->path[0] || !l->up) {
+		json_decref(req);
+		return;
+	}
+	r = ctl_call(l->path, req, NFQ_TIMEOUT_MS, err, sizeof(err));
+	json_decref(req);
+	st = json_object_get(r, "stats");
+	if (json_is_object(st))
+		imsg_send(l->engine_fd, json_pack("{s:s, s:O}", "msg", "nfq-stats", "stats", st));
+	json_decref(r);
+}

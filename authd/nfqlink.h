@@ -2,7 +2,9 @@
 /*
  * The parent's link to coopnet-nfq (docs/control.md, docs/authd.md "Data plane"): it carries
  * the engine's session-add / session-del / session-sync requests to coopnet-nfq's control
- * socket and, on a supervisor, coopnet-nfq's session-miss events back to the engine. Apart
+ * socket and, on a supervisor, coopnet-nfq's session-miss events back to the engine. The
+ * subscription is a standing link: when coopnet-nfq exits or restarts, its end marks the link
+ * down at once (nfq-down), and the next try (every second) re-syncs the new worker. Apart
  * from authd.c so that tests can run it against a peer that plays coopnet-nfq.
  */
 #ifndef COOPNET_AUTHD_NFQLINK_H
@@ -16,7 +18,8 @@
 
 struct nfq_link {
 	const char *path;    /* coopnet-nfq's control socket */
-	bool subscribe;      /* supervisor: subscribe to session-miss events */
+	bool subscribe;      /* keep a standing subscription (session-miss events on a
+	                      * supervisor; on every role, its end tells of a worker restart) */
 	int engine_fd;       /* the engine's socketpair end */
 	int sub_fd;          /* the subscription, -1 */
 	bool up;
@@ -39,5 +42,9 @@ void nfq_link_poll_traffic(struct nfq_link *l);
  * out, drops no_id, wrong_id, other] (authd/nfq_traffic.c); NULL when it carries no counters
  * or no ID. */
 json_t *nfq_traffic_entry(const json_t *s);
+/* Ask coopnet-nfq for its counters (`stats`) and send them to the engine as "nfq-stats"
+ * (its metrics, docs/metrics.md); nothing when the link is down or the call fails. */
+#define NFQ_STATS_INTERVAL_MS 2000
+void nfq_link_poll_stats(struct nfq_link *l);
 
 #endif

@@ -394,6 +394,38 @@ static int on_applied(void *ctx, const void *items, uint32_t n)
 	return 0;
 }
 
+static int on_probe(void *ctx, const void *items, uint32_t n)
+{
+	struct parent_msg *pm = ctx;
+	struct imsg_probe p;
+
+	(void)n;
+	memcpy(&p, items, sizeof(p));
+	if ((p.family != AF_INET && p.family != AF_INET6) || p.zero0 != 0 || p.dport == 0 ||
+	    p.sport == 0 || p.seq == 0 || (p.family == AF_INET && !zero(p.dst + 4, 12)) ||
+	    zero(p.dst, sizeof(p.dst)))
+		return -1;
+	if (!pm->ops || !pm->ops->probe)
+		return 0;
+	return pm->ops->probe(pm->ctx, &p);
+}
+
+/* Every earlier message of the engine is applied (handled in order, each to the end): say so,
+ * so that the Auth-REP&REQs waiting for their session's data plane leave (engine_gate.c). */
+static int on_barrier(void *ctx, const void *items, uint32_t n)
+{
+	struct parent_msg *pm = ctx;
+	struct imsg_barrier b;
+
+	(void)n;
+	memcpy(&b, items, sizeof(b));
+	if (b.token == 0 || b.token > (uint64_t)INT64_MAX)
+		return -1;
+	imsg_send(pm->engine_fd, json_pack("{s:s, s:I}", "msg", "dp-barrier", "token",
+					   (json_int_t)b.token));
+	return 0;
+}
+
 /* What the engine may send, with the sizes the dispatcher enforces (authd/imsg.h). */
 static const struct imsg_bin_handler from_engine[] = {
 	{ .type = IMSG_SESSION_ADD, .name = "session-add", .size = sizeof(struct imsg_session),
@@ -407,6 +439,10 @@ static const struct imsg_bin_handler from_engine[] = {
 	{ .type = IMSG_RELOAD, .name = "reload", .fn = on_reload },
 	{ .type = IMSG_POLICY_APPLIED, .name = "policy-applied",
 	  .size = sizeof(struct imsg_applied), .min_n = 1, .max_n = 1, .fn = on_applied },
+	{ .type = IMSG_PROBE_SEND, .name = "probe-send", .size = sizeof(struct imsg_probe),
+	  .min_n = 1, .max_n = 1, .fn = on_probe },
+	{ .type = IMSG_BARRIER, .name = "barrier", .size = sizeof(struct imsg_barrier),
+	  .min_n = 1, .max_n = 1, .fn = on_barrier },
 };
 
 static void send_stats(struct parent_msg *pm)

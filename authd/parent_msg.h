@@ -10,7 +10,9 @@
  *     supervisor: the service's address and port (when of the client's family); and the
  *     client lies inside a client entry that may use that service;
  *   - a removed session: one the parent let the engine add (struct keyset), so the engine can
- *     remove nothing else.
+ *     remove nothing else;
+ *   - a probe segment (docs/probe.md): only the fields of struct imsg_probe, checked here;
+ *     the segment is always a bare SYN and the parent limits the rate (authd/probe_raw.c).
  * A malformed, oversized or unexpected message is refused whole and counted
  * (refused-messages); a well-formed session outside the policy is dropped and counted
  * (refused-sessions); the counts go to the engine ("parent-stats") for `coopnetctl stats`.
@@ -31,6 +33,8 @@
 struct parent_msg_ops {
 	void (*reload)(void *ctx);                   /* coopnetctl reload reached the engine */
 	void (*applied)(void *ctx, bool ok, int revoked, const char *error);
+	/* send one probe segment (fields checked); -1: not sent (rate, socket), refused */
+	int (*probe)(void *ctx, const struct imsg_probe *p);
 };
 
 struct parent_msg {

@@ -59,6 +59,11 @@ struct authd_config {
 		uint32_t interval_ms;    /* 100..3600000 [10000] */
 		uint32_t miss_limit;     /* 1..100 [3] */
 	} status;
+	struct metrics_cfg {             /* "metrics" (docs/metrics.md): off unless set */
+		bool enabled;
+		struct cn_coop_addr listen;  /* address and port of the HTTP endpoint */
+		uint32_t max_connections; /* 1..64 [8] */
+	} metrics;
 };
 
 /* An address or a prefix. */
@@ -197,6 +202,9 @@ struct policy {
 
 /* Load and check the daemon's configuration file. 0, or -1 with *err. */
 int config_load(struct authd_config *cfg, const char *path, struct jconf_error *err);
+/* authd/config_metrics.c: "metrics" (m may be NULL: off). 0 or -1 with *err. */
+int config_metrics_from_doc(struct metrics_cfg *out, const struct jconf_doc *doc,
+			    const json_t *m, struct jconf_error *err);
 int config_load_buffer(struct authd_config *cfg, const char *name, const char *text,
 		       size_t len, struct jconf_error *err);
 /* Tests: false loads without the schemas, to show that the C code checks every bound of its

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include <linux/netlink.h>
+#include <netinet/in.h>
 #include <seccomp.h>
 #include <sodium.h>
 #include <sqlite3.h>
@@ -70,6 +71,9 @@ static const char *const allowed[] = {
 	"clock_gettime", "clock_nanosleep", "nanosleep", "gettimeofday", "time", "getpid",
 	"gettid", "getuid", "geteuid", "getgid", "getegid", "restart_syscall", "rt_sigreturn",
 	"rt_sigprocmask", "exit", "exit_group",
+	/* glibc's qsort asks the physical memory size (sysconf(_SC_PHYS_PAGES)) before it sorts
+	 * a large array: an SS with some 70 sessions was killed here (bench/first_page.sh) */
+	"sysinfo",
 	/* descriptors, the loop */
 	"read", "write", "readv", "writev", "close", "fcntl", "epoll_wait", "epoll_pwait",
 	"epoll_ctl", "poll", "ppoll",
@@ -114,6 +118,12 @@ static int add_rules(scmp_filter_ctx ctx, bool unix_connect)
 	const struct scmp_arg_cmp inet6[1] = {
 		{ .arg = 0, .op = SCMP_CMP_EQ, .datum_a = AF_INET6, .datum_b = 0 },
 	};
+	const struct scmp_arg_cmp level_tcp[1] = {
+		{ .arg = 1, .op = SCMP_CMP_EQ, .datum_a = IPPROTO_TCP, .datum_b = 0 },
+	};
+	const struct scmp_arg_cmp level_socket[1] = {
+		{ .arg = 1, .op = SCMP_CMP_EQ, .datum_a = SOL_SOCKET, .datum_b = 0 },
+	};
 
 	for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++) {
 		int nr = seccomp_syscall_resolve_name(allowed[i]);
@@ -129,6 +139,11 @@ static int add_rules(scmp_filter_ctx ctx, bool unix_connect)
 	 * (authd/engine_health.c: a TCP connect and an HTTP GET on the vNIC address) */
 	if (seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1, inet) < 0 ||
 	    seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1, inet6) < 0)
+		return -1;
+	/* setsockopt at the TCP and socket levels only: libmicrohttpd on the metrics endpoint's
+	 * connections (TCP_NODELAY, TCP_CORK, SO_LINGER; authd/engine_metrics.c) */
+	if (seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, SCMP_SYS(setsockopt), 1, level_tcp) < 0 ||
+	    seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, SCMP_SYS(setsockopt), 1, level_socket) < 0)
 		return -1;
 	if (unix_connect) /* coopnet-relay's key socket (relaylink.c) */
 		return seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 2, netlink) < 0 ||

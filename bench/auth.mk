@@ -30,3 +30,5 @@ noinst_PROGRAMS += bench/status_bench
 bench_status_bench_SOURCES = bench/status_bench.c
 bench_status_bench_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/authd
 bench_status_bench_LDADD = authd/libstatus.a lib/libcoopnet.a $(SODIUM_LIBS)
+# Time to the first page after an on-demand Authentication; revocation under churn (issue 11).
+EXTRA_DIST += bench/first_page.sh bench/revoke_churn.sh

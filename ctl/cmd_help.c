@@ -19,6 +19,6 @@ int cmd_help(int argc, char **argv, const struct cli_opts *opts)
 	for (const struct cli_command *c = cli_commands; c->name; c++)
 		printf("  %-9s %-17s %s\n", c->name, c->args, c->summary);
 	printf("\nexit codes: 0 done, 1 refused by the daemon, 2 usage error, "
-	       "3 daemon unreachable, 4 bad reply\n");
+	       "3 daemon unreachable, 4 bad reply, 5 dp-compare: differences\n");
 	return CLI_EXIT_OK;
 }

@@ -41,6 +41,14 @@ int cmd_status(int argc, char **argv, const struct cli_opts *opts)
 	printf("engine as: %s\nuptime:    %" JSON_INTEGER_FORMAT " s\n",
 	       json_string_value(json_object_get(reply, "user")) ?: "?",
 	       json_integer_value(json_object_get(reply, "uptime")));
+	/* the path probes of a supervisor (docs/probe.md) */
+	json_array_foreach(json_object_get(reply, "probes"), i, v)
+		printf("path probe: SP %s %s (urgent pointer 0x%04x sent, 0x%04x seen; %s)\n",
+		       json_string_value(json_object_get(v, "sp")) ?: "?",
+		       json_string_value(json_object_get(v, "outcome")) ?: "?",
+		       (unsigned)json_integer_value(json_object_get(v, "sent")),
+		       (unsigned)json_integer_value(json_object_get(v, "seen")),
+		       json_string_value(json_object_get(v, "trigger")) ?: "?");
 	json_decref(reply);
 	return CLI_EXIT_OK;
 }

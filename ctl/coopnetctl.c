@@ -13,6 +13,7 @@ const struct cli_command cli_commands[] = {
 	{ "help", "", "this text", cmd_help },
 	{ "stats", "[nfq|authd]", "counters per reason (coopnet-nfq, or coopnet-authd)",
 	  cmd_stats },
+	{ "metrics", "[authd|nfq]", "the counters and gauges as Prometheus text", cmd_metrics },
 	{ "status", "", "coopnet-authd: roles, sockets, sessions, data-plane link", cmd_status },
 	{ "sessions", "", "coopnet-authd: the sessions (ID LIST) in its database", cmd_sessions },
 	{ "clients", "", "coopnet-authd: the CLIENT LIST of its policy", cmd_clients },
@@ -23,8 +24,14 @@ const struct cli_command cli_commands[] = {
 	{ "auth", "SERVICE [CLIENT]", "coopnet-authd (SS): authenticate now", cmd_auth },
 	{ "revoke", "ID|CLIENT", "coopnet-authd: end sessions (data plane too)", cmd_revoke },
 	{ "reload", "", "coopnet-authd: re-read the policy (as SIGHUP)", cmd_reload },
+	{ "probe", "SP", "coopnet-authd (SS): probe the path to SP for the urgent pointer "
+	  "(exit 0: preserved)", cmd_probe },
 	{ "dp-sessions", "", "coopnet-nfq: its session table (config and authd)",
 	  cmd_dp_sessions },
+	{ "dp-compare", "", "the data plane's sessions against coopnet-authd's database",
+	  cmd_dp_compare },
+	{ "dp-resync", "", "coopnet-authd: send every session to coopnet-nfq again",
+	  cmd_dp_resync },
 	{ NULL, NULL, NULL, NULL },
 };
 

@@ -16,6 +16,7 @@ enum cli_exit {
 	CLI_EXIT_USAGE = 2,       /* bad command line */
 	CLI_EXIT_UNREACHABLE = 3, /* no daemon at the socket, or no reply in time */
 	CLI_EXIT_BAD_REPLY = 4,   /* a reply we cannot understand */
+	CLI_EXIT_DIFFERS = 5,     /* dp-compare: the data plane and the database differ */
 };
 
 enum cli_target { CLI_AUTHD, CLI_NFQ };
@@ -57,6 +58,10 @@ struct cli_list {
 	void (*print)(const json_t *items); /* optional: the whole table instead of header+rows */
 };
 int cli_run_list(int argc, const struct cli_opts *opts, const struct cli_list *list);
+/* The whole (paged) array `key` of the replies to {"cmd": cmd} into *all (NULL on failure,
+ * with a message printed). Returns the exit code. */
+int cli_fetch_list(const struct cli_opts *opts, enum cli_target target, const char *cmd,
+		   const char *key, json_t **all);
 
 /* The string member key of obj for a table cell: "-" when missing, empty or not a string. */
 const char *cli_str(const json_t *obj, const char *key);
@@ -65,6 +70,7 @@ json_int_t cli_int(const json_t *obj, const char *key);
 
 int cmd_help(int argc, char **argv, const struct cli_opts *opts);
 int cmd_stats(int argc, char **argv, const struct cli_opts *opts);
+int cmd_metrics(int argc, char **argv, const struct cli_opts *opts);
 int cmd_status(int argc, char **argv, const struct cli_opts *opts);
 int cmd_sessions(int argc, char **argv, const struct cli_opts *opts);
 int cmd_clients(int argc, char **argv, const struct cli_opts *opts);
@@ -72,8 +78,11 @@ int cmd_membership(int argc, char **argv, const struct cli_opts *opts);
 int cmd_vnics(int argc, char **argv, const struct cli_opts *opts);
 int cmd_auth(int argc, char **argv, const struct cli_opts *opts);
 int cmd_revoke(int argc, char **argv, const struct cli_opts *opts);
+int cmd_probe(int argc, char **argv, const struct cli_opts *opts);
 int cmd_reload(int argc, char **argv, const struct cli_opts *opts);
 int cmd_dp_sessions(int argc, char **argv, const struct cli_opts *opts);
+int cmd_dp_compare(int argc, char **argv, const struct cli_opts *opts);
+int cmd_dp_resync(int argc, char **argv, const struct cli_opts *opts);
 
 extern const struct cli_command cli_commands[];
 

@@ -124,6 +124,14 @@ fail:
 	return rc;
 }
 
+int cli_fetch_list(const struct cli_opts *opts, enum cli_target target, const char *cmd,
+		   const char *key, json_t **all)
+{
+	const struct cli_list list = { .name = cmd, .target = target, .cmd = cmd, .key = key };
+
+	return fetch_list(opts, &list, all);
+}
+
 int cli_run_list(int argc, const struct cli_opts *opts, const struct cli_list *list)
 {
 	json_t *items, *item;

@@ -32,6 +32,7 @@ static const char *const err_names[] = {
 	[CN_COOP_E_NO_CTL] = "no-ctl",
 	[CN_COOP_E_AUTH_FLAGS] = "auth-flags",
 	[CN_COOP_E_STATUS_FLAGS] = "status-flags",
+	[CN_COOP_E_PROBE_FLAGS] = "probe-flags",
 	[CN_COOP_E_VNIC_STATUS] = "vnic-status",
 	[CN_COOP_E_SENDER_KIND] = "sender-kind",
 	[CN_COOP_E_FAMILY] = "family",
@@ -61,6 +62,7 @@ static const char *const err_text[] = {
 	[CN_COOP_E_NO_CTL] = "no control flag set",
 	[CN_COOP_E_AUTH_FLAGS] = "auth control flags are none of REQ, REP&REQ, REP, RST+error, REP&RST",
 	[CN_COOP_E_STATUS_FLAGS] = "status control flags are none of REQ, REP, RST+error",
+	[CN_COOP_E_PROBE_FLAGS] = "probe control flags are neither REQ nor REP",
 	[CN_COOP_E_VNIC_STATUS] = "vNIC status out of range",
 	[CN_COOP_E_SENDER_KIND] = "sender kind out of range or wrong for this message",
 	[CN_COOP_E_FAMILY] = "address family is not 0, 4 or 6",
@@ -122,6 +124,8 @@ const char *cn_coop_kind_name(enum cn_coop_kind kind)
 		[CN_KIND_STATUS_REP] = "Status-REP",
 		[CN_KIND_STATUS_RST] = "Status-RST",
 		[CN_KIND_GROUP] = "Group",
+		[CN_KIND_PROBE_REQ] = "Probe-REQ",
+		[CN_KIND_PROBE_REP] = "Probe-REP",
 		[CN_KIND_DEV] = "developer",
 	};
 
@@ -152,6 +156,9 @@ enum cn_coop_kind cn_coop_kind(const struct cn_coop_msg *m)
 	}
 	if (m->coop == CN_COOP_GROUP)
 		return m->ctl == CN_CTL_REQ ? CN_KIND_GROUP : CN_KIND_INVALID;
+	if (m->coop == CN_COOP_PROBE)
+		return m->ctl == CN_CTL_REQ ? CN_KIND_PROBE_REQ :
+		       m->ctl == CN_CTL_REP ? CN_KIND_PROBE_REP : CN_KIND_INVALID;
 	if (m->coop != 0 && (m->coop & ~CN_COOP_DEV_MASK) == 0 && (m->coop & (m->coop - 1)) == 0)
 		return CN_KIND_DEV;
 	return CN_KIND_INVALID;
@@ -306,6 +313,11 @@ static const struct kind_rule rules[] = {
 	/* group messages (lib/group.h): the timestamp, and a payload signed by its sender in the
 	 * developer part; everything else zero (the mac too: the signature authenticates) */
 	[CN_KIND_GROUP] = { F_TS, 0, 1u << CN_SENDER_NONE },
+	/* the path probe (lib/probe.h): nonce_ss names the probe, the proof is K_s's */
+	[CN_KIND_PROBE_REQ] = { F_ID | F_NSS | F_TS | F_SERVICE | F_PROOF,
+		0, 1u << CN_SENDER_NONE },
+	[CN_KIND_PROBE_REP] = { F_ID | F_NSS | F_TS | F_SERVICE | F_PROOF,
+		0, 1u << CN_SENDER_NONE },
 };
 
 static unsigned present_fields(const struct cn_coop_msg *m)
@@ -443,6 +455,8 @@ enum cn_coop_err cn_coop_validate(const struct cn_coop_msg *m, struct cn_coop_di
 		return cn_coop_fail(diag, CN_COOP_E_STATUS_FLAGS, "ctl", OFF_CTL);
 	if (m->coop == CN_COOP_GROUP && kind == CN_KIND_INVALID)
 		return cn_coop_fail(diag, CN_COOP_E_GROUP_FLAGS, "ctl", OFF_CTL);
+	if (m->coop == CN_COOP_PROBE && kind == CN_KIND_INVALID)
+		return cn_coop_fail(diag, CN_COOP_E_PROBE_FLAGS, "ctl", OFF_CTL);
 	if (kind == CN_KIND_DEV)
 		return CN_COOP_OK; /* a developer's application defines its own rules */
 	if (m->error > CN_AUTHERR_MAX)

@@ -36,7 +36,8 @@
 #define CN_COOP_AUTH       0x0001u
 #define CN_COOP_STATUS     0x0002u
 #define CN_COOP_GROUP      0x0004u /* membership of an SP group (lib/group.h) */
-#define CN_COOP_RESERVED   0x00f8u /* future coopnet applications: must be zero */
+#define CN_COOP_PROBE      0x0008u /* the path probe (lib/probe.h, docs/probe.md) */
+#define CN_COOP_RESERVED   0x00f0u /* future coopnet applications: must be zero */
 #define CN_COOP_DEV_MASK   0xff00u /* eight applications a developer defines */
 #define CN_COOP_DEV(n)     ((uint16_t)(0x0100u << (n))) /* n = 0..7 */
 
@@ -142,6 +143,8 @@ enum cn_coop_kind {
 	CN_KIND_STATUS_REP,   /* status, rep: info_vNIC (from an SP) or info_client (from an SS) */
 	CN_KIND_STATUS_RST,   /* status, rst, error */
 	CN_KIND_GROUP,        /* group, req: join, heartbeat or leave of an SP (lib/group.h) */
+	CN_KIND_PROBE_REQ,    /* probe, req: the SS asks the SP what it saw of a probe segment */
+	CN_KIND_PROBE_REP,    /* probe, rep: the SP's answer (lib/probe.h) */
 	CN_KIND_DEV,          /* an application a developer defines (CN_COOP_DEV_MASK) */
 };
 enum cn_coop_kind cn_coop_kind(const struct cn_coop_msg *m);
@@ -175,7 +178,8 @@ enum cn_coop_err {
 	CN_COOP_E_UNUSED,        /* a field the message kind does not use is not zero (diag) */
 	CN_COOP_E_NOSPACE,       /* encoder: the caller's buffer is too small */
 	CN_COOP_E_GROUP_FLAGS,   /* group with control flags other than REQ */
-	CN_COOP_E_MAX = CN_COOP_E_GROUP_FLAGS,
+	CN_COOP_E_PROBE_FLAGS,   /* probe with a control-flag combination it does not define */
+	CN_COOP_E_MAX = CN_COOP_E_PROBE_FLAGS,
 };
 /* "short", "magic", ... (stable, for counters and logs) */
 const char *cn_coop_err_name(enum cn_coop_err err);

@@ -5,8 +5,9 @@ lib_libcoopnet_a_SOURCES = \
 	lib/grow.c lib/grow.h \
 	lib/id.c lib/id.h \
 	lib/ctl.c lib/ctl.h lib/ctl_server.c \
-	lib/log.c lib/log.h \
+	lib/log.c lib/log.h lib/logrl.c lib/logrl.h \
 	lib/cli.c lib/cli.h lib/cfgpath.c lib/cfgpath.h lib/svcnotify.c lib/svcnotify.h \
+	lib/metrics.c lib/metrics.h lib/metrics_help.c \
 	lib/packet.c lib/packet.h
 
 # JSON configuration loader (jconf.h) and its JSON Schema subset (docs/config.md).
@@ -31,7 +32,8 @@ dist_doc_DATA += docs/config.md
 # The cooperative datagram and the Authentication crypto (libsodium; link $(SODIUM_LIBS)).
 lib_libcoopnet_a_SOURCES += lib/be.h lib/coop.c lib/coop.h lib/coop_int.h lib/coop_wire.c \
 	lib/authcrypto.c lib/authcrypto.h lib/group.c lib/group.h lib/group_sign.c \
-	lib/status.c lib/status.h
+	lib/status.c lib/status.h \
+	lib/probe.c lib/probe.h
 AM_CFLAGS += $(SODIUM_CFLAGS)
 
 # vNICs (macvlan over rtnetlink, libmnl) and their Apache vhosts; users link $(LIBMNL_LIBS)

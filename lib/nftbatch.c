@@ -468,6 +468,17 @@ struct nftnl_expr *nftb_verdict(int verdict)
 	return e;
 }
 
+struct nftnl_expr *nftb_imm(uint32_t dreg, const void *data, uint32_t len)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("immediate");
+
+	if (!e)
+		return NULL;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, dreg);
+	nftnl_expr_set(e, NFTNL_EXPR_IMM_DATA, data, len);
+	return e;
+}
+
 struct nftnl_expr *nftb_counter(void)
 {
 	return nftnl_expr_alloc("counter");

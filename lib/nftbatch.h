@@ -61,6 +61,8 @@ struct nftnl_expr *nftb_meta(uint32_t key, uint32_t reg, int set);
  * dreg < 0: a set, else a map writing its data to dreg */
 struct nftnl_expr *nftb_lookup(const char *set, uint32_t set_id, uint32_t sreg, int dreg);
 struct nftnl_expr *nftb_verdict(int verdict);
+/* len bytes of data -> dreg */
+struct nftnl_expr *nftb_imm(uint32_t dreg, const void *data, uint32_t len);
 struct nftnl_expr *nftb_counter(void);
 /* ct key -> reg */
 struct nftnl_expr *nftb_ct(uint32_t key, uint32_t reg);

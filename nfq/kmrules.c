@@ -98,6 +98,17 @@ static int urgptr_zero(struct nftnl_rule *r)
 	       nftb_put(r, nftb_cmp(NFT_REG_1, NFT_CMP_EQ, &z, 2));
 }
 
+/* strip (nfq.json): tcp urgptr set 0, with the checksum updated (RFC 1624 in the kernel's
+ * payload expression, CHECKSUM_PARTIAL packets included), after the check: the unmodified
+ * side (SS: the client; SP: the service) never sees the ID. */
+static int clear_urgptr(struct nftnl_rule *r)
+{
+	uint16_t z = 0;
+
+	return nftb_put(r, nftb_imm(NFT_REG_1, &z, sizeof(z))) ||
+	       nftb_put(r, nft_write_urgptr(NFT_REG_1));
+}
+
 /* Load the key (client . service . port [. urgptr]) from R(0) on. forward: the client is the
  * source (segments to the service); else the destination (replies). */
 static int load_key(struct nftnl_rule *r, int family, bool forward, bool with_id)
@@ -183,11 +194,13 @@ static int build_rule(struct nftnl_rule *r, const struct nfq_config *cfg, int fa
 	case K_CHECK_FWD:
 	case K_CHECK_BACK:
 		return urg_clear(r) || load_key(r, family, k == K_CHECK_FWD, true) ||
-		       nftb_put(r, lookup(family, KS_OK, R(0), -1)) || done(r, cfg, "checked_ok");
+		       nftb_put(r, lookup(family, KS_OK, R(0), -1)) ||
+		       (cfg->strip && clear_urgptr(r)) || done(r, cfg, "checked_ok");
 	case K_PREV_FWD:
 	case K_PREV_BACK: /* the element's timeout ends the grace; counted as queue mode does */
 		return urg_clear(r) || load_key(r, family, k == K_PREV_FWD, true) ||
-		       nftb_put(r, lookup(family, KS_PREV, R(0), -1)) || done(r, cfg, "checked_ok");
+		       nftb_put(r, lookup(family, KS_PREV, R(0), -1)) ||
+		       (cfg->strip && clear_urgptr(r)) || done(r, cfg, "checked_ok");
 	case K_NOID_FWD:
 	case K_NOID_BACK:
 		return load_key(r, family, k == K_NOID_FWD, false) ||

@@ -118,3 +118,13 @@ tests_unit_test_nfq_kmsync_SOURCES = tests/unit/test_nfq_kmsync.c tests/unit/kmt
 tests_unit_test_nfq_kmsync_CPPFLAGS = $(tests_unit_test_nfq_kmode_CPPFLAGS)
 tests_unit_test_nfq_kmsync_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_nfq_kmsync_LDADD = $(tests_unit_test_nfq_kmode_LDADD)
+
+
+# lib/metrics.c, the Prometheus renderer (docs/metrics.md), and a HELP for every counter of
+# coopnet-nfq (nfq_reason_name).
+check_PROGRAMS += tests/unit/test_metrics
+TESTS += tests/unit/test_metrics
+tests_unit_test_metrics_SOURCES = tests/unit/test_metrics.c
+tests_unit_test_metrics_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/nfq
+tests_unit_test_metrics_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_metrics_LDADD = nfq/libnfqcore.a $(TEST_LIBS) $(JANSSON_LIBS)

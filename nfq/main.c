@@ -137,7 +137,9 @@ static bool on_signal(struct nfqd *d, int sfd)
 		return true;
 	if (si.ssi_signo == SIGHUP) {
 		log_info("SIGHUP: reloading %s", d->config_path);
+		svc_notify_reloading();  /* Type=notify: systemctl reload waits for READY=1 */
 		nfqd_reload(d, msg, sizeof(msg));
+		svc_notify_ready();      /* also after a refused reload: the old one still runs */
 		return true;
 	}
 	log_info("signal %u: stopping", si.ssi_signo);

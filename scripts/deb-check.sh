@@ -3,7 +3,9 @@
 # it into a scratch root (dpkg -x: this machine is shared, nothing is installed into /) and
 # check what it installed: the daemons' -n on the installed example configurations, man -l on
 # the installed pages, systemd-analyze verify on the installed units, the maintainer scripts'
-# user and folders. Run from a configured tree (scripts/test.sh does); about two minutes.
+# user and folders; then installs it for real (dpkg -i) and purges it in a private mount
+# namespace (scripts/deb-install-check.sh). Run from a configured tree (scripts/test.sh does);
+# about two minutes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$(pwd)
@@ -82,5 +84,23 @@ dpkg-deb -I "$deb" postinst | grep -q 'adduser --system' && ok "postinst in the 
 	bad "postinst in the package"
 dpkg-deb -I "$deb" postrm | grep -q 'rm -rf /var/lib/coopnet' && ok "postrm purges /var/lib/coopnet" ||
 	bad "postrm purges /var/lib/coopnet"
+
+# A real install and purge (dpkg -i, dpkg --purge) with the maintainer scripts, in a private
+# mount namespace whose /etc, /usr and /var are overlays on a tmpfs: everything dpkg and the
+# scripts write (the binaries, /etc/passwd, /var/lib/dpkg, /var/lib/coopnet) lands in the
+# overlay and goes with the namespace; the machine (shared with other tests) is untouched.
+if command -v unshare >/dev/null && [ "$(id -u)" = 0 ]; then
+	cp "$deb" "$tmp/pkg.deb"
+	mkdir "$tmp/installroot"
+	if unshare --mount --propagation private bash "$top/scripts/deb-install-check.sh" \
+		"$tmp/pkg.deb" "$tmp/installroot" >"$tmp/install.log" 2>&1; then
+		grep -E '^(ok|# )' "$tmp/install.log"
+	else
+		cat "$tmp/install.log"
+		bad "dpkg -i / dpkg --purge (scripts/deb-install-check.sh)"
+	fi
+else
+	echo "ok - # SKIP dpkg -i / --purge: needs root and unshare"
+fi
 echo "# package: $(dpkg-deb -f "$deb" Package) $(dpkg-deb -f "$deb" Version), $(du -k "$deb" | cut -f1) KiB"
 [ "$fails" = 0 ]

@@ -11,10 +11,11 @@ fi
 # build
 PKGS_BUILD="build-essential autoconf automake libtool pkg-config
  libnetfilter-queue-dev libmnl-dev libnftnl-dev
- libjansson-dev libsqlite3-dev libsodium-dev libseccomp-dev libcmocka-dev scdoc libsystemd-dev libssl-dev"
+ libjansson-dev libsqlite3-dev libsodium-dev libseccomp-dev libcmocka-dev scdoc libsystemd-dev libssl-dev
+ libmicrohttpd-dev"
 # tests: real kernel parts and real peers
 PKGS_TEST="iproute2 nftables iptables procps psmisc python3 python3-scapy tcpdump
- iperf3 sqlite3 apache2 curl hping3 bash-completion mandoc man-db"
+ iperf3 sqlite3 apache2 curl hping3 bash-completion mandoc man-db prometheus"
 # fuzzing, sanitizers, profiling, benchmarks
 PKGS_DEV="clang libclang-rt-14-dev valgrind sockperf wrk"
 # the Debian package (scripts/deb-check.sh)

@@ -3,8 +3,9 @@
 TEST_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 TEST_LIBS = lib/libcoopnet.a $(CMOCKA_LIBS)
 
-check_PROGRAMS += tests/unit/test_packet tests/unit/test_id tests/unit/test_grow
-TESTS += tests/unit/test_packet tests/unit/test_id tests/unit/test_grow
+check_PROGRAMS += tests/unit/test_packet tests/unit/test_id tests/unit/test_grow \
+	tests/unit/test_logrl
+TESTS += tests/unit/test_packet tests/unit/test_id tests/unit/test_grow tests/unit/test_logrl
 
 tests_unit_test_packet_SOURCES = tests/unit/test_packet.c tests/unit/pktgen.c tests/unit/pktgen.h
 tests_unit_test_packet_CFLAGS = $(TEST_CFLAGS)
@@ -17,6 +18,9 @@ tests_unit_test_id_LDADD = $(TEST_LIBS)
 tests_unit_test_grow_SOURCES = tests/unit/test_grow.c
 tests_unit_test_grow_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_grow_LDADD = $(TEST_LIBS)
+tests_unit_test_logrl_SOURCES = tests/unit/test_logrl.c
+tests_unit_test_logrl_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_logrl_LDADD = $(TEST_LIBS)
 
 if ENABLE_FUZZING
 noinst_PROGRAMS += tests/fuzz/fuzz_packet
@@ -45,10 +49,14 @@ EXTRA_DIST += tests/unit/data/test.schema.json
 # Fuzzing smoke run of every target: make fuzz-smoke [FUZZ_SECONDS=60]. New inputs go to
 # tests/fuzz/corpus-run/NAME (git-ignored); the committed seeds in tests/fuzz/corpus/NAME stay.
 FUZZ_SECONDS = 60
-FUZZ_TARGETS = packet coop jconf nfq_logic ctl status policy nfqconf parent_msg nfq_traffic
-EXTRA_DIST += tests/fuzz/make_corpus.py tests/fuzz/corpus/packet tests/fuzz/corpus/ctl
+FUZZ_TARGETS = packet coop jconf nfq_logic ctl status policy nfqconf parent_msg nfq_traffic probe metrics
+EXTRA_DIST += tests/fuzz/make_corpus.py tests/fuzz/corpus/packet tests/fuzz/corpus/ctl \
+	tests/fuzz/corpus/metrics
 if ENABLE_FUZZING
-noinst_PROGRAMS += tests/fuzz/fuzz_ctl
+noinst_PROGRAMS += tests/fuzz/fuzz_ctl tests/fuzz/fuzz_metrics
+tests_fuzz_fuzz_metrics_SOURCES = tests/fuzz/fuzz_metrics.c
+tests_fuzz_fuzz_metrics_LDADD = lib/libcoopnet.a $(JANSSON_LIBS)
+tests_fuzz_fuzz_metrics_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
 tests_fuzz_fuzz_ctl_SOURCES = tests/fuzz/fuzz_ctl.c
 tests_fuzz_fuzz_ctl_LDADD = lib/libcoopnet.a $(JANSSON_LIBS)
 tests_fuzz_fuzz_ctl_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
@@ -109,6 +117,20 @@ tests_fuzz_fuzz_status_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
 endif
 EXTRA_DIST += tests/fuzz/make_status_corpus.py tests/fuzz/coopgram.py tests/fuzz/corpus/status
 
+# The path probe (lib/probe.c): payload codec, header rules, the probe segment.
+check_PROGRAMS += tests/unit/test_probe
+TESTS += tests/unit/test_probe
+tests_unit_test_probe_SOURCES = tests/unit/test_probe.c
+tests_unit_test_probe_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_probe_LDADD = $(TEST_LIBS) $(SODIUM_LIBS)
+if ENABLE_FUZZING
+noinst_PROGRAMS += tests/fuzz/fuzz_probe
+tests_fuzz_fuzz_probe_SOURCES = tests/fuzz/fuzz_probe.c
+tests_fuzz_fuzz_probe_LDADD = lib/libcoopnet.a
+tests_fuzz_fuzz_probe_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+endif
+EXTRA_DIST += tests/fuzz/corpus/probe
+
 # vNIC reconciler and Apache vhosts (lib/vnic.c, lib/vhost.c)
 check_PROGRAMS += tests/unit/test_vnic tests/unit/test_vhost
 TESTS += tests/unit/test_vnic tests/unit/test_vhost
@@ -124,9 +146,9 @@ tests_unit_test_vhost_LDFLAGS = $(AM_LDFLAGS) -Wl,--wrap=rename -Wl,--wrap=fsync
 noinst_PROGRAMS += tests/netns/vnic-tool
 tests_netns_vnic_tool_SOURCES = tests/netns/vnic-tool.c
 tests_netns_vnic_tool_LDADD = lib/libcoopnet.a $(LIBMNL_LIBS)
-EXTRA_DIST += tests/netns/vnic.test
+EXTRA_DIST += tests/netns/vnic.test tests/netns/probe.test tests/netns/confidential6.test
 # end-to-end overlay with vNICs (examples/ configs), also used by scripts/demo.sh
-EXTRA_DIST += tests/netns/status.test tests/netns/renewal.sh tests/netns/renewal-queue.test tests/netns/renewal-kernel.test tests/netns/vnic-e2e.test tests/netns/vnic-e2e-kernel.test tests/netns/vnic-e2e-queue.test tests/netns/ss-bridged.test tests/netns/overlay-lib.sh tests/netns/urgdump.py \
+EXTRA_DIST += tests/netns/metrics.test tests/netns/status.test tests/netns/renewal.sh tests/netns/renewal-queue.test tests/netns/renewal-kernel.test tests/netns/vnic-e2e.test tests/netns/vnic-e2e-kernel.test tests/netns/vnic-e2e-queue.test tests/netns/ss-bridged.test tests/netns/ss-bridged-kernel.test tests/netns/overlay-lib.sh tests/netns/urgdump.py \
 	examples scripts/demo.sh
 
 # lib/ctl: paged replies and the session object

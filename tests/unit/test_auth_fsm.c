@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -645,10 +646,26 @@ static void test_replay_after_success(void **state)
 	assert_int_equal(n->ncommit, 1);
 }
 
+/* An Auth-REQ from the SS's address, changed at byte off (a forgery: its proof fails). */
+static void forge(struct net *n, const struct dgram *req, size_t off, uint32_t salt)
+{
+	struct dgram d = *req;
+
+	if (off == 76) { /* the client's name: printable, NUL padded */
+		memset(d.buf + off, 0, CN_COOP_NAME_LEN);
+		snprintf((char *)d.buf + off, CN_COOP_NAME_LEN, "x%u", salt);
+	}
+	else
+		memcpy(d.buf + off, &salt, sizeof(salt));
+	auth_sp_input(n->sp, &n->a_ss, d.buf, d.len);
+}
+
 static void test_wrong_passcode_rate_limited(void **state)
 {
 	struct net *n = &N;
 	uint8_t bad[CN_KEY_LEN];
+	struct dgram req;
+	size_t rsts;
 
 	(void)state;
 	assert_int_equal(cn_auth_derive_key(bad, "AAB", 3, "http", "alice", CN_KDF_MIN), 0);
@@ -659,17 +676,65 @@ static void test_wrong_passcode_rate_limited(void **state)
 		assert_int_equal(n->outcomes[i].error, CN_AUTHERR_DENIED);
 	}
 	assert_int_equal(n->events[AUTH_EV_BAD_PROOF], 3);
-	/* Out of tokens (burst 3): even the right passcode is refused for now, before any MAC. */
+	/* Out of tokens (burst 3): the right passcode still gets in at once, its proof is
+	 * checked before any limit (someone else's failures never lock a valid proof out). */
 	start_alice(n, n->kc, &n->a_hdr, "http");
 	deliver(n);
-	assert_int_equal(n->outcomes[3].result, AUTH_FAIL_RST);
-	assert_int_equal(n->outcomes[3].error, CN_AUTHERR_RATE_LIMITED);
+	assert_int_equal(n->ncommit, 1);
+	assert_success(n);
+	/* A fourth wrong proof from the same source: dropped without a reply. */
+	for (size_t i = 0; i < n->nlog; i++)
+		if (kind_of(n->log[i].buf, n->log[i].len) == CN_KIND_AUTH_REQ &&
+		    cn_coop_addr_equal(&n->log[i].to, &n->a_hdr, true))
+			req = n->log[i]; /* the genuine one from the SS, forged below */
+	rsts = n->sent[CN_KIND_AUTH_RST];
+	forge(n, &req, 24, 1);
 	assert_int_equal(n->events[AUTH_EV_RATE_LIMITED], 1);
-	assert_int_equal(n->ncommit, 0);
-	/* A minute later one token is back (1 per minute). */
+	assert_int_equal(n->events[AUTH_EV_BAD_PROOF], 3);
+	assert_int_equal(n->sent[CN_KIND_AUTH_RST], rsts);
+	/* A minute later one token is back (1 per minute): a wrong proof is answered again
+	 * (the wall clock stays: the forged REQ is not stale). */
 	n->now += 60000;
-	n->wall += 60000;
-	start_alice(n, n->kc, &n->a_hdr, "http");
+	forge(n, &req, 24, 2);
+	assert_int_equal(n->events[AUTH_EV_BAD_PROOF], 4);
+	assert_int_equal(n->sent[CN_KIND_AUTH_RST], rsts + 1);
+}
+
+/* 2,000 forged REQs with the SS's address (wrong proofs, unknown clients), from one source
+ * and from many: a handful of Auth-RSTs, and the SS's genuine Authentication gets in at once. */
+static void test_spoofed_flood(void **state)
+{
+	struct net *n = &N;
+	struct dgram req, orig;
+	struct cn_coop_addr other;
+	size_t rsts;
+
+	(void)state;
+	n->drop_kind = CN_KIND_AUTH_REQ; /* keep a genuine REQ to forge from, undelivered */
+	n->drop_n = 1;
+	start_alice(n, n->kc, &n->a_sp, "http");
+	req = n->log[n->nlog - 1];
+	orig = req;
+	assert_int_equal(kind_of(req.buf, req.len), CN_KIND_AUTH_REQ);
+	rsts = n->sent[CN_KIND_AUTH_RST];
+	for (uint32_t i = 0; i < 1000; i++)
+		forge(n, &req, 24, i + 1);          /* nonce_ss: a wrong proof */
+	for (uint32_t i = 0; i < 1000; i++)
+		forge(n, &req, 76, i + 1);          /* the client's name: unknown client */
+	assert_int_equal(n->sent[CN_KIND_AUTH_RST] - rsts, 3); /* the source's burst */
+	assert_int_equal(n->events[AUTH_EV_RATE_LIMITED], 1997);
+	/* spoofed sources all different: the reply budget (20) bounds the Auth-RSTs in all */
+	for (uint32_t i = 0; i < 500; i++) {
+		addr(&other, "198.18.0.9", (uint16_t)(1000 + i));
+		other.addr[3] = (uint8_t)i;
+		other.addr[2] = (uint8_t)(i >> 8);
+		memcpy(req.buf + 24, &i, sizeof(i));
+		auth_sp_input(n->sp, &other, req.buf, req.len);
+	}
+	assert_true(n->sent[CN_KIND_AUTH_RST] - rsts <= 3 + 20);
+	n->nq = 0; /* the Auth-RSTs went to the forged sources */
+	/* the genuine REQ of the SS (held back until now): answered at once, and completed */
+	assert_int_equal(auth_sp_input(n->sp, &n->a_ss, orig.buf, orig.len), 0);
 	deliver(n);
 	assert_int_equal(n->ncommit, 1);
 	assert_success(n);
@@ -1369,6 +1434,7 @@ int main(void)
 		T(test_duplicates_idempotent),
 		T(test_replay_after_success),
 		T(test_wrong_passcode_rate_limited),
+		T(test_spoofed_flood),
 		T(test_unknown_client),
 		T(test_stale_timestamp),
 		T(test_reserved_bits),

@@ -91,6 +91,11 @@ static void sample(struct cn_coop_msg *m, enum cn_coop_kind kind)
 		m->dev_len = 104;
 		fill(m->dev, m->dev_len, 4);
 		return;
+	case CN_KIND_PROBE_REQ:
+	case CN_KIND_PROBE_REP:
+		cn_coop_init(m, CN_COOP_PROBE, kind == CN_KIND_PROBE_REQ ? CN_CTL_REQ : CN_CTL_REP);
+		m->id = 0x1234;
+		break;
 	case CN_KIND_DEV:
 		cn_coop_init(m, CN_COOP_DEV(3), CN_CTL_REQ | CN_CTL_RST);
 		m->dev_len = 100;
@@ -234,7 +239,7 @@ static void m_devlen(uint8_t *b, size_t *len)
 	b[9] = (uint8_t)*len;
 }
 static void m_ctl_res(uint8_t *b, size_t *len) { (void)len; b[5] |= 0x10; }
-static void m_coop_res(uint8_t *b, size_t *len) { (void)len; b[7] |= 0x08; }
+static void m_coop_res(uint8_t *b, size_t *len) { (void)len; b[7] |= 0x10; }
 static void m_group_rep(uint8_t *b, size_t *len) { (void)len; b[5] = CN_CTL_REP; }
 static void m_no_app(uint8_t *b, size_t *len) { (void)len; b[6] = b[7] = 0; }
 static void m_multi(uint8_t *b, size_t *len) { (void)len; b[7] = 0x03; }
@@ -273,6 +278,7 @@ static void m_mac(uint8_t *b, size_t *len) { b[*len - 1] = 1; }
 static void m_fwd_only(uint8_t *b, size_t *len) { (void)len; b[160] = 4; b[163] = 1; b[164] = 1; }
 static void m_vstatus_rep(uint8_t *b, size_t *len) { (void)len; b[14] = 1; }
 static void m_status_both(uint8_t *b, size_t *len) { b[*len - 1] = 1; memset(b + 128, 1, 32); }
+static void m_probe_flags(uint8_t *b, size_t *len) { (void)len; b[5] = CN_CTL_REQ | CN_CTL_REP; }
 
 static const struct mutation mutations[] = {
 	{ "short", CN_KIND_AUTH_REQ, m_short, CN_COOP_E_SHORT, NULL },
@@ -326,6 +332,9 @@ static const struct mutation mutations[] = {
 	{ "group with id", CN_KIND_GROUP, m_id, CN_COOP_E_UNUSED, "id" },
 	{ "group with mac", CN_KIND_GROUP, m_mac, CN_COOP_E_UNUSED, "mac" },
 	{ "group no timestamp", CN_KIND_GROUP, m_no_ts, CN_COOP_E_MISSING, "timestamp" },
+	{ "probe req+rep", CN_KIND_PROBE_REQ, m_probe_flags, CN_COOP_E_PROBE_FLAGS, "ctl" },
+	{ "probe without ID", CN_KIND_PROBE_REP, m_no_id, CN_COOP_E_MISSING, "id" },
+	{ "probe with a mac", CN_KIND_PROBE_REQ, m_mac, CN_COOP_E_UNUSED, "mac" },
 };
 
 static void test_decoder_errors(void **state)

@@ -248,7 +248,45 @@ static void test_malformed_messages(void **state)
 	expect_refused(&refused);
 	assert_int_equal(imsg_send_bin(E.engine, IMSG_SYNC_END, NULL, 0, 0), 0);
 	expect_refused(&refused);
+	/* a barrier: token 0, a token above 2^63-1, two tokens */
+	{
+		struct imsg_barrier b[2] = { { .token = 0 }, { .token = 1 } };
+
+		assert_int_equal(imsg_send_bin(E.engine, IMSG_BARRIER, &b[0], 1, sizeof(b[0])), 0);
+		expect_refused(&refused);
+		b[0].token = UINT64_MAX;
+		assert_int_equal(imsg_send_bin(E.engine, IMSG_BARRIER, &b[0], 1, sizeof(b[0])), 0);
+		expect_refused(&refused);
+		assert_int_equal(imsg_send_bin(E.engine, IMSG_BARRIER, b, 2, sizeof(b[0])), 0);
+		expect_refused(&refused);
+	}
 	assert_int_equal(E.pm.refused_sessions, 0);
+}
+
+/* A barrier after sessions: answered with its token once they are forwarded. */
+static void test_barrier(void **state)
+{
+	struct imsg_session s = good("198.18.1.2");
+	struct imsg_barrier b = { .token = 42 };
+	char err[256];
+	bool closed, seen = false;
+	json_t *m;
+
+	(void)state;
+	send_sessions(IMSG_SESSION_ADD, &s, 1);
+	assert_int_equal(imsg_send_bin(E.engine, IMSG_BARRIER, &b, 1, sizeof(b)), 0);
+	parent_takes();
+	assert_int_equal(nfq_count(&E.nfq, "session-add"), 1); /* forwarded, answered */
+	parent_takes();
+	while ((m = ctl_recv_max(E.engine, IMSG_MAX, &closed, err, sizeof(err)))) {
+		if (!strcmp(json_string_value(json_object_get(m, "msg")) ?: "", "dp-barrier")) {
+			assert_int_equal(json_integer_value(json_object_get(m, "token")), 42);
+			seen = true;
+		}
+		json_decref(m);
+	}
+	assert_true(seen);
+	assert_int_equal(E.pm.refused_msgs, 0);
 }
 
 /* Each malformed field of a session refuses its whole message. */
@@ -401,6 +439,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_malformed_messages, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed_sessions, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_barrier, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_outside_policy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_valid_after_refusals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_engine_gone, setup, teardown),
