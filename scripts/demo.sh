@@ -81,7 +81,7 @@ check "Apache serves the vNICs of sp1 and sp2 (vhost files from the policy)" \
 step "Header SP and Supervisor Server"
 ov_start_header || die "start header"
 ov_start_ss || die "start ss"
-ok "coopnet-authd (header) on 198.18.2.2, coopnet-nfq + coopnet-authd (supervisor) on the SS"
+ok "coopnet-authd (header) on 198.18.2.2, coopnet-nfq ($(ov_nfq_mode ss) mode) + coopnet-authd (supervisor) on the SS"
 
 step "Authentication: SS -> header SP -> SP (Auth-REQ, Auth-REP&REQ, Auth-REP) over UDP 7447"
 have_all() { [ "$(ov_ctl ss --json sessions | grep -o '"id"' | wc -l)" -ge 3 ]; }
@@ -170,7 +170,11 @@ ov_ctl sp1 stats authd | grep -vE " 0$" | show
 step "Status application: SP1 reports its vNICs' health to the SS (info_vNIC), the SS its traffic (info_client)"
 say "ss# coopnetctl vnics   (the vNICs of the SPs, as their last info_vNIC said)"
 ov_ctl ss vnics | show
-say "sp1# coopnetctl clients   (info_client: what the SS's data plane saw per session)"
+if [ "$(ov_nfq_mode ss)" = queue ]; then
+	say "sp1# coopnetctl clients   (info_client: what the SS's data plane saw per session)"
+else # docs/deployment.md, "The SS's files"
+	say "sp1# coopnetctl clients   (info_client; traffic figures need the SS in queue mode: per-session counters)"
+fi
 ov_ctl sp1 clients | show
 web1_status() {
 	ov_ctl ss --json vnics | python3 -c '
