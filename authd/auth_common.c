@@ -26,6 +26,8 @@ static const char *const event_names[] = {
 	[AUTH_EV_REVOKED] = "revoked",
 	[AUTH_EV_REVOKE_ACKED] = "revoke-acked",
 	[AUTH_EV_OVERLOADED] = "overloaded",
+	[AUTH_EV_HEADER_NEXT] = "header-next",
+	[AUTH_EV_NO_SP_UP] = "no-sp-up",
 };
 
 const char *auth_event_name(enum auth_event_kind kind)

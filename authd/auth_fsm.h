@@ -54,7 +54,9 @@ enum auth_event_kind {
 	AUTH_EV_OVERLOADED,     /* SP: a valid REQ refused with Auth-RST internal because no
 	                           exchange slot was free or its replay digest could not be
 	                           recorded (detail says which) */
-	AUTH_EV_KIND_MAX = AUTH_EV_OVERLOADED,
+	AUTH_EV_HEADER_NEXT,    /* SS: a REQ retransmitted through the next header */
+	AUTH_EV_NO_SP_UP,       /* header: a REQ refused, every SP hosting the service down */
+	AUTH_EV_KIND_MAX = AUTH_EV_NO_SP_UP,
 };
 const char *auth_event_name(enum auth_event_kind kind);
 
@@ -110,6 +112,7 @@ enum auth_result {
 };
 const char *auth_result_name(enum auth_result r);
 
+#define AUTH_SS_MAX_HEADERS 8
 /* What the SS asks for: the LAN client it acts for and the service. */
 struct auth_ss_request {
 	struct cn_coop_addr client;           /* the client's address (port 0) */
@@ -117,6 +120,11 @@ struct auth_ss_request {
 	char service[CN_COOP_SERVICE_LEN];
 	uint8_t key[CN_KEY_LEN];              /* K_c for (service, client_name) */
 	struct cn_coop_addr header;           /* the header SP (or the owning SP directly) */
+	/* Plural headers (docs/groups.md): n_headers > 0 replaces header. The exchange starts
+	 * at the header that answered last (auth_ss keeps it) and every retransmission goes to
+	 * the next one, round, so a dead header costs one RTO. */
+	struct cn_coop_addr headers[AUTH_SS_MAX_HEADERS];
+	size_t n_headers;
 };
 
 struct auth_ss_outcome {
@@ -188,8 +196,11 @@ struct auth_header_ops {
 	uint64_t (*wall_ms)(void *ctx);
 	int (*send)(void *ctx, const struct cn_coop_addr *to, const uint8_t *buf, size_t len);
 	/* The SP of the group that hosts service: 0 and *sp filled; 1 when it is this host;
-	 * -1 when no SP of the group hosts it. */
-	int (*route)(void *ctx, const char *service, struct cn_coop_addr *sp);
+	 * -1 when no SP of the group hosts it; -2 when every SP that hosts it is down.
+	 * nonce_ss: the REQ's, the same in a retransmission (the balancer then avoids the SP
+	 * that did not answer). */
+	int (*route)(void *ctx, const char *service, const uint8_t nonce_ss[CN_COOP_NONCE_LEN],
+		     struct cn_coop_addr *sp);
 	void (*event)(void *ctx, const struct auth_event *ev); /* may be NULL */
 };
 

@@ -108,9 +108,14 @@ enum auth_header_action auth_header_handle(struct auth_header *h,
 		return AUTH_HDR_REJECTED;
 	}
 	memset(&sp, 0, sizeof(sp));
-	r = h->ops.route(h->ops.ctx, m->service, &sp);
+	r = h->ops.route(h->ops.ctx, m->service, m->nonce_ss, &sp);
 	if (r == 1)
 		return AUTH_HDR_LOCAL;
+	if (r == -2) {
+		hdr_event(h, AUTH_EV_NO_SP_UP, from, m->service, CN_AUTHERR_NO_SP_UP, NULL);
+		hdr_rst(h, from, m, CN_AUTHERR_NO_SP_UP);
+		return AUTH_HDR_REJECTED;
+	}
 	if (r != 0) {
 		hdr_event(h, AUTH_EV_UNKNOWN_SERVICE, from, m->service, CN_AUTHERR_UNKNOWN_SERVICE,
 		    NULL);

@@ -37,6 +37,7 @@ struct ss_exch {
 	uint32_t tries;
 	uint32_t rto;
 	uint64_t deadline;
+	size_t hi;                      /* req.headers[hi] had the last REQ (n_headers > 0) */
 };
 
 struct auth_ss {
@@ -45,6 +46,7 @@ struct auth_ss {
 	struct ss_exch *ex;
 	size_t n;
 	uint64_t next_handle;
+	size_t header_ok;               /* the header index that last led to an answer */
 };
 
 struct auth_ss *auth_ss_new(const struct auth_ss_ops *ops, const struct auth_timing *timing,
@@ -168,13 +170,23 @@ static struct ss_exch *ss_slot(struct auth_ss *ss, const struct auth_ss_request 
 	return NULL;
 }
 
+static bool endpoint_valid(const struct cn_coop_addr *a)
+{
+	return (a->family == CN_FAM_INET || a->family == CN_FAM_INET6) && a->port != 0;
+}
+
 static bool request_valid(const struct auth_ss_request *req)
 {
 	struct cn_coop_sender s;
 
+	if (req->n_headers > AUTH_SS_MAX_HEADERS)
+		return false;
+	for (size_t i = 0; i < req->n_headers; i++)
+		if (!endpoint_valid(&req->headers[i]))
+			return false;
 	return (req->client.family == CN_FAM_INET || req->client.family == CN_FAM_INET6) &&
-	    (req->header.family == CN_FAM_INET || req->header.family == CN_FAM_INET6) &&
-	    req->header.port != 0 && req->client_name[0] != '\0' &&
+	    (req->n_headers > 0 || endpoint_valid(&req->header)) &&
+	    req->client_name[0] != '\0' &&
 	    memchr(req->client_name, '\0', sizeof(req->client_name)) != NULL &&
 	    cn_coop_set_name(&s, req->client_name) &&
 	    memchr(req->service, '\0', sizeof(req->service)) != NULL &&
@@ -217,7 +229,11 @@ int auth_ss_start(struct auth_ss *ss, const struct auth_ss_request *req, uint64_
 	e->rto = ss->t.rto_ms;
 	e->deadline = ss->ops.now_ms(ss->ops.ctx) + e->rto;
 	*handle = e->handle;
-	ss_send(ss, &req->header, e->reqbuf, e->reqlen, req->service);
+	if (req->n_headers > 0) {
+		e->hi = ss->header_ok % req->n_headers;
+		e->req.header = req->headers[e->hi];
+	}
+	ss_send(ss, &e->req.header, e->reqbuf, e->reqlen, req->service);
 	return 0;
 }
 
@@ -252,6 +268,7 @@ static int ss_on_repreq(struct auth_ss *ss, struct ss_exch *e, const struct cn_c
 		return -1;
 	e->id = m->id;
 	e->sp = *from;
+	ss->header_ok = e->hi; /* the next exchange starts at the header that worked */
 	memcpy(e->nonce_sp, m->nonce_sp, sizeof(e->nonce_sp));
 	ss_send(ss, from, e->repbuf, e->replen, e->req.service);
 
@@ -375,6 +392,13 @@ void auth_ss_tick(struct auth_ss *ss)
 		e->tries++;
 		e->rto = auth_backoff(&ss->t, e->rto);
 		e->deadline = now + e->rto;
+		if (e->req.n_headers > 1) {
+			/* no answer through this header: the same REQ through the next one */
+			e->hi = (e->hi + 1) % e->req.n_headers;
+			e->req.header = e->req.headers[e->hi];
+			ss_event(ss, AUTH_EV_HEADER_NEXT, &e->req.header, e->req.service, 0,
+			    "Auth-REQ");
+		}
 		ss_event(ss, AUTH_EV_RETRANSMIT, &e->req.header, e->req.service, 0, "Auth-REQ");
 		ss_send(ss, &e->req.header, e->reqbuf, e->reqlen, e->req.service);
 	}

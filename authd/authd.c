@@ -31,6 +31,7 @@
 #include "probe_raw.h"
 #include "provision.h"
 #include "svcnotify.h"
+#include "ssnat.h"
 #include "vswitch.h"
 
 #define AUTHD_DEFAULT_CONFIG COOPNET_SYSCONFDIR "/authd.json"
@@ -46,6 +47,7 @@ struct parent {
 	struct provision running;   /* the vNICs and vhosts of the running policy */
 	bool applied;               /* a policy was applied once: running is meaningful */
 	struct vswitch vs;
+	struct ssnat sn;            /* the SS's DNAT of group services */
 	struct parent_msg pm;       /* the engine's messages, checked (parent_msg.h) */
 	bool reloading;             /* RELOADING=1 sent, READY=1 when the engine applied it */
 	struct probe_raw probe;     /* the path probe's raw sockets (probe_raw.h) */
@@ -119,10 +121,12 @@ static int apply_host(struct parent *pa, const struct policy *p, char *err, size
 		goto failed;
 	vswitch_keep(&keep, &pa->vs);
 	if (vswitch_set_policy(&pa->vs, p) < 0 ||
-	    ((pa->vs.enabled || keep.enabled) && vswitch_apply(&pa->vs, err, size) < 0)) {
+	    ((pa->vs.enabled || keep.enabled) && vswitch_apply(&pa->vs, err, size) < 0) ||
+	    ssnat_policy(&pa->sn, p, err, size) < 0) {
 		if (pa->vs.enabled || keep.enabled)
 			log_warnx("%s", err);
 		vswitch_put_back(&pa->vs, &keep);
+		pa->vs.installed = false; /* the next apply rebuilds it from the kept policy */
 		if (provision_apply(prev, &next, undo, sizeof(undo)) < 0)
 			log_warnx("restoring the previous vNICs failed: %s", undo);
 		goto failed;
@@ -493,6 +497,7 @@ int main(int argc, char **argv)
 	 * noticed at once (then status says down, and the re-sync follows within a second) */
 	nfq_link_init(&pa.nfq, pa.cfg.nfq_socket, true, pa.engine_fd);
 	parent_msg_init(&pa.pm, pa.engine_fd, &pa.nfq, &pa.vs, &engine_ops, &pa);
+	pa.pm.sn = &pa.sn;
 	log_info("started: engine pid %d as %s", (int)pa.engine_pid, uname);
 	if (send_policy(&pa, false) < 0)
 		pa.quit = true, pa.exit_code = 1;

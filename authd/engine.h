@@ -60,6 +60,8 @@ enum engine_counter {
 	CNT_PROBE_REFUSED,           /* probe datagrams and segments refused (decode, proof, time) */
 	CNT_DP_GATED,                /* Auth-REP&REQs held until the data plane had the session */
 	CNT_DP_GATE_TIMEOUTS,        /* ... sent without the parent's answer, after 1 s */
+	CNT_GROUP_RETRY_AVOIDED,     /* header: a retransmitted REQ sent to another SP */
+	CNT_FAILOVERS,               /* supervisor: sessions moved off an unreachable SP */
 	CNT_MAX,
 };
 
@@ -99,6 +101,7 @@ struct engine {
 	enum { TX_NONE, TX_OPEN, TX_FAILED } tx;
 	int relay_fd;                /* relaylink.c: coopnet-relay's key socket, -1 */
 	struct member_view *members; /* group_view.h: n = pol.n_group, NULL: all unknown */
+	struct engine_balance *balance; /* engine_balance.c: the header's balancing state, or NULL */
 	struct engine_member *member; /* engine_member.c: group messages; NULL until a policy */
 	struct engine_probe *probe;  /* engine_probe.c; NULL until the first policy */
 	bool relay_warned;
@@ -148,6 +151,18 @@ void engine_log_flush(struct engine *e);
 int engine_auth_start(struct engine *e, const struct cn_coop_addr *client, const char *service,
 		      uint64_t *handle, char *err, size_t errlen);
 void engine_session_miss(struct engine *e, const json_t *ev);
+
+/* engine_balance.c: SP groups (docs/groups.md) */
+int engine_balance_route(struct engine *e, const char *service, const uint8_t *nonce,
+		       struct cn_coop_addr *sp);
+json_t *engine_balance_json(struct engine *e);
+void engine_failover_start(struct engine *e, const struct cn_coop_addr *client,
+			   const char *service, const struct cn_coop_addr *sp_peer);
+void engine_failover_done(struct engine *e, const struct cn_coop_addr *client,
+			  const char *service, bool ok);
+int engine_failover_find(struct engine *e, const struct cn_coop_addr *client,
+			 const char *service, struct db_session *out);
+void engine_balance_free(struct engine *e);
 void engine_start_entries(struct engine *e);
 
 /* Sessions: database + data plane. */

@@ -306,33 +306,33 @@ static int op_commit(void *ctx, const struct auth_sp_session *s)
 
 /* --- header ---------------------------------------------------------------------------- */
 
-static bool is_local(const struct engine *e, const struct cn_coop_addr *a)
+/* The balancer over the SPs that host the service (engine_balance.c, docs/groups.md). */
+static int op_route(void *ctx, const char *service, const uint8_t nonce_ss[CN_COOP_NONCE_LEN],
+		    struct cn_coop_addr *sp)
 {
-	for (size_t i = 0; i < e->n_udp; i++)
-		if (cn_coop_addr_equal(&e->udp_addr[i], a, true))
-			return true;
-	return false;
-}
-
-static int op_route(void *ctx, const char *service, struct cn_coop_addr *sp)
-{
-	struct engine *e = ctx;
-
-	for (size_t i = 0; i < e->pol.n_group; i++) {
-		const struct pol_sp *g = &e->pol.group[i];
-		for (size_t k = 0; k < g->n_services; k++) {
-			if (strcmp(g->services[k], service))
-				continue;
-			if (is_local(e, &g->addr) && e->sp)
-				return 1;
-			*sp = g->addr;
-			return 0;
-		}
-	}
-	return -1;
+	return engine_balance_route(ctx, service, nonce_ss, sp);
 }
 
 /* --- supervisor ------------------------------------------------------------------------ */
+
+/* The member of a group service that authenticated the session, when of the client's family:
+ * a session from any other SP is refused (fail closed: the DNAT only goes where the
+ * policy says). */
+static const struct pol_member *group_member(const struct engine *e, const struct pol_service *svc,
+					     const struct auth_ss_outcome *o)
+{
+	const struct pol_member *mb = policy_member_by_sp(svc, &o->sp);
+
+	(void)e;
+	if (!mb || mb->addr.family != o->client.family) {
+		char sp[CN_COOP_ADDRSTRLEN];
+
+		log_warnx("group service %s: %s is no member of it for this client's family: "
+			  "session refused", svc->name, cn_coop_addr_format(&o->sp, sp, sizeof(sp)));
+		return NULL;
+	}
+	return mb;
+}
 
 static void op_done(void *ctx, const struct auth_ss_outcome *o)
 {
@@ -358,6 +358,9 @@ static void op_done(void *ctx, const struct auth_ss_outcome *o)
 		}
 	}
 	cn_coop_addr_format(&o->client, client, sizeof(client));
+	cn_coop_addr_format(&o->sp, sp, sizeof(sp));
+	if (o->result != AUTH_OK && svc && svc->n_members)
+		engine_failover_done(e, &o->client, o->service, false);
 	if (o->result != AUTH_OK) {
 		e->counters[CNT_AUTH_FAILED]++;
 		log_warnx("authentication of %s for %s failed: %s%s%s", client, o->service,
@@ -377,8 +380,23 @@ static void op_done(void *ctx, const struct auth_ss_outcome *o)
 	}
 	session_record(&d, DB_ROLE_SUPERVISOR, &o->client, &o->sp, o->service, o->client_name,
 		       o->vnic.name, o->id, o->session_key, now);
-	/* the SS's data plane matches what its LAN clients dial: the policy's address */
-	if (svc && svc->addr.family == o->client.family) {
+	/* the SS's data plane matches what its LAN clients dial: the policy's address; for a
+	 * group service, the member's address its connections are DNATed to (docs/groups.md) */
+	if (svc && svc->n_members) {
+		const struct pol_member *mb = group_member(e, svc, o);
+
+		if (!mb) {
+			engine_failover_done(e, &o->client, o->service, false);
+			sodium_memzero(&d, sizeof(d));
+			e->counters[CNT_AUTH_FAILED]++;
+			engine_ctl_auth_done(e, o->handle, ctl_reply_error("authenticated by %s, "
+					     "which is no member of group service \"%s\" (policy "
+					     "supervisor.services[].members)", sp, o->service));
+			return;
+		}
+		coop_to_bytes(&mb->addr, d.s.service);
+		d.s.port = svc->addr.port;
+	} else if (svc && svc->addr.family == o->client.family) {
 		coop_to_bytes(&svc->addr, d.s.service);
 		d.s.port = svc->addr.port;
 	} else {
@@ -396,6 +414,10 @@ static void op_done(void *ctx, const struct auth_ss_outcome *o)
 	if (stored && engine_flush(e) < 0)
 		stored = false;
 	sodium_memzero(d.session_key, sizeof(d.session_key));
+	/* after the new session: its DNAT element replaces the old one in one batch, with no
+	 * moment without one (a SYN then would be a session-miss) */
+	if (svc && svc->n_members)
+		engine_failover_done(e, &o->client, o->service, stored);
 	if (!stored) {
 		e->counters[CNT_AUTH_FAILED]++;
 		engine_ctl_auth_done(e, o->handle, ctl_reply_error("authenticated, but the session "
@@ -530,6 +552,7 @@ static uint64_t auth_deadline(const struct engine *e)
 
 static void auth_free(struct engine *e)
 {
+	engine_balance_free(e);
 	auth_ss_free(e->ss);
 	auth_header_free(e->hdr);
 	auth_sp_free(e->sp);
@@ -560,6 +583,7 @@ static int auth_setup(struct engine *e)
 			    !cn_auth_equal(e->pol.group_key, e->group_key, CN_KEY_LEN));
 
 	timing_from_config(e);
+	engine_balance_free(e); /* the balancer's members follow the new policy */
 	e->replay = (struct cn_replay){ .ctx = e, .seen = replay_seen, .add = replay_add };
 	if ((e->cfg->roles & POLICY_ROLE_SUPERVISOR) && !e->ss) {
 		const struct auth_ss_ops ops = {

@@ -45,6 +45,8 @@ int engine_auth_start(struct engine *e, const struct cn_coop_addr *client, const
 	snprintf(req.service, sizeof(req.service), "%s", service);
 	memcpy(req.key, key, CN_KEY_LEN);
 	req.header = e->pol.headers[0];
+	for (size_t i = 0; i < e->pol.n_headers && i < AUTH_SS_MAX_HEADERS; i++)
+		req.headers[req.n_headers++] = e->pol.headers[i];
 	if (auth_ss_start(e->ss, &req, handle) < 0) {
 		snprintf(err, errlen, "%s", errno == EBUSY ? "an exchange for this client and "
 			 "service is already running" : errno == ENOSPC ? "too many exchanges "
@@ -123,7 +125,9 @@ void engine_start_entries(struct engine *e)
 		key.port = svc->addr.port;
 		if (e->pol.start[i].client.family != svc->addr.family)
 			continue;
-		r = db_session_get(e->db, DB_ROLE_SUPERVISOR, &key, &have);
+		r = svc->n_members ? engine_failover_find(e, &e->pol.start[i].client, svc->name,
+							   &have) :
+				     db_session_get(e->db, DB_ROLE_SUPERVISOR, &key, &have);
 		sodium_memzero(have.session_key, sizeof(have.session_key));
 		if (r < 0 || (r == 1 && !renewal_due(&have)))
 			continue; /* a session that is not due (or cannot tell): nothing to do */

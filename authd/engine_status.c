@@ -37,6 +37,9 @@ static void op_store(void *ctx, const struct status_session *s, const struct cn_
 	struct engine *e = ctx;
 	enum status_role role = b->kind == CN_SENDER_VNIC ? STATUS_SS : STATUS_SP;
 
+	/* the SP's vNIC for a group service failed its health check: another SP */
+	if (role == STATUS_SS && m->vnic_status == CN_VNIC_DOWN)
+		engine_failover_start(e, &s->sender.addr, s->service, &s->peer);
 	if (engine_tx_write(e) < 0)
 		return;
 	if (status_db_store(e->db, role, s, m, b, (int64_t)engine_wall_ms()) < 0) {
@@ -67,6 +70,8 @@ static void reachability(struct engine *e, enum status_role role, const struct s
 static void op_reach_ss(void *ctx, const struct status_session *s, bool reachable)
 {
 	reachability(ctx, STATUS_SS, s, reachable);
+	if (!reachable) /* a group service moves to another SP (docs/groups.md) */
+		engine_failover_start(ctx, &s->sender.addr, s->service, &s->peer);
 }
 
 static void op_reach_sp(void *ctx, const struct status_session *s, bool reachable)

@@ -6,7 +6,8 @@ authd_libauthd_a_SOURCES = \
 	authd/db_session.c authd/db_replay.c authd/db_status.c authd/status_db.c authd/status_db.h \
 	authd/config.c authd/policy.h authd/policy_int.h authd/policy_field.c \
 	authd/policy_parse.c authd/policy_provider.c authd/policy_health.c authd/policy_secret.c \
-	authd/policy_json.c authd/policy_lookup.c authd/policy_membership.c authd/config_metrics.c \
+	authd/policy_json.c authd/policy_lookup.c authd/policy_members.c authd/policy_membership.c \
+	authd/config_metrics.c authd/ssnat.c authd/ssnat.h authd/ssnat_nft.c \
 	schemas/authd.schema.json schemas/policy.schema.json
 authd_libauthd_a_CFLAGS = $(AM_CFLAGS) $(SQLITE3_CFLAGS) $(SODIUM_CFLAGS)
 dist_schemas_DATA += schemas/authd.schema.json schemas/policy.schema.json
@@ -25,8 +26,8 @@ authd_coopnet_authd_SOURCES = \
 	authd/sandbox.c authd/sandbox.h \
 	authd/provision.c authd/provision.h authd/vswitch.c authd/vswitch_nft.c authd/vswitch.h \
 	authd/engine_status.c authd/engine_status.h authd/engine_health.c authd/engine_nfqstat.c \
-	authd/engine_ctl_status.c authd/engine_member.c authd/engine_probe.c authd/engine_probe.h \
-	authd/probe_raw.c authd/probe_raw.h authd/engine_metrics.c
+	authd/engine_ctl_status.c authd/engine_member.c authd/engine_balance.c authd/engine_probe.c \
+	authd/engine_probe.h authd/probe_raw.c authd/probe_raw.h authd/engine_metrics.c
 authd_coopnet_authd_CFLAGS = $(AM_CFLAGS) $(SQLITE3_CFLAGS) $(SODIUM_CFLAGS) $(SECCOMP_CFLAGS) \
 	$(MHD_CFLAGS)
 authd_coopnet_authd_LDADD = $(AUTHD_LIBS) $(LIBSYSTEMD_LIBS)
@@ -89,7 +90,7 @@ ENGINE_SOURCES = authd/engine.c authd/engine_auth.c authd/engine_ctl.c authd/eng
 	authd/imsg.c authd/privsep.c authd/parent_msg.c authd/keyset.c authd/vswitch.c authd/vswitch_nft.c \
 	authd/sandbox.c authd/relaylink.c authd/engine_status.c authd/engine_health.c \
 	authd/engine_nfqstat.c authd/engine_ctl_status.c authd/engine_member.c authd/engine_probe.c \
-	authd/engine_metrics.c
+	authd/engine_metrics.c authd/engine_balance.c
 tests_unit_test_engine_SOURCES = tests/unit/test_engine.c tests/unit/fake_nfq.c \
 	tests/unit/fake_nfq.h $(ENGINE_SOURCES)
 tests_unit_test_engine_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(SQLITE3_CFLAGS) \
@@ -134,6 +135,14 @@ tests_unit_test_parent_SOURCES = tests/unit/test_parent.c tests/unit/fake_nfq.c 
 	authd/vswitch.c authd/vswitch_nft.c
 tests_unit_test_parent_CFLAGS = $(tests_unit_test_engine_CFLAGS)
 tests_unit_test_parent_LDADD = $(AUTHD_LIBS) $(CMOCKA_LIBS) $(PTHREAD_LIBS)
+
+# SP groups: the SS's DNAT (sessions -> elements; the real table in a private namespace as
+# root) and the group fields of the policy.
+check_PROGRAMS += tests/unit/test_ssnat
+TESTS += tests/unit/test_ssnat
+tests_unit_test_ssnat_SOURCES = tests/unit/test_ssnat.c
+tests_unit_test_ssnat_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(SODIUM_CFLAGS) -I$(top_srcdir)/authd
+tests_unit_test_ssnat_LDADD = $(AUTHD_LIBS) $(CMOCKA_LIBS)
 
 # Group messages: codec, signatures, the header's member view with an injected clock.
 check_PROGRAMS += tests/unit/test_group

@@ -128,9 +128,14 @@ static const char *outside_policy(const struct parent_msg *pm, const struct imsg
 		const struct pol_service *svc = policy_service_by_name(p, s->service_name);
 		if (!svc)
 			return "no such service";
+		/* a group service: one of its members' addresses, the service's port */
+		if (svc->n_members &&
+		    (svc->addr.port != s->port ||
+		     !policy_member_by_addr(svc, client.family, s->service)))
+			return "not a member's address of this group service";
 		/* of the client's family: the policy's address; else the SP's vNIC address,
-		 * which this policy does not name (docs/authd.md) */
-		if (svc->addr.family == client.family &&
+		 * which this policy does not name (docs/authd.md); a group service: above */
+		if (!svc->n_members && svc->addr.family == client.family &&
 		    (svc->addr.port != s->port ||
 		     memcmp(svc->addr.addr, s->service, s->family == AF_INET ? 4 : 16)))
 			return "not the service's address and port";
@@ -195,6 +200,13 @@ static void forward(struct parent_msg *pm, json_t *req)
 		if (r < 0)
 			log_warnx("virtual switch: request refused");
 		else if (r > 0 && vswitch_apply(pm->vs, err, sizeof(err)) < 0)
+			log_warnx("%s", err);
+	}
+	if (pm->sn && pm->sn->enabled) {
+		r = ssnat_session_req(pm->sn, req);
+		if (r < 0)
+			log_warnx("SS DNAT: request refused");
+		else if (r > 0 && ssnat_apply(pm->sn, err, sizeof(err)) < 0)
 			log_warnx("%s", err);
 	}
 	if (pm->nfq)

@@ -28,6 +28,7 @@
 #include "keyset.h"
 #include "nfqlink.h"
 #include "policy.h"
+#include "ssnat.h"
 #include "vswitch.h"
 
 struct parent_msg_ops {
@@ -43,6 +44,7 @@ struct parent_msg {
 	bool have_pol;
 	struct nfq_link *nfq;
 	struct vswitch *vs;          /* NULL: no virtual switch */
+	struct ssnat *sn;            /* NULL: no SS DNAT (set after parent_msg_init) */
 	struct keyset live;          /* sessions the engine added and the parent accepted */
 	struct keyset stage;         /* a session-sync in progress */
 	json_t *stage_arr;

@@ -22,6 +22,7 @@
 #include <jansson.h>
 
 #include "authcrypto.h"
+#include "balance.h"
 #include "coop.h"
 #include "health.h"
 #include "jconf.h"
@@ -56,8 +57,8 @@ struct authd_config {
 		uint32_t rto_ms, rto_max_ms, max_tries, window_ms;
 	} timing;
 	struct status_cfg {              /* 0: the default (status_timing_defaults) */
-		uint32_t interval_ms;    /* 100..3600000 [10000] */
-		uint32_t miss_limit;     /* 1..100 [3] */
+		uint32_t interval_ms;    /* 100..3600000 [1000] */
+		uint32_t miss_limit;     /* 1..100 [2] */
 	} status;
 	struct metrics_cfg {             /* "metrics" (docs/metrics.md): off unless set */
 		bool enabled;
@@ -89,10 +90,18 @@ struct pol_client {
 	char passcode_file[4096];        /* unresolved only */
 };
 
+struct pol_member {                      /* supervisor: an SP of a group service */
+	struct cn_coop_addr sp;          /* where its Auth-REP&REQ comes from (port ignored) */
+	struct cn_coop_addr addr;        /* where the SS sends the connections (port 0) */
+};
+#define POL_MAX_MEMBERS 64               /* SPs of one service (lib/balance.c) */
+
 struct pol_service {                     /* supervisor: a service of the overlay */
 	char name[CN_COOP_SERVICE_LEN];
-	struct cn_coop_addr addr;        /* port set */
+	struct cn_coop_addr addr;        /* port set; with members: the virtual address */
 	bool confidential;               /* TLS between SS and SP (docs/security.md) */
+	struct pol_member *members;      /* a group service (docs/groups.md), or NULL */
+	size_t n_members;
 };
 
 struct pol_start {
@@ -102,6 +111,7 @@ struct pol_start {
 
 struct pol_sp {                          /* header: one SP of the group */
 	struct cn_coop_addr addr;
+	uint16_t weight;                 /* 0..CN_BALANCE_WEIGHT_MAX (POL_DEFAULT_WEIGHT) */
 	char (*services)[CN_COOP_SERVICE_LEN];
 	size_t n_services;
 	/* policy_membership.c: the member's name and Ed25519 public key (its group messages) */
@@ -181,6 +191,7 @@ struct policy {
 	bool header;
 	struct pol_sp *group;
 	size_t n_group;
+	enum cn_balance balance;         /* how the header chooses among the SPs of a service */
 	uint32_t group_miss_limit;       /* heartbeat intervals of a member before DOWN [3] */
 	uint32_t group_window_ms;        /* accepted clock difference of group messages [5000] */
 	/* provider */
@@ -269,5 +280,25 @@ const char *kdf_name(enum cn_kdf_cost c);
 int policy_parse_health(struct pol_vservice *s, const struct jconf_doc *doc, const json_t *svc,
 			struct jconf_error *err);
 json_t *policy_health_json(const struct pol_vservice *s);
+
+/* policy_members.c: SP groups (docs/groups.md). A supervisor service's "members", a group
+ * entry's "weight" and the header's "balance"; their JSON for the engine; the checks
+ * across entries; the free of what they own. */
+int policy_parse_members(struct pol_service *s, const struct jconf_doc *doc, const json_t *svc,
+			 struct jconf_error *err);
+int policy_check_members(const struct policy *p, const struct jconf_doc *doc,
+			 const json_t *services, struct jconf_error *err);
+int policy_parse_group_entry(struct pol_sp *sp, const struct jconf_doc *doc, const json_t *v,
+			     struct jconf_error *err);
+int policy_parse_balance(struct policy *p, const struct jconf_doc *doc, const json_t *header,
+			 struct jconf_error *err);
+void policy_members_json(json_t *svc, const struct pol_service *s);
+void policy_balance_json(json_t *header, json_t *group, const struct policy *p);
+void policy_members_free(struct policy *p);
+/* The member of a group service whose SP is sp (address only) / whose address is addr. */
+const struct pol_member *policy_member_by_sp(const struct pol_service *s,
+					     const struct cn_coop_addr *sp);
+const struct pol_member *policy_member_by_addr(const struct pol_service *s, uint8_t family,
+					       const uint8_t *addr);
 
 #endif

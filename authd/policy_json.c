@@ -58,11 +58,14 @@ static json_t *supervisor_json(const struct policy *p)
 	for (size_t i = 0; i < p->n_headers; i++)
 		json_array_append_new(h, json_pack("{s:o, s:i}", "address", addr_json(&p->headers[i]),
 						   "port", p->headers[i].port));
-	for (size_t i = 0; i < p->n_services; i++)
-		json_array_append_new(s, json_pack("{s:s, s:o, s:i, s:b}", "name", p->services[i].name,
-						   "address", addr_json(&p->services[i].addr),
-						   "port", p->services[i].addr.port, "confidential",
-						   p->services[i].confidential));
+	for (size_t i = 0; i < p->n_services; i++) {
+		json_t *o = json_pack("{s:s, s:o, s:i, s:b}", "name", p->services[i].name,
+				      "address", addr_json(&p->services[i].addr),
+				      "port", p->services[i].addr.port, "confidential",
+				      p->services[i].confidential);
+		policy_members_json(o, &p->services[i]);
+		json_array_append_new(s, o);
+	}
 	for (size_t i = 0; i < p->n_start; i++)
 		json_array_append_new(st, json_pack("{s:s, s:o}", "service", p->start[i].service,
 						    "client", addr_json(&p->start[i].client)));
@@ -79,7 +82,9 @@ static json_t *header_json(const struct policy *p)
 						   addr_json(&p->group[i].addr), "port",
 						   p->group[i].addr.port, "services",
 						   names_json(p->group[i].services, p->group[i].n_services)));
-	return json_pack("{s:o}", "group", g);
+	json_t *h = json_pack("{s:o}", "group", g);
+	policy_balance_json(h, g, p);
+	return h;
 }
 
 /* The address as written: with its prefix length when the vNIC is provisioned. */

@@ -34,6 +34,7 @@ void policy_free(struct policy *p)
 	if (!p)
 		return;
 	free(p->headers);
+	policy_members_free(p);
 	free(p->services);
 	free_clients(p->ss_clients, p->n_ss_clients);
 	free(p->start);
@@ -189,7 +190,7 @@ static int parse_ss_service(void *elem, size_t i, const json_t *v, struct pctx *
 			     "and port are used twice", s->name);
 		return -1;
 	}
-	return 0;
+	return policy_parse_members(s, c->doc, v, c->err);
 }
 
 static int parse_start(void *elem, size_t i, const json_t *v, struct pctx *c, void *arg)
@@ -240,6 +241,7 @@ static int parse_supervisor(struct policy *p, struct pctx *c, const json_t *obj)
 	p->supervisor = true;
 	if (POL_PARSE_EACH(p->headers, &p->n_headers, c, hs, parse_endpoint, NULL) < 0 ||
 	    POL_PARSE_EACH(p->services, &p->n_services, c, svcs, parse_ss_service, p) < 0 ||
+	    policy_check_members(p, c->doc, svcs, c->err) < 0 ||
 	    pol_parse_clients(&p->ss_clients, &p->n_ss_clients, c, clients) < 0 ||
 	    check_ss_client_services(p, c, clients) < 0)
 		return -1;
@@ -255,6 +257,7 @@ static int parse_group_sp(void *elem, size_t i, const json_t *v, struct pctx *c,
 	if (pol_parse_addr(&sp->addr, c->doc, json_object_get(v, "address"),
 			   pol_get_port(v, AUTHD_DEFAULT_PORT), c->err) < 0 ||
 	    POL_PARSE_EACH(sp->services, &sp->n_services, c, svcs, parse_service_name, NULL) < 0 ||
+	    policy_parse_group_entry(sp, c->doc, v, c->err) < 0 ||
 	    policy_membership_sp(sp, c->doc, v, c->err) < 0)
 		return -1;
 	for (size_t j = 0; j < i; j++) {
@@ -273,6 +276,8 @@ static int parse_header(struct policy *p, struct pctx *c, const json_t *obj)
 
 	p->header = true;
 	if (POL_PARSE_EACH(p->group, &p->n_group, c, arr, parse_group_sp, p) < 0)
+		return -1;
+	if (policy_parse_balance(p, c->doc, obj, c->err) < 0) /* policy_members.c */
 		return -1;
 	return policy_membership_header(p, c->doc, obj, c->err); /* policy_membership.c */
 }

@@ -62,13 +62,13 @@ const char *status_event_name(enum status_event_kind k)
 void status_timing_defaults(struct status_timing *t)
 {
 	if (t->interval_ms == 0)
-		t->interval_ms = 10000;
+		t->interval_ms = 1000; /* failover of a group service < 3 s (docs/groups.md) */
 	if (t->interval_ms < CN_STATUS_INTERVAL_MIN_MS)
 		t->interval_ms = CN_STATUS_INTERVAL_MIN_MS;
 	if (t->interval_ms > CN_STATUS_INTERVAL_MAX_MS)
 		t->interval_ms = CN_STATUS_INTERVAL_MAX_MS;
 	if (t->miss_limit == 0)
-		t->miss_limit = 3;
+		t->miss_limit = 2;
 	if (t->window_ms == 0)
 		t->window_ms = 30000;
 }

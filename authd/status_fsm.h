@@ -30,8 +30,8 @@
 
 /* Timers. Zero fields take the defaults (in brackets). */
 struct status_timing {
-	uint32_t interval_ms; /* own report interval [10000] */
-	uint32_t miss_limit;  /* peer intervals without a valid report before unreachable [3] */
+	uint32_t interval_ms; /* own report interval [1000] */
+	uint32_t miss_limit;  /* peer intervals without a valid report before unreachable [2] */
 	uint32_t window_ms;   /* accepted clock difference of timestamps [30000] */
 };
 void status_timing_defaults(struct status_timing *t);

@@ -18,6 +18,8 @@ const struct cli_command cli_commands[] = {
 	{ "sessions", "", "coopnet-authd: the sessions (ID LIST) in its database", cmd_sessions },
 	{ "clients", "", "coopnet-authd: the CLIENT LIST of its policy", cmd_clients },
 	{ "vnics", "", "coopnet-authd: vNICs, data folders and services", cmd_vnics },
+	{ "balance", "", "coopnet-authd (header): the SPs of its group, their state, weight and the "
+	  "balancing decisions", cmd_balance },
 	{ "membership", "[keygen FILE]", "coopnet-authd: group messages: the members a header "
 	  "hears and their state, or an SP's membership; keygen: a new signing key",
 	  cmd_membership },

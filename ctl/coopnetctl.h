@@ -76,6 +76,7 @@ int cmd_sessions(int argc, char **argv, const struct cli_opts *opts);
 int cmd_clients(int argc, char **argv, const struct cli_opts *opts);
 int cmd_membership(int argc, char **argv, const struct cli_opts *opts);
 int cmd_vnics(int argc, char **argv, const struct cli_opts *opts);
+int cmd_balance(int argc, char **argv, const struct cli_opts *opts);
 int cmd_auth(int argc, char **argv, const struct cli_opts *opts);
 int cmd_revoke(int argc, char **argv, const struct cli_opts *opts);
 int cmd_probe(int argc, char **argv, const struct cli_opts *opts);

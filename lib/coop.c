@@ -104,6 +104,7 @@ const char *cn_auth_error_name(uint16_t code)
 		[CN_AUTHERR_BAD_EXCHANGE] = "bad-exchange",
 		[CN_AUTHERR_INTERNAL] = "internal",
 		[CN_AUTHERR_REVOKED] = "revoked",
+		[CN_AUTHERR_NO_SP_UP] = "no-sp-up",
 	};
 
 	if (code > CN_AUTHERR_MAX)

@@ -92,7 +92,8 @@ enum cn_auth_error {
 	CN_AUTHERR_INTERNAL = 8,        /* the SP could not complete (database, ...) */
 	CN_AUTHERR_REVOKED = 9,         /* revocation of the session ID names (SP <-> SS):
 	                                   ID, service, proof with K_s; answered by Auth-REP&RST */
-	CN_AUTHERR_MAX = CN_AUTHERR_REVOKED,
+	CN_AUTHERR_NO_SP_UP = 10,       /* every SP of the group hosting the service is down */
+	CN_AUTHERR_MAX = CN_AUTHERR_NO_SP_UP,
 };
 const char *cn_auth_error_name(uint16_t code);
 

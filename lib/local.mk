@@ -40,6 +40,8 @@ AM_CFLAGS += $(SODIUM_CFLAGS)
 lib_libcoopnet_a_SOURCES += lib/vnic.c lib/vnic.h lib/vnic_int.h lib/vnic_nl.c lib/vnic_plan.c \
 	lib/vhost.c lib/vhost.h lib/vhost_int.h lib/vhost_sync.c
 lib_libcoopnet_a_SOURCES += lib/confkey.c lib/confkey.h
+# the choice of an SP in a group (docs/groups.md)
+lib_libcoopnet_a_SOURCES += lib/balance.c lib/balance.h
 
 # nftables through libnftnl batches (the queue rule, kernel mode, the virtual switch); users
 # link $(LIBNFTNL_LIBS) $(LIBMNL_LIBS)

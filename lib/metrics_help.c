@@ -68,6 +68,11 @@ static const struct help authd_help[] = {
 	{ "probe-no-answer", "Path probes the SP never answered (SS)." },
 	{ "probe-answered", "Probe-REPs sent (SP)." },
 	{ "probe-refused", "Probe datagrams and segments refused (decode, proof, time)." },
+	/* SP groups (docs/groups.md) */
+	{ "header-next", "Exchanges moved to the next header SP after one did not answer (SS)." },
+	{ "no-sp-up", "Auth-REQs refused because no SP of the service's group was up (header)." },
+	{ "balance-retry-avoided", "Retransmitted Auth-REQs sent to another SP than the first try (header)." },
+	{ "failovers", "Sessions moved to another SP of the group after theirs failed (SS)." },
 	/* the first page (authd/engine_gate.c) */
 	{ "dp-gated", "Auth-REP&REQs held until the data plane had the session (SP)." },
 	{ "dp-gate-timeouts", "Held Auth-REP&REQs sent after 1 s without the parent's answer (SP)." },

@@ -41,6 +41,8 @@ struct net {
 	size_t dropped;
 
 	struct cn_coop_addr a_ss, a_hdr, a_sp;
+	struct cn_coop_addr a_dead;     /* a header that never answers: its datagrams are lost */
+	size_t to_dead;
 	struct auth_ss *ss;
 	struct auth_header *hdr;
 	struct auth_sp *sp;
@@ -162,10 +164,11 @@ static void on_event(void *ctx, const struct auth_event *ev)
 	n->events[ev->kind]++;
 }
 
-static int route(void *ctx, const char *service, struct cn_coop_addr *sp)
+static int route(void *ctx, const char *service, const uint8_t *nonce, struct cn_coop_addr *sp)
 {
 	struct net *n = ctx;
 
+	(void)nonce;
 	if (strcmp(service, "http") == 0 || strcmp(service, "ssh") == 0) {
 		*sp = n->a_sp;
 		return 0;
@@ -244,6 +247,7 @@ static int setup(void **state)
 	addr(&n->a_ss, "198.18.0.1", 4500);
 	addr(&n->a_hdr, "198.18.0.2", 4500);
 	addr(&n->a_sp, "198.18.0.3", 4500);
+	addr(&n->a_dead, "198.18.0.9", 4500);
 	n->sp_has_http = true;
 	assert_int_equal(cn_auth_derive_key(n->kc, "AAA", 3, "http", "alice", CN_KDF_MIN), 0);
 	memset(n->group, 0x47, sizeof(n->group));
@@ -276,7 +280,9 @@ static void deliver(struct net *n)
 		assert_true(guard < 1000);
 		memmove(n->q, n->q + 1, (n->nq - 1) * sizeof(n->q[0]));
 		n->nq--;
-		if (cn_coop_addr_equal(&d.to, &n->a_ss, true)) {
+		if (cn_coop_addr_equal(&d.to, &n->a_dead, true)) {
+			n->to_dead++;
+		} else if (cn_coop_addr_equal(&d.to, &n->a_ss, true)) {
 			auth_ss_input(n->ss, &d.from, d.buf, d.len);
 		} else if (cn_coop_addr_equal(&d.to, &n->a_hdr, true)) {
 			assert_int_not_equal(auth_header_input(n->hdr, &d.from, d.buf, d.len),
@@ -349,6 +355,90 @@ static void assert_success(struct net *n)
 	assert_string_equal(o->vnic.name, "vnic1");
 	assert_int_equal(auth_sp_pending(n->sp), 0);
 	assert_int_equal(auth_ss_pending(n->ss), 0);
+}
+
+/* Plural headers: the first one is dead; the retransmission after one RTO goes to the
+ * second, which answers; the next exchange starts at the second one at once. */
+static void start_two_headers(struct net *n)
+{
+	struct auth_ss_request req;
+	uint64_t h;
+
+	memset(&req, 0, sizeof(req));
+	addr(&req.client, "198.18.1.2", 0);
+	snprintf(req.client_name, sizeof(req.client_name), "alice");
+	snprintf(req.service, sizeof(req.service), "http");
+	memcpy(req.key, n->kc, CN_KEY_LEN);
+	req.headers[0] = n->a_dead;
+	req.headers[1] = n->a_hdr;
+	req.n_headers = 2;
+	assert_int_equal(auth_ss_start(n->ss, &req, &h), 0);
+}
+
+static void test_header_failover(void **state)
+{
+	struct net *n = &N;
+	uint64_t t0 = n->now;
+
+	(void)state;
+	start_two_headers(n);
+	deliver(n);
+	assert_int_equal(n->to_dead, 1);
+	assert_int_equal(n->nout, 0);
+	assert_true(advance(n)); /* one RTO (500 ms by default) */
+	deliver(n);
+	assert_int_equal(n->nout, 1);
+	assert_success(n);
+	assert_int_equal(n->now - t0, 500);
+	assert_int_equal(n->events[AUTH_EV_HEADER_NEXT], 1);
+	assert_int_equal(n->to_dead, 1);
+	/* the next exchange goes to the header that worked: no time lost */
+	run(n);
+	t0 = n->now;
+	start_two_headers(n);
+	deliver(n);
+	assert_int_equal(n->nout, 2);
+	assert_int_equal(n->outcomes[1].result, AUTH_OK);
+	assert_int_equal(n->now, t0);
+	assert_int_equal(n->to_dead, 1);
+	assert_int_equal(n->events[AUTH_EV_HEADER_NEXT], 1);
+}
+
+/* Both headers dead: the REQ alternates between them and the exchange times out. */
+static void test_all_headers_dead(void **state)
+{
+	struct net *n = &N;
+	struct auth_ss_request req;
+	uint64_t h;
+
+	(void)state;
+	memset(&req, 0, sizeof(req));
+	addr(&req.client, "198.18.1.2", 0);
+	snprintf(req.client_name, sizeof(req.client_name), "alice");
+	snprintf(req.service, sizeof(req.service), "http");
+	memcpy(req.key, n->kc, CN_KEY_LEN);
+	req.headers[0] = n->a_dead;
+	addr(&req.headers[1], "198.18.0.8", 4500);
+	req.n_headers = 2;
+	n->a_dead = req.headers[0];
+	assert_int_equal(auth_ss_start(n->ss, &req, &h), 0);
+	deliver(n);
+	for (int i = 0; i < 10 && auth_ss_pending(n->ss) > 0; i++) {
+		assert_true(advance(n));
+		/* the second dead header: its datagrams leave the queue unanswered */
+		while (n->nq > 0 && cn_coop_addr_equal(&n->q[0].to, &req.headers[1], true)) {
+			memmove(n->q, n->q + 1, (n->nq - 1) * sizeof(n->q[0]));
+			n->nq--;
+		}
+		deliver(n);
+	}
+	assert_int_equal(n->nout, 1);
+	assert_int_equal(n->outcomes[0].result, AUTH_FAIL_TIMEOUT);
+	assert_int_equal(n->to_dead, 3); /* tries 1, 3, 5 of 5 */
+	assert_int_equal(n->events[AUTH_EV_HEADER_NEXT], 4);
+	/* more headers than the request holds: refused */
+	req.n_headers = AUTH_SS_MAX_HEADERS + 1;
+	assert_int_equal(auth_ss_start(n->ss, &req, &h), -1);
 }
 
 static void test_success_via_header(void **state)
@@ -1421,6 +1511,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_rst_timeout_needs_proof),
+		T(test_header_failover),
+		T(test_all_headers_dead),
 		T(test_lifetime_to_ss),
 		T(test_linger_covers_sp_giveup),
 		T(test_success_via_header),
