@@ -27,6 +27,7 @@
 #include "ctl.h"
 #include "log.h"
 #include "nfqlink.h"
+#include "link_poll.h"
 #include "parent_msg.h"
 #include "probe_raw.h"
 #include "provision.h"
@@ -49,6 +50,7 @@ struct parent {
 	struct vswitch vs;
 	struct ssnat sn;            /* the SS's DNAT of group services */
 	struct parent_msg pm;       /* the engine's messages, checked (parent_msg.h) */
+	struct link_poll lp;        /* provider: the vNICs' link state for the engine */
 	bool reloading;             /* RELOADING=1 sent, READY=1 when the engine applied it */
 	struct probe_raw probe;     /* the path probe's raw sockets (probe_raw.h) */
 };
@@ -162,6 +164,7 @@ static int send_policy(struct parent *pa, bool reload)
 	}
 	/* what the engine's sessions are checked against from now on */
 	parent_msg_set_policy(&pa->pm, &p);
+	link_poll_free(&pa->lp); /* the new policy's vNICs: sent again at the next poll */
 	return imsg_send(pa->engine_fd, json_pack("{s:s, s:o, s:b}", "msg", "policy", "policy",
 						  doc, "reload", reload));
 failed:
@@ -272,15 +275,27 @@ static uint64_t mono_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-/* Supervisor: coopnet-nfq's per-session counters for info_client, once per status interval. */
+/* coopnet-nfq's per-session counters, once per status interval: a supervisor's info_client,
+ * a provider's load figure in info_vNIC (engine_load.c). */
 static void poll_traffic(struct parent *pa, uint64_t *next)
 {
 	uint64_t now = mono_ms();
 
-	if (!(pa->cfg.roles & POLICY_ROLE_SUPERVISOR) || !pa->nfq.up || now < *next)
+	if (!pa->nfq.up || now < *next)
 		return;
 	*next = now + (pa->cfg.status.interval_ms ? pa->cfg.status.interval_ms : 10000);
 	nfq_link_poll_traffic(&pa->nfq);
+}
+
+/* Provider: the link state of the vNICs the policy makes, once a second (link_poll.c). */
+static void poll_links(struct parent *pa, uint64_t *next)
+{
+	uint64_t now = mono_ms();
+
+	if (!(pa->cfg.roles & POLICY_ROLE_PROVIDER) || !pa->pm.have_pol || now < *next)
+		return;
+	*next = now + 1000;
+	link_poll(&pa->lp, &pa->pm.pol, pa->engine_fd);
 }
 
 /* coopnet-nfq's counters for the engine's metrics (docs/metrics.md), every two seconds. */
@@ -296,7 +311,7 @@ static void poll_stats(struct parent *pa, uint64_t *next)
 
 static void parent_loop(struct parent *pa)
 {
-	uint64_t next_try = 0, next_traffic = 0, next_stats = 0;
+	uint64_t next_try = 0, next_traffic = 0, next_link = 0, next_stats = 0;
 
 	while (!pa->quit) {
 		/* -1 entries are skipped by poll */
@@ -327,6 +342,8 @@ static void parent_loop(struct parent *pa)
 		}
 		if (!pa->quit)
 			poll_traffic(pa, &next_traffic);
+		if (!pa->quit)
+			poll_links(pa, &next_link);
 		if (!pa->quit)
 			poll_stats(pa, &next_stats);
 	}
@@ -504,6 +521,7 @@ int main(int argc, char **argv)
 	else
 		svc_notify_ready();
 	parent_loop(&pa);
+	link_poll_free(&pa.lp);
 	svc_notify_stopping();
 	if (pa.engine_pid > 0) {
 		kill(pa.engine_pid, SIGTERM);

@@ -11,7 +11,8 @@
  * Messages ("msg" names the kind; docs/authd.md lists them):
  *   parent -> engine: policy {policy, reload}, nfq-up, nfq-down, session-miss {client,
  *                     service, port}, reload-failed {error}
- *                     parent-stats {refused-messages, refused-sessions}, dp-barrier {token}
+ *                     parent-stats {refused-messages, refused-sessions}, dp-barrier {token},
+ *                     nfq-traffic {first, more, sessions}, link-state {vnics}
  *   engine -> parent: authd/imsg.h enum imsg_type (session add/del, sync begin/part/end,
  *                     reload, policy-applied, barrier), checked by authd/parent_msg.c
  */

@@ -34,7 +34,7 @@ static const char *const counter_names[CNT_MAX - AUTH_EV_KIND_MAX - 1] = {
 	"session-miss", "nfq-requests", "db-errors", "udp-errors", "ctl-refused",
 	"sessions-revoked-by-peer", "sessions-renewed", "revoke-unacked", "turn-rollbacks",
 	"held-dropped", "coop-unknown", "profile-write-failed", "parent-refused-messages",
-	"parent-refused-sessions", "nfq-traffic-bad", "nfq-stats-bad", "metrics-scrapes",
+	"parent-refused-sessions", "nfq-traffic-bad", "link-state-bad", "nfq-stats-bad", "metrics-scrapes",
 	"probe-preserved", "probe-cleared",
 	"probe-altered", "probe-lost", "probe-no-answer", "probe-answered", "probe-refused",
 	"dp-gated", "dp-gate-timeouts",
@@ -443,7 +443,13 @@ static void on_probe_seen(void *ctx, const json_t *msg)
 
 static void on_nfq_traffic(void *ctx, const json_t *msg)
 {
-	engine_nfq_traffic(ctx, msg);
+	if (engine_nfq_traffic(ctx, msg))
+		engine_load_update(ctx); /* provider: the load figure of info_vNIC */
+}
+
+static void on_link_state(void *ctx, const json_t *msg)
+{
+	engine_link_state(ctx, msg);
 }
 
 static void on_nfq_stats(void *ctx, const json_t *msg)
@@ -460,6 +466,7 @@ static const struct imsg_handler from_parent[] = {
 	{ .msg = "reload-failed", .fn = on_reload_failed },
 	{ .msg = "parent-stats", .fn = on_parent_stats },
 	{ .msg = "nfq-traffic", .fn = on_nfq_traffic },
+	{ .msg = "link-state", .fn = on_link_state },
 	{ .msg = "nfq-stats", .fn = on_nfq_stats },
 	{ .msg = "probe-seen", .fn = on_probe_seen },
 	{ .msg = "dp-barrier", .fn = on_dp_barrier },

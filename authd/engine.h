@@ -49,6 +49,7 @@ enum engine_counter {
 	CNT_PARENT_REFUSED_MSGS,     /* messages of this engine the parent refused (parent-stats) */
 	CNT_PARENT_REFUSED_SESSIONS, /* sessions the parent found outside its policy */
 	CNT_NFQ_TRAFFIC_BAD,         /* polls of coopnet-nfq's session counters refused */
+	CNT_LINK_STATE_BAD,          /* link-state messages of the parent refused */
 	CNT_NFQ_STATS_BAD,           /* polls of coopnet-nfq's counters refused */
 	CNT_METRICS_SCRAPES,         /* GET /metrics answered (engine_metrics.c) */
 	CNT_PROBE_PRESERVED,         /* path probes (engine_probe.c), by outcome, on an SS */

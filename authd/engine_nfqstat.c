@@ -167,16 +167,16 @@ static void check_drops(struct engine *e, struct traffic_tab *cur, const struct 
 }
 
 /* {"msg": "nfq-traffic", "first": bool, "more": bool, "sessions": [...]} */
-void engine_nfq_traffic(struct engine *e, const json_t *msg)
+bool engine_nfq_traffic(struct engine *e, const json_t *msg)
 {
 	const json_t *arr = json_object_get(msg, "sessions");
 	struct engine_traffic *t;
 	struct traffic_tab x;
 
 	if (!e->status)
-		return; /* before the first policy: the next poll */
+		return false; /* before the first policy: the next poll */
 	if (!e->status->traffic && !(e->status->traffic = calloc(1, sizeof(*t))))
-		return;
+		return false;
 	t = e->status->traffic;
 	if (json_is_true(json_object_get(msg, "first")))
 		t->stage.n = 0;
@@ -184,16 +184,17 @@ void engine_nfq_traffic(struct engine *e, const json_t *msg)
 		e->counters[CNT_NFQ_TRAFFIC_BAD]++;
 		log_warnx("nfq-traffic from the parent: a bad entry or too many: this poll is dropped");
 		t->stage.n = 0;
-		return;
+		return false;
 	}
 	if (json_is_true(json_object_get(msg, "more")))
-		return;
+		return false;
 	qsort(t->stage.v, t->stage.n, sizeof(*t->stage.v), cmp);
 	x = t->cur;
 	t->cur = t->stage;
 	t->stage = x;
 	check_drops(e, &t->cur, &t->stage); /* the previous poll, until the next one stages */
 	t->stage.n = 0;
+	return true;
 }
 
 bool engine_traffic_find(const struct engine *e, cn_id_t id, const struct cn_coop_addr *client,

@@ -142,9 +142,16 @@ static uint8_t link_of(struct engine *e, const struct pol_vnic *v)
 	struct engine_status *st = e->status;
 	uint64_t now = engine_now_ms();
 
-	/* the engine's chroot (authd/sandbox.c) has no /sys: unknown, never a false "down"
-	 * (planned: the parent reads the link state and hands it over) */
-	if (!v->parent[0] || access("/sys/class/net", F_OK) < 0)
+	uint8_t link;
+
+	if (!v->parent[0])
+		return CN_LINK_UNKNOWN;
+	/* the parent reads it (engine_link.c): the engine's chroot has no /sys */
+	if (engine_link_find(e, v->name, &link))
+		return link;
+	/* an engine without a chroot (relay_socket set) reads it itself; else unknown, never a
+	 * false "down" */
+	if (access("/sys/class/net", F_OK) < 0)
 		return CN_LINK_UNKNOWN;
 	if (strcmp(st->link_name, v->name) || now >= st->link_read_ms + LINK_CACHE_MS ||
 	    now < st->link_read_ms) {
@@ -167,6 +174,7 @@ void engine_status_vnic(struct engine *e, const char *service, struct cn_status_
 	out->conns = CN_STATUS_CONNS_UNKNOWN;
 	out->since_s = CN_STATUS_SINCE_UNKNOWN;
 	out->sessions = c ? c->n : 0;
+	out->bytes_per_s = c ? c->bytes_per_s : 0; /* engine_load.c */
 	if (!vs)
 		return; /* gone from the policy: weight 0, busy */
 	out->weight = vs->weight;
@@ -325,6 +333,7 @@ static void status_app_free(struct engine *e)
 		return;
 	engine_health_free(e);
 	engine_traffic_free(e);
+	engine_link_free(e);
 	status_free(e->status->ss);
 	status_free(e->status->sp);
 	free(e->status->counts);

@@ -11,6 +11,8 @@
 struct svc_count {                 /* live sessions of one service (SP) */
 	char service[CN_COOP_SERVICE_LEN];
 	uint32_t n;
+	/* engine_load.c: bytes of its sessions at the last two polls of coopnet-nfq */
+	uint64_t bytes_sum, bytes_last, bytes_at_ms, bytes_per_s;
 };
 
 struct svc_health {                /* one health check per vNIC service (SP) */
@@ -32,6 +34,9 @@ struct engine_status {
 	struct svc_health *checks;
 	size_t n_checks;
 	struct engine_traffic *traffic; /* engine_nfqstat.c: coopnet-nfq's per-session counters */
+	struct engine_link *links;      /* engine_link.c: the vNICs' link state from the parent */
+	size_t n_links;
+	bool links_seen;
 };
 
 /* engine_status.c */
@@ -39,10 +44,20 @@ void engine_status_changed(struct engine *e, const char *service);
 
 /* engine_nfqstat.c: the last poll of coopnet-nfq's per-session counters (an "nfq-traffic"
  * message of the parent); find: the figures of (ID, client), false when not listed. */
-void engine_nfq_traffic(struct engine *e, const json_t *msg);
+bool engine_nfq_traffic(struct engine *e, const json_t *msg); /* true: a whole poll taken */
 bool engine_traffic_find(const struct engine *e, cn_id_t id, const struct cn_coop_addr *client,
 			 struct cn_status_client *out);
 void engine_traffic_free(struct engine *e);
+
+/* engine_load.c: after a poll of coopnet-nfq's counters (provider): bytes per second of
+ * each service's sessions, for info_vNIC (svc_count.bytes_per_s). */
+void engine_load_update(struct engine *e);
+
+/* engine_link.c: the parent's "link-state" message (the vNICs' link state, which the engine
+ * cannot read in its chroot); find: the state of vnic, false when the parent never named it. */
+void engine_link_state(struct engine *e, const json_t *msg);
+bool engine_link_find(const struct engine *e, const char *vnic, uint8_t *link);
+void engine_link_free(struct engine *e);
 
 /* engine_ctl_status.c: the rows of `vnics` (supervisor: info_vNIC per session) and of
  * `clients` (provider: info_client per session, role "session") appended to rows. 0 or -1. */

@@ -22,11 +22,12 @@ authd_coopnet_authd_SOURCES = \
 	authd/authd.c authd/authd.h \
 	authd/engine.c authd/engine.h authd/engine_auth.c authd/engine_ctl.c authd/engine_turn.c authd/engine_gate.c \
 	authd/coop_app.h authd/group_view.h authd/engine_dispatch.c authd/engine_revoke.c authd/engine_start.c \
-	authd/imsg.c authd/imsg.h authd/privsep.c authd/nfqlink.c authd/nfqlink.h authd/relaylink.c \
-	authd/parent_msg.c authd/parent_msg.h authd/keyset.c authd/keyset.h \
+	authd/imsg.c authd/imsg.h authd/privsep.c authd/nfqlink.c authd/nfqlink.h authd/nfq_traffic.c authd/relaylink.c \
+	authd/parent_msg.c authd/parent_msg.h authd/link_poll.c authd/link_poll.h authd/keyset.c authd/keyset.h \
 	authd/sandbox.c authd/sandbox.h \
 	authd/provision.c authd/provision.h authd/vswitch.c authd/vswitch_nft.c authd/vswitch.h \
 	authd/engine_status.c authd/engine_status.h authd/engine_health.c authd/engine_nfqstat.c \
+	authd/engine_link.c authd/engine_load.c \
 	authd/engine_ctl_status.c authd/engine_member.c authd/engine_balance.c authd/engine_probe.c \
 	authd/engine_probe.h authd/probe_raw.c authd/probe_raw.h authd/engine_metrics.c
 authd_coopnet_authd_CFLAGS = $(AM_CFLAGS) $(SQLITE3_CFLAGS) $(SODIUM_CFLAGS) $(SECCOMP_CFLAGS) \
@@ -74,24 +75,33 @@ tests_fuzz_fuzz_policy_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
 # what the privileged parent takes from its engine (authd/parent_msg.c)
 noinst_PROGRAMS += tests/fuzz/fuzz_parent_msg
 tests_fuzz_fuzz_parent_msg_SOURCES = tests/fuzz/fuzz_parent_msg.c authd/parent_msg.c \
-	authd/keyset.c authd/imsg.c authd/nfqlink.c authd/vswitch.c authd/vswitch_nft.c
+	authd/keyset.c authd/imsg.c authd/nfqlink.c authd/nfq_traffic.c authd/vswitch.c authd/vswitch_nft.c
 tests_fuzz_fuzz_parent_msg_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) -I$(top_srcdir)/authd
 tests_fuzz_fuzz_parent_msg_LDADD = $(AUTHD_LIBS)
 tests_fuzz_fuzz_parent_msg_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
 endif
+# coopnet-nfq's per-session counters: the parent's nfq_traffic_entry and the engine's parser.
+if ENABLE_FUZZING
+noinst_PROGRAMS += tests/fuzz/fuzz_nfq_traffic
+tests_fuzz_fuzz_nfq_traffic_SOURCES = tests/fuzz/fuzz_nfq_traffic.c authd/nfq_traffic.c \
+	authd/engine_nfqstat.c
+tests_fuzz_fuzz_nfq_traffic_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) $(SQLITE3_CFLAGS) -I$(top_srcdir)/authd
+tests_fuzz_fuzz_nfq_traffic_LDADD = $(AUTHD_LIBS)
+tests_fuzz_fuzz_nfq_traffic_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+endif
 EXTRA_DIST += tests/fuzz/make_conf_corpus.py tests/fuzz/corpus/policy tests/fuzz/corpus/nfqconf \
-	tests/fuzz/make_parent_msg_corpus.py tests/fuzz/corpus/parent_msg
+	tests/fuzz/make_parent_msg_corpus.py tests/fuzz/corpus/parent_msg tests/fuzz/corpus/nfq_traffic
 
 # The engine whole (control commands, data-plane pushes) with an injected clock, against a
 # fake coopnet-nfq on a real unix socket; db_session_foreach fails on demand.
 check_PROGRAMS += tests/unit/test_engine
 TESTS += tests/unit/test_engine
 ENGINE_SOURCES = authd/engine.c authd/engine_auth.c authd/engine_ctl.c authd/engine_turn.c authd/engine_gate.c \
-	authd/engine_dispatch.c authd/engine_revoke.c authd/engine_start.c authd/nfqlink.c \
+	authd/engine_dispatch.c authd/engine_revoke.c authd/engine_start.c authd/nfqlink.c authd/nfq_traffic.c \
 	authd/imsg.c authd/privsep.c authd/parent_msg.c authd/keyset.c authd/vswitch.c authd/vswitch_nft.c \
 	authd/sandbox.c authd/relaylink.c authd/engine_status.c authd/engine_health.c \
-	authd/engine_nfqstat.c authd/engine_ctl_status.c authd/engine_member.c authd/engine_probe.c \
-	authd/engine_metrics.c authd/engine_balance.c
+	authd/engine_nfqstat.c authd/engine_link.c authd/engine_load.c authd/engine_ctl_status.c \
+	authd/engine_member.c authd/engine_probe.c authd/engine_metrics.c authd/engine_balance.c
 tests_unit_test_engine_SOURCES = tests/unit/test_engine.c tests/unit/fake_nfq.c \
 	tests/unit/fake_nfq.h $(ENGINE_SOURCES)
 tests_unit_test_engine_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(SQLITE3_CFLAGS) \
@@ -132,7 +142,7 @@ tests_unit_test_imsg_LDADD = lib/libcoopnet.a $(JANSSON_LIBS) $(CMOCKA_LIBS)
 check_PROGRAMS += tests/unit/test_parent
 TESTS += tests/unit/test_parent
 tests_unit_test_parent_SOURCES = tests/unit/test_parent.c tests/unit/fake_nfq.c \
-	tests/unit/fake_nfq.h authd/parent_msg.c authd/keyset.c authd/imsg.c authd/nfqlink.c \
+	tests/unit/fake_nfq.h authd/parent_msg.c authd/keyset.c authd/imsg.c authd/nfqlink.c authd/nfq_traffic.c \
 	authd/vswitch.c authd/vswitch_nft.c
 tests_unit_test_parent_CFLAGS = $(tests_unit_test_engine_CFLAGS)
 tests_unit_test_parent_LDADD = $(AUTHD_LIBS) $(CMOCKA_LIBS) $(PTHREAD_LIBS)

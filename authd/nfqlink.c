@@ -218,42 +218,6 @@ void nfq_link_event(struct nfq_link *l)
 #define TRAFFIC_PAGES_MAX 4096        /* bounds one poll: ~1.9 million sessions at 480 a page */
 #define TRAFFIC_MSG_BUDGET (1u << 20) /* per message to the engine (IMSG_MAX is 4 MiB) */
 
-static json_int_t member_int(const json_t *o, const char *a, const char *b)
-{
-	const json_t *v = json_object_get(o, a);
-
-	if (b)
-		v = json_object_get(v, b);
-	return json_is_integer(v) && json_integer_value(v) >= 0 ? json_integer_value(v) : 0;
-}
-
-/* One listed session -> [id, client, last_seen, segs in, out, bytes in, out, drops no_id,
- * wrong_id, other] (engine_nfqstat.c); NULL when it carries no counters (an older
- * coopnet-nfq) or no ID. */
-static json_t *traffic_entry(const json_t *s)
-{
-	const json_t *t = json_object_get(s, "traffic");
-	const char *client = json_string_value(json_object_get(s, "client"));
-	const char *id = json_string_value(json_object_get(s, "id"));
-	unsigned long x;
-	char *end;
-
-	if (!json_is_object(t) || !client || !id)
-		return NULL;
-	x = strtoul(id, &end, 0);
-	if (*end || x == 0 || x > 0xffff)
-		return NULL;
-	return json_pack("[I, s, I, I, I, I, I, I, I, I]", (json_int_t)x, client,
-			 member_int(s, "last_seen", NULL),
-			 member_int(json_object_get(t, "segments"), "in", NULL),
-			 member_int(json_object_get(t, "segments"), "out", NULL),
-			 member_int(json_object_get(t, "bytes"), "in", NULL),
-			 member_int(json_object_get(t, "bytes"), "out", NULL),
-			 member_int(json_object_get(t, "drops"), "no_id", NULL),
-			 member_int(json_object_get(t, "drops"), "wrong_id", NULL),
-			 member_int(json_object_get(t, "drops"), "other", NULL));
-}
-
 /* The whole listing, page by page on one connection, into one array. NULL: link failed. */
 static json_t *traffic_list(struct nfq_link *l)
 {
@@ -282,7 +246,7 @@ static json_t *traffic_list(struct nfq_link *l)
 			return NULL;
 		}
 		json_array_foreach(json_object_get(r, "sessions"), i, s) {
-			json_t *x = traffic_entry(s);
+			json_t *x = nfq_traffic_entry(s);
 			if (x)
 				json_array_append_new(all, x);
 		}

@@ -38,6 +38,10 @@ void nfq_link_down(struct nfq_link *l, const char *why);
  * and send their counters (last_seen, traffic) to the engine as "nfq-traffic" messages. A
  * coopnet-nfq without per-session counters sends an empty list. */
 void nfq_link_poll_traffic(struct nfq_link *l);
+/* One listed session -> the engine's entry [id, client, last_seen, segments in, out, bytes in,
+ * out, drops no_id, wrong_id, other] (authd/nfq_traffic.c); NULL when it carries no counters
+ * or no ID. */
+json_t *nfq_traffic_entry(const json_t *s);
 /* Ask coopnet-nfq for its counters (`stats`) and send them to the engine as "nfq-stats"
  * (its metrics, docs/metrics.md); nothing when the link is down or the call fails. */
 #define NFQ_STATS_INTERVAL_MS 2000

@@ -58,6 +58,7 @@ static const struct help authd_help[] = {
 	{ "parent-refused-messages", "Engine messages the privileged parent refused." },
 	{ "parent-refused-sessions", "Sessions the privileged parent found outside its policy." },
 	{ "nfq-traffic-bad", "Polls of coopnet-nfq's per-session counters refused." },
+	{ "link-state-bad", "Link-state messages of the parent refused (SP)." },
 	{ "nfq-stats-bad", "Polls of coopnet-nfq's counters refused." },
 	{ "metrics-scrapes", "GET /metrics requests answered by the HTTP endpoint." },
 	/* the path probe (authd/engine_probe.c, docs/probe.md) */

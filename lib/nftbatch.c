@@ -377,68 +377,6 @@ int nftb_add_obj(struct nftb *b, struct nftnl_obj *o, int family)
 	return 0;
 }
 
-struct ctr_read {
-	const char *table;
-	const char *const *names;
-	size_t n;
-	uint64_t *out;
-};
-
-static int obj_cb(const struct nlmsghdr *nlh, void *data)
-{
-	struct ctr_read *cr = data;
-	struct nftnl_obj *o = nftnl_obj_alloc();
-	const char *name, *table;
-	size_t i;
-
-	if (!o)
-		return MNL_CB_ERROR;
-	if (nftnl_obj_nlmsg_parse(nlh, o) == 0 &&
-	    nftnl_obj_get_u32(o, NFTNL_OBJ_TYPE) == NFT_OBJECT_COUNTER) {
-		name = nftnl_obj_get_str(o, NFTNL_OBJ_NAME);
-		table = nftnl_obj_get_str(o, NFTNL_OBJ_TABLE);
-		for (i = 0; name && table && !strcmp(table, cr->table) && i < cr->n; i++)
-			if (!strcmp(name, cr->names[i]))
-				cr->out[i] += nftnl_obj_get_u64(o, NFTNL_OBJ_CTR_PKTS);
-	}
-	nftnl_obj_free(o);
-	return MNL_CB_OK;
-}
-
-int nftb_read_counters(int family, const char *table, const char *const *names, size_t n,
-		       uint64_t *out)
-{
-	struct ctr_read cr = {table, names, n, out};
-	struct mnl_socket *nl;
-	char buf[16384];
-	struct nlmsghdr *nlh;
-	uint32_t seq = (uint32_t)time(NULL), portid;
-	int r = -1, ret;
-
-	nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
-	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0)
-		goto out;
-	portid = mnl_socket_get_portid(nl);
-	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETOBJ, (uint16_t)family, NLM_F_DUMP, seq);
-	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
-		goto out;
-	for (;;) {
-		ret = (int)mnl_socket_recvfrom(nl, buf, sizeof(buf));
-		if (ret <= 0)
-			goto out;
-		ret = mnl_cb_run(buf, (size_t)ret, seq, portid, obj_cb, &cr);
-		if (ret < 0)
-			goto out;
-		if (ret == MNL_CB_STOP)
-			break;
-	}
-	r = 0;
-out:
-	if (nl)
-		mnl_socket_close(nl);
-	return r;
-}
-
 /* --- expressions ----------------------------------------------------------------------------- */
 
 void nftb_expr_free(struct nftnl_expr *e)

@@ -8,6 +8,7 @@
 #ifndef COOPNET_LIB_NFTBATCH_H
 #define COOPNET_LIB_NFTBATCH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -75,12 +76,27 @@ int nftb_rule_comment(struct nftnl_rule *r, const char *comment);
  * batch when fewer than it may need are left (each message needs at most 64 KiB). */
 size_t nftb_room(const struct nftb *b);
 
-/* Each element of set of table in family, read back from the kernel (nftdump.c):
- * cb(key, klen, data, dlen, arg), data NULL unless the set is a map; cb < 0 stops the dump.
- * 0, or -1 with errno (ENOENT: no such table or set). */
-typedef int nftb_elem_cb(const void *key, uint32_t klen, const void *data, uint32_t dlen,
-			 void *arg);
+/* --- reading back (nftdump.c) ---------------------------------------------------------------- */
+
+/* One element of a set as the kernel holds it (valid during the callback only). */
+struct nftb_elem {
+	const void *key;
+	const void *data;     /* a map's data, else NULL */
+	uint32_t klen, dlen;
+	bool counter;         /* the element has a counter expression: */
+	uint64_t packets, bytes;
+	uint64_t timeout_ms;  /* a set with timeouts: the element's timeout, else 0 */
+	uint64_t expires_ms;  /* and the time it has left */
+};
+/* cb < 0 stops the reading (the caller's function fails with cb's errno). */
+typedef int nftb_elem_cb(const struct nftb_elem *el, void *arg);
+/* Each element of set of table in family (a netlink dump). 0, or -1 with errno (ENOENT: no
+ * such table or set). */
 int nftb_dump_set(int family, const char *table, const char *set, nftb_elem_cb *cb, void *arg);
+/* The element of set with key (klen bytes), through cb. 0, or -1 with errno (ENOENT: no such
+ * element, table or set). */
+int nftb_get_elem(int family, const char *table, const char *set, const void *key,
+		  uint32_t klen, nftb_elem_cb *cb, void *arg);
 
 /* Packet counts of the named counter objects of table in family: names[i] -> out[i] (added).
  * 0, or -1 with errno. */

@@ -1,19 +1,101 @@
 /* SPDX-License-Identifier: MIT */
-/* Reading a set's elements back from the kernel (nftbatch.h, nftb_dump_set). */
+/*
+ * Reading nftables state back from the kernel (nftbatch.h): a set's elements (all of them,
+ * or one by its key) with their data, counter and timeout, and named counter objects. Each
+ * request goes through query() on a socket of its own (the batches' socket owns the tables
+ * and is not shared with a reader).
+ */
 #include "nftbatch.h"
 
 #include <errno.h>
 #include <libmnl/libmnl.h>
 #include <libnftnl/common.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/object.h>
 #include <libnftnl/set.h>
+#include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <stdint.h>
+#include <string.h>
+#include <sys/socket.h>
 #include <time.h>
+
+/* A dump's message: at most 32 KiB (the kernel's netlink dump skb), so one buffer of that
+ * size holds the request and each answer. */
+#define DUMP_BUFSZ 32768
+
+/* Send the request nlh (in buf, size bytes; its nlmsg_seq is kept) on a new netfilter socket
+ * and run cb on each answer until the end of the dump or the acknowledgement. 0, or -1 with
+ * errno (ENOENT: no such table, set or element). */
+static int query(struct nlmsghdr *nlh, mnl_cb_t cb, void *data, void *buf, size_t size)
+{
+	struct mnl_socket *nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
+	uint32_t seq = nlh->nlmsg_seq;
+	int r = -1, ret, err;
+
+	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0 ||
+	    mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
+		goto out;
+	do {
+		ret = (int)mnl_socket_recvfrom(nl, buf, size);
+		if (ret <= 0) {
+			if (ret == 0)
+				errno = EIO;
+			goto out;
+		}
+		ret = mnl_cb_run(buf, (size_t)ret, seq, mnl_socket_get_portid(nl), cb, data);
+		if (ret < 0)
+			goto out;
+	} while (ret != MNL_CB_STOP);
+	r = 0;
+out:
+	err = errno ? errno : EIO;
+	if (nl)
+		mnl_socket_close(nl);
+	errno = err;
+	return r;
+}
+
+/* --- set elements ---------------------------------------------------------------------------- */
 
 struct dump {
 	nftb_elem_cb *cb;
 	void *arg;
 };
+
+static int counter_cb(struct nftnl_expr *x, void *data)
+{
+	struct nftb_elem *el = data;
+	const char *name = nftnl_expr_get_str(x, NFTNL_EXPR_NAME);
+
+	if (name && !strcmp(name, "counter")) {
+		el->counter = true;
+		el->packets = nftnl_expr_get_u64(x, NFTNL_EXPR_CTR_PACKETS);
+		el->bytes = nftnl_expr_get_u64(x, NFTNL_EXPR_CTR_BYTES);
+	}
+	return 0;
+}
+
+/* One parsed element into the caller's view of it. */
+static int one_elem(struct nftnl_set_elem *e, const struct dump *d)
+{
+	struct nftb_elem el = {.key = NULL};
+
+	el.key = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &el.klen);
+	if (!el.key) {
+		errno = EPROTO;
+		return -1;
+	}
+	if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_DATA))
+		el.data = nftnl_set_elem_get(e, NFTNL_SET_ELEM_DATA, &el.dlen);
+	if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_TIMEOUT))
+		el.timeout_ms = nftnl_set_elem_get_u64(e, NFTNL_SET_ELEM_TIMEOUT);
+	if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_EXPIRATION))
+		el.expires_ms = nftnl_set_elem_get_u64(e, NFTNL_SET_ELEM_EXPIRATION);
+	if (nftnl_set_elem_expr_foreach(e, counter_cb, &el) < 0)
+		return -1;
+	return d->cb(&el, d->arg);
+}
 
 static int elems_cb(const struct nlmsghdr *nlh, void *data)
 {
@@ -33,64 +115,99 @@ static int elems_cb(const struct nlmsghdr *nlh, void *data)
 	if (!it)
 		r = MNL_CB_ERROR;
 	for (e = it ? nftnl_set_elems_iter_next(it) : NULL; e && r == MNL_CB_OK;
-	     e = nftnl_set_elems_iter_next(it)) {
-		uint32_t klen = 0, dlen = 0;
-		const void *k = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &klen);
-		const void *v = nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_DATA) ?
-				nftnl_set_elem_get(e, NFTNL_SET_ELEM_DATA, &dlen) : NULL;
-
-		if (!k || d->cb(k, klen, v, v ? dlen : 0, d->arg) < 0)
+	     e = nftnl_set_elems_iter_next(it))
+		if (one_elem(e, d) < 0)
 			r = MNL_CB_ERROR;
-	}
 	if (it)
 		nftnl_set_elems_iter_destroy(it);
 	nftnl_set_free(s);
 	return r;
 }
 
-int nftb_dump_set(int family, const char *table, const char *set, nftb_elem_cb *cb, void *arg)
+/* GETSETELEM for set of table: every element (key NULL, a dump) or the one with key. */
+static int get_elems(int family, const char *table, const char *set, const void *key,
+		     uint32_t klen, nftb_elem_cb *cb, void *arg)
 {
-	struct mnl_socket *nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
 	struct nftnl_set *s = nftnl_set_alloc();
-	struct dump d = { .cb = cb, .arg = arg };
-	char buf[32768];
-	uint32_t seq = (uint32_t)time(NULL), portid;
+	struct nftnl_set_elem *e = key ? nftnl_set_elem_alloc() : NULL;
+	struct dump d = {.cb = cb, .arg = arg};
+	char buf[DUMP_BUFSZ];
 	struct nlmsghdr *nlh;
-	int ret = -1, saved = EIO;
 
-	if (!nl || !s || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-		saved = errno;
-		goto out;
+	if (!s || (key && !e)) {
+		if (s)
+			nftnl_set_free(s);
+		if (e)
+			nftnl_set_elem_free(e);
+		errno = ENOMEM;
+		return -1;
 	}
-	portid = mnl_socket_get_portid(nl);
 	nftnl_set_set_str(s, NFTNL_SET_TABLE, table);
 	nftnl_set_set_str(s, NFTNL_SET_NAME, set);
-	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, (uint16_t)family, NLM_F_DUMP, seq);
+	if (e) {
+		nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, klen);
+		nftnl_set_elem_add(s, e); /* s owns e */
+	}
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, (uint16_t)family,
+				    key ? NLM_F_ACK : NLM_F_DUMP, (uint32_t)time(NULL));
 	nftnl_set_elems_nlmsg_build_payload(nlh, s);
-	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
-		saved = errno;
-		goto out;
-	}
-	for (;;) {
-		ssize_t n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
+	nftnl_set_free(s);
+	return query(nlh, elems_cb, &d, buf, sizeof(buf));
+}
 
-		if (n <= 0) {
-			saved = n < 0 ? errno : EIO;
-			ret = -1;
-			break;
-		}
-		ret = mnl_cb_run(buf, (size_t)n, seq, portid, elems_cb, &d);
-		if (ret < 0)
-			saved = errno ? errno : EIO;
-		if (ret <= 0)
-			break;
+int nftb_dump_set(int family, const char *table, const char *set, nftb_elem_cb *cb, void *arg)
+{
+	return get_elems(family, table, set, NULL, 0, cb, arg);
+}
+
+int nftb_get_elem(int family, const char *table, const char *set, const void *key,
+		  uint32_t klen, nftb_elem_cb *cb, void *arg)
+{
+	if (!key) {
+		errno = EINVAL;
+		return -1;
 	}
-out:
-	if (s)
-		nftnl_set_free(s);
-	if (nl)
-		mnl_socket_close(nl);
-	if (ret < 0)
-		errno = saved;
-	return ret < 0 ? -1 : 0;
+	return get_elems(family, table, set, key, klen, cb, arg);
+}
+
+/* --- counter objects ------------------------------------------------------------------------- */
+
+struct ctr_read {
+	const char *table;
+	const char *const *names;
+	size_t n;
+	uint64_t *out;
+};
+
+static int obj_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct ctr_read *cr = data;
+	struct nftnl_obj *o = nftnl_obj_alloc();
+	const char *name, *table;
+	size_t i;
+
+	if (!o)
+		return MNL_CB_ERROR;
+	if (nftnl_obj_nlmsg_parse(nlh, o) == 0 &&
+	    nftnl_obj_get_u32(o, NFTNL_OBJ_TYPE) == NFT_OBJECT_COUNTER) {
+		name = nftnl_obj_get_str(o, NFTNL_OBJ_NAME);
+		table = nftnl_obj_get_str(o, NFTNL_OBJ_TABLE);
+		for (i = 0; name && table && !strcmp(table, cr->table) && i < cr->n; i++)
+			if (!strcmp(name, cr->names[i]))
+				cr->out[i] += nftnl_obj_get_u64(o, NFTNL_OBJ_CTR_PKTS);
+	}
+	nftnl_obj_free(o);
+	return MNL_CB_OK;
+}
+
+int nftb_read_counters(int family, const char *table, const char *const *names, size_t n,
+		       uint64_t *out)
+{
+	struct ctr_read cr = {table, names, n, out};
+	char buf[DUMP_BUFSZ];
+	struct nlmsghdr *nlh;
+
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETOBJ, (uint16_t)family, NLM_F_DUMP,
+				    (uint32_t)time(NULL));
+	return query(nlh, obj_cb, &cr, buf, sizeof(buf));
 }

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ctl.h"
@@ -20,7 +21,7 @@ static json_t *sess_json(const struct tbl_entry *e)
 		return NULL;
 	json_object_set_new(o, "source",
 			    json_string(e->source == SESS_SRC_AUTHD ? "authd" : "config"));
-	/* queue mode: what the queue threads saw (docs/control.md) */
+	/* what the queue threads saw, or kernel mode's element counters (docs/control.md) */
 	json_object_set_new(o, "last_seen", json_integer(atomic_load_explicit(
 						 &e->last_seen, memory_order_relaxed)));
 	json_object_set_new(o, "traffic", json_pack(
@@ -87,11 +88,29 @@ static int listed(void *arg, size_t *pos, json_t **item)
 }
 
 /* Paged by size (docs/control.md, "Large replies"), built page by page. */
+/* Kernel mode: the per-session counters from the sets' elements, at most once a second
+ * (a listing's pages come in quick succession). */
+static void kstats(struct nfqd *d)
+{
+	struct timespec ts;
+	uint64_t now;
+
+	if (d->cfg.mode != MODE_KERNEL || d->qexpr == QEXPR_NONE)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	if (d->kstats_ms && now < d->kstats_ms + 1000)
+		return;
+	d->kstats_ms = now;
+	kmode_stats_refresh(&d->cfg, d->sh.tbl);
+}
+
 static json_t *cmd_sessions(void *ctx, size_t conn, const json_t *req)
 {
 	struct nfqd *d = ctx;
 
 	(void)conn;
+	kstats(d);
 	return ctl_reply_page(tbl_count(d->sh.tbl), listed, d, req, "sessions");
 }
 

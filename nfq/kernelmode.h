@@ -9,6 +9,8 @@
  *   map ids  { client . service . port : id }      the ID to write
  *   set ok   { client . service . port . id }       segments that carry the right ID
  *   set keys { client . service . port }            flows with a session
+ *   set prev { client . service . port . id }       a renewed session's previous ID, each
+ *                                                   element with its grace as its timeout
  *   counters embedded, checked_ok, passed, dropped_no_id, dropped_wrong_id,
  *            dropped_unknown_flow (read by `stats`)
  * After a session change, one batch with only the elements of the keys that changed
@@ -17,7 +19,9 @@
  * after). At reload, or when changes were lost, a full sync (kmode_sync, kmsync.c): the
  * difference between the kernel's elements and the table's, in bounded batches, each key's
  * change within one batch, so between batches every key is as before or as after, never
- * missing (100,000 sessions and more; one batch holds at most 4 MiB).
+ * missing (100,000 sessions and more; one batch holds at most 4 MiB). Elements that stay keep
+ * their counters (ids, ok) and their timeout (prev); a key whose ID changes carries its
+ * counts into its new elements.
  */
 #ifndef COOPNET_NFQ_KERNELMODE_H
 #define COOPNET_NFQ_KERNELMODE_H
@@ -54,12 +58,13 @@ int kmode_add_objects(struct nftb *b, const struct nfq_config *cfg, int family);
 /* The rules of the base chain on hook; q (owned) is the queue expression for session misses. */
 int kmode_add_rules(struct nftb *b, const struct nfq_config *cfg, int family, const char *chain,
 		    int hook, struct nftnl_expr *q);
-/* Flush the three sets of family and add the sessions of lists a and b (b wins on a key), in
- * batch b: for the install batch, at most KMODE_INSTALL_MAX sessions. */
+/* Flush the four session sets of family and add the sessions of lists a and b (b wins on a
+ * key), in batch b: for the install batch, at most KMODE_INSTALL_MAX sessions. */
 int kmode_add_elements(struct nftb *b, const struct nfq_config *cfg, int family,
 		       const struct sess_list *a, const struct sess_list *b2);
 /* Sessions the install batch carries (kmode_add_elements) before it leaves them to kmode_sync:
- * each takes about 100 bytes in each of three sets, and a batch holds 4 MiB. */
+ * each takes at most about 300 bytes in the four sets (IPv6 keys, the counters of ids and ok,
+ * prev's timeout), and a batch holds 4 MiB. */
 #define KMODE_INSTALL_MAX 8192
 /* Every set of both families brought to the sessions of a and b (b wins on a key): read the
  * kernel's elements, send the difference in bounded batches, one key's change in one batch
@@ -89,6 +94,9 @@ uint32_t kmode_make_key(uint8_t *key, int family, const struct sess_entry *e, bo
 bool *kmode_effective(const struct sess_list *a, const struct sess_list *b);
 /* Two copies of the service set hold the same keys (then no batch). */
 bool kmode_same_copy(const struct svc_copy *a, const struct svc_copy *b);
+/* The per-session counters of the sets' elements into t's entries (segments and bytes each
+ * way, last_seen: this refresh when a count grew): kmstats.c. 0 or -1 (logged). O(n). */
+int kmode_stats_refresh(const struct nfq_config *cfg, struct sess_table *t);
 /* Add the kernel's counters into c. */
 void kmode_counters(const struct nfq_config *cfg, uint64_t c[R__COUNT]);
 

@@ -2,9 +2,11 @@
 /*
  * Kernel mode: the session elements of the keys that changed (kernelmode.h, kmode_apply).
  * One batch per change-set: for each changed key, destroy its old elements (ids, keys, and ok
- * with the old ID; NFT_MSG_DESTROYSETELEM does not fail on a missing element, so an element
- * the kernel never had, e.g. of a session put already expired, is no error) and add the ones
- * of the session now effective in the table (an authd session's, or the config one it hid).
+ * with the old ID, prev with the old previous ID; NFT_MSG_DESTROYSETELEM does not fail on a
+ * missing element, so an element the kernel never had, e.g. of a session put already expired,
+ * is no error) and add the ones of the session now effective in the table (an authd
+ * session's, or the config one it hid). A key whose ID stays keeps its elements in ids, ok
+ * and keys (one_key).
  */
 #include <arpa/inet.h>
 #include <libnftnl/set.h>
@@ -64,17 +66,12 @@ int kmd_put(struct nftb *b, const struct nfq_config *cfg, struct kmd_ops *d, enu
 	uint16_t type = add ? NFT_MSG_NEWSETELEM : NFT_MSG_DESTROYSETELEM;
 	struct kmd_pend *p = &d->p[fam != NFPROTO_IPV4][k][add];
 	struct nftnl_set_elem *el;
-	uint8_t key[64];
-	uint16_t id = htons(e->id);
 
 	if (!p->s && !(p->s = kmode_set_for(cfg, fam, k)))
 		return -1;
-	el = nftnl_set_elem_alloc();
+	el = kmode_elem(cfg, fam, k, e, add, d->now_ms);
 	if (!el)
 		return -1;
-	nftnl_set_elem_set(el, NFTNL_SET_ELEM_KEY, key, kmode_make_key(key, fam, e, k == KS_OK));
-	if (k == KS_IDS && add)
-		nftnl_set_elem_set(el, NFTNL_SET_ELEM_DATA, &id, 2);
 	nftnl_set_elem_add(p->s, el);
 	d->sent++;
 	if (++p->n < 256)
@@ -102,43 +99,80 @@ void kmd_free(struct kmd_ops *d)
 				}
 }
 
+/* e's elements in ids, ok and keys (prev is put on its own). */
 static int put_elems(struct nftb *b, const struct nfq_config *cfg, struct kmd_ops *d,
 		     const struct sess_entry *e, int add)
 {
-	for (int k = 0; k < KS_SVC; k++)
+	for (int k = 0; k < KS_PREV; k++)
 		if (kmd_put(b, cfg, d, (enum kset)k, e, add) < 0)
 			return -1;
 	return 0;
 }
 
-/* The elements of one changed key: the old ones out, the effective session's in. */
-static int one_key(struct nftb *b, const struct nfq_config *cfg, struct kmd_ops *d,
-		   const struct sess_table *t, const struct tbl_change *c, uint64_t now)
+/* A key whose ID changes: its new elements start from the counts of the old ones
+ * (kmstats.c), read before the batch replaces them (an old element the kernel lacks: 0). */
+static int carry(const struct nfq_config *cfg, struct sess_entry *e, cn_id_t old_id)
 {
-	const struct tbl_entry *x = tbl_lookup(t, &c->key);
-	struct sess_entry e = {.key = c->key};
+	int fam = e->key.family == AF_INET ? NFPROTO_IPV4 : NFPROTO_IPV6;
+	static const enum kset sets[] = {KS_IDS, KS_OK};
+	struct sess_entry o = *e;
 
-	if (c->old_id) {
-		e.id = (cn_id_t)(c->old_id & 0xffff);
-		if (put_elems(b, cfg, d, &e, 0) < 0)
+	o.id = old_id;
+	for (size_t i = 0; i < 2; i++) {
+		int dir = kmode_dir(cfg, sets[i]);
+
+		if (kmode_elem_get(cfg, fam, sets[i], &o, &e->segs[dir], &e->bytes[dir]) < 0)
 			return -1;
 	}
-	if (!x || (tbl_entry_expires(x) && tbl_entry_expires(x) <= now))
-		return 0; /* gone, or expired (as in the full sync) */
-	e.id = tbl_entry_id(x);
-	return put_elems(b, cfg, d, &e, 1);
+	return 0;
+}
+
+/* The elements of one changed key (c: its first note, the state before the change-set).
+ * ids, ok, keys: a session that keeps its ID (a new expiry, a renewal to the same ID) keeps
+ * its elements untouched, so their counters go on; one whose ID changes loses the old ones
+ * and gets new ones that start from their counts (carry); one gone or expired loses them.
+ * prev: the old previous ID's element out, the current one's in for the grace left. It is put
+ * again even when the previous ID is the same: a renewal back and forth within one
+ * change-set gives it a new grace end, and the element's timeout counts to the table's end
+ * (prev_until) either way. */
+static int one_key(struct nftb *b, const struct nfq_config *cfg, struct kmd_ops *d,
+		   const struct sess_table *t, const struct tbl_change *c)
+{
+	const struct tbl_entry *x = tbl_lookup(t, &c->key);
+	struct sess_entry old = {.key = c->key, .id = (cn_id_t)(c->old_id & 0xffff),
+				 .prev_id = (cn_id_t)(c->old_prev & 0xffff)};
+	struct sess_entry e = {.key = c->key};
+	uint64_t now = d->now_ms / 1000;
+	bool live = x && !(tbl_entry_expires(x) && tbl_entry_expires(x) <= now);
+
+	if (live) { /* (an expired one: gone, as in the full sync) */
+		e.id = tbl_entry_id(x);
+		e.prev_id = tbl_entry_prev(x, &e.prev_until);
+	}
+	if (c->old_prev && kmd_put(b, cfg, d, KS_PREV, &old, 0) < 0)
+		return -1;
+	if (!c->old_id || !live || old.id != e.id) {
+		if (c->old_id && put_elems(b, cfg, d, &old, 0) < 0)
+			return -1;
+		if (live && ((c->old_id && carry(cfg, &e, old.id) < 0) ||
+			     put_elems(b, cfg, d, &e, 1) < 0))
+			return -1;
+	}
+	if (live && kmode_prev_left_ms(&e, d->now_ms) && kmd_put(b, cfg, d, KS_PREV, &e, 1) < 0)
+		return -1;
+	return 0;
 }
 
 static int build(struct nftb *b, const struct nfq_config *cfg, struct kmd_ops *d,
 		 const struct sess_table *t, const struct tbl_change *v, size_t n)
 {
-	uint64_t now = (uint64_t)time(NULL);
 	size_t i;
 
+	d->now_ms = kmode_now_ms();
 	for (i = 0; i < n; i++) {
 		if (i > 0 && !memcmp(&v[i].key, &v[i - 1].key, sizeof(v[i].key)))
 			continue;
-		if (one_key(b, cfg, d, t, &v[i], now) < 0)
+		if (one_key(b, cfg, d, t, &v[i]) < 0)
 			return -1;
 	}
 	/* all destroys before all adds: a key both loses and gets an element */

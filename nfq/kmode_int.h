@@ -2,7 +2,9 @@
 /*
  * Kernel mode's own parts, shared by its files (kernelmode.h is the interface):
  *   kmrules.c  the rules of the worker's chain (decision table in nft expressions)
- *   kmsets.c   the sets and counters, the session elements (full set sync), the counter read
+ *   kmsets.c   the sets and counters, the install batch's session elements, the one builder
+ *              of a session element (kmode_elem) and its reader (kmode_elem_parse)
+ *   kmstats.c  the per-session counters of the elements of ids and ok
  *   kmdelta.c  the session elements of the keys that changed (one batch per change-set), and
  *              the element operations both it and kmsync.c gather (struct kmd_ops)
  *   kmsync.c   the full set sync: the kernel's elements against the table's, in bounded batches
@@ -11,14 +13,21 @@
 #ifndef COOPNET_NFQ_KMODE_INT_H
 #define COOPNET_NFQ_KMODE_INT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <linux/netfilter/nf_tables.h>
 
 #include "kernelmode.h"
 
+struct nftnl_set_elem;
+struct nftnl_expr;
+
 #define R(i) (NFT_REG32_00 + (i))
 
-enum kset { KS_IDS, KS_OK, KS_KEYS, KS_SVC, KS__COUNT };
+/* ids, ok, keys: the current session elements; prev: {client . service . port . id} of a
+ * session's previous ID for the renewal grace, each element with its own timeout; svc: the copy
+ * of the rule file's service set. */
+enum kset { KS_IDS, KS_OK, KS_KEYS, KS_PREV, KS_SVC, KS__COUNT };
 
 extern const char *const kmode_set_names[KS__COUNT];
 /* Registers per address: 1 (IPv4) or 4 (IPv6). */
@@ -30,6 +39,36 @@ uint32_t kmode_key_len(int family, enum kset k);
 /* A set message of the worker's table (name and family set), NULL on allocation failure. */
 struct nftnl_set *kmode_set_for(const struct nfq_config *cfg, int family, enum kset k);
 
+/* Unix time in milliseconds (the renewal grace's end is compared with it, as the queue
+ * threads compare seconds: an element lives until the same instant). */
+uint64_t kmode_now_ms(void);
+/* Milliseconds of e's renewal grace left at now_ms, 0: none (no previous ID, or over). */
+uint64_t kmode_prev_left_ms(const struct sess_entry *e, uint64_t now_ms);
+/* Has session e an element in set k (k < KS_SVC) at now_ms: not expired, and for prev a
+ * grace left. The install batch and the full sync decide with it. */
+bool kmode_wants(const struct sess_entry *e, enum kset k, uint64_t now_ms);
+/* The key bytes of e's element in set k (64 bytes; prev: e->prev_id as the ID). Its length. */
+uint32_t kmode_elem_key(uint8_t *key, int family, enum kset k, const struct sess_entry *e);
+/* The element of e in set k (k < KS_SVC; prev: its previous ID, e->prev_id, in the key).
+ * add: with the map's data (ids), e's counts of kmode_dir's direction as its counter (ids,
+ * ok) and the grace left at now_ms as its timeout (prev); else the key only (a destroy, a
+ * GET). The one builder of session elements (the install batch, kmd_put). NULL: memory. */
+struct nftnl_set_elem *kmode_elem(const struct nfq_config *cfg, int family, enum kset k,
+				  const struct sess_entry *e, bool add, uint64_t now_ms);
+/* An element of set k of family read back (nftb_dump_set, nftb_get_elem) into its session
+ * key and ID (ids: the map's data; ok, prev: the key's; keys: 0). 0, or -1 with errno EPROTO
+ * (not the layout this worker creates). */
+struct nftb_elem;
+int kmode_elem_parse(int family, enum kset k, const struct nftb_elem *el, struct sess_key *key,
+		     cn_id_t *id);
+/* kmstats.c: the direction set k's element counts (0: client -> service, 1: back), -1: none */
+int kmode_dir(const struct nfq_config *cfg, enum kset k);
+/* A counter expression starting at pk packets, by bytes. NULL: memory. */
+struct nftnl_expr *kmode_counter_expr(uint64_t pk, uint64_t by);
+/* The counter of e's element in set k (one GET). 0, 1 (no such element), -1 (error). */
+int kmode_elem_get(const struct nfq_config *cfg, int family, enum kset k,
+		   const struct sess_entry *e, uint64_t *pk, uint64_t *by);
+
 /* Element operations being gathered into a batch (kmdelta.c): per family, set and kind
  * (0 destroy, 1 add), 256 elements to a message. Every destroy put before an add reaches the
  * batch before that add (a map's key with a new ID: its old element goes first). */
@@ -39,9 +78,10 @@ struct kmd_pend {
 };
 struct kmd_ops {
 	struct kmd_pend p[2][KS_SVC][2];
-	size_t sent; /* element operations put */
+	size_t sent;     /* element operations put */
+	uint64_t now_ms; /* kmode_now_ms() of the batch: prev's timeouts count from it */
 };
-/* One element operation: e's element of set k (k < KS_SVC), destroyed or added. */
+/* One element operation: e's element of set k (k < KS_SVC, kmode_elem), destroyed or added. */
 int kmd_put(struct nftb *b, const struct nfq_config *cfg, struct kmd_ops *d, enum kset k,
 	    const struct sess_entry *e, int add);
 /* Queue what is gathered: all destroys, then all adds. 0 or -1. */

@@ -172,6 +172,8 @@ enum krule {
 	K_CHECK_BACK,  /* SS: service -> client with the right ID */
 	K_NOID_FWD, K_WRONG_FWD,   /* SP: session, ID absent / wrong */
 	K_NOID_BACK, K_WRONG_BACK, /* SS: session, ID absent / wrong */
+	K_PREV_FWD,    /* SP: client -> service with the previous ID, within the renewal grace */
+	K_PREV_BACK,   /* SS: service -> client, the same */
 	K_URGENT_FWD,  /* SS: client -> service of a session with URG set: no ID can go there */
 	K_MISS,        /* SS: first SYN to an overlay service without a session -> queue */
 	K_PASS_FWD, K_PASS_BACK,       /* SS: other overlay segments pass (decided) */
@@ -193,6 +195,11 @@ static int build_rule(struct nftnl_rule *r, const struct nfq_config *cfg, int fa
 	case K_CHECK_BACK:
 		return urg_clear(r) || load_key(r, family, k == K_CHECK_FWD, true) ||
 		       nftb_put(r, lookup(family, KS_OK, R(0), -1)) ||
+		       (cfg->strip && clear_urgptr(r)) || done(r, cfg, "checked_ok");
+	case K_PREV_FWD:
+	case K_PREV_BACK: /* the element's timeout ends the grace; counted as queue mode does */
+		return urg_clear(r) || load_key(r, family, k == K_PREV_FWD, true) ||
+		       nftb_put(r, lookup(family, KS_PREV, R(0), -1)) ||
 		       (cfg->strip && clear_urgptr(r)) || done(r, cfg, "checked_ok");
 	case K_NOID_FWD:
 	case K_NOID_BACK:
@@ -231,12 +238,12 @@ int kmode_add_rules(struct nftb *b, const struct nfq_config *cfg, int family, co
 	/* Most frequent first: one set lookup decides a data segment or an ACK of a live
 	 * session. The provider's input hook sees segments to its services, its output hook
 	 * the replies, so each gets its own order; any other hook the general one. */
-	static const enum krule ss[] = {K_EMBED_FWD, K_CHECK_BACK, K_NOID_BACK, K_WRONG_BACK,
-					K_URGENT_FWD, K_MISS, K_PASS_FWD, K_PASS_BACK};
-	static const enum krule sp[] = {K_CHECK_FWD, K_EMBED_BACK, K_NOID_FWD, K_WRONG_FWD,
-					K_UNKNOWN_FWD, K_UNKNOWN_BACK};
-	static const enum krule sp_out[] = {K_EMBED_BACK, K_CHECK_FWD, K_NOID_FWD, K_WRONG_FWD,
-					    K_UNKNOWN_BACK, K_UNKNOWN_FWD};
+	static const enum krule ss[] = {K_EMBED_FWD, K_CHECK_BACK, K_NOID_BACK, K_PREV_BACK,
+					K_WRONG_BACK, K_URGENT_FWD, K_MISS, K_PASS_FWD, K_PASS_BACK};
+	static const enum krule sp[] = {K_CHECK_FWD, K_EMBED_BACK, K_NOID_FWD, K_PREV_FWD,
+					K_WRONG_FWD, K_UNKNOWN_FWD, K_UNKNOWN_BACK};
+	static const enum krule sp_out[] = {K_EMBED_BACK, K_CHECK_FWD, K_NOID_FWD, K_PREV_FWD,
+					    K_WRONG_FWD, K_UNKNOWN_BACK, K_UNKNOWN_FWD};
 	const enum krule *list = cfg->role == NFQ_ROLE_SUPERVISOR ? ss :
 				 hook == NF_INET_LOCAL_OUT ? sp_out : sp;
 	size_t i, n = cfg->role == NFQ_ROLE_SUPERVISOR ? sizeof(ss) / sizeof(ss[0]) :

@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <libmnl/libmnl.h>
+#include <libnftnl/expr.h>
 #include <libnftnl/object.h>
 #include <libnftnl/set.h>
 #include <linux/netfilter.h>
@@ -18,7 +19,7 @@
 #include "log.h"
 #include "nftbatch.h"
 
-const char *const kmode_set_names[KS__COUNT] = {"ids", "ok", "keys", "svc"};
+const char *const kmode_set_names[KS__COUNT] = {"ids", "ok", "keys", "prev", "svc"};
 
 static const struct {
 	const char *name;
@@ -48,7 +49,7 @@ uint32_t kmode_key_len(int family, enum kset k)
 {
 	if (k == KS_SVC) /* service . port */
 		return (kmode_nregs(family) + 1) * 4;
-	return (2 * kmode_nregs(family) + (k == KS_OK ? 2 : 1)) * 4;
+	return (2 * kmode_nregs(family) + (k == KS_OK || k == KS_PREV ? 2 : 1)) * 4;
 }
 
 int kmode_add_objects(struct nftb *b, const struct nfq_config *cfg, int family)
@@ -68,6 +69,17 @@ int kmode_add_objects(struct nftb *b, const struct nfq_config *cfg, int family)
 			nftnl_set_set_u32(s, NFTNL_SET_FLAGS, NFT_SET_MAP);
 			nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE, 0);
 			nftnl_set_set_u32(s, NFTNL_SET_DATA_LEN, 2);
+		}
+		if (k == KS_PREV) /* each element expires on its own (the renewal grace) */
+			nftnl_set_set_u32(s, NFTNL_SET_FLAGS, NFT_SET_TIMEOUT);
+		if (k == KS_IDS || k == KS_OK) { /* a counter per element (kmstats.c) */
+			struct nftnl_expr *x = nftnl_expr_alloc("counter");
+
+			if (!x) {
+				nftnl_set_free(s);
+				return -1;
+			}
+			nftnl_set_add_expr(s, x);
 		}
 		if (nftb_add_set_msg(b, s, NFT_MSG_NEWSET, family, NLM_F_CREATE) < 0)
 			return -1;
@@ -107,20 +119,82 @@ struct nftnl_set *kmode_set_for(const struct nfq_config *cfg, int family, enum k
 	return nftb_set_new(family, cfg->rule_table, kmode_set_names[k], 0);
 }
 
-static int add_elem(struct nftnl_set *s, int family, enum kset k, const struct sess_entry *e)
+uint64_t kmode_now_ms(void)
 {
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+uint64_t kmode_prev_left_ms(const struct sess_entry *e, uint64_t now_ms)
+{
+	uint64_t until = (uint64_t)e->prev_until * 1000;
+
+	return e->prev_id && until > now_ms ? until - now_ms : 0;
+}
+
+bool kmode_wants(const struct sess_entry *e, enum kset k, uint64_t now_ms)
+{
+	return !(e->expires && e->expires <= now_ms / 1000) &&
+	       (k != KS_PREV || kmode_prev_left_ms(e, now_ms));
+}
+
+uint32_t kmode_elem_key(uint8_t *key, int family, enum kset k, const struct sess_entry *e)
+{
+	struct sess_entry p = *e;
+
+	if (k == KS_PREV)
+		p.id = e->prev_id;
+	return kmode_make_key(key, family, &p, k == KS_OK || k == KS_PREV);
+}
+
+struct nftnl_set_elem *kmode_elem(const struct nfq_config *cfg, int family, enum kset k,
+				  const struct sess_entry *e, bool add, uint64_t now_ms)
+{
+	int dir = kmode_dir(cfg, k);
 	struct nftnl_set_elem *el = nftnl_set_elem_alloc();
 	uint8_t key[64];
 	uint16_t id = htons(e->id);
-	uint32_t len;
 
 	if (!el)
-		return -1;
-	len = kmode_make_key(key, family, e, k == KS_OK);
-	nftnl_set_elem_set(el, NFTNL_SET_ELEM_KEY, key, len);
-	if (k == KS_IDS)
+		return NULL;
+	nftnl_set_elem_set(el, NFTNL_SET_ELEM_KEY, key, kmode_elem_key(key, family, k, e));
+	if (k == KS_IDS && add)
 		nftnl_set_elem_set(el, NFTNL_SET_ELEM_DATA, &id, 2);
-	nftnl_set_elem_add(s, el);
+	if (k == KS_PREV && add)
+		nftnl_set_elem_set_u64(el, NFTNL_SET_ELEM_TIMEOUT, kmode_prev_left_ms(e, now_ms));
+	if (dir >= 0 && add) { /* the session's counts so far (kmstats.c) */
+		struct nftnl_expr *x = kmode_counter_expr(e->segs[dir], e->bytes[dir]);
+
+		if (!x) {
+			nftnl_set_elem_free(el);
+			return NULL;
+		}
+		nftnl_set_elem_add_expr(el, x);
+	}
+	return el;
+}
+
+int kmode_elem_parse(int family, enum kset k, const struct nftb_elem *el, struct sess_key *key,
+		     cn_id_t *id)
+{
+	uint32_t alen = kmode_nregs(family) * 4;
+	const uint8_t *p = el->key;
+	uint16_t port, v = 0;
+
+	if (k >= KS_SVC || el->klen != kmode_key_len(family, k) ||
+	    (k == KS_IDS && (!el->data || el->dlen != 2))) {
+		errno = EPROTO;
+		return -1;
+	}
+	memcpy(&port, p + 2 * alen, 2);
+	if (k == KS_OK || k == KS_PREV)
+		memcpy(&v, p + 2 * alen + 4, 2);
+	else if (k == KS_IDS)
+		memcpy(&v, el->data, 2);
+	sess_key_make(key, family == NFPROTO_IPV4 ? AF_INET : AF_INET6, p, p + alen, ntohs(port));
+	*id = ntohs(v);
 	return 0;
 }
 
@@ -168,61 +242,33 @@ bool *kmode_effective(const struct sess_list *a, const struct sess_list *b)
 	return keep;
 }
 
-/* The elements of set k of family: the effective, live sessions, 256 to a message. */
-static int add_set_elements(struct nftb *b, const struct nfq_config *cfg, int family,
-			    enum kset k, const struct sess_list *a, const struct sess_list *b2,
-			    const bool *keep)
-{
-	int af = family == NFPROTO_IPV4 ? AF_INET : AF_INET6;
-	uint64_t now = (uint64_t)time(NULL);
-	struct nftnl_set *s = kmode_set_for(cfg, family, k);
-	size_t i, n = 0;
-
-	if (!s)
-		return -1;
-	for (i = 0; i < a->n + b2->n; i++) {
-		const struct sess_entry *e = nth(a, b2, i);
-
-		if (e->key.family != af || !keep[i] || (e->expires && e->expires <= now))
-			continue;
-		if (add_elem(s, family, k, e) < 0) {
-			nftnl_set_free(s);
-			return -1;
-		}
-		/* keep each message well under the batch's per-message room */
-		if (++n == 256) {
-			if (nftb_add_set_msg(b, s, NFT_MSG_NEWSETELEM, family, NLM_F_CREATE) < 0)
-				return -1;
-			s = kmode_set_for(cfg, family, k);
-			if (!s)
-				return -1;
-			n = 0;
-		}
-	}
-	if (n == 0) {
-		nftnl_set_free(s);
-		return 0;
-	}
-	return nftb_add_set_msg(b, s, NFT_MSG_NEWSETELEM, family, NLM_F_CREATE);
-}
-
 int kmode_add_elements(struct nftb *b, const struct nfq_config *cfg, int family,
 		       const struct sess_list *a, const struct sess_list *b2)
 {
+	int af = family == NFPROTO_IPV4 ? AF_INET : AF_INET6, k, rc;
+	struct kmd_ops d = {.now_ms = kmode_now_ms()};
 	bool *keep = kmode_effective(a, b2);
-	int k, rc = 0;
 
-	if (!keep)
-		return -1;
-	for (k = 0; k <= KS_KEYS && rc == 0; k++) {
+	rc = keep ? 0 : -1;
+	for (k = 0; k < KS_SVC && rc == 0; k++) {
 		struct nftnl_set *flush = kmode_set_for(cfg, family, (enum kset)k);
 
 		/* DELSETELEM without elements flushes the set, in this transaction */
 		if (!flush || nftb_add_set_msg(b, flush, NFT_MSG_DELSETELEM, family, 0) < 0)
 			rc = -1;
-		else
-			rc = add_set_elements(b, cfg, family, (enum kset)k, a, b2, keep);
 	}
+	for (size_t i = 0; i < a->n + b2->n && rc == 0; i++) {
+		const struct sess_entry *e = nth(a, b2, i);
+
+		if (e->key.family != af || !keep[i])
+			continue;
+		for (k = 0; k < KS_SVC && rc == 0; k++)
+			if (kmode_wants(e, (enum kset)k, d.now_ms))
+				rc = kmd_put(b, cfg, &d, (enum kset)k, e, 1);
+	}
+	if (rc == 0)
+		rc = kmd_flush(b, &d);
+	kmd_free(&d);
 	free(keep);
 	return rc;
 }

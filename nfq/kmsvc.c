@@ -42,14 +42,12 @@ static const char *rule_set_name(const struct nfq_config *cfg, int family)
 }
 
 /* One element of the rule file's set into the copy (nftb_dump_set). */
-static int copy_key(const void *k, uint32_t klen, const void *data, uint32_t dlen, void *arg)
+static int copy_key(const struct nftb_elem *el, void *arg)
 {
 	struct svc_copy *c = arg;
 	uint8_t *p;
 
-	(void)data;
-	(void)dlen;
-	if (klen != c->klen || c->n >= SVC_MAX) {
+	if (el->klen != c->klen || c->n >= SVC_MAX) {
 		/* another key type (the set was redefined) or too many: refuse */
 		errno = EPROTO;
 		return -1;
@@ -58,7 +56,7 @@ static int copy_key(const void *k, uint32_t klen, const void *data, uint32_t dle
 	if (!p)
 		return -1;
 	c->keys = p;
-	memcpy(c->keys + c->n++ * c->klen, k, c->klen);
+	memcpy(c->keys + c->n++ * c->klen, el->key, c->klen);
 	return 0;
 }
 

@@ -5,8 +5,10 @@
  *
  * One nft batch holds at most 4 MiB (lib/nftbatch.c), the elements of about 40,000 sessions,
  * so a full sync cannot be one transaction. It is a difference sent in bounded batches:
- *   1. read back the elements the kernel holds (ids, ok, keys of both families);
- *   2. compare them with the elements the table wants (its effective, live sessions);
+ *   1. read back the elements the kernel holds (ids, ok, keys, prev of both families, with
+ *      their counters and timeouts);
+ *   2. compare them with the elements the table wants (its effective, live sessions, and the
+ *      previous ID of each one within its renewal grace);
  *   3. send only what differs, in the order of the session key: all of one key's operations
  *      (destroys, then adds) in one batch; a new batch when less than KSYNC_ROOM is left.
  * What a reader of the sets sees between two batches: every key either as before the sync or
@@ -17,6 +19,22 @@
  * their keys complete) and kmode_sync returns -1; the next sync compares again from the
  * kernel's content. The sets have one writer, this thread, so nothing changes them between
  * the read and the batches.
+ *
+ * Counters (kmstats.c): an element that stays is not touched, so its counter goes on. A key
+ * whose ID changes gets new ids and ok elements that start from the counts the dump read from
+ * its old ones; a key the kernel lacks starts from its entry's counts (tbl_to_list: the last
+ * refresh's, 0 for a new session).
+ *
+ * prev (the renewal grace): its elements carry a timeout and the kernel removes them when it
+ * runs out, so it cannot be compared by key alone nor refilled. A prev element the kernel
+ * holds with the ID the table wants is kept as it is, with the time it has left: it was added
+ * with a timeout counted to the table's end of the grace (prev_until), so it already ends when
+ * the table's grace does, and adding it again would only cost two operations. Only when the
+ * two ends differ by more than PREV_SLACK_MS (the grace was restarted by changes whose batch
+ * failed, e.g. a renewal back and forth) is it replaced by one with the table's time left. A
+ * prev element the table does not want (grace over, a newer renewal, session gone) is
+ * destroyed; one the kernel lacks (e.g. the batch of the renewal failed) is added with the
+ * grace left. The dump does not list elements the kernel already expired.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -34,13 +52,21 @@
 /* Room a key's operations may need: every gathered message flushed (12, up to 64 KiB each)
  * plus those the key's own operations fill. */
 #define KSYNC_ROOM (2u * 1024 * 1024)
+/* How far the end of a prev element's timeout may be from the table's end of the grace and
+ * still be the same (the kernel counts in jiffies, the table in seconds). */
+#define PREV_SLACK_MS 1000
 
 /* One element of set `set`: held by the kernel (want 0) or wanted by the table (want 1). */
 struct kitem {
 	struct sess_key key;
-	cn_id_t id;    /* ids: the map's data; ok: the key's ID; keys: 0 */
+	cn_id_t id;    /* ids: the map's data; ok, prev: the key's ID; keys: 0 */
 	uint8_t set;   /* enum kset */
 	uint8_t want;
+	union {
+		const struct sess_entry *e; /* wanted: its session (in a or b2, during the sync) */
+		uint64_t v[2];              /* held: ids, ok: the counter (packets, bytes); prev:
+					     * the milliseconds it has left */
+	} u;
 };
 
 struct kitems {
@@ -61,28 +87,20 @@ static int push(struct kitems *l, const struct kitem *it)
 	return 0;
 }
 
-/* A dumped element back into a kitem (the inverse of kmode_make_key). */
-static int read_elem(const void *key, uint32_t klen, const void *data, uint32_t dlen, void *arg)
+/* A dumped element into a kitem. */
+static int read_elem(const struct nftb_elem *el, void *arg)
 {
 	struct kitems *l = arg;
-	uint32_t alen = kmode_nregs(l->family) * 4;
-	const uint8_t *k = key;
 	struct kitem it = {.set = l->set, .want = 0};
-	uint16_t port, id = 0;
 
-	if (klen != kmode_key_len(l->family, (enum kset)l->set) ||
-	    (l->set == KS_IDS && dlen != 2)) {
-		errno = EPROTO; /* not the set this worker created */
-		return -1;
+	if (kmode_elem_parse(l->family, (enum kset)l->set, el, &it.key, &it.id) < 0)
+		return -1; /* not the set this worker created */
+	if (l->set == KS_PREV) {
+		it.u.v[0] = el->expires_ms;
+	} else {
+		it.u.v[0] = el->packets;
+		it.u.v[1] = el->bytes;
 	}
-	memcpy(&port, k + 2 * alen, 2);
-	if (l->set == KS_OK)
-		memcpy(&id, k + 2 * alen + 4, 2);
-	else if (l->set == KS_IDS)
-		memcpy(&id, data, 2);
-	sess_key_make(&it.key, l->family == NFPROTO_IPV4 ? AF_INET : AF_INET6, k, k + alen,
-		      ntohs(port));
-	it.id = ntohs(id);
 	return push(l, &it);
 }
 
@@ -105,11 +123,11 @@ static int read_kernel(const struct nfq_config *cfg, struct kitems *l)
 	return 0;
 }
 
-/* The elements of the effective, live sessions of a then b2. */
-static int read_wanted(const struct sess_list *a, const struct sess_list *b2, struct kitems *l)
+/* The elements of the effective, live sessions of a then b2 at now_ms. */
+static int read_wanted(const struct sess_list *a, const struct sess_list *b2, uint64_t now_ms,
+		       struct kitems *l)
 {
 	bool *keep = kmode_effective(a, b2);
-	uint64_t now = (uint64_t)time(NULL);
 	int rc = 0;
 
 	if (!keep)
@@ -117,11 +135,13 @@ static int read_wanted(const struct sess_list *a, const struct sess_list *b2, st
 	for (size_t i = 0; i < a->n + b2->n && rc == 0; i++) {
 		const struct sess_entry *e = i < a->n ? &a->v[i] : &b2->v[i - a->n];
 
-		if (!keep[i] || (e->expires && e->expires <= now))
+		if (!keep[i])
 			continue;
 		for (int k = 0; k < KS_SVC && rc == 0; k++)
-			rc = push(l, &(struct kitem){.key = e->key, .set = (uint8_t)k, .want = 1,
-						     .id = k == KS_KEYS ? 0 : e->id});
+			if (kmode_wants(e, (enum kset)k, now_ms))
+				rc = push(l, &(struct kitem){
+					.key = e->key, .set = (uint8_t)k, .want = 1, .u.e = e,
+					.id = k == KS_KEYS ? 0 : k == KS_PREV ? e->prev_id : e->id});
 	}
 	free(keep);
 	return rc;
@@ -147,6 +167,39 @@ static bool same_elem(const struct kitem *a, const struct kitem *b)
 	return a->set == b->set && a->id == b->id && !memcmp(&a->key, &b->key, sizeof(a->key));
 }
 
+/* Is v[j] one of a pair that stays: the kernel's element (held) and the table's (wanted) the
+ * same, and for prev about the same end (see the top of this file). */
+static bool stays(const struct kitem *v, size_t n, size_t j, uint64_t now_ms)
+{
+	const struct kitem *h, *w;
+	uint64_t left;
+
+	if (v[j].want ? j == 0 : j + 1 >= n)
+		return false;
+	h = v[j].want ? &v[j - 1] : &v[j];
+	w = h + 1;
+	if (h->want || !w->want || !same_elem(h, w))
+		return false;
+	if (h->set != KS_PREV)
+		return true;
+	left = kmode_prev_left_ms(w->u.e, now_ms);
+	return h->u.v[0] <= left + PREV_SLACK_MS && left <= h->u.v[0] + PREV_SLACK_MS;
+}
+
+/* A wanted ids or ok element of a key whose ID changes: the counts of the kernel's element
+ * of that set that goes (v[0..n): the key's items). */
+static void carry(const struct nfq_config *cfg, const struct kitem *v, size_t n, uint64_t now_ms,
+		  const struct kitem *w, struct sess_entry *e)
+{
+	int dir = kmode_dir(cfg, (enum kset)w->set);
+
+	for (size_t j = 0; j < n && dir >= 0; j++)
+		if (!v[j].want && v[j].set == w->set && !stays(v, n, j, now_ms)) {
+			e->segs[dir] = v[j].u.v[0];
+			e->bytes[dir] = v[j].u.v[1];
+		}
+}
+
 /* The operations of one key, v[0..n): what only the kernel holds out, then what only the
  * table wants in. */
 static int put_key(struct nftb *b, const struct nfq_config *cfg, struct kmd_ops *d,
@@ -154,11 +207,14 @@ static int put_key(struct nftb *b, const struct nfq_config *cfg, struct kmd_ops 
 {
 	for (int add = 0; add < 2; add++) {
 		for (size_t j = 0; j < n; j++) {
-			struct sess_entry e = {.key = v[j].key, .id = v[j].id};
+			struct sess_entry e = {.key = v[j].key, .id = v[j].id, .prev_id = v[j].id};
 
-			if (v[j].want != add || (j + 1 < n && same_elem(&v[j], &v[j + 1])) ||
-			    (j > 0 && same_elem(&v[j - 1], &v[j])))
+			if (v[j].want != add || stays(v, n, j, d->now_ms))
 				continue;
+			if (add) {
+				e = *v[j].u.e;
+				carry(cfg, v, n, d->now_ms, &v[j], &e);
+			}
 			if (kmd_put(b, cfg, d, (enum kset)v[j].set, &e, add) < 0)
 				return -1;
 		}
@@ -177,9 +233,9 @@ static int commit(struct nftb *b, struct kmd_ops *d)
 
 /* Send the difference of sorted v[0..n), a new batch when the room runs low. */
 static int send_diff(const struct nfq_config *cfg, const struct kitem *v, size_t n,
-		     size_t *ops, unsigned *batches)
+		     uint64_t now_ms, size_t *ops, unsigned *batches)
 {
-	struct kmd_ops d = {.sent = 0};
+	struct kmd_ops d = {.sent = 0, .now_ms = now_ms};
 	struct nftb *b = nftb_begin();
 	size_t i = 0, j;
 	int rc = 0;
@@ -214,16 +270,17 @@ static int send_diff(const struct nfq_config *cfg, const struct kitem *v, size_t
 int kmode_sync(const struct nfq_config *cfg, const struct sess_list *a, const struct sess_list *b2)
 {
 	struct kitems l = {.v = NULL};
+	uint64_t now_ms = kmode_now_ms();
 	unsigned batches = 0;
 	size_t ops = 0;
 	int rc = -1;
 
-	if (read_kernel(cfg, &l) < 0 || read_wanted(a, b2, &l) < 0) {
+	if (read_kernel(cfg, &l) < 0 || read_wanted(a, b2, now_ms, &l) < 0) {
 		log_warn("kernel mode: full sync");
 		goto out;
 	}
 	qsort(l.v, l.n, sizeof(*l.v), kitem_cmp);
-	rc = send_diff(cfg, l.v, l.n, &ops, &batches);
+	rc = send_diff(cfg, l.v, l.n, now_ms, &ops, &batches);
 	if (rc < 0)
 		log_warn("kernel mode: full sync, batch %u", batches + 1);
 	else

@@ -18,7 +18,7 @@ nfq_coopnet_nfq_SOURCES = \
 	nfq/main.c nfq/nfqd.h nfq/control.c nfq/publish.c \
 	nfq/worker.c nfq/worker.h \
 	nfq/nftrule.c nfq/nftrule.h \
-	nfq/kmrules.c nfq/kmsets.c nfq/kmdelta.c nfq/kmsync.c nfq/kmsvc.c nfq/kmode_int.h nfq/kernelmode.h
+	nfq/kmrules.c nfq/kmsets.c nfq/kmstats.c nfq/kmdelta.c nfq/kmsync.c nfq/kmsvc.c nfq/kmode_int.h nfq/kernelmode.h
 nfq_coopnet_nfq_CFLAGS = $(AM_CFLAGS) $(PTHREAD_CFLAGS) $(LIBNFQ_CFLAGS) $(LIBMNL_CFLAGS) \
 	$(LIBNFTNL_CFLAGS)
 nfq_coopnet_nfq_LDADD = nfq/libnfqcore.a lib/libcoopnet.a $(LIBNFQ_LIBS) $(LIBMNL_LIBS) \
@@ -78,7 +78,7 @@ tests_unit_test_nfq_sesstab_LDADD = nfq/libnfqcore.a $(TEST_LIBS) $(JANSSON_LIBS
 check_PROGRAMS += tests/unit/test_nfq_reload
 TESTS += tests/unit/test_nfq_reload
 tests_unit_test_nfq_reload_SOURCES = tests/unit/test_nfq_reload.c nfq/publish.c \
-	nfq/kmrules.c nfq/kmsets.c nfq/kmdelta.c nfq/kmsync.c nfq/kmsvc.c nfq/nftrule.c
+	nfq/kmrules.c nfq/kmsets.c nfq/kmstats.c nfq/kmdelta.c nfq/kmsync.c nfq/kmsvc.c nfq/nftrule.c
 tests_unit_test_nfq_reload_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/nfq
 tests_unit_test_nfq_reload_CFLAGS = $(TEST_CFLAGS) $(PTHREAD_CFLAGS) $(LIBNFQ_CFLAGS) \
 	$(LIBMNL_CFLAGS) $(LIBNFTNL_CFLAGS)
@@ -92,7 +92,7 @@ check_PROGRAMS += tests/unit/test_nfq_control
 TESTS += tests/unit/test_nfq_control
 tests_unit_test_nfq_control_SOURCES = tests/unit/test_nfq_control.c \
 	nfq/nfqd.h nfq/control.c nfq/publish.c nfq/worker.c nfq/worker.h nfq/nftrule.c \
-	nfq/nftrule.h nfq/kmrules.c nfq/kmsets.c nfq/kmdelta.c nfq/kmsync.c nfq/kmsvc.c nfq/kernelmode.h nfq/kmode_int.h
+	nfq/nftrule.h nfq/kmrules.c nfq/kmsets.c nfq/kmstats.c nfq/kmdelta.c nfq/kmsync.c nfq/kmsvc.c nfq/kernelmode.h nfq/kmode_int.h
 tests_unit_test_nfq_control_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/nfq
 tests_unit_test_nfq_control_CFLAGS = $(TEST_CFLAGS) $(PTHREAD_CFLAGS) $(LIBNFQ_CFLAGS) \
 	$(LIBMNL_CFLAGS) $(LIBNFTNL_CFLAGS)
@@ -102,12 +102,23 @@ tests_unit_test_nfq_control_LDADD = nfq/libnfqcore.a $(TEST_LIBS) $(LIBNFQ_LIBS)
 # root in a private network namespace).
 check_PROGRAMS += tests/unit/test_nfq_kmode
 TESTS += tests/unit/test_nfq_kmode
-tests_unit_test_nfq_kmode_SOURCES = tests/unit/test_nfq_kmode.c nfq/nftrule.c nfq/kmrules.c \
-	nfq/kmsets.c nfq/kmdelta.c nfq/kmsync.c nfq/kmsvc.c
+tests_unit_test_nfq_kmode_SOURCES = tests/unit/test_nfq_kmode.c tests/unit/kmtest.c \
+	tests/unit/kmtest.h nfq/nftrule.c nfq/kmrules.c \
+	nfq/kmsets.c nfq/kmstats.c nfq/kmdelta.c nfq/kmsync.c nfq/kmsvc.c
 tests_unit_test_nfq_kmode_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/nfq
 tests_unit_test_nfq_kmode_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_nfq_kmode_LDADD = nfq/libnfqcore.a $(TEST_LIBS) $(LIBNFTNL_LIBS) $(LIBMNL_LIBS) \
 	$(JANSSON_LIBS)
+# The full sync beyond one batch, and what the updates keep (counters, prev's timeouts).
+check_PROGRAMS += tests/unit/test_nfq_kmsync
+TESTS += tests/unit/test_nfq_kmsync
+tests_unit_test_nfq_kmsync_SOURCES = tests/unit/test_nfq_kmsync.c tests/unit/kmtest.c \
+	tests/unit/kmtest.h nfq/nftrule.c nfq/kmrules.c \
+	nfq/kmsets.c nfq/kmstats.c nfq/kmdelta.c nfq/kmsync.c nfq/kmsvc.c
+tests_unit_test_nfq_kmsync_CPPFLAGS = $(tests_unit_test_nfq_kmode_CPPFLAGS)
+tests_unit_test_nfq_kmsync_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_nfq_kmsync_LDADD = $(tests_unit_test_nfq_kmode_LDADD)
+
 
 # lib/metrics.c, the Prometheus renderer (docs/metrics.md), and a HELP for every counter of
 # coopnet-nfq (nfq_reason_name).

@@ -30,6 +30,7 @@ struct nfqd {
 	struct nfq_workers w;
 	enum queue_expr qexpr;
 	time_t started;
+	uint64_t kstats_ms;         /* kernel mode: last refresh of the per-session counters */
 	struct ctl_server ctl;           /* the control socket (lib/ctl.h) */
 	int nft_ev_fd; /* kernel mode: nftables events (the rule file's sets), or -1 */
 	struct kmode_svc kmsvc; /* kernel mode: the event socket and the service-set copy */

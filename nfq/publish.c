@@ -25,8 +25,10 @@ int nfqd_table_init(struct nfqd *d)
 	return 0;
 }
 
-/* Kernel mode: refill the sets from the whole table (start, reload, or when the changes were
- * not all noted or their batch failed). O(n log n). */
+/* Kernel mode: bring the sets to the whole table (reload, or when the changes were not all
+ * noted or their batch failed): kmsync.c, the difference only. O(n log n). Elements that stay
+ * keep their counters, and a key whose ID changes takes its counts from the kernel's dump, so
+ * no refresh of the entries' counts is needed first. */
 static int publish_full(struct nfqd *d)
 {
 	struct sess_list all, none;

@@ -188,7 +188,9 @@ static void note(struct sess_table *t, const struct sess_key *k, const struct tb
 	}
 	t->chg[t->nchg] = (struct tbl_change){
 		.key = *k, .seq = (uint32_t)t->nchg,
-		.old_id = x ? 0x10000u | tbl_entry_id(x) : 0};
+		.old_id = x ? 0x10000u | tbl_entry_id(x) : 0,
+		.old_prev = x && (atomic_load_explicit(&x->ids, memory_order_relaxed) >> 16) ?
+			    0x10000u | (atomic_load_explicit(&x->ids, memory_order_relaxed) >> 16) : 0};
 	t->nchg++;
 }
 

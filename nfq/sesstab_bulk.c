@@ -254,6 +254,11 @@ int tbl_to_list(const struct sess_table *t, struct sess_list *l)
 		struct sess_entry e = {.key = x->key, .id = tbl_entry_id(x), .source = x->source,
 				       .used = 1, .expires = tbl_entry_expires(x)};
 
+		e.prev_id = tbl_entry_prev(x, &e.prev_until);
+		for (int d = 0; d < 2; d++) {
+			e.segs[d] = atomic_load_explicit(&x->segs[d], memory_order_relaxed);
+			e.bytes[d] = atomic_load_explicit(&x->bytes[d], memory_order_relaxed);
+		}
 		memcpy(e.vnic, x->vnic, sizeof(e.vnic));
 		if (sess_list_push(l, &e) < 0)
 			return -1;

@@ -52,6 +52,10 @@ struct sess_entry {
 	uint8_t used;
 	char vnic[16];
 	uint64_t expires; /* Unix seconds, 0 = never */
+	cn_id_t prev_id;     /* the live table's copy (tbl_to_list): previous ID, 0: none */
+	uint32_t prev_until; /* Unix seconds: prev_id is accepted before it */
+	uint64_t segs[2], bytes[2]; /* tbl_to_list: the entry's counts (kernel mode carries them
+				     * into the new elements of a full sync) */
 };
 
 struct svc_entry {
@@ -134,6 +138,7 @@ struct tbl_change {
 	struct sess_key key;
 	uint32_t seq;    /* order of the notes: the first of a key holds its state before */
 	uint32_t old_id; /* 0x10000 | ID when a session was there, 0 when none */
+	uint32_t old_prev; /* 0x10000 | its previous ID (renewal grace) when it had one, else 0 */
 };
 
 /* Notes kept per change-set before the caller falls back to a full sync. */
@@ -193,6 +198,12 @@ static inline bool tbl_entry_accepts(const struct tbl_entry *e, cn_id_t got, uin
 		return true;
 	return got != 0 && got == (ids >> 16) &&
 	       now < atomic_load_explicit(&e->prev_until, memory_order_relaxed);
+}
+/* The previous ID (0: none) and the end of its grace (Unix seconds). */
+static inline cn_id_t tbl_entry_prev(const struct tbl_entry *e, uint32_t *until)
+{
+	*until = atomic_load_explicit(&e->prev_until, memory_order_relaxed);
+	return (cn_id_t)(atomic_load_explicit(&e->ids, memory_order_acquire) >> 16);
 }
 static inline uint32_t tbl_entry_expires(const struct tbl_entry *e)
 {

@@ -81,7 +81,7 @@ check "Apache serves the vNICs of sp1 and sp2 (vhost files from the policy)" \
 step "Header SP and Supervisor Server"
 ov_start_header || die "start header"
 ov_start_ss || die "start ss"
-ok "coopnet-authd (header) on 198.18.2.2, coopnet-nfq + coopnet-authd (supervisor) on the SS"
+ok "coopnet-authd (header) on 198.18.2.2, coopnet-nfq ($(ov_nfq_mode ss) mode) + coopnet-authd (supervisor) on the SS"
 
 step "Authentication: SS -> header SP -> SP (Auth-REQ, Auth-REP&REQ, Auth-REP) over UDP 7447"
 have_all() { [ "$(ov_ctl ss --json sessions | grep -o '"id"' | wc -l)" -ge 3 ]; }

@@ -55,7 +55,7 @@ EXTRA_DIST += tests/unit/data/test.schema.json
 # Fuzzing smoke run of every target: make fuzz-smoke [FUZZ_SECONDS=60]. New inputs go to
 # tests/fuzz/corpus-run/NAME (git-ignored); the committed seeds in tests/fuzz/corpus/NAME stay.
 FUZZ_SECONDS = 60
-FUZZ_TARGETS = packet coop jconf nfq_logic ctl status policy nfqconf parent_msg probe metrics
+FUZZ_TARGETS = packet coop jconf nfq_logic ctl status policy nfqconf parent_msg nfq_traffic probe metrics
 EXTRA_DIST += tests/fuzz/make_corpus.py tests/fuzz/corpus/packet tests/fuzz/corpus/ctl \
 	tests/fuzz/corpus/metrics
 if ENABLE_FUZZING
@@ -154,7 +154,7 @@ tests_netns_vnic_tool_SOURCES = tests/netns/vnic-tool.c
 tests_netns_vnic_tool_LDADD = lib/libcoopnet.a $(LIBMNL_LIBS)
 EXTRA_DIST += tests/netns/vnic.test tests/netns/probe.test tests/netns/confidential6.test
 # end-to-end overlay with vNICs (examples/ configs), also used by scripts/demo.sh
-EXTRA_DIST += tests/netns/metrics.test tests/netns/status.test tests/netns/balance.test tests/netns/balance-lib.sh tests/netns/grget.py tests/netns/grprobe.py tests/netns/vnic-e2e.test tests/netns/vnic-e2e-kernel.test tests/netns/vnic-e2e-queue.test tests/netns/ss-bridged.test tests/netns/ss-bridged-kernel.test tests/netns/overlay-lib.sh tests/netns/urgdump.py \
+EXTRA_DIST += tests/netns/metrics.test tests/netns/status.test tests/netns/renewal.sh tests/netns/renewal-queue.test tests/netns/renewal-kernel.test tests/netns/balance.test tests/netns/balance-lib.sh tests/netns/grget.py tests/netns/grprobe.py tests/netns/vnic-e2e.test tests/netns/vnic-e2e-kernel.test tests/netns/vnic-e2e-queue.test tests/netns/ss-bridged.test tests/netns/ss-bridged-kernel.test tests/netns/overlay-lib.sh tests/netns/urgdump.py \
 	examples scripts/demo.sh
 
 # lib/ctl: paged replies and the session object
@@ -179,7 +179,7 @@ tests_unit_test_ctl_server_LDADD = $(TEST_LIBS) $(JANSSON_LIBS)
 # driver of tests/netns/nfq-diff.test: kernel mode's nft rules against nfq_decide
 noinst_PROGRAMS += tests/netns/nfq-diff
 tests_netns_nfq_diff_SOURCES = tests/netns/nfq-diff.c tests/unit/pktgen.c tests/unit/pktgen.h \
-	nfq/nftrule.c nfq/kmrules.c nfq/kmsets.c nfq/kmdelta.c nfq/kmsync.c nfq/kmsvc.c
+	nfq/nftrule.c nfq/kmrules.c nfq/kmsets.c nfq/kmstats.c nfq/kmdelta.c nfq/kmsync.c nfq/kmsvc.c
 tests_netns_nfq_diff_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/nfq -I$(top_srcdir)/tests/unit
 tests_netns_nfq_diff_CFLAGS = $(AM_CFLAGS) $(LIBNFQ_CFLAGS)
 tests_netns_nfq_diff_LDADD = nfq/libnfqcore.a lib/libcoopnet.a $(LIBNFQ_LIBS) $(LIBNFTNL_LIBS) \

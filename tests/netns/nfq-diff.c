@@ -20,6 +20,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdatomic.h>
 #include <fcntl.h>
 #include <libnetfilter_queue/libnetfilter_queue.h>
 #include <linux/if_tun.h>
@@ -250,7 +251,8 @@ static void pick_addr(int family, bool client, struct pg_rng *rng, uint8_t *out)
 
 /* A random segment between the pools, in either direction, with a urgent pointer that is
  * the session's ID, 0 or anything; URG set now and then; a bare SYN now and then. */
-static void make_spec(struct pg_spec *sp, struct pg_rng *rng, const struct sess_table *t)
+static void make_spec(struct pg_spec *sp, struct pg_rng *rng, const struct sess_table *t,
+		      const struct sess_list *sl, enum nfq_role role)
 {
 	int family = pg_rng_range(rng, 0, 1) ? AF_INET6 : AF_INET;
 	bool to_service = pg_rng_range(rng, 0, 1);
@@ -292,9 +294,84 @@ static void make_spec(struct pg_spec *sp, struct pg_rng *rng, const struct sess_
 	default:
 		break; /* the generator's random value */
 	}
+	/* after a renewal (sl set): half the segments are of a session, in the direction that
+	 * is checked, with its previous ID (accepted within the grace, dropped after) */
+	if (sl && sl->n && pg_rng_range(rng, 0, 1)) {
+		const struct sess_entry *se = &sl->v[pg_rng_range(rng, 0, (int)sl->n - 1)];
+		bool fwd = role == NFQ_ROLE_PROVIDER; /* SP checks client -> service */
+		uint32_t until;
+
+		sp->family = se->key.family;
+		memcpy(fwd ? sp->saddr : sp->daddr, se->key.client, 16);
+		memcpy(fwd ? sp->daddr : sp->saddr, se->key.service, 16);
+		if (fwd)
+			sp->dport = se->key.port;
+		else
+			sp->sport = se->key.port;
+		sp->flags &= (uint8_t)~0x22; /* no URG, no bare SYN */
+		sp->flags |= 0x10;
+		e = tbl_lookup(t, &se->key);
+		sp->urg_ptr = e ? tbl_entry_prev(e, &until) : 0;
+		if (sp->family == AF_INET)
+			sp->n_ext = 0;
+	}
 	if (sp->seq == 0)
 		sp->seq = 1;
 	sp->csum = PG_CSUM_FULL;
+}
+
+/* What kernel mode's per-session counters (nfq/kmstats.c) must show: per entry of the table
+ * (by its position in tbl_next order) and direction, the segments the decision table
+ * accepted with the session's current ID (written or checked) and their bytes. */
+#define MAX_SESS 16
+static struct { const struct tbl_entry *e; uint64_t segs[2], bytes[2]; } expect[MAX_SESS];
+
+static void expect_count(const struct sess_table *t, const struct pg_spec *sp, size_t len)
+{
+	struct sess_key k;
+	const struct tbl_entry *e;
+	int dir = 0;
+
+	sess_key_make(&k, sp->family, sp->saddr, sp->daddr, sp->dport);
+	if (!(e = tbl_lookup(t, &k))) {
+		dir = 1;
+		sess_key_make(&k, sp->family, sp->daddr, sp->saddr, sp->sport);
+		if (!(e = tbl_lookup(t, &k)))
+			return;
+	}
+	for (int i = 0; i < MAX_SESS; i++)
+		if (!expect[i].e || expect[i].e == e) {
+			expect[i].e = e;
+			expect[i].segs[dir]++;
+			expect[i].bytes[dir] += len;
+			return;
+		}
+}
+
+/* The kernel's element counters, read by the worker's own kmode_stats_refresh into the
+ * table's entries, against what the decision table accepted. Returns the sessions checked. */
+static int check_counts(const struct nfq_config *cfg, struct sess_table *t, const char *when)
+{
+	int n = 0;
+
+	if (kmode_stats_refresh(cfg, t) < 0)
+		die("kmode_stats_refresh", strerror(errno));
+	for (int i = 0; i < MAX_SESS && expect[i].e; i++, n++)
+		for (int d = 0; d < 2; d++) {
+			uint64_t segs = atomic_load(&expect[i].e->segs[d]);
+			uint64_t bytes = atomic_load(&expect[i].e->bytes[d]);
+
+			if (segs != expect[i].segs[d] || bytes != expect[i].bytes[d]) {
+				fprintf(stderr, "nfq-diff: %s: session %d direction %d: kernel counted "
+					"%llu segments, %llu bytes; the decision table accepted %llu, "
+					"%llu\n", when, i, d, (unsigned long long)segs,
+					(unsigned long long)bytes,
+					(unsigned long long)expect[i].segs[d],
+					(unsigned long long)expect[i].bytes[d]);
+				exit(1);
+			}
+		}
+	return n;
 }
 
 static const char *vname(bool fwd, bool hold)
@@ -346,7 +423,8 @@ static void warm_up(void)
 /* Packet i through both. Returns the outcome's index in counts (accepted unchanged, with
  * the ID written, dropped, queued), or -1 after printing a divergence. */
 static int compare_one(unsigned long i, uint64_t seed, const char *role, enum nfq_role r,
-		       const struct sess_table *t, struct pg_rng *rng)
+		       const struct sess_table *t, const struct sess_list *renewed,
+		       struct pg_rng *rng, bool *prev_id)
 {
 	struct nfq_logic_cfg lc = { .role = r, .strip = false, .header_only = false };
 	struct pg_spec sp;
@@ -358,7 +436,7 @@ static int compare_one(unsigned long i, uint64_t seed, const char *role, enum nf
 	bool want_fwd, want_hold;
 	uint16_t want_urg;
 
-	make_spec(&sp, rng, t);
+	make_spec(&sp, rng, t, renewed, r);
 	len = pg_build(&sp, rng, pkt, sizeof(pkt), &info);
 	if (!len)
 		die("pg_build failed", "");
@@ -367,6 +445,19 @@ static int compare_one(unsigned long i, uint64_t seed, const char *role, enum nf
 	want_hold = res.verdict == V_HOLD;
 	want_fwd = res.verdict == V_ACCEPT || res.verdict == V_ACCEPT_MODIFIED;
 	want_urg = pg_get16(dec + info.l4_off + 18);
+	*prev_id = false;
+	if (renewed) { /* a segment of a renewed session carrying its previous ID */
+		struct sess_key k;
+		const struct tbl_entry *e;
+		uint32_t until;
+		bool fwd = r == NFQ_ROLE_PROVIDER;
+
+		sess_key_make(&k, sp.family, fwd ? sp.saddr : sp.daddr, fwd ? sp.daddr : sp.saddr,
+			      fwd ? sp.dport : sp.sport);
+		e = tbl_lookup(t, &k);
+		*prev_id = e && sp.urg_ptr && sp.urg_ptr == tbl_entry_prev(e, &until) &&
+			   !(sp.flags & 0x20);
+	}
 	if (write(tun_fd, pkt, info.ip_len) != (ssize_t)info.ip_len)
 		die("writing a packet", strerror(errno));
 	send_sentinel((uint32_t)i);
@@ -397,7 +488,64 @@ static int compare_one(unsigned long i, uint64_t seed, const char *role, enum nf
 			(void)!system("nft list ruleset >&2");
 		return -1;
 	}
+	if (want_fwd && !*prev_id && (res.reason == R_EMBEDDED || res.reason == R_CHECKED_OK))
+		expect_count(t, &sp, info.ip_len);
 	return want_hold ? 3 : !want_fwd ? 2 : res.verdict == V_ACCEPT_MODIFIED ? 1 : 0;
+}
+
+/* The renewal phases: a table clock GRACE_RUN s short of the real one makes the previous IDs'
+ * grace end GRACE_RUN s from now instead of TBL_RENEW_GRACE_S. */
+#define GRACE_RUN 6
+static uint64_t early_clock(void)
+{
+	return (uint64_t)time(NULL) - (TBL_RENEW_GRACE_S - GRACE_RUN);
+}
+
+/* Every session gets a new ID (a renewal, as a session-add from coopnet-authd makes it), the
+ * worker's own kmode_apply sends the change-set. Returns the end of the grace. */
+static uint64_t renew_all(const struct nfq_config *cfg, struct sess_table *t)
+{
+	const struct tbl_change *c;
+	size_t n, sent, i;
+	bool lost;
+
+	t->clock = early_clock;
+	tbl_changes_track(t, true);
+	for (i = 0; i < cfg->sessions.n; i++) {
+		struct sess_entry e = cfg->sessions.v[i];
+
+		e.id ^= 0x0f0f;
+		e.source = SESS_SRC_AUTHD;
+		if (tbl_put(t, &e) < 0)
+			die("tbl_put", "");
+	}
+	c = tbl_changes(t, &n, &lost);
+	if (lost || kmode_apply(cfg, t, c, n, &sent) < 0)
+		die("kmode_apply of the renewals", strerror(errno));
+	tbl_changes_clear(t);
+	return early_clock() + TBL_RENEW_GRACE_S;
+}
+
+/* Up to count packets (phase 1: random; 2 and 3: after the renewal, with previous IDs), until
+ * the clock reaches stop (0: no limit). counts[4]: outcomes; prev[2]: previous-ID segments
+ * accepted, dropped. */
+static void run_phase(unsigned long count, uint64_t stop, uint64_t seed, const char *role,
+		      const struct nfq_config *cfg, const struct sess_table *t, bool renewed,
+		      struct pg_rng *rng, unsigned long counts[4], unsigned long prev[2])
+{
+	static unsigned long i;
+
+	for (unsigned long j = 0; j < count && (!stop || (uint64_t)time(NULL) < stop); j++, i++) {
+		bool pid;
+		int k = compare_one(i, seed, role, cfg->role, t, renewed ? &cfg->sessions : NULL,
+				    rng, &pid);
+
+		if (k < 0)
+			exit(1);
+		counts[k]++;
+		if (pid)
+			prev[k == 2]++;
+	}
 }
 
 int main(int argc, char **argv)
@@ -406,8 +554,8 @@ int main(int argc, char **argv)
 	struct nfq_config cfg;
 	struct sess_table *t;
 	struct pg_rng rng;
-	unsigned long count, counts[4] = { 0 };
-	uint64_t seed;
+	unsigned long count, counts[4] = { 0 }, in_grace[2] = { 0 }, after[2] = { 0 };
+	uint64_t seed, until;
 
 	if (argc < 4 || argc > 5 || (strcmp(argv[2], "supervisor") && strcmp(argv[2], "provider")))
 		die("usage: nfq-diff TUN supervisor|provider COUNT [SEED]", "");
@@ -422,18 +570,27 @@ int main(int argc, char **argv)
 	open_tun(argv[1]);
 	open_queue();
 	warm_up();
-	for (unsigned long i = 0; i < count; i++) {
-		int k = compare_one(i, seed, argv[2], cfg.role, t, &rng);
-
-		if (k < 0)
-			return 1;
-		counts[k]++;
-	}
+	run_phase(count, 0, seed, argv[2], &cfg, t, false, &rng, counts, in_grace);
 	printf("nfq-diff %s: %lu packets agree (seed %llu): %lu accepted unchanged, %lu accepted "
 	       "with the ID written, %lu dropped, %lu queued as session misses\n", argv[2], count,
 	       (unsigned long long)seed, counts[0], counts[1], counts[2], counts[3]);
+	printf("nfq-diff %s: per-session counters of %d sessions as accepted\n", argv[2],
+	       check_counts(&cfg, t, "before the renewal"));
+	/* renewal: within the grace (stopping 1 s before its end), then 1 s after it */
+	until = renew_all(&cfg, t);
+	memset(in_grace, 0, sizeof(in_grace));
+	run_phase(count, until - 1, seed, argv[2], &cfg, t, true, &rng, counts, in_grace);
+	while ((uint64_t)time(NULL) < until + 1)
+		usleep(100000);
+	run_phase(count / 2 + 1, 0, seed, argv[2], &cfg, t, true, &rng, counts, after);
+	printf("nfq-diff %s: per-session counters of %d sessions carried over the renewal\n",
+	       argv[2], check_counts(&cfg, t, "after the renewal"));
+	printf("nfq-diff %s: after a renewal, previous ID within the grace: %lu accepted, %lu "
+	       "dropped; after it: %lu accepted, %lu dropped (both agree with nfq_decide)\n",
+	       argv[2], in_grace[0], in_grace[1], after[0], after[1]);
 	tbl_free(t);
 	kmode_events_close(&kmsvc);
 	nfq_config_clear(&cfg);
-	return 0;
+	/* the phases must have shown both sides of the grace */
+	return in_grace[0] > 0 && in_grace[1] == 0 && after[0] == 0 && after[1] > 0 ? 0 : 1;
 }

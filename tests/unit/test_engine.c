@@ -992,6 +992,41 @@ static void test_status_traffic(void **state)
 	json_decref(r);
 }
 
+/* info_vNIC's load: the SP's own coopnet-nfq counters (its parent's "nfq-traffic") become the
+ * service's bytes per second (growth of the sum over the time between two polls), which the
+ * SS stores; a sum that shrank gives 0. */
+static json_t *traffic_msg(unsigned long id, json_int_t in, json_int_t out)
+{
+	return json_pack("{s:s, s:b, s:b, s:[[I, s, I, I, I, I, I, I, I, I]]}", "msg",
+			 "nfq-traffic", "first", 1, "more", 0, "sessions", (json_int_t)id, CLIENT1,
+			 (json_int_t)1795000000, (json_int_t)10, (json_int_t)10, in, out,
+			 (json_int_t)0, (json_int_t)0, (json_int_t)0);
+}
+
+static void test_status_load(void **state)
+{
+	json_t *r;
+	unsigned long id;
+
+	(void)state;
+	SS.cfg.status.interval_ms = SP.cfg.status.interval_ms = 1000;
+	start_pair("", 0);
+	r = expect_ok(auth(&SS, "http", CLIENT1));
+	id = strtoul(json_string_value(json_object_get(json_object_get(r, "session"), "id")), NULL, 16);
+	json_decref(r);
+	PUMP_UNTIL(n_sessions(&SP) == 1);
+	assert_int_equal(imsg_send(SP.pfd, traffic_msg(id, 1000, 9000)), 0);
+	advance(2000);
+	assert_int_equal(imsg_send(SP.pfd, traffic_msg(id, 3000, 27000)), 0);
+	advance(1500); /* 20,000 bytes in 2 s */
+	PUMP_UNTIL(count_rows(SS.cfg.database, "SELECT count(*) FROM vnic_status WHERE "
+			      "bytes_per_s = 10000") == 1);
+	assert_int_equal(imsg_send(SP.pfd, traffic_msg(id, 10, 10)), 0); /* shrank */
+	advance(1500);
+	PUMP_UNTIL(count_rows(SS.cfg.database, "SELECT count(*) FROM vnic_status WHERE "
+			      "bytes_per_s = 0") == 1);
+}
+
 /* After a renewal the reports go with the new ID only; after a restart of the SS engine its
  * stored session reports again. */
 static void test_status_renewal_restart(void **state)
@@ -1639,6 +1674,7 @@ int main(void)
 		T(test_status_reports),
 		T(test_status_renewal_restart),
 		T(test_status_traffic),
+		T(test_status_load),
 		T(test_idle_expiry_reaches_ss),
 		T(test_idle_from_last_seen),
 		T(test_reload),

@@ -24,21 +24,10 @@
 #include <cmocka.h>
 
 #include "kmode_int.h"
+#include "kmtest.h"
 #include "nfqconf.h"
 #include "nftrule.h"
 
-static bool in_netns;
-
-static void entry(struct sess_entry *e, int family, const char *client, const char *service,
-		  uint16_t port, cn_id_t id)
-{
-	memset(e, 0, sizeof(*e));
-	e->key.family = (uint8_t)family;
-	e->key.port = port;
-	assert_int_equal(inet_pton(family, client, e->key.client), 1);
-	assert_int_equal(inet_pton(family, service, e->key.service), 1);
-	e->id = id;
-}
 
 static void test_make_key_v4(void **state)
 {
@@ -136,41 +125,6 @@ static void test_same_copy(void **state)
 }
 
 /* --- against the kernel ------------------------------------------------------------------------ */
-
-static const char CONFIG[] =
-	"{ \"role\": \"supervisor\", \"mode\": \"kernel\", \"queue\": {\"num\": 9, \"count\": 1},\n"
-	"  \"services\": [{\"address\": \"198.18.2.1\", \"port\": 80}],\n"
-	"  \"sessions\": [{\"client\": \"198.18.1.2\", \"service\": \"198.18.2.1\", \"port\": 80, \"id\": \"0x1111\"}] }\n";
-
-static int run(const char *cmd, char *out, size_t size)
-{
-	FILE *f = popen(cmd, "r");
-	size_t n = 0;
-
-	if (!f)
-		return -1;
-	if (out) {
-		n = fread(out, 1, size - 1, f);
-		out[n] = '\0';
-	} else {
-		char sink[4096];
-
-		while (fread(sink, 1, sizeof(sink), f) > 0)
-			;
-	}
-	return pclose(f) == 0 ? 0 : -1;
-}
-
-static void load_config(struct nfq_config *cfg)
-{
-	struct jconf_error je;
-	struct jconf_schema *s = nfq_config_schema(&je);
-	char eb[512];
-
-	if (!s || nfq_config_load_buffer(cfg, "t.json", CONFIG, strlen(CONFIG), s, &je) < 0)
-		fail_msg("%s", jconf_error_str(&je, eb, sizeof(eb)));
-	jconf_schema_free(s);
-}
 
 /* kmode_sync: the map holds exactly the effective, live sessions of a then b. */
 static void test_kernel_set_sync(void **state)
@@ -308,7 +262,8 @@ static bool has(const char *what, const char *needle)
 }
 
 /* kmode_apply: add, renew, hide a config session and bring it back, delete, expire; each
- * change sends only its key's elements (3 out, 3 in), with 1,000 other sessions present. */
+ * change sends only its key's elements (3 out, 3 in, and the previous ID's in set prev after a
+ * renewal), with 1,000 other sessions present. */
 static void test_kernel_incremental(void **state)
 {
 	struct nfq_config cfg;
@@ -343,27 +298,30 @@ static void test_kernel_incremental(void **state)
 	assert_int_equal(apply_and_compare(&cfg, t), 3); /* nothing to take out */
 	assert_true(has("map ip coopnet_nfq ids", "0xc6120104c612020100500000 [invalid type] : 0x4444"));
 
-	e.id = 0x4545; /* renewal: the old ID's element goes */
+	e.id = 0x4545; /* renewal: the old ID's element goes, to prev for the grace */
 	assert_int_equal(tbl_put(t, &e), 0);
-	assert_int_equal(apply_and_compare(&cfg, t), 6);
+	assert_int_equal(apply_and_compare(&cfg, t), 7);
+	assert_true(has("set ip coopnet_nfq prev", "0xc6120104c61202010050000044440000"));
 	assert_false(has("set ip coopnet_nfq ok", "0xc6120104c61202010050000044440000"));
 	assert_true(has("set ip coopnet_nfq ok", "0xc6120104c61202010050000045450000"));
 
 	entry(&e, AF_INET, "198.18.1.2", "198.18.2.1", 80, 0x2222); /* hides the config one */
 	e.source = SESS_SRC_AUTHD;
 	assert_int_equal(tbl_put(t, &e), 0);
-	assert_int_equal(apply_and_compare(&cfg, t), 6);
+	assert_int_equal(apply_and_compare(&cfg, t), 7); /* a renewal too: 0x1111 in prev */
 	assert_false(has("set ip coopnet_nfq ok", "0xc6120102c61202010050000011110000"));
 	assert_true(has("map ip coopnet_nfq ids", "0xc6120102c612020100500000 [invalid type] : 0x2222"));
 
-	assert_true(tbl_del(t, &e.key)); /* the config one comes back */
-	assert_int_equal(apply_and_compare(&cfg, t), 6);
+	assert_true(tbl_del(t, &e.key)); /* the config one comes back, prev goes */
+	assert_int_equal(apply_and_compare(&cfg, t), 7);
+	assert_false(has("set ip coopnet_nfq prev", "0xc6120102c61202010050000011110000"));
 	assert_true(has("map ip coopnet_nfq ids", "0xc6120102c612020100500000 [invalid type] : 0x1111"));
 	assert_false(has("set ip coopnet_nfq ok", "0xc6120102c61202010050000022220000"));
 
-	entry(&e, AF_INET, "198.18.1.4", "198.18.2.1", 80, 0x4545); /* delete */
+	entry(&e, AF_INET, "198.18.1.4", "198.18.2.1", 80, 0x4545); /* delete, with its prev */
 	assert_true(tbl_del(t, &e.key));
-	assert_int_equal(apply_and_compare(&cfg, t), 3);
+	assert_int_equal(apply_and_compare(&cfg, t), 4);
+	assert_false(has("set ip coopnet_nfq prev", "0xc6120104c61202010050000044440000"));
 	assert_false(has("set ip coopnet_nfq keys", "0xc6120104c612020100500000"));
 
 	entry(&e, AF_INET, "198.18.1.5", "198.18.2.1", 80, 0x5555); /* expiry */
@@ -381,127 +339,6 @@ static void test_kernel_incremental(void **state)
 	nfq_config_clear(&cfg);
 }
 
-/* Session i of the large sync: client 198.18.0.0 + i, service 198.18.2.1 port 80. */
-static void large_entry(struct sess_entry *e, uint32_t i, cn_id_t id)
-{
-	uint32_t client = htonl(0xc6120000u + i);
-
-	entry(e, AF_INET, "198.18.0.0", "198.18.2.1", 80, id);
-	memcpy(e->key.client, &client, 4);
-}
-
-/* The elements of set or map `what` as `nft list` prints them, one a line and without the
- * "[invalid type]" it adds to raw keys, into path; their count. */
-static long list_to(const char *what, const char *path)
-{
-	char cmd[512], out[64];
-
-	snprintf(cmd, sizeof(cmd), "nft list %s | tr -d '\\n\\t' | sed -n 's/.*elements = { *//p' "
-		 "| sed 's/ *}.*//' | tr ',' '\\n' | sed 's/^ *//; s/ \\[invalid type\\]//g' > %s && "
-		 "grep -c . %s", what, path,
-		 path);
-	assert_int_equal(run(cmd, out, sizeof(out)), 0);
-	return strtol(out, NULL, 10);
-}
-
-/* How many lines of path are exactly line. */
-static long lines_equal(const char *path, const char *line)
-{
-	char cmd[512], out[64];
-
-	snprintf(cmd, sizeof(cmd), "grep -c -x -F -- '%s' %s; true", line, path);
-	assert_int_equal(run(cmd, out, sizeof(out)), 0);
-	return strtol(out, NULL, 10);
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* kmode_sync beyond one batch (4 MiB, about 40,000 sessions): 60,000 sessions reach the
- * kernel; a second sync that gives half of them a new ID and drops 10,000 leaves exactly the
- * table's elements (the old IDs and the dropped keys gone); an install with the 50,000 left
- * (more than its batch carries) fills the sets too. */
-static void test_kernel_large_sync(void **state)
-{
-	enum { N = 60000, DROP = 10000, HALF = N / 2 };
-	char ids[] = "/tmp/kmode-ids.XXXXXX", ok[] = "/tmp/kmode-ok.XXXXXX",
-	     keys[] = "/tmp/kmode-keys.XXXXXX";
-	struct nfq_config cfg;
-	struct sess_list none, l;
-	struct sess_entry e;
-	double t0;
-
-	(void)state;
-	if (!in_netns)
-		skip();
-	for (char *p[] = {ids, ok, keys, NULL}, **q = p; *q; q++) {
-		int fd = mkstemp(*q);
-
-		assert_true(fd >= 0);
-		close(fd);
-	}
-	load_config(&cfg);
-	sess_list_init(&none);
-	sess_list_init(&l);
-	assert_int_not_equal(nftrule_install(&cfg, &cfg.sessions, &none), QEXPR_NONE);
-	for (uint32_t i = 0; i < N; i++) {
-		large_entry(&e, i, (cn_id_t)(1 + i % 65535));
-		assert_int_equal(sess_list_push(&l, &e), 0);
-	}
-	t0 = now_s();
-	assert_int_equal(kmode_sync(&cfg, &l, &none), 0);
-	fprintf(stderr, "# full sync of %d sessions: %.2f s\n", N, now_s() - t0);
-	assert_int_equal(list_to("set ip coopnet_nfq ok", ok), N);
-	/* the last session: 198.18.234.95 (0xc612ea5f), ID 60000 (0xea60) */
-	assert_int_equal(lines_equal(ok, "0xc612ea5fc612020100500000ea600000"), 1);
-
-	for (uint32_t i = 0; i < HALF; i++)
-		l.v[i].id = (cn_id_t)(l.v[i].id + 1);
-	l.n = N - DROP;
-	t0 = now_s();
-	assert_int_equal(kmode_sync(&cfg, &l, &none), 0);
-	fprintf(stderr, "# sync of %d new IDs and %d removals: %.2f s\n", HALF, DROP,
-		now_s() - t0);
-	assert_int_equal(list_to("map ip coopnet_nfq ids", ids), N - DROP);
-	assert_int_equal(list_to("set ip coopnet_nfq ok", ok), N - DROP);
-	assert_int_equal(list_to("set ip coopnet_nfq keys", keys), N - DROP);
-	/* session 0 (198.18.0.0): ID 1 -> 2; session HALF (198.18.117.48) keeps 30001 (0x7531);
-	 * the last one kept is 49,999 (198.18.195.79), the last one before is gone */
-	assert_int_equal(lines_equal(ids, "0xc6120000c612020100500000 : 0x2"), 1);
-	assert_int_equal(lines_equal(ok, "0xc6120000c61202010050000000020000"), 1);
-	assert_int_equal(lines_equal(ok, "0xc6120000c61202010050000000010000"), 0);
-	assert_int_equal(lines_equal(ok, "0xc6127530c61202010050000075310000"), 1);
-	assert_int_equal(lines_equal(keys, "0xc612c34fc612020100500000"), 1);
-	assert_int_equal(lines_equal(keys, "0xc612ea5fc612020100500000"), 0);
-	/* a start with more sessions than the install batch carries (KMODE_INSTALL_MAX): the
-	 * install, then a full sync */
-	nftrule_remove(&cfg);
-	assert_int_not_equal(nftrule_install(&cfg, &l, &none), QEXPR_NONE);
-	assert_int_equal(list_to("set ip coopnet_nfq ok", ok), N - DROP);
-	assert_int_equal(lines_equal(ok, "0xc6120000c61202010050000000020000"), 1);
-	unlink(ids);
-	unlink(ok);
-	unlink(keys);
-	sess_list_clear(&l);
-	nftrule_remove(&cfg);
-	nfq_config_clear(&cfg);
-}
-
-static int group_setup(void **state)
-{
-	(void)state;
-	in_netns = geteuid() == 0 && unshare(CLONE_NEWNET) == 0 &&
-		   access("/usr/sbin/nft", X_OK) == 0;
-	if (!in_netns)
-		fprintf(stderr, "# not root or no unshare(CLONE_NEWNET): kernel tests skipped\n");
-	return 0;
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -512,7 +349,6 @@ int main(void)
 		cmocka_unit_test(test_kernel_set_sync),
 		cmocka_unit_test(test_kernel_svc_copy),
 		cmocka_unit_test(test_kernel_incremental),
-		cmocka_unit_test(test_kernel_large_sync),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, NULL);

@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Kernel mode's per-session counters (kernelmode.h, docs/nfq.md "Per-session counters"). The
+ * sets ids and ok carry a counter per element (a set expression: the kernel adds one to each
+ * element and counts at every lookup that matches), so each session has, per direction, the
+ * segments and bytes of the rule that decided them:
+ *   provider:   ok (client -> service, checked) is direction 0, ids (replies, ID written) 1;
+ *   supervisor: ids (client -> service, ID written) is direction 0, ok (replies) 1.
+ * kmode_stats_refresh dumps both sets and writes the figures into the table's entries (the
+ * queue threads never count a kernel-mode session: the kernel decides its segments), which
+ * the `sessions` listing shows as in queue mode. last_seen is the time of the refresh that
+ * first saw a count grow (a refresh runs at most once a second, when a listing asks). When
+ * a key's ID changes (a renewal, a full sync), its new elements start from the old ones'
+ * counts (kmdelta.c: kmode_elem_get before the batch; kmsync.c: the counts
+ * its dump read), and a key whose ID stays keeps its elements. Not counted per session here:
+ * drops (their rules look the key up in `keys`, which has no counter) and the segments
+ * accepted with a previous ID during a renewal's grace (set prev has no counter).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <libnftnl/expr.h>
+#include <linux/netfilter.h>
+#include <time.h>
+
+#include "kmode_int.h"
+#include "log.h"
+#include "nftbatch.h"
+
+int kmode_dir(const struct nfq_config *cfg, enum kset k)
+{
+	bool sp = cfg->role == NFQ_ROLE_PROVIDER;
+
+	if (k == KS_OK)
+		return sp ? 0 : 1;
+	if (k == KS_IDS)
+		return sp ? 1 : 0;
+	return -1;
+}
+
+struct nftnl_expr *kmode_counter_expr(uint64_t pk, uint64_t by)
+{
+	struct nftnl_expr *x = nftnl_expr_alloc("counter");
+
+	if (!x)
+		return NULL;
+	nftnl_expr_set_u64(x, NFTNL_EXPR_CTR_PACKETS, pk);
+	nftnl_expr_set_u64(x, NFTNL_EXPR_CTR_BYTES, by);
+	return x;
+}
+
+struct refresh {
+	struct sess_table *t;
+	int family, dir;
+	enum kset set;
+	uint32_t now;
+};
+
+/* One element of a dump: its counter into its session's entry. */
+static int elem_cb(const struct nftb_elem *el, void *data)
+{
+	struct refresh *r = data;
+	struct tbl_entry *x;
+	struct sess_key k;
+	cn_id_t id;
+
+	if (kmode_elem_parse(r->family, r->set, el, &k, &id) < 0)
+		return -1;
+	x = (struct tbl_entry *)tbl_lookup(r->t, &k); /* the main thread owns the counters here */
+	if (!el->counter || !x)
+		return 0;
+	if (el->packets > atomic_load_explicit(&x->segs[r->dir], memory_order_relaxed))
+		atomic_store_explicit(&x->last_seen, r->now, memory_order_relaxed);
+	atomic_store_explicit(&x->segs[r->dir], (uint32_t)el->packets, memory_order_relaxed);
+	atomic_store_explicit(&x->bytes[r->dir], el->bytes, memory_order_relaxed);
+	return 0;
+}
+
+int kmode_stats_refresh(const struct nfq_config *cfg, struct sess_table *t)
+{
+	static const int fams[] = {NFPROTO_IPV4, NFPROTO_IPV6};
+	static const enum kset sets[] = {KS_IDS, KS_OK};
+	struct refresh r = {.t = t, .now = (uint32_t)time(NULL)};
+
+	for (size_t f = 0; f < 2; f++)
+		for (size_t i = 0; i < 2; i++) {
+			r.family = fams[f];
+			r.set = sets[i];
+			r.dir = kmode_dir(cfg, sets[i]);
+			if (nftb_dump_set(fams[f], cfg->rule_table, kmode_set_names[sets[i]],
+					  elem_cb, &r) < 0) {
+				log_warn("kernel mode: reading the session counters of set %s",
+					 kmode_set_names[sets[i]]);
+				return -1;
+			}
+		}
+	return 0;
+}
+
+/* The counter of the one element of a GET. */
+static int one_ctr(const struct nftb_elem *el, void *data)
+{
+	uint64_t *v = data;
+
+	if (el->counter) {
+		v[0] = el->packets;
+		v[1] = el->bytes;
+		v[2] = 1;
+	}
+	return 0;
+}
+
+int kmode_elem_get(const struct nfq_config *cfg, int family, enum kset k,
+		   const struct sess_entry *e, uint64_t *pk, uint64_t *by)
+{
+	uint8_t key[64];
+	uint64_t v[3] = {0, 0, 0};
+	uint32_t klen = kmode_elem_key(key, family, k, e);
+
+	if (nftb_get_elem(family, cfg->rule_table, kmode_set_names[k], key, klen, one_ctr, v) < 0)
+		return errno == ENOENT ? 1 : -1;
+	if (!v[2])
+		return 1;
+	*pk = v[0];
+	*by = v[1];
+	return 0;
+}

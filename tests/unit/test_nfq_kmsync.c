@@ -1,0 +1,270 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * coopnet-nfq's kernel mode, the full sync (nfq/kmsync.c) and what the updates keep, against
+ * the kernel as root in a private network namespace: a sync beyond one batch (60,000
+ * sessions), and that elements which stay keep their counters and timeouts.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/netfilter.h>
+#include <sched.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "kmode_int.h"
+#include "nftbatch.h"
+#include "nfqconf.h"
+#include "nftrule.h"
+
+#include "kmtest.h"
+
+/* Session i of the large sync: client 198.18.0.0 + i, service 198.18.2.1 port 80. */
+static void large_entry(struct sess_entry *e, uint32_t i, cn_id_t id)
+{
+	uint32_t client = htonl(0xc6120000u + i);
+
+	entry(e, AF_INET, "198.18.0.0", "198.18.2.1", 80, id);
+	memcpy(e->key.client, &client, 4);
+}
+
+/* The elements of set or map `what` as `nft list` prints them, one a line and without the
+ * "[invalid type]" it adds to raw keys and the counters of ids and ok, into path; their
+ * count. */
+static long list_to(const char *what, const char *path)
+{
+	char cmd[512], out[64];
+
+	snprintf(cmd, sizeof(cmd), "nft list %s | tr -d '\\n\\t' | sed -n 's/.*elements = { *//p' "
+		 "| sed 's/ *}.*//' | tr ',' '\\n' | sed 's/^ *//; s/ \\[invalid type\\]//g; "
+		 "s/ counter packets [0-9]* bytes [0-9]*//' > %s && "
+		 "grep -c . %s", what, path,
+		 path);
+	assert_int_equal(run(cmd, out, sizeof(out)), 0);
+	return strtol(out, NULL, 10);
+}
+
+/* How many lines of path are exactly line. */
+static long lines_equal(const char *path, const char *line)
+{
+	char cmd[512], out[64];
+
+	snprintf(cmd, sizeof(cmd), "grep -c -x -F -- '%s' %s; true", line, path);
+	assert_int_equal(run(cmd, out, sizeof(out)), 0);
+	return strtol(out, NULL, 10);
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* kmode_sync beyond one batch (4 MiB, about 40,000 sessions): 60,000 sessions reach the
+ * kernel; a second sync that gives half of them a new ID and drops 10,000 leaves exactly the
+ * table's elements (the old IDs and the dropped keys gone); an install with the 50,000 left
+ * (more than its batch carries) fills the sets too. */
+static void test_kernel_large_sync(void **state)
+{
+	enum { N = 60000, DROP = 10000, HALF = N / 2 };
+	char ids[] = "/tmp/kmode-ids.XXXXXX", ok[] = "/tmp/kmode-ok.XXXXXX",
+	     keys[] = "/tmp/kmode-keys.XXXXXX";
+	struct nfq_config cfg;
+	struct sess_list none, l;
+	struct sess_entry e;
+	double t0;
+
+	(void)state;
+	if (!in_netns)
+		skip();
+	for (char *p[] = {ids, ok, keys, NULL}, **q = p; *q; q++) {
+		int fd = mkstemp(*q);
+
+		assert_true(fd >= 0);
+		close(fd);
+	}
+	load_config(&cfg);
+	sess_list_init(&none);
+	sess_list_init(&l);
+	assert_int_not_equal(nftrule_install(&cfg, &cfg.sessions, &none), QEXPR_NONE);
+	for (uint32_t i = 0; i < N; i++) {
+		large_entry(&e, i, (cn_id_t)(1 + i % 65535));
+		assert_int_equal(sess_list_push(&l, &e), 0);
+	}
+	t0 = now_s();
+	assert_int_equal(kmode_sync(&cfg, &l, &none), 0);
+	fprintf(stderr, "# full sync of %d sessions: %.2f s\n", N, now_s() - t0);
+	assert_int_equal(list_to("set ip coopnet_nfq ok", ok), N);
+	/* the last session: 198.18.234.95 (0xc612ea5f), ID 60000 (0xea60) */
+	assert_int_equal(lines_equal(ok, "0xc612ea5fc612020100500000ea600000"), 1);
+
+	for (uint32_t i = 0; i < HALF; i++)
+		l.v[i].id = (cn_id_t)(l.v[i].id + 1);
+	l.n = N - DROP;
+	t0 = now_s();
+	assert_int_equal(kmode_sync(&cfg, &l, &none), 0);
+	fprintf(stderr, "# sync of %d new IDs and %d removals: %.2f s\n", HALF, DROP,
+		now_s() - t0);
+	assert_int_equal(list_to("map ip coopnet_nfq ids", ids), N - DROP);
+	assert_int_equal(list_to("set ip coopnet_nfq ok", ok), N - DROP);
+	assert_int_equal(list_to("set ip coopnet_nfq keys", keys), N - DROP);
+	/* session 0 (198.18.0.0): ID 1 -> 2; session HALF (198.18.117.48) keeps 30001 (0x7531);
+	 * the last one kept is 49,999 (198.18.195.79), the last one before is gone */
+	assert_int_equal(lines_equal(ids, "0xc6120000c612020100500000 : 0x2"), 1);
+	assert_int_equal(lines_equal(ok, "0xc6120000c61202010050000000020000"), 1);
+	assert_int_equal(lines_equal(ok, "0xc6120000c61202010050000000010000"), 0);
+	assert_int_equal(lines_equal(ok, "0xc6127530c61202010050000075310000"), 1);
+	assert_int_equal(lines_equal(keys, "0xc612c34fc612020100500000"), 1);
+	assert_int_equal(lines_equal(keys, "0xc612ea5fc612020100500000"), 0);
+	/* a start with more sessions than the install batch carries (KMODE_INSTALL_MAX): the
+	 * install, then a full sync */
+	nftrule_remove(&cfg);
+	assert_int_not_equal(nftrule_install(&cfg, &l, &none), QEXPR_NONE);
+	assert_int_equal(list_to("set ip coopnet_nfq ok", ok), N - DROP);
+	assert_int_equal(lines_equal(ok, "0xc6120000c61202010050000000020000"), 1);
+	unlink(ids);
+	unlink(ok);
+	unlink(keys);
+	sess_list_clear(&l);
+	nftrule_remove(&cfg);
+	nfq_config_clear(&cfg);
+}
+
+/* The packets of e's element in set k (IPv4), -1 when the kernel has none. */
+static long long elem_packets(const struct nfq_config *cfg, enum kset k,
+			      const struct sess_entry *e)
+{
+	uint64_t pk = 0, by = 0;
+	int rc = kmode_elem_get(cfg, NFPROTO_IPV4, k, e, &pk, &by);
+
+	assert_true(rc >= 0);
+	return rc == 0 ? (long long)pk : -1;
+}
+
+static int timeout_cb(const struct nftb_elem *el, void *arg)
+{
+	uint64_t *t = arg;
+
+	t[0] = el->timeout_ms;
+	t[1] = el->expires_ms;
+	return 0;
+}
+
+/* e's element in prev: t[0] its timeout, t[1] the time it has left (ms); false: none. */
+static bool prev_elem(const struct nfq_config *cfg, const struct sess_entry *e, uint64_t t[2])
+{
+	uint8_t key[64];
+	uint32_t klen = kmode_elem_key(key, NFPROTO_IPV4, KS_PREV, e);
+
+	t[0] = t[1] = 0;
+	if (nftb_get_elem(NFPROTO_IPV4, cfg->rule_table, "prev", key, klen, timeout_cb, t) == 0)
+		return true;
+	assert_int_equal(errno, ENOENT);
+	return false;
+}
+
+/* What stays is not touched. kmode_sync: an element whose key and ID stay keeps its counter
+ * (not the table's stale count) and a prev element its timeout; a new ID starts from the
+ * kernel's old counts; a grace the table restarted replaces prev, one that is over removes it.
+ * kmode_apply: a new expiry (same ID) sends nothing; a renewal carries the counts. */
+static void test_kernel_keeps(void **state)
+{
+	struct nfq_config cfg;
+	struct sess_list none, l;
+	struct sess_table *t;
+	struct sess_entry e, old;
+	const struct tbl_change *c;
+	uint64_t tm[2];
+	size_t n, sent;
+	bool lost;
+	int dir;
+
+	(void)state;
+	if (!in_netns)
+		skip();
+	load_config(&cfg);
+	sess_list_init(&none);
+	sess_list_init(&l);
+	assert_int_not_equal(nftrule_install(&cfg, &cfg.sessions, &none), QEXPR_NONE);
+	dir = kmode_dir(&cfg, KS_OK);
+	entry(&e, AF_INET, "198.18.1.7", "198.18.2.1", 80, 0x7777);
+	e.segs[dir] = 5;
+	assert_int_equal(sess_list_push(&l, &e), 0);
+	entry(&e, AF_INET, "198.18.1.8", "198.18.2.1", 80, 0x8888);
+	e.prev_id = 0x8000;
+	e.prev_until = (uint32_t)time(NULL) + 30;
+	assert_int_equal(sess_list_push(&l, &e), 0);
+	assert_int_equal(kmode_sync(&cfg, &l, &none), 0);
+	assert_int_equal(elem_packets(&cfg, KS_OK, &l.v[0]), 5);
+	assert_true(prev_elem(&cfg, &l.v[1], tm));
+	assert_true(tm[0] > 29000);
+
+	sleep(2);
+	l.v[0].segs[dir] = 0;
+	assert_int_equal(kmode_sync(&cfg, &l, &none), 0);
+	assert_int_equal(elem_packets(&cfg, KS_OK, &l.v[0]), 5);
+	assert_true(prev_elem(&cfg, &l.v[1], tm));
+	assert_true(tm[0] > 29000 && tm[1] + 1500 < tm[0]); /* the same element, 2 s older */
+
+	old = l.v[0];
+	l.v[0].id = 0x7778;
+	l.v[1].prev_until += 10;
+	assert_int_equal(kmode_sync(&cfg, &l, &none), 0);
+	assert_int_equal(elem_packets(&cfg, KS_OK, &old), -1);
+	assert_int_equal(elem_packets(&cfg, KS_OK, &l.v[0]), 5);
+	assert_true(prev_elem(&cfg, &l.v[1], tm));
+	assert_true(tm[0] > 36000);
+	l.v[1].prev_until = (uint32_t)time(NULL) - 1;
+	assert_int_equal(kmode_sync(&cfg, &l, &none), 0);
+	assert_false(prev_elem(&cfg, &l.v[1], tm));
+
+	t = tbl_new(NULL);
+	assert_non_null(t);
+	tbl_changes_track(t, true);
+	e = l.v[0]; /* 0x7778, 5 packets in the kernel */
+	e.source = SESS_SRC_AUTHD;
+	assert_int_equal(tbl_put(t, &e), 0);
+	tbl_changes_clear(t);
+	e.expires = (uint64_t)time(NULL) + 100;
+	assert_int_equal(tbl_put(t, &e), 0);
+	c = tbl_changes(t, &n, &lost);
+	assert_int_equal(kmode_apply(&cfg, t, c, n, &sent), 0);
+	tbl_changes_clear(t);
+	assert_int_equal(sent, 0);
+	assert_int_equal(elem_packets(&cfg, KS_OK, &e), 5);
+	old = e;
+	e.id = 0x7779;
+	assert_int_equal(tbl_put(t, &e), 0);
+	c = tbl_changes(t, &n, &lost);
+	assert_int_equal(kmode_apply(&cfg, t, c, n, &sent), 0);
+	assert_int_equal(sent, 7); /* 3 out, 3 in, prev in */
+	assert_int_equal(elem_packets(&cfg, KS_OK, &old), -1);
+	assert_int_equal(elem_packets(&cfg, KS_OK, &e), 5);
+	e.prev_id = 0x7778;
+	assert_true(prev_elem(&cfg, &e, tm));
+	tbl_free(t);
+	sess_list_clear(&l);
+	nftrule_remove(&cfg);
+	nfq_config_clear(&cfg);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_kernel_large_sync),
+		cmocka_unit_test(test_kernel_keeps),
+	};
+
+	return cmocka_run_group_tests(tests, group_setup, NULL);
+}
