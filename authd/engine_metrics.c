@@ -244,6 +244,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	return answer(c, MHD_HTTP_OK, METRICS_CONTENT_TYPE, b.p, b.len); /* takes b.p */
 }
 
+/* libmicrohttpd's format strings: checked as printf formats (clang -Wformat-nonliteral) */
+__attribute__((format(printf, 2, 0)))
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	char msg[256];

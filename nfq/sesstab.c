@@ -545,9 +545,10 @@ int tbl_set_config(struct sess_table *t, const struct sess_list *cfg)
 		sess_list_clear(&next);
 		return -1;
 	}
-	qsort(next.v, next.n, sizeof(*next.v), key_cmp);
+	if (next.n > 0) /* an empty list has no array: qsort and bsearch take no NULL */
+		qsort(next.v, next.n, sizeof(*next.v), key_cmp);
 	for (i = 0; i < t->cfg.n; i++)
-		if (!bsearch(&t->cfg.v[i], next.v, next.n, sizeof(*next.v), key_cmp))
+		if (next.n == 0 || !bsearch(&t->cfg.v[i], next.v, next.n, sizeof(*next.v), key_cmp))
 			config_gone(t, &t->cfg.v[i].key);
 	sess_list_clear(&t->cfg);
 	t->cfg = next;
