@@ -22,7 +22,8 @@
 # Not a test: it prints a table, then `RESULT <path> <gbit/s> <ratio-to-plain>` per path and
 # `RESULT latency-us <path> <p50>`. Run as root from a built tree:
 #   sudo bench/throughput.sh [SECONDS] [ROUNDS]
-#   sudo bench/throughput.sh --short          quick check: 1 s runs, 3 rounds, 512 MB cost runs
+#   sudo bench/throughput.sh --short [SECONDS] [ROUNDS]   quick check: 1 s runs, 3 rounds, 512 MB
+#                                             cost runs, 0.5 s idle windows
 # Default 4 s per iperf3 run and 2 s per sockperf run, 3 rounds; each round measures every
 # path in turn and the table shows the median of the rounds (the machine is shared).
 #
@@ -41,7 +42,7 @@
 set -uo pipefail
 if [ "${1:-}" = --short ]; then
 	shift
-	set -- 1 3
+	set -- "${1:-1}" "${2:-3}"
 	LAT_SECS=${LAT_SECS:-1}
 	COST_BYTES=${COST_BYTES:-512M}
 	IDLE_SECS=${IDLE_SECS:-0.5}
