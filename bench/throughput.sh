@@ -199,7 +199,7 @@ measure() { # PATH DST [worker names]: appends this round's figures
 	for w in "$@"; do t0=$((t0 + $(cpu_ticks "$(nb_pid "$w")"))); done
 	# PERF_PATH=queue PERF_OUT=file: a system-wide profile during that path's iperf3 run in
 	# round 1; PERF_PATH="plain kernel": one profile per path, in PERF_OUT.<path>
-	local perf_pid= out=${PERF_OUT:-perf.data}
+	local perf_pid="" out=${PERF_OUT:-perf.data}
 	[[ ${PERF_PATH:-} != *" "* ]] || out+=.$path
 	if [[ " ${PERF_PATH:-} " == *" $path "* ]] && [ "$round" = 1 ]; then
 		perf record -e cpu-clock -a -g -o "$out" -- sleep "$SECS" >/dev/null 2>&1 &
