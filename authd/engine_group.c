@@ -40,9 +40,11 @@ static int session_cb(const struct db_session *s, void *arg)
 		return 0;
 	if (g->n == g->cap) {
 		size_t cap = g->cap ? 2 * g->cap : 64;
-		struct gv_session *n = cap <= GV_MAX_SESSIONS ?
-			realloc(g->rows, cap * sizeof(*n)) : NULL;
+		struct gv_session *n;
 
+		if (cap > GV_MAX_SESSIONS)
+			cap = GV_MAX_SESSIONS;
+		n = cap > g->cap ? realloc(g->rows, cap * sizeof(*n)) : NULL;
 		if (!n) {
 			g->oom = true;
 			return 1; /* stop */
@@ -63,33 +65,41 @@ static int session_cb(const struct db_session *s, void *arg)
 	return 0;
 }
 
-/* The status report of the session's SP (db_vnic_status), into its row. */
+/* rows by the key of a status report: SP, service name, ID */
+static int row_cmp(const void *a, const void *b)
+{
+	const struct gv_session *x = a, *y = b;
+	int c = strcmp(x->sp, y->sp);
+
+	if (!c)
+		c = strcmp(x->service, y->service);
+	return c ? c : strcmp(x->id, y->id);
+}
+
+/* The status report of the session's SP (db_vnic_status), into its row (rows sorted). */
 static int report_cb(const struct db_vnic_status *v, void *arg)
 {
 	struct gv_gather *g = arg;
 	int64_t now = (int64_t)engine_wall_ms();
+	struct gv_session key, *r;
 
-	for (size_t i = 0; i < g->n; i++) {
-		struct gv_session *r = &g->rows[i];
-		char id[8];
-
-		if (strcmp(r->sp, v->sp) || strcmp(r->service, v->service) ||
-		    strcmp(r->id, cn_id_format_hex(v->id, id, sizeof(id))))
-			continue;
-		r->load = v->v.sessions;
-		r->report_age_ms = v->received_ms > 0 && now >= v->received_ms ?
-				   now - v->received_ms : -1;
-		if (!v->reachable) {
-			r->state = GV_UNREACHABLE;
-			r->since_ms = v->reach_changed_ms > 0 && now >= v->reach_changed_ms ?
-				      now - v->reach_changed_ms : -1;
-			continue;
-		}
-		r->state = v->vnic_status == CN_VNIC_UP ? GV_UP : v->vnic_status == CN_VNIC_DOWN ?
-			   GV_DOWN : v->vnic_status == CN_VNIC_BUSY ? GV_BUSY : GV_UNKNOWN;
-		r->since_ms = v->v.since_s == CN_STATUS_SINCE_UNKNOWN ? -1 :
-			      (int64_t)v->v.since_s * 1000;
+	snprintf(key.sp, sizeof(key.sp), "%s", v->sp);
+	snprintf(key.service, sizeof(key.service), "%s", v->service);
+	cn_id_format_hex(v->id, key.id, sizeof(key.id));
+	r = g->n ? bsearch(&key, g->rows, g->n, sizeof(*r), row_cmp) : NULL;
+	if (!r)
+		return 0; /* a report of a session that is not a group service's */
+	r->load = v->v.sessions;
+	r->report_age_ms = v->received_ms > 0 && now >= v->received_ms ? now - v->received_ms : -1;
+	if (!v->reachable) {
+		r->state = GV_UNREACHABLE;
+		r->since_ms = v->reach_changed_ms > 0 && now >= v->reach_changed_ms ?
+			      now - v->reach_changed_ms : -1;
+		return 0;
 	}
+	r->state = v->vnic_status == CN_VNIC_UP ? GV_UP : v->vnic_status == CN_VNIC_DOWN ?
+		   GV_DOWN : v->vnic_status == CN_VNIC_BUSY ? GV_BUSY : GV_UNKNOWN;
+	r->since_ms = v->v.since_s == CN_STATUS_SINCE_UNKNOWN ? -1 : (int64_t)v->v.since_s * 1000;
 	return 0;
 }
 
@@ -97,11 +107,19 @@ static int report_cb(const struct db_vnic_status *v, void *arg)
 static int gather(struct engine *e, struct gv_gather *g, char *err, size_t errlen)
 {
 	*g = (struct gv_gather){ .e = e };
-	if (db_session_foreach(e->db, DB_ROLE_SUPERVISOR, session_cb, g) < 0 ||
-	    (g->n && db_vnic_status_foreach(e->db, report_cb, g) < 0)) {
+	if (db_session_foreach(e->db, DB_ROLE_SUPERVISOR, session_cb, g) < 0) {
 		snprintf(err, errlen, "database: %s", db_error(e->db));
 		free(g->rows);
 		return -1;
+	}
+	if (g->n && !g->oom) {
+		/* one report per session: found by bsearch, not a scan per report */
+		qsort(g->rows, g->n, sizeof(*g->rows), row_cmp);
+		if (db_vnic_status_foreach(e->db, report_cb, g) < 0) {
+			snprintf(err, errlen, "database: %s", db_error(e->db));
+			free(g->rows);
+			return -1;
+		}
 	}
 	if (g->oom) {
 		snprintf(err, errlen, "more than %d sessions of group services, or out of memory",
