@@ -63,6 +63,7 @@ enum engine_counter {
 	CNT_DP_GATE_TIMEOUTS,        /* ... sent without the parent's answer, after 1 s */
 	CNT_GROUP_RETRY_AVOIDED,     /* header: a retransmitted REQ sent to another SP */
 	CNT_FAILOVERS,               /* supervisor: sessions moved off an unreachable SP */
+	CNT_BALANCE_DECISIONS,       /* header: SPs chosen for an Auth-REQ (engine_balance.c) */
 	CNT_MAX,
 };
 
@@ -156,7 +157,7 @@ void engine_session_miss(struct engine *e, const json_t *ev);
 /* engine_balance.c: SP groups (docs/groups.md) */
 int engine_balance_route(struct engine *e, const char *service, const uint8_t *nonce,
 		       struct cn_coop_addr *sp);
-json_t *engine_balance_json(struct engine *e);
+const uint64_t *engine_balance_decisions(const struct engine *e);
 void engine_failover_start(struct engine *e, const struct cn_coop_addr *client,
 			   const char *service, const struct cn_coop_addr *sp_peer);
 void engine_failover_done(struct engine *e, const struct cn_coop_addr *client,
@@ -251,9 +252,15 @@ void engine_status_stats(const struct engine *e, json_t *stats);
 /* An SP's info_vNIC figures of service now (the Auth-REP&REQ's vNIC status is their summary). */
 void engine_status_vnic(struct engine *e, const char *service, struct cn_status_vnic *out);
 
-/* engine_member.c: the group application (coop_app_group): coopnetctl group, and its
+/* engine_member.c: the group application (coop_app_group): its view for coopnetctl group
+ * (a header's members: NULL without any; an SP's membership: json null without one), and its
  * counters "group-<event>" into stats. */
-json_t *engine_ctl_membership(void *ctx, size_t conn, const json_t *req);
+struct group_rx;
+const struct group_rx *engine_member_rx(const struct engine *e);
+json_t *engine_member_json(struct engine *e);
+/* engine_group.c: the control command "group" (authd/group_json.h) */
+json_t *engine_ctl_group(void *ctx, size_t conn, const json_t *req);
+json_t *engine_ctl_group_sessions(void *ctx, size_t conn, const json_t *req);
 void engine_member_stats(const struct engine *e, json_t *stats);
 
 /* engine_ctl.c: the command table on lib's control-socket server, which takes listen_fd.

@@ -179,6 +179,7 @@ chosen:
 	(void)avoided;
 	s->pending[k]++;
 	g->decisions[s->idx[k]]++;
+	e->counters[CNT_BALANCE_DECISIONS]++;
 	if (!r) {
 		r = &g->retry[g->next_retry++ % RETRY_SLOTS];
 		memcpy(r->nonce, nonce, CN_COOP_NONCE_LEN);
@@ -191,25 +192,10 @@ chosen:
 	return 0;
 }
 
-/* `coopnetctl balance`: the header's members, their state and the decisions it made. */
-json_t *engine_balance_json(struct engine *e)
+/* `coopnetctl group`: the decisions this header made for each entry of pol.group, or NULL. */
+const uint64_t *engine_balance_decisions(const struct engine *e)
 {
-	static const char *const st[] = { "unknown", "up", "down" };
-	json_t *a = json_array();
-	char addr[CN_COOP_ADDRSTRLEN];
-
-	for (size_t i = 0; a && e->pol.header && i < e->pol.n_group; i++) {
-		const struct member_view *v = e->members ? &e->members[i] : NULL;
-		json_t *o = json_pack("{s:s, s:i, s:s, s:I}", "sp",
-				      cn_coop_addr_format(&e->pol.group[i].addr, addr, sizeof(addr)),
-				      "weight", e->pol.group[i].weight, "state",
-				      st[v && v->state <= MEMBER_DOWN ? v->state : 0], "decisions",
-				      (json_int_t)(e->balance ? e->balance->decisions[i] : 0));
-		if (o && v)
-			json_object_set_new(o, "load", json_integer(v->load));
-		json_array_append_new(a, o);
-	}
-	return json_pack("{s:s, s:o}", "balance", cn_balance_name(e->pol.balance), "members", a);
+	return e->balance ? e->balance->decisions : NULL;
 }
 
 /* --- supervisor: failover ----------------------------------------------------------------- */

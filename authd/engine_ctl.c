@@ -266,23 +266,6 @@ static json_t *cmd_vnics(void *ctx, size_t conn, const json_t *req)
 	return json_pack("{s:b, s:o}", "ok", 1, "vnics", a);
 }
 
-/* balance: the header's strategy and members (engine_balance.c) */
-static json_t *cmd_balance(void *ctx, size_t conn, const json_t *req)
-{
-	struct engine *e = ctx;
-	json_t *g;
-
-	(void)conn;
-	(void)req;
-	if (!e->pol.header)
-		return ctl_reply_error("this host is not a header SP");
-	g = engine_balance_json(e);
-	if (!g)
-		return ctl_reply_error("out of memory");
-	json_object_set_new(g, "ok", json_true());
-	return g; /* {"ok", "balance", "members"} */
-}
-
 static json_t *cmd_stats(void *ctx, size_t conn, const json_t *req)
 {
 	json_t *s = engine_stats_json(ctx);
@@ -426,8 +409,8 @@ static const struct ctl_command commands[] = {
 	{ "sessions", cmd_sessions },
 	{ "clients", cmd_clients },
 	{ "vnics", cmd_vnics },
-	{ "balance", cmd_balance },
-	{ "membership", engine_ctl_membership },
+	{ "group", engine_ctl_group },
+	{ "group-sessions", engine_ctl_group_sessions },
 	{ "auth", cmd_auth },
 	{ "revoke", cmd_revoke },
 	{ "reload", cmd_reload },

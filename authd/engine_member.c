@@ -8,14 +8,17 @@
  * what it hears in e->members (authd/group_view.h), which the balancer reads; the checks and
  * the state machine are authd/group_fsm.c's.
  */
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <sodium.h>
 
 #include "coop_app.h"
+#include "engine_status.h"
 #include "group_fsm.h"
 #include "log.h"
+#include "logrl.h"
 #include "status.h"
 
 #define GROUP_JOINS 3  /* the first messages after a start are joins (one may be lost) */
@@ -30,6 +33,7 @@ struct engine_member {
 	uint64_t next_ms;            /* next heartbeat (engine_now_ms) */
 	uint64_t last_sent_ms;
 	uint64_t tx_bytes, tx_dgrams, rx_bytes, rx_dgrams;
+	struct log_rl rl[GROUP_EV_MAX];  /* refusals logged: a few per window (lib/logrl.h) */
 };
 
 /* --- member side ------------------------------------------------------------------------ */
@@ -122,6 +126,30 @@ static void member_setup(struct engine *e)
 
 /* --- header side ------------------------------------------------------------------------ */
 
+/* A refused message: input from outside (anyone can send a datagram), so a flood costs a
+ * few lines per window per reason and one summary, as the Auth path does. */
+static void refused(struct engine_member *eg, enum group_ev ev, const char *peer)
+{
+	uint64_t ended;
+	bool ok = log_rl_allow(&eg->rl[ev], engine_now_ms(), &ended);
+
+	if (ended)
+		log_warnx("group: refused %s: %" PRIu64 " similar line(s) suppressed",
+			  group_ev_name(ev), ended);
+	if (ok)
+		log_warnx("group: refused a message from %s: %s", peer, group_ev_name(ev));
+}
+
+static void refused_flush(struct engine_member *eg, uint64_t now)
+{
+	uint64_t ended;
+
+	for (int k = 0; k < GROUP_EV_MAX; k++)
+		if ((ended = log_rl_flush(&eg->rl[k], now)))
+			log_warnx("group: refused %s: %" PRIu64 " similar line(s) suppressed",
+				  group_ev_name((enum group_ev)k), ended);
+}
+
 static void on_group(struct engine *e, const struct cn_coop_addr *from, const struct auth_dgram *d)
 {
 	struct engine_member *eg = e->member;
@@ -141,7 +169,7 @@ static void on_group(struct engine *e, const struct cn_coop_addr *from, const st
 			    engine_wall_ms());
 	cn_coop_addr_format(from, peer, sizeof(peer));
 	if (ev != GROUP_EV_ACCEPTED) {
-		log_debug("group: refused a message from %s: %s", peer, group_ev_name(ev));
+		refused(eg, ev, peer); /* counted by group_rx_input; never answered */
 		return;
 	}
 	before[1] = eg->rx.view[i].state;
@@ -155,6 +183,7 @@ static void header_tick(struct engine *e)
 	struct group_rx *rx = &e->member->rx;
 	uint64_t now = engine_now_ms();
 
+	refused_flush(e->member, now);
 	for (size_t i = 0; i < rx->n; i++)
 		if (group_rx_expire(rx, i, now))
 			log_info("group: member %s is down (no message for %u x %u ms)",
@@ -222,76 +251,46 @@ const struct coop_app coop_app_group = {
 	.deadline = group_deadline,
 };
 
-/* --- coopnetctl membership, stats ----------------------------------------------------------- */
+/* --- coopnetctl group, stats ------------------------------------------------------------- */
 
-static json_t *member_json(const struct engine *e, size_t i, uint64_t now)
-{
-	const struct group_rx *rx = &e->member->rx;
-	const struct member_view *v = &rx->view[i];
-	const struct pol_sp *sp = &e->pol.group[i];
-	char buf[CN_COOP_ADDRSTRLEN];
-	json_t *down = json_array(), *o;
-
-	for (size_t k = 0; k < sp->n_services && k < 64; k++)
-		if (v->services_down & (1ull << k))
-			json_array_append_new(down, json_string(sp->services[k]));
-	o = json_pack("{s:s, s:s, s:s, s:I, s:o, s:I}", "name", sp->name[0] ? sp->name : "-",
-		      "address", cn_coop_addr_format(&sp->addr, buf, sizeof(buf)), "state",
-		      member_state_name(v->state), "load", (json_int_t)v->load, "services_down",
-		      down, "interval_ms", (json_int_t)rx->st[i].interval_ms);
-	if (o)
-		json_object_set_new(o, "age_ms", v->seen_ms ? json_integer((json_int_t)(now -
-				    v->seen_ms)) : json_null());
-	if (o)
-		json_object_set_new(o, "state_age_ms", rx->st[i].changed_ms ?
-				    json_integer((json_int_t)(now - rx->st[i].changed_ms)) : json_null());
-	if (o)
-		json_object_set_new(o, "authenticated", json_boolean(sp->has_public_key));
-	return o;
-}
-
-static json_t *membership_json(const struct engine *e, uint64_t now)
+static json_t *membership_json(struct engine *e, uint64_t now)
 {
 	const struct pol_membership *ms = &e->pol.membership;
 	const struct engine_member *eg = e->member;
 	char buf[CN_COOP_ADDRSTRLEN], pk[2 * CN_GROUP_PK_LEN + 1];
-	json_t *h = json_array(), *o;
+	struct cn_group_msg g = { .type = CN_GROUP_HEARTBEAT };
+	json_t *h = json_array(), *svc = json_array();
 
 	for (size_t i = 0; i < ms->n_headers; i++)
-		json_array_append_new(h, json_pack("{s:s, s:s}", "address",
-						   cn_coop_addr_format(&ms->headers[i], buf,
-								       sizeof(buf)),
-						   "acknowledged", "not asked (no acks)"));
+		json_array_append_new(h, json_string(cn_coop_addr_format(&ms->headers[i], buf,
+									 sizeof(buf))));
+	fill_services(e, &g); /* what its next heartbeat says */
+	for (unsigned i = 0; i < g.n_services; i++)
+		json_array_append_new(svc, json_pack("{s:s, s:s}", "name", g.svc[i].name, "status",
+						     engine_vnic_status_name(g.svc[i].status)));
 	sodium_bin2hex(pk, sizeof(pk), eg->pk, sizeof(eg->pk));
-	o = json_pack("{s:s, s:o, s:I, s:s, s:I}", "name", ms->name, "headers", h, "interval_ms",
-		      (json_int_t)ms->interval_ms, "public_key", pk, "seq", (json_int_t)eg->seq);
-	if (o)
-		json_object_set_new(o, "last_sent_age_ms", eg->last_sent_ms ?
-				    json_integer((json_int_t)(now - eg->last_sent_ms)) : json_null());
 	/* the traffic with the engine's clock of the same moment: rates need no outside timer */
-	if (o)
-		json_object_set_new(o, "traffic", json_pack("{s:I, s:I, s:I}", "clock_ms",
-				    (json_int_t)now, "tx_datagrams", (json_int_t)eg->tx_dgrams,
-				    "tx_bytes", (json_int_t)eg->tx_bytes));
-	return o;
+	return json_pack("{s:s, s:o, s:I, s:s, s:I, s:o, s:I, s:o, s:{s:I, s:I, s:I}}",
+			 "name", ms->name, "headers", h, "interval_ms", (json_int_t)ms->interval_ms,
+			 "public_key", pk, "seq", (json_int_t)eg->seq,
+			 "sent_ms", eg->last_sent_ms ? json_integer((json_int_t)(now -
+				    eg->last_sent_ms)) : json_null(),
+			 "load", (json_int_t)g.load, "services", svc,
+			 "traffic", "clock_ms", (json_int_t)now, "tx_datagrams",
+			 (json_int_t)eg->tx_dgrams, "tx_bytes", (json_int_t)eg->tx_bytes);
 }
 
-json_t *engine_ctl_membership(void *ctx, size_t conn, const json_t *req)
+const struct group_rx *engine_member_rx(const struct engine *e)
 {
-	struct engine *e = ctx;
-	uint64_t now = engine_now_ms();
-	json_t *members = json_array(), *r;
+	return e->member && e->member->rx.n ? &e->member->rx : NULL;
+}
 
-	(void)conn;
-	(void)req;
-	if (!e->member)
-		return ctl_reply_error("the group application is not set up");
-	for (size_t i = 0; i < e->member->rx.n; i++)
-		json_array_append_new(members, member_json(e, i, now));
-	r = json_pack("{s:b, s:o}", "ok", 1, "members", members);
-	if (r && e->member->member)
-		json_object_set_new(r, "membership", membership_json(e, now));
-	return r;
+/* `coopnetctl group` on an SP with provider.membership: what it sends; json null otherwise. */
+json_t *engine_member_json(struct engine *e)
+{
+	if (!e->member || !e->member->member)
+		return json_null();
+	return membership_json(e, engine_now_ms());
 }
 
 void engine_member_stats(const struct engine *e, json_t *stats)

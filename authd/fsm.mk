@@ -16,6 +16,6 @@ authd_libstatus_a_SOURCES = authd/status_fsm.c authd/status_fsm.h authd/health.c
 # The group application's member view of a header SP (pure, injected clock):
 # docs/protocol.md "The group application".
 noinst_LIBRARIES += authd/libgroup.a
-authd_libgroup_a_SOURCES = authd/group_fsm.c authd/group_fsm.h
+authd_libgroup_a_SOURCES = authd/group_fsm.c authd/group_fsm.h authd/group_json.c authd/group_json.h
 authd_libgroup_a_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS)
 # Link: authd/libgroup.a authd/libauthd.a lib/libcoopnet.a $(SODIUM_LIBS)

@@ -29,7 +29,8 @@ authd_coopnet_authd_SOURCES = \
 	authd/engine_status.c authd/engine_status.h authd/engine_health.c authd/engine_nfqstat.c \
 	authd/engine_link.c authd/engine_load.c \
 	authd/engine_ctl_status.c authd/engine_member.c authd/engine_balance.c authd/engine_probe.c \
-	authd/engine_probe.h authd/probe_raw.c authd/probe_raw.h authd/engine_metrics.c
+	authd/engine_probe.h authd/probe_raw.c authd/probe_raw.h authd/engine_metrics.c \
+	authd/engine_group.c
 authd_coopnet_authd_CFLAGS = $(AM_CFLAGS) $(SQLITE3_CFLAGS) $(SODIUM_CFLAGS) $(SECCOMP_CFLAGS) \
 	$(MHD_CFLAGS)
 authd_coopnet_authd_LDADD = $(AUTHD_LIBS) $(LIBSYSTEMD_LIBS)
@@ -101,7 +102,8 @@ ENGINE_SOURCES = authd/engine.c authd/engine_auth.c authd/engine_ctl.c authd/eng
 	authd/imsg.c authd/privsep.c authd/parent_msg.c authd/keyset.c authd/vswitch.c authd/vswitch_nft.c \
 	authd/sandbox.c authd/relaylink.c authd/engine_status.c authd/engine_health.c \
 	authd/engine_nfqstat.c authd/engine_link.c authd/engine_load.c authd/engine_ctl_status.c \
-	authd/engine_member.c authd/engine_probe.c authd/engine_metrics.c authd/engine_balance.c
+	authd/engine_member.c authd/engine_probe.c authd/engine_metrics.c authd/engine_balance.c \
+	authd/engine_group.c
 tests_unit_test_engine_SOURCES = tests/unit/test_engine.c tests/unit/fake_nfq.c \
 	tests/unit/fake_nfq.h $(ENGINE_SOURCES)
 tests_unit_test_engine_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(SQLITE3_CFLAGS) \
@@ -183,3 +185,22 @@ TESTS += tests/unit/test_policy_membership
 tests_unit_test_policy_membership_SOURCES = tests/unit/test_policy_membership.c
 tests_unit_test_policy_membership_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(SODIUM_CFLAGS) -I$(top_srcdir)/authd
 tests_unit_test_policy_membership_LDADD = $(AUTHD_LIBS) $(CMOCKA_LIBS)
+
+# `coopnetctl group`: the engine's JSON (authd/group_json.c) and coopnetctl's arguments and
+# tables (ctl/group_view.c).
+check_PROGRAMS += tests/unit/test_group_view
+TESTS += tests/unit/test_group_view
+tests_unit_test_group_view_SOURCES = tests/unit/test_group_view.c ctl/group_view.c
+tests_unit_test_group_view_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(SODIUM_CFLAGS) \
+	-I$(top_srcdir)/authd -I$(top_srcdir)
+tests_unit_test_group_view_LDADD = $(AUTHD_LIBS) $(CMOCKA_LIBS)
+# what coopnetctl group takes from the daemon (and its arguments) under libFuzzer
+FUZZ_TARGETS += group_view
+EXTRA_DIST += tests/fuzz/corpus/group_view
+if ENABLE_FUZZING
+noinst_PROGRAMS += tests/fuzz/fuzz_group_view
+tests_fuzz_fuzz_group_view_SOURCES = tests/fuzz/fuzz_group_view.c ctl/group_view.c
+tests_fuzz_fuzz_group_view_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)
+tests_fuzz_fuzz_group_view_LDADD = lib/libcoopnet.a $(JANSSON_LIBS)
+tests_fuzz_fuzz_group_view_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+endif

@@ -63,7 +63,7 @@ int policy_membership_sp(struct pol_sp *sp, const struct jconf_doc *doc, const j
 		return 0; /* a member that sends no group message: its state stays unknown */
 	if (!name || !pk) {
 		jconf_errorf(err, doc, v, "a group member with \"name\" needs \"public_key\" and "
-			     "the reverse (coopnetctl membership keygen prints it)");
+			     "the reverse (coopnetctl group keygen prints it)");
 		return -1;
 	}
 	if (parse_member_name(sp->name, doc, name, err) < 0 ||
@@ -161,7 +161,7 @@ int policy_membership_resolve(struct policy *p, struct jconf_error *err)
 	if (!m->set || m->has_signing_key)
 		return 0;
 	if (pol_read_hexkey_file(m->signing_seed, m->signing_key_file, "signing key",
-				 "coopnetctl membership keygen FILE", err) < 0)
+				 "coopnetctl group keygen FILE", err) < 0)
 		return -1;
 	m->has_signing_key = true;
 	m->signing_key_file[0] = '\0';

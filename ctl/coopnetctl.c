@@ -18,11 +18,9 @@ const struct cli_command cli_commands[] = {
 	{ "sessions", "", "coopnet-authd: the sessions (ID LIST) in its database", cmd_sessions },
 	{ "clients", "", "coopnet-authd: the CLIENT LIST of its policy", cmd_clients },
 	{ "vnics", "", "coopnet-authd: vNICs, data folders and services", cmd_vnics },
-	{ "balance", "", "coopnet-authd (header): the SPs of its group, their state, weight and the "
-	  "balancing decisions", cmd_balance },
-	{ "membership", "[keygen FILE]", "coopnet-authd: group messages: the members a header "
-	  "hears and their state, or an SP's membership; keygen: a new signing key",
-	  cmd_membership },
+	{ "group", "[keygen FILE]", "coopnet-authd: the SP group: a header's members (state, "
+	  "since when, load, decisions), an SP's membership, an SS's group services and the SP of "
+	  "each session; keygen: a new signing key", cmd_group },
 	{ "auth", "SERVICE [CLIENT]", "coopnet-authd (SS): authenticate now", cmd_auth },
 	{ "revoke", "ID|CLIENT", "coopnet-authd: end sessions (data plane too)", cmd_revoke },
 	{ "reload", "", "coopnet-authd: re-read the policy (as SIGHUP)", cmd_reload },
@@ -34,6 +32,9 @@ const struct cli_command cli_commands[] = {
 	  cmd_dp_compare },
 	{ "dp-resync", "", "coopnet-authd: send every session to coopnet-nfq again",
 	  cmd_dp_resync },
+	/* older names, kept as aliases (docs/coopnetctl.md) */
+	{ "balance", "", "alias of group", cmd_group },
+	{ "membership", "[keygen FILE]", "alias of group", cmd_group },
 	{ NULL, NULL, NULL, NULL },
 };
 

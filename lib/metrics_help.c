@@ -74,6 +74,7 @@ static const struct help authd_help[] = {
 	{ "no-sp-up", "Auth-REQs refused because no SP of the service's group was up (header)." },
 	{ "balance-retry-avoided", "Retransmitted Auth-REQs sent to another SP than the first try (header)." },
 	{ "failovers", "Sessions moved to another SP of the group after theirs failed (SS)." },
+	{ "balance-decisions", "SPs of a group chosen for an Auth-REQ by the balancing strategy (header)." },
 	/* the first page (authd/engine_gate.c) */
 	{ "dp-gated", "Auth-REP&REQs held until the data plane had the session (SP)." },
 	{ "dp-gate-timeouts", "Held Auth-REP&REQs sent after 1 s without the parent's answer (SP)." },

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The attacker of tests/netns/membership.test: send group messages a header must refuse.
- *   group-tool forge ADDR PORT SEEDHEX NAME   a heartbeat naming NAME ("http" up, load 0),
- *                                             signed with the key of SEEDHEX (not NAME's)
+ *   group-tool forge ADDR PORT SEEDHEX NAME [COUNT]
+ *                                             a heartbeat naming NAME ("http" up, load 0),
+ *                                             signed with the key of SEEDHEX (not NAME's);
+ *                                             COUNT (1 to 1000) times: a flood
  *   group-tool replay ADDR PORT HEXFILE       send the datagram of HEXFILE (hex, one line)
  *                                             unchanged: a captured message
  * Exit 0 when sent.
@@ -41,7 +43,7 @@ static int send_to(const char *addr, const char *port, const uint8_t *buf, size_
 	return 0;
 }
 
-static int forge(char **argv)
+static int forge(char **argv, int count)
 {
 	uint8_t seed[CN_GROUP_SEED_LEN], pk[CN_GROUP_PK_LEN], sk[CN_GROUP_SK_LEN];
 	uint8_t buf[CN_GROUP_DGRAM_MAX];
@@ -66,7 +68,10 @@ static int forge(char **argv)
 		fprintf(stderr, "group-tool: cannot build the message\n");
 		return 2;
 	}
-	return send_to(argv[2], argv[3], buf, len);
+	for (int i = 0; i < count; i++)
+		if (send_to(argv[2], argv[3], buf, len))
+			return 1;
+	return 0;
 }
 
 static int replay(char **argv)
@@ -91,11 +96,13 @@ static int replay(char **argv)
 
 int main(int argc, char **argv)
 {
-	if (argc == 6 && !strcmp(argv[1], "forge"))
-		return forge(argv);
+	int count = argc == 7 ? atoi(argv[6]) : 1;
+
+	if ((argc == 6 || argc == 7) && !strcmp(argv[1], "forge") && count >= 1 && count <= 1000)
+		return forge(argv, count);
 	if (argc == 5 && !strcmp(argv[1], "replay"))
 		return replay(argv);
-	fprintf(stderr, "usage: group-tool forge ADDR PORT SEEDHEX NAME | "
+	fprintf(stderr, "usage: group-tool forge ADDR PORT SEEDHEX NAME [COUNT] | "
 		"replay ADDR PORT HEXFILE\n");
 	return 2;
 }

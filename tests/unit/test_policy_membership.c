@@ -159,7 +159,7 @@ static void test_membership_resolve(void **state)
 	assert_int_equal(load(&p, doc, POLICY_ROLE_PROVIDER, false, &e), 0);
 	assert_int_equal(policy_resolve(&p, CN_KDF_MIN, &e), -1);
 	jconf_error_str(&e, buf, sizeof(buf));
-	assert_non_null(strstr(buf, "coopnetctl membership keygen"));
+	assert_non_null(strstr(buf, "coopnetctl group keygen"));
 	assert_null(strstr(buf, "not a key"));
 	policy_free(&p);
 	unlink(secret);
