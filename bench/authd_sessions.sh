@@ -97,7 +97,7 @@ JSON
 nb_exec sp nft -f "$TOP/nft-rules/provider-kernel.nft" || nb__die "nft -f provider-kernel.nft"
 nb_exec sp nft add element inet coopnet protected4 '{ 198.18.0.20 . 80 }' || nb__die "nft: protected4"
 
-ctl() { "$CTL" -s "$W/authd.sock" --nfq-socket "$W/nfq.sock" "$@"; }
+ctl() { "$CTL" --timeout 60000 -s "$W/authd.sock" --nfq-socket "$W/nfq.sock" "$@"; }
 rss_kb() { awk '$1 == "VmRSS:" { print $2 }' "/proc/$1/status" || fail "no process $1"; }
 ticks() { local s; s=$(cat "/proc/$1/stat"); s=${s##*) }; set -- $s; echo $((${12} + ${13})); }
 db_count() { sqlite3 "$W/db/authd.db" "SELECT count(*) FROM sessions$1" || fail "sqlite3: sessions"; }
