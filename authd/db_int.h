@@ -22,6 +22,15 @@ enum db_stmt {
 	ST_REPLAY_ADD,
 	ST_ID_IN_USE,
 	ST_SESSION_PUT,
+	/* issue 11: per exchange too (data-plane gate, renewal check), and per status report */
+	ST_SESSION_GET,
+	ST_SESSION_DEL,
+	ST_CLIENT_STATUS_PUT,
+	ST_VNIC_STATUS_PUT,
+	ST_STATUS_REACH_SS,
+	ST_STATUS_REACH_SP,
+	ST_STATUS_DEL_SS,
+	ST_STATUS_DEL_SP,
 	ST_MAX
 };
 

@@ -127,8 +127,8 @@ int db_session_get(struct authd_db *db, enum db_role role, const struct cn_sessi
 	int rc, r;
 
 	if (key_text(db, key, &k) < 0 ||
-	    db_prepare(db, &st, "SELECT " SESSION_COLS " FROM sessions WHERE role = ? AND "
-		    "client = ? AND service = ? AND port = ?") < 0)
+	    db_cached(db, ST_SESSION_GET, &st, "SELECT " SESSION_COLS " FROM sessions WHERE "
+		      "role = ? AND client = ? AND service = ? AND port = ?") < 0)
 		return -1;
 	bind_key(st, role, &k, key->port);
 	rc = sqlite3_step(st);
@@ -138,7 +138,7 @@ int db_session_get(struct authd_db *db, enum db_role role, const struct cn_sessi
 		r = 0;
 	else
 		r = db_fail(db, "read session");
-	sqlite3_finalize(st);
+	db_done_cached(st);
 	return r;
 }
 
@@ -239,12 +239,12 @@ int db_session_del(struct authd_db *db, enum db_role role, const struct cn_sessi
 	int r;
 
 	if (key_text(db, key, &k) < 0 ||
-	    db_prepare(db, &st, "DELETE FROM sessions WHERE role = ? AND client = ? AND "
-		    "service = ? AND port = ?") < 0)
+	    db_cached(db, ST_SESSION_DEL, &st, "DELETE FROM sessions WHERE role = ? AND "
+		      "client = ? AND service = ? AND port = ?") < 0)
 		return -1;
 	bind_key(st, role, &k, key->port);
 	r = db_step_done(db, st, "delete session");
-	sqlite3_finalize(st);
+	db_done_cached(st);
 	return r < 0 ? -1 : sqlite3_changes(db->h);
 }
 

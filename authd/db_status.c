@@ -6,11 +6,12 @@
 #include "db_int.h"
 
 /* Step a write, finalize it. */
+/* Step a cached statement (db_cached: prepared once, run per status report), give it back. */
 static int run(struct authd_db *db, sqlite3_stmt *st, const char *what)
 {
 	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_fail_sql(db, what);
 
-	sqlite3_finalize(st);
+	db_done_cached(st);
 	return rc;
 }
 
@@ -48,7 +49,7 @@ int db_vnic_status_put(struct authd_db *db, const struct db_vnic_status *r)
 	const struct cn_status_vnic *v = &r->v;
 	sqlite3_stmt *st;
 
-	if (db_prepare(db, &st, sql) < 0)
+	if (db_cached(db, ST_VNIC_STATUS_PUT, &st, sql) < 0)
 		return -1;
 	sqlite3_bind_text(st, 1, r->sp, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 2, r->id);
@@ -140,7 +141,7 @@ int db_client_status_put(struct authd_db *db, const struct db_client_status *r)
 	const struct cn_status_client *c = &r->c;
 	sqlite3_stmt *st;
 
-	if (db_prepare(db, &st, sql) < 0)
+	if (db_cached(db, ST_CLIENT_STATUS_PUT, &st, sql) < 0)
 		return -1;
 	sqlite3_bind_text(st, 1, r->ss, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 2, r->id);
@@ -217,7 +218,8 @@ int db_status_reachable(struct authd_db *db, enum db_role role, const char *peer
 
 	if (role != DB_ROLE_SUPERVISOR && role != DB_ROLE_PROVIDER)
 		return db_fail_sql(db, "status reachability: no role");
-	if (db_prepare(db, &st, role == DB_ROLE_SUPERVISOR ? vnic_sql : client_sql) < 0)
+	if (role == DB_ROLE_SUPERVISOR ? db_cached(db, ST_STATUS_REACH_SS, &st, vnic_sql) < 0 :
+	    db_cached(db, ST_STATUS_REACH_SP, &st, client_sql) < 0)
 		return -1;
 	sqlite3_bind_text(st, 1, peer, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 2, id);
@@ -236,7 +238,8 @@ int db_status_del(struct authd_db *db, enum db_role role, const char *peer, cn_i
 
 	if (role != DB_ROLE_SUPERVISOR && role != DB_ROLE_PROVIDER)
 		return db_fail_sql(db, "status delete: no role");
-	if (db_prepare(db, &st, role == DB_ROLE_SUPERVISOR ? vnic_sql : client_sql) < 0)
+	if (role == DB_ROLE_SUPERVISOR ? db_cached(db, ST_STATUS_DEL_SS, &st, vnic_sql) < 0 :
+	    db_cached(db, ST_STATUS_DEL_SP, &st, client_sql) < 0)
 		return -1;
 	sqlite3_bind_text(st, 1, peer, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 2, id);
