@@ -289,12 +289,22 @@ void engine_failover_done(struct engine *e, const struct cn_coop_addr *client,
 {
 	struct grp_failover *f = e->balance ? fo_find(e->balance, client, service) : NULL;
 	struct drop_arg a = { .e = e, .client = client, .service = service };
+	struct db_session cur;
 
 	if (!f)
 		return;
 	f->used = false;
 	if (!ok)
 		return; /* the next report (or probe) that misses tries again */
+	/* the header chose the same SP again (without the group application it does not know
+	 * that the SP's vNIC is down): the new session has the key of the old one, keep it */
+	if (engine_failover_find(e, client, service, &cur) == 1 &&
+	    !memcmp(cur.s.service, f->dead.addr, cur.s.family == AF_INET ? 4 : 16)) {
+		sodium_memzero(&cur, sizeof(cur));
+		log_info("failover of %s: the header chose the same SP again", service);
+		return;
+	}
+	sodium_memzero(&cur, sizeof(cur));
 	a.dead = &f->dead;
 	if (db_session_foreach(e->db, DB_ROLE_SUPERVISOR, drop_cb, &a) < 0)
 		e->counters[CNT_DB_ERRORS]++;
