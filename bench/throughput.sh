@@ -22,12 +22,37 @@
 # Not a test: it prints a table, then `RESULT <path> <gbit/s> <ratio-to-plain>` per path and
 # `RESULT latency-us <path> <p50>`. Run as root from a built tree:
 #   sudo bench/throughput.sh [SECONDS] [ROUNDS]
-# Default 4 s per iperf3 run and 2 s per sockperf run, 3 rounds; each round measures the four
-# paths in turn and the table shows the median of the rounds (the machine is shared).
+#   sudo bench/throughput.sh --short [SECONDS] [ROUNDS]   quick check: 1 s runs, 3 rounds, 512 MB
+#                                             cost runs, 0.5 s idle windows
+# Default 4 s per iperf3 run and 2 s per sockperf run, 3 rounds; each round measures every
+# path in turn and the table shows the median of the rounds (the machine is shared).
+#
+# The cost of a path (bench/cpucost.sh, docs/performance.md "CPU per gigabyte"): after each
+# path's throughput run, a fixed-size transfer (COST_BYTES, iperf3 -n) with the CPU it took:
+#   proc  CPU time of the path's processes (a cpuacct or cgroup v2 group holding both iperf3
+#         ends, the workers and the relays) plus the ksoftirqd threads: user + system, and the
+#         softirq work those processes run in their own context (the veth path: no
+#         IRQ_TIME_ACCOUNTING on this kernel; with it, that softirq would be left out)
+#   sys   /proc/stat, all cores: user + nice + system + irq + softirq (not steal, not
+#         idle/iowait; guest is inside user), minus an idle baseline measured just before and
+#         just after (the same busy rate with no transfer, scaled to the transfer's duration)
+# both in CPU seconds per GB (1e9 bytes received). `proc` holds on a shared machine; `sys`
+# only when the machine has idle time to lend (the baseline's idle share is printed).
+# ONLY="plain kernel": measure only these paths (their rows only); PERF_PATH: see measure().
 set -uo pipefail
+if [ "${1:-}" = --short ]; then
+	shift
+	set -- "${1:-1}" "${2:-3}"
+	LAT_SECS=${LAT_SECS:-1}
+	COST_BYTES=${COST_BYTES:-512M}
+	IDLE_SECS=${IDLE_SECS:-0.5}
+fi
 SECS=${1:-4}
 ROUNDS=${2:-3}
 LAT_SECS=${LAT_SECS:-2}
+COST_BYTES=${COST_BYTES:-2G}
+IDLE_SECS=${IDLE_SECS:-1}
+ONLY=${ONLY:-}
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 NFQ=${COOPNET_NFQ:-$TOP/nfq/coopnet-nfq}
 RELAY=${COOPNET_RELAY:-$TOP/relay/coopnet-relay}
@@ -37,6 +62,9 @@ nb_require_root
 nb_require_cmd iperf3 sockperf nft python3
 [ -x "$NFQ" ] || nb__die "$NFQ not built"
 [ -x "$RELAY" ] || nb__die "$RELAY not built"
+# shellcheck source=bench/cpucost.sh
+. "$TOP/bench/cpucost.sh"
+cost_init || nb__die "bench: no cpuacct or cgroup v2 group for the per-process CPU measure"
 
 C4=198.18.1.2 S4=198.18.2.2 V4=198.18.9.2
 nb_host cl
@@ -58,6 +86,7 @@ nb_bg sp iperf3 iperf3 -s -p 5201
 nb_bg sp sockperf sockperf sr --tcp -i 0.0.0.0 -p 11111
 nb_wait_port sp 5201 10
 nb_wait_port sp 11111 10
+cost_add "$(nb_pid iperf3)" || nb__die "bench: cannot put iperf3 into $COST_CG"
 
 cpu_ticks() { # utime + stime of a pid, in clock ticks
 	awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0
@@ -168,14 +197,17 @@ measure() { # PATH DST [worker names]: appends this round's figures
 	hz=$(getconf CLK_TCK)
 	t0=0
 	for w in "$@"; do t0=$((t0 + $(cpu_ticks "$(nb_pid "$w")"))); done
-	# PERF_PATH=queue PERF_OUT=file: a system-wide profile during that path's iperf3 run
-	local perf_pid=
-	if [ "${PERF_PATH:-}" = "$path" ] && [ "$round" = 1 ]; then
-		perf record -a -g -o "${PERF_OUT:-perf.data}" -- sleep "$SECS" >/dev/null 2>&1 &
+	# PERF_PATH=queue PERF_OUT=file: a system-wide profile during that path's iperf3 run in
+	# round 1; PERF_PATH="plain kernel": one profile per path, in PERF_OUT.<path>
+	local perf_pid="" out=${PERF_OUT:-perf.data}
+	[[ ${PERF_PATH:-} != *" "* ]] || out+=.$path
+	if [[ " ${PERF_PATH:-} " == *" $path "* ]] && [ "$round" = 1 ]; then
+		perf record -e cpu-clock -a -g -o "$out" -- sleep "$SECS" >/dev/null 2>&1 &
 		perf_pid=$!
 	fi
 	g=$(run_iperf "$dst")
 	[ -z "$perf_pid" ] || wait "$perf_pid"
+	[ "$g" != 0 ] || must false "iperf3 through $path"
 	t1=0
 	for w in "$@"; do t1=$((t1 + $(cpu_ticks "$(nb_pid "$w")"))); done
 	# worker CPU (cores, both workers) over the run, per Gbit/s
@@ -185,6 +217,12 @@ measure() { # PATH DST [worker names]: appends this round's figures
 	CPU[$path]+="$c "
 	LAT[$path]+="$(run_lat "$dst") "
 	echo "# round $round $path: $g Gbit/s" >&2
+	for w in "$@"; do must cost_add "$(nb_pid "$w")"; done
+	must cost_run "$path" "$dst"
+}
+
+want() { # PATH: measured in this run (ONLY; plain always, the base of every ratio)
+	[ -z "$ONLY" ] || [ "$1" = plain ] || [[ " $ONLY " == *" $1 "* ]]
 }
 
 median() { # values... -> median (non-numbers ignored), "-" when none
@@ -196,63 +234,88 @@ print(("%.3f" % statistics.median(v)).rstrip("0").rstrip(".") if v else "-")' "$
 for ((round = 1; round <= ROUNDS; round++)); do
 	rules_off
 	measure plain $S4
-	measure vxlan $V4
-	rules_on
-	start_workers queue
-	measure queue $S4 nfq-ss-queue nfq-sp-queue
-	nb_stop nfq-ss-queue
-	nb_stop nfq-sp-queue
-	rules_off
-	rules_on kernel
-	start_workers kernel
-	measure kernel $S4 nfq-ss-kernel nfq-sp-kernel
-	nb_stop nfq-ss-kernel
-	nb_stop nfq-sp-kernel
-	rules_off
-	rules_on
-	SS_LOCAL_HOOKS=1 start_workers queue
-	must relays_on 5202 11112
-	measure queue-relayon $S4 nfq-ss-queue nfq-sp-queue
-	relays_off
-	must relays_on 5201 11111
-	measure confidential $S4 nfq-ss-queue nfq-sp-queue relay-ss relay-sp
-	[ "$(nb_exec sp "$RELAY" --keys "$NB_RUNDIR/relay-sp.sock" --stats | python3 -c 'import json,sys; print(json.load(sys.stdin)["handshake-ok"])')" -ge 2 ] ||
-		{ relays_off; nb__die "bench: the confidential path did not go through the relays' TLS"; }
-	relays_off
-	nb_stop nfq-ss-queue
-	nb_stop nfq-sp-queue
-	rules_off
-	rules_on
-	start_workers accept-all
-	measure accept-all $S4 nfq-ss-accept-all nfq-sp-accept-all
-	nb_stop nfq-ss-accept-all
-	nb_stop nfq-sp-accept-all
+	! want vxlan || measure vxlan $V4
+	if want queue; then
+		rules_on
+		start_workers queue
+		measure queue $S4 nfq-ss-queue nfq-sp-queue
+		nb_stop nfq-ss-queue
+		nb_stop nfq-sp-queue
+		rules_off
+	fi
+	if want kernel; then
+		rules_on kernel
+		start_workers kernel
+		measure kernel $S4 nfq-ss-kernel nfq-sp-kernel
+		nb_stop nfq-ss-kernel
+		nb_stop nfq-sp-kernel
+		rules_off
+	fi
+	if want queue-relayon || want confidential; then
+		rules_on
+		SS_LOCAL_HOOKS=1 start_workers queue
+		if want queue-relayon; then
+			must relays_on 5202 11112
+			measure queue-relayon $S4 nfq-ss-queue nfq-sp-queue
+			relays_off
+		fi
+		if want confidential; then
+			must relays_on 5201 11111
+			measure confidential $S4 nfq-ss-queue nfq-sp-queue relay-ss relay-sp
+			[ "$(nb_exec sp "$RELAY" --keys "$NB_RUNDIR/relay-sp.sock" --stats | python3 -c 'import json,sys; print(json.load(sys.stdin)["handshake-ok"])')" -ge 2 ] ||
+				{ relays_off; nb__die "bench: the confidential path did not go through the relays' TLS"; }
+			relays_off
+		fi
+		nb_stop nfq-ss-queue
+		nb_stop nfq-sp-queue
+		rules_off
+	fi
+	if want accept-all; then
+		rules_on
+		start_workers accept-all
+		measure accept-all $S4 nfq-ss-accept-all nfq-sp-accept-all
+		nb_stop nfq-ss-accept-all
+		nb_stop nfq-sp-accept-all
+	fi
 done
+PATHS=()
 for p in plain vxlan queue kernel queue-relayon confidential accept-all; do
+	! want "$p" || PATHS+=("$p")
+done
+for p in "${PATHS[@]}"; do
 	# shellcheck disable=SC2086 # word splitting wanted
 	{ GBPS[$p]=$(median ${GBPS[$p]}); CPU[$p]=$(median ${CPU[$p]}); LAT[$p]=$(median ${LAT[$p]}); }
 done
 
 printf '\n%-14s %10s %8s %22s %14s\n' path Gbit/s ratio "worker CPU/(Gbit/s)" "p50 RTT (us)"
-for p in plain vxlan queue kernel queue-relayon confidential accept-all; do
+for p in "${PATHS[@]}"; do
 	r=$(python3 -c "print('%.3f' % (${GBPS[$p]}/${GBPS[plain]}) if ${GBPS[plain]} > 0 else 0)")
 	printf '%-14s %10s %8s %22s %14s\n' "$p" "${GBPS[$p]}" "$r" "${CPU[$p]}" "${LAT[$p]:-?}"
 done
 echo
-for p in plain vxlan queue kernel queue-relayon confidential; do
+for p in "${PATHS[@]}"; do
+	[ "$p" != accept-all ] || continue # extra, below
 	r=$(python3 -c "print('%.3f' % (${GBPS[$p]}/${GBPS[plain]}) if ${GBPS[plain]} > 0 else 0)")
 	echo "RESULT $p ${GBPS[$p]} $r"
 done
-echo "# added p50 round trip per queued hop (SS and SP: 2 hops): $(python3 -c "
+if want queue; then
+	echo "# added p50 round trip per queued hop (SS and SP: 2 hops): $(python3 -c "
 try: print('%.1f us' % ((float('${LAT[queue]}') - float('${LAT[plain]}')) / 2))
 except ValueError: print('?')")"
-echo "# confidential vs vxlan: $(python3 -c "print('%.3f' % (${GBPS[confidential]}/${GBPS[vxlan]}) if ${GBPS[vxlan]} > 0 else '?')") of its throughput; added p50 round trip vs queue: $(python3 -c "
+fi
+if want confidential && want vxlan && want queue; then
+	echo "# confidential vs vxlan: $(python3 -c "print('%.3f' % (${GBPS[confidential]}/${GBPS[vxlan]}) if ${GBPS[vxlan]} > 0 else '?')") of its throughput; added p50 round trip vs queue: $(python3 -c "
 try: print('%.1f us' % (float('${LAT[confidential]}') - float('${LAT[queue]}')))
 except ValueError: print('?')")"
-for p in plain vxlan queue kernel queue-relayon confidential; do
+fi
+for p in "${PATHS[@]}"; do
+	[ "$p" != accept-all ] || continue
 	echo "RESULT latency-us $p ${LAT[$p]:-0}"
 done
-# extra information (not one of the issue's paths): queue mode's ceiling on this machine
-r=$(python3 -c "print('%.3f' % (${GBPS[accept-all]}/${GBPS[plain]}) if ${GBPS[plain]} > 0 else 0)")
-echo "RESULT accept-all ${GBPS[accept-all]} $r"
-echo "RESULT latency-us accept-all ${LAT[accept-all]:-0}"
+if want accept-all; then
+	# extra information (not one of the issue's paths): queue mode's ceiling on this machine
+	r=$(python3 -c "print('%.3f' % (${GBPS[accept-all]}/${GBPS[plain]}) if ${GBPS[plain]} > 0 else 0)")
+	echo "RESULT accept-all ${GBPS[accept-all]} $r"
+	echo "RESULT latency-us accept-all ${LAT[accept-all]:-0}"
+fi
+cost_report "${PATHS[@]}"

@@ -33,15 +33,20 @@ static struct nftnl_expr *count(const char *name)
 
 /* ---- rule fragments ---- */
 
-/* The chain's first rules:
+/* The chain's first rule:
  *   meta l4proto != tcp accept              not TCP: never overlay traffic, leaves at once
- *   [the write rule of the mark path]       (supervisor: released held SYNs, see below)
- * Every rule after them starts with a set lookup keyed on the segment's own addresses and
- * ports, so non-overlay TCP leaves after a few misses. No mark test: the rule file marks
- * nothing in kernel mode (nft-rules/ *-kernel.nft), so this chain and the rule file's guard
- * are the only two base chains a segment crosses per hook. An accept ends this chain only;
- * the guard still runs afterwards and drops an overlay segment this chain did not mark
- * decided. */
+ * Every rule after it starts with a set lookup keyed on the segment's own addresses and
+ * ports (after a test of the flags byte), so non-overlay TCP leaves after a few misses. No
+ * mark test: the rule file marks nothing in kernel mode (nft-rules/ *-kernel.nft), so this
+ * chain and the rule file's guard are the only two base chains a segment crosses per hook.
+ * An accept ends this chain only; the guard still runs afterwards and drops an overlay
+ * segment this chain did not mark decided. The supervisor's write rule of the mark path
+ * (released held SYNs, K_WRITE_MARK) comes after the two session rules that decide data
+ * segments and ACKs, so those no longer pay its mark test (3 expressions less per segment,
+ * docs/performance.md "CPU per gigabyte"); the first of them takes no SYN (its flags test
+ * covers SYN with URG in the same 3 expressions), so a released SYN still meets the write
+ * rule first, as before, and the SYNs of a live session get their ID from K_EMBED_SYN
+ * right after it. */
 static int add_gate(struct nftb *b, const struct nfq_config *cfg, int family, const char *chain)
 {
 	struct nftnl_rule *r = nftb_rule_new(family, cfg->rule_table, chain);
@@ -54,8 +59,6 @@ static int add_gate(struct nftb *b, const struct nfq_config *cfg, int family, co
 			nftnl_rule_free(r);
 		return -1;
 	}
-	if (cfg->role == NFQ_ROLE_SUPERVISOR && nft_add_write_rule(b, cfg, family, chain) < 0)
-		return -1;
 	return 0;
 }
 
@@ -63,6 +66,16 @@ static int add_gate(struct nftb *b, const struct nfq_config *cfg, int family, co
 static int urg_clear(struct nftnl_rule *r)
 {
 	uint8_t m = 0x20, z = 0;
+
+	return nftb_put(r, nftb_payload(NFT_PAYLOAD_TRANSPORT_HEADER, 13, 1, NFT_REG_1)) ||
+	       nftb_put(r, nftb_bitwise(NFT_REG_1, 1, &m, &z)) ||
+	       nftb_put(r, nftb_cmp(NFT_REG_1, NFT_CMP_EQ, &z, 1));
+}
+
+/* tcp flags & (urg | syn) == 0 */
+static int urg_syn_clear(struct nftnl_rule *r)
+{
+	uint8_t m = 0x22, z = 0;
 
 	return nftb_put(r, nftb_payload(NFT_PAYLOAD_TRANSPORT_HEADER, 13, 1, NFT_REG_1)) ||
 	       nftb_put(r, nftb_bitwise(NFT_REG_1, 1, &m, &z)) ||
@@ -166,7 +179,8 @@ static int drop(struct nftnl_rule *r, const char *counter)
 
 /* Rule kinds, in chain order. */
 enum krule {
-	K_EMBED_FWD,   /* SS: client -> service, write the ID */
+	K_EMBED_FWD,   /* SS: client -> service, no SYN: write the ID */
+	K_EMBED_SYN,   /* SS: client -> service, a SYN (after the write rule): write the ID */
 	K_CHECK_FWD,   /* SP: client -> service with the right ID */
 	K_EMBED_BACK,  /* SP: service -> client, write the ID */
 	K_CHECK_BACK,  /* SS: service -> client with the right ID */
@@ -178,6 +192,7 @@ enum krule {
 	K_MISS,        /* SS: first SYN to an overlay service without a session -> queue */
 	K_PASS_FWD, K_PASS_BACK,       /* SS: other overlay segments pass (decided) */
 	K_UNKNOWN_FWD, K_UNKNOWN_BACK, /* SP: other segments of protected services: drop */
+	K_WRITE_MARK,  /* SS: the mark path's write rule (released held SYNs) */
 };
 
 static int build_rule(struct nftnl_rule *r, const struct nfq_config *cfg, int family,
@@ -186,9 +201,13 @@ static int build_rule(struct nftnl_rule *r, const struct nfq_config *cfg, int fa
 	uint32_t dreg = R(2 * kmode_nregs(family) + 1);
 
 	switch (k) {
-	case K_EMBED_FWD:
+	case K_EMBED_FWD: /* SS, before the write rule: no SYN, so no released SYN */
+		return urg_syn_clear(r) || load_key(r, family, true, false) ||
+		       nftb_put(r, lookup(family, KS_IDS, R(0), (int)dreg)) ||
+		       nftb_put(r, nft_write_urgptr(dreg)) || done(r, cfg, "embedded");
+	case K_EMBED_SYN: /* SS, after the write rule: the SYNs of a session's flow */
 	case K_EMBED_BACK:
-		return urg_clear(r) || load_key(r, family, k == K_EMBED_FWD, false) ||
+		return urg_clear(r) || load_key(r, family, k == K_EMBED_SYN, false) ||
 		       nftb_put(r, lookup(family, KS_IDS, R(0), (int)dreg)) ||
 		       nftb_put(r, nft_write_urgptr(dreg)) || done(r, cfg, "embedded");
 	case K_CHECK_FWD:
@@ -228,6 +247,8 @@ static int build_rule(struct nftnl_rule *r, const struct nfq_config *cfg, int fa
 	case K_UNKNOWN_FWD:
 	case K_UNKNOWN_BACK:
 		return in_svc(r, family, k == K_UNKNOWN_FWD) || drop(r, "dropped_unknown_flow");
+	case K_WRITE_MARK:
+		return -1; /* its own rule: nft_add_write_rule */
 	}
 	return -1;
 }
@@ -238,8 +259,9 @@ int kmode_add_rules(struct nftb *b, const struct nfq_config *cfg, int family, co
 	/* Most frequent first: one set lookup decides a data segment or an ACK of a live
 	 * session. The provider's input hook sees segments to its services, its output hook
 	 * the replies, so each gets its own order; any other hook the general one. */
-	static const enum krule ss[] = {K_EMBED_FWD, K_CHECK_BACK, K_NOID_BACK, K_PREV_BACK,
-					K_WRONG_BACK, K_URGENT_FWD, K_MISS, K_PASS_FWD, K_PASS_BACK};
+	static const enum krule ss[] = {K_EMBED_FWD, K_CHECK_BACK, K_WRITE_MARK, K_EMBED_SYN,
+					K_NOID_BACK, K_PREV_BACK, K_WRONG_BACK, K_URGENT_FWD,
+					K_MISS, K_PASS_FWD, K_PASS_BACK};
 	static const enum krule sp[] = {K_CHECK_FWD, K_EMBED_BACK, K_NOID_FWD, K_PREV_FWD,
 					K_WRONG_FWD, K_UNKNOWN_FWD, K_UNKNOWN_BACK};
 	static const enum krule sp_out[] = {K_EMBED_BACK, K_CHECK_FWD, K_NOID_FWD, K_PREV_FWD,
@@ -254,7 +276,16 @@ int kmode_add_rules(struct nftb *b, const struct nfq_config *cfg, int family, co
 		return -1;
 	}
 	for (i = 0; i < n; i++) {
-		struct nftnl_rule *r = nftb_rule_new(family, cfg->rule_table, chain);
+		struct nftnl_rule *r;
+
+		if (list[i] == K_WRITE_MARK) {
+			if (nft_add_write_rule(b, cfg, family, chain) < 0) {
+				nftb_expr_free(q);
+				return -1;
+			}
+			continue;
+		}
+		r = nftb_rule_new(family, cfg->rule_table, chain);
 
 		if (!r || build_rule(r, cfg, family, list[i], &q) < 0) {
 			if (r)
