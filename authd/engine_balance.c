@@ -268,6 +268,19 @@ static int drop_cb(const struct db_session *s, void *arg)
 	return 0;
 }
 
+/* a.n: the client has a session of the service on another member than the dead one */
+static int moved_cb(const struct db_session *s, void *arg)
+{
+	struct drop_arg *a = arg;
+	size_t len = s->s.family == AF_INET ? 4 : 16;
+
+	if (!strcmp(s->service_name, a->service) &&
+	    s->s.family == (a->client->family == CN_FAM_INET ? AF_INET : AF_INET6) &&
+	    !memcmp(s->s.client, a->client->addr, len) && memcmp(s->s.service, a->dead->addr, len))
+		a->n = 1;
+	return 0;
+}
+
 /* An Authentication of a group service ended: after a failover, the sessions on the dead
  * SP go (their open connections are lost with it; new ones use the new session). */
 void engine_failover_done(struct engine *e, const struct cn_coop_addr *client,
@@ -282,6 +295,15 @@ void engine_failover_done(struct engine *e, const struct cn_coop_addr *client,
 	if (!ok)
 		return; /* the next report (or probe) that misses tries again */
 	a.dead = &f->dead;
+	if (db_session_foreach(e->db, DB_ROLE_SUPERVISOR, moved_cb, &a) < 0)
+		e->counters[CNT_DB_ERRORS]++;
+	if (!a.n) {
+		/* the header chose the same SP again (without the group application it does not
+		 * know that the SP's vNIC is down): the new session has the old one's key, keep it */
+		log_info("failover of %s: the header chose the same SP again", service);
+		return;
+	}
+	a.n = 0;
 	if (db_session_foreach(e->db, DB_ROLE_SUPERVISOR, drop_cb, &a) < 0)
 		e->counters[CNT_DB_ERRORS]++;
 	e->counters[CNT_FAILOVERS]++;

@@ -29,5 +29,6 @@ chmod 700 "$RUN/secrets"
 	head -c32 /dev/urandom | od -An -tx1 -v | tr -d ' \n' >"$RUN/secrets/group.key"
 	echo >>"$RUN/secrets/group.key"
 	printf '%s\n' "correct horse battery staple" >"$RUN/secrets/office.pass"
+	printf '%s\n' "branch office, second floor" >"$RUN/secrets/branch.pass"
 )
-chmod 600 "$RUN/secrets/group.key" "$RUN/secrets/office.pass"
+chmod 600 "$RUN/secrets/group.key" "$RUN/secrets/office.pass" "$RUN/secrets/branch.pass"

@@ -6,8 +6,9 @@
 # Installs what is missing (scripts/setup.sh), builds if needed, creates network namespaces
 # with the test bed (tests/netns/lib.sh): a LAN client, the Supervisor Server, a header SP,
 # two SPs with vNICs and Apache, an attacker; starts every daemon with the configurations of
-# examples/, shows each part of the design working, then removes everything (also on
-# Ctrl-C or failure). Exits non-zero if any step fails. Addresses: 198.18.0.0/15 only.
+# examples/, shows each part of the design working (at the end an SP group: the service shop
+# on both SPs, balanced, then a failover when sp2 is killed, and sp2 back), then removes
+# everything (also on Ctrl-C or failure). Exits non-zero if any step fails. Addresses: 198.18.0.0/15 only.
 set -uo pipefail
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 DEMO_T0=$(date +%s)
@@ -62,6 +63,7 @@ cat <<'EOF' | show
 client 198.18.1.2 --LAN-- ss (Supervisor Server, router) --wan 198.18.2.0/24--+-- header 198.18.2.2
                                                                                +-- sp1    198.18.2.3 (relay)
                                                                                +-- sp2    198.18.2.4 (relay)
+the group service shop: 198.19.0.10:8000 (virtual, DNATed by the SS) -> vNIC shop1 on sp1 or shop2 on sp2
                                                                                +-- attacker 198.18.2.9
 EOF
 ov_install || die "examples/install.sh"
@@ -189,6 +191,95 @@ ov_ctl ss vnics | show
 mv "$OV_RUN/web1.vhost.off" "$VH" && graceful >/dev/null 2>&1 || die "could not start web1's vhost"
 check "... and up again once its vhost is back" nb_wait_for "web1 up" 40 web1_is up
 ov_ctl ss vnics | show
+
+step "An SP group: the service shop on sp1 and sp2 (weights 60/40), one address for the clients"
+say "header policy: \"balance\": \"weighted\", sp1 weight 60, sp2 weight 40, both host shop"
+say "ss policy: shop = 198.19.0.10:8000 (a virtual address), members sp1 and sp2 (the SS DNATs to them)"
+LANIF=$(nb_exec client ip -o -4 addr show | awk '$4 == "198.18.1.2/24" { print $2; exit }')
+[ -n "$LANIF" ] || die "the client's LAN interface"
+for i in $(seq 16 31); do
+	nb_exec client ip addr add "198.18.1.$i/24" dev "$LANIF" || die "client address 198.18.1.$i"
+done
+ok "the LAN client \"branch\" has 16 addresses 198.18.1.16-31 (one client each for the SS)"
+shop_get() { # I: the page's <h1> from client address 198.18.1.I, or FAILED
+	nb_exec client curl -sS --max-time "${2:-8}" --interface "198.18.1.$1" http://198.19.0.10:8000/ 2>/dev/null |
+		sed -n 's|.*<h1>coopnet group service \(shop on sp[12]\)</h1>.*|\1|p' | grep . || echo FAILED
+}
+shop_round() { # FIRST LAST: each client address fetches once, in parallel; "I page" per line
+	local i
+	for i in $(seq "$1" "$2"); do
+		(echo "$i $(shop_get "$i")") >"$NB_RUNDIR/shop.$i" &
+	done
+	wait
+	for i in $(seq "$1" "$2"); do cat "$NB_RUNDIR/shop.$i"; done
+}
+say "client# curl --interface 198.18.1.I http://198.19.0.10:8000/   (I = 16..25, at once; no session yet:"
+say "        each first SYN is a session-miss, the SS authenticates the client through the header)"
+SHOP=$(shop_round 16 25)
+awk '{ printf "198.18.1.%s -> %s %s %s\n", $1, $2, $3, $4 }' <<<"$SHOP" | show
+N1=$(grep -c ' shop on sp1$' <<<"$SHOP")
+N2=$(grep -c ' shop on sp2$' <<<"$SHOP")
+check "all 10 clients got the page through the one address 198.19.0.10" test $((N1 + N2)) -eq 10
+check "sessions spread over both SPs: sp1 $N1, sp2 $N2 (weights 60/40)" test "$N1" -ge 1 -a "$N2" -ge 1
+say "header# coopnetctl balance"
+ov_ctl header balance | show
+say "ss# nft list map inet coopnet_ssnat dnat4   (client . virtual address . port -> the SP's relay)"
+nb_exec ss nft list map inet coopnet_ssnat dnat4 | grep -E ' : ' | sed 's/^\s*//; s/, /,\n/g' | sed 's/^\s*//' | show
+
+step "Failover: SIGKILL of sp2's coopnet daemons (and its Apache stopped) while a client of sp2 connects"
+C=$(awk '$4 == "sp2" { print $1; exit }' <<<"$SHOP")
+say "client 198.18.1.$C (on sp2) opens new connections one after another (200 ms apart); sp2 is killed 1 s in"
+T0=$(date +%s%N)
+: >"$NB_RUNDIR/failover"
+(
+	end=$((T0 + 15000000000))
+	ok_after=0
+	while [ "$(date +%s%N)" -lt "$end" ] && [ "$ok_after" -lt 4 ]; do
+		t=$((($(date +%s%N) - T0) / 1000000))
+		r=$(shop_get "$C" 1)
+		echo "$t $r" >>"$NB_RUNDIR/failover"
+		[ -e "$NB_RUNDIR/killed" ] && [ "$r" = "shop on sp1" ] && ok_after=$((ok_after + 1))
+		sleep 0.2
+	done
+) &
+LOOP=$!
+sleep 1
+TK=$((($(date +%s%N) - T0) / 1000000))
+for p in authd-sp2 nfq-sp2; do
+	pid=$(nb_pid "$p")
+	disown "$pid" 2>/dev/null # no "Killed" line from this shell
+	kill -KILL -- "-$pid" 2>/dev/null # its process group: the parent and the engine
+done
+touch "$NB_RUNDIR/killed"
+ov_stop_apache sp2 # and its Apache (TERM: its children go too)
+wait "$LOOP"
+awk -v tk="$TK" '{ t = $1 - tk; a = t < 0 ? -t : t
+	printf "t%s%d.%d s  %s\n", t < 0 ? "-" : "+", int(a / 1000), int((a % 1000) / 100), substr($0, index($0, " ") + 1) }' \
+	"$NB_RUNDIR/failover" | show
+FIRST=$(awk -v tk="$TK" '$1 > tk && $0 ~ /shop on sp1$/ { print $1 - tk; exit }' "$NB_RUNDIR/failover")
+FAILED=$(awk -v tk="$TK" '$1 > tk && $2 == "FAILED"' "$NB_RUNDIR/failover" | wc -l)
+[ -n "$FIRST" ] || die "no page from sp1 after sp2 died"
+say "SIGKILL at t+0.0 s; first new connection through sp1 after ${FIRST} ms; ${FAILED} new connection(s) failed in between"
+check "after the failover every new connection succeeds, none goes to sp2" \
+	bash -c "! awk -v t=$((TK + FIRST)) '\$1 >= t && \$0 !~ /shop on sp1\$/' '$NB_RUNDIR/failover' | grep -q ."
+ss_failovers() { ov_ctl ss --json stats authd | python3 -c 'import json,sys; print(json.load(sys.stdin)["failovers"])'; }
+on_sp1() { ! shop_round 16 25 | grep -v ' shop on sp1$' | grep -q .; }
+check "all 10 clients get the page, now all from sp1 (the SS moved sp2's clients)" \
+	nb_wait_for "all on sp1" 20 on_sp1
+say "ss# coopnetctl stats authd | grep failovers"
+say "failovers $(ss_failovers)"
+
+step "sp2 comes back and takes new load"
+ov_start_sp sp2 .2 || die "restart sp2"
+check "sp2's coopnet-authd, coopnet-nfq and Apache run again" \
+	nb_wait_for "sp2's Apache" 30 test -s "$OV_RUN/sp2/apache/apache2.pid"
+say "client# curl --interface 198.18.1.I http://198.19.0.10:8000/   (I = 26..31: new clients)"
+NEW=$(shop_round 26 31)
+awk '{ printf "198.18.1.%s -> %s %s %s\n", $1, $2, $3, $4 }' <<<"$NEW" | show
+check "the 6 new clients got the page" test "$(grep -c ' shop on sp' <<<"$NEW")" -eq 6
+check "sp2 takes new clients again ($(grep -c ' shop on sp2$' <<<"$NEW") of 6)" \
+	test "$(grep -c ' shop on sp2$' <<<"$NEW")" -ge 1
+say "the clients moved to sp1 stay there (sessions are sticky) until they authenticate again"
 
 step "Clean up"
 say "namespaces, daemons, Apache, files: removed by the trap (also on failure or Ctrl-C)"

@@ -16,6 +16,13 @@
 #   gr_get I [URL]        curl from client address I; prints the page ("web on spN")
 #   gr_kill_sp N          SIGKILL of sp N's coopnet-authd (parent and engine), coopnet-nfq
 #                         and Apache
+#   gr_failover N ACTION LABEL   a client of sp N (from $GR_PAGES) connects in a loop, ACTION
+#                         after 1 s: checks that new connections move to another SP for good
+#
+#   GR_SS_NFQ_MODE, GR_SP_NFQ_MODE   kernel | queue (the SS: queue, the SPs: kernel)
+#   GR_MEMBERSHIP=1       the group application: each SP signs heartbeats (its services'
+#                         health) to both headers, which skip a member down or its vNIC down
+#   GR_HEALTH_MS=MS       the web vNIC's HTTP health check every MS ms, one result decides
 
 GR_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 GR_AUTHD=$GR_TOP/authd/coopnet-authd
@@ -94,10 +101,22 @@ gr_install() {
 		head -c32 /dev/urandom | od -An -tx1 -v | tr -d ' \n' >"$GR_RUN/secrets/group.key"
 		printf '%s\n' "correct horse battery staple" >"$GR_RUN/secrets/office.pass"
 	) || return 1
-	python3 - "$GR_RUN" "$GR_SS_NFQ_MODE" "$GR_SP_NFQ_MODE" $GR_WEIGHTS <<'PY'
+	local n
+	if [ -n "${GR_MEMBERSHIP:-}" ]; then
+		for n in 1 2 3; do
+			mkdir -p "$GR_RUN/sp$n"
+			"$GR_CTL" membership keygen "$GR_RUN/secrets/sp$n.sign" >"$GR_RUN/secrets/sp$n.pub" || return 1
+		done
+	fi
+	GR_MEMBERSHIP=${GR_MEMBERSHIP:-} GR_HEALTH_MS=${GR_HEALTH_MS:-} \
+		python3 - "$GR_RUN" "$GR_SS_NFQ_MODE" "$GR_SP_NFQ_MODE" $GR_WEIGHTS <<'PY'
 import json, os, sys
 run, ss_mode, sp_mode = sys.argv[1:4]
 weights = [int(w) for w in sys.argv[4:7]]
+membership = bool(os.environ["GR_MEMBERSHIP"])
+health_ms = int(os.environ["GR_HEALTH_MS"] or 0)
+def pub(h):
+    return open(f"{run}/secrets/{h}.pub").read().strip()
 def put(host, name, obj):
     os.makedirs(f"{run}/{host}/db", exist_ok=True)
     with open(f"{run}/{host}/{name}", "w") as f:
@@ -127,10 +146,13 @@ put("ss", "nfq.json", {"role": "supervisor", "mode": ss_mode, "queue": {"num": 0
 # headers: the same group
 for h, addr in (("h1", "198.18.2.2"), ("h2", "198.18.2.6")):
     authd(h, ["header"], addr, nfq=False)
+    group = [{"address": a4, "weight": w, "services": ["web", "web6"]}
+             for (_, a4, _), w in zip(sps, weights)]
+    if membership:
+        for (n, _, _), m in zip(sps, group):
+            m.update(name=f"sp{n}", public_key=pub(f"sp{n}"))
     put(h, "policy.json", {"group_key_file": f"{run}/secrets/group.key", "header": {
-        "balance": "weighted",
-        "group": [{"address": a4, "weight": w, "services": ["web", "web6"]}
-                  for (_, a4, _), w in zip(sps, weights)]}})
+        "balance": "weighted", "group": group}})
 for n, a4, a6 in sps:
     h = f"sp{n}"
     v4, v6 = f"198.18.2.{n}1", f"2001:db8:2::{n}1"
@@ -162,14 +184,20 @@ DirectoryIndex index.html
 </Directory>
 IncludeOptional "{run}/{h}/vhosts/coopnet-*.conf"
 ''')
-    put(h, "policy.json", {"group_key_file": f"{run}/secrets/group.key", "provider": {
+    web = {"name": "web", "port": 80, "apache": True}
+    if health_ms:
+        web["health"] = {"check": "http", "interval_ms": health_ms, "timeout_ms": health_ms * 4 // 5,
+                         "rise": 1, "fall": 1}
+    provider = {"membership": {"name": h, "interval_ms": 200, "signing_key_file": f"{run}/secrets/{h}.sign",
+                               "headers": [{"address": "198.18.2.2"}, {"address": "198.18.2.6"}]}} \
+        if membership else {}
+    put(h, "policy.json", {"group_key_file": f"{run}/secrets/group.key", "provider": {**provider,
         "vnic_parent": "wan0", "relay": [a4, a6],
         "apache": {"vhost_dir": f"{run}/{h}/vhosts", "config": f"{run}/{h}/apache2.conf",
                    "log_dir": f"{run}/{h}/apache"},
         "vnics": [{"name": "web", "address": f"{v4}/24", "addresses": [f"{v6}/64"],
                    "data_folder": f"{run}/{h}/www/web",
-                   "services": [{"name": "web", "port": 80, "apache": True},
-                                {"name": "web6", "port": 80}]}],
+                   "services": [web, {"name": "web6", "port": 80}]}],
         "clients": [
             {"name": "office", "address": "198.18.4.0/22", "services": ["web"], "passcode_file": pw},
             {"name": "office6", "address": "2001:db8:4::/64", "services": ["web6"], "passcode_file": pw}],
@@ -241,4 +269,43 @@ gr_kill_sp() {
 		kill -KILL -- "-$(nb_pid "$p")" 2>/dev/null || true
 	done
 	gr_stop_apache "$1"
+}
+
+# gr_failover N ACTION LABEL: a client of sp N (the first in $GR_PAGES, "i web on spN" lines)
+# opens a new connection every 100 ms for 6 s ("ms_since_start page|FAILED" in
+# $NB_RUNDIR/loop-LABEL); ACTION runs after 1 s. Fails unless a page came from another SP
+# after ACTION, and from then on no new connection failed and none went to sp N. The timing
+# goes to $NB_RUNDIR/loop-LABEL.summary.
+gr__loop() { # I SECONDS T0FILE
+	local i=$1 t0 end now
+	t0=$(date +%s%N)
+	echo "$t0" >"$3"
+	end=$((t0 + $2 * 1000000000))
+	while [ "$(date +%s%N)" -lt "$end" ]; do
+		now=$((($(date +%s%N) - t0) / 1000000))
+		echo "$now $(nb_exec client curl -sS --max-time 1 --interface "$(gr_client_addr "$i")" http://198.19.0.10/ 2>/dev/null || echo FAILED)"
+		sleep 0.1
+	done
+}
+gr_failover() {
+	local n=$1 action=$2 label=$3 c out lp first fails t_act
+	c=$(awk -v n="sp$n" '$4 == n { print $1; exit }' <<<"$GR_PAGES")
+	[ -n "$c" ] || { echo "no client on sp$n"; return 1; }
+	out=$NB_RUNDIR/loop-$label
+	gr__loop "$c" "${GR_LOOP_S:-6}" "$out.t0" >"$out" &
+	lp=$!
+	sleep 1
+	t_act=$((($(date +%s%N) - $(cat "$out.t0")) / 1000000))
+	$action
+	wait "$lp"
+	first=$(awk -v t="$t_act" '$1 > t && $2 == "web" && $4 != "sp'"$n"'" { print $1; exit }' "$out")
+	[ -n "$first" ] || { echo "no page from another SP"; cat "$out"; return 1; }
+	fails=$(awk -v t="$t_act" '$1 > t && $2 == "FAILED"' "$out" | wc -l)
+	echo "$label: client $(gr_client_addr "$c") on sp$n: first page from another SP about $((first - t_act)) ms after, $fails new connection(s) failed before" >"$out.summary"
+	if awk -v t="$first" '$1 >= t && $2 != "web"' "$out" | grep -q .; then
+		echo "a new connection failed after the failover"; cat "$out"; return 1
+	fi
+	if awk -v t="$first" '$1 >= t' "$out" | grep -q "sp$n\$"; then
+		echo "sp$n got a connection after the failover"; cat "$out"; return 1
+	fi
 }

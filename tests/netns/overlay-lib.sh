@@ -97,6 +97,9 @@ ov_topology() {
 	for h in sp1 sp2; do
 		nb_route "$h" 2001:db8:1::/64 2001:db8:2::1
 	done
+	# the group service shop's virtual address (docs/groups.md): routed, so that a SYN without
+	# a session reaches the forward hook (session-miss), where the SS's guard drops it
+	nb_exec ss ip route add 198.19.0.0/24 via 198.18.2.3
 }
 
 # The examples run coopnet-nfq in kernel mode (the kernel writes and checks the ID from the
@@ -137,30 +140,32 @@ ov_stop_apache() {
 	kill -KILL "$pid" 2>/dev/null || true
 }
 
-ov_start_nfq() { # HOST RULEFILE
+ov_start_nfq() { # HOST RULEFILE [TAG]: TAG names a restart's process (nb_bg names are used once)
 	local host=$1
 	nb_exec "$host" nft -f "$OV_TOP/nft-rules/$2" || return 1
-	nb_bg "$host" "nfq-$host" "$OV_NFQ" -v --config "$OV_RUN/$host/nfq.json" || return 1
+	rm -f "$OV_RUN/$host/nfq.sock"
+	nb_bg "$host" "nfq-$host${3:-}" "$OV_NFQ" -v --config "$OV_RUN/$host/nfq.json" || return 1
 	nb_wait_for "coopnet-nfq on $host" 10 test -S "$OV_RUN/$host/nfq.sock"
 }
 
-ov_start_authd() { # HOST
+ov_start_authd() { # HOST [TAG]
 	local host=$1
-	nb_bg "$host" "authd-$host" "$OV_AUTHD" -d -f "$OV_RUN/$host/authd.json" || return 1
+	nb_bg "$host" "authd-$host${2:-}" "$OV_AUTHD" -d -f "$OV_RUN/$host/authd.json" || return 1
 	nb_wait_for "coopnet-authd on $host" 20 ov_ctl "$host" status >/dev/null
 }
 
-ov_start_sp() { # HOST [nonfq]
-	local host=$1
+ov_start_sp() { # HOST [nonfq|TAG]: TAG names a restart's processes
+	local host=$1 tag=
+	[ "${2:-nonfq}" = nonfq ] || tag=$2
 	if [ "${2:-}" != nonfq ]; then
 		# kernel mode has its own rule file (no marking chain: docs/nfq.md, "Rules")
 		if [ "$(ov_nfq_mode "$host")" = kernel ]; then
-			ov_start_nfq "$host" provider-kernel.nft || return 1
+			ov_start_nfq "$host" provider-kernel.nft "$tag" || return 1
 		else
-			ov_start_nfq "$host" provider.nft || return 1
+			ov_start_nfq "$host" provider.nft "$tag" || return 1
 		fi
 	fi
-	ov_start_authd "$host"
+	ov_start_authd "$host" "$tag"
 }
 
 ov_start_header() {
@@ -173,7 +178,9 @@ ov_start_ss() {
 	else
 		ov_start_nfq ss supervisor.nft || return 1
 	fi
-	nb_exec ss nft add element inet coopnet overlay4 '{ 198.18.2.3 . 80, 198.18.2.3 . 8080, 198.18.2.4 . 80 }' || return 1
+	# with shop, the group service: its virtual address and its members (docs/groups.md)
+	nb_exec ss nft add element inet coopnet overlay4 '{ 198.18.2.3 . 80, 198.18.2.3 . 8080, 198.18.2.4 . 80,
+		198.19.0.10 . 8000, 198.18.2.3 . 8000, 198.18.2.4 . 8000 }' || return 1
 	if [ -z "${OV_SS_BRIDGED:-}" ]; then
 		nb_exec ss nft add element inet coopnet overlay6 '{ 2001:db8:2::4 . 80 }' || return 1
 	fi
