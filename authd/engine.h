@@ -63,6 +63,7 @@ enum engine_counter {
 	CNT_DP_GATE_TIMEOUTS,        /* ... sent without the parent's answer, after 1 s */
 	CNT_GROUP_RETRY_AVOIDED,     /* header: a retransmitted REQ sent to another SP */
 	CNT_FAILOVERS,               /* supervisor: sessions moved off an unreachable SP */
+	CNT_SESSIONS_IDLE,           /* supervisor: sessions ended by its idle_time (engine_idle.c) */
 	CNT_MAX,
 };
 

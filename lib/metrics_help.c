@@ -74,6 +74,7 @@ static const struct help authd_help[] = {
 	{ "no-sp-up", "Auth-REQs refused because no SP of the service's group was up (header)." },
 	{ "balance-retry-avoided", "Retransmitted Auth-REQs sent to another SP than the first try (header)." },
 	{ "failovers", "Sessions moved to another SP of the group after theirs failed (SS)." },
+	{ "sessions-idle-expired", "Sessions an SS ended by its own idle_time: no segment its data plane saw and no Authentication for that long (SS)." },
 	/* the first page (authd/engine_gate.c) */
 	{ "dp-gated", "Auth-REP&REQs held until the data plane had the session (SP)." },
 	{ "dp-gate-timeouts", "Held Auth-REP&REQs sent after 1 s without the parent's answer (SP)." },
