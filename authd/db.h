@@ -97,8 +97,9 @@ int db_session_foreach_id(struct authd_db *db, enum db_role role, cn_id_t id,
 			  db_session_cb cb, void *arg);
 /* Delete one session by key; returns the number deleted (0 or 1). */
 int db_session_del(struct authd_db *db, enum db_role role, const struct cn_session *key);
-/* Delete the sessions that expired at now (expires != 0 and expires <= now) or whose last
- * authentication is older than idle seconds (idle 0: no idle limit); cb sees each one first.
+/* Delete the sessions that expired at now (expires != 0 and expires <= now) or, provider
+ * sessions only, whose last authentication and last segment seen (client_status.last_seen)
+ * are older than idle seconds (idle 0: no idle limit); cb sees each one first.
  * Returns the number deleted. */
 int db_session_expire(struct authd_db *db, int64_t now, int64_t idle, db_session_cb cb,
 		      void *arg);

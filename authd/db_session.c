@@ -248,12 +248,14 @@ int db_session_del(struct authd_db *db, enum db_role role, const struct cn_sessi
 	return r < 0 ? -1 : sqlite3_changes(db->h);
 }
 
-/* Idle: from the later of the last authentication and, on a provider, the last segment its
- * SS's data plane saw (client_status.last_seen, ms, 0: none). */
+/* Idle (a provider's idle_time, its sessions only): from the later of the last
+ * authentication and the last segment its SS's data plane saw (client_status.last_seen, ms,
+ * 0: none). An SS's own idle_time: authd/engine_idle.c. */
 #define EXPIRED_WHERE \
-	" FROM sessions WHERE (expires != 0 AND expires <= ?1) OR (?2 > 0 AND max(refreshed," \
+	" FROM sessions WHERE (expires != 0 AND expires <= ?1) OR (?2 > 0 AND" \
+	" sessions.role = 'provider' AND max(refreshed," \
 	" coalesce((SELECT max(c.last_seen) / 1000 FROM client_status c WHERE" \
-	" sessions.role = 'provider' AND c.ss = sessions.peer AND c.id = sessions.id AND" \
+	" c.ss = sessions.peer AND c.id = sessions.id AND" \
 	" c.service = sessions.service_name), 0)) + ?2 <= ?1)"
 
 static int expired_rows(struct authd_db *db, int64_t now, int64_t idle, struct db_session **rows,

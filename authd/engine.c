@@ -38,7 +38,7 @@ static const char *const counter_names[CNT_MAX - AUTH_EV_KIND_MAX - 1] = {
 	"probe-preserved", "probe-cleared",
 	"probe-altered", "probe-lost", "probe-no-answer", "probe-answered", "probe-refused",
 	"dp-gated", "dp-gate-timeouts",
-	"balance-retry-avoided", "failovers", "balance-decisions",
+	"balance-retry-avoided", "failovers", "balance-decisions", "sessions-idle-expired",
 };
 
 const char *engine_counter_name(int i)
@@ -163,6 +163,7 @@ int engine_session_drop(struct engine *e, const struct db_session *s, int counte
 	inet_ntop(s->s.family, s->s.client, client, sizeof(client));
 	log_info("session %s of %s for %s %s", cn_id_format_hex(s->s.id, id, sizeof(id)), client,
 		 s->service_name, counter == CNT_SESSIONS_EXPIRED ? "expired" :
+		 counter == CNT_SESSIONS_IDLE ? "expired: idle (no segment seen for idle_time)" :
 		 counter == CNT_SESSIONS_PEER_REVOKED ? "revoked by the peer" : "revoked");
 	nfq_request(e, IMSG_SESSION_DEL, s);
 	relaylink_session(e, s, false);
@@ -246,6 +247,7 @@ void engine_expire(struct engine *e)
 		e->counters[CNT_DB_ERRORS]++;
 		log_warnx("expiry: %s", db_error(e->db));
 	}
+	engine_ss_idle_expire(e, now); /* an SS's own idle_time, from its data plane's last_seen */
 	/* replay digests are kept twice the window past their timestamp (engine_auth.c) */
 	if (db_replay_prune(e->db, now) < 0)
 		log_warnx("replay cache: %s", db_error(e->db));

@@ -64,6 +64,7 @@ enum engine_counter {
 	CNT_GROUP_RETRY_AVOIDED,     /* header: a retransmitted REQ sent to another SP */
 	CNT_FAILOVERS,               /* supervisor: sessions moved off an unreachable SP */
 	CNT_BALANCE_DECISIONS,       /* header: SPs chosen for an Auth-REQ (engine_balance.c) */
+	CNT_SESSIONS_IDLE,           /* supervisor: sessions ended by its idle_time (engine_idle.c) */
 	CNT_MAX,
 };
 

@@ -35,6 +35,7 @@ struct traffic_tab {
 
 struct engine_traffic {
 	struct traffic_tab cur, stage;
+	bool ready; /* a whole poll was taken since the engine started */
 };
 
 static int cmp(const void *a, const void *b)
@@ -192,6 +193,7 @@ bool engine_nfq_traffic(struct engine *e, const json_t *msg)
 	x = t->cur;
 	t->cur = t->stage;
 	t->stage = x;
+	t->ready = true;
 	check_drops(e, &t->cur, &t->stage); /* the previous poll, until the next one stages */
 	t->stage.n = 0;
 	return true;
@@ -213,6 +215,11 @@ bool engine_traffic_find(const struct engine *e, cn_id_t id, const struct cn_coo
 		return false;
 	*out = hit->c;
 	return true;
+}
+
+bool engine_traffic_ready(const struct engine *e)
+{
+	return e->status && e->status->traffic && e->status->traffic->ready;
 }
 
 void engine_traffic_free(struct engine *e)

@@ -48,6 +48,10 @@ bool engine_nfq_traffic(struct engine *e, const json_t *msg); /* true: a whole p
 bool engine_traffic_find(const struct engine *e, cn_id_t id, const struct cn_coop_addr *client,
 			 struct cn_status_client *out);
 void engine_traffic_free(struct engine *e);
+bool engine_traffic_ready(const struct engine *e); /* a whole poll taken since the start */
+/* engine_idle.c: an SS's idle expiry (supervisor.idle_time) from its data plane's last_seen;
+ * the number of sessions it ended. */
+int engine_ss_idle_expire(struct engine *e, int64_t now_s);
 
 /* engine_load.c: after a poll of coopnet-nfq's counters (provider): bytes per second of
  * each service's sessions, for info_vNIC (svc_count.bytes_per_s). */

@@ -30,7 +30,7 @@ authd_coopnet_authd_SOURCES = \
 	authd/engine_link.c authd/engine_load.c \
 	authd/engine_ctl_status.c authd/engine_member.c authd/engine_balance.c authd/engine_probe.c \
 	authd/engine_probe.h authd/probe_raw.c authd/probe_raw.h authd/engine_metrics.c \
-	authd/engine_group.c
+	authd/engine_group.c authd/engine_idle.c
 authd_coopnet_authd_CFLAGS = $(AM_CFLAGS) $(SQLITE3_CFLAGS) $(SODIUM_CFLAGS) $(SECCOMP_CFLAGS) \
 	$(MHD_CFLAGS)
 authd_coopnet_authd_LDADD = $(AUTHD_LIBS) $(LIBSYSTEMD_LIBS)
@@ -103,7 +103,7 @@ ENGINE_SOURCES = authd/engine.c authd/engine_auth.c authd/engine_ctl.c authd/eng
 	authd/sandbox.c authd/relaylink.c authd/engine_status.c authd/engine_health.c \
 	authd/engine_nfqstat.c authd/engine_link.c authd/engine_load.c authd/engine_ctl_status.c \
 	authd/engine_member.c authd/engine_probe.c authd/engine_metrics.c authd/engine_balance.c \
-	authd/engine_group.c
+	authd/engine_group.c authd/engine_idle.c
 tests_unit_test_engine_SOURCES = tests/unit/test_engine.c tests/unit/fake_nfq.c \
 	tests/unit/fake_nfq.h $(ENGINE_SOURCES)
 tests_unit_test_engine_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(SQLITE3_CFLAGS) \

@@ -173,6 +173,7 @@ struct pol_apache {
 
 #define POL_MAX_RELAY 4
 #define POL_DEFAULT_QUEUE_MARK 0x10000000u
+#define POL_IDLE_MAX 31536000u          /* idle_time, seconds (a year), as the schema */
 
 struct policy {
 	bool has_group_key;
@@ -188,6 +189,9 @@ struct policy {
 	size_t n_ss_clients;
 	struct pol_start *start;
 	size_t n_start;
+	uint32_t ss_idle_time;           /* supervisor.idle_time: seconds since the later of the
+					  * last authentication and the last segment its data
+					  * plane saw, 0: none (docs/authd.md "Idle time") */
 	/* header */
 	bool header;
 	struct pol_sp *group;

@@ -69,8 +69,9 @@ static json_t *supervisor_json(const struct policy *p)
 	for (size_t i = 0; i < p->n_start; i++)
 		json_array_append_new(st, json_pack("{s:s, s:o}", "service", p->start[i].service,
 						    "client", addr_json(&p->start[i].client)));
-	return json_pack("{s:o, s:o, s:o, s:o}", "headers", h, "services", s, "clients",
-			 clients_json(p->ss_clients, p->n_ss_clients), "authenticate", st);
+	return json_pack("{s:o, s:o, s:o, s:o, s:I}", "headers", h, "services", s, "clients",
+			 clients_json(p->ss_clients, p->n_ss_clients), "authenticate", st,
+			 "idle_time", (json_int_t)p->ss_idle_time);
 }
 
 static json_t *header_json(const struct policy *p)

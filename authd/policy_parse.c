@@ -233,12 +233,31 @@ static int check_ss_client_services(struct policy *p, struct pctx *c, const json
 	return 0;
 }
 
+/* supervisor.idle_time: optional, 0 (none) to a year, as provider.idle_time */
+static int parse_ss_idle(struct policy *p, struct pctx *c, const json_t *v)
+{
+	json_int_t n = json_integer_value(v);
+
+	p->ss_idle_time = 0;
+	if (!v)
+		return 0;
+	if (!json_is_integer(v) || n < 0 || n > POL_IDLE_MAX) {
+		jconf_errorf(c->err, c->doc, v, "\"idle_time\": give seconds from 0 (no idle limit) "
+			     "to %u", POL_IDLE_MAX);
+		return -1;
+	}
+	p->ss_idle_time = (uint32_t)n;
+	return 0;
+}
+
 static int parse_supervisor(struct policy *p, struct pctx *c, const json_t *obj)
 {
 	json_t *clients = json_object_get(obj, "clients"), *hs = json_object_get(obj, "headers"),
 	       *svcs = json_object_get(obj, "services"), *st = json_object_get(obj, "authenticate");
 
 	p->supervisor = true;
+	if (parse_ss_idle(p, c, json_object_get(obj, "idle_time")) < 0)
+		return -1;
 	if (POL_PARSE_EACH(p->headers, &p->n_headers, c, hs, parse_endpoint, NULL) < 0 ||
 	    POL_PARSE_EACH(p->services, &p->n_services, c, svcs, parse_ss_service, p) < 0 ||
 	    policy_check_members(p, c->doc, svcs, c->err) < 0 ||

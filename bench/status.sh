@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: MIT
 #
 # The time from a vNIC's service dying to the SS's profiled status database showing it down,
-# with the DEFAULT settings (status interval 10 s, HTTP check every 5 s with fall 3 and a 2 s
-# time limit), on the overlay of examples/ in namespaces with real Apache: web1's vhost on sp1
+# with the DEFAULT settings (no "status" key: interval 1 s, miss_limit 2; HTTP check every 5 s
+# with fall 3 and a 2 s time limit), on the overlay of examples/ in namespaces with real Apache: web1's vhost on sp1
 # is removed (Apache graceful reload) ROUNDS times, and put back (up again) in between.
 #
 #   sudo bench/status.sh [ROUNDS]        (default 3)

@@ -75,6 +75,7 @@ static const struct help authd_help[] = {
 	{ "balance-retry-avoided", "Retransmitted Auth-REQs sent to another SP than the first try (header)." },
 	{ "failovers", "Sessions moved to another SP of the group after theirs failed (SS)." },
 	{ "balance-decisions", "SPs of a group chosen for an Auth-REQ by the balancing strategy (header)." },
+	{ "sessions-idle-expired", "Sessions an SS ended by its own idle_time: no segment its data plane saw and no Authentication for that long (SS)." },
 	/* the first page (authd/engine_gate.c) */
 	{ "dp-gated", "Auth-REP&REQs held until the data plane had the session (SP)." },
 	{ "dp-gate-timeouts", "Held Auth-REP&REQs sent after 1 s without the parent's answer (SP)." },

@@ -89,8 +89,9 @@ nb_is "the file arrived whole (sha256)" "$got" "$want"
 # The SS's side is what the grace covers: sp1's replies sent with the previous ID, still in
 # flight when the SS switched (one round trip of every renewal at ~170 segments/s).
 nb_is "the SS's coopnet-nfq: no wrong-ID drop during the download" "$wrong_ss" 0
-# Not covered (docs/nfq.md, "Renewal"): the client's segments the SS writes with the NEW ID
-# before sp1 has committed it (the Auth-REP's one-way trip); a figure, not an assertion.
+# Not asserted (docs/authd.md, "The renewal window, not asserted"): the client's segments the
+# SS writes with the NEW ID before sp1 has committed it (the Auth-REP's one-way trip and sp1's
+# commit) are a real window that depends on the load: a figure, not an assertion.
 echo "# sp1's coopnet-nfq counted $wrong_sp wrong-ID drop(s) (new ID before sp1 committed it)"
 # (right after a renewal the new ID's first report can carry zeros until the SS's next poll
 # of its coopnet-nfq: the largest value seen counts)

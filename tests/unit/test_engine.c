@@ -1327,8 +1327,8 @@ static void test_expiry_pushes_session_del(void **state)
 	PUMP_UNTIL(n_sessions(&SS) == 0);
 }
 
-/* Idle expiry is the SP's alone (the SS learns no idle time): the SP's revocation takes the
- * SS's copy out of its data plane in the same second. */
+/* The SP's idle expiry (the SS has no idle_time of its own here): the SP's revocation takes
+ * the SS's copy out of its data plane in the same second. */
 static void test_idle_expiry_reaches_ss(void **state)
 {
 	(void)state;
@@ -1372,6 +1372,45 @@ static void test_idle_from_last_seen(void **state)
 	assert_int_equal(n_sessions(&SP), 1);
 	advance(4000); /* 10 s: idle since 4 s */
 	assert_int_equal(stat_of(&SP, "sessions-expired"), 1);
+}
+
+/* An SS's own idle_time (supervisor.idle_time) counts from the later of the Authentication
+ * and the last segment its data plane saw (the parent's nfq-traffic poll, last_seen), only
+ * once a whole poll came in since the start; the session leaves the SS's database and data
+ * plane (session-del), is counted, and the SP's copy is revoked. The SP has no idle time. */
+static void test_ss_idle_from_last_seen(void **state)
+{
+	json_t *r;
+	unsigned long id;
+
+	(void)state;
+	SS.cfg.status.interval_ms = SP.cfg.status.interval_ms = 1000;
+	start_pair(", \"idle_time\": 5", 0);
+	r = expect_ok(auth(&SS, "http", CLIENT1));
+	id = strtoul(json_string_value(json_object_get(json_object_get(r, "session"), "id")), NULL, 16);
+	json_decref(r);
+	PUMP_UNTIL(n_sessions(&SP) == 1);
+	/* 6 s: past idle_time from the Authentication, but no poll yet (an engine that just
+	 * started does not know what its data plane saw): nothing ends */
+	advance(6000);
+	assert_int_equal(n_sessions(&SS), 1);
+	assert_int_equal(stat_of(&SS, "sessions-idle-expired"), 0);
+	/* a segment seen at 6 s: the session lives to 11 s */
+	assert_int_equal(imsg_send(SS.pfd, json_pack("{s:s, s:b, s:b, s:[[I, s, I, I, I, I, I, I, I, I]]}",
+		"msg", "nfq-traffic", "first", 1, "more", 0, "sessions", (json_int_t)id, CLIENT1,
+		(json_int_t)(T_wall / 1000), (json_int_t)1, (json_int_t)1, (json_int_t)60,
+		(json_int_t)60, (json_int_t)0, (json_int_t)0, (json_int_t)0)), 0);
+	advance(4500); /* 10.5 s */
+	assert_int_equal(n_sessions(&SS), 1);
+	assert_int_equal(nfq_count(&SS.nfq, "session-del"), 0);
+	assert_int_equal(stat_of(&SS, "sessions-idle-expired"), 0);
+	advance(1000); /* 11.5 s: idle since 6 s */
+	assert_int_equal(stat_of(&SS, "sessions-idle-expired"), 1);
+	assert_int_equal(stat_of(&SS, "sessions-expired"), 0);
+	assert_int_equal(n_sessions(&SS), 0);
+	PUMP_UNTIL(nfq_count(&SS.nfq, "session-del") == 1);
+	PUMP_UNTIL(n_sessions(&SP) == 0);
+	assert_int_equal(stat_of(&SP, "sessions-revoked-by-peer"), 1);
 }
 
 /* The SS's copy carries the SP's lifetime and leaves the SS's data plane when it ends. */
@@ -1684,6 +1723,7 @@ int main(void)
 		T(test_turn_rollback_rep),
 		T(test_expiry_pushes_session_del),
 		T(test_ss_expiry),
+		T(test_ss_idle_from_last_seen),
 		T(test_lost_rep_revokes),
 		T(test_rate_limit),
 		T(test_session_sync),

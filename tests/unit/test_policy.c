@@ -430,6 +430,32 @@ static void test_own_bounds(void **state)
 	snprintf(doc, sizeof(doc), "{\"provider\": {\"vnics\": [%s], \"clients\": []}, "
 		 "\"group_key_file\": \"%s\"}", v, longstr(big, 4096, 'g'));
 	expect_bound(false, doc, "\"group_key_file\" is 4096 characters long: at most 4095");
+	/* supervisor.idle_time: its own range (the schema is off here) */
+	{
+		struct jconf_error e = { 0 };
+		struct policy p;
+		char buf[512];
+		static const char ss[] = "{\"supervisor\": {\"headers\": [{\"address\": "
+			"\"198.18.2.2\"}], \"services\": [], \"clients\": [], \"idle_time\": %s}}";
+
+		snprintf(doc, sizeof(doc), ss, "31536001");
+		assert_int_equal(load(&p, doc, POLICY_ROLE_SUPERVISOR, &e), -1);
+		jconf_error_str(&e, buf, sizeof(buf));
+		if (!strstr(buf, "t.json:1:") || !strstr(buf, "\"idle_time\": give seconds from 0"))
+			fail_msg("got \"%s\"", buf);
+		snprintf(doc, sizeof(doc), ss, "-1");
+		assert_int_equal(load(&p, doc, POLICY_ROLE_SUPERVISOR, &e), -1);
+		snprintf(doc, sizeof(doc), ss, "\"5\"");
+		assert_int_equal(load(&p, doc, POLICY_ROLE_SUPERVISOR, &e), -1);
+		snprintf(doc, sizeof(doc), ss, "5");
+		assert_int_equal(load(&p, doc, POLICY_ROLE_SUPERVISOR, &e), 0);
+		assert_int_equal(p.ss_idle_time, 5);
+		json_t *j = policy_to_json(&p);
+		assert_int_equal(json_integer_value(json_object_get(json_object_get(j,
+				 "supervisor"), "idle_time")), 5);
+		json_decref(j);
+		policy_free(&p);
+	}
 	policy_check_schema(true);
 }
 
