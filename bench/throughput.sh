@@ -15,6 +15,8 @@
 #           path with the confidential feature enabled elsewhere
 #   confidential   queue mode + coopnet-relay: TLS 1.3 between ss and sp (docs/relay.md), keys
 #           pushed to the relays' key sockets as coopnet-authd's engine does
+#   confidential-kernel  the same with both workers in kernel mode (the examples' mode; the
+#           SP's service in protected4, so its relay's connection over lo meets the guards)
 #   accept-all (extra, after the RESULT lines the issue specifies): queue mode's ceiling here,
 #           every overlay segment queued at both hops to workers that accept it unchanged
 #           (coopnet-nfq as a supervisor without sessions, no SYN held, batched verdicts)
@@ -63,17 +65,18 @@ cpu_ticks() { # utime + stime of a pid, in clock ticks
 	awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0
 }
 
-# iperf3 DST -> Gbit/s (receiver side)
+# iperf3 DST -> Gbit/s (receiver side); non-zero when iperf3 failed or moved nothing
 run_iperf() {
 	nb_exec cl iperf3 -c "$1" -p 5201 -t "$SECS" -O 1 -J 2>/dev/null |
-		python3 -c 'import json,sys; print("%.2f" % (json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"]/1e9))' 2>/dev/null ||
-		echo 0
+		python3 -c 'import json,sys
+g = json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"]/1e9
+print("%.2f" % g); sys.exit(g <= 0)' 2>/dev/null
 }
 
-# sockperf ping-pong DST -> p50 round trip in us
+# sockperf ping-pong DST -> p50 round trip in us; non-zero when sockperf gave none
 run_lat() {
-	nb_exec cl sockperf pp --tcp -i "$1" -p 11111 -t "$LAT_SECS" 2>/dev/null |
-		awk '/percentile 50.000/ {print $NF}' | head -1
+	{ nb_exec cl sockperf pp --tcp -i "$1" -p 11111 -t "$LAT_SECS" 2>/dev/null || true; } |
+		awk '/percentile 50.000/ {print $NF; n++} END {exit n == 0}' | head -1
 }
 
 workers_cfg() { # MODE ROLE FILE
@@ -117,7 +120,7 @@ start_workers() { # MODE
 	workers_cfg "$1" provider "$NB_RUNDIR/sp-$1.json"
 	nb_bg ss "nfq-ss-$1" "$NFQ" --config "$NB_RUNDIR/ss-$1.json"
 	nb_bg sp "nfq-sp-$1" "$NFQ" --config "$NB_RUNDIR/sp-$1.json"
-	nb_wait_for "workers ($1)" 10 test -S "$NB_RUNDIR/supervisor-$1.sock" -a -S "$NB_RUNDIR/provider-$1.sock"
+	must nb_wait_for "workers ($1)" 10 test -S "$NB_RUNDIR/supervisor-$1.sock" -a -S "$NB_RUNDIR/provider-$1.sock"
 	sleep 0.5
 }
 
@@ -161,9 +164,24 @@ must() {
 	"$@" || { relays_off; nb__die "bench: '$*' failed: no figures from a partial run"; }
 }
 
+# the confidential path with both workers in kernel mode (issue 13): the relays' connections
+# through the kernel-mode chains of the SS (input, output) and of the SP (lo, guards)
+confidential_kernel() {
+	rules_on kernel
+	SS_LOCAL_HOOKS=1 start_workers kernel
+	must relays_on 5201 11111
+	measure confidential-kernel $S4 nfq-ss-kernel nfq-sp-kernel relay-ss relay-sp
+	[ "$(nb_exec sp "$RELAY" --keys "$NB_RUNDIR/relay-sp.sock" --stats | python3 -c 'import json,sys; print(json.load(sys.stdin)["handshake-ok"])')" -ge 2 ] ||
+		{ relays_off; nb__die "bench: the confidential-kernel path did not go through the relays' TLS"; }
+	relays_off
+	nb_stop nfq-ss-kernel
+	nb_stop nfq-sp-kernel
+	rules_off
+}
+
 declare -A GBPS CPU LAT
 measure() { # PATH DST [worker names]: appends this round's figures
-	local path=$1 dst=$2 t0 t1 hz g c
+	local path=$1 dst=$2 t0 t1 hz g c l
 	shift 2
 	hz=$(getconf CLK_TCK)
 	t0=0
@@ -174,8 +192,9 @@ measure() { # PATH DST [worker names]: appends this round's figures
 		perf record -a -g -o "${PERF_OUT:-perf.data}" -- sleep "$SECS" >/dev/null 2>&1 &
 		perf_pid=$!
 	fi
-	g=$(run_iperf "$dst")
+	g=$(run_iperf "$dst") || g=
 	[ -z "$perf_pid" ] || wait "$perf_pid"
+	[ -n "$g" ] || { relays_off; nb__die "bench: iperf3 through the $path path failed: no figures from a partial run"; }
 	t1=0
 	for w in "$@"; do t1=$((t1 + $(cpu_ticks "$(nb_pid "$w")"))); done
 	# worker CPU (cores, both workers) over the run, per Gbit/s
@@ -183,7 +202,9 @@ measure() { # PATH DST [worker names]: appends this round's figures
 	[ $# -gt 0 ] || c=-
 	GBPS[$path]+="$g "
 	CPU[$path]+="$c "
-	LAT[$path]+="$(run_lat "$dst") "
+	l=$(run_lat "$dst") ||
+		{ relays_off; nb__die "bench: sockperf through the $path path failed: no figures from a partial run"; }
+	LAT[$path]+="$l "
 	echo "# round $round $path: $g Gbit/s" >&2
 }
 
@@ -222,24 +243,25 @@ for ((round = 1; round <= ROUNDS; round++)); do
 	nb_stop nfq-ss-queue
 	nb_stop nfq-sp-queue
 	rules_off
+	confidential_kernel
 	rules_on
 	start_workers accept-all
 	measure accept-all $S4 nfq-ss-accept-all nfq-sp-accept-all
 	nb_stop nfq-ss-accept-all
 	nb_stop nfq-sp-accept-all
 done
-for p in plain vxlan queue kernel queue-relayon confidential accept-all; do
+for p in plain vxlan queue kernel queue-relayon confidential confidential-kernel accept-all; do
 	# shellcheck disable=SC2086 # word splitting wanted
 	{ GBPS[$p]=$(median ${GBPS[$p]}); CPU[$p]=$(median ${CPU[$p]}); LAT[$p]=$(median ${LAT[$p]}); }
 done
 
 printf '\n%-14s %10s %8s %22s %14s\n' path Gbit/s ratio "worker CPU/(Gbit/s)" "p50 RTT (us)"
-for p in plain vxlan queue kernel queue-relayon confidential accept-all; do
+for p in plain vxlan queue kernel queue-relayon confidential confidential-kernel accept-all; do
 	r=$(python3 -c "print('%.3f' % (${GBPS[$p]}/${GBPS[plain]}) if ${GBPS[plain]} > 0 else 0)")
 	printf '%-14s %10s %8s %22s %14s\n' "$p" "${GBPS[$p]}" "$r" "${CPU[$p]}" "${LAT[$p]:-?}"
 done
 echo
-for p in plain vxlan queue kernel queue-relayon confidential; do
+for p in plain vxlan queue kernel queue-relayon confidential confidential-kernel; do
 	r=$(python3 -c "print('%.3f' % (${GBPS[$p]}/${GBPS[plain]}) if ${GBPS[plain]} > 0 else 0)")
 	echo "RESULT $p ${GBPS[$p]} $r"
 done
@@ -249,7 +271,10 @@ except ValueError: print('?')")"
 echo "# confidential vs vxlan: $(python3 -c "print('%.3f' % (${GBPS[confidential]}/${GBPS[vxlan]}) if ${GBPS[vxlan]} > 0 else '?')") of its throughput; added p50 round trip vs queue: $(python3 -c "
 try: print('%.1f us' % (float('${LAT[confidential]}') - float('${LAT[queue]}')))
 except ValueError: print('?')")"
-for p in plain vxlan queue kernel queue-relayon confidential; do
+echo "# confidential-kernel vs kernel: $(python3 -c "print('%.3f' % (${GBPS[confidential-kernel]}/${GBPS[kernel]}) if ${GBPS[kernel]} > 0 else '?')") of its throughput; added p50 round trip vs kernel: $(python3 -c "
+try: print('%.1f us' % (float('${LAT[confidential-kernel]}') - float('${LAT[kernel]}')))
+except ValueError: print('?')")"
+for p in plain vxlan queue kernel queue-relayon confidential confidential-kernel; do
 	echo "RESULT latency-us $p ${LAT[$p]:-0}"
 done
 # extra information (not one of the issue's paths): queue mode's ceiling on this machine
