@@ -73,9 +73,9 @@ static int load_policy(const struct authd_config *cfg, struct policy *p, char *b
 static void vswitch_keep(struct vswitch *keep, const struct vswitch *vs)
 {
 	*keep = *vs;
-	keep->sess = NULL;
+	memset(&keep->sess, 0, sizeof(keep->sess));
 	keep->held = NULL;
-	keep->n_sess = keep->cap = keep->n_held = 0;
+	keep->n_held = 0;
 	keep->vnics = malloc((vs->n_vnics + 1) * sizeof(*vs->vnics));
 	keep->svcs = malloc((vs->n_svcs + 1) * sizeof(*vs->svcs));
 	if (!keep->vnics || !keep->svcs)

@@ -77,34 +77,6 @@ struct engine_probe {
 	struct probe_wait wait[PROBE_MAX_WAIT];
 };
 
-static int peer_addr(struct cn_coop_addr *out, const char *text)
-{
-	char host[CN_COOP_ADDRSTRLEN];
-	const char *colon = strrchr(text, ':');
-	unsigned long port;
-	char *end;
-	size_t n;
-
-	if (!colon || colon == text)
-		return -1;
-	n = (size_t)(colon - text);
-	if (text[0] == '[') {
-		if (n < 3 || text[n - 1] != ']')
-			return -1;
-		text++;
-		n -= 2;
-	}
-	if (n >= sizeof(host))
-		return -1;
-	memcpy(host, text, n);
-	host[n] = 0;
-	port = strtoul(colon + 1, &end, 10);
-	if (*end || port == 0 || port > 65535 || cn_coop_addr_parse(out, host) < 0)
-		return -1;
-	out->port = (uint16_t)port;
-	return 0;
-}
-
 static struct engine_probe *state(struct engine *e)
 {
 	if (!e->probe)
@@ -207,8 +179,8 @@ static struct probe_sp *start(struct engine *e, const struct db_session *s, cons
 	struct cn_coop_addr sp;
 	struct probe_sp *p;
 
-	if (!st || s->role != DB_ROLE_SUPERVISOR || !s->has_key || peer_addr(&sp, s->peer) < 0 ||
-	    !(p = sp_find(st, &sp, true)))
+	if (!st || s->role != DB_ROLE_SUPERVISOR || !s->has_key ||
+	    cn_coop_addr_parse_port(&sp, s->peer) < 0 || !(p = sp_find(st, &sp, true)))
 		return NULL;
 	if (p->running)
 		return p; /* one at a time: the running one answers */
@@ -234,7 +206,7 @@ void engine_probe_session(struct engine *e, const struct db_session *s)
 {
 	struct cn_coop_addr sp;
 
-	if (s->role != DB_ROLE_SUPERVISOR || peer_addr(&sp, s->peer) < 0 || !state(e) ||
+	if (s->role != DB_ROLE_SUPERVISOR || cn_coop_addr_parse_port(&sp, s->peer) < 0 || !state(e) ||
 	    sp_find(e->probe, &sp, false))
 		return; /* not the first session with this SP */
 	start(e, s, "first authentication", PROBE_FIRST_MS);
@@ -246,7 +218,7 @@ void engine_probe_drops(struct engine *e, const struct db_session *s)
 	struct probe_sp *p;
 	uint64_t again;
 
-	if (s->role != DB_ROLE_SUPERVISOR || peer_addr(&sp, s->peer) < 0 || !state(e))
+	if (s->role != DB_ROLE_SUPERVISOR || cn_coop_addr_parse_port(&sp, s->peer) < 0 || !state(e))
 		return;
 	p = sp_find(e->probe, &sp, false);
 	again = e->cfg->probe_again_ms ? e->cfg->probe_again_ms : PROBE_AGAIN_MS;
@@ -537,8 +509,8 @@ static int sp_session_cb(const struct db_session *s, void *arg)
 	struct sp_session *q = arg;
 	struct cn_coop_addr a;
 
-	if (!s->has_key || peer_addr(&a, s->peer) < 0 || !cn_coop_addr_equal(&a, &q->want,
-									     q->with_port))
+	if (!s->has_key || cn_coop_addr_parse_port(&a, s->peer) < 0 ||
+	    !cn_coop_addr_equal(&a, &q->want, q->with_port))
 		return 0;
 	q->s = *s;
 	q->found = true;
@@ -555,7 +527,7 @@ json_t *engine_ctl_probe(struct engine *e, size_t conn, const json_t *req)
 		return ctl_reply_error("this host is not a supervisor: probes start on an SS");
 	if (!text)
 		return ctl_reply_error("probe needs \"sp\": the SP's address");
-	if (cn_coop_addr_parse(&q.want, text) < 0 && peer_addr(&q.want, text) < 0)
+	if (cn_coop_addr_parse(&q.want, text) < 0 && cn_coop_addr_parse_port(&q.want, text) < 0)
 		return ctl_reply_error("\"%s\" is not an address (198.18.2.3, 2001:db8::3 or "
 				       "[2001:db8::3]:7447)", text);
 	q.with_port = q.want.port != 0;

@@ -17,36 +17,6 @@
 
 /* --- revocation between the two ends of a session ---------------------------------------- */
 
-/* "198.18.0.1:7447" or "[2001:db8::1]:7447" (cn_coop_addr_format) back to an address. */
-static int peer_parse(struct cn_coop_addr *out, const char *text)
-{
-	char host[INET6_ADDRSTRLEN + 2];
-	const char *colon = strrchr(text, ':');
-	size_t hl;
-	char *end;
-	unsigned long port;
-
-	if (!colon || colon == text)
-		return -1;
-	hl = (size_t)(colon - text);
-	if (text[0] == '[') {
-		if (hl < 3 || text[hl - 1] != ']')
-			return -1;
-		text++;
-		hl -= 2;
-	}
-	if (hl >= sizeof(host))
-		return -1;
-	memcpy(host, text, hl);
-	host[hl] = '\0';
-	errno = 0;
-	port = strtoul(colon + 1, &end, 10);
-	if (errno || *end || port < 1 || port > 65535 || cn_coop_addr_parse(out, host) < 0)
-		return -1;
-	out->port = (uint16_t)port;
-	return 0;
-}
-
 void engine_revoke_peer(struct engine *e, const struct db_session *s)
 {
 	struct cn_coop_addr to;
@@ -54,7 +24,7 @@ void engine_revoke_peer(struct engine *e, const struct db_session *s)
 
 	if (!e->rv || !s->has_key)
 		return; /* a session from before schema 3: the peer's copy expires on its own */
-	if (peer_parse(&to, s->peer) < 0) {
+	if (cn_coop_addr_parse_port(&to, s->peer) < 0) {
 		log_warnx("revoke: session %s has no peer address (\"%s\")",
 			  cn_id_format_hex(s->s.id, id, sizeof(id)), s->peer);
 		return;

@@ -189,37 +189,6 @@ static void op_fill_vnic(void *ctx, const struct status_session *s, struct cn_st
 
 /* --- sessions ---------------------------------------------------------------------------------- */
 
-/* "198.18.0.1:7447" or "[2001:db8::1]:7447" (sessions.peer, cn_coop_addr_format). */
-static int parse_peer(struct cn_coop_addr *out, const char *text)
-{
-	char host[CN_COOP_ADDRSTRLEN];
-	const char *colon = strrchr(text, ':');
-	size_t n;
-	char *end;
-	unsigned long port;
-
-	if (!colon || colon == text)
-		return -1;
-	n = (size_t)(colon - text);
-	if (text[0] == '[') {
-		if (n < 3 || text[n - 1] != ']')
-			return -1;
-		text++;
-		n -= 2;
-	}
-	if (n >= sizeof(host))
-		return -1;
-	memcpy(host, text, n);
-	host[n] = '\0';
-	errno = 0;
-	port = strtoul(colon + 1, &end, 10);
-	if (errno || *end || end == colon + 1 || port == 0 || port > 65535 ||
-	    cn_coop_addr_parse(out, host) < 0)
-		return -1;
-	out->port = (uint16_t)port;
-	return 0;
-}
-
 static uint8_t fam(int af)
 {
 	return af == AF_INET ? CN_FAM_INET : CN_FAM_INET6;
@@ -229,7 +198,7 @@ static uint8_t fam(int af)
 static int to_status(const struct db_session *d, struct status_session *s)
 {
 	memset(s, 0, sizeof(*s));
-	if (!d->has_key || parse_peer(&s->peer, d->peer) < 0 ||
+	if (!d->has_key || cn_coop_addr_parse_port(&s->peer, d->peer) < 0 ||
 	    !cn_coop_service_valid(d->service_name))
 		return -1;
 	s->id = d->s.id;
@@ -284,7 +253,7 @@ void engine_status_remove(struct engine *e, const struct db_session *d)
 	struct cn_coop_addr peer;
 	struct svc_count *c;
 
-	if (!f || parse_peer(&peer, d->peer) < 0 ||
+	if (!f || cn_coop_addr_parse_port(&peer, d->peer) < 0 ||
 	    status_remove(f, d->s.id, d->service_name, &peer) < 0)
 		return;
 	if (d->role == DB_ROLE_PROVIDER && (c = count_find(e->status, d->service_name, false)) &&

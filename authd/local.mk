@@ -8,6 +8,7 @@ authd_libauthd_a_SOURCES = \
 	authd/policy_parse.c authd/policy_provider.c authd/policy_health.c authd/policy_secret.c \
 	authd/policy_json.c authd/policy_lookup.c authd/policy_members.c authd/policy_membership.c \
 	authd/config_metrics.c authd/ssnat.c authd/ssnat.h authd/ssnat_nft.c \
+	authd/sesslist.c authd/sesslist.h \
 	schemas/authd.schema.json schemas/policy.schema.json
 authd_libauthd_a_CFLAGS = $(AM_CFLAGS) $(SQLITE3_CFLAGS) $(SODIUM_CFLAGS)
 dist_schemas_DATA += schemas/authd.schema.json schemas/policy.schema.json

@@ -2,14 +2,11 @@
 /* The SS's DNAT of group services: sessions -> map elements (ssnat.h). */
 #include "ssnat.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include "grow.h"
-#include "log.h"
+#include <sys/socket.h>
 
 static void free_svcs(struct ssnat_svc *v, size_t n)
 {
@@ -23,7 +20,7 @@ void ssnat_free(struct ssnat *sn)
 	if (!sn)
 		return;
 	free_svcs(sn->svcs, sn->n_svcs);
-	free(sn->sess);
+	sesslist_free(&sn->sess);
 	free(sn->held);
 	memset(sn, 0, sizeof(*sn));
 }
@@ -111,90 +108,9 @@ int ssnat_policy(struct ssnat *sn, const struct policy *p, char *err, size_t siz
 
 /* --- sessions (the same requests as the virtual switch's) ------------------------------------ */
 
-static bool same_key(const struct cn_session *a, const struct cn_session *b)
-{
-	size_t len = a->family == AF_INET ? 4 : 16;
-
-	return a->family == b->family && a->port == b->port && !memcmp(a->client, b->client, len) &&
-	       !memcmp(a->service, b->service, len);
-}
-
-static int sess_put(struct ssnat *sn, const struct cn_session *s)
-{
-	struct cn_session *n;
-
-	for (size_t i = 0; i < sn->n_sess; i++) {
-		if (same_key(&sn->sess[i], s)) {
-			sn->sess[i] = *s;
-			return 0;
-		}
-	}
-	n = grow(sn->sess, sn->n_sess, &sn->cap, sizeof(*n), 16);
-	if (!n)
-		return -1;
-	sn->sess = n;
-	sn->sess[sn->n_sess++] = *s;
-	return 0;
-}
-
-static int sess_del(struct ssnat *sn, const struct cn_session *key)
-{
-	for (size_t i = 0; i < sn->n_sess; i++) {
-		if (same_key(&sn->sess[i], key)) {
-			sn->sess[i] = sn->sess[--sn->n_sess];
-			return 1;
-		}
-	}
-	return 0;
-}
-
-static int parse_key(struct cn_session *k, const json_t *o)
-{
-	const char *c = json_string_value(json_object_get(o, "client"));
-	const char *s = json_string_value(json_object_get(o, "service"));
-	json_int_t port = json_integer_value(json_object_get(o, "port"));
-
-	memset(k, 0, sizeof(*k));
-	if (!c || !s || port < 1 || port > 65535)
-		return -1;
-	k->family = strchr(c, ':') ? AF_INET6 : AF_INET;
-	if (inet_pton(k->family, c, k->client) != 1 || inet_pton(k->family, s, k->service) != 1)
-		return -1;
-	k->port = (uint16_t)port;
-	return 0;
-}
-
 int ssnat_session_req(struct ssnat *sn, const json_t *req)
 {
-	const char *cmd = json_string_value(json_object_get(req, "cmd"));
-	json_t *arr = json_object_get(req, "sessions"), *v;
-	struct cn_session s;
-	char err[256];
-	int changed = 0;
-	size_t i;
-
-	if (!cmd || !json_is_array(arr))
-		return -1;
-	if (!strcmp(cmd, "session-sync"))
-		sn->n_sess = 0, changed = 1;
-	else if (strcmp(cmd, "session-add") && strcmp(cmd, "session-del"))
-		return -1;
-	json_array_foreach(arr, i, v) {
-		if (!strcmp(cmd, "session-del")) {
-			if (parse_key(&s, v) < 0)
-				return -1;
-			changed |= sess_del(sn, &s);
-			continue;
-		}
-		if (cn_session_from_json(&s, v, err, sizeof(err)) < 0) {
-			log_warnx("SS DNAT: a session from the engine: %s", err);
-			return -1;
-		}
-		if (sess_put(sn, &s) < 0)
-			return -1;
-		changed = 1;
-	}
-	return changed;
+	return sesslist_req(&sn->sess, req, "SS DNAT");
 }
 
 /* --- the elements ----------------------------------------------------------------------------- */
@@ -256,8 +172,8 @@ static int cand_cmp(const void *pa, const void *pb)
 /* One element per key: the session with the latest expiry (0: none, the latest of all). */
 static int wanted(const struct ssnat *sn, struct ssnat_elem **out, size_t *n)
 {
-	struct cand *c = calloc(sn->n_sess + 1, sizeof(*c));
-	struct ssnat_elem *v = calloc(sn->n_sess + 1, sizeof(*v));
+	struct cand *c = calloc(sn->sess.n + 1, sizeof(*c));
+	struct ssnat_elem *v = calloc(sn->sess.n + 1, sizeof(*v));
 	size_t nc = 0;
 
 	*n = 0;
@@ -266,8 +182,8 @@ static int wanted(const struct ssnat *sn, struct ssnat_elem **out, size_t *n)
 		free(c);
 		return -1;
 	}
-	for (size_t i = 0; i < sn->n_sess; i++) {
-		const struct cn_session *s = &sn->sess[i];
+	for (size_t i = 0; i < sn->sess.n; i++) {
+		const struct cn_session *s = &sn->sess.v[i];
 		const struct ssnat_svc *svc = svc_of(sn, s);
 		size_t len = s->family == AF_INET ? 4 : 16;
 

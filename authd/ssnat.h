@@ -33,6 +33,7 @@
 
 #include "ctl.h"
 #include "policy.h"
+#include "sesslist.h"
 
 #define SSNAT_TABLE "coopnet_ssnat"
 
@@ -61,8 +62,7 @@ struct ssnat {
 	bool enabled;              /* a supervisor with group services */
 	struct ssnat_svc *svcs;
 	size_t n_svcs;
-	struct cn_session *sess;   /* the engine's sessions, as sent to the data plane */
-	size_t n_sess, cap;
+	struct sesslist sess;        /* the engine's sessions, as sent to the data plane */
 	struct ssnat_elem *held;   /* what the kernel's maps hold, sorted */
 	size_t n_held;
 	bool installed;

@@ -31,7 +31,6 @@
 
 #define R(i) (NFT_REG32_00 + (i))
 #define FAM NFPROTO_INET
-#define ELEMS_PER_MSG 256
 #define DT_IPV4 7
 #define DT_IPV6 8
 #define DT_SERVICE 13
@@ -82,73 +81,51 @@ static int add_set(struct nftb *b, enum sset k, int af)
 	return nftb_add_set_msg(b, s, NFT_MSG_NEWSET, FAM, NLM_F_CREATE);
 }
 
-/* key: a1 [. a2] . port, data when given */
-static int put_elem(struct nftnl_set *s, int af, const uint8_t *a1, const uint8_t *a2,
-		    uint16_t port, const uint8_t *data)
+/* key: a1 [. a2] . port */
+static uint32_t make_key(uint8_t *key, int af, const uint8_t *a1, const uint8_t *a2,
+			 uint16_t port)
 {
-	struct nftnl_set_elem *e = nftnl_set_elem_alloc();
-	uint8_t key[40] = { 0 };
 	uint16_t be = htons(port);
-	size_t off = 0;
+	uint32_t off = nftb_key_cat(key, 0, a1, alen(af));
 
-	if (!e)
-		return -1;
-	memcpy(key, a1, alen(af));
-	off += alen(af);
-	if (a2) {
-		memcpy(key + off, a2, alen(af));
-		off += alen(af);
-	}
-	memcpy(key + off, &be, 2);
-	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, (uint32_t)off + 4);
-	if (data)
-		nftnl_set_elem_set(e, NFTNL_SET_ELEM_DATA, data, alen(af));
-	nftnl_set_elem_add(s, e);
-	return 0;
+	if (a2)
+		off = nftb_key_cat(key, off, a2, alen(af));
+	return nftb_key_cat(key, off, &be, 2);
+}
+
+static void elems_init(struct nftb_elems *w, char *name, struct nftb *b, enum sset k, int af,
+		       uint16_t type)
+{
+	set_name(name, k, af);
+	nftb_elems_init(w, b, FAM, SSNAT_TABLE, name, set_id(k, af), type);
 }
 
 static int dnat_elems(struct nftb *b, uint16_t type, int af, const struct ssnat_elem *v,
 		      size_t nv)
 {
-	uint16_t flags = type == NFT_MSG_NEWSETELEM ? NLM_F_CREATE : 0;
-	struct nftnl_set *s = NULL;
-	size_t n = 0;
+	struct nftb_elems w;
+	uint8_t key[40];
+	char name[16];
 
-	for (size_t i = 0; i < nv; i++) {
-		if (v[i].family != af)
-			continue;
-		if (!s && !(s = set_ref(SN_DNAT, af)))
-			return -1;
-		if (put_elem(s, af, v[i].client, v[i].vaddr, v[i].port,
-			     type == NFT_MSG_NEWSETELEM ? v[i].real : NULL) < 0) {
-			nftnl_set_free(s);
-			return -1;
-		}
-		if (++n == ELEMS_PER_MSG) {
-			if (nftb_add_set_msg(b, s, type, FAM, flags) < 0)
-				return -1;
-			s = NULL;
-			n = 0;
-		}
-	}
-	return s ? nftb_add_set_msg(b, s, type, FAM, flags) : 0;
+	elems_init(&w, name, b, SN_DNAT, af, type);
+	for (size_t i = 0; i < nv; i++)
+		if (v[i].family == af)
+			nftb_elem(&w, key, make_key(key, af, v[i].client, v[i].vaddr, v[i].port),
+				  v[i].real, alen(af));
+	return nftb_elems_end(&w);
 }
 
 static int vsvc_elems(struct nftb *b, int af, const struct ssnat_svc *v, size_t nv)
 {
-	struct nftnl_set *s = NULL;
+	struct nftb_elems w;
+	uint8_t key[40];
+	char name[16];
 
-	for (size_t i = 0; i < nv; i++) {
-		if (v[i].family != af)
-			continue;
-		if (!s && !(s = set_ref(SN_VSVC, af)))
-			return -1;
-		if (put_elem(s, af, v[i].vaddr, NULL, v[i].port, NULL) < 0) {
-			nftnl_set_free(s);
-			return -1;
-		}
-	}
-	return s ? nftb_add_set_msg(b, s, NFT_MSG_NEWSETELEM, FAM, NLM_F_CREATE) : 0;
+	elems_init(&w, name, b, SN_VSVC, af, NFT_MSG_NEWSETELEM);
+	for (size_t i = 0; i < nv; i++)
+		if (v[i].family == af)
+			nftb_elem(&w, key, make_key(key, af, v[i].vaddr, NULL, v[i].port), NULL, 0);
+	return nftb_elems_end(&w);
 }
 
 /* meta nfproto <af> meta l4proto tcp */

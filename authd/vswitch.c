@@ -2,14 +2,11 @@
 /* The virtual switch: ID steering to the vNICs in nftables (vswitch.h). */
 #include "vswitch.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include "grow.h"
-#include "log.h"
+#include <sys/socket.h>
 
 void vswitch_free(struct vswitch *vs)
 {
@@ -17,7 +14,7 @@ void vswitch_free(struct vswitch *vs)
 		return;
 	free(vs->vnics);
 	free(vs->svcs);
-	free(vs->sess);
+	sesslist_free(&vs->sess);
 	free(vs->held);
 	memset(vs, 0, sizeof(*vs));
 }
@@ -108,90 +105,9 @@ int vswitch_set_policy(struct vswitch *vs, const struct policy *p)
 
 /* --- sessions ------------------------------------------------------------------------------ */
 
-static bool same_key(const struct cn_session *a, const struct cn_session *b)
-{
-	size_t len = a->family == AF_INET ? 4 : 16;
-
-	return a->family == b->family && a->port == b->port && !memcmp(a->client, b->client, len) &&
-	       !memcmp(a->service, b->service, len);
-}
-
-static int sess_put(struct vswitch *vs, const struct cn_session *s)
-{
-	for (size_t i = 0; i < vs->n_sess; i++) {
-		if (same_key(&vs->sess[i], s)) {
-			vs->sess[i] = *s;
-			return 0;
-		}
-	}
-	struct cn_session *n = grow(vs->sess, vs->n_sess, &vs->cap, sizeof(*n), 16);
-
-	if (n == NULL)
-		return -1;
-	vs->sess = n;
-	vs->sess[vs->n_sess++] = *s;
-	return 0;
-}
-
-static int sess_del(struct vswitch *vs, const struct cn_session *key)
-{
-	for (size_t i = 0; i < vs->n_sess; i++) {
-		if (same_key(&vs->sess[i], key)) {
-			vs->sess[i] = vs->sess[--vs->n_sess];
-			return 1;
-		}
-	}
-	return 0;
-}
-
-/* {client, service, port}: the key of a session-del */
-static int parse_key(struct cn_session *k, const json_t *o)
-{
-	const char *c = json_string_value(json_object_get(o, "client"));
-	const char *s = json_string_value(json_object_get(o, "service"));
-	json_int_t port = json_integer_value(json_object_get(o, "port"));
-
-	memset(k, 0, sizeof(*k));
-	if (!c || !s || port < 1 || port > 65535)
-		return -1;
-	k->family = strchr(c, ':') ? AF_INET6 : AF_INET;
-	if (inet_pton(k->family, c, k->client) != 1 || inet_pton(k->family, s, k->service) != 1)
-		return -1;
-	k->port = (uint16_t)port;
-	return 0;
-}
-
 int vswitch_session_req(struct vswitch *vs, const json_t *req)
 {
-	const char *cmd = json_string_value(json_object_get(req, "cmd"));
-	json_t *arr = json_object_get(req, "sessions"), *v;
-	struct cn_session s;
-	char err[256];
-	int changed = 0;
-	size_t i;
-
-	if (!cmd || !json_is_array(arr))
-		return -1;
-	if (!strcmp(cmd, "session-sync"))
-		vs->n_sess = 0, changed = 1;
-	json_array_foreach(arr, i, v) {
-		if (!strcmp(cmd, "session-del")) {
-			if (parse_key(&s, v) < 0)
-				return -1;
-			changed |= sess_del(vs, &s);
-			continue;
-		}
-		if (strcmp(cmd, "session-add") && strcmp(cmd, "session-sync"))
-			return -1;
-		if (cn_session_from_json(&s, v, err, sizeof(err)) < 0) {
-			log_warnx("virtual switch: a session from the engine: %s", err);
-			return -1;
-		}
-		if (sess_put(vs, &s) < 0)
-			return -1;
-		changed = 1;
-	}
-	return changed;
+	return sesslist_req(&vs->sess, req, "virtual switch");
 }
 
 /* --- the steer elements ----------------------------------------------------------------------- */
@@ -228,13 +144,13 @@ static int steer_cmp(const void *pa, const void *pb)
  * never steered anywhere. */
 static int steer_wanted(const struct vswitch *vs, struct vswitch_steer **out, size_t *n)
 {
-	struct vswitch_steer *v = calloc(vs->n_sess + 1, sizeof(*v));
+	struct vswitch_steer *v = calloc(vs->sess.n + 1, sizeof(*v));
 	size_t k = 0;
 
 	if (!v)
 		return -1;
-	for (size_t i = 0; i < vs->n_sess; i++) {
-		const struct cn_session *s = &vs->sess[i];
+	for (size_t i = 0; i < vs->sess.n; i++) {
+		const struct cn_session *s = &vs->sess.v[i];
 		size_t len = s->family == AF_INET ? 4 : 16;
 
 		if (!on_vnic_side(vs, s))

@@ -36,6 +36,7 @@
 
 #include "ctl.h"
 #include "policy.h"
+#include "sesslist.h"
 
 #define VSWITCH_TABLE "coopnet_vswitch"
 
@@ -73,8 +74,7 @@ struct vswitch {
 	size_t n_vnics;
 	struct vswitch_svc *svcs;    /* vNIC address . port and relay . port */
 	size_t n_svcs;
-	struct cn_session *sess;     /* the engine's sessions, as sent to the data plane */
-	size_t n_sess, cap;
+	struct sesslist sess;        /* the engine's sessions, as sent to the data plane */
 	struct vswitch_steer *held;  /* what the kernel's steer maps hold, sorted */
 	size_t n_held;
 	bool installed;              /* the kernel holds the table of the current policy */

@@ -38,7 +38,6 @@
 
 #define R(i) (NFT_REG32_00 + (i))
 #define FAM NFPROTO_INET
-#define ELEMS_PER_MSG 256
 
 /* nft's datatype numbers, so that `nft list` prints the keys as addresses and ports */
 #define DT_IPV4 7
@@ -91,98 +90,68 @@ static int add_set(struct nftb *b, enum vset k, int af)
 	return nftb_add_set_msg(b, s, NFT_MSG_NEWSET, FAM, NLM_F_CREATE);
 }
 
-/* One element: key (address, then n 16-bit values in network order, each padded to 4 bytes
- * as in a concatenation), data (an address) when data != NULL. */
-static int put_elem(struct nftnl_set *s, int af, const uint8_t *addr, const uint16_t *v,
-		    size_t n, const uint8_t *data)
+/* key: address, then n 16-bit values in network order, each padded to 4 bytes as in a
+ * concatenation */
+static uint32_t make_key(uint8_t *key, int af, const uint8_t *addr, const uint16_t *v, size_t n)
 {
-	struct nftnl_set_elem *e = nftnl_set_elem_alloc();
-	uint8_t key[24] = { 0 };
+	uint32_t off = nftb_key_cat(key, 0, addr, alen(af));
 
-	if (!e)
-		return -1;
-	memcpy(key, addr, alen(af));
-	for (size_t i = 0; i < n && i < 2; i++) {
+	for (size_t i = 0; i < n; i++) {
 		uint16_t be = htons(v[i]);
 
-		memcpy(key + alen(af) + 4 * i, &be, 2);
+		off = nftb_key_cat(key, off, &be, 2);
 	}
-	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, alen(af) + 4 * (uint32_t)n);
-	if (data)
-		nftnl_set_elem_set(e, NFTNL_SET_ELEM_DATA, data, alen(af));
-	nftnl_set_elem_add(s, e);
-	return 0;
+	return off;
 }
 
-/* Elements go out in messages of at most ELEMS_PER_MSG; *s is the message being filled. */
-static int flush_elems(struct nftb *b, struct nftnl_set **s, size_t *n, uint16_t type,
-		       enum vset k, int af, bool last)
+static void elems_init(struct nftb_elems *w, char *name, struct nftb *b, enum vset k, int af,
+		       uint16_t type)
 {
-	uint16_t flags = type == NFT_MSG_NEWSETELEM ? NLM_F_CREATE : 0;
-
-	if (*n < ELEMS_PER_MSG && !(last && *n > 0))
-		return 0;
-	if (nftb_add_set_msg(b, *s, type, FAM, flags) < 0) {
-		*s = NULL;
-		return -1;
-	}
-	*n = 0;
-	*s = last ? NULL : set_ref(k, af);
-	return *s || last ? 0 : -1;
+	set_name(name, k, af);
+	nftb_elems_init(w, b, FAM, VSWITCH_TABLE, name, set_id(k, af), type);
 }
 
 static int steer_elems(struct nftb *b, uint16_t type, int af, const struct vswitch_steer *v,
 		       size_t nv)
 {
-	struct nftnl_set *s = set_ref(VS_STEER, af);
-	size_t n = 0;
+	struct nftb_elems w;
+	uint8_t key[24];
+	char name[16];
 
-	for (size_t i = 0; s && i < nv; i++) {
-		if (v[i].family != af)
-			continue;
+	elems_init(&w, name, b, VS_STEER, af, type);
+	for (size_t i = 0; i < nv; i++) {
 		uint16_t idport[2] = { v[i].id, v[i].port };
 
-		if (put_elem(s, af, v[i].client, idport, 2,
-			     type == NFT_MSG_NEWSETELEM ? v[i].vnic : NULL) < 0 ||
-		    (++n, flush_elems(b, &s, &n, type, VS_STEER, af, false) < 0))
-			break;
+		if (v[i].family == af)
+			nftb_elem(&w, key, make_key(key, af, v[i].client, idport, 2), v[i].vnic,
+				  alen(af));
 	}
-	if (!s)
-		return -1;
-	if (n == 0) {
-		nftnl_set_free(s);
-		return 0;
-	}
-	return flush_elems(b, &s, &n, type, VS_STEER, af, true);
+	return nftb_elems_end(&w);
 }
 
-/* The elements of relay, vnic and svc of one family (a policy has few: one message each). */
+/* The elements of relay, vnic and svc of one family. */
 static int policy_elems(struct nftb *b, const struct vswitch *vs, int af)
 {
-	struct nftnl_set *s[3] = { set_ref(VS_RELAY, af), set_ref(VS_VNIC, af), set_ref(VS_SVC, af) };
-	size_t n[3] = { 0 };
+	struct nftb_elems w[3];
+	char name[3][16];
+	uint8_t key[24];
 	int r = 0;
 
-	for (int k = 0; k < 3; k++)
-		if (!s[k])
-			r = -1;
-	for (size_t i = 0; !r && i < vs->n_relay; i++)
+	elems_init(&w[0], name[0], b, VS_RELAY, af, NFT_MSG_NEWSETELEM);
+	elems_init(&w[1], name[1], b, VS_VNIC, af, NFT_MSG_NEWSETELEM);
+	elems_init(&w[2], name[2], b, VS_SVC, af, NFT_MSG_NEWSETELEM);
+	for (size_t i = 0; i < vs->n_relay; i++)
 		if (vs->relay[i].family == af)
-			r = put_elem(s[0], af, vs->relay[i].addr, NULL, 0, NULL), n[0]++;
-	for (size_t i = 0; !r && i < vs->n_vnics; i++)
+			nftb_elem(&w[0], vs->relay[i].addr, alen(af), NULL, 0);
+	for (size_t i = 0; i < vs->n_vnics; i++)
 		if (vs->vnics[i].family == af)
-			r = put_elem(s[1], af, vs->vnics[i].addr, NULL, 0, NULL), n[1]++;
-	for (size_t i = 0; !r && i < vs->n_svcs; i++)
+			nftb_elem(&w[1], vs->vnics[i].addr, alen(af), NULL, 0);
+	for (size_t i = 0; i < vs->n_svcs; i++)
 		if (vs->svcs[i].a.family == af)
-			r = put_elem(s[2], af, vs->svcs[i].a.addr, &vs->svcs[i].port, 1, NULL), n[2]++;
-	for (int k = 0; k < 3; k++) {
-		if (!r && n[k] > 0) {
-			r = nftb_add_set_msg(b, s[k], NFT_MSG_NEWSETELEM, FAM, NLM_F_CREATE);
-			s[k] = NULL;
-		}
-		if (s[k])
-			nftnl_set_free(s[k]);
-	}
+			nftb_elem(&w[2], key, make_key(key, af, vs->svcs[i].a.addr,
+						       &vs->svcs[i].port, 1), NULL, 0);
+	for (int k = 0; k < 3; k++)
+		r |= nftb_elems_end(&w[k]);
 	return r;
 }
 

@@ -226,6 +226,10 @@ int cn_coop_addr_parse(struct cn_coop_addr *out, const char *text);
 /* "198.18.0.1:4500", "[2001:db8::1]:4500" (no port when 0). Returns buf. */
 #define CN_COOP_ADDRSTRLEN 56
 const char *cn_coop_addr_format(const struct cn_coop_addr *a, char *buf, size_t size);
+/* The reverse with a port: "198.18.0.1:4500" or "[2001:db8::1]:4500" (sessions.peer, the
+ * "sp" of a probe request), port 1..65535 in digits only; an IPv6 address only in brackets,
+ * an IPv4 one never. 0, or -1 with *out zeroed. */
+int cn_coop_addr_parse_port(struct cn_coop_addr *out, const char *text);
 /* Same family and address; port compared only when with_port. */
 bool cn_coop_addr_equal(const struct cn_coop_addr *a, const struct cn_coop_addr *b,
     bool with_port);

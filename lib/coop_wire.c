@@ -2,8 +2,12 @@
 /* The cooperative datagram on the wire: encode, decode (the layout: lib/coop.c), and the
  * address conversions. */
 #include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "be.h"
@@ -176,6 +180,54 @@ int cn_coop_addr_parse(struct cn_coop_addr *out, const char *text)
 	}
 	memset(out, 0, sizeof(*out));
 	return -1;
+}
+
+/* The port of "addr:port": 1 to 5 digits, 1..65535 (no sign, space or errno'd overflow). */
+static int parse_port(uint16_t *out, const char *text)
+{
+	unsigned long port;
+	char *end;
+
+	if (!isdigit((unsigned char)text[0]) || strlen(text) > 5)
+		return -1;
+	errno = 0;
+	port = strtoul(text, &end, 10);
+	if (errno || *end || port == 0 || port > 65535)
+		return -1;
+	*out = (uint16_t)port;
+	return 0;
+}
+
+int cn_coop_addr_parse_port(struct cn_coop_addr *out, const char *text)
+{
+	char host[CN_COOP_ADDRSTRLEN];
+	const char *colon = text ? strrchr(text, ':') : NULL;
+	bool bracket = text && text[0] == '[';
+	uint16_t port;
+	size_t n;
+
+	memset(out, 0, sizeof(*out));
+	if (!colon || colon == text || parse_port(&port, colon + 1) < 0)
+		return -1;
+	n = (size_t)(colon - text);
+	if (bracket) { /* "[addr6]": the brackets go, and only an IPv6 address stands in them */
+		if (n < 3 || text[n - 1] != ']')
+			return -1;
+		text++;
+		n -= 2;
+	}
+	if (n >= sizeof(host))
+		return -1;
+	memcpy(host, text, n);
+	host[n] = '\0';
+	/* an IPv6 address without brackets is ambiguous ("2001:db8::1:80"), one in them is not
+	 * IPv4 (cn_coop_addr_format writes only these two shapes) */
+	if (cn_coop_addr_parse(out, host) < 0 || bracket != (out->family == CN_FAM_INET6)) {
+		memset(out, 0, sizeof(*out));
+		return -1;
+	}
+	out->port = port;
+	return 0;
 }
 
 const char *cn_coop_addr_format(const struct cn_coop_addr *a, char *buf, size_t size)

@@ -45,5 +45,5 @@ lib_libcoopnet_a_SOURCES += lib/balance.c lib/balance.h
 
 # nftables through libnftnl batches (the queue rule, kernel mode, the virtual switch); users
 # link $(LIBNFTNL_LIBS) $(LIBMNL_LIBS)
-lib_libcoopnet_a_SOURCES += lib/nftbatch.c lib/nftdump.c lib/nftbatch.h
+lib_libcoopnet_a_SOURCES += lib/nftbatch.c lib/nftdump.c lib/nftbatch.h lib/nftelems.c
 AM_CPPFLAGS += $(LIBMNL_CFLAGS) $(LIBNFTNL_CFLAGS)

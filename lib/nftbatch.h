@@ -76,6 +76,34 @@ int nftb_rule_comment(struct nftnl_rule *r, const char *comment);
  * batch when fewer than it may need are left (each message needs at most 64 KiB). */
 size_t nftb_room(const struct nftb *b);
 
+/* --- set elements (nftelems.c) ---------------------------------------------------------------- */
+
+/* The element messages of one set: nftb_elems_init, nftb_elem per element, nftb_elems_end.
+ * Elements go out in messages of at most NFTB_ELEMS_PER_MSG each, only non-empty ones; the
+ * first failure sticks (nftb_elem does nothing more, nftb_elems_end returns -1). */
+#define NFTB_ELEMS_PER_MSG 256
+struct nftb_elems {
+	struct nftb *b;
+	int family;
+	const char *table, *set; /* borrowed: live until nftb_elems_end */
+	uint32_t set_id;         /* the batch-local id of a set added in the same batch, or 0 */
+	uint16_t type;           /* NFT_MSG_NEWSETELEM, NFT_MSG_DELSETELEM, ... */
+	struct nftnl_set *s;     /* the message being filled, owned */
+	size_t n;
+	int err;
+};
+void nftb_elems_init(struct nftb_elems *w, struct nftb *b, int family, const char *table,
+		     const char *set, uint32_t set_id, uint16_t type);
+/* One element: key of klen bytes, data of dlen bytes (NULL: none; only a NEWSETELEM carries
+ * it). 0 or -1. */
+int nftb_elem(struct nftb_elems *w, const void *key, uint32_t klen, const void *data,
+	      uint32_t dlen);
+/* Queue what is left. 0, or -1 when any step failed (nothing of w is left to free). */
+int nftb_elems_end(struct nftb_elems *w);
+/* Append len bytes of v at key + off, zero-padded to 4 bytes as in a concatenated key (nft's
+ * registers); returns the new offset. */
+uint32_t nftb_key_cat(uint8_t *key, uint32_t off, const void *v, uint32_t len);
+
 /* --- reading back (nftdump.c) ---------------------------------------------------------------- */
 
 /* One element of a set as the kernel holds it (valid during the callback only). */

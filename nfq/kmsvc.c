@@ -94,29 +94,16 @@ static int add_svc_elements(struct nftb *b, const struct nfq_config *cfg, int fa
 			    const struct svc_copy *c)
 {
 	struct nftnl_set *s = kmode_set_for(cfg, family, KS_SVC);
-	size_t i, n = 0;
+	struct nftb_elems w;
 
+	/* an element message without elements: every element of the set goes */
 	if (!s || nftb_add_set_msg(b, s, NFT_MSG_DELSETELEM, family, 0) < 0)
 		return -1;
-	for (i = 0; i < c->n; i++) {
-		struct nftnl_set_elem *el;
-
-		if (n == 0 && !(s = kmode_set_for(cfg, family, KS_SVC)))
-			return -1;
-		el = nftnl_set_elem_alloc();
-		if (!el) {
-			nftnl_set_free(s);
-			return -1;
-		}
-		nftnl_set_elem_set(el, NFTNL_SET_ELEM_KEY, c->keys + i * c->klen, c->klen);
-		nftnl_set_elem_add(s, el);
-		if (++n == 256 || i + 1 == c->n) {
-			if (nftb_add_set_msg(b, s, NFT_MSG_NEWSETELEM, family, NLM_F_CREATE) < 0)
-				return -1;
-			n = 0;
-		}
-	}
-	return 0;
+	nftb_elems_init(&w, b, family, cfg->rule_table, kmode_set_names[KS_SVC], 0,
+			NFT_MSG_NEWSETELEM);
+	for (size_t i = 0; i < c->n; i++)
+		nftb_elem(&w, c->keys + i * c->klen, c->klen, NULL, 0);
+	return nftb_elems_end(&w);
 }
 
 int kmode_svc_sync(struct kmode_svc *st, const struct nfq_config *cfg)

@@ -111,7 +111,8 @@ fi
 
 if [ "$run_integration" = 1 ]; then
 	section "integration tests (network namespaces)"
-	if ! tests/netns/run.sh "$@"; then
+	# two at a time: most tests wait on timers and daemons (docs/testing.md)
+	if ! tests/netns/run.sh -j "${COOPNET_TEST_JOBS:-2}" "$@"; then
 		failures+=("integration")
 	fi
 fi

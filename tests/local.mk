@@ -84,7 +84,7 @@ endif
 .PHONY: fuzz-smoke
 
 # network-namespace integration tests (tests/netns/run.sh, as root; not part of make check)
-EXTRA_DIST += tests/netns/lib.sh tests/netns/run.sh tests/netns/selftest.sh \
+EXTRA_DIST += tests/netns/lib.sh tests/netns/run.sh tests/netns/durations tests/netns/selftest.sh \
 	tests/netns/selftest.test tests/netns/selftest-kill.test
 
 # The cooperative datagram, the Authentication crypto and state machines (authproto).
@@ -154,7 +154,7 @@ tests_netns_vnic_tool_SOURCES = tests/netns/vnic-tool.c
 tests_netns_vnic_tool_LDADD = lib/libcoopnet.a $(LIBMNL_LIBS)
 EXTRA_DIST += tests/netns/vnic.test tests/netns/probe.test tests/netns/confidential6.test
 # end-to-end overlay with vNICs (examples/ configs), also used by scripts/demo.sh
-EXTRA_DIST += tests/netns/metrics.test tests/netns/status.test tests/netns/renewal.sh tests/netns/renewal-queue.test tests/netns/renewal-kernel.test tests/netns/balance.test tests/netns/balance-lib.sh tests/netns/grget.py tests/netns/grprobe.py tests/netns/vnic-e2e.test tests/netns/vnic-e2e-kernel.test tests/netns/vnic-e2e-queue.test tests/netns/ss-bridged.test tests/netns/ss-bridged-kernel.test tests/netns/overlay-lib.sh tests/netns/urgdump.py \
+EXTRA_DIST += tests/netns/metrics.test tests/netns/status.test tests/netns/renewal.sh tests/netns/renewal-queue.test tests/netns/renewal-kernel.test tests/netns/balance.test tests/netns/balance-lib.sh tests/netns/grget.py tests/netns/grprobe.py tests/netns/vnic-e2e.test tests/netns/vnic-e2e-queue.test tests/netns/ss-bridged.test tests/netns/ss-bridged-kernel.test tests/netns/overlay-lib.sh tests/netns/urgdump.py \
 	examples scripts/demo.sh
 
 # lib/ctl: paged replies and the session object

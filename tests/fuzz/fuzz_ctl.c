@@ -8,6 +8,9 @@
  * Then the same bytes as one message through lib's control-socket server (lib/ctl_server.c)
  * on a real SOCK_SEQPACKET socketpair: every message but an empty one (which reads as a close)
  * must get exactly one reply, a JSON object with a boolean "ok", and leave the connection open.
+ *
+ * The "sp" of a probe request and a session's "peer" through cn_coop_addr_parse_port(): an
+ * address that parses formats back to text that parses to the same address and port.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -16,6 +19,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "coop.h"
 #include "ctl.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -41,6 +45,20 @@ static void check_session(const json_t *obj)
 	    back.expires != s.expires || strcmp(back.vnic, s.vnic) ||
 	    memcmp(back.client, s.client, sizeof(s.client)) ||
 	    memcmp(back.service, s.service, sizeof(s.service)))
+		abort();
+}
+
+/* "addr:port" (a probe's "sp", sessions.peer): parse -> format -> parse is the identity */
+static void check_addr_port(const json_t *v)
+{
+	const char *text = json_string_value(v);
+	struct cn_coop_addr a, b;
+	char buf[CN_COOP_ADDRSTRLEN];
+
+	if (!text || cn_coop_addr_parse_port(&a, text) < 0)
+		return;
+	if (a.port == 0 || cn_coop_addr_parse_port(&b, cn_coop_addr_format(&a, buf, sizeof(buf))) < 0 ||
+	    !cn_coop_addr_equal(&a, &b, true))
 		abort();
 }
 
@@ -124,9 +142,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!json_is_object(msg))
 		abort();
 	check_session(msg);
+	check_addr_port(json_object_get(msg, "sp"));
+	check_addr_port(json_object_get(msg, "peer"));
 	list = json_object_get(msg, "sessions");
-	json_array_foreach(list, i, item)
+	json_array_foreach(list, i, item) {
 		check_session(item);
+		check_addr_port(json_object_get(item, "peer"));
+	}
 	json_decref(msg);
 	return 0;
 }

@@ -3,16 +3,21 @@
 #
 # Run coopnet's namespace integration tests: every tests/netns/*.test, or those named.
 #
-#	tests/netns/run.sh [-t SECONDS] [-v] [-l] [NAME...]
+#	tests/netns/run.sh [-j JOBS] [-t SECONDS] [-v] [-l] [NAME...]
 #
 #	NAME         a test name: "selftest" or "selftest.test" (several allowed)
+#	-j JOBS      run up to JOBS tests at once (default $NB_JOBS or 1). Every test has its own
+#	             namespace prefix (lib.sh), so tests do not share namespaces, addresses or
+#	             files; the longest tests start first.
 #	-t SECONDS   time limit per test (default $NB_TEST_TIMEOUT or 300); SIGTERM, then SIGKILL
 #	             10 s later. The test's traps clean up on SIGTERM; after a SIGKILL the sweep
 #	             below removes its leftovers.
-#	-v           show each test's output as it runs (default: only for failures)
+#	-v           show each test's output as it runs (default: only for failures; with -j > 1
+#	             the outputs of the tests running at once interleave)
 #	-l           list the tests and exit
 #
-# One line per test (PASS/FAIL/SKIP and seconds), then "# integration: N passed, M failed".
+# One line per test as it ends (PASS/FAIL/SKIP and seconds), then
+# "# integration: N passed, M failed".
 # Exit status: 0 when nothing failed, 1 otherwise, 2 on usage errors. Exit 77 from a test is
 # a SKIP. Needs root. NB_KEEP=1 is passed through (tests then keep their namespaces).
 set -euo pipefail
@@ -22,14 +27,16 @@ NB_TOP=$(cd "$HERE/../.." && pwd)
 export NB_TOP
 
 limit=${NB_TEST_TIMEOUT:-300}
+jobs=${NB_JOBS:-1}
 verbose=0
 list=0
 usage() {
-	sed -n '4,17s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
+	sed -n '4,22s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
 	exit 2
 }
-while getopts "t:vlh" opt; do
+while getopts "j:t:vlh" opt; do
 	case $opt in
+	j) jobs=$OPTARG ;;
 	t) limit=$OPTARG ;;
 	v) verbose=1 ;;
 	l) list=1 ;;
@@ -39,6 +46,10 @@ done
 shift $((OPTIND - 1))
 if ! [[ $limit =~ ^[0-9]+$ ]] || ((limit < 1)); then
 	echo "run.sh: -t wants a number of seconds, not '$limit'" >&2
+	exit 2
+fi
+if ! [[ $jobs =~ ^[0-9]+$ ]] || ((jobs < 1 || jobs > 16)); then
+	echo "run.sh: -j wants a number of tests to run at once (1-16), not '$jobs'" >&2
 	exit 2
 fi
 
@@ -84,17 +95,23 @@ failed=()
 # leftovers of earlier runs that were killed (only runs whose creating process is dead)
 "$HERE/lib.sh" sweep >/dev/null || echo "# warning: sweeping dead runs failed" >&2
 
-# timeout(1) runs the test in its own process group, so a ^C or a kill of run.sh would not
-# reach it: pass the signal on (the test's traps clean up), wait for it, sweep, and stop.
-current=
+# timeout(1) runs each test in its own process group, so a ^C or a kill of run.sh would not
+# reach it: pass the signal on (the tests' traps clean up), wait for them, sweep, and stop.
+# running: test name -> start time (ms). Each test runs under timeout(1) in a background
+# subshell that writes the timeout's pid to NAME.pid and the test's status to NAME.rc; the
+# loop below polls for the .rc files (wait -n loses the status of a job that bash reaped while
+# another was being waited for).
+declare -A running=()
 # shellcheck disable=SC2317 # called from the traps below
 forward_signal() {
-	local sig=$1 code=$2
+	local sig=$1 code=$2 name pid
 	trap '' INT TERM HUP
-	if [ -n "$current" ]; then
-		echo "# run.sh: SIG$sig, stopping the running test" >&2
-		kill -TERM "$current" 2>/dev/null || true
-		wait "$current" 2>/dev/null || true
+	if [ ${#running[@]} -gt 0 ]; then
+		echo "# run.sh: SIG$sig, stopping the running tests: ${!running[*]}" >&2
+		for name in "${!running[@]}"; do
+			pid=$(cat "$logdir/$name.pid" 2>/dev/null) && kill -TERM "$pid" 2>/dev/null || true
+		done
+		wait || true
 	fi
 	"$HERE/lib.sh" sweep >/dev/null 2>&1 || true
 	echo "# integration: interrupted by SIG$sig ($pass passed, $fail failed so far); logs: $logdir" >&2
@@ -109,26 +126,47 @@ now_ms() {
 	echo $((t / 1000))
 }
 
-for t in "${tests[@]}"; do
+# With several jobs, the longest tests start first (tests/netns/durations: seconds each took
+# on an idle machine; a test not listed counts as long), so that one long test does not run
+# alone at the end.
+if [ "$jobs" -gt 1 ] && [ -r "$HERE/durations" ]; then
+	mapfile -t tests < <(for t in "${tests[@]}"; do
+		n=$(basename "$t" .test)
+		s=$(awk -v n="$n" '$1 == n { print $2 }' "$HERE/durations")
+		echo "${s:-999} $t"
+	done | sort -k1,1nr -k2 | cut -d' ' -f2-)
+fi
+
+# start_test FILE: the test in the background (so that a signal to run.sh is handled at once)
+start_test() {
+	local t=$1 name log
 	name=$(basename "$t" .test)
 	log="$logdir/$name.log"
-	start=$(now_ms)
-	rc=0
-	if [ ! -x "$t" ]; then
-		echo "run.sh: $t is not executable (chmod +x, and commit the mode)" >"$log"
-		rc=126
-	else
-		# in the background so that a signal to run.sh is handled at once (forward_signal)
+	running[$name]=$(now_ms)
+	(
+		if [ ! -x "$t" ]; then
+			echo "run.sh: $t is not executable (chmod +x, and commit the mode)" >"$log"
+			echo 126 >"$logdir/$name.rc"
+			exit 0
+		fi
 		if [ "$verbose" = 1 ]; then
-			timeout -k 10 "$limit" "$t" > >(tee "$log" | sed 's/^/    /') 2>&1 &
+			timeout -k 10 "$limit" "$t" > >(tee "$log" | sed "s/^/    [$name] /") 2>&1 &
 		else
 			timeout -k 10 "$limit" "$t" >"$log" 2>&1 &
 		fi
-		current=$!
-		wait "$current" || rc=$?
-		current=
-	fi
-	el=$(($(now_ms) - start))
+		echo $! >"$logdir/$name.pid"
+		rc=0
+		wait $! || rc=$?
+		echo "$rc" >"$logdir/$name.rc.new" && mv "$logdir/$name.rc.new" "$logdir/$name.rc"
+	) &
+}
+
+# report_test NAME RC: one line for a test that ended
+report_test() {
+	local name=$1 rc=$2 el secs why log
+	log="$logdir/$name.log"
+	el=$(($(now_ms) - ${running[$name]}))
+	unset "running[$name]"
 	secs=$(printf '%d.%01d' $((el / 1000)) $((el % 1000 / 100)))
 	case $rc in
 	0)
@@ -150,13 +188,33 @@ for t in "${tests[@]}"; do
 		esac
 		printf 'FAIL  %-30s %6ss  %s\n' "$name" "$secs" "$why"
 		if [ "$verbose" = 0 ]; then
-			tail -n 60 "$log" | sed 's/^/#   /'
+			tail -n 60 "$log" | sed "s/^/#   [$name] /"
 		fi
-		# a test killed by the time limit may have left namespaces behind
+		# a test killed by the time limit may have left namespaces behind (only runs whose
+		# creating process is dead are swept: the other running tests keep theirs)
 		"$HERE/lib.sh" sweep >/dev/null 2>&1 || true
 		;;
 	esac
+}
+
+# reap: report every test that ended; true when one did
+reap() {
+	local name rc ended=1
+	for name in "${!running[@]}"; do
+		[ -f "$logdir/$name.rc" ] || continue
+		rc=$(cat "$logdir/$name.rc")
+		report_test "$name" "$rc"
+		ended=0
+	done
+	return $ended
+}
+
+for t in "${tests[@]}"; do
+	while [ ${#running[@]} -ge "$jobs" ]; do reap || sleep 0.2; done
+	start_test "$t"
 done
+while [ ${#running[@]} -gt 0 ]; do reap || sleep 0.2; done
+wait || true
 
 [ "$skip" -gt 0 ] && echo "# skipped: $skip"
 echo "# integration: $pass passed, $fail failed"

@@ -460,6 +460,51 @@ static void test_addr(void **state)
 	assert_int_equal(a.family, CN_FAM_NONE);
 }
 
+/* "addr:port" back to an address (sessions.peer, a probe's "sp"): what cn_coop_addr_format
+ * writes parses back to the same address and port; anything else is refused with *out zeroed. */
+static void test_addr_port(void **state)
+{
+	static const char *const good[] = { "198.18.0.1:4500", "[2001:db8::1]:53",
+					    "198.19.255.254:65535", "[2001:db8:0:1::7]:1" };
+	static const char *const bad[] = {
+		"198.18.0.1:0", "198.18.0.1:65536", "198.18.0.1:", "198.18.0.1:x",
+		"198.18.0.1:80x", "198.18.0.1:-1", "198.18.0.1:+80", "198.18.0.1: 80",
+		"198.18.0.1:18446744073709551616", /* strtoul's ERANGE */
+		"198.18.0.1:99999999999999999999", "198.18.0.1", ":80", "",
+		"[2001:db8::1:80", "2001:db8::1]:80", "[2001:db8::1]80", "[]:80", "[:80",
+		"2001:db8::1:80", /* an IPv6 address without brackets: ambiguous */
+		"[198.18.0.1]:80", "198.18.0.300:80", "host.example:80",
+		"[2001:db8:1111:2222:3333:4444:5555:6666:7777:8888:9999:aaaa:bbbb]:80",
+	};
+	struct cn_coop_addr a, b;
+	char buf[CN_COOP_ADDRSTRLEN];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		if (cn_coop_addr_parse_port(&a, good[i]) < 0)
+			fail_msg("refused %s", good[i]);
+		assert_string_equal(cn_coop_addr_format(&a, buf, sizeof(buf)), good[i]);
+		assert_int_equal(cn_coop_addr_parse_port(&b, buf), 0);
+		assert_true(cn_coop_addr_equal(&a, &b, true));
+	}
+	assert_int_equal(cn_coop_addr_parse_port(&a, "198.18.0.1:4500"), 0);
+	assert_int_equal(a.family, CN_FAM_INET);
+	assert_int_equal(a.port, 4500);
+	assert_int_equal(cn_coop_addr_parse_port(&a, "[2001:db8::1]:53"), 0);
+	assert_int_equal(a.family, CN_FAM_INET6);
+	assert_int_equal(a.port, 53);
+	assert_int_equal(a.addr[0], 0x20);
+	assert_int_equal(a.addr[15], 1);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		memset(&a, 0xa5, sizeof(a));
+		if (cn_coop_addr_parse_port(&a, bad[i]) != -1)
+			fail_msg("accepted \"%s\"", bad[i]);
+		assert_int_equal(a.family, CN_FAM_NONE);
+		assert_int_equal(a.port, 0);
+	}
+	assert_int_equal(cn_coop_addr_parse_port(&a, NULL), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -472,6 +517,7 @@ int main(void)
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_names_and_services),
 		cmocka_unit_test(test_addr),
+		cmocka_unit_test(test_addr_port),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -276,6 +276,62 @@ static void test_kernel(void **state)
 	policy_free(&p);
 }
 
+/* `nft list map inet coopnet_ssnat dnat4`: how many elements point at a member */
+static int count_dnat4(void)
+{
+	FILE *f = popen("nft list map inet " SSNAT_TABLE " dnat4 | grep -o ' : 198.18.2.[345]' | "
+			"wc -l", "r");
+	int n = -1;
+
+	if (!f)
+		return -1;
+	if (fscanf(f, "%d", &n) != 1)
+		n = -1;
+	pclose(f);
+	return n;
+}
+
+/* More elements than one netlink message holds (NFTB_ELEMS_PER_MSG): every one reaches the
+ * kernel, added and deleted. */
+static void test_kernel_many(void **state)
+{
+	enum { N = 600 };
+	struct ssnat sn;
+	struct policy p;
+	char err[1024], client[32];
+	json_t *arr = json_array(), *r;
+
+	(void)state;
+	if (!in_netns)
+		skip();
+	setup(&sn, &p);
+	if (ssnat_policy(&sn, &p, err, sizeof(err)) < 0)
+		fail_msg("%s", err);
+	for (int i = 0; i < N; i++) {
+		snprintf(client, sizeof(client), "198.18.%d.%d", 4 + i / 250, 1 + i % 250);
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:i, s:s, s:s, s:i}", "client", client,
+						     "service", i % 2 ? "198.18.2.3" : "198.18.2.5",
+						     "port", 80, "id", "0x0001", "vnic", "w",
+						     "expires", 100));
+	}
+	r = json_pack("{s:s, s:o}", "cmd", "session-sync", "sessions", arr);
+	assert_int_equal(ssnat_session_req(&sn, r), 1);
+	json_decref(r);
+	if (ssnat_apply(&sn, err, sizeof(err)) < 0)
+		fail_msg("%s", err);
+	assert_int_equal(count_dnat4(), N);
+	/* the whole table anew (a policy reload) with all of them */
+	if (ssnat_policy(&sn, &p, err, sizeof(err)) < 0)
+		fail_msg("%s", err);
+	assert_int_equal(count_dnat4(), N);
+	assert_int_equal(req(&sn, "session-sync", "[]"), 1);
+	if (ssnat_apply(&sn, err, sizeof(err)) < 0)
+		fail_msg("%s", err);
+	assert_int_equal(count_dnat4(), 0);
+	ssnat_free(&sn);
+	policy_free(&p);
+}
+
 static int group_setup(void **state)
 {
 	(void)state;
@@ -293,6 +349,7 @@ int main(void)
 		cmocka_unit_test(test_policy_errors),
 		cmocka_unit_test(test_plan),
 		cmocka_unit_test(test_kernel),
+		cmocka_unit_test(test_kernel_many),
 	};
 	return cmocka_run_group_tests(tests, group_setup, NULL);
 }

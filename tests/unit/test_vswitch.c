@@ -234,7 +234,7 @@ static void test_sessions_v4_v6_removal_sync(void **state)
 			     "\"id\": \"0x0102\", \"vnic\": \"docs\", \"expires\": 0},"
 			     " {\"client\": \"2001:db8:1::2\", \"service\": \"2001:db8:2::11\", \"port\": 80, "
 			     "\"id\": \"0xbeef\", \"vnic\": \"web1\", \"expires\": 0}]"), 1);
-	assert_int_equal(vs.n_sess, 3);
+	assert_int_equal(vs.sess.n, 3);
 	/* client . ID -> the vNIC address the session names; nothing held yet: all added */
 	assert_string_equal(plan(&vs),
 		"del [] add [198.18.1.2 . 258 . 8080 : 198.18.2.12, 198.18.1.2 . 24897 . 80 : 198.18.2.11, "
@@ -248,7 +248,7 @@ static void test_sessions_v4_v6_removal_sync(void **state)
 	assert_int_equal(req(&vs, "session-add",
 			     "[{\"client\": \"198.18.1.2\", \"service\": \"198.18.2.11\", \"port\": 80, "
 			     "\"id\": \"0x0007\", \"vnic\": \"web1\", \"expires\": 0}]"), 1);
-	assert_int_equal(vs.n_sess, 3);
+	assert_int_equal(vs.sess.n, 3);
 	assert_string_equal(plan(&vs), "del [198.18.1.2 . 24897 . 80 : 198.18.2.11] "
 			    "add [198.18.1.2 . 7 . 80 : 198.18.2.11] want [198.18.1.2 . 7 . 80 : 198.18.2.11, "
 			    "198.18.1.2 . 258 . 8080 : 198.18.2.12, 2001:db8:1::2 . 48879 . 80 : 2001:db8:2::11]");
@@ -262,7 +262,7 @@ static void test_sessions_v4_v6_removal_sync(void **state)
 	pretend_applied(&vs);
 	assert_int_equal(req(&vs, "session-del",
 			     "[{\"client\": \"2001:db8:1::2\", \"service\": \"2001:db8:2::11\", \"port\": 80}]"), 0);
-	assert_int_equal(vs.n_sess, 2);
+	assert_int_equal(vs.sess.n, 2);
 
 	/* sync replaces the whole list */
 	assert_int_equal(req(&vs, "session-sync",
@@ -273,7 +273,7 @@ static void test_sessions_v4_v6_removal_sync(void **state)
 			    "want [198.18.1.9 . 5 . 8080 : 198.18.2.12]");
 	pretend_applied(&vs);
 	assert_int_equal(req(&vs, "session-sync", "[]"), 1);
-	assert_int_equal(vs.n_sess, 0);
+	assert_int_equal(vs.sess.n, 0);
 	assert_string_equal(plan(&vs), "del [198.18.1.9 . 5 . 8080 : 198.18.2.12] add [] want []");
 	vswitch_free(&vs);
 }
@@ -311,7 +311,7 @@ static void test_policy_change_keeps_sessions(void **state)
 	assert_int_equal(vswitch_set_policy(&vs, &p), 0);
 	policy_free(&p);
 	assert_false(vs.installed);
-	assert_int_equal(vs.n_sess, 1);
+	assert_int_equal(vs.sess.n, 1);
 	assert_string_equal(plan(&vs), "del [] add [198.18.1.2 . 3 . 80 : 198.18.2.21] "
 			    "want [198.18.1.2 . 3 . 80 : 198.18.2.21]");
 	vswitch_free(&vs);
@@ -337,7 +337,7 @@ static void test_malformed_requests(void **state)
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		if (req(&vs, bad[i].cmd, bad[i].sessions) != -1)
 			fail_msg("accepted %s %s", bad[i].cmd, bad[i].sessions);
-		assert_int_equal(vs.n_sess, 0);
+		assert_int_equal(vs.sess.n, 0);
 	}
 	r = json_pack("{s:s}", "cmd", "session-add"); /* no "sessions" */
 	assert_int_equal(vswitch_session_req(&vs, r), -1);
