@@ -15,6 +15,8 @@
 #           path with the confidential feature enabled elsewhere
 #   confidential   queue mode + coopnet-relay: TLS 1.3 between ss and sp (docs/relay.md), keys
 #           pushed to the relays' key sockets as coopnet-authd's engine does
+#   confidential-kernel  the same with both workers in kernel mode (the examples' mode; the
+#           SP's service in protected4, so its relay's connection over lo meets the guards)
 #   accept-all (extra, after the RESULT lines the issue specifies): queue mode's ceiling here,
 #           every overlay segment queued at both hops to workers that accept it unchanged
 #           (coopnet-nfq as a supervisor without sessions, no SYN held, batched verdicts)
@@ -92,17 +94,18 @@ cpu_ticks() { # utime + stime of a pid, in clock ticks
 	awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0
 }
 
-# iperf3 DST -> Gbit/s (receiver side)
+# iperf3 DST -> Gbit/s (receiver side); non-zero when iperf3 failed or moved nothing
 run_iperf() {
 	nb_exec cl iperf3 -c "$1" -p 5201 -t "$SECS" -O 1 -J 2>/dev/null |
-		python3 -c 'import json,sys; print("%.2f" % (json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"]/1e9))' 2>/dev/null ||
-		echo 0
+		python3 -c 'import json,sys
+g = json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"]/1e9
+print("%.2f" % g); sys.exit(g <= 0)' 2>/dev/null
 }
 
-# sockperf ping-pong DST -> p50 round trip in us
+# sockperf ping-pong DST -> p50 round trip in us; non-zero when sockperf gave none
 run_lat() {
-	nb_exec cl sockperf pp --tcp -i "$1" -p 11111 -t "$LAT_SECS" 2>/dev/null |
-		awk '/percentile 50.000/ {print $NF}' | head -1
+	{ nb_exec cl sockperf pp --tcp -i "$1" -p 11111 -t "$LAT_SECS" 2>/dev/null || true; } |
+		awk '/percentile 50.000/ {print $NF; n++} END {exit n == 0}' | head -1
 }
 
 workers_cfg() { # MODE ROLE FILE
@@ -146,7 +149,7 @@ start_workers() { # MODE
 	workers_cfg "$1" provider "$NB_RUNDIR/sp-$1.json"
 	nb_bg ss "nfq-ss-$1" "$NFQ" --config "$NB_RUNDIR/ss-$1.json"
 	nb_bg sp "nfq-sp-$1" "$NFQ" --config "$NB_RUNDIR/sp-$1.json"
-	nb_wait_for "workers ($1)" 10 test -S "$NB_RUNDIR/supervisor-$1.sock" -a -S "$NB_RUNDIR/provider-$1.sock"
+	must nb_wait_for "workers ($1)" 10 test -S "$NB_RUNDIR/supervisor-$1.sock" -a -S "$NB_RUNDIR/provider-$1.sock"
 	sleep 0.5
 }
 
@@ -190,9 +193,24 @@ must() {
 	"$@" || { relays_off; nb__die "bench: '$*' failed: no figures from a partial run"; }
 }
 
+# the confidential path with both workers in kernel mode (issue 13): the relays' connections
+# through the kernel-mode chains of the SS (input, output) and of the SP (lo, guards)
+confidential_kernel() {
+	rules_on kernel
+	SS_LOCAL_HOOKS=1 start_workers kernel
+	must relays_on 5201 11111
+	measure confidential-kernel $S4 nfq-ss-kernel nfq-sp-kernel relay-ss relay-sp
+	[ "$(nb_exec sp "$RELAY" --keys "$NB_RUNDIR/relay-sp.sock" --stats | python3 -c 'import json,sys; print(json.load(sys.stdin)["handshake-ok"])')" -ge 2 ] ||
+		{ relays_off; nb__die "bench: the confidential-kernel path did not go through the relays' TLS"; }
+	relays_off
+	nb_stop nfq-ss-kernel
+	nb_stop nfq-sp-kernel
+	rules_off
+}
+
 declare -A GBPS CPU LAT
 measure() { # PATH DST [worker names]: appends this round's figures
-	local path=$1 dst=$2 t0 t1 hz g c
+	local path=$1 dst=$2 t0 t1 hz g c l
 	shift 2
 	hz=$(getconf CLK_TCK)
 	t0=0
@@ -205,9 +223,10 @@ measure() { # PATH DST [worker names]: appends this round's figures
 		perf record -e cpu-clock -a -g -o "$out" -- sleep "$SECS" >/dev/null 2>&1 &
 		perf_pid=$!
 	fi
-	g=$(run_iperf "$dst")
+	g=$(run_iperf "$dst") || g=
 	[ -z "$perf_pid" ] || wait "$perf_pid"
-	[ "$g" != 0 ] || must false "iperf3 through $path"
+	[ -n "$g" ] && [ "$g" != 0 ] ||
+		{ relays_off; nb__die "bench: iperf3 through the $path path failed: no figures from a partial run"; }
 	t1=0
 	for w in "$@"; do t1=$((t1 + $(cpu_ticks "$(nb_pid "$w")"))); done
 	# worker CPU (cores, both workers) over the run, per Gbit/s
@@ -215,7 +234,9 @@ measure() { # PATH DST [worker names]: appends this round's figures
 	[ $# -gt 0 ] || c=-
 	GBPS[$path]+="$g "
 	CPU[$path]+="$c "
-	LAT[$path]+="$(run_lat "$dst") "
+	l=$(run_lat "$dst") ||
+		{ relays_off; nb__die "bench: sockperf through the $path path failed: no figures from a partial run"; }
+	LAT[$path]+="$l "
 	echo "# round $round $path: $g Gbit/s" >&2
 	for w in "$@"; do must cost_add "$(nb_pid "$w")"; done
 	must cost_run "$path" "$dst"
@@ -270,6 +291,7 @@ for ((round = 1; round <= ROUNDS; round++)); do
 		nb_stop nfq-sp-queue
 		rules_off
 	fi
+	! want confidential-kernel || confidential_kernel
 	if want accept-all; then
 		rules_on
 		start_workers accept-all
@@ -279,7 +301,7 @@ for ((round = 1; round <= ROUNDS; round++)); do
 	fi
 done
 PATHS=()
-for p in plain vxlan queue kernel queue-relayon confidential accept-all; do
+for p in plain vxlan queue kernel queue-relayon confidential confidential-kernel accept-all; do
 	! want "$p" || PATHS+=("$p")
 done
 for p in "${PATHS[@]}"; do
@@ -306,6 +328,11 @@ fi
 if want confidential && want vxlan && want queue; then
 	echo "# confidential vs vxlan: $(python3 -c "print('%.3f' % (${GBPS[confidential]}/${GBPS[vxlan]}) if ${GBPS[vxlan]} > 0 else '?')") of its throughput; added p50 round trip vs queue: $(python3 -c "
 try: print('%.1f us' % (float('${LAT[confidential]}') - float('${LAT[queue]}')))
+except ValueError: print('?')")"
+fi
+if want confidential-kernel && want kernel; then
+	echo "# confidential-kernel vs kernel: $(python3 -c "print('%.3f' % (${GBPS[confidential-kernel]}/${GBPS[kernel]}) if ${GBPS[kernel]} > 0 else '?')") of its throughput; added p50 round trip vs kernel: $(python3 -c "
+try: print('%.1f us' % (float('${LAT[confidential-kernel]}') - float('${LAT[kernel]}')))
 except ValueError: print('?')")"
 fi
 for p in "${PATHS[@]}"; do

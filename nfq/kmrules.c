@@ -172,6 +172,17 @@ static int done(struct nftnl_rule *r, const struct nfq_config *cfg, const char *
 	       nftb_put(r, count(counter)) || nftb_put(r, nftb_verdict(NF_ACCEPT));
 }
 
+/* meta iif (in) / oif == lo accept: lo's ifindex is 1 in every namespace (LOOPBACK_IFINDEX).
+ * Not marked decided: the rule file's guard lets lo go as provider.nft never marks it. */
+static int loopback(struct nftnl_rule *r, bool in)
+{
+	uint32_t lo = 1;
+
+	return nftb_put(r, nftb_meta(in ? NFT_META_IIF : NFT_META_OIF, NFT_REG_1, false)) ||
+	       nftb_put(r, nftb_cmp(NFT_REG_1, NFT_CMP_EQ, &lo, sizeof(lo))) ||
+	       nftb_put(r, nftb_verdict(NF_ACCEPT));
+}
+
 static int drop(struct nftnl_rule *r, const char *counter)
 {
 	return nftb_put(r, count(counter)) || nftb_put(r, nftb_verdict(NF_DROP));
@@ -193,6 +204,8 @@ enum krule {
 	K_PASS_FWD, K_PASS_BACK,       /* SS: other overlay segments pass (decided) */
 	K_UNKNOWN_FWD, K_UNKNOWN_BACK, /* SP: other segments of protected services: drop */
 	K_WRITE_MARK,  /* SS: the mark path's write rule (released held SYNs) */
+	K_KNOWN_FWD,   /* SS input: client -> service of a session, taken by the local relay */
+	K_LOOP_IN, K_LOOP_OUT,         /* SP: the host's own traffic over lo */
 };
 
 static int build_rule(struct nftnl_rule *r, const struct nfq_config *cfg, int family,
@@ -249,27 +262,57 @@ static int build_rule(struct nftnl_rule *r, const struct nfq_config *cfg, int fa
 		return in_svc(r, family, k == K_UNKNOWN_FWD) || drop(r, "dropped_unknown_flow");
 	case K_WRITE_MARK:
 		return -1; /* its own rule: nft_add_write_rule */
+	case K_KNOWN_FWD: /* no ID written: the segment ends in the SS's own relay socket */
+		return load_key(r, family, true, false) ||
+		       nftb_put(r, lookup(family, KS_KEYS, R(0), -1)) || done(r, cfg, "passed");
+	case K_LOOP_IN:
+	case K_LOOP_OUT:
+		return loopback(r, k == K_LOOP_IN);
 	}
 	return -1;
+}
+
+/* The chain's rule list for the worker's role and the hook (*n: its length). */
+static const enum krule *rule_list(const struct nfq_config *cfg, int hook, size_t *n)
+{
+	/* Most frequent first: one set lookup decides a data segment or an ACK of a live
+	 * session. */
+	static const enum krule ss[] = {K_EMBED_FWD, K_CHECK_BACK, K_WRITE_MARK, K_EMBED_SYN,
+					K_NOID_BACK, K_PREV_BACK, K_WRONG_BACK, K_URGENT_FWD,
+					K_MISS, K_PASS_FWD, K_PASS_BACK};
+	/* The SS's input and output hooks carry only its confidential relay (docs/relay.md):
+	 * input, the SP's answers to the relay's TLS connection (checked, as forwarded ones)
+	 * and the client's segments tproxied to the relay (a local socket: no ID written; a
+	 * first SYN without a session still goes to the queue, so that it authenticates);
+	 * output, the relay's TLS connection to the SP (ID written) and the relay's answers to
+	 * the client (the host's own segments: not checked, they carry no ID). The write rule of
+	 * the mark path (released held SYNs) stands where K_EMBED_FWD no longer takes a SYN,
+	 * as in the forward list. */
+	static const enum krule ss_in[] = {K_CHECK_BACK, K_WRITE_MARK, K_KNOWN_FWD, K_NOID_BACK,
+					   K_PREV_BACK, K_WRONG_BACK, K_MISS, K_PASS_FWD,
+					   K_PASS_BACK};
+	static const enum krule ss_out[] = {K_EMBED_FWD, K_WRITE_MARK, K_EMBED_SYN, K_PASS_BACK,
+					    K_URGENT_FWD, K_MISS, K_PASS_FWD};
+	/* The provider's input hook sees segments to its services, its output hook the
+	 * replies, so each gets its own order. Its own traffic over lo (its relay's onward
+	 * connection to a confidential service, health checks) is not the overlay's. */
+	static const enum krule sp[] = {K_CHECK_FWD, K_EMBED_BACK, K_NOID_FWD, K_PREV_FWD,
+					K_WRONG_FWD, K_LOOP_IN, K_UNKNOWN_FWD, K_UNKNOWN_BACK};
+	static const enum krule sp_out[] = {K_EMBED_BACK, K_CHECK_FWD, K_NOID_FWD, K_PREV_FWD,
+					    K_WRONG_FWD, K_LOOP_OUT, K_UNKNOWN_BACK, K_UNKNOWN_FWD};
+#define KLIST(a) (*n = sizeof(a) / sizeof((a)[0]), (a))
+	if (cfg->role == NFQ_ROLE_SUPERVISOR)
+		return hook == NF_INET_LOCAL_IN ? KLIST(ss_in) :
+		       hook == NF_INET_LOCAL_OUT ? KLIST(ss_out) : KLIST(ss);
+	return hook == NF_INET_LOCAL_OUT ? KLIST(sp_out) : KLIST(sp);
+#undef KLIST
 }
 
 int kmode_add_rules(struct nftb *b, const struct nfq_config *cfg, int family, const char *chain,
 		    int hook, struct nftnl_expr *q)
 {
-	/* Most frequent first: one set lookup decides a data segment or an ACK of a live
-	 * session. The provider's input hook sees segments to its services, its output hook
-	 * the replies, so each gets its own order; any other hook the general one. */
-	static const enum krule ss[] = {K_EMBED_FWD, K_CHECK_BACK, K_WRITE_MARK, K_EMBED_SYN,
-					K_NOID_BACK, K_PREV_BACK, K_WRONG_BACK, K_URGENT_FWD,
-					K_MISS, K_PASS_FWD, K_PASS_BACK};
-	static const enum krule sp[] = {K_CHECK_FWD, K_EMBED_BACK, K_NOID_FWD, K_PREV_FWD,
-					K_WRONG_FWD, K_UNKNOWN_FWD, K_UNKNOWN_BACK};
-	static const enum krule sp_out[] = {K_EMBED_BACK, K_CHECK_FWD, K_NOID_FWD, K_PREV_FWD,
-					    K_WRONG_FWD, K_UNKNOWN_BACK, K_UNKNOWN_FWD};
-	const enum krule *list = cfg->role == NFQ_ROLE_SUPERVISOR ? ss :
-				 hook == NF_INET_LOCAL_OUT ? sp_out : sp;
-	size_t i, n = cfg->role == NFQ_ROLE_SUPERVISOR ? sizeof(ss) / sizeof(ss[0]) :
-		      sizeof(sp) / sizeof(sp[0]);
+	size_t i, n;
+	const enum krule *list = rule_list(cfg, hook, &n);
 
 	if (add_gate(b, cfg, family, chain) < 0) {
 		nftb_expr_free(q);
@@ -301,4 +344,3 @@ int kmode_add_rules(struct nftb *b, const struct nfq_config *cfg, int family, co
 	nftb_expr_free(q); /* the provider queues nothing */
 	return 0;
 }
-

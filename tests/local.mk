@@ -199,3 +199,5 @@ TESTS += tests/unit/test_health
 tests_unit_test_health_SOURCES = tests/unit/test_health.c
 tests_unit_test_health_CFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/authd -pthread
 tests_unit_test_health_LDADD = authd/libstatus.a lib/libcoopnet.a $(CMOCKA_LIBS) -lpthread
+# confidential-kernel.test: confidential.test with the SS and the SPs in kernel mode (issue 13)
+EXTRA_DIST += tests/netns/confidential-kernel.test
