@@ -6,6 +6,7 @@
  */
 #include <arpa/inet.h>
 #include <pthread.h>
+#include <unistd.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -337,7 +338,8 @@ struct reader_arg {
 	struct sess_table *t;
 	int index;
 	_Atomic bool *stop;
-	uint64_t lookups, errors;
+	_Atomic uint64_t lookups; /* read by the main thread */
+	uint64_t errors;
 };
 
 static void *reader(void *p)
@@ -413,6 +415,11 @@ static void test_concurrent_readers(void **state)
 		tbl_reclaim(t);
 		rcu_reclaim(&r);
 	}
+	/* a reader the scheduler has not run yet (a loaded machine) gets up to 10 s to look up
+	 * before the stop: "no lookup" must mean a broken reader, not a busy CI machine */
+	for (i = 0; i < 10000 && (atomic_load(&ra[0].lookups) == 0 || atomic_load(&ra[1].lookups) == 0);
+	     i++)
+		usleep(1000);
 	atomic_store(&stop, true);
 	for (i = 0; i < 2; i++) {
 		pthread_join(tid[i], NULL);
