@@ -229,7 +229,10 @@ void engine_turn_free(struct engine *e);
  * datagram; hold: take the datagram if armed (true) or not (false: send it yourself);
  * barrier: after the turn's requests, ask the parent to confirm them; drop_new: the turn
  * rolled back; release: the parent confirmed token; tick/deadline: the time-out. */
-void engine_gate_prepare(struct engine *e, const struct db_session *s);
+void engine_gate_prepare(struct engine *e, const struct db_session *s, uint32_t type);
+/* Hold the next datagram until the data plane confirms every request sent before the turn's
+ * barrier (a supervisor's Auth-REP behind its session-add). */
+void engine_gate_arm(struct engine *e);
 bool engine_gate_hold(struct engine *e, size_t sock, const struct sockaddr *to, socklen_t tolen,
 		      const uint8_t *buf, size_t len);
 void engine_gate_barrier(struct engine *e);

@@ -234,40 +234,49 @@ static void provider_record(const struct engine *e, const struct auth_sp_session
  * A first session for (client, service, port) goes to the data plane when the REQ is
  * accepted, and its Auth-REP&REQ waits for it (engine_gate.c): the SS releases the client's
  * held SYN after its Auth-REP, which must find the SP's data plane ready. A renewal (a session
- * of the key exists) keeps the old ID in the data plane until the commit, as before. The tag
- * is the data-plane epoch: a session-sync in between replaces what went ahead.
+ * of the key exists with another ID) goes there as accepted ahead (session-accept): the data
+ * plane accepts the new ID, which the SS writes from its receipt of the REP&REQ on, and goes
+ * on writing the old one until the commit's session-add. The tag is the data-plane epoch: a
+ * session-sync in between replaces what went ahead (a first session: the commit adds it
+ * again; a renewal's commit always sends its session-add).
  */
 static uint64_t op_prepare(void *ctx, const struct auth_sp_session *s)
 {
 	struct engine *e = ctx;
 	struct db_session d, old;
-	bool first;
+	int r;
 
 	if (!engine_data_plane(e) || s->client.family != s->vnic.addr.family)
 		return 0;
 	provider_record(e, s, &d, (int64_t)(engine_wall_ms() / 1000));
-	first = db_session_get(e->db, DB_ROLE_PROVIDER, &d.s, &old) == 0;
-	if (first)
-		engine_gate_prepare(e, &d);
+	r = db_session_get(e->db, DB_ROLE_PROVIDER, &d.s, &old);
+	if (r == 0)
+		engine_gate_prepare(e, &d, IMSG_SESSION_ADD);
+	else if (r == 1 && old.s.id != d.s.id)
+		engine_gate_prepare(e, &d, IMSG_SESSION_ACCEPT);
 	sodium_memzero(&d, sizeof(d));
 	sodium_memzero(&old, sizeof(old));
-	return first ? e->dp_epoch : 0;
+	return r == 0 ? e->dp_epoch : 0;
 }
 
-/* The exchange ended without a commit: out of the data plane again, unless a session of the
- * key was stored meanwhile. */
+/* The exchange ended without a commit: a first session out of the data plane again, unless a
+ * session of the key was stored meanwhile; a renewal's ID accepted ahead withdrawn (the data
+ * plane drops it only while it is still the one accepted ahead: not after a commit of it by
+ * another exchange). */
 static void op_unprepare(void *ctx, const struct auth_sp_session *s)
 {
 	struct engine *e = ctx;
 	struct db_session d, old;
 	struct imsg_session m;
+	int r;
 
 	engine_gate_disarm(e); /* its REP&REQ may never have been sent */
 	provider_record(e, s, &d, 0);
-	if (db_session_get(e->db, DB_ROLE_PROVIDER, &d.s, &old) == 0) {
-		engine_session_msg(&m, &d, true);
+	r = db_session_get(e->db, DB_ROLE_PROVIDER, &d.s, &old);
+	if (r == 0 || (r == 1 && old.s.id != d.s.id && engine_data_plane(e))) {
+		engine_session_msg(&m, &d, r == 0);
 		e->counters[CNT_NFQ_REQUESTS]++;
-		engine_parent_send(e, IMSG_SESSION_DEL, &m);
+		engine_parent_send(e, r == 0 ? IMSG_SESSION_DEL : IMSG_SESSION_WITHDRAW, &m);
 	}
 	sodium_memzero(&d, sizeof(d));
 	sodium_memzero(&old, sizeof(old));
@@ -506,6 +515,20 @@ static void on_auth_to_ss(struct engine *e, const struct cn_coop_addr *from,
 		unexpected(e, from, d);
 }
 
+/* Auth-REP&REQ: the supervisor's Auth-REP (the only datagram it answers with) waits in the
+ * data-plane gate (engine_gate.c) until the session-add of the session it stores is applied:
+ * the SP writes the new ID from its commit of that Auth-REP on, and the SS's data plane must
+ * know it by then. A REP&REQ that stores nothing (a duplicate: the same Auth-REP again, once
+ * the requests before it are applied) or answers nothing leaves the gate disarmed. */
+static void on_auth_repreq(struct engine *e, const struct cn_coop_addr *from,
+			   const struct auth_dgram *d)
+{
+	if (e->ss && engine_data_plane(e))
+		engine_gate_arm(e);
+	on_auth_to_ss(e, from, d);
+	engine_gate_disarm(e);
+}
+
 /* Auth-RST revoked and Auth-REP&RST: revocation between the two ends of a session. */
 static void on_auth_revoke(struct engine *e, const struct cn_coop_addr *from,
 			   const struct auth_dgram *d)
@@ -637,7 +660,7 @@ const struct coop_app coop_app_auth = {
 	.coop = CN_COOP_AUTH,
 	.on = {
 		[CN_KIND_AUTH_REQ] = on_auth_req,
-		[CN_KIND_AUTH_REPREQ] = on_auth_to_ss,
+		[CN_KIND_AUTH_REPREQ] = on_auth_repreq,
 		[CN_KIND_AUTH_REP] = on_auth_to_sp,
 		[CN_KIND_AUTH_RST] = on_auth_rst,       /* revoked: on_auth_revoke */
 		[CN_KIND_AUTH_REPRST] = on_auth_revoke,

@@ -17,6 +17,15 @@
  * takes its session out again (ops.unprepare). If the parent does not answer within
  * GATE_TIMEOUT_MS the datagrams leave anyway (counted: dp-gate-timeouts): a late data plane
  * costs a SYN retransmission, never the Authentication.
+ *
+ * Renewal (issue 9, "Renewal without loss"): the same gate holds
+ *   - a provider's Auth-REP&REQ of a renewal (a session of the key exists), behind a
+ *     session-accept: its data plane accepts the new ID (not written yet) before the SS can
+ *     write it; the commit's session-add makes it the written one; an exchange that ends
+ *     without Auth-REP withdraws it (ops.unprepare: session-withdraw);
+ *   - a supervisor's Auth-REP (engine_auth.c, on_auth_repreq): the session-add of the turn
+ *     that stores the new session goes first, so the Auth-REP leaves only once the SS's data
+ *     plane has the new ID, which the SP writes from its commit on.
  */
 #include "engine.h"
 
@@ -66,14 +75,20 @@ static void gate_send(struct engine *e, const struct gate_dgram *d)
 		e->counters[CNT_UDP_ERRORS]++;
 }
 
-void engine_gate_prepare(struct engine *e, const struct db_session *s)
+void engine_gate_prepare(struct engine *e, const struct db_session *s, uint32_t type)
 {
 	struct imsg_session m;
-	struct engine_gate *g = gate(e);
 
 	engine_session_msg(&m, s, false);
 	e->counters[CNT_NFQ_REQUESTS]++;
-	engine_parent_send(e, IMSG_SESSION_ADD, &m);
+	engine_parent_send(e, type, &m);
+	engine_gate_arm(e);
+}
+
+void engine_gate_arm(struct engine *e)
+{
+	struct engine_gate *g = gate(e);
+
 	if (g)
 		g->armed = true;
 }

@@ -54,6 +54,10 @@ enum imsg_type {
 	IMSG_PROBE_SEND,       /* n = 1 struct imsg_probe: send one path-probe SYN */
 	IMSG_BARRIER,          /* n = 1 struct imsg_barrier: answer "dp-barrier" once every
 	                        * earlier message is applied (authd/engine_gate.c) */
+	IMSG_SESSION_ACCEPT,   /* n = 1..IMSG_SESSIONS_MAX struct imsg_session: a renewal ahead,
+	                        * the data plane also accepts id (not written) for the session of
+	                        * the key it holds (coopnet-nfq session-accept) */
+	IMSG_SESSION_WITHDRAW, /* the same: that renewal ended without a commit, id goes again */
 	IMSG_TYPE_MAX
 };
 

@@ -438,6 +438,52 @@ static int on_barrier(void *ctx, const void *items, uint32_t n)
 	return 0;
 }
 
+/* A renewal ahead (session-accept) or its end without a commit (session-withdraw): only for
+ * a session the parent let the engine add, and only to coopnet-nfq (the virtual switch and
+ * the SS's DNAT do not depend on the ID). */
+static int ahead(struct parent_msg *pm, const void *items, uint32_t n, const char *cmd)
+{
+	json_t *arr = json_array();
+	struct imsg_session s;
+	struct session_key k;
+	const char *why;
+
+	if (!arr || check_all(items, n, false) < 0) {
+		json_decref(arr);
+		return -1;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		item(&s, items, i);
+		to_key(&k, &s);
+		if ((why = outside_policy(pm, &s)))
+			session_refused(pm, &s, why);
+		else if (!keyset_has(&pm->live, &k))
+			session_refused(pm, &s, "no session of its key in the data plane");
+		else
+			json_array_append_new(arr, session_json(&s, false));
+	}
+	if (json_array_size(arr) && pm->nfq) {
+		json_t *req = request(cmd, arr);
+
+		if (req)
+			nfq_link_forward(pm->nfq, req);
+		json_decref(req);
+	} else {
+		json_decref(arr);
+	}
+	return 0;
+}
+
+static int on_accept(void *ctx, const void *items, uint32_t n)
+{
+	return ahead(ctx, items, n, "session-accept");
+}
+
+static int on_withdraw(void *ctx, const void *items, uint32_t n)
+{
+	return ahead(ctx, items, n, "session-withdraw");
+}
+
 /* What the engine may send, with the sizes the dispatcher enforces (authd/imsg.h). */
 static const struct imsg_bin_handler from_engine[] = {
 	{ .type = IMSG_SESSION_ADD, .name = "session-add", .size = sizeof(struct imsg_session),
@@ -455,6 +501,11 @@ static const struct imsg_bin_handler from_engine[] = {
 	  .min_n = 1, .max_n = 1, .fn = on_probe },
 	{ .type = IMSG_BARRIER, .name = "barrier", .size = sizeof(struct imsg_barrier),
 	  .min_n = 1, .max_n = 1, .fn = on_barrier },
+	{ .type = IMSG_SESSION_ACCEPT, .name = "session-accept", .size = sizeof(struct imsg_session),
+	  .min_n = 1, .max_n = IMSG_SESSIONS_MAX, .fn = on_accept },
+	{ .type = IMSG_SESSION_WITHDRAW, .name = "session-withdraw",
+	  .size = sizeof(struct imsg_session), .min_n = 1, .max_n = IMSG_SESSIONS_MAX,
+	  .fn = on_withdraw },
 };
 
 static void send_stats(struct parent_msg *pm)

@@ -205,6 +205,38 @@ static json_t *cmd_session_add(void *ctx, size_t conn, const json_t *req)
 	return changed(d, i, "added");
 }
 
+/* session-accept (a renewal ahead: the ID accepted, not written, docs/nfq.md "Renewal") and
+ * session-withdraw (it ended without a commit). Each session names its key and the ID. */
+static json_t *ahead(struct nfqd *d, const json_t *req, bool accept)
+{
+	struct sess_list l;
+	char err[300];
+	size_t i, n = 0;
+
+	sess_list_init(&l);
+	if (parse_sessions(&l, json_object_get(req, "sessions"), false, err, sizeof(err)) < 0) {
+		sess_list_clear(&l);
+		return ctl_reply_error("%s", err);
+	}
+	for (i = 0; i < l.n; i++)
+		n += (size_t)(accept ? tbl_accept(d->sh.tbl, &l.v[i].key, l.v[i].id) :
+				      tbl_withdraw(d->sh.tbl, &l.v[i].key, l.v[i].id));
+	sess_list_clear(&l);
+	return changed(d, n, accept ? "accepted" : "withdrawn");
+}
+
+static json_t *cmd_session_accept(void *ctx, size_t conn, const json_t *req)
+{
+	(void)conn;
+	return ahead(ctx, req, true);
+}
+
+static json_t *cmd_session_withdraw(void *ctx, size_t conn, const json_t *req)
+{
+	(void)conn;
+	return ahead(ctx, req, false);
+}
+
 /* One message, or one chunk of a chunked sync staged on this connection (stage.h): the
  * table changes only with the last chunk. */
 static json_t *cmd_session_sync(void *ctx, size_t conn, const json_t *req)
@@ -330,6 +362,8 @@ static const struct ctl_command commands[] = {
 	{ "session-sync", cmd_session_sync },
 	{ "subscribe", cmd_subscribe },
 	{ "reload", cmd_reload },
+	{ "session-accept", cmd_session_accept },
+	{ "session-withdraw", cmd_session_withdraw },
 	{ NULL, NULL },
 };
 

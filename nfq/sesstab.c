@@ -379,6 +379,8 @@ static void entry_set(struct sess_table *t, uint32_t idx, const struct sess_entr
 	} else if (!renewal) {
 		atomic_store_explicit(&x->ids, e->id, memory_order_relaxed);
 	}
+	if (!renewal || old != e->id)
+		x->flags &= (uint8_t)~TE_AHEAD; /* promoted (or replaced): a previous ID now */
 	atomic_store_explicit(&x->expires, clamp_expires(e->expires), memory_order_relaxed);
 	x->source = e->source;
 	memcpy(x->vnic, e->vnic, sizeof(x->vnic));
@@ -449,6 +451,51 @@ int tbl_put(struct sess_table *t, const struct sess_entry *e)
 			      memory_order_release);
 	t->count++;
 	return 0;
+}
+
+/* The live authd entry of k, or NULL. */
+static struct tbl_entry *authd_entry(struct sess_table *t, const struct sess_key *k)
+{
+	struct tbl_index *ix = atomic_load_explicit(&t->index, memory_order_relaxed);
+	uint32_t ins;
+	int64_t pos = tbl_find_slot(t, ix, k, &ins);
+	struct tbl_entry *x = pos < 0 ? NULL : entry_at(t, slot_entry(t, pos));
+
+	return x && x->source == SESS_SRC_AUTHD ? x : NULL;
+}
+
+int tbl_accept(struct sess_table *t, const struct sess_key *k, cn_id_t id)
+{
+	struct tbl_entry *x = authd_entry(t, k);
+	uint32_t cur;
+
+	if (!x || id == 0 || tbl_entry_id(x) == id)
+		return 0;
+	note(t, k, x);
+	cur = atomic_load_explicit(&x->ids, memory_order_relaxed) & 0xffff;
+	/* the time first, as for a renewal: a reader that sees the new pair sees a valid window */
+	atomic_store_explicit(&x->prev_until, clamp_expires(t->clock() + TBL_ACCEPT_S),
+			      memory_order_relaxed);
+	atomic_store_explicit(&x->ids, cur | (uint32_t)id << 16, memory_order_release);
+	x->flags |= TE_AHEAD;
+	return 1;
+}
+
+int tbl_withdraw(struct sess_table *t, const struct sess_key *k, cn_id_t id)
+{
+	struct tbl_entry *x = authd_entry(t, k);
+	uint32_t ids;
+
+	if (!x || !(x->flags & TE_AHEAD))
+		return 0;
+	ids = atomic_load_explicit(&x->ids, memory_order_relaxed);
+	if (id == 0 || ids >> 16 != id)
+		return 0;
+	note(t, k, x);
+	atomic_store_explicit(&x->ids, ids & 0xffff, memory_order_release);
+	atomic_store_explicit(&x->prev_until, 0, memory_order_relaxed);
+	x->flags &= (uint8_t)~TE_AHEAD;
+	return 1;
 }
 
 static int key_cmp(const void *a, const void *b)

@@ -119,6 +119,12 @@ static void unmark(struct sess_table *t, int64_t pos, struct tbl_entry *x, void 
 
 static void sweep_unmarked(struct sess_table *t, int64_t pos, struct tbl_entry *x, void *arg)
 {
+	if ((x->flags & (TE_MARK | TE_AHEAD)) == (TE_MARK | TE_AHEAD)) {
+		/* kept, but not what it accepted ahead: the sync did not make that its ID */
+		tbl_withdraw(t, &x->key, (cn_id_t)(atomic_load_explicit(&x->ids,
+						   memory_order_relaxed) >> 16));
+		return;
+	}
 	if (x->flags & TE_MARK)
 		return;
 	tbl_drop_authd(t, pos);

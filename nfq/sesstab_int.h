@@ -32,7 +32,8 @@ static inline bool slot_match(uint32_t v, uint64_t hash)
 }
 #define MIN_SLOTS 16u
 
-enum { TE_LIVE = 1, TE_OVER_CONFIG = 2, TE_MARK = 4 };
+/* TE_AHEAD: the previous-ID slot holds an ID accepted ahead of a renewal (tbl_accept) */
+enum { TE_LIVE = 1, TE_OVER_CONFIG = 2, TE_MARK = 4, TE_AHEAD = 8 };
 
 _Static_assert(sizeof(struct tbl_entry) == 112, "a session entry is 112 bytes");
 

@@ -110,6 +110,11 @@ int svc_list_add(struct svc_list *l, int family, const uint8_t *addr, uint16_t p
 
 /* How long a session's previous ID stays valid after a renewal (segments in flight). */
 #define TBL_RENEW_GRACE_S 30
+/* How long an ID accepted ahead of its renewal (tbl_accept) stays accepted at most: longer
+ * than an SP's exchange (its Auth-REP&REQ retransmissions, about 11.5 s with the default
+ * timing), so that the commit or the withdrawal comes first; a provider that dies meanwhile
+ * leaves nothing behind for longer. */
+#define TBL_ACCEPT_S 30
 
 /* One session. The readers use key, ids, expires and prev_until, and add to the counters
  * at the end; the rest is the main thread's. */
@@ -219,6 +224,16 @@ int tbl_reserve(struct sess_table *t, size_t n);
  * a live session (a renewal) keeps the old one valid for TBL_RENEW_GRACE_S. 0 or -1
  * (memory or full; nothing changed). O(1) amortised, O(log n) with an expiry. */
 int tbl_put(struct sess_table *t, const struct sess_entry *e);
+/* A renewal ahead (an SP from its Auth-REP&REQ to its commit): the authd session with key k
+ * also accepts id for at most TBL_ACCEPT_S, without writing it (its current ID stays the one
+ * written). It takes the place of the previous ID (the second accepted one): the grace of
+ * the ID before ends then. The commit is a tbl_put of id: id becomes the current one, the old
+ * current one the previous one for TBL_RENEW_GRACE_S. 1 when set, 0 when there is no such
+ * authd session or id is its current ID already. */
+int tbl_accept(struct sess_table *t, const struct sess_key *k, cn_id_t id);
+/* The renewal ended without a commit: the accepted id of key k goes (fail closed). 1 when it
+ * went, 0 when k's session does not hold id as accepted-ahead. */
+int tbl_withdraw(struct sess_table *t, const struct sess_key *k, cn_id_t id);
 /* Delete the authd session with key k: the config one with the key comes back, if any.
  * True when one was deleted. */
 bool tbl_del(struct sess_table *t, const struct sess_key *k);
@@ -228,7 +243,9 @@ int tbl_set_config(struct sess_table *t, const struct sess_list *cfg);
 /* Replace the services (a new set, published; the old one retired). 0 or -1 (memory). */
 int tbl_set_services(struct sess_table *t, const struct svc_list *svcs);
 /* Make the authd sessions exactly those of l (l deduplicated; config ones stay): puts every
- * one of l, deletes the authd sessions not in it. 0 or -1 (memory; nothing changed).
+ * one of l, deletes the authd sessions not in it; an ID accepted ahead (tbl_accept) goes
+ * unless l makes it the current one (the sync carries what the database holds, and a
+ * renewal in flight is not in it). 0 or -1 (memory; nothing changed).
  * *removed (may be NULL) gets the count deleted. O(n + |l|). */
 int tbl_sync_authd(struct sess_table *t, const struct sess_list *l, size_t *removed);
 /* Delete the authd sessions match() selects (a full scan: O(n)). Returns the count. */

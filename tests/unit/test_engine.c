@@ -252,19 +252,43 @@ static void parent_turn(struct node *n)
 		nfq_link_try_up(&n->link);
 }
 
-/* Discard the Auth-REPs queued on n's UDP socket (before the engine reads them). */
+/* Discard the Auth-REPs queued on n's UDP socket (before the engine reads them), wherever
+ * they are in the queue: the SS's Auth-REP waits for its data plane (engine_gate.c), so other
+ * datagrams of its turn (status) go ahead of it. The others are delivered again, in their
+ * order, from the socket of the node that sent them (the same source address and port). */
 static void drop_reps(struct node *n)
 {
-	uint8_t buf[CN_COOP_MAX_LEN];
+	static uint8_t buf[64][CN_COOP_MAX_LEN];
+	size_t len[64], k = 0;
+	struct node *from[64];
 	struct cn_coop_msg m;
 
-	for (int i = 0; i < 64; i++) {
-		ssize_t len = recv(n->udp_fd, buf, sizeof(buf), MSG_PEEK | MSG_DONTWAIT);
-		if (len < 0 || cn_coop_decode(&m, buf, (size_t)len, NULL) != CN_COOP_OK ||
-		    cn_coop_kind(&m) != CN_KIND_AUTH_REP)
-			return;
-		(void)!recv(n->udp_fd, buf, sizeof(buf), MSG_DONTWAIT);
-		n->dropped++;
+	while (k < 64) {
+		struct sockaddr_in sin;
+		socklen_t sl = sizeof(sin);
+		ssize_t r = recvfrom(n->udp_fd, buf[k], sizeof(buf[k]), MSG_DONTWAIT,
+				     (struct sockaddr *)&sin, &sl);
+
+		if (r < 0)
+			break;
+		if (cn_coop_decode(&m, buf[k], (size_t)r, NULL) == CN_COOP_OK &&
+		    cn_coop_kind(&m) == CN_KIND_AUTH_REP) {
+			n->dropped++;
+			continue;
+		}
+		from[k] = NULL;
+		for (size_t i = 0; i < sizeof(NODES) / sizeof(NODES[0]); i++)
+			if (NODES[i]->open && node_port(NODES[i]) == ntohs(sin.sin_port))
+				from[k] = NODES[i];
+		assert_non_null(from[k]); /* only the nodes talk on the loopback here */
+		len[k++] = (size_t)r;
+	}
+	for (size_t i = 0; i < k; i++) {
+		struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(node_port(n)),
+					  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+
+		assert_int_equal(sendto(from[i]->udp_fd, buf[i], len[i], 0, (struct sockaddr *)&to,
+					sizeof(to)), (ssize_t)len[i]);
 	}
 }
 
