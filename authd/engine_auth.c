@@ -240,10 +240,14 @@ static void provider_record(const struct engine *e, const struct auth_sp_session
  * session-sync in between replaces what went ahead (a first session: the commit adds it
  * again; a renewal's commit always sends its session-add).
  */
+/* op_prepare's tag of a renewal accepted ahead (the data-plane epochs count up from 1) */
+#define PREPARED_AHEAD UINT64_MAX
+
 static uint64_t op_prepare(void *ctx, const struct auth_sp_session *s)
 {
 	struct engine *e = ctx;
 	struct db_session d, old;
+	bool ahead = false;
 	int r;
 
 	if (!engine_data_plane(e) || s->client.family != s->vnic.addr.family)
@@ -252,11 +256,12 @@ static uint64_t op_prepare(void *ctx, const struct auth_sp_session *s)
 	r = db_session_get(e->db, DB_ROLE_PROVIDER, &d.s, &old);
 	if (r == 0)
 		engine_gate_prepare(e, &d, IMSG_SESSION_ADD);
-	else if (r == 1 && old.s.id != d.s.id)
+	else if ((ahead = r == 1 && old.s.id != d.s.id))
 		engine_gate_prepare(e, &d, IMSG_SESSION_ACCEPT);
 	sodium_memzero(&d, sizeof(d));
 	sodium_memzero(&old, sizeof(old));
-	return r == 0 ? e->dp_epoch : 0;
+	/* a renewal's tag is never an epoch: its commit always sends the session-add */
+	return r == 0 ? e->dp_epoch : r == 1 && ahead ? PREPARED_AHEAD : 0;
 }
 
 /* The exchange ended without a commit: a first session out of the data plane again, unless a

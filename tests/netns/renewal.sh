@@ -4,9 +4,14 @@
 # Renewal without loss (issue 9): on the overlay of examples/ with real Apache, sp1's policy
 # gives sessions a 10 s lifetime, so the SS's `authenticate` entry for web1 renews every 8 s
 # (80 %); a rate-limited download of a 6,000,000-byte file from web1 takes ~24 s and so spans
-# at least two renewals. It must arrive whole (sha256), with no `dropped_wrong_id` on the SS's
-# coopnet-nfq: sp1's segments in flight with the previous ID are accepted for the renewal
-# grace (docs/nfq.md, "Renewal"); sp1's count is printed (see below). And sp1's info_client
+# at least two renewals. It must arrive whole (sha256), with no `dropped_wrong_id` on either
+# side (docs/authd.md, "Renewal of `authenticate` entries"): on the SS, sp1's segments in
+# flight with the previous ID are accepted for the renewal grace (docs/nfq.md, "Renewal"), and
+# its Auth-REP leaves only once its own data plane writes the new ID (the data-plane gate); on
+# sp1, the client's segments the SS writes with the new ID before sp1's commit are accepted
+# because sp1's data plane accepts the new ID ahead (session-accept) before its Auth-REP&REQ
+# leaves. Both gates are seen at work: sp1's and the SS's `dp-gated` grow with every
+# renewal. And sp1's info_client
 # for web1 (what the SS's coopnet-nfq counted, reported every second here) grows by the
 # file's size within 10 %: the per-session counters survive the renewals (kernel mode: the
 # element counters carried into the new elements). Run by renewal-queue.test and
@@ -65,6 +70,8 @@ rows = [c["bytes_s2c"] for c in json.load(sys.stdin) if c.get("role") == "sessio
 print(max(rows) if rows else -1)'; }
 ren0=$(authd_stat ss sessions-renewed)
 before=$(s2c)
+gated_sp0=$(authd_stat sp1 dp-gated)
+gated_ss0=$(authd_stat ss dp-gated)
 wrong_sp0=$(nfq_stat sp1 dropped_wrong_id)
 wrong_ss0=$(nfq_stat ss dropped_wrong_id)
 ids0=$(ov_ctl ss --json sessions | python3 -c '
@@ -78,21 +85,27 @@ ren1=$(authd_stat ss sessions-renewed)
 ids1=$(ov_ctl ss --json sessions | python3 -c '
 import json, sys
 print(sorted(s["id"] for s in json.load(sys.stdin) if s.get("service", "").startswith("198.18.2.3") and s.get("port") == 80))')
+gated_sp=$(($(authd_stat sp1 dp-gated) - gated_sp0))
+gated_ss=$(($(authd_stat ss dp-gated) - gated_ss0))
 wrong_sp=$(($(nfq_stat sp1 dropped_wrong_id) - wrong_sp0))
 wrong_ss=$(($(nfq_stat ss dropped_wrong_id) - wrong_ss0))
 echo "# renewals during the download: $((ren1 - ren0)); sp1's IDs before $ids0, after $ids1"
 echo "# dropped_wrong_id during the download: sp1 $wrong_sp, SS $wrong_ss"
 echo "# sp1 renewal lines: $(grep -c -i "renew" "$(nb_log authd-ss)")"
+echo "# gated behind the data plane during the download: sp1 $gated_sp REP&REQ(s), SS $gated_ss Auth-REP(s); gate time-outs sp1 $(authd_stat sp1 dp-gate-timeouts), SS $(authd_stat ss dp-gate-timeouts)"
 nb_ok "the download spans at least two renewals ($((ren1 - ren0)))" test $((ren1 - ren0)) -ge 2
 nb_ok "web1's session ID changed" test "$ids0" != "$ids1"
 nb_is "the file arrived whole (sha256)" "$got" "$want"
-# The SS's side is what the grace covers: sp1's replies sent with the previous ID, still in
-# flight when the SS switched (one round trip of every renewal at ~170 segments/s).
+# The SS's side: sp1's replies sent with the previous ID, still in flight when the SS
+# switched, are accepted for the grace; sp1 writes the new ID only after the SS's Auth-REP,
+# which left once the SS's data plane had it.
 nb_is "the SS's coopnet-nfq: no wrong-ID drop during the download" "$wrong_ss" 0
-# Not asserted (docs/authd.md, "The renewal window, not asserted"): the client's segments the
-# SS writes with the NEW ID before sp1 has committed it (the Auth-REP's one-way trip and sp1's
-# commit) are a real window that depends on the load: a figure, not an assertion.
-echo "# sp1's coopnet-nfq counted $wrong_sp wrong-ID drop(s) (new ID before sp1 committed it)"
+# sp1's side: the client's segments the SS writes with the NEW ID from its receipt of the
+# Auth-REP&REQ on are accepted: sp1's data plane accepted that ID ahead before it left.
+nb_is "sp1's coopnet-nfq: no wrong-ID drop during the download" "$wrong_sp" 0
+nb_ok "sp1's renewal REP&REQs waited for its data plane ($gated_sp)" \
+	test "$gated_sp" -ge $((ren1 - ren0))
+nb_ok "the SS's Auth-REPs waited for its data plane ($gated_ss)" test "$gated_ss" -ge $((ren1 - ren0))
 # (right after a renewal the new ID's first report can carry zeros until the SS's next poll
 # of its coopnet-nfq: the largest value seen counts)
 last=0

@@ -87,6 +87,7 @@ struct node {
 	int reloads;              /* reload requests seen */
 	json_t *applied;          /* the last policy-applied */
 	bool drop_rep;            /* a lossy link: Auth-REP datagrams to this node are lost */
+	bool hold_parent;         /* the parent handles none of the engine's messages (busy) */
 	int dropped;
 };
 
@@ -301,7 +302,8 @@ static void pump_once(void)
 		if (n->drop_rep)
 			drop_reps(n);
 		engine_step(n->e, 0);
-		parent_turn(n);
+		if (!n->hold_parent)
+			parent_turn(n);
 		engine_step(n->e, 0);
 	}
 	poll(NULL, 0, 1);
@@ -882,6 +884,99 @@ static void test_renewal(void **state)
 	assert_int_equal(stat_of(&SS, "sessions-expired") + stat_of(&SP, "sessions-expired"), 0);
 	assert_int_equal(stat_of(&SS, "sessions-renewed"), 3);
 	assert_int_equal(stat_of(&SP, "revoke-sent") + stat_of(&SS, "revoke-sent"), 0);
+}
+
+
+/* The position in f's request log of the first request cmd whose first session has id, or -1. */
+static long nfq_index(struct fake_nfq *f, const char *cmd, const char *id)
+{
+	long found = -1;
+	size_t i;
+	json_t *r;
+
+	pthread_mutex_lock(&f->mu);
+	json_array_foreach(f->log, i, r)
+		if (found < 0 && !strcmp(json_string_value(json_object_get(r, "cmd")) ?: "", cmd) &&
+		    req_id(r, 0) && !strcmp(req_id(r, 0), id))
+			found = (long)i;
+	pthread_mutex_unlock(&f->mu);
+	return found;
+}
+
+/* Renewal without loss (docs/authd.md, "Renewal of `authenticate` entries"): the SP's data
+ * plane accepts the new ID ahead (session-accept) before its Auth-REP&REQ leaves, and the
+ * commit's session-add comes after; the SS's Auth-REP leaves only once its own data plane has
+ * the new session: while the SS's parent answers nothing, the SP commits nothing. */
+static void test_renewal_gates(void **state)
+{
+	json_t *r;
+	char first[16], second[16];
+	uint64_t sp_gated, ss_gated;
+
+	(void)state;
+	start_pair(", \"authenticate\": [ { \"service\": \"http\", \"client\": \"" CLIENT1 "\" } ]", 10);
+	PUMP_UNTIL(nfq_count(&SS.nfq, "session-add") == 1 && nfq_count(&SP.nfq, "session-add") == 1);
+	r = nfq_last(&SP.nfq, "session-add");
+	snprintf(first, sizeof(first), "%s", req_id(r, 0));
+	json_decref(r);
+	sp_gated = stat_of(&SP, "dp-gated");
+	ss_gated = stat_of(&SS, "dp-gated");
+	assert_int_equal(ss_gated, 1); /* the first session's Auth-REP waited too */
+	advance(7000);
+	SS.hold_parent = true;       /* the SS's data plane does not get the new session */
+	advance(1000);               /* 8 s: the renewal */
+	PUMP_UNTIL(nfq_count(&SP.nfq, "session-accept") == 1);
+	pump(50);
+	r = nfq_last(&SP.nfq, "session-accept");
+	snprintf(second, sizeof(second), "%s", req_id(r, 0));
+	json_decref(r);
+	assert_string_not_equal(first, second);
+	/* the SP accepts the new ID, still writes the old one; no commit without the Auth-REP */
+	assert_int_equal(nfq_count(&SP.nfq, "session-add"), 1);
+	assert_int_equal(nfq_count(&SS.nfq, "session-add"), 1);
+	assert_int_equal(stat_of(&SP, "dp-gated"), sp_gated + 1);
+	assert_int_equal(stat_of(&SS, "dp-gated"), ss_gated + 1);
+	assert_int_equal(nfq_count(&SP.nfq, "session-withdraw"), 0);
+	/* the SS's parent applies the session-add, then answers the barrier: the Auth-REP goes */
+	SS.hold_parent = false;
+	PUMP_UNTIL(nfq_count(&SP.nfq, "session-add") == 2);
+	assert_true(nfq_index(&SS.nfq, "session-add", second) >= 0);
+	assert_true(nfq_index(&SP.nfq, "session-accept", second) <
+		    nfq_index(&SP.nfq, "session-add", second));
+	assert_int_equal(nfq_count(&SP.nfq, "session-withdraw"), 0);
+	assert_int_equal(stat_of(&SP, "dp-gate-timeouts") + stat_of(&SS, "dp-gate-timeouts"), 0);
+	assert_int_equal(nfq_count(&SS.nfq, "session-del") + nfq_count(&SP.nfq, "session-del"), 0);
+}
+
+/* A renewal whose Auth-REPs are all lost: the SP gives up (Auth-RST timeout) and withdraws the
+ * ID it accepted ahead (session-withdraw, fail closed); its session stays the old one. */
+static void test_renewal_lost_withdraws(void **state)
+{
+	json_t *r;
+	char first[16], second[16];
+
+	(void)state;
+	start_pair(", \"authenticate\": [ { \"service\": \"http\", \"client\": \"" CLIENT1 "\" } ]", 60);
+	PUMP_UNTIL(nfq_count(&SS.nfq, "session-add") == 1 && nfq_count(&SP.nfq, "session-add") == 1);
+	r = nfq_last(&SP.nfq, "session-add");
+	snprintf(first, sizeof(first), "%s", req_id(r, 0));
+	json_decref(r);
+	SP.drop_rep = true;
+	advance(48000);              /* 80 % of 60 s */
+	PUMP_UNTIL(nfq_count(&SP.nfq, "session-accept") == 1);
+	r = nfq_last(&SP.nfq, "session-accept");
+	snprintf(second, sizeof(second), "%s", req_id(r, 0));
+	json_decref(r);
+	assert_string_not_equal(first, second);
+	assert_int_equal(nfq_count(&SP.nfq, "session-withdraw"), 0);
+	advance(12000);              /* past the SP's fifth time-out (11.5 s) */
+	PUMP_UNTIL(nfq_count(&SP.nfq, "session-withdraw") == 1);
+	r = nfq_last(&SP.nfq, "session-withdraw");
+	assert_string_equal(req_id(r, 0), second);
+	json_decref(r);
+	assert_true(SP.dropped >= 5);
+	assert_int_equal(nfq_count(&SP.nfq, "session-add"), 1); /* never committed */
+	assert_int_equal(stat_of(&SP, "timeout"), 1);
 }
 
 /* --- the profile tables (issue 9) ------------------------------------------------------ */
@@ -1734,6 +1829,8 @@ int main(void)
 		T(test_revoke_unacked),
 		T(test_revoke_reauth_at_start),
 		T(test_renewal),
+		T(test_renewal_gates),
+		T(test_renewal_lost_withdraws),
 		T(test_status_reports),
 		T(test_status_renewal_restart),
 		T(test_status_traffic),

@@ -259,11 +259,111 @@ static void test_kernel_keeps(void **state)
 	nfq_config_clear(&cfg);
 }
 
+/* The changes of a table since the last apply, applied to the kernel; the count sent. */
+static size_t apply(const struct nfq_config *cfg, struct sess_table *t)
+{
+	const struct tbl_change *c;
+	size_t n, sent = 0;
+	bool lost;
+
+	c = tbl_changes(t, &n, &lost);
+	assert_false(lost);
+	assert_int_equal(kmode_apply(cfg, t, c, n, &sent), 0);
+	tbl_changes_clear(t);
+	return sent;
+}
+
+/* A full sync from the table (what publish_full does). */
+static void full_sync(const struct nfq_config *cfg, const struct sess_table *t)
+{
+	struct sess_list all, none;
+
+	sess_list_init(&all);
+	sess_list_init(&none);
+	assert_int_equal(tbl_to_list(t, &all), 0);
+	assert_int_equal(kmode_sync(cfg, &all, &none), 0);
+	sess_list_clear(&all);
+}
+
+/* An ID accepted ahead of a renewal (tbl_accept, an SP from its Auth-REP&REQ to its commit):
+ * kmode_apply puts it in prev (accepted, with its time-out) and leaves the written ID's
+ * elements alone; a full sync keeps that prev element (the same one: its time-out runs on);
+ * a withdrawal takes it out; the commit (tbl_put of that ID) makes it the ID of ids, ok and
+ * keys, with the old one in prev for the grace. */
+static void test_kernel_ahead(void **state)
+{
+	struct nfq_config cfg;
+	struct sess_list none;
+	struct sess_table *t;
+	struct sess_entry e, ahead, old;
+	uint64_t tm[2], first;
+
+	(void)state;
+	if (!in_netns)
+		skip();
+	load_config(&cfg);
+	sess_list_init(&none);
+	assert_int_not_equal(nftrule_install(&cfg, &cfg.sessions, &none), QEXPR_NONE);
+	t = tbl_new(NULL);
+	assert_non_null(t);
+	tbl_changes_track(t, true);
+	entry(&e, AF_INET, "198.18.1.9", "198.18.2.1", 80, 0x6100);
+	e.source = SESS_SRC_AUTHD;
+	assert_int_equal(tbl_put(t, &e), 0);
+	apply(&cfg, t);
+	ahead = e;
+	ahead.id = 0x6200;
+	ahead.prev_id = 0x6200;   /* the prev element's key: (client . service . port . 0x6200) */
+	assert_int_equal(tbl_accept(t, &e.key, 0x6200), 1);
+	assert_int_equal(apply(&cfg, t), 1); /* prev in, nothing else */
+	assert_true(prev_elem(&cfg, &ahead, tm));
+	assert_true(tm[0] > (TBL_ACCEPT_S - 1) * 1000ULL);
+	first = tm[1];
+	assert_true(elem_packets(&cfg, KS_OK, &e) >= 0);       /* still the ID written */
+	assert_int_equal(elem_packets(&cfg, KS_OK, &ahead), -1);
+
+	sleep(2);
+	full_sync(&cfg, t);
+	assert_true(prev_elem(&cfg, &ahead, tm));
+	assert_true(tm[1] + 1500 < first); /* the same element, 2 s older: not put again */
+	assert_true(elem_packets(&cfg, KS_OK, &e) >= 0);
+
+	assert_int_equal(tbl_withdraw(t, &e.key, 0x6200), 1);
+	apply(&cfg, t);
+	assert_false(prev_elem(&cfg, &ahead, tm));
+	assert_true(elem_packets(&cfg, KS_OK, &e) >= 0);
+	full_sync(&cfg, t);
+	assert_false(prev_elem(&cfg, &ahead, tm));
+
+	/* again, and this time committed */
+	assert_int_equal(tbl_accept(t, &e.key, 0x6200), 1);
+	apply(&cfg, t);
+	assert_true(prev_elem(&cfg, &ahead, tm));
+	old = e;
+	old.prev_id = 0x6100;
+	e.id = 0x6200;
+	assert_int_equal(tbl_put(t, &e), 0);
+	apply(&cfg, t);
+	assert_int_equal(elem_packets(&cfg, KS_OK, &old), -1);
+	assert_true(elem_packets(&cfg, KS_OK, &e) >= 0);
+	assert_false(prev_elem(&cfg, &ahead, tm));
+	assert_true(prev_elem(&cfg, &old, tm));
+	assert_true(tm[0] > (TBL_RENEW_GRACE_S - 1) * 1000ULL);
+	assert_int_equal(tbl_withdraw(t, &e.key, 0x6200), 0); /* committed: nothing to withdraw */
+	full_sync(&cfg, t);
+	assert_true(prev_elem(&cfg, &old, tm));
+	assert_true(elem_packets(&cfg, KS_OK, &e) >= 0);
+	tbl_free(t);
+	nftrule_remove(&cfg);
+	nfq_config_clear(&cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_kernel_large_sync),
 		cmocka_unit_test(test_kernel_keeps),
+		cmocka_unit_test(test_kernel_ahead),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, NULL);

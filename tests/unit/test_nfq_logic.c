@@ -604,6 +604,100 @@ static void test_renewal_grace(void **state)
 	}
 }
 
+/* ---- a renewal ahead: an ID accepted, not written (tbl_accept, docs/nfq.md "Renewal") ---- */
+
+static void sync_to(struct world *w, cn_id_t id)
+{
+	struct sess_list l;
+	struct sess_entry e = w->sessions.v[0];
+
+	e.id = id;
+	e.source = SESS_SRC_AUTHD;
+	sess_list_init(&l);
+	assert_int_equal(sess_list_push(&l, &e), 0);
+	assert_int_equal(tbl_sync_authd(w->t, &l, NULL), 0);
+	sess_list_clear(&l);
+}
+
+/* role's segment that must carry the ID (to the service on the SP, a reply on the SS) with
+ * id, decided at now: accepted or dropped as wrong ID; and the ID written the other way. */
+static void expect_ids(enum nfq_role role, const struct world *w, int fam, cn_id_t id,
+		       uint64_t now, bool accepted, cn_id_t written)
+{
+	uint8_t buf[PG_BUF_SIZE];
+	struct pg_info info;
+	struct nfq_result res;
+	bool reply = role == NFQ_ROLE_SUPERVISOR;
+	size_t len = seg(buf, &info, fam, reply, CN_TCP_FLAG_ACK, id, 10, PG_CSUM_FULL);
+
+	decide_at(role, w, buf, len, now, &res);
+	if (accepted)
+		expect(&res, V_ACCEPT, R_CHECKED_OK);
+	else
+		expect(&res, V_DROP, R_DROP_WRONG_ID);
+	len = seg(buf, &info, fam, !reply, CN_TCP_FLAG_ACK, 0, 10, PG_CSUM_FULL);
+	decide_at(role, w, buf, len, now, &res);
+	expect(&res, V_ACCEPT_MODIFIED, R_EMBEDDED);
+	assert_int_equal(urgptr(buf, &info), written);
+}
+
+static void test_accept_ahead(void **state)
+{
+	static const enum nfq_role roles[] = {NFQ_ROLE_PROVIDER, NFQ_ROLE_SUPERVISOR};
+	struct world w;
+	size_t i, r;
+
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		for (r = 0; r < 2; r++) {
+			enum nfq_role ro = roles[r];
+			int f = families[i];
+			struct sess_key k;
+
+			world_make(&w, f, 0, true);
+			w.t->clock = fake_now;
+			renew(&w, ID_A); /* an authd session (the world's is a config one) */
+			k = w.sessions.v[0].key;
+			assert_int_equal(tbl_accept(w.t, &k, ID_A), 0);   /* its ID already */
+			assert_int_equal(tbl_accept(w.t, &k, 0x4242), 1);
+			/* both accepted, the current one written; the ahead one until TBL_ACCEPT_S */
+			expect_ids(ro, &w, f, 0x4242, NOW + TBL_ACCEPT_S - 1, true, ID_A);
+			expect_ids(ro, &w, f, ID_A, NOW, true, ID_A);
+			expect_ids(ro, &w, f, 0x5151, NOW, false, ID_A);
+			expect_ids(ro, &w, f, 0x4242, NOW + TBL_ACCEPT_S, false, ID_A);
+			/* withdrawn: only the one it holds ahead, and then it is dropped */
+			assert_int_equal(tbl_withdraw(w.t, &k, 0x5151), 0);
+			assert_int_equal(tbl_withdraw(w.t, &k, 0x4242), 1);
+			assert_int_equal(tbl_withdraw(w.t, &k, 0x4242), 0);
+			expect_ids(ro, &w, f, 0x4242, NOW, false, ID_A);
+			expect_ids(ro, &w, f, ID_A, NOW, true, ID_A);
+			/* promoted by the commit: written now, the old one in its grace */
+			assert_int_equal(tbl_accept(w.t, &k, 0x4242), 1);
+			renew(&w, 0x4242);
+			expect_ids(ro, &w, f, 0x4242, NOW + 1000, true, 0x4242);
+			expect_ids(ro, &w, f, ID_A, NOW + TBL_RENEW_GRACE_S - 1, true, 0x4242);
+			expect_ids(ro, &w, f, ID_A, NOW + TBL_RENEW_GRACE_S, false, 0x4242);
+			assert_int_equal(tbl_withdraw(w.t, &k, ID_A), 0); /* a grace, not ahead */
+			/* a session-sync withdraws what it does not make the ID... */
+			assert_int_equal(tbl_accept(w.t, &k, 0x4343), 1);
+			sync_to(&w, 0x4242);
+			expect_ids(ro, &w, f, 0x4343, NOW, false, 0x4242);
+			expect_ids(ro, &w, f, 0x4242, NOW, true, 0x4242);
+			/* ...and promotes what it does */
+			assert_int_equal(tbl_accept(w.t, &k, 0x4343), 1);
+			sync_to(&w, 0x4343);
+			expect_ids(ro, &w, f, 0x4343, NOW, true, 0x4343);
+			expect_ids(ro, &w, f, 0x4242, NOW + TBL_RENEW_GRACE_S - 1, true, 0x4343);
+			world_free(&w);
+			/* a config session takes nothing ahead (authd's only) */
+			world_make(&w, f, 0, true);
+			k = w.sessions.v[0].key;
+			assert_int_equal(tbl_accept(w.t, &k, 0x4242), 0);
+			world_free(&w);
+		}
+	}
+}
+
 /* ---- per-session counters (nfq_account) ---- */
 
 static void test_session_counters(void **state)
@@ -667,6 +761,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_renewal_grace),
+		cmocka_unit_test(test_accept_ahead),
 		cmocka_unit_test(test_session_counters),
 		cmocka_unit_test(test_ss_embeds_id),
 		cmocka_unit_test(test_ss_embeds_partial_csum),
