@@ -251,7 +251,8 @@ struct auth_sp_ops {
 	/* Auth-REP received: register the session. 0, or -1 (the SS gets Auth-RST internal). */
 	int (*commit)(void *ctx, const struct auth_sp_session *s);
 	/* May be NULL. An exchange was accepted; its Auth-REP&REQ is sent right after. Non-zero:
-	 * the session went to the data plane ahead of its commit (a first session for its key);
+	 * the session went to the data plane ahead of its commit (a first session for its key, or
+	 * a renewal's new ID accepted ahead);
 	 * the tag comes back in the committed session's `prepared`, and unprepare is called when
 	 * the exchange ends without a commit. */
 	uint64_t (*prepare)(void *ctx, const struct auth_sp_session *s);

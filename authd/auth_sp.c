@@ -6,7 +6,8 @@
  *     group MAC (when forwarded) -> timestamp window -> duplicate of a pending exchange?
  *     (resend its Auth-REP&REQ) -> replay cache -> lookup (service, client) -> proof
  *     (a failure: sp_refuse, the source's tokens) -> record the digest -> allocate a random ID
- *     -> ops.prepare (a first session goes to the data plane ahead) -> send Auth-REP&REQ
+ *     -> ops.prepare (a first session, or a renewal's new ID, goes to the data plane ahead)
+ *     -> send Auth-REP&REQ
  *                                                                        -> PENDING
  *   PENDING Auth-REP (proof ok): commit the session                      -> free
  *   PENDING time-out: resend Auth-REP&REQ with backoff; after max_tries discard, and tell

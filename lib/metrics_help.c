@@ -77,7 +77,7 @@ static const struct help authd_help[] = {
 	{ "balance-decisions", "SPs of a group chosen for an Auth-REQ by the balancing strategy (header)." },
 	{ "sessions-idle-expired", "Sessions an SS ended by its own idle_time: no segment its data plane saw and no Authentication for that long (SS)." },
 	/* the first page (authd/engine_gate.c) */
-	{ "dp-gated", "Auth-REP&REQs held until the data plane had the session (SP)." },
+	{ "dp-gated", "Auth-REP&REQs (SP) and Auth-REPs (SS) held until the data plane had the session." },
 	{ "dp-gate-timeouts", "Held Auth-REP&REQs sent after 1 s without the parent's answer (SP)." },
 	/* the group application (authd/group_fsm.h, authd/engine_member.c) */
 	{ "group-accepted", "Group messages applied (joins, heartbeats, leaves)." },

@@ -67,6 +67,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	t = tbl_build(&l, &sv);
 	CHECK(t != NULL);
+	/* bit 3: the session is an authd one with a second ID accepted ahead of a renewal (the
+	 * previous-ID slot, not written: docs/nfq.md "Renewal") */
+	if ((data[0] & 0x08) && l.n == 1) {
+		struct sess_entry e = l.v[0];
+
+		e.source = SESS_SRC_AUTHD;
+		CHECK(tbl_put(t, &e) == 0);
+		CHECK(tbl_accept(t, &e.key, (cn_id_t)(e.id ^ 0x0101)) == 1);
+	}
 	{
 		struct nfq_logic_cfg cfg = {
 			.role = role ? NFQ_ROLE_PROVIDER : NFQ_ROLE_SUPERVISOR,

@@ -11,7 +11,7 @@ import socket
 import struct
 import sys
 
-ADD, DEL, BEGIN, PART, END, RELOAD, APPLIED = range(1, 8)
+ADD, DEL, BEGIN, PART, END, RELOAD, APPLIED, PROBE, BARRIER, ACCEPT, WITHDRAW = range(1, 12)
 
 
 def session(client, service="198.19.0.10", port=80, sid=0x6141, vnic=b"vnic1", name=b"http",
@@ -48,6 +48,10 @@ def main(d):
         "reload-applied": frame(msg(RELOAD),
                                 msg(APPLIED, struct.pack("<B3xi512s", 1, 2, b""), 1)),
         "bad": frame(msg(99), msg(ADD, a, 2), msg(PART, a), msg(END)),
+        # a renewal ahead: accepted, withdrawn; one for a key never added (refused)
+        "accept": frame(msg(ADD, a), msg(ACCEPT, session("198.18.1.2", sid=0x4242)),
+                        msg(WITHDRAW, session("198.18.1.2", sid=0x4242)),
+                        msg(ACCEPT, session("198.18.1.3", sid=0x4343))),
     }
     for name, data in seeds.items():
         with open(os.path.join(d, name), "wb") as f:
