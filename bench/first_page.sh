@@ -68,10 +68,10 @@ addr() { echo "198.18.$((16 + $1 / 256)).$(($1 % 256))"; } # client I (1..4000) 
 for i in $(seq 1 "$total"); do echo "addr add $(addr "$i")/32 dev $CLIF"; done |
 	nb_exec cl ip -batch - || fail "the client addresses"
 
-# run FIRST N OUT: one group; its PAGES line in OUT
+# run FIRST N OUT WHAT: one group; its PAGES line in OUT
 run() {
 	nb_exec cl "$LOAD" -t "$S4:8081" -a "$(addr "$1")" -n "$2" -T 30 >"$3" 2>"$3.err" ||
-		fail "$2 clients from $(addr "$1"): $(cat "$3.err")"
+		fail "$2 clients ($4) from $(addr "$1"): $(sed 's/: no figures$//' "$3.err")"
 	grep -q '^PAGES served' "$3" || fail "no PAGES line from page_load"
 }
 val() { sed -n "s/.* $2 \([0-9.]*\).*/\1/p" "$1"; } # FILE KEY
@@ -79,8 +79,8 @@ val() { sed -n "s/.* $2 \([0-9.]*\).*/\1/p" "$1"; } # FILE KEY
 first=1 g=0
 for n in "${COUNTS[@]}"; do
 	g=$((g + 1))
-	run "$first" "$n" "$W/first$g"
-	run "$first" "$n" "$W/warm$g"
+	run "$first" "$n" "$W/first$g" "new clients"
+	run "$first" "$n" "$W/warm$g" "with sessions"
 	first=$((first + n))
 done
 uptime | sed 's/.*load average/# load average/'
