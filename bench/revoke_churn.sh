@@ -18,17 +18,16 @@
 # Lines: RESULT revocations-per-s (rounds / wall time), RESULT revoke-drop-p50-ms / -max-ms
 # (all rounds), RESULT revoke-drop-first5-p50-ms (the idle baseline of the same run),
 # RESULT revoke-drop-last5-p50-ms, RESULT revoke-drop-ratio (last 5 / first 5),
-# RESULT reauth-p50-ms, RESULT revoke-command-p50-ms (the `coopnetctl revoke` process alone,
-# start to exit: the part of the drop time that is process start and control round trip); with
-# --vswitch also RESULT revoke-drop-nfq-p50-ms and
+# RESULT reauth-p50-ms, RESULT revoke-command-p50-ms (the revoke request's round trip on
+# coopnet-authd's control socket, part of the drop time); with --vswitch also RESULT revoke-drop-nfq-p50-ms and
 # RESULT revoke-drop-switch-p50-ms / -max-ms (each part alone), RESULT steer-elements-end
 # (elements left in steer4 for the client: 1 when nothing leaked). A round whose ID stays or
-# whose new ID does not come within 10 s fails the run (exit 1, no figures). The drop time runs
-# from just before `coopnetctl revoke` starts (its process start and the engine's round trip
-# included: the command returns once the engine has queued the session-del) to the first poll
-# that no longer finds the ID; the re-authentication from the drop to the first poll that finds
-# the new ID. Polls: a python client of coopnet-nfq's control socket, and of libnftables with
-# --vswitch, every ~5 ms.
+# whose new ID does not come within 10 s fails the run (exit 1, no figures). The poller (one
+# python process in the SP's namespace) sends the revoke itself, as `coopnetctl revoke ID` does
+# ({"cmd": "revoke"} on coopnet-authd's control socket: no process start in the figure); the
+# drop time runs from just before that request to the first poll that no longer finds the ID,
+# the re-authentication from the drop to the first poll that finds the new ID. Polls: coopnet-
+# nfq's control socket, and libnftables with --vswitch, every ~5 ms.
 set -uo pipefail
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 VSW=
@@ -51,6 +50,13 @@ nb_wait_for "first session" 20 has_nfq_session "$SPQ" 8080 >/dev/null 2>&1 || fa
 cat >"$W/poll.py" <<'PY'
 import ctypes, json, re, socket, sys, time
 path, client, port, vsw = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4] == '1'
+authd = sys.argv[5]
+def revoke(sid):  # what `coopnetctl revoke ID` sends, without a process start
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET); s.settimeout(10); s.connect(authd)
+    s.send(json.dumps({'cmd': 'revoke', 'id': sid}).encode()); r = json.loads(s.recv(70000))
+    s.close()
+    if not r.get('ok'):
+        sys.exit('poll.py: revoke %s refused: %s' % (sid, r.get('error')))
 def cur():
     s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET); s.settimeout(2); s.connect(path)
     s.send(b'{"cmd": "sessions"}'); r = json.loads(s.recv(70000)); s.close()
@@ -69,10 +75,12 @@ def steer():  # the IDs steer4 steers for (client, port), one per element
     if L.nft_run_cmd_from_buffer(ctx, b'list map inet coopnet_vswitch steer4') != 0:
         sys.exit('poll.py: nft list map inet coopnet_vswitch steer4 failed')
     return [int(x) for x in elem.findall(L.nft_ctx_get_output_buffer(ctx).decode())]
-for line in sys.stdin:  # "gone ID T0" / "new ID T0": wait; print "ms ID nfq_ms switch_ms"
-    what, sid, t0 = line.split(); t0 = int(t0) / 1e9; tn = ts = None; c = ''
-    while time.time() - t0 < 10:  # from T0 (ns, wall clock: the shell's date +%s%N)
-        now = (time.time() - t0) * 1000
+for line in sys.stdin:  # "gone ID" / "new ID": print "ms ID nfq_ms switch_ms command_ms"
+    what, sid = line.split(); t0 = time.monotonic(); tn = ts = None; c = ''; tc = 0
+    if what == 'gone':  # revoke, then wait until the ID is gone
+        revoke(sid); tc = (time.monotonic() - t0) * 1000
+    while time.monotonic() - t0 < 10:
+        now = (time.monotonic() - t0) * 1000
         if tn is None:
             c = cur()
             if (what == 'gone' and c != sid) or (what == 'new' and c and c != sid):
@@ -86,24 +94,24 @@ for line in sys.stdin:  # "gone ID T0" / "new ID T0": wait; print "ms ID nfq_ms 
                    (what == 'new' and tn is not None and int(c, 16) in st):
                     ts = now
         if tn is not None and ts is not None:
-            print('%.1f %s %.1f %.1f' % (max(tn, ts), c or '-', tn, ts), flush=True); break
+            print('%.1f %s %.1f %.1f %.1f' % (max(tn, ts), c or '-', tn, ts, tc), flush=True)
+            break
         time.sleep(0.005)
     else:
         print('TIMEOUT', flush=True)
 print(len(steer()) if vsw else 0, flush=True)  # at the end: steer4's elements for the client
 PY
-coproc POLL { ip netns exec "$(nb__ns sp)" $PY "$W/poll.py" "$SPQ" "$C4" 8080 "${VSW:-0}"; }
+coproc POLL { ip netns exec "$(nb__ns sp)" $PY "$W/poll.py" "$SPQ" "$C4" 8080 "${VSW:-0}" \
+	"$W/sp/authd.sock"; }
 : >"$W/drop" ; : >"$W/new"
 id=$(nfq_id "$SPQ" 8080)
 start=$(date +%s%N)
 for r in $(seq 1 "$R"); do
-	t0=$(date +%s%N)
-	"$CTL" -s "$W/sp/authd.sock" revoke "$id" >/dev/null || fail "round $r: revoke $id refused"
-	t1=$(date +%s%N)
-	echo "gone $id $t0" >&"${POLL[1]}"; read -r ms _ mn msw <&"${POLL[0]}" || fail "the poller stopped"
+	echo "gone $id" >&"${POLL[1]}"; read -r ms _ mn msw mc <&"${POLL[0]}" ||
+		fail "round $r: the poller stopped (revoke $id refused?)"
 	[ "$ms" != TIMEOUT ] || fail "round $r: $id still in the data plane after 10 s"
-	echo "$ms $mn $msw $(( (t1 - t0) / 1000 ))" >>"$W/drop"
-	echo "new $id $(date +%s%N)" >&"${POLL[1]}"; read -r ms nid _ <&"${POLL[0]}" || fail "the poller stopped"
+	echo "$ms $mn $msw $mc" >>"$W/drop"
+	echo "new $id" >&"${POLL[1]}"; read -r ms nid _ <&"${POLL[0]}" || fail "the poller stopped"
 	[ "$ms" != TIMEOUT ] || fail "round $r: no new session within 10 s"
 	echo "$ms" >>"$W/new"
 	id=$nid
@@ -125,7 +133,7 @@ print('RESULT revoke-drop-first5-p50-ms %.1f' % p50(d[:5]))
 print('RESULT revoke-drop-last5-p50-ms %.1f' % p50(d[-5:]))
 print('RESULT revoke-drop-ratio %.2f' % (p50(d[-5:]) / max(p50(d[:5]), 0.1)))
 print('RESULT reauth-p50-ms %.1f' % p50(n))
-print('RESULT revoke-command-p50-ms %.1f' % (p50([float(r[3]) for r in rows]) / 1000))
+print('RESULT revoke-command-p50-ms %.1f' % p50([float(r[3]) for r in rows]))
 if left:
     print('RESULT revoke-drop-nfq-p50-ms %.1f' % p50([float(r[1]) for r in rows]))
     print('RESULT revoke-drop-switch-p50-ms %.1f' % p50([float(r[2]) for r in rows]))
