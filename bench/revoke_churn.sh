@@ -26,7 +26,10 @@
 # python process in the SP's namespace) sends the revoke itself, as `coopnetctl revoke ID` does
 # ({"cmd": "revoke"} on coopnet-authd's control socket: no process start in the figure); the
 # drop time runs from just before that request to the first poll that no longer finds the ID,
-# the re-authentication from the drop to the first poll that finds the new ID. Polls: coopnet-
+# the re-authentication from the drop to the first poll that finds the new ID. (The SP's data
+# plane holds a new session from the Auth-REQ, its database from the Auth-REP's commit: a
+# revoke refused with "no session matches" in between is sent again, the time counted from
+# the accepted one.) Polls: coopnet-
 # nfq's control socket, and libnftables with --vswitch, every ~5 ms.
 set -uo pipefail
 TOP=$(cd "$(dirname "$0")/.." && pwd)
@@ -51,12 +54,21 @@ cat >"$W/poll.py" <<'PY'
 import ctypes, json, re, socket, sys, time
 path, client, port, vsw = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4] == '1'
 authd = sys.argv[5]
-def revoke(sid):  # what `coopnetctl revoke ID` sends, without a process start
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET); s.settimeout(10); s.connect(authd)
-    s.send(json.dumps({'cmd': 'revoke', 'id': sid}).encode()); r = json.loads(s.recv(70000))
-    s.close()
-    if not r.get('ok'):
-        sys.exit('poll.py: revoke %s refused: %s' % (sid, r.get('error')))
+def revoke(sid):  # what `coopnetctl revoke ID` sends, without a process start; its start time
+    # The SP's data plane gets a new session at the Auth-REQ, its database at the Auth-REP's
+    # commit a moment later: until then the ID is unknown to the revoke ("no session matches")
+    t_end = time.monotonic() + 5
+    while True:
+        t0 = time.monotonic()
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET); s.settimeout(10)
+        s.connect(authd)
+        s.send(json.dumps({'cmd': 'revoke', 'id': sid}).encode()); r = json.loads(s.recv(70000))
+        s.close()
+        if r.get('ok'):
+            return t0
+        if 'no session matches' not in str(r.get('error')) or time.monotonic() > t_end:
+            sys.exit('poll.py: revoke %s refused: %s' % (sid, r.get('error')))
+        time.sleep(0.002)
 def cur():
     s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET); s.settimeout(2); s.connect(path)
     s.send(b'{"cmd": "sessions"}'); r = json.loads(s.recv(70000)); s.close()
@@ -78,7 +90,7 @@ def steer():  # the IDs steer4 steers for (client, port), one per element
 for line in sys.stdin:  # "gone ID" / "new ID": print "ms ID nfq_ms switch_ms command_ms"
     what, sid = line.split(); t0 = time.monotonic(); tn = ts = None; c = ''; tc = 0
     if what == 'gone':  # revoke, then wait until the ID is gone
-        revoke(sid); tc = (time.monotonic() - t0) * 1000
+        t0 = revoke(sid); tc = (time.monotonic() - t0) * 1000
     while time.monotonic() - t0 < 10:
         now = (time.monotonic() - t0) * 1000
         if tn is None:
