@@ -89,6 +89,8 @@ def report(fname):
     print("  leaf functions under the hooks:")
     for f, v in leaves.most_common(16):
         print("    %-32s %6.2f %%" % (f, 100.0 * v / n))
+    if n < 2000:  # the share of a few hundred samples moves by a point or more
+        print("# %s: only %d samples: record a longer run for a figure" % (fname, n))
     print("RESULT hook-share %s %.4f" % (fname, len(under) / n))
 
 
