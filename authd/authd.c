@@ -75,7 +75,8 @@ static void vswitch_keep(struct vswitch *keep, const struct vswitch *vs)
 	*keep = *vs;
 	memset(&keep->sess, 0, sizeof(keep->sess));
 	keep->held = NULL;
-	keep->n_held = 0;
+	keep->n_held = keep->cap_held = 0;
+	memset(&keep->held_ix, 0, sizeof(keep->held_ix));
 	keep->vnics = malloc((vs->n_vnics + 1) * sizeof(*vs->vnics));
 	keep->svcs = malloc((vs->n_svcs + 1) * sizeof(*vs->svcs));
 	if (!keep->vnics || !keep->svcs)

@@ -147,15 +147,28 @@ void db_close(struct authd_db *db)
 
 /* --- the engine's turn transaction (authd/engine_turn.c) ------------------------------ */
 
+/* A cached statement without bindings or rows, run once. */
+static int run_cached(struct authd_db *db, enum db_stmt which, const char *sql)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	if (db_cached(db, which, &st, sql) < 0)
+		return -1;
+	r = db_step_done(db, st, sql);
+	sqlite3_reset(st);
+	return r;
+}
+
 int db_begin(struct authd_db *db)
 {
 	/* IMMEDIATE: take the write lock now, so no write of the turn meets SQLITE_BUSY later */
-	return db_exec(db, "BEGIN IMMEDIATE");
+	return run_cached(db, ST_BEGIN, "BEGIN IMMEDIATE");
 }
 
 int db_commit(struct authd_db *db)
 {
-	if (db_exec(db, "COMMIT") == 0)
+	if (run_cached(db, ST_COMMIT, "COMMIT") == 0)
 		return 0;
 	/* a COMMIT that failed (busy, I/O) may leave the transaction open: end it */
 	if (db_in_tx(db))

@@ -31,6 +31,9 @@ enum db_stmt {
 	ST_STATUS_REACH_SP,
 	ST_STATUS_DEL_SS,
 	ST_STATUS_DEL_SP,
+	/* the engine's turn transaction: parsed once, not per turn */
+	ST_BEGIN,
+	ST_COMMIT,
 	ST_MAX
 };
 

@@ -29,8 +29,10 @@
  */
 #include "engine.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 
 #include "log.h"
@@ -51,6 +53,9 @@ struct gate_dgram {
 struct engine_gate {
 	struct gate_dgram q[GATE_MAX];
 	size_t n;
+	size_t out[GATE_MAX];        /* indexes into q released by one call: one sendmmsg */
+	struct mmsghdr tx[GATE_MAX];
+	struct iovec iov[GATE_MAX];
 	uint64_t next_token;
 	bool armed;                  /* the next datagram waits for the data plane */
 };
@@ -68,11 +73,47 @@ void engine_gate_free(struct engine *e)
 	e->gate = NULL;
 }
 
-static void gate_send(struct engine *e, const struct gate_dgram *d)
+/* Send out[from, to) (one socket): as many per sendmmsg as it takes. */
+static void gate_send_run(struct engine *e, struct engine_gate *g, size_t from, size_t to)
 {
-	if (sendto(e->udp_fd[d->sock], d->buf, d->len, 0, (const struct sockaddr *)&d->to,
-		   d->tolen) != (ssize_t)d->len)
-		e->counters[CNT_UDP_ERRORS]++;
+	size_t n = 0;
+
+	for (size_t i = from; i < to; i++, n++) {
+		struct gate_dgram *d = &g->q[g->out[i]];
+
+		g->iov[n] = (struct iovec){ d->buf, d->len };
+		memset(&g->tx[n], 0, sizeof(g->tx[n]));
+		g->tx[n].msg_hdr.msg_name = &d->to;
+		g->tx[n].msg_hdr.msg_namelen = d->tolen;
+		g->tx[n].msg_hdr.msg_iov = &g->iov[n];
+		g->tx[n].msg_hdr.msg_iovlen = 1;
+	}
+	for (size_t k = 0; k < n;) {
+		int r = sendmmsg(e->udp_fd[g->q[g->out[from]].sock], &g->tx[k], (unsigned)(n - k), 0);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) { /* the first one failed (no route, buffer full): count it, go on */
+			e->counters[CNT_UDP_ERRORS]++;
+			k++;
+			continue;
+		}
+		k += (size_t)r;
+	}
+}
+
+/* Send out[0, n) in order, one sendmmsg per run of one socket (one call per turn, not one
+ * per datagram). */
+static void gate_send_out(struct engine *e, struct engine_gate *g, size_t n)
+{
+	for (size_t i = 0; i < n;) {
+		size_t j = i + 1;
+
+		while (j < n && g->q[g->out[j]].sock == g->q[g->out[i]].sock)
+			j++;
+		gate_send_run(e, g, i, j);
+		i = j;
+	}
 }
 
 void engine_gate_prepare(struct engine *e, const struct db_session *s, uint32_t type)
@@ -165,7 +206,7 @@ void engine_gate_drop_new(struct engine *e)
 static void gate_release_if(struct engine *e, uint64_t token, uint64_t older_than)
 {
 	struct engine_gate *g = e->gate;
-	size_t k = 0;
+	size_t k = 0, out = 0;
 
 	if (!g)
 		return;
@@ -175,10 +216,17 @@ static void gate_release_if(struct engine *e, uint64_t token, uint64_t older_tha
 		if ((d->token && d->token <= token) || d->since_ms < older_than) {
 			if (!(d->token && d->token <= token))
 				e->counters[CNT_DP_GATE_TIMEOUTS]++;
-			gate_send(e, d);
-		} else {
-			g->q[k++] = *d;
+			g->out[out++] = i;
 		}
+	}
+	if (!out)
+		return;
+	gate_send_out(e, g, out);
+	for (size_t i = 0, o = 0; i < g->n; i++) {
+		if (o < out && g->out[o] == i)
+			o++; /* sent */
+		else if (k++ != i)
+			g->q[k - 1] = g->q[i];
 	}
 	g->n = k;
 }

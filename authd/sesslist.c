@@ -15,44 +15,99 @@ void sesslist_free(struct sesslist *l)
 	if (!l)
 		return;
 	free(l->v);
+	hidx_free(&l->ix);
+	free(l->chg);
 	memset(l, 0, sizeof(*l));
 }
 
-static bool same_key(const struct cn_session *a, const struct cn_session *b)
+void sesslist_changes_reset(struct sesslist *l)
 {
-	size_t len = a->family == AF_INET ? 4 : 16;
+	l->n_chg = 0;
+	l->full = false;
+}
+
+static size_t addr_len(const struct cn_session *s)
+{
+	return s->family == AF_INET ? 4 : 16;
+}
+
+static bool same_key(const void *pa, const void *pb)
+{
+	const struct cn_session *a = pa, *b = pb;
+	size_t len = addr_len(a);
 
 	return a->family == b->family && a->port == b->port && !memcmp(a->client, b->client, len) &&
 	       !memcmp(a->service, b->service, len);
 }
 
+static uint64_t key_hash(const void *p)
+{
+	const struct cn_session *s = p;
+	uint64_t h = hidx_bytes_hash(HIDX_HASH_INIT, &s->port, sizeof(s->port));
+
+	h = hidx_bytes_hash(h, s->client, addr_len(s));
+	return hidx_bytes_hash(h, s->service, addr_len(s));
+}
+
+static const struct hidx_type key_type = { .size = sizeof(struct cn_session),
+					   .hash = key_hash, .eq = same_key };
+
+static void log_change(struct sesslist *l, const struct cn_session *old,
+		       const struct cn_session *new)
+{
+	struct sesslist_change *c;
+
+	if (!l->track || l->full)
+		return;
+	c = grow(l->chg, l->n_chg, &l->cap_chg, sizeof(*c), 64);
+	if (!c) {
+		l->full = true; /* the consumer looks at the whole list instead */
+		return;
+	}
+	l->chg = c;
+	c = &l->chg[l->n_chg++];
+	memset(c, 0, sizeof(*c));
+	if ((c->has_old = old != NULL))
+		c->old = *old;
+	if ((c->has_new = new != NULL))
+		c->new = *new;
+}
+
 static int sess_put(struct sesslist *l, const struct cn_session *s)
 {
+	long at = hidx_find(&l->ix, &key_type, l->v, s);
 	struct cn_session *n;
 
-	for (size_t i = 0; i < l->n; i++) {
-		if (same_key(&l->v[i], s)) {
-			l->v[i] = *s;
-			return 0;
-		}
+	if (at >= 0) {
+		log_change(l, &l->v[at], s);
+		l->v[at] = *s;
+		return 0;
 	}
 	n = grow(l->v, l->n, &l->cap, sizeof(*n), 16);
 	if (!n)
 		return -1;
 	l->v = n;
-	l->v[l->n++] = *s;
+	l->v[l->n] = *s;
+	if (hidx_insert(&l->ix, &key_type, l->v, l->n) < 0)
+		return -1;
+	log_change(l, NULL, s);
+	l->n++;
 	return 0;
 }
 
 static int sess_del(struct sesslist *l, const struct cn_session *key)
 {
-	for (size_t i = 0; i < l->n; i++) {
-		if (same_key(&l->v[i], key)) {
-			l->v[i] = l->v[--l->n];
-			return 1;
-		}
+	long at = hidx_find(&l->ix, &key_type, l->v, key);
+
+	if (at < 0)
+		return 0;
+	log_change(l, &l->v[at], NULL);
+	hidx_remove(&l->ix, &key_type, l->v, (size_t)at);
+	if ((size_t)at != --l->n) {
+		l->v[at] = l->v[l->n];
+		hidx_move(&l->ix, &key_type, l->v, l->n, (size_t)at);
 	}
-	return 0;
+	return 1;
 }
 
 /* {client, service, port}: the key of a session-del */
@@ -98,8 +153,11 @@ int sesslist_req(struct sesslist *l, const json_t *req, const char *who)
 	if (!cmd || !json_is_array(arr))
 		return -1;
 	del = !strcmp(cmd, "session-del");
-	if (!strcmp(cmd, "session-sync"))
+	if (!strcmp(cmd, "session-sync")) {
 		l->n = 0, changed = 1;
+		hidx_clear(&l->ix);
+		l->full = true;
+	}
 	else if (!del && strcmp(cmd, "session-add"))
 		return -1;
 	json_array_foreach(arr, i, v) {

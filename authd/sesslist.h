@@ -13,10 +13,24 @@
 #include <jansson.h>
 
 #include "ctl.h"
+#include "hidx.h"
+
+/* One change of the list, for a consumer that follows it element by element (the virtual
+ * switch): the session a key held before (if any) and what it holds after (if any). */
+struct sesslist_change {
+	bool has_old, has_new;
+	struct cn_session old, new;
+};
 
 struct sesslist {
 	struct cn_session *v; /* owned; free with sesslist_free */
 	size_t n, cap;
+	struct hidx ix;       /* key -> position in v: O(1) add and delete */
+	/* With track set, the changes since sesslist_changes_reset; full: the log does not say
+	 * everything (a session-sync, or no memory for the log): look at the whole list. */
+	bool track, full;
+	struct sesslist_change *chg;
+	size_t n_chg, cap_chg;
 };
 
 /* Apply one request {"cmd": "session-add"|"session-del"|"session-sync", "sessions": [...]}.
@@ -25,5 +39,7 @@ struct sesslist {
  * before the bad one). */
 int sesslist_req(struct sesslist *l, const json_t *req, const char *who);
 void sesslist_free(struct sesslist *l); /* NULL-safe */
+/* Forget the change log (after the consumer followed it); keeps track. */
+void sesslist_changes_reset(struct sesslist *l);
 
 #endif

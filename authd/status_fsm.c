@@ -13,7 +13,7 @@
 struct sess {
 	bool used;
 	bool reachable;
-	uint32_t next;           /* bucket chain */
+	uint32_t next;           /* bucket chain; of a free slot: the free list */
 	struct status_session s;
 	uint8_t epoch[CN_COOP_NONCE_LEN];
 	uint64_t seq;            /* last sent */
@@ -30,6 +30,7 @@ struct status_fsm {
 	struct sess *sess;
 	size_t max, count;
 	uint32_t head[BUCKETS];
+	uint32_t free_head;      /* free slots, chained through next: O(1) add */
 	uint64_t deadline;
 	uint64_t counters[STATUS_EV_KIND_MAX + 1];
 };
@@ -105,6 +106,9 @@ struct status_fsm *status_new(const struct status_ops *ops, const struct status_
 	f->deadline = UINT64_MAX;
 	for (size_t i = 0; i < BUCKETS; i++)
 		f->head[i] = NIL;
+	for (size_t i = 0; i < max_sessions; i++)
+		f->sess[i].next = i + 1 < max_sessions ? (uint32_t)(i + 1) : NIL;
+	f->free_head = 0;
 	return f;
 }
 
@@ -213,13 +217,12 @@ int status_add(struct status_fsm *f, const struct status_session *s)
 		errno = EEXIST;
 		return -1;
 	}
-	for (i = 0; i < f->max && f->sess[i].used; i++)
-		;
-	if (i == f->max) {
+	if ((i = f->free_head) == NIL) {
 		errno = ENOSPC;
 		return -1;
 	}
 	x = &f->sess[i];
+	f->free_head = x->next;
 	memset(x, 0, sizeof(*x));
 	x->used = true;
 	x->reachable = true; /* until miss_limit intervals pass without a report */
@@ -247,8 +250,12 @@ int status_remove(struct status_fsm *f, cn_id_t id, const char *service,
 		struct sess *x = &f->sess[*link];
 
 		if (same(x, id, service, peer)) {
+			uint32_t i = *link;
+
 			*link = x->next;
 			explicit_bzero(x, sizeof(*x));
+			x->next = f->free_head;
+			f->free_head = i;
 			f->count--;
 			return 0;
 		}

@@ -8,6 +8,9 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "grow.h"
+#include "log.h"
+
 void vswitch_free(struct vswitch *vs)
 {
 	if (!vs)
@@ -16,6 +19,7 @@ void vswitch_free(struct vswitch *vs)
 	free(vs->svcs);
 	sesslist_free(&vs->sess);
 	free(vs->held);
+	hidx_free(&vs->held_ix);
 	memset(vs, 0, sizeof(*vs));
 }
 
@@ -107,6 +111,7 @@ int vswitch_set_policy(struct vswitch *vs, const struct policy *p)
 
 int vswitch_session_req(struct vswitch *vs, const json_t *req)
 {
+	vs->sess.track = true; /* the plan of the next apply follows the changes */
 	return sesslist_req(&vs->sess, req, "virtual switch");
 }
 
@@ -139,6 +144,46 @@ static int steer_cmp(const void *pa, const void *pb)
 	return memcmp(a->vnic, b->vnic, 16);
 }
 
+static bool steer_eq(const void *a, const void *b)
+{
+	return steer_cmp(a, b) == 0;
+}
+
+static uint64_t steer_hash(const void *p)
+{
+	const struct vswitch_steer *s = p;
+	uint64_t h = hidx_bytes_hash(HIDX_HASH_INIT, s->client, 16);
+
+	h = hidx_bytes_hash(h, &s->id, sizeof(s->id));
+	h = hidx_bytes_hash(h, &s->port, sizeof(s->port));
+	return hidx_bytes_hash(h, s->vnic, 16);
+}
+
+static const struct hidx_type steer_type = { .size = sizeof(struct vswitch_steer),
+					     .hash = steer_hash, .eq = steer_eq };
+
+/* The steer element of s, when s names a vNIC of the policy. */
+static bool steer_of(const struct vswitch *vs, const struct cn_session *s,
+		     struct vswitch_steer *out)
+{
+	size_t len = s->family == AF_INET ? 4 : 16;
+
+	memset(out, 0, sizeof(*out));
+	if (!on_vnic_side(vs, s))
+		return false;
+	out->family = s->family;
+	memcpy(out->client, s->client, len);
+	memcpy(out->vnic, s->service, len);
+	out->port = s->port;
+	out->id = s->id;
+	return true;
+}
+
+static bool is_held(const struct vswitch *vs, const struct vswitch_steer *x)
+{
+	return hidx_find(&vs->held_ix, &steer_type, vs->held, x) >= 0;
+}
+
 /* client . ID . port -> vNIC address of every session that names a vNIC, sorted, no duplicate. A
  * session naming another address (an SS-side session, one left from an older policy) is
  * never steered anywhere. */
@@ -149,18 +194,8 @@ static int steer_wanted(const struct vswitch *vs, struct vswitch_steer **out, si
 
 	if (!v)
 		return -1;
-	for (size_t i = 0; i < vs->sess.n; i++) {
-		const struct cn_session *s = &vs->sess.v[i];
-		size_t len = s->family == AF_INET ? 4 : 16;
-
-		if (!on_vnic_side(vs, s))
-			continue;
-		v[k].family = s->family;
-		memcpy(v[k].client, s->client, len);
-		memcpy(v[k].vnic, s->service, len);
-		v[k].port = s->port;
-		v[k++].id = s->id;
-	}
+	for (size_t i = 0; i < vs->sess.n; i++)
+		k += steer_of(vs, &vs->sess.v[i], &v[k]);
 	qsort(v, k, sizeof(*v), steer_cmp);
 	*n = 0;
 	for (size_t i = 0; i < k; i++)
@@ -180,11 +215,9 @@ void vswitch_change_free(struct vswitch_change *c)
 	memset(c, 0, sizeof(*c));
 }
 
-/* A merge of two sorted lists: held but not wanted goes, wanted but not held comes. */
+/* Held but not wanted goes (want is sorted: a binary search), wanted but not held comes. */
 int vswitch_plan(const struct vswitch *vs, struct vswitch_change *c)
 {
-	size_t i = 0, j = 0;
-
 	memset(c, 0, sizeof(*c));
 	if (steer_wanted(vs, &c->want, &c->n_want) < 0)
 		return -1;
@@ -194,28 +227,132 @@ int vswitch_plan(const struct vswitch *vs, struct vswitch_change *c)
 		vswitch_change_free(c);
 		return -1;
 	}
-	while (i < vs->n_held || j < c->n_want) {
-		int r = i == vs->n_held ? 1 : j == c->n_want ? -1 :
-			steer_cmp(&vs->held[i], &c->want[j]);
+	for (size_t i = 0; i < vs->n_held; i++)
+		if (!bsearch(&vs->held[i], c->want, c->n_want, sizeof(*c->want), steer_cmp))
+			c->del[c->n_del++] = vs->held[i];
+	qsort(c->del, c->n_del, sizeof(*c->del), steer_cmp);
+	for (size_t j = 0; j < c->n_want; j++)
+		if (!is_held(vs, &c->want[j]))
+			c->add[c->n_add++] = c->want[j];
+	return 0;
+}
 
-		if (r < 0)
-			c->del[c->n_del++] = vs->held[i++];
-		else if (r > 0)
-			c->add[c->n_add++] = c->want[j++];
-		else
-			i++, j++;
+static long find_in(const struct vswitch_steer *v, size_t n, const struct vswitch_steer *x)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!steer_cmp(&v[i], x))
+			return (long)i;
+	return -1;
+}
+
+/* One change of a key, netted against the earlier changes of the same log (del and add hold
+ * a request's changes: at most a few hundred, so a linear search). */
+static void plan_one(const struct vswitch *vs, struct vswitch_change *c,
+		     const struct vswitch_steer *old, const struct vswitch_steer *new)
+{
+	long k;
+
+	if (old && new && !steer_cmp(old, new))
+		return;
+	if (old) {
+		if ((k = find_in(c->add, c->n_add, old)) >= 0)
+			c->add[k] = c->add[--c->n_add]; /* added in this log: never reached the kernel */
+		else if (is_held(vs, old) && find_in(c->del, c->n_del, old) < 0)
+			c->del[c->n_del++] = *old;
+	}
+	if (new) {
+		if ((k = find_in(c->del, c->n_del, new)) >= 0)
+			c->del[k] = c->del[--c->n_del]; /* deleted in this log: stays */
+		else if (!is_held(vs, new) && find_in(c->add, c->n_add, new) < 0)
+			c->add[c->n_add++] = *new;
+	}
+}
+
+int vswitch_plan_changes(const struct vswitch *vs, struct vswitch_change *c)
+{
+	const struct sesslist *l = &vs->sess;
+
+	memset(c, 0, sizeof(*c));
+	c->del = calloc(l->n_chg + 1, sizeof(*c->del));
+	c->add = calloc(l->n_chg + 1, sizeof(*c->add));
+	if (!c->del || !c->add) {
+		vswitch_change_free(c);
+		return -1;
+	}
+	for (size_t i = 0; i < l->n_chg; i++) {
+		struct vswitch_steer o, n;
+		bool ho = l->chg[i].has_old && steer_of(vs, &l->chg[i].old, &o);
+		bool hn = l->chg[i].has_new && steer_of(vs, &l->chg[i].new, &n);
+
+		plan_one(vs, c, ho ? &o : NULL, hn ? &n : NULL);
 	}
 	return 0;
 }
 
-void vswitch_hold(struct vswitch *vs, struct vswitch_change *c)
+static int held_reindex(struct vswitch *vs)
 {
-	free(vs->held);
-	vs->held = c->want;
-	vs->n_held = c->n_want;
-	c->want = NULL;
-	vswitch_change_free(c);
+	hidx_clear(&vs->held_ix);
+	if (hidx_reserve(&vs->held_ix, &steer_type, vs->held, vs->n_held) < 0)
+		return -1;
+	for (size_t i = 0; i < vs->n_held; i++)
+		if (hidx_insert(&vs->held_ix, &steer_type, vs->held, i) < 0)
+			return -1;
+	return 0;
+}
+
+static int held_del(struct vswitch *vs, const struct vswitch_steer *x)
+{
+	long at = hidx_find(&vs->held_ix, &steer_type, vs->held, x);
+
+	if (at < 0)
+		return 0;
+	hidx_remove(&vs->held_ix, &steer_type, vs->held, (size_t)at);
+	if ((size_t)at != --vs->n_held) {
+		vs->held[at] = vs->held[vs->n_held];
+		return hidx_move(&vs->held_ix, &steer_type, vs->held, vs->n_held, (size_t)at);
+	}
+	return 0;
+}
+
+static int held_add(struct vswitch *vs, const struct vswitch_steer *x)
+{
+	struct vswitch_steer *n = grow(vs->held, vs->n_held, &vs->cap_held, sizeof(*n), 64);
+
+	if (!n)
+		return -1;
+	vs->held = n;
+	vs->held[vs->n_held] = *x;
+	if (hidx_insert(&vs->held_ix, &steer_type, vs->held, vs->n_held) < 0)
+		return -1;
+	vs->n_held++;
+	return 0;
+}
+
+int vswitch_hold(struct vswitch *vs, struct vswitch_change *c)
+{
+	int r = 0;
+
 	vs->installed = true;
+	if (c->want) {
+		free(vs->held);
+		vs->held = c->want;
+		vs->n_held = vs->cap_held = c->n_want;
+		c->want = NULL;
+		r = held_reindex(vs);
+	} else {
+		for (size_t i = 0; !r && i < c->n_del; i++)
+			r = held_del(vs, &c->del[i]);
+		for (size_t i = 0; !r && i < c->n_add; i++)
+			r = held_add(vs, &c->add[i]);
+	}
+	vswitch_change_free(c);
+	if (r < 0) {
+		/* what the kernel holds is no longer known here: rebuild the table next time */
+		vs->n_held = 0;
+		hidx_clear(&vs->held_ix);
+		vs->installed = false;
+	}
+	return r;
 }
 
 /* --- loading ------------------------------------------------------------------------------- */
@@ -232,16 +369,24 @@ static int refused(struct vswitch *vs, char *err, size_t size, const char *what)
 int vswitch_apply(struct vswitch *vs, char *err, size_t size)
 {
 	struct vswitch_change c;
+	int r;
 
 	if (!vs->enabled) {
 		if (vswitch_nft_delete() < 0)
 			return refused(vs, err, size, "removal of the table");
 		vs->installed = false;
 		vs->n_held = 0;
+		hidx_clear(&vs->held_ix);
+		sesslist_changes_reset(&vs->sess);
 		vs->applied++;
 		return 0;
 	}
-	if (vswitch_plan(vs, &c) < 0) {
+	/* a session change: only the keys it touched, unless the log or held cannot be trusted */
+	r = vs->installed && !vs->replan && !vs->sess.full ? vswitch_plan_changes(vs, &c) :
+	    vswitch_plan(vs, &c);
+	sesslist_changes_reset(&vs->sess);
+	if (r < 0) {
+		vs->replan = true;
 		snprintf(err, size, "virtual switch: out of memory");
 		return -1;
 	}
@@ -252,12 +397,17 @@ int vswitch_apply(struct vswitch *vs, char *err, size_t size)
 		}
 	} else if (c.n_del + c.n_add == 0) {
 		vswitch_change_free(&c);
+		vs->replan = false;
 		return 0; /* nothing the kernel holds changes */
 	} else if (vswitch_nft_elems(&c) < 0) {
 		vswitch_change_free(&c);
+		vs->replan = true; /* the changes stay undone: the next plan compares everything */
 		return refused(vs, err, size, "session change");
 	}
-	vswitch_hold(vs, &c);
+	vs->replan = false;
+	if (vswitch_hold(vs, &c) < 0)
+		log_warnx("virtual switch: out of memory recording the steer elements: the table "
+			  "is rebuilt at the next change");
 	vs->applied++;
 	return 0;
 }

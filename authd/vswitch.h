@@ -61,7 +61,8 @@ struct vswitch_steer {
 
 /* The elements one session change deletes and adds (vswitch_plan). */
 struct vswitch_change {
-	struct vswitch_steer *del, *add, *want; /* want: what the maps hold afterwards */
+	struct vswitch_steer *del, *add, *want; /* want: what the maps hold afterwards (a full
+						   plan; NULL for a plan of the changes) */
 	size_t n_del, n_add, n_want;
 };
 
@@ -75,9 +76,11 @@ struct vswitch {
 	struct vswitch_svc *svcs;    /* vNIC address . port and relay . port */
 	size_t n_svcs;
 	struct sesslist sess;        /* the engine's sessions, as sent to the data plane */
-	struct vswitch_steer *held;  /* what the kernel's steer maps hold, sorted */
-	size_t n_held;
+	struct vswitch_steer *held;  /* what the kernel's steer maps hold (any order) */
+	size_t n_held, cap_held;
+	struct hidx held_ix;         /* steer element -> position in held */
 	bool installed;              /* the kernel holds the table of the current policy */
+	bool replan;                 /* a batch was refused: the next plan looks at everything */
 	uint64_t applied, failed;    /* batches committed / refused */
 };
 
@@ -89,9 +92,15 @@ int vswitch_session_req(struct vswitch *vs, const json_t *req);
 /* The steer elements the sessions call for, against what the kernel holds: pure (tests call
  * it). 0, or -1 (memory). Free with vswitch_change_free. */
 int vswitch_plan(const struct vswitch *vs, struct vswitch_change *c);
+/* The same from the session list's change log only (vs->sess.track): O(changes), not
+ * O(sessions). Valid while the kernel holds held and the log is complete (installed, no
+ * replan, not sess.full); vswitch_apply chooses. 0, or -1 (memory). */
+int vswitch_plan_changes(const struct vswitch *vs, struct vswitch_change *c);
 void vswitch_change_free(struct vswitch_change *c);
-/* The kernel committed c: it holds c->want now (taken over), the table is installed; frees c. */
-void vswitch_hold(struct vswitch *vs, struct vswitch_change *c);
+/* The kernel committed c: it holds c->want now (taken over; a plan of the changes: held minus
+ * c->del plus c->add), the table is installed; frees c. -1: out of memory (then held is
+ * emptied and the next apply rebuilds the table). */
+int vswitch_hold(struct vswitch *vs, struct vswitch_change *c);
 /* Bring the kernel to the switch: the whole table in one batch after a policy change (or
  * while it is not installed), else one batch of the steer elements that changed (none: no
  * batch). enabled == false: delete the table if present. 0, or -1 with err (the kernel keeps

@@ -47,3 +47,5 @@ lib_libcoopnet_a_SOURCES += lib/balance.c lib/balance.h
 # link $(LIBNFTNL_LIBS) $(LIBMNL_LIBS)
 lib_libcoopnet_a_SOURCES += lib/nftbatch.c lib/nftdump.c lib/nftbatch.h lib/nftelems.c
 AM_CPPFLAGS += $(LIBMNL_CFLAGS) $(LIBNFTNL_CFLAGS)
+# A hash index of positions into a caller's array (the parent's session lists, the switch)
+lib_libcoopnet_a_SOURCES += lib/hidx.c lib/hidx.h

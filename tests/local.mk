@@ -201,3 +201,9 @@ tests_unit_test_health_CFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/authd -pthread
 tests_unit_test_health_LDADD = authd/libstatus.a lib/libcoopnet.a $(CMOCKA_LIBS) -lpthread
 # confidential-kernel.test: confidential.test with the SS and the SPs in kernel mode (issue 13)
 EXTRA_DIST += tests/netns/confidential-kernel.test
+# lib/hidx.c: the hash index (insert, find, remove with backward shift, move, growth, limits)
+check_PROGRAMS += tests/unit/test_hidx
+TESTS += tests/unit/test_hidx
+tests_unit_test_hidx_SOURCES = tests/unit/test_hidx.c
+tests_unit_test_hidx_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_hidx_LDADD = $(TEST_LIBS)

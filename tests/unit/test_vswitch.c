@@ -490,6 +490,75 @@ static int group_setup(void **state)
 	return 0;
 }
 
+/* The plan of a request's changes (the change log, O(changes)) leaves the switch holding
+ * exactly what the full plan (every session) wants: random adds, renewals and deletes of a
+ * few keys, several per request, some outside the vNICs, against a switch installed first. */
+static int steer_sort_cmp(const void *pa, const void *pb)
+{
+	return memcmp(pa, pb, sizeof(struct vswitch_steer));
+}
+
+static void test_plan_changes_matches_full_plan(void **state)
+{
+	static const char *const svc[] = { "198.18.2.11", "198.18.2.12", "198.18.2.99" };
+	static const unsigned port[] = { 80, 8080, 80 };
+	static const char *const vnic[] = { "web1", "docs", "none" };
+	struct vswitch vs;
+
+	(void)state;
+	setup_switch(&vs, POLICY);
+	pretend_applied(&vs); /* installed: the next plans follow the log */
+	srand(7);
+	for (int round = 0; round < 300; round++) {
+		char body[4096] = "[";
+		int n = 1 + rand() % 6, del = rand() % 3 == 0;
+		struct vswitch_change c, full;
+		struct vswitch_steer *h;
+
+		for (int i = 0; i < n; i++) {
+			int k = rand() % 3, cl = rand() % 4;
+			size_t len = strlen(body);
+
+			if (del)
+				snprintf(body + len, sizeof(body) - len, "%s{\"client\": \"198.18.1.%d\", "
+					 "\"service\": \"%s\", \"port\": %u}", i ? ", " : "", cl + 1,
+					 svc[k], port[k]);
+			else
+				snprintf(body + len, sizeof(body) - len, "%s{\"client\": \"198.18.1.%d\", "
+					 "\"service\": \"%s\", \"port\": %u, \"id\": \"0x%x\", "
+					 "\"vnic\": \"%s\", \"expires\": 0}", i ? ", " : "", cl + 1,
+					 svc[k], port[k], 1 + rand() % 3, vnic[k]);
+		}
+		strcat(body, "]");
+		assert_true(req(&vs, del ? "session-del" : "session-add", body) >= 0);
+		assert_int_equal(vswitch_plan_changes(&vs, &c), 0);
+		/* nothing deleted that is not held, nothing added that is */
+		for (size_t i = 0; i < c.n_del; i++) {
+			bool held = false;
+			for (size_t j = 0; j < vs.n_held; j++)
+				held |= !memcmp(&vs.held[j], &c.del[i], sizeof(c.del[i]));
+			assert_true(held);
+		}
+		for (size_t i = 0; i < c.n_add; i++)
+			for (size_t j = 0; j < vs.n_held; j++)
+				assert_memory_not_equal(&vs.held[j], &c.add[i], sizeof(c.add[i]));
+		sesslist_changes_reset(&vs.sess);
+		assert_int_equal(vswitch_hold(&vs, &c), 0);
+		assert_int_equal(vswitch_plan(&vs, &full), 0);
+		assert_int_equal(full.n_del + full.n_add, 0); /* held == what every session wants */
+		h = calloc(vs.n_held + 1, sizeof(*h));
+		assert_non_null(h);
+		memcpy(h, vs.held, vs.n_held * sizeof(*h));
+		qsort(h, vs.n_held, sizeof(*h), steer_sort_cmp);
+		qsort(full.want, full.n_want, sizeof(*full.want), steer_sort_cmp);
+		assert_int_equal(vs.n_held, full.n_want);
+		assert_memory_equal(h, full.want, vs.n_held * sizeof(*h));
+		free(h);
+		vswitch_change_free(&full);
+	}
+	vswitch_free(&vs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -500,6 +569,7 @@ int main(void)
 		cmocka_unit_test(test_policy_change_keeps_sessions),
 		cmocka_unit_test(test_malformed_requests),
 		cmocka_unit_test(test_kernel_whole_table),
+		cmocka_unit_test(test_plan_changes_matches_full_plan),
 		cmocka_unit_test(test_kernel_by_element_keeps_previous),
 	};
 
