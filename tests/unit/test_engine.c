@@ -1229,19 +1229,9 @@ int __wrap_db_commit(struct authd_db *db)
 	return __real_db_commit(db);
 }
 
-static json_int_t replay_rows(struct node *n)
+static int replay_rows(struct node *n)
 {
-	sqlite3 *h;
-	sqlite3_stmt *st;
-	json_int_t v = -1;
-
-	assert_int_equal(sqlite3_open_v2(n->cfg.database, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(h, "SELECT count(*) FROM replay", -1, &st, NULL), SQLITE_OK);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	sqlite3_close(h);
-	return v;
+	return count_rows(n->cfg.database, "SELECT count(*) FROM replay");
 }
 
 /* The SP's turn that records the REQ's replay digest does not commit: its Auth-REP&REQ is
