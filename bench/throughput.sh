@@ -40,7 +40,8 @@
 #         just after (the same busy rate with no transfer, scaled to the transfer's duration)
 # both in CPU seconds per GB (1e9 bytes received). `proc` holds on a shared machine; `sys`
 # only when the machine has idle time to lend (the baseline's idle share is printed).
-# ONLY="plain kernel": measure only these paths (their rows only); PERF_PATH: see measure().
+# ONLY="plain kernel": measure only these paths (their rows only); PERF_PATH: see measure(); its
+# profiles are read at the end by bench/hookshare.py (the share of the samples under the hooks).
 set -uo pipefail
 if [ "${1:-}" = --short ]; then
 	shift
@@ -346,3 +347,13 @@ if want accept-all; then
 	echo "RESULT latency-us accept-all ${LAT[accept-all]:-0}"
 fi
 cost_report "${PATHS[@]}"
+# the profiles' share of the path's samples under the netfilter hooks (bench/hookshare.py):
+# a ratio within one profile, which the load of other jobs moves far less than CPU seconds
+if [ -n "${PERF_PATH:-}" ]; then
+	for p in ${PERF_PATH}; do
+		out=${PERF_OUT:-perf.data}
+		[[ $PERF_PATH != *" "* ]] || out+=.$p
+		[ ! -f "$out" ] || python3 "$TOP/bench/hookshare.py" "$out" ||
+			nb__die "bench: bench/hookshare.py could not read $out"
+	done
+fi
