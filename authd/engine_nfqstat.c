@@ -189,7 +189,8 @@ bool engine_nfq_traffic(struct engine *e, const json_t *msg)
 	}
 	if (json_is_true(json_object_get(msg, "more")))
 		return false;
-	qsort(t->stage.v, t->stage.n, sizeof(*t->stage.v), cmp);
+	if (t->stage.n) /* an empty poll has no array: qsort must not see NULL */
+		qsort(t->stage.v, t->stage.n, sizeof(*t->stage.v), cmp);
 	x = t->cur;
 	t->cur = t->stage;
 	t->stage = x;

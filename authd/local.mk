@@ -117,7 +117,8 @@ tests_unit_test_engine_LDADD = $(AUTHD_LIBS) $(CMOCKA_LIBS) $(PTHREAD_LIBS)
 # the entry, rollback of a failed start; real rtnetlink in a private namespace as root).
 check_PROGRAMS += tests/unit/test_vswitch tests/unit/test_provision
 TESTS += tests/unit/test_vswitch tests/unit/test_provision
-tests_unit_test_vswitch_SOURCES = tests/unit/test_vswitch.c authd/vswitch.c authd/vswitch_nft.c
+tests_unit_test_vswitch_SOURCES = tests/unit/test_vswitch.c authd/vswitch.c authd/vswitch_nft.c \
+	tests/unit/netns_setup.c tests/unit/netns_setup.h
 tests_unit_test_vswitch_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) -I$(top_srcdir)/authd
 tests_unit_test_vswitch_LDADD = $(AUTHD_LIBS) $(CMOCKA_LIBS)
 tests_unit_test_provision_SOURCES = tests/unit/test_provision.c authd/provision.c
@@ -153,7 +154,8 @@ tests_unit_test_parent_LDADD = $(AUTHD_LIBS) $(CMOCKA_LIBS) $(PTHREAD_LIBS)
 # root) and the group fields of the policy.
 check_PROGRAMS += tests/unit/test_ssnat
 TESTS += tests/unit/test_ssnat
-tests_unit_test_ssnat_SOURCES = tests/unit/test_ssnat.c
+tests_unit_test_ssnat_SOURCES = tests/unit/test_ssnat.c tests/unit/netns_setup.c \
+	tests/unit/netns_setup.h
 tests_unit_test_ssnat_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(SODIUM_CFLAGS) -I$(top_srcdir)/authd
 tests_unit_test_ssnat_LDADD = $(AUTHD_LIBS) $(CMOCKA_LIBS)
 

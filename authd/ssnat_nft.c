@@ -93,38 +93,24 @@ static uint32_t make_key(uint8_t *key, int af, const uint8_t *a1, const uint8_t 
 	return nftb_key_cat(key, off, &be, 2);
 }
 
-static void elems_init(struct nftb_elems *w, char *name, struct nftb *b, enum sset k, int af,
-		       uint16_t type)
+/* The elements of set k of family af (type: NFT_MSG_NEWSETELEM or NFT_MSG_DELSETELEM), those
+ * of that family among n: SN_DNAT from e (client . vaddr . port : real), SN_VSVC from s
+ * (vaddr . port; e NULL). */
+static int set_elems(struct nftb *b, uint16_t type, enum sset k, int af,
+		     const struct ssnat_elem *e, const struct ssnat_svc *s, size_t n)
 {
+	struct nftb_elems w;
+	uint8_t key[40];
+	char name[16];
+
 	set_name(name, k, af);
-	nftb_elems_init(w, b, FAM, SSNAT_TABLE, name, set_id(k, af), type);
-}
-
-static int dnat_elems(struct nftb *b, uint16_t type, int af, const struct ssnat_elem *v,
-		      size_t nv)
-{
-	struct nftb_elems w;
-	uint8_t key[40];
-	char name[16];
-
-	elems_init(&w, name, b, SN_DNAT, af, type);
-	for (size_t i = 0; i < nv; i++)
-		if (v[i].family == af)
-			nftb_elem(&w, key, make_key(key, af, v[i].client, v[i].vaddr, v[i].port),
-				  v[i].real, alen(af));
-	return nftb_elems_end(&w);
-}
-
-static int vsvc_elems(struct nftb *b, int af, const struct ssnat_svc *v, size_t nv)
-{
-	struct nftb_elems w;
-	uint8_t key[40];
-	char name[16];
-
-	elems_init(&w, name, b, SN_VSVC, af, NFT_MSG_NEWSETELEM);
-	for (size_t i = 0; i < nv; i++)
-		if (v[i].family == af)
-			nftb_elem(&w, key, make_key(key, af, v[i].vaddr, NULL, v[i].port), NULL, 0);
+	nftb_elems_init(&w, b, FAM, SSNAT_TABLE, name, set_id(k, af), type);
+	for (size_t i = 0; i < n; i++)
+		if (e && e[i].family == af)
+			nftb_elem(&w, key, make_key(key, af, e[i].client, e[i].vaddr, e[i].port),
+				  e[i].real, alen(af));
+		else if (!e && s[i].family == af)
+			nftb_elem(&w, key, make_key(key, af, s[i].vaddr, NULL, s[i].port), NULL, 0);
 	return nftb_elems_end(&w);
 }
 
@@ -221,8 +207,8 @@ int ssnat_nft_table(const struct ssnat_svc *svcs, size_t n_svcs, const struct ss
 	    nftb_add_table_flags(b, FAM, SSNAT_TABLE, 0) < 0;
 	for (int f = 0; !r && f < 2; f++)
 		r = add_set(b, SN_DNAT, afs[f]) < 0 || add_set(b, SN_VSVC, afs[f]) < 0 ||
-		    vsvc_elems(b, afs[f], svcs, n_svcs) < 0 ||
-		    dnat_elems(b, NFT_MSG_NEWSETELEM, afs[f], e, n) < 0;
+		    set_elems(b, NFT_MSG_NEWSETELEM, SN_VSVC, afs[f], NULL, svcs, n_svcs) < 0 ||
+		    set_elems(b, NFT_MSG_NEWSETELEM, SN_DNAT, afs[f], e, NULL, n) < 0;
 	if (!r)
 		r = nftb_add_base_chain(b, FAM, SSNAT_TABLE, "dnat", "nat", NF_INET_PRE_ROUTING,
 					-100) < 0 ||
@@ -242,9 +228,11 @@ int ssnat_nft_elems(const struct ssnat_change *c)
 		return -1;
 	/* deletions first: a client moved to another member is one key, deleted then added */
 	for (int af = 0; !r && af < 2; af++)
-		r = dnat_elems(b, NFT_MSG_DELSETELEM, af ? AF_INET6 : AF_INET, c->del, c->n_del);
+		r = set_elems(b, NFT_MSG_DELSETELEM, SN_DNAT, af ? AF_INET6 : AF_INET, c->del, NULL,
+			      c->n_del);
 	for (int af = 0; !r && af < 2; af++)
-		r = dnat_elems(b, NFT_MSG_NEWSETELEM, af ? AF_INET6 : AF_INET, c->add, c->n_add);
+		r = set_elems(b, NFT_MSG_NEWSETELEM, SN_DNAT, af ? AF_INET6 : AF_INET, c->add, NULL,
+			      c->n_add);
 	return commit(b, r);
 }
 

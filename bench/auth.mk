@@ -10,7 +10,7 @@ noinst_PROGRAMS += bench/auth_load
 bench_auth_load_SOURCES = bench/auth_load.c
 bench_auth_load_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS)
 bench_auth_load_LDADD = lib/libcoopnet.a $(SODIUM_LIBS)
-EXTRA_DIST += bench/auth_daemon.sh bench/status_daemon.sh
+EXTRA_DIST += bench/auth_daemon.sh bench/status_daemon.sh bench/lib.sh
 
 # One session change on the virtual switch (bench/vswitch.sh).
 noinst_PROGRAMS += bench/vswitch_bench

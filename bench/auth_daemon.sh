@@ -40,7 +40,7 @@
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 TOP=$(cd "$HERE/.." && pwd)
-. "${NB_LIB:-$TOP/tests/netns/lib.sh}"
+. "$HERE/lib.sh"
 
 DEPLOYED=
 case ${1:-} in
@@ -82,25 +82,13 @@ NCPU=$(nproc)
 ((SP_CPU < NCPU && GEN_CPU < NCPU)) || nb__die "CPU $SP_CPU or $GEN_CPU does not exist ($NCPU)"
 
 # ---------------------------------------------------------------- topology
-nb_host gen
-nb_host sp
-nb_link gen sp --v4 198.18.0.1/24 198.18.0.2/24
-SRCS=(198.18.0.1)
-GEN_IF=$(nb_ifname gen sp)
-for i in 11 12 13 14; do # four SSes: four source addresses
-	nb_exec gen ip addr add "198.18.0.$i/24" dev "$GEN_IF"
-	SRCS+=("198.18.0.$i")
-done
+bench_link
+bench_four_sources # four SSes: four source addresses
 
 # ---------------------------------------------------------------- configuration
-W=$(mktemp -d /tmp/cn-authbench.XXXXXX)
-chmod 755 "$W"
-nb_at_cleanup rm -rf "$W"
-(umask 077; printf 'bench passcode %s\n' "$RANDOM$RANDOM" >"$W/clients.pass")
-(umask 077; head -c32 /dev/urandom | od -An -tx1 -v | tr -d ' \n' >"$W/group.key")
+bench_workdir cn-authbench
 NFQ_SOCK=
 [ -z "$DEPLOYED" ] || NFQ_SOCK=$W/nfq.sock
-SP_IF=$(nb_ifname sp gen)
 cat >"$W/authd.json" <<JSON
 { "roles": ["provider"], "listen": ["198.18.0.2"], "policy": "$W/policy.json",
   "database": "$W/db/authd.db", "control_socket": "$W/authd.sock", "nfq_socket": "$NFQ_SOCK",
@@ -154,24 +142,10 @@ daemon_alive() {
 	kill -0 "$PARENT" 2>/dev/null && kill -0 "$ENGINE" 2>/dev/null ||
 		fail "coopnet-authd (parent $PARENT, engine $ENGINE) exited during the run"
 }
-ticks() { # utime + stime of a pid, in clock ticks
-	local s
-	s=$(cat "/proc/$1/stat")
-	s=${s##*) }
-	# shellcheck disable=SC2086
-	set -- $s
-	echo $((${12} + ${13}))
-}
+ticks() { bench_ticks "$@"; }
 
 # start_authd NAME: coopnet-authd on the SP's CPU; sets PARENT and ENGINE
-start_authd() {
-	nb_bg sp "$1" taskset -c "$SP_CPU" "$AUTHD" -d -f "$W/authd.json"
-	nb_wait_for "coopnet-authd control socket" 60 ctl status >/dev/null ||
-		{ cat "$(nb_log "$1")" >&2; nb__die "coopnet-authd did not start"; }
-	PARENT=$(nb_pid "$1")
-	ENGINE=$(cat "/proc/$PARENT/task/$PARENT/children" 2>/dev/null | awk '{print $1}')
-	[ -n "$ENGINE" ] || nb__die "no engine process under coopnet-authd ($PARENT)"
-}
+start_authd() { bench_start_authd "$1" 60 taskset -c "$SP_CPU"; }
 NFQPID=
 if [ -n "$DEPLOYED" ]; then
 	nb_bg sp nfq taskset -c "$SP_CPU" "$NFQ" --config "$W/nfq.json"

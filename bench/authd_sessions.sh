@@ -29,7 +29,7 @@
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 TOP=$(cd "$HERE/.." && pwd)
-. "${NB_LIB:-$TOP/tests/netns/lib.sh}"
+. "$HERE/lib.sh"
 
 N=${1:-50000}
 ADDS=${ADDS:-2000}
@@ -60,15 +60,8 @@ fail() {
 }
 
 # ---------------------------------------------------------------- topology and configuration
-nb_host gen
-nb_host sp
-nb_link gen sp --v4 198.18.0.1/24 198.18.0.2/24
-SP_IF=$(nb_ifname sp gen)
-W=$(mktemp -d /tmp/cn-sessbench.XXXXXX)
-chmod 755 "$W"
-nb_at_cleanup rm -rf "$W"
-(umask 077; printf 'bench passcode %s\n' "$RANDOM$RANDOM" >"$W/clients.pass")
-(umask 077; head -c32 /dev/urandom | od -An -tx1 -v | tr -d ' \n' >"$W/group.key")
+bench_link
+bench_workdir cn-sessbench
 cat >"$W/authd.json" <<JSON
 { "roles": ["provider"], "listen": ["198.18.0.2"], "policy": "$W/policy.json",
   "database": "$W/db/authd.db", "control_socket": "$W/authd.sock", "nfq_socket": "$W/nfq.sock",
@@ -99,18 +92,12 @@ nb_exec sp nft add element inet coopnet protected4 '{ 198.18.0.20 . 80 }' || nb_
 
 ctl() { "$CTL" --timeout 60000 -s "$W/authd.sock" --nfq-socket "$W/nfq.sock" "$@"; }
 rss_kb() { awk '$1 == "VmRSS:" { print $2 }' "/proc/$1/status" || fail "no process $1"; }
-ticks() { local s; s=$(cat "/proc/$1/stat"); s=${s##*) }; set -- $s; echo $((${12} + ${13})); }
+ticks() { bench_ticks "$@"; }
 db_count() { sqlite3 "$W/db/authd.db" "SELECT count(*) FROM sessions$1" || fail "sqlite3: sessions"; }
 dp_in_step() { ctl dp-compare >/dev/null 2>&1; }
 nfq_sessions() { ctl --json dp-compare | python3 -c 'import json,sys; print(json.load(sys.stdin)["data_plane"])'; }
 now_ms() { echo $(($(nb__now_us) / 1000)); }
-start_authd() { # NAME: sets PARENT, ENGINE
-	nb_bg sp "$1" taskset -c "$SP_CPU" "$AUTHD" -d -f "$W/authd.json"
-	nb_wait_for "coopnet-authd control socket" 120 ctl status >/dev/null || fail "coopnet-authd did not start"
-	PARENT=$(nb_pid "$1")
-	ENGINE=$(awk '{print $1}' "/proc/$PARENT/task/$PARENT/children" 2>/dev/null)
-	[ -n "$ENGINE" ] || fail "no engine process under coopnet-authd"
-}
+start_authd() { bench_start_authd "$1" 120 taskset -c "$SP_CPU"; } # NAME: sets PARENT, ENGINE
 stop_authd() { # NAME
 	nb_stop "$1"
 	nb_wait_for "coopnet-authd gone" 20 sh -c "! test -S '$W/authd.sock' || ! '$CTL' -s '$W/authd.sock' status" >/dev/null 2>&1 || true

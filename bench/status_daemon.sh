@@ -31,7 +31,7 @@
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 TOP=$(cd "$HERE/.." && pwd)
-. "${NB_LIB:-$TOP/tests/netns/lib.sh}"
+. "$HERE/lib.sh"
 
 N=${1:-5000}
 SECS=${2:-60}
@@ -56,20 +56,9 @@ fail() {
 }
 
 # ---------------------------------------------------------------- topology, configuration
-nb_host gen
-nb_host sp
-nb_link gen sp --v4 198.18.0.1/24 198.18.0.2/24
-SRCS=(198.18.0.1)
-GEN_IF=$(nb_ifname gen sp)
-for i in 11 12 13 14; do
-	nb_exec gen ip addr add "198.18.0.$i/24" dev "$GEN_IF"
-	SRCS+=("198.18.0.$i")
-done
-W=$(mktemp -d /tmp/cn-statusbench.XXXXXX)
-chmod 755 "$W"
-nb_at_cleanup rm -rf "$W"
-(umask 077; printf 'bench passcode %s\n' "$RANDOM$RANDOM" >"$W/clients.pass")
-(umask 077; head -c32 /dev/urandom | od -An -tx1 -v | tr -d ' \n' >"$W/group.key")
+bench_link
+bench_four_sources
+bench_workdir cn-statusbench
 # no "status" key: the default interval and miss limit (docs/authd.md)
 cat >"$W/authd.json" <<JSON
 { "roles": ["provider"], "listen": ["198.18.0.2"], "policy": "$W/policy.json",
@@ -97,15 +86,7 @@ table ip cnbench {
 NFT
 
 ctl() { "$CTL" -s "$W/authd.sock" "$@"; }
-ticks() { # utime + stime of a pid, in clock ticks
-	local s
-	s=$(cat "/proc/$1/stat") || fail "process $1 is gone"
-	s=${s##*) }
-	# shellcheck disable=SC2086
-	set -- $s
-	echo $((${12} + ${13}))
-}
-both() { echo $(($(ticks "$PARENT") + $(ticks "$ENGINE"))); }
+both() { echo $(($(bench_ticks "$PARENT") + $(bench_ticks "$ENGINE"))); }
 alive() {
 	kill -0 "$PARENT" 2>/dev/null && kill -0 "$ENGINE" 2>/dev/null ||
 		fail "coopnet-authd (parent $PARENT, engine $ENGINE) exited during the run"
@@ -117,12 +98,7 @@ out_counter() { # packets bytes
 HZ=$(getconf CLK_TCK)
 per_min() { python3 -c "print('%.3f' % ($1 / $HZ * 60 / $2))"; }
 
-nb_bg sp authd "$AUTHD" -d -f "$W/authd.json"
-nb_wait_for "coopnet-authd control socket" 60 ctl status >/dev/null ||
-	{ cat "$(nb_log authd)" >&2; fail "coopnet-authd did not start"; }
-PARENT=$(nb_pid authd)
-ENGINE=$(cat "/proc/$PARENT/task/$PARENT/children" 2>/dev/null | awk '{print $1}')
-[ -n "$ENGINE" ] || fail "no engine process under coopnet-authd ($PARENT)"
+bench_start_authd authd 60
 sleep 2
 
 # ---------------------------------------------------------------- 1. idle

@@ -58,8 +58,10 @@ if [ "$run_unit" = 1 ]; then
 	done
 	grep -E '^# (TOTAL|PASS|SKIP|XFAIL|FAIL|XPASS|ERROR):' check.log
 	if [ "$unit_ok" = 0 ]; then
+		# the full output of each failed test (automake's .trs: ":test-result: FAIL")
 		for log in tests/unit/*.log; do
-			grep -q -E '^(FAIL|ERROR):' "${log%.log}.trs" 2>/dev/null && cat "$log"
+			grep -q -E '^:test-result: (FAIL|ERROR)' "${log%.log}.trs" 2>/dev/null &&
+				{ echo "---- $log"; cat "$log"; }
 		done
 	fi
 fi

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* The helpers of the kernel-mode unit tests (kmtest.h). */
 #include <arpa/inet.h>
-#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,8 +16,6 @@
 #include "nfqconf.h"
 
 #include "kmtest.h"
-
-bool in_netns;
 
 void entry(struct sess_entry *e, int family, const char *client, const char *service,
 	   uint16_t port, cn_id_t id)
@@ -85,14 +82,3 @@ void load_config(struct nfq_config *cfg)
 		fail_msg("%s", jconf_error_str(&je, eb, sizeof(eb)));
 	jconf_schema_free(s);
 }
-
-int group_setup(void **state)
-{
-	(void)state;
-	in_netns = geteuid() == 0 && unshare(CLONE_NEWNET) == 0 &&
-		   access("/usr/sbin/nft", X_OK) == 0;
-	if (!in_netns)
-		fprintf(stderr, "# not root or no unshare(CLONE_NEWNET): kernel tests skipped\n");
-	return 0;
-}
-

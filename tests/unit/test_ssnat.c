@@ -5,7 +5,6 @@
  * of a client wins, deletions), and, as root in a private network namespace, the real
  * nftables table: the whole table, then one element replaced in place on a failover.
  */
-#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,10 +16,9 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "netns_setup.h"
 #include "policy.h"
 #include "ssnat.h"
-
-static bool in_netns;
 
 #define KEY "\"0000000000000000000000000000000000000000000000000000000000000001\""
 #define CLIENTS \
@@ -330,16 +328,6 @@ static void test_kernel_many(void **state)
 	assert_int_equal(count_dnat4(), 0);
 	ssnat_free(&sn);
 	policy_free(&p);
-}
-
-static int group_setup(void **state)
-{
-	(void)state;
-	in_netns = geteuid() == 0 && unshare(CLONE_NEWNET) == 0 &&
-		   access("/usr/sbin/nft", X_OK) == 0;
-	if (!in_netns)
-		fprintf(stderr, "# not root or no unshare(CLONE_NEWNET): kernel tests skipped\n");
-	return 0;
 }
 
 int main(void)

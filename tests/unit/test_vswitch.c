@@ -15,13 +15,13 @@
 #include <cmocka.h>
 
 #include <arpa/inet.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "../../authd/vswitch.h"
+#include "netns_setup.h"
 
 /* sp1 of examples/: two vNICs (web1 dual-stack), two relay addresses (one IPv6) */
 static const char POLICY[] =
@@ -77,8 +77,6 @@ static const char SMALL_LISTED[] =
 	"\t\tip6 daddr @vnic6 ip6 daddr . tcp dport != @svc6 counter packets 0 bytes 0 drop comment \"not a service of the vNIC\"\n"
 	"\t}\n"
 	"}\n";
-
-static bool in_netns; /* root, in a private network namespace: the kernel may be changed */
 
 static void load_policy(struct policy *p, const char *text)
 {
@@ -477,17 +475,6 @@ static void test_kernel_by_element_keeps_previous(void **state)
 	assert_int_equal(nft_list(listed, sizeof(listed), "list table"), -1);
 	apply_ok(&vs); /* twice: no error */
 	vswitch_free(&vs);
-}
-
-static int group_setup(void **state)
-{
-	(void)state;
-	/* the kernel only in a namespace of our own: never the host's rule set */
-	in_netns = geteuid() == 0 && unshare(CLONE_NEWNET) == 0 &&
-		   access("/usr/sbin/nft", X_OK) == 0;
-	if (!in_netns)
-		fprintf(stderr, "# not root or no unshare(CLONE_NEWNET): kernel tests skipped\n");
-	return 0;
 }
 
 /* The plan of a request's changes (the change log, O(changes)) leaves the switch holding
