@@ -9,7 +9,9 @@
 # grace (docs/nfq.md, "Renewal"); sp1's count is printed (see below). And sp1's info_client
 # for web1 (what the SS's coopnet-nfq counted, reported every second here) grows by the
 # file's size within 10 %: the per-session counters survive the renewals (kernel mode: the
-# element counters carried into the new elements). Run by renewal-queue.test and
+# element counters carried into the new elements). Then the attacker forges 5 replies of web1
+# with a wrong ID: sp1's info_client for web1 shows them as wrong-ID drops (the SS's
+# per-session drops by reason; kernel mode: its set drop_wrong). Run by renewal-queue.test and
 # renewal-kernel.test (OV_NFQ_MODE / OV_SS_NFQ_MODE: every coopnet-nfq in that mode).
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
