@@ -11,8 +11,11 @@
  *   set keys { client . service . port }            flows with a session
  *   set prev { client . service . port . id }       a renewed session's previous ID, each
  *                                                   element with its grace as its timeout
+ *   sets drop_noid, drop_wrong, drop_other { client . service . port }
+ *                                                   flows with a session, each element with
+ *                                                   a counter: the session's drops by reason
  *   counters embedded, checked_ok, passed, dropped_no_id, dropped_wrong_id,
- *            dropped_unknown_flow (read by `stats`)
+ *            dropped_unknown_flow, dropped_urgent (read by `stats`)
  * After a session change, one batch with only the elements of the keys that changed
  * (kmode_apply): the kernel switches from the old content to the new in one transaction. At
  * start the install batch holds the sessions (up to KMODE_INSTALL_MAX; more: a full sync right
@@ -20,8 +23,8 @@
  * difference between the kernel's elements and the table's, in bounded batches, each key's
  * change within one batch, so between batches every key is as before or as after, never
  * missing (100,000 sessions and more; one batch holds at most 4 MiB). Elements that stay keep
- * their counters (ids, ok) and their timeout (prev); a key whose ID changes carries its
- * counts into its new elements.
+ * their counters (ids, ok, drop_*) and their timeout (prev); a key whose ID changes carries its
+ * counts into its new elements (drop_*, keyed without the ID, stay).
  */
 #ifndef COOPNET_NFQ_KERNELMODE_H
 #define COOPNET_NFQ_KERNELMODE_H
@@ -58,14 +61,14 @@ int kmode_add_objects(struct nftb *b, const struct nfq_config *cfg, int family);
 /* The rules of the base chain on hook; q (owned) is the queue expression for session misses. */
 int kmode_add_rules(struct nftb *b, const struct nfq_config *cfg, int family, const char *chain,
 		    int hook, struct nftnl_expr *q);
-/* Flush the four session sets of family and add the sessions of lists a and b (b wins on a
+/* Flush the seven session sets of family and add the sessions of lists a and b (b wins on a
  * key), in batch b: for the install batch, at most KMODE_INSTALL_MAX sessions. */
 int kmode_add_elements(struct nftb *b, const struct nfq_config *cfg, int family,
 		       const struct sess_list *a, const struct sess_list *b2);
 /* Sessions the install batch carries (kmode_add_elements) before it leaves them to kmode_sync:
- * each takes at most about 300 bytes in the four sets (IPv6 keys, the counters of ids and ok,
- * prev's timeout), and a batch holds 4 MiB. */
-#define KMODE_INSTALL_MAX 8192
+ * each takes at most about 700 bytes in the seven sets (IPv6 keys, the counters of ids, ok and
+ * the drop_* sets, prev's timeout), and a batch holds 4 MiB. */
+#define KMODE_INSTALL_MAX 4096
 /* Every set of both families brought to the sessions of a and b (b wins on a key): read the
  * kernel's elements, send the difference in bounded batches, one key's change in one batch
  * (kmsync.c). 0, or -1 (logged; batches sent before the failure stay, each key complete). */
@@ -95,7 +98,8 @@ bool *kmode_effective(const struct sess_list *a, const struct sess_list *b);
 /* Two copies of the service set hold the same keys (then no batch). */
 bool kmode_same_copy(const struct svc_copy *a, const struct svc_copy *b);
 /* The per-session counters of the sets' elements into t's entries (segments and bytes each
- * way, last_seen: this refresh when a count grew): kmstats.c. 0 or -1 (logged). O(n). */
+ * way, last_seen: this refresh when a count grew, drops by reason): kmstats.c. 0 or -1
+ * (logged). O(n). */
 int kmode_stats_refresh(const struct nfq_config *cfg, struct sess_table *t);
 /* Add the kernel's counters into c. */
 void kmode_counters(const struct nfq_config *cfg, uint64_t c[R__COUNT]);

@@ -2,9 +2,9 @@
 /*
  * Kernel mode: the session elements of the keys that changed (kernelmode.h, kmode_apply).
  * One batch per change-set: for each changed key, destroy its old elements (ids, keys, and ok
- * with the old ID, prev with the old previous ID; NFT_MSG_DESTROYSETELEM does not fail on a
- * missing element, so an element the kernel never had, e.g. of a session put already expired,
- * is no error) and add the ones of the session now effective in the table (an authd
+ * with the old ID, prev with the old previous ID, the drop_* ones when the session goes;
+ * NFT_MSG_DESTROYSETELEM does not fail on a missing element, so an element the kernel never
+ * had, e.g. of a session put already expired, is no error) and add the ones of the session now effective in the table (an authd
  * session's, or the config one it hid). A key whose ID stays keeps its elements in ids, ok
  * and keys (one_key).
  */
@@ -99,11 +99,11 @@ void kmd_free(struct kmd_ops *d)
 				}
 }
 
-/* e's elements in ids, ok and keys (prev is put on its own). */
+/* e's elements in ids, ok and keys (prev is put on its own), or in the drop_* sets (drops). */
 static int put_elems(struct nftb *b, const struct nfq_config *cfg, struct kmd_ops *d,
-		     const struct sess_entry *e, int add)
+		     const struct sess_entry *e, int add, bool drops)
 {
-	for (int k = 0; k < KS_PREV; k++)
+	for (int k = drops ? KS_DNOID : 0; k < (drops ? KS_SVC : KS_PREV); k++)
 		if (kmd_put(b, cfg, d, (enum kset)k, e, add) < 0)
 			return -1;
 	return 0;
@@ -131,6 +131,10 @@ static int carry(const struct nfq_config *cfg, struct sess_entry *e, cn_id_t old
  * ids, ok, keys: a session that keeps its ID (a new expiry, a renewal to the same ID) keeps
  * its elements untouched, so their counters go on; one whose ID changes loses the old ones
  * and gets new ones that start from their counts (carry); one gone or expired loses them.
+ * drop_*: keyed without the ID, so a renewal keeps them with their counters: out when the
+ * session goes, in (again) whenever ids, ok and keys get new elements; an add of an element
+ * the set holds (no NLM_F_EXCL) leaves it as it is, counter included, so an add that was not
+ * needed costs the kernel a lookup and changes nothing.
  * prev: the old previous ID's element out, the current one's in for the grace left. It is put
  * again even when the previous ID is the same: a renewal back and forth within one
  * change-set gives it a new grace end, and the element's timeout counts to the table's end
@@ -148,14 +152,18 @@ static int one_key(struct nftb *b, const struct nfq_config *cfg, struct kmd_ops 
 	if (live) { /* (an expired one: gone, as in the full sync) */
 		e.id = tbl_entry_id(x);
 		e.prev_id = tbl_entry_prev(x, &e.prev_until);
+		for (int r = 0; r < 3; r++) /* what a drop_* element the kernel lacks starts from */
+			e.drops[r] = atomic_load_explicit(&x->drops[r], memory_order_relaxed);
 	}
 	if (c->old_prev && kmd_put(b, cfg, d, KS_PREV, &old, 0) < 0)
 		return -1;
 	if (!c->old_id || !live || old.id != e.id) {
-		if (c->old_id && put_elems(b, cfg, d, &old, 0) < 0)
+		if (c->old_id && (put_elems(b, cfg, d, &old, 0, false) < 0 ||
+				  (!live && put_elems(b, cfg, d, &old, 0, true) < 0)))
 			return -1;
 		if (live && ((c->old_id && carry(cfg, &e, old.id) < 0) ||
-			     put_elems(b, cfg, d, &e, 1) < 0))
+			     put_elems(b, cfg, d, &e, 1, false) < 0 ||
+			     put_elems(b, cfg, d, &e, 1, true) < 0))
 			return -1;
 	}
 	if (live && kmode_prev_left_ms(&e, d->now_ms) && kmd_put(b, cfg, d, KS_PREV, &e, 1) < 0)

@@ -4,7 +4,7 @@
  *   kmrules.c  the rules of the worker's chain (decision table in nft expressions)
  *   kmsets.c   the sets and counters, the install batch's session elements, the one builder
  *              of a session element (kmode_elem) and its reader (kmode_elem_parse)
- *   kmstats.c  the per-session counters of the elements of ids and ok
+ *   kmstats.c  the per-session counters of the elements of ids, ok and the drop_* sets
  *   kmdelta.c  the session elements of the keys that changed (one batch per change-set), and
  *              the element operations both it and kmsync.c gather (struct kmd_ops)
  *   kmsync.c   the full set sync: the kernel's elements against the table's, in bounded batches
@@ -25,9 +25,11 @@ struct nftnl_expr;
 #define R(i) (NFT_REG32_00 + (i))
 
 /* ids, ok, keys: the current session elements; prev: {client . service . port . id} of a
- * session's previous ID for the renewal grace, each element with its own timeout; svc: the copy
- * of the rule file's service set. */
-enum kset { KS_IDS, KS_OK, KS_KEYS, KS_PREV, KS_SVC, KS__COUNT };
+ * session's previous ID for the renewal grace, each element with its own timeout; drop_noid,
+ * drop_wrong, drop_other: {client . service . port} of every session, as keys, each element
+ * with a counter that only the drop rule of that reason looks up (the session's drops by
+ * reason, kmstats.c); svc: the copy of the rule file's service set. */
+enum kset { KS_IDS, KS_OK, KS_KEYS, KS_PREV, KS_DNOID, KS_DWRONG, KS_DOTHER, KS_SVC, KS__COUNT };
 
 extern const char *const kmode_set_names[KS__COUNT];
 /* Registers per address: 1 (IPv4) or 4 (IPv6). */
@@ -63,6 +65,8 @@ int kmode_elem_parse(int family, enum kset k, const struct nftb_elem *el, struct
 		     cn_id_t *id);
 /* kmstats.c: the direction set k's element counts (0: client -> service, 1: back), -1: none */
 int kmode_dir(const struct nfq_config *cfg, enum kset k);
+/* kmstats.c: the drop reason (TBL_DROP_*) set k's element counts, -1: none */
+int kmode_drop_reason(enum kset k);
 /* A counter expression starting at pk packets, by bytes. NULL: memory. */
 struct nftnl_expr *kmode_counter_expr(uint64_t pk, uint64_t by);
 /* The counter of e's element in set k (one GET). 0, 1 (no such element), -1 (error). */

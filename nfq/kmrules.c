@@ -102,13 +102,13 @@ static int first_syn(struct nftnl_rule *r)
 	       nftb_put(r, nftb_cmp(NFT_REG_1, NFT_CMP_EQ, &syn, 1));
 }
 
-/* tcp urgptr == 0 */
-static int urgptr_zero(struct nftnl_rule *r)
+/* tcp urgptr == 0, in register reg (one that the key loaded before it does not use) */
+static int urgptr_zero(struct nftnl_rule *r, uint32_t reg)
 {
 	uint16_t z = 0;
 
-	return nftb_put(r, nftb_payload(NFT_PAYLOAD_TRANSPORT_HEADER, 18, 2, NFT_REG_1)) ||
-	       nftb_put(r, nftb_cmp(NFT_REG_1, NFT_CMP_EQ, &z, 2));
+	return nftb_put(r, nftb_payload(NFT_PAYLOAD_TRANSPORT_HEADER, 18, 2, reg)) ||
+	       nftb_put(r, nftb_cmp(reg, NFT_CMP_EQ, &z, 2));
 }
 
 /* strip (nfq.json): tcp urgptr set 0, with the checksum updated (RFC 1624 in the kernel's
@@ -188,6 +188,17 @@ static int drop(struct nftnl_rule *r, const char *counter)
 	return nftb_put(r, count(counter)) || nftb_put(r, nftb_verdict(NF_DROP));
 }
 
+/* The end of a drop rule of a session's segment, the key in R(0) on: the key looked up in the
+ * reason's set (drop_noid, drop_wrong, drop_other: every session's key, each element with a
+ * counter, kmsets.c), which counts the segment on its session (kmstats.c), then the reason's
+ * named counter and the drop. The lookup comes after every other condition of the rule, so
+ * it counts exactly the segments the rule drops; it finds what `keys` finds (the same keys,
+ * put in the same batches: kmdelta.c, kmsync.c). */
+static int drop_counted(struct nftnl_rule *r, int family, enum kset why, const char *counter)
+{
+	return nftb_put(r, lookup(family, why, R(0), -1)) || drop(r, counter);
+}
+
 /* Rule kinds, in chain order. */
 enum krule {
 	K_EMBED_FWD,   /* SS: client -> service, no SYN: write the ID */
@@ -199,7 +210,9 @@ enum krule {
 	K_NOID_BACK, K_WRONG_BACK, /* SS: session, ID absent / wrong */
 	K_PREV_FWD,    /* SP: client -> service with the previous ID, within the renewal grace */
 	K_PREV_BACK,   /* SS: service -> client, the same */
-	K_URGENT_FWD,  /* SS: client -> service of a session with URG set: no ID can go there */
+	K_URGENT_FWD,  /* client -> service of a session with URG set: SS, no ID can go there; SP,
+			* the pointer is not an ID */
+	K_URGENT_BACK, /* service -> client of a session with URG set: the same the other way */
 	K_MISS,        /* SS: first SYN to an overlay service without a session -> queue */
 	K_PASS_FWD, K_PASS_BACK,       /* SS: other overlay segments pass (decided) */
 	K_UNKNOWN_FWD, K_UNKNOWN_BACK, /* SP: other segments of protected services: drop */
@@ -233,19 +246,24 @@ static int build_rule(struct nftnl_rule *r, const struct nfq_config *cfg, int fa
 		return urg_clear(r) || load_key(r, family, k == K_PREV_FWD, true) ||
 		       nftb_put(r, lookup(family, KS_PREV, R(0), -1)) ||
 		       (cfg->strip && clear_urgptr(r)) || done(r, cfg, "checked_ok");
+	/* The drop rules of a session's segments: the reason's set counts each on its
+	 * session (drop_counted). A segment with URG set is "urgent" before anything else, as
+	 * in nfq_decide (its urgent pointer is not an ID): the flags test first, so a segment
+	 * without URG leaves after 3 expressions. */
 	case K_NOID_FWD:
-	case K_NOID_BACK:
+	case K_NOID_BACK: /* the flow's lookup in keys first, so other traffic leaves there */
 		return load_key(r, family, k == K_NOID_FWD, false) ||
-		       nftb_put(r, lookup(family, KS_KEYS, R(0), -1)) || urgptr_zero(r) ||
-		       drop(r, "dropped_no_id");
+		       nftb_put(r, lookup(family, KS_KEYS, R(0), -1)) ||
+		       urgptr_zero(r, R(2 * kmode_nregs(family) + 1)) ||
+		       drop_counted(r, family, KS_DNOID, "dropped_no_id");
 	case K_WRONG_FWD:
-	case K_WRONG_BACK:
+	case K_WRONG_BACK: /* drop_wrong holds the keys of keys: its lookup decides and counts */
 		return load_key(r, family, k == K_WRONG_FWD, false) ||
-		       nftb_put(r, lookup(family, KS_KEYS, R(0), -1)) || drop(r, "dropped_wrong_id");
+		       drop_counted(r, family, KS_DWRONG, "dropped_wrong_id");
 	case K_URGENT_FWD:
-		return load_key(r, family, true, false) ||
-		       nftb_put(r, lookup(family, KS_KEYS, R(0), -1)) || urg_set(r) ||
-		       drop(r, "dropped_urgent");
+	case K_URGENT_BACK:
+		return urg_set(r) || load_key(r, family, k == K_URGENT_FWD, false) ||
+		       drop_counted(r, family, KS_DOTHER, "dropped_urgent");
 	case K_MISS:
 		/* mark_queue: what the fail_open chain recognises as "queued, unanswered" */
 		if (first_syn(r) < 0 || in_svc(r, family, true) < 0 ||
@@ -278,8 +296,8 @@ static const enum krule *rule_list(const struct nfq_config *cfg, int hook, size_
 	/* Most frequent first: one set lookup decides a data segment or an ACK of a live
 	 * session. */
 	static const enum krule ss[] = {K_EMBED_FWD, K_CHECK_BACK, K_WRITE_MARK, K_EMBED_SYN,
-					K_NOID_BACK, K_PREV_BACK, K_WRONG_BACK, K_URGENT_FWD,
-					K_MISS, K_PASS_FWD, K_PASS_BACK};
+					K_URGENT_BACK, K_NOID_BACK, K_PREV_BACK, K_WRONG_BACK,
+					K_URGENT_FWD, K_MISS, K_PASS_FWD, K_PASS_BACK};
 	/* The SS's input and output hooks carry only its confidential relay (docs/relay.md):
 	 * input, the SP's answers to the relay's TLS connection (checked, as forwarded ones)
 	 * and the client's segments tproxied to the relay (a local socket: no ID written; a
@@ -288,18 +306,20 @@ static const enum krule *rule_list(const struct nfq_config *cfg, int hook, size_
 	 * the client (the host's own segments: not checked, they carry no ID). The write rule of
 	 * the mark path (released held SYNs) stands where K_EMBED_FWD no longer takes a SYN,
 	 * as in the forward list. */
-	static const enum krule ss_in[] = {K_CHECK_BACK, K_WRITE_MARK, K_KNOWN_FWD, K_NOID_BACK,
-					   K_PREV_BACK, K_WRONG_BACK, K_MISS, K_PASS_FWD,
-					   K_PASS_BACK};
+	static const enum krule ss_in[] = {K_CHECK_BACK, K_WRITE_MARK, K_KNOWN_FWD, K_URGENT_BACK,
+					   K_NOID_BACK, K_PREV_BACK, K_WRONG_BACK, K_MISS,
+					   K_PASS_FWD, K_PASS_BACK};
 	static const enum krule ss_out[] = {K_EMBED_FWD, K_WRITE_MARK, K_EMBED_SYN, K_PASS_BACK,
 					    K_URGENT_FWD, K_MISS, K_PASS_FWD};
 	/* The provider's input hook sees segments to its services, its output hook the
 	 * replies, so each gets its own order. Its own traffic over lo (its relay's onward
 	 * connection to a confidential service, health checks) is not the overlay's. */
-	static const enum krule sp[] = {K_CHECK_FWD, K_EMBED_BACK, K_NOID_FWD, K_PREV_FWD,
-					K_WRONG_FWD, K_LOOP_IN, K_UNKNOWN_FWD, K_UNKNOWN_BACK};
-	static const enum krule sp_out[] = {K_EMBED_BACK, K_CHECK_FWD, K_NOID_FWD, K_PREV_FWD,
-					    K_WRONG_FWD, K_LOOP_OUT, K_UNKNOWN_BACK, K_UNKNOWN_FWD};
+	static const enum krule sp[] = {K_CHECK_FWD, K_EMBED_BACK, K_URGENT_FWD, K_NOID_FWD,
+					K_PREV_FWD, K_WRONG_FWD, K_URGENT_BACK, K_LOOP_IN,
+					K_UNKNOWN_FWD, K_UNKNOWN_BACK};
+	static const enum krule sp_out[] = {K_EMBED_BACK, K_CHECK_FWD, K_URGENT_BACK, K_URGENT_FWD,
+					    K_NOID_FWD, K_PREV_FWD, K_WRONG_FWD, K_LOOP_OUT,
+					    K_UNKNOWN_BACK, K_UNKNOWN_FWD};
 #define KLIST(a) (*n = sizeof(a) / sizeof((a)[0]), (a))
 	if (cfg->role == NFQ_ROLE_SUPERVISOR)
 		return hook == NF_INET_LOCAL_IN ? KLIST(ss_in) :

@@ -19,7 +19,9 @@
 #include "log.h"
 #include "nftbatch.h"
 
-const char *const kmode_set_names[KS__COUNT] = {"ids", "ok", "keys", "prev", "svc"};
+const char *const kmode_set_names[KS__COUNT] = {"ids",       "ok",         "keys",
+						"prev",      "drop_noid",  "drop_wrong",
+						"drop_other", "svc"};
 
 static const struct {
 	const char *name;
@@ -72,7 +74,8 @@ int kmode_add_objects(struct nftb *b, const struct nfq_config *cfg, int family)
 		}
 		if (k == KS_PREV) /* each element expires on its own (the renewal grace) */
 			nftnl_set_set_u32(s, NFTNL_SET_FLAGS, NFT_SET_TIMEOUT);
-		if (k == KS_IDS || k == KS_OK) { /* a counter per element (kmstats.c) */
+		/* a counter per element (kmstats.c) */
+		if (k == KS_IDS || k == KS_OK || kmode_drop_reason((enum kset)k) >= 0) {
 			struct nftnl_expr *x = nftnl_expr_alloc("counter");
 
 			if (!x) {
@@ -152,7 +155,7 @@ uint32_t kmode_elem_key(uint8_t *key, int family, enum kset k, const struct sess
 struct nftnl_set_elem *kmode_elem(const struct nfq_config *cfg, int family, enum kset k,
 				  const struct sess_entry *e, bool add, uint64_t now_ms)
 {
-	int dir = kmode_dir(cfg, k);
+	int dir = kmode_dir(cfg, k), why = kmode_drop_reason(k);
 	struct nftnl_set_elem *el = nftnl_set_elem_alloc();
 	uint8_t key[64];
 	uint16_t id = htons(e->id);
@@ -164,8 +167,9 @@ struct nftnl_set_elem *kmode_elem(const struct nfq_config *cfg, int family, enum
 		nftnl_set_elem_set(el, NFTNL_SET_ELEM_DATA, &id, 2);
 	if (k == KS_PREV && add)
 		nftnl_set_elem_set_u64(el, NFTNL_SET_ELEM_TIMEOUT, kmode_prev_left_ms(e, now_ms));
-	if (dir >= 0 && add) { /* the session's counts so far (kmstats.c) */
-		struct nftnl_expr *x = kmode_counter_expr(e->segs[dir], e->bytes[dir]);
+	if ((dir >= 0 || why >= 0) && add) { /* the session's counts so far (kmstats.c) */
+		struct nftnl_expr *x = dir >= 0 ? kmode_counter_expr(e->segs[dir], e->bytes[dir]) :
+				       kmode_counter_expr(e->drops[why], 0);
 
 		if (!x) {
 			nftnl_set_elem_free(el);

@@ -6,15 +6,21 @@
  * segments and bytes of the rule that decided them:
  *   provider:   ok (client -> service, checked) is direction 0, ids (replies, ID written) 1;
  *   supervisor: ids (client -> service, ID written) is direction 0, ok (replies) 1.
- * kmode_stats_refresh dumps both sets and writes the figures into the table's entries (the
+ * Drops by reason the same way: the sets drop_noid, drop_wrong and drop_other hold every
+ * session's key with a counter, and only the drop rules of that reason look them up
+ * (kmrules.c), after every other condition of the rule, so each lookup that matches is one
+ * segment of the session dropped for that reason, as the queue threads count it (no ID;
+ * another ID; URG set: TBL_DROP_*).
+ * kmode_stats_refresh dumps these sets and writes the figures into the table's entries (the
  * queue threads never count a kernel-mode session: the kernel decides its segments), which
  * the `sessions` listing shows as in queue mode. last_seen is the time of the refresh that
- * first saw a count grow (a refresh runs at most once a second, when a listing asks). When
- * a key's ID changes (a renewal, a full sync), its new elements start from the old ones'
- * counts (kmdelta.c: kmode_elem_get before the batch; kmsync.c: the counts
- * its dump read), and a key whose ID stays keeps its elements. Not counted per session here:
- * drops (their rules look the key up in `keys`, which has no counter) and the segments
- * accepted with a previous ID during a renewal's grace (set prev has no counter).
+ * first saw a count of ids or ok grow (a refresh runs at most once a second, when a listing
+ * asks; a drop does not make a session look alive). When a key's ID changes (a renewal, a
+ * full sync), its new elements of ids and ok start from the old ones' counts (kmdelta.c:
+ * kmode_elem_get before the batch; kmsync.c: the counts its dump read), and a key whose ID
+ * stays keeps its elements; the drop_* elements are keyed without the ID and stay through a
+ * renewal. Not counted per session here: the segments accepted with a previous ID during a
+ * renewal's grace (set prev has no counter).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -37,6 +43,12 @@ int kmode_dir(const struct nfq_config *cfg, enum kset k)
 	return -1;
 }
 
+int kmode_drop_reason(enum kset k)
+{
+	return k == KS_DNOID ? TBL_DROP_NO_ID : k == KS_DWRONG ? TBL_DROP_WRONG_ID :
+	       k == KS_DOTHER ? TBL_DROP_OTHER : -1;
+}
+
 struct nftnl_expr *kmode_counter_expr(uint64_t pk, uint64_t by)
 {
 	struct nftnl_expr *x = nftnl_expr_alloc("counter");
@@ -50,7 +62,7 @@ struct nftnl_expr *kmode_counter_expr(uint64_t pk, uint64_t by)
 
 struct refresh {
 	struct sess_table *t;
-	int family, dir;
+	int family, dir, why; /* why: the drop reason, when dir is -1 */
 	enum kset set;
 	uint32_t now;
 };
@@ -68,6 +80,11 @@ static int elem_cb(const struct nftb_elem *el, void *data)
 	x = (struct tbl_entry *)tbl_lookup(r->t, &k); /* the main thread owns the counters here */
 	if (!el->counter || !x)
 		return 0;
+	if (r->dir < 0) {
+		atomic_store_explicit(&x->drops[r->why], (uint32_t)el->packets,
+				      memory_order_relaxed);
+		return 0;
+	}
 	if (el->packets > atomic_load_explicit(&x->segs[r->dir], memory_order_relaxed))
 		atomic_store_explicit(&x->last_seen, r->now, memory_order_relaxed);
 	atomic_store_explicit(&x->segs[r->dir], (uint32_t)el->packets, memory_order_relaxed);
@@ -78,14 +95,15 @@ static int elem_cb(const struct nftb_elem *el, void *data)
 int kmode_stats_refresh(const struct nfq_config *cfg, struct sess_table *t)
 {
 	static const int fams[] = {NFPROTO_IPV4, NFPROTO_IPV6};
-	static const enum kset sets[] = {KS_IDS, KS_OK};
+	static const enum kset sets[] = {KS_IDS, KS_OK, KS_DNOID, KS_DWRONG, KS_DOTHER};
 	struct refresh r = {.t = t, .now = (uint32_t)time(NULL)};
 
 	for (size_t f = 0; f < 2; f++)
-		for (size_t i = 0; i < 2; i++) {
+		for (size_t i = 0; i < sizeof(sets) / sizeof(sets[0]); i++) {
 			r.family = fams[f];
 			r.set = sets[i];
 			r.dir = kmode_dir(cfg, sets[i]);
+			r.why = kmode_drop_reason(sets[i]);
 			if (nftb_dump_set(fams[f], cfg->rule_table, kmode_set_names[sets[i]],
 					  elem_cb, &r) < 0) {
 				log_warn("kernel mode: reading the session counters of set %s",

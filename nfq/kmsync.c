@@ -3,10 +3,10 @@
  * Kernel mode: the full set sync (kmode_sync), at reload and whenever the table's changes
  * were not all noted or their batch failed.
  *
- * One nft batch holds at most 4 MiB (lib/nftbatch.c), the elements of about 40,000 sessions,
+ * One nft batch holds at most 4 MiB (lib/nftbatch.c), the elements of about 20,000 sessions,
  * so a full sync cannot be one transaction. It is a difference sent in bounded batches:
- *   1. read back the elements the kernel holds (ids, ok, keys, prev of both families, with
- *      their counters and timeouts);
+ *   1. read back the elements the kernel holds (ids, ok, keys, prev and the drop_* sets of
+ *      both families, with their counters and timeouts);
  *   2. compare them with the elements the table wants (its effective, live sessions, and the
  *      previous ID of each one within its renewal grace);
  *   3. send only what differs, in the order of the session key: all of one key's operations
@@ -22,8 +22,8 @@
  *
  * Counters (kmstats.c): an element that stays is not touched, so its counter goes on. A key
  * whose ID changes gets new ids and ok elements that start from the counts the dump read from
- * its old ones; a key the kernel lacks starts from its entry's counts (tbl_to_list: the last
- * refresh's, 0 for a new session).
+ * its old ones (its drop_* elements, keyed without the ID, stay); a key the kernel lacks
+ * starts from its entry's counts (tbl_to_list: the last refresh's, 0 for a new session).
  *
  * prev (the renewal grace): its elements carry a timeout and the kernel removes them when it
  * runs out, so it cannot be compared by key alone nor refilled. A prev element the kernel
@@ -49,8 +49,9 @@
 #include "log.h"
 #include "nftbatch.h"
 
-/* Room a key's operations may need: every gathered message flushed (12, up to 64 KiB each)
- * plus those the key's own operations fill. */
+/* Room a key's operations may need: every gathered message flushed (2 kinds x 2 families x 7
+ * sets = 28, each of at most 256 elements, about 30 KiB, and never more than 64 KiB) plus
+ * those the key's own operations fill. */
 #define KSYNC_ROOM (2u * 1024 * 1024)
 /* How far the end of a prev element's timeout may be from the table's end of the grace and
  * still be the same (the kernel counts in jiffies, the table in seconds). */
@@ -59,7 +60,7 @@
 /* One element of set `set`: held by the kernel (want 0) or wanted by the table (want 1). */
 struct kitem {
 	struct sess_key key;
-	cn_id_t id;    /* ids: the map's data; ok, prev: the key's ID; keys: 0 */
+	cn_id_t id;    /* ids: the map's data; ok, prev: the key's ID; keys, drop_*: 0 */
 	uint8_t set;   /* enum kset */
 	uint8_t want;
 	union {
@@ -141,7 +142,8 @@ static int read_wanted(const struct sess_list *a, const struct sess_list *b2, ui
 			if (kmode_wants(e, (enum kset)k, now_ms))
 				rc = push(l, &(struct kitem){
 					.key = e->key, .set = (uint8_t)k, .want = 1, .u.e = e,
-					.id = k == KS_KEYS ? 0 : k == KS_PREV ? e->prev_id : e->id});
+					.id = k == KS_PREV ? e->prev_id :
+					      k == KS_IDS || k == KS_OK ? e->id : 0});
 	}
 	free(keep);
 	return rc;

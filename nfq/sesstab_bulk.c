@@ -265,6 +265,8 @@ int tbl_to_list(const struct sess_table *t, struct sess_list *l)
 			e.segs[d] = atomic_load_explicit(&x->segs[d], memory_order_relaxed);
 			e.bytes[d] = atomic_load_explicit(&x->bytes[d], memory_order_relaxed);
 		}
+		for (int r = 0; r < 3; r++)
+			e.drops[r] = atomic_load_explicit(&x->drops[r], memory_order_relaxed);
 		memcpy(e.vnic, x->vnic, sizeof(e.vnic));
 		if (sess_list_push(l, &e) < 0)
 			return -1;

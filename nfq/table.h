@@ -56,6 +56,7 @@ struct sess_entry {
 	uint32_t prev_until; /* Unix seconds: prev_id is accepted before it */
 	uint64_t segs[2], bytes[2]; /* tbl_to_list: the entry's counts (kernel mode carries them
 				     * into the new elements of a full sync) */
+	uint64_t drops[3];          /* tbl_to_list: the entry's drops by reason (TBL_DROP_*) */
 };
 
 struct svc_entry {

@@ -76,6 +76,14 @@ w0=$(nfq_stat "$SP" dropped_wrong_id)
 nb_exec ss $NFQ_PY "$NFQ_TOP/tests/netns/sendseg.py" $C4 $S4 8080 40001 0x4242
 nb_exec ss $NFQ_PY "$NFQ_TOP/tests/netns/sendseg.py" $C6 $S6 8080 40002 0x4242
 nb_ok "SP counted two wrong-ID segments" nb_wait_for "wrong-id count" 5 nfq_gt "$SP" dropped_wrong_id $((w0 + 1))
+# per session (kernel mode: the set drop_wrong's element counters), on the two 8080 sessions
+wrong_per_session() {
+	$CTL --json dp-sessions | $NFQ_PY -c 'import json,sys
+s=[x for x in json.load(sys.stdin) if x["port"] == 8080]
+sys.exit(0 if len(s) == 2 and all(x["traffic"]["drops"]["wrong_id"] >= 1 for x in s) else 1)'
+}
+nb_ok "the SP's listing counts them on their sessions (drops.wrong_id)" \
+	nb_wait_for "per-session wrong-id drops" 10 wrong_per_session
 nfq_capture_stop wrong
 nb_is "no answer to the wrong-ID SYNs" \
 	"$($NFQ_PY "$NFQ_TOP/tests/netns/pcapcheck.py" "$NB_RUNDIR/wrong.pcap" 8080 lengths | grep -c '^from' || true)" 0

@@ -321,10 +321,35 @@ static void make_spec(struct pg_spec *sp, struct pg_rng *rng, const struct sess_
 }
 
 /* What kernel mode's per-session counters (nfq/kmstats.c) must show: per entry of the table
- * (by its position in tbl_next order) and direction, the segments the decision table
- * accepted with the session's current ID (written or checked) and their bytes. */
+ * and direction, the segments the decision table accepted with the session's current ID
+ * (written or checked) and their bytes; per entry, the segments it dropped by reason, as the
+ * queue threads count them (nfq_account: no ID, another ID, other). */
 #define MAX_SESS 16
-static struct { const struct tbl_entry *e; uint64_t segs[2], bytes[2]; } expect[MAX_SESS];
+static struct {
+	const struct tbl_entry *e;
+	uint64_t segs[2], bytes[2], drops[3];
+} expect[MAX_SESS];
+
+static int slot(const struct tbl_entry *e)
+{
+	for (int i = 0; i < MAX_SESS; i++)
+		if (!expect[i].e || expect[i].e == e) {
+			expect[i].e = e;
+			return i;
+		}
+	die("more sessions than MAX_SESS", "");
+	return -1;
+}
+
+/* A segment nfq_decide dropped: on its session (if any), by reason as nfq_account counts. */
+static void expect_drop(const struct nfq_result *res)
+{
+	if (!res->sess)
+		return;
+	expect[slot(res->sess)].drops[res->reason == R_DROP_NO_ID ? TBL_DROP_NO_ID :
+				      res->reason == R_DROP_WRONG_ID ? TBL_DROP_WRONG_ID :
+				      TBL_DROP_OTHER]++;
+}
 
 static void expect_count(const struct sess_table *t, const struct pg_spec *sp, size_t len)
 {
@@ -339,24 +364,43 @@ static void expect_count(const struct sess_table *t, const struct pg_spec *sp, s
 		if (!(e = tbl_lookup(t, &k)))
 			return;
 	}
-	for (int i = 0; i < MAX_SESS; i++)
-		if (!expect[i].e || expect[i].e == e) {
-			expect[i].e = e;
-			expect[i].segs[dir]++;
-			expect[i].bytes[dir] += len;
-			return;
+	expect[slot(e)].segs[dir]++;
+	expect[slot(e)].bytes[dir] += len;
+}
+
+/* The kernel's drop counts of session i against the decision table's (by reason). The total
+ * into *sum. */
+static void check_drops(int i, const char *when, uint64_t *sum)
+{
+	static const char *const why[3] = {"no ID", "wrong ID", "other"};
+
+	for (int r = 0; r < 3; r++) {
+		uint64_t got = atomic_load(&expect[i].e->drops[r]);
+
+		if (got != expect[i].drops[r]) {
+			fprintf(stderr, "nfq-diff: %s: session %d: kernel counted %llu drops for "
+				"%s; the decision table dropped %llu\n", when, i,
+				(unsigned long long)got, why[r],
+				(unsigned long long)expect[i].drops[r]);
+			exit(1);
 		}
+		*sum += got;
+	}
 }
 
 /* The kernel's element counters, read by the worker's own kmode_stats_refresh into the
- * table's entries, against what the decision table accepted. Returns the sessions checked. */
-static int check_counts(const struct nfq_config *cfg, struct sess_table *t, const char *when)
+ * table's entries, against what the decision table accepted and dropped. Returns the
+ * sessions checked; *drops: the drops counted on them. */
+static int check_counts(const struct nfq_config *cfg, struct sess_table *t, const char *when,
+			uint64_t *drops)
 {
 	int n = 0;
 
+	*drops = 0;
 	if (kmode_stats_refresh(cfg, t) < 0)
 		die("kmode_stats_refresh", strerror(errno));
-	for (int i = 0; i < MAX_SESS && expect[i].e; i++, n++)
+	for (int i = 0; i < MAX_SESS && expect[i].e; i++, n++) {
+		check_drops(i, when, drops);
 		for (int d = 0; d < 2; d++) {
 			uint64_t segs = atomic_load(&expect[i].e->segs[d]);
 			uint64_t bytes = atomic_load(&expect[i].e->bytes[d]);
@@ -371,6 +415,7 @@ static int check_counts(const struct nfq_config *cfg, struct sess_table *t, cons
 				exit(1);
 			}
 		}
+	}
 	return n;
 }
 
@@ -490,6 +535,8 @@ static int compare_one(unsigned long i, uint64_t seed, const char *role, enum nf
 	}
 	if (want_fwd && !*prev_id && (res.reason == R_EMBEDDED || res.reason == R_CHECKED_OK))
 		expect_count(t, &sp, info.ip_len);
+	if (res.verdict == V_DROP && !s.held)
+		expect_drop(&res);
 	return want_hold ? 3 : !want_fwd ? 2 : res.verdict == V_ACCEPT_MODIFIED ? 1 : 0;
 }
 
@@ -555,7 +602,8 @@ int main(int argc, char **argv)
 	struct sess_table *t;
 	struct pg_rng rng;
 	unsigned long count, counts[4] = { 0 }, in_grace[2] = { 0 }, after[2] = { 0 };
-	uint64_t seed, until;
+	uint64_t seed, until, drops, all_drops;
+	int nsess;
 
 	if (argc < 4 || argc > 5 || (strcmp(argv[2], "supervisor") && strcmp(argv[2], "provider")))
 		die("usage: nfq-diff TUN supervisor|provider COUNT [SEED]", "");
@@ -574,8 +622,10 @@ int main(int argc, char **argv)
 	printf("nfq-diff %s: %lu packets agree (seed %llu): %lu accepted unchanged, %lu accepted "
 	       "with the ID written, %lu dropped, %lu queued as session misses\n", argv[2], count,
 	       (unsigned long long)seed, counts[0], counts[1], counts[2], counts[3]);
-	printf("nfq-diff %s: per-session counters of %d sessions as accepted\n", argv[2],
-	       check_counts(&cfg, t, "before the renewal"));
+	nsess = check_counts(&cfg, t, "before the renewal", &drops);
+	printf("nfq-diff %s: per-session counters of %d sessions as accepted, drops by reason "
+	       "as dropped (%llu)\n", argv[2], nsess, (unsigned long long)drops);
+	all_drops = drops;
 	/* renewal: within the grace (stopping 1 s before its end), then 1 s after it */
 	until = renew_all(&cfg, t);
 	memset(in_grace, 0, sizeof(in_grace));
@@ -583,14 +633,20 @@ int main(int argc, char **argv)
 	while ((uint64_t)time(NULL) < until + 1)
 		usleep(100000);
 	run_phase(count / 2 + 1, 0, seed, argv[2], &cfg, t, true, &rng, counts, after);
-	printf("nfq-diff %s: per-session counters of %d sessions carried over the renewal\n",
-	       argv[2], check_counts(&cfg, t, "after the renewal"));
+	nsess = check_counts(&cfg, t, "after the renewal", &drops);
+	printf("nfq-diff %s: per-session counters of %d sessions carried over the renewal, "
+	       "drops by reason too (%llu)\n", argv[2], nsess, (unsigned long long)drops);
+	all_drops = all_drops && drops > all_drops ? drops : 0; /* some before, more after */
 	printf("nfq-diff %s: after a renewal, previous ID within the grace: %lu accepted, %lu "
 	       "dropped; after it: %lu accepted, %lu dropped (both agree with nfq_decide)\n",
 	       argv[2], in_grace[0], in_grace[1], after[0], after[1]);
 	tbl_free(t);
 	kmode_events_close(&kmsvc);
 	nfq_config_clear(&cfg);
-	/* the phases must have shown both sides of the grace */
-	return in_grace[0] > 0 && in_grace[1] == 0 && after[0] == 0 && after[1] > 0 ? 0 : 1;
+	/* the phases must have shown both sides of the grace, and session drops before the
+	 * renewal and after it */
+	if (!all_drops)
+		fprintf(stderr, "nfq-diff: no session drop counted before or after the renewal\n");
+	return in_grace[0] > 0 && in_grace[1] == 0 && after[0] == 0 && after[1] > 0 && all_drops
+		       ? 0 : 1;
 }

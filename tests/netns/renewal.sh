@@ -14,7 +14,9 @@
 # renewal. And sp1's info_client
 # for web1 (what the SS's coopnet-nfq counted, reported every second here) grows by the
 # file's size within 10 %: the per-session counters survive the renewals (kernel mode: the
-# element counters carried into the new elements). Run by renewal-queue.test and
+# element counters carried into the new elements). Then the attacker forges 5 replies of web1
+# with a wrong ID: sp1's info_client for web1 shows them as wrong-ID drops (the SS's
+# per-session drops by reason; kernel mode: its set drop_wrong). Run by renewal-queue.test and
 # renewal-kernel.test (OV_NFQ_MODE / OV_SS_NFQ_MODE: every coopnet-nfq in that mode).
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -121,4 +123,48 @@ nb_ok "sp1's info_client for web1 grew by the download (reported by the SS)" \
 delta=$((last - before))
 echo "# info_client on sp1: $delta bytes service -> client for a $SIZE-byte file over $((ren1 - ren0)) renewals (SS $(ov_nfq_mode ss) mode)"
 nb_ok "within 10% of the file's size: $delta" test "$delta" -le $((SIZE * 11 / 10))
+
+# --- drops by reason per session (both modes; kernel mode: the drop rules' set drop_wrong):
+# the attacker forges 5 replies of web1 (198.18.2.3:80 -> the client) with an ID that is
+# neither web1's current nor its previous one; the SS drops them as wrong-ID on web1's session,
+# and its info_client brings the count to sp1's `coopnetctl clients`.
+FORGED=5
+wrong_rows() { ov_ctl sp1 --json clients | python3 -c '
+import json, sys
+rows = [c["drops"]["wrong-id"] for c in json.load(sys.stdin) if c.get("role") == "session" and c.get("service") == "web1"]
+print(max(rows) if rows else -1)'; }
+wrong_info0=$(wrong_rows)
+wrong_ss0=$(nfq_stat ss dropped_wrong_id)
+bad=$(ov_ctl ss --json sessions | python3 -c '
+import json, sys
+used = {int(s["id"], 16) for s in json.load(sys.stdin)}  # (a previous ID: 1 in 65,535)
+print(next(i for i in range(0x0101, 0xffff) if i not in used))')
+nb_exec attacker ip route replace 198.18.1.0/24 via 198.18.2.1
+nb_exec attacker python3 - "$FORGED" "$bad" <<'PY'
+import socket, struct, sys
+n, urg = int(sys.argv[1]), int(sys.argv[2])
+src, dst = socket.inet_aton("198.18.2.3"), socket.inet_aton("198.18.1.2")
+def csum(b):
+    if len(b) % 2:
+        b += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return ~s & 0xffff
+s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+for i in range(n):
+    tcp = struct.pack("!HHIIBBHHH", 80, 40000 + i, 1000 + i, 1, 5 << 4, 0x10, 65535, 0, urg)
+    c = csum(src + dst + struct.pack("!BBH", 0, 6, len(tcp)) + tcp)
+    tcp = tcp[:16] + struct.pack("!H", c) + tcp[18:]
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), i, 0, 64, 6, 0, src, dst)
+    s.sendto(ip + tcp, ("198.18.1.2", 0))
+PY
+forged_seen() {
+	local v
+	v=$(wrong_rows)
+	[[ $v =~ ^[0-9]+$ ]] && [ "$v" -ge $((wrong_info0 + FORGED)) ]
+}
+nb_ok "sp1's info_client for web1 counts the $FORGED forged wrong-ID segments the SS dropped ($(ov_nfq_mode ss) mode)" \
+	nb_wait_for "info_client wrong-id drops" 15 forged_seen
+echo "# web1's wrong-ID drops in sp1's info_client: $wrong_info0 -> $(wrong_rows); the SS's dropped_wrong_id: $wrong_ss0 -> $(nfq_stat ss dropped_wrong_id) (forged ID $bad)"
 nb_done

@@ -79,7 +79,7 @@ static void test_kernel_large_sync(void **state)
 {
 	enum { N = 60000, DROP = 10000, HALF = N / 2 };
 	char ids[] = "/tmp/kmode-ids.XXXXXX", ok[] = "/tmp/kmode-ok.XXXXXX",
-	     keys[] = "/tmp/kmode-keys.XXXXXX";
+	     keys[] = "/tmp/kmode-keys.XXXXXX", dw[] = "/tmp/kmode-dw.XXXXXX";
 	struct nfq_config cfg;
 	struct sess_list none, l;
 	struct sess_entry e;
@@ -88,7 +88,7 @@ static void test_kernel_large_sync(void **state)
 	(void)state;
 	if (!in_netns)
 		skip();
-	for (char *p[] = {ids, ok, keys, NULL}, **q = p; *q; q++) {
+	for (char *p[] = {ids, ok, keys, dw, NULL}, **q = p; *q; q++) {
 		int fd = mkstemp(*q);
 
 		assert_true(fd >= 0);
@@ -127,12 +127,19 @@ static void test_kernel_large_sync(void **state)
 	assert_int_equal(lines_equal(ok, "0xc6127530c61202010050000075310000"), 1);
 	assert_int_equal(lines_equal(keys, "0xc612c34fc612020100500000"), 1);
 	assert_int_equal(lines_equal(keys, "0xc612ea5fc612020100500000"), 0);
+	assert_int_equal(list_to("set ip coopnet_nfq drop_wrong", dw), N - DROP);
+	assert_int_equal(lines_equal(dw, "0xc612c34fc612020100500000"), 1);
+	assert_int_equal(lines_equal(dw, "0xc612ea5fc612020100500000"), 0);
+	assert_int_equal(list_to("set ip coopnet_nfq drop_noid", dw), N - DROP);
+	assert_int_equal(list_to("set ip coopnet_nfq drop_other", dw), N - DROP);
 	/* a start with more sessions than the install batch carries (KMODE_INSTALL_MAX): the
 	 * install, then a full sync */
 	nftrule_remove(&cfg);
 	assert_int_not_equal(nftrule_install(&cfg, &l, &none), QEXPR_NONE);
 	assert_int_equal(list_to("set ip coopnet_nfq ok", ok), N - DROP);
 	assert_int_equal(lines_equal(ok, "0xc6120000c61202010050000000020000"), 1);
+	assert_int_equal(list_to("set ip coopnet_nfq drop_wrong", dw), N - DROP);
+	unlink(dw);
 	unlink(ids);
 	unlink(ok);
 	unlink(keys);
@@ -177,7 +184,10 @@ static bool prev_elem(const struct nfq_config *cfg, const struct sess_entry *e, 
 /* What stays is not touched. kmode_sync: an element whose key and ID stay keeps its counter
  * (not the table's stale count) and a prev element its timeout; a new ID starts from the
  * kernel's old counts; a grace the table restarted replaces prev, one that is over removes it.
- * kmode_apply: a new expiry (same ID) sends nothing; a renewal carries the counts. */
+ * The drop_* elements (keyed without the ID) start from the entry's drops, keep their counter
+ * through a full sync and a new ID. kmode_apply: a new expiry (same ID) sends nothing; a
+ * renewal carries the counts, its re-add of the drop_* elements keeps theirs; a deletion
+ * removes them. */
 static void test_kernel_keeps(void **state)
 {
 	struct nfq_config cfg;
@@ -200,6 +210,8 @@ static void test_kernel_keeps(void **state)
 	dir = kmode_dir(&cfg, KS_OK);
 	entry(&e, AF_INET, "198.18.1.7", "198.18.2.1", 80, 0x7777);
 	e.segs[dir] = 5;
+	e.drops[TBL_DROP_WRONG_ID] = 3;
+	e.drops[TBL_DROP_OTHER] = 2;
 	assert_int_equal(sess_list_push(&l, &e), 0);
 	entry(&e, AF_INET, "198.18.1.8", "198.18.2.1", 80, 0x8888);
 	e.prev_id = 0x8000;
@@ -207,13 +219,19 @@ static void test_kernel_keeps(void **state)
 	assert_int_equal(sess_list_push(&l, &e), 0);
 	assert_int_equal(kmode_sync(&cfg, &l, &none), 0);
 	assert_int_equal(elem_packets(&cfg, KS_OK, &l.v[0]), 5);
+	assert_int_equal(elem_packets(&cfg, KS_DNOID, &l.v[0]), 0);
+	assert_int_equal(elem_packets(&cfg, KS_DWRONG, &l.v[0]), 3);
+	assert_int_equal(elem_packets(&cfg, KS_DOTHER, &l.v[0]), 2);
+	assert_int_equal(elem_packets(&cfg, KS_DWRONG, &l.v[1]), 0);
 	assert_true(prev_elem(&cfg, &l.v[1], tm));
 	assert_true(tm[0] > 29000);
 
 	sleep(2);
 	l.v[0].segs[dir] = 0;
+	l.v[0].drops[TBL_DROP_WRONG_ID] = 0;
 	assert_int_equal(kmode_sync(&cfg, &l, &none), 0);
 	assert_int_equal(elem_packets(&cfg, KS_OK, &l.v[0]), 5);
+	assert_int_equal(elem_packets(&cfg, KS_DWRONG, &l.v[0]), 3);
 	assert_true(prev_elem(&cfg, &l.v[1], tm));
 	assert_true(tm[0] > 29000 && tm[1] + 1500 < tm[0]); /* the same element, 2 s older */
 
@@ -223,6 +241,7 @@ static void test_kernel_keeps(void **state)
 	assert_int_equal(kmode_sync(&cfg, &l, &none), 0);
 	assert_int_equal(elem_packets(&cfg, KS_OK, &old), -1);
 	assert_int_equal(elem_packets(&cfg, KS_OK, &l.v[0]), 5);
+	assert_int_equal(elem_packets(&cfg, KS_DWRONG, &l.v[0]), 3); /* the same element */
 	assert_true(prev_elem(&cfg, &l.v[1], tm));
 	assert_true(tm[0] > 36000);
 	l.v[1].prev_until = (uint32_t)time(NULL) - 1;
@@ -248,11 +267,21 @@ static void test_kernel_keeps(void **state)
 	assert_int_equal(tbl_put(t, &e), 0);
 	c = tbl_changes(t, &n, &lost);
 	assert_int_equal(kmode_apply(&cfg, t, c, n, &sent), 0);
-	assert_int_equal(sent, 7); /* 3 out, 3 in, prev in */
+	assert_int_equal(sent, 10); /* 3 out, 3 in, drop_* in again (kept), prev in */
 	assert_int_equal(elem_packets(&cfg, KS_OK, &old), -1);
 	assert_int_equal(elem_packets(&cfg, KS_OK, &e), 5);
+	assert_int_equal(elem_packets(&cfg, KS_DWRONG, &e), 3);
+	assert_int_equal(elem_packets(&cfg, KS_DOTHER, &e), 2);
 	e.prev_id = 0x7778;
 	assert_true(prev_elem(&cfg, &e, tm));
+	tbl_changes_clear(t);
+	assert_true(tbl_del(t, &e.key)); /* gone: its drop_* elements with it */
+	c = tbl_changes(t, &n, &lost);
+	assert_int_equal(kmode_apply(&cfg, t, c, n, &sent), 0);
+	assert_int_equal(sent, 7); /* 3 out, 3 drop_* out, prev out */
+	assert_int_equal(elem_packets(&cfg, KS_DWRONG, &e), -1);
+	assert_int_equal(elem_packets(&cfg, KS_DNOID, &e), -1);
+	assert_int_equal(elem_packets(&cfg, KS_OK, &e), -1);
 	tbl_free(t);
 	sess_list_clear(&l);
 	nftrule_remove(&cfg);
