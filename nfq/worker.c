@@ -222,32 +222,35 @@ static void apply(struct nfq_thread *t, uint32_t id, uint32_t mark, uint8_t *pl,
 
 /* A first SYN without a session: authd hears of it, and it waits for the session (held.h).
  * A full hold table refuses it: a counted drop, and the client's TCP sends it again (by then
- * authd, told of this one, may have added the session). */
+ * authd, told of this one, may have added the session). A retransmission of a SYN held
+ * already is dropped without telling authd again: the copy held first goes out. */
 static void hold(struct nfq_thread *t, uint32_t id, uint32_t mark, const uint8_t *pl,
 		 size_t plen, enum cn_csum_state csum, const struct nfq_result *res)
 {
-	bump(t, R_SESSION_MISS);
-	post_miss(t->sh, &res->miss);
+	int r;
+
 	if (t->sh->miss_hold_ms == 0 || plen > HELD_COPY) {
 		/* cannot hold it: it passes without an ID, as any non-overlay segment */
+		bump(t, R_SESSION_MISS);
+		post_miss(t->sh, &res->miss);
 		bump(t, R_MISS_TIMEOUT);
 		vb_accept(t, id, mark | t->sh->mark_done);
 		return;
 	}
 	if (held_count(&t->held) == 0)
 		vb_close_batch(t); /* packets before it may be batched; none after while it waits */
-	switch (held_add(&t->held, &res->miss, id, mark, now_ms() + t->sh->miss_hold_ms, csum,
-			 pl, plen)) {
-	case 0:
-		break;
-	case 1: /* the client's TCP sent it again: the copy held first goes out */
+	r = held_add(&t->held, &res->miss, id, mark, now_ms() + t->sh->miss_hold_ms, csum, pl,
+		     plen);
+	if (r == 1) {
 		bump(t, R_HELD_COPY);
 		vb_single(t, id, NF_DROP, 0, NULL, 0);
-		break;
-	default:
+		return;
+	}
+	bump(t, R_SESSION_MISS);
+	post_miss(t->sh, &res->miss);
+	if (r < 0) {
 		bump(t, R_HELD_FULL);
 		vb_single(t, id, NF_DROP, 0, NULL, 0);
-		break;
 	}
 }
 
