@@ -20,7 +20,7 @@
 #define REPLAY_SLACK_S 2
 /* An SS's exchanges in flight (and lingering) at once: one per new client of a morning rush,
  * as many as its coopnet-nfq holds SYNs (miss_hold_max, 2,048 per queue thread by default;
- * docs/nfq.md). About 1 KB each (auth_ss.c's struct ss_exch): 4 MB. */
+ * docs/nfq.md). 832 bytes each (auth_ss.c's struct ss_exch): 3.3 MB. */
 #define SS_EXCHANGE_SLOTS 4096
 
 uint64_t engine_op_now(void *ctx)
