@@ -21,6 +21,8 @@
  * stays keeps its elements; the drop_* elements are keyed without the ID and stay through a
  * renewal. Not counted per session here: the segments accepted with a previous ID during a
  * renewal's grace (set prev has no counter).
+ * The same element counts give `stats` its totals embedded and checked_ok (`totals` below):
+ * the rules that decide a live session's segments carry no named counter.
  */
 #include <errno.h>
 #include <stdio.h>
