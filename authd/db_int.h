@@ -34,6 +34,9 @@ enum db_stmt {
 	/* the engine's turn transaction: parsed once, not per turn */
 	ST_BEGIN,
 	ST_COMMIT,
+	/* the provider's twins of ST_SESSION_GET and ST_SESSION_DEL (db_session.c: role_stmt) */
+	ST_SESSION_GET_SP,
+	ST_SESSION_DEL_SP,
 	ST_MAX
 };
 
