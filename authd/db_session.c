@@ -66,6 +66,8 @@ int db_session_put(struct authd_db *db, const struct db_session *s)
 			  SQLITE_STATIC);
 	r = db_step_done(db, st, "store session");
 	db_done_cached(st);
+	if (r == 0 && s->role == DB_ROLE_PROVIDER)
+		db_sidx_put(db, &s->s);
 	return r;
 }
 
@@ -148,8 +150,12 @@ int db_session_get(struct authd_db *db, enum db_role role, const struct cn_sessi
 {
 	struct key_text k;
 	sqlite3_stmt *st;
+	cn_id_t id;
 	int rc, r;
 
+	/* none in the provider's index: no row to read */
+	if (role == DB_ROLE_PROVIDER && db_sidx_find(db, key, &id) == 0)
+		return 0;
 	if (key_text(db, key, &k) < 0 ||
 	    role_stmt(db, role, ST_SESSION_GET, ST_SESSION_GET_SP, "SELECT " SESSION_COLS, &st) < 0)
 		return -1;
@@ -165,11 +171,28 @@ int db_session_get(struct authd_db *db, enum db_role role, const struct cn_sessi
 	return r;
 }
 
+int db_session_id(struct authd_db *db, enum db_role role, const struct cn_session *key,
+		  cn_id_t *id)
+{
+	struct db_session s;
+	int r;
+
+	if (role == DB_ROLE_PROVIDER && (r = db_sidx_find(db, key, id)) >= 0)
+		return r;
+	r = db_session_get(db, role, key, &s);
+	if (r == 1)
+		*id = s.s.id;
+	explicit_bzero(&s, sizeof(s));
+	return r;
+}
+
 int db_id_in_use(struct authd_db *db, cn_id_t id)
 {
 	sqlite3_stmt *st;
 	int rc, r;
 
+	if ((r = db_sidx_id_in_use(db, id)) >= 0)
+		return r;
 	if (db_cached(db, ST_ID_IN_USE, &st, "SELECT 1 FROM sessions WHERE role = 'provider' AND "
 		   "id = ?") < 0)
 		return -1;
@@ -267,7 +290,12 @@ int db_session_del(struct authd_db *db, enum db_role role, const struct cn_sessi
 	bind_key(st, &k, key->port);
 	r = db_step_done(db, st, "delete session");
 	db_done_cached(st);
-	return r < 0 ? -1 : sqlite3_changes(db->h);
+	if (r < 0)
+		return -1;
+	r = sqlite3_changes(db->h);
+	if (r > 0 && role == DB_ROLE_PROVIDER)
+		db_sidx_del(db, key);
+	return r;
 }
 
 /* Idle (a provider's idle_time, its sessions only): from the later of the last
@@ -323,6 +351,9 @@ int db_session_expire(struct authd_db *db, int64_t now, int64_t idle, db_session
 		db_rollback_keep(db);
 		return -1;
 	}
+	for (size_t i = 0; i < n; i++)
+		if (rows[i].role == DB_ROLE_PROVIDER)
+			db_sidx_del(db, &rows[i].s);
 	for (size_t i = 0; cb && i < n; i++)
 		cb(&rows[i], arg);
 	free(rows);
