@@ -85,6 +85,10 @@ int db_session_put(struct authd_db *db, const struct db_session *s);
 /* 1 when found (copied to *out), 0 when not. */
 int db_session_get(struct authd_db *db, enum db_role role, const struct cn_session *key,
 		   struct db_session *out);
+/* The ID of the session of key: 1 (in *id) or 0; a provider's from memory (db_index.c),
+ * without reading the row. */
+int db_session_id(struct authd_db *db, enum db_role role, const struct cn_session *key,
+		  cn_id_t *id);
 /* Is id held by a live provider session? 1 yes, 0 no. */
 int db_id_in_use(struct authd_db *db, cn_id_t id);
 

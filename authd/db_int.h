@@ -34,12 +34,18 @@ enum db_stmt {
 	/* the engine's turn transaction: parsed once, not per turn */
 	ST_BEGIN,
 	ST_COMMIT,
+	/* the provider's twins of ST_SESSION_GET and ST_SESSION_DEL (db_session.c: role_stmt) */
+	ST_SESSION_GET_SP,
+	ST_SESSION_DEL_SP,
 	ST_MAX
 };
+
+struct db_sidx;
 
 struct authd_db {
 	sqlite3 *h;
 	sqlite3_stmt *cache[ST_MAX];
+	struct db_sidx *sidx; /* the provider's sessions in memory (db_index.c); NULL: not loaded */
 	char err[512];
 };
 
@@ -59,6 +65,14 @@ void db_done_cached(sqlite3_stmt *st);
 /* Step a statement that returns no row. */
 int db_step_done(struct authd_db *db, sqlite3_stmt *st, const char *what);
 enum db_role db_role_from_name(const char *name); /* 0: none */
+/* db_index.c: the provider's sessions by key and by ID, in front of the table. find and
+ * id_in_use: 1 or 0, or -1 when the index cannot be had (ask sqlite then). put and del follow
+ * a write that succeeded; drop forgets it all (every rollback), the next lookup loads it. */
+int db_sidx_find(struct authd_db *db, const struct cn_session *key, cn_id_t *id);
+int db_sidx_id_in_use(struct authd_db *db, cn_id_t id);
+void db_sidx_put(struct authd_db *db, const struct cn_session *s);
+void db_sidx_del(struct authd_db *db, const struct cn_session *key);
+void db_sidx_drop(struct authd_db *db);
 /* db_migrate.c: bring the schema to DB_SCHEMA_VERSION, one transaction a step. */
 int db_migrate(struct authd_db *db);
 

@@ -66,6 +66,8 @@ int db_session_put(struct authd_db *db, const struct db_session *s)
 			  SQLITE_STATIC);
 	r = db_step_done(db, st, "store session");
 	db_done_cached(st);
+	if (r == 0 && s->role == DB_ROLE_PROVIDER)
+		db_sidx_put(db, &s->s);
 	return r;
 }
 
@@ -110,13 +112,37 @@ static int read_row(struct authd_db *db, sqlite3_stmt *st, struct db_session *ou
 	return 0;
 }
 
-static void bind_key(sqlite3_stmt *st, enum db_role role, const struct key_text *k,
-		     uint16_t port)
+static void bind_key(sqlite3_stmt *st, const struct key_text *k, uint16_t port)
 {
-	sqlite3_bind_text(st, 1, db_role_name(role), -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, k->client, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 3, k->service, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int(st, 4, port);
+	sqlite3_bind_text(st, 1, k->client, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, k->service, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(st, 3, port);
+}
+
+/*
+ * A statement on one session by key, with the role as a literal: one cached statement per
+ * role. Not "role = ?": the partial index sessions_provider_id (WHERE role = 'provider')
+ * makes sqlite's planner read a bound role, and a statement whose plan read a bound value
+ * is prepared again (sqlite3Reprepare) each time that parameter is bound: that was half of
+ * the engine's instructions per Authentication (issue 11, callgrind).
+ */
+static int role_stmt(struct authd_db *db, enum db_role role, enum db_stmt sup, enum db_stmt sp,
+		     const char *head, sqlite3_stmt **st)
+{
+	char sql[512];
+	bool provider = role == DB_ROLE_PROVIDER;
+
+	if (role != DB_ROLE_PROVIDER && role != DB_ROLE_SUPERVISOR) {
+		snprintf(db->err, sizeof(db->err), "session of no role");
+		return -1;
+	}
+	if (db->cache[provider ? sp : sup]) {
+		*st = db->cache[provider ? sp : sup];
+		return 0;
+	}
+	snprintf(sql, sizeof(sql), "%s FROM sessions WHERE role = '%s' AND client = ?1 AND "
+		 "service = ?2 AND port = ?3", head, db_role_name(role));
+	return db_cached(db, provider ? sp : sup, st, sql);
 }
 
 int db_session_get(struct authd_db *db, enum db_role role, const struct cn_session *key,
@@ -124,13 +150,16 @@ int db_session_get(struct authd_db *db, enum db_role role, const struct cn_sessi
 {
 	struct key_text k;
 	sqlite3_stmt *st;
+	cn_id_t id;
 	int rc, r;
 
+	/* none in the provider's index: no row to read */
+	if (role == DB_ROLE_PROVIDER && db_sidx_find(db, key, &id) == 0)
+		return 0;
 	if (key_text(db, key, &k) < 0 ||
-	    db_cached(db, ST_SESSION_GET, &st, "SELECT " SESSION_COLS " FROM sessions WHERE "
-		      "role = ? AND client = ? AND service = ? AND port = ?") < 0)
+	    role_stmt(db, role, ST_SESSION_GET, ST_SESSION_GET_SP, "SELECT " SESSION_COLS, &st) < 0)
 		return -1;
-	bind_key(st, role, &k, key->port);
+	bind_key(st, &k, key->port);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		r = read_row(db, st, out) < 0 ? -1 : 1;
@@ -142,11 +171,28 @@ int db_session_get(struct authd_db *db, enum db_role role, const struct cn_sessi
 	return r;
 }
 
+int db_session_id(struct authd_db *db, enum db_role role, const struct cn_session *key,
+		  cn_id_t *id)
+{
+	struct db_session s;
+	int r;
+
+	if (role == DB_ROLE_PROVIDER && (r = db_sidx_find(db, key, id)) >= 0)
+		return r;
+	r = db_session_get(db, role, key, &s);
+	if (r == 1)
+		*id = s.s.id;
+	explicit_bzero(&s, sizeof(s));
+	return r;
+}
+
 int db_id_in_use(struct authd_db *db, cn_id_t id)
 {
 	sqlite3_stmt *st;
 	int rc, r;
 
+	if ((r = db_sidx_id_in_use(db, id)) >= 0)
+		return r;
 	if (db_cached(db, ST_ID_IN_USE, &st, "SELECT 1 FROM sessions WHERE role = 'provider' AND "
 		   "id = ?") < 0)
 		return -1;
@@ -239,13 +285,17 @@ int db_session_del(struct authd_db *db, enum db_role role, const struct cn_sessi
 	int r;
 
 	if (key_text(db, key, &k) < 0 ||
-	    db_cached(db, ST_SESSION_DEL, &st, "DELETE FROM sessions WHERE role = ? AND "
-		      "client = ? AND service = ? AND port = ?") < 0)
+	    role_stmt(db, role, ST_SESSION_DEL, ST_SESSION_DEL_SP, "DELETE", &st) < 0)
 		return -1;
-	bind_key(st, role, &k, key->port);
+	bind_key(st, &k, key->port);
 	r = db_step_done(db, st, "delete session");
 	db_done_cached(st);
-	return r < 0 ? -1 : sqlite3_changes(db->h);
+	if (r < 0)
+		return -1;
+	r = sqlite3_changes(db->h);
+	if (r > 0 && role == DB_ROLE_PROVIDER)
+		db_sidx_del(db, key);
+	return r;
 }
 
 /* Idle (a provider's idle_time, its sessions only): from the later of the last
@@ -301,6 +351,9 @@ int db_session_expire(struct authd_db *db, int64_t now, int64_t idle, db_session
 		db_rollback_keep(db);
 		return -1;
 	}
+	for (size_t i = 0; i < n; i++)
+		if (rows[i].role == DB_ROLE_PROVIDER)
+			db_sidx_del(db, &rows[i].s);
 	for (size_t i = 0; cb && i < n; i++)
 		cb(&rows[i], arg);
 	free(rows);

@@ -110,11 +110,15 @@ static void nfq_request(struct engine *e, uint32_t type, const struct db_session
 int engine_session_store(struct engine *e, const struct db_session *s)
 {
 	struct db_session old;
+	cn_id_t old_id;
 
 	if (engine_tx_write(e) < 0)
 		return -1;
-	/* a renewal replaces the session of the same key: its reports stop with it */
-	if (db_session_get(e->db, s->role, &s->s, &old) == 1 && old.s.id != s->s.id) {
+	/* a renewal replaces the session of the same key: its reports stop with it (the ID
+	 * first, from memory for a provider: the row is read only for a renewal) */
+	if ((s->role != DB_ROLE_PROVIDER ||
+	     (db_session_id(e->db, s->role, &s->s, &old_id) == 1 && old_id != s->s.id)) &&
+	    db_session_get(e->db, s->role, &s->s, &old) == 1 && old.s.id != s->s.id) {
 		engine_status_remove(e, &old);
 		if (db_status_del(e->db, old.role, old.peer, old.s.id, old.service_name) < 0) {
 			engine_tx_check(e);

@@ -250,20 +250,20 @@ static void provider_record(const struct engine *e, const struct auth_sp_session
 static uint64_t op_prepare(void *ctx, const struct auth_sp_session *s)
 {
 	struct engine *e = ctx;
-	struct db_session d, old;
+	struct db_session d;
 	bool ahead = false;
+	cn_id_t old_id = 0;
 	int r;
 
 	if (!engine_data_plane(e) || s->client.family != s->vnic.addr.family)
 		return 0;
 	provider_record(e, s, &d, (int64_t)(engine_wall_ms() / 1000));
-	r = db_session_get(e->db, DB_ROLE_PROVIDER, &d.s, &old);
+	r = db_session_id(e->db, DB_ROLE_PROVIDER, &d.s, &old_id);
 	if (r == 0)
 		engine_gate_prepare(e, &d, IMSG_SESSION_ADD);
-	else if ((ahead = r == 1 && old.s.id != d.s.id))
+	else if ((ahead = r == 1 && old_id != d.s.id))
 		engine_gate_prepare(e, &d, IMSG_SESSION_ACCEPT);
 	sodium_memzero(&d, sizeof(d));
-	sodium_memzero(&old, sizeof(old));
 	/* a renewal's tag is never an epoch: its commit always sends the session-add */
 	return r == 0 ? e->dp_epoch : r == 1 && ahead ? PREPARED_AHEAD : 0;
 }
@@ -275,20 +275,20 @@ static uint64_t op_prepare(void *ctx, const struct auth_sp_session *s)
 static void op_unprepare(void *ctx, const struct auth_sp_session *s)
 {
 	struct engine *e = ctx;
-	struct db_session d, old;
+	struct db_session d;
 	struct imsg_session m;
+	cn_id_t old_id = 0;
 	int r;
 
 	engine_gate_disarm(e); /* its REP&REQ may never have been sent */
 	provider_record(e, s, &d, 0);
-	r = db_session_get(e->db, DB_ROLE_PROVIDER, &d.s, &old);
-	if (r == 0 || (r == 1 && old.s.id != d.s.id && engine_data_plane(e))) {
+	r = db_session_id(e->db, DB_ROLE_PROVIDER, &d.s, &old_id);
+	if (r == 0 || (r == 1 && old_id != d.s.id && engine_data_plane(e))) {
 		engine_session_msg(&m, &d, r == 0);
 		e->counters[CNT_NFQ_REQUESTS]++;
 		engine_parent_send(e, r == 0 ? IMSG_SESSION_DEL : IMSG_SESSION_WITHDRAW, &m);
 	}
 	sodium_memzero(&d, sizeof(d));
-	sodium_memzero(&old, sizeof(old));
 }
 
 static int op_commit(void *ctx, const struct auth_sp_session *s)

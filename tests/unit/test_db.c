@@ -383,10 +383,19 @@ static void test_forced_failures(void **state)
 
 	a.s.expires = 10;
 	assert_int_equal(db_session_put(f->db, &a), 0);
+	/* the provider's index (authd/db_index.c) loads on the first lookup; a load that fails
+	 * leaves the answer to sqlite */
+	step_countdown = 1;
+	assert_int_equal(db_id_in_use(f->db, a.s.id), 1);
+	step_countdown = 1;
+	assert_int_equal(db_session_get(f->db, DB_ROLE_PROVIDER, &a.s, &got), 1);
+	/* loaded: a session it holds is still read from the table */
+	assert_int_equal(db_id_in_use(f->db, a.s.id), 1);
 	step_countdown = 1;
 	assert_int_equal(db_session_get(f->db, DB_ROLE_PROVIDER, &a.s, &got), -1);
+	db_rollback(f->db); /* drops the index (outside a transaction: nothing else) */
 	step_countdown = 1;
-	assert_int_equal(db_id_in_use(f->db, a.s.id), -1);
+	assert_int_equal(db_session_get(f->db, DB_ROLE_SUPERVISOR, &a.s, &got), -1);
 	step_countdown = 1;
 	assert_int_equal(db_session_foreach(f->db, 0, count_cb, &(int){ 0 }), -1);
 	/* the expiry's DELETE fails after its SELECT: the session stays */
@@ -459,6 +468,111 @@ static void test_session_key_and_id_walk(void **state)
 	assert_int_equal(got.role, DB_ROLE_PROVIDER);
 }
 
+/* The provider's sessions in memory (authd/db_index.c) against the table itself
+ * (db_session_foreach reads it with SQL): after puts, renewals, deletes, expiries, a refused
+ * put (ID taken) and rolled-back transactions, the index answers what the table holds. */
+#define IX_KEYS 40
+
+struct ix_truth {
+	cn_id_t id[IX_KEYS]; /* by the client's last byte; 0: none */
+};
+
+static int truth_cb(const struct db_session *s, void *arg)
+{
+	struct ix_truth *t = arg;
+
+	assert_int_equal(s->s.family, AF_INET);
+	assert_true(s->s.client[3] < IX_KEYS);
+	t->id[s->s.client[3]] = s->s.id;
+	return 0;
+}
+
+static void ix_check(struct authd_db *db)
+{
+	struct ix_truth t;
+	bool used[0x10000] = { false };
+
+	memset(&t, 0, sizeof(t));
+	assert_int_equal(db_session_foreach(db, DB_ROLE_PROVIDER, truth_cb, &t), 0);
+	for (int k = 0; k < IX_KEYS; k++) {
+		char client[32];
+		struct db_session key;
+		cn_id_t id = 0;
+
+		snprintf(client, sizeof(client), "198.18.1.%d", k);
+		key = mk(DB_ROLE_PROVIDER, client, "198.19.0.10", 80, 0);
+		assert_int_equal(db_session_id(db, DB_ROLE_PROVIDER, &key.s, &id), t.id[k] != 0);
+		if (t.id[k]) {
+			assert_int_equal(id, t.id[k]);
+			used[t.id[k]] = true;
+		}
+	}
+	for (unsigned id = 1; id < 64; id++)
+		assert_int_equal(db_id_in_use(db, (cn_id_t)id), used[id]);
+}
+
+static void ix_put(struct authd_db *db, int k, cn_id_t id, int expires)
+{
+	char client[32];
+	struct db_session s;
+	cn_id_t had;
+
+	snprintf(client, sizeof(client), "198.18.1.%d", k);
+	s = mk(DB_ROLE_PROVIDER, client, "198.19.0.10", 80, id);
+	s.s.expires = (uint64_t)expires;
+	/* an ID another key holds: refused by the table, so not in the index either */
+	if (db_id_in_use(db, id) == 1 &&
+	    !(db_session_id(db, DB_ROLE_PROVIDER, &s.s, &had) == 1 && had == id))
+		assert_int_equal(db_session_put(db, &s), -1);
+	else
+		assert_int_equal(db_session_put(db, &s), 0);
+}
+
+static void test_provider_index(void **state)
+{
+	struct fixture *f = *state;
+	unsigned seed = 11;
+	char err[256];
+
+	for (int round = 0; round < 400; round++) {
+		int op = rand_r(&seed) % 10, k = rand_r(&seed) % IX_KEYS;
+		cn_id_t id = (cn_id_t)(1 + rand_r(&seed) % 60);
+
+		if (op < 5) {
+			ix_put(f->db, k, id, rand_r(&seed) % 4 ? 0 : 1000 + rand_r(&seed) % 100);
+		} else if (op < 7) {
+			char client[32];
+			struct db_session s;
+
+			snprintf(client, sizeof(client), "198.18.1.%d", k);
+			s = mk(DB_ROLE_PROVIDER, client, "198.19.0.10", 80, 0);
+			assert_true(db_session_del(f->db, DB_ROLE_PROVIDER, &s.s) >= 0);
+		} else if (op == 7) {
+			assert_true(db_session_expire(f->db, 1000 + rand_r(&seed) % 100, 0, NULL,
+						      NULL) >= 0);
+		} else if (op == 8) {
+			/* a turn that rolls back: its writes leave no trace */
+			assert_int_equal(db_begin(f->db), 0);
+			for (int i = 0; i < 5; i++)
+				ix_put(f->db, rand_r(&seed) % IX_KEYS,
+				       (cn_id_t)(1 + rand_r(&seed) % 60), 0);
+			db_rollback(f->db);
+		} else {
+			/* a turn that commits */
+			assert_int_equal(db_begin(f->db), 0);
+			for (int i = 0; i < 5; i++)
+				ix_put(f->db, rand_r(&seed) % IX_KEYS,
+				       (cn_id_t)(1 + rand_r(&seed) % 60), 0);
+			assert_int_equal(db_commit(f->db), 0);
+		}
+		ix_check(f->db);
+	}
+	db_close(f->db);
+	f->db = db_open(f->path, err, sizeof(err)); /* a restart loads it from the table */
+	assert_non_null(f->db);
+	ix_check(f->db);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -473,6 +587,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_profile_replace_and_failure, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_forced_failures, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_key_and_id_walk, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_provider_index, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
