@@ -56,7 +56,12 @@ enum auth_event_kind {
 	                           recorded (detail says which) */
 	AUTH_EV_HEADER_NEXT,    /* SS: a REQ retransmitted through the next header */
 	AUTH_EV_NO_SP_UP,       /* header: a REQ refused, every SP hosting the service down */
-	AUTH_EV_KIND_MAX = AUTH_EV_NO_SP_UP,
+	AUTH_EV_RELEASED,       /* SS: a second SP's Auth-REP&REQ for an exchange another SP
+	                           answered first, released with Auth-RST released; SP: its
+	                           pending exchange released so (the ID leaves the data plane) */
+	AUTH_EV_HEADER_KEPT,    /* SS: a REQ retransmitted through the same header, which led
+	                           to an answer since the REQ went to it (alive, only slow) */
+	AUTH_EV_KIND_MAX = AUTH_EV_HEADER_KEPT,
 };
 const char *auth_event_name(enum auth_event_kind kind);
 

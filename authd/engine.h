@@ -65,6 +65,8 @@ enum engine_counter {
 	CNT_FAILOVERS,               /* supervisor: sessions moved off an unreachable SP */
 	CNT_BALANCE_DECISIONS,       /* header: SPs chosen for an Auth-REQ (engine_balance.c) */
 	CNT_SESSIONS_IDLE,           /* supervisor: sessions ended by its idle_time (engine_idle.c) */
+	CNT_BALANCE_REPEATS,         /* header: decisions for a REQ it had decided before (a
+	                                retransmission: same nonce_ss) */
 	CNT_MAX,
 };
 

@@ -159,6 +159,8 @@ int engine_balance_route(struct engine *e, const char *service, const uint8_t *n
 	for (size_t i = 0; i < s->n; i++)
 		refresh(e, s, i);
 	r = retry_find(g, nonce);
+	if (r)
+		e->counters[CNT_BALANCE_REPEATS]++; /* a retransmission reached this header again */
 	for (size_t i = 0; r && i < s->n; i++) {
 		/* the SP this REQ went to did not answer: another one, if any is eligible */
 		if (s->idx[i] == r->member && s->m[i].eligible) {
