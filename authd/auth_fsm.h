@@ -126,8 +126,9 @@ struct auth_ss_request {
 	uint8_t key[CN_KEY_LEN];              /* K_c for (service, client_name) */
 	struct cn_coop_addr header;           /* the header SP (or the owning SP directly) */
 	/* Plural headers (docs/groups.md): n_headers > 0 replaces header. The exchange starts
-	 * at the header that answered last (auth_ss keeps it) and every retransmission goes to
-	 * the next one, round, so a dead header costs one RTO. */
+	 * at the header that answered last (auth_ss keeps it); a retransmission goes to the
+	 * same header when it led to an answer since the REQ last went to it, else to the next
+	 * one, round, so a dead header costs one RTO. */
 	struct cn_coop_addr headers[AUTH_SS_MAX_HEADERS];
 	size_t n_headers;
 };

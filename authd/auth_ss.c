@@ -32,6 +32,10 @@
 
 enum ss_state { SS_FREE = 0, SS_WAIT, SS_LINGER };
 
+/* Other SPs' answers remembered per exchange, to count each once: a REQ goes out max_tries
+ * (5) times at the defaults, so at most 4 other SPs; beyond, a release counts again. */
+#define SS_RELEASED 4
+
 struct ss_exch {
 	enum ss_state state;
 	uint64_t handle;
@@ -50,6 +54,8 @@ struct ss_exch {
 	uint64_t deadline;              /* LINGER: the end of the linger time */
 	size_t hi;                      /* req.headers[hi] had the last REQ (n_headers > 0) */
 	bool moved;                     /* went through more than one header */
+	uint8_t released[SS_RELEASED][CN_COOP_NONCE_LEN]; /* the other SPs' nonce_sp, released */
+	uint8_t n_released;
 };
 
 struct auth_ss {
@@ -364,6 +370,7 @@ static int ss_release_other(struct auth_ss *ss, struct ss_exch *e,
 {
 	uint8_t out[AUTH_FSM_BUFLEN];
 	struct cn_coop_msg r;
+	bool known = false;
 	size_t len;
 
 	cn_coop_init(&r, CN_COOP_AUTH, CN_CTL_RST | CN_CTL_ERROR);
@@ -378,8 +385,18 @@ static int ss_release_other(struct auth_ss *ss, struct ss_exch *e,
 		ss_event(ss, AUTH_EV_SEND_FAILED, from, e->req.service, 0, "encode Auth-RST released");
 		return -1;
 	}
-	ss_event(ss, AUTH_EV_RELEASED, from, e->req.service, CN_AUTHERR_RELEASED,
-	    "another SP answered first");
+	for (size_t i = 0; i < e->n_released; i++)
+		if (cn_auth_equal(e->released[i], m->nonce_sp, CN_COOP_NONCE_LEN))
+			known = true;
+	if (known) {
+		/* it resent its REP&REQ: our Auth-RST released was lost or is late */
+		ss_event(ss, AUTH_EV_DUPLICATE, from, e->req.service, 0, "Auth-REP&REQ released");
+	} else {
+		if (e->n_released < SS_RELEASED)
+			memcpy(e->released[e->n_released++], m->nonce_sp, CN_COOP_NONCE_LEN);
+		ss_event(ss, AUTH_EV_RELEASED, from, e->req.service, CN_AUTHERR_RELEASED,
+		    "another SP answered first");
+	}
 	ss_send(ss, from, out, len, e->req.service);
 	return 0;
 }
