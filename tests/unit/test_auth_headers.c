@@ -42,6 +42,7 @@ static struct net {
 	int drop_n;
 	struct cn_coop_addr drop_to;
 	struct cn_coop_msg dropped;     /* the last datagram dropped */
+	struct dgram repreq;            /* the last Auth-REP&REQ sent to the SS */
 	struct cn_coop_addr a_ss, a_hdr, a_dead;
 	size_t to_dead, to_hdr;
 	struct auth_ss *ss;
@@ -71,6 +72,11 @@ static int push(const struct cn_coop_addr *from, const struct cn_coop_addr *to,
 		return 0;
 	}
 	assert_true(N.nq < MAXQ);
+	if (cn_coop_kind(&m) == CN_KIND_AUTH_REPREQ) {
+		N.repreq.from = *from;
+		memcpy(N.repreq.buf, buf, len);
+		N.repreq.len = len;
+	}
 	N.q[N.nq].from = *from;
 	N.q[N.nq].to = *to;
 	memcpy(N.q[N.nq].buf, buf, len);
@@ -306,6 +312,14 @@ static void test_second_sp_released(void **state)
 	assert_int_equal(N.ev[AUTH_EV_RELEASED], 2);
 	/* the session is the SP that committed */
 	assert_true(cn_coop_addr_equal(&N.out[0].sp, &N.sp[N.sp[0].commits ? 0 : 1].a, true));
+	/* the released SP's REP&REQ again (our Auth-RST was lost): the RST again, counted once */
+	assert_int_equal(auth_ss_input(N.ss, &N.repreq.from, N.repreq.buf, N.repreq.len), 0);
+	assert_int_equal(N.nq, 1);
+	assert_int_equal(N.ev[AUTH_EV_RELEASED], 2);
+	assert_int_equal(N.ev[AUTH_EV_DUPLICATE], 1);
+	deliver(); /* that SP has nothing left to release */
+	assert_int_equal(N.ev[AUTH_EV_NO_EXCHANGE], 1);
+	assert_int_equal(N.nout, 1);
 }
 
 /* An Auth-RST released for sp1's pending exchange (its nonces from its REP&REQ), proved
