@@ -105,6 +105,11 @@ struct auth_timing {
 /* Fill zero fields with the defaults. */
 void auth_timing_defaults(struct auth_timing *t);
 
+/* How long an SP may hold its Auth-REP&REQ by design: its data-plane gate waits up to this
+ * for the session to reach its data plane (authd/engine_gate.c, GATE_TIMEOUT_MS). An SS
+ * whose header answers others gives an exchange this plus rto_ms before it asks again. */
+#define AUTH_SP_HOLD_MS 1000
+
 /* ------------------------------------------------------------------ SS (supervisor) */
 
 struct auth_ss;

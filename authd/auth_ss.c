@@ -138,13 +138,19 @@ static uint32_t ss_rto(const struct auth_ss *ss)
 }
 
 /* When a waiting exchange times out: its last transmission plus the current estimate,
- * backed off once per retransmission (Karn). */
+ * backed off once per retransmission (Karn). A first transmission whose header led to an
+ * answer since (alive) also gets the time an SP may hold its answer by design
+ * (AUTH_SP_HOLD_MS): asked again sooner, the header would choose another SP for a client
+ * whose SP is only waiting for its data plane. A silent header is left after one RTO. */
 static uint64_t ss_deadline(const struct auth_ss *ss, const struct ss_exch *e)
 {
 	uint32_t rto = ss_rto(ss);
 
 	if (e->state == SS_LINGER)
 		return e->deadline;
+	if (e->tries == 1 && ss->answered[e->hi] > e->sent &&
+	    rto < (uint64_t)AUTH_SP_HOLD_MS + ss->t.rto_ms)
+		rto = AUTH_SP_HOLD_MS + ss->t.rto_ms;
 	for (uint32_t i = 1; i < e->tries; i++)
 		rto = auth_backoff(&ss->t, rto);
 	return e->sent + rto;
@@ -171,8 +177,8 @@ static void ss_answered(struct auth_ss *ss, struct ss_exch *e)
 {
 	uint64_t now = ss->ops.now_ms(ss->ops.ctx);
 
-	if (e->req.n_headers > 0 && !e->moved)
-		ss->answered[e->hi] = now;
+	if (!e->moved)
+		ss->answered[e->hi] = now; /* hi is 0 with one header (or the SP directly) */
 	if (e->tries == 1)
 		ss_sample(ss, now - e->start);
 }

@@ -375,10 +375,14 @@ static void test_release_needs_proof(void **state)
 /*
  * Plural headers: a REQ whose answer is late goes to the same header again when that header
  * led to an answer since the REQ went to it (alive: no decision at a second header), and
- * to the next header only when it led to none (dead: one RTO, test_auth_fsm.c).
+ * to the next header only when it led to none (dead: one RTO, test_auth_fsm.c). Through a
+ * live header the first time-out also waits for the time an SP may hold its answer
+ * (AUTH_SP_HOLD_MS, its data-plane gate) before the header chooses another SP.
  */
 static void test_live_header_kept(void **state)
 {
+	uint64_t t0 = N.now;
+
 	(void)state;
 	N.drop_kind = CN_KIND_AUTH_REQ; /* alice's forwarded REQ is lost on the way to sp1 */
 	N.drop_to = N.sp[0].a;
@@ -390,6 +394,7 @@ static void test_live_header_kept(void **state)
 	start("bob", "198.18.1.3", true); /* answered at once through the same header */
 	deliver();
 	assert_int_equal(N.nout, 1);
+	assert_int_equal(auth_ss_next_deadline(N.ss), t0 + AUTH_SP_HOLD_MS + 500);
 	advance_ss(); /* alice's time-out */
 	deliver();
 	assert_int_equal(N.to_dead, 0);
