@@ -136,6 +136,9 @@ struct auth_ss_request {
 	 * one, round, so a dead header costs one RTO. */
 	struct cn_coop_addr headers[AUTH_SS_MAX_HEADERS];
 	size_t n_headers;
+	/* A failover: an SP of the group is known dead, so a missing answer most likely means
+	 * the header chose it: the first time-out is one RTO, without AUTH_SP_HOLD_MS. */
+	bool failover;
 };
 
 struct auth_ss_outcome {

@@ -148,7 +148,7 @@ static uint64_t ss_deadline(const struct auth_ss *ss, const struct ss_exch *e)
 
 	if (e->state == SS_LINGER)
 		return e->deadline;
-	if (e->tries == 1 && ss->answered[e->hi] > e->sent &&
+	if (e->tries == 1 && !e->req.failover && ss->answered[e->hi] > e->sent &&
 	    rto < (uint64_t)AUTH_SP_HOLD_MS + ss->t.rto_ms)
 		rto = AUTH_SP_HOLD_MS + ss->t.rto_ms;
 	for (uint32_t i = 1; i < e->tries; i++)

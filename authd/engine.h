@@ -155,6 +155,9 @@ void engine_log_flush(struct engine *e);
  * or -1 with a sentence in err. */
 int engine_auth_start(struct engine *e, const struct cn_coop_addr *client, const char *service,
 		      uint64_t *handle, char *err, size_t errlen);
+int engine_auth_start_opt(struct engine *e, const struct cn_coop_addr *client,
+			  const char *service, bool failover, uint64_t *handle, char *err,
+			  size_t errlen);
 void engine_session_miss(struct engine *e, const json_t *ev);
 
 /* engine_balance.c: SP groups (docs/groups.md) */

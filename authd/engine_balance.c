@@ -239,7 +239,7 @@ void engine_failover_start(struct engine *e, const struct cn_coop_addr *client,
 	snprintf(f->service, sizeof(f->service), "%s", service);
 	f->dead = dead->addr;
 	cn_coop_addr_format(client, c, sizeof(c));
-	if (engine_auth_start(e, &f->client, service, &handle, err, sizeof(err)) < 0) {
+	if (engine_auth_start_opt(e, &f->client, service, true, &handle, err, sizeof(err)) < 0) {
 		log_debug("failover of %s for %s: %s", c, service, err);
 		if (!strstr(err, "already running"))
 			f->used = false;

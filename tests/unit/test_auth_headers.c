@@ -54,6 +54,7 @@ static struct net {
 	struct auth_ss_outcome out[8];
 	size_t nout;
 	size_t ev[AUTH_EV_KIND_MAX + 1];
+	bool failover;                  /* start(): the requests are failovers */
 } N;
 
 static uint64_t now_ms(void *ctx) { (void)ctx; return N.now; }
@@ -280,6 +281,7 @@ static void start(const char *name, const char *client, bool plural)
 		r.headers[1] = N.a_dead;
 		r.n_headers = 2;
 	}
+	r.failover = N.failover;
 	assert_int_equal(auth_ss_start(N.ss, &r, &h), 0);
 }
 
@@ -405,6 +407,30 @@ static void test_live_header_kept(void **state)
 	assert_int_equal(N.out[1].result, AUTH_OK);
 }
 
+/* A failover (an SP of the group known dead): the first time-out is one RTO even through a
+ * live header, so the header's choice of the dead SP costs no more. */
+static void test_failover_no_hold(void **state)
+{
+	uint64_t t0 = N.now;
+
+	(void)state;
+	N.drop_kind = CN_KIND_AUTH_REQ;
+	N.drop_to = N.sp[0].a;
+	N.drop_n = 1;
+	N.failover = true;
+	start("alice", "198.18.1.2", true);
+	deliver();
+	N.now += 100;
+	N.wall += 100;
+	start("bob", "198.18.1.3", true);
+	deliver();
+	assert_int_equal(auth_ss_next_deadline(N.ss), t0 + 500);
+	advance_ss();
+	deliver();
+	assert_int_equal(N.ev[AUTH_EV_HEADER_KEPT], 1);
+	assert_int_equal(N.nout, 2);
+}
+
 /* The time-out follows the measured exchange times (RFC 6298: srtt + 4 * rttvar), at least
  * rto_ms, at most rto_max_ms, and a waiting exchange's timer follows the estimate. */
 static void test_rto_follows_exchange_times(void **state)
@@ -440,6 +466,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_second_sp_released, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_release_needs_proof, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_live_header_kept, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_failover_no_hold, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rto_follows_exchange_times, setup, teardown),
 	};
 
