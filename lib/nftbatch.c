@@ -484,6 +484,17 @@ struct nftnl_expr *nftb_counter(void)
 	return nftnl_expr_alloc("counter");
 }
 
+struct nftnl_expr *nftb_counter_at(uint64_t packets, uint64_t bytes)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("counter");
+
+	if (!e)
+		return NULL;
+	nftnl_expr_set_u64(e, NFTNL_EXPR_CTR_PACKETS, packets);
+	nftnl_expr_set_u64(e, NFTNL_EXPR_CTR_BYTES, bytes);
+	return e;
+}
+
 struct nftnl_expr *nftb_ct(uint32_t key, uint32_t reg)
 {
 	struct nftnl_expr *e = nftnl_expr_alloc("ct");

@@ -64,6 +64,8 @@ struct nftnl_expr *nftb_verdict(int verdict);
 /* len bytes of data -> dreg */
 struct nftnl_expr *nftb_imm(uint32_t dreg, const void *data, uint32_t len);
 struct nftnl_expr *nftb_counter(void);
+/* A counter that starts at packets and bytes (a set element's, carried from an older one). */
+struct nftnl_expr *nftb_counter_at(uint64_t packets, uint64_t bytes);
 /* ct key -> reg */
 struct nftnl_expr *nftb_ct(uint32_t key, uint32_t reg);
 /* Append e to r: 0, or -1 when e is NULL (allocation failed). */

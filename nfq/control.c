@@ -56,6 +56,8 @@ static json_t *cmd_status(void *ctx, size_t conn, const json_t *req)
 	return r;
 }
 
+static void kstats(struct nfqd *d);
+
 static json_t *cmd_stats(void *ctx, size_t conn, const json_t *req)
 {
 	struct nfqd *d = ctx;
@@ -66,6 +68,7 @@ static json_t *cmd_stats(void *ctx, size_t conn, const json_t *req)
 	(void)conn;
 	(void)req;
 	workers_counters(&d->w, c);
+	kstats(d); /* kernel mode: embedded and checked_ok are the elements' counts */
 	if (d->cfg.mode == MODE_KERNEL)
 		kmode_counters(&d->cfg, c);
 	for (i = 0; i < R__COUNT; i++)

@@ -14,8 +14,9 @@
  *   sets drop_noid, drop_wrong, drop_other { client . service . port }
  *                                                   flows with a session, each element with
  *                                                   a counter: the session's drops by reason
- *   counters embedded, checked_ok, passed, dropped_no_id, dropped_wrong_id,
- *            dropped_unknown_flow, dropped_urgent (read by `stats`)
+ *   counters checked_prev, passed, dropped_no_id, dropped_wrong_id,
+ *            dropped_unknown_flow, dropped_urgent (read by `stats`; embedded and checked_ok
+ *            are the element counts of ids and ok, kmstats.c)
  * After a session change, one batch with only the elements of the keys that changed
  * (kmode_apply): the kernel switches from the old content to the new in one transaction. At
  * start the install batch holds the sessions (up to KMODE_INSTALL_MAX; more: a full sync right
@@ -101,7 +102,12 @@ bool kmode_same_copy(const struct svc_copy *a, const struct svc_copy *b);
  * way, last_seen: this refresh when a count grew, drops by reason): kmstats.c. 0 or -1
  * (logged). O(n). */
 int kmode_stats_refresh(const struct nfq_config *cfg, struct sess_table *t);
-/* Add the kernel's counters into c. */
+/* The totals embedded and checked_ok (kmstats.c) start again with each install: reset before
+ * its batch is built, installed once it is committed (the counts its elements start from). */
+void kmode_totals_reset(void);
+void kmode_totals_installed(void);
+/* Add the kernel's counters into c: the named counters, and embedded and checked_ok from the
+ * totals of the last kmode_stats_refresh. */
 void kmode_counters(const struct nfq_config *cfg, uint64_t c[R__COUNT]);
 
 #endif

@@ -6,7 +6,9 @@
  * NFT_MSG_DESTROYSETELEM does not fail on a missing element, so an element the kernel never
  * had, e.g. of a session put already expired, is no error) and add the ones of the session now effective in the table (an authd
  * session's, or the config one it hid). A key whose ID stays keeps its elements in ids, ok
- * and keys (one_key).
+ * and keys (one_key). The counts of the ids and ok elements that go are read first (one GET
+ * each): a new ID's elements start from them, and they stay in the totals embedded and
+ * checked_ok (kmstats.c).
  */
 #include <arpa/inet.h>
 #include <libnftnl/set.h>
@@ -17,6 +19,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "grow.h"
 #include "kmode_int.h"
 #include "log.h"
 #include "nftbatch.h"
@@ -72,6 +75,8 @@ int kmd_put(struct nftb *b, const struct nfq_config *cfg, struct kmd_ops *d, enu
 	el = kmode_elem(cfg, fam, k, e, add, d->now_ms);
 	if (!el)
 		return -1;
+	if (add && kmode_dir(cfg, k) >= 0) /* the count it starts from (kmstats.c, totals) */
+		kmd_note_add(d, k, e->segs[kmode_dir(cfg, k)]);
 	nftnl_set_elem_add(p->s, el);
 	d->sent++;
 	if (++p->n < 256)
@@ -109,20 +114,85 @@ static int put_elems(struct nftb *b, const struct nfq_config *cfg, struct kmd_op
 	return 0;
 }
 
-/* A key whose ID changes: its new elements start from the counts of the old ones
- * (kmstats.c), read before the batch replaces them (an old element the kernel lacks: 0). */
-static int carry(const struct nfq_config *cfg, struct sess_entry *e, cn_id_t old_id)
-{
-	int fam = e->key.family == AF_INET ? NFPROTO_IPV4 : NFPROTO_IPV6;
-	static const enum kset sets[] = {KS_IDS, KS_OK};
-	struct sess_entry o = *e;
+/* Above this many keys whose elements go, one dump of ids and ok (both families) reads their
+ * counts instead of a GET each: a mass expiry of 65,536 sessions would be 131,072 GETs. */
+#define KMD_GETS_MAX 64
 
-	o.id = old_id;
+/* The counts of the elements of ids and ok, by key and set (sorted), from one dump. */
+struct kcount {
+	struct sess_key key;
+	uint8_t set;
+	uint64_t v[2];
+};
+struct kcounts {
+	struct kcount *v;
+	size_t n, cap;
+	int family;
+	enum kset set;
+};
+
+static int count_cb(const struct nftb_elem *el, void *arg)
+{
+	struct kcounts *l = arg;
+	struct kcount c = {.set = (uint8_t)l->set, .v = {el->packets, el->bytes}}, *v;
+	cn_id_t id;
+
+	if (kmode_elem_parse(l->family, l->set, el, &c.key, &id) < 0)
+		return -1;
+	if (!(v = grow(l->v, l->n, &l->cap, sizeof(*v), 1024)))
+		return -1;
+	l->v = v;
+	l->v[l->n++] = c;
+	return 0;
+}
+
+static int kcount_cmp(const void *x, const void *y)
+{
+	const struct kcount *a = x, *b = y;
+	int c = memcmp(&a->key, &b->key, sizeof(a->key));
+
+	return c ? c : (a->set > b->set) - (a->set < b->set);
+}
+
+static int read_counts(const struct nfq_config *cfg, struct kcounts *l)
+{
+	static const int fams[] = {NFPROTO_IPV4, NFPROTO_IPV6};
+	static const enum kset sets[] = {KS_IDS, KS_OK};
+
+	for (size_t f = 0; f < 2; f++)
+		for (size_t i = 0; i < 2; i++) {
+			l->family = fams[f];
+			l->set = sets[i];
+			if (nftb_dump_set(fams[f], cfg->rule_table, kmode_set_names[sets[i]],
+					  count_cb, l) < 0)
+				return -1;
+		}
+	qsort(l->v, l->n, sizeof(*l->v), kcount_cmp);
+	return 0;
+}
+
+/* The counts of a key's ids and ok elements with the old ID, read before the batch removes
+ * them (an element the kernel lacks: 0): the totals' base (kmstats.c) and, for a key whose ID
+ * changes, what its new elements start from. From pre (read_counts) when given, else one GET
+ * per set. */
+static int read_old(const struct nfq_config *cfg, struct kmd_ops *d, const struct kcounts *pre,
+		    struct sess_entry *o)
+{
+	int fam = o->key.family == AF_INET ? NFPROTO_IPV4 : NFPROTO_IPV6;
+	static const enum kset sets[] = {KS_IDS, KS_OK};
+
 	for (size_t i = 0; i < 2; i++) {
 		int dir = kmode_dir(cfg, sets[i]);
+		struct kcount want = {.key = o->key, .set = (uint8_t)sets[i]}, *c;
 
-		if (kmode_elem_get(cfg, fam, sets[i], &o, &e->segs[dir], &e->bytes[dir]) < 0)
+		if (pre) {
+			c = bsearch(&want, pre->v, pre->n, sizeof(*pre->v), kcount_cmp);
+			o->segs[dir] = c ? c->v[0] : 0;
+			o->bytes[dir] = c ? c->v[1] : 0;
+		} else if (kmode_elem_get(cfg, fam, sets[i], o, &o->segs[dir], &o->bytes[dir]) < 0) {
 			return -1;
+		}
+		kmd_note_removed(d, sets[i], o->segs[dir]);
 	}
 	return 0;
 }
@@ -130,7 +200,8 @@ static int carry(const struct nfq_config *cfg, struct sess_entry *e, cn_id_t old
 /* The elements of one changed key (c: its first note, the state before the change-set).
  * ids, ok, keys: a session that keeps its ID (a new expiry, a renewal to the same ID) keeps
  * its elements untouched, so their counters go on; one whose ID changes loses the old ones
- * and gets new ones that start from their counts (carry); one gone or expired loses them.
+ * and gets new ones that start from their counts (read_old); one gone or expired loses them
+ * (their counts kept in the totals: read_old).
  * drop_*: keyed without the ID, so a renewal keeps them with their counters: out when the
  * session goes, in (again) whenever ids, ok and keys get new elements; an add of an element
  * the set holds (no NLM_F_EXCL) leaves it as it is, counter included, so an add that was not
@@ -140,7 +211,8 @@ static int carry(const struct nfq_config *cfg, struct sess_entry *e, cn_id_t old
  * change-set gives it a new grace end, and the element's timeout counts to the table's end
  * (prev_until) either way. */
 static int one_key(struct nftb *b, const struct nfq_config *cfg, struct kmd_ops *d,
-		   const struct sess_table *t, const struct tbl_change *c)
+		   const struct sess_table *t, const struct tbl_change *c,
+		   const struct kcounts *pre)
 {
 	const struct tbl_entry *x = tbl_lookup(t, &c->key);
 	struct sess_entry old = {.key = c->key, .id = (cn_id_t)(c->old_id & 0xffff),
@@ -158,11 +230,15 @@ static int one_key(struct nftb *b, const struct nfq_config *cfg, struct kmd_ops 
 	if (c->old_prev && kmd_put(b, cfg, d, KS_PREV, &old, 0) < 0)
 		return -1;
 	if (!c->old_id || !live || old.id != e.id) {
-		if (c->old_id && (put_elems(b, cfg, d, &old, 0, false) < 0 ||
+		if (c->old_id && (read_old(cfg, d, pre, &old) < 0 ||
+				  put_elems(b, cfg, d, &old, 0, false) < 0 ||
 				  (!live && put_elems(b, cfg, d, &old, 0, true) < 0)))
 			return -1;
-		if (live && ((c->old_id && carry(cfg, &e, old.id) < 0) ||
-			     put_elems(b, cfg, d, &e, 1, false) < 0 ||
+		if (live) { /* a new ID: its counts go on from the old one's (0: a new key) */
+			memcpy(e.segs, old.segs, sizeof(e.segs));
+			memcpy(e.bytes, old.bytes, sizeof(e.bytes));
+		}
+		if (live && (put_elems(b, cfg, d, &e, 1, false) < 0 ||
 			     put_elems(b, cfg, d, &e, 1, true) < 0))
 			return -1;
 	}
@@ -171,20 +247,36 @@ static int one_key(struct nftb *b, const struct nfq_config *cfg, struct kmd_ops 
 	return 0;
 }
 
+/* Does the key of c lose its ids and ok elements (read_old)? */
+static bool goes(const struct sess_table *t, const struct tbl_change *c, uint64_t now)
+{
+	const struct tbl_entry *x = tbl_lookup(t, &c->key);
+
+	return c->old_id && (!x || (tbl_entry_expires(x) && tbl_entry_expires(x) <= now) ||
+			     tbl_entry_id(x) != (cn_id_t)(c->old_id & 0xffff));
+}
+
 static int build(struct nftb *b, const struct nfq_config *cfg, struct kmd_ops *d,
 		 const struct sess_table *t, const struct tbl_change *v, size_t n)
 {
-	size_t i;
+	struct kcounts pre = {.v = NULL};
+	size_t i, going = 0;
+	int rc = 0;
 
 	d->now_ms = kmode_now_ms();
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n; i++)
+		going += (i == 0 || memcmp(&v[i].key, &v[i - 1].key, sizeof(v[i].key))) &&
+			 goes(t, &v[i], d->now_ms / 1000);
+	if (going > KMD_GETS_MAX && read_counts(cfg, &pre) < 0)
+		rc = -1;
+	for (i = 0; i < n && rc == 0; i++) {
 		if (i > 0 && !memcmp(&v[i].key, &v[i - 1].key, sizeof(v[i].key)))
 			continue;
-		if (one_key(b, cfg, d, t, &v[i]) < 0)
-			return -1;
+		rc = one_key(b, cfg, d, t, &v[i], going > KMD_GETS_MAX ? &pre : NULL);
 	}
+	free(pre.v);
 	/* all destroys before all adds: a key both loses and gets an element */
-	return kmd_flush(b, d);
+	return rc < 0 ? -1 : kmd_flush(b, d);
 }
 
 int kmode_apply(const struct nfq_config *cfg, const struct sess_table *t,
@@ -209,6 +301,8 @@ int kmode_apply(const struct nfq_config *cfg, const struct sess_table *t,
 		rc = nftb_commit(b) < 0 ? -1 : 0; /* frees b */
 		if (rc < 0)
 			log_warn("kernel mode: updating %zu session element(s)", d.sent);
+		else
+			kmode_totals_commit(&d);
 		b = NULL;
 	}
 	kmd_free(&d); /* left over after a failure */

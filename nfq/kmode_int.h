@@ -67,8 +67,6 @@ int kmode_elem_parse(int family, enum kset k, const struct nftb_elem *el, struct
 int kmode_dir(const struct nfq_config *cfg, enum kset k);
 /* kmstats.c: the drop reason (TBL_DROP_*) set k's element counts, -1: none */
 int kmode_drop_reason(enum kset k);
-/* A counter expression starting at pk packets, by bytes. NULL: memory. */
-struct nftnl_expr *kmode_counter_expr(uint64_t pk, uint64_t by);
 /* The counter of e's element in set k (one GET). 0, 1 (no such element), -1 (error). */
 int kmode_elem_get(const struct nfq_config *cfg, int family, enum kset k,
 		   const struct sess_entry *e, uint64_t *pk, uint64_t *by);
@@ -84,10 +82,22 @@ struct kmd_ops {
 	struct kmd_pend p[2][KS_SVC][2];
 	size_t sent;     /* element operations put */
 	uint64_t now_ms; /* kmode_now_ms() of the batch: prev's timeouts count from it */
+	uint64_t base[2]; /* the batch's change to the totals' base (kmstats.c): ids, ok */
 };
 /* One element operation: e's element of set k (k < KS_SVC, kmode_elem), destroyed or added. */
 int kmd_put(struct nftb *b, const struct nfq_config *cfg, struct kmd_ops *d, enum kset k,
 	    const struct sess_entry *e, int add);
+/* The totals embedded and checked_ok (kmstats.c): an element of ids or ok added with packets
+ * (kmd_put notes its adds), or removed with packets (read before the batch, by its caller);
+ * other sets: nothing. */
+void kmd_note_add(struct kmd_ops *d, enum kset k, uint64_t packets);
+void kmd_note_removed(struct kmd_ops *d, enum kset k, uint64_t packets);
+/* The notes of d into the totals, once its batch is committed; kmode_totals_stage: into the
+ * install batch's (kernelmode.h, kmode_totals_installed). */
+void kmode_totals_commit(const struct kmd_ops *d);
+void kmode_totals_stage(const struct kmd_ops *d);
+/* The totals at the last complete kmode_stats_refresh: never lower than before. */
+void kmode_totals(uint64_t *embedded, uint64_t *checked);
 /* Queue what is gathered: all destroys, then all adds. 0 or -1. */
 int kmd_flush(struct nftb *b, struct kmd_ops *d);
 /* Free what a failure left gathered. */

@@ -161,7 +161,9 @@ static int set_mark_bits(struct nftnl_rule *r, uint32_t bits)
 	       nftb_put(r, nftb_meta(NFT_META_MARK, NFT_REG_1, true));
 }
 
-/* meta mark set meta mark | C; objref counter; accept */
+/* meta mark set meta mark | C; [objref counter;] accept. counter NULL: the rule's set lookup
+ * counts on the session's element (ids, ok: kmstats.c), no named counter (one indirect call
+ * less per segment of a live session, docs/performance.md). */
 static int done(struct nftnl_rule *r, const struct nfq_config *cfg, const char *counter)
 {
 	uint32_t mask = ~cfg->mark_done, x = cfg->mark_done;
@@ -169,7 +171,7 @@ static int done(struct nftnl_rule *r, const struct nfq_config *cfg, const char *
 	return nftb_put(r, nftb_meta(NFT_META_MARK, NFT_REG_1, false)) ||
 	       nftb_put(r, nftb_bitwise(NFT_REG_1, 4, &mask, &x)) ||
 	       nftb_put(r, nftb_meta(NFT_META_MARK, NFT_REG_1, true)) ||
-	       nftb_put(r, count(counter)) || nftb_put(r, nftb_verdict(NF_ACCEPT));
+	       (counter && nftb_put(r, count(counter))) || nftb_put(r, nftb_verdict(NF_ACCEPT));
 }
 
 /* meta iif (in) / oif == lo accept: lo's ifindex is 1 in every namespace (LOOPBACK_IFINDEX).
@@ -230,22 +232,23 @@ static int build_rule(struct nftnl_rule *r, const struct nfq_config *cfg, int fa
 	case K_EMBED_FWD: /* SS, before the write rule: no SYN, so no released SYN */
 		return urg_syn_clear(r) || load_key(r, family, true, false) ||
 		       nftb_put(r, lookup(family, KS_IDS, R(0), (int)dreg)) ||
-		       nftb_put(r, nft_write_urgptr(dreg)) || done(r, cfg, "embedded");
+		       nftb_put(r, nft_write_urgptr(dreg)) || done(r, cfg, NULL);
 	case K_EMBED_SYN: /* SS, after the write rule: the SYNs of a session's flow */
 	case K_EMBED_BACK:
 		return urg_clear(r) || load_key(r, family, k == K_EMBED_SYN, false) ||
 		       nftb_put(r, lookup(family, KS_IDS, R(0), (int)dreg)) ||
-		       nftb_put(r, nft_write_urgptr(dreg)) || done(r, cfg, "embedded");
+		       nftb_put(r, nft_write_urgptr(dreg)) || done(r, cfg, NULL);
 	case K_CHECK_FWD:
 	case K_CHECK_BACK:
 		return urg_clear(r) || load_key(r, family, k == K_CHECK_FWD, true) ||
 		       nftb_put(r, lookup(family, KS_OK, R(0), -1)) ||
-		       (cfg->strip && clear_urgptr(r)) || done(r, cfg, "checked_ok");
+		       (cfg->strip && clear_urgptr(r)) || done(r, cfg, NULL);
 	case K_PREV_FWD:
-	case K_PREV_BACK: /* the element's timeout ends the grace; counted as queue mode does */
+	case K_PREV_BACK: /* the element's timeout ends the grace; counted in checked_ok, as
+			   * queue mode does, through checked_prev (prev has no element counters) */
 		return urg_clear(r) || load_key(r, family, k == K_PREV_FWD, true) ||
 		       nftb_put(r, lookup(family, KS_PREV, R(0), -1)) ||
-		       (cfg->strip && clear_urgptr(r)) || done(r, cfg, "checked_ok");
+		       (cfg->strip && clear_urgptr(r)) || done(r, cfg, "checked_prev");
 	/* The drop rules of a session's segments: the reason's set counts each on its
 	 * session (drop_counted). A segment with URG set is "urgent" before anything else, as
 	 * in nfq_decide (its urgent pointer is not an ID): the flags test first, so a segment

@@ -27,8 +27,9 @@ static const struct {
 	const char *name;
 	enum nfq_reason reason;
 } counters[] = {
-	{"embedded", R_EMBEDDED},
-	{"checked_ok", R_CHECKED_OK},
+	/* embedded and checked_ok come from the elements of ids and ok (kmstats.c, totals);
+	 * this one counts only the segments accepted with a previous ID (renewal grace) */
+	{"checked_prev", R_CHECKED_OK},
 	{"passed", R_PASSED},
 	{"dropped_no_id", R_DROP_NO_ID},
 	{"dropped_wrong_id", R_DROP_WRONG_ID},
@@ -168,8 +169,8 @@ struct nftnl_set_elem *kmode_elem(const struct nfq_config *cfg, int family, enum
 	if (k == KS_PREV && add)
 		nftnl_set_elem_set_u64(el, NFTNL_SET_ELEM_TIMEOUT, kmode_prev_left_ms(e, now_ms));
 	if ((dir >= 0 || why >= 0) && add) { /* the session's counts so far (kmstats.c) */
-		struct nftnl_expr *x = dir >= 0 ? kmode_counter_expr(e->segs[dir], e->bytes[dir]) :
-				       kmode_counter_expr(e->drops[why], 0);
+		struct nftnl_expr *x = dir >= 0 ? nftb_counter_at(e->segs[dir], e->bytes[dir]) :
+				       nftb_counter_at(e->drops[why], 0);
 
 		if (!x) {
 			nftnl_set_elem_free(el);
@@ -272,6 +273,8 @@ int kmode_add_elements(struct nftb *b, const struct nfq_config *cfg, int family,
 	}
 	if (rc == 0)
 		rc = kmd_flush(b, &d);
+	if (rc == 0)
+		kmode_totals_stage(&d);
 	kmd_free(&d);
 	free(keep);
 	return rc;
@@ -290,5 +293,8 @@ void kmode_counters(const struct nfq_config *cfg, uint64_t c[R__COUNT])
 		log_warn("kernel mode: reading the counters");
 	for (i = 0; i < NCOUNTERS; i++)
 		c[counters[i].reason] += v[i];
+	kmode_totals(&v[0], &v[1]);
+	c[R_EMBEDDED] += v[0];
+	c[R_CHECKED_OK] += v[1];
 }
 

@@ -21,9 +21,12 @@
  * stays keeps its elements; the drop_* elements are keyed without the ID and stay through a
  * renewal. Not counted per session here: the segments accepted with a previous ID during a
  * renewal's grace (set prev has no counter).
+ * The same element counts give `stats` its totals embedded and checked_ok (`totals` below):
+ * the rules that decide a live session's segments carry no named counter.
  */
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 #include <libnftnl/expr.h>
 #include <linux/netfilter.h>
 #include <time.h>
@@ -49,15 +52,70 @@ int kmode_drop_reason(enum kset k)
 	       k == KS_DOTHER ? TBL_DROP_OTHER : -1;
 }
 
-struct nftnl_expr *kmode_counter_expr(uint64_t pk, uint64_t by)
-{
-	struct nftnl_expr *x = nftnl_expr_alloc("counter");
+/* The totals `embedded` and `checked_ok` of the rules that decide a live session's segments
+ * (docs/nfq.md "Counters"): those rules count on their element of ids or ok only, with no
+ * named counter of their own (an indirect call less per segment, docs/performance.md). A
+ * total is the sum of the set's element counts plus `base`: the counts of the elements
+ * removed (read before their removal) minus the counts elements were added with (a new ID's
+ * elements start from the old ones', kmdelta.c, kmsync.c), so it counts exactly the
+ * segments the rules decided since the install, whatever sessions come and go. `shown` is
+ * that figure at the last refresh, never lower than before (a segment counted between the
+ * read of an element and its removal is lost, so the sum could step back by it). Main
+ * thread only, as every caller of kmode_*. Index: 0 ids, 1 ok. */
+static struct {
+	uint64_t base[2];   /* modulo 2^64: removed - added with */
+	uint64_t staged[2]; /* the install batch's, until it is committed */
+	uint64_t shown[2];
+} totals;
 
-	if (!x)
-		return NULL;
-	nftnl_expr_set_u64(x, NFTNL_EXPR_CTR_PACKETS, pk);
-	nftnl_expr_set_u64(x, NFTNL_EXPR_CTR_BYTES, by);
-	return x;
+static int total_index(enum kset k)
+{
+	return k == KS_IDS ? 0 : k == KS_OK ? 1 : -1;
+}
+
+void kmd_note_add(struct kmd_ops *d, enum kset k, uint64_t packets)
+{
+	int i = total_index(k);
+
+	if (i >= 0)
+		d->base[i] -= packets;
+}
+
+void kmd_note_removed(struct kmd_ops *d, enum kset k, uint64_t packets)
+{
+	int i = total_index(k);
+
+	if (i >= 0)
+		d->base[i] += packets;
+}
+
+void kmode_totals_commit(const struct kmd_ops *d)
+{
+	totals.base[0] += d->base[0];
+	totals.base[1] += d->base[1];
+}
+
+void kmode_totals_stage(const struct kmd_ops *d)
+{
+	totals.staged[0] += d->base[0];
+	totals.staged[1] += d->base[1];
+}
+
+void kmode_totals_reset(void)
+{
+	memset(&totals, 0, sizeof(totals));
+}
+
+void kmode_totals_installed(void)
+{
+	memcpy(totals.base, totals.staged, sizeof(totals.base));
+	memset(totals.staged, 0, sizeof(totals.staged));
+}
+
+void kmode_totals(uint64_t *embedded, uint64_t *checked)
+{
+	*embedded = totals.shown[0];
+	*checked = totals.shown[1];
 }
 
 struct refresh {
@@ -65,6 +123,7 @@ struct refresh {
 	int family, dir, why; /* why: the drop reason, when dir is -1 */
 	enum kset set;
 	uint32_t now;
+	uint64_t sum[2];      /* the element counts of ids and ok (total_index) */
 };
 
 /* One element of a dump: its counter into its session's entry. */
@@ -77,6 +136,8 @@ static int elem_cb(const struct nftb_elem *el, void *data)
 
 	if (kmode_elem_parse(r->family, r->set, el, &k, &id) < 0)
 		return -1;
+	if (total_index(r->set) >= 0 && el->counter)
+		r->sum[total_index(r->set)] += el->packets;
 	x = (struct tbl_entry *)tbl_lookup(r->t, &k); /* the main thread owns the counters here */
 	if (!el->counter || !x)
 		return 0;
@@ -111,6 +172,13 @@ int kmode_stats_refresh(const struct nfq_config *cfg, struct sess_table *t)
 				return -1;
 			}
 		}
+	for (int i = 0; i < 2; i++) { /* every set read: the totals (see `totals`) */
+		/* below 0 only if someone else removed or reset elements: then not higher */
+		int64_t v = (int64_t)(r.sum[i] + totals.base[i]);
+
+		if (v > 0 && (uint64_t)v > totals.shown[i])
+			totals.shown[i] = (uint64_t)v;
+	}
 	return 0;
 }
 

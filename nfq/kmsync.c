@@ -24,6 +24,8 @@
  * whose ID changes gets new ids and ok elements that start from the counts the dump read from
  * its old ones (its drop_* elements, keyed without the ID, stay); a key the kernel lacks
  * starts from its entry's counts (tbl_to_list: the last refresh's, 0 for a new session).
+ * The counts of the ids and ok elements that go, and those new ones start from, are noted
+ * for the totals embedded and checked_ok (kmstats.c), batch by batch.
  *
  * prev (the renewal grace): its elements carry a timeout and the kernel removes them when it
  * runs out, so it cannot be compared by key alone nor refilled. A prev element the kernel
@@ -216,6 +218,8 @@ static int put_key(struct nftb *b, const struct nfq_config *cfg, struct kmd_ops 
 			if (add) {
 				e = *v[j].u.e;
 				carry(cfg, v, n, d->now_ms, &v[j], &e);
+			} else if (v[j].set != KS_PREV) { /* its count stays in the totals */
+				kmd_note_removed(d, (enum kset)v[j].set, v[j].u.v[0]);
 			}
 			if (kmd_put(b, cfg, d, (enum kset)v[j].set, &e, add) < 0)
 				return -1;
@@ -224,13 +228,18 @@ static int put_key(struct nftb *b, const struct nfq_config *cfg, struct kmd_ops 
 	return 0;
 }
 
+/* One batch out; its notes of the totals (kmstats.c) count once it is committed. */
 static int commit(struct nftb *b, struct kmd_ops *d)
 {
 	if (kmd_flush(b, d) < 0) {
 		nftb_abort(b);
 		return -1;
 	}
-	return nftb_commit(b);
+	if (nftb_commit(b) < 0)
+		return -1;
+	kmode_totals_commit(d);
+	memset(d->base, 0, sizeof(d->base));
+	return 0;
 }
 
 /* Send the difference of sorted v[0..n), a new batch when the room runs low. */

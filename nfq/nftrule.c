@@ -140,6 +140,7 @@ static int try_install(const struct nfq_config *cfg, enum queue_expr kind,
 
 	if (!b)
 		return -1;
+	kmode_totals_reset();
 	for (f = 0; f < 2; f++) {
 		/* add + delete + add: replaces a table left by a crashed run, in one step */
 		if (nftb_add_table(b, families[f], cfg->rule_table) < 0 ||
@@ -156,6 +157,7 @@ static int try_install(const struct nfq_config *cfg, enum queue_expr kind,
 	}
 	if (nftb_commit(b) < 0)
 		return -1;
+	kmode_totals_installed();
 	return cfg->mode == MODE_KERNEL && !fill ? kmode_sync(cfg, a, sb) : 0;
 fail:
 	nftb_abort(b);

@@ -72,13 +72,18 @@ int run(const char *cmd, char *out, size_t size)
 	return pclose(f) == 0 ? 0 : -1;
 }
 
-void load_config(struct nfq_config *cfg)
+void load_config_text(struct nfq_config *cfg, const char *text)
 {
 	struct jconf_error je;
 	struct jconf_schema *s = nfq_config_schema(&je);
 	char eb[512];
 
-	if (!s || nfq_config_load_buffer(cfg, "t.json", CONFIG, strlen(CONFIG), s, &je) < 0)
+	if (!s || nfq_config_load_buffer(cfg, "t.json", text, strlen(text), s, &je) < 0)
 		fail_msg("%s", jconf_error_str(&je, eb, sizeof(eb)));
 	jconf_schema_free(s);
+}
+
+void load_config(struct nfq_config *cfg)
+{
+	load_config_text(cfg, CONFIG);
 }

@@ -22,5 +22,7 @@ void entry(struct sess_entry *e, int family, const char *client, const char *ser
 int run(const char *cmd, char *out, size_t size);
 /* The test config (nfq_config_clear after use). */
 void load_config(struct nfq_config *cfg);
+/* A config from text (fails the test when it does not load). */
+void load_config_text(struct nfq_config *cfg, const char *text);
 
 #endif

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -387,12 +388,193 @@ static void test_kernel_ahead(void **state)
 	nfq_config_clear(&cfg);
 }
 
+
+/* A bare TCP segment (ACK, no payload, checksum 0) from src:sport to dst:dport with the urgent
+ * pointer urg, through a raw socket: it crosses the output and input hooks of lo. */
+static void send_seg(const char *src, uint16_t sport, const char *dst, uint16_t dport,
+		     uint16_t urg)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET}, d = {.sin_family = AF_INET};
+	uint8_t h[20] = {0};
+	uint16_t v;
+	int fd = socket(AF_INET, SOCK_RAW, IPPROTO_TCP);
+
+	assert_true(fd >= 0);
+	assert_int_equal(inet_pton(AF_INET, src, &a.sin_addr), 1);
+	assert_int_equal(inet_pton(AF_INET, dst, &d.sin_addr), 1);
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	v = htons(sport);
+	memcpy(h, &v, 2);
+	v = htons(dport);
+	memcpy(h + 2, &v, 2);
+	h[7] = h[11] = 1;      /* seq 1, ack 1 */
+	h[12] = 5 << 4;        /* 20 bytes of header */
+	h[13] = 0x10;          /* ACK */
+	h[14] = 2;             /* window 512 */
+	v = htons(urg);
+	memcpy(h + 18, &v, 2);
+	assert_int_equal(sendto(fd, h, sizeof(h), 0, (struct sockaddr *)&d, sizeof(d)),
+			 (ssize_t)sizeof(h));
+	close(fd);
+}
+
+/* The totals `stats` shows (embedded, checked_ok) once they reach want[] (bounded: 2 s), as
+ * the worker computes them: a refresh of the element counters, then kmode_counters. */
+static void totals_reach(const struct nfq_config *cfg, struct sess_table *t, uint64_t emb,
+			 uint64_t chk)
+{
+	uint64_t c[R__COUNT];
+
+	for (int i = 0; i < 200; i++) {
+		memset(c, 0, sizeof(c));
+		assert_int_equal(kmode_stats_refresh(cfg, t), 0);
+		kmode_counters(cfg, c);
+		if (c[R_EMBEDDED] >= emb && c[R_CHECKED_OK] >= chk)
+			break;
+		usleep(10000);
+	}
+	fprintf(stderr, "# embedded %llu (want %llu), checked_ok %llu (want %llu)\n",
+		(unsigned long long)c[R_EMBEDDED], (unsigned long long)emb,
+		(unsigned long long)c[R_CHECKED_OK], (unsigned long long)chk);
+	assert_int_equal(c[R_EMBEDDED], emb);
+	assert_int_equal(c[R_CHECKED_OK], chk);
+}
+
+/* The totals embedded and checked_ok come from the elements of ids and ok (no named counter
+ * on the hot rules, kmstats.c): real segments over lo (a supervisor with the relay's input and
+ * output hooks: its output chain writes the ID on a client's segment, its input chain checks
+ * the ID of a reply), then every way a session's elements go or change: a renewal (the new
+ * ID's elements carry the counts; the previous ID, accepted in the grace, counts through
+ * checked_prev), a full sync that removes a session, one that adds a session with counts of
+ * its own (they are not segments of this data plane), and a deletion. The totals count each
+ * segment once and never go down. */
+static void test_kernel_totals(void **state)
+{
+	static const char conf[] =
+		"{ \"role\": \"supervisor\", \"mode\": \"kernel\", \"queue\": {\"num\": 9},\n"
+		"  \"queue_rule\": {\"hooks\": [\"forward\", \"input\", \"output\"]} }\n";
+	struct nfq_config cfg;
+	struct sess_list none, all, extra;
+	struct sess_table *t;
+	struct sess_entry e, e2, e3;
+
+	(void)state;
+	if (!in_netns)
+		skip();
+	load_config_text(&cfg, conf);
+	sess_list_init(&none);
+	/* the replies' RSTs of the kernel's TCP (no socket there) stay out of the counts */
+	assert_int_equal(run("ip link set lo up && ip addr replace 198.18.1.7/32 dev lo && "
+			     "ip addr replace 198.18.1.8/32 dev lo && "
+			     "ip addr replace 198.18.2.1/32 dev lo && nft add table ip krst && "
+			     "nft add chain ip krst o '{ type filter hook output priority -200; }' && "
+			     "nft add rule ip krst o tcp flags rst drop", NULL, 0), 0);
+	assert_int_not_equal(nftrule_install(&cfg, &cfg.sessions, &none), QEXPR_NONE);
+	t = tbl_new(NULL);
+	assert_non_null(t);
+	tbl_changes_track(t, true);
+	entry(&e, AF_INET, "198.18.1.7", "198.18.2.1", 80, 0x7777);
+	e.source = SESS_SRC_AUTHD;
+	entry(&e2, AF_INET, "198.18.1.8", "198.18.2.1", 80, 0x2222);
+	e2.source = SESS_SRC_AUTHD;
+	assert_int_equal(tbl_put(t, &e), 0);
+	assert_int_equal(tbl_put(t, &e2), 0);
+	apply(&cfg, t);
+	for (int i = 0; i < 3; i++)
+		send_seg("198.18.1.7", 40000, "198.18.2.1", 80, 0);  /* ID written */
+	send_seg("198.18.1.8", 40000, "198.18.2.1", 80, 0);
+	for (int i = 0; i < 2; i++)
+		send_seg("198.18.2.1", 80, "198.18.1.7", 40000, 0x7777); /* checked */
+	send_seg("198.18.2.1", 80, "198.18.1.7", 40000, 0x1234);      /* wrong ID */
+	totals_reach(&cfg, t, 4, 2);
+
+	e.id = 0x7778; /* a renewal: 0x7777 in prev for the grace */
+	assert_int_equal(tbl_put(t, &e), 0);
+	apply(&cfg, t);
+	totals_reach(&cfg, t, 4, 2);
+	send_seg("198.18.2.1", 80, "198.18.1.7", 40000, 0x7778);
+	send_seg("198.18.2.1", 80, "198.18.1.7", 40000, 0x7777); /* the previous ID */
+	send_seg("198.18.1.7", 40000, "198.18.2.1", 80, 0);
+	totals_reach(&cfg, t, 5, 4);
+
+	/* a full sync without e2 (its removal not applied) takes its elements out */
+	assert_true(tbl_del(t, &e2.key));
+	tbl_changes_clear(t);
+	full_sync(&cfg, t);
+	assert_int_equal(elem_packets(&cfg, KS_IDS, &e2), -1);
+	totals_reach(&cfg, t, 5, 4);
+	send_seg("198.18.1.7", 40000, "198.18.2.1", 80, 0); /* counted on from there */
+	totals_reach(&cfg, t, 6, 4);
+	/* a session put with counts of its own adds none to the totals */
+	sess_list_init(&all);
+	sess_list_init(&extra);
+	assert_int_equal(tbl_to_list(t, &all), 0);
+	entry(&e3, AF_INET, "198.18.1.9", "198.18.2.1", 80, 0x3333);
+	e3.segs[0] = e3.segs[1] = 50;
+	assert_int_equal(sess_list_push(&extra, &e3), 0);
+	assert_int_equal(kmode_sync(&cfg, &all, &extra), 0);
+	assert_int_equal(elem_packets(&cfg, KS_IDS, &e3), 50);
+	totals_reach(&cfg, t, 6, 4);
+	assert_int_equal(kmode_sync(&cfg, &all, &none), 0); /* and takes none when it goes */
+	totals_reach(&cfg, t, 6, 4);
+
+	tbl_changes_clear(t);
+	assert_true(tbl_del(t, &e.key)); /* deleted: its counts stay in the totals */
+	apply(&cfg, t);
+	assert_int_equal(elem_packets(&cfg, KS_OK, &e), -1);
+	totals_reach(&cfg, t, 6, 4);
+	send_seg("198.18.1.7", 40000, "198.18.2.1", 80, 0); /* no session: not counted */
+	totals_reach(&cfg, t, 6, 4);
+	e.id = 0x7779; /* the key again, a new session: counted on from the totals */
+	assert_int_equal(tbl_put(t, &e), 0);
+	apply(&cfg, t);
+	send_seg("198.18.1.7", 40000, "198.18.2.1", 80, 0);
+	send_seg("198.18.2.1", 80, "198.18.1.7", 40000, 0x7779);
+	totals_reach(&cfg, t, 7, 5);
+
+	/* more keys go in one change-set than it reads with a GET each (KMD_GETS_MAX): their
+	 * counts come from one dump of ids and ok, and stay in the totals as well */
+	sess_list_clear(&all);
+	sess_list_clear(&extra);
+	sess_list_init(&all);
+	sess_list_init(&extra);
+	for (uint32_t i = 0; i < 70; i++) {
+		uint32_t client = htonl(0xc6120300u + i);
+
+		entry(&e3, AF_INET, "198.18.3.0", "198.18.2.1", 80, (cn_id_t)(0x4000 + i));
+		memcpy(e3.key.client, &client, 4);
+		e3.source = SESS_SRC_AUTHD;
+		assert_int_equal(tbl_put(t, &e3), 0);
+		e3.segs[0] = e3.segs[1] = 10;
+		assert_int_equal(sess_list_push(&extra, &e3), 0);
+	}
+	tbl_changes_clear(t);
+	assert_int_equal(tbl_to_list(t, &all), 0);
+	assert_int_equal(kmode_sync(&cfg, &all, &extra), 0); /* the 70 with 10 segments each */
+	assert_int_equal(elem_packets(&cfg, KS_OK, &extra.v[69]), 10);
+	totals_reach(&cfg, t, 7, 5);
+	for (size_t i = 0; i < extra.n; i++)
+		assert_true(tbl_del(t, &extra.v[i].key));
+	assert_int_equal(apply(&cfg, t), 70 * 6); /* ids, ok, keys, drop_* */
+	assert_int_equal(elem_packets(&cfg, KS_OK, &extra.v[69]), -1);
+	send_seg("198.18.1.7", 40000, "198.18.2.1", 80, 0);
+	totals_reach(&cfg, t, 8, 5);
+
+	sess_list_clear(&all);
+	sess_list_clear(&extra);
+	tbl_free(t);
+	nftrule_remove(&cfg);
+	assert_int_equal(run("nft delete table ip krst", NULL, 0), 0);
+	nfq_config_clear(&cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_kernel_large_sync),
 		cmocka_unit_test(test_kernel_keeps),
 		cmocka_unit_test(test_kernel_ahead),
+		cmocka_unit_test(test_kernel_totals),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, NULL);
