@@ -40,6 +40,7 @@ static const char *const counter_names[CNT_MAX - AUTH_EV_KIND_MAX - 1] = {
 	"dp-gated", "dp-gate-timeouts",
 	"balance-retry-avoided", "failovers", "balance-decisions", "sessions-idle-expired",
 	"session-miss-refused",
+	"balance-repeats",
 };
 
 const char *engine_counter_name(int i)
