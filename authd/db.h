@@ -104,8 +104,8 @@ int db_session_range(struct authd_db *db, int64_t from, struct db_session *rows,
  * AF_INET6), of either role: the primary key, no full scan. */
 int db_session_foreach_client(struct authd_db *db, int family, const uint8_t *client,
 			      db_session_cb cb, void *arg);
-/* How many sessions the table holds; -1 on error. */
-int db_session_count(struct authd_db *db);
+/* How many sessions of role (0: every role) the table holds, from an index; -1 on error. */
+int db_session_count(struct authd_db *db, enum db_role role);
 /* Delete one session by key; returns the number deleted (0 or 1). */
 int db_session_del(struct authd_db *db, enum db_role role, const struct cn_session *key);
 /* Delete the sessions that expired at now (expires != 0 and expires <= now) or, provider

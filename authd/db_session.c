@@ -361,13 +361,16 @@ int db_session_foreach_client(struct authd_db *db, int family, const uint8_t *cl
 	return walk(db, st, cb, arg);
 }
 
-int db_session_count(struct authd_db *db)
+int db_session_count(struct authd_db *db, enum db_role role)
 {
 	sqlite3_stmt *st;
 	int rc, n = -1;
 
-	if (db_prepare(db, &st, "SELECT count(*) FROM sessions") < 0)
+	if (db_prepare(db, &st, role ? "SELECT count(*) FROM sessions WHERE role = ?1" :
+		       "SELECT count(*) FROM sessions") < 0)
 		return -1;
+	if (role)
+		sqlite3_bind_text(st, 1, db_role_name(role), -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		n = sqlite3_column_int(st, 0);

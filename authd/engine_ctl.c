@@ -54,7 +54,7 @@ static json_t *cmd_status(void *ctx, size_t conn, const json_t *req)
 	for (size_t i = 0; i < e->n_udp; i++)
 		json_array_append_new(listen, json_string(cn_coop_addr_format(&e->udp_addr[i], buf,
 									       sizeof(buf))));
-	if ((n = db_session_count(e->db)) < 0) {
+	if ((n = db_session_count(e->db, 0)) < 0) {
 		json_decref(listen);
 		return ctl_reply_error("database: %s", db_error(e->db));
 	}
@@ -132,7 +132,7 @@ static json_t *cmd_sessions(void *ctx, size_t conn, const json_t *req)
 		return ctl_reply_error("out of memory");
 	la->e = e;
 	if (!json_object_get(req, "offset") || e->list_total <= 0) {
-		e->list_total = db_session_count(e->db);
+		e->list_total = db_session_count(e->db, 0);
 		la->r = e->list_total < 0 ? -1 : 0;
 	}
 	if (la->r == 0)
@@ -423,7 +423,7 @@ static json_t *cmd_dp_resync(void *ctx, size_t conn, const json_t *req)
 	if (!e->nfq_up)
 		return ctl_reply_error("coopnet-nfq is down: the sync follows when it answers again "
 				       "(tried every second)");
-	if ((n = db_session_count(e->db)) < 0)
+	if ((n = db_session_count(e->db, 0)) < 0)
 		return ctl_reply_error("database: %s", db_error(e->db));
 	engine_nfq_sync(e);
 	return json_pack("{s:b, s:i}", "ok", 1, "sessions", n);

@@ -1338,11 +1338,11 @@ int __wrap_db_session_foreach(struct authd_db *db, enum db_role role, db_session
 }
 
 /* and the lookups without a walk (the listing, status, revoke by client) */
-int __real_db_session_count(struct authd_db *db);
-int __wrap_db_session_count(struct authd_db *db);
-int __wrap_db_session_count(struct authd_db *db)
+int __real_db_session_count(struct authd_db *db, enum db_role role);
+int __wrap_db_session_count(struct authd_db *db, enum db_role role);
+int __wrap_db_session_count(struct authd_db *db, enum db_role role)
 {
-	return fail_foreach ? -1 : __real_db_session_count(db);
+	return fail_foreach ? -1 : __real_db_session_count(db, role);
 }
 
 int __real_db_session_range(struct authd_db *db, int64_t from, struct db_session *rows,
