@@ -120,7 +120,7 @@ static int listed(void *arg, size_t *pos, json_t **item)
 }
 
 /* Paged like coopnet-nfq's listing, so thousands of sessions fit the 64 KiB messages; "total"
- * is counted for the first page (no "offset") and repeated for the pages after it. */
+ * is counted for the first page ("offset" absent or 0) and repeated for the pages after it. */
 static json_t *cmd_sessions(void *ctx, size_t conn, const json_t *req)
 {
 	struct engine *e = ctx;
@@ -131,7 +131,7 @@ static json_t *cmd_sessions(void *ctx, size_t conn, const json_t *req)
 	if (!la)
 		return ctl_reply_error("out of memory");
 	la->e = e;
-	if (!json_object_get(req, "offset") || e->list_total <= 0) {
+	if (json_integer_value(json_object_get(req, "offset")) == 0 || e->list_total <= 0) {
 		e->list_total = db_session_count(e->db, 0);
 		la->r = e->list_total < 0 ? -1 : 0;
 	}

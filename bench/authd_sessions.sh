@@ -18,7 +18,9 @@
 # stopped: what a restart of a provider with N sessions finds.
 #
 #   sudo bench/authd_sessions.sh [N]          (default 50000; at most 60000, see below)
-#   env: ADDS (2000), REVOKES (100), EXPIRES (10000), SESS_CPU (0), GEN_CPU (1)
+#   env: ADDS (2000), REVOKES (100), EXPIRES (10000), SESS_CPU (0), GEN_CPU (1),
+#        BIN (the top directory of the build to run: another one for a before/after in one
+#        session, e.g. main's built in a scratch copy), PROFILE (perf record prefix, below)
 #
 # One provider holds at most 65,535 live sessions: the ID is 16 bits and unique among the
 # provider's sessions (docs/database.md, sessions_provider_id), so N + ADDS stays under it
