@@ -52,8 +52,8 @@ for b in "$AUTHD" "$CTL" "$LOAD" "$NFQ"; do
 	[ -x "$b" ] || nb__die "build first (make; make bench/auth_load): $b"
 done
 # PROFILE=PREFIX: perf record (cpu-clock, DWARF call graphs) of the parent, the engine and
-# coopnet-nfq during each phase, into PREFIX.restore.data, PREFIX.revoke.data and
-# PREFIX.expire.data
+# coopnet-nfq during each phase, into PREFIX.restore.data, PREFIX.add.data,
+# PREFIX.revoke.data and PREFIX.expire.data
 PROFILE=${PROFILE:-}
 [ -z "$PROFILE" ] || nb_require_cmd perf
 for v in N ADDS REVOKES EXPIRES; do [[ ${!v} =~ ^[0-9]+$ ]] || nb__die "$v: a number"; done
@@ -190,9 +190,11 @@ sleep 2
 P1=$(rss_kb "$PARENT") E1=$(rss_kb "$ENGINE") Q1=$(rss_kb "$NFQPID")
 
 # ---------------------------------------------------------------- add at size N
+prof_start add
 e0=$(ticks "$ENGINE") p0=$(ticks "$PARENT") q0=$(ticks "$NFQPID")
 load "$ADDS"
 e1=$(ticks "$ENGINE") p1=$(ticks "$PARENT") q1=$(ticks "$NFQPID")
+prof_stop
 read -r _ _ ADDED _ AFAILED _ ASECS _ ARATE _ AP50 _ AP99 _ <<<"$LOADLINE"
 [ "$AFAILED" -eq 0 ] || fail "$AFAILED Authentications failed at $N sessions"
 nb_wait_for "the data plane with the added sessions" 120 dp_in_step || fail "dp-compare after the adds"
