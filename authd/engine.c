@@ -39,6 +39,7 @@ static const char *const counter_names[CNT_MAX - AUTH_EV_KIND_MAX - 1] = {
 	"probe-altered", "probe-lost", "probe-no-answer", "probe-answered", "probe-refused",
 	"dp-gated", "dp-gate-timeouts",
 	"balance-retry-avoided", "failovers", "balance-decisions", "sessions-idle-expired",
+	"session-miss-refused",
 };
 
 const char *engine_counter_name(int i)

@@ -65,6 +65,7 @@ enum engine_counter {
 	CNT_FAILOVERS,               /* supervisor: sessions moved off an unreachable SP */
 	CNT_BALANCE_DECISIONS,       /* header: SPs chosen for an Auth-REQ (engine_balance.c) */
 	CNT_SESSIONS_IDLE,           /* supervisor: sessions ended by its idle_time (engine_idle.c) */
+	CNT_SESSION_MISS_REFUSED,    /* supervisor: session misses refused, no exchange slot free */
 	CNT_MAX,
 };
 
@@ -151,7 +152,8 @@ bool engine_log_allow(struct engine *e, enum auth_event_kind kind);
 void engine_log_flush(struct engine *e);
 
 /* engine_start.c: start an exchange for (client, service) as the supervisor; 0 and *handle,
- * or -1 with a sentence in err. */
+ * or -1 with a sentence in err and errno (ENOSPC: no exchange slot free; EBUSY: one runs for
+ * this pair; EINVAL, EPERM: not a supervisor, unknown service, not in the policy). */
 int engine_auth_start(struct engine *e, const struct cn_coop_addr *client, const char *service,
 		      uint64_t *handle, char *err, size_t errlen);
 void engine_session_miss(struct engine *e, const json_t *ev);

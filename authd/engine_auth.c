@@ -18,6 +18,10 @@
 #include "log.h"
 
 #define REPLAY_SLACK_S 2
+/* An SS's exchanges in flight (and lingering) at once: one per new client of a morning rush,
+ * as many as its coopnet-nfq holds SYNs (miss_hold_max, 2,048 per queue thread by default;
+ * docs/nfq.md). 832 bytes each (auth_ss.c's struct ss_exch): 3.3 MB. */
+#define SS_EXCHANGE_SLOTS 4096
 
 uint64_t engine_op_now(void *ctx)
 {
@@ -618,7 +622,7 @@ static int auth_setup(struct engine *e)
 			.ctx = e, .now_ms = engine_op_now, .wall_ms = engine_op_wall, .send = engine_op_send,
 			.done = op_done, .event = op_event, .lost = op_lost,
 		};
-		e->ss = auth_ss_new(&ops, &e->timing, 1024);
+		e->ss = auth_ss_new(&ops, &e->timing, SS_EXCHANGE_SLOTS);
 		if (!e->ss)
 			return -1;
 	}

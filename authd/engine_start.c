@@ -26,16 +26,19 @@ int engine_auth_start(struct engine *e, const struct cn_coop_addr *client, const
 	cn_coop_addr_format(client, addr, sizeof(addr));
 	if (!e->ss || !e->pol.n_headers) {
 		snprintf(err, errlen, "this host is not a supervisor");
+		errno = EINVAL;
 		return -1;
 	}
 	if (!policy_service_by_name(&e->pol, service)) {
 		snprintf(err, errlen, "unknown service \"%s\"", service);
+		errno = EINVAL;
 		return -1;
 	}
 	cl = policy_client_for(e->pol.ss_clients, e->pol.n_ss_clients, client, service);
 	key = cl ? policy_client_key(cl, service) : NULL;
 	if (!key) {
 		snprintf(err, errlen, "the policy does not let %s use \"%s\"", addr, service);
+		errno = EPERM;
 		return -1;
 	}
 	memset(&req, 0, sizeof(req));
@@ -48,10 +51,13 @@ int engine_auth_start(struct engine *e, const struct cn_coop_addr *client, const
 	for (size_t i = 0; i < e->pol.n_headers && i < AUTH_SS_MAX_HEADERS; i++)
 		req.headers[req.n_headers++] = e->pol.headers[i];
 	if (auth_ss_start(e->ss, &req, handle) < 0) {
+		int saved = errno;
+
 		snprintf(err, errlen, "%s", errno == EBUSY ? "an exchange for this client and "
 			 "service is already running" : errno == ENOSPC ? "too many exchanges "
 			 "in flight" : strerror(errno));
 		sodium_memzero(&req, sizeof(req));
+		errno = saved; /* ENOSPC: no slot free (engine_session_miss counts it) */
 		return -1;
 	}
 	sodium_memzero(&req, sizeof(req));
@@ -81,8 +87,13 @@ void engine_session_miss(struct engine *e, const json_t *ev)
 		log_debug("session-miss: %s:%d is no service of the policy", s, (int)port);
 		return;
 	}
-	if (engine_auth_start(e, &client, svc->name, &handle, err, sizeof(err)) < 0)
+	if (engine_auth_start(e, &client, svc->name, &handle, err, sizeof(err)) < 0) {
+		/* every slot busy: the SYN stays held until its deadline and the client's TCP
+		 * sends it again, a new miss */
+		if (errno == ENOSPC)
+			e->counters[CNT_SESSION_MISS_REFUSED]++;
 		log_debug("session-miss for %s %s: %s", c, svc->name, err);
+	}
 }
 
 /*

@@ -7,7 +7,7 @@ EXTRA_DIST += bench/auth.sh
 
 # The load generator for a real coopnet-authd provider (bench/auth_daemon.sh).
 noinst_PROGRAMS += bench/auth_load
-bench_auth_load_SOURCES = bench/auth_load.c
+bench_auth_load_SOURCES = bench/auth_load.c bench/benchutil.c bench/benchutil.h
 bench_auth_load_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS)
 bench_auth_load_LDADD = lib/libcoopnet.a $(SODIUM_LIBS)
 EXTRA_DIST += bench/auth_daemon.sh bench/status_daemon.sh bench/lib.sh
@@ -34,5 +34,5 @@ bench_status_bench_LDADD = authd/libstatus.a lib/libcoopnet.a $(SODIUM_LIBS)
 EXTRA_DIST += bench/first_page.sh bench/revoke_churn.sh tests/netns/httpd.py
 # The clients of bench/first_page.sh: many HTTP clients at once from one process.
 noinst_PROGRAMS += bench/page_load
-bench_page_load_SOURCES = bench/page_load.c
+bench_page_load_SOURCES = bench/page_load.c bench/benchutil.c bench/benchutil.h
 bench_page_load_CFLAGS = $(AM_CFLAGS)

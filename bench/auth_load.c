@@ -44,6 +44,7 @@
 
 #include <sodium.h>
 
+#include "benchutil.h"
 #include "authcrypto.h"
 #include "clock.h"
 #include "coop.h"
@@ -109,20 +110,6 @@ static void usage(void)
 	exit(2);
 }
 
-static unsigned long parse_num(const char *opt, const char *v, unsigned long lo, unsigned long hi)
-{
-	char *end;
-	unsigned long x;
-
-	errno = 0;
-	x = strtoul(v, &end, 10);
-	if (errno || end == v || *end || x < lo || x > hi) {
-		fprintf(stderr, "auth_load: -%s \"%s\": want a number %lu..%lu\n", opt, v, lo, hi);
-		exit(2);
-	}
-	return x;
-}
-
 /* "198.18.0.2" or "198.18.0.2:7447" */
 static void parse_target(struct cn_coop_addr *out, const char *v)
 {
@@ -136,7 +123,7 @@ static void parse_target(struct cn_coop_addr *out, const char *v)
 	host[hl] = '\0';
 	if (cn_coop_addr_parse(out, host) != 0 || out->family != CN_FAM_INET)
 		goto bad;
-	out->port = colon ? (uint16_t)parse_num("t", colon + 1, 1, 65535) : 7447;
+	out->port = colon ? (uint16_t)bench_parse_num("auth_load", "t", colon + 1, 1, 65535) : 7447;
 	return;
 bad:
 	fprintf(stderr, "auth_load: -t \"%s\": want an IPv4 address[:port]\n", v);
@@ -494,8 +481,8 @@ int main(int argc, char **argv)
 			src[L.n_src++] = optarg;
 			break;
 		case 'a': first = optarg; break;
-		case 'c': entries = parse_num("c", optarg, 1, 4096); break;
-		case 'A': L.per = (unsigned)parse_num("A", optarg, 1, 256); break;
+		case 'c': entries = bench_parse_num("auth_load", "c", optarg, 1, 4096); break;
+		case 'A': L.per = (unsigned)bench_parse_num("auth_load", "A", optarg, 1, 256); break;
 		case 'P':
 			if (strlen(optarg) > 6)
 				usage();
@@ -506,9 +493,9 @@ int main(int argc, char **argv)
 				usage();
 			snprintf(L.service, sizeof(L.service), "%s", optarg);
 			break;
-		case 'n': L.n = parse_num("n", optarg, 1, 100000000); break;
-		case 'w': L.window = parse_num("w", optarg, 1, MAX_WINDOW); break;
-		case 'T': L.seconds = (double)parse_num("T", optarg, 1, 600); break;
+		case 'n': L.n = bench_parse_num("auth_load", "n", optarg, 1, 100000000); break;
+		case 'w': L.window = bench_parse_num("auth_load", "w", optarg, 1, MAX_WINDOW); break;
+		case 'T': L.seconds = (double)bench_parse_num("auth_load", "T", optarg, 1, 600); break;
 		case 'k':
 			cost = !strcmp(optarg, "min") ? CN_KDF_MIN : !strcmp(optarg, "moderate") ?
 			    CN_KDF_MODERATE : !strcmp(optarg, "interactive") ? CN_KDF_INTERACTIVE :

@@ -34,6 +34,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "benchutil.h"
 #include "clock.h"
 
 #define MAX_CLIENTS 20000
@@ -79,20 +80,6 @@ static void usage(void)
 	exit(2);
 }
 
-static unsigned long parse_num(const char *opt, const char *v, unsigned long lo, unsigned long hi)
-{
-	char *end;
-	unsigned long x;
-
-	errno = 0;
-	x = strtoul(v, &end, 10);
-	if (errno || end == v || *end || v[0] == '-' || x < lo || x > hi) {
-		fprintf(stderr, "page_load: -%s \"%s\": want a number %lu..%lu\n", opt, v, lo, hi);
-		exit(2);
-	}
-	return x;
-}
-
 /* "198.18.2.2:8081" */
 static void parse_target(struct sockaddr_in *out, const char *v)
 {
@@ -107,7 +94,7 @@ static void parse_target(struct sockaddr_in *out, const char *v)
 	out->sin_family = AF_INET;
 	if (inet_pton(AF_INET, host, &out->sin_addr) != 1)
 		goto bad;
-	out->sin_port = htons((uint16_t)parse_num("t", colon + 1, 1, 65535));
+	out->sin_port = htons((uint16_t)bench_parse_num("page_load", "t", colon + 1, 1, 65535));
 	return;
 bad:
 	fprintf(stderr, "page_load: -t \"%s\": want IPv4ADDRESS:PORT\n", v);
@@ -152,9 +139,9 @@ static void parse_args(struct run *R, int argc, char **argv)
 		switch (o) {
 		case 't': parse_target(&R->target, optarg); have_t = true; break;
 		case 'a': parse_first(&R->first, optarg); have_a = true; break;
-		case 'n': R->n = parse_num("n", optarg, 1, MAX_CLIENTS); break;
+		case 'n': R->n = bench_parse_num("page_load", "n", optarg, 1, MAX_CLIENTS); break;
 		case 'u': parse_path(R->path, optarg); break;
-		case 'T': R->seconds = (double)parse_num("T", optarg, 1, MAX_SECONDS); break;
+		case 'T': R->seconds = (double)bench_parse_num("page_load", "T", optarg, 1, MAX_SECONDS); break;
 		default: usage();
 		}
 	}

@@ -76,6 +76,7 @@ static const struct help authd_help[] = {
 	{ "failovers", "Sessions moved to another SP of the group after theirs failed (SS)." },
 	{ "balance-decisions", "SPs of a group chosen for an Auth-REQ by the balancing strategy (header)." },
 	{ "sessions-idle-expired", "Sessions an SS ended by its own idle_time: no segment its data plane saw and no Authentication for that long (SS)." },
+	{ "session-miss-refused", "Session misses that started no exchange because every exchange slot was busy (SS; the SYN waits, the client retransmits)." },
 	/* the first page (authd/engine_gate.c) */
 	{ "dp-gated", "Auth-REP&REQs (SP) and Auth-REPs (SS) held until the data plane had the session." },
 	{ "dp-gate-timeouts", "Held Auth-REP&REQs sent after 1 s without the parent's answer (SP)." },
@@ -132,6 +133,9 @@ static const struct help nfq_help[] = {
 	{ "session_miss", "SS: first SYNs without a session, held for coopnet-authd." },
 	{ "queue_overrun", "Packets the kernel dropped because a queue thread fell behind." },
 	{ "miss_timeout", "Held SYNs released without a session." },
+	{ "dropped_held_full", "SS: first SYNs dropped because the hold table was full "
+	  "(the client retransmits)." },
+	{ "dropped_held_copy", "SS: retransmitted first SYNs dropped while their first copy is held." },
 };
 
 static const char *find(const struct help *t, size_t n, const char *key)

@@ -5,6 +5,7 @@ noinst_LIBRARIES += nfq/libnfqcore.a
 # The pure parts (table, logic, config, snapshot swap), shared with the unit tests.
 nfq_libnfqcore_a_SOURCES = \
 	nfq/table.c nfq/table.h \
+	nfq/held.c nfq/heldnotes.c nfq/held.h \
 	nfq/sesstab.c nfq/sesstab_bulk.c nfq/sesstab_int.h \
 	nfq/stage.c nfq/stage.h \
 	nfq/logic.c nfq/logic.h \
@@ -131,3 +132,11 @@ tests_unit_test_metrics_SOURCES = tests/unit/test_metrics.c
 tests_unit_test_metrics_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/nfq
 tests_unit_test_metrics_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_metrics_LDADD = nfq/libnfqcore.a $(TEST_LIBS) $(JANSSON_LIBS)
+
+# The held SYNs of a queue thread and the notes that release them (nfq/held.c, heldnotes.c).
+check_PROGRAMS += tests/unit/test_nfq_held
+TESTS += tests/unit/test_nfq_held
+tests_unit_test_nfq_held_SOURCES = tests/unit/test_nfq_held.c
+tests_unit_test_nfq_held_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/nfq
+tests_unit_test_nfq_held_CFLAGS = $(TEST_CFLAGS) $(PTHREAD_CFLAGS)
+tests_unit_test_nfq_held_LDADD = nfq/libnfqcore.a $(TEST_LIBS) $(JANSSON_LIBS) $(PTHREAD_LIBS)

@@ -17,6 +17,8 @@ static const char *const reason_names[R__COUNT] = {
 	[R_SESSION_MISS] = "session_miss",
 	[R_QUEUE_OVERRUN] = "queue_overrun",
 	[R_MISS_TIMEOUT] = "miss_timeout",
+	[R_HELD_FULL] = "dropped_held_full",
+	[R_HELD_COPY] = "dropped_held_copy",
 };
 
 const char *nfq_reason_name(enum nfq_reason r)

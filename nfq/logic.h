@@ -29,6 +29,8 @@ enum nfq_reason {
 	R_SESSION_MISS,       /* supervisor: first SYN without a session, held for authd */
 	R_QUEUE_OVERRUN,      /* counted by the queue thread, never returned here */
 	R_MISS_TIMEOUT,       /* held SYN released without a session (queue thread) */
+	R_HELD_FULL,          /* first SYN dropped: the queue thread's hold table was full */
+	R_HELD_COPY,          /* a retransmitted first SYN dropped: its first copy is held */
 	R__COUNT
 };
 

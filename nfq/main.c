@@ -69,6 +69,7 @@ static int setup(struct nfqd *d, sigset_t *mask, int *sfd)
 	d->sh.mark_write = d->cfg.mark_write;
 	d->sh.mark_done = d->cfg.mark_done;
 	d->sh.miss_hold_ms = d->cfg.role == NFQ_ROLE_SUPERVISOR ? d->cfg.miss_hold_ms : 0;
+	d->sh.held_max = d->cfg.miss_hold_max;
 	d->sh.maxlen = d->cfg.queue_maxlen;
 	d->sh.fail_open = d->cfg.fail_open;
 	pthread_mutex_init(&d->sh.miss_lock, NULL);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "nfqconf.h"
+#include "held.h"
 
 #include <arpa/inet.h>
 #include <linux/netfilter.h>
@@ -355,6 +356,10 @@ static int parse_key(struct nfq_config *c, const char *key, const json_t *v,
 		if (parse_int(&n, v, 0, 10000, d, err, key) < 0)
 			return -1;
 		c->miss_hold_ms = (uint32_t)n;
+	} else if (!strcmp(key, "miss_hold_max")) {
+		if (parse_int(&n, v, 1, HELD_MAX_CAP, d, err, key) < 0)
+			return -1;
+		c->miss_hold_max = (uint32_t)n;
 	} else if (!strcmp(key, "queue_rule")) {
 		return json_is_object(v) ? parse_rule(c, v, d, err) :
 		       (jconf_errorf(err, d, v, "\"queue_rule\" must be an object"), -1);
@@ -363,6 +368,25 @@ static int parse_key(struct nfq_config *c, const char *key, const json_t *v,
 		       (jconf_errorf(err, d, v, "\"log\" must be an object"), -1);
 	} else {
 		jconf_errorf(err, d, v, "unknown key \"%s\"", key);
+		return -1;
+	}
+	return 0;
+}
+
+/* A held SYN stays in the kernel's queue until its verdict: at most half the queue may be held
+ * SYNs, the rest is for the traffic. Default: MISS_HOLD_MAX, or half the queue if less. */
+static int hold_max(struct nfq_config *c, const struct jconf_doc *d, const json_t *v,
+		    struct jconf_error *err)
+{
+	if (!v) {
+		c->miss_hold_max = c->queue_maxlen / 2 < MISS_HOLD_MAX ? c->queue_maxlen / 2 :
+									MISS_HOLD_MAX;
+		return 0;
+	}
+	if (c->miss_hold_max > c->queue_maxlen / 2) {
+		jconf_errorf(err, d, v, "\"miss_hold_max\" %u is more than half of \"queue.maxlen\" "
+			     "(%u): raise queue.maxlen to at least %u, or hold fewer SYNs",
+			     c->miss_hold_max, c->queue_maxlen, c->miss_hold_max * 2);
 		return -1;
 	}
 	return 0;
@@ -386,6 +410,8 @@ static int convert(struct nfq_config *c, const struct jconf_doc *d, struct jconf
 		if (parse_key(c, key, v, d, err) < 0)
 			return -1;
 	}
+	if (hold_max(c, d, json_object_get(root, "miss_hold_max"), err) < 0)
+		return -1;
 	if (c->nhooks == 0) {
 		/* the SS routes between clients and providers; the SP hosts the services */
 		if (c->role == NFQ_ROLE_SUPERVISOR) {
@@ -454,6 +480,8 @@ const char *nfq_config_restart_needed(const struct nfq_config *a, const struct n
 		return "rewrite";
 	if (a->miss_hold_ms != b->miss_hold_ms)
 		return "miss_hold_ms";
+	if (a->miss_hold_max != b->miss_hold_max)
+		return "miss_hold_max";
 	if (a->rule_install != b->rule_install || strcmp(a->rule_table, b->rule_table) ||
 	    a->rule_priority != b->rule_priority || a->nhooks != b->nhooks ||
 	    memcmp(a->hooks, b->hooks, sizeof(a->hooks)) || a->mark_queue != b->mark_queue ||

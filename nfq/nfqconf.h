@@ -19,6 +19,8 @@ enum nfq_mode { MODE_QUEUE, MODE_KERNEL };
 #define NFQ_DEFAULT_MARK_QUEUE 0x10000000u
 #define NFQ_DEFAULT_MARK_DONE  0x20000000u
 #define NFQ_DEFAULT_MARK_WRITE 0x40000000u
+/* Held SYNs per queue thread by default (at most half of queue.maxlen; held.h's memory). */
+#define MISS_HOLD_MAX 2048
 #define NFQ_MARK_ID_MASK       0x0000ffffu
 
 struct nfq_config {
@@ -34,6 +36,7 @@ struct nfq_config {
 	bool fail_open;
 	bool strip;
 	uint32_t miss_hold_ms;
+	uint32_t miss_hold_max;          /* held SYNs per queue thread (docs/nfq.md) */
 	bool rule_install;
 	char rule_table[33];
 	int rule_priority;

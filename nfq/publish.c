@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "held.h"
 #include "log.h"
 #include "nfqd.h"
 
@@ -20,8 +21,10 @@ int nfqd_table_init(struct nfqd *d)
 		return -1;
 	}
 	/* kernel mode: the sets follow the changes of the table (nfqd_publish); the start's
-	 * sessions are in the batch that installs the sets */
-	tbl_changes_track(d->sh.tbl, d->cfg.mode == MODE_KERNEL);
+	 * sessions are in the batch that installs the sets. A supervisor that holds SYNs: the
+	 * queue threads re-decide the SYNs of the keys that changed (held.h) */
+	tbl_changes_track(d->sh.tbl, d->cfg.mode == MODE_KERNEL ||
+			  (d->cfg.role == NFQ_ROLE_SUPERVISOR && d->cfg.miss_hold_ms > 0));
 	return 0;
 }
 
@@ -52,12 +55,13 @@ int nfqd_publish(struct nfqd *d)
 	int rc = 0;
 
 	log_debug("session table: %zu sessions", tbl_count(d->sh.tbl));
+	c = tbl_changes(d->sh.tbl, &n, &lost);
+	held_notes_post(d->sh.notes, c, n, lost); /* the held SYNs of these keys */
 	if (d->cfg.mode != MODE_KERNEL || d->qexpr == QEXPR_NONE) {
 		tbl_changes_clear(d->sh.tbl);
 		return 0;
 	}
 	/* only the elements of the keys that changed (kernelmode.h) */
-	c = tbl_changes(d->sh.tbl, &n, &lost);
 	if (lost || kmode_apply(&d->cfg, d->sh.tbl, c, n, &sent) < 0)
 		rc = publish_full(d);
 	else
@@ -102,6 +106,7 @@ int nfqd_reload(struct nfqd *d, char *msg, size_t msglen)
 	log_setverbose(d->cli_verbose || next.log_verbose);
 	if (d->cfg.mode == MODE_KERNEL && d->qexpr != QEXPR_NONE)
 		publish_full(d); /* a reload also repairs whatever the sets lost */
+	held_notes_post(d->sh.notes, NULL, 0, true); /* config sessions may release held SYNs */
 	tbl_changes_clear(d->sh.tbl);
 	log_info("reloaded %s: %zu static sessions, %zu services", d->config_path,
 		 d->cfg.sessions.n, d->cfg.services.n);

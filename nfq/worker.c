@@ -19,27 +19,16 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "held.h"
 #include "log.h"
 #include "nfqconf.h"
 
 #define RECV_BATCH 16
 #define RECV_BUFSZ (0x10000 + 4096) /* a multiple of 8: each buffer starts aligned */
 #define VERDICT_BUFSZ (0xffff + 16384)
-#define MAX_HELD 256
 #define HEADER_COPY 512         /* IPv6 with extension headers and TCP options fit */
-#define HELD_COPY 512           /* a SYN with options fits easily */
 #define RCVBUF_BYTES (64 * 1024 * 1024)
 #define POLL_IDLE_MS 100        /* quiescent state and stop flag at least this often */
-#define POLL_HELD_MS 5
-
-struct held {
-	uint32_t id;
-	uint32_t mark;
-	uint64_t deadline_ms;
-	enum cn_csum_state csum;
-	uint16_t len;
-	uint8_t buf[HELD_COPY];
-};
 
 struct nfq_thread {
 	struct nfq_shared *sh;
@@ -58,8 +47,9 @@ struct nfq_thread {
 	int batch_verdict;
 	/* receive */
 	char *rbuf;                 /* RECV_BATCH x RECV_BUFSZ */
-	struct held *held;          /* MAX_HELD */
-	int nheld;
+	struct held_table held;     /* sh->held_max SYNs awaiting their sessions (held.h) */
+	uint64_t notes_seen;        /* of sh->notes */
+	struct sess_key *note_keys; /* HELD_NOTES: the keys taken from sh->notes */
 	const struct sess_table *tbl; /* valid between rcu_online and rcu_offline only */
 };
 
@@ -143,7 +133,7 @@ static void vb_single(struct nfq_thread *t, uint32_t id, int verdict, uint32_t m
  * so it is not used while SYNs are held. */
 static void vb_verdict(struct nfq_thread *t, uint32_t id, int verdict, uint32_t mark)
 {
-	if (t->nheld > 0) {
+	if (held_count(&t->held) > 0) {
 		vb_single(t, id, verdict, mark, NULL, 0);
 		return;
 	}
@@ -230,55 +220,93 @@ static void apply(struct nfq_thread *t, uint32_t id, uint32_t mark, uint8_t *pl,
 	}
 }
 
+/* A first SYN without a session: authd hears of it, and it waits for the session (held.h).
+ * A full hold table refuses it: a counted drop, and the client's TCP sends it again (by then
+ * authd, told of this one, may have added the session). A retransmission of a SYN held
+ * already is dropped without telling authd again: the copy held first goes out. */
 static void hold(struct nfq_thread *t, uint32_t id, uint32_t mark, const uint8_t *pl,
 		 size_t plen, enum cn_csum_state csum, const struct nfq_result *res)
 {
-	struct held *h;
+	int r;
 
-	bump(t, R_SESSION_MISS);
-	post_miss(t->sh, &res->miss);
-	if (t->sh->miss_hold_ms == 0 || t->nheld >= MAX_HELD || plen > HELD_COPY) {
+	if (t->sh->miss_hold_ms == 0 || plen > HELD_COPY) {
 		/* cannot hold it: it passes without an ID, as any non-overlay segment */
+		bump(t, R_SESSION_MISS);
+		post_miss(t->sh, &res->miss);
 		bump(t, R_MISS_TIMEOUT);
 		vb_accept(t, id, mark | t->sh->mark_done);
 		return;
 	}
-	vb_close_batch(t); /* packets before it may be batched; none after while it waits */
-	h = &t->held[t->nheld++];
-	h->id = id;
-	h->mark = mark;
-	h->deadline_ms = now_ms() + t->sh->miss_hold_ms;
-	h->csum = csum;
-	h->len = (uint16_t)plen;
-	memcpy(h->buf, pl, plen);
+	if (held_count(&t->held) == 0)
+		vb_close_batch(t); /* packets before it may be batched; none after while it waits */
+	r = held_add(&t->held, &res->miss, id, mark, now_ms() + t->sh->miss_hold_ms, csum, pl,
+		     plen);
+	if (r == 1) {
+		bump(t, R_HELD_COPY);
+		vb_single(t, id, NF_DROP, 0, NULL, 0);
+		return;
+	}
+	bump(t, R_SESSION_MISS);
+	post_miss(t->sh, &res->miss);
+	if (r < 0) {
+		bump(t, R_HELD_FULL);
+		vb_single(t, id, NF_DROP, 0, NULL, 0);
+	}
 }
 
-/* Re-decide the held SYNs: a session may have arrived, or their time is up. */
-static void recheck_held(struct nfq_thread *t)
+/* A held SYN's session may be there: its verdict (true), or it stays held (false). */
+static bool redecide(void *ctx, struct held_syn *s)
 {
-	uint64_t now = now_ms();
+	struct nfq_thread *t = ctx;
 	struct nfq_result res;
-	int i, j;
 
-	for (i = 0, j = 0; i < t->nheld; i++) {
-		struct held *h = &t->held[i];
+	nfq_decide(&t->sh->lcfg, t->tbl, s->buf, s->len, (enum cn_csum_state)s->csum, now_unix(),
+		   &res);
+	if (res.verdict == V_HOLD)
+		return false;
+	apply(t, s->pkt_id, s->mark, s->buf, s->len, &res);
+	nfq_account(&res, s->len, now_unix());
+	return true;
+}
 
-		nfq_decide(&t->sh->lcfg, t->tbl, h->buf, h->len, h->csum, now_unix(), &res);
-		if (res.verdict == V_HOLD) {
-			if (now < h->deadline_ms) {
-				if (i != j)
-					t->held[j] = *h;
-				j++;
-				continue;
-			}
-			bump(t, R_MISS_TIMEOUT);
-			vb_single(t, h->id, NF_ACCEPT, h->mark | t->sh->mark_done, NULL, 0);
-			continue;
-		}
-		apply(t, h->id, h->mark, h->buf, h->len, &res);
-		nfq_account(&res, h->len, now_unix());
-	}
-	t->nheld = j;
+/* Its time is up: with the session if it came meanwhile, else without an ID. */
+static bool expire_one(void *ctx, struct held_syn *s)
+{
+	struct nfq_thread *t = ctx;
+
+	if (redecide(ctx, s))
+		return true;
+	bump(t, R_MISS_TIMEOUT);
+	vb_single(t, s->pkt_id, NF_ACCEPT, s->mark | t->sh->mark_done, NULL, 0);
+	return true;
+}
+
+/* Re-decide the held SYNs whose keys changed since the last look (or all of them, when the
+ * notes do not say which), then release the expired ones. O(changed keys + released). */
+static void service_held(struct nfq_thread *t)
+{
+	long n = held_notes_take(t->sh->notes, &t->notes_seen, t->note_keys);
+
+	if (held_count(&t->held) == 0)
+		return;
+	if (n < 0)
+		held_recheck_all(&t->held, redecide, t);
+	for (long i = 0; i < n && held_count(&t->held) > 0; i++)
+		held_key_changed(&t->held, &t->note_keys[i], redecide, t);
+	held_expire(&t->held, now_ms(), expire_one, t);
+}
+
+/* Until the next deadline (rounded up), at most POLL_IDLE_MS. */
+static int poll_timeout(const struct nfq_thread *t)
+{
+	uint64_t next = held_next_deadline(&t->held), now;
+
+	if (next == UINT64_MAX)
+		return POLL_IDLE_MS;
+	now = now_ms();
+	if (next <= now)
+		return 0;
+	return next - now >= POLL_IDLE_MS ? POLL_IDLE_MS : (int)(next - now);
 }
 
 static void handle_packet(struct nfq_thread *t, struct nlattr **attr)
@@ -445,24 +473,29 @@ static int queue_open(struct nfq_thread *t)
 static void *thread_main(void *arg)
 {
 	struct nfq_thread *t = arg;
-	struct pollfd pfd = {.fd = mnl_socket_get_fd(t->nl), .events = POLLIN};
+	struct pollfd pfd[2] = {
+		{ .fd = mnl_socket_get_fd(t->nl), .events = POLLIN },
+		{ .fd = t->sh->notes->wake_fd[t->index], .events = POLLIN },
+	};
+	uint64_t ev;
 	int r;
 
 	while (!atomic_load(&t->sh->stop)) {
 		rcu_offline(&t->sh->rcu, t->index);
-		r = poll(&pfd, 1, t->nheld ? POLL_HELD_MS : POLL_IDLE_MS);
+		r = poll(pfd, 2, poll_timeout(t));
 		if (r < 0 && errno != EINTR) {
 			log_warn("queue %u: poll", t->queue);
 			break;
 		}
 		rcu_online(&t->sh->rcu, t->index);
 		t->tbl = t->sh->tbl;
-		if (r > 0 && drain(t) < 0)
+		if (r > 0 && (pfd[1].revents & POLLIN) && read(pfd[1].fd, &ev, sizeof(ev)) < 0 &&
+		    errno != EAGAIN)
+			log_warn("queue %u: wake eventfd", t->queue);
+		if (r > 0 && (pfd[0].revents & (POLLIN | POLLERR)) && drain(t) < 0)
 			break;
-		if (t->nheld) {
-			recheck_held(t);
-			vb_flush(t);
-		}
+		service_held(t);
+		vb_flush(t);
 		t->tbl = NULL;
 	}
 	rcu_offline(&t->sh->rcu, t->index);
@@ -476,8 +509,15 @@ int workers_start(struct nfq_workers *w, struct nfq_shared *sh, uint16_t first, 
 	memset(w, 0, sizeof(*w));
 	w->sh = sh;
 	w->t = calloc(count, sizeof(*w->t));
-	if (!w->t)
+	sh->notes = held_notes_new(count);
+	if (!w->t || !sh->notes) {
+		log_warnx("queue threads: out of memory (or eventfd)");
+		free(w->t);
+		w->t = NULL;
+		held_notes_free(sh->notes);
+		sh->notes = NULL;
 		return -1;
+	}
 	w->n = count;
 	for (i = 0; i < count; i++) {
 		struct nfq_thread *t = &w->t[i];
@@ -487,8 +527,9 @@ int workers_start(struct nfq_workers *w, struct nfq_shared *sh, uint16_t first, 
 		t->queue = (uint16_t)(first + i);
 		t->vbuf = malloc(VERDICT_BUFSZ);
 		t->rbuf = malloc((size_t)RECV_BATCH * RECV_BUFSZ);
-		t->held = calloc(MAX_HELD, sizeof(*t->held));
-		if (!t->vbuf || !t->rbuf || !t->held) {
+		t->note_keys = malloc(HELD_NOTES * sizeof(*t->note_keys));
+		if (!t->vbuf || !t->rbuf || !t->note_keys ||
+		    held_init(&t->held, sh->held_max ? sh->held_max : 1) < 0) {
 			log_warnx("queue %u: out of memory", t->queue);
 			goto fail;
 		}
@@ -526,9 +567,12 @@ void workers_stop(struct nfq_workers *w)
 			mnl_socket_close(t->nl);
 		free(t->vbuf);
 		free(t->rbuf);
-		free(t->held);
+		free(t->note_keys);
+		held_free(&t->held);
 	}
 	free(w->t);
+	held_notes_free(w->sh->notes);
+	w->sh->notes = NULL;
 	w->t = NULL;
 	w->n = 0;
 }

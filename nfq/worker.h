@@ -16,9 +16,10 @@
 #include "rcu.h"
 #include "table.h"
 
-#define MISS_RING 256
+#define MISS_RING 4096 /* session misses awaiting the main thread (a burst of new clients) */
 
 struct nfq_thread;
+struct held_notes;
 
 struct nfq_shared {
 	struct rcu rcu;
@@ -27,6 +28,8 @@ struct nfq_shared {
 	uint32_t mark_done;
 	uint32_t mark_write;
 	uint32_t miss_hold_ms;
+	uint32_t held_max;          /* held SYNs per queue thread (miss_hold_max) */
+	struct held_notes *notes;   /* keys changed, main -> queue threads (workers_start's) */
 	uint32_t maxlen;
 	bool fail_open;
 	_Atomic bool stop;

@@ -222,6 +222,17 @@ static void test_config_defaults(void **state)
 	assert_int_equal(c.nhooks, 1);
 	assert_int_equal(c.hooks[0], NF_INET_FORWARD);
 	assert_true(c.rule_install);
+	assert_int_equal(c.miss_hold_max, MISS_HOLD_MAX); /* half of the default queue or less */
+	assert_true(c.miss_hold_max <= c.queue_maxlen / 2);
+	nfq_config_clear(&c);
+	/* a shorter queue: at most half of it held by default */
+	assert_int_equal(load(&c, "{\"role\": \"supervisor\", \"queue\": {\"maxlen\": 1000}}",
+			      msg, sizeof(msg)), 0);
+	assert_int_equal(c.miss_hold_max, 500);
+	nfq_config_clear(&c);
+	assert_int_equal(load(&c, "{\"role\": \"supervisor\", \"miss_hold_max\": 16,"
+			      " \"queue\": {\"maxlen\": 32}}", msg, sizeof(msg)), 0);
+	assert_int_equal(c.miss_hold_max, 16);
 	nfq_config_clear(&c);
 
 	assert_int_equal(load(&c, "{\"role\": \"provider\", \"mode\": \"kernel\", \"strip\": true,"
@@ -275,6 +286,10 @@ static void test_config_errors(void **state)
 	check_error("{\"role\": \"provider\", \"queue\": {\"num\": 65535, \"count\": 2}}",
 		    "past 65535");
 	check_error("{\"role\": \"provider\",", "t.json:1:");
+	check_error("{\"role\": \"supervisor\",\n \"miss_hold_max\": 3000}",
+		    "t.json:2:19: \"miss_hold_max\" 3000 is more than half of \"queue.maxlen\" (4096)");
+	check_error("{\"role\": \"supervisor\", \"miss_hold_max\": 0}", "miss_hold_max");
+	check_error("{\"role\": \"supervisor\", \"miss_hold_max\": 65537}", "miss_hold_max");
 }
 
 /* Every fixed array of the configuration checks its own bound with the schema off (NULL):
@@ -309,6 +324,7 @@ static void test_config_own_bounds(void **state)
 	name[151] = '\0';
 	snprintf(doc, sizeof(doc), "{\"role\": \"provider\", \"control_socket\": \"%s\"}", name);
 	check_bound(doc, "at most 107 characters");
+	check_bound("{\"role\": \"supervisor\", \"miss_hold_max\": 70000}", "miss_hold_max");
 }
 
 int main(void)
