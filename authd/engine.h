@@ -114,6 +114,7 @@ struct engine {
 	int metrics_fd;              /* the parent's listening socket for "metrics", -1: none */
 	struct MHD_Daemon *mhd;      /* engine_metrics.c: the HTTP endpoint (owns metrics_fd) */
 	json_t *nfq_stats;           /* coopnet-nfq's counters as the parent last polled them */
+	int list_total;              /* engine_ctl.c: the sessions counted for a listing's page 1 */
 };
 
 /* What an epoll event's data.u64 names: kind << 32 | index. */
