@@ -28,6 +28,8 @@ static const char *const event_names[] = {
 	[AUTH_EV_OVERLOADED] = "overloaded",
 	[AUTH_EV_HEADER_NEXT] = "header-next",
 	[AUTH_EV_NO_SP_UP] = "no-sp-up",
+	[AUTH_EV_RELEASED] = "released",
+	[AUTH_EV_HEADER_KEPT] = "header-kept",
 };
 
 const char *auth_event_name(enum auth_event_kind kind)

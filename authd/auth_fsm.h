@@ -56,7 +56,12 @@ enum auth_event_kind {
 	                           recorded (detail says which) */
 	AUTH_EV_HEADER_NEXT,    /* SS: a REQ retransmitted through the next header */
 	AUTH_EV_NO_SP_UP,       /* header: a REQ refused, every SP hosting the service down */
-	AUTH_EV_KIND_MAX = AUTH_EV_NO_SP_UP,
+	AUTH_EV_RELEASED,       /* SS: a second SP's Auth-REP&REQ for an exchange another SP
+	                           answered first, released with Auth-RST released; SP: its
+	                           pending exchange released so (the ID leaves the data plane) */
+	AUTH_EV_HEADER_KEPT,    /* SS: a REQ retransmitted through the same header, which led
+	                           to an answer since the REQ went to it (alive, only slow) */
+	AUTH_EV_KIND_MAX = AUTH_EV_HEADER_KEPT,
 };
 const char *auth_event_name(enum auth_event_kind kind);
 
@@ -100,6 +105,11 @@ struct auth_timing {
 /* Fill zero fields with the defaults. */
 void auth_timing_defaults(struct auth_timing *t);
 
+/* How long an SP may hold its Auth-REP&REQ by design: its data-plane gate waits up to this
+ * for the session to reach its data plane (authd/engine_gate.c, GATE_TIMEOUT_MS). An SS
+ * whose header answers others gives an exchange this plus rto_ms before it asks again. */
+#define AUTH_SP_HOLD_MS 1000
+
 /* ------------------------------------------------------------------ SS (supervisor) */
 
 struct auth_ss;
@@ -121,10 +131,14 @@ struct auth_ss_request {
 	uint8_t key[CN_KEY_LEN];              /* K_c for (service, client_name) */
 	struct cn_coop_addr header;           /* the header SP (or the owning SP directly) */
 	/* Plural headers (docs/groups.md): n_headers > 0 replaces header. The exchange starts
-	 * at the header that answered last (auth_ss keeps it) and every retransmission goes to
-	 * the next one, round, so a dead header costs one RTO. */
+	 * at the header that answered last (auth_ss keeps it); a retransmission goes to the
+	 * same header when it led to an answer since the REQ last went to it, else to the next
+	 * one, round, so a dead header costs one RTO. */
 	struct cn_coop_addr headers[AUTH_SS_MAX_HEADERS];
 	size_t n_headers;
+	/* A failover: an SP of the group is known dead, so a missing answer most likely means
+	 * the header chose it: the first time-out is one RTO, without AUTH_SP_HOLD_MS. */
+	bool failover;
 };
 
 struct auth_ss_outcome {

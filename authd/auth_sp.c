@@ -10,6 +10,8 @@
  *     -> send Auth-REP&REQ
  *                                                                        -> PENDING
  *   PENDING Auth-REP (proof ok): commit the session                      -> free
+ *   PENDING Auth-RST released (proof ok, both nonces): another SP of the group answered the
+ *           SS first; discard (the ID leaves the data plane)              -> free
  *   PENDING time-out: resend Auth-REP&REQ with backoff; after max_tries discard, and tell
  *           the SS with Auth-RST timeout (proof with K_c, both nonces): the SS believes it
  *           has a session (it reported success on Auth-REP&REQ) and must revoke it.
@@ -408,6 +410,39 @@ static int sp_on_rep(struct auth_sp *sp, const struct cn_coop_addr *from,
 	return r == 0 ? 0 : -1;
 }
 
+/* Auth-RST released from the SS: it took another SP's answer to this REQ (docs/groups.md,
+ * "Plural header SPs"). Only the pending exchange both nonces name, with a proof by its
+ * client key: nothing else can be discarded by it. */
+static int sp_on_released(struct auth_sp *sp, const struct cn_coop_addr *from,
+    const struct auth_dgram *d)
+{
+	const struct cn_coop_msg *m = d->m;
+	struct sp_exch *e = NULL;
+
+	for (size_t i = 0; i < sp->n && e == NULL; i++)
+		if (sp->ex[i].used &&
+		    cn_auth_equal(sp->ex[i].nonce_ss, m->nonce_ss, CN_COOP_NONCE_LEN) &&
+		    cn_auth_equal(sp->ex[i].nonce_sp, m->nonce_sp, CN_COOP_NONCE_LEN))
+			e = &sp->ex[i];
+	if (e == NULL || strcmp(e->sess.service, m->service) != 0) {
+		sp_event(sp, AUTH_EV_NO_EXCHANGE, from, m->service, 0, "Auth-RST released");
+		return -1;
+	}
+	if (!cn_auth_check_proof(d->raw, d->len, e->key, CN_DIR_SS_TO_SP)) {
+		sp_event(sp, AUTH_EV_BAD_PROOF, from, m->service, 0, "Auth-RST released");
+		return -1;
+	}
+	if (!cn_auth_time_ok(m->timestamp_ms, sp->ops.wall_ms(sp->ops.ctx),
+	    sp->cfg.timing.window_ms)) {
+		sp_event(sp, AUTH_EV_STALE, from, m->service, 0, "Auth-RST released");
+		return -1;
+	}
+	sp_event(sp, AUTH_EV_RELEASED, from, m->service, CN_AUTHERR_RELEASED,
+	    "the SS took another SP's answer");
+	sp_discard(sp, e);
+	return 0;
+}
+
 int auth_sp_input(struct auth_sp *sp, const struct cn_coop_addr *from, const uint8_t *buf,
     size_t len)
 {
@@ -430,6 +465,8 @@ int auth_sp_handle(struct auth_sp *sp, const struct cn_coop_addr *from,
 		return sp_on_req(sp, from, d);
 	if (d->kind == CN_KIND_AUTH_REP)
 		return sp_on_rep(sp, from, d);
+	if (d->kind == CN_KIND_AUTH_RST && d->m->error == CN_AUTHERR_RELEASED)
+		return sp_on_released(sp, from, d);
 	sp_event(sp, AUTH_EV_UNEXPECTED, from, d->m->service, 0, cn_coop_kind_name(d->kind));
 	return -1;
 }

@@ -7,12 +7,22 @@
  *   WAIT   Auth-RST: done RST                              -> free
  *   WAIT   time-out: resend the same REQ bytes with backoff; after max_tries done TIMEOUT
  *   LINGER a duplicate Auth-REP&REQ (our REP was lost): resend the same REP bytes
+ *   LINGER an Auth-REP&REQ of another SP (proof ok, another nonce_sp: a retransmission
+ *          reached a header that chose another SP): Auth-RST released to it; the first
+ *          answer stays the session, the other SP discards its exchange and its ID
  *   LINGER Auth-RST timeout with a valid proof and both nonces: the SP never got an
  *          Auth-REP and gave up; lost() revokes the success     -> free
  *   LINGER time-out (linger_ms)                            -> free
  *
  * Retransmissions are byte-identical, so the SP recognises them as duplicates of the same
  * exchange (same replay digest) and answers idempotently.
+ *
+ * The time-out (RFC 6298's estimator over exchange times, Karn's rule: only exchanges
+ * answered after one transmission are samples) is srtt + 4 * rttvar, at least rto_ms and at
+ * most rto_max_ms, and a waiting exchange's timer follows the estimate as it moves. With
+ * plural headers a retransmission goes to the next header only when the current one led to no
+ * answer since the REQ went to it; a header that answers others is alive, only slow: the REQ
+ * goes to it again (docs/groups.md, "Plural header SPs").
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -21,6 +31,10 @@
 #include "auth_int.h"
 
 enum ss_state { SS_FREE = 0, SS_WAIT, SS_LINGER };
+
+/* Other SPs' answers remembered per exchange, to count each once: a REQ goes out max_tries
+ * (5) times at the defaults, so at most 4 other SPs; beyond, a release counts again. */
+#define SS_RELEASED 4
 
 struct ss_exch {
 	enum ss_state state;
@@ -35,9 +49,13 @@ struct ss_exch {
 	uint8_t repbuf[AUTH_FSM_BUFLEN];
 	size_t replen;
 	uint32_t tries;
-	uint32_t rto;
-	uint64_t deadline;
+	uint64_t start;                 /* the first transmission (an RTT sample when tries == 1) */
+	uint64_t sent;                  /* the last one: the timer runs from it (ss_deadline) */
+	uint64_t deadline;              /* LINGER: the end of the linger time */
 	size_t hi;                      /* req.headers[hi] had the last REQ (n_headers > 0) */
+	bool moved;                     /* went through more than one header */
+	uint8_t released[SS_RELEASED][CN_COOP_NONCE_LEN]; /* the other SPs' nonce_sp, released */
+	uint8_t n_released;
 };
 
 struct auth_ss {
@@ -47,6 +65,9 @@ struct auth_ss {
 	size_t n;
 	uint64_t next_handle;
 	size_t header_ok;               /* the header index that last led to an answer */
+	uint64_t answered[AUTH_SS_MAX_HEADERS]; /* when each header last led to an answer */
+	bool has_rtt;                   /* srtt and rttvar hold a sample */
+	uint32_t srtt, rttvar;          /* ms, RFC 6298 */
 };
 
 struct auth_ss *auth_ss_new(const struct auth_ss_ops *ops, const struct auth_timing *timing,
@@ -100,6 +121,66 @@ static void ss_send(struct auth_ss *ss, const struct cn_coop_addr *to, const uin
 static void ss_release(struct ss_exch *e)
 {
 	memset(e, 0, sizeof(*e)); /* also wipes the key */
+}
+
+/* The first retransmission time-out now: rto_ms until a sample exists, then srtt + 4 *
+ * rttvar, within rto_ms .. rto_max_ms. */
+static uint32_t ss_rto(const struct auth_ss *ss)
+{
+	uint64_t r;
+
+	if (!ss->has_rtt)
+		return ss->t.rto_ms;
+	r = ss->srtt + 4 * (uint64_t)ss->rttvar;
+	if (r < ss->t.rto_ms)
+		r = ss->t.rto_ms;
+	return r > ss->t.rto_max_ms ? ss->t.rto_max_ms : (uint32_t)r;
+}
+
+/* When a waiting exchange times out: its last transmission plus the current estimate,
+ * backed off once per retransmission (Karn). A first transmission whose header led to an
+ * answer since (alive) also gets the time an SP may hold its answer by design
+ * (AUTH_SP_HOLD_MS): asked again sooner, the header would choose another SP for a client
+ * whose SP is only waiting for its data plane. A silent header is left after one RTO. */
+static uint64_t ss_deadline(const struct auth_ss *ss, const struct ss_exch *e)
+{
+	uint32_t rto = ss_rto(ss);
+
+	if (e->state == SS_LINGER)
+		return e->deadline;
+	if (e->tries == 1 && !e->req.failover && ss->answered[e->hi] > e->sent &&
+	    rto < (uint64_t)AUTH_SP_HOLD_MS + ss->t.rto_ms)
+		rto = AUTH_SP_HOLD_MS + ss->t.rto_ms;
+	for (uint32_t i = 1; i < e->tries; i++)
+		rto = auth_backoff(&ss->t, rto);
+	return e->sent + rto;
+}
+
+/* An exchange answered after one transmission: its time is a sample (RFC 6298, 2.2-2.3). */
+static void ss_sample(struct auth_ss *ss, uint64_t rtt_ms)
+{
+	uint32_t r = rtt_ms > UINT32_MAX / 8 ? UINT32_MAX / 8 : (uint32_t)rtt_ms;
+
+	if (!ss->has_rtt) {
+		ss->srtt = r;
+		ss->rttvar = r / 2;
+		ss->has_rtt = true;
+		return;
+	}
+	ss->rttvar = (3 * ss->rttvar + (ss->srtt > r ? ss->srtt - r : r - ss->srtt)) / 4;
+	ss->srtt = (7 * ss->srtt + r) / 8;
+}
+
+/* An answer (REP&REQ, or an RST that echoes our nonce) came for e in WAIT: its header is
+ * alive; its time a sample when the REQ went out once. */
+static void ss_answered(struct auth_ss *ss, struct ss_exch *e)
+{
+	uint64_t now = ss->ops.now_ms(ss->ops.ctx);
+
+	if (!e->moved)
+		ss->answered[e->hi] = now; /* hi is 0 with one header (or the SP directly) */
+	if (e->tries == 1)
+		ss_sample(ss, now - e->start);
 }
 
 /* The outcome of exchange e as far as its request goes: handle, result, client, service. */
@@ -226,8 +307,7 @@ int auth_ss_start(struct auth_ss *ss, const struct auth_ss_request *req, uint64_
 	e->req.client.port = 0;
 	memcpy(e->nonce_ss, m.nonce_ss, sizeof(e->nonce_ss));
 	e->tries = 1;
-	e->rto = ss->t.rto_ms;
-	e->deadline = ss->ops.now_ms(ss->ops.ctx) + e->rto;
+	e->start = e->sent = ss->ops.now_ms(ss->ops.ctx);
 	*handle = e->handle;
 	if (req->n_headers > 0) {
 		e->hi = ss->header_ok % req->n_headers;
@@ -266,6 +346,7 @@ static int ss_on_repreq(struct auth_ss *ss, struct ss_exch *e, const struct cn_c
 	if (cn_coop_encode(&r, e->repbuf, sizeof(e->repbuf), &e->replen, NULL) != CN_COOP_OK ||
 	    cn_auth_seal_proof(e->repbuf, e->replen, e->req.key, CN_DIR_SS_TO_SP) != 0)
 		return -1;
+	ss_answered(ss, e);
 	e->id = m->id;
 	e->sp = *from;
 	ss->header_ok = e->hi; /* the next exchange starts at the header that worked */
@@ -281,6 +362,48 @@ static int ss_on_repreq(struct auth_ss *ss, struct ss_exch *e, const struct cn_c
 	e->deadline = ss->ops.now_ms(ss->ops.ctx) + ss->t.linger_ms;
 	ss->ops.done(ss->ops.ctx, &o);
 	memset(o.session_key, 0, sizeof(o.session_key));
+	return 0;
+}
+
+/*
+ * LINGER: an Auth-REP&REQ with a valid proof but another nonce_sp: a second SP took the same
+ * REQ (a retransmission reached a header that chose another SP) and holds an ID for it.
+ * The first answer is the session; the other SP is told to discard its exchange (Auth-RST
+ * released: both nonces, proof with K_c), again for each of its retransmissions.
+ */
+static int ss_release_other(struct auth_ss *ss, struct ss_exch *e,
+    const struct cn_coop_addr *from, const struct cn_coop_msg *m)
+{
+	uint8_t out[AUTH_FSM_BUFLEN];
+	struct cn_coop_msg r;
+	bool known = false;
+	size_t len;
+
+	cn_coop_init(&r, CN_COOP_AUTH, CN_CTL_RST | CN_CTL_ERROR);
+	r.error = CN_AUTHERR_RELEASED;
+	r.timestamp_ms = ss->ops.wall_ms(ss->ops.ctx);
+	memcpy(r.nonce_ss, e->nonce_ss, sizeof(r.nonce_ss));
+	memcpy(r.nonce_sp, m->nonce_sp, sizeof(r.nonce_sp));
+	cn_coop_set_service(&r, e->req.service);
+	auth_tag_placeholder(r.proof);
+	if (cn_coop_encode(&r, out, sizeof(out), &len, NULL) != CN_COOP_OK ||
+	    cn_auth_seal_proof(out, len, e->req.key, CN_DIR_SS_TO_SP) != 0) {
+		ss_event(ss, AUTH_EV_SEND_FAILED, from, e->req.service, 0, "encode Auth-RST released");
+		return -1;
+	}
+	for (size_t i = 0; i < e->n_released; i++)
+		if (cn_auth_equal(e->released[i], m->nonce_sp, CN_COOP_NONCE_LEN))
+			known = true;
+	if (known) {
+		/* it resent its REP&REQ: our Auth-RST released was lost or is late */
+		ss_event(ss, AUTH_EV_DUPLICATE, from, e->req.service, 0, "Auth-REP&REQ released");
+	} else {
+		if (e->n_released < SS_RELEASED)
+			memcpy(e->released[e->n_released++], m->nonce_sp, CN_COOP_NONCE_LEN);
+		ss_event(ss, AUTH_EV_RELEASED, from, e->req.service, CN_AUTHERR_RELEASED,
+		    "another SP answered first");
+	}
+	ss_send(ss, from, out, len, e->req.service);
 	return 0;
 }
 
@@ -345,6 +468,7 @@ int auth_ss_handle(struct auth_ss *ss, const struct cn_coop_addr *from,
 			return -1;
 		}
 		ss_event(ss, AUTH_EV_RST, from, e->req.service, m->error, cn_auth_error_name(m->error));
+		ss_answered(ss, e);
 		ss_finish(ss, e, AUTH_FAIL_RST, m->error, proof_ok);
 		return 0;
 	}
@@ -354,7 +478,9 @@ int auth_ss_handle(struct auth_ss *ss, const struct cn_coop_addr *from,
 		return -1;
 	}
 	if (e->state == SS_LINGER) {
-		if (m->id != e->id || !cn_auth_equal(m->nonce_sp, e->nonce_sp, CN_COOP_NONCE_LEN)) {
+		if (!cn_auth_equal(m->nonce_sp, e->nonce_sp, CN_COOP_NONCE_LEN))
+			return ss_release_other(ss, e, from, m);
+		if (m->id != e->id) {
 			ss_event(ss, AUTH_EV_NO_EXCHANGE, from, e->req.service, 0, "Auth-REP&REQ");
 			return -1;
 		}
@@ -370,6 +496,24 @@ int auth_ss_handle(struct auth_ss *ss, const struct cn_coop_addr *from,
 	return 0;
 }
 
+/* Plural headers, at a time-out: a header that led to an answer since e's REQ last went to
+ * it (sent) is alive (our REQ or its answer was lost, or it is slow): the REQ goes to it again, and never
+ * makes a second balancing decision elsewhere for that. A header silent since then: the
+ * next one. */
+static void ss_next_header(struct auth_ss *ss, struct ss_exch *e, uint64_t sent)
+{
+	if (e->req.n_headers < 2)
+		return;
+	if (ss->answered[e->hi] > sent) {
+		ss_event(ss, AUTH_EV_HEADER_KEPT, &e->req.header, e->req.service, 0, "Auth-REQ");
+		return;
+	}
+	e->hi = (e->hi + 1) % e->req.n_headers;
+	e->req.header = e->req.headers[e->hi];
+	e->moved = true;
+	ss_event(ss, AUTH_EV_HEADER_NEXT, &e->req.header, e->req.service, 0, "Auth-REQ");
+}
+
 void auth_ss_tick(struct auth_ss *ss)
 {
 	uint64_t now = ss->ops.now_ms(ss->ops.ctx);
@@ -377,7 +521,7 @@ void auth_ss_tick(struct auth_ss *ss)
 	for (size_t i = 0; i < ss->n; i++) {
 		struct ss_exch *e = &ss->ex[i];
 
-		if (e->state == SS_FREE || e->deadline > now)
+		if (e->state == SS_FREE || ss_deadline(ss, e) > now)
 			continue;
 		if (e->state == SS_LINGER) {
 			ss_release(e);
@@ -390,15 +534,8 @@ void auth_ss_tick(struct auth_ss *ss)
 			continue;
 		}
 		e->tries++;
-		e->rto = auth_backoff(&ss->t, e->rto);
-		e->deadline = now + e->rto;
-		if (e->req.n_headers > 1) {
-			/* no answer through this header: the same REQ through the next one */
-			e->hi = (e->hi + 1) % e->req.n_headers;
-			e->req.header = e->req.headers[e->hi];
-			ss_event(ss, AUTH_EV_HEADER_NEXT, &e->req.header, e->req.service, 0,
-			    "Auth-REQ");
-		}
+		ss_next_header(ss, e, e->sent);
+		e->sent = now;
 		ss_event(ss, AUTH_EV_RETRANSMIT, &e->req.header, e->req.service, 0, "Auth-REQ");
 		ss_send(ss, &e->req.header, e->reqbuf, e->reqlen, e->req.service);
 	}
@@ -409,8 +546,8 @@ uint64_t auth_ss_next_deadline(const struct auth_ss *ss)
 	uint64_t next = UINT64_MAX;
 
 	for (size_t i = 0; i < ss->n; i++)
-		if (ss->ex[i].state != SS_FREE && ss->ex[i].deadline < next)
-			next = ss->ex[i].deadline;
+		if (ss->ex[i].state != SS_FREE && ss_deadline(ss, &ss->ex[i]) < next)
+			next = ss_deadline(ss, &ss->ex[i]);
 	return next;
 }
 

@@ -21,7 +21,7 @@
 #include "ctl.h"
 #include "status.h"
 
-#define DB_SCHEMA_VERSION 4
+#define DB_SCHEMA_VERSION 5
 #define DB_DIGEST_MAX 64
 
 struct authd_db;
@@ -99,6 +99,17 @@ int db_session_foreach(struct authd_db *db, enum db_role role, db_session_cb cb,
 /* The same for the sessions of role with this ID (an index: no full scan). */
 int db_session_foreach_id(struct authd_db *db, enum db_role role, cn_id_t id,
 			  db_session_cb cb, void *arg);
+/* A listing's page without a walk: up to max sessions of rowid >= from, in rowid order (a
+ * session keeps its rowid while it lives, so a cursor stays in place while others come and
+ * go), each with its rowid. Returns how many; -1 on error. */
+int db_session_range(struct authd_db *db, int64_t from, struct db_session *rows,
+		     int64_t *rowids, size_t max);
+/* The same as db_session_foreach for the sessions of one client address (family AF_INET or
+ * AF_INET6), of either role: the primary key, no full scan. */
+int db_session_foreach_client(struct authd_db *db, int family, const uint8_t *client,
+			      db_session_cb cb, void *arg);
+/* How many sessions of role (0: every role) the table holds, from an index; -1 on error. */
+int db_session_count(struct authd_db *db, enum db_role role);
 /* Delete one session by key; returns the number deleted (0 or 1). */
 int db_session_del(struct authd_db *db, enum db_role role, const struct cn_session *key);
 /* Delete the sessions that expired at now (expires != 0 and expires <= now) or, provider

@@ -308,13 +308,17 @@ int db_session_del(struct authd_db *db, enum db_role role, const struct cn_sessi
 	" c.ss = sessions.peer AND c.id = sessions.id AND" \
 	" c.service = sessions.service_name), 0)) + ?2 <= ?1)"
 
+/* Without an idle limit: the index sessions_expires, no scan. */
+#define EXPIRED_AT " FROM sessions WHERE expires BETWEEN 1 AND ?1"
+
 static int expired_rows(struct authd_db *db, int64_t now, int64_t idle, struct db_session **rows,
 			size_t *n)
 {
 	sqlite3_stmt *st;
 	int r;
 
-	if (db_prepare(db, &st, "SELECT " SESSION_COLS EXPIRED_WHERE) < 0)
+	if (db_prepare(db, &st, idle > 0 ? "SELECT " SESSION_COLS EXPIRED_WHERE :
+		       "SELECT " SESSION_COLS EXPIRED_AT) < 0)
 		return -1;
 	sqlite3_bind_int64(st, 1, now);
 	sqlite3_bind_int64(st, 2, idle);
@@ -328,7 +332,7 @@ static int delete_expired(struct authd_db *db, int64_t now, int64_t idle)
 	sqlite3_stmt *st;
 	int r;
 
-	if (db_prepare(db, &st, "DELETE" EXPIRED_WHERE) < 0)
+	if (db_prepare(db, &st, idle > 0 ? "DELETE" EXPIRED_WHERE : "DELETE" EXPIRED_AT) < 0)
 		return -1;
 	sqlite3_bind_int64(st, 1, now);
 	sqlite3_bind_int64(st, 2, idle);
@@ -358,4 +362,73 @@ int db_session_expire(struct authd_db *db, int64_t now, int64_t idle, db_session
 		cb(&rows[i], arg);
 	free(rows);
 	return (int)n;
+}
+
+/* --- lookups that do not walk the table (issue 11: 100,000 live sessions) ----------------- */
+
+int db_session_range(struct authd_db *db, int64_t from, struct db_session *rows,
+		     int64_t *rowids, size_t max)
+{
+	sqlite3_stmt *st;
+	size_t n = 0;
+	int rc;
+
+	if (db_prepare(db, &st, "SELECT " SESSION_COLS ", rowid FROM sessions WHERE rowid >= ? "
+		       "ORDER BY rowid LIMIT ?") < 0)
+		return -1;
+	sqlite3_bind_int64(st, 1, from);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
+	while (n < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (read_row(db, st, &rows[n]) < 0) {
+			sqlite3_finalize(st);
+			return -1;
+		}
+		rowids[n++] = sqlite3_column_int64(st, 14);
+	}
+	if (n < max && rc != SQLITE_DONE) {
+		sqlite3_finalize(st);
+		return db_fail(db, "read sessions");
+	}
+	sqlite3_finalize(st);
+	return (int)n;
+}
+
+int db_session_foreach_client(struct authd_db *db, int family, const uint8_t *client,
+			      db_session_cb cb, void *arg)
+{
+	char text[INET6_ADDRSTRLEN];
+	sqlite3_stmt *st;
+
+	if ((family != AF_INET && family != AF_INET6) ||
+	    !inet_ntop(family, client, text, sizeof(text))) {
+		snprintf(db->err, sizeof(db->err), "no valid address family");
+		return -1;
+	}
+	/* the primary key (role, client, ...): two seeks */
+	if (db_prepare(db, &st, "SELECT " SESSION_COLS " FROM sessions WHERE role IN "
+		       "('provider', 'supervisor') AND client = ?1 AND family = ?2 "
+		       "ORDER BY role, service, port") < 0)
+		return -1;
+	sqlite3_bind_text(st, 1, text, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(st, 2, family == AF_INET ? 4 : 6);
+	return walk(db, st, cb, arg);
+}
+
+int db_session_count(struct authd_db *db, enum db_role role)
+{
+	sqlite3_stmt *st;
+	int rc, n = -1;
+
+	if (db_prepare(db, &st, role ? "SELECT count(*) FROM sessions WHERE role = ?1" :
+		       "SELECT count(*) FROM sessions") < 0)
+		return -1;
+	if (role)
+		sqlite3_bind_text(st, 1, db_role_name(role), -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		n = sqlite3_column_int(st, 0);
+	else
+		db_fail(db, "count sessions");
+	sqlite3_finalize(st);
+	return n;
 }

@@ -40,6 +40,7 @@ static const char *const counter_names[CNT_MAX - AUTH_EV_KIND_MAX - 1] = {
 	"dp-gated", "dp-gate-timeouts",
 	"balance-retry-avoided", "failovers", "balance-decisions", "sessions-idle-expired",
 	"session-miss-refused",
+	"balance-repeats",
 };
 
 const char *engine_counter_name(int i)
@@ -247,8 +248,15 @@ void engine_expire(struct engine *e)
 {
 	int64_t now = (int64_t)(engine_wall_ms() / 1000);
 	int64_t idle = e->pol.provider ? e->pol.idle_time : 0;
+	int r;
 
-	if (db_session_expire(e->db, now, idle, expired_cb, e) < 0) {
+	/* the drops held as a turn's (engine_turn.c): a second's expiries reach the parent in
+	 * messages of up to 128 sessions, one data-plane request each, not one per session */
+	e->batching = true;
+	r = db_session_expire(e->db, now, idle, expired_cb, e);
+	e->batching = false;
+	engine_flush(e);
+	if (r < 0) {
 		e->counters[CNT_DB_ERRORS]++;
 		log_warnx("expiry: %s", db_error(e->db));
 	}

@@ -66,6 +66,8 @@ enum engine_counter {
 	CNT_BALANCE_DECISIONS,       /* header: SPs chosen for an Auth-REQ (engine_balance.c) */
 	CNT_SESSIONS_IDLE,           /* supervisor: sessions ended by its idle_time (engine_idle.c) */
 	CNT_SESSION_MISS_REFUSED,    /* supervisor: session misses refused, no exchange slot free */
+	CNT_BALANCE_REPEATS,         /* header: decisions for a REQ it had decided before (a
+	                                retransmission: same nonce_ss) */
 	CNT_MAX,
 };
 
@@ -112,6 +114,7 @@ struct engine {
 	int metrics_fd;              /* the parent's listening socket for "metrics", -1: none */
 	struct MHD_Daemon *mhd;      /* engine_metrics.c: the HTTP endpoint (owns metrics_fd) */
 	json_t *nfq_stats;           /* coopnet-nfq's counters as the parent last polled them */
+	int list_total;              /* engine_ctl.c: the sessions counted for a listing's page 1 */
 };
 
 /* What an epoll event's data.u64 names: kind << 32 | index. */
@@ -155,6 +158,9 @@ void engine_log_flush(struct engine *e);
  * this pair; EINVAL, EPERM: not a supervisor, unknown service, not in the policy). */
 int engine_auth_start(struct engine *e, const struct cn_coop_addr *client, const char *service,
 		      uint64_t *handle, char *err, size_t errlen);
+int engine_auth_start_opt(struct engine *e, const struct cn_coop_addr *client,
+			  const char *service, bool failover, uint64_t *handle, char *err,
+			  size_t errlen);
 void engine_session_miss(struct engine *e, const json_t *ev);
 
 /* engine_balance.c: SP groups (docs/groups.md) */

@@ -548,11 +548,15 @@ static void on_auth_revoke(struct engine *e, const struct cn_coop_addr *from,
 		unexpected(e, from, d);
 }
 
+/* Auth-RST: revoked to the revoker; released (SS -> SP: another SP answered first) to the
+ * provider; the rest (the answers to an SS's REQ) to the supervisor. */
 static void on_auth_rst(struct engine *e, const struct cn_coop_addr *from,
 			const struct auth_dgram *d)
 {
 	if (auth_rv_wants(d->m))
 		on_auth_revoke(e, from, d);
+	else if (d->m->error == CN_AUTHERR_RELEASED)
+		on_auth_to_sp(e, from, d);
 	else
 		on_auth_to_ss(e, from, d);
 }

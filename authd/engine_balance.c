@@ -159,6 +159,8 @@ int engine_balance_route(struct engine *e, const char *service, const uint8_t *n
 	for (size_t i = 0; i < s->n; i++)
 		refresh(e, s, i);
 	r = retry_find(g, nonce);
+	if (r)
+		e->counters[CNT_BALANCE_REPEATS]++; /* a retransmission reached this header again */
 	for (size_t i = 0; r && i < s->n; i++) {
 		/* the SP this REQ went to did not answer: another one, if any is eligible */
 		if (s->idx[i] == r->member && s->m[i].eligible) {
@@ -237,7 +239,7 @@ void engine_failover_start(struct engine *e, const struct cn_coop_addr *client,
 	snprintf(f->service, sizeof(f->service), "%s", service);
 	f->dead = dead->addr;
 	cn_coop_addr_format(client, c, sizeof(c));
-	if (engine_auth_start(e, &f->client, service, &handle, err, sizeof(err)) < 0) {
+	if (engine_auth_start_opt(e, &f->client, service, true, &handle, err, sizeof(err)) < 0) {
 		log_debug("failover of %s for %s: %s", c, service, err);
 		if (!strstr(err, "already running"))
 			f->used = false;

@@ -37,13 +37,6 @@ static json_t *roles_json(unsigned roles)
 	return a;
 }
 
-static int count_cb(const struct db_session *s, void *arg)
-{
-	(void)s;
-	(*(int *)arg)++;
-	return 0;
-}
-
 static json_t *cmd_probe(void *ctx, size_t conn, const json_t *req)
 {
 	return engine_ctl_probe(ctx, conn, req);
@@ -61,7 +54,7 @@ static json_t *cmd_status(void *ctx, size_t conn, const json_t *req)
 	for (size_t i = 0; i < e->n_udp; i++)
 		json_array_append_new(listen, json_string(cn_coop_addr_format(&e->udp_addr[i], buf,
 									       sizeof(buf))));
-	if (db_session_foreach(e->db, 0, count_cb, &n) < 0) {
+	if ((n = db_session_count(e->db, 0)) < 0) {
 		json_decref(listen);
 		return ctl_reply_error("database: %s", db_error(e->db));
 	}
@@ -93,33 +86,63 @@ static json_t *session_json(const struct engine *e, const struct db_session *s)
 	return o;
 }
 
+/* A listing's cursor is a rowid of the sessions table (db_session_range): a page reads its
+ * rows LIST_BATCH at a time from the cursor on, never the table from its start (that made a
+ * listing O(n) per page, O(n^2) in all: issue 11). */
+#define LIST_BATCH 64
+
 struct list_arg {
 	const struct engine *e;
-	json_t *a;
+	struct db_session rows[LIST_BATCH];
+	int64_t rowids[LIST_BATCH];
+	size_t n, i;
+	int r;
 };
 
-static int list_cb(const struct db_session *s, void *arg)
+static int listed(void *arg, size_t *pos, json_t **item)
 {
 	struct list_arg *la = arg;
 
-	json_array_append_new(la->a, session_json(la->e, s));
-	return 0;
+	if (la->i == la->n || la->rowids[la->i] < (int64_t)*pos) {
+		int n = db_session_range(la->e->db, (int64_t)*pos, la->rows, la->rowids, LIST_BATCH);
+		if (n < 0) {
+			la->r = -1;
+			return -1;
+		}
+		la->n = (size_t)n;
+		la->i = 0;
+	}
+	if (la->i == la->n)
+		return 0;
+	*item = session_json(la->e, &la->rows[la->i]);
+	*pos = (size_t)la->rowids[la->i++] + 1;
+	return *item ? 1 : -1;
 }
 
-/* Paged like coopnet-nfq's listing, so thousands of sessions fit the 64 KiB messages. */
+/* Paged like coopnet-nfq's listing, so thousands of sessions fit the 64 KiB messages; "total"
+ * is counted for the first page ("offset" absent or 0) and repeated for the pages after it. */
 static json_t *cmd_sessions(void *ctx, size_t conn, const json_t *req)
 {
 	struct engine *e = ctx;
-	json_t *a = json_array(), *r;
-	struct list_arg la = { .e = e, .a = a };
+	struct list_arg *la = calloc(1, sizeof(*la));
+	json_t *r = NULL;
 
 	(void)conn;
-	if (!a || db_session_foreach(e->db, 0, list_cb, &la) < 0) {
-		json_decref(a);
-		return ctl_reply_error("database: %s", db_error(e->db));
+	if (!la)
+		return ctl_reply_error("out of memory");
+	la->e = e;
+	if (json_integer_value(json_object_get(req, "offset")) == 0 || e->list_total <= 0) {
+		e->list_total = db_session_count(e->db, 0);
+		la->r = e->list_total < 0 ? -1 : 0;
 	}
-	r = ctl_reply_array_page(a, req, "sessions");
-	json_decref(a);
+	if (la->r == 0)
+		r = ctl_reply_page((size_t)e->list_total, listed, la, req, "sessions");
+	if (la->r < 0) {
+		json_decref(r);
+		r = ctl_reply_error("database: %s", db_error(e->db));
+	}
+	explicit_bzero(la, sizeof(*la)); /* the rows hold session keys */
+	free(la);
 	return r;
 }
 
@@ -361,7 +384,11 @@ static json_t *cmd_revoke(void *ctx, size_t conn, const json_t *req)
 	} else if (cn_coop_addr_parse(&m.client, client) < 0) {
 		return ctl_reply_error("\"%s\" is not an IP address", client);
 	}
-	if (db_session_foreach(e->db, 0, revoke_cb, &m) < 0)
+	/* through an index (the ID; the primary key for a client), not a walk of the table */
+	if (id ? db_session_foreach_id(e->db, DB_ROLE_PROVIDER, m.id, revoke_cb, &m) < 0 ||
+		 db_session_foreach_id(e->db, DB_ROLE_SUPERVISOR, m.id, revoke_cb, &m) < 0 :
+		 db_session_foreach_client(e->db, m.client.family == CN_FAM_INET ? AF_INET :
+					   AF_INET6, m.client.addr, revoke_cb, &m) < 0)
 		return ctl_reply_error("database: %s", db_error(e->db));
 	if (m.n == 0)
 		return ctl_reply_error("no session matches %s", id ? id : client);
@@ -396,7 +423,7 @@ static json_t *cmd_dp_resync(void *ctx, size_t conn, const json_t *req)
 	if (!e->nfq_up)
 		return ctl_reply_error("coopnet-nfq is down: the sync follows when it answers again "
 				       "(tried every second)");
-	if (db_session_foreach(e->db, 0, count_cb, &n) < 0)
+	if ((n = db_session_count(e->db, 0)) < 0)
 		return ctl_reply_error("database: %s", db_error(e->db));
 	engine_nfq_sync(e);
 	return json_pack("{s:b, s:i}", "ok", 1, "sessions", n);

@@ -170,7 +170,8 @@ json_t *engine_ctl_group_sessions(void *ctx, size_t conn, const json_t *req)
 static json_t *counters_json(const struct engine *e)
 {
 	static const int cnt[] = { CNT_BALANCE_DECISIONS, CNT_GROUP_RETRY_AVOIDED, CNT_FAILOVERS,
-				   AUTH_EV_HEADER_NEXT, AUTH_EV_NO_SP_UP };
+				   AUTH_EV_HEADER_NEXT, AUTH_EV_NO_SP_UP, CNT_BALANCE_REPEATS,
+				   AUTH_EV_HEADER_KEPT, AUTH_EV_RELEASED };
 	json_t *o = json_object();
 
 	for (size_t i = 0; o && i < sizeof(cnt) / sizeof(cnt[0]); i++)

@@ -18,6 +18,14 @@
 int engine_auth_start(struct engine *e, const struct cn_coop_addr *client, const char *service,
 		      uint64_t *handle, char *err, size_t errlen)
 {
+	return engine_auth_start_opt(e, client, service, false, handle, err, errlen);
+}
+
+/* failover: a member of the group is known dead (auth_ss_request.failover) */
+int engine_auth_start_opt(struct engine *e, const struct cn_coop_addr *client,
+			  const char *service, bool failover, uint64_t *handle, char *err,
+			  size_t errlen)
+{
 	struct auth_ss_request req;
 	const struct pol_client *cl;
 	const uint8_t *key;
@@ -47,6 +55,7 @@ int engine_auth_start(struct engine *e, const struct cn_coop_addr *client, const
 	snprintf(req.client_name, sizeof(req.client_name), "%s", cl->name);
 	snprintf(req.service, sizeof(req.service), "%s", service);
 	memcpy(req.key, key, CN_KEY_LEN);
+	req.failover = failover;
 	req.header = e->pol.headers[0];
 	for (size_t i = 0; i < e->pol.n_headers && i < AUTH_SS_MAX_HEADERS; i++)
 		req.headers[req.n_headers++] = e->pol.headers[i];

@@ -109,7 +109,8 @@ tests_unit_test_engine_SOURCES = tests/unit/test_engine.c tests/unit/fake_nfq.c 
 tests_unit_test_engine_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(SQLITE3_CFLAGS) \
 	$(SODIUM_CFLAGS) $(PTHREAD_CFLAGS) $(MHD_CFLAGS) -I$(top_srcdir)/authd
 tests_unit_test_engine_LDFLAGS = $(AM_LDFLAGS) -Wl,--wrap=db_session_foreach \
-	-Wl,--wrap=db_commit
+	-Wl,--wrap=db_commit -Wl,--wrap=db_session_count -Wl,--wrap=db_session_range \
+	-Wl,--wrap=db_session_foreach_client
 tests_unit_test_engine_LDADD = $(AUTHD_LIBS) $(CMOCKA_LIBS) $(PTHREAD_LIBS)
 
 # The virtual switch (nft text, sessions, nft -f through a stand-in and, as root in a private

@@ -242,9 +242,12 @@ static int check_all(const void *items, uint32_t n, bool del)
 	return 0;
 }
 
-static int on_add(void *ctx, const void *items, uint32_t n)
+/* The sessions of an add (live: false; each key joins pm->live) or of a renewal ahead (live:
+ * true; only a key the parent let the engine add), each checked against the policy; a refused
+ * one is counted and skipped. The admitted ones as a JSON array (maybe empty); NULL when a
+ * session is malformed (the whole message is refused) or out of memory. */
+static json_t *admit_each(struct parent_msg *pm, const void *items, uint32_t n, bool live)
 {
-	struct parent_msg *pm = ctx;
 	json_t *arr = json_array();
 	struct imsg_session s;
 	struct session_key k;
@@ -252,18 +255,30 @@ static int on_add(void *ctx, const void *items, uint32_t n)
 
 	if (!arr || check_all(items, n, false) < 0) {
 		json_decref(arr);
-		return -1;
+		return NULL;
 	}
 	for (uint32_t i = 0; i < n; i++) {
 		item(&s, items, i);
 		to_key(&k, &s);
 		if ((why = outside_policy(pm, &s)))
 			session_refused(pm, &s, why);
-		else if (keyset_add(&pm->live, &k, IMSG_SYNC_MAX) < 0)
+		else if (live && !keyset_has(&pm->live, &k))
+			session_refused(pm, &s, "no session of its key in the data plane");
+		else if (!live && keyset_add(&pm->live, &k, IMSG_SYNC_MAX) < 0)
 			session_refused(pm, &s, "too many sessions");
 		else
 			json_array_append_new(arr, session_json(&s, false));
 	}
+	return arr;
+}
+
+static int on_add(void *ctx, const void *items, uint32_t n)
+{
+	struct parent_msg *pm = ctx;
+	json_t *arr = admit_each(pm, items, n, false);
+
+	if (!arr)
+		return -1;
 	if (json_array_size(arr))
 		forward(pm, request("session-add", arr));
 	else
@@ -443,25 +458,10 @@ static int on_barrier(void *ctx, const void *items, uint32_t n)
  * the SS's DNAT do not depend on the ID). */
 static int ahead(struct parent_msg *pm, const void *items, uint32_t n, const char *cmd)
 {
-	json_t *arr = json_array();
-	struct imsg_session s;
-	struct session_key k;
-	const char *why;
+	json_t *arr = admit_each(pm, items, n, true);
 
-	if (!arr || check_all(items, n, false) < 0) {
-		json_decref(arr);
+	if (!arr)
 		return -1;
-	}
-	for (uint32_t i = 0; i < n; i++) {
-		item(&s, items, i);
-		to_key(&k, &s);
-		if ((why = outside_policy(pm, &s)))
-			session_refused(pm, &s, why);
-		else if (!keyset_has(&pm->live, &k))
-			session_refused(pm, &s, "no session of its key in the data plane");
-		else
-			json_array_append_new(arr, session_json(&s, false));
-	}
 	if (json_array_size(arr) && pm->nfq) {
 		json_t *req = request(cmd, arr);
 

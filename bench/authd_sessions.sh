@@ -18,7 +18,9 @@
 # stopped: what a restart of a provider with N sessions finds.
 #
 #   sudo bench/authd_sessions.sh [N]          (default 50000; at most 60000, see below)
-#   env: ADDS (2000), REVOKES (100), EXPIRES (10000), SESS_CPU (0), GEN_CPU (1)
+#   env: ADDS (2000), REVOKES (100), EXPIRES (10000), SESS_CPU (0), GEN_CPU (1),
+#        BIN (the top directory of the build to run: another one for a before/after in one
+#        session, e.g. main's built in a scratch copy), PROFILE (perf record prefix, below)
 #
 # One provider holds at most 65,535 live sessions: the ID is 16 bits and unique among the
 # provider's sessions (docs/database.md, sessions_provider_id), so N + ADDS stays under it
@@ -37,16 +39,23 @@ REVOKES=${REVOKES:-100}
 EXPIRES=${EXPIRES:-10000}
 SP_CPU=${SESS_CPU:-0}
 GEN_CPU=${GEN_CPU:-1}
-AUTHD=$TOP/authd/coopnet-authd
-CTL=$TOP/ctl/coopnetctl
-LOAD=$TOP/bench/auth_load
-NFQ=$TOP/nfq/coopnet-nfq
+# BIN: another build's top directory (e.g. main's, for a before/after in one run)
+BIN=${BIN:-$TOP}
+AUTHD=$BIN/authd/coopnet-authd
+CTL=$BIN/ctl/coopnetctl
+LOAD=$BIN/bench/auth_load
+NFQ=$BIN/nfq/coopnet-nfq
 
 nb_require_root
 nb_require_cmd ip taskset python3 sqlite3 nft
 for b in "$AUTHD" "$CTL" "$LOAD" "$NFQ"; do
 	[ -x "$b" ] || nb__die "build first (make; make bench/auth_load): $b"
 done
+# PROFILE=PREFIX: perf record (cpu-clock, DWARF call graphs) of the parent, the engine and
+# coopnet-nfq during each phase, into PREFIX.restore.data, PREFIX.add.data,
+# PREFIX.revoke.data and PREFIX.expire.data
+PROFILE=${PROFILE:-}
+[ -z "$PROFILE" ] || nb_require_cmd perf
 for v in N ADDS REVOKES EXPIRES; do [[ ${!v} =~ ^[0-9]+$ ]] || nb__die "$v: a number"; done
 ((N >= 1000 && N <= 60000)) || nb__die "N: 1000..60000 (16-bit IDs, unique per provider)"
 ((ADDS >= 64 && ADDS <= 4096 && REVOKES >= 1 && REVOKES <= 1000)) ||
@@ -98,6 +107,20 @@ dp_in_step() { ctl dp-compare >/dev/null 2>&1; }
 nfq_sessions() { ctl --json dp-compare | python3 -c 'import json,sys; print(json.load(sys.stdin)["data_plane"])'; }
 now_ms() { echo $(($(nb__now_us) / 1000)); }
 start_authd() { bench_start_authd "$1" 120 taskset -c "$SP_CPU"; } # NAME: sets PARENT, ENGINE
+PERF_PID=
+prof_start() { # PHASE
+	[ -n "$PROFILE" ] || return 0
+	perf record -q -e cpu-clock -F 400 --call-graph dwarf,8192 -p "$PARENT,$ENGINE,$NFQPID" -o "$PROFILE.$1.data" \
+		>/dev/null 2>&1 &
+	PERF_PID=$!
+	nb_at_cleanup prof_stop
+}
+prof_stop() {
+	[ -n "$PERF_PID" ] || return 0
+	kill -INT "$PERF_PID" 2>/dev/null || true
+	wait "$PERF_PID" 2>/dev/null || true
+	PERF_PID=
+}
 stop_authd() { # NAME
 	nb_stop "$1"
 	nb_wait_for "coopnet-authd gone" 20 sh -c "! test -S '$W/authd.sock' || ! '$CTL' -s '$W/authd.sock' status" >/dev/null 2>&1 || true
@@ -153,8 +176,10 @@ PY
 # ---------------------------------------------------------------- N sessions: restore, memory
 t0=$(now_ms)
 start_authd authd2
+prof_start restore
 nb_wait_for "the data plane holding $N sessions" 300 dp_in_step || fail "dp-compare: not in step with $N sessions"
 t1=$(now_ms)
+prof_stop
 RESTORE_MS=$((t1 - t0))
 STEER=$(nb_exec sp nft -j list map inet coopnet_vswitch steer4 | python3 -c '
 import json, sys
@@ -165,9 +190,11 @@ sleep 2
 P1=$(rss_kb "$PARENT") E1=$(rss_kb "$ENGINE") Q1=$(rss_kb "$NFQPID")
 
 # ---------------------------------------------------------------- add at size N
+prof_start add
 e0=$(ticks "$ENGINE") p0=$(ticks "$PARENT") q0=$(ticks "$NFQPID")
 load "$ADDS"
 e1=$(ticks "$ENGINE") p1=$(ticks "$PARENT") q1=$(ticks "$NFQPID")
+prof_stop
 read -r _ _ ADDED _ AFAILED _ ASECS _ ARATE _ AP50 _ AP99 _ <<<"$LOADLINE"
 [ "$AFAILED" -eq 0 ] || fail "$AFAILED Authentications failed at $N sessions"
 nb_wait_for "the data plane with the added sessions" 120 dp_in_step || fail "dp-compare after the adds"
@@ -175,6 +202,7 @@ HZ=$(getconf CLK_TCK)
 ADD_ENGINE=$(python3 -c "print('%.0f' % ($ADDED / (($e1 - $e0) / $HZ)) if $e1 > $e0 else 'n/a')")
 
 # ---------------------------------------------------------------- revoke at size N
+prof_start revoke
 t0=$(now_ms)
 for ((i = 0; i < REVOKES; i++)); do
 	"$CTL" -s "$W/authd.sock" revoke "198.19.$((((i + 1) >> 8) & 255)).$(((i + 1) & 255))" >/dev/null ||
@@ -183,6 +211,7 @@ done
 t1=$(now_ms)
 nb_wait_for "the data plane without the revoked sessions" 120 dp_in_step || fail "dp-compare after the revocations"
 t2=$(now_ms)
+prof_stop
 REV_MS=$((t1 - t0)) REV_DP_MS=$((t2 - t0))
 LEFT=$(db_count " WHERE client LIKE '198.19.%'")
 [ "$LEFT" -eq $((N - REVOKES)) ] || fail "$LEFT copies left after $REVOKES revocations of $N"
@@ -192,6 +221,7 @@ LEFT=$(db_count " WHERE client LIKE '198.19.%'")
 # view: written while it runs (WAL), as an operator's tool would; the engine's one-second tick
 # finds them (db_session_expire).
 EXP_AT=$(($(date +%s) + 3))
+prof_start expire
 sqlite3 "$W/db/authd.db" "PRAGMA busy_timeout = 5000; UPDATE sessions SET expires = $EXP_AT WHERE rowid IN
 	(SELECT rowid FROM sessions WHERE client LIKE '198.19.%' ORDER BY id DESC LIMIT $EXPIRES)" ||
 	fail "sqlite3: setting the expiries"
@@ -200,6 +230,7 @@ nb_wait_for "the expired sessions gone from the database" 120 expired || fail "t
 t1=$(now_ms)
 nb_wait_for "the data plane without the expired sessions" 120 dp_in_step || fail "dp-compare after the expiry"
 t2=$(now_ms)
+prof_stop
 EXP_DB_MS=$((t1 - EXP_AT * 1000)) EXP_DP_MS=$((t2 - EXP_AT * 1000))
 FINAL=$(db_count "")
 DP_FINAL=$(nfq_sessions) || fail "coopnetctl dp-sessions"

@@ -105,6 +105,7 @@ const char *cn_auth_error_name(uint16_t code)
 		[CN_AUTHERR_INTERNAL] = "internal",
 		[CN_AUTHERR_REVOKED] = "revoked",
 		[CN_AUTHERR_NO_SP_UP] = "no-sp-up",
+		[CN_AUTHERR_RELEASED] = "released",
 	};
 
 	if (code > CN_AUTHERR_MAX)
@@ -370,11 +371,16 @@ static const struct {
 static const struct kind_rule revoke_rule = { F_ID | F_NSS | F_TS | F_SERVICE | F_PROOF,
 	0, 1u << CN_SENDER_NONE };
 
+/* An Auth-RST released names one SP's pending exchange: both nonces, proved with K_c. */
+static const struct kind_rule released_rule = { F_NSS | F_NSP | F_TS | F_SERVICE | F_PROOF,
+	0, 1u << CN_SENDER_NONE };
+
 static enum cn_coop_err check_kind(const struct cn_coop_msg *m, enum cn_coop_kind kind,
     struct cn_coop_diag *diag)
 {
 	const struct kind_rule *r = kind == CN_KIND_AUTH_RST && m->error == CN_AUTHERR_REVOKED ?
-	    &revoke_rule : &rules[kind];
+	    &revoke_rule : kind == CN_KIND_AUTH_RST && m->error == CN_AUTHERR_RELEASED ?
+	    &released_rule : &rules[kind];
 	unsigned have = present_fields(m);
 	size_t mac_off = CN_COOP_FIXED_LEN + m->dev_len;
 

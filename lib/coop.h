@@ -93,7 +93,9 @@ enum cn_auth_error {
 	CN_AUTHERR_REVOKED = 9,         /* revocation of the session ID names (SP <-> SS):
 	                                   ID, service, proof with K_s; answered by Auth-REP&RST */
 	CN_AUTHERR_NO_SP_UP = 10,       /* every SP of the group hosting the service is down */
-	CN_AUTHERR_MAX = CN_AUTHERR_NO_SP_UP,
+	CN_AUTHERR_RELEASED = 11,       /* SS -> SP: the exchange was answered by another SP of
+	                                   the group first; both nonces, proof with K_c */
+	CN_AUTHERR_MAX = CN_AUTHERR_RELEASED,
 };
 const char *cn_auth_error_name(uint16_t code);
 

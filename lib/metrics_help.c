@@ -118,6 +118,10 @@ static const struct help authd_help[] = {
 	{ "status-unreachable", "Times a status peer became unreachable." },
 	{ "status-reachable", "Times a status peer became reachable again." },
 	{ "status-send-failed", "Status datagrams the UDP socket did not take." },
+	/* one session per exchange with plural headers (docs/groups.md, "Plural header SPs") */
+	{ "released", "SS: answers of a second SP to an exchange another SP answered first, released with Auth-RST released; SP: its pending exchanges so released (no session kept)." },
+	{ "header-kept", "Retransmitted Auth-REQs kept at the same header SP because it led to an answer since the REQ went to it (SS)." },
+	{ "balance-repeats", "Decisions for an Auth-REQ this header had decided before: a retransmission (header)." },
 };
 
 static const struct help nfq_help[] = {

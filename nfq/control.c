@@ -91,8 +91,11 @@ static int listed(void *arg, size_t *pos, json_t **item)
 }
 
 /* Paged by size (docs/control.md, "Large replies"), built page by page. */
-/* Kernel mode: the per-session counters from the sets' elements, at most once a second
- * (a listing's pages come in quick succession). */
+/* Kernel mode: the per-session counters from the sets' elements, on a listing's first page
+ * ("offset" absent or 0) and at most once a second. Not on every page older than a second: the
+ * kernel's set dump restarts its hash walk for each message it fills (nft_rhash_walk skips
+ * what it sent), so one dump is O(n^2), and with pages a second apart a listing of 30,000
+ * sessions dumped the sets once per page (issue 11, perf: rhashtable_walk_next). */
 static void kstats(struct nfqd *d)
 {
 	struct timespec ts;
@@ -113,7 +116,8 @@ static json_t *cmd_sessions(void *ctx, size_t conn, const json_t *req)
 	struct nfqd *d = ctx;
 
 	(void)conn;
-	kstats(d);
+	if (json_integer_value(json_object_get(req, "offset")) == 0) /* absent, or 0 */
+		kstats(d);
 	return ctl_reply_page(tbl_count(d->sh.tbl), listed, d, req, "sessions");
 }
 

@@ -207,3 +207,10 @@ TESTS += tests/unit/test_hidx
 tests_unit_test_hidx_SOURCES = tests/unit/test_hidx.c
 tests_unit_test_hidx_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_hidx_LDADD = $(TEST_LIBS)
+
+# one session per exchange with plural headers and a group of SPs (docs/groups.md)
+check_PROGRAMS += tests/unit/test_auth_headers
+TESTS += tests/unit/test_auth_headers
+tests_unit_test_auth_headers_SOURCES = tests/unit/test_auth_headers.c
+tests_unit_test_auth_headers_CFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/authd
+tests_unit_test_auth_headers_LDADD = $(AUTH_TEST_LIBS)

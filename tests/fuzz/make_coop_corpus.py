@@ -21,6 +21,7 @@ seeds = {
     "auth-reprst": dgram(6, 1, ident=0x6141, service=b"http", proof=P),
     "status-rep": dgram(2, 2, nsp=b"\x22" * 16, skind=2, vst=3, sender=vnic, mac=P),
     "dev": dgram(1, 0x0100, ident=7, dev=b"\x01\x02hi"),
+    "auth-rst-released": dgram(12, 1, nsp=b"\x22" * 16, err=11, service=b"http", proof=P),
 }
 out = sys.argv[1] if len(sys.argv) > 1 else "tests/fuzz/corpus/coop"
 os.makedirs(out, exist_ok=True)

@@ -23,6 +23,8 @@
 #   GR_MEMBERSHIP=1       the group application: each SP signs heartbeats (its services'
 #                         health) to both headers, which skip a member down or its vNIC down
 #   GR_HEALTH_MS=MS       the web vNIC's HTTP health check every MS ms, one result decides
+#   GR_SS_RTO_MS=MS       the SS's timing.rto_ms (default 500): a low one makes exchanges
+#                         outlast it, as load does (how the retransmission rule was examined)
 
 GR_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 GR_AUTHD=$GR_TOP/authd/coopnet-authd
@@ -108,7 +110,7 @@ gr_install() {
 			"$GR_CTL" membership keygen "$GR_RUN/secrets/sp$n.sign" >"$GR_RUN/secrets/sp$n.pub" || return 1
 		done
 	fi
-	GR_MEMBERSHIP=${GR_MEMBERSHIP:-} GR_HEALTH_MS=${GR_HEALTH_MS:-} \
+	GR_MEMBERSHIP=${GR_MEMBERSHIP:-} GR_HEALTH_MS=${GR_HEALTH_MS:-} GR_SS_RTO_MS=${GR_SS_RTO_MS:-} \
 		python3 - "$GR_RUN" "$GR_SS_NFQ_MODE" "$GR_SP_NFQ_MODE" $GR_WEIGHTS <<'PY'
 import json, os, sys
 run, ss_mode, sp_mode = sys.argv[1:4]
@@ -121,14 +123,16 @@ def put(host, name, obj):
     os.makedirs(f"{run}/{host}/db", exist_ok=True)
     with open(f"{run}/{host}/{name}", "w") as f:
         json.dump(obj, f, indent=1)
-def authd(host, roles, listen, nfq=True):
+def authd(host, roles, listen, nfq=True, timing=None):
     put(host, "authd.json", {"roles": roles, "listen": [listen], "policy": f"{run}/{host}/policy.json",
         "database": f"{run}/{host}/db/authd.db", "control_socket": f"{run}/{host}/authd.sock",
-        "nfq_socket": f"{run}/{host}/nfq.sock" if nfq else "", "kdf": "interactive"})
+        "nfq_socket": f"{run}/{host}/nfq.sock" if nfq else "", "kdf": "interactive",
+        **({"timing": timing} if timing else {})})
 pw = f"{run}/secrets/office.pass"
 sps = [(n, f"198.18.2.{n + 2}", f"2001:db8:2::{n + 2}") for n in (1, 2, 3)]
 # SS: one virtual address per family, the three SPs as members
-authd("ss", ["supervisor"], "198.18.2.1")
+rto = int(os.environ["GR_SS_RTO_MS"] or 0)
+authd("ss", ["supervisor"], "198.18.2.1", timing={"rto_ms": rto} if rto else None)
 put("ss", "policy.json", {"supervisor": {
     "headers": [{"address": "198.18.2.2"}, {"address": "198.18.2.6"}],
     "services": [

@@ -573,6 +573,74 @@ static void test_provider_index(void **state)
 	ix_check(f->db);
 }
 
+/* Issue 11: a listing's page, a revocation by client and the count without a walk. */
+static void test_range_client_count(void **state)
+{
+	struct fixture *f = *state;
+	struct db_session s[5] = {
+		mk(DB_ROLE_SUPERVISOR, "198.18.1.2", "198.19.0.10", 80, 0x6141),
+		mk(DB_ROLE_PROVIDER, "198.18.1.2", "198.19.0.10", 80, 0x6141),
+		mk(DB_ROLE_PROVIDER, "198.18.1.3", "198.19.0.10", 80, 0x6142),
+		mk(DB_ROLE_PROVIDER, "198.18.1.4", "198.19.0.10", 80, 0x6143),
+		mk(DB_ROLE_SUPERVISOR, "2001:db8::2", "2001:db8::10", 80, 0x6144),
+	};
+	struct db_session rows[2];
+	int64_t rowids[2], from = 0;
+	uint8_t c2[4];
+	int n, seen = 0;
+
+	assert_int_equal(db_session_count(f->db, 0), 0);
+	assert_int_equal(db_session_range(f->db, 0, rows, rowids, 2), 0);
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(db_session_put(f->db, &s[i]), 0);
+	assert_int_equal(db_session_count(f->db, 0), 5);
+	/* pages of two in insertion order; one deleted and one renewed mid-listing: every
+	 * session present for the whole listing is listed exactly once */
+	n = db_session_range(f->db, from, rows, rowids, 2);
+	assert_int_equal(n, 2);
+	assert_true(rowids[0] < rowids[1]);
+	assert_int_equal(rows[0].role, DB_ROLE_SUPERVISOR);
+	assert_int_equal(rows[1].s.id, 0x6141);
+	from = rowids[1] + 1;
+	assert_int_equal(db_session_del(f->db, DB_ROLE_PROVIDER, &s[2].s), 1);
+	s[3].s.id = 0x7000; /* a renewal keeps its row */
+	assert_int_equal(db_session_put(f->db, &s[3]), 0);
+	n = db_session_range(f->db, from, rows, rowids, 2);
+	assert_int_equal(n, 2);
+	assert_int_equal(rows[0].s.id, 0x7000);
+	assert_int_equal(rows[1].s.family, AF_INET6);
+	assert_int_equal(db_session_range(f->db, rowids[1] + 1, rows, rowids, 2), 0);
+	/* by client: both roles, only that client */
+	inet_pton(AF_INET, "198.18.1.2", c2);
+	assert_int_equal(db_session_foreach_client(f->db, AF_INET, c2, count_cb, &seen), 0);
+	assert_int_equal(seen, 2);
+	seen = 0;
+	assert_int_equal(db_session_foreach_client(f->db, AF_INET6, s[4].s.client, count_cb,
+						   &seen), 0);
+	assert_int_equal(seen, 1);
+	assert_int_equal(db_session_foreach_client(f->db, 0, c2, count_cb, &seen), -1);
+	assert_int_equal(db_session_count(f->db, 0), 4);
+	assert_int_equal(db_session_count(f->db, DB_ROLE_PROVIDER), 2);
+	assert_int_equal(db_session_count(f->db, DB_ROLE_SUPERVISOR), 2);
+	/* the expiry's query without an idle limit reads the index, not the table */
+	{
+		sqlite3 *h;
+		sqlite3_stmt *st;
+		bool indexed = false;
+
+		assert_int_equal(sqlite3_open(f->path, &h), SQLITE_OK);
+		assert_int_equal(sqlite3_prepare_v2(h, "EXPLAIN QUERY PLAN SELECT * FROM sessions "
+						    "WHERE expires BETWEEN 1 AND 5", -1, &st, NULL),
+				 SQLITE_OK);
+		while (__real_sqlite3_step(st) == SQLITE_ROW)
+			indexed |= strstr((const char *)sqlite3_column_text(st, 3),
+					  "sessions_expires") != NULL;
+		sqlite3_finalize(st);
+		sqlite3_close(h);
+		assert_true(indexed);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -588,6 +656,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_forced_failures, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_key_and_id_walk, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_provider_index, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_range_client_count, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

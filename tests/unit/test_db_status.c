@@ -124,7 +124,7 @@ static void test_migrate_from_v3_with_data(void **state)
 	db = db_open(path, err, sizeof(err));
 	if (!db)
 		fail_msg("%s", err);
-	assert_int_equal(db_user_version(db), 4);
+	assert_int_equal(db_user_version(db), DB_SCHEMA_VERSION);
 	/* sessions, with their key, and the replay cache came through */
 	memset(&key, 0, sizeof(key));
 	key.family = AF_INET;
@@ -145,7 +145,7 @@ static void test_migrate_from_v3_with_data(void **state)
 	       "|| ' ' || service_list || ' ' || client_list FROM profiled_status",
 	       "24897 :0102030405060708 vnic1 /srv/vnic1 http/80,ssh/22 @198.18.1.0/24");
 	expect("SELECT count(*) FROM vnic_status", "0");
-	expect("PRAGMA user_version", "4");
+	expect("PRAGMA user_version", "5");
 }
 
 static void test_migration_failure_keeps_v3(void **state)

@@ -1337,6 +1337,34 @@ int __wrap_db_session_foreach(struct authd_db *db, enum db_role role, db_session
 	return __real_db_session_foreach(db, role, cb, arg);
 }
 
+/* and the lookups without a walk (the listing, status, revoke by client) */
+int __real_db_session_count(struct authd_db *db, enum db_role role);
+int __wrap_db_session_count(struct authd_db *db, enum db_role role);
+int __wrap_db_session_count(struct authd_db *db, enum db_role role)
+{
+	return fail_foreach ? -1 : __real_db_session_count(db, role);
+}
+
+int __real_db_session_range(struct authd_db *db, int64_t from, struct db_session *rows,
+			    int64_t *rowids, size_t max);
+int __wrap_db_session_range(struct authd_db *db, int64_t from, struct db_session *rows,
+			    int64_t *rowids, size_t max);
+int __wrap_db_session_range(struct authd_db *db, int64_t from, struct db_session *rows,
+			    int64_t *rowids, size_t max)
+{
+	return fail_foreach ? -1 : __real_db_session_range(db, from, rows, rowids, max);
+}
+
+int __real_db_session_foreach_client(struct authd_db *db, int family, const uint8_t *client,
+				     db_session_cb cb, void *arg);
+int __wrap_db_session_foreach_client(struct authd_db *db, int family, const uint8_t *client,
+				     db_session_cb cb, void *arg);
+int __wrap_db_session_foreach_client(struct authd_db *db, int family, const uint8_t *client,
+				     db_session_cb cb, void *arg)
+{
+	return fail_foreach ? -1 : __real_db_session_foreach_client(db, family, client, cb, arg);
+}
+
 /* The turn's COMMIT fails (-Wl,--wrap=db_commit) for one node, the next fail_commit_n times. */
 int __real_db_commit(struct authd_db *db);
 int __wrap_db_commit(struct authd_db *db);
@@ -1421,6 +1449,68 @@ static void test_database_errors(void **state)
 		     "database: ");
 	fail_foreach = false;
 	json_decref(expect_ok(cmd(&SS, "status")));
+}
+
+/* Issue 11: 250 sessions written while the engine runs (as restored from a database): the
+ * listing pages from a cursor (each session once, "total" on the first page), and the 250
+ * expiring in one second reach coopnet-nfq as two session-dels, not 250. */
+static void test_listing_pages_and_batched_expiry(void **state)
+{
+	char sql[256], seen[256] = { 0 };
+	json_t *r, *off = NULL, *req;
+	size_t pages = 0, listed = 0, syncs, dels, i;
+	sqlite3 *h;
+
+	(void)state;
+	start_pair("", 0);
+	assert_int_equal(sqlite3_open(SP.cfg.database, &h), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(h, "BEGIN", NULL, NULL, NULL), SQLITE_OK);
+	for (i = 1; i <= 250; i++) {
+		/* a long peer: 250 of them do not fit one page */
+		snprintf(sql, sizeof(sql), "INSERT INTO sessions VALUES ('provider', 4, '198.18.1.%zu', "
+			 "'" SERVICE "', 80, %zu, 'vnic1', 'http', 'lan1', '[2001:db8:ffff:ffff:ffff:"
+			 "ffff:ffff:%zx]:7447', 1, 1, %llu, x'')", i, i, i,
+			 (unsigned long long)(T_wall / 1000 + 5));
+		assert_int_equal(sqlite3_exec(h, sql, NULL, NULL, NULL), SQLITE_OK);
+	}
+	assert_int_equal(sqlite3_exec(h, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(h);
+	do {
+		req = json_pack("{s:s}", "cmd", "sessions");
+		if (off)
+			json_object_set(req, "offset", off);
+		r = expect_ok(node_ctl(&SP, req));
+		if (!off)
+			assert_int_equal(json_integer_value(json_object_get(r, "total")), 250);
+		for (i = 0; i < json_array_size(json_object_get(r, "sessions")); i++) {
+			const char *c = json_string_value(json_object_get(json_array_get(
+				json_object_get(r, "sessions"), i), "client"));
+			unsigned last = (unsigned)atoi(strrchr(c, '.') + 1);
+			assert_true(last >= 1 && last <= 250);
+			assert_int_equal(seen[last], 0);
+			seen[last] = 1;
+			listed++;
+		}
+		json_decref(off);
+		off = json_incref(json_object_get(r, "next"));
+		json_decref(r);
+		pages++;
+	} while (off && pages < 10);
+	assert_int_equal(listed, 250);
+	assert_true(pages >= 2);
+	/* into the data plane (the parent's sessions), then all expire at one tick */
+	syncs = nfq_count(&SP.nfq, "session-sync");
+	dels = nfq_count(&SP.nfq, "session-del");
+	json_decref(expect_ok(cmd(&SP, "dp-resync")));
+	PUMP_UNTIL(nfq_count(&SP.nfq, "session-sync") == syncs + 1);
+	advance(6000);
+	PUMP_UNTIL(n_sessions(&SP) == 0);
+	assert_int_equal(stat_of(&SP, "sessions-expired"), 250);
+	/* held as a turn's requests (engine_turn.c, 128 a turn): two, 128 and 122 */
+	PUMP_UNTIL(nfq_count(&SP.nfq, "session-del") == dels + 2);
+	r = nfq_last(&SP.nfq, "session-del");
+	assert_int_equal(json_array_size(json_object_get(r, "sessions")), 122);
+	json_decref(r);
 }
 
 /* --- tests: the data plane ---------------------------------------------------------------- */
@@ -1831,6 +1921,7 @@ int main(void)
 		T(test_reload),
 		T(test_control_limits),
 		T(test_database_errors),
+		T(test_listing_pages_and_batched_expiry),
 		T(test_turn_rollback_req),
 		T(test_turn_rollback_rep),
 		T(test_expiry_pushes_session_del),
