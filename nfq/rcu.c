@@ -17,9 +17,24 @@ void rcu_init(struct rcu *r, int nreaders)
 		atomic_init(&r->readers[i].seen, 0);
 }
 
+/*
+ * The handshake with the writer is a store then a load on each side: the reader stores seen
+ * and then loads the table (index, slots); the writer unlinks (a release store), bumps the
+ * epoch and later loads every seen (rcu_past). A reader whose epoch is older than the bump
+ * must either be seen by the writer or see the unlink. In C11 neither a seq_cst store
+ * followed by an acquire load nor a release store followed by seq_cst operations orders the
+ * store before the load (StoreLoad); only a seq_cst fence on both sides does: either the
+ * reader's fence comes first in the total order, and the writer's load of seen finds this
+ * epoch (or a later value), or the writer's comes first, and the reader's loads find the
+ * unlink. x86 orders it anyway (the seq_cst store was an xchg, a full barrier), weaker CPUs
+ * (POWER) would not: the fence makes it hold wherever C11 does, at the cost of the barrier
+ * the store had. The fence in rcu_bump is the writer's.
+ */
 void rcu_online(struct rcu *r, int reader)
 {
-	atomic_store(&r->readers[reader].seen, atomic_load(&r->epoch));
+	atomic_store_explicit(&r->readers[reader].seen, atomic_load(&r->epoch),
+			      memory_order_relaxed);
+	atomic_thread_fence(memory_order_seq_cst);
 }
 
 void rcu_offline(struct rcu *r, int reader)
@@ -29,7 +44,11 @@ void rcu_offline(struct rcu *r, int reader)
 
 uint64_t rcu_bump(struct rcu *r)
 {
-	return atomic_fetch_add(&r->epoch, 1) + 1;
+	uint64_t e = atomic_fetch_add(&r->epoch, 1) + 1;
+
+	/* the unlink before this (a store) against rcu_past's loads of seen: see rcu_online */
+	atomic_thread_fence(memory_order_seq_cst);
+	return e;
 }
 
 bool rcu_past(struct rcu *r, uint64_t epoch)

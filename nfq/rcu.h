@@ -7,8 +7,9 @@
  * The writer (main thread) unlinks an object, then bumps the epoch (rcu_bump) and keeps the
  * new epoch with the object; the object may be freed or reused once every reader is offline
  * or has recorded an epoch at least as new (rcu_past): such a reader started after the
- * unlink. All accesses are sequentially consistent; the cost is two atomic stores per batch
- * on the reader side.
+ * unlink. A seq_cst fence after the reader's epoch store and one after the writer's bump
+ * order each side's store before its loads (rcu.c, rcu_online); the cost is two atomic
+ * stores and one fence per batch on the reader side.
  *
  * The table (table.h) keeps its own queue of retired entries with their epochs; bigger
  * objects (a replaced hash index or service set) go to rcu_retire() and are freed by

@@ -6,6 +6,8 @@
  */
 #include <arpa/inet.h>
 #include <pthread.h>
+#include <sched.h>
+#include <time.h>
 #include <unistd.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -340,33 +342,90 @@ struct reader_arg {
 	_Atomic bool *stop;
 	_Atomic uint64_t lookups; /* read by the main thread */
 	uint64_t errors;
+	uint32_t first_key, first_kind; /* the first wrong answer, for the failure message */
 };
 
+enum { RD_OK, RD_MISSING, RD_OTHER_KEY, RD_WRONG_ID, RD_REJECTS, RD_REUSED };
+
+/* A CHURN key's ID: its own, so that an entry reused for another key shows. */
+static cn_id_t churn_id(uint32_t k)
+{
+	return (cn_id_t)(k & 0xffff); /* k < 65536, never 0 */
+}
+
+/* What a queue thread would get for key k: one load of the IDs, as nfq/logic.c decides a
+ * segment on one load (tbl_entry_accepts, tbl_entry_id once). Reading the ID twice (once per
+ * comparison) saw a FLAP key's renewal between the two loads under load and called a correct
+ * table wrong: 0x200 then 0x100 fails "!= 0x100 && != 0x200". */
+static int reader_check(const struct tbl_entry *e, const struct sess_key *key, uint32_t k,
+			uint64_t now)
+{
+	cn_id_t id;
+
+	if (!e)
+		return k < STABLE + FLAP ? RD_MISSING : RD_OK; /* CHURN keys come and go */
+	if (memcmp(&e->key, key, sizeof(*key)) != 0)
+		return RD_OTHER_KEY;
+	id = tbl_entry_id(e);
+	if (k >= STABLE + FLAP)
+		return id == churn_id(k) ? RD_OK : RD_WRONG_ID;
+	if (k < STABLE)
+		return id == k + 1 ? RD_OK : RD_WRONG_ID;
+	if (id != 0x100 && id != 0x200)
+		return RD_WRONG_ID;
+	/* every FLAP key was renewed before the readers started, so the other ID is in its
+	 * grace time: a segment with either must pass (prev_until is written before the IDs) */
+	return tbl_entry_accepts(e, 0x100, now) && tbl_entry_accepts(e, 0x200, now) ? RD_OK
+										  : RD_REJECTS;
+}
+
+static void reader_note(struct reader_arg *a, uint32_t k, int kind)
+{
+	if (kind != RD_OK && a->errors++ == 0)
+		a->first_key = k, a->first_kind = (uint32_t)kind;
+}
+
+/* Lookups in batches as a queue thread does them: half of them of CHURN keys, whose entries
+ * the main thread deletes and reuses; the last CHURN entry found is held to the end of the
+ * batch and must still be that key's (an entry reused inside the grace period is not). */
 static void *reader(void *p)
 {
 	struct reader_arg *a = p;
-	struct sess_key keys[STABLE + FLAP];
-	uint32_t k, rnd = (uint32_t)a->index * 7919u + 1;
+	struct sess_key keys[STABLE + FLAP], ck, held_key;
+	const struct tbl_entry *e, *held;
+	uint32_t k, held_k = 0, rnd = (uint32_t)a->index * 7919u + 1;
+	uint64_t now = (uint64_t)time(NULL);
 	int i;
 
 	for (k = 0; k < STABLE + FLAP; k++)
 		keys[k] = key_of(k);
 	while (!atomic_load(a->stop)) {
 		rcu_online(a->r, a->index);
+		held = NULL;
 		for (i = 0; i < 200; i++) {
-			const struct tbl_entry *e;
-
 			rnd = rnd * 1103515245u + 12345u;
-			k = (rnd >> 8) % (STABLE + FLAP);
-			e = tbl_lookup(a->t, &keys[k]);
+			if (rnd >> 31) {
+				k = (rnd >> 8) % (STABLE + FLAP);
+				reader_note(a, k, reader_check(tbl_lookup(a->t, &keys[k]),
+							       &keys[k], k, now));
+			} else {
+				k = STABLE + FLAP + (rnd >> 8) % CHURN;
+				ck = key_of(k);
+				e = tbl_lookup(a->t, &ck);
+				reader_note(a, k, reader_check(e, &ck, k, now));
+				if (e)
+					held = e, held_k = k, held_key = ck;
+			}
 			a->lookups++;
-			if (!e || memcmp(&e->key, &keys[k], sizeof(keys[k])) != 0)
-				a->errors++;
-			else if (k < STABLE && tbl_entry_id(e) != k + 1)
-				a->errors++;
-			else if (k >= STABLE && tbl_entry_id(e) != 0x100 && tbl_entry_id(e) != 0x200)
-				a->errors++;
+			/* reader 0 gives up the CPU inside its batch (what a loaded machine does
+			 * to a queue thread): the writer deletes, reclaims and reuses around its
+			 * held entry; reader 1 runs on and is preempted anywhere, also inside a
+			 * lookup, across an index rebuild */
+			if (a->index == 0 && i % 50 == 49)
+				sched_yield();
 		}
+		if (held && reader_check(held, &held_key, held_k, now) != RD_OK)
+			reader_note(a, held_k, RD_REUSED);
 		rcu_offline(a->r, a->index);
 	}
 	return NULL;
@@ -387,8 +446,12 @@ static void test_concurrent_readers(void **state)
 	rcu_init(&r, 2);
 	t = tbl_new(&r);
 	for (k = 0; k < STABLE + FLAP; k++) {
-		mk(&e, k, (cn_id_t)(k < STABLE ? k + 1 : 0x100), 0, SESS_SRC_AUTHD);
+		mk(&e, k, (cn_id_t)(k < STABLE ? k + 1 : 0x200), 0, SESS_SRC_AUTHD);
 		assert_int_equal(tbl_put(t, &e), 0);
+		if (k >= STABLE) { /* renewed: 0x200 stays valid for the grace time */
+			mk(&e, k, 0x100, 0, SESS_SRC_AUTHD);
+			assert_int_equal(tbl_put(t, &e), 0);
+		}
 	}
 	for (i = 0; i < 2; i++) {
 		ra[i] = (struct reader_arg){.r = &r, .t = t, .index = i, .stop = &stop};
@@ -397,7 +460,7 @@ static void test_concurrent_readers(void **state)
 	for (round = 0; round < 6; round++) {
 		/* grow to 42,000 and back: rebuilds both ways, entries reused */
 		for (k = 0; k < CHURN; k++) {
-			mk(&e, STABLE + FLAP + k, 9, 0, SESS_SRC_AUTHD);
+			mk(&e, STABLE + FLAP + k, churn_id(STABLE + FLAP + k), 0, SESS_SRC_AUTHD);
 			assert_int_equal(tbl_put(t, &e), 0);
 			mk(&e, STABLE + (k % FLAP), (round + k) % 2 ? 0x200 : 0x100, 0,
 			   SESS_SRC_AUTHD);
@@ -424,6 +487,13 @@ static void test_concurrent_readers(void **state)
 	for (i = 0; i < 2; i++) {
 		pthread_join(tid[i], NULL);
 		assert_true(ra[i].lookups > 0);
+		if (ra[i].errors)
+			print_error("reader %d: %llu wrong answers, the first for key %u (%s)\n", i,
+				    (unsigned long long)ra[i].errors, ra[i].first_key,
+				    (const char *[]){"", "missing", "another key's entry", "wrong ID",
+						     "an ID in its grace time rejected",
+						     "a held entry reused in its grace period"}
+						     [ra[i].first_kind]);
 		assert_int_equal(ra[i].errors, 0);
 	}
 	assert_int_equal(tbl_count(t), STABLE + FLAP);
