@@ -20,7 +20,7 @@ enum nfq_mode { MODE_QUEUE, MODE_KERNEL };
 #define NFQ_DEFAULT_MARK_DONE  0x20000000u
 #define NFQ_DEFAULT_MARK_WRITE 0x40000000u
 /* Held SYNs per queue thread by default (at most half of queue.maxlen; held.h's memory). */
-#define MISS_HOLD_MAX 2048
+#define MISS_HOLD_MAX 256
 #define NFQ_MARK_ID_MASK       0x0000ffffu
 
 struct nfq_config {

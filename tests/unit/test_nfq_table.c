@@ -226,9 +226,9 @@ static void test_config_defaults(void **state)
 	assert_true(c.miss_hold_max <= c.queue_maxlen / 2);
 	nfq_config_clear(&c);
 	/* a shorter queue: at most half of it held by default */
-	assert_int_equal(load(&c, "{\"role\": \"supervisor\", \"queue\": {\"maxlen\": 1000}}",
+	assert_int_equal(load(&c, "{\"role\": \"supervisor\", \"queue\": {\"maxlen\": 300}}",
 			      msg, sizeof(msg)), 0);
-	assert_int_equal(c.miss_hold_max, 500);
+	assert_int_equal(c.miss_hold_max, 150);
 	nfq_config_clear(&c);
 	assert_int_equal(load(&c, "{\"role\": \"supervisor\", \"miss_hold_max\": 16,"
 			      " \"queue\": {\"maxlen\": 32}}", msg, sizeof(msg)), 0);
