@@ -38,7 +38,8 @@
 #include "log.h"
 
 #define GATE_MAX 256
-#define GATE_TIMEOUT_MS 1000
+/* one constant: the SS sizes its first time-out by how long this gate may hold an answer */
+#define GATE_TIMEOUT_MS AUTH_SP_HOLD_MS
 
 struct gate_dgram {
 	uint64_t token;              /* 0: its barrier is not sent yet */

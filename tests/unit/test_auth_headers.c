@@ -285,6 +285,18 @@ static void start(const char *name, const char *client, bool plural)
 	assert_int_equal(auth_ss_start(N.ss, &r, &h), 0);
 }
 
+/* alice's Authentication through the header to sp1, whose first Auth-REP&REQ is lost: sp1
+ * holds the exchange open. */
+static void start_with_repreq_lost(void)
+{
+	N.drop_kind = CN_KIND_AUTH_REPREQ;
+	N.drop_to = N.a_ss;
+	N.drop_n = 1;
+	start("alice", "198.18.1.2", false);
+	deliver();
+	assert_int_equal(auth_sp_pending(N.sp[0].sp), 1);
+}
+
 /*
  * sp1's Auth-REP&REQ is late (lost once: it resends it after its own RTO); the SS's
  * retransmission meanwhile reached the header, which chose sp2; both answer. The SS keeps the
@@ -294,12 +306,7 @@ static void start(const char *name, const char *client, bool plural)
 static void test_second_sp_released(void **state)
 {
 	(void)state;
-	N.drop_kind = CN_KIND_AUTH_REPREQ;
-	N.drop_to = N.a_ss;
-	N.drop_n = 1;
-	start("alice", "198.18.1.2", false);
-	deliver();
-	assert_int_equal(auth_sp_pending(N.sp[0].sp), 1);
+	start_with_repreq_lost();
 	N.now += 500;
 	N.wall += 500;
 	auth_ss_tick(N.ss);       /* the REQ again: the header chooses sp2 */
@@ -352,12 +359,7 @@ static void test_release_needs_proof(void **state)
 	uint8_t other[CN_KEY_LEN];
 
 	(void)state;
-	N.drop_kind = CN_KIND_AUTH_REPREQ;
-	N.drop_to = N.a_ss;
-	N.drop_n = 1;
-	start("alice", "198.18.1.2", false);
-	deliver();
-	assert_int_equal(auth_sp_pending(N.sp[0].sp), 1);
+	start_with_repreq_lost();
 	memset(other, 0x13, sizeof(other));
 	assert_int_equal(released_to_sp1(other, CN_DIR_SS_TO_SP, false), -1);
 	assert_int_equal(N.ev[AUTH_EV_BAD_PROOF], 1);
