@@ -90,27 +90,36 @@ static int listed(void *arg, size_t *pos, json_t **item)
 	return *item ? 1 : -1;
 }
 
-/* Paged by size (docs/control.md, "Large replies"), built page by page. */
 /* Kernel mode: the per-session counters from the sets' elements, on a listing's first page
- * ("offset" absent or 0) and at most once a second. Not on every page older than a second: the
- * kernel's set dump restarts its hash walk for each message it fills (nft_rhash_walk skips
- * what it sent), so one dump is O(n^2), and with pages a second apart a listing of 30,000
- * sessions dumped the sets once per page (issue 11, perf: rhashtable_walk_next). */
-static void kstats(struct nfqd *d)
+ * ("offset" absent or 0) and on `stats`, spaced by nfqd_kstats_next (at least a second, and
+ * NFQD_KSTATS_SPACING times the last refresh's duration). Not on every page: the kernel's set
+ * dump restarts its hash walk for each message it fills (nft_rhash_walk skips what it sent),
+ * so one dump is O(n^2), and with pages a second apart a listing of 30,000 sessions dumped
+ * the sets once per page (issue 11, perf: rhashtable_walk_next). Nor every time asked: the
+ * parent's `stats` every 2 s kept the main thread dumping at 60,000 sessions (adds at 43/s). */
+static uint64_t mono_ms(void)
 {
 	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void kstats(struct nfqd *d)
+{
 	uint64_t now;
 
 	if (d->cfg.mode != MODE_KERNEL || d->qexpr == QEXPR_NONE)
 		return;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-	if (d->kstats_ms && now < d->kstats_ms + 1000)
+	now = mono_ms();
+	if (d->kstats_ms && now < d->kstats_next_ms)
 		return;
 	d->kstats_ms = now;
 	kmode_stats_refresh(&d->cfg, d->sh.tbl);
+	d->kstats_next_ms = nfqd_kstats_next(now, mono_ms() - now);
 }
 
+/* Paged by size (docs/control.md, "Large replies"), built page by page. */
 static json_t *cmd_sessions(void *ctx, size_t conn, const json_t *req)
 {
 	struct nfqd *d = ctx;

@@ -4,6 +4,7 @@
 #define COOPNET_NFQ_NFQD_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <time.h>
 
 #include "ctl.h"
@@ -30,7 +31,8 @@ struct nfqd {
 	struct nfq_workers w;
 	enum queue_expr qexpr;
 	time_t started;
-	uint64_t kstats_ms;         /* kernel mode: last refresh of the per-session counters */
+	uint64_t kstats_ms;         /* kernel mode: start of the last refresh of the counters */
+	uint64_t kstats_next_ms;    /* kernel mode: no refresh before (nfqd_kstats_next) */
 	struct ctl_server ctl;           /* the control socket (lib/ctl.h) */
 	int nft_ev_fd; /* kernel mode: nftables events (the rule file's sets), or -1 */
 	struct kmode_svc kmsvc; /* kernel mode: the event socket and the service-set copy */
@@ -38,6 +40,25 @@ struct nfqd {
 	bool reload_pending;
 	bool cli_verbose;                /* -v: debug logging whatever the config says */
 };
+
+/* Kernel mode's per-session counters are refreshed by dumping the sets (kmstats.c), which
+ * costs O(n^2) in the sets' size on this kernel (its hash walk restarts per netlink message:
+ * docs/nfq.md "Per-session drops"); `stats` (the parent asks every 2 s) and the `sessions`
+ * listing share the refresh. A refresh that started at start_ms and took took_ms allows the
+ * next one after the later of one second and NFQD_KSTATS_SPACING times its duration, so the
+ * refresh never takes more than 1/NFQD_KSTATS_SPACING of the main thread (1,000 sessions: about
+ * 2 ms, one a second as before; 60,000 sessions: a dump of seconds, far apart instead of
+ * back to back). Saturates instead of wrapping. */
+#define NFQD_KSTATS_SPACING 20
+static inline uint64_t nfqd_kstats_next(uint64_t start_ms, uint64_t took_ms)
+{
+	uint64_t gap = took_ms > UINT64_MAX / NFQD_KSTATS_SPACING ? UINT64_MAX :
+		       took_ms * NFQD_KSTATS_SPACING;
+
+	if (gap < 1000)
+		gap = 1000;
+	return start_ms > UINT64_MAX - gap ? UINT64_MAX : start_ms + gap;
+}
 
 /* publish.c: the main thread's side of the session table. */
 /* The live table with the config's sessions and services (d->sh.rcu initialised). 0 or -1. */

@@ -196,6 +196,22 @@ static void test_status_and_stats(void **state)
 	close(p.fd);
 }
 
+/* Kernel mode's counter refresh (a dump of the sets, O(n^2) in their size): at most once a
+ * second, and never more than 1/NFQD_KSTATS_SPACING of the time however long a dump takes. */
+static void test_kstats_spacing(void **state)
+{
+	(void)state;
+	assert_int_equal(nfqd_kstats_next(5000, 0), 6000);
+	assert_int_equal(nfqd_kstats_next(5000, 2), 6000);     /* 1,000 sessions: once a second */
+	assert_int_equal(nfqd_kstats_next(5000, 49), 6000);
+	assert_int_equal(nfqd_kstats_next(5000, 51), 5000 + 51 * NFQD_KSTATS_SPACING);
+	assert_int_equal(nfqd_kstats_next(5000, 1500), 5000 + 1500 * NFQD_KSTATS_SPACING);
+	/* a dump of 1.5 s: the next one 30 s later, so at most 5 % of the main thread */
+	assert_true((1500.0 / (nfqd_kstats_next(5000, 1500) - 5000)) <= 0.05);
+	assert_true(nfqd_kstats_next(UINT64_MAX - 10, 5) == UINT64_MAX);  /* saturates */
+	assert_true(nfqd_kstats_next(0, UINT64_MAX / 2) == UINT64_MAX);
+}
+
 /* session-add publishes; a bad session refuses the whole message and publishes nothing. */
 static void test_session_add(void **state)
 {
@@ -431,6 +447,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sync_abandoned, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_subscribe_misses, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reload, setup, teardown),
+		cmocka_unit_test(test_kstats_spacing),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
