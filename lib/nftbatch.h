@@ -128,6 +128,14 @@ int nftb_dump_set(int family, const char *table, const char *set, nftb_elem_cb *
 int nftb_get_elem(int family, const char *table, const char *set, const void *key,
 		  uint32_t klen, nftb_elem_cb *cb, void *arg);
 
+/* The elements of set with the n keys of klen bytes each (packed at keys), through cb, in
+ * GETs of up to 64 keys: the kernel answers each key on its own, O(1) a key, where a dump of a
+ * hash set restarts its walk for each message it fills (O(n^2) on this kernel). A key the set
+ * does not hold is skipped and counted in *missing. 0, or -1 with errno (ENOENT: no such table
+ * or set). */
+int nftb_get_elems(int family, const char *table, const char *set, const uint8_t *keys,
+		   uint32_t klen, size_t n, nftb_elem_cb *cb, void *arg, size_t *missing);
+
 /* Packet counts of the named counter objects of table in family: names[i] -> out[i] (added).
  * 0, or -1 with errno. */
 int nftb_read_counters(int family, const char *table, const char *const *names, size_t n,

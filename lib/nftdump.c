@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
 
 /* A dump's message: at most 32 KiB (the kernel's netlink dump skb), so one buffer of that
@@ -158,6 +159,171 @@ static int get_elems(int family, const char *table, const char *set, const void 
 int nftb_dump_set(int family, const char *table, const char *set, nftb_elem_cb *cb, void *arg)
 {
 	return get_elems(family, table, set, NULL, 0, cb, arg);
+}
+
+/* --- many elements by key ------------------------------------------------------------------- */
+
+/* Keys per GET: the kernel answers each with a message of its own (an skb of a page and more),
+ * queued without waiting on our receive buffer (a full buffer drops the answer and ends the
+ * request with ENOBUFS), so a request's answers must fit: 64 of about 4.5 KiB in GET_RCVBUF. */
+#define GET_CHUNK 64
+#define GET_RCVBUF (4 << 20)
+
+struct mget {
+	struct dump d;
+	size_t got; /* answers of the current request */
+};
+
+static int mget_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct mget *m = data;
+
+	m->got++;
+	return elems_cb(nlh, &m->d);
+}
+
+/* A socket for many GETs: a receive buffer for a request's answers (CAP_NET_ADMIN: forced;
+ * without it the kernel's limit, and *chunk shrinks to what that holds) and a time-out, so a
+ * lost acknowledgement cannot hang the caller. */
+static struct mnl_socket *mget_socket(size_t *chunk)
+{
+	struct mnl_socket *nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
+	struct timeval tv = {.tv_sec = 5};
+	int sz = GET_RCVBUF, fd;
+	socklen_t len = sizeof(sz);
+
+	if (!nl)
+		return NULL;
+	fd = mnl_socket_get_fd(nl);
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz)) < 0)
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+	if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, &len) < 0 || sz < 0)
+		sz = 0;
+	*chunk = (size_t)sz / 2 / 8192; /* the kernel doubles it; 8 KiB an answer with room */
+	*chunk = *chunk < 1 ? 1 : *chunk > GET_CHUNK ? GET_CHUNK : *chunk;
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
+	    mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		mnl_socket_close(nl);
+		return NULL;
+	}
+	return nl;
+}
+
+/* One GET of keys[0..n) on nl: 0 when every key was answered; -1 with errno, m->got the
+ * keys answered before the one that failed (the kernel stops there). */
+static int mget_one(struct mnl_socket *nl, int family, const char *table, const char *set,
+		    const uint8_t *keys, uint32_t klen, size_t n, struct mget *m, char *buf,
+		    size_t size, uint32_t seq)
+{
+	struct nftnl_set *s = nftnl_set_alloc();
+	struct nlmsghdr *nlh;
+	int ret;
+
+	m->got = 0;
+	if (!s) {
+		errno = ENOMEM;
+		return -1;
+	}
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, table);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, set);
+	for (size_t i = 0; i < n; i++) {
+		struct nftnl_set_elem *e = nftnl_set_elem_alloc();
+
+		if (!e) {
+			nftnl_set_free(s);
+			errno = ENOMEM;
+			return -1;
+		}
+		nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, keys + i * klen, klen);
+		nftnl_set_elem_add(s, e); /* s owns e */
+	}
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, (uint16_t)family, NLM_F_ACK, seq);
+	nftnl_set_elems_nlmsg_build_payload(nlh, s);
+	nftnl_set_free(s);
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
+		return -1;
+	do {
+		ret = (int)mnl_socket_recvfrom(nl, buf, size);
+		if (ret <= 0) {
+			if (ret == 0)
+				errno = EIO;
+			return -1;
+		}
+		errno = 0;
+		ret = mnl_cb_run(buf, (size_t)ret, seq, mnl_socket_get_portid(nl), mget_cb, m);
+		if (ret < 0) {
+			if (!errno)
+				errno = EPROTO; /* an answer we could not read */
+			return -1;
+		}
+	} while (ret != MNL_CB_STOP);
+	return 0;
+}
+
+/* Does set exist? (A GET that failed on its first key with ENOENT: the key, or the set.) */
+static int set_exists(int family, const char *table, const char *set)
+{
+	struct nftnl_set *s = nftnl_set_alloc();
+	char buf[DUMP_BUFSZ];
+	struct nlmsghdr *nlh;
+
+	if (!s) {
+		errno = ENOMEM;
+		return -1;
+	}
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, table);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, set);
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSET, (uint16_t)family, NLM_F_ACK,
+				    (uint32_t)time(NULL));
+	nftnl_set_nlmsg_build_payload(nlh, s);
+	nftnl_set_free(s);
+	return query(nlh, NULL, NULL, buf, sizeof(buf));
+}
+
+int nftb_get_elems(int family, const char *table, const char *set, const uint8_t *keys,
+		   uint32_t klen, size_t n, nftb_elem_cb *cb, void *arg, size_t *missing)
+{
+	struct mget m = {.d = {.cb = cb, .arg = arg}};
+	size_t chunk, pos = 0, retries = 0;
+	bool checked = false;
+	struct mnl_socket *nl;
+	uint32_t seq = (uint32_t)time(NULL);
+	char buf[DUMP_BUFSZ];
+	int r = 0, err = 0;
+
+	*missing = 0;
+	if (!n)
+		return 0;
+	if (!keys || !klen || klen > 64) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (!(nl = mget_socket(&chunk)))
+		return -1;
+	while (pos < n && r == 0) {
+		size_t c = n - pos < chunk ? n - pos : chunk;
+
+		if (mget_one(nl, family, table, set, keys + pos * klen, klen, c, &m, buf,
+			     sizeof(buf), ++seq) == 0) {
+			pos += c;
+		} else if (errno == ENOENT && m.got < c) { /* keys + pos + got: not in the set */
+			if (!checked && set_exists(family, table, set) < 0) {
+				r = -1; /* no such table or set: ENOENT */
+				break;
+			}
+			checked = true;
+			(*missing)++;
+			pos += m.got + 1;
+		} else if (errno == ENOBUFS && retries++ < 8 && m.got < c) {
+			pos += m.got; /* that answer was dropped: ask again from it */
+		} else {
+			r = -1;
+		}
+	}
+	err = errno;
+	mnl_socket_close(nl);
+	errno = r < 0 ? err : 0;
+	return r;
 }
 
 int nftb_get_elem(int family, const char *table, const char *set, const void *key,

@@ -100,8 +100,12 @@ bool *kmode_effective(const struct sess_list *a, const struct sess_list *b);
 bool kmode_same_copy(const struct svc_copy *a, const struct svc_copy *b);
 /* The per-session counters of the sets' elements into t's entries (segments and bytes each
  * way, last_seen: this refresh when a count grew, drops by reason): kmstats.c. 0 or -1
- * (logged). O(n). */
+ * (logged). O(n) by key from 16,384 sessions on; below, a dump of each set (O(n^2) in this
+ * kernel, but cheaper at that size). */
 int kmode_stats_refresh(const struct nfq_config *cfg, struct sess_table *t);
+/* Tests: the table size from which kmode_stats_refresh reads the elements by key instead of
+ * dumping the sets (default 16,384; 0: always by key). */
+void kmode_stats_by_key_from(size_t n);
 /* The totals embedded and checked_ok (kmstats.c) start again with each install: reset before
  * its batch is built, installed once it is committed (the counts its elements start from). */
 void kmode_totals_reset(void);

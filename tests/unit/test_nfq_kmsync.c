@@ -149,6 +149,99 @@ static void test_kernel_large_sync(void **state)
 	nfq_config_clear(&cfg);
 }
 
+struct got {
+	size_t n, counters;
+	uint8_t last[64];
+};
+
+static int got_cb(const struct nftb_elem *el, void *arg)
+{
+	struct got *g = arg;
+
+	g->n++;
+	g->counters += el->counter;
+	assert_true(el->klen <= sizeof(g->last));
+	memcpy(g->last, el->key, el->klen);
+	return 0;
+}
+
+/* nftb_get_elems (kernel mode's counter refresh, kmstats.c): many keys in GETs of a few dozen,
+ * against the kernel: every key the set holds answered once with its counter, keys it lacks
+ * (anywhere: first, between, last) skipped and counted, a missing set an error (ENOENT); the
+ * time against a dump of the same set, printed. */
+static void test_get_elems(void **state)
+{
+	enum { N = 3000 };
+	uint32_t klen = kmode_key_len(NFPROTO_IPV4, KS_OK);
+	uint8_t *keys = calloc(2 * N + 2, klen), key[64];
+	struct nfq_config cfg;
+	struct sess_list none, l;
+	struct sess_entry e;
+	struct got g = {0}, d = {0};
+	size_t n = 0, missing = 99;
+	double t0, t1;
+
+	(void)state;
+	if (!in_netns)
+		skip();
+	assert_non_null(keys);
+	load_config(&cfg);
+	sess_list_init(&none);
+	sess_list_init(&l);
+	assert_int_not_equal(nftrule_install(&cfg, &cfg.sessions, &none), QEXPR_NONE);
+	for (uint32_t i = 0; i < N; i++) {
+		large_entry(&e, i, (cn_id_t)(1 + i));
+		assert_int_equal(sess_list_push(&l, &e), 0);
+	}
+	assert_int_equal(kmode_sync(&cfg, &l, &none), 0);
+	/* a missing key first, then each session's key followed by a missing one (another ID)
+	 * for the first 100, then the rest */
+	large_entry(&e, N + 7, 5);
+	kmode_elem_key(key, NFPROTO_IPV4, KS_OK, &e);
+	memcpy(keys + n++ * klen, key, klen);
+	for (uint32_t i = 0; i < N; i++) {
+		large_entry(&e, i, (cn_id_t)(1 + i));
+		kmode_elem_key(key, NFPROTO_IPV4, KS_OK, &e);
+		memcpy(keys + n++ * klen, key, klen);
+		if (i < 100) {
+			e.id = (cn_id_t)(e.id + 30000);
+			kmode_elem_key(key, NFPROTO_IPV4, KS_OK, &e);
+			memcpy(keys + n++ * klen, key, klen);
+		}
+	}
+	large_entry(&e, N + 8, 6);
+	kmode_elem_key(key, NFPROTO_IPV4, KS_OK, &e);
+	memcpy(keys + n++ * klen, key, klen);
+	t0 = now_s();
+	assert_int_equal(nftb_get_elems(NFPROTO_IPV4, cfg.rule_table, "ok", keys, klen, n, got_cb,
+					&g, &missing), 0);
+	t1 = now_s();
+	assert_int_equal(g.n, N);
+	assert_int_equal(g.counters, N);
+	assert_int_equal(missing, 102);
+	/* the last one answered: session N - 1 */
+	large_entry(&e, N - 1, (cn_id_t)N);
+	kmode_elem_key(key, NFPROTO_IPV4, KS_OK, &e);
+	assert_memory_equal(g.last, key, klen);
+	assert_int_equal(nftb_dump_set(NFPROTO_IPV4, cfg.rule_table, "ok", got_cb, &d), 0);
+	fprintf(stderr, "# %d elements: by key %.1f ms, a dump %.1f ms\n", N, (t1 - t0) * 1e3,
+		(now_s() - t1) * 1e3);
+	assert_int_equal(d.n, N);
+	/* nothing asked, nothing read; no such set: ENOENT */
+	assert_int_equal(nftb_get_elems(NFPROTO_IPV4, cfg.rule_table, "ok", keys, klen, 0, got_cb,
+					&g, &missing), 0);
+	assert_int_equal(missing, 0);
+	errno = 0;
+	assert_int_equal(nftb_get_elems(NFPROTO_IPV4, cfg.rule_table, "no_such_set", keys, klen, 3,
+					got_cb, &g, &missing), -1);
+	assert_int_equal(errno, ENOENT);
+	assert_int_equal(g.n, N);
+	free(keys);
+	sess_list_clear(&l);
+	nftrule_remove(&cfg);
+	nfq_config_clear(&cfg);
+}
+
 /* The packets of e's element in set k (IPv4), -1 when the kernel has none. */
 static long long elem_packets(const struct nfq_config *cfg, enum kset k,
 			      const struct sess_entry *e)
@@ -568,6 +661,14 @@ static void test_kernel_totals(void **state)
 	nfq_config_clear(&cfg);
 }
 
+/* The same with the refresh reading the elements by key (as from 16,384 sessions on). */
+static void test_kernel_totals_by_key(void **state)
+{
+	kmode_stats_by_key_from(0);
+	test_kernel_totals(state);
+	kmode_stats_by_key_from(16384);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -575,6 +676,8 @@ int main(void)
 		cmocka_unit_test(test_kernel_keeps),
 		cmocka_unit_test(test_kernel_ahead),
 		cmocka_unit_test(test_kernel_totals),
+		cmocka_unit_test(test_get_elems),
+		cmocka_unit_test(test_kernel_totals_by_key),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, NULL);
