@@ -92,7 +92,8 @@ static int listed(void *arg, size_t *pos, json_t **item)
 
 /* Kernel mode: the per-session counters from the sets' elements, on a listing's first page
  * ("offset" absent or 0) and on `stats`, spaced by nfqd_kstats_next (at least a second, and
- * NFQD_KSTATS_SPACING times the last refresh's duration). Not on every page: the kernel's set
+ * NFQD_KSTATS_SPACING times the last refresh's duration; with 16,384 sessions and more the
+ * refresh reads by key in slices, one per main-loop turn: nfqd_kstats_step). Not on every page: the kernel's set
  * dump restarts its hash walk for each message it fills (nft_rhash_walk skips what it sent),
  * so one dump is O(n^2), and with pages a second apart a listing of 30,000 sessions dumped
  * the sets once per page (issue 11, perf: rhashtable_walk_next). Nor every time asked: the
@@ -114,9 +115,29 @@ static void kstats(struct nfqd *d)
 	now = mono_ms();
 	if (d->kstats_ms && now < d->kstats_next_ms)
 		return;
+	if (d->kstats_pass)
+		return; /* the slices of the last one still run */
 	d->kstats_ms = now;
-	kmode_stats_refresh(&d->cfg, d->sh.tbl);
+	if (kmode_stats_begin(&d->cfg, d->sh.tbl) == 1) {
+		d->kstats_pass = true; /* 16,384 sessions and more: nfqd_kstats_step */
+		d->kstats_took_ms = 0;
+		return;
+	}
 	d->kstats_next_ms = nfqd_kstats_next(now, mono_ms() - now);
+}
+
+void nfqd_kstats_step(struct nfqd *d)
+{
+	uint64_t t0;
+
+	if (!d->kstats_pass)
+		return;
+	t0 = mono_ms();
+	if (kmode_stats_step(&d->cfg, d->sh.tbl, NFQD_KSTATS_SLICE) != 1)
+		d->kstats_pass = false;
+	d->kstats_took_ms += mono_ms() - t0;
+	if (!d->kstats_pass) /* spaced by the main thread's time in it, not the wall time */
+		d->kstats_next_ms = nfqd_kstats_next(mono_ms(), d->kstats_took_ms);
 }
 
 /* Paged by size (docs/control.md, "Large replies"), built page by page. */

@@ -103,6 +103,15 @@ bool kmode_same_copy(const struct svc_copy *a, const struct svc_copy *b);
  * (logged). O(n) by key from 16,384 sessions on; below, a dump of each set (O(n^2) in this
  * kernel, but cheaper at that size). */
 int kmode_stats_refresh(const struct nfq_config *cfg, struct sess_table *t);
+/* The same in slices, so that the main thread answers between them (60,000 sessions: about
+ * a second of CPU in all): begin reads at once and returns 0 below 16,384 sessions (a dump),
+ * else starts a pass (1; one already running: 1); each step reads at most budget keys (the
+ * table may change between steps: entries are found by key) and returns 1 while the pass goes
+ * on, 0 when it ended, -1 on error (logged; the pass ends). The totals embedded and checked_ok
+ * take a pass only if no batch changed the sets during it. end frees the pass's buffer. */
+int kmode_stats_begin(const struct nfq_config *cfg, struct sess_table *t);
+int kmode_stats_step(const struct nfq_config *cfg, struct sess_table *t, size_t budget);
+void kmode_stats_end(void);
 /* Tests: the table size from which kmode_stats_refresh reads the elements by key instead of
  * dumping the sets (default 16,384; 0: always by key). */
 void kmode_stats_by_key_from(size_t n);

@@ -27,6 +27,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -71,6 +72,8 @@ static struct {
 	uint64_t shown[2];
 } totals;
 
+static uint64_t totals_gen; /* changes of the base (a refresh in slices: kmode_stats_step) */
+
 static int total_index(enum kset k)
 {
 	return k == KS_IDS ? 0 : k == KS_OK ? 1 : -1;
@@ -94,6 +97,7 @@ void kmd_note_removed(struct kmd_ops *d, enum kset k, uint64_t packets)
 
 void kmode_totals_commit(const struct kmd_ops *d)
 {
+	totals_gen++;
 	totals.base[0] += d->base[0];
 	totals.base[1] += d->base[1];
 }
@@ -106,11 +110,13 @@ void kmode_totals_stage(const struct kmd_ops *d)
 
 void kmode_totals_reset(void)
 {
+	totals_gen++;
 	memset(&totals, 0, sizeof(totals));
 }
 
 void kmode_totals_installed(void)
 {
+	totals_gen++;
 	memcpy(totals.base, totals.staged, sizeof(totals.base));
 	memset(totals.staged, 0, sizeof(totals.staged));
 }
@@ -169,20 +175,27 @@ void kmode_stats_by_key_from(size_t n)
 	by_key_from = n;
 }
 
-/* The elements of set r->set of family r->family for every session of the table, by key:
- * nftb_get_elems, O(1) a key in the kernel (a dump restarts its hash walk for each message:
- * 60,000 elements took 136 messages and 2.7 times the CPU of these GETs on this machine). A
- * session whose elements are not there (expired, or a change not yet applied) is skipped. */
+static const int fams[] = {NFPROTO_IPV4, NFPROTO_IPV6};
+static const enum kset sets[] = {KS_IDS, KS_OK, KS_DNOID, KS_DWRONG, KS_DOTHER};
+#define NSETS (sizeof(sets) / sizeof(sets[0]))
+
+/* The elements of set r->set of family r->family of the table's sessions from entry *pos on,
+ * by key, at most budget keys: nftb_get_elems, O(1) a key in the kernel (a dump restarts its
+ * hash walk for each message: 60,000 elements took 136 messages and 2.7 times the CPU of these
+ * GETs on this machine). A session whose elements are not there (expired, or a change not
+ * yet applied) is skipped. 1 when sessions of the set remain (*pos past the last one read),
+ * 0 at the end of the table, -1 on error. */
 static int refresh_set(const struct nfq_config *cfg, struct sess_table *t, struct refresh *r,
-		       uint8_t *keys)
+		       uint8_t *keys, size_t *pos, size_t budget)
 {
 	int af = r->family == NFPROTO_IPV4 ? AF_INET : AF_INET6;
 	uint32_t klen = kmode_key_len(r->family, r->set);
 	const struct tbl_entry *x;
-	size_t pos = 0, n = 0, missing;
+	size_t n = 0, missing;
 
+	budget = budget < REFRESH_KEYS ? budget : REFRESH_KEYS;
 	do {
-		x = tbl_next(t, &pos);
+		x = tbl_next(t, pos);
 		if (x && x->key.family == af) {
 			struct sess_entry e = {.key = x->key, .id = tbl_entry_id(x)};
 			uint8_t key[64];
@@ -190,51 +203,126 @@ static int refresh_set(const struct nfq_config *cfg, struct sess_table *t, struc
 			kmode_elem_key(key, r->family, r->set, &e);
 			memcpy(keys + n++ * klen, key, klen);
 		}
-		if ((!x || n == REFRESH_KEYS) && n &&
-		    nftb_get_elems(r->family, cfg->rule_table, kmode_set_names[r->set], keys, klen,
-				   n, elem_cb, r, &missing) < 0)
-			return -1;
-		if (n == REFRESH_KEYS || !x)
-			n = 0;
-	} while (x);
-	return 0;
+	} while (x && n < budget);
+	if (n && nftb_get_elems(r->family, cfg->rule_table, kmode_set_names[r->set], keys, klen,
+				n, elem_cb, r, &missing) < 0)
+		return -1;
+	return x ? 1 : 0;
+}
+
+static void refresh_set_init(const struct nfq_config *cfg, struct refresh *r, size_t set)
+{
+	r->family = fams[set / NSETS];
+	r->set = sets[set % NSETS];
+	r->dir = kmode_dir(cfg, r->set);
+	r->why = kmode_drop_reason(r->set);
+}
+
+/* A pass over every set read (see `totals`): the totals, unless the sets changed meanwhile. */
+static void totals_from(const struct refresh *r)
+{
+	for (int i = 0; i < 2; i++) {
+		/* below 0 only if someone else removed or reset elements: then not higher */
+		int64_t v = (int64_t)(r->sum[i] + totals.base[i]);
+
+		if (v > 0 && (uint64_t)v > totals.shown[i])
+			totals.shown[i] = (uint64_t)v;
+	}
 }
 
 int kmode_stats_refresh(const struct nfq_config *cfg, struct sess_table *t)
 {
-	static const int fams[] = {NFPROTO_IPV4, NFPROTO_IPV6};
-	static const enum kset sets[] = {KS_IDS, KS_OK, KS_DNOID, KS_DWRONG, KS_DOTHER};
 	struct refresh r = {.t = t, .now = (uint32_t)time(NULL)};
 	uint8_t *keys = malloc((size_t)REFRESH_KEYS * 64);
+	int rc = 0;
 
 	if (!keys) {
 		log_warnx("kernel mode: reading the session counters: out of memory");
 		return -1;
 	}
-	for (size_t f = 0; f < 2; f++)
-		for (size_t i = 0; i < sizeof(sets) / sizeof(sets[0]); i++) {
-			r.family = fams[f];
-			r.set = sets[i];
-			r.dir = kmode_dir(cfg, sets[i]);
-			r.why = kmode_drop_reason(sets[i]);
-			if ((tbl_count(t) >= by_key_from ? refresh_set(cfg, t, &r, keys) :
-			     nftb_dump_set(fams[f], cfg->rule_table, kmode_set_names[sets[i]],
-					   elem_cb, &r)) < 0) {
-				log_warn("kernel mode: reading the session counters of set %s",
-					 kmode_set_names[sets[i]]);
-				free(keys);
-				return -1;
-			}
-		}
-	free(keys);
-	for (int i = 0; i < 2; i++) { /* every set read: the totals (see `totals`) */
-		/* below 0 only if someone else removed or reset elements: then not higher */
-		int64_t v = (int64_t)(r.sum[i] + totals.base[i]);
+	for (size_t i = 0; i < 2 * NSETS && rc >= 0; i++) {
+		size_t pos = 0;
 
-		if (v > 0 && (uint64_t)v > totals.shown[i])
-			totals.shown[i] = (uint64_t)v;
+		refresh_set_init(cfg, &r, i);
+		if (tbl_count(t) < by_key_from)
+			rc = nftb_dump_set(r.family, cfg->rule_table, kmode_set_names[r.set],
+					   elem_cb, &r);
+		else
+			while ((rc = refresh_set(cfg, t, &r, keys, &pos, SIZE_MAX)) > 0)
+				;
+		if (rc < 0)
+			log_warn("kernel mode: reading the session counters of set %s",
+				 kmode_set_names[r.set]);
 	}
+	free(keys);
+	if (rc < 0)
+		return -1;
+	totals_from(&r);
 	return 0;
+}
+
+/* A refresh in slices (kmode_stats_begin, kmode_stats_step): where it is, and the totals'
+ * generation it started in (totals_gen counts the changes of the totals' base: a set changed
+ * during the pass, so its sum mixes before and after and is not used). */
+static struct {
+	bool active;
+	struct refresh r;
+	size_t set, pos;
+	uint64_t gen;
+	uint8_t *keys;
+} pass;
+
+int kmode_stats_begin(const struct nfq_config *cfg, struct sess_table *t)
+{
+	if (tbl_count(t) < by_key_from)
+		return kmode_stats_refresh(cfg, t) < 0 ? -1 : 0;
+	if (pass.active)
+		return 1;
+	if (!pass.keys && !(pass.keys = malloc((size_t)REFRESH_KEYS * 64))) {
+		log_warnx("kernel mode: reading the session counters: out of memory");
+		return -1;
+	}
+	memset(&pass.r, 0, sizeof(pass.r));
+	pass.r.t = t;
+	pass.active = true;
+	pass.set = pass.pos = 0;
+	pass.gen = totals_gen;
+	refresh_set_init(cfg, &pass.r, 0);
+	return 1;
+}
+
+int kmode_stats_step(const struct nfq_config *cfg, struct sess_table *t, size_t budget)
+{
+	int rc;
+
+	if (!pass.active)
+		return 0;
+	pass.r.t = t;
+	pass.r.now = (uint32_t)time(NULL);
+	rc = refresh_set(cfg, t, &pass.r, pass.keys, &pass.pos, budget);
+	if (rc < 0) {
+		log_warn("kernel mode: reading the session counters of set %s",
+			 kmode_set_names[pass.r.set]);
+		pass.active = false;
+		return -1;
+	}
+	if (rc == 0 && ++pass.set < 2 * NSETS) {
+		pass.pos = 0;
+		refresh_set_init(cfg, &pass.r, pass.set);
+		return 1;
+	}
+	if (rc)
+		return 1;
+	pass.active = false;
+	if (pass.gen == totals_gen)
+		totals_from(&pass.r);
+	return 0;
+}
+
+void kmode_stats_end(void)
+{
+	free(pass.keys);
+	memset(&pass, 0, sizeof(pass));
 }
 
 /* The counter of the one element of a GET. */

@@ -118,6 +118,7 @@ static void teardown(struct nfqd *d)
 		log_info("queue rule removed");
 	nftb_close();
 	kmode_events_close(&d->kmsvc);
+	kmode_stats_end();
 	workers_stop(&d->w);
 	nfqctl_close(d);
 	rcu_destroy(&d->sh.rcu);
@@ -163,7 +164,8 @@ static void run(struct nfqd *d, int sfd)
 		pfd[3] = (struct pollfd){.fd = d->nft_ev_fd, .events = POLLIN}; /* -1: ignored */
 		/* come back soon while deleted entries or old indexes wait for the readers, at
 		 * once while expired sessions remain (bounded work per turn) */
-		timeout = expire_more ? 0 : (d->sh.rcu.nretired || tbl_reclaim(d->sh.tbl)) ? 10 : 1000;
+		timeout = expire_more || d->kstats_pass ? 0 :
+			  (d->sh.rcu.nretired || tbl_reclaim(d->sh.tbl)) ? 10 : 1000;
 		if (poll(pfd, NFIX, timeout) < 0 && errno != EINTR)
 			fatal("poll");
 		if ((pfd[0].revents & POLLIN) && !on_signal(d, sfd))
@@ -179,6 +181,7 @@ static void run(struct nfqd *d, int sfd)
 			ctl_server_run(&d->ctl);
 		rcu_reclaim(&d->sh.rcu);
 		tbl_reclaim(d->sh.tbl);
+		nfqd_kstats_step(d); /* a slice of the counters' refresh, if one runs */
 		if (expire_more || time(NULL) != last_expire) {
 			last_expire = time(NULL);
 			expire_more = nfqd_expire(d, (uint64_t)last_expire);

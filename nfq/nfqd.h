@@ -33,6 +33,8 @@ struct nfqd {
 	time_t started;
 	uint64_t kstats_ms;         /* kernel mode: start of the last refresh of the counters */
 	uint64_t kstats_next_ms;    /* kernel mode: no refresh before (nfqd_kstats_next) */
+	uint64_t kstats_took_ms;    /* kernel mode: the main thread's time in this refresh */
+	bool kstats_pass;           /* kernel mode: a refresh in slices runs (nfqd_kstats_step) */
 	struct ctl_server ctl;           /* the control socket (lib/ctl.h) */
 	int nft_ev_fd; /* kernel mode: nftables events (the rule file's sets), or -1 */
 	struct kmode_svc kmsvc; /* kernel mode: the event socket and the service-set copy */
@@ -59,6 +61,11 @@ static inline uint64_t nfqd_kstats_next(uint64_t start_ms, uint64_t took_ms)
 		gap = 1000;
 	return start_ms > UINT64_MAX - gap ? UINT64_MAX : start_ms + gap;
 }
+
+/* Kernel mode, 16,384 sessions and more: one slice of the running refresh (KSTATS_SLICE keys)
+ * per main-loop turn, so that control requests are answered between slices. */
+#define NFQD_KSTATS_SLICE 2048
+void nfqd_kstats_step(struct nfqd *d);
 
 /* publish.c: the main thread's side of the session table. */
 /* The live table with the config's sessions and services (d->sh.rcu initialised). 0 or -1. */

@@ -511,6 +511,8 @@ static void send_seg(const char *src, uint16_t sport, const char *dst, uint16_t 
 	close(fd);
 }
 
+static bool sliced; /* totals_reach refreshes in slices (kmode_stats_begin, _step) */
+
 /* The totals `stats` shows (embedded, checked_ok) once they reach want[] (bounded: 2 s), as
  * the worker computes them: a refresh of the element counters, then kmode_counters. */
 static void totals_reach(const struct nfq_config *cfg, struct sess_table *t, uint64_t emb,
@@ -520,7 +522,16 @@ static void totals_reach(const struct nfq_config *cfg, struct sess_table *t, uin
 
 	for (int i = 0; i < 200; i++) {
 		memset(c, 0, sizeof(c));
-		assert_int_equal(kmode_stats_refresh(cfg, t), 0);
+		if (sliced) { /* a key a step (nfq's main loop: NFQD_KSTATS_SLICE) */
+			int rc = kmode_stats_begin(cfg, t);
+
+			assert_int_equal(rc, 1);
+			while ((rc = kmode_stats_step(cfg, t, 1)) == 1)
+				;
+			assert_int_equal(rc, 0);
+		} else {
+			assert_int_equal(kmode_stats_refresh(cfg, t), 0);
+		}
 		kmode_counters(cfg, c);
 		if (c[R_EMBEDDED] >= emb && c[R_CHECKED_OK] >= chk)
 			break;
@@ -531,6 +542,37 @@ static void totals_reach(const struct nfq_config *cfg, struct sess_table *t, uin
 		(unsigned long long)c[R_CHECKED_OK], (unsigned long long)chk);
 	assert_int_equal(c[R_EMBEDDED], emb);
 	assert_int_equal(c[R_CHECKED_OK], chk);
+}
+
+/* A refresh in slices: the session's entry gets its element's counts (segments and bytes,
+ * read by key); a pass during which a batch changed the sets leaves the totals as they were
+ * (its sum mixes before and after), the next one takes them; begin while a pass runs keeps it. */
+static void sliced_pass_checks(const struct nfq_config *cfg, struct sess_table *t,
+			       const struct sess_entry *e)
+{
+	const struct tbl_entry *x = tbl_lookup(t, &e->key);
+	struct kmd_ops none = {.now_ms = 0};
+	uint64_t c[R__COUNT] = {0}, emb;
+	int rc;
+
+	assert_non_null(x);
+	assert_int_equal(atomic_load(&x->segs[0]), elem_packets(cfg, KS_IDS, e));
+	assert_true(atomic_load(&x->bytes[0]) >= 40 * atomic_load(&x->segs[0]));
+	kmode_counters(cfg, c);
+	emb = c[R_EMBEDDED];
+	send_seg("198.18.1.7", 40000, "198.18.2.1", 80, 0); /* one more ID written */
+	usleep(50000);
+	assert_int_equal(kmode_stats_begin(cfg, t), 1);
+	assert_int_equal(kmode_stats_step(cfg, t, 1), 1);
+	assert_int_equal(kmode_stats_begin(cfg, t), 1); /* the same pass */
+	kmode_totals_commit(&none);                     /* a batch during the pass */
+	while ((rc = kmode_stats_step(cfg, t, 1)) == 1)
+		;
+	assert_int_equal(rc, 0);
+	memset(c, 0, sizeof(c));
+	kmode_counters(cfg, c);
+	assert_int_equal(c[R_EMBEDDED], emb);
+	totals_reach(cfg, t, emb + 1, c[R_CHECKED_OK]);
 }
 
 /* The totals embedded and checked_ok come from the elements of ids and ok (no named counter
@@ -652,6 +694,8 @@ static void test_kernel_totals(void **state)
 	assert_int_equal(elem_packets(&cfg, KS_OK, &extra.v[69]), -1);
 	send_seg("198.18.1.7", 40000, "198.18.2.1", 80, 0);
 	totals_reach(&cfg, t, 8, 5);
+	if (sliced)
+		sliced_pass_checks(&cfg, t, &e);
 
 	sess_list_clear(&all);
 	sess_list_clear(&extra);
@@ -669,6 +713,18 @@ static void test_kernel_totals_by_key(void **state)
 	kmode_stats_by_key_from(16384);
 }
 
+/* And in slices of one key, as nfq's main loop runs it from 16,384 sessions on (with the
+ * checks of sliced_pass_checks at the end). */
+static void test_kernel_totals_sliced(void **state)
+{
+	kmode_stats_by_key_from(0);
+	sliced = true;
+	test_kernel_totals(state);
+	sliced = false;
+	kmode_stats_by_key_from(16384);
+	kmode_stats_end();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -678,6 +734,7 @@ int main(void)
 		cmocka_unit_test(test_kernel_totals),
 		cmocka_unit_test(test_get_elems),
 		cmocka_unit_test(test_kernel_totals_by_key),
+		cmocka_unit_test(test_kernel_totals_sliced),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, NULL);
