@@ -12,11 +12,13 @@
  * segment of the session dropped for that reason, as the queue threads count it (no ID;
  * another ID; URG set: TBL_DROP_*).
  * kmode_stats_refresh reads these sets (a dump of each; from 16,384 sessions on the table's
- * sessions' elements by key, O(1) each, as a dump is O(n^2) on this kernel) and writes the figures into the table's entries (the
- * queue threads never count a kernel-mode session: the kernel decides its segments), which
- * the `sessions` listing shows as in queue mode. last_seen is the time of the refresh that
- * first saw a count of ids or ok grow (a refresh runs at most once a second, when a listing
- * asks; a drop does not make a session look alive). When a key's ID changes (a renewal, a
+ * sessions' elements by key, O(1) each, as a dump is O(n^2) on this kernel; nfq's main loop
+ * does that in slices: kmode_stats_begin, kmode_stats_step) and writes the figures into the
+ * table's entries (the queue threads never count a kernel-mode session: the kernel decides its
+ * segments), which the `sessions` listing shows as in queue mode. last_seen is the time of the
+ * refresh that first saw a count of ids or ok grow (a refresh runs at most once a second, when
+ * a listing or `stats` asks, spaced by its cost: nfqd_kstats_next; a drop does not make a
+ * session look alive). When a key's ID changes (a renewal, a
  * full sync), its new elements of ids and ok start from the old ones' counts (kmdelta.c:
  * kmode_elem_get before the batch; kmsync.c: the counts its dump read), and a key whose ID
  * stays keeps its elements; the drop_* elements are keyed without the ID and stay through a
