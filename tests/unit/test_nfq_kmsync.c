@@ -668,7 +668,7 @@ static void test_kernel_totals(void **state)
 	totals_reach(&cfg, t, 7, 5);
 
 	/* more keys go in one change-set than it reads with a GET each (KMD_GETS_MAX): their
-	 * counts come from one dump of ids and ok, and stay in the totals as well */
+	 * counts come from GETs of many keys (read_counts), and stay in the totals as well */
 	sess_list_clear(&all);
 	sess_list_clear(&extra);
 	sess_list_init(&all);
