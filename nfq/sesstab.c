@@ -409,6 +409,22 @@ static uint32_t slot_entry(const struct sess_table *t, int64_t pos)
 	return slot_idx(atomic_load_explicit(&ix->slot[pos], memory_order_relaxed));
 }
 
+/* Does putting e over the live entry x leave kernel mode's elements as they are (no note)?
+ * The same source and ID (so the same IDs and grace: entry_set changes neither), live before
+ * and after (an expired entry's elements are gone). Only its expiry or vNIC changes: a
+ * session-sync of the sessions the table holds notes nothing, where it noted every key and,
+ * beyond TBL_MAX_CHANGES, made a full sync (a dump of every set: O(n^2) on this kernel, longer
+ * than the parent's time-out at 30,000 sessions on a loaded machine). */
+static bool same_elements(const struct sess_table *t, const struct tbl_entry *x,
+			  const struct sess_entry *e)
+{
+	uint64_t now = t->clock();
+	uint32_t was = tbl_entry_expires(x);
+
+	return x->source == e->source && tbl_entry_id(x) == e->id && (!was || was > now) &&
+	       (!e->expires || e->expires > now);
+}
+
 int tbl_put(struct sess_table *t, const struct sess_entry *e)
 {
 	struct tbl_index *ix;
@@ -430,7 +446,8 @@ int tbl_put(struct sess_table *t, const struct sess_entry *e)
 		}
 		if (e->source == SESS_SRC_AUTHD && x->source == SESS_SRC_CONFIG)
 			x->flags |= TE_OVER_CONFIG;
-		note(t, &e->key, x);
+		if (!same_elements(t, x, e))
+			note(t, &e->key, x);
 		entry_set(t, idx, e, true);
 		return 0;
 	}

@@ -293,6 +293,55 @@ static void test_sync(void **state)
 	tbl_free(t);
 }
 
+/* Kernel mode's change notes: a sync of the sessions the table holds (same IDs, only a new
+ * expiry) notes nothing, where it noted every key and, beyond TBL_MAX_CHANGES, made a full
+ * sync of the kernel's sets; a new ID, a new key, a key that goes, an entry that had expired
+ * and one put already expired are noted. */
+static void test_sync_same_notes_nothing(void **state)
+{
+	struct sess_table *t = tbl_new(NULL);
+	struct sess_list l;
+	struct sess_entry e;
+	size_t removed, n;
+	bool lost;
+	uint64_t now = (uint64_t)time(NULL);
+
+	(void)state;
+	sess_list_init(&l);
+	tbl_changes_track(t, true);
+	for (uint32_t k = 0; k < 6000; k++) {
+		mk(&e, k, (cn_id_t)(k + 1), now + 3600, SESS_SRC_AUTHD);
+		assert_int_equal(sess_list_push(&l, &e), 0);
+	}
+	assert_int_equal(tbl_sync_authd(t, &l, &removed), 0);
+	tbl_changes(t, &n, &lost);
+	assert_true(lost); /* 6,000 new keys: more than TBL_MAX_CHANGES */
+	tbl_changes_clear(t);
+	for (size_t i = 0; i < l.n; i++)
+		l.v[i].expires = now + 7200; /* the same sessions, a new expiry */
+	assert_int_equal(tbl_sync_authd(t, &l, &removed), 0);
+	assert_int_equal(removed, 0);
+	tbl_changes(t, &n, &lost);
+	assert_false(lost);
+	assert_int_equal(n, 0);
+	assert_int_equal(tbl_entry_expires(get(t, 5)), now + 7200);
+	l.v[5].id = 0x7777;            /* a new ID */
+	l.v[6].expires = now - 1;      /* put already expired */
+	l.n = 5999;                    /* the last one goes */
+	assert_int_equal(tbl_sync_authd(t, &l, &removed), 0);
+	assert_int_equal(removed, 1);
+	tbl_changes(t, &n, &lost);
+	assert_false(lost);
+	assert_int_equal(n, 3);
+	tbl_changes_clear(t);
+	l.v[6].expires = now + 7200;   /* again live: its elements were gone */
+	assert_int_equal(tbl_sync_authd(t, &l, &removed), 0);
+	tbl_changes(t, &n, &lost);
+	assert_int_equal(n, 1);
+	sess_list_clear(&l);
+	tbl_free(t);
+}
+
 /* A deleted entry is not reused while a reader that may hold it is online. */
 static void test_entry_grace(void **state)
 {
@@ -510,6 +559,7 @@ int main(void)
 		cmocka_unit_test(test_config_empty),
 		cmocka_unit_test(test_config_under_authd),
 		cmocka_unit_test(test_sync),
+		cmocka_unit_test(test_sync_same_notes_nothing),
 		cmocka_unit_test(test_entry_grace),
 		cmocka_unit_test(test_concurrent_readers),
 	};
