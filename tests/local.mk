@@ -214,3 +214,5 @@ TESTS += tests/unit/test_auth_headers
 tests_unit_test_auth_headers_SOURCES = tests/unit/test_auth_headers.c
 tests_unit_test_auth_headers_CFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/authd
 tests_unit_test_auth_headers_LDADD = $(AUTH_TEST_LIBS)
+# balance.test: the phase with an SP stalled, and its counters in one Python start
+EXTRA_DIST += tests/netns/balance-stall.sh tests/netns/grstat.py
