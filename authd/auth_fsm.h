@@ -193,6 +193,11 @@ uint64_t auth_ss_next_deadline(const struct auth_ss *ss);
 int auth_ss_cancel(struct auth_ss *ss, uint64_t handle);
 /* Exchanges in flight (not counting lingering finished ones). */
 size_t auth_ss_pending(const struct auth_ss *ss);
+/* An exchange for (client, service) is in flight, or succeeded less than within_ms ago (and
+ * still lingers): a session miss for it needs no new exchange (its session is on its way to
+ * the data plane). O(1). */
+bool auth_ss_recent(const struct auth_ss *ss, const struct cn_coop_addr *client,
+    const char *service, uint32_t within_ms);
 
 /* ------------------------------------------------------------------ header SP */
 

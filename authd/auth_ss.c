@@ -23,12 +23,20 @@
  * plural headers a retransmission goes to the next header only when the current one led to no
  * answer since the REQ went to it; a header that answers others is alive, only slow: the REQ
  * goes to it again (docs/groups.md, "Plural header SPs").
+ *
+ * Nothing is scanned per datagram or per loop turn (issue 11 section 7: 2,000 exchanges in
+ * flight made the old scans of all 4,096 slots the SS engine's largest cost): the exchanges
+ * in use are a dense list, indexed by nonce_ss (an answer finds its exchange) and by
+ * (client, service) (a start finds one in flight); free slots are a stack. The earliest
+ * deadline is kept (a lower bound of every exchange's): auth_ss_tick looks at the exchanges
+ * only when it has passed, or when the time-out estimate went down (a deadline moved earlier).
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "auth_int.h"
+#include "hidx.h"
 
 enum ss_state { SS_FREE = 0, SS_WAIT, SS_LINGER };
 
@@ -52,10 +60,23 @@ struct ss_exch {
 	uint64_t start;                 /* the first transmission (an RTT sample when tries == 1) */
 	uint64_t sent;                  /* the last one: the timer runs from it (ss_deadline) */
 	uint64_t deadline;              /* LINGER: the end of the linger time */
+	uint64_t done_at;               /* LINGER: when it succeeded */
 	size_t hi;                      /* req.headers[hi] had the last REQ (n_headers > 0) */
 	bool moved;                     /* went through more than one header */
 	uint8_t released[SS_RELEASED][CN_COOP_NONCE_LEN]; /* the other SPs' nonce_sp, released */
 	uint8_t n_released;
+};
+
+#define SS_NIL UINT32_MAX
+
+/* The exchanges in use: act[0..n_act) are slot numbers; per slot its place in act, its next
+ * slot in the chains of the two hash indexes (nonce_ss; client and service). */
+struct ss_index {
+	uint32_t *act, *pos, *free, *nonce_next, *pair_next;
+	uint32_t *nonce_head, *pair_head; /* buckets: a power of two, at least twice the slots */
+	size_t n_act, n_free, mask;
+	uint64_t next;                    /* the earliest deadline, when valid */
+	bool valid;                       /* no exchange changed since next was taken */
 };
 
 struct auth_ss {
@@ -63,6 +84,7 @@ struct auth_ss {
 	struct auth_timing t;
 	struct ss_exch *ex;
 	size_t n;
+	struct ss_index ix;
 	uint64_t next_handle;
 	size_t header_ok;               /* the header index that last led to an answer */
 	uint64_t answered[AUTH_SS_MAX_HEADERS]; /* when each header last led to an answer */
@@ -70,20 +92,65 @@ struct auth_ss {
 	uint32_t srtt, rttvar;          /* ms, RFC 6298 */
 };
 
+static void index_free(struct ss_index *ix)
+{
+	free(ix->act);
+	free(ix->pos);
+	free(ix->free);
+	free(ix->nonce_next);
+	free(ix->pair_next);
+	free(ix->nonce_head);
+	free(ix->pair_head);
+}
+
+static int index_init(struct ss_index *ix, size_t n)
+{
+	size_t buckets = 2;
+
+	while (buckets < 2 * n)
+		buckets *= 2;
+	ix->act = calloc(n, sizeof(uint32_t));
+	ix->pos = malloc(n * sizeof(uint32_t));
+	ix->free = malloc(n * sizeof(uint32_t));
+	ix->nonce_next = calloc(n, sizeof(uint32_t));
+	ix->pair_next = calloc(n, sizeof(uint32_t));
+	ix->nonce_head = malloc(buckets * sizeof(uint32_t));
+	ix->pair_head = malloc(buckets * sizeof(uint32_t));
+	if (!ix->act || !ix->pos || !ix->free || !ix->nonce_next || !ix->pair_next ||
+	    !ix->nonce_head || !ix->pair_head) {
+		index_free(ix);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		ix->pos[i] = SS_NIL;
+		ix->free[i] = (uint32_t)(n - 1 - i); /* slot 0 is taken first */
+	}
+	for (size_t i = 0; i < buckets; i++)
+		ix->nonce_head[i] = ix->pair_head[i] = SS_NIL;
+	ix->n_free = n;
+	ix->mask = buckets - 1;
+	ix->next = UINT64_MAX;
+	ix->valid = true;
+	return 0;
+}
+
 struct auth_ss *auth_ss_new(const struct auth_ss_ops *ops, const struct auth_timing *timing,
     size_t max_exchanges)
 {
 	struct auth_ss *ss;
 
 	if (ops == NULL || ops->now_ms == NULL || ops->wall_ms == NULL || ops->send == NULL ||
-	    ops->done == NULL || max_exchanges == 0) {
+	    ops->done == NULL || max_exchanges == 0 || max_exchanges >= SS_NIL / 2) {
 		errno = EINVAL;
 		return NULL;
 	}
 	if ((ss = calloc(1, sizeof(*ss))) == NULL)
 		return NULL;
-	if ((ss->ex = calloc(max_exchanges, sizeof(*ss->ex))) == NULL) {
+	if ((ss->ex = calloc(max_exchanges, sizeof(*ss->ex))) == NULL ||
+	    index_init(&ss->ix, max_exchanges) < 0) {
+		free(ss->ex);
 		free(ss);
+		errno = ENOMEM;
 		return NULL;
 	}
 	ss->n = max_exchanges;
@@ -102,8 +169,83 @@ void auth_ss_free(struct auth_ss *ss)
 	for (size_t i = 0; i < ss->n; i++)
 		memset(ss->ex[i].req.key, 0, CN_KEY_LEN);
 	free(ss->ex);
+	index_free(&ss->ix);
 	free(ss);
 }
+
+/* --- the index of the exchanges in use ----------------------------------------------------- */
+
+/* nonce_ss is random (ours): its first bytes are a hash */
+static size_t nonce_bucket(const struct ss_index *ix, const uint8_t *nonce)
+{
+	uint64_t h;
+
+	memcpy(&h, nonce, sizeof(h));
+	return (size_t)(h ^ (h >> 31)) & ix->mask;
+}
+
+static size_t pair_bucket(const struct ss_index *ix, const struct cn_coop_addr *client,
+    const char *service)
+{
+	uint64_t h = hidx_bytes_hash(HIDX_HASH_INIT, &client->family, 1);
+
+	h = hidx_bytes_hash(h, client->addr, sizeof(client->addr));
+	h = hidx_bytes_hash(h, service, strlen(service));
+	return (size_t)(h ^ (h >> 29)) & ix->mask;
+}
+
+static void chain_unlink(uint32_t *head, uint32_t *next, uint32_t slot)
+{
+	for (uint32_t *l = head; *l != SS_NIL; l = &next[*l])
+		if (*l == slot) {
+			*l = next[slot];
+			return;
+		}
+}
+
+/* An exchange's deadline may have changed: the earliest is taken again when asked for. */
+static void index_changed(struct auth_ss *ss)
+{
+	ss->ix.valid = false;
+}
+
+/* A slot taken from the free stack goes into use (its nonce_ss and req are set). */
+static void index_add(struct auth_ss *ss, struct ss_exch *e)
+{
+	struct ss_index *ix = &ss->ix;
+	uint32_t i = (uint32_t)(e - ss->ex);
+	size_t b;
+
+	ix->pos[i] = (uint32_t)ix->n_act;
+	ix->act[ix->n_act++] = i;
+	b = nonce_bucket(ix, e->nonce_ss);
+	ix->nonce_next[i] = ix->nonce_head[b];
+	ix->nonce_head[b] = i;
+	b = pair_bucket(ix, &e->req.client, e->req.service);
+	ix->pair_next[i] = ix->pair_head[b];
+	ix->pair_head[b] = i;
+	index_changed(ss);
+}
+
+/* A slot in use goes back to the free stack (before its fields are wiped). */
+static void index_del(struct auth_ss *ss, struct ss_exch *e)
+{
+	struct ss_index *ix = &ss->ix;
+	uint32_t i = (uint32_t)(e - ss->ex), p = ix->pos[i], last;
+
+	if (p == SS_NIL)
+		return;
+	chain_unlink(&ix->nonce_head[nonce_bucket(ix, e->nonce_ss)], ix->nonce_next, i);
+	chain_unlink(&ix->pair_head[pair_bucket(ix, &e->req.client, e->req.service)],
+	    ix->pair_next, i);
+	last = ix->act[--ix->n_act];
+	ix->act[p] = last;
+	ix->pos[last] = p;
+	ix->pos[i] = SS_NIL;
+	ix->free[ix->n_free++] = i;
+	index_changed(ss);
+}
+
 
 static void ss_event(struct auth_ss *ss, enum auth_event_kind kind,
     const struct cn_coop_addr *peer, const char *service, uint16_t error, const char *detail)
@@ -118,8 +260,9 @@ static void ss_send(struct auth_ss *ss, const struct cn_coop_addr *to, const uin
 		ss_event(ss, AUTH_EV_SEND_FAILED, to, service, 0, NULL);
 }
 
-static void ss_release(struct ss_exch *e)
+static void ss_release(struct auth_ss *ss, struct ss_exch *e)
 {
+	index_del(ss, e);
 	memset(e, 0, sizeof(*e)); /* also wipes the key */
 }
 
@@ -156,10 +299,19 @@ static uint64_t ss_deadline(const struct auth_ss *ss, const struct ss_exch *e)
 	return e->sent + rto;
 }
 
+static void ss_estimate(struct auth_ss *ss, uint32_t r);
+
 /* An exchange answered after one transmission: its time is a sample (RFC 6298, 2.2-2.3). */
 static void ss_sample(struct auth_ss *ss, uint64_t rtt_ms)
 {
 	uint32_t r = rtt_ms > UINT32_MAX / 8 ? UINT32_MAX / 8 : (uint32_t)rtt_ms;
+
+	ss_estimate(ss, r);
+	index_changed(ss); /* the waiting exchanges' deadlines follow the estimate */
+}
+
+static void ss_estimate(struct auth_ss *ss, uint32_t r)
+{
 
 	if (!ss->has_rtt) {
 		ss->srtt = r;
@@ -179,6 +331,7 @@ static void ss_answered(struct auth_ss *ss, struct ss_exch *e)
 
 	if (!e->moved)
 		ss->answered[e->hi] = now; /* hi is 0 with one header (or the SP directly) */
+	index_changed(ss);             /* a live header gives its waiting exchanges more time */
 	if (e->tries == 1)
 		ss_sample(ss, now - e->start);
 }
@@ -204,7 +357,7 @@ static void ss_finish(struct auth_ss *ss, struct ss_exch *e, enum auth_result re
 	o.error = error;
 	o.rst_authenticated = rst_auth;
 	/* Free the slot first: done() may start a new exchange for the same pair at once. */
-	ss_release(e);
+	ss_release(ss, e);
 	ss->ops.done(ss->ops.ctx, &o);
 }
 
@@ -218,37 +371,52 @@ static void ss_lost(struct auth_ss *ss, struct ss_exch *e)
 	o.rst_authenticated = true;
 	o.id = e->id;
 	o.sp = e->sp;
-	ss_release(e);
+	ss_release(ss, e);
 	if (ss->ops.lost != NULL)
 		ss->ops.lost(ss->ops.ctx, &o);
 }
 
-static struct ss_exch *ss_slot(struct auth_ss *ss, const struct auth_ss_request *req)
+/* The exchange for (client, service) in state st, or NULL; SS_FREE: in either state, the
+ * most recent first (a chain is newest first). */
+static struct ss_exch *ss_pair(const struct auth_ss *ss, const struct cn_coop_addr *client,
+    const char *service, enum ss_state st)
 {
-	struct ss_exch *free_slot = NULL, *oldest_linger = NULL;
+	const struct ss_index *ix = &ss->ix;
 
-	for (size_t i = 0; i < ss->n; i++) {
+	for (uint32_t i = ix->pair_head[pair_bucket(ix, client, service)]; i != SS_NIL;
+	     i = ix->pair_next[i]) {
 		struct ss_exch *e = &ss->ex[i];
 
-		if (e->state == SS_WAIT && cn_coop_addr_equal(&e->req.client, &req->client, false) &&
-		    strcmp(e->req.service, req->service) == 0) {
-			errno = EBUSY;
+		if ((st == SS_FREE || e->state == st) &&
+		    cn_coop_addr_equal(&e->req.client, client, false) &&
+		    strcmp(e->req.service, service) == 0)
+			return e;
+	}
+	return NULL;
+}
+
+static struct ss_exch *ss_slot(struct auth_ss *ss, const struct auth_ss_request *req)
+{
+	struct ss_exch *e, *oldest_linger = NULL;
+
+	if (ss_pair(ss, &req->client, req->service, SS_WAIT) != NULL) {
+		errno = EBUSY;
+		return NULL;
+	}
+	if (ss->ix.n_free == 0) {
+		for (size_t k = 0; k < ss->ix.n_act; k++) {
+			e = &ss->ex[ss->ix.act[k]];
+			if (e->state == SS_LINGER &&
+			    (oldest_linger == NULL || e->deadline < oldest_linger->deadline))
+				oldest_linger = e;
+		}
+		if (oldest_linger == NULL) {
+			errno = ENOSPC;
 			return NULL;
 		}
-		if (e->state == SS_FREE && free_slot == NULL)
-			free_slot = e;
-		if (e->state == SS_LINGER &&
-		    (oldest_linger == NULL || e->deadline < oldest_linger->deadline))
-			oldest_linger = e;
+		ss_release(ss, oldest_linger);
 	}
-	if (free_slot != NULL)
-		return free_slot;
-	if (oldest_linger != NULL) {
-		ss_release(oldest_linger);
-		return oldest_linger;
-	}
-	errno = ENOSPC;
-	return NULL;
+	return &ss->ex[ss->ix.free[--ss->ix.n_free]];
 }
 
 static bool endpoint_valid(const struct cn_coop_addr *a)
@@ -297,7 +465,8 @@ int auth_ss_start(struct auth_ss *ss, const struct auth_ss_request *req, uint64_
 	auth_tag_placeholder(m.proof);
 	if (cn_coop_encode(&m, e->reqbuf, sizeof(e->reqbuf), &e->reqlen, NULL) != CN_COOP_OK ||
 	    cn_auth_seal_proof(e->reqbuf, e->reqlen, req->key, CN_DIR_SS_TO_SP) != 0) {
-		ss_release(e);
+		memset(e, 0, sizeof(*e));
+		ss->ix.free[ss->ix.n_free++] = (uint32_t)(e - ss->ex); /* never went into use */
 		errno = EINVAL;
 		return -1;
 	}
@@ -313,19 +482,19 @@ int auth_ss_start(struct auth_ss *ss, const struct auth_ss_request *req, uint64_
 		e->hi = ss->header_ok % req->n_headers;
 		e->req.header = req->headers[e->hi];
 	}
+	index_add(ss, e);
 	ss_send(ss, &e->req.header, e->reqbuf, e->reqlen, req->service);
 	return 0;
 }
 
 static struct ss_exch *ss_find(struct auth_ss *ss, const struct cn_coop_msg *m)
 {
-	for (size_t i = 0; i < ss->n; i++) {
-		struct ss_exch *e = &ss->ex[i];
+	const struct ss_index *ix = &ss->ix;
 
-		if (e->state != SS_FREE &&
-		    cn_auth_equal(e->nonce_ss, m->nonce_ss, CN_COOP_NONCE_LEN))
-			return e;
-	}
+	for (uint32_t i = ix->nonce_head[nonce_bucket(ix, m->nonce_ss)]; i != SS_NIL;
+	     i = ix->nonce_next[i])
+		if (cn_auth_equal(ss->ex[i].nonce_ss, m->nonce_ss, CN_COOP_NONCE_LEN))
+			return &ss->ex[i];
 	return NULL;
 }
 
@@ -360,6 +529,8 @@ static int ss_on_repreq(struct auth_ss *ss, struct ss_exch *e, const struct cn_c
 	o.vnic = m->sender;
 	e->state = SS_LINGER;
 	e->deadline = ss->ops.now_ms(ss->ops.ctx) + ss->t.linger_ms;
+	e->done_at = e->deadline - ss->t.linger_ms;
+	index_changed(ss);
 	ss->ops.done(ss->ops.ctx, &o);
 	memset(o.session_key, 0, sizeof(o.session_key));
 	return 0;
@@ -514,47 +685,85 @@ static void ss_next_header(struct auth_ss *ss, struct ss_exch *e, uint64_t sent)
 	ss_event(ss, AUTH_EV_HEADER_NEXT, &e->req.header, e->req.service, 0, "Auth-REQ");
 }
 
-void auth_ss_tick(struct auth_ss *ss)
+/* One exchange at tick time: its time-out, if due. */
+static void ss_tick_one(struct auth_ss *ss, struct ss_exch *e, uint64_t now)
 {
-	uint64_t now = ss->ops.now_ms(ss->ops.ctx);
-
-	for (size_t i = 0; i < ss->n; i++) {
-		struct ss_exch *e = &ss->ex[i];
-
-		if (e->state == SS_FREE || ss_deadline(ss, e) > now)
-			continue;
-		if (e->state == SS_LINGER) {
-			ss_release(e);
-			continue;
-		}
-		if (e->tries >= ss->t.max_tries) {
-			ss_event(ss, AUTH_EV_TIMEOUT, &e->req.header, e->req.service, 0,
-			    "no Auth-REP&REQ");
-			ss_finish(ss, e, AUTH_FAIL_TIMEOUT, 0, false);
-			continue;
-		}
-		e->tries++;
-		ss_next_header(ss, e, e->sent);
-		e->sent = now;
-		ss_event(ss, AUTH_EV_RETRANSMIT, &e->req.header, e->req.service, 0, "Auth-REQ");
-		ss_send(ss, &e->req.header, e->reqbuf, e->reqlen, e->req.service);
+	if (ss_deadline(ss, e) > now)
+		return;
+	if (e->state == SS_LINGER) {
+		ss_release(ss, e);
+		return;
 	}
+	if (e->tries >= ss->t.max_tries) {
+		ss_event(ss, AUTH_EV_TIMEOUT, &e->req.header, e->req.service, 0, "no Auth-REP&REQ");
+		ss_finish(ss, e, AUTH_FAIL_TIMEOUT, 0, false);
+		return;
+	}
+	e->tries++;
+	ss_next_header(ss, e, e->sent);
+	e->sent = now;
+	index_changed(ss);
+	ss_event(ss, AUTH_EV_RETRANSMIT, &e->req.header, e->req.service, 0, "Auth-REQ");
+	ss_send(ss, &e->req.header, e->reqbuf, e->reqlen, e->req.service);
 }
 
+/*
+ * Only when the earliest deadline has passed. The exchanges in use are taken by handle from a
+ * copy of the list: done() may start or cancel exchanges, which reorders it; one started
+ * meanwhile is new and not due.
+ */
+void auth_ss_tick(struct auth_ss *ss)
+{
+	struct ss_index *ix = &ss->ix;
+	uint64_t now = ss->ops.now_ms(ss->ops.ctx);
+	size_t n = ix->n_act;
+	uint32_t *slots;
+	uint64_t *handles;
+
+	if (n == 0 || now < auth_ss_next_deadline(ss))
+		return;
+	slots = malloc(n * sizeof(*slots));
+	handles = malloc(n * sizeof(*handles));
+	if (slots != NULL && handles != NULL) { /* without memory: at the next tick */
+		memcpy(slots, ix->act, n * sizeof(*slots));
+		for (size_t k = 0; k < n; k++)
+			handles[k] = ss->ex[slots[k]].handle;
+		for (size_t k = 0; k < n; k++) {
+			struct ss_exch *e = &ss->ex[slots[k]];
+
+			if (ix->pos[slots[k]] != SS_NIL && e->handle == handles[k])
+				ss_tick_one(ss, e, now);
+		}
+	}
+	free(slots);
+	free(handles);
+}
+
+/* The earliest deadline of the exchanges in use, taken again only after a change (the
+ * engine asks once per loop turn). The kept value is a cache of the table, not of the
+ * caller's view of it: it is filled in here, through a const pointer to a table that was
+ * allocated writable (auth_ss_new). */
 uint64_t auth_ss_next_deadline(const struct auth_ss *ss)
 {
+	struct ss_index *ix = (struct ss_index *)&ss->ix;
 	uint64_t next = UINT64_MAX;
 
-	for (size_t i = 0; i < ss->n; i++)
-		if (ss->ex[i].state != SS_FREE && ss_deadline(ss, &ss->ex[i]) < next)
-			next = ss_deadline(ss, &ss->ex[i]);
+	if (ix->valid)
+		return ix->next;
+	for (size_t k = 0; k < ix->n_act; k++) {
+		uint64_t d = ss_deadline(ss, &ss->ex[ix->act[k]]);
+		if (d < next)
+			next = d;
+	}
+	ix->next = next;
+	ix->valid = true;
 	return next;
 }
 
 int auth_ss_cancel(struct auth_ss *ss, uint64_t handle)
 {
-	for (size_t i = 0; i < ss->n; i++) {
-		struct ss_exch *e = &ss->ex[i];
+	for (size_t k = 0; k < ss->ix.n_act; k++) {
+		struct ss_exch *e = &ss->ex[ss->ix.act[k]];
 
 		if (e->state == SS_WAIT && e->handle == handle) {
 			ss_finish(ss, e, AUTH_FAIL_CANCELLED, 0, false);
@@ -569,7 +778,19 @@ size_t auth_ss_pending(const struct auth_ss *ss)
 {
 	size_t n = 0;
 
-	for (size_t i = 0; i < ss->n; i++)
-		n += ss->ex[i].state == SS_WAIT;
+	for (size_t k = 0; k < ss->ix.n_act; k++)
+		n += ss->ex[ss->ix.act[k]].state == SS_WAIT;
 	return n;
+}
+
+bool auth_ss_recent(const struct auth_ss *ss, const struct cn_coop_addr *client,
+    const char *service, uint32_t within_ms)
+{
+	const struct ss_exch *e = ss_pair(ss, client, service, SS_FREE);
+
+	if (e == NULL)
+		return false;
+	if (e->state == SS_WAIT)
+		return true;
+	return ss->ops.now_ms(ss->ops.ctx) < e->done_at + within_ms;
 }

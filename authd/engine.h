@@ -68,6 +68,8 @@ enum engine_counter {
 	CNT_SESSION_MISS_REFUSED,    /* supervisor: session misses refused, no exchange slot free */
 	CNT_BALANCE_REPEATS,         /* header: decisions for a REQ it had decided before (a
 	                                retransmission: same nonce_ss) */
+	CNT_SESSION_MISS_RECENT,     /* supervisor: session misses while an exchange for the pair
+	                                ran or had just succeeded: no new exchange */
 	CNT_MAX,
 };
 

@@ -74,6 +74,12 @@ int engine_auth_start_opt(struct engine *e, const struct cn_coop_addr *client,
 	return 0;
 }
 
+/* A session miss within this long of a successful exchange for the same client and service
+ * starts none: the session is on its way to the data plane (the SS's gate waits up to
+ * AUTH_SP_HOLD_MS for it; the client's SYN retransmissions come 1 and 3 s after the first).
+ * Later, a miss authenticates again (a data plane that lost the session). */
+#define MISS_QUIET_MS 5000
+
 void engine_session_miss(struct engine *e, const json_t *ev)
 {
 	struct cn_coop_addr client, service;
@@ -94,6 +100,13 @@ void engine_session_miss(struct engine *e, const json_t *ev)
 	svc = policy_service_by_addr(&e->pol, &service);
 	if (!svc) {
 		log_debug("session-miss: %s:%d is no service of the policy", s, (int)port);
+		return;
+	}
+	if (e->ss && auth_ss_recent(e->ss, &client, svc->name, MISS_QUIET_MS)) {
+		/* a retransmitted SYN (or one the data plane could not hold) while the exchange
+		 * runs or its session is on its way: a second exchange would only replace the
+		 * session (and its ID) under the client's first connection */
+		e->counters[CNT_SESSION_MISS_RECENT]++;
 		return;
 	}
 	if (engine_auth_start(e, &client, svc->name, &handle, err, sizeof(err)) < 0) {

@@ -31,7 +31,7 @@ bench_status_bench_SOURCES = bench/status_bench.c
 bench_status_bench_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/authd
 bench_status_bench_LDADD = authd/libstatus.a lib/libcoopnet.a $(SODIUM_LIBS)
 # Time to the first page after an on-demand Authentication; revocation under churn (issue 11).
-EXTRA_DIST += bench/first_page.sh bench/revoke_churn.sh tests/netns/httpd.py
+EXTRA_DIST += bench/first_page.sh bench/revoke_churn.sh tests/netns/httpd.py bench/fp_trace.py
 # The clients of bench/first_page.sh: many HTTP clients at once from one process.
 noinst_PROGRAMS += bench/page_load
 bench_page_load_SOURCES = bench/page_load.c bench/benchutil.c bench/benchutil.h

@@ -27,6 +27,14 @@
 # the baseline),
 # RESULT first-page-N-ratio (p50 first / p50 warm). A client that gets no page within 30 s,
 # or any component that fails, fails the run (exit 1, no figures).
+#
+# Where the time goes (optional, for the first run of each group):
+#   FP_TRACE=1     the stages over time: every 50 ms the session counts and counters of the
+#                  SS's and the SP's coopnet-nfq (bench/fp_trace.py), as "# trace-N" lines, and
+#                  RESULT first-page-N-ss-sessions-90-ms / -sp-sessions-90-ms (the time until
+#                  90 % of the group's sessions were in each data plane)
+#   FP_PROFILE=DIR perf record -e cpu-clock -g of each daemon (authd-ss, authd-sp with their
+#                  engines, nfq-ss, nfq-sp, the page server) into DIR/NAME-N.data
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 TOP=$(cd "$HERE/.." && pwd)
@@ -68,18 +76,59 @@ addr() { echo "198.18.$((16 + $1 / 256)).$(($1 % 256))"; } # client I (1..4000) 
 for i in $(seq 1 "$total"); do echo "addr add $(addr "$i")/32 dev $CLIF"; done |
 	nb_exec cl ip -batch - || fail "the client addresses"
 
+# pids NAME...: the processes started as NAME (and their children: authd's engine)
+pids() {
+	local n p
+	for n in "$@"; do
+		p=$(nb_pid "$n") || continue
+		echo "$p"; pgrep -P "$p"
+	done | paste -sd,
+}
+# watch_start N / watch_stop: FP_TRACE and FP_PROFILE around the first run of a group
+WATCH=()
+watch_start() {
+	local n
+	if [ -n "${FP_TRACE:-}" ]; then
+		$PY "$TOP/bench/fp_trace.py" "$W/nfq-supervisor.sock" "$W/nfq-provider.sock" 50 40 \
+			>"$W/trace$1" 2>&1 &
+		WATCH+=($!)
+	fi
+	[ -n "${FP_PROFILE:-}" ] || return 0
+	mkdir -p "$FP_PROFILE" || fail "FP_PROFILE $FP_PROFILE"
+	for n in authd-ss authd-sp nfq-ss nfq-sp http8081; do
+		perf record -q -e cpu-clock -g -o "$FP_PROFILE/$n-$1.data" -p "$(pids $n)" \
+			>/dev/null 2>&1 &
+		WATCH+=($!)
+	done
+}
+watch_stop() {
+	local p
+	for p in "${WATCH[@]}"; do kill -TERM "$p" 2>/dev/null; done
+	for p in "${WATCH[@]}"; do wait "$p" 2>/dev/null; done
+	WATCH=()
+}
 # run FIRST N OUT WHAT: one group; its PAGES line in OUT
 run() {
 	nb_exec cl "$LOAD" -t "$S4:8081" -a "$(addr "$1")" -n "$2" -T 30 >"$3" 2>"$3.err" ||
-		fail "$2 clients ($4) from $(addr "$1"): $(sed 's/: no figures$//' "$3.err")"
+		{ watch_stop; fail "$2 clients ($4) from $(addr "$1"): $(sed 's/: no figures$//' "$3.err")"; }
 	grep -q '^PAGES served' "$3" || fail "no PAGES line from page_load"
 }
 val() { sed -n "s/.* $2 \([0-9.]*\).*/\1/p" "$1"; } # FILE KEY
 
+# trace_report N FILE: the timeline (every 4th sample) and the times to 90 % of N sessions
+trace_report() {
+	awk -v n="$1" 'NR == 1 { s0 = $2; p0 = $3 }
+		NR % 4 == 1 { print "# trace-" n ": " $0 }
+		!ss && $2 - s0 >= 0.9 * n { ss = $1 } !sp && $3 - p0 >= 0.9 * n { sp = $1 }
+		END { print "RESULT first-page-" n "-ss-sessions-90-ms " (ss ? ss : "never");
+		      print "RESULT first-page-" n "-sp-sessions-90-ms " (sp ? sp : "never") }' "$2"
+}
 first=1 g=0
 for n in "${COUNTS[@]}"; do
 	g=$((g + 1))
+	watch_start "$n"
 	run "$first" "$n" "$W/first$g" "new clients"
+	watch_stop
 	run "$first" "$n" "$W/warm$g" "with sessions"
 	first=$((first + n))
 done
@@ -91,6 +140,14 @@ import json, sys
 s = json.load(sys.stdin)['stats']
 print('# $r coopnet-nfq: ' + ' '.join('%s=%s' % kv for kv in sorted(s.items())
       if isinstance(kv[1], int) and kv[1] and kv[0] != 'uptime_s'))" || fail "stats of $r"
+done
+# and the authds' non-zero counters (exchanges, retransmissions, gates)
+for h in ss sp; do
+	echo "# $h coopnet-authd: $(ctl $h stats authd | awk 'NF == 2 && $2 != 0 { printf "%s=%s ", $1, $2 }')"
+done
+# and the UDP drops between them (a full receive buffer loses Authentication datagrams)
+for h in ss sp; do
+	echo "# $h udp: $(nb_exec $h awk '/^Udp:/ { if (!seen) { seen = split($0, k); next } for (i = 2; i <= NF; i++) if ($i) printf "%s=%s ", k[i], $i }' /proc/net/snmp)"
 done
 g=0
 for n in "${COUNTS[@]}"; do
@@ -104,6 +161,7 @@ for n in "${COUNTS[@]}"; do
 	echo "RESULT warm-page-$n-p50-ms $(val "$w" p50_ms)"
 	echo "RESULT warm-page-$n-max-ms $(val "$w" max_ms)"
 	echo "RESULT warm-page-$n-retransmits $(val "$w" retrans)"
+	[ -z "${FP_TRACE:-}" ] || trace_report "$n" "$W/trace$n"
 	echo "RESULT first-page-$n-ratio $($PY -c "print('%.2f' % ($(val "$f" p50_ms) / max($(val "$w" p50_ms), 0.001)))")"
 done
 nb_done >/dev/null 2>&1 || true

@@ -122,6 +122,7 @@ static const struct help authd_help[] = {
 	{ "released", "SS: answers of a second SP to an exchange another SP answered first, released with Auth-RST released; SP: its pending exchanges so released (no session kept)." },
 	{ "header-kept", "Retransmitted Auth-REQs kept at the same header SP because it led to an answer since the REQ went to it (SS)." },
 	{ "balance-repeats", "Decisions for an Auth-REQ this header had decided before: a retransmission (header)." },
+	{ "session-miss-recent", "Session misses that started no exchange because one for the client and service ran or had succeeded within 5 s: its session is on its way to the data plane (SS)." },
 };
 
 static const struct help nfq_help[] = {
