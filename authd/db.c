@@ -72,6 +72,7 @@ void db_rollback_keep(struct authd_db *db)
 
 	memcpy(saved, db->err, sizeof(saved));
 	db_sidx_drop(db); /* it may hold writes of the transaction */
+	db_ridx_drop(db);
 	sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
 	memcpy(db->err, saved, sizeof(saved));
 }
@@ -143,6 +144,7 @@ void db_close(struct authd_db *db)
 	for (int i = 0; i < ST_MAX; i++)
 		sqlite3_finalize(db->cache[i]); /* NULL is a no-op */
 	db_sidx_drop(db);
+	db_ridx_drop(db);
 	sqlite3_close(db->h);
 	free(db);
 }
@@ -181,6 +183,7 @@ int db_commit(struct authd_db *db)
 void db_rollback(struct authd_db *db)
 {
 	db_sidx_drop(db); /* also when sqlite rolled back on its own: it mirrored the writes */
+	db_ridx_drop(db);
 	if (db_in_tx(db))
 		db_rollback_keep(db);
 }
