@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/random.h>
+#include <sys/types.h>
 
 #include <sodium.h>
 
@@ -27,9 +29,16 @@ size_t rndpool_fills(void)
 	return pool.fills;
 }
 
+/* One getrandom(2) for the whole pool (libsodium's source asks 256 bytes a call: 16 calls
+ * for 4 KiB); a short read or an error (EINTR, ENOSYS) falls back to libsodium's source for
+ * the rest, which aborts rather than return fewer bytes. */
 static void fill(void)
 {
-	randombytes_sysrandom_implementation.buf(pool.buf, sizeof(pool.buf)); /* aborts on failure */
+	ssize_t r = getrandom(pool.buf, sizeof(pool.buf), 0);
+	size_t got = r > 0 ? (size_t)r : 0;
+
+	if (got < sizeof(pool.buf))
+		randombytes_sysrandom_implementation.buf(pool.buf + got, sizeof(pool.buf) - got);
 	pool.left = sizeof(pool.buf);
 	pool.fills++;
 }

@@ -4,7 +4,7 @@
  * and ID candidates through libsodium, one getrandom system call each, three per exchange).
  *
  * rndpool_install() makes libsodium's randombytes_*() serve from a 4 KiB pool that one
- * getrandom(2) fills (libsodium's own sysrandom source); a served byte is wiped from the
+ * getrandom(2) fills (libsodium's own sysrandom source when that call falls short); a served byte is wiped from the
  * pool, so no byte is handed out twice and none stays in memory once used. The pool is
  * emptied by randombytes_stir() and in the child of every fork() (pthread_atfork): a parent
  * and its child never serve the same bytes. Not thread-safe: for single-threaded processes
