@@ -21,7 +21,15 @@
 #include "group_view.h"
 #include "log.h"
 
-#define RETRY_SLOTS 256
+/* The REQs a header remembers (nonce_ss -> the SP it chose), to send a retransmission to
+ * another SP: the last RETRY_SLOTS, twice as many as an SS has exchanges in flight
+ * (engine_auth.c, SS_EXCHANGE_SLOTS), since a retransmission comes up to 11.5 s after its REQ
+ * and a burst of first REQs passes in between (a ring of 256 forgot the first REQs of a burst
+ * of 300 before their retransmissions came, which could then go to the slow SP again). A ring
+ * (the oldest replaced) with a chained index by a keyed hash of the nonce (it comes off the
+ * wire: no sender can aim at one chain). */
+#define RETRY_SLOTS 8192
+#define RETRY_BUCKETS 8192
 #define FAILOVER_SLOTS 1024
 
 struct grp_svc {                 /* header: one service's members and balancing state */
@@ -36,6 +44,8 @@ struct grp_svc {                 /* header: one service's members and balancing 
 
 struct grp_retry {
 	uint8_t nonce[CN_COOP_NONCE_LEN];
+	uint32_t next;                      /* the next slot + 1 in its bucket's chain, 0: none */
+	uint32_t bucket;
 	uint16_t member;                    /* index into pol.group */
 	bool used;
 };
@@ -51,7 +61,9 @@ struct engine_balance {
 	struct grp_svc *svc;
 	size_t n_svc;
 	uint64_t *decisions;                /* per pol.group entry */
-	struct grp_retry retry[RETRY_SLOTS];
+	struct grp_retry *retry;            /* RETRY_SLOTS, a ring */
+	uint32_t *chain;                    /* RETRY_BUCKETS: the first slot + 1, 0: none */
+	uint8_t retry_key[crypto_shorthash_KEYBYTES];
 	size_t next_retry;
 	struct grp_failover fo[FAILOVER_SLOTS];
 };
@@ -62,20 +74,33 @@ void engine_balance_free(struct engine *e)
 		return;
 	free(e->balance->svc);
 	free(e->balance->decisions);
+	free(e->balance->retry);
+	free(e->balance->chain);
 	free(e->balance);
 	e->balance = NULL;
 }
 
 static struct engine_balance *group_get(struct engine *e)
 {
-	if (!e->balance) {
-		e->balance = calloc(1, sizeof(*e->balance));
-		if (e->balance && !(e->balance->decisions = calloc(e->pol.n_group + 1, sizeof(uint64_t)))) {
-			free(e->balance);
-			e->balance = NULL;
-		}
+	struct engine_balance *g;
+
+	if (e->balance)
+		return e->balance;
+	if (!(g = calloc(1, sizeof(*g))))
+		return NULL;
+	g->decisions = calloc(e->pol.n_group + 1, sizeof(uint64_t));
+	g->retry = calloc(RETRY_SLOTS, sizeof(*g->retry));
+	g->chain = calloc(RETRY_BUCKETS, sizeof(*g->chain));
+	if (!g->decisions || !g->retry || !g->chain) {
+		free(g->decisions);
+		free(g->retry);
+		free(g->chain);
+		free(g);
+		return NULL;
 	}
-	return e->balance;
+	crypto_shorthash_keygen(g->retry_key);
+	e->balance = g;
+	return g;
 }
 
 static struct grp_svc *svc_get(struct engine *e, struct engine_balance *g, const char *service)
@@ -135,13 +160,44 @@ static void refresh(struct engine *e, struct grp_svc *s, size_t k)
 		s->m[k].eligible = false;
 }
 
+static uint32_t retry_bucket(const struct engine_balance *g, const uint8_t *nonce)
+{
+	uint8_t h[crypto_shorthash_BYTES];
+	uint64_t v;
+
+	crypto_shorthash(h, nonce, CN_COOP_NONCE_LEN, g->retry_key);
+	memcpy(&v, h, sizeof(v));
+	return (uint32_t)(v % RETRY_BUCKETS);
+}
+
 static struct grp_retry *retry_find(struct engine_balance *g, const uint8_t *nonce)
 {
-	for (size_t i = 0; i < RETRY_SLOTS; i++)
-		if (g->retry[i].used &&
-		    !sodium_memcmp(g->retry[i].nonce, nonce, CN_COOP_NONCE_LEN))
-			return &g->retry[i];
+	for (uint32_t i = g->chain[retry_bucket(g, nonce)]; i; i = g->retry[i - 1].next)
+		if (!sodium_memcmp(g->retry[i - 1].nonce, nonce, CN_COOP_NONCE_LEN))
+			return &g->retry[i - 1];
 	return NULL;
+}
+
+/* A new REQ: the ring's oldest slot, taken out of its chain, at the head of the nonce's. */
+static struct grp_retry *retry_add(struct engine_balance *g, const uint8_t *nonce)
+{
+	uint32_t slot = (uint32_t)(g->next_retry++ % RETRY_SLOTS);
+	struct grp_retry *r = &g->retry[slot];
+
+	if (r->used) {
+		uint32_t *p = &g->chain[r->bucket];
+
+		while (*p && *p != slot + 1)
+			p = &g->retry[*p - 1].next;
+		if (*p)
+			*p = r->next;
+	}
+	memcpy(r->nonce, nonce, CN_COOP_NONCE_LEN);
+	r->bucket = retry_bucket(g, nonce);
+	r->next = g->chain[r->bucket];
+	r->used = true;
+	g->chain[r->bucket] = slot + 1;
+	return r;
 }
 
 /* 0 with *sp, 1 when it is this host, -1 unknown service, -2 no member up (auth_fsm.h). */
@@ -182,11 +238,8 @@ chosen:
 	s->pending[k]++;
 	g->decisions[s->idx[k]]++;
 	e->counters[CNT_BALANCE_DECISIONS]++;
-	if (!r) {
-		r = &g->retry[g->next_retry++ % RETRY_SLOTS];
-		memcpy(r->nonce, nonce, CN_COOP_NONCE_LEN);
-		r->used = true;
-	}
+	if (!r)
+		r = retry_add(g, nonce);
 	r->member = s->idx[k];
 	if (is_local(e, &e->pol.group[s->idx[k]].addr) && e->sp)
 		return 1;

@@ -214,6 +214,15 @@ TESTS += tests/unit/test_auth_headers
 tests_unit_test_auth_headers_SOURCES = tests/unit/test_auth_headers.c
 tests_unit_test_auth_headers_CFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/authd
 tests_unit_test_auth_headers_LDADD = $(AUTH_TEST_LIBS)
+# balance.test: the phase with an SP stalled, and its counters in one Python start
+EXTRA_DIST += tests/netns/balance-stall.sh tests/netns/grstat.py
+# authd/engine_balance.c: a header's retransmitted Auth-REQ goes to another SP, after bursts too
+check_PROGRAMS += tests/unit/test_engine_balance
+TESTS += tests/unit/test_engine_balance
+tests_unit_test_engine_balance_SOURCES = tests/unit/test_engine_balance.c authd/engine_balance.c
+tests_unit_test_engine_balance_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(SQLITE3_CFLAGS) \
+	$(SODIUM_CFLAGS) $(MHD_CFLAGS) -I$(top_srcdir)/authd
+tests_unit_test_engine_balance_LDADD = $(AUTHD_LIBS) $(CMOCKA_LIBS)
 # lib/rndpool.c: libsodium's random bytes from a pool (one getrandom per 4 KiB, fork-safe)
 check_PROGRAMS += tests/unit/test_rndpool
 TESTS += tests/unit/test_rndpool

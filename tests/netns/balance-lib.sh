@@ -12,7 +12,8 @@
 #
 #   gr_topology, gr_install, gr_start_sp N, gr_start_header N, gr_start_ss
 #   gr_ctl HOST ARGS      coopnetctl against HOST's authd
-#   gr_client_addr I      the I-th client address (I = 0..1000)
+#   gr_client_addr I      the I-th client address (I = 0..1000; gr_topology adds
+#                         0..GR_CLIENT_ADDRS - 1, default 460)
 #   gr_get I [URL]        curl from client address I; prints the page ("web on spN")
 #   gr_kill_sp N          SIGKILL of sp N's coopnet-authd (parent and engine), coopnet-nfq
 #                         and Apache
@@ -74,7 +75,7 @@ gr_topology() {
 		--ifa lan0 || return 1
 	# the client's addresses: one ip batch
 	f=$GR_RUN/client-addrs
-	for i in $(seq 0 399); do
+	for i in $(seq 0 $((${GR_CLIENT_ADDRS:-460} - 1))); do
 		echo "addr add $(gr_client_addr "$i")/22 dev lan0"
 	done >"$f"
 	ip -n "$(nb_ns client)" -batch "$f" || return 1
