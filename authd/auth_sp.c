@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include "auth_int.h"
+#include "hidx.h"
 
 struct sp_exch {
 	bool used;
@@ -58,7 +59,26 @@ struct auth_sp {
 	struct auth_budget rst;          /* Auth-RSTs to unauthenticated input */
 	struct sp_exch *ex;
 	size_t n;
+	/* the pending exchanges indexed (issue 11: three scans of every slot per exchange):
+	 * by ID (slot + 1, 0: none; IDs are unique among them) and by REQ digest (dig[i] is
+	 * ex[i]'s while it is used) */
+	uint32_t *slot_of_id;
+	uint8_t (*dig)[CN_DIGEST_LEN];
+	struct hidx by_digest;
 };
+
+static uint64_t dig_hash(const void *p)
+{
+	return hidx_bytes_hash(HIDX_HASH_INIT, p, CN_DIGEST_LEN);
+}
+
+static bool dig_eq(const void *a, const void *b)
+{
+	return memcmp(a, b, CN_DIGEST_LEN) == 0; /* digests of accepted REQs: not secret */
+}
+
+static const struct hidx_type dig_type = { .size = CN_DIGEST_LEN, .hash = dig_hash,
+					   .eq = dig_eq };
 
 struct auth_sp *auth_sp_new(const struct auth_sp_ops *ops, const struct auth_sp_config *cfg)
 {
@@ -93,7 +113,10 @@ struct auth_sp *auth_sp_new(const struct auth_sp_ops *ops, const struct auth_sp_
 	sp->n = sp->cfg.max_pending;
 	sp->rl = cn_ratelimit_new(sp->cfg.rl_slots, sp->cfg.rl_burst, sp->cfg.rl_per_min);
 	sp->ex = calloc(sp->n, sizeof(*sp->ex));
-	if (sp->rl == NULL || sp->ex == NULL) {
+	sp->slot_of_id = calloc((size_t)UINT16_MAX + 1, sizeof(*sp->slot_of_id));
+	sp->dig = calloc(sp->n, sizeof(*sp->dig));
+	if (sp->rl == NULL || sp->ex == NULL || sp->slot_of_id == NULL || sp->dig == NULL ||
+	    sp->n >= HIDX_MAX || hidx_reserve(&sp->by_digest, &dig_type, sp->dig, sp->n) < 0) {
 		auth_sp_free(sp);
 		errno = ENOMEM;
 		return NULL;
@@ -108,6 +131,9 @@ void auth_sp_free(struct auth_sp *sp)
 	if (sp->ex != NULL)
 		memset(sp->ex, 0, sp->n * sizeof(*sp->ex));
 	free(sp->ex);
+	free(sp->slot_of_id);
+	free(sp->dig);
+	hidx_free(&sp->by_digest);
 	cn_ratelimit_free(sp->rl);
 	memset(sp->gkey, 0, sizeof(sp->gkey));
 	free(sp);
@@ -168,8 +194,28 @@ static void sp_refuse(struct auth_sp *sp, const struct cn_coop_addr *src,
 		    "reply budget spent: no Auth-RST");
 }
 
-static void sp_release(struct sp_exch *e)
+/* A slot taken: in the indexes by ID and by digest. 0, or -1 (no room: cannot happen, the
+ * index was reserved for every slot). */
+static int sp_index(struct auth_sp *sp, struct sp_exch *e)
 {
+	size_t pos = (size_t)(e - sp->ex);
+
+	memcpy(sp->dig[pos], e->digest, CN_DIGEST_LEN);
+	if (hidx_insert(&sp->by_digest, &dig_type, sp->dig, pos) < 0)
+		return -1;
+	sp->slot_of_id[e->id] = (uint32_t)pos + 1;
+	return 0;
+}
+
+static void sp_release(struct auth_sp *sp, struct sp_exch *e)
+{
+	size_t pos = (size_t)(e - sp->ex);
+
+	if (e->used) {
+		hidx_remove(&sp->by_digest, &dig_type, sp->dig, pos);
+		if (sp->slot_of_id[e->id] == pos + 1)
+			sp->slot_of_id[e->id] = 0;
+	}
 	memset(e, 0, sizeof(*e));
 }
 
@@ -178,15 +224,12 @@ static void sp_discard(struct auth_sp *sp, struct sp_exch *e)
 {
 	if (e->prepared && sp->ops.unprepare != NULL)
 		sp->ops.unprepare(sp->ops.ctx, &e->sess);
-	sp_release(e);
+	sp_release(sp, e);
 }
 
 bool auth_sp_id_pending(const struct auth_sp *sp, cn_id_t id)
 {
-	for (size_t i = 0; i < sp->n; i++)
-		if (sp->ex[i].used && sp->ex[i].id == id)
-			return true;
-	return false;
+	return sp->slot_of_id[id] != 0;
 }
 
 static bool sp_id_in_use(void *ctx, cn_id_t id)
@@ -198,10 +241,9 @@ static bool sp_id_in_use(void *ctx, cn_id_t id)
 
 static struct sp_exch *sp_find_digest(struct auth_sp *sp, const uint8_t d[CN_DIGEST_LEN])
 {
-	for (size_t i = 0; i < sp->n; i++)
-		if (sp->ex[i].used && cn_auth_equal(sp->ex[i].digest, d, CN_DIGEST_LEN))
-			return &sp->ex[i];
-	return NULL;
+	long pos = hidx_find(&sp->by_digest, &dig_type, sp->dig, d);
+
+	return pos >= 0 && sp->ex[pos].used ? &sp->ex[pos] : NULL;
 }
 
 void auth_sp_forget(struct auth_sp *sp, const uint8_t digest[CN_DIGEST_LEN])
@@ -277,10 +319,18 @@ static int sp_accept(struct auth_sp *sp, const struct cn_coop_addr *src,
 		memset(ent, 0, sizeof(*ent));
 		return -1;
 	}
+	memcpy(e->digest, digest, sizeof(e->digest));
+	if (sp_index(sp, e) < 0) {
+		sp_event(sp, AUTH_EV_OVERLOADED, src, m->service, CN_AUTHERR_INTERNAL,
+		    "exchange index full");
+		sp_rst(sp, src, m, CN_AUTHERR_INTERNAL, ent->key);
+		memset(ent, 0, sizeof(*ent));
+		memset(e, 0, sizeof(*e));
+		return -1;
+	}
 	e->used = true;
 	memcpy(e->nonce_ss, m->nonce_ss, sizeof(e->nonce_ss));
 	cn_auth_nonce(e->nonce_sp);
-	memcpy(e->digest, digest, sizeof(e->digest));
 	memcpy(e->key, ent->key, sizeof(e->key));
 	e->reply_to = *src;
 	e->sess.id = e->id;
@@ -370,15 +420,13 @@ static int sp_on_rep(struct auth_sp *sp, const struct cn_coop_addr *from,
 	struct auth_sp_session s;
 	int r;
 
-	for (size_t i = 0; i < sp->n; i++) {
-		struct sp_exch *x = &sp->ex[i];
+	if (sp->slot_of_id[m->id] != 0) { /* the one pending exchange with this ID */
+		struct sp_exch *x = &sp->ex[sp->slot_of_id[m->id] - 1];
 
 		if (x->used && x->id == m->id &&
 		    cn_auth_equal(x->nonce_ss, m->nonce_ss, CN_COOP_NONCE_LEN) &&
-		    cn_auth_equal(x->nonce_sp, m->nonce_sp, CN_COOP_NONCE_LEN)) {
+		    cn_auth_equal(x->nonce_sp, m->nonce_sp, CN_COOP_NONCE_LEN))
 			e = x;
-			break;
-		}
 	}
 	if (e == NULL || strcmp(e->sess.service, m->service) != 0) {
 		sp_event(sp, AUTH_EV_NO_EXCHANGE, from, m->service, 0, "Auth-REP");
@@ -404,7 +452,7 @@ static int sp_on_rep(struct auth_sp *sp, const struct cn_coop_addr *from,
 	}
 	memset(&s, 0, sizeof(s));
 	if (r == 0)
-		sp_release(e);
+		sp_release(sp, e);
 	else
 		sp_discard(sp, e);
 	return r == 0 ? 0 : -1;

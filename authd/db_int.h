@@ -6,6 +6,7 @@
  *   db_profile.c  vnics, services, clients (db_set_profile)
  *   db_session.c  sessions
  *   db_replay.c   the replay cache
+ *   db_rindex.c   the replay cache in memory, in front of the table
  *   db_status.c   vnic_status, client_status
  */
 #ifndef COOPNET_AUTHD_DB_INT_H
@@ -41,11 +42,13 @@ enum db_stmt {
 };
 
 struct db_sidx;
+struct db_ridx;
 
 struct authd_db {
 	sqlite3 *h;
 	sqlite3_stmt *cache[ST_MAX];
 	struct db_sidx *sidx; /* the provider's sessions in memory (db_index.c); NULL: not loaded */
+	struct db_ridx *ridx; /* the replay digests in memory (db_rindex.c); NULL: not loaded */
 	char err[512];
 };
 
@@ -73,6 +76,13 @@ int db_sidx_id_in_use(struct authd_db *db, cn_id_t id);
 void db_sidx_put(struct authd_db *db, const struct cn_session *s);
 void db_sidx_del(struct authd_db *db, const struct cn_session *key);
 void db_sidx_drop(struct authd_db *db);
+/* db_rindex.c: the replay digests in front of the replay table. seen: 1 or 0, or -1 when the
+ * index cannot be had (ask sqlite then). add and prune follow a write that succeeded; drop
+ * forgets it all (every rollback), the next lookup loads it. */
+int db_ridx_seen(struct authd_db *db, const uint8_t *digest, size_t len);
+void db_ridx_add(struct authd_db *db, const uint8_t *digest, size_t len, int64_t expires);
+void db_ridx_prune(struct authd_db *db, int64_t now);
+void db_ridx_drop(struct authd_db *db);
 /* db_migrate.c: bring the schema to DB_SCHEMA_VERSION, one transaction a step. */
 int db_migrate(struct authd_db *db);
 

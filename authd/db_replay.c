@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* The replay cache that survives restarts (docs/database.md). */
+/* The replay cache that survives restarts (docs/database.md), with its copy in memory in
+ * front (db_rindex.c). */
 #include "db_int.h"
 
 #include <stdio.h>
@@ -14,6 +15,9 @@ int db_replay_check_add(struct authd_db *db, const uint8_t *digest, size_t len, 
 			 DB_DIGEST_MAX);
 		return -1;
 	}
+	/* in memory (db_rindex.c): a digest seen before costs no statement */
+	if (db_ridx_seen(db, digest, len) == 1)
+		return 1;
 	/* One statement: the check and the insert cannot be split by another writer. */
 	if (db_cached(db, ST_REPLAY_ADD, &st, "INSERT OR IGNORE INTO replay(digest, expires) "
 		   "VALUES (?, ?)") < 0)
@@ -24,7 +28,10 @@ int db_replay_check_add(struct authd_db *db, const uint8_t *digest, size_t len, 
 	db_done_cached(st);
 	if (r < 0)
 		return -1;
-	return sqlite3_changes(db->h) == 0 ? 1 : 0;
+	if (sqlite3_changes(db->h) == 0)
+		return 1;
+	db_ridx_add(db, digest, len, expires);
+	return 0;
 }
 
 int db_replay_seen(struct authd_db *db, const uint8_t *digest, size_t len)
@@ -37,6 +44,8 @@ int db_replay_seen(struct authd_db *db, const uint8_t *digest, size_t len)
 			 DB_DIGEST_MAX);
 		return -1;
 	}
+	if ((r = db_ridx_seen(db, digest, len)) >= 0)
+		return r;
 	if (db_cached(db, ST_REPLAY_SEEN, &st, "SELECT 1 FROM replay WHERE digest = ?") < 0)
 		return -1;
 	sqlite3_bind_blob(st, 1, digest, (int)len, SQLITE_STATIC);
@@ -56,5 +65,8 @@ int db_replay_prune(struct authd_db *db, int64_t now)
 	sqlite3_bind_int64(st, 1, now);
 	r = db_step_done(db, st, "prune replay cache");
 	sqlite3_finalize(st);
-	return r < 0 ? -1 : sqlite3_changes(db->h);
+	if (r < 0)
+		return -1;
+	db_ridx_prune(db, now);
+	return sqlite3_changes(db->h);
 }

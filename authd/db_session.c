@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The sessions table (the paper's ID LIST): store, read, walk, delete, expire. */
 #include "db_int.h"
+#include "addrtext.h"
 #include "grow.h"
 
 #include <arpa/inet.h>
@@ -10,7 +11,7 @@
 
 static int addr_text(const struct cn_session *s, const uint8_t *a, char *buf, size_t len)
 {
-	return inet_ntop(s->family, a, buf, (socklen_t)len) ? 0 : -1;
+	return cn_ntop(s->family, a, buf, len) ? 0 : -1; /* inet_ntop's text, no printf */
 }
 
 struct key_text {

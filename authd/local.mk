@@ -3,7 +3,7 @@
 noinst_LIBRARIES += authd/libauthd.a
 authd_libauthd_a_SOURCES = \
 	authd/db.c authd/db.h authd/db_int.h authd/db_migrate.c authd/db_profile.c \
-	authd/db_session.c authd/db_index.c authd/db_replay.c authd/db_status.c authd/status_db.c authd/status_db.h \
+	authd/db_session.c authd/db_index.c authd/db_replay.c authd/db_rindex.c authd/db_status.c authd/status_db.c authd/status_db.h \
 	authd/config.c authd/policy.h authd/policy_int.h authd/policy_field.c \
 	authd/policy_parse.c authd/policy_provider.c authd/policy_health.c authd/policy_secret.c \
 	authd/policy_json.c authd/policy_lookup.c authd/policy_members.c authd/policy_membership.c \

@@ -35,6 +35,7 @@
 #include <sqlite3.h>
 
 #include "log.h"
+#include "rndpool.h"
 
 int sandbox_prepare(void)
 {
@@ -42,6 +43,11 @@ int sandbox_prepare(void)
 
 	umask(077); /* the database files the engine creates: its own only */
 	tzset();
+	/* nonces and IDs from a pool, one getrandom(2) per 4 KiB (lib/rndpool.h) */
+	if (rndpool_install() < 0) {
+		log_warnx("random pool: cannot register its fork handler");
+		return -1;
+	}
 	randombytes_stir();
 	if (sqlite3_initialize() != SQLITE_OK) {
 		log_warnx("sqlite cannot start");

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "addrtext.h"
 #include "be.h"
 #include "coop_int.h"
 
@@ -232,22 +233,34 @@ int cn_coop_addr_parse_port(struct cn_coop_addr *out, const char *text)
 
 const char *cn_coop_addr_format(const struct cn_coop_addr *a, char *buf, size_t size)
 {
-	char host[INET6_ADDRSTRLEN];
+	char out[CN_COOP_ADDRSTRLEN + 8], *p = out + 1; /* out[0]: a '[' for IPv6 with a port */
+	const char *host = p;
+	size_t n;
 
 	if (size == 0)
 		return buf;
+	/* no printf on this path: it ran several times per Authentication (issue 11) */
 	if (a->family == CN_FAM_INET)
-		inet_ntop(AF_INET, a->addr, host, sizeof(host));
+		cn_ntop(AF_INET, a->addr, p, INET6_ADDRSTRLEN);
 	else if (a->family == CN_FAM_INET6)
-		inet_ntop(AF_INET6, a->addr, host, sizeof(host));
+		cn_ntop(AF_INET6, a->addr, p, INET6_ADDRSTRLEN);
 	else
-		snprintf(host, sizeof(host), "none");
-	if (a->port == 0)
-		snprintf(buf, size, "%s", host);
-	else if (a->family == CN_FAM_INET6)
-		snprintf(buf, size, "[%s]:%u", host, a->port);
-	else
-		snprintf(buf, size, "%s:%u", host, a->port);
+		memcpy(p, "none", 5);
+	n = strlen(p);
+	if (a->port != 0) {
+		if (a->family == CN_FAM_INET6) {
+			out[0] = '[';
+			host = out;
+			p[n++] = ']';
+		}
+		p[n++] = ':';
+		n += cn_u16_text(a->port, p + n);
+	}
+	n = (size_t)(p + n - host);
+	if (n >= size)
+		n = size - 1; /* cut, as snprintf would */
+	memmove(buf, host, n);
+	buf[n] = '\0';
 	return buf;
 }
 

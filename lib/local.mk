@@ -31,7 +31,7 @@ EXTRA_DIST += scripts/embed.sh
 dist_doc_DATA += docs/config.md
 # The cooperative datagram and the Authentication crypto (libsodium; link $(SODIUM_LIBS)).
 lib_libcoopnet_a_SOURCES += lib/be.h lib/coop.c lib/coop.h lib/coop_int.h lib/coop_wire.c \
-	lib/authcrypto.c lib/authcrypto.h lib/group.c lib/group.h lib/group_sign.c \
+	lib/authcrypto.c lib/authcrypto.h lib/rndpool.c lib/rndpool.h lib/addrtext.c lib/addrtext.h lib/group.c lib/group.h lib/group_sign.c \
 	lib/status.c lib/status.h \
 	lib/probe.c lib/probe.h
 AM_CFLAGS += $(SODIUM_CFLAGS)

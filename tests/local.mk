@@ -231,3 +231,15 @@ TESTS += tests/unit/test_auth_ss_many
 tests_unit_test_auth_ss_many_SOURCES = tests/unit/test_auth_ss_many.c
 tests_unit_test_auth_ss_many_CFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/authd
 tests_unit_test_auth_ss_many_LDADD = $(AUTH_TEST_LIBS)
+# lib/rndpool.c: libsodium's random bytes from a pool (one getrandom per 4 KiB, fork-safe)
+check_PROGRAMS += tests/unit/test_rndpool
+TESTS += tests/unit/test_rndpool
+tests_unit_test_rndpool_SOURCES = tests/unit/test_rndpool.c
+tests_unit_test_rndpool_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_rndpool_LDADD = lib/libcoopnet.a $(SODIUM_LIBS) $(CMOCKA_LIBS)
+# lib/addrtext.c and cn_coop_addr_format: inet_ntop's and snprintf's text without printf
+check_PROGRAMS += tests/unit/test_addrtext
+TESTS += tests/unit/test_addrtext
+tests_unit_test_addrtext_SOURCES = tests/unit/test_addrtext.c
+tests_unit_test_addrtext_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_addrtext_LDADD = lib/libcoopnet.a $(SODIUM_LIBS) $(CMOCKA_LIBS)

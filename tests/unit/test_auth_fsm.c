@@ -1086,6 +1086,50 @@ static void test_sp_overloaded(void **state)
 	assert_int_equal(auth_sp_pending(n->sp), 0);
 }
 
+/* Issue 11: the SP's pending exchanges indexed by ID and digest follow the slots: the ID of
+ * an exchange waiting for its Auth-REP is pending, it is found by the resent REP&REQ's
+ * answer, and it is free again once committed or given up. */
+static void test_sp_index_follows_slots(void **state)
+{
+	struct net *n = &N;
+	cn_id_t id;
+
+	(void)state;
+	n->drop_kind = CN_KIND_AUTH_REP; /* the SS's Auth-REP is lost: the exchange stays */
+	n->drop_n = 1;
+	start_alice(n, n->kc, &n->a_sp, "http");
+	deliver(n);
+	assert_int_equal(n->nout, 1);
+	assert_int_equal(n->outcomes[0].result, AUTH_OK);
+	id = n->outcomes[0].id;
+	assert_int_equal(auth_sp_pending(n->sp), 1);
+	assert_true(auth_sp_id_pending(n->sp, id));
+	assert_false(auth_sp_id_pending(n->sp, (cn_id_t)(id ^ 1)));
+	assert_int_equal(n->ncommit, 0);
+	/* the SP resends its REP&REQ, the SS answers again: found by ID, committed, freed */
+	run(n);
+	assert_int_equal(n->ncommit, 1);
+	assert_int_equal(n->commits[0].id, id);
+	assert_int_equal(auth_sp_pending(n->sp), 0);
+	assert_false(auth_sp_id_pending(n->sp, id));
+	/* an exchange the SP gives up on (every REP lost) frees its ID too */
+	n->drop_kind = CN_KIND_AUTH_REP;
+	n->drop_n = 100;
+	start_alice(n, n->kc, &n->a_sp, "http");
+	deliver(n);
+	assert_int_equal(auth_sp_pending(n->sp), 1);
+	id = n->outcomes[1].id;
+	assert_true(auth_sp_id_pending(n->sp, id));
+	for (int i = 0; i < 100 && auth_sp_pending(n->sp) > 0; i++) {
+		if (!advance(n))
+			break;
+		deliver(n);
+	}
+	assert_int_equal(auth_sp_pending(n->sp), 0);
+	assert_false(auth_sp_id_pending(n->sp, id));
+	assert_int_equal(n->ncommit, 1);
+}
+
 static void test_names(void **state)
 {
 	(void)state;
@@ -1536,6 +1580,7 @@ int main(void)
 		T(test_ids_unique_and_busy),
 		T(test_commit_failure),
 		T(test_sp_overloaded),
+	T(test_sp_index_follows_slots),
 		T(test_names),
 		TR(test_revoke_sp_to_ss),
 		TR(test_revoke_ss_to_sp),

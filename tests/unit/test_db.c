@@ -408,7 +408,8 @@ static void test_forced_failures(void **state)
 	step_countdown = 1;
 	assert_int_equal(db_session_del(f->db, DB_ROLE_PROVIDER, &a.s), -1);
 	assert_int_equal(count(f->db, 0), 1);
-	step_countdown = 1;
+	assert_int_equal(db_replay_seen(f->db, d, sizeof(d)), 0); /* the digests in memory now */
+	step_countdown = 1; /* the INSERT's */
 	assert_int_equal(db_replay_check_add(f->db, d, sizeof(d), 100), -1);
 	assert_int_equal(db_replay_check_add(f->db, d, sizeof(d), 100), 0);
 	prepare_countdown = 1;
@@ -573,6 +574,108 @@ static void test_provider_index(void **state)
 	ix_check(f->db);
 }
 
+/* Issue 11: the replay digests in memory (db_rindex.c) answer exactly what the table holds,
+ * through inserts, repeats, prunes and committed and rolled-back turns, and after a reopen. */
+#define RX_DIGESTS 40
+struct rx_model {
+	bool present[RX_DIGESTS];
+	int64_t expires[RX_DIGESTS];
+};
+
+static void rx_digest(int k, uint8_t d[32])
+{
+	memset(d, 0, 32);
+	d[0] = (uint8_t)k;
+	d[31] = 0xa5;
+}
+
+static int rx_in_table(sqlite3 *h, const uint8_t d[32])
+{
+	sqlite3_stmt *st;
+	int n;
+
+	assert_int_equal(sqlite3_prepare_v2(h, "SELECT count(*) FROM replay WHERE "
+					    "digest = ?", -1, &st, NULL), SQLITE_OK);
+	sqlite3_bind_blob(st, 1, d, 32, SQLITE_STATIC);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	n = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+/* the table through a second connection (what is committed), and the engine's answer */
+static void rx_check(struct fixture *f, const struct rx_model *m)
+{
+	uint8_t d[32];
+	sqlite3 *h;
+
+	assert_int_equal(sqlite3_open_v2(f->path, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	for (int k = 0; k < RX_DIGESTS; k++) {
+		rx_digest(k, d);
+		assert_int_equal(rx_in_table(h, d), m->present[k]);
+		assert_int_equal(db_replay_seen(f->db, d, sizeof(d)), m->present[k]);
+	}
+	sqlite3_close(h);
+}
+
+static void rx_add(struct authd_db *db, struct rx_model *m, int k, int64_t expires, bool keep)
+{
+	uint8_t d[32];
+
+	rx_digest(k, d);
+	assert_int_equal(db_replay_check_add(db, d, sizeof(d), expires), m->present[k]);
+	if (keep && !m->present[k]) {
+		m->present[k] = true;
+		m->expires[k] = expires;
+	}
+}
+
+static void test_replay_index(void **state)
+{
+	struct fixture *f = *state;
+	struct rx_model m = { 0 };
+	unsigned seed = 7;
+	char err[256];
+
+	for (int round = 0; round < 400; round++) {
+		int op = rand_r(&seed) % 10, k = rand_r(&seed) % RX_DIGESTS;
+		int64_t expires = 1000 + rand_r(&seed) % 100;
+
+		if (op < 5) {
+			rx_add(f->db, &m, k, expires, true);
+		} else if (op == 5) {
+			int64_t now = 1000 + rand_r(&seed) % 100;
+			int gone = 0;
+
+			for (int i = 0; i < RX_DIGESTS; i++)
+				if (m.present[i] && m.expires[i] <= now) {
+					m.present[i] = false;
+					gone++;
+				}
+			assert_int_equal(db_replay_prune(f->db, now), gone);
+		} else if (op < 8) {
+			/* a turn that rolls back: its digests are not seen afterwards */
+			struct rx_model before = m;
+
+			assert_int_equal(db_begin(f->db), 0);
+			for (int i = 0; i < 5; i++)
+				rx_add(f->db, &m, rand_r(&seed) % RX_DIGESTS, expires, true);
+			db_rollback(f->db);
+			m = before;
+		} else {
+			assert_int_equal(db_begin(f->db), 0);
+			for (int i = 0; i < 5; i++)
+				rx_add(f->db, &m, rand_r(&seed) % RX_DIGESTS, expires, true);
+			assert_int_equal(db_commit(f->db), 0);
+		}
+		rx_check(f, &m);
+	}
+	db_close(f->db);
+	f->db = db_open(f->path, err, sizeof(err)); /* a restart loads it from the table */
+	assert_non_null(f->db);
+	rx_check(f, &m);
+}
+
 /* Issue 11: a listing's page, a revocation by client and the count without a walk. */
 static void test_range_client_count(void **state)
 {
@@ -657,6 +760,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_session_key_and_id_walk, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_provider_index, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_range_client_count, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_replay_index, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
