@@ -131,13 +131,11 @@ struct authd_db *db_open(const char *path, char *err, size_t errlen)
 	if (db_exec(db, "PRAGMA journal_mode = WAL") < 0 || db_exec(db, "PRAGMA foreign_keys = ON") < 0 ||
 	    db_exec(db, "PRAGMA synchronous = NORMAL") < 0 ||
 	    /* 16 MiB of pages (default 2 MiB): 100,000 sessions and a second's replay digests
-	     * stay in memory instead of a pread(2) per miss (issue 11) */
-	    db_exec(db, "PRAGMA cache_size = -16384") < 0 ||
-	    /* a checkpoint every 10,000 WAL pages (default 1,000): a page the engine writes
-	     * over and over (the sessions' indexes) goes to the database file once per
-	     * checkpoint, and each checkpoint costs two fdatasync (issue 11). The WAL file
-	     * grows to about 40 MiB; a commit is as durable as before. */
-	    db_exec(db, "PRAGMA wal_autocheckpoint = 10000") < 0 || db_migrate(db) < 0) {
+	     * stay in memory instead of a pread(2) per miss (issue 11). wal_autocheckpoint
+	     * stays at sqlite's 1,000 pages: 10,000 took fewer fdatasync, but each checkpoint
+	     * of ~40 MiB stalled the engine's turn (p99 40 -> 130 ms, 0.6-0.75x the exchanges
+	     * on a quiet machine, docs/performance.md). */
+	    db_exec(db, "PRAGMA cache_size = -16384") < 0 || db_migrate(db) < 0) {
 		snprintf(err, errlen, "%s: %s", path, db->err);
 		db_close(db);
 		return NULL;
