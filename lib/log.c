@@ -28,10 +28,10 @@ void log_init(const char *ident, enum log_dest dest, bool verbose)
 	log_dest = dest;
 	log_verbose = verbose;
 	log_flush();
-	if (dest == LOG_TO_SYSLOG)
-		log_held = false;
-	if (dest == LOG_TO_SYSLOG)
+	if (dest == LOG_TO_SYSLOG) {
+		log_held = false; /* syslog sends each line at once */
 		openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+	}
 }
 
 void log_setverbose(bool verbose)
@@ -41,6 +41,7 @@ void log_setverbose(bool verbose)
 
 void log_flush(void)
 {
+	int saved_errno = errno;
 	size_t off = 0;
 
 	while (off < held_len) {
@@ -53,6 +54,7 @@ void log_flush(void)
 		off += (size_t)w;
 	}
 	held_len = 0;
+	errno = saved_errno;
 }
 
 void log_hold(bool on)
