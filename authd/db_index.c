@@ -12,6 +12,7 @@
  * second writer would have to share it.
  */
 #include "db_int.h"
+#include "grow.h"
 #include "hidx.h"
 
 #include <arpa/inet.h>
@@ -96,15 +97,15 @@ static bool entry_of(struct sidx_entry *x, const struct cn_session *s)
 /* Append x (its key and ID not indexed yet). 0 or -1 (out of memory). */
 static int append(struct db_sidx *ix, const struct sidx_entry *x)
 {
-	if (ix->n == ix->cap) {
-		size_t cap = ix->cap ? ix->cap * 2 : 1024;
-		struct sidx_entry *ne = cap < HIDX_MAX ? realloc(ix->e, cap * sizeof(*ne)) : NULL;
+	struct sidx_entry *ne;
 
-		if (!ne)
-			return -1;
-		ix->e = ne;
-		ix->cap = cap;
-	}
+	/* the array stops short of HIDX_MAX positions (grown from a power of two) */
+	if (ix->n >= HIDX_MAX / 2)
+		return -1;
+	ne = grow(ix->e, ix->n, &ix->cap, sizeof(*ne), 1024);
+	if (!ne)
+		return -1;
+	ix->e = ne;
 	ix->e[ix->n] = *x;
 	if (hidx_insert(&ix->by_key, &key_type, ix->e, ix->n) < 0)
 		return -1;

@@ -115,6 +115,22 @@ static const char *const migrations[DB_SCHEMA_VERSION] = {
 	/* 4 -> 5: the expiry's once-a-second query reads only the expired rows (it scanned the
 	 * table: issue 11, 100,000 live sessions) */
 	"CREATE INDEX sessions_expires ON sessions(expires);",
+	/* 5 -> 6: fewer B-tree pages per Authentication (issue 11: instructions and WAL frames
+	 * per exchange). The replay digests in insertion order (rowid), no longer a B-tree keyed
+	 * by a random digest, where each insert dirtied another leaf page: the digests in
+	 * memory (db_rindex.c) are the uniqueness check, and expires grows with the rowid, so
+	 * an insert is an append to the table and to replay_expires. The sessions' index by ID
+	 * for the supervisor's rows only: a provider's rows have sessions_provider_id, so
+	 * theirs was a second index of the same column updated on every upsert. */
+	("CREATE TABLE replay6 ("
+	 "  digest BLOB NOT NULL CHECK (length(digest) BETWEEN 1 AND 64),"
+	 "  expires INTEGER NOT NULL);"
+	 "INSERT INTO replay6(digest, expires) SELECT digest, expires FROM replay ORDER BY expires;"
+	 "DROP TABLE replay;"
+	 "ALTER TABLE replay6 RENAME TO replay;"
+	 "CREATE INDEX replay_expires ON replay(expires);"
+	 "DROP INDEX sessions_id;"
+	 "CREATE INDEX sessions_supervisor_id ON sessions(id) WHERE role = 'supervisor';"),
 };
 
 int db_user_version(struct authd_db *db)

@@ -2,7 +2,8 @@
 /*
  * The replay cache in memory, in front of the replay table (issue 11): digest -> expiry, so
  * that an Auth-REQ's "seen before?" and the check of its insert ask sqlite nothing. The table
- * stays the durable copy (a restart loads it from there); only "not seen" saves a read.
+ * stays the durable copy (a restart loads it from there). Since schema 6 the table has no
+ * index on digest (its inserts are appends), so this index is also the uniqueness check.
  *
  * Like the provider's session index (db_index.c) it mirrors what is committed or about to be
  * in this connection's transaction: db_replay.c adds after each insert that succeeded and
@@ -10,6 +11,7 @@
  * next lookup. One engine writes the database (docs/database.md).
  */
 #include "db_int.h"
+#include "grow.h"
 #include "hidx.h"
 
 #include <stdlib.h>
@@ -68,15 +70,15 @@ static bool entry_of(struct ridx_entry *x, const uint8_t *digest, size_t len, in
 /* Append x (not indexed yet). 0, or -1 (out of memory). */
 static int append(struct db_ridx *ix, const struct ridx_entry *x)
 {
-	if (ix->n == ix->cap) {
-		size_t cap = ix->cap ? ix->cap * 2 : 4096;
-		struct ridx_entry *ne = cap < HIDX_MAX ? realloc(ix->e, cap * sizeof(*ne)) : NULL;
+	struct ridx_entry *ne;
 
-		if (!ne)
-			return -1;
-		ix->e = ne;
-		ix->cap = cap;
-	}
+	/* the array stops short of HIDX_MAX positions (grown from a power of two) */
+	if (ix->n >= HIDX_MAX / 2)
+		return -1;
+	ne = grow(ix->e, ix->n, &ix->cap, sizeof(*ne), 4096);
+	if (!ne)
+		return -1;
+	ix->e = ne;
 	ix->e[ix->n] = *x;
 	if (hidx_insert(&ix->by_digest, &digest_type, ix->e, ix->n) < 0)
 		return -1;
@@ -89,11 +91,16 @@ static int load_row(struct db_ridx *ix, sqlite3_stmt *st)
 	struct ridx_entry x;
 	int len = sqlite3_column_bytes(st, 0);
 	const void *d = sqlite3_column_blob(st, 0);
+	long pos;
 
 	if (!d || len <= 0 || !entry_of(&x, d, (size_t)len, sqlite3_column_int64(st, 1)))
 		return -1;
-	if (hidx_find(&ix->by_digest, &digest_type, ix->e, &x) >= 0)
-		return -1; /* the primary key forbids it */
+	if ((pos = hidx_find(&ix->by_digest, &digest_type, ix->e, &x)) >= 0) {
+		/* twice in the table (only another writer could do that): the later expiry */
+		if (ix->e[pos].expires < x.expires)
+			ix->e[pos].expires = x.expires;
+		return 0;
+	}
 	return append(ix, &x);
 }
 

@@ -591,6 +591,7 @@ void engine_step(struct engine *e, int max_wait_ms)
 
 	if (max_wait_ms >= 0 && max_wait_ms < t)
 		t = max_wait_ms;
+	log_flush(); /* the lines held since the last sleep (log_hold) */
 	n = epoll_wait(e->epfd, evs, 32, t);
 	if (n < 0 && errno != EINTR)
 		fatal("epoll_wait");
@@ -722,6 +723,8 @@ void engine_main(const struct engine_init *init)
 	if (sandbox_seccomp(relay) < 0)
 		exit(1);
 	log_debug("engine: running as %s (uid %u), chrooted in %s", e.user, (unsigned)uid, dir);
+	/* a turn's log lines (one per session) leave in one write before the loop sleeps */
+	log_hold(true);
 	while (!e.quit)
 		engine_step(&e, -1);
 	engine_close(&e);

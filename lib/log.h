@@ -16,6 +16,15 @@ enum log_dest { LOG_TO_STDERR, LOG_TO_SYSLOG };
 void log_init(const char *ident, enum log_dest dest, bool verbose);
 void log_setverbose(bool verbose);
 
+/*
+ * Hold the lines for stderr until log_flush() (or exit: registered with atexit), to write a
+ * turn's lines in one write instead of one each (coopnet-authd's engine: issue 11). Writes
+ * carry whole lines, at most 4,096 bytes each; with syslog, or log_hold(false), every line
+ * goes out at once as before. log_hold(false) writes what is held.
+ */
+void log_hold(bool on);
+void log_flush(void);
+
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -4,8 +4,9 @@ TEST_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 TEST_LIBS = lib/libcoopnet.a $(CMOCKA_LIBS)
 
 check_PROGRAMS += tests/unit/test_packet tests/unit/test_id tests/unit/test_grow \
-	tests/unit/test_logrl
-TESTS += tests/unit/test_packet tests/unit/test_id tests/unit/test_grow tests/unit/test_logrl
+	tests/unit/test_logrl tests/unit/test_log
+TESTS += tests/unit/test_packet tests/unit/test_id tests/unit/test_grow tests/unit/test_logrl \
+	tests/unit/test_log
 
 tests_unit_test_packet_SOURCES = tests/unit/test_packet.c tests/unit/pktgen.c tests/unit/pktgen.h
 tests_unit_test_packet_CFLAGS = $(TEST_CFLAGS)
@@ -21,6 +22,9 @@ tests_unit_test_grow_LDADD = $(TEST_LIBS)
 tests_unit_test_logrl_SOURCES = tests/unit/test_logrl.c
 tests_unit_test_logrl_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_logrl_LDADD = $(TEST_LIBS)
+tests_unit_test_log_SOURCES = tests/unit/test_log.c
+tests_unit_test_log_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_log_LDADD = $(TEST_LIBS)
 
 check_PROGRAMS += tests/unit/test_balance
 TESTS += tests/unit/test_balance

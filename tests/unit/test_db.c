@@ -178,6 +178,77 @@ static void test_migrate_from_v1(void **state)
 	}
 }
 
+/* the first column of the first row of sql on a second connection */
+static int sql_int(const char *path, const char *sql)
+{
+	sqlite3_stmt *st;
+	sqlite3 *h;
+	int v;
+
+	assert_int_equal(sqlite3_open(path, &h), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(h, sql, -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(h);
+	return v;
+}
+
+/* Schema 5 -> 6 (issue 11): the replay digests in an append-only table, the sessions' index by
+ * ID for the supervisor's rows only. A version 5 database keeps its sessions and its replay
+ * digests (a digest recorded before the upgrade is still refused after it). */
+static void test_migrate_from_v5(void **state)
+{
+	struct fixture *f = *state;
+	struct db_session s = mk(DB_ROLE_PROVIDER, "198.18.1.2", "198.19.0.10", 80, 0x6141);
+	struct db_session v = mk(DB_ROLE_SUPERVISOR, "198.18.1.3", "198.19.0.10", 80, 0x6141);
+	uint8_t d1[32], d2[32];
+	char err[256];
+
+	memset(d1, 0xa5, sizeof(d1));
+	memset(d2, 0x5a, sizeof(d2));
+	assert_int_equal(db_session_put(f->db, &s), 0);
+	assert_int_equal(db_session_put(f->db, &v), 0);
+	db_close(f->db);
+	/* back to version 5 as coopnet-authd left it: replay keyed by digest, sessions_id */
+	sql_on(f->path, "DROP TABLE replay;"
+			"CREATE TABLE replay (digest BLOB PRIMARY KEY, expires INTEGER NOT NULL);"
+			"CREATE INDEX replay_expires ON replay(expires);"
+			"INSERT INTO replay VALUES (x'a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5"
+			"a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5', 100);"
+			"DROP INDEX sessions_supervisor_id;"
+			"CREATE INDEX sessions_id ON sessions(id);"
+			"PRAGMA user_version = 5;");
+	f->db = db_open(f->path, err, sizeof(err));
+	assert_non_null(f->db);
+	assert_int_equal(db_user_version(f->db), DB_SCHEMA_VERSION);
+	assert_int_equal(count(f->db, 0), 2);
+	assert_int_equal(db_replay_check_add(f->db, d1, sizeof(d1), 100), 1);
+	assert_int_equal(db_replay_check_add(f->db, d2, sizeof(d2), 200), 0);
+	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM replay"), 2);
+	/* no B-tree keyed by digest, and one index by ID per role */
+	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM sqlite_master WHERE tbl_name = "
+				 "'replay' AND type = 'index'"), 1);
+	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM sqlite_master WHERE name IN "
+				 "('sessions_id', 'sessions_supervisor_id')"), 1);
+	/* the supervisor's lookup by ID reads that index, not the table */
+	{
+		sqlite3 *h;
+		sqlite3_stmt *st;
+		const char *plan;
+
+		assert_int_equal(sqlite3_open(f->path, &h), SQLITE_OK);
+		assert_int_equal(sqlite3_prepare_v2(h, "EXPLAIN QUERY PLAN SELECT * FROM sessions "
+						    "WHERE role = 'supervisor' AND id = 1", -1, &st,
+						    NULL), SQLITE_OK);
+		assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+		plan = (const char *)sqlite3_column_text(st, 3);
+		assert_non_null(strstr(plan, "sessions_supervisor_id"));
+		sqlite3_finalize(st);
+		sqlite3_close(h);
+	}
+}
+
 static void test_newer_schema_refused(void **state)
 {
 	struct fixture *f = *state;
@@ -312,6 +383,21 @@ static void test_replay_cache_survives_restart(void **state)
 	assert_int_equal(db_replay_check_add(f->db, d2, sizeof(d2), 200), 1);
 	assert_int_equal(db_replay_check_add(f->db, d2, 0, 200), -1);
 	assert_int_equal(db_replay_check_add(f->db, d2, DB_DIGEST_MAX + 1, 200), -1);
+	/* without the digests in memory (their load fails) the table itself, which has no key
+	 * on digest since schema 6, still refuses a repeat and records a new digest once */
+	db_close(f->db);
+	f->db = db_open(f->path, err, sizeof(err));
+	assert_non_null(f->db);
+	prepare_countdown = 1; /* the load's SELECT */
+	assert_int_equal(db_replay_check_add(f->db, d2, sizeof(d2), 200), 1);
+	prepare_countdown = 1;
+	assert_int_equal(db_replay_seen(f->db, d2, sizeof(d2)), 1);
+	memset(d2, 0x77, sizeof(d2));
+	prepare_countdown = 1;
+	assert_int_equal(db_replay_check_add(f->db, d2, sizeof(d2), 200), 0);
+	assert_int_equal(db_replay_check_add(f->db, d2, sizeof(d2), 200), 1);
+	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM replay WHERE digest = "
+				 "x'7777777777777777777777777777777777777777777777777777777777777777'"), 1);
 }
 
 static const uint8_t hash1[32] = { 1 };
@@ -319,18 +405,9 @@ static const uint8_t hash1[32] = { 1 };
 static int profile_count(const char *path, const char *table)
 {
 	char sql[96];
-	sqlite3_stmt *st;
-	sqlite3 *h;
-	int n;
 
 	snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s", table);
-	assert_int_equal(sqlite3_open(path, &h), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(h, sql, -1, &st, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	n = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
-	sqlite3_close(h);
-	return n;
+	return sql_int(path, sql);
 }
 
 static void test_profile_replace_and_failure(void **state)
@@ -749,6 +826,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_fresh_schema, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_from_v1, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_from_v5, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failed_migration_rolls_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sessions_roundtrip_and_restart, setup, teardown),
