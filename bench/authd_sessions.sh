@@ -9,13 +9,17 @@
 #   - memory: RSS of the parent, the engine and coopnet-nfq with no session and with N, bytes
 #     per session = (RSS at N - RSS at 0) / N;
 #   - restore: time from the start of coopnet-authd on a database of N sessions until
-#     coopnet-nfq (and the provider's switch) hold all of them (coopnetctl dp-compare in step);
+#     coopnet-nfq holds all of them (its count; then coopnetctl dp-compare must be in step, and
+#     the provider's switch must steer them);
+#   - full sync: coopnet-nfq's reload at size N (a full sync of the kernel's sets against its
+#     table, nfq/kmsync.c), the time until it answers and its CPU;
 #   - add: ADDS real Authentications on top of the N, rate and exchanges per engine CPU
 #     second: ROLE=sp, an SS's exchanges from bench/auth_load over veth; ROLE=ss, the SS's own
 #     exchanges toward sp1 and sp2 in turn, started through its control socket as `coopnetctl
 #     auth SERVICE CLIENT` does, 16 at a time (bench/ctl_auth.py);
 #   - revoke: REVOKES `coopnetctl revoke CLIENT`, one at a time (the time includes starting
-#     coopnetctl), then the data plane in step. ROLE=sp revokes copies; ROLE=ss revokes
+#     coopnetctl), then the time until coopnet-nfq's count is the database's (then
+#     dp-compare in step; each dp-compare lists both tables, seconds at 100,000). ROLE=sp revokes copies; ROLE=ss revokes
 #     sessions of the adds (the SPs know them: the SS's Auth-RST revoked reaches them, and the
 #     time until both SPs' databases dropped them is shown too);
 #   - expire: EXPIRES of the N sessions expire at one moment: time until the database and the
@@ -68,8 +72,8 @@ for b in "$AUTHD" "$CTL" "$LOAD" "$NFQ"; do
 	[ -x "$b" ] || nb__die "build first (make; make bench/auth_load): $b"
 done
 # PROFILE=PREFIX: perf record (cpu-clock, DWARF call graphs) of the parent, the engine and
-# coopnet-nfq during each phase, into PREFIX.restore.data, PREFIX.add.data,
-# PREFIX.revoke.data and PREFIX.expire.data
+# coopnet-nfq during each phase, into PREFIX.restore.data, PREFIX.fullsync.data,
+# PREFIX.add.data, PREFIX.revoke.data and PREFIX.expire.data
 PROFILE=${PROFILE:-}
 [ -z "$PROFILE" ] || nb_require_cmd perf
 for v in N ADDS REVOKES EXPIRES; do [[ ${!v} =~ ^[0-9]+$ ]] || nb__die "$v: a number"; done
@@ -189,6 +193,17 @@ rss_kb() { awk '$1 == "VmRSS:" { print $2 }' "/proc/$1/status" || fail "no proce
 ticks() { bench_ticks "$@"; }
 db_count() { sqlite3 "$W/db/authd.db" "SELECT count(*) FROM sessions$1" || fail "sqlite3: sessions"; }
 dp_in_step() { ctl dp-compare >/dev/null 2>&1; }
+# the sessions coopnet-nfq holds (its status: no listing, cheap at any size)
+dp_count() {
+	python3 -c 'import json, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.settimeout(60)
+s.connect(sys.argv[1])
+s.send(b"{\"cmd\": \"status\"}")
+print(json.loads(s.recv(65536))["sessions"])' "$W/nfq.sock"
+}
+# dp_reaches COUNT: the data plane's count is COUNT (the timed step), then dp-compare in step
+dp_reaches() { [ "$(dp_count 2>/dev/null)" = "$1" ]; }
 nfq_sessions() { ctl --json dp-compare | python3 -c 'import json,sys; print(json.load(sys.stdin)["data_plane"])'; }
 now_ms() { echo $(($(nb__now_us) / 1000)); }
 start_authd() { bench_start_authd "$1" 120 taskset -c "$SP_CPU"; } # NAME: sets PARENT, ENGINE
@@ -316,13 +331,37 @@ PY
 t0=$(now_ms)
 start_authd authd2
 prof_start restore
-nb_wait_for "the data plane holding $N sessions" 300 dp_in_step || fail "dp-compare: not in step with $N sessions"
+nb_wait_for "the data plane holding $N sessions" 300 dp_reaches "$N" || fail "coopnet-nfq does not reach $N sessions"
 t1=$(now_ms)
+nb_wait_for "the data plane in step" 300 dp_in_step || fail "dp-compare: not in step with $N sessions"
 prof_stop
 RESTORE_MS=$((t1 - t0))
 "restored_$ROLE"
 sleep 2
 P1=$(rss_kb "$PARENT") E1=$(rss_kb "$ENGINE") Q1=$(rss_kb "$NFQPID")
+
+# ---------------------------------------------------------------- full sync at size N
+# coopnet-nfq's reload (its control command; SIGHUP does the same): a full sync of the
+# kernel's sets against the table in one main-loop turn (nfq/kmsync.c), answered after it
+prof_start fullsync
+q0=$(ticks "$NFQPID")
+FULL_MS=$(python3 - "$W/nfq.sock" <<'PY'
+import json, socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.settimeout(600)
+s.connect(sys.argv[1])
+t = time.monotonic()
+s.send(b'{"cmd": "reload"}')
+r = json.loads(s.recv(65536))
+if not r.get("ok"):
+    sys.exit("reload: %s" % r.get("error"))
+print(int((time.monotonic() - t) * 1000))
+PY
+) || fail "coopnet-nfq's reload"
+q1=$(ticks "$NFQPID")
+prof_stop
+FULL_CPU=$(python3 -c "print('%.2f' % (($q1 - $q0) / $(getconf CLK_TCK)))")
+nb_wait_for "the data plane in step after the reload" 300 dp_in_step || fail "dp-compare after the reload"
 
 # ---------------------------------------------------------------- add at size N
 prof_start add
@@ -345,10 +384,12 @@ for ((i = 0; i < REVOKES; i++)); do
 	"$CTL" -s "$W/authd.sock" revoke "$("revoked_$ROLE" "$i")" >/dev/null || fail "coopnetctl revoke failed"
 done
 t1=$(now_ms)
-nb_wait_for "the data plane without the revoked sessions" 120 dp_in_step || fail "dp-compare after the revocations"
+nb_wait_for "the data plane without the revoked sessions" 120 dp_reaches "$(db_count "")" ||
+	fail "coopnet-nfq does not drop the revoked sessions"
 t2=$(now_ms)
 prof_stop
 REV_MS=$((t1 - t0)) REV_DP_MS=$((t2 - t0))
+nb_wait_for "the data plane in step" 120 dp_in_step || fail "dp-compare after the revocations"
 LEFT=$(db_count "$REV_WHERE")
 [ "$LEFT" -eq "$REV_LEFT" ] || fail "$LEFT sessions left after $REVOKES revocations (not $REV_LEFT)"
 REV_SP=
@@ -371,8 +412,10 @@ sqlite3 "$W/db/authd.db" "PRAGMA busy_timeout = 5000; UPDATE sessions SET expire
 expired() { [ "$(db_count " WHERE client LIKE '198.19.%'")" -le "$COPIES_LEFT" ]; }
 nb_wait_for "the expired sessions gone from the database" 120 expired || fail "the sessions did not expire"
 t1=$(now_ms)
-nb_wait_for "the data plane without the expired sessions" 120 dp_in_step || fail "dp-compare after the expiry"
+nb_wait_for "the data plane without the expired sessions" 120 dp_reaches "$(db_count "")" ||
+	fail "coopnet-nfq does not drop the expired sessions"
 t2=$(now_ms)
+nb_wait_for "the data plane in step" 120 dp_in_step || fail "dp-compare after the expiry"
 prof_stop
 EXP_DB_MS=$((t1 - EXP_AT * 1000)) EXP_DP_MS=$((t2 - EXP_AT * 1000))
 FINAL=$(db_count "")
@@ -391,14 +434,15 @@ cat <<EOF
 | RSS at 0 / at N, kB: parent | $P0 / $P1 ($(bps "$P0" "$P1") bytes per session) |
 | RSS at 0 / at N, kB: engine | $E0 / $E1 ($(bps "$E0" "$E1") bytes per session) |
 | RSS at 0 / at N, kB: coopnet-nfq | $Q0 / $Q1 ($(bps "$Q0" "$Q1") bytes per session) |
-| restore: start of coopnet-authd on N sessions -> the data plane holds them (dp-compare) | $RESTORE_MS ms |
+| restore: start of coopnet-authd on N sessions -> coopnet-nfq holds them (then dp-compare in step) | $RESTORE_MS ms |
+| full sync at size N: coopnet-nfq reload, answered after / its CPU s | $FULL_MS ms / $FULL_CPU |
 | add at size N: $ADDED Authentications, completed/s (wall) | $ARATE |
 | add at size N: exchanges per engine CPU second; engine / parent / nfq CPU s | $ADD_ENGINE; $(python3 -c "print('%.2f / %.2f / %.2f' % (($e1-$e0)/$HZ, ($p1-$p0)/$HZ, ($q1-$q0)/$HZ))") |
 | add at size N: latency p50 / p99 (us) | $AP50 / $AP99 |
-| revoke at size N: $REVOKES revocations one at a time (coopnetctl each) | $REV_MS ms ($((REV_MS / REVOKES)) ms each); data plane in step after $REV_DP_MS ms$REV_SP |
+| revoke at size N: $REVOKES revocations one at a time (coopnetctl each) | $REV_MS ms ($((REV_MS / REVOKES)) ms each); coopnet-nfq dropped them after $REV_DP_MS ms$REV_SP |
 | expire at size N: $EXPIRES sessions at one second -> gone from the database / data plane | $EXP_DB_MS / $EXP_DP_MS ms |
 | sessions at the end: database / coopnet-nfq; db-errors | $FINAL / $DP_FINAL; $ERRS |
 | load average at the end | $(cut -d' ' -f1-3 /proc/loadavg) |
 EOF
 echo "RESULT $RNAME $N bytes-per-session parent $(bps "$P0" "$P1") engine $(bps "$E0" "$E1") nfq $(bps "$Q0" "$Q1")"
-echo "RESULT $RNAME $N restore-ms $RESTORE_MS revoke-ms-each $((REV_MS / REVOKES)) expire-ms $EXP_DP_MS"
+echo "RESULT $RNAME $N restore-ms $RESTORE_MS full-sync-ms $FULL_MS revoke-ms-each $((REV_MS / REVOKES)) expire-ms $EXP_DP_MS"
