@@ -733,32 +733,31 @@ static void test_kernel_totals_by_key(void **state)
  * 16,384 elements of ids on; below, it dumps them): the same results. test_kernel_large_sync
  * drops 10,000 keys and gives 30,000 a new ID: every element of the old ones goes (the keys
  * the table lacks are found through ids, the old ok elements through its IDs). */
-static void test_kernel_large_sync_by_key(void **state)
+static void sync_by_key(void (*test)(void **), void **state)
 {
 	kmode_sync_by_key_from(0);
-	test_kernel_large_sync(state);
+	test(state);
 	kmode_sync_by_key_from(16384);
+}
+
+static void test_kernel_large_sync_by_key(void **state)
+{
+	sync_by_key(test_kernel_large_sync, state);
 }
 
 static void test_kernel_keeps_by_key(void **state)
 {
-	kmode_sync_by_key_from(0);
-	test_kernel_keeps(state);
-	kmode_sync_by_key_from(16384);
+	sync_by_key(test_kernel_keeps, state);
 }
 
 static void test_kernel_ahead_by_key(void **state)
 {
-	kmode_sync_by_key_from(0);
-	test_kernel_ahead(state);
-	kmode_sync_by_key_from(16384);
+	sync_by_key(test_kernel_ahead, state);
 }
 
 static void test_kernel_totals_sync_by_key(void **state)
 {
-	kmode_sync_by_key_from(0);
-	test_kernel_totals(state);
-	kmode_sync_by_key_from(16384);
+	sync_by_key(test_kernel_totals, state);
 }
 
 /* And in slices of one key, as nfq's main loop runs it from 16,384 sessions on (with the
