@@ -41,14 +41,15 @@ bench_workdir() {
 	(umask 077; head -c32 /dev/urandom | od -An -tx1 -v | tr -d ' \n' >"$W/group.key")
 }
 
-# bench_start_authd NAME SECONDS [PREFIX...]: coopnet-authd -d -f $W/authd.json in sp as
-# background process NAME (behind PREFIX, e.g. taskset -c CPU), until `ctl status` answers
+# bench_start_authd NAME SECONDS [PREFIX...]: coopnet-authd -d -f $W/authd.json in
+# $BENCH_HOST (default sp) as background process NAME (behind PREFIX, e.g. taskset -c
+# CPU), until `ctl status` answers
 # (at most SECONDS); sets PARENT and ENGINE.
 bench_start_authd() {
 	local name=$1 secs=$2
 
 	shift 2
-	nb_bg sp "$name" "$@" "$AUTHD" -d -f "$W/authd.json"
+	nb_bg "${BENCH_HOST:-sp}" "$name" "$@" "$AUTHD" -d -f "$W/authd.json"
 	nb_wait_for "coopnet-authd control socket" "$secs" ctl status >/dev/null ||
 		{ cat "$(nb_log "$name")" >&2; fail "coopnet-authd did not start"; }
 	PARENT=$(nb_pid "$name")

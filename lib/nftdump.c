@@ -16,6 +16,7 @@
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -209,15 +210,63 @@ static struct mnl_socket *mget_socket(size_t *chunk)
 	return nl;
 }
 
+/* Answers taken by one recvmmsg: a request's (GET_CHUNK and its acknowledgement), each in a
+ * slot of MGET_SLOT bytes (an element's answer is well under 1 KiB). One system call for
+ * them where a recvmsg each cost one per key: on this machine (a VM) the system calls were
+ * most of a by-key read's time. */
+#define MGET_SLOTS (GET_CHUNK + 1)
+#define MGET_SLOT 8192
+
+/* The answers of the request seq on nl into m, until its acknowledgement or error. rx:
+ * MGET_SLOTS x MGET_SLOT bytes. 0, or -1 with errno. */
+static int mget_recv(struct mnl_socket *nl, uint32_t seq, struct mget *m, char *rx)
+{
+	struct mmsghdr mm[MGET_SLOTS];
+	struct iovec iov[MGET_SLOTS];
+	struct sockaddr_nl from[MGET_SLOTS];
+	unsigned portid = mnl_socket_get_portid(nl);
+	int ret = MNL_CB_OK, k;
+
+	while (ret != MNL_CB_STOP) {
+		for (size_t i = 0; i < MGET_SLOTS; i++) {
+			iov[i] = (struct iovec){.iov_base = rx + i * MGET_SLOT, .iov_len = MGET_SLOT};
+			mm[i] = (struct mmsghdr){.msg_hdr = {.msg_name = &from[i],
+							     .msg_namelen = sizeof(from[i]),
+							     .msg_iov = &iov[i], .msg_iovlen = 1}};
+		}
+		k = recvmmsg(mnl_socket_get_fd(nl), mm, MGET_SLOTS, MSG_WAITFORONE, NULL);
+		if (k <= 0) {
+			if (k == 0)
+				errno = EIO;
+			return -1;
+		}
+		for (int i = 0; i < k && ret != MNL_CB_STOP; i++) {
+			if (from[i].nl_pid != 0 || (mm[i].msg_hdr.msg_flags & MSG_TRUNC)) {
+				errno = from[i].nl_pid != 0 ? ESRCH : ENOSPC; /* as libmnl's */
+				return -1;
+			}
+			errno = 0;
+			ret = mnl_cb_run(rx + (size_t)i * MGET_SLOT, mm[i].msg_len, seq, portid,
+					 mget_cb, m);
+			if (ret < 0) {
+				if (!errno)
+					errno = EPROTO; /* an answer we could not read */
+				return -1;
+			}
+		}
+	}
+	return 0;
+}
+
 /* One GET of keys[0..n) on nl: 0 when every key was answered; -1 with errno, m->got the
- * keys answered before the one that failed (the kernel stops there). */
+ * keys answered before the one that failed (the kernel stops there). buf: the request; rx:
+ * the answers (mget_recv). */
 static int mget_one(struct mnl_socket *nl, int family, const char *table, const char *set,
 		    const uint8_t *keys, uint32_t klen, size_t n, struct mget *m, char *buf,
-		    size_t size, uint32_t seq)
+		    char *rx, uint32_t seq)
 {
 	struct nftnl_set *s = nftnl_set_alloc();
 	struct nlmsghdr *nlh;
-	int ret;
 
 	m->got = 0;
 	if (!s) {
@@ -242,22 +291,7 @@ static int mget_one(struct mnl_socket *nl, int family, const char *table, const 
 	nftnl_set_free(s);
 	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
 		return -1;
-	do {
-		ret = (int)mnl_socket_recvfrom(nl, buf, size);
-		if (ret <= 0) {
-			if (ret == 0)
-				errno = EIO;
-			return -1;
-		}
-		errno = 0;
-		ret = mnl_cb_run(buf, (size_t)ret, seq, mnl_socket_get_portid(nl), mget_cb, m);
-		if (ret < 0) {
-			if (!errno)
-				errno = EPROTO; /* an answer we could not read */
-			return -1;
-		}
-	} while (ret != MNL_CB_STOP);
-	return 0;
+	return mget_recv(nl, seq, m, rx);
 }
 
 /* Does set exist? (A GET that failed on its first key with ENOENT: the key, or the set.) */
@@ -285,6 +319,7 @@ int nftb_get_elems(int family, const char *table, const char *set, const uint8_t
 {
 	struct mget m = {.d = {.cb = cb, .arg = arg}};
 	size_t chunk, pos = 0, retries = 0;
+	char *rx;
 	bool checked = false;
 	struct mnl_socket *nl;
 	uint32_t seq = (uint32_t)time(NULL);
@@ -298,13 +333,17 @@ int nftb_get_elems(int family, const char *table, const char *set, const uint8_t
 		errno = EINVAL;
 		return -1;
 	}
-	if (!(nl = mget_socket(&chunk)))
+	if (!(rx = malloc((size_t)MGET_SLOTS * MGET_SLOT)))
 		return -1;
+	if (!(nl = mget_socket(&chunk))) {
+		free(rx);
+		return -1;
+	}
 	while (pos < n && r == 0) {
 		size_t c = n - pos < chunk ? n - pos : chunk;
 
-		if (mget_one(nl, family, table, set, keys + pos * klen, klen, c, &m, buf,
-			     sizeof(buf), ++seq) == 0) {
+		if (mget_one(nl, family, table, set, keys + pos * klen, klen, c, &m, buf, rx,
+			     ++seq) == 0) {
 			pos += c;
 		} else if (errno == ENOENT && m.got < c) { /* keys + pos + got: not in the set */
 			if (!checked && set_exists(family, table, set) < 0) {
@@ -322,6 +361,7 @@ int nftb_get_elems(int family, const char *table, const char *set, const uint8_t
 	}
 	err = errno;
 	mnl_socket_close(nl);
+	free(rx);
 	errno = r < 0 ? err : 0;
 	return r;
 }

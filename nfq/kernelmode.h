@@ -71,7 +71,8 @@ int kmode_add_elements(struct nftb *b, const struct nfq_config *cfg, int family,
  * the drop_* sets, prev's timeout), and a batch holds 4 MiB. */
 #define KMODE_INSTALL_MAX 4096
 /* Every set of both families brought to the sessions of a and b (b wins on a key): read the
- * kernel's elements, send the difference in bounded batches, one key's change in one batch
+ * kernel's elements (ids and prev dumped; the other sets dumped too below 16,384 elements of
+ * ids, else read by key for the keys of ids: O(n) where a dump is O(n^2)), send the difference in bounded batches, one key's change in one batch
  * (kmsync.c). 0, or -1 (logged; batches sent before the failure stay, each key complete). */
 int kmode_sync(const struct nfq_config *cfg, const struct sess_list *a, const struct sess_list *b2);
 /* The elements of the keys in changes (notes of the session table t, tbl_changes): one
@@ -115,6 +116,10 @@ void kmode_stats_end(void);
 /* Tests: the table size from which kmode_stats_refresh reads the elements by key instead of
  * dumping the sets (default 16,384; 0: always by key). */
 void kmode_stats_by_key_from(size_t n);
+/* Tests: the number of ids elements (one family) from which kmode_sync reads ok, keys and
+ * the drop_* sets by key for the keys of ids instead of dumping them (default 16,384; 0:
+ * always by key). */
+void kmode_sync_by_key_from(size_t n);
 /* The totals embedded and checked_ok (kmstats.c) start again with each install: reset before
  * its batch is built, installed once it is committed (the counts its elements start from). */
 void kmode_totals_reset(void);

@@ -2,7 +2,8 @@
 /*
  * coopnet-nfq's kernel mode, the full sync (nfq/kmsync.c) and what the updates keep, against
  * the kernel as root in a private network namespace: a sync beyond one batch (60,000
- * sessions), and that elements which stay keep their counters and timeouts.
+ * sessions), and that elements which stay keep their counters and timeouts; each also with
+ * the sync's by-key read (kmode_sync_by_key_from).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -72,6 +73,16 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* CPU time of this process, the kernel's work in its system calls included (a set dump is
+ * done in recvmsg). */
+static double cpu_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 /* kmode_sync beyond one batch (4 MiB, about 40,000 sessions): 60,000 sessions reach the
  * kernel; a second sync that gives half of them a new ID and drops 10,000 leaves exactly the
  * table's elements (the old IDs and the dropped keys gone); an install with the 50,000 left
@@ -84,7 +95,7 @@ static void test_kernel_large_sync(void **state)
 	struct nfq_config cfg;
 	struct sess_list none, l;
 	struct sess_entry e;
-	double t0;
+	double t0, c0;
 
 	(void)state;
 	if (!in_netns)
@@ -117,6 +128,11 @@ static void test_kernel_large_sync(void **state)
 	assert_int_equal(kmode_sync(&cfg, &l, &none), 0);
 	fprintf(stderr, "# sync of %d new IDs and %d removals: %.2f s\n", HALF, DROP,
 		now_s() - t0);
+	t0 = now_s(); /* the read alone: the kernel holds what the table wants */
+	c0 = cpu_s();
+	assert_int_equal(kmode_sync(&cfg, &l, &none), 0);
+	fprintf(stderr, "# sync of %d sessions with nothing to change: %.2f s, %.2f CPU s\n",
+		N - DROP, now_s() - t0, cpu_s() - c0);
 	assert_int_equal(list_to("map ip coopnet_nfq ids", ids), N - DROP);
 	assert_int_equal(list_to("set ip coopnet_nfq ok", ok), N - DROP);
 	assert_int_equal(list_to("set ip coopnet_nfq keys", keys), N - DROP);
@@ -713,6 +729,37 @@ static void test_kernel_totals_by_key(void **state)
 	kmode_stats_by_key_from(16384);
 }
 
+/* The full sync reading ok, keys and the drop_* sets by key for the keys of ids (as from
+ * 16,384 elements of ids on; below, it dumps them): the same results. test_kernel_large_sync
+ * drops 10,000 keys and gives 30,000 a new ID: every element of the old ones goes (the keys
+ * the table lacks are found through ids, the old ok elements through its IDs). */
+static void sync_by_key(void (*test)(void **), void **state)
+{
+	kmode_sync_by_key_from(0);
+	test(state);
+	kmode_sync_by_key_from(16384);
+}
+
+static void test_kernel_large_sync_by_key(void **state)
+{
+	sync_by_key(test_kernel_large_sync, state);
+}
+
+static void test_kernel_keeps_by_key(void **state)
+{
+	sync_by_key(test_kernel_keeps, state);
+}
+
+static void test_kernel_ahead_by_key(void **state)
+{
+	sync_by_key(test_kernel_ahead, state);
+}
+
+static void test_kernel_totals_sync_by_key(void **state)
+{
+	sync_by_key(test_kernel_totals, state);
+}
+
 /* And in slices of one key, as nfq's main loop runs it from 16,384 sessions on (with the
  * checks of sliced_pass_checks at the end). */
 static void test_kernel_totals_sliced(void **state)
@@ -735,6 +782,10 @@ int main(void)
 		cmocka_unit_test(test_get_elems),
 		cmocka_unit_test(test_kernel_totals_by_key),
 		cmocka_unit_test(test_kernel_totals_sliced),
+		cmocka_unit_test(test_kernel_large_sync_by_key),
+		cmocka_unit_test(test_kernel_keeps_by_key),
+		cmocka_unit_test(test_kernel_ahead_by_key),
+		cmocka_unit_test(test_kernel_totals_sync_by_key),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, NULL);
