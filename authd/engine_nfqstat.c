@@ -349,7 +349,8 @@ static void check_drops(struct engine *e, struct engine_traffic *tr)
 		if (tr->v[k].live && tr->v[k].suspect && sus_add(tr, k) < 0)
 			log_warnx("nfq-traffic: out of memory: a drops probe waits for a later poll");
 	}
-	qsort_r(tr->sus, tr->nsus, sizeof(*tr->sus), sus_cmp, tr->v);
+	if (tr->nsus) /* qsort_r must not see a NULL array (UBSan: fuzz_nfq_traffic) */
+		qsort_r(tr->sus, tr->nsus, sizeof(*tr->sus), sus_cmp, tr->v);
 	for (size_t i = 0; i < tr->nsus; i++) {
 		struct drops_find f = { .t = &tr->v[tr->sus[i]], .e = e };
 
