@@ -19,8 +19,8 @@ static json_int_t member_int(const json_t *o, const char *a, const char *b)
 }
 
 /* One listed session -> [id, client, last_seen, segs in, out, bytes in, out, drops no_id,
- * wrong_id, other] (engine_nfqstat.c); NULL when it carries no counters (an older
- * coopnet-nfq) or no ID. */
+ * wrong_id, other, entry] (engine_nfqstat.c); NULL when it carries no counters or no entry
+ * number (an older coopnet-nfq) or no ID. */
 json_t *nfq_traffic_entry(const json_t *s)
 {
 	const json_t *t = json_object_get(s, "traffic");
@@ -29,12 +29,15 @@ json_t *nfq_traffic_entry(const json_t *s)
 	unsigned long x;
 	char *end;
 
-	if (!json_is_object(t) || !client || !id)
+	const json_t *entry = json_object_get(s, "entry");
+
+	if (!json_is_object(t) || !client || !id || !json_is_integer(entry) ||
+	    json_integer_value(entry) < 0)
 		return NULL;
 	x = strtoul(id, &end, 0);
 	if (*end || x == 0 || x > 0xffff)
 		return NULL;
-	return json_pack("[I, s, I, I, I, I, I, I, I, I]", (json_int_t)x, client,
+	return json_pack("[I, s, I, I, I, I, I, I, I, I, I]", (json_int_t)x, client,
 			 member_int(s, "last_seen", NULL),
 			 member_int(json_object_get(t, "segments"), "in", NULL),
 			 member_int(json_object_get(t, "segments"), "out", NULL),
@@ -42,6 +45,7 @@ json_t *nfq_traffic_entry(const json_t *s)
 			 member_int(json_object_get(t, "bytes"), "out", NULL),
 			 member_int(json_object_get(t, "drops"), "no_id", NULL),
 			 member_int(json_object_get(t, "drops"), "wrong_id", NULL),
-			 member_int(json_object_get(t, "drops"), "other", NULL));
+			 member_int(json_object_get(t, "drops"), "other", NULL),
+			 json_integer_value(entry));
 }
 

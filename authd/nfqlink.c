@@ -27,6 +27,7 @@ void nfq_link_down(struct nfq_link *l, const char *why)
 	if (l->up)
 		log_warnx("coopnet-nfq unreachable (%s): retrying every second, then session-sync", why);
 	l->up = false;
+	l->traffic_gen = 0; /* the next poll lists whole */
 	if (l->sub_fd >= 0)
 		close(l->sub_fd);
 	l->sub_fd = -1;
@@ -218,38 +219,72 @@ void nfq_link_event(struct nfq_link *l)
 #define TRAFFIC_PAGES_MAX 4096        /* bounds one poll: ~1.9 million sessions at 480 a page */
 #define TRAFFIC_MSG_BUDGET (1u << 20) /* per message to the engine (IMSG_MAX is 4 MiB) */
 
-/* The whole listing, page by page on one connection, into one array. NULL: link failed. */
-static json_t *traffic_list(struct nfq_link *l)
+/* One poll's listing: the entries, the entry numbers gone, the generation and instance. */
+struct traffic_poll {
+	json_t *all, *gone;
+	uint32_t gen;
+	bool have_gen;
+	char instance[17];
+};
+
+/* The first page's cursor: "generation" (from 1 on) and "instance" (up to 16 characters). */
+static void page_cursor(struct traffic_poll *p, const json_t *r)
 {
-	json_t *all = json_array(), *req, *r, *s;
+	const json_t *g = json_object_get(r, "generation");
+	const char *inst = json_string_value(json_object_get(r, "instance"));
+
+	p->have_gen = json_is_integer(g) && json_integer_value(g) > 0 &&
+		      json_integer_value(g) <= UINT32_MAX && inst && strlen(inst) < sizeof(p->instance);
+	p->gen = p->have_gen ? (uint32_t)json_integer_value(g) : 0;
+	snprintf(p->instance, sizeof(p->instance), "%s", p->have_gen ? inst : "");
+}
+
+static void page_items(struct traffic_poll *p, const json_t *r)
+{
+	const json_t *s, *n;
+	size_t i;
+
+	json_array_foreach(json_object_get(r, "sessions"), i, s) {
+		json_t *x;
+
+		n = json_object_get(s, "entry");
+		if (json_is_true(json_object_get(s, "gone"))) {
+			if (json_is_integer(n) && json_integer_value(n) >= 0)
+				json_array_append(p->gone, (json_t *)n);
+		} else if ((x = nfq_traffic_entry(s))) {
+			json_array_append_new(p->all, x);
+		}
+	}
+}
+
+/* The listing of the sessions changed since since (0: all), page by page on one connection.
+ * -1: the link failed (p is cleared). */
+static int traffic_list(struct nfq_link *l, uint32_t since, struct traffic_poll *p)
+{
+	json_t *req, *r;
 	json_int_t offset = 0;
 	char err[256];
-	size_t i;
 	int fd = ctl_connect(l->path);
 
-	if (fd < 0 || !all) {
-		if (fd >= 0)
-			close(fd);
-		json_decref(all);
-		return NULL;
-	}
+	memset(p, 0, sizeof(*p));
+	p->all = json_array();
+	p->gone = json_array();
+	if (fd < 0 || !p->all || !p->gone)
+		goto fail;
 	for (unsigned page = 0; page < TRAFFIC_PAGES_MAX; page++) {
 		const json_t *next;
 
-		req = json_pack("{s:s, s:I}", "cmd", "sessions", "offset", offset);
+		req = json_pack("{s:s, s:I, s:I}", "cmd", "sessions", "offset", offset,
+				"changed_since", (json_int_t)since);
 		r = req ? call_on(fd, req, err, sizeof(err)) : NULL;
 		json_decref(req);
 		if (!r || !json_is_true(json_object_get(r, "ok"))) {
 			json_decref(r);
-			close(fd);
-			json_decref(all);
-			return NULL;
+			goto fail;
 		}
-		json_array_foreach(json_object_get(r, "sessions"), i, s) {
-			json_t *x = nfq_traffic_entry(s);
-			if (x)
-				json_array_append_new(all, x);
-		}
+		if (page == 0)
+			page_cursor(p, r);
+		page_items(p, r);
 		next = json_object_get(r, "next");
 		if (!json_is_integer(next) || json_integer_value(next) <= offset) {
 			json_decref(r);
@@ -259,31 +294,81 @@ static json_t *traffic_list(struct nfq_link *l)
 		json_decref(r);
 	}
 	close(fd);
-	return all;
+	return 0;
+fail:
+	if (fd >= 0)
+		close(fd);
+	json_decref(p->all);
+	json_decref(p->gone);
+	memset(p, 0, sizeof(*p));
+	return -1;
+}
+
+/* The changes since the last poll, or the whole listing when there is no cursor, every
+ * NFQ_TRAFFIC_FULL_EVERY polls, and when coopnet-nfq's instance is another (its generations
+ * are another count). 0, or -1 when the link failed. */
+static int traffic_poll(struct nfq_link *l, struct traffic_poll *p, bool *delta)
+{
+	uint32_t since = l->traffic_deltas + 1 < NFQ_TRAFFIC_FULL_EVERY ? l->traffic_gen : 0;
+
+	if (traffic_list(l, since, p) < 0)
+		return -1;
+	if (since && (!p->have_gen || strcmp(p->instance, l->traffic_instance))) {
+		json_decref(p->all);
+		json_decref(p->gone);
+		since = 0;
+		if (traffic_list(l, 0, p) < 0)
+			return -1;
+	}
+	*delta = since != 0;
+	l->traffic_deltas = since ? l->traffic_deltas + 1 : 0;
+	l->traffic_gen = p->have_gen ? p->gen : 0;
+	memcpy(l->traffic_instance, p->instance, sizeof(l->traffic_instance));
+	return 0;
 }
 
 void nfq_link_poll_traffic(struct nfq_link *l)
 {
-	json_t *all, *chunk;
-	size_t pos = 0, n;
-	bool first = true;
+	struct traffic_poll p;
+	size_t pos = 0, gpos = 0, n, gn;
+	bool first = true, delta, more;
 
 	if (!l->path[0] || !l->up)
 		return;
-	if (!(all = traffic_list(l))) {
+	if (traffic_poll(l, &p, &delta) < 0) {
 		log_warnx("coopnet-nfq: cannot list the sessions' counters (this poll is skipped)");
+		l->traffic_gen = 0;
 		return;
 	}
-	n = json_array_size(all);
+	n = json_array_size(p.all);
+	gn = json_array_size(p.gone);
 	do {
-		chunk = ctl_array_chunk(all, &pos, TRAFFIC_MSG_BUDGET);
-		if (!chunk)
+		json_t *chunk = pos < n || !n ? ctl_array_chunk(p.all, &pos, TRAFFIC_MSG_BUDGET) :
+				json_array();
+		json_t *gchunk = pos >= n && gpos < gn ?
+				 ctl_array_chunk(p.gone, &gpos, TRAFFIC_MSG_BUDGET) : json_array();
+		json_t *m;
+
+		if (!chunk || !gchunk) {
+			json_decref(chunk);
+			json_decref(gchunk);
+			l->traffic_gen = 0; /* the engine dropped a part: the next poll is whole */
 			break;
-		imsg_send(l->engine_fd, json_pack("{s:s, s:b, s:b, s:o}", "msg", "nfq-traffic",
-						  "first", first, "more", pos < n, "sessions", chunk));
+		}
+		more = pos < n || gpos < gn;
+		m = json_pack("{s:s, s:b, s:b, s:o}", "msg", "nfq-traffic", "first", first, "more",
+			      more, "sessions", chunk);
+		if (m && delta) {
+			json_object_set_new(m, "delta", json_true());
+			json_object_set_new(m, "gone", gchunk);
+		} else {
+			json_decref(gchunk);
+		}
+		imsg_send(l->engine_fd, m);
 		first = false;
-	} while (pos < n);
-	json_decref(all);
+	} while (more);
+	json_decref(p.all);
+	json_decref(p.gone);
 }
 
 void nfq_link_poll_stats(struct nfq_link *l)

@@ -11,6 +11,7 @@
 #define COOPNET_AUTHD_NFQLINK_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include <jansson.h>
 
@@ -23,7 +24,18 @@ struct nfq_link {
 	int engine_fd;       /* the engine's socketpair end */
 	int sub_fd;          /* the subscription, -1 */
 	bool up;
+	/* the traffic poll's cursor (nfq_link_poll_traffic): coopnet-nfq's generation of the
+	 * last listing (0: none, the next is whole), its instance, and the listings of changes
+	 * since the last whole one */
+	uint32_t traffic_gen;
+	char traffic_instance[17];
+	unsigned traffic_deltas;
 };
+
+/* One traffic poll in NFQ_TRAFFIC_FULL_EVERY is a whole listing: it drops what a listing of
+ * changes could not tell (a coopnet-nfq that lost its stamps, say); the others list only the
+ * sessions that changed since the last poll (docs/authd.md "Per-session counters"). */
+#define NFQ_TRAFFIC_FULL_EVERY 64
 
 void nfq_link_init(struct nfq_link *l, const char *path, bool subscribe, int engine_fd);
 /* Try to reach coopnet-nfq (status, then subscribe); on success tell the engine nfq-up, which
@@ -34,13 +46,16 @@ void nfq_link_forward(struct nfq_link *l, const json_t *req);
 /* sub_fd is readable: pass a session-miss event on to the engine. */
 void nfq_link_event(struct nfq_link *l);
 void nfq_link_down(struct nfq_link *l, const char *why);
-/* Supervisor, once per status interval: list coopnet-nfq's sessions (paged, one connection)
- * and send their counters (last_seen, traffic) to the engine as "nfq-traffic" messages. A
- * coopnet-nfq without per-session counters sends an empty list. */
+/* Once per status interval: list coopnet-nfq's sessions (paged, one connection) that changed
+ * since the last poll ("changed_since"; a whole listing the first time, after the link went
+ * down or coopnet-nfq's instance changed, and every NFQ_TRAFFIC_FULL_EVERY polls) and send
+ * their counters (last_seen, traffic) to the engine as "nfq-traffic" messages ("delta": the
+ * changes and the entries gone, to merge). A coopnet-nfq without per-session counters sends
+ * an empty list. */
 void nfq_link_poll_traffic(struct nfq_link *l);
 /* One listed session -> the engine's entry [id, client, last_seen, segments in, out, bytes in,
- * out, drops no_id, wrong_id, other] (authd/nfq_traffic.c); NULL when it carries no counters
- * or no ID. */
+ * out, drops no_id, wrong_id, other, entry] (authd/nfq_traffic.c); NULL when it carries no
+ * counters, no entry number or no ID. */
 json_t *nfq_traffic_entry(const json_t *s);
 /* Ask coopnet-nfq for its counters (`stats`) and send them to the engine as "nfq-stats"
  * (its metrics, docs/metrics.md); nothing when the link is down or the call fails. */

@@ -23,7 +23,11 @@
 #     sessions of the adds (the SPs know them: the SS's Auth-RST revoked reaches them, and the
 #     time until both SPs' databases dropped them is shown too);
 #   - expire: EXPIRES of the N sessions expire at one moment: time until the database and the
-#     data plane have dropped them.
+#     data plane have dropped them;
+#   - poll (POLL_S > 0, after the restore): the CPU of the parent, the engine and coopnet-nfq
+#     over POLL_S seconds with N idle sessions, per status interval (STATUS_MS): what the
+#     per-interval traffic poll costs at size N (docs/performance.md). POLL_ONLY=1 stops
+#     after it (no full sync, adds, revocations, expiries).
 # The N sessions are copies of sessions made by real Authentications (one per service: the
 # provider's one, the SS's one toward each SP), with other client addresses of a /16 policy
 # entry and other IDs, written to the database while coopnet-authd is stopped: what a restart
@@ -33,7 +37,8 @@
 #        (ROLE=sp: default 50000, at most 60000, see below; ROLE=ss: default 100000, at most
 #        131070, half toward each SP)
 #   env: ADDS (2000), REVOKES (100; ROLE=ss: at most ADDS), EXPIRES (10000), SESS_CPU (0),
-#        GEN_CPU (1), BIN (the top directory of the build to run: another one for a
+#        GEN_CPU (1), STATUS_MS (the status interval, 60000: polls once a minute; 1000 is
+#        the default of a deployment), POLL_S (0: no poll phase), POLL_ONLY (0), BIN (the top directory of the build to run: another one for a
 #        before/after in one session, e.g. main's built in a scratch copy), PROFILE (perf
 #        record prefix, below)
 #
@@ -59,6 +64,9 @@ REVOKES=${REVOKES:-100}
 EXPIRES=${EXPIRES:-10000}
 SP_CPU=${SESS_CPU:-0}
 GEN_CPU=${GEN_CPU:-1}
+STATUS_MS=${STATUS_MS:-60000}
+POLL_S=${POLL_S:-0}
+POLL_ONLY=${POLL_ONLY:-0}
 # BIN: another build's top directory (e.g. main's, for a before/after in one run)
 BIN=${BIN:-$TOP}
 AUTHD=$BIN/authd/coopnet-authd
@@ -72,14 +80,16 @@ for b in "$AUTHD" "$CTL" "$LOAD" "$NFQ"; do
 	[ -x "$b" ] || nb__die "build first (make; make bench/auth_load): $b"
 done
 # PROFILE=PREFIX: perf record (cpu-clock, DWARF call graphs) of the parent, the engine and
-# coopnet-nfq during each phase, into PREFIX.restore.data, PREFIX.fullsync.data,
-# PREFIX.add.data, PREFIX.revoke.data and PREFIX.expire.data
+# coopnet-nfq during each phase, into PREFIX.restore.data, PREFIX.poll.data,
+# PREFIX.fullsync.data, PREFIX.add.data, PREFIX.revoke.data and PREFIX.expire.data
 PROFILE=${PROFILE:-}
 [ -z "$PROFILE" ] || nb_require_cmd perf
-for v in N ADDS REVOKES EXPIRES; do [[ ${!v} =~ ^[0-9]+$ ]] || nb__die "$v: a number"; done
+for v in N ADDS REVOKES EXPIRES STATUS_MS POLL_S POLL_ONLY; do [[ ${!v} =~ ^[0-9]+$ ]] || nb__die "$v: a number"; done
 ((N >= 1000 && N <= NMAX)) || nb__die "N: 1000..$NMAX (16-bit IDs, unique per provider)"
 ((ADDS >= 64 && ADDS <= 4096 && REVOKES >= 1 && REVOKES <= 1000)) ||
 	nb__die "ADDS 64..4096, REVOKES 1..1000"
+((STATUS_MS >= 100 && STATUS_MS <= 600000 && POLL_S <= 3600)) ||
+	nb__die "STATUS_MS 100..600000, POLL_S 0..3600"
 ((EXPIRES >= 1 && EXPIRES + REVOKES < N)) || nb__die "EXPIRES + REVOKES must stay under N"
 [ "$ROLE" = sp ] || ((REVOKES <= ADDS)) || nb__die "ROLE=ss: REVOKES at most ADDS"
 
@@ -177,7 +187,7 @@ authd_json() {
 	cat <<JSON
 { "roles": $1, "listen": ["$2"], "policy": "$d/policy.json",
   "database": "$d/db/authd.db", "control_socket": "$d/authd.sock", "nfq_socket": "${3-$W/nfq.sock}",
-  "kdf": "min", "status": { "interval_ms": 60000 } }
+  "kdf": "min", "status": { "interval_ms": $STATUS_MS } }
 JSON
 }
 nfq_json() { # ROLE MODE SERVICES
@@ -339,6 +349,33 @@ RESTORE_MS=$((t1 - t0))
 "restored_$ROLE"
 sleep 2
 P1=$(rss_kb "$PARENT") E1=$(rss_kb "$ENGINE") Q1=$(rss_kb "$NFQPID")
+
+# ---------------------------------------------------------------- the traffic poll at size N
+# CPU ticks of each process over POLL_S seconds of N idle sessions, per status interval
+if ((POLL_S > 0)); then
+	HZ=$(getconf CLK_TCK)
+	sleep 2
+	prof_start poll
+	e0=$(ticks "$ENGINE") p0=$(ticks "$PARENT") q0=$(ticks "$NFQPID")
+	sleep "$POLL_S"
+	e1=$(ticks "$ENGINE") p1=$(ticks "$PARENT") q1=$(ticks "$NFQPID")
+	prof_stop
+	kill -0 "$PARENT" "$ENGINE" "$NFQPID" 2>/dev/null || fail "a daemon exited during the poll phase"
+	POLL_LINE=$(python3 -c "
+n = $POLL_S * 1000 / $STATUS_MS
+print('%.1f / %.1f / %.1f' % tuple(1000.0 * d / $HZ / n for d in ($e1 - $e0, $p1 - $p0, $q1 - $q0)))")
+	cat <<EOF
+
+| $N idle sessions ($ROLE), status interval $STATUS_MS ms, $POLL_S s | value |
+|---|---|
+| CPU ms per status interval: engine / parent / coopnet-nfq | $POLL_LINE |
+| RSS at 0 / at N, kB: parent, engine, coopnet-nfq | $P0 / $P1, $E0 / $E1, $Q0 / $Q1 |
+| restore | $RESTORE_MS ms |
+| load average at the end | $(cut -d' ' -f1-3 /proc/loadavg) |
+EOF
+	echo "RESULT authd-sessions $N poll-cpu-ms-per-interval engine/parent/nfq $POLL_LINE"
+	((POLL_ONLY == 0)) || exit 0
+fi
 
 # ---------------------------------------------------------------- full sync at size N
 # coopnet-nfq's reload (its control command; SIGHUP does the same): a full sync of the

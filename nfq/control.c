@@ -53,6 +53,7 @@ static json_t *cmd_status(void *ctx, size_t conn, const json_t *req)
 	json_object_set_new(r, "queue_rule", json_string(queue_expr_name(d->qexpr)));
 	json_object_set_new(r, "fail_open", json_boolean(d->cfg.fail_open));
 	json_object_set_new(r, "uptime", json_integer((json_int_t)(time(NULL) - d->started)));
+	json_object_set_new(r, "instance", json_string(d->instance));
 	return r;
 }
 
@@ -140,12 +141,66 @@ void nfqd_kstats_step(struct nfqd *d)
 		d->kstats_next_ms = nfqd_kstats_next(mono_ms(), d->kstats_took_ms);
 }
 
+/* A listing of what changed (docs/control.md "Only what changed"): the entries stamped after
+ * since, each with its number; one removed since is {"entry": n, "gone": true}. since 0:
+ * every live session, with its number (a whole listing that starts a cursor). */
+struct changed_list {
+	const struct nfqd *d;
+	uint32_t since;
+};
+
+static int listed_changed(void *arg, size_t *pos, json_t **item)
+{
+	const struct changed_list *c = arg;
+	const struct tbl_entry *e;
+	bool gone = false;
+
+	if (c->since)
+		e = tbl_next_changed(c->d->sh.tbl, pos, c->since, &gone);
+	else
+		e = tbl_next(c->d->sh.tbl, pos);
+	if (!e)
+		return 0;
+	if (gone)
+		*item = json_pack("{s:I, s:b}", "entry", (json_int_t)(*pos - 1), "gone", 1);
+	else if ((*item = sess_json(e)))
+		json_object_set_new(*item, "entry", json_integer((json_int_t)(*pos - 1)));
+	return *item ? 1 : -1;
+}
+
+static json_t *sessions_changed(struct nfqd *d, const json_t *req, const json_t *since)
+{
+	struct changed_list c = {.d = d};
+	bool first = json_integer_value(json_object_get(req, "offset")) == 0;
+	uint32_t gen = 0;
+	json_t *r;
+
+	if (!json_is_integer(since) || json_integer_value(since) < 0 ||
+	    json_integer_value(since) > UINT32_MAX)
+		return ctl_reply_error("\"changed_since\" must be an integer from 0 to %u",
+				       UINT32_MAX);
+	c.since = (uint32_t)json_integer_value(since);
+	if (first) {
+		kstats(d);
+		gen = tbl_gen_pass(d->sh.tbl);
+	}
+	r = ctl_reply_page(tbl_count(d->sh.tbl), listed_changed, &c, req, "sessions");
+	if (r && first)
+		json_object_set_new(r, "generation", json_integer((json_int_t)gen));
+	if (r)
+		json_object_set_new(r, "instance", json_string(d->instance));
+	return r;
+}
+
 /* Paged by size (docs/control.md, "Large replies"), built page by page. */
 static json_t *cmd_sessions(void *ctx, size_t conn, const json_t *req)
 {
 	struct nfqd *d = ctx;
+	const json_t *since = json_object_get(req, "changed_since");
 
 	(void)conn;
+	if (since)
+		return sessions_changed(d, req, since);
 	if (json_integer_value(json_object_get(req, "offset")) == 0) /* absent, or 0 */
 		kstats(d);
 	return ctl_reply_page(tbl_count(d->sh.tbl), listed, d, req, "sessions");

@@ -232,64 +232,93 @@ static void totals_from(const struct refresh *r)
 	}
 }
 
-int kmode_stats_refresh(const struct nfq_config *cfg, struct sess_table *t)
-{
-	struct refresh r = {.t = t, .now = (uint32_t)time(NULL)};
-	uint8_t *keys = malloc((size_t)REFRESH_KEYS * 64);
-	int rc = 0;
-
-	if (!keys) {
-		log_warnx("kernel mode: reading the session counters: out of memory");
-		return -1;
-	}
-	for (size_t i = 0; i < 2 * NSETS && rc >= 0; i++) {
-		size_t pos = 0;
-
-		refresh_set_init(cfg, &r, i);
-		if (tbl_count(t) < by_key_from)
-			rc = nftb_dump_set(r.family, cfg->rule_table, kmode_set_names[r.set],
-					   elem_cb, &r);
-		else
-			while ((rc = refresh_set(cfg, t, &r, keys, &pos, SIZE_MAX)) > 0)
-				;
-		if (rc < 0)
-			log_warn("kernel mode: reading the session counters of set %s",
-				 kmode_set_names[r.set]);
-	}
-	free(keys);
-	if (rc < 0)
-		return -1;
-	totals_from(&r);
-	return 0;
-}
-
-/* A refresh in slices (kmode_stats_begin, kmode_stats_step): where it is, and the totals'
- * generation it started in (totals_gen counts the changes of the totals' base: a set changed
- * during the pass, so its sum mixes before and after and is not used). */
-static struct {
-	bool active;
+/* A pass over every set (both families): where it is, and the totals' generation it started
+ * in (totals_gen counts the changes of the totals' base: a set changed during the pass, so
+ * its sum mixes before and after and is not used). One walk for both uses: a whole refresh
+ * runs a pass of its own to the end in one call (kmode_stats_refresh), a refresh in slices
+ * keeps one across main-loop turns (kmode_stats_begin, kmode_stats_step). Below by_key_from
+ * sessions (when the pass starts) each set is one dump, one step. */
+struct pass {
 	struct refresh r;
 	size_t set, pos;
 	uint64_t gen;
+	bool by_key;
 	uint8_t *keys;
-} pass;
+};
+
+static int pass_start(const struct nfq_config *cfg, struct sess_table *t, struct pass *p)
+{
+	uint8_t *keys = p->keys;
+
+	memset(p, 0, sizeof(*p));
+	p->keys = keys;
+	p->by_key = tbl_count(t) >= by_key_from;
+	if (p->by_key && !p->keys && !(p->keys = malloc((size_t)REFRESH_KEYS * 64))) {
+		log_warnx("kernel mode: reading the session counters: out of memory");
+		return -1;
+	}
+	p->r.t = t;
+	p->gen = totals_gen;
+	refresh_set_init(cfg, &p->r, 0);
+	return 0;
+}
+
+/* At most budget keys of the pass (a whole set when it dumps). 1: sets remain; 0: the pass
+ * ended (the totals taken unless the sets changed meanwhile); -1: an error ended it. */
+static int pass_step(const struct nfq_config *cfg, struct sess_table *t, struct pass *p,
+		     size_t budget)
+{
+	int rc;
+
+	p->r.t = t;
+	p->r.now = (uint32_t)time(NULL);
+	if (p->by_key)
+		rc = refresh_set(cfg, t, &p->r, p->keys, &p->pos, budget);
+	else
+		rc = nftb_dump_set(p->r.family, cfg->rule_table, kmode_set_names[p->r.set],
+				   elem_cb, &p->r) < 0 ? -1 : 0;
+	if (rc < 0) {
+		log_warn("kernel mode: reading the session counters of set %s",
+			 kmode_set_names[p->r.set]);
+		return -1;
+	}
+	if (rc == 0 && ++p->set < 2 * NSETS) {
+		p->pos = 0;
+		refresh_set_init(cfg, &p->r, p->set);
+		return 1;
+	}
+	if (rc)
+		return 1;
+	if (p->gen == totals_gen)
+		totals_from(&p->r);
+	return 0;
+}
+
+int kmode_stats_refresh(const struct nfq_config *cfg, struct sess_table *t)
+{
+	struct pass p = {.keys = NULL};
+	int rc = pass_start(cfg, t, &p);
+
+	if (rc == 0)
+		while ((rc = pass_step(cfg, t, &p, SIZE_MAX)) == 1)
+			;
+	free(p.keys);
+	return rc < 0 ? -1 : 0;
+}
+
+/* The refresh in slices (kmode_stats_begin, kmode_stats_step). */
+static struct pass pass;
+static bool pass_active;
 
 int kmode_stats_begin(const struct nfq_config *cfg, struct sess_table *t)
 {
 	if (tbl_count(t) < by_key_from)
 		return kmode_stats_refresh(cfg, t) < 0 ? -1 : 0;
-	if (pass.active)
+	if (pass_active)
 		return 1;
-	if (!pass.keys && !(pass.keys = malloc((size_t)REFRESH_KEYS * 64))) {
-		log_warnx("kernel mode: reading the session counters: out of memory");
+	if (pass_start(cfg, t, &pass) < 0)
 		return -1;
-	}
-	memset(&pass.r, 0, sizeof(pass.r));
-	pass.r.t = t;
-	pass.active = true;
-	pass.set = pass.pos = 0;
-	pass.gen = totals_gen;
-	refresh_set_init(cfg, &pass.r, 0);
+	pass_active = true;
 	return 1;
 }
 
@@ -297,34 +326,19 @@ int kmode_stats_step(const struct nfq_config *cfg, struct sess_table *t, size_t 
 {
 	int rc;
 
-	if (!pass.active)
+	if (!pass_active)
 		return 0;
-	pass.r.t = t;
-	pass.r.now = (uint32_t)time(NULL);
-	rc = refresh_set(cfg, t, &pass.r, pass.keys, &pass.pos, budget);
-	if (rc < 0) {
-		log_warn("kernel mode: reading the session counters of set %s",
-			 kmode_set_names[pass.r.set]);
-		pass.active = false;
-		return -1;
-	}
-	if (rc == 0 && ++pass.set < 2 * NSETS) {
-		pass.pos = 0;
-		refresh_set_init(cfg, &pass.r, pass.set);
-		return 1;
-	}
-	if (rc)
-		return 1;
-	pass.active = false;
-	if (pass.gen == totals_gen)
-		totals_from(&pass.r);
-	return 0;
+	rc = pass_step(cfg, t, &pass, budget);
+	if (rc != 1)
+		pass_active = false;
+	return rc;
 }
 
 void kmode_stats_end(void)
 {
 	free(pass.keys);
 	memset(&pass, 0, sizeof(pass));
+	pass_active = false;
 }
 
 /* The counter of the one element of a GET. */

@@ -11,8 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/random.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -194,6 +196,17 @@ static void run(struct nfqd *d, int sfd)
 	}
 }
 
+/* This process's identity for the parent (docs/control.md "status", "Only what changed"): a
+ * listing's generations count from this start, so another instance means a whole listing. */
+void nfqd_instance(char *out, size_t len)
+{
+	uint64_t r;
+
+	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != sizeof(r))
+		r = (uint64_t)time(NULL) << 20 ^ (uint64_t)getpid();
+	snprintf(out, len, "%016llx", (unsigned long long)r);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct cli_daemon_spec spec = {
@@ -241,6 +254,7 @@ int main(int argc, char **argv)
 	else if (d.cfg.log_verbose)
 		log_setverbose(true);
 	d.started = time(NULL);
+	nfqd_instance(d.instance, sizeof(d.instance));
 	if (setup(&d, &mask, &sfd) < 0) {
 		teardown(&d);
 		return 1;

@@ -31,6 +31,7 @@ struct nfqd {
 	struct nfq_workers w;
 	enum queue_expr qexpr;
 	time_t started;
+	char instance[17];          /* random, hex: a new process (status, listings of changes) */
 	uint64_t kstats_ms;         /* kernel mode: start of the last refresh of the counters */
 	uint64_t kstats_next_ms;    /* kernel mode: no refresh before (nfqd_kstats_next) */
 	uint64_t kstats_took_ms;    /* kernel mode: the main thread's time in this refresh */
@@ -70,6 +71,8 @@ void nfqd_kstats_step(struct nfqd *d);
 /* publish.c: the main thread's side of the session table. */
 /* The live table with the config's sessions and services (d->sh.rcu initialised). 0 or -1. */
 int nfqd_table_init(struct nfqd *d);
+/* A random hex identity of this process into out (17 bytes and more: 16 digits). */
+void nfqd_instance(char *out, size_t len);
 /* After a change of the table: the queue threads see it already; in kernel mode, bring the
  * nft maps in step (a full refill: O(n)). 0 or -1 (logged). */
 int nfqd_publish(struct nfqd *d);

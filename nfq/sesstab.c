@@ -74,6 +74,7 @@ struct sess_table *tbl_new(struct rcu *rcu)
 		t->seed = (uint64_t)(uintptr_t)t ^ 0x9e3779b97f4a7c15ULL;
 	t->rcu = rcu;
 	t->clock = unix_now;
+	t->gen = 1;
 	ix = index_new(MIN_SLOTS);
 	if (!ix) {
 		free(t);
@@ -379,8 +380,10 @@ static void entry_set(struct sess_table *t, uint32_t idx, const struct sess_entr
 	} else if (!renewal) {
 		atomic_store_explicit(&x->ids, e->id, memory_order_relaxed);
 	}
-	if (!renewal || old != e->id)
+	if (!renewal || old != e->id) {
 		x->flags &= (uint8_t)~TE_AHEAD; /* promoted (or replaced): a previous ID now */
+		x->gen = t->gen; /* a new session or ID: the next listing of changes has it */
+	}
 	atomic_store_explicit(&x->expires, clamp_expires(e->expires), memory_order_relaxed);
 	x->source = e->source;
 	memcpy(x->vnic, e->vnic, sizeof(x->vnic));
@@ -538,6 +541,7 @@ static void unlink_slot(struct sess_table *t, int64_t pos)
 	note(t, &x->key, x);
 	tbl_heap_remove(t, x);
 	x->flags = 0;
+	x->gen = t->gen; /* the next listing of changes reports it gone */
 	atomic_store_explicit(&ix->slot[pos], SLOT_TOMB, memory_order_release);
 	t->count--;
 	entry_retire(t, idx);

@@ -239,6 +239,63 @@ const struct tbl_entry *tbl_next(const struct sess_table *t, size_t *pos)
 	return NULL;
 }
 
+/* The counters of x, hashed: a pass stamps x when they differ from the last pass's. */
+static uint64_t counters_sig(const struct tbl_entry *x)
+{
+	uint64_t v[8] = {
+		atomic_load_explicit(&x->last_seen, memory_order_relaxed),
+		atomic_load_explicit(&x->segs[0], memory_order_relaxed),
+		atomic_load_explicit(&x->segs[1], memory_order_relaxed),
+		atomic_load_explicit(&x->bytes[0], memory_order_relaxed),
+		atomic_load_explicit(&x->bytes[1], memory_order_relaxed),
+		atomic_load_explicit(&x->drops[0], memory_order_relaxed),
+		atomic_load_explicit(&x->drops[1], memory_order_relaxed),
+		atomic_load_explicit(&x->drops[2], memory_order_relaxed),
+	};
+	uint64_t h = 0x9e3779b97f4a7c15ULL;
+
+	for (size_t i = 0; i < 8; i++) {
+		h ^= v[i] + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+		h *= 0xff51afd7ed558ccdULL;
+	}
+	return h;
+}
+
+uint32_t tbl_gen_pass(struct sess_table *t)
+{
+	uint32_t g = t->gen;
+
+	for (uint32_t i = 0; i < t->hwm; i++) {
+		struct tbl_entry *x = entry_at(t, i);
+		uint64_t s;
+
+		if (!(x->flags & TE_LIVE))
+			continue;
+		s = counters_sig(x);
+		if (s != x->sig) {
+			x->sig = s;
+			x->gen = g;
+		}
+	}
+	t->gen = g + 1 ? g + 1 : 1; /* 2^32 passes: over a century at one a second */
+	return g;
+}
+
+const struct tbl_entry *tbl_next_changed(const struct sess_table *t, size_t *pos,
+					 uint32_t since, bool *gone)
+{
+	for (; *pos < t->hwm; (*pos)++) {
+		const struct tbl_entry *x = entry_at(t, (uint32_t)*pos);
+
+		if (x->gen > since) {
+			*gone = !(x->flags & TE_LIVE);
+			(*pos)++;
+			return x;
+		}
+	}
+	return NULL;
+}
+
 void tbl_entry_to_session(const struct tbl_entry *e, struct cn_session *out)
 {
 	memset(out, 0, sizeof(*out));

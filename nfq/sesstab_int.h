@@ -35,7 +35,7 @@ static inline bool slot_match(uint32_t v, uint64_t hash)
 /* TE_AHEAD: the previous-ID slot holds an ID accepted ahead of a renewal (tbl_accept) */
 enum { TE_LIVE = 1, TE_OVER_CONFIG = 2, TE_MARK = 4, TE_AHEAD = 8 };
 
-_Static_assert(sizeof(struct tbl_entry) == 112, "a session entry is 112 bytes");
+_Static_assert(sizeof(struct tbl_entry) == 128, "a session entry is 128 bytes");
 
 struct tbl_index {
 	uint32_t mask;              /* slots - 1, a power of two */

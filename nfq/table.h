@@ -5,7 +5,7 @@
  * locks by the queue threads, plus the set of services (family, address, port) the worker
  * serves.
  *
- * Layout (sesstab.c): entries of 112 bytes in chunks of TBL_CHUNK that never move; an
+ * Layout (sesstab.c): entries of 128 bytes in chunks of TBL_CHUNK that never move; an
  * open-addressing index of 32-bit entry numbers (linear probing, tombstones); an expiry heap
  * of the authd sessions that expire. A reader loads the index with acquire, follows a slot to
  * an entry, compares the key. The writer
@@ -105,7 +105,7 @@ int svc_list_add(struct svc_list *l, int family, const uint8_t *addr, uint16_t p
 /* --- the live table (sesstab.c) ------------------------------------------------------ */
 
 #define TBL_CHUNK_SHIFT 12
-#define TBL_CHUNK (1u << TBL_CHUNK_SHIFT)      /* entries per chunk (448 KiB) */
+#define TBL_CHUNK (1u << TBL_CHUNK_SHIFT)      /* entries per chunk (512 KiB) */
 #define TBL_MAX_CHUNKS 1024
 #define TBL_MAX_SESSIONS (TBL_CHUNK * TBL_MAX_CHUNKS) /* 4,194,304 */
 
@@ -134,7 +134,12 @@ struct tbl_entry {
 	_Atomic uint32_t last_seen;   /* Unix seconds of the last accepted segment, 0: none */
 	_Atomic uint32_t segs[2];
 	_Atomic uint32_t drops[3];    /* TBL_DROP_* */
+	/* main thread only: the generation of the entry's last change that a listing with
+	 * "changed_since" reports (tbl_gen_pass; docs/nfq.md "Only what changed"): a new
+	 * session, a new ID, a removal (the entry no longer live), counters that moved */
+	uint32_t gen;
 	_Atomic uint64_t bytes[2];
+	uint64_t sig; /* main thread only: a hash of the counters when gen was last stamped */
 };
 
 enum { TBL_DROP_NO_ID, TBL_DROP_WRONG_ID, TBL_DROP_OTHER };
@@ -176,6 +181,7 @@ struct sess_table {
 	struct tbl_change *chg;
 	size_t nchg, chg_cap;
 	bool chg_on, chg_lost;      /* tracking; more than TBL_MAX_CHANGES (or no memory) */
+	uint32_t gen;               /* stamps of the changes since the last tbl_gen_pass (>= 1) */
 };
 
 /* A new empty table. Deleted entries and old indexes wait for rcu's readers (rcu may be
@@ -267,6 +273,17 @@ static inline size_t tbl_count(const struct sess_table *t)
  * never move: a listing by number stays in place while sessions change. */
 const struct tbl_entry *tbl_next(const struct sess_table *t, size_t *pos);
 void tbl_entry_to_session(const struct tbl_entry *e, struct cn_session *out);
+/* Generations (a listing of what changed, docs/nfq.md "Only what changed"): a new session, a
+ * new ID and a removal stamp their entry with t->gen at once; tbl_gen_pass stamps the live
+ * entries whose counters moved since it last looked (a hash of them: the queue threads add
+ * to the counters without telling anyone, kernel mode's refresh writes them), then returns
+ * t->gen and advances it. Every change after that pass gets a later stamp: a listing of the
+ * entries stamped after the value returned misses nothing. O(entries), memory only. */
+uint32_t tbl_gen_pass(struct sess_table *t);
+/* As tbl_next, over the entries stamped after since, live or not: *gone says whether the
+ * entry was removed (its number, free or reused later, is all it still tells). */
+const struct tbl_entry *tbl_next_changed(const struct sess_table *t, size_t *pos,
+					 uint32_t since, bool *gone);
 /* Note every change of a key's session (ID, presence) from now on (on) or not. */
 void tbl_changes_track(struct sess_table *t, bool on);
 /* The notes since the last clear; NULL with *lost true when some were not kept. */

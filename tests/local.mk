@@ -228,6 +228,15 @@ tests_unit_test_engine_balance_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(SQLITE3_
 	$(SODIUM_CFLAGS) $(MHD_CFLAGS) -I$(top_srcdir)/authd
 tests_unit_test_engine_balance_LDADD = $(AUTHD_LIBS) $(CMOCKA_LIBS)
 
+# authd/engine_nfqstat.c: coopnet-nfq's counters merged from listings of changes equal the
+# whole listings (issue 11 s. 3, the per-interval traffic poll)
+check_PROGRAMS += tests/unit/test_engine_traffic
+TESTS += tests/unit/test_engine_traffic
+tests_unit_test_engine_traffic_SOURCES = tests/unit/test_engine_traffic.c authd/engine_nfqstat.c
+tests_unit_test_engine_traffic_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(SQLITE3_CFLAGS) \
+	$(SODIUM_CFLAGS) $(MHD_CFLAGS) -I$(top_srcdir)/authd
+tests_unit_test_engine_traffic_LDADD = $(AUTHD_LIBS) $(CMOCKA_LIBS)
+
 # authd/auth_ss.c with thousands of exchanges at once: the nonce and (client, service)
 # indexes, slot reuse, a full table, the earliest deadline, auth_ss_recent (issue 11 s. 7)
 check_PROGRAMS += tests/unit/test_auth_ss_many

@@ -1101,19 +1101,19 @@ static void test_status_traffic(void **state)
 	 * passed NULL to qsort: fuzz_nfq_traffic under UBSan); the figures of the next arrive */
 	assert_int_equal(imsg_send(SS.pfd, json_pack("{s:s, s:b, s:b, s:[]}", "msg", "nfq-traffic",
 		"first", 1, "more", 0, "sessions")), 0);
-	assert_int_equal(imsg_send(SS.pfd, json_pack("{s:s, s:b, s:b, s:[[I, s, I, I, I, I, I, I, I, I]]}",
+	assert_int_equal(imsg_send(SS.pfd, json_pack("{s:s, s:b, s:b, s:[[I, s, I, I, I, I, I, I, I, I, i]]}",
 		"msg", "nfq-traffic", "first", 1, "more", 0, "sessions", (json_int_t)id, CLIENT1,
 		(json_int_t)1795000000, (json_int_t)12, (json_int_t)10, (json_int_t)1480,
-		(json_int_t)31200, (json_int_t)0, (json_int_t)1, (json_int_t)2)), 0);
+		(json_int_t)31200, (json_int_t)0, (json_int_t)1, (json_int_t)2, 0)), 0);
 	advance(1500);
 	PUMP_UNTIL(count_rows(SP.cfg.database, "SELECT count(*) FROM client_status WHERE "
 			      "bytes_c2s = 1480 AND bytes_s2c = 31200 AND segs_c2s = 12 AND "
 			      "segs_s2c = 10 AND last_seen = 1795000000000 AND drop_wrong_id = 1 AND "
 			      "drop_other = 2") == 1);
 	/* a bad entry (ID 0): the poll is refused whole, the last good figures stay */
-	assert_int_equal(imsg_send(SS.pfd, json_pack("{s:s, s:b, s:b, s:[[i, s, i, i, i, i, i, i, i, i]]}",
+	assert_int_equal(imsg_send(SS.pfd, json_pack("{s:s, s:b, s:b, s:[[i, s, i, i, i, i, i, i, i, i, i]]}",
 		"msg", "nfq-traffic", "first", 1, "more", 0, "sessions", 0, CLIENT1, 0, 0, 0, 0, 0,
-		0, 0, 0)), 0);
+		0, 0, 0, 0)), 0);
 	PUMP_UNTIL(stat_of(&SS, "nfq-traffic-bad") == 1);
 	advance(1500);
 	assert_int_equal(count_rows(SP.cfg.database, "SELECT count(*) FROM client_status WHERE "
@@ -1129,10 +1129,10 @@ static void test_status_traffic(void **state)
  * SS stores; a sum that shrank gives 0. */
 static json_t *traffic_msg(unsigned long id, json_int_t in, json_int_t out)
 {
-	return json_pack("{s:s, s:b, s:b, s:[[I, s, I, I, I, I, I, I, I, I]]}", "msg",
+	return json_pack("{s:s, s:b, s:b, s:[[I, s, I, I, I, I, I, I, I, I, i]]}", "msg",
 			 "nfq-traffic", "first", 1, "more", 0, "sessions", (json_int_t)id, CLIENT1,
 			 (json_int_t)1795000000, (json_int_t)10, (json_int_t)10, in, out,
-			 (json_int_t)0, (json_int_t)0, (json_int_t)0);
+			 (json_int_t)0, (json_int_t)0, (json_int_t)0, 0);
 }
 
 static void test_status_load(void **state)
@@ -1567,10 +1567,10 @@ static void test_idle_from_last_seen(void **state)
 	id = session_up();
 	/* traffic seen at 4 s: the session lives to 9 s */
 	advance(3000);
-	assert_int_equal(imsg_send(SS.pfd, json_pack("{s:s, s:b, s:b, s:[[I, s, I, I, I, I, I, I, I, I]]}",
+	assert_int_equal(imsg_send(SS.pfd, json_pack("{s:s, s:b, s:b, s:[[I, s, I, I, I, I, I, I, I, I, i]]}",
 		"msg", "nfq-traffic", "first", 1, "more", 0, "sessions", (json_int_t)id, CLIENT1,
 		(json_int_t)(T_wall / 1000 + 1), (json_int_t)1, (json_int_t)1, (json_int_t)60,
-		(json_int_t)60, (json_int_t)0, (json_int_t)0, (json_int_t)0)), 0);
+		(json_int_t)60, (json_int_t)0, (json_int_t)0, (json_int_t)0, 0)), 0);
 	advance(3000); /* 6 s: past idle_time from the Authentication */
 	assert_int_equal(stat_of(&SP, "sessions-expired"), 0);
 	assert_int_equal(n_sessions(&SP), 1);
@@ -1596,10 +1596,10 @@ static void test_ss_idle_from_last_seen(void **state)
 	assert_int_equal(n_sessions(&SS), 1);
 	assert_int_equal(stat_of(&SS, "sessions-idle-expired"), 0);
 	/* a segment seen at 6 s: the session lives to 11 s */
-	assert_int_equal(imsg_send(SS.pfd, json_pack("{s:s, s:b, s:b, s:[[I, s, I, I, I, I, I, I, I, I]]}",
+	assert_int_equal(imsg_send(SS.pfd, json_pack("{s:s, s:b, s:b, s:[[I, s, I, I, I, I, I, I, I, I, i]]}",
 		"msg", "nfq-traffic", "first", 1, "more", 0, "sessions", (json_int_t)id, CLIENT1,
 		(json_int_t)(T_wall / 1000), (json_int_t)1, (json_int_t)1, (json_int_t)60,
-		(json_int_t)60, (json_int_t)0, (json_int_t)0, (json_int_t)0)), 0);
+		(json_int_t)60, (json_int_t)0, (json_int_t)0, (json_int_t)0, 0)), 0);
 	advance(4500); /* 10.5 s */
 	assert_int_equal(n_sessions(&SS), 1);
 	assert_int_equal(nfq_count(&SS.nfq, "session-del"), 0);

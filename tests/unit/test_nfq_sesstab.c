@@ -146,6 +146,125 @@ static void test_scale_against_model(void **state)
 	tbl_free(t);
 }
 
+/* A listing of changes (tbl_gen_pass, tbl_next_changed: docs/nfq.md "Only what changed")
+ * merged into a copy by entry number, as coopnet-authd's engine does, equals a whole listing
+ * of the table after every poll, over random adds, renewals, deletions, expiries, syncs and
+ * counter changes (the queue threads' additions), with entries reused. */
+struct mirror_entry {
+	bool live;
+	struct sess_key key;
+	cn_id_t id;
+	uint32_t last_seen;
+	uint32_t segs[2], drops[3];
+	uint64_t bytes[2];
+};
+
+static void mirror_set(struct mirror_entry *m, const struct tbl_entry *x)
+{
+	memset(m, 0, sizeof(*m));
+	m->live = true;
+	m->key = x->key;
+	m->id = tbl_entry_id(x);
+	m->last_seen = atomic_load(&x->last_seen);
+	for (int i = 0; i < 2; i++) {
+		m->segs[i] = atomic_load(&x->segs[i]);
+		m->bytes[i] = atomic_load(&x->bytes[i]);
+	}
+	for (int i = 0; i < 3; i++)
+		m->drops[i] = atomic_load(&x->drops[i]);
+}
+
+static void test_changes_against_whole(void **state)
+{
+	enum { KEYS = 3000, MAXE = 8192 };
+	struct sess_table *t = tbl_new(NULL);
+	struct mirror_entry *mir = calloc(MAXE, sizeof(*mir)), want;
+	uint32_t rnd = 777, since = 0, changed = 0, polls = 0;
+	uint64_t now = 1000;
+
+	(void)state;
+	assert_non_null(t);
+	assert_non_null(mir);
+	for (uint32_t step = 0; step < 200000; step++) {
+		uint32_t k, op;
+		struct sess_entry e;
+
+		rnd = rnd * 1103515245u + 12345u;
+		k = (rnd >> 8) % KEYS;
+		op = (rnd >> 3) % 16;
+		if (op < 4) { /* add, or renew with another ID */
+			mk(&e, k, (cn_id_t)(1 + (rnd >> 16) % 0xfffe),
+			   (rnd & 1) ? now + 1 + (rnd >> 24) % 40 : 0, SESS_SRC_AUTHD);
+			assert_int_equal(tbl_put(t, &e), 0);
+		} else if (op < 6) {
+			struct sess_key key = key_of(k);
+
+			tbl_del(t, &key);
+		} else if (op < 14) { /* what a queue thread adds */
+			struct tbl_entry *x = (struct tbl_entry *)get(t, k);
+			int d = (int)((rnd >> 20) & 1);
+
+			if (x && (rnd >> 21) % 4) {
+				atomic_fetch_add(&x->segs[d], 1);
+				atomic_fetch_add(&x->bytes[d], 60 + (rnd >> 24));
+				atomic_store(&x->last_seen, (uint32_t)now);
+			} else if (x) {
+				atomic_fetch_add(&x->drops[(rnd >> 22) % 3], 1);
+			}
+		} else if (op == 14 && step % 11 == 0) {
+			now += 5;
+			tbl_expire(t, now, SIZE_MAX, NULL);
+		} else if (op == 15 && step % 1000 == 0) { /* a sync that keeps about half */
+			struct sess_list l;
+			size_t pos = 0;
+			const struct tbl_entry *x;
+
+			sess_list_init(&l);
+			while ((x = tbl_next(t, &pos)))
+				if (x->key.client[15] & 1) {
+					struct sess_entry s = {.key = x->key, .id = tbl_entry_id(x),
+							       .source = SESS_SRC_AUTHD, .used = 1};
+
+					assert_int_equal(sess_list_push(&l, &s), 0);
+				}
+			assert_int_equal(tbl_sync_authd(t, &l, NULL), 0);
+			sess_list_clear(&l);
+		}
+		if (step % 500 == 499) { /* a poll: what changed since the last one */
+			uint32_t gen = tbl_gen_pass(t);
+			size_t pos = 0, live = 0;
+			const struct tbl_entry *x;
+			bool gone;
+
+			while ((x = tbl_next_changed(t, &pos, since, &gone))) {
+				assert_true(pos - 1 < MAXE);
+				changed++;
+				if (gone)
+					mir[pos - 1].live = false;
+				else
+					mirror_set(&mir[pos - 1], x);
+			}
+			since = gen;
+			polls++;
+			/* the copy equals the whole listing */
+			pos = 0;
+			while ((x = tbl_next(t, &pos))) {
+				mirror_set(&want, x);
+				assert_memory_equal(&mir[pos - 1], &want, sizeof(want));
+				live++;
+			}
+			for (size_t i = 0; i < MAXE; i++)
+				live -= mir[i].live;
+			assert_int_equal(live, 0);
+		}
+	}
+	/* the listings of changes carried less than whole ones would have */
+	assert_true(polls == 400);
+	assert_true(changed < (uint32_t)polls * tbl_count(t));
+	free(mir);
+	tbl_free(t);
+}
+
 /* Expiry is bounded per call and earliest first. */
 static void test_expire_bounded(void **state)
 {
@@ -556,6 +675,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_scale_against_model),
 		cmocka_unit_test(test_expire_bounded),
+		cmocka_unit_test(test_changes_against_whole),
 		cmocka_unit_test(test_config_empty),
 		cmocka_unit_test(test_config_under_authd),
 		cmocka_unit_test(test_sync),
