@@ -54,7 +54,7 @@ struct authd_config {
 	char user[33];                   /* "" : coopnet if it exists, else nobody */
 	enum cn_kdf_cost kdf;
 	struct auth_timing_cfg {
-		uint32_t rto_ms, rto_max_ms, max_tries, window_ms;
+		uint32_t rto_ms, rto_max_ms, max_tries, window_ms, ss_in_flight;
 	} timing;
 	struct status_cfg {              /* 0: the default (status_timing_defaults) */
 		uint32_t interval_ms;    /* 100..3600000 [1000] */
@@ -66,6 +66,7 @@ struct authd_config {
 		uint32_t max_connections; /* 1..64 [8] */
 	} metrics;
 	uint32_t probe_again_ms;         /* "probe": {"again_ms"}: 1000..86400000; 0: [60000] */
+	uint32_t udp_rcvbuf;             /* "udp_rcvbuf": bytes, 65536..268435456; 0: [4 MiB] */
 };
 
 /* An address or a prefix. */
