@@ -130,11 +130,11 @@ static int config_from_doc(struct authd_config *cfg, const struct jconf_doc *doc
 	cfg->timing.rto_max_ms = (uint32_t)json_integer_value(json_object_get(t, "rto_max_ms"));
 	cfg->timing.max_tries = (uint32_t)json_integer_value(json_object_get(t, "max_tries"));
 	cfg->timing.window_ms = (uint32_t)json_integer_value(json_object_get(t, "window_ms"));
-	cfg->timing.ss_in_flight = (uint32_t)json_integer_value(json_object_get(t, "ss_in_flight"));
 	if (config_metrics_from_doc(&cfg->metrics, doc, json_object_get(root, "metrics"), err) < 0 ||
 	    get_u32(&cfg->probe_again_ms, doc, json_object_get(root, "probe"), "again_ms", 1000,
 		    86400000, err) < 0 ||
-	    get_u32(&cfg->udp_rcvbuf, doc, root, "udp_rcvbuf", 65536, 268435456, err) < 0)
+	    get_u32(&cfg->udp_rcvbuf, doc, root, "udp_rcvbuf", 65536, 268435456, err) < 0 ||
+	    get_u32(&cfg->timing.ss_in_flight, doc, t, "ss_in_flight", 1, 4096, err) < 0)
 		return -1;
 	return status_from_doc(&cfg->status, doc, json_object_get(root, "status"), err);
 }
