@@ -30,7 +30,6 @@ static const char *const event_names[] = {
 	[AUTH_EV_NO_SP_UP] = "no-sp-up",
 	[AUTH_EV_RELEASED] = "released",
 	[AUTH_EV_HEADER_KEPT] = "header-kept",
-	[AUTH_EV_QUEUED] = "queued",
 };
 
 const char *auth_event_name(enum auth_event_kind kind)
@@ -63,8 +62,6 @@ void auth_timing_defaults(struct auth_timing *t)
 		t->max_tries = 5;
 	if (t->window_ms == 0)
 		t->window_ms = 30000;
-	if (t->ss_in_flight == 0)
-		t->ss_in_flight = 256;
 	if (t->linger_ms == 0) {
 		/* The SP gives up max_tries RTOs after its first Auth-REP&REQ; its Auth-RST
 		 * timeout must still find the lingering exchange (docs/protocol.md). */

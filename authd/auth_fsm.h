@@ -61,9 +61,7 @@ enum auth_event_kind {
 	                           pending exchange released so (the ID leaves the data plane) */
 	AUTH_EV_HEADER_KEPT,    /* SS: a REQ retransmitted through the same header, which led
 	                           to an answer since the REQ went to it (alive, only slow) */
-	AUTH_EV_QUEUED,         /* SS: an exchange that waited for a place among those in
-	                           flight (auth_timing.ss_in_flight) before its first REQ */
-	AUTH_EV_KIND_MAX = AUTH_EV_QUEUED,
+	AUTH_EV_KIND_MAX = AUTH_EV_HEADER_KEPT,
 };
 const char *auth_event_name(enum auth_event_kind kind);
 
@@ -103,8 +101,6 @@ struct auth_timing {
 	uint32_t linger_ms;    /* SS: keep a finished exchange to answer a duplicate
 	                          Auth-REP&REQ (its Auth-REP was lost) and to take the SP's
 	                          Auth-RST timeout [20000, at least twice the SP's give-up time] */
-	uint32_t ss_in_flight; /* SS: exchanges waiting for an answer at once; more wait in a
-	                          queue, in order, for up to 10 s [256] */
 };
 /* Fill zero fields with the defaults. */
 void auth_timing_defaults(struct auth_timing *t);

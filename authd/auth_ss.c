@@ -37,14 +37,7 @@
 #include "auth_int.h"
 #include "auth_ss_index.h"
 
-enum ss_state { SS_FREE = 0, SS_WAIT, SS_LINGER, SS_QUEUED };
-
-/* How long an exchange may wait in the queue for a place among those in flight
- * (auth_timing.ss_in_flight) before it fails as a time-out: about as long as one in flight
- * lives at the defaults (5 tries, 11.5 s). The client's TCP sends its SYN again meanwhile
- * (1, 3, 7 s after the first): those misses start nothing (auth_ss_recent), the SYN is held
- * again and goes out when the session reaches the data plane. */
-#define SS_QUEUE_MS 10000
+enum ss_state { SS_FREE = 0, SS_WAIT, SS_LINGER };
 
 /* Other SPs' answers remembered per exchange, to count each once: a REQ goes out max_tries
  * (5) times at the defaults, so at most 4 other SPs; beyond, a release counts again. */
@@ -65,13 +58,12 @@ struct ss_exch {
 	uint32_t tries;
 	uint64_t start;                 /* the first transmission (an RTT sample when tries == 1) */
 	uint64_t sent;                  /* the last one: the timer runs from it (ss_deadline) */
-	uint64_t deadline;              /* LINGER: the end of the linger time; QUEUED: of the wait */
+	uint64_t deadline;              /* LINGER: the end of the linger time */
 	uint64_t done_at;               /* LINGER: when it succeeded */
 	size_t hi;                      /* req.headers[hi] had the last REQ (n_headers > 0) */
 	bool moved;                     /* went through more than one header */
 	uint8_t released[SS_RELEASED][CN_COOP_NONCE_LEN]; /* the other SPs' nonce_sp, released */
 	uint8_t n_released;
-	uint32_t qprev, qnext;          /* QUEUED: neighbours in the queue (slots), SS_NIL: none */
 };
 
 struct auth_ss {
@@ -80,9 +72,6 @@ struct auth_ss {
 	struct ss_exch *ex;
 	size_t n;
 	struct ss_index ix;
-	size_t n_wait;                  /* exchanges in WAIT: at most t.ss_in_flight */
-	size_t n_queued;
-	uint32_t qhead, qtail;          /* the queue (QUEUED, oldest first), SS_NIL: empty */
 	uint64_t next_handle;
 	size_t header_ok;               /* the header index that last led to an answer */
 	uint64_t answered[AUTH_SS_MAX_HEADERS]; /* when each header last led to an answer */
@@ -115,7 +104,6 @@ struct auth_ss *auth_ss_new(const struct auth_ss_ops *ops, const struct auth_tim
 		ss->t = *timing;
 	auth_timing_defaults(&ss->t);
 	ss->next_handle = 1;
-	ss->qhead = ss->qtail = SS_NIL;
 	return ss;
 }
 
@@ -168,53 +156,10 @@ static void ss_send(struct auth_ss *ss, const struct cn_coop_addr *to, const uin
 		ss_event(ss, AUTH_EV_SEND_FAILED, to, service, 0, NULL);
 }
 
-static void queue_unlink(struct auth_ss *ss, struct ss_exch *e)
-{
-	if (e->qprev != SS_NIL)
-		ss->ex[e->qprev].qnext = e->qnext;
-	else
-		ss->qhead = e->qnext;
-	if (e->qnext != SS_NIL)
-		ss->ex[e->qnext].qprev = e->qprev;
-	else
-		ss->qtail = e->qprev;
-	e->qprev = e->qnext = SS_NIL;
-	ss->n_queued--;
-}
-
-static void queue_append(struct auth_ss *ss, struct ss_exch *e)
-{
-	uint32_t i = slot_of(ss, e);
-
-	e->qprev = ss->qtail;
-	e->qnext = SS_NIL;
-	if (ss->qtail != SS_NIL)
-		ss->ex[ss->qtail].qnext = i;
-	else
-		ss->qhead = i;
-	ss->qtail = i;
-	ss->n_queued++;
-}
-
-static void ss_pump(struct auth_ss *ss);
-
-/* An exchange leaves WAIT (answered, or finished): a queued one may take its place. */
-static void ss_left_wait(struct auth_ss *ss)
-{
-	ss->n_wait--;
-	ss_pump(ss);
-}
-
 static void ss_release(struct auth_ss *ss, struct ss_exch *e)
 {
-	enum ss_state was = e->state;
-
-	if (was == SS_QUEUED)
-		queue_unlink(ss, e);
 	index_del(ss, e);
 	memset(e, 0, sizeof(*e)); /* also wipes the key */
-	if (was == SS_WAIT)
-		ss_left_wait(ss);
 }
 
 /* The first retransmission time-out now: rto_ms until a sample exists, then srtt + 4 *
@@ -240,7 +185,7 @@ static uint64_t ss_deadline(const struct auth_ss *ss, const struct ss_exch *e)
 {
 	uint32_t rto = ss_rto(ss);
 
-	if (e->state == SS_LINGER || e->state == SS_QUEUED)
+	if (e->state == SS_LINGER)
 		return e->deadline;
 	if (e->tries == 1 && !e->req.failover && ss->answered[e->hi] > e->sent &&
 	    rto < (uint64_t)AUTH_SP_HOLD_MS + ss->t.rto_ms)
@@ -348,8 +293,7 @@ static struct ss_exch *ss_slot(struct auth_ss *ss, const struct auth_ss_request 
 {
 	struct ss_exch *e, *oldest_linger = NULL;
 
-	if (ss_pair(ss, &req->client, req->service, SS_WAIT) != NULL ||
-	    ss_pair(ss, &req->client, req->service, SS_QUEUED) != NULL) {
+	if (ss_pair(ss, &req->client, req->service, SS_WAIT) != NULL) {
 		errno = EBUSY;
 		return NULL;
 	}
@@ -392,69 +336,9 @@ static bool request_valid(const struct auth_ss_request *req)
 	    cn_coop_service_valid(req->service);
 }
 
-/* e's Auth-REQ into reqbuf (its req and nonce_ss set), timestamped now. 0 or -1. */
-static int ss_encode_req(struct auth_ss *ss, struct ss_exch *e)
-{
-	struct cn_coop_msg m;
-
-	cn_coop_init(&m, CN_COOP_AUTH, CN_CTL_REQ);
-	m.timestamp_ms = ss->ops.wall_ms(ss->ops.ctx);
-	memcpy(m.nonce_ss, e->nonce_ss, sizeof(m.nonce_ss));
-	m.sender.kind = CN_SENDER_CLIENT;
-	m.sender.addr = e->req.client;
-	cn_coop_set_name(&m.sender, e->req.client_name);
-	cn_coop_set_service(&m, e->req.service);
-	auth_tag_placeholder(m.proof);
-	if (cn_coop_encode(&m, e->reqbuf, sizeof(e->reqbuf), &e->reqlen, NULL) != CN_COOP_OK ||
-	    cn_auth_seal_proof(e->reqbuf, e->reqlen, e->req.key, CN_DIR_SS_TO_SP) != 0)
-		return -1;
-	return 0;
-}
-
-/* e (its REQ encoded) goes into flight: first transmission, at the header that answered
- * last. */
-static void ss_go(struct auth_ss *ss, struct ss_exch *e)
-{
-	e->state = SS_WAIT;
-	ss->n_wait++;
-	e->tries = 1;
-	e->start = e->sent = ss->ops.now_ms(ss->ops.ctx);
-	if (e->req.n_headers > 0) {
-		e->hi = ss->header_ok % e->req.n_headers;
-		e->req.header = e->req.headers[e->hi];
-	}
-	index_changed(ss);
-	ss_send(ss, &e->req.header, e->reqbuf, e->reqlen, e->req.service);
-}
-
-/* Queued exchanges go into flight, oldest first, while there is room: their REQ is encoded
- * again, so that its timestamp is that of its first transmission. */
-static void ss_pump(struct auth_ss *ss)
-{
-	while (ss->n_wait < ss->t.ss_in_flight && ss->qhead != SS_NIL) {
-		struct ss_exch *e = &ss->ex[ss->qhead];
-
-		queue_unlink(ss, e);
-		if (ss_encode_req(ss, e) != 0) { /* it encoded at its start: not expected */
-			ss_event(ss, AUTH_EV_SEND_FAILED, &e->req.header, e->req.service, 0,
-			    "encode Auth-REQ");
-			e->state = SS_FREE; /* off the queue: released as such */
-			ss_finish(ss, e, AUTH_FAIL_TIMEOUT, 0, false);
-			continue;
-		}
-		ss_go(ss, e);
-	}
-}
-
-/*
- * A new exchange: its REQ is encoded at once (a request that cannot be encoded fails here),
- * and sent when fewer than t.ss_in_flight exchanges wait for an answer; else it waits in the
- * queue, in order (issue 11 section 7: a burst of 2,000 misses sent 2,000 REQs at once,
- * which overflowed the receive buffers on both sides, and every lost datagram cost a
- * retransmission time-out).
- */
 int auth_ss_start(struct auth_ss *ss, const struct auth_ss_request *req, uint64_t *handle)
 {
+	struct cn_coop_msg m;
 	struct ss_exch *e;
 
 	if (!request_valid(req)) {
@@ -463,28 +347,37 @@ int auth_ss_start(struct auth_ss *ss, const struct auth_ss_request *req, uint64_
 	}
 	if ((e = ss_slot(ss, req)) == NULL)
 		return -1;
-	e->req = *req;
-	e->req.client.port = 0;
-	e->qprev = e->qnext = SS_NIL;
-	cn_auth_nonce(e->nonce_ss);
-	if (ss_encode_req(ss, e) != 0) {
+
+	cn_coop_init(&m, CN_COOP_AUTH, CN_CTL_REQ);
+	m.timestamp_ms = ss->ops.wall_ms(ss->ops.ctx);
+	cn_auth_nonce(m.nonce_ss);
+	m.sender.kind = CN_SENDER_CLIENT;
+	m.sender.addr = req->client;
+	m.sender.addr.port = 0;
+	cn_coop_set_name(&m.sender, req->client_name);
+	cn_coop_set_service(&m, req->service);
+	auth_tag_placeholder(m.proof);
+	if (cn_coop_encode(&m, e->reqbuf, sizeof(e->reqbuf), &e->reqlen, NULL) != CN_COOP_OK ||
+	    cn_auth_seal_proof(e->reqbuf, e->reqlen, req->key, CN_DIR_SS_TO_SP) != 0) {
 		memset(e, 0, sizeof(*e));
 		ss_index_untake(&ss->ix, slot_of(ss, e)); /* never went into use */
 		errno = EINVAL;
 		return -1;
 	}
+	e->state = SS_WAIT;
 	e->handle = ss->next_handle++;
+	e->req = *req;
+	e->req.client.port = 0;
+	memcpy(e->nonce_ss, m.nonce_ss, sizeof(e->nonce_ss));
+	e->tries = 1;
+	e->start = e->sent = ss->ops.now_ms(ss->ops.ctx);
 	*handle = e->handle;
-	if (ss->n_wait < ss->t.ss_in_flight && ss->qhead == SS_NIL) {
-		index_add(ss, e);
-		ss_go(ss, e);
-		return 0;
+	if (req->n_headers > 0) {
+		e->hi = ss->header_ok % req->n_headers;
+		e->req.header = req->headers[e->hi];
 	}
-	e->state = SS_QUEUED;
-	e->deadline = ss->ops.now_ms(ss->ops.ctx) + SS_QUEUE_MS;
-	queue_append(ss, e);
 	index_add(ss, e);
-	ss_event(ss, AUTH_EV_QUEUED, &e->req.header, e->req.service, 0, "Auth-REQ");
+	ss_send(ss, &e->req.header, e->reqbuf, e->reqlen, req->service);
 	return 0;
 }
 
@@ -530,7 +423,6 @@ static int ss_on_repreq(struct auth_ss *ss, struct ss_exch *e, const struct cn_c
 	e->deadline = ss->ops.now_ms(ss->ops.ctx) + ss->t.linger_ms;
 	e->done_at = e->deadline - ss->t.linger_ms;
 	index_changed(ss);
-	ss_left_wait(ss);
 	ss->ops.done(ss->ops.ctx, &o);
 	memset(o.session_key, 0, sizeof(o.session_key));
 	return 0;
@@ -604,7 +496,7 @@ int auth_ss_handle(struct auth_ss *ss, const struct cn_coop_addr *from,
 		ss_event(ss, AUTH_EV_UNEXPECTED, from, m->service, 0, cn_coop_kind_name(kind));
 		return -1;
 	}
-	if ((e = ss_find(ss, m)) == NULL || e->state == SS_QUEUED ||
+	if ((e = ss_find(ss, m)) == NULL ||
 	    (m->service[0] != '\0' && strcmp(m->service, e->req.service) != 0)) {
 		ss_event(ss, AUTH_EV_NO_EXCHANGE, from, m->service, 0, cn_coop_kind_name(kind));
 		return -1;
@@ -694,11 +586,6 @@ static void ss_tick_one(struct auth_ss *ss, struct ss_exch *e, uint64_t now)
 		ss_release(ss, e);
 		return;
 	}
-	if (e->state == SS_QUEUED) {
-		ss_event(ss, AUTH_EV_TIMEOUT, &e->req.header, e->req.service, 0, "queued");
-		ss_finish(ss, e, AUTH_FAIL_TIMEOUT, 0, false);
-		return;
-	}
 	if (e->tries >= ss->t.max_tries) {
 		ss_event(ss, AUTH_EV_TIMEOUT, &e->req.header, e->req.service, 0, "no Auth-REP&REQ");
 		ss_finish(ss, e, AUTH_FAIL_TIMEOUT, 0, false);
@@ -764,7 +651,7 @@ int auth_ss_cancel(struct auth_ss *ss, uint64_t handle)
 	for (size_t k = 0; k < ss_index_n(&ss->ix); k++) {
 		struct ss_exch *e = &ss->ex[ss_index_list(&ss->ix)[k]];
 
-		if ((e->state == SS_WAIT || e->state == SS_QUEUED) && e->handle == handle) {
+		if (e->state == SS_WAIT && e->handle == handle) {
 			ss_finish(ss, e, AUTH_FAIL_CANCELLED, 0, false);
 			return 0;
 		}
@@ -775,7 +662,11 @@ int auth_ss_cancel(struct auth_ss *ss, uint64_t handle)
 
 size_t auth_ss_pending(const struct auth_ss *ss)
 {
-	return ss->n_wait + ss->n_queued;
+	size_t n = 0;
+
+	for (size_t k = 0; k < ss_index_n(&ss->ix); k++)
+		n += ss->ex[ss_index_list(&ss->ix)[k]].state == SS_WAIT;
+	return n;
 }
 
 bool auth_ss_recent(const struct auth_ss *ss, const struct cn_coop_addr *client,
@@ -785,7 +676,7 @@ bool auth_ss_recent(const struct auth_ss *ss, const struct cn_coop_addr *client,
 
 	if (e == NULL)
 		return false;
-	if (e->state == SS_WAIT || e->state == SS_QUEUED)
+	if (e->state == SS_WAIT)
 		return true;
 	return ss->ops.now_ms(ss->ops.ctx) < e->done_at + within_ms;
 }

@@ -606,7 +606,6 @@ static void timing_from_config(struct engine *e)
 	e->timing.rto_max_ms = e->cfg->timing.rto_max_ms;
 	e->timing.max_tries = e->cfg->timing.max_tries;
 	e->timing.window_ms = e->cfg->timing.window_ms;
-	e->timing.ss_in_flight = e->cfg->timing.ss_in_flight;
 	auth_timing_defaults(&e->timing);
 }
 

@@ -54,7 +54,7 @@ struct authd_config {
 	char user[33];                   /* "" : coopnet if it exists, else nobody */
 	enum cn_kdf_cost kdf;
 	struct auth_timing_cfg {
-		uint32_t rto_ms, rto_max_ms, max_tries, window_ms, ss_in_flight;
+		uint32_t rto_ms, rto_max_ms, max_tries, window_ms;
 	} timing;
 	struct status_cfg {              /* 0: the default (status_timing_defaults) */
 		uint32_t interval_ms;    /* 100..3600000 [1000] */

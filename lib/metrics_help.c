@@ -121,7 +121,6 @@ static const struct help authd_help[] = {
 	/* one session per exchange with plural headers (docs/groups.md, "Plural header SPs") */
 	{ "released", "SS: answers of a second SP to an exchange another SP answered first, released with Auth-RST released; SP: its pending exchanges so released (no session kept)." },
 	{ "header-kept", "Retransmitted Auth-REQs kept at the same header SP because it led to an answer since the REQ went to it (SS)." },
-	{ "queued", "Exchanges that waited in the queue for a place among those in flight (timing.ss_in_flight) before their first Auth-REQ (SS)." },
 	{ "balance-repeats", "Decisions for an Auth-REQ this header had decided before: a retransmission (header)." },
 	{ "session-miss-recent", "Session misses that started no exchange because one for the client and service ran or had succeeded within 5 s: its session is on its way to the data plane (SS)." },
 };

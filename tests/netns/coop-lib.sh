@@ -21,7 +21,7 @@
 # the SS) behind the virtual switch with $S4 as its relay; the page servers listen on the
 # vNIC, and each session change also changes the switch (bench/revoke_churn.sh --vswitch).
 # COOP_AUTHD_TIMING, COOP_AUTHD_JSON: more members of both authd.json's "timing" and top level,
-# each starting with a comma (bench/first_page.sh's comparisons: ', "ss_in_flight": 4096').
+# each starting with a comma (bench/first_page.sh's comparisons: ', "udp_rcvbuf": 212992').
 nb_require_root
 nb_require_cmd ip nft curl python3 tcpdump
 AUTHD=$TOP/authd/coopnet-authd

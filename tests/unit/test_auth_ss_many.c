@@ -126,14 +126,14 @@ static int answer(size_t k, cn_id_t id)
 	return auth_ss_input(T.ss, &T.header, out, len);
 }
 
-/* in_flight: auth_timing.ss_in_flight */
-static int setup_with(uint32_t in_flight)
+static int setup(void **state)
 {
 	struct auth_ss_ops ops = {
 		.ctx = NULL, .now_ms = now_ms, .wall_ms = wall_ms, .send = on_send, .done = on_done,
 	};
-	struct auth_timing t = { .rto_ms = 500, .linger_ms = 20000, .ss_in_flight = in_flight };
+	struct auth_timing t = { .rto_ms = 500, .linger_ms = 20000 };
 
+	(void)state;
 	if (cn_auth_crypto_init() != 0)
 		return -1;
 	memset(&T, 0, sizeof(T));
@@ -148,21 +148,6 @@ static int setup_with(uint32_t in_flight)
 	T.ok_for = calloc(CLIENTS, sizeof(*T.ok_for));
 	T.ss = auth_ss_new(&ops, &t, SLOTS);
 	return T.sent && T.handle_of && T.ok_for && T.ss ? 0 : -1;
-}
-
-/* Every exchange in flight at once: the index under thousands. */
-static int setup(void **state)
-{
-	(void)state;
-	return setup_with(SLOTS);
-}
-
-#define PACE 4
-
-static int setup_paced(void **state)
-{
-	(void)state;
-	return setup_with(PACE);
 }
 
 static int teardown(void **state)
@@ -301,48 +286,6 @@ static void test_recent(void **state)
 	assert_true(auth_ss_recent(T.ss, &c1, "http", 5000));  /* still waiting (retransmitted) */
 }
 
-/* ss_in_flight: PACE exchanges in flight, the others queued in order; an answer, an RST, a
- * time-out or a cancel lets the next one go; a queued one counts as pending and recent, a
- * second start of its pair is EBUSY, and it fails as a time-out after 10 s in the queue. */
-static void test_paced(void **state)
-{
-	struct cn_coop_addr c;
-
-	(void)state;
-	for (size_t i = 0; i < 10; i++)
-		assert_int_equal(start(i, "http"), 0);
-	assert_int_equal(T.n_sent, PACE);                    /* only PACE REQs went out */
-	assert_int_equal(auth_ss_pending(T.ss), 10);
-	client(&c, 9);
-	assert_true(auth_ss_recent(T.ss, &c, "http", 5000)); /* queued: on its way */
-	assert_int_equal(start(9, "http"), -1);              /* EBUSY while queued */
-	for (size_t k = 0; k < PACE; k++)                    /* the first ones, in order */
-		assert_int_equal(client_no(&T.sent[k].client), k);
-	assert_int_equal(answer(1, 7), 0);                   /* one answered: the next goes */
-	assert_int_equal(T.n_sent, PACE + 1);
-	assert_int_equal(client_no(&T.sent[PACE].client), PACE);
-	assert_int_equal(T.n_ok, 1);
-	assert_int_equal(auth_ss_cancel(T.ss, T.handle_of[PACE + 1]), 0); /* a queued one */
-	assert_int_equal(auth_ss_cancel(T.ss, T.handle_of[0]), 0);        /* one in flight */
-	assert_int_equal(T.n_sent, PACE + 2);
-	assert_int_equal(client_no(&T.sent[PACE + 1].client), PACE + 2); /* skips the cancelled */
-	assert_int_equal(auth_ss_pending(T.ss), 7);
-	/* the REQs in flight time out (5 tries at rto 500: 11.5 s); the queued ones fail after
-	 * 10 s in the queue, before any place frees up */
-	T.now += 10000;
-	auth_ss_tick(T.ss);
-	assert_int_equal(auth_ss_pending(T.ss), PACE);       /* only those in flight are left */
-	assert_int_equal(T.n_done, 2 + 1 + 3);               /* cancels, the answer, 3 queued */
-	for (size_t k = 0; k < 20 && auth_ss_pending(T.ss); k++) {
-		T.now = auth_ss_next_deadline(T.ss);
-		auth_ss_tick(T.ss);
-	}
-	assert_int_equal(auth_ss_pending(T.ss), 0);
-	assert_int_equal(T.n_ok, 1);
-	for (size_t k = 0; k < T.n_sent; k++)                /* no queued one was ever sent */
-		assert_true(client_no(&T.sent[k].client) < PACE + 3);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -350,7 +293,6 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_full_table, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_deadlines, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_recent, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_paced, setup_paced, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
