@@ -26,17 +26,16 @@
  *
  * Nothing is scanned per datagram or per loop turn (issue 11 section 7: 2,000 exchanges in
  * flight made the old scans of all 4,096 slots the SS engine's largest cost): the exchanges
- * in use are a dense list, indexed by nonce_ss (an answer finds its exchange) and by
- * (client, service) (a start finds one in flight); free slots are a stack. The earliest
- * deadline is kept (a lower bound of every exchange's): auth_ss_tick looks at the exchanges
- * only when it has passed, or when the time-out estimate went down (a deadline moved earlier).
+ * in use are indexed by auth_ss_index.c (by nonce_ss, by (client, service), a free stack, the
+ * earliest deadline); auth_ss_tick looks at the exchanges only when the earliest deadline has
+ * passed, or when the time-out estimate went down (a deadline moved earlier).
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "auth_int.h"
-#include "hidx.h"
+#include "auth_ss_index.h"
 
 enum ss_state { SS_FREE = 0, SS_WAIT, SS_LINGER };
 
@@ -67,18 +66,6 @@ struct ss_exch {
 	uint8_t n_released;
 };
 
-#define SS_NIL UINT32_MAX
-
-/* The exchanges in use: act[0..n_act) are slot numbers; per slot its place in act, its next
- * slot in the chains of the two hash indexes (nonce_ss; client and service). */
-struct ss_index {
-	uint32_t *act, *pos, *free, *nonce_next, *pair_next;
-	uint32_t *nonce_head, *pair_head; /* buckets: a power of two, at least twice the slots */
-	size_t n_act, n_free, mask;
-	uint64_t next;                    /* the earliest deadline, when valid */
-	bool valid;                       /* no exchange changed since next was taken */
-};
-
 struct auth_ss {
 	struct auth_ss_ops ops;
 	struct auth_timing t;
@@ -91,48 +78,6 @@ struct auth_ss {
 	bool has_rtt;                   /* srtt and rttvar hold a sample */
 	uint32_t srtt, rttvar;          /* ms, RFC 6298 */
 };
-
-static void index_free(struct ss_index *ix)
-{
-	free(ix->act);
-	free(ix->pos);
-	free(ix->free);
-	free(ix->nonce_next);
-	free(ix->pair_next);
-	free(ix->nonce_head);
-	free(ix->pair_head);
-}
-
-static int index_init(struct ss_index *ix, size_t n)
-{
-	size_t buckets = 2;
-
-	while (buckets < 2 * n)
-		buckets *= 2;
-	ix->act = calloc(n, sizeof(uint32_t));
-	ix->pos = malloc(n * sizeof(uint32_t));
-	ix->free = malloc(n * sizeof(uint32_t));
-	ix->nonce_next = calloc(n, sizeof(uint32_t));
-	ix->pair_next = calloc(n, sizeof(uint32_t));
-	ix->nonce_head = malloc(buckets * sizeof(uint32_t));
-	ix->pair_head = malloc(buckets * sizeof(uint32_t));
-	if (!ix->act || !ix->pos || !ix->free || !ix->nonce_next || !ix->pair_next ||
-	    !ix->nonce_head || !ix->pair_head) {
-		index_free(ix);
-		return -1;
-	}
-	for (size_t i = 0; i < n; i++) {
-		ix->pos[i] = SS_NIL;
-		ix->free[i] = (uint32_t)(n - 1 - i); /* slot 0 is taken first */
-	}
-	for (size_t i = 0; i < buckets; i++)
-		ix->nonce_head[i] = ix->pair_head[i] = SS_NIL;
-	ix->n_free = n;
-	ix->mask = buckets - 1;
-	ix->next = UINT64_MAX;
-	ix->valid = true;
-	return 0;
-}
 
 struct auth_ss *auth_ss_new(const struct auth_ss_ops *ops, const struct auth_timing *timing,
     size_t max_exchanges)
@@ -147,7 +92,7 @@ struct auth_ss *auth_ss_new(const struct auth_ss_ops *ops, const struct auth_tim
 	if ((ss = calloc(1, sizeof(*ss))) == NULL)
 		return NULL;
 	if ((ss->ex = calloc(max_exchanges, sizeof(*ss->ex))) == NULL ||
-	    index_init(&ss->ix, max_exchanges) < 0) {
+	    ss_index_init(&ss->ix, max_exchanges) < 0) {
 		free(ss->ex);
 		free(ss);
 		errno = ENOMEM;
@@ -169,83 +114,34 @@ void auth_ss_free(struct auth_ss *ss)
 	for (size_t i = 0; i < ss->n; i++)
 		memset(ss->ex[i].req.key, 0, CN_KEY_LEN);
 	free(ss->ex);
-	index_free(&ss->ix);
+	ss_index_free(&ss->ix);
 	free(ss);
 }
 
-/* --- the index of the exchanges in use ----------------------------------------------------- */
+/* --- the index of the exchanges in use (auth_ss_index.c) ---------------------------------- */
 
-/* nonce_ss is random (ours): its first bytes are a hash */
-static size_t nonce_bucket(const struct ss_index *ix, const uint8_t *nonce)
+static uint32_t slot_of(const struct auth_ss *ss, const struct ss_exch *e)
 {
-	uint64_t h;
-
-	memcpy(&h, nonce, sizeof(h));
-	return (size_t)(h ^ (h >> 31)) & ix->mask;
-}
-
-static size_t pair_bucket(const struct ss_index *ix, const struct cn_coop_addr *client,
-    const char *service)
-{
-	uint64_t h = hidx_bytes_hash(HIDX_HASH_INIT, &client->family, 1);
-
-	h = hidx_bytes_hash(h, client->addr, sizeof(client->addr));
-	h = hidx_bytes_hash(h, service, strlen(service));
-	return (size_t)(h ^ (h >> 29)) & ix->mask;
-}
-
-static void chain_unlink(uint32_t *head, uint32_t *next, uint32_t slot)
-{
-	for (uint32_t *l = head; *l != SS_NIL; l = &next[*l])
-		if (*l == slot) {
-			*l = next[slot];
-			return;
-		}
+	return (uint32_t)(e - ss->ex);
 }
 
 /* An exchange's deadline may have changed: the earliest is taken again when asked for. */
 static void index_changed(struct auth_ss *ss)
 {
-	ss->ix.valid = false;
+	ss_index_changed(&ss->ix);
 }
 
 /* A slot taken from the free stack goes into use (its nonce_ss and req are set). */
 static void index_add(struct auth_ss *ss, struct ss_exch *e)
 {
-	struct ss_index *ix = &ss->ix;
-	uint32_t i = (uint32_t)(e - ss->ex);
-	size_t b;
-
-	ix->pos[i] = (uint32_t)ix->n_act;
-	ix->act[ix->n_act++] = i;
-	b = nonce_bucket(ix, e->nonce_ss);
-	ix->nonce_next[i] = ix->nonce_head[b];
-	ix->nonce_head[b] = i;
-	b = pair_bucket(ix, &e->req.client, e->req.service);
-	ix->pair_next[i] = ix->pair_head[b];
-	ix->pair_head[b] = i;
-	index_changed(ss);
+	ss_index_add(&ss->ix, slot_of(ss, e), e->nonce_ss, &e->req.client, e->req.service);
 }
 
 /* A slot in use goes back to the free stack (before its fields are wiped). */
 static void index_del(struct auth_ss *ss, struct ss_exch *e)
 {
-	struct ss_index *ix = &ss->ix;
-	uint32_t i = (uint32_t)(e - ss->ex), p = ix->pos[i], last;
-
-	if (p == SS_NIL)
-		return;
-	chain_unlink(&ix->nonce_head[nonce_bucket(ix, e->nonce_ss)], ix->nonce_next, i);
-	chain_unlink(&ix->pair_head[pair_bucket(ix, &e->req.client, e->req.service)],
-	    ix->pair_next, i);
-	last = ix->act[--ix->n_act];
-	ix->act[p] = last;
-	ix->pos[last] = p;
-	ix->pos[i] = SS_NIL;
-	ix->free[ix->n_free++] = i;
-	index_changed(ss);
+	ss_index_del(&ss->ix, slot_of(ss, e), e->nonce_ss, &e->req.client, e->req.service);
 }
-
 
 static void ss_event(struct auth_ss *ss, enum auth_event_kind kind,
     const struct cn_coop_addr *peer, const char *service, uint16_t error, const char *detail)
@@ -381,10 +277,8 @@ static void ss_lost(struct auth_ss *ss, struct ss_exch *e)
 static struct ss_exch *ss_pair(const struct auth_ss *ss, const struct cn_coop_addr *client,
     const char *service, enum ss_state st)
 {
-	const struct ss_index *ix = &ss->ix;
-
-	for (uint32_t i = ix->pair_head[pair_bucket(ix, client, service)]; i != SS_NIL;
-	     i = ix->pair_next[i]) {
+	for (uint32_t i = ss_index_by_pair(&ss->ix, client, service); i != SS_NIL;
+	     i = ss_index_pair_next(&ss->ix, i)) {
 		struct ss_exch *e = &ss->ex[i];
 
 		if ((st == SS_FREE || e->state == st) &&
@@ -403,9 +297,9 @@ static struct ss_exch *ss_slot(struct auth_ss *ss, const struct auth_ss_request 
 		errno = EBUSY;
 		return NULL;
 	}
-	if (ss->ix.n_free == 0) {
-		for (size_t k = 0; k < ss->ix.n_act; k++) {
-			e = &ss->ex[ss->ix.act[k]];
+	if (ss_index_full(&ss->ix)) {
+		for (size_t k = 0; k < ss_index_n(&ss->ix); k++) {
+			e = &ss->ex[ss_index_list(&ss->ix)[k]];
 			if (e->state == SS_LINGER &&
 			    (oldest_linger == NULL || e->deadline < oldest_linger->deadline))
 				oldest_linger = e;
@@ -416,7 +310,7 @@ static struct ss_exch *ss_slot(struct auth_ss *ss, const struct auth_ss_request 
 		}
 		ss_release(ss, oldest_linger);
 	}
-	return &ss->ex[ss->ix.free[--ss->ix.n_free]];
+	return &ss->ex[ss_index_take(&ss->ix)];
 }
 
 static bool endpoint_valid(const struct cn_coop_addr *a)
@@ -466,7 +360,7 @@ int auth_ss_start(struct auth_ss *ss, const struct auth_ss_request *req, uint64_
 	if (cn_coop_encode(&m, e->reqbuf, sizeof(e->reqbuf), &e->reqlen, NULL) != CN_COOP_OK ||
 	    cn_auth_seal_proof(e->reqbuf, e->reqlen, req->key, CN_DIR_SS_TO_SP) != 0) {
 		memset(e, 0, sizeof(*e));
-		ss->ix.free[ss->ix.n_free++] = (uint32_t)(e - ss->ex); /* never went into use */
+		ss_index_untake(&ss->ix, slot_of(ss, e)); /* never went into use */
 		errno = EINVAL;
 		return -1;
 	}
@@ -489,10 +383,8 @@ int auth_ss_start(struct auth_ss *ss, const struct auth_ss_request *req, uint64_
 
 static struct ss_exch *ss_find(struct auth_ss *ss, const struct cn_coop_msg *m)
 {
-	const struct ss_index *ix = &ss->ix;
-
-	for (uint32_t i = ix->nonce_head[nonce_bucket(ix, m->nonce_ss)]; i != SS_NIL;
-	     i = ix->nonce_next[i])
+	for (uint32_t i = ss_index_by_nonce(&ss->ix, m->nonce_ss); i != SS_NIL;
+	     i = ss_index_nonce_next(&ss->ix, i))
 		if (cn_auth_equal(ss->ex[i].nonce_ss, m->nonce_ss, CN_COOP_NONCE_LEN))
 			return &ss->ex[i];
 	return NULL;
@@ -714,9 +606,8 @@ static void ss_tick_one(struct auth_ss *ss, struct ss_exch *e, uint64_t now)
  */
 void auth_ss_tick(struct auth_ss *ss)
 {
-	struct ss_index *ix = &ss->ix;
 	uint64_t now = ss->ops.now_ms(ss->ops.ctx);
-	size_t n = ix->n_act;
+	size_t n = ss_index_n(&ss->ix);
 	uint32_t *slots;
 	uint64_t *handles;
 
@@ -725,18 +616,25 @@ void auth_ss_tick(struct auth_ss *ss)
 	slots = malloc(n * sizeof(*slots));
 	handles = malloc(n * sizeof(*handles));
 	if (slots != NULL && handles != NULL) { /* without memory: at the next tick */
-		memcpy(slots, ix->act, n * sizeof(*slots));
+		memcpy(slots, ss_index_list(&ss->ix), n * sizeof(*slots));
 		for (size_t k = 0; k < n; k++)
 			handles[k] = ss->ex[slots[k]].handle;
 		for (size_t k = 0; k < n; k++) {
 			struct ss_exch *e = &ss->ex[slots[k]];
 
-			if (ix->pos[slots[k]] != SS_NIL && e->handle == handles[k])
+			if (ss_index_used(&ss->ix, slots[k]) && e->handle == handles[k])
 				ss_tick_one(ss, e, now);
 		}
 	}
 	free(slots);
 	free(handles);
+}
+
+static uint64_t slot_deadline(const void *ctx, uint32_t slot)
+{
+	const struct auth_ss *ss = ctx;
+
+	return ss_deadline(ss, &ss->ex[slot]);
 }
 
 /* The earliest deadline of the exchanges in use, taken again only after a change (the
@@ -745,25 +643,13 @@ void auth_ss_tick(struct auth_ss *ss)
  * allocated writable (auth_ss_new). */
 uint64_t auth_ss_next_deadline(const struct auth_ss *ss)
 {
-	struct ss_index *ix = (struct ss_index *)&ss->ix;
-	uint64_t next = UINT64_MAX;
-
-	if (ix->valid)
-		return ix->next;
-	for (size_t k = 0; k < ix->n_act; k++) {
-		uint64_t d = ss_deadline(ss, &ss->ex[ix->act[k]]);
-		if (d < next)
-			next = d;
-	}
-	ix->next = next;
-	ix->valid = true;
-	return next;
+	return ss_index_earliest((struct ss_index *)&ss->ix, slot_deadline, ss);
 }
 
 int auth_ss_cancel(struct auth_ss *ss, uint64_t handle)
 {
-	for (size_t k = 0; k < ss->ix.n_act; k++) {
-		struct ss_exch *e = &ss->ex[ss->ix.act[k]];
+	for (size_t k = 0; k < ss_index_n(&ss->ix); k++) {
+		struct ss_exch *e = &ss->ex[ss_index_list(&ss->ix)[k]];
 
 		if (e->state == SS_WAIT && e->handle == handle) {
 			ss_finish(ss, e, AUTH_FAIL_CANCELLED, 0, false);
@@ -778,8 +664,8 @@ size_t auth_ss_pending(const struct auth_ss *ss)
 {
 	size_t n = 0;
 
-	for (size_t k = 0; k < ss->ix.n_act; k++)
-		n += ss->ex[ss->ix.act[k]].state == SS_WAIT;
+	for (size_t k = 0; k < ss_index_n(&ss->ix); k++)
+		n += ss->ex[ss_index_list(&ss->ix)[k]].state == SS_WAIT;
 	return n;
 }
 

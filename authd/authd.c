@@ -31,6 +31,7 @@
 #include "parent_msg.h"
 #include "probe_raw.h"
 #include "provision.h"
+#include "sockbuf.h"
 #include "svcnotify.h"
 #include "ssnat.h"
 #include "vswitch.h"
@@ -352,12 +353,19 @@ static void parent_loop(struct parent *pa)
 
 /* --- startup -------------------------------------------------------------------------------- */
 
-static int open_udp(const struct cn_coop_addr *a)
+/* The cooperative UDP sockets' receive buffer when authd.json has no "udp_rcvbuf": the
+ * kernel's default (net.core.rmem_default, about 208 KiB) holds a few hundred small
+ * datagrams, and a burst of 2,000 on-demand Authentications overflowed it on both sides
+ * (RcvbufErrors 600-1,300 a run, each drop a retransmission time-out: docs/performance.md). */
+#define AUTHD_UDP_RCVBUF (4u << 20)
+
+/* Bound here, as root, before the drop: SO_RCVBUFFORCE passes net.core.rmem_max. */
+static int open_udp(const struct cn_coop_addr *a, uint32_t rcvbuf)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl = cn_coop_addr_to_sockaddr(a, &ss);
 	char buf[CN_COOP_ADDRSTRLEN];
-	int fd, one = 1;
+	int fd, one = 1, want;
 
 	fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
@@ -366,6 +374,10 @@ static int open_udp(const struct cn_coop_addr *a)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
 	if (bind(fd, (struct sockaddr *)&ss, sl) < 0)
 		fatal("bind %s", cn_coop_addr_format(a, buf, sizeof(buf)));
+	want = (int)(rcvbuf ? rcvbuf : AUTHD_UDP_RCVBUF);
+	if (cn_sock_buf(fd, SO_RCVBUF, SO_RCVBUFFORCE, want) < want)
+		log_warn("%s: receive buffer smaller than asked for (udp_rcvbuf)",
+			 cn_coop_addr_format(a, buf, sizeof(buf)));
 	return fd;
 }
 
@@ -471,7 +483,7 @@ int main(int argc, char **argv)
 	init = (struct engine_init){ .cfg = &pa.cfg, .user = uname, .foreground = o.foreground };
 	for (size_t i = 0; i < pa.cfg.n_listen; i++) {
 		init.udp_addr[i] = pa.cfg.listen[i];
-		init.udp_fd[i] = open_udp(&pa.cfg.listen[i]);
+		init.udp_fd[i] = open_udp(&pa.cfg.listen[i], pa.cfg.udp_rcvbuf);
 	}
 	init.n_udp = pa.cfg.n_listen;
 	init.metrics_fd = open_metrics(&pa.cfg.metrics);

@@ -132,7 +132,8 @@ static int config_from_doc(struct authd_config *cfg, const struct jconf_doc *doc
 	cfg->timing.window_ms = (uint32_t)json_integer_value(json_object_get(t, "window_ms"));
 	if (config_metrics_from_doc(&cfg->metrics, doc, json_object_get(root, "metrics"), err) < 0 ||
 	    get_u32(&cfg->probe_again_ms, doc, json_object_get(root, "probe"), "again_ms", 1000,
-		    86400000, err) < 0)
+		    86400000, err) < 0 ||
+	    get_u32(&cfg->udp_rcvbuf, doc, root, "udp_rcvbuf", 65536, 268435456, err) < 0)
 		return -1;
 	return status_from_doc(&cfg->status, doc, json_object_get(root, "status"), err);
 }

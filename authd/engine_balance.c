@@ -19,6 +19,7 @@
 #include <sodium.h>
 
 #include "group_view.h"
+#include "hidx.h"
 #include "log.h"
 
 /* The REQs a header remembers (nonce_ss -> the SP it chose), to send a retransmission to
@@ -26,10 +27,9 @@
  * (engine_auth.c, SS_EXCHANGE_SLOTS), since a retransmission comes up to 11.5 s after its REQ
  * and a burst of first REQs passes in between (a ring of 256 forgot the first REQs of a burst
  * of 300 before their retransmissions came, which could then go to the slow SP again). A ring
- * (the oldest replaced) with a chained index by a keyed hash of the nonce (it comes off the
- * wire: no sender can aim at one chain). */
+ * (the oldest replaced) with a lib/hidx index by a keyed hash of the nonce (it comes off the
+ * wire: no sender can aim at one probe run), the hash kept in the slot. */
 #define RETRY_SLOTS 8192
-#define RETRY_BUCKETS 8192
 #define FAILOVER_SLOTS 1024
 
 struct grp_svc {                 /* header: one service's members and balancing state */
@@ -44,8 +44,7 @@ struct grp_svc {                 /* header: one service's members and balancing 
 
 struct grp_retry {
 	uint8_t nonce[CN_COOP_NONCE_LEN];
-	uint32_t next;                      /* the next slot + 1 in its bucket's chain, 0: none */
-	uint32_t bucket;
+	uint64_t hash;                      /* keyed hash of nonce (retry_hash) */
 	uint16_t member;                    /* index into pol.group */
 	bool used;
 };
@@ -62,11 +61,38 @@ struct engine_balance {
 	size_t n_svc;
 	uint64_t *decisions;                /* per pol.group entry */
 	struct grp_retry *retry;            /* RETRY_SLOTS, a ring */
-	uint32_t *chain;                    /* RETRY_BUCKETS: the first slot + 1, 0: none */
+	struct hidx retry_ix;               /* nonce -> slot of the used ones */
 	uint8_t retry_key[crypto_shorthash_KEYBYTES];
 	size_t next_retry;
 	struct grp_failover fo[FAILOVER_SLOTS];
 };
+
+static uint64_t retry_elem_hash(const void *elem)
+{
+	return ((const struct grp_retry *)elem)->hash;
+}
+
+static bool retry_eq(const void *a, const void *b)
+{
+	return !sodium_memcmp(((const struct grp_retry *)a)->nonce,
+			      ((const struct grp_retry *)b)->nonce, CN_COOP_NONCE_LEN);
+}
+
+static const struct hidx_type retry_type = {
+	.size = sizeof(struct grp_retry),
+	.hash = retry_elem_hash,
+	.eq = retry_eq,
+};
+
+static uint64_t retry_hash(const struct engine_balance *g, const uint8_t *nonce)
+{
+	uint8_t h[crypto_shorthash_BYTES];
+	uint64_t v;
+
+	crypto_shorthash(h, nonce, CN_COOP_NONCE_LEN, g->retry_key);
+	memcpy(&v, h, sizeof(v));
+	return v;
+}
 
 void engine_balance_free(struct engine *e)
 {
@@ -75,7 +101,7 @@ void engine_balance_free(struct engine *e)
 	free(e->balance->svc);
 	free(e->balance->decisions);
 	free(e->balance->retry);
-	free(e->balance->chain);
+	hidx_free(&e->balance->retry_ix);
 	free(e->balance);
 	e->balance = NULL;
 }
@@ -90,11 +116,11 @@ static struct engine_balance *group_get(struct engine *e)
 		return NULL;
 	g->decisions = calloc(e->pol.n_group + 1, sizeof(uint64_t));
 	g->retry = calloc(RETRY_SLOTS, sizeof(*g->retry));
-	g->chain = calloc(RETRY_BUCKETS, sizeof(*g->chain));
-	if (!g->decisions || !g->retry || !g->chain) {
+	if (!g->decisions || !g->retry ||
+	    hidx_reserve(&g->retry_ix, &retry_type, g->retry, RETRY_SLOTS) < 0) {
 		free(g->decisions);
 		free(g->retry);
-		free(g->chain);
+		hidx_free(&g->retry_ix);
 		free(g);
 		return NULL;
 	}
@@ -160,43 +186,31 @@ static void refresh(struct engine *e, struct grp_svc *s, size_t k)
 		s->m[k].eligible = false;
 }
 
-static uint32_t retry_bucket(const struct engine_balance *g, const uint8_t *nonce)
-{
-	uint8_t h[crypto_shorthash_BYTES];
-	uint64_t v;
-
-	crypto_shorthash(h, nonce, CN_COOP_NONCE_LEN, g->retry_key);
-	memcpy(&v, h, sizeof(v));
-	return (uint32_t)(v % RETRY_BUCKETS);
-}
-
+/* The ring slot of nonce, or NULL. */
 static struct grp_retry *retry_find(struct engine_balance *g, const uint8_t *nonce)
 {
-	for (uint32_t i = g->chain[retry_bucket(g, nonce)]; i; i = g->retry[i - 1].next)
-		if (!sodium_memcmp(g->retry[i - 1].nonce, nonce, CN_COOP_NONCE_LEN))
-			return &g->retry[i - 1];
-	return NULL;
+	struct grp_retry key;
+	long pos;
+
+	memcpy(key.nonce, nonce, CN_COOP_NONCE_LEN);
+	key.hash = retry_hash(g, nonce);
+	pos = hidx_find(&g->retry_ix, &retry_type, g->retry, &key);
+	return pos < 0 ? NULL : &g->retry[pos];
 }
 
-/* A new REQ: the ring's oldest slot, taken out of its chain, at the head of the nonce's. */
+/* A new REQ (its nonce not in the ring): the ring's oldest slot, unindexed and reused. */
 static struct grp_retry *retry_add(struct engine_balance *g, const uint8_t *nonce)
 {
-	uint32_t slot = (uint32_t)(g->next_retry++ % RETRY_SLOTS);
+	size_t slot = g->next_retry++ % RETRY_SLOTS;
 	struct grp_retry *r = &g->retry[slot];
 
-	if (r->used) {
-		uint32_t *p = &g->chain[r->bucket];
-
-		while (*p && *p != slot + 1)
-			p = &g->retry[*p - 1].next;
-		if (*p)
-			*p = r->next;
-	}
+	if (r->used)
+		hidx_remove(&g->retry_ix, &retry_type, g->retry, slot);
 	memcpy(r->nonce, nonce, CN_COOP_NONCE_LEN);
-	r->bucket = retry_bucket(g, nonce);
-	r->next = g->chain[r->bucket];
+	r->hash = retry_hash(g, nonce);
 	r->used = true;
-	g->chain[r->bucket] = slot + 1;
+	/* room for RETRY_SLOTS was reserved in group_get: no allocation, no failure */
+	hidx_insert(&g->retry_ix, &retry_type, g->retry, slot);
 	return r;
 }
 

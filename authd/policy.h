@@ -66,6 +66,7 @@ struct authd_config {
 		uint32_t max_connections; /* 1..64 [8] */
 	} metrics;
 	uint32_t probe_again_ms;         /* "probe": {"again_ms"}: 1000..86400000; 0: [60000] */
+	uint32_t udp_rcvbuf;             /* "udp_rcvbuf": bytes, 65536..268435456; 0: [4 MiB] */
 };
 
 /* An address or a prefix. */

@@ -8,7 +8,7 @@ lib_libcoopnet_a_SOURCES = \
 	lib/log.c lib/log.h lib/logrl.c lib/logrl.h \
 	lib/cli.c lib/cli.h lib/cfgpath.c lib/cfgpath.h lib/svcnotify.c lib/svcnotify.h \
 	lib/metrics.c lib/metrics.h lib/metrics_help.c \
-	lib/packet.c lib/packet.h
+	lib/packet.c lib/packet.h lib/sockbuf.c lib/sockbuf.h
 
 # JSON configuration loader (jconf.h) and its JSON Schema subset (docs/config.md).
 lib_libcoopnet_a_SOURCES += lib/jconf.c lib/jconf.h lib/jconf_int.h lib/jconf_scan.c \

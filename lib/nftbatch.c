@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "nftbatch.h"
+#include "sockbuf.h"
 
 #include <errno.h>
 #include <libmnl/libmnl.h>
@@ -277,17 +278,6 @@ int nftb_add_set_msg(struct nftb *b, struct nftnl_set *s, uint16_t type, int fam
 	return 0;
 }
 
-/* Grow a socket buffer to need bytes (FORCE: as root, past net.core.[rw]mem_max). */
-static void sock_buf(int fd, int opt, int force, int need)
-{
-	socklen_t len = sizeof(int);
-	int have = 0;
-
-	if (getsockopt(fd, SOL_SOCKET, opt, &have, &len) == 0 && have < need &&
-	    setsockopt(fd, SOL_SOCKET, force, &need, sizeof(need)) < 0)
-		(void)setsockopt(fd, SOL_SOCKET, opt, &need, sizeof(need));
-}
-
 int nftb_commit(struct nftb *b)
 {
 	struct mnl_socket *nl = NULL;
@@ -310,9 +300,9 @@ int nftb_commit(struct nftb *b)
 	 * (EMSGSIZE beyond): size it to the batch, as nft does; and the receive buffer to one
 	 * acknowledgement per message (an skb each, about 1 KiB of buffer), beyond which the
 	 * kernel drops them and recv fails with ENOBUFS */
-	sock_buf(mnl_socket_get_fd(nl), SO_SNDBUF, SO_SNDBUFFORCE,
+	cn_sock_buf(mnl_socket_get_fd(nl), SO_SNDBUF, SO_SNDBUFFORCE,
 		 (int)mnl_nlmsg_batch_size(b->batch) + 4096);
-	sock_buf(mnl_socket_get_fd(nl), SO_RCVBUF, SO_RCVBUFFORCE, (int)(b->nmsgs * 2048u) + 65536);
+	cn_sock_buf(mnl_socket_get_fd(nl), SO_RCVBUF, SO_RCVBUFFORCE, (int)(b->nmsgs * 2048u) + 65536);
 	if (mnl_socket_sendto(nl, mnl_nlmsg_batch_head(b->batch),
 			      mnl_nlmsg_batch_size(b->batch)) < 0)
 		goto out;

@@ -237,8 +237,9 @@ tests_unit_test_engine_traffic_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(SQLITE3_
 	$(SODIUM_CFLAGS) $(MHD_CFLAGS) -I$(top_srcdir)/authd
 tests_unit_test_engine_traffic_LDADD = $(AUTHD_LIBS) $(CMOCKA_LIBS)
 
-# authd/auth_ss.c with thousands of exchanges at once: the nonce and (client, service)
-# indexes, slot reuse, a full table, the earliest deadline, auth_ss_recent (issue 11 s. 7)
+# authd/auth_ss.c and its index (auth_ss_index.c) with thousands of exchanges at once: the
+# nonce and (client, service) indexes, slot reuse, a full table, the earliest deadline,
+# auth_ss_recent (issue 11 s. 7)
 check_PROGRAMS += tests/unit/test_auth_ss_many
 TESTS += tests/unit/test_auth_ss_many
 tests_unit_test_auth_ss_many_SOURCES = tests/unit/test_auth_ss_many.c

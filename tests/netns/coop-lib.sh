@@ -20,6 +20,8 @@
 # COOP_VSWITCH=1: the SP as deployed, a vNIC (macvlan "vnic1", 198.18.2.11, on the SP's link to
 # the SS) behind the virtual switch with $S4 as its relay; the page servers listen on the
 # vNIC, and each session change also changes the switch (bench/revoke_churn.sh --vswitch).
+# COOP_AUTHD_TIMING, COOP_AUTHD_JSON: more members of both authd.json's "timing" and top level,
+# each starting with a comma (bench/first_page.sh's comparisons: ', "udp_rcvbuf": 212992').
 nb_require_root
 nb_require_cmd ip nft curl python3 tcpdump
 AUTHD=$TOP/authd/coopnet-authd
@@ -81,7 +83,8 @@ coop_authd_config() { # HOST ROLES LISTEN NFQSOCK
 	cat >"$W/$1/authd.json" <<-JSON
 	{ "roles": $2, "listen": ["$3"], "policy": "$W/$1/policy.json",
 	  "database": "$W/$1/db/authd.db", "control_socket": "$W/$1/authd.sock",
-	  "nfq_socket": "$4", "kdf": "min", "timing": { "rto_ms": 300 } }
+	  "nfq_socket": "$4", "kdf": "min",
+	  "timing": { "rto_ms": 300 ${COOP_AUTHD_TIMING:-} } ${COOP_AUTHD_JSON:-} }
 	JSON
 }
 

@@ -79,6 +79,10 @@ static void test_config(void **state)
 	assert_string_equal(c.database, AUTHD_DEFAULT_DB);
 	assert_int_equal(c.kdf, CN_KDF_INTERACTIVE);
 	assert_int_equal(c.timing.window_ms, 30000);
+	assert_int_equal(c.udp_rcvbuf, 0);        /* absent: the default (authd.c) */
+	snprintf(path, sizeof(path), "%s/policy/authd-supervisor.json", SRCDIR);
+	assert_int_equal(config_load(&c, path, &e), 0);
+	assert_int_equal(c.udp_rcvbuf, 4194304);
 }
 
 static void test_schema_errors(void **state)
@@ -405,6 +409,9 @@ static void test_own_bounds(void **state)
 	expect_bound(true, "{\"roles\": [\"provider\"], \"listen\": [\"198.18.0.1\"], "
 		     "\"policy\": \"/p\", \"status\": {\"miss_limit\": 0}}",
 		     "\"miss_limit\" must be an integer from 1 to 100");
+	expect_bound(true, "{\"roles\": [\"supervisor\"], \"listen\": [\"198.18.0.1\"], "
+		     "\"policy\": \"/p\", \"udp_rcvbuf\": 4096}",
+		     "\"udp_rcvbuf\" must be an integer from 65536 to 268435456");
 
 	/* the policy: a vNIC's data folder and parent, the provider's vnic_parent and apache
 	 * paths, a client's passcode_file, the group_key_file */
