@@ -270,12 +270,20 @@ int db_session_foreach_id(struct authd_db *db, enum db_role role, cn_id_t id,
 			  db_session_cb cb, void *arg)
 {
 	sqlite3_stmt *st;
+	char sql[512];
 
-	if (db_prepare(db, &st, "SELECT " SESSION_COLS " FROM sessions WHERE role = ?1 AND id = ?2 "
-		    "ORDER BY family, client, service, port") < 0)
+	/* the role as a literal, so that the role's partial index by ID serves the lookup
+	 * (sessions_provider_id, sessions_supervisor_id): with "role = ?" sqlite cannot use a
+	 * partial index and reads the whole table */
+	if (role != DB_ROLE_PROVIDER && role != DB_ROLE_SUPERVISOR) {
+		snprintf(db->err, sizeof(db->err), "session of no role");
 		return -1;
-	sqlite3_bind_text(st, 1, db_role_name(role), -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 2, id);
+	}
+	snprintf(sql, sizeof(sql), "SELECT " SESSION_COLS " FROM sessions WHERE role = '%s' AND "
+		 "id = ?1 ORDER BY family, client, service, port", db_role_name(role));
+	if (db_prepare(db, &st, sql) < 0)
+		return -1;
+	sqlite3_bind_int(st, 1, id);
 	return walk(db, st, cb, arg);
 }
 

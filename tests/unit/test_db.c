@@ -21,6 +21,7 @@
 
 static int step_countdown;    /* fail the Nth sqlite3_step from now (0: never) */
 static int prepare_countdown; /* fail the Nth sqlite3_prepare_v2 from now */
+static char last_sql[1024];   /* the text of the last statement prepared */
 
 int __real_sqlite3_step(sqlite3_stmt *st);
 int __wrap_sqlite3_step(sqlite3_stmt *st);
@@ -43,6 +44,7 @@ int __wrap_sqlite3_prepare_v2(sqlite3 *h, const char *sql, int n, sqlite3_stmt *
 		*st = NULL;
 		return SQLITE_NOMEM;
 	}
+	snprintf(last_sql, sizeof(last_sql), "%s", sql);
 	return __real_sqlite3_prepare_v2(h, sql, n, st, tail);
 }
 
@@ -821,6 +823,40 @@ static void test_range_client_count(void **state)
 	}
 }
 
+/* the query plan of the statement text that db_session_foreach_id prepared reads `index` */
+static bool id_walk_uses(const char *path, const char *index)
+{
+	char sql[1100];
+	sqlite3 *h;
+	sqlite3_stmt *st;
+	bool used = false;
+
+	assert_non_null(strstr(last_sql, "id = ?1"));
+	snprintf(sql, sizeof(sql), "EXPLAIN QUERY PLAN %s", last_sql);
+	assert_int_equal(sqlite3_open(path, &h), SQLITE_OK);
+	assert_int_equal(__real_sqlite3_prepare_v2(h, sql, -1, &st, NULL), SQLITE_OK);
+	while (__real_sqlite3_step(st) == SQLITE_ROW)
+		used |= strstr((const char *)sqlite3_column_text(st, 3), index) != NULL;
+	sqlite3_finalize(st);
+	sqlite3_close(h);
+	return used;
+}
+
+/* The walk of one role's sessions by ID (revocation, probes) reads that role's partial index,
+ * not the whole table: with the role as a bound parameter sqlite cannot use a partial index
+ * (schema 6 has no index on id for both roles). */
+static void test_id_walk_uses_role_index(void **state)
+{
+	struct fixture *f = *state;
+	int seen = 0;
+
+	assert_int_equal(db_session_foreach_id(f->db, DB_ROLE_PROVIDER, 7, count_cb, &seen), 0);
+	assert_true(id_walk_uses(f->path, "sessions_provider_id"));
+	assert_int_equal(db_session_foreach_id(f->db, DB_ROLE_SUPERVISOR, 7, count_cb, &seen), 0);
+	assert_true(id_walk_uses(f->path, "sessions_supervisor_id"));
+	assert_int_equal(seen, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -836,6 +872,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_profile_replace_and_failure, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_forced_failures, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_key_and_id_walk, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_id_walk_uses_role_index, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_provider_index, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_range_client_count, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_replay_index, setup, teardown),
