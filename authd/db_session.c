@@ -127,16 +127,24 @@ static void bind_key(sqlite3_stmt *st, const struct key_text *k, uint16_t port)
  * is prepared again (sqlite3Reprepare) each time that parameter is bound: that was half of
  * the engine's instructions per Authentication (issue 11, callgrind).
  */
+/* A role a session can have (its name goes into SQL text as a literal). 0 or -1. */
+static int session_role(struct authd_db *db, enum db_role role)
+{
+	if (role != DB_ROLE_PROVIDER && role != DB_ROLE_SUPERVISOR) {
+		snprintf(db->err, sizeof(db->err), "session of no role");
+		return -1;
+	}
+	return 0;
+}
+
 static int role_stmt(struct authd_db *db, enum db_role role, enum db_stmt sup, enum db_stmt sp,
 		     const char *head, sqlite3_stmt **st)
 {
 	char sql[512];
 	bool provider = role == DB_ROLE_PROVIDER;
 
-	if (role != DB_ROLE_PROVIDER && role != DB_ROLE_SUPERVISOR) {
-		snprintf(db->err, sizeof(db->err), "session of no role");
+	if (session_role(db, role) < 0)
 		return -1;
-	}
 	if (db->cache[provider ? sp : sup]) {
 		*st = db->cache[provider ? sp : sup];
 		return 0;
@@ -275,10 +283,8 @@ int db_session_foreach_id(struct authd_db *db, enum db_role role, cn_id_t id,
 	/* the role as a literal, so that the role's partial index by ID serves the lookup
 	 * (sessions_provider_id, sessions_supervisor_id): with "role = ?" sqlite cannot use a
 	 * partial index and reads the whole table */
-	if (role != DB_ROLE_PROVIDER && role != DB_ROLE_SUPERVISOR) {
-		snprintf(db->err, sizeof(db->err), "session of no role");
+	if (session_role(db, role) < 0)
 		return -1;
-	}
 	snprintf(sql, sizeof(sql), "SELECT " SESSION_COLS " FROM sessions WHERE role = '%s' AND "
 		 "id = ?1 ORDER BY family, client, service, port", db_role_name(role));
 	if (db_prepare(db, &st, sql) < 0)
