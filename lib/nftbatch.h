@@ -121,7 +121,8 @@ struct nftb_elem {
 /* cb < 0 stops the reading (the caller's function fails with cb's errno). */
 typedef int nftb_elem_cb(const struct nftb_elem *el, void *arg);
 /* Each element of set of table in family (a netlink dump). 0, or -1 with errno (ENOENT: no
- * such table or set). */
+ * such table or set; EAGAIN: the kernel's walk gave an element twice, so missed as many
+ * (its hash table was resized during the dump): cb saw an inconsistent view; dump again). */
 int nftb_dump_set(int family, const char *table, const char *set, nftb_elem_cb *cb, void *arg);
 /* The element of set with key (klen bytes), through cb. 0, or -1 with errno (ENOENT: no such
  * element, table or set). */

@@ -22,6 +22,8 @@
 #include <sys/time.h>
 #include <time.h>
 
+#include "grow.h"
+
 /* A dump's message: at most 32 KiB (the kernel's netlink dump skb), so one buffer of that
  * size holds the request and each answer. */
 #define DUMP_BUFSZ 32768
@@ -63,7 +65,58 @@ out:
 struct dump {
 	nftb_elem_cb *cb;
 	void *arg;
+	bool walk;        /* a dump: note what each element hashes to, in seen */
+	uint64_t *seen;
+	size_t nseen, cap;
 };
+
+/* FNV-1a, 64 bits, of an element's key and flags (an interval set's end element has its
+ * start's key): the same element the same hash; two elements one only by a rare collision,
+ * which costs a needless read again. */
+static uint64_t elem_hash(const void *key, uint32_t klen, uint32_t flags)
+{
+	const uint8_t *p = key;
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (uint32_t i = 0; i < klen; i++)
+		h = (h ^ p[i]) * 0x100000001b3ull;
+	return (h ^ flags) * 0x100000001b3ull;
+}
+
+static int note_seen(struct dump *d, struct nftnl_set_elem *e, const struct nftb_elem *el)
+{
+	uint32_t flags = nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_FLAGS) ?
+			 nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_FLAGS) : 0;
+	uint64_t *v = grow(d->seen, d->nseen, &d->cap, sizeof(*v), 1024);
+
+	if (!v)
+		return -1;
+	d->seen = v;
+	d->seen[d->nseen++] = elem_hash(el->key, el->klen, flags);
+	return 0;
+}
+
+static int u64_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Did the dump give an element twice? The kernel walks a hash set again from its start for
+ * each message it fills and skips the elements the messages before held; when the table was
+ * resized in between (the kernel grows and shrinks it in the background, soon after a batch
+ * that added or removed many elements), the walk's order changed: some elements come twice
+ * and as many never. Seen twice, so, means some were missed. */
+static bool seen_twice(struct dump *d)
+{
+	if (d->nseen > 1)
+		qsort(d->seen, d->nseen, sizeof(*d->seen), u64_cmp);
+	for (size_t i = 1; i < d->nseen; i++)
+		if (d->seen[i] == d->seen[i - 1])
+			return true;
+	return false;
+}
 
 static int counter_cb(struct nftnl_expr *x, void *data)
 {
@@ -79,7 +132,7 @@ static int counter_cb(struct nftnl_expr *x, void *data)
 }
 
 /* One parsed element into the caller's view of it. */
-static int one_elem(struct nftnl_set_elem *e, const struct dump *d)
+static int one_elem(struct nftnl_set_elem *e, struct dump *d)
 {
 	struct nftb_elem el = {.key = NULL};
 
@@ -96,12 +149,14 @@ static int one_elem(struct nftnl_set_elem *e, const struct dump *d)
 		el.expires_ms = nftnl_set_elem_get_u64(e, NFTNL_SET_ELEM_EXPIRATION);
 	if (nftnl_set_elem_expr_foreach(e, counter_cb, &el) < 0)
 		return -1;
+	if (d->walk && note_seen(d, e, &el) < 0)
+		return -1;
 	return d->cb(&el, d->arg);
 }
 
 static int elems_cb(const struct nlmsghdr *nlh, void *data)
 {
-	const struct dump *d = data;
+	struct dump *d = data;
 	struct nftnl_set *s = nftnl_set_alloc();
 	struct nftnl_set_elems_iter *it;
 	struct nftnl_set_elem *e;
@@ -132,8 +187,9 @@ static int get_elems(int family, const char *table, const char *set, const void 
 {
 	struct nftnl_set *s = nftnl_set_alloc();
 	struct nftnl_set_elem *e = key ? nftnl_set_elem_alloc() : NULL;
-	struct dump d = {.cb = cb, .arg = arg};
+	struct dump d = {.cb = cb, .arg = arg, .walk = key == NULL};
 	char buf[DUMP_BUFSZ];
+	int rc;
 	struct nlmsghdr *nlh;
 
 	if (!s || (key && !e)) {
@@ -154,7 +210,13 @@ static int get_elems(int family, const char *table, const char *set, const void 
 				    key ? NLM_F_ACK : NLM_F_DUMP, (uint32_t)time(NULL));
 	nftnl_set_elems_nlmsg_build_payload(nlh, s);
 	nftnl_set_free(s);
-	return query(nlh, elems_cb, &d, buf, sizeof(buf));
+	rc = query(nlh, elems_cb, &d, buf, sizeof(buf));
+	if (rc == 0 && d.walk && seen_twice(&d)) {
+		errno = EAGAIN;
+		rc = -1;
+	}
+	free(d.seen);
+	return rc;
 }
 
 int nftb_dump_set(int family, const char *table, const char *set, nftb_elem_cb *cb, void *arg)

@@ -278,8 +278,15 @@ static int pass_step(const struct nfq_config *cfg, struct sess_table *t, struct 
 		rc = nftb_dump_set(p->r.family, cfg->rule_table, kmode_set_names[p->r.set],
 				   elem_cb, &p->r) < 0 ? -1 : 0;
 	if (rc < 0) {
-		log_warn("kernel mode: reading the session counters of set %s",
-			 kmode_set_names[p->r.set]);
+		/* EAGAIN: the dump gave an element twice (nftb_dump_set), its sums are wrong; the
+		 * counters it stored are each one the kernel held, so only the totals wait for
+		 * the next pass */
+		if (errno == EAGAIN)
+			log_debug("kernel mode: set %s resized while read; its totals wait for the "
+				  "next pass", kmode_set_names[p->r.set]);
+		else
+			log_warn("kernel mode: reading the session counters of set %s",
+				 kmode_set_names[p->r.set]);
 		return -1;
 	}
 	if (rc == 0 && ++p->set < 2 * NSETS) {

@@ -18,7 +18,8 @@
  * batch (milliseconds later). If a batch fails, the ones before it stay applied (each of
  * their keys complete) and kmode_sync returns -1; the next sync compares again from the
  * kernel's content. The sets have one writer, this thread, so nothing changes them between
- * the read and the batches.
+ * the read and the batches. A dump the kernel gives inconsistently (an element twice, as many
+ * missed, when its hash table resizes during the walk) is read again (read_kernel_whole).
  *
  * Counters (kmstats.c): an element that stays is not touched, so its counter goes on. A key
  * whose ID changes gets new ids and ok elements that start from the counts the dump read from
@@ -177,12 +178,37 @@ static int read_kernel(const struct nfq_config *cfg, struct kitems *l)
 			rc = to - from >= by_key_from ?
 			     read_by_key(cfg, l, from, to, families[f], rest[k]) :
 			     dump(cfg, l, families[f], rest[k]);
-		if (rc < 0) {
-			log_warn("kernel mode: reading the sets of table %s", cfg->rule_table);
+		if (rc < 0)
 			return -1;
-		}
 	}
 	return 0;
+}
+
+/* read_kernel, read again while a dump comes back inconsistent (nftb_dump_set's EAGAIN: an
+ * element twice and as many missed, during a resize of the kernel's hash table, which a
+ * batch of many additions or removals starts; it ends within milliseconds). Taken as it is,
+ * such a view would destroy the element read twice (the second copy has no wanted
+ * partner). */
+#define KSYNC_READS 6
+
+static int read_kernel_whole(const struct nfq_config *cfg, struct kitems *l)
+{
+	for (int attempt = 1;; attempt++) {
+		struct timespec pause = {.tv_nsec = 10 * 1000 * 1000L * attempt};
+
+		l->n = 0;
+		if (read_kernel(cfg, l) == 0)
+			return 0;
+		if (errno != EAGAIN || attempt == KSYNC_READS)
+			break;
+		log_debug("kernel mode: full sync, a dump of table %s changed order while read "
+			  "(its hash table resized); reading again", cfg->rule_table);
+		nanosleep(&pause, NULL);
+	}
+	log_warn("kernel mode: reading the sets of table %s%s", cfg->rule_table,
+		 errno == EAGAIN ? " (each dump inconsistent: the kernel kept resizing a set)" :
+		 "");
+	return -1;
 }
 
 /* The elements of the effective, live sessions of a then b2 at now_ms. */
@@ -345,7 +371,7 @@ int kmode_sync(const struct nfq_config *cfg, const struct sess_list *a, const st
 	size_t ops = 0;
 	int rc = -1;
 
-	if (read_kernel(cfg, &l) < 0 || read_wanted(a, b2, now_ms, &l) < 0) {
+	if (read_kernel_whole(cfg, &l) < 0 || read_wanted(a, b2, now_ms, &l) < 0) {
 		log_warn("kernel mode: full sync");
 		goto out;
 	}

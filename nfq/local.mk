@@ -119,6 +119,9 @@ tests_unit_test_nfq_kmsync_SOURCES = tests/unit/test_nfq_kmsync.c tests/unit/kmt
 tests_unit_test_nfq_kmsync_CPPFLAGS = $(tests_unit_test_nfq_kmode_CPPFLAGS)
 tests_unit_test_nfq_kmsync_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_nfq_kmsync_LDADD = $(tests_unit_test_nfq_kmode_LDADD)
+# an inconsistent dump on demand (test_sync_inconsistent_dump)
+tests_unit_test_nfq_kmsync_LDFLAGS = $(AM_LDFLAGS) -Wl,--wrap=nftnl_set_elems_iter_create \
+	-Wl,--wrap=nftnl_set_elems_iter_next
 # the group setup of both (a private network namespace), shared with test_ssnat and test_vswitch
 tests_unit_test_nfq_kmode_SOURCES += tests/unit/netns_setup.c tests/unit/netns_setup.h
 tests_unit_test_nfq_kmsync_SOURCES += tests/unit/netns_setup.c tests/unit/netns_setup.h
