@@ -227,7 +227,7 @@ static void engine_input(struct parent *pa)
 {
 	char err[256];
 
-	if (parent_msg_input(&pa->pm, err, sizeof(err)) < 0) {
+	if (parent_msg_drain(&pa->pm, err, sizeof(err)) < 0) {
 		log_warnx("engine: %s", err);
 		pa->quit = true;
 		pa->exit_code = 1;

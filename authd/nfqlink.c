@@ -20,6 +20,14 @@ void nfq_link_init(struct nfq_link *l, const char *path, bool subscribe, int eng
 	l->subscribe = subscribe;
 	l->engine_fd = engine_fd;
 	l->sub_fd = -1;
+	l->call_fd = -1;
+}
+
+static void close_call(struct nfq_link *l)
+{
+	if (l->call_fd >= 0)
+		close(l->call_fd);
+	l->call_fd = -1;
 }
 
 void nfq_link_down(struct nfq_link *l, const char *why)
@@ -31,6 +39,7 @@ void nfq_link_down(struct nfq_link *l, const char *why)
 	if (l->sub_fd >= 0)
 		close(l->sub_fd);
 	l->sub_fd = -1;
+	close_call(l);
 	imsg_send(l->engine_fd, json_pack("{s:s}", "msg", "nfq-down"));
 }
 
@@ -167,25 +176,32 @@ static void forward_chunked(struct nfq_link *l, const json_t *req)
 	log_info("coopnet-nfq: %zu session(s) in %zu message(s)", n, chunks);
 }
 
-void nfq_link_forward(struct nfq_link *l, const json_t *req)
+int nfq_link_forward(struct nfq_link *l, const json_t *req)
 {
 	char err[256];
 	json_t *r;
+	bool ok;
 
 	if (!l->path[0] || !l->up)
-		return; /* no data plane, or the session-sync after reconnecting carries it */
+		return -1; /* no data plane, or the session-sync after reconnecting carries it */
 	if (ctl_json_size(req) > CTL_CHUNK_BUDGET &&
 	    json_is_array(json_object_get(req, "sessions"))) {
 		forward_chunked(l, req);
-		return;
+		return l->up ? 1 : -1;
 	}
-	r = ctl_call(l->path, req, NFQ_TIMEOUT_MS, err, sizeof(err));
-	if (!r) {
+	if (l->call_fd < 0 && (l->call_fd = ctl_connect(l->path)) < 0) {
+		snprintf(err, sizeof(err), "connect: %s", strerror(errno));
 		nfq_link_down(l, err);
-		return;
+		return -1;
 	}
-	reply_ok(req, r);
+	r = call_on(l->call_fd, req, err, sizeof(err));
+	if (!r) { /* a reply lost or late: nothing more on this connection */
+		nfq_link_down(l, err);
+		return -1;
+	}
+	ok = reply_ok(req, r);
 	json_decref(r);
+	return ok ? 1 : 0;
 }
 
 void nfq_link_event(struct nfq_link *l)

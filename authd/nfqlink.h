@@ -23,6 +23,9 @@ struct nfq_link {
 	                      * supervisor; on every role, its end tells of a worker restart) */
 	int engine_fd;       /* the engine's socketpair end */
 	int sub_fd;          /* the subscription, -1 */
+	int call_fd;         /* the connection nfq_link_forward's requests go on, -1: kept
+	                      * open (a connect, accept and close per request cost more than
+	                      * the request), closed when a call fails or the link goes down */
 	bool up;
 	/* the traffic poll's cursor (nfq_link_poll_traffic): coopnet-nfq's generation of the
 	 * last listing (0: none, the next is whole), its instance, and the listings of changes
@@ -41,8 +44,10 @@ void nfq_link_init(struct nfq_link *l, const char *path, bool subscribe, int eng
 /* Try to reach coopnet-nfq (status, then subscribe); on success tell the engine nfq-up, which
  * answers with a session-sync. */
 void nfq_link_try_up(struct nfq_link *l);
-/* Forward one request of the engine; a failed call marks the link down (nfq-down). */
-void nfq_link_forward(struct nfq_link *l, const json_t *req);
+/* Forward one request of the engine; a failed call marks the link down (nfq-down). 1: done,
+ * 0: coopnet-nfq refused it (logged), -1: not sent or no reply (the link is down; the
+ * session-sync when it comes back carries the sessions). */
+int nfq_link_forward(struct nfq_link *l, const json_t *req);
 /* sub_fd is readable: pass a session-miss event on to the engine. */
 void nfq_link_event(struct nfq_link *l);
 void nfq_link_down(struct nfq_link *l, const char *why);

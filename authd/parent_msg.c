@@ -3,11 +3,13 @@
 #include "parent_msg.h"
 
 #include <arpa/inet.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "authd.h"
+#include "ctl.h"
 #include "log.h"
 
 void parent_msg_init(struct parent_msg *pm, int engine_fd, struct nfq_link *nfq,
@@ -38,6 +40,8 @@ void parent_msg_free(struct parent_msg *pm)
 	keyset_free(&pm->stage);
 	json_decref(pm->stage_arr);
 	pm->stage_arr = NULL;
+	json_decref(pm->nfq_pending);
+	pm->nfq_pending = NULL;
 	pm->have_pol = false;
 }
 
@@ -185,6 +189,73 @@ static void session_refused(struct parent_msg *pm, const struct imsg_session *s,
 
 /* --- forwarding ---------------------------------------------------------------------------- */
 
+/* Requests held for one session-batch at most (coopnet-nfq takes up to 256). */
+#define NFQ_PENDING_MAX 64
+
+/* Each held request on its own (a batch too large for one message, or one coopnet-nfq
+ * refused: each is then all or nothing by itself, as without the batch). */
+static void send_each(struct parent_msg *pm, json_t *reqs)
+{
+	size_t i;
+	json_t *r;
+
+	json_array_foreach(reqs, i, r)
+		if (nfq_link_forward(pm->nfq, r) < 0)
+			break; /* the link is down: the session-sync after it carries them */
+}
+
+void parent_msg_flush(struct parent_msg *pm)
+{
+	json_t *reqs = pm->nfq_pending, *batch;
+
+	pm->nfq_pending = NULL;
+	if (!reqs || !pm->nfq) {
+		json_decref(reqs);
+		return;
+	}
+	if (json_array_size(reqs) == 1) {
+		nfq_link_forward(pm->nfq, json_array_get(reqs, 0));
+		json_decref(reqs);
+		return;
+	}
+	batch = json_pack("{s:s, s:O}", "cmd", "session-batch", "requests", reqs);
+	if (!batch || ctl_json_size(batch) > CTL_CHUNK_BUDGET ||
+	    nfq_link_forward(pm->nfq, batch) == 0) {
+		if (batch && ctl_json_size(batch) <= CTL_CHUNK_BUDGET)
+			log_warnx("coopnet-nfq refused a session-batch of %zu requests: sending "
+				  "them one by one", json_array_size(reqs));
+		send_each(pm, reqs);
+	}
+	json_decref(batch);
+	json_decref(reqs);
+}
+
+/* A request for coopnet-nfq (consumes req): held for parent_msg_flush; a session-sync (the
+ * whole table, chunked) goes at once, after what was held. */
+static void nfq_queue(struct parent_msg *pm, json_t *req)
+{
+	const char *cmd = json_string_value(json_object_get(req, "cmd"));
+
+	if (!pm->nfq) {
+		json_decref(req);
+		return;
+	}
+	if (cmd && !strcmp(cmd, "session-sync")) {
+		parent_msg_flush(pm);
+		nfq_link_forward(pm->nfq, req);
+		json_decref(req);
+		return;
+	}
+	if (!pm->nfq_pending && !(pm->nfq_pending = json_array())) {
+		nfq_link_forward(pm->nfq, req); /* out of memory: unbatched */
+		json_decref(req);
+		return;
+	}
+	json_array_append_new(pm->nfq_pending, req);
+	if (json_array_size(pm->nfq_pending) >= NFQ_PENDING_MAX)
+		parent_msg_flush(pm);
+}
+
 /* A checked request to the virtual switch and coopnet-nfq (consumes req). */
 static void forward(struct parent_msg *pm, json_t *req)
 {
@@ -209,9 +280,7 @@ static void forward(struct parent_msg *pm, json_t *req)
 		else if (r > 0 && ssnat_apply(pm->sn, err, sizeof(err)) < 0)
 			log_warnx("%s", err);
 	}
-	if (pm->nfq)
-		nfq_link_forward(pm->nfq, req);
-	json_decref(req);
+	nfq_queue(pm, req);
 }
 
 static json_t *request(const char *cmd, json_t *sessions)
@@ -326,6 +395,7 @@ static int on_sync_begin(void *ctx, const void *items, uint32_t n)
 	struct parent_msg *pm = ctx;
 
 	(void)items, (void)n;
+	parent_msg_flush(pm); /* what came before goes first */
 	/* one that did not end (the engine's database failed midway) is discarded */
 	sync_abort(pm);
 	pm->stage_arr = json_array();
@@ -395,6 +465,7 @@ static int on_reload(void *ctx, const void *items, uint32_t n)
 	struct parent_msg *pm = ctx;
 
 	(void)items, (void)n;
+	parent_msg_flush(pm); /* what came before goes first */
 	if (pm->ops && pm->ops->reload)
 		pm->ops->reload(pm->ctx);
 	return 0;
@@ -406,6 +477,8 @@ static int on_applied(void *ctx, const void *items, uint32_t n)
 	struct imsg_applied a;
 	char text[IMSG_ERROR_LEN];
 	size_t len;
+
+	parent_msg_flush(pm); /* what came before goes first */
 
 	(void)n;
 	memcpy(&a, items, sizeof(a));
@@ -426,6 +499,8 @@ static int on_probe(void *ctx, const void *items, uint32_t n)
 	struct parent_msg *pm = ctx;
 	struct imsg_probe p;
 
+	parent_msg_flush(pm); /* what came before goes first */
+
 	(void)n;
 	memcpy(&p, items, sizeof(p));
 	if ((p.family != AF_INET && p.family != AF_INET6) || p.zero0 != 0 || p.dport == 0 ||
@@ -443,6 +518,8 @@ static int on_barrier(void *ctx, const void *items, uint32_t n)
 {
 	struct parent_msg *pm = ctx;
 	struct imsg_barrier b;
+
+	parent_msg_flush(pm); /* what came before goes first */
 
 	(void)n;
 	memcpy(&b, items, sizeof(b));
@@ -466,8 +543,7 @@ static int ahead(struct parent_msg *pm, const void *items, uint32_t n, const cha
 		json_t *req = request(cmd, arr);
 
 		if (req)
-			nfq_link_forward(pm->nfq, req);
-		json_decref(req);
+			nfq_queue(pm, req);
 	} else {
 		json_decref(arr);
 	}
@@ -541,6 +617,24 @@ int parent_msg_input(struct parent_msg *pm, char *err, size_t errlen)
 	return 0;
 }
 
+static bool engine_readable(const struct parent_msg *pm)
+{
+	struct pollfd p = {.fd = pm->engine_fd, .events = POLLIN};
+
+	return poll(&p, 1, 0) > 0 && (p.revents & POLLIN);
+}
+
+int parent_msg_drain(struct parent_msg *pm, char *err, size_t errlen)
+{
+	int n = 0, r;
+
+	do
+		r = parent_msg_input(pm, err, errlen);
+	while (r == 0 && ++n < PARENT_DRAIN_MAX && engine_readable(pm));
+	parent_msg_flush(pm);
+	return r;
+}
+
 void parent_msg_handle(struct parent_msg *pm, const uint8_t *buf, size_t len)
 {
 	uint64_t before = pm->refused_msgs + pm->refused_sessions;
@@ -548,4 +642,5 @@ void parent_msg_handle(struct parent_msg *pm, const uint8_t *buf, size_t len)
 
 	result(pm, imsg_handle_bin(from_engine, sizeof(from_engine) / sizeof(from_engine[0]), pm,
 				   buf, len, sizeof(pm->buf), err, sizeof(err)), before, err);
+	parent_msg_flush(pm);
 }

@@ -48,6 +48,7 @@ struct parent_msg {
 	struct keyset live;          /* sessions the engine added and the parent accepted */
 	struct keyset stage;         /* a session-sync in progress */
 	json_t *stage_arr;
+	json_t *nfq_pending;         /* requests for coopnet-nfq not sent yet (parent_msg_flush) */
 	bool syncing;
 	uint64_t refused_msgs, refused_sessions;
 	const struct parent_msg_ops *ops;
@@ -62,6 +63,16 @@ void parent_msg_set_policy(struct parent_msg *pm, struct policy *p);
 /* The engine's socket is readable: handle one message. 0 (handled, refused and counted, or
  * nothing yet), -1: the engine is gone (err says why). */
 int parent_msg_input(struct parent_msg *pm, char *err, size_t errlen);
+/* The engine's socket is readable: handle its messages while it holds more (at most
+ * PARENT_DRAIN_MAX, then the caller's other inputs get their turn), then parent_msg_flush.
+ * 0, or -1: the engine is gone (err says why; what was held is sent first). */
+#define PARENT_DRAIN_MAX 64
+int parent_msg_drain(struct parent_msg *pm, char *err, size_t errlen);
+/* Send what the messages handled since the last call left for coopnet-nfq: one request as
+ * it is, more as one session-batch (docs/control.md), which coopnet-nfq applies in one nft
+ * batch. The caller calls it when the engine's socket has nothing more to read (and every
+ * message but a session change calls it first: a barrier's answer follows what came before). */
+void parent_msg_flush(struct parent_msg *pm);
 /* The same for a message already received (len bytes; the fuzz target). */
 void parent_msg_handle(struct parent_msg *pm, const uint8_t *buf, size_t len);
 void parent_msg_free(struct parent_msg *pm);

@@ -143,6 +143,15 @@ daemon_alive() {
 		fail "coopnet-authd (parent $PARENT, engine $ENGINE) exited during the run"
 }
 ticks() { bench_ticks "$@"; }
+# csw PID: the context switches of process PID so far, voluntary and not, all its threads
+csw() {
+	local n=0 t v
+	for t in /proc/"$1"/task/*/status; do
+		v=$(awk '/ctxt_switches:/ { s += $2 } END { print s + 0 }' "$t" 2>/dev/null) || v=0
+		n=$((n + v))
+	done
+	echo "$n"
+}
 
 # start_authd NAME: coopnet-authd on the SP's CPU; sets PARENT and ENGINE
 start_authd() { bench_start_authd "$1" 60 taskset -c "$SP_CPU"; }
@@ -227,6 +236,10 @@ eng0=$(ticks "$ENGINE")
 par0=$(ticks "$PARENT")
 nfq0=0
 [ -z "$NFQPID" ] || nfq0=$(ticks "$NFQPID")
+csw_eng0=$(csw "$ENGINE")
+csw_par0=$(csw "$PARENT")
+csw_nfq0=0
+[ -z "$NFQPID" ] || csw_nfq0=$(csw "$NFQPID")
 if [ -n "${PERF_OUT:-}" ]; then
 	nb_require_cmd perf
 	PIDS=$ENGINE,$PARENT
@@ -245,6 +258,10 @@ eng1=$(ticks "$ENGINE")
 par1=$(ticks "$PARENT")
 nfq1=0
 [ -z "$NFQPID" ] || nfq1=$(ticks "$NFQPID")
+csw_eng1=$(csw "$ENGINE")
+csw_par1=$(csw "$PARENT")
+csw_nfq1=0
+[ -z "$NFQPID" ] || csw_nfq1=$(csw "$NFQPID")
 [ -z "${PERF_PID:-}" ] || wait "$PERF_PID" || true
 echo "$load" | grep -v '^LOAD ' | sed 's/^/# /'
 daemon_alive
@@ -262,6 +279,9 @@ PAR_CPU=$(python3 -c "print('%.2f' % (($par1 - $par0) / $HZ / $LSECS))")
 NFQ_CPU=$(python3 -c "print('%.2f' % (($nfq1 - $nfq0) / $HZ / $LSECS))")
 ALL_PER_CORE=$(python3 -c "c = $ENG_CPU + $PAR_CPU + $NFQ_CPU; print('%.0f' % ($RATE / c if c > 0 else 0))")
 LOADAVG=$(cut -d' ' -f1-3 /proc/loadavg)
+# context switches per completed exchange: the processes share the SP's core, so fewer
+# switches per exchange is more work per wake-up (the bench's rate follows it)
+CSW=$(python3 -c "n = max($COMPLETED, 1); print('%.2f / %.2f / %.2f' % (($csw_eng1 - $csw_eng0) / n, ($csw_par1 - $csw_par0) / n, ($csw_nfq1 - $csw_nfq0) / n))")
 PER_CORE=$(python3 -c "c = $ENG_CPU; print('%.0f' % ($RATE / c if c > 0 else 0))")
 SESSIONS=$(sqlite3 "$W/db/authd.db" "SELECT count(*) FROM sessions") || fail "sqlite3: sessions"
 REPLAY=$(sqlite3 "$W/db/authd.db" "SELECT count(*) FROM replay") || fail "sqlite3: replay"
@@ -291,6 +311,7 @@ cat <<EOF
 | exchanges/s per engine core (rate / engine CPU) | $PER_CORE |
 | parent CPU / coopnet-nfq CPU (cores busy during the load) | $PAR_CPU / $NFQ_CPU |
 | exchanges/s per core of engine + parent + coopnet-nfq | $ALL_PER_CORE |
+| context switches per exchange: engine / parent / coopnet-nfq (threads summed) | $CSW |
 | load average of the machine at the end (1, 5, 15 min) | $LOADAVG |
 | the SP's status interval (AUTH_STATUS_MS) | $STATUS_MS ms |
 EOF

@@ -2,6 +2,7 @@
 /* The coopnet-nfq control socket's commands (docs/control.md); the server is lib/ctl_server.c. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -424,6 +425,112 @@ static json_t *cmd_session_del(void *ctx, size_t conn, const json_t *req)
 	return changed(d, removed, "removed");
 }
 
+/*
+ * session-batch (docs/control.md): session-add, session-del (by "sessions"), session-accept
+ * and session-withdraw requests, applied in their order with one publish for all (in kernel
+ * mode one nft batch, where each request alone costs one: coopnet-authd's parent sends the
+ * requests of one engine turn as one). Every request is parsed before any is applied, and the
+ * room for every addition reserved: all or nothing.
+ */
+#define BATCH_MAX 256
+
+enum batch_op { BATCH_ADD, BATCH_DEL, BATCH_ACCEPT, BATCH_WITHDRAW };
+
+static const char *const batch_cmds[] = {
+	[BATCH_ADD] = "session-add", [BATCH_DEL] = "session-del",
+	[BATCH_ACCEPT] = "session-accept", [BATCH_WITHDRAW] = "session-withdraw",
+};
+
+struct batch_item {
+	enum batch_op op;
+	struct sess_list l;
+};
+
+static int batch_parse(struct batch_item *it, const json_t *r, char *err, size_t errlen)
+{
+	const char *cmd = json_string_value(json_object_get(r, "cmd"));
+	size_t k;
+
+	for (k = 0; k < sizeof(batch_cmds) / sizeof(batch_cmds[0]); k++)
+		if (cmd && !strcmp(cmd, batch_cmds[k]))
+			break;
+	if (k == sizeof(batch_cmds) / sizeof(batch_cmds[0])) {
+		snprintf(err, errlen, "\"cmd\" must be session-add, session-del, session-accept or "
+			 "session-withdraw");
+		return -1;
+	}
+	it->op = (enum batch_op)k;
+	if (!json_object_get(r, "sessions")) {
+		snprintf(err, errlen, "%s needs \"sessions\"%s", cmd,
+			 it->op == BATCH_DEL ? " in a batch (not \"id\" or \"client\")" : "");
+		return -1;
+	}
+	return parse_sessions(&it->l, json_object_get(r, "sessions"), it->op == BATCH_DEL, err,
+			      errlen);
+}
+
+static size_t batch_apply(struct nfqd *d, const struct batch_item *it)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < it->l.n; i++) {
+		const struct sess_entry *e = &it->l.v[i];
+
+		switch (it->op) {
+		case BATCH_ADD:
+			tbl_put(d->sh.tbl, e);
+			n++;
+			break;
+		case BATCH_DEL:
+			n += tbl_del(d->sh.tbl, &e->key);
+			break;
+		case BATCH_ACCEPT:
+			n += (size_t)tbl_accept(d->sh.tbl, &e->key, e->id);
+			break;
+		case BATCH_WITHDRAW:
+			n += (size_t)tbl_withdraw(d->sh.tbl, &e->key, e->id);
+			break;
+		}
+	}
+	return n;
+}
+
+static json_t *cmd_session_batch(void *ctx, size_t conn, const json_t *req)
+{
+	struct nfqd *d = ctx;
+	const json_t *reqs = json_object_get(req, "requests");
+	size_t n = json_array_size(reqs), adds = 0, applied = 0, i;
+	struct batch_item *items;
+	json_t *reply = NULL;
+	char err[300];
+
+	(void)conn;
+	if (!json_is_array(reqs) || n == 0 || n > BATCH_MAX)
+		return ctl_reply_error("\"requests\" must be an array of 1 to %d requests", BATCH_MAX);
+	items = calloc(n, sizeof(*items));
+	if (!items)
+		return ctl_reply_error("out of memory");
+	for (i = 0; i < n; i++)
+		sess_list_init(&items[i].l);
+	for (i = 0; i < n && !reply; i++) {
+		if (batch_parse(&items[i], json_array_get(reqs, i), err, sizeof(err)) < 0)
+			reply = ctl_reply_error("request %zu: %s", i, err);
+		else if (items[i].op == BATCH_ADD)
+			adds += items[i].l.n;
+	}
+	if (!reply && tbl_reserve(d->sh.tbl, adds) < 0)
+		reply = ctl_reply_error("out of memory, or more than %u sessions", TBL_MAX_SESSIONS);
+	if (!reply) {
+		for (i = 0; i < n; i++)
+			applied += batch_apply(d, &items[i]);
+		reply = changed(d, applied, "applied");
+	}
+	for (i = 0; i < n; i++)
+		sess_list_clear(&items[i].l);
+	free(items);
+	return reply;
+}
+
 static json_t *cmd_reload(void *ctx, size_t conn, const json_t *req)
 {
 	struct nfqd *d = ctx;
@@ -456,6 +563,7 @@ static const struct ctl_command commands[] = {
 	{ "reload", cmd_reload },
 	{ "session-accept", cmd_session_accept },
 	{ "session-withdraw", cmd_session_withdraw },
+	{ "session-batch", cmd_session_batch },
 	{ NULL, NULL },
 };
 

@@ -61,7 +61,16 @@ static void *nfq_thread(void *arg)
 			    json_pack("{s:b, s:s, s:s}", "ok", 1, "role", "fake", "mode", "queue") :
 			    ctl_reply_ok();
 			pthread_mutex_lock(&f->mu);
-			json_array_append(f->log, req);
+			if (cmd && !strcmp(cmd, "session-batch")) {
+				json_t *sub;
+				size_t k;
+
+				f->batches++;
+				json_array_foreach(json_object_get(req, "requests"), k, sub)
+					json_array_append(f->log, sub);
+			} else {
+				json_array_append(f->log, req);
+			}
 			if (cmd && !strcmp(cmd, "subscribe"))
 				f->sub_fd = conns[i];
 			pthread_mutex_unlock(&f->mu);

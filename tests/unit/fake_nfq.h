@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* A fake coopnet-nfq for the unit tests: a thread answering "ok" on a real unix SEQPACKET
- * control socket and logging every request (tests/unit/test_engine.c, test_parent.c). */
+ * control socket and logging every request (tests/unit/test_engine.c, test_parent.c); the
+ * requests of a session-batch are logged one by one, as coopnet-nfq applies them. */
 #ifndef COOPNET_TESTS_FAKE_NFQ_H
 #define COOPNET_TESTS_FAKE_NFQ_H
 
@@ -16,7 +17,8 @@ struct fake_nfq {
 	int stop[2];
 	pthread_t th;
 	pthread_mutex_t mu;
-	json_t *log;          /* every request, in order */
+	json_t *log;          /* every request, in order; a session-batch's requests each */
+	size_t batches;       /* session-batch requests received */
 	int sub_fd;           /* the subscribed connection, -1 */
 	bool running;
 };

@@ -243,7 +243,7 @@ static void parent_turn(struct node *n)
 
 	while (poll(p, n->link.sub_fd >= 0 ? 2 : 1, 0) > 0) {
 		if (p[0].revents)
-			assert_int_equal(parent_msg_input(&n->pm, err, sizeof(err)), 0);
+			assert_int_equal(parent_msg_drain(&n->pm, err, sizeof(err)), 0);
 		if (n->link.sub_fd >= 0 && p[1].revents)
 			nfq_link_event(&n->link);
 		p[1].fd = n->link.sub_fd;

@@ -276,6 +276,49 @@ static void test_session_del(void **state)
 	close(p.fd);
 }
 
+/* session-batch: its requests in order, with one publish; one bad request refuses the whole
+ * batch (nothing of it applied). */
+static void test_session_batch(void **state)
+{
+	struct peer p = connect_peer();
+	json_t *r, *reqs;
+
+	(void)state;
+	reqs = json_pack("[o, {s:s, s:[o]}, {s:s, s:[{s:s, s:s, s:i}]}]", add_req(0, 2),
+			 "cmd", "session-accept", "sessions", session(0, 0x200),
+			 "cmd", "session-del", "sessions", "client", "198.18.0.2", "service",
+			 "198.19.0.10", "port", 80);
+	r = expect_ok(call(p, json_pack("{s:s, s:o}", "cmd", "session-batch", "requests", reqs)));
+	assert_int_equal(json_integer_value(json_object_get(r, "applied")), 4);
+	json_decref(r);
+	assert_int_equal(published_id("198.18.0.1"), 0x100); /* accepted ahead, still 0x100 */
+	assert_int_equal(published_id("198.18.0.2"), 0);     /* added, then removed */
+	assert_int_equal(authd_count(), 1);
+
+	/* request 1 is bad: request 0's additions are not applied either */
+	reqs = json_pack("[o, {s:s, s:s}]", add_req(10, 2), "cmd", "session-del", "id", "0x0100");
+	expect_error(call(p, json_pack("{s:s, s:o}", "cmd", "session-batch", "requests", reqs)),
+		     "request 1: session-del needs \"sessions\" in a batch");
+	assert_int_equal(published_id("198.18.0.11"), 0);
+	reqs = json_pack("[o, {s:s}]", add_req(10, 2), "cmd", "session-sync");
+	expect_error(call(p, json_pack("{s:s, s:o}", "cmd", "session-batch", "requests", reqs)),
+		     "request 1: \"cmd\" must be session-add, session-del, session-accept or "
+		     "session-withdraw");
+	reqs = add_req(10, 2);
+	json_object_set_new(json_array_get(json_object_get(reqs, "sessions"), 1), "port",
+			    json_integer(0));
+	reqs = json_pack("[o]", reqs);
+	expect_error(call(p, json_pack("{s:s, s:o}", "cmd", "session-batch", "requests", reqs)),
+		     "request 0: session 1: \"port\" must be an integer");
+	assert_int_equal(published_id("198.18.0.11"), 0);
+	expect_error(call(p, json_pack("{s:s, s:[]}", "cmd", "session-batch", "requests")),
+		     "\"requests\" must be an array of 1 to 256 requests");
+	expect_error(call(p, json_pack("{s:s}", "cmd", "session-batch")),
+		     "\"requests\" must be an array");
+	assert_int_equal(authd_count(), 1);
+	close(p.fd);
+}
+
 /* A chunked sync, listed page by page: every session once, each page one message. */
 static void test_sync_and_paged_listing(void **state)
 {
@@ -443,6 +486,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_status_and_stats, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_add, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_del, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_session_batch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sync_and_paged_listing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sync_abandoned, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_subscribe_misses, setup, teardown),

@@ -137,6 +137,7 @@ static void parent_takes(void)
 	char err[256];
 
 	assert_int_equal(parent_msg_input(&E.pm, err, sizeof(err)), 0);
+	parent_msg_flush(&E.pm);
 }
 
 /* The parent-stats the parent sent back, if any: its refused-messages count, else -1. */
@@ -434,6 +435,45 @@ static void test_engine_gone(void **state)
 	assert_int_equal(parent_msg_input(&E.pm, err, sizeof(err)), -1);
 }
 
+/* The messages the engine's socket holds are handled before their requests go out, as one
+ * session-batch (coopnet-nfq applies it in one nft batch); a barrier behind them is answered
+ * after that batch; one request alone goes as it is. */
+static void test_requests_batched(void **state)
+{
+	struct imsg_session a = good("198.18.1.2"), b = good("198.18.1.3");
+	struct imsg_barrier bar = { .token = 7 };
+	char err[256], buf[512];
+	json_t *r;
+	ssize_t n;
+
+	(void)state;
+	send_sessions(IMSG_SESSION_ADD, &a, 1);
+	send_sessions(IMSG_SESSION_ACCEPT, &a, 1);
+	send_sessions(IMSG_SESSION_ADD, &b, 1);
+	assert_int_equal(imsg_send_bin(E.engine, IMSG_BARRIER, &bar, 1, sizeof(bar)), 0);
+	assert_int_equal(parent_msg_drain(&E.pm, err, sizeof(err)), 0);
+	/* the call is synchronous: the fake coopnet-nfq has logged it before it answered */
+	assert_int_equal(E.nfq.batches, 1);
+	assert_int_equal(nfq_count(&E.nfq, "session-add"), 2);
+	assert_int_equal(nfq_count(&E.nfq, "session-accept"), 1);
+	r = nfq_last(&E.nfq, "session-add");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(
+		json_object_get(r, "sessions"), 0), "client")), "198.18.1.3");
+	json_decref(r);
+	n = recv(E.engine, buf, sizeof(buf) - 1, MSG_DONTWAIT);
+	assert_true(n > 0);
+	buf[n] = 0;
+	assert_non_null(strstr(buf, "dp-barrier"));
+	/* one alone: no batch */
+	a.id = 0, a.expires = 0;
+	memset(a.vnic, 0, sizeof(a.vnic));
+	memset(a.service_name, 0, sizeof(a.service_name));
+	send_sessions(IMSG_SESSION_DEL, &a, 1);
+	assert_int_equal(parent_msg_drain(&E.pm, err, sizeof(err)), 0);
+	assert_int_equal(E.nfq.batches, 1);
+	assert_int_equal(nfq_count(&E.nfq, "session-del"), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -443,6 +483,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_outside_policy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_valid_after_refusals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_engine_gone, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_requests_batched, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
