@@ -59,6 +59,16 @@ tests_fuzz_fuzz_nfq_logic_SOURCES = tests/fuzz/fuzz_nfq_logic.c
 tests_fuzz_fuzz_nfq_logic_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/nfq
 tests_fuzz_fuzz_nfq_logic_LDADD = nfq/libnfqcore.a lib/libcoopnet.a $(JANSSON_LIBS)
 tests_fuzz_fuzz_nfq_logic_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+noinst_PROGRAMS += tests/fuzz/fuzz_nfq_control
+tests_fuzz_fuzz_nfq_control_SOURCES = tests/fuzz/fuzz_nfq_control.c \
+	nfq/control.c nfq/publish.c nfq/worker.c nfq/nftrule.c nfq/kmrules.c nfq/kmsets.c \
+	nfq/kmstats.c nfq/kmdelta.c nfq/kmsync.c nfq/kmsvc.c
+tests_fuzz_fuzz_nfq_control_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/nfq
+tests_fuzz_fuzz_nfq_control_CFLAGS = $(AM_CFLAGS) $(PTHREAD_CFLAGS) $(LIBNFQ_CFLAGS) \
+	$(LIBMNL_CFLAGS) $(LIBNFTNL_CFLAGS)
+tests_fuzz_fuzz_nfq_control_LDADD = nfq/libnfqcore.a lib/libcoopnet.a $(LIBNFQ_LIBS) \
+	$(LIBMNL_LIBS) $(LIBNFTNL_LIBS) $(JANSSON_LIBS) $(PTHREAD_LIBS) $(LIBSYSTEMD_LIBS)
+tests_fuzz_fuzz_nfq_control_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
 noinst_PROGRAMS += tests/fuzz/fuzz_nfqconf
 tests_fuzz_fuzz_nfqconf_SOURCES = tests/fuzz/fuzz_nfqconf.c
 tests_fuzz_fuzz_nfqconf_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/nfq

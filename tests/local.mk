@@ -59,9 +59,10 @@ EXTRA_DIST += tests/unit/data/test.schema.json
 # Fuzzing smoke run of every target: make fuzz-smoke [FUZZ_SECONDS=60]. New inputs go to
 # tests/fuzz/corpus-run/NAME (git-ignored); the committed seeds in tests/fuzz/corpus/NAME stay.
 FUZZ_SECONDS = 60
-FUZZ_TARGETS = packet coop jconf nfq_logic ctl status policy nfqconf parent_msg nfq_traffic probe metrics
+FUZZ_TARGETS = packet coop jconf nfq_logic ctl status policy nfqconf parent_msg nfq_traffic probe metrics \
+	nfq_control
 EXTRA_DIST += tests/fuzz/make_corpus.py tests/fuzz/corpus/packet tests/fuzz/corpus/ctl \
-	tests/fuzz/corpus/metrics
+	tests/fuzz/corpus/metrics tests/fuzz/corpus/nfq_control
 if ENABLE_FUZZING
 noinst_PROGRAMS += tests/fuzz/fuzz_ctl tests/fuzz/fuzz_metrics
 tests_fuzz_fuzz_metrics_SOURCES = tests/fuzz/fuzz_metrics.c
