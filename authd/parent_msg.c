@@ -204,10 +204,23 @@ static void send_each(struct parent_msg *pm, json_t *reqs)
 			break; /* the link is down: the session-sync after it carries them */
 }
 
+/* The virtual switch's and the SS DNAT's changes since the last flush, each in one batch. */
+static void apply_switches(struct parent_msg *pm)
+{
+	char err[2048];
+
+	if (pm->vs_dirty && pm->vs && vswitch_apply(pm->vs, err, sizeof(err)) < 0)
+		log_warnx("%s", err);
+	if (pm->sn_dirty && pm->sn && ssnat_apply(pm->sn, err, sizeof(err)) < 0)
+		log_warnx("%s", err);
+	pm->vs_dirty = pm->sn_dirty = false;
+}
+
 void parent_msg_flush(struct parent_msg *pm)
 {
 	json_t *reqs = pm->nfq_pending, *batch;
 
+	apply_switches(pm);
 	pm->nfq_pending = NULL;
 	if (!reqs || !pm->nfq) {
 		json_decref(reqs);
@@ -259,7 +272,6 @@ static void nfq_queue(struct parent_msg *pm, json_t *req)
 /* A checked request to the virtual switch and coopnet-nfq (consumes req). */
 static void forward(struct parent_msg *pm, json_t *req)
 {
-	char err[2048];
 	int r;
 
 	if (!req) {
@@ -270,15 +282,13 @@ static void forward(struct parent_msg *pm, json_t *req)
 		r = vswitch_session_req(pm->vs, req);
 		if (r < 0)
 			log_warnx("virtual switch: request refused");
-		else if (r > 0 && vswitch_apply(pm->vs, err, sizeof(err)) < 0)
-			log_warnx("%s", err);
+		pm->vs_dirty |= r > 0;
 	}
 	if (pm->sn && pm->sn->enabled) {
 		r = ssnat_session_req(pm->sn, req);
 		if (r < 0)
 			log_warnx("SS DNAT: request refused");
-		else if (r > 0 && ssnat_apply(pm->sn, err, sizeof(err)) < 0)
-			log_warnx("%s", err);
+		pm->sn_dirty |= r > 0;
 	}
 	nfq_queue(pm, req);
 }

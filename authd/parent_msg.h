@@ -49,6 +49,8 @@ struct parent_msg {
 	struct keyset stage;         /* a session-sync in progress */
 	json_t *stage_arr;
 	json_t *nfq_pending;         /* requests for coopnet-nfq not sent yet (parent_msg_flush) */
+	bool vs_dirty, sn_dirty;     /* the virtual switch's / SS DNAT's sessions changed since
+	                              * their last batch (parent_msg_flush applies them) */
 	bool syncing;
 	uint64_t refused_msgs, refused_sessions;
 	const struct parent_msg_ops *ops;
@@ -68,9 +70,9 @@ int parent_msg_input(struct parent_msg *pm, char *err, size_t errlen);
  * 0, or -1: the engine is gone (err says why; what was held is sent first). */
 #define PARENT_DRAIN_MAX 64
 int parent_msg_drain(struct parent_msg *pm, char *err, size_t errlen);
-/* Send what the messages handled since the last call left for coopnet-nfq: one request as
- * it is, more as one session-batch (docs/control.md), which coopnet-nfq applies in one nft
- * batch. The caller calls it when the engine's socket has nothing more to read (and every
+/* Apply what the messages handled since the last call changed: the virtual switch's and the
+ * SS DNAT's sessions in one nft batch each, then coopnet-nfq's requests, one as it is, more
+ * as one session-batch (docs/control.md), which coopnet-nfq applies in one nft batch. The caller calls it when the engine's socket has nothing more to read (and every
  * message but a session change calls it first: a barrier's answer follows what came before). */
 void parent_msg_flush(struct parent_msg *pm);
 /* The same for a message already received (len bytes; the fuzz target). */
