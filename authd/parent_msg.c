@@ -189,8 +189,12 @@ static void session_refused(struct parent_msg *pm, const struct imsg_session *s,
 
 /* --- forwarding ---------------------------------------------------------------------------- */
 
-/* Requests held for one session-batch at most (coopnet-nfq takes up to 256). */
+/* Requests held for one session-batch at most (coopnet-nfq takes up to 256), and sessions in
+ * them: a batch is no larger than one request may be (256 sessions, under 64 KiB of JSON:
+ * one control message), so coopnet-nfq's work for it fits its one second (NFQ_TIMEOUT_MS)
+ * as a single request's does. */
 #define NFQ_PENDING_MAX 64
+#define NFQ_PENDING_SESSIONS 256
 
 /* Each held request on its own (a batch too large for one message, or one coopnet-nfq
  * refused: each is then all or nothing by itself, as without the batch). */
@@ -222,6 +226,7 @@ void parent_msg_flush(struct parent_msg *pm)
 
 	apply_switches(pm);
 	pm->nfq_pending = NULL;
+	pm->nfq_pending_sessions = 0;
 	if (!reqs || !pm->nfq) {
 		json_decref(reqs);
 		return;
@@ -248,6 +253,7 @@ void parent_msg_flush(struct parent_msg *pm)
 static void nfq_queue(struct parent_msg *pm, json_t *req)
 {
 	const char *cmd = json_string_value(json_object_get(req, "cmd"));
+	size_t n;
 
 	if (!pm->nfq) {
 		json_decref(req);
@@ -259,12 +265,16 @@ static void nfq_queue(struct parent_msg *pm, json_t *req)
 		json_decref(req);
 		return;
 	}
+	n = json_array_size(json_object_get(req, "sessions"));
+	if (pm->nfq_pending && pm->nfq_pending_sessions + n > NFQ_PENDING_SESSIONS)
+		parent_msg_flush(pm);
 	if (!pm->nfq_pending && !(pm->nfq_pending = json_array())) {
 		nfq_link_forward(pm->nfq, req); /* out of memory: unbatched */
 		json_decref(req);
 		return;
 	}
 	json_array_append_new(pm->nfq_pending, req);
+	pm->nfq_pending_sessions += n;
 	if (json_array_size(pm->nfq_pending) >= NFQ_PENDING_MAX)
 		parent_msg_flush(pm);
 }

@@ -49,6 +49,7 @@ struct parent_msg {
 	struct keyset stage;         /* a session-sync in progress */
 	json_t *stage_arr;
 	json_t *nfq_pending;         /* requests for coopnet-nfq not sent yet (parent_msg_flush) */
+	size_t nfq_pending_sessions; /* the sessions in them */
 	bool vs_dirty, sn_dirty;     /* the virtual switch's / SS DNAT's sessions changed since
 	                              * their last batch (parent_msg_flush applies them) */
 	bool syncing;

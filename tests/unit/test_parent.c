@@ -474,6 +474,26 @@ static void test_requests_batched(void **state)
 	assert_int_equal(nfq_count(&E.nfq, "session-del"), 1);
 }
 
+/* A batch holds at most 256 sessions (one control message): five messages of 100 go as two
+ * batches of two and the fifth alone. */
+static void test_batch_bounded(void **state)
+{
+	struct imsg_session s[100];
+	char err[256], client[32];
+
+	(void)state;
+	for (int i = 0; i < 100; i++) {
+		snprintf(client, sizeof(client), "198.18.1.%d", i + 1);
+		s[i] = good(client);
+	}
+	for (int m = 0; m < 5; m++)
+		send_sessions(IMSG_SESSION_ADD, s, 100);
+	assert_int_equal(parent_msg_drain(&E.pm, err, sizeof(err)), 0);
+	assert_int_equal(E.nfq.batches, 2);
+	assert_int_equal(nfq_count(&E.nfq, "session-add"), 5);
+	assert_int_equal(E.pm.refused_sessions, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -484,6 +504,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_valid_after_refusals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_engine_gone, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_requests_batched, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_batch_bounded, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
