@@ -22,9 +22,11 @@
 # vNIC, and each session change also changes the switch (bench/revoke_churn.sh --vswitch).
 # COOP_AUTHD_TIMING, COOP_AUTHD_JSON: more members of both authd.json's "timing" and top level,
 # each starting with a comma (bench/first_page.sh's comparisons: ', "udp_rcvbuf": 212992').
+# COOPNET_AUTHD: another coopnet-authd binary (a before/after of the benchmarks on this
+# topology), as in bench/auth_daemon.sh.
 nb_require_root
 nb_require_cmd ip nft curl python3 tcpdump
-AUTHD=$TOP/authd/coopnet-authd
+AUTHD=${COOPNET_AUTHD:-$TOP/authd/coopnet-authd}
 CTL=$TOP/ctl/coopnetctl
 NFQ=$TOP/nfq/coopnet-nfq
 PY=/usr/bin/python3 # the system python: scapy
