@@ -20,17 +20,9 @@
 
 #include "ctl.h"
 #include "nfqd.h"
+#include "fuzz_check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                                     \
-	do {                                                                            \
-		if (!(cond)) {                                                          \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, \
-				#cond);                                                 \
-			abort();                                                        \
-		}                                                                       \
-	} while (0)
 
 #define CONF "{\"role\": \"provider\", \"mode\": \"queue\", \"control_socket\": \"/nonexistent\"," \
 	     " \"services\": [{\"address\": \"198.19.0.10\", \"port\": 80}]}"

@@ -72,6 +72,24 @@ static void large_entry(struct sess_entry *e, uint32_t i, cn_id_t id)
 	memcpy(e->key.client, &client, 4);
 }
 
+/* The tables installed, then n sessions of large_entry (session i with ID 1 + i) in l, synced
+ * to the kernel. */
+static void large_install(struct nfq_config *cfg, struct sess_list *none, struct sess_list *l,
+			  uint32_t n)
+{
+	struct sess_entry e;
+
+	load_config(cfg);
+	sess_list_init(none);
+	sess_list_init(l);
+	assert_int_not_equal(nftrule_install(cfg, &cfg->sessions, none), QEXPR_NONE);
+	for (uint32_t i = 0; i < n; i++) {
+		large_entry(&e, i, (cn_id_t)(1 + i));
+		assert_int_equal(sess_list_push(l, &e), 0);
+	}
+	assert_int_equal(kmode_sync(cfg, l, none), 0);
+}
+
 /* The elements of set or map `what` as `nft list` prints them, one a line and without the
  * "[invalid type]" it adds to raw keys and the counters of ids and ok, into path; their
  * count. nft's listing is a dump: while the kernel resizes the set's hash table (soon after a
@@ -246,20 +264,11 @@ static void test_sync_inconsistent_dump(void **state)
 	static const enum kset sets[] = {KS_IDS, KS_OK, KS_KEYS, KS_DWRONG};
 	struct nfq_config cfg;
 	struct sess_list none, l;
-	struct sess_entry e;
 
 	(void)state;
 	if (!in_netns)
 		skip();
-	load_config(&cfg);
-	sess_list_init(&none);
-	sess_list_init(&l);
-	assert_int_not_equal(nftrule_install(&cfg, &cfg.sessions, &none), QEXPR_NONE);
-	for (uint32_t i = 0; i < N; i++) {
-		large_entry(&e, i, (cn_id_t)(1 + i));
-		assert_int_equal(sess_list_push(&l, &e), 0);
-	}
-	assert_int_equal(kmode_sync(&cfg, &l, &none), 0);
+	large_install(&cfg, &none, &l, N);
 	for (size_t k = 0; k < sizeof(sets) / sizeof(sets[0]); k++)
 		assert_int_equal(count_elems(&cfg, sets[k]), N);
 
@@ -315,15 +324,7 @@ static void test_get_elems(void **state)
 	if (!in_netns)
 		skip();
 	assert_non_null(keys);
-	load_config(&cfg);
-	sess_list_init(&none);
-	sess_list_init(&l);
-	assert_int_not_equal(nftrule_install(&cfg, &cfg.sessions, &none), QEXPR_NONE);
-	for (uint32_t i = 0; i < N; i++) {
-		large_entry(&e, i, (cn_id_t)(1 + i));
-		assert_int_equal(sess_list_push(&l, &e), 0);
-	}
-	assert_int_equal(kmode_sync(&cfg, &l, &none), 0);
+	large_install(&cfg, &none, &l, N);
 	/* a missing key first, then each session's key followed by a missing one (another ID)
 	 * for the first 100, then the rest */
 	large_entry(&e, N + 7, 5);
