@@ -55,12 +55,12 @@ EXTRA_DIST += bench/throughput.sh tests/netns/nfq-queue.test tests/netns/nfq-ker
 
 if ENABLE_FUZZING
 noinst_PROGRAMS += tests/fuzz/fuzz_nfq_logic
-tests_fuzz_fuzz_nfq_logic_SOURCES = tests/fuzz/fuzz_nfq_logic.c tests/fuzz/fuzz_check.h
+tests_fuzz_fuzz_nfq_logic_SOURCES = tests/fuzz/fuzz_nfq_logic.c tests/fuzz/fuzzcheck.h
 tests_fuzz_fuzz_nfq_logic_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/nfq
 tests_fuzz_fuzz_nfq_logic_LDADD = nfq/libnfqcore.a lib/libcoopnet.a $(JANSSON_LIBS)
 tests_fuzz_fuzz_nfq_logic_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
 noinst_PROGRAMS += tests/fuzz/fuzz_nfq_control
-tests_fuzz_fuzz_nfq_control_SOURCES = tests/fuzz/fuzz_nfq_control.c tests/fuzz/fuzz_check.h \
+tests_fuzz_fuzz_nfq_control_SOURCES = tests/fuzz/fuzz_nfq_control.c tests/fuzz/fuzzcheck.h \
 	nfq/control.c nfq/publish.c nfq/worker.c nfq/nftrule.c nfq/kmrules.c nfq/kmsets.c \
 	nfq/kmstats.c nfq/kmdelta.c nfq/kmsync.c nfq/kmsvc.c
 tests_fuzz_fuzz_nfq_control_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/nfq

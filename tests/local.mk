@@ -34,7 +34,7 @@ tests_unit_test_balance_LDADD = $(TEST_LIBS)
 
 if ENABLE_FUZZING
 noinst_PROGRAMS += tests/fuzz/fuzz_packet
-tests_fuzz_fuzz_packet_SOURCES = tests/fuzz/fuzz_packet.c tests/fuzz/fuzz_check.h
+tests_fuzz_fuzz_packet_SOURCES = tests/fuzz/fuzz_packet.c tests/fuzz/fuzzcheck.h
 tests_fuzz_fuzz_packet_LDADD = lib/libcoopnet.a
 tests_fuzz_fuzz_packet_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
 endif

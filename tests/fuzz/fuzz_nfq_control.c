@@ -20,7 +20,7 @@
 
 #include "ctl.h"
 #include "nfqd.h"
-#include "fuzz_check.h"
+#include "fuzzcheck.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

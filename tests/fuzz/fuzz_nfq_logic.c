@@ -18,7 +18,7 @@
 #include "logic.h"
 #include "packet.h"
 #include "table.h"
-#include "fuzz_check.h"
+#include "fuzzcheck.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -15,7 +15,7 @@
 #include <sys/socket.h>
 
 #include "packet.h"
-#include "fuzz_check.h"
+#include "fuzzcheck.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
