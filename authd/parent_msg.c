@@ -237,11 +237,11 @@ void parent_msg_flush(struct parent_msg *pm)
 		return;
 	}
 	batch = json_pack("{s:s, s:O}", "cmd", "session-batch", "requests", reqs);
-	if (!batch || ctl_json_size(batch) > CTL_CHUNK_BUDGET ||
-	    nfq_link_forward(pm->nfq, batch) == 0) {
-		if (batch && ctl_json_size(batch) <= CTL_CHUNK_BUDGET)
-			log_warnx("coopnet-nfq refused a session-batch of %zu requests: sending "
-				  "them one by one", json_array_size(reqs));
+	if (!batch || ctl_json_size(batch) > CTL_CHUNK_BUDGET) {
+		send_each(pm, reqs); /* out of memory, or larger than one message */
+	} else if (nfq_link_forward(pm->nfq, batch) == 0) {
+		log_warnx("coopnet-nfq refused a session-batch of %zu requests: sending them one "
+			  "by one", json_array_size(reqs));
 		send_each(pm, reqs);
 	}
 	json_decref(batch);

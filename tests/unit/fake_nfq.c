@@ -59,9 +59,13 @@ static void *nfq_thread(void *arg)
 			cmd = json_string_value(json_object_get(req, "cmd"));
 			r = cmd && !strcmp(cmd, "status") ?
 			    json_pack("{s:b, s:s, s:s}", "ok", 1, "role", "fake", "mode", "queue") :
-			    ctl_reply_ok();
+			    cmd && f->refuse && !strcmp(cmd, f->refuse) ?
+			    ctl_reply_error("unknown command \"%s\"", cmd) : ctl_reply_ok();
 			pthread_mutex_lock(&f->mu);
-			if (cmd && !strcmp(cmd, "session-batch")) {
+			if (cmd && f->refuse && !strcmp(cmd, f->refuse)) {
+				if (!strcmp(cmd, "session-batch"))
+					f->batches++;
+			} else if (cmd && !strcmp(cmd, "session-batch")) {
 				json_t *sub;
 				size_t k;
 

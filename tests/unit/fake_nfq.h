@@ -19,6 +19,7 @@ struct fake_nfq {
 	pthread_mutex_t mu;
 	json_t *log;          /* every request, in order; a session-batch's requests each */
 	size_t batches;       /* session-batch requests received */
+	const char *refuse;   /* a command answered with an error (not logged), NULL: none */
 	int sub_fd;           /* the subscribed connection, -1 */
 	bool running;
 };

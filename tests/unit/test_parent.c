@@ -494,6 +494,24 @@ static void test_batch_bounded(void **state)
 	assert_int_equal(E.pm.refused_sessions, 0);
 }
 
+/* A coopnet-nfq that refuses session-batch (an older one): the batch's requests go again one
+ * by one, and arrive. */
+static void test_batch_refused(void **state)
+{
+	struct imsg_session a = good("198.18.1.2"), b = good("198.18.1.3");
+	char err[256];
+
+	(void)state;
+	E.nfq.refuse = "session-batch";
+	send_sessions(IMSG_SESSION_ADD, &a, 1);
+	send_sessions(IMSG_SESSION_ADD, &b, 1);
+	assert_int_equal(parent_msg_drain(&E.pm, err, sizeof(err)), 0);
+	assert_int_equal(E.nfq.batches, 1);
+	assert_int_equal(nfq_count(&E.nfq, "session-add"), 2);
+	assert_true(E.link.up);
+	E.nfq.refuse = NULL;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -505,6 +523,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_engine_gone, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_requests_batched, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_batch_bounded, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_batch_refused, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
