@@ -273,12 +273,82 @@ static json_t *changed(struct nfqd *d, size_t count, const char *field)
 	return r;
 }
 
+/*
+ * session-batch (docs/control.md): session-add, session-del (by "sessions"), session-accept
+ * and session-withdraw requests, applied in their order with one publish for all (in kernel
+ * mode one nft batch, where each request alone costs one: coopnet-authd's parent sends the
+ * requests of one engine turn as one). Every request is parsed before any is applied, and the
+ * room for every addition reserved: all or nothing.
+ */
+#define BATCH_MAX 256
+
+enum batch_op { BATCH_ADD, BATCH_DEL, BATCH_ACCEPT, BATCH_WITHDRAW };
+
+static const char *const batch_cmds[] = {
+	[BATCH_ADD] = "session-add", [BATCH_DEL] = "session-del",
+	[BATCH_ACCEPT] = "session-accept", [BATCH_WITHDRAW] = "session-withdraw",
+};
+
+struct batch_item {
+	enum batch_op op;
+	struct sess_list l;
+};
+
+static int batch_parse(struct batch_item *it, const json_t *r, char *err, size_t errlen)
+{
+	const char *cmd = json_string_value(json_object_get(r, "cmd"));
+	size_t k;
+
+	for (k = 0; k < sizeof(batch_cmds) / sizeof(batch_cmds[0]); k++)
+		if (cmd && !strcmp(cmd, batch_cmds[k]))
+			break;
+	if (k == sizeof(batch_cmds) / sizeof(batch_cmds[0])) {
+		snprintf(err, errlen, "\"cmd\" must be session-add, session-del, session-accept or "
+			 "session-withdraw");
+		return -1;
+	}
+	it->op = (enum batch_op)k;
+	if (!json_object_get(r, "sessions")) {
+		snprintf(err, errlen, "%s needs \"sessions\"%s", cmd,
+			 it->op == BATCH_DEL ? " in a batch (not \"id\" or \"client\")" : "");
+		return -1;
+	}
+	return parse_sessions(&it->l, json_object_get(r, "sessions"), it->op == BATCH_DEL, err,
+			      errlen);
+}
+
+static size_t batch_apply(struct nfqd *d, const struct batch_item *it)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < it->l.n; i++) {
+		const struct sess_entry *e = &it->l.v[i];
+
+		switch (it->op) {
+		case BATCH_ADD:
+			tbl_put(d->sh.tbl, e);
+			n++;
+			break;
+		case BATCH_DEL:
+			n += tbl_del(d->sh.tbl, &e->key);
+			break;
+		case BATCH_ACCEPT:
+			n += (size_t)tbl_accept(d->sh.tbl, &e->key, e->id);
+			break;
+		case BATCH_WITHDRAW:
+			n += (size_t)tbl_withdraw(d->sh.tbl, &e->key, e->id);
+			break;
+		}
+	}
+	return n;
+}
+
 static json_t *cmd_session_add(void *ctx, size_t conn, const json_t *req)
 {
 	struct nfqd *d = ctx;
 	struct sess_list add;
 	char err[300];
-	size_t i;
+	size_t n;
 
 	(void)conn;
 	sess_list_init(&add);
@@ -291,11 +361,9 @@ static json_t *cmd_session_add(void *ctx, size_t conn, const json_t *req)
 		sess_list_clear(&add);
 		return ctl_reply_error("out of memory, or more than %u sessions", TBL_MAX_SESSIONS);
 	}
-	for (i = 0; i < add.n; i++)
-		tbl_put(d->sh.tbl, &add.v[i]);
-	i = add.n;
+	n = batch_apply(d, &(struct batch_item){.op = BATCH_ADD, .l = add});
 	sess_list_clear(&add);
-	return changed(d, i, "added");
+	return changed(d, n, "added");
 }
 
 /* session-accept (a renewal ahead: the ID accepted, not written, docs/nfq.md "Renewal") and
@@ -304,16 +372,15 @@ static json_t *ahead(struct nfqd *d, const json_t *req, bool accept)
 {
 	struct sess_list l;
 	char err[300];
-	size_t i, n = 0;
+	size_t n;
 
 	sess_list_init(&l);
 	if (parse_sessions(&l, json_object_get(req, "sessions"), false, err, sizeof(err)) < 0) {
 		sess_list_clear(&l);
 		return ctl_reply_error("%s", err);
 	}
-	for (i = 0; i < l.n; i++)
-		n += (size_t)(accept ? tbl_accept(d->sh.tbl, &l.v[i].key, l.v[i].id) :
-				      tbl_withdraw(d->sh.tbl, &l.v[i].key, l.v[i].id));
+	n = batch_apply(d, &(struct batch_item){.op = accept ? BATCH_ACCEPT : BATCH_WITHDRAW,
+						 .l = l});
 	sess_list_clear(&l);
 	return changed(d, n, accept ? "accepted" : "withdrawn");
 }
@@ -385,7 +452,7 @@ static json_t *cmd_session_del(void *ctx, size_t conn, const json_t *req)
 	struct del_match m;
 	const json_t *v;
 	char err[300];
-	size_t removed = 0, i;
+	size_t removed = 0;
 
 	(void)conn;
 	memset(&m, 0, sizeof(m));
@@ -396,8 +463,7 @@ static json_t *cmd_session_del(void *ctx, size_t conn, const json_t *req)
 			return ctl_reply_error("%s", err);
 		}
 		/* by key: O(1) each */
-		for (i = 0; i < keys.n; i++)
-			removed += tbl_del(d->sh.tbl, &keys.v[i].key);
+		removed = batch_apply(d, &(struct batch_item){.op = BATCH_DEL, .l = keys});
 		sess_list_clear(&keys);
 		return changed(d, removed, "removed");
 	} else if ((v = json_object_get(req, "id"))) {
@@ -423,76 +489,6 @@ static json_t *cmd_session_del(void *ctx, size_t conn, const json_t *req)
 	/* by ID or client: one scan of the table */
 	removed = tbl_del_if(d->sh.tbl, del_match_fn, &m);
 	return changed(d, removed, "removed");
-}
-
-/*
- * session-batch (docs/control.md): session-add, session-del (by "sessions"), session-accept
- * and session-withdraw requests, applied in their order with one publish for all (in kernel
- * mode one nft batch, where each request alone costs one: coopnet-authd's parent sends the
- * requests of one engine turn as one). Every request is parsed before any is applied, and the
- * room for every addition reserved: all or nothing.
- */
-#define BATCH_MAX 256
-
-enum batch_op { BATCH_ADD, BATCH_DEL, BATCH_ACCEPT, BATCH_WITHDRAW };
-
-static const char *const batch_cmds[] = {
-	[BATCH_ADD] = "session-add", [BATCH_DEL] = "session-del",
-	[BATCH_ACCEPT] = "session-accept", [BATCH_WITHDRAW] = "session-withdraw",
-};
-
-struct batch_item {
-	enum batch_op op;
-	struct sess_list l;
-};
-
-static int batch_parse(struct batch_item *it, const json_t *r, char *err, size_t errlen)
-{
-	const char *cmd = json_string_value(json_object_get(r, "cmd"));
-	size_t k;
-
-	for (k = 0; k < sizeof(batch_cmds) / sizeof(batch_cmds[0]); k++)
-		if (cmd && !strcmp(cmd, batch_cmds[k]))
-			break;
-	if (k == sizeof(batch_cmds) / sizeof(batch_cmds[0])) {
-		snprintf(err, errlen, "\"cmd\" must be session-add, session-del, session-accept or "
-			 "session-withdraw");
-		return -1;
-	}
-	it->op = (enum batch_op)k;
-	if (!json_object_get(r, "sessions")) {
-		snprintf(err, errlen, "%s needs \"sessions\"%s", cmd,
-			 it->op == BATCH_DEL ? " in a batch (not \"id\" or \"client\")" : "");
-		return -1;
-	}
-	return parse_sessions(&it->l, json_object_get(r, "sessions"), it->op == BATCH_DEL, err,
-			      errlen);
-}
-
-static size_t batch_apply(struct nfqd *d, const struct batch_item *it)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < it->l.n; i++) {
-		const struct sess_entry *e = &it->l.v[i];
-
-		switch (it->op) {
-		case BATCH_ADD:
-			tbl_put(d->sh.tbl, e);
-			n++;
-			break;
-		case BATCH_DEL:
-			n += tbl_del(d->sh.tbl, &e->key);
-			break;
-		case BATCH_ACCEPT:
-			n += (size_t)tbl_accept(d->sh.tbl, &e->key, e->id);
-			break;
-		case BATCH_WITHDRAW:
-			n += (size_t)tbl_withdraw(d->sh.tbl, &e->key, e->id);
-			break;
-		}
-	}
-	return n;
 }
 
 static json_t *cmd_session_batch(void *ctx, size_t conn, const json_t *req)
