@@ -512,6 +512,77 @@ static void test_batch_refused(void **state)
 	E.nfq.refuse = NULL;
 }
 
+/* What the parent told the engine since the last look: whether nfq-down came, and the last
+ * parent-stats' nfq-slow-replies (-1: none came). */
+static json_int_t engine_heard(bool *down)
+{
+	json_int_t slow = -1;
+	char err[256];
+	bool closed;
+	json_t *m;
+
+	*down = false;
+	while ((m = ctl_recv_max(E.engine, IMSG_MAX, &closed, err, sizeof(err)))) {
+		const char *kind = json_string_value(json_object_get(m, "msg")) ?: "";
+
+		if (!strcmp(kind, "nfq-down"))
+			*down = true;
+		if (!strcmp(kind, "parent-stats"))
+			slow = json_integer_value(json_object_get(m, "nfq-slow-replies"));
+		json_decref(m);
+	}
+	return slow;
+}
+
+/* A worker busy for longer than a second (a large change on a loaded machine) answers late:
+ * the parent waits for that reply, counts it, keeps the link up and sends nothing again; the
+ * next request goes on the same connection and gets its own reply. Before, the late reply
+ * took the link down and the engine's answer to it was a session-sync of every session. */
+static void test_slow_reply_waited(void **state)
+{
+	struct imsg_session a = good("198.18.1.2"), b = good("198.18.1.3");
+	char err[256];
+	bool down;
+
+	(void)state;
+	E.nfq.slow = "session-add";
+	E.nfq.slow_ms = 1300;
+	send_sessions(IMSG_SESSION_ADD, &a, 1);
+	assert_int_equal(parent_msg_drain(&E.pm, err, sizeof(err)), 0);
+	assert_true(E.link.up);
+	assert_int_equal(E.link.slow_replies, 1);
+	assert_int_equal(engine_heard(&down), 1); /* nfq-slow-replies, for coopnetctl stats */
+	assert_false(down);
+	E.nfq.slow = NULL;
+	send_sessions(IMSG_SESSION_ADD, &b, 1);
+	assert_int_equal(parent_msg_drain(&E.pm, err, sizeof(err)), 0);
+	assert_true(E.link.up);
+	assert_int_equal(nfq_count(&E.nfq, "session-add"), 2);
+	assert_int_equal(engine_heard(&down), -1); /* no new slow reply: no new stats */
+	assert_false(down);
+}
+
+/* A worker that does not answer within the limit (one that hangs): the link goes down and the
+ * engine is told (its answer is a session-sync once the worker is back). */
+static void test_no_reply_within_limit(void **state)
+{
+	struct imsg_session a = good("198.18.1.2");
+	char err[256];
+	bool down;
+
+	(void)state;
+	E.link.reply_limit_ms = 1200;
+	E.nfq.slow = "session-add";
+	E.nfq.slow_ms = 1700;
+	send_sessions(IMSG_SESSION_ADD, &a, 1);
+	assert_int_equal(parent_msg_drain(&E.pm, err, sizeof(err)), 0);
+	assert_false(E.link.up);
+	assert_int_equal(E.link.call_fd, -1);
+	engine_heard(&down);
+	assert_true(down);
+	E.nfq.slow = NULL;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -524,6 +595,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_requests_batched, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_batch_bounded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_batch_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_slow_reply_waited, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_reply_within_limit, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
