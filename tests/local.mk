@@ -212,6 +212,11 @@ TESTS += tests/unit/test_hidx
 tests_unit_test_hidx_SOURCES = tests/unit/test_hidx.c
 tests_unit_test_hidx_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_hidx_LDADD = $(TEST_LIBS)
+check_PROGRAMS += tests/unit/test_dheap
+TESTS += tests/unit/test_dheap
+tests_unit_test_dheap_SOURCES = tests/unit/test_dheap.c
+tests_unit_test_dheap_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_dheap_LDADD = $(TEST_LIBS)
 
 # one session per exchange with plural headers and a group of SPs (docs/groups.md)
 check_PROGRAMS += tests/unit/test_auth_headers
