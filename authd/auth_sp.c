@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include "auth_int.h"
+#include "dheap.h"
 #include "hidx.h"
 
 struct sp_exch {
@@ -65,6 +66,9 @@ struct auth_sp {
 	uint32_t *slot_of_id;
 	uint8_t (*dig)[CN_DIGEST_LEN];
 	struct hidx by_digest;
+	/* the used slots by deadline (retransmission or time-out): a tick and the next deadline
+	 * touch only the due exchanges, not every slot at every loop turn */
+	struct dheap timers;
 };
 
 static uint64_t dig_hash(const void *p)
@@ -116,7 +120,8 @@ struct auth_sp *auth_sp_new(const struct auth_sp_ops *ops, const struct auth_sp_
 	sp->slot_of_id = calloc((size_t)UINT16_MAX + 1, sizeof(*sp->slot_of_id));
 	sp->dig = calloc(sp->n, sizeof(*sp->dig));
 	if (sp->rl == NULL || sp->ex == NULL || sp->slot_of_id == NULL || sp->dig == NULL ||
-	    sp->n >= HIDX_MAX || hidx_reserve(&sp->by_digest, &dig_type, sp->dig, sp->n) < 0) {
+	    sp->n >= HIDX_MAX || hidx_reserve(&sp->by_digest, &dig_type, sp->dig, sp->n) < 0 ||
+	    dheap_init(&sp->timers, sp->n) < 0) {
 		auth_sp_free(sp);
 		errno = ENOMEM;
 		return NULL;
@@ -134,6 +139,7 @@ void auth_sp_free(struct auth_sp *sp)
 	free(sp->slot_of_id);
 	free(sp->dig);
 	hidx_free(&sp->by_digest);
+	dheap_fini(&sp->timers);
 	cn_ratelimit_free(sp->rl);
 	memset(sp->gkey, 0, sizeof(sp->gkey));
 	free(sp);
@@ -211,6 +217,7 @@ static void sp_release(struct auth_sp *sp, struct sp_exch *e)
 {
 	size_t pos = (size_t)(e - sp->ex);
 
+	dheap_remove(&sp->timers, (uint32_t)pos);
 	if (e->used) {
 		hidx_remove(&sp->by_digest, &dig_type, sp->dig, pos);
 		if (sp->slot_of_id[e->id] == pos + 1)
@@ -342,6 +349,7 @@ static int sp_accept(struct auth_sp *sp, const struct cn_coop_addr *src,
 	e->tries = 1;
 	e->rto = sp->cfg.timing.rto_ms;
 	e->deadline = now + e->rto + AUTH_SP_FIRST_EXTRA_MS; /* both gates may hold (auth_fsm.h) */
+	dheap_set(&sp->timers, (uint32_t)(e - sp->ex), e->deadline);
 	if (sp->ops.prepare != NULL)
 		e->prepared = sp->ops.prepare(sp->ops.ctx, &e->sess);
 	r = sp_answer(sp, e, m, ent);
@@ -519,15 +527,20 @@ int auth_sp_handle(struct auth_sp *sp, const struct cn_coop_addr *from,
 	return -1;
 }
 
+/* Only the due exchanges, earliest first: each is discarded (out of the heap) or gets a later
+ * deadline, so each is handled once; the bound is the number of slots. */
 void auth_sp_tick(struct auth_sp *sp)
 {
 	uint64_t now = sp->ops.now_ms(sp->ops.ctx);
 
-	for (size_t i = 0; i < sp->n; i++) {
+	for (size_t k = 0; k < sp->n && dheap_top_key(&sp->timers) <= now; k++) {
+		uint32_t i = dheap_top(&sp->timers);
 		struct sp_exch *e = &sp->ex[i];
 
-		if (!e->used || e->deadline > now)
+		if (!e->used) { /* cannot happen: a released slot leaves the heap */
+			dheap_remove(&sp->timers, i);
 			continue;
+		}
 		if (e->tries >= sp->cfg.timing.max_tries) {
 			struct cn_coop_msg echo;
 
@@ -544,6 +557,7 @@ void auth_sp_tick(struct auth_sp *sp)
 		e->tries++;
 		e->rto = auth_backoff(&sp->cfg.timing, e->rto);
 		e->deadline = now + e->rto;
+		dheap_set(&sp->timers, i, e->deadline);
 		sp_event(sp, AUTH_EV_RETRANSMIT, &e->reply_to, e->sess.service, 0, "Auth-REP&REQ");
 		sp_send(sp, &e->reply_to, e->out, e->outlen, e->sess.service);
 	}
@@ -551,12 +565,7 @@ void auth_sp_tick(struct auth_sp *sp)
 
 uint64_t auth_sp_next_deadline(const struct auth_sp *sp)
 {
-	uint64_t next = UINT64_MAX;
-
-	for (size_t i = 0; i < sp->n; i++)
-		if (sp->ex[i].used && sp->ex[i].deadline < next)
-			next = sp->ex[i].deadline;
-	return next;
+	return dheap_top_key(&sp->timers);
 }
 
 size_t auth_sp_pending(const struct auth_sp *sp)

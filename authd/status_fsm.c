@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dheap.h"
 #include "status_fsm.h"
 
 #define BUCKETS 4096u     /* sessions hashed by ID */
@@ -31,7 +32,8 @@ struct status_fsm {
 	size_t max, count;
 	uint32_t head[BUCKETS];
 	uint32_t free_head;      /* free slots, chained through next: O(1) add */
-	uint64_t deadline;
+	struct dheap timers;     /* every used slot, keyed by sess_deadline(): a tick handles
+	                            only the due sessions, O(log n) each */
 	uint64_t counters[STATUS_EV_KIND_MAX + 1];
 };
 
@@ -93,7 +95,9 @@ struct status_fsm *status_new(const struct status_ops *ops, const struct status_
 		return NULL;
 	if (!(f = calloc(1, sizeof(*f))))
 		return NULL;
-	if (!(f->sess = calloc(max_sessions, sizeof(*f->sess)))) {
+	if (!(f->sess = calloc(max_sessions, sizeof(*f->sess))) ||
+	    dheap_init(&f->timers, max_sessions) < 0) {
+		free(f->sess);
 		free(f);
 		return NULL;
 	}
@@ -103,7 +107,6 @@ struct status_fsm *status_new(const struct status_ops *ops, const struct status_
 	status_timing_defaults(&f->t);
 	f->role = role;
 	f->max = max_sessions;
-	f->deadline = UINT64_MAX;
 	for (size_t i = 0; i < BUCKETS; i++)
 		f->head[i] = NIL;
 	for (size_t i = 0; i < max_sessions; i++)
@@ -118,6 +121,7 @@ void status_free(struct status_fsm *f)
 		return;
 	explicit_bzero(f->sess, f->max * sizeof(*f->sess));
 	free(f->sess);
+	dheap_fini(&f->timers);
 	free(f);
 }
 
@@ -201,6 +205,12 @@ static uint64_t sess_deadline(const struct status_fsm *f, const struct sess *x)
 	return d;
 }
 
+/* Slot i's deadline changed (or it is new): its place in the timer heap. */
+static void schedule(struct status_fsm *f, uint32_t i)
+{
+	dheap_set(&f->timers, i, sess_deadline(f, &f->sess[i]));
+}
+
 /* ------------------------------------------------------------------ sessions */
 
 int status_add(struct status_fsm *f, const struct status_session *s)
@@ -236,8 +246,7 @@ int status_add(struct status_fsm *f, const struct status_session *s)
 	f->head[s->id % BUCKETS] = i;
 	f->count++;
 	send_report(f, x, CN_CTL_REQ, 0, STATUS_EV_PROBE_SENT);
-	if (sess_deadline(f, x) < f->deadline)
-		f->deadline = sess_deadline(f, x);
+	schedule(f, i);
 	return 0;
 }
 
@@ -253,6 +262,7 @@ int status_remove(struct status_fsm *f, cn_id_t id, const char *service,
 			uint32_t i = *link;
 
 			*link = x->next;
+			dheap_remove(&f->timers, i);
 			explicit_bzero(x, sizeof(*x));
 			x->next = f->free_head;
 			f->free_head = i;
@@ -278,6 +288,7 @@ size_t status_changed(struct status_fsm *f, const char *service)
 				STATUS_EV_CHANGE_SENT) == 0)
 			n++;
 		x->next_send_ms = now + f->t.interval_ms;
+		schedule(f, (uint32_t)i);
 	}
 	return n;
 }
@@ -303,25 +314,25 @@ static void tick_one(struct status_fsm *f, struct sess *x, uint64_t now)
 	}
 }
 
+/* Only the due sessions, earliest first. tick_one moves a due session's deadline past now
+ * (it is marked unreachable, or its report goes out and next_send_ms moves on), so each is
+ * handled once; the bound only guards against callbacks that re-add sessions forever. */
 void status_tick(struct status_fsm *f)
 {
 	uint64_t now = f->ops.now_ms(f->ops.ctx);
 
-	f->deadline = UINT64_MAX;
-	for (size_t i = 0; i < f->max; i++) {
-		struct sess *x = &f->sess[i];
+	for (size_t k = 0; k < f->max && dheap_top_key(&f->timers) <= now; k++) {
+		uint32_t i = dheap_top(&f->timers);
 
-		if (!x->used)
-			continue;
-		tick_one(f, x, now);
-		if (sess_deadline(f, x) < f->deadline)
-			f->deadline = sess_deadline(f, x);
+		tick_one(f, &f->sess[i], now);
+		if (f->sess[i].used) /* a callback may have removed it (and its heap node) */
+			schedule(f, i);
 	}
 }
 
 uint64_t status_next_deadline(const struct status_fsm *f)
 {
-	return f->deadline;
+	return dheap_top_key(&f->timers);
 }
 
 /* ------------------------------------------------------------------ input */
@@ -412,8 +423,7 @@ int status_input_msg(struct status_fsm *f, const struct cn_coop_addr *from,
 	}
 	if (m.ctl == CN_CTL_REQ)
 		send_report(f, x, CN_CTL_REP, 0, STATUS_EV_ANSWERED);
-	if (sess_deadline(f, x) < f->deadline)
-		f->deadline = sess_deadline(f, x);
+	schedule(f, (uint32_t)(x - f->sess));
 	return 0;
 }
 

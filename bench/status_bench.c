@@ -4,7 +4,14 @@
  * an SS machine and an SP machine with N sessions each (default 5,000), joined in memory,
  * run for a simulated minute at the default interval (10 s) with an injected clock.
  *
- *   bench/status_bench [-n SESSIONS] [-s SIMULATED_SECONDS] [-i INTERVAL_MS]
+ *   bench/status_bench [-n SESSIONS] [-s SIMULATED_SECONDS] [-i INTERVAL_MS] [-t STEP_MS] [-S]
+ *
+ * -t: the simulated event loop's step (default 100 ms): each step ticks both machines and
+ * delivers what they sent. -S: the sessions start spread evenly over one interval (as they do
+ * on a daemon, one Authentication after another), and a machine is ticked only when its
+ * status_next_deadline() has passed, as the engine's loop does (authd/engine_status.c); with
+ * -t 1 this is the engine's timer cost for many live sessions (docs/performance.md "Status
+ * application": measured with callgrind, --toggle-collect=status_tick).
  *
  * Prints datagrams and bytes per session per minute each way (UDP payload; add 28 bytes of
  * IPv4+UDP header per datagram on the wire), and the SP machine's CPU: its time to send
@@ -98,10 +105,13 @@ static void deliver(struct side *s)
 	s->nq = 0;
 }
 
-static void tick(struct side *s)
+static void tick(struct side *s, bool gated)
 {
-	uint64_t t0 = cpu_now();
+	uint64_t t0;
 
+	if (gated && mono_ms < status_next_deadline(s->f))
+		return;
+	t0 = cpu_now();
 	status_tick(s->f);
 	s->cpu_ns += cpu_now() - t0;
 }
@@ -148,24 +158,31 @@ int main(int argc, char **argv)
 {
 	size_t n = 5000;
 	unsigned secs = 60;
-	uint32_t interval = 10000;
+	uint32_t interval = 10000, step = 100;
+	bool spread = false;
 	struct side ss = { 0 }, sp = { 0 };
 	uint64_t base, expect;
 	int opt;
 
-	while ((opt = getopt(argc, argv, "n:s:i:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:s:i:t:S")) != -1) {
 		if (opt == 'n')
 			n = strtoul(optarg, NULL, 10);
 		else if (opt == 's')
 			secs = (unsigned)strtoul(optarg, NULL, 10);
 		else if (opt == 'i')
 			interval = (uint32_t)strtoul(optarg, NULL, 10);
+		else if (opt == 't')
+			step = (uint32_t)strtoul(optarg, NULL, 10);
+		else if (opt == 'S')
+			spread = true;
 		else
-			return fprintf(stderr, "usage: %s [-n SESSIONS] [-s SECONDS] [-i INTERVAL_MS]\n",
+			return fprintf(stderr, "usage: %s [-n SESSIONS] [-s SECONDS] [-i INTERVAL_MS] "
+				       "[-t STEP_MS] [-S]\n",
 				       argv[0]), 2;
 	}
 	if (n == 0 || n > 65535 || secs == 0 || secs > 86400 || interval < CN_STATUS_INTERVAL_MIN_MS ||
 	    interval > CN_STATUS_INTERVAL_MAX_MS || (uint64_t)secs * 1000 < interval ||
+	    step == 0 || step > interval || (secs * 1000u) % step || (spread && (secs * 1000u) % interval) ||
 	    cn_auth_crypto_init() < 0 ||
 	    make(&ss, STATUS_SS, n, interval, 1) < 0 || make(&sp, STATUS_SP, n, interval, 2) < 0)
 		return fprintf(stderr, "status_bench: bad arguments (the run must last at least one interval) or out of memory\n"), 1;
@@ -173,6 +190,10 @@ int main(int argc, char **argv)
 	sp.peer = &ss;
 	for (size_t i = 0; i < n; i++) {
 		struct status_session s = { .id = (cn_id_t)(i + 1) };
+		uint64_t at = 1000 + (spread ? (uint64_t)i * interval / n : 0);
+
+		wall_ms += at - mono_ms;
+		mono_ms = at;
 
 		strcpy(s.service, "www");
 		memset(s.key, (int)(i & 0xff), sizeof(s.key));
@@ -194,11 +215,11 @@ int main(int argc, char **argv)
 	deliver(&ss);
 	ss.dgrams = ss.bytes = sp.dgrams = sp.bytes = ss.stored = sp.stored = 0;
 	ss.cpu_ns = sp.cpu_ns = 0;
-	for (unsigned ms = 0; ms < secs * 1000u; ms += 100) {
-		mono_ms += 100;
-		wall_ms += 100;
-		tick(&ss);
-		tick(&sp);
+	for (unsigned ms = 0; ms < secs * 1000u; ms += step) {
+		mono_ms += step;
+		wall_ms += step;
+		tick(&ss, spread);
+		tick(&sp, spread);
 		deliver(&ss);
 		deliver(&sp);
 	}
@@ -214,7 +235,8 @@ int main(int argc, char **argv)
 	base = baseline_ns(sp.dgrams, (size_t)(sp.bytes / sp.dgrams));
 	if (base == 0)
 		return fprintf(stderr, "status_bench: baseline failed\n"), 1;
-	printf("sessions %zu, interval %u ms, simulated %u s\n", n, interval, secs);
+	printf("sessions %zu%s, interval %u ms, step %u ms, simulated %u s\n", n,
+	       spread ? " (spread over an interval)" : "", interval, step, secs);
 	printf("SS->SP info_client: %.2f datagrams, %.0f bytes per session per minute\n",
 	       (double)ss.dgrams / (double)n * 60.0 / secs, (double)ss.bytes / (double)n * 60.0 / secs);
 	printf("SP->SS info_vNIC:   %.2f datagrams, %.0f bytes per session per minute\n",

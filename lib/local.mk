@@ -49,3 +49,5 @@ lib_libcoopnet_a_SOURCES += lib/nftbatch.c lib/nftdump.c lib/nftbatch.h lib/nfte
 AM_CPPFLAGS += $(LIBMNL_CFLAGS) $(LIBNFTNL_CFLAGS)
 # A hash index of positions into a caller's array (the parent's session lists, the switch)
 lib_libcoopnet_a_SOURCES += lib/hidx.c lib/hidx.h
+# A deadline min-heap over a caller's slots (the status machine's per-session timers)
+lib_libcoopnet_a_SOURCES += lib/dheap.c lib/dheap.h

@@ -212,6 +212,11 @@ TESTS += tests/unit/test_hidx
 tests_unit_test_hidx_SOURCES = tests/unit/test_hidx.c
 tests_unit_test_hidx_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_hidx_LDADD = $(TEST_LIBS)
+check_PROGRAMS += tests/unit/test_dheap
+TESTS += tests/unit/test_dheap
+tests_unit_test_dheap_SOURCES = tests/unit/test_dheap.c
+tests_unit_test_dheap_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_dheap_LDADD = $(TEST_LIBS)
 
 # one session per exchange with plural headers and a group of SPs (docs/groups.md)
 check_PROGRAMS += tests/unit/test_auth_headers
@@ -246,6 +251,12 @@ TESTS += tests/unit/test_auth_ss_many
 tests_unit_test_auth_ss_many_SOURCES = tests/unit/test_auth_ss_many.c
 tests_unit_test_auth_ss_many_CFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/authd
 tests_unit_test_auth_ss_many_LDADD = $(AUTH_TEST_LIBS)
+# The SP with thousands of pending exchanges: retransmissions and time-outs on time (lib/dheap)
+check_PROGRAMS += tests/unit/test_auth_sp_many
+TESTS += tests/unit/test_auth_sp_many
+tests_unit_test_auth_sp_many_SOURCES = tests/unit/test_auth_sp_many.c
+tests_unit_test_auth_sp_many_CFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/authd
+tests_unit_test_auth_sp_many_LDADD = $(AUTH_TEST_LIBS)
 # lib/rndpool.c: libsodium's random bytes from a pool (one getrandom per 4 KiB, fork-safe)
 check_PROGRAMS += tests/unit/test_rndpool
 TESTS += tests/unit/test_rndpool

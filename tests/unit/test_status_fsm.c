@@ -399,6 +399,236 @@ static void test_sessions(void **state)
 	assert_string_equal(status_event_name(STATUS_EV_OLD_EPOCH), "old-epoch");
 }
 
+/* ------------------------------------------------------------------ many sessions */
+
+/* MANY sessions whose deadlines are spread over an interval and whose slots are shuffled
+ * (removed and given again in a random order), ticked the way the engine ticks: only when
+ * status_next_deadline() has passed, at 1 ms steps. Each report must go out exactly when it is
+ * due (never early, never late, never twice in an interval), each unreachable mark exactly
+ * miss_limit intervals after the session started, and a removed session never again. */
+#define MANY 3000
+#define MANY_INTERVAL 1000u
+#define MANY_MISS 3u
+
+static struct {
+	uint64_t next_due[MANY + 1];   /* by ID: when its next periodic report is due */
+	uint64_t reach_due[MANY + 1];  /* when it must be marked unreachable; 0: marked */
+	bool live[MANY + 1], changing;
+	unsigned sent[MANY + 1];
+} many;
+
+static void many_fill(void *ctx, const struct status_session *sess, struct cn_status_body *b)
+{
+	cn_id_t id = sess->id;
+
+	(void)ctx;
+	(void)b;
+	assert_true(id >= 1 && id <= MANY);
+	assert_true(many.live[id]); /* a removed session never sends */
+	many.sent[id]++;
+	if (many.changing || many.next_due[id] == 0) { /* a change, or the REQ of status_add */
+		many.next_due[id] = mono + MANY_INTERVAL;
+		return;
+	}
+	assert_int_equal(mono, many.next_due[id]); /* neither early nor late */
+	many.next_due[id] += MANY_INTERVAL;
+}
+
+static void many_reach(void *ctx, const struct status_session *sess, bool r)
+{
+	(void)ctx;
+	assert_false(r);
+	assert_true(many.live[sess->id]);
+	assert_int_equal(mono, many.reach_due[sess->id]);
+	many.reach_due[sess->id] = 0;
+}
+
+static int many_send(void *ctx, const struct cn_coop_addr *to, const uint8_t *buf, size_t len)
+{
+	(void)ctx;
+	(void)to;
+	(void)buf;
+	(void)len;
+	return 0;
+}
+
+static void many_store(void *ctx, const struct status_session *sess, const struct cn_coop_msg *m,
+    const struct cn_status_body *b)
+{
+	(void)ctx;
+	(void)sess;
+	(void)m;
+	(void)b;
+	fail(); /* nothing is delivered in these tests */
+}
+
+/* The earliest thing the model expects, as status_next_deadline() must say. */
+static uint64_t many_model_deadline(void)
+{
+	uint64_t d = UINT64_MAX;
+
+	for (cn_id_t id = 1; id <= MANY; id++) {
+		if (!many.live[id])
+			continue;
+		if (many.next_due[id] < d)
+			d = many.next_due[id];
+		if (many.reach_due[id] && many.reach_due[id] < d)
+			d = many.reach_due[id];
+	}
+	return d;
+}
+
+static void many_session(struct status_session *s, cn_id_t id)
+{
+	session(s, &sp, (uint8_t)id);
+	s->id = id;
+}
+
+static void many_add(struct status_fsm *f, cn_id_t id)
+{
+	struct status_session s;
+
+	many_session(&s, id);
+	many.live[id] = true;
+	many.next_due[id] = 0;
+	many.reach_due[id] = mono + (uint64_t)MANY_MISS * MANY_INTERVAL;
+	assert_int_equal(status_add(f, &s), 0);
+	assert_int_equal(many.sent[id], 1);
+	many.sent[id] = 0;
+}
+
+static void many_remove(struct status_fsm *f, cn_id_t id)
+{
+	struct status_session s;
+
+	many_session(&s, id);
+	assert_int_equal(status_remove(f, id, s.service, &s.peer), 0);
+	many.live[id] = false;
+}
+
+/* A random permutation of 1..MANY (Fisher-Yates with a fixed xorshift: repeatable). */
+static void shuffle(cn_id_t *ids)
+{
+	uint64_t r = 0x9e3779b97f4a7c15ull;
+
+	for (cn_id_t i = 0; i < MANY; i++)
+		ids[i] = i + 1;
+	for (size_t i = MANY - 1; i > 0; i--) {
+		size_t j;
+		cn_id_t t;
+
+		r ^= r << 13;
+		r ^= r >> 7;
+		r ^= r << 17;
+		j = (size_t)(r % (i + 1));
+		t = ids[i];
+		ids[i] = ids[j];
+		ids[j] = t;
+	}
+}
+
+/* Run the engine's loop from now for ms milliseconds; returns the number of ticks. */
+static unsigned many_run(struct status_fsm *f, uint64_t ms)
+{
+	unsigned ticks = 0;
+
+	for (uint64_t end = mono + ms; mono < end;) {
+		mono++;
+		wall++;
+		if (mono < status_next_deadline(f))
+			continue;
+		status_tick(f);
+		ticks++;
+		/* nothing due is left behind, and the machine's next deadline is the model's */
+		assert_true(status_next_deadline(f) > mono);
+		assert_int_equal(status_next_deadline(f), many_model_deadline());
+	}
+	return ticks;
+}
+
+static struct status_fsm *many_make(void)
+{
+	const struct status_ops ops = {
+		.ctx = &many, .now_ms = now_ms, .wall_ms = wall_ms, .send = many_send,
+		.fill = many_fill, .store = many_store, .reachability = many_reach,
+	};
+	const struct status_timing t = { .interval_ms = MANY_INTERVAL, .miss_limit = MANY_MISS };
+	static cn_id_t ids[MANY];
+	struct status_fsm *f;
+
+	memset(&many, 0, sizeof(many));
+	assert_non_null(f = status_new(&ops, &t, STATUS_SS, MANY));
+	/* fill every slot, then free them in a random order so that the sessions given next
+	 * take the slots in an order unrelated to their deadlines */
+	for (cn_id_t id = 1; id <= MANY; id++)
+		many_add(f, id);
+	shuffle(ids);
+	for (size_t i = 0; i < MANY; i++)
+		many_remove(f, ids[i]);
+	assert_int_equal(status_next_deadline(f), UINT64_MAX);
+	/* MANY sessions started over one interval, about three per millisecond */
+	for (size_t i = 0; i < MANY; i++) {
+		mono = 5000 + (uint64_t)i * MANY_INTERVAL / MANY;
+		many_add(f, (cn_id_t)(i + 1));
+	}
+	assert_int_equal(status_next_deadline(f), many_model_deadline());
+	return f;
+}
+
+static void test_many_on_time(void **state)
+{
+	struct status_fsm *f;
+	uint64_t start;
+	unsigned ticks;
+
+	(void)state;
+	f = many_make();
+	start = mono;
+	ticks = many_run(f, 5 * MANY_INTERVAL);
+	/* one report per session per interval, the unreachable marks after MANY_MISS intervals */
+	for (cn_id_t id = 1; id <= MANY; id++) {
+		assert_int_equal(many.sent[id], 5);
+		assert_int_equal(many.reach_due[id], 0);
+	}
+	assert_int_equal(status_counter(f, STATUS_EV_UNREACHABLE), MANY);
+	/* the deadlines are spread over every millisecond of the interval: a tick each */
+	assert_true(ticks >= 5 * MANY_INTERVAL - 5);
+	assert_int_equal(mono - start, 5 * MANY_INTERVAL);
+	status_free(f);
+}
+
+static void test_many_removed_never_fire(void **state)
+{
+	struct status_fsm *f;
+	unsigned removed = 0;
+
+	(void)state;
+	f = many_make();
+	many_run(f, 1500);
+	/* every third session goes, whatever its place in the heap; then a change re-times the
+	 * rest of one service at once */
+	for (cn_id_t id = 1; id <= MANY; id += 3, removed++)
+		many_remove(f, id);
+	assert_int_equal(status_count(f), MANY - removed);
+	assert_int_equal(status_next_deadline(f), many_model_deadline());
+	many_run(f, 250);
+	many.changing = true;
+	assert_int_equal(status_changed(f, NULL), MANY - removed);
+	many.changing = false;
+	assert_int_equal(status_next_deadline(f), many_model_deadline());
+	memset(many.sent, 0, sizeof(many.sent));
+	many_run(f, 4 * MANY_INTERVAL);
+	for (cn_id_t id = 1; id <= MANY; id++)
+		assert_int_equal(many.sent[id], many.live[id] ? 4 : 0);
+	/* and the rest still go, one by one, down to none */
+	for (cn_id_t id = 1; id <= MANY; id++)
+		if (many.live[id])
+			many_remove(f, id);
+	assert_int_equal(status_next_deadline(f), UINT64_MAX);
+	status_tick(f);
+	status_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -411,6 +641,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_wrong_key, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_peer_restart, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sessions, setup, teardown),
+		cmocka_unit_test(test_many_on_time),
+		cmocka_unit_test(test_many_removed_never_fire),
 	};
 
 	if (cn_auth_crypto_init() < 0)
