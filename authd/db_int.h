@@ -38,6 +38,9 @@ enum db_stmt {
 	/* the provider's twins of ST_SESSION_GET and ST_SESSION_DEL (db_session.c: role_stmt) */
 	ST_SESSION_GET_SP,
 	ST_SESSION_DEL_SP,
+	/* the idle expiry's record of a due session's newer activity (db_session_touch) */
+	ST_SESSION_TOUCH,
+	ST_SESSION_TOUCH_SP,
 	ST_MAX
 };
 
