@@ -120,6 +120,11 @@ int db_session_foreach_idle(struct authd_db *db, enum db_role role, int64_t befo
  * the caller saw it active. 1 when the session is stored, 0 when not, -1 on error. */
 int db_session_touch(struct authd_db *db, enum db_role role, const struct cn_session *key,
 		     int64_t at);
+/* The provider IDs whose session was stored, changed or deleted since the last call (each at
+ * least once, in no order; a renewal's old ID too), for a figure kept per session
+ * (engine_load.c). 1: the list in *ids (the caller frees it; NULL when *n is 0); 0: take every
+ * session as changed (the first call, a rollback, too many). The list starts again empty. */
+int db_provider_changes(struct authd_db *db, cn_id_t **ids, size_t *n);
 /* Delete one session by key; returns the number deleted (0 or 1). */
 int db_session_del(struct authd_db *db, enum db_role role, const struct cn_session *key);
 /* Delete the sessions that expired at now (expires != 0 and expires <= now) or, provider

@@ -30,6 +30,58 @@ static int key_text(struct authd_db *db, const struct cn_session *s, struct key_
 	return 0;
 }
 
+/* --- the provider's changes (db_provider_changes) ------------------------------------------- */
+
+#define PCHG_MAX 65536 /* more: every session is taken as changed */
+
+void db_pchg_all(struct authd_db *db)
+{
+	db->pchg_all = true;
+	db->npchg = 0;
+}
+
+void db_pchg_mark(struct authd_db *db, cn_id_t id)
+{
+	cn_id_t *v;
+
+	if (db->pchg_all)
+		return;
+	if (db->npchg >= PCHG_MAX || !(v = grow(db->pchg, db->npchg, &db->pchg_cap, sizeof(*v), 64))) {
+		db_pchg_all(db);
+		return;
+	}
+	db->pchg = v;
+	db->pchg[db->npchg++] = id;
+}
+
+/* Before a write of key's provider session: the ID it holds now changes too (from the index
+ * in memory when it is loaded, as in the engine after its first lookup; else all). */
+static void key_changes(struct authd_db *db, const struct cn_session *key)
+{
+	cn_id_t id;
+	int r = db_sidx_peek(db, key, &id);
+
+	if (r < 0)
+		db_pchg_all(db);
+	else if (r == 1)
+		db_pchg_mark(db, id);
+}
+
+int db_provider_changes(struct authd_db *db, cn_id_t **ids, size_t *n)
+{
+	bool all = db->pchg_all;
+
+	*ids = all ? NULL : db->pchg;
+	*n = all ? 0 : db->npchg;
+	if (!all) {
+		db->pchg = NULL;
+		db->pchg_cap = 0;
+	}
+	db->npchg = 0;
+	db->pchg_all = false;
+	return all ? 0 : 1;
+}
+
 int db_session_put(struct authd_db *db, const struct db_session *s)
 {
 	static const char sql[] =
@@ -67,10 +119,14 @@ int db_session_put(struct authd_db *db, const struct db_session *s)
 	sqlite3_bind_text(st, 13, s->client_name, -1, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 14, s->session_key, s->has_key ? (int)sizeof(s->session_key) : 0,
 			  SQLITE_STATIC);
+	if (s->role == DB_ROLE_PROVIDER)
+		key_changes(db, &s->s); /* the ID the key held until now (a renewal's new ID) */
 	r = db_step_done(db, st, "store session");
 	db_done_cached(st);
-	if (r == 0 && s->role == DB_ROLE_PROVIDER)
+	if (r == 0 && s->role == DB_ROLE_PROVIDER) {
+		db_pchg_mark(db, s->s.id);
 		db_sidx_put(db, &s->s);
+	}
 	return r;
 }
 
@@ -307,6 +363,8 @@ int db_session_del(struct authd_db *db, enum db_role role, const struct cn_sessi
 	    role_stmt(db, role, ST_SESSION_DEL, ST_SESSION_DEL_SP, "DELETE FROM sessions", &st) < 0)
 		return -1;
 	bind_key(st, &k, key->port);
+	if (role == DB_ROLE_PROVIDER)
+		key_changes(db, key);
 	r = db_step_done(db, st, "delete session");
 	db_done_cached(st);
 	if (r < 0)
@@ -406,8 +464,10 @@ int db_session_expire(struct authd_db *db, int64_t now, int64_t idle, db_session
 		return -1;
 	}
 	for (size_t i = 0; i < n; i++)
-		if (rows[i].role == DB_ROLE_PROVIDER)
+		if (rows[i].role == DB_ROLE_PROVIDER) {
+			db_pchg_mark(db, rows[i].s.id);
 			db_sidx_del(db, &rows[i].s);
+		}
 	for (size_t i = 0; cb && i < n; i++)
 		cb(&rows[i], arg);
 	free(rows);
