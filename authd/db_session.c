@@ -334,23 +334,29 @@ int db_session_foreach(struct authd_db *db, enum db_role role, db_session_cb cb,
 	return walk(db, st, cb, arg);
 }
 
-int db_session_foreach_id(struct authd_db *db, enum db_role role, cn_id_t id,
-			  db_session_cb cb, void *arg)
+/* The sessions of role WHERE role = ... AND tail, ?1 bound to v, walked. The role as a literal,
+ * so that the role's partial indexes serve (sessions_provider_id, sessions_supervisor_id): with
+ * "role = ?" sqlite cannot use a partial index and reads the whole table. */
+static int role_walk(struct authd_db *db, enum db_role role, const char *tail, int64_t v,
+		     db_session_cb cb, void *arg)
 {
 	sqlite3_stmt *st;
 	char sql[512];
 
-	/* the role as a literal, so that the role's partial index by ID serves the lookup
-	 * (sessions_provider_id, sessions_supervisor_id): with "role = ?" sqlite cannot use a
-	 * partial index and reads the whole table */
 	if (session_role(db, role) < 0)
 		return -1;
-	snprintf(sql, sizeof(sql), "SELECT " SESSION_COLS " FROM sessions WHERE role = '%s' AND "
-		 "id = ?1 ORDER BY family, client, service, port", db_role_name(role));
+	snprintf(sql, sizeof(sql), "SELECT " SESSION_COLS " FROM sessions WHERE role = '%s' AND %s",
+		 db_role_name(role), tail);
 	if (db_prepare(db, &st, sql) < 0)
 		return -1;
-	sqlite3_bind_int(st, 1, id);
+	sqlite3_bind_int64(st, 1, v);
 	return walk(db, st, cb, arg);
+}
+
+int db_session_foreach_id(struct authd_db *db, enum db_role role, cn_id_t id,
+			  db_session_cb cb, void *arg)
+{
+	return role_walk(db, role, "id = ?1 ORDER BY family, client, service, port", id, cb, arg);
 }
 
 int db_session_del(struct authd_db *db, enum db_role role, const struct cn_session *key)
@@ -419,33 +425,32 @@ static int expired_rows(struct authd_db *db, int64_t now, int64_t idle, struct d
 	return r;
 }
 
-static int delete_expired(struct authd_db *db, int64_t now, int64_t idle)
+/* One write of the expiry, ?1 now and ?2 idle. */
+static int expiry_write(struct authd_db *db, const char *sql, int64_t now, int64_t idle,
+			const char *what)
 {
 	sqlite3_stmt *st;
 	int r;
 
-	if (db_prepare(db, &st, idle > 0 ? "DELETE" EXPIRED_WHERE : "DELETE" EXPIRED_AT) < 0)
+	if (db_prepare(db, &st, sql) < 0)
 		return -1;
 	sqlite3_bind_int64(st, 1, now);
 	sqlite3_bind_int64(st, 2, idle);
-	r = db_step_done(db, st, "delete expired sessions");
+	r = db_step_done(db, st, what);
 	sqlite3_finalize(st);
 	return r;
+}
+
+static int delete_expired(struct authd_db *db, int64_t now, int64_t idle)
+{
+	return expiry_write(db, idle > 0 ? "DELETE" EXPIRED_WHERE : "DELETE" EXPIRED_AT, now, idle,
+			    "delete expired sessions");
 }
 
 /* The due sessions' last activity made again (IDLE_RECHECK). */
 static int idle_recheck(struct authd_db *db, int64_t now, int64_t idle)
 {
-	sqlite3_stmt *st;
-	int r;
-
-	if (db_prepare(db, &st, IDLE_RECHECK) < 0)
-		return -1;
-	sqlite3_bind_int64(st, 1, now);
-	sqlite3_bind_int64(st, 2, idle);
-	r = db_step_done(db, st, "recheck idle sessions");
-	sqlite3_finalize(st);
-	return r;
+	return expiry_write(db, IDLE_RECHECK, now, idle, "recheck idle sessions");
 }
 
 int db_session_expire(struct authd_db *db, int64_t now, int64_t idle, db_session_cb cb,
@@ -546,18 +551,7 @@ int db_session_count(struct authd_db *db, enum db_role role)
 int db_session_foreach_idle(struct authd_db *db, enum db_role role, int64_t before,
 			    db_session_cb cb, void *arg)
 {
-	sqlite3_stmt *st;
-	char sql[512];
-
-	/* the role as a literal, as in db_session_foreach_id: the index sessions_active */
-	if (session_role(db, role) < 0)
-		return -1;
-	snprintf(sql, sizeof(sql), "SELECT " SESSION_COLS " FROM sessions WHERE role = '%s' AND "
-		 "active <= ?1 ORDER BY active", db_role_name(role));
-	if (db_prepare(db, &st, sql) < 0)
-		return -1;
-	sqlite3_bind_int64(st, 1, before);
-	return walk(db, st, cb, arg);
+	return role_walk(db, role, "active <= ?1 ORDER BY active", before, cb, arg); /* sessions_active */
 }
 
 int db_session_touch(struct authd_db *db, enum db_role role, const struct cn_session *key,
