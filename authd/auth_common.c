@@ -63,9 +63,10 @@ void auth_timing_defaults(struct auth_timing *t)
 	if (t->window_ms == 0)
 		t->window_ms = 30000;
 	if (t->linger_ms == 0) {
-		/* The SP gives up max_tries RTOs after its first Auth-REP&REQ; its Auth-RST
-		 * timeout must still find the lingering exchange (docs/protocol.md). */
-		uint64_t giveup = 0;
+		/* The SP gives up max_tries RTOs (the first one AUTH_SP_FIRST_EXTRA_MS longer)
+		 * after its first Auth-REP&REQ; its Auth-RST timeout must still find the
+		 * lingering exchange (docs/protocol.md). */
+		uint64_t giveup = AUTH_SP_FIRST_EXTRA_MS;
 		uint32_t rto = t->rto_ms;
 		for (uint32_t i = 0; i < t->max_tries; i++) {
 			giveup += rto;

@@ -109,6 +109,14 @@ void auth_timing_defaults(struct auth_timing *t);
  * for the session to reach its data plane (authd/engine_gate.c, GATE_TIMEOUT_MS). An SS
  * whose header answers others gives an exchange this plus rto_ms before it asks again. */
 #define AUTH_SP_HOLD_MS 1000
+/* How long an SS may hold its Auth-REP by design: the same gate waits up to this for the
+ * session to reach the SS's own data plane. */
+#define AUTH_SS_HOLD_MS AUTH_SP_HOLD_MS
+/* An SP's first time-out for Auth-REP comes this much after rto_ms: its Auth-REP&REQ may wait
+ * in its own gate, then the Auth-REP in the SS's. Asked again sooner, the SS only answers a
+ * duplicate with the same Auth-REP (under a burst of 2,000 clients that was 600 to 1,400
+ * datagrams each way, docs/performance.md). */
+#define AUTH_SP_FIRST_EXTRA_MS (AUTH_SP_HOLD_MS + AUTH_SS_HOLD_MS)
 
 /* ------------------------------------------------------------------ SS (supervisor) */
 

@@ -341,7 +341,7 @@ static int sp_accept(struct auth_sp *sp, const struct cn_coop_addr *src,
 	e->sess.vnic = ent->vnic;
 	e->tries = 1;
 	e->rto = sp->cfg.timing.rto_ms;
-	e->deadline = now + e->rto;
+	e->deadline = now + e->rto + AUTH_SP_FIRST_EXTRA_MS; /* both gates may hold (auth_fsm.h) */
 	if (sp->ops.prepare != NULL)
 		e->prepared = sp->ops.prepare(sp->ops.ctx, &e->sess);
 	r = sp_answer(sp, e, m, ent);

@@ -41,7 +41,7 @@ static const char *const counter_names[CNT_MAX - AUTH_EV_KIND_MAX - 1] = {
 	"balance-retry-avoided", "failovers", "balance-decisions", "sessions-idle-expired",
 	"session-miss-refused",
 	"balance-repeats",
-	"session-miss-recent",
+	"session-miss-recent", "nfq-slow-replies",
 };
 
 const char *engine_counter_name(int i)
@@ -444,6 +444,8 @@ static void on_parent_stats(void *ctx, const json_t *msg)
 		(uint64_t)json_integer_value(json_object_get(msg, "refused-messages"));
 	e->counters[CNT_PARENT_REFUSED_SESSIONS] =
 		(uint64_t)json_integer_value(json_object_get(msg, "refused-sessions"));
+	e->counters[CNT_NFQ_SLOW_REPLIES] =
+		(uint64_t)json_integer_value(json_object_get(msg, "nfq-slow-replies"));
 }
 
 static void on_reload_failed(void *ctx, const json_t *msg)

@@ -70,6 +70,8 @@ enum engine_counter {
 	                                retransmission: same nonce_ss) */
 	CNT_SESSION_MISS_RECENT,     /* supervisor: session misses while an exchange for the pair
 	                                ran or had just succeeded: no new exchange */
+	CNT_NFQ_SLOW_REPLIES,        /* coopnet-nfq replies the parent waited for past 1 s
+	                                (parent-stats; authd/nfqlink.h) */
 	CNT_MAX,
 };
 

@@ -21,6 +21,7 @@ void nfq_link_init(struct nfq_link *l, const char *path, bool subscribe, int eng
 	l->engine_fd = engine_fd;
 	l->sub_fd = -1;
 	l->call_fd = -1;
+	l->reply_limit_ms = NFQ_REPLY_LIMIT_MS;
 }
 
 static void close_call(struct nfq_link *l)
@@ -90,8 +91,20 @@ void nfq_link_try_up(struct nfq_link *l)
 	imsg_send(l->engine_fd, json_pack("{s:s}", "msg", "nfq-up"));
 }
 
-/* Send req on fd and wait for its reply. NULL with err when the link failed. */
-static json_t *call_on(int fd, const json_t *req, char *err, size_t errlen)
+/* A reply is late: counted, logged (the first ten, then at powers of two). */
+static void slow_reply(struct nfq_link *l, const json_t *req, unsigned limit_ms)
+{
+	l->slow_replies++;
+	if (l->slow_replies <= 10 || !(l->slow_replies & (l->slow_replies - 1)))
+		log_warnx("coopnet-nfq: no reply to %s in %d ms, waiting up to %u ms in all "
+			  "(%llu slow so far)", json_string_value(json_object_get(req, "cmd")) ?: "?",
+			  NFQ_TIMEOUT_MS, limit_ms, (unsigned long long)l->slow_replies);
+}
+
+/* Send req on fd and wait for its reply, up to limit_ms; past NFQ_TIMEOUT_MS a slow reply
+ * (nfqlink.h). NULL with err when the link failed. */
+static json_t *call_on(struct nfq_link *l, int fd, const json_t *req, unsigned limit_ms,
+		       char *err, size_t errlen)
 {
 	struct pollfd p = {.fd = fd, .events = POLLIN};
 	bool closed = false;
@@ -103,6 +116,10 @@ static json_t *call_on(int fd, const json_t *req, char *err, size_t errlen)
 		return NULL;
 	}
 	n = poll(&p, 1, NFQ_TIMEOUT_MS);
+	if (n == 0 && limit_ms > NFQ_TIMEOUT_MS) {
+		slow_reply(l, req, limit_ms);
+		n = poll(&p, 1, (int)(limit_ms - NFQ_TIMEOUT_MS));
+	}
 	if (n <= 0) {
 		snprintf(err, errlen, "%s", n == 0 ? "no reply in time" : strerror(errno));
 		return NULL;
@@ -159,7 +176,7 @@ static void forward_chunked(struct nfq_link *l, const json_t *req)
 		if (sync && pos < n)
 			json_object_set_new(part, "more", json_true());
 		chunks++;
-		r = call_on(fd, part, err, sizeof(err));
+		r = call_on(l, fd, part, l->reply_limit_ms, err, sizeof(err));
 		if (!r) {
 			json_decref(part);
 			close(fd);
@@ -194,7 +211,7 @@ int nfq_link_forward(struct nfq_link *l, const json_t *req)
 		nfq_link_down(l, err);
 		return -1;
 	}
-	r = call_on(l->call_fd, req, err, sizeof(err));
+	r = call_on(l, l->call_fd, req, l->reply_limit_ms, err, sizeof(err));
 	if (!r) { /* a reply lost or late: nothing more on this connection */
 		nfq_link_down(l, err);
 		return -1;
@@ -292,7 +309,8 @@ static int traffic_list(struct nfq_link *l, uint32_t since, struct traffic_poll 
 
 		req = json_pack("{s:s, s:I, s:I}", "cmd", "sessions", "offset", offset,
 				"changed_since", (json_int_t)since);
-		r = req ? call_on(fd, req, err, sizeof(err)) : NULL;
+		/* a poll does not wait for a slow worker: it is skipped, the next one comes */
+		r = req ? call_on(l, fd, req, NFQ_TIMEOUT_MS, err, sizeof(err)) : NULL;
 		json_decref(req);
 		if (!r || !json_is_true(json_object_get(r, "ok"))) {
 			json_decref(r);

@@ -15,7 +15,13 @@
 
 #include <jansson.h>
 
+/* A reply later than NFQ_TIMEOUT_MS is slow: counted (nfq-slow-replies) and logged, and the
+ * parent waits on while coopnet-nfq keeps the connection open, up to reply_limit_ms in all
+ * (NFQ_REPLY_LIMIT_MS). Only a closed connection or no reply by then takes the link down,
+ * whose answer is a session-sync of every session: a worker busy with a large change is not
+ * one that restarted. */
 #define NFQ_TIMEOUT_MS 1000
+#define NFQ_REPLY_LIMIT_MS 10000
 
 struct nfq_link {
 	const char *path;    /* coopnet-nfq's control socket */
@@ -27,6 +33,8 @@ struct nfq_link {
 	                      * open (a connect, accept and close per request cost more than
 	                      * the request), closed when a call fails or the link goes down */
 	bool up;
+	unsigned reply_limit_ms; /* NFQ_REPLY_LIMIT_MS (tests set less) */
+	uint64_t slow_replies;   /* replies later than NFQ_TIMEOUT_MS, late ones included */
 	/* the traffic poll's cursor (nfq_link_poll_traffic): coopnet-nfq's generation of the
 	 * last listing (0: none, the next is whole), its instance, and the listings of changes
 	 * since the last whole one */
@@ -44,7 +52,8 @@ void nfq_link_init(struct nfq_link *l, const char *path, bool subscribe, int eng
 /* Try to reach coopnet-nfq (status, then subscribe); on success tell the engine nfq-up, which
  * answers with a session-sync. */
 void nfq_link_try_up(struct nfq_link *l);
-/* Forward one request of the engine; a failed call marks the link down (nfq-down). 1: done,
+/* Forward one request of the engine; a failed call (connection closed, or no reply within
+ * reply_limit_ms) marks the link down (nfq-down). 1: done,
  * 0: coopnet-nfq refused it (logged), -1: not sent or no reply (the link is down; the
  * session-sync when it comes back carries the sessions). */
 int nfq_link_forward(struct nfq_link *l, const json_t *req);

@@ -191,8 +191,8 @@ static void session_refused(struct parent_msg *pm, const struct imsg_session *s,
 
 /* Requests held for one session-batch at most (coopnet-nfq takes up to 256), and sessions in
  * them: a batch is no larger than one request may be (256 sessions, under 64 KiB of JSON:
- * one control message), so coopnet-nfq's work for it fits its one second (NFQ_TIMEOUT_MS)
- * as a single request's does. */
+ * one control message), so coopnet-nfq's work for it is that of one request, well within
+ * the second after which a reply counts as slow (NFQ_TIMEOUT_MS, authd/nfqlink.h). */
 #define NFQ_PENDING_MAX 64
 #define NFQ_PENDING_SESSIONS 256
 
@@ -220,11 +220,13 @@ static void apply_switches(struct parent_msg *pm)
 	pm->vs_dirty = pm->sn_dirty = false;
 }
 
-void parent_msg_flush(struct parent_msg *pm)
+static void send_stats(struct parent_msg *pm);
+
+/* coopnet-nfq's held requests: one as it is, more as one session-batch. */
+static void flush_nfq(struct parent_msg *pm)
 {
 	json_t *reqs = pm->nfq_pending, *batch;
 
-	apply_switches(pm);
 	pm->nfq_pending = NULL;
 	pm->nfq_pending_sessions = 0;
 	if (!reqs || !pm->nfq) {
@@ -246,6 +248,15 @@ void parent_msg_flush(struct parent_msg *pm)
 	}
 	json_decref(batch);
 	json_decref(reqs);
+}
+
+void parent_msg_flush(struct parent_msg *pm)
+{
+	apply_switches(pm);
+	flush_nfq(pm);
+	/* a slow reply is the engine's counter too (nfq-slow-replies, via parent-stats) */
+	if (pm->nfq && pm->nfq->slow_replies != pm->slow_reported && pm->engine_fd >= 0)
+		send_stats(pm);
 }
 
 /* A request for coopnet-nfq (consumes req): held for parent_msg_flush; a session-sync (the
@@ -606,9 +617,11 @@ static const struct imsg_bin_handler from_engine[] = {
 
 static void send_stats(struct parent_msg *pm)
 {
-	imsg_send(pm->engine_fd, json_pack("{s:s, s:I, s:I}", "msg", "parent-stats",
+	pm->slow_reported = pm->nfq ? pm->nfq->slow_replies : 0;
+	imsg_send(pm->engine_fd, json_pack("{s:s, s:I, s:I, s:I}", "msg", "parent-stats",
 					   "refused-messages", (json_int_t)pm->refused_msgs,
-					   "refused-sessions", (json_int_t)pm->refused_sessions));
+					   "refused-sessions", (json_int_t)pm->refused_sessions,
+					   "nfq-slow-replies", (json_int_t)pm->slow_reported));
 }
 
 /* Count a refusal, log it (the first ten, then at every power of two), tell the engine. */

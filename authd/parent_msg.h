@@ -54,6 +54,7 @@ struct parent_msg {
 	                              * their last batch (parent_msg_flush applies them) */
 	bool syncing;
 	uint64_t refused_msgs, refused_sessions;
+	uint64_t slow_reported;      /* nfq->slow_replies as last sent in parent-stats */
 	const struct parent_msg_ops *ops;
 	void *ctx;
 	uint64_t buf[IMSG_BIN_MAX / 8 + 1];

@@ -51,7 +51,7 @@ dist_nftrules_SCRIPTS = nft-rules/supervisor.nft nft-rules/provider.nft \
 	nft-rules/supervisor-kernel.nft nft-rules/provider-kernel.nft
 EXTRA_DIST += bench/throughput.sh tests/netns/nfq-queue.test tests/netns/nfq-kernel.test tests/netns/nfq-kernel-sync.test tests/netns/nfq-payload.test tests/netns/nfq-failopen.test \
 	tests/netns/nfq-dataplane.sh tests/netns/nfq-lib.sh tests/netns/nfqctl.py \
-	tests/netns/pcapcheck.py tests/netns/sendseg.py bench/cpucost.sh bench/hookshare.py
+	tests/netns/pcapcheck.py tests/netns/sendseg.py bench/cpucost.sh bench/hookshare.py bench/cpushare.py
 
 if ENABLE_FUZZING
 noinst_PROGRAMS += tests/fuzz/fuzz_nfq_logic

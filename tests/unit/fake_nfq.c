@@ -78,6 +78,8 @@ static void *nfq_thread(void *arg)
 			if (cmd && !strcmp(cmd, "subscribe"))
 				f->sub_fd = conns[i];
 			pthread_mutex_unlock(&f->mu);
+			if (cmd && f->slow && !strcmp(cmd, f->slow))
+				usleep(f->slow_ms * 1000u); /* logged, then answered late */
 			ctl_send(conns[i], r);
 			json_decref(r);
 			json_decref(req);

@@ -20,6 +20,8 @@ struct fake_nfq {
 	json_t *log;          /* every request, in order; a session-batch's requests each */
 	size_t batches;       /* session-batch requests received */
 	const char *refuse;   /* a command answered with an error (not logged), NULL: none */
+	const char *slow;     /* a command answered after slow_ms (a busy worker), NULL: none */
+	unsigned slow_ms;
 	int sub_fd;           /* the subscribed connection, -1 */
 	bool running;
 };

@@ -578,8 +578,9 @@ static void test_sp_timeout_discards(void **state)
 	assert_true(n->events[AUTH_EV_TIMEOUT] >= 1);
 	assert_int_equal(n->outcomes[0].result, AUTH_OK);
 	assert_int_equal(n->nout, 1);
-	/* the SP gave up at 11.5 s and sent one Auth-RST timeout */
-	assert_int_equal(n->now - start, 11500);
+	/* the SP gave up at 13.5 s (0.5 + 2 s for both gates, then 1, 2, 4, 4) and sent one
+	 * Auth-RST timeout */
+	assert_int_equal(n->now - start, 13500);
 	assert_int_equal(n->sent[CN_KIND_AUTH_RST], 1);
 	assert_int_equal(n->nlost, 1);
 	assert_int_equal(n->lost[0].handle, n->outcomes[0].handle);
@@ -667,11 +668,11 @@ static void test_linger_covers_sp_giveup(void **state)
 
 	(void)state;
 	auth_timing_defaults(&t);
-	/* 1 + 2 + 4 + 8 + 16 + 30 = 61 s */
-	assert_true(t.linger_ms >= 61000);
+	/* 2 (both gates) + 1 + 2 + 4 + 8 + 16 + 30 = 63 s */
+	assert_true(t.linger_ms >= 63000);
 	memset(&t, 0, sizeof(t));
 	auth_timing_defaults(&t);
-	assert_true(t.linger_ms >= 11500);
+	assert_true(t.linger_ms >= 13500); /* 11.5 s + AUTH_SP_FIRST_EXTRA_MS */
 }
 
 static void test_duplicates_idempotent(void **state)
@@ -1472,13 +1473,13 @@ static void test_revoke_replay_and_stale(void **state)
 	d = R.last_revoke;
 	rv_deliver();
 	assert_int_equal(R.ss.revoked, 1);
-	rv_advance(25000);                      /* past linger: the answer is forgotten */
+	rv_advance(28000);                      /* past linger (27 s): the answer is forgotten */
 	R.ss.sess[0].live = true;
 	assert_int_equal(auth_rv_input(R.ss.rv, &d.from, d.buf, d.len), -1);
 	assert_int_equal(R.events[AUTH_EV_REPLAY], 1);
 	assert_int_equal(R.ss.revoked, 1);
 	assert_true(R.ss.sess[0].live);
-	rv_advance(10000);                      /* 35 s after: outside the 30 s window */
+	rv_advance(10000);                      /* 38 s after: outside the 30 s window */
 	assert_int_equal(auth_rv_input(R.ss.rv, &d.from, d.buf, d.len), -1);
 	assert_int_equal(R.events[AUTH_EV_STALE], 1);
 	assert_true(R.ss.sess[0].live);

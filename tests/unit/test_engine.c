@@ -968,20 +968,20 @@ static void test_renewal_lost_withdraws(void **state)
 	char first[16], second[16];
 
 	(void)state;
-	start_pair(", \"authenticate\": [ { \"service\": \"http\", \"client\": \"" CLIENT1 "\" } ]", 60);
+	start_pair(", \"authenticate\": [ { \"service\": \"http\", \"client\": \"" CLIENT1 "\" } ]", 100);
 	PUMP_UNTIL(nfq_count(&SS.nfq, "session-add") == 1 && nfq_count(&SP.nfq, "session-add") == 1);
 	r = nfq_last(&SP.nfq, "session-add");
 	snprintf(first, sizeof(first), "%s", req_id(r, 0));
 	json_decref(r);
 	SP.drop_rep = true;
-	advance(48000);              /* 80 % of 60 s */
+	advance(80000);              /* 80 % of 100 s: the give-up, 13.5 s on, is before the end */
 	PUMP_UNTIL(nfq_count(&SP.nfq, "session-accept") == 1);
 	r = nfq_last(&SP.nfq, "session-accept");
 	snprintf(second, sizeof(second), "%s", req_id(r, 0));
 	json_decref(r);
 	assert_string_not_equal(first, second);
 	assert_int_equal(nfq_count(&SP.nfq, "session-withdraw"), 0);
-	advance(12000);              /* past the SP's fifth time-out (11.5 s) */
+	advance(14000);              /* past the SP's fifth time-out (13.5 s) */
 	PUMP_UNTIL(nfq_count(&SP.nfq, "session-withdraw") == 1);
 	r = nfq_last(&SP.nfq, "session-withdraw");
 	assert_string_equal(req_id(r, 0), second);
@@ -1704,9 +1704,9 @@ static void test_lost_rep_revokes(void **state)
 	json_decref(expect_ok(auth(&SS, "http", CLIENT1)));
 	PUMP_UNTIL(nfq_count(&SS.nfq, "session-add") == 1);
 	assert_int_equal(n_sessions(&SS), 1);
-	advance(11000);
+	advance(13000);
 	assert_int_equal(nfq_count(&SS.nfq, "session-del"), 0);
-	advance(1000); /* the SP's fifth time-out is at 11.5 s */
+	advance(1000); /* the SP's fifth time-out is at 13.5 s (0.5 + 2 s for both gates, 1, 2, 4, 4) */
 	PUMP_UNTIL(nfq_count(&SS.nfq, "session-del") == 1);
 	assert_true(SP.dropped >= 5);
 	assert_int_equal(n_sessions(&SS), 0);

@@ -140,23 +140,33 @@ static void parent_takes(void)
 	parent_msg_flush(&E.pm);
 }
 
-/* The parent-stats the parent sent back, if any: its refused-messages count, else -1. */
-static json_int_t last_stats(json_int_t *sessions)
+/* What the parent told the engine since the last look: the last parent-stats' counts (-1:
+ * none came) and whether nfq-down came. */
+struct heard {
+	json_int_t refused_msgs, refused_sessions, slow_replies;
+	bool nfq_down;
+};
+
+static struct heard engine_heard(void)
 {
-	json_int_t msgs = -1;
+	struct heard h = { .refused_msgs = -1, .refused_sessions = -1, .slow_replies = -1 };
 	char err[256];
 	bool closed;
 	json_t *m;
 
 	while ((m = ctl_recv_max(E.engine, IMSG_MAX, &closed, err, sizeof(err)))) {
-		if (!strcmp(json_string_value(json_object_get(m, "msg")) ?: "", "parent-stats")) {
-			msgs = json_integer_value(json_object_get(m, "refused-messages"));
-			if (sessions)
-				*sessions = json_integer_value(json_object_get(m, "refused-sessions"));
+		const char *kind = json_string_value(json_object_get(m, "msg")) ?: "";
+
+		if (!strcmp(kind, "nfq-down"))
+			h.nfq_down = true;
+		if (!strcmp(kind, "parent-stats")) {
+			h.refused_msgs = json_integer_value(json_object_get(m, "refused-messages"));
+			h.refused_sessions = json_integer_value(json_object_get(m, "refused-sessions"));
+			h.slow_replies = json_integer_value(json_object_get(m, "nfq-slow-replies"));
 		}
 		json_decref(m);
 	}
-	return msgs;
+	return h;
 }
 
 static void send_raw(const void *buf, size_t len)
@@ -177,7 +187,7 @@ static void expect_refused(uint64_t *count)
 	parent_takes();
 	(*count)++;
 	assert_int_equal(E.pm.refused_msgs, *count);
-	assert_int_equal(last_stats(NULL), (json_int_t)*count);
+	assert_int_equal(engine_heard().refused_msgs, (json_int_t)*count);
 	/* the fake coopnet-nfq answers in its own thread: give a forwarded request time */
 	usleep(20000);
 	assert_int_equal(data_plane_requests(), before);
@@ -336,7 +346,7 @@ static void test_malformed_sessions(void **state)
 static void test_outside_policy(void **state)
 {
 	struct imsg_session s;
-	json_int_t sessions = -1;
+	struct heard h;
 	uint64_t n = 0;
 
 	(void)state;
@@ -355,8 +365,9 @@ static void test_outside_policy(void **state)
 		parent_takes();
 		n++;
 		assert_int_equal(E.pm.refused_sessions, n);
-		assert_int_equal(last_stats(&sessions), 0);
-		assert_int_equal(sessions, (json_int_t)n);
+		h = engine_heard();
+		assert_int_equal(h.refused_msgs, 0);
+		assert_int_equal(h.refused_sessions, (json_int_t)n);
 	}
 	/* a del of a session the parent never let the engine add: nothing to remove */
 	s = good("198.18.1.9");
@@ -512,6 +523,55 @@ static void test_batch_refused(void **state)
 	E.nfq.refuse = NULL;
 }
 
+/* A worker busy for longer than a second (a large change on a loaded machine) answers late:
+ * the parent waits for that reply, counts it, keeps the link up and sends nothing again; the
+ * next request goes on the same connection and gets its own reply. Before, the late reply
+ * took the link down and the engine's answer to it was a session-sync of every session. */
+static void test_slow_reply_waited(void **state)
+{
+	struct imsg_session a = good("198.18.1.2"), b = good("198.18.1.3");
+	char err[256];
+	struct heard h;
+
+	(void)state;
+	E.nfq.slow = "session-add";
+	E.nfq.slow_ms = 1300;
+	send_sessions(IMSG_SESSION_ADD, &a, 1);
+	assert_int_equal(parent_msg_drain(&E.pm, err, sizeof(err)), 0);
+	assert_true(E.link.up);
+	assert_int_equal(E.link.slow_replies, 1);
+	h = engine_heard();
+	assert_int_equal(h.slow_replies, 1); /* nfq-slow-replies, for coopnetctl stats */
+	assert_false(h.nfq_down);
+	E.nfq.slow = NULL;
+	send_sessions(IMSG_SESSION_ADD, &b, 1);
+	assert_int_equal(parent_msg_drain(&E.pm, err, sizeof(err)), 0);
+	assert_true(E.link.up);
+	assert_int_equal(nfq_count(&E.nfq, "session-add"), 2);
+	h = engine_heard();
+	assert_int_equal(h.slow_replies, -1); /* no new slow reply: no new stats */
+	assert_false(h.nfq_down);
+}
+
+/* A worker that does not answer within the limit (one that hangs): the link goes down and the
+ * engine is told (its answer is a session-sync once the worker is back). */
+static void test_no_reply_within_limit(void **state)
+{
+	struct imsg_session a = good("198.18.1.2");
+	char err[256];
+
+	(void)state;
+	E.link.reply_limit_ms = 1200;
+	E.nfq.slow = "session-add";
+	E.nfq.slow_ms = 1700;
+	send_sessions(IMSG_SESSION_ADD, &a, 1);
+	assert_int_equal(parent_msg_drain(&E.pm, err, sizeof(err)), 0);
+	assert_false(E.link.up);
+	assert_int_equal(E.link.call_fd, -1);
+	assert_true(engine_heard().nfq_down);
+	E.nfq.slow = NULL;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -524,6 +584,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_requests_batched, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_batch_bounded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_batch_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_slow_reply_waited, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_reply_within_limit, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
