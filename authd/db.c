@@ -71,6 +71,7 @@ void db_rollback_keep(struct authd_db *db)
 	char saved[sizeof(db->err)];
 
 	memcpy(saved, db->err, sizeof(saved));
+	db_pchg_all(db);  /* which of the transaction's writes are undone: not known here */
 	db_sidx_drop(db); /* it may hold writes of the transaction */
 	db_ridx_drop(db);
 	sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
@@ -120,6 +121,7 @@ struct authd_db *db_open(const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
+	db->pchg_all = true; /* nothing taken yet */
 	if (sqlite3_open_v2(path, &db->h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
 			    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "%s: %s", path, db->h ? sqlite3_errmsg(db->h) : "out of memory");
@@ -151,6 +153,7 @@ void db_close(struct authd_db *db)
 		sqlite3_finalize(db->cache[i]); /* NULL is a no-op */
 	db_sidx_drop(db);
 	db_ridx_drop(db);
+	free(db->pchg);
 	sqlite3_close(db->h);
 	free(db);
 }
@@ -188,6 +191,7 @@ int db_commit(struct authd_db *db)
 
 void db_rollback(struct authd_db *db)
 {
+	db_pchg_all(db);
 	db_sidx_drop(db); /* also when sqlite rolled back on its own: it mirrored the writes */
 	db_ridx_drop(db);
 	if (db_in_tx(db))

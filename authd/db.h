@@ -21,7 +21,7 @@
 #include "ctl.h"
 #include "status.h"
 
-#define DB_SCHEMA_VERSION 6
+#define DB_SCHEMA_VERSION 7
 #define DB_DIGEST_MAX 64
 
 struct authd_db;
@@ -110,11 +110,27 @@ int db_session_foreach_client(struct authd_db *db, int family, const uint8_t *cl
 			      db_session_cb cb, void *arg);
 /* How many sessions of role (0: every role) the table holds, from an index; -1 on error. */
 int db_session_count(struct authd_db *db, enum db_role role);
+/* Each session's last activity as the database records it (sessions.active, Unix seconds):
+ * at least its last Authentication; never above the session's true last activity. The
+ * sessions of role recorded as last active at or before `before`, oldest first, from the
+ * index sessions_active (the idle expiry's candidates). */
+int db_session_foreach_idle(struct authd_db *db, enum db_role role, int64_t before,
+			    db_session_cb cb, void *arg);
+/* Raise the recorded last activity of the session of key to at (never lowers it): a time
+ * the caller saw it active. 1 when the session is stored, 0 when not, -1 on error. */
+int db_session_touch(struct authd_db *db, enum db_role role, const struct cn_session *key,
+		     int64_t at);
+/* The provider IDs whose session was stored, changed or deleted since the last call (each at
+ * least once, in no order; a renewal's old ID too), for a figure kept per session
+ * (engine_load.c). 1: the list in *ids (the caller frees it; NULL when *n is 0); 0: take every
+ * session as changed (the first call, a rollback, too many). The list starts again empty. */
+int db_provider_changes(struct authd_db *db, cn_id_t **ids, size_t *n);
 /* Delete one session by key; returns the number deleted (0 or 1). */
 int db_session_del(struct authd_db *db, enum db_role role, const struct cn_session *key);
 /* Delete the sessions that expired at now (expires != 0 and expires <= now) or, provider
  * sessions only, whose last authentication and last segment seen (client_status.last_seen)
- * are older than idle seconds (idle 0: no idle limit); cb sees each one first.
+ * are older than idle seconds (idle 0: no idle limit); cb sees each one first. Reads only
+ * the sessions due (indexes sessions_expires, sessions_active: db_session.c "Idle").
  * Returns the number deleted. */
 int db_session_expire(struct authd_db *db, int64_t now, int64_t idle, db_session_cb cb,
 		      void *arg);

@@ -158,9 +158,8 @@ static struct db_sidx *sidx(struct authd_db *db)
 	return db->sidx;
 }
 
-int db_sidx_find(struct authd_db *db, const struct cn_session *key, cn_id_t *id)
+static int find_in(struct db_sidx *ix, const struct cn_session *key, cn_id_t *id)
 {
-	struct db_sidx *ix = sidx(db);
 	struct sidx_entry x;
 	long pos;
 
@@ -171,6 +170,16 @@ int db_sidx_find(struct authd_db *db, const struct cn_session *key, cn_id_t *id)
 		return 0;
 	*id = ix->e[pos].id;
 	return 1;
+}
+
+int db_sidx_find(struct authd_db *db, const struct cn_session *key, cn_id_t *id)
+{
+	return find_in(sidx(db), key, id);
+}
+
+int db_sidx_peek(struct authd_db *db, const struct cn_session *key, cn_id_t *id)
+{
+	return find_in(db->sidx, key, id);
 }
 
 int db_sidx_id_in_use(struct authd_db *db, cn_id_t id)

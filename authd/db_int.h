@@ -38,6 +38,9 @@ enum db_stmt {
 	/* the provider's twins of ST_SESSION_GET and ST_SESSION_DEL (db_session.c: role_stmt) */
 	ST_SESSION_GET_SP,
 	ST_SESSION_DEL_SP,
+	/* the idle expiry's record of a due session's newer activity (db_session_touch) */
+	ST_SESSION_TOUCH,
+	ST_SESSION_TOUCH_SP,
 	ST_MAX
 };
 
@@ -49,6 +52,11 @@ struct authd_db {
 	sqlite3_stmt *cache[ST_MAX];
 	struct db_sidx *sidx; /* the provider's sessions in memory (db_index.c); NULL: not loaded */
 	struct db_ridx *ridx; /* the replay digests in memory (db_rindex.c); NULL: not loaded */
+	/* the provider IDs whose session was stored, changed or deleted since the last
+	 * db_provider_changes (db_session.c); all: take every one as changed */
+	cn_id_t *pchg;
+	size_t npchg, pchg_cap;
+	bool pchg_all;
 	char err[512];
 };
 
@@ -72,10 +80,15 @@ enum db_role db_role_from_name(const char *name); /* 0: none */
  * id_in_use: 1 or 0, or -1 when the index cannot be had (ask sqlite then). put and del follow
  * a write that succeeded; drop forgets it all (every rollback), the next lookup loads it. */
 int db_sidx_find(struct authd_db *db, const struct cn_session *key, cn_id_t *id);
+/* The same without loading it: -1 when not loaded. */
+int db_sidx_peek(struct authd_db *db, const struct cn_session *key, cn_id_t *id);
 int db_sidx_id_in_use(struct authd_db *db, cn_id_t id);
 void db_sidx_put(struct authd_db *db, const struct cn_session *s);
 void db_sidx_del(struct authd_db *db, const struct cn_session *key);
 void db_sidx_drop(struct authd_db *db);
+/* db_session.c: the provider's changes (db_provider_changes): id's session changed; all: any */
+void db_pchg_mark(struct authd_db *db, cn_id_t id);
+void db_pchg_all(struct authd_db *db);
 /* db_rindex.c: the replay digests in front of the replay table. seen: 1 or 0, or -1 when the
  * index cannot be had (ask sqlite then). add and prune follow a write that succeeded; drop
  * forgets it all (every rollback), the next lookup loads it. */

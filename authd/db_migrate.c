@@ -131,6 +131,17 @@ static const char *const migrations[DB_SCHEMA_VERSION] = {
 	 "CREATE INDEX replay_expires ON replay(expires);"
 	 "DROP INDEX sessions_id;"
 	 "CREATE INDEX sessions_supervisor_id ON sessions(id) WHERE role = 'supervisor';"),
+	/* 6 -> 7: each session's last activity as far as the database knows it, indexed, so
+	 * that the idle expiry (a provider's idle_time, an SS's) reads only the sessions whose
+	 * recorded activity is idle_time old, not every session each second (issue 11, 100,000
+	 * live sessions; db_session.c "Idle"). A lower bound of the later of the last
+	 * Authentication and the last segment seen: refreshed on each Authentication, raised
+	 * by the expiry when it finds a due session busier than recorded. */
+	("ALTER TABLE sessions ADD COLUMN active INTEGER NOT NULL DEFAULT 0;"
+	 "UPDATE sessions SET active = max(refreshed, coalesce((SELECT c.last_seen / 1000 FROM"
+	 "  client_status c WHERE sessions.role = 'provider' AND c.ss = sessions.peer AND"
+	 "  c.id = sessions.id AND c.service = sessions.service_name), 0));"
+	 "CREATE INDEX sessions_active ON sessions(role, active);"),
 };
 
 int db_user_version(struct authd_db *db)

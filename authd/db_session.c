@@ -30,18 +30,72 @@ static int key_text(struct authd_db *db, const struct cn_session *s, struct key_
 	return 0;
 }
 
+/* --- the provider's changes (db_provider_changes) ------------------------------------------- */
+
+#define PCHG_MAX 65536 /* more: every session is taken as changed */
+
+void db_pchg_all(struct authd_db *db)
+{
+	db->pchg_all = true;
+	db->npchg = 0;
+}
+
+void db_pchg_mark(struct authd_db *db, cn_id_t id)
+{
+	cn_id_t *v;
+
+	if (db->pchg_all)
+		return;
+	if (db->npchg >= PCHG_MAX || !(v = grow(db->pchg, db->npchg, &db->pchg_cap, sizeof(*v), 64))) {
+		db_pchg_all(db);
+		return;
+	}
+	db->pchg = v;
+	db->pchg[db->npchg++] = id;
+}
+
+/* Before a write of key's provider session: the ID it holds now changes too (from the index
+ * in memory when it is loaded, as in the engine after its first lookup; else all). */
+static void key_changes(struct authd_db *db, const struct cn_session *key)
+{
+	cn_id_t id;
+	int r = db_sidx_peek(db, key, &id);
+
+	if (r < 0)
+		db_pchg_all(db);
+	else if (r == 1)
+		db_pchg_mark(db, id);
+}
+
+int db_provider_changes(struct authd_db *db, cn_id_t **ids, size_t *n)
+{
+	bool all = db->pchg_all;
+
+	*ids = all ? NULL : db->pchg;
+	*n = all ? 0 : db->npchg;
+	if (!all) {
+		db->pchg = NULL;
+		db->pchg_cap = 0;
+	}
+	db->npchg = 0;
+	db->pchg_all = false;
+	return all ? 0 : 1;
+}
+
 int db_session_put(struct authd_db *db, const struct db_session *s)
 {
 	static const char sql[] =
 		"INSERT INTO sessions(role, family, client, service, port, id, vnic, "
-		"peer, created, refreshed, expires, service_name, client_name, session_key) "
-		"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+		"peer, created, refreshed, expires, service_name, client_name, session_key, active) "
+		"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?10) "
 		/* not INSERT OR REPLACE: that would also delete another client's session
 		 * holding the same ID instead of failing on sessions_provider_id */
 		"ON CONFLICT (role, client, service, port) DO UPDATE SET id = excluded.id, "
 		"vnic = excluded.vnic, peer = excluded.peer, refreshed = excluded.refreshed, "
 		"expires = excluded.expires, service_name = excluded.service_name, "
-		"client_name = excluded.client_name, session_key = excluded.session_key";
+		"client_name = excluded.client_name, session_key = excluded.session_key, "
+		/* the last activity known: an Authentication is activity, and never lowers it */
+		"active = max(active, excluded.active)";
 	struct key_text k;
 	sqlite3_stmt *st;
 	int r;
@@ -65,10 +119,14 @@ int db_session_put(struct authd_db *db, const struct db_session *s)
 	sqlite3_bind_text(st, 13, s->client_name, -1, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 14, s->session_key, s->has_key ? (int)sizeof(s->session_key) : 0,
 			  SQLITE_STATIC);
+	if (s->role == DB_ROLE_PROVIDER)
+		key_changes(db, &s->s); /* the ID the key held until now (a renewal's new ID) */
 	r = db_step_done(db, st, "store session");
 	db_done_cached(st);
-	if (r == 0 && s->role == DB_ROLE_PROVIDER)
+	if (r == 0 && s->role == DB_ROLE_PROVIDER) {
+		db_pchg_mark(db, s->s.id);
 		db_sidx_put(db, &s->s);
+	}
 	return r;
 }
 
@@ -137,6 +195,7 @@ static int session_role(struct authd_db *db, enum db_role role)
 	return 0;
 }
 
+/* head: the statement up to its WHERE, which names the session by role and key */
 static int role_stmt(struct authd_db *db, enum db_role role, enum db_stmt sup, enum db_stmt sp,
 		     const char *head, sqlite3_stmt **st)
 {
@@ -149,8 +208,8 @@ static int role_stmt(struct authd_db *db, enum db_role role, enum db_stmt sup, e
 		*st = db->cache[provider ? sp : sup];
 		return 0;
 	}
-	snprintf(sql, sizeof(sql), "%s FROM sessions WHERE role = '%s' AND client = ?1 AND "
-		 "service = ?2 AND port = ?3", head, db_role_name(role));
+	snprintf(sql, sizeof(sql), "%s WHERE role = '%s' AND client = ?1 AND service = ?2 AND "
+		 "port = ?3", head, db_role_name(role));
 	return db_cached(db, provider ? sp : sup, st, sql);
 }
 
@@ -166,7 +225,8 @@ int db_session_get(struct authd_db *db, enum db_role role, const struct cn_sessi
 	if (role == DB_ROLE_PROVIDER && db_sidx_find(db, key, &id) == 0)
 		return 0;
 	if (key_text(db, key, &k) < 0 ||
-	    role_stmt(db, role, ST_SESSION_GET, ST_SESSION_GET_SP, "SELECT " SESSION_COLS, &st) < 0)
+	    role_stmt(db, role, ST_SESSION_GET, ST_SESSION_GET_SP,
+		      "SELECT " SESSION_COLS " FROM sessions", &st) < 0)
 		return -1;
 	bind_key(st, &k, key->port);
 	rc = sqlite3_step(st);
@@ -274,23 +334,29 @@ int db_session_foreach(struct authd_db *db, enum db_role role, db_session_cb cb,
 	return walk(db, st, cb, arg);
 }
 
-int db_session_foreach_id(struct authd_db *db, enum db_role role, cn_id_t id,
-			  db_session_cb cb, void *arg)
+/* The sessions of role WHERE role = ... AND tail, ?1 bound to v, walked. The role as a literal,
+ * so that the role's partial indexes serve (sessions_provider_id, sessions_supervisor_id): with
+ * "role = ?" sqlite cannot use a partial index and reads the whole table. */
+static int role_walk(struct authd_db *db, enum db_role role, const char *tail, int64_t v,
+		     db_session_cb cb, void *arg)
 {
 	sqlite3_stmt *st;
 	char sql[512];
 
-	/* the role as a literal, so that the role's partial index by ID serves the lookup
-	 * (sessions_provider_id, sessions_supervisor_id): with "role = ?" sqlite cannot use a
-	 * partial index and reads the whole table */
 	if (session_role(db, role) < 0)
 		return -1;
-	snprintf(sql, sizeof(sql), "SELECT " SESSION_COLS " FROM sessions WHERE role = '%s' AND "
-		 "id = ?1 ORDER BY family, client, service, port", db_role_name(role));
+	snprintf(sql, sizeof(sql), "SELECT " SESSION_COLS " FROM sessions WHERE role = '%s' AND %s",
+		 db_role_name(role), tail);
 	if (db_prepare(db, &st, sql) < 0)
 		return -1;
-	sqlite3_bind_int(st, 1, id);
+	sqlite3_bind_int64(st, 1, v);
 	return walk(db, st, cb, arg);
+}
+
+int db_session_foreach_id(struct authd_db *db, enum db_role role, cn_id_t id,
+			  db_session_cb cb, void *arg)
+{
+	return role_walk(db, role, "id = ?1 ORDER BY family, client, service, port", id, cb, arg);
 }
 
 int db_session_del(struct authd_db *db, enum db_role role, const struct cn_session *key)
@@ -300,9 +366,11 @@ int db_session_del(struct authd_db *db, enum db_role role, const struct cn_sessi
 	int r;
 
 	if (key_text(db, key, &k) < 0 ||
-	    role_stmt(db, role, ST_SESSION_DEL, ST_SESSION_DEL_SP, "DELETE", &st) < 0)
+	    role_stmt(db, role, ST_SESSION_DEL, ST_SESSION_DEL_SP, "DELETE FROM sessions", &st) < 0)
 		return -1;
 	bind_key(st, &k, key->port);
+	if (role == DB_ROLE_PROVIDER)
+		key_changes(db, key);
 	r = db_step_done(db, st, "delete session");
 	db_done_cached(st);
 	if (r < 0)
@@ -313,15 +381,30 @@ int db_session_del(struct authd_db *db, enum db_role role, const struct cn_sessi
 	return r;
 }
 
-/* Idle (a provider's idle_time, its sessions only): from the later of the last
+/*
+ * Idle (a provider's idle_time, its sessions only): from the later of the last
  * authentication and the last segment its SS's data plane saw (client_status.last_seen, ms,
- * 0: none). An SS's own idle_time: authd/engine_idle.c. */
+ * 0: none). An SS's own idle_time: authd/engine_idle.c.
+ *
+ * Not a scan of every session each second (issue 11, 100,000 live sessions): sessions.active
+ * (schema 7, index sessions_active) is a lower bound of that later time, set by each
+ * Authentication (db_session_put). Only the sessions whose recorded activity is idle_time
+ * old are due; for them the figure is made again from client_status (its primary key) and
+ * written back (IDLE_RECHECK), and those still idle_time old end. A session with traffic
+ * is so read once per idle_time, an idle one once; the others are not read at all. The
+ * column is only ever raised to a time the session was active, so no session ends early,
+ * and it is never above the truth, so none is missed; it is stored in the expiry's own
+ * transaction and survives a restart.
+ */
+#define IDLE_RECHECK \
+	"UPDATE sessions SET active = max(active, refreshed, coalesce((SELECT c.last_seen / 1000" \
+	" FROM client_status c WHERE c.ss = sessions.peer AND c.id = sessions.id AND" \
+	" c.service = sessions.service_name), 0)) WHERE role = 'provider' AND active <= ?1 - ?2"
+
+/* The expired and the idle, each by its index (sessions_expires, sessions_active). */
 #define EXPIRED_WHERE \
-	" FROM sessions WHERE (expires != 0 AND expires <= ?1) OR (?2 > 0 AND" \
-	" sessions.role = 'provider' AND max(refreshed," \
-	" coalesce((SELECT max(c.last_seen) / 1000 FROM client_status c WHERE" \
-	" c.ss = sessions.peer AND c.id = sessions.id AND" \
-	" c.service = sessions.service_name), 0)) + ?2 <= ?1)"
+	" FROM sessions WHERE rowid IN (SELECT rowid FROM sessions WHERE expires BETWEEN 1 AND ?1" \
+	" UNION SELECT rowid FROM sessions WHERE role = 'provider' AND active <= ?1 - ?2)"
 
 /* Without an idle limit: the index sessions_expires, no scan. */
 #define EXPIRED_AT " FROM sessions WHERE expires BETWEEN 1 AND ?1"
@@ -342,18 +425,32 @@ static int expired_rows(struct authd_db *db, int64_t now, int64_t idle, struct d
 	return r;
 }
 
-static int delete_expired(struct authd_db *db, int64_t now, int64_t idle)
+/* One write of the expiry, ?1 now and ?2 idle. */
+static int expiry_write(struct authd_db *db, const char *sql, int64_t now, int64_t idle,
+			const char *what)
 {
 	sqlite3_stmt *st;
 	int r;
 
-	if (db_prepare(db, &st, idle > 0 ? "DELETE" EXPIRED_WHERE : "DELETE" EXPIRED_AT) < 0)
+	if (db_prepare(db, &st, sql) < 0)
 		return -1;
 	sqlite3_bind_int64(st, 1, now);
 	sqlite3_bind_int64(st, 2, idle);
-	r = db_step_done(db, st, "delete expired sessions");
+	r = db_step_done(db, st, what);
 	sqlite3_finalize(st);
 	return r;
+}
+
+static int delete_expired(struct authd_db *db, int64_t now, int64_t idle)
+{
+	return expiry_write(db, idle > 0 ? "DELETE" EXPIRED_WHERE : "DELETE" EXPIRED_AT, now, idle,
+			    "delete expired sessions");
+}
+
+/* The due sessions' last activity made again (IDLE_RECHECK). */
+static int idle_recheck(struct authd_db *db, int64_t now, int64_t idle)
+{
+	return expiry_write(db, IDLE_RECHECK, now, idle, "recheck idle sessions");
 }
 
 int db_session_expire(struct authd_db *db, int64_t now, int64_t idle, db_session_cb cb,
@@ -364,15 +461,18 @@ int db_session_expire(struct authd_db *db, int64_t now, int64_t idle, db_session
 
 	if (db_exec(db, "BEGIN IMMEDIATE") < 0)
 		return -1;
-	if (expired_rows(db, now, idle, &rows, &n) < 0 || delete_expired(db, now, idle) < 0 ||
+	if ((idle > 0 && idle_recheck(db, now, idle) < 0) ||
+	    expired_rows(db, now, idle, &rows, &n) < 0 || delete_expired(db, now, idle) < 0 ||
 	    db_exec(db, "COMMIT") < 0) {
 		free(rows);
 		db_rollback_keep(db);
 		return -1;
 	}
 	for (size_t i = 0; i < n; i++)
-		if (rows[i].role == DB_ROLE_PROVIDER)
+		if (rows[i].role == DB_ROLE_PROVIDER) {
+			db_pchg_mark(db, rows[i].s.id);
 			db_sidx_del(db, &rows[i].s);
+		}
 	for (size_t i = 0; cb && i < n; i++)
 		cb(&rows[i], arg);
 	free(rows);
@@ -446,4 +546,28 @@ int db_session_count(struct authd_db *db, enum db_role role)
 		db_fail(db, "count sessions");
 	sqlite3_finalize(st);
 	return n;
+}
+
+int db_session_foreach_idle(struct authd_db *db, enum db_role role, int64_t before,
+			    db_session_cb cb, void *arg)
+{
+	return role_walk(db, role, "active <= ?1 ORDER BY active", before, cb, arg); /* sessions_active */
+}
+
+int db_session_touch(struct authd_db *db, enum db_role role, const struct cn_session *key,
+		     int64_t at)
+{
+	struct key_text k;
+	sqlite3_stmt *st;
+	int r;
+
+	if (key_text(db, key, &k) < 0 ||
+	    role_stmt(db, role, ST_SESSION_TOUCH, ST_SESSION_TOUCH_SP,
+		      "UPDATE sessions SET active = max(active, ?4)", &st) < 0)
+		return -1;
+	bind_key(st, &k, key->port);
+	sqlite3_bind_int64(st, 4, at);
+	r = db_step_done(db, st, "record the last activity");
+	db_done_cached(st);
+	return r < 0 ? -1 : sqlite3_changes(db->h);
 }

@@ -60,6 +60,9 @@ struct engine_traffic {
 	size_t nsus, sus_cap;
 	uint32_t polls;
 	bool ready; /* a whole poll was taken since the engine started */
+	cn_id_t *chg;          /* the IDs whose entries the last poll changed (engine_load.c) */
+	size_t nchg, chg_cap;
+	bool chg_all;          /* a whole listing, or no room: take every ID as changed */
 };
 
 static int cmp(const void *a, const void *b)
@@ -367,24 +370,46 @@ static const struct traffic *old_of(const struct engine_traffic *tr, const struc
 	return head_of(tr, &s->t);
 }
 
+/* An ID whose entries this poll changes (what a lookup by (ID, client) finds may differ). */
+static void changed(struct engine_traffic *tr, cn_id_t id)
+{
+	cn_id_t *v;
+
+	if (tr->chg_all)
+		return;
+	if (!(v = grow(tr->chg, tr->nchg, &tr->chg_cap, sizeof(*v), 64))) {
+		tr->chg_all = true;
+		return;
+	}
+	tr->chg = v;
+	tr->chg[tr->nchg++] = id;
+}
+
 /* The staged poll into the copy: the marks against the copy before it, then what went, then
  * what the poll lists. -1: out of memory (the copy is then empty until a whole poll). */
 static int apply(struct engine *e, struct engine_traffic *tr)
 {
+	tr->nchg = 0;
+	tr->chg_all = !tr->delta;
 	for (size_t i = 0; i < tr->nst; i++)
 		drops_mark(e, &tr->st[i].t, old_of(tr, &tr->st[i]));
 	if (!tr->delta)
 		clear_copy(tr);
 	for (size_t i = 0; i < tr->ngone; i++)
-		if (tr->gone[i] < tr->cap && tr->v[tr->gone[i]].live)
+		if (tr->gone[i] < tr->cap && tr->v[tr->gone[i]].live) {
+			changed(tr, tr->v[tr->gone[i]].id);
 			unlink_entry(tr, tr->gone[i]);
+		}
 	for (size_t i = 0; i < tr->nst; i++) {
 		uint32_t k = tr->st[i].entry;
 
 		if (room_for(tr, k) < 0)
 			return -1;
-		if (tr->v[k].live)
+		changed(tr, tr->st[i].t.id);
+		if (tr->v[k].live) {
+			changed(tr, tr->v[k].id);
 			unlink_entry(tr, k);
+		}
 		tr->st[i].t.listed = tr->v[k].listed;
 		tr->v[k] = tr->st[i].t;
 		tr->v[k].live = true;
@@ -459,6 +484,17 @@ bool engine_traffic_find(const struct engine *e, cn_id_t id, const struct cn_coo
 	return true;
 }
 
+bool engine_traffic_changes(const struct engine *e, const cn_id_t **ids, size_t *n)
+{
+	const struct engine_traffic *t = e->status ? e->status->traffic : NULL;
+
+	if (!t || t->chg_all)
+		return false;
+	*ids = t->chg;
+	*n = t->nchg;
+	return true;
+}
+
 bool engine_traffic_ready(const struct engine *e)
 {
 	return e->status && e->status->traffic && e->status->traffic->ready;
@@ -475,6 +511,7 @@ void engine_traffic_free(struct engine *e)
 	free(t->st);
 	free(t->gone);
 	free(t->sus);
+	free(t->chg);
 	free(t);
 	e->status->traffic = NULL;
 }

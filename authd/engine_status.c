@@ -333,6 +333,7 @@ static void status_app_free(struct engine *e)
 		return;
 	engine_health_free(e);
 	engine_traffic_free(e);
+	engine_load_free(e);
 	engine_link_free(e);
 	status_free(e->status->ss);
 	status_free(e->status->sp);

@@ -34,6 +34,7 @@ struct engine_status {
 	struct svc_health *checks;
 	size_t n_checks;
 	struct engine_traffic *traffic; /* engine_nfqstat.c: coopnet-nfq's per-session counters */
+	struct engine_load *load;       /* engine_load.c: each provider session's part of the sums */
 	struct engine_link *links;      /* engine_link.c: the vNICs' link state from the parent */
 	size_t n_links;
 	bool links_seen;
@@ -49,6 +50,9 @@ bool engine_traffic_find(const struct engine *e, cn_id_t id, const struct cn_coo
 			 struct cn_status_client *out);
 void engine_traffic_free(struct engine *e);
 bool engine_traffic_ready(const struct engine *e); /* a whole poll taken since the start */
+/* The IDs whose entries the last poll taken changed (valid until the next poll); false:
+ * take every ID as changed (a whole listing, no copy, no room). */
+bool engine_traffic_changes(const struct engine *e, const cn_id_t **ids, size_t *n);
 /* engine_idle.c: an SS's idle expiry (supervisor.idle_time) from its data plane's last_seen;
  * the number of sessions it ended. */
 int engine_ss_idle_expire(struct engine *e, int64_t now_s);
@@ -56,6 +60,7 @@ int engine_ss_idle_expire(struct engine *e, int64_t now_s);
 /* engine_load.c: after a poll of coopnet-nfq's counters (provider): bytes per second of
  * each service's sessions, for info_vNIC (svc_count.bytes_per_s). */
 void engine_load_update(struct engine *e);
+void engine_load_free(struct engine *e);
 
 /* engine_link.c: the parent's "link-state" message (the vNICs' link state, which the engine
  * cannot read in its chroot); find: the state of vnic, false when the parent never named it. */

@@ -38,7 +38,10 @@
 #        131070, half toward each SP)
 #   env: ADDS (2000), REVOKES (100; ROLE=ss: at most ADDS), EXPIRES (10000), SESS_CPU (0),
 #        GEN_CPU (1), STATUS_MS (the status interval, 60000: polls once a minute; 1000 is
-#        the default of a deployment), POLL_S (0: no poll phase), POLL_ONLY (0), BIN (the top directory of the build to run: another one for a
+#        the default of a deployment), POLL_S (0: no poll phase), POLL_ONLY (0), IDLE_S (0:
+#        none; else the idle_time of the role's policy, provider.idle_time or
+#        supervisor.idle_time, so that the poll phase includes the idle expiry's once-a-second
+#        tick), BIN (the top directory of the build to run: another one for a
 #        before/after in one session, e.g. main's built in a scratch copy), PROFILE (perf
 #        record prefix, below)
 #
@@ -67,6 +70,7 @@ GEN_CPU=${GEN_CPU:-1}
 STATUS_MS=${STATUS_MS:-60000}
 POLL_S=${POLL_S:-0}
 POLL_ONLY=${POLL_ONLY:-0}
+IDLE_S=${IDLE_S:-0}
 # BIN: another build's top directory (e.g. main's, for a before/after in one run)
 BIN=${BIN:-$TOP}
 AUTHD=$BIN/authd/coopnet-authd
@@ -84,7 +88,7 @@ done
 # PREFIX.fullsync.data, PREFIX.add.data, PREFIX.revoke.data and PREFIX.expire.data
 PROFILE=${PROFILE:-}
 [ -z "$PROFILE" ] || nb_require_cmd perf
-for v in N ADDS REVOKES EXPIRES STATUS_MS POLL_S POLL_ONLY; do [[ ${!v} =~ ^[0-9]+$ ]] || nb__die "$v: a number"; done
+for v in N ADDS REVOKES EXPIRES STATUS_MS POLL_S POLL_ONLY IDLE_S; do [[ ${!v} =~ ^[0-9]+$ ]] || nb__die "$v: a number"; done
 ((N >= 1000 && N <= NMAX)) || nb__die "N: 1000..$NMAX (16-bit IDs, unique per provider)"
 ((ADDS >= 64 && ADDS <= 4096 && REVOKES >= 1 && REVOKES <= 1000)) ||
 	nb__die "ADDS 64..4096, REVOKES 1..1000"
@@ -108,8 +112,8 @@ setup_sp() {
 	bench_workdir cn-sessbench
 	authd_json '["provider"]' 198.18.0.2 >"$W/authd.json"
 	# 256 entries of a /28 for the load (4,096 addresses), one /16 for the copies
-	python3 - "$W" "$SP_IF" <<'PY'
-import ipaddress, json, sys
+	IDLE_S=$IDLE_S python3 - "$W" "$SP_IF" <<'PY'
+import ipaddress, json, os, sys
 w, sp_if = sys.argv[1], sys.argv[2]
 base = int(ipaddress.IPv4Address("198.18.128.0"))
 clients = [{"name": "c%d" % e, "address": "%s/28" % ipaddress.IPv4Address(base + e * 16),
@@ -121,6 +125,8 @@ pol = {"group_key_file": w + "/group.key",
                     "vnics": [{"name": "vnic1", "address": "198.18.0.20/24", "data_folder": w,
                                "services": [{"name": "http", "port": 80}]}],
                     "clients": clients, "id_lifetime": 3600}}
+if int(os.environ["IDLE_S"]):
+    pol["provider"]["idle_time"] = int(os.environ["IDLE_S"])
 json.dump(pol, open(w + "/policy.json", "w"), indent=1)
 PY
 	nfq_json provider kernel '{ "address": "198.18.0.20", "port": 80 }' >"$W/nfq.json"
@@ -149,8 +155,8 @@ setup_ss() {
 	mkdir -p "$W/sp1" "$W/sp2"
 	authd_json '["header", "provider"]' 198.18.0.2 "" sp1 >"$W/sp1/authd.json"
 	authd_json '["provider"]' 198.18.1.2 "" sp2 >"$W/sp2/authd.json"
-	python3 - "$W" <<'PY'
-import json, sys
+	IDLE_S=$IDLE_S python3 - "$W" <<'PY'
+import json, os, sys
 w = sys.argv[1]
 sps = {"sp1": ("198.18.0.2", "http1"), "sp2": ("198.18.1.2", "http2")}
 def clients(svcs):  # the adds' clients (a /19) and the copies' (a /16)
@@ -167,6 +173,8 @@ for sp, (addr, svc) in sps.items():
 pol = {"supervisor": {"headers": [{"address": sps["sp1"][0]}],
                       "services": [{"name": s, "address": a, "port": 80} for a, s in sps.values()],
                       "clients": clients([s for _, s in sps.values()])}}
+if int(os.environ["IDLE_S"]):
+    pol["supervisor"]["idle_time"] = int(os.environ["IDLE_S"])
 json.dump(pol, open(w + "/policy.json", "w"), indent=1)
 PY
 	nfq_json supervisor kernel '{ "address": "198.18.0.2", "port": 80 }, { "address": "198.18.1.2", "port": 80 }' >"$W/nfq.json"

@@ -243,6 +243,17 @@ tests_unit_test_engine_traffic_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(SQLITE3_
 	$(SODIUM_CFLAGS) $(MHD_CFLAGS) -I$(top_srcdir)/authd
 tests_unit_test_engine_traffic_LDADD = $(AUTHD_LIBS) $(CMOCKA_LIBS)
 
+# authd/engine_load.c: the provider's load sums kept from the changes equal the walk of every
+# stored session (issue 11 s. 3), on a real database and the real copy of the counters
+check_PROGRAMS += tests/unit/test_engine_load
+TESTS += tests/unit/test_engine_load
+tests_unit_test_engine_load_SOURCES = tests/unit/test_engine_load.c authd/engine_load.c \
+	authd/engine_nfqstat.c
+tests_unit_test_engine_load_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(SQLITE3_CFLAGS) \
+	$(SODIUM_CFLAGS) $(MHD_CFLAGS) -I$(top_srcdir)/authd
+tests_unit_test_engine_load_LDADD = $(AUTHD_LIBS) $(CMOCKA_LIBS)
+tests_unit_test_engine_load_LDFLAGS = $(AM_LDFLAGS) -Wl,--wrap=db_session_foreach
+
 # authd/auth_ss.c and its index (auth_ss_index.c) with thousands of exchanges at once: the
 # nonce and (client, service) indexes, slot reuse, a full table, the earliest deadline,
 # auth_ss_recent (issue 11 s. 7)

@@ -30,11 +30,20 @@ int __real_sqlite3_prepare_v2(sqlite3 *h, const char *sql, int n, sqlite3_stmt *
 int __wrap_sqlite3_prepare_v2(sqlite3 *h, const char *sql, int n, sqlite3_stmt **st,
 			      const char **tail);
 
+/* What the statements stepped cost: sqlite's own counters, summed over every step */
+static long vm_steps;       /* virtual machine instructions */
+static long fullscan_steps; /* steps forward in a full table scan */
+
 int __wrap_sqlite3_step(sqlite3_stmt *st)
 {
+	int rc;
+
 	if (step_countdown > 0 && --step_countdown == 0)
 		return SQLITE_IOERR;
-	return __real_sqlite3_step(st);
+	rc = __real_sqlite3_step(st);
+	vm_steps += sqlite3_stmt_status(st, SQLITE_STMTSTATUS_VM_STEP, 1);
+	fullscan_steps += sqlite3_stmt_status(st, SQLITE_STMTSTATUS_FULLSCAN_STEP, 1);
+	return rc;
 }
 
 int __wrap_sqlite3_prepare_v2(sqlite3 *h, const char *sql, int n, sqlite3_stmt **st,
@@ -115,6 +124,31 @@ static int count(struct authd_db *db, enum db_role role)
 
 	assert_int_equal(db_session_foreach(db, role, count_cb, &n), 0);
 	return n;
+}
+
+/* n provider sessions, IDs 1..n, last authenticated at `at`, in one transaction */
+static void put_many(struct authd_db *db, int n, int64_t at)
+{
+	assert_int_equal(db_begin(db), 0);
+	for (int i = 1; i <= n; i++) {
+		char client[32];
+		struct db_session s;
+
+		snprintf(client, sizeof(client), "198.18.%d.%d", 1 + i / 250, 1 + i % 250);
+		s = mk(DB_ROLE_PROVIDER, client, "198.19.0.10", 80, (cn_id_t)i);
+		s.created = s.refreshed = at;
+		assert_int_equal(db_session_put(db, &s), 0);
+	}
+	assert_int_equal(db_commit(db), 0);
+}
+
+/* the SS's report of the last segment its data plane saw of the session of ID id (mk's) */
+static void seen_at(struct authd_db *db, cn_id_t id, int64_t ms)
+{
+	struct db_client_status r = { .ss = "198.18.0.1", .id = id, .service = "http",
+		.client = "198.18.1.2", .c = { .last_seen_ms = (uint64_t)ms } };
+
+	assert_int_equal(db_client_status_put(db, &r), 0);
 }
 
 /* Run one SQL statement on a second, plain connection (as an administrator would). */
@@ -220,6 +254,8 @@ static void test_migrate_from_v5(void **state)
 			"a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5', 100);"
 			"DROP INDEX sessions_supervisor_id;"
 			"CREATE INDEX sessions_id ON sessions(id);"
+			"DROP INDEX sessions_active;"          /* schema 7's */
+			"ALTER TABLE sessions DROP COLUMN active;"
 			"PRAGMA user_version = 5;");
 	f->db = db_open(f->path, err, sizeof(err));
 	assert_non_null(f->db);
@@ -249,6 +285,41 @@ static void test_migrate_from_v5(void **state)
 		sqlite3_finalize(st);
 		sqlite3_close(h);
 	}
+}
+
+/* Schema 6 -> 7 (issue 11): sessions.active and its index. A version 6 database's sessions
+ * get their last activity from their Authentication and their SS's last report, so the first
+ * expiry after the upgrade ends neither a busy session nor keeps an idle one. */
+static void test_migrate_from_v6(void **state)
+{
+	struct fixture *f = *state;
+	struct db_session a = mk(DB_ROLE_PROVIDER, "198.18.1.2", "198.19.0.10", 80, 1);
+	struct db_session b = mk(DB_ROLE_PROVIDER, "198.18.1.3", "198.19.0.10", 80, 2);
+	struct db_session c = mk(DB_ROLE_SUPERVISOR, "198.18.1.4", "198.19.0.10", 80, 3);
+	char err[256];
+
+	b.refreshed = 1400;
+	assert_int_equal(db_session_put(f->db, &a), 0);
+	assert_int_equal(db_session_put(f->db, &b), 0);
+	assert_int_equal(db_session_put(f->db, &c), 0);
+	seen_at(f->db, 1, 1700500);                    /* a: a segment seen at 1700 s */
+	db_close(f->db);
+	/* back to version 6 as coopnet-authd left it */
+	sql_on(f->path, "DROP INDEX sessions_active;"
+			"ALTER TABLE sessions DROP COLUMN active;"
+			"PRAGMA user_version = 6;");
+	f->db = db_open(f->path, err, sizeof(err));
+	assert_non_null(f->db);
+	assert_int_equal(db_user_version(f->db), DB_SCHEMA_VERSION);
+	assert_int_equal(sql_int(f->path, "SELECT active FROM sessions WHERE id = 1"), 1700);
+	assert_int_equal(sql_int(f->path, "SELECT active FROM sessions WHERE id = 2"), 1400);
+	assert_int_equal(sql_int(f->path, "SELECT active FROM sessions WHERE id = 3"), 1000);
+	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM sqlite_master WHERE name = "
+				 "'sessions_active'"), 1);
+	assert_int_equal(db_session_expire(f->db, 1999, 600, NULL, NULL), 0);
+	assert_int_equal(db_session_expire(f->db, 2000, 600, NULL, NULL), 1);  /* b */
+	assert_int_equal(db_session_expire(f->db, 2300, 600, NULL, NULL), 1);  /* a */
+	assert_int_equal(count(f->db, DB_ROLE_SUPERVISOR), 1); /* a provider's idle_time only */
 }
 
 static void test_newer_schema_refused(void **state)
@@ -361,6 +432,98 @@ static void test_expire(void **state)
 	assert_int_equal(db_session_expire(f->db, 3000, 600, count_cb, &seen), 1); /* b */
 	assert_int_equal(seen, 2);
 	assert_int_equal(count(f->db, 0), 1);
+}
+
+/*
+ * A provider's idle expiry (idle_time) reads what is due, not every session each second
+ * (issue 11, 100,000 live sessions): with 3,000 sessions none of which is due, a tick makes
+ * no step of a full table scan and fewer VM steps than there are sessions (the query before
+ * schema 7 scanned the table with a subquery per row, twice: over 3,000 full-scan steps).
+ * The figure is the same as before: the later of the Authentication and the SS's last_seen.
+ */
+static void test_idle_expiry_reads_what_is_due(void **state)
+{
+	struct fixture *f = *state;
+	int seen = 0;
+
+	put_many(f->db, 3000, 1000);
+	seen_at(f->db, 7, 1550999);   /* ID 7: a segment seen at 1550 s */
+	vm_steps = fullscan_steps = 0;
+	assert_int_equal(db_session_expire(f->db, 1599, 600, count_cb, &seen), 0);
+	print_message("an idle tick, 3,000 sessions, none due: %ld VM steps, %ld full-scan\n",
+		      vm_steps, fullscan_steps);
+	assert_int_equal(fullscan_steps, 0);
+	assert_true(vm_steps < 3000);
+	/* 1600: all idle since their Authentication at 1000, but ID 7 */
+	assert_int_equal(db_session_expire(f->db, 1600, 600, count_cb, &seen), 2999);
+	assert_int_equal(count(f->db, DB_ROLE_PROVIDER), 1);
+	/* ID 7 until 1550 + 600 (its newer time was recorded once, at the 1600 tick) */
+	vm_steps = fullscan_steps = 0;
+	assert_int_equal(db_session_expire(f->db, 2149, 600, count_cb, &seen), 0);
+	assert_int_equal(fullscan_steps, 0);
+	assert_true(vm_steps < 300);
+	assert_int_equal(db_session_expire(f->db, 2150, 600, count_cb, &seen), 1);
+	assert_int_equal(seen, 3000);
+}
+
+/* An Authentication is activity; traffic seen after the due time keeps a session; the
+ * record survives a restart; a row written without the column (an older tool, a copy made
+ * offline: active 0) is not ended early, its figure is made when it is first due. */
+static void test_idle_expiry_record(void **state)
+{
+	struct fixture *f = *state;
+	struct db_session a = mk(DB_ROLE_PROVIDER, "198.18.1.2", "198.19.0.10", 80, 1);
+	char err[256];
+
+	assert_int_equal(db_session_put(f->db, &a), 0);      /* refreshed 1000 */
+	a.refreshed = 1300;
+	assert_int_equal(db_session_put(f->db, &a), 0);      /* authenticated again at 1300 */
+	assert_int_equal(db_session_expire(f->db, 1899, 600, NULL, NULL), 0);
+	seen_at(f->db, 1, 1899000);                           /* then traffic at 1899 */
+	assert_int_equal(db_session_expire(f->db, 1900, 600, NULL, NULL), 0);
+	db_close(f->db);
+	sql_on(f->path, "DELETE FROM client_status;"          /* the record is the database's */
+			"INSERT INTO sessions(role, family, client, service, port, id, created, "
+			"refreshed) VALUES ('provider', 4, '198.18.1.3', '198.19.0.10', 80, 2, 2000, "
+			"2000);");
+	f->db = db_open(f->path, err, sizeof(err));
+	assert_non_null(f->db);
+	assert_int_equal(db_session_expire(f->db, 2498, 600, NULL, NULL), 0);
+	assert_int_equal(db_session_expire(f->db, 2499, 600, NULL, NULL), 1); /* ID 1 */
+	assert_int_equal(db_session_expire(f->db, 2599, 600, NULL, NULL), 0);
+	assert_int_equal(db_session_expire(f->db, 2600, 600, NULL, NULL), 1); /* ID 2 */
+	assert_int_equal(count(f->db, 0), 0);
+}
+
+/* The SS's candidates (engine_idle.c): only the role's sessions recorded as last active at
+ * or before the bound, from the index; a record is raised, never lowered. */
+static void test_idle_candidates_and_touch(void **state)
+{
+	struct fixture *f = *state;
+	struct db_session a = mk(DB_ROLE_SUPERVISOR, "198.18.1.2", "198.19.0.10", 80, 1);
+	struct db_session b = mk(DB_ROLE_SUPERVISOR, "198.18.1.3", "198.19.0.10", 80, 2);
+	struct db_session p = mk(DB_ROLE_PROVIDER, "198.18.1.4", "198.19.0.10", 80, 3);
+	int seen = 0;
+
+	b.refreshed = 1500;
+	assert_int_equal(db_session_put(f->db, &a), 0);
+	assert_int_equal(db_session_put(f->db, &b), 0);
+	assert_int_equal(db_session_put(f->db, &p), 0);
+	vm_steps = fullscan_steps = 0;
+	assert_int_equal(db_session_foreach_idle(f->db, DB_ROLE_SUPERVISOR, 1000, count_cb, &seen), 0);
+	assert_int_equal(seen, 1);                           /* a; not b, not the provider's */
+	assert_int_equal(fullscan_steps, 0);
+	assert_int_equal(db_session_touch(f->db, DB_ROLE_SUPERVISOR, &a.s, 1700), 1);
+	assert_int_equal(db_session_touch(f->db, DB_ROLE_SUPERVISOR, &a.s, 1200), 1); /* kept 1700 */
+	seen = 0;
+	assert_int_equal(db_session_foreach_idle(f->db, DB_ROLE_SUPERVISOR, 1699, count_cb, &seen), 0);
+	assert_int_equal(seen, 1);                           /* b only */
+	seen = 0;
+	assert_int_equal(db_session_foreach_idle(f->db, DB_ROLE_SUPERVISOR, 1700, count_cb, &seen), 0);
+	assert_int_equal(seen, 2);
+	/* a touch of a session not stored changes nothing */
+	assert_int_equal(db_session_touch(f->db, DB_ROLE_SUPERVISOR, &p.s, 1700), 0);
+	assert_int_equal(db_session_touch(f->db, 0, &a.s, 1700), -1);
 }
 
 static void test_replay_cache_survives_restart(void **state)
@@ -863,11 +1026,15 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_fresh_schema, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_from_v1, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_from_v5, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_from_v6, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failed_migration_rolls_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sessions_roundtrip_and_restart, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_provider_id_unique, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_expire, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_idle_expiry_reads_what_is_due, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_idle_expiry_record, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_idle_candidates_and_touch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_replay_cache_survives_restart, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_profile_replace_and_failure, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_forced_failures, setup, teardown),

@@ -145,7 +145,9 @@ static void test_migrate_from_v3_with_data(void **state)
 	       "|| ' ' || service_list || ' ' || client_list FROM profiled_status",
 	       "24897 :0102030405060708 vnic1 /srv/vnic1 http/80,ssh/22 @198.18.1.0/24");
 	expect("SELECT count(*) FROM vnic_status", "0");
-	expect("PRAGMA user_version", "6");
+	/* schema 7: each session's last activity, from its Authentication (no report yet) */
+	expect("SELECT group_concat(active) FROM sessions", "1000,1000");
+	expect("PRAGMA user_version", "7");
 }
 
 static void test_migration_failure_keeps_v3(void **state)

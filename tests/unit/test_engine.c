@@ -1469,7 +1469,7 @@ static void test_listing_pages_and_batched_expiry(void **state)
 		/* a long peer: 250 of them do not fit one page */
 		snprintf(sql, sizeof(sql), "INSERT INTO sessions VALUES ('provider', 4, '198.18.1.%zu', "
 			 "'" SERVICE "', 80, %zu, 'vnic1', 'http', 'lan1', '[2001:db8:ffff:ffff:ffff:"
-			 "ffff:ffff:%zx]:7447', 1, 1, %llu, x'')", i, i, i,
+			 "ffff:ffff:%zx]:7447', 1, 1, %llu, x'', 1)", i, i, i,
 			 (unsigned long long)(T_wall / 1000 + 5));
 		assert_int_equal(sqlite3_exec(h, sql, NULL, NULL, NULL), SQLITE_OK);
 	}
@@ -1611,6 +1611,63 @@ static void test_ss_idle_from_last_seen(void **state)
 	PUMP_UNTIL(nfq_count(&SS.nfq, "session-del") == 1);
 	PUMP_UNTIL(n_sessions(&SP) == 0);
 	assert_int_equal(stat_of(&SP, "sessions-revoked-by-peer"), 1);
+}
+
+/* an nfq-traffic poll of the SS: its session id seen last at Unix second `at` */
+static void ss_seen(unsigned long id, uint64_t at)
+{
+	assert_int_equal(imsg_send(SS.pfd, json_pack("{s:s, s:b, s:b, s:[[I, s, I, I, I, I, I, I, I, I, i]]}",
+		"msg", "nfq-traffic", "first", 1, "more", 0, "sessions", (json_int_t)id, CLIENT1,
+		(json_int_t)at, (json_int_t)1, (json_int_t)1, (json_int_t)60,
+		(json_int_t)60, (json_int_t)0, (json_int_t)0, (json_int_t)0, 0)), 0);
+}
+
+/* the SS's record of its session's last activity (sessions.active) */
+static long long ss_active(void)
+{
+	sqlite3_stmt *st;
+	sqlite3 *h;
+	long long v;
+
+	assert_int_equal(sqlite3_open(SS.cfg.database, &h), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(h, "SELECT active FROM sessions WHERE role = "
+					    "'supervisor'", -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(h);
+	return v;
+}
+
+/* The SS's idle expiry reads a session only when its recorded activity is idle_time old
+ * (engine_idle.c): one that the data plane saw since has that time recorded and is read
+ * again idle_time after it, as often as it stays busy; it ends idle_time after its last
+ * segment, not earlier (the record is never above what was seen) nor later. */
+static void test_ss_idle_busy_read_again(void **state)
+{
+	unsigned long id;
+	uint64_t t0;
+
+	(void)state;
+	SS.cfg.status.interval_ms = SP.cfg.status.interval_ms = 1000;
+	start_pair(", \"idle_time\": 5", 0);
+	id = session_up();
+	t0 = T_wall / 1000;
+	assert_int_equal(ss_active(), (long long)t0);  /* the Authentication */
+	advance(4000);
+	ss_seen(id, t0 + 4);
+	advance(1500);                                  /* due at t0 + 5: seen at t0 + 4 */
+	assert_int_equal(ss_active(), (long long)(t0 + 4));
+	advance(3000);
+	ss_seen(id, t0 + 8);
+	advance(1000);                                  /* due at t0 + 9: seen at t0 + 8 */
+	assert_int_equal(ss_active(), (long long)(t0 + 8));
+	advance(3000);                                  /* t0 + 12.5 */
+	assert_int_equal(stat_of(&SS, "sessions-idle-expired"), 0);
+	assert_int_equal(n_sessions(&SS), 1);
+	advance(1000);                                  /* t0 + 13.5: idle since t0 + 8 */
+	assert_int_equal(stat_of(&SS, "sessions-idle-expired"), 1);
+	assert_int_equal(n_sessions(&SS), 0);
 }
 
 /* The SS's copy carries the SP's lifetime and leaves the SS's data plane when it ends. */
@@ -1927,6 +1984,7 @@ int main(void)
 		T(test_expiry_pushes_session_del),
 		T(test_ss_expiry),
 		T(test_ss_idle_from_last_seen),
+		T(test_ss_idle_busy_read_again),
 		T(test_lost_rep_revokes),
 		T(test_rate_limit),
 		T(test_session_sync),
