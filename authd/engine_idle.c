@@ -8,7 +8,12 @@
  * session-del) and the SP's copy is revoked, as for any other end of a session.
  *
  * Only after a whole poll since the engine started: until then an engine that just restarted
- * does not know what its data plane saw and would end busy sessions.
+ * does not know what its data plane saw and would end busy sessions. And only as far as the
+ * last poll reaches: a session is idle when it was idle_time silent at the time that poll was
+ * taken (engine_traffic_seen_until), not merely now. When polls are skipped (coopnet-nfq
+ * slow, the machine loaded) the segments since the last one are unknown, and reading them as
+ * silence can end a busy download; the expiry waits for the next poll instead. With no poll
+ * at all (the data plane down) nothing ends for idleness.
  *
  * Not a walk of every session each second (issue 11, 100,000 live sessions): the database
  * records each session's last activity (sessions.active: its last Authentication, raised
@@ -34,6 +39,7 @@ struct idle_row {
 struct idle_scan {
 	struct engine *e;
 	int64_t now, idle;
+	int64_t known;    /* the data plane's figures hold up to here (<= now), Unix seconds */
 	struct idle_row *v;
 	size_t n, cap;
 	int r;
@@ -72,7 +78,7 @@ static int idle_cb(const struct db_session *s, void *arg)
 
 static bool busy(const struct idle_scan *sc, const struct idle_row *r)
 {
-	return r->last + sc->idle > sc->now;
+	return r->last + sc->idle > sc->known;
 }
 
 /* The candidates the data plane saw since their record: their newer time, in one
@@ -106,6 +112,9 @@ int engine_ss_idle_expire(struct engine *e, int64_t now_s)
 
 	if (!e->pol.supervisor || !sc.idle || !engine_traffic_ready(e))
 		return 0;
+	sc.known = (int64_t)(engine_traffic_seen_until(e) / 1000);
+	if (sc.known > now_s)
+		sc.known = now_s;
 	if (db_session_foreach_idle(e->db, DB_ROLE_SUPERVISOR, now_s - sc.idle, idle_cb, &sc) < 0 &&
 	    sc.r == 0) {
 		e->counters[CNT_DB_ERRORS]++;

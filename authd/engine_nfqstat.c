@@ -60,6 +60,9 @@ struct engine_traffic {
 	size_t nsus, sus_cap;
 	uint32_t polls;
 	bool ready; /* a whole poll was taken since the engine started */
+	uint64_t st_taken_ms;   /* wall time the poll being received was taken (its "taken_ms") */
+	uint64_t seen_until_ms; /* ... of the last poll applied: what the copy tells is true up
+	                         * to then, not later (engine_traffic_seen_until) */
 	cn_id_t *chg;          /* the IDs whose entries the last poll changed (engine_load.c) */
 	size_t nchg, chg_cap;
 	bool chg_all;          /* a whole listing, or no room: take every ID as changed */
@@ -421,8 +424,23 @@ static int apply(struct engine *e, struct engine_traffic *tr)
 	return 0;
 }
 
+/* When the parent started the listing ("taken_ms" of the first message: wall ms, set by
+ * nfq_link_poll_traffic). Missing, 0 or later than now (a clock step): now, the time the
+ * message arrived, which is later than the listing and so the engine's old reading. */
+static uint64_t poll_taken(const json_t *msg)
+{
+	const json_t *t = json_object_get(msg, "taken_ms");
+	uint64_t now = engine_wall_ms();
+
+	if (!json_is_integer(t) || json_integer_value(t) <= 0 ||
+	    (uint64_t)json_integer_value(t) > now)
+		return now;
+	return (uint64_t)json_integer_value(t);
+}
+
 /* {"msg": "nfq-traffic", "first": bool, "more": bool, "sessions": [...], "delta": bool,
- *  "gone": [entry, ...]}: "delta" (on the first message) makes it a listing of changes. */
+ *  "gone": [entry, ...], "taken_ms": wall ms}: "delta" (on the first message) makes it a
+ *  listing of changes. */
 bool engine_nfq_traffic(struct engine *e, const json_t *msg)
 {
 	const json_t *arr = json_object_get(msg, "sessions");
@@ -437,6 +455,7 @@ bool engine_nfq_traffic(struct engine *e, const json_t *msg)
 		tr->nst = tr->ngone = 0;
 		tr->delta = json_is_true(json_object_get(msg, "delta"));
 		tr->broken = false;
+		tr->st_taken_ms = poll_taken(msg);
 	}
 	if (tr->broken)
 		return false;
@@ -462,6 +481,7 @@ bool engine_nfq_traffic(struct engine *e, const json_t *msg)
 		return false;
 	}
 	tr->ready = true;
+	tr->seen_until_ms = tr->st_taken_ms;
 	tr->nst = tr->ngone = 0;
 	return true;
 }
@@ -498,6 +518,11 @@ bool engine_traffic_changes(const struct engine *e, const cn_id_t **ids, size_t 
 bool engine_traffic_ready(const struct engine *e)
 {
 	return e->status && e->status->traffic && e->status->traffic->ready;
+}
+
+uint64_t engine_traffic_seen_until(const struct engine *e)
+{
+	return engine_traffic_ready(e) ? e->status->traffic->seen_until_ms : 0;
 }
 
 void engine_traffic_free(struct engine *e)

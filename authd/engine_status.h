@@ -50,6 +50,10 @@ bool engine_traffic_find(const struct engine *e, cn_id_t id, const struct cn_coo
 			 struct cn_status_client *out);
 void engine_traffic_free(struct engine *e);
 bool engine_traffic_ready(const struct engine *e); /* a whole poll taken since the start */
+/* Wall ms when the last poll applied was taken (0: none): the data plane's last_seen figures
+ * are known up to then. A poll skipped (a slow coopnet-nfq, a loaded machine) leaves it
+ * behind: an idle test must not read the silence after it as idleness (engine_idle.c). */
+uint64_t engine_traffic_seen_until(const struct engine *e);
 /* The IDs whose entries the last poll taken changed (valid until the next poll); false:
  * take every ID as changed (a whole listing, no copy, no room). */
 bool engine_traffic_changes(const struct engine *e, const cn_id_t **ids, size_t *n);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "authd.h"
@@ -366,9 +367,14 @@ void nfq_link_poll_traffic(struct nfq_link *l)
 	struct traffic_poll p;
 	size_t pos = 0, gpos = 0, n, gn;
 	bool first = true, delta, more;
+	struct timespec ts;
+	json_int_t taken;
 
 	if (!l->path[0] || !l->up)
 		return;
+	/* the listing's figures hold from this moment on (the engine's idle test: "taken_ms") */
+	clock_gettime(CLOCK_REALTIME, &ts);
+	taken = (json_int_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 	if (traffic_poll(l, &p, &delta) < 0) {
 		log_warnx("coopnet-nfq: cannot list the sessions' counters (this poll is skipped)");
 		l->traffic_gen = 0;
@@ -390,8 +396,8 @@ void nfq_link_poll_traffic(struct nfq_link *l)
 			break;
 		}
 		more = pos < n || gpos < gn;
-		m = json_pack("{s:s, s:b, s:b, s:o}", "msg", "nfq-traffic", "first", first, "more",
-			      more, "sessions", chunk);
+		m = json_pack("{s:s, s:b, s:b, s:o, s:I}", "msg", "nfq-traffic", "first", first,
+			      "more", more, "sessions", chunk, "taken_ms", taken);
 		if (m && delta) {
 			json_object_set_new(m, "delta", json_true());
 			json_object_set_new(m, "gone", gchunk);
