@@ -15,7 +15,7 @@
 #   ov_get HOST URL      curl with a short timeout, body on stdout
 
 OV_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-OV_AUTHD=$OV_TOP/authd/coopnet-authd
+OV_AUTHD=${COOPNET_AUTHD:-$OV_TOP/authd/coopnet-authd} # another build: a before/after
 OV_NFQ=$OV_TOP/nfq/coopnet-nfq
 OV_CTL=$OV_TOP/ctl/coopnetctl
 # Apache (www-data) reads the data folders: the run directory must be traversable by others
