@@ -41,7 +41,7 @@ static const char *const counter_names[CNT_MAX - AUTH_EV_KIND_MAX - 1] = {
 	"balance-retry-avoided", "failovers", "balance-decisions", "sessions-idle-expired",
 	"session-miss-refused",
 	"balance-repeats",
-	"session-miss-recent", "nfq-slow-replies",
+	"session-miss-recent", "nfq-slow-replies", "status-unreported",
 };
 
 const char *engine_counter_name(int i)

@@ -72,6 +72,8 @@ enum engine_counter {
 	                                ran or had just succeeded: no new exchange */
 	CNT_NFQ_SLOW_REPLIES,        /* coopnet-nfq replies the parent waited for past 1 s
 	                                (parent-stats; authd/nfqlink.h) */
+	CNT_STATUS_UNREPORTED,       /* live sessions the status machine had no slot for
+	                                (STATUS_MAX_SESSIONS, engine_status.c) */
 	CNT_MAX,
 };
 

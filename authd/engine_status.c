@@ -26,7 +26,7 @@
 #include "log.h"
 #include "status_db.h"
 
-#define STATUS_MAX_SESSIONS 16384
+#define STATUS_MAX_SESSIONS 16384u
 #define LINK_CACHE_MS 1000
 
 /* --- the ops of both machines -------------------------------------------------------------- */
@@ -238,9 +238,20 @@ void engine_status_add(struct engine *e, const struct db_session *d)
 		return;
 	}
 	if (status_add(f, &s) < 0) {
-		if (errno != EEXIST) /* EEXIST: stored again after a rolled-back turn */
+		if (errno == ENOSPC) {
+			/* a restore of more sessions than slots: one line per power of two, not per
+			 * session (a restore of 60,000 would log 43,616 lines) */
+			uint64_t n = ++e->counters[CNT_STATUS_UNREPORTED];
+
+			if (n <= 10 || !(n & (n - 1)))
+				log_warnx("status: session %s: more than %u live sessions: not reported "
+					  "(%llu so far, counter status-unreported)",
+					  cn_id_format_hex(d->s.id, id, sizeof(id)), STATUS_MAX_SESSIONS,
+					  (unsigned long long)n);
+		} else if (errno != EEXIST) { /* EEXIST: stored again after a rolled-back turn */
 			log_warnx("status: session %s: %s", cn_id_format_hex(d->s.id, id, sizeof(id)),
-				  errno == ENOSPC ? "too many sessions to report" : strerror(errno));
+				  strerror(errno));
+		}
 	} else if (d->role == DB_ROLE_PROVIDER && (c = count_find(e->status, s.service, true))) {
 		c->n++;
 	}
