@@ -81,6 +81,13 @@ static bool busy(const struct idle_scan *sc, const struct idle_row *r)
 	return r->last + sc->idle > sc->known;
 }
 
+/* Seen since its record made it a candidate: its newer time is worth writing. A candidate
+ * that is busy only because the last poll lags (last + idle <= now) has nothing newer. */
+static bool newer(const struct idle_scan *sc, const struct idle_row *r)
+{
+	return r->last + sc->idle > sc->now;
+}
+
 /* The candidates the data plane saw since their record: their newer time, in one
  * transaction. A failure leaves a record lower: that session is read again next tick. */
 static void record_busy(struct engine *e, const struct idle_scan *sc)
@@ -88,13 +95,13 @@ static void record_busy(struct engine *e, const struct idle_scan *sc)
 	size_t i;
 	int r = 0;
 
-	for (i = 0; i < sc->n && !busy(sc, &sc->v[i]); i++)
+	for (i = 0; i < sc->n && !newer(sc, &sc->v[i]); i++)
 		;
 	if (i == sc->n)
 		return;
 	if (db_begin(e->db) == 0) {
 		for (; i < sc->n && r == 0; i++)
-			if (busy(sc, &sc->v[i]))
+			if (newer(sc, &sc->v[i]))
 				r = db_session_touch(e->db, DB_ROLE_SUPERVISOR, &sc->v[i].s.s,
 						     sc->v[i].last) < 0 ? -1 : 0;
 		/* what was written before a failed statement is still worth keeping */
