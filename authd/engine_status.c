@@ -243,7 +243,7 @@ void engine_status_add(struct engine *e, const struct db_session *d)
 			 * session (a restore of 60,000 would log 43,616 lines) */
 			uint64_t n = ++e->counters[CNT_STATUS_UNREPORTED];
 
-			if (n <= 10 || !(n & (n - 1)))
+			if (log_sampled(n))
 				log_warnx("status: session %s: more than %u live sessions: not reported "
 					  "(%llu so far, counter status-unreported)",
 					  cn_id_format_hex(d->s.id, id, sizeof(id)), STATUS_MAX_SESSIONS,

@@ -96,7 +96,7 @@ void nfq_link_try_up(struct nfq_link *l)
 static void slow_reply(struct nfq_link *l, const json_t *req, unsigned limit_ms)
 {
 	l->slow_replies++;
-	if (l->slow_replies <= 10 || !(l->slow_replies & (l->slow_replies - 1)))
+	if (log_sampled(l->slow_replies))
 		log_warnx("coopnet-nfq: no reply to %s in %d ms, waiting up to %u ms in all "
 			  "(%llu slow so far)", json_string_value(json_object_get(req, "cmd")) ?: "?",
 			  NFQ_TIMEOUT_MS, limit_ms, (unsigned long long)l->slow_replies);

@@ -629,7 +629,7 @@ static void result(struct parent_msg *pm, enum imsg_result r, uint64_t before, c
 {
 	if (r == IMSG_REFUSED) {
 		pm->refused_msgs++;
-		if (pm->refused_msgs <= 10 || !(pm->refused_msgs & (pm->refused_msgs - 1)))
+		if (log_sampled(pm->refused_msgs))
 			log_warnx("engine: %s: refused (%llu refused so far)", err,
 				  (unsigned long long)pm->refused_msgs);
 	}

@@ -9,6 +9,7 @@
 
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 enum log_dest { LOG_TO_STDERR, LOG_TO_SYSLOG };
 
@@ -24,6 +25,13 @@ void log_setverbose(bool verbose);
  */
 void log_hold(bool on);
 void log_flush(void);
+
+/* For a line repeated with a count n (1, 2, ...): log the first ten, then only at powers of
+ * two, so a flood of the same event writes a few dozen lines and says how many there were. */
+static inline bool log_sampled(uint64_t n)
+{
+	return n <= 10 || !(n & (n - 1));
+}
 
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
