@@ -73,7 +73,7 @@ enum engine_counter {
 	CNT_NFQ_SLOW_REPLIES,        /* coopnet-nfq replies the parent waited for past 1 s
 	                                (parent-stats; authd/nfqlink.h) */
 	CNT_STATUS_UNREPORTED,       /* live sessions the status machine had no slot for
-	                                (STATUS_MAX_SESSIONS, engine_status.c) */
+	                                (STATUS_MAX_SESSIONS, engine_status.c, or no memory) */
 	CNT_MAX,
 };
 

@@ -26,7 +26,11 @@
 #include "log.h"
 #include "status_db.h"
 
-#define STATUS_MAX_SESSIONS 16384u
+/* Live sessions per role the status application reports on. Its slots are allocated as
+ * sessions come (260 bytes each with the timer heap's node): 65 MiB at this limit. A provider
+ * holds at most 65,535 (one ID each); a supervisor's sessions across its SPs can be more. */
+#define STATUS_MAX_SESSIONS 262144u
+#define STATUS_MAX_STR "262,144"
 #define LINK_CACHE_MS 1000
 
 /* --- the ops of both machines -------------------------------------------------------------- */
@@ -238,19 +242,21 @@ void engine_status_add(struct engine *e, const struct db_session *d)
 		return;
 	}
 	if (status_add(f, &s) < 0) {
-		if (errno == ENOSPC) {
-			/* a restore of more sessions than slots: one line per power of two, not per
-			 * session (a restore of 60,000 would log 43,616 lines) */
+		int err = errno;
+
+		if (err == ENOSPC || err == ENOMEM) {
+			/* past the limit, or no memory to grow: one line per power of two, not per
+			 * session (a restore of many would log one line each) */
 			uint64_t n = ++e->counters[CNT_STATUS_UNREPORTED];
 
 			if (log_sampled(n))
-				log_warnx("status: session %s: more than %u live sessions: not reported "
-					  "(%llu so far, counter status-unreported)",
-					  cn_id_format_hex(d->s.id, id, sizeof(id)), STATUS_MAX_SESSIONS,
-					  (unsigned long long)n);
-		} else if (errno != EEXIST) { /* EEXIST: stored again after a rolled-back turn */
+				log_warnx("status: session %s: not reported: %s (%llu so far, counter "
+					  "status-unreported)", cn_id_format_hex(d->s.id, id, sizeof(id)),
+					  err == ENOSPC ? "more than " STATUS_MAX_STR " live sessions" :
+					  "no memory for its slot", (unsigned long long)n);
+		} else if (err != EEXIST) { /* EEXIST: stored again after a rolled-back turn */
 			log_warnx("status: session %s: %s", cn_id_format_hex(d->s.id, id, sizeof(id)),
-				  strerror(errno));
+				  strerror(err));
 		}
 	} else if (d->role == DB_ROLE_PROVIDER && (c = count_find(e->status, s.service, true))) {
 		c->n++;

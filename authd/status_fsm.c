@@ -5,9 +5,12 @@
 #include <string.h>
 
 #include "dheap.h"
+#include "grow.h"
 #include "status_fsm.h"
 
-#define BUCKETS 4096u     /* sessions hashed by ID */
+#define BUCKETS 65536u    /* one chain per ID: only sessions of one ID (other services or
+                             peers) share a chain */
+#define CHUNK_SLOTS 1024u /* slots are allocated in chunks of this many, on demand */
 #define MAX_CANDIDATES 8  /* sessions with one (ID, service) whose key is tried */
 #define NIL UINT32_MAX
 
@@ -15,6 +18,7 @@ struct sess {
 	bool used;
 	bool reachable;
 	uint32_t next;           /* bucket chain; of a free slot: the free list */
+	uint32_t self;           /* its own slot number, while used */
 	struct status_session s;
 	uint8_t epoch[CN_COOP_NONCE_LEN];
 	uint64_t seq;            /* last sent */
@@ -28,8 +32,9 @@ struct status_fsm {
 	struct status_ops ops;
 	struct status_timing t;
 	enum status_role role;
-	struct sess *sess;
-	size_t max, count;
+	struct sess **chunk;     /* chunk[k]: slots k * CHUNK_SLOTS ...; see slot() */
+	size_t n_chunks, chunk_cap;
+	size_t cap, limit, count; /* slots allocated (grow_slots, never shrunk), at most, used */
 	uint32_t head[BUCKETS];
 	uint32_t free_head;      /* free slots, chained through next: O(1) add */
 	struct dheap timers;     /* every used slot, keyed by sess_deadline(): a tick handles
@@ -84,6 +89,48 @@ static void event(struct status_fsm *f, enum status_event_kind k,
 		f->ops.event(f->ops.ctx, k, peer, detail);
 }
 
+/* Slot i (< f->cap). Slots never move: a chunk stays where it was allocated until
+ * status_free, so a struct sess pointer stays valid while callbacks add sessions. */
+static inline struct sess *slot(const struct status_fsm *f, uint32_t i)
+{
+	return &f->chunk[i / CHUNK_SLOTS][i % CHUNK_SLOTS];
+}
+
+/* Slots from..cap-1 (unused, zeroed) become the free list, in order. */
+static void chain_free(struct status_fsm *f, size_t from)
+{
+	for (size_t i = from; i < f->cap; i++)
+		slot(f, (uint32_t)i)->next = i + 1 < f->cap ? (uint32_t)(i + 1) : NIL;
+	f->free_head = from < f->cap ? (uint32_t)from : NIL;
+}
+
+/* No free slot: one more chunk of slots (and room in the timer heap), up to the limit. 0, or
+ * -1 with errno ENOSPC (at the limit) or ENOMEM (nothing changed but a larger heap or chunk
+ * table, both harmless). */
+static int grow_slots(struct status_fsm *f)
+{
+	size_t old = f->cap, want = old + CHUNK_SLOTS < f->limit ? old + CHUNK_SLOTS : f->limit;
+	struct sess **table, *c;
+
+	if (old >= f->limit) {
+		errno = ENOSPC;
+		return -1;
+	}
+	if (dheap_grow(&f->timers, want) < 0)
+		return -1;
+	if (!(table = grow(f->chunk, f->n_chunks, &f->chunk_cap, sizeof(*f->chunk), 16)))
+		return -1;
+	f->chunk = table;
+	if (!(c = calloc(CHUNK_SLOTS, sizeof(*c)))) {
+		errno = ENOMEM;
+		return -1;
+	}
+	f->chunk[f->n_chunks++] = c;
+	f->cap = want;
+	chain_free(f, old);
+	return 0;
+}
+
 struct status_fsm *status_new(const struct status_ops *ops, const struct status_timing *t,
     enum status_role role, size_t max_sessions)
 {
@@ -95,10 +142,10 @@ struct status_fsm *status_new(const struct status_ops *ops, const struct status_
 		return NULL;
 	if (!(f = calloc(1, sizeof(*f))))
 		return NULL;
-	if (!(f->sess = calloc(max_sessions, sizeof(*f->sess))) ||
-	    dheap_init(&f->timers, max_sessions) < 0) {
-		free(f->sess);
-		free(f);
+	f->limit = max_sessions;
+	if (dheap_init(&f->timers, max_sessions < CHUNK_SLOTS ? max_sessions : CHUNK_SLOTS) < 0 ||
+	    grow_slots(f) < 0) {
+		status_free(f);
 		return NULL;
 	}
 	f->ops = *ops;
@@ -106,12 +153,8 @@ struct status_fsm *status_new(const struct status_ops *ops, const struct status_
 		f->t = *t;
 	status_timing_defaults(&f->t);
 	f->role = role;
-	f->max = max_sessions;
 	for (size_t i = 0; i < BUCKETS; i++)
 		f->head[i] = NIL;
-	for (size_t i = 0; i < max_sessions; i++)
-		f->sess[i].next = i + 1 < max_sessions ? (uint32_t)(i + 1) : NIL;
-	f->free_head = 0;
 	return f;
 }
 
@@ -119,8 +162,11 @@ void status_free(struct status_fsm *f)
 {
 	if (!f)
 		return;
-	explicit_bzero(f->sess, f->max * sizeof(*f->sess));
-	free(f->sess);
+	for (size_t k = 0; k < f->n_chunks; k++) {
+		explicit_bzero(f->chunk[k], CHUNK_SLOTS * sizeof(*f->chunk[k])); /* the keys */
+		free(f->chunk[k]);
+	}
+	free(f->chunk);
 	dheap_fini(&f->timers);
 	free(f);
 }
@@ -137,8 +183,8 @@ static bool same(const struct sess *x, cn_id_t id, const char *service,
 static uint32_t find(const struct status_fsm *f, cn_id_t id, const char *service,
     const struct cn_coop_addr *peer)
 {
-	for (uint32_t i = f->head[id % BUCKETS]; i != NIL; i = f->sess[i].next)
-		if (same(&f->sess[i], id, service, peer))
+	for (uint32_t i = f->head[id % BUCKETS]; i != NIL; i = slot(f, i)->next)
+		if (same(slot(f, i), id, service, peer))
 			return i;
 	return NIL;
 }
@@ -208,7 +254,7 @@ static uint64_t sess_deadline(const struct status_fsm *f, const struct sess *x)
 /* Slot i's deadline changed (or it is new): its place in the timer heap. */
 static void schedule(struct status_fsm *f, uint32_t i)
 {
-	dheap_set(&f->timers, i, sess_deadline(f, &f->sess[i]));
+	dheap_set(&f->timers, i, sess_deadline(f, slot(f, i)));
 }
 
 /* ------------------------------------------------------------------ sessions */
@@ -227,14 +273,14 @@ int status_add(struct status_fsm *f, const struct status_session *s)
 		errno = EEXIST;
 		return -1;
 	}
-	if ((i = f->free_head) == NIL) {
-		errno = ENOSPC;
+	if (f->free_head == NIL && grow_slots(f) < 0)
 		return -1;
-	}
-	x = &f->sess[i];
+	i = f->free_head;
+	x = slot(f, i);
 	f->free_head = x->next;
 	memset(x, 0, sizeof(*x));
 	x->used = true;
+	x->self = i;
 	x->reachable = true; /* until miss_limit intervals pass without a report */
 	x->s = *s;
 	x->s.sender.kind = own_kind(f);
@@ -255,8 +301,8 @@ int status_remove(struct status_fsm *f, cn_id_t id, const char *service,
 {
 	uint32_t *link = &f->head[id % BUCKETS];
 
-	for (; *link != NIL; link = &f->sess[*link].next) {
-		struct sess *x = &f->sess[*link];
+	for (; *link != NIL; link = &slot(f, *link)->next) {
+		struct sess *x = slot(f, *link);
 
 		if (same(x, id, service, peer)) {
 			uint32_t i = *link;
@@ -279,8 +325,8 @@ size_t status_changed(struct status_fsm *f, const char *service)
 	uint64_t now = f->ops.now_ms(f->ops.ctx);
 	size_t n = 0;
 
-	for (size_t i = 0; i < f->max; i++) {
-		struct sess *x = &f->sess[i];
+	for (size_t i = 0; i < f->cap; i++) {
+		struct sess *x = slot(f, (uint32_t)i);
 
 		if (!x->used || (service && strncmp(x->s.service, service, sizeof(x->s.service))))
 			continue;
@@ -295,14 +341,19 @@ size_t status_changed(struct status_fsm *f, const char *service)
 
 /* ------------------------------------------------------------------ timers */
 
-static void tick_one(struct status_fsm *f, struct sess *x, uint64_t now)
+/* Slot i is due. */
+static void tick_one(struct status_fsm *f, uint32_t i, uint64_t now)
 {
+	struct sess *x = slot(f, i);
+
 	if (x->reachable &&
 	    now >= x->last_rx_ms + (uint64_t)f->t.miss_limit * x->peer_interval_ms) {
 		x->reachable = false;
 		event(f, STATUS_EV_UNREACHABLE, &x->s.peer, x->s.service);
 		if (f->ops.reachability)
 			f->ops.reachability(f->ops.ctx, &x->s, false);
+		if (!x->used) /* removed by the callback */
+			return;
 	}
 	if (now >= x->next_send_ms) {
 		/* while the peer is silent, ask it to answer at once when it is back */
@@ -321,11 +372,11 @@ void status_tick(struct status_fsm *f)
 {
 	uint64_t now = f->ops.now_ms(f->ops.ctx);
 
-	for (size_t k = 0; k < f->max && dheap_top_key(&f->timers) <= now; k++) {
+	for (size_t k = 0; k < f->cap && dheap_top_key(&f->timers) <= now; k++) {
 		uint32_t i = dheap_top(&f->timers);
 
-		tick_one(f, &f->sess[i], now);
-		if (f->sess[i].used) /* a callback may have removed it (and its heap node) */
+		tick_one(f, i, now);
+		if (slot(f, i)->used) /* a callback may have removed it (and its heap node) */
 			schedule(f, i);
 	}
 }
@@ -345,8 +396,8 @@ static struct sess *authenticate(struct status_fsm *f, const struct cn_coop_msg 
 	unsigned tried = 0;
 
 	for (uint32_t i = f->head[m->id % BUCKETS]; i != NIL && tried < MAX_CANDIDATES;
-	     i = f->sess[i].next) {
-		struct sess *x = &f->sess[i];
+	     i = slot(f, i)->next) {
+		struct sess *x = slot(f, i);
 
 		if (!same(x, m->id, m->service, NULL))
 			continue;
@@ -415,15 +466,19 @@ int status_input_msg(struct status_fsm *f, const struct cn_coop_addr *from,
 	x->peer_interval_ms = b.interval_ms;
 	event(f, STATUS_EV_RECEIVED, from, m.service);
 	f->ops.store(f->ops.ctx, &x->s, &m, &b);
+	if (!x->used) /* removed by the callback */
+		return 0;
 	if (!x->reachable) {
 		x->reachable = true;
 		event(f, STATUS_EV_REACHABLE, &x->s.peer, x->s.service);
 		if (f->ops.reachability)
 			f->ops.reachability(f->ops.ctx, &x->s, true);
+		if (!x->used)
+			return 0;
 	}
 	if (m.ctl == CN_CTL_REQ)
 		send_report(f, x, CN_CTL_REP, 0, STATUS_EV_ANSWERED);
-	schedule(f, (uint32_t)(x - f->sess));
+	schedule(f, x->self);
 	return 0;
 }
 
@@ -444,5 +499,5 @@ int status_reachable(const struct status_fsm *f, cn_id_t id, const char *service
 {
 	uint32_t i = find(f, id, service, peer);
 
-	return i == NIL ? -1 : f->sess[i].reachable;
+	return i == NIL ? -1 : slot(f, i)->reachable;
 }

@@ -90,13 +90,17 @@ struct status_ops {
 
 struct status_fsm;
 
-/* NULL on allocation failure or a bad argument. */
+/* A machine for up to max_sessions sessions (1 .. 2^32 - 2): its slots are allocated in
+ * chunks of 1,024 as sessions come, and never move. NULL on allocation failure or a bad
+ * argument. The callbacks fill, send and event must not add or remove sessions; store and
+ * reachability may. */
 struct status_fsm *status_new(const struct status_ops *ops, const struct status_timing *t,
     enum status_role role, size_t max_sessions);
 void status_free(struct status_fsm *f); /* NULL-safe */
 
 /* Start reporting for s (sends a Status-REQ at once). 0, or -1 with errno: EEXIST (same ID,
- * service and peer), ENOSPC (max_sessions), EINVAL (ID 0, bad service). */
+ * service and peer), ENOSPC (max_sessions live), ENOMEM (no memory to grow the slots),
+ * EINVAL (ID 0, bad service). */
 int status_add(struct status_fsm *f, const struct status_session *s);
 /* Stop. 0, or -1 (ENOENT). */
 int status_remove(struct status_fsm *f, cn_id_t id, const char *service,

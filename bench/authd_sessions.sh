@@ -468,6 +468,9 @@ DP_FINAL=$(nfq_sessions) || fail "coopnetctl dp-sessions"
 [ "$DP_FINAL" -eq "$FINAL" ] || fail "coopnet-nfq holds $DP_FINAL sessions, the database $FINAL"
 kill -0 "$PARENT" "$ENGINE" "$NFQPID" 2>/dev/null || fail "a daemon exited during the run"
 ERRS=$(ctl --json stats authd | python3 -c 'import json,sys; print(json.load(sys.stdin).get("db-errors", 0))')
+# every live session is in the status application (its slots grow up to 262,144 per role)
+UNREP=$(ctl --json stats authd | python3 -c 'import json,sys; print(json.load(sys.stdin).get("status-unreported", -1))')
+[ "$UNREP" = 0 ] || fail "the status application left $UNREP sessions unreported (status-unreported)"
 
 RNAME=authd-sessions
 [ "$ROLE" = sp ] || RNAME+=-$ROLE
@@ -486,7 +489,7 @@ cat <<EOF
 | add at size N: latency p50 / p99 (us) | $AP50 / $AP99 |
 | revoke at size N: $REVOKES revocations one at a time (coopnetctl each) | $REV_MS ms ($((REV_MS / REVOKES)) ms each); coopnet-nfq dropped them after $REV_DP_MS ms$REV_SP |
 | expire at size N: $EXPIRES sessions at one second -> gone from the database / data plane | $EXP_DB_MS / $EXP_DP_MS ms |
-| sessions at the end: database / coopnet-nfq; db-errors | $FINAL / $DP_FINAL; $ERRS |
+| sessions at the end: database / coopnet-nfq; db-errors; status-unreported | $FINAL / $DP_FINAL; $ERRS; $UNREP |
 | load average at the end | $(cut -d' ' -f1-3 /proc/loadavg) |
 EOF
 echo "RESULT $RNAME $N bytes-per-session parent $(bps "$P0" "$P1") engine $(bps "$E0" "$E1") nfq $(bps "$Q0" "$Q1")"

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* dheap.h: a binary min-heap of (key, slot) nodes with a slot -> position index. */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "dheap.h"
@@ -34,6 +35,34 @@ void dheap_fini(struct dheap *h)
 	h->node = NULL;
 	h->pos = NULL;
 	h->n = h->cap = 0;
+}
+
+int dheap_grow(struct dheap *h, size_t cap)
+{
+	struct dheap_node *node;
+	uint32_t *pos;
+
+	if (cap <= h->cap)
+		return 0;
+	if (cap >= DHEAP_NONE || cap > SIZE_MAX / sizeof(*node)) {
+		errno = EINVAL;
+		return -1;
+	}
+	/* node first: if pos fails, the larger node array is harmless (cap unchanged) */
+	if (!(node = realloc(h->node, cap * sizeof(*node)))) {
+		errno = ENOMEM;
+		return -1;
+	}
+	h->node = node;
+	if (!(pos = realloc(h->pos, cap * sizeof(*pos)))) {
+		errno = ENOMEM;
+		return -1;
+	}
+	h->pos = pos;
+	for (size_t i = h->cap; i < cap; i++)
+		pos[i] = DHEAP_NONE;
+	h->cap = cap;
+	return 0;
 }
 
 /* Put nd at index i and record where its slot is. */

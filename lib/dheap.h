@@ -13,7 +13,8 @@
  *		... handle s, then dheap_set(&h, s, its next deadline) or dheap_remove(&h, s)
  *	}
  *
- * Used by authd/status_fsm.c (each session's next report or reachability mark).
+ * Used by authd/status_fsm.c (each session's next report or reachability mark; it grows the
+ * heap with its slots) and authd/auth_sp.c (the pending exchanges' time-outs).
  */
 #ifndef COOPNET_DHEAP_H
 #define COOPNET_DHEAP_H
@@ -38,6 +39,10 @@ struct dheap {
 /* Room for slots 0..cap-1 (1 <= cap < DHEAP_NONE). 0, or -1 (EINVAL, ENOMEM). */
 int dheap_init(struct dheap *h, size_t cap);
 void dheap_fini(struct dheap *h); /* frees the arrays; h may be zeroed or inited */
+/* Room for slots 0..cap-1 (a larger cap; a smaller or equal one changes nothing), the heap's
+ * nodes kept. 0, or -1 with errno EINVAL (cap >= DHEAP_NONE) or ENOMEM (h unchanged, still
+ * valid). */
+int dheap_grow(struct dheap *h, size_t cap);
 
 /* Insert slot with key, or change its key when it is in the heap already. slot < cap. */
 void dheap_set(struct dheap *h, uint32_t slot, uint64_t key);

@@ -217,6 +217,7 @@ TESTS += tests/unit/test_dheap
 tests_unit_test_dheap_SOURCES = tests/unit/test_dheap.c
 tests_unit_test_dheap_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_dheap_LDADD = $(TEST_LIBS)
+tests_unit_test_dheap_LDFLAGS = $(AM_LDFLAGS) -Wl,--wrap=realloc
 
 # one session per exchange with plural headers and a group of SPs (docs/groups.md)
 check_PROGRAMS += tests/unit/test_auth_headers

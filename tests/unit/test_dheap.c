@@ -15,6 +15,23 @@
 
 static uint64_t model[CAP]; /* UINT64_MAX: not in the heap */
 
+/* realloc fails at the fail_at-th call from now (0: never): dheap_grow's ENOMEM paths */
+static unsigned fail_at, realloc_calls;
+void *__real_realloc(void *p, size_t n);
+void *__wrap_realloc(void *p, size_t n);
+void *__wrap_realloc(void *p, size_t n)
+{
+	if (fail_at != 0 && ++realloc_calls == fail_at)
+		return NULL;
+	return __real_realloc(p, n);
+}
+
+static void fail_realloc_at(unsigned k)
+{
+	fail_at = k;
+	realloc_calls = 0;
+}
+
 /* A tiny deterministic generator (xorshift), so a failure repeats. */
 static uint64_t rnd_state = 88172645463325252ull;
 static uint64_t rnd(void)
@@ -211,6 +228,70 @@ static void test_capacity(void **state)
 	dheap_fini(&h); /* twice is harmless */
 }
 
+/* Growing keeps every node and its place; new slots are usable and start outside; a smaller
+ * cap changes nothing; a failed reallocation (either array) leaves a valid heap of the old
+ * size. */
+static void test_grow(void **state)
+{
+	struct dheap h;
+	size_t cap = 4;
+
+	(void)state;
+	reset_model();
+	assert_int_equal(dheap_init(&h, cap), 0);
+	for (uint32_t s = 0; s < cap; s++)
+		set(&h, s, rnd() % 1000);
+	while (cap < CAP) {
+		size_t next = cap * 2 < CAP ? cap * 2 : CAP;
+
+		assert_int_equal(dheap_grow(&h, next), 0);
+		assert_int_equal(h.cap, next);
+		check(&h);
+		/* fill the new slots, move and remove some old ones */
+		for (uint32_t s = (uint32_t)cap; s < next; s++)
+			set(&h, s, rnd() % 1000);
+		for (uint32_t k = 0; k < cap / 2; k++) {
+			uint32_t s = (uint32_t)(rnd() % next);
+
+			if (k % 3 == 0)
+				del(&h, s);
+			else
+				set(&h, s, rnd() % 1000);
+		}
+		check(&h);
+		cap = next;
+	}
+	assert_int_equal(dheap_grow(&h, 10), 0); /* smaller: nothing */
+	assert_int_equal(h.cap, CAP);
+	errno = 0;
+	assert_int_equal(dheap_grow(&h, DHEAP_NONE), -1);
+	assert_int_equal(errno, EINVAL);
+	check(&h);
+	dheap_fini(&h);
+
+	/* out of memory at the first and at the second array */
+	for (unsigned k = 1; k <= 2; k++) {
+		reset_model();
+		assert_int_equal(dheap_init(&h, 8), 0);
+		for (uint32_t s = 0; s < 8; s++)
+			set(&h, s, 100 - s);
+		fail_realloc_at(k);
+		errno = 0;
+		assert_int_equal(dheap_grow(&h, 64), -1);
+		assert_int_equal(errno, ENOMEM);
+		fail_realloc_at(0);
+		assert_int_equal(h.cap, 8);
+		check(&h);
+		dheap_set(&h, 8, 1); /* still past cap: ignored */
+		assert_false(dheap_contains(&h, 8));
+		assert_int_equal(dheap_grow(&h, 64), 0); /* and a later growth works */
+		set(&h, 63, 1);
+		check(&h);
+		assert_int_equal(dheap_top(&h), 63);
+		dheap_fini(&h);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -219,6 +300,7 @@ int main(void)
 		cmocka_unit_test(test_remove_middle),
 		cmocka_unit_test(test_random_ops),
 		cmocka_unit_test(test_capacity),
+		cmocka_unit_test(test_grow),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

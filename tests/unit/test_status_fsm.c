@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The status state machine (authd/status.c) with an injected clock: an SS and an SP machine
  * joined by an in-memory network, each test a user-visible promise of docs/protocol.md. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -399,6 +400,120 @@ static void test_sessions(void **state)
 	assert_string_equal(status_event_name(STATUS_EV_OLD_EPOCH), "old-epoch");
 }
 
+/* ------------------------------------------------------------------ growth */
+
+/* A machine whose slots grow past the first chunk of 1,024: the sessions in the new slots are
+ * found by the peer's reports, reach their limit with ENOSPC, and a callback that adds a
+ * session while the machine walks its slots (which allocates a chunk and grows the timer heap
+ * under the walk) leaves it consistent. */
+static struct {
+	struct status_fsm *f;
+	unsigned sends, stored, reach_calls;
+	bool add_on_reach;
+} big;
+
+static int big_send(void *ctx, const struct cn_coop_addr *to, const uint8_t *buf, size_t len)
+{
+	(void)ctx;
+	(void)to;
+	(void)buf;
+	(void)len;
+	big.sends++;
+	return 0;
+}
+
+static void big_fill(void *ctx, const struct status_session *sess, struct cn_status_body *b)
+{
+	(void)ctx;
+	(void)sess;
+	b->u.vnic = (struct cn_status_vnic){ .link = CN_LINK_UP, .health = CN_HEALTH_PASSING,
+		.check = CN_CHECK_TCP, .weight = 100, .sessions = 1 };
+}
+
+static void big_store(void *ctx, const struct status_session *sess, const struct cn_coop_msg *m,
+    const struct cn_status_body *b)
+{
+	(void)ctx;
+	(void)m;
+	(void)b;
+	assert_int_equal(sess->id, 0x4242);
+	big.stored++;
+}
+
+static void big_session(struct status_session *s, cn_id_t id)
+{
+	session(s, &ss, (uint8_t)id);
+	s->id = id;
+}
+
+static void big_reach(void *ctx, const struct status_session *sess, bool r)
+{
+	struct status_session s;
+
+	(void)ctx;
+	(void)sess;
+	assert_false(r);
+	big.reach_calls++;
+	if (big.add_on_reach) { /* the slots are full: this add grows them */
+		big.add_on_reach = false;
+		big_session(&s, 60000);
+		assert_int_equal(status_add(big.f, &s), 0);
+	}
+}
+
+static void test_grown_slots(void **state)
+{
+	const struct status_ops ops = {
+		.ctx = &big, .now_ms = now_ms, .wall_ms = wall_ms, .send = big_send, .fill = big_fill,
+		.store = big_store, .reachability = big_reach,
+	};
+	const struct status_timing t = { .interval_ms = 1000, .miss_limit = 3 };
+	struct status_session s;
+
+	(void)state;
+	memset(&big, 0, sizeof(big));
+	assert_non_null(big.f = status_new(&ops, &t, STATUS_SP, 4096));
+	/* 2,047 sessions, then the SS's own (0x4242, key 0x33) in a slot past the first 1,024 */
+	for (cn_id_t id = 1; id < 2048; id++) {
+		big_session(&s, id);
+		assert_int_equal(status_add(big.f, &s), 0);
+	}
+	session(&s, &ss, 0x33);
+	assert_int_equal(status_add(big.f, &s), 0);
+	assert_int_equal(status_count(big.f), 2048);
+	assert_int_equal(big.sends, 2048);
+	/* the SS's Status-REQ (setup queued it) is authenticated by that session, and answered */
+	assert_int_equal(status_input(big.f, &ss.self, ss.q[0].buf, ss.q[0].len), 0);
+	assert_int_equal(big.stored, 1);
+	assert_int_equal(status_counter(big.f, STATUS_EV_ANSWERED), 1);
+	/* three intervals of silence: every session is marked unreachable and probes; the first
+	 * mark adds a session (the slots are full: a new chunk) */
+	big.add_on_reach = true;
+	mono += 3000;
+	wall += 3000;
+	status_tick(big.f);
+	assert_false(big.add_on_reach);
+	assert_int_equal(big.reach_calls, 2048);
+	assert_int_equal(status_counter(big.f, STATUS_EV_UNREACHABLE), 2048);
+	assert_int_equal(status_count(big.f), 2049);
+	/* every session's report went: the 2,049 first ones, the answer, 2,048 probes */
+	assert_int_equal(big.sends, 2049 + 1 + 2048);
+	assert_int_equal(status_reachable(big.f, 60000, "www", &ss.self), 1);
+	assert_int_equal(status_reachable(big.f, 0x4242, "www", &ss.self), 0);
+	/* up to the limit, then ENOSPC; a removal makes room again */
+	for (cn_id_t id = 2048; status_count(big.f) < 4096; id++) {
+		big_session(&s, id);
+		assert_int_equal(status_add(big.f, &s), 0);
+	}
+	big_session(&s, 5000);
+	errno = 0;
+	assert_int_equal(status_add(big.f, &s), -1);
+	assert_int_equal(errno, ENOSPC);
+	assert_int_equal(status_remove(big.f, 60000, "www", &ss.self), 0);
+	assert_int_equal(status_add(big.f, &s), 0);
+	status_free(big.f);
+}
+
 /* ------------------------------------------------------------------ many sessions */
 
 /* MANY sessions whose deadlines are spread over an interval and whose slots are shuffled
@@ -641,6 +756,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_wrong_key, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_peer_restart, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sessions, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_grown_slots, setup, teardown),
 		cmocka_unit_test(test_many_on_time),
 		cmocka_unit_test(test_many_removed_never_fire),
 	};
