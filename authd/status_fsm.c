@@ -79,6 +79,8 @@ void status_timing_defaults(struct status_timing *t)
 		t->miss_limit = 2;
 	if (t->window_ms == 0)
 		t->window_ms = 30000;
+	if (t->max_reports_per_s == 0)
+		t->max_reports_per_s = 20000;
 }
 
 static void event(struct status_fsm *f, enum status_event_kind k,
@@ -201,12 +203,27 @@ static enum cn_proof_dir own_dir(const struct status_fsm *f)
 	return f->role == STATUS_SS ? CN_DIR_SS_TO_SP : CN_DIR_SP_TO_SS;
 }
 
+/* The interval between one session's periodic reports: the configured one, or longer when the
+ * live sessions would make more than max_reports_per_s periodic reports a second together
+ * (count / rate). Each report carries the interval it was sent with and the next report of
+ * that session follows it by the same interval, so the peer's unreachable mark (miss_limit of
+ * the intervals its last report said) stretches with it. */
+static uint32_t report_interval(const struct status_fsm *f)
+{
+	uint64_t paced = ((uint64_t)f->count * 1000 + f->t.max_reports_per_s - 1) /
+			 f->t.max_reports_per_s;
+
+	if (paced <= f->t.interval_ms)
+		return f->t.interval_ms;
+	return paced > CN_STATUS_INTERVAL_MAX_MS ? CN_STATUS_INTERVAL_MAX_MS : (uint32_t)paced;
+}
+
 /* Build, seal and send one report of x. ctl: CN_CTL_REQ or CN_CTL_REP. */
 static int send_report(struct status_fsm *f, struct sess *x, uint8_t ctl, uint8_t flags,
     enum status_event_kind why)
 {
 	struct cn_status_body b = { .kind = own_kind(f), .flags = flags,
-				    .interval_ms = f->t.interval_ms, .seq = x->seq + 1 };
+				    .interval_ms = report_interval(f), .seq = x->seq + 1 };
 	struct cn_coop_msg m;
 	uint8_t buf[CN_COOP_MAX_LEN];
 	size_t len;
@@ -214,7 +231,7 @@ static int send_report(struct status_fsm *f, struct sess *x, uint8_t ctl, uint8_
 	f->ops.fill(f->ops.ctx, &x->s, &b);
 	b.kind = own_kind(f); /* fill() only gives the figures */
 	b.flags = flags;
-	b.interval_ms = f->t.interval_ms;
+	b.interval_ms = report_interval(f);
 	b.seq = x->seq + 1;
 	cn_coop_init(&m, CN_COOP_STATUS, ctl);
 	m.id = x->s.id;
@@ -287,10 +304,10 @@ int status_add(struct status_fsm *f, const struct status_session *s)
 	cn_auth_nonce(x->epoch);
 	x->last_rx_ms = now;
 	x->peer_interval_ms = f->t.interval_ms;
-	x->next_send_ms = now + f->t.interval_ms;
 	x->next = f->head[s->id % BUCKETS];
 	f->head[s->id % BUCKETS] = i;
 	f->count++;
+	x->next_send_ms = now + report_interval(f);
 	send_report(f, x, CN_CTL_REQ, 0, STATUS_EV_PROBE_SENT);
 	schedule(f, i);
 	return 0;
@@ -333,7 +350,7 @@ size_t status_changed(struct status_fsm *f, const char *service)
 		if (send_report(f, x, x->reachable ? CN_CTL_REP : CN_CTL_REQ, CN_STATUS_F_CHANGE,
 				STATUS_EV_CHANGE_SENT) == 0)
 			n++;
-		x->next_send_ms = now + f->t.interval_ms;
+		x->next_send_ms = now + report_interval(f);
 		schedule(f, (uint32_t)i);
 	}
 	return n;
@@ -359,9 +376,11 @@ static void tick_one(struct status_fsm *f, uint32_t i, uint64_t now)
 		/* while the peer is silent, ask it to answer at once when it is back */
 		send_report(f, x, x->reachable ? CN_CTL_REP : CN_CTL_REQ, 0,
 			    x->reachable ? STATUS_EV_SENT : STATUS_EV_PROBE_SENT);
-		x->next_send_ms += f->t.interval_ms;
+		uint32_t iv = report_interval(f); /* what the report carried */
+
+		x->next_send_ms += iv;
 		if (x->next_send_ms <= now) /* the loop was late: no burst to catch up */
-			x->next_send_ms = now + f->t.interval_ms;
+			x->next_send_ms = now + iv;
 	}
 }
 

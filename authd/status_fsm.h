@@ -33,6 +33,8 @@ struct status_timing {
 	uint32_t interval_ms; /* own report interval [1000] */
 	uint32_t miss_limit;  /* peer intervals without a valid report before unreachable [2] */
 	uint32_t window_ms;   /* accepted clock difference of timestamps [30000] */
+	uint32_t max_reports_per_s; /* periodic reports of all sessions together [20000]: beyond,
+	                               each session's interval is stretched (report_interval) */
 };
 void status_timing_defaults(struct status_timing *t);
 

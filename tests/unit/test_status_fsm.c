@@ -514,6 +514,106 @@ static void test_grown_slots(void **state)
 	status_free(big.f);
 }
 
+/* ------------------------------------------------------------------ pacing */
+
+/* More sessions than max_reports_per_s allows at the configured interval: each session's
+ * interval stretches to count / rate, the reports say so, and the peer's unreachable mark
+ * waits miss_limit of the stretched intervals. */
+static struct {
+	unsigned sends;
+	uint8_t buf[CN_COOP_MAX_LEN]; /* the last report of session 0x4242 */
+	size_t len;
+} paced;
+
+static int paced_send(void *ctx, const struct cn_coop_addr *to, const uint8_t *buf, size_t len)
+{
+	struct cn_coop_msg m;
+
+	(void)ctx;
+	(void)to;
+	paced.sends++;
+	assert_int_equal(cn_coop_decode(&m, buf, len, NULL), CN_COOP_OK);
+	if (m.id == 0x4242) {
+		memcpy(paced.buf, buf, len);
+		paced.len = len;
+	}
+	return 0;
+}
+
+static uint32_t carried_interval(void)
+{
+	struct cn_coop_msg m;
+	struct cn_status_body b;
+
+	assert_int_equal(cn_coop_decode(&m, paced.buf, paced.len, NULL), CN_COOP_OK);
+	assert_int_equal(cn_status_from_msg(&m, &b, NULL), CN_STATUS_OK);
+	return b.interval_ms;
+}
+
+/* Tick f (and the SS side's machine) at 1 ms steps for ms milliseconds. */
+static void paced_run(struct status_fsm *f, uint64_t ms)
+{
+	for (uint64_t end = mono + ms; mono < end;) {
+		mono++;
+		wall++;
+		if (mono >= status_next_deadline(f))
+			status_tick(f);
+	}
+}
+
+static void test_paced(void **state)
+{
+	const struct status_ops ops = {
+		.ctx = &paced, .now_ms = now_ms, .wall_ms = wall_ms, .send = paced_send,
+		.fill = big_fill, .store = big_store,
+	};
+	const struct status_timing t = { .interval_ms = 1000, .miss_limit = 3,
+					 .max_reports_per_s = 100 };
+	struct status_fsm *f;
+	struct status_session s;
+	unsigned before;
+
+	(void)state;
+	memset(&paced, 0, sizeof(paced));
+	assert_non_null(f = status_new(&ops, &t, STATUS_SP, 1000));
+	/* 299 sessions and the SS's own (0x4242) over one second: 300 at 100 a second is 3 s */
+	for (cn_id_t id = 1; id < 300; id++) {
+		big_session(&s, id);
+		assert_int_equal(status_add(f, &s), 0);
+		paced_run(f, 3);
+	}
+	session(&s, &ss, 0x33);
+	assert_int_equal(status_add(f, &s), 0);
+	assert_int_equal(carried_interval(), 3000); /* the first report (REQ) says it already */
+	paced_run(f, 4000); /* the reports scheduled at the shorter intervals go */
+	before = paced.sends;
+	paced_run(f, 9000);
+	/* 300 sessions, one report each per 3 s: 900 in 9 s (without pacing: 2,700) */
+	assert_in_range(paced.sends - before, 850, 950);
+	assert_int_equal(carried_interval(), 3000);
+	/* the SS takes the stretched interval from the report: not unreachable after 3 of its
+	 * own 1 s intervals, but after 3 of the 3 s ones */
+	assert_int_equal(status_input(ss.f, &sp.self, paced.buf, paced.len), 0);
+	mono += 8000;
+	wall += 8000;
+	ss.nq = 0;
+	status_tick(ss.f);
+	assert_int_equal(status_reachable(ss.f, 0x4242, "www", &sp.self), 1);
+	mono += 1000;
+	wall += 1000;
+	ss.nq = 0;
+	status_tick(ss.f);
+	assert_int_equal(status_reachable(ss.f, 0x4242, "www", &sp.self), 0);
+	/* fewer sessions: back to the configured interval */
+	for (cn_id_t id = 1; id < 300; id++) {
+		big_session(&s, id);
+		assert_int_equal(status_remove(f, id, s.service, &s.peer), 0);
+	}
+	paced_run(f, 4000);
+	assert_int_equal(carried_interval(), 1000);
+	status_free(f);
+}
+
 /* ------------------------------------------------------------------ many sessions */
 
 /* MANY sessions whose deadlines are spread over an interval and whose slots are shuffled
@@ -757,6 +857,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_peer_restart, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sessions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_grown_slots, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_paced, setup, teardown),
 		cmocka_unit_test(test_many_on_time),
 		cmocka_unit_test(test_many_removed_never_fire),
 	};
