@@ -373,11 +373,11 @@ static void tick_one(struct status_fsm *f, uint32_t i, uint64_t now)
 			return;
 	}
 	if (now >= x->next_send_ms) {
+		uint32_t iv = report_interval(f); /* what the report carries */
+
 		/* while the peer is silent, ask it to answer at once when it is back */
 		send_report(f, x, x->reachable ? CN_CTL_REP : CN_CTL_REQ, 0,
 			    x->reachable ? STATUS_EV_SENT : STATUS_EV_PROBE_SENT);
-		uint32_t iv = report_interval(f); /* what the report carried */
-
 		x->next_send_ms += iv;
 		if (x->next_send_ms <= now) /* the loop was late: no burst to catch up */
 			x->next_send_ms = now + iv;
