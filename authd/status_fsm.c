@@ -17,6 +17,7 @@
 struct sess {
 	bool used;
 	bool reachable;
+	bool change_pending;     /* its next report carries the change flag (status_changed) */
 	uint32_t next;           /* bucket chain; of a free slot: the free list */
 	uint32_t self;           /* its own slot number, while used */
 	struct status_session s;
@@ -340,17 +341,29 @@ int status_remove(struct status_fsm *f, cn_id_t id, const char *service,
 size_t status_changed(struct status_fsm *f, const char *service)
 {
 	uint64_t now = f->ops.now_ms(f->ops.ctx);
-	size_t n = 0;
+	uint32_t rate = f->t.max_reports_per_s, burst = rate / 10 ? rate / 10 : 1;
+	size_t n = 0, taken = 0;
 
 	for (size_t i = 0; i < f->cap; i++) {
 		struct sess *x = slot(f, (uint32_t)i);
 
 		if (!x->used || (service && strncmp(x->s.service, service, sizeof(x->s.service))))
 			continue;
-		if (send_report(f, x, x->reachable ? CN_CTL_REP : CN_CTL_REQ, CN_STATUS_F_CHANGE,
-				STATUS_EV_CHANGE_SENT) == 0)
-			n++;
-		x->next_send_ms = now + report_interval(f);
+		if (taken < burst) {
+			if (send_report(f, x, x->reachable ? CN_CTL_REP : CN_CTL_REQ,
+					CN_STATUS_F_CHANGE, STATUS_EV_CHANGE_SENT) == 0)
+				n++;
+			x->next_send_ms = now + report_interval(f);
+		} else {
+			/* past the burst: one slot each at the pace of rate, never later than its
+			 * periodic report (which then carries the change) */
+			uint64_t at = now + 1 + (taken - burst) * 1000 / rate;
+
+			x->change_pending = true;
+			if (at < x->next_send_ms)
+				x->next_send_ms = at;
+		}
+		taken++;
 		schedule(f, (uint32_t)i);
 	}
 	return n;
@@ -374,9 +387,13 @@ static void tick_one(struct status_fsm *f, uint32_t i, uint64_t now)
 	}
 	if (now >= x->next_send_ms) {
 		uint32_t iv = report_interval(f); /* what the report carries */
+		bool change = x->change_pending;
 
+		x->change_pending = false;
 		/* while the peer is silent, ask it to answer at once when it is back */
-		send_report(f, x, x->reachable ? CN_CTL_REP : CN_CTL_REQ, 0,
+		send_report(f, x, x->reachable ? CN_CTL_REP : CN_CTL_REQ,
+			    change ? CN_STATUS_F_CHANGE : 0,
+			    change ? STATUS_EV_CHANGE_SENT :
 			    x->reachable ? STATUS_EV_SENT : STATUS_EV_PROBE_SENT);
 		x->next_send_ms += iv;
 		if (x->next_send_ms <= now) /* the loop was late: no burst to catch up */

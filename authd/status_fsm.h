@@ -107,8 +107,10 @@ int status_add(struct status_fsm *f, const struct status_session *s);
 /* Stop. 0, or -1 (ENOENT). */
 int status_remove(struct status_fsm *f, cn_id_t id, const char *service,
     const struct cn_coop_addr *peer);
-/* Something the reports carry changed: send a report of every session of service at once
- * (NULL: of every session). Returns the number of reports sent. */
+/* Something the reports carry changed: send a report of every session of service (NULL: of
+ * every session), flagged as a change. A tenth of a second's worth of max_reports_per_s goes
+ * at once; the rest follow at that rate (each at its slot, or with its periodic report if
+ * that is due sooner). Returns the number of reports sent at once. */
 size_t status_changed(struct status_fsm *f, const char *service);
 
 /* Feed a datagram. 0 when accepted, -1 when refused (counted, an event says why). */

@@ -614,6 +614,63 @@ static void test_paced(void **state)
 	status_free(f);
 }
 
+/* A change of a service with more sessions than a tenth of a second's worth of reports: that
+ * many go at once, the rest at the pace of max_reports_per_s, each flagged as a change, and
+ * each session's periodic reports go on one interval after its change report. */
+static void test_change_paced(void **state)
+{
+	const struct status_ops ops = {
+		.ctx = &paced, .now_ms = now_ms, .wall_ms = wall_ms, .send = paced_send,
+		.fill = big_fill, .store = big_store,
+	};
+	const struct status_timing t = { .interval_ms = 1000, .miss_limit = 3,
+					 .max_reports_per_s = 100 };
+	struct status_fsm *f;
+	struct status_session s;
+	uint64_t t0;
+
+	(void)state;
+	memset(&paced, 0, sizeof(paced));
+	assert_non_null(f = status_new(&ops, &t, STATUS_SP, 100));
+	/* 50 sessions (0.5 s of reports at 100 a second: not paced), the SS's own last */
+	for (cn_id_t id = 1; id < 50; id++) {
+		big_session(&s, id);
+		assert_int_equal(status_add(f, &s), 0);
+	}
+	session(&s, &ss, 0x33);
+	assert_int_equal(status_add(f, &s), 0);
+	paced_run(f, 100);
+	paced.sends = 0;
+	t0 = mono;
+	/* 10 at once (a tenth of 100 a second), 40 after them at 10 ms each */
+	assert_int_equal(status_changed(f, "www"), 10);
+	assert_int_equal(paced.sends, 10);
+	assert_int_equal(status_counter(f, STATUS_EV_CHANGE_SENT), 10);
+	paced_run(f, 380);
+	assert_int_equal(status_counter(f, STATUS_EV_CHANGE_SENT), 10 + 38);
+	paced_run(f, 20);
+	assert_int_equal(status_counter(f, STATUS_EV_CHANGE_SENT), 50);
+	assert_int_equal(paced.sends, 50);
+	assert_int_equal(mono - t0, 400);
+	/* the last one (0x4242) carried the change flag */
+	{
+		struct cn_coop_msg m;
+		struct cn_status_body b;
+
+		assert_int_equal(cn_coop_decode(&m, paced.buf, paced.len, NULL), CN_COOP_OK);
+		assert_int_equal(cn_status_from_msg(&m, &b, NULL), CN_STATUS_OK);
+		assert_true(b.flags & CN_STATUS_F_CHANGE);
+	}
+	/* then periodic reports, unflagged, one interval after each change report: none
+	 * before t0 + 1000, all 50 by t0 + 1400 */
+	paced_run(f, 599);
+	assert_int_equal(paced.sends, 50);
+	paced_run(f, 402);
+	assert_int_equal(paced.sends, 100);
+	assert_int_equal(status_counter(f, STATUS_EV_CHANGE_SENT), 50);
+	status_free(f);
+}
+
 /* ------------------------------------------------------------------ many sessions */
 
 /* MANY sessions whose deadlines are spread over an interval and whose slots are shuffled
@@ -858,6 +915,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sessions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_grown_slots, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_paced, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_change_paced, setup, teardown),
 		cmocka_unit_test(test_many_on_time),
 		cmocka_unit_test(test_many_removed_never_fire),
 	};
