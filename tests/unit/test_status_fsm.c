@@ -561,7 +561,9 @@ static void paced_run(struct status_fsm *f, uint64_t ms)
 	}
 }
 
-static void test_paced(void **state)
+/* An SP machine of up to limit sessions reporting into paced (100 reports a second at most,
+ * 1 s interval, miss_limit 3). */
+static struct status_fsm *paced_machine(size_t limit)
 {
 	const struct status_ops ops = {
 		.ctx = &paced, .now_ms = now_ms, .wall_ms = wall_ms, .send = paced_send,
@@ -570,12 +572,20 @@ static void test_paced(void **state)
 	const struct status_timing t = { .interval_ms = 1000, .miss_limit = 3,
 					 .max_reports_per_s = 100 };
 	struct status_fsm *f;
+
+	memset(&paced, 0, sizeof(paced));
+	assert_non_null(f = status_new(&ops, &t, STATUS_SP, limit));
+	return f;
+}
+
+static void test_paced(void **state)
+{
+	struct status_fsm *f;
 	struct status_session s;
 	unsigned before;
 
 	(void)state;
-	memset(&paced, 0, sizeof(paced));
-	assert_non_null(f = status_new(&ops, &t, STATUS_SP, 1000));
+	f = paced_machine(1000);
 	/* 299 sessions and the SS's own (0x4242) over one second: 300 at 100 a second is 3 s */
 	for (cn_id_t id = 1; id < 300; id++) {
 		big_session(&s, id);
@@ -619,19 +629,12 @@ static void test_paced(void **state)
  * each session's periodic reports go on one interval after its change report. */
 static void test_change_paced(void **state)
 {
-	const struct status_ops ops = {
-		.ctx = &paced, .now_ms = now_ms, .wall_ms = wall_ms, .send = paced_send,
-		.fill = big_fill, .store = big_store,
-	};
-	const struct status_timing t = { .interval_ms = 1000, .miss_limit = 3,
-					 .max_reports_per_s = 100 };
 	struct status_fsm *f;
 	struct status_session s;
 	uint64_t t0;
 
 	(void)state;
-	memset(&paced, 0, sizeof(paced));
-	assert_non_null(f = status_new(&ops, &t, STATUS_SP, 100));
+	f = paced_machine(100);
 	/* 50 sessions (0.5 s of reports at 100 a second: not paced), the SS's own last */
 	for (cn_id_t id = 1; id < 50; id++) {
 		big_session(&s, id);
