@@ -30,7 +30,6 @@
  * sessions come (260 bytes each with the timer heap's node): 65 MiB at this limit. A provider
  * holds at most 65,535 (one ID each); a supervisor's sessions across its SPs can be more. */
 #define STATUS_MAX_SESSIONS 262144u
-#define STATUS_MAX_STR "262,144"
 #define LINK_CACHE_MS 1000
 
 /* --- the ops of both machines -------------------------------------------------------------- */
@@ -248,12 +247,15 @@ void engine_status_add(struct engine *e, const struct db_session *d)
 			/* past the limit, or no memory to grow: one line per power of two, not per
 			 * session (a restore of many would log one line each) */
 			uint64_t n = ++e->counters[CNT_STATUS_UNREPORTED];
+			char why[48] = "no memory for its slot";
 
+			if (err == ENOSPC)
+				snprintf(why, sizeof(why), "more than %u live sessions",
+					 STATUS_MAX_SESSIONS);
 			if (log_sampled(n))
 				log_warnx("status: session %s: not reported: %s (%llu so far, counter "
 					  "status-unreported)", cn_id_format_hex(d->s.id, id, sizeof(id)),
-					  err == ENOSPC ? "more than " STATUS_MAX_STR " live sessions" :
-					  "no memory for its slot", (unsigned long long)n);
+					  why, (unsigned long long)n);
 		} else if (err != EEXIST) { /* EEXIST: stored again after a rolled-back turn */
 			log_warnx("status: session %s: %s", cn_id_format_hex(d->s.id, id, sizeof(id)),
 				  strerror(err));

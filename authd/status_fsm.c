@@ -19,7 +19,6 @@ struct sess {
 	bool reachable;
 	bool change_pending;     /* its next report carries the change flag (status_changed) */
 	uint32_t next;           /* bucket chain; of a free slot: the free list */
-	uint32_t self;           /* its own slot number, while used */
 	struct status_session s;
 	uint8_t epoch[CN_COOP_NONCE_LEN];
 	uint64_t seq;            /* last sent */
@@ -223,8 +222,9 @@ static uint32_t report_interval(const struct status_fsm *f)
 static int send_report(struct status_fsm *f, struct sess *x, uint8_t ctl, uint8_t flags,
     enum status_event_kind why)
 {
-	struct cn_status_body b = { .kind = own_kind(f), .flags = flags,
-				    .interval_ms = report_interval(f), .seq = x->seq + 1 };
+	uint32_t iv = report_interval(f);
+	struct cn_status_body b = { .kind = own_kind(f), .flags = flags, .interval_ms = iv,
+				    .seq = x->seq + 1 };
 	struct cn_coop_msg m;
 	uint8_t buf[CN_COOP_MAX_LEN];
 	size_t len;
@@ -232,7 +232,7 @@ static int send_report(struct status_fsm *f, struct sess *x, uint8_t ctl, uint8_
 	f->ops.fill(f->ops.ctx, &x->s, &b);
 	b.kind = own_kind(f); /* fill() only gives the figures */
 	b.flags = flags;
-	b.interval_ms = report_interval(f);
+	b.interval_ms = iv;
 	b.seq = x->seq + 1;
 	cn_coop_init(&m, CN_COOP_STATUS, ctl);
 	m.id = x->s.id;
@@ -298,7 +298,6 @@ int status_add(struct status_fsm *f, const struct status_session *s)
 	f->free_head = x->next;
 	memset(x, 0, sizeof(*x));
 	x->used = true;
-	x->self = i;
 	x->reachable = true; /* until miss_limit intervals pass without a report */
 	x->s = *s;
 	x->s.sender.kind = own_kind(f);
@@ -424,8 +423,9 @@ uint64_t status_next_deadline(const struct status_fsm *f)
 
 /* ------------------------------------------------------------------ input */
 
-/* The session among those with m's ID and service whose key verifies the proof. */
-static struct sess *authenticate(struct status_fsm *f, const struct cn_coop_msg *m,
+/* The slot of the session among those with m's ID and service whose key verifies the proof,
+ * or NIL. */
+static uint32_t authenticate(struct status_fsm *f, const struct cn_coop_msg *m,
     const uint8_t *buf, size_t len, const struct cn_coop_addr *from)
 {
 	enum cn_proof_dir peer_dir = f->role == STATUS_SS ? CN_DIR_SP_TO_SS : CN_DIR_SS_TO_SP;
@@ -439,10 +439,10 @@ static struct sess *authenticate(struct status_fsm *f, const struct cn_coop_msg 
 			continue;
 		tried++;
 		if (cn_auth_check_proof(buf, len, x->s.key, peer_dir))
-			return x;
+			return i;
 	}
 	event(f, tried ? STATUS_EV_BAD_PROOF : STATUS_EV_NO_SESSION, from, m->service);
-	return NULL;
+	return NIL;
 }
 
 static const enum status_event_kind rx_event[] = {
@@ -490,13 +490,15 @@ int status_input_msg(struct status_fsm *f, const struct cn_coop_addr *from,
 	const struct cn_coop_msg m = *mp;
 	struct cn_status_body b;
 	struct sess *x;
+	uint32_t i;
 
 	if (cn_status_from_msg(&m, &b, NULL) != CN_STATUS_OK ||
 	    b.kind == own_kind(f)) { /* a report of our own kind: reflected, or the wrong role */
 		event(f, STATUS_EV_BAD_PAYLOAD, from, NULL);
 		return -1;
 	}
-	if (!(x = authenticate(f, &m, buf, len, from)) || fresh(f, x, &m, &b, from) < 0)
+	if ((i = authenticate(f, &m, buf, len, from)) == NIL ||
+	    fresh(f, x = slot(f, i), &m, &b, from) < 0)
 		return -1;
 	x->last_rx_ms = f->ops.now_ms(f->ops.ctx);
 	x->peer_interval_ms = b.interval_ms;
@@ -514,7 +516,7 @@ int status_input_msg(struct status_fsm *f, const struct cn_coop_addr *from,
 	}
 	if (m.ctl == CN_CTL_REQ)
 		send_report(f, x, CN_CTL_REP, 0, STATUS_EV_ANSWERED);
-	schedule(f, x->self);
+	schedule(f, i);
 	return 0;
 }
 

@@ -467,9 +467,10 @@ FINAL=$(db_count "")
 DP_FINAL=$(nfq_sessions) || fail "coopnetctl dp-sessions"
 [ "$DP_FINAL" -eq "$FINAL" ] || fail "coopnet-nfq holds $DP_FINAL sessions, the database $FINAL"
 kill -0 "$PARENT" "$ENGINE" "$NFQPID" 2>/dev/null || fail "a daemon exited during the run"
-ERRS=$(ctl --json stats authd | python3 -c 'import json,sys; print(json.load(sys.stdin).get("db-errors", 0))')
-# every live session is in the status application (its slots grow up to 262,144 per role)
-UNREP=$(ctl --json stats authd | python3 -c 'import json,sys; print(json.load(sys.stdin).get("status-unreported", -1))')
+# db-errors, and every live session in the status application (up to 262,144 per role)
+read -r ERRS UNREP < <(ctl --json stats authd | python3 -c 'import json, sys
+j = json.load(sys.stdin); print(j.get("db-errors", 0), j.get("status-unreported", -1))') ||
+	fail "coopnetctl stats authd"
 [ "$UNREP" = 0 ] || fail "the status application left $UNREP sessions unreported (status-unreported)"
 
 RNAME=authd-sessions
