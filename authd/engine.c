@@ -233,7 +233,8 @@ void engine_nfq_sync(struct engine *e)
 	if (st->total == IMSG_SYNC_MAX)
 		log_warnx("session-sync: more than %u sessions, the rest not sent", IMSG_SYNC_MAX);
 	log_info("session-sync: %zu session(s) to the data plane", st->total);
-	imsg_send_bin(e->parent_fd, IMSG_SYNC_END, NULL, 0, 0);
+	if (imsg_send_bin(e->parent_fd, IMSG_SYNC_END, NULL, 0, 0) == 0)
+		e->syncs_sent++;
 out:
 	sodium_memzero(st, sizeof(*st));
 	free(st);
@@ -407,12 +408,22 @@ static void apply_policy(void *ctx, const json_t *msg)
 	engine_start_entries(e);
 }
 
+/* The parent reached coopnet-nfq after it had received "syncs" session-syncs of this engine.
+ * One sent since then reached it after the link was up and went to the worker (or the link
+ * went down again, and another nfq-up follows): a second one would only repeat it, which at
+ * tens of thousands of sessions costs the worker seconds (a restart's policy-load sync
+ * followed by this one). Otherwise the worker gets every session now. */
 static void on_nfq_up(void *ctx, const json_t *msg)
 {
 	struct engine *e = ctx;
+	const json_t *k = json_object_get(msg, "syncs");
 
-	(void)msg;
 	e->nfq_up = true;
+	if (json_is_integer(k) && json_integer_value(k) >= 0 &&
+	    e->syncs_sent > (uint64_t)json_integer_value(k)) {
+		log_info("session-sync: not repeated, the data plane got one after it came up");
+		return;
+	}
 	engine_nfq_sync(e);
 }
 

@@ -102,6 +102,7 @@ struct engine {
 	bool nfq_up;
 	bool dp_prepared;            /* engine_session_store: the session-add went ahead */
 	uint64_t dp_epoch;           /* 1 + the session-syncs sent: a sync drops what went ahead */
+	uint64_t syncs_sent;         /* session-syncs sent whole (their end included) */
 	bool quit;
 	int64_t started;
 	uint64_t last_housekeeping_ms;

@@ -89,7 +89,8 @@ void nfq_link_try_up(struct nfq_link *l)
 		return;
 	l->up = true;
 	log_info("coopnet-nfq reachable at %s", l->path);
-	imsg_send(l->engine_fd, json_pack("{s:s}", "msg", "nfq-up"));
+	imsg_send(l->engine_fd, json_pack("{s:s, s:I}", "msg", "nfq-up", "syncs",
+					  (json_int_t)(l->syncs_in & INT64_MAX)));
 }
 
 /* A reply is late: counted, logged (the first ten, then at powers of two). */
@@ -200,6 +201,8 @@ int nfq_link_forward(struct nfq_link *l, const json_t *req)
 	json_t *r;
 	bool ok;
 
+	if (!strcmp(json_string_value(json_object_get(req, "cmd")) ?: "", "session-sync"))
+		l->syncs_in++; /* counted up or down: see nfq_link_try_up */
 	if (!l->path[0] || !l->up)
 		return -1; /* no data plane, or the session-sync after reconnecting carries it */
 	if (ctl_json_size(req) > CTL_CHUNK_BUDGET &&

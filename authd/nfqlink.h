@@ -33,6 +33,10 @@ struct nfq_link {
 	                      * open (a connect, accept and close per request cost more than
 	                      * the request), closed when a call fails or the link goes down */
 	bool up;
+	/* the engine's session-syncs that reached nfq_link_forward, up or not; nfq-up tells the
+	 * engine this count, so that it sends no second sync when one came after the link was
+	 * up (authd/engine.c on_nfq_up) */
+	uint64_t syncs_in;
 	unsigned reply_limit_ms; /* NFQ_REPLY_LIMIT_MS (tests set less) */
 	uint64_t slow_replies;   /* replies later than NFQ_TIMEOUT_MS, late ones included */
 	/* the traffic poll's cursor (nfq_link_poll_traffic): coopnet-nfq's generation of the
@@ -49,8 +53,8 @@ struct nfq_link {
 #define NFQ_TRAFFIC_FULL_EVERY 64
 
 void nfq_link_init(struct nfq_link *l, const char *path, bool subscribe, int engine_fd);
-/* Try to reach coopnet-nfq (status, then subscribe); on success tell the engine nfq-up, which
- * answers with a session-sync. */
+/* Try to reach coopnet-nfq (status, then subscribe); on success tell the engine nfq-up
+ * {"syncs": syncs_in}, which answers with a session-sync unless it sent one after those. */
 void nfq_link_try_up(struct nfq_link *l);
 /* Forward one request of the engine; a failed call (connection closed, or no reply within
  * reply_limit_ms) marks the link down (nfq-down). 1: done,

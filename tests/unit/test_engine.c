@@ -1799,6 +1799,64 @@ static void test_session_sync(void **state)
 	json_decref(s);
 }
 
+/* A provider with a virtual switch ("relay") sends a session-sync when its policy is loaded
+ * (the switch starts from the database); a link to coopnet-nfq that came up before that sync
+ * reached the parent (its nfq-up is read after the policy) needs no second one (at 60,000 sessions a repeat costs the worker
+ * seconds: docs/performance.md). After the link went down, the sync still follows. */
+static void test_session_sync_once(void **state)
+{
+	char *at, *out;
+	json_t *s;
+
+	(void)state;
+	ss_policy(&SS, "");
+	sp_policy(&SP, 0, true);
+	at = strstr(SP.policy, "\"provider\": {");
+	assert_non_null(at);
+	at += strlen("\"provider\": {");
+	assert_true(asprintf(&out, "%.*s \"relay\": [\"198.18.0.30\"],%s", (int)(at - SP.policy),
+			     SP.policy, at) > 0);
+	free(SP.policy);
+	SP.policy = out;
+	nfq_start(&SS.nfq);
+	nfq_start(&SP.nfq);
+	node_open(&SS);
+	node_open(&SP);
+	node_send_policy(&SS, false);
+	/* as in coopnet-authd: the parent reaches coopnet-nfq before the engine reads its policy */
+	node_send_policy(&SP, false);
+	nfq_link_try_up(&SP.link);
+	assert_true(SP.link.up);
+	PUMP_UNTIL(SS.applied && SP.applied && SS.link.up);
+	PUMP_UNTIL(nfq_count(&SP.nfq, "session-sync") >= 1);
+	pump(50);
+	assert_int_equal(nfq_count(&SP.nfq, "session-sync"), 1);
+	session_up();
+
+	/* restart: a new engine and parent on the same database, one sync with the session */
+	node_close(&SP);
+	node_open(&SP);
+	node_send_policy(&SP, false);
+	nfq_link_try_up(&SP.link);
+	PUMP_UNTIL(nfq_count(&SP.nfq, "session-sync") >= 2);
+	pump(50);
+	assert_int_equal(nfq_count(&SP.nfq, "session-sync"), 2);
+	s = nfq_last(&SP.nfq, "session-sync");
+	assert_int_equal(json_array_size(json_object_get(s, "sessions")), 1);
+	json_decref(s);
+
+	/* the worker goes away: the next push fails, the link is down; it comes back: a sync */
+	nfq_stop(&SP.nfq);
+	json_decref(expect_ok(node_ctl(&SP, json_pack("{s:s, s:s}", "cmd", "revoke", "client",
+						      CLIENT1))));
+	PUMP_UNTIL(!SP.link.up);
+	nfq_start(&SP.nfq);
+	PUMP_UNTIL(SP.link.up && nfq_count(&SP.nfq, "session-sync") == 3);
+	s = nfq_last(&SP.nfq, "session-sync");
+	assert_int_equal(json_array_size(json_object_get(s, "sessions")), 0);
+	json_decref(s);
+}
+
 /* A supervisor subscribes; a session-miss starts an Authentication, whose session-add
  * follows. A miss for an address that is no service, or malformed, starts nothing. */
 static void test_session_miss(void **state)
@@ -2006,6 +2064,7 @@ int main(void)
 		T(test_lost_rep_revokes),
 		T(test_rate_limit),
 		T(test_session_sync),
+		T(test_session_sync_once),
 		T(test_session_miss),
 		T(test_authenticate_at_start),
 		T(test_profile_overlap_and_failure),
