@@ -18,6 +18,7 @@ struct sess {
 	bool used;
 	bool reachable;
 	bool change_pending;     /* its next report carries the change flag (status_changed) */
+	bool first_pending;      /* its first report (a REQ) waits for its turn (pace_extra) */
 	uint32_t next;           /* bucket chain; of a free slot: the free list */
 	struct status_session s;
 	uint8_t epoch[CN_COOP_NONCE_LEN];
@@ -40,6 +41,7 @@ struct status_fsm {
 	struct dheap timers;     /* every used slot, keyed by sess_deadline(): a tick handles
 	                            only the due sessions, O(log n) each */
 	uint64_t counters[STATUS_EV_KIND_MAX + 1];
+	uint64_t extra_tat_us;   /* pace_extra: when the next extra report may go, in us */
 };
 
 static const char *const event_names[] = {
@@ -275,6 +277,25 @@ static void schedule(struct status_fsm *f, uint32_t i)
 	dheap_set(&f->timers, i, sess_deadline(f, slot(f, i)));
 }
 
+/* Reports outside the periodic schedule (a session's first report, change reports) share one
+ * pace: a tenth of a second's worth of max_reports_per_s at once, then one every
+ * 1 / max_reports_per_s, across calls (a virtual clock, extra_tat_us: the generic cell rate
+ * algorithm). So a restart with 60,000 sessions, or a health change of a vNIC holding them,
+ * does not send them in one burst that the peer's receive buffer drops. Returns when the
+ * report may go (ms): now, or the time to schedule it at. */
+static uint64_t pace_extra(struct status_fsm *f, uint64_t now)
+{
+	uint32_t rate = f->t.max_reports_per_s, burst = rate / 10 ? rate / 10 : 1;
+	uint64_t now_us = now * 1000, step = 1000000 / rate ? 1000000 / rate : 1;
+	uint64_t tau = (uint64_t)(burst - 1) * step, at_us;
+
+	if (f->extra_tat_us < now_us)
+		f->extra_tat_us = now_us;
+	at_us = f->extra_tat_us > now_us + tau ? f->extra_tat_us - tau : now_us;
+	f->extra_tat_us += step;
+	return (at_us + 999) / 1000;
+}
+
 /* ------------------------------------------------------------------ sessions */
 
 int status_add(struct status_fsm *f, const struct status_session *s)
@@ -302,13 +323,19 @@ int status_add(struct status_fsm *f, const struct status_session *s)
 	x->s = *s;
 	x->s.sender.kind = own_kind(f);
 	cn_auth_nonce(x->epoch);
-	x->last_rx_ms = now;
 	x->peer_interval_ms = f->t.interval_ms;
 	x->next = f->head[s->id % BUCKETS];
 	f->head[s->id % BUCKETS] = i;
 	f->count++;
-	x->next_send_ms = now + report_interval(f);
-	send_report(f, x, CN_CTL_REQ, 0, STATUS_EV_PROBE_SENT);
+	x->next_send_ms = pace_extra(f, now);
+	/* the peer has miss_limit of its intervals to answer from when it is asked */
+	x->last_rx_ms = x->next_send_ms;
+	if (x->next_send_ms <= now) {
+		x->next_send_ms = now + report_interval(f);
+		send_report(f, x, CN_CTL_REQ, 0, STATUS_EV_PROBE_SENT);
+	} else {
+		x->first_pending = true;
+	}
 	schedule(f, i);
 	return 0;
 }
@@ -340,29 +367,29 @@ int status_remove(struct status_fsm *f, cn_id_t id, const char *service,
 size_t status_changed(struct status_fsm *f, const char *service)
 {
 	uint64_t now = f->ops.now_ms(f->ops.ctx);
-	uint32_t rate = f->t.max_reports_per_s, burst = rate / 10 ? rate / 10 : 1;
-	size_t n = 0, taken = 0;
+	size_t n = 0;
 
 	for (size_t i = 0; i < f->cap; i++) {
 		struct sess *x = slot(f, (uint32_t)i);
+		uint64_t at;
 
 		if (!x->used || (service && strncmp(x->s.service, service, sizeof(x->s.service))))
 			continue;
-		if (taken < burst) {
+		if (x->first_pending)
+			continue; /* its first report, still to go, carries the figures of then */
+		at = pace_extra(f, now);
+		if (at <= now) {
 			if (send_report(f, x, x->reachable ? CN_CTL_REP : CN_CTL_REQ,
 					CN_STATUS_F_CHANGE, STATUS_EV_CHANGE_SENT) == 0)
 				n++;
 			x->next_send_ms = now + report_interval(f);
 		} else {
-			/* past the burst: one slot each at the pace of rate, never later than its
-			 * periodic report (which then carries the change) */
-			uint64_t at = now + 1 + (taken - burst) * 1000 / rate;
-
+			/* at its turn, or with its periodic report if that comes first (which
+			 * then carries the change) */
 			x->change_pending = true;
 			if (at < x->next_send_ms)
 				x->next_send_ms = at;
 		}
-		taken++;
 		schedule(f, (uint32_t)i);
 	}
 	return n;
@@ -386,14 +413,15 @@ static void tick_one(struct status_fsm *f, uint32_t i, uint64_t now)
 	}
 	if (now >= x->next_send_ms) {
 		uint32_t iv = report_interval(f); /* what the report carries */
-		bool change = x->change_pending;
+		bool change = x->change_pending, first = x->first_pending;
 
-		x->change_pending = false;
-		/* while the peer is silent, ask it to answer at once when it is back */
-		send_report(f, x, x->reachable ? CN_CTL_REP : CN_CTL_REQ,
+		x->change_pending = x->first_pending = false;
+		/* the first report, and while the peer is silent every report, asks the peer to
+		 * answer at once */
+		send_report(f, x, x->reachable && !first ? CN_CTL_REP : CN_CTL_REQ,
 			    change ? CN_STATUS_F_CHANGE : 0,
 			    change ? STATUS_EV_CHANGE_SENT :
-			    x->reachable ? STATUS_EV_SENT : STATUS_EV_PROBE_SENT);
+			    x->reachable && !first ? STATUS_EV_SENT : STATUS_EV_PROBE_SENT);
 		x->next_send_ms += iv;
 		if (x->next_send_ms <= now) /* the loop was late: no burst to catch up */
 			x->next_send_ms = now + iv;

@@ -467,7 +467,9 @@ static void test_grown_slots(void **state)
 		.ctx = &big, .now_ms = now_ms, .wall_ms = wall_ms, .send = big_send, .fill = big_fill,
 		.store = big_store, .reachability = big_reach,
 	};
-	const struct status_timing t = { .interval_ms = 1000, .miss_limit = 3 };
+	/* unpaced: every first report at once (the pace: test_first_paced) */
+	const struct status_timing t = { .interval_ms = 1000, .miss_limit = 3,
+					 .max_reports_per_s = UINT32_MAX };
 	struct status_session s;
 
 	(void)state;
@@ -594,6 +596,9 @@ static void test_paced(void **state)
 	}
 	session(&s, &ss, 0x33);
 	assert_int_equal(status_add(f, &s), 0);
+	/* the first reports are paced too (test_first_paced): 300 at 100 a second, the last one
+	 * (0x4242's) about 2.9 s after the first add */
+	paced_run(f, 2100);
 	assert_int_equal(carried_interval(), 3000); /* the first report (REQ) says it already */
 	paced_run(f, 4000); /* the reports scheduled at the shorter intervals go */
 	before = paced.sends;
@@ -635,14 +640,16 @@ static void test_change_paced(void **state)
 
 	(void)state;
 	f = paced_machine(100);
-	/* 50 sessions (0.5 s of reports at 100 a second: not paced), the SS's own last */
+	/* 50 sessions (0.5 s of reports at 100 a second: the interval is not stretched), the SS's
+	 * own last */
 	for (cn_id_t id = 1; id < 50; id++) {
 		big_session(&s, id);
 		assert_int_equal(status_add(f, &s), 0);
 	}
 	session(&s, &ss, 0x33);
 	assert_int_equal(status_add(f, &s), 0);
-	paced_run(f, 100);
+	paced_run(f, 500); /* the first reports (paced: 10 at once, 40 over 0.4 s) go */
+	assert_int_equal(paced.sends, 50);
 	paced.sends = 0;
 	t0 = mono;
 	/* 10 at once (a tenth of 100 a second), 40 after them at 10 ms each */
@@ -671,6 +678,51 @@ static void test_change_paced(void **state)
 	paced_run(f, 402);
 	assert_int_equal(paced.sends, 100);
 	assert_int_equal(status_counter(f, STATUS_EV_CHANGE_SENT), 50);
+	status_free(f);
+}
+
+/* A session's first report (a Status-REQ) takes its turn in the same pace as change reports:
+ * 50 sessions added at once at 100 reports a second send 10 REQs at once and the other 40 over
+ * the next 0.4 s (a restart with 60,000 sessions does not send them in one burst). The peer
+ * has miss_limit intervals from its own REQ to answer, not from the add. A change while first
+ * reports wait sends no second report of those sessions; the others' change reports queue
+ * behind the first reports. */
+static void test_first_paced(void **state)
+{
+	struct status_fsm *f;
+	struct status_session s;
+	struct cn_coop_msg m;
+	uint64_t t0 = mono;
+
+	(void)state;
+	f = paced_machine(100);
+	for (cn_id_t id = 1; id < 50; id++) {
+		big_session(&s, id);
+		assert_int_equal(status_add(f, &s), 0);
+	}
+	session(&s, &ss, 0x33);
+	assert_int_equal(status_add(f, &s), 0);
+	assert_int_equal(paced.sends, 10);
+	assert_int_equal(status_counter(f, STATUS_EV_PROBE_SENT), 10);
+	assert_int_equal(paced.len, 0); /* 0x4242's waits */
+	/* a change now: the 10 that reported queue behind the 40 first reports */
+	assert_int_equal(status_changed(f, NULL), 0);
+	paced_run(f, 399);
+	assert_int_equal(status_counter(f, STATUS_EV_PROBE_SENT), 49);
+	paced_run(f, 1);
+	assert_int_equal(status_counter(f, STATUS_EV_PROBE_SENT), 50);
+	assert_int_equal(status_counter(f, STATUS_EV_CHANGE_SENT), 0);
+	assert_int_equal(cn_coop_decode(&m, paced.buf, paced.len, NULL), CN_COOP_OK);
+	assert_int_equal(m.ctl, CN_CTL_REQ);
+	assert_int_equal(mono - t0, 400);
+	paced_run(f, 100);
+	assert_int_equal(status_counter(f, STATUS_EV_CHANGE_SENT), 10);
+	assert_int_equal(paced.sends, 60);
+	/* 0x4242 asked at t0 + 400: reachable until miss_limit (3) intervals after that */
+	paced_run(f, 2899);
+	assert_int_equal(status_reachable(f, 0x4242, "www", &s.peer), 1);
+	paced_run(f, 1);
+	assert_int_equal(status_reachable(f, 0x4242, "www", &s.peer), 0);
 	status_free(f);
 }
 
@@ -827,7 +879,9 @@ static struct status_fsm *many_make(void)
 		.ctx = &many, .now_ms = now_ms, .wall_ms = wall_ms, .send = many_send,
 		.fill = many_fill, .store = many_store, .reachability = many_reach,
 	};
-	const struct status_timing t = { .interval_ms = MANY_INTERVAL, .miss_limit = MANY_MISS };
+	/* unpaced: the model sends each first report when the session is added */
+	const struct status_timing t = { .interval_ms = MANY_INTERVAL, .miss_limit = MANY_MISS,
+					 .max_reports_per_s = UINT32_MAX };
 	static cn_id_t ids[MANY];
 	struct status_fsm *f;
 
@@ -919,6 +973,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_grown_slots, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_paced, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_change_paced, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_first_paced, setup, teardown),
 		cmocka_unit_test(test_many_on_time),
 		cmocka_unit_test(test_many_removed_never_fire),
 	};
