@@ -13,6 +13,9 @@
 #     the provider's switch must steer them);
 #   - full sync: coopnet-nfq's reload at size N (a full sync of the kernel's sets against its
 #     table, nfq/kmsync.c), the time until it answers and its CPU;
+#   - worker restart: SIGKILL of coopnet-nfq (its tables go with it: fail closed) and a new
+#     one, the time until it holds the N sessions again (the parent's standing link ends, it
+#     reconnects, the engine re-syncs: issue 11 section 5), then dp-compare in step;
 #   - add: ADDS real Authentications on top of the N, rate and exchanges per engine CPU
 #     second: ROLE=sp, an SS's exchanges from bench/auth_load over veth; ROLE=ss, the SS's own
 #     exchanges toward sp1 and sp2 in turn, started through its control socket as `coopnetctl
@@ -408,6 +411,23 @@ prof_stop
 FULL_CPU=$(python3 -c "print('%.2f' % (($q1 - $q0) / $(getconf CLK_TCK)))")
 nb_wait_for "the data plane in step after the reload" 300 dp_in_step || fail "dp-compare after the reload"
 
+# ---------------------------------------------------------------- worker restart at size N
+kill -KILL "$NFQPID"
+t0=$(now_ms)
+# the new worker binds the same queue: only once the old one has released it (its last thread
+# exited; systemd's Restart= waits for the whole service to end too)
+nb_wait_for "the killed coopnet-nfq's queue released" 20 nb_exec "$BENCH_HOST" sh -c \
+	"! grep -qE '^ *0 ' /proc/net/netfilter/nfnetlink_queue" ||
+	fail "coopnet-nfq's queue still bound after SIGKILL"
+nb_bg "$BENCH_HOST" nfq2 taskset -c "$SP_CPU" "$NFQ" --config "$W/nfq.json"
+nb_wait_for "the restarted coopnet-nfq holding $N sessions" 300 dp_reaches "$N" ||
+	fail "the restarted coopnet-nfq does not reach $N sessions"
+t1=$(now_ms)
+RESTART_MS=$((t1 - t0))
+NFQPID=$(nb_pid nfq2)
+nb_wait_for "the data plane in step after the worker's restart" 300 dp_in_step ||
+	fail "dp-compare after the worker's restart"
+
 # ---------------------------------------------------------------- add at size N
 prof_start add
 e0=$(ticks "$ENGINE") p0=$(ticks "$PARENT") q0=$(ticks "$NFQPID")
@@ -485,6 +505,7 @@ cat <<EOF
 | RSS at 0 / at N, kB: coopnet-nfq | $Q0 / $Q1 ($(bps "$Q0" "$Q1") bytes per session) |
 | restore: start of coopnet-authd on N sessions -> coopnet-nfq holds them (then dp-compare in step) | $RESTORE_MS ms |
 | full sync at size N: coopnet-nfq reload, answered after / its CPU s | $FULL_MS ms / $FULL_CPU |
+| worker restart at size N: SIGKILL of coopnet-nfq and a new one -> it holds N again | $RESTART_MS ms |
 | add at size N: $ADDED Authentications, completed/s (wall) | $ARATE |
 | add at size N: exchanges per engine CPU second; engine / parent / nfq CPU s | $ADD_ENGINE; $(python3 -c "print('%.2f / %.2f / %.2f' % (($e1-$e0)/$HZ, ($p1-$p0)/$HZ, ($q1-$q0)/$HZ))") |
 | add at size N: latency p50 / p99 (us) | $AP50 / $AP99 |
@@ -494,4 +515,4 @@ cat <<EOF
 | load average at the end | $(cut -d' ' -f1-3 /proc/loadavg) |
 EOF
 echo "RESULT $RNAME $N bytes-per-session parent $(bps "$P0" "$P1") engine $(bps "$E0" "$E1") nfq $(bps "$Q0" "$Q1")"
-echo "RESULT $RNAME $N restore-ms $RESTORE_MS full-sync-ms $FULL_MS revoke-ms-each $((REV_MS / REVOKES)) expire-ms $EXP_DP_MS"
+echo "RESULT $RNAME $N restore-ms $RESTORE_MS full-sync-ms $FULL_MS worker-restart-ms $RESTART_MS revoke-ms-each $((REV_MS / REVOKES)) expire-ms $EXP_DP_MS"
