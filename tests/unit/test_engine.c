@@ -462,6 +462,18 @@ static const char *req_id(json_t *req, size_t i)
 
 /* --- fixtures -------------------------------------------------------------------------- */
 
+/* text inserted into n's policy right after the first occurrence of anchor */
+static void policy_insert_after(struct node *n, const char *anchor, const char *text)
+{
+	char *at = strstr(n->policy, anchor), *out;
+
+	assert_non_null(at);
+	at += strlen(anchor);
+	assert_true(asprintf(&out, "%.*s%s%s", (int)(at - n->policy), n->policy, text, at) > 0);
+	free(n->policy);
+	n->policy = out;
+}
+
 static void ss_policy(struct node *n, const char *extra)
 {
 	node_set_policy(n,
@@ -1805,19 +1817,12 @@ static void test_session_sync(void **state)
  * seconds: docs/performance.md). After the link went down, the sync still follows. */
 static void test_session_sync_once(void **state)
 {
-	char *at, *out;
 	json_t *s;
 
 	(void)state;
 	ss_policy(&SS, "");
 	sp_policy(&SP, 0, true);
-	at = strstr(SP.policy, "\"provider\": {");
-	assert_non_null(at);
-	at += strlen("\"provider\": {");
-	assert_true(asprintf(&out, "%.*s \"relay\": [\"198.18.0.30\"],%s", (int)(at - SP.policy),
-			     SP.policy, at) > 0);
-	free(SP.policy);
-	SP.policy = out;
+	policy_insert_after(&SP, "\"provider\": {", " \"relay\": [\"198.18.0.30\"],");
 	nfq_start(&SS.nfq);
 	nfq_start(&SP.nfq);
 	node_open(&SS);
@@ -1951,13 +1956,7 @@ static void relay_expect(struct fake_relay *fr, uint8_t type, struct cn_conf_msg
 
 static void mark_confidential(struct node *n)
 {
-	char *at = strstr(n->policy, "\"port\": 80"), *out;
-
-	assert_non_null(at);
-	assert_true(asprintf(&out, "%.*s\"port\": 80, \"confidential\": true%s",
-			     (int)(at - n->policy), n->policy, at + strlen("\"port\": 80")) > 0);
-	free(n->policy);
-	n->policy = out;
+	policy_insert_after(n, "\"port\": 80", ", \"confidential\": true");
 }
 
 static void test_confidential_keys(void **state)

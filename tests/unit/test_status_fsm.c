@@ -629,25 +629,32 @@ static void test_paced(void **state)
 	status_free(f);
 }
 
-/* A change of a service with more sessions than a tenth of a second's worth of reports: that
- * many go at once, the rest at the pace of max_reports_per_s, each flagged as a change, and
- * each session's periodic reports go on one interval after its change report. */
-static void test_change_paced(void **state)
+/* A paced_machine() with 50 sessions (0.5 s of reports at 100 a second: the interval is not
+ * stretched) added at once, the SS's own (0x4242) last. */
+static struct status_fsm *fifty_sessions(void)
 {
-	struct status_fsm *f;
+	struct status_fsm *f = paced_machine(100);
 	struct status_session s;
-	uint64_t t0;
 
-	(void)state;
-	f = paced_machine(100);
-	/* 50 sessions (0.5 s of reports at 100 a second: the interval is not stretched), the SS's
-	 * own last */
 	for (cn_id_t id = 1; id < 50; id++) {
 		big_session(&s, id);
 		assert_int_equal(status_add(f, &s), 0);
 	}
 	session(&s, &ss, 0x33);
 	assert_int_equal(status_add(f, &s), 0);
+	return f;
+}
+
+/* A change of a service with more sessions than a tenth of a second's worth of reports: that
+ * many go at once, the rest at the pace of max_reports_per_s, each flagged as a change, and
+ * each session's periodic reports go on one interval after its change report. */
+static void test_change_paced(void **state)
+{
+	struct status_fsm *f;
+	uint64_t t0;
+
+	(void)state;
+	f = fifty_sessions();
 	paced_run(f, 500); /* the first reports (paced: 10 at once, 40 over 0.4 s) go */
 	assert_int_equal(paced.sends, 50);
 	paced.sends = 0;
@@ -695,13 +702,8 @@ static void test_first_paced(void **state)
 	uint64_t t0 = mono;
 
 	(void)state;
-	f = paced_machine(100);
-	for (cn_id_t id = 1; id < 50; id++) {
-		big_session(&s, id);
-		assert_int_equal(status_add(f, &s), 0);
-	}
-	session(&s, &ss, 0x33);
-	assert_int_equal(status_add(f, &s), 0);
+	f = fifty_sessions();
+	session(&s, &ss, 0x33); /* 0x4242's, for status_reachable */
 	assert_int_equal(paced.sends, 10);
 	assert_int_equal(status_counter(f, STATUS_EV_PROBE_SENT), 10);
 	assert_int_equal(paced.len, 0); /* 0x4242's waits */
