@@ -205,7 +205,7 @@ int nfq_link_forward(struct nfq_link *l, const json_t *req)
 		l->syncs_in++; /* counted up or down: see nfq_link_try_up */
 	if (!l->path[0] || !l->up)
 		return -1; /* no data plane, or the session-sync after reconnecting carries it */
-	if (ctl_json_size(req) > CTL_CHUNK_BUDGET &&
+	if (ctl_json_larger(req, CTL_CHUNK_BUDGET) &&
 	    json_is_array(json_object_get(req, "sessions"))) {
 		forward_chunked(l, req);
 		return l->up ? 1 : -1;

@@ -239,7 +239,7 @@ static void flush_nfq(struct parent_msg *pm)
 		return;
 	}
 	batch = json_pack("{s:s, s:O}", "cmd", "session-batch", "requests", reqs);
-	if (!batch || ctl_json_size(batch) > CTL_CHUNK_BUDGET) {
+	if (!batch || ctl_json_larger(batch, CTL_CHUNK_BUDGET)) {
 		send_each(pm, reqs); /* out of memory, or larger than one message */
 	} else if (nfq_link_forward(pm->nfq, batch) == 0) {
 		log_warnx("coopnet-nfq refused a session-batch of %zu requests: sending them one "

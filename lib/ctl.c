@@ -368,6 +368,27 @@ size_t ctl_json_size(const json_t *v)
 	return json_dumpb(v, NULL, 0, JSON_COMPACT);
 }
 
+struct size_cap {
+	size_t n, cap;
+};
+
+static int count_to_cap(const char *buf, size_t len, void *arg)
+{
+	struct size_cap *c = arg;
+
+	(void)buf;
+	c->n += len;
+	return c->n > c->cap ? -1 : 0; /* past the cap: the dump stops here */
+}
+
+bool ctl_json_larger(const json_t *v, size_t cap)
+{
+	struct size_cap c = { .n = 0, .cap = cap };
+
+	(void)json_dump_callback(v, count_to_cap, &c, JSON_COMPACT);
+	return c.n > cap;
+}
+
 json_t *ctl_chunk(ctl_next_fn next, void *arg, size_t *pos, size_t budget, bool *more)
 {
 	json_t *out = json_array(), *v;

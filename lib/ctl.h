@@ -64,11 +64,15 @@ json_t *ctl_call(const char *path, const json_t *req, int timeout_ms, char *err,
  * ctl_chunk: the items from *pos on, as many as fit in budget bytes of compact JSON (at least
  * one, so that progress is always made; a single item larger than budget is the caller's
  * error). *pos ends on the first item not taken, *more says whether there is one. NULL when
- * out of memory. ctl_json_size is the compact size of one value, as ctl_send writes it.
+ * out of memory. ctl_json_size is the compact size of one value, as ctl_send writes it;
+ * ctl_json_larger(v, cap) is ctl_json_size(v) > cap, but stops the dump at cap bytes (a
+ * session-sync of 60,000 sessions is megabytes of JSON, and the question is only whether it
+ * fits one message).
  */
 #define CTL_CHUNK_BUDGET (CTL_MSG_MAX - 1024) /* room for "cmd", "more" and the braces */
 typedef int (*ctl_next_fn)(void *arg, size_t *pos, json_t **item);
 size_t ctl_json_size(const json_t *v);
+bool ctl_json_larger(const json_t *v, size_t cap);
 json_t *ctl_chunk(ctl_next_fn next, void *arg, size_t *pos, size_t budget, bool *more);
 /* A paged listing reply: {"ok": true, key: the items from req's "offset" (a cursor, default 0)
  * on that fit one message, "total": total, "next": the cursor of the next page when there is

@@ -109,6 +109,33 @@ static void test_offset_past_end_and_bad_offset(void **state)
 }
 
 /* build, parse, compare; and the strict parser names what it refuses */
+/* ctl_json_larger(v, cap) says what ctl_json_size(v) > cap says, at every cap around the
+ * size, for a value of one item and one of thousands (whose dump it stops early). */
+static void test_json_larger(void **state)
+{
+	json_t *small = json_pack("{s:s}", "cmd", "status"), *big = json_array();
+	size_t n;
+
+	(void)state;
+	assert_non_null(small);
+	assert_non_null(big);
+	for (int i = 0; i < 5000; i++)
+		assert_int_equal(json_array_append_new(big, json_pack("{s:i, s:s}", "id", i, "client",
+									"198.18.1.2")), 0);
+	n = ctl_json_size(small);
+	assert_true(n > 0);
+	for (size_t cap = 0; cap <= n + 2; cap++)
+		assert_int_equal(ctl_json_larger(small, cap), n > cap);
+	n = ctl_json_size(big);
+	assert_true(n > 100000);
+	for (size_t cap = n - 3; cap <= n + 3; cap++)
+		assert_int_equal(ctl_json_larger(big, cap), n > cap);
+	assert_true(ctl_json_larger(big, 0));
+	assert_true(ctl_json_larger(big, 1000));
+	json_decref(small);
+	json_decref(big);
+}
+
 static void test_session_round_trip(void **state)
 {
 	struct cn_session s = { 0 }, back;
@@ -150,6 +177,7 @@ int main(void)
 		cmocka_unit_test(test_small_list_one_page),
 		cmocka_unit_test(test_offset_past_end_and_bad_offset),
 		cmocka_unit_test(test_session_round_trip),
+		cmocka_unit_test(test_json_larger),
 	};
 	return cmocka_run_group_tests_name("ctl", tests, NULL, NULL);
 }
