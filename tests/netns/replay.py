@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-"""replay.py PCAP DST PORT: send the UDP payload of the first IPv4 UDP datagram to port PORT
+"""replay.py PCAP DST PORT: send the UDP payload of the first Auth-REQ among the IPv4 UDP datagrams to port PORT
 in PCAP (Ethernet or Linux cooked capture, as tcpdump -w writes) to DST:PORT, unchanged, from
 this host. The attacker of tests/netns/auth.test. Exit 1 when the capture holds none."""
 import ipaddress
@@ -45,6 +45,12 @@ def datagrams(data):
             yield dport, payload
 
 
+def is_auth_req(p):
+    """An Auth-REQ (docs/protocol.md: magic CNCP, control flags req only, cooperative flags
+    auth): the SS's status reports go to the same port and may be captured first."""
+    return len(p) >= 8 and p[:4] == b"CNCP" and p[5] == 0x01 and p[6:8] == b"\x00\x01"
+
+
 def main():
     if len(sys.argv) != 4:
         raise SystemExit(__doc__)
@@ -52,12 +58,12 @@ def main():
     with open(path, "rb") as f:
         data = f.read()
     for dport, payload in datagrams(data):
-        if dport == port:
+        if dport == port and is_auth_req(payload):
             s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
             s.sendto(payload, (dst, port))
             print("replayed %d bytes to %s:%d" % (len(payload), dst, port))
             return 0
-    print("replay.py: no UDP datagram to port %d in %s" % (port, path), file=sys.stderr)
+    print("replay.py: no Auth-REQ to port %d in %s" % (port, path), file=sys.stderr)
     return 1
 
 

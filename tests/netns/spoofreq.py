@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
 """spoofreq.py PCAP SRC DST PORT COUNT MODE: the off-path spoofer of tests/netns/spoof.test.
-Takes the first IPv4 UDP datagram to PORT in PCAP (a genuine Auth-REQ, docs/protocol.md) and
+Takes the first Auth-REQ (docs/protocol.md: magic CNCP, control flags req only, cooperative
+flags auth) among the IPv4 UDP datagrams to PORT in PCAP (the SS's periodic status reports go to
+the same port and may come first) and
 sends COUNT forgeries of it to DST:PORT with the source address SRC (scapy, raw IP), each with
 a fresh timestamp (within the window) and a random nonce_ss, so that none is a replay:
   MODE proof   the proof no longer verifies (bad-proof)
@@ -15,7 +17,7 @@ import time
 from scapy.all import IP, UDP, conf, send  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from replay import datagrams  # noqa: E402
+from replay import datagrams, is_auth_req  # noqa: E402
 
 
 def forge(req, i, mode):
@@ -35,7 +37,7 @@ def main():
     port, count = int(port), int(count)
     with open(path, "rb") as f:
         data = f.read()
-    req = next((p for d, p in datagrams(data) if d == port), None)
+    req = next((p for d, p in datagrams(data) if d == port and is_auth_req(p)), None)
     if req is None or len(req) < 184:
         raise SystemExit("spoofreq.py: no Auth-REQ to port %d in %s" % (port, path))
     conf.verb = 0
