@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "clock.h"
 #include "ctl.h"
 #include "log.h"
 #include "nfqlink.h"
@@ -269,19 +270,11 @@ static void signal_input(struct parent *pa)
 	}
 }
 
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* coopnet-nfq's per-session counters, once per status interval: a supervisor's info_client,
  * a provider's load figure in info_vNIC (engine_load.c). */
 static void poll_traffic(struct parent *pa, uint64_t *next)
 {
-	uint64_t now = mono_ms();
+	uint64_t now = cn_mono_ms();
 
 	if (!pa->nfq.up || now < *next)
 		return;
@@ -292,7 +285,7 @@ static void poll_traffic(struct parent *pa, uint64_t *next)
 /* Provider: the link state of the vNICs the policy makes, once a second (link_poll.c). */
 static void poll_links(struct parent *pa, uint64_t *next)
 {
-	uint64_t now = mono_ms();
+	uint64_t now = cn_mono_ms();
 
 	if (!(pa->cfg.roles & POLICY_ROLE_PROVIDER) || !pa->pm.have_pol || now < *next)
 		return;
@@ -303,12 +296,24 @@ static void poll_links(struct parent *pa, uint64_t *next)
 /* coopnet-nfq's counters for the engine's metrics (docs/metrics.md), every two seconds. */
 static void poll_stats(struct parent *pa, uint64_t *next)
 {
-	uint64_t now = mono_ms();
+	uint64_t now = cn_mono_ms();
 
 	if (!pa->nfq.up || now < *next)
 		return;
 	*next = now + NFQ_STATS_INTERVAL_MS;
 	nfq_link_poll_stats(&pa->nfq);
+}
+
+/* poll's timeout: a second, or less when the link to coopnet-nfq is down and its next try
+ * (next_try, CLOCK_MONOTONIC ms) comes sooner. */
+static int nfq_retry_wait(const struct parent *pa, uint64_t next_try)
+{
+	uint64_t now;
+
+	if (!pa->cfg.nfq_socket[0] || pa->nfq.up)
+		return 1000;
+	now = cn_mono_ms();
+	return now >= next_try ? 0 : (int)(next_try - now < 1000 ? next_try - now : 1000);
 }
 
 static void parent_loop(struct parent *pa)
@@ -320,7 +325,7 @@ static void parent_loop(struct parent *pa)
 		struct pollfd pfd[5] = { { pa->sig_fd, POLLIN, 0 }, { pa->engine_fd, POLLIN, 0 },
 					 { pa->nfq.sub_fd, POLLIN, 0 }, { pa->probe.fd[0], POLLIN, 0 },
 					 { pa->probe.fd[1], POLLIN, 0 } };
-		int n = poll(pfd, 5, 1000);
+		int n = poll(pfd, 5, nfq_retry_wait(pa, next_try));
 		if (n < 0 && errno != EINTR)
 			fatal("poll");
 		for (int i = 0; n > 0 && i < 2 && !pa->quit; i++)
@@ -333,12 +338,10 @@ static void parent_loop(struct parent *pa)
 		if (n > 0 && pa->nfq.sub_fd >= 0 && pfd[2].revents && !pa->quit)
 			nfq_link_event(&pa->nfq);
 		if (pa->cfg.nfq_socket[0] && !pa->nfq.up && !pa->quit) {
-			struct timespec ts;
-			uint64_t now;
-			clock_gettime(CLOCK_MONOTONIC, &ts);
-			now = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+			uint64_t now = cn_mono_ms();
+
 			if (now >= next_try) {
-				next_try = now + 1000;
+				next_try = now + nfq_link_retry_ms(&pa->nfq, now);
 				nfq_link_try_up(&pa->nfq);
 			}
 		}

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "authd.h"
+#include "clock.h"
 #include "ctl.h"
 #include "log.h"
 
@@ -23,6 +24,12 @@ void nfq_link_init(struct nfq_link *l, const char *path, bool subscribe, int eng
 	l->sub_fd = -1;
 	l->call_fd = -1;
 	l->reply_limit_ms = NFQ_REPLY_LIMIT_MS;
+	l->down_at_ms = cn_mono_ms();
+}
+
+unsigned nfq_link_retry_ms(const struct nfq_link *l, uint64_t now_ms)
+{
+	return now_ms - l->down_at_ms < NFQ_RETRY_FAST_FOR_MS ? NFQ_RETRY_FAST_MS : NFQ_RETRY_MS;
 }
 
 static void close_call(struct nfq_link *l)
@@ -34,8 +41,12 @@ static void close_call(struct nfq_link *l)
 
 void nfq_link_down(struct nfq_link *l, const char *why)
 {
-	if (l->up)
-		log_warnx("coopnet-nfq unreachable (%s): retrying every second, then session-sync", why);
+	if (l->up) {
+		log_warnx("coopnet-nfq unreachable (%s): retrying (every %u ms, after %u s every "
+			  "second), then session-sync", why, NFQ_RETRY_FAST_MS,
+			  NFQ_RETRY_FAST_FOR_MS / 1000);
+		l->down_at_ms = cn_mono_ms();
+	}
 	l->up = false;
 	l->traffic_gen = 0; /* the next poll lists whole */
 	if (l->sub_fd >= 0)

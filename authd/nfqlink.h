@@ -4,7 +4,7 @@
  * the engine's session-add / session-del / session-sync requests to coopnet-nfq's control
  * socket and, on a supervisor, coopnet-nfq's session-miss events back to the engine. The
  * subscription is a standing link: when coopnet-nfq exits or restarts, its end marks the link
- * down at once (nfq-down), and the next try (every second) re-syncs the new worker. Apart
+ * down at once (nfq-down), and the next try (nfq_link_retry_ms) re-syncs the new worker. Apart
  * from authd.c so that tests can run it against a peer that plays coopnet-nfq.
  */
 #ifndef COOPNET_AUTHD_NFQLINK_H
@@ -22,6 +22,15 @@
  * one that restarted. */
 #define NFQ_TIMEOUT_MS 1000
 #define NFQ_REPLY_LIMIT_MS 10000
+/* While the link is down the parent tries again every NFQ_RETRY_FAST_MS for the first
+ * NFQ_RETRY_FAST_FOR_MS (a restarted worker, e.g. systemd's Restart= after 100 ms, answers
+ * within that: its sessions come back a tenth of a second after it listens, not up to a
+ * second later), then every NFQ_RETRY_MS (a worker that stays away costs one failed connect
+ * a second). A try that finds no socket is one connect(2) that fails at once, and logs
+ * nothing. */
+#define NFQ_RETRY_FAST_MS 100
+#define NFQ_RETRY_FAST_FOR_MS 5000
+#define NFQ_RETRY_MS 1000
 
 struct nfq_link {
 	const char *path;    /* coopnet-nfq's control socket */
@@ -33,6 +42,7 @@ struct nfq_link {
 	                      * open (a connect, accept and close per request cost more than
 	                      * the request), closed when a call fails or the link goes down */
 	bool up;
+	uint64_t down_at_ms; /* CLOCK_MONOTONIC ms when the link went down (or was created) */
 	/* the engine's session-syncs that reached nfq_link_forward, up or not; nfq-up tells the
 	 * engine this count, so that it sends no second sync when one came after the link was
 	 * up (authd/engine.c on_nfq_up) */
@@ -56,6 +66,9 @@ void nfq_link_init(struct nfq_link *l, const char *path, bool subscribe, int eng
 /* Try to reach coopnet-nfq (status, then subscribe); on success tell the engine nfq-up
  * {"syncs": syncs_in}, which answers with a session-sync unless it sent one after those. */
 void nfq_link_try_up(struct nfq_link *l);
+/* While the link is down: how long to wait after a try at now_ms before the next one
+ * (NFQ_RETRY_FAST_MS, then NFQ_RETRY_MS: above). */
+unsigned nfq_link_retry_ms(const struct nfq_link *l, uint64_t now_ms);
 /* Forward one request of the engine; a failed call (connection closed, or no reply within
  * reply_limit_ms) marks the link down (nfq-down). 1: done,
  * 0: coopnet-nfq refused it (logged), -1: not sent or no reply (the link is down; the

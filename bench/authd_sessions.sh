@@ -88,7 +88,9 @@ for b in "$AUTHD" "$CTL" "$LOAD" "$NFQ"; do
 done
 # PROFILE=PREFIX: perf record (cpu-clock, DWARF call graphs) of the parent, the engine and
 # coopnet-nfq during each phase, into PREFIX.restore.data, PREFIX.poll.data,
-# PREFIX.fullsync.data, PREFIX.add.data, PREFIX.revoke.data and PREFIX.expire.data
+# PREFIX.fullsync.data, PREFIX.add.data, PREFIX.revoke.data and PREFIX.expire.data; the worker
+# restart's, PREFIX.restart.data, records the whole machine (-a: the new worker has no PID yet;
+# read it with perf report --comm coopnet-authd,coopnet-nfq)
 PROFILE=${PROFILE:-}
 [ -z "$PROFILE" ] || nb_require_cmd perf
 for v in N ADDS REVOKES EXPIRES STATUS_MS POLL_S POLL_ONLY IDLE_S; do [[ ${!v} =~ ^[0-9]+$ ]] || nb__die "$v: a number"; done
@@ -229,9 +231,11 @@ nfq_sessions() { ctl --json dp-compare | python3 -c 'import json,sys; print(json
 now_ms() { echo $(($(nb__now_us) / 1000)); }
 start_authd() { bench_start_authd "$1" 120 taskset -c "$SP_CPU"; } # NAME: sets PARENT, ENGINE
 PERF_PID=
-prof_start() { # PHASE
+prof_start() { # PHASE [all]: the three processes, or (all) the whole machine
 	[ -n "$PROFILE" ] || return 0
-	perf record -q -e cpu-clock -F 400 --call-graph dwarf,8192 -p "$PARENT,$ENGINE,$NFQPID" -o "$PROFILE.$1.data" \
+	local who=(-p "$PARENT,$ENGINE,$NFQPID")
+	[ "${2:-}" != all ] || who=(-a)
+	perf record -q -e cpu-clock -F 400 --call-graph dwarf,8192 "${who[@]}" -o "$PROFILE.$1.data" \
 		>/dev/null 2>&1 &
 	PERF_PID=$!
 	nb_at_cleanup prof_stop
@@ -412,6 +416,7 @@ FULL_CPU=$(python3 -c "print('%.2f' % (($q1 - $q0) / $(getconf CLK_TCK)))")
 nb_wait_for "the data plane in step after the reload" 300 dp_in_step || fail "dp-compare after the reload"
 
 # ---------------------------------------------------------------- worker restart at size N
+prof_start restart all
 kill -KILL "$NFQPID"
 t0=$(now_ms)
 # the new worker binds the same queue: only once the old one has released it (its last thread
@@ -424,6 +429,7 @@ nb_wait_for "the restarted coopnet-nfq holding $N sessions" 300 dp_reaches "$N" 
 	fail "the restarted coopnet-nfq does not reach $N sessions"
 t1=$(now_ms)
 RESTART_MS=$((t1 - t0))
+prof_stop
 NFQPID=$(nb_pid nfq2)
 nb_wait_for "the data plane in step after the worker's restart" 300 dp_in_step ||
 	fail "dp-compare after the worker's restart"

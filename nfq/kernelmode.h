@@ -55,6 +55,8 @@ struct kmode_svc {
 	struct mnl_socket *ev_nl;
 	struct svc_copy last[2];
 	bool have_last[2];
+	bool paused;   /* out of NFNLGRP_NFTABLES during a large batch (kmode_events_pause) */
+	uint64_t pauses; /* large batches run paused (a counter for tests and the debug log) */
 };
 
 /* Install-time parts of the queue-rule batch (nftrule.c): sets and counters of one family. */
@@ -90,6 +92,16 @@ int kmode_events_open(struct kmode_svc *st);
 /* Drain the events; true if one names table inet coopnet (or some were lost). */
 bool kmode_events_read(struct kmode_svc *st);
 void kmode_events_close(struct kmode_svc *st); /* also frees the copy; NULL-safe members */
+/* Around a batch of many elements (a full sync; a change-set of more than
+ * KMODE_QUIET_KEYS keys): leave the nftables event group, then join it again and bring the
+ * copy of the service set in step (whatever the rule file did meanwhile). While any socket
+ * listens to the group, the kernel builds a notification of every element a batch adds or
+ * removes (nf_tables_setelem_notify), which this listener then reads or loses: a fifth of the
+ * kernel's time in the full sync of 60,000 sessions (docs/performance.md). Resume returns 0,
+ * or -1 when the group could not be joined again (logged; the 5 s safety net still runs). */
+#define KMODE_QUIET_KEYS 64
+void kmode_events_pause(struct kmode_svc *st);
+int kmode_events_resume(struct kmode_svc *st, const struct nfq_config *cfg);
 /* The key bytes of e into key (64 bytes): client . service . port [. id], each field in its
  * own 4-byte register slot. Returns the length. */
 uint32_t kmode_make_key(uint8_t *key, int family, const struct sess_entry *e, bool with_id);

@@ -225,6 +225,41 @@ bool kmode_events_read(struct kmode_svc *st)
 	return relevant;
 }
 
+static int events_membership(struct kmode_svc *st, int op)
+{
+	int grp = NFNLGRP_NFTABLES;
+
+	return setsockopt(mnl_socket_get_fd(st->ev_nl), SOL_NETLINK, op, &grp, sizeof(grp));
+}
+
+void kmode_events_pause(struct kmode_svc *st)
+{
+	if (!st->ev_nl || st->paused)
+		return;
+	if (events_membership(st, NETLINK_DROP_MEMBERSHIP) < 0) {
+		log_warn("kernel mode: leaving the nftables event group"); /* then: notified, slower */
+		return;
+	}
+	st->paused = true;
+	st->pauses++;
+}
+
+int kmode_events_resume(struct kmode_svc *st, const struct nfq_config *cfg)
+{
+	if (!st->ev_nl || !st->paused)
+		return 0;
+	/* join first, then read the rule file's set: a change after the join comes as an
+	 * event, one before it is in what the read finds */
+	if (events_membership(st, NETLINK_ADD_MEMBERSHIP) < 0) {
+		log_warn("kernel mode: joining the nftables event group again (the service copy "
+			 "now follows the rule file every 5 s only)");
+		return -1;
+	}
+	st->paused = false;
+	(void)kmode_events_read(st); /* what was queued before the pause: the read below covers it */
+	return kmode_svc_sync(st, cfg);
+}
+
 void kmode_events_close(struct kmode_svc *st)
 {
 	if (st->ev_nl)
@@ -234,4 +269,5 @@ void kmode_events_close(struct kmode_svc *st)
 	free(st->last[1].keys);
 	memset(st->last, 0, sizeof(st->last));
 	st->have_last[0] = st->have_last[1] = false;
+	st->paused = false;
 }

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <libmnl/libmnl.h>
 
 #include "kmode_int.h"
 #include "kmtest.h"
@@ -203,6 +204,81 @@ static void test_kernel_svc_copy(void **state)
 	assert_int_equal(run("nft delete table inet coopnet", NULL, 0), 0);
 }
 
+/* Is anything queued on the event socket? (a peek: nothing is read) */
+static bool events_queued(struct kmode_svc *st)
+{
+	char c;
+
+	return recv(mnl_socket_get_fd(st->ev_nl), &c, 1, MSG_DONTWAIT | MSG_PEEK) >= 0;
+}
+
+/* kmode_events_pause / resume around a large batch: while paused the kernel notifies the
+ * listener of nothing (neither the worker's own elements nor a change of the rule file), and
+ * the resume joins the group again and brings the service copy to what the rule file holds,
+ * the change made during the pause included. Joined, the same batch is notified. */
+static void test_kernel_events_pause(void **state)
+{
+	struct kmode_svc st = { .ev_nl = NULL };
+	struct nfq_config cfg;
+	struct sess_list none, many;
+	struct sess_entry e;
+	char out[16384], client[32];
+
+	(void)state;
+	if (!in_netns)
+		skip();
+	load_config(&cfg);
+	sess_list_init(&none);
+	sess_list_init(&many);
+	assert_int_equal(run("nft add table inet coopnet && nft add set inet coopnet overlay4 "
+			     "'{ type ipv4_addr . inet_service; }' && nft add set inet coopnet overlay6 "
+			     "'{ type ipv6_addr . inet_service; }' && nft add element inet coopnet "
+			     "overlay4 '{ 198.18.2.1 . 80 }'", NULL, 0), 0);
+	assert_true(kmode_events_open(&st) >= 0);
+	assert_int_not_equal(nftrule_install(&cfg, &cfg.sessions, &none), QEXPR_NONE);
+	assert_int_equal(kmode_svc_sync(&st, &cfg), 0);
+	assert_int_equal(st.last[0].n, 1);
+	(void)kmode_events_read(&st);
+	assert_false(events_queued(&st));
+	for (int i = 0; i < 200; i++) {
+		snprintf(client, sizeof(client), "198.18.%d.%d", 100 + i / 200, 1 + i % 200);
+		entry(&e, AF_INET, client, "198.18.2.1", 80, (cn_id_t)(0x2000 + i));
+		assert_int_equal(sess_list_push(&many, &e), 0);
+	}
+
+	/* joined: the worker's own batch is notified (what the pause spares) */
+	assert_int_equal(kmode_sync(&cfg, &cfg.sessions, &none), 0);
+	assert_int_equal(kmode_sync(&cfg, &cfg.sessions, &many), 0);
+	assert_true(events_queued(&st));
+	(void)kmode_events_read(&st);
+
+	kmode_events_pause(&st);
+	assert_true(st.paused);
+	assert_int_equal(st.pauses, 1);
+	kmode_events_pause(&st); /* already paused: nothing more */
+	assert_int_equal(st.pauses, 1);
+	assert_int_equal(kmode_sync(&cfg, &cfg.sessions, &none), 0); /* 200 keys out */
+	assert_int_equal(run("nft add element inet coopnet overlay4 '{ 198.18.2.6 . 80 }'", NULL, 0), 0);
+	assert_false(events_queued(&st)); /* neither the batch nor the rule file's change */
+	assert_int_equal(st.last[0].n, 1);
+
+	assert_int_equal(kmode_events_resume(&st, &cfg), 0);
+	assert_false(st.paused);
+	assert_int_equal(st.last[0].n, 2); /* the change made during the pause */
+	assert_int_equal(run("nft list set ip coopnet_nfq svc", out, sizeof(out)), 0);
+	assert_non_null(strstr(out, "0xc612020600500000"));
+	/* joined again: a change of the rule file is an event */
+	assert_int_equal(run("nft delete element inet coopnet overlay4 '{ 198.18.2.6 . 80 }'", NULL, 0), 0);
+	assert_true(kmode_events_read(&st));
+	assert_int_equal(kmode_events_resume(&st, &cfg), 0); /* not paused: nothing */
+
+	sess_list_clear(&many);
+	kmode_events_close(&st);
+	nftrule_remove(&cfg);
+	nfq_config_clear(&cfg);
+	assert_int_equal(run("nft delete table inet coopnet", NULL, 0), 0);
+}
+
 /* The elements of a set or map as `nft list` prints them, sorted (the kernel lists a hash set
  * in its own order), one per line. */
 static void elements(const char *what, char *out, size_t size)
@@ -363,6 +439,7 @@ int main(void)
 		cmocka_unit_test(test_same_copy),
 		cmocka_unit_test(test_kernel_set_sync),
 		cmocka_unit_test(test_kernel_svc_copy),
+		cmocka_unit_test(test_kernel_events_pause),
 		cmocka_unit_test(test_kernel_incremental),
 	};
 

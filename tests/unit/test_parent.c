@@ -22,8 +22,10 @@
 
 #include <cmocka.h>
 
+#include "clock.h"
 #include "ctl.h"
 #include "fake_nfq.h"
+#include "nfqlink.h"
 #include "parent_msg.h"
 
 #define K1 "1111111111111111111111111111111111111111111111111111111111111111"
@@ -572,6 +574,36 @@ static void test_no_reply_within_limit(void **state)
 	E.nfq.slow = NULL;
 }
 
+/* The retry schedule while the link is down: every 100 ms for 5 s from the moment it went
+ * down (a restarted worker is found a tenth of a second after it listens), then every second;
+ * a failed try while down does not restart the fast period, a new loss does. */
+static void test_retry_schedule(void **state)
+{
+	uint64_t before = cn_mono_ms(), at;
+
+	(void)state;
+	nfq_link_down(&E.link, "test");
+	assert_false(E.link.up);
+	assert_true(engine_heard().nfq_down);
+	at = E.link.down_at_ms;
+	assert_true(at >= before && at <= cn_mono_ms());
+	assert_int_equal(nfq_link_retry_ms(&E.link, at), NFQ_RETRY_FAST_MS);
+	assert_int_equal(nfq_link_retry_ms(&E.link, at + NFQ_RETRY_FAST_FOR_MS - 1), NFQ_RETRY_FAST_MS);
+	assert_int_equal(nfq_link_retry_ms(&E.link, at + NFQ_RETRY_FAST_FOR_MS), NFQ_RETRY_MS);
+	assert_int_equal(nfq_link_retry_ms(&E.link, at + 3600000), NFQ_RETRY_MS);
+	/* down again while down (a try or a call that failed): the period still counts from the loss */
+	E.link.down_at_ms = 7;
+	nfq_link_down(&E.link, "test");
+	assert_int_equal(E.link.down_at_ms, 7);
+	/* back up, then lost again: a new fast period */
+	nfq_link_try_up(&E.link);
+	assert_true(E.link.up);
+	before = cn_mono_ms();
+	nfq_link_down(&E.link, "test");
+	assert_true(E.link.down_at_ms >= before);
+	assert_int_equal(nfq_link_retry_ms(&E.link, cn_mono_ms()), NFQ_RETRY_FAST_MS);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -586,6 +618,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_batch_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_slow_reply_waited, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_reply_within_limit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_retry_schedule, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
