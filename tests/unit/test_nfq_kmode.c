@@ -166,6 +166,18 @@ static void test_kernel_set_sync(void **state)
 	nfq_config_clear(&cfg);
 }
 
+/* The rule file's table inet coopnet with its overlay sets, overlay4 holding elements. */
+static void rule_file_sets(const char *elements)
+{
+	char cmd[512];
+
+	snprintf(cmd, sizeof(cmd), "nft add table inet coopnet && nft add set inet coopnet overlay4 "
+		 "'{ type ipv4_addr . inet_service; }' && nft add set inet coopnet overlay6 "
+		 "'{ type ipv6_addr . inet_service; }' && nft add element inet coopnet overlay4 "
+		 "'{ %s }'", elements);
+	assert_int_equal(run(cmd, NULL, 0), 0);
+}
+
 /* kmode_svc_sync: the worker's @svc follows the rule file's overlay4 (one batch per change). */
 static void test_kernel_svc_copy(void **state)
 {
@@ -179,10 +191,7 @@ static void test_kernel_svc_copy(void **state)
 		skip();
 	load_config(&cfg);
 	sess_list_init(&none);
-	assert_int_equal(run("nft add table inet coopnet && nft add set inet coopnet overlay4 "
-			     "'{ type ipv4_addr . inet_service; }' && nft add set inet coopnet overlay6 "
-			     "'{ type ipv6_addr . inet_service; }' && nft add element inet coopnet "
-			     "overlay4 '{ 198.18.2.1 . 80, 198.18.2.9 . 443 }'", NULL, 0), 0);
+	rule_file_sets("198.18.2.1 . 80, 198.18.2.9 . 443");
 	assert_int_not_equal(nftrule_install(&cfg, &cfg.sessions, &none), QEXPR_NONE);
 	assert_int_equal(kmode_svc_sync(&st, &cfg), 0);
 	assert_int_equal(st.last[0].n, 2);
@@ -230,10 +239,7 @@ static void test_kernel_events_pause(void **state)
 	load_config(&cfg);
 	sess_list_init(&none);
 	sess_list_init(&many);
-	assert_int_equal(run("nft add table inet coopnet && nft add set inet coopnet overlay4 "
-			     "'{ type ipv4_addr . inet_service; }' && nft add set inet coopnet overlay6 "
-			     "'{ type ipv6_addr . inet_service; }' && nft add element inet coopnet "
-			     "overlay4 '{ 198.18.2.1 . 80 }'", NULL, 0), 0);
+	rule_file_sets("198.18.2.1 . 80");
 	assert_true(kmode_events_open(&st) >= 0);
 	assert_int_not_equal(nftrule_install(&cfg, &cfg.sessions, &none), QEXPR_NONE);
 	assert_int_equal(kmode_svc_sync(&st, &cfg), 0);
