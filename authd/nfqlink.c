@@ -29,6 +29,8 @@ void nfq_link_init(struct nfq_link *l, const char *path, bool subscribe, int eng
 
 unsigned nfq_link_retry_ms(const struct nfq_link *l, uint64_t now_ms)
 {
+	if (l->last_try_slow)
+		return NFQ_RETRY_MS;
 	return now_ms - l->down_at_ms < NFQ_RETRY_FAST_FOR_MS ? NFQ_RETRY_FAST_MS : NFQ_RETRY_MS;
 }
 
@@ -89,10 +91,12 @@ static int subscribe(struct nfq_link *l)
 void nfq_link_try_up(struct nfq_link *l)
 {
 	json_t *req = json_pack("{s:s}", "cmd", "status"), *r;
+	uint64_t t0 = cn_mono_ms();
 	char err[256];
 
 	r = ctl_call(l->path, req, NFQ_TIMEOUT_MS, err, sizeof(err));
 	json_decref(req);
+	l->last_try_slow = cn_mono_ms() - t0 >= NFQ_RETRY_FAST_MS;
 	if (!r)
 		return;
 	json_decref(r);

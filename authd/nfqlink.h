@@ -27,7 +27,9 @@
  * within that: its sessions come back a tenth of a second after it listens, not up to a
  * second later), then every NFQ_RETRY_MS (a worker that stays away costs one failed connect
  * a second). A try that finds no socket is one connect(2) that fails at once, and logs
- * nothing. */
+ * nothing; a try that found a worker which did not answer at once (stopped or hung: the
+ * parent waits up to NFQ_TIMEOUT_MS for it) is followed by the next only NFQ_RETRY_MS later,
+ * so that a hung worker does not keep the parent waiting most of the time. */
 #define NFQ_RETRY_FAST_MS 100
 #define NFQ_RETRY_FAST_FOR_MS 5000
 #define NFQ_RETRY_MS 1000
@@ -43,6 +45,7 @@ struct nfq_link {
 	                      * the request), closed when a call fails or the link goes down */
 	bool up;
 	uint64_t down_at_ms; /* CLOCK_MONOTONIC ms when the link went down (or was created) */
+	bool last_try_slow;  /* the last nfq_link_try_up took NFQ_RETRY_FAST_MS or more */
 	/* the engine's session-syncs that reached nfq_link_forward, up or not; nfq-up tells the
 	 * engine this count, so that it sends no second sync when one came after the link was
 	 * up (authd/engine.c on_nfq_up) */
@@ -66,8 +69,8 @@ void nfq_link_init(struct nfq_link *l, const char *path, bool subscribe, int eng
 /* Try to reach coopnet-nfq (status, then subscribe); on success tell the engine nfq-up
  * {"syncs": syncs_in}, which answers with a session-sync unless it sent one after those. */
 void nfq_link_try_up(struct nfq_link *l);
-/* While the link is down: how long to wait after a try at now_ms before the next one
- * (NFQ_RETRY_FAST_MS, then NFQ_RETRY_MS: above). */
+/* While the link is down: how long to wait after a try that ended at now_ms before the next
+ * one (NFQ_RETRY_FAST_MS, then NFQ_RETRY_MS; NFQ_RETRY_MS after a slow try: above). */
 unsigned nfq_link_retry_ms(const struct nfq_link *l, uint64_t now_ms);
 /* Forward one request of the engine; a failed call (connection closed, or no reply within
  * reply_limit_ms) marks the link down (nfq-down). 1: done,

@@ -602,6 +602,17 @@ static void test_retry_schedule(void **state)
 	nfq_link_down(&E.link, "test");
 	assert_true(E.link.down_at_ms >= before);
 	assert_int_equal(nfq_link_retry_ms(&E.link, cn_mono_ms()), NFQ_RETRY_FAST_MS);
+	/* a worker that does not answer (hung): the try waits NFQ_TIMEOUT_MS, the next comes a
+	 * second later, not after 100 ms */
+	E.nfq.slow = "status";
+	E.nfq.slow_ms = NFQ_TIMEOUT_MS + 200;
+	nfq_link_try_up(&E.link);
+	assert_false(E.link.up);
+	assert_int_equal(nfq_link_retry_ms(&E.link, cn_mono_ms()), NFQ_RETRY_MS);
+	/* answering at once again: up */
+	E.nfq.slow = NULL;
+	nfq_link_try_up(&E.link);
+	assert_true(E.link.up);
 }
 
 int main(void)
