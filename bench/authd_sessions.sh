@@ -89,8 +89,8 @@ done
 # PROFILE=PREFIX: perf record (cpu-clock, DWARF call graphs) of the parent, the engine and
 # coopnet-nfq during each phase, into PREFIX.restore.data, PREFIX.poll.data,
 # PREFIX.fullsync.data, PREFIX.add.data, PREFIX.revoke.data and PREFIX.expire.data; the worker
-# restart's, PREFIX.restart.data, records the whole machine (-a: the new worker has no PID yet;
-# read it with perf report --comm coopnet-authd,coopnet-nfq)
+# restart's and the restore's record the whole machine (-a: the new process has no PID yet;
+# read them with perf report --comm coopnet-authd,coopnet-nfq)
 PROFILE=${PROFILE:-}
 [ -z "$PROFILE" ] || nb_require_cmd perf
 for v in N ADDS REVOKES EXPIRES STATUS_MS POLL_S POLL_ONLY IDLE_S; do [[ ${!v} =~ ^[0-9]+$ ]] || nb__die "$v: a number"; done
@@ -353,9 +353,9 @@ PY
 [ "$(db_count "")" -eq "$N" ] || fail "the database does not hold the $N copies"
 
 # ---------------------------------------------------------------- N sessions: restore, memory
+prof_start restore all # before the start: the engine's reading of its database included
 t0=$(now_ms)
 start_authd authd2
-prof_start restore
 nb_wait_for "the data plane holding $N sessions" 300 dp_reaches "$N" || fail "coopnet-nfq does not reach $N sessions"
 t1=$(now_ms)
 nb_wait_for "the data plane in step" 300 dp_in_step || fail "dp-compare: not in step with $N sessions"
