@@ -42,6 +42,7 @@ struct status_fsm {
 	                            only the due sessions, O(log n) each */
 	uint64_t counters[STATUS_EV_KIND_MAX + 1];
 	uint64_t extra_tat_us;   /* pace_extra: when the next extra report may go, in us */
+	uint64_t rx_tat_us;      /* within_rx_budget: the same for the next stored report */
 };
 
 static const char *const event_names[] = {
@@ -62,6 +63,7 @@ static const char *const event_names[] = {
 	[STATUS_EV_UNREACHABLE] = "unreachable",
 	[STATUS_EV_REACHABLE] = "reachable",
 	[STATUS_EV_SEND_FAILED] = "send-failed",
+	[STATUS_EV_OVER_BUDGET] = "over-budget",
 };
 
 const char *status_event_name(enum status_event_kind k)
@@ -83,6 +85,9 @@ void status_timing_defaults(struct status_timing *t)
 		t->window_ms = 30000;
 	if (t->max_reports_per_s == 0)
 		t->max_reports_per_s = 20000;
+	if (t->max_stored_per_s == 0) /* a peer's periodic reports and its paced extra ones */
+		t->max_stored_per_s = t->max_reports_per_s <= UINT32_MAX / 2 ?
+				      2 * t->max_reports_per_s : UINT32_MAX;
 }
 
 static void event(struct status_fsm *f, enum status_event_kind k,
@@ -277,23 +282,53 @@ static void schedule(struct status_fsm *f, uint32_t i)
 	dheap_set(&f->timers, i, sess_deadline(f, slot(f, i)));
 }
 
+/* The generic cell rate algorithm on a virtual clock (*tat_us, the theoretical arrival time of
+ * the next cell): a tenth of a second's worth of rate at once, then one every 1 / rate.
+ * gcra_at: when the next cell conforms (now_us if it does now); gcra_take: count one. */
+static uint64_t gcra_step_us(uint32_t rate)
+{
+	return 1000000 / rate ? 1000000 / rate : 1;
+}
+
+static uint64_t gcra_at(const uint64_t *tat_us, uint64_t now_us, uint32_t rate)
+{
+	uint32_t burst = rate / 10 ? rate / 10 : 1;
+	uint64_t tau = (uint64_t)(burst - 1) * gcra_step_us(rate);
+	uint64_t tat = *tat_us < now_us ? now_us : *tat_us;
+
+	return tat > now_us + tau ? tat - tau : now_us;
+}
+
+static void gcra_take(uint64_t *tat_us, uint64_t now_us, uint32_t rate)
+{
+	if (*tat_us < now_us)
+		*tat_us = now_us;
+	*tat_us += gcra_step_us(rate);
+}
+
 /* Reports outside the periodic schedule (a session's first report, change reports) share one
- * pace: a tenth of a second's worth of max_reports_per_s at once, then one every
- * 1 / max_reports_per_s, across calls (a virtual clock, extra_tat_us: the generic cell rate
- * algorithm). So a restart with 60,000 sessions, or a health change of a vNIC holding them,
- * does not send them in one burst that the peer's receive buffer drops. Returns when the
- * report may go (ms): now, or the time to schedule it at. */
+ * pace of max_reports_per_s (gcra_*, extra_tat_us), across calls. So a restart with 60,000
+ * sessions, or a health change of a vNIC holding them, does not send them in one burst that
+ * the peer's receive buffer drops. Returns when the report may go (ms): now, or the time to
+ * schedule it at. */
 static uint64_t pace_extra(struct status_fsm *f, uint64_t now)
 {
-	uint32_t rate = f->t.max_reports_per_s, burst = rate / 10 ? rate / 10 : 1;
-	uint64_t now_us = now * 1000, step = 1000000 / rate ? 1000000 / rate : 1;
-	uint64_t tau = (uint64_t)(burst - 1) * step, at_us;
+	uint64_t at_us = gcra_at(&f->extra_tat_us, now * 1000, f->t.max_reports_per_s);
 
-	if (f->extra_tat_us < now_us)
-		f->extra_tat_us = now_us;
-	at_us = f->extra_tat_us > now_us + tau ? f->extra_tat_us - tau : now_us;
-	f->extra_tat_us += step;
+	gcra_take(&f->extra_tat_us, now * 1000, f->t.max_reports_per_s);
 	return (at_us + 999) / 1000;
+}
+
+/* An accepted report within max_stored_per_s (gcra_*, rx_tat_us, every peer together)? Then
+ * it is counted against it. */
+static bool within_rx_budget(struct status_fsm *f, uint64_t now)
+{
+	uint64_t now_us = now * 1000;
+
+	if (gcra_at(&f->rx_tat_us, now_us, f->t.max_stored_per_s) > now_us)
+		return false;
+	gcra_take(&f->rx_tat_us, now_us, f->t.max_stored_per_s);
+	return true;
 }
 
 /* ------------------------------------------------------------------ sessions */
@@ -519,6 +554,7 @@ int status_input_msg(struct status_fsm *f, const struct cn_coop_addr *from,
 	struct cn_status_body b;
 	struct sess *x;
 	uint32_t i;
+	bool over;
 
 	if (cn_status_from_msg(&m, &b, NULL) != CN_STATUS_OK ||
 	    b.kind == own_kind(f)) { /* a report of our own kind: reflected, or the wrong role */
@@ -531,7 +567,11 @@ int status_input_msg(struct status_fsm *f, const struct cn_coop_addr *from,
 	x->last_rx_ms = f->ops.now_ms(f->ops.ctx);
 	x->peer_interval_ms = b.interval_ms;
 	event(f, STATUS_EV_RECEIVED, from, m.service);
-	f->ops.store(f->ops.ctx, &x->s, &m, &b);
+	over = !within_rx_budget(f, x->last_rx_ms);
+	if (over)
+		event(f, STATUS_EV_OVER_BUDGET, from, m.service);
+	else
+		f->ops.store(f->ops.ctx, &x->s, &m, &b);
 	if (!x->used) /* removed by the callback */
 		return 0;
 	if (!x->reachable) {
@@ -542,7 +582,7 @@ int status_input_msg(struct status_fsm *f, const struct cn_coop_addr *from,
 		if (!x->used)
 			return 0;
 	}
-	if (m.ctl == CN_CTL_REQ)
+	if (m.ctl == CN_CTL_REQ && !over)
 		send_report(f, x, CN_CTL_REP, 0, STATUS_EV_ANSWERED);
 	schedule(f, i);
 	return 0;

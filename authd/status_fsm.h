@@ -35,6 +35,10 @@ struct status_timing {
 	uint32_t window_ms;   /* accepted clock difference of timestamps [30000] */
 	uint32_t max_reports_per_s; /* periodic reports of all sessions together [20000]: beyond,
 	                               each session's interval is stretched (report_interval) */
+	uint32_t max_stored_per_s;  /* accepted reports of every peer together that go to
+	                               ops->store, and REQs answered [2 * max_reports_per_s]:
+	                               beyond, a report still counts for reachability and the
+	                               timers, but is neither stored nor answered (over-budget) */
 };
 void status_timing_defaults(struct status_timing *t);
 
@@ -58,7 +62,8 @@ enum status_event_kind {
 	STATUS_EV_UNREACHABLE,
 	STATUS_EV_REACHABLE,     /* a valid report after unreachable */
 	STATUS_EV_SEND_FAILED,
-	STATUS_EV_KIND_MAX = STATUS_EV_SEND_FAILED,
+	STATUS_EV_OVER_BUDGET,   /* accepted past max_stored_per_s: not stored, not answered */
+	STATUS_EV_KIND_MAX = STATUS_EV_OVER_BUDGET,
 };
 const char *status_event_name(enum status_event_kind k); /* "sent", "bad-proof", ... */
 
