@@ -26,6 +26,7 @@ struct sess {
 	uint64_t next_send_ms;
 	uint64_t last_rx_ms;     /* monotonic: last valid report, or when added */
 	uint32_t peer_interval_ms;
+	uint64_t rx_tat_us;      /* within_rx_budget: when its next stored report conforms */
 	struct cn_status_rx rx;
 };
 
@@ -42,7 +43,6 @@ struct status_fsm {
 	                            only the due sessions, O(log n) each */
 	uint64_t counters[STATUS_EV_KIND_MAX + 1];
 	uint64_t extra_tat_us;   /* pace_extra: when the next extra report may go, in us */
-	uint64_t rx_tat_us;      /* within_rx_budget: the same for the next stored report */
 };
 
 static const char *const event_names[] = {
@@ -85,9 +85,6 @@ void status_timing_defaults(struct status_timing *t)
 		t->window_ms = 30000;
 	if (t->max_reports_per_s == 0)
 		t->max_reports_per_s = 20000;
-	if (t->max_stored_per_s == 0) /* a peer's periodic reports and its paced extra ones */
-		t->max_stored_per_s = t->max_reports_per_s <= UINT32_MAX / 2 ?
-				      2 * t->max_reports_per_s : UINT32_MAX;
 }
 
 static void event(struct status_fsm *f, enum status_event_kind k,
@@ -283,51 +280,53 @@ static void schedule(struct status_fsm *f, uint32_t i)
 }
 
 /* The generic cell rate algorithm on a virtual clock (*tat_us, the theoretical arrival time of
- * the next cell): a tenth of a second's worth of rate at once, then one every 1 / rate.
- * gcra_at: when the next cell conforms (now_us if it does now); gcra_take: count one. */
-static uint64_t gcra_step_us(uint32_t rate)
+ * the next cell): burst cells at once, then one every step_us. gcra_at: when the next cell
+ * conforms (now_us if it does now); gcra_take: count one. */
+static uint64_t gcra_at(const uint64_t *tat_us, uint64_t now_us, uint64_t step_us, uint32_t burst)
 {
-	return 1000000 / rate ? 1000000 / rate : 1;
-}
-
-static uint64_t gcra_at(const uint64_t *tat_us, uint64_t now_us, uint32_t rate)
-{
-	uint32_t burst = rate / 10 ? rate / 10 : 1;
-	uint64_t tau = (uint64_t)(burst - 1) * gcra_step_us(rate);
+	uint64_t tau = (uint64_t)(burst - 1) * step_us;
 	uint64_t tat = *tat_us < now_us ? now_us : *tat_us;
 
 	return tat > now_us + tau ? tat - tau : now_us;
 }
 
-static void gcra_take(uint64_t *tat_us, uint64_t now_us, uint32_t rate)
+static void gcra_take(uint64_t *tat_us, uint64_t now_us, uint64_t step_us)
 {
 	if (*tat_us < now_us)
 		*tat_us = now_us;
-	*tat_us += gcra_step_us(rate);
+	*tat_us += step_us;
 }
 
 /* Reports outside the periodic schedule (a session's first report, change reports) share one
- * pace of max_reports_per_s (gcra_*, extra_tat_us), across calls. So a restart with 60,000
+ * pace: a tenth of a second's worth of max_reports_per_s at once, then one every
+ * 1 / max_reports_per_s, across calls (gcra_*, extra_tat_us). So a restart with 60,000
  * sessions, or a health change of a vNIC holding them, does not send them in one burst that
  * the peer's receive buffer drops. Returns when the report may go (ms): now, or the time to
  * schedule it at. */
 static uint64_t pace_extra(struct status_fsm *f, uint64_t now)
 {
-	uint64_t at_us = gcra_at(&f->extra_tat_us, now * 1000, f->t.max_reports_per_s);
+	uint32_t rate = f->t.max_reports_per_s, burst = rate / 10 ? rate / 10 : 1;
+	uint64_t step = 1000000 / rate ? 1000000 / rate : 1;
+	uint64_t at_us = gcra_at(&f->extra_tat_us, now * 1000, step, burst);
 
-	gcra_take(&f->extra_tat_us, now * 1000, f->t.max_reports_per_s);
+	gcra_take(&f->extra_tat_us, now * 1000, step);
 	return (at_us + 999) / 1000;
 }
 
-/* An accepted report within max_stored_per_s (gcra_*, rx_tat_us, every peer together)? Then
- * it is counted against it. */
-static bool within_rx_budget(struct status_fsm *f, uint64_t now)
+/* An accepted report within its session's receive budget (x->rx_tat_us)? Then it is counted
+ * against it. STATUS_RX_BURST at once, then STATUS_RX_PER_INTERVAL per interval the peer's
+ * reports announce (its configured or stretched interval, at least
+ * CN_STATUS_INTERVAL_MIN_MS; ours before its first): an honest peer sends one periodic
+ * report per interval, a change now and then, and a REQ at the start or while we seem
+ * unreachable to it. */
+static bool within_rx_budget(struct status_fsm *f, struct sess *x, uint64_t now)
 {
-	uint64_t now_us = now * 1000;
+	uint32_t interval = x->peer_interval_ms ? x->peer_interval_ms : f->t.interval_ms;
+	uint64_t now_us = now * 1000, step = (uint64_t)interval * 1000 / STATUS_RX_PER_INTERVAL;
 
-	if (gcra_at(&f->rx_tat_us, now_us, f->t.max_stored_per_s) > now_us)
+	if (gcra_at(&x->rx_tat_us, now_us, step, STATUS_RX_BURST) > now_us)
 		return false;
-	gcra_take(&f->rx_tat_us, now_us, f->t.max_stored_per_s);
+	gcra_take(&x->rx_tat_us, now_us, step);
 	return true;
 }
 
@@ -567,7 +566,7 @@ int status_input_msg(struct status_fsm *f, const struct cn_coop_addr *from,
 	x->last_rx_ms = f->ops.now_ms(f->ops.ctx);
 	x->peer_interval_ms = b.interval_ms;
 	event(f, STATUS_EV_RECEIVED, from, m.service);
-	over = !within_rx_budget(f, x->last_rx_ms);
+	over = !within_rx_budget(f, x, x->last_rx_ms);
 	if (over)
 		event(f, STATUS_EV_OVER_BUDGET, from, m.service);
 	else

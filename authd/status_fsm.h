@@ -35,12 +35,19 @@ struct status_timing {
 	uint32_t window_ms;   /* accepted clock difference of timestamps [30000] */
 	uint32_t max_reports_per_s; /* periodic reports of all sessions together [20000]: beyond,
 	                               each session's interval is stretched (report_interval) */
-	uint32_t max_stored_per_s;  /* accepted reports of every peer together that go to
-	                               ops->store, and REQs answered [2 * max_reports_per_s]:
-	                               beyond, a report still counts for reachability and the
-	                               timers, but is neither stored nor answered (over-budget) */
 };
 void status_timing_defaults(struct status_timing *t);
+
+/* Each session's receive budget: of its peer's accepted reports, STATUS_RX_BURST at once, then
+ * STATUS_RX_PER_INTERVAL per interval the peer's reports announce go to ops->store (and a
+ * REQ among them is answered); past it a report still counts for reachability and the
+ * timers, and is counted (STATUS_EV_OVER_BUDGET). What an honest peer sends stays within it;
+ * a peer that floods (it holds the session key: a compromised or broken one) costs at most
+ * twice the database writes of honest reports at the interval it announces (at most 20 a
+ * second per session: CN_STATUS_INTERVAL_MIN_MS), and one session's flood takes nothing
+ * from another's. */
+#define STATUS_RX_BURST 4
+#define STATUS_RX_PER_INTERVAL 2
 
 enum status_role { STATUS_SS = 1, STATUS_SP = 2 };
 
@@ -62,7 +69,8 @@ enum status_event_kind {
 	STATUS_EV_UNREACHABLE,
 	STATUS_EV_REACHABLE,     /* a valid report after unreachable */
 	STATUS_EV_SEND_FAILED,
-	STATUS_EV_OVER_BUDGET,   /* accepted past max_stored_per_s: not stored, not answered */
+	STATUS_EV_OVER_BUDGET,   /* accepted past its session's receive budget: not stored, not
+	                            answered */
 	STATUS_EV_KIND_MAX = STATUS_EV_OVER_BUDGET,
 };
 const char *status_event_name(enum status_event_kind k); /* "sent", "bad-proof", ... */

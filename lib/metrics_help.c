@@ -118,7 +118,7 @@ static const struct help authd_help[] = {
 	{ "status-unreachable", "Times a status peer became unreachable." },
 	{ "status-reachable", "Times a status peer became reachable again." },
 	{ "status-send-failed", "Status datagrams the UDP socket did not take." },
-	{ "status-over-budget", "Accepted status reports past the receive budget (max_stored_per_s, every peer together): they count for reachability, but are neither written to the database nor answered; the session keeps its previous figures until its next report." },
+	{ "status-over-budget", "Accepted status reports past their session's receive budget (4 at once, then 2 per interval the peer announces): they count for reachability, but are neither written to the database nor answered. An honest peer stays within it." },
 	/* one session per exchange with plural headers (docs/groups.md, "Plural header SPs") */
 	{ "released", "SS: answers of a second SP to an exchange another SP answered first, released with Auth-RST released; SP: its pending exchanges so released (no session kept)." },
 	{ "header-kept", "Retransmitted Auth-REQs kept at the same header SP because it led to an answer since the REQ went to it (SS)." },

@@ -85,22 +85,15 @@ static void reach(void *ctx, const struct status_session *sess, bool r)
 	s->last_reach = r;
 }
 
-/* A machine of side s; stored_per_s: its receive budget (0: the default). */
-static struct status_fsm *make_budget(struct side *s, enum status_role role, uint32_t stored_per_s)
+static struct status_fsm *make(struct side *s, enum status_role role)
 {
 	const struct status_ops ops = {
 		.ctx = s, .now_ms = now_ms, .wall_ms = wall_ms, .send = do_send, .fill = fill,
 		.store = store, .reachability = reach,
 	};
-	const struct status_timing t = { .interval_ms = 1000, .miss_limit = 3,
-					 .max_stored_per_s = stored_per_s };
+	const struct status_timing t = { .interval_ms = 1000, .miss_limit = 3 };
 
-	return status_new(&ops, &t, role, 64);
-}
-
-static struct status_fsm *make(struct side *s, enum status_role role)
-{
-	return make_budget(s, role, 0);
+	return status_new(&ops, &t, role, 16);
 }
 
 static void addr(struct cn_coop_addr *a, uint8_t last, uint16_t port)
@@ -197,57 +190,59 @@ static void test_start_and_answer(void **state)
 	assert_int_equal(ss.nq, 1); /* SS answered the SP's REQ */
 }
 
-/* The receive budget (max_stored_per_s, every peer together): 50 sessions' first reports (REQs)
- * arrive at once at an SS whose budget is 100 a second (10 at once, then one every 10 ms):
- * all 50 are accepted and make their sessions reachable, 10 are stored and answered, 40 are
- * counted over budget (neither stored nor answered). 50 ms later 5 more fit; after 400 ms
- * the whole burst of 10 again. */
+/* The receive budget, per session (STATUS_RX_BURST at once, then STATUS_RX_PER_INTERVAL per
+ * interval the peer announces): a peer that sends more than that for one session has the rest
+ * accepted (reachability, timers) but neither stored nor answered, counted over-budget;
+ * another session's reports keep their own budget. */
 static void test_rx_budget(void **state)
 {
 	struct status_session s;
+	struct dgram req, mail_req;
 	int i;
 
 	(void)state;
-	teardown(NULL);
-	memset(&ss.q, 0, sizeof(ss.q));
-	ss.nq = sp.nq = 0;
-	ss.stored = sp.stored = 0;
-	assert_non_null(ss.f = make_budget(&ss, STATUS_SS, 100));
-	assert_non_null(sp.f = make(&sp, STATUS_SP));
-	for (i = 0; i < 50; i++) {
-		session(&s, &sp, 0x33);
-		s.id = (cn_id_t)(0x100 + i);
-		assert_int_equal(status_add(ss.f, &s), 0);
-		session(&s, &ss, 0x33);
-		s.id = (cn_id_t)(0x100 + i);
-		assert_int_equal(status_add(sp.f, &s), 0);
-	}
-	ss.nq = 0; /* the SS's own REQs: not needed */
-	assert_int_equal(sp.nq, 50);
-	assert_int_equal(deliver(&sp, &ss), 50);
-	assert_int_equal(status_counter(ss.f, STATUS_EV_RECEIVED), 50);
-	assert_int_equal(ss.stored, 10);
-	assert_int_equal(status_counter(ss.f, STATUS_EV_OVER_BUDGET), 40);
-	assert_int_equal(status_counter(ss.f, STATUS_EV_ANSWERED), 10);
-	assert_int_equal(ss.nq, 10);
-	for (i = 0; i < 50; i++)
-		assert_int_equal(status_reachable(ss.f, (cn_id_t)(0x100 + i), "www", &sp.self), 1);
+	/* a second session between the same two, of another service */
+	session(&s, &sp, 0x33);
+	s.id = 0x4243;
+	strcpy(s.service, "mail");
+	assert_int_equal(status_add(ss.f, &s), 0);
+	session(&s, &ss, 0x33);
+	s.id = 0x4243;
+	strcpy(s.service, "mail");
+	assert_int_equal(status_add(sp.f, &s), 0);
+	assert_int_equal(sp.nq, 2); /* the SP's first reports, REQs: www, then mail */
+	req = sp.q[0];
+	mail_req = sp.q[1];
+	sp.nq = ss.nq = 0;
 
-	/* 50 ms later: 5 more fit, the other 45 of another round do not */
-	mono += 50;
-	wall += 50;
-	assert_int_equal(status_changed(sp.f, "www"), 50);
-	assert_int_equal(deliver(&sp, &ss), 50);
-	assert_int_equal(ss.stored, 15);
-	assert_int_equal(status_counter(ss.f, STATUS_EV_OVER_BUDGET), 85);
+	/* STATUS_RX_BURST change reports of www at once, delivered before its REQ: all stored */
+	for (i = 0; i < STATUS_RX_BURST; i++)
+		assert_int_equal(status_changed(sp.f, "www"), 1);
+	assert_int_equal(deliver(&sp, &ss), STATUS_RX_BURST);
+	assert_int_equal(ss.stored, STATUS_RX_BURST);
+	assert_int_equal(status_counter(ss.f, STATUS_EV_OVER_BUDGET), 0);
+	/* then the REQ: accepted, but past the budget, so neither stored nor answered */
+	assert_int_equal(status_input(ss.f, &sp.self, req.buf, req.len), 0);
+	assert_int_equal(status_counter(ss.f, STATUS_EV_RECEIVED), STATUS_RX_BURST + 1);
+	assert_int_equal(ss.stored, STATUS_RX_BURST);
+	assert_int_equal(status_counter(ss.f, STATUS_EV_OVER_BUDGET), 1);
+	assert_int_equal(status_counter(ss.f, STATUS_EV_ANSWERED), 0);
+	assert_int_equal(ss.nq, 0);
+	assert_int_equal(status_reachable(ss.f, 0x4242, "www", &sp.self), 1);
+	/* the other session's REQ has its own budget: stored and answered */
+	assert_int_equal(status_input(ss.f, &sp.self, mail_req.buf, mail_req.len), 0);
+	assert_int_equal(ss.stored, STATUS_RX_BURST + 1);
+	assert_int_equal(status_counter(ss.f, STATUS_EV_ANSWERED), 1);
+	assert_int_equal(ss.nq, 1);
 
-	/* 400 ms later: a burst of 10 again */
-	mono += 400;
-	wall += 400;
-	assert_int_equal(status_changed(sp.f, "www"), 50);
-	assert_int_equal(deliver(&sp, &ss), 50);
-	assert_int_equal(ss.stored, 25);
-	assert_int_equal(status_counter(ss.f, STATUS_EV_OVER_BUDGET), 125);
+	/* the SP announces 1000 ms: one more report of www fits every 500 ms */
+	mono += 1000 / STATUS_RX_PER_INTERVAL;
+	wall += 1000 / STATUS_RX_PER_INTERVAL;
+	assert_int_equal(status_changed(sp.f, "www"), 1);
+	assert_int_equal(status_changed(sp.f, "www"), 1);
+	assert_int_equal(deliver(&sp, &ss), 2);
+	assert_int_equal(ss.stored, STATUS_RX_BURST + 2);
+	assert_int_equal(status_counter(ss.f, STATUS_EV_OVER_BUDGET), 2);
 }
 
 static void test_periodic(void **state)
