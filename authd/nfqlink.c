@@ -48,6 +48,7 @@ void nfq_link_down(struct nfq_link *l, const char *why)
 			  "second), then session-sync", why, NFQ_RETRY_FAST_MS,
 			  NFQ_RETRY_FAST_FOR_MS / 1000);
 		l->down_at_ms = cn_mono_ms();
+		l->last_try_slow = false; /* a new loss: fast tries again */
 	}
 	l->up = false;
 	l->traffic_gen = 0; /* the next poll lists whole */

@@ -609,10 +609,13 @@ static void test_retry_schedule(void **state)
 	nfq_link_try_up(&E.link);
 	assert_false(E.link.up);
 	assert_int_equal(nfq_link_retry_ms(&E.link, cn_mono_ms()), NFQ_RETRY_MS);
-	/* answering at once again: up */
+	/* answering at once again: up; lost again: fast tries, whatever the last try took */
 	E.nfq.slow = NULL;
 	nfq_link_try_up(&E.link);
 	assert_true(E.link.up);
+	E.link.last_try_slow = true; /* as after a slow but successful try */
+	nfq_link_down(&E.link, "test");
+	assert_int_equal(nfq_link_retry_ms(&E.link, cn_mono_ms()), NFQ_RETRY_FAST_MS);
 }
 
 int main(void)
