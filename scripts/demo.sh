@@ -6,8 +6,9 @@
 # Installs what is missing (scripts/setup.sh), builds if needed, creates network namespaces
 # with the test bed (tests/netns/lib.sh): a LAN client, the Supervisor Server, a header SP,
 # two SPs with vNICs and Apache, an attacker; starts every daemon with the configurations of
-# examples/, shows each part of the design working (at the end an SP group: the service shop
-# on both SPs, balanced, then a failover when sp2 is killed, and sp2 back), then removes
+# examples/, shows each part of the design working (a restart of sp1's data-plane worker; at
+# the end an SP group: the service shop on both SPs, balanced, then a failover when sp2 is
+# killed, and sp2 back), then removes
 # everything (also on Ctrl-C or failure). Exits non-zero if any step fails. Addresses: 198.18.0.0/15 only.
 set -uo pipefail
 TOP=$(cd "$(dirname "$0")/.." && pwd)
@@ -191,6 +192,28 @@ ov_ctl ss vnics | show
 mv "$OV_RUN/web1.vhost.off" "$VH" && graceful >/dev/null 2>&1 || die "could not start web1's vhost"
 check "... and up again once its vhost is back" nb_wait_for "web1 up" 40 web1_is up
 ov_ctl ss vnics | show
+
+step "The data plane's worker restarts: SIGKILL of sp1's coopnet-nfq, then a new one"
+dp_of() { ov_ctl "$1" status | sed -n 's/^data plane: //p'; }
+dp_is() { [ "$(dp_of "$1")" = "$2" ]; }
+say "sp1# kill -KILL <coopnet-nfq>   (its tables go with it: sp1's overlay traffic is dropped, fail closed)"
+kill -KILL "$(nb_pid nfq-sp1)" 2>/dev/null || die "no coopnet-nfq on sp1"
+nb_stop nfq-sp1 2>/dev/null # reaped: no "Killed" line from this shell
+check "coopnetctl status on sp1 says \"data plane: down\" (coopnet-authd's standing link ended)" \
+	nb_wait_for "sp1's data plane down" 5 dp_is sp1 down
+check_fails "meanwhile web1's page does not come through (fail closed)" ov_get client http://198.18.2.3/
+t0=$(date +%s%N)
+if [ "$(ov_nfq_mode sp1)" = kernel ]; then RF=provider-kernel.nft; else RF=provider.nft; fi
+ov_start_nfq sp1 "$RF" -2 || die "restart coopnet-nfq on sp1"
+check "coopnet-authd re-syncs the new worker from its database (coopnetctl dp-compare in step)" \
+	nb_wait_for "sp1 re-synced" 10 ov_ctl sp1 dp-compare
+say "the new worker held sp1's sessions $(( ($(date +%s%N) - t0) / 1000000 )) ms after it was started"
+check "coopnetctl status on sp1 says \"data plane: up\"" nb_wait_for "sp1's data plane up" 5 dp_is sp1 up
+P1=$(ov_get client http://198.18.2.3/) || die "client -> web1 after the worker's restart"
+grep '<h1>' <<<"$P1" | show
+grep -q "vNIC web1 on sp1" <<<"$P1" || die "web1's page from sp1 after the worker's restart"
+same_id() { ov_ctl ss --json sessions | grep -q "\"$ID1\""; }
+check "web1's page through the overlay again, with the same ID $ID1 (no new Authentication)" same_id
 
 step "An SP group: the service shop on sp1 and sp2 (weights 60/40), one address for the clients"
 say "header policy: \"balance\": \"weighted\", sp1 weight 60, sp2 weight 40, both host shop"
