@@ -56,7 +56,7 @@ struct kmode_svc {
 	struct svc_copy last[2];
 	bool have_last[2];
 	bool paused;   /* out of NFNLGRP_NFTABLES during a large batch (kmode_events_pause) */
-	uint64_t pauses; /* large batches run paused (a counter for tests and the debug log) */
+	uint64_t pauses; /* large batches run paused (counted; test_nfq_kmode reads it) */
 };
 
 /* Install-time parts of the queue-rule batch (nftrule.c): sets and counters of one family. */

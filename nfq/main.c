@@ -100,7 +100,7 @@ static int setup(struct nfqd *d, sigset_t *mask, int *sfd)
 	if (d->cfg.rule_install) {
 		sess_list_init(&none);
 		if (d->cfg.sessions.n > KMODE_QUIET_KEYS)
-			kmode_events_pause(&d->kmsvc); /* resumed by the service sync below */
+			kmode_events_pause(&d->kmsvc); /* resumed below */
 		d->qexpr = nftrule_install(&d->cfg, &d->cfg.sessions, &none);
 		if (d->qexpr == QEXPR_NONE)
 			return -1;
@@ -108,8 +108,10 @@ static int setup(struct nfqd *d, sigset_t *mask, int *sfd)
 			 d->cfg.rule_table, queue_expr_name(d->qexpr), d->cfg.queue_num,
 			 d->cfg.queue_num + d->cfg.queue_count - 1);
 	}
+	/* the copy of the rule file's services: the resume reads it (after a paused install) */
 	if (d->cfg.mode == MODE_KERNEL &&
-	    (kmode_events_resume(&d->kmsvc, &d->cfg) < 0 || kmode_svc_sync(&d->kmsvc, &d->cfg) < 0))
+	    (d->kmsvc.paused ? kmode_events_resume(&d->kmsvc, &d->cfg) :
+			       kmode_svc_sync(&d->kmsvc, &d->cfg)) < 0)
 		return -1;
 	log_info("%s in %s mode: %zu static sessions, %zu services, control %s",
 		 nfq_role_name(d->cfg.role), nfq_mode_name(d->cfg.mode), d->cfg.sessions.n,
