@@ -183,6 +183,25 @@ int nftb_add_base_chain(struct nftb *b, int family, const char *table, const cha
 	return 0;
 }
 
+int nftb_add_regular_chain(struct nftb *b, int family, const char *table, const char *chain)
+{
+	struct nftnl_chain *c = nftnl_chain_alloc();
+	struct nlmsghdr *nlh = room(b);
+
+	if (!c || !nlh) {
+		nftnl_chain_free(c);
+		return -1;
+	}
+	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, table);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, chain);
+	nlh = nftnl_chain_nlmsg_build_hdr((char *)nlh, NFT_MSG_NEWCHAIN, (uint16_t)family,
+					  NLM_F_CREATE | NLM_F_ACK, b->seq++);
+	nftnl_chain_nlmsg_build_payload(nlh, c);
+	nftnl_chain_free(c);
+	next(b);
+	return 0;
+}
+
 struct nftnl_rule *nftb_rule_new(int family, const char *table, const char *chain)
 {
 	struct nftnl_rule *r = nftnl_rule_alloc();
@@ -455,6 +474,28 @@ struct nftnl_expr *nftb_verdict(int verdict)
 		return NULL;
 	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, (uint32_t)verdict);
+	return e;
+}
+
+struct nftnl_expr *nftb_goto(const char *chain)
+{
+	struct nftnl_expr *e = nftb_verdict(NFT_GOTO);
+
+	if (e)
+		nftnl_expr_set_str(e, NFTNL_EXPR_IMM_CHAIN, chain);
+	return e;
+}
+
+struct nftnl_expr *nftb_dynset_add(const char *set, uint32_t set_id, uint32_t sreg)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("dynset");
+
+	if (!e)
+		return NULL;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SREG_KEY, sreg);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_OP, NFT_DYNSET_OP_ADD);
+	nftnl_expr_set_str(e, NFTNL_EXPR_DYNSET_SET_NAME, set);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SET_ID, set_id);
 	return e;
 }
 

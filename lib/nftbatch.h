@@ -34,6 +34,8 @@ int nftb_add_chain(struct nftb *b, int family, const char *table, const char *ch
 /* A base chain of the given type ("filter", "nat", "route"), policy accept. */
 int nftb_add_base_chain(struct nftb *b, int family, const char *table, const char *chain,
 			const char *type, int hook, int prio);
+/* A regular chain (no hook): reached only by a jump or goto. */
+int nftb_add_regular_chain(struct nftb *b, int family, const char *table, const char *chain);
 struct nftnl_rule *nftb_rule_new(int family, const char *table, const char *chain);
 /* Append expressions: `meta mark & mark == mark` */
 int nftb_match_mark(struct nftnl_rule *r, uint32_t mark);
@@ -61,6 +63,12 @@ struct nftnl_expr *nftb_meta(uint32_t key, uint32_t reg, int set);
  * dreg < 0: a set, else a map writing its data to dreg */
 struct nftnl_expr *nftb_lookup(const char *set, uint32_t set_id, uint32_t sreg, int dreg);
 struct nftnl_expr *nftb_verdict(int verdict);
+/* goto chain (a regular chain of the same table) */
+struct nftnl_expr *nftb_goto(const char *chain);
+/* add the key in sreg on to the named set from the packet path (dynset, op add): a new
+ * element gets the set's expressions (a counter), an element the set holds has them updated.
+ * When the element cannot be made (the set full, no memory) the rule ends there (NFT_BREAK). */
+struct nftnl_expr *nftb_dynset_add(const char *set, uint32_t set_id, uint32_t sreg);
 /* len bytes of data -> dreg */
 struct nftnl_expr *nftb_imm(uint32_t dreg, const void *data, uint32_t len);
 struct nftnl_expr *nftb_counter(void);

@@ -59,18 +59,20 @@ struct kmode_svc {
 	uint64_t pauses; /* large batches run paused (counted; test_nfq_kmode reads it) */
 };
 
-/* Install-time parts of the queue-rule batch (nftrule.c): sets and counters of one family. */
+/* Install-time parts of the queue-rule batch (nftrule.c): sets, counters and the drop chains
+ * (kmode_add_drop_chains) of one family. */
 int kmode_add_objects(struct nftb *b, const struct nfq_config *cfg, int family);
 /* The rules of the base chain on hook; q (owned) is the queue expression for session misses. */
 int kmode_add_rules(struct nftb *b, const struct nfq_config *cfg, int family, const char *chain,
 		    int hook, struct nftnl_expr *q);
-/* Flush the seven session sets of family and add the sessions of lists a and b (b wins on a
+/* Flush the session sets of family and add the sessions of lists a and b (b wins on a
  * key), in batch b: for the install batch, at most KMODE_INSTALL_MAX sessions. */
 int kmode_add_elements(struct nftb *b, const struct nfq_config *cfg, int family,
 		       const struct sess_list *a, const struct sess_list *b2);
 /* Sessions the install batch carries (kmode_add_elements) before it leaves them to kmode_sync:
  * each takes at most about 700 bytes in the seven sets (IPv6 keys, the counters of ids, ok and
- * the drop_* sets, prev's timeout), and a batch holds 4 MiB. */
+ * the drop_* sets, prev's timeout; a drop_* element only for a drop count to carry), and a
+ * batch holds 4 MiB. */
 #define KMODE_INSTALL_MAX 4096
 /* Every set of both families brought to the sessions of a and b (b wins on a key): read the
  * kernel's elements (ids and prev dumped; the other sets dumped too below 16,384 elements of

@@ -104,12 +104,15 @@ void kmd_free(struct kmd_ops *d)
 				}
 }
 
-/* e's elements in ids, ok and keys (prev is put on its own), or in the drop_* sets (drops). */
+/* e's elements in ids, ok and keys (prev is put on its own), or in the drop_* sets (drops:
+ * destroyed all three, a missing one no error; added only where e has a count to carry,
+ * kmode_wants, as the packet path makes the others at a first drop). */
 static int put_elems(struct nftb *b, const struct nfq_config *cfg, struct kmd_ops *d,
 		     const struct sess_entry *e, int add, bool drops)
 {
 	for (int k = drops ? KS_DNOID : 0; k < (drops ? KS_SVC : KS_PREV); k++)
-		if (kmd_put(b, cfg, d, (enum kset)k, e, add) < 0)
+		if ((!add || !drops || kmode_wants(e, (enum kset)k, d->now_ms)) &&
+		    kmd_put(b, cfg, d, (enum kset)k, e, add) < 0)
 			return -1;
 	return 0;
 }
@@ -230,9 +233,10 @@ static int read_old(const struct nfq_config *cfg, struct kmd_ops *d, const struc
  * and gets new ones that start from their counts (read_old); one gone or expired loses them
  * (their counts kept in the totals: read_old).
  * drop_*: keyed without the ID, so a renewal keeps them with their counters: out when the
- * session goes, in (again) whenever ids, ok and keys get new elements; an add of an element
- * the set holds (no NLM_F_EXCL) leaves it as it is, counter included, so an add that was not
- * needed costs the kernel a lookup and changes nothing.
+ * session goes; when ids, ok and keys get new elements, in (again) for each reason the entry
+ * has a count of (what a session put back after a failed batch carries); an add of an element
+ * the set holds (no NLM_F_EXCL) leaves it as it is, counter included. The packet path makes
+ * the others at the session's first drop (kmrules.c).
  * prev: the old previous ID's element out, the current one's in for the grace left. It is put
  * again even when the previous ID is the same: a renewal back and forth within one
  * change-set gives it a new grace end, and the element's timeout counts to the table's end

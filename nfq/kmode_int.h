@@ -5,6 +5,7 @@
  *   kmsets.c   the sets and counters, the install batch's session elements, the one builder
  *              of a session element (kmode_elem) and its reader (kmode_elem_parse)
  *   kmstats.c  the per-session counters of the elements of ids, ok and the drop_* sets
+ *   kmrules.c  also the drop chains, which make a session's drop_* element at its first drop
  *   kmdelta.c  the session elements of the keys that changed (one batch per change-set), and
  *              the element operations both it and kmsync.c gather (struct kmd_ops)
  *   kmsync.c   the full set sync: the kernel's elements against the table's, in bounded batches
@@ -26,12 +27,22 @@ struct nftnl_expr;
 
 /* ids, ok, keys: the current session elements; prev: {client . service . port . id} of a
  * session's previous ID for the renewal grace, each element with its own timeout; drop_noid,
- * drop_wrong, drop_other: {client . service . port} of every session, as keys, each element
- * with a counter that only the drop rule of that reason looks up (the session's drops by
- * reason, kmstats.c); svc: the copy of the rule file's service set. */
+ * drop_wrong, drop_other: {client . service . port} of the sessions that dropped a segment
+ * for that reason, each element with a counter (the session's drops by reason, kmstats.c):
+ * the drop chain of the same name makes the element at the session's first such drop
+ * (dynset) and counts it, and the worker puts one only to carry a count it holds
+ * (kmode_wants); svc: the copy of the rule file's service set. */
 enum kset { KS_IDS, KS_OK, KS_KEYS, KS_PREV, KS_DNOID, KS_DWRONG, KS_DOTHER, KS_SVC, KS__COUNT };
 
+/* The most elements a drop_* set takes (the table's most sessions, TBL_MAX_SESSIONS): past it
+ * a first drop is still dropped and counted by reason, not per session (kmrules.c). */
+#define KMODE_DROP_SET_SIZE ((uint32_t)TBL_MAX_SESSIONS)
+
 extern const char *const kmode_set_names[KS__COUNT];
+/* kmrules.c: the regular chains drop_noid, drop_wrong and drop_other of family (after the sets
+ * and counters they use, before the rules that go to them). */
+struct nftb;
+int kmode_add_drop_chains(struct nftb *b, const struct nfq_config *cfg, int family);
 /* Registers per address: 1 (IPv4) or 4 (IPv6). */
 unsigned kmode_nregs(int family);
 /* The batch-local id of a set (lookups in the batch that creates it). */
@@ -46,8 +57,10 @@ struct nftnl_set *kmode_set_for(const struct nfq_config *cfg, int family, enum k
 uint64_t kmode_now_ms(void);
 /* Milliseconds of e's renewal grace left at now_ms, 0: none (no previous ID, or over). */
 uint64_t kmode_prev_left_ms(const struct sess_entry *e, uint64_t now_ms);
-/* Has session e an element in set k (k < KS_SVC) at now_ms: not expired, and for prev a
- * grace left. The install batch and the full sync decide with it. */
+/* Has session e an element in set k (k < KS_SVC) at now_ms: not expired, for prev a grace
+ * left, for a drop_* set a count of that reason to carry (else the packet path makes the
+ * element at the first drop). The install batch, the full sync and kmode_apply decide with
+ * it. */
 bool kmode_wants(const struct sess_entry *e, enum kset k, uint64_t now_ms);
 /* The key bytes of e's element in set k (64 bytes; prev: e->prev_id as the ID). Its length. */
 uint32_t kmode_elem_key(uint8_t *key, int family, enum kset k, const struct sess_entry *e);

@@ -190,15 +190,72 @@ static int drop(struct nftnl_rule *r, const char *counter)
 	return nftb_put(r, count(counter)) || nftb_put(r, nftb_verdict(NF_DROP));
 }
 
-/* The end of a drop rule of a session's segment, the key in R(0) on: the key looked up in the
- * reason's set (drop_noid, drop_wrong, drop_other: every session's key, each element with a
- * counter, kmsets.c), which counts the segment on its session (kmstats.c), then the reason's
- * named counter and the drop. The lookup comes after every other condition of the rule, so
- * it counts exactly the segments the rule drops; it finds what `keys` finds (the same keys,
- * put in the same batches: kmdelta.c, kmsync.c). */
-static int drop_counted(struct nftnl_rule *r, int family, enum kset why, const char *counter)
+static const char *const drop_counter[3] = {
+	[TBL_DROP_NO_ID] = "dropped_no_id",
+	[TBL_DROP_WRONG_ID] = "dropped_wrong_id",
+	[TBL_DROP_OTHER] = "dropped_urgent",
+};
+
+/* The drop chains, by reason and direction (0: service -> client, 1: client -> service). */
+static const char *const drop_chain[3][2] = {
+	[TBL_DROP_NO_ID] = {"drop_noid_back", "drop_noid_fwd"},
+	[TBL_DROP_WRONG_ID] = {"drop_wrong_back", "drop_wrong_fwd"},
+	[TBL_DROP_OTHER] = {"drop_other_back", "drop_other_fwd"},
+};
+
+/* The end of a drop rule of a session's segment (its key found in `keys`): goto the drop
+ * chain of the reason's set (drop_noid, drop_wrong, drop_other) and the direction, which
+ * counts the segment on its session and drops it. Every other condition of the rule comes
+ * first, so the chain counts exactly the segments the rule drops. */
+static int drop_counted(struct nftnl_rule *r, enum kset why, bool forward)
 {
-	return nftb_put(r, lookup(family, why, R(0), -1)) || drop(r, counter);
+	return nftb_put(r, nftb_goto(drop_chain[kmode_drop_reason(why)][forward]));
+}
+
+/* The drop chain of set `why` and a direction (a regular chain), reached by goto:
+ *   <the session's key> add @why { key } objref counter drop
+ *                          the session's element: made at its first drop of this reason,
+ *                          its counter counting each one
+ *   objref counter drop    only when the element could not be made (the set full, no
+ *                          memory): dropped all the same
+ * The chain loads the key again: the kernel refuses a rule that reads a register no
+ * expression of the same rule wrote (ENODATA), so a key cannot be handed over by the goto.
+ * So the sets hold the keys of sessions that dropped something, not of every session: a
+ * session costs the kernel 3 elements fewer to add (an install, a full sync, a worker
+ * restart) and to hold. */
+static int add_drop_chain(struct nftb *b, const struct nfq_config *cfg, int family, enum kset why,
+			  bool forward)
+{
+	int reason = kmode_drop_reason(why);
+	const char *chain = drop_chain[reason][forward];
+	struct nftnl_rule *r;
+
+	if (nftb_add_regular_chain(b, family, cfg->rule_table, chain) < 0)
+		return -1;
+	for (int fallback = 0; fallback < 2; fallback++) {
+		r = nftb_rule_new(family, cfg->rule_table, chain);
+		if (!r || (!fallback && (load_key(r, family, forward, false) ||
+					 nftb_put(r, nftb_dynset_add(kmode_set_names[why],
+								     kmode_set_id(family, why),
+								     R(0))))) ||
+		    drop(r, drop_counter[reason]) || nftb_add_rule(b, r) < 0) {
+			if (r)
+				nftnl_rule_free(r);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int kmode_add_drop_chains(struct nftb *b, const struct nfq_config *cfg, int family)
+{
+	static const enum kset sets[] = {KS_DNOID, KS_DWRONG, KS_DOTHER};
+
+	for (size_t i = 0; i < sizeof(sets) / sizeof(sets[0]); i++)
+		for (int forward = 0; forward < 2; forward++)
+			if (add_drop_chain(b, cfg, family, sets[i], forward) < 0)
+				return -1;
+	return 0;
 }
 
 /* Rule kinds, in chain order. */
@@ -249,7 +306,7 @@ static int build_rule(struct nftnl_rule *r, const struct nfq_config *cfg, int fa
 		return urg_clear(r) || load_key(r, family, k == K_PREV_FWD, true) ||
 		       nftb_put(r, lookup(family, KS_PREV, R(0), -1)) ||
 		       (cfg->strip && clear_urgptr(r)) || done(r, cfg, "checked_prev");
-	/* The drop rules of a session's segments: the reason's set counts each on its
+	/* The drop rules of a session's segments: the reason's drop chain counts each on its
 	 * session (drop_counted). A segment with URG set is "urgent" before anything else, as
 	 * in nfq_decide (its urgent pointer is not an ID): the flags test first, so a segment
 	 * without URG leaves after 3 expressions. */
@@ -258,15 +315,17 @@ static int build_rule(struct nftnl_rule *r, const struct nfq_config *cfg, int fa
 		return load_key(r, family, k == K_NOID_FWD, false) ||
 		       nftb_put(r, lookup(family, KS_KEYS, R(0), -1)) ||
 		       urgptr_zero(r, R(2 * kmode_nregs(family) + 1)) ||
-		       drop_counted(r, family, KS_DNOID, "dropped_no_id");
+		       drop_counted(r, KS_DNOID, k == K_NOID_FWD);
 	case K_WRONG_FWD:
-	case K_WRONG_BACK: /* drop_wrong holds the keys of keys: its lookup decides and counts */
+	case K_WRONG_BACK: /* the key in keys decides: every other case of it came before */
 		return load_key(r, family, k == K_WRONG_FWD, false) ||
-		       drop_counted(r, family, KS_DWRONG, "dropped_wrong_id");
+		       nftb_put(r, lookup(family, KS_KEYS, R(0), -1)) ||
+		       drop_counted(r, KS_DWRONG, k == K_WRONG_FWD);
 	case K_URGENT_FWD:
 	case K_URGENT_BACK:
 		return urg_set(r) || load_key(r, family, k == K_URGENT_FWD, false) ||
-		       drop_counted(r, family, KS_DOTHER, "dropped_urgent");
+		       nftb_put(r, lookup(family, KS_KEYS, R(0), -1)) ||
+		       drop_counted(r, KS_DOTHER, k == K_URGENT_FWD);
 	case K_MISS:
 		/* mark_queue: what the fail_open chain recognises as "queued, unanswered" */
 		if (first_syn(r) < 0 || in_svc(r, family, true) < 0 ||

@@ -75,6 +75,12 @@ int kmode_add_objects(struct nftb *b, const struct nfq_config *cfg, int family)
 		}
 		if (k == KS_PREV) /* each element expires on its own (the renewal grace) */
 			nftnl_set_set_u32(s, NFTNL_SET_FLAGS, NFT_SET_TIMEOUT);
+		if (kmode_drop_reason((enum kset)k) >= 0) {
+			/* filled from the packet path too: the drop chains' dynset makes a
+			 * session's element at its first drop of the reason (kmrules.c) */
+			nftnl_set_set_u32(s, NFTNL_SET_FLAGS, NFT_SET_EVAL);
+			nftnl_set_set_u32(s, NFTNL_SET_DESC_SIZE, KMODE_DROP_SET_SIZE);
+		}
 		/* a counter per element (kmstats.c) */
 		if (k == KS_IDS || k == KS_OK || kmode_drop_reason((enum kset)k) >= 0) {
 			struct nftnl_expr *x = nftnl_expr_alloc("counter");
@@ -100,7 +106,7 @@ int kmode_add_objects(struct nftb *b, const struct nfq_config *cfg, int family)
 		if (nftb_add_obj(b, o, family) < 0)
 			return -1;
 	}
-	return 0;
+	return kmode_add_drop_chains(b, cfg, family);
 }
 
 /* The key bytes of e: each field in its own 4-byte register slot. */
@@ -140,8 +146,10 @@ uint64_t kmode_prev_left_ms(const struct sess_entry *e, uint64_t now_ms)
 
 bool kmode_wants(const struct sess_entry *e, enum kset k, uint64_t now_ms)
 {
+	int why = kmode_drop_reason(k);
+
 	return !(e->expires && e->expires <= now_ms / 1000) &&
-	       (k != KS_PREV || kmode_prev_left_ms(e, now_ms));
+	       (k != KS_PREV || kmode_prev_left_ms(e, now_ms)) && (why < 0 || e->drops[why] > 0);
 }
 
 uint32_t kmode_elem_key(uint8_t *key, int family, enum kset k, const struct sess_entry *e)

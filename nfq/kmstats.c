@@ -6,11 +6,12 @@
  * segments and bytes of the rule that decided them:
  *   provider:   ok (client -> service, checked) is direction 0, ids (replies, ID written) 1;
  *   supervisor: ids (client -> service, ID written) is direction 0, ok (replies) 1.
- * Drops by reason the same way: the sets drop_noid, drop_wrong and drop_other hold every
- * session's key with a counter, and only the drop rules of that reason look them up
- * (kmrules.c), after every other condition of the rule, so each lookup that matches is one
- * segment of the session dropped for that reason, as the queue threads count it (no ID;
- * another ID; URG set: TBL_DROP_*).
+ * Drops by reason the same way: the sets drop_noid, drop_wrong and drop_other hold, with a
+ * counter, the key of each session that dropped a segment for that reason: the drop rule of
+ * the reason goes (after every other condition) to its drop chain, whose dynset makes the
+ * element at the first drop and counts each one (kmrules.c), as the queue threads count them
+ * (no ID; another ID; URG set: TBL_DROP_*). A session without an element has dropped
+ * nothing for that reason: a refresh finds none and leaves the entry's count as it is.
  * kmode_stats_refresh reads these sets (a dump of each; from 16,384 sessions on the table's
  * sessions' elements by key, O(1) each, as a dump is O(n^2) on this kernel; nfq's main loop
  * does that in slices: kmode_stats_begin, kmode_stats_step) and writes the figures into the

@@ -140,7 +140,7 @@ static int read_by_key(const struct nfq_config *cfg, struct kitems *l, size_t fr
 	rc = nftb_get_elems(family, cfg->rule_table, kmode_set_names[k], keys, klen, to - from,
 			    read_elem, l, &missing);
 	free(keys);
-	if (rc == 0 && missing) /* the table's elements of those keys are put again */
+	if (rc == 0 && missing && kmode_drop_reason(k) < 0) /* put again: the table's elements */
 		log_debug("kernel mode: full sync, %zu key(s) of ids without an element in %s",
 			  missing, kmode_set_names[k]);
 	return rc;
@@ -160,8 +160,12 @@ static int dump(const struct nfq_config *cfg, struct kitems *l, int family, enum
  * and the drop_* sets are then read by key, for the keys of ids (ok: with the ID ids maps
  * the key to): each batch this worker commits carries all of a key's operations (install,
  * kmode_apply's one_key, send_diff below), and in each the key is in ids with ID x and has
- * its ok element with x, its keys and drop_* elements, or has none of them; so these are all
- * the elements those sets can hold. (prev: only the sessions in a renewal grace.) */
+ * its ok element with x and its keys element, or has none of them; so these are all the
+ * elements those sets can hold. (prev: only the sessions in a renewal grace. drop_*: only
+ * keys that dropped a segment, made by the drop chains after a lookup in keys; one the packet
+ * path made in the instant its session went, after that batch's destroys, is found only by a
+ * dump, below 16,384 sessions, and keeps its count until the key's session comes back or the
+ * worker restarts: a stale count, never a decision.) */
 static int read_kernel(const struct nfq_config *cfg, struct kitems *l)
 {
 	static const int families[] = {NFPROTO_IPV4, NFPROTO_IPV6};
@@ -289,16 +293,36 @@ static void carry(const struct nfq_config *cfg, const struct kitem *v, size_t n,
 		}
 }
 
+/* Does the table want an element of this key, v[0..n) (a live session: it always wants ids)? */
+static bool key_live(const struct kitem *v, size_t n)
+{
+	for (size_t j = 0; j < n; j++)
+		if (v[j].want)
+			return true;
+	return false;
+}
+
+/* A drop_* element the kernel holds that the table does not want (read_wanted: it wants one
+ * only to carry a count) stays while its session lives: the packet path made it at the
+ * session's first drop of that reason, and its count is newer than the table's. */
+static bool drop_stays(const struct kitem *v, size_t j, bool live)
+{
+	return !v[j].want && live && kmode_drop_reason((enum kset)v[j].set) >= 0;
+}
+
 /* The operations of one key, v[0..n): what only the kernel holds out, then what only the
  * table wants in. */
 static int put_key(struct nftb *b, const struct nfq_config *cfg, struct kmd_ops *d,
 		   const struct kitem *v, size_t n)
 {
+	bool live = key_live(v, n);
+
 	for (int add = 0; add < 2; add++) {
 		for (size_t j = 0; j < n; j++) {
 			struct sess_entry e = {.key = v[j].key, .id = v[j].id, .prev_id = v[j].id};
 
-			if (v[j].want != add || stays(v, n, j, d->now_ms))
+			if (v[j].want != add || stays(v, n, j, d->now_ms) ||
+			    drop_stays(v, j, live))
 				continue;
 			if (add) {
 				e = *v[j].u.e;
