@@ -134,6 +134,9 @@ void kmode_stats_by_key_from(size_t n);
  * the drop_* sets by key for the keys of ids instead of dumping them (default 16,384; 0:
  * always by key). */
 void kmode_sync_by_key_from(size_t n);
+/* Tests: the most elements each drop_* set takes, from the next install on (default
+ * KMODE_DROP_SET_SIZE, kmode_int.h). */
+void kmode_drop_set_size(uint32_t n);
 /* The totals embedded and checked_ok (kmstats.c) start again with each install: reset before
  * its batch is built, installed once it is committed (the counts its elements start from). */
 void kmode_totals_reset(void);

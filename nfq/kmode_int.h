@@ -80,6 +80,11 @@ int kmode_elem_parse(int family, enum kset k, const struct nftb_elem *el, struct
 int kmode_dir(const struct nfq_config *cfg, enum kset k);
 /* kmstats.c: the drop reason (TBL_DROP_*) set k's element counts, -1: none */
 int kmode_drop_reason(enum kset k);
+/* kmstats.c: read drop_* set k of family by key (its last read found at least `from`
+ * elements), or dump it (the usual case: few sessions dropped anything); kmode_drop_held
+ * notes how many elements a read found. */
+bool kmode_drop_by_key(int family, enum kset k, size_t from);
+void kmode_drop_held(int family, enum kset k, size_t n);
 /* The counter of e's element in set k (one GET). 0, 1 (no such element), -1 (error). */
 int kmode_elem_get(const struct nfq_config *cfg, int family, enum kset k,
 		   const struct sess_entry *e, uint64_t *pk, uint64_t *by);

@@ -38,6 +38,13 @@ static const struct {
 };
 #define NCOUNTERS (sizeof(counters) / sizeof(counters[0]))
 
+static uint32_t drop_set_size = KMODE_DROP_SET_SIZE;
+
+void kmode_drop_set_size(uint32_t n)
+{
+	drop_set_size = n;
+}
+
 unsigned kmode_nregs(int family)
 {
 	return family == NFPROTO_IPV4 ? 1 : 4;
@@ -79,7 +86,7 @@ int kmode_add_objects(struct nftb *b, const struct nfq_config *cfg, int family)
 			/* filled from the packet path too: the drop chains' dynset makes a
 			 * session's element at its first drop of the reason (kmrules.c) */
 			nftnl_set_set_u32(s, NFTNL_SET_FLAGS, NFT_SET_EVAL);
-			nftnl_set_set_u32(s, NFTNL_SET_DESC_SIZE, KMODE_DROP_SET_SIZE);
+			nftnl_set_set_u32(s, NFTNL_SET_DESC_SIZE, drop_set_size);
 		}
 		/* a counter per element (kmstats.c) */
 		if (k == KS_IDS || k == KS_OK || kmode_drop_reason((enum kset)k) >= 0) {

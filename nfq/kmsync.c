@@ -157,7 +157,9 @@ static int dump(const struct nfq_config *cfg, struct kitems *l, int family, enum
  * this kernel, so dumping n elements costs O(n^2) (about 0.6 CPU s per set at 60,000). ids
  * and prev are dumped: they find every key the kernel holds (also those the table lacks) and
  * the IDs of prev, which no other set tells. From by_key_from elements of ids on, ok, keys
- * and the drop_* sets are then read by key, for the keys of ids (ok: with the ID ids maps
+ * and the drop_* sets (these only while their last read found as many: kmode_drop_by_key,
+ * as they hold only the sessions that dropped something) are then read by key, for the keys
+ * of ids (ok: with the ID ids maps
  * the key to): each batch this worker commits carries all of a key's operations (install,
  * kmode_apply's one_key, send_diff below), and in each the key is in ids with ID x and has
  * its ok element with x and its keys element, or has none of them; so these are all the
@@ -178,10 +180,17 @@ static int read_kernel(const struct nfq_config *cfg, struct kitems *l)
 		to = l->n;
 		if (rc == 0)
 			rc = dump(cfg, l, families[f], KS_PREV);
-		for (size_t k = 0; k < sizeof(rest) / sizeof(rest[0]) && rc == 0; k++)
-			rc = to - from >= by_key_from ?
+		for (size_t k = 0; k < sizeof(rest) / sizeof(rest[0]) && rc == 0; k++) {
+			size_t before = l->n;
+
+			rc = to - from >= by_key_from &&
+			     (kmode_drop_reason(rest[k]) < 0 ||
+			      kmode_drop_by_key(families[f], rest[k], by_key_from)) ?
 			     read_by_key(cfg, l, from, to, families[f], rest[k]) :
 			     dump(cfg, l, families[f], rest[k]);
+			if (rc == 0)
+				kmode_drop_held(families[f], rest[k], l->n - before);
+		}
 		if (rc < 0)
 			return -1;
 	}

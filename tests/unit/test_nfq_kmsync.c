@@ -843,6 +843,90 @@ static void test_kernel_totals(void **state)
 	nfq_config_clear(&cfg);
 }
 
+/* elem_packets once it reaches want (bounded: 2 s; lo delivers in a softirq). */
+static long long packets_reach(const struct nfq_config *cfg, enum kset k,
+			       const struct sess_entry *e, long long want)
+{
+	long long v = -1;
+
+	for (int i = 0; i < 200 && (v = elem_packets(cfg, k, e)) != want; i++)
+		usleep(10000);
+	return v;
+}
+
+/* The drop_* elements come from the packet path: a session's first segment with a wrong ID
+ * makes its element in drop_wrong and each one counts on it (a refresh reads it into the
+ * entry's drops); a session that dropped nothing has no element. When the element cannot be
+ * made (here: the set full at 1 element) the segment is dropped all the same and counted by
+ * reason (the drop chain's second rule; without it the supervisor's chain would let it pass).
+ * A deletion destroys the session's element. */
+static void test_kernel_drop_elements(void **state)
+{
+	static const char conf[] =
+		"{ \"role\": \"supervisor\", \"mode\": \"kernel\", \"queue\": {\"num\": 9},\n"
+		"  \"queue_rule\": {\"hooks\": [\"forward\", \"input\", \"output\"]} }\n";
+	struct nfq_config cfg;
+	struct sess_list none;
+	struct sess_table *t;
+	struct sess_entry e, e2;
+	const struct tbl_entry *x;
+	uint64_t c[R__COUNT] = {0}, wrong0;
+
+	(void)state;
+	if (!in_netns)
+		skip();
+	load_config_text(&cfg, conf);
+	sess_list_init(&none);
+	assert_int_equal(run("ip link set lo up && ip addr replace 198.18.1.7/32 dev lo && "
+			     "ip addr replace 198.18.1.8/32 dev lo && "
+			     "ip addr replace 198.18.2.1/32 dev lo", NULL, 0), 0);
+	kmode_drop_set_size(1);
+	assert_int_not_equal(nftrule_install(&cfg, &cfg.sessions, &none), QEXPR_NONE);
+	kmode_drop_set_size(KMODE_DROP_SET_SIZE);
+	t = tbl_new(NULL);
+	assert_non_null(t);
+	tbl_changes_track(t, true);
+	entry(&e, AF_INET, "198.18.1.7", "198.18.2.1", 80, 0x7777);
+	e.source = SESS_SRC_AUTHD;
+	entry(&e2, AF_INET, "198.18.1.8", "198.18.2.1", 80, 0x2222);
+	e2.source = SESS_SRC_AUTHD;
+	assert_int_equal(tbl_put(t, &e), 0);
+	assert_int_equal(tbl_put(t, &e2), 0);
+	apply(&cfg, t);
+	kmode_counters(&cfg, c);
+	wrong0 = c[R_DROP_WRONG_ID];
+	assert_int_equal(elem_packets(&cfg, KS_DWRONG, &e), -1); /* nothing dropped yet */
+
+	send_seg("198.18.2.1", 80, "198.18.1.7", 40000, 0x1234); /* wrong ID: the element */
+	send_seg("198.18.2.1", 80, "198.18.1.7", 40000, 0x1235);
+	send_seg("198.18.2.1", 80, "198.18.1.7", 40000, 0x7777); /* right: not a drop */
+	assert_int_equal(packets_reach(&cfg, KS_DWRONG, &e, 2), 2);
+	assert_int_equal(elem_packets(&cfg, KS_DNOID, &e), -1);
+	assert_int_equal(kmode_stats_refresh(&cfg, t), 0);
+	x = tbl_lookup(t, &e.key);
+	assert_non_null(x);
+	assert_int_equal(atomic_load(&x->drops[TBL_DROP_WRONG_ID]), 2);
+
+	send_seg("198.18.2.1", 80, "198.18.1.8", 40000, 0x1234); /* the set is full */
+	for (int i = 0; i < 200; i++) {
+		memset(c, 0, sizeof(c));
+		kmode_counters(&cfg, c);
+		if (c[R_DROP_WRONG_ID] >= wrong0 + 3)
+			break;
+		usleep(10000);
+	}
+	assert_int_equal(c[R_DROP_WRONG_ID], wrong0 + 3); /* dropped all the same */
+	assert_int_equal(elem_packets(&cfg, KS_DWRONG, &e2), -1);
+
+	assert_true(tbl_del(t, &e.key)); /* its element goes with it */
+	assert_int_equal(apply(&cfg, t), 6);
+	assert_int_equal(elem_packets(&cfg, KS_DWRONG, &e), -1);
+
+	tbl_free(t);
+	nftrule_remove(&cfg);
+	nfq_config_clear(&cfg);
+}
+
 /* The same with the refresh reading the elements by key (as from 16,384 sessions on). */
 static void test_kernel_totals_by_key(void **state)
 {
@@ -909,6 +993,7 @@ int main(void)
 		cmocka_unit_test(test_kernel_ahead_by_key),
 		cmocka_unit_test(test_kernel_totals_sync_by_key),
 		cmocka_unit_test(test_sync_inconsistent_dump),
+		cmocka_unit_test(test_kernel_drop_elements),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, NULL);
