@@ -159,8 +159,10 @@ int nftb_add_chain(struct nftb *b, int family, const char *table, const char *ch
 	return nftb_add_base_chain(b, family, table, chain, "filter", hook, prio);
 }
 
-int nftb_add_base_chain(struct nftb *b, int family, const char *table, const char *chain,
-			const char *type, int hook, int prio)
+/* A NEWCHAIN of table: a base chain when type is given (on hook, at prio, policy accept),
+ * else a regular one. */
+static int add_chain(struct nftb *b, int family, const char *table, const char *chain,
+		     const char *type, int hook, int prio)
 {
 	struct nftnl_chain *c = nftnl_chain_alloc();
 	struct nlmsghdr *nlh = room(b);
@@ -171,10 +173,12 @@ int nftb_add_base_chain(struct nftb *b, int family, const char *table, const cha
 	}
 	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, table);
 	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, chain);
-	nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, type);
-	nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, (uint32_t)hook);
-	nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, prio);
-	nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
+	if (type) {
+		nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, type);
+		nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, (uint32_t)hook);
+		nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, prio);
+		nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
+	}
 	nlh = nftnl_chain_nlmsg_build_hdr((char *)nlh, NFT_MSG_NEWCHAIN, (uint16_t)family,
 					  NLM_F_CREATE | NLM_F_ACK, b->seq++);
 	nftnl_chain_nlmsg_build_payload(nlh, c);
@@ -183,23 +187,15 @@ int nftb_add_base_chain(struct nftb *b, int family, const char *table, const cha
 	return 0;
 }
 
+int nftb_add_base_chain(struct nftb *b, int family, const char *table, const char *chain,
+			const char *type, int hook, int prio)
+{
+	return type ? add_chain(b, family, table, chain, type, hook, prio) : -1;
+}
+
 int nftb_add_regular_chain(struct nftb *b, int family, const char *table, const char *chain)
 {
-	struct nftnl_chain *c = nftnl_chain_alloc();
-	struct nlmsghdr *nlh = room(b);
-
-	if (!c || !nlh) {
-		nftnl_chain_free(c);
-		return -1;
-	}
-	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, table);
-	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, chain);
-	nlh = nftnl_chain_nlmsg_build_hdr((char *)nlh, NFT_MSG_NEWCHAIN, (uint16_t)family,
-					  NLM_F_CREATE | NLM_F_ACK, b->seq++);
-	nftnl_chain_nlmsg_build_payload(nlh, c);
-	nftnl_chain_free(c);
-	next(b);
-	return 0;
+	return add_chain(b, family, table, chain, NULL, 0, 0);
 }
 
 struct nftnl_rule *nftb_rule_new(int family, const char *table, const char *chain)

@@ -651,6 +651,30 @@ static void send_seg(const char *src, uint16_t sport, const char *dst, uint16_t 
 	close(fd);
 }
 
+/* The addresses of the tests' segments over lo: clients 198.18.1.7 and .8, service 198.18.2.1. */
+#define LO_ADDRS                                                                                \
+	"ip link set lo up && ip addr replace 198.18.1.7/32 dev lo && "                         \
+	"ip addr replace 198.18.1.8/32 dev lo && ip addr replace 198.18.2.1/32 dev lo"
+
+/* A table tracking its changes with two authd sessions to service 198.18.2.1:80, applied:
+ * *e from 198.18.1.7 (ID 0x7777), *e2 from 198.18.1.8 (ID 0x2222). */
+static struct sess_table *two_sessions(const struct nfq_config *cfg, struct sess_entry *e,
+				       struct sess_entry *e2)
+{
+	struct sess_table *t = tbl_new(NULL);
+
+	assert_non_null(t);
+	tbl_changes_track(t, true);
+	entry(e, AF_INET, "198.18.1.7", "198.18.2.1", 80, 0x7777);
+	e->source = SESS_SRC_AUTHD;
+	entry(e2, AF_INET, "198.18.1.8", "198.18.2.1", 80, 0x2222);
+	e2->source = SESS_SRC_AUTHD;
+	assert_int_equal(tbl_put(t, e), 0);
+	assert_int_equal(tbl_put(t, e2), 0);
+	apply(cfg, t);
+	return t;
+}
+
 static bool sliced; /* totals_reach refreshes in slices (kmode_stats_begin, _step) */
 
 /* The totals `stats` shows (embedded, checked_ok) once they reach want[] (bounded: 2 s), as
@@ -739,22 +763,11 @@ static void test_kernel_totals(void **state)
 	load_config_text(&cfg, conf);
 	sess_list_init(&none);
 	/* the replies' RSTs of the kernel's TCP (no socket there) stay out of the counts */
-	assert_int_equal(run("ip link set lo up && ip addr replace 198.18.1.7/32 dev lo && "
-			     "ip addr replace 198.18.1.8/32 dev lo && "
-			     "ip addr replace 198.18.2.1/32 dev lo && nft add table ip krst && "
+	assert_int_equal(run(LO_ADDRS " && nft add table ip krst && "
 			     "nft add chain ip krst o '{ type filter hook output priority -200; }' && "
 			     "nft add rule ip krst o tcp flags rst drop", NULL, 0), 0);
 	assert_int_not_equal(nftrule_install(&cfg, &cfg.sessions, &none), QEXPR_NONE);
-	t = tbl_new(NULL);
-	assert_non_null(t);
-	tbl_changes_track(t, true);
-	entry(&e, AF_INET, "198.18.1.7", "198.18.2.1", 80, 0x7777);
-	e.source = SESS_SRC_AUTHD;
-	entry(&e2, AF_INET, "198.18.1.8", "198.18.2.1", 80, 0x2222);
-	e2.source = SESS_SRC_AUTHD;
-	assert_int_equal(tbl_put(t, &e), 0);
-	assert_int_equal(tbl_put(t, &e2), 0);
-	apply(&cfg, t);
+	t = two_sessions(&cfg, &e, &e2);
 	for (int i = 0; i < 3; i++)
 		send_seg("198.18.1.7", 40000, "198.18.2.1", 80, 0);  /* ID written */
 	send_seg("198.18.1.8", 40000, "198.18.2.1", 80, 0);
@@ -879,22 +892,11 @@ static void test_kernel_drop_elements(void **state)
 		skip();
 	load_config_text(&cfg, conf);
 	sess_list_init(&none);
-	assert_int_equal(run("ip link set lo up && ip addr replace 198.18.1.7/32 dev lo && "
-			     "ip addr replace 198.18.1.8/32 dev lo && "
-			     "ip addr replace 198.18.2.1/32 dev lo", NULL, 0), 0);
+	assert_int_equal(run(LO_ADDRS, NULL, 0), 0);
 	kmode_drop_set_size(1);
 	assert_int_not_equal(nftrule_install(&cfg, &cfg.sessions, &none), QEXPR_NONE);
 	kmode_drop_set_size(KMODE_DROP_SET_SIZE);
-	t = tbl_new(NULL);
-	assert_non_null(t);
-	tbl_changes_track(t, true);
-	entry(&e, AF_INET, "198.18.1.7", "198.18.2.1", 80, 0x7777);
-	e.source = SESS_SRC_AUTHD;
-	entry(&e2, AF_INET, "198.18.1.8", "198.18.2.1", 80, 0x2222);
-	e2.source = SESS_SRC_AUTHD;
-	assert_int_equal(tbl_put(t, &e), 0);
-	assert_int_equal(tbl_put(t, &e2), 0);
-	apply(&cfg, t);
+	t = two_sessions(&cfg, &e, &e2);
 	kmode_counters(&cfg, c);
 	wrong0 = c[R_DROP_WRONG_ID];
 	assert_int_equal(elem_packets(&cfg, KS_DWRONG, &e), -1); /* nothing dropped yet */
