@@ -165,9 +165,10 @@ static int dump(const struct nfq_config *cfg, struct kitems *l, int family, enum
  * its ok element with x and its keys element, or has none of them; so these are all the
  * elements those sets can hold. (prev: only the sessions in a renewal grace. drop_*: only
  * keys that dropped a segment, made by the drop chains after a lookup in keys; one the packet
- * path made in the instant its session went, after that batch's destroys, is found only by a
- * dump, below 16,384 sessions, and keeps its count until the key's session comes back or the
- * worker restarts: a stale count, never a decision.) */
+ * path made in the instant its session went, after that batch's destroys, is found by a dump,
+ * the usual read of these sparse sets, and destroyed; read by key it is not found, and keeps
+ * its count until the key's session comes back or the worker restarts: a stale count, never
+ * a decision.) */
 static int read_kernel(const struct nfq_config *cfg, struct kitems *l)
 {
 	static const int families[] = {NFPROTO_IPV4, NFPROTO_IPV6};
