@@ -95,9 +95,12 @@ void nfq_link_try_up(struct nfq_link *l)
 	uint64_t t0 = cn_mono_ms();
 	char err[256];
 
+	errno = 0;
 	r = ctl_call(l->path, req, NFQ_TIMEOUT_MS, err, sizeof(err));
+	/* only a wait for an answer that did not come (ctl_call's ETIMEDOUT) makes the next try
+	 * wait a second: a connection closed unanswered is a worker going away (nfqlink.h) */
+	l->last_try_slow = !r && errno == ETIMEDOUT && cn_mono_ms() - t0 >= NFQ_RETRY_FAST_MS;
 	json_decref(req);
-	l->last_try_slow = cn_mono_ms() - t0 >= NFQ_RETRY_FAST_MS;
 	if (!r)
 		return;
 	json_decref(r);

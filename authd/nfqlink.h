@@ -27,9 +27,11 @@
  * within that: its sessions come back a tenth of a second after it listens, not up to a
  * second later), then every NFQ_RETRY_MS (a worker that stays away costs one failed connect
  * a second). A try that finds no socket is one connect(2) that fails at once, and logs
- * nothing; a try that found a worker which did not answer at once (stopped or hung: the
- * parent waits up to NFQ_TIMEOUT_MS for it) is followed by the next only NFQ_RETRY_MS later,
- * so that a hung worker does not keep the parent waiting most of the time. */
+ * nothing; a try that found a worker which did not answer in NFQ_TIMEOUT_MS (stopped or
+ * hung) is followed by the next only NFQ_RETRY_MS later, so that a hung worker does not keep
+ * the parent waiting most of the time. A try whose connection the worker closed unanswered
+ * (a killed worker on its way out: at 60,000 sessions its exit took over 100 ms) is not such
+ * a wait: the next comes NFQ_RETRY_FAST_MS later, as after a refused connect. */
 #define NFQ_RETRY_FAST_MS 100
 #define NFQ_RETRY_FAST_FOR_MS 5000
 #define NFQ_RETRY_MS 1000
@@ -45,7 +47,7 @@ struct nfq_link {
 	                      * the request), closed when a call fails or the link goes down */
 	bool up;
 	uint64_t down_at_ms; /* CLOCK_MONOTONIC ms when the link went down (or was created) */
-	bool last_try_slow;  /* the last nfq_link_try_up took NFQ_RETRY_FAST_MS or more */
+	bool last_try_slow;  /* the last nfq_link_try_up got no answer in NFQ_TIMEOUT_MS */
 	/* the engine's session-syncs that reached nfq_link_forward, up or not; nfq-up tells the
 	 * engine this count, so that it sends no second sync when one came after the link was
 	 * up (authd/engine.c on_nfq_up) */

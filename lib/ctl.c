@@ -214,8 +214,11 @@ json_t *ctl_call(const char *path, const json_t *req, int timeout_ms, char *err,
 		r = poll(&pfd, 1, timeout_ms);
 	} while (r < 0 && errno == EINTR);
 	if (r <= 0) {
-		snprintf(err, errlen, "%s: %s", path, r == 0 ? "no reply (timed out)" : strerror(errno));
+		int e = r == 0 ? ETIMEDOUT : errno;
+
+		snprintf(err, errlen, "%s: %s", path, r == 0 ? "no reply (timed out)" : strerror(e));
 		close(fd);
+		errno = e;
 		return NULL;
 	}
 	reply = ctl_recv(fd, &closed, err, errlen);

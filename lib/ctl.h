@@ -51,7 +51,8 @@ json_t *ctl_recv_max(int fd, size_t max, bool *closed, char *err, size_t errlen)
 /* Parse one received message: it must be a JSON object. For tests and fuzzers. */
 json_t *ctl_parse(const char *buf, size_t len, char *err, size_t errlen);
 
-/* Connect, send req, wait up to timeout_ms for one reply, close. NULL with err on failure. */
+/* Connect, send req, wait up to timeout_ms for one reply, close. NULL with err on failure;
+ * errno ETIMEDOUT when no reply came in timeout_ms. */
 json_t *ctl_call(const char *path, const json_t *req, int timeout_ms, char *err, size_t errlen);
 
 /*

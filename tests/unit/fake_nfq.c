@@ -80,7 +80,11 @@ static void *nfq_thread(void *arg)
 			pthread_mutex_unlock(&f->mu);
 			if (cmd && f->slow && !strcmp(cmd, f->slow))
 				usleep(f->slow_ms * 1000u); /* logged, then answered late */
-			ctl_send(conns[i], r);
+			if (cmd && f->slow && !strcmp(cmd, f->slow) && f->hang_up)
+				shutdown(conns[i], SHUT_RDWR); /* the caller sees it closed; the
+								* next poll here reads its end */
+			else
+				ctl_send(conns[i], r);
 			json_decref(r);
 			json_decref(req);
 		}

@@ -22,6 +22,8 @@ struct fake_nfq {
 	const char *refuse;   /* a command answered with an error (not logged), NULL: none */
 	const char *slow;     /* a command answered after slow_ms (a busy worker), NULL: none */
 	unsigned slow_ms;
+	bool hang_up;         /* slow: the connection closed after slow_ms, unanswered (a killed
+	                       * worker on its way out) */
 	int sub_fd;           /* the subscribed connection, -1 */
 	bool running;
 };

@@ -602,6 +602,15 @@ static void test_retry_schedule(void **state)
 	nfq_link_down(&E.link, "test");
 	assert_true(E.link.down_at_ms >= before);
 	assert_int_equal(nfq_link_retry_ms(&E.link, cn_mono_ms()), NFQ_RETRY_FAST_MS);
+	/* a worker going away (killed, its exit under way): the try's connection closes
+	 * unanswered after 150 ms; the next try still comes after 100 ms */
+	E.nfq.slow = "status";
+	E.nfq.slow_ms = 150;
+	E.nfq.hang_up = true;
+	nfq_link_try_up(&E.link);
+	assert_false(E.link.up);
+	assert_int_equal(nfq_link_retry_ms(&E.link, cn_mono_ms()), NFQ_RETRY_FAST_MS);
+	E.nfq.hang_up = false;
 	/* a worker that does not answer (hung): the try waits NFQ_TIMEOUT_MS, the next comes a
 	 * second later, not after 100 ms */
 	E.nfq.slow = "status";
