@@ -29,8 +29,8 @@ struct nftnl_expr;
  * session's previous ID for the renewal grace, each element with its own timeout; drop_noid,
  * drop_wrong, drop_other: {client . service . port} of the sessions that dropped a segment
  * for that reason, each element with a counter (the session's drops by reason, kmstats.c):
- * the drop chain of the same name makes the element at the session's first such drop
- * (dynset) and counts it, and the worker puts one only to carry a count it holds
+ * the drop chains of that reason (drop_noid_fwd, drop_noid_back, ...) make the element at
+ * the session's first such drop (dynset) and count it, and the worker puts one only to carry a count it holds
  * (kmode_wants); svc: the copy of the rule file's service set. */
 enum kset { KS_IDS, KS_OK, KS_KEYS, KS_PREV, KS_DNOID, KS_DWRONG, KS_DOTHER, KS_SVC, KS__COUNT };
 
@@ -39,7 +39,7 @@ enum kset { KS_IDS, KS_OK, KS_KEYS, KS_PREV, KS_DNOID, KS_DWRONG, KS_DOTHER, KS_
 #define KMODE_DROP_SET_SIZE ((uint32_t)TBL_MAX_SESSIONS)
 
 extern const char *const kmode_set_names[KS__COUNT];
-/* kmrules.c: the regular chains drop_noid, drop_wrong and drop_other of family (after the sets
+/* kmrules.c: the regular drop chains of family, one per reason and direction (after the sets
  * and counters they use, before the rules that go to them). */
 struct nftb;
 int kmode_add_drop_chains(struct nftb *b, const struct nfq_config *cfg, int family);
@@ -80,10 +80,11 @@ int kmode_elem_parse(int family, enum kset k, const struct nftb_elem *el, struct
 int kmode_dir(const struct nfq_config *cfg, enum kset k);
 /* kmstats.c: the drop reason (TBL_DROP_*) set k's element counts, -1: none */
 int kmode_drop_reason(enum kset k);
-/* kmstats.c: read drop_* set k of family by key (its last read found at least `from`
- * elements), or dump it (the usual case: few sessions dropped anything); kmode_drop_held
- * notes how many elements a read found. */
-bool kmode_drop_by_key(int family, enum kset k, size_t from);
+/* kmstats.c: may set k of family be read by key by a reader that does so from `from`
+ * elements on? Always for ids, ok and keys; a drop_* set only while its last read found at
+ * least `from` elements (else a dump: few sessions dropped anything). kmode_drop_held notes
+ * how many elements a read of a drop_* set found. */
+bool kmode_read_by_key(int family, enum kset k, size_t from);
 void kmode_drop_held(int family, enum kset k, size_t n);
 /* The counter of e's element in set k (one GET). 0, 1 (no such element), -1 (error). */
 int kmode_elem_get(const struct nfq_config *cfg, int family, enum kset k,

@@ -137,11 +137,11 @@ void kmode_totals(uint64_t *embedded, uint64_t *checked)
  * elements as the reader's by-key threshold. */
 static size_t drop_held[2][3];
 
-bool kmode_drop_by_key(int family, enum kset k, size_t from)
+bool kmode_read_by_key(int family, enum kset k, size_t from)
 {
 	int why = kmode_drop_reason(k);
 
-	return why >= 0 && drop_held[family != NFPROTO_IPV4][why] >= from;
+	return why < 0 || drop_held[family != NFPROTO_IPV4][why] >= from;
 }
 
 void kmode_drop_held(int family, enum kset k, size_t n)
@@ -298,7 +298,7 @@ static int pass_step(const struct nfq_config *cfg, struct sess_table *t, struct 
 
 	p->r.t = t;
 	p->r.now = (uint32_t)time(NULL);
-	if (p->by_key && (p->r.why < 0 || kmode_drop_by_key(p->r.family, p->r.set, by_key_from)))
+	if (p->by_key && kmode_read_by_key(p->r.family, p->r.set, by_key_from))
 		rc = refresh_set(cfg, t, &p->r, p->keys, &p->pos, budget);
 	else
 		rc = nftb_dump_set(p->r.family, cfg->rule_table, kmode_set_names[p->r.set],

@@ -157,7 +157,7 @@ static int dump(const struct nfq_config *cfg, struct kitems *l, int family, enum
  * this kernel, so dumping n elements costs O(n^2) (about 0.6 CPU s per set at 60,000). ids
  * and prev are dumped: they find every key the kernel holds (also those the table lacks) and
  * the IDs of prev, which no other set tells. From by_key_from elements of ids on, ok, keys
- * and the drop_* sets (these only while their last read found as many: kmode_drop_by_key,
+ * and the drop_* sets (these only while their last read found as many: kmode_read_by_key,
  * as they hold only the sessions that dropped something) are then read by key, for the keys
  * of ids (ok: with the ID ids maps
  * the key to): each batch this worker commits carries all of a key's operations (install,
@@ -185,8 +185,7 @@ static int read_kernel(const struct nfq_config *cfg, struct kitems *l)
 			size_t before = l->n;
 
 			rc = to - from >= by_key_from &&
-			     (kmode_drop_reason(rest[k]) < 0 ||
-			      kmode_drop_by_key(families[f], rest[k], by_key_from)) ?
+			     kmode_read_by_key(families[f], rest[k], by_key_from) ?
 			     read_by_key(cfg, l, from, to, families[f], rest[k]) :
 			     dump(cfg, l, families[f], rest[k]);
 			if (rc == 0)
