@@ -163,38 +163,79 @@ static bool reply_ok(const json_t *req, const json_t *r)
 }
 
 /*
- * A request whose "sessions" do not fit one control message (docs/control.md, "Large
+ * A request whose sessions do not fit one control message (docs/control.md, "Large
  * requests"), split by size on ONE connection: a session-sync as chunks with "more": true but
  * the last, which coopnet-nfq stages and applies together (a failure closes the connection and
  * so discards the stage); a session-add or session-del as consecutive requests, each all or
- * nothing by itself.
+ * nothing by itself. The sessions are a "sessions" array (cut into the longest runs of
+ * objects that fit) or "packed" records (CN_PACKED_PER_MSG a message).
  */
+struct chunker {
+	const json_t *arr, *packed;
+	const char *key;
+	size_t pos, end;  /* array: items; packed: digits */
+};
+
+static void chunker_init(struct chunker *c, const json_t *req)
+{
+	memset(c, 0, sizeof(*c));
+	c->packed = json_object_get(req, "packed");
+	if (json_is_string(c->packed)) {
+		c->key = "packed";
+		c->end = json_string_length(c->packed);
+	} else {
+		c->packed = NULL;
+		c->key = "sessions";
+		c->arr = json_object_get(req, "sessions");
+		c->end = json_array_size(c->arr);
+	}
+}
+
+static json_t *chunker_next(struct chunker *c)
+{
+	size_t take;
+
+	if (c->arr)
+		return ctl_array_chunk(c->arr, &c->pos, CTL_CHUNK_BUDGET);
+	take = c->end - c->pos;
+	if (take > (size_t)CN_PACKED_PER_MSG * 2 * CN_SESSION_PACKED)
+		take = (size_t)CN_PACKED_PER_MSG * 2 * CN_SESSION_PACKED;
+	c->pos += take;
+	return json_stringn_nocheck(json_string_value(c->packed) + c->pos - take, take);
+}
+
+static size_t chunker_sessions(const struct chunker *c)
+{
+	return c->arr ? c->end : c->end / (2 * CN_SESSION_PACKED);
+}
+
 static void forward_chunked(struct nfq_link *l, const json_t *req)
 {
-	const json_t *arr = json_object_get(req, "sessions");
 	bool sync = !strcmp(json_string_value(json_object_get(req, "cmd")) ?: "", "session-sync");
-	size_t pos = 0, n = json_array_size(arr), chunks = 0;
+	struct chunker c;
+	size_t chunks = 0;
 	char err[256];
 	int fd;
 
+	chunker_init(&c, req);
 	fd = ctl_connect(l->path);
 	if (fd < 0) {
 		nfq_link_down(l, strerror(errno));
 		return;
 	}
-	while (pos < n) {
+	while (c.pos < c.end) {
 		json_t *part = json_copy((json_t *)req), *chunk, *r;
 		bool ok;
 
-		chunk = ctl_array_chunk(arr, &pos, CTL_CHUNK_BUDGET);
+		chunk = chunker_next(&c);
 		if (!part || !chunk) {
 			json_decref(part);
 			json_decref(chunk);
 			log_warnx("coopnet-nfq: out of memory splitting a request");
 			break;
 		}
-		json_object_set_new(part, "sessions", chunk);
-		if (sync && pos < n)
+		json_object_set_new(part, c.key, chunk);
+		if (sync && c.pos < c.end)
 			json_object_set_new(part, "more", json_true());
 		chunks++;
 		r = call_on(l, fd, part, l->reply_limit_ms, err, sizeof(err));
@@ -211,11 +252,12 @@ static void forward_chunked(struct nfq_link *l, const json_t *req)
 			break; /* closing discards what was staged: the old table stays */
 	}
 	close(fd);
-	log_info("coopnet-nfq: %zu session(s) in %zu message(s)", n, chunks);
+	log_info("coopnet-nfq: %zu session(s) in %zu message(s)", chunker_sessions(&c), chunks);
 }
 
 int nfq_link_forward(struct nfq_link *l, const json_t *req)
 {
+	const json_t *packed;
 	char err[256];
 	json_t *r;
 	bool ok;
@@ -224,8 +266,11 @@ int nfq_link_forward(struct nfq_link *l, const json_t *req)
 		l->syncs_in++; /* counted up or down: see nfq_link_try_up */
 	if (!l->path[0] || !l->up)
 		return -1; /* no data plane, or the session-sync after reconnecting carries it */
-	if (ctl_json_larger(req, CTL_CHUNK_BUDGET) &&
-	    json_is_array(json_object_get(req, "sessions"))) {
+	packed = json_object_get(req, "packed");
+	/* a long packed string is larger at once: no dump of megabytes to find it out */
+	if ((json_string_length(packed) >= CTL_CHUNK_BUDGET ||
+	     ctl_json_larger(req, CTL_CHUNK_BUDGET)) &&
+	    (json_is_array(json_object_get(req, "sessions")) || json_is_string(packed))) {
 		forward_chunked(l, req);
 		return l->up ? 1 : -1;
 	}

@@ -47,7 +47,8 @@ struct parent_msg {
 	struct ssnat *sn;            /* NULL: no SS DNAT (set after parent_msg_init) */
 	struct keyset live;          /* sessions the engine added and the parent accepted */
 	struct keyset stage;         /* a session-sync in progress */
-	json_t *stage_arr;
+	struct cn_session *stage_v;  /* its sessions, to go as one packed session-sync */
+	size_t stage_n, stage_cap;
 	json_t *nfq_pending;         /* requests for coopnet-nfq not sent yet (parent_msg_flush) */
 	size_t nfq_pending_sessions; /* the sessions in them */
 	bool vs_dirty, sn_dirty;     /* the virtual switch's / SS DNAT's sessions changed since

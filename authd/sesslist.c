@@ -142,16 +142,42 @@ static int apply_one(struct sesslist *l, bool del, const json_t *v, const char *
 	return sess_put(l, &s) < 0 ? -1 : 1;
 }
 
+/* Session i of "packed" records (lib/ctl.h): the same as apply_one (a del uses the key). */
+static int apply_packed(struct sesslist *l, bool del, const json_t *packed, size_t i,
+			const char *who)
+{
+	struct cn_session s;
+	char err[256];
+
+	if (cn_packed_get(packed, i, &s, err, sizeof(err)) < 0) {
+		log_warnx("%s: a session from the engine: %s", who, err);
+		return -1;
+	}
+	if (del)
+		return sess_del(l, &s);
+	return sess_put(l, &s) < 0 ? -1 : 1;
+}
+
 int sesslist_req(struct sesslist *l, const json_t *req, const char *who)
 {
 	const char *cmd = json_string_value(json_object_get(req, "cmd"));
-	json_t *arr = json_object_get(req, "sessions"), *v;
+	const json_t *arr = json_object_get(req, "sessions");
+	const json_t *packed = json_object_get(req, "packed");
 	int changed = 0, r;
+	char err[256];
+	size_t i, n = 0;
 	bool del;
-	size_t i;
 
-	if (!cmd || !json_is_array(arr))
+	if (!cmd || !packed == !arr)
 		return -1;
+	if (packed && cn_packed_count(packed, &n, err, sizeof(err)) < 0) {
+		log_warnx("%s: a request from the engine: %s", who, err);
+		return -1;
+	}
+	if (arr && !json_is_array(arr))
+		return -1;
+	if (arr)
+		n = json_array_size(arr);
 	del = !strcmp(cmd, "session-del");
 	if (!strcmp(cmd, "session-sync")) {
 		l->n = 0, changed = 1;
@@ -160,8 +186,10 @@ int sesslist_req(struct sesslist *l, const json_t *req, const char *who)
 	}
 	else if (!del && strcmp(cmd, "session-add"))
 		return -1;
-	json_array_foreach(arr, i, v) {
-		if ((r = apply_one(l, del, v, who)) < 0)
+	for (i = 0; i < n; i++) {
+		r = packed ? apply_packed(l, del, packed, i, who) :
+			     apply_one(l, del, json_array_get(arr, i), who);
+		if (r < 0)
 			return -1;
 		changed |= r;
 	}

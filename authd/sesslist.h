@@ -33,7 +33,8 @@ struct sesslist {
 	size_t n_chg, cap_chg;
 };
 
-/* Apply one request {"cmd": "session-add"|"session-del"|"session-sync", "sessions": [...]}.
+/* Apply one request {"cmd": "session-add"|"session-del"|"session-sync", "sessions": [...]}
+ * or with "packed" records instead of "sessions" (lib/ctl.h; the parent's session-sync).
  * who names the consumer in the log line of a bad session. Returns 1 when the list changed,
  * 0 when not, -1 on a malformed request or out of memory (the list may hold the sessions
  * before the bad one). */

@@ -186,4 +186,30 @@ json_t *cn_session_to_json(const struct cn_session *s);
  * characters are errors; err names the key and quotes the bad value. */
 int cn_session_from_json(struct cn_session *out, const json_t *obj, char *err, size_t errlen);
 
+/*
+ * Packed sessions (lib/ctl_packed.c; docs/control.md, "Packed sessions"): what
+ * coopnet-authd's session-sync carries as "packed" instead of a "sessions" array: one JSON
+ * string of hexadecimal digits, 2 * CN_SESSION_PACKED per session, each session the 64-byte
+ * record below (the same checks as cn_session_from_json). Parsing 60,000 session objects
+ * and building them cost coopnet-nfq and coopnet-authd's parent most of a second at a
+ * worker's restart; a string of records costs a few milliseconds.
+ *
+ * cn_session_unpack refuses what cn_session_from_json refuses (family, port 0, ID 0, a vnic
+ * of 16 or more characters) and a record with a byte it does not define (reserved bytes, an
+ * IPv4 address's padding, the bytes after the vnic's NUL): each record has one form.
+ * cn_packed_count: the number of sessions in a "packed" value, -1 with err when it is not a
+ * string of whole records; cn_packed_get: session i (its digits and its record checked).
+ */
+#define CN_SESSION_PACKED 64
+/* Sessions per packed session-sync message: the digits fill CTL_CHUNK_BUDGET at most. */
+#define CN_PACKED_PER_MSG (CTL_CHUNK_BUDGET / (2 * CN_SESSION_PACKED))
+void cn_session_pack(const struct cn_session *s, uint8_t out[CN_SESSION_PACKED]);
+int cn_session_unpack(struct cn_session *out, const uint8_t in[CN_SESSION_PACKED], char *err,
+		      size_t errlen);
+/* n sessions as one "packed" string (a new reference); NULL when out of memory. */
+json_t *cn_sessions_pack_json(const struct cn_session *v, size_t n);
+int cn_packed_count(const json_t *packed, size_t *n, char *err, size_t errlen);
+int cn_packed_get(const json_t *packed, size_t i, struct cn_session *out, char *err,
+		  size_t errlen);
+
 #endif

@@ -4,7 +4,7 @@ lib_libcoopnet_a_SOURCES = \
 	lib/clock.h lib/hex.h lib/csum.c lib/csum.h \
 	lib/grow.c lib/grow.h \
 	lib/id.c lib/id.h \
-	lib/ctl.c lib/ctl.h lib/ctl_server.c \
+	lib/ctl.c lib/ctl.h lib/ctl_packed.c lib/ctl_server.c \
 	lib/log.c lib/log.h lib/logrl.c lib/logrl.h \
 	lib/cli.c lib/cli.h lib/cfgpath.c lib/cfgpath.h lib/svcnotify.c lib/svcnotify.h \
 	lib/metrics.c lib/metrics.h lib/metrics_help.c \

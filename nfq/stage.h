@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The staging of a chunked session-sync (docs/control.md, "Large requests"): coopnet-authd
- * sends {"cmd": "session-sync", "sessions": [...], "more": true} as many times as it needs and
- * the last chunk without "more" (or "more": false). Each control connection has one stage;
+ * sends {"cmd": "session-sync", "packed": "...", "more": true} as many times as it needs and
+ * the last chunk without "more" (or "more": false). A chunk carries its sessions as a
+ * "sessions" array of objects or as "packed" records (lib/ctl.h), one of the two. Each control connection has one stage;
  * the chunks accumulate there and only the last one hands the whole set over, to be applied
  * in one main-loop turn. A bad chunk discards the stage (the whole sync is refused), and so
  * does closing the connection before the last chunk: the running table stays.

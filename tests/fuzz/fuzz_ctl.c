@@ -2,8 +2,9 @@
 /*
  * libFuzzer target for what arrives on a control socket: ctl_parse() of one message, then
  * cn_session_from_json() of the message itself and of every item of its "sessions" array (as
- * coopnet-nfq does for session-add/sync). A session that parses must survive
- * to_json -> from_json unchanged.
+ * coopnet-nfq does for session-add/sync), and every record of its "packed" string (the
+ * parent's session-sync). A session that parses must survive to_json -> from_json unchanged;
+ * a packed record that decodes must pack back to the same bytes.
  *
  * Then the same bytes as one message through lib's control-socket server (lib/ctl_server.c)
  * on a real SOCK_SEQPACKET socketpair: every message but an empty one (which reads as a close)
@@ -16,6 +17,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -46,6 +48,41 @@ static void check_session(const json_t *obj)
 	    memcmp(back.client, s.client, sizeof(s.client)) ||
 	    memcmp(back.service, s.service, sizeof(s.service)))
 		abort();
+}
+
+/* "packed" records (lib/ctl.h): each record that decodes packs back to the same bytes (one
+ * form per record) and survives the JSON round trip; a refusal always says why. */
+static void check_packed(const json_t *packed)
+{
+	struct cn_session s;
+	char err[256] = "";
+	json_t *again, *obj;
+	size_t n;
+
+	if (cn_packed_count(packed, &n, err, sizeof(err)) < 0) {
+		if (!err[0])
+			abort();
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const char *text = json_string_value(packed) + i * 2 * CN_SESSION_PACKED;
+
+		err[0] = 0;
+		if (cn_packed_get(packed, i, &s, err, sizeof(err)) < 0) {
+			if (!err[0])
+				abort();
+			continue;
+		}
+		again = cn_sessions_pack_json(&s, 1);
+		if (!again || strncasecmp(json_string_value(again), text, 2 * CN_SESSION_PACKED))
+			abort();
+		json_decref(again);
+		obj = cn_session_to_json(&s);
+		if (!obj)
+			abort();
+		check_session(obj);
+		json_decref(obj);
+	}
 }
 
 /* "addr:port" (a probe's "sp", sessions.peer): parse -> format -> parse is the identity */
@@ -144,6 +181,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_session(msg);
 	check_addr_port(json_object_get(msg, "sp"));
 	check_addr_port(json_object_get(msg, "peer"));
+	check_packed(json_object_get(msg, "packed"));
 	list = json_object_get(msg, "sessions");
 	json_array_foreach(list, i, item) {
 		check_session(item);

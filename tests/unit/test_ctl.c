@@ -5,7 +5,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include <cmocka.h>
 
@@ -170,6 +172,141 @@ static void test_session_round_trip(void **state)
 	json_decref(bad);
 }
 
+/* Session i of str, after byte `at` of record i was set to `val` (two hex digits). */
+static int packed_with(const json_t *str, size_t i, size_t at, const char *val,
+		       struct cn_session *out, char *err)
+{
+	char *text = strdup(json_string_value(str));
+	json_t *s;
+	int r;
+
+	assert_non_null(text);
+	memcpy(text + i * 2 * CN_SESSION_PACKED + 2 * at, val, 2);
+	s = json_string(text);
+	free(text);
+	r = cn_packed_get(s, i, out, err, 256);
+	json_decref(s);
+	return r;
+}
+
+static void assert_same_session(const struct cn_session *a, const struct cn_session *b)
+{
+	assert_int_equal(a->family, b->family);
+	assert_memory_equal(a->client, b->client, sizeof(a->client));
+	assert_memory_equal(a->service, b->service, sizeof(a->service));
+	assert_int_equal(a->port, b->port);
+	assert_int_equal(a->id, b->id);
+	assert_string_equal(a->vnic, b->vnic);
+	assert_int_equal(a->expires, b->expires);
+}
+
+/* Packed sessions: the layout of docs/control.md, the round trip, every refusal. */
+static void test_packed_round_trip(void **state)
+{
+	static const struct {
+		size_t at;
+		const char *val, *why;
+	} bad[] = {
+		{ 0, "05", "family 5" }, { 1, "01", "reserved" }, { 6, "01", "reserved" },
+		{ 7, "80", "reserved" }, { 20, "01", "padding" }, { 47, "ff", "padding" },
+		{ 2, "00", NULL }, /* with byte 3 also 0 below: port 0 */
+		{ 8, "80", "above 2^63" }, { 50, "20", "vnic" }, { 53, "41", "vnic" },
+		{ 12, "g0", "hexadecimal" },
+	};
+	struct cn_session v[3] = {
+		{ .family = AF_INET, .port = 80, .id = 0x6141, .vnic = "web1",
+		  .expires = 1795000000, .client = { 198, 18, 1, 2 }, .service = { 198, 19, 0, 10 } },
+		{ .family = AF_INET6, .port = 65535, .id = 0xffff, .expires = INT64_MAX,
+		  .client = { 0x20, 0x01, 0x0d, 0xb8, [15] = 2 },
+		  .service = { 0x20, 0x01, 0x0d, 0xb8, 0, 1, [15] = 3 } },
+		{ .family = AF_INET, .port = 1, .id = 1, .vnic = "abcdefghijklmno",
+		  .client = { 198, 18, 255, 255 }, .service = { 198, 19, 0, 1 } },
+	};
+	struct cn_session back;
+	char err[256];
+	json_t *str, *s;
+	size_t n;
+
+	(void)state;
+	str = cn_sessions_pack_json(v, 3);
+	assert_non_null(str);
+	assert_int_equal(json_string_length(str), 3 * 2 * CN_SESSION_PACKED);
+	/* family, reserved, port, ID, reserved, expires, the client's first 4 bytes */
+	assert_memory_equal(json_string_value(str),
+			    "04" "00" "0050" "6141" "0000" "000000006afd86c0" "c6120102" "00000000",
+			    48);
+	assert_int_equal(cn_packed_count(str, &n, err, sizeof(err)), 0);
+	assert_int_equal(n, 3);
+	for (size_t i = 0; i < n; i++) {
+		assert_int_equal(cn_packed_get(str, i, &back, err, sizeof(err)), 0);
+		assert_same_session(&v[i], &back);
+	}
+	assert_int_equal(cn_packed_get(str, 3, &back, err, sizeof(err)), -1);
+
+	for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+		if (!bad[k].why) {
+			char *text = strdup(json_string_value(str));
+			memcpy(text + 2 * CN_SESSION_PACKED + 4, "0000", 4); /* record 1's port */
+			s = json_string(text);
+			free(text);
+			assert_int_equal(cn_packed_get(s, 1, &back, err, sizeof(err)), -1);
+			assert_non_null(strstr(err, "port 0"));
+			json_decref(s);
+			continue;
+		}
+		assert_int_equal(packed_with(str, 0, bad[k].at, bad[k].val, &back, err), -1);
+		if (!strstr(err, bad[k].why))
+			fail_msg("byte %zu = %s: \"%s\" lacks \"%s\"", bad[k].at, bad[k].val, err,
+				 bad[k].why);
+	}
+	/* byte 4 of record 2 (its ID's high byte) set to 0 again: still ID 1, accepted */
+	assert_int_equal(packed_with(str, 2, 4, "00", &back, err), 0);
+	assert_int_equal(back.id, 1);
+	json_decref(str);
+}
+
+static void test_packed_refusals(void **state)
+{
+	struct cn_session v = { .family = AF_INET, .port = 80, .id = 1, .client = { 198, 18, 0, 1 },
+				.service = { 198, 19, 0, 1 } }, back;
+	char err[256];
+	json_t *str, *s;
+	size_t n;
+	char *text;
+
+	(void)state;
+	str = cn_sessions_pack_json(&v, 1);
+	/* ID 0 */
+	text = strdup(json_string_value(str));
+	memcpy(text + 8, "0000", 4);
+	s = json_string(text);
+	assert_int_equal(cn_packed_get(s, 0, &back, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "ID 0"));
+	json_decref(s);
+	/* a vnic of 16 characters: no NUL */
+	memset(text + 96, '6', 32);
+	memcpy(text + 8, "0001", 4);
+	s = json_string(text);
+	assert_int_equal(cn_packed_get(s, 0, &back, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "vnic"));
+	json_decref(s);
+	/* not whole records, not a string, empty */
+	text[127] = 0;
+	s = json_string(text);
+	assert_int_equal(cn_packed_count(s, &n, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "128 hexadecimal digits per session"));
+	json_decref(s);
+	s = json_integer(5);
+	assert_int_equal(cn_packed_count(s, &n, err, sizeof(err)), -1);
+	json_decref(s);
+	s = json_string("");
+	assert_int_equal(cn_packed_count(s, &n, err, sizeof(err)), 0);
+	assert_int_equal(n, 0);
+	json_decref(s);
+	free(text);
+	json_decref(str);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -178,6 +315,8 @@ int main(void)
 		cmocka_unit_test(test_offset_past_end_and_bad_offset),
 		cmocka_unit_test(test_session_round_trip),
 		cmocka_unit_test(test_json_larger),
+		cmocka_unit_test(test_packed_round_trip),
+		cmocka_unit_test(test_packed_refusals),
 	};
 	return cmocka_run_group_tests_name("ctl", tests, NULL, NULL);
 }

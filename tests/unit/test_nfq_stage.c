@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -225,7 +226,80 @@ static void malformed_chunks(void **state)
 	assert_int_equal(st.l.n, 0);
 	req = json_pack("{s:s, s:b}", "cmd", "session-sync", "more", 1);
 	assert_int_equal(feed(&st, req, &out, err), -1);
+	assert_non_null(strstr(err, "chunk 1: give \"sessions\""));
+	assert_int_equal(out.n, 0);
+	req = json_pack("{s:s, s:b, s:i}", "cmd", "session-sync", "more", 1, "sessions", 3);
+	assert_int_equal(feed(&st, req, &out, err), -1);
 	assert_non_null(strstr(err, "chunk 1: \"sessions\" must be an array"));
+	assert_int_equal(out.n, 0);
+	stage_discard(&st);
+}
+
+/* Packed chunk: sessions from..from+count-1 of session(), as records (lib/ctl.h). */
+static json_t *packed_chunk(unsigned from, unsigned count, unsigned id_base, int more)
+{
+	json_t *arr = sessions(from, count, id_base), *req, *v;
+	struct cn_session *sv = calloc(count ? count : 1, sizeof(*sv));
+	char err[256];
+	size_t i;
+
+	assert_non_null(sv);
+	json_array_foreach(arr, i, v)
+		assert_int_equal(cn_session_from_json(&sv[i], v, err, sizeof(err)), 0);
+	json_decref(arr);
+	req = json_pack("{s:s, s:o}", "cmd", "session-sync", "packed",
+			cn_sessions_pack_json(sv, count));
+	free(sv);
+	if (more >= 0)
+		json_object_set_new(req, "more", json_boolean(more));
+	return req;
+}
+
+/* coopnet-authd's packed chunks: staged like "sessions" chunks, the two forms mixed in one
+ * sync; a bad record refuses the whole sync and names its chunk and index; both forms in
+ * one chunk are refused. */
+static void packed_chunks(void **state)
+{
+	struct sess_stage st;
+	struct sess_list out;
+	char err[300], *text;
+	json_t *req;
+
+	(void)state;
+	stage_init(&st);
+	sess_list_init(&out);
+	assert_int_equal(feed(&st, packed_chunk(0, 500, 7, 1), &out, err), 0);
+	assert_int_equal(feed(&st, chunk(sessions(500, 10, 7), 1), &out, err), 0);
+	assert_int_equal(feed(&st, packed_chunk(510, 0, 7, 1), &out, err), 0);
+	assert_int_equal(st.l.n, 510);
+	assert_int_equal(feed(&st, packed_chunk(400, 200, 9, 0), &out, err), 1);
+	assert_int_equal(out.n, 600);
+	assert_int_equal(id_of(&out, 0), 7);
+	assert_int_equal(id_of(&out, 505), 9 + 505); /* the later duplicate wins */
+	assert_int_equal(id_of(&out, 599), 9 + 599);
+	sess_list_clear(&out);
+
+	/* record 3 of chunk 2 has port 0 */
+	assert_int_equal(feed(&st, packed_chunk(0, 10, 1, 1), &out, err), 0);
+	req = packed_chunk(10, 5, 1, 1);
+	text = strdup(json_string_value(json_object_get(req, "packed")));
+	memcpy(text + 3 * 2 * CN_SESSION_PACKED + 4, "0000", 4);
+	json_object_set_new(req, "packed", json_string(text));
+	free(text);
+	assert_int_equal(feed(&st, req, &out, err), -1);
+	assert_string_equal(err, "chunk 2, session 3 (13 in the sync): port 0");
+	assert_int_equal(st.l.n, 0);
+	assert_false(st.open);
+	/* not whole records */
+	req = packed_chunk(0, 2, 1, -1);
+	json_object_set_new(req, "packed", json_string("0400"));
+	assert_int_equal(feed(&st, req, &out, err), -1);
+	assert_non_null(strstr(err, "chunk 1: \"packed\" must be a string of 128 hexadecimal"));
+	/* both forms */
+	req = packed_chunk(0, 2, 1, -1);
+	json_object_set_new(req, "sessions", json_array());
+	assert_int_equal(feed(&st, req, &out, err), -1);
+	assert_non_null(strstr(err, "one of them"));
 	assert_int_equal(out.n, 0);
 	stage_discard(&st);
 }
@@ -302,6 +376,7 @@ int main(void)
 		cmocka_unit_test(abandoned_stage_is_discarded),
 		cmocka_unit_test(bad_session_refuses_whole_sync),
 		cmocka_unit_test(malformed_chunks),
+		cmocka_unit_test(packed_chunks),
 		cmocka_unit_test(split_by_size),
 		cmocka_unit_test(list_copy_and_dedup),
 	};

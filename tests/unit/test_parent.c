@@ -429,6 +429,9 @@ static void test_valid_after_refusals(void **state)
 		usleep(10000);
 	r = nfq_last(&E.nfq, "session-sync");
 	assert_non_null(r);
+	/* as packed records (lib/ctl.h), which the fake decodes into "sessions" */
+	assert_true(json_is_string(json_object_get(r, "packed")));
+	assert_null(json_object_get(r, "packed-error"));
 	assert_int_equal(json_array_size(json_object_get(r, "sessions")), 2);
 	json_decref(r);
 	/* reload: no payload, reaches the parent's handler */

@@ -112,6 +112,28 @@ static int req(struct vswitch *vs, const char *cmd, const char *sessions)
 	return ret;
 }
 
+/* The same request with the sessions as "packed" records (the parent's session-sync). */
+static int req_packed(struct vswitch *vs, const char *cmd, const char *sessions)
+{
+	json_t *arr = json_loads(sessions, 0, NULL), *v, *r;
+	struct cn_session sv[8];
+	char err[256];
+	size_t i;
+	int ret;
+
+	assert_non_null(arr);
+	assert_true(json_array_size(arr) <= 8);
+	json_array_foreach(arr, i, v)
+		if (cn_session_from_json(&sv[i], v, err, sizeof(err)) < 0)
+			fail_msg("test session: %s", err);
+	r = json_pack("{s:s, s:o}", "cmd", cmd, "packed",
+		      cn_sessions_pack_json(sv, json_array_size(arr)));
+	json_decref(arr);
+	ret = vswitch_session_req(vs, r);
+	json_decref(r);
+	return ret;
+}
+
 /* "a, b, c" of the addresses of one family, in order */
 static const char *addrs_text(const struct vswitch_addr *v, size_t n, int family)
 {
@@ -269,6 +291,20 @@ static void test_sessions_v4_v6_removal_sync(void **state)
 	assert_string_equal(plan(&vs), "del [198.18.1.2 . 7 . 80 : 198.18.2.11, 198.18.1.2 . 258 . 8080 : "
 			    "198.18.2.12] add [198.18.1.9 . 5 . 8080 : 198.18.2.12] "
 			    "want [198.18.1.9 . 5 . 8080 : 198.18.2.12]");
+	pretend_applied(&vs);
+	/* the same sync as packed records: the same list */
+	assert_int_equal(req_packed(&vs, "session-sync",
+			     "[{\"client\": \"198.18.1.9\", \"service\": \"198.18.2.12\", \"port\": 8080, "
+			     "\"id\": \"0x0005\", \"vnic\": \"docs\", \"expires\": 0}]"), 1);
+	assert_string_equal(plan(&vs), "del [] add [] want [198.18.1.9 . 5 . 8080 : 198.18.2.12]");
+	pretend_applied(&vs);
+	assert_int_equal(req_packed(&vs, "session-sync", "[]"), 1);
+	assert_int_equal(vs.sess.n, 0);
+	assert_string_equal(plan(&vs), "del [198.18.1.9 . 5 . 8080 : 198.18.2.12] add [] want []");
+	pretend_applied(&vs);
+	assert_int_equal(req_packed(&vs, "session-sync",
+			     "[{\"client\": \"198.18.1.9\", \"service\": \"198.18.2.12\", \"port\": 8080, "
+			     "\"id\": \"0x0005\", \"vnic\": \"docs\", \"expires\": 0}]"), 1);
 	pretend_applied(&vs);
 	assert_int_equal(req(&vs, "session-sync", "[]"), 1);
 	assert_int_equal(vs.sess.n, 0);
