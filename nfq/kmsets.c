@@ -184,9 +184,17 @@ struct nftnl_set_elem *kmode_elem(const struct nfq_config *cfg, int family, enum
 	if (k == KS_PREV && add)
 		nftnl_set_elem_set_u64(el, NFTNL_SET_ELEM_TIMEOUT, kmode_prev_left_ms(e, now_ms));
 	if ((dir >= 0 || why >= 0) && add) { /* the session's counts so far (kmstats.c) */
-		struct nftnl_expr *x = dir >= 0 ? nftb_counter_at(e->segs[dir], e->bytes[dir]) :
-				       nftb_counter_at(e->drops[why], 0);
+		uint64_t packets = dir >= 0 ? e->segs[dir] : e->drops[why];
+		uint64_t bytes = dir >= 0 ? e->bytes[dir] : 0;
+		struct nftnl_expr *x;
 
+		/* A count of zero needs no counter of its own: the set's (kmode_add_objects)
+		 * gives the element one at zero. One of its own costs the kernel a parse and an
+		 * expression-type lookup per element: 60,000 new sessions after a worker's
+		 * restart (docs/performance.md, "Packed session-sync"). */
+		if (!packets && !bytes)
+			return el;
+		x = nftb_counter_at(packets, bytes);
 		if (!x) {
 			nftnl_set_elem_free(el);
 			return NULL;
