@@ -53,8 +53,7 @@ static void fresh_parent(void)
 	}
 	keyset_clear(&pm.live);
 	keyset_clear(&pm.stage);
-	json_decref(pm.stage_arr);
-	pm.stage_arr = NULL;
+	pm.stage_n = 0;
 	pm.syncing = false;
 	pm.refused_msgs = pm.refused_sessions = 0;
 }
@@ -73,7 +72,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memcpy(buf, data, len); /* aligned, as the receive buffer is */
 		parent_msg_handle(&pm, buf, len);
 		data += len, size -= len;
-		if (pm.refused_msgs + pm.refused_sessions < last || pm.live.n > IMSG_SYNC_MAX)
+		if (pm.refused_msgs + pm.refused_sessions < last || pm.live.n > IMSG_SYNC_MAX ||
+		    pm.stage_n > IMSG_SYNC_MAX)
 			abort();
 		last = pm.refused_msgs + pm.refused_sessions;
 	}
