@@ -127,35 +127,26 @@ static int parse_key(struct cn_session *k, const json_t *o)
 	return 0;
 }
 
-/* One element of the request: 1 changed, 0 not, -1 bad. */
-static int apply_one(struct sesslist *l, bool del, const json_t *v, const char *who)
+/* One session of the request, decoded: 1 changed, 0 not, -1 out of memory. */
+static int apply(struct sesslist *l, bool del, const struct cn_session *s)
 {
-	struct cn_session s;
-	char err[256];
-
 	if (del)
-		return parse_key(&s, v) < 0 ? -1 : sess_del(l, &s);
-	if (cn_session_from_json(&s, v, err, sizeof(err)) < 0) {
-		log_warnx("%s: a session from the engine: %s", who, err);
-		return -1;
-	}
-	return sess_put(l, &s) < 0 ? -1 : 1;
+		return sess_del(l, s);
+	return sess_put(l, s) < 0 ? -1 : 1;
 }
 
-/* Session i of "packed" records (lib/ctl.h): the same as apply_one (a del uses the key). */
-static int apply_packed(struct sesslist *l, bool del, const json_t *packed, size_t i,
-			const char *who)
+/* Element i of the request decoded: from a "sessions" array (a session-del's items are
+ * keys) or from "packed" records (lib/ctl.h; a del uses the record's key). -1 when bad, err
+ * saying why (empty for a bad key). */
+static int decode(struct cn_session *s, bool del, const json_t *arr, const json_t *packed,
+		  size_t i, char *err, size_t errlen)
 {
-	struct cn_session s;
-	char err[256];
-
-	if (cn_packed_get(packed, i, &s, err, sizeof(err)) < 0) {
-		log_warnx("%s: a session from the engine: %s", who, err);
-		return -1;
-	}
+	err[0] = 0;
+	if (packed)
+		return cn_packed_get(packed, i, s, err, errlen);
 	if (del)
-		return sess_del(l, &s);
-	return sess_put(l, &s) < 0 ? -1 : 1;
+		return parse_key(s, json_array_get(arr, i));
+	return cn_session_from_json(s, json_array_get(arr, i), err, errlen);
 }
 
 int sesslist_req(struct sesslist *l, const json_t *req, const char *who)
@@ -187,9 +178,14 @@ int sesslist_req(struct sesslist *l, const json_t *req, const char *who)
 	else if (!del && strcmp(cmd, "session-add"))
 		return -1;
 	for (i = 0; i < n; i++) {
-		r = packed ? apply_packed(l, del, packed, i, who) :
-			     apply_one(l, del, json_array_get(arr, i), who);
-		if (r < 0)
+		struct cn_session s;
+
+		if (decode(&s, del, arr, packed, i, err, sizeof(err)) < 0) {
+			if (err[0])
+				log_warnx("%s: a session from the engine: %s", who, err);
+			return -1;
+		}
+		if ((r = apply(l, del, &s)) < 0)
 			return -1;
 		changed |= r;
 	}

@@ -209,7 +209,7 @@ static void test_packed_round_trip(void **state)
 	} bad[] = {
 		{ 0, "05", "family 5" }, { 1, "01", "reserved" }, { 6, "01", "reserved" },
 		{ 7, "80", "reserved" }, { 20, "01", "padding" }, { 47, "ff", "padding" },
-		{ 2, "00", NULL }, /* with byte 3 also 0 below: port 0 */
+		{ 3, "00", "port 0" }, /* port 80 is 0x0050: byte 2 is 0 already */
 		{ 8, "80", "above 2^63" }, { 50, "20", "vnic" }, { 53, "41", "vnic" },
 		{ 12, "g0", "hexadecimal" },
 	};
@@ -224,7 +224,7 @@ static void test_packed_round_trip(void **state)
 	};
 	struct cn_session back;
 	char err[256];
-	json_t *str, *s;
+	json_t *str;
 	size_t n;
 
 	(void)state;
@@ -244,16 +244,6 @@ static void test_packed_round_trip(void **state)
 	assert_int_equal(cn_packed_get(str, 3, &back, err, sizeof(err)), -1);
 
 	for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
-		if (!bad[k].why) {
-			char *text = strdup(json_string_value(str));
-			memcpy(text + 2 * CN_SESSION_PACKED + 4, "0000", 4); /* record 1's port */
-			s = json_string(text);
-			free(text);
-			assert_int_equal(cn_packed_get(s, 1, &back, err, sizeof(err)), -1);
-			assert_non_null(strstr(err, "port 0"));
-			json_decref(s);
-			continue;
-		}
 		assert_int_equal(packed_with(str, 0, bad[k].at, bad[k].val, &back, err), -1);
 		if (!strstr(err, bad[k].why))
 			fail_msg("byte %zu = %s: \"%s\" lacks \"%s\"", bad[k].at, bad[k].val, err,
