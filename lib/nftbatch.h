@@ -150,4 +150,8 @@ int nftb_get_elems(int family, const char *table, const char *set, const uint8_t
 int nftb_read_counters(int family, const char *table, const char *const *names, size_t n,
 		       uint64_t *out);
 
+/* The ruleset's generation (NFT_MSG_GETGEN): the kernel adds one at every committed batch, of
+ * any table and any process. 0, or -1 with errno. */
+int nftb_generation(uint32_t *gen);
+
 #endif

@@ -7,6 +7,7 @@
  */
 #include "nftbatch.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <libmnl/libmnl.h>
 #include <libnftnl/common.h>
@@ -15,6 +16,7 @@
 #include <libnftnl/set.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -478,4 +480,49 @@ int nftb_read_counters(int family, const char *table, const char *const *names, 
 	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETOBJ, (uint16_t)family, NLM_F_DUMP,
 				    (uint32_t)time(NULL));
 	return query(nlh, obj_cb, &cr, buf, sizeof(buf));
+}
+
+/* --- the ruleset's generation ---------------------------------------------------------------- */
+
+struct gen_read {
+	uint32_t id;
+	bool found;
+};
+
+static int gen_attr_cb(const struct nlattr *a, void *data)
+{
+	struct gen_read *g = data;
+
+	if (mnl_attr_get_type(a) != NFTA_GEN_ID)
+		return MNL_CB_OK;
+	if (mnl_attr_validate(a, MNL_TYPE_U32) < 0)
+		return MNL_CB_ERROR;
+	g->id = ntohl(mnl_attr_get_u32(a));
+	g->found = true;
+	return MNL_CB_OK;
+}
+
+static int gen_cb(const struct nlmsghdr *nlh, void *data)
+{
+	if (NFNL_MSG_TYPE(nlh->nlmsg_type) != NFT_MSG_NEWGEN)
+		return MNL_CB_OK;
+	return mnl_attr_parse(nlh, sizeof(struct nfgenmsg), gen_attr_cb, data);
+}
+
+int nftb_generation(uint32_t *gen)
+{
+	struct gen_read g = {.found = false};
+	char buf[8192]; /* the request, then one small answer and its acknowledgement */
+	struct nlmsghdr *nlh;
+
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETGEN, NFPROTO_UNSPEC, NLM_F_ACK,
+				    (uint32_t)time(NULL));
+	if (query(nlh, gen_cb, &g, buf, sizeof(buf)) < 0)
+		return -1;
+	if (!g.found) {
+		errno = EPROTO; /* an answer without the generation */
+		return -1;
+	}
+	*gen = g.id;
+	return 0;
 }

@@ -50,13 +50,16 @@ struct svc_copy {
 	bool ok;       /* the dump succeeded (a missing set is an empty copy) */
 };
 
-/* Kernel mode's state, owned by struct nfqd: the event socket and the copy last written. */
+/* Kernel mode's state, owned by struct nfqd: the copy last written and the ruleset generation
+ * it was read at. */
 struct kmode_svc {
-	struct mnl_socket *ev_nl;
 	struct svc_copy last[2];
 	bool have_last[2];
-	bool paused;   /* out of NFNLGRP_NFTABLES during a large batch (kmode_events_pause) */
-	uint64_t pauses; /* large batches run paused (counted; test_nfq_kmode reads it) */
+	uint32_t gen;     /* the ruleset's generation read just before the copy */
+	bool have_gen;
+	bool gen_failing; /* the last generation read failed (logged once) */
+	uint64_t reads;   /* reads of the rule file's sets (counted; test_nfq_kmode reads them) */
+	uint64_t writes;  /* batches that rewrote @svc */
 };
 
 /* Install-time parts of the queue-rule batch (nftrule.c): sets, counters and the drop chains
@@ -89,21 +92,18 @@ int kmode_apply(const struct nfq_config *cfg, const struct sess_table *t,
  * worker's set @svc: brought in step with the rule file (one batch, only when it changed).
  * 0, or -1 (the old copy stays). */
 int kmode_svc_sync(struct kmode_svc *st, const struct nfq_config *cfg);
-/* nftables events (NFNLGRP_NFTABLES): the socket's fd to poll, or -1. */
-int kmode_events_open(struct kmode_svc *st);
-/* Drain the events; true if one names table inet coopnet (or some were lost). */
-bool kmode_events_read(struct kmode_svc *st);
-void kmode_events_close(struct kmode_svc *st); /* also frees the copy; NULL-safe members */
-/* Around a batch of many elements (a full sync; a change-set of more than
- * KMODE_QUIET_KEYS keys): leave the nftables event group, then join it again and bring the
- * copy of the service set in step (whatever the rule file did meanwhile). While any socket
- * listens to the group, the kernel builds a notification of every element a batch adds or
- * removes (nf_tables_setelem_notify), which this listener then reads or loses: a fifth of the
- * kernel's time in the full sync of 60,000 sessions (docs/performance.md). Resume returns 0,
- * or -1 when the group could not be joined again (logged; the 5 s safety net still runs). */
-#define KMODE_QUIET_KEYS 64
-void kmode_events_pause(struct kmode_svc *st);
-int kmode_events_resume(struct kmode_svc *st, const struct nfq_config *cfg);
+/* Follow the rule file: read the ruleset's generation (nftb_generation) and, when it is not
+ * the one the copy was read at, the rule file's sets (kmode_svc_sync). The generation moves at
+ * every committed batch of any table, so a busy gateway reads the two small sets at most once
+ * per check. Not the nftables event group: while any socket listens to it, the kernel builds
+ * a notification of every element that any batch adds or removes (nf_tables_setelem_notify),
+ * the virtual switch's and the worker's own sessions included (docs/performance.md). The
+ * price is the copy's lag, up to KMODE_SVC_FOLLOW_MS, during which a newly declared service
+ * is dropped by the guard (fail closed). 0, or -1 (the old copy stays; the next check reads
+ * again). */
+#define KMODE_SVC_FOLLOW_MS 100
+int kmode_svc_follow(struct kmode_svc *st, const struct nfq_config *cfg);
+void kmode_svc_free(struct kmode_svc *st); /* frees the copy; NULL-safe members */
 /* The key bytes of e into key (64 bytes): client . service . port [. id], each field in its
  * own 4-byte register slot. Returns the length. */
 uint32_t kmode_make_key(uint8_t *key, int family, const struct sess_entry *e, bool with_id);

@@ -9,7 +9,7 @@
  *   kmdelta.c  the session elements of the keys that changed (one batch per change-set), and
  *              the element operations both it and kmsync.c gather (struct kmd_ops)
  *   kmsync.c   the full set sync: the kernel's elements against the table's, in bounded batches
- *   kmsvc.c    the copy of the rule file's service set (@svc) and the nftables events
+ *   kmsvc.c    the copy of the rule file's service set (@svc), following the ruleset's generation
  */
 #ifndef COOPNET_NFQ_KMODE_INT_H
 #define COOPNET_NFQ_KMODE_INT_H

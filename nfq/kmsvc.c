@@ -1,19 +1,13 @@
 /* SPDX-License-Identifier: MIT */
-/* Kernel mode: the copy of the rule file's service set and the nftables events (kernelmode.h). */
-#include <arpa/inet.h>
-
+/* Kernel mode: the copy of the rule file's service set, following the ruleset's generation
+ * (kernelmode.h). */
 #include "kmode_int.h"
 
 #include <errno.h>
-#include <libmnl/libmnl.h>
 #include <libnftnl/set.h>
 #include <linux/netfilter.h>
-#include <linux/netfilter/nfnetlink.h>
-#include <linux/netlink.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <time.h>
 
 #include "log.h"
 #include "nftbatch.h"
@@ -25,8 +19,11 @@
  * segment up in its own sets. The worker's chain must know the same services (a supervisor's
  * session miss and "passed", a provider's unknown flow), and nftables cannot look up a set of
  * another table, so the worker keeps a copy of inet coopnet overlay4/6 (supervisor) or
- * protected4/6 (provider) in its set @svc: read at start, again on every nftables event that
- * names table inet coopnet (multicast group NFNLGRP_NFTABLES), and every 5 s as a safety net.
+ * protected4/6 (provider) in its set @svc: read at start, again whenever the ruleset's
+ * generation has changed (checked every KMODE_SVC_FOLLOW_MS), and every 5 s as a safety net.
+ * Not by listening to the nftables events (NFNLGRP_NFTABLES): while any socket is in that
+ * group the kernel builds a notification of every element of every batch, the parent's
+ * virtual switch and the worker's own sessions included (docs/performance.md).
  * A copy that lags can only make the worker decide less: the guard, which reads the rule
  * file's set itself, then drops what the worker did not mark decided (fail closed). */
 
@@ -114,6 +111,7 @@ int kmode_svc_sync(struct kmode_svc *st, const struct nfq_config *cfg)
 	bool changed = false;
 	int f, ret = -1;
 
+	st->reads++;
 	for (f = 0; f < 2; f++) {
 		if (read_rule_set(cfg, families[f], &now[f]) < 0)
 			goto out; /* keep the old copy: never empty it on a failed read */
@@ -137,6 +135,7 @@ int kmode_svc_sync(struct kmode_svc *st, const struct nfq_config *cfg)
 		log_warn("kernel mode: updating the service set copy");
 		goto out;
 	}
+	st->writes++;
 	for (f = 0; f < 2; f++) {
 		free(st->last[f].keys);
 		st->last[f] = now[f];
@@ -151,123 +150,32 @@ out:
 	return ret;
 }
 
-int kmode_events_open(struct kmode_svc *st)
+int kmode_svc_follow(struct kmode_svc *st, const struct nfq_config *cfg)
 {
-	int fd;
+	uint32_t gen;
 
-	st->ev_nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC | SOCK_NONBLOCK);
-	if (!st->ev_nl || mnl_socket_bind(st->ev_nl, 1U << (NFNLGRP_NFTABLES - 1), MNL_SOCKET_AUTOPID) < 0) {
-		log_warn("kernel mode: nftables event socket");
-		if (st->ev_nl)
-			mnl_socket_close(st->ev_nl);
-		st->ev_nl = NULL;
-		return -1;
+	if (nftb_generation(&gen) < 0) {
+		if (!st->gen_failing)
+			log_warn("kernel mode: reading the ruleset's generation (the service copy is "
+				 "read at every check until it works again)");
+		st->gen_failing = true;
+		st->have_gen = false;
+		return kmode_svc_sync(st, cfg);
 	}
-	fd = mnl_socket_get_fd(st->ev_nl);
-	/* a burst of events must not be lost silently: ENOBUFS then means "resync" */
-	{
-		int sz = 1 << 20;
-
-		setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz));
-	}
-	return fd;
-}
-
-/* Does the event name table inet coopnet? Attribute 1 is the table name in the messages of
- * tables, chains, rules, sets and element lists (NFTA_*_TABLE / NFTA_TABLE_NAME). */
-static bool about_rule_table(const struct nlmsghdr *nlh)
-{
-	const struct nfgenmsg *g = mnl_nlmsg_get_payload(nlh);
-	unsigned type = NFNL_MSG_TYPE(nlh->nlmsg_type);
-	const struct nlattr *a;
-
-	if (NFNL_SUBSYS_ID(nlh->nlmsg_type) != NFNL_SUBSYS_NFTABLES ||
-	    nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*g)) || g->nfgen_family != NFPROTO_INET)
-		return false;
-	if (type != NFT_MSG_NEWTABLE && type != NFT_MSG_DELTABLE && type != NFT_MSG_NEWSET &&
-	    type != NFT_MSG_DELSET && type != NFT_MSG_NEWSETELEM && type != NFT_MSG_DELSETELEM)
-		return false;
-	mnl_attr_for_each(a, nlh, sizeof(*g)) {
-		if (mnl_attr_get_type(a) != 1)
-			continue;
-		return mnl_attr_validate(a, MNL_TYPE_NUL_STRING) == 0 &&
-		       !strcmp(mnl_attr_get_str(a), RULE_TABLE);
-	}
-	return false;
-}
-
-bool kmode_events_read(struct kmode_svc *st)
-{
-	char buf[32768];
-	bool relevant = false;
-	int rounds;
-
-	if (!st->ev_nl)
-		return false;
-	for (rounds = 0; rounds < 1024; rounds++) {
-		ssize_t n = mnl_socket_recvfrom(st->ev_nl, buf, sizeof(buf));
-		const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
-		int len = (int)n;
-
-		if (n < 0) {
-			if (errno == ENOBUFS)
-				relevant = true; /* events lost: resync */
-			else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-				log_warn("kernel mode: nftables events");
-			if (errno != ENOBUFS && errno != EINTR)
-				break;
-			continue;
-		}
-		for (; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len))
-			if (about_rule_table(nlh))
-				relevant = true;
-	}
-	return relevant;
-}
-
-static int events_membership(struct kmode_svc *st, int op)
-{
-	int grp = NFNLGRP_NFTABLES;
-
-	return setsockopt(mnl_socket_get_fd(st->ev_nl), SOL_NETLINK, op, &grp, sizeof(grp));
-}
-
-void kmode_events_pause(struct kmode_svc *st)
-{
-	if (!st->ev_nl || st->paused)
-		return;
-	if (events_membership(st, NETLINK_DROP_MEMBERSHIP) < 0) {
-		log_warn("kernel mode: leaving the nftables event group"); /* then: notified, slower */
-		return;
-	}
-	st->paused = true;
-	st->pauses++;
-}
-
-int kmode_events_resume(struct kmode_svc *st, const struct nfq_config *cfg)
-{
-	if (!st->ev_nl || !st->paused)
+	st->gen_failing = false;
+	/* read before the sets: a change after this read is a later generation, found next */
+	if (st->have_gen && gen == st->gen)
 		return 0;
-	/* join first, then read the rule file's set: a change after the join comes as an
-	 * event, one before it is in what the read finds */
-	if (events_membership(st, NETLINK_ADD_MEMBERSHIP) < 0) {
-		log_warn("kernel mode: joining the nftables event group again (the service copy "
-			 "now follows the rule file every 5 s only)");
-		return -1;
-	}
-	st->paused = false;
-	(void)kmode_events_read(st); /* what was queued before the pause: the read below covers it */
-	return kmode_svc_sync(st, cfg);
+	if (kmode_svc_sync(st, cfg) < 0)
+		return -1; /* the next check reads again */
+	st->gen = gen;
+	st->have_gen = true;
+	return 0;
 }
 
-void kmode_events_close(struct kmode_svc *st)
+void kmode_svc_free(struct kmode_svc *st)
 {
-	if (st->ev_nl)
-		mnl_socket_close(st->ev_nl);
-	st->ev_nl = NULL;
 	free(st->last[0].keys);
 	free(st->last[1].keys);
-	memset(st->last, 0, sizeof(st->last));
-	st->have_last[0] = st->have_last[1] = false;
-	st->paused = false;
+	*st = (struct kmode_svc){.have_gen = false};
 }

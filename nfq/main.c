@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "clock.h"
 #include "ctl.h"
 #include "log.h"
 #include "nfqd.h"
@@ -94,13 +95,8 @@ static int setup(struct nfqd *d, sigset_t *mask, int *sfd)
 		log_warnx("mode \"kernel\" needs queue_rule.install: the worker owns its tables");
 		return -1;
 	}
-	/* kernel mode: follow the rule file's sets from before the first read on */
-	if (d->cfg.mode == MODE_KERNEL && (d->nft_ev_fd = kmode_events_open(&d->kmsvc)) < 0)
-		return -1;
 	if (d->cfg.rule_install) {
 		sess_list_init(&none);
-		if (d->cfg.sessions.n > KMODE_QUIET_KEYS)
-			kmode_events_pause(&d->kmsvc); /* resumed below */
 		d->qexpr = nftrule_install(&d->cfg, &d->cfg.sessions, &none);
 		if (d->qexpr == QEXPR_NONE)
 			return -1;
@@ -108,10 +104,8 @@ static int setup(struct nfqd *d, sigset_t *mask, int *sfd)
 			 d->cfg.rule_table, queue_expr_name(d->qexpr), d->cfg.queue_num,
 			 d->cfg.queue_num + d->cfg.queue_count - 1);
 	}
-	/* the copy of the rule file's services: the resume reads it (after a paused install) */
-	if (d->cfg.mode == MODE_KERNEL &&
-	    (d->kmsvc.paused ? kmode_events_resume(&d->kmsvc, &d->cfg) :
-			       kmode_svc_sync(&d->kmsvc, &d->cfg)) < 0)
+	/* the copy of the rule file's services, then followed by the generation (run) */
+	if (d->cfg.mode == MODE_KERNEL && kmode_svc_follow(&d->kmsvc, &d->cfg) < 0)
 		return -1;
 	log_info("%s in %s mode: %zu static sessions, %zu services, control %s",
 		 nfq_role_name(d->cfg.role), nfq_mode_name(d->cfg.mode), d->cfg.sessions.n,
@@ -124,7 +118,7 @@ static void teardown(struct nfqd *d)
 	if (d->qexpr != QEXPR_NONE && nftrule_remove(&d->cfg) == 0)
 		log_info("queue rule removed");
 	nftb_close();
-	kmode_events_close(&d->kmsvc);
+	kmode_svc_free(&d->kmsvc);
 	kmode_stats_end();
 	workers_stop(&d->w);
 	nfqctl_close(d);
@@ -155,11 +149,25 @@ static bool on_signal(struct nfqd *d, int sfd)
 	return false;
 }
 
+/* Kernel mode: the poll's time-out so that the next check of the ruleset's generation
+ * (kmode_svc_follow) is not late; timeout elsewhere. */
+static int follow_timeout(const struct nfqd *d, uint64_t next_follow, int timeout)
+{
+	uint64_t now = cn_mono_ms();
+	int left;
+
+	if (d->cfg.mode != MODE_KERNEL)
+		return timeout;
+	left = next_follow > now ? (int)(next_follow - now) : 0;
+	return timeout < 0 || left < timeout ? left : timeout;
+}
+
 static void run(struct nfqd *d, int sfd)
 {
-	enum { NFIX = 4 };
+	enum { NFIX = 3 };
 	struct pollfd pfd[NFIX];
 	time_t last_svc_sync = time(NULL), last_expire = 0;
+	uint64_t next_follow = cn_mono_ms() + KMODE_SVC_FOLLOW_MS;
 	bool expire_more = false;
 	int timeout;
 	uint64_t ev;
@@ -168,12 +176,11 @@ static void run(struct nfqd *d, int sfd)
 		pfd[0] = (struct pollfd){.fd = sfd, .events = POLLIN};
 		pfd[1] = (struct pollfd){.fd = ctl_server_fd(&d->ctl), .events = POLLIN};
 		pfd[2] = (struct pollfd){.fd = d->sh.event_fd, .events = POLLIN};
-		pfd[3] = (struct pollfd){.fd = d->nft_ev_fd, .events = POLLIN}; /* -1: ignored */
 		/* come back soon while deleted entries or old indexes wait for the readers, at
 		 * once while expired sessions remain (bounded work per turn) */
 		timeout = expire_more || d->kstats_pass ? 0 :
 			  (d->sh.rcu.nretired || tbl_reclaim(d->sh.tbl)) ? 10 : 1000;
-		if (poll(pfd, NFIX, timeout) < 0 && errno != EINTR)
+		if (poll(pfd, NFIX, follow_timeout(d, next_follow, timeout)) < 0 && errno != EINTR)
 			fatal("poll");
 		if ((pfd[0].revents & POLLIN) && !on_signal(d, sfd))
 			return;
@@ -182,8 +189,6 @@ static void run(struct nfqd *d, int sfd)
 				log_warn("eventfd");
 			nfqctl_broadcast_misses(d);
 		}
-		if ((pfd[3].revents & (POLLIN | POLLERR)) && kmode_events_read(&d->kmsvc))
-			kmode_svc_sync(&d->kmsvc, &d->cfg);
 		if (pfd[1].revents & POLLIN)
 			ctl_server_run(&d->ctl);
 		rcu_reclaim(&d->sh.rcu);
@@ -193,9 +198,15 @@ static void run(struct nfqd *d, int sfd)
 			last_expire = time(NULL);
 			expire_more = nfqd_expire(d, (uint64_t)last_expire);
 		}
+		if (d->cfg.mode == MODE_KERNEL && cn_mono_ms() >= next_follow) {
+			kmode_svc_follow(&d->kmsvc, &d->cfg);
+			next_follow = cn_mono_ms() + KMODE_SVC_FOLLOW_MS;
+		}
 		if (time(NULL) - last_svc_sync >= 5) {
+			/* safety net, a no-op when in step: an element's timeout ends without a
+			 * new generation */
 			if (d->cfg.mode == MODE_KERNEL)
-				kmode_svc_sync(&d->kmsvc, &d->cfg); /* safety net; a no-op when in step */
+				kmode_svc_sync(&d->kmsvc, &d->cfg);
 			last_svc_sync = time(NULL);
 		}
 	}
@@ -230,7 +241,6 @@ int main(int argc, char **argv)
 
 	memset(&d, 0, sizeof(d));
 	ctl_server_init(&d.ctl);
-	d.nft_ev_fd = -1;
 	d.sh.event_fd = -1;
 	cli_daemon_parse(&o, &spec, argc, argv);
 	d.config_path = o.config;

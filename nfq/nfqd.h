@@ -37,8 +37,7 @@ struct nfqd {
 	uint64_t kstats_took_ms;    /* kernel mode: the main thread's time in this refresh */
 	bool kstats_pass;           /* kernel mode: a refresh in slices runs (nfqd_kstats_step) */
 	struct ctl_server ctl;           /* the control socket (lib/ctl.h) */
-	int nft_ev_fd; /* kernel mode: nftables events (the rule file's sets), or -1 */
-	struct kmode_svc kmsvc; /* kernel mode: the event socket and the service-set copy */
+	struct kmode_svc kmsvc; /* kernel mode: the copy of the rule file's service set */
 	struct nfqctl_conn conns[CTL_MAX_CONNS];
 	bool reload_pending;
 	bool cli_verbose;                /* -v: debug logging whatever the config says */

@@ -39,12 +39,10 @@ static int publish_full(struct nfqd *d)
 
 	sess_list_init(&all);
 	sess_list_init(&none);
-	kmode_events_pause(&d->kmsvc);
 	if (tbl_to_list(d->sh.tbl, &all) < 0 || kmode_sync(&d->cfg, &all, &none) < 0) {
 		log_warnx("kernel maps not updated; the queue threads have the new sessions");
 		rc = -1;
 	}
-	kmode_events_resume(&d->kmsvc, &d->cfg);
 	sess_list_clear(&all);
 	return rc;
 }
@@ -63,16 +61,12 @@ int nfqd_publish(struct nfqd *d)
 		tbl_changes_clear(d->sh.tbl);
 		return 0;
 	}
-	/* a large change runs with the nftables listener paused (kernelmode.h) */
-	if (n > KMODE_QUIET_KEYS)
-		kmode_events_pause(&d->kmsvc);
 	/* only the elements of the keys that changed (kernelmode.h) */
 	if (lost || kmode_apply(&d->cfg, d->sh.tbl, c, n, &sent) < 0)
 		rc = publish_full(d);
 	else
 		log_debug("kernel mode: %zu change(s), %zu element operation(s)", n, sent);
 	tbl_changes_clear(d->sh.tbl);
-	kmode_events_resume(&d->kmsvc, &d->cfg);
 	return rc;
 }
 

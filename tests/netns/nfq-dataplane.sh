@@ -97,19 +97,28 @@ nb_ok "non-overlay segments carry no ID" \
 	$NFQ_PY "$NFQ_TOP/tests/netns/pcapcheck.py" "$NB_RUNDIR/plain.pcap" 9090 none
 
 # --- 5b. `nft add element` / `delete element` on the rule files' sets while the workers run
-# changes what is overlay traffic (kernel mode: the workers follow the sets through nftables
-# events). 8081 has no session yet.
+# changes what is overlay traffic (kernel mode: the workers follow the sets by the ruleset's
+# generation, nfq_follow_wait). 8081 has no session yet.
+if [ "$MODE" = kernel ]; then
+	nb_is "no socket listens to the nftables events on the SS (no notification per element)" \
+		"$(nfq_event_listeners ss)" 0
+	nb_is "none on the SP either" "$(nfq_event_listeners sp)" 0
+fi
 nb_exec sp nft delete element inet coopnet protected4 "{ $S4 . 8081 }"
+nfq_follow_wait "$MODE"
 nb_ok "8081 removed from protected4: the attacker reaches it" nfq_get att $S4 8081
 u0=$(nfq_stat "$SP" dropped_unknown_flow)
 nb_exec sp nft add element inet coopnet protected4 "{ $S4 . 8081 }"
+nfq_follow_wait "$MODE"
 nb_fail_ok "8081 added back: the attacker is dropped" nfq_get att $S4 8081
 nb_ok "the SP counted it as unknown flow" nfq_gt "$SP" dropped_unknown_flow "$u0"
 m0=$(nfq_stat "$SS" session_miss)
 nb_exec ss nft delete element inet coopnet overlay6 "{ $S6 . 8081 }"
+nfq_follow_wait "$MODE"
 nb_fail_ok "8081 not overlay on the SS: no ID, the SP drops it" nfq_get cl $S6 8081
 nb_is "8081 not overlay on the SS: no session miss" "$(nfq_stat "$SS" session_miss)" "$m0"
 nb_exec ss nft add element inet coopnet overlay6 "{ $S6 . 8081 }"
+nfq_follow_wait "$MODE"
 nb_fail_ok "8081 overlay again on the SS, still no session: dropped" nfq_get cl $S6 8081
 nb_ok "the SS held the first SYN (session miss)" nfq_gt "$SS" session_miss "$m0"
 

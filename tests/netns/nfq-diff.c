@@ -597,7 +597,7 @@ static void run_phase(unsigned long count, uint64_t stop, uint64_t seed, const c
 
 int main(int argc, char **argv)
 {
-	struct kmode_svc kmsvc = { .ev_nl = NULL };
+	struct kmode_svc kmsvc = { .have_gen = false };
 	struct nfq_config cfg;
 	struct sess_table *t;
 	struct pg_rng rng;
@@ -641,7 +641,7 @@ int main(int argc, char **argv)
 	       "dropped; after it: %lu accepted, %lu dropped (both agree with nfq_decide)\n",
 	       argv[2], in_grace[0], in_grace[1], after[0], after[1]);
 	tbl_free(t);
-	kmode_events_close(&kmsvc);
+	kmode_svc_free(&kmsvc);
 	nfq_config_clear(&cfg);
 	/* the phases must have shown both sides of the grace, and session drops before the
 	 * renewal and after it */

@@ -111,6 +111,27 @@ nfq_get() {
 		cmp -s "$NB_RUNDIR/got" "$NB_RUNDIR/www/f"
 }
 
+# nfq_follow_wait MODE: after a change of the rule file's sets, let kernel mode's workers
+# copy it (they check the ruleset's generation every 100 ms, KMODE_SVC_FOLLOW_MS; meanwhile
+# the guard drops a new service's segments: fail closed)
+nfq_follow_wait() {
+	if [ "$1" = kernel ]; then nb_sleep 0.3; fi
+}
+
+# nfq_event_listeners HOST: netfilter netlink sockets in HOST's namespace that listen to the
+# nftables event group (NFNLGRP_NFTABLES = 7, bit 0x40 of /proc/net/netlink's Groups): while
+# one does, the kernel builds a notification of every element of every batch
+nfq_event_listeners() {
+	nb_exec "$1" cat /proc/net/netlink | {
+		local n=0 sk eth pid groups rest
+		read -r _ || true
+		while read -r sk eth pid groups rest; do
+			if [ "$eth" = 12 ] && (( 0x$groups & 0x40 )); then n=$((n + 1)); fi
+		done
+		echo "$n"
+	}
+}
+
 nfq_no_get() {
 	! nfq_get "$@"
 }

@@ -22,12 +22,12 @@
 #include <unistd.h>
 
 #include <cmocka.h>
-#include <libmnl/libmnl.h>
 #include <libnftnl/expr.h>
 #include <libnftnl/set.h>
 
 #include "kmode_int.h"
 #include "kmtest.h"
+#include "nftbatch.h"
 #include "nfqconf.h"
 #include "nftrule.h"
 
@@ -231,7 +231,7 @@ static void rule_file_sets(const char *elements)
 /* kmode_svc_sync: the worker's @svc follows the rule file's overlay4 (one batch per change). */
 static void test_kernel_svc_copy(void **state)
 {
-	struct kmode_svc st = { .ev_nl = NULL };
+	struct kmode_svc st = { .have_gen = false };
 	struct nfq_config cfg;
 	struct sess_list none;
 	char out[16384];
@@ -256,32 +256,24 @@ static void test_kernel_svc_copy(void **state)
 	assert_int_equal(run("nft list set ip coopnet_nfq svc", out, sizeof(out)), 0);
 	assert_null(strstr(out, "0xc612020901bb0000"));
 	assert_non_null(strstr(out, "0xc612020100500000"));
-	kmode_events_close(&st);
+	kmode_svc_free(&st);
 	assert_null(st.last[0].keys);
 	nftrule_remove(&cfg);
 	nfq_config_clear(&cfg);
 	assert_int_equal(run("nft delete table inet coopnet", NULL, 0), 0);
 }
 
-/* Is anything queued on the event socket? (a peek: nothing is read) */
-static bool events_queued(struct kmode_svc *st)
+/* kmode_svc_follow: the sets are read only when the ruleset's generation moved, and @svc is
+ * rewritten only when they changed; a batch of any table (here the worker's own sessions) moves
+ * the generation, a change of the rule file is found at the next check. */
+static void test_kernel_svc_follow(void **state)
 {
-	char c;
-
-	return recv(mnl_socket_get_fd(st->ev_nl), &c, 1, MSG_DONTWAIT | MSG_PEEK) >= 0;
-}
-
-/* kmode_events_pause / resume around a large batch: while paused the kernel notifies the
- * listener of nothing (neither the worker's own elements nor a change of the rule file), and
- * the resume joins the group again and brings the service copy to what the rule file holds,
- * the change made during the pause included. Joined, the same batch is notified. */
-static void test_kernel_events_pause(void **state)
-{
-	struct kmode_svc st = { .ev_nl = NULL };
+	struct kmode_svc st = { .have_gen = false };
 	struct nfq_config cfg;
 	struct sess_list none, many;
 	struct sess_entry e;
 	char out[16384], client[32];
+	uint32_t g0, g1;
 
 	(void)state;
 	if (!in_netns)
@@ -290,49 +282,62 @@ static void test_kernel_events_pause(void **state)
 	sess_list_init(&none);
 	sess_list_init(&many);
 	rule_file_sets("198.18.2.1 . 80");
-	assert_true(kmode_events_open(&st) >= 0);
 	assert_int_not_equal(nftrule_install(&cfg, &cfg.sessions, &none), QEXPR_NONE);
-	assert_int_equal(kmode_svc_sync(&st, &cfg), 0);
+	assert_int_equal(kmode_svc_follow(&st, &cfg), 0);
+	assert_true(st.have_gen);
 	assert_int_equal(st.last[0].n, 1);
-	(void)kmode_events_read(&st);
-	assert_false(events_queued(&st));
+	assert_int_equal(st.reads, 1);
+	assert_int_equal(st.writes, 1);
+
+	/* the copy's own batch moved the generation: read once more, not rewritten */
+	assert_int_equal(kmode_svc_follow(&st, &cfg), 0);
+	assert_int_equal(st.reads, 2);
+	assert_int_equal(st.writes, 1);
+	/* nothing committed since: the generation alone is read */
+	assert_int_equal(nftb_generation(&g0), 0);
+	assert_int_equal(g0, st.gen);
+	assert_int_equal(kmode_svc_follow(&st, &cfg), 0);
+	assert_int_equal(st.reads, 2);
+
+	/* the worker's own batch moves the generation: the sets are read, @svc is not rewritten */
 	for (int i = 0; i < 200; i++) {
 		snprintf(client, sizeof(client), "198.18.%d.%d", 100 + i / 200, 1 + i % 200);
 		entry(&e, AF_INET, client, "198.18.2.1", 80, (cn_id_t)(0x2000 + i));
 		assert_int_equal(sess_list_push(&many, &e), 0);
 	}
-
-	/* joined: the worker's own batch is notified (what the pause spares) */
-	assert_int_equal(kmode_sync(&cfg, &cfg.sessions, &none), 0);
 	assert_int_equal(kmode_sync(&cfg, &cfg.sessions, &many), 0);
-	assert_true(events_queued(&st));
-	(void)kmode_events_read(&st);
+	assert_int_equal(nftb_generation(&g1), 0);
+	assert_true(g1 != g0);
+	assert_int_equal(kmode_svc_follow(&st, &cfg), 0);
+	assert_int_equal(st.reads, 3);
+	assert_int_equal(st.writes, 1);
+	assert_int_equal(st.gen, g1);
 
-	kmode_events_pause(&st);
-	assert_true(st.paused);
-	assert_int_equal(st.pauses, 1);
-	kmode_events_pause(&st); /* already paused: nothing more */
-	assert_int_equal(st.pauses, 1);
-	assert_int_equal(kmode_sync(&cfg, &cfg.sessions, &none), 0); /* 200 keys out */
+	/* the rule file's change: in the copy after the next check */
 	assert_int_equal(run("nft add element inet coopnet overlay4 '{ 198.18.2.6 . 80 }'", NULL, 0), 0);
-	assert_false(events_queued(&st)); /* neither the batch nor the rule file's change */
-	assert_int_equal(st.last[0].n, 1);
-
-	assert_int_equal(kmode_events_resume(&st, &cfg), 0);
-	assert_false(st.paused);
-	assert_int_equal(st.last[0].n, 2); /* the change made during the pause */
+	assert_int_equal(kmode_svc_follow(&st, &cfg), 0);
+	assert_int_equal(st.last[0].n, 2);
+	assert_int_equal(st.writes, 2);
 	assert_int_equal(run("nft list set ip coopnet_nfq svc", out, sizeof(out)), 0);
 	assert_non_null(strstr(out, "0xc612020600500000"));
-	/* joined again: a change of the rule file is an event */
 	assert_int_equal(run("nft delete element inet coopnet overlay4 '{ 198.18.2.6 . 80 }'", NULL, 0), 0);
-	assert_true(kmode_events_read(&st));
-	assert_int_equal(kmode_events_resume(&st, &cfg), 0); /* not paused: nothing */
+	assert_int_equal(kmode_svc_follow(&st, &cfg), 0);
+	assert_int_equal(st.last[0].n, 1);
+	assert_int_equal(run("nft list set ip coopnet_nfq svc", out, sizeof(out)), 0);
+	assert_null(strstr(out, "0xc612020600500000"));
+
+	/* the rule file's table gone: an empty copy */
+	assert_int_equal(run("nft delete table inet coopnet", NULL, 0), 0);
+	assert_int_equal(kmode_svc_follow(&st, &cfg), 0);
+	assert_int_equal(st.last[0].n, 0);
+	assert_int_equal(run("nft list set ip coopnet_nfq svc", out, sizeof(out)), 0);
+	assert_null(strstr(out, "0xc612020100500000"));
 
 	sess_list_clear(&many);
-	kmode_events_close(&st);
+	kmode_svc_free(&st);
+	assert_null(st.last[0].keys);
 	nftrule_remove(&cfg);
 	nfq_config_clear(&cfg);
-	assert_int_equal(run("nft delete table inet coopnet", NULL, 0), 0);
 }
 
 /* The elements of a set or map as `nft list` prints them, sorted (the kernel lists a hash set
@@ -501,7 +506,7 @@ int main(void)
 		cmocka_unit_test(test_elem_counter_only_with_counts),
 		cmocka_unit_test(test_kernel_set_sync),
 		cmocka_unit_test(test_kernel_svc_copy),
-		cmocka_unit_test(test_kernel_events_pause),
+		cmocka_unit_test(test_kernel_svc_follow),
 		cmocka_unit_test(test_kernel_incremental),
 	};
 
