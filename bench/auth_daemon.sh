@@ -13,7 +13,8 @@
 #                                                        (default 200000, 20: about a minute)
 #   env: AUTH_CLIENTS (policy entries, 1000), AUTH_PER (addresses per entry, 16),
 #        AUTH_WINDOW (exchanges in flight, 64), AUTH_SP_CPU (0), AUTH_GEN_CPU (1),
-#        COOPNET_AUTHD (another coopnet-authd binary, for a before/after), AUTH_STATUS_MS (the SP's status interval, 60000: see below),
+#        COOPNET_AUTHD, COOPNET_NFQ (other coopnet-authd / coopnet-nfq binaries, for a
+#        before/after), AUTH_STATUS_MS (the SP's status interval, 60000: see below),
 #        PERF_OUT=FILE (perf record -e cpu-clock -g of the SP's processes during the load)
 #
 # The status application: every live session gets a status report per interval (default 1 s),
@@ -58,7 +59,7 @@ SP_CPU=${AUTH_SP_CPU:-0}
 GEN_CPU=${AUTH_GEN_CPU:-1}
 AUTHD=${COOPNET_AUTHD:-$TOP/authd/coopnet-authd} # another build: the "before" of a comparison
 CTL=$TOP/ctl/coopnetctl
-NFQ=$TOP/nfq/coopnet-nfq
+NFQ=${COOPNET_NFQ:-$TOP/nfq/coopnet-nfq} # idem
 LOAD=$TOP/bench/auth_load
 INPROC=$TOP/bench/auth_bench
 

@@ -48,6 +48,7 @@ void nftb_close(void)
 	if (owner_nl)
 		mnl_socket_close(owner_nl);
 	owner_nl = NULL;
+	nftb_reader_close();
 }
 
 struct nftb {

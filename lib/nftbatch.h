@@ -17,7 +17,8 @@ struct nftnl_rule;
 struct nftnl_set;
 
 struct nftb *nftb_begin(void);
-/* Close the owner socket: the kernel then removes every table created through it. */
+/* Close the owner socket: the kernel then removes every table created through it; and the
+ * calling thread's reader (nftb_reader_close). */
 void nftb_close(void);
 /* Send, wait for every acknowledgement. 0, or -1 with errno of the first error. Frees b. */
 int nftb_commit(struct nftb *b);
@@ -149,6 +150,9 @@ int nftb_get_elems(int family, const char *table, const char *set, const uint8_t
  * 0, or -1 with errno. */
 int nftb_read_counters(int family, const char *table, const char *const *names, size_t n,
 		       uint64_t *out);
+
+/* Close the calling thread's reader socket (the reads below open it again when needed). */
+void nftb_reader_close(void);
 
 /* The ruleset's generation (NFT_MSG_GETGEN): the kernel adds one at every committed batch, of
  * any table and any process. 0, or -1 with errno. */

@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Reading nftables state back from the kernel (nftbatch.h): a set's elements (all of them,
- * or one by its key) with their data, counter and timeout, and named counter objects. Each
- * request goes through query() on a socket of its own (the batches' socket owns the tables
- * and is not shared with a reader).
+ * or one by its key) with their data, counter and timeout, named counter objects and the
+ * ruleset's generation. Every request goes through the calling thread's reader socket
+ * (reader_get), opened at its first request and kept: the batches' socket owns the tables and
+ * is not shared with a reader, and a reader is not opened and closed per request, because the
+ * close of a NETLINK_NETFILTER socket waits for nf_tables' pending destroy work
+ * (nft_rcv_nl_event), which waits for an RCU grace period: 20-35 ms here after any batch that
+ * removed elements, on every session change of a deployed provider (docs/performance.md).
  */
 #include "nftbatch.h"
 
@@ -30,36 +34,91 @@
  * size holds the request and each answer. */
 #define DUMP_BUFSZ 32768
 
-/* Send the request nlh (in buf, size bytes; its nlmsg_seq is kept) on a new netfilter socket
- * and run cb on each answer until the end of the dump or the acknowledgement. 0, or -1 with
- * errno (ENOENT: no such table, set or element). */
+/* Keys per GET of nftb_get_elems: the kernel answers each with a message of its own (an skb of a
+ * page and more), queued without waiting on our receive buffer (a full buffer drops the answer
+ * and ends the request with ENOBUFS), so a request's answers must fit: 64 of about 4.5 KiB in
+ * READER_RCVBUF. */
+#define GET_CHUNK 64
+#define READER_RCVBUF (4 << 20)
+
+/* The calling thread's reader: a receive buffer for a request's answers (CAP_NET_ADMIN:
+ * forced; without it the kernel's limit, and chunk shrinks to what that holds) and a time-out,
+ * so a lost acknowledgement cannot hang the caller. Dropped after any failed request, so no
+ * answer of an abandoned request is ever read as another's. */
+struct reader {
+	struct mnl_socket *nl;
+	size_t chunk; /* keys per GET (nftb_get_elems) */
+};
+static __thread struct reader rd;
+
+static void reader_drop(void)
+{
+	if (rd.nl)
+		mnl_socket_close(rd.nl);
+	rd = (struct reader){.nl = NULL};
+}
+
+static struct mnl_socket *reader_get(void)
+{
+	struct timeval tv = {.tv_sec = 5};
+	int sz = READER_RCVBUF, fd;
+	socklen_t len = sizeof(sz);
+
+	if (rd.nl)
+		return rd.nl;
+	if (!(rd.nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC)))
+		return NULL;
+	fd = mnl_socket_get_fd(rd.nl);
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz)) < 0)
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+	if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, &len) < 0 || sz < 0)
+		sz = 0;
+	rd.chunk = (size_t)sz / 2 / 8192; /* the kernel doubles it; 8 KiB an answer with room */
+	rd.chunk = rd.chunk < 1 ? 1 : rd.chunk > GET_CHUNK ? GET_CHUNK : rd.chunk;
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
+	    mnl_socket_bind(rd.nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		int err = errno;
+
+		reader_drop();
+		errno = err;
+		return NULL;
+	}
+	return rd.nl;
+}
+
+void nftb_reader_close(void)
+{
+	reader_drop();
+}
+
+/* Send the request nlh (in buf, size bytes; its nlmsg_seq is kept) on the thread's reader and
+ * run cb on each answer until the end of the dump or the acknowledgement. 0, or -1 with errno
+ * (ENOENT: no such table, set or element). */
 static int query(struct nlmsghdr *nlh, mnl_cb_t cb, void *data, void *buf, size_t size)
 {
-	struct mnl_socket *nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
+	struct mnl_socket *nl = reader_get();
 	uint32_t seq = nlh->nlmsg_seq;
-	int r = -1, ret, err;
+	int ret, err;
 
-	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0 ||
-	    mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
-		goto out;
+	if (!nl || mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
+		goto fail;
 	do {
 		ret = (int)mnl_socket_recvfrom(nl, buf, size);
 		if (ret <= 0) {
 			if (ret == 0)
 				errno = EIO;
-			goto out;
+			goto fail;
 		}
 		ret = mnl_cb_run(buf, (size_t)ret, seq, mnl_socket_get_portid(nl), cb, data);
 		if (ret < 0)
-			goto out;
+			goto fail;
 	} while (ret != MNL_CB_STOP);
-	r = 0;
-out:
+	return 0;
+fail:
 	err = errno ? errno : EIO;
-	if (nl)
-		mnl_socket_close(nl);
+	reader_drop();
 	errno = err;
-	return r;
+	return -1;
 }
 
 /* --- set elements ---------------------------------------------------------------------------- */
@@ -228,12 +287,6 @@ int nftb_dump_set(int family, const char *table, const char *set, nftb_elem_cb *
 
 /* --- many elements by key ------------------------------------------------------------------- */
 
-/* Keys per GET: the kernel answers each with a message of its own (an skb of a page and more),
- * queued without waiting on our receive buffer (a full buffer drops the answer and ends the
- * request with ENOBUFS), so a request's answers must fit: 64 of about 4.5 KiB in GET_RCVBUF. */
-#define GET_CHUNK 64
-#define GET_RCVBUF (4 << 20)
-
 struct mget {
 	struct dump d;
 	size_t got; /* answers of the current request */
@@ -245,33 +298,6 @@ static int mget_cb(const struct nlmsghdr *nlh, void *data)
 
 	m->got++;
 	return elems_cb(nlh, &m->d);
-}
-
-/* A socket for many GETs: a receive buffer for a request's answers (CAP_NET_ADMIN: forced;
- * without it the kernel's limit, and *chunk shrinks to what that holds) and a time-out, so a
- * lost acknowledgement cannot hang the caller. */
-static struct mnl_socket *mget_socket(size_t *chunk)
-{
-	struct mnl_socket *nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
-	struct timeval tv = {.tv_sec = 5};
-	int sz = GET_RCVBUF, fd;
-	socklen_t len = sizeof(sz);
-
-	if (!nl)
-		return NULL;
-	fd = mnl_socket_get_fd(nl);
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz)) < 0)
-		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
-	if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, &len) < 0 || sz < 0)
-		sz = 0;
-	*chunk = (size_t)sz / 2 / 8192; /* the kernel doubles it; 8 KiB an answer with room */
-	*chunk = *chunk < 1 ? 1 : *chunk > GET_CHUNK ? GET_CHUNK : *chunk;
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
-	    mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-		mnl_socket_close(nl);
-		return NULL;
-	}
-	return nl;
 }
 
 /* Answers taken by one recvmmsg: a request's (GET_CHUNK and its acknowledgement), each in a
@@ -399,10 +425,11 @@ int nftb_get_elems(int family, const char *table, const char *set, const uint8_t
 	}
 	if (!(rx = malloc((size_t)MGET_SLOTS * MGET_SLOT)))
 		return -1;
-	if (!(nl = mget_socket(&chunk))) {
+	if (!(nl = reader_get())) {
 		free(rx);
 		return -1;
 	}
+	chunk = rd.chunk;
 	while (pos < n && r == 0) {
 		size_t c = n - pos < chunk ? n - pos : chunk;
 
@@ -424,7 +451,8 @@ int nftb_get_elems(int family, const char *table, const char *set, const uint8_t
 		}
 	}
 	err = errno;
-	mnl_socket_close(nl);
+	if (r < 0)
+		reader_drop(); /* answers of the failed request may be queued */
 	free(rx);
 	errno = r < 0 ? err : 0;
 	return r;
