@@ -340,6 +340,86 @@ static void test_kernel_svc_follow(void **state)
 	nfq_config_clear(&cfg);
 }
 
+/* The netlink sockets this process holds: their inodes, sorted, into ino (up to max). */
+static size_t netlink_sockets(unsigned long *ino, size_t max)
+{
+	char path[64], target[64], cmd[128], out[4096];
+	size_t n = 0;
+
+	for (int fd = 0; fd < 1024 && n < max; fd++) {
+		ssize_t len;
+		unsigned long i;
+
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+		if ((len = readlink(path, target, sizeof(target) - 1)) < 0)
+			continue;
+		target[len] = 0;
+		if (sscanf(target, "socket:[%lu]", &i) != 1)
+			continue;
+		/* netlink, not the test's other sockets: /proc/net/netlink lists the inode */
+		snprintf(cmd, sizeof(cmd), "awk '$10 == %lu' /proc/net/netlink", i);
+		if (run(cmd, out, sizeof(out)) == 0 && out[0] != 0)
+			ino[n++] = i;
+	}
+	return n;
+}
+
+static int count_elem(const struct nftb_elem *el, void *arg)
+{
+	(void)el;
+	(*(size_t *)arg)++;
+	return 0;
+}
+
+/* The reads of lib/nftdump.c go through one socket per thread, kept (the close of a netfilter
+ * socket waits for nf_tables' destroy work, an RCU grace period, after a batch that removed
+ * elements): many reads after such batches open no socket; a failed read replaces it. */
+static void test_reader_kept(void **state)
+{
+	unsigned long before[16], after[16];
+	size_t nb, na, seen = 0, missing = 0;
+	uint8_t keys[2 * 8];
+	uint32_t gen;
+
+	(void)state;
+	if (!in_netns)
+		skip();
+	assert_int_equal(run("nft add table ip rdtest && nft add set ip rdtest s "
+			     "'{ type ipv4_addr . inet_service; }' && nft add element ip rdtest s "
+			     "'{ 198.18.3.1 . 80, 198.18.3.2 . 80 }'", NULL, 0), 0);
+	nftb_reader_close();
+	nb = netlink_sockets(before, 16);
+	assert_int_equal(nftb_generation(&gen), 0); /* the reader is opened here, and kept */
+	assert_int_equal(netlink_sockets(before, 16), nb + 1);
+	nb++;
+	for (int i = 0; i < 20; i++) {
+		/* a batch that removes an element, then reads of each kind */
+		assert_int_equal(run("nft delete element ip rdtest s '{ 198.18.3.2 . 80 }' && "
+				     "nft add element ip rdtest s '{ 198.18.3.2 . 80 }'", NULL, 0), 0);
+		assert_int_equal(nftb_generation(&gen), 0);
+		seen = 0;
+		assert_int_equal(nftb_dump_set(NFPROTO_IPV4, "rdtest", "s", count_elem, &seen), 0);
+		assert_int_equal(seen, 2);
+		memcpy(keys, (uint8_t[]){198, 18, 3, 1, 0, 80, 0, 0, 198, 18, 3, 2, 0, 80, 0, 0}, 16);
+		seen = 0;
+		assert_int_equal(nftb_get_elems(NFPROTO_IPV4, "rdtest", "s", keys, 8, 2, count_elem,
+						&seen, &missing), 0);
+		assert_int_equal(seen, 2);
+		assert_int_equal(missing, 0);
+	}
+	na = netlink_sockets(after, 16);
+	assert_int_equal(na, nb);
+	assert_memory_equal(after, before, nb * sizeof(before[0]));
+
+	/* a failed read (no such set) drops the reader; the next read opens a new one */
+	assert_int_equal(nftb_dump_set(NFPROTO_IPV4, "rdtest", "nosuch", count_elem, &seen), -1);
+	assert_int_equal(nftb_generation(&gen), 0);
+	na = netlink_sockets(after, 16);
+	assert_int_equal(na, nb);
+	assert_memory_not_equal(after, before, nb * sizeof(before[0]));
+	assert_int_equal(run("nft delete table ip rdtest", NULL, 0), 0);
+}
+
 /* The elements of a set or map as `nft list` prints them, sorted (the kernel lists a hash set
  * in its own order), one per line. */
 static void elements(const char *what, char *out, size_t size)
@@ -508,6 +588,7 @@ int main(void)
 		cmocka_unit_test(test_kernel_svc_copy),
 		cmocka_unit_test(test_kernel_svc_follow),
 		cmocka_unit_test(test_kernel_incremental),
+		cmocka_unit_test(test_reader_kept),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, NULL);
