@@ -15,7 +15,8 @@
 #        AUTH_WINDOW (exchanges in flight, 64), AUTH_SP_CPU (0), AUTH_GEN_CPU (1),
 #        COOPNET_AUTHD, COOPNET_NFQ (other coopnet-authd / coopnet-nfq binaries, for a
 #        before/after), AUTH_STATUS_MS (the SP's status interval, 60000: see below),
-#        PERF_OUT=FILE (perf record -e cpu-clock -g of the SP's processes during the load)
+#        PERF_OUT=FILE (perf record -e cpu-clock -g of the SP's processes during the load;
+#        PERF_CALLGRAPH=dwarf for call chains through libraries built without frame pointers)
 #
 # The status application: every live session gets a status report per interval (default 1 s),
 # and the load generator runs none, so the SP probes each of its sessions' SSs instead: with
@@ -245,7 +246,7 @@ if [ -n "${PERF_OUT:-}" ]; then
 	nb_require_cmd perf
 	PIDS=$ENGINE,$PARENT
 	[ -z "$NFQPID" ] || PIDS=$PIDS,$NFQPID
-	perf record -e cpu-clock -g -p "$PIDS" -o "$PERF_OUT" -- sleep "$((SECS < 8 ? SECS : 8))" >/dev/null 2>&1 &
+	perf record -e cpu-clock --call-graph "${PERF_CALLGRAPH:-fp}" -p "$PIDS" -o "$PERF_OUT" -- sleep "$((SECS < 8 ? SECS : 8))" >/dev/null 2>&1 &
 	PERF_PID=$!
 fi
 BOPTS=()
