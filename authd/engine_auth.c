@@ -156,7 +156,7 @@ static int op_lookup(void *ctx, const char *service, const char *client_name,
 	vn = policy_vnic_for(&e->pol, service, &port);
 	if (!vn)
 		return -1;
-	cl = policy_client_by_name(e->pol.sp_clients, e->pol.n_sp_clients, client_name);
+	cl = policy_sp_client_by_name(&e->pol, client_name);
 	if (!cl || !pol_prefix_contains(&cl->prefix, client) || !policy_client_allows(cl, service))
 		return -2;
 	key = policy_client_key(cl, service);

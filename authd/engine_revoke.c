@@ -184,8 +184,8 @@ static bool still_allowed(const struct engine *e, const struct policy *old,
 		if (!policy_vnic_addr(vn, service.family, &va))
 			return false;
 		va.port = port;
-		now_c = policy_client_by_name(p->sp_clients, p->n_sp_clients, s->client_name);
-		old_c = policy_client_by_name(old->sp_clients, old->n_sp_clients, s->client_name);
+		now_c = policy_sp_client_by_name(p, s->client_name);
+		old_c = policy_sp_client_by_name(old, s->client_name);
 		return cn_coop_addr_equal(&va, &service, true) && now_c &&
 		       pol_prefix_contains(&now_c->prefix, &client) &&
 		       policy_client_allows(now_c, s->service_name) &&

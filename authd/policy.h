@@ -15,6 +15,7 @@
 #ifndef COOPNET_AUTHD_POLICY_H
 #define COOPNET_AUTHD_POLICY_H
 
+#include "hidx.h"
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -206,6 +207,7 @@ struct policy {
 	size_t n_vnics;
 	struct pol_client *sp_clients;
 	size_t n_sp_clients;
+	struct hidx sp_client_names;     /* sp_clients by name, the first of a name (owned) */
 	uint32_t id_lifetime;            /* seconds, 0: none */
 	uint32_t idle_time;              /* seconds, 0: none */
 	bool provision;                  /* some vNIC has a parent: reconcile the vNICs */
@@ -257,6 +259,11 @@ void policy_membership_json(const struct policy *p, json_t *root);
 const struct pol_sp *policy_sp_by_name(const struct policy *p, const char *name);
 
 /* Lookups for the state machines. NULL when not found. */
+/* The provider's client entry of that name (the first of the name), O(1) through
+ * sp_client_names once policy_index_sp_clients built it, else a scan. */
+const struct pol_client *policy_sp_client_by_name(const struct policy *p, const char *name);
+/* Build p->sp_client_names (the parser does; a policy made by hand may). 0, or -1 (ENOMEM). */
+int policy_index_sp_clients(struct policy *p);
 const struct pol_client *policy_client_by_name(const struct pol_client *c, size_t n,
 					       const char *name);
 /* The first client entry whose prefix holds addr and which may use service. */

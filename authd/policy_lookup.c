@@ -48,6 +48,51 @@ const struct pol_client *policy_client_by_name(const struct pol_client *c, size_
 	return NULL;
 }
 
+static uint64_t client_name_hash(const void *elem)
+{
+	const struct pol_client *c = elem;
+
+	return hidx_bytes_hash(HIDX_HASH_INIT, c->name, strnlen(c->name, sizeof(c->name)));
+}
+
+static bool client_name_eq(const void *a, const void *b)
+{
+	return !strncmp(((const struct pol_client *)a)->name, ((const struct pol_client *)b)->name,
+			sizeof(((const struct pol_client *)a)->name));
+}
+
+static const struct hidx_type client_names = {
+	.size = sizeof(struct pol_client), .hash = client_name_hash, .eq = client_name_eq,
+};
+
+int policy_index_sp_clients(struct policy *p)
+{
+	hidx_clear(&p->sp_client_names);
+	if (hidx_reserve(&p->sp_client_names, &client_names, p->sp_clients, p->n_sp_clients) < 0)
+		return -1;
+	for (size_t i = 0; i < p->n_sp_clients; i++)
+		if (hidx_find(&p->sp_client_names, &client_names, p->sp_clients,
+			      &p->sp_clients[i]) < 0 &&
+		    hidx_insert(&p->sp_client_names, &client_names, p->sp_clients, i) < 0)
+			return -1;
+	return 0;
+}
+
+const struct pol_client *policy_sp_client_by_name(const struct policy *p, const char *name)
+{
+	struct pol_client key; /* only its name is read (client_names) */
+	size_t len = strlen(name);
+	long pos;
+
+	if (p->sp_client_names.cap == 0)
+		return policy_client_by_name(p->sp_clients, p->n_sp_clients, name); /* no index */
+	if (len >= sizeof(key.name))
+		return NULL; /* no entry has so long a name */
+	memcpy(key.name, name, len + 1);
+	pos = hidx_find(&p->sp_client_names, &client_names, p->sp_clients, &key);
+	return pos < 0 ? NULL : &p->sp_clients[pos];
+}
+
 const struct pol_client *policy_client_for(const struct pol_client *c, size_t n,
 					   const struct cn_coop_addr *addr, const char *service)
 {

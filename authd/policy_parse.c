@@ -45,6 +45,7 @@ void policy_free(struct policy *p)
 		free(p->vnics[i].services);
 	free(p->vnics);
 	free_clients(p->sp_clients, p->n_sp_clients);
+	hidx_free(&p->sp_client_names);
 	sodium_memzero(p, sizeof(*p));
 }
 

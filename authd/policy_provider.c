@@ -219,6 +219,15 @@ static int parse_relay(struct policy *p, struct pctx *c, const json_t *arr)
 	return 0;
 }
 
+static int pol_index_clients(struct policy *p, struct pctx *c, const json_t *clients)
+{
+	if (policy_index_sp_clients(p) == 0)
+		return 0;
+	jconf_errorf(c->err, c->doc, clients, "out of memory indexing %zu clients by name",
+		     p->n_sp_clients);
+	return -1;
+}
+
 int pol_parse_provider(struct policy *p, struct pctx *c, const json_t *obj)
 {
 	json_t *clients = json_object_get(obj, "clients");
@@ -240,6 +249,7 @@ int pol_parse_provider(struct policy *p, struct pctx *c, const json_t *obj)
 	if (POL_PARSE_EACH(p->vnics, &p->n_vnics, c, json_object_get(obj, "vnics"), parse_vnic_elem,
 			   p) < 0 ||
 	    pol_parse_clients(&p->sp_clients, &p->n_sp_clients, c, clients) < 0 ||
+	    pol_index_clients(p, c, clients) < 0 ||
 	    policy_membership_parse(p, c->doc, json_object_get(obj, "membership"), c->resolved,
 				    c->err) < 0)
 		return -1;

@@ -345,6 +345,47 @@ static void test_lookups(void **state)
 	assert_true(pol_prefix_contains(&px, &a));
 }
 
+/* policy_sp_client_by_name: through the name index, the entry a scan finds (the first of a
+ * name), and after the policy is moved by value; without the index, the scan. */
+static void test_sp_client_index(void **state)
+{
+	enum { N = 300 };
+	struct policy p, q;
+	char name[128];
+
+	(void)state;
+	memset(&p, 0, sizeof(p));
+	p.sp_clients = calloc(N, sizeof(*p.sp_clients));
+	assert_non_null(p.sp_clients);
+	p.n_sp_clients = N;
+	for (int i = 0; i < N - 1; i++)
+		snprintf(p.sp_clients[i].name, sizeof(p.sp_clients[i].name), "c%d", i);
+	strcpy(p.sp_clients[N - 1].name, "c5"); /* a second entry of a name */
+	assert_ptr_equal(policy_sp_client_by_name(&p, "c7"), &p.sp_clients[7]); /* no index: scan */
+
+	assert_int_equal(policy_index_sp_clients(&p), 0);
+	assert_int_equal(p.sp_client_names.n, N - 1);
+	for (int i = 0; i < N - 1; i++) {
+		snprintf(name, sizeof(name), "c%d", i);
+		assert_ptr_equal(policy_sp_client_by_name(&p, name), &p.sp_clients[i]);
+		assert_ptr_equal(policy_sp_client_by_name(&p, name),
+				 policy_client_by_name(p.sp_clients, p.n_sp_clients, name));
+	}
+	assert_ptr_equal(policy_sp_client_by_name(&p, "c5"), &p.sp_clients[5]);
+	assert_null(policy_sp_client_by_name(&p, "c300"));
+	assert_null(policy_sp_client_by_name(&p, ""));
+	memset(name, 'c', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	assert_null(policy_sp_client_by_name(&p, name)); /* longer than any name can be */
+
+	q = p; /* a move, as the engine's reload and parent_msg_set_policy make */
+	memset(&p, 0, sizeof(p));
+	assert_ptr_equal(policy_sp_client_by_name(&q, "c298"), &q.sp_clients[298]);
+	assert_null(policy_sp_client_by_name(&p, "c1"));
+	policy_free(&q);
+	policy_free(&p);
+}
+
 /* Every fixed array and string buffer of the configuration and the policy checks its own
  * bound, with the schema switched off: an error naming t.json:LINE:COLUMN, never an overflow
  * or a silent truncation (issue 8, "Code that trusts the schema for memory safety"). */
@@ -478,6 +519,7 @@ int main(void)
 		cmocka_unit_test(test_relative_paths),
 		cmocka_unit_test(test_health),
 		cmocka_unit_test(test_lookups),
+		cmocka_unit_test(test_sp_client_index),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
