@@ -100,7 +100,8 @@ int kmode_svc_sync(struct kmode_svc *st, const struct nfq_config *cfg);
  * the virtual switch's and the worker's own sessions included (docs/performance.md). The
  * price is the copy's lag, up to KMODE_SVC_FOLLOW_MS, during which a newly declared service
  * is dropped by the guard (fail closed). 0, or -1 (the old copy stays; the next check reads
- * again). */
+ * again; while the generation cannot be read, logged once, the 5 s safety net's
+ * kmode_svc_sync is what follows the rule file). */
 #define KMODE_SVC_FOLLOW_MS 100
 int kmode_svc_follow(struct kmode_svc *st, const struct nfq_config *cfg);
 void kmode_svc_free(struct kmode_svc *st); /* frees the copy; NULL-safe members */

@@ -156,12 +156,14 @@ int kmode_svc_follow(struct kmode_svc *st, const struct nfq_config *cfg)
 
 	if (nftb_generation(&gen) < 0) {
 		if (!st->gen_failing)
-			log_warn("kernel mode: reading the ruleset's generation (the service copy is "
-				 "read at every check until it works again)");
+			log_warn("kernel mode: reading the ruleset's generation (until it works "
+				 "again, the service copy follows the rule file by the 5 s safety net)");
 		st->gen_failing = true;
 		st->have_gen = false;
-		return kmode_svc_sync(st, cfg);
+		return -1;
 	}
+	if (st->gen_failing)
+		log_info("kernel mode: the ruleset's generation is read again");
 	st->gen_failing = false;
 	/* read before the sets: a change after this read is a later generation, found next */
 	if (st->have_gen && gen == st->gen)

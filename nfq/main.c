@@ -105,7 +105,7 @@ static int setup(struct nfqd *d, sigset_t *mask, int *sfd)
 			 d->cfg.queue_num + d->cfg.queue_count - 1);
 	}
 	/* the copy of the rule file's services, then followed by the generation (run) */
-	if (d->cfg.mode == MODE_KERNEL && kmode_svc_follow(&d->kmsvc, &d->cfg) < 0)
+	if (d->cfg.mode == MODE_KERNEL && kmode_svc_sync(&d->kmsvc, &d->cfg) < 0)
 		return -1;
 	log_info("%s in %s mode: %zu static sessions, %zu services, control %s",
 		 nfq_role_name(d->cfg.role), nfq_mode_name(d->cfg.mode), d->cfg.sessions.n,
