@@ -51,7 +51,7 @@ struct reader {
 };
 static __thread struct reader rd;
 
-static void reader_drop(void)
+void nftb_reader_close(void)
 {
 	if (rd.nl)
 		mnl_socket_close(rd.nl);
@@ -79,16 +79,11 @@ static struct mnl_socket *reader_get(void)
 	    mnl_socket_bind(rd.nl, 0, MNL_SOCKET_AUTOPID) < 0) {
 		int err = errno;
 
-		reader_drop();
+		nftb_reader_close();
 		errno = err;
 		return NULL;
 	}
 	return rd.nl;
-}
-
-void nftb_reader_close(void)
-{
-	reader_drop();
 }
 
 /* Send the request nlh (in buf, size bytes; its nlmsg_seq is kept) on the thread's reader and
@@ -116,7 +111,7 @@ static int query(struct nlmsghdr *nlh, mnl_cb_t cb, void *data, void *buf, size_
 	return 0;
 fail:
 	err = errno ? errno : EIO;
-	reader_drop();
+	nftb_reader_close();
 	errno = err;
 	return -1;
 }
@@ -452,7 +447,7 @@ int nftb_get_elems(int family, const char *table, const char *set, const uint8_t
 	}
 	err = errno;
 	if (r < 0)
-		reader_drop(); /* answers of the failed request may be queued */
+		nftb_reader_close(); /* answers of the failed request may be queued */
 	free(rx);
 	errno = r < 0 ? err : 0;
 	return r;

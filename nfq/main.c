@@ -159,7 +159,7 @@ static int follow_timeout(const struct nfqd *d, uint64_t next_follow, int timeou
 	if (d->cfg.mode != MODE_KERNEL)
 		return timeout;
 	left = next_follow > now ? (int)(next_follow - now) : 0;
-	return timeout < 0 || left < timeout ? left : timeout;
+	return left < timeout ? left : timeout;
 }
 
 static void run(struct nfqd *d, int sfd)

@@ -340,7 +340,7 @@ static void test_kernel_svc_follow(void **state)
 	nfq_config_clear(&cfg);
 }
 
-/* The netlink sockets this process holds: their inodes, sorted, into ino (up to max). */
+/* The netlink sockets this process holds: their inodes, in fd order, into ino (up to max). */
 static size_t netlink_sockets(unsigned long *ino, size_t max)
 {
 	char path[64], target[64], cmd[128], out[4096];
