@@ -109,34 +109,58 @@ static void nfq_request(struct engine *e, uint32_t type, const struct db_session
 	engine_parent_send(e, type, &m);
 }
 
-int engine_session_store(struct engine *e, const struct db_session *s)
+static void db_failed(struct engine *e)
+{
+	engine_tx_check(e);
+	e->counters[CNT_DB_ERRORS]++;
+	log_warnx("database: %s", db_error(e->db));
+}
+
+/* A renewal replaces the session of the same key: the reports and status row of the one it
+ * replaces go with it. A provider's renewed ID comes from memory, and its peer and service
+ * from the status machine; the row is read only when the machine does not have it. true: s's
+ * reports are set up already (they took over the renewed session's schedule). */
+static bool renewal_status(struct engine *e, const struct db_session *s)
 {
 	struct db_session old;
+	bool carried = false;
 	cn_id_t old_id;
+	int r;
+
+	if (s->role == DB_ROLE_PROVIDER) {
+		if (db_session_id(e->db, s->role, &s->s, &old_id) != 1 || old_id == s->s.id)
+			return false;
+		if ((r = engine_status_renewed(e, old_id, s, &carried)) != 0) {
+			if (r < 0)
+				db_failed(e);
+			return carried;
+		}
+	}
+	if (db_session_get(e->db, s->role, &s->s, &old) == 1 && old.s.id != s->s.id) {
+		engine_status_remove(e, &old);
+		if (db_status_del(e->db, old.role, old.peer, old.s.id, old.service_name) < 0)
+			db_failed(e);
+	}
+	sodium_memzero(&old, sizeof(old));
+	return false;
+}
+
+int engine_session_store(struct engine *e, const struct db_session *s)
+{
+	bool reports_set;
 
 	if (engine_tx_write(e) < 0)
 		return -1;
-	/* a renewal replaces the session of the same key: its reports stop with it (the ID
-	 * first, from memory for a provider: the row is read only for a renewal) */
-	if ((s->role != DB_ROLE_PROVIDER ||
-	     (db_session_id(e->db, s->role, &s->s, &old_id) == 1 && old_id != s->s.id)) &&
-	    db_session_get(e->db, s->role, &s->s, &old) == 1 && old.s.id != s->s.id) {
-		engine_status_remove(e, &old);
-		if (db_status_del(e->db, old.role, old.peer, old.s.id, old.service_name) < 0) {
-			engine_tx_check(e);
-			e->counters[CNT_DB_ERRORS]++;
-			log_warnx("database: %s", db_error(e->db));
-		}
-	}
-	sodium_memzero(&old, sizeof(old));
+	reports_set = renewal_status(e, s);
 	if (db_session_put(e->db, s) < 0) {
-		engine_tx_check(e);
-		e->counters[CNT_DB_ERRORS]++;
-		log_warnx("database: %s", db_error(e->db));
+		db_failed(e);
+		if (reports_set) /* not stored: no reports for it */
+			engine_status_remove(e, s);
 		return -1;
 	}
 	e->counters[CNT_SESSIONS_ADDED]++;
-	engine_status_add(e, s);
+	if (!reports_set)
+		engine_status_add(e, s);
 	engine_probe_session(e, s);
 	if (!e->dp_prepared)
 		nfq_request(e, IMSG_SESSION_ADD, s);
@@ -156,9 +180,7 @@ int engine_session_drop(struct engine *e, const struct db_session *s, int counte
 
 	if (counter != CNT_SESSIONS_EXPIRED &&
 	    (engine_tx_write(e) < 0 || db_session_del(e->db, s->role, &s->s) < 0)) {
-		engine_tx_check(e);
-		e->counters[CNT_DB_ERRORS]++;
-		log_warnx("database: %s", db_error(e->db));
+		db_failed(e);
 		return -1;
 	}
 	/* a drop is rare: commit it now, before the data plane and the peer hear of it (a

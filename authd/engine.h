@@ -266,6 +266,8 @@ bool engine_data_plane(const struct engine *e);
  * committed or stored (add) and removed (remove) starts and stops its reports. */
 void engine_status_add(struct engine *e, const struct db_session *s);
 void engine_status_remove(struct engine *e, const struct db_session *s);
+int engine_status_renewed(struct engine *e, cn_id_t old_id, const struct db_session *d,
+			  bool *carried);
 /* The counters "status-<event>" of both machines into stats. */
 void engine_status_stats(const struct engine *e, json_t *stats);
 /* An SP's info_vNIC figures of service now (the Auth-REP&REQ's vNIC status is their summary). */

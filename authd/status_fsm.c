@@ -195,6 +195,14 @@ static uint32_t find(const struct status_fsm *f, cn_id_t id, const char *service
 	return NIL;
 }
 
+const struct status_session *status_find_id(const struct status_fsm *f, cn_id_t id)
+{
+	for (uint32_t i = f->head[id % BUCKETS]; i != NIL; i = slot(f, i)->next)
+		if (slot(f, i)->s.id == id)
+			return &slot(f, i)->s;
+	return NULL;
+}
+
 /* ------------------------------------------------------------------ sending */
 
 static uint8_t own_kind(const struct status_fsm *f)
@@ -371,6 +379,49 @@ int status_add(struct status_fsm *f, const struct status_session *s)
 		x->first_pending = true;
 	}
 	schedule(f, i);
+	return 0;
+}
+
+/* The chain link that points at slot i (which is in its ID's chain). */
+static uint32_t *link_to(struct status_fsm *f, uint32_t i)
+{
+	uint32_t *link = &f->head[slot(f, i)->s.id % BUCKETS];
+
+	while (*link != i)
+		link = &slot(f, *link)->next;
+	return link;
+}
+
+int status_renew(struct status_fsm *f, cn_id_t old_id, const struct status_session *s)
+{
+	uint32_t i;
+	struct sess *x;
+
+	if (s->id == 0 || !cn_coop_service_valid(s->service)) {
+		errno = EINVAL;
+		return -1;
+	}
+	i = find(f, old_id, s->service, &s->peer);
+	if (i == NIL || !slot(f, i)->reachable) {
+		errno = ENOENT;
+		return -1;
+	}
+	if (s->id != old_id && find(f, s->id, s->service, &s->peer) != NIL) {
+		errno = EEXIST;
+		return -1;
+	}
+	x = slot(f, i);
+	*link_to(f, i) = x->next;
+	/* the schedule (timer, next_send_ms, last_rx_ms, reachable, pending flags) stays */
+	explicit_bzero(&x->s, sizeof(x->s));
+	x->s = *s;
+	x->s.sender.kind = own_kind(f);
+	cn_auth_nonce(x->epoch);
+	x->seq = 0;
+	x->rx_tat_us = 0;
+	memset(&x->rx, 0, sizeof(x->rx));
+	x->next = f->head[s->id % BUCKETS];
+	f->head[s->id % BUCKETS] = i;
 	return 0;
 }
 

@@ -117,6 +117,14 @@ void status_free(struct status_fsm *f); /* NULL-safe */
  * service and peer), ENOSPC (max_sessions live), ENOMEM (no memory to grow the slots),
  * EINVAL (ID 0, bad service). */
 int status_add(struct status_fsm *f, const struct status_session *s);
+/* s renews the session of ID old_id (same service and peer) while that one is reachable: s
+ * takes its place and its report schedule, without a Status-REQ at once (the peer answered
+ * within miss_limit intervals, and its own Status-REQ for the new ID is answered at once).
+ * A new epoch and sequence, and the peer's reports are checked anew (s has a new key).
+ * 0, or -1 with errno ENOENT (no such session, or unreachable: status_remove it and
+ * status_add s), EEXIST (s's ID, service and peer have a session), EINVAL (ID 0, bad
+ * service). */
+int status_renew(struct status_fsm *f, cn_id_t old_id, const struct status_session *s);
 /* Stop. 0, or -1 (ENOENT). */
 int status_remove(struct status_fsm *f, cn_id_t id, const char *service,
     const struct cn_coop_addr *peer);
@@ -138,6 +146,9 @@ uint64_t status_next_deadline(const struct status_fsm *f); /* UINT64_MAX: no ses
 
 uint64_t status_counter(const struct status_fsm *f, enum status_event_kind k);
 size_t status_count(const struct status_fsm *f);
+/* The first session of ID id, or NULL (on an SP a live session's ID is unique). Valid until
+ * a session is added or removed. */
+const struct status_session *status_find_id(const struct status_fsm *f, cn_id_t id);
 /* 1 reachable, 0 unreachable, -1 no such session. */
 int status_reachable(const struct status_fsm *f, cn_id_t id, const char *service,
     const struct cn_coop_addr *peer);

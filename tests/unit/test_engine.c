@@ -1183,6 +1183,12 @@ static void test_status_renewal_restart(void **state)
 	assert_int_equal(count_rows(SS.cfg.database, "SELECT count(*) FROM vnic_status"), 1);
 	assert_int_equal(count_rows(SP.cfg.database, "SELECT count(*) FROM client_status c, sessions s "
 				    "WHERE s.role = 'provider' AND s.id = c.id AND c.received > 0"), 1);
+	/* the SP's renewed session kept its report schedule: its only Status-REQ was the first
+	 * session's (the SS's REQ for the new ID was answered) */
+	assert_int_equal(stat_of(&SP, "status-probe-sent"), 1);
+	/* the renewed session's row went with it (the SP finds it from its status machine) */
+	assert_int_equal(count_rows(SP.cfg.database, "SELECT count(*) FROM client_status"), 1);
+	assert_int_equal(stat_of(&SP, "db-errors"), 0);
 	/* the SP's first Status-REQ leaves with its Auth-REP and may reach the SS before the SS
 	 * stores the session: at most one no-session per session (two sessions so far) */
 	assert_true(stat_of(&SS, "status-no-session") <= 2);

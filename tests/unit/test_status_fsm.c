@@ -434,6 +434,72 @@ static void test_peer_restart(void **state)
 	assert_int_equal(ss.last.seq, 2); /* 1 the REQ, 2 the first periodic report */
 }
 
+/* A renewal on the SP (status_renew, as the engine does for a provider's renewal): the new
+ * ID takes the old session's place and schedule without a Status-REQ of its own; the SS's
+ * REQ for the new ID is checked under the new key and answered at once; the periodic
+ * reports go on at the old schedule, for the new ID. An unreachable session, an unknown ID,
+ * a taken ID and ID 0 are refused. */
+static void test_renewal_keeps_schedule(void **state)
+{
+	struct status_session s;
+
+	(void)state;
+	deliver(&ss, &sp);
+	deliver(&sp, &ss);
+	deliver(&ss, &sp);
+	assert_int_equal(status_next_deadline(sp.f), 2000);
+	advance(300);
+	sp.nq = ss.nq = 0;
+	session(&s, &ss, 0x44);
+	s.id = 0x5151;
+	assert_int_equal(status_renew(sp.f, 0x4242, &s), 0);
+	assert_int_equal(sp.nq, 0); /* no REQ at once */
+	assert_null(status_find_id(sp.f, 0x4242));
+	assert_non_null(status_find_id(sp.f, 0x5151));
+	assert_int_equal(status_count(sp.f), 1);
+	assert_int_equal(status_next_deadline(sp.f), 2000);
+	/* the SS renews the plain way: its REQ goes at once, under the new key */
+	assert_int_equal(status_remove(ss.f, 0x4242, "www", &sp.self), 0);
+	session(&s, &sp, 0x44);
+	s.id = 0x5151;
+	assert_int_equal(status_add(ss.f, &s), 0);
+	assert_int_equal(ss.nq, 1);
+	assert_int_equal(deliver(&ss, &sp), 1);
+	assert_int_equal(sp.nq, 1); /* answered at once */
+	assert_int_equal(sp.q[0].buf[5], CN_CTL_REP);
+	assert_int_equal(deliver(&sp, &ss), 1);
+	ss.nq = 0;
+	/* the SP's next periodic report at the old schedule, accepted for the new ID */
+	advance(699);
+	assert_int_equal(sp.nq, 0);
+	advance(1);
+	assert_int_equal(sp.nq, 1);
+	assert_int_equal(deliver(&sp, &ss), 1);
+	assert_int_equal(status_reachable(ss.f, 0x5151, "www", &sp.self), 1);
+
+	/* refusals */
+	session(&s, &ss, 0x55);
+	s.id = 0x6161;
+	assert_int_equal(status_renew(sp.f, 0x4242, &s), -1); /* the old ID is gone */
+	assert_int_equal(errno, ENOENT);
+	assert_int_equal(status_add(sp.f, &s), 0);
+	assert_int_equal(status_renew(sp.f, 0x5151, &s), -1); /* 0x6161 is taken */
+	assert_int_equal(errno, EEXIST);
+	s.id = 0;
+	assert_int_equal(status_renew(sp.f, 0x5151, &s), -1);
+	assert_int_equal(errno, EINVAL);
+	/* the SS goes silent: once unreachable, a renewal is a new session (REQ at once) */
+	for (int i = 0; i < 4; i++) {
+		advance(1000);
+		ss.nq = 0;
+	}
+	assert_int_equal(status_reachable(sp.f, 0x5151, "www", &ss.self), 0);
+	s.id = 0x7171;
+	assert_int_equal(status_renew(sp.f, 0x5151, &s), -1);
+	assert_int_equal(errno, ENOENT);
+	assert_non_null(status_find_id(sp.f, 0x5151)); /* untouched */
+}
+
 static void test_sessions(void **state)
 {
 	struct status_session s;
@@ -444,7 +510,14 @@ static void test_sessions(void **state)
 	s.id = 0;
 	assert_int_equal(status_add(ss.f, &s), -1);
 	assert_int_equal(status_count(ss.f), 1);
+	/* found by its ID alone, with the peer and service it was added with */
+	assert_non_null(status_find_id(ss.f, 0x4242));
+	assert_int_equal(status_find_id(ss.f, 0x4242)->id, 0x4242);
+	assert_string_equal(status_find_id(ss.f, 0x4242)->service, "www");
+	assert_true(cn_coop_addr_equal(&status_find_id(ss.f, 0x4242)->peer, &sp.self, true));
+	assert_null(status_find_id(ss.f, 0x4243));
 	assert_int_equal(status_remove(ss.f, 0x4242, "www", &sp.self), 0);
+	assert_null(status_find_id(ss.f, 0x4242));
 	assert_int_equal(status_remove(ss.f, 0x4242, "www", &sp.self), -1);
 	assert_int_equal(status_count(ss.f), 0);
 	/* the SP's report for the removed session finds none */
@@ -1028,6 +1101,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_wrong_key, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_peer_restart, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sessions, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_renewal_keeps_schedule, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_grown_slots, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_paced, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_change_paced, setup, teardown),
