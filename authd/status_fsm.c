@@ -428,25 +428,21 @@ int status_renew(struct status_fsm *f, cn_id_t old_id, const struct status_sessi
 int status_remove(struct status_fsm *f, cn_id_t id, const char *service,
     const struct cn_coop_addr *peer)
 {
-	uint32_t *link = &f->head[id % BUCKETS];
+	uint32_t i = find(f, id, service, peer);
+	struct sess *x;
 
-	for (; *link != NIL; link = &slot(f, *link)->next) {
-		struct sess *x = slot(f, *link);
-
-		if (same(x, id, service, peer)) {
-			uint32_t i = *link;
-
-			*link = x->next;
-			dheap_remove(&f->timers, i);
-			explicit_bzero(x, sizeof(*x));
-			x->next = f->free_head;
-			f->free_head = i;
-			f->count--;
-			return 0;
-		}
+	if (i == NIL) {
+		errno = ENOENT;
+		return -1;
 	}
-	errno = ENOENT;
-	return -1;
+	x = slot(f, i);
+	*link_to(f, i) = x->next;
+	dheap_remove(&f->timers, i);
+	explicit_bzero(x, sizeof(*x));
+	x->next = f->free_head;
+	f->free_head = i;
+	f->count--;
+	return 0;
 }
 
 size_t status_changed(struct status_fsm *f, const char *service)
