@@ -124,15 +124,17 @@ static void slow_reply(struct nfq_link *l, const json_t *req, unsigned limit_ms)
 
 /* Send req on fd and wait for its reply, up to limit_ms; past NFQ_TIMEOUT_MS a slow reply
  * (nfqlink.h). NULL with err when the link failed. */
-static json_t *call_on(struct nfq_link *l, int fd, const json_t *req, unsigned limit_ms,
-		       char *err, size_t errlen)
+/* Send req (as text[len] when the caller dumped it already, else dumped here) and wait for
+ * the reply. */
+static json_t *call_on(struct nfq_link *l, int fd, const json_t *req, const char *text, size_t len,
+		       unsigned limit_ms, char *err, size_t errlen)
 {
 	struct pollfd p = {.fd = fd, .events = POLLIN};
 	bool closed = false;
 	json_t *r;
 	int n;
 
-	if (ctl_send(fd, req) < 0) {
+	if ((text ? ctl_send_text(fd, text, len, CTL_MSG_MAX) : ctl_send(fd, req)) < 0) {
 		snprintf(err, errlen, "send: %s", strerror(errno));
 		return NULL;
 	}
@@ -238,7 +240,7 @@ static void forward_chunked(struct nfq_link *l, const json_t *req)
 		if (sync && c.pos < c.end)
 			json_object_set_new(part, "more", json_true());
 		chunks++;
-		r = call_on(l, fd, part, l->reply_limit_ms, err, sizeof(err));
+		r = call_on(l, fd, part, NULL, 0, l->reply_limit_ms, err, sizeof(err));
 		if (!r) {
 			json_decref(part);
 			close(fd);
@@ -258,7 +260,9 @@ static void forward_chunked(struct nfq_link *l, const json_t *req)
 int nfq_link_forward(struct nfq_link *l, const json_t *req)
 {
 	const json_t *packed;
-	char err[256];
+	bool splittable;
+	char err[256], *text;
+	size_t len;
 	json_t *r;
 	bool ok;
 
@@ -267,19 +271,32 @@ int nfq_link_forward(struct nfq_link *l, const json_t *req)
 	if (!l->path[0] || !l->up)
 		return -1; /* no data plane, or the session-sync after reconnecting carries it */
 	packed = json_object_get(req, "packed");
+	splittable = json_is_array(json_object_get(req, "sessions")) || json_is_string(packed);
 	/* a long packed string is larger at once: no dump of megabytes to find it out */
-	if ((json_string_length(packed) >= CTL_CHUNK_BUDGET ||
-	     ctl_json_larger(req, CTL_CHUNK_BUDGET)) &&
-	    (json_is_array(json_object_get(req, "sessions")) || json_is_string(packed))) {
+	if (splittable && json_string_length(packed) >= CTL_CHUNK_BUDGET) {
+		forward_chunked(l, req);
+		return l->up ? 1 : -1;
+	}
+	/* dumped once: the text's size decides, and the same text is sent (a size check by a
+	 * dump of its own, then the send's, was 40 % of the parent's CPU under load) */
+	if (!(text = ctl_dump_max(req, splittable ? CTL_CHUNK_BUDGET : CTL_MSG_MAX, &len))) {
+		if (errno != EMSGSIZE) {
+			nfq_link_down(l, "out of memory for a request");
+			return -1;
+		}
+		if (!splittable)
+			return NFQ_FORWARD_TOO_LARGE;
 		forward_chunked(l, req);
 		return l->up ? 1 : -1;
 	}
 	if (l->call_fd < 0 && (l->call_fd = ctl_connect(l->path)) < 0) {
+		free(text);
 		snprintf(err, sizeof(err), "connect: %s", strerror(errno));
 		nfq_link_down(l, err);
 		return -1;
 	}
-	r = call_on(l, l->call_fd, req, l->reply_limit_ms, err, sizeof(err));
+	r = call_on(l, l->call_fd, req, text, len, l->reply_limit_ms, err, sizeof(err));
+	free(text);
 	if (!r) { /* a reply lost or late: nothing more on this connection */
 		nfq_link_down(l, err);
 		return -1;
@@ -378,7 +395,7 @@ static int traffic_list(struct nfq_link *l, uint32_t since, struct traffic_poll 
 		req = json_pack("{s:s, s:I, s:I}", "cmd", "sessions", "offset", offset,
 				"changed_since", (json_int_t)since);
 		/* a poll does not wait for a slow worker: it is skipped, the next one comes */
-		r = req ? call_on(l, fd, req, NFQ_TIMEOUT_MS, err, sizeof(err)) : NULL;
+		r = req ? call_on(l, fd, req, NULL, 0, NFQ_TIMEOUT_MS, err, sizeof(err)) : NULL;
 		json_decref(req);
 		if (!r || !json_is_true(json_object_get(r, "ok"))) {
 			json_decref(r);

@@ -75,9 +75,13 @@ void nfq_link_try_up(struct nfq_link *l);
  * one (NFQ_RETRY_FAST_MS, then NFQ_RETRY_MS; NFQ_RETRY_MS after a slow try: above). */
 unsigned nfq_link_retry_ms(const struct nfq_link *l, uint64_t now_ms);
 /* Forward one request of the engine; a failed call (connection closed, or no reply within
- * reply_limit_ms) marks the link down (nfq-down). 1: done,
+ * reply_limit_ms) marks the link down (nfq-down). A request with sessions larger than one
+ * control message goes in parts (docs/control.md "Large requests"). 1: done,
  * 0: coopnet-nfq refused it (logged), -1: not sent or no reply (the link is down; the
- * session-sync when it comes back carries the sessions). */
+ * session-sync when it comes back carries the sessions), NFQ_FORWARD_TOO_LARGE: not sent,
+ * larger than one control message and without sessions to split (a session-batch: send its
+ * requests one by one). */
+#define NFQ_FORWARD_TOO_LARGE 2
 int nfq_link_forward(struct nfq_link *l, const json_t *req);
 /* sub_fd is readable: pass a session-miss event on to the engine. */
 void nfq_link_event(struct nfq_link *l);

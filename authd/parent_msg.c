@@ -234,6 +234,7 @@ static void send_stats(struct parent_msg *pm);
 static void flush_nfq(struct parent_msg *pm)
 {
 	json_t *reqs = pm->nfq_pending, *batch;
+	int r;
 
 	pm->nfq_pending = NULL;
 	pm->nfq_pending_sessions = 0;
@@ -247,9 +248,9 @@ static void flush_nfq(struct parent_msg *pm)
 		return;
 	}
 	batch = json_pack("{s:s, s:O}", "cmd", "session-batch", "requests", reqs);
-	if (!batch || ctl_json_larger(batch, CTL_CHUNK_BUDGET)) {
+	if (!batch || (r = nfq_link_forward(pm->nfq, batch)) == NFQ_FORWARD_TOO_LARGE) {
 		send_each(pm, reqs); /* out of memory, or larger than one message */
-	} else if (nfq_link_forward(pm->nfq, batch) == 0) {
+	} else if (r == 0) {
 		log_warnx("coopnet-nfq refused a session-batch of %zu requests: sending them one "
 			  "by one", json_array_size(reqs));
 		send_each(pm, reqs);

@@ -88,21 +88,28 @@ int ctl_send(int fd, const json_t *msg)
 int ctl_send_max(int fd, const json_t *msg, size_t max)
 {
 	char *text = json_dumps(msg, JSON_COMPACT);
-	size_t len;
-	ssize_t n;
+	int r, err;
 
 	if (!text) {
 		errno = ENOMEM;
 		return -1;
 	}
-	len = strlen(text);
+	r = ctl_send_text(fd, text, strlen(text), max);
+	err = errno;
+	free(text);
+	errno = err;
+	return r;
+}
+
+int ctl_send_text(int fd, const char *text, size_t len, size_t max)
+{
+	ssize_t n;
+
 	if (len > max) {
-		free(text);
 		errno = EMSGSIZE;
 		return -1;
 	}
 	n = send(fd, text, len, MSG_NOSIGNAL);
-	free(text);
 	if (n < 0)
 		return -1;
 	if ((size_t)n != len) {
@@ -371,25 +378,44 @@ size_t ctl_json_size(const json_t *v)
 	return json_dumpb(v, NULL, 0, JSON_COMPACT);
 }
 
-struct size_cap {
-	size_t n, cap;
+struct capped_text {
+	char *p;
+	size_t n, max;
 };
 
-static int count_to_cap(const char *buf, size_t len, void *arg)
+/* jansson does not stop at every failed callback (some of its writes ignore the result), so
+ * once past the cap every later call is refused here, and the cap is read from t->n. */
+static int append_capped(const char *buf, size_t len, void *arg)
 {
-	struct size_cap *c = arg;
+	struct capped_text *t = arg;
 
-	(void)buf;
-	c->n += len;
-	return c->n > c->cap ? -1 : 0; /* past the cap: the dump stops here */
+	if (t->n > t->max || len > t->max - t->n) {
+		t->n = t->max + 1;
+		return -1;
+	}
+	memcpy(t->p + t->n, buf, len);
+	t->n += len;
+	return 0;
 }
 
-bool ctl_json_larger(const json_t *v, size_t cap)
+char *ctl_dump_max(const json_t *v, size_t max, size_t *len)
 {
-	struct size_cap c = { .n = 0, .cap = cap };
+	struct capped_text t = { .p = malloc(max + 1), .n = 0, .max = max };
+	int r;
 
-	(void)json_dump_callback(v, count_to_cap, &c, JSON_COMPACT);
-	return c.n > cap;
+	if (!t.p) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	r = json_dump_callback(v, append_capped, &t, JSON_COMPACT);
+	if (t.n > max || r < 0) {
+		free(t.p);
+		errno = t.n > max ? EMSGSIZE : ENOMEM;
+		return NULL;
+	}
+	t.p[t.n] = '\0';
+	*len = t.n;
+	return t.p;
 }
 
 json_t *ctl_chunk(ctl_next_fn next, void *arg, size_t *pos, size_t budget, bool *more)

@@ -47,6 +47,9 @@ int ctl_send(int fd, const json_t *msg);
  */
 json_t *ctl_recv(int fd, bool *closed, char *err, size_t errlen);
 int ctl_send_max(int fd, const json_t *msg, size_t max);
+/* Send text[len], a message already dumped (JSON_COMPACT, one object): for a caller that
+ * needed its size first, so that it is serialised once. Same returns as ctl_send_max. */
+int ctl_send_text(int fd, const char *text, size_t len, size_t max);
 json_t *ctl_recv_max(int fd, size_t max, bool *closed, char *err, size_t errlen);
 /* Parse one received message: it must be a JSON object. For tests and fuzzers. */
 json_t *ctl_parse(const char *buf, size_t len, char *err, size_t errlen);
@@ -65,15 +68,16 @@ json_t *ctl_call(const char *path, const json_t *req, int timeout_ms, char *err,
  * ctl_chunk: the items from *pos on, as many as fit in budget bytes of compact JSON (at least
  * one, so that progress is always made; a single item larger than budget is the caller's
  * error). *pos ends on the first item not taken, *more says whether there is one. NULL when
- * out of memory. ctl_json_size is the compact size of one value, as ctl_send writes it;
- * ctl_json_larger(v, cap) is ctl_json_size(v) > cap, but stops the dump at cap bytes (a
- * session-sync of 60,000 sessions is megabytes of JSON, and the question is only whether it
- * fits one message).
+ * out of memory. ctl_json_size is the compact size of one value, as ctl_send writes it.
+ * ctl_dump_max(v, max, &len) is v as ctl_send writes it (a new string of len bytes, free it),
+ * or NULL with errno EMSGSIZE when it is larger than max, found by a dump that stops at max
+ * bytes (a session-sync of 60,000 sessions is megabytes of JSON, and the question is whether
+ * it fits one message), or ENOMEM. Its text goes out with ctl_send_text: serialised once.
  */
 #define CTL_CHUNK_BUDGET (CTL_MSG_MAX - 1024) /* room for "cmd", "more" and the braces */
 typedef int (*ctl_next_fn)(void *arg, size_t *pos, json_t **item);
 size_t ctl_json_size(const json_t *v);
-bool ctl_json_larger(const json_t *v, size_t cap);
+char *ctl_dump_max(const json_t *v, size_t max, size_t *len);
 json_t *ctl_chunk(ctl_next_fn next, void *arg, size_t *pos, size_t budget, bool *more);
 /* A paged listing reply: {"ok": true, key: the items from req's "offset" (a cursor, default 0)
  * on that fit one message, "total": total, "next": the cursor of the next page when there is

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* lib/ctl: paged listing replies and the session object codec. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -111,12 +113,16 @@ static void test_offset_past_end_and_bad_offset(void **state)
 }
 
 /* build, parse, compare; and the strict parser names what it refuses */
-/* ctl_json_larger(v, cap) says what ctl_json_size(v) > cap says, at every cap around the
- * size, for a value of one item and one of thousands (whose dump it stops early). */
-static void test_json_larger(void **state)
+/* ctl_dump_max(v, max) gives ctl_send's text when ctl_json_size(v) <= max and EMSGSIZE
+ * above, at every max around the size, for a value of one item and one of thousands (whose
+ * dump it stops early); the text goes out with ctl_send_text and is read back whole. */
+static void test_dump_max(void **state)
 {
-	json_t *small = json_pack("{s:s}", "cmd", "status"), *big = json_array();
-	size_t n;
+	json_t *small = json_pack("{s:s}", "cmd", "status"), *big = json_array(), *back;
+	char *text, *want, err[128];
+	size_t n, len;
+	bool closed = false;
+	int sv[2];
 
 	(void)state;
 	assert_non_null(small);
@@ -125,15 +131,41 @@ static void test_json_larger(void **state)
 		assert_int_equal(json_array_append_new(big, json_pack("{s:i, s:s}", "id", i, "client",
 									"198.18.1.2")), 0);
 	n = ctl_json_size(small);
-	assert_true(n > 0);
-	for (size_t cap = 0; cap <= n + 2; cap++)
-		assert_int_equal(ctl_json_larger(small, cap), n > cap);
+	want = json_dumps(small, JSON_COMPACT);
+	for (size_t max = 0; max <= n + 2; max++) {
+		text = ctl_dump_max(small, max, &len);
+		if (n > max) {
+			assert_null(text);
+			assert_int_equal(errno, EMSGSIZE);
+		} else {
+			assert_non_null(text);
+			assert_int_equal(len, n);
+			assert_string_equal(text, want);
+			free(text);
+		}
+	}
+	free(want);
 	n = ctl_json_size(big);
 	assert_true(n > 100000);
-	for (size_t cap = n - 3; cap <= n + 3; cap++)
-		assert_int_equal(ctl_json_larger(big, cap), n > cap);
-	assert_true(ctl_json_larger(big, 0));
-	assert_true(ctl_json_larger(big, 1000));
+	for (size_t max = n - 3; max <= n + 3; max++) {
+		text = ctl_dump_max(big, max, &len);
+		assert_true(n > max ? text == NULL : text != NULL && len == n);
+		free(text);
+	}
+	assert_null(ctl_dump_max(big, 1000, &len));
+	assert_int_equal(errno, EMSGSIZE);
+	/* sent as text, received as the object */
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
+	assert_non_null(text = ctl_dump_max(small, CTL_MSG_MAX, &len));
+	assert_int_equal(ctl_send_text(sv[0], text, len, CTL_MSG_MAX), 0);
+	assert_int_equal(ctl_send_text(sv[0], text, len, len - 1), -1); /* over max: not sent */
+	assert_int_equal(errno, EMSGSIZE);
+	free(text);
+	assert_non_null(back = ctl_recv(sv[1], &closed, err, sizeof(err)));
+	assert_true(json_equal(back, small));
+	json_decref(back);
+	close(sv[0]);
+	close(sv[1]);
 	json_decref(small);
 	json_decref(big);
 }
@@ -304,7 +336,7 @@ int main(void)
 		cmocka_unit_test(test_small_list_one_page),
 		cmocka_unit_test(test_offset_past_end_and_bad_offset),
 		cmocka_unit_test(test_session_round_trip),
-		cmocka_unit_test(test_json_larger),
+		cmocka_unit_test(test_dump_max),
 		cmocka_unit_test(test_packed_round_trip),
 		cmocka_unit_test(test_packed_refusals),
 	};
