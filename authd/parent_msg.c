@@ -126,7 +126,7 @@ static const char *outside_policy(const struct parent_msg *pm, const struct imsg
 		if (!policy_vnic_addr(vn, client.family, &a) ||
 		    memcmp(a.addr, s->service, s->family == AF_INET ? 4 : 16))
 			return "not the vNIC's address";
-		if (!policy_client_for(p->sp_clients, p->n_sp_clients, &client, s->service_name))
+		if (!policy_sp_client_for(p, &client, s->service_name))
 			return "no client entry lets this client use the service";
 		return NULL;
 	}
@@ -145,7 +145,7 @@ static const char *outside_policy(const struct parent_msg *pm, const struct imsg
 		    (svc->addr.port != s->port ||
 		     memcmp(svc->addr.addr, s->service, s->family == AF_INET ? 4 : 16)))
 			return "not the service's address and port";
-		if (!policy_client_for(p->ss_clients, p->n_ss_clients, &client, s->service_name))
+		if (!policy_ss_client_for(p, &client, s->service_name))
 			return "no client entry lets this client use the service";
 		return NULL;
 	}

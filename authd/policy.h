@@ -93,6 +93,18 @@ struct pol_client {
 	char passcode_file[4096];        /* unresolved only */
 };
 
+/* Client entries by prefix (policy_lookup.c): the first entry of each distinct prefix in a
+ * hash index, the later ones of that prefix chained in policy order, and the prefix lengths
+ * present per family; a lookup costs a hash probe per length present, not a compare per
+ * entry. Owned by its policy; built by the parser. */
+struct pol_prefix_index {
+	struct hidx ix;                  /* over the entries: the first of each prefix */
+	uint32_t *next;                  /* next[i]: the next entry with i's prefix, or UINT32_MAX */
+	uint8_t lens[2][129];            /* [0] IPv4, [1] IPv6: the lengths present */
+	uint8_t n_lens[2];
+	bool built;
+};
+
 struct pol_member {                      /* supervisor: an SP of a group service */
 	struct cn_coop_addr sp;          /* where its Auth-REP&REQ comes from (port ignored) */
 	struct cn_coop_addr addr;        /* where the SS sends the connections (port 0) */
@@ -189,6 +201,7 @@ struct policy {
 	size_t n_services;
 	struct pol_client *ss_clients;
 	size_t n_ss_clients;
+	struct pol_prefix_index ss_client_prefixes; /* ss_clients by prefix (owned) */
 	struct pol_start *start;
 	size_t n_start;
 	uint32_t ss_idle_time;           /* supervisor.idle_time: seconds since the later of the
@@ -208,6 +221,7 @@ struct policy {
 	struct pol_client *sp_clients;
 	size_t n_sp_clients;
 	struct hidx sp_client_names;     /* sp_clients by name, the first of a name (owned) */
+	struct pol_prefix_index sp_client_prefixes; /* sp_clients by prefix (owned) */
 	uint32_t id_lifetime;            /* seconds, 0: none */
 	uint32_t idle_time;              /* seconds, 0: none */
 	bool provision;                  /* some vNIC has a parent: reconcile the vNICs */
@@ -269,6 +283,16 @@ const struct pol_client *policy_client_by_name(const struct pol_client *c, size_
 /* The first client entry whose prefix holds addr and which may use service. */
 const struct pol_client *policy_client_for(const struct pol_client *c, size_t n,
 					   const struct cn_coop_addr *addr, const char *service);
+/* The same answer through a prefix index (built by policy_index_prefixes, which the parser
+ * calls; a scan when it is not built): the provider's entries (sp) or the supervisor's (ss).
+ * The coopnet-authd parent checks every session it admits with these. */
+const struct pol_client *policy_sp_client_for(const struct policy *p,
+					      const struct cn_coop_addr *addr, const char *service);
+const struct pol_client *policy_ss_client_for(const struct policy *p,
+					      const struct cn_coop_addr *addr, const char *service);
+/* Build ix over c[n]. 0, or -1 (ENOMEM, or more entries than an index holds). */
+int policy_index_prefixes(struct pol_prefix_index *ix, const struct pol_client *c, size_t n);
+void policy_prefix_index_free(struct pol_prefix_index *ix); /* NULL-safe */
 const uint8_t *policy_client_key(const struct pol_client *c, const char *service);
 bool policy_client_allows(const struct pol_client *c, const char *service);
 bool pol_prefix_contains(const struct pol_prefix *p, const struct cn_coop_addr *a);

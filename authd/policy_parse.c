@@ -37,6 +37,7 @@ void policy_free(struct policy *p)
 	policy_members_free(p);
 	free(p->services);
 	free_clients(p->ss_clients, p->n_ss_clients);
+	policy_prefix_index_free(&p->ss_client_prefixes);
 	free(p->start);
 	for (size_t i = 0; p->group && i < p->n_group; i++)
 		free(p->group[i].services);
@@ -46,6 +47,7 @@ void policy_free(struct policy *p)
 	free(p->vnics);
 	free_clients(p->sp_clients, p->n_sp_clients);
 	hidx_free(&p->sp_client_names);
+	policy_prefix_index_free(&p->sp_client_prefixes);
 	sodium_memzero(p, sizeof(*p));
 }
 
@@ -265,6 +267,11 @@ static int parse_supervisor(struct policy *p, struct pctx *c, const json_t *obj)
 	    pol_parse_clients(&p->ss_clients, &p->n_ss_clients, c, clients) < 0 ||
 	    check_ss_client_services(p, c, clients) < 0)
 		return -1;
+	if (policy_index_prefixes(&p->ss_client_prefixes, p->ss_clients, p->n_ss_clients) < 0) {
+		jconf_errorf(c->err, c->doc, clients, "out of memory indexing %zu clients by prefix",
+			     p->n_ss_clients);
+		return -1;
+	}
 	return POL_PARSE_EACH(p->start, &p->n_start, c, st, parse_start, p);
 }
 

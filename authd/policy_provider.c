@@ -221,10 +221,11 @@ static int parse_relay(struct policy *p, struct pctx *c, const json_t *arr)
 
 static int pol_index_clients(struct policy *p, struct pctx *c, const json_t *clients)
 {
-	if (policy_index_sp_clients(p) == 0)
+	if (policy_index_sp_clients(p) == 0 &&
+	    policy_index_prefixes(&p->sp_client_prefixes, p->sp_clients, p->n_sp_clients) == 0)
 		return 0;
-	jconf_errorf(c->err, c->doc, clients, "out of memory indexing %zu clients by name",
-		     p->n_sp_clients);
+	jconf_errorf(c->err, c->doc, clients, "out of memory indexing %zu clients by name and "
+		     "prefix", p->n_sp_clients);
 	return -1;
 }
 

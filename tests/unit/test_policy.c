@@ -386,6 +386,116 @@ static void test_sp_client_index(void **state)
 	policy_free(&p);
 }
 
+/* The parent's admission lookup by prefix gives the scan's answer (the first entry in
+ * policy order whose prefix holds the address and which allows the service) for every
+ * address and service tried: prefixes of many lengths in both families, nested and
+ * overlapping ones, one prefix written with host bits, entries of one prefix with other
+ * services, and after a move; without the index it scans. */
+static unsigned lcg = 12345;
+
+static unsigned next_rand(void)
+{
+	lcg = lcg * 1103515245u + 12345u;
+	return lcg >> 8;
+}
+
+static void set_prefix(struct pol_client *c, bool v6, unsigned len, unsigned salt)
+{
+	c->prefix.family = v6 ? CN_FAM_INET6 : CN_FAM_INET;
+	c->prefix.len = (uint8_t)len;
+	memset(c->prefix.addr, 0, sizeof(c->prefix.addr));
+	if (v6) { /* 2001:db8:0:S::/len */
+		c->prefix.addr[0] = 0x20;
+		c->prefix.addr[1] = 0x01;
+		c->prefix.addr[2] = 0x0d;
+		c->prefix.addr[3] = 0xb8;
+		c->prefix.addr[7] = (uint8_t)(salt % 4);
+		c->prefix.addr[15] = (uint8_t)salt;
+	} else { /* 198.18.S.x/len, host bits left as written */
+		c->prefix.addr[0] = 198;
+		c->prefix.addr[1] = 18;
+		c->prefix.addr[2] = (uint8_t)(salt % 8);
+		c->prefix.addr[3] = (uint8_t)(salt * 7);
+	}
+}
+
+static void random_addr(struct cn_coop_addr *a)
+{
+	bool v6 = next_rand() % 4 == 0;
+
+	memset(a, 0, sizeof(*a));
+	a->family = v6 ? CN_FAM_INET6 : CN_FAM_INET;
+	if (v6) {
+		static const uint8_t pre[4] = { 0x20, 0x01, 0x0d, 0xb8 };
+
+		memcpy(a->addr, pre, 4);
+		a->addr[5] = (uint8_t)(next_rand() % 3);
+		a->addr[7] = (uint8_t)(next_rand() % 5);
+		a->addr[15] = (uint8_t)next_rand();
+	} else {
+		a->addr[0] = 198;
+		a->addr[1] = (uint8_t)(18 + next_rand() % 2);
+		a->addr[2] = (uint8_t)(next_rand() % 9);
+		a->addr[3] = (uint8_t)next_rand();
+	}
+}
+
+static void test_client_prefix_index(void **state)
+{
+	enum { N = 400, TRIES = 20000 };
+	static const unsigned lens4[] = { 32, 31, 28, 24, 23, 16, 15 }, lens6[] = { 128, 64, 48, 40 };
+	static const char *const svcs[] = { "http", "ssh", "mail" };
+	struct policy p, q;
+	struct cn_coop_addr a;
+	size_t hits = 0;
+
+	(void)state;
+	memset(&p, 0, sizeof(p));
+	assert_non_null(p.sp_clients = calloc(N, sizeof(*p.sp_clients)));
+	p.n_sp_clients = N;
+	for (unsigned i = 0; i < N; i++) {
+		struct pol_client *c = &p.sp_clients[i];
+		bool v6 = i % 5 == 0;
+		unsigned len = v6 ? lens6[next_rand() % 4] : lens4[next_rand() % 7];
+		/* a /15 or /40 holds every address of its family that random_addr makes: few */
+		if ((len == 15 || len == 40) && i % 7)
+			len = v6 ? 64 : 24;
+
+		set_prefix(c, v6, len, next_rand() % 40);
+		c->n_services = 1 + next_rand() % 2;
+		assert_non_null(c->services = calloc(c->n_services, sizeof(*c->services)));
+		for (size_t k = 0; k < c->n_services; k++)
+			strcpy(c->services[k], svcs[(i + k) % 3]);
+	}
+	/* one prefix twice, the second written with host bits and for another service */
+	set_prefix(&p.sp_clients[10], false, 24, 3);
+	set_prefix(&p.sp_clients[11], false, 24, 3);
+	p.sp_clients[11].prefix.addr[3] = 77;
+	assert_int_equal(policy_index_prefixes(&p.sp_client_prefixes, p.sp_clients, N), 0);
+	for (int t = 0; t < TRIES; t++) {
+		const char *svc = svcs[next_rand() % 3];
+		const struct pol_client *want;
+
+		random_addr(&a);
+		want = policy_client_for(p.sp_clients, N, &a, svc);
+		assert_ptr_equal(policy_sp_client_for(&p, &a, svc), want);
+		hits += want != NULL;
+	}
+	assert_true(hits > TRIES / 4 && hits < TRIES); /* both answers were tried */
+	assert_null(policy_sp_client_for(&p, &a, "nosuch"));
+	q = p; /* a move, as the engine's reload and parent_msg_set_policy make */
+	memset(&p, 0, sizeof(p));
+	random_addr(&a);
+	assert_ptr_equal(policy_sp_client_for(&q, &a, "http"),
+			 policy_client_for(q.sp_clients, N, &a, "http"));
+	/* not built: the scan */
+	policy_prefix_index_free(&q.sp_client_prefixes);
+	assert_ptr_equal(policy_sp_client_for(&q, &a, "ssh"),
+			 policy_client_for(q.sp_clients, N, &a, "ssh"));
+	policy_free(&q);
+	policy_free(&p);
+}
+
 /* Every fixed array and string buffer of the configuration and the policy checks its own
  * bound, with the schema switched off: an error naming t.json:LINE:COLUMN, never an overflow
  * or a silent truncation (issue 8, "Code that trusts the schema for memory safety"). */
@@ -520,6 +630,7 @@ int main(void)
 		cmocka_unit_test(test_health),
 		cmocka_unit_test(test_lookups),
 		cmocka_unit_test(test_sp_client_index),
+		cmocka_unit_test(test_client_prefix_index),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
