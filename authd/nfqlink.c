@@ -122,10 +122,9 @@ static void slow_reply(struct nfq_link *l, const json_t *req, unsigned limit_ms)
 			  NFQ_TIMEOUT_MS, limit_ms, (unsigned long long)l->slow_replies);
 }
 
-/* Send req on fd and wait for its reply, up to limit_ms; past NFQ_TIMEOUT_MS a slow reply
- * (nfqlink.h). NULL with err when the link failed. */
-/* Send req (as text[len] when the caller dumped it already, else dumped here) and wait for
- * the reply. */
+/* Send req on fd (as text[len] when the caller dumped it already, else dumped here) and wait
+ * for its reply, up to limit_ms; past NFQ_TIMEOUT_MS a slow reply (nfqlink.h). NULL with err
+ * when the link failed. */
 static json_t *call_on(struct nfq_link *l, int fd, const json_t *req, const char *text, size_t len,
 		       unsigned limit_ms, char *err, size_t errlen)
 {
