@@ -266,18 +266,25 @@ void engine_status_add(struct engine *e, const struct db_session *d)
 	sodium_memzero(&s, sizeof(s));
 }
 
+/* Stop the reports of (id, service, peer) in f, and a provider's count of service with them. */
+static void stop_reports(struct engine *e, struct status_fsm *f, enum db_role role, cn_id_t id,
+			 const char *service, const struct cn_coop_addr *peer)
+{
+	struct svc_count *c;
+
+	if (status_remove(f, id, service, peer) < 0)
+		return;
+	if (role == DB_ROLE_PROVIDER && (c = count_find(e->status, service, false)) && c->n > 0)
+		c->n--;
+}
+
 void engine_status_remove(struct engine *e, const struct db_session *d)
 {
 	struct status_fsm *f = machine(e, d->role);
 	struct cn_coop_addr peer;
-	struct svc_count *c;
 
-	if (!f || cn_coop_addr_parse_port(&peer, d->peer) < 0 ||
-	    status_remove(f, d->s.id, d->service_name, &peer) < 0)
-		return;
-	if (d->role == DB_ROLE_PROVIDER && (c = count_find(e->status, d->service_name, false)) &&
-	    c->n > 0)
-		c->n--;
+	if (f && cn_coop_addr_parse_port(&peer, d->peer) == 0)
+		stop_reports(e, f, d->role, d->s.id, d->service_name, &peer);
 }
 
 /* The provider's session of ID old_id is renewed as d (another ID). The status machine
@@ -296,7 +303,6 @@ int engine_status_renewed(struct engine *e, cn_id_t old_id, const struct db_sess
 	char peer[CN_COOP_ADDRSTRLEN], service[CN_COOP_SERVICE_LEN + 1];
 	struct status_session s;
 	struct cn_coop_addr peer_addr;
-	struct svc_count *c;
 	int r;
 
 	*carried = false;
@@ -306,12 +312,10 @@ int engine_status_renewed(struct engine *e, cn_id_t old_id, const struct db_sess
 	cn_coop_addr_format(&old->peer, peer, sizeof(peer));
 	snprintf(service, sizeof(service), "%.*s", (int)sizeof(old->service), old->service);
 	peer_addr = old->peer;
-	if (to_status(d, &s) == 0 && status_renew(f, old_id, &s) == 0) {
+	if (to_status(d, &s) == 0 && status_renew(f, old_id, &s) == 0)
 		*carried = true;
-	} else if (status_remove(f, old_id, service, &peer_addr) == 0 &&
-		   (c = count_find(e->status, service, false)) && c->n > 0) {
-		c->n--;
-	}
+	else
+		stop_reports(e, f, DB_ROLE_PROVIDER, old_id, service, &peer_addr);
 	sodium_memzero(&s, sizeof(s));
 	r = db_status_del(e->db, DB_ROLE_PROVIDER, peer, old_id, service);
 	return r < 0 ? -1 : 1;
