@@ -150,7 +150,7 @@ for p in order:
     rs = ratios(S, p, "plain")
     print("RESULT cpu-per-gb %s %.4f %s" % (p, st.median(P[p]), "%.3f" % st.median(r) if r else "-"))
     print("RESULT cpu-per-gb-sys %s %.4f %s" % (p, st.median(S[p]), "%.3f" % st.median(rs) if rs else "-"))
-for p, base in (("kernel", "plain"), ("queue", "accept-all")):
+for p, base in (("kernel", "plain"), ("kernel-noguard", "plain"), ("nft-floor", "plain"), ("queue", "accept-all")):
     r = ratios(P, p, base)
     if r:
         print("RESULT cpu-ratio %s/%s %.3f %.3f %.3f" % (p, base, st.median(r), min(r), max(r)))

@@ -17,6 +17,14 @@
 #           pushed to the relays' key sockets as coopnet-authd's engine does
 #   confidential-kernel  the same with both workers in kernel mode (the examples' mode; the
 #           SP's service in protected4, so its relay's connection over lo meets the guards)
+#   kernel-noguard (extra, a measurement of a design, not a deployable mode): kernel mode with
+#           the rule files' guard tables made dormant after the workers start (`flags dormant`:
+#           their base chains leave the hooks), so a segment crosses only the worker's chain;
+#           what the guard costs per GB (docs/performance.md "Fail closed without a second base
+#           chain per hook")
+#   nft-floor (extra, a measurement): no worker, no rule file; one empty nftables base chain
+#           (policy accept) at each hook kernel mode uses (ss: forward; sp: input, output), the
+#           least any nftables design of kernel mode costs
 #   accept-all (extra, after the RESULT lines the issue specifies): queue mode's ceiling here,
 #           every overlay segment queued at both hops to workers that accept it unchanged
 #           (coopnet-nfq as a supervisor without sessions, no SYN held, batched verdicts)
@@ -273,6 +281,25 @@ for ((round = 1; round <= ROUNDS; round++)); do
 		nb_stop nfq-sp-kernel
 		rules_off
 	fi
+	if want kernel-noguard; then
+		rules_on kernel
+		start_workers kernel
+		must nb_exec ss nft add table inet coopnet '{ flags dormant; }'
+		must nb_exec sp nft add table inet coopnet '{ flags dormant; }'
+		measure kernel-noguard $S4 nfq-ss-kernel nfq-sp-kernel
+		nb_stop nfq-ss-kernel
+		nb_stop nfq-sp-kernel
+		rules_off
+	fi
+	if want nft-floor; then
+		must nb_exec ss nft add table inet coopnet
+		must nb_exec ss nft add chain inet coopnet f '{ type filter hook forward priority 0; policy accept; }'
+		must nb_exec sp nft add table inet coopnet
+		must nb_exec sp nft add chain inet coopnet i '{ type filter hook input priority 0; policy accept; }'
+		must nb_exec sp nft add chain inet coopnet o '{ type filter hook output priority 0; policy accept; }'
+		measure nft-floor $S4
+		rules_off
+	fi
 	if want queue-relayon || want confidential; then
 		rules_on
 		SS_LOCAL_HOOKS=1 start_workers queue
@@ -302,7 +329,7 @@ for ((round = 1; round <= ROUNDS; round++)); do
 	fi
 done
 PATHS=()
-for p in plain vxlan queue kernel queue-relayon confidential confidential-kernel accept-all; do
+for p in plain vxlan queue kernel kernel-noguard nft-floor queue-relayon confidential confidential-kernel accept-all; do
 	! want "$p" || PATHS+=("$p")
 done
 for p in "${PATHS[@]}"; do
