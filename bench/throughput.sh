@@ -17,14 +17,14 @@
 #           pushed to the relays' key sockets as coopnet-authd's engine does
 #   confidential-kernel  the same with both workers in kernel mode (the examples' mode; the
 #           SP's service in protected4, so its relay's connection over lo meets the guards)
-#   kernel-noguard (extra, a measurement of a design, not a deployable mode): kernel mode with
-#           the rule files' guard tables made dormant after the workers start (`flags dormant`:
-#           their base chains leave the hooks), so a segment crosses only the worker's chain;
-#           what the guard costs per GB (docs/performance.md "Fail closed without a second base
-#           chain per hook")
-#   nft-floor (extra, a measurement): no worker, no rule file; one empty nftables base chain
-#           (policy accept) at each hook kernel mode uses (ss: forward; sp: input, output), the
-#           least any nftables design of kernel mode costs
+#   kernel-noguard (extra, only when ONLY names it; a measurement of a design, not a mode to
+#           deploy): kernel mode with the rule files' guard tables made dormant after the
+#           workers start (`flags dormant`: their base chains leave the hooks), so a segment
+#           crosses only the worker's chain; what the guard costs per GB
+#   nft-floor (extra, only when ONLY names it; a measurement): no worker, no rule file; one
+#           empty base chain (policy accept) at each hook kernel mode uses (ss: forward; sp:
+#           input, output), the least any nftables design of kernel mode costs
+#   (both: docs/performance.md "What the guard costs, and the floor of any nftables design")
 #   accept-all (extra, after the RESULT lines the issue specifies): queue mode's ceiling here,
 #           every overlay segment queued at both hops to workers that accept it unchanged
 #           (coopnet-nfq as a supervisor without sessions, no SYN held, batched verdicts)
@@ -251,8 +251,25 @@ measure() { # PATH DST [worker names]: appends this round's figures
 	must cost_run "$path" "$dst"
 }
 
-want() { # PATH: measured in this run (ONLY; plain always, the base of every ratio)
-	[ -z "$ONLY" ] || [ "$1" = plain ] || [[ " $ONLY " == *" $1 "* ]]
+want() { # PATH: measured in this run (ONLY; plain always, the base of every ratio; the
+	# measurement paths kernel-noguard and nft-floor only when ONLY names them)
+	case $1 in kernel-noguard | nft-floor) [[ " $ONLY " == *" $1 "* ]] ;;
+	*) [ -z "$ONLY" ] || [ "$1" = plain ] || [[ " $ONLY " == *" $1 "* ]] ;;
+	esac
+}
+
+# kernel mode's workers and rule files; PATH kernel-noguard: the guard tables made dormant
+measure_kernel() { # PATH
+	rules_on kernel
+	start_workers kernel
+	if [ "$1" = kernel-noguard ]; then
+		must nb_exec ss nft add table inet coopnet '{ flags dormant; }'
+		must nb_exec sp nft add table inet coopnet '{ flags dormant; }'
+	fi
+	measure "$1" $S4 nfq-ss-kernel nfq-sp-kernel
+	nb_stop nfq-ss-kernel
+	nb_stop nfq-sp-kernel
+	rules_off
 }
 
 median() { # values... -> median (non-numbers ignored), "-" when none
@@ -273,24 +290,8 @@ for ((round = 1; round <= ROUNDS; round++)); do
 		nb_stop nfq-sp-queue
 		rules_off
 	fi
-	if want kernel; then
-		rules_on kernel
-		start_workers kernel
-		measure kernel $S4 nfq-ss-kernel nfq-sp-kernel
-		nb_stop nfq-ss-kernel
-		nb_stop nfq-sp-kernel
-		rules_off
-	fi
-	if want kernel-noguard; then
-		rules_on kernel
-		start_workers kernel
-		must nb_exec ss nft add table inet coopnet '{ flags dormant; }'
-		must nb_exec sp nft add table inet coopnet '{ flags dormant; }'
-		measure kernel-noguard $S4 nfq-ss-kernel nfq-sp-kernel
-		nb_stop nfq-ss-kernel
-		nb_stop nfq-sp-kernel
-		rules_off
-	fi
+	! want kernel || measure_kernel kernel
+	! want kernel-noguard || measure_kernel kernel-noguard
 	if want nft-floor; then
 		must nb_exec ss nft add table inet coopnet
 		must nb_exec ss nft add chain inet coopnet f '{ type filter hook forward priority 0; policy accept; }'
