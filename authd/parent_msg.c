@@ -170,14 +170,15 @@ static void to_session(struct cn_session *c, const struct imsg_session *s)
 	memcpy(c->vnic, s->vnic, sizeof(c->vnic));
 }
 
-static json_t *session_json(const struct imsg_session *s, bool key_only)
+/* A session-del's item: the key as {client, service, port}. */
+static json_t *key_json(const struct imsg_session *s)
 {
 	struct cn_session c;
 	json_t *o;
 
 	to_session(&c, s);
 	o = cn_session_to_json(&c);
-	if (o && key_only) {
+	if (o) {
 		json_object_del(o, "id");
 		json_object_del(o, "vnic");
 		json_object_del(o, "expires");
@@ -270,6 +271,16 @@ void parent_msg_flush(struct parent_msg *pm)
 
 /* A request for coopnet-nfq (consumes req): held for parent_msg_flush; a session-sync (the
  * whole table, chunked) goes at once, after what was held. */
+/* The number of sessions a request carries, as "sessions" or as "packed" records. */
+static size_t request_sessions(const json_t *req)
+{
+	const json_t *packed = json_object_get(req, "packed");
+
+	if (packed)
+		return json_string_length(packed) / (2 * CN_SESSION_PACKED);
+	return json_array_size(json_object_get(req, "sessions"));
+}
+
 static void nfq_queue(struct parent_msg *pm, json_t *req)
 {
 	const char *cmd = json_string_value(json_object_get(req, "cmd"));
@@ -285,7 +296,7 @@ static void nfq_queue(struct parent_msg *pm, json_t *req)
 		json_decref(req);
 		return;
 	}
-	n = json_array_size(json_object_get(req, "sessions"));
+	n = request_sessions(req);
 	if (pm->nfq_pending && pm->nfq_pending_sessions + n > NFQ_PENDING_SESSIONS)
 		parent_msg_flush(pm);
 	if (!pm->nfq_pending && !(pm->nfq_pending = json_array())) {
@@ -353,19 +364,22 @@ static int check_all(const void *items, uint32_t n, bool del)
 
 /* The sessions of an add (live: false; each key joins pm->live) or of a renewal ahead (live:
  * true; only a key the parent let the engine add), each checked against the policy; a refused
- * one is counted and skipped. The admitted ones as a JSON array (maybe empty); NULL when a
- * session is malformed (the whole message is refused) or out of memory. */
-static json_t *admit_each(struct parent_msg *pm, const void *items, uint32_t n, bool live)
+ * one is counted and skipped. The admitted ones as a request cmd with "packed" records
+ * (lib/ctl.h: coopnet-nfq and the switches read them without an object per session), *req
+ * NULL when none was admitted; -1 when a session is malformed (the whole message is refused)
+ * or out of memory. */
+static int admit_each(struct parent_msg *pm, const void *items, uint32_t n, bool live,
+		      const char *cmd, json_t **req)
 {
-	json_t *arr = json_array();
+	struct cn_session *v;
 	struct imsg_session s;
 	struct session_key k;
 	const char *why;
+	size_t admitted = 0;
 
-	if (!arr || check_all(items, n, false) < 0) {
-		json_decref(arr);
-		return NULL;
-	}
+	*req = NULL;
+	if (check_all(items, n, false) < 0 || !(v = calloc(n, sizeof(*v))))
+		return -1;
 	for (uint32_t i = 0; i < n; i++) {
 		item(&s, items, i);
 		to_key(&k, &s);
@@ -376,22 +390,24 @@ static json_t *admit_each(struct parent_msg *pm, const void *items, uint32_t n, 
 		else if (!live && keyset_add(&pm->live, &k, IMSG_SYNC_MAX) < 0)
 			session_refused(pm, &s, "too many sessions");
 		else
-			json_array_append_new(arr, session_json(&s, false));
+			to_session(&v[admitted++], &s);
 	}
-	return arr;
+	if (admitted)
+		*req = json_pack("{s:s, s:o}", "cmd", cmd, "packed",
+				 cn_sessions_pack_json(v, admitted));
+	free(v);
+	return admitted && !*req ? -1 : 0;
 }
 
 static int on_add(void *ctx, const void *items, uint32_t n)
 {
 	struct parent_msg *pm = ctx;
-	json_t *arr = admit_each(pm, items, n, false);
+	json_t *req;
 
-	if (!arr)
+	if (admit_each(pm, items, n, false, "session-add", &req) < 0)
 		return -1;
-	if (json_array_size(arr))
-		forward(pm, request("session-add", arr));
-	else
-		json_decref(arr);
+	if (req)
+		forward(pm, req);
 	return 0;
 }
 
@@ -411,7 +427,7 @@ static int on_del(void *ctx, const void *items, uint32_t n)
 		to_key(&k, &s);
 		/* only what the parent let the engine add; nothing else is in the data plane */
 		if (keyset_del(&pm->live, &k))
-			json_array_append_new(arr, session_json(&s, true));
+			json_array_append_new(arr, key_json(&s));
 		else
 			log_debug("engine: session-del of a session it never added: ignored");
 	}
@@ -591,18 +607,14 @@ static int on_barrier(void *ctx, const void *items, uint32_t n)
  * the SS's DNAT do not depend on the ID). */
 static int ahead(struct parent_msg *pm, const void *items, uint32_t n, const char *cmd)
 {
-	json_t *arr = admit_each(pm, items, n, true);
+	json_t *req;
 
-	if (!arr)
+	if (admit_each(pm, items, n, true, cmd, &req) < 0)
 		return -1;
-	if (json_array_size(arr) && pm->nfq) {
-		json_t *req = request(cmd, arr);
-
-		if (req)
-			nfq_queue(pm, req);
-	} else {
-		json_decref(arr);
-	}
+	if (req && pm->nfq)
+		nfq_queue(pm, req);
+	else
+		json_decref(req);
 	return 0;
 }
 

@@ -232,9 +232,34 @@ static int parse_item(struct cn_session *s, json_t *v, bool keys_only, char *msg
 	return r;
 }
 
-/* Parse a "sessions" array into out (all or nothing). */
-static int parse_sessions(struct sess_list *out, const json_t *arr, bool keys_only, char *err,
-			  size_t errlen)
+/* The "packed" records of a request into out (lib/ctl.h). */
+static int parse_packed(struct sess_list *out, const json_t *packed, char *err, size_t errlen)
+{
+	char msg[256];
+	size_t i, n;
+
+	if (cn_packed_count(packed, &n, msg, sizeof(msg)) < 0) {
+		snprintf(err, errlen, "%s", msg);
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		struct cn_session s;
+
+		if (cn_packed_get(packed, i, &s, msg, sizeof(msg)) < 0) {
+			snprintf(err, errlen, "session %zu: %s", i, msg);
+			return -1;
+		}
+		if (sess_list_append(out, &s, SESS_SRC_AUTHD) < 0) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* A "sessions" array into out. */
+static int parse_array(struct sess_list *out, const json_t *arr, bool keys_only, char *err,
+		       size_t errlen)
 {
 	json_t *v;
 	size_t i;
@@ -257,6 +282,30 @@ static int parse_sessions(struct sess_list *out, const json_t *arr, bool keys_on
 			return -1;
 		}
 	}
+	return 0;
+}
+
+/* The sessions of a request into out (all or nothing): "sessions", an array of session
+ * objects, or "packed" records (lib/ctl.h; what coopnet-authd's parent sends), one of the
+ * two; keys_only (session-del): a "sessions" array of {client, service, port} objects. */
+static int parse_sessions(struct sess_list *out, const json_t *req, bool keys_only, char *err,
+			  size_t errlen)
+{
+	const json_t *arr = json_object_get(req, "sessions");
+	const json_t *packed = json_object_get(req, "packed");
+
+	if (packed && keys_only) {
+		snprintf(err, errlen, "\"packed\" is for whole sessions: give the keys as "
+			 "\"sessions\", an array of {client, service, port}");
+		return -1;
+	}
+	if (packed && arr) {
+		snprintf(err, errlen, "give \"sessions\" or \"packed\", not both");
+		return -1;
+	}
+	if (packed ? parse_packed(out, packed, err, errlen) < 0 :
+		     parse_array(out, arr, keys_only, err, errlen) < 0)
+		return -1;
 	if (sess_list_dedup(out) < 0) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
@@ -308,13 +357,13 @@ static int batch_parse(struct batch_item *it, const json_t *r, char *err, size_t
 		return -1;
 	}
 	it->op = (enum batch_op)k;
-	if (!json_object_get(r, "sessions")) {
+	if (!json_object_get(r, "sessions") && !json_object_get(r, "packed")) {
 		snprintf(err, errlen, "%s needs \"sessions\"%s", cmd,
-			 it->op == BATCH_DEL ? " in a batch (not \"id\" or \"client\")" : "");
+			 it->op == BATCH_DEL ? " in a batch (not \"id\" or \"client\")" :
+					       " or \"packed\"");
 		return -1;
 	}
-	return parse_sessions(&it->l, json_object_get(r, "sessions"), it->op == BATCH_DEL, err,
-			      errlen);
+	return parse_sessions(&it->l, r, it->op == BATCH_DEL, err, errlen);
 }
 
 static size_t batch_apply(struct nfqd *d, const struct batch_item *it)
@@ -352,7 +401,7 @@ static json_t *cmd_session_add(void *ctx, size_t conn, const json_t *req)
 
 	(void)conn;
 	sess_list_init(&add);
-	if (parse_sessions(&add, json_object_get(req, "sessions"), false, err, sizeof(err)) < 0) {
+	if (parse_sessions(&add, req, false, err, sizeof(err)) < 0) {
 		sess_list_clear(&add);
 		return ctl_reply_error("%s", err);
 	}
@@ -375,7 +424,7 @@ static json_t *ahead(struct nfqd *d, const json_t *req, bool accept)
 	size_t n;
 
 	sess_list_init(&l);
-	if (parse_sessions(&l, json_object_get(req, "sessions"), false, err, sizeof(err)) < 0) {
+	if (parse_sessions(&l, req, false, err, sizeof(err)) < 0) {
 		sess_list_clear(&l);
 		return ctl_reply_error("%s", err);
 	}
@@ -457,8 +506,8 @@ static json_t *cmd_session_del(void *ctx, size_t conn, const json_t *req)
 	(void)conn;
 	memset(&m, 0, sizeof(m));
 	sess_list_init(&keys);
-	if ((v = json_object_get(req, "sessions"))) {
-		if (parse_sessions(&keys, v, true, err, sizeof(err)) < 0) {
+	if (json_object_get(req, "sessions") || json_object_get(req, "packed")) {
+		if (parse_sessions(&keys, req, true, err, sizeof(err)) < 0) {
 			sess_list_clear(&keys);
 			return ctl_reply_error("%s", err);
 		}

@@ -17,8 +17,8 @@
 #define NFQ_MAX_CONN 64
 
 
-/* What the log keeps of a request: the request itself; one with "packed" records (the
- * parent's session-sync) also gets them decoded as a "sessions" array, so that the tests read
+/* What the log keeps of a request: the request itself; one with "packed" records (what the
+ * parent sends for session-sync, session-add, -accept and -withdraw) also gets them decoded as a "sessions" array, so that the tests read
  * one form. The real decoder: what it refuses is logged as "packed-error" with no
  * "sessions", which no test expects (no cmocka assert here: this is not the test's thread). */
 static json_t *logged(json_t *req)
@@ -104,7 +104,7 @@ static void *nfq_thread(void *arg)
 
 				f->batches++;
 				json_array_foreach(json_object_get(req, "requests"), k, sub)
-					json_array_append(f->log, sub);
+					json_array_append_new(f->log, logged(sub));
 			} else {
 				json_array_append_new(f->log, logged(req));
 			}

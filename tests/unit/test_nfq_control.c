@@ -234,6 +234,77 @@ static void test_session_add(void **state)
 	close(p.fd);
 }
 
+/* The sessions of add_req(from, n), with IDs from id, as a request with "packed" records. */
+static json_t *packed_req(const char *cmd, unsigned from, unsigned n, unsigned id)
+{
+	struct cn_session v[8];
+	char err[256];
+
+	assert_true(n <= 8);
+	for (unsigned i = 0; i < n; i++) {
+		json_t *o = session(from + i, id + i);
+
+		assert_int_equal(cn_session_from_json(&v[i], o, err, sizeof(err)), 0);
+		json_decref(o);
+	}
+	return json_pack("{s:s, s:o}", "cmd", cmd, "packed", cn_sessions_pack_json(v, n));
+}
+
+/* session-add, -accept and -withdraw take "packed" records (what coopnet-authd's parent
+ * sends), alone or in a batch; a bad record refuses the whole message; session-del takes
+ * keys only, and a request gives one form. */
+static void test_session_add_packed(void **state)
+{
+	struct peer p = connect_peer();
+	char *digits;
+	json_t *r, *req;
+
+	(void)state;
+	r = expect_ok(call(p, packed_req("session-add", 0, 2, 0x100)));
+	assert_int_equal(json_integer_value(json_object_get(r, "added")), 2);
+	json_decref(r);
+	assert_int_equal(published_id("198.18.0.1"), 0x100);
+	assert_int_equal(published_id("198.18.0.2"), 0x101);
+	r = expect_ok(call(p, packed_req("session-accept", 0, 1, 0x300)));
+	assert_int_equal(json_integer_value(json_object_get(r, "accepted")), 1);
+	json_decref(r);
+	r = expect_ok(call(p, packed_req("session-withdraw", 0, 1, 0x300)));
+	assert_int_equal(json_integer_value(json_object_get(r, "withdrawn")), 1);
+	json_decref(r);
+	assert_int_equal(published_id("198.18.0.1"), 0x100);
+	r = expect_ok(call(p, json_pack("{s:s, s:[o, o]}", "cmd", "session-batch", "requests",
+					packed_req("session-add", 2, 1, 0x102),
+					packed_req("session-accept", 2, 1, 0x202))));
+	assert_int_equal(json_integer_value(json_object_get(r, "applied")), 2);
+	json_decref(r);
+	assert_int_equal(published_id("198.18.0.3"), 0x102);
+
+	/* a record with port 0 (bytes 2-3, digits 4-7) in the second session: nothing added */
+	req = packed_req("session-add", 10, 2, 0x110);
+	digits = strdup(json_string_value(json_object_get(req, "packed")));
+	assert_non_null(digits);
+	memcpy(digits + 2 * CN_SESSION_PACKED + 4, "0000", 4);
+	json_object_set_new(req, "packed", json_string(digits));
+	free(digits);
+	expect_error(call(p, req), "session 1: ");
+	assert_int_equal(published_id("198.18.0.11"), 0);
+	req = packed_req("session-add", 10, 1, 0x110);
+	json_object_set_new(req, "packed", json_string("00"));
+	expect_error(call(p, req), "\"packed\" must be a string of 128 hexadecimal digits");
+	req = packed_req("session-add", 10, 1, 0x110);
+	json_object_set_new(req, "sessions", json_array());
+	expect_error(call(p, req), "give \"sessions\" or \"packed\", not both");
+	expect_error(call(p, packed_req("session-del", 0, 1, 0x100)),
+		     "\"packed\" is for whole sessions");
+	expect_error(call(p, json_pack("{s:s, s:[o]}", "cmd", "session-batch", "requests",
+				       packed_req("session-del", 0, 1, 0x100))),
+		     "request 0: \"packed\" is for whole sessions");
+	assert_int_equal(published_id("198.18.0.1"), 0x100);
+	assert_int_equal(published_id("198.18.0.11"), 0);
+	assert_int_equal(authd_count(), 3);
+	close(p.fd);
+}
+
 /* session-del by keys, by ID and by client; config sessions are not the authd's to remove. */
 static void test_session_del(void **state)
 {
@@ -484,6 +555,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_status_and_stats, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_session_add_packed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_add, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_del, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_batch, setup, teardown),

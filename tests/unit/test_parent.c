@@ -25,6 +25,7 @@
 #include "clock.h"
 #include "ctl.h"
 #include "fake_nfq.h"
+#include "id.h"
 #include "nfqlink.h"
 #include "parent_msg.h"
 
@@ -402,6 +403,9 @@ static void test_valid_after_refusals(void **state)
 		usleep(10000);
 	r = nfq_last(&E.nfq, "session-add");
 	assert_non_null(r);
+	/* as packed records, like the sync below: no object per session to build or parse */
+	assert_true(json_is_string(json_object_get(r, "packed")));
+	assert_null(json_object_get(r, "packed-error"));
 	assert_int_equal(json_array_size(json_object_get(r, "sessions")), 2);
 	assert_string_equal(json_string_value(json_object_get(json_array_get(
 		json_object_get(r, "sessions"), 1), "client")), "198.18.1.3");
@@ -459,6 +463,7 @@ static void test_requests_batched(void **state)
 	struct imsg_session a = good("198.18.1.2"), b = good("198.18.1.3");
 	struct imsg_barrier bar = { .token = 7 };
 	char err[256], buf[512];
+	cn_id_t id;
 	json_t *r;
 	ssize_t n;
 
@@ -473,8 +478,18 @@ static void test_requests_batched(void **state)
 	assert_int_equal(nfq_count(&E.nfq, "session-add"), 2);
 	assert_int_equal(nfq_count(&E.nfq, "session-accept"), 1);
 	r = nfq_last(&E.nfq, "session-add");
+	assert_true(json_is_string(json_object_get(r, "packed")));
 	assert_string_equal(json_string_value(json_object_get(json_array_get(
 		json_object_get(r, "sessions"), 0), "client")), "198.18.1.3");
+	json_decref(r);
+	/* a renewal ahead is packed too, and carries the ID */
+	r = nfq_last(&E.nfq, "session-accept");
+	assert_true(json_is_string(json_object_get(r, "packed")));
+	assert_null(json_object_get(r, "packed-error"));
+	assert_int_equal(json_array_size(json_object_get(r, "sessions")), 1);
+	assert_int_equal(cn_id_parse(&id, json_string_value(json_object_get(json_array_get(
+		json_object_get(r, "sessions"), 0), "id"))), CN_ID_PARSE_OK);
+	assert_int_equal(id, a.id);
 	json_decref(r);
 	n = recv(E.engine, buf, sizeof(buf) - 1, MSG_DONTWAIT);
 	assert_true(n > 0);
