@@ -48,6 +48,8 @@
 struct reader {
 	struct mnl_socket *nl;
 	size_t chunk; /* keys per GET (nftb_get_elems) */
+	char *rx;     /* nftb_get_elems' answers: kept, as a request of a few keys (a renewal's
+		       * counts) would otherwise map and unmap its 520 KiB each time */
 };
 static __thread struct reader rd;
 
@@ -55,6 +57,7 @@ void nftb_reader_close(void)
 {
 	if (rd.nl)
 		mnl_socket_close(rd.nl);
+	free(rd.rx);
 	rd = (struct reader){.nl = NULL};
 }
 
@@ -418,12 +421,11 @@ int nftb_get_elems(int family, const char *table, const char *set, const uint8_t
 		errno = EINVAL;
 		return -1;
 	}
-	if (!(rx = malloc((size_t)MGET_SLOTS * MGET_SLOT)))
+	if (!(nl = reader_get()))
 		return -1;
-	if (!(nl = reader_get())) {
-		free(rx);
+	if (!rd.rx && !(rd.rx = malloc((size_t)MGET_SLOTS * MGET_SLOT)))
 		return -1;
-	}
+	rx = rd.rx;
 	chunk = rd.chunk;
 	while (pos < n && r == 0) {
 		size_t c = n - pos < chunk ? n - pos : chunk;
@@ -448,7 +450,6 @@ int nftb_get_elems(int family, const char *table, const char *set, const uint8_t
 	err = errno;
 	if (r < 0)
 		nftb_reader_close(); /* answers of the failed request may be queued */
-	free(rx);
 	errno = r < 0 ? err : 0;
 	return r;
 }

@@ -6,9 +6,9 @@
  * NFT_MSG_DESTROYSETELEM does not fail on a missing element, so an element the kernel never
  * had, e.g. of a session put already expired, is no error) and add the ones of the session now effective in the table (an authd
  * session's, or the config one it hid). A key whose ID stays keeps its elements in ids, ok
- * and keys (one_key). The counts of the ids and ok elements that go are read first (one GET
- * each): a new ID's elements start from them, and they stay in the totals embedded and
- * checked_ok (kmstats.c).
+ * and keys (one_key). The counts of the ids and ok elements that go are read first, in one
+ * GET of up to 64 keys per set (read_counts): a new ID's elements start from them, and they
+ * stay in the totals embedded and checked_ok (kmstats.c).
  */
 #include <arpa/inet.h>
 #include <libnftnl/set.h>
@@ -117,11 +117,6 @@ static int put_elems(struct nftb *b, const struct nfq_config *cfg, struct kmd_op
 	return 0;
 }
 
-/* Above this many keys whose elements go, their counts are read in GETs of many keys
- * (read_counts) instead of a GET each: a mass expiry of 65,536 sessions would be 131,072
- * GETs, and it is 2,048 of 64 keys. */
-#define KMD_GETS_MAX 64
-
 /* The counts of the elements of ids and ok, by key and set (sorted), from one dump. */
 struct kcount {
 	struct sess_key key;
@@ -162,7 +157,11 @@ static bool goes(const struct sess_table *t, const struct tbl_change *c, uint64_
 
 /* The counts of the ids and ok elements of the keys that go (goes: old ID), read by key in
  * GETs of up to 64 (nftb_get_elems: O(1) a key; a dump of the sets was O(n^2) in their size on
- * this kernel, about a CPU second at 60,000 sessions, for each batch of expiries). */
+ * this kernel, about a CPU second at 60,000 sessions, for each batch of expiries). For every
+ * change-set, however few keys go: a GET of one key each cost two requests a renewal, a
+ * tenth of coopnet-nfq's CPU on a provider under load (docs/performance.md, "A renewal's
+ * counts in one request per set"); a mass expiry of 65,536 sessions is 2,048 GETs, not
+ * 131,072. */
 static int read_counts(const struct nfq_config *cfg, const struct sess_table *t,
 		       const struct tbl_change *v, size_t n, uint64_t now, struct kcounts *l)
 {
@@ -203,28 +202,21 @@ static int read_counts(const struct nfq_config *cfg, const struct sess_table *t,
 
 /* The counts of a key's ids and ok elements with the old ID, read before the batch removes
  * them (an element the kernel lacks: 0): the totals' base (kmstats.c) and, for a key whose ID
- * changes, what its new elements start from. From pre (read_counts) when given, else one GET
- * per set. */
-static int read_old(const struct nfq_config *cfg, struct kmd_ops *d, const struct kcounts *pre,
-		    struct sess_entry *o)
+ * changes, what its new elements start from. From pre (read_counts). */
+static void read_old(const struct nfq_config *cfg, struct kmd_ops *d, const struct kcounts *pre,
+		     struct sess_entry *o)
 {
-	int fam = o->key.family == AF_INET ? NFPROTO_IPV4 : NFPROTO_IPV6;
 	static const enum kset sets[] = {KS_IDS, KS_OK};
 
 	for (size_t i = 0; i < 2; i++) {
 		int dir = kmode_dir(cfg, sets[i]);
 		struct kcount want = {.key = o->key, .set = (uint8_t)sets[i]}, *c;
 
-		if (pre) {
-			c = bsearch(&want, pre->v, pre->n, sizeof(*pre->v), kcount_cmp);
-			o->segs[dir] = c ? c->v[0] : 0;
-			o->bytes[dir] = c ? c->v[1] : 0;
-		} else if (kmode_elem_get(cfg, fam, sets[i], o, &o->segs[dir], &o->bytes[dir]) < 0) {
-			return -1;
-		}
+		c = bsearch(&want, pre->v, pre->n, sizeof(*pre->v), kcount_cmp);
+		o->segs[dir] = c ? c->v[0] : 0;
+		o->bytes[dir] = c ? c->v[1] : 0;
 		kmd_note_removed(d, sets[i], o->segs[dir]);
 	}
-	return 0;
 }
 
 /* The elements of one changed key (c: its first note, the state before the change-set).
@@ -261,8 +253,9 @@ static int one_key(struct nftb *b, const struct nfq_config *cfg, struct kmd_ops 
 	if (c->old_prev && kmd_put(b, cfg, d, KS_PREV, &old, 0) < 0)
 		return -1;
 	if (!c->old_id || !live || old.id != e.id) {
-		if (c->old_id && (read_old(cfg, d, pre, &old) < 0 ||
-				  put_elems(b, cfg, d, &old, 0, false) < 0 ||
+		if (c->old_id)
+			read_old(cfg, d, pre, &old);
+		if (c->old_id && (put_elems(b, cfg, d, &old, 0, false) < 0 ||
 				  (!live && put_elems(b, cfg, d, &old, 0, true) < 0)))
 			return -1;
 		if (live) { /* a new ID: its counts go on from the old one's (0: a new key) */
@@ -298,12 +291,12 @@ static int build(struct nftb *b, const struct nfq_config *cfg, struct kmd_ops *d
 	for (i = 0; i < n; i++)
 		going += (i == 0 || memcmp(&v[i].key, &v[i - 1].key, sizeof(v[i].key))) &&
 			 goes(t, &v[i], d->now_ms / 1000);
-	if (going > KMD_GETS_MAX && read_counts(cfg, t, v, n, d->now_ms / 1000, &pre) < 0)
+	if (going && read_counts(cfg, t, v, n, d->now_ms / 1000, &pre) < 0)
 		rc = -1;
 	for (i = 0; i < n && rc == 0; i++) {
 		if (i > 0 && !memcmp(&v[i].key, &v[i - 1].key, sizeof(v[i].key)))
 			continue;
-		rc = one_key(b, cfg, d, t, &v[i], going > KMD_GETS_MAX ? &pre : NULL);
+		rc = one_key(b, cfg, d, t, &v[i], &pre);
 	}
 	free(pre.v);
 	/* all destroys before all adds: a key both loses and gets an element */

@@ -86,9 +86,6 @@ int kmode_drop_reason(enum kset k);
  * how many elements a read of a drop_* set found. */
 bool kmode_read_by_key(int family, enum kset k, size_t from);
 void kmode_drop_held(int family, enum kset k, size_t n);
-/* The counter of e's element in set k (one GET). 0, 1 (no such element), -1 (error). */
-int kmode_elem_get(const struct nfq_config *cfg, int family, enum kset k,
-		   const struct sess_entry *e, uint64_t *pk, uint64_t *by);
 
 /* Element operations being gathered into a batch (kmdelta.c): per family, set and kind
  * (0 destroy, 1 add), 256 elements to a message. Every destroy put before an add reaches the

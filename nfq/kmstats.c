@@ -21,7 +21,7 @@
  * a listing or `stats` asks, spaced by its cost: nfqd_kstats_next; a drop does not make a
  * session look alive). When a key's ID changes (a renewal, a
  * full sync), its new elements of ids and ok start from the old ones' counts (kmdelta.c:
- * kmode_elem_get before the batch; kmsync.c: the counts its dump read), and a key whose ID
+ * read_counts before the batch; kmsync.c: the counts its dump read), and a key whose ID
  * stays keeps its elements; the drop_* elements are keyed without the ID and stay through a
  * renewal. Not counted per session here: the segments accepted with a previous ID during a
  * renewal's grace (set prev has no counter).
@@ -376,31 +376,3 @@ void kmode_stats_end(void)
 	pass_active = false;
 }
 
-/* The counter of the one element of a GET. */
-static int one_ctr(const struct nftb_elem *el, void *data)
-{
-	uint64_t *v = data;
-
-	if (el->counter) {
-		v[0] = el->packets;
-		v[1] = el->bytes;
-		v[2] = 1;
-	}
-	return 0;
-}
-
-int kmode_elem_get(const struct nfq_config *cfg, int family, enum kset k,
-		   const struct sess_entry *e, uint64_t *pk, uint64_t *by)
-{
-	uint8_t key[64];
-	uint64_t v[3] = {0, 0, 0};
-	uint32_t klen = kmode_elem_key(key, family, k, e);
-
-	if (nftb_get_elem(family, cfg->rule_table, kmode_set_names[k], key, klen, one_ctr, v) < 0)
-		return errno == ENOENT ? 1 : -1;
-	if (!v[2])
-		return 1;
-	*pk = v[0];
-	*by = v[1];
-	return 0;
-}
