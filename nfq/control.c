@@ -232,57 +232,13 @@ static int parse_item(struct cn_session *s, json_t *v, bool keys_only, char *msg
 	return r;
 }
 
-/* The "packed" records of a request into out (lib/ctl.h). */
-static int parse_packed(struct sess_list *out, const json_t *packed, char *err, size_t errlen)
+/* Session i of a request: record i of "packed", or item i of the "sessions" array. */
+static int parse_nth(struct cn_session *s, const json_t *arr, const json_t *packed, size_t i,
+		     bool keys_only, char *msg, size_t msglen)
 {
-	char msg[256];
-	size_t i, n;
-
-	if (cn_packed_count(packed, &n, msg, sizeof(msg)) < 0) {
-		snprintf(err, errlen, "%s", msg);
-		return -1;
-	}
-	for (i = 0; i < n; i++) {
-		struct cn_session s;
-
-		if (cn_packed_get(packed, i, &s, msg, sizeof(msg)) < 0) {
-			snprintf(err, errlen, "session %zu: %s", i, msg);
-			return -1;
-		}
-		if (sess_list_append(out, &s, SESS_SRC_AUTHD) < 0) {
-			snprintf(err, errlen, "out of memory");
-			return -1;
-		}
-	}
-	return 0;
-}
-
-/* A "sessions" array into out. */
-static int parse_array(struct sess_list *out, const json_t *arr, bool keys_only, char *err,
-		       size_t errlen)
-{
-	json_t *v;
-	size_t i;
-
-	if (!json_is_array(arr)) {
-		snprintf(err, errlen, "\"sessions\" must be an array of %s",
-			 keys_only ? "{client, service, port}" : "session objects");
-		return -1;
-	}
-	json_array_foreach(arr, i, v) {
-		struct cn_session s;
-		char msg[256];
-
-		if (parse_item(&s, v, keys_only, msg, sizeof(msg)) < 0) {
-			snprintf(err, errlen, "session %zu: %s", i, msg);
-			return -1;
-		}
-		if (sess_list_append(out, &s, SESS_SRC_AUTHD) < 0) {
-			snprintf(err, errlen, "out of memory");
-			return -1;
-		}
-	}
-	return 0;
+	if (packed)
+		return cn_packed_get(packed, i, s, msg, msglen);
+	return parse_item(s, json_array_get(arr, i), keys_only, msg, msglen);
 }
 
 /* The sessions of a request into out (all or nothing): "sessions", an array of session
@@ -293,6 +249,8 @@ static int parse_sessions(struct sess_list *out, const json_t *req, bool keys_on
 {
 	const json_t *arr = json_object_get(req, "sessions");
 	const json_t *packed = json_object_get(req, "packed");
+	char msg[256];
+	size_t i, n;
 
 	if (packed && keys_only) {
 		snprintf(err, errlen, "\"packed\" is for whole sessions: give the keys as "
@@ -303,9 +261,29 @@ static int parse_sessions(struct sess_list *out, const json_t *req, bool keys_on
 		snprintf(err, errlen, "give \"sessions\" or \"packed\", not both");
 		return -1;
 	}
-	if (packed ? parse_packed(out, packed, err, errlen) < 0 :
-		     parse_array(out, arr, keys_only, err, errlen) < 0)
+	if (packed && cn_packed_count(packed, &n, msg, sizeof(msg)) < 0) {
+		snprintf(err, errlen, "%s", msg);
 		return -1;
+	}
+	if (!packed && !json_is_array(arr)) {
+		snprintf(err, errlen, "\"sessions\" must be an array of %s",
+			 keys_only ? "{client, service, port}" : "session objects");
+		return -1;
+	}
+	if (!packed)
+		n = json_array_size(arr);
+	for (i = 0; i < n; i++) {
+		struct cn_session s;
+
+		if (parse_nth(&s, arr, packed, i, keys_only, msg, sizeof(msg)) < 0) {
+			snprintf(err, errlen, "session %zu: %s", i, msg);
+			return -1;
+		}
+		if (sess_list_append(out, &s, SESS_SRC_AUTHD) < 0) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+	}
 	if (sess_list_dedup(out) < 0) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
