@@ -269,8 +269,6 @@ void parent_msg_flush(struct parent_msg *pm)
 		send_stats(pm);
 }
 
-/* A request for coopnet-nfq (consumes req): held for parent_msg_flush; a session-sync (the
- * whole table, chunked) goes at once, after what was held. */
 /* The number of sessions a request carries, as "sessions" or as "packed" records. */
 static size_t request_sessions(const json_t *req)
 {
@@ -280,6 +278,9 @@ static size_t request_sessions(const json_t *req)
 		return json_string_length(packed) / (2 * CN_SESSION_PACKED);
 	return json_array_size(json_object_get(req, "sessions"));
 }
+
+/* A request for coopnet-nfq (consumes req): held for parent_msg_flush; a session-sync (the
+ * whole table, chunked) goes at once, after what was held. */
 
 static void nfq_queue(struct parent_msg *pm, json_t *req)
 {

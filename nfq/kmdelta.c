@@ -159,8 +159,8 @@ static bool goes(const struct sess_table *t, const struct tbl_change *c, uint64_
  * GETs of up to 64 (nftb_get_elems: O(1) a key; a dump of the sets was O(n^2) in their size on
  * this kernel, about a CPU second at 60,000 sessions, for each batch of expiries). For every
  * change-set, however few keys go: a GET of one key each cost two requests a renewal, a
- * tenth of coopnet-nfq's CPU on a provider under load (docs/performance.md, "A renewal's
- * counts in one request per set"); a mass expiry of 65,536 sessions is 2,048 GETs, not
+ * tenth of coopnet-nfq's CPU on a provider under load (docs/performance.md, "Packed session-add;
+ * a renewal's counts in one request per set"); a mass expiry of 65,536 sessions is 2,048 GETs, not
  * 131,072. */
 static int read_counts(const struct nfq_config *cfg, const struct sess_table *t,
 		       const struct tbl_change *v, size_t n, uint64_t now, struct kcounts *l)
@@ -212,7 +212,8 @@ static void read_old(const struct nfq_config *cfg, struct kmd_ops *d, const stru
 		int dir = kmode_dir(cfg, sets[i]);
 		struct kcount want = {.key = o->key, .set = (uint8_t)sets[i]}, *c;
 
-		c = bsearch(&want, pre->v, pre->n, sizeof(*pre->v), kcount_cmp);
+		/* none read (every element missing): v is NULL, which bsearch must not get */
+		c = pre->n ? bsearch(&want, pre->v, pre->n, sizeof(*pre->v), kcount_cmp) : NULL;
 		o->segs[dir] = c ? c->v[0] : 0;
 		o->bytes[dir] = c ? c->v[1] : 0;
 		kmd_note_removed(d, sets[i], o->segs[dir]);

@@ -538,6 +538,49 @@ static void test_kernel_keeps(void **state)
 	nfq_config_clear(&cfg);
 }
 
+/* A renewal whose old elements the kernel does not hold (the session was put already
+ * expired, so it never had them): the change-set's read of their counts finds none, and the
+ * new ID's elements start from 0. */
+static void test_kernel_renew_missing(void **state)
+{
+	struct nfq_config cfg;
+	struct sess_list none;
+	struct sess_table *t;
+	struct sess_entry e;
+	const struct tbl_change *c;
+	size_t n, sent;
+	bool lost;
+
+	(void)state;
+	if (!in_netns)
+		skip();
+	load_config(&cfg);
+	sess_list_init(&none);
+	assert_int_not_equal(nftrule_install(&cfg, &cfg.sessions, &none), QEXPR_NONE);
+	t = tbl_new(NULL);
+	assert_non_null(t);
+	tbl_changes_track(t, true);
+	entry(&e, AF_INET, "198.18.1.9", "198.18.2.1", 80, 0x7001);
+	e.source = SESS_SRC_AUTHD;
+	e.expires = (uint64_t)time(NULL) - 1;
+	assert_int_equal(tbl_put(t, &e), 0);
+	c = tbl_changes(t, &n, &lost);
+	assert_int_equal(kmode_apply(&cfg, t, c, n, &sent), 0);
+	tbl_changes_clear(t);
+	assert_int_equal(elem_packets(&cfg, KS_OK, &e), -1); /* expired: never in the kernel */
+	e.id = 0x7002;
+	e.expires = (uint64_t)time(NULL) + 100;
+	assert_int_equal(tbl_put(t, &e), 0);
+	c = tbl_changes(t, &n, &lost);
+	assert_int_equal(kmode_apply(&cfg, t, c, n, &sent), 0);
+	tbl_changes_clear(t);
+	assert_int_equal(elem_packets(&cfg, KS_OK, &e), 0);
+	assert_int_equal(elem_packets(&cfg, KS_IDS, &e), 0);
+	tbl_free(t);
+	nftrule_remove(&cfg);
+	nfq_config_clear(&cfg);
+}
+
 /* The changes of a table since the last apply, applied to the kernel; the count sent. */
 static size_t apply(const struct nfq_config *cfg, struct sess_table *t)
 {
@@ -1005,6 +1048,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_kernel_large_sync),
 		cmocka_unit_test(test_kernel_keeps),
+		cmocka_unit_test(test_kernel_renew_missing),
 		cmocka_unit_test(test_kernel_ahead),
 		cmocka_unit_test(test_kernel_totals),
 		cmocka_unit_test(test_get_elems),
