@@ -538,6 +538,20 @@ static void test_kernel_keeps(void **state)
 	nfq_config_clear(&cfg);
 }
 
+/* The changes of a table since the last apply, applied to the kernel; the count sent. */
+static size_t apply(const struct nfq_config *cfg, struct sess_table *t)
+{
+	const struct tbl_change *c;
+	size_t n, sent = 0;
+	bool lost;
+
+	c = tbl_changes(t, &n, &lost);
+	assert_false(lost);
+	assert_int_equal(kmode_apply(cfg, t, c, n, &sent), 0);
+	tbl_changes_clear(t);
+	return sent;
+}
+
 /* A renewal whose old elements the kernel does not hold (the session was put already
  * expired, so it never had them): the change-set's read of their counts finds none, and the
  * new ID's elements start from 0. */
@@ -547,9 +561,6 @@ static void test_kernel_renew_missing(void **state)
 	struct sess_list none;
 	struct sess_table *t;
 	struct sess_entry e;
-	const struct tbl_change *c;
-	size_t n, sent;
-	bool lost;
 
 	(void)state;
 	if (!in_netns)
@@ -564,35 +575,17 @@ static void test_kernel_renew_missing(void **state)
 	e.source = SESS_SRC_AUTHD;
 	e.expires = (uint64_t)time(NULL) - 1;
 	assert_int_equal(tbl_put(t, &e), 0);
-	c = tbl_changes(t, &n, &lost);
-	assert_int_equal(kmode_apply(&cfg, t, c, n, &sent), 0);
-	tbl_changes_clear(t);
+	apply(&cfg, t);
 	assert_int_equal(elem_packets(&cfg, KS_OK, &e), -1); /* expired: never in the kernel */
 	e.id = 0x7002;
 	e.expires = (uint64_t)time(NULL) + 100;
 	assert_int_equal(tbl_put(t, &e), 0);
-	c = tbl_changes(t, &n, &lost);
-	assert_int_equal(kmode_apply(&cfg, t, c, n, &sent), 0);
-	tbl_changes_clear(t);
+	apply(&cfg, t);
 	assert_int_equal(elem_packets(&cfg, KS_OK, &e), 0);
 	assert_int_equal(elem_packets(&cfg, KS_IDS, &e), 0);
 	tbl_free(t);
 	nftrule_remove(&cfg);
 	nfq_config_clear(&cfg);
-}
-
-/* The changes of a table since the last apply, applied to the kernel; the count sent. */
-static size_t apply(const struct nfq_config *cfg, struct sess_table *t)
-{
-	const struct tbl_change *c;
-	size_t n, sent = 0;
-	bool lost;
-
-	c = tbl_changes(t, &n, &lost);
-	assert_false(lost);
-	assert_int_equal(kmode_apply(cfg, t, c, n, &sent), 0);
-	tbl_changes_clear(t);
-	return sent;
 }
 
 /* A full sync from the table (what publish_full does). */
