@@ -82,8 +82,10 @@ cost_idle_window() {
 	echo "$((b1 - b0)) $((i1 - i0)) $(python3 -c "print($t1 - $t0)")"
 }
 
-# PATH DST: idle window, one transfer of COST_BYTES from cl to DST:5201 in the group, idle
-# window. Returns non-zero (nothing recorded) when the transfer fails or falls short.
+# PATH DST: idle window, one transfer of COST_BYTES from COST_CLIENT (default cl) to DST:5201
+# in the group, idle window. COST_AFFINITY (iperf3 -A "client CPU,server CPU"): both ends
+# pinned, the same CPUs for every path. Returns non-zero (nothing recorded) when the transfer
+# fails, falls short or outlasts COST_TIMEOUT (300 s).
 cost_run() {
 	local path=$1 dst=$2 a b p0 p1 b0 b1 t0 t1 out bytes hz p s i
 	hz=$(getconf CLK_TCK)
@@ -94,7 +96,7 @@ cost_run() {
 	# into the group before entering the namespace (ip netns exec mounts its own /sys)
 	# shellcheck disable=SC2016 # $$ and $0 are the inner shell's
 	out=$(sh -c 'echo $$ >"$0" && exec "$@"' "$COST_CG/cgroup.procs" \
-		ip netns exec "$(nb__ns cl)" iperf3 -c "$dst" -p 5201 -n "$COST_BYTES" -J 2>/dev/null)
+		timeout "${COST_TIMEOUT:-300}" ip netns exec "$(nb__ns "${COST_CLIENT:-cl}")" iperf3 -c "$dst" -p 5201 -n "$COST_BYTES" ${COST_AFFINITY:+-A "$COST_AFFINITY"} -J 2>/dev/null)
 	t1=$(cost_now)
 	read -r b1 _ < <(cost_sys)
 	p1=$(cost_proc_ns)
@@ -150,9 +152,22 @@ for p in order:
     rs = ratios(S, p, "plain")
     print("RESULT cpu-per-gb %s %.4f %s" % (p, st.median(P[p]), "%.3f" % st.median(r) if r else "-"))
     print("RESULT cpu-per-gb-sys %s %.4f %s" % (p, st.median(S[p]), "%.3f" % st.median(rs) if rs else "-"))
-for p, base in (("kernel", "plain"), ("kernel-noguard", "plain"), ("nft-floor", "plain"), ("queue", "accept-all")):
+def median_ci95(v):
+    # distribution-free 95 % interval of the median: the order statistics k and n + 1 - k
+    # with P(Binomial(n, 1/2) < k) <= 0.025 (none below 6 values)
+    from math import comb
+    n, k, below = len(v), 0, 0.0
+    while k < n and below + comb(n, k) / 2 ** n <= 0.025:
+        below += comb(n, k) / 2 ** n
+        k += 1
+    v = sorted(v)
+    return (v[k - 1], v[n - k]) if k >= 1 else None
+for p, base in (("kernel", "plain"), ("kernel-noguard", "plain"), ("nft-floor", "plain"), ("tc-bpf", "plain"), ("queue", "accept-all")):
     r = ratios(P, p, base)
     if r:
         print("RESULT cpu-ratio %s/%s %.3f %.3f %.3f" % (p, base, st.median(r), min(r), max(r)))
+        ci = median_ci95(r)
+        if ci:
+            print("RESULT cpu-ratio-ci95 %s/%s %.3f %.3f (%d rounds)" % (p, base, ci[0], ci[1], len(r)))
 PY
 }

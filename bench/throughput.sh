@@ -77,14 +77,10 @@ nb_require_cmd iperf3 sockperf nft python3
 . "$TOP/bench/cpucost.sh"
 cost_init || nb__die "bench: no cpuacct or cgroup v2 group for the per-process CPU measure"
 
-C4=198.18.1.2 S4=198.18.2.2 V4=198.18.9.2
-nb_host cl
-nb_router ss
-nb_host sp
-nb_link cl ss --v4 $C4/24 198.18.1.1/24
-nb_link ss sp --v4 198.18.2.1/24 $S4/24
-nb_route cl default 198.18.1.1
-nb_route sp 198.18.1.0/24 198.18.2.1
+# shellcheck source=bench/dppath.sh
+. "$TOP/bench/dppath.sh"
+C4=$DP_C4 S4=$DP_S4 V4=198.18.9.2
+dp_topology cl ss sp || nb__die "bench: the topology could not be built"
 # the VXLAN path: sp's address V4 is reached through a tunnel over the ss-sp veth
 nb_exec ss ip link add vx0 type vxlan id 42 local 198.18.2.1 remote $S4 dstport 4789 dev "$(nb_ifname ss sp)"
 nb_exec sp ip link add vx0 type vxlan id 42 local $S4 remote 198.18.2.1 dstport 4789 dev "$(nb_ifname sp ss)"
@@ -117,56 +113,9 @@ run_lat() {
 		awk '/percentile 50.000/ {print $NF; n++} END {exit n == 0}' | head -1
 }
 
-workers_cfg() { # MODE ROLE FILE
-	if [ "$1" = accept-all ]; then
-		# a supervisor with no session accepts every queued segment unchanged
-		local hooks='"forward"'
-		[ "$2" = supervisor ] || hooks='"input", "output"'
-		cat >"$3" <<JSON
-{"role": "supervisor", "mode": "queue", "queue": {"num": 0, "count": 2},
- "miss_hold_ms": 0, "queue_rule": {"hooks": [$hooks]},
- "control_socket": "$NB_RUNDIR/$2-$1.sock"}
-JSON
-		return
-	fi
-	local hooks='"forward"'
-	[ "$2" = supervisor ] || hooks='"input", "output"'
-	[ "$2" != supervisor ] || [ -z "${SS_LOCAL_HOOKS:-}" ] || hooks='"forward", "input", "output"'
-	cat >"$3" <<JSON
-{"role": "$2", "mode": "$1", "queue": {"num": 0, "count": 2}, "queue_rule": {"hooks": [$hooks]},
- "services": [{"address": "$S4", "port": 5201}, {"address": "$S4", "port": 11111}],
- "sessions": [{"client": "$C4", "service": "$S4", "port": 5201, "id": "aA"},
-              {"client": "$C4", "service": "$S4", "port": 11111, "id": "aA"}],
- "control_socket": "$NB_RUNDIR/$2-$1.sock"}
-JSON
-}
-
-rules_on() { # [kernel]: kernel mode's rule files (no marking chain)
-	local suf=
-	[ "${1:-}" != kernel ] || suf=-kernel
-	nb_exec ss nft -f "$TOP/nft-rules/supervisor$suf.nft"
-	nb_exec sp nft -f "$TOP/nft-rules/provider$suf.nft"
-	for p in 5201 11111; do
-		nb_exec ss nft add element inet coopnet overlay4 "{ $S4 . $p }"
-		nb_exec sp nft add element inet coopnet protected4 "{ $S4 . $p }"
-	done
-}
-
-start_workers() { # MODE
-	rm -f "$NB_RUNDIR/supervisor-$1.sock" "$NB_RUNDIR/provider-$1.sock"
-	workers_cfg "$1" supervisor "$NB_RUNDIR/ss-$1.json"
-	workers_cfg "$1" provider "$NB_RUNDIR/sp-$1.json"
-	nb_bg ss "nfq-ss-$1" "$NFQ" --config "$NB_RUNDIR/ss-$1.json"
-	nb_bg sp "nfq-sp-$1" "$NFQ" --config "$NB_RUNDIR/sp-$1.json"
-	must nb_wait_for "workers ($1)" 10 test -S "$NB_RUNDIR/supervisor-$1.sock" -a -S "$NB_RUNDIR/provider-$1.sock"
-	sleep 0.5
-}
-
-rules_off() {
-	nb_exec ss nft delete table inet coopnet 2>/dev/null
-	nb_exec sp nft delete table inet coopnet 2>/dev/null
-	return 0
-}
+rules_on() { must dp_rules_on ss sp "$@"; } # [kernel]
+start_workers() { must dp_start_workers "$1" ss sp "$1"; } # MODE
+rules_off() { dp_rules_off ss sp; }
 
 # coopnet-relay on both hops; CONF_PORTS: the confidential service ports (nft sets and keys)
 relays_on() { # PORTS...
@@ -212,8 +161,7 @@ confidential_kernel() {
 	[ "$(nb_exec sp "$RELAY" --keys "$NB_RUNDIR/relay-sp.sock" --stats | python3 -c 'import json,sys; print(json.load(sys.stdin)["handshake-ok"])')" -ge 2 ] ||
 		{ relays_off; nb__die "bench: the confidential-kernel path did not go through the relays' TLS"; }
 	relays_off
-	nb_stop nfq-ss-kernel
-	nb_stop nfq-sp-kernel
+	dp_stop_workers kernel
 	rules_off
 }
 
@@ -262,13 +210,9 @@ want() { # PATH: measured in this run (ONLY; plain always, the base of every rat
 measure_kernel() { # PATH
 	rules_on kernel
 	start_workers kernel
-	if [ "$1" = kernel-noguard ]; then
-		must nb_exec ss nft add table inet coopnet '{ flags dormant; }'
-		must nb_exec sp nft add table inet coopnet '{ flags dormant; }'
-	fi
+	[ "$1" != kernel-noguard ] || must dp_guard_dormant ss sp
 	measure "$1" $S4 nfq-ss-kernel nfq-sp-kernel
-	nb_stop nfq-ss-kernel
-	nb_stop nfq-sp-kernel
+	dp_stop_workers kernel
 	rules_off
 }
 
@@ -286,18 +230,13 @@ for ((round = 1; round <= ROUNDS; round++)); do
 		rules_on
 		start_workers queue
 		measure queue $S4 nfq-ss-queue nfq-sp-queue
-		nb_stop nfq-ss-queue
-		nb_stop nfq-sp-queue
+		dp_stop_workers queue
 		rules_off
 	fi
 	! want kernel || measure_kernel kernel
 	! want kernel-noguard || measure_kernel kernel-noguard
 	if want nft-floor; then
-		must nb_exec ss nft add table inet coopnet
-		must nb_exec ss nft add chain inet coopnet f '{ type filter hook forward priority 0; policy accept; }'
-		must nb_exec sp nft add table inet coopnet
-		must nb_exec sp nft add chain inet coopnet i '{ type filter hook input priority 0; policy accept; }'
-		must nb_exec sp nft add chain inet coopnet o '{ type filter hook output priority 0; policy accept; }'
+		must dp_floor ss sp
 		measure nft-floor $S4
 		rules_off
 	fi
@@ -316,8 +255,7 @@ for ((round = 1; round <= ROUNDS; round++)); do
 				{ relays_off; nb__die "bench: the confidential path did not go through the relays' TLS"; }
 			relays_off
 		fi
-		nb_stop nfq-ss-queue
-		nb_stop nfq-sp-queue
+		dp_stop_workers queue
 		rules_off
 	fi
 	! want confidential-kernel || confidential_kernel
@@ -325,8 +263,7 @@ for ((round = 1; round <= ROUNDS; round++)); do
 		rules_on
 		start_workers accept-all
 		measure accept-all $S4 nfq-ss-accept-all nfq-sp-accept-all
-		nb_stop nfq-ss-accept-all
-		nb_stop nfq-sp-accept-all
+		dp_stop_workers accept-all
 	fi
 done
 PATHS=()

@@ -17,7 +17,7 @@ PKGS_BUILD="build-essential autoconf automake libtool pkg-config
 PKGS_TEST="iproute2 nftables iptables procps psmisc python3 python3-scapy tcpdump
  iperf3 sqlite3 apache2 curl hping3 bash-completion mandoc man-db prometheus"
 # fuzzing, sanitizers, profiling, benchmarks
-PKGS_DEV="clang libclang-rt-14-dev valgrind sockperf wrk"
+PKGS_DEV="clang libclang-rt-14-dev libbpf-dev valgrind sockperf wrk"
 # the Debian package (scripts/deb-check.sh)
 PKGS_DEB="debhelper dh-autoreconf lintian fakeroot dpkg-dev systemd"
 

@@ -99,6 +99,21 @@ if [ "$run_unit" = 1 ] && [ "${COOPNET_SKIP_FUZZ:-0}" != 1 ]; then
 	rm -rf "$fuzz_dir"
 fi
 
+if [ "$run_unit" = 1 ]; then
+	section "bench programs outside the build (compile only)"
+	# bench/cpupaths.sh's tc-bpf path builds these when it runs; compiled here so that they
+	# do not rot between runs of the bench
+	bpf_dir=$(mktemp -d /tmp/coopnet-bpf.XXXXXX)
+	if clang -O2 -g -target bpf -I"/usr/include/$(gcc -print-multiarch)" -c bench/bpf/tcid.bpf.c \
+		-o "$bpf_dir/tcid.bpf.o" && cc -O2 -Wall -Wextra -Werror bench/bpf/tcid_load.c \
+		-o "$bpf_dir/tcid-load" -lbpf; then
+		echo "bench/bpf: ok"
+	else
+		failures+=("bench-bpf")
+	fi
+	rm -rf "$bpf_dir"
+fi
+
 if [ "$run_unit" = 1 ] && [ "${COOPNET_SKIP_DEB:-0}" != 1 ]; then
 	section "Debian package (build, lintian, unpack, check what it installs)"
 	# scripts/deb-check.sh: dpkg-buildpackage from make dist's tarball, lintian, dpkg -x into a
