@@ -96,7 +96,8 @@ cost_run() {
 	# into the group before entering the namespace (ip netns exec mounts its own /sys)
 	# shellcheck disable=SC2016 # $$ and $0 are the inner shell's
 	out=$(sh -c 'echo $$ >"$0" && exec "$@"' "$COST_CG/cgroup.procs" \
-		timeout "${COST_TIMEOUT:-300}" ip netns exec "$(nb__ns "${COST_CLIENT:-cl}")" iperf3 -c "$dst" -p 5201 -n "$COST_BYTES" ${COST_AFFINITY:+-A "$COST_AFFINITY"} -J 2>/dev/null)
+		timeout "${COST_TIMEOUT:-300}" ip netns exec "$(nb__ns "${COST_CLIENT:-cl}")" \
+		iperf3 -c "$dst" -p 5201 -n "$COST_BYTES" ${COST_AFFINITY:+-A "$COST_AFFINITY"} -J 2>/dev/null)
 	t1=$(cost_now)
 	read -r b1 _ < <(cost_sys)
 	p1=$(cost_proc_ns)
