@@ -88,9 +88,11 @@ bpf_on() { # I
 		"$DP_C4" "$DP_S4" 0x6141 5201 || return 1
 	nb_bg "$sp" tcid-sp "$BPF_DIR/tcid-load" "$BPF_DIR/tcid.bpf.o" "$(nb_ifname "$sp" "$ss")" sp \
 		"$DP_C4" "$DP_S4" 0x6141 5201 || return 1
-	nb_wait_for "tc-bpf loaders" 10 grep -q attached "$(nb_log tcid-ss)" "$(nb_log tcid-sp)" ||
-		{ cat "$(nb_log tcid-ss)" "$(nb_log tcid-sp)" >&2; return 1; }
-	grep -q attached "$(nb_log tcid-sp)" || { cat "$(nb_log tcid-sp)" >&2; return 1; }
+	local h
+	for h in ss sp; do
+		nb_wait_for "tcid-$h attached" 10 grep -q attached "$(nb_log "tcid-$h")" ||
+			{ cat "$(nb_log "tcid-$h")" >&2; return 1; }
+	done
 }
 
 # tc-bpf's counters: every transfer's segments written and checked on both hosts
