@@ -24,6 +24,13 @@
 # sets a 60 s interval to measure the Authentication path; AUTH_STATUS_MS=1000 measures both
 # together (bench/status_daemon.sh measures the status application alone).
 #
+# First Authentications: after the load, which from its second pass over the client addresses
+# on is renewals (an upsert of a live session under a new ID), a second load authenticates
+# new clients (policy entries "f<e>" with the addresses 198.19.128.0 + e * PER, 32768 of them
+# or 4096 entries, none of which has a session yet), each once: every exchange stores a new
+# session, on a provider that holds the first load's sessions. Its rate, engine CPU, per engine core and latency are
+# reported apart ("first Authentications"), beside the load's mix.
+#
 # --deployed (issue 11): the provider as deployed: the policy's vNIC is a macvlan on the SP's
 # link (vnic_parent), the virtual switch is on (relay: the SP's address), coopnet-nfq runs in
 # kernel mode (default) or queue mode with its rule file and receives every session. Then the
@@ -37,8 +44,10 @@
 # Argon2id cost the daemon would spend about 80 ms per client entry at start. The KDF runs once
 # per client at policy load; it is not part of an exchange, so the figure does not depend on it.
 #
-# Last lines: RESULT auth-per-s-daemon <n>, RESULT auth-latency-us-daemon <p50>,
-# RESULT auth-per-s-inprocess <n>, RESULT auth-daemon-ratio <daemon/in-process>.
+# Last lines: RESULT auth-per-s-daemon <n>, RESULT auth-per-engine-core-daemon <n>, RESULT
+# auth-engine-parent-nfq-cpu <engine> <parent> <nfq>, RESULT auth-per-engine-core-first <n>
+# (first Authentications), RESULT auth-latency-us-daemon <p50>, RESULT auth-per-s-inprocess
+# <n>, RESULT auth-daemon-ratio <daemon/in-process>.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 TOP=$(cd "$HERE/.." && pwd)
@@ -96,14 +105,17 @@ cat >"$W/authd.json" <<JSON
   "database": "$W/db/authd.db", "control_socket": "$W/authd.sock", "nfq_socket": "$NFQ_SOCK",
   "kdf": "min", "status": { "interval_ms": $STATUS_MS } }
 JSON
-python3 - "$W" "$CLIENTS" "$PER" "$BITS" "$DEPLOYED" "$SP_IF" <<'PY'
+F_CLIENTS=$((32768 / PER > 4096 ? 4096 : 32768 / PER)) # the first Authentications' entries
+python3 - "$W" "$CLIENTS" "$PER" "$BITS" "$DEPLOYED" "$SP_IF" "$F_CLIENTS" <<'PY'
 import ipaddress, json, sys
 w, n, per, bits = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
-deployed, sp_if = sys.argv[5], sys.argv[6]
+deployed, sp_if, nf = sys.argv[5], sys.argv[6], int(sys.argv[7])
 base = int(ipaddress.IPv4Address("198.18.128.0"))
-clients = [{"name": "c%d" % e,
-            "address": "%s/%d" % (ipaddress.IPv4Address(base + e * per), bits),
-            "services": ["http"], "passcode_file": w + "/clients.pass"} for e in range(n)]
+fresh = int(ipaddress.IPv4Address("198.19.128.0"))  # the first Authentications' clients
+clients = [{"name": "%s%d" % (pre, e),
+            "address": "%s/%d" % (ipaddress.IPv4Address(b + e * per), bits),
+            "services": ["http"], "passcode_file": w + "/clients.pass"}
+           for pre, b, k in (("c", base, n), ("f", fresh, nf)) for e in range(k)]
 pol = {"group_key_file": w + "/group.key",
        "provider": {"vnics": [{"name": "vnic1", "address": "198.19.0.10",
                                "data_folder": w, "services": [{"name": "http", "port": 80}]}],
@@ -175,7 +187,7 @@ for o in json.load(sys.stdin)["nftables"]:
 }
 db_sessions() { sqlite3 "$W/db/authd.db" "SELECT count(*) FROM sessions" || fail "sqlite3: sessions"; }
 deployed_checks() {
-	local naddr=$((CLIENTS * PER)) expect killed after
+	local naddr=$((CLIENTS * PER)) expect= killed after
 	# exchanges the load left unfinished take their prepared sessions out again
 	nb_wait_for "the data plane holding the database's sessions" 60 dp_in_step ||
 		fail "coopnetctl dp-compare: coopnet-nfq does not hold the database's sessions"
@@ -184,10 +196,11 @@ deployed_checks() {
 	[ "$STEER" -eq "$DP_SESSIONS" ] ||
 		fail "the virtual switch steers $STEER sessions, the database holds $DP_SESSIONS"
 	# distinct client addresses that completed an exchange: the load takes them in order and
-	# skips a busy one only after it wrapped around
-	expect=$DP_SESSIONS
+	# skips a busy one only after it wrapped around; the first Authentications' addresses
+	# each once (no wrap)
 	if ((COMPLETED <= naddr)); then expect=$COMPLETED
 	elif ((COMPLETED >= naddr + WINDOW)); then expect=$naddr; fi
+	if [ -n "$expect" ]; then expect=$((expect + F_COMPLETED)); else expect=$DP_SESSIONS; fi
 	[ "$DP_SESSIONS" -eq "$expect" ] ||
 		fail "the database holds $DP_SESSIONS sessions, $expect client addresses completed an exchange"
 	# crash: SIGKILL of both processes, a restart on the same database
@@ -209,7 +222,7 @@ deployed_checks() {
 t0=$(date +%s.%N)
 start_authd authd
 t1=$(date +%s.%N)
-echo "# coopnet-authd provider up in $(python3 -c "print('%.1f' % ($t1 - $t0))") s with $CLIENTS client entries (kdf min), engine pid $ENGINE on CPU $SP_CPU"
+echo "# coopnet-authd provider up in $(python3 -c "print('%.1f' % ($t1 - $t0))") s with $CLIENTS + $F_CLIENTS client entries (kdf min), engine pid $ENGINE on CPU $SP_CPU"
 if [ -n "$DEPLOYED" ]; then
 	# the vNIC and the switch are the parent's work at start: both must be there
 	nb_exec sp ip -br addr show | grep -q '198\.18\.0\.20/24' || fail "the vNIC (macvlan) is missing"
@@ -285,6 +298,31 @@ LOADAVG=$(cut -d' ' -f1-3 /proc/loadavg)
 # switches per exchange is more work per wake-up (the bench's rate follows it)
 CSW=$(python3 -c "n = max($COMPLETED, 1); print('%.2f / %.2f / %.2f' % (($csw_eng1 - $csw_eng0) / n, ($csw_par1 - $csw_par0) / n, ($csw_nfq1 - $csw_nfq0) / n))")
 PER_CORE=$(python3 -c "c = $ENG_CPU; print('%.0f' % ($RATE / c if c > 0 else 0))")
+
+# ---------------------------------------------------------------- first Authentications
+# new clients, each once (see the top)
+NFRESH=$((F_CLIENTS * PER))
+ok0=$(stat_of auth-ok)
+eng0=$(ticks "$ENGINE")
+set +e
+fresh=$(nb_exec gen taskset -c "$GEN_CPU" "$LOAD" -t 198.18.0.2 "${BOPTS[@]}" -a 198.19.128.0 -P f \
+	-c "$F_CLIENTS" -A "$PER" -p "$W/clients.pass" -n "$NFRESH" -w "$WINDOW" -T "$SECS")
+fresh_rc=$?
+set -e
+eng1=$(ticks "$ENGINE")
+echo "$fresh" | grep -v '^LOAD ' | sed 's/^/# first Authentications: /'
+daemon_alive
+[ "$fresh_rc" -eq 0 ] || fail "bench/auth_load (first Authentications) failed with status $fresh_rc"
+grep -q '^LOAD ' <<<"$fresh" || fail "bench/auth_load (first Authentications) printed no LOAD line"
+read -r _ _ F_COMPLETED _ F_FAILED _ F_SECS _ F_RATE _ F_P50 _ F_P99 _ <<<"$(grep '^LOAD ' <<<"$fresh")"
+committed_fresh() { [ $(($(stat_of auth-ok) - ok0)) -ge "$F_COMPLETED" ]; }
+nb_wait_for "the SP committed every first Authentication" 10 committed_fresh || true
+F_COMMITTED=$(($(stat_of auth-ok) - ok0))
+F_ENG_CPU=$(python3 -c "print('%.2f' % (($eng1 - $eng0) / $HZ / $F_SECS))")
+F_PER_CORE=$(python3 -c "c = $F_ENG_CPU; print('%.0f' % ($F_RATE / c if c > 0 else 0))")
+if [ "$F_FAILED" -ne 0 ] || [ "$F_COMMITTED" -lt "$F_COMPLETED" ]; then
+	fail "first Authentications: $F_FAILED failed, $F_COMMITTED of $F_COMPLETED committed (see $(nb_log authd))"
+fi
 SESSIONS=$(sqlite3 "$W/db/authd.db" "SELECT count(*) FROM sessions") || fail "sqlite3: sessions"
 REPLAY=$(sqlite3 "$W/db/authd.db" "SELECT count(*) FROM replay") || fail "sqlite3: replay"
 DB_ERR=$(stat_of db-errors)
@@ -313,6 +351,8 @@ cat <<EOF
 | exchanges/s per engine core (rate / engine CPU) | $PER_CORE |
 | parent CPU / coopnet-nfq CPU (cores busy during the load) | $PAR_CPU / $NFQ_CPU |
 | exchanges/s per core of engine + parent + coopnet-nfq | $ALL_PER_CORE |
+| first Authentications (new clients, after the load): completed / exchanges/s / engine CPU / per engine core | $F_COMPLETED / $F_RATE / $F_ENG_CPU / $F_PER_CORE |
+| first Authentications: latency p50 / p99 (us) | $F_P50 / $F_P99 |
 | context switches per exchange: engine / parent / coopnet-nfq (threads summed) | $CSW |
 | load average of the machine at the end (1, 5, 15 min) | $LOADAVG |
 | the SP's status interval (AUTH_STATUS_MS) | $STATUS_MS ms |
@@ -331,6 +371,7 @@ EOF
 echo "RESULT auth-per-s-daemon $RATE"
 echo "RESULT auth-per-engine-core-daemon $PER_CORE"
 echo "RESULT auth-engine-parent-nfq-cpu $ENG_CPU $PAR_CPU $NFQ_CPU"
+echo "RESULT auth-per-engine-core-first $F_PER_CORE"
 [ -z "$DEPLOYED" ] || echo "RESULT auth-deployed $DEPLOYED"
 echo "RESULT auth-latency-us-daemon $P50"
 echo "RESULT auth-per-s-inprocess $INPROC_RATE"
