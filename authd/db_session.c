@@ -93,9 +93,11 @@ int db_session_put(struct authd_db *db, const struct db_session *s)
 		"ON CONFLICT (role, client, service, port) DO UPDATE SET id = excluded.id, "
 		"vnic = excluded.vnic, peer = excluded.peer, refreshed = excluded.refreshed, "
 		"expires = excluded.expires, service_name = excluded.service_name, "
-		"client_name = excluded.client_name, session_key = excluded.session_key, "
-		/* the last activity known: an Authentication is activity, and never lowers it */
-		"active = max(active, excluded.active)";
+		"client_name = excluded.client_name, session_key = excluded.session_key";
+		/* active: set by the insert only. A renewal leaves it: it is a lower bound, and
+		 * the idle expiry counts the renewal through refreshed when the session is due
+		 * (IDLE_RECHECK, engine_idle.c last_active), so a renewal moves no entry of
+		 * sessions_active (issue 11: a third of a renewal's index work) */
 	struct key_text k;
 	sqlite3_stmt *st;
 	int r;
@@ -387,8 +389,9 @@ int db_session_del(struct authd_db *db, enum db_role role, const struct cn_sessi
  * 0: none). An SS's own idle_time: authd/engine_idle.c.
  *
  * Not a scan of every session each second (issue 11, 100,000 live sessions): sessions.active
- * (schema 7, index sessions_active) is a lower bound of that later time, set by each
- * Authentication (db_session_put). Only the sessions whose recorded activity is idle_time
+ * (schema 7, index sessions_active) is a lower bound of that later time, set by a session's
+ * first Authentication (db_session_put; a renewal leaves it, refreshed holds the renewal's
+ * time and the recheck reads it). Only the sessions whose recorded activity is idle_time
  * old are due; for them the figure is made again from client_status (its primary key) and
  * written back (IDLE_RECHECK), and those still idle_time old end. A session with traffic
  * is so read once per idle_time, an idle one once; the others are not read at all. The

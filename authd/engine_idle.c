@@ -16,8 +16,8 @@
  * at all (the data plane down) nothing ends for idleness.
  *
  * Not a walk of every session each second (issue 11, 100,000 live sessions): the database
- * records each session's last activity (sessions.active: its last Authentication, raised
- * here), indexed, and only the sessions recorded as idle_time old are read. Those the data
+ * records each session's last activity (sessions.active: its first Authentication, raised
+ * here; a later Authentication counts through refreshed, last_active), indexed, and only the sessions recorded as idle_time old are read. Those the data
  * plane saw since get their newer time written back (db_session_touch) and are read again
  * idle_time after it; the others end. So a busy session is read once per idle_time, an idle
  * one once, and the rest not at all.

@@ -466,9 +466,10 @@ static void test_idle_expiry_reads_what_is_due(void **state)
 	assert_int_equal(seen, 3000);
 }
 
-/* An Authentication is activity; traffic seen after the due time keeps a session; the
- * record survives a restart; a row written without the column (an older tool, a copy made
- * offline: active 0) is not ended early, its figure is made when it is first due. */
+/* An Authentication is activity (a renewal's through refreshed); traffic seen after the due
+ * time keeps a session; the record survives a restart; a row written without the column (an
+ * older tool, a copy made offline: active 0) is not ended early, its figure is made when it
+ * is first due. */
 static void test_idle_expiry_record(void **state)
 {
 	struct fixture *f = *state;
@@ -478,6 +479,13 @@ static void test_idle_expiry_record(void **state)
 	assert_int_equal(db_session_put(f->db, &a), 0);      /* refreshed 1000 */
 	a.refreshed = 1300;
 	assert_int_equal(db_session_put(f->db, &a), 0);      /* authenticated again at 1300 */
+	/* the renewal left the record (no entry of sessions_active moved): the expiry counts it
+	 * through refreshed, and writes it back when the session is due */
+	assert_int_equal(sql_int(f->path, "SELECT active FROM sessions WHERE id = 1"), 1000);
+	assert_int_equal(db_session_expire(f->db, 1599, 600, NULL, NULL), 0);
+	assert_int_equal(sql_int(f->path, "SELECT active FROM sessions WHERE id = 1"), 1000);
+	assert_int_equal(db_session_expire(f->db, 1600, 600, NULL, NULL), 0);
+	assert_int_equal(sql_int(f->path, "SELECT active FROM sessions WHERE id = 1"), 1300);
 	assert_int_equal(db_session_expire(f->db, 1899, 600, NULL, NULL), 0);
 	seen_at(f->db, 1, 1899000);                           /* then traffic at 1899 */
 	assert_int_equal(db_session_expire(f->db, 1900, 600, NULL, NULL), 0);
