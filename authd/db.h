@@ -21,7 +21,7 @@
 #include "ctl.h"
 #include "status.h"
 
-#define DB_SCHEMA_VERSION 7
+#define DB_SCHEMA_VERSION 8
 #define DB_DIGEST_MAX 64
 
 struct authd_db;

@@ -131,7 +131,7 @@ static int load_row(struct db_sidx *ix, sqlite3_stmt *st)
 	x.id = (cn_id_t)sqlite3_column_int(st, 4);
 	if (hidx_find(&ix->by_key, &key_type, ix->e, &x) >= 0 ||
 	    hidx_find(&ix->by_id, &id_type, ix->e, &x) >= 0)
-		return -1; /* the schema's keys forbid it */
+		return -1; /* the primary key, and an SP's unique IDs (db_session_put), forbid it */
 	return append(ix, &x);
 }
 
@@ -192,6 +192,27 @@ int db_sidx_id_in_use(struct authd_db *db, cn_id_t id)
 	return hidx_find(&ix->by_id, &id_type, ix->e, &x) >= 0;
 }
 
+int db_sidx_id_key(struct authd_db *db, cn_id_t id, struct cn_session *key)
+{
+	struct db_sidx *ix = sidx(db);
+	struct sidx_entry x = { .id = id };
+	const struct sidx_entry *e;
+	long pos;
+
+	if (!ix)
+		return -1;
+	if ((pos = hidx_find(&ix->by_id, &id_type, ix->e, &x)) < 0)
+		return 0;
+	e = &ix->e[pos];
+	memset(key, 0, sizeof(*key));
+	key->family = e->family == 4 ? AF_INET : AF_INET6;
+	memcpy(key->client, e->client, sizeof(key->client));
+	memcpy(key->service, e->service, sizeof(key->service));
+	key->port = e->port;
+	key->id = e->id;
+	return 1;
+}
+
 /* Take out the entry at pos (swap-remove). */
 static void take_out(struct db_sidx *ix, size_t pos)
 {
@@ -218,7 +239,7 @@ void db_sidx_put(struct authd_db *db, const struct cn_session *s)
 	}
 	if ((pos = hidx_find(&ix->by_key, &key_type, ix->e, &x)) >= 0)
 		take_out(ix, (size_t)pos);
-	/* the table's unique ID index refused a put of an ID another key holds: none here */
+	/* db_session_put refused an ID another key holds: none here */
 	if ((pos = hidx_find(&ix->by_id, &id_type, ix->e, &x)) >= 0)
 		take_out(ix, (size_t)pos);
 	if (append(ix, &x) < 0)

@@ -142,6 +142,13 @@ static const char *const migrations[DB_SCHEMA_VERSION] = {
 	 "  client_status c WHERE sessions.role = 'provider' AND c.ss = sessions.peer AND"
 	 "  c.id = sessions.id AND c.service = sessions.service_name), 0));"
 	 "CREATE INDEX sessions_active ON sessions(role, active);"),
+	/* 7 -> 8: no unique index on a provider's IDs. Its keys are random, so each renewal
+	 * dirtied two random pages of it (the old ID's and the new one's) and each new session
+	 * one: most of a renewal's WAL frames (issue 11, bench/db_store). An SP's IDs stay unique
+	 * among its live sessions: db_session_put refuses an ID another session holds, asking
+	 * the provider's index in memory, which is loaded from this table and refuses a table
+	 * that repeats an ID (db_index.c); lookups by ID go through that index too. */
+	"DROP INDEX sessions_provider_id;",
 };
 
 int db_user_version(struct authd_db *db)

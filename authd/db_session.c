@@ -82,14 +82,52 @@ int db_provider_changes(struct authd_db *db, cn_id_t **ids, size_t *n)
 	return all ? 0 : 1;
 }
 
+static void bind_key(sqlite3_stmt *st, const struct key_text *k, uint16_t port);
+
+static bool same_key(const struct cn_session *a, const struct cn_session *b)
+{
+	size_t n = a->family == AF_INET ? 4 : 16;
+
+	return a->family == b->family && a->port == b->port && !memcmp(a->client, b->client, n) &&
+	       !memcmp(a->service, b->service, n);
+}
+
+/*
+ * An SP never hands out one ID twice among its live sessions (docs/database.md): 1 when a
+ * provider session other than s's key holds s's ID, 0 when none does, -1 on error. The
+ * provider's index in memory answers (schema 8 dropped the table's unique index on the ID:
+ * its random keys cost two random pages per renewal); without it (out of memory, or a table
+ * that repeats an ID, which its load refuses) sqlite answers by a scan, so the check never
+ * lapses.
+ */
+static int provider_id_taken(struct authd_db *db, const struct cn_session *s,
+			     const struct key_text *k)
+{
+	struct cn_session holder;
+	sqlite3_stmt *st;
+	int r, rc;
+
+	if ((r = db_sidx_id_key(db, s->id, &holder)) >= 0)
+		return r == 1 && !same_key(&holder, s);
+	if (db_prepare(db, &st, "SELECT 1 FROM sessions WHERE role = 'provider' AND id = ?4 AND "
+		       "NOT (client = ?1 AND service = ?2 AND port = ?3)") < 0)
+		return -1;
+	bind_key(st, k, s->port);
+	sqlite3_bind_int(st, 4, s->id);
+	rc = sqlite3_step(st);
+	r = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : db_fail(db, "look up ID");
+	sqlite3_finalize(st);
+	return r;
+}
+
 int db_session_put(struct authd_db *db, const struct db_session *s)
 {
 	static const char sql[] =
 		"INSERT INTO sessions(role, family, client, service, port, id, vnic, "
 		"peer, created, refreshed, expires, service_name, client_name, session_key, active) "
 		"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?10) "
-		/* not INSERT OR REPLACE: that would also delete another client's session
-		 * holding the same ID instead of failing on sessions_provider_id */
+		/* not INSERT OR REPLACE: a replaced row is deleted first, and its status row
+		 * with it (the trigger sessions_status_del) */
 		"ON CONFLICT (role, client, service, port) DO UPDATE SET id = excluded.id, "
 		"vnic = excluded.vnic, peer = excluded.peer, refreshed = excluded.refreshed, "
 		"expires = excluded.expires, service_name = excluded.service_name, "
@@ -104,6 +142,12 @@ int db_session_put(struct authd_db *db, const struct db_session *s)
 
 	if (key_text(db, &s->s, &k) < 0)
 		return -1;
+	if (s->role == DB_ROLE_PROVIDER && (r = provider_id_taken(db, &s->s, &k)) != 0) {
+		if (r > 0)
+			snprintf(db->err, sizeof(db->err), "store session: ID %u is held by another "
+				 "session of this SP", (unsigned)s->s.id);
+		return -1;
+	}
 	if (db_cached(db, ST_SESSION_PUT, &st, sql) < 0)
 		return -1;
 	sqlite3_bind_text(st, 1, db_role_name(s->role), -1, SQLITE_STATIC);
@@ -358,6 +402,19 @@ static int role_walk(struct authd_db *db, enum db_role role, const char *tail, i
 int db_session_foreach_id(struct authd_db *db, enum db_role role, cn_id_t id,
 			  db_session_cb cb, void *arg)
 {
+	struct cn_session key;
+	struct db_session s;
+	int r;
+
+	/* a provider's: at most one, found by its index in memory, read by its key (schema 8
+	 * has no index on a provider's IDs); without the index, a scan */
+	if (role == DB_ROLE_PROVIDER && (r = db_sidx_id_key(db, id, &key)) >= 0) {
+		if (r == 0 || (r = db_session_get(db, role, &key, &s)) <= 0)
+			return r;
+		r = cb(&s, arg);
+		explicit_bzero(&s, sizeof(s));
+		return r;
+	}
 	return role_walk(db, role, "id = ?1 ORDER BY family, client, service, port", id, cb, arg);
 }
 

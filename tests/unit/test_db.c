@@ -256,6 +256,7 @@ static void test_migrate_from_v5(void **state)
 			"CREATE INDEX sessions_id ON sessions(id);"
 			"DROP INDEX sessions_active;"          /* schema 7's */
 			"ALTER TABLE sessions DROP COLUMN active;"
+			"CREATE UNIQUE INDEX sessions_provider_id ON sessions(id) WHERE role = 'provider';"
 			"PRAGMA user_version = 5;");
 	f->db = db_open(f->path, err, sizeof(err));
 	assert_non_null(f->db);
@@ -307,6 +308,7 @@ static void test_migrate_from_v6(void **state)
 	/* back to version 6 as coopnet-authd left it */
 	sql_on(f->path, "DROP INDEX sessions_active;"
 			"ALTER TABLE sessions DROP COLUMN active;"
+			"CREATE UNIQUE INDEX sessions_provider_id ON sessions(id) WHERE role = 'provider';"
 			"PRAGMA user_version = 6;");
 	f->db = db_open(f->path, err, sizeof(err));
 	assert_non_null(f->db);
@@ -316,6 +318,9 @@ static void test_migrate_from_v6(void **state)
 	assert_int_equal(sql_int(f->path, "SELECT active FROM sessions WHERE id = 3"), 1000);
 	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM sqlite_master WHERE name = "
 				 "'sessions_active'"), 1);
+	/* schema 8: no unique index on a provider's IDs (db_session_put checks them) */
+	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM sqlite_master WHERE name = "
+				 "'sessions_provider_id'"), 0);
 	assert_int_equal(db_session_expire(f->db, 1999, 600, NULL, NULL), 0);
 	assert_int_equal(db_session_expire(f->db, 2000, 600, NULL, NULL), 1);  /* b */
 	assert_int_equal(db_session_expire(f->db, 2300, 600, NULL, NULL), 1);  /* a */
@@ -407,7 +412,18 @@ static void test_provider_id_unique(void **state)
 
 	assert_int_equal(db_session_put(f->db, &a), 0);
 	assert_int_equal(db_session_put(f->db, &b), -1);
-	assert_non_null(strstr(db_error(f->db), "UNIQUE"));
+	assert_non_null(strstr(db_error(f->db), "ID 24897 is held by another session"));
+	/* without the index in memory (its load fails) sqlite answers: still refused */
+	db_rollback(f->db); /* drops the index */
+	prepare_countdown = 1; /* the load's SELECT */
+	assert_int_equal(db_session_put(f->db, &b), -1);
+	assert_non_null(strstr(db_error(f->db), "ID 24897 is held by another session"));
+	/* a renewal of a's key under its own ID, and a's ID after a moved on, are taken */
+	assert_int_equal(db_session_put(f->db, &a), 0);
+	a.s.id = 0x6142;
+	assert_int_equal(db_session_put(f->db, &a), 0);
+	assert_int_equal(db_session_put(f->db, &b), 0);
+	assert_int_equal(count(f->db, DB_ROLE_PROVIDER), 2);
 	/* a supervisor's copy of an ID is not an SP's issue */
 	assert_int_equal(db_session_put(f->db, &c), 0);
 }
@@ -623,7 +639,7 @@ static void test_forced_failures(void **state)
 	struct db_session got;
 	uint8_t d[32] = { 7 };
 
-	prepare_countdown = 1;
+	prepare_countdown = 2; /* the provider's index loads (its ID check), then the upsert */
 	assert_int_equal(db_session_put(f->db, &a), -1);
 	assert_non_null(strstr(db_error(f->db), "prepare"));
 	step_countdown = 1;
@@ -633,6 +649,7 @@ static void test_forced_failures(void **state)
 
 	a.s.expires = 10;
 	assert_int_equal(db_session_put(f->db, &a), 0);
+	db_rollback(f->db); /* drops the index, which the put's ID check loaded */
 	/* the provider's index (authd/db_index.c) loads on the first lookup; a load that fails
 	 * leaves the answer to sqlite */
 	step_countdown = 1;
@@ -1013,16 +1030,31 @@ static bool id_walk_uses(const char *path, const char *index)
 	return used;
 }
 
-/* The walk of one role's sessions by ID (revocation, probes) reads that role's partial index,
- * not the whole table: with the role as a bound parameter sqlite cannot use a partial index
- * (schema 6 has no index on id for both roles). */
+/* The walk of one role's sessions by ID (revocation, probes) does not read the whole table: a
+ * provider's by its index in memory and the session's key (schema 8 has no index on a
+ * provider's IDs), a supervisor's by its partial index (with the role as a bound parameter
+ * sqlite could not use a partial index). */
 static void test_id_walk_uses_role_index(void **state)
 {
 	struct fixture *f = *state;
+	struct db_session p = mk(DB_ROLE_PROVIDER, "198.18.1.2", "198.19.0.10", 80, 7);
 	int seen = 0;
 
+	put_many(f->db, 3000, 1000);
+	assert_int_equal(db_session_put(f->db, &p), -1); /* put_many's ID 7 */
+	vm_steps = fullscan_steps = 0;
 	assert_int_equal(db_session_foreach_id(f->db, DB_ROLE_PROVIDER, 7, count_cb, &seen), 0);
-	assert_true(id_walk_uses(f->path, "sessions_provider_id"));
+	assert_int_equal(seen, 1);
+	assert_int_equal(fullscan_steps, 0);
+	assert_true(vm_steps < 100);
+	assert_int_equal(db_session_foreach_id(f->db, DB_ROLE_PROVIDER, 9999, count_cb, &seen), 0);
+	assert_int_equal(seen, 1);
+	/* without the index in memory (its load fails): a scan, the same answer */
+	db_rollback(f->db);
+	prepare_countdown = 1;
+	assert_int_equal(db_session_foreach_id(f->db, DB_ROLE_PROVIDER, 7, count_cb, &seen), 0);
+	assert_int_equal(seen, 2);
+	seen = 0;
 	assert_int_equal(db_session_foreach_id(f->db, DB_ROLE_SUPERVISOR, 7, count_cb, &seen), 0);
 	assert_true(id_walk_uses(f->path, "sessions_supervisor_id"));
 	assert_int_equal(seen, 0);

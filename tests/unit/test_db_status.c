@@ -147,7 +147,7 @@ static void test_migrate_from_v3_with_data(void **state)
 	expect("SELECT count(*) FROM vnic_status", "0");
 	/* schema 7: each session's last activity, from its Authentication (no report yet) */
 	expect("SELECT group_concat(active) FROM sessions", "1000,1000");
-	expect("PRAGMA user_version", "7");
+	expect("PRAGMA user_version", "8");
 }
 
 static void test_migration_failure_keeps_v3(void **state)
