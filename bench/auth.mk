@@ -36,3 +36,9 @@ EXTRA_DIST += bench/first_page.sh bench/revoke_churn.sh tests/netns/httpd.py ben
 noinst_PROGRAMS += bench/page_load
 bench_page_load_SOURCES = bench/page_load.c bench/benchutil.c bench/benchutil.h
 bench_page_load_CFLAGS = $(AM_CFLAGS)
+
+# WAL frames per stored exchange, insert and renewal, with the daemon's database code (issue 11).
+noinst_PROGRAMS += bench/db_store
+bench_db_store_SOURCES = bench/db_store.c
+bench_db_store_CFLAGS = $(AM_CFLAGS) $(SQLITE3_CFLAGS) -I$(top_srcdir)/authd
+bench_db_store_LDADD = $(AUTHD_LIBS)
