@@ -41,7 +41,7 @@ static const char *const counter_names[CNT_MAX - AUTH_EV_KIND_MAX - 1] = {
 	"balance-retry-avoided", "failovers", "balance-decisions", "sessions-idle-expired",
 	"session-miss-refused",
 	"balance-repeats",
-	"session-miss-recent", "nfq-slow-replies", "status-unreported",
+	"session-miss-recent", "nfq-slow-replies", "status-unreported", "turns-moderated",
 };
 
 const char *engine_counter_name(int i)
@@ -633,6 +633,11 @@ void engine_step(struct engine *e, int max_wait_ms)
 	/* The UDP input and the timers are batched (engine_turn.c); everything else (control
 	 * commands, the parent, housekeeping) first commits and sends what the turn holds, then
 	 * writes and answers one by one as before. */
+	for (int k = 0; k < n; k++)
+		if ((evs[k].data.u64 >> 32) == EV_UDP) {
+			engine_turn_moderate(e);
+			break;
+		}
 	for (int k = 0; k < n && !e->quit; k++) {
 		if ((evs[k].data.u64 >> 32) != EV_UDP)
 			engine_flush(e);
@@ -644,6 +649,7 @@ void engine_step(struct engine *e, int max_wait_ms)
 		e->batching = false;
 	}
 	engine_flush(e); /* before the loop sleeps */
+	engine_turn_end(e);
 	engine_gate_tick(e);
 	housekeeping(e);
 }

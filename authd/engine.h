@@ -74,6 +74,8 @@ enum engine_counter {
 	                                (parent-stats; authd/nfqlink.h) */
 	CNT_STATUS_UNREPORTED,       /* live sessions the status machine had no slot for
 	                                (STATUS_MAX_SESSIONS, engine_status.c, or no memory) */
+	CNT_TURNS_MODERATED,         /* steps that waited for more datagrams under load
+	                                (engine_turn.c, MODERATE_*) */
 	CNT_MAX,
 };
 
@@ -238,6 +240,10 @@ void engine_udp_drain(struct engine *e, size_t i,
 		      void (*dispatch)(struct engine *, const struct cn_coop_addr *,
 				       const uint8_t *, size_t));
 void engine_turn_free(struct engine *e);
+/* Before a step reads its datagrams: wait a little under load (engine_turn.c, MODERATE_*);
+ * engine_turn_end: after the step's final flush. */
+void engine_turn_moderate(struct engine *e);
+void engine_turn_end(struct engine *e);
 
 /* engine_gate.c: a provider's Auth-REP&REQ of a first session waits until the data plane
  * holds the session (see there). prepare: send s to the data plane now and hold the next

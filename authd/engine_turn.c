@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include <sodium.h>
 
@@ -30,6 +31,19 @@
 #define TURN_DIGESTS 128
 #define TURN_SESSIONS 64
 #define TURN_RX 64
+/*
+ * Moderation under load, as a NIC's interrupt moderation (issue 11 section 3): once
+ * MODERATE_RUN steps in a row each read datagrams within MODERATE_GAP_US of the one before,
+ * the next step that finds datagrams waits MODERATE_US before it reads them, so that one turn
+ * (one transaction, one sendmmsg, one batch to the parent and the data plane) carries
+ * several exchanges. Without it a cheap turn answers each datagram alone, and the parent and
+ * coopnet-nfq, which share the provider's core, then take one round trip per session: at the
+ * deployed bench's load that halved the exchanges per second (docs/performance.md). An
+ * Authentication at idle (two steps, REQ and REP) and a full read (a backlog) never wait.
+ */
+#define MODERATE_RUN 4
+#define MODERATE_GAP_US 2000
+#define MODERATE_US 500
 
 struct held_dgram {
 	size_t sock;
@@ -50,6 +64,9 @@ struct engine_turn {
 	struct db_session sess[TURN_SESSIONS];
 	size_t n_sess;
 	uint64_t counters[CNT_MAX];      /* at the BEGIN: restored for the outcomes on rollback */
+	size_t rx_step, rx_last;         /* datagrams read in this step, in the last one */
+	uint64_t rx_last_end_us;         /* CLOCK_MONOTONIC when the last step that read ended */
+	unsigned rx_run;                 /* steps in a row that read, each within the gap */
 	/* receive side */
 	struct mmsghdr rx[TURN_RX];
 	struct iovec rx_iov[TURN_RX];
@@ -322,6 +339,41 @@ int engine_flush(struct engine *e)
 
 /* --- input -------------------------------------------------------------------------------- */
 
+static uint64_t mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+void engine_turn_moderate(struct engine *e)
+{
+	struct engine_turn *t = e->turn;
+	struct timespec ts = { .tv_nsec = MODERATE_US * 1000L };
+
+	if (!t || t->rx_run < MODERATE_RUN || t->rx_last >= TURN_RX ||
+	    mono_us() - t->rx_last_end_us > MODERATE_GAP_US)
+		return;
+	e->counters[CNT_TURNS_MODERATED]++;
+	while (clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, &ts) == EINTR)
+		;
+}
+
+void engine_turn_end(struct engine *e)
+{
+	struct engine_turn *t = e->turn;
+	uint64_t now;
+
+	if (!t || !t->rx_step)
+		return; /* a step for the parent, a timer or a command: the run goes on */
+	now = mono_us();
+	t->rx_run = now - t->rx_last_end_us <= MODERATE_GAP_US ? t->rx_run + 1 : 1;
+	t->rx_last_end_us = now;
+	t->rx_last = t->rx_step;
+	t->rx_step = 0;
+}
+
 void engine_udp_drain(struct engine *e, size_t i,
 		      void (*dispatch)(struct engine *, const struct cn_coop_addr *,
 				       const uint8_t *, size_t))
@@ -348,6 +400,7 @@ void engine_udp_drain(struct engine *e, size_t i,
 		}
 		return;
 	}
+	t->rx_step += (size_t)n;
 	for (int k = 0; k < n && !e->quit; k++) {
 		if (cn_coop_addr_from_sockaddr(&from, (struct sockaddr *)&t->rx_from[k],
 					       t->rx[k].msg_hdr.msg_namelen) < 0)

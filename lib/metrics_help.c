@@ -124,6 +124,7 @@ static const struct help authd_help[] = {
 	{ "header-kept", "Retransmitted Auth-REQs kept at the same header SP because it led to an answer since the REQ went to it (SS)." },
 	{ "balance-repeats", "Decisions for an Auth-REQ this header had decided before: a retransmission (header)." },
 	{ "session-miss-recent", "Session misses that started no exchange because one for the client and service ran or had succeeded within 5 s: its session is on its way to the data plane (SS)." },
+	{ "turns-moderated", "Engine loop steps that waited 0.5 ms for more datagrams before reading, under load (four steps in a row, each within 2 ms of the last): one transaction and one data-plane batch then carry several Authentications." },
 	{ "status-unreported", "Live sessions the status application had no slot for (more than 262,144 per role, or no memory to grow its slots): stored and used, but no status report is sent or taken for them." },
 	{ "nfq-slow-replies", "coopnet-nfq replies the privileged parent waited for past 1 s (a busy worker, not a restart: no full session-sync unless no reply comes within 10 s)." },
 };
