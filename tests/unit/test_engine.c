@@ -712,6 +712,45 @@ static void test_auth_pushes_session_add(void **state)
 	assert_int_equal(nfq_count(&SP.nfq, "session-add"), 1);
 }
 
+/* Moderation under load (authd/engine_turn.c): four steps in a row that read datagrams, each
+ * within 2 ms of the last, make the next step that finds datagrams wait before it reads
+ * (counted); three such steps after a pause (an Authentication at idle takes two) do not. Any
+ * datagram read counts, one the decoder refuses too. */
+static void step_with_datagram(int fd)
+{
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(node_port(&SP)),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+
+	assert_int_equal(sendto(fd, "x", 1, 0, (struct sockaddr *)&to, sizeof(to)), 1);
+	engine_step(SP.e, 0);
+}
+
+static void test_moderation(void **state)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	json_int_t before;
+
+	(void)state;
+	assert_true(fd >= 0);
+	start_pair("", 0);
+	poll(NULL, 0, 10);
+	before = stat_of(&SP, "turns-moderated");
+	for (int i = 0; i < 3; i++)
+		step_with_datagram(fd);
+	assert_int_equal(stat_of(&SP, "turns-moderated"), before);
+	for (int i = 0; i < 9; i++) /* a run of twelve: several wait, even on a loaded machine */
+		step_with_datagram(fd);
+	assert_true(stat_of(&SP, "turns-moderated") > before);
+	/* a pause ends the run */
+	poll(NULL, 0, 10);
+	before = stat_of(&SP, "turns-moderated");
+	for (int i = 0; i < 3; i++)
+		step_with_datagram(fd);
+	assert_int_equal(stat_of(&SP, "turns-moderated"), before);
+	assert_true(stat_of(&SP, "decode-error") >= 15);
+	close(fd);
+}
+
 static void test_auth_errors(void **state)
 {
 	json_t *r;
@@ -2043,6 +2082,7 @@ int main(void)
 		T(test_requests_refused),
 		T(test_status_clients_vnics_stats),
 		T(test_auth_pushes_session_add),
+		T(test_moderation),
 		T(test_auth_errors),
 		T(test_revoke),
 		T(test_revoke_unacked),
