@@ -428,6 +428,38 @@ static void test_provider_id_unique(void **state)
 	assert_int_equal(db_session_put(f->db, &c), 0);
 }
 
+/* A table that repeats a provider's ID (written by another tool: schema 8 has no unique index
+ * on it): the index in memory refuses to load, and sqlite answers every question, so the ID
+ * stays refused to a third session and a walk by ID finds both rows. */
+static void test_provider_id_repeated_by_another_tool(void **state)
+{
+	struct fixture *f = *state;
+	struct db_session a = mk(DB_ROLE_PROVIDER, "198.18.1.2", "198.19.0.10", 80, 0x6141);
+	struct db_session d = mk(DB_ROLE_PROVIDER, "198.18.1.4", "198.19.0.10", 80, 0x6141);
+	char err[256];
+	int seen = 0;
+
+	assert_int_equal(db_session_put(f->db, &a), 0);
+	db_close(f->db);
+	sql_on(f->path, "INSERT INTO sessions(role, family, client, service, port, id, created, "
+			"refreshed) VALUES ('provider', 4, '198.18.1.3', '198.19.0.10', 80, 24897, "
+			"1000, 1000);");
+	f->db = db_open(f->path, err, sizeof(err));
+	assert_non_null(f->db);
+	assert_int_equal(db_session_put(f->db, &d), -1);
+	assert_non_null(strstr(db_error(f->db), "ID 24897 is held by another session"));
+	assert_int_equal(db_id_in_use(f->db, 0x6141), 1);
+	assert_int_equal(db_session_foreach_id(f->db, DB_ROLE_PROVIDER, 0x6141, count_cb, &seen), 0);
+	assert_int_equal(seen, 2);
+	/* a renewal of one of them under a new ID is fine, and then the index loads again */
+	a.s.id = 0x6142;
+	assert_int_equal(db_session_put(f->db, &a), 0);
+	assert_int_equal(db_session_put(f->db, &d), -1);
+	seen = 0;
+	assert_int_equal(db_session_foreach_id(f->db, DB_ROLE_PROVIDER, 0x6141, count_cb, &seen), 0);
+	assert_int_equal(seen, 1);
+}
+
 static void test_expire(void **state)
 {
 	struct fixture *f = *state;
@@ -1071,6 +1103,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_failed_migration_rolls_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sessions_roundtrip_and_restart, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_provider_id_unique, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_provider_id_repeated_by_another_tool, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_expire, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_idle_expiry_reads_what_is_due, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_idle_expiry_record, setup, teardown),
