@@ -213,6 +213,18 @@ int db_sidx_id_key(struct authd_db *db, cn_id_t id, struct cn_session *key)
 	return 1;
 }
 
+int db_sidx_id_other(struct authd_db *db, const struct cn_session *s)
+{
+	struct db_sidx *ix = sidx(db);
+	struct sidx_entry x;
+	long pos;
+
+	if (!ix || !entry_of(&x, s))
+		return -1;
+	pos = hidx_find(&ix->by_id, &id_type, ix->e, &x);
+	return pos >= 0 && !key_eq(&ix->e[pos], &x);
+}
+
 /* Take out the entry at pos (swap-remove). */
 static void take_out(struct db_sidx *ix, size_t pos)
 {

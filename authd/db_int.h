@@ -85,6 +85,8 @@ int db_sidx_peek(struct authd_db *db, const struct cn_session *key, cn_id_t *id)
 int db_sidx_id_in_use(struct authd_db *db, cn_id_t id);
 /* The key of the provider session holding id: 1 (key set), 0 none, -1 no index (ask sqlite). */
 int db_sidx_id_key(struct authd_db *db, cn_id_t id, struct cn_session *key);
+/* s's ID held by a provider session of another key: 1; 0 free or s's key's; -1 no index. */
+int db_sidx_id_other(struct authd_db *db, const struct cn_session *s);
 void db_sidx_put(struct authd_db *db, const struct cn_session *s);
 void db_sidx_del(struct authd_db *db, const struct cn_session *key);
 void db_sidx_drop(struct authd_db *db);

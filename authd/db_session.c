@@ -84,14 +84,6 @@ int db_provider_changes(struct authd_db *db, cn_id_t **ids, size_t *n)
 
 static void bind_key(sqlite3_stmt *st, const struct key_text *k, uint16_t port);
 
-static bool same_key(const struct cn_session *a, const struct cn_session *b)
-{
-	size_t n = a->family == AF_INET ? 4 : 16;
-
-	return a->family == b->family && a->port == b->port && !memcmp(a->client, b->client, n) &&
-	       !memcmp(a->service, b->service, n);
-}
-
 /*
  * An SP never hands out one ID twice among its live sessions (docs/database.md): 1 when a
  * provider session other than s's key holds s's ID, 0 when none does, -1 on error. The
@@ -103,12 +95,11 @@ static bool same_key(const struct cn_session *a, const struct cn_session *b)
 static int provider_id_taken(struct authd_db *db, const struct cn_session *s,
 			     const struct key_text *k)
 {
-	struct cn_session holder;
 	sqlite3_stmt *st;
 	int r, rc;
 
-	if ((r = db_sidx_id_key(db, s->id, &holder)) >= 0)
-		return r == 1 && !same_key(&holder, s);
+	if ((r = db_sidx_id_other(db, s)) >= 0)
+		return r;
 	if (db_prepare(db, &st, "SELECT 1 FROM sessions WHERE role = 'provider' AND id = ?4 AND "
 		       "NOT (client = ?1 AND service = ?2 AND port = ?3)") < 0)
 		return -1;

@@ -39,6 +39,6 @@ bench_page_load_CFLAGS = $(AM_CFLAGS)
 
 # WAL frames per stored exchange, insert and renewal, with the daemon's database code (issue 11).
 noinst_PROGRAMS += bench/db_store
-bench_db_store_SOURCES = bench/db_store.c
+bench_db_store_SOURCES = bench/db_store.c bench/benchutil.c bench/benchutil.h
 bench_db_store_CFLAGS = $(AM_CFLAGS) $(SQLITE3_CFLAGS) -I$(top_srcdir)/authd
 bench_db_store_LDADD = $(AUTHD_LIBS)

@@ -187,7 +187,7 @@ for o in json.load(sys.stdin)["nftables"]:
 }
 db_sessions() { sqlite3 "$W/db/authd.db" "SELECT count(*) FROM sessions" || fail "sqlite3: sessions"; }
 deployed_checks() {
-	local naddr=$((CLIENTS * PER)) expect= killed after
+	local naddr=$((CLIENTS * PER)) expect='' killed after
 	# exchanges the load left unfinished take their prepared sessions out again
 	nb_wait_for "the data plane holding the database's sessions" 60 dp_in_step ||
 		fail "coopnetctl dp-compare: coopnet-nfq does not hold the database's sessions"
@@ -264,11 +264,31 @@ if [ -n "${PERF_OUT:-}" ]; then
 fi
 BOPTS=()
 for s in "${SRCS[@]}"; do BOPTS+=(-b "$s"); done
-set +e
-load=$(nb_exec gen taskset -c "$GEN_CPU" "$LOAD" -t 198.18.0.2 "${BOPTS[@]}" -a 198.18.128.0 \
-	-c "$CLIENTS" -A "$PER" -p "$W/clients.pass" -n "$N" -w "$WINDOW" -T "$SECS")
-load_rc=$?
-set -e
+# run_load FIRST PREFIX ENTRIES N: one run of bench/auth_load from the SS addresses, for the
+# client addresses FIRST + i of the policy entries PREFIX<e> (PER each); its output in
+# LOAD_OUT, its status in LOAD_RC. load_result LABEL: its lines as comments, then LOAD_LINE,
+# its result; a failed run ends the bench. Apart, so that the CPU is read right after the run.
+run_load() {
+	set +e
+	LOAD_OUT=$(nb_exec gen taskset -c "$GEN_CPU" "$LOAD" -t 198.18.0.2 "${BOPTS[@]}" -a "$1" \
+		-P "$2" -c "$3" -A "$PER" -p "$W/clients.pass" -n "$4" -w "$WINDOW" -T "$SECS")
+	LOAD_RC=$?
+	set -e
+}
+load_result() {
+	echo "$LOAD_OUT" | grep -v '^LOAD ' | sed "s/^/# $1/"
+	daemon_alive
+	[ "$LOAD_RC" -eq 0 ] || fail "bench/auth_load ($1) failed with status $LOAD_RC"
+	LOAD_LINE=$(grep '^LOAD ' <<<"$LOAD_OUT") || fail "bench/auth_load ($1) printed no LOAD line"
+}
+# committed_since VAR OK0 N: wait until the SP committed N exchanges since auth-ok was OK0 (its
+# last Auth-REPs may still queue); VAR, how many it did
+committed_at_least() { [ $(($(stat_of auth-ok) - $1)) -ge "$2" ]; }
+committed_since() {
+	nb_wait_for "the SP committed every completed exchange" 10 committed_at_least "$2" "$3" || true
+	printf -v "$1" '%d' $(($(stat_of auth-ok) - $2))
+}
+run_load 198.18.128.0 c "$CLIENTS" "$N"
 eng1=$(ticks "$ENGINE")
 par1=$(ticks "$PARENT")
 nfq1=0
@@ -278,15 +298,10 @@ csw_par1=$(csw "$PARENT")
 csw_nfq1=0
 [ -z "$NFQPID" ] || csw_nfq1=$(csw "$NFQPID")
 [ -z "${PERF_PID:-}" ] || wait "$PERF_PID" || true
-echo "$load" | grep -v '^LOAD ' | sed 's/^/# /'
-daemon_alive
-[ "$load_rc" -eq 0 ] || fail "bench/auth_load failed with status $load_rc"
-grep -q '^LOAD ' <<<"$load" || fail "bench/auth_load printed no LOAD line"
-read -r _ _ COMPLETED _ FAILED _ LSECS _ RATE _ P50 _ P99 _ RST _ RETRANS _ LATE <<<"$(grep '^LOAD ' <<<"$load")"
-# every completed exchange must be committed by the SP (its last Auth-REPs may still queue)
-committed() { [ $(($(stat_of auth-ok) - ok0)) -ge "$COMPLETED" ]; }
-nb_wait_for "the SP committed every completed exchange" 10 committed || true
-COMMITTED=$(($(stat_of auth-ok) - ok0))
+load_result "the load: "
+read -r _ _ COMPLETED _ FAILED _ LSECS _ RATE _ P50 _ P99 _ RST _ RETRANS _ LATE <<<"$LOAD_LINE"
+# every completed exchange must be committed by the SP
+committed_since COMMITTED "$ok0" "$COMPLETED"
 DROPS=$(($(udp_drops) - drop0))
 HZ=$(getconf CLK_TCK)
 ENG_CPU=$(python3 -c "print('%.2f' % (($eng1 - $eng0) / $HZ / $LSECS))")
@@ -304,20 +319,11 @@ PER_CORE=$(python3 -c "c = $ENG_CPU; print('%.0f' % ($RATE / c if c > 0 else 0))
 NFRESH=$((F_CLIENTS * PER))
 ok0=$(stat_of auth-ok)
 eng0=$(ticks "$ENGINE")
-set +e
-fresh=$(nb_exec gen taskset -c "$GEN_CPU" "$LOAD" -t 198.18.0.2 "${BOPTS[@]}" -a 198.19.128.0 -P f \
-	-c "$F_CLIENTS" -A "$PER" -p "$W/clients.pass" -n "$NFRESH" -w "$WINDOW" -T "$SECS")
-fresh_rc=$?
-set -e
+run_load 198.19.128.0 f "$F_CLIENTS" "$NFRESH"
 eng1=$(ticks "$ENGINE")
-echo "$fresh" | grep -v '^LOAD ' | sed 's/^/# first Authentications: /'
-daemon_alive
-[ "$fresh_rc" -eq 0 ] || fail "bench/auth_load (first Authentications) failed with status $fresh_rc"
-grep -q '^LOAD ' <<<"$fresh" || fail "bench/auth_load (first Authentications) printed no LOAD line"
-read -r _ _ F_COMPLETED _ F_FAILED _ F_SECS _ F_RATE _ F_P50 _ F_P99 _ <<<"$(grep '^LOAD ' <<<"$fresh")"
-committed_fresh() { [ $(($(stat_of auth-ok) - ok0)) -ge "$F_COMPLETED" ]; }
-nb_wait_for "the SP committed every first Authentication" 10 committed_fresh || true
-F_COMMITTED=$(($(stat_of auth-ok) - ok0))
+load_result "first Authentications: "
+read -r _ _ F_COMPLETED _ F_FAILED _ F_SECS _ F_RATE _ F_P50 _ F_P99 _ <<<"$LOAD_LINE"
+committed_since F_COMMITTED "$ok0" "$F_COMPLETED"
 F_ENG_CPU=$(python3 -c "print('%.2f' % (($eng1 - $eng0) / $HZ / $F_SECS))")
 F_PER_CORE=$(python3 -c "c = $F_ENG_CPU; print('%.0f' % ($F_RATE / c if c > 0 else 0))")
 if [ "$F_FAILED" -ne 0 ] || [ "$F_COMMITTED" -lt "$F_COMPLETED" ]; then

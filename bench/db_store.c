@@ -18,10 +18,9 @@
  * DIRECTORY must exist; db_store.db (and its -wal, -shm) is created there and removed at the
  * end. Last lines: RESULT db-frames-per-insert <f>, RESULT db-frames-per-renewal <f>,
  * RESULT db-us-per-insert <us>, RESULT db-us-per-renewal <us>. Any failure: a message on
- * stderr, exit 1, no RESULT line.
+ * stderr, exit 1 (a bad option: 2), no RESULT line.
  */
 #include <arpa/inet.h>
-#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
@@ -32,7 +31,10 @@
 
 #include <sqlite3.h>
 
+#include "benchutil.h"
 #include "db_int.h"
+
+#define PROG "db_store"
 
 #define MAX_SESSIONS 60000 /* below the 65,535 IDs: a free one is always near */
 #define MAX_RENEWALS 10000000
@@ -70,21 +72,6 @@ static void die(const char *what, const char *why)
 {
 	fprintf(stderr, "bench/db_store: %s: %s\n", what, why);
 	exit(1);
-}
-
-static long parse_count(const char *opt, const char *value, long min, long max)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(value, &end, 10);
-	if (errno || end == value || *end || v < min || v > max) {
-		fprintf(stderr, "bench/db_store: %s '%s': a number from %ld to %ld\n", opt, value,
-			min, max);
-		exit(1);
-	}
-	return v;
 }
 
 /* A random ID that no live session holds (the engine asks its index the same way). */
@@ -165,9 +152,9 @@ int main(int argc, char **argv)
 
 	while ((opt = getopt(argc, argv, "n:r:t:")) != -1) {
 		switch (opt) {
-		case 'n': sessions = parse_count("-n", optarg, 1, MAX_SESSIONS); break;
-		case 'r': renewals = parse_count("-r", optarg, 1, MAX_RENEWALS); break;
-		case 't': turn = (int)parse_count("-t", optarg, 1, MAX_TURN); break;
+		case 'n': sessions = (long)bench_parse_num(PROG, "n", optarg, 1, MAX_SESSIONS); break;
+		case 'r': renewals = (long)bench_parse_num(PROG, "r", optarg, 1, MAX_RENEWALS); break;
+		case 't': turn = (int)bench_parse_num(PROG, "t", optarg, 1, MAX_TURN); break;
 		default:
 			fprintf(stderr, "usage: db_store [-n SESSIONS] [-r RENEWALS] [-t TURN] DIRECTORY\n");
 			return 1;
