@@ -48,7 +48,9 @@ int hidx_move(struct hidx *h, const struct hidx_type *t, const void *arr, size_t
 void hidx_clear(struct hidx *h);  /* keeps the memory */
 void hidx_free(struct hidx *h);   /* NULL-safe */
 
-/* FNV-1a over n bytes, folded: a hash for struct hidx_type.hash. */
+/* Over n bytes, eight at a time (multiply-fold mixing), chained from h: a hash for
+ * struct hidx_type.hash. Not keyed (as FNV-1a before it was not): an index whose keys the
+ * network chooses must be bounded in size or hold only verified keys, as every user does. */
 uint64_t hidx_bytes_hash(uint64_t h, const void *p, size_t n);
 #define HIDX_HASH_INIT 1469598103934665603ull
 

@@ -157,6 +157,61 @@ static void test_limits(void **state)
 	hidx_free(&h);
 }
 
+/* Distinct values among the low 17 bits of n hashes (a table of 2^17 slots at load 1/2). */
+static size_t homes_used(const uint8_t *keys, size_t len, size_t n)
+{
+	static uint8_t seen[1u << 17];
+	size_t used = 0;
+
+	memset(seen, 0, sizeof(seen));
+	for (size_t i = 0; i < n; i++) {
+		uint64_t h = hidx_bytes_hash(HIDX_HASH_INIT, keys + i * len, len);
+		uint32_t s = (uint32_t)(h & ((1u << 17) - 1));
+
+		used += !seen[s];
+		seen[s] = 1;
+	}
+	return used;
+}
+
+/* The keys the daemons index differ in a few bytes (a counter; an IPv4 address in a 16-byte
+ * field; a session key: family, client, service, port; the last bytes of a digest): their
+ * low bits must still spread as random ones would. 65,536 random keys in 2^17 slots use
+ * 51,572 on average; a hash that ignored a word or the tail would use a few hundred. */
+static void test_hash_spread(void **state)
+{
+	enum { N = 1 << 16, MAXLEN = 35 };
+	static uint8_t keys[N * MAXLEN];
+	const size_t len[] = { 4, 16, 35, 32 };
+	const size_t at[] = { 0, 2, 3, 30 }; /* where the two bytes that differ sit */
+
+	(void)state;
+	for (size_t k = 0; k < sizeof(len) / sizeof(len[0]); k++) {
+		memset(keys, 0, sizeof(keys));
+		for (uint32_t i = 0; i < N; i++) {
+			uint8_t *key = keys + (size_t)i * len[k];
+
+			key[0] = len[k] == 35 ? 2 : 198; /* AF_INET, or 198.18.i */
+			key[1] = len[k] == 35 ? 198 : 18;
+			key[at[k]] = (uint8_t)(i >> 8);
+			key[at[k] + 1] = (uint8_t)i;
+		}
+		assert_true(homes_used(keys, len[k], N) > 49000);
+	}
+}
+
+/* The length takes part: a key and the same key with a zero byte more are not one key. */
+static void test_hash_length(void **state)
+{
+	const uint8_t z[16] = { 'a' };
+
+	(void)state;
+	for (size_t n = 1; n < sizeof(z); n++)
+		assert_true(hidx_bytes_hash(HIDX_HASH_INIT, z, n) !=
+			    hidx_bytes_hash(HIDX_HASH_INIT, z, n + 1));
+	assert_true(hidx_bytes_hash(HIDX_HASH_INIT, z, 8) != HIDX_HASH_INIT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -165,6 +220,8 @@ int main(void)
 		cmocka_unit_test(test_collisions),
 		cmocka_unit_test(test_growth_and_reserve),
 		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_hash_spread),
+		cmocka_unit_test(test_hash_length),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
