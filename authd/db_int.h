@@ -41,6 +41,8 @@ enum db_stmt {
 	/* the idle expiry's record of a due session's newer activity (db_session_touch) */
 	ST_SESSION_TOUCH,
 	ST_SESSION_TOUCH_SP,
+	/* a provider's renewal of a session its index knows (db_session.c provider_renew) */
+	ST_SESSION_RENEW,
 	ST_MAX
 };
 

@@ -22,6 +22,7 @@
 static int step_countdown;    /* fail the Nth sqlite3_step from now (0: never) */
 static int prepare_countdown; /* fail the Nth sqlite3_prepare_v2 from now */
 static char last_sql[1024];   /* the text of the last statement prepared */
+static char last_step[1024];  /* the text of the last statement stepped */
 
 int __real_sqlite3_step(sqlite3_stmt *st);
 int __wrap_sqlite3_step(sqlite3_stmt *st);
@@ -41,6 +42,7 @@ int __wrap_sqlite3_step(sqlite3_stmt *st)
 	if (step_countdown > 0 && --step_countdown == 0)
 		return SQLITE_IOERR;
 	rc = __real_sqlite3_step(st);
+	snprintf(last_step, sizeof(last_step), "%s", sqlite3_sql(st) ? sqlite3_sql(st) : "");
 	vm_steps += sqlite3_stmt_status(st, SQLITE_STMTSTATUS_VM_STEP, 1);
 	fullscan_steps += sqlite3_stmt_status(st, SQLITE_STMTSTATUS_FULLSCAN_STEP, 1);
 	return rc;
@@ -458,6 +460,63 @@ static void test_provider_id_repeated_by_another_tool(void **state)
 	seen = 0;
 	assert_int_equal(db_session_foreach_id(f->db, DB_ROLE_PROVIDER, 0x6141, count_cb, &seen), 0);
 	assert_int_equal(seen, 1);
+}
+
+/*
+ * A provider's renewal of a key its index knows is an UPDATE of that row (not the upsert,
+ * issue 11); every column the upsert sets is set, the others (created, active) stay, and
+ * both IDs count as changed. When another tool deleted the row meanwhile, the UPDATE
+ * changes nothing and the upsert stores the session after all.
+ */
+static void test_renewal_updates_by_key(void **state)
+{
+	struct fixture *f = *state;
+	struct db_session a = mk(DB_ROLE_PROVIDER, "198.18.1.2", "198.19.0.10", 80, 0x6141);
+	struct db_session got;
+	cn_id_t *ids;
+	size_t n;
+
+	assert_int_equal(db_session_put(f->db, &a), 0);
+	assert_non_null(strstr(last_step, "INSERT INTO sessions"));
+	assert_int_equal(db_provider_changes(f->db, &ids, &n), 0); /* the first take: all */
+	a.s.id = 0x6142;
+	a.refreshed = 1500;
+	a.s.expires = 9000;
+	a.created = 1400; /* not a column a renewal sets */
+	strcpy(a.s.vnic, "vnic2");
+	strcpy(a.peer, "198.18.0.9");
+	strcpy(a.service_name, "www");
+	strcpy(a.client_name, "lan2");
+	a.has_key = true;
+	memset(a.session_key, 0x5a, sizeof(a.session_key));
+	assert_int_equal(db_session_put(f->db, &a), 0);
+	assert_non_null(strstr(last_step, "UPDATE sessions SET id"));
+	assert_int_equal(db_provider_changes(f->db, &ids, &n), 1);
+	assert_int_equal(n, 2);
+	assert_true((ids[0] == 0x6141 && ids[1] == 0x6142) || (ids[0] == 0x6142 && ids[1] == 0x6141));
+	free(ids);
+	assert_int_equal(db_session_get(f->db, DB_ROLE_PROVIDER, &a.s, &got), 1);
+	assert_int_equal(got.s.id, 0x6142);
+	assert_int_equal(got.refreshed, 1500);
+	assert_int_equal(got.s.expires, 9000);
+	assert_int_equal(got.created, 1000);
+	assert_string_equal(got.s.vnic, "vnic2");
+	assert_string_equal(got.peer, "198.18.0.9");
+	assert_string_equal(got.service_name, "www");
+	assert_string_equal(got.client_name, "lan2");
+	assert_true(got.has_key);
+	assert_memory_equal(got.session_key, a.session_key, sizeof(a.session_key));
+	assert_int_equal(db_id_in_use(f->db, 0x6141), 0);
+	assert_int_equal(db_id_in_use(f->db, 0x6142), 1);
+
+	sql_on(f->path, "DELETE FROM sessions;"); /* another tool; the index still has the key */
+	a.s.id = 0x6143;
+	assert_int_equal(db_session_put(f->db, &a), 0);
+	assert_non_null(strstr(last_step, "INSERT INTO sessions"));
+	assert_int_equal(count(f->db, DB_ROLE_PROVIDER), 1);
+	assert_int_equal(db_session_get(f->db, DB_ROLE_PROVIDER, &a.s, &got), 1);
+	assert_int_equal(got.s.id, 0x6143);
+	assert_int_equal(got.created, 1400);
 }
 
 static void test_expire(void **state)
@@ -1103,6 +1162,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_failed_migration_rolls_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sessions_roundtrip_and_restart, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_provider_id_unique, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_renewal_updates_by_key, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_provider_id_repeated_by_another_tool, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_expire, setup, teardown),
