@@ -123,7 +123,7 @@ struct authd_db *db_open(const char *path, char *err, size_t errlen)
 	}
 	db->pchg_all = true; /* nothing taken yet */
 	if (sqlite3_open_v2(path, &db->h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-			    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+			    SQLITE_OPEN_NOMUTEX, db_walbuf_vfs()) != SQLITE_OK) {
 		snprintf(err, errlen, "%s: %s", path, db->h ? sqlite3_errmsg(db->h) : "out of memory");
 		db_close(db);
 		return NULL;

@@ -63,6 +63,14 @@ struct authd_db {
 };
 
 sqlite3 *db_sqlite(struct authd_db *db);
+/* db_walbuf.c: the VFS that writes a WAL's frames of one commit in one write; its name, or
+ * NULL when it could not be registered (then sqlite's default VFS). */
+const char *db_walbuf_vfs(void);
+struct db_walbuf_stats {
+	unsigned long long writes_in;  /* WAL writes sqlite made */
+	unsigned long long writes_out; /* write(2) calls they took */
+};
+struct db_walbuf_stats db_walbuf_stats(void);
 /* Set the error to "what: <sqlite's message>"; returns -1. */
 int db_fail_sql(struct authd_db *db, const char *what);
 /* Set the error (with sqlite's message when it has one); returns -1. */

@@ -3,7 +3,7 @@
 noinst_LIBRARIES += authd/libauthd.a
 authd_libauthd_a_SOURCES = \
 	authd/db.c authd/db.h authd/db_int.h authd/db_migrate.c authd/db_profile.c \
-	authd/db_session.c authd/db_index.c authd/db_replay.c authd/db_rindex.c authd/db_status.c authd/status_db.c authd/status_db.h \
+	authd/db_session.c authd/db_index.c authd/db_replay.c authd/db_rindex.c authd/db_walbuf.c authd/db_status.c authd/status_db.c authd/status_db.h \
 	authd/config.c authd/policy.h authd/policy_int.h authd/policy_field.c \
 	authd/policy_parse.c authd/policy_provider.c authd/policy_health.c authd/policy_secret.c \
 	authd/policy_json.c authd/policy_lookup.c authd/policy_members.c authd/policy_membership.c \
@@ -56,6 +56,13 @@ tests_unit_test_db_SOURCES = tests/unit/test_db.c
 tests_unit_test_db_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(SQLITE3_CFLAGS)
 tests_unit_test_db_LDFLAGS = $(AM_LDFLAGS) -Wl,--wrap=sqlite3_step -Wl,--wrap=sqlite3_prepare_v2
 tests_unit_test_db_LDADD = $(AUTHD_LIBS) $(CMOCKA_LIBS)
+
+# The WAL's writes gathered (authd/db_walbuf.c): readers, a killed writer, a failed write.
+check_PROGRAMS += tests/unit/test_db_walbuf
+TESTS += tests/unit/test_db_walbuf
+tests_unit_test_db_walbuf_SOURCES = tests/unit/test_db_walbuf.c
+tests_unit_test_db_walbuf_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(SQLITE3_CFLAGS) -I$(top_srcdir)/authd
+tests_unit_test_db_walbuf_LDADD = $(AUTHD_LIBS) $(CMOCKA_LIBS)
 
 tests_unit_test_policy_SOURCES = tests/unit/test_policy.c
 tests_unit_test_policy_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(SODIUM_CFLAGS) \
