@@ -168,36 +168,50 @@ static void test_reader_sees_each_commit(void **state)
 	assert_true(integrity_ok(f->path));
 }
 
-/* A child commits 40 turns of 100 sessions (more than a checkpoint's 1,000 frames), starts a
- * 41st and is killed before it commits: the 4,000 are there, the 41st turn's are not. */
-static void test_killed_after_commits(void **state)
+/* Fork a child that opens the database at path and runs body, which ends the process (an
+ * exit status of its own, or a signal); the child's wait status. */
+static int in_child(const char *path, void (*body)(struct authd_db *db))
 {
-	struct fixture *f = *state;
 	int status;
 	pid_t pid = fork();
 
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		char err[256];
-		struct authd_db *db = db_open(f->path, err, sizeof(err));
+		struct authd_db *db = db_open(path, err, sizeof(err));
 
 		if (!db)
 			_exit(2);
-		for (unsigned t = 0; t < 40; t++)
-			if (put_turn(db, t * 100, 100) < 0)
-				_exit(3);
-		if (db_begin(db) < 0)
-			_exit(4);
-		for (unsigned i = 4000; i < 4100; i++) {
-			struct db_session s = session(i);
-
-			if (db_session_put(db, &s) < 0)
-				_exit(5);
-		}
-		raise(SIGKILL);
-		_exit(6);
+		body(db);
+		_exit(6); /* body returned */
 	}
 	assert_int_equal(waitpid(pid, &status, 0), pid);
+	return status;
+}
+
+static void commit_40_then_die(struct authd_db *db)
+{
+	for (unsigned t = 0; t < 40; t++)
+		if (put_turn(db, t * 100, 100) < 0)
+			_exit(3);
+	if (db_begin(db) < 0)
+		_exit(4);
+	for (unsigned i = 4000; i < 4100; i++) {
+		struct db_session s = session(i);
+
+		if (db_session_put(db, &s) < 0)
+			_exit(5);
+	}
+	raise(SIGKILL);
+}
+
+/* A child commits 40 turns of 100 sessions (more than a checkpoint's 1,000 frames), starts a
+ * 41st and is killed before it commits: the 4,000 are there, the 41st turn's are not. */
+static void test_killed_after_commits(void **state)
+{
+	struct fixture *f = *state;
+	int status = in_child(f->path, commit_40_then_die);
+
 	assert_true(WIFSIGNALED(status));
 	assert_int_equal(WTERMSIG(status), SIGKILL);
 	assert_int_equal(rows_seen(f->path), 4000);
@@ -211,6 +225,24 @@ static ssize_t failing_pwrite(int fd, const void *buf, size_t n, off_t off)
 	return -1;
 }
 
+static void commit_10_then_fail(struct authd_db *db)
+{
+	sqlite3_vfs *unix_vfs = sqlite3_vfs_find("unix");
+	struct rlimit no_core = { 0 };
+
+	setrlimit(RLIMIT_CORE, &no_core); /* the abort below is expected */
+	if (!unix_vfs || !unix_vfs->xSetSystemCall)
+		_exit(2);
+	if (put_turn(db, 0, 10) < 0)
+		_exit(3);
+	if (unix_vfs->xSetSystemCall(unix_vfs, "pwrite64",
+				     (sqlite3_syscall_ptr)failing_pwrite) != SQLITE_OK)
+		_exit(4);
+	if (put_turn(db, 10, 10) < 0)
+		_exit(7); /* the commit failed, and said so */
+	_exit(5);         /* the commit succeeded: it cannot have */
+}
+
 /* A child commits 10 sessions, then every write(2) fails: the next commit's frames cannot be
  * written. Where the commit would be published the process stops (SIGABRT) before any reader
  * is told of it; a failure found earlier (the wal-index mapped anew) fails the commit. Either
@@ -218,29 +250,8 @@ static ssize_t failing_pwrite(int fd, const void *buf, size_t n, off_t off)
 static void test_failed_write_stops_before_publishing(void **state)
 {
 	struct fixture *f = *state;
-	int status;
-	pid_t pid = fork();
+	int status = in_child(f->path, commit_10_then_fail);
 
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		char err[256];
-		struct authd_db *db = db_open(f->path, err, sizeof(err));
-		sqlite3_vfs *unix_vfs = sqlite3_vfs_find("unix");
-		struct rlimit no_core = { 0 };
-
-		setrlimit(RLIMIT_CORE, &no_core); /* the abort below is expected */
-		if (!db || !unix_vfs || !unix_vfs->xSetSystemCall)
-			_exit(2);
-		if (put_turn(db, 0, 10) < 0)
-			_exit(3);
-		if (unix_vfs->xSetSystemCall(unix_vfs, "pwrite64",
-					     (sqlite3_syscall_ptr)failing_pwrite) != SQLITE_OK)
-			_exit(4);
-		if (put_turn(db, 10, 10) < 0)
-			_exit(7); /* the commit failed, and said so */
-		_exit(5);         /* the commit succeeded: it cannot have */
-	}
-	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true((WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT) ||
 		    (WIFEXITED(status) && WEXITSTATUS(status) == 7));
 	assert_int_equal(rows_seen(f->path), 10);
