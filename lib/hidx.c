@@ -10,9 +10,15 @@
  * reaches every bit of the result (the mixing step of wyhash and of "mum" hashing). */
 static uint64_t fold_mul(uint64_t a, uint64_t b)
 {
+#ifdef __SIZEOF_INT128__
 	unsigned __int128 r = (unsigned __int128)a * b;
 
 	return (uint64_t)r ^ (uint64_t)(r >> 64);
+#else /* a 32-bit target: the low half, its high bits folded down (weaker, still spread) */
+	uint64_t r = a * b;
+
+	return r ^ r >> 29 ^ r >> 47;
+#endif
 }
 
 /* Eight bytes per step: a 32-byte digest in four multiplies, where FNV-1a byte by byte took
