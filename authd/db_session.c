@@ -54,17 +54,23 @@ void db_pchg_mark(struct authd_db *db, cn_id_t id)
 	db->pchg[db->npchg++] = id;
 }
 
-/* Before a write of key's provider session: the ID it holds now changes too (from the index
- * in memory when it is loaded, as in the engine after its first lookup; else all). */
+/* Before a write of a provider session: the ID its key holds now changes too. held is
+ * db_sidx_peek's answer for the key (id when 1; -1, the index not loaded: all change). */
+static void held_id_changes(struct authd_db *db, int held, cn_id_t id)
+{
+	if (held < 0)
+		db_pchg_all(db);
+	else if (held == 1)
+		db_pchg_mark(db, id);
+}
+
+/* The same, asking the index in memory (loaded, as in the engine after its first lookup). */
 static void key_changes(struct authd_db *db, const struct cn_session *key)
 {
-	cn_id_t id;
-	int r = db_sidx_peek(db, key, &id);
+	cn_id_t id = 0;
+	int held = db_sidx_peek(db, key, &id); /* before id is read: argument order is unspecified */
 
-	if (r < 0)
-		db_pchg_all(db);
-	else if (r == 1)
-		db_pchg_mark(db, id);
+	held_id_changes(db, held, id);
 }
 
 int db_provider_changes(struct authd_db *db, cn_id_t **ids, size_t *n)
@@ -85,7 +91,7 @@ int db_provider_changes(struct authd_db *db, cn_id_t **ids, size_t *n)
 static void bind_key(sqlite3_stmt *st, const struct key_text *k, uint16_t port);
 static void bind_put(sqlite3_stmt *st, const struct db_session *s, const struct key_text *k);
 static int provider_renew(struct authd_db *db, const struct db_session *s,
-			  const struct key_text *k);
+			  const struct key_text *k, cn_id_t old);
 
 /*
  * An SP never hands out one ID twice among its live sessions (docs/database.md): 1 when a
@@ -132,7 +138,8 @@ int db_session_put(struct authd_db *db, const struct db_session *s)
 		 * sessions_active (issue 11: a third of a renewal's index work) */
 	struct key_text k;
 	sqlite3_stmt *st;
-	int r;
+	cn_id_t old = 0;
+	int r, held = 0;
 
 	if (key_text(db, &s->s, &k) < 0)
 		return -1;
@@ -142,13 +149,16 @@ int db_session_put(struct authd_db *db, const struct db_session *s)
 				 "session of this SP", (unsigned)s->s.id);
 		return -1;
 	}
-	if (s->role == DB_ROLE_PROVIDER && (r = provider_renew(db, s, &k)) != 0)
-		return r > 0 ? 0 : -1;
+	if (s->role == DB_ROLE_PROVIDER) {
+		held = db_sidx_peek(db, &s->s, &old); /* asked once, for both paths */
+		if (held == 1 && (r = provider_renew(db, s, &k, old)) != 0)
+			return r > 0 ? 0 : -1;
+	}
 	if (db_cached(db, ST_SESSION_PUT, &st, sql) < 0)
 		return -1;
 	bind_put(st, s, &k);
 	if (s->role == DB_ROLE_PROVIDER)
-		key_changes(db, &s->s); /* the ID the key held until now (a renewal's new ID) */
+		held_id_changes(db, held, old); /* the ID the key held until now */
 	r = db_step_done(db, st, "store session");
 	db_done_cached(st);
 	if (r == 0 && s->role == DB_ROLE_PROVIDER) {
@@ -179,14 +189,14 @@ static void bind_put(sqlite3_stmt *st, const struct db_session *s, const struct 
 }
 
 /*
- * A provider's renewal, when its index in memory knows the key: an UPDATE of the row by its
- * key, not the upsert, which first builds the row to insert, checks it and finds the
+ * A provider's renewal of a key its index in memory holds under old: an UPDATE of the row by
+ * its key, not the upsert, which first builds the row to insert, checks it and finds the
  * conflict (issue 11: the upsert was two thirds of the database's instructions per
- * exchange, bench/db_store). 1: stored; 0: not a known key, or no row changed (the table
- * and the index disagree: another tool's write), so the upsert goes on; -1: error.
+ * exchange, bench/db_store). 1: stored; 0: no row changed (the table and the index
+ * disagree: another tool's write), so the upsert goes on; -1: error.
  */
 static int provider_renew(struct authd_db *db, const struct db_session *s,
-			  const struct key_text *k)
+			  const struct key_text *k, cn_id_t old)
 {
 	static const char sql[] =
 		"UPDATE sessions SET id = ?6, vnic = ?7, peer = ?8, refreshed = ?10, "
@@ -194,11 +204,8 @@ static int provider_renew(struct authd_db *db, const struct db_session *s,
 		/* ?1, ?2 and ?9 (role, family, created): the upsert's, bound but not read */
 		"WHERE role = 'provider' AND client = ?3 AND service = ?4 AND port = ?5";
 	sqlite3_stmt *st;
-	cn_id_t old;
 	int r;
 
-	if (db_sidx_peek(db, &s->s, &old) != 1)
-		return 0;
 	if (db_cached(db, ST_SESSION_RENEW, &st, sql) < 0)
 		return -1;
 	bind_put(st, s, k);
