@@ -138,9 +138,6 @@ static int add_rules(scmp_filter_ctx ctx, bool unix_connect)
 		if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0) < 0)
 			return -1;
 	}
-	/* sockets: rtnetlink only (read_links in engine_ctl.c); glibc's syslog, reconnecting
-	 * to /dev/log after a failed send, gets EACCES instead of dying (no /dev/log in the
-	 * chroot anyway) */
 	/* TCP and UDP sockets and connect: an SP's health checks of its vNIC services
 	 * (authd/engine_health.c: a TCP connect and an HTTP GET on the vNIC address) */
 	if (seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1, inet) < 0 ||
@@ -155,6 +152,8 @@ static int add_rules(scmp_filter_ctx ctx, bool unix_connect)
 		return seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 2, netlink) < 0 ||
 		       seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1, unix_) < 0 ||
 		       seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(connect), 0) < 0 ? -1 : 0;
+	/* rtnetlink (read_links in engine_ctl.c); glibc's syslog, reconnecting to /dev/log
+	 * after a failed send, gets EACCES instead of dying (no /dev/log in the chroot anyway) */
 	if (seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 2, netlink) < 0 ||
 	    seccomp_rule_add_array(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(socket), 1, unix_) < 0 ||
 	    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(connect), 0) < 0)
