@@ -63,7 +63,7 @@ static int config_paths(struct authd_config *cfg, const struct jconf_doc *doc,
 {
 	static const struct { const char *key; size_t off, size; } paths[] = {
 #define P(k) { #k, offsetof(struct authd_config, k), sizeof(((struct authd_config *)0)->k) }
-		P(policy), P(database), P(control_socket), P(nfq_socket),
+		P(policy), P(database), P(control_socket), P(nfq_socket), P(relay_socket),
 #undef P
 	};
 	char out[sizeof(cfg->policy)];

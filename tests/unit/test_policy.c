@@ -223,7 +223,8 @@ static void test_relative_paths(void **state)
 	assert_int_equal(mkdir(strcat(strcpy(want, dir), "/etc"), 0700), 0);
 	put_file(dir, "etc/authd.json", "{\"roles\": [\"provider\"], \"listen\": [\"198.18.2.2\"], "
 		 "\"policy\": \"policy.json\", \"database\": \"../db/authd.db\", "
-		 "\"control_socket\": \"/run/x.sock\", \"nfq_socket\": \"\"}\n", 0644);
+		 "\"control_socket\": \"/run/x.sock\", \"nfq_socket\": \"\", "
+		 "\"relay_socket\": \"relay.sock\"}\n", 0644);
 	put_file(dir, "etc/policy.json", "{\"provider\": {\"vnics\": [{\"name\": \"v\", "
 		 "\"address\": \"198.19.0.10/24\", \"data_folder\": \"www\", \"services\": "
 		 "[{\"name\": \"http\", \"port\": 80}]}], \"clients\": [{\"name\": \"c\", "
@@ -243,6 +244,8 @@ static void test_relative_paths(void **state)
 	assert_string_equal(c.database, want);
 	assert_string_equal(c.control_socket, "/run/x.sock");   /* absolute: as written */
 	assert_string_equal(c.nfq_socket, "");                  /* "": no data plane */
+	snprintf(want, sizeof(want), "%s/etc/relay.sock", real);
+	assert_string_equal(c.relay_socket, want);              /* relative, as the others */
 
 	/* the policy's files are relative to the policy's folder */
 	if (policy_load_file(&p, c.policy, POLICY_ROLE_PROVIDER, &e) < 0)
