@@ -29,6 +29,7 @@
 
 #include <sodium.h>
 
+#include "cli.h"
 #include "log.h"
 
 struct opts {
@@ -50,11 +51,34 @@ static void on_signal(int sig)
 	quit = 1;
 }
 
+#define USAGE                                                                                   \
+	"usage: coopnet-relay --role ss|sp --listen ADDR:PORT --keys SOCKET [--mark N] "        \
+	"[--user NAME] [-v]\n"                                                                  \
+	"       coopnet-relay --keys SOCKET --stats\n"                                           \
+	"       coopnet-relay --version | --help\n"
+
 static void usage(void)
 {
-	fprintf(stderr, "usage: coopnet-relay --role ss|sp --listen ADDR:PORT --keys SOCKET "
-		"[--mark N] [--user NAME] [-v]\n       coopnet-relay --keys SOCKET --stats\n");
+	fputs(USAGE, stderr);
 	exit(2);
+}
+
+/* --help: the usage and what each option does, on stdout (see coopnet-relay(8)) */
+static void help(void)
+{
+	fputs(USAGE "  --role ss|sp       the SS's relay (TLS client) or the SP's (TLS server)\n"
+	      "  --listen ADDR:PORT where nft tproxy delivers the relayed connections\n"
+	      "                     (198.18.1.1:7450 or [2001:db8::1]:7450)\n"
+	      "  --keys SOCKET      the key socket coopnet-authd's engine connects to\n"
+	      "  --mark N           SO_MARK of the SP's onward connections (0x800000 in relay-sp.nft)\n"
+	      "  --user NAME        run as NAME (the engine's user) with CAP_NET_ADMIN only\n"
+	      "  --stats            ask a running relay on SOCKET for its counters, print them\n"
+	      "  -v, --verbose      debug logging\n"
+	      "  --version          print the version and exit\n"
+	      "  -h, --help         this text\n"
+	      "See coopnet-relay(8).\n",
+	      stdout);
+	exit(0);
 }
 
 static int parse_opts(struct opts *o, int argc, char **argv)
@@ -63,12 +87,13 @@ static int parse_opts(struct opts *o, int argc, char **argv)
 		{ "role", required_argument, NULL, 'r' }, { "listen", required_argument, NULL, 'l' },
 		{ "keys", required_argument, NULL, 'k' }, { "mark", required_argument, NULL, 'm' },
 		{ "user", required_argument, NULL, 'u' }, { "stats", no_argument, NULL, 's' },
-		{ "verbose", no_argument, NULL, 'v' }, { NULL, 0, NULL, 0 },
+		{ "verbose", no_argument, NULL, 'v' }, { "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' }, { NULL, 0, NULL, 0 },
 	};
 	int ch;
 	char *end;
 
-	while ((ch = getopt_long(argc, argv, "v", lo, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "vh", lo, NULL)) != -1) {
 		switch (ch) {
 		case 'r':
 			if (strcmp(optarg, "ss") && strcmp(optarg, "sp")) {
@@ -83,6 +108,8 @@ static int parse_opts(struct opts *o, int argc, char **argv)
 		case 'u': o->user = optarg; break;
 		case 's': o->stats = true; break;
 		case 'v': o->verbose = true; break;
+		case 'h': help(); break;
+		case 'V': cli_print_version("coopnet-relay"); exit(0);
 		case 'm':
 			errno = 0;
 			unsigned long v = strtoul(optarg, &end, 0);

@@ -68,7 +68,7 @@ for p in "$root"/usr/share/man/man[58]/*; do
 		[ -z \"\$out\" ] || { echo \"\$out\"; false; }"
 done
 n=$(find "$root"/usr/share/man -name '*.[58].gz' | wc -l)
-[ "$n" = 6 ] && ok "six man pages" || bad "six man pages (found $n)"
+[ "$n" = 7 ] && ok "seven man pages" || bad "seven man pages (found $n)"
 
 # verify checks that ExecStart= is executable: our binaries from the scratch root, the rest
 # (nft, kill) from this machine
