@@ -33,6 +33,7 @@
 #include "probe_raw.h"
 #include "provision.h"
 #include "sockbuf.h"
+#include "status_fsm.h"
 #include "svcnotify.h"
 #include "ssnat.h"
 #include "vswitch.h"
@@ -270,15 +271,18 @@ static void signal_input(struct parent *pa)
 	}
 }
 
-/* coopnet-nfq's per-session counters, once per status interval: a supervisor's info_client,
- * a provider's load figure in info_vNIC (engine_load.c). */
+/* coopnet-nfq's per-session counters, once per status interval (the engine's, defaults
+ * included: 1 s when authd.json sets none): a supervisor's info_client, a provider's load
+ * figure in info_vNIC (engine_load.c). */
 static void poll_traffic(struct parent *pa, uint64_t *next)
 {
+	struct status_timing t = { .interval_ms = pa->cfg.status.interval_ms };
 	uint64_t now = cn_mono_ms();
 
 	if (!pa->nfq.up || now < *next)
 		return;
-	*next = now + (pa->cfg.status.interval_ms ? pa->cfg.status.interval_ms : 10000);
+	status_timing_defaults(&t);
+	*next = now + t.interval_ms;
 	nfq_link_poll_traffic(&pa->nfq);
 }
 
