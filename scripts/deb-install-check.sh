@@ -58,7 +58,7 @@ for p in /usr/share/man/man[58]/coopnet*; do
 	check "man -l $(basename "$p") (installed)" bash -c "out=\$(MANWIDTH=80 man --warnings -l '$p' 2>&1 >/dev/null); \
 		[ -z \"\$out\" ] || { echo \"\$out\"; false; }"
 done
-check "six man pages installed" test "$n" = 6
+check "seven man pages installed" test "$n" = 7
 for u in coopnet-authd coopnet-nfq; do
 	check "systemd-analyze verify $u.service (installed, real paths)" bash -c \
 		"out=\$(SYSTEMD_LOG_LEVEL=notice systemd-analyze verify --man=no /lib/systemd/system/$u.service 2>&1 |
