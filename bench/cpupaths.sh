@@ -20,7 +20,10 @@
 #        the first three),
 #        COST_AFFINITY (iperf3 -A "client CPU,server CPU", default 0,1: every path's two ends
 #        on the same CPUs; empty: not pinned), IDLE_SECS (the sys measure's idle windows
-#        around each transfer, default 0.2 s), COOPNET_NFQ (another coopnet-nfq binary)
+#        around each transfer, default 0.2 s), COOPNET_NFQ (another coopnet-nfq binary),
+#        GSO_MAX (bytes, 1280 to 524280: the largest GSO and GRO packet of every path's links,
+#        IPv4 included, "BIG TCP", by bench/link_gso; Linux 6.3 or later; default: the
+#        kernel's 65536. The same for every path, so the ratios compare like with like)
 #
 # Paths: plain (routed, no rules); kernel (coopnet-nfq kernel mode as deployed: both workers
 # and the rule files, the client's static session); kernel-noguard and nft-floor (the
@@ -50,6 +53,7 @@ nb_require_root
 nb_require_cmd iperf3 nft python3 timeout
 [ -x "$NFQ" ] || nb__die "$NFQ not built"
 [[ $ROUNDS =~ ^[1-9][0-9]{0,3}$ ]] || nb__die "bench: ROUNDS is 1 to 9999, not '$ROUNDS'"
+[ -z "${GSO_MAX:-}" ] || [ -x "$TOP/bench/link_gso" ] || nb__die "bench: GSO_MAX needs bench/link_gso (make)"
 [[ $COST_BYTES =~ ^[1-9][0-9]{0,5}[KMG]?$ ]] || nb__die "bench: BYTES is a size such as 512M, not '$COST_BYTES'"
 # shellcheck source=bench/cpucost.sh
 . "$TOP/bench/cpucost.sh"
@@ -109,11 +113,18 @@ bpf_counted() {
 
 # path number i: hosts c<i> -- s<i> -- p<i>, the iperf3 server and the path's processes in the
 # measured group
-declare -A CLIENT
+declare -A CLIENT SSH SPH
+# ss_link_counts SS SP: the packets and bytes SS has sent on its link to SP
+ss_link_counts() {
+	local d
+	d=/sys/class/net/$(nb_ifname "$1" "$2")/statistics || return 1
+	nb_exec "$1" cat "$d/tx_packets" "$d/tx_bytes" | paste -sd ' '
+}
 i=0
 for p in "${PATHS[@]}"; do
 	i=$((i + 1))
 	dp_topology "c$i" "s$i" "p$i" || fail "the topology of $p"
+	[ -z "${GSO_MAX:-}" ] || dp_gso_max "c$i" "s$i" "p$i" "$GSO_MAX" || fail "GSO_MAX=$GSO_MAX on the links of $p"
 	nb_bg "p$i" "iperf3-$p" iperf3 -s -p 5201 || fail "iperf3 -s of $p"
 	nb_wait_port "p$i" 5201 10 || fail "iperf3 -s of $p"
 	cost_add "$(nb_pid "iperf3-$p")" || fail "iperf3 -s of $p into $COST_CG"
@@ -131,9 +142,15 @@ for p in "${PATHS[@]}"; do
 		;;
 	esac
 	CLIENT[$p]=c$i
+	SSH[$p]=s$i
+	SPH[$p]=p$i
 done
 
-echo "# $ROUNDS rounds of ${PATHS[*]}, $COST_BYTES each, iperf3 affinity '${COST_AFFINITY:-none}'" >&2
+declare -A LINK0
+for p in "${PATHS[@]}"; do
+	LINK0[$p]=$(ss_link_counts "${SSH[$p]}" "${SPH[$p]}") || fail "the link counters of $p"
+done
+echo "# $ROUNDS rounds of ${PATHS[*]}, $COST_BYTES each, iperf3 affinity '${COST_AFFINITY:-none}', GSO/GRO limit ${GSO_MAX:-65536 (default)}" >&2
 n=${#PATHS[@]}
 for ((round = 1; round <= ROUNDS; round++)); do
 	for ((j = 0; j < n; j++)); do
@@ -149,6 +166,22 @@ for p in "${PATHS[@]}"; do
 		fi
 		;;
 	esac
+done
+# the packets each path's SS sent to its SP, and their mean size: the hooks' cost is per packet,
+# and a path's packets can grow or shrink with its timing (GSO_MAX allows larger ones). The
+# kernel paths: also the packets the SS wrote the ID into
+for p in "${PATHS[@]}"; do
+	read -r pk0 by0 <<<"${LINK0[$p]}"
+	read -r pk1 by1 < <(ss_link_counts "${SSH[$p]}" "${SPH[$p]}") || fail "the link counters of $p"
+	line="# $p: the SS sent $((pk1 - pk0)) packets to the SP, $(((by1 - by0) / (pk1 - pk0 > 0 ? pk1 - pk0 : 1))) bytes each on average"
+	case $p in kernel | kernel-noguard)
+		n=$(/usr/bin/python3 "$TOP/tests/netns/nfqctl.py" "$NB_RUNDIR/supervisor-$p.sock" \
+			--get stats.stats.embedded) || fail "the counters of $p's SS worker"
+		[[ $n =~ ^[1-9][0-9]*$ ]] || fail "$p's SS worker wrote no ID ('$n')"
+		line+=", the ID written into $n"
+		;;
+	esac
+	echo "$line" >&2
 done
 for p in "${PATHS[@]}"; do
 	[ "$p" != tc-bpf ] || bpf_counted || fail "tc-bpf's programs did not write and check every transfer's IDs"

@@ -17,6 +17,15 @@ dp_topology() {
 		nb_route "$3" 198.18.1.0/24 198.18.2.1
 }
 
+# dp_gso_max CL SS SP BYTES: the largest GSO and GRO packet (IPv4 and IPv6) of the four link ends
+dp_gso_max() {
+	local cl=$1 ss=$2 sp=$3 bytes=$4 end host peer
+	for end in "$cl $ss" "$ss $cl" "$ss $sp" "$sp $ss"; do
+		read -r host peer <<<"$end"
+		nb_exec "$host" "$TOP/bench/link_gso" "$(nb_ifname "$host" "$peer")" "$bytes" || return 1
+	done
+}
+
 # dp_workers_cfg MODE ROLE FILE SOCKET: a worker's configuration, the services 5201 (iperf3)
 # and 11111 (sockperf) on DP_S4 with one static session of the client (ID "aA"); MODE
 # accept-all: a supervisor with no session, which accepts every queued segment unchanged.
