@@ -259,8 +259,11 @@ if [ -n "${PERF_OUT:-}" ]; then
 	nb_require_cmd perf
 	PIDS=$ENGINE,$PARENT
 	[ -z "$NFQPID" ] || PIDS=$PIDS,$NFQPID
+	rm -f "$PERF_OUT" # never a profile of an earlier run
 	perf record -e cpu-clock --call-graph "${PERF_CALLGRAPH:-fp}" -p "$PIDS" -o "$PERF_OUT" -- sleep "$((SECS < 8 ? SECS : 8))" >/dev/null 2>&1 &
 	PERF_PID=$!
+	perf_stop() { kill -TERM "$PERF_PID" 2>/dev/null || true; } # gone unless the bench failed
+	nb_at_cleanup perf_stop
 fi
 BOPTS=()
 for s in "${SRCS[@]}"; do BOPTS+=(-b "$s"); done
@@ -297,7 +300,7 @@ csw_eng1=$(csw "$ENGINE")
 csw_par1=$(csw "$PARENT")
 csw_nfq1=0
 [ -z "$NFQPID" ] || csw_nfq1=$(csw "$NFQPID")
-[ -z "${PERF_PID:-}" ] || wait "$PERF_PID" || true
+[ -z "${PERF_PID:-}" ] || wait "$PERF_PID" || fail "perf record failed (PERF_OUT=$PERF_OUT)"
 load_result "the load: "
 read -r _ _ COMPLETED _ FAILED _ LSECS _ RATE _ P50 _ P99 _ RST _ RETRANS _ LATE <<<"$LOAD_LINE"
 # every completed exchange must be committed by the SP

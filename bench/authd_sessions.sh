@@ -319,8 +319,13 @@ ss) REV_WHERE=" WHERE client LIKE '198.18.1%'" REV_LEFT=$((ADDS - REVOKES))
     TITLE="supervisor toward two providers (coopnet-nfq kernel mode)" ;;
 esac
 # the SPs' databases (ROLE=ss): sessions they hold
-sp_sessions() { echo $(($(sqlite3 "$W/sp1/db/authd.db" "SELECT count(*) FROM sessions") +
-	$(sqlite3 "$W/sp2/db/authd.db" "SELECT count(*) FROM sessions"))); }
+sp_sessions() { # a failed read fails (a sum missing one SP would look like dropped sessions)
+	local a b
+	a=$(sqlite3 -cmd '.timeout 2000' "$W/sp1/db/authd.db" "SELECT count(*) FROM sessions") &&
+		b=$(sqlite3 -cmd '.timeout 2000' "$W/sp2/db/authd.db" "SELECT count(*) FROM sessions") &&
+		[[ $a =~ ^[0-9]+$ && $b =~ ^[0-9]+$ ]] || return 1
+	echo $((a + b))
+}
 
 nb_bg "$BENCH_HOST" nfq taskset -c "$SP_CPU" "$NFQ" --config "$W/nfq.json"
 nb_wait_for "coopnet-nfq control socket" 20 test -S "$W/nfq.sock" || fail "coopnet-nfq did not start"
@@ -331,7 +336,8 @@ start_authd authd
 nb_wait_for "the data plane link" 20 sh -c "'$CTL' -s '$W/authd.sock' status | grep -qi 'data plane: up'" ||
 	fail "coopnet-authd does not reach coopnet-nfq"
 sleep 2 # settle: the first session-sync, the switch
-P0=$(rss_kb "$PARENT") E0=$(rss_kb "$ENGINE") Q0=$(rss_kb "$NFQPID")
+P0=$(rss_kb "$PARENT") && E0=$(rss_kb "$ENGINE") && Q0=$(rss_kb "$NFQPID") ||
+	fail "a daemon is gone before the sessions were added (RSS at 0)"
 # real sessions: the templates of the copies
 "template_$ROLE"
 stop_authd authd
@@ -377,7 +383,8 @@ prof_stop
 RESTORE_MS=$((t1 - t0))
 "restored_$ROLE"
 sleep 2
-P1=$(rss_kb "$PARENT") E1=$(rss_kb "$ENGINE") Q1=$(rss_kb "$NFQPID")
+P1=$(rss_kb "$PARENT") && E1=$(rss_kb "$ENGINE") && Q1=$(rss_kb "$NFQPID") ||
+	fail "a daemon is gone after the sessions were added (RSS at N)"
 
 # ---------------------------------------------------------------- the traffic poll at size N
 # CPU ticks of each process over POLL_S seconds of N idle sessions, per status interval
@@ -393,7 +400,9 @@ if ((POLL_S > 0)); then
 	POLL_LINE=$(python3 -c "
 n = $POLL_S * 1000 / $STATUS_MS
 print('%.1f / %.1f / %.1f' % tuple(1000.0 * d / $HZ / n for d in ($e1 - $e0, $p1 - $p0, $q1 - $q0)))")
-	cat <<EOF
+	# printed with the other figures at the end (or now, with POLL_ONLY): a later failure
+	# prints none
+	POLL_TXT=$(cat <<EOF
 
 | $N idle sessions ($ROLE), status interval $STATUS_MS ms, $POLL_S s | value |
 |---|---|
@@ -402,8 +411,12 @@ print('%.1f / %.1f / %.1f' % tuple(1000.0 * d / $HZ / n for d in ($e1 - $e0, $p1
 | restore | $RESTORE_MS ms |
 | load average at the end | $(cut -d' ' -f1-3 /proc/loadavg) |
 EOF
-	echo "RESULT authd-sessions $N poll-cpu-ms-per-interval engine/parent/nfq $POLL_LINE"
-	((POLL_ONLY == 0)) || exit 0
+	)
+	POLL_TXT+=$'\n'"RESULT authd-sessions $N poll-cpu-ms-per-interval engine/parent/nfq $POLL_LINE"
+	if ((POLL_ONLY != 0)); then
+		printf '%s\n' "$POLL_TXT"
+		exit 0
+	fi
 fi
 
 # ---------------------------------------------------------------- full sync at size N
@@ -514,6 +527,7 @@ j = json.load(sys.stdin); print(j.get("db-errors", 0), j.get("status-unreported"
 	fail "coopnetctl stats authd"
 [ "$UNREP" = 0 ] || fail "the status application left $UNREP sessions unreported (status-unreported)"
 
+[ -z "${POLL_TXT:-}" ] || printf '%s\n' "$POLL_TXT"
 RNAME=authd-sessions
 [ "$ROLE" = sp ] || RNAME+=-$ROLE
 bps() { python3 -c "print('%.0f' % (($2 - $1) * 1024 / $N))"; }

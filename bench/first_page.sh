@@ -107,6 +107,13 @@ watch_stop() {
 	for p in "${WATCH[@]}"; do wait "$p" 2>/dev/null; done
 	WATCH=()
 }
+nb_at_cleanup watch_stop # a failure between start and stop leaves no tracer or perf behind
+# trace_check FILE WALL_MS: the trace is whole (every line a sample of 8 integers: a failed
+# control-socket call ends fp_trace.py with a traceback in FILE) and covers the group's run
+trace_check() {
+	awk -v wall="$2" 'NF != 8 { bad = 1 } { for (i = 1; i <= NF; i++) if ($i !~ /^[0-9]+$/) bad = 1; last = $1 }
+		END { exit (bad || NR == 0 || last + 0 < wall + 0) }' "$1"
+}
 # run FIRST N OUT WHAT: one group; its PAGES line in OUT
 run() {
 	nb_exec cl "$LOAD" -t "$S4:8081" -a "$(addr "$1")" -n "$2" -T 30 >"$3" 2>"$3.err" ||
@@ -129,6 +136,10 @@ for n in "${COUNTS[@]}"; do
 	watch_start "$n"
 	run "$first" "$n" "$W/first$g" "new clients"
 	watch_stop
+	if [ -n "${FP_TRACE:-}" ] && ! trace_check "$W/trace$n" "$(val "$W/first$g" wall_ms)"; then
+		sed 's/^/# trace: /' "$W/trace$n" | tail -5 >&2
+		fail "the trace of $n clients is cut short or broken"
+	fi
 	run "$first" "$n" "$W/warm$g" "with sessions"
 	first=$((first + n))
 done

@@ -26,7 +26,6 @@ set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 TOP=$(cd "$HERE/.." && pwd)
 . "${NB_LIB:-$TOP/tests/netns/lib.sh}"
-nb__init
 
 NEW=$TOP/nfq/coopnet-nfq
 DRIVER=$TOP/bench/sess_bench

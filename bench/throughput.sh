@@ -71,6 +71,7 @@ RELAY=${COOPNET_RELAY:-$TOP/relay/coopnet-relay}
 . "${NB_LIB:-$TOP/tests/netns/lib.sh}"
 nb_require_root
 nb_require_cmd iperf3 sockperf nft python3
+[ -z "${PERF_PATH:-}" ] || nb_require_cmd perf
 [ -x "$NFQ" ] || nb__die "$NFQ not built"
 [ -x "$RELAY" ] || nb__die "$RELAY not built"
 # shellcheck source=bench/cpucost.sh
@@ -177,11 +178,15 @@ measure() { # PATH DST [worker names]: appends this round's figures
 	local perf_pid="" out=${PERF_OUT:-perf.data}
 	[[ ${PERF_PATH:-} != *" "* ]] || out+=.$path
 	if [[ " ${PERF_PATH:-} " == *" $path "* ]] && [ "$round" = 1 ]; then
+		rm -f "$out" # never a profile of an earlier run
 		perf record -e cpu-clock -a -g -o "$out" -- sleep "$SECS" >/dev/null 2>&1 &
 		perf_pid=$!
 	fi
 	g=$(run_iperf "$dst") || g=
-	[ -z "$perf_pid" ] || wait "$perf_pid"
+	if [ -n "$perf_pid" ] && ! wait "$perf_pid"; then
+		relays_off
+		nb__die "bench: perf record of the $path path failed: no figures from a partial run"
+	fi
 	[ -n "$g" ] && [ "$g" != 0 ] ||
 		{ relays_off; nb__die "bench: iperf3 through the $path path failed: no figures from a partial run"; }
 	t1=0
@@ -205,6 +210,9 @@ want() { # PATH: measured in this run (ONLY; plain always, the base of every rat
 	*) [ -z "$ONLY" ] || [ "$1" = plain ] || [[ " $ONLY " == *" $1 "* ]] ;;
 	esac
 }
+for p in ${PERF_PATH:-}; do
+	want "$p" || nb__die "bench: PERF_PATH names $p, which this run does not measure (ONLY)"
+done
 
 # kernel mode's workers and rule files; PATH kernel-noguard: the guard tables made dormant
 measure_kernel() { # PATH
@@ -275,6 +283,20 @@ for p in "${PATHS[@]}"; do
 	{ GBPS[$p]=$(median ${GBPS[$p]}); CPU[$p]=$(median ${CPU[$p]}); LAT[$p]=$(median ${LAT[$p]}); }
 done
 
+# the profiles' share of the path's samples under the netfilter hooks (bench/hookshare.py):
+# a ratio within one profile, which the load of other jobs moves far less than CPU seconds;
+# read before any figure is printed, so that a profile it cannot read stops the bench first
+HOOKSHARE=
+if [ -n "${PERF_PATH:-}" ]; then
+	for p in ${PERF_PATH}; do
+		out=${PERF_OUT:-perf.data}
+		[[ $PERF_PATH != *" "* ]] || out+=.$p
+		[ -f "$out" ] || nb__die "bench: no profile $out of the $p path (is $p in ONLY?)"
+		HOOKSHARE+=$(python3 "$TOP/bench/hookshare.py" "$out") ||
+			nb__die "bench: bench/hookshare.py could not read $out"
+		HOOKSHARE+=$'\n'
+	done
+fi
 printf '\n%-14s %10s %8s %22s %14s\n' path Gbit/s ratio "worker CPU/(Gbit/s)" "p50 RTT (us)"
 for p in "${PATHS[@]}"; do
 	r=$(python3 -c "print('%.3f' % (${GBPS[$p]}/${GBPS[plain]}) if ${GBPS[plain]} > 0 else 0)")
@@ -312,13 +334,4 @@ if want accept-all; then
 	echo "RESULT latency-us accept-all ${LAT[accept-all]:-0}"
 fi
 cost_report "${PATHS[@]}"
-# the profiles' share of the path's samples under the netfilter hooks (bench/hookshare.py):
-# a ratio within one profile, which the load of other jobs moves far less than CPU seconds
-if [ -n "${PERF_PATH:-}" ]; then
-	for p in ${PERF_PATH}; do
-		out=${PERF_OUT:-perf.data}
-		[[ $PERF_PATH != *" "* ]] || out+=.$p
-		[ ! -f "$out" ] || python3 "$TOP/bench/hookshare.py" "$out" ||
-			nb__die "bench: bench/hookshare.py could not read $out"
-	done
-fi
+[ -z "$HOOKSHARE" ] || printf '%s' "$HOOKSHARE"

@@ -35,6 +35,10 @@ p50() { sort -n | awk '{v[NR] = $1} END {if (NR) print v[int((NR + 1) / 2)]; els
 
 for n in "${SIZES[@]}"; do
 	[[ $n =~ ^[0-9]+$ ]] && ((n <= 60000)) || nb__die "SIZES: 0..60000, not '$n'"
+done
+# the RESULT lines wait for the last size: a failure at any size prints no figures
+RESULTS=()
+for n in "${SIZES[@]}"; do
 	out=$(nb_exec sp "$BENCH" "$n" "$ROUNDS") || nb__die "vswitch_bench $n $ROUNDS failed"
 	change=$(awk '{print $4}' <<<"$out")
 	# the baseline: the whole table through nft -f, as the parent loaded it per change (the
@@ -45,15 +49,17 @@ for n in "${SIZES[@]}"; do
 		sed -e 's/type ipv4_addr \. inet_service : ipv4_addr/typeof ip saddr . tcp urgptr : ip daddr/' \
 		    -e 's/type ipv6_addr \. inet_service : ipv6_addr/typeof ip6 saddr . tcp urgptr : ip6 daddr/'
 	} >"$W/table.nft" || nb__die "nft list of the switch table failed"
-	for ((r = 0; r < ROUNDS; r++)); do
+	: >"$W/nftf.us"
+	for ((r = 0; r < ROUNDS; r++)); do # not in a pipeline: nb__die must end the bench
 		t0=$(date +%s%N)
 		nb_exec sp nft -f "$W/table.nft" || nb__die "nft -f of the listed table failed"
-		echo $((($(date +%s%N) - t0) / 1000))
-	done | p50 >"$W/nftf"
-	nftf=$(cat "$W/nftf")
-	nb_exec sp nft delete table inet coopnet_vswitch
+		echo $((($(date +%s%N) - t0) / 1000)) >>"$W/nftf.us"
+	done
+	nftf=$(p50 <"$W/nftf.us")
+	[[ $change =~ ^[0-9]+$ ]] || nb__die "vswitch_bench $n printed no change time: '$out'"
+	nb_exec sp nft delete table inet coopnet_vswitch || nb__die "nft delete of the switch table failed"
 	echo "sessions $n: one change p50 ${change} us ($out); nft -f of the table p50 ${nftf} us"
-	echo "RESULT vswitch-change-us-$n $change"
-	echo "RESULT vswitch-nft-f-us-$n $nftf"
-	python3 -c "import sys; print('RESULT vswitch-ratio-%s %.1f' % (sys.argv[1], int(sys.argv[2]) / max(1, int(sys.argv[3]))))" "$n" "$nftf" "$change"
+	RESULTS+=("RESULT vswitch-change-us-$n $change" "RESULT vswitch-nft-f-us-$n $nftf"
+		"$(python3 -c "import sys; print('RESULT vswitch-ratio-%s %.1f' % (sys.argv[1], int(sys.argv[2]) / max(1, int(sys.argv[3]))))" "$n" "$nftf" "$change")")
 done
+printf '%s\n' "${RESULTS[@]}"

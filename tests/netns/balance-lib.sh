@@ -63,14 +63,14 @@ gr_client_addr() { # I: 198.18.4.10 + I
 
 gr_topology() {
 	local n f
-	nb_host client
-	nb_router ss
-	nb_host h1
-	nb_host h2
+	nb_host client || return 1
+	nb_router ss || return 1
+	nb_host h1 || return 1
+	nb_host h2 || return 1
 	for n in 1 2 3; do
-		nb_host "sp$n"
+		nb_host "sp$n" || return 1
 	done
-	nb_bridge wan
+	nb_bridge wan || return 1
 	nb_link client ss --v4 198.18.4.2/22 198.18.4.1/22 --v6 2001:db8:4::2/64 2001:db8:4::1/64 \
 		--ifa lan0 || return 1
 	# the client's addresses: one ip batch
@@ -79,17 +79,17 @@ gr_topology() {
 		echo "addr add $(gr_client_addr "$i")/22 dev lan0"
 	done >"$f"
 	ip -n "$(nb_ns client)" -batch "$f" || return 1
-	nb_bridge_port wan ss --v4 198.18.2.1/24 --v6 2001:db8:2::1/64
-	nb_bridge_port wan h1 --v4 198.18.2.2/24
-	nb_bridge_port wan h2 --v4 198.18.2.6/24
+	nb_bridge_port wan ss --v4 198.18.2.1/24 --v6 2001:db8:2::1/64 || return 1
+	nb_bridge_port wan h1 --v4 198.18.2.2/24 || return 1
+	nb_bridge_port wan h2 --v4 198.18.2.6/24 || return 1
 	for n in 1 2 3; do
 		nb_bridge_port wan "sp$n" --v4 "198.18.2.$((n + 2))/24" --v6 "2001:db8:2::$((n + 2))/64" \
-			--if wan0
-		nb_route "sp$n" 198.18.4.0/22 198.18.2.1
-		nb_route "sp$n" 2001:db8:4::/64 2001:db8:2::1
+			--if wan0 || return 1
+		nb_route "sp$n" 198.18.4.0/22 198.18.2.1 || return 1
+		nb_route "sp$n" 2001:db8:4::/64 2001:db8:2::1 || return 1
 	done
-	nb_route client default 198.18.4.1
-	nb_route client default 2001:db8:4::1
+	nb_route client default 198.18.4.1 || return 1
+	nb_route client default 2001:db8:4::1 || return 1
 	# a virtual service address is routed (to where it is DNATed from): a SYN without a
 	# session reaches the forward hook (coopnet-nfq's session-miss), where the SS's guard drops it
 	nb_exec ss ip route add 198.19.0.0/24 via 198.18.2.3 &&

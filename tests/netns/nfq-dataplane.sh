@@ -53,7 +53,21 @@ nb_ok "SS counted embedded segments" nfq_gt "$SS" embedded 0
 CTL="$NFQ_TOP/ctl/coopnetctl --nfq-socket $NB_RUNDIR/provider.sock"
 nb_ok "coopnetctl --json stats: the SP's counters" bash -c "$CTL --json stats |
 	$NFQ_PY -c 'import json,sys; d=json.load(sys.stdin); sys.exit(0 if d[\"checked_ok\"] > 0 and \"queue_overrun\" in d else 1)'"
-nb_ok "coopnetctl stats: one line per reason" bash -c "$CTL stats | grep -q 'dropped_wrong_id'"
+# the table against the JSON: a title, then "name value" for every counter of the JSON (the
+# values are live, so only their form is compared)
+stats_table_matches() {
+	local table js
+	table=$($CTL stats) && js=$($CTL --json stats) || return 1
+	$NFQ_PY - "$table" "$js" <<'PY'
+import json, sys
+table, js = sys.argv[1].splitlines(), json.loads(sys.argv[2])
+want = {k: v for k, v in js.items() if isinstance(v, int) and not isinstance(v, bool)}
+rows = dict(line.split() for line in table[1:])
+sys.exit(0 if "dropped_wrong_id" in want and len(rows) == len(table) - 1
+         and set(rows) == set(want) and all(v.isdigit() for v in rows.values()) else 1)
+PY
+}
+nb_ok "coopnetctl stats: one line per counter of --json stats" stats_table_matches
 nb_ok "coopnetctl dp-sessions: the static sessions" bash -c "$CTL dp-sessions | grep -c '^config' | grep -qx 6"
 if [ "$MODE" = queue ]; then
 	# the two downloads of 3,000 bytes on 8080, counted on their sessions (docs/control.md)

@@ -38,14 +38,14 @@ nb_at_cleanup ov_cleanup
 # listens on br0's address; bridged IPv4 meets the ip/inet hooks through br_netfilter.
 ov_topology_bridged() {
 	local ns
-	nb_host client
-	nb_host ss
-	nb_router gw
-	nb_host header
-	nb_host sp1
-	nb_host sp2
-	nb_host attacker
-	nb_bridge wan
+	nb_host client || return 1
+	nb_host ss || return 1
+	nb_router gw || return 1
+	nb_host header || return 1
+	nb_host sp1 || return 1
+	nb_host sp2 || return 1
+	nb_host attacker || return 1
+	nb_bridge wan || return 1
 	nb_link client ss --v4 198.18.1.2/24 198.18.1.250/24 --ifb lan0 || return 1
 	nb_link ss gw --ifa wan0 --v4 198.18.1.251/24 198.18.1.1/24 || return 1
 	ns=$(nb_ns ss)
@@ -57,16 +57,16 @@ ov_topology_bridged() {
 	# per namespace since Linux 5.3: bridged IPv4/IPv6 traverse the ip, ip6 and inet hooks
 	ip netns exec "$ns" sysctl -qw net.bridge.bridge-nf-call-iptables=1 \
 		net.bridge.bridge-nf-call-ip6tables=1 || return 1
-	nb_bridge_port wan gw --v4 198.18.2.1/24
-	nb_bridge_port wan header --v4 198.18.2.2/24
+	nb_bridge_port wan gw --v4 198.18.2.1/24 || return 1
+	nb_bridge_port wan header --v4 198.18.2.2/24 || return 1
 	# IPv4 only through the bridged SS; the SPs keep IPv6 subnets for their dual-stack vNICs
-	nb_bridge_port wan sp1 --v4 198.18.2.3/24 --v6 2001:db8:2::3/64 --if wan0
-	nb_bridge_port wan sp2 --v4 198.18.2.4/24 --v6 2001:db8:2::4/64 --if wan0
-	nb_bridge_port wan attacker --v4 198.18.2.9/24
-	nb_route client default 198.18.1.1
+	nb_bridge_port wan sp1 --v4 198.18.2.3/24 --v6 2001:db8:2::3/64 --if wan0 || return 1
+	nb_bridge_port wan sp2 --v4 198.18.2.4/24 --v6 2001:db8:2::4/64 --if wan0 || return 1
+	nb_bridge_port wan attacker --v4 198.18.2.9/24 || return 1
+	nb_route client default 198.18.1.1 || return 1
 	local h
 	for h in header sp1 sp2; do
-		nb_route "$h" 198.18.1.0/24 198.18.2.1
+		nb_route "$h" 198.18.1.0/24 198.18.2.1 || return 1
 	done
 }
 
@@ -75,27 +75,28 @@ ov_topology() {
 		ov_topology_bridged
 		return
 	fi
-	nb_host client
-	nb_router ss
-	nb_host header
-	nb_host sp1
-	nb_host sp2
-	nb_host attacker
-	nb_bridge wan
-	nb_link client ss --v4 198.18.1.2/24 198.18.1.1/24 --v6 2001:db8:1::2/64 2001:db8:1::1/64
-	nb_bridge_port wan ss --v4 198.18.2.1/24 --v6 2001:db8:2::1/64
-	nb_bridge_port wan header --v4 198.18.2.2/24
-	nb_bridge_port wan sp1 --v4 198.18.2.3/24 --v6 2001:db8:2::3/64 --if wan0
-	nb_bridge_port wan sp2 --v4 198.18.2.4/24 --v6 2001:db8:2::4/64 --if wan0
-	nb_bridge_port wan attacker --v4 198.18.2.9/24 --v6 2001:db8:2::9/64
-	nb_route client default 198.18.1.1
-	nb_route client default 2001:db8:1::1
+	nb_host client || return 1
+	nb_router ss || return 1
+	nb_host header || return 1
+	nb_host sp1 || return 1
+	nb_host sp2 || return 1
+	nb_host attacker || return 1
+	nb_bridge wan || return 1
+	nb_link client ss --v4 198.18.1.2/24 198.18.1.1/24 --v6 2001:db8:1::2/64 2001:db8:1::1/64 ||
+		return 1
+	nb_bridge_port wan ss --v4 198.18.2.1/24 --v6 2001:db8:2::1/64 || return 1
+	nb_bridge_port wan header --v4 198.18.2.2/24 || return 1
+	nb_bridge_port wan sp1 --v4 198.18.2.3/24 --v6 2001:db8:2::3/64 --if wan0 || return 1
+	nb_bridge_port wan sp2 --v4 198.18.2.4/24 --v6 2001:db8:2::4/64 --if wan0 || return 1
+	nb_bridge_port wan attacker --v4 198.18.2.9/24 --v6 2001:db8:2::9/64 || return 1
+	nb_route client default 198.18.1.1 || return 1
+	nb_route client default 2001:db8:1::1 || return 1
 	local h
 	for h in header sp1 sp2; do
-		nb_route "$h" 198.18.1.0/24 198.18.2.1
+		nb_route "$h" 198.18.1.0/24 198.18.2.1 || return 1
 	done
 	for h in sp1 sp2; do
-		nb_route "$h" 2001:db8:1::/64 2001:db8:2::1
+		nb_route "$h" 2001:db8:1::/64 2001:db8:2::1 || return 1
 	done
 	# the group service shop's virtual address (docs/groups.md): routed, so that a SYN without
 	# a session reaches the forward hook (session-miss), where the SS's guard drops it
