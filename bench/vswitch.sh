@@ -42,12 +42,12 @@ for n in "${SIZES[@]}"; do
 	out=$(nb_exec sp "$BENCH" "$n" "$ROUNDS") || nb__die "vswitch_bench $n $ROUNDS failed"
 	change=$(awk '{print $4}' <<<"$out")
 	# the baseline: the whole table through nft -f, as the parent loaded it per change (the
-	# steer maps declared with typeof, as the text had them: nft needs it to check the
-	# urgent pointer against the map's key)
+	# steer maps, keyed by client . ID . port, declared with typeof, as the text had them: nft
+	# needs it to check the urgent pointer against the map's key)
 	{ echo "table inet coopnet_vswitch {}"; echo "delete table inet coopnet_vswitch"
 	  nb_exec sp nft list table inet coopnet_vswitch |
-		sed -e 's/type ipv4_addr \. inet_service : ipv4_addr/typeof ip saddr . tcp urgptr : ip daddr/' \
-		    -e 's/type ipv6_addr \. inet_service : ipv6_addr/typeof ip6 saddr . tcp urgptr : ip6 daddr/'
+		sed -e 's/type ipv4_addr \. inet_service \. inet_service : ipv4_addr/typeof ip saddr . tcp urgptr . tcp dport : ip daddr/' \
+		    -e 's/type ipv6_addr \. inet_service \. inet_service : ipv6_addr/typeof ip6 saddr . tcp urgptr . tcp dport : ip6 daddr/'
 	} >"$W/table.nft" || nb__die "nft list of the switch table failed"
 	: >"$W/nftf.us"
 	for ((r = 0; r < ROUNDS; r++)); do # not in a pipeline: nb__die must end the bench
