@@ -113,7 +113,7 @@ bpf_counted() {
 
 # path number i: hosts c<i> -- s<i> -- p<i>, the iperf3 server and the path's processes in the
 # measured group
-declare -A CLIENT SSH SPH
+declare -A IDX # path -> i
 # ss_link_counts SS SP: the packets and bytes SS has sent on its link to SP
 ss_link_counts() {
 	local d
@@ -141,21 +141,19 @@ for p in "${PATHS[@]}"; do
 		bpf_on "$i" || fail "tc-bpf's programs"
 		;;
 	esac
-	CLIENT[$p]=c$i
-	SSH[$p]=s$i
-	SPH[$p]=p$i
+	IDX[$p]=$i
 done
 
 declare -A LINK0
 for p in "${PATHS[@]}"; do
-	LINK0[$p]=$(ss_link_counts "${SSH[$p]}" "${SPH[$p]}") || fail "the link counters of $p"
+	LINK0[$p]=$(ss_link_counts "s${IDX[$p]}" "p${IDX[$p]}") || fail "the link counters of $p"
 done
 echo "# $ROUNDS rounds of ${PATHS[*]}, $COST_BYTES each, iperf3 affinity '${COST_AFFINITY:-none}', GSO/GRO limit ${GSO_MAX:-65536 (default)}" >&2
 n=${#PATHS[@]}
 for ((round = 1; round <= ROUNDS; round++)); do
 	for ((j = 0; j < n; j++)); do
 		p=${PATHS[$(((round + j) % n))]}
-		COST_CLIENT=${CLIENT[$p]} cost_run "$p" "$DP_S4" || fail "the transfer of round $round through $p"
+		COST_CLIENT=c${IDX[$p]} cost_run "$p" "$DP_S4" || fail "the transfer of round $round through $p"
 	done
 done
 # the kernel paths' workers must still run: a transfer cannot have bypassed them
@@ -172,7 +170,7 @@ done
 # kernel paths: also the packets the SS wrote the ID into
 for p in "${PATHS[@]}"; do
 	read -r pk0 by0 <<<"${LINK0[$p]}"
-	read -r pk1 by1 < <(ss_link_counts "${SSH[$p]}" "${SPH[$p]}") || fail "the link counters of $p"
+	read -r pk1 by1 < <(ss_link_counts "s${IDX[$p]}" "p${IDX[$p]}") || fail "the link counters of $p"
 	line="# $p: the SS sent $((pk1 - pk0)) packets to the SP, $(((by1 - by0) / (pk1 - pk0 > 0 ? pk1 - pk0 : 1))) bytes each on average"
 	case $p in kernel | kernel-noguard)
 		n=$(/usr/bin/python3 "$TOP/tests/netns/nfqctl.py" "$NB_RUNDIR/supervisor-$p.sock" \

@@ -25,24 +25,24 @@
 /* Linux 6.3's uapi; the installed headers may be older */
 #define LINK_GSO_IPV4_MAX_SIZE 63
 #define LINK_GRO_IPV4_MAX_SIZE 64
-#define LINK_ATTR_MAX 64
+#define N_LIMITS 4
 
-static const uint16_t limits[] = {
+static const uint16_t limits[N_LIMITS] = {
 	IFLA_GSO_MAX_SIZE,
 	IFLA_GRO_MAX_SIZE,
 	LINK_GSO_IPV4_MAX_SIZE,
 	LINK_GRO_IPV4_MAX_SIZE,
 };
-static const char *const limit_names[] = {
+static const char *const limit_names[N_LIMITS] = {
 	"gso_max_size",
 	"gro_max_size",
 	"gso_ipv4_max_size",
 	"gro_ipv4_max_size",
 };
 
-struct readback {
-	uint32_t value[LINK_ATTR_MAX + 1];
-	int seen[LINK_ATTR_MAX + 1];
+struct readback { /* per entry of limits[] */
+	uint32_t value[N_LIMITS];
+	int seen[N_LIMITS];
 };
 
 static int attr_cb(const struct nlattr *attr, void *data)
@@ -50,15 +50,13 @@ static int attr_cb(const struct nlattr *attr, void *data)
 	struct readback *rb = data;
 	uint16_t type = mnl_attr_get_type(attr);
 
-	if (type > LINK_ATTR_MAX)
-		return MNL_CB_OK;
-	for (size_t i = 0; i < sizeof(limits) / sizeof(limits[0]); i++) {
+	for (size_t i = 0; i < N_LIMITS; i++) {
 		if (type != limits[i])
 			continue;
 		if (mnl_attr_validate(attr, MNL_TYPE_U32) < 0)
 			return MNL_CB_ERROR;
-		rb->value[type] = mnl_attr_get_u32(attr);
-		rb->seen[type] = 1;
+		rb->value[i] = mnl_attr_get_u32(attr);
+		rb->seen[i] = 1;
 	}
 	return MNL_CB_OK;
 }
@@ -137,7 +135,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	nlh = link_msg(buf, RTM_NEWLINK, NLM_F_ACK, ifindex);
-	for (size_t i = 0; i < sizeof(limits) / sizeof(limits[0]); i++)
+	for (size_t i = 0; i < N_LIMITS; i++)
 		mnl_attr_put_u32(nlh, limits[i], (uint32_t)bytes);
 	if (talk(nl, nlh, NULL) < 0) {
 		fprintf(stderr, "link_gso: %s: setting %lu: %s\n", argv[1], bytes, strerror(errno));
@@ -152,12 +150,10 @@ int main(int argc, char **argv)
 	}
 	mnl_socket_close(nl);
 	/* an older kernel ignores the attributes it does not know: check every one */
-	for (size_t i = 0; i < sizeof(limits) / sizeof(limits[0]); i++) {
-		uint16_t t = limits[i];
-
-		if (!rb.seen[t] || rb.value[t] != bytes) {
+	for (size_t i = 0; i < N_LIMITS; i++) {
+		if (!rb.seen[i] || rb.value[i] != bytes) {
 			fprintf(stderr, "link_gso: %s: %s is %s%" PRIu32 ", not %lu (Linux 6.3 or later needed)\n",
-				argv[1], limit_names[i], rb.seen[t] ? "" : "absent: ", rb.value[t], bytes);
+				argv[1], limit_names[i], rb.seen[i] ? "" : "absent: ", rb.value[i], bytes);
 			bad = 1;
 		}
 	}

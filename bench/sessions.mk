@@ -1,4 +1,5 @@
-# bench/sessions.mk: the session-table benchmark driver (bench/sess_bench.c, run: bench/sessions.sh), and a link helper of bench/cpupaths.sh
+# bench/sessions.mk: the session-table benchmark driver (bench/sess_bench.c, run:
+# bench/sessions.sh), and bench/link_gso, a link helper of bench/cpupaths.sh
 noinst_PROGRAMS += bench/sess_bench
 bench_sess_bench_SOURCES = bench/sess_bench.c
 bench_sess_bench_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)

@@ -175,8 +175,8 @@ measure() { # PATH DST [worker names]: appends this round's figures
 	for w in "$@"; do t0=$((t0 + $(cpu_ticks "$(nb_pid "$w")"))); done
 	# PERF_PATH=queue PERF_OUT=file: a system-wide profile during that path's iperf3 run in
 	# round 1; PERF_PATH="plain kernel": one profile per path, in PERF_OUT.<path>
-	local perf_pid="" out=${PERF_OUT:-perf.data}
-	[[ ${PERF_PATH:-} != *" "* ]] || out+=.$path
+	local perf_pid="" out
+	out=$(profile_of "$path")
 	if [[ " ${PERF_PATH:-} " == *" $path "* ]] && [ "$round" = 1 ]; then
 		rm -f "$out" # never a profile of an earlier run
 		perf record -e cpu-clock -a -g -o "$out" -- sleep "$SECS" >/dev/null 2>&1 &
@@ -209,6 +209,13 @@ want() { # PATH: measured in this run (ONLY; plain always, the base of every rat
 	case $1 in kernel-noguard | nft-floor) [[ " $ONLY " == *" $1 "* ]] ;;
 	*) [ -z "$ONLY" ] || [ "$1" = plain ] || [[ " $ONLY " == *" $1 "* ]] ;;
 	esac
+}
+# profile_of PATH: the file of PATH's profile (PERF_OUT, or PERF_OUT.PATH when PERF_PATH
+# names several paths)
+profile_of() {
+	local out=${PERF_OUT:-perf.data}
+	[[ ${PERF_PATH:-} != *" "* ]] || out+=.$1
+	echo "$out"
 }
 for p in ${PERF_PATH:-}; do
 	want "$p" || nb__die "bench: PERF_PATH names $p, which this run does not measure (ONLY)"
@@ -289,9 +296,8 @@ done
 HOOKSHARE=
 if [ -n "${PERF_PATH:-}" ]; then
 	for p in ${PERF_PATH}; do
-		out=${PERF_OUT:-perf.data}
-		[[ $PERF_PATH != *" "* ]] || out+=.$p
-		[ -f "$out" ] || nb__die "bench: no profile $out of the $p path (is $p in ONLY?)"
+		out=$(profile_of "$p")
+		[ -f "$out" ] || nb__die "bench: no profile $out of the $p path"
 		HOOKSHARE+=$(python3 "$TOP/bench/hookshare.py" "$out") ||
 			nb__die "bench: bench/hookshare.py could not read $out"
 		HOOKSHARE+=$'\n'
