@@ -163,7 +163,7 @@ def median_ci95(v):
         k += 1
     v = sorted(v)
     return (v[k - 1], v[n - k]) if k >= 1 else None
-for p, base in (("kernel", "plain"), ("kernel-noguard", "plain"), ("nft-floor", "plain"), ("tc-bpf", "plain"), ("queue", "accept-all")):
+for p, base in (("kernel", "plain"), ("kernel-noguard", "plain"), ("nft-floor", "plain"), ("nft-lean", "plain"), ("tc-bpf", "plain"), ("queue", "accept-all")):
     r = ratios(P, p, base)
     if r:
         print("RESULT cpu-ratio %s/%s %.3f %.3f %.3f" % (p, base, st.median(r), min(r), max(r)))

@@ -16,8 +16,8 @@
 # ratios to plain are taken per round (the paths of a round saw the same load).
 #
 #   sudo bench/cpupaths.sh [ROUNDS] [BYTES]      default 100 rounds of 512M
-#   env: ONLY (the paths besides plain, from kernel kernel-noguard nft-floor tc-bpf; default
-#        the first three),
+#   env: ONLY (the paths besides plain, from kernel kernel-noguard nft-floor nft-lean tc-bpf;
+#        default the first three),
 #        COST_AFFINITY (iperf3 -A "client CPU,server CPU", default 0,1: every path's two ends
 #        on the same CPUs; empty: not pinned), IDLE_SECS (the sys measure's idle windows
 #        around each transfer, default 0.2 s), COOPNET_NFQ (another coopnet-nfq binary),
@@ -28,7 +28,10 @@
 # Paths: plain (routed, no rules); kernel (coopnet-nfq kernel mode as deployed: both workers
 # and the rule files, the client's static session); kernel-noguard and nft-floor (the
 # measurement paths of bench/throughput.sh: the rule files' guards dormant; one empty base
-# chain per hook); tc-bpf (only when ONLY names it; a measurement of a design, not a mode to
+# chain per hook); nft-lean (only when ONLY names it; a measurement of a floor: one base chain
+# per hook holding only the static session's per-segment write and check, no guard, no mark,
+# no per-session counters, bench/dppath.sh dp_lean; a segment without the ID is dropped);
+# tc-bpf (only when ONLY names it; a measurement of a design, not a mode to
 # deploy: kernel mode's per-segment step for a live session as tc programs instead of nftables
 # chains, bench/bpf/tcid.bpf.c, loaded by bench/bpf/tcid_load.c; needs clang and libbpf-dev,
 # built here into a temporary directory). A transfer through kernel mode or tc-bpf only
@@ -68,8 +71,8 @@ PATHS=(plain)
 for p in $ONLY; do
 	case $p in
 	plain) ;;
-	kernel | kernel-noguard | nft-floor | tc-bpf) PATHS+=("$p") ;;
-	*) nb__die "bench: unknown path '$p' in ONLY (kernel, kernel-noguard, nft-floor, tc-bpf)" ;;
+	kernel | kernel-noguard | nft-floor | nft-lean | tc-bpf) PATHS+=("$p") ;;
+	*) nb__die "bench: unknown path '$p' in ONLY (kernel, kernel-noguard, nft-floor, nft-lean, tc-bpf)" ;;
 	esac
 done
 
@@ -111,6 +114,19 @@ bpf_counted() {
 	done
 }
 
+# nft-lean on path i: with the ID gone from the SS's map, a connection to the service fails
+# (the SP drops what the SS did not write), and with it back, it succeeds
+lean_needs_id() { # I
+	local el="{ $DP_C4 . $DP_S4 . 5201 : 0x6141 }"
+	nb_exec "s$1" nft delete element ip lean ids "$el" || return 1
+	if nb_exec "c$1" timeout 3 iperf3 -c "$DP_S4" -p 5201 -n 1M >/dev/null 2>&1; then
+		nb__err "nft-lean: a transfer completed without the ID"
+		return 1
+	fi
+	nb_exec "s$1" nft add element ip lean ids "$el" &&
+		nb_exec "c$1" timeout 10 iperf3 -c "$DP_S4" -p 5201 -n 1M >/dev/null
+}
+
 # path number i: hosts c<i> -- s<i> -- p<i>, the iperf3 server and the path's processes in the
 # measured group
 declare -A IDX # path -> i
@@ -136,6 +152,7 @@ for p in "${PATHS[@]}"; do
 		[ "$p" != kernel-noguard ] || dp_guard_dormant "s$i" "p$i" || fail "the dormant guards of $p"
 		;;
 	nft-floor) dp_floor "s$i" "p$i" || fail "the base chains of $p" ;;
+	nft-lean) { dp_lean "s$i" "p$i" && lean_needs_id "$i"; } || fail "the rules of $p" ;;
 	tc-bpf)
 		bpf_build || fail "the build of tc-bpf's programs"
 		bpf_on "$i" || fail "tc-bpf's programs"

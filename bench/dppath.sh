@@ -106,3 +106,47 @@ dp_guard_dormant() {
 	nb_exec "$1" nft add table inet coopnet '{ flags dormant; }' &&
 		nb_exec "$2" nft add table inet coopnet '{ flags dormant; }'
 }
+
+# dp_lean SS SP: no worker, no rule file, no guard; one base chain per hook (SS: forward; SP:
+# input, output) holding only the per-segment step of the client's static session, IPv4: the
+# SS writes the ID into the client's segments and checks it on the replies, the SP checks it
+# on the client's segments and writes it into the replies (`tcp flags & urg == 0`, one map or
+# set lookup, the write with its checksum update); a segment of the service that is not the
+# session's with its ID is dropped, so a transfer completes only if every segment was
+# written and checked. No "decided" mark, no per-session counters, no IPv6, no held SYN, no
+# previous ID, no drop reasons: the least a per-segment nftables design costs, a measurement
+# of a floor, not a mode to deploy (docs/performance.md "The least a per-segment write and
+# check costs")
+dp_lean() {
+	local f=$NB_RUNDIR/lean.nft key="$DP_C4 . $DP_S4 . 5201" id=0x6141
+	cat >"$f.ss" <<NFT || return 1
+table ip lean {
+	map ids { typeof ip saddr . ip daddr . tcp dport : tcp urgptr; elements = { $key : $id } }
+	set ok { typeof ip saddr . ip daddr . tcp dport . tcp urgptr; elements = { $key . $id } }
+	chain f {
+		type filter hook forward priority 0; policy accept;
+		tcp flags & urg == 0 tcp urgptr set ip saddr . ip daddr . tcp dport map @ids accept
+		tcp flags & urg == 0 ip daddr . ip saddr . tcp sport . tcp urgptr @ok accept
+		ip daddr . tcp dport { $DP_S4 . 5201 } drop
+		ip saddr . tcp sport { $DP_S4 . 5201 } drop
+	}
+}
+NFT
+	cat >"$f.sp" <<NFT || return 1
+table ip lean {
+	map ids { typeof ip daddr . ip saddr . tcp sport : tcp urgptr; elements = { $key : $id } }
+	set ok { typeof ip saddr . ip daddr . tcp dport . tcp urgptr; elements = { $key . $id } }
+	chain i {
+		type filter hook input priority 0; policy accept;
+		tcp flags & urg == 0 ip saddr . ip daddr . tcp dport . tcp urgptr @ok accept
+		ip daddr . tcp dport { $DP_S4 . 5201 } drop
+	}
+	chain o {
+		type filter hook output priority 0; policy accept;
+		tcp flags & urg == 0 tcp urgptr set ip daddr . ip saddr . tcp sport map @ids accept
+		ip saddr . tcp sport { $DP_S4 . 5201 } drop
+	}
+}
+NFT
+	nb_exec "$1" nft -f "$f.ss" && nb_exec "$2" nft -f "$f.sp"
+}
