@@ -118,11 +118,14 @@ dp_guard_dormant() {
 # of a floor, not a mode to deploy (docs/performance.md "The least a per-segment write and
 # check costs")
 dp_lean() {
-	local f=$NB_RUNDIR/lean.nft key="$DP_C4 . $DP_S4 . 5201" id=0x6141
+	local f=$NB_RUNDIR/lean.nft key="$DP_C4 . $DP_S4 . 5201" id=0x6141 sets
+	# both hosts: the session's ID by (client . service . port), and the key with its ID (the
+	# element types only: each rule loads the key from its own side of the segment)
+	sets="map ids { typeof ip saddr . ip daddr . tcp dport : tcp urgptr; elements = { $key : $id } }
+	set ok { typeof ip saddr . ip daddr . tcp dport . tcp urgptr; elements = { $key . $id } }"
 	cat >"$f.ss" <<NFT || return 1
 table ip lean {
-	map ids { typeof ip saddr . ip daddr . tcp dport : tcp urgptr; elements = { $key : $id } }
-	set ok { typeof ip saddr . ip daddr . tcp dport . tcp urgptr; elements = { $key . $id } }
+	$sets
 	chain f {
 		type filter hook forward priority 0; policy accept;
 		tcp flags & urg == 0 tcp urgptr set ip saddr . ip daddr . tcp dport map @ids accept
@@ -134,8 +137,7 @@ table ip lean {
 NFT
 	cat >"$f.sp" <<NFT || return 1
 table ip lean {
-	map ids { typeof ip daddr . ip saddr . tcp sport : tcp urgptr; elements = { $key : $id } }
-	set ok { typeof ip saddr . ip daddr . tcp dport . tcp urgptr; elements = { $key . $id } }
+	$sets
 	chain i {
 		type filter hook input priority 0; policy accept;
 		tcp flags & urg == 0 ip saddr . ip daddr . tcp dport . tcp urgptr @ok accept
