@@ -117,6 +117,9 @@ sysc = (b1 - b0) / hz - rate * (t1 - t0)
 print("%.4f %.4f %.3f" % ((p1 - p0) / 1e9 / gb, sysc / gb, idle))
 PY
 )
+	local num='^-?[0-9]+[.][0-9]+$'
+	[[ ${p:-} =~ $num && ${s:-} =~ $num && ${i:-} =~ $num ]] ||
+		{ nb__err "cost run of $path: no CPU figures from the counters ('${p:-}' '${s:-}' '${i:-}')"; return 1; }
 	COST_P[$path]+="$p "
 	COST_S[$path]+="$s "
 	COST_IDLE+="$i "

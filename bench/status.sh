@@ -27,8 +27,8 @@ nb_require_cmd ip nft curl apache2 python3 sqlite3
 HC_INTERVAL=5000 # defaults (docs/policy.md "Health checks")
 HC_FALL=3
 
-ov_topology
-ov_install
+ov_topology || nb__die "the overlay's topology"
+ov_install || nb__die "examples/install.sh into the run folder"
 ov_start_sp sp1 >/dev/null || nb__die "sp1 did not start"
 ov_start_sp sp2 >/dev/null || nb__die "sp2 did not start"
 ov_start_header >/dev/null || nb__die "the header did not start"

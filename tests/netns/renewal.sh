@@ -30,8 +30,8 @@ LIFETIME=10          # sp1's id_lifetime: renewal at 8 s
 SIZE=6000000
 RATE=250000          # bytes/s: ~24 s, at least two renewals
 
-ov_topology
-ov_install
+ov_topology || nb__die "the overlay's topology"
+ov_install || nb__die "examples/install.sh into the run folder"
 python3 - "$OV_RUN" "$LIFETIME" <<'PY'
 import json, sys
 run, life = sys.argv[1], int(sys.argv[2])
