@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include <libmnl/libmnl.h>
+#include "nltalk.h"
 
 /* Linux 6.3's uapi; the installed headers may be older */
 #define LINK_GSO_IPV4_MAX_SIZE 63
@@ -68,24 +69,6 @@ static int link_cb(const struct nlmsghdr *nlh, void *data)
 	return mnl_attr_parse(nlh, sizeof(struct ifinfomsg), attr_cb, data);
 }
 
-/* One request and its answer(s); the link's attributes into rb when it is a GET. */
-static int talk(struct mnl_socket *nl, struct nlmsghdr *nlh, struct readback *rb)
-{
-	char buf[32768];
-	uint32_t seq = nlh->nlmsg_seq, portid = mnl_socket_get_portid(nl);
-	int ret;
-
-	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
-		return -1;
-	do {
-		ret = (int)mnl_socket_recvfrom(nl, buf, sizeof(buf));
-		if (ret <= 0)
-			return -1;
-		ret = mnl_cb_run(buf, (size_t)ret, seq, portid, rb ? link_cb : NULL, rb);
-	} while (ret > 0);
-	return ret;
-}
-
 static struct nlmsghdr *link_msg(char *buf, uint16_t type, uint16_t flags, unsigned int ifindex)
 {
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
@@ -102,7 +85,7 @@ static struct nlmsghdr *link_msg(char *buf, uint16_t type, uint16_t flags, unsig
 
 int main(int argc, char **argv)
 {
-	char buf[8192];
+	char buf[8192], extack[256];
 	const struct timeval timeout = {.tv_sec = 5};
 	struct readback rb = {0};
 	struct mnl_socket *nl;
@@ -137,14 +120,16 @@ int main(int argc, char **argv)
 	nlh = link_msg(buf, RTM_NEWLINK, NLM_F_ACK, ifindex);
 	for (size_t i = 0; i < N_LIMITS; i++)
 		mnl_attr_put_u32(nlh, limits[i], (uint32_t)bytes);
-	if (talk(nl, nlh, NULL) < 0) {
-		fprintf(stderr, "link_gso: %s: setting %lu: %s\n", argv[1], bytes, strerror(errno));
+	if (nl_talk(nl, nlh, NULL, NULL, extack, sizeof(extack)) < 0) {
+		fprintf(stderr, "link_gso: %s: setting %lu: %s%s%s\n", argv[1], bytes, strerror(errno),
+			*extack ? ": " : "", extack);
 		mnl_socket_close(nl);
 		return 1;
 	}
 	nlh = link_msg(buf, RTM_GETLINK, NLM_F_ACK, ifindex);
-	if (talk(nl, nlh, &rb) < 0) {
-		fprintf(stderr, "link_gso: %s: reading back: %s\n", argv[1], strerror(errno));
+	if (nl_talk(nl, nlh, link_cb, &rb, extack, sizeof(extack)) < 0) {
+		fprintf(stderr, "link_gso: %s: reading back: %s%s%s\n", argv[1], strerror(errno),
+			*extack ? ": " : "", extack);
 		mnl_socket_close(nl);
 		return 1;
 	}

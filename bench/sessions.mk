@@ -10,4 +10,4 @@ EXTRA_DIST += bench/sessions.sh bench/authd_sessions.sh bench/ctl_auth.py
 noinst_PROGRAMS += bench/link_gso
 bench_link_gso_SOURCES = bench/link_gso.c
 bench_link_gso_CFLAGS = $(AM_CFLAGS) $(LIBMNL_CFLAGS)
-bench_link_gso_LDADD = $(LIBMNL_LIBS)
+bench_link_gso_LDADD = lib/libcoopnet.a $(LIBMNL_LIBS)

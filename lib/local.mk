@@ -37,7 +37,7 @@ lib_libcoopnet_a_SOURCES += lib/be.h lib/coop.c lib/coop.h lib/coop_int.h lib/co
 AM_CFLAGS += $(SODIUM_CFLAGS)
 
 # vNICs (macvlan over rtnetlink, libmnl) and their Apache vhosts; users link $(LIBMNL_LIBS)
-lib_libcoopnet_a_SOURCES += lib/vnic.c lib/vnic.h lib/vnic_int.h lib/vnic_nl.c lib/vnic_plan.c \
+lib_libcoopnet_a_SOURCES += lib/vnic.c lib/vnic.h lib/vnic_int.h lib/vnic_nl.c lib/nltalk.c lib/nltalk.h lib/vnic_plan.c \
 	lib/vhost.c lib/vhost.h lib/vhost_int.h lib/vhost_sync.c
 lib_libcoopnet_a_SOURCES += lib/confkey.c lib/confkey.h
 # the choice of an SP in a group (docs/groups.md)

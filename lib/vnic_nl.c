@@ -6,6 +6,7 @@
 #include "vnic.h"
 #include "vnic_int.h"
 #include "log.h"
+#include "nltalk.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -20,113 +21,6 @@
 #include <sys/stat.h>
 #include <sys/socket.h>
 #include <time.h>
-
-/* ---------------------------------------------------------------- netlink I/O */
-
-struct talk {
-	mnl_cb_t cb;
-	void *data;
-	char extack[256];
-};
-
-static int talk_data_cb(const struct nlmsghdr *nlh, void *data)
-{
-	struct talk *t = data;
-
-	return t->cb ? t->cb(nlh, t->data) : MNL_CB_OK;
-}
-
-/* NLMSG_ERROR: errno from the kernel plus its extended-ack message when there is one. */
-static int talk_err_cb(const struct nlmsghdr *nlh, void *data)
-{
-	struct talk *t = data;
-	const struct nlmsgerr *e;
-	size_t off, plen = mnl_nlmsg_get_payload_len(nlh);
-	const struct nlattr *attr;
-
-	if (plen < sizeof(*e)) {
-		errno = EBADMSG;
-		return MNL_CB_ERROR;
-	}
-	e = mnl_nlmsg_get_payload(nlh);
-	if (e->error == 0)
-		return MNL_CB_STOP;
-	if (nlh->nlmsg_flags & NLM_F_ACK_TLVS) {
-		off = sizeof(*e);
-		if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
-			off += e->msg.nlmsg_len >= sizeof(struct nlmsghdr) ?
-				       e->msg.nlmsg_len - sizeof(struct nlmsghdr) : 0;
-		if (off <= plen) {
-			mnl_attr_for_each(attr, nlh, off) {
-				if (mnl_attr_get_type(attr) == NLMSGERR_ATTR_MSG &&
-				    mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) == 0)
-					vnic_copy_str(t->extack, sizeof(t->extack), attr);
-			}
-		}
-	}
-	errno = e->error < 0 ? -e->error : EPROTO;
-	return MNL_CB_ERROR;
-}
-
-static int talk_done_cb(const struct nlmsghdr *nlh, void *data)
-{
-	(void)nlh;
-	(void)data;
-	return MNL_CB_STOP;
-}
-
-static int talk_noop_cb(const struct nlmsghdr *nlh, void *data)
-{
-	(void)nlh;
-	(void)data;
-	return MNL_CB_OK;
-}
-
-static int talk_overrun_cb(const struct nlmsghdr *nlh, void *data)
-{
-	(void)nlh;
-	(void)data;
-	errno = ENOSPC;
-	return MNL_CB_ERROR;
-}
-
-/* Send nlh, run cb on each reply until the ack or NLMSG_DONE. */
-static int nl_talk(struct mnl_socket *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *data,
-		   char *extack, size_t extack_size)
-{
-	static char buf[1 << 16];
-	mnl_cb_t ctl[NLMSG_MIN_TYPE] = { 0 };
-	struct talk t = { cb, data, "" };
-	uint32_t portid = mnl_socket_get_portid(nl), seq = nlh->nlmsg_seq;
-	ssize_t r;
-	int ret;
-
-	/* With a control array, libmnl skips its defaults: give all four. */
-	ctl[NLMSG_NOOP] = talk_noop_cb;
-	ctl[NLMSG_ERROR] = talk_err_cb;
-	ctl[NLMSG_DONE] = talk_done_cb;
-	ctl[NLMSG_OVERRUN] = talk_overrun_cb;
-	if (extack_size)
-		extack[0] = '\0';
-	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
-		return -1;
-	/* Bounded: a dump of 1M messages is far beyond any SP. */
-	for (int i = 0; i < (1 << 20); i++) {
-		r = mnl_socket_recvfrom(nl, buf, sizeof(buf));
-		if (r < 0)
-			return -1;
-		ret = mnl_cb_run2(buf, (size_t)r, seq, portid, talk_data_cb, &t, ctl, NLMSG_MIN_TYPE);
-		if (ret == MNL_CB_ERROR) {
-			if (extack_size)
-				snprintf(extack, extack_size, "%s", t.extack);
-			return -1;
-		}
-		if (ret == MNL_CB_STOP)
-			return 0;
-	}
-	errno = E2BIG;
-	return -1;
-}
 
 static uint32_t next_seq(void)
 {

@@ -143,6 +143,14 @@ endif
 EXTRA_DIST += tests/fuzz/corpus/probe
 
 # vNIC reconciler and Apache vhosts (lib/vnic.c, lib/vhost.c)
+# nl_talk (lib/nltalk.c) against a fake kernel
+check_PROGRAMS += tests/unit/test_nltalk
+TESTS += tests/unit/test_nltalk
+tests_unit_test_nltalk_SOURCES = tests/unit/test_nltalk.c
+tests_unit_test_nltalk_CFLAGS = $(TEST_CFLAGS) $(LIBMNL_CFLAGS)
+tests_unit_test_nltalk_LDADD = $(TEST_LIBS) $(LIBMNL_LIBS)
+tests_unit_test_nltalk_LDFLAGS = $(AM_LDFLAGS) -Wl,--wrap=mnl_socket_sendto -Wl,--wrap=mnl_socket_recvfrom
+
 check_PROGRAMS += tests/unit/test_vnic tests/unit/test_vhost
 TESTS += tests/unit/test_vnic tests/unit/test_vhost
 tests_unit_test_vnic_SOURCES = tests/unit/test_vnic.c
