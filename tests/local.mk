@@ -151,6 +151,18 @@ tests_unit_test_nltalk_CFLAGS = $(TEST_CFLAGS) $(LIBMNL_CFLAGS)
 tests_unit_test_nltalk_LDADD = $(TEST_LIBS) $(LIBMNL_LIBS)
 tests_unit_test_nltalk_LDFLAGS = $(AM_LDFLAGS) -Wl,--wrap=mnl_socket_sendto -Wl,--wrap=mnl_socket_recvfrom
 
+# the kernel's rtnetlink answers, through nl_talk and the vNIC state parser
+FUZZ_TARGETS += rtnl
+EXTRA_DIST += tests/fuzz/make_rtnl_corpus.py tests/fuzz/corpus/rtnl
+if ENABLE_FUZZING
+noinst_PROGRAMS += tests/fuzz/fuzz_rtnl
+tests_fuzz_fuzz_rtnl_SOURCES = tests/fuzz/fuzz_rtnl.c tests/fuzz/fuzzcheck.h
+tests_fuzz_fuzz_rtnl_CFLAGS = $(AM_CFLAGS) $(LIBMNL_CFLAGS)
+tests_fuzz_fuzz_rtnl_LDADD = lib/libcoopnet.a $(LIBMNL_LIBS) $(JANSSON_LIBS)
+tests_fuzz_fuzz_rtnl_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS) \
+	-Wl,--wrap=mnl_socket_sendto -Wl,--wrap=mnl_socket_recvfrom
+endif
+
 check_PROGRAMS += tests/unit/test_vnic tests/unit/test_vhost
 TESTS += tests/unit/test_vnic tests/unit/test_vhost
 tests_unit_test_vnic_SOURCES = tests/unit/test_vnic.c
