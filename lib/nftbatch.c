@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "nftbatch.h"
 #include "sockbuf.h"
+#include "nltalk.h"
 
 #include <errno.h>
 #include <libmnl/libmnl.h>
@@ -340,11 +341,16 @@ int nftb_commit(struct nftb *b)
 			first_err = errno;
 			break;
 		}
+		if (!nl_framed(rbuf, (size_t)n)) {
+			first_err = EBADMSG;
+			break;
+		}
 		rest = n;
 		for (nlh = (const struct nlmsghdr *)rbuf; mnl_nlmsg_ok(nlh, rest);
 		     nlh = mnl_nlmsg_next(nlh, &rest)) {
 			if (nlh->nlmsg_type == NLMSG_ERROR && nlh->nlmsg_seq >= b->seq0 &&
-			    nlh->nlmsg_seq < b->seq) {
+			    nlh->nlmsg_seq < b->seq &&
+			    nlh->nlmsg_len >= mnl_nlmsg_size(sizeof(struct nlmsgerr))) {
 				const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
 
 				acks++;

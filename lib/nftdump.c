@@ -10,6 +10,7 @@
  * removed elements, on every session change of a deployed provider (docs/performance.md).
  */
 #include "nftbatch.h"
+#include "nltalk.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -105,6 +106,10 @@ static int query(struct nlmsghdr *nlh, mnl_cb_t cb, void *data, void *buf, size_
 		if (ret <= 0) {
 			if (ret == 0)
 				errno = EIO;
+			goto fail;
+		}
+		if (!nl_framed(buf, (size_t)ret)) {
+			errno = EBADMSG;
 			goto fail;
 		}
 		ret = mnl_cb_run(buf, (size_t)ret, seq, mnl_socket_get_portid(nl), cb, data);
@@ -331,6 +336,10 @@ static int mget_recv(struct mnl_socket *nl, uint32_t seq, struct mget *m, char *
 		for (int i = 0; i < k && ret != MNL_CB_STOP; i++) {
 			if (from[i].nl_pid != 0 || (mm[i].msg_hdr.msg_flags & MSG_TRUNC)) {
 				errno = from[i].nl_pid != 0 ? ESRCH : ENOSPC; /* as libmnl's */
+				return -1;
+			}
+			if (!nl_framed(rx + (size_t)i * MGET_SLOT, mm[i].msg_len)) {
+				errno = EBADMSG;
 				return -1;
 			}
 			errno = 0;

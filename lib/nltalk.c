@@ -5,8 +5,10 @@
 #include "nltalk.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <libmnl/libmnl.h>
 #include <linux/netlink.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -20,6 +22,23 @@ static void copy_str(char *dst, size_t size, const struct nlattr *attr)
 		len = size - 1;
 	memcpy(dst, s, len);
 	dst[len] = '\0';
+}
+
+bool nl_framed(const void *buf, size_t len)
+{
+	const char *p = buf;
+	size_t off = 0;
+	uint32_t msglen;
+
+	while (off < len) {
+		if (len - off < sizeof(struct nlmsghdr))
+			return false; /* a stub of a header */
+		memcpy(&msglen, p + off + offsetof(struct nlmsghdr, nlmsg_len), sizeof(msglen));
+		if (msglen < sizeof(struct nlmsghdr) || msglen > len - off)
+			return false;
+		off += MNL_ALIGN(msglen); /* the last one's padding may be missing: off > len ends it */
+	}
+	return true;
 }
 
 struct talk {
@@ -113,6 +132,10 @@ int nl_talk(struct mnl_socket *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *data
 		r = mnl_socket_recvfrom(nl, buf, sizeof(buf));
 		if (r < 0)
 			return -1;
+		if (!nl_framed(buf, (size_t)r)) {
+			errno = EBADMSG;
+			return -1;
+		}
 		ret = mnl_cb_run2(buf, (size_t)r, seq, portid, talk_data_cb, &t, ctl, NLMSG_MIN_TYPE);
 		if (ret == MNL_CB_ERROR) {
 			if (extack_size)

@@ -22,6 +22,7 @@
 #include "held.h"
 #include "log.h"
 #include "nfqconf.h"
+#include "nltalk.h"
 
 #define RECV_BATCH 16
 #define RECV_BUFSZ (0x10000 + 4096) /* a multiple of 8: each buffer starts aligned */
@@ -47,6 +48,7 @@ struct nfq_thread {
 	int batch_verdict;
 	/* receive */
 	char *rbuf;                 /* RECV_BATCH x RECV_BUFSZ */
+	bool unframed_logged;       /* a read that was not whole netlink messages (never seen) */
 	struct held_table held;     /* sh->held_max SYNs awaiting their sessions (held.h) */
 	uint64_t notes_seen;        /* of sh->notes */
 	struct sess_key *note_keys; /* HELD_NOTES: the keys taken from sh->notes */
@@ -350,6 +352,14 @@ static void handle_datagram(struct nfq_thread *t, char *buf, size_t len)
 	struct nlmsghdr *nlh = (struct nlmsghdr *)buf;
 	int rest = (int)len;
 
+	/* never from the kernel; libmnl would walk out of it (nltalk.h) */
+	if (!nl_framed(buf, len)) {
+		if (!t->unframed_logged) /* the first one logged, the next ones skipped silently */
+			log_warn("queue %u: a read of %zu bytes that is not whole netlink messages, "
+				 "skipped (the next ones silently)", t->queue, len);
+		t->unframed_logged = true;
+		return;
+	}
 	for (; mnl_nlmsg_ok(nlh, rest); nlh = mnl_nlmsg_next(nlh, &rest)) {
 		struct nlattr *attr[NFQA_MAX + 1] = {0};
 
@@ -422,6 +432,10 @@ static int cfg_request(struct nfq_thread *t, struct nlmsghdr *nlh)
 	n = (int)mnl_socket_recvfrom(t->nl, buf, sizeof(buf));
 	if (n < 0)
 		return -1;
+	if (!nl_framed(buf, (size_t)n)) {
+		errno = EBADMSG;
+		return -1;
+	}
 	return mnl_cb_run(buf, (size_t)n, nlh->nlmsg_seq, t->portid, NULL, NULL) < 0 ? -1 : 0;
 }
 

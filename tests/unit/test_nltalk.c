@@ -2,7 +2,8 @@
 /* nl_talk (lib/nltalk.c): one netlink request and the kernel's answers, against a fake kernel
  * (-Wl,--wrap of mnl_socket_sendto and mnl_socket_recvfrom) that hands out the answers each
  * test queues: acks, data, dumps, errors with and without an extended-ack message, and
- * answers that are malformed or do not belong to the request. */
+ * answers that are malformed or do not belong to the request; nl_framed, the check of a read
+ * before libmnl walks it. */
 #include "nltalk.h"
 
 #include <errno.h>
@@ -323,6 +324,44 @@ static void test_not_ours(void **state)
 	assert_int_equal(errno, EPROTO); /* libmnl: the sequence does not match */
 }
 
+/* nl_framed: whole messages, or not */
+static void test_framed(void **state)
+{
+	char b[64] __attribute__((aligned(4))) = {0};
+	struct nlmsghdr *h1 = (struct nlmsghdr *)b, *h2 = (struct nlmsghdr *)(b + 20);
+
+	(void)state;
+	h1->nlmsg_len = 18; /* padded to 20 */
+	h2->nlmsg_len = 16;
+	assert_true(nl_framed(b, 36));
+	assert_true(nl_framed(b, 0));
+	assert_true(nl_framed(b, 18)); /* the last one's padding missing */
+	assert_false(nl_framed(b, 8)); /* a stub of a header */
+	assert_false(nl_framed(b, 40)); /* 4 bytes after the last message */
+	assert_false(nl_framed(b, 34)); /* the second message cut */
+	h2->nlmsg_len = 12; /* shorter than a header */
+	assert_false(nl_framed(b, 36));
+	h2->nlmsg_len = 0x9abc0044u; /* what libmnl 1.0.4's mnl_nlmsg_ok() takes as valid */
+	assert_false(nl_framed(b, 36));
+	h1->nlmsg_len = 0;
+	assert_false(nl_framed(b, 36));
+}
+
+static void test_unframed_answer(void **state)
+{
+	char buf[256], extack[256];
+	struct nlmsghdr *req = request(buf), *nlh;
+
+	new_read(); /* a link answer claiming 2^31 + 68 bytes, then the ack */
+	add_link(7);
+	nlh = (struct nlmsghdr *)fk.read[0];
+	nlh->nlmsg_len = 0x80000044u;
+	add_error(req, 0, NULL, 0, 0);
+	assert_int_equal(talk(state, req, extack), -1);
+	assert_int_equal(errno, EBADMSG);
+	assert_int_equal(links_seen, 0);
+}
+
 static void test_io_and_callback_failures(void **state)
 {
 	char buf[256], extack[256];
@@ -365,6 +404,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_overrun, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_not_ours, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_io_and_callback_failures, setup, teardown),
+		cmocka_unit_test(test_framed),
+		cmocka_unit_test_setup_teardown(test_unframed_answer, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
