@@ -355,7 +355,7 @@ int nftb_commit(struct nftb *b)
 
 				acks++;
 				if (e->error && !first_err)
-					first_err = -e->error;
+					first_err = nl_errno(e->error);
 			}
 		}
 	}

@@ -24,6 +24,11 @@ static void copy_str(char *dst, size_t size, const struct nlattr *attr)
 	dst[len] = '\0';
 }
 
+int nl_errno(int error)
+{
+	return error < 0 && error > -4096 ? -error : error == 0 ? 0 : EPROTO;
+}
+
 bool nl_framed(const void *buf, size_t len)
 {
 	const char *p = buf;
@@ -82,7 +87,7 @@ static int talk_err_cb(const struct nlmsghdr *nlh, void *data)
 			}
 		}
 	}
-	errno = e->error < 0 ? -e->error : EPROTO;
+	errno = nl_errno(e->error);
 	return MNL_CB_ERROR;
 }
 

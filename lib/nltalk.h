@@ -15,6 +15,10 @@
  * buffer. The kernel never sends such a read; nothing that parses one trusts that. */
 bool nl_framed(const void *buf, size_t len);
 
+/* The errno an NLMSG_ERROR's error field stands for: -error for a kernel errno (-4095 to -1),
+ * 0 for an ack, EPROTO for anything else (a positive value, INT_MIN, which has no negation). */
+int nl_errno(int error);
+
 /* Send nlh (NLM_F_ACK set, or a dump) and run cb (NULL: none) on each answer until the kernel's
  * ack or NLMSG_DONE. 0 on success; -1 with errno (the kernel's; EBADMSG for a read that is not
  * whole messages, nl_framed; E2BIG after 2^20 reads) and, when extack_size is not 0, the

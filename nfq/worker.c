@@ -368,7 +368,7 @@ static void handle_datagram(struct nfq_thread *t, char *buf, size_t len)
 
 			if (nlh->nlmsg_len >= mnl_nlmsg_size(sizeof(*e)) && e->error)
 				log_debug("queue %u: kernel refused a verdict: %s", t->queue,
-					  strerror(-e->error));
+					  strerror(nl_errno(e->error)));
 			continue;
 		}
 		if (nlh->nlmsg_type != ((NFNL_SUBSYS_QUEUE << 8) | NFQNL_MSG_PACKET))

@@ -347,6 +347,24 @@ static void test_framed(void **state)
 	assert_false(nl_framed(b, 36));
 }
 
+static void test_errno_of_error(void **state)
+{
+	char buf[256], extack[256];
+	struct nlmsghdr *req = request(buf);
+
+	assert_int_equal(nl_errno(0), 0);
+	assert_int_equal(nl_errno(-EINVAL), EINVAL);
+	assert_int_equal(nl_errno(-4095), 4095);
+	assert_int_equal(nl_errno(-4096), EPROTO);
+	assert_int_equal(nl_errno(INT32_MIN), EPROTO); /* no negation of it */
+	assert_int_equal(nl_errno(5), EPROTO);
+
+	new_read(); /* the same through nl_talk */
+	add_error(req, INT32_MIN, NULL, 1, 0);
+	assert_int_equal(talk(state, req, extack), -1);
+	assert_int_equal(errno, EPROTO);
+}
+
 static void test_unframed_answer(void **state)
 {
 	char buf[256], extack[256];
@@ -405,6 +423,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_not_ours, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_io_and_callback_failures, setup, teardown),
 		cmocka_unit_test(test_framed),
+		cmocka_unit_test_setup_teardown(test_errno_of_error, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unframed_answer, setup, teardown),
 	};
 
