@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: MIT */
-/* One netlink request and its answers (nltalk.h). */
+/* Netlink reads checked before libmnl walks them; one request and its answers (nltalk.h). */
 #include "config.h"
 
 #include "nltalk.h"
 
 #include <errno.h>
-#include <stddef.h>
 #include <libmnl/libmnl.h>
 #include <linux/netlink.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
