@@ -92,9 +92,9 @@ bpf_build() {
 bpf_on() { # I
 	local ss=s$1 sp=p$1
 	nb_bg "$ss" tcid-ss "$BPF_DIR/tcid-load" "$BPF_DIR/tcid.bpf.o" "$(nb_ifname "$ss" "$sp")" ss \
-		"$DP_C4" "$DP_S4" 0x6141 5201 || return 1
+		"$DP_C4" "$DP_S4" "$DP_ID" 5201 || return 1
 	nb_bg "$sp" tcid-sp "$BPF_DIR/tcid-load" "$BPF_DIR/tcid.bpf.o" "$(nb_ifname "$sp" "$ss")" sp \
-		"$DP_C4" "$DP_S4" 0x6141 5201 || return 1
+		"$DP_C4" "$DP_S4" "$DP_ID" 5201 || return 1
 	local h
 	for h in ss sp; do
 		nb_wait_for "tcid-$h attached" 10 grep -q attached "$(nb_log "tcid-$h")" ||
@@ -117,7 +117,7 @@ bpf_counted() {
 # nft-lean on path i: with the ID gone from the SS's map, a connection to the service fails
 # (the SP drops what the SS did not write), and with it back, it succeeds
 lean_needs_id() { # I
-	local el="{ $DP_C4 . $DP_S4 . 5201 : 0x6141 }"
+	local el="{ $DP_LEAN_ELEM }"
 	nb_exec "s$1" nft delete element ip lean ids "$el" || return 1
 	if nb_exec "c$1" timeout 3 iperf3 -c "$DP_S4" -p 5201 -n 1M >/dev/null 2>&1; then
 		nb__err "nft-lean: a transfer completed without the ID"

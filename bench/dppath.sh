@@ -7,6 +7,9 @@
 
 DP_C4=198.18.1.2 # the client
 DP_S4=198.18.2.2 # the server, and the overlay's service address
+DP_ID=0x6141     # the client's static session's ID ("aA" in the workers' configuration)
+# dp_lean's session (client . service . port : ID), also what cpupaths.sh's check removes
+DP_LEAN_ELEM="$DP_C4 . $DP_S4 . 5201 : $DP_ID"
 
 # dp_topology CL SS SP: CL (198.18.1.2) -- SS (router) -- SP (198.18.2.2)
 dp_topology() {
@@ -118,11 +121,11 @@ dp_guard_dormant() {
 # of a floor, not a mode to deploy (docs/performance.md "The least a per-segment write and
 # check costs")
 dp_lean() {
-	local f=$NB_RUNDIR/lean.nft key="$DP_C4 . $DP_S4 . 5201" id=0x6141 sets
+	local f=$NB_RUNDIR/lean.nft sets
 	# both hosts: the session's ID by (client . service . port), and the key with its ID (the
 	# element types only: each rule loads the key from its own side of the segment)
-	sets="map ids { typeof ip saddr . ip daddr . tcp dport : tcp urgptr; elements = { $key : $id } }
-	set ok { typeof ip saddr . ip daddr . tcp dport . tcp urgptr; elements = { $key . $id } }"
+	sets="map ids { typeof ip saddr . ip daddr . tcp dport : tcp urgptr; elements = { $DP_LEAN_ELEM } }
+	set ok { typeof ip saddr . ip daddr . tcp dport . tcp urgptr; elements = { ${DP_LEAN_ELEM/ : / . } } }"
 	cat >"$f.ss" <<NFT || return 1
 table ip lean {
 	$sets

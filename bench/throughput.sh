@@ -134,8 +134,8 @@ relays_on() { # PORTS...
 	for p in "$@"; do
 		nb_exec ss nft add element inet coopnet_relay conf4 "{ $S4 . $p }" || return 1
 		nb_exec sp nft add element inet coopnet_relay conf4 "{ $S4 . $p }" || return 1
-		nb_exec ss python3 "$TOP/tests/netns/relaykey.py" "$NB_RUNDIR/relay-ss.sock" set $C4 $S4 "$p" 0x6141 "$psk" "$ident" || return 1
-		nb_exec sp python3 "$TOP/tests/netns/relaykey.py" "$NB_RUNDIR/relay-sp.sock" set $C4 $S4 "$p" 0x6141 "$psk" "$ident" || return 1
+		nb_exec ss python3 "$TOP/tests/netns/relaykey.py" "$NB_RUNDIR/relay-ss.sock" set $C4 $S4 "$p" "$DP_ID" "$psk" "$ident" || return 1
+		nb_exec sp python3 "$TOP/tests/netns/relaykey.py" "$NB_RUNDIR/relay-sp.sock" set $C4 $S4 "$p" "$DP_ID" "$psk" "$ident" || return 1
 	done
 }
 

@@ -86,12 +86,24 @@ static int count_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
+/* RTM_GETLINK with an ack asked for, into buf (64 bytes) */
+static struct nlmsghdr *getlink_request(char *buf)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+
+	nlh->nlmsg_type = RTM_GETLINK;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+	nlh->nlmsg_seq = 1;
+	mnl_nlmsg_put_extra_header(nlh, sizeof(struct ifinfomsg));
+	return nlh;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct mnl_socket *nl;
 	struct vnic_state *st = NULL;
 	struct vnic_error err = {0};
-	char extack[64];
+	char extack[64], req[64];
 	size_t answers = 0;
 	int r;
 
@@ -111,17 +123,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 
 	rewind_input(data, size);
-	{
-		char buf[64];
-		struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-
-		nlh->nlmsg_type = RTM_GETLINK;
-		nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-		nlh->nlmsg_seq = 1;
-		mnl_nlmsg_put_extra_header(nlh, sizeof(struct ifinfomsg));
-		memset(extack, 'x', sizeof(extack));
-		r = nl_talk(nl, nlh, count_cb, &answers, extack, sizeof(extack));
-	}
+	memset(extack, 'x', sizeof(extack));
+	r = nl_talk(nl, getlink_request(req), count_cb, &answers, extack, sizeof(extack));
 	CHECK(r == 0 || r == -1);
 	CHECK(memchr(extack, '\0', sizeof(extack)) != NULL);
 	return 0;
